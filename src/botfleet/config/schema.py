@@ -1,0 +1,132 @@
+"""Typed shape of botfleet's configuration; every section forbids unknown keys."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+
+class Section(BaseModel):
+    """Base for config sections: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class BotSection(Section):
+    prefix: str = Field(default="!", min_length=1, max_length=5)
+    owner_ids: list[int] = Field(default_factory=list)
+    description: str = "A botfleet bot."
+    sync_commands: Literal["auto", "always", "never"] = "auto"
+    guild_ready_timeout: float = Field(default=2.0, ge=0)
+    shard_count: int | None = Field(default=None, ge=1)
+
+
+class ColorsSection(Section):
+    primary: int = 0x5865F2
+    success: int = 0x2ECC71
+    error: int = 0xE74C3C
+    warning: int = 0xF1C40F
+    info: int = 0x3498DB
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _hex_strings(cls, value: Any) -> Any:
+        """Accept "#2ecc71" and "0x2ecc71" as well as integers."""
+        if isinstance(value, str):
+            text = value.strip().lower().removeprefix("#").removeprefix("0x")
+            return int(text, 16)
+        return value
+
+
+class RateLimitsSection(Section):
+    commands_per_user: int = Field(default=5, ge=1)
+    time_window: float = Field(default=10, gt=0)
+
+
+class DatabaseSection(Section):
+    url: SecretStr = SecretStr("sqlite+aiosqlite:///data/botfleet.db")
+    echo: bool = False
+    pool_size: int = Field(default=5, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    pool_timeout: float = Field(default=30, gt=0)
+    pool_recycle: int = Field(default=1800, ge=-1)
+
+
+class CacheTTLSection(Section):
+    user: int = Field(default=3600, gt=0)
+    guild_config: int = Field(default=3600, gt=0)
+    leaderboard: int = Field(default=300, gt=0)
+
+
+class CacheSection(Section):
+    redis_url: SecretStr | None = None
+    key_prefix: str = "botfleet:"
+    memory_max_entries: int = Field(default=10_000, ge=1)
+    redis_retry_interval: float = Field(default=15, gt=0)
+    ttl: CacheTTLSection = Field(default_factory=CacheTTLSection)
+
+
+class LoggingSection(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    directory: str = "logs"
+    json_format: bool = False
+    max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    backup_count: int = Field(default=5, ge=0)
+    sentry_dsn: SecretStr | None = None
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class PermissionsSection(Section):
+    moderator_roles: list[int | str] = Field(default_factory=list)
+    admin_roles: list[int | str] = Field(default_factory=list)
+
+
+class SchedulerSection(Section):
+    memory_threshold: float = Field(default=60, ge=0)
+    max_sleep: float = Field(default=3600, gt=0)
+
+
+class DiscordSection(Section):
+    token: SecretStr | None = None
+    application_id: int | None = None
+    api_base: str | None = None
+
+
+class AISection(Section):
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+
+
+class PaymentsSection(Section):
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    paypal_client_id: str | None = None
+    paypal_client_secret: SecretStr | None = None
+
+
+class Settings(Section):
+    """The whole effective configuration of one bot process (or of the CLI)."""
+
+    environment: Literal["development", "staging", "production"] = "development"
+    bot_name: str | None = None
+    bot: BotSection = Field(default_factory=BotSection)
+    colors: ColorsSection = Field(default_factory=ColorsSection)
+    rate_limits: RateLimitsSection = Field(default_factory=RateLimitsSection)
+    database: DatabaseSection = Field(default_factory=DatabaseSection)
+    cache: CacheSection = Field(default_factory=CacheSection)
+    logging: LoggingSection = Field(default_factory=LoggingSection)
+    permissions: PermissionsSection = Field(default_factory=PermissionsSection)
+    scheduler: SchedulerSection = Field(default_factory=SchedulerSection)
+    discord: DiscordSection = Field(default_factory=DiscordSection)
+    ai: AISection = Field(default_factory=AISection)
+    payments: PaymentsSection = Field(default_factory=PaymentsSection)
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The bot's own options, validated by the bot's config.py model.",
+    )

@@ -1,0 +1,91 @@
+"""Shared fixtures: real PostgreSQL databases and Redis key prefixes that each test owns.
+
+Backend tests talk to the real servers of the machine. Each test gets a database or key prefix
+of its own and removes it afterwards; nothing created by others is touched. With
+``BOTFLEET_REQUIRE_SERVICES=1`` (set by CI) an unreachable server fails the test instead of
+skipping it, so CI can never pass by silently skipping the backend tests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BOTFLEET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("BOTFLEET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUIRE_SERVICES = os.environ.get("BOTFLEET_REQUIRE_SERVICES") == "1"
+
+
+def _unavailable(what: str, error: BaseException) -> None:
+    message = f"{what} is not reachable: {error!r}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (BOTFLEET_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Keep the developer's own .env and BOTFLEET_ variables out of every test."""
+    for name in list(os.environ):
+        if name.startswith("BOTFLEET_") and not name.startswith("BOTFLEET_TEST_"):
+            monkeypatch.delenv(name, raising=False)
+    for name in ("DISCORD_TOKEN", "DATABASE_URL", "REDIS_URL", "SENTRY_DSN", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BOTFLEET_ENV_FILE", str(tmp_path / "absent.env"))
+    yield
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database (SQLAlchemy asyncpg URL), dropped after the test."""
+    asyncpg = pytest.importorskip("asyncpg")
+    name = f"botfleet_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        _unavailable("PostgreSQL", exc)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    try:
+        yield base.replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+    finally:
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A key prefix of this test's own on the real Redis; its keys are deleted afterwards."""
+    redis_asyncio = pytest.importorskip("redis.asyncio")
+    client = redis_asyncio.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (OSError, redis_asyncio.RedisError) as exc:
+        await client.aclose()
+        _unavailable("Redis", exc)
+    prefix = f"botfleet-test:{uuid.uuid4().hex[:12]}:"
+    try:
+        yield prefix
+    finally:
+        keys = [key async for key in client.scan_iter(match=prefix + "*", count=500)]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The URL of the machine's Redis server, for tests that pair it with ``redis_prefix``."""
+    return REDIS_URL
