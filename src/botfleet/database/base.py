@@ -1,0 +1,320 @@
+"""Declarative base, engine and session management shared by every bot.
+
+One :class:`Database` per process wraps an async engine and its session factory. SQLite (the
+development default) gets WAL journaling, enforced foreign keys and a busy timeout on every
+connection; PostgreSQL (production) goes through asyncpg with a tuned connection pool. The
+module-level functions keep the architecture's usage pattern working::
+
+    async with get_session() as session:
+        user = await session.get(User, user_id)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from sqlalchemy import JSON, DateTime, MetaData, event, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from botfleet.config.schema import DatabaseSection, Settings
+
+logger = logging.getLogger(__name__)
+
+Backend = Literal["sqlite", "postgresql"]
+
+SQLITE_DRIVER: Final = "sqlite+aiosqlite"
+POSTGRES_DRIVER: Final = "postgresql+asyncpg"
+SQLITE_BUSY_TIMEOUT_MS: Final = 5000
+"""How long a SQLite writer waits for another process's lock before giving up."""
+
+NAMING_CONVENTION: Final[dict[str, str]] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Deterministic constraint names, so migrations can drop or alter them on every backend."""
+
+_URL_ALIASES: Final[dict[str, str]] = {
+    "postgres": POSTGRES_DRIVER,
+    "postgresql": POSTGRES_DRIVER,
+    "postgresql+asyncpg": POSTGRES_DRIVER,
+    "sqlite": SQLITE_DRIVER,
+    "sqlite+aiosqlite": SQLITE_DRIVER,
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every botfleet table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+JSONVariant: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
+"""JSON on SQLite, JSONB (indexable, compact) on PostgreSQL."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that always comes back timezone-aware in UTC, on SQLite as on PostgreSQL.
+
+    SQLite has no time zones and returns naive values; without this, code comparing a stored
+    time with ``datetime.now(UTC)`` would work on PostgreSQL and crash on SQLite. Naive values
+    written to the database are taken to be UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return _as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return _as_utc(value)
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class DatabaseConfigError(ValueError):
+    """The database URL cannot be used; the message tells the operator how to fix it."""
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database did not answer; the message names it (password hidden) and the cause."""
+
+
+def normalize_database_url(url: str | URL) -> URL:
+    """Turn the URLs people write (``postgres://``, ``sqlite:///``) into async-driver URLs."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseConfigError(
+            "The database URL is not valid; expected something like "
+            "'sqlite+aiosqlite:///data/botfleet.db' or 'postgresql://user:pass@host:5432/db'."
+        ) from None
+    driver = _URL_ALIASES.get(parsed.drivername)
+    if driver is None:
+        raise DatabaseConfigError(
+            f"Database URLs starting with '{parsed.drivername}://' are not supported; "
+            "botfleet runs on SQLite ('sqlite:///path/to/file.db') "
+            "or PostgreSQL ('postgresql://user:pass@host:5432/db')."
+        )
+    return parsed.set(drivername=driver)
+
+
+def sqlite_file_path(url: URL) -> Path | None:
+    """The file a SQLite URL points at, or None for in-memory and URI-style databases."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    if url.database in (None, "", ":memory:") or _is_uri_mode(url):
+        return None
+    return Path(url.database)
+
+
+def _is_uri_mode(url: URL) -> bool:
+    flag = url.query.get("uri", "")
+    return str(flag).lower() in ("true", "1")
+
+
+def display_url(url: str | URL) -> str:
+    """The URL as it may appear in logs and messages: the password is masked."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def describe_error(exc: BaseException) -> str:
+    """The first line of the driver's own message, without SQLAlchemy's wrapping and links."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
+class Database:
+    """An async engine and its session factory for one database.
+
+    Constructing it does no I/O; call :meth:`prepare` (done by :func:`init_database`) before
+    the first connection so a SQLite file's folder exists.
+    """
+
+    def __init__(self, url: str | URL, settings: DatabaseSection | None = None) -> None:
+        options = settings if settings is not None else DatabaseSection()
+        self.url: URL = normalize_database_url(url)
+        self.backend: Backend = (
+            "sqlite" if self.url.get_backend_name() == "sqlite" else "postgresql"
+        )
+        self.engine: AsyncEngine = _create_engine(self.url, options)
+        self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, expire_on_commit=False
+        )
+
+    @classmethod
+    def from_settings(cls, settings: DatabaseSection | Settings) -> Database:
+        """Build from the ``database`` section of the configuration."""
+        section = settings.database if isinstance(settings, Settings) else settings
+        return cls(section.url.get_secret_value(), section)
+
+    def __repr__(self) -> str:
+        return f"Database({display_url(self.url)!r})"
+
+    async def prepare(self) -> None:
+        """Create the folder of a SQLite file, off the event loop."""
+        path = sqlite_file_path(self.url)
+        if path is None:
+            return
+        try:
+            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        except OSError as exc:
+            logger.error("Cannot create the folder of the SQLite database %s: %r", path, exc)
+            raise DatabaseUnavailableError(
+                f"Cannot create the folder '{path.parent}' for the SQLite database: "
+                f"{exc.strerror or exc}"
+            ) from exc
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session that is rolled back (if still in a transaction) and closed on exit."""
+        async with self.sessionmaker() as session:
+            yield session
+
+    async def ping(self) -> float:
+        """Run ``SELECT 1`` and return the round trip in seconds; raise if the database is down."""
+        started = time.perf_counter()
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (OSError, SQLAlchemyError) as exc:
+            logger.warning("Database ping to %s failed: %r", display_url(self.url), exc)
+            raise DatabaseUnavailableError(
+                f"Cannot reach the database at {display_url(self.url)}: {describe_error(exc)}"
+            ) from exc
+        return time.perf_counter() - started
+
+    async def create_schema(self) -> None:
+        """Create every table of the models directly, skipping migrations.
+
+        Meant for throwaway databases (in-memory SQLite in tests); real databases are set up
+        with :func:`botfleet.database.migrate.upgrade` so their revision is recorded.
+        """
+        import botfleet.database.models  # noqa: F401, PLC0415  (registers every table)
+
+        async with self.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def _create_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
+    if url.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(url, options)
+    return create_async_engine(
+        url,
+        echo=options.echo,
+        pool_size=options.pool_size,
+        max_overflow=options.max_overflow,
+        pool_timeout=options.pool_timeout,
+        pool_recycle=options.pool_recycle,
+        pool_pre_ping=True,
+    )
+
+
+def _create_sqlite_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
+    in_memory = sqlite_file_path(url) is None and not _is_uri_mode(url)
+    # An in-memory database lives inside one connection: share that connection.
+    pool_arguments: Mapping[str, Any] = {"poolclass": StaticPool} if in_memory else {}
+    engine = create_async_engine(url, echo=options.echo, **pool_arguments)
+    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    """Per-connection SQLite settings: they are not stored in the file (except WAL)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets readers proceed while one writer commits; NORMAL sync is safe under WAL.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+_database: Database | None = None
+
+
+async def init_database(
+    url_or_settings: str | URL | DatabaseSection | Settings | None = None,
+) -> Database:
+    """Open the process-wide database (from a URL or the settings) and return it.
+
+    Without an argument the default settings are used (the SQLite file of development). A
+    database opened earlier is closed first.
+    """
+    global _database  # noqa: PLW0603  (the process-wide database is module state by design)
+    if isinstance(url_or_settings, DatabaseSection | Settings):
+        database = Database.from_settings(url_or_settings)
+    elif url_or_settings is None:
+        database = Database.from_settings(DatabaseSection())
+    else:
+        database = Database(url_or_settings)
+    await database.prepare()
+    if _database is not None:
+        logger.info("Replacing the open database %s", display_url(_database.url))
+        await _database.dispose()
+    _database = database
+    logger.info("Database ready: %s (%s)", display_url(database.url), database.backend)
+    return database
+
+
+def get_database() -> Database:
+    """The database opened by :func:`init_database`."""
+    if _database is None:
+        raise RuntimeError(
+            "The database is not initialised: call `await init_database(settings)` "
+            "at start-up before using get_database() or get_session()."
+        )
+    return _database
+
+
+@asynccontextmanager
+async def get_session() -> AsyncIterator[AsyncSession]:
+    """A session of the process-wide database; commit explicitly, it is closed on exit."""
+    async with get_database().session() as session:
+        yield session
+
+
+async def close_database() -> None:
+    """Close the process-wide database; safe to call when none is open."""
+    global _database
+    if _database is None:
+        return
+    database, _database = _database, None
+    await database.dispose()
+    logger.info("Database closed: %s", display_url(database.url))

@@ -1,0 +1,120 @@
+"""Schema migrations (Alembic) driven from code: no alembic.ini for users to keep around.
+
+Alembic's command API is synchronous and reads script files, so each command runs in a worker
+thread; ``env.py`` opens its own async engine there. Progress is reported through logging
+(the ``alembic.runtime.migration`` logger names each revision as it runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Final, Literal
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from botfleet.database.base import (
+    DatabaseUnavailableError,
+    describe_error,
+    display_url,
+    normalize_database_url,
+    sqlite_file_path,
+)
+
+logger = logging.getLogger(__name__)
+
+Direction = Literal["upgrade", "downgrade"]
+
+
+class MigrationError(RuntimeError):
+    """A migration could not run; the message names the database (password hidden) and why."""
+
+
+MIGRATIONS_DIRECTORY: Final = Path(__file__).resolve().parent / "migrations"
+"""The Alembic script folder shipped inside the package (works from an installed wheel)."""
+
+
+def alembic_config(url: str | URL | None = None) -> Config:
+    """An Alembic configuration for botfleet's migrations, optionally bound to a database."""
+    config = Config()
+    # configparser treats "%" as interpolation: escape it in the folder path.
+    config.set_main_option("script_location", str(MIGRATIONS_DIRECTORY).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    if url is not None:
+        config.attributes["database_url"] = normalize_database_url(url).render_as_string(
+            hide_password=False
+        )
+    return config
+
+
+async def upgrade(url: str | URL, revision: str = "head") -> None:
+    """Migrate the database up to ``revision`` (the newest by default)."""
+    await _migrate("upgrade", normalize_database_url(url), revision)
+
+
+async def downgrade(url: str | URL, revision: str) -> None:
+    """Migrate the database down to ``revision`` ("base" removes every table)."""
+    await _migrate("downgrade", normalize_database_url(url), revision)
+
+
+async def current(url: str | URL) -> str | None:
+    """The revision the database is at, or None when it was never migrated."""
+    database_url = normalize_database_url(url)
+    path = sqlite_file_path(database_url)
+    if path is not None and not await asyncio.to_thread(path.exists):
+        return None
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_current_revision)
+    except (OSError, SQLAlchemyError) as exc:
+        logger.warning("Reading the revision of %s failed: %r", display_url(database_url), exc)
+        raise DatabaseUnavailableError(
+            f"Cannot read the schema revision of {display_url(database_url)}: {describe_error(exc)}"
+        ) from exc
+    finally:
+        await engine.dispose()
+
+
+async def heads() -> tuple[str, ...]:
+    """The newest revision(s) the migration scripts define."""
+    return await asyncio.to_thread(_heads)
+
+
+async def _migrate(direction: Direction, url: URL, revision: str) -> None:
+    logger.info("Running %s of %s to %s", direction, display_url(url), revision)
+    try:
+        await asyncio.to_thread(_run_command, direction, url, revision)
+    except Exception as exc:
+        logger.exception("The %s of %s to %s failed", direction, display_url(url), revision)
+        raise MigrationError(
+            f"Could not {direction} the database {display_url(url)} to '{revision}': "
+            f"{describe_error(exc)}"
+        ) from exc
+
+
+def _run_command(direction: Direction, url: URL, revision: str) -> None:
+    config = alembic_config(url)
+    if direction == "downgrade":
+        command.downgrade(config, revision)
+        return
+    path = sqlite_file_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(config, revision)
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _heads() -> tuple[str, ...]:
+    return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())

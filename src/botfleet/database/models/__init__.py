@@ -1,0 +1,18 @@
+"""Every table of botfleet; importing this package makes ``Base.metadata`` complete."""
+
+from botfleet.database.models.achievement import Achievement, UserAchievement
+from botfleet.database.models.guild import Guild
+from botfleet.database.models.leaderboard import LeaderboardEntry
+from botfleet.database.models.stats import UserBotStats
+from botfleet.database.models.timer import Timer
+from botfleet.database.models.user import User
+
+__all__ = [
+    "Achievement",
+    "Guild",
+    "LeaderboardEntry",
+    "Timer",
+    "User",
+    "UserAchievement",
+    "UserBotStats",
+]
