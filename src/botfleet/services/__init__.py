@@ -1,0 +1,1 @@
+"""Shared services: the rules every bot calls, free of any Discord type."""

@@ -1,0 +1,272 @@
+"""Rate limiting: sliding-window budgets in memory and on the real Redis shared by processes.
+
+Stopping Redis in the middle of a run is covered with the cache, which shares the same outage
+handling, in ``tests/cache/test_redis_outage.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from redis.asyncio import Redis
+
+from botfleet.cache import ResilientRedis
+from botfleet.config.schema import CacheSection, CommandRateLimit, RateLimitsSection, Settings
+from botfleet.services.rate_limit import (
+    LocalRateLimiter,
+    RateLimited,
+    RateLimiter,
+    RateLimitResult,
+    RateLimitRule,
+)
+
+MakeLimiter = Callable[[RateLimitRule], Awaitable[RateLimiter]]
+
+
+class StepClock:
+    """A monotonic clock that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    return StepClock()
+
+
+@pytest.fixture
+async def make_limiter(redis_url: str, redis_prefix: str) -> AsyncIterator[MakeLimiter]:
+    """Limiters on the real Redis, each with its own connection like a separate bot process."""
+    limiters: list[RateLimiter] = []
+
+    async def make(rule: RateLimitRule) -> RateLimiter:
+        redis = ResilientRedis.from_url(redis_url, retry_interval=60)
+        limiter = RateLimiter(rule, redis=redis, key_prefix=redis_prefix, owns_redis=True)
+        limiters.append(limiter)
+        return limiter
+
+    yield make
+    for limiter in limiters:
+        await limiter.close()
+
+
+@pytest.fixture
+async def raw(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+def allowed(results: list[RateLimitResult]) -> int:
+    return sum(result.allowed for result in results)
+
+
+def test_a_rule_needs_a_budget_and_a_window() -> None:
+    with pytest.raises(ValueError, match="limit >= 1"):
+        RateLimitRule(0, 10)
+    with pytest.raises(ValueError, match="window > 0"):
+        RateLimitRule(1, 0)
+
+
+def test_the_budget_is_spent_then_refused_until_a_hit_leaves_the_window(
+    clock: StepClock,
+) -> None:
+    local = LocalRateLimiter(sweep_every=10, clock=clock)
+    rule = RateLimitRule(3, 10)
+    remaining = []
+    for _ in range(3):
+        remaining.append(local.hit("b", rule).remaining)
+        clock.now += 2
+    assert remaining == [2, 1, 0]
+    clock.now = 505.0
+    assert local.hit("b", rule) == RateLimitResult(False, 0, 5.0)
+    clock.now = 509.5
+    assert local.hit("b", rule) == RateLimitResult(False, 0, 0.5)
+    clock.now = 510.0
+    assert local.hit("b", rule) == RateLimitResult(True, 0, 0.0)
+    assert local.hit("b", rule) == RateLimitResult(False, 0, 2.0)
+
+
+def test_a_lowered_limit_waits_for_enough_hits_to_leave(clock: StepClock) -> None:
+    local = LocalRateLimiter(sweep_every=10, clock=clock)
+    for _ in range(3):
+        local.hit("b", RateLimitRule(3, 10))
+        clock.now += 1
+    assert local.hit("b", RateLimitRule(1, 10)) == RateLimitResult(False, 0, 9.0)
+
+
+def test_idle_buckets_are_pruned(clock: StepClock) -> None:
+    local = LocalRateLimiter(sweep_every=10, clock=clock)
+    rule = RateLimitRule(2, 10)
+    for user_id in range(1000):
+        local.hit(f"ratelimit:{user_id}:ping", rule)
+    clock.now += 5
+    local.hit("ratelimit:active:ping", rule)
+    clock.now += 6
+    local.hit("ratelimit:newcomer:ping", rule)
+    assert len(local) == 2
+
+
+async def test_commands_and_members_have_their_own_budgets(clock: StepClock) -> None:
+    limiter = RateLimiter(
+        RateLimitRule(2, 10), overrides={"daily": RateLimitRule(1, 86_400)}, clock=clock
+    )
+    assert allowed([await limiter.hit(1, "ping") for _ in range(3)]) == 2
+    assert allowed([await limiter.hit(2, "ping") for _ in range(3)]) == 2
+    assert allowed([await limiter.hit(1, "hangman") for _ in range(3)]) == 2
+    daily = [await limiter.hit(1, "daily") for _ in range(2)]
+    assert allowed(daily) == 1
+    assert daily[1].retry_after == 86_400
+
+
+async def test_enforce_raises_with_the_wait(clock: StepClock) -> None:
+    limiter = RateLimiter(RateLimitRule(1, 30), clock=clock)
+    assert (await limiter.enforce(1, "quiz")).allowed
+    clock.now += 10
+    with pytest.raises(RateLimited) as caught:
+        await limiter.enforce(1, "quiz")
+    assert caught.value.retry_after == 20
+    assert caught.value.command == "quiz"
+    assert "20.0s" in str(caught.value)
+
+
+async def test_from_settings_without_redis_counts_in_memory() -> None:
+    settings = Settings(rate_limits=RateLimitsSection(commands_per_user=4, time_window=7))
+    limiter = RateLimiter.from_settings(settings)
+    try:
+        assert limiter.shared is None
+        assert limiter.rule == RateLimitRule(4, 7)
+        assert allowed([await limiter.hit(1, "ping") for _ in range(6)]) == 4
+    finally:
+        await limiter.close()
+
+
+async def test_configured_per_command_budgets_override_the_default() -> None:
+    settings = Settings(
+        rate_limits=RateLimitsSection(
+            commands_per_user=5,
+            time_window=10,
+            commands={"hangman start": CommandRateLimit(commands_per_user=1, time_window=30)},
+        )
+    )
+    limiter = RateLimiter.from_settings(
+        settings, overrides={"bee guess": RateLimitRule(limit=20, window=10)}
+    )
+    try:
+        assert limiter.rule_for("hangman start") == RateLimitRule(1, 30)
+        assert limiter.rule_for("bee guess") == RateLimitRule(20, 10)
+        assert limiter.rule_for("ping") == RateLimitRule(5, 10)
+        assert allowed([await limiter.hit(1, "hangman start") for _ in range(3)]) == 1
+    finally:
+        await limiter.close()
+
+
+async def test_concurrent_hits_in_memory_never_exceed_the_budget() -> None:
+    limiter = RateLimiter(RateLimitRule(5, 60))
+    results = await asyncio.gather(*(limiter.hit(1, "ping") for _ in range(100)))
+    assert allowed(list(results)) == 5
+
+
+async def test_redis_keeps_the_bucket_of_the_architecture(
+    make_limiter: MakeLimiter, raw: Redis, redis_prefix: str
+) -> None:
+    limiter = await make_limiter(RateLimitRule(3, 10))
+    results = [await limiter.hit(7, "quiz") for _ in range(4)]
+    assert [result.remaining for result in results[:3]] == [2, 1, 0]
+    assert not results[3].allowed
+    assert 0 < results[3].retry_after <= 10
+    bucket = redis_prefix + "ratelimit:7:quiz"
+    assert await raw.zcard(bucket) == 3
+    assert 0 < await raw.pttl(bucket) <= 10_000
+
+
+async def test_two_processes_spend_one_budget(make_limiter: MakeLimiter) -> None:
+    rule = RateLimitRule(4, 60)
+    first, second = await make_limiter(rule), await make_limiter(rule)
+    results = []
+    for _ in range(4):
+        results.append(await first.hit(1, "ping"))
+        results.append(await second.hit(1, "ping"))
+    assert [result.allowed for result in results] == [True] * 4 + [False] * 4
+    assert [result.remaining for result in results[:4]] == [3, 2, 1, 0]
+
+
+async def test_concurrent_hits_from_two_processes_never_exceed_the_budget(
+    make_limiter: MakeLimiter,
+) -> None:
+    rule = RateLimitRule(5, 60)
+    first, second = await make_limiter(rule), await make_limiter(rule)
+    results = await asyncio.gather(
+        *(limiter.hit(1, "ping") for _ in range(30) for limiter in (first, second))
+    )
+    assert allowed(list(results)) == 5
+    assert first.redis is not None
+    assert not first.redis.in_outage
+
+
+async def test_the_redis_window_slides_and_resets(
+    make_limiter: MakeLimiter, raw: Redis, redis_prefix: str
+) -> None:
+    limiter = await make_limiter(RateLimitRule(2, 1.0))
+    assert (await limiter.hit(1, "ping")).allowed
+    await asyncio.sleep(0.5)
+    assert (await limiter.hit(1, "ping")).allowed
+    refused = await limiter.hit(1, "ping")
+    assert not refused.allowed
+    # At least 0.5 s of the first hit's 1 s have passed (give or take a millisecond).
+    assert 0 < refused.retry_after <= 0.501
+
+    await asyncio.sleep(refused.retry_after + 0.02)
+    again = await limiter.hit(1, "ping")
+    assert again.allowed
+    assert again.remaining == 0, "the second hit is still in the window"
+
+    await asyncio.sleep(1.1)
+    assert not await raw.exists(redis_prefix + "ratelimit:1:ping")
+    assert (await limiter.hit(1, "ping")).remaining == 1
+
+
+async def test_a_lowered_redis_limit_waits_for_enough_hits_to_leave(
+    make_limiter: MakeLimiter,
+) -> None:
+    before, after = (
+        await make_limiter(RateLimitRule(3, 10)),
+        await make_limiter(RateLimitRule(1, 10)),
+    )
+    await before.hit(1, "ping")
+    await asyncio.sleep(0.3)
+    await before.hit(1, "ping")
+    await before.hit(1, "ping")
+    refused = await after.hit(1, "ping")
+    assert not refused.allowed
+    # Under a limit of one, the newest hit blocks, not the oldest (which leaves 0.3 s earlier).
+    assert 9.75 < refused.retry_after <= 10
+
+
+async def test_without_reachable_redis_the_limiter_counts_in_memory(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    settings = Settings(
+        cache=CacheSection(redis_url=f"redis://127.0.0.1:{dead_port}/0"),
+        rate_limits=RateLimitsSection(commands_per_user=2, time_window=60),
+    )
+    limiter = RateLimiter.from_settings(settings)
+    try:
+        results = [await limiter.hit(1, "ping") for _ in range(12)]
+    finally:
+        await limiter.close()
+    assert allowed(results) == 2
+    assert 59 < results[2].retry_after <= 60
+    warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == 1
