@@ -1,0 +1,1 @@
+"""Utilities every bot shares: helpers for embeds, durations and text, and logging set-up."""
