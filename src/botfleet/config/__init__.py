@@ -6,6 +6,7 @@ from botfleet.config.loader import (
     load_config,
     load_effective_config,
     load_settings,
+    token_variable,
 )
 from botfleet.config.schema import Settings
 
@@ -16,4 +17,5 @@ __all__ = [
     "load_config",
     "load_effective_config",
     "load_settings",
+    "token_variable",
 ]

@@ -44,6 +44,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
 """Conventional variable names (the architecture's "Secrets Management") and where they land."""
 
 
+def token_variable(bot_name: str) -> str:
+    """The environment variable that holds ``bot_name``'s own token: ``HANGMAN_DISCORD_TOKEN``."""
+    return f"{bot_name.upper()}_DISCORD_TOKEN"
+
+
 class ConfigError(Exception):
     """The configuration cannot be loaded; the message names the file or variable and the key."""
 
@@ -105,8 +110,10 @@ def load_effective_config(
     env_path = Path(env_file or process_env.get("BOTFLEET_ENV_FILE", ".env"))
     dotenv = _read_dotenv(env_path)
     variables = {**dotenv, **process_env}
-    directory = Path(config_dir) if config_dir is not None else Path(
-        variables.get("BOTFLEET_CONFIG_DIR", "config")
+    directory = (
+        Path(config_dir)
+        if config_dir is not None
+        else Path(variables.get("BOTFLEET_CONFIG_DIR", "config"))
     )
 
     environment = variables.get("BOTFLEET_ENV", "development")
@@ -172,7 +179,7 @@ def _variable_layers(
     if name in ALIASES:
         yield f"alias#{origin}", _nest(ALIASES[name], raw)
         return
-    if bot is not None and name == f"{bot.upper()}_DISCORD_TOKEN":
+    if bot is not None and name == token_variable(bot):
         yield f"bot#{origin}", _nest(("discord", "token"), raw)
         return
     if not name.startswith(ENV_PREFIX) or name in PROCESS_VARIABLES:
@@ -228,11 +235,13 @@ def _deep_merge(
 
 
 def _lookup_source(sources: Mapping[str, str], path: list[str]) -> str | None:
+    """The source of the key at ``path``, of its nearest set parent, or of a value inside it."""
     for end in range(len(path), 0, -1):
         found = sources.get(".".join(path[:end]))
         if found is not None:
             return found
-    return None
+    inside = ".".join(path) + "."
+    return next((source for key, source in sources.items() if key.startswith(inside)), None)
 
 
 def _describe_errors(exc: ValidationError, sources: Mapping[str, str]) -> str:

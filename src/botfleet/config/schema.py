@@ -20,6 +20,7 @@ class BotSection(Section):
     sync_commands: Literal["auto", "always", "never"] = "auto"
     guild_ready_timeout: float = Field(default=2.0, ge=0)
     shard_count: int | None = Field(default=None, ge=1)
+    data_dir: str = Field(default="data", description="Where bots keep local state files.")
 
 
 class ColorsSection(Section):
@@ -39,13 +40,24 @@ class ColorsSection(Section):
         return value
 
 
-class RateLimitsSection(Section):
+class CommandRateLimit(Section):
     commands_per_user: int = Field(default=5, ge=1)
     time_window: float = Field(default=10, gt=0)
 
 
+class RateLimitsSection(CommandRateLimit):
+    commands: dict[str, CommandRateLimit] = Field(
+        default_factory=dict,
+        description="Per-command budgets by qualified name, e.g. `hangman start`.",
+    )
+
+
 class DatabaseSection(Section):
     url: SecretStr = SecretStr("sqlite+aiosqlite:///data/botfleet.db")
+    auto_migrate: bool = Field(
+        default=True,
+        description="Upgrade the schema when a bot starts; production runs `botfleet db upgrade`.",
+    )
     echo: bool = False
     pool_size: int = Field(default=5, ge=1)
     max_overflow: int = Field(default=10, ge=0)
@@ -88,7 +100,11 @@ class PermissionsSection(Section):
 
 class SchedulerSection(Section):
     memory_threshold: float = Field(default=60, ge=0)
-    max_sleep: float = Field(default=3600, gt=0)
+    max_sleep: float = Field(
+        default=60,
+        gt=0,
+        description="Longest sleep of the timer loop: how late another bot's timer may fire.",
+    )
 
 
 class DiscordSection(Section):

@@ -1,0 +1,1 @@
+"""Authentication and authorisation: permission levels now, Discord OAuth2 for premium later."""

@@ -1,0 +1,161 @@
+"""The configuration hierarchy: precedence, provenance, validation errors and secret masking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from botfleet import BOT_NAMES
+from botfleet.config import ConfigError, load_config, load_effective_config, load_settings
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "config"
+    write(directory / "settings.yaml", "rate_limits:\n  commands_per_user: 5\n  time_window: 10\n")
+    write(directory / "environments" / "production.yaml", "rate_limits:\n  commands_per_user: 3\n")
+    write(directory / "bots" / "hangman.yaml", "rate_limits:\n  time_window: 20\n")
+    return directory
+
+
+def test_each_layer_overrides_the_one_before(config_dir: Path, tmp_path: Path) -> None:
+    environ = {"BOTFLEET_ENV": "production"}
+    settings = load_settings("hangman", config_dir=config_dir, environ=environ)
+    assert settings.environment == "production"
+    assert settings.rate_limits.commands_per_user == 3
+    assert settings.rate_limits.time_window == 20
+
+    environ["BOTFLEET_RATE_LIMITS__TIME_WINDOW"] = "30"
+    effective = load_effective_config("hangman", config_dir=config_dir, environ=environ)
+    assert effective.settings.rate_limits.time_window == 30
+    assert effective.source_of("rate_limits.time_window") == "env BOTFLEET_RATE_LIMITS__TIME_WINDOW"
+    assert effective.source_of("rate_limits.commands_per_user").endswith("production.yaml")
+    assert effective.source_of("cache.ttl.user") == "default"
+
+
+def test_bot_file_only_applies_to_its_bot(config_dir: Path) -> None:
+    assert load_settings(None, config_dir=config_dir, environ={}).rate_limits.time_window == 10
+    assert load_settings("mod", config_dir=config_dir, environ={}).rate_limits.time_window == 10
+    assert load_settings("hangman", config_dir=config_dir, environ={}).rate_limits.time_window == 20
+
+
+def test_dotenv_is_read_and_real_environment_wins(config_dir: Path, tmp_path: Path) -> None:
+    env_file = write(
+        tmp_path / ".env", "DISCORD_TOKEN=from-dotenv\nREDIS_URL=redis://dotenv:6379/0\n"
+    )
+    effective = load_effective_config(
+        None,
+        config_dir=config_dir,
+        environ={"REDIS_URL": "redis://real:6379/0"},
+        env_file=env_file,
+    )
+    settings = effective.settings
+    assert settings.discord.token is not None
+    assert settings.discord.token.get_secret_value() == "from-dotenv"
+    assert settings.cache.redis_url is not None
+    assert settings.cache.redis_url.get_secret_value() == "redis://real:6379/0"
+    assert effective.source_of("discord.token") == f"{env_file} DISCORD_TOKEN"
+
+
+def test_bot_token_beats_shared_token(config_dir: Path) -> None:
+    environ = {"DISCORD_TOKEN": "shared", "HANGMAN_DISCORD_TOKEN": "own"}
+    hangman = load_settings("hangman", config_dir=config_dir, environ=environ)
+    mod = load_settings("mod", config_dir=config_dir, environ=environ)
+    assert hangman.discord.token is not None and hangman.discord.token.get_secret_value() == "own"
+    assert mod.discord.token is not None and mod.discord.token.get_secret_value() == "shared"
+
+
+def test_unknown_key_names_file_key_and_valid_keys(config_dir: Path) -> None:
+    write(config_dir / "bots" / "mod.yaml", "rate_limits:\n  comands_per_user: 2\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings("mod", config_dir=config_dir, environ={})
+    message = str(raised.value)
+    assert str(config_dir / "bots" / "mod.yaml") in message
+    assert "rate_limits.comands_per_user: unknown key" in message
+    assert "commands_per_user" in message.split("expected one of:")[1]
+
+
+def test_wrong_type_names_source_and_expectation(config_dir: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(
+            None, config_dir=config_dir, environ={"BOTFLEET_RATE_LIMITS__TIME_WINDOW": "soon"}
+        )
+    message = str(raised.value)
+    assert "env BOTFLEET_RATE_LIMITS__TIME_WINDOW: rate_limits.time_window" in message
+    assert "valid number" in message
+    assert "'soon'" in message
+
+
+def test_unknown_prefixed_variable_is_an_error(config_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="env BOTFLEET_DATABSE__URL: databse: unknown key"):
+        load_settings(None, config_dir=config_dir, environ={"BOTFLEET_DATABSE__URL": "x"})
+
+
+def test_bad_secret_value_is_not_echoed(config_dir: Path) -> None:
+    write(config_dir / "settings.yaml", "discord:\n  token: [not, a, string]\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(None, config_dir=config_dir, environ={})
+    assert "not" not in str(raised.value).split("discord.token:")[1].replace("not set", "")
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "broken.yaml", "bot:\n  prefix: '!'\n  owner_ids: [1, 2\n")
+    with pytest.raises(ConfigError, match=r"broken\.yaml:\d+:\d+: invalid YAML"):
+        load_config(path)
+
+
+def test_load_config_reads_mappings(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path / "empty.yaml", "")) == {}
+    assert load_config(write(tmp_path / "one.yaml", "a:\n  b: 1\n")) == {"a": {"b": 1}}
+    with pytest.raises(ConfigError, match="top level"):
+        load_config(write(tmp_path / "list.yaml", "- 1\n- 2\n"))
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_lists_and_hex_colours_from_environment(config_dir: Path) -> None:
+    settings = load_settings(
+        None,
+        config_dir=config_dir,
+        environ={"BOTFLEET_BOT__OWNER_IDS": "[1, 2]", "BOTFLEET_COLORS__ERROR": "#ff0000"},
+    )
+    assert settings.bot.owner_ids == [1, 2]
+    assert settings.colors.error == 0xFF0000
+
+
+def test_secrets_are_masked_everywhere(config_dir: Path) -> None:
+    environ = {
+        "DISCORD_TOKEN": "very-secret-token",
+        "DATABASE_URL": "postgresql://botfleet:hunter2@db.example:5432/botfleet",
+        "STRIPE_WEBHOOK_SECRET": "whsec_abc",
+    }
+    effective = load_effective_config(None, config_dir=config_dir, environ=environ)
+    shown = "\n".join(f"{key} {value} {source}" for key, value, source in effective.rows())
+    assert "very-secret-token" not in shown
+    assert "hunter2" not in shown
+    assert "whsec_abc" not in shown
+    assert "postgresql://botfleet:********@db.example:5432/botfleet" in shown
+    assert "very-secret-token" not in repr(effective.settings)
+
+
+def test_unknown_bot_is_rejected(config_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown bot 'pinball'"):
+        load_settings("pinball", config_dir=config_dir, environ={})
+
+
+@pytest.mark.parametrize("bot", [None, *BOT_NAMES])
+@pytest.mark.parametrize("environment", ["development", "staging", "production"])
+def test_shipped_configuration_is_valid(bot: str | None, environment: str) -> None:
+    settings = load_settings(bot, config_dir=REPO_CONFIG, environ={"BOTFLEET_ENV": environment})
+    assert settings.environment == environment
+    if bot is not None:
+        assert settings.bot.prefix != "!", "each bot has its own prefix in one shared guild"
