@@ -1,0 +1,1 @@
+"""The six bots of the fleet; each is its own process with its own token."""

@@ -1,0 +1,1 @@
+"""The Grammar Bot of the fleet."""

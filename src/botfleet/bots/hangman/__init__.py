@@ -1,0 +1,1 @@
+"""The Hangman Bot of the fleet."""

@@ -1,0 +1,5 @@
+"""The Hangman Bot: what it is called, which intents and extensions it runs with."""
+
+from botfleet.core.definition import BotDefinition
+
+DEFINITION = BotDefinition(name="hangman", display_name="Hangman Bot")

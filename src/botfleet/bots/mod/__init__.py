@@ -1,0 +1,1 @@
+"""The Mod Bot of the fleet."""

@@ -1,0 +1,17 @@
+"""The Mod Bot: it watches members and messages, so it asks for more intents than the others."""
+
+import discord
+
+from botfleet.core.definition import BotDefinition, base_intents
+
+
+def mod_intents() -> discord.Intents:
+    """Members (joins, role changes), moderation (bans) and reactions on top of the base."""
+    intents = base_intents()
+    intents.members = True
+    intents.moderation = True
+    intents.guild_reactions = True
+    return intents
+
+
+DEFINITION = BotDefinition(name="mod", display_name="Mod Bot", intents=mod_intents)

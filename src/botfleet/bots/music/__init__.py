@@ -1,0 +1,1 @@
+"""The Music Bot of the fleet."""

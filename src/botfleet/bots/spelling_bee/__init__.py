@@ -1,0 +1,1 @@
+"""The Spelling Bee Bot of the fleet."""

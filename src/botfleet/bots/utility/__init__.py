@@ -1,0 +1,1 @@
+"""The Utility Bot of the fleet."""

@@ -1,0 +1,218 @@
+"""The ``botfleet`` command line: run bots, manage the database, inspect the configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from botfleet import BOT_NAMES, __version__
+from botfleet.config import ConfigError, load_effective_config, load_settings, token_variable
+from botfleet.errors import EXIT_CONFIG_ERROR, BotfleetError
+
+T = TypeVar("T")
+
+NO_TOKEN_HELP = (
+    "No Discord token is configured, so no bot can connect to Discord.\n"
+    "  - To run a bot on Discord, create an application in the Discord developer portal and put\n"
+    "    its token in .env, one variable per bot: "
+    + ", ".join(token_variable(name) for name in BOT_NAMES)
+    + ".\n  - Run `botfleet doctor` to check the rest of the set-up."
+)
+
+
+def _fail(message: str, status: int = EXIT_CONFIG_ERROR) -> None:
+    click.echo(f"botfleet: {message}", err=True)
+    sys.exit(status)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="botfleet")
+def main() -> None:
+    """botfleet: six Discord bots on one shared infrastructure."""
+
+
+def _bots_with_own_token() -> list[str]:
+    ready = []
+    for name in BOT_NAMES:
+        settings = load_settings(name)
+        token = settings.discord.token
+        if token is not None and token.get_secret_value():
+            source = load_effective_config(name).source_of("discord.token")
+            if token_variable(name) in source:
+                ready.append(name)
+    return ready
+
+
+def _select_bots(names: Sequence[str], run_all: bool) -> list[str]:
+    """Resolve the bots to start; exits with a one-line explanation when none can."""
+    unknown = [name for name in names if name not in BOT_NAMES]
+    if unknown:
+        _fail(f"unknown bot {unknown[0]!r}; the bots are: {', '.join(BOT_NAMES)}")
+    if names and not run_all:
+        for name in names:
+            token = load_settings(name).discord.token
+            if token is None or not token.get_secret_value():
+                _fail(
+                    f"no Discord token for the {name} bot: set {token_variable(name)} "
+                    "(or DISCORD_TOKEN) in the environment or .env."
+                )
+        return list(names)
+    ready = _bots_with_own_token()
+    if ready:
+        return ready
+    shared = load_settings().discord.token
+    if shared is not None and shared.get_secret_value():
+        _fail(
+            "DISCORD_TOKEN is one application's token, so it can run one bot: name it, e.g. "
+            "`botfleet run hangman`, or set one <BOT>_DISCORD_TOKEN per bot to run them all."
+        )
+    _fail(NO_TOKEN_HELP)
+    return []
+
+
+@main.command()
+@click.argument("bots", nargs=-1)
+@click.option("--all", "run_all", is_flag=True, help="Run every bot that has its own token.")
+def run(bots: tuple[str, ...], run_all: bool) -> None:
+    """Run BOTS (by name), or all bots with a token when none is named."""
+    try:
+        selected = _select_bots(bots, run_all)
+    except ConfigError as exc:
+        _fail(str(exc))
+    if len(selected) == 1:
+        from botfleet.bots.registry import get_definition  # noqa: PLC0415  (imports discord.py)
+        from botfleet.core.entry import run_definition  # noqa: PLC0415
+
+        sys.exit(run_definition(get_definition(selected[0])))
+    from botfleet.core.supervisor import Supervisor  # noqa: PLC0415
+    from botfleet.database import migrate  # noqa: PLC0415
+
+    settings = load_settings()
+    if settings.database.auto_migrate:
+        _run_database_task(migrate.upgrade(settings.database.url.get_secret_value()))
+    click.echo(f"starting {len(selected)} bots: {', '.join(selected)}")
+    sys.exit(asyncio.run(Supervisor.for_bots(selected).run()))
+
+
+@main.group()
+def db() -> None:
+    """Database schema migrations (Alembic)."""
+
+
+def _database_url() -> str:
+    try:
+        return load_settings().database.url.get_secret_value()
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise
+
+
+def _run_database_task(task: Coroutine[Any, Any, T]) -> T:
+    """Run a database coroutine; a failure is one readable line, not a traceback."""
+    from botfleet.database.base import (  # noqa: PLC0415
+        DatabaseConfigError,
+        DatabaseUnavailableError,
+    )
+    from botfleet.database.migrate import MigrationError  # noqa: PLC0415
+
+    try:
+        return asyncio.run(task)
+    except (DatabaseConfigError, DatabaseUnavailableError, MigrationError, BotfleetError) as exc:
+        _fail(str(exc), status=1)
+        raise
+
+
+@db.command()
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Upgrade the schema to REVISION (default: the latest)."""
+    from botfleet.database import migrate  # noqa: PLC0415
+    from botfleet.database.base import display_url  # noqa: PLC0415
+
+    url = _database_url()
+    _run_database_task(migrate.upgrade(url, revision))
+    click.echo(f"{display_url(url)} is at revision {_run_database_task(migrate.current(url))}")
+
+
+@db.command()
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Downgrade the schema to REVISION ("base" removes every table)."""
+    from botfleet.database import migrate  # noqa: PLC0415
+    from botfleet.database.base import display_url  # noqa: PLC0415
+
+    url = _database_url()
+    _run_database_task(migrate.downgrade(url, revision))
+    revision_now = _run_database_task(migrate.current(url))
+    click.echo(f"{display_url(url)} is at revision {revision_now or 'base'}")
+
+
+@db.command()
+def current() -> None:
+    """Show the schema revision of the configured database."""
+    from botfleet.database import migrate  # noqa: PLC0415
+    from botfleet.database.base import display_url  # noqa: PLC0415
+
+    url = _database_url()
+    revision = _run_database_task(migrate.current(url))
+    heads = _run_database_task(migrate.heads())
+    state = "latest" if revision in heads else f"latest is {', '.join(heads)}"
+    click.echo(f"{display_url(url)}: revision {revision or 'none'} ({state})")
+
+
+@main.group()
+def config() -> None:
+    """Inspect the effective configuration."""
+
+
+@config.command()
+@click.option("--bot", "bot_name", type=click.Choice(BOT_NAMES), help="Show one bot's settings.")
+def show(bot_name: str | None) -> None:
+    """Print every effective value, where it came from, secrets masked."""
+    try:
+        effective = load_effective_config(bot_name)
+    except ConfigError as exc:
+        _fail(str(exc))
+    rows = list(effective.rows())
+    width = max(len(key) for key, _, _ in rows)
+    value_width = min(max(len(value) for _, value, _ in rows), 48)
+    for key, value, source in rows:
+        click.echo(f"{key:<{width}}  {value:<{value_width}}  [{source}]")
+
+
+@main.command()
+def doctor() -> None:
+    """Check tokens, database, Redis, ffmpeg and the rest, with a fix for each problem."""
+    from botfleet.doctor import Status, run_checks  # noqa: PLC0415
+
+    checks = asyncio.run(run_checks())
+    marks = {Status.OK: "✔", Status.WARN: "!", Status.FAIL: "✘"}
+    for check in checks:
+        click.echo(f"{marks[check.status]} {check.name:<20} {check.detail}")
+        if check.fix:
+            click.echo(f"  {'':<20} fix: {check.fix}")
+    failed = sum(check.status is Status.FAIL for check in checks)
+    click.echo(f"{len(checks)} checks, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+@main.group()
+def data() -> None:
+    """Members' data: deletion on request (Discord requires bots to honour it)."""
+
+
+@data.command("delete-user")
+@click.argument("user_id", type=click.IntRange(min=1))
+@click.confirmation_option(prompt="Delete every record of this user in every bot?")
+def delete_user(user_id: int) -> None:
+    """Delete everything botfleet stores about USER_ID."""
+    from botfleet.services.privacy import delete_user_everywhere  # noqa: PLC0415
+
+    report = _run_database_task(delete_user_everywhere(_database_url(), user_id))
+    for service, count in report.items():
+        click.echo(f"{service:<24} {count} rows deleted")
+    click.echo(f"user {user_id}: {sum(report.values())} rows deleted in all")

@@ -1,0 +1,1 @@
+"""The bot base every bot of the fleet is built on."""

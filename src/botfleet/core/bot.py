@@ -1,0 +1,176 @@
+"""FleetBot: the one ``commands.Bot`` subclass every bot of the fleet runs on.
+
+It opens the shared services (database, cache, rate limiter, scheduler) in ``setup_hook``,
+loads the bot's extensions (a broken one is logged and skipped, never fatal), answers every
+command error in plain words, syncs slash commands only when they changed, and closes
+everything in order on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from botfleet import __version__
+from botfleet.cache import CacheHierarchy
+from botfleet.config.schema import Settings
+from botfleet.core.definition import BotDefinition
+from botfleet.core.errors import CommandRateLimited, handle_context_error, handle_interaction_error
+from botfleet.core.tree_sync import TreeSyncer
+from botfleet.database import migrate
+from botfleet.database.base import Database, display_url
+from botfleet.services.rate_limit import RateLimiter
+from botfleet.services.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+class FleetCommandTree(app_commands.CommandTree["FleetBot"]):
+    """Applies the shared rate limit to every slash command and routes errors to one handler."""
+
+    async def interaction_check(self, interaction: discord.Interaction[FleetBot], /) -> bool:
+        command = interaction.command
+        if command is None or interaction.type is not discord.InteractionType.application_command:
+            return True
+        await interaction.client.enforce_rate_limit(interaction.user, command.qualified_name)
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[FleetBot], error: app_commands.AppCommandError, /
+    ) -> None:
+        await handle_interaction_error(interaction, error)
+
+
+class FleetBot(commands.Bot):
+    """A bot of the fleet, configured by its definition and its effective settings."""
+
+    def __init__(
+        self,
+        definition: BotDefinition,
+        settings: Settings,
+        *,
+        database: Database | None = None,
+        state_dir: Path | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned_or(settings.bot.prefix),
+            intents=definition.intents(),
+            description=settings.bot.description,
+            tree_cls=FleetCommandTree,
+            help_command=commands.DefaultHelpCommand(dm_help=None),
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+            **options,
+        )
+        self.definition = definition
+        self.settings = settings
+        self.started_at = time.time()
+        self.version = __version__
+        self.failed_extensions: dict[str, BaseException] = {}
+        self.tree_syncer: TreeSyncer | None = None
+        self._timers_task: asyncio.Task[None] | None = None
+        self.state_dir = state_dir or Path(settings.bot.data_dir)
+        self._owns_database = database is None
+        self.database: Database = database or Database.from_settings(settings)
+        self.cache: CacheHierarchy = CacheHierarchy.from_settings(settings)
+        self.rate_limiter: RateLimiter = RateLimiter.from_settings(settings, redis=self.cache.redis)
+        self.scheduler = Scheduler(
+            self.database,
+            self.dispatch,
+            bot_name=definition.name,
+            memory_threshold=settings.scheduler.memory_threshold,
+            max_sleep=settings.scheduler.max_sleep,
+        )
+        self.add_check(self._prefix_rate_limit)
+
+    @property
+    def name(self) -> str:
+        """The bot's fleet name ("hangman"), used in logs, keys and the CLI."""
+        return self.definition.name
+
+    async def setup_hook(self) -> None:
+        await self._open_database()
+        await self.cache.start()
+        for extension in self.definition.all_extensions:
+            try:
+                await self.load_extension(extension)
+            except commands.ExtensionError as exc:
+                self.failed_extensions[extension] = exc
+                log.exception("extension %s failed to load; the bot goes on without it", extension)
+        if self.application_id is not None:
+            self.tree_syncer = TreeSyncer(self.state_dir, self.application_id)
+            try:
+                await self.tree_syncer.sync_if_changed(self.tree, self.settings.bot.sync_commands)
+            except discord.HTTPException:
+                log.exception("slash command sync failed; commands may be out of date")
+        self._timers_task = asyncio.create_task(self._start_timers_when_ready())
+
+    async def _start_timers_when_ready(self) -> None:
+        """Dispatch timers only once handlers are loaded and the guild cache is filled.
+
+        Overdue timers fire at start; a temporary ban's handler needs its guild to exist.
+        """
+        await self.wait_until_ready()
+        await self.scheduler.start()
+
+    async def _open_database(self) -> None:
+        await self.database.prepare()
+        if self.settings.database.auto_migrate:
+            url = self.database.url.render_as_string(hide_password=False)
+            head = await migrate.heads()
+            if await migrate.current(url) not in head:
+                log.info("upgrading the database schema of %s", display_url(self.database.url))
+                await migrate.upgrade(url)
+
+    async def enforce_rate_limit(self, user: discord.abc.Snowflake, command: str) -> None:
+        """Raise :class:`CommandRateLimited` when ``user`` spent the budget for ``command``."""
+        result = await self.rate_limiter.hit(user.id, command)
+        if not result.allowed:
+            log.info("rate limited user %s on %s for %.1fs", user.id, command, result.retry_after)
+            raise CommandRateLimited(result.retry_after)
+
+    async def _prefix_rate_limit(self, ctx: commands.Context[Any]) -> bool:
+        if ctx.command is not None and ctx.interaction is None:
+            await self.enforce_rate_limit(ctx.author, ctx.command.qualified_name)
+        return True
+
+    async def on_command_error(
+        self, context: commands.Context[Any], exception: commands.CommandError, /
+    ) -> None:
+        await handle_context_error(context, exception)
+
+    async def on_ready(self) -> None:
+        log.info(
+            "%s ready as %s in %d guilds (shard %s)",
+            self.definition.display_name,
+            self.user,
+            len(self.guilds),
+            self.shard_id,
+        )
+
+    async def is_owner(self, user: discord.abc.User, /) -> bool:
+        """Configured owner ids count, and so do the application's owner and team."""
+        if user.id in self.settings.bot.owner_ids:
+            return True
+        return await super().is_owner(user)
+
+    async def close(self) -> None:
+        """Stop the timers, close the cache and database, then disconnect from Discord."""
+        log.info("%s shutting down", self.definition.display_name)
+        try:
+            if self._timers_task is not None:
+                self._timers_task.cancel()
+            await self.scheduler.stop()
+            await self.cache.close()
+            await self.rate_limiter.close()
+            if self._owns_database:
+                await self.database.dispose()
+        finally:
+            await super().close()

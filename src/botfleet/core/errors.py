@@ -1,0 +1,160 @@
+"""One error path for every command: a plain-words answer for the member, a traceback for us."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from botfleet.auth.permissions import MissingPermissionLevel
+from botfleet.errors import UserError
+from botfleet.services.rate_limit import RateLimited
+
+log = logging.getLogger(__name__)
+
+
+class CommandRateLimited(app_commands.CheckFailure, commands.CheckFailure):
+    """The member spent their command budget; ``retry_after`` seconds until the next one."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"rate limited for {retry_after:.1f}s")
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """What to tell the member, and whether the operator must see a traceback."""
+
+    message: str | None
+    unexpected: bool = False
+    reference: str | None = None
+
+
+def _retry_at(seconds: float) -> str:
+    moment = datetime.now(UTC) + timedelta(seconds=max(seconds, 1.0))
+    return discord.utils.format_dt(moment, "R")
+
+
+def _permission_names(names: list[str]) -> str:
+    return ", ".join(name.replace("_", " ").replace("guild", "server").title() for name in names)
+
+
+def _unwrap(error: BaseException) -> BaseException:
+    """Dig the original exception out of discord.py's invoke wrappers."""
+    while isinstance(
+        error,
+        app_commands.CommandInvokeError | commands.CommandInvokeError | commands.HybridCommandError,
+    ):
+        error = error.original
+    return error
+
+
+def describe_error(error: BaseException) -> ErrorReply:
+    """Map any command error to the answer a member should read."""
+    error = _unwrap(error)
+    if isinstance(error, UserError):
+        return ErrorReply(error.message)
+    if isinstance(error, MissingPermissionLevel):
+        return ErrorReply(f"🔒 {error}")
+    if isinstance(error, CommandRateLimited | RateLimited):
+        return ErrorReply(f"⏳ You're going too fast — try again {_retry_at(error.retry_after)}.")
+    if isinstance(error, app_commands.CommandOnCooldown | commands.CommandOnCooldown):
+        return ErrorReply(
+            f"⏳ This command is cooling down — try again {_retry_at(error.retry_after)}."
+        )
+    if isinstance(error, app_commands.MissingPermissions | commands.MissingPermissions):
+        return ErrorReply(f"🔒 You need {_permission_names(error.missing_permissions)} for that.")
+    if isinstance(error, app_commands.BotMissingPermissions | commands.BotMissingPermissions):
+        return ErrorReply(
+            f"I'm missing {_permission_names(error.missing_permissions)} here; "
+            "ask an admin to grant it to me."
+        )
+    if isinstance(error, app_commands.NoPrivateMessage | commands.NoPrivateMessage):
+        return ErrorReply("This command only works in a server.")
+    if isinstance(error, app_commands.TransformerError):
+        cause = error.__cause__
+        if isinstance(cause, ValueError | UserError) and str(cause):
+            return ErrorReply(str(cause))
+        return ErrorReply(f"I couldn't understand `{error.value}` for that option.")
+    if isinstance(error, commands.MissingRequiredArgument):
+        return ErrorReply(f"You left out `{error.param.name}`.")
+    if isinstance(error, commands.UserInputError):
+        return ErrorReply(str(error) or "I couldn't understand that input.")
+    if isinstance(error, commands.CommandNotFound):
+        return ErrorReply(None)
+    if isinstance(error, app_commands.CheckFailure | commands.CheckFailure):
+        return ErrorReply(str(error) or "You can't use this command here.")
+    reference = secrets.token_hex(4)
+    return ErrorReply(
+        f"Something went wrong on our side. It has been logged (reference `{reference}`).",
+        unexpected=True,
+        reference=reference,
+    )
+
+
+async def reply_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
+    """Answer ``interaction`` privately by whichever route its state still allows."""
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(message, ephemeral=True)
+        elif not interaction.is_expired():
+            await interaction.followup.send(message, ephemeral=True)
+        elif interaction.channel is not None and isinstance(
+            interaction.channel, discord.abc.Messageable
+        ):
+            await interaction.channel.send(f"{interaction.user.mention} {message}")
+    except discord.HTTPException:
+        log.warning("could not deliver an error reply to interaction %s", interaction.id)
+
+
+async def handle_interaction_error(
+    interaction: discord.Interaction[Any], error: BaseException
+) -> None:
+    """The slash-command tree's error handler."""
+    reply = describe_error(error)
+    command = interaction.command.qualified_name if interaction.command else "?"
+    if reply.unexpected:
+        log.error(
+            "command /%s failed (ref %s, user %s, guild %s, channel %s)",
+            command,
+            reply.reference,
+            interaction.user.id,
+            interaction.guild_id,
+            interaction.channel_id,
+            exc_info=_unwrap(error),
+        )
+    else:
+        log.info("command /%s refused for user %s: %s", command, interaction.user.id, reply.message)
+    if reply.message is not None:
+        await reply_ephemeral(interaction, reply.message)
+
+
+async def handle_context_error(ctx: commands.Context[Any], error: BaseException) -> None:
+    """The prefix-command error handler (hybrid commands arrive here too)."""
+    if ctx.command is not None and ctx.command.has_error_handler():
+        return
+    reply = describe_error(error)
+    if reply.unexpected:
+        log.error(
+            "command %s failed (ref %s, user %s, guild %s)",
+            ctx.command.qualified_name if ctx.command else ctx.invoked_with,
+            reply.reference,
+            ctx.author.id,
+            ctx.guild.id if ctx.guild else None,
+            exc_info=_unwrap(error),
+        )
+    if reply.message is None:
+        return
+    if ctx.interaction is not None:
+        await reply_ephemeral(ctx.interaction, reply.message)
+        return
+    try:
+        await ctx.reply(reply.message, mention_author=False)
+    except discord.HTTPException:
+        log.warning("could not deliver an error reply in channel %s", ctx.channel.id)

@@ -1,0 +1,1 @@
+"""Extensions shared by every bot of the fleet."""

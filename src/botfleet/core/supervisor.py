@@ -1,0 +1,108 @@
+"""Run several bots as separate processes and keep them up: ``botfleet run --all``.
+
+Each bot is its own process (a crash in one never takes the others down). A bot that exits
+with an error is restarted with a growing delay; one that exits with the configuration-error
+status is left down, since restarting cannot fix it. SIGINT/SIGTERM are passed on to every
+child, which then shuts down cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from botfleet.errors import EXIT_CONFIG_ERROR
+
+log = logging.getLogger(__name__)
+
+MAX_RESTART_DELAY = 300.0
+FIRST_RESTART_DELAY = 1.0
+STABLE_AFTER = 60.0
+"""A child that ran this many seconds is considered healthy: its restart delay resets."""
+
+
+@dataclass
+class ChildBot:
+    """One supervised bot process and its restart bookkeeping."""
+
+    name: str
+    argv: tuple[str, ...]
+    restarts: int = 0
+    delay: float = FIRST_RESTART_DELAY
+    process: asyncio.subprocess.Process | None = field(default=None, repr=False)
+
+
+class Supervisor:
+    """Starts one child process per bot and restarts the ones that crash."""
+
+    def __init__(
+        self, commands: Mapping[str, Sequence[str]], *, first_delay: float = FIRST_RESTART_DELAY
+    ) -> None:
+        self.first_delay = first_delay
+        self.children = [
+            ChildBot(name, tuple(argv), delay=first_delay) for name, argv in commands.items()
+        ]
+        self.stopping = asyncio.Event()
+
+    @classmethod
+    def for_bots(cls, bot_names: Sequence[str]) -> Supervisor:
+        """Supervise ``python -m botfleet.bots.<name>`` for each bot."""
+        return cls({name: (sys.executable, "-m", f"botfleet.bots.{name}") for name in bot_names})
+
+    def request_stop(self) -> None:
+        """Ask every child to stop (SIGTERM) and stop restarting them."""
+        self.stopping.set()
+        for child in self.children:
+            if child.process is not None and child.process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.process.send_signal(signal.SIGTERM)
+
+    async def run(self) -> int:
+        """Supervise until every child has ended for good; return the worst exit status."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.request_stop)
+        try:
+            statuses = await asyncio.gather(*(self._keep_running(child) for child in self.children))
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+        return max(statuses, default=0)
+
+    async def _keep_running(self, child: ChildBot) -> int:
+        while True:
+            started = loop_time()
+            child.process = await asyncio.create_subprocess_exec(*child.argv)
+            log.info("started %s (pid %s)", child.name, child.process.pid)
+            status = await child.process.wait()
+            if self.stopping.is_set() or status == 0:
+                log.info("%s stopped (status %s)", child.name, status)
+                return 0
+            if status == EXIT_CONFIG_ERROR:
+                log.error("%s has a configuration error; not restarting it", child.name)
+                return status
+            if loop_time() - started >= STABLE_AFTER:
+                child.delay = self.first_delay
+            child.restarts += 1
+            log.warning(
+                "%s exited with status %s; restart %d in %.0fs",
+                child.name,
+                status,
+                child.restarts,
+                child.delay,
+            )
+            with contextlib.suppress(TimeoutError):  # the delay elapsed without a stop
+                await asyncio.wait_for(self.stopping.wait(), timeout=child.delay)
+            if self.stopping.is_set():
+                return 0
+            child.delay = min(child.delay * 2, MAX_RESTART_DELAY)
+
+
+def loop_time() -> float:
+    """Monotonic seconds of the running loop."""
+    return asyncio.get_running_loop().time()

@@ -1,0 +1,200 @@
+"""``botfleet doctor``: check every prerequisite and say how to fix what is missing."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from botfleet import BOT_NAMES
+from botfleet.config import ConfigError, load_settings, token_variable
+from botfleet.config.schema import Settings
+from botfleet.database import migrate
+from botfleet.database.base import (
+    Database,
+    DatabaseConfigError,
+    DatabaseUnavailableError,
+    display_url,
+)
+from botfleet.database.migrate import MigrationError
+
+DOCTOR_TIMEOUT = 5.0
+
+
+class Status(Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report: what was checked, how it went, and the fix when it did not."""
+
+    name: str
+    status: Status
+    detail: str
+    fix: str | None = None
+
+
+def check_python() -> Check:
+    """Report the interpreter (botfleet cannot even import on Python older than 3.11)."""
+    return Check("python", Status.OK, f"Python {platform.python_version()} at {sys.executable}")
+
+
+def check_tokens(settings_by_bot: dict[str, Settings]) -> Iterable[Check]:
+    for name, settings in settings_by_bot.items():
+        token = settings.discord.token
+        if token is None or not token.get_secret_value():
+            yield Check(
+                f"token {name}",
+                Status.WARN,
+                "no token: this bot will not connect to Discord",
+                f"set {token_variable(name)} in .env (or try the bots with `botfleet sandbox`)",
+            )
+        elif token.get_secret_value().count(".") != 2:
+            yield Check(
+                f"token {name}",
+                Status.FAIL,
+                "the token does not look like a Discord bot token",
+                "copy the token from the Bot page of the application in the developer portal",
+            )
+        else:
+            yield Check(f"token {name}", Status.OK, "set")
+
+
+def check_module(module: str, why: str, extra: str) -> Check:
+    if importlib.util.find_spec(module) is not None:
+        return Check(f"package {module}", Status.OK, f"installed ({why})")
+    return Check(
+        f"package {module}",
+        Status.FAIL,
+        f"missing, needed for {why}",
+        f"pip install 'botfleet[{extra}]'",
+    )
+
+
+async def check_database(settings: Settings) -> list[Check]:
+    try:
+        database = Database.from_settings(settings)
+    except DatabaseConfigError as exc:
+        return [Check("database", Status.FAIL, str(exc), "fix DATABASE_URL")]
+    where = display_url(database.url)
+    if database.backend == "postgresql" and importlib.util.find_spec("asyncpg") is None:
+        return [check_module("asyncpg", "PostgreSQL", "postgres")]
+    try:
+        await database.prepare()
+        latency = await asyncio.wait_for(database.ping(), DOCTOR_TIMEOUT)
+    except (DatabaseUnavailableError, TimeoutError, OSError) as exc:
+        return [
+            Check(
+                "database",
+                Status.FAIL,
+                f"{where}: {exc}",
+                "check DATABASE_URL and that the server runs",
+            )
+        ]
+    finally:
+        await database.dispose()
+    checks = [Check("database", Status.OK, f"{where} answers in {latency * 1000:.0f} ms")]
+    url = database.url.render_as_string(hide_password=False)
+    try:
+        current, heads = await migrate.current(url), await migrate.heads()
+    except MigrationError as exc:
+        return [*checks, Check("schema", Status.FAIL, str(exc), "run `botfleet db upgrade`")]
+    if current in heads:
+        checks.append(Check("schema", Status.OK, f"at revision {current} (latest)"))
+    elif settings.database.auto_migrate:
+        checks.append(
+            Check(
+                "schema", Status.WARN, f"at revision {current or 'none'}; bots upgrade it on start"
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "schema",
+                Status.FAIL,
+                f"at revision {current or 'none'}, latest is {', '.join(heads)}",
+                "run `botfleet db upgrade`",
+            )
+        )
+    return checks
+
+
+async def check_redis(settings: Settings) -> Check:
+    if settings.cache.redis_url is None:
+        return Check("redis", Status.OK, "not configured: the in-memory cache serves alone")
+    if importlib.util.find_spec("redis") is None:
+        return check_module("redis", "the Redis cache", "redis")
+    import redis.asyncio as redis_asyncio  # noqa: PLC0415  (optional dependency)
+
+    client = redis_asyncio.from_url(
+        settings.cache.redis_url.get_secret_value(), socket_connect_timeout=DOCTOR_TIMEOUT
+    )
+    try:
+        await asyncio.wait_for(client.ping(), DOCTOR_TIMEOUT)
+    except (OSError, TimeoutError, redis_asyncio.RedisError) as exc:
+        return Check(
+            "redis", Status.FAIL, f"unreachable: {exc}", "check REDIS_URL and that Redis runs"
+        )
+    finally:
+        await client.aclose()
+    return Check("redis", Status.OK, "answers")
+
+
+def check_ffmpeg() -> Check:
+    path = shutil.which("ffmpeg")
+    if path:
+        return Check("ffmpeg", Status.OK, path)
+    return Check(
+        "ffmpeg",
+        Status.WARN,
+        "not found: the Music Bot cannot play audio",
+        "install ffmpeg (apt install ffmpeg, brew install ffmpeg)",
+    )
+
+
+def check_writable(directory: str, what: str) -> Check:
+    path = Path(directory)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        return Check(
+            what, Status.FAIL, f"{path} is not writable: {exc}", f"fix the permissions of {path}"
+        )
+    return Check(what, Status.OK, f"{path.resolve()} writable")
+
+
+async def run_checks() -> list[Check]:
+    """Every check, in the order a newcomer should fix them."""
+    checks = [check_python()]
+    try:
+        shared = load_settings()
+        per_bot = {name: load_settings(name) for name in BOT_NAMES}
+    except ConfigError as exc:
+        checks.append(
+            Check("config", Status.FAIL, str(exc), "fix the file or variable named above")
+        )
+        return checks
+    checks.append(Check("config", Status.OK, f"environment {shared.environment}"))
+    checks.extend(check_tokens(per_bot))
+    checks.extend(await check_database(shared))
+    checks.append(await check_redis(shared))
+    if shared.logging.sentry_dsn is not None:
+        checks.append(check_module("sentry_sdk", "Sentry error reports", "sentry"))
+    if shared.ai.api_key is not None:
+        checks.append(check_module("openai", "the AI service", "ai"))
+    checks.append(check_ffmpeg())
+    checks.append(check_writable(shared.logging.directory, "logs"))
+    checks.append(check_writable(shared.bot.data_dir, "data"))
+    return checks

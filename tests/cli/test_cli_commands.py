@@ -1,0 +1,171 @@
+"""The ``botfleet`` command line, run as a user would, on SQLite and the real PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from botfleet.cli import main
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh checkout-like folder: the shipped config, no .env, a SQLite database of its own."""
+    shutil.copytree(REPO_CONFIG, tmp_path / "config")
+    monkeypatch.chdir(tmp_path)
+    for name in ("GRAMMAR", "HANGMAN", "SPELLING_BEE", "MOD", "UTILITY", "MUSIC"):
+        monkeypatch.delenv(f"{name}_DISCORD_TOKEN", raising=False)
+    return tmp_path
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def dead_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_config_show_masks_secrets_and_names_sources(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HANGMAN_DISCORD_TOKEN", "MTIz.secret-token-value.xyz")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://fleet:hunter2@127.0.0.1:5432/fleet")
+    result = invoke("config", "show", "--bot", "hangman")
+    assert result.exit_code == 0
+    assert "secret-token-value" not in result.output
+    assert "hunter2" not in result.output
+    token_line = next(
+        line for line in result.output.splitlines() if line.startswith("discord.token")
+    )
+    assert "********" in token_line and "[env HANGMAN_DISCORD_TOKEN]" in token_line
+    prefix_line = next(line for line in result.output.splitlines() if line.startswith("bot.prefix"))
+    assert "h!" in prefix_line and "config/bots/hangman.yaml" in prefix_line
+
+
+def test_config_show_reports_invalid_configuration(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOTFLEET_RATE_LIMITS__COMMANDS_PER_USER", "many")
+    result = invoke("config", "show")
+    assert result.exit_code == 2
+    assert "env BOTFLEET_RATE_LIMITS__COMMANDS_PER_USER: rate_limits.commands_per_user" in (
+        result.output
+    )
+
+
+def test_db_commands_on_sqlite(workdir: Path) -> None:
+    result = invoke("db", "current")
+    assert result.exit_code == 0
+    assert "revision none" in result.output
+    result = invoke("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert (workdir / "data" / "botfleet.db").is_file()
+    assert "(latest)" in invoke("db", "current").output
+    result = invoke("db", "downgrade", "base")
+    assert result.exit_code == 0
+    assert "is at revision base" in result.output
+
+
+def test_db_upgrade_on_postgres(
+    workdir: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    result = invoke("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "(latest)" in invoke("db", "current").output
+
+
+def test_db_failure_is_one_line_without_password(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://fleet:hunter2@127.0.0.1:{dead_port()}/x")
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "hunter2" not in result.output
+    assert result.output.startswith("botfleet: ")
+
+
+def test_run_without_any_token_says_what_to_set(workdir: Path) -> None:
+    result = invoke("run")
+    assert result.exit_code == 2
+    assert "No Discord token is configured" in result.output
+    assert "HANGMAN_DISCORD_TOKEN" in result.output
+
+
+def test_run_named_bot_without_token_names_its_variable(workdir: Path) -> None:
+    result = invoke("run", "music")
+    assert result.exit_code == 2
+    assert "set MUSIC_DISCORD_TOKEN (or DISCORD_TOKEN)" in result.output
+
+
+def test_run_all_with_only_the_shared_token_asks_which_bot(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "MTIz.shared.token")
+    result = invoke("run", "--all")
+    assert result.exit_code == 2
+    assert "botfleet run hangman" in result.output
+
+
+def test_run_unknown_bot(workdir: Path) -> None:
+    result = invoke("run", "pinball")
+    assert result.exit_code == 2
+    assert "unknown bot 'pinball'" in result.output
+
+
+def test_doctor_on_defaults_passes_with_warnings(workdir: Path) -> None:
+    result = invoke("doctor")
+    assert result.exit_code == 0, result.output
+    assert "! token hangman" in result.output
+    assert "set HANGMAN_DISCORD_TOKEN" in result.output
+    assert "✔ database" in result.output
+    assert "✔ redis" in result.output and "in-memory cache" in result.output
+
+
+def test_doctor_fails_on_unreachable_redis_and_bad_token(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{dead_port()}/0")
+    monkeypatch.setenv("MOD_DISCORD_TOKEN", "not-a-token")
+    result = invoke("doctor")
+    assert result.exit_code == 1
+    assert "✘ redis" in result.output
+    assert "✘ token mod" in result.output
+    assert "not-a-token" not in result.output
+
+
+def test_doctor_on_postgres_reports_schema_state(
+    workdir: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    monkeypatch.setenv("BOTFLEET_ENV", "production")
+    result = invoke("doctor")
+    assert "✘ schema" in result.output
+    assert "run `botfleet db upgrade`" in result.output
+    assert invoke("db", "upgrade").exit_code == 0
+    assert "✔ schema" in invoke("doctor").output
+
+
+def test_delete_user_reports_each_service(workdir: Path) -> None:
+    assert invoke("db", "upgrade").exit_code == 0
+    result = invoke("data", "delete-user", "1234", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "users" in result.output
+    assert "user 1234: 0 rows deleted in all" in result.output
+
+
+def test_delete_user_without_schema_is_a_clear_error(workdir: Path) -> None:
+    result = CliRunner().invoke(main, ["data", "delete-user", "1234", "--yes"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output

@@ -1,0 +1,69 @@
+"""`botfleet run --all` keeps each bot in its own process and restarts the ones that crash."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from botfleet.core.supervisor import Supervisor
+from botfleet.errors import EXIT_CONFIG_ERROR
+
+
+def script(tmp_path: Path, name: str, body: str) -> tuple[str, ...]:
+    path = tmp_path / f"{name}.py"
+    path.write_text(body, encoding="utf-8")
+    return (sys.executable, str(path))
+
+
+async def test_crashing_bot_is_restarted_until_it_succeeds(tmp_path: Path) -> None:
+    counter = tmp_path / "runs"
+    crashy = script(
+        tmp_path,
+        "crashy",
+        f"""
+import pathlib, sys
+runs = pathlib.Path({str(counter)!r})
+count = int(runs.read_text()) + 1 if runs.exists() else 1
+runs.write_text(str(count))
+sys.exit(0 if count >= 3 else 1)
+""",
+    )
+    supervisor = Supervisor({"crashy": crashy}, first_delay=0.05)
+    assert await asyncio.wait_for(supervisor.run(), 20) == 0
+    assert counter.read_text() == "3"
+    assert supervisor.children[0].restarts == 2
+
+
+async def test_configuration_error_is_not_restarted(tmp_path: Path) -> None:
+    broken = script(tmp_path, "broken", f"import sys; sys.exit({EXIT_CONFIG_ERROR})")
+    healthy = script(tmp_path, "healthy", "pass")
+    supervisor = Supervisor({"broken": broken, "healthy": healthy}, first_delay=0.05)
+    assert await asyncio.wait_for(supervisor.run(), 20) == EXIT_CONFIG_ERROR
+    assert [child.restarts for child in supervisor.children] == [0, 0]
+
+
+async def test_stop_request_reaches_every_child(tmp_path: Path) -> None:
+    marker = tmp_path / "stopped"
+    waiting = script(
+        tmp_path,
+        "waiting",
+        f"""
+import pathlib, signal, sys, time
+def stop(*_):
+    pathlib.Path({str(marker)!r}).write_text("clean")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+pathlib.Path({str(tmp_path / "started")!r}).write_text("yes")
+time.sleep(60)
+""",
+    )
+    supervisor = Supervisor({"waiting": waiting}, first_delay=0.05)
+    running = asyncio.create_task(supervisor.run())
+    for _ in range(200):
+        if (tmp_path / "started").exists():
+            break
+        await asyncio.sleep(0.05)
+    supervisor.request_stop()
+    assert await asyncio.wait_for(running, 20) == 0
+    assert marker.read_text() == "clean"
