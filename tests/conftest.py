@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["botfleet.sandbox.pytest_plugin"]
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "BOTFLEET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )

@@ -1,0 +1,508 @@
+"""The sandbox's own record of the Discord world: users, bot applications, guilds, messages.
+
+These are plain data holders. ``state.SandboxState`` changes them and tells connected bots what
+changed; ``payloads`` turns them into the JSON Discord would send. Embeds and components are
+kept in the JSON shape the bot sent (after validation), because that is what Discord echoes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from enum import IntEnum, IntFlag
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from discord.types.embed import Embed as EmbedPayload
+
+
+class ChannelType(IntEnum):
+    """Discord's channel types the sandbox models."""
+
+    GUILD_TEXT = 0
+    DM = 1
+    GUILD_VOICE = 2
+    GUILD_CATEGORY = 4
+
+
+class MessageType(IntEnum):
+    """Discord's message types the sandbox produces."""
+
+    DEFAULT = 0
+    REPLY = 19
+    CHAT_INPUT_COMMAND = 20
+    CONTEXT_MENU_COMMAND = 23
+
+
+class MessageFlag(IntFlag):
+    """Discord's message flags the sandbox understands."""
+
+    SUPPRESS_EMBEDS = 1 << 2
+    EPHEMERAL = 1 << 6
+    LOADING = 1 << 7
+    SUPPRESS_NOTIFICATIONS = 1 << 12
+    IS_COMPONENTS_V2 = 1 << 15
+
+
+SENDABLE_MESSAGE_FLAGS = (
+    MessageFlag.SUPPRESS_EMBEDS | MessageFlag.SUPPRESS_NOTIFICATIONS | MessageFlag.IS_COMPONENTS_V2
+)
+"""Flags a bot may set when it creates a message; Discord ignores the others."""
+
+
+class InteractionType(IntEnum):
+    """Discord's interaction types the sandbox creates."""
+
+    APPLICATION_COMMAND = 2
+    MESSAGE_COMPONENT = 3
+    MODAL_SUBMIT = 5
+
+
+class InteractionCallbackType(IntEnum):
+    """The answers a bot may give to an interaction."""
+
+    CHANNEL_MESSAGE_WITH_SOURCE = 4
+    DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE = 5
+    DEFERRED_UPDATE_MESSAGE = 6
+    UPDATE_MESSAGE = 7
+    MODAL = 9
+
+
+class GatewayIntent(IntFlag):
+    """Gateway intents: which events a bot asked for when it identified."""
+
+    GUILDS = 1 << 0
+    GUILD_MEMBERS = 1 << 1
+    GUILD_MODERATION = 1 << 2
+    GUILD_EXPRESSIONS = 1 << 3
+    GUILD_INTEGRATIONS = 1 << 4
+    GUILD_WEBHOOKS = 1 << 5
+    GUILD_INVITES = 1 << 6
+    GUILD_VOICE_STATES = 1 << 7
+    GUILD_PRESENCES = 1 << 8
+    GUILD_MESSAGES = 1 << 9
+    GUILD_MESSAGE_REACTIONS = 1 << 10
+    GUILD_MESSAGE_TYPING = 1 << 11
+    DIRECT_MESSAGES = 1 << 12
+    DIRECT_MESSAGE_REACTIONS = 1 << 13
+    DIRECT_MESSAGE_TYPING = 1 << 14
+    MESSAGE_CONTENT = 1 << 15
+    GUILD_SCHEDULED_EVENTS = 1 << 16
+    AUTO_MODERATION_CONFIGURATION = 1 << 20
+    AUTO_MODERATION_EXECUTION = 1 << 21
+    GUILD_MESSAGE_POLLS = 1 << 24
+    DIRECT_MESSAGE_POLLS = 1 << 25
+
+
+PRIVILEGED_INTENTS = (
+    GatewayIntent.GUILD_MEMBERS | GatewayIntent.GUILD_PRESENCES | GatewayIntent.MESSAGE_CONTENT
+)
+ALL_INTENTS = GatewayIntent(sum(intent.value for intent in GatewayIntent))
+"""Every intent bit Discord defines; an IDENTIFY asking for another bit is refused (4013)."""
+
+
+class ApplicationFlag(IntFlag):
+    """Application flags that tell discord.py which privileged intents the app may use."""
+
+    GATEWAY_PRESENCE = 1 << 12
+    GATEWAY_GUILD_MEMBERS = 1 << 14
+    GATEWAY_MESSAGE_CONTENT = 1 << 18
+    APPLICATION_COMMAND_BADGE = 1 << 23
+
+
+class Permission(IntFlag):
+    """Discord permission bits the sandbox checks or grants by default."""
+
+    CREATE_INSTANT_INVITE = 1 << 0
+    KICK_MEMBERS = 1 << 1
+    BAN_MEMBERS = 1 << 2
+    ADMINISTRATOR = 1 << 3
+    MANAGE_CHANNELS = 1 << 4
+    MANAGE_GUILD = 1 << 5
+    ADD_REACTIONS = 1 << 6
+    VIEW_AUDIT_LOG = 1 << 7
+    PRIORITY_SPEAKER = 1 << 8
+    STREAM = 1 << 9
+    VIEW_CHANNEL = 1 << 10
+    SEND_MESSAGES = 1 << 11
+    SEND_TTS_MESSAGES = 1 << 12
+    MANAGE_MESSAGES = 1 << 13
+    EMBED_LINKS = 1 << 14
+    ATTACH_FILES = 1 << 15
+    READ_MESSAGE_HISTORY = 1 << 16
+    MENTION_EVERYONE = 1 << 17
+    USE_EXTERNAL_EMOJIS = 1 << 18
+    VIEW_GUILD_INSIGHTS = 1 << 19
+    CONNECT = 1 << 20
+    SPEAK = 1 << 21
+    MUTE_MEMBERS = 1 << 22
+    DEAFEN_MEMBERS = 1 << 23
+    MOVE_MEMBERS = 1 << 24
+    USE_VAD = 1 << 25
+    CHANGE_NICKNAME = 1 << 26
+    MANAGE_NICKNAMES = 1 << 27
+    MANAGE_ROLES = 1 << 28
+    MANAGE_WEBHOOKS = 1 << 29
+    MANAGE_GUILD_EXPRESSIONS = 1 << 30
+    USE_APPLICATION_COMMANDS = 1 << 31
+    REQUEST_TO_SPEAK = 1 << 32
+    MANAGE_EVENTS = 1 << 33
+    MANAGE_THREADS = 1 << 34
+    CREATE_PUBLIC_THREADS = 1 << 35
+    CREATE_PRIVATE_THREADS = 1 << 36
+    USE_EXTERNAL_STICKERS = 1 << 37
+    SEND_MESSAGES_IN_THREADS = 1 << 38
+    USE_EMBEDDED_ACTIVITIES = 1 << 39
+    MODERATE_MEMBERS = 1 << 40
+
+
+ALL_PERMISSIONS = (1 << 53) - 1
+"""What an administrator or the guild owner holds: every bit Discord may define."""
+
+DEFAULT_EVERYONE_PERMISSIONS = (
+    Permission.CREATE_INSTANT_INVITE
+    | Permission.ADD_REACTIONS
+    | Permission.STREAM
+    | Permission.VIEW_CHANNEL
+    | Permission.SEND_MESSAGES
+    | Permission.EMBED_LINKS
+    | Permission.ATTACH_FILES
+    | Permission.READ_MESSAGE_HISTORY
+    | Permission.USE_EXTERNAL_EMOJIS
+    | Permission.CONNECT
+    | Permission.SPEAK
+    | Permission.USE_VAD
+    | Permission.CHANGE_NICKNAME
+    | Permission.USE_APPLICATION_COMMANDS
+    | Permission.REQUEST_TO_SPEAK
+    | Permission.CREATE_PUBLIC_THREADS
+    | Permission.CREATE_PRIVATE_THREADS
+    | Permission.USE_EXTERNAL_STICKERS
+    | Permission.SEND_MESSAGES_IN_THREADS
+    | Permission.USE_EMBEDDED_ACTIVITIES
+)
+"""The @everyone permissions of a new Discord guild."""
+
+DM_PERMISSIONS = (
+    Permission.ADD_REACTIONS
+    | Permission.VIEW_CHANNEL
+    | Permission.SEND_MESSAGES
+    | Permission.EMBED_LINKS
+    | Permission.ATTACH_FILES
+    | Permission.READ_MESSAGE_HISTORY
+    | Permission.USE_EXTERNAL_EMOJIS
+    | Permission.USE_APPLICATION_COMMANDS
+)
+"""What anyone may do in a DM channel."""
+
+
+@dataclass(eq=False)
+class User:
+    """A Discord account: a person, or the bot user of an application."""
+
+    id: int
+    username: str
+    global_name: str | None
+    bot: bool = False
+    accepts_dms: bool = True
+
+    @property
+    def display_name(self) -> str:
+        """The name Discord shows for the account."""
+        return self.global_name or self.username
+
+
+@dataclass(eq=False)
+class ApplicationCommand:
+    """A slash command or context menu as an application registered it."""
+
+    id: int
+    application_id: int
+    guild_id: int | None
+    name: str
+    type: int
+    description: str
+    options: list[dict[str, Any]]
+    default_member_permissions: str | None
+    contexts: list[int]
+    integration_types: list[int]
+    nsfw: bool
+    name_localizations: dict[str, str] | None
+    description_localizations: dict[str, str] | None
+    version: int
+
+
+@dataclass(eq=False)
+class Application:
+    """A bot application: its token, its bot user, its owner and its registered commands."""
+
+    id: int
+    name: str
+    token: str
+    bot_user: User
+    owner: User
+    description: str = ""
+    allowed_privileged_intents: GatewayIntent = PRIVILEGED_INTENTS
+    global_commands: dict[int, ApplicationCommand] = field(default_factory=dict)
+    guild_commands: dict[int, dict[int, ApplicationCommand]] = field(default_factory=dict)
+
+    @property
+    def flags(self) -> int:
+        """The application flags matching the privileged intents the app is allowed."""
+        flags = ApplicationFlag.APPLICATION_COMMAND_BADGE
+        if self.allowed_privileged_intents & GatewayIntent.GUILD_PRESENCES:
+            flags |= ApplicationFlag.GATEWAY_PRESENCE
+        if self.allowed_privileged_intents & GatewayIntent.GUILD_MEMBERS:
+            flags |= ApplicationFlag.GATEWAY_GUILD_MEMBERS
+        if self.allowed_privileged_intents & GatewayIntent.MESSAGE_CONTENT:
+            flags |= ApplicationFlag.GATEWAY_MESSAGE_CONTENT
+        return int(flags)
+
+
+@dataclass(eq=False)
+class Role:
+    """A guild role. The @everyone role has the guild's id."""
+
+    id: int
+    guild_id: int
+    name: str
+    permissions: int
+    position: int
+    color: int = 0
+    hoist: bool = False
+    mentionable: bool = False
+    bot_id: int | None = None
+    """Set on the role Discord manages for a bot when it joins the guild."""
+
+
+@dataclass(eq=False)
+class Member:
+    """A user's membership in a guild."""
+
+    user: User
+    guild_id: int
+    role_ids: list[int]
+    joined_at: datetime.datetime
+    nick: str | None = None
+
+
+@dataclass(eq=False)
+class Channel:
+    """A guild channel (text, voice, category) or a DM channel."""
+
+    id: int
+    type: ChannelType
+    name: str
+    guild_id: int | None
+    position: int = 0
+    parent_id: int | None = None
+    topic: str | None = None
+    nsfw: bool = False
+    rate_limit_per_user: int = 0
+    bitrate: int = 64000
+    user_limit: int = 0
+    last_message_id: int | None = None
+    recipient_ids: tuple[int, ...] = ()
+    """The two users of a DM channel."""
+
+
+@dataclass(eq=False)
+class Guild:
+    """A guild with its roles, members and channels."""
+
+    id: int
+    name: str
+    owner_id: int
+    roles: dict[int, Role] = field(default_factory=dict)
+    members: dict[int, Member] = field(default_factory=dict)
+    channels: dict[int, Channel] = field(default_factory=dict)
+    locale: str = "en-US"
+
+    @property
+    def everyone_role(self) -> Role:
+        """The @everyone role, whose id is the guild's id."""
+        return self.roles[self.id]
+
+    def member_roles(self, member: Member) -> list[Role]:
+        """The member's roles, @everyone excluded, highest position first."""
+        roles = [self.roles[role_id] for role_id in member.role_ids if role_id in self.roles]
+        return sorted(roles, key=lambda role: (role.position, role.id), reverse=True)
+
+    def permissions_of(self, user_id: int) -> int:
+        """A member's guild-wide permissions: owner and administrators hold everything."""
+        member = self.members.get(user_id)
+        if member is None:
+            return 0
+        if user_id == self.owner_id:
+            return ALL_PERMISSIONS
+        permissions = self.everyone_role.permissions
+        for role in self.member_roles(member):
+            permissions |= role.permissions
+        if permissions & Permission.ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        return permissions
+
+    def top_role_position(self, user_id: int) -> int:
+        """The position of the member's highest role (0 for @everyone only)."""
+        member = self.members.get(user_id)
+        if member is None:
+            return -1
+        roles = self.member_roles(member)
+        return roles[0].position if roles else 0
+
+
+@dataclass(eq=False)
+class Attachment:
+    """A file uploaded with a message, served back by the sandbox at ``url``."""
+
+    id: int
+    filename: str
+    content_type: str
+    data: bytes
+    url: str
+    description: str | None = None
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes."""
+        return len(self.data)
+
+
+@dataclass(eq=False)
+class Reaction:
+    """One emoji's reactions on a message."""
+
+    emoji_name: str
+    emoji_id: int | None
+    user_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Message:
+    """A message as the sandbox stores it, with its whole edit history count."""
+
+    id: int
+    channel_id: int
+    guild_id: int | None
+    author: User
+    content: str
+    created_at: datetime.datetime
+    type: MessageType = MessageType.DEFAULT
+    embeds: list[EmbedPayload] = field(default_factory=list)
+    components: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    flags: int = 0
+    tts: bool = False
+    nonce: str | int | None = None
+    edited_at: datetime.datetime | None = None
+    edit_count: int = 0
+    webhook_id: int | None = None
+    application_id: int | None = None
+    interaction_id: int | None = None
+    """The interaction this message answers (its original response or a followup)."""
+    referenced_message_id: int | None = None
+    mention_user_ids: list[int] = field(default_factory=list)
+    mention_role_ids: list[int] = field(default_factory=list)
+    mention_everyone: bool = False
+    reactions: list[Reaction] = field(default_factory=list)
+    pinned: bool = False
+    deleted: bool = False
+
+    @property
+    def ephemeral(self) -> bool:
+        """Whether only the member who ran the interaction can see the message."""
+        return bool(self.flags & MessageFlag.EPHEMERAL)
+
+    @property
+    def loading(self) -> bool:
+        """Whether the message is a deferred "is thinking..." placeholder."""
+        return bool(self.flags & MessageFlag.LOADING)
+
+    def iter_components(self) -> list[dict[str, Any]]:
+        """Every component of the message, nested ones included, in reading order."""
+        found: list[dict[str, Any]] = []
+        pending = list(self.components)
+        while pending:
+            component = pending.pop(0)
+            found.append(component)
+            children = [
+                child
+                for key in ("components", "accessory", "component")
+                for child in _as_component_list(component.get(key))
+            ]
+            pending[0:0] = children
+        return found
+
+    def find_component(self, custom_id: str) -> dict[str, Any] | None:
+        """The interactive component with this ``custom_id``, if the message has it."""
+        for component in self.iter_components():
+            if component.get("custom_id") == custom_id:
+                return component
+        return None
+
+    @property
+    def custom_ids(self) -> list[str]:
+        """The custom ids of all interactive components, in reading order."""
+        return [
+            str(component["custom_id"])
+            for component in self.iter_components()
+            if "custom_id" in component
+        ]
+
+    def describe(self) -> str:
+        """A one-line summary for failure messages and transcripts."""
+        parts = [f"{self.author.display_name}: {self.content!r}"]
+        if self.embeds:
+            titles = ", ".join(repr(embed.get("title", "")) for embed in self.embeds)
+            parts.append(f"embeds [{titles}]")
+        if self.custom_ids:
+            parts.append(f"components {self.custom_ids}")
+        if self.attachments:
+            parts.append(f"files {[attachment.filename for attachment in self.attachments]}")
+        if self.ephemeral:
+            parts.append("(ephemeral)")
+        if self.loading:
+            parts.append("(thinking...)")
+        if self.deleted:
+            parts.append("(deleted)")
+        return " ".join(parts)
+
+
+def _as_component_list(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, dict)]
+    return []
+
+
+@dataclass(eq=False)
+class Interaction:
+    """An interaction a member started, and every answer its application gave."""
+
+    id: int
+    token: str
+    application: Application
+    type: InteractionType
+    user: User
+    channel: Channel
+    guild_id: int | None
+    data: dict[str, Any]
+    created_monotonic: float
+    locale: str = "en-US"
+    command_name: str | None = None
+    """The full name of the command that was run, for the message's interaction metadata."""
+    command_type: int | None = None
+    source_message_id: int | None = None
+    """The message whose component was used (component interactions and their modals)."""
+    triggering_interaction_id: int | None = None
+    """For a modal submit: the interaction whose answer opened the modal."""
+    response_type: InteractionCallbackType | None = None
+    original_message_id: int | None = None
+    followup_message_ids: list[int] = field(default_factory=list)
+    modal: dict[str, Any] | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        """Whether the application has given its first answer."""
+        return self.response_type is not None

@@ -1,0 +1,641 @@
+"""The JSON the sandbox sends, built from its models in the exact shapes discord.py parses.
+
+Every builder is annotated with discord.py's own TypedDict for that payload
+(``discord.types``), so ``mypy --strict`` checks each key and value type against the shapes the
+client is written for. Where discord.py reads a key its TypedDict does not declare (an
+interaction's ``member``, ``user`` and ``message``), the builder says so and adds it explicitly.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from botfleet.sandbox.models import (
+    Application,
+    ApplicationCommand,
+    Attachment,
+    Channel,
+    ChannelType,
+    GatewayIntent,
+    Guild,
+    Interaction,
+    InteractionType,
+    Member,
+    Message,
+    Role,
+    User,
+)
+from botfleet.sandbox.snowflakes import iso_timestamp
+
+if TYPE_CHECKING:
+    from discord.types.appinfo import AppInfo as AppInfoPayload
+    from discord.types.channel import CategoryChannel as CategoryChannelPayload
+    from discord.types.channel import DMChannel as DMChannelPayload
+    from discord.types.channel import GuildChannel as GuildChannelPayload
+    from discord.types.channel import TextChannel as TextChannelPayload
+    from discord.types.channel import VoiceChannel as VoiceChannelPayload
+    from discord.types.command import ApplicationCommand as ApplicationCommandPayload
+    from discord.types.components import ComponentBase
+    from discord.types.emoji import PartialEmoji as PartialEmojiPayload
+    from discord.types.gateway import GatewayBot as GatewayBotPayload
+    from discord.types.guild import Guild as GuildPayload
+    from discord.types.interactions import InteractionCallback as InteractionCallbackPayload
+    from discord.types.interactions import MessageInteraction as MessageInteractionPayload
+    from discord.types.interactions import (
+        MessageInteractionMetadata as MessageInteractionMetadataPayload,
+    )
+    from discord.types.interactions import (
+        PartialInteractionGuild as PartialInteractionGuildPayload,
+    )
+    from discord.types.member import Member as MemberPayload
+    from discord.types.member import MemberWithUser as MemberWithUserPayload
+    from discord.types.member import UserWithMember as UserWithMemberPayload
+    from discord.types.member import _OptionalMemberWithUser as PartialMemberPayload
+    from discord.types.message import Attachment as AttachmentPayload
+    from discord.types.message import Message as MessagePayload
+    from discord.types.message import MessageType as MessageTypePayload
+    from discord.types.message import Reaction as ReactionPayload
+    from discord.types.role import Role as RolePayload
+    from discord.types.user import User as UserPayload
+
+    from botfleet.sandbox.state import SandboxState
+
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+"""Bytes a bot may upload per message in a guild without boosts."""
+
+
+def snowflake(value: int) -> str:
+    """Discord sends every id as a string."""
+    return str(value)
+
+
+def user_payload(user: User) -> UserPayload:
+    """A user object."""
+    payload: UserPayload = {
+        "id": snowflake(user.id),
+        "username": user.username,
+        "discriminator": "0",
+        "avatar": None,
+        "global_name": user.global_name,
+        "public_flags": 0,
+    }
+    if user.bot:
+        payload["bot"] = True
+    return payload
+
+
+def role_payload(role: Role) -> RolePayload:
+    """A role object; a bot's managed role carries ``tags.bot_id``."""
+    payload: RolePayload = {
+        "id": snowflake(role.id),
+        "name": role.name,
+        "color": role.color,
+        "colors": {"primary_color": role.color, "secondary_color": None, "tertiary_color": None},
+        "hoist": role.hoist,
+        "position": role.position,
+        "permissions": str(role.permissions),
+        "managed": role.bot_id is not None,
+        "mentionable": role.mentionable,
+        "flags": 0,
+        "icon": None,
+        "unicode_emoji": None,
+    }
+    if role.bot_id is not None:
+        payload["tags"] = {"bot_id": snowflake(role.bot_id)}
+    return payload
+
+
+def member_payload(member: Member, *, permissions: int | None = None) -> MemberPayload:
+    """A guild member object with its user; ``permissions`` is set inside interactions."""
+    payload: MemberPayload = {
+        "user": user_payload(member.user),
+        "roles": [snowflake(role_id) for role_id in member.role_ids],
+        "joined_at": iso_timestamp(member.joined_at),
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+        "premium_since": None,
+        "pending": False,
+    }
+    if member.nick is not None:
+        payload["nick"] = member.nick
+    if permissions is not None:
+        payload["permissions"] = str(permissions)
+    return payload
+
+
+def member_with_user_payload(member: Member) -> MemberWithUserPayload:
+    """A member object whose ``user`` is guaranteed, as member events carry it."""
+    payload: MemberWithUserPayload = {
+        "user": user_payload(member.user),
+        "roles": [snowflake(role_id) for role_id in member.role_ids],
+        "joined_at": iso_timestamp(member.joined_at),
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+        "premium_since": None,
+        "pending": False,
+    }
+    if member.nick is not None:
+        payload["nick"] = member.nick
+    return payload
+
+
+def partial_member_payload(member: Member) -> PartialMemberPayload:
+    """A member object without its user, as messages and mentions embed it."""
+    payload: PartialMemberPayload = {
+        "roles": [snowflake(role_id) for role_id in member.role_ids],
+        "joined_at": iso_timestamp(member.joined_at),
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+        "premium_since": None,
+        "pending": False,
+    }
+    if member.nick is not None:
+        payload["nick"] = member.nick
+    return payload
+
+
+def guild_channel_payload(channel: Channel) -> GuildChannelPayload:
+    """A guild channel object of the channel's type."""
+    if channel.guild_id is None:
+        raise ValueError(f"channel {channel.id} is not a guild channel")
+    guild_id = snowflake(channel.guild_id)
+    parent_id = None if channel.parent_id is None else snowflake(channel.parent_id)
+    last_message_id = (
+        None if channel.last_message_id is None else snowflake(channel.last_message_id)
+    )
+    if channel.type is ChannelType.GUILD_CATEGORY:
+        category: CategoryChannelPayload = {
+            "id": snowflake(channel.id),
+            "type": 4,
+            "guild_id": guild_id,
+            "name": channel.name,
+            "position": channel.position,
+            "permission_overwrites": [],
+            "nsfw": channel.nsfw,
+            "parent_id": None,
+        }
+        return category
+    if channel.type is ChannelType.GUILD_VOICE:
+        voice: VoiceChannelPayload = {
+            "id": snowflake(channel.id),
+            "type": 2,
+            "guild_id": guild_id,
+            "name": channel.name,
+            "position": channel.position,
+            "permission_overwrites": [],
+            "nsfw": channel.nsfw,
+            "parent_id": parent_id,
+            "bitrate": channel.bitrate,
+            "user_limit": channel.user_limit,
+            "rtc_region": None,
+            "last_message_id": last_message_id,
+            "rate_limit_per_user": channel.rate_limit_per_user,
+        }
+        return voice
+    text: TextChannelPayload = {
+        "id": snowflake(channel.id),
+        "type": 0,
+        "guild_id": guild_id,
+        "name": channel.name,
+        "position": channel.position,
+        "permission_overwrites": [],
+        "nsfw": channel.nsfw,
+        "parent_id": parent_id,
+        "last_message_id": last_message_id,
+        "rate_limit_per_user": channel.rate_limit_per_user,
+    }
+    if channel.topic is not None:
+        text["topic"] = channel.topic
+    return text
+
+
+def dm_channel_payload(channel: Channel, *, viewer: User, state: SandboxState) -> DMChannelPayload:
+    """A DM channel object as ``viewer`` sees it: the recipient is the other user."""
+    others = [state.users[user_id] for user_id in channel.recipient_ids if user_id != viewer.id]
+    return {
+        "id": snowflake(channel.id),
+        "type": 1,
+        "name": "",
+        "last_message_id": None
+        if channel.last_message_id is None
+        else snowflake(channel.last_message_id),
+        "recipients": [user_payload(user) for user in others or [viewer]],
+    }
+
+
+def guild_payload(guild: Guild, *, for_app: Application, intents: int) -> GuildPayload:
+    """A full guild object (GUILD_CREATE) as the given bot sees it.
+
+    Without the GUILD_MEMBERS intent Discord sends only the bot's own member, as it does for a
+    guild larger than the threshold; with it the sandbox sends every member, so discord.py
+    considers the guild chunked and never needs a member request at start-up.
+    """
+    if intents & GatewayIntent.GUILD_MEMBERS:
+        members = list(guild.members.values())
+    else:
+        members = [
+            guild.members[user_id] for user_id in (for_app.bot_user.id,) if user_id in guild.members
+        ]
+    bot_member = guild.members.get(for_app.bot_user.id)
+    text_channels = [c for c in guild.channels.values() if c.type is ChannelType.GUILD_TEXT]
+    return {
+        "id": snowflake(guild.id),
+        "name": guild.name,
+        "icon": None,
+        "splash": None,
+        "discovery_splash": None,
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "description": None,
+        "incidents_data": None,
+        "owner_id": snowflake(guild.owner_id),
+        "region": "",
+        "afk_channel_id": None,
+        "afk_timeout": 300,
+        "verification_level": 0,
+        "default_message_notifications": 0,
+        "explicit_content_filter": 0,
+        "roles": [role_payload(role) for role in guild.roles.values()],
+        "mfa_level": 0,
+        "nsfw_level": 0,
+        "application_id": None,
+        "system_channel_id": snowflake(text_channels[0].id) if text_channels else None,
+        "system_channel_flags": 0,
+        "rules_channel_id": None,
+        "vanity_url_code": None,
+        "banner": None,
+        "premium_tier": 0,
+        "preferred_locale": guild.locale,
+        "public_updates_channel_id": None,
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "unavailable": False,
+        "joined_at": iso_timestamp(bot_member.joined_at) if bot_member else None,
+        "large": False,
+        "member_count": len(guild.members),
+        "voice_states": [],
+        "members": [member_payload(member) for member in members],
+        "channels": [guild_channel_payload(channel) for channel in guild.channels.values()],
+        "threads": [],
+        "presences": [],
+        "max_members": 500_000,
+        "premium_subscription_count": 0,
+        "max_video_channel_users": 25,
+        "soundboard_sounds": [],
+    }
+
+
+def attachment_payload(attachment: Attachment) -> AttachmentPayload:
+    """An attachment object pointing at the sandbox's copy of the file."""
+    payload: AttachmentPayload = {
+        "id": snowflake(attachment.id),
+        "filename": attachment.filename,
+        "size": attachment.size,
+        "url": attachment.url,
+        "proxy_url": attachment.url,
+        "content_type": attachment.content_type,
+    }
+    if attachment.description is not None:
+        payload["description"] = attachment.description
+    return payload
+
+
+def _emoji_payload(name: str, emoji_id: int | None) -> PartialEmojiPayload:
+    return {"id": None if emoji_id is None else snowflake(emoji_id), "name": name}
+
+
+def message_payload(
+    message: Message, *, state: SandboxState, viewer: User | None, redact_content: bool = False
+) -> MessagePayload:
+    """A message object as ``viewer`` sees it.
+
+    ``redact_content`` empties content, embeds, attachments and components, as Discord does
+    for a bot without the MESSAGE_CONTENT intent reading someone else's message.
+    """
+    guild = state.guilds.get(message.guild_id) if message.guild_id is not None else None
+    payload: MessagePayload = {
+        "id": snowflake(message.id),
+        "channel_id": snowflake(message.channel_id),
+        "author": user_payload(message.author),
+        "content": "" if redact_content else message.content,
+        "timestamp": iso_timestamp(message.created_at),
+        "edited_timestamp": None if message.edited_at is None else iso_timestamp(message.edited_at),
+        "tts": message.tts,
+        "mention_everyone": message.mention_everyone,
+        "mentions": [
+            _mentioned_user_payload(state.users[user_id], guild)
+            for user_id in message.mention_user_ids
+            if user_id in state.users
+        ],
+        "mention_roles": [snowflake(role_id) for role_id in message.mention_role_ids],
+        "attachments": []
+        if redact_content
+        else [attachment_payload(attachment) for attachment in message.attachments],
+        "embeds": [] if redact_content else list(message.embeds),
+        "pinned": message.pinned,
+        "type": cast("MessageTypePayload", int(message.type)),
+        "flags": message.flags,
+        "components": []
+        if redact_content
+        else cast("list[ComponentBase]", list(message.components)),
+    }
+    if guild is not None:
+        payload["guild_id"] = snowflake(guild.id)
+        author_member = guild.members.get(message.author.id)
+        if author_member is not None and message.webhook_id is None:
+            payload["member"] = _message_member_payload(author_member)
+    if message.nonce is not None:
+        payload["nonce"] = message.nonce
+    if message.webhook_id is not None:
+        payload["webhook_id"] = snowflake(message.webhook_id)
+    if message.application_id is not None:
+        payload["application_id"] = snowflake(message.application_id)
+    if message.reactions:
+        payload["reactions"] = [
+            _reaction_payload(reaction.emoji_name, reaction.emoji_id, reaction.user_ids, viewer)
+            for reaction in message.reactions
+        ]
+    if message.referenced_message_id is not None:
+        payload["message_reference"] = {
+            "type": 0,
+            "message_id": snowflake(message.referenced_message_id),
+            "channel_id": snowflake(message.channel_id),
+        }
+        if message.guild_id is not None:
+            payload["message_reference"]["guild_id"] = snowflake(message.guild_id)
+        referenced = state.messages.get(message.referenced_message_id)
+        payload["referenced_message"] = (
+            None
+            if referenced is None or referenced.deleted
+            else message_payload(
+                referenced, state=state, viewer=viewer, redact_content=redact_content
+            )
+        )
+    interaction = state.interactions.get(message.interaction_id) if message.interaction_id else None
+    if interaction is not None:
+        payload["interaction_metadata"] = interaction_metadata_payload(
+            interaction, state=state, message=message
+        )
+        if interaction.type is InteractionType.APPLICATION_COMMAND:
+            payload["interaction"] = _message_interaction_payload(interaction, guild)
+    return payload
+
+
+def _message_member_payload(member: Member) -> MemberPayload:
+    payload: MemberPayload = {
+        "roles": [snowflake(role_id) for role_id in member.role_ids],
+        "joined_at": iso_timestamp(member.joined_at),
+        "deaf": False,
+        "mute": False,
+        "flags": 0,
+        "premium_since": None,
+        "pending": False,
+    }
+    if member.nick is not None:
+        payload["nick"] = member.nick
+    return payload
+
+
+def _mentioned_user_payload(user: User, guild: Guild | None) -> UserWithMemberPayload:
+    payload: UserWithMemberPayload = {
+        "id": snowflake(user.id),
+        "username": user.username,
+        "discriminator": "0",
+        "avatar": None,
+        "global_name": user.global_name,
+        "public_flags": 0,
+    }
+    if user.bot:
+        payload["bot"] = True
+    member = guild.members.get(user.id) if guild is not None else None
+    if member is not None:
+        payload["member"] = partial_member_payload(member)
+    return payload
+
+
+def _reaction_payload(
+    name: str, emoji_id: int | None, user_ids: list[int], viewer: User | None
+) -> ReactionPayload:
+    return {
+        "count": len(user_ids),
+        "me": viewer is not None and viewer.id in user_ids,
+        "emoji": _emoji_payload(name, emoji_id),
+        "me_burst": False,
+        "count_details": {"burst": 0, "normal": len(user_ids)},
+        "burst_colors": [],
+    }
+
+
+def _integration_owners(interaction: Interaction) -> dict[Literal["0", "1"], str | int]:
+    return {"0": snowflake(interaction.guild_id) if interaction.guild_id is not None else "0"}
+
+
+def interaction_metadata_payload(
+    interaction: Interaction, *, state: SandboxState, message: Message | None
+) -> MessageInteractionMetadataPayload:
+    """The ``interaction_metadata`` of a message that answers an interaction."""
+    owners = _integration_owners(interaction)
+    user = user_payload(interaction.user)
+    original_id = (
+        interaction.original_message_id
+        if message is not None and message.id != interaction.original_message_id
+        else None
+    )
+    if interaction.type is InteractionType.MESSAGE_COMPONENT:
+        component: MessageInteractionMetadataPayload = {
+            "id": snowflake(interaction.id),
+            "type": 3,
+            "user": user,
+            "authorizing_integration_owners": owners,
+            "interacted_message_id": snowflake(interaction.source_message_id or 0),
+        }
+        if original_id is not None:
+            component["original_response_message_id"] = snowflake(original_id)
+        return component
+    if interaction.type is InteractionType.MODAL_SUBMIT:
+        trigger = state.interactions.get(interaction.triggering_interaction_id or 0)
+        if trigger is None or trigger.type is InteractionType.MODAL_SUBMIT:
+            raise ValueError(f"modal interaction {interaction.id} has no triggering interaction")
+        trigger_metadata = interaction_metadata_payload(trigger, state=state, message=None)
+        if trigger_metadata["type"] == 5:
+            raise ValueError("a modal cannot be opened by another modal")
+        modal: MessageInteractionMetadataPayload = {
+            "id": snowflake(interaction.id),
+            "type": 5,
+            "user": user,
+            "authorizing_integration_owners": owners,
+            "triggering_interaction_metadata": trigger_metadata,
+        }
+        if original_id is not None:
+            modal["original_response_message_id"] = snowflake(original_id)
+        return modal
+    command: MessageInteractionMetadataPayload = {
+        "id": snowflake(interaction.id),
+        "type": 2,
+        "user": user,
+        "authorizing_integration_owners": owners,
+    }
+    if original_id is not None:
+        command["original_response_message_id"] = snowflake(original_id)
+    return command
+
+
+def _message_interaction_payload(
+    interaction: Interaction, guild: Guild | None
+) -> MessageInteractionPayload:
+    payload: MessageInteractionPayload = {
+        "id": snowflake(interaction.id),
+        "type": 2,
+        "name": interaction.command_name or "",
+        "user": user_payload(interaction.user),
+    }
+    member = guild.members.get(interaction.user.id) if guild is not None else None
+    if member is not None:
+        payload["member"] = _message_member_payload(member)
+    return payload
+
+
+def interaction_payload(interaction: Interaction, *, state: SandboxState) -> dict[str, Any]:
+    """The INTERACTION_CREATE payload discord.py builds an ``Interaction`` from.
+
+    The typed part follows ``discord.types.interactions``; ``member`` (in a guild), ``user``
+    (in a DM) and ``message`` (for components) are read by discord.py but absent from its
+    TypedDict, so they are added to the plain dict afterwards.
+    """
+    app = interaction.application
+    channel = interaction.channel
+    guild = state.guilds.get(interaction.guild_id) if interaction.guild_id is not None else None
+    app_permissions = state.channel_permissions(channel, app.bot_user.id)
+    base: dict[str, Any] = {
+        "id": snowflake(interaction.id),
+        "application_id": snowflake(app.id),
+        "type": int(interaction.type),
+        "data": interaction.data,
+        "token": interaction.token,
+        "version": 1,
+        "app_permissions": str(app_permissions),
+        "locale": interaction.locale,
+        "entitlements": [],
+        "entitlement_sku_ids": [],
+        "authorizing_integration_owners": _integration_owners(interaction),
+        "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+    }
+    if guild is not None:
+        member = guild.members[interaction.user.id]
+        guild_info: PartialInteractionGuildPayload = {
+            "id": snowflake(guild.id),
+            "locale": guild.locale,
+            "features": [],
+        }
+        base.update(
+            guild_id=snowflake(guild.id),
+            guild=guild_info,
+            guild_locale=guild.locale,
+            channel_id=snowflake(channel.id),
+            channel=guild_channel_payload(channel),
+            context=0,
+            member=member_payload(
+                member, permissions=state.channel_permissions(channel, member.user.id)
+            ),
+        )
+    else:
+        base.update(
+            channel_id=snowflake(channel.id),
+            channel=dm_channel_payload(channel, viewer=app.bot_user, state=state),
+            context=1,
+            user=user_payload(interaction.user),
+        )
+    source = state.messages.get(interaction.source_message_id or 0)
+    if source is not None:
+        base["message"] = message_payload(source, state=state, viewer=app.bot_user)
+    return base
+
+
+def interaction_callback_payload(
+    interaction: Interaction, *, state: SandboxState, message: Message | None
+) -> InteractionCallbackPayload:
+    """The answer to ``POST /interactions/{id}/{token}/callback?with_response=1``."""
+    response_type = interaction.response_type
+    if response_type is None:
+        raise ValueError(f"interaction {interaction.id} has not been answered")
+    payload: InteractionCallbackPayload = {
+        "interaction": {
+            "id": snowflake(interaction.id),
+            "type": cast("Literal[1, 2, 3, 4, 5]", int(interaction.type)),
+        }
+    }
+    if message is not None:
+        payload["interaction"]["response_message_id"] = snowflake(message.id)
+        payload["interaction"]["response_message_loading"] = message.loading
+        payload["interaction"]["response_message_ephemeral"] = message.ephemeral
+        if int(response_type) in (4, 7):
+            payload["resource"] = {
+                "type": cast("Literal[4, 7]", int(response_type)),
+                "message": message_payload(
+                    message, state=state, viewer=interaction.application.bot_user
+                ),
+            }
+    return payload
+
+
+def application_command_payload(command: ApplicationCommand) -> ApplicationCommandPayload:
+    """An application command object as Discord stores it."""
+    payload: dict[str, Any] = {
+        "id": snowflake(command.id),
+        "application_id": snowflake(command.application_id),
+        "version": snowflake(command.version),
+        "type": command.type,
+        "name": command.name,
+        "description": command.description,
+        "default_member_permissions": command.default_member_permissions,
+        "dm_permission": 1 in command.contexts,
+        "contexts": command.contexts,
+        "integration_types": command.integration_types,
+        "nsfw": command.nsfw,
+        "name_localizations": command.name_localizations,
+        "description_localizations": command.description_localizations,
+    }
+    if command.options:
+        payload["options"] = command.options
+    if command.guild_id is not None:
+        payload["guild_id"] = snowflake(command.guild_id)
+    return cast("ApplicationCommandPayload", payload)
+
+
+def application_info_payload(app: Application) -> AppInfoPayload:
+    """``GET /oauth2/applications/@me``: discord.py reads it at login."""
+    return {
+        "id": snowflake(app.id),
+        "name": app.name,
+        "verify_key": f"{app.id:064x}"[-64:],
+        "icon": None,
+        "summary": "",
+        "description": app.description,
+        "flags": app.flags,
+        "owner": user_payload(app.owner),
+        "bot_public": True,
+        "bot_require_code_grant": False,
+        "interactions_endpoint_url": None,
+        "redirect_uris": [],
+        "tags": [],
+        "install_params": {"scopes": ["bot", "applications.commands"], "permissions": "0"},
+        "integration_types_config": {"0": {}},
+    }
+
+
+def gateway_bot_payload(url: str) -> GatewayBotPayload:
+    """``GET /gateway/bot``: one shard and a generous session start budget."""
+    return {
+        "url": url,
+        "shards": 1,
+        "session_start_limit": {
+            "total": 1000,
+            "remaining": 1000,
+            "reset_after": 86_400_000,
+            "max_concurrency": 1,
+        },
+    }

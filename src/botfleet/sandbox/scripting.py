@@ -1,0 +1,1086 @@
+"""The test-facing side of the sandbox: members who act, and waits that explain themselves.
+
+A test builds a guild, adds members and bots, then plays the members: they send messages, run
+slash commands, click buttons, fill modals. Whatever a bot answers is awaited with a timeout;
+on timeout the failure says what was expected, what the bot did send, and which requests of
+the bot the sandbox refused, so a red test reads like a bug report.
+"""
+
+# Every wait takes its own ``timeout`` so that, when it runs out, the failure can say what was
+# awaited and what the bot did instead; an outer asyncio.timeout() could only say "timed out".
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import discord
+
+from botfleet.sandbox import payloads
+from botfleet.sandbox.errors import DiscordHTTPError
+from botfleet.sandbox.models import (
+    Application,
+    ApplicationCommand,
+    Channel,
+    ChannelType,
+    Guild,
+    Interaction,
+    InteractionCallbackType,
+    InteractionType,
+    Message,
+    Permission,
+    Role,
+    User,
+)
+from botfleet.sandbox.validation import MessageDraft, Upload, parse_message
+
+if TYPE_CHECKING:
+    from discord.types.embed import Embed as EmbedPayload
+
+    from botfleet.sandbox.server import DiscordSandbox
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_BOT_PERMISSIONS = (
+    Permission.VIEW_CHANNEL
+    | Permission.SEND_MESSAGES
+    | Permission.EMBED_LINKS
+    | Permission.ATTACH_FILES
+    | Permission.READ_MESSAGE_HISTORY
+    | Permission.ADD_REACTIONS
+    | Permission.USE_EXTERNAL_EMOJIS
+    | Permission.USE_APPLICATION_COMMANDS
+    | Permission.CONNECT
+    | Permission.SPEAK
+)
+"""What a bot's managed role holds unless the test grants something else."""
+
+_OPTION_STRING = 3
+_OPTION_INTEGER = 4
+_OPTION_BOOLEAN = 5
+_OPTION_USER = 6
+_OPTION_CHANNEL = 7
+_OPTION_ROLE = 8
+_OPTION_MENTIONABLE = 9
+_OPTION_NUMBER = 10
+_OPTION_ATTACHMENT = 11
+_SUBCOMMAND = 1
+_SUBCOMMAND_GROUP = 2
+
+
+class SandboxScriptError(Exception):
+    """A scripted action Discord's own client would not let a member do."""
+
+
+class SandboxTimeoutError(AssertionError):
+    """A bot did not do what the test waited for in time."""
+
+
+@dataclass(frozen=True)
+class SandboxFile:
+    """A file a member attaches (to a message or an attachment option)."""
+
+    filename: str
+    data: bytes
+
+
+def _user_of(who: Application | User | SandboxMember) -> User:
+    if isinstance(who, Application):
+        return who.bot_user
+    if isinstance(who, SandboxMember):
+        return who.user
+    return who
+
+
+async def wait_until(
+    sandbox: DiscordSandbox,
+    check: Callable[[], T | None],
+    *,
+    timeout: float,
+    describe_failure: Callable[[], str],
+) -> T:
+    """Return ``check()``'s first non-None result, re-checking on every change of the world."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if result is not None:
+            return result
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise SandboxTimeoutError(
+                f"Timed out after {timeout:.1f}s {describe_failure()}{sandbox.diagnostics()}"
+            )
+        await sandbox.state.changes.wait(remaining)
+
+
+@dataclass(frozen=True)
+class InteractionResponse:
+    """The first answer a bot gave to an interaction."""
+
+    type: InteractionCallbackType
+    message: Message | None
+    """The message created (4, 5) or updated (7); ``None`` for 6 and 9."""
+    modal: dict[str, Any] | None
+
+    @property
+    def content(self) -> str:
+        """The answer's text (empty for a deferral or a modal)."""
+        return self.message.content if self.message is not None else ""
+
+    @property
+    def embeds(self) -> list[EmbedPayload]:
+        """The answer's embeds."""
+        return self.message.embeds if self.message is not None else []
+
+    @property
+    def components(self) -> list[dict[str, Any]]:
+        """The answer's components."""
+        return self.message.components if self.message is not None else []
+
+    @property
+    def ephemeral(self) -> bool:
+        """Whether only the member who ran the interaction sees the answer."""
+        return self.message is not None and self.message.ephemeral
+
+    @property
+    def deferred(self) -> bool:
+        """Whether the bot only acknowledged and will answer later."""
+        return self.type in (
+            InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+            InteractionCallbackType.DEFERRED_UPDATE_MESSAGE,
+        )
+
+
+class InteractionHandle:
+    """An interaction a member started; await the bot's answer, followups and edits."""
+
+    def __init__(self, sandbox: DiscordSandbox, interaction: Interaction) -> None:
+        self.sandbox = sandbox
+        self.interaction = interaction
+        self._followups_seen = 0
+        self._edits_seen: dict[int, int] = {}
+
+    @property
+    def id(self) -> int:
+        """The interaction's id."""
+        return self.interaction.id
+
+    def __repr__(self) -> str:
+        return f"<InteractionHandle {self._label()}>"
+
+    def _label(self) -> str:
+        interaction = self.interaction
+        if interaction.type is InteractionType.APPLICATION_COMMAND:
+            return f"/{interaction.command_name}"
+        custom_id = interaction.data.get("custom_id")
+        kind = "modal" if interaction.type is InteractionType.MODAL_SUBMIT else "component"
+        return f"{kind} {custom_id!r}"
+
+    def _response(self) -> InteractionResponse | None:
+        interaction = self.interaction
+        if interaction.response_type is None:
+            return None
+        message_id = interaction.original_message_id
+        if interaction.response_type is InteractionCallbackType.UPDATE_MESSAGE:
+            message_id = interaction.source_message_id
+        message = self.sandbox.state.messages.get(message_id or 0)
+        return InteractionResponse(interaction.response_type, message, interaction.modal)
+
+    @property
+    def response(self) -> InteractionResponse | None:
+        """The first answer, if the bot gave it already."""
+        return self._response()
+
+    async def wait_for_response(self, *, timeout: float | None = None) -> InteractionResponse:
+        """Wait for the bot's first answer (by default until Discord's deadline has passed)."""
+        limit = timeout if timeout is not None else self.sandbox.state.interaction_deadline + 1.0
+        return await wait_until(
+            self.sandbox,
+            self._response,
+            timeout=limit,
+            describe_failure=self._describe_missing_answer,
+        )
+
+    def _describe_missing_answer(self) -> str:
+        state = self.sandbox.state
+        text = f"waiting for {self.interaction.application.name} to answer {self._label()}"
+        if state.interaction_age(self.interaction) > state.interaction_deadline:
+            text += (
+                f"; Discord's {state.interaction_deadline:.1f}s deadline has passed, so the "
+                "member sees 'This interaction failed'"
+            )
+        return text
+
+    async def wait_for_message(self, *, timeout: float = DEFAULT_TIMEOUT) -> Message:
+        """Wait until the answer's message has real content (a deferral was edited)."""
+
+        def ready() -> Message | None:
+            response = self._response()
+            if response is None or response.message is None or response.message.loading:
+                return None
+            return response.message
+
+        return await wait_until(
+            self.sandbox,
+            ready,
+            timeout=timeout,
+            describe_failure=lambda: f"waiting for the answer message of {self._label()}",
+        )
+
+    async def wait_for_modal(self, *, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+        """Wait for the bot to answer with a modal, and return it."""
+        response = await self.wait_for_response(timeout=timeout)
+        if response.modal is None:
+            raise AssertionError(
+                f"{self._label()} was answered with callback type {int(response.type)}, not a "
+                f"modal: {response.message.describe() if response.message else '(no message)'}"
+            )
+        return response.modal
+
+    async def wait_for_followup(self, *, timeout: float = DEFAULT_TIMEOUT) -> Message:
+        """Wait for the next followup message the test has not seen yet."""
+
+        def next_followup() -> Message | None:
+            ids = self.interaction.followup_message_ids
+            if len(ids) <= self._followups_seen:
+                return None
+            message = self.sandbox.state.messages[ids[self._followups_seen]]
+            self._followups_seen += 1
+            return message
+
+        return await wait_until(
+            self.sandbox,
+            next_followup,
+            timeout=timeout,
+            describe_failure=lambda: (
+                f"waiting for followup #{self._followups_seen + 1} of {self._label()}"
+            ),
+        )
+
+    async def wait_for_edit(
+        self, message: Message | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> Message:
+        """Wait for a new edit of ``message`` (default: the original answer or updated message)."""
+
+        def target() -> Message | None:
+            if message is not None:
+                return message
+            response = self._response()
+            if response is not None and response.message is not None:
+                return response.message
+            return self.sandbox.state.messages.get(self.interaction.source_message_id or 0)
+
+        def edited() -> Message | None:
+            found = target()
+            if found is None:
+                return None
+            seen = self._edits_seen.get(found.id, 0)
+            if found.edit_count <= seen:
+                return None
+            self._edits_seen[found.id] = found.edit_count
+            return found
+
+        return await wait_until(
+            self.sandbox,
+            edited,
+            timeout=timeout,
+            describe_failure=lambda: f"waiting for an edit of the message of {self._label()}",
+        )
+
+
+class SandboxChannel:
+    """A channel seen from a test: read what was posted, wait for what comes next."""
+
+    def __init__(self, sandbox: DiscordSandbox, channel: Channel) -> None:
+        self.sandbox = sandbox
+        self.channel = channel
+
+    @property
+    def id(self) -> int:
+        """The channel's id."""
+        return self.channel.id
+
+    @property
+    def name(self) -> str:
+        """The channel's name."""
+        return self.channel.name
+
+    @property
+    def mention(self) -> str:
+        """How a message mentions the channel."""
+        return f"<#{self.channel.id}>"
+
+    def __repr__(self) -> str:
+        return f"<SandboxChannel #{self.channel.name} id={self.channel.id}>"
+
+    def _label(self) -> str:
+        if self.channel.type is ChannelType.DM:
+            names = [
+                self.sandbox.state.users[uid].display_name for uid in self.channel.recipient_ids
+            ]
+            return f"the DM of {' and '.join(names)}"
+        return f"#{self.channel.name}"
+
+    def messages(self, *, include_ephemeral: bool = False) -> list[Message]:
+        """The channel's messages, oldest first (ephemeral ones only if asked)."""
+        return [
+            message
+            for message in self.sandbox.state.messages_in(self.channel)
+            if include_ephemeral or not message.ephemeral
+        ]
+
+    @property
+    def last_message(self) -> Message | None:
+        """The newest visible message."""
+        visible = self.messages()
+        return visible[-1] if visible else None
+
+    async def wait_for_message(
+        self,
+        *,
+        author: Application | User | SandboxMember | None = None,
+        content: str | None = None,
+        check: Callable[[Message], bool] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Message:
+        """Wait for the next matching message after the last one this channel handed out.
+
+        Messages a scripted member sends here also move the cursor, so a wait after
+        ``member.send(...)`` only sees what came after it.
+        """
+        author_user = _user_of(author) if author is not None else None
+
+        def matches(message: Message) -> bool:
+            return (
+                (author_user is None or message.author.id == author_user.id)
+                and (content is None or message.content == content)
+                and (check is None or check(message))
+            )
+
+        def next_match() -> Message | None:
+            cursor = self.sandbox.channel_cursor(self.channel.id)
+            for message in self.messages():
+                if message.id > cursor and matches(message):
+                    self.sandbox.move_channel_cursor(self.channel.id, message.id)
+                    return message
+            return None
+
+        def failure() -> str:
+            wanted = "a message"
+            if author_user is not None:
+                wanted += f" by {author_user.display_name}"
+            if content is not None:
+                wanted += f" saying {content!r}"
+            if check is not None:
+                wanted += " passing the check"
+            cursor = self.sandbox.channel_cursor(self.channel.id)
+            recent = [m.describe() for m in self.messages() if m.id > cursor]
+            listing = "\n".join(f"  - {line}" for line in recent) or "  (nothing)"
+            return f"waiting for {wanted} in {self._label()}.\nPosted there since:\n{listing}"
+
+        return await wait_until(self.sandbox, next_match, timeout=timeout, describe_failure=failure)
+
+    async def wait_for_edit(self, message: Message, *, timeout: float = DEFAULT_TIMEOUT) -> Message:
+        """Wait until ``message`` is edited again (relative to its edit count now)."""
+        seen = message.edit_count
+        return await wait_until(
+            self.sandbox,
+            lambda: message if message.edit_count > seen else None,
+            timeout=timeout,
+            describe_failure=lambda: f"waiting for an edit of {message.describe()}",
+        )
+
+    async def wait_for_deletion(
+        self, message: Message, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        """Wait until ``message`` is deleted."""
+        await wait_until(
+            self.sandbox,
+            lambda: True if message.deleted else None,
+            timeout=timeout,
+            describe_failure=lambda: f"waiting for the deletion of {message.describe()}",
+        )
+
+
+class SandboxMember:
+    """A person (or bot) in the sandbox that a test can act as."""
+
+    def __init__(self, sandbox: DiscordSandbox, user: User, guild: Guild | None) -> None:
+        self.sandbox = sandbox
+        self.user = user
+        self.guild = guild
+
+    @property
+    def id(self) -> int:
+        """The user's id."""
+        return self.user.id
+
+    @property
+    def name(self) -> str:
+        """The user's username."""
+        return self.user.username
+
+    @property
+    def mention(self) -> str:
+        """How a message mentions the member."""
+        return f"<@{self.user.id}>"
+
+    @property
+    def roles(self) -> list[Role]:
+        """The member's roles in its guild, highest first."""
+        if self.guild is None:
+            return []
+        return self.guild.member_roles(self.guild.members[self.user.id])
+
+    def __repr__(self) -> str:
+        return f"<SandboxMember {self.user.username} id={self.user.id}>"
+
+    def _check_can(self, channel: Channel, permission: Permission, action: str) -> None:
+        if not self.sandbox.state.can(channel, self.user.id, permission):
+            raise SandboxScriptError(
+                f"{self.user.username} cannot {action} in "
+                f"{channel.name or 'this DM'}: missing {permission.name}"
+            )
+
+    async def send(
+        self,
+        channel: SandboxChannel,
+        content: str = "",
+        *,
+        embeds: Sequence[EmbedPayload] = (),
+        reply_to: Message | None = None,
+        files: Sequence[SandboxFile] = (),
+    ) -> Message:
+        """Post a message as this member (bots in the channel get MESSAGE_CREATE)."""
+        self._check_can(channel.channel, Permission.SEND_MESSAGES, "send messages")
+        uploads = [
+            Upload(index, file.filename, _content_type(file.filename), file.data)
+            for index, file in enumerate(files)
+        ]
+        body: dict[str, Any] = {"content": content, "embeds": list(embeds)}
+        if reply_to is not None:
+            body["message_reference"] = {"message_id": reply_to.id}
+        draft = _as_member_draft(body, uploads, editing=False)
+        message = self.sandbox.state.post_message(channel.channel, self.user, draft)
+        self.sandbox.move_channel_cursor(channel.id, message.id)
+        await asyncio.sleep(0)
+        return message
+
+    async def edit(self, message: Message, content: str) -> Message:
+        """Edit one of this member's messages (bots get MESSAGE_UPDATE)."""
+        if message.author.id != self.user.id:
+            raise SandboxScriptError(f"{self.user.username} can only edit their own messages")
+        draft = _as_member_draft({"content": content}, [], editing=True)
+        self.sandbox.state.edit_message(message, draft)
+        await asyncio.sleep(0)
+        return message
+
+    async def delete(self, message: Message) -> None:
+        """Delete a message: one's own, or any with MANAGE_MESSAGES (bots get MESSAGE_DELETE)."""
+        channel = self.sandbox.state.channels[message.channel_id]
+        if message.author.id != self.user.id:
+            self._check_can(channel, Permission.MANAGE_MESSAGES, "delete others' messages")
+        self.sandbox.state.delete_message(message)
+        await asyncio.sleep(0)
+
+    def dm_with(self, app: Application) -> SandboxChannel:
+        """The DM channel between this member and a bot."""
+        return SandboxChannel(self.sandbox, self.sandbox.state.dm_channel(self.user, app.bot_user))
+
+    async def send_dm(self, app: Application, content: str) -> Message:
+        """Send a DM to a bot."""
+        return await self.send(self.dm_with(app), content)
+
+    async def react(self, message: Message, emoji: str) -> None:
+        """Add a reaction (a unicode emoji, or ``name:id`` for a custom one)."""
+        channel = self.sandbox.state.channels[message.channel_id]
+        self._check_can(channel, Permission.ADD_REACTIONS, "add reactions")
+        name, _, raw_id = emoji.partition(":")
+        self.sandbox.state.add_reaction(message, self.user, name, int(raw_id) if raw_id else None)
+        await asyncio.sleep(0)
+
+    async def run_command(
+        self,
+        channel: SandboxChannel,
+        app: Application,
+        name: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        subcommand: str | None = None,
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """Run ``/name [subcommand] option:value ...`` as Discord's client would.
+
+        ``subcommand`` is ``"sub"`` or ``"group sub"``. Values are checked against the command
+        the bot registered (types, choices, ranges, required options), the way Discord's client
+        refuses to send a malformed command.
+        """
+        command = self._find_command(app, name, 1, channel.channel)
+        path = subcommand.split() if subcommand else []
+        definitions = command.options
+        wrappers: list[tuple[str, int]] = []
+        for part in path:
+            found = next(
+                (
+                    option
+                    for option in definitions
+                    if option.get("name") == part
+                    and option.get("type") in (_SUBCOMMAND, _SUBCOMMAND_GROUP)
+                ),
+                None,
+            )
+            if found is None:
+                raise SandboxScriptError(
+                    f"/{name} has no subcommand {part!r}; it has "
+                    f"{[o.get('name') for o in definitions if o.get('type') in (1, 2)]}"
+                )
+            wrappers.append((part, int(found["type"])))
+            definitions = found.get("options") or []
+        if any(option.get("type") in (_SUBCOMMAND, _SUBCOMMAND_GROUP) for option in definitions):
+            raise SandboxScriptError(
+                f"/{' '.join([name, *path])} needs a subcommand: "
+                f"{[o.get('name') for o in definitions]}"
+            )
+        resolved: dict[str, dict[str, Any]] = {}
+        values = self._build_options(
+            definitions, dict(options or {}), resolved, channel.channel, f"/{name}"
+        )
+        for part, kind in reversed(wrappers):
+            values = [{"type": kind, "name": part, "options": values}]
+        data: dict[str, Any] = {"id": str(command.id), "name": command.name, "type": 1}
+        if values:
+            data["options"] = values
+        if resolved:
+            data["resolved"] = resolved
+        if command.guild_id is not None:
+            data["guild_id"] = str(command.guild_id)
+        interaction = self.sandbox.state.create_interaction(
+            app,
+            self.user,
+            channel.channel,
+            InteractionType.APPLICATION_COMMAND,
+            data,
+            command=command,
+            command_name=" ".join([command.name, *path]),
+            locale=locale,
+        )
+        await asyncio.sleep(0)
+        return InteractionHandle(self.sandbox, interaction)
+
+    async def run_context_menu(
+        self,
+        channel: SandboxChannel,
+        app: Application,
+        name: str,
+        target: SandboxMember | Message,
+    ) -> InteractionHandle:
+        """Run a user (target is a member) or message (target is a message) context menu."""
+        command_type = 3 if isinstance(target, Message) else 2
+        command = self._find_command(app, name, command_type, channel.channel)
+        resolved: dict[str, dict[str, Any]] = {}
+        if isinstance(target, Message):
+            target_id = target.id
+            resolved["messages"] = {
+                str(target.id): dict(
+                    payloads.message_payload(target, state=self.sandbox.state, viewer=app.bot_user)
+                )
+            }
+        else:
+            target_id = target.id
+            self._resolve_user(target.user, resolved, channel.channel)
+        data: dict[str, Any] = {
+            "id": str(command.id),
+            "name": command.name,
+            "type": command_type,
+            "target_id": str(target_id),
+            "resolved": resolved,
+        }
+        if command.guild_id is not None:
+            data["guild_id"] = str(command.guild_id)
+        interaction = self.sandbox.state.create_interaction(
+            app,
+            self.user,
+            channel.channel,
+            InteractionType.APPLICATION_COMMAND,
+            data,
+            command=command,
+            command_name=command.name,
+        )
+        await asyncio.sleep(0)
+        return InteractionHandle(self.sandbox, interaction)
+
+    def _find_command(
+        self, app: Application, name: str, command_type: int, channel: Channel
+    ) -> ApplicationCommand:
+        candidates: list[ApplicationCommand] = []
+        if channel.guild_id is not None:
+            candidates.extend(app.guild_commands.get(channel.guild_id, {}).values())
+        candidates.extend(app.global_commands.values())
+        command = next((c for c in candidates if c.name == name and c.type == command_type), None)
+        if command is None:
+            known = sorted({c.name for c in candidates if c.type == command_type})
+            raise SandboxScriptError(
+                f"{app.name} has no registered command {name!r} (type {command_type}) here; "
+                f"registered: {known}. Did the bot sync its command tree?"
+            )
+        context = 1 if channel.guild_id is None else 0
+        if context not in command.contexts:
+            raise SandboxScriptError(f"/{name} cannot be used in this kind of channel")
+        self._check_can(channel, Permission.USE_APPLICATION_COMMANDS, "use commands")
+        required = int(command.default_member_permissions or 0)
+        granted = self.sandbox.state.channel_permissions(channel, self.user.id)
+        if channel.guild_id is not None and required and granted & required != required:
+            raise SandboxScriptError(
+                f"{self.user.username} does not see /{name}: it needs permissions {required}"
+            )
+        return command
+
+    def _build_options(
+        self,
+        definitions: list[dict[str, Any]],
+        given: dict[str, Any],
+        resolved: dict[str, dict[str, Any]],
+        channel: Channel,
+        label: str,
+    ) -> list[dict[str, Any]]:
+        names = [str(d.get("name")) for d in definitions]
+        unknown_names = sorted(set(given) - set(names))
+        if unknown_names:
+            raise SandboxScriptError(f"{label} has no option {unknown_names}; options: {names}")
+        built: list[dict[str, Any]] = []
+        for definition in definitions:
+            option_name = str(definition["name"])
+            if option_name not in given:
+                if definition.get("required"):
+                    raise SandboxScriptError(f"{label} needs the option {option_name!r}")
+                continue
+            value = self._option_value(definition, given[option_name], resolved, channel, label)
+            built.append({"type": int(definition["type"]), "name": option_name, "value": value})
+        return built
+
+    def _option_value(
+        self,
+        definition: dict[str, Any],
+        value: Any,
+        resolved: dict[str, dict[str, Any]],
+        channel: Channel,
+        label: str,
+    ) -> Any:
+        kind = int(definition["type"])
+        where = f"{label} option {definition['name']!r}"
+        if kind in (_OPTION_STRING, _OPTION_INTEGER, _OPTION_NUMBER, _OPTION_BOOLEAN):
+            value = _check_scalar(kind, value, where)
+            _check_choices_and_ranges(definition, value, where)
+            return value
+        if kind == _OPTION_USER or (kind == _OPTION_MENTIONABLE and not isinstance(value, Role)):
+            if not isinstance(value, SandboxMember | User):
+                raise SandboxScriptError(f"{where} takes a member, not {value!r}")
+            user = value.user if isinstance(value, SandboxMember) else value
+            self._resolve_user(user, resolved, channel)
+            return str(user.id)
+        if kind in (_OPTION_ROLE, _OPTION_MENTIONABLE):
+            if not isinstance(value, Role):
+                raise SandboxScriptError(f"{where} takes a role, not {value!r}")
+            resolved.setdefault("roles", {})[str(value.id)] = dict(payloads.role_payload(value))
+            return str(value.id)
+        if kind == _OPTION_CHANNEL:
+            target = value.channel if isinstance(value, SandboxChannel) else value
+            if not isinstance(target, Channel):
+                raise SandboxScriptError(f"{where} takes a channel, not {value!r}")
+            allowed_types = definition.get("channel_types")
+            if allowed_types and int(target.type) not in allowed_types:
+                raise SandboxScriptError(f"{where} only takes channel types {allowed_types}")
+            resolved.setdefault("channels", {})[str(target.id)] = self._resolved_channel(target)
+            return str(target.id)
+        if kind == _OPTION_ATTACHMENT:
+            if not isinstance(value, SandboxFile):
+                raise SandboxScriptError(f"{where} takes a SandboxFile, not {value!r}")
+            attachment = self.sandbox.state.store_attachment(
+                channel, value.filename, _content_type(value.filename), value.data
+            )
+            resolved.setdefault("attachments", {})[str(attachment.id)] = dict(
+                payloads.attachment_payload(attachment)
+            )
+            return str(attachment.id)
+        raise SandboxScriptError(f"{where} has option type {kind}, which the sandbox cannot fill")
+
+    def _resolve_user(
+        self, user: User, resolved: dict[str, dict[str, Any]], channel: Channel
+    ) -> None:
+        resolved.setdefault("users", {})[str(user.id)] = dict(payloads.user_payload(user))
+        guild = self.sandbox.state.guild_of(channel)
+        member = guild.members.get(user.id) if guild is not None else None
+        if member is not None:
+            member_data = dict(payloads.partial_member_payload(member))
+            member_data["permissions"] = str(
+                self.sandbox.state.channel_permissions(channel, user.id)
+            )
+            resolved.setdefault("members", {})[str(user.id)] = member_data
+
+    def _resolved_channel(self, channel: Channel) -> dict[str, Any]:
+        return {
+            "id": str(channel.id),
+            "name": channel.name,
+            "type": int(channel.type),
+            "permissions": str(self.sandbox.state.channel_permissions(channel, self.user.id)),
+            "position": channel.position,
+            "nsfw": channel.nsfw,
+            "flags": 0,
+            "rate_limit_per_user": channel.rate_limit_per_user,
+            "parent_id": None if channel.parent_id is None else str(channel.parent_id),
+            "last_message_id": None
+            if channel.last_message_id is None
+            else str(channel.last_message_id),
+        }
+
+    async def click(self, message: Message, custom_id: str) -> InteractionHandle:
+        """Press the button with ``custom_id`` on a bot's message."""
+        component = self._component(message, custom_id, "click")
+        if component.get("type") != 2:
+            raise SandboxScriptError(f"{custom_id!r} is not a button; use select() for menus")
+        return await self._component_interaction(
+            message, {"custom_id": custom_id, "component_type": 2}
+        )
+
+    async def select(
+        self, message: Message, custom_id: str, values: Sequence[str]
+    ) -> InteractionHandle:
+        """Choose ``values`` in the string select menu ``custom_id``."""
+        component = self._component(message, custom_id, "select in")
+        if component.get("type") != 3:
+            raise SandboxScriptError(f"{custom_id!r} is not a string select menu")
+        offered = [str(option.get("value")) for option in component.get("options") or []]
+        missing = [value for value in values if value not in offered]
+        low, high = int(component.get("min_values", 1)), int(component.get("max_values", 1))
+        if missing or not low <= len(values) <= high:
+            raise SandboxScriptError(
+                f"menu {custom_id!r} offers {offered} and takes {low}..{high} values, "
+                f"not {list(values)}"
+            )
+        return await self._component_interaction(
+            message, {"custom_id": custom_id, "component_type": 3, "values": list(values)}
+        )
+
+    def _component(self, message: Message, custom_id: str, action: str) -> dict[str, Any]:
+        if message.deleted:
+            raise SandboxScriptError(f"cannot {action} a deleted message: {message.describe()}")
+        if message.ephemeral and message.interaction_id is not None:
+            owner = self.sandbox.state.interactions[message.interaction_id].user
+            if owner.id != self.user.id:
+                raise SandboxScriptError(f"{self.user.username} cannot see this ephemeral message")
+        component = message.find_component(custom_id)
+        if component is None:
+            raise SandboxScriptError(
+                f"the message has no component {custom_id!r}; it has {message.custom_ids}"
+            )
+        if component.get("disabled"):
+            raise SandboxScriptError(f"{custom_id!r} is disabled")
+        return component
+
+    async def _component_interaction(
+        self, message: Message, data: dict[str, Any]
+    ) -> InteractionHandle:
+        if message.application_id is None and not message.author.bot:
+            raise SandboxScriptError("only a bot's message has interactive components")
+        app = self.sandbox.state.application_of_user(message.author.id)
+        if app is None:
+            raise SandboxScriptError(f"{message.author.username} is not a sandbox application")
+        channel = self.sandbox.state.channels[message.channel_id]
+        interaction = self.sandbox.state.create_interaction(
+            app,
+            self.user,
+            channel,
+            InteractionType.MESSAGE_COMPONENT,
+            data,
+            source_message=message,
+        )
+        await asyncio.sleep(0)
+        return InteractionHandle(self.sandbox, interaction)
+
+    async def submit_modal(
+        self, opened_by: InteractionHandle, values: Mapping[str, str]
+    ) -> InteractionHandle:
+        """Fill the modal a bot answered ``opened_by`` with, and submit it.
+
+        ``values`` maps each text input's custom_id to its text; required inputs must be
+        filled and lengths respected, as Discord's client enforces.
+        """
+        modal = opened_by.interaction.modal
+        if modal is None:
+            raise SandboxScriptError(f"{opened_by!r} was not answered with a modal")
+        submitted = [
+            self._submitted_component(component, values) for component in modal["components"]
+        ]
+        filled = {text_input["custom_id"] for text_input in _text_inputs(modal["components"])}
+        unknown_ids = sorted(set(values) - filled)
+        if unknown_ids:
+            raise SandboxScriptError(
+                f"the modal has no inputs {unknown_ids}; it has {sorted(filled)}"
+            )
+        source = self.sandbox.state.messages.get(opened_by.interaction.source_message_id or 0)
+        interaction = self.sandbox.state.create_interaction(
+            opened_by.interaction.application,
+            self.user,
+            opened_by.interaction.channel,
+            InteractionType.MODAL_SUBMIT,
+            {"custom_id": modal["custom_id"], "components": submitted},
+            source_message=source,
+            triggering=opened_by.interaction,
+        )
+        await asyncio.sleep(0)
+        return InteractionHandle(self.sandbox, interaction)
+
+    def _submitted_component(
+        self, component: dict[str, Any], values: Mapping[str, str]
+    ) -> dict[str, Any]:
+        kind = component.get("type")
+        if kind == 1:
+            return {
+                "type": 1,
+                "components": [
+                    self._submitted_input(child, values) for child in component["components"]
+                ],
+            }
+        if kind == 18:
+            submitted: dict[str, Any] = {
+                "type": 18,
+                "component": self._submitted_input(component["component"], values),
+            }
+            if "id" in component:
+                submitted["id"] = component["id"]
+            return submitted
+        return {key: component[key] for key in ("type", "id", "content") if key in component}
+
+    @staticmethod
+    def _submitted_input(text_input: dict[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
+        custom_id = str(text_input["custom_id"])
+        if text_input.get("type") != 4:
+            raise SandboxScriptError(f"modal input {custom_id!r} is not a text input")
+        value = values.get(custom_id, str(text_input.get("value") or ""))
+        if text_input.get("required", True) and not value:
+            raise SandboxScriptError(f"modal input {custom_id!r} is required")
+        low = int(text_input.get("min_length") or 0)
+        high = int(text_input.get("max_length") or 4000)
+        if value and not low <= len(value) <= high:
+            raise SandboxScriptError(
+                f"modal input {custom_id!r} takes {low}..{high} characters, got {len(value)}"
+            )
+        submitted: dict[str, Any] = {"type": 4, "custom_id": custom_id, "value": value}
+        if "id" in text_input:
+            submitted["id"] = text_input["id"]
+        return submitted
+
+
+def _as_member_draft(
+    body: dict[str, Any], uploads: Sequence[Upload], *, editing: bool
+) -> MessageDraft:
+    """Validate a member's message as Discord's client would before sending it."""
+    try:
+        return parse_message(body, uploads, editing=editing)
+    except DiscordHTTPError as error:
+        raise SandboxScriptError(f"Discord would refuse this message: {error.body()}") from error
+
+
+def _text_inputs(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for component in components:
+        if component.get("type") == 1:
+            found.extend(
+                child for child in component.get("components", []) if child.get("type") == 4
+            )
+        elif component.get("type") == 18 and component.get("component", {}).get("type") == 4:
+            found.append(component["component"])
+    return found
+
+
+def _check_scalar(kind: int, value: Any, where: str) -> Any:
+    if kind == _OPTION_STRING and isinstance(value, str):
+        return value
+    if kind == _OPTION_INTEGER and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == _OPTION_NUMBER and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if kind == _OPTION_BOOLEAN and isinstance(value, bool):
+        return value
+    expected = {3: "a string", 4: "an integer", 5: "a boolean", 10: "a number"}[kind]
+    raise SandboxScriptError(f"{where} takes {expected}, not {value!r}")
+
+
+def _check_choices_and_ranges(definition: dict[str, Any], value: Any, where: str) -> None:
+    choices = definition.get("choices")
+    if choices and value not in [choice.get("value") for choice in choices]:
+        raise SandboxScriptError(
+            f"{where} takes one of {[choice.get('value') for choice in choices]}, not {value!r}"
+        )
+    if isinstance(value, str):
+        low, high = definition.get("min_length"), definition.get("max_length")
+        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+            raise SandboxScriptError(f"{where} takes {low}..{high} characters, got {len(value)}")
+    elif not isinstance(value, bool):
+        low, high = definition.get("min_value"), definition.get("max_value")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise SandboxScriptError(f"{where} takes values {low}..{high}, got {value}")
+
+
+class SandboxGuild:
+    """A guild seen from a test: add members, bots, roles and channels; find them by name."""
+
+    def __init__(self, sandbox: DiscordSandbox, guild: Guild) -> None:
+        self.sandbox = sandbox
+        self.guild = guild
+
+    @property
+    def id(self) -> int:
+        """The guild's id."""
+        return self.guild.id
+
+    @property
+    def name(self) -> str:
+        """The guild's name."""
+        return self.guild.name
+
+    def __repr__(self) -> str:
+        return f"<SandboxGuild {self.guild.name} id={self.guild.id}>"
+
+    @property
+    def owner(self) -> SandboxMember:
+        """The guild's owner (holds every permission)."""
+        return SandboxMember(
+            self.sandbox, self.sandbox.state.users[self.guild.owner_id], self.guild
+        )
+
+    def add_role(
+        self,
+        name: str,
+        *,
+        permissions: int | discord.Permissions = 0,
+        color: int = 0,
+        hoist: bool = False,
+        mentionable: bool = False,
+    ) -> Role:
+        """Create a role above the existing ones (``permissions``: int or discord.Permissions)."""
+        return self.sandbox.state.create_role(
+            self.guild,
+            name,
+            permissions=_permission_value(permissions),
+            color=color,
+            hoist=hoist,
+            mentionable=mentionable,
+        )
+
+    def role(self, name: str) -> Role:
+        """The role called ``name``."""
+        for role in self.guild.roles.values():
+            if role.name == name:
+                return role
+        raise KeyError(f"{self.guild.name} has no role {name!r}")
+
+    def add_member(
+        self,
+        name: str,
+        *,
+        roles: Sequence[Role] = (),
+        permissions: int | discord.Permissions | None = None,
+        nick: str | None = None,
+        accepts_dms: bool = True,
+    ) -> SandboxMember:
+        """A new person joins the guild (bots there hear GUILD_MEMBER_ADD).
+
+        ``permissions`` gives the member a role of their own holding them, since on Discord
+        permissions only ever come from roles.
+        """
+        user = self.sandbox.state.create_user(name)
+        user.accepts_dms = accepts_dms
+        role_ids = [role.id for role in roles]
+        if permissions is not None:
+            own = self.add_role(f"{name} permissions", permissions=permissions)
+            role_ids.append(own.id)
+        self.sandbox.state.add_member(self.guild, user, role_ids=role_ids, nick=nick)
+        return SandboxMember(self.sandbox, user, self.guild)
+
+    def add_bot(
+        self, app: Application, *, permissions: int | discord.Permissions = DEFAULT_BOT_PERMISSIONS
+    ) -> SandboxMember:
+        """Invite an application's bot: it gets a managed role and receives GUILD_CREATE."""
+        role = self.sandbox.state.create_role(
+            self.guild, app.name, permissions=_permission_value(permissions), bot_id=app.bot_user.id
+        )
+        self.sandbox.state.add_member(self.guild, app.bot_user, role_ids=[role.id])
+        return SandboxMember(self.sandbox, app.bot_user, self.guild)
+
+    def member(self, name: str) -> SandboxMember:
+        """The member whose username is ``name``."""
+        for member in self.guild.members.values():
+            if member.user.username == name:
+                return SandboxMember(self.sandbox, member.user, self.guild)
+        raise KeyError(f"{self.guild.name} has no member {name!r}")
+
+    async def remove_member(self, member: SandboxMember) -> None:
+        """The member leaves the guild (GUILD_MEMBER_REMOVE, or GUILD_DELETE for a bot)."""
+        self.sandbox.state.remove_member(self.guild, member.id)
+        await asyncio.sleep(0)
+
+    async def give_role(self, member: SandboxMember, role: Role) -> None:
+        """Give a member a role, as a moderator would (GUILD_MEMBER_UPDATE)."""
+        model = self.guild.members[member.id]
+        self.sandbox.state.set_member_roles(self.guild, model, [*model.role_ids, role.id])
+        await asyncio.sleep(0)
+
+    async def take_role(self, member: SandboxMember, role: Role) -> None:
+        """Take a role away from a member (GUILD_MEMBER_UPDATE)."""
+        model = self.guild.members[member.id]
+        self.sandbox.state.set_member_roles(
+            self.guild, model, [r for r in model.role_ids if r != role.id]
+        )
+        await asyncio.sleep(0)
+
+    def add_category(self, name: str) -> SandboxChannel:
+        """Create a channel category."""
+        channel = self.sandbox.state.create_channel(self.guild, name, ChannelType.GUILD_CATEGORY)
+        return SandboxChannel(self.sandbox, channel)
+
+    def add_text_channel(
+        self, name: str, *, category: SandboxChannel | None = None, topic: str | None = None
+    ) -> SandboxChannel:
+        """Create a text channel."""
+        channel = self.sandbox.state.create_channel(
+            self.guild,
+            name,
+            ChannelType.GUILD_TEXT,
+            parent=category.channel if category else None,
+            topic=topic,
+        )
+        return SandboxChannel(self.sandbox, channel)
+
+    def add_voice_channel(
+        self, name: str, *, category: SandboxChannel | None = None
+    ) -> SandboxChannel:
+        """Create a voice channel."""
+        channel = self.sandbox.state.create_channel(
+            self.guild, name, ChannelType.GUILD_VOICE, parent=category.channel if category else None
+        )
+        return SandboxChannel(self.sandbox, channel)
+
+    def channel(self, name: str) -> SandboxChannel:
+        """The channel called ``name``."""
+        for channel in self.guild.channels.values():
+            if channel.name == name:
+                return SandboxChannel(self.sandbox, channel)
+        raise KeyError(f"{self.guild.name} has no channel {name!r}")
+
+
+def _permission_value(permissions: int | discord.Permissions) -> int:
+    """An int from an int, a ``Permission`` flag or a ``discord.Permissions``."""
+    if isinstance(permissions, discord.Permissions):
+        return permissions.value
+    return int(permissions)
+
+
+def _content_type(filename: str) -> str:
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"

@@ -1,0 +1,345 @@
+"""``DiscordSandbox``: Discord's HTTP API and gateway on one loopback port, plus its controls.
+
+The real, unpatched discord.py client is pointed at the sandbox by its two URLs
+(``point_discord_at``) and logs in, receives READY and GUILD_CREATE, runs commands and answers
+interactions exactly as against Discord. Tests drive the world through the scripting handles
+(``create_guild`` → ``SandboxGuild`` → ``SandboxMember``) and await what the bots do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+import yarl
+from aiohttp import web
+from discord import gateway, http
+
+from botfleet.sandbox.gateway import DEFAULT_HEARTBEAT_INTERVAL_MS, CloseCode, GatewayHub
+from botfleet.sandbox.models import PRIVILEGED_INTENTS, Application, GatewayIntent, User
+from botfleet.sandbox.rest import MAX_REQUEST_BYTES, RecordedHTTPError, RestApi, UnhandledRequest
+from botfleet.sandbox.scripting import SandboxChannel, SandboxGuild, SandboxMember
+from botfleet.sandbox.state import (
+    INTERACTION_RESPONSE_DEADLINE,
+    INTERACTION_TOKEN_LIFETIME,
+    SandboxState,
+)
+
+if TYPE_CHECKING:
+    import discord
+
+log = logging.getLogger(__name__)
+
+GATEWAY_PATH = "/gateway"
+
+
+@contextlib.contextmanager
+def point_discord_at(base_url: str) -> Iterator[None]:
+    """Send discord.py's REST calls and gateway connections to ``base_url`` while active.
+
+    These two class attributes are the only things changed in discord.py; both are restored on
+    exit, so nesting and sequential sandboxes work.
+    """
+    previous_base = http.Route.BASE
+    previous_gateway = gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    url = yarl.URL(base_url)
+    websocket_scheme = "wss" if url.scheme == "https" else "ws"
+    http.Route.BASE = f"{str(url).rstrip('/')}/api/v{http.INTERNAL_API_VERSION}"
+    gateway.DiscordWebSocket.DEFAULT_GATEWAY = url.with_scheme(websocket_scheme).with_path(
+        GATEWAY_PATH
+    )
+    try:
+        yield
+    finally:
+        http.Route.BASE = previous_base
+        gateway.DiscordWebSocket.DEFAULT_GATEWAY = previous_gateway
+
+
+class DiscordSandbox:
+    """A local stand-in for Discord that real discord.py clients connect to."""
+
+    def __init__(
+        self,
+        *,
+        interaction_deadline: float = INTERACTION_RESPONSE_DEADLINE,
+        interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
+        heartbeat_interval_ms: int = DEFAULT_HEARTBEAT_INTERVAL_MS,
+    ) -> None:
+        self._url = ""
+        self.state = SandboxState(
+            base_url=lambda: self._url,
+            interaction_deadline=interaction_deadline,
+            interaction_token_lifetime=interaction_token_lifetime,
+        )
+        self.unhandled: list[UnhandledRequest] = []
+        self.gateway = GatewayHub(
+            self.state,
+            gateway_url=lambda: self.gateway_url,
+            on_unhandled=self._record_unhandled,
+            heartbeat_interval_ms=heartbeat_interval_ms,
+        )
+        self.rest = RestApi(
+            self.state, gateway_url=lambda: self.gateway_url, on_unhandled=self._record_unhandled
+        )
+        self._runner: web.AppRunner | None = None
+        self._clients: list[tuple[discord.Client, asyncio.Task[None]]] = []
+        self._channel_cursors: dict[int, int] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @classmethod
+    async def start(
+        cls,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        interaction_deadline: float = INTERACTION_RESPONSE_DEADLINE,
+        interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
+        heartbeat_interval_ms: int = DEFAULT_HEARTBEAT_INTERVAL_MS,
+    ) -> DiscordSandbox:
+        """Start a sandbox listening on ``host:port`` (port 0 picks a free one)."""
+        sandbox = cls(
+            interaction_deadline=interaction_deadline,
+            interaction_token_lifetime=interaction_token_lifetime,
+            heartbeat_interval_ms=heartbeat_interval_ms,
+        )
+        await sandbox._listen(host, port)
+        return sandbox
+
+    async def _listen(self, host: str, port: int) -> None:
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        self.rest.install(app)
+        app.router.add_get(GATEWAY_PATH, self.gateway.handle)
+        app.router.add_get(GATEWAY_PATH + "/", self.gateway.handle)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        bound_host, bound_port = runner.addresses[0][:2]
+        self._url = f"http://{bound_host}:{bound_port}"
+        log.info("Discord sandbox listening on %s", self._url)
+
+    async def stop(self) -> None:
+        """Close connected clients started by ``run_client``, the gateway and the server."""
+        for client, task in reversed(self._clients):
+            await _close_client(client, task)
+        self._clients.clear()
+        await self.gateway.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        """``async with DiscordSandbox() as sandbox``: listen on a free loopback port."""
+        if self._runner is None:
+            await self._listen("127.0.0.1", 0)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- addresses -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:53211``."""
+        if not self._url:
+            raise RuntimeError("the sandbox is not listening; use `await DiscordSandbox.start()`")
+        return self._url
+
+    @property
+    def api_base(self) -> str:
+        """What discord.py's ``Route.BASE`` is set to."""
+        return f"{self.url}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        """The websocket URL of the gateway."""
+        return str(yarl.URL(self.url).with_scheme("ws").with_path(GATEWAY_PATH))
+
+    def point_discord(self) -> contextlib.AbstractContextManager[None]:
+        """``point_discord_at(self.url)``."""
+        return point_discord_at(self.url)
+
+    # -- building the world ----------------------------------------------------------------
+
+    def add_application(
+        self,
+        name: str,
+        *,
+        privileged_intents: GatewayIntent = PRIVILEGED_INTENTS,
+        owner: User | None = None,
+        description: str = "",
+    ) -> Application:
+        """Register a bot application (its own token, bot user, id and owner).
+
+        ``privileged_intents`` are the privileged intents enabled for it "in the developer
+        portal"; identifying with another one is refused with close code 4014.
+        """
+        return self.state.create_application(
+            name, owner=owner, privileged_intents=privileged_intents, description=description
+        )
+
+    def create_guild(
+        self,
+        name: str = "Sandbox",
+        *,
+        owner_name: str = "owner",
+        bots: Sequence[Application] = (),
+        default_channels: bool = True,
+        locale: str = "en-US",
+    ) -> SandboxGuild:
+        """Create a guild with an owner, Discord's default channels and the given bots.
+
+        Default channels are a "Text Channels" category with #general and a "Voice Channels"
+        category with the "General" voice channel, as in a new Discord server.
+        """
+        owner = self.state.create_user(owner_name)
+        guild = SandboxGuild(self, self.state.create_guild(name, owner=owner, locale=locale))
+        if default_channels:
+            text = guild.add_category("Text Channels")
+            guild.add_text_channel("general", category=text)
+            voice = guild.add_category("Voice Channels")
+            guild.add_voice_channel("General", category=voice)
+        for app in bots:
+            guild.add_bot(app)
+        return guild
+
+    def user(self, name: str) -> User:
+        """A registered user by username."""
+        for user in self.state.users.values():
+            if user.username == name:
+                return user
+        raise KeyError(f"no sandbox user {name!r}")
+
+    def dm_channel(self, member: SandboxMember, app: Application) -> SandboxChannel:
+        """The DM channel between a member and a bot."""
+        return member.dm_with(app)
+
+    def channel(self, channel_id: int) -> SandboxChannel:
+        """A channel handle by id (e.g. one a bot created a DM in)."""
+        return SandboxChannel(self, self.state.channels[channel_id])
+
+    # -- running clients -------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def run_client(
+        self, client: discord.Client, app: Application, *, ready_timeout: float = 10.0
+    ) -> AsyncIterator[discord.Client]:
+        """Log ``client`` in as ``app`` and wait for on_ready; close it on exit.
+
+        Start-up failures (a refused token, disallowed intents, an exception in setup_hook)
+        are raised here instead of hanging until the timeout.
+        """
+        with self.point_discord():
+            task = asyncio.create_task(client.start(app.token), name=f"sandbox client {app.name}")
+            entry = (client, task)
+            self._clients.append(entry)
+            try:
+                await self._wait_ready(client, task, app, ready_timeout)
+                yield client
+            finally:
+                if entry in self._clients:
+                    self._clients.remove(entry)
+                    await _close_client(client, task)
+
+    async def _wait_ready(
+        self, client: discord.Client, task: asyncio.Task[None], app: Application, within: float
+    ) -> None:
+        ready = asyncio.create_task(client.wait_until_ready())
+        try:
+            done, _ = await asyncio.wait(
+                {ready, task}, timeout=within, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            ready.cancel()
+        if ready in done and not ready.cancelled():
+            return
+        if task in done:
+            error = task.exception()
+            raise RuntimeError(f"{app.name} stopped before it was ready: {error!r}") from error
+        raise TimeoutError(
+            f"{app.name} was not ready after {within:.1f}s (is guild_ready_timeout small?)"
+            f"{self.diagnostics()}"
+        )
+
+    async def drop_gateway(self, app: Application, *, code: int = CloseCode.UNKNOWN_ERROR) -> int:
+        """Drop the application's gateway connections; discord.py will RESUME."""
+        return await self.gateway.drop_connections(app, code=code)
+
+    def request_reconnect(self, app: Application) -> int:
+        """Send the application's connections a RECONNECT (opcode 7)."""
+        return self.gateway.request_reconnect(app)
+
+    # -- what went wrong -------------------------------------------------------------------
+
+    @property
+    def http_errors(self) -> list[RecordedHTTPError]:
+        """Every error answer the REST API gave, oldest first."""
+        return self.rest.errors
+
+    def _record_unhandled(self, method: str, path: str, app: Application | None) -> None:
+        request = UnhandledRequest(app.name if app is not None else None, method, path)
+        self.unhandled.append(request)
+        log.warning(
+            "Discord sandbox has no handler for %s: answered as an unknown route. "
+            "Build the endpoint in botfleet.sandbox or stop calling it.",
+            request.describe(),
+        )
+
+    def assert_no_unhandled_requests(self) -> None:
+        """Fail if a bot called an endpoint (or gateway feature) the sandbox lacks.
+
+        Requests the sandbox itself failed on count too: their tracebacks are in the log.
+        """
+        problems = [f"  - {request.describe()}" for request in self.unhandled]
+        problems += [
+            f"  - {what}: the sandbox failed (see its log)" for what in self.rest.internal_errors
+        ]
+        if problems:
+            listing = "\n".join(problems)
+            raise AssertionError(f"Bots wandered off the sandbox's map:\n{listing}")
+
+    def diagnostics(self) -> str:
+        """Recent refused requests and unhandled routes, appended to timeout failures."""
+        lines: list[str] = []
+        if self.rest.errors:
+            lines.append("\nError answers the sandbox gave (most recent last):")
+            lines.extend(f"  - {error.describe()}" for error in self.rest.errors[-10:])
+        if self.unhandled:
+            lines.append("\nRequests the sandbox has no route for:")
+            lines.extend(f"  - {request.describe()}" for request in self.unhandled[-10:])
+        return "\n".join(lines)
+
+    # -- cursors for scripted waits --------------------------------------------------------
+
+    def channel_cursor(self, channel_id: int) -> int:
+        """The id of the last message a wait in this channel handed out (or skipped past)."""
+        return self._channel_cursors.get(channel_id, 0)
+
+    def move_channel_cursor(self, channel_id: int, message_id: int) -> None:
+        """Make later waits in the channel look only at messages after ``message_id``."""
+        self._channel_cursors[channel_id] = max(self.channel_cursor(channel_id), message_id)
+
+
+async def _close_client(client: discord.Client, task: asyncio.Task[None]) -> None:
+    if not client.is_closed():
+        await client.close()
+    if not task.done():
+        task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        return
+    except Exception:
+        log.exception("A sandbox client ended with an error")

@@ -1,0 +1,838 @@
+"""Discord's request limits, enforced the way Discord enforces them.
+
+discord.py checks almost none of these (2000-character messages, embed sizes, component layout,
+command and option limits, modal shapes), so a bot that breaks them works against a lax fake and
+fails against Discord. Every check here answers with Discord's "Invalid Form Body" (400, code
+50035) and a field path, which discord.py surfaces as ``HTTPException.code == 50035``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlparse
+
+from botfleet.sandbox.errors import DiscordHTTPError, FormErrors, JSONErrorCode
+from botfleet.sandbox.models import SENDABLE_MESSAGE_FLAGS, MessageFlag
+
+if TYPE_CHECKING:
+    from discord.types.embed import Embed as EmbedPayload
+
+Path = tuple[str | int, ...]
+
+MESSAGE_CONTENT_LIMIT = 2000
+EMBEDS_PER_MESSAGE = 10
+EMBED_TOTAL_CHARACTERS = 6000
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_FIELDS_LIMIT = 25
+EMBED_FIELD_NAME_LIMIT = 256
+EMBED_FIELD_VALUE_LIMIT = 1024
+EMBED_FOOTER_LIMIT = 2048
+EMBED_AUTHOR_NAME_LIMIT = 256
+ACTION_ROWS_PER_MESSAGE = 5
+ACTION_ROW_WIDTH = 5
+COMPONENTS_V2_LIMIT = 40
+CUSTOM_ID_LIMIT = 100
+BUTTON_LABEL_LIMIT = 80
+SELECT_PLACEHOLDER_LIMIT = 150
+SELECT_OPTIONS_LIMIT = 25
+SELECT_OPTION_TEXT_LIMIT = 100
+MODAL_TITLE_LIMIT = 45
+MODAL_COMPONENTS_LIMIT = 5
+TEXT_INPUT_LABEL_LIMIT = 45
+TEXT_INPUT_VALUE_LIMIT = 4000
+TEXT_INPUT_PLACEHOLDER_LIMIT = 100
+LABEL_DESCRIPTION_LIMIT = 100
+COMMAND_NAME_LIMIT = 32
+COMMAND_DESCRIPTION_LIMIT = 100
+COMMAND_OPTIONS_LIMIT = 25
+COMMAND_CHOICES_LIMIT = 25
+COMMAND_CHOICE_LIMIT = 100
+COMMAND_TOTAL_CHARACTERS = 4000
+STRING_OPTION_LENGTH_LIMIT = 6000
+CHAT_INPUT_COMMANDS_LIMIT = 100
+CONTEXT_MENU_COMMANDS_LIMIT = 15
+
+_BUTTON = 2
+_ACTION_ROW = 1
+_TEXT_INPUT = 4
+_TEXT_DISPLAY = 10
+_LABEL = 18
+_SELECT_TYPES = frozenset({3, 5, 6, 7, 8})
+_LINK_STYLE = 5
+_PREMIUM_STYLE = 6
+_SUBCOMMAND = 1
+_SUBCOMMAND_GROUP = 2
+_STRING_OPTION = 3
+_CHAT_INPUT = 1
+_MAX_OPTION_TYPE = 11
+_NAME_PUNCTUATION = frozenset("-_'")
+
+
+@dataclass
+class Upload:
+    """A file a bot attached to a request (a ``files[n]`` multipart part)."""
+
+    index: int
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class MessageDraft:
+    """A validated message body; ``given`` names the fields the request carried.
+
+    Edits change only the fields in ``given``: an edit without ``embeds`` keeps the embeds,
+    while ``"content": null`` clears the content.
+    """
+
+    given: frozenset[str]
+    content: str = ""
+    embeds: list[EmbedPayload] = field(default_factory=list)
+    components: list[dict[str, Any]] = field(default_factory=list)
+    flags: int = 0
+    tts: bool = False
+    nonce: str | int | None = None
+    kept_attachment_ids: list[int] | None = None
+    """Ids of existing attachments the body lists (edits), ``None`` if it lists none."""
+    uploads: list[Upload] = field(default_factory=list)
+    attachment_descriptions: dict[int, str] = field(default_factory=dict)
+    reply_to_message_id: int | None = None
+    fail_if_reply_target_missing: bool = True
+
+
+def parse_message(
+    body: Mapping[str, Any],
+    uploads: Sequence[Upload] = (),
+    *,
+    editing: bool = False,
+    ephemeral_allowed: bool = False,
+) -> MessageDraft:
+    """Validate a message create or edit body against Discord's limits.
+
+    Only interaction answers and followups may set the EPHEMERAL flag (``ephemeral_allowed``);
+    elsewhere Discord ignores flags a bot may not set.
+    """
+    errors = FormErrors()
+    content = _optional_string(errors, body, "content")
+    embeds = _validate_embeds(errors, body.get("embeds"))
+    flags = _optional_int(errors, body, "flags") or 0
+    components = _validate_message_components(
+        errors, body.get("components"), components_v2=bool(flags & MessageFlag.IS_COMPONENTS_V2)
+    )
+    if flags & MessageFlag.IS_COMPONENTS_V2 and (content or embeds):
+        errors.add(
+            ("content" if content else "embeds",),
+            "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+            "The 'content' and 'embeds' fields cannot be used "
+            "when using MessageFlags.IS_COMPONENTS_V2",
+        )
+    errors.max_length(("content",), content, MESSAGE_CONTENT_LIMIT)
+    kept_ids, descriptions = _attachment_references(errors, body.get("attachments"), uploads)
+    reply_to, fail_if_missing = _message_reference(errors, body.get("message_reference"))
+    errors.raise_if_any()
+
+    draft = MessageDraft(
+        given=frozenset(body) | ({"attachments"} if uploads else frozenset()),
+        content=content or "",
+        embeds=embeds,
+        components=components,
+        flags=flags if editing else flags & _sendable_flags(ephemeral_allowed=ephemeral_allowed),
+        tts=bool(body.get("tts", False)),
+        nonce=body.get("nonce"),
+        kept_attachment_ids=kept_ids,
+        uploads=list(uploads),
+        attachment_descriptions=descriptions,
+        reply_to_message_id=reply_to,
+        fail_if_reply_target_missing=fail_if_missing,
+    )
+    if not editing and not (draft.content or draft.embeds or draft.components or draft.uploads):
+        raise DiscordHTTPError(
+            400, JSONErrorCode.CANNOT_SEND_EMPTY_MESSAGE, "Cannot send an empty message"
+        )
+    return draft
+
+
+def _sendable_flags(*, ephemeral_allowed: bool) -> int:
+    if ephemeral_allowed:
+        return int(SENDABLE_MESSAGE_FLAGS | MessageFlag.EPHEMERAL)
+    return int(SENDABLE_MESSAGE_FLAGS)
+
+
+def _optional_string(errors: FormErrors, body: Mapping[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    errors.add((key,), "BASE_TYPE_STRING", "Must be a string.")
+    return None
+
+
+def _optional_int(errors: FormErrors, body: Mapping[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    errors.add((key,), "NUMBER_TYPE_COERCE", f'Value "{value}" is not int.')
+    return None
+
+
+def _validate_embeds(errors: FormErrors, raw: Any) -> list[EmbedPayload]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(embed, dict) for embed in raw):
+        errors.add(("embeds",), "BASE_TYPE_ARRAY", "Must be an array of embed objects.")
+        return []
+    errors.max_items(("embeds",), raw, EMBEDS_PER_MESSAGE)
+    total = 0
+    for index, embed in enumerate(raw):
+        total += _validate_embed(errors, ("embeds", index), embed)
+    if total > EMBED_TOTAL_CHARACTERS:
+        errors.add(
+            ("embeds",),
+            "MAX_EMBED_SIZE_EXCEEDED",
+            f"Embed size exceeds maximum size of {EMBED_TOTAL_CHARACTERS}",
+        )
+    return [cast("EmbedPayload", embed) for embed in raw]
+
+
+def _validate_embed(errors: FormErrors, path: Path, embed: dict[str, Any]) -> int:
+    """Check one embed; return the characters it counts towards the 6000 total."""
+    title = _text(embed.get("title"))
+    description = _text(embed.get("description"))
+    errors.max_length((*path, "title"), title, EMBED_TITLE_LIMIT)
+    errors.max_length((*path, "description"), description, EMBED_DESCRIPTION_LIMIT)
+    total = len(title or "") + len(description or "")
+    color = embed.get("color")
+    if color is not None and not (isinstance(color, int) and 0 <= color <= 0xFFFFFF):
+        errors.add((*path, "color"), "NUMBER_TYPE_MAX", "int value should be <= 16777215.")
+    fields = embed.get("fields") or []
+    errors.max_items((*path, "fields"), fields, EMBED_FIELDS_LIMIT)
+    for index, embed_field in enumerate(fields):
+        name = _text(embed_field.get("name"))
+        value = _text(embed_field.get("value"))
+        errors.required_text((*path, "fields", index, "name"), name, EMBED_FIELD_NAME_LIMIT)
+        errors.required_text((*path, "fields", index, "value"), value, EMBED_FIELD_VALUE_LIMIT)
+        total += len(name or "") + len(value or "")
+    footer = embed.get("footer")
+    if isinstance(footer, dict):
+        footer_text = _text(footer.get("text"))
+        errors.max_length((*path, "footer", "text"), footer_text, EMBED_FOOTER_LIMIT)
+        total += len(footer_text or "")
+        _check_url(errors, (*path, "footer", "icon_url"), footer.get("icon_url"))
+    author = embed.get("author")
+    if isinstance(author, dict):
+        author_name = _text(author.get("name"))
+        errors.max_length((*path, "author", "name"), author_name, EMBED_AUTHOR_NAME_LIMIT)
+        total += len(author_name or "")
+        _check_url(errors, (*path, "author", "url"), author.get("url"))
+        _check_url(errors, (*path, "author", "icon_url"), author.get("icon_url"))
+    _check_url(errors, (*path, "url"), embed.get("url"))
+    for media in ("image", "thumbnail"):
+        media_object = embed.get(media)
+        if isinstance(media_object, dict):
+            _check_url(errors, (*path, media, "url"), media_object.get("url"))
+    return total
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _check_url(errors: FormErrors, path: Path, url: Any) -> None:
+    if url is None:
+        return
+    parsed = urlparse(str(url))
+    if parsed.scheme not in ("http", "https", "attachment") or not (parsed.netloc or parsed.path):
+        errors.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+
+
+def _validate_message_components(
+    errors: FormErrors, raw: Any, *, components_v2: bool
+) -> list[dict[str, Any]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        errors.add(("components",), "BASE_TYPE_ARRAY", "Must be an array of component objects.")
+        return []
+    custom_ids: set[str] = set()
+    if components_v2:
+        total = _count_components(raw)
+        if total > COMPONENTS_V2_LIMIT:
+            errors.add(
+                ("components",),
+                "BASE_TYPE_MAX_LENGTH",
+                f"Must be {COMPONENTS_V2_LIMIT} or fewer in length.",
+            )
+        for index, component in enumerate(raw):
+            _validate_v2_component(errors, ("components", index), component, custom_ids)
+        return list(raw)
+    errors.max_items(("components",), raw, ACTION_ROWS_PER_MESSAGE)
+    for index, row in enumerate(raw):
+        _validate_action_row(errors, ("components", index), row, custom_ids)
+    return list(raw)
+
+
+def _count_components(components: list[dict[str, Any]]) -> int:
+    total = 0
+    for component in components:
+        total += 1
+        children = component.get("components")
+        if isinstance(children, list):
+            total += _count_components(children)
+        accessory = component.get("accessory")
+        if isinstance(accessory, dict):
+            total += 1
+    return total
+
+
+def _validate_v2_component(
+    errors: FormErrors, path: Path, component: dict[str, Any], custom_ids: set[str]
+) -> None:
+    kind = component.get("type")
+    if kind == _ACTION_ROW:
+        _validate_action_row(errors, path, component, custom_ids)
+        return
+    for key in ("components",):
+        children = component.get(key)
+        if isinstance(children, list):
+            for index, child in enumerate(children):
+                if isinstance(child, dict):
+                    _validate_v2_component(errors, (*path, key, index), child, custom_ids)
+    accessory = component.get("accessory")
+    if isinstance(accessory, dict):
+        _validate_v2_component(errors, (*path, "accessory"), accessory, custom_ids)
+    if kind == _BUTTON:
+        _validate_button(errors, path, component, custom_ids)
+
+
+def _validate_action_row(
+    errors: FormErrors, path: Path, row: dict[str, Any], custom_ids: set[str]
+) -> None:
+    if row.get("type") != _ACTION_ROW:
+        errors.add(
+            (*path, "type"), "UNION_TYPE_CHOICES", 'Value of field "type" must be one of (1,).'
+        )
+        return
+    children = row.get("components")
+    if not isinstance(children, list) or not 1 <= len(children) <= ACTION_ROW_WIDTH:
+        errors.add(
+            (*path, "components"),
+            "BASE_TYPE_BAD_LENGTH",
+            f"Must be between 1 and {ACTION_ROW_WIDTH} in length.",
+        )
+        return
+    width = 0
+    for index, child in enumerate(children):
+        child_path = (*path, "components", index)
+        kind = child.get("type") if isinstance(child, dict) else None
+        if kind == _BUTTON:
+            width += 1
+            _validate_button(errors, child_path, child, custom_ids)
+        elif kind in _SELECT_TYPES:
+            width += ACTION_ROW_WIDTH
+            _validate_select(errors, child_path, child, custom_ids)
+        else:
+            errors.add(
+                (*child_path, "type"),
+                "UNION_TYPE_CHOICES",
+                'Value of field "type" must be one of (2, 3, 5, 6, 7, 8).',
+            )
+    if width > ACTION_ROW_WIDTH:
+        errors.add(
+            (*path, "components"),
+            "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+            "The specified component exceeds the maximum width",
+        )
+
+
+def _validate_custom_id(
+    errors: FormErrors, path: Path, custom_id: Any, custom_ids: set[str]
+) -> None:
+    if custom_id is None:
+        errors.add((*path, "custom_id"), "BASE_TYPE_REQUIRED", "This field is required")
+        return
+    custom_id = str(custom_id)
+    errors.length_between((*path, "custom_id"), custom_id, 1, CUSTOM_ID_LIMIT)
+    if custom_id in custom_ids:
+        errors.add(
+            (*path, "custom_id"),
+            "COMPONENT_CUSTOM_ID_DUPLICATED",
+            "Component custom id cannot be duplicated",
+        )
+    custom_ids.add(custom_id)
+
+
+def _validate_button(
+    errors: FormErrors, path: Path, button: dict[str, Any], custom_ids: set[str]
+) -> None:
+    style = button.get("style")
+    if style not in (1, 2, 3, 4, _LINK_STYLE, _PREMIUM_STYLE):
+        errors.add(
+            (*path, "style"), "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3, 4, 5, 6}."
+        )
+        return
+    errors.max_length((*path, "label"), _text(button.get("label")), BUTTON_LABEL_LIMIT)
+    if style == _LINK_STYLE:
+        if "custom_id" in button:
+            errors.add(
+                (*path, "custom_id"),
+                "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED",
+                "A custom id cannot be set on a link button",
+            )
+        if "url" not in button:
+            errors.add((*path, "url"), "BASE_TYPE_REQUIRED", "This field is required")
+        else:
+            _check_url(errors, (*path, "url"), button["url"])
+    elif style != _PREMIUM_STYLE:
+        _validate_custom_id(errors, path, button.get("custom_id"), custom_ids)
+        if "url" in button:
+            errors.add(
+                (*path, "url"),
+                "BUTTON_COMPONENT_URL_NOT_ALLOWED",
+                "A url can only be set on link buttons",
+            )
+    if style != _PREMIUM_STYLE and not button.get("label") and not button.get("emoji"):
+        errors.add(
+            (*path, "label"),
+            "BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED",
+            "A label or an emoji is required",
+        )
+
+
+def _validate_select(
+    errors: FormErrors, path: Path, select: dict[str, Any], custom_ids: set[str]
+) -> None:
+    _validate_custom_id(errors, path, select.get("custom_id"), custom_ids)
+    errors.max_length(
+        (*path, "placeholder"), _text(select.get("placeholder")), SELECT_PLACEHOLDER_LIMIT
+    )
+    min_values = select.get("min_values", 1)
+    max_values = select.get("max_values", 1)
+    if not isinstance(min_values, int) or not 0 <= min_values <= SELECT_OPTIONS_LIMIT:
+        errors.add((*path, "min_values"), "NUMBER_TYPE_MAX", "int value should be <= 25.")
+    if not isinstance(max_values, int) or not 1 <= max_values <= SELECT_OPTIONS_LIMIT:
+        errors.add((*path, "max_values"), "NUMBER_TYPE_MAX", "int value should be <= 25.")
+    if select.get("type") != 3:
+        return
+    options = select.get("options")
+    if not isinstance(options, list) or not 1 <= len(options) <= SELECT_OPTIONS_LIMIT:
+        errors.add(
+            (*path, "options"),
+            "BASE_TYPE_BAD_LENGTH",
+            f"Must be between 1 and {SELECT_OPTIONS_LIMIT} in length.",
+        )
+        return
+    for index, option in enumerate(options):
+        option_path = (*path, "options", index)
+        errors.length_between(
+            (*option_path, "label"), _text(option.get("label")), 1, SELECT_OPTION_TEXT_LIMIT
+        )
+        errors.length_between(
+            (*option_path, "value"), _text(option.get("value")), 1, SELECT_OPTION_TEXT_LIMIT
+        )
+        errors.max_length(
+            (*option_path, "description"),
+            _text(option.get("description")),
+            SELECT_OPTION_TEXT_LIMIT,
+        )
+
+
+def _attachment_references(
+    errors: FormErrors, raw: Any, uploads: Sequence[Upload]
+) -> tuple[list[int] | None, dict[int, str]]:
+    """Split a body's ``attachments`` into kept existing ids and new-file descriptions."""
+    if raw is None:
+        return None, {}
+    if not isinstance(raw, list):
+        errors.add(("attachments",), "BASE_TYPE_ARRAY", "Must be an array.")
+        return None, {}
+    upload_indexes = {upload.index for upload in uploads}
+    kept: list[int] = []
+    descriptions: dict[int, str] = {}
+    for index, item in enumerate(raw):
+        try:
+            attachment_id = int(item["id"])
+        except (KeyError, TypeError, ValueError):
+            errors.add(("attachments", index, "id"), "BASE_TYPE_REQUIRED", "This field is required")
+            continue
+        if attachment_id in upload_indexes:
+            if item.get("description"):
+                descriptions[attachment_id] = str(item["description"])
+        else:
+            kept.append(attachment_id)
+    return kept, descriptions
+
+
+def _message_reference(errors: FormErrors, raw: Any) -> tuple[int | None, bool]:
+    if raw is None:
+        return None, True
+    try:
+        return int(raw["message_id"]), bool(raw.get("fail_if_not_exists", True))
+    except (KeyError, TypeError, ValueError):
+        errors.add(
+            ("message_reference", "message_id"), "BASE_TYPE_REQUIRED", "This field is required"
+        )
+        return None, True
+
+
+def parse_json_body(raw: bytes) -> Any:
+    """Decode a JSON request body, answering malformed JSON as Discord does."""
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DiscordHTTPError(400, JSONErrorCode.GENERAL, "400: Bad Request") from exc
+
+
+def validate_modal(data: Any) -> dict[str, Any]:
+    """Check a modal answer (interaction callback type 9) and return it."""
+    errors = FormErrors()
+    if not isinstance(data, dict):
+        errors.add(("data",), "BASE_TYPE_REQUIRED", "This field is required")
+        errors.raise_now()
+    _validate_custom_id(errors, ("data",), data.get("custom_id"), set())
+    errors.length_between(("data", "title"), _text(data.get("title")), 1, MODAL_TITLE_LIMIT)
+    components = data.get("components")
+    if not isinstance(components, list) or not 1 <= len(components) <= MODAL_COMPONENTS_LIMIT:
+        errors.add(
+            ("data", "components"),
+            "BASE_TYPE_BAD_LENGTH",
+            f"Must be between 1 and {MODAL_COMPONENTS_LIMIT} in length.",
+        )
+        errors.raise_if_any()
+        return data
+    custom_ids: set[str] = set()
+    for index, component in enumerate(components):
+        path: Path = ("data", "components", index)
+        kind = component.get("type") if isinstance(component, dict) else None
+        if kind == _ACTION_ROW:
+            children = component.get("components") or []
+            if len(children) != 1 or children[0].get("type") != _TEXT_INPUT:
+                errors.add(
+                    (*path, "components"),
+                    "BASE_TYPE_BAD_LENGTH",
+                    "Must be between 1 and 1 in length.",
+                )
+                continue
+            _validate_text_input(
+                errors, (*path, "components", 0), children[0], custom_ids, in_label=False
+            )
+        elif kind == _LABEL:
+            errors.length_between(
+                (*path, "label"), _text(component.get("label")), 1, TEXT_INPUT_LABEL_LIMIT
+            )
+            errors.max_length(
+                (*path, "description"), _text(component.get("description")), LABEL_DESCRIPTION_LIMIT
+            )
+            child = component.get("component")
+            if not isinstance(child, dict):
+                errors.add((*path, "component"), "BASE_TYPE_REQUIRED", "This field is required")
+            elif child.get("type") == _TEXT_INPUT:
+                _validate_text_input(errors, (*path, "component"), child, custom_ids, in_label=True)
+            else:
+                _validate_custom_id(
+                    errors, (*path, "component"), child.get("custom_id"), custom_ids
+                )
+        elif kind != _TEXT_DISPLAY:
+            errors.add(
+                (*path, "type"),
+                "UNION_TYPE_CHOICES",
+                'Value of field "type" must be one of (1, 10, 18).',
+            )
+    errors.raise_if_any()
+    return data
+
+
+def _validate_text_input(
+    errors: FormErrors,
+    path: Path,
+    text_input: dict[str, Any],
+    custom_ids: set[str],
+    *,
+    in_label: bool,
+) -> None:
+    _validate_custom_id(errors, path, text_input.get("custom_id"), custom_ids)
+    if not in_label:
+        errors.length_between(
+            (*path, "label"), _text(text_input.get("label")), 1, TEXT_INPUT_LABEL_LIMIT
+        )
+    if text_input.get("style") not in (1, 2):
+        errors.add((*path, "style"), "BASE_TYPE_CHOICES", "Value must be one of {1, 2}.")
+    for key, low in (("min_length", 0), ("max_length", 1)):
+        bound = text_input.get(key)
+        if bound is not None and not (
+            isinstance(bound, int) and low <= bound <= TEXT_INPUT_VALUE_LIMIT
+        ):
+            errors.add(
+                (*path, key), "NUMBER_TYPE_MAX", f"int value should be <= {TEXT_INPUT_VALUE_LIMIT}."
+            )
+    errors.max_length((*path, "value"), _text(text_input.get("value")), TEXT_INPUT_VALUE_LIMIT)
+    errors.max_length(
+        (*path, "placeholder"), _text(text_input.get("placeholder")), TEXT_INPUT_PLACEHOLDER_LIMIT
+    )
+
+
+@dataclass
+class CommandDraft:
+    """A validated application command definition from a sync request."""
+
+    name: str
+    type: int
+    description: str
+    options: list[dict[str, Any]]
+    default_member_permissions: str | None
+    contexts: list[int]
+    integration_types: list[int]
+    nsfw: bool
+    name_localizations: dict[str, str] | None
+    description_localizations: dict[str, str] | None
+
+
+def parse_commands(body: Any) -> list[CommandDraft]:
+    """Validate a bulk command overwrite (``PUT .../commands``) as Discord does."""
+    errors = FormErrors()
+    if not isinstance(body, list):
+        errors.add((), "BASE_TYPE_ARRAY", "Must be an array.")
+        errors.raise_now()
+    drafts: list[CommandDraft] = []
+    seen: set[tuple[int, str]] = set()
+    for index, raw in enumerate(body):
+        draft = _validate_command(errors, (index,), raw)
+        if draft is None:
+            continue
+        if (draft.type, draft.name) in seen:
+            errors.add(
+                (index, "name"),
+                "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                f"Application command names must be unique: {draft.name}",
+            )
+        seen.add((draft.type, draft.name))
+        drafts.append(draft)
+    for command_type, limit in (
+        (1, CHAT_INPUT_COMMANDS_LIMIT),
+        (2, CONTEXT_MENU_COMMANDS_LIMIT),
+        (3, CONTEXT_MENU_COMMANDS_LIMIT),
+    ):
+        if sum(1 for draft in drafts if draft.type == command_type) > limit:
+            errors.add(
+                (),
+                "APPLICATION_COMMANDS_TOO_MANY",
+                f"Maximum number of application commands of type {command_type} reached ({limit})",
+            )
+    errors.raise_if_any()
+    return drafts
+
+
+def parse_command(body: Any) -> CommandDraft:
+    """Validate a single command create or edit body."""
+    errors = FormErrors()
+    draft = _validate_command(errors, (), body)
+    if draft is None or errors:
+        errors.raise_now()
+    return draft
+
+
+def _validate_command(errors: FormErrors, path: Path, raw: Any) -> CommandDraft | None:
+    if not isinstance(raw, dict):
+        errors.add(path, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
+        return None
+    command_type = raw.get("type") or _CHAT_INPUT
+    if command_type not in (1, 2, 3):
+        errors.add((*path, "type"), "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3}.")
+        return None
+    name = _text(raw.get("name"))
+    description = _text(raw.get("description")) or ""
+    options = raw.get("options") or []
+    if command_type == _CHAT_INPUT:
+        _check_command_name(errors, (*path, "name"), name)
+        errors.length_between((*path, "description"), description, 1, COMMAND_DESCRIPTION_LIMIT)
+        _validate_options(errors, (*path, "options"), options, depth=0)
+    else:
+        errors.length_between((*path, "name"), name, 1, COMMAND_NAME_LIMIT)
+        if description:
+            errors.add(
+                (*path, "description"),
+                "APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION",
+                "Context menu commands cannot have a description",
+            )
+        if options:
+            errors.add(
+                (*path, "options"),
+                "APPLICATION_COMMAND_CONTEXT_MENU_OPTIONS",
+                "Context menu commands cannot have options",
+            )
+    if _command_size(name or "", description, options) > COMMAND_TOTAL_CHARACTERS:
+        errors.add(
+            path,
+            "APPLICATION_COMMAND_TOO_LARGE",
+            f"Command exceeds maximum size ({COMMAND_TOTAL_CHARACTERS})",
+        )
+    permissions = raw.get("default_member_permissions")
+    if permissions is not None and not str(permissions).isdigit():
+        errors.add(
+            (*path, "default_member_permissions"), "NUMBER_TYPE_COERCE", "Value is not snowflake."
+        )
+    contexts = raw.get("contexts")
+    if contexts is None:
+        contexts = [0, 1, 2] if raw.get("dm_permission", True) is not False else [0]
+    integration_types = raw.get("integration_types") or [0]
+    return CommandDraft(
+        name=name or "",
+        type=int(command_type),
+        description=description,
+        options=list(options),
+        default_member_permissions=None if permissions is None else str(permissions),
+        contexts=list(contexts),
+        integration_types=list(integration_types),
+        nsfw=bool(raw.get("nsfw", False)),
+        name_localizations=raw.get("name_localizations"),
+        description_localizations=raw.get("description_localizations"),
+    )
+
+
+def _check_command_name(errors: FormErrors, path: Path, name: str | None) -> None:
+    errors.length_between(path, name, 1, COMMAND_NAME_LIMIT)
+    if not name:
+        return
+    if any(not (char.isalnum() or char in _NAME_PUNCTUATION) for char in name):
+        errors.add(path, "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+    elif name != name.lower():
+        errors.add(
+            path,
+            "APPLICATION_COMMAND_INVALID_NAME",
+            "Command name is invalid: chat input names must be lowercase",
+        )
+
+
+def _validate_options(errors: FormErrors, path: Path, options: Any, *, depth: int) -> None:
+    if not isinstance(options, list):
+        errors.add(path, "BASE_TYPE_ARRAY", "Must be an array.")
+        return
+    errors.max_items(path, options, COMMAND_OPTIONS_LIMIT)
+    names: set[str] = set()
+    seen_optional = False
+    kinds: set[bool] = set()
+    for index, option in enumerate(options):
+        option_path = (*path, index)
+        if not isinstance(option, dict):
+            errors.add(
+                option_path, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType"
+            )
+            continue
+        option_type = option.get("type")
+        if not isinstance(option_type, int) or not 1 <= option_type <= _MAX_OPTION_TYPE:
+            errors.add((*option_path, "type"), "BASE_TYPE_CHOICES", "Value must be one of {1..11}.")
+            continue
+        is_group = option_type in (_SUBCOMMAND, _SUBCOMMAND_GROUP)
+        kinds.add(is_group)
+        name = _text(option.get("name"))
+        _check_command_name(errors, (*option_path, "name"), name)
+        if name in names:
+            errors.add(
+                (*option_path, "name"),
+                "APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS",
+                "Option names must be unique",
+            )
+        names.add(name or "")
+        errors.length_between(
+            (*option_path, "description"),
+            _text(option.get("description")),
+            1,
+            COMMAND_DESCRIPTION_LIMIT,
+        )
+        if is_group:
+            _validate_group_option(errors, option_path, option, option_type, depth)
+            continue
+        required = bool(option.get("required", False))
+        if required and seen_optional:
+            errors.add(
+                (*option_path, "required"),
+                "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                "Required options must be placed before non-required options",
+            )
+        seen_optional = seen_optional or not required
+        _validate_value_option(errors, option_path, option, option_type)
+    if len(kinds) > 1:
+        errors.add(
+            path,
+            "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
+            "Sub-command and sub-command group option types "
+            "are mutually exclusive to all other types",
+        )
+
+
+def _validate_group_option(
+    errors: FormErrors, path: Path, option: dict[str, Any], option_type: int, depth: int
+) -> None:
+    children = option.get("options") or []
+    if option_type == _SUBCOMMAND_GROUP:
+        if depth > 0 or any(child.get("type") != _SUBCOMMAND for child in children):
+            errors.add(
+                (*path, "options"),
+                "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
+                "Sub-command groups may only hold sub-commands, at the top level",
+            )
+            return
+    elif depth > 1 or any(
+        child.get("type") in (_SUBCOMMAND, _SUBCOMMAND_GROUP) for child in children
+    ):
+        errors.add(
+            (*path, "options"),
+            "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
+            "Sub-commands cannot hold sub-commands",
+        )
+        return
+    _validate_options(errors, (*path, "options"), children, depth=depth + 1)
+
+
+def _validate_value_option(
+    errors: FormErrors, path: Path, option: dict[str, Any], option_type: int
+) -> None:
+    choices = option.get("choices") or []
+    errors.max_items((*path, "choices"), choices, COMMAND_CHOICES_LIMIT)
+    if choices and option.get("autocomplete"):
+        errors.add(
+            (*path, "autocomplete"),
+            "APPLICATION_COMMAND_AUTOCOMPLETE_AND_CHOICES",
+            "Autocomplete cannot be set on an option with choices",
+        )
+    for index, choice in enumerate(choices):
+        choice_path = (*path, "choices", index)
+        errors.length_between(
+            (*choice_path, "name"), _text(choice.get("name")), 1, COMMAND_CHOICE_LIMIT
+        )
+        if option_type == _STRING_OPTION:
+            errors.length_between(
+                (*choice_path, "value"), _text(choice.get("value")), 1, COMMAND_CHOICE_LIMIT
+            )
+    if option_type == _STRING_OPTION:
+        for key, low in (("min_length", 0), ("max_length", 1)):
+            bound = option.get(key)
+            if bound is not None and not (
+                isinstance(bound, int) and low <= bound <= STRING_OPTION_LENGTH_LIMIT
+            ):
+                errors.add(
+                    (*path, key),
+                    "NUMBER_TYPE_MAX",
+                    f"int value should be <= {STRING_OPTION_LENGTH_LIMIT}.",
+                )
+
+
+def _command_size(name: str, description: str, options: Any) -> int:
+    """Characters counted towards Discord's 4000-character command limit."""
+    total = len(name) + len(description)
+    if not isinstance(options, list):
+        return total
+    for option in options:
+        if not isinstance(option, dict):
+            continue
+        total += _command_size(
+            str(option.get("name", "")), str(option.get("description", "")), option.get("options")
+        )
+        for choice in option.get("choices") or []:
+            total += len(str(choice.get("name", ""))) + len(str(choice.get("value", "")))
+    return total
