@@ -1,4 +1,4 @@
-"""Each bot runs alone as ``python -m botfleet.bots.<name>``; without a token it says what to set."""
+"""Each bot runs alone as `python -m botfleet.bots.<name>`; without a token it says what to set."""
 
 from __future__ import annotations
 

@@ -67,6 +67,8 @@ class FleetBot(commands.Bot):
             tree_cls=FleetCommandTree,
             help_command=commands.DefaultHelpCommand(dm_help=None),
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+            guild_ready_timeout=settings.bot.guild_ready_timeout,
+            shard_count=settings.bot.shard_count,
             **options,
         )
         self.definition = definition

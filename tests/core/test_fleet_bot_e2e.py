@@ -1,0 +1,314 @@
+"""The bot base end to end: the real discord.py client against the local Discord stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+from discord import app_commands
+from discord.ext import commands
+from pydantic import SecretStr
+
+from botfleet.auth.permissions import requires_permission
+from botfleet.bots.hangman.bot import DEFINITION as HANGMAN
+from botfleet.config.schema import (
+    BotSection,
+    DatabaseSection,
+    PermissionsSection,
+    RateLimitsSection,
+    Settings,
+)
+from botfleet.core.bot import FleetBot
+from botfleet.core.definition import BotDefinition
+from botfleet.database import migrate
+from botfleet.errors import UserError
+from botfleet.sandbox import Application, DiscordSandbox, Permission, SandboxGuild
+from botfleet.services.scheduler import ScheduledTimer, Scheduler
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> SettingsFactory:
+    """Settings for a bot on a SQLite file of this test's own, ready in a fraction of a second."""
+
+    def build(**sections: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database": DatabaseSection(url=SecretStr(f"sqlite+aiosqlite:///{tmp_path}/fleet.db")),
+            "bot": BotSection(prefix="h!", guild_ready_timeout=0.05, data_dir=str(tmp_path)),
+        }
+        values.update(sections)
+        return Settings(bot_name="hangman", **values)
+
+    return build
+
+
+@pytest.fixture
+def app(discord_sandbox: DiscordSandbox) -> Application:
+    return discord_sandbox.add_application("Hangman Bot")
+
+
+@pytest.fixture
+def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
+    return discord_sandbox.create_guild("Word Games", bots=[app])
+
+
+class Probe(commands.Cog):
+    """Commands that exercise the bot base's error path and permission levels."""
+
+    def __init__(self) -> None:
+        self.timers: list[ScheduledTimer] = []
+        self.timer_fired = asyncio.Event()
+
+    @app_commands.command(name="explode", description="Fails unexpectedly.")
+    async def explode(self, interaction: discord.Interaction[FleetBot]) -> None:
+        raise RuntimeError("database on fire")
+
+    @app_commands.command(name="refuse", description="Fails with a message for the member.")
+    async def refuse(self, interaction: discord.Interaction[FleetBot]) -> None:
+        await interaction.response.defer(ephemeral=True)
+        raise UserError("That word was already guessed.")
+
+    @app_commands.command(name="purge", description="Moderators only.")
+    @requires_permission("moderator")
+    async def purge(self, interaction: discord.Interaction[FleetBot]) -> None:
+        await interaction.response.send_message("purged", ephemeral=True)
+
+    @commands.command(name="configure")
+    @requires_permission("admin")
+    async def configure(self, ctx: commands.Context[FleetBot]) -> None:
+        await ctx.send("configured")
+
+    @commands.Cog.listener()
+    async def on_probe_timer_complete(self, timer: ScheduledTimer) -> None:
+        self.timers.append(timer)
+        self.timer_fired.set()
+
+
+@asynccontextmanager
+async def running(
+    sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    *,
+    definition: BotDefinition = HANGMAN,
+    probe: Probe | None = None,
+) -> AsyncIterator[FleetBot]:
+    bot = FleetBot(definition, settings)
+    if probe is not None:
+        await bot.add_cog(probe)
+    async with sandbox.run_client(bot, app):
+        yield bot
+
+
+async def test_login_migrates_syncs_and_answers_core_commands(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+) -> None:
+    settings = make_settings()
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, settings) as bot:
+        assert bot.failed_extensions == {}
+        url = settings.database.url.get_secret_value()
+        assert await migrate.current(url) in await migrate.heads()
+        assert {command.name for command in app.global_commands.values()} >= {"ping", "about"}
+        assert (tmp_path / f"commands-{app.id}.sha256").is_file()
+
+        ping = await (await alice.run_command(general, app, "ping")).wait_for_response()
+        assert ping.ephemeral
+        assert ping.content.startswith("🏓 Pong!")
+
+        about = await (await alice.run_command(general, app, "about")).wait_for_response()
+        assert about.ephemeral
+        [embed] = about.embeds
+        assert embed["title"] == "Hangman Bot"
+        assert any(field["name"] == "Version" for field in embed.get("fields", []))
+
+        await alice.send(general, "h!ping")
+        reply = await general.wait_for_message(author=app)
+        assert reply.content.startswith("🏓 Pong!")
+
+        await alice.send(general, "!ping")
+        await alice.send(general, "h!nosuchcommand")
+        await alice.send(general, "h!ping")
+        second = await general.wait_for_message(author=app)
+        assert second.content.startswith("🏓 Pong!"), (
+            "other prefixes and unknown commands stay silent"
+        )
+
+
+async def test_second_start_does_not_sync_unchanged_commands(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings()
+    async with running(discord_sandbox, app, settings):
+        first_ids = set(app.global_commands)
+    app.global_commands.clear()
+    async with running(discord_sandbox, app, settings):
+        assert app.global_commands == {}, "an unchanged tree is not uploaded again"
+    assert first_ids
+
+
+async def test_rate_limit_answers_with_a_relative_time(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(rate_limits=RateLimitsSection(commands_per_user=2, time_window=60))
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, settings):
+        for _ in range(2):
+            answer = await (await alice.run_command(general, app, "ping")).wait_for_response()
+            assert answer.content.startswith("🏓")
+        limited = await (await alice.run_command(general, app, "ping")).wait_for_response()
+        assert limited.ephemeral
+        assert "too fast" in limited.content
+        assert re.search(r"<t:\d+:R>", limited.content)
+        other = await (await bob.run_command(general, app, "ping")).wait_for_response()
+        assert other.content.startswith("🏓"), "each member has a budget of their own"
+
+        sent = await alice.send(general, "h!ping")
+        refused = await general.wait_for_message(author=app)
+        assert "too fast" in refused.content, "/ping and h!ping spend one budget"
+        assert refused.referenced_message_id == sent.id
+
+
+async def test_unexpected_error_is_logged_and_answered_privately(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, make_settings(), probe=Probe()):
+        with caplog.at_level(logging.ERROR, logger="botfleet.core.errors"):
+            answer = await (await alice.run_command(general, app, "explode")).wait_for_response()
+        assert answer.ephemeral
+        assert "Something went wrong" in answer.content
+        assert "database on fire" not in answer.content
+        reference = re.search(r"reference `([0-9a-f]+)`", answer.content)
+        assert reference is not None
+        [record] = [r for r in caplog.records if reference.group(1) in r.getMessage()]
+        assert record.exc_info is not None
+        assert "database on fire" in str(record.exc_info[1])
+        assert str(alice.id) in record.getMessage()
+
+        handle = await alice.run_command(general, app, "refuse")
+        deferred = await handle.wait_for_response()
+        assert deferred.deferred
+        followup = await handle.wait_for_followup()
+        assert followup.content == "That word was already guessed."
+        assert followup.ephemeral
+
+
+async def test_permission_levels_from_roles_permissions_and_config(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    helpers = guild.add_role("Helpers")
+    stewards = guild.add_role("Stewards")
+    kicker = guild.add_role("Kickers", permissions=Permission.KICK_MEMBERS)
+    plain = guild.add_member("plain")
+    helper = guild.add_member("helper", roles=[helpers])
+    kicking = guild.add_member("kicking", roles=[kicker])
+    steward = guild.add_member("steward", roles=[stewards])
+    owner_of_bot = guild.add_member("maintainer")
+    general = guild.channel("general")
+    settings = make_settings(
+        permissions=PermissionsSection(moderator_roles=["helpers"], admin_roles=[stewards.id]),
+        bot=BotSection(
+            prefix="h!",
+            guild_ready_timeout=0.05,
+            owner_ids=[owner_of_bot.id],
+            data_dir=str(make_settings().bot.data_dir),
+        ),
+    )
+    async with running(discord_sandbox, app, settings, probe=Probe()):
+        refused = await (await plain.run_command(general, app, "purge")).wait_for_response()
+        assert refused.ephemeral
+        assert refused.content == "🔒 This command is for moderators and above."
+        for member in (helper, kicking, steward, guild.owner, owner_of_bot):
+            allowed = await (await member.run_command(general, app, "purge")).wait_for_response()
+            assert allowed.content == "purged", member.name
+
+        await helper.send(general, "h!configure")
+        denied = await general.wait_for_message(author=app)
+        assert denied.content == "🔒 This command is for admins and above."
+        await steward.send(general, "h!configure")
+        assert (await general.wait_for_message(author=app)).content == "configured"
+
+        await steward.send(general, "h!sync")
+        assert "bot owners" in (await general.wait_for_message(author=app)).content
+        await owner_of_bot.send(general, "h!sync")
+        synced = await general.wait_for_message(author=app)
+        assert re.fullmatch(r"Synced \d+ slash commands\.", synced.content)
+
+
+async def test_a_broken_extension_is_skipped(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    definition = BotDefinition(
+        name="hangman",
+        display_name="Hangman Bot",
+        extensions=("botfleet.bots.hangman.no_such_extension",),
+    )
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, make_settings(), definition=definition) as bot:
+        assert list(bot.failed_extensions) == ["botfleet.bots.hangman.no_such_extension"]
+        answer = await (await alice.run_command(general, app, "ping")).wait_for_response()
+        assert answer.content.startswith("🏓")
+
+
+async def test_timers_fire_after_ready_even_when_overdue_at_start(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings()
+    probe = Probe()
+    async with running(discord_sandbox, app, settings, probe=probe) as bot:
+        await bot.scheduler.schedule(timedelta(hours=1), "probe", {"user_id": 1})
+        await bot.scheduler.schedule(
+            datetime.now(UTC) + timedelta(seconds=0.2), "probe", {"user_id": 2}
+        )
+        await asyncio.wait_for(probe.timer_fired.wait(), 5)
+        assert [timer.payload["user_id"] for timer in probe.timers] == [2]
+    assert not bot.scheduler.running
+
+    second_probe = Probe()
+    later = FleetBot(HANGMAN, settings)
+    await later.add_cog(second_probe)
+    await later.database.prepare()
+    writer = Scheduler(later.database, later.dispatch, bot_name="hangman", memory_threshold=0)
+    await writer.schedule(datetime.now(UTC) + timedelta(seconds=0.05), "probe", {"user_id": 3})
+    await asyncio.sleep(0.1)
+    async with discord_sandbox.run_client(later, app):
+        await asyncio.wait_for(second_probe.timer_fired.wait(), 5)
+    assert [timer.payload["user_id"] for timer in second_probe.timers] == [3]
