@@ -110,7 +110,10 @@ class SchedulerSection(Section):
 class DiscordSection(Section):
     token: SecretStr | None = None
     application_id: int | None = None
-    api_base: str | None = None
+    api_base: str | None = Field(
+        default=None,
+        description="Base URL of a Discord stand-in (the local sandbox); unset means Discord.",
+    )
 
 
 class AISection(Section):

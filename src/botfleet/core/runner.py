@@ -12,6 +12,7 @@ from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.core.definition import BotDefinition
 from botfleet.errors import BotfleetError
+from botfleet.sandbox.server import point_discord_at
 
 log = logging.getLogger(__name__)
 
@@ -20,35 +21,45 @@ class MissingTokenError(BotfleetError):
     """No Discord token is configured for the bot."""
 
     def __init__(self, bot_name: str) -> None:
-        variable = token_variable(bot_name)
         super().__init__(
-            f"no Discord token for the {bot_name} bot: set {variable} (or DISCORD_TOKEN) in the "
-            "environment or .env; to try the bots without a token, run `botfleet sandbox`."
+            f"no Discord token for the {bot_name} bot: set {token_variable(bot_name)} (or "
+            "DISCORD_TOKEN) in the environment or .env; to try the bots without a token, run "
+            "`botfleet sandbox`."
         )
 
 
 async def run_bot(definition: BotDefinition, settings: Settings) -> None:
-    """Log in and serve until stopped; a signal closes the bot cleanly before returning."""
-    if settings.discord.token is None or not settings.discord.token.get_secret_value():
+    """Log in and serve until stopped; a signal closes the bot cleanly before returning.
+
+    With ``discord.api_base`` set, the bot talks to that Discord stand-in instead of Discord.
+    """
+    secret = settings.discord.token
+    if secret is None or not secret.get_secret_value():
         raise MissingTokenError(definition.name)
-    token = settings.discord.token.get_secret_value()
-    bot = FleetBot(definition, settings)
+    api_base = settings.discord.api_base
+    target = point_discord_at(api_base) if api_base else contextlib.nullcontext()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        async with bot:
-            serving = asyncio.create_task(bot.start(token), name=f"{definition.name}-gateway")
-            stopping = asyncio.create_task(stop.wait(), name=f"{definition.name}-signals")
-            done, _ = await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if stopping in done:
-                log.info("%s received a stop signal", definition.name)
-                await bot.close()
-            else:
-                stopping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await serving
+        with target:
+            await _serve(FleetBot(definition, settings), secret.get_secret_value(), stop)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+async def _serve(bot: FleetBot, token: str, stop: asyncio.Event) -> None:
+    """Run the gateway until it ends or ``stop`` is set, then close the bot."""
+    async with bot:
+        serving = asyncio.create_task(bot.start(token), name=f"{bot.name}-gateway")
+        stopping = asyncio.create_task(stop.wait(), name=f"{bot.name}-signals")
+        done, _ = await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stopping in done:
+            log.info("%s received a stop signal", bot.name)
+            await bot.close()
+        else:
+            stopping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
