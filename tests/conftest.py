@@ -8,20 +8,30 @@ skipping it, so CI can never pass by silently skipping the backend tests.
 
 from __future__ import annotations
 
+import importlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest_plugins = ["botfleet.sandbox.pytest_plugin"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
-    "BOTFLEET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    "BOTFLEET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+"""A maintenance connection: tests create and drop databases of their own through it."""
 REDIS_URL = os.environ.get("BOTFLEET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("BOTFLEET_REQUIRE_SERVICES") == "1"
+
+
+def _import_backend(module: str) -> Any:
+    """Import a backend client library; in CI a missing one fails instead of skipping."""
+    if REQUIRE_SERVICES:
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
 
 
 def _unavailable(what: str, error: BaseException) -> None:
@@ -46,7 +56,7 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Ite
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
     """A fresh, empty PostgreSQL database (SQLAlchemy asyncpg URL), dropped after the test."""
-    asyncpg = pytest.importorskip("asyncpg")
+    asyncpg = _import_backend("asyncpg")
     name = f"botfleet_test_{uuid.uuid4().hex[:12]}"
     try:
         admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
@@ -70,7 +80,7 @@ async def postgres_url() -> AsyncIterator[str]:
 @pytest.fixture
 async def redis_prefix() -> AsyncIterator[str]:
     """A key prefix of this test's own on the real Redis; its keys are deleted afterwards."""
-    redis_asyncio = pytest.importorskip("redis.asyncio")
+    redis_asyncio = _import_backend("redis.asyncio")
     client = redis_asyncio.from_url(REDIS_URL)
     try:
         await client.ping()

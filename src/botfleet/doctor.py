@@ -14,7 +14,7 @@ from enum import Enum
 from pathlib import Path
 
 from botfleet import BOT_NAMES
-from botfleet.config import ConfigError, load_settings, token_variable
+from botfleet.config import ConfigError, load_effective_config, load_settings, token_variable
 from botfleet.config.schema import Settings
 from botfleet.database import migrate
 from botfleet.database.base import (
@@ -22,6 +22,7 @@ from botfleet.database.base import (
     DatabaseConfigError,
     DatabaseUnavailableError,
     display_url,
+    sqlite_file_path,
 )
 from botfleet.database.migrate import MigrationError
 
@@ -49,7 +50,9 @@ def check_python() -> Check:
     return Check("python", Status.OK, f"Python {platform.python_version()} at {sys.executable}")
 
 
-def check_tokens(settings_by_bot: dict[str, Settings]) -> Iterable[Check]:
+def check_tokens(
+    settings_by_bot: dict[str, Settings], shared_token_users: set[str]
+) -> Iterable[Check]:
     for name, settings in settings_by_bot.items():
         token = settings.discord.token
         if token is None or not token.get_secret_value():
@@ -65,6 +68,13 @@ def check_tokens(settings_by_bot: dict[str, Settings]) -> Iterable[Check]:
                 Status.FAIL,
                 "the token does not look like a Discord bot token",
                 "copy the token from the Bot page of the application in the developer portal",
+            )
+        elif name in shared_token_users and len(shared_token_users) > 1:
+            yield Check(
+                f"token {name}",
+                Status.WARN,
+                "only the shared DISCORD_TOKEN: one application can run one bot",
+                f"set {token_variable(name)} for this bot's own application",
             )
         else:
             yield Check(f"token {name}", Status.OK, "set")
@@ -89,8 +99,11 @@ async def check_database(settings: Settings) -> list[Check]:
     where = display_url(database.url)
     if database.backend == "postgresql" and importlib.util.find_spec("asyncpg") is None:
         return [check_module("asyncpg", "PostgreSQL", "postgres")]
+    sqlite_file = sqlite_file_path(database.url)
+    if sqlite_file is not None and not sqlite_file.exists():
+        await database.dispose()
+        return [Check("database", Status.OK, f"{where}: created at the first start")]
     try:
-        await database.prepare()
         latency = await asyncio.wait_for(database.ping(), DOCTOR_TIMEOUT)
     except (DatabaseUnavailableError, TimeoutError, OSError) as exc:
         return [
@@ -107,7 +120,7 @@ async def check_database(settings: Settings) -> list[Check]:
     url = database.url.render_as_string(hide_password=False)
     try:
         current, heads = await migrate.current(url), await migrate.heads()
-    except MigrationError as exc:
+    except (MigrationError, DatabaseUnavailableError) as exc:
         return [*checks, Check("schema", Status.FAIL, str(exc), "run `botfleet db upgrade`")]
     if current in heads:
         checks.append(Check("schema", Status.OK, f"at revision {current} (latest)"))
@@ -162,6 +175,19 @@ def check_ffmpeg() -> Check:
     )
 
 
+def check_voice() -> Check:
+    """The Music Bot needs discord.py's voice extra (PyNaCl and the DAVE library davey)."""
+    missing = [name for name in ("nacl", "davey") if importlib.util.find_spec(name) is None]
+    if not missing:
+        return Check("voice", Status.OK, "PyNaCl and davey installed")
+    return Check(
+        "voice",
+        Status.WARN,
+        f"missing {', '.join(missing)}: the Music Bot cannot join voice channels",
+        "pip install 'botfleet[music]'",
+    )
+
+
 def check_writable(directory: str, what: str) -> Check:
     path = Path(directory)
     try:
@@ -178,16 +204,22 @@ def check_writable(directory: str, what: str) -> Check:
 async def run_checks() -> list[Check]:
     """Every check, in the order a newcomer should fix them."""
     checks = [check_python()]
+    per_bot: dict[str, Settings] = {}
+    shared_token_users: set[str] = set()
     try:
         shared = load_settings()
-        per_bot = {name: load_settings(name) for name in BOT_NAMES}
+        for name in BOT_NAMES:
+            effective = load_effective_config(name)
+            per_bot[name] = effective.settings
+            if effective.source_of("discord.token").endswith(" DISCORD_TOKEN"):
+                shared_token_users.add(name)
     except ConfigError as exc:
         checks.append(
             Check("config", Status.FAIL, str(exc), "fix the file or variable named above")
         )
         return checks
     checks.append(Check("config", Status.OK, f"environment {shared.environment}"))
-    checks.extend(check_tokens(per_bot))
+    checks.extend(check_tokens(per_bot, shared_token_users))
     checks.extend(await check_database(shared))
     checks.append(await check_redis(shared))
     if shared.logging.sentry_dsn is not None:
@@ -195,6 +227,7 @@ async def run_checks() -> list[Check]:
     if shared.ai.api_key is not None:
         checks.append(check_module("openai", "the AI service", "ai"))
     checks.append(check_ffmpeg())
+    checks.append(check_voice())
     checks.append(check_writable(shared.logging.directory, "logs"))
     checks.append(check_writable(shared.bot.data_dir, "data"))
     return checks

@@ -46,7 +46,7 @@ def test_bot_without_token_exits_with_one_clear_line(bot: str, tmp_path: Path) -
 
 def test_bot_with_invalid_configuration_names_the_problem(tmp_path: Path) -> None:
     environment = clean_environment(tmp_path)
-    environment["BOTFLEET_BOT__PREFIX"] = ""
+    environment["BOTFLEET_BOT__PREFIX"] = "toolong!"
     completed = subprocess.run(
         [sys.executable, "-m", "botfleet.bots.hangman"],
         cwd=tmp_path,

@@ -66,3 +66,10 @@ def test_unexpected_errors_hide_details_and_give_a_reference(error: Exception) -
     assert reply.message is not None
     assert reply.reference in reply.message
     assert type(error).__name__ not in reply.message
+
+
+def test_stale_slash_command_asks_for_a_sync() -> None:
+    reply = describe_error(app_commands.CommandNotFound("old", []))
+    assert reply.message is not None
+    assert "sync" in reply.message
+    assert not reply.unexpected

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from botfleet.auth.permissions import requires_permission
 from botfleet.bots.hangman.bot import DEFINITION as HANGMAN
+from botfleet.config import ConfigError
 from botfleet.config.schema import (
     BotSection,
     DatabaseSection,
@@ -229,6 +230,10 @@ async def test_permission_levels_from_roles_permissions_and_config(
 ) -> None:
     helpers = guild.add_role("Helpers")
     stewards = guild.add_role("Stewards")
+    impostors = guild.add_role("Stewards")
+    impostor = guild.add_member("impostor", roles=[impostors])
+    administrators = guild.add_role("Administrators", permissions=Permission.ADMINISTRATOR)
+    administrator = guild.add_member("administrator", roles=[administrators])
     kicker = guild.add_role("Kickers", permissions=Permission.KICK_MEMBERS)
     plain = guild.add_member("plain")
     helper = guild.add_member("helper", roles=[helpers])
@@ -237,7 +242,7 @@ async def test_permission_levels_from_roles_permissions_and_config(
     owner_of_bot = guild.add_member("maintainer")
     general = guild.channel("general")
     settings = make_settings(
-        permissions=PermissionsSection(moderator_roles=["helpers"], admin_roles=[stewards.id]),
+        permissions=PermissionsSection(moderator_roles=[helpers.id], admin_roles=[stewards.id]),
         bot=BotSection(
             prefix="h!",
             guild_ready_timeout=0.05,
@@ -246,23 +251,26 @@ async def test_permission_levels_from_roles_permissions_and_config(
         ),
     )
     async with running(discord_sandbox, app, settings, probe=Probe()):
-        refused = await (await plain.run_command(general, app, "purge")).wait_for_response()
-        assert refused.ephemeral
-        assert refused.content == "🔒 This command is for moderators and above."
-        for member in (helper, kicking, steward, guild.owner, owner_of_bot):
+        for member in (plain, impostor):
+            refused = await (await member.run_command(general, app, "purge")).wait_for_response()
+            assert refused.ephemeral
+            assert refused.content == "🔒 This command is for moderators and above.", member.name
+        for member in (helper, kicking, steward, administrator, guild.owner, owner_of_bot):
             allowed = await (await member.run_command(general, app, "purge")).wait_for_response()
             assert allowed.content == "purged", member.name
 
         await helper.send(general, "h!configure")
         denied = await general.wait_for_message(author=app)
         assert denied.content == "🔒 This command is for admins and above."
-        await steward.send(general, "h!configure")
-        assert (await general.wait_for_message(author=app)).content == "configured"
+        for member in (steward, administrator, guild.owner):
+            await member.send(general, "h!configure")
+            assert (await general.wait_for_message(author=app)).content == "configured"
 
         await steward.send(general, "h!sync")
         assert "bot owners" in (await general.wait_for_message(author=app)).content
         await owner_of_bot.send(general, "h!sync")
-        synced = await general.wait_for_message(author=app)
+        # The sixth bot message in five seconds waits for Discord's per-channel bucket.
+        synced = await general.wait_for_message(author=app, timeout=15)
         assert re.fullmatch(r"Synced \d+ slash commands\.", synced.content)
 
 
@@ -275,14 +283,16 @@ async def test_a_broken_extension_is_skipped(
     definition = BotDefinition(
         name="hangman",
         display_name="Hangman Bot",
+        prefix="h!",
         extensions=("botfleet.bots.hangman.no_such_extension",),
     )
     alice = guild.add_member("alice")
     general = guild.channel("general")
     async with running(discord_sandbox, app, make_settings(), definition=definition) as bot:
         assert list(bot.failed_extensions) == ["botfleet.bots.hangman.no_such_extension"]
-        answer = await (await alice.run_command(general, app, "ping")).wait_for_response()
-        assert answer.content.startswith("🏓")
+        assert app.global_commands == {}, "a partial tree is never synced over the full one"
+        await alice.send(general, "h!ping")
+        assert (await general.wait_for_message(author=app)).content.startswith("🏓")
 
 
 async def test_timers_fire_after_ready_even_when_overdue_at_start(
@@ -312,3 +322,106 @@ async def test_timers_fire_after_ready_even_when_overdue_at_start(
     async with discord_sandbox.run_client(later, app):
         await asyncio.wait_for(second_probe.timer_fired.wait(), 5)
     assert [timer.payload["user_id"] for timer in second_probe.timers] == [3]
+
+
+async def test_application_owner_is_bot_owner(
+    discord_sandbox: DiscordSandbox, make_settings: SettingsFactory
+) -> None:
+    guild = discord_sandbox.create_guild("Word Games")
+    maintainer = guild.add_member("maintainer")
+    stranger = guild.add_member("stranger")
+    app = discord_sandbox.add_application("Hangman Bot", owner=maintainer.user)
+    guild.add_bot(app)
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, make_settings()):
+        await stranger.send(general, "h!sync")
+        assert "bot owners" in (await general.wait_for_message(author=app)).content
+        await maintainer.send(general, "h!sync")
+        synced = await general.wait_for_message(author=app)
+        assert synced.content.startswith("Synced ")
+
+
+async def test_help_lists_commands_without_spending_their_budgets(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(rate_limits=RateLimitsSection(commands_per_user=2, time_window=60))
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, settings):
+        await alice.send(general, "h!help")
+        listing = await general.wait_for_message(author=app)
+        assert "ping" in listing.content
+        await alice.send(general, "h!help")
+        again = await general.wait_for_message(author=app)
+        assert "ping" in again.content, "help still lists ping"
+        await alice.send(general, "h!ping")
+        assert (await general.wait_for_message(author=app)).content.startswith("🏓")
+
+
+class HandledProbe(commands.Cog):
+    """A command with its own error handler: the shared handler must stay silent."""
+
+    @app_commands.command(name="fragile", description="Fails and handles it itself.")
+    async def fragile(self, interaction: discord.Interaction[FleetBot]) -> None:
+        raise RuntimeError("handled below")
+
+    @fragile.error
+    async def fragile_error(
+        self, interaction: discord.Interaction[FleetBot], error: app_commands.AppCommandError
+    ) -> None:
+        await interaction.response.send_message("handled by the command", ephemeral=True)
+
+
+async def test_command_error_handler_is_not_answered_twice(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    bot = FleetBot(HANGMAN, make_settings())
+    await bot.add_cog(HandledProbe())
+    async with discord_sandbox.run_client(bot, app):
+        with caplog.at_level(logging.ERROR, logger="botfleet.core.errors"):
+            handle = await alice.run_command(general, app, "fragile")
+            answer = await handle.wait_for_response()
+            await asyncio.sleep(0.2)
+        assert answer.content == "handled by the command"
+        assert handle.interaction.followup_message_ids == []
+        assert not [r for r in caplog.records if "fragile" in r.getMessage()]
+
+
+async def test_unknown_options_are_refused_at_start(make_settings: SettingsFactory) -> None:
+    with pytest.raises(ConfigError, match="options: the Hangman Bot has none"):
+        FleetBot(HANGMAN, make_settings(options={"lives": 7}))
+
+
+class SlowProbe(commands.Cog):
+    """A command that misses Discord's first-response window, then fails for the member."""
+
+    @app_commands.command(name="slow", description="Answers too late.")
+    async def slow(self, interaction: discord.Interaction[FleetBot]) -> None:
+        await asyncio.sleep(0.5)
+        raise UserError("No game is running in this channel.")
+
+
+@pytest.mark.parametrize("discord_sandbox_options", [{"interaction_deadline": 0.2}])
+async def test_error_after_the_deadline_is_told_in_the_channel(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    bot = FleetBot(HANGMAN, make_settings())
+    await bot.add_cog(SlowProbe())
+    async with discord_sandbox.run_client(bot, app):
+        await alice.run_command(general, app, "slow")
+        told = await general.wait_for_message(author=app)
+    assert told.content == f"{alice.mention} No game is running in this channel."

@@ -67,3 +67,41 @@ time.sleep(60)
     supervisor.request_stop()
     assert await asyncio.wait_for(running, 20) == 0
     assert marker.read_text() == "clean"
+
+
+async def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period(
+    tmp_path: Path,
+) -> None:
+    stubborn = script(
+        tmp_path,
+        "stubborn",
+        f"""
+import pathlib, signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+pathlib.Path({str(tmp_path / "started")!r}).write_text("yes")
+time.sleep(60)
+""",
+    )
+    supervisor = Supervisor({"stubborn": stubborn}, first_delay=0.05, grace_period=0.3)
+    running = asyncio.create_task(supervisor.run())
+    for _ in range(200):
+        if (tmp_path / "started").exists():
+            break
+        await asyncio.sleep(0.05)
+    supervisor.request_stop()
+    assert await asyncio.wait_for(running, 20) == 0
+    process = supervisor.children[0].process
+    assert process is not None and process.returncode == -9
+
+
+async def test_a_stop_during_a_restart_delay_ends_supervision(tmp_path: Path) -> None:
+    crashing = script(tmp_path, "crashing", "import sys; sys.exit(1)")
+    supervisor = Supervisor({"crashing": crashing}, first_delay=30)
+    running = asyncio.create_task(supervisor.run())
+    for _ in range(200):
+        if supervisor.children[0].restarts:
+            break
+        await asyncio.sleep(0.05)
+    supervisor.request_stop()
+    assert await asyncio.wait_for(running, 5) == 0
+    assert supervisor.children[0].restarts == 1

@@ -270,3 +270,23 @@ async def test_without_reachable_redis_the_limiter_counts_in_memory(
     assert 59 < results[2].retry_after <= 60
     warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
     assert len(warnings) == 1
+
+
+async def test_each_bot_has_its_own_budget_in_a_shared_redis(
+    redis_url: str, redis_prefix: str, raw: Redis
+) -> None:
+    settings = Settings(
+        rate_limits=RateLimitsSection(commands_per_user=1, time_window=60),
+        cache=CacheSection(redis_url=redis_url, key_prefix=redis_prefix),
+    )
+    hangman = RateLimiter.from_settings(settings, scope="hangman")
+    grammar = RateLimiter.from_settings(settings, scope="grammar")
+    second_hangman = RateLimiter.from_settings(settings, scope="hangman")
+    try:
+        assert (await hangman.hit(9, "ping")).allowed
+        assert (await grammar.hit(9, "ping")).allowed, "another bot's /ping has its own budget"
+        assert not (await second_hangman.hit(9, "ping")).allowed, "one bot's processes share one"
+        assert await raw.zcard(redis_prefix + "hangman:ratelimit:9:ping") == 1
+    finally:
+        for limiter in (hangman, grammar, second_hangman):
+            await limiter.close()

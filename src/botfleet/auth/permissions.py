@@ -8,7 +8,7 @@ both slash and prefix commands with it, so comparisons read as ``level >= Permis
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import discord
@@ -60,22 +60,17 @@ class MissingPermissionLevel(app_commands.CheckFailure, commands.CheckFailure):
         super().__init__(f"This command is for {required.label}s and above.")
 
 
-def _role_matches(role: discord.Role, configured: Iterable[int | str]) -> bool:
-    for entry in configured:
-        if isinstance(entry, int) and role.id == entry:
-            return True
-        if isinstance(entry, str) and role.name.casefold() == entry.casefold():
-            return True
-    return False
-
-
 def level_from_member(
     member: discord.Member | discord.User,
     *,
     config: PermissionsSection,
     is_bot_owner: bool,
 ) -> PermissionLevel:
-    """Resolve the level of ``member`` (a plain User outside guilds is a user unless owner)."""
+    """Resolve the level of ``member`` (a plain User outside guilds is a user unless owner).
+
+    Configured roles are matched by id, never by name: anyone with Manage Roles could create
+    a role with a privileged name.
+    """
     if is_bot_owner:
         return PermissionLevel.BOT_OWNER
     if not isinstance(member, discord.Member):
@@ -85,18 +80,18 @@ def level_from_member(
         member.guild.owner_id == member.id
         or permissions.administrator
         or permissions.manage_guild
-        or any(_role_matches(role, config.admin_roles) for role in member.roles)
+        or any(role.id in config.admin_roles for role in member.roles)
     ):
         return PermissionLevel.ADMIN
     if any(getattr(permissions, name) for name in MODERATOR_PERMISSIONS) or any(
-        _role_matches(role, config.moderator_roles) for role in member.roles
+        role.id in config.moderator_roles for role in member.roles
     ):
         return PermissionLevel.MODERATOR
     return PermissionLevel.USER
 
 
 async def resolve_level(
-    bot: commands.Bot, member: discord.Member | discord.User
+    bot: commands.Bot | commands.AutoShardedBot, member: discord.Member | discord.User
 ) -> PermissionLevel:
     """The level of ``member`` for ``bot`` (which must carry ``settings.permissions``)."""
     settings = getattr(bot, "settings", None)
@@ -114,7 +109,7 @@ def requires_permission(level: PermissionLevel | str) -> Callable[[T], T]:
 
     async def check_interaction(interaction: discord.Interaction[Any]) -> bool:
         bot = interaction.client
-        if not isinstance(bot, commands.Bot):
+        if not isinstance(bot, commands.Bot | commands.AutoShardedBot):
             raise TypeError("requires_permission needs a commands.Bot client")
         actual = await resolve_level(bot, interaction.user)
         if actual < required:

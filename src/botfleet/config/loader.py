@@ -8,24 +8,31 @@ value came from and a validation error can name the file (or variable) that hold
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
+from urllib.parse import urlsplit
 
 import yaml
 from dotenv import dotenv_values
-from pydantic import SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
-from botfleet import BOT_NAMES
+from botfleet import BOT_NAMES, BOT_PREFIXES
 from botfleet.config.schema import Settings
 
 ENV_PREFIX = "BOTFLEET_"
 DEFAULT_SOURCE = "default"
+DEFAULT_CONFIG_DIR = Path("config")
 
-PROCESS_VARIABLES = frozenset({"BOTFLEET_ENV", "BOTFLEET_CONFIG_DIR", "BOTFLEET_ENV_FILE"})
-"""BOTFLEET_ variables that steer the loader itself rather than naming a setting."""
+PROCESS_VARIABLES = frozenset(
+    {"BOTFLEET_ENV", "BOTFLEET_CONFIG_DIR", "BOTFLEET_ENV_FILE", "BOTFLEET_REQUIRE_SERVICES"}
+)
+"""BOTFLEET_ variables that steer the loader or the test suite rather than naming a setting."""
+IGNORED_PREFIXES = ("BOTFLEET_TEST_",)
+"""Variables of the test suite (server URLs of the backend tests)."""
+DERIVED_KEYS = frozenset({"environment", "bot_name"})
+"""Keys the loader sets itself: BOTFLEET_ENV and the bot being loaded decide them."""
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "DISCORD_TOKEN": ("discord", "token"),
@@ -33,7 +40,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "DATABASE_URL": ("database", "url"),
     "REDIS_URL": ("cache", "redis_url"),
     "SENTRY_DSN": ("logging", "sentry_dsn"),
-    "LOG_LEVEL": ("logging", "level"),
     "OPENAI_API_KEY": ("ai", "api_key"),
     "OPENAI_BASE_URL": ("ai", "base_url"),
     "STRIPE_API_KEY": ("payments", "stripe_api_key"),
@@ -53,6 +59,20 @@ class ConfigError(Exception):
     """The configuration cannot be loaded; the message names the file or variable and the key."""
 
 
+@dataclass(frozen=True)
+class Layer:
+    """One source of values, ranked so that sorting puts them in override order."""
+
+    label: str
+    rank: tuple[int, int]
+    values: dict[str, Any]
+
+
+# Variable kinds, weakest first: a generic alias, a BOTFLEET_ path, the bot's own token.
+ALIAS, PREFIXED, BOT_OWN = 1, 2, 3
+FILES, DOTENV, ENVIRONMENT = 0, 1, 2
+
+
 @dataclass
 class EffectiveConfig:
     """Validated settings together with the source of every value that was not a default."""
@@ -67,7 +87,7 @@ class EffectiveConfig:
     def rows(self) -> Iterator[tuple[str, str, str]]:
         """Yield (key, display value, source) for every effective leaf value, secrets masked."""
         for key, value in _flatten(self.settings.model_dump()):
-            yield key, _display(value), self.source_of(key)
+            yield key, display_value(value), self.source_of(key)
 
 
 def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -91,11 +111,6 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
-def default_config_dir() -> Path:
-    """The directory holding settings.yaml: $BOTFLEET_CONFIG_DIR, else ./config."""
-    return Path(os.environ.get("BOTFLEET_CONFIG_DIR", "config"))
-
-
 def load_effective_config(
     bot: str | None = None,
     *,
@@ -103,42 +118,50 @@ def load_effective_config(
     environ: Mapping[str, str] | None = None,
     env_file: str | os.PathLike[str] | None = None,
 ) -> EffectiveConfig:
-    """Load and validate the four layers for ``bot`` (or the shared settings when None)."""
+    """Load and validate the four layers for ``bot`` (or the shared settings when None).
+
+    Real environment variables beat ``.env``; among variables of one origin, a bot's own
+    token beats ``BOTFLEET_`` paths, which beat the generic aliases. Empty values count as
+    unset, so an empty ``HANGMAN_DISCORD_TOKEN=`` copied from ``.env.example`` hides nothing.
+    """
     if bot is not None and bot not in BOT_NAMES:
         raise ConfigError(f"unknown bot {bot!r}; the bots are: {', '.join(BOT_NAMES)}")
-    process_env = dict(os.environ if environ is None else environ)
+    process_env = {k: v for k, v in (os.environ if environ is None else environ).items() if v}
     env_path = Path(env_file or process_env.get("BOTFLEET_ENV_FILE", ".env"))
     dotenv = _read_dotenv(env_path)
     variables = {**dotenv, **process_env}
-    directory = (
-        Path(config_dir)
-        if config_dir is not None
-        else Path(variables.get("BOTFLEET_CONFIG_DIR", "config"))
-    )
-
+    directory = _config_directory(config_dir, variables)
     environment = variables.get("BOTFLEET_ENV", "development")
-    layers: list[tuple[str, dict[str, Any]]] = []
-    layers.append(_file_layer(directory / "settings.yaml"))
-    layers.append(_file_layer(directory / "environments" / f"{environment}.yaml"))
-    if bot is not None:
-        layers.append(_file_layer(directory / "bots" / f"{bot}.yaml"))
-    for name, value in dotenv.items():
-        if name not in process_env:
-            layers.extend(_variable_layers(name, value, bot, origin=f"{env_path} {name}"))
-    for name, value in process_env.items():
-        layers.extend(_variable_layers(name, value, bot, origin=f"env {name}"))
-    layers.sort(key=lambda layer: _layer_rank(layer[0]))
 
-    merged: dict[str, Any] = {"environment": environment, "bot_name": bot}
+    layers = [
+        _file_layer(directory / "settings.yaml", 0),
+        _file_layer(directory / "environments" / f"{environment}.yaml", 1),
+    ]
+    if bot is not None:
+        layers.append(_file_layer(directory / "bots" / f"{bot}.yaml", 2))
+    for name, value in dotenv.items():
+        layers.extend(_variable_layers(name, value, bot, f"{env_path} {name}", DOTENV))
+    for name, value in process_env.items():
+        layers.extend(_variable_layers(name, value, bot, f"env {name}", ENVIRONMENT))
+    layers.sort(key=lambda layer: layer.rank)
+
+    merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    for layer in layers:
+        _deep_merge(merged, layer.values, sources, layer.label, path=())
+    derived = sorted(DERIVED_KEYS & merged.keys())
+    if derived:
+        raise ConfigError(
+            f"{sources[derived[0]]}: {derived[0]}: set by botfleet itself; "
+            "choose the environment with BOTFLEET_ENV"
+        )
+    merged.update(environment=environment, bot_name=bot)
+    if bot is not None and "prefix" not in merged.setdefault("bot", {}):
+        merged["bot"]["prefix"] = BOT_PREFIXES[bot]
+        sources["bot.prefix"] = f"default of the {bot} bot"
     if "BOTFLEET_ENV" in variables:
         origin = "env" if "BOTFLEET_ENV" in process_env else str(env_path)
         sources["environment"] = f"{origin} BOTFLEET_ENV"
-    for origin, layer in layers:
-        if origin.startswith("file:") and not layer:
-            continue
-        label = origin.removeprefix("file:").split("#", 1)[-1]
-        _deep_merge(merged, layer, sources, label, path=())
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as exc:
@@ -151,43 +174,56 @@ def load_settings(bot: str | None = None, **kwargs: Any) -> Settings:
     return load_effective_config(bot, **kwargs).settings
 
 
-def _layer_rank(origin: str) -> int:
-    """Order layers: files (already in hierarchy order) first, then aliases, then BOTFLEET_ vars,
-    then per-bot variables, with real environment variables beating ``.env`` at each rank."""
-    if origin.startswith("file:"):
-        return 0
-    kind = origin.split("#", 1)[0]
-    return {"alias": 1, "prefixed": 2, "bot": 3}[kind] * 2 + (1 if "#env " in origin else 0)
+def _config_directory(
+    explicit: str | os.PathLike[str] | None, variables: Mapping[str, str]
+) -> Path:
+    """The configuration folder; one that was named explicitly must exist.
+
+    Without a ``./config`` folder (botfleet installed from a package, or started elsewhere),
+    the embedded defaults apply: every setting, including each bot's prefix, has one.
+    """
+    if explicit is not None:
+        chosen, how = Path(explicit), "the config_dir argument"
+    elif "BOTFLEET_CONFIG_DIR" in variables:
+        chosen, how = Path(variables["BOTFLEET_CONFIG_DIR"]), "BOTFLEET_CONFIG_DIR"
+    else:
+        return DEFAULT_CONFIG_DIR
+    if not chosen.is_dir():
+        raise ConfigError(f"{chosen}: configuration folder not found (named by {how})")
+    return chosen
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
-    return {key: value for key, value in dotenv_values(path).items() if value is not None}
+    return {key: value for key, value in dotenv_values(path).items() if value}
 
 
-def _file_layer(path: Path) -> tuple[str, dict[str, Any]]:
-    if not path.is_file():
-        return f"file:{path}", {}
-    return f"file:{path}", load_config(path)
+def _file_layer(path: Path, order: int) -> Layer:
+    values = load_config(path) if path.is_file() else {}
+    return Layer(label=str(path), rank=(FILES, order), values=values)
 
 
 def _variable_layers(
-    name: str, raw: str, bot: str | None, *, origin: str
-) -> Iterator[tuple[str, dict[str, Any]]]:
+    name: str, raw: str, bot: str | None, label: str, origin: int
+) -> Iterator[Layer]:
     """Translate one environment variable into a layer (or nothing when it is not ours)."""
     if name in ALIASES:
-        yield f"alias#{origin}", _nest(ALIASES[name], raw)
+        yield Layer(label, (origin, ALIAS), _nest(ALIASES[name], raw))
         return
     if bot is not None and name == token_variable(bot):
-        yield f"bot#{origin}", _nest(("discord", "token"), raw)
+        yield Layer(label, (origin, BOT_OWN), _nest(("discord", "token"), raw))
         return
-    if not name.startswith(ENV_PREFIX) or name in PROCESS_VARIABLES:
+    if (
+        not name.startswith(ENV_PREFIX)
+        or name in PROCESS_VARIABLES
+        or name.startswith(IGNORED_PREFIXES)
+    ):
         return
     path = tuple(part.lower() for part in name.removeprefix(ENV_PREFIX).split("__"))
     if not all(path):
-        raise ConfigError(f"{origin}: malformed name; use BOTFLEET_SECTION__KEY")
-    yield f"prefixed#{origin}", _nest(path, _parse_variable(raw))
+        raise ConfigError(f"{label}: malformed name; use BOTFLEET_SECTION__KEY")
+    yield Layer(label, (origin, PREFIXED), _nest(path, _parse_variable(raw)))
 
 
 def _parse_variable(raw: str) -> Any:
@@ -218,17 +254,15 @@ def _deep_merge(
 ) -> None:
     for key, value in layer.items():
         key_path = (*path, str(key))
-        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
-            _deep_merge(target[key], value, sources, origin, key_path)
-            continue
+        dotted = ".".join(key_path)
         if isinstance(value, Mapping):
-            target[key] = {}
-            _deep_merge(target[key], value, sources, origin, key_path)
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
             if not value:
-                sources[".".join(key_path)] = origin
+                sources[dotted] = origin
+            _deep_merge(target[key], value, sources, origin, key_path)
             continue
         target[key] = value
-        dotted = ".".join(key_path)
         for stale in [k for k in sources if k.startswith(dotted + ".")]:
             del sources[stale]
         sources[dotted] = origin
@@ -252,27 +286,45 @@ def _describe_errors(exc: ValidationError, sources: Mapping[str, str]) -> str:
         origin = _lookup_source(sources, path) or DEFAULT_SOURCE
         if error["type"] == "extra_forbidden":
             problem = "unknown key" + _valid_keys_hint(path)
+        elif _may_echo(path, error.get("input")):
+            problem = f"{error['msg'].lower()} (got {error.get('input')!r})"
         else:
-            shown = error.get("input")
-            shown_text = "a secret" if _looks_secret(path) else repr(shown)
-            problem = f"{error['msg'].lower()} (got {shown_text})"
+            problem = error["msg"].lower()
         lines.append(f"  {origin}: {key}: {problem}")
     return "\n".join(lines)
 
 
-def _valid_keys_hint(path: list[str]) -> str:
+def _field_annotation(path: list[str]) -> Any:
+    """The schema annotation at ``path``, or None when the path leaves the schema."""
     model: Any = Settings
-    for part in path[:-1]:
-        annotation = model.model_fields.get(part)
-        if annotation is None or not hasattr(annotation.annotation, "model_fields"):
-            return ""
-        model = annotation.annotation
-    return f"; expected one of: {', '.join(sorted(model.model_fields))}"
+    annotation: Any = None
+    for part in path:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        annotation = info.annotation
+        model = annotation
+    return annotation
 
 
-def _looks_secret(path: list[str]) -> bool:
-    leaf = path[-1] if path else ""
-    return any(word in leaf for word in ("token", "key", "secret", "dsn", "password", "url"))
+def _may_echo(path: list[str], value: Any) -> bool:
+    """Echo a rejected value only for a known, non-secret, scalar setting."""
+    annotation = _field_annotation(path)
+    if annotation is None or isinstance(value, Mapping | list):
+        return False
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return False  # a whole section was given a scalar: it may be a misplaced secret
+    return SecretStr not in (annotation, *get_args(annotation))
+
+
+def _valid_keys_hint(path: list[str]) -> str:
+    parent = _field_annotation(path[:-1]) if len(path) > 1 else Settings
+    if not (isinstance(parent, type) and issubclass(parent, BaseModel)):
+        return ""
+    keys = sorted(set(parent.model_fields) - DERIVED_KEYS)
+    return f"; expected one of: {', '.join(keys)}"
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -284,17 +336,22 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, A
             yield dotted, value
 
 
-_URL_PASSWORD = re.compile(r"(?P<head>://[^:/@]*:)[^@]*@")
-
-
-def _display(value: Any) -> str:
+def display_value(value: Any) -> str:
+    """A setting as ``config show`` prints it: a secret shows at most the host it points to."""
     if isinstance(value, SecretStr):
         secret = value.get_secret_value()
         if not secret:
             return "(empty)"
-        if "://" in secret:
-            return _URL_PASSWORD.sub(r"\g<head>********@", secret)
-        return "********"
+        parts = urlsplit(secret) if "://" in secret else None
+        if parts is None or not parts.scheme:
+            return "********"
+        try:
+            host = parts.hostname or ""
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:
+            return "********"
+        where = f"{host}{port}{parts.path}" if host else parts.path
+        return f"{parts.scheme}://{where} (credentials hidden)"
     if value is None:
         return "(not set)"
     return str(value)

@@ -14,12 +14,19 @@ class Section(BaseModel):
 
 
 class BotSection(Section):
-    prefix: str = Field(default="!", min_length=1, max_length=5)
+    prefix: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=5,
+        description="Prefix of text commands; each bot has its own default (h! for Hangman).",
+    )
     owner_ids: list[int] = Field(default_factory=list)
     description: str = "A botfleet bot."
     sync_commands: Literal["auto", "always", "never"] = "auto"
     guild_ready_timeout: float = Field(default=2.0, ge=0)
-    shard_count: int | None = Field(default=None, ge=1)
+    shard_count: int | None = Field(
+        default=None, ge=1, description="Number of shards; unset lets Discord recommend one."
+    )
     data_dir: str = Field(default="data", description="Where bots keep local state files.")
 
 
@@ -94,8 +101,12 @@ class LoggingSection(Section):
 
 
 class PermissionsSection(Section):
-    moderator_roles: list[int | str] = Field(default_factory=list)
-    admin_roles: list[int | str] = Field(default_factory=list)
+    moderator_roles: list[int] = Field(
+        default_factory=list, description="Role ids whose members are moderators for the bots."
+    )
+    admin_roles: list[int] = Field(
+        default_factory=list, description="Role ids whose members are admins for the bots."
+    )
 
 
 class SchedulerSection(Section):

@@ -1,9 +1,10 @@
-"""FleetBot: the one ``commands.Bot`` subclass every bot of the fleet runs on.
+"""FleetBot: the one bot class every bot of the fleet runs on.
 
 It opens the shared services (database, cache, rate limiter, scheduler) in ``setup_hook``,
 loads the bot's extensions (a broken one is logged and skipped, never fatal), answers every
 command error in plain words, syncs slash commands only when they changed, and closes
-everything in order on shutdown.
+everything in order on shutdown. It is an ``AutoShardedBot``: one shard for a small community,
+as many as Discord recommends (or ``bot.shard_count``) for a large one.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+from pydantic import BaseModel
 
 from botfleet import __version__
 from botfleet.cache import CacheHierarchy
@@ -26,14 +29,17 @@ from botfleet.core.errors import CommandRateLimited, handle_context_error, handl
 from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
-from botfleet.services.rate_limit import RateLimiter
+from botfleet.services.rate_limit import RateLimited, RateLimiter
 from botfleet.services.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_STEP_TIMEOUT = 10.0
+"""Longest wait for one shutdown step (e.g. timer handlers still running) before moving on."""
+
 
 class FleetCommandTree(app_commands.CommandTree["FleetBot"]):
-    """Applies the shared rate limit to every slash command and routes errors to one handler."""
+    """Applies the bot's rate limit to every slash command and routes errors to one handler."""
 
     async def interaction_check(self, interaction: discord.Interaction[FleetBot], /) -> bool:
         command = interaction.command
@@ -45,10 +51,13 @@ class FleetCommandTree(app_commands.CommandTree["FleetBot"]):
     async def on_error(
         self, interaction: discord.Interaction[FleetBot], error: app_commands.AppCommandError, /
     ) -> None:
+        command = interaction.command
+        if command is not None and command._has_any_error_handlers():
+            return  # the command or its cog answered already
         await handle_interaction_error(interaction, error)
 
 
-class FleetBot(commands.Bot):
+class FleetBot(commands.AutoShardedBot):
     """A bot of the fleet, configured by its definition and its effective settings."""
 
     def __init__(
@@ -60,8 +69,9 @@ class FleetBot(commands.Bot):
         state_dir: Path | None = None,
         **options: Any,
     ) -> None:
+        self.options: BaseModel | None = definition.parse_options(settings.options)
         super().__init__(
-            command_prefix=commands.when_mentioned_or(settings.bot.prefix),
+            command_prefix=commands.when_mentioned_or(settings.bot.prefix or definition.prefix),
             intents=definition.intents(),
             description=settings.bot.description,
             tree_cls=FleetCommandTree,
@@ -82,7 +92,9 @@ class FleetBot(commands.Bot):
         self._owns_database = database is None
         self.database: Database = database or Database.from_settings(settings)
         self.cache: CacheHierarchy = CacheHierarchy.from_settings(settings)
-        self.rate_limiter: RateLimiter = RateLimiter.from_settings(settings, redis=self.cache.redis)
+        self.rate_limiter: RateLimiter = RateLimiter.from_settings(
+            settings, redis=self.cache.redis, scope=definition.name
+        )
         self.scheduler = Scheduler(
             self.database,
             self.dispatch,
@@ -90,7 +102,7 @@ class FleetBot(commands.Bot):
             memory_threshold=settings.scheduler.memory_threshold,
             max_sleep=settings.scheduler.max_sleep,
         )
-        self.add_check(self._prefix_rate_limit)
+        self.add_check(self._prefix_rate_limit, call_once=True)
 
     @property
     def name(self) -> str:
@@ -108,11 +120,21 @@ class FleetBot(commands.Bot):
                 log.exception("extension %s failed to load; the bot goes on without it", extension)
         if self.application_id is not None:
             self.tree_syncer = TreeSyncer(self.state_dir, self.application_id)
-            try:
-                await self.tree_syncer.sync_if_changed(self.tree, self.settings.bot.sync_commands)
-            except discord.HTTPException:
-                log.exception("slash command sync failed; commands may be out of date")
+            await self._sync_commands(self.tree_syncer)
         self._timers_task = asyncio.create_task(self._start_timers_when_ready())
+
+    async def _sync_commands(self, syncer: TreeSyncer) -> None:
+        if self.failed_extensions:
+            log.warning(
+                "not syncing slash commands: %d extension(s) failed to load, and a sync now "
+                "would delete their commands from every server",
+                len(self.failed_extensions),
+            )
+            return
+        try:
+            await syncer.sync_if_changed(self.tree, self.settings.bot.sync_commands)
+        except discord.HTTPException:
+            log.exception("slash command sync failed; commands may be out of date")
 
     async def _start_timers_when_ready(self) -> None:
         """Dispatch timers only once handlers are loaded and the guild cache is filled.
@@ -126,17 +148,17 @@ class FleetBot(commands.Bot):
         await self.database.prepare()
         if self.settings.database.auto_migrate:
             url = self.database.url.render_as_string(hide_password=False)
-            head = await migrate.heads()
-            if await migrate.current(url) not in head:
+            if await migrate.current(url) not in await migrate.heads():
                 log.info("upgrading the database schema of %s", display_url(self.database.url))
                 await migrate.upgrade(url)
 
     async def enforce_rate_limit(self, user: discord.abc.Snowflake, command: str) -> None:
         """Raise :class:`CommandRateLimited` when ``user`` spent the budget for ``command``."""
-        result = await self.rate_limiter.hit(user.id, command)
-        if not result.allowed:
-            log.info("rate limited user %s on %s for %.1fs", user.id, command, result.retry_after)
-            raise CommandRateLimited(result.retry_after)
+        try:
+            await self.rate_limiter.enforce(user.id, command)
+        except RateLimited as exc:
+            log.info("rate limited user %s on %s for %.1fs", user.id, command, exc.retry_after)
+            raise CommandRateLimited(exc.retry_after) from exc
 
     async def _prefix_rate_limit(self, ctx: commands.Context[Any]) -> bool:
         if ctx.command is not None and ctx.interaction is None:
@@ -150,11 +172,11 @@ class FleetBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info(
-            "%s ready as %s in %d guilds (shard %s)",
+            "%s ready as %s in %d guilds (%d shards)",
             self.definition.display_name,
             self.user,
             len(self.guilds),
-            self.shard_id,
+            self.shard_count or 1,
         )
 
     async def is_owner(self, user: discord.abc.User, /) -> bool:
@@ -164,15 +186,24 @@ class FleetBot(commands.Bot):
         return await super().is_owner(user)
 
     async def close(self) -> None:
-        """Stop the timers, close the cache and database, then disconnect from Discord."""
+        """Stop the timers, close the cache and database, then disconnect from Discord.
+
+        Each step is bounded and isolated: one that fails or hangs is logged, and the others
+        still run, so a database outage at shutdown never leaks the Redis connection.
+        """
         log.info("%s shutting down", self.definition.display_name)
-        try:
-            if self._timers_task is not None:
-                self._timers_task.cancel()
-            await self.scheduler.stop()
-            await self.cache.close()
-            await self.rate_limiter.close()
-            if self._owns_database:
-                await self.database.dispose()
-        finally:
-            await super().close()
+        if self._timers_task is not None:
+            self._timers_task.cancel()
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("timers", self.scheduler.stop),
+            ("cache", self.cache.close),
+            ("rate limiter", self.rate_limiter.close),
+        ]
+        if self._owns_database:
+            steps.append(("database", self.database.dispose))
+        for what, step in steps:
+            try:
+                await asyncio.wait_for(step(), SHUTDOWN_STEP_TIMEOUT)
+            except Exception:
+                log.exception("closing the %s failed; shutting down anyway", what)
+        await super().close()

@@ -1,18 +1,26 @@
-"""What makes one bot of the fleet itself: its name, its intents and its extensions."""
+"""What makes one bot of the fleet itself: its name, prefix, intents, extensions and options."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import discord
+from pydantic import BaseModel, ValidationError
+
+from botfleet.config import ConfigError
 
 CORE_EXTENSIONS: tuple[str, ...] = ("botfleet.core.extensions.fleet",)
 """Extensions every bot loads: /ping, /about and the owner's sync command."""
 
 
 def base_intents() -> discord.Intents:
-    """The intents every bot needs: guilds, and messages for prefix commands."""
+    """The intents every bot needs: guilds, and messages for prefix commands.
+
+    Message content is a privileged intent: the bot's application must have it switched on in
+    the Discord developer portal (Bot page), or Discord refuses the connection.
+    """
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
@@ -27,11 +35,32 @@ class BotDefinition:
 
     name: str
     display_name: str
+    prefix: str
     extensions: tuple[str, ...] = ()
     intents: Callable[[], discord.Intents] = base_intents
+    options_model: type[BaseModel] | None = None
     core_extensions: tuple[str, ...] = field(default=CORE_EXTENSIONS)
 
     @property
     def all_extensions(self) -> tuple[str, ...]:
         """Core extensions first, then the bot's own."""
         return (*self.core_extensions, *self.extensions)
+
+    def parse_options(self, options: Mapping[str, Any]) -> BaseModel | None:
+        """Validate the ``options`` section of the settings against the bot's own model."""
+        where = f"config/bots/{self.name}.yaml or BOTFLEET_OPTIONS__*"
+        if self.options_model is None:
+            if options:
+                keys = ", ".join(sorted(options))
+                raise ConfigError(
+                    f"{where}: options: the {self.display_name} has none (got {keys})"
+                )
+            return None
+        try:
+            return self.options_model.model_validate(dict(options))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"options.{'.'.join(map(str, error['loc']))}: {error['msg'].lower()}"
+                for error in exc.errors()
+            )
+            raise ConfigError(f"{where}: {problems}") from None

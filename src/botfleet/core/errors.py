@@ -88,6 +88,11 @@ def describe_error(error: BaseException) -> ErrorReply:
         return ErrorReply(str(error) or "I couldn't understand that input.")
     if isinstance(error, commands.CommandNotFound):
         return ErrorReply(None)
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        return ErrorReply(
+            "This command is out of date on Discord's side; ask the bot owner to sync the "
+            "bot's commands, then try again."
+        )
     if isinstance(error, app_commands.CheckFailure | commands.CheckFailure):
         return ErrorReply(str(error) or "You can't use this command here.")
     reference = secrets.token_hex(4)
@@ -99,18 +104,41 @@ def describe_error(error: BaseException) -> ErrorReply:
 
 
 async def reply_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:
-    """Answer ``interaction`` privately by whichever route its state still allows."""
+    """Answer ``interaction`` privately by whichever route its state still allows.
+
+    First response if none was given, else a followup while the token lives; when Discord
+    no longer knows the interaction (its 3-second window or 15-minute token passed), the
+    member is told in the channel instead of being left with "This interaction failed".
+    """
     try:
         if not interaction.response.is_done():
-            await interaction.response.send_message(message, ephemeral=True)
-        elif not interaction.is_expired():
+            try:
+                await interaction.response.send_message(message, ephemeral=True)
+                return
+            except discord.InteractionResponded:
+                pass  # answered meanwhile by another task: a followup still reaches them
+        if not interaction.is_expired():
             await interaction.followup.send(message, ephemeral=True)
-        elif interaction.channel is not None and isinstance(
-            interaction.channel, discord.abc.Messageable
-        ):
-            await interaction.channel.send(f"{interaction.user.mention} {message}")
+            return
+    except discord.NotFound:
+        log.info("interaction %s expired before its error reply", interaction.id)
     except discord.HTTPException:
         log.warning("could not deliver an error reply to interaction %s", interaction.id)
+        return
+    await _reply_in_channel(interaction, message)
+
+
+async def _reply_in_channel(interaction: discord.Interaction[Any], message: str) -> None:
+    channel = interaction.channel
+    if not isinstance(channel, discord.abc.Messageable):
+        return
+    try:
+        await channel.send(
+            f"{interaction.user.mention} {message}",
+            allowed_mentions=discord.AllowedMentions(users=[interaction.user]),
+        )
+    except discord.HTTPException:
+        log.warning("could not deliver an error reply in channel %s", interaction.channel_id)
 
 
 async def handle_interaction_error(
@@ -138,6 +166,8 @@ async def handle_interaction_error(
 async def handle_context_error(ctx: commands.Context[Any], error: BaseException) -> None:
     """The prefix-command error handler (hybrid commands arrive here too)."""
     if ctx.command is not None and ctx.command.has_error_handler():
+        return
+    if ctx.cog is not None and ctx.cog.has_error_handler():
         return
     reply = describe_error(error)
     if reply.unexpected:

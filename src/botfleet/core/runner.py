@@ -12,7 +12,6 @@ from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.core.definition import BotDefinition
 from botfleet.errors import BotfleetError
-from botfleet.sandbox.server import point_discord_at
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,11 @@ async def run_bot(definition: BotDefinition, settings: Settings) -> None:
     if secret is None or not secret.get_secret_value():
         raise MissingTokenError(definition.name)
     api_base = settings.discord.api_base
-    target = point_discord_at(api_base) if api_base else contextlib.nullcontext()
+    target: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if api_base:
+        from botfleet.sandbox.server import point_discord_at  # noqa: PLC0415  (only for a stand-in)
+
+        target = point_discord_at(api_base)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

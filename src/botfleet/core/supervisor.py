@@ -21,6 +21,8 @@ from botfleet.errors import EXIT_CONFIG_ERROR
 log = logging.getLogger(__name__)
 
 MAX_RESTART_DELAY = 300.0
+STOP_GRACE_PERIOD = 30.0
+"""How long a child may take to shut down cleanly after SIGTERM before it is killed."""
 FIRST_RESTART_DELAY = 1.0
 STABLE_AFTER = 60.0
 """A child that ran this many seconds is considered healthy: its restart delay resets."""
@@ -41,9 +43,14 @@ class Supervisor:
     """Starts one child process per bot and restarts the ones that crash."""
 
     def __init__(
-        self, commands: Mapping[str, Sequence[str]], *, first_delay: float = FIRST_RESTART_DELAY
+        self,
+        commands: Mapping[str, Sequence[str]],
+        *,
+        first_delay: float = FIRST_RESTART_DELAY,
+        grace_period: float = STOP_GRACE_PERIOD,
     ) -> None:
         self.first_delay = first_delay
+        self.grace_period = grace_period
         self.children = [
             ChildBot(name, tuple(argv), delay=first_delay) for name, argv in commands.items()
         ]
@@ -79,7 +86,9 @@ class Supervisor:
             started = loop_time()
             child.process = await asyncio.create_subprocess_exec(*child.argv)
             log.info("started %s (pid %s)", child.name, child.process.pid)
-            status = await child.process.wait()
+            if self.stopping.is_set():  # the stop request came while the child was spawning
+                child.process.send_signal(signal.SIGTERM)
+            status = await self._wait_for_exit(child.process)
             if self.stopping.is_set() or status == 0:
                 log.info("%s stopped (status %s)", child.name, status)
                 return 0
@@ -101,6 +110,27 @@ class Supervisor:
             if self.stopping.is_set():
                 return 0
             child.delay = min(child.delay * 2, MAX_RESTART_DELAY)
+
+    async def _wait_for_exit(self, process: asyncio.subprocess.Process) -> int:
+        """Wait for the child; once a stop was requested, kill it after a grace period."""
+        waiting = asyncio.ensure_future(process.wait())
+        stopping = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not waiting.done():
+                try:
+                    return await asyncio.wait_for(asyncio.shield(waiting), self.grace_period)
+                except TimeoutError:
+                    log.warning(
+                        "pid %s ignored SIGTERM for %.0fs; killing it",
+                        process.pid,
+                        self.grace_period,
+                    )
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+            return await waiting
+        finally:
+            stopping.cancel()
 
 
 def loop_time() -> float:

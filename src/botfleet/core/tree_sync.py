@@ -63,7 +63,3 @@ class TreeSyncer:
         await asyncio.to_thread(self._write, digest)
         log.info("synced %d slash commands", len(synced))
         return len(synced)
-
-    async def forget(self) -> None:
-        """Drop the stored hash so the next start syncs again."""
-        await asyncio.to_thread(self.hash_file.unlink, True)

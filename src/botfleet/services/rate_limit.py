@@ -181,8 +181,13 @@ class RateLimiter:
         *,
         redis: ResilientRedis | None = None,
         overrides: Mapping[str, RateLimitRule] | None = None,
+        scope: str | None = None,
     ) -> Self:
-        """The limiter of ``settings.rate_limits``; pass the cache's ``redis`` to share it."""
+        """The limiter of ``settings.rate_limits``; pass the cache's ``redis`` to share it.
+
+        A ``scope`` (the bot's name) gives each bot budgets of its own in a shared Redis, so
+        ``/ping`` on six bots does not draw from one bucket.
+        """
         owns_redis = redis is None
         if redis is None:
             redis = ResilientRedis.from_settings(settings)
@@ -195,7 +200,7 @@ class RateLimiter:
             RateLimitRule(limits.commands_per_user, limits.time_window),
             overrides={**configured, **(overrides or {})},
             redis=redis,
-            key_prefix=settings.cache.key_prefix,
+            key_prefix=settings.cache.key_prefix + (f"{scope}:" if scope else ""),
             owns_redis=owns_redis,
         )
 

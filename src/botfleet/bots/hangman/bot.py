@@ -1,5 +1,8 @@
 """The Hangman Bot: what it is called, which intents and extensions it runs with."""
 
+from botfleet import BOT_PREFIXES
 from botfleet.core.definition import BotDefinition
 
-DEFINITION = BotDefinition(name="hangman", display_name="Hangman Bot")
+DEFINITION = BotDefinition(
+    name="hangman", display_name="Hangman Bot", prefix=BOT_PREFIXES["hangman"]
+)

@@ -2,6 +2,7 @@
 
 import discord
 
+from botfleet import BOT_PREFIXES
 from botfleet.core.definition import BotDefinition, base_intents
 
 
@@ -14,4 +15,6 @@ def mod_intents() -> discord.Intents:
     return intents
 
 
-DEFINITION = BotDefinition(name="mod", display_name="Mod Bot", intents=mod_intents)
+DEFINITION = BotDefinition(
+    name="mod", display_name="Mod Bot", prefix=BOT_PREFIXES["mod"], intents=mod_intents
+)

@@ -2,6 +2,7 @@
 
 import discord
 
+from botfleet import BOT_PREFIXES
 from botfleet.core.definition import BotDefinition, base_intents
 
 
@@ -12,4 +13,6 @@ def music_intents() -> discord.Intents:
     return intents
 
 
-DEFINITION = BotDefinition(name="music", display_name="Music Bot", intents=music_intents)
+DEFINITION = BotDefinition(
+    name="music", display_name="Music Bot", prefix=BOT_PREFIXES["music"], intents=music_intents
+)

@@ -2,6 +2,7 @@
 
 import discord
 
+from botfleet import BOT_PREFIXES
 from botfleet.core.definition import BotDefinition, base_intents
 
 
@@ -13,4 +14,9 @@ def utility_intents() -> discord.Intents:
     return intents
 
 
-DEFINITION = BotDefinition(name="utility", display_name="Utility Bot", intents=utility_intents)
+DEFINITION = BotDefinition(
+    name="utility",
+    display_name="Utility Bot",
+    prefix=BOT_PREFIXES["utility"],
+    intents=utility_intents,
+)

@@ -34,7 +34,9 @@ class Fleet(commands.Cog):
 
     # mypy 2 cannot solve discord.py's ParamSpec overloads of hybrid_command on cog methods.
     @commands.hybrid_command(  # type: ignore[arg-type]
-        name="ping", description="Check that the bot answers, and how fast."
+        name="ping",
+        description="Check that the bot answers, and how fast.",
+        help="Check that the bot answers, and how fast.",
     )
     async def ping(self, ctx: commands.Context[Any]) -> None:
         await ctx.send(f"🏓 Pong! Gateway latency: {latency_text(self.bot)}.", ephemeral=True)
