@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,6 +21,7 @@ from botfleet.sandbox import (
     SandboxScriptError,
 )
 from botfleet.sandbox.state import GatewayEvent
+from botfleet.sandbox.voice import SandboxVoiceClient
 
 BotFactory = Callable[..., commands.Bot]
 KNOWN_HARMLESS_WARNINGS = ("PyNaCl is not installed", "davey is not installed")
@@ -215,3 +217,128 @@ async def test_members_are_held_to_discord_clients_limits(
     with pytest.raises(SandboxScriptError, match="SEND_MESSAGES"):
         await muted.send(general, "hello?")
     assert [m.content for m in general.messages()] == ["mine"]
+
+
+async def test_moderation_voice_reaction_and_autocomplete_events_parse_cleanly(
+    discord_sandbox: DiscordSandbox,
+    sandbox_app: Application,
+    make_bot: BotFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    guild = discord_sandbox.create_guild("Everything")
+    guild.add_bot(sandbox_app, permissions=Permission.ADMINISTRATOR)
+    recorder = Recorder(sandbox_app)
+    discord_sandbox.state.subscribe(recorder)
+    bot = commands.Bot(command_prefix="!", intents=discord.Intents.all(), guild_ready_timeout=0.05)
+    seen: list[str] = []
+    for event in (
+        "on_member_ban",
+        "on_member_unban",
+        "on_raw_bulk_message_delete",
+        "on_raw_reaction_remove",
+        "on_raw_reaction_clear",
+        "on_raw_reaction_clear_emoji",
+        "on_voice_state_update",
+        "on_guild_channel_update",
+        "on_guild_role_update",
+    ):
+        on(bot, event, lambda *args, event=event: seen.append(event))
+
+    async def suggest(interaction: discord.Interaction, current: str) -> list[Any]:
+        return [discord.app_commands.Choice(name=current or "empty", value=current or "e")]
+
+    @bot.tree.command(description="Search")
+    @discord.app_commands.autocomplete(query=suggest)
+    async def search(interaction: discord.Interaction, query: str) -> None:
+        await interaction.response.send_message(query)
+
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    general, lounge = guild.channel("general"), guild.channel("General")
+    caplog.set_level(logging.WARNING, logger="discord")
+    async with discord_sandbox.run_client(bot, sandbox_app):
+        await bot.tree.sync()
+        await alice.join_voice(lounge)
+        await until(lambda: "on_voice_state_update" in seen)
+        vc = await bot.get_channel(lounge.id).connect(cls=SandboxVoiceClient)  # type: ignore[union-attr]
+        await vc.disconnect()
+        await alice.leave_voice()
+        message = await alice.send(general, "react to me")
+        await bob.react(message, "👍")
+        await bob.unreact(message, "👍")
+        await alice.react(message, "🎉")
+        await alice.react(message, "👀")
+        channel = bot.get_channel(general.id)
+        assert isinstance(channel, discord.TextChannel)
+        fetched = await channel.fetch_message(message.id)
+        await fetched.clear_reaction("🎉")
+        await fetched.clear_reactions()
+        await channel.set_permissions(channel.guild.default_role, embed_links=False)
+        guild.add_role("Lowest", position=1)
+        spam = [await bob.send(general, "one"), await bob.send(general, "two")]
+        member = channel.guild.get_member(bob.id)
+        assert member is not None
+        await member.timeout(datetime.timedelta(minutes=1))
+        await member.edit(nick="Bobby")
+        await channel.guild.ban(member, delete_message_seconds=60)
+        await channel.guild.unban(discord.Object(bob.id))
+        typing = await alice.autocomplete(
+            general, sandbox_app, "search", {"query": "q"}, focused="query"
+        )
+        assert await typing.wait_for_choices() == [{"name": "q", "value": "q"}]
+        await until(lambda: "on_member_unban" in seen)
+        connection = bot._connection
+
+    unknown_events = {name for name, _ in recorder.events} - set(connection.parsers)
+    assert unknown_events == set()
+    complaints = [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING
+        and not record.getMessage().startswith(KNOWN_HARMLESS_WARNINGS)
+    ]
+    assert complaints == []
+    assert {
+        "on_member_ban",
+        "on_member_unban",
+        "on_raw_bulk_message_delete",
+        "on_raw_reaction_remove",
+        "on_raw_reaction_clear",
+        "on_raw_reaction_clear_emoji",
+        "on_guild_channel_update",
+        "on_guild_role_update",
+    } <= set(seen)
+    voice_updates = recorder.of("VOICE_STATE_UPDATE")
+    assert [update["channel_id"] for update in voice_updates] == [
+        str(lounge.id),
+        str(lounge.id),
+        None,
+        None,
+    ]
+    for update in voice_updates:
+        state = discord.VoiceState(data=update, channel=None)  # type: ignore[arg-type]
+        assert state.session_id == update["session_id"]
+    [server] = recorder.of("VOICE_SERVER_UPDATE")
+    assert server["endpoint"] == discord_sandbox.url.removeprefix("http://")
+    [bulk] = recorder.of("MESSAGE_DELETE_BULK")
+    raw_bulk = discord.RawBulkMessageDeleteEvent(bulk)  # type: ignore[arg-type]
+    assert raw_bulk.message_ids == {message.id for message in spam}
+    [ban] = recorder.of("GUILD_BAN_ADD")
+    assert ban == {"guild_id": str(guild.id), "user": ban["user"]}
+    assert ban["user"]["id"] == str(bob.id)
+    [removed] = recorder.of("MESSAGE_REACTION_REMOVE")
+    assert "member" not in removed, "Discord sends no member with a reaction removal"
+    timed_out = [
+        u for u in recorder.of("GUILD_MEMBER_UPDATE") if "communication_disabled_until" in u
+    ]
+    assert timed_out
+    assert timed_out[-1]["nick"] == "Bobby"
+    [channel_update] = recorder.of("CHANNEL_UPDATE")
+    assert channel_update["permission_overwrites"] == [
+        {
+            "id": str(guild.id),
+            "type": 0,
+            "allow": "0",
+            "deny": str(int(Permission.EMBED_LINKS)),
+        }
+    ]
+    assert recorder.of("GUILD_ROLE_UPDATE"), "a role put below the others pushes them up"

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from botfleet.sandbox import Application, DiscordSandbox, GatewayIntent, SandboxGuild
+from botfleet.sandbox import Application, DiscordSandbox, GatewayIntent, Permission, SandboxGuild
 
 INTENTS_WITHOUT_PRIVILEGED = (
     GatewayIntent.GUILDS | GatewayIntent.GUILD_MESSAGES | GatewayIntent.DIRECT_MESSAGES
@@ -267,13 +267,52 @@ async def test_member_chunks_and_voice_state_updates(
     chunk = await gateway.dispatch("GUILD_MEMBERS_CHUNK")
     assert [m["user"]["id"] for m in chunk["members"]] == [str(alice.id)]
     assert chunk["not_found"] == ["1"]
+
+
+async def test_voice_state_updates_join_move_and_leave(
+    connect: Any,
+    discord_sandbox: DiscordSandbox,
+    sandbox_app: Application,
+    sandbox_guild: SandboxGuild,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lounge = sandbox_guild.channel("General")
+    stage = sandbox_guild.add_voice_channel("Stage")
+    alice = sandbox_guild.add_member("alice")
+    await alice.join_voice(lounge, self_mute=True)
+    gateway = await connect()
+    ready = await gateway.identify(sandbox_app.token, ALL_USED | GatewayIntent.GUILD_VOICE_STATES)
+    guild = await gateway.dispatch("GUILD_CREATE")
+    [listed] = guild["voice_states"]
+    assert (listed["user_id"], listed["channel_id"]) == (str(alice.id), str(lounge.id))
+    assert listed["self_mute"] is True
+    await gateway.send(4, {"guild_id": sandbox_guild.id, "channel_id": lounge.id})
+    joined = await gateway.dispatch("VOICE_STATE_UPDATE")
+    assert joined["user_id"] == str(sandbox_app.bot_user.id)
+    assert joined["channel_id"] == str(lounge.id)
+    assert joined["guild_id"] == str(sandbox_guild.id)
+    assert joined["session_id"] == ready["session_id"]
+    assert joined["member"]["user"]["id"] == str(sandbox_app.bot_user.id)
+    server = await gateway.dispatch("VOICE_SERVER_UPDATE")
+    address = discord_sandbox.url.removeprefix("http://")
+    assert server == {
+        "token": server["token"],
+        "guild_id": str(sandbox_guild.id),
+        "endpoint": address,
+    }
+    await gateway.send(4, {"guild_id": str(sandbox_guild.id), "channel_id": str(stage.id)})
+    assert (await gateway.dispatch("VOICE_STATE_UPDATE"))["channel_id"] == str(stage.id)
     await gateway.send(4, {"guild_id": str(sandbox_guild.id), "channel_id": None})
+    left = await gateway.dispatch("VOICE_STATE_UPDATE")
+    assert (left["channel_id"], left["session_id"]) == (None, ready["session_id"])
+    assert stage.voice_members == []
+    await lounge.set_permissions(sandbox_guild.role("Test Bot"), deny=Permission.CONNECT)
+    await gateway.send(4, {"guild_id": str(sandbox_guild.id), "channel_id": str(lounge.id)})
     await gateway.send(1, None)
-    assert (await gateway.receive())["op"] == 11
-    assert [request.describe() for request in discord_sandbox.unhandled] == [
-        "Test Bot: GATEWAY opcode 4 (voice state update)"
-    ]
-    discord_sandbox.unhandled.clear()
+    assert (await gateway.dispatch("CHANNEL_UPDATE"))["id"] == str(lounge.id)
+    assert (await gateway.receive())["op"] == 11, "a refused join is ignored, as on Discord"
+    assert "lacks CONNECT in General" in caplog.text
+    assert [m.id for m in lounge.voice_members] == [alice.id]
 
 
 async def test_shards_receive_only_their_guilds(

@@ -9,6 +9,7 @@ from botfleet.sandbox.errors import DiscordHTTPError, JSONErrorCode
 from botfleet.sandbox.models import (
     Application,
     ApplicationCommand,
+    Ban,
     Channel,
     ChannelType,
     GatewayIntent,
@@ -19,9 +20,18 @@ from botfleet.sandbox.models import (
     Member,
     Message,
     MessageFlag,
+    OverwriteType,
     Permission,
+    PermissionOverwrite,
     Role,
     User,
+    VoiceState,
+)
+from botfleet.sandbox.ratelimits import (
+    DISCORD_ROUTE_LIMITS,
+    ForcedRateLimit,
+    RecordedRateLimit,
+    RouteLimit,
 )
 from botfleet.sandbox.rest import RecordedHTTPError, UnhandledRequest
 from botfleet.sandbox.scripting import (
@@ -36,14 +46,18 @@ from botfleet.sandbox.scripting import (
 )
 from botfleet.sandbox.server import DiscordSandbox, point_discord_at
 from botfleet.sandbox.snowflakes import SnowflakeGenerator, snowflake_time
+from botfleet.sandbox.voice import Playback, SandboxVoiceClient
 
 __all__ = [
+    "DISCORD_ROUTE_LIMITS",
     "Application",
     "ApplicationCommand",
+    "Ban",
     "Channel",
     "ChannelType",
     "DiscordHTTPError",
     "DiscordSandbox",
+    "ForcedRateLimit",
     "GatewayIntent",
     "Guild",
     "Interaction",
@@ -55,18 +69,25 @@ __all__ = [
     "Member",
     "Message",
     "MessageFlag",
+    "OverwriteType",
     "Permission",
+    "PermissionOverwrite",
+    "Playback",
     "RecordedHTTPError",
+    "RecordedRateLimit",
     "Role",
+    "RouteLimit",
     "SandboxChannel",
     "SandboxFile",
     "SandboxGuild",
     "SandboxMember",
     "SandboxScriptError",
     "SandboxTimeoutError",
+    "SandboxVoiceClient",
     "SnowflakeGenerator",
     "UnhandledRequest",
     "User",
+    "VoiceState",
     "point_discord_at",
     "snowflake_time",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import yarl
 from aiohttp import WSMsgType, web
 
 from botfleet.sandbox import payloads
@@ -296,11 +297,7 @@ class GatewayHub:
             self._send_member_chunks(session, data)
             return True
         if op == Op.VOICE_STATE_UPDATE:
-            log.warning(
-                "%s sent a voice state update (opcode 4); the sandbox has no voice gateway",
-                session.app.name,
-            )
-            self._on_unhandled("GATEWAY", "opcode 4 (voice state update)", session.app)
+            self._update_voice_state(session, data)
             return True
         await connection.close(CloseCode.UNKNOWN_OPCODE, "Unknown opcode.")
         return False
@@ -409,6 +406,46 @@ class GatewayHub:
         oldest = session.replay[0][0] if session.replay else session.sequence + 1
         return last_seen >= oldest - 1
 
+    def _update_voice_state(self, session: GatewaySession, data: Any) -> None:
+        """Opcode 4: the bot joins, moves in or leaves voice.
+
+        Like Discord, the sandbox answers with the bot's VOICE_STATE_UPDATE and, when it
+        joins or moves, a VOICE_SERVER_UPDATE naming a voice server (here the sandbox's own
+        loopback address, where no voice gateway listens: a ``VoiceProtocol`` stand-in such as
+        ``SandboxVoiceClient`` takes the place of the real voice connection). A request Discord
+        would ignore (no CONNECT permission, a full channel) is ignored with a warning, and the
+        bot's connect times out as it would on Discord.
+        """
+        app = session.app
+        guild_id = _snowflake_of(data.get("guild_id")) if isinstance(data, dict) else None
+        guild = self._state.guilds.get(guild_id or 0)
+        if guild is None or app.bot_user.id not in guild.members:
+            log.warning("%s sent a voice state update for a guild it is not in", app.name)
+            return
+        if data.get("channel_id") is None:
+            self._state.set_voice_state(guild, app.bot_user, None)
+            return
+        channel_id = _snowflake_of(data["channel_id"]) or 0
+        channel = guild.channels.get(channel_id)
+        refusal = (
+            f"there is no channel {channel_id} in {guild.name}"
+            if channel is None
+            else self._state.voice_refusal(guild, app.bot_user, channel)
+        )
+        if channel is None or refusal is not None:
+            log.warning("Ignoring %s's voice state update: %s", app.name, refusal)
+            return
+        self._state.set_voice_state(
+            guild,
+            app.bot_user,
+            channel,
+            session_id=session.session_id,
+            self_mute=bool(data.get("self_mute")),
+            self_deaf=bool(data.get("self_deaf")),
+        )
+        endpoint = yarl.URL(self._gateway_url())
+        self._state.announce_voice_server(app, guild, endpoint=f"{endpoint.host}:{endpoint.port}")
+
     def _send_member_chunks(self, session: GatewaySession, data: Any) -> None:
         if not isinstance(data, dict):
             return
@@ -447,3 +484,12 @@ class GatewayHub:
             if data.get("nonce"):
                 chunk["nonce"] = str(data["nonce"])
             session.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+
+
+def _snowflake_of(raw: Any) -> int | None:
+    """An id from a gateway payload, which discord.py sends as an int and Discord as a string."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.isdigit():
+        return int(raw)
+    return None

@@ -55,6 +55,7 @@ class InteractionType(IntEnum):
 
     APPLICATION_COMMAND = 2
     MESSAGE_COMPONENT = 3
+    APPLICATION_COMMAND_AUTOCOMPLETE = 4
     MODAL_SUBMIT = 5
 
 
@@ -65,7 +66,15 @@ class InteractionCallbackType(IntEnum):
     DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE = 5
     DEFERRED_UPDATE_MESSAGE = 6
     UPDATE_MESSAGE = 7
+    APPLICATION_COMMAND_AUTOCOMPLETE_RESULT = 8
     MODAL = 9
+
+
+class OverwriteType(IntEnum):
+    """Whom a channel permission overwrite applies to."""
+
+    ROLE = 0
+    MEMBER = 1
 
 
 class GatewayIntent(IntFlag):
@@ -158,6 +167,34 @@ class Permission(IntFlag):
 
 ALL_PERMISSIONS = (1 << 53) - 1
 """What an administrator or the guild owner holds: every bit Discord may define."""
+
+TIMED_OUT_PERMISSIONS = Permission.VIEW_CHANNEL | Permission.READ_MESSAGE_HISTORY
+"""All a timed-out member keeps: they may read, nothing more."""
+
+NEEDS_SEND_MESSAGES = (
+    Permission.SEND_TTS_MESSAGES
+    | Permission.MENTION_EVERYONE
+    | Permission.EMBED_LINKS
+    | Permission.ATTACH_FILES
+)
+"""Text permissions Discord implicitly denies to whoever cannot send messages in the channel."""
+
+VOICE_PERMISSIONS = (
+    Permission.CONNECT
+    | Permission.SPEAK
+    | Permission.MUTE_MEMBERS
+    | Permission.DEAFEN_MEMBERS
+    | Permission.MOVE_MEMBERS
+    | Permission.USE_VAD
+    | Permission.PRIORITY_SPEAKER
+    | Permission.STREAM
+    | Permission.REQUEST_TO_SPEAK
+    | Permission.USE_EMBEDDED_ACTIVITIES
+)
+"""Voice permissions Discord implicitly denies to whoever cannot connect to the channel."""
+
+MAX_TIMEOUT = datetime.timedelta(days=28)
+"""The longest timeout Discord accepts."""
 
 DEFAULT_EVERYONE_PERMISSIONS = (
     Permission.CREATE_INSTANT_INVITE
@@ -284,6 +321,46 @@ class Member:
     role_ids: list[int]
     joined_at: datetime.datetime
     nick: str | None = None
+    communication_disabled_until: datetime.datetime | None = None
+    """The end of the member's timeout, if one was ever set (it may lie in the past)."""
+    mute: bool = False
+    """Server-muted in voice by a moderator."""
+    deaf: bool = False
+    """Server-deafened in voice by a moderator."""
+
+    def timed_out(self, now: datetime.datetime | None = None) -> bool:
+        """Whether the member is in a timeout right now."""
+        until = self.communication_disabled_until
+        return until is not None and until > (now or datetime.datetime.now(datetime.UTC))
+
+
+@dataclass(eq=False)
+class PermissionOverwrite:
+    """A channel's explicit allow and deny bits for one role or one member."""
+
+    id: int
+    type: OverwriteType
+    allow: int = 0
+    deny: int = 0
+
+
+@dataclass(eq=False)
+class VoiceState:
+    """Where a member is connected in voice, and how."""
+
+    user_id: int
+    channel_id: int
+    session_id: str
+    self_mute: bool = False
+    self_deaf: bool = False
+
+
+@dataclass(eq=False)
+class Ban:
+    """A user banned from a guild, with the reason the moderator gave."""
+
+    user: User
+    reason: str | None = None
 
 
 @dataclass(eq=False)
@@ -304,6 +381,8 @@ class Channel:
     last_message_id: int | None = None
     recipient_ids: tuple[int, ...] = ()
     """The two users of a DM channel."""
+    overwrites: dict[int, PermissionOverwrite] = field(default_factory=dict)
+    """Permission overwrites by role or member id (guild channels only)."""
 
 
 @dataclass(eq=False)
@@ -317,6 +396,9 @@ class Guild:
     members: dict[int, Member] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
     locale: str = "en-US"
+    bans: dict[int, Ban] = field(default_factory=dict)
+    voice_states: dict[int, VoiceState] = field(default_factory=dict)
+    """Who is connected to which voice channel, by user id."""
 
     @property
     def everyone_role(self) -> Role:
@@ -340,7 +422,58 @@ class Guild:
             permissions |= role.permissions
         if permissions & Permission.ADMINISTRATOR:
             return ALL_PERMISSIONS
+        if member.timed_out():
+            permissions &= int(TIMED_OUT_PERMISSIONS)
         return permissions
+
+    def permissions_in(self, channel: Channel, user_id: int) -> int:
+        """A member's permissions in one of the guild's channels, as Discord computes them.
+
+        Owner and administrators hold everything. Otherwise the channel's overwrites apply in
+        Discord's order (@everyone, then all the member's roles together, then the member),
+        a timeout leaves only reading, and losing VIEW_CHANNEL, SEND_MESSAGES or CONNECT
+        implicitly takes away what depends on it.
+        """
+        permissions = self.permissions_of(user_id)
+        if permissions == ALL_PERMISSIONS:
+            return permissions
+        member = self.members.get(user_id)
+        if member is None:
+            return 0
+        everyone = channel.overwrites.get(self.id)
+        if everyone is not None:
+            permissions = (permissions & ~everyone.deny) | everyone.allow
+        role_allow = role_deny = 0
+        for role_id in member.role_ids:
+            overwrite = channel.overwrites.get(role_id)
+            if overwrite is not None and overwrite.type is OverwriteType.ROLE:
+                role_allow |= overwrite.allow
+                role_deny |= overwrite.deny
+        permissions = (permissions & ~role_deny) | role_allow
+        own = channel.overwrites.get(user_id)
+        if own is not None and own.type is OverwriteType.MEMBER:
+            permissions = (permissions & ~own.deny) | own.allow
+        if member.timed_out():
+            permissions &= int(TIMED_OUT_PERMISSIONS)
+        if not permissions & Permission.VIEW_CHANNEL:
+            return 0
+        if channel.type is ChannelType.GUILD_TEXT and not permissions & Permission.SEND_MESSAGES:
+            permissions &= ~int(NEEDS_SEND_MESSAGES)
+        if channel.type is ChannelType.GUILD_VOICE and not permissions & Permission.CONNECT:
+            permissions &= ~int(VOICE_PERMISSIONS)
+        return permissions
+
+    def outranks(self, actor_id: int, target_id: int) -> bool:
+        """Whether ``actor_id`` may act on ``target_id`` under Discord's role hierarchy.
+
+        The owner outranks everyone; nobody outranks the owner; otherwise the actor's highest
+        role must sit strictly above the target's.
+        """
+        if actor_id == self.owner_id:
+            return actor_id != target_id
+        if target_id == self.owner_id:
+            return False
+        return self.top_role_position(actor_id) > self.top_role_position(target_id)
 
     def top_role_position(self, user_id: int) -> int:
         """The position of the member's highest role (0 for @everyone only)."""
@@ -501,6 +634,8 @@ class Interaction:
     original_message_id: int | None = None
     followup_message_ids: list[int] = field(default_factory=list)
     modal: dict[str, Any] | None = None
+    choices: list[dict[str, Any]] | None = None
+    """The suggestions the bot answered an autocomplete interaction with."""
 
     @property
     def acknowledged(self) -> bool:

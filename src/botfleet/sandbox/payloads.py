@@ -22,9 +22,12 @@ from botfleet.sandbox.models import (
     InteractionType,
     Member,
     Message,
+    PermissionOverwrite,
     Role,
     User,
 )
+from botfleet.sandbox.models import Ban as BanModel
+from botfleet.sandbox.models import VoiceState as VoiceStateModel
 from botfleet.sandbox.snowflakes import iso_timestamp
 
 if TYPE_CHECKING:
@@ -32,12 +35,25 @@ if TYPE_CHECKING:
     from discord.types.channel import CategoryChannel as CategoryChannelPayload
     from discord.types.channel import DMChannel as DMChannelPayload
     from discord.types.channel import GuildChannel as GuildChannelPayload
+    from discord.types.channel import PermissionOverwrite as PermissionOverwritePayload
     from discord.types.channel import TextChannel as TextChannelPayload
     from discord.types.channel import VoiceChannel as VoiceChannelPayload
     from discord.types.command import ApplicationCommand as ApplicationCommandPayload
     from discord.types.components import ComponentBase
     from discord.types.emoji import PartialEmoji as PartialEmojiPayload
     from discord.types.gateway import GatewayBot as GatewayBotPayload
+    from discord.types.gateway import GuildMemberUpdateEvent as GuildMemberUpdateEventPayload
+    from discord.types.gateway import MessageDeleteBulkEvent as MessageDeleteBulkPayload
+    from discord.types.gateway import MessageReactionAddEvent as ReactionAddPayload
+    from discord.types.gateway import MessageReactionRemoveAllEvent as ReactionRemoveAllPayload
+    from discord.types.gateway import (
+        MessageReactionRemoveEmojiEvent as ReactionRemoveEmojiPayload,
+    )
+    from discord.types.gateway import MessageReactionRemoveEvent as ReactionRemovePayload
+    from discord.types.gateway import VoiceServerUpdateEvent as VoiceServerUpdatePayload
+    from discord.types.gateway import _GuildBanEvent as GuildBanEventPayload
+    from discord.types.gateway import _GuildRoleEvent as GuildRoleEventPayload
+    from discord.types.guild import Ban as BanPayload
     from discord.types.guild import Guild as GuildPayload
     from discord.types.interactions import InteractionCallback as InteractionCallbackPayload
     from discord.types.interactions import MessageInteraction as MessageInteractionPayload
@@ -57,6 +73,8 @@ if TYPE_CHECKING:
     from discord.types.message import Reaction as ReactionPayload
     from discord.types.role import Role as RolePayload
     from discord.types.user import User as UserPayload
+    from discord.types.voice import GuildVoiceState as GuildVoiceStatePayload
+    from discord.types.voice import VoiceState as VoiceStatePayload
 
     from botfleet.sandbox.state import SandboxState
 
@@ -111,14 +129,16 @@ def member_payload(member: Member, *, permissions: int | None = None) -> MemberP
         "user": user_payload(member.user),
         "roles": [snowflake(role_id) for role_id in member.role_ids],
         "joined_at": iso_timestamp(member.joined_at),
-        "deaf": False,
-        "mute": False,
+        "deaf": member.deaf,
+        "mute": member.mute,
         "flags": 0,
         "premium_since": None,
         "pending": False,
     }
     if member.nick is not None:
         payload["nick"] = member.nick
+    if member.communication_disabled_until is not None:
+        payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
     if permissions is not None:
         payload["permissions"] = str(permissions)
     return payload
@@ -130,14 +150,16 @@ def member_with_user_payload(member: Member) -> MemberWithUserPayload:
         "user": user_payload(member.user),
         "roles": [snowflake(role_id) for role_id in member.role_ids],
         "joined_at": iso_timestamp(member.joined_at),
-        "deaf": False,
-        "mute": False,
+        "deaf": member.deaf,
+        "mute": member.mute,
         "flags": 0,
         "premium_since": None,
         "pending": False,
     }
     if member.nick is not None:
         payload["nick"] = member.nick
+    if member.communication_disabled_until is not None:
+        payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
     return payload
 
 
@@ -146,14 +168,16 @@ def partial_member_payload(member: Member) -> PartialMemberPayload:
     payload: PartialMemberPayload = {
         "roles": [snowflake(role_id) for role_id in member.role_ids],
         "joined_at": iso_timestamp(member.joined_at),
-        "deaf": False,
-        "mute": False,
+        "deaf": member.deaf,
+        "mute": member.mute,
         "flags": 0,
         "premium_since": None,
         "pending": False,
     }
     if member.nick is not None:
         payload["nick"] = member.nick
+    if member.communication_disabled_until is not None:
+        payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
     return payload
 
 
@@ -166,6 +190,7 @@ def guild_channel_payload(channel: Channel) -> GuildChannelPayload:
     last_message_id = (
         None if channel.last_message_id is None else snowflake(channel.last_message_id)
     )
+    overwrites = [overwrite_payload(overwrite) for overwrite in channel.overwrites.values()]
     if channel.type is ChannelType.GUILD_CATEGORY:
         category: CategoryChannelPayload = {
             "id": snowflake(channel.id),
@@ -173,7 +198,7 @@ def guild_channel_payload(channel: Channel) -> GuildChannelPayload:
             "guild_id": guild_id,
             "name": channel.name,
             "position": channel.position,
-            "permission_overwrites": [],
+            "permission_overwrites": overwrites,
             "nsfw": channel.nsfw,
             "parent_id": None,
         }
@@ -185,7 +210,7 @@ def guild_channel_payload(channel: Channel) -> GuildChannelPayload:
             "guild_id": guild_id,
             "name": channel.name,
             "position": channel.position,
-            "permission_overwrites": [],
+            "permission_overwrites": overwrites,
             "nsfw": channel.nsfw,
             "parent_id": parent_id,
             "bitrate": channel.bitrate,
@@ -201,7 +226,7 @@ def guild_channel_payload(channel: Channel) -> GuildChannelPayload:
         "guild_id": guild_id,
         "name": channel.name,
         "position": channel.position,
-        "permission_overwrites": [],
+        "permission_overwrites": overwrites,
         "nsfw": channel.nsfw,
         "parent_id": parent_id,
         "last_message_id": last_message_id,
@@ -210,6 +235,16 @@ def guild_channel_payload(channel: Channel) -> GuildChannelPayload:
     if channel.topic is not None:
         text["topic"] = channel.topic
     return text
+
+
+def overwrite_payload(overwrite: PermissionOverwrite) -> PermissionOverwritePayload:
+    """A channel permission overwrite."""
+    return {
+        "id": snowflake(overwrite.id),
+        "type": cast("Literal[0, 1]", int(overwrite.type)),
+        "allow": str(overwrite.allow),
+        "deny": str(overwrite.deny),
+    }
 
 
 def dm_channel_payload(channel: Channel, *, viewer: User, state: SandboxState) -> DMChannelPayload:
@@ -277,7 +312,9 @@ def guild_payload(guild: Guild, *, for_app: Application, intents: int) -> GuildP
         "joined_at": iso_timestamp(bot_member.joined_at) if bot_member else None,
         "large": False,
         "member_count": len(guild.members),
-        "voice_states": [],
+        "voice_states": [
+            _guild_voice_state_payload(state) for state in guild.voice_states.values()
+        ],
         "members": [member_payload(member) for member in members],
         "channels": [guild_channel_payload(channel) for channel in guild.channels.values()],
         "threads": [],
@@ -287,6 +324,153 @@ def guild_payload(guild: Guild, *, for_app: Application, intents: int) -> GuildP
         "max_video_channel_users": 25,
         "soundboard_sounds": [],
     }
+
+
+def _guild_voice_state_payload(voice: VoiceStateModel) -> GuildVoiceStatePayload:
+    return {
+        "user_id": snowflake(voice.user_id),
+        "channel_id": snowflake(voice.channel_id),
+        "session_id": voice.session_id,
+        "deaf": False,
+        "mute": False,
+        "self_deaf": voice.self_deaf,
+        "self_mute": voice.self_mute,
+        "self_video": False,
+        "suppress": False,
+    }
+
+
+def voice_state_payload(
+    guild: Guild, member: Member, voice: VoiceStateModel | None, *, session_id: str
+) -> VoiceStatePayload:
+    """A VOICE_STATE_UPDATE: where the member now is (``voice`` is ``None`` once they left)."""
+    return {
+        "guild_id": snowflake(guild.id),
+        "channel_id": None if voice is None else snowflake(voice.channel_id),
+        "user_id": snowflake(member.user.id),
+        "member": member_with_user_payload(member),
+        "session_id": voice.session_id if voice is not None else session_id,
+        "deaf": member.deaf,
+        "mute": member.mute,
+        "self_deaf": voice.self_deaf if voice is not None else False,
+        "self_mute": voice.self_mute if voice is not None else False,
+        "self_video": False,
+        "self_stream": False,
+        "suppress": False,
+    }
+
+
+def voice_server_payload(guild: Guild, *, token: str, endpoint: str) -> VoiceServerUpdatePayload:
+    """A VOICE_SERVER_UPDATE telling a bot which voice server to connect to."""
+    return {"token": token, "guild_id": snowflake(guild.id), "endpoint": endpoint}
+
+
+def member_update_payload(member: Member) -> GuildMemberUpdateEventPayload:
+    """A GUILD_MEMBER_UPDATE: the member's whole current state."""
+    payload: GuildMemberUpdateEventPayload = {
+        "guild_id": snowflake(member.guild_id),
+        "roles": [snowflake(role_id) for role_id in member.role_ids],
+        "user": user_payload(member.user),
+        "avatar": None,
+        "joined_at": iso_timestamp(member.joined_at),
+        "flags": 0,
+        "premium_since": None,
+        "deaf": member.deaf,
+        "mute": member.mute,
+        "pending": False,
+    }
+    if member.nick is not None:
+        payload["nick"] = member.nick
+    if member.communication_disabled_until is not None:
+        payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
+    return payload
+
+
+def role_event_payload(guild: Guild, role: Role) -> GuildRoleEventPayload:
+    """GUILD_ROLE_CREATE and GUILD_ROLE_UPDATE."""
+    return {"guild_id": snowflake(guild.id), "role": role_payload(role)}
+
+
+def ban_payload(ban: BanModel) -> BanPayload:
+    """A ban object (``GET /guilds/{id}/bans``)."""
+    return {"reason": ban.reason, "user": user_payload(ban.user)}
+
+
+def ban_event_payload(guild: Guild, user: User) -> GuildBanEventPayload:
+    """GUILD_BAN_ADD and GUILD_BAN_REMOVE."""
+    return {"guild_id": snowflake(guild.id), "user": user_payload(user)}
+
+
+def bulk_delete_payload(channel: Channel, message_ids: list[int]) -> MessageDeleteBulkPayload:
+    """MESSAGE_DELETE_BULK."""
+    payload: MessageDeleteBulkPayload = {
+        "ids": [snowflake(message_id) for message_id in message_ids],
+        "channel_id": snowflake(channel.id),
+    }
+    if channel.guild_id is not None:
+        payload["guild_id"] = snowflake(channel.guild_id)
+    return payload
+
+
+def reaction_add_payload(
+    message: Message, user: User, emoji_name: str, emoji_id: int | None, *, guild: Guild | None
+) -> ReactionAddPayload:
+    """MESSAGE_REACTION_ADD: a guild's carries the reacting member and the message's author."""
+    payload: ReactionAddPayload = {
+        "user_id": snowflake(user.id),
+        "channel_id": snowflake(message.channel_id),
+        "message_id": snowflake(message.id),
+        "emoji": _emoji_payload(emoji_name, emoji_id),
+        "burst": False,
+        "type": 0,
+    }
+    if guild is not None:
+        payload["guild_id"] = snowflake(guild.id)
+        payload["message_author_id"] = snowflake(message.author.id)
+        payload["member"] = member_with_user_payload(guild.members[user.id])
+    return payload
+
+
+def reaction_remove_payload(
+    message: Message, user: User, emoji_name: str, emoji_id: int | None
+) -> ReactionRemovePayload:
+    """MESSAGE_REACTION_REMOVE."""
+    payload: ReactionRemovePayload = {
+        "user_id": snowflake(user.id),
+        "channel_id": snowflake(message.channel_id),
+        "message_id": snowflake(message.id),
+        "emoji": _emoji_payload(emoji_name, emoji_id),
+        "burst": False,
+        "type": 0,
+    }
+    if message.guild_id is not None:
+        payload["guild_id"] = snowflake(message.guild_id)
+    return payload
+
+
+def reaction_remove_all_payload(message: Message) -> ReactionRemoveAllPayload:
+    """MESSAGE_REACTION_REMOVE_ALL."""
+    payload: ReactionRemoveAllPayload = {
+        "message_id": snowflake(message.id),
+        "channel_id": snowflake(message.channel_id),
+    }
+    if message.guild_id is not None:
+        payload["guild_id"] = snowflake(message.guild_id)
+    return payload
+
+
+def reaction_remove_emoji_payload(
+    message: Message, emoji_name: str, emoji_id: int | None
+) -> ReactionRemoveEmojiPayload:
+    """MESSAGE_REACTION_REMOVE_EMOJI."""
+    payload: ReactionRemoveEmojiPayload = {
+        "emoji": _emoji_payload(emoji_name, emoji_id),
+        "message_id": snowflake(message.id),
+        "channel_id": snowflake(message.channel_id),
+    }
+    if message.guild_id is not None:
+        payload["guild_id"] = snowflake(message.guild_id)
+    return payload
 
 
 def attachment_payload(attachment: Attachment) -> AttachmentPayload:
@@ -389,14 +573,16 @@ def _message_member_payload(member: Member) -> MemberPayload:
     payload: MemberPayload = {
         "roles": [snowflake(role_id) for role_id in member.role_ids],
         "joined_at": iso_timestamp(member.joined_at),
-        "deaf": False,
-        "mute": False,
+        "deaf": member.deaf,
+        "mute": member.mute,
         "flags": 0,
         "premium_since": None,
         "pending": False,
     }
     if member.nick is not None:
         payload["nick"] = member.nick
+    if member.communication_disabled_until is not None:
+        payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
     return payload
 
 

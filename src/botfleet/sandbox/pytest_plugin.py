@@ -8,7 +8,19 @@ Enable them for the whole suite with, in the root ``tests/conftest.py``::
 afterwards; the test errors at teardown if a bot called an endpoint the sandbox lacks, so no
 test can pass while its bot silently wandered off the map. Override
 ``discord_sandbox_options`` (in a module, or with ``pytest.mark.parametrize``) to change the
-sandbox's settings, e.g. a shorter interaction deadline.
+sandbox's settings, e.g. a shorter interaction deadline, 429s switched on from the start, or
+Discord's own, tighter route limits::
+
+    @pytest.mark.parametrize("discord_sandbox_options", [{
+        "interaction_deadline": 0.5,
+        "forced_rate_limits": [ForcedRateLimit("POST /channels/{channel_id}/messages", 0.2)],
+        "route_limits": DISCORD_ROUTE_LIMITS,
+    }])
+
+During a test, ``discord_sandbox.force_rate_limit(...)`` switches 429s on and
+``discord_sandbox.rate_limit_hits`` lists the ones answered. A bot that joins voice is given
+``botfleet.sandbox.SandboxVoiceClient`` as its voice-client class (``channel.connect(cls=...)``
+or the bot's own injection point); it plays by reading the audio source and records the frames.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ sandbox does not know is answered like Discord's unknown route and recorded as u
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import mimetypes
@@ -19,7 +20,7 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
-from botfleet.sandbox import payloads
+from botfleet.sandbox import moderation, payloads
 from botfleet.sandbox.errors import (
     DiscordHTTPError,
     FormErrors,
@@ -40,9 +41,13 @@ from botfleet.sandbox.models import (
     Guild,
     Member,
     Message,
+    OverwriteType,
     Permission,
+    PermissionOverwrite,
 )
-from botfleet.sandbox.state import SandboxState
+from botfleet.sandbox.ratelimits import INTERACTION_ROUTES, MAJOR_PARAMETERS, RateLimiter
+from botfleet.sandbox.snowflakes import snowflake_time
+from botfleet.sandbox.state import MemberEdit, SandboxState
 from botfleet.sandbox.validation import (
     Upload,
     parse_command,
@@ -56,7 +61,14 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 API_PREFIX = r"/api/v{version:\d+}"
+_CANONICAL_API_PREFIX = "/api/v{version}"
+_VIA = "1.1 google"
+"""Discord's answers come through Google's front end; discord.py treats a 429 without ``Via``
+as a Cloudflare ban instead of a rate limit."""
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
+BULK_DELETE_MIN = 2
+BULK_DELETE_MAX = 100
+BULK_DELETE_MAX_AGE = datetime.timedelta(days=14)
 _FILE_FIELD = re.compile(r"^files\[(\d+)\]$")
 _CUSTOM_EMOJI = re.compile(r"^(?P<name>[\w~]+):(?P<id>\d+)$")
 _APP_KEY = web.RequestKey("sandbox_application", Application)
@@ -130,10 +142,14 @@ class RestApi:
         *,
         gateway_url: Callable[[], str],
         on_unhandled: Callable[[str, str, Application | None], None],
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self._state = state
         self._gateway_url = gateway_url
         self._on_unhandled = on_unhandled
+        self.rate_limiter = rate_limiter or RateLimiter()
+        self.route_keys: frozenset[str] = frozenset()
+        """Every route the API serves, as ``"METHOD /path/{param}"`` keys."""
         self.errors: list[RecordedHTTPError] = []
         self.internal_errors: list[str] = []
         """Requests the sandbox itself failed on (a sandbox bug; its traceback is logged)."""
@@ -142,6 +158,7 @@ class RestApi:
 
     def install(self, app: web.Application) -> None:
         """Register the middleware and every route on an aiohttp application."""
+        app.middlewares.append(self._rate_limit_middleware)
         app.middlewares.append(self._error_middleware)
         routes: list[tuple[str, str, Handler]] = [
             ("GET", "/gateway", self.get_gateway),
@@ -157,7 +174,10 @@ class RestApi:
             ("GET", "/channels/{channel_id}/messages/{message_id}", self.get_message),
             ("PATCH", "/channels/{channel_id}/messages/{message_id}", self.edit_message),
             ("DELETE", "/channels/{channel_id}/messages/{message_id}", self.delete_message),
+            ("POST", "/channels/{channel_id}/messages/bulk-delete", self.bulk_delete_messages),
             ("POST", "/channels/{channel_id}/typing", self.trigger_typing),
+            ("PUT", "/channels/{channel_id}/permissions/{target_id}", self.set_overwrite),
+            ("DELETE", "/channels/{channel_id}/permissions/{target_id}", self.delete_overwrite),
             (
                 "PUT",
                 "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
@@ -168,11 +188,38 @@ class RestApi:
                 "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
                 self.remove_own_reaction,
             ),
+            (
+                "DELETE",
+                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{user_id}",
+                self.remove_user_reaction,
+            ),
+            (
+                "GET",
+                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
+                self.list_reaction_users,
+            ),
+            (
+                "DELETE",
+                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}",
+                self.clear_emoji_reactions,
+            ),
+            (
+                "DELETE",
+                "/channels/{channel_id}/messages/{message_id}/reactions",
+                self.clear_all_reactions,
+            ),
             ("GET", "/guilds/{guild_id}", self.get_guild),
             ("GET", "/guilds/{guild_id}/channels", self.list_guild_channels),
             ("GET", "/guilds/{guild_id}/roles", self.list_roles),
             ("GET", "/guilds/{guild_id}/members", self.list_members),
             ("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member),
+            ("PATCH", "/guilds/{guild_id}/members/@me", self.edit_own_member),
+            ("PATCH", "/guilds/{guild_id}/members/{user_id}", self.edit_member),
+            ("DELETE", "/guilds/{guild_id}/members/{user_id}", self.kick_member),
+            ("GET", "/guilds/{guild_id}/bans", self.list_bans),
+            ("GET", "/guilds/{guild_id}/bans/{user_id}", self.get_ban),
+            ("PUT", "/guilds/{guild_id}/bans/{user_id}", self.ban_user),
+            ("DELETE", "/guilds/{guild_id}/bans/{user_id}", self.unban_user),
             ("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", self.add_member_role),
             (
                 "DELETE",
@@ -239,9 +286,50 @@ class RestApi:
         ]
         for method, path, handler in routes:
             app.router.add_route(method, API_PREFIX + path, handler)
+        self.route_keys = frozenset(f"{method} {path}" for method, path, _ in routes)
         app.router.add_get(
             "/attachments/{channel_id}/{attachment_id}/{filename}", self.download_attachment
         )
+
+    @web.middleware
+    async def _rate_limit_middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        """Count the request in its buckets, answer 429 if refused, add the headers."""
+        resource = request.match_info.route.resource
+        if resource is None or not resource.canonical.startswith(_CANONICAL_API_PREFIX):
+            return await handler(request)
+        route = f"{request.method} {resource.canonical.removeprefix(_CANONICAL_API_PREFIX)}"
+        app = self._request_application(request, route)
+        if app is None:
+            return await handler(request)
+        admission = self.rate_limiter.admit(
+            method=request.method,
+            path=request.path,
+            route=route,
+            major=tuple(request.match_info.get(name, "") for name in MAJOR_PARAMETERS),
+            application_id=app.id,
+            application=app.name,
+        )
+        if admission.refusal is not None:
+            log.info("Sandbox answered %s", admission.refusal.describe())
+            response: web.StreamResponse = json_response(admission.body(), status=429)
+        else:
+            response = await handler(request)
+        response.headers.update(admission.headers)
+        response.headers["Via"] = _VIA
+        return response
+
+    def _request_application(self, request: web.Request, route: str) -> Application | None:
+        """The bot a request counts against: by its token, or by its interaction route."""
+        if route not in INTERACTION_ROUTES:
+            return self._state.application_by_token(_bot_token(request) or "")
+        raw_id = request.match_info.get("application_id") or ""
+        if raw_id.isdigit():
+            return self._state.applications.get(int(raw_id))
+        raw_id = request.match_info.get("interaction_id") or ""
+        interaction = self._state.interactions.get(int(raw_id)) if raw_id.isdigit() else None
+        return interaction.application if interaction is not None else None
 
     @web.middleware
     async def _error_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -478,6 +566,87 @@ class RestApi:
         self._state.delete_message(message)
         return no_content()
 
+    async def bulk_delete_messages(self, request: web.Request) -> web.Response:
+        """``POST /channels/{id}/messages/bulk-delete``: 2 to 100 ids, none older than 14 days.
+
+        Ids of messages that do not exist (or are elsewhere) are skipped, as Discord does.
+        """
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        guild = _guild_channel_only(self._state.guild_of(channel))
+        body = parse_json_body(await request.read())
+        raw_ids = body.get("messages") if isinstance(body, dict) else None
+        errors = FormErrors()
+        if not isinstance(raw_ids, list) or not all(str(item).isdigit() for item in raw_ids):
+            errors.add(("messages",), "BASE_TYPE_ARRAY", "Must be an array of snowflakes.")
+            errors.raise_now()
+        message_ids = list(dict.fromkeys(int(item) for item in raw_ids))
+        if not BULK_DELETE_MIN <= len(raw_ids) <= BULK_DELETE_MAX:
+            errors.add(
+                ("messages",),
+                "BASE_TYPE_BAD_LENGTH",
+                f"Must be between {BULK_DELETE_MIN} and {BULK_DELETE_MAX} in length.",
+            )
+            errors.raise_now()
+        if not guild.permissions_in(channel, app.bot_user.id) & Permission.MANAGE_MESSAGES:
+            raise missing_permissions()
+        oldest_allowed = datetime.datetime.now(datetime.UTC) - BULK_DELETE_MAX_AGE
+        if any(snowflake_time(message_id) < oldest_allowed for message_id in message_ids):
+            raise DiscordHTTPError(
+                400,
+                JSONErrorCode.BULK_DELETE_TOO_OLD,
+                "You can only bulk delete messages that are under 14 days old.",
+            )
+        found = [
+            message
+            for message_id in message_ids
+            if (message := self._state.messages.get(message_id)) is not None
+            and message.channel_id == channel.id
+            and not message.deleted
+            and not message.ephemeral
+        ]
+        if found:
+            self._state.bulk_delete(channel, found)
+        return no_content()
+
+    async def set_overwrite(self, request: web.Request) -> web.Response:
+        """``PUT /channels/{id}/permissions/{id}``: allow and deny bits for a role or member."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        guild = _guild_channel_only(self._state.guild_of(channel))
+        target_id = _snowflake(request, "target_id")
+        body = parse_json_body(await request.read())
+        if not isinstance(body, dict):
+            raise DiscordHTTPError(400, JSONErrorCode.GENERAL, "400: Bad Request")
+        errors = FormErrors()
+        kind = body.get("type")
+        if kind not in (0, 1, "0", "1"):
+            errors.add(("type",), "BASE_TYPE_CHOICES", "Value must be one of {0, 1}.")
+        allow, deny = (
+            _permission_bits(errors, body, "allow"),
+            _permission_bits(errors, body, "deny"),
+        )
+        errors.raise_if_any()
+        overwrite_type = OverwriteType(int(str(kind)))
+        if overwrite_type is OverwriteType.ROLE and target_id not in guild.roles:
+            raise unknown(JSONErrorCode.UNKNOWN_ROLE, "Role")
+        if overwrite_type is OverwriteType.MEMBER and target_id not in guild.members:
+            raise unknown(JSONErrorCode.UNKNOWN_MEMBER, "Member")
+        moderation.check_overwrite(guild, channel, app.bot_user.id, allow, deny)
+        self._state.set_overwrite(
+            channel, PermissionOverwrite(id=target_id, type=overwrite_type, allow=allow, deny=deny)
+        )
+        return no_content()
+
+    async def delete_overwrite(self, request: web.Request) -> web.Response:
+        """``DELETE /channels/{id}/permissions/{id}``."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        guild = _guild_channel_only(self._state.guild_of(channel))
+        moderation.check_overwrite(guild, channel, app.bot_user.id, 0, 0)
+        self._state.delete_overwrite(channel, _snowflake(request, "target_id"))
+        return no_content()
+
     async def trigger_typing(self, request: web.Request) -> web.Response:
         """``POST /channels/{id}/typing``."""
         app = self._authenticate(request)
@@ -507,6 +676,58 @@ class RestApi:
         name, emoji_id = _parse_emoji(request.match_info["emoji"])
         self._state.remove_reaction(message, app.bot_user, name, emoji_id)
         return no_content()
+
+    def _moderated_message(self, request: web.Request, app: Application) -> Message:
+        """The message of a request that touches others' reactions: needs MANAGE_MESSAGES."""
+        channel = self._channel_for(request, app)
+        message = self._message_in(request, channel)
+        if not self._state.can(channel, app.bot_user.id, Permission.MANAGE_MESSAGES):
+            raise missing_permissions()
+        return message
+
+    async def remove_user_reaction(self, request: web.Request) -> web.Response:
+        """``DELETE .../reactions/{emoji}/{user_id}``: remove someone else's reaction."""
+        app = self._authenticate(request)
+        message = self._moderated_message(request, app)
+        name, emoji_id = _parse_emoji(request.match_info["emoji"])
+        user = self._state.users.get(_snowflake(request, "user_id"))
+        if user is None:
+            raise unknown(JSONErrorCode.UNKNOWN_USER, "User")
+        self._state.remove_reaction(message, user, name, emoji_id)
+        return no_content()
+
+    async def clear_emoji_reactions(self, request: web.Request) -> web.Response:
+        """``DELETE .../reactions/{emoji}``: remove every reaction with this emoji."""
+        app = self._authenticate(request)
+        message = self._moderated_message(request, app)
+        name, emoji_id = _parse_emoji(request.match_info["emoji"])
+        self._state.clear_reaction(message, name, emoji_id)
+        return no_content()
+
+    async def clear_all_reactions(self, request: web.Request) -> web.Response:
+        """``DELETE .../reactions``: remove every reaction of the message."""
+        app = self._authenticate(request)
+        message = self._moderated_message(request, app)
+        self._state.clear_reactions(message)
+        return no_content()
+
+    async def list_reaction_users(self, request: web.Request) -> web.Response:
+        """``GET .../reactions/{emoji}``: who reacted, by user id, ``after`` and ``limit``."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        if not self._state.can(channel, app.bot_user.id, Permission.READ_MESSAGE_HISTORY):
+            raise missing_access()
+        message = self._message_in(request, channel)
+        name, emoji_id = _parse_emoji(request.match_info["emoji"])
+        limit = _query_int(request, "limit", 25, low=1, high=100)
+        after = _query_int(request, "after", 0)
+        burst = _query_int(request, "type", 0, low=0, high=1) == 1
+        reaction = next(
+            (r for r in message.reactions if (r.emoji_name, r.emoji_id) == (name, emoji_id)), None
+        )
+        user_ids = [] if reaction is None or burst else sorted(reaction.user_ids)
+        users = [self._state.users[user_id] for user_id in user_ids if user_id > after][:limit]
+        return json_response([payloads.user_payload(user) for user in users])
 
     async def download_attachment(self, request: web.Request) -> web.Response:
         """The "CDN": serves back the bytes of an uploaded attachment."""
@@ -582,14 +803,188 @@ class RestApi:
         role = guild.roles.get(_snowflake(request, "role_id"))
         if role is None or role.id == guild.id:
             raise unknown(JSONErrorCode.UNKNOWN_ROLE, "Role")
-        bot_id = app.bot_user.id
-        if not guild.permissions_of(bot_id) & Permission.MANAGE_ROLES:
-            raise missing_permissions()
-        if role.bot_id is not None or (
-            bot_id != guild.owner_id and role.position >= guild.top_role_position(bot_id)
-        ):
-            raise missing_permissions()
+        moderation.check_role_assignment(guild, app.bot_user.id, role)
         return guild, member, role.id
+
+    def _member_in(self, request: web.Request, guild: Guild) -> Member:
+        member = guild.members.get(_snowflake(request, "user_id"))
+        if member is None:
+            raise unknown(JSONErrorCode.UNKNOWN_MEMBER, "Member")
+        return member
+
+    async def edit_member(self, request: web.Request) -> web.Response:
+        """``PATCH /guilds/{id}/members/{id}``: nick, roles, timeout, voice mute, deafen, move.
+
+        Every field is checked against the bot's permissions and the role hierarchy before
+        anything changes, so a refused request changes nothing, as on Discord.
+        """
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        member = self._member_in(request, guild)
+        body = parse_json_body(await request.read())
+        if not isinstance(body, dict):
+            raise DiscordHTTPError(400, JSONErrorCode.GENERAL, "400: Bad Request")
+        edit = self._member_edit(guild, app.bot_user.id, member, body)
+        move_to = self._voice_move(guild, app.bot_user.id, member, body)
+        if edit.given:
+            self._state.edit_member(guild, member, edit)
+        if "channel_id" in body:
+            voice = guild.voice_states[member.user.id]
+            self._state.set_voice_state(
+                guild,
+                member.user,
+                move_to,
+                self_mute=voice.self_mute,
+                self_deaf=voice.self_deaf,
+            )
+        return json_response(payloads.member_with_user_payload(member))
+
+    async def edit_own_member(self, request: web.Request) -> web.Response:
+        """``PATCH /guilds/{id}/members/@me``: the bot changes its own nickname."""
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        member = guild.members[app.bot_user.id]
+        body = parse_json_body(await request.read())
+        if isinstance(body, dict) and "nick" in body:
+            nick = _optional_text(body, "nick")
+            moderation.check_nick(guild, app.bot_user.id, app.bot_user.id, nick)
+            self._state.edit_member(guild, member, MemberEdit(given=frozenset({"nick"}), nick=nick))
+        return json_response(payloads.member_with_user_payload(member))
+
+    def _member_edit(
+        self, guild: Guild, actor_id: int, member: Member, body: dict[str, Any]
+    ) -> MemberEdit:
+        target_id = member.user.id
+        given: set[str] = set()
+        nick = None
+        if "nick" in body:
+            nick = _optional_text(body, "nick")
+            moderation.check_nick(guild, actor_id, target_id, nick)
+            given.add("nick")
+        role_ids: tuple[int, ...] = ()
+        if body.get("roles") is not None:
+            role_ids = self._checked_roles(guild, actor_id, member, body["roles"])
+            given.add("roles")
+        until = None
+        if "communication_disabled_until" in body:
+            until = _timestamp(body, "communication_disabled_until")
+            moderation.check_timeout(guild, actor_id, target_id, until)
+            given.add("communication_disabled_until")
+        for key, permission in (
+            ("mute", Permission.MUTE_MEMBERS),
+            ("deaf", Permission.DEAFEN_MEMBERS),
+        ):
+            if body.get(key) is not None:
+                moderation.require_permission(guild, actor_id, permission)
+                _require_in_voice(guild, target_id)
+                given.add(key)
+        return MemberEdit(
+            given=frozenset(given),
+            nick=nick,
+            role_ids=role_ids,
+            communication_disabled_until=until,
+            mute=bool(body.get("mute")),
+            deaf=bool(body.get("deaf")),
+        )
+
+    @staticmethod
+    def _checked_roles(guild: Guild, actor_id: int, member: Member, raw: Any) -> tuple[int, ...]:
+        if not isinstance(raw, list):
+            errors = FormErrors()
+            errors.add(("roles",), "BASE_TYPE_ARRAY", "Must be an array.")
+            errors.raise_now()
+        wanted: list[int] = []
+        for raw_id in raw:
+            role = guild.roles.get(int(raw_id)) if str(raw_id).isdigit() else None
+            if role is None or role.id == guild.id:
+                raise unknown(JSONErrorCode.UNKNOWN_ROLE, "Role")
+            wanted.append(role.id)
+        for role_id in set(wanted) ^ set(member.role_ids):
+            moderation.check_role_assignment(guild, actor_id, guild.roles[role_id])
+        return tuple(wanted)
+
+    def _voice_move(
+        self, guild: Guild, actor_id: int, member: Member, body: dict[str, Any]
+    ) -> Channel | None:
+        """The voice channel a PATCH moves the member to (``None``: disconnect), checked."""
+        if "channel_id" not in body:
+            return None
+        moderation.require_permission(guild, actor_id, Permission.MOVE_MEMBERS)
+        _require_in_voice(guild, member.user.id)
+        raw = body["channel_id"]
+        if raw is None:
+            return None
+        channel = guild.channels.get(int(raw)) if str(raw).isdigit() else None
+        if channel is None or channel.type is not ChannelType.GUILD_VOICE:
+            errors = FormErrors()
+            errors.add(("channel_id",), "CHANNEL_TYPE_INVALID", "Channel is not a voice channel")
+            errors.raise_now()
+        if not guild.permissions_in(channel, actor_id) & Permission.CONNECT:
+            raise missing_permissions()
+        return channel
+
+    async def kick_member(self, request: web.Request) -> web.Response:
+        """``DELETE /guilds/{id}/members/{id}``: needs KICK_MEMBERS and a higher role."""
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        member = self._member_in(request, guild)
+        moderation.check_kick(guild, app.bot_user.id, member.user.id)
+        self._state.remove_member(guild, member.user.id)
+        return no_content()
+
+    async def ban_user(self, request: web.Request) -> web.Response:
+        """``PUT /guilds/{id}/bans/{id}``: ban, optionally deleting the user's recent messages.
+
+        discord.py sends ``delete_message_seconds`` in the query string, Discord's
+        documentation in the body: both are read. The audit-log reason becomes the ban's reason.
+        """
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        user = self._state.users.get(_snowflake(request, "user_id"))
+        if user is None:
+            raise unknown(JSONErrorCode.UNKNOWN_USER, "User")
+        body = parse_json_body(await request.read())
+        seconds = _query_int(request, "delete_message_seconds", 0)
+        if isinstance(body, dict) and body.get("delete_message_seconds") is not None:
+            seconds = _body_int(body, "delete_message_seconds")
+        moderation.check_ban(guild, app.bot_user.id, user.id, seconds)
+        self._state.ban(
+            guild, user, reason=_audit_log_reason(request), delete_message_seconds=seconds
+        )
+        return no_content()
+
+    async def unban_user(self, request: web.Request) -> web.Response:
+        """``DELETE /guilds/{id}/bans/{id}``."""
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        moderation.check_unban(guild, app.bot_user.id)
+        self._state.unban(guild, _snowflake(request, "user_id"))
+        return no_content()
+
+    async def list_bans(self, request: web.Request) -> web.Response:
+        """``GET /guilds/{id}/bans``: by user id, paged with ``before``/``after`` and ``limit``."""
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        moderation.check_unban(guild, app.bot_user.id)
+        limit = _query_int(request, "limit", 1000, low=1, high=1000)
+        bans = sorted(guild.bans.values(), key=lambda ban: ban.user.id)
+        if "before" in request.query:
+            before = _query_int(request, "before", 0)
+            bans = [ban for ban in bans if ban.user.id < before][-limit:]
+        else:
+            after = _query_int(request, "after", 0)
+            bans = [ban for ban in bans if ban.user.id > after][:limit]
+        return json_response([payloads.ban_payload(ban) for ban in bans])
+
+    async def get_ban(self, request: web.Request) -> web.Response:
+        """``GET /guilds/{id}/bans/{id}``: 10026 Unknown Ban when the user is not banned."""
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        moderation.check_unban(guild, app.bot_user.id)
+        ban = guild.bans.get(_snowflake(request, "user_id"))
+        if ban is None:
+            raise unknown(JSONErrorCode.UNKNOWN_BAN, "Ban")
+        return json_response(payloads.ban_payload(ban))
 
     # -- application commands --------------------------------------------------------------
 
@@ -754,6 +1149,69 @@ def _query_int(
         errors.add((name,), "NUMBER_TYPE_MAX", f"int value should be less than or equal to {high}.")
     errors.raise_if_any()
     return value
+
+
+def _guild_channel_only(guild: Guild | None) -> Guild:
+    """The channel's guild; actions that only exist in guilds are refused in DMs (50003)."""
+    if guild is None:
+        raise DiscordHTTPError(
+            403, JSONErrorCode.CANNOT_EXECUTE_ON_DM, "Cannot execute action on a DM channel"
+        )
+    return guild
+
+
+def _require_in_voice(guild: Guild, user_id: int) -> None:
+    if user_id not in guild.voice_states:
+        raise DiscordHTTPError(
+            400, JSONErrorCode.TARGET_NOT_IN_VOICE, "Target user is not connected to voice."
+        )
+
+
+def _optional_text(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    errors = FormErrors()
+    errors.add((key,), "BASE_TYPE_STRING", "Must be a string.")
+    errors.raise_now()
+
+
+def _body_int(body: dict[str, Any], key: str) -> int:
+    value = body.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    errors = FormErrors()
+    errors.add((key,), "NUMBER_TYPE_COERCE", f'Value "{value}" is not int.')
+    errors.raise_now()
+
+
+def _timestamp(body: dict[str, Any], key: str) -> datetime.datetime | None:
+    """An ISO 8601 timestamp field (``None`` when null), refused with 50035 when malformed."""
+    raw = body.get(key)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(str(raw))
+    except ValueError:
+        errors = FormErrors()
+        errors.add((key,), "DATE_TIME_TYPE_PARSE", f"Could not parse {raw}. Should be ISO8601.")
+        errors.raise_now()
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def _permission_bits(errors: FormErrors, body: dict[str, Any], key: str) -> int:
+    raw = body.get(key)
+    if raw is None:
+        return 0
+    if str(raw).isdigit():
+        return int(raw)
+    errors.add((key,), "NUMBER_TYPE_COERCE", f'Value "{raw}" is not snowflake.')
+    return 0
+
+
+def _audit_log_reason(request: web.Request) -> str | None:
+    reason = request.headers.get("X-Audit-Log-Reason")
+    return unquote(reason) if reason else None
 
 
 def _parse_emoji(raw: str) -> tuple[str, int | None]:

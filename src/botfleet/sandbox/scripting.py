@@ -13,29 +13,37 @@ the bot the sandbox refused, so a red test reads like a bug report.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime
+import json
 import mimetypes
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
-from botfleet.sandbox import payloads
+from botfleet.sandbox import moderation, payloads
 from botfleet.sandbox.errors import DiscordHTTPError
 from botfleet.sandbox.models import (
     Application,
     ApplicationCommand,
+    Ban,
     Channel,
     ChannelType,
     Guild,
     Interaction,
     InteractionCallbackType,
     InteractionType,
+    Member,
     Message,
+    OverwriteType,
     Permission,
+    PermissionOverwrite,
     Role,
     User,
 )
+from botfleet.sandbox.state import MemberEdit
 from botfleet.sandbox.validation import MessageDraft, Upload, parse_message
 
 if TYPE_CHECKING:
@@ -125,8 +133,10 @@ class InteractionResponse:
 
     type: InteractionCallbackType
     message: Message | None
-    """The message created (4, 5) or updated (7); ``None`` for 6 and 9."""
+    """The message created (4, 5) or updated (7); ``None`` for 6, 8 and 9."""
     modal: dict[str, Any] | None
+    choices: list[dict[str, Any]] | None = None
+    """The suggestions of an autocomplete answer (8)."""
 
     @property
     def content(self) -> str:
@@ -178,6 +188,8 @@ class InteractionHandle:
         interaction = self.interaction
         if interaction.type is InteractionType.APPLICATION_COMMAND:
             return f"/{interaction.command_name}"
+        if interaction.type is InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
+            return f"autocomplete of /{interaction.command_name}"
         custom_id = interaction.data.get("custom_id")
         kind = "modal" if interaction.type is InteractionType.MODAL_SUBMIT else "component"
         return f"{kind} {custom_id!r}"
@@ -190,7 +202,9 @@ class InteractionHandle:
         if interaction.response_type is InteractionCallbackType.UPDATE_MESSAGE:
             message_id = interaction.source_message_id
         message = self.sandbox.state.messages.get(message_id or 0)
-        return InteractionResponse(interaction.response_type, message, interaction.modal)
+        return InteractionResponse(
+            interaction.response_type, message, interaction.modal, interaction.choices
+        )
 
     @property
     def response(self) -> InteractionResponse | None:
@@ -242,6 +256,16 @@ class InteractionHandle:
                 f"modal: {response.message.describe() if response.message else '(no message)'}"
             )
         return response.modal
+
+    async def wait_for_choices(self, *, timeout: float | None = None) -> list[dict[str, Any]]:
+        """Wait for the bot's autocomplete suggestions (``{"name": ..., "value": ...}``)."""
+        response = await self.wait_for_response(timeout=timeout)
+        if response.choices is None:
+            raise AssertionError(
+                f"{self._label()} was answered with callback type {int(response.type)}, "
+                "not with autocomplete choices"
+            )
+        return response.choices
 
     async def wait_for_followup(self, *, timeout: float = DEFAULT_TIMEOUT) -> Message:
         """Wait for the next followup message the test has not seen yet."""
@@ -407,6 +431,81 @@ class SandboxChannel:
             describe_failure=lambda: f"waiting for the deletion of {message.describe()}",
         )
 
+    def _guild(self) -> Guild:
+        guild = self.sandbox.state.guild_of(self.channel)
+        if guild is None:
+            raise SandboxScriptError(f"{self._label()} is not a guild channel")
+        return guild
+
+    def permissions_for(self, member: SandboxMember) -> discord.Permissions:
+        """The member's permissions here, overwrites, timeouts and implicit denials applied."""
+        return discord.Permissions(self.sandbox.state.channel_permissions(self.channel, member.id))
+
+    @property
+    def overwrites(self) -> dict[int, PermissionOverwrite]:
+        """The channel's permission overwrites by role or member id."""
+        return dict(self.channel.overwrites)
+
+    async def set_permissions(
+        self,
+        target: Role | SandboxMember,
+        *,
+        allow: int | discord.Permissions = 0,
+        deny: int | discord.Permissions = 0,
+        by: SandboxMember | None = None,
+    ) -> None:
+        """Set the channel's overwrite for a role or member, as ``by`` (default: the owner).
+
+        Bots in the guild hear CHANNEL_UPDATE.
+        """
+        guild = self._guild()
+        actor = by.user if by is not None else self.sandbox.state.users[guild.owner_id]
+        allow_bits, deny_bits = _permission_value(allow), _permission_value(deny)
+        with _refused_as_script_error(actor, f"edit the permissions of {self._label()}"):
+            moderation.check_overwrite(guild, self.channel, actor.id, allow_bits, deny_bits)
+        overwrite_type = OverwriteType.ROLE if isinstance(target, Role) else OverwriteType.MEMBER
+        self.sandbox.state.set_overwrite(
+            self.channel,
+            PermissionOverwrite(
+                id=target.id, type=overwrite_type, allow=allow_bits, deny=deny_bits
+            ),
+        )
+        await asyncio.sleep(0)
+
+    async def clear_permissions(
+        self, target: Role | SandboxMember, *, by: SandboxMember | None = None
+    ) -> None:
+        """Remove the channel's overwrite for a role or member (CHANNEL_UPDATE)."""
+        guild = self._guild()
+        actor = by.user if by is not None else self.sandbox.state.users[guild.owner_id]
+        with _refused_as_script_error(actor, f"edit the permissions of {self._label()}"):
+            moderation.check_overwrite(guild, self.channel, actor.id, 0, 0)
+        self.sandbox.state.delete_overwrite(self.channel, target.id)
+        await asyncio.sleep(0)
+
+    @property
+    def voice_members(self) -> list[SandboxMember]:
+        """Who is connected to this voice channel."""
+        guild = self._guild()
+        return [
+            SandboxMember(self.sandbox, guild.members[voice.user_id].user, guild)
+            for voice in guild.voice_states.values()
+            if voice.channel_id == self.channel.id
+        ]
+
+
+@contextlib.contextmanager
+def _refused_as_script_error(actor: User, action: str) -> Iterator[None]:
+    """Turn Discord's refusal of a scripted action into a readable ``SandboxScriptError``."""
+    try:
+        yield
+    except DiscordHTTPError as error:
+        detail = f" {json.dumps(error.errors)}" if error.errors else ""
+        raise SandboxScriptError(
+            f"{actor.username} cannot {action}: Discord refuses with {error.status} "
+            f"{error.message} (code {int(error.code)}){detail}"
+        ) from error
+
 
 class SandboxMember:
     """A person (or bot) in the sandbox that a test can act as."""
@@ -441,11 +540,40 @@ class SandboxMember:
     def __repr__(self) -> str:
         return f"<SandboxMember {self.user.username} id={self.user.id}>"
 
+    @property
+    def nick(self) -> str | None:
+        """The member's nickname in its guild."""
+        return self._member().nick if self.guild is not None else None
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether the member is in a timeout right now."""
+        return self.guild is not None and self._member().timed_out()
+
+    @property
+    def voice_channel(self) -> SandboxChannel | None:
+        """The voice channel the member is connected to, if any."""
+        voice = self.guild.voice_states.get(self.user.id) if self.guild is not None else None
+        if voice is None:
+            return None
+        return SandboxChannel(self.sandbox, self.sandbox.state.channels[voice.channel_id])
+
+    def _member(self) -> Member:
+        if self.guild is None or self.user.id not in self.guild.members:
+            raise SandboxScriptError(f"{self.user.username} is not a member of a guild")
+        return self.guild.members[self.user.id]
+
     def _check_can(self, channel: Channel, permission: Permission, action: str) -> None:
         if not self.sandbox.state.can(channel, self.user.id, permission):
+            guild = self.sandbox.state.guild_of(channel)
+            member = guild.members.get(self.user.id) if guild is not None else None
+            reason = (
+                " (timed out)"
+                if member is not None and member.timed_out()
+                else f": missing {permission.name}"
+            )
             raise SandboxScriptError(
-                f"{self.user.username} cannot {action} in "
-                f"{channel.name or 'this DM'}: missing {permission.name}"
+                f"{self.user.username} cannot {action} in {channel.name or 'this DM'}{reason}"
             )
 
     async def send(
@@ -489,6 +617,18 @@ class SandboxMember:
         self.sandbox.state.delete_message(message)
         await asyncio.sleep(0)
 
+    def post_history(
+        self, channel: SandboxChannel, content: str, *, sent_at: datetime.datetime
+    ) -> Message:
+        """A message this member sent at ``sent_at`` in the past, stored without any event.
+
+        For tests of what bots do with old messages (14-day bulk-delete limit, history).
+        """
+        if sent_at.tzinfo is None:
+            raise SandboxScriptError("sent_at must be timezone-aware")
+        draft = _as_member_draft({"content": content}, [], editing=False)
+        return self.sandbox.state.record_history(channel.channel, self.user, draft, sent_at=sent_at)
+
     def dm_with(self, app: Application) -> SandboxChannel:
         """The DM channel between this member and a bot."""
         return SandboxChannel(self.sandbox, self.sandbox.state.dm_channel(self.user, app.bot_user))
@@ -503,6 +643,35 @@ class SandboxMember:
         self._check_can(channel, Permission.ADD_REACTIONS, "add reactions")
         name, _, raw_id = emoji.partition(":")
         self.sandbox.state.add_reaction(message, self.user, name, int(raw_id) if raw_id else None)
+        await asyncio.sleep(0)
+
+    async def unreact(self, message: Message, emoji: str) -> None:
+        """Take back one's reaction (bots get MESSAGE_REACTION_REMOVE)."""
+        name, _, raw_id = emoji.partition(":")
+        self.sandbox.state.remove_reaction(
+            message, self.user, name, int(raw_id) if raw_id else None
+        )
+        await asyncio.sleep(0)
+
+    async def join_voice(
+        self, channel: SandboxChannel, *, self_mute: bool = False, self_deaf: bool = False
+    ) -> None:
+        """Connect to (or move to) a voice channel; bots hear VOICE_STATE_UPDATE."""
+        guild = self.guild
+        if guild is None:
+            raise SandboxScriptError(f"{self.user.username} is not a member of a guild")
+        refusal = self.sandbox.state.voice_refusal(guild, self.user, channel.channel)
+        if refusal is not None:
+            raise SandboxScriptError(f"{self.user.username} cannot join voice: {refusal}")
+        self.sandbox.state.set_voice_state(
+            guild, self.user, channel.channel, self_mute=self_mute, self_deaf=self_deaf
+        )
+        await asyncio.sleep(0)
+
+    async def leave_voice(self) -> None:
+        """Disconnect from voice (VOICE_STATE_UPDATE without a channel)."""
+        if self.guild is not None:
+            self.sandbox.state.set_voice_state(self.guild, self.user, None)
         await asyncio.sleep(0)
 
     async def run_command(
@@ -521,6 +690,67 @@ class SandboxMember:
         the bot registered (types, choices, ranges, required options), the way Discord's client
         refuses to send a malformed command.
         """
+        command, data, path = self._chat_input(channel, app, name, options, subcommand)
+        interaction = self.sandbox.state.create_interaction(
+            app,
+            self.user,
+            channel.channel,
+            InteractionType.APPLICATION_COMMAND,
+            data,
+            command=command,
+            command_name=" ".join([command.name, *path]),
+            locale=locale,
+        )
+        await asyncio.sleep(0)
+        return InteractionHandle(self.sandbox, interaction)
+
+    async def autocomplete(
+        self,
+        channel: SandboxChannel,
+        app: Application,
+        name: str,
+        options: Mapping[str, Any],
+        *,
+        focused: str,
+        subcommand: str | None = None,
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """Type into the autocomplete option ``focused`` of ``/name``; await the suggestions.
+
+        ``options[focused]`` is the text typed so far (Discord sends it as a string whatever
+        the option's type); the other options are what the member filled in already, checked
+        like ``run_command`` checks them but none of them required yet. The handle's
+        ``wait_for_choices`` returns the bot's suggestions.
+        """
+        if focused not in options:
+            raise SandboxScriptError(f"options has no text for the focused option {focused!r}")
+        command, data, path = self._chat_input(
+            channel, app, name, options, subcommand, focused=focused
+        )
+        interaction = self.sandbox.state.create_interaction(
+            app,
+            self.user,
+            channel.channel,
+            InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE,
+            data,
+            command=command,
+            command_name=" ".join([command.name, *path]),
+            locale=locale,
+        )
+        await asyncio.sleep(0)
+        return InteractionHandle(self.sandbox, interaction)
+
+    def _chat_input(
+        self,
+        channel: SandboxChannel,
+        app: Application,
+        name: str,
+        options: Mapping[str, Any] | None,
+        subcommand: str | None,
+        *,
+        focused: str | None = None,
+    ) -> tuple[ApplicationCommand, dict[str, Any], list[str]]:
+        """The ``data`` of a slash command interaction, checked as Discord's client checks it."""
         command = self._find_command(app, name, 1, channel.channel)
         path = subcommand.split() if subcommand else []
         definitions = command.options
@@ -549,7 +779,12 @@ class SandboxMember:
             )
         resolved: dict[str, dict[str, Any]] = {}
         values = self._build_options(
-            definitions, dict(options or {}), resolved, channel.channel, f"/{name}"
+            definitions,
+            dict(options or {}),
+            resolved,
+            channel.channel,
+            f"/{name}",
+            focused=focused,
         )
         for part, kind in reversed(wrappers):
             values = [{"type": kind, "name": part, "options": values}]
@@ -560,18 +795,7 @@ class SandboxMember:
             data["resolved"] = resolved
         if command.guild_id is not None:
             data["guild_id"] = str(command.guild_id)
-        interaction = self.sandbox.state.create_interaction(
-            app,
-            self.user,
-            channel.channel,
-            InteractionType.APPLICATION_COMMAND,
-            data,
-            command=command,
-            command_name=" ".join([command.name, *path]),
-            locale=locale,
-        )
-        await asyncio.sleep(0)
-        return InteractionHandle(self.sandbox, interaction)
+        return command, data, path
 
     async def run_context_menu(
         self,
@@ -648,7 +872,10 @@ class SandboxMember:
         resolved: dict[str, dict[str, Any]],
         channel: Channel,
         label: str,
+        *,
+        focused: str | None = None,
     ) -> list[dict[str, Any]]:
+        """The options of a command interaction; with ``focused``, of an autocomplete one."""
         names = [str(d.get("name")) for d in definitions]
         unknown_names = sorted(set(given) - set(names))
         if unknown_names:
@@ -657,8 +884,22 @@ class SandboxMember:
         for definition in definitions:
             option_name = str(definition["name"])
             if option_name not in given:
-                if definition.get("required"):
+                if definition.get("required") and focused is None:
                     raise SandboxScriptError(f"{label} needs the option {option_name!r}")
+                continue
+            if option_name == focused:
+                if not definition.get("autocomplete"):
+                    raise SandboxScriptError(
+                        f"{label} option {option_name!r} does not autocomplete"
+                    )
+                built.append(
+                    {
+                        "type": int(definition["type"]),
+                        "name": option_name,
+                        "value": str(given[option_name]),
+                        "focused": True,
+                    }
+                )
                 continue
             value = self._option_value(definition, given[option_name], resolved, channel, label)
             built.append({"type": int(definition["type"]), "name": option_name, "value": value})
@@ -963,8 +1204,13 @@ class SandboxGuild:
         color: int = 0,
         hoist: bool = False,
         mentionable: bool = False,
+        position: int | None = None,
     ) -> Role:
-        """Create a role above the existing ones (``permissions``: int or discord.Permissions)."""
+        """Create a role (``permissions``: int or discord.Permissions).
+
+        It goes above the existing roles, or at ``position`` (1 is just above @everyone,
+        below every other role), pushing the roles from there on up.
+        """
         return self.sandbox.state.create_role(
             self.guild,
             name,
@@ -972,6 +1218,7 @@ class SandboxGuild:
             color=color,
             hoist=hoist,
             mentionable=mentionable,
+            position=position,
         )
 
     def role(self, name: str) -> Role:
@@ -1038,6 +1285,115 @@ class SandboxGuild:
         self.sandbox.state.set_member_roles(
             self.guild, model, [r for r in model.role_ids if r != role.id]
         )
+        await asyncio.sleep(0)
+
+    def _actor(self, by: SandboxMember | None) -> User:
+        return by.user if by is not None else self.sandbox.state.users[self.guild.owner_id]
+
+    def permissions_of(self, member: SandboxMember) -> discord.Permissions:
+        """The member's guild-wide permissions (owner and administrators hold everything)."""
+        return discord.Permissions(self.guild.permissions_of(member.id))
+
+    @property
+    def bans(self) -> list[Ban]:
+        """The guild's bans."""
+        return list(self.guild.bans.values())
+
+    def join(self, who: SandboxMember | User) -> SandboxMember:
+        """An existing user joins (or rejoins, after a kick) the guild; banned users cannot."""
+        user = _user_of(who)
+        try:
+            self.sandbox.state.add_member(self.guild, user)
+        except ValueError as error:
+            raise SandboxScriptError(str(error)) from error
+        return SandboxMember(self.sandbox, user, self.guild)
+
+    async def kick(self, member: SandboxMember, *, by: SandboxMember | None = None) -> None:
+        """``by`` (default: the owner) kicks the member (GUILD_MEMBER_REMOVE)."""
+        actor = self._actor(by)
+        with _refused_as_script_error(actor, f"kick {member.name}"):
+            moderation.check_kick(self.guild, actor.id, member.id)
+        self.sandbox.state.remove_member(self.guild, member.id)
+        await asyncio.sleep(0)
+
+    async def ban(
+        self,
+        target: SandboxMember | User,
+        *,
+        by: SandboxMember | None = None,
+        reason: str | None = None,
+        delete_message_seconds: int = 0,
+    ) -> Ban:
+        """``by`` (default: the owner) bans a member or any user (GUILD_BAN_ADD, and
+        GUILD_MEMBER_REMOVE for a member), deleting their messages of the last
+        ``delete_message_seconds`` (MESSAGE_DELETE_BULK)."""
+        actor, user = self._actor(by), _user_of(target)
+        with _refused_as_script_error(actor, f"ban {user.username}"):
+            moderation.check_ban(self.guild, actor.id, user.id, delete_message_seconds)
+        ban = self.sandbox.state.ban(
+            self.guild, user, reason=reason, delete_message_seconds=delete_message_seconds
+        )
+        await asyncio.sleep(0)
+        return ban
+
+    async def unban(self, target: SandboxMember | User, *, by: SandboxMember | None = None) -> None:
+        """Lift a ban (GUILD_BAN_REMOVE)."""
+        actor, user = self._actor(by), _user_of(target)
+        with _refused_as_script_error(actor, f"unban {user.username}"):
+            moderation.check_unban(self.guild, actor.id)
+            self.sandbox.state.unban(self.guild, user.id)
+        await asyncio.sleep(0)
+
+    async def timeout(
+        self,
+        member: SandboxMember,
+        duration: datetime.timedelta | datetime.datetime | None,
+        *,
+        by: SandboxMember | None = None,
+    ) -> None:
+        """Time a member out for a duration or until a moment (``None`` lifts the timeout)."""
+        actor = self._actor(by)
+        until = (
+            datetime.datetime.now(datetime.UTC) + duration
+            if isinstance(duration, datetime.timedelta)
+            else duration
+        )
+        with _refused_as_script_error(actor, f"time out {member.name}"):
+            moderation.check_timeout(self.guild, actor.id, member.id, until)
+        self.sandbox.state.edit_member(
+            self.guild,
+            self.guild.members[member.id],
+            MemberEdit(
+                given=frozenset({"communication_disabled_until"}),
+                communication_disabled_until=until,
+            ),
+        )
+        await asyncio.sleep(0)
+
+    async def set_nick(
+        self, member: SandboxMember, nick: str | None, *, by: SandboxMember | None = None
+    ) -> None:
+        """Change a member's nickname (``by`` defaults to the member themself)."""
+        actor = by.user if by is not None else member.user
+        with _refused_as_script_error(actor, f"rename {member.name}"):
+            moderation.check_nick(self.guild, actor.id, member.id, nick)
+        self.sandbox.state.edit_member(
+            self.guild,
+            self.guild.members[member.id],
+            MemberEdit(given=frozenset({"nick"}), nick=nick),
+        )
+        await asyncio.sleep(0)
+
+    async def disconnect_voice(
+        self, member: SandboxMember, *, by: SandboxMember | None = None
+    ) -> None:
+        """A moderator disconnects a member (or a bot) from voice."""
+        actor = self._actor(by)
+        with _refused_as_script_error(actor, f"disconnect {member.name}"):
+            moderation.require_permission(self.guild, actor.id, Permission.MOVE_MEMBERS)
+        if member.id not in self.guild.voice_states:
+            raise SandboxScriptError(f"{member.name} is not connected to voice")
+        self.sandbox.state.set_voice_state(self.guild, member.user, None)
         await asyncio.sleep(0)
 
     def add_category(self, name: str) -> SandboxChannel:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -21,6 +21,13 @@ from discord import gateway, http
 
 from botfleet.sandbox.gateway import DEFAULT_HEARTBEAT_INTERVAL_MS, CloseCode, GatewayHub
 from botfleet.sandbox.models import PRIVILEGED_INTENTS, Application, GatewayIntent, User
+from botfleet.sandbox.ratelimits import (
+    GLOBAL_LIMIT_PER_SECOND,
+    ForcedRateLimit,
+    RateLimiter,
+    RecordedRateLimit,
+    RouteLimit,
+)
 from botfleet.sandbox.rest import MAX_REQUEST_BYTES, RecordedHTTPError, RestApi, UnhandledRequest
 from botfleet.sandbox.scripting import SandboxChannel, SandboxGuild, SandboxMember
 from botfleet.sandbox.state import (
@@ -68,6 +75,9 @@ class DiscordSandbox:
         interaction_deadline: float = INTERACTION_RESPONSE_DEADLINE,
         interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
         heartbeat_interval_ms: int = DEFAULT_HEARTBEAT_INTERVAL_MS,
+        route_limits: Mapping[str, RouteLimit] | None = None,
+        forced_rate_limits: Iterable[ForcedRateLimit] = (),
+        global_rate_limit: int = GLOBAL_LIMIT_PER_SECOND,
     ) -> None:
         self._url = ""
         self.state = SandboxState(
@@ -83,7 +93,12 @@ class DiscordSandbox:
             heartbeat_interval_ms=heartbeat_interval_ms,
         )
         self.rest = RestApi(
-            self.state, gateway_url=lambda: self.gateway_url, on_unhandled=self._record_unhandled
+            self.state,
+            gateway_url=lambda: self.gateway_url,
+            on_unhandled=self._record_unhandled,
+            rate_limiter=RateLimiter(
+                route_limits, forced=forced_rate_limits, global_limit=global_rate_limit
+            ),
         )
         self._runner: web.AppRunner | None = None
         self._clients: list[tuple[discord.Client, asyncio.Task[None]]] = []
@@ -100,12 +115,24 @@ class DiscordSandbox:
         interaction_deadline: float = INTERACTION_RESPONSE_DEADLINE,
         interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
         heartbeat_interval_ms: int = DEFAULT_HEARTBEAT_INTERVAL_MS,
+        route_limits: Mapping[str, RouteLimit] | None = None,
+        forced_rate_limits: Iterable[ForcedRateLimit] = (),
+        global_rate_limit: int = GLOBAL_LIMIT_PER_SECOND,
     ) -> DiscordSandbox:
-        """Start a sandbox listening on ``host:port`` (port 0 picks a free one)."""
+        """Start a sandbox listening on ``host:port`` (port 0 picks a free one).
+
+        ``route_limits`` sets the limit of some routes (keys like
+        ``"POST /channels/{channel_id}/messages"``; ``DISCORD_ROUTE_LIMITS`` are Discord's own,
+        the default is a roomy 50 a second); ``forced_rate_limits`` are 429 switches on from
+        the start (see ``force_rate_limit``).
+        """
         sandbox = cls(
             interaction_deadline=interaction_deadline,
             interaction_token_lifetime=interaction_token_lifetime,
             heartbeat_interval_ms=heartbeat_interval_ms,
+            route_limits=route_limits,
+            forced_rate_limits=forced_rate_limits,
+            global_rate_limit=global_rate_limit,
         )
         await sandbox._listen(host, port)
         return sandbox
@@ -281,6 +308,47 @@ class DiscordSandbox:
         """Send the application's connections a RECONNECT (opcode 7)."""
         return self.gateway.request_reconnect(app)
 
+    # -- rate limits -----------------------------------------------------------------------
+
+    def force_rate_limit(
+        self,
+        route: str | None = None,
+        *,
+        retry_after: float = 1.0,
+        times: int | None = 1,
+        is_global: bool = False,
+        application: Application | None = None,
+    ) -> ForcedRateLimit:
+        """Make requests answer 429 with ``retry_after``, as Discord does when limiting a bot.
+
+        ``route`` is a key such as ``"POST /channels/{channel_id}/messages"`` (``None``: every
+        route but the interaction endpoints); ``times`` is how many requests are refused
+        (``None``: until ``clear_rate_limits``); ``is_global`` answers with the global limit,
+        which makes discord.py hold back every request of the bot. The returned switch counts
+        its ``hits``.
+        """
+        if route is not None and route not in self.rest.route_keys:
+            known = "\n".join(f"  {key}" for key in sorted(self.rest.route_keys))
+            raise ValueError(f"the sandbox has no route {route!r}; its routes are:\n{known}")
+        forced = ForcedRateLimit(
+            route=route,
+            retry_after=retry_after,
+            times=times,
+            is_global=is_global,
+            application=application.name if application is not None else None,
+        )
+        self.rest.rate_limiter.forced.append(forced)
+        return forced
+
+    def clear_rate_limits(self) -> None:
+        """Switch off every forced 429."""
+        self.rest.rate_limiter.forced.clear()
+
+    @property
+    def rate_limit_hits(self) -> list[RecordedRateLimit]:
+        """Every 429 the sandbox answered, oldest first."""
+        return self.rest.rate_limiter.hits
+
     # -- what went wrong -------------------------------------------------------------------
 
     @property
@@ -316,6 +384,9 @@ class DiscordSandbox:
         if self.rest.errors:
             lines.append("\nError answers the sandbox gave (most recent last):")
             lines.extend(f"  - {error.describe()}" for error in self.rest.errors[-10:])
+        if self.rate_limit_hits:
+            lines.append("\nRate limits the sandbox answered (most recent last):")
+            lines.extend(f"  - {hit.describe()}" for hit in self.rate_limit_hits[-10:])
         if self.unhandled:
             lines.append("\nRequests the sandbox has no route for:")
             lines.extend(f"  - {request.describe()}" for request in self.unhandled[-10:])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import datetime
 import logging
 import re
@@ -27,6 +28,7 @@ from botfleet.sandbox.models import (
     Application,
     ApplicationCommand,
     Attachment,
+    Ban,
     Channel,
     ChannelType,
     GatewayIntent,
@@ -39,16 +41,19 @@ from botfleet.sandbox.models import (
     MessageFlag,
     MessageType,
     Permission,
+    PermissionOverwrite,
     Reaction,
     Role,
     User,
+    VoiceState,
 )
-from botfleet.sandbox.snowflakes import SnowflakeGenerator
+from botfleet.sandbox.snowflakes import DISCORD_EPOCH_MS, SnowflakeGenerator
 from botfleet.sandbox.validation import (
     CommandDraft,
     MessageDraft,
     Upload,
     parse_message,
+    validate_autocomplete,
     validate_modal,
 )
 
@@ -60,11 +65,30 @@ INTERACTION_RESPONSE_DEADLINE = 3.0
 INTERACTION_TOKEN_LIFETIME = 15 * 60.0
 """Seconds an interaction token stays valid for followups and edits."""
 
+_HISTORY_PROCESS_BITS = 31 << 12
+"""Backdated ids carry their own process id, so they never collide with live ones."""
+
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 Renderer = Callable[[Application, int], Mapping[str, Any]]
 """Builds an event's payload for one receiving application, given the intents it identified with."""
+
+
+@dataclass(frozen=True)
+class MemberEdit:
+    """A change to a member; only the fields named in ``given`` change.
+
+    ``nick=None`` with ``"nick"`` given clears the nickname, as ``communication_disabled_until
+    =None`` lifts a timeout.
+    """
+
+    given: frozenset[str]
+    nick: str | None = None
+    role_ids: tuple[int, ...] = ()
+    communication_disabled_until: datetime.datetime | None = None
+    mute: bool = False
+    deaf: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +153,7 @@ class SandboxState:
         self.interactions: dict[int, Interaction] = {}
         self.attachments: dict[int, Attachment] = {}
         self._channel_messages: dict[int, list[int]] = {}
+        self._history_ids = 0
         self._subscribers: list[EventSubscriber] = []
         self.changes = ChangeFeed()
 
@@ -183,10 +208,10 @@ class SandboxState:
         return None if channel.guild_id is None else self.guilds[channel.guild_id]
 
     def channel_permissions(self, channel: Channel, user_id: int) -> int:
-        """A user's permissions in a channel (guild roles; everything text-like in a DM)."""
+        """A user's permissions in a channel: roles and overwrites; everything text-like in a DM."""
         if channel.guild_id is None:
             return int(DM_PERMISSIONS) if user_id in channel.recipient_ids else 0
-        return self.guilds[channel.guild_id].permissions_of(user_id)
+        return self.guilds[channel.guild_id].permissions_in(channel, user_id)
 
     def can(self, channel: Channel, user_id: int, permission: Permission) -> bool:
         """Whether the user holds ``permission`` in the channel."""
@@ -304,9 +329,17 @@ class SandboxState:
         position: int | None = None,
         bot_id: int | None = None,
     ) -> Role:
-        """Add a role to a guild (above the existing ones unless ``position`` says otherwise)."""
+        """Add a role to a guild, on top unless ``position`` says otherwise.
+
+        A role put at a taken position pushes that role and those above it up one place, as
+        Discord keeps positions unique (GUILD_ROLE_UPDATE for each moved role).
+        """
         if position is None:
             position = max(role.position for role in guild.roles.values()) + 1
+        for moved in sorted(guild.roles.values(), key=lambda role: -role.position):
+            if moved.position >= position and moved.id != guild.id:
+                moved.position += 1
+                self._announce_role("GUILD_ROLE_UPDATE", guild, moved)
         role = Role(
             id=self.snowflakes.next(),
             guild_id=guild.id,
@@ -319,15 +352,18 @@ class SandboxState:
             bot_id=bot_id,
         )
         guild.roles[role.id] = role
+        self._announce_role("GUILD_ROLE_CREATE", guild, role)
+        self._changed()
+        return role
+
+    def _announce_role(self, name: str, guild: Guild, role: Role) -> None:
         self._emit(
-            "GUILD_ROLE_CREATE",
+            name,
             self.bots_in(guild),
-            lambda _app, _intents: {"guild_id": str(guild.id), "role": payloads.role_payload(role)},
+            lambda _app, _intents: payloads.role_event_payload(guild, role),
             intent=GatewayIntent.GUILDS,
             guild_id=guild.id,
         )
-        self._changed()
-        return role
 
     def add_member(
         self, guild: Guild, user: User, *, role_ids: Iterable[int] = (), nick: str | None = None
@@ -339,6 +375,8 @@ class SandboxState:
         """
         if user.id in guild.members:
             raise ValueError(f"{user.username} is already a member of {guild.name}")
+        if user.id in guild.bans:
+            raise ValueError(f"{user.username} is banned from {guild.name}")
         member = Member(
             user=user, guild_id=guild.id, role_ids=list(role_ids), joined_at=_now(), nick=nick
         )
@@ -367,10 +405,12 @@ class SandboxState:
         return member
 
     def remove_member(self, guild: Guild, user_id: int) -> None:
-        """Make a member leave (or be removed from) the guild."""
-        member = guild.members.pop(user_id, None)
-        if member is None:
+        """Make a member leave (or be removed from) the guild, out of voice first."""
+        if user_id not in guild.members:
             raise unknown(JSONErrorCode.UNKNOWN_MEMBER, "Member")
+        if user_id in guild.voice_states:
+            self.set_voice_state(guild, guild.members[user_id].user, None)
+        member = guild.members.pop(user_id)
         leaving_app = self.application_of_user(user_id)
         if leaving_app is not None:
             self._emit(
@@ -394,18 +434,200 @@ class SandboxState:
 
     def set_member_roles(self, guild: Guild, member: Member, role_ids: Iterable[int]) -> None:
         """Replace a member's roles and announce it (GUILD_MEMBER_UPDATE)."""
-        member.role_ids = list(dict.fromkeys(role_ids))
+        self.edit_member(
+            guild, member, MemberEdit(given=frozenset({"roles"}), role_ids=tuple(role_ids))
+        )
+
+    def edit_member(self, guild: Guild, member: Member, edit: MemberEdit) -> None:
+        """Change a member's nickname, roles, timeout or server mute and deafen.
+
+        One GUILD_MEMBER_UPDATE announces it; a member in voice whose server mute or deafen
+        changed also gets a VOICE_STATE_UPDATE, as on Discord.
+        """
+        if "nick" in edit.given:
+            member.nick = edit.nick or None
+        if "roles" in edit.given:
+            member.role_ids = list(dict.fromkeys(edit.role_ids))
+        if "communication_disabled_until" in edit.given:
+            member.communication_disabled_until = edit.communication_disabled_until
+        voice_changed = False
+        if "mute" in edit.given:
+            voice_changed |= member.mute != edit.mute
+            member.mute = edit.mute
+        if "deaf" in edit.given:
+            voice_changed |= member.deaf != edit.deaf
+            member.deaf = edit.deaf
         self._emit(
             "GUILD_MEMBER_UPDATE",
             self.bots_in(guild),
-            lambda _app, _intents: {
-                **payloads.member_with_user_payload(member),
-                "guild_id": str(guild.id),
-            },
+            lambda _app, _intents: payloads.member_update_payload(member),
             intent=GatewayIntent.GUILD_MEMBERS,
             guild_id=guild.id,
         )
+        voice = guild.voice_states.get(member.user.id)
+        if voice_changed and voice is not None:
+            self._announce_voice_state(guild, member, voice, session_id=voice.session_id)
         self._changed()
+
+    # -- moderation ----------------------------------------------------------------------
+
+    def ban(
+        self,
+        guild: Guild,
+        user: User,
+        *,
+        reason: str | None = None,
+        delete_message_seconds: int = 0,
+    ) -> Ban:
+        """Ban a user (GUILD_BAN_ADD), remove them if a member, and purge their recent messages.
+
+        Banning someone already banned changes nothing, as on Discord.
+        """
+        existing = guild.bans.get(user.id)
+        if existing is not None:
+            return existing
+        ban = Ban(user=user, reason=reason)
+        guild.bans[user.id] = ban
+        self._emit(
+            "GUILD_BAN_ADD",
+            self.bots_in(guild),
+            lambda _app, _intents: payloads.ban_event_payload(guild, user),
+            intent=GatewayIntent.GUILD_MODERATION,
+            guild_id=guild.id,
+        )
+        if user.id in guild.members:
+            self.remove_member(guild, user.id)
+        if delete_message_seconds > 0:
+            since = _now() - datetime.timedelta(seconds=delete_message_seconds)
+            for channel in guild.channels.values():
+                recent = [
+                    message
+                    for message in self.messages_in(channel)
+                    if message.author.id == user.id and message.created_at >= since
+                ]
+                if recent:
+                    self.bulk_delete(channel, recent)
+        self._changed()
+        return ban
+
+    def unban(self, guild: Guild, user_id: int) -> None:
+        """Lift a ban (GUILD_BAN_REMOVE); 10026 Unknown Ban if there is none."""
+        ban = guild.bans.pop(user_id, None)
+        if ban is None:
+            raise unknown(JSONErrorCode.UNKNOWN_BAN, "Ban")
+        self._emit(
+            "GUILD_BAN_REMOVE",
+            self.bots_in(guild),
+            lambda _app, _intents: payloads.ban_event_payload(guild, ban.user),
+            intent=GatewayIntent.GUILD_MODERATION,
+            guild_id=guild.id,
+        )
+        self._changed()
+
+    def set_overwrite(self, channel: Channel, overwrite: PermissionOverwrite) -> None:
+        """Set a channel's overwrite for a role or member (CHANNEL_UPDATE)."""
+        channel.overwrites[overwrite.id] = overwrite
+        self._announce_channel_update(channel)
+
+    def delete_overwrite(self, channel: Channel, target_id: int) -> None:
+        """Remove a channel's overwrite for a role or member (CHANNEL_UPDATE)."""
+        if channel.overwrites.pop(target_id, None) is not None:
+            self._announce_channel_update(channel)
+
+    def _announce_channel_update(self, channel: Channel) -> None:
+        guild = self.guild_of(channel)
+        if guild is None:
+            raise ValueError("only guild channels have permission overwrites")
+        self._emit(
+            "CHANNEL_UPDATE",
+            self.bots_in(guild),
+            lambda _app, _intents: payloads.guild_channel_payload(channel),
+            intent=GatewayIntent.GUILDS,
+            guild_id=guild.id,
+        )
+        self._changed()
+
+    # -- voice ---------------------------------------------------------------------------
+
+    def voice_refusal(self, guild: Guild, user: User, channel: Channel) -> str | None:
+        """Why Discord would not let ``user`` into the voice channel, or ``None`` if it would."""
+        if channel.guild_id != guild.id or channel.type is not ChannelType.GUILD_VOICE:
+            return f"{channel.name or channel.id} is not a voice channel of {guild.name}"
+        permissions = guild.permissions_in(channel, user.id)
+        for needed in (Permission.VIEW_CHANNEL, Permission.CONNECT):
+            if not permissions & needed:
+                return f"{user.username} lacks {needed.name} in {channel.name}"
+        inside = sum(
+            1
+            for voice in guild.voice_states.values()
+            if voice.channel_id == channel.id and voice.user_id != user.id
+        )
+        full = bool(channel.user_limit) and inside >= channel.user_limit
+        if full and not permissions & Permission.MOVE_MEMBERS:
+            return f"{channel.name} is full ({channel.user_limit} members)"
+        return None
+
+    def set_voice_state(
+        self,
+        guild: Guild,
+        user: User,
+        channel: Channel | None,
+        *,
+        session_id: str | None = None,
+        self_mute: bool = False,
+        self_deaf: bool = False,
+    ) -> VoiceState | None:
+        """Put a member in a voice channel, move them, or (``None``) disconnect them.
+
+        Bots in the guild hear VOICE_STATE_UPDATE (with the GUILD_VOICE_STATES intent).
+        """
+        member = guild.members[user.id]
+        previous = guild.voice_states.get(user.id)
+        if channel is None:
+            if previous is None:
+                return None
+            del guild.voice_states[user.id]
+            self._announce_voice_state(guild, member, None, session_id=previous.session_id)
+            self._changed()
+            return None
+        voice = VoiceState(
+            user_id=user.id,
+            channel_id=channel.id,
+            session_id=session_id
+            or (previous.session_id if previous is not None else secrets.token_hex(16)),
+            self_mute=self_mute,
+            self_deaf=self_deaf,
+        )
+        guild.voice_states[user.id] = voice
+        self._announce_voice_state(guild, member, voice, session_id=voice.session_id)
+        self._changed()
+        return voice
+
+    def _announce_voice_state(
+        self, guild: Guild, member: Member, voice: VoiceState | None, *, session_id: str
+    ) -> None:
+        self._emit(
+            "VOICE_STATE_UPDATE",
+            self.bots_in(guild),
+            lambda _app, _intents: payloads.voice_state_payload(
+                guild, member, voice, session_id=session_id
+            ),
+            intent=GatewayIntent.GUILD_VOICE_STATES,
+            guild_id=guild.id,
+        )
+
+    def announce_voice_server(self, app: Application, guild: Guild, *, endpoint: str) -> None:
+        """Tell a bot which voice server to use (VOICE_SERVER_UPDATE, needing no intent)."""
+        token = secrets.token_hex(8)
+        self._emit(
+            "VOICE_SERVER_UPDATE",
+            (app,),
+            lambda _app, _intents: payloads.voice_server_payload(
+                guild, token=token, endpoint=endpoint
+            ),
+            intent=None,
+            guild_id=guild.id,
+        )
 
     # -- messages ------------------------------------------------------------------------
 
@@ -453,17 +675,67 @@ class SandboxState:
         extra_flags: int = 0,
     ) -> Message:
         """Store a new message and announce it (MESSAGE_CREATE) unless it is ephemeral."""
+        message = self._build_message(
+            channel,
+            author,
+            draft,
+            message_id=self.snowflakes.next(),
+            created_at=_now(),
+            message_type=message_type,
+            application=application,
+            interaction=interaction,
+            extra_flags=extra_flags,
+        )
+        self.messages[message.id] = message
+        self._channel_messages.setdefault(channel.id, []).append(message.id)
+        if not message.ephemeral:
+            channel.last_message_id = message.id
+            self._announce_message("MESSAGE_CREATE", message, channel)
+        self._changed()
+        return message
+
+    def record_history(
+        self, channel: Channel, author: User, draft: MessageDraft, *, sent_at: datetime.datetime
+    ) -> Message:
+        """Store a message as sent at ``sent_at`` in the past, without announcing it.
+
+        Its id encodes ``sent_at`` as Discord's would, so checks that read age from ids
+        (bulk deletes refuse messages older than 14 days) see an old message.
+        """
+        milliseconds = int(sent_at.timestamp() * 1000) - DISCORD_EPOCH_MS
+        self._history_ids = (self._history_ids + 1) & 0xFFF
+        message_id = (milliseconds << 22) | (1 << 17) | _HISTORY_PROCESS_BITS | self._history_ids
+        message = self._build_message(
+            channel, author, draft, message_id=message_id, created_at=sent_at
+        )
+        self.messages[message.id] = message
+        bisect.insort(self._channel_messages.setdefault(channel.id, []), message.id)
+        self._changed()
+        return message
+
+    def _build_message(
+        self,
+        channel: Channel,
+        author: User,
+        draft: MessageDraft,
+        *,
+        message_id: int,
+        created_at: datetime.datetime,
+        message_type: MessageType = MessageType.DEFAULT,
+        application: Application | None = None,
+        interaction: Interaction | None = None,
+        extra_flags: int = 0,
+    ) -> Message:
         referenced_id = self._resolve_reply(channel, draft)
         if referenced_id is not None and message_type is MessageType.DEFAULT:
             message_type = MessageType.REPLY
-        message_id = self.snowflakes.next()
         message = Message(
             id=message_id,
             channel_id=channel.id,
             guild_id=channel.guild_id,
             author=author,
             content=draft.content,
-            created_at=_now(),
+            created_at=created_at,
             type=message_type,
             embeds=list(draft.embeds),
             components=list(draft.components),
@@ -477,12 +749,6 @@ class SandboxState:
             referenced_message_id=referenced_id,
         )
         self._apply_mentions(message, channel)
-        self.messages[message_id] = message
-        self._channel_messages.setdefault(channel.id, []).append(message_id)
-        if not message.ephemeral:
-            channel.last_message_id = message_id
-            self._announce_message("MESSAGE_CREATE", message, channel)
-        self._changed()
         return message
 
     def _resolve_reply(self, channel: Channel, draft: MessageDraft) -> int | None:
@@ -643,6 +909,21 @@ class SandboxState:
             )
         self._changed()
 
+    def bulk_delete(self, channel: Channel, messages: Sequence[Message]) -> None:
+        """Delete several messages of a channel at once (one MESSAGE_DELETE_BULK)."""
+        for message in messages:
+            message.deleted = True
+        self._emit(
+            "MESSAGE_DELETE_BULK",
+            self.message_audience(channel),
+            lambda _app, _intents: payloads.bulk_delete_payload(
+                channel, [message.id for message in messages]
+            ),
+            intent=GatewayIntent.GUILD_MESSAGES,
+            guild_id=channel.guild_id,
+        )
+        self._changed()
+
     def start_typing(self, channel: Channel, user: User) -> None:
         """Announce that a user started typing (TYPING_START)."""
         event: dict[str, Any] = {
@@ -682,7 +963,14 @@ class SandboxState:
         if user.id in reaction.user_ids:
             return
         reaction.user_ids.append(user.id)
-        self._announce_reaction("MESSAGE_REACTION_ADD", message, user, emoji_name, emoji_id)
+        guild = self.guild_of(self.channels[message.channel_id])
+        self._announce_reaction(
+            "MESSAGE_REACTION_ADD",
+            message,
+            lambda _app, _intents: payloads.reaction_add_payload(
+                message, user, emoji_name, emoji_id, guild=guild
+            ),
+        )
 
     def remove_reaction(
         self, message: Message, user: User, emoji_name: str, emoji_id: int | None
@@ -696,39 +984,47 @@ class SandboxState:
                 if not reaction.user_ids:
                     message.reactions.remove(reaction)
                 self._announce_reaction(
-                    "MESSAGE_REACTION_REMOVE", message, user, emoji_name, emoji_id
+                    "MESSAGE_REACTION_REMOVE",
+                    message,
+                    lambda _app, _intents: payloads.reaction_remove_payload(
+                        message, user, emoji_name, emoji_id
+                    ),
                 )
                 return
 
-    def _announce_reaction(
-        self, name: str, message: Message, user: User, emoji_name: str, emoji_id: int | None
-    ) -> None:
+    def clear_reactions(self, message: Message) -> None:
+        """Remove every reaction of a message (MESSAGE_REACTION_REMOVE_ALL)."""
+        message.reactions.clear()
+        self._announce_reaction(
+            "MESSAGE_REACTION_REMOVE_ALL",
+            message,
+            lambda _app, _intents: payloads.reaction_remove_all_payload(message),
+        )
+
+    def clear_reaction(self, message: Message, emoji_name: str, emoji_id: int | None) -> None:
+        """Remove every reaction with one emoji (MESSAGE_REACTION_REMOVE_EMOJI)."""
+        message.reactions = [
+            reaction
+            for reaction in message.reactions
+            if (reaction.emoji_name, reaction.emoji_id) != (emoji_name, emoji_id)
+        ]
+        self._announce_reaction(
+            "MESSAGE_REACTION_REMOVE_EMOJI",
+            message,
+            lambda _app, _intents: payloads.reaction_remove_emoji_payload(
+                message, emoji_name, emoji_id
+            ),
+        )
+
+    def _announce_reaction(self, name: str, message: Message, render: Renderer) -> None:
         channel = self.channels[message.channel_id]
-        event: dict[str, Any] = {
-            "user_id": str(user.id),
-            "channel_id": str(channel.id),
-            "message_id": str(message.id),
-            "emoji": {"id": None if emoji_id is None else str(emoji_id), "name": emoji_name},
-            "burst": False,
-            "type": 0,
-        }
-        guild = self.guild_of(channel)
-        if guild is not None:
-            event["guild_id"] = str(guild.id)
-            if name == "MESSAGE_REACTION_ADD":
-                event["message_author_id"] = str(message.author.id)
-                event["member"] = payloads.member_with_user_payload(guild.members[user.id])
         intent = (
             GatewayIntent.DIRECT_MESSAGE_REACTIONS
-            if guild is None
+            if channel.guild_id is None
             else GatewayIntent.GUILD_MESSAGE_REACTIONS
         )
         self._emit(
-            name,
-            self.message_audience(channel),
-            lambda _app, _intents: event,
-            intent=intent,
-            guild_id=channel.guild_id,
+            name, self.message_audience(channel), render, intent=intent, guild_id=channel.guild_id
         )
         self._changed()
 
@@ -886,7 +1182,9 @@ class SandboxState:
             InteractionCallbackType.CHANNEL_MESSAGE_WITH_SOURCE,
             InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
         }
-        if interaction.type is not InteractionType.MODAL_SUBMIT:
+        if interaction.type is InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
+            allowed = {InteractionCallbackType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT}
+        elif interaction.type is not InteractionType.MODAL_SUBMIT:
             allowed.add(InteractionCallbackType.MODAL)
         if interaction.source_message_id is not None:
             allowed |= {
@@ -910,6 +1208,9 @@ class SandboxState:
         app = interaction.application
         if response_type is InteractionCallbackType.MODAL:
             interaction.modal = validate_modal(data)
+            return None
+        if response_type is InteractionCallbackType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT:
+            interaction.choices = validate_autocomplete(data, _focused_option_type(interaction))
             return None
         if response_type is InteractionCallbackType.DEFERRED_UPDATE_MESSAGE:
             return None
@@ -1000,6 +1301,17 @@ class SandboxState:
         if message is None or message.deleted:
             raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message")
         return message
+
+
+def _focused_option_type(interaction: Interaction) -> int:
+    """The type of the option an autocomplete interaction is about."""
+    pending = list(interaction.data.get("options") or [])
+    while pending:
+        option = pending.pop()
+        if option.get("focused"):
+            return int(option["type"])
+        pending.extend(option.get("options") or [])
+    raise ValueError(f"autocomplete interaction {interaction.id} has no focused option")
 
 
 def _now() -> datetime.datetime:

@@ -67,6 +67,7 @@ _PREMIUM_STYLE = 6
 _SUBCOMMAND = 1
 _SUBCOMMAND_GROUP = 2
 _STRING_OPTION = 3
+_INTEGER_OPTION = 4
 _CHAT_INPUT = 1
 _MAX_OPTION_TYPE = 11
 _NAME_PUNCTUATION = frozenset("-_'")
@@ -574,6 +575,42 @@ def _validate_text_input(
     errors.max_length(
         (*path, "placeholder"), _text(text_input.get("placeholder")), TEXT_INPUT_PLACEHOLDER_LIMIT
     )
+
+
+def validate_autocomplete(data: Any, option_type: int) -> list[dict[str, Any]]:
+    """Check an autocomplete answer (callback type 8) and return its choices.
+
+    At most 25 choices, each named in 1 to 100 characters, with a value of the focused
+    option's type (strings of 1 to 100 characters).
+    """
+    errors = FormErrors()
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not isinstance(choices, list):
+        errors.add(("data", "choices"), "BASE_TYPE_REQUIRED", "This field is required")
+        errors.raise_now()
+    errors.max_items(("data", "choices"), choices, COMMAND_CHOICES_LIMIT)
+    for index, choice in enumerate(choices):
+        path: Path = ("data", "choices", index)
+        if not isinstance(choice, dict):
+            errors.add(path, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
+            continue
+        errors.length_between((*path, "name"), _text(choice.get("name")), 1, COMMAND_CHOICE_LIMIT)
+        _check_choice_value(errors, (*path, "value"), choice.get("value"), option_type)
+    errors.raise_if_any()
+    return choices
+
+
+def _check_choice_value(errors: FormErrors, path: Path, value: Any, option_type: int) -> None:
+    if option_type == _STRING_OPTION:
+        if isinstance(value, str):
+            errors.length_between(path, value, 1, COMMAND_CHOICE_LIMIT)
+        else:
+            errors.add(path, "BASE_TYPE_STRING", "Must be a string.")
+        return
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if not numeric or (option_type == _INTEGER_OPTION and not isinstance(value, int)):
+        kind = "int" if option_type == _INTEGER_OPTION else "number"
+        errors.add(path, "NUMBER_TYPE_COERCE", f'Value "{value}" is not {kind}.')
 
 
 @dataclass
