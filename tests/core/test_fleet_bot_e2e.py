@@ -425,3 +425,26 @@ async def test_error_after_the_deadline_is_told_in_the_channel(
         await alice.run_command(general, app, "slow")
         told = await general.wait_for_message(author=app)
     assert told.content == f"{alice.mention} No game is running in this channel."
+
+
+async def test_bot_rides_out_a_429_and_a_dropped_gateway(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, make_settings()):
+        limited = discord_sandbox.force_rate_limit(
+            "POST /channels/{channel_id}/messages", retry_after=0.3
+        )
+        await alice.send(general, "h!ping")
+        reply = await general.wait_for_message(author=app, timeout=10)
+        assert reply.content.startswith("🏓")
+        assert limited.hits == 1, "the first attempt was refused and retried"
+
+        assert await discord_sandbox.drop_gateway(app) == 1
+        await alice.send(general, "h!ping")
+        after_resume = await general.wait_for_message(author=app, timeout=15)
+        assert after_resume.content.startswith("🏓"), "events missed while away are replayed"
