@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+import redis.asyncio as redis_asyncio
+
 from botfleet import BOT_NAMES
 from botfleet.config import ConfigError, load_effective_config, load_settings, token_variable
 from botfleet.config.schema import Settings
@@ -145,10 +147,6 @@ async def check_database(settings: Settings) -> list[Check]:
 async def check_redis(settings: Settings) -> Check:
     if settings.cache.redis_url is None:
         return Check("redis", Status.OK, "not configured: the in-memory cache serves alone")
-    if importlib.util.find_spec("redis") is None:
-        return check_module("redis", "the Redis cache", "redis")
-    import redis.asyncio as redis_asyncio  # noqa: PLC0415  (optional dependency)
-
     client = redis_asyncio.from_url(
         settings.cache.redis_url.get_secret_value(), socket_connect_timeout=DOCTOR_TIMEOUT
     )

@@ -127,6 +127,11 @@ class DiscordSection(Section):
     )
 
 
+class WebSection(Section):
+    host: str = Field(default="127.0.0.1", description="Address the web endpoints listen on.")
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
 class AISection(Section):
     api_key: SecretStr | None = None
     base_url: str | None = None
@@ -154,6 +159,7 @@ class Settings(Section):
     permissions: PermissionsSection = Field(default_factory=PermissionsSection)
     scheduler: SchedulerSection = Field(default_factory=SchedulerSection)
     discord: DiscordSection = Field(default_factory=DiscordSection)
+    web: WebSection = Field(default_factory=WebSection)
     ai: AISection = Field(default_factory=AISection)
     payments: PaymentsSection = Field(default_factory=PaymentsSection)
     options: dict[str, Any] = Field(

@@ -1,0 +1,110 @@
+"""The web application behind the reverse proxy: liveness and readiness for process managers.
+
+``/health`` answers while the process runs (for a restart policy); ``/ready`` answers 200 only
+when the database answers (for a load balancer or a rolling restart), and reports Redis as
+degraded rather than failed, since the bots keep serving from memory without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from botfleet import __version__
+from botfleet.cache import ResilientRedis
+from botfleet.config.schema import Settings
+from botfleet.database.base import Database, DatabaseUnavailableError
+
+log = logging.getLogger(__name__)
+
+CHECK_TIMEOUT = 3.0
+SETTINGS_KEY = web.AppKey("settings", Settings)
+DATABASE_KEY = web.AppKey("database", Database)
+REDIS_KEY = web.AppKey("redis", ResilientRedis)
+STARTED_KEY = web.AppKey("started", float)
+
+
+def _json(data: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response(data, status=status)
+
+
+async def health(request: web.Request) -> web.Response:
+    """Liveness: the process is up and serving requests."""
+    uptime = time.monotonic() - request.app[STARTED_KEY]
+    return _json({"status": "ok", "version": __version__, "uptime_seconds": round(uptime, 1)})
+
+
+async def ready(request: web.Request) -> web.Response:
+    """Readiness: the database answers; Redis is reported but never blocks readiness."""
+    checks: dict[str, dict[str, Any]] = {}
+    status = 200
+    try:
+        latency = await asyncio.wait_for(request.app[DATABASE_KEY].ping(), CHECK_TIMEOUT)
+        checks["database"] = {"status": "ok", "latency_ms": round(latency * 1000, 1)}
+    except (DatabaseUnavailableError, TimeoutError) as exc:
+        log.warning("readiness: database unavailable: %s", exc)
+        checks["database"] = {"status": "failed", "detail": "the database does not answer"}
+        status = 503
+    checks["redis"] = await _redis_check(request.app)
+    overall = "ok" if status == 200 else "unavailable"
+    return _json({"status": overall, "version": __version__, "checks": checks}, status)
+
+
+async def _redis_check(app: web.Application) -> dict[str, Any]:
+    redis = app.get(REDIS_KEY)
+    if redis is None:
+        return {"status": "not configured", "detail": "the in-memory cache serves alone"}
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(redis.client.ping(), CHECK_TIMEOUT)
+    except (OSError, TimeoutError, RedisError) as exc:
+        log.warning("readiness: Redis unavailable: %r", exc)
+        return {"status": "degraded", "detail": "Redis does not answer; serving from memory"}
+    return {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    redis: ResilientRedis | None = None,
+) -> web.Application:
+    """Build the application; resources it opened itself are closed on cleanup."""
+    app = web.Application()
+    app[SETTINGS_KEY] = settings
+    app[STARTED_KEY] = time.monotonic()
+    owned_database = database is None
+    app[DATABASE_KEY] = database or Database.from_settings(settings)
+    owned_redis = redis is None
+    chosen_redis = redis if redis is not None else ResilientRedis.from_settings(settings)
+    if chosen_redis is not None:
+        app[REDIS_KEY] = chosen_redis
+
+    async def close_owned(app: web.Application) -> None:
+        if owned_database:
+            await app[DATABASE_KEY].dispose()
+        if owned_redis and chosen_redis is not None:
+            await chosen_redis.close()
+
+    app.on_cleanup.append(close_owned)
+    app.router.add_get("/health", health)
+    app.router.add_get("/ready", ready)
+    return app
+
+
+async def serve(settings: Settings) -> None:
+    """Serve the web endpoints on ``settings.web`` until cancelled."""
+    runner = web.AppRunner(create_app(settings), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.web.host, settings.web.port)
+    await site.start()
+    log.info("web endpoints on http://%s:%s", settings.web.host, settings.web.port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
