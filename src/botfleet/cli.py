@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -15,12 +16,11 @@ from botfleet.errors import EXIT_CONFIG_ERROR, BotfleetError
 
 T = TypeVar("T")
 
-NO_TOKEN_HELP = (
-    "No Discord token is configured, so no bot can connect to Discord.\n"
-    "  - To run a bot on Discord, create an application in the Discord developer portal and put\n"
-    "    its token in .env, one variable per bot: "
+NO_TOKEN_NOTICE = (
+    "No Discord token is configured, so the bots run in the local sandbox instead "
+    "(to run them on Discord, set "
     + ", ".join(token_variable(name) for name in BOT_NAMES)
-    + ".\n  - Run `botfleet doctor` to check the rest of the set-up."
+    + " in .env)."
 )
 
 
@@ -48,7 +48,11 @@ def _bots_with_own_token() -> list[str]:
 
 
 def _select_bots(names: Sequence[str], run_all: bool) -> list[str]:
-    """Resolve the bots to start; exits with a one-line explanation when none can."""
+    """Resolve the bots to start: none when no token at all is configured.
+
+    Exits with a one-line explanation when a named bot has no token, or when only the shared
+    DISCORD_TOKEN is set and no bot was named.
+    """
     unknown = [name for name in names if name not in BOT_NAMES]
     if unknown:
         _fail(f"unknown bot {unknown[0]!r}; the bots are: {', '.join(BOT_NAMES)}")
@@ -70,7 +74,6 @@ def _select_bots(names: Sequence[str], run_all: bool) -> list[str]:
             "DISCORD_TOKEN is one application's token, so it can run one bot: name it, e.g. "
             "`botfleet run hangman`, or set one <BOT>_DISCORD_TOKEN per bot to run them all."
         )
-    _fail(NO_TOKEN_HELP)
     return []
 
 
@@ -78,11 +81,17 @@ def _select_bots(names: Sequence[str], run_all: bool) -> list[str]:
 @click.argument("bots", nargs=-1)
 @click.option("--all", "run_all", is_flag=True, help="Run every bot that has its own token.")
 def run(bots: tuple[str, ...], run_all: bool) -> None:
-    """Run BOTS (by name), or all bots with a token when none is named."""
+    """Run BOTS (by name), or all bots with a token when none is named.
+
+    With no token at all, every bot runs in the local sandbox instead (`botfleet sandbox`).
+    """
     try:
         selected = _select_bots(bots, run_all)
     except ConfigError as exc:
         _fail(str(exc))
+    if not selected:
+        click.echo(NO_TOKEN_NOTICE)
+        _run_sandbox(BOT_NAMES, script=None, timeout=None)
     if len(selected) == 1:
         from botfleet.bots.registry import get_definition  # noqa: PLC0415  (imports discord.py)
         from botfleet.core.entry import run_definition  # noqa: PLC0415
@@ -96,6 +105,38 @@ def run(bots: tuple[str, ...], run_all: bool) -> None:
         _run_database_task(migrate.upgrade(settings.database.url.get_secret_value()))
     click.echo(f"starting {len(selected)} bots: {', '.join(selected)}")
     sys.exit(asyncio.run(Supervisor.for_bots(selected).run()))
+
+
+@main.command()
+@click.argument("bots", nargs=-1)
+@click.option(
+    "--script",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Run the console lines of FILE unattended; fail on the first step that fails.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=600),
+    default=None,
+    help="Seconds a step waits for the bots' answer (default 5).",
+)
+def sandbox(bots: tuple[str, ...], script: Path | None, timeout: float | None) -> None:
+    """Try BOTS (default: all) without a token, on a local stand-in for Discord.
+
+    You type as a member of a local guild: messages, text commands (h!ping), slash commands
+    (/about), button presses and forms; type :help inside for everything. With no terminal
+    attached and no --script, a walkthrough of every bot plays and the command exits.
+    """
+    unknown = [name for name in bots if name not in BOT_NAMES]
+    if unknown:
+        _fail(f"unknown bot {unknown[0]!r}; the bots are: {', '.join(BOT_NAMES)}")
+    _run_sandbox(bots or BOT_NAMES, script=script, timeout=timeout)
+
+
+def _run_sandbox(bots: Sequence[str], *, script: Path | None, timeout: float | None) -> None:
+    from botfleet.sandbox.console import DEFAULT_TIMEOUT, run_sandbox  # noqa: PLC0415
+
+    sys.exit(run_sandbox(bots, script=script, timeout=timeout or DEFAULT_TIMEOUT))
 
 
 @main.group()
@@ -198,6 +239,31 @@ def doctor() -> None:
     failed = sum(check.status is Status.FAIL for check in checks)
     click.echo(f"{len(checks)} checks, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default: web.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: web.port, 8080).")
+def web(host: str | None, port: int | None) -> None:
+    """Serve the web endpoints (/health, /ready) until interrupted."""
+    from botfleet.utils.logger import configure_logging  # noqa: PLC0415
+    from botfleet.web import serve  # noqa: PLC0415
+
+    try:
+        settings = load_settings()
+        if host is not None:
+            settings.web.host = host
+        if port is not None:
+            settings.web.port = port
+    except ConfigError as exc:
+        _fail(str(exc))
+    configure_logging(settings, "web")
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return
+    except OSError as exc:
+        _fail(f"cannot listen on {settings.web.host}:{settings.web.port}: {exc}", status=1)
 
 
 @main.group()

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import signal
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -49,7 +55,7 @@ def test_config_show_masks_secrets_and_names_sources(
     )
     assert "********" in token_line and "[env HANGMAN_DISCORD_TOKEN]" in token_line
     prefix_line = next(line for line in result.output.splitlines() if line.startswith("bot.prefix"))
-    assert "h!" in prefix_line and "config/bots/hangman.yaml" in prefix_line
+    assert "h!" in prefix_line and "[default of the hangman bot]" in prefix_line
 
 
 def test_config_show_reports_invalid_configuration(
@@ -96,11 +102,15 @@ def test_db_failure_is_one_line_without_password(
     assert result.output.startswith("botfleet: ")
 
 
-def test_run_without_any_token_says_what_to_set(workdir: Path) -> None:
+def test_run_without_any_token_starts_the_sandbox(workdir: Path) -> None:
     result = invoke("run")
-    assert result.exit_code == 2
-    assert "No Discord token is configured" in result.output
-    assert "HANGMAN_DISCORD_TOKEN" in result.output
+    assert result.exit_code == 0, result.output
+    notice, *transcript = result.output.splitlines()
+    assert notice.startswith("No Discord token is configured, so the bots run in the local sandbox")
+    assert "HANGMAN_DISCORD_TOKEN" in notice
+    assert "── Spelling Bee Bot (text commands start with sb!) ──" in transcript
+    assert transcript[-1] == "The walkthrough ran 18 steps; every bot answered."
+    assert not (workdir / "data" / "botfleet.db").exists(), "the sandbox keeps its own database"
 
 
 def test_run_named_bot_without_token_names_its_variable(workdir: Path) -> None:
@@ -165,7 +175,43 @@ def test_delete_user_reports_each_service(workdir: Path) -> None:
     assert "user 1234: 0 rows deleted in all" in result.output
 
 
-def test_delete_user_without_schema_is_a_clear_error(workdir: Path) -> None:
+def test_delete_user_without_database_is_a_clear_error(workdir: Path) -> None:
     result = CliRunner().invoke(main, ["data", "delete-user", "1234", "--yes"])
     assert result.exit_code == 1
+    assert "no such database file" in result.output
     assert "Traceback" not in result.output
+    assert not (workdir / "data" / "botfleet.db").exists(), "nothing is created by a deletion"
+
+
+def test_delete_user_without_schema_is_a_clear_error(workdir: Path) -> None:
+    (workdir / "data").mkdir()
+    (workdir / "data" / "botfleet.db").touch()
+    result = CliRunner().invoke(main, ["data", "delete-user", "1234", "--yes"])
+    assert result.exit_code == 1
+    assert "never migrated" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_web_serves_health_until_interrupted(workdir: Path) -> None:
+    port = dead_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "botfleet", "web", "--port", str(port)],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as answer:
+                    body = json.loads(answer.read())
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None and body["status"] == "ok"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0, output
+    assert b"Traceback" not in output
