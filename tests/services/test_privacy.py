@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -182,10 +183,15 @@ async def test_the_cli_entry_point_opens_the_database_by_url(
 
 
 async def test_the_cli_entry_point_refuses_a_database_without_the_schema(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
     with pytest.raises(DatabaseConfigError, match="never migrated"):
+        await delete_user_everywhere(f"sqlite+aiosqlite:///{empty}", ADA)
+    with pytest.raises(DatabaseConfigError, match="no such database file"):
         await delete_user_everywhere(f"sqlite+aiosqlite:///{tmp_path / 'typo.db'}", ADA)
+    assert not (tmp_path / "typo.db").exists(), "a mistyped path is never created"
     with pytest.raises(DatabaseUnavailableError):
-        await delete_user_everywhere(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'dir.db'}", ADA)
+        await delete_user_everywhere(f"postgresql://fleet@127.0.0.1:{_dead_port()}/fleet", ADA)
 
 
 async def test_a_failing_deleter_rolls_back_the_whole_request(database: Database) -> None:
@@ -269,3 +275,10 @@ async def test_timers_of_a_user_are_found_whatever_json_type_holds_the_id(
 
     assert report["timers"] == 2
     assert await _timer_payloads(database) == [{"user_id": ADA + 1}, {"user_id": [ADA]}]
+
+
+def _dead_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port

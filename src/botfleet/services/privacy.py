@@ -9,6 +9,7 @@ prints it). The shared tables are registered below.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,13 @@ from sqlalchemy import Delete, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from botfleet.database.base import Database, DatabaseConfigError, display_url, get_database
+from botfleet.database.base import (
+    Database,
+    DatabaseConfigError,
+    display_url,
+    get_database,
+    sqlite_file_path,
+)
 from botfleet.database.migrate import current as current_revision
 from botfleet.database.models import (
     LeaderboardEntry,
@@ -196,6 +203,13 @@ async def delete_user_everywhere(database_url: str, user_id: int) -> DeletionRep
     :class:`DatabaseConfigError`, before any deleter runs.
     """
     database = Database(database_url)
+    sqlite_file = sqlite_file_path(database.url)
+    if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.exists):
+        await database.dispose()
+        raise DatabaseConfigError(
+            f"{display_url(database_url)}: no such database file, so it holds no user data: "
+            "check database.url (or run this where the bots run)."
+        )
     try:
         await database.ping()
         if await current_revision(database_url) is None:
