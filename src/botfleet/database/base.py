@@ -257,11 +257,15 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolE
     """Per-connection SQLite settings: they are not stored in the file (except WAL)."""
     cursor = dbapi_connection.cursor()
     try:
-        # WAL lets readers proceed while one writer commits; NORMAL sync is safe under WAL.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        # Wait for other writers first: every later statement may meet a locked file.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # WAL lets readers proceed while one writer commits. The mode is stored in the file,
+        # and switching needs a lock another process may hold: only switch when not yet WAL.
+        cursor.execute("PRAGMA journal_mode")
+        if str(cursor.fetchone()[0]).lower() != "wal":
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe under WAL, and much faster
+        cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
 
