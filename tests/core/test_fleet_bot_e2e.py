@@ -397,8 +397,9 @@ async def test_command_error_handler_is_not_answered_twice(
 
 
 async def test_unknown_options_are_refused_at_start(make_settings: SettingsFactory) -> None:
-    with pytest.raises(ConfigError, match="options: the Hangman Bot has none"):
-        FleetBot(HANGMAN, make_settings(options={"lives": 7}))
+    plain = BotDefinition(name="hangman", display_name="Plain Bot", prefix="p!")
+    with pytest.raises(ConfigError, match="options: the Plain Bot has none"):
+        FleetBot(plain, make_settings(options={"lives": 7}))
 
 
 class SlowProbe(commands.Cog):

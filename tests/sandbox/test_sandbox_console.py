@@ -230,7 +230,10 @@ async def test_script_with_options_prefix_button_select_and_modal(
     assert "  Hangman Bot opened a form: 'Feedback'\n" in transcript
     assert "    1. Your name (required, 2-20 characters)\n" in transcript
     assert "    Your name> Ada\n    Comment> \n" in transcript
-    assert "  Hangman Bot is thinking...\n" in transcript
+    assert "  Hangman Bot is thinking...\n  Hangman Bot: Done thinking.\n" in transcript
+    assert not [m for m in session.sandbox.state.messages.values() if m.loading], (
+        "the followup of /slow filled its thinking message instead of leaving it behind"
+    )
     assert transcript.count("✔") == 9
     assert console.steps == 10
 
@@ -367,10 +370,18 @@ async def test_bots_appear_in_help_with_prefix_and_commands(session: SandboxSess
     assert "  Shared slash commands now go to Grammar Bot.\n" in transcript
     assert "[#general] you> /ping\n  Grammar Bot [only you can see this]: 🏓 Pong!" in transcript
     assert "  Shared slash commands will ask which bot.\n" in transcript
-    assert re.search(
-        r"hangman\s+h!\s+/about /echo /form /greet /ping /silent /slow /upload", transcript
-    )
-    assert re.search(r"grammar\s+g!\s+/about /ping", transcript)
+    listed = {
+        line.split()[0]: line.split()[1:]
+        for line in transcript.splitlines()
+        if line.startswith("  ") and line.split()[0] in PREFIXES
+    }
+    probe = ["/about", "/echo", "/form", "/greet", "/ping", "/silent", "/slow", "/upload"]
+    for name, commands_listed in listed.items():
+        prefix, *slash = commands_listed
+        assert prefix == PREFIXES[name]
+        assert slash == sorted(slash), "slash commands are listed in order"
+        assert set(probe if name == "hangman" else ["/about", "/ping"]) <= set(slash)
+    assert sorted(listed) == ["grammar", "hangman"]
     assert "moderator (roles: Moderators)" in transcript
     assert "Channels: #general #games #mod-log" in transcript
 

@@ -240,6 +240,52 @@ async def test_subcommands_deferral_and_choices(
     assert not message.loading
 
 
+async def test_a_deferred_answer_is_filled_by_the_first_followup(
+    discord_sandbox: DiscordSandbox,
+    sandbox_app: Application,
+    sandbox_guild: SandboxGuild,
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot()
+    sent: dict[str, list[discord.WebhookMessage]] = {}
+    edits: list[int] = []
+    on(bot, "on_raw_message_edit", lambda payload: edits.append(payload.message_id))
+
+    @bot.tree.command(description="Think, then answer twice")
+    async def think(interaction: discord.Interaction, secret: bool) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=secret)
+        first = await interaction.followup.send("the answer", ephemeral=not secret, wait=True)
+        second = await interaction.followup.send("a footnote", wait=True)
+        sent[str(secret)] = [first, second]
+
+    alice = sandbox_guild.add_member("alice")
+    general = sandbox_guild.channel("general")
+    async with discord_sandbox.run_client(bot, sandbox_app):
+        await bot.tree.sync()
+        public = await alice.run_command(general, sandbox_app, "think", {"secret": False})
+        deferral = await public.wait_for_response()
+        answer = await public.wait_for_message()
+        followups = [await public.wait_for_followup(), await public.wait_for_followup()]
+        await _until(lambda: answer.id in edits)
+        secret = await alice.run_command(general, sandbox_app, "think", {"secret": True})
+        secret_answer = await secret.wait_for_message()
+        secret_followups = [await secret.wait_for_followup(), await secret.wait_for_followup()]
+
+    assert deferral.deferred
+    assert deferral.message is answer
+    assert (answer.content, answer.loading, answer.ephemeral) == ("the answer", False, False)
+    first, second = sent["False"]
+    assert first.id == answer.id, "the first followup is the deferred answer itself"
+    assert followups == general.messages()[:2]
+    assert second.id == followups[1].id != answer.id
+    assert [m.content for m in general.messages()] == ["the answer", "a footnote", "a footnote"]
+    assert public.interaction.followup_message_ids == [second.id]
+    assert (secret_answer.content, secret_answer.ephemeral) == ("the answer", True)
+    assert secret_followups[0] is secret_answer
+    assert not secret_followups[1].ephemeral, "later followups choose for themselves"
+    assert sent["True"][0].flags.ephemeral
+
+
 async def test_button_click_updates_the_message(
     discord_sandbox: DiscordSandbox,
     sandbox_app: Application,
@@ -744,6 +790,39 @@ async def test_a_dropped_gateway_connection_is_resumed_without_losing_events(
         await asyncio.wait_for(resumed.wait(), 10)
         await alice.send(general, "after reconnect")
         await _until(lambda: heard[-1:] == ["after reconnect"])
+
+
+@pytest.mark.parametrize("discord_sandbox_options", [{"heartbeat_interval_ms": 200}])
+async def test_heartbeats_keep_the_connection_and_stopping_them_forces_a_resume(
+    discord_sandbox: DiscordSandbox,
+    sandbox_app: Application,
+    sandbox_guild: SandboxGuild,
+    make_bot: BotFactory,
+) -> None:
+    bot = make_bot()
+
+    @bot.command()
+    async def ping(ctx: commands.Context[commands.Bot]) -> None:
+        await ctx.send("pong")
+
+    resumed = asyncio.Event()
+    on(bot, "on_resumed", resumed.set)
+    alice = sandbox_guild.add_member("alice")
+    general = sandbox_guild.channel("general")
+    async with discord_sandbox.run_client(bot, sandbox_app):
+        [session] = discord_sandbox.gateway.connected_sessions(sandbox_app)
+        first_connection = session.connection
+        await asyncio.sleep(1.0)
+        assert session.connection is first_connection, "five intervals on the same connection"
+        assert bot.latency < 1.0, "the sandbox acknowledged discord.py's heartbeats"
+        keep_alive = bot.ws._keep_alive
+        assert keep_alive is not None
+        keep_alive.stop()
+        await asyncio.wait_for(resumed.wait(), 5)
+        assert session.connection is not None
+        assert session.connection is not first_connection
+        await alice.send(general, "!ping")
+        assert (await general.wait_for_message(author=sandbox_app)).content == "pong"
 
 
 async def test_unknown_routes_are_answered_like_discord_and_recorded(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import zlib
 from collections.abc import AsyncIterator
@@ -243,6 +244,38 @@ async def test_resume_replays_missed_events_and_bad_resumes_are_invalid(
     assert (await after_clean_close.receive())["op"] == 10
     await after_clean_close.send(6, {**resume, "seq": resumed["s"]})
     assert (await after_clean_close.receive()) == {"op": 9, "d": False}
+
+
+@pytest.mark.parametrize("discord_sandbox_options", [{"heartbeat_interval_ms": 150}])
+async def test_a_connection_whose_heartbeats_stop_is_closed_and_its_session_resumes(
+    connect: Any,
+    sandbox_app: Application,
+    sandbox_guild: SandboxGuild,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    never_identified = await connect()
+    gateway = await connect()
+    hello = await gateway.receive()
+    assert hello == {"op": 10, "d": {"heartbeat_interval": 150}}
+    await gateway.send(2, {"token": sandbox_app.token, "intents": ALL_USED, "properties": {}})
+    ready = await gateway.dispatch("READY")
+    await gateway.dispatch("GUILD_CREATE")
+    for _ in range(4):
+        await asyncio.sleep(0.1)
+        await gateway.send(1, gateway.sequences[-1])
+        assert (await gateway.receive()) == {"op": 11, "d": None}, "beating in time, it stays"
+    assert await gateway.close_code() == 1000
+    assert (await never_identified.receive())["op"] == 10
+    assert await never_identified.close_code() == 1000
+    assert "Test Bot sent no heartbeat for 0.30s" in caplog.text
+
+    await sandbox_guild.add_member("alice").send(sandbox_guild.channel("general"), "missed")
+    again = await connect()
+    assert (await again.receive())["op"] == 10
+    resume = {"token": sandbox_app.token, "session_id": ready["session_id"], "seq": 2}
+    await again.send(6, resume)
+    assert (await again.dispatch("MESSAGE_CREATE"))["content"] == "missed"
+    assert (await again.receive())["t"] == "RESUMED", "the session outlived the connection"
 
 
 async def test_member_chunks_and_voice_state_updates(

@@ -16,6 +16,7 @@ from botfleet.sandbox import (
     Permission,
     SandboxGuild,
     SandboxMember,
+    SandboxTimeoutError,
 )
 
 
@@ -344,6 +345,67 @@ async def test_interaction_errors_double_ack_wrong_type_and_webhooks(
         "POST", f"/webhooks/{sandbox_app.id}/wrong", json={"content": "x"}
     )
     assert (status, body["code"]) == (401, 50027)
+
+
+async def test_the_first_followup_after_a_deferral_fills_the_thinking_message(
+    api: Api, sandbox_app: Application, sandbox_guild: SandboxGuild
+) -> None:
+    alice = sandbox_guild.add_member("alice")
+    general = sandbox_guild.channel("general")
+    handle = await start_interaction(api, sandbox_app, alice, sandbox_guild)
+    webhook = f"/webhooks/{sandbox_app.id}/{handle.interaction.token}"
+    status, _, body = await callback(api, handle, {"type": 5, "data": {"flags": 64}})
+    thinking_id = body["interaction"]["response_message_id"]
+    status, _, filled = await api.call("POST", webhook, json={"content": "done", "flags": 0})
+    assert status == 200, "an interaction's webhook always answers with the message"
+    assert filled["id"] == thinking_id
+    assert (filled["content"], filled["flags"]) == ("done", 64), "loading cleared, still ephemeral"
+    assert "original_response_message_id" not in filled["interaction_metadata"]
+    status, _, later = await api.call("POST", webhook, json={"content": "more", "flags": 64})
+    assert later["id"] != thinking_id
+    assert later["interaction_metadata"]["original_response_message_id"] == thinking_id
+    assert handle.interaction.followup_message_ids == [int(later["id"])]
+    assert [await handle.wait_for_followup(), await handle.wait_for_followup()] == [
+        general.messages(include_ephemeral=True)[0],
+        general.messages(include_ephemeral=True)[1],
+    ]
+
+    edited_first = await alice.run_command(general, sandbox_app, "ping")
+    webhook = f"/webhooks/{sandbox_app.id}/{edited_first.interaction.token}"
+    await callback(api, edited_first, {"type": 5})
+    _, _, original = await api.call("PATCH", f"{webhook}/messages/@original", json={"content": "a"})
+    status, _, followup = await api.call("POST", webhook, json={"content": "b"})
+    assert (status, followup["content"]) == (200, "b")
+    assert followup["id"] != original["id"], "once the answer was edited, followups are new"
+
+    layout = await alice.run_command(general, sandbox_app, "ping")
+    await callback(api, layout, {"type": 5})
+    status, _, filled = await api.call(
+        "POST",
+        f"/webhooks/{sandbox_app.id}/{layout.interaction.token}",
+        json={"flags": 1 << 15, "components": [{"type": 10, "content": "laid out"}]},
+    )
+    assert (status, filled["flags"]) == (200, 1 << 15), "a components-v2 answer keeps its flag"
+    status, _, body = await api.call(
+        "PATCH",
+        f"/webhooks/{sandbox_app.id}/{layout.interaction.token}/messages/@original",
+        json={"content": "legacy text"},
+    )
+    assert (status, body["code"]) == (400, 50035)
+    assert "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2" in str(body["errors"])
+
+    deleted = await alice.run_command(general, sandbox_app, "ping")
+    webhook = f"/webhooks/{sandbox_app.id}/{deleted.interaction.token}"
+    await callback(api, deleted, {"type": 5})
+    status, _, _ = await api.call("DELETE", f"{webhook}/messages/@original")
+    assert status == 204
+    status, _, body = await api.call("POST", webhook, json={"content": "too late"})
+    assert (status, body["code"]) == (404, 10008), "the thinking message it would fill is gone"
+
+    forgotten = await alice.run_command(general, sandbox_app, "ping")
+    await callback(api, forgotten, {"type": 5})
+    with pytest.raises(SandboxTimeoutError, match="to finish thinking about /ping: it deferred"):
+        await forgotten.wait_for_message(timeout=0.05)
 
 
 @pytest.mark.parametrize(

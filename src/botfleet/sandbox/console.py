@@ -33,10 +33,8 @@ from botfleet.errors import EXIT_CONFIG_ERROR
 from botfleet.sandbox.models import (
     ApplicationCommand,
     ChannelType,
-    Interaction,
     InteractionCallbackType,
     Message,
-    Permission,
     Role,
     User,
 )
@@ -263,7 +261,7 @@ class ActivityFeed:
             if seen == now:
                 continue
             self._seen[message.id] = now
-            if not self._visible(message, view.user):
+            if not self.session.sandbox.state.can_see(view.user, message):
                 continue
             lines.extend(self._changes(message, seen, now, view))
         return lines
@@ -288,15 +286,6 @@ class ActivityFeed:
             if reactor.bot:
                 lines.extend(self.renderer.reaction(message, view, reactor, emoji))
         return lines
-
-    def _visible(self, message: Message, viewer: User) -> bool:
-        state = self.session.sandbox.state
-        channel = state.channels[message.channel_id]
-        if channel.type is ChannelType.DM:
-            return viewer.id in channel.recipient_ids
-        if message.ephemeral and message.interaction_id is not None:
-            return state.interactions[message.interaction_id].user.id == viewer.id
-        return state.can(channel, viewer.id, Permission.VIEW_CHANNEL)
 
 
 def _reactions_of(message: Message) -> frozenset[tuple[str, int]]:
@@ -674,7 +663,11 @@ class SandboxConsole:
     # -- interactions ----------------------------------------------------------------------
 
     async def _follow(self, handle: InteractionHandle) -> None:
-        """Wait for the bot's answer to an interaction, fill a form it opens, show the rest."""
+        """Wait for the bot's answer to an interaction, fill a form it opens, show the rest.
+
+        A deferral shows "is thinking..." until the bot fills that message, by editing it or
+        by its first followup, as Discord's client shows it.
+        """
         response = await handle.wait_for_response(timeout=self.timeout)
         if response.modal is not None:
             await self._show()
@@ -682,28 +675,8 @@ class SandboxConsole:
             return
         if response.type is InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE:
             await self._show()
-            await self._wait_until_done_thinking(handle)
+            await handle.wait_for_message(timeout=self.timeout)
         await self._settle()
-
-    async def _wait_until_done_thinking(self, handle: InteractionHandle) -> None:
-        """After "is thinking...", the bot answers by editing that message or by a followup."""
-        state = self.session.sandbox.state
-        interaction = handle.interaction
-
-        def answered() -> bool | None:
-            original = state.messages.get(interaction.original_message_id or 0)
-            done = original is not None and not original.loading
-            return True if done or interaction.followup_message_ids else None
-
-        await wait_until(
-            self.session.sandbox,
-            answered,
-            timeout=self.timeout,
-            describe_failure=lambda: (
-                f"waiting for {interaction.application.name} to finish thinking about "
-                f"{_interaction_label(interaction)}"
-            ),
-        )
 
     async def _fill_modal(self, opened_by: InteractionHandle, modal: dict[str, Any]) -> None:
         await self.output.lines(
@@ -918,12 +891,6 @@ class SandboxConsole:
             ):
                 return message, component
         raise ConsoleError(f"no button or menu called {reference!r} is on screen")
-
-
-def _interaction_label(interaction: Interaction) -> str:
-    if interaction.command_name:
-        return f"/{interaction.command_name}"
-    return f"the component {interaction.data.get('custom_id')!r}"
 
 
 def _commands_of(bot: SandboxBot, guild_id: int) -> list[ApplicationCommand]:

@@ -1,10 +1,11 @@
 """The gateway: a websocket per connected bot, speaking Discord's gateway protocol.
 
-A connection says HELLO, takes IDENTIFY (token, intents, shard) or RESUME, answers heartbeats,
-and streams dispatch events with sequence numbers. Sessions outlive their connection so a bot
-whose socket dropped can RESUME and receive what it missed, as on Discord. Events are filtered
-by the intents the bot identified with and by its shard, and message content is hidden from a
-bot without the MESSAGE_CONTENT intent (see ``SandboxState``).
+A connection says HELLO, takes IDENTIFY (token, intents, shard) or RESUME, answers heartbeats
+(and closes the connection when they stop, as Discord does), and streams dispatch events with
+sequence numbers. Sessions outlive their connection so a bot whose socket dropped can RESUME
+and receive what it missed, as on Discord. Events are filtered by the intents the bot
+identified with and by its shard, and message content is hidden from a bot without the
+MESSAGE_CONTENT intent (see ``SandboxState``).
 """
 
 from __future__ import annotations
@@ -33,11 +34,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_HEARTBEAT_INTERVAL_MS = 41_250
+HEARTBEAT_TOLERANCE = 1.0
+"""How many heartbeat intervals late a heartbeat may be before its connection is closed.
+
+Discord closes a connection whose heartbeats stopped and leaves "tolerance in the
+heartbeat_interval" for lateness without saying how much; one interval more keeps the
+heartbeats of a busy test machine in time."""
+HEARTBEAT_TIMEOUT_CLOSE_CODE = 1000
+"""The close code of a connection closed for missing heartbeats.
+
+Discord documents no code for it, only that the connection is closed and the session must be
+resumed, so it is not 4009 (a session that timed out cannot be resumed). Bot libraries'
+maintainers saw a 1000 from Discord when their heartbeats stopped; discord.py takes a 1000 it
+did not send as a dropped connection, reconnects and resumes."""
 REPLAY_BUFFER_SIZE = 2000
 """Dispatches a session keeps for a RESUME; an older sequence number cannot be resumed."""
 SUPPORTED_API_VERSIONS = frozenset({9, 10})
 CLEAN_CLOSE_CODES = frozenset({1000, 1001})
 """A client closing with these ends its session: it can no longer be resumed, as on Discord."""
+_CLOSING_FRAMES = frozenset({WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR})
 
 
 class Op:
@@ -112,6 +127,8 @@ class GatewayConnection:
         self._compressor = zlib.compressobj() if compress else None
         self._outgoing: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.session: GatewaySession | None = None
+        self.last_heartbeat = asyncio.get_running_loop().time()
+        """When the client last heartbeated (at first: when it connected and got HELLO)."""
         self.writer = asyncio.create_task(self._write_loop())
 
     def send(self, payload: dict[str, Any]) -> None:
@@ -263,7 +280,19 @@ class GatewayHub:
         return True
 
     async def _read_loop(self, connection: GatewayConnection) -> None:
-        async for frame in connection.websocket:
+        loop = asyncio.get_running_loop()
+        allowed_silence = self.heartbeat_interval_ms / 1000 * (1 + HEARTBEAT_TOLERANCE)
+        while True:
+            remaining = connection.last_heartbeat + allowed_silence - loop.time()
+            if remaining <= 0:
+                await self._close_for_missed_heartbeat(connection, allowed_silence)
+                return
+            try:
+                frame = await connection.websocket.receive(timeout=remaining)
+            except TimeoutError:
+                continue
+            if frame.type in _CLOSING_FRAMES:
+                return
             if frame.type is not WSMsgType.TEXT:
                 if frame.type is WSMsgType.BINARY:
                     await connection.close(CloseCode.DECODE_ERROR, "Error while decoding payload.")
@@ -278,9 +307,27 @@ class GatewayHub:
             if not await self._handle_op(connection, op, message.get("d")):
                 return
 
+    async def _close_for_missed_heartbeat(
+        self, connection: GatewayConnection, allowed_silence: float
+    ) -> None:
+        """Close a connection whose heartbeats stopped; its session stays resumable."""
+        session = connection.session
+        who = session.app.name if session is not None else "An unidentified gateway client"
+        log.warning(
+            "%s sent no heartbeat for %.2fs (heartbeat interval %dms); closing its gateway "
+            "connection as Discord does, so it has to resume",
+            who,
+            allowed_silence,
+            self.heartbeat_interval_ms,
+        )
+        if session is not None and session.connection is connection:
+            session.connection = None
+        await connection.close(HEARTBEAT_TIMEOUT_CLOSE_CODE, "Heartbeat timed out")
+
     async def _handle_op(self, connection: GatewayConnection, op: Any, data: Any) -> bool:
         """Act on one received payload; False once the connection was closed."""
         if op == Op.HEARTBEAT:
+            connection.last_heartbeat = asyncio.get_running_loop().time()
             connection.send({"op": Op.HEARTBEAT_ACK, "d": None})
             return True
         if op == Op.IDENTIFY:

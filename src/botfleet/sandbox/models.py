@@ -49,6 +49,9 @@ SENDABLE_MESSAGE_FLAGS = (
 )
 """Flags a bot may set when it creates a message; Discord ignores the others."""
 
+EDITABLE_MESSAGE_FLAGS = MessageFlag.SUPPRESS_EMBEDS | MessageFlag.IS_COMPONENTS_V2
+"""Flags an edit may set; IS_COMPONENTS_V2 can be added but never taken away again."""
+
 
 class InteractionType(IntEnum):
     """Discord's interaction types the sandbox creates."""
@@ -633,6 +636,10 @@ class Interaction:
     response_type: InteractionCallbackType | None = None
     original_message_id: int | None = None
     followup_message_ids: list[int] = field(default_factory=list)
+    """The new messages followups posted (a first followup that filled a deferral is not one)."""
+    followup_results: list[int] = field(default_factory=list)
+    """The message each followup request produced, in order: right after a deferral, the
+    original answer it filled; otherwise a new message, also in ``followup_message_ids``."""
     modal: dict[str, Any] | None = None
     choices: list[dict[str, Any]] | None = None
     """The suggestions the bot answered an autocomplete interaction with."""

@@ -1061,7 +1061,11 @@ class RestApi:
         )
 
     async def execute_webhook(self, request: web.Request) -> web.StreamResponse:
-        """``POST /webhooks/{app_id}/{token}``: an interaction followup."""
+        """``POST /webhooks/{app_id}/{token}``: an interaction followup.
+
+        For an interaction's webhook ``wait`` is always true, as Discord documents: the answer
+        is the message, which right after a deferral is the original answer it filled.
+        """
         interaction = self._state.interaction_for_webhook(
             _snowflake(request, "application_id"), request.match_info["token"]
         )
@@ -1069,8 +1073,6 @@ class RestApi:
         body, uploads = await _read_message_body(request)
         draft = parse_message(body, uploads, ephemeral_allowed=True)
         message = self._state.send_followup(interaction, draft)
-        if request.query.get("wait", "").lower() not in ("1", "true"):
-            return no_content()
         return json_response(self._message_payload(message, interaction.application))
 
     async def get_webhook_message(self, request: web.Request) -> web.Response:

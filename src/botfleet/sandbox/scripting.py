@@ -232,7 +232,11 @@ class InteractionHandle:
         return text
 
     async def wait_for_message(self, *, timeout: float = DEFAULT_TIMEOUT) -> Message:
-        """Wait until the answer's message has real content (a deferral was edited)."""
+        """Wait until the answer's message has real content.
+
+        After a deferral that is when the bot edited ``@original`` or sent its first followup,
+        either of which fills the "is thinking..." message.
+        """
 
         def ready() -> Message | None:
             response = self._response()
@@ -244,7 +248,16 @@ class InteractionHandle:
             self.sandbox,
             ready,
             timeout=timeout,
-            describe_failure=lambda: f"waiting for the answer message of {self._label()}",
+            describe_failure=self._describe_missing_message,
+        )
+
+    def _describe_missing_message(self) -> str:
+        response = self._response()
+        if response is None or response.message is None or not response.message.loading:
+            return f"waiting for the answer message of {self._label()}"
+        return (
+            f"waiting for {self.interaction.application.name} to finish thinking about "
+            f"{self._label()}: it deferred, then neither sent a followup nor edited @original"
         )
 
     async def wait_for_modal(self, *, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
@@ -268,10 +281,15 @@ class InteractionHandle:
         return response.choices
 
     async def wait_for_followup(self, *, timeout: float = DEFAULT_TIMEOUT) -> Message:
-        """Wait for the next followup message the test has not seen yet."""
+        """Wait for the message of the next followup the test has not seen yet.
+
+        The first followup after a deferral fills the deferred answer instead of posting a new
+        message, as on Discord: its message is the answer itself (same id as
+        ``response.message``).
+        """
 
         def next_followup() -> Message | None:
-            ids = self.interaction.followup_message_ids
+            ids = self.interaction.followup_results
             if len(ids) <= self._followups_seen:
                 return None
             message = self.sandbox.state.messages[ids[self._followups_seen]]
@@ -357,6 +375,18 @@ class SandboxChannel:
             message
             for message in self.sandbox.state.messages_in(self.channel)
             if include_ephemeral or not message.ephemeral
+        ]
+
+    def messages_seen_by(self, member: SandboxMember) -> list[Message]:
+        """The channel's messages as ``member``'s Discord shows them, oldest first.
+
+        Their own ephemeral answers are there, other members' are not; a member who may not
+        view the channel sees nothing.
+        """
+        return [
+            message
+            for message in self.sandbox.state.messages_in(self.channel)
+            if self.sandbox.state.can_see(member.user, message)
         ]
 
     @property
@@ -557,6 +587,10 @@ class SandboxMember:
         if voice is None:
             return None
         return SandboxChannel(self.sandbox, self.sandbox.state.channels[voice.channel_id])
+
+    def can_see(self, message: Message) -> bool:
+        """Whether Discord shows this member the message (DMs, ephemeral answers, channels)."""
+        return self.sandbox.state.can_see(self.user, message)
 
     def _member(self) -> Member:
         if self.guild is None or self.user.id not in self.guild.members:

@@ -124,7 +124,9 @@ class DiscordSandbox:
         ``route_limits`` sets the limit of some routes (keys like
         ``"POST /channels/{channel_id}/messages"``; ``DISCORD_ROUTE_LIMITS`` are Discord's own,
         the default is a roomy 50 a second); ``forced_rate_limits`` are 429 switches on from
-        the start (see ``force_rate_limit``).
+        the start (see ``force_rate_limit``). ``heartbeat_interval_ms`` is the interval HELLO
+        announces; a gateway connection that sends no heartbeat for two intervals is closed,
+        as Discord closes one whose heartbeats stopped, and has to resume.
         """
         sandbox = cls(
             interaction_deadline=interaction_deadline,

@@ -24,6 +24,7 @@ from botfleet.sandbox.errors import DiscordHTTPError, FormErrors, JSONErrorCode,
 from botfleet.sandbox.models import (
     DEFAULT_EVERYONE_PERMISSIONS,
     DM_PERMISSIONS,
+    EDITABLE_MESSAGE_FLAGS,
     PRIVILEGED_INTENTS,
     Application,
     ApplicationCommand,
@@ -52,6 +53,7 @@ from botfleet.sandbox.validation import (
     CommandDraft,
     MessageDraft,
     Upload,
+    check_components_v2_fields,
     parse_message,
     validate_autocomplete,
     validate_modal,
@@ -216,6 +218,19 @@ class SandboxState:
     def can(self, channel: Channel, user_id: int, permission: Permission) -> bool:
         """Whether the user holds ``permission`` in the channel."""
         return bool(self.channel_permissions(channel, user_id) & permission)
+
+    def can_see(self, user: User, message: Message) -> bool:
+        """Whether Discord shows the message to ``user``.
+
+        A DM only to its two recipients, an ephemeral answer only to the member who ran the
+        interaction, anything else to whoever may view the channel.
+        """
+        channel = self.channels[message.channel_id]
+        if channel.type is ChannelType.DM:
+            return user.id in channel.recipient_ids
+        if message.ephemeral and message.interaction_id is not None:
+            return self.interactions[message.interaction_id].user.id == user.id
+        return self.can(channel, user.id, Permission.VIEW_CHANNEL)
 
     def messages_in(self, channel: Channel, *, include_deleted: bool = False) -> list[Message]:
         """The channel's messages, oldest first."""
@@ -855,7 +870,8 @@ class SandboxState:
     def edit_message(self, message: Message, draft: MessageDraft) -> Message:
         """Apply the fields the edit carried and announce it (MESSAGE_UPDATE).
 
-        An edit that would leave the message with nothing to show is refused (50006).
+        An edit that would leave the message with nothing to show is refused (50006), as is
+        content or an embed on a message with IS_COMPONENTS_V2 (50035), which an edit may add.
         """
         channel = self.channels[message.channel_id]
         content = draft.content if "content" in draft.given else message.content
@@ -871,14 +887,19 @@ class SandboxState:
             raise DiscordHTTPError(
                 400, JSONErrorCode.CANNOT_SEND_EMPTY_MESSAGE, "Cannot send an empty message"
             )
+        flags = message.flags
+        if "flags" in draft.given:
+            kept = flags & (MessageFlag.EPHEMERAL | MessageFlag.IS_COMPONENTS_V2)
+            flags = kept | (draft.flags & EDITABLE_MESSAGE_FLAGS)
+        if flags & MessageFlag.IS_COMPONENTS_V2:
+            errors = FormErrors()
+            check_components_v2_fields(errors, content, embeds)
+            errors.raise_if_any()
         if new_files:
             attachments = attachments + self._store_uploads(channel, draft)
         message.content, message.embeds, message.components = content, embeds, components
         message.attachments = attachments
-        if "flags" in draft.given:
-            kept = message.flags & (MessageFlag.EPHEMERAL | MessageFlag.IS_COMPONENTS_V2)
-            message.flags = kept | (draft.flags & MessageFlag.SUPPRESS_EMBEDS)
-        message.flags &= ~int(MessageFlag.LOADING)
+        message.flags = flags & ~int(MessageFlag.LOADING)
         message.edited_at = _now()
         message.edit_count += 1
         self._apply_mentions(message, channel)
@@ -1259,18 +1280,46 @@ class SandboxState:
         raise DiscordHTTPError(401, JSONErrorCode.INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token")
 
     def send_followup(self, interaction: Interaction, draft: MessageDraft) -> Message:
-        """Post a followup message through the interaction's webhook (it may be ephemeral)."""
-        app = interaction.application
-        message = self.post_message(
-            interaction.channel,
-            app.bot_user,
-            draft,
-            application=app,
-            interaction=interaction,
-        )
-        interaction.followup_message_ids.append(message.id)
+        """Send a followup through the interaction's webhook (it may be ephemeral).
+
+        Right after a deferral (callback type 5) Discord makes the first followup the answer
+        itself: it fills the "is thinking..." message, which keeps its id and the deferral's
+        ephemeral flag whatever the followup asks, instead of posting a new message. Later
+        followups, and any after the answer was edited, are new messages.
+        """
+        placeholder = self._unfilled_deferral(interaction)
+        if placeholder is not None:
+            message = self.edit_message(placeholder, draft)
+        else:
+            app = interaction.application
+            message = self.post_message(
+                interaction.channel,
+                app.bot_user,
+                draft,
+                application=app,
+                interaction=interaction,
+            )
+            interaction.followup_message_ids.append(message.id)
+        interaction.followup_results.append(message.id)
         self._changed()
         return message
+
+    def _unfilled_deferral(self, interaction: Interaction) -> Message | None:
+        """The "is thinking..." message of a deferral that nothing has filled yet.
+
+        Once the member deleted it, Discord answers the followup that would fill it with
+        10008 Unknown Message.
+        """
+        if interaction.response_type is not (
+            InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
+        ):
+            return None
+        original = self.messages.get(interaction.original_message_id or 0)
+        if original is None or not original.loading:
+            return None
+        if original.deleted:
+            raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message")
+        return original
 
     def interaction_message(self, interaction: Interaction, message_ref: str) -> Message:
         """``@original`` or a followup id, as the webhook message routes name them.

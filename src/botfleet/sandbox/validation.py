@@ -125,13 +125,8 @@ def parse_message(
     components = _validate_message_components(
         errors, body.get("components"), components_v2=bool(flags & MessageFlag.IS_COMPONENTS_V2)
     )
-    if flags & MessageFlag.IS_COMPONENTS_V2 and (content or embeds):
-        errors.add(
-            ("content" if content else "embeds",),
-            "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
-            "The 'content' and 'embeds' fields cannot be used "
-            "when using MessageFlags.IS_COMPONENTS_V2",
-        )
+    if flags & MessageFlag.IS_COMPONENTS_V2:
+        check_components_v2_fields(errors, content, embeds)
     errors.max_length(("content",), content, MESSAGE_CONTENT_LIMIT)
     kept_ids, descriptions = _attachment_references(errors, body.get("attachments"), uploads)
     reply_to, fail_if_missing = _message_reference(errors, body.get("message_reference"))
@@ -156,6 +151,19 @@ def parse_message(
             400, JSONErrorCode.CANNOT_SEND_EMPTY_MESSAGE, "Cannot send an empty message"
         )
     return draft
+
+
+def check_components_v2_fields(
+    errors: FormErrors, content: str | None, embeds: Sequence[EmbedPayload]
+) -> None:
+    """A message with IS_COMPONENTS_V2 carries neither content nor embeds."""
+    if content or embeds:
+        errors.add(
+            ("content" if content else "embeds",),
+            "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+            "The 'content' and 'embeds' fields cannot be used "
+            "when using MessageFlags.IS_COMPONENTS_V2",
+        )
 
 
 def _sendable_flags(*, ephemeral_allowed: bool) -> int:
