@@ -8,6 +8,7 @@ import pytest
 
 from botfleet import BOT_NAMES
 from botfleet.config import ConfigError, load_config, load_effective_config, load_settings
+from botfleet.gamification.options import GamificationOptions
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -250,3 +251,18 @@ def test_every_bot_has_a_distinct_prefix() -> None:
         load_settings(bot, config_dir=REPO_CONFIG, environ={}).bot.prefix for bot in BOT_NAMES
     ]
     assert len(set(prefixes)) == len(BOT_NAMES)
+
+
+def test_shipped_gamification_section_is_valid() -> None:
+    options = GamificationOptions.from_settings(
+        load_settings(None, config_dir=REPO_CONFIG, environ={})
+    )
+    assert options.host_bot == "utility"
+    assert options.message_xp_min <= options.message_xp_max
+
+
+def test_gamification_mistakes_name_the_key(config_dir: Path) -> None:
+    write(config_dir / "settings.yaml", "gamification:\n  command_xpp: 5\n")
+    settings = load_settings(None, config_dir=config_dir, environ={})
+    with pytest.raises(ConfigError, match=r"gamification\.command_xpp: extra inputs"):
+        GamificationOptions.from_settings(settings)

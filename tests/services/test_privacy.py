@@ -29,6 +29,7 @@ from botfleet.database.models import (
     UserBotStats,
 )
 from botfleet.services.privacy import (
+    DATA_SERVICE_MODULES,
     DeletionReport,
     PrivacyRegistry,
     UserDataDeleter,
@@ -123,16 +124,22 @@ async def _timer_payloads(database: Database) -> list[dict[str, object]]:
 async def test_delete_user_removes_exactly_that_users_data(database: Database) -> None:
     await _add_user_with_everything(database, ADA, "ada")
     await _add_user_with_everything(database, BOB, "bob")
+    async with database.session() as session:
+        achievements_before = await session.scalar(select(func.count()).select_from(Achievement))
 
     report = await delete_user(ADA)
 
-    assert report == {
+    core = {
         "user_bot_stats": 2,
         "user_achievements": 2,
         "leaderboard_entries": 2,
         "timers": 2,
         "users": 1,
     }
+    assert {name: report[name] for name in core} == core
+    assert all(report[name] == 0 for name in report if name not in core), (
+        "services registered by other modules (gamification, games) hold nothing of Ada here"
+    )
     assert list(report) == list(registry.names)
     assert (report.user_id, report.total) == (ADA, 9)
     for column, rows_each in (
@@ -150,7 +157,8 @@ async def test_delete_user_removes_exactly_that_users_data(database: Database) -
         {"channel_id": BOB},
     ]
     async with database.session() as session:
-        assert await session.scalar(select(func.count()).select_from(Achievement)) == 4
+        achievements_after = await session.scalar(select(func.count()).select_from(Achievement))
+    assert achievements_after == achievements_before, "definitions are not user data"
 
 
 async def test_a_second_request_reports_zero_for_every_service(database: Database) -> None:
@@ -172,13 +180,15 @@ async def test_the_cli_entry_point_opens_the_database_by_url(
     report = await delete_user_everywhere(database_url, BOB)
 
     assert isinstance(report, DeletionReport)
-    assert dict(report.items()) == {
+    core = {
         "user_bot_stats": 2,
         "user_achievements": 2,
         "leaderboard_entries": 2,
         "timers": 2,
         "users": 1,
     }
+    assert {name: report[name] for name in core} == core
+    assert {"member_xp", "xp_audit_log"} <= set(report), "the CLI runs every module's deleter"
     assert await _count(database, User.id, ADA) == 1
 
 
@@ -282,3 +292,15 @@ def _dead_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+def test_every_module_that_registers_a_deleter_is_imported_by_the_cli() -> None:
+    package = Path(__file__).resolve().parents[2] / "src" / "botfleet"
+    own_module = package / "services" / "privacy.py"
+    registering = {
+        ".".join(path.relative_to(package.parent).with_suffix("").parts)
+        for path in package.rglob("*.py")
+        if path != own_module and "registry.register(" in path.read_text(encoding="utf-8")
+    }
+    missing = registering - set(DATA_SERVICE_MODULES)
+    assert not missing, f"add {sorted(missing)} to DATA_SERVICE_MODULES"

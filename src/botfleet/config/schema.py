@@ -162,6 +162,10 @@ class Settings(Section):
     web: WebSection = Field(default_factory=WebSection)
     ai: AISection = Field(default_factory=AISection)
     payments: PaymentsSection = Field(default_factory=PaymentsSection)
+    gamification: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Fleet-wide XP defaults; see botfleet.gamification.options.",
+    )
     options: dict[str, Any] = Field(
         default_factory=dict,
         description="The bot's own options, validated by the bot's config.py model.",

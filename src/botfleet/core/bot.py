@@ -29,6 +29,7 @@ from botfleet.core.errors import CommandRateLimited, handle_context_error, handl
 from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
+from botfleet.gamification.options import GamificationOptions
 from botfleet.services.rate_limit import RateLimited, RateLimiter
 from botfleet.services.scheduler import Scheduler
 
@@ -70,6 +71,7 @@ class FleetBot(commands.AutoShardedBot):
         **options: Any,
     ) -> None:
         self.options: BaseModel | None = definition.parse_options(settings.options)
+        self.gamification_options = GamificationOptions.from_settings(settings)
         super().__init__(
             command_prefix=commands.when_mentioned_or(settings.bot.prefix or definition.prefix),
             intents=definition.intents(),

@@ -11,6 +11,7 @@ from botfleet.database.base import (
     get_database,
     get_session,
     init_database,
+    json_variant,
     normalize_database_url,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "get_database",
     "get_session",
     "init_database",
+    "json_variant",
     "normalize_database_url",
 ]

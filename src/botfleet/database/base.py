@@ -69,8 +69,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-JSONVariant: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
-"""JSON on SQLite, JSONB (indexable, compact) on PostgreSQL."""
+def json_variant() -> TypeEngine[Any]:
+    """JSON on SQLite, JSONB (indexable, compact) on PostgreSQL: a fresh type per column.
+
+    One shared instance would carry a ``MutableDict.as_mutable`` association made for one
+    column to every other column of the type, turning their lists into dicts.
+    """
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+JSONVariant: TypeEngine[Any] = json_variant()
+"""A plain JSON/JSONB column type, for columns that need no change tracking."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -10,6 +10,7 @@ prints it). The shared tables are registered below.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -194,6 +195,21 @@ async def delete_user(user_id: int, *, database: Database | None = None) -> Dele
     return await registry.delete_user(database if database is not None else get_database(), user_id)
 
 
+DATA_SERVICE_MODULES: tuple[str, ...] = (
+    "botfleet.gamification.privacy",
+)
+"""Every module that registers a deleter on import; a test keeps this list complete."""
+
+
+def import_data_services() -> None:
+    """Import every module that stores user data, so each has registered its deleter.
+
+    A bot process imports its own; the CLI, which runs outside any bot, needs them all.
+    """
+    for module in DATA_SERVICE_MODULES:
+        importlib.import_module(module)
+
+
 async def delete_user_everywhere(database_url: str, user_id: int) -> DeletionReport:
     """Delete everything stored about ``user_id`` in the database at ``database_url``.
 
@@ -202,6 +218,7 @@ async def delete_user_everywhere(database_url: str, user_id: int) -> DeletionRep
     :class:`DatabaseUnavailableError`, one without botfleet's tables (a mistyped URL, usually)
     :class:`DatabaseConfigError`, before any deleter runs.
     """
+    import_data_services()
     database = Database(database_url)
     sqlite_file = sqlite_file_path(database.url)
     if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.exists):

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import Mapped, mapped_column
 
-from botfleet.database.base import Base, JSONVariant, UTCDateTime
+from botfleet.database.base import Base, UTCDateTime, json_variant
 
 
 class UserBotStats(Base):
@@ -28,7 +28,7 @@ class UserBotStats(Base):
     command_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     last_active: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stats: Mapped[dict[str, Any] | None] = mapped_column(
-        MutableDict.as_mutable(JSONVariant), default=dict
+        MutableDict.as_mutable(json_variant()), default=dict
     )
 
     def __repr__(self) -> str:
