@@ -197,6 +197,7 @@ async def delete_user(user_id: int, *, database: Database | None = None) -> Dele
 
 DATA_SERVICE_MODULES: tuple[str, ...] = (
     "botfleet.gamification.privacy",
+    "botfleet.bots.hangman.services.store",
 )
 """Every module that registers a deleter on import; a test keeps this list complete."""
 

@@ -1,8 +1,13 @@
 """The Hangman Bot: what it is called, which intents and extensions it runs with."""
 
 from botfleet import BOT_PREFIXES
+from botfleet.bots.hangman.config import HangmanOptions
 from botfleet.core.definition import BotDefinition
 
 DEFINITION = BotDefinition(
-    name="hangman", display_name="Hangman Bot", prefix=BOT_PREFIXES["hangman"]
+    name="hangman",
+    display_name="Hangman Bot",
+    prefix=BOT_PREFIXES["hangman"],
+    extensions=("botfleet.bots.hangman.commands",),
+    options_model=HangmanOptions,
 )

@@ -1,0 +1,362 @@
+"""``/hangman``: start, play with your own word, stop, stats, leaderboard, server word lists.
+
+The commands and the board's buttons translate between Discord and
+:class:`~botfleet.bots.hangman.services.games.HangmanService`; every problem a member can fix
+comes back from the service as a :class:`~botfleet.errors.UserError` and is answered privately.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from botfleet.auth.permissions import PermissionLevel, requires_permission, resolve_level
+from botfleet.bots.hangman.services.games import HangmanService, Move
+from botfleet.bots.hangman.services.scoring import PlayerStats
+from botfleet.bots.hangman.services.store import Game
+from botfleet.bots.hangman.services.words import Difficulty
+from botfleet.bots.hangman.views.buttons import COG_NAME, ActionButton, LetterButton
+from botfleet.bots.hangman.views.display import GameDisplay
+from botfleet.bots.hangman.views.modals import OwnWordModal, WordGuessModal
+from botfleet.core.errors import handle_interaction_error, reply_ephemeral
+from botfleet.errors import UserError
+from botfleet.utils.helpers import create_embed, paginate_text, truncate_string
+
+if TYPE_CHECKING:
+    from botfleet.core.bot import FleetBot
+
+log = logging.getLogger(__name__)
+
+MAX_AUTOCOMPLETE_CHOICES = 25
+MAX_CATEGORY_LENGTH = 32
+MAX_WORDS_TEXT = 1500
+
+
+def _place(interaction: discord.Interaction[Any]) -> tuple[int, int]:
+    """The guild and channel of a command; games are played in servers only."""
+    if interaction.guild_id is None or interaction.channel_id is None:
+        raise UserError("Hangman is played in a server's channels.")
+    return interaction.guild_id, interaction.channel_id
+
+
+def stats_fields(stats: PlayerStats) -> list[tuple[str, str, bool]]:
+    """A record as embed fields, three to a row."""
+    return [
+        ("Played", str(stats.played), True),
+        ("Won", f"{stats.won} ({stats.win_rate:.0%})", True),
+        ("Points", str(stats.points), True),
+        ("Current streak", str(stats.current_streak), True),
+        ("Best streak", str(stats.best_streak), True),
+        ("Flawless wins", str(stats.flawless), True),
+    ]
+
+
+class HangmanCommands(commands.Cog, name=COG_NAME):
+    """Hangman games in a channel: letter buttons, a word form, hints and records."""
+
+    hangman = app_commands.Group(
+        name="hangman", description="Play hangman: find the word letter by letter.", guild_only=True
+    )
+    words = app_commands.Group(
+        name="words", description="This server's own word lists (admins).", parent=hangman
+    )
+
+    def __init__(self, bot: FleetBot, service: HangmanService, display: GameDisplay) -> None:
+        self.bot = bot
+        self.service = service
+        self.display = display
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(LetterButton, ActionButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(LetterButton, ActionButton)
+
+    # --- Starting games --------------------------------------------------------------------
+
+    async def _post(self, interaction: discord.Interaction[Any], game: Game) -> None:
+        """Show a new game; a game whose board could not be shown is dropped again."""
+        try:
+            board_id, controls_id = await self.display.post(interaction, game)
+        except Exception:
+            await self.service.discard(game)
+            raise
+        await self.service.attach_messages(game, board_id, controls_id)
+
+    async def category_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Bundled categories, then this server's lists, that start with what was typed."""
+        names = [category.name for category in self.service.bank.categories]
+        if interaction.guild_id is not None:
+            names += [entry.name for entry in await self.service.guild_lists(interaction.guild_id)]
+        typed = current.strip().casefold()
+        return [
+            app_commands.Choice(name=name, value=name)
+            for name in names
+            if name.startswith(typed) or typed in name
+        ][:MAX_AUTOCOMPLETE_CHOICES]
+
+    @hangman.command(name="start", description="Start a game of hangman in this channel.")
+    @app_commands.describe(
+        category="What kind of word: animals, food, science... or one of this server's lists",
+        difficulty="How hard the word is (medium unless you choose)",
+        solo="Only you may guess (otherwise everyone in the channel plays together)",
+    )
+    @app_commands.autocomplete(category=category_choices)
+    async def start(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        category: app_commands.Range[str, 1, MAX_CATEGORY_LENGTH] | None = None,
+        difficulty: Difficulty | None = None,
+        solo: bool = False,
+    ) -> None:
+        guild_id, channel_id = _place(interaction)
+        game = await self.service.start(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            starter_id=interaction.user.id,
+            category=category,
+            difficulty=difficulty,
+            solo=solo,
+        )
+        await self._post(interaction, game)
+
+    @hangman.command(name="custom", description="Start a game with a word of your own.")
+    @app_commands.describe(player="Challenge one member (otherwise everyone else may guess)")
+    async def custom(
+        self, interaction: discord.Interaction[FleetBot], player: discord.Member | None = None
+    ) -> None:
+        _, channel_id = _place(interaction)
+        if player is not None and player.bot:
+            raise UserError("Bots don't play hangman — challenge a member instead.")
+        if player is not None and player.id == interaction.user.id:
+            raise UserError("You know the word already — challenge someone else, or everyone!")
+        if await self.service.game_in_channel(channel_id) is not None:
+            raise UserError("A game is already running in this channel — wait until it ends.")
+        await interaction.response.send_modal(OwnWordModal(player.id if player else None))
+
+    async def submit_own_word(
+        self, interaction: discord.Interaction[Any], word: str, player_id: int | None
+    ) -> None:
+        """The form of ``/hangman custom`` was sent."""
+        try:
+            guild_id, channel_id = _place(interaction)
+            game = await self.service.start_with_word(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                setter_id=interaction.user.id,
+                word=word,
+                player_id=player_id,
+            )
+            await self._post(interaction, game)
+        except Exception as error:
+            await handle_interaction_error(interaction, error)
+
+    @hangman.command(name="stop", description="End this channel's game (its starter or a mod).")
+    async def stop(self, interaction: discord.Interaction[FleetBot]) -> None:
+        _, channel_id = _place(interaction)
+        moderator = await self._is_moderator(interaction)
+        move = await self.service.stop_in_channel(
+            channel_id, interaction.user.id, moderator=moderator
+        )
+        await self._show(interaction, move)
+
+    # --- Records ---------------------------------------------------------------------------
+
+    @hangman.command(name="stats", description="Hangman record of a member in this server.")
+    @app_commands.describe(member="Whose record (yours unless you choose)")
+    async def stats(
+        self, interaction: discord.Interaction[FleetBot], member: discord.Member | None = None
+    ) -> None:
+        guild_id, _ = _place(interaction)
+        target = member or interaction.user
+        stats = await self.service.stats(guild_id, target.id)
+        description = None if stats.played else "No games yet — start one with /hangman start!"
+        embed = create_embed(
+            title=f"Hangman record of {target.display_name}",
+            description=description,
+            color=self.bot.settings.colors.info,
+            fields=stats_fields(stats) if stats.played else None,
+        )
+        await interaction.response.send_message(embed=embed)
+
+    @hangman.command(name="leaderboard", description="The best hangman players of this server.")
+    async def leaderboard(self, interaction: discord.Interaction[FleetBot]) -> None:
+        guild_id, _ = _place(interaction)
+        ranking = await self.service.leaderboard(guild_id)
+        lines = [
+            f"**{rank}.** <@{user_id}> — {stats.points} points, {stats.won} wins, "
+            f"best streak {stats.best_streak}"
+            for rank, (user_id, stats) in enumerate(ranking, start=1)
+        ]
+        embed = create_embed(
+            title="🏆 Hangman leaderboard",
+            description="\n".join(lines) or "Nobody has played yet — be the first!",
+            color=self.bot.settings.colors.primary,
+            footer="Points: a win is worth 10/20/30 by difficulty, +5 per life left, "
+            "+10 when flawless",
+        )
+        await interaction.response.send_message(
+            embed=embed, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @hangman.command(name="categories", description="The categories and this server's lists.")
+    async def categories(self, interaction: discord.Interaction[FleetBot]) -> None:
+        guild_id, _ = _place(interaction)
+        bundled = [
+            (category.name, f"{category.description} · {category.size} words", True)
+            for category in self.service.bank.categories
+        ]
+        own = await self.service.guild_lists(guild_id)
+        listing = ", ".join(f"{entry.name} ({entry.size})" for entry in own)
+        bundled.append(
+            ("This server's lists", listing or "None yet (admins: /hangman words add)", False)
+        )
+        embed = create_embed(
+            title="Hangman categories",
+            description="Pick one with `/hangman start category:`; without one, "
+            "a bundled category is chosen at random.",
+            color=self.bot.settings.colors.info,
+            fields=bundled,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    # --- Server word lists -----------------------------------------------------------------
+
+    @words.command(name="add", description="Add words to one of this server's lists.")
+    @app_commands.describe(
+        list_name="The list (made on first use)",
+        words="Words or short phrases, separated by commas",
+    )
+    @app_commands.rename(list_name="list")
+    @requires_permission("admin")
+    async def words_add(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        list_name: app_commands.Range[str, 1, MAX_CATEGORY_LENGTH],
+        words: app_commands.Range[str, 1, MAX_WORDS_TEXT],
+    ) -> None:
+        guild_id, _ = _place(interaction)
+        name, added = await self.service.add_words(
+            guild_id, list_name, words, added_by=interaction.user.id
+        )
+        parts = [f"Added {len(added.added)} word(s) to “{name}”, which has {added.total} now."]
+        if added.already_there:
+            parts.append(f"Already there: {', '.join(added.already_there)}.")
+        await interaction.response.send_message(
+            truncate_string(" ".join(parts), 2000), ephemeral=True
+        )
+
+    @words.command(name="remove", description="Remove words from one of this server's lists.")
+    @app_commands.describe(list_name="The list", words="Words to remove, separated by commas")
+    @app_commands.rename(list_name="list")
+    @requires_permission("admin")
+    async def words_remove(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        list_name: app_commands.Range[str, 1, MAX_CATEGORY_LENGTH],
+        words: app_commands.Range[str, 1, MAX_WORDS_TEXT],
+    ) -> None:
+        guild_id, _ = _place(interaction)
+        name, removed = await self.service.remove_words(guild_id, list_name, words)
+        await interaction.response.send_message(
+            f"Removed {removed} word(s) from “{name}”.", ephemeral=True
+        )
+
+    @words.command(name="show", description="Show the words of one of this server's lists.")
+    @app_commands.describe(list_name="The list")
+    @app_commands.rename(list_name="list")
+    @requires_permission("admin")
+    async def words_show(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        list_name: app_commands.Range[str, 1, MAX_CATEGORY_LENGTH],
+    ) -> None:
+        guild_id, _ = _place(interaction)
+        words = await self.service.list_words(guild_id, list_name)
+        pages = paginate_text(", ".join(words), 1900)
+        await interaction.response.send_message(
+            f"**{len(words)} words:**\n{pages[0]}", ephemeral=True
+        )
+        for page in pages[1:]:
+            await interaction.followup.send(page, ephemeral=True)
+
+    @words.command(name="delete", description="Delete one of this server's lists.")
+    @app_commands.describe(list_name="The list to delete, with all its words")
+    @app_commands.rename(list_name="list")
+    @requires_permission("admin")
+    async def words_delete(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        list_name: app_commands.Range[str, 1, MAX_CATEGORY_LENGTH],
+    ) -> None:
+        guild_id, _ = _place(interaction)
+        name, removed = await self.service.delete_list(guild_id, list_name)
+        await interaction.response.send_message(
+            f"Deleted “{name}” and its {removed} word(s).", ephemeral=True
+        )
+
+    # --- The board's buttons and forms -----------------------------------------------------
+
+    async def _is_moderator(self, interaction: discord.Interaction[Any]) -> bool:
+        return await resolve_level(self.bot, interaction.user) >= PermissionLevel.MODERATOR
+
+    async def _move(
+        self, interaction: discord.Interaction[Any], make_move: Callable[[], Awaitable[Move]]
+    ) -> None:
+        """Run a move and show it; a refused move is explained to the member only."""
+        try:
+            move = await make_move()
+        except UserError as problem:
+            await reply_ephemeral(interaction, problem.message)
+            return
+        except Exception as error:
+            await handle_interaction_error(interaction, error)
+            return
+        await self._show(interaction, move)
+
+    async def _show(self, interaction: discord.Interaction[Any], move: Move) -> None:
+        """Answer with the board, then report the results and tell the end of a finished game."""
+        try:
+            await self.display.show_move(interaction, move)
+            if move.finish is not None:
+                level_ups = await self.service.reward(move)
+                await self.display.announce_end(interaction, move, level_ups)
+        except discord.HTTPException:
+            log.warning("could not show a move of hangman game %d", move.game.id, exc_info=True)
+
+    async def press_letter(
+        self, interaction: discord.Interaction[Any], game_id: int, letter: str
+    ) -> None:
+        user_id = interaction.user.id
+        await self._move(interaction, lambda: self.service.guess_letter(game_id, user_id, letter))
+
+    async def take_hint(self, interaction: discord.Interaction[Any], game_id: int) -> None:
+        user_id = interaction.user.id
+        await self._move(interaction, lambda: self.service.hint(game_id, user_id))
+
+    async def give_up(self, interaction: discord.Interaction[Any], game_id: int) -> None:
+        user_id = interaction.user.id
+        moderator = await self._is_moderator(interaction)
+        await self._move(
+            interaction, lambda: self.service.give_up(game_id, user_id, moderator=moderator)
+        )
+
+    async def submit_word(
+        self, interaction: discord.Interaction[Any], game_id: int, word: str
+    ) -> None:
+        user_id = interaction.user.id
+        await self._move(interaction, lambda: self.service.guess_word(game_id, user_id, word))
+
+    async def open_word_guess(self, interaction: discord.Interaction[Any], game_id: int) -> None:
+        try:
+            await self.service.playable(game_id, interaction.user.id)
+            await interaction.response.send_modal(WordGuessModal(game_id))
+        except Exception as error:
+            await handle_interaction_error(interaction, error)

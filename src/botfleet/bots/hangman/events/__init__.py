@@ -1,0 +1,1 @@
+"""What the Hangman Bot does on its own: ending idle games, announcing achievements."""

@@ -1,0 +1,76 @@
+"""Events of the Hangman Bot: inactivity timers, the gamification framework's unlocks.
+
+At start the cog gives every game in play a fresh inactivity timer and starts saving XP; an
+idle game ends with the word told in its channel; an achievement unlocked by a Hangman game
+is announced where the game was played.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from botfleet.bots.hangman.services.games import HangmanService
+from botfleet.bots.hangman.services.rewards import BOT_NAME
+from botfleet.bots.hangman.views.display import NO_PINGS, GameDisplay
+from botfleet.gamification import AchievementUnlocked, Gamification
+from botfleet.services.scheduler import ScheduledTimer
+
+if TYPE_CHECKING:
+    from botfleet.core.bot import FleetBot
+
+log = logging.getLogger(__name__)
+
+
+class HangmanEvents(commands.Cog, name="Hangman events"):
+    """Timers and announcements; no commands."""
+
+    def __init__(
+        self,
+        bot: FleetBot,
+        service: HangmanService,
+        display: GameDisplay,
+        gamification: Gamification | None,
+    ) -> None:
+        self.bot = bot
+        self.service = service
+        self.display = display
+        self.gamification = gamification
+
+    async def cog_load(self) -> None:
+        rearmed = await self.service.rearm_timers()
+        if rearmed:
+            log.info("%d hangman games in play were given fresh inactivity timers", rearmed)
+        if self.gamification is not None:
+            await self.gamification.start()
+
+    async def cog_unload(self) -> None:
+        if self.gamification is not None:
+            await self.gamification.stop()
+
+    @commands.Cog.listener()
+    async def on_hangman_timeout_timer_complete(self, timer: ScheduledTimer) -> None:
+        move = await self.service.check_idle(timer.payload)
+        if move is not None:
+            await self.display.show_end(move, await self.service.reward(move))
+
+    @commands.Cog.listener()
+    async def on_achievement_unlock(self, unlock: AchievementUnlocked) -> None:
+        if unlock.bot_name != BOT_NAME or unlock.channel_id is None:
+            return
+        description = f" — {unlock.description}" if unlock.description else ""
+        channel = self.bot.get_partial_messageable(unlock.channel_id)
+        try:
+            await channel.send(
+                f"🏆 <@{unlock.user_id}> unlocked **{unlock.name}**{description}",
+                allowed_mentions=NO_PINGS,
+            )
+        except discord.HTTPException:
+            log.warning(
+                "could not announce achievement %d in channel %d",
+                unlock.achievement_id,
+                unlock.channel_id,
+            )

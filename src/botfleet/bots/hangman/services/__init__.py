@@ -1,0 +1,1 @@
+"""The Hangman rules and records, free of any Discord type: commands and views call these."""

@@ -1,0 +1,62 @@
+"""XP and achievements for finished games, through the fleet's gamification framework.
+
+Each player's win or loss is reported with their current win streak, so the fleet's streak
+achievements and Hangman's own (migration 0004) follow; a flawless win and a win in a bundled
+category are reported as feats (``hangman:flawless``, ``hangman:win_animals``...). The awards
+are saved at once, so the level-ups they cause can be announced with the game's result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Final, Protocol
+
+from botfleet.bots.hangman.services.store import Game, GameSource, RecordedResult
+from botfleet.gamification import Gamification, LevelUp
+
+log = logging.getLogger(__name__)
+
+BOT_NAME: Final = "hangman"
+
+
+class RewardReporter(Protocol):
+    """Where a finished game's results go besides the players' records."""
+
+    async def report(self, game: Game, results: Sequence[RecordedResult]) -> tuple[LevelUp, ...]:
+        """Report the results; return the level-ups they caused in the game's guild."""
+        ...
+
+
+class GamificationRewards:
+    """Reports results to the gamification framework of this bot process."""
+
+    def __init__(self, gamification: Gamification) -> None:
+        self.gamification = gamification
+
+    async def report(self, game: Game, results: Sequence[RecordedResult]) -> tuple[LevelUp, ...]:
+        xp = self.gamification.xp
+        for recorded in results:
+            result = recorded.result
+            feats = ["win" if result.won else "loss"]
+            if result.flawless:
+                feats.append("flawless")
+            if result.won and game.source is GameSource.WORDS:
+                feats.append(f"win_{game.category}")
+            for feat in feats:
+                await xp.report_game_result(
+                    result.user_id,
+                    feat,
+                    guild_id=game.guild_id,
+                    channel_id=game.channel_id,
+                    streak=recorded.stats.current_streak,
+                    bot_name=BOT_NAME,
+                )
+        level_ups: list[LevelUp] = []
+        for recorded in results:
+            level_ups.extend(
+                await self.gamification.check_level_up(
+                    recorded.result.user_id, guild_id=game.guild_id
+                )
+            )
+        return tuple(level_up for level_up in level_ups if level_up.guild_id == game.guild_id)

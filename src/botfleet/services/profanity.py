@@ -1,0 +1,366 @@
+"""Finding profanity in what members type, and keeping it out of the word games' lists.
+
+Matching is by whole words, after undoing what people do to slip past a filter: digits and
+symbols for look-alike letters ("sh1t", "$hit"), accents, look-alike letters of other alphabets
+and full-width forms, invisible characters, repeated letters ("fuuuck"), and letters spaced or
+dotted apart ("f u c k", "f.u.c.k"). Matching whole words is what keeps "Scunthorpe",
+"assess" and "classic" clean: a listed word must be the entire word, with one of the endings it
+takes ("fucking") when it takes endings. Only a few roots that occur inside no innocent English
+word are also found inside longer words ("motherfucker").
+
+The lists are deliberately about swearing, sexual vulgarity and slurs. Mild words ("damn",
+"hell") and words that are merely unsuitable for a game are left to each caller.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import product
+from typing import Final
+
+__all__ = [
+    "DEFAULT_FILTER",
+    "ProfanityFilter",
+    "ProfanityMatch",
+    "contains_profanity",
+    "find_profanity",
+    "is_profane_word",
+]
+
+WITH_ENDINGS: Final[frozenset[str]] = frozenset(
+    {
+        "bastard",
+        "bitch",
+        "bollock",
+        "bullshit",
+        "cunt",
+        "dipshit",
+        "fag",
+        "faggot",
+        "horseshit",
+        "jizz",
+        "kike",
+        "nigga",
+        "nigger",
+        "piss",
+        "shit",
+        "slut",
+        "spastic",
+        "tranny",
+        "twat",
+        "wank",
+        "wanker",
+        "wetback",
+        "whore",
+    }
+)
+"""Words that stay profane with an ending: "shits", "shitty", "bitching", "whores"."""
+
+EXACT: Final[frozenset[str]] = frozenset(
+    {
+        "arse",
+        "arsehole",
+        "ass",
+        "asshat",
+        "asshole",
+        "assholes",
+        "batshit",
+        "bellend",
+        "blowjob",
+        "blowjobs",
+        "boner",
+        "clit",
+        "cock",
+        "cocksucker",
+        "coon",
+        "coons",
+        "cum",
+        "cumshot",
+        "dick",
+        "dickhead",
+        "dicks",
+        "dildo",
+        "dildos",
+        "dumbass",
+        "dyke",
+        "dykes",
+        "gook",
+        "gooks",
+        "handjob",
+        "jackass",
+        "jerkoff",
+        "knobhead",
+        "milf",
+        "paki",
+        "pakis",
+        "porn",
+        "porno",
+        "pussy",
+        "raghead",
+        "retard",
+        "retarded",
+        "retards",
+        "shithead",
+        "shitface",
+        "smartass",
+        "spic",
+        "spics",
+        "tits",
+        "titties",
+        "towelhead",
+    }
+)
+"""Words profane only as they are: "cock" is, "cocked" and "cockpit" are not."""
+
+EMBEDDED: Final[frozenset[str]] = frozenset({"fuck"})
+"""Roots found even inside longer words; each is part of no innocent English word."""
+
+ENDINGS: Final[tuple[str, ...]] = (
+    "s",
+    "es",
+    "ed",
+    "er",
+    "ers",
+    "ing",
+    "ings",
+    "in",
+    "y",
+    "ey",
+    "ier",
+    "iest",
+    "ty",
+    "head",
+    "heads",
+    "face",
+    "hole",
+    "holes",
+    "bag",
+    "bags",
+)
+
+_LEET: Final[dict[str, str]] = {
+    "0": "o",
+    "1": "il",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+    "@": "a",
+    "$": "s",
+    "!": "i",
+    "|": "il",
+    "+": "t",
+    "€": "e",
+}
+"""Digits and symbols written for letters; a few stand for two letters and both are tried."""
+
+_HOMOGLYPHS: Final[dict[str, str]] = {
+    "а": "a",
+    "в": "b",
+    "с": "c",
+    "е": "e",
+    "н": "h",
+    "і": "i",
+    "ј": "j",
+    "к": "k",
+    "м": "m",
+    "о": "o",
+    "р": "p",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ѕ": "s",
+    "һ": "h",
+    "ӏ": "l",
+    "ԁ": "d",
+    "ԝ": "w",
+    "α": "a",
+    "β": "b",
+    "ε": "e",
+    "ι": "i",
+    "κ": "k",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+}
+"""Cyrillic and Greek letters that look like Latin ones (lowercase: text is casefolded first)."""
+
+_INVISIBLE: Final = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+_WORD: Final = re.compile(r"\S+")
+_SEPARATOR: Final = re.compile(r"[^a-z]+")
+_EDGE_PUNCTUATION: Final = re.compile(r"^[^a-z0-9]+|[^a-z0-9]+$")
+
+MAX_VARIANTS: Final = 16
+"""Spellings tried per word when symbols stand for two letters ("1" is "i" or "l")."""
+
+MAX_SPELLED_OUT: Final = 24
+"""Longest run of single letters read as one word."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProfanityMatch:
+    """A profane word found in a text: where it is, and the word it was read as."""
+
+    start: int
+    end: int
+    text: str
+    """The text as the member typed it, from ``start`` to ``end``."""
+    read_as: str
+    """The word after normalising, as it matched the lists."""
+
+
+def _repeatable(term: str) -> str:
+    """A pattern for ``term`` that also takes each letter repeated ("fuuuck" for "fuck")."""
+    pattern = []
+    for match in re.finditer(r"(.)\1*", term):
+        letter, run = match.group(1), len(match.group(0))
+        pattern.append(f"{re.escape(letter)}{{{run},}}")
+    return "".join(pattern)
+
+
+def _check_term(term: str) -> str:
+    if re.fullmatch(r"[a-z]{2,}", term) is None:
+        raise ValueError(f"profanity list entries are lowercase a-z words, got {term!r}")
+    return term
+
+
+def _fold(text: str) -> str:
+    """Casefold, drop accents and invisible characters, read look-alike letters as Latin."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text).casefold())
+    decomposed = unicodedata.normalize("NFKD", text)
+    without_marks = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return "".join(_HOMOGLYPHS.get(char, char) for char in without_marks)
+
+
+def _spellings(word: str) -> list[str]:
+    """The letter-only spellings a folded word may stand for, symbols read as letters."""
+    choices = [_LEET.get(char, char) for char in word]
+    ambiguous = sum(1 for choice in choices if len(choice) > 1)
+    if 2**ambiguous <= MAX_VARIANTS:
+        combinations = ["".join(letters) for letters in product(*choices)]
+    else:
+        combinations = [
+            "".join(choice[index % len(choice)] for choice in choices) for index in (0, 1)
+        ]
+    return [_SEPARATOR.sub("", spelling) for spelling in combinations]
+
+
+def _parts(word: str) -> list[str]:
+    """A folded word split at punctuation that is not a letter stand-in ("well...shit")."""
+    return [part for part in re.split(r"[^\w@$!|+€]+", word) if part]
+
+
+class ProfanityFilter:
+    """Finds listed words in text however they are disguised; see the module's rules."""
+
+    def __init__(
+        self,
+        *,
+        with_endings: Iterable[str] = WITH_ENDINGS,
+        exact: Iterable[str] = EXACT,
+        embedded: Iterable[str] = EMBEDDED,
+        allowed: Iterable[str] = (),
+    ) -> None:
+        """Build a filter from word lists (the defaults are the fleet's), minus ``allowed``.
+
+        ``allowed`` words are never reported, e.g. a guild that is fine with "piss".
+        """
+        words = {_check_term(term) for term in exact}
+        for stem in with_endings:
+            words.add(_check_term(stem))
+            words.update(stem + ending for ending in ENDINGS)
+        roots = {_check_term(root) for root in embedded}
+        self._allowed = frozenset(_check_term(word) for word in allowed)
+        self._whole = re.compile("|".join(sorted(map(_repeatable, words), key=len, reverse=True)))
+        self._inside = (
+            re.compile("|".join(_repeatable(root) for root in sorted(roots))) if roots else None
+        )
+
+    def is_profane_word(self, word: str) -> bool:
+        """Whether one word (from a word list, a name, a guess) is profane."""
+        return any(self._matches(spelling) for spelling in _spellings(_fold(word.strip())))
+
+    def contains_profanity(self, text: str) -> bool:
+        """Whether ``text`` contains a profane word anywhere."""
+        return next(self._scan(text), None) is not None
+
+    def find(self, text: str) -> list[ProfanityMatch]:
+        """Every profane word of ``text``, in order, with its place in the original text."""
+        return list(self._scan(text))
+
+    def _matches(self, spelling: str) -> bool:
+        if not spelling or spelling in self._allowed:
+            return False
+        if self._whole.fullmatch(spelling) is not None:
+            return True
+        return self._inside is not None and self._inside.search(spelling) is not None
+
+    def _reading(self, word: str) -> str | None:
+        """The profane reading of one typed word, or None: whole, trimmed, then its parts."""
+        folded = _fold(word)
+        pieces = [folded, _EDGE_PUNCTUATION.sub("", folded), *_parts(folded)]
+        candidates = [spelling for piece in pieces for spelling in _spellings(piece)]
+        return next((spelling for spelling in candidates if self._matches(spelling)), None)
+
+    def _scan(self, text: str) -> Iterator[ProfanityMatch]:
+        letters: list[re.Match[str]] = []
+        for word in _WORD.finditer(text):
+            folded = _fold(word.group())
+            if len(folded) == 1 and folded.isalpha():
+                letters.append(word)
+                continue
+            yield from self._spelled_out(text, letters)
+            letters = []
+            reading = self._reading(word.group())
+            if reading is not None:
+                yield ProfanityMatch(word.start(), word.end(), word.group(), reading)
+        yield from self._spelled_out(text, letters)
+
+    def _spelled_out(self, text: str, letters: list[re.Match[str]]) -> Iterator[ProfanityMatch]:
+        """Listed words within a run of single letters ("you a f u c k"), longest first."""
+        start = 0
+        while start < len(letters) - 1:
+            end = min(len(letters), start + MAX_SPELLED_OUT)
+            while end - start >= 2:
+                joined = "".join(_fold(letter.group()) for letter in letters[start:end])
+                if self._is_listed(joined):
+                    first, last = letters[start].start(), letters[end - 1].end()
+                    yield ProfanityMatch(first, last, text[first:last], joined)
+                    break
+                end -= 1
+            start = end if end - start >= 2 else start + 1
+
+    def _is_listed(self, spelling: str) -> bool:
+        """Whether ``spelling`` is exactly a listed word (an embedded root counts alone)."""
+        if spelling in self._allowed:
+            return False
+        if self._whole.fullmatch(spelling) is not None:
+            return True
+        return self._inside is not None and self._inside.fullmatch(spelling) is not None
+
+
+DEFAULT_FILTER: Final = ProfanityFilter()
+"""The fleet's filter, with the default lists."""
+
+
+def contains_profanity(text: str) -> bool:
+    """Whether ``text`` contains a profane word, by the fleet's default lists."""
+    return DEFAULT_FILTER.contains_profanity(text)
+
+
+def find_profanity(text: str) -> list[ProfanityMatch]:
+    """The profane words of ``text``, by the fleet's default lists."""
+    return DEFAULT_FILTER.find(text)
+
+
+def is_profane_word(word: str) -> bool:
+    """Whether one word is profane, by the fleet's default lists."""
+    return DEFAULT_FILTER.is_profane_word(word)

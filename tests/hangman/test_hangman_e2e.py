@@ -1,0 +1,475 @@
+"""The Hangman Bot end to end: the real discord.py client against the local Discord stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from botfleet.bots.hangman.bot import DEFINITION
+from botfleet.bots.hangman.services.game import ALPHABET
+from botfleet.bots.hangman.services.games import HangmanService
+from botfleet.bots.hangman.services.store import Game
+from botfleet.config.schema import BotSection, DatabaseSection, RateLimitsSection, Settings
+from botfleet.core.bot import FleetBot
+from botfleet.sandbox import (
+    Application,
+    DiscordSandbox,
+    InteractionCallbackType,
+    InteractionHandle,
+    Message,
+    SandboxChannel,
+    SandboxGuild,
+    SandboxMember,
+)
+from botfleet.sandbox.scripting import wait_until
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> SettingsFactory:
+    def build(**options: Any) -> Settings:
+        return Settings(
+            bot_name="hangman",
+            database=DatabaseSection(url=SecretStr(f"sqlite+aiosqlite:///{tmp_path}/hangman.db")),
+            bot=BotSection(prefix="h!", guild_ready_timeout=0.05, data_dir=str(tmp_path)),
+            rate_limits=RateLimitsSection(commands_per_user=50, time_window=10),
+            options=options,
+        )
+
+    return build
+
+
+@pytest.fixture
+def app(discord_sandbox: DiscordSandbox) -> Application:
+    return discord_sandbox.add_application("Hangman Bot")
+
+
+@pytest.fixture
+def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
+    return discord_sandbox.create_guild("Word Games", bots=[app])
+
+
+@asynccontextmanager
+async def running(
+    sandbox: DiscordSandbox, app: Application, settings: Settings
+) -> AsyncIterator[FleetBot]:
+    bot = FleetBot(DEFINITION, settings)
+    async with sandbox.run_client(bot, app):
+        assert bot.failed_extensions == {}
+        yield bot
+
+
+def service_of(bot: FleetBot) -> HangmanService:
+    """The bot's game service (the cog's class is imported anew with each bot's extension)."""
+    service = getattr(bot.get_cog("Hangman"), "service", None)
+    assert isinstance(service, HangmanService)
+    return service
+
+
+class Table:
+    """A game on screen: its two messages and the stored game (for the secret word)."""
+
+    def __init__(self, bot: FleetBot, board: Message, controls: Message, game: Game) -> None:
+        self.bot = bot
+        self.board = board
+        self.controls = controls
+        self.game = game
+
+    @property
+    def secret(self) -> str:
+        return self.game.board.secret
+
+    def letter_id(self, letter: str) -> str:
+        return f"hangman:{self.game.id}:letter:{letter}"
+
+    def message_of(self, letter: str) -> Message:
+        return self.controls if letter == "z" else self.board
+
+    async def press(self, member: SandboxMember, letter: str) -> InteractionHandle:
+        return await member.click(self.message_of(letter), self.letter_id(letter))
+
+    async def action(self, member: SandboxMember, action: str) -> InteractionHandle:
+        return await member.click(self.controls, f"hangman:{self.game.id}:{action}")
+
+    def wrong_letters(self, count: int) -> list[str]:
+        """Letters not in the word, from the board message first (Y, X, ... then Z)."""
+        order = [*reversed(ALPHABET[:25]), "z"]
+        return [letter for letter in order if letter not in self.secret][:count]
+
+
+async def start(
+    bot: FleetBot,
+    member: SandboxMember,
+    channel: SandboxChannel,
+    app: Application,
+    **options: Any,
+) -> Table:
+    handle = await member.run_command(channel, app, "hangman", options, subcommand="start")
+    response = await handle.wait_for_response()
+    assert response.message is not None and not response.ephemeral, response.content
+    controls = await handle.wait_for_followup()
+    service = service_of(bot)
+    async with asyncio.timeout(5):
+        while True:
+            game = await service.game_in_channel(channel.id)
+            if game is not None and game.controls_message_id == controls.id:
+                return Table(bot, response.message, controls, game)
+            await asyncio.sleep(0.02)
+
+
+async def until(sandbox: DiscordSandbox, check: Callable[[], bool], what: str) -> None:
+    """Wait for the bot's follow-up edits (a second message is edited after the answer)."""
+    await wait_until(
+        sandbox, lambda: True if check() else None, timeout=5, describe_failure=lambda: what
+    )
+
+
+def disabled(message: Message, custom_id: str) -> bool:
+    component = message.find_component(custom_id)
+    assert component is not None, custom_id
+    return bool(component.get("disabled"))
+
+
+def embed_field(message: Message, name: str) -> str:
+    """A field of the message's embed ("" while it has none of that name)."""
+    [embed] = message.embeds
+    values = [str(field["value"]) for field in embed.get("fields", []) if field["name"] == name]
+    return values[0] if values else ""
+
+
+def input_id(modal: dict[str, Any]) -> str:
+    for row in modal["components"]:
+        for child in row.get("components", [row.get("component", {})]):
+            if child.get("type") == 4:
+                return str(child["custom_id"])
+    raise AssertionError(f"no text input in {modal}")
+
+
+async def test_start_press_letters_and_win_together(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, make_settings()) as bot:
+        table = await start(bot, alice, general, app, category="animals", difficulty="easy")
+        [embed] = table.board.embeds
+        assert embed["title"] == "🪢 Hangman — Animals · easy"
+        assert "_ " * (len(table.secret) - 1) + "_" in embed["description"]
+        assert embed_field(table.board, "Lives").endswith("6 left")
+        assert embed_field(table.board, "Players") == "Everyone may guess"
+        assert [c["label"] for c in table.board.iter_components() if c["type"] == 2] == list(
+            "ABCDEFGHIJKLMNOPQRSTUVWXY"
+        )
+        assert table.controls.custom_ids == [
+            table.letter_id("z"),
+            f"hangman:{table.game.id}:word",
+            f"hangman:{table.game.id}:hint",
+            f"hangman:{table.game.id}:quit",
+        ]
+
+        [miss] = table.wrong_letters(1)
+        answer = await (await table.press(alice, miss)).wait_for_response()
+        assert answer.type is InteractionCallbackType.UPDATE_MESSAGE
+        assert embed_field(table.board, "Wrong letters") == miss.upper()
+        pressed = table.board.find_component(table.letter_id(miss))
+        assert pressed is not None and pressed["disabled"] and pressed["style"] == 4
+
+        letters = sorted(set(table.secret))
+        for letter in letters[:-1]:
+            await (await table.press(bob, letter)).wait_for_response()
+        last = await table.press(bob, letters[-1])
+        await last.wait_for_response()
+        result = await last.wait_for_followup()
+        assert result.content.startswith("🎉 Solved!")
+        assert f"<@{bob.id}> solved it" in result.content
+        unlocked = await general.wait_for_message(
+            author=app, check=lambda message: f"<@{bob.id}> unlocked" in message.content
+        )
+        assert "**First Victory**" in unlocked.content, "XP and achievements via gamification"
+        assert table.secret.upper() in result.content
+        await until(
+            discord_sandbox,
+            lambda: all(
+                component["disabled"]
+                for message in (table.board, table.controls)
+                for component in message.iter_components()
+                if component["type"] == 2
+            ),
+            "every button is disabled once the game is over",
+        )
+
+        stats = await (
+            await bob.run_command(general, app, "hangman", subcommand="stats")
+        ).wait_for_response()
+        assert stats.message is not None
+        assert embed_field(stats.message, "Won") == "1 (100%)"
+        board = await (
+            await alice.run_command(general, app, "hangman", subcommand="leaderboard")
+        ).wait_for_response()
+        [ranking] = board.embeds
+        assert f"<@{bob.id}>" in ranking["description"]
+        assert f"<@{alice.id}>" in ranking["description"]
+
+
+async def test_solo_game_is_lost_after_six_misses_and_others_may_not_press(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, make_settings()) as bot:
+        table = await start(bot, alice, general, app, solo=True)
+        assert embed_field(table.board, "Players") == f"Solo game of <@{alice.id}>"
+
+        refused = await (await table.press(bob, table.secret[0])).wait_for_response()
+        assert refused.ephemeral
+        assert "This is not your game" in refused.content
+
+        misses = table.wrong_letters(6)
+        for letter in misses[:-1]:
+            await (await table.press(alice, letter)).wait_for_response()
+        assert embed_field(table.board, "Lives").endswith("1 left")
+        await until(
+            discord_sandbox,
+            lambda: disabled(table.controls, f"hangman:{table.game.id}:hint"),
+            "no hint on the last life",
+        )
+        last = await table.press(alice, misses[-1])
+        await last.wait_for_response()
+        result = await last.wait_for_followup()
+        assert result.content.startswith("💀 Out of lives")
+        assert f"**{table.secret.upper()}**" in result.content
+        [embed] = table.board.embeds
+        assert table.secret.upper() in embed["description"].replace(" ", "")
+
+
+async def test_hint_and_guessing_the_word_in_a_form(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, make_settings()) as bot:
+        table = await start(bot, alice, general, app)
+        hint = await table.action(alice, "hint")
+        assert (await hint.wait_for_response()).type is InteractionCallbackType.UPDATE_MESSAGE
+        await until(
+            discord_sandbox,
+            lambda: embed_field(table.board, "Lives").endswith("5 left"),
+            "a hint costs a life",
+        )
+        revealed = [
+            letter
+            for letter in set(table.secret)
+            if disabled(table.message_of(letter), table.letter_id(letter))
+        ]
+        assert len(revealed) == 1, "a hint reveals one letter"
+
+        opener = await table.action(alice, "word")
+        modal = await opener.wait_for_modal()
+        assert modal["title"] == "Guess the word"
+        wrong = await alice.submit_modal(opener, {input_id(modal): "zzzzzq"})
+        await wrong.wait_for_response()
+        await until(
+            discord_sandbox,
+            lambda: embed_field(table.board, "Wrong words") == "ZZZZZQ",
+            "the wrong word is shown",
+        )
+        assert embed_field(table.board, "Lives").endswith("4 left")
+
+        opener = await table.action(alice, "word")
+        modal = await opener.wait_for_modal()
+        right = await alice.submit_modal(opener, {input_id(modal): table.secret.upper()})
+        await right.wait_for_response()
+        result = await right.wait_for_followup()
+        assert result.content.startswith("🎉 Solved!")
+
+
+async def test_a_members_own_word_challenges_another_member(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    alice, bob, carol = (guild.add_member(name) for name in ("alice", "bob", "carol"))
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, make_settings()) as bot:
+        opener = await alice.run_command(
+            general, app, "hangman", {"player": carol}, subcommand="custom"
+        )
+        modal = await opener.wait_for_modal()
+        rude = await alice.submit_modal(opener, {input_id(modal): "Bitch"})
+        refused = await rude.wait_for_response()
+        assert refused.ephemeral and "without profanity" in refused.content
+
+        opener = await alice.run_command(
+            general, app, "hangman", {"player": carol}, subcommand="custom"
+        )
+        modal = await opener.wait_for_modal()
+        submitted = await alice.submit_modal(opener, {input_id(modal): "Sea Lion"})
+        board = (await submitted.wait_for_response()).message
+        assert board is not None and not board.ephemeral
+        controls = await submitted.wait_for_followup()
+        assert "SEA" not in str(board.embeds), "the word is not shown"
+        assert embed_field(board, "Players") == f"<@{alice.id}> challenges <@{carol.id}>"
+        game = await service_of(bot).game_in_channel(general.id)
+        assert game is not None
+        table = Table(bot, board, controls, game)
+
+        for member, expected in ((alice, "You chose this word"), (bob, "a challenge for")):
+            answer = await (await table.press(member, "s")).wait_for_response()
+            assert answer.ephemeral and expected in answer.content
+        for letter in "sealio":
+            await (await table.press(carol, letter)).wait_for_response()
+        last = await table.press(carol, "n")
+        await last.wait_for_response()
+        result = await last.wait_for_followup()
+        assert result.content.startswith("🎉 Solved!")
+        stats = await service_of(bot).stats(guild.id, carol.id)
+        assert stats.played == 0, "a member's word is just for fun"
+
+
+async def test_a_game_survives_a_restart_of_the_bot(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    settings = make_settings()
+    async with running(discord_sandbox, app, settings) as bot:
+        table = await start(bot, alice, general, app, solo=True)
+        first = table.secret[0]
+        await (await table.press(alice, first)).wait_for_response()
+
+    async with running(discord_sandbox, app, settings) as restarted:
+        remaining = sorted(set(table.secret) - {first})
+        for letter in remaining[:-1]:
+            answer = await (await table.press(alice, letter)).wait_for_response()
+            assert answer.type is InteractionCallbackType.UPDATE_MESSAGE, answer.content
+        last = await table.press(alice, remaining[-1])
+        await last.wait_for_response()
+        assert (await last.wait_for_followup()).content.startswith("🎉 Solved!")
+        assert (await service_of(restarted).stats(guild.id, alice.id)).won == 1
+
+
+async def test_an_idle_game_times_out_and_says_the_word(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, make_settings(inactivity_timeout=0.5)) as bot:
+        table = await start(bot, alice, general, app, solo=True)
+        told = await general.wait_for_message(
+            author=app, check=lambda message: message.content.startswith("⌛"), timeout=10
+        )
+        assert told.content.startswith("⌛ Timed out")
+        assert f"**{table.secret.upper()}**" in told.content
+        await until(
+            discord_sandbox,
+            lambda: all(
+                component["disabled"]
+                for message in (table.board, table.controls)
+                for component in message.iter_components()
+                if component["type"] == 2
+            ),
+            "every button is disabled once the game timed out",
+        )
+        assert (await service_of(bot).stats(guild.id, alice.id)).played == 1
+
+
+async def test_server_lists_for_admins_one_game_per_channel_and_stop(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    general = guild.channel("general")
+    owner = guild.owner
+    async with running(discord_sandbox, app, make_settings()) as bot:
+        denied = await (
+            await alice.run_command(
+                general, app, "hangman", {"list": "bugs", "words": "beetle"}, subcommand="words add"
+            )
+        ).wait_for_response()
+        assert denied.content == "🔒 This command is for admins and above."
+        added = await (
+            await owner.run_command(
+                general,
+                app,
+                "hangman",
+                {"list": "Bugs", "words": "beetle, ladybird, beetle"},
+                subcommand="words add",
+            )
+        ).wait_for_response()
+        assert added.ephemeral and added.content.startswith("Added 2 word(s) to “bugs”")
+
+        unknown = await (
+            await alice.run_command(
+                general, app, "hangman", {"category": "dragons"}, subcommand="start"
+            )
+        ).wait_for_response()
+        assert unknown.ephemeral and "no category called “dragons”" in unknown.content
+        choices = await (
+            await alice.autocomplete(
+                general, app, "hangman", {"category": "bu"}, focused="category", subcommand="start"
+            )
+        ).wait_for_choices()
+        assert {"name": "bugs", "value": "bugs"} in choices
+
+        table = await start(bot, alice, general, app, category="bugs")
+        assert table.secret in {"beetle", "ladybird"}
+        assert "(server list)" in table.board.embeds[0]["title"]
+        busy = await (
+            await bob.run_command(general, app, "hangman", subcommand="start")
+        ).wait_for_response()
+        assert busy.ephemeral and "already running in this channel" in busy.content
+
+        not_yours = await (
+            await bob.run_command(general, app, "hangman", subcommand="stop")
+        ).wait_for_response()
+        assert not_yours.ephemeral and "or a moderator can end" in not_yours.content
+        stopper = await alice.run_command(general, app, "hangman", subcommand="stop")
+        assert (await stopper.wait_for_response()).ephemeral
+        ended = await stopper.wait_for_followup()
+        assert ended.content.startswith("🏳️ Game ended")
+        assert await service_of(bot).game_in_channel(general.id) is None
+
+        listing = await (
+            await alice.run_command(general, app, "hangman", subcommand="categories")
+        ).wait_for_response()
+        [embed] = listing.embeds
+        fields = {field["name"]: field["value"] for field in embed["fields"]}
+        assert "animals" in fields
+        assert fields["This server's lists"] == "bugs (2)"
+        shown = await (
+            await owner.run_command(
+                general, app, "hangman", {"list": "bugs"}, subcommand="words show"
+            )
+        ).wait_for_response()
+        assert shown.content == "**2 words:**\nbeetle, ladybird"
+        deleted = await (
+            await owner.run_command(
+                general, app, "hangman", {"list": "bugs"}, subcommand="words delete"
+            )
+        ).wait_for_response()
+        assert deleted.content == "Deleted “bugs” and its 2 word(s)."
