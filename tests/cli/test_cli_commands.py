@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import socket
@@ -109,7 +110,7 @@ def test_run_without_any_token_starts_the_sandbox(workdir: Path) -> None:
     assert notice.startswith("No Discord token is configured, so the bots run in the local sandbox")
     assert "HANGMAN_DISCORD_TOKEN" in notice
     assert "── Spelling Bee Bot (text commands start with sb!) ──" in transcript
-    assert transcript[-1] == "The walkthrough ran 18 steps; every bot answered."
+    assert re.fullmatch(r"The walkthrough ran \d+ steps; every bot answered\.", transcript[-1])
     assert not (workdir / "data" / "botfleet.db").exists(), "the sandbox keeps its own database"
 
 

@@ -11,3 +11,16 @@ DEFINITION = BotDefinition(
     extensions=("botfleet.bots.hangman.commands",),
     options_model=HangmanOptions,
 )
+
+WALKTHROUGH = (
+    "/{bot} categories",
+    ":expect animals",
+    "/{bot} start category:animals difficulty:easy",
+    ":expect Lives",
+    ":press E",
+    ":press Give up",
+    ":expect the word was",
+    "/{bot} stats",
+    ":expect Played: 1",
+)
+"""What `botfleet sandbox` shows of the Hangman Bot when it plays its walkthrough."""
