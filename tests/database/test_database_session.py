@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -346,3 +347,28 @@ def test_normalisation_keeps_escaped_passwords() -> None:
 def test_unusable_database_urls_are_explained(written: str, hint: str) -> None:
     with pytest.raises(DatabaseConfigError, match=hint):
         normalize_database_url(written)
+
+
+async def test_sqlite_connects_while_another_process_writes(tmp_path: Path) -> None:
+    """A second process opening a busy, not-yet-WAL file must wait or go on, never fail."""
+    path = tmp_path / "busy.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("CREATE TABLE t (x INTEGER)")
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT INTO t VALUES (1)")
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        try:
+            assert await database.ping() >= 0
+        finally:
+            await database.dispose()
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with database.engine.connect() as connection:
+            mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        assert mode == "wal", "the next connection switches the file to WAL"
+    finally:
+        await database.dispose()

@@ -380,3 +380,48 @@ def test_the_bundled_bank_works_with_the_service_defaults() -> None:
     bank = WordBank.bundled()
     category, word = bank.pick(None, HangmanOptions().default_difficulty, random.Random(1))
     assert word in category.words[Difficulty.MEDIUM]
+
+
+async def test_two_admins_adding_the_same_word_at_once_get_a_clear_answer(
+    make_service: ServiceFactory,
+) -> None:
+    first, second = make_service(), make_service()
+    results = await asyncio.gather(
+        first.add_words(GUILD, "robots", "robot, android", added_by=ALICE),
+        second.add_words(GUILD, "robots", "robot, android", added_by=ALICE),
+        return_exceptions=True,
+    )
+    refused = [result for result in results if isinstance(result, BaseException)]
+    assert all(isinstance(error, UserError) for error in refused), refused
+    assert [(entry.name, entry.size) for entry in await first.guild_lists(GUILD)] == [("robots", 2)]
+
+
+async def test_an_ended_games_id_is_never_reused(database: Database) -> None:
+    async with database.session() as session:
+        for channel in (1, 2):
+            session.add(
+                HangmanGame(
+                    guild_id=GUILD,
+                    channel_id=channel,
+                    starter_id=ALICE,
+                    word="otter",
+                    category="animals",
+                    source="bundled",
+                )
+            )
+        await session.commit()
+        highest = await session.scalar(select(func.max(HangmanGame.id)))
+        await session.execute(HangmanGame.__table__.delete().where(HangmanGame.id == highest))
+        session.add(
+            HangmanGame(
+                guild_id=GUILD,
+                channel_id=3,
+                starter_id=ALICE,
+                word="otter",
+                category="animals",
+                source="bundled",
+            )
+        )
+        await session.commit()
+        newest = await session.scalar(select(func.max(HangmanGame.id)))
+    assert highest is not None and newest is not None and newest > highest

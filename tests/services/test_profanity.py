@@ -148,3 +148,8 @@ def test_a_disguised_word_is_found_where_it_is_among_clean_words(
 @given(st.lists(clean_words, max_size=12))
 def test_clean_sentences_are_never_flagged(words: list[str]) -> None:
     assert not contains_profanity(" ".join(words))
+
+
+@pytest.mark.parametrize("text", ["a r s e n a l", "s p i c e", "a s s e s s", "i s h i t a k e"])
+def test_innocent_words_spelled_out_are_not_flagged(text: str) -> None:
+    assert not contains_profanity(text)

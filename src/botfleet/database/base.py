@@ -272,11 +272,25 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolE
         # and switching needs a lock another process may hold: only switch when not yet WAL.
         cursor.execute("PRAGMA journal_mode")
         if str(cursor.fetchone()[0]).lower() != "wal":
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe under WAL, and much faster
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Switch the file to WAL, unless another connection holds it right now.
+
+    SQLite refuses the switch while another connection writes, without waiting for
+    busy_timeout; the mode is stored in the file, so the next connection switches it.
+    """
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except Exception as exc:  # the driver's OperationalError; its class depends on the adapter
+        if "locked" not in str(exc):
+            raise
+        logger.debug("SQLite file busy; WAL will be switched on by a later connection")
 
 
 _database: Database | None = None

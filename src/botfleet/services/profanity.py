@@ -203,6 +203,8 @@ MAX_VARIANTS: Final = 16
 
 MAX_SPELLED_OUT: Final = 24
 """Longest run of single letters read as one word."""
+ONE_LETTER_WORDS: Final = frozenset({"a", "i"})
+"""English words of one letter, which may precede a spelled-out word in a sentence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,18 +327,26 @@ class ProfanityFilter:
         yield from self._spelled_out(text, letters)
 
     def _spelled_out(self, text: str, letters: list[re.Match[str]]) -> Iterator[ProfanityMatch]:
-        """Listed words within a run of single letters ("you a f u c k"), longest first."""
-        start = 0
-        while start < len(letters) - 1:
-            end = min(len(letters), start + MAX_SPELLED_OUT)
-            while end - start >= 2:
-                joined = "".join(_fold(letter.group()) for letter in letters[start:end])
-                if self._is_listed(joined):
-                    first, last = letters[start].start(), letters[end - 1].end()
-                    yield ProfanityMatch(first, last, text[first:last], joined)
-                    break
-                end -= 1
-            start = end if end - start >= 2 else start + 1
+        """A listed word spelled out as the whole run of single letters ("f u c k").
+
+        Only the whole run counts (after a leading one-letter word: "you a f u c k"), never a
+        part of it, so an innocent word typed letter by letter ("a r s e n a l", "a s s e s s")
+        is not read as the listed word it happens to start with.
+        """
+        if len(letters) < 2:
+            return
+        starts = [0]
+        if _fold(letters[0].group()) in ONE_LETTER_WORDS:
+            starts.append(1)
+        for start in starts:
+            run = letters[start:]
+            if not 2 <= len(run) <= MAX_SPELLED_OUT:
+                continue
+            joined = "".join(_fold(letter.group()) for letter in run)
+            if self._is_listed(joined):
+                first, last = run[0].start(), run[-1].end()
+                yield ProfanityMatch(first, last, text[first:last], joined)
+                return
 
     def _is_listed(self, spelling: str) -> bool:
         """Whether ``spelling`` is exactly a listed word (an embedded root counts alone)."""

@@ -27,7 +27,11 @@ class HangmanGame(Base):
     """One game being played in a channel: the word, the guesses so far, who may play."""
 
     __tablename__ = "hangman_games"
-    __table_args__ = (Index("uq_hangman_games_channel_id", "channel_id", unique=True),)
+    __table_args__ = (
+        Index("uq_hangman_games_channel_id", "channel_id", unique=True),
+        # Never reuse the id of an ended game: old buttons carry it in their custom_id.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)

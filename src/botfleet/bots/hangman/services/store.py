@@ -462,7 +462,12 @@ class GuildWordStore:
                 )
                 for word in new
             )
-            await session.commit()
+            try:
+                await session.commit()
+            except IntegrityError:
+                raise UserError(
+                    f"Someone changed “{list_name}” at the same moment; please try again."
+                ) from None
         return AddedWords(
             added=new,
             already_there=tuple(word for word in wanted if word in existing),

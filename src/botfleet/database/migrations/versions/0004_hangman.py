@@ -163,6 +163,8 @@ def upgrade() -> None:
         sa.Column("created_at", _timestamp(), server_default=sa.func.now(), nullable=False),
         sa.Column("last_move_at", _timestamp(), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hangman_games")),
+        # Never reuse the id of an ended game: old buttons carry it in their custom_id.
+        sqlite_autoincrement=True,
     )
     # One game per channel, enforced by the database even when two starts race.
     op.create_index("uq_hangman_games_channel_id", "hangman_games", ["channel_id"], unique=True)
