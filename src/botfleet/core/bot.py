@@ -29,11 +29,18 @@ from botfleet.core.errors import CommandRateLimited, handle_context_error, handl
 from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
+from botfleet.gamification import Gamification
 from botfleet.gamification.options import GamificationOptions
 from botfleet.services.rate_limit import RateLimited, RateLimiter
 from botfleet.services.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
+
+XP_EXTENSION = "botfleet.gamification.extension"
+"""Earns XP from chat and commands and announces level-ups: loaded by every bot."""
+GAMIFICATION_COMMANDS_EXTENSION = "botfleet.gamification.commands"
+"""/rank, /leaderboard, /achievements, /xp and /levels: loaded by the configured host bot only,
+so six bots in one guild show these commands once."""
 
 SHUTDOWN_STEP_TIMEOUT = 10.0
 """Longest wait for one shutdown step (e.g. timer handlers still running) before moving on."""
@@ -104,6 +111,7 @@ class FleetBot(commands.AutoShardedBot):
             memory_threshold=settings.scheduler.memory_threshold,
             max_sleep=settings.scheduler.max_sleep,
         )
+        self.gamification = Gamification.for_bot(self, self.gamification_options)
         self.add_check(self._prefix_rate_limit, call_once=True)
 
     @property
@@ -114,7 +122,8 @@ class FleetBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         await self._open_database()
         await self.cache.start()
-        for extension in self.definition.all_extensions:
+        await self.gamification.start()
+        for extension in self.extensions_to_load:
             try:
                 await self.load_extension(extension)
             except commands.ExtensionError as exc:
@@ -124,6 +133,15 @@ class FleetBot(commands.AutoShardedBot):
             self.tree_syncer = TreeSyncer(self.state_dir, self.application_id)
             await self._sync_commands(self.tree_syncer)
         self._timers_task = asyncio.create_task(self._start_timers_when_ready())
+
+    @property
+    def extensions_to_load(self) -> tuple[str, ...]:
+        """The definition's extensions, the XP extension, and the gamification commands when
+        the configuration names this bot their host."""
+        extensions = (*self.definition.all_extensions, XP_EXTENSION)
+        if self.gamification_options.host_bot == self.name:
+            extensions = (*extensions, GAMIFICATION_COMMANDS_EXTENSION)
+        return extensions
 
     async def _sync_commands(self, syncer: TreeSyncer) -> None:
         if self.failed_extensions:
@@ -188,7 +206,7 @@ class FleetBot(commands.AutoShardedBot):
         return await super().is_owner(user)
 
     async def close(self) -> None:
-        """Stop the timers, close the cache and database, then disconnect from Discord.
+        """Stop the timers, save the buffered XP, close the cache and database, then disconnect.
 
         Each step is bounded and isolated: one that fails or hangs is logged, and the others
         still run, so a database outage at shutdown never leaks the Redis connection.
@@ -198,6 +216,7 @@ class FleetBot(commands.AutoShardedBot):
             self._timers_task.cancel()
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("timers", self.scheduler.stop),
+            ("gamification", self.gamification.stop),
             ("cache", self.cache.close),
             ("rate limiter", self.rate_limiter.close),
         ]

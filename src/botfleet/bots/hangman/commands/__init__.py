@@ -1,7 +1,8 @@
 """The Hangman Bot's extension: its service, commands, buttons and event handlers.
 
 Loaded by the bot base (``DEFINITION.extensions``); one service is shared by the commands cog,
-which the buttons and forms find by name, and the events cog.
+which the buttons and forms find by name, and the events cog. XP goes through the bot's shared
+gamification framework, which the bot base starts and stops.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.bots.hangman.services.rewards import GamificationRewards
 from botfleet.bots.hangman.services.words import WordBank
 from botfleet.bots.hangman.views.display import GameDisplay
-from botfleet.gamification import Gamification
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -25,14 +25,13 @@ if TYPE_CHECKING:
 async def setup(bot: FleetBot) -> None:
     options = bot.options if isinstance(bot.options, HangmanOptions) else HangmanOptions()
     bank = await asyncio.to_thread(WordBank.bundled)
-    gamification = Gamification.for_bot(bot, bot.gamification_options)
     service = HangmanService(
         bot.database,
         bank,
         options,
         scheduler=bot.scheduler,
-        rewards=GamificationRewards(gamification),
+        rewards=GamificationRewards(bot.gamification),
     )
     display = GameDisplay(bot, options, bot.settings.colors)
     await bot.add_cog(HangmanCommands(bot, service, display))
-    await bot.add_cog(HangmanEvents(bot, service, display, gamification))
+    await bot.add_cog(HangmanEvents(bot, service, display, None))
