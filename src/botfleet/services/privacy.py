@@ -198,6 +198,7 @@ async def delete_user(user_id: int, *, database: Database | None = None) -> Dele
 DATA_SERVICE_MODULES: tuple[str, ...] = (
     "botfleet.gamification.privacy",
     "botfleet.bots.hangman.services.store",
+    "botfleet.bots.spelling_bee.services.store",
 )
 """Every module that registers a deleter on import; a test keeps this list complete."""
 

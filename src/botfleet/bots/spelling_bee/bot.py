@@ -1,8 +1,25 @@
 """The Spelling Bee Bot: what it is called, which intents and extensions it runs with."""
 
 from botfleet import BOT_PREFIXES
+from botfleet.bots.spelling_bee.config import SpellingBeeOptions
 from botfleet.core.definition import BotDefinition
 
 DEFINITION = BotDefinition(
-    name="spelling_bee", display_name="Spelling Bee Bot", prefix=BOT_PREFIXES["spelling_bee"]
+    name="spelling_bee",
+    display_name="Spelling Bee Bot",
+    prefix=BOT_PREFIXES["spelling_bee"],
+    extensions=("botfleet.bots.spelling_bee.commands",),
+    options_model=SpellingBeeOptions,
 )
+
+WALKTHROUGH = (
+    "/bee today",
+    ":expect Spelling Bee",
+    "/bee guess word:zzz",
+    ":expect ZZZ",
+    "/bee hints",
+    ":expect Two-letter starts",
+    "/bee status",
+    ":expect Rank",
+)
+"""What `botfleet sandbox` shows of the Spelling Bee Bot when it plays its walkthrough."""

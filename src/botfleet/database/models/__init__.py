@@ -2,6 +2,7 @@
 
 from botfleet.database.models import gamification as gamification  # the tables of 0003
 from botfleet.database.models import hangman as hangman  # the tables of 0004
+from botfleet.database.models import spelling_bee as spelling_bee  # the tables of 0005
 from botfleet.database.models.achievement import Achievement, UserAchievement
 from botfleet.database.models.guild import Guild
 from botfleet.database.models.leaderboard import LeaderboardEntry

@@ -1,0 +1,1 @@
+"""Domain logic of the Spelling Bee Bot; no discord.py here."""

@@ -1,0 +1,1 @@
+"""What the Spelling Bee Bot draws and posts."""
