@@ -425,3 +425,24 @@ async def test_an_ended_games_id_is_never_reused(database: Database) -> None:
         await session.commit()
         newest = await session.scalar(select(func.max(HangmanGame.id)))
     assert highest is not None and newest is not None and newest > highest
+
+
+async def test_no_xp_roles_apply_to_game_results(
+    make_service: ServiceFactory, database: Database
+) -> None:
+    muted_role = 4242
+    gamification = Gamification(database, CacheHierarchy(MemoryCache(1000)), bot_name="hangman")
+    try:
+        await gamification.settings.set_no_xp_role(GUILD, muted_role, True)
+        rewards = GamificationRewards(
+            gamification, role_ids_of=lambda guild_id, user_id: [muted_role]
+        )
+        service = make_service(rewards=rewards)
+        game = await service.start(guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE, solo=True)
+        await play_letters(service, game.id, ALICE, "ote")
+        await service.reward(await service.guess_letter(game.id, ALICE, "r"))
+        profile = await gamification.xp.profile(ALICE, GUILD)
+        assert profile.progress.total_xp == 0
+        assert (await service.stats(GUILD, ALICE)).won == 1, "the game record still counts"
+    finally:
+        await gamification.stop()

@@ -8,6 +8,8 @@ gamification framework, which the bot base starts and stops.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from botfleet.bots.hangman.commands.game import HangmanCommands
@@ -22,6 +24,13 @@ if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
 
+def member_role_ids(bot: FleetBot, guild_id: int, user_id: int) -> Sequence[int] | None:
+    """The role ids of a member from the bot's member cache (None when not cached)."""
+    guild = bot.get_guild(guild_id)
+    member = guild.get_member(user_id) if guild is not None else None
+    return [role.id for role in member.roles] if member is not None else None
+
+
 async def setup(bot: FleetBot) -> None:
     options = bot.options if isinstance(bot.options, HangmanOptions) else HangmanOptions()
     bank = await asyncio.to_thread(WordBank.bundled)
@@ -30,7 +39,7 @@ async def setup(bot: FleetBot) -> None:
         bank,
         options,
         scheduler=bot.scheduler,
-        rewards=GamificationRewards(bot.gamification),
+        rewards=GamificationRewards(bot.gamification, role_ids_of=partial(member_role_ids, bot)),
     )
     display = GameDisplay(bot, options, bot.settings.colors)
     await bot.add_cog(HangmanCommands(bot, service, display))

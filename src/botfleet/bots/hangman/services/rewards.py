@@ -9,7 +9,7 @@ are saved at once, so the level-ups they cause can be announced with the game's 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
 from botfleet.bots.hangman.services.store import Game, GameSource, RecordedResult
@@ -28,16 +28,26 @@ class RewardReporter(Protocol):
         ...
 
 
-class GamificationRewards:
-    """Reports results to the gamification framework of this bot process."""
+RoleLookup = Callable[[int, int], Sequence[int] | None]
+"""(guild id, user id) → the member's role ids, or None when the member is not known."""
 
-    def __init__(self, gamification: Gamification) -> None:
+
+class GamificationRewards:
+    """Reports results to the gamification framework of this bot process.
+
+    ``role_ids_of`` lets a guild's no-XP roles apply to game results as they do to chat.
+    """
+
+    def __init__(self, gamification: Gamification, role_ids_of: RoleLookup | None = None) -> None:
         self.gamification = gamification
+        self.role_ids_of = role_ids_of
 
     async def report(self, game: Game, results: Sequence[RecordedResult]) -> tuple[LevelUp, ...]:
         xp = self.gamification.xp
         for recorded in results:
             result = recorded.result
+            known = self.role_ids_of(game.guild_id, result.user_id) if self.role_ids_of else None
+            role_ids = tuple(known or ())
             feats = ["win" if result.won else "loss"]
             if result.flawless:
                 feats.append("flawless")
@@ -50,6 +60,7 @@ class GamificationRewards:
                     guild_id=game.guild_id,
                     channel_id=game.channel_id,
                     streak=recorded.stats.current_streak,
+                    role_ids=role_ids,
                     bot_name=BOT_NAME,
                 )
         level_ups: list[LevelUp] = []
