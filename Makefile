@@ -1,9 +1,10 @@
 # The two commands of the README: `make run` and `make test`. Both set up .venv on their own.
 PYTHON ?= python3
 VENV ?= .venv
-EXTRAS ?= dev,postgres,redis,sentry
+EXTRAS ?= dev,postgres,redis,sentry,music
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: install run test lint format doctor clean
 

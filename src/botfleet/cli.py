@@ -62,7 +62,8 @@ def _select_bots(names: Sequence[str], run_all: bool) -> list[str]:
             if token is None or not token.get_secret_value():
                 _fail(
                     f"no Discord token for the {name} bot: set {token_variable(name)} "
-                    "(or DISCORD_TOKEN) in the environment or .env."
+                    "(or DISCORD_TOKEN) in the environment or .env; to try it without a token, "
+                    f"run `botfleet sandbox {name}`."
                 )
         return list(names)
     ready = _bots_with_own_token()
@@ -201,7 +202,11 @@ def current() -> None:
     url = _database_url()
     revision = _run_database_task(migrate.current(url))
     heads = _run_database_task(migrate.heads())
-    state = "latest" if revision in heads else f"latest is {', '.join(heads)}"
+    state = (
+        "latest"
+        if revision in heads
+        else f"latest is {', '.join(heads)}; run `botfleet db upgrade`"
+    )
     click.echo(f"{display_url(url)}: revision {revision or 'none'} ({state})")
 
 

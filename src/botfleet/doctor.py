@@ -89,7 +89,7 @@ def check_module(module: str, why: str, extra: str) -> Check:
         f"package {module}",
         Status.FAIL,
         f"missing, needed for {why}",
-        f"pip install 'botfleet[{extra}]'",
+        f"make install EXTRAS=dev,{extra} in a checkout, or pip install 'botfleet[{extra}]'",
     )
 
 
@@ -182,7 +182,7 @@ def check_voice() -> Check:
         "voice",
         Status.WARN,
         f"missing {', '.join(missing)}: the Music Bot cannot join voice channels",
-        "pip install 'botfleet[music]'",
+        "make install (a checkout installs the music extra), or pip install 'botfleet[music]'",
     )
 
 

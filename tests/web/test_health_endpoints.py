@@ -75,6 +75,10 @@ async def test_ready_on_postgres_and_redis(
         cache=CacheSection(redis_url=SecretStr(redis_url), key_prefix=redis_prefix),
     )
     client = await client_for(settings)
+    not_migrated = await client.get("/ready")
+    assert not_migrated.status == 503
+    assert "botfleet db upgrade" in (await not_migrated.json())["checks"]["database"]["detail"]
+    await migrate.upgrade(postgres_url)
     response = await client.get("/ready")
     body = await response.json()
     assert response.status == 200, body
@@ -88,6 +92,7 @@ async def test_dead_redis_is_degraded_not_unready(
     settings = sqlite_settings(
         tmp_path, cache=CacheSection(redis_url=SecretStr(f"redis://127.0.0.1:{dead_port()}/0"))
     )
+    await migrate.upgrade(settings.database.url.get_secret_value())
     client = await client_for(settings)
     response = await client.get("/ready")
     body = await response.json()
@@ -117,3 +122,13 @@ async def test_injected_redis_is_used_and_left_open(
         assert body["checks"]["redis"]["status"] == "ok"
     assert await redis.client.ping()
     await redis.close()
+
+
+async def test_ready_needs_a_database_file_and_never_creates_one(
+    client_for: ClientFactory, tmp_path: Path
+) -> None:
+    client = await client_for(sqlite_settings(tmp_path))
+    response = await client.get("/ready")
+    assert response.status == 503
+    assert "no database file" in (await response.json())["checks"]["database"]["detail"]
+    assert not (tmp_path / "fleet.db").exists()

@@ -18,7 +18,8 @@ from redis.exceptions import RedisError
 from botfleet import __version__
 from botfleet.cache import ResilientRedis
 from botfleet.config.schema import Settings
-from botfleet.database.base import Database, DatabaseUnavailableError
+from botfleet.database import migrate
+from botfleet.database.base import Database, DatabaseUnavailableError, sqlite_file_path
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +42,32 @@ async def health(request: web.Request) -> web.Response:
 
 async def ready(request: web.Request) -> web.Response:
     """Readiness: the database answers; Redis is reported but never blocks readiness."""
-    checks: dict[str, dict[str, Any]] = {}
-    status = 200
-    try:
-        latency = await asyncio.wait_for(request.app[DATABASE_KEY].ping(), CHECK_TIMEOUT)
-        checks["database"] = {"status": "ok", "latency_ms": round(latency * 1000, 1)}
-    except (DatabaseUnavailableError, TimeoutError) as exc:
-        log.warning("readiness: database unavailable: %s", exc)
-        checks["database"] = {"status": "failed", "detail": "the database does not answer"}
-        status = 503
+    checks: dict[str, dict[str, Any]] = {"database": await _database_check(request.app)}
+    status = 200 if checks["database"]["status"] == "ok" else 503
     checks["redis"] = await _redis_check(request.app)
     overall = "ok" if status == 200 else "unavailable"
     return _json({"status": overall, "version": __version__, "checks": checks}, status)
+
+
+async def _database_check(app: web.Application) -> dict[str, Any]:
+    """The database answers and its schema is at the latest revision (bots need both)."""
+    database = app[DATABASE_KEY]
+    sqlite_file = sqlite_file_path(database.url)
+    if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.exists):
+        return {"status": "failed", "detail": "no database file yet: run `botfleet db upgrade`"}
+    try:
+        latency = await asyncio.wait_for(database.ping(), CHECK_TIMEOUT)
+        url = database.url.render_as_string(hide_password=False)
+        revision, heads = await migrate.current(url), await migrate.heads()
+    except (DatabaseUnavailableError, TimeoutError) as exc:
+        log.warning("readiness: database unavailable: %s", exc)
+        return {"status": "failed", "detail": "the database does not answer"}
+    if revision not in heads:
+        return {
+            "status": "failed",
+            "detail": f"schema at revision {revision or 'none'}; run `botfleet db upgrade`",
+        }
+    return {"status": "ok", "latency_ms": round(latency * 1000, 1), "revision": revision}
 
 
 async def _redis_check(app: web.Application) -> dict[str, Any]:

@@ -115,7 +115,7 @@ def result_line(game: Game, finish: Finish, timeout_seconds: float) -> str:
     if finish.ending is Ending.SOLVED:
         line = f"<@{finish.by}> solved it — the word was {word}!"
     elif finish.ending is Ending.OUT_OF_LIVES:
-        line = f"Out of lives — the word was {word}."
+        line = f"No lives left — the word was {word}."
     elif finish.ending is Ending.GAVE_UP:
         line = f"<@{finish.by}> ended the game — the word was {word}."
     else:
