@@ -8,8 +8,13 @@ told in a message of its own, after the board is answered, with the level-ups it
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+import sys
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Final
 
 import discord
 
@@ -30,6 +35,36 @@ from botfleet.gamification import LevelUp
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
+FINAL_VERSION: Final = sys.maxsize
+"""The version shown for a finished game: no earlier move may draw over its last board."""
+REMEMBERED_GAMES: Final = 10_000
+
+
+class ShownVersions:
+    """The newest version of each game's board on screen, so an older move never overwrites it.
+
+    Two members pressing at once make two moves in order, but their edits race to Discord;
+    each edit claims its game's version first, and one older than what is shown is skipped.
+    """
+
+    def __init__(self, remembered: int = REMEMBERED_GAMES) -> None:
+        self.remembered = remembered
+        self._versions: OrderedDict[int, int] = OrderedDict()
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def claim(self, game_id: int, version: int) -> AsyncIterator[bool]:
+        """Hold the game's display; yield whether ``version`` is still worth drawing."""
+        lock = self._locks.setdefault(game_id, asyncio.Lock())
+        async with lock:
+            fresh = version >= self._versions.get(game_id, -1)
+            yield fresh
+            if fresh:
+                self._versions[game_id] = version
+                self._versions.move_to_end(game_id)
+                while len(self._versions) > self.remembered:
+                    forgotten, _ = self._versions.popitem(last=False)
+                    self._locks.pop(forgotten, None)
 
 
 class GameDisplay:
@@ -41,6 +76,7 @@ class GameDisplay:
         self.client = client
         self.options = options
         self.colors = colors
+        self.shown = ShownVersions()
 
     def embed(self, move_or_game: Move | Game) -> discord.Embed:
         if isinstance(move_or_game, Move):
@@ -74,8 +110,20 @@ class GameDisplay:
 
     async def show_move(self, interaction: discord.Interaction[Any], move: Move) -> None:
         """Answer a button, form or command with the board after ``move``."""
-        game = move.game
         over = move.finish is not None
+        version = FINAL_VERSION if over else move.game.version
+        async with self.shown.claim(move.game.id, version) as fresh:
+            if fresh:
+                await self._draw_move(interaction, move, over=over)
+            elif interaction.message is not None:
+                await interaction.response.defer()  # a newer board is on screen already
+            else:
+                await interaction.response.send_message("Done.", ephemeral=True)
+
+    async def _draw_move(
+        self, interaction: discord.Interaction[Any], move: Move, *, over: bool
+    ) -> None:
+        game = move.game
         embed = self.embed(move)
         board = board_view(game, over=over)
         controls = controls_view(game, hints=self.options.hints, over=over)
