@@ -266,3 +266,12 @@ def test_gamification_mistakes_name_the_key(config_dir: Path) -> None:
     settings = load_settings(None, config_dir=config_dir, environ={})
     with pytest.raises(ConfigError, match=r"gamification\.command_xpp: extra inputs"):
         GamificationOptions.from_settings(settings)
+
+
+def test_a_modules_own_section_names_the_key_and_the_valid_ones(config_dir: Path) -> None:
+    write(config_dir / "settings.yaml", "gamification:\n  comand_xp: 5\n")
+    settings = load_settings(None, config_dir=config_dir, environ={})
+    with pytest.raises(ConfigError) as raised:
+        GamificationOptions.from_settings(settings)
+    assert "gamification.comand_xp: extra inputs are not permitted" in str(raised.value)
+    assert "command_xp" in str(raised.value).split("expected one of:")[1]

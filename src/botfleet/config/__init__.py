@@ -7,6 +7,7 @@ from botfleet.config.loader import (
     load_effective_config,
     load_settings,
     token_variable,
+    validate_section,
 )
 from botfleet.config.schema import Settings
 
@@ -18,4 +19,5 @@ __all__ = [
     "load_effective_config",
     "load_settings",
     "token_variable",
+    "validate_section",
 ]

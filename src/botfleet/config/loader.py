@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 from urllib.parse import urlsplit
 
 import yaml
@@ -31,6 +31,8 @@ PROCESS_VARIABLES = frozenset(
 """BOTFLEET_ variables that steer the loader or the test suite rather than naming a setting."""
 IGNORED_PREFIXES = ("BOTFLEET_TEST_",)
 """Variables of the test suite (server URLs of the backend tests)."""
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
 DERIVED_KEYS = frozenset({"environment", "bot_name"})
 """Keys the loader sets itself: BOTFLEET_ENV and the bot being loaded decide them."""
 
@@ -167,6 +169,31 @@ def load_effective_config(
     except ValidationError as exc:
         raise ConfigError(_describe_errors(exc, sources)) from None
     return EffectiveConfig(settings=settings, sources=sources)
+
+
+def validate_section(
+    model: type[ModelT], values: Mapping[str, Any], *, section: str, where: str
+) -> ModelT:
+    """Validate a section that a module (a bot, gamification) types itself, as the loader would.
+
+    Settings keeps such sections as plain mappings, so the configuration does not import the
+    modules that own them; a mistake is still a :class:`ConfigError` naming the key.
+    """
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{section}.{'.'.join(map(str, error['loc'])) or '(section)'}: "
+            f"{error['msg'].lower()}" + _valid_keys_of(model, error)
+            for error in exc.errors()
+        )
+        raise ConfigError(f"{where}: {problems}") from None
+
+
+def _valid_keys_of(model: type[BaseModel], error: Any) -> str:
+    if error["type"] != "extra_forbidden" or len(error["loc"]) != 1:
+        return ""
+    return f"; expected one of: {', '.join(sorted(model.model_fields))}"
 
 
 def load_settings(bot: str | None = None, **kwargs: Any) -> Settings:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import discord
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from botfleet.config import ConfigError
+from botfleet.config import ConfigError, validate_section
 
 CORE_EXTENSIONS: tuple[str, ...] = ("botfleet.core.extensions.fleet",)
 """Extensions every bot loads: /ping, /about and the owner's sync command."""
@@ -56,11 +56,4 @@ class BotDefinition:
                     f"{where}: options: the {self.display_name} has none (got {keys})"
                 )
             return None
-        try:
-            return self.options_model.model_validate(dict(options))
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"options.{'.'.join(map(str, error['loc']))}: {error['msg'].lower()}"
-                for error in exc.errors()
-            )
-            raise ConfigError(f"{where}: {problems}") from None
+        return validate_section(self.options_model, options, section="options", where=where)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from botfleet import BOT_NAMES
-from botfleet.config import ConfigError
+from botfleet.config import validate_section
 from botfleet.config.schema import Settings
 from botfleet.gamification.levels import LevelCurve
 
@@ -110,15 +110,9 @@ class GamificationOptions(BaseModel):
     @classmethod
     def from_settings(cls, settings: Settings) -> GamificationOptions:
         """Validate the ``gamification:`` section; a mistake is a :class:`ConfigError`."""
-        try:
-            return cls.model_validate(dict(settings.gamification))
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"gamification.{'.'.join(map(str, error['loc'])) or '(section)'}: "
-                f"{error['msg'].lower()}"
-                for error in exc.errors()
-            )
-            raise ConfigError(f"invalid configuration: {problems}") from None
+        return validate_section(
+            cls, settings.gamification, section="gamification", where="invalid configuration"
+        )
 
     def premium_bonus(self, tier: int) -> int:
         """The bonus percent of a premium ``tier`` (0 when the tier has none)."""

@@ -30,14 +30,12 @@ REDIS_KEY = web.AppKey("redis", ResilientRedis)
 STARTED_KEY = web.AppKey("started", float)
 
 
-def _json(data: dict[str, Any], status: int = 200) -> web.Response:
-    return web.json_response(data, status=status)
-
-
 async def health(request: web.Request) -> web.Response:
     """Liveness: the process is up and serving requests."""
     uptime = time.monotonic() - request.app[STARTED_KEY]
-    return _json({"status": "ok", "version": __version__, "uptime_seconds": round(uptime, 1)})
+    return web.json_response(
+        {"status": "ok", "version": __version__, "uptime_seconds": round(uptime, 1)}
+    )
 
 
 async def ready(request: web.Request) -> web.Response:
@@ -46,7 +44,9 @@ async def ready(request: web.Request) -> web.Response:
     status = 200 if checks["database"]["status"] == "ok" else 503
     checks["redis"] = await _redis_check(request.app)
     overall = "ok" if status == 200 else "unavailable"
-    return _json({"status": overall, "version": __version__, "checks": checks}, status)
+    return web.json_response(
+        {"status": overall, "version": __version__, "checks": checks}, status=status
+    )
 
 
 async def _database_check(app: web.Application) -> dict[str, Any]:

@@ -8,19 +8,11 @@ unique index, and leaves nothing about finished games to delete for a privacy re
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, Text, false, func, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, Boolean, Index, Integer, Text, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeEngine
 
-from botfleet.database.base import Base, UTCDateTime
-
-
-def _json() -> TypeEngine[Any]:
-    """JSON (JSONB on PostgreSQL), a fresh instance: the shared one turns lists into dicts."""
-    return JSON().with_variant(JSONB(), "postgresql")
+from botfleet.database.base import Base, UTCDateTime, json_variant
 
 
 class HangmanGame(Base):
@@ -52,10 +44,10 @@ class HangmanGame(Base):
     """``words`` (the bundled lists), ``guild`` (a guild's list) or ``member`` (a member's)."""
     guessed: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     """Every letter guessed or revealed, in order."""
-    wrong_words: Mapped[list[str]] = mapped_column(_json(), default=list)
+    wrong_words: Mapped[list[str]] = mapped_column(json_variant(), default=list)
     hints: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     solved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    participants: Mapped[list[int]] = mapped_column(_json(), default=list)
+    participants: Mapped[list[int]] = mapped_column(json_variant(), default=list)
     """Members who made a move, in order (the starter first in a game for everyone)."""
     version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     """Raised by every move; a move saved over a newer version is refused."""
