@@ -200,12 +200,12 @@ def current() -> None:
     from botfleet.database.base import display_url  # noqa: PLC0415
 
     url = _database_url()
-    revision = _run_database_task(migrate.current(url))
-    heads = _run_database_task(migrate.heads())
+    schema = _run_database_task(migrate.schema_state(url))
+    revision = schema.revision
     state = (
         "latest"
-        if revision in heads
-        else f"latest is {', '.join(heads)}; run `botfleet db upgrade`"
+        if schema.latest
+        else f"latest is {', '.join(schema.heads)}; run `botfleet db upgrade`"
     )
     click.echo(f"{display_url(url)}: revision {revision or 'none'} ({state})")
 

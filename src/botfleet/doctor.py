@@ -24,7 +24,6 @@ from botfleet.database.base import (
     DatabaseConfigError,
     DatabaseUnavailableError,
     display_url,
-    sqlite_file_path,
 )
 from botfleet.database.migrate import MigrationError
 
@@ -101,8 +100,8 @@ async def check_database(settings: Settings) -> list[Check]:
     where = display_url(database.url)
     if database.backend == "postgresql" and importlib.util.find_spec("asyncpg") is None:
         return [check_module("asyncpg", "PostgreSQL", "postgres")]
-    sqlite_file = sqlite_file_path(database.url)
-    if sqlite_file is not None and not sqlite_file.exists():
+    url = database.url.render_as_string(hide_password=False)
+    if not await migrate.database_exists(url):
         await database.dispose()
         return [Check("database", Status.OK, f"{where}: created at the first start")]
     try:
@@ -119,12 +118,12 @@ async def check_database(settings: Settings) -> list[Check]:
     finally:
         await database.dispose()
     checks = [Check("database", Status.OK, f"{where} answers in {latency * 1000:.0f} ms")]
-    url = database.url.render_as_string(hide_password=False)
     try:
-        current, heads = await migrate.current(url), await migrate.heads()
+        state = await migrate.schema_state(url)
     except (MigrationError, DatabaseUnavailableError) as exc:
         return [*checks, Check("schema", Status.FAIL, str(exc), "run `botfleet db upgrade`")]
-    if current in heads:
+    current, heads = state.revision, state.heads
+    if state.latest:
         checks.append(Check("schema", Status.OK, f"at revision {current} (latest)"))
     elif settings.database.auto_migrate:
         checks.append(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import botfleet.database.models  # noqa: F401  (every table in the metadata)
-from botfleet.database import Base, DatabaseUnavailableError
+from botfleet.database import Base, DatabaseUnavailableError, migrate
 from botfleet.database.migrate import MigrationError, current, downgrade, heads, upgrade
 
 SCHEMA_TABLES = {
@@ -111,3 +111,14 @@ async def test_unreachable_database_is_reported_without_the_password() -> None:
     with pytest.raises(DatabaseUnavailableError, match="Cannot read the schema revision") as read:
         await current(unreachable)
     assert "hunter2" not in str(failed.value) + str(read.value)
+
+
+async def test_schema_state_reads_without_creating_anything(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/state.db"
+    missing = await migrate.schema_state(url)
+    assert (missing.exists, missing.revision, missing.latest) == (False, None, False)
+    assert not (tmp_path / "state.db").exists()
+    await migrate.upgrade(url)
+    upgraded = await migrate.schema_state(url)
+    assert upgraded.exists and upgraded.latest
+    assert upgraded.revision in upgraded.heads

@@ -168,7 +168,7 @@ class FleetBot(commands.AutoShardedBot):
         await self.database.prepare()
         if self.settings.database.auto_migrate:
             url = self.database.url.render_as_string(hide_password=False)
-            if await migrate.current(url) not in await migrate.heads():
+            if not (await migrate.schema_state(url)).latest:
                 log.info("upgrading the database schema of %s", display_url(self.database.url))
                 await migrate.upgrade(url)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
@@ -65,11 +66,37 @@ async def downgrade(url: str | URL, revision: str) -> None:
     await _migrate("downgrade", normalize_database_url(url), revision)
 
 
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database stands: whether it exists yet, its revision, and the newest ones."""
+
+    exists: bool
+    revision: str | None
+    heads: tuple[str, ...]
+
+    @property
+    def latest(self) -> bool:
+        """Whether the schema is at the newest revision the migrations define."""
+        return self.revision in self.heads
+
+
+async def database_exists(url: str | URL) -> bool:
+    """False only for a SQLite file not created yet (checking never creates it)."""
+    path = sqlite_file_path(normalize_database_url(url))
+    return path is None or await asyncio.to_thread(path.exists)
+
+
+async def schema_state(url: str | URL) -> SchemaState:
+    """Read the state of the database at ``url``; raise if a server does not answer."""
+    exists = await database_exists(url)
+    revision = await current(url) if exists else None
+    return SchemaState(exists=exists, revision=revision, heads=await heads())
+
+
 async def current(url: str | URL) -> str | None:
     """The revision the database is at, or None when it was never migrated."""
     database_url = normalize_database_url(url)
-    path = sqlite_file_path(database_url)
-    if path is not None and not await asyncio.to_thread(path.exists):
+    if not await database_exists(database_url):
         return None
     engine = create_async_engine(database_url, poolclass=NullPool)
     try:

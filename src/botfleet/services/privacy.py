@@ -9,7 +9,6 @@ prints it). The shared tables are registered below.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -25,9 +24,9 @@ from botfleet.database.base import (
     DatabaseConfigError,
     display_url,
     get_database,
-    sqlite_file_path,
 )
 from botfleet.database.migrate import current as current_revision
+from botfleet.database.migrate import database_exists
 from botfleet.database.models import (
     LeaderboardEntry,
     Timer,
@@ -221,14 +220,12 @@ async def delete_user_everywhere(database_url: str, user_id: int) -> DeletionRep
     :class:`DatabaseConfigError`, before any deleter runs.
     """
     import_data_services()
-    database = Database(database_url)
-    sqlite_file = sqlite_file_path(database.url)
-    if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.exists):
-        await database.dispose()
+    if not await database_exists(database_url):
         raise DatabaseConfigError(
             f"{display_url(database_url)}: no such database file, so it holds no user data: "
             "check database.url (or run this where the bots run)."
         )
+    database = Database(database_url)
     try:
         await database.ping()
         if await current_revision(database_url) is None:

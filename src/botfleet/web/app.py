@@ -19,7 +19,7 @@ from botfleet import __version__
 from botfleet.cache import ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.database import migrate
-from botfleet.database.base import Database, DatabaseUnavailableError, sqlite_file_path
+from botfleet.database.base import Database, DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +52,21 @@ async def ready(request: web.Request) -> web.Response:
 async def _database_check(app: web.Application) -> dict[str, Any]:
     """The database answers and its schema is at the latest revision (bots need both)."""
     database = app[DATABASE_KEY]
-    sqlite_file = sqlite_file_path(database.url)
-    if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.exists):
+    url = database.url.render_as_string(hide_password=False)
+    if not await migrate.database_exists(url):
         return {"status": "failed", "detail": "no database file yet: run `botfleet db upgrade`"}
     try:
         latency = await asyncio.wait_for(database.ping(), CHECK_TIMEOUT)
-        url = database.url.render_as_string(hide_password=False)
-        revision, heads = await migrate.current(url), await migrate.heads()
+        state = await migrate.schema_state(url)
     except (DatabaseUnavailableError, TimeoutError) as exc:
         log.warning("readiness: database unavailable: %s", exc)
         return {"status": "failed", "detail": "the database does not answer"}
-    if revision not in heads:
+    if not state.latest:
         return {
             "status": "failed",
-            "detail": f"schema at revision {revision or 'none'}; run `botfleet db upgrade`",
+            "detail": f"schema at revision {state.revision or 'none'}; run `botfleet db upgrade`",
         }
-    return {"status": "ok", "latency_ms": round(latency * 1000, 1), "revision": revision}
+    return {"status": "ok", "latency_ms": round(latency * 1000, 1), "revision": state.revision}
 
 
 async def _redis_check(app: web.Application) -> dict[str, Any]:
