@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from botfleet.bots.hangman.bot import DEFINITION
 from botfleet.bots.hangman.services.game import ALPHABET
 from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.bots.hangman.services.store import Game
-from botfleet.config.schema import BotSection, DatabaseSection, RateLimitsSection, Settings
+from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import (
     Application,
@@ -27,6 +26,7 @@ from botfleet.sandbox import (
     SandboxGuild,
     SandboxMember,
 )
+from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
 from botfleet.sandbox.scripting import wait_until
 
 SettingsFactory = Callable[..., Settings]
@@ -35,13 +35,7 @@ SettingsFactory = Callable[..., Settings]
 @pytest.fixture
 def make_settings(tmp_path: Path) -> SettingsFactory:
     def build(**options: Any) -> Settings:
-        return Settings(
-            bot_name="hangman",
-            database=DatabaseSection(url=SecretStr(f"sqlite+aiosqlite:///{tmp_path}/hangman.db")),
-            bot=BotSection(prefix="h!", guild_ready_timeout=0.05, data_dir=str(tmp_path)),
-            rate_limits=RateLimitsSection(commands_per_user=50, time_window=10),
-            options=options,
-        )
+        return fleet_test_settings("hangman", tmp_path, options=options)
 
     return build
 
@@ -60,9 +54,7 @@ def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
 async def running(
     sandbox: DiscordSandbox, app: Application, settings: Settings
 ) -> AsyncIterator[FleetBot]:
-    bot = FleetBot(DEFINITION, settings)
-    async with sandbox.run_client(bot, app):
-        assert bot.failed_extensions == {}
+    async with run_fleet_bot(sandbox, app, DEFINITION, settings) as bot:
         yield bot
 
 

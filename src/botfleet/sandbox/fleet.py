@@ -1,0 +1,57 @@
+"""Run the fleet's own bots against the stand-in, for end-to-end tests.
+
+Every bot's end-to-end tests need the same two things: settings that put the bot on a SQLite
+file of the test's own and make it ready in a fraction of a second, and a ``FleetBot`` logged
+in to the sandbox for the duration of a block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from botfleet import BOT_PREFIXES
+from botfleet.config.schema import BotSection, DatabaseSection, RateLimitsSection, Settings
+
+if TYPE_CHECKING:
+    from botfleet.core.bot import FleetBot
+    from botfleet.core.definition import BotDefinition
+    from botfleet.sandbox.models import Application
+    from botfleet.sandbox.server import DiscordSandbox
+
+TEST_READY_TIMEOUT = 0.05
+"""guild_ready_timeout for tests: the sandbox sends every guild at once."""
+
+
+def fleet_test_settings(bot_name: str, directory: Path, **sections: Any) -> Settings:
+    """Settings for ``bot_name`` on ``directory/<bot>.db``, quick to get ready, roomy budgets."""
+    values: dict[str, Any] = {
+        "database": DatabaseSection(
+            url=SecretStr(f"sqlite+aiosqlite:///{directory}/{bot_name}.db")
+        ),
+        "bot": BotSection(
+            prefix=BOT_PREFIXES[bot_name],
+            guild_ready_timeout=TEST_READY_TIMEOUT,
+            data_dir=str(directory),
+        ),
+        "rate_limits": RateLimitsSection(commands_per_user=50, time_window=10),
+    }
+    values.update(sections)
+    return Settings(bot_name=bot_name, **values)
+
+
+@asynccontextmanager
+async def run_fleet_bot(
+    sandbox: DiscordSandbox, app: Application, definition: BotDefinition, settings: Settings
+) -> AsyncIterator[FleetBot]:
+    """A FleetBot logged in to the sandbox as ``app``, with every extension loaded."""
+    from botfleet.core.bot import FleetBot  # noqa: PLC0415  (the plugin stays light to import)
+
+    bot = FleetBot(definition, settings)
+    async with sandbox.run_client(bot, app):
+        assert bot.failed_extensions == {}, f"extensions failed: {bot.failed_extensions}"
+        yield bot
