@@ -216,3 +216,15 @@ def test_web_serves_health_until_interrupted(workdir: Path) -> None:
         output, _ = process.communicate(timeout=20)
     assert process.returncode == 0, output
     assert b"Traceback" not in output
+
+
+def test_db_downgrade_mistakes_are_one_line(workdir: Path) -> None:
+    missing = CliRunner().invoke(main, ["db", "downgrade", "base"])
+    assert missing.exit_code == 1
+    assert "no such database file" in missing.output
+    assert not (workdir / "data" / "botfleet.db").exists()
+    assert invoke("db", "upgrade").exit_code == 0
+    unknown = CliRunner().invoke(main, ["db", "downgrade", "nosuchrev"])
+    assert unknown.exit_code == 1
+    assert "Can't locate revision" in unknown.output
+    assert "Traceback" not in unknown.output

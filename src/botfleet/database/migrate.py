@@ -63,7 +63,13 @@ async def upgrade(url: str | URL, revision: str = "head") -> None:
 
 async def downgrade(url: str | URL, revision: str) -> None:
     """Migrate the database down to ``revision`` ("base" removes every table)."""
-    await _migrate("downgrade", normalize_database_url(url), revision)
+    database_url = normalize_database_url(url)
+    if not await database_exists(database_url):
+        raise MigrationError(
+            f"{display_url(database_url)}: no such database file, so there is nothing to "
+            "downgrade (check database.url)."
+        )
+    await _migrate("downgrade", database_url, revision)
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,10 @@ async def _migrate(direction: Direction, url: URL, revision: str) -> None:
     try:
         await asyncio.to_thread(_run_command, direction, url, revision)
     except Exception as exc:
-        logger.exception("The %s of %s to %s failed", direction, display_url(url), revision)
+        # The caller gets the reason in MigrationError; the traceback is for debugging only,
+        # so a command-line user sees one line, not a stack.
+        logger.warning("The %s of %s to %s failed: %s", direction, display_url(url), revision, exc)
+        logger.debug("Migration traceback", exc_info=exc)
         raise MigrationError(
             f"Could not {direction} the database {display_url(url)} to '{revision}': "
             f"{describe_error(exc)}"
