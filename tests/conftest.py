@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 
+from botfleet.database import Database
+from botfleet.database.migrate import upgrade
+
 pytest_plugins = ["botfleet.sandbox.pytest_plugin"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -75,6 +78,34 @@ async def postgres_url() -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@pytest.fixture(
+    params=[pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of the test's own: a SQLite file, or one on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'botfleet.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def migrated_url(database_url: str) -> str:
+    """``database_url`` migrated to the newest schema."""
+    await upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture
+async def database(migrated_url: str) -> AsyncIterator[Database]:
+    """The migrated database, opened; closed after the test."""
+    opened = Database(migrated_url)
+    try:
+        yield opened
+    finally:
+        await opened.dispose()
 
 
 @pytest.fixture

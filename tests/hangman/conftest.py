@@ -1,9 +1,7 @@
-"""Fixtures of the Hangman tests: migrated databases on SQLite and on real PostgreSQL."""
+"""Fixtures of the Hangman tests: a clock and services on the shared migrated ``database``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,27 +10,6 @@ from hangman_helpers import Clock, ServiceFactory, one_word_bank
 from botfleet.bots.hangman.config import HangmanOptions
 from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.database import Database
-from botfleet.database.migrate import upgrade
-
-
-@pytest.fixture(
-    params=[pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'hangman.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    await upgrade(database_url)
-    opened = Database(database_url)
-    try:
-        yield opened
-    finally:
-        await opened.dispose()
 
 
 @pytest.fixture

@@ -45,16 +45,6 @@ BOB = 987_654_321_098_765_432
 WEEK_START = date(2025, 12, 15)
 
 
-@pytest.fixture(
-    params=[pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'privacy.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
     """The process-wide database, migrated, so ``delete_user`` works without arguments."""

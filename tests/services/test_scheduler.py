@@ -63,23 +63,6 @@ async def wait_until(done: Callable[[], bool], activity: asyncio.Event) -> None:
             await activity.wait()
 
 
-@pytest.fixture(
-    params=[pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a SQLite file, or a fresh database on the real PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'timers.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
-@pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    await upgrade(database_url)
-    return database_url
-
-
 @pytest.fixture
 async def open_database(migrated_url: str) -> AsyncIterator[Callable[[], Database]]:
     """Opens connections to the migrated database, one Database per simulated bot process."""

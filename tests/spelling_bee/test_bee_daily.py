@@ -51,28 +51,26 @@ async def timers(database: Database) -> list[Timer]:
         return list(await session.scalars(select(Timer).order_by(Timer.id)))
 
 
-async def test_daily_post_is_armed_fires_and_rearms(bee_database: Database) -> None:
-    scheduler = Scheduler(
-        bee_database, lambda *_: None, bot_name="spelling_bee", memory_threshold=0
-    )
-    bee = BeeService(bee_database, WORDS, clock=lambda: NOON, scheduler=scheduler)
+async def test_daily_post_is_armed_fires_and_rearms(database: Database) -> None:
+    scheduler = Scheduler(database, lambda *_: None, bot_name="spelling_bee", memory_threshold=0)
+    bee = BeeService(database, WORDS, clock=lambda: NOON, scheduler=scheduler)
     when = await bee.set_daily(1, 100, 10, parse_daily_time("08:30"))
     assert when == datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
-    [timer] = await timers(bee_database)
+    [timer] = await timers(database)
     assert timer.event == DAILY_EVENT and timer.expires_at == when
 
     due = await bee.daily_due(timer.payload)
     assert due is not None
     channel_id, progress = due
     assert channel_id == 100 and progress.day == "2026-11-25"
-    assert len(await timers(bee_database)) == 2, "the next day's post is armed"
+    assert len(await timers(database)) == 2, "the next day's post is armed"
 
     await bee.set_daily(1, 100, 10, parse_daily_time("09:00"))
     assert await bee.daily_due(timer.payload) is None, "a changed time makes old timers stale"
 
-    restarted = BeeService(bee_database, WORDS, clock=lambda: NOON, scheduler=scheduler)
+    restarted = BeeService(database, WORDS, clock=lambda: NOON, scheduler=scheduler)
     assert await restarted.rearm_daily() == 1
-    newest = (await timers(bee_database))[-1]
+    newest = (await timers(database))[-1]
     assert await restarted.daily_due(newest.payload) is not None
     assert await restarted.daily_due({"guild_id": "nonsense"}) is None
 

@@ -21,8 +21,8 @@ def service(database: Database, moment: datetime = NOON) -> BeeService:
     return BeeService(database, WordList(WORDS), clock=lambda: moment)
 
 
-async def test_submitting_words_records_them_for_the_guild(bee_database: Database) -> None:
-    bee = service(bee_database)
+async def test_submitting_words_records_them_for_the_guild(database: Database) -> None:
+    bee = service(database)
     puzzle = await bee.puzzle(bee.today())
     assert puzzle.pangrams == {"bractlet"}
     assert puzzle.answers == set(WORDS)
@@ -42,22 +42,22 @@ async def test_submitting_words_records_them_for_the_guild(bee_database: Databas
     assert sorted(progress.words) == sorted([centre_word, "bractlet"])
     assert progress.score == word_score(centre_word) + 15
     assert (await bee.progress(2)).words == [], "another guild has its own progress"
-    restarted = service(bee_database)
+    restarted = service(database)
     assert (await restarted.progress(1)).score == progress.score, "progress is persisted"
 
 
-async def test_a_new_day_starts_afresh(bee_database: Database) -> None:
-    bee = service(bee_database)
+async def test_a_new_day_starts_afresh(database: Database) -> None:
+    bee = service(database)
     await bee.submit(1, 10, "bractlet")
-    tomorrow = service(bee_database, datetime(2026, 11, 26, 0, 1, tzinfo=UTC))
+    tomorrow = service(database, datetime(2026, 11, 26, 0, 1, tzinfo=UTC))
     assert tomorrow.today() == "2026-11-26" == puzzle_day(datetime(2026, 11, 26, 0, 1, tzinfo=UTC))
     assert (await tomorrow.progress(1)).words == []
 
 
 async def test_two_members_sending_the_same_word_at_once_score_it_once(
-    bee_database: Database,
+    database: Database,
 ) -> None:
-    bee = service(bee_database)
+    bee = service(database)
     answers = await asyncio.gather(*(bee.submit(1, user, "bractlet") for user in (10, 11, 12)))
     verdicts = sorted(answer.verdict for answer in answers)
     assert verdicts.count(Verdict.PANGRAM) == 1
@@ -65,8 +65,8 @@ async def test_two_members_sending_the_same_word_at_once_score_it_once(
     assert (await bee.progress(1)).score == 15
 
 
-async def test_unusable_input_is_refused_kindly(bee_database: Database) -> None:
-    bee = service(bee_database)
+async def test_unusable_input_is_refused_kindly(database: Database) -> None:
+    bee = service(database)
     for text in ("", "   ", "two words", "a" * 21):
         try:
             await bee.submit(1, 10, text)
@@ -76,23 +76,23 @@ async def test_unusable_input_is_refused_kindly(bee_database: Database) -> None:
             raise AssertionError(f"{text!r} was accepted")
 
 
-async def test_puzzle_channel_and_data_deletion(bee_database: Database) -> None:
-    bee = service(bee_database)
+async def test_puzzle_channel_and_data_deletion(database: Database) -> None:
+    bee = service(database)
     assert await bee.channel_of(1) is None
     await bee.open_in(1, 100, 10)
     await bee.open_in(1, 200, 11)
     assert await bee.channel_of(1) == 200
     await bee.submit(1, 11, "bractlet")
 
-    report = await registry.delete_user(bee_database, 11)
+    report = await registry.delete_user(database, 11)
     assert report["spelling_bee"] == 2
-    finds = await BeeStore(bee_database).finds(1, bee.today())
+    finds = await BeeStore(database).finds(1, bee.today())
     assert [(find.word, find.user_id) for find in finds] == [("bractlet", None)]
     assert (await bee.progress(1)).score == 15, "the guild keeps its word"
 
 
-async def test_contributions_rank_todays_finders(bee_database: Database) -> None:
-    bee = service(bee_database)
+async def test_contributions_rank_todays_finders(database: Database) -> None:
+    bee = service(database)
     assert await bee.contributions(1) == []
     await bee.submit(1, 10, "able")
     await bee.submit(1, 10, "table")

@@ -18,9 +18,10 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, event, text
+from sqlalchemy import JSON, DateTime, MetaData, Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -209,6 +210,17 @@ class Database:
         """A session that is rolled back (if still in a transaction) and closed on exit."""
         async with self.sessionmaker() as session:
             yield session
+
+    def upsert(self, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
+        """An INSERT of ``model`` that takes this dialect's ON CONFLICT clauses.
+
+        PostgreSQL and SQLite spell ``on_conflict_do_update`` alike but in two dialect modules;
+        stores write one statement for both through this.
+        """
+        table = cast(Table, model.__table__)
+        if self.backend == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
 
     async def ping(self) -> float:
         """Run ``SELECT 1`` and return the round trip in seconds; raise if the database is down."""

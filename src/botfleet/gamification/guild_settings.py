@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.cache import CacheHierarchy, CacheKeys
@@ -248,12 +247,7 @@ class GuildSettingsService:
 
     async def _locked_row(self, session: AsyncSession, guild_id: int) -> GuildXPSettings:
         """The guild's row, created if missing and locked until commit (two admins at once)."""
-        insert = (
-            postgresql.insert(GuildXPSettings)
-            if self._database.backend == "postgresql"
-            else sqlite.insert(GuildXPSettings)
-        )
-        statement = insert.values(guild_id=guild_id)
+        statement = self._database.upsert(GuildXPSettings).values(guild_id=guild_id)
         await session.execute(
             statement.on_conflict_do_update(
                 index_elements=["guild_id"], set_={"updated_at": statement.excluded.updated_at}

@@ -145,7 +145,7 @@ class PrivacyRegistry:
         return report
 
 
-async def _count_deleted(
+async def count_deleted(
     session: AsyncSession, statement: Delete, key: QueryableAttribute[Any]
 ) -> int:
     """Run a DELETE and count its rows (RETURNING: the async Result type has no rowcount)."""
@@ -155,28 +155,28 @@ async def _count_deleted(
 
 async def _delete_bot_stats(session: AsyncSession, user_id: int) -> int:
     statement = delete(UserBotStats).where(UserBotStats.user_id == user_id)
-    return await _count_deleted(session, statement, UserBotStats.bot_name)
+    return await count_deleted(session, statement, UserBotStats.bot_name)
 
 
 async def _delete_achievements(session: AsyncSession, user_id: int) -> int:
     statement = delete(UserAchievement).where(UserAchievement.user_id == user_id)
-    return await _count_deleted(session, statement, UserAchievement.achievement_id)
+    return await count_deleted(session, statement, UserAchievement.achievement_id)
 
 
 async def _delete_leaderboard_entries(session: AsyncSession, user_id: int) -> int:
     statement = delete(LeaderboardEntry).where(LeaderboardEntry.user_id == user_id)
-    return await _count_deleted(session, statement, LeaderboardEntry.id)
+    return await count_deleted(session, statement, LeaderboardEntry.id)
 
 
 async def _delete_timers(session: AsyncSession, user_id: int) -> int:
     # Compared as text: JSON keeps the id as a number or a string depending on the caller.
     statement = delete(Timer).where(Timer.payload["user_id"].as_string() == str(user_id))
-    return await _count_deleted(session, statement, Timer.id)
+    return await count_deleted(session, statement, Timer.id)
 
 
 async def _delete_user_row(session: AsyncSession, user_id: int) -> int:
     statement = delete(User).where(User.id == user_id)
-    return await _count_deleted(session, statement, User.id)
+    return await count_deleted(session, statement, User.id)
 
 
 registry = PrivacyRegistry()

@@ -13,10 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final, cast
+from typing import Final
 
-from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -147,13 +146,6 @@ class ChannelBusyError(UserError):
             "ends (`/hangman stop` ends it for its starter and moderators)."
         )
         self.game = game
-
-
-def _insert(database: Database, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
-    table = cast(Table, model.__table__)
-    if database.backend == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def _game(row: HangmanGame) -> Game:
@@ -327,7 +319,7 @@ class GameStore:
         if not ordered:
             return []
         create_missing = (
-            _insert(self.database, HangmanStats)
+            self.database.upsert(HangmanStats)
             .values([{"guild_id": guild_id, "user_id": result.user_id} for result in ordered])
             .on_conflict_do_nothing(index_elements=["guild_id", "user_id"])
         )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Final
 
-from sqlalchemy import ColumnElement, Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.database.base import Database
@@ -35,13 +34,6 @@ class Find:
     user_id: int | None
 
 
-def _insert(database: Database, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
-    table = cast(Table, model.__table__)
-    if database.backend == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 class BeeStore:
     """Reads and writes the Spelling Bee tables of one database."""
 
@@ -50,7 +42,7 @@ class BeeStore:
 
     async def set_channel(self, guild_id: int, channel_id: int, set_by: int) -> None:
         """Make ``channel_id`` the guild's puzzle channel (replacing any other)."""
-        statement = _insert(self.database, SpellingBeeChannel).values(
+        statement = self.database.upsert(SpellingBeeChannel).values(
             guild_id=guild_id, channel_id=channel_id, set_by=set_by
         )
         statement = statement.on_conflict_do_update(
@@ -110,7 +102,7 @@ class BeeStore:
     async def add_find(self, guild_id: int, puzzle_day: str, word: str, user_id: int) -> bool:
         """Record a find; False when the guild had it already (even found a moment ago)."""
         statement = (
-            _insert(self.database, SpellingBeeFind)
+            self.database.upsert(SpellingBeeFind)
             .values(guild_id=guild_id, puzzle_day=puzzle_day, word=word, user_id=user_id)
             .on_conflict_do_nothing(index_elements=["guild_id", "puzzle_day", "word"])
             .returning(SpellingBeeFind.word)
