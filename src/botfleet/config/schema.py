@@ -133,9 +133,68 @@ class WebSection(Section):
 
 
 class AISection(Section):
-    api_key: SecretStr | None = None
-    base_url: str | None = None
-    model: str = "gpt-4o-mini"
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the OpenAI-compatible API (OPENAI_API_KEY); unset: AI is off.",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible server (llama.cpp, vLLM, Ollama); "
+        "unset means OpenAI.",
+    )
+    model: str = Field(default="gpt-4o-mini", min_length=1, description="Chat model to ask.")
+    timeout: float = Field(
+        default=30, gt=0, le=600, description="Seconds to wait for one answer before giving up."
+    )
+    max_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries after a rate limit (429) or a server error."
+    )
+    retry_base_delay: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="First backoff delay in seconds; it doubles with each retry, with jitter.",
+    )
+    max_retry_wait: float = Field(
+        default=30,
+        gt=0,
+        le=600,
+        description="Longest single wait before a retry; a longer Retry-After gives up at once.",
+    )
+    max_input_chars: int = Field(
+        default=4000, ge=1, le=100_000, description="Longest member text sent in one request."
+    )
+    max_output_tokens: int = Field(
+        default=500, ge=1, le=100_000, description="Most tokens one answer may use."
+    )
+    user_daily_requests: int = Field(
+        default=50, ge=1, description="Requests one member may make per UTC day, fleet-wide."
+    )
+    user_daily_tokens: int = Field(
+        default=20_000, ge=1, description="Tokens one member may use per UTC day, fleet-wide."
+    )
+    guild_daily_requests: int = Field(
+        default=500, ge=1, description="Requests one server's members may make per UTC day."
+    )
+    guild_daily_tokens: int = Field(
+        default=200_000, ge=1, description="Tokens one server's members may use per UTC day."
+    )
+    premium_multiplier: float = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Premium members and servers get their daily budgets times this.",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        """A typo here would send prompts nowhere: only http(s) URLs are accepted."""
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, e.g. http://127.0.0.1:8080/v1")
+        return value
 
 
 class PaymentsSection(Section):

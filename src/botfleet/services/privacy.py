@@ -198,6 +198,7 @@ DATA_SERVICE_MODULES: tuple[str, ...] = (
     "botfleet.gamification.privacy",
     "botfleet.bots.hangman.services.store",
     "botfleet.bots.spelling_bee.services.store",
+    "botfleet.services.ai.privacy",
 )
 """Every module that registers a deleter on import; a test keeps this list complete."""
 

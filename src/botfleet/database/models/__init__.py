@@ -1,5 +1,6 @@
 """Every table of botfleet; importing this package makes ``Base.metadata`` complete."""
 
+from botfleet.database.models import ai as ai  # the table of 0006
 from botfleet.database.models import gamification as gamification  # the tables of 0003
 from botfleet.database.models import hangman as hangman  # the tables of 0004
 from botfleet.database.models import spelling_bee as spelling_bee  # the tables of 0005
