@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Coroutine, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -269,6 +270,29 @@ def web(host: str | None, port: int | None) -> None:
         return
     except OSError as exc:
         _fail(f"cannot listen on {settings.web.host}:{settings.web.port}: {exc}", status=1)
+
+
+@main.command()
+def status() -> None:
+    """Which bots of the fleet are up, from the heartbeats they write to the database.
+
+    Exits with status 1 when a bot that was running stopped answering, for monitoring scripts.
+    """
+    from botfleet.bots.registry import get_definition  # noqa: PLC0415
+    from botfleet.core.heartbeat import (  # noqa: PLC0415
+        BotState,
+        describe_status,
+        fleet_status_at,
+    )
+
+    statuses = _run_database_task(fleet_status_at(_database_url()))
+    now = datetime.now(UTC)
+    width = max(len(get_definition(item.bot_name).display_name) for item in statuses)
+    for item in statuses:
+        name = get_definition(item.bot_name).display_name
+        click.echo(f"{name:<{width}}  {describe_status(item, now)}")
+    if any(item.state is BotState.NOT_RESPONDING for item in statuses):
+        sys.exit(1)
 
 
 @main.group()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -11,12 +12,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from botfleet.cli import main
+from botfleet.core.heartbeat import Heartbeat, Vitals
+from botfleet.database import Database
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -228,3 +232,36 @@ def test_db_downgrade_mistakes_are_one_line(workdir: Path) -> None:
     assert unknown.exit_code == 1
     assert "Can't locate revision" in unknown.output
     assert "Traceback" not in unknown.output
+
+
+async def _beat(url: str, bot_name: str, *, at: datetime) -> None:
+    database = Database(url)
+    try:
+        vitals = Vitals(latency_ms=12, guild_count=2, shard_count=1)
+        heartbeat = Heartbeat(
+            database,
+            lambda: vitals,
+            bot_name=bot_name,
+            version="9.9",
+            interval=30,
+            clock=lambda: at,
+        )
+        await heartbeat.beat()
+    finally:
+        await database.dispose()
+
+
+def test_status_reads_every_bots_heartbeat(workdir: Path) -> None:
+    assert "run `botfleet db upgrade` first" in CliRunner().invoke(main, ["status"]).output
+    assert invoke("db", "upgrade").exit_code == 0
+    url = f"sqlite+aiosqlite:///{workdir / 'data' / 'botfleet.db'}"
+    asyncio.run(_beat(url, "utility", at=datetime.now(UTC)))
+    result = invoke("status")
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split("  ", 1) for line in result.output.splitlines())
+    assert lines["Utility Bot"].strip().startswith("online, 12 ms, up")
+    assert lines["Music Bot"].strip() == "never started on this database"
+    asyncio.run(_beat(url, "music", at=datetime.now(UTC) - timedelta(minutes=5)))
+    result = CliRunner().invoke(main, ["status"])
+    assert result.exit_code == 1
+    assert "NOT RESPONDING: last heartbeat 5m" in result.output

@@ -242,6 +242,33 @@ async def test_roles_edited_through_the_member_follow_the_hierarchy(
     assert [role.id for role in alice.roles] == [helper.id]
 
 
+async def test_deleted_roles_leave_members_and_the_bot_hears_it(
+    running: commands.Bot, mod_guild: SandboxGuild
+) -> None:
+    heard = listen(running, "on_guild_role_delete")
+    helper = mod_guild.add_role("Helper", position=1)
+    artists = mod_guild.add_role("Artists", position=1)
+    above = mod_guild.add_role("Above the bot")
+    alice = mod_guild.add_member("alice", roles=[helper, artists])
+    guild = running.get_guild(mod_guild.id)
+    assert guild is not None
+    await until(lambda: guild.get_member(alice.id) is not None)
+    await mod_guild.delete_role(helper)
+    await until(lambda: guild.get_role(helper.id) is None)
+    assert [role.id for role in alice.roles] == [artists.id]
+    assert helper.id not in [role.id for role in member_of(running, mod_guild, alice).roles]
+    role = guild.get_role(artists.id)
+    assert role is not None
+    await role.delete(reason="not needed")
+    await until(lambda: guild.get_role(artists.id) is None)
+    assert alice.roles == []
+    assert heard == ["on_guild_role_delete", "on_guild_role_delete"]
+    protected = guild.get_role(above.id)
+    assert protected is not None
+    with pytest.raises(discord.Forbidden):
+        await protected.delete()
+
+
 async def test_purge_bulk_deletes_recent_messages_and_deletes_old_ones_one_by_one(
     running: commands.Bot, mod_guild: SandboxGuild
 ) -> None:

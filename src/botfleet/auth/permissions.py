@@ -8,7 +8,7 @@ both slash and prefix commands with it, so comparisons read as ``level >= Permis
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import discord
@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.config.schema import PermissionsSection
+from botfleet.errors import UserError
 
 T = TypeVar("T")
 
@@ -132,3 +133,18 @@ def requires_permission(level: PermissionLevel | str) -> Callable[[T], T]:
         return commands.check(check_context)(decorated)
 
     return decorator
+
+
+def ensure_bot_can(
+    channel: discord.abc.GuildChannel | discord.Thread, names: Iterable[str], doing: str
+) -> None:
+    """Refuse, naming what is missing, a channel where the bot lacks permission ``names``
+    (discord.Permissions attribute names) for ``doing`` ("post the menu", "check messages")."""
+    granted = channel.permissions_for(channel.guild.me)
+    missing = [name for name in names if not getattr(granted, name)]
+    if missing:
+        labels = ", ".join(name.replace("_", " ").title() for name in missing)
+        raise UserError(
+            f"I can't {doing} in {channel.mention}: I'm missing {labels} there. "
+            "Give my role that permission there, or pick another channel."
+        )

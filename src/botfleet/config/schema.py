@@ -28,6 +28,12 @@ class BotSection(Section):
         default=None, ge=1, description="Number of shards; unset lets Discord recommend one."
     )
     data_dir: str = Field(default="data", description="Where bots keep local state files.")
+    heartbeat_interval: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description="Seconds between the heartbeats /fleet status reads (latency, uptime).",
+    )
 
 
 class ColorsSection(Section):

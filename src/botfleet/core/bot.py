@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from botfleet.cache import CacheHierarchy
 from botfleet.config.schema import Settings
 from botfleet.core.definition import BotDefinition
 from botfleet.core.errors import CommandRateLimited, handle_context_error, handle_interaction_error
+from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
@@ -112,6 +114,13 @@ class FleetBot(commands.AutoShardedBot):
             max_sleep=settings.scheduler.max_sleep,
         )
         self.gamification = Gamification.for_bot(self, self.gamification_options)
+        self.heartbeat = Heartbeat(
+            self.database,
+            self.vitals,
+            bot_name=definition.name,
+            version=self.version,
+            interval=settings.bot.heartbeat_interval,
+        )
         self.add_check(self._prefix_rate_limit, call_once=True)
 
     @property
@@ -163,6 +172,16 @@ class FleetBot(commands.AutoShardedBot):
         """
         await self.wait_until_ready()
         await self.scheduler.start()
+        self.heartbeat.start()
+
+    def vitals(self) -> Vitals:
+        """What this process's heartbeat reports: latency, guilds and shards."""
+        latency = self.latency
+        return Vitals(
+            latency_ms=round(latency * 1000) if math.isfinite(latency) else None,
+            guild_count=len(self.guilds),
+            shard_count=self.shard_count or 1,
+        )
 
     async def _open_database(self) -> None:
         await self.database.prepare()
@@ -216,6 +235,7 @@ class FleetBot(commands.AutoShardedBot):
             self._timers_task.cancel()
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("timers", self.scheduler.stop),
+            ("heartbeat", self.heartbeat.stop),
             ("gamification", self.gamification.stop),
             ("cache", self.cache.close),
             ("rate limiter", self.rate_limiter.close),

@@ -32,6 +32,7 @@ class MessageType(IntEnum):
     REPLY = 19
     CHAT_INPUT_COMMAND = 20
     CONTEXT_MENU_COMMAND = 23
+    POLL_RESULT = 46
 
 
 class MessageFlag(IntFlag):
@@ -166,6 +167,7 @@ class Permission(IntFlag):
     SEND_MESSAGES_IN_THREADS = 1 << 38
     USE_EMBEDDED_ACTIVITIES = 1 << 39
     MODERATE_MEMBERS = 1 << 40
+    SEND_POLLS = 1 << 49
 
 
 ALL_PERMISSIONS = (1 << 53) - 1
@@ -220,6 +222,7 @@ DEFAULT_EVERYONE_PERMISSIONS = (
     | Permission.USE_EXTERNAL_STICKERS
     | Permission.SEND_MESSAGES_IN_THREADS
     | Permission.USE_EMBEDDED_ACTIVITIES
+    | Permission.SEND_POLLS
 )
 """The @everyone permissions of a new Discord guild."""
 
@@ -232,6 +235,7 @@ DM_PERMISSIONS = (
     | Permission.READ_MESSAGE_HISTORY
     | Permission.USE_EXTERNAL_EMOJIS
     | Permission.USE_APPLICATION_COMMANDS
+    | Permission.SEND_POLLS
 )
 """What anyone may do in a DM channel."""
 
@@ -514,6 +518,50 @@ class Reaction:
 
 
 @dataclass(eq=False)
+class PollAnswer:
+    """One answer of a poll and who chose it, in the order they voted."""
+
+    answer_id: int
+    text: str
+    emoji: dict[str, Any] | None = None
+    voter_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Poll:
+    """A native Discord poll attached to a message; it is never edited, only voted on and ended."""
+
+    question: str
+    answers: list[PollAnswer]
+    allow_multiselect: bool
+    layout_type: int
+    expiry: datetime.datetime
+    finalized: bool = False
+
+    def answer(self, answer_id: int) -> PollAnswer | None:
+        """The answer with this id (ids count from 1 in the order the bot sent them)."""
+        return next((answer for answer in self.answers if answer.answer_id == answer_id), None)
+
+    def votes_of(self, user_id: int) -> list[int]:
+        """The ids of the answers ``user_id`` chose."""
+        return [answer.answer_id for answer in self.answers if user_id in answer.voter_ids]
+
+    @property
+    def total_votes(self) -> int:
+        """Every vote cast (a multiselect voter counts once per answer)."""
+        return sum(len(answer.voter_ids) for answer in self.answers)
+
+    def winner(self) -> PollAnswer | None:
+        """The answer with the most votes; ``None`` without votes or on a tie, as Discord says."""
+        ranked = sorted(self.answers, key=lambda answer: len(answer.voter_ids), reverse=True)
+        if not ranked or not ranked[0].voter_ids:
+            return None
+        if len(ranked) > 1 and len(ranked[1].voter_ids) == len(ranked[0].voter_ids):
+            return None
+        return ranked[0]
+
+
+@dataclass(eq=False)
 class Message:
     """A message as the sandbox stores it, with its whole edit history count."""
 
@@ -541,6 +589,7 @@ class Message:
     mention_role_ids: list[int] = field(default_factory=list)
     mention_everyone: bool = False
     reactions: list[Reaction] = field(default_factory=list)
+    poll: Poll | None = None
     pinned: bool = False
     deleted: bool = False
 
@@ -595,6 +644,9 @@ class Message:
             parts.append(f"components {self.custom_ids}")
         if self.attachments:
             parts.append(f"files {[attachment.filename for attachment in self.attachments]}")
+        if self.poll is not None:
+            state = "ended" if self.poll.finalized else "open"
+            parts.append(f"poll {self.poll.question!r} ({state})")
         if self.ephemeral:
             parts.append("(ephemeral)")
         if self.loading:

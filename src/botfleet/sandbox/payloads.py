@@ -23,6 +23,7 @@ from botfleet.sandbox.models import (
     Member,
     Message,
     PermissionOverwrite,
+    Poll,
     Role,
     User,
 )
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from discord.types.channel import VoiceChannel as VoiceChannelPayload
     from discord.types.command import ApplicationCommand as ApplicationCommandPayload
     from discord.types.components import ComponentBase
+    from discord.types.embed import Embed as EmbedPayload
+    from discord.types.embed import EmbedField as EmbedFieldPayload
     from discord.types.emoji import PartialEmoji as PartialEmojiPayload
     from discord.types.gateway import GatewayBot as GatewayBotPayload
     from discord.types.gateway import GuildMemberUpdateEvent as GuildMemberUpdateEventPayload
@@ -50,6 +53,7 @@ if TYPE_CHECKING:
         MessageReactionRemoveEmojiEvent as ReactionRemoveEmojiPayload,
     )
     from discord.types.gateway import MessageReactionRemoveEvent as ReactionRemovePayload
+    from discord.types.gateway import PollVoteActionEvent as PollVotePayload
     from discord.types.gateway import VoiceServerUpdateEvent as VoiceServerUpdatePayload
     from discord.types.gateway import _GuildBanEvent as GuildBanEventPayload
     from discord.types.gateway import _GuildRoleEvent as GuildRoleEventPayload
@@ -71,6 +75,9 @@ if TYPE_CHECKING:
     from discord.types.message import Message as MessagePayload
     from discord.types.message import MessageType as MessageTypePayload
     from discord.types.message import Reaction as ReactionPayload
+    from discord.types.poll import Poll as PollPayload
+    from discord.types.poll import PollAnswerCount as PollAnswerCountPayload
+    from discord.types.poll import PollAnswerWithID as PollAnswerPayload
     from discord.types.role import Role as RolePayload
     from discord.types.user import User as UserPayload
     from discord.types.voice import GuildVoiceState as GuildVoiceStatePayload
@@ -473,6 +480,80 @@ def reaction_remove_emoji_payload(
     return payload
 
 
+def poll_payload(poll: Poll, viewer: User | None) -> PollPayload:
+    """A message's poll as ``viewer`` sees it (``me_voted``).
+
+    ``answer_counts`` lists only answers with votes, as Discord documents: a missing answer
+    has none.
+    """
+    answers: list[PollAnswerPayload] = []
+    for answer in poll.answers:
+        entry: PollAnswerPayload = {
+            "answer_id": answer.answer_id,
+            "poll_media": {"text": answer.text},
+        }
+        if answer.emoji is not None:
+            entry["poll_media"]["emoji"] = cast("PartialEmojiPayload", answer.emoji)
+        answers.append(entry)
+    counts: list[PollAnswerCountPayload] = [
+        {
+            "id": snowflake(answer.answer_id),
+            "count": len(answer.voter_ids),
+            "me_voted": viewer is not None and viewer.id in answer.voter_ids,
+        }
+        for answer in poll.answers
+        if answer.voter_ids
+    ]
+    return {
+        "question": {"text": poll.question},
+        "answers": answers,
+        "expiry": iso_timestamp(poll.expiry),
+        "allow_multiselect": poll.allow_multiselect,
+        "layout_type": 1,
+        "results": {"is_finalized": poll.finalized, "answer_counts": counts},
+    }
+
+
+def poll_vote_payload(message: Message, user: User, answer_id: int) -> PollVotePayload:
+    """MESSAGE_POLL_VOTE_ADD and MESSAGE_POLL_VOTE_REMOVE."""
+    payload: PollVotePayload = {
+        "user_id": snowflake(user.id),
+        "channel_id": snowflake(message.channel_id),
+        "message_id": snowflake(message.id),
+        "answer_id": answer_id,
+    }
+    if message.guild_id is not None:
+        payload["guild_id"] = snowflake(message.guild_id)
+    return payload
+
+
+def poll_result_embed(poll: Poll) -> EmbedPayload:
+    """The ``poll_result`` embed of Discord's POLL_RESULT message: every value a string; the
+    top count always, the winner's id, text and emoji only when one answer leads alone."""
+
+    def field(name: str, value: str) -> EmbedFieldPayload:
+        return {"name": name, "value": value, "inline": False}
+
+    top = max((len(answer.voter_ids) for answer in poll.answers), default=0)
+    fields = [
+        field("poll_question_text", poll.question),
+        field("victor_answer_votes", str(top)),
+        field("total_votes", str(poll.total_votes)),
+    ]
+    winner = poll.winner()
+    if winner is not None:
+        fields += [
+            field("victor_answer_id", str(winner.answer_id)),
+            field("victor_answer_text", winner.text),
+        ]
+        emoji = winner.emoji or {}
+        if emoji.get("id"):
+            fields.append(field("victor_answer_emoji_id", str(emoji["id"])))
+        if emoji.get("name"):
+            fields.append(field("victor_answer_emoji_name", str(emoji["name"])))
+    return {"type": "poll_result", "fields": fields}
+
+
 def attachment_payload(attachment: Attachment) -> AttachmentPayload:
     """An attachment object pointing at the sandbox's copy of the file."""
     payload: AttachmentPayload = {
@@ -538,6 +619,8 @@ def message_payload(
         payload["webhook_id"] = snowflake(message.webhook_id)
     if message.application_id is not None:
         payload["application_id"] = snowflake(message.application_id)
+    if message.poll is not None and not redact_content:
+        payload["poll"] = poll_payload(message.poll, viewer)
     if message.reactions:
         payload["reactions"] = [
             _reaction_payload(reaction.emoji_name, reaction.emoji_id, reaction.user_ids, viewer)

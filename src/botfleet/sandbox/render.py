@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botfleet.sandbox.models import ChannelType, Message, User
+from botfleet.sandbox.models import ChannelType, Message, MessageType, Poll, User
 
 if TYPE_CHECKING:
     from discord.types.embed import Embed as EmbedPayload
@@ -157,7 +157,7 @@ class TranscriptRenderer:
             header += f" [{', '.join(tags)}]"
         if message.loading:
             return [f"{INDENT}{header} is thinking..."]
-        body = self._body(message)
+        body = self._body(message, view.user)
         if len(body) == 1 and not message.embeds and not message.components:
             return [f"{INDENT}{header}: {body[0]}"]
         return [f"{INDENT}{header}:", *(f"{INDENT * 2}{line}" for line in body)]
@@ -192,14 +192,61 @@ class TranscriptRenderer:
             return ""
         return f"[{self.channel_label(message.channel_id, view.user)}] "
 
-    def _body(self, message: Message) -> list[str]:
+    def _body(self, message: Message, viewer: User) -> list[str]:
         lines = self.text(message.content).splitlines() if message.content else []
-        for embed in message.embeds:
-            lines.extend(self.embed(embed))
+        if message.type is MessageType.POLL_RESULT:
+            lines.extend(self.poll_result(embed) for embed in message.embeds)
+        else:
+            for embed in message.embeds:
+                lines.extend(self.embed(embed))
         for attachment in message.attachments:
             lines.append(f"📎 {attachment.filename} ({_size(attachment.size)})")
+        if message.poll is not None:
+            lines.extend(self.poll(message.poll, viewer))
         lines.extend(self.components(message))
         return lines or ["(an empty message)"]
+
+    # -- polls -----------------------------------------------------------------------------
+
+    def poll(self, poll: Poll, viewer: User) -> list[str]:
+        """A native poll: the question, each answer with its votes and share, and its end.
+
+        The viewer's own choices are ticked; once the poll has ended the winner gets a cup.
+        """
+        kind = "choose several" if poll.allow_multiselect else "choose one"
+        lines = [f"📊 {self.text(poll.question)} ({kind})"]
+        total = poll.total_votes
+        winner = poll.winner() if poll.finalized else None
+        for answer in poll.answers:
+            votes = len(answer.voter_ids)
+            share = f" ({votes * 100 // total}%)" if total else ""
+            emoji = f"{_emoji_text(answer.emoji)} " if answer.emoji else ""
+            marks = " ✔" if viewer.id in answer.voter_ids else ""
+            marks += " 🏆" if winner is answer else ""
+            lines.append(
+                f"{INDENT}{answer.answer_id}) {emoji}{self.text(answer.text)} — "
+                f"{_votes(votes)}{share}{marks}"
+            )
+        if poll.finalized:
+            lines.append(f"{_votes(total)} · final results")
+        else:
+            now = datetime.datetime.now(datetime.UTC)
+            lines.append(f"{_votes(total)} · ends {relative_time(poll.expiry, now)}")
+        return lines
+
+    def poll_result(self, embed: EmbedPayload) -> str:
+        """The line of Discord's POLL_RESULT message: who won the poll that just closed."""
+        fields = {str(field["name"]): str(field["value"]) for field in embed.get("fields") or []}
+        question = self.text(fields.get("poll_question_text", ""))
+        total = int(fields.get("total_votes", "0"))
+        winner = fields.get("victor_answer_text")
+        if winner is None:
+            return f"📊 The poll “{question}” has closed with no single winner ({_votes(total)})."
+        votes = int(fields.get("victor_answer_votes", "0"))
+        return (
+            f"📊 The poll “{question}” has closed: “{self.text(winner)}” won with "
+            f"{votes} of {_votes(total)}."
+        )
 
     # -- embeds ----------------------------------------------------------------------------
 
@@ -404,6 +451,15 @@ def _button_label(component: Mapping[str, Any]) -> str:
     emoji_text = str(emoji.get("name") or "") if not emoji.get("id") else f":{emoji.get('name')}:"
     label = str(component.get("label") or "")
     return " ".join(part for part in (emoji_text, label) if part) or "(no label)"
+
+
+def _emoji_text(emoji: Mapping[str, Any]) -> str:
+    name = str(emoji.get("name") or "")
+    return f":{name}:" if emoji.get("id") else name
+
+
+def _votes(count: int) -> str:
+    return f"{count} vote{'' if count == 1 else 's'}"
 
 
 def _option_label(option: Mapping[str, Any]) -> str:

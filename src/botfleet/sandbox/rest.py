@@ -176,6 +176,12 @@ class RestApi:
             ("DELETE", "/channels/{channel_id}/messages/{message_id}", self.delete_message),
             ("POST", "/channels/{channel_id}/messages/bulk-delete", self.bulk_delete_messages),
             ("POST", "/channels/{channel_id}/typing", self.trigger_typing),
+            ("POST", "/channels/{channel_id}/polls/{message_id}/expire", self.expire_poll),
+            (
+                "GET",
+                "/channels/{channel_id}/polls/{message_id}/answers/{answer_id}",
+                self.list_poll_voters,
+            ),
             ("PUT", "/channels/{channel_id}/permissions/{target_id}", self.set_overwrite),
             ("DELETE", "/channels/{channel_id}/permissions/{target_id}", self.delete_overwrite),
             (
@@ -220,6 +226,7 @@ class RestApi:
             ("GET", "/guilds/{guild_id}/bans/{user_id}", self.get_ban),
             ("PUT", "/guilds/{guild_id}/bans/{user_id}", self.ban_user),
             ("DELETE", "/guilds/{guild_id}/bans/{user_id}", self.unban_user),
+            ("DELETE", "/guilds/{guild_id}/roles/{role_id}", self.delete_role),
             ("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", self.add_member_role),
             (
                 "DELETE",
@@ -516,6 +523,8 @@ class RestApi:
             raise missing_permissions()
         if uploads and not self._state.can(channel, app.bot_user.id, Permission.ATTACH_FILES):
             raise missing_permissions()
+        if draft.poll and not self._state.can(channel, app.bot_user.id, Permission.SEND_POLLS):
+            raise missing_permissions()
         if channel.type is ChannelType.DM:
             self._check_dm_allowed(app, channel)
         message = self._state.post_message(channel, app.bot_user, draft)
@@ -656,6 +665,45 @@ class RestApi:
         self._state.start_typing(channel, app.bot_user)
         return no_content()
 
+    async def expire_poll(self, request: web.Request) -> web.Response:
+        """``POST /channels/{id}/polls/{id}/expire``: end the bot's own poll now.
+
+        Answers with the message, its results final; Discord posts the POLL_RESULT message.
+        """
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        message = self._message_in(request, channel)
+        if message.poll is None:
+            raise DiscordHTTPError(
+                400,
+                JSONErrorCode.CANNOT_EXPIRE_NON_POLL_MESSAGE,
+                "Cannot expire a non-poll message",
+            )
+        if message.author.id != app.bot_user.id:
+            raise DiscordHTTPError(
+                403,
+                JSONErrorCode.CANNOT_EDIT_OTHERS_MESSAGE,
+                "Cannot edit a message authored by another user",
+            )
+        self._state.end_poll(message)
+        return json_response(self._message_payload(message, app))
+
+    async def list_poll_voters(self, request: web.Request) -> web.Response:
+        """``GET /channels/{id}/polls/{id}/answers/{id}``: ``{"users": [...]}`` by user id,
+        paged with ``after`` and ``limit`` (1 to 100, 25 by default)."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        if not self._state.can(channel, app.bot_user.id, Permission.READ_MESSAGE_HISTORY):
+            raise missing_access()
+        message = self._message_in(request, channel)
+        raw_answer = request.match_info["answer_id"]
+        if not raw_answer.isdigit():
+            raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message")
+        limit = _query_int(request, "limit", 25, low=1, high=100)
+        after = _query_int(request, "after", 0)
+        voters = self._state.poll_voters(message, int(raw_answer), after=after, limit=limit)
+        return json_response({"users": [payloads.user_payload(user) for user in voters]})
+
     async def add_own_reaction(self, request: web.Request) -> web.Response:
         """``PUT .../reactions/{emoji}/@me``."""
         app = self._authenticate(request)
@@ -780,6 +828,17 @@ class RestApi:
             (m for m in guild.members.values() if m.user.id > after), key=lambda m: m.user.id
         )[:limit]
         return json_response([payloads.member_payload(member) for member in members])
+
+    async def delete_role(self, request: web.Request) -> web.Response:
+        """``DELETE /guilds/{id}/roles/{id}``: needs MANAGE_ROLES and a higher role."""
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        role = guild.roles.get(_snowflake(request, "role_id"))
+        if role is None or role.id == guild.id:
+            raise unknown(JSONErrorCode.UNKNOWN_ROLE, "Role")
+        moderation.check_role_assignment(guild, app.bot_user.id, role)
+        self._state.delete_role(guild, role.id)
+        return no_content()
 
     async def add_member_role(self, request: web.Request) -> web.Response:
         """``PUT /guilds/{id}/members/{id}/roles/{id}``: needs MANAGE_ROLES and a higher role."""

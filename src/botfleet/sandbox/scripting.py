@@ -1,9 +1,9 @@
 """The test-facing side of the sandbox: members who act, and waits that explain themselves.
 
 A test builds a guild, adds members and bots, then plays the members: they send messages, run
-slash commands, click buttons, fill modals. Whatever a bot answers is awaited with a timeout;
-on timeout the failure says what was expected, what the bot did send, and which requests of
-the bot the sandbox refused, so a red test reads like a bug report.
+slash commands, click buttons, fill modals, vote in polls. Whatever a bot answers is awaited
+with a timeout; on timeout the failure says what was expected, what the bot did send, and which
+requests of the bot the sandbox refused, so a red test reads like a bug report.
 """
 
 # Every wait takes its own ``timeout`` so that, when it runs out, the failure can say what was
@@ -687,6 +687,27 @@ class SandboxMember:
         )
         await asyncio.sleep(0)
 
+    async def vote(self, message: Message, answer_ids: Sequence[int]) -> None:
+        """Vote on a poll, as Discord's client does: one answer, or several if the poll allows
+        them; once, until the vote is removed (bots get MESSAGE_POLL_VOTE_ADD per answer)."""
+        if not self.can_see(message):
+            raise SandboxScriptError(f"{self.user.username} cannot see {message.describe()}")
+        try:
+            self.sandbox.state.vote(message, self.user, answer_ids)
+        except ValueError as error:
+            raise SandboxScriptError(f"{self.user.username} cannot vote: {error}") from error
+        await asyncio.sleep(0)
+
+    async def unvote(self, message: Message) -> None:
+        """Remove one's vote from a poll (bots get MESSAGE_POLL_VOTE_REMOVE per answer)."""
+        try:
+            self.sandbox.state.remove_votes(message, self.user)
+        except ValueError as error:
+            raise SandboxScriptError(
+                f"{self.user.username} cannot remove a vote: {error}"
+            ) from error
+        await asyncio.sleep(0)
+
     async def join_voice(
         self, channel: SandboxChannel, *, self_mute: bool = False, self_deaf: bool = False
     ) -> None:
@@ -1305,6 +1326,11 @@ class SandboxGuild:
     async def remove_member(self, member: SandboxMember) -> None:
         """The member leaves the guild (GUILD_MEMBER_REMOVE, or GUILD_DELETE for a bot)."""
         self.sandbox.state.remove_member(self.guild, member.id)
+        await asyncio.sleep(0)
+
+    async def delete_role(self, role: Role) -> None:
+        """Delete a role, as an admin would (GUILD_ROLE_DELETE; members lose it)."""
+        self.sandbox.state.delete_role(self.guild, role.id)
         await asyncio.sleep(0)
 
     async def give_role(self, member: SandboxMember, role: Role) -> None:

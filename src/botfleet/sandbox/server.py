@@ -29,15 +29,23 @@ from botfleet.sandbox.ratelimits import (
     RouteLimit,
 )
 from botfleet.sandbox.rest import MAX_REQUEST_BYTES, RecordedHTTPError, RestApi, UnhandledRequest
-from botfleet.sandbox.scripting import SandboxChannel, SandboxGuild, SandboxMember
+from botfleet.sandbox.scripting import (
+    SandboxChannel,
+    SandboxGuild,
+    SandboxMember,
+    SandboxScriptError,
+)
 from botfleet.sandbox.state import (
     INTERACTION_RESPONSE_DEADLINE,
     INTERACTION_TOKEN_LIFETIME,
+    POLL_HOUR,
     SandboxState,
 )
 
 if TYPE_CHECKING:
     import discord
+
+    from botfleet.sandbox.models import Message
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +86,14 @@ class DiscordSandbox:
         route_limits: Mapping[str, RouteLimit] | None = None,
         forced_rate_limits: Iterable[ForcedRateLimit] = (),
         global_rate_limit: int = GLOBAL_LIMIT_PER_SECOND,
+        poll_hour: float = POLL_HOUR,
     ) -> None:
         self._url = ""
         self.state = SandboxState(
             base_url=lambda: self._url,
             interaction_deadline=interaction_deadline,
             interaction_token_lifetime=interaction_token_lifetime,
+            poll_hour=poll_hour,
         )
         self.unhandled: list[UnhandledRequest] = []
         self.gateway = GatewayHub(
@@ -118,6 +128,7 @@ class DiscordSandbox:
         route_limits: Mapping[str, RouteLimit] | None = None,
         forced_rate_limits: Iterable[ForcedRateLimit] = (),
         global_rate_limit: int = GLOBAL_LIMIT_PER_SECOND,
+        poll_hour: float = POLL_HOUR,
     ) -> DiscordSandbox:
         """Start a sandbox listening on ``host:port`` (port 0 picks a free one).
 
@@ -126,7 +137,9 @@ class DiscordSandbox:
         the default is a roomy 50 a second); ``forced_rate_limits`` are 429 switches on from
         the start (see ``force_rate_limit``). ``heartbeat_interval_ms`` is the interval HELLO
         announces; a gateway connection that sends no heartbeat for two intervals is closed,
-        as Discord closes one whose heartbeats stopped, and has to resume.
+        as Discord closes one whose heartbeats stopped, and has to resume. ``poll_hour`` is how
+        many real seconds an hour of a poll lasts: a test that sets it to 0.1 sees a one-hour
+        poll end on its own timer (its ``expiry`` still reads an hour after it was sent).
         """
         sandbox = cls(
             interaction_deadline=interaction_deadline,
@@ -135,6 +148,7 @@ class DiscordSandbox:
             route_limits=route_limits,
             forced_rate_limits=forced_rate_limits,
             global_rate_limit=global_rate_limit,
+            poll_hour=poll_hour,
         )
         await sandbox._listen(host, port)
         return sandbox
@@ -158,6 +172,7 @@ class DiscordSandbox:
         for client, task in reversed(self._clients):
             await _close_client(client, task)
         self._clients.clear()
+        self.state.close()
         await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -258,6 +273,17 @@ class DiscordSandbox:
     def channel(self, channel_id: int) -> SandboxChannel:
         """A channel handle by id (e.g. one a bot created a DM in)."""
         return SandboxChannel(self, self.state.channels[channel_id])
+
+    async def end_poll(self, message: Message) -> Message:
+        """Let a poll's time run out now, as its timer would: the poll message's results become
+        final (MESSAGE_UPDATE) and Discord's POLL_RESULT message, returned, is posted under it.
+        """
+        poll = message.poll
+        if message.deleted or poll is None or poll.finalized:
+            raise SandboxScriptError(f"there is no open poll to end in {message.describe()}")
+        result = self.state.end_poll(message)
+        await asyncio.sleep(0)
+        return result
 
     # -- running clients -------------------------------------------------------------------
 

@@ -43,6 +43,8 @@ from botfleet.sandbox.models import (
     MessageType,
     Permission,
     PermissionOverwrite,
+    Poll,
+    PollAnswer,
     Reaction,
     Role,
     User,
@@ -52,6 +54,7 @@ from botfleet.sandbox.snowflakes import DISCORD_EPOCH_MS, SnowflakeGenerator
 from botfleet.sandbox.validation import (
     CommandDraft,
     MessageDraft,
+    PollDraft,
     Upload,
     check_components_v2_fields,
     parse_message,
@@ -66,6 +69,9 @@ INTERACTION_RESPONSE_DEADLINE = 3.0
 
 INTERACTION_TOKEN_LIFETIME = 15 * 60.0
 """Seconds an interaction token stays valid for followups and edits."""
+
+POLL_HOUR = 3600.0
+"""Real seconds one hour of a poll's duration lasts (tests shorten it to see polls expire)."""
 
 _HISTORY_PROCESS_BITS = 31 << 12
 """Backdated ids carry their own process id, so they never collide with live ones."""
@@ -140,11 +146,13 @@ class SandboxState:
         base_url: Callable[[], str],
         interaction_deadline: float = INTERACTION_RESPONSE_DEADLINE,
         interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
+        poll_hour: float = POLL_HOUR,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._base_url = base_url
         self.interaction_deadline = interaction_deadline
         self.interaction_token_lifetime = interaction_token_lifetime
+        self.poll_hour = poll_hour
         self._clock = clock
         self.snowflakes = SnowflakeGenerator()
         self.users: dict[int, User] = {}
@@ -157,6 +165,7 @@ class SandboxState:
         self._channel_messages: dict[int, list[int]] = {}
         self._history_ids = 0
         self._subscribers: list[EventSubscriber] = []
+        self._poll_timers: dict[int, asyncio.TimerHandle] = {}
         self.changes = ChangeFeed()
 
     # -- subscriptions -------------------------------------------------------------------
@@ -370,6 +379,29 @@ class SandboxState:
         self._announce_role("GUILD_ROLE_CREATE", guild, role)
         self._changed()
         return role
+
+    def delete_role(self, guild: Guild, role_id: int) -> None:
+        """Remove a role: members lose it silently and bots hear GUILD_ROLE_DELETE, as on Discord
+        (which sends no member update for a deleted role)."""
+        if role_id == guild.id or role_id not in guild.roles:
+            raise ValueError(f"{guild.name} has no deletable role {role_id}")
+        del guild.roles[role_id]
+        for member in guild.members.values():
+            if role_id in member.role_ids:
+                member.role_ids = [kept for kept in member.role_ids if kept != role_id]
+        for channel in guild.channels.values():
+            channel.overwrites.pop(role_id, None)
+        self._emit(
+            "GUILD_ROLE_DELETE",
+            self.bots_in(guild),
+            lambda _app, _intents: {
+                "guild_id": payloads.snowflake(guild.id),
+                "role_id": payloads.snowflake(role_id),
+            },
+            intent=GatewayIntent.GUILDS,
+            guild_id=guild.id,
+        )
+        self._changed()
 
     def _announce_role(self, name: str, guild: Guild, role: Role) -> None:
         self._emit(
@@ -706,6 +738,7 @@ class SandboxState:
         if not message.ephemeral:
             channel.last_message_id = message.id
             self._announce_message("MESSAGE_CREATE", message, channel)
+        self._schedule_poll_end(message)
         self._changed()
         return message
 
@@ -762,6 +795,7 @@ class SandboxState:
             application_id=application.id if application is not None else None,
             interaction_id=interaction.id if interaction is not None else None,
             referenced_message_id=referenced_id,
+            poll=_poll_from_draft(draft.poll, created_at),
         )
         self._apply_mentions(message, channel)
         return message
@@ -872,6 +906,7 @@ class SandboxState:
 
         An edit that would leave the message with nothing to show is refused (50006), as is
         content or an embed on a message with IS_COMPONENTS_V2 (50035), which an edit may add.
+        A draft carries a poll only when a followup fills a deferral.
         """
         channel = self.channels[message.channel_id]
         content = draft.content if "content" in draft.given else message.content
@@ -883,7 +918,10 @@ class SandboxState:
             kept_ids = set(draft.kept_attachment_ids or [])
             attachments = [a for a in message.attachments if a.id in kept_ids]
         new_files = draft.uploads if replacing_files else []
-        if not (content or embeds or components or attachments or new_files):
+        poll = (
+            message.poll if draft.poll is None else _poll_from_draft(draft.poll, message.created_at)
+        )
+        if not (content or embeds or components or attachments or new_files or poll):
             raise DiscordHTTPError(
                 400, JSONErrorCode.CANNOT_SEND_EMPTY_MESSAGE, "Cannot send an empty message"
             )
@@ -899,18 +937,21 @@ class SandboxState:
             attachments = attachments + self._store_uploads(channel, draft)
         message.content, message.embeds, message.components = content, embeds, components
         message.attachments = attachments
+        message.poll = poll
         message.flags = flags & ~int(MessageFlag.LOADING)
         message.edited_at = _now()
         message.edit_count += 1
         self._apply_mentions(message, channel)
         if not message.ephemeral:
             self._announce_message("MESSAGE_UPDATE", message, channel)
+        self._schedule_poll_end(message)
         self._changed()
         return message
 
     def delete_message(self, message: Message) -> None:
-        """Delete a message and announce it (MESSAGE_DELETE)."""
+        """Delete a message and announce it (MESSAGE_DELETE); a poll on it never ends."""
         message.deleted = True
+        self._cancel_poll_timer(message.id)
         channel = self.channels[message.channel_id]
         if not message.ephemeral:
             event: dict[str, str] = {"id": str(message.id), "channel_id": str(channel.id)}
@@ -1048,6 +1089,123 @@ class SandboxState:
             name, self.message_audience(channel), render, intent=intent, guild_id=channel.guild_id
         )
         self._changed()
+
+    # -- polls ---------------------------------------------------------------------------
+
+    def vote(self, message: Message, user: User, answer_ids: Sequence[int]) -> None:
+        """Cast ``user``'s votes, as Discord's client does (MESSAGE_POLL_VOTE_ADD for each).
+
+        Raises ``ValueError`` for what the client would not let a member do: vote on an ended
+        poll, vote twice without removing the first vote, choose several answers of a
+        single-choice poll, or an answer the poll lacks.
+        """
+        poll = _open_poll(message)
+        wanted = list(answer_ids)
+        if poll.votes_of(user.id):
+            raise ValueError(f"{user.username} already voted; remove the vote first")
+        if not wanted or len(set(wanted)) != len(wanted):
+            raise ValueError(f"choose one or more different answers, not {wanted}")
+        if len(wanted) > 1 and not poll.allow_multiselect:
+            raise ValueError("this poll takes one answer only")
+        answers = [poll.answer(answer_id) for answer_id in wanted]
+        known = [answer.answer_id for answer in poll.answers]
+        if any(answer is None for answer in answers):
+            raise ValueError(f"the poll's answers are {known}, not {wanted}")
+        for answer in answers:
+            if answer is not None:
+                answer.voter_ids.append(user.id)
+                self._announce_vote("MESSAGE_POLL_VOTE_ADD", message, user, answer.answer_id)
+        self._changed()
+
+    def remove_votes(self, message: Message, user: User) -> None:
+        """Take back all of ``user``'s votes (MESSAGE_POLL_VOTE_REMOVE for each)."""
+        poll = _open_poll(message)
+        chosen = poll.votes_of(user.id)
+        if not chosen:
+            raise ValueError(f"{user.username} has not voted")
+        for answer in poll.answers:
+            if user.id in answer.voter_ids:
+                answer.voter_ids.remove(user.id)
+                self._announce_vote("MESSAGE_POLL_VOTE_REMOVE", message, user, answer.answer_id)
+        self._changed()
+
+    def _announce_vote(self, name: str, message: Message, user: User, answer_id: int) -> None:
+        channel = self.channels[message.channel_id]
+        intent = (
+            GatewayIntent.DIRECT_MESSAGE_POLLS
+            if channel.guild_id is None
+            else GatewayIntent.GUILD_MESSAGE_POLLS
+        )
+        self._emit(
+            name,
+            self.message_audience(channel),
+            lambda _app, _intents: payloads.poll_vote_payload(message, user, answer_id),
+            intent=intent,
+            guild_id=channel.guild_id,
+        )
+
+    def end_poll(self, message: Message) -> Message:
+        """End a poll now: its results are final (MESSAGE_UPDATE) and Discord posts the
+        POLL_RESULT message under it; returns that result message."""
+        poll = message.poll
+        if poll is None:
+            raise DiscordHTTPError(
+                400,
+                JSONErrorCode.CANNOT_EXPIRE_NON_POLL_MESSAGE,
+                "Cannot expire a non-poll message",
+            )
+        if poll.finalized:
+            raise DiscordHTTPError(400, JSONErrorCode.POLL_EXPIRED, "Poll expired")
+        self._cancel_poll_timer(message.id)
+        poll.finalized = True
+        channel = self.channels[message.channel_id]
+        if not message.ephemeral:
+            self._announce_message("MESSAGE_UPDATE", message, channel)
+        result = MessageDraft(
+            given=frozenset(),
+            embeds=[payloads.poll_result_embed(poll)],
+            reply_to_message_id=message.id,
+        )
+        return self.post_message(
+            channel, message.author, result, message_type=MessageType.POLL_RESULT
+        )
+
+    def poll_voters(
+        self, message: Message, answer_id: int, *, after: int, limit: int
+    ) -> list[User]:
+        """Who chose an answer, by user id after ``after``, at most ``limit``."""
+        poll = message.poll
+        answer = poll.answer(answer_id) if poll is not None else None
+        if answer is None:
+            raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message")
+        voters = sorted(voter for voter in answer.voter_ids if voter > after)[:limit]
+        return [self.users[voter] for voter in voters]
+
+    def _schedule_poll_end(self, message: Message) -> None:
+        """Start the timer that ends a newly sent poll at its expiry (once per poll)."""
+        poll = message.poll
+        if poll is None or poll.finalized or message.id in self._poll_timers:
+            return
+        loop = asyncio.get_running_loop()
+        hours = (poll.expiry - message.created_at).total_seconds() / 3600
+        self._poll_timers[message.id] = loop.call_later(
+            max(hours, 0.0) * self.poll_hour, self._expire_poll, message
+        )
+
+    def _expire_poll(self, message: Message) -> None:
+        self._poll_timers.pop(message.id, None)
+        if message.poll is not None and not message.poll.finalized and not message.deleted:
+            self.end_poll(message)
+
+    def _cancel_poll_timer(self, message_id: int) -> None:
+        timer = self._poll_timers.pop(message_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def close(self) -> None:
+        """Stop every poll timer: a stopped sandbox ends no more polls."""
+        for message_id in list(self._poll_timers):
+            self._cancel_poll_timer(message_id)
 
     # -- application commands ------------------------------------------------------------
 
@@ -1350,6 +1508,30 @@ class SandboxState:
         if message is None or message.deleted:
             raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message")
         return message
+
+
+def _poll_from_draft(draft: PollDraft | None, sent_at: datetime.datetime) -> Poll | None:
+    if draft is None:
+        return None
+    return Poll(
+        question=draft.question,
+        answers=[
+            PollAnswer(answer_id=number, text=answer.text, emoji=answer.emoji)
+            for number, answer in enumerate(draft.answers, start=1)
+        ],
+        allow_multiselect=draft.allow_multiselect,
+        layout_type=draft.layout_type,
+        expiry=sent_at + datetime.timedelta(hours=draft.duration_hours),
+    )
+
+
+def _open_poll(message: Message) -> Poll:
+    """The message's poll, if members may still vote on it."""
+    if message.deleted or message.poll is None:
+        raise ValueError(f"there is no poll to vote on in {message.describe()}")
+    if message.poll.finalized:
+        raise ValueError(f"the poll {message.poll.question!r} has ended")
+    return message.poll
 
 
 def _focused_option_type(interaction: Interaction) -> int:

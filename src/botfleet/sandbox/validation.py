@@ -55,6 +55,13 @@ COMMAND_TOTAL_CHARACTERS = 4000
 STRING_OPTION_LENGTH_LIMIT = 6000
 CHAT_INPUT_COMMANDS_LIMIT = 100
 CONTEXT_MENU_COMMANDS_LIMIT = 15
+POLL_QUESTION_LIMIT = 300
+POLL_ANSWERS_LIMIT = 10
+POLL_ANSWER_LIMIT = 55
+POLL_MIN_HOURS = 1
+POLL_MAX_HOURS = 768
+POLL_DEFAULT_HOURS = 24
+POLL_DEFAULT_LAYOUT = 1
 
 _BUTTON = 2
 _ACTION_ROW = 1
@@ -83,6 +90,25 @@ class Upload:
     data: bytes
 
 
+@dataclass(frozen=True)
+class PollAnswerDraft:
+    """One answer of a poll a bot sends: its text and optional emoji (``{id, name}``)."""
+
+    text: str
+    emoji: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PollDraft:
+    """A validated poll create request (``duration`` in whole hours)."""
+
+    question: str
+    answers: tuple[PollAnswerDraft, ...]
+    duration_hours: int = POLL_DEFAULT_HOURS
+    allow_multiselect: bool = False
+    layout_type: int = POLL_DEFAULT_LAYOUT
+
+
 @dataclass
 class MessageDraft:
     """A validated message body; ``given`` names the fields the request carried.
@@ -104,6 +130,7 @@ class MessageDraft:
     attachment_descriptions: dict[int, str] = field(default_factory=dict)
     reply_to_message_id: int | None = None
     fail_if_reply_target_missing: bool = True
+    poll: PollDraft | None = None
 
 
 def parse_message(
@@ -116,8 +143,13 @@ def parse_message(
     """Validate a message create or edit body against Discord's limits.
 
     Only interaction answers and followups may set the EPHEMERAL flag (``ephemeral_allowed``);
-    elsewhere Discord ignores flags a bot may not set.
+    elsewhere Discord ignores flags a bot may not set. A poll is only ever sent, never edited
+    (520003); a message holding just a poll is not empty.
     """
+    if editing and body.get("poll") is not None:
+        raise DiscordHTTPError(
+            400, JSONErrorCode.CANNOT_EDIT_POLL_MESSAGE, "Cannot edit a poll message"
+        )
     errors = FormErrors()
     content = _optional_string(errors, body, "content")
     embeds = _validate_embeds(errors, body.get("embeds"))
@@ -130,6 +162,7 @@ def parse_message(
     errors.max_length(("content",), content, MESSAGE_CONTENT_LIMIT)
     kept_ids, descriptions = _attachment_references(errors, body.get("attachments"), uploads)
     reply_to, fail_if_missing = _message_reference(errors, body.get("message_reference"))
+    poll = None if editing else _validate_poll(errors, body.get("poll"))
     errors.raise_if_any()
 
     draft = MessageDraft(
@@ -145,8 +178,10 @@ def parse_message(
         attachment_descriptions=descriptions,
         reply_to_message_id=reply_to,
         fail_if_reply_target_missing=fail_if_missing,
+        poll=poll,
     )
-    if not editing and not (draft.content or draft.embeds or draft.components or draft.uploads):
+    has_body = draft.content or draft.embeds or draft.components or draft.uploads or draft.poll
+    if not editing and not has_body:
         raise DiscordHTTPError(
             400, JSONErrorCode.CANNOT_SEND_EMPTY_MESSAGE, "Cannot send an empty message"
         )
@@ -164,6 +199,97 @@ def check_components_v2_fields(
             "The 'content' and 'embeds' fields cannot be used "
             "when using MessageFlags.IS_COMPONENTS_V2",
         )
+
+
+def _validate_poll(errors: FormErrors, raw: Any) -> PollDraft | None:
+    """Check a poll create request as Discord does: 1 to 10 answers, 300 and 55 characters,
+    1 to 768 whole hours (24 by default), the default layout only."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        errors.add(("poll",), "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
+        return None
+    question = _poll_media_text(errors, ("poll", "question"), raw.get("question"))
+    errors.max_length(("poll", "question", "text"), question, POLL_QUESTION_LIMIT)
+    answers = _validate_poll_answers(errors, raw.get("answers"))
+    hours = _poll_hours(errors, raw.get("duration", POLL_DEFAULT_HOURS))
+    multiselect = raw.get("allow_multiselect", False)
+    if not isinstance(multiselect, bool):
+        errors.add(
+            ("poll", "allow_multiselect"), "BASE_TYPE_BOOLEAN", "Must be either true or false."
+        )
+    layout = raw.get("layout_type", POLL_DEFAULT_LAYOUT)
+    if layout != POLL_DEFAULT_LAYOUT:
+        errors.add(("poll", "layout_type"), "BASE_TYPE_CHOICES", "Value must be one of {1}.")
+    if errors or question is None:
+        return None
+    return PollDraft(
+        question=question,
+        answers=answers,
+        duration_hours=hours,
+        allow_multiselect=bool(multiselect),
+        layout_type=POLL_DEFAULT_LAYOUT,
+    )
+
+
+def _poll_media_text(errors: FormErrors, path: Path, media: Any) -> str | None:
+    """The required, non-empty ``text`` of a poll media object."""
+    if not isinstance(media, dict):
+        errors.add(path, "BASE_TYPE_REQUIRED", "This field is required")
+        return None
+    text = media.get("text")
+    if not isinstance(text, str) or not text.strip():
+        errors.add((*path, "text"), "BASE_TYPE_REQUIRED", "This field is required")
+        return None
+    return text
+
+
+def _validate_poll_answers(errors: FormErrors, raw: Any) -> tuple[PollAnswerDraft, ...]:
+    path: Path = ("poll", "answers")
+    if not isinstance(raw, list):
+        errors.add(path, "BASE_TYPE_REQUIRED", "This field is required")
+        return ()
+    if not 1 <= len(raw) <= POLL_ANSWERS_LIMIT:
+        errors.add(
+            path, "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {POLL_ANSWERS_LIMIT} in length."
+        )
+    answers: list[PollAnswerDraft] = []
+    for index, answer in enumerate(raw):
+        media = answer.get("poll_media") if isinstance(answer, dict) else None
+        media_path = (*path, index, "poll_media")
+        text = _poll_media_text(errors, media_path, media)
+        errors.max_length((*media_path, "text"), text, POLL_ANSWER_LIMIT)
+        emoji = media.get("emoji") if isinstance(media, dict) else None
+        if emoji is not None and not (
+            isinstance(emoji, dict) and (emoji.get("id") or emoji.get("name"))
+        ):
+            errors.add(
+                (*media_path, "emoji"), "BASE_TYPE_REQUIRED", "An emoji needs an id or a name"
+            )
+            emoji = None
+        answers.append(PollAnswerDraft(text=text or "", emoji=emoji))
+    return tuple(answers)
+
+
+def _poll_hours(errors: FormErrors, raw: Any) -> int:
+    """The poll's duration: discord.py sends hours as a float (``24.0``); only whole hours."""
+    path: Path = ("poll", "duration")
+    numeric = isinstance(raw, int | float) and not isinstance(raw, bool)
+    if not numeric or (isinstance(raw, float) and not raw.is_integer()):
+        errors.add(path, "NUMBER_TYPE_COERCE", f'Value "{raw}" is not int.')
+        return POLL_DEFAULT_HOURS
+    hours = int(raw)
+    if hours < POLL_MIN_HOURS:
+        errors.add(
+            path,
+            "NUMBER_TYPE_MIN",
+            f"int value should be greater than or equal to {POLL_MIN_HOURS}.",
+        )
+    elif hours > POLL_MAX_HOURS:
+        errors.add(
+            path, "NUMBER_TYPE_MAX", f"int value should be less than or equal to {POLL_MAX_HOURS}."
+        )
+    return hours
 
 
 def _sendable_flags(*, ephemeral_allowed: bool) -> int:

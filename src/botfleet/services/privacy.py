@@ -198,6 +198,10 @@ DATA_SERVICE_MODULES: tuple[str, ...] = (
     "botfleet.gamification.privacy",
     "botfleet.bots.hangman.services.store",
     "botfleet.bots.spelling_bee.services.store",
+    "botfleet.bots.utility.services.polls",
+    "botfleet.bots.utility.services.reminders",
+    "botfleet.bots.utility.services.tags",
+    "botfleet.bots.utility.services.timezones",
     "botfleet.services.ai.privacy",
 )
 """Every module that registers a deleter on import; a test keeps this list complete."""

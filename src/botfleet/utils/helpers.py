@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import NamedTuple, TypeAlias, TypeVar
 
 import discord
+from discord.utils import TimestampStyle
 
 from botfleet.config import load_config
 from botfleet.errors import UserError
@@ -90,6 +92,11 @@ _ATOMIC_TOKEN_MAX_LENGTH = 800
 """Longer than any match of ``_ATOMIC_TOKEN``: how far around a cut to look for one."""
 
 _ZERO_WIDTH_JOINER = "\u200d"
+
+
+def discord_timestamp(moment: datetime, style: TimestampStyle = "F") -> str:
+    """A moment every member reads in their own zone and language, then how long ago or ahead."""
+    return f"{discord.utils.format_dt(moment, style)} ({discord.utils.format_dt(moment, 'R')})"
 
 
 def truncate_string(text: str, max_length: int) -> str:

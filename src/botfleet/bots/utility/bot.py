@@ -1,13 +1,14 @@
-"""The Utility Bot: welcome messages and role menus need member and reaction events."""
+"""The Utility Bot: what it is called, which intents and extensions it runs with."""
 
 import discord
 
 from botfleet import BOT_PREFIXES
+from botfleet.bots.utility.config import UtilityOptions
 from botfleet.core.definition import BotDefinition, base_intents
 
 
 def utility_intents() -> discord.Intents:
-    """Members (welcome, auto-roles) and reactions (role menus) on top of the base."""
+    """Members (welcome, auto-roles, /roleinfo counts) and reactions on top of the base."""
     intents = base_intents()
     intents.members = True
     intents.guild_reactions = True
@@ -18,5 +19,21 @@ DEFINITION = BotDefinition(
     name="utility",
     display_name="Utility Bot",
     prefix=BOT_PREFIXES["utility"],
+    extensions=("botfleet.bots.utility.commands",),
     intents=utility_intents,
+    options_model=UtilityOptions,
 )
+
+WALKTHROUGH = (
+    "/timezone set zone:Europe/Paris",
+    ":expect Europe/Paris",
+    '/remind when:"in 1h" what:"stretch your legs"',
+    ":expect Reminder #",
+    "/reminders list",
+    ":expect stretch your legs",
+    "/fleet status",
+    ":expect Utility Bot",
+    "/serverinfo",
+    ":expect Members",
+)
+"""What `botfleet sandbox` shows of the Utility Bot when it plays its walkthrough."""

@@ -1,0 +1,190 @@
+"""Welcome and goodbye messages: each guild's settings, its templates, and the welcome card.
+
+A template is plain text with placeholders in braces: ``{user}`` (a mention), ``{name}`` (the
+display name), ``{server}`` and ``{member_count}``. Templates are checked when an admin saves
+them, so a typo such as ``{usr}`` is refused with the list of placeholders instead of showing up
+in a newcomer's welcome.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from PIL import Image, ImageDraw
+
+from botfleet.database.base import Database
+from botfleet.database.models.community import WelcomeSettings
+from botfleet.errors import UserError
+from botfleet.utils.imaging import TEXT, avatar_image, circle_mask, font, png_bytes, shorten
+
+PLACEHOLDERS: Final = {
+    "user": "mentions the member",
+    "name": "the member's display name",
+    "server": "the server's name",
+    "member_count": "how many members the server has now",
+}
+DEFAULT_WELCOME: Final = "👋 Welcome to **{server}**, {user}! You are member #{member_count}."
+DEFAULT_GOODBYE: Final = "👋 **{name}** has left {server}. We are {member_count} now."
+MAX_TEMPLATE_LENGTH: Final = 1500
+"""Leaves room under Discord's 2,000 characters for long names once placeholders are filled."""
+
+CARD_SIZE: Final = (1000, 320)
+CARD_AVATAR: Final = 200
+CARD_BACKGROUND: Final = (35, 39, 42)
+CARD_PANEL: Final = (47, 49, 54)
+CARD_MUTED: Final = (185, 187, 190)
+
+
+class WelcomeError(UserError):
+    """A welcome setting the admin can fix."""
+
+
+def placeholder_help() -> str:
+    return ", ".join(f"{{{name}}} ({meaning})" for name, meaning in PLACEHOLDERS.items())
+
+
+def check_template(template: str) -> str:
+    """The template, stripped, or :class:`WelcomeError` naming the mistake."""
+    text = template.strip()
+    if not text:
+        raise WelcomeError(
+            "The message is empty. Write some text, or leave it out for the default."
+        )
+    if len(text) > MAX_TEMPLATE_LENGTH:
+        raise WelcomeError(
+            f"A welcome message can be at most {MAX_TEMPLATE_LENGTH:,} characters; "
+            f"yours has {len(text):,}."
+        )
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        raise WelcomeError(
+            "A { or } is unmatched. Placeholders look like {user}; to show a brace, write {{ or }}."
+        ) from None
+    for _, name, spec, conversion in parsed:
+        if name is not None and (name not in PLACEHOLDERS or spec or conversion):
+            raise WelcomeError(
+                f"I don't know the placeholder {{{name}}}. You can use {placeholder_help()}."
+            )
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFacts:
+    """What a template may say about the member and the server."""
+
+    mention: str
+    name: str
+    server: str
+    member_count: int
+
+
+def render(template: str, facts: MemberFacts) -> str:
+    """Fill a checked template."""
+    return template.format(
+        user=facts.mention, name=facts.name, server=facts.server, member_count=facts.member_count
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WelcomeConfig:
+    """A guild's welcome and goodbye settings; the defaults mean "off"."""
+
+    guild_id: int
+    welcome_channel_id: int | None = None
+    welcome_message: str | None = None
+    welcome_card: bool = False
+    goodbye_channel_id: int | None = None
+    goodbye_message: str | None = None
+    join_role_ids: tuple[int, ...] = field(default_factory=tuple)
+    join_role_delay: int = 0
+
+    @property
+    def welcome_template(self) -> str:
+        return self.welcome_message or DEFAULT_WELCOME
+
+    @property
+    def goodbye_template(self) -> str:
+        return self.goodbye_message or DEFAULT_GOODBYE
+
+
+def _config(row: WelcomeSettings | None, guild_id: int) -> WelcomeConfig:
+    if row is None:
+        return WelcomeConfig(guild_id)
+    return WelcomeConfig(
+        guild_id=guild_id,
+        welcome_channel_id=row.welcome_channel_id,
+        welcome_message=row.welcome_message,
+        welcome_card=row.welcome_card,
+        goodbye_channel_id=row.goodbye_channel_id,
+        goodbye_message=row.goodbye_message,
+        join_role_ids=tuple(row.join_role_ids or ()),
+        join_role_delay=row.join_role_delay,
+    )
+
+
+class WelcomeStore:
+    """Reads and writes ``welcome_settings``."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def get(self, guild_id: int) -> WelcomeConfig:
+        async with self.database.session() as session:
+            return _config(await session.get(WelcomeSettings, guild_id), guild_id)
+
+    async def update(self, guild_id: int, **changes: Any) -> WelcomeConfig:
+        """Change some settings, creating the guild's row the first time."""
+        unknown = set(changes) - set(WelcomeConfig.__dataclass_fields__) - {"guild_id"}
+        if unknown:
+            raise ValueError(f"not welcome settings: {sorted(unknown)}")
+        values = {
+            key: list(value) if key == "join_role_ids" else value for key, value in changes.items()
+        }
+        statement = self.database.upsert(WelcomeSettings).values(
+            guild_id=guild_id, join_role_ids=[], **values
+        )
+        statement = statement.on_conflict_do_update(index_elements=["guild_id"], set_=values)
+        async with self.database.session() as session:
+            await session.execute(statement)
+            await session.commit()
+        return await self.get(guild_id)
+
+
+@dataclass(frozen=True, slots=True)
+class WelcomeCard:
+    """What the welcome picture shows."""
+
+    user_id: int
+    display_name: str
+    server: str
+    member_count: int
+    avatar_png: bytes | None = None
+    accent: tuple[int, int, int] = (88, 101, 242)
+
+
+def render_welcome_card(card: WelcomeCard) -> bytes:
+    """The card as PNG bytes (blocking: run it in a thread)."""
+    width, height = CARD_SIZE
+    image = Image.new("RGB", CARD_SIZE, CARD_BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((16, 16, width - 16, height - 16), radius=28, fill=CARD_PANEL)
+    top = (height - CARD_AVATAR) // 2
+    picture = avatar_image(card.user_id, card.display_name, card.avatar_png, CARD_AVATAR)
+    image.paste(picture, (48, top), circle_mask(CARD_AVATAR))
+    draw.ellipse(
+        (44, top - 4, 52 + CARD_AVATAR, top + 4 + CARD_AVATAR), outline=card.accent, width=5
+    )
+    left = 48 + CARD_AVATAR + 48
+    draw.text((left, 110), "WELCOME", font=font(56), fill=card.accent, anchor="ls")
+    draw.text((left, 180), shorten(card.display_name, 26), font=font(44), fill=TEXT, anchor="ls")
+    draw.text(
+        (left, 240),
+        f"to {shorten(card.server, 30)} · member #{card.member_count:,}",
+        font=font(28),
+        fill=CARD_MUTED,
+        anchor="ls",
+    )
+    return png_bytes(image)

@@ -1,0 +1,89 @@
+"""Pictures members see (rank cards, welcome cards): avatars, fonts and the circle they sit in.
+
+Drawing is CPU work: the functions here are blocking and callers run them in a thread. An
+avatar is the member's picture when it could be fetched, otherwise their initials on a colour
+picked from their id, drawn locally so a card never depends on Discord's CDN being reachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import zlib
+from typing import Final
+
+import aiohttp
+import discord
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+log = logging.getLogger(__name__)
+
+TEXT: Final = (255, 255, 255)
+AVATAR_FETCH_SECONDS: Final = 3.0
+"""Longest wait for a member's picture; past it the card shows their initials instead."""
+
+AVATAR_COLOURS: Final = (
+    (88, 101, 242),
+    (87, 242, 135),
+    (254, 231, 92),
+    (235, 69, 158),
+    (237, 66, 69),
+    (52, 152, 219),
+)
+"""Backgrounds of the initials avatar, picked from the user id so a member keeps theirs."""
+
+
+def initials(name: str) -> str:
+    """Up to two letters standing for a name: "Ada Lovelace" → "AL", "bob" → "B"."""
+    words = [word for word in name.replace("_", " ").replace(".", " ").split() if word]
+    letters = "".join(word[0] for word in words[:2] if word[0].isalnum()).upper()
+    return letters or "?"
+
+
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow's bundled scalable font: no system font needed on any machine."""
+    return ImageFont.load_default(size=size)
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def circle_mask(size: int) -> Image.Image:
+    mask = Image.new("L", (size, size), 0)
+    ImageDraw.Draw(mask).ellipse((0, 0, size - 1, size - 1), fill=255)
+    return mask
+
+
+def avatar_image(user_id: int, name: str, picture_png: bytes | None, size: int) -> Image.Image:
+    """The fetched picture at ``size``, or the initials when there is none or it is not an image."""
+    if picture_png is not None:
+        try:
+            with Image.open(io.BytesIO(picture_png)) as picture:
+                return picture.convert("RGB").resize((size, size))
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            pass
+    colour = AVATAR_COLOURS[zlib.crc32(str(user_id).encode()) % len(AVATAR_COLOURS)]
+    avatar = Image.new("RGB", (size, size), colour)
+    ImageDraw.Draw(avatar).text(
+        (size // 2, size // 2), initials(name), font=font(size // 2 - 10), fill=TEXT, anchor="mm"
+    )
+    return avatar
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    output = io.BytesIO()
+    image.save(output, format="PNG", optimize=True)
+    return output.getvalue()
+
+
+async def fetch_avatar_png(member: discord.Member | discord.User) -> bytes | None:
+    """The member's picture from Discord's CDN, or None when it cannot be fetched (offline)."""
+    try:
+        return await asyncio.wait_for(
+            member.display_avatar.with_size(256).read(), AVATAR_FETCH_SECONDS
+        )
+    except (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+        log.debug("drawing initials for %d: their avatar is out of reach (%s)", member.id, exc)
+        return None

@@ -1,0 +1,161 @@
+"""Tags and welcome messages end to end, through the local Discord stand-in."""
+
+from __future__ import annotations
+
+import io
+
+import discord
+from PIL import Image
+from utility_helpers import answer, running
+
+from botfleet.config.schema import Settings
+from botfleet.sandbox import (
+    Application,
+    DiscordSandbox,
+    SandboxChannel,
+    SandboxGuild,
+    SandboxMember,
+)
+
+ADMIN = 0x20  # manage guild
+MODERATOR = 0x2000  # manage messages
+
+
+async def create_tag(
+    member: SandboxMember, channel: SandboxChannel, app: Application, name: str, text: str
+) -> str:
+    """Run /tag create, fill its form, and return the bot's answer."""
+    opened = await member.run_command(channel, app, "tag", {"name": name}, subcommand="create")
+    form = await opened.wait_for_modal()
+    field = form["components"][0]["components"][0]["custom_id"]
+    submitted = await member.submit_modal(opened, {field: text})
+    return (await submitted.wait_for_response()).content
+
+
+async def test_members_make_and_call_tags_and_only_owners_or_mods_change_them(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    guild: SandboxGuild,
+    alice: SandboxMember,
+    bob: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    mod = guild.add_member("mod", permissions=MODERATOR)
+    async with running(discord_sandbox, app, settings):
+        created = await create_tag(alice, general, app, "Rules", "1. Be kind\n2. @everyone no")
+        assert "Tag **Rules** created" in created
+        taken = await create_tag(bob, general, app, "rules", "mine now")
+        assert "already a tag called “rules”" in taken
+
+        shown = await answer(bob, general, app, "tag", {"name": "RULES"}, subcommand="show")
+        assert not shown.ephemeral and shown.content == "1. Be kind\n2. @everyone no"
+        assert shown.message is not None and not shown.message.mention_everyone
+
+        handle = await bob.autocomplete(
+            general, app, "tag", {"name": "ru"}, focused="name", subcommand="show"
+        )
+        assert [choice["value"] for choice in await handle.wait_for_choices()] == ["Rules"]
+
+        refused = await answer(bob, general, app, "tag", {"name": "rules"}, subcommand="edit")
+        assert refused.ephemeral and "only they or a moderator can edit it" in refused.content
+        refused = await answer(bob, general, app, "tag", {"name": "rules"}, subcommand="delete")
+        assert refused.ephemeral and "only they or a moderator can delete it" in refused.content
+
+        opened = await mod.run_command(general, app, "tag", {"name": "rules"}, subcommand="edit")
+        form = await opened.wait_for_modal()
+        text_input = form["components"][0]["components"][0]
+        assert text_input["value"] == "1. Be kind\n2. @everyone no"  # the form starts filled in
+        submitted = await mod.submit_modal(opened, {text_input["custom_id"]: "Be kind."})
+        assert "updated" in (await submitted.wait_for_response()).content
+
+        info = await answer(alice, general, app, "tag", {"name": "rules"}, subcommand="info")
+        fields = {field["name"]: field["value"] for field in info.embeds[0]["fields"]}
+        assert fields["Owner"] == f"<@{alice.id}>" and fields["Uses"] == "1"
+
+        listing = await answer(bob, general, app, "tag", subcommand="list")
+        assert "**Rules**" in listing.embeds[0]["description"]
+        missing = await answer(bob, general, app, "tag", {"name": "nope"}, subcommand="show")
+        assert missing.ephemeral and "There is no tag called “nope”" in missing.content
+
+        deleted = await answer(mod, general, app, "tag", {"name": "rules"}, subcommand="delete")
+        assert "deleted" in deleted.content
+        empty = await answer(bob, general, app, "tag", subcommand="list")
+        assert "no tags yet" in empty.content
+
+
+async def test_newcomers_are_welcomed_with_a_card_and_leavers_noted(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    guild: SandboxGuild,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    admin = guild.add_member("admin", permissions=ADMIN)
+    lobby = guild.add_text_channel("lobby")
+    async with running(discord_sandbox, app, settings):
+        refused = await answer(
+            alice, general, app, "welcome", {"channel": general}, subcommand="set"
+        )
+        assert refused.ephemeral and "admin" in refused.content.casefold()
+        typo = await answer(
+            admin,
+            general,
+            app,
+            "welcome",
+            {"channel": general, "message": "Hi {usr}"},
+            subcommand="set",
+        )
+        assert typo.ephemeral and "placeholder {usr}" in typo.content
+        done = await answer(
+            admin,
+            general,
+            app,
+            "welcome",
+            {"channel": general, "message": "Hello {user}, welcome to {server}!", "card": True},
+            subcommand="set",
+        )
+        assert "Welcome message set" in done.embeds[0]["title"]
+        await answer(admin, general, app, "welcome", {"channel": lobby}, subcommand="goodbye")
+
+        newcomer = guild.add_member("newcomer")
+        welcome = await general.wait_for_message(author=app, check=lambda m: "Hello" in m.content)
+        assert welcome.content == f"Hello <@{newcomer.id}>, welcome to Language Club!"
+        assert welcome.mention_user_ids == [newcomer.id]
+        [card] = welcome.attachments
+        with Image.open(io.BytesIO(card.data)) as picture:
+            assert picture.format == "PNG"
+
+        await guild.remove_member(newcomer)
+        goodbye = await lobby.wait_for_message(author=app)
+        assert "newcomer" in goodbye.content and "has left Language Club" in goodbye.content
+
+        preview = await answer(admin, general, app, "welcome", subcommand="preview")
+        assert preview.ephemeral and f"Hello <@{admin.id}>" in preview.content
+        assert preview.message is not None and len(preview.message.attachments) == 1
+
+        await answer(admin, general, app, "welcome", {"which": "both"}, subcommand="off")
+        guild.add_member("quiet")
+        shown = await answer(admin, general, app, "welcome", subcommand="show")
+        fields = {field["name"]: field["value"] for field in shown.embeds[0]["fields"]}
+        assert fields["Welcome"] == "off" and fields["Goodbye"] == "off"
+        assert not [m for m in general.messages() if "quiet" in m.content]
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_refused(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    guild: SandboxGuild,
+    general: SandboxChannel,
+) -> None:
+    admin = guild.add_member("admin", permissions=ADMIN)
+    closed = guild.add_text_channel("closed")
+    bot_member = guild.member(app.bot_user.username)
+    async with running(discord_sandbox, app, settings):
+        await closed.set_permissions(bot_member, deny=discord.Permissions(send_messages=True))
+        refused = await answer(
+            admin, general, app, "welcome", {"channel": closed}, subcommand="set"
+        )
+        assert refused.ephemeral and "missing Send Messages" in refused.content
