@@ -196,6 +196,7 @@ async def delete_user(user_id: int, *, database: Database | None = None) -> Dele
 
 DATA_SERVICE_MODULES: tuple[str, ...] = (
     "botfleet.gamification.privacy",
+    "botfleet.bots.grammar.services.store",
     "botfleet.bots.hangman.services.store",
     "botfleet.bots.spelling_bee.services.store",
     "botfleet.bots.utility.services.polls",

@@ -1,8 +1,37 @@
 """The Grammar Bot: what it is called, which intents and extensions it runs with."""
 
+import discord
+
 from botfleet import BOT_PREFIXES
-from botfleet.core.definition import BotDefinition
+from botfleet.bots.grammar.config import GrammarOptions
+from botfleet.core.definition import BotDefinition, base_intents
+
+
+def grammar_intents() -> discord.Intents:
+    """Message content (auto-check reads messages) and reactions (📝 asks for details)."""
+    intents = base_intents()
+    intents.message_content = True
+    intents.guild_reactions = True
+    return intents
+
 
 DEFINITION = BotDefinition(
-    name="grammar", display_name="Grammar Bot", prefix=BOT_PREFIXES["grammar"]
+    name="grammar",
+    display_name="Grammar Bot",
+    prefix=BOT_PREFIXES["grammar"],
+    extensions=("botfleet.bots.grammar.commands", "botfleet.services.ai.commands"),
+    intents=grammar_intents,
+    options_model=GrammarOptions,
 )
+
+WALKTHROUGH = (
+    '/grammar check text:"Their going to the park tomorow."',
+    ":expect issues found",
+    ":press Apply all",
+    ":expect They're going to the park tomorrow.",
+    '/grammar check text:"I have an apple and a banana."',
+    ":expect No issues found",
+    "/grammar stats",
+    ":expect Clean checks",
+)
+"""What `botfleet sandbox` shows of the Grammar Bot when it plays its walkthrough."""

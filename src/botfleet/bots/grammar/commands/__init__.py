@@ -1,0 +1,43 @@
+"""The Grammar Bot's extension: the checker, the AI tutor, the commands and auto-check.
+
+Loaded by the bot base (``DEFINITION.extensions``). The checker's engines are built once here,
+off the event loop (Harper's linter takes about a second); the commands cog owns the checker
+and the AI client and closes them when it is unloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from botfleet.bots.grammar.commands.grammar import GrammarCommands
+from botfleet.bots.grammar.config import GrammarOptions
+from botfleet.bots.grammar.events.autocheck import AutoCheckEvents
+from botfleet.bots.grammar.services.autocheck import AutoCheckChannels, CheckRecorder
+from botfleet.bots.grammar.services.checker import build_checker
+from botfleet.bots.grammar.services.store import GrammarStore
+from botfleet.services.ai.service import AIService
+
+if TYPE_CHECKING:
+    from botfleet.core.bot import FleetBot
+
+log = logging.getLogger(__name__)
+
+
+async def setup(bot: FleetBot) -> None:
+    options = bot.options if isinstance(bot.options, GrammarOptions) else GrammarOptions()
+    checker = build_checker(options)
+    await checker.start()
+    for line in checker.status():
+        log.info("grammar engine %s", line)
+    ai = AIService.from_settings(bot.settings, bot.database)
+    log.info("AI explanations and rewrites: %s", "on" if ai.available else "off (no API key)")
+    store = GrammarStore(bot.database)
+    channels = AutoCheckChannels(store, bot.cache)
+    recorder = CheckRecorder(store, bot.gamification, options.daily_clean_rewards)
+    await bot.add_cog(
+        GrammarCommands(
+            bot, checker=checker, ai=ai, store=store, channels=channels, recorder=recorder
+        )
+    )
+    await bot.add_cog(AutoCheckEvents(bot, checker, channels, recorder))

@@ -1,0 +1,291 @@
+"""``/grammar``: check a text, the "Check grammar" message menu, auto-check channels, stats.
+
+Thin: the checker, the store and the AI tutor hold the rules; every problem a member can fix
+comes back as a :class:`~botfleet.errors.UserError` and is answered privately by the bot base.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from botfleet.auth.permissions import ensure_bot_can, requires_permission
+from botfleet.bots.grammar.services.autocheck import AutoCheckChannels, CheckRecorder
+from botfleet.bots.grammar.services.checker import CheckResult, GrammarChecker
+from botfleet.bots.grammar.services.issues import Category, Strictness
+from botfleet.bots.grammar.services.review import Review
+from botfleet.bots.grammar.services.store import GrammarStore, MemberStats, Tally
+from botfleet.bots.grammar.services.validation import validate_check_text
+from botfleet.bots.grammar.views.result import ResultView, result_embed
+from botfleet.errors import UserError
+from botfleet.services.ai.service import AIService
+from botfleet.utils.helpers import create_embed
+
+if TYPE_CHECKING:
+    from botfleet.core.bot import FleetBot
+
+log = logging.getLogger(__name__)
+
+COG_NAME: Final = "Grammar"
+MENU_NAME: Final = "Check grammar"
+NO_PINGS: Final = discord.AllowedMentions.none()
+NEEDED_PERMISSIONS: Final = ("view_channel", "read_message_history", "add_reactions")
+
+
+def _role_ids(user: discord.abc.User) -> tuple[int, ...]:
+    return tuple(role.id for role in user.roles) if isinstance(user, discord.Member) else ()
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _per_check(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def trend(this_week: Tally, last_week: Tally) -> str:
+    """This week against the last, in words: fewer issues per check is better."""
+    now, before = this_week.issues_per_check, last_week.issues_per_check
+    lines = [
+        f"**This week:** {this_week.checks} checks, {_per_check(now)} issues per check, "
+        f"{_rate(this_week.clean_rate)} clean",
+        f"**Last week:** {last_week.checks} checks, {_per_check(before)} issues per check, "
+        f"{_rate(last_week.clean_rate)} clean",
+    ]
+    if now is None or before is None:
+        lines.append("Check texts two weeks in a row to see how you improve.")
+    elif now < before:
+        lines.append("📈 Fewer mistakes than last week — well done!")
+    elif now > before:
+        lines.append("More mistakes than last week — the explanations can help.")
+    else:
+        lines.append("As many mistakes per check as last week.")
+    return "\n".join(lines)
+
+
+def stats_embed(name: str, stats: MemberStats, color: int) -> discord.Embed:
+    """A member's record: totals, issues by category, and this week against the last."""
+    total = stats.all_time
+    if total.checks == 0:
+        return create_embed(
+            f"📊 {name} — grammar progress", "No checks yet — try /grammar check.", color
+        )
+    categories = "\n".join(
+        f"{category.label}: {total.issues[category]}"
+        for category in Category
+        if total.issues.get(category)
+    )
+    since = f"Since {stats.first_day.isoformat()}" if stats.first_day else None
+    fields: list[tuple[str, str, bool]] = [
+        ("Checks", str(total.checks), True),
+        ("Clean checks", f"{total.clean_checks} ({_rate(total.clean_rate)})", True),
+        ("Issues found", str(total.total_issues), True),
+        ("Issues by category", categories or "None — every check was clean!", False),
+        ("Improvement", trend(stats.this_week, stats.last_week), False),
+    ]
+    return create_embed(f"📊 {name} — grammar progress", None, color, fields, since)
+
+
+class GrammarCommands(commands.Cog, name=COG_NAME):
+    """Grammar checks on demand, auto-check channels, and members' progress."""
+
+    grammar = app_commands.Group(
+        name="grammar", description="Check your English: grammar, spelling and punctuation."
+    )
+    autocheck = app_commands.Group(
+        name="autocheck",
+        description="Channels where the bot checks every message quietly (admins).",
+        parent=grammar,
+    )
+
+    def __init__(
+        self,
+        bot: FleetBot,
+        *,
+        checker: GrammarChecker,
+        ai: AIService,
+        store: GrammarStore,
+        channels: AutoCheckChannels,
+        recorder: CheckRecorder,
+    ) -> None:
+        self.bot = bot
+        self.checker = checker
+        self.ai = ai
+        self.store = store
+        self.channels = channels
+        self.recorder = recorder
+        self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.check_message_menu)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+        await self.checker.close()
+        await self.ai.close()
+
+    @property
+    def color(self) -> int:
+        return self.bot.settings.colors.primary
+
+    # --- Checking ---------------------------------------------------------------------------
+
+    async def _check(
+        self, interaction: discord.Interaction[Any], text: str, *, ephemeral: bool
+    ) -> CheckResult:
+        """Check ``text``; refusals are answered before anything is sent.
+
+        With a remote engine (LanguageTool) configured the answer is deferred first, as a
+        server may take longer than Discord's three seconds.
+        """
+        options = self.checker.options
+        validate_check_text(
+            text,
+            max_length=options.max_check_length,
+            language=options.language,
+            vocabulary=self.checker.vocabulary,
+        )
+        if options.languagetool_url is not None:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        return await self.checker.check_text(text)
+
+    async def _show(
+        self, interaction: discord.Interaction[Any], result: CheckResult, *, ephemeral: bool
+    ) -> None:
+        review = Review(result)
+        view = ResultView(review, owner_id=interaction.user.id, color=self.color, ai=self.ai)
+        embed = result_embed(review, self.color)
+        if interaction.response.is_done():
+            if view.has_items:
+                await interaction.followup.send(embed=embed, view=view, ephemeral=ephemeral)
+            else:
+                await interaction.followup.send(embed=embed, ephemeral=ephemeral)
+        elif view.has_items:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral)
+        else:
+            await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
+        if view.has_items:
+            view.shown_by = interaction
+        else:
+            view.stop()
+
+    @grammar.command(name="check", description="Check a text for grammar, spelling and style.")
+    @app_commands.describe(text="The text to check (up to 1,500 characters unless configured)")
+    async def check(self, interaction: discord.Interaction[FleetBot], text: str) -> None:
+        result = await self._check(interaction, text, ephemeral=False)
+        await self.recorder.record(
+            result,
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            role_ids=_role_ids(interaction.user),
+        )
+        await self._show(interaction, result, ephemeral=False)
+
+    async def check_message_menu(
+        self, interaction: discord.Interaction[FleetBot], message: discord.Message
+    ) -> None:
+        """The "Check grammar" message menu: a private check of any message.
+
+        Not counted in stats: the message may be someone else's, and an auto-checked message
+        is counted once already.
+        """
+        if not message.content.strip():
+            raise UserError("That message has no text to check — only attachments or embeds.")
+        result = await self._check(interaction, message.content, ephemeral=True)
+        await self._show(interaction, result, ephemeral=True)
+
+    # --- Auto-check channels ----------------------------------------------------------------
+
+    def _guild(self, interaction: discord.Interaction[Any]) -> discord.Guild:
+        if interaction.guild is None:
+            raise UserError("Auto-check channels are set up in a server.")
+        return interaction.guild
+
+    def _target(
+        self, interaction: discord.Interaction[Any], channel: discord.TextChannel | None
+    ) -> discord.TextChannel | discord.Thread:
+        if channel is not None:
+            return channel
+        current = interaction.channel
+        if not isinstance(current, discord.TextChannel | discord.Thread):
+            raise UserError("Pick a text channel to check.")
+        return current
+
+    @autocheck.command(name="enable", description="Check every message of a channel quietly.")
+    @app_commands.describe(
+        channel="The channel to check (this one if empty)",
+        strictness="relaxed: spelling and grammar; normal: also punctuation and word choice; "
+        "strict: everything",
+    )
+    @requires_permission("admin")
+    async def autocheck_enable(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        channel: discord.TextChannel | None = None,
+        strictness: Strictness | None = None,
+    ) -> None:
+        guild = self._guild(interaction)
+        target = self._target(interaction, channel)
+        ensure_bot_can(target, NEEDED_PERMISSIONS, "check messages")
+        level = strictness or self.checker.options.auto_check_strictness
+        await self.channels.enable(guild.id, target.id, level, interaction.user.id)
+        await interaction.response.send_message(
+            f"📝 Auto-check is on in {target.mention} ({level.value}). I'll add a 📝 reaction "
+            f"to messages with issues; members see the details with the “{MENU_NAME}” menu.",
+            ephemeral=True,
+        )
+
+    @autocheck.command(name="disable", description="Stop checking a channel's messages.")
+    @app_commands.describe(channel="The channel to stop checking (this one if empty)")
+    @requires_permission("admin")
+    async def autocheck_disable(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        guild = self._guild(interaction)
+        target = self._target(interaction, channel)
+        if not await self.channels.disable(guild.id, target.id, interaction.user.id):
+            raise UserError(f"Auto-check is not on in {target.mention}.")
+        await interaction.response.send_message(
+            f"Auto-check is off in {target.mention}.", ephemeral=True
+        )
+
+    @autocheck.command(name="list", description="The channels whose messages are checked.")
+    @requires_permission("admin")
+    async def autocheck_list(self, interaction: discord.Interaction[FleetBot]) -> None:
+        guild = self._guild(interaction)
+        enabled = await self.channels.list(guild.id)
+        if not enabled:
+            description = "No channel is auto-checked. Turn one on with /grammar autocheck enable."
+        else:
+            description = "\n".join(
+                f"<#{channel.channel_id}> — {channel.strictness.value}"
+                + (f", by <@{channel.enabled_by}>" if channel.enabled_by else "")
+                + f" {discord.utils.format_dt(channel.enabled_at, 'R')}"
+                for channel in enabled
+            )
+        embed = create_embed("📝 Auto-check channels", description, self.color)
+        await interaction.response.send_message(
+            embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
+        )
+
+    # --- Progress --------------------------------------------------------------------------
+
+    @grammar.command(name="stats", description="Checks, mistakes by kind, and progress.")
+    @app_commands.describe(member="Whose progress to show (yours if empty)")
+    async def stats(
+        self, interaction: discord.Interaction[FleetBot], member: discord.Member | None = None
+    ) -> None:
+        who: discord.abc.User = member or interaction.user
+        if who.bot:
+            raise UserError("Bots don't write texts to check — pick a member instead.")
+        stats = await self.store.member_stats(who.id, interaction.guild_id)
+        embed = stats_embed(who.display_name, stats, self.color)
+        await interaction.response.send_message(embed=embed, allowed_mentions=NO_PINGS)

@@ -1,0 +1,1 @@
+"""What the Grammar Bot does on its own: reading auto-check channels."""

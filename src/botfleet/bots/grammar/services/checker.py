@@ -1,0 +1,261 @@
+"""The grammar checker: runs the configured engines side by side and merges what they find.
+
+Engines are optional at run time: a missing library (``pip install 'botfleet[grammar]'``) or
+an engine that fails to start is reported, and the others go on. One engine failing a check
+(a LanguageTool server down) costs only its own findings, never those of the others.
+
+**Merging.** Engines are ranked in the order they are given (Harper, then LanguageTool, then
+pyspellchecker): an issue that overlaps one already kept from a higher-ranked engine, or an
+earlier one of the same engine, is a duplicate and is dropped. This is also how the spelling
+engine skips the words Harper flagged. Issues inside code, links, mentions or server emoji are
+dropped too. The result is sorted by position, then engine rank, then rule: the same text
+always gives the same list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Final
+
+import aiohttp
+
+from botfleet.bots.grammar.config import GrammarOptions
+from botfleet.bots.grammar.services.engine import Engine, EngineError
+from botfleet.bots.grammar.services.issues import Issue, Strictness
+from botfleet.bots.grammar.services.languagetool import LanguageToolEngine
+from botfleet.bots.grammar.services.text import (
+    Span,
+    overlaps_any,
+    protected_spans,
+    strip_markup,
+    worth_auto_checking,
+)
+from botfleet.bots.grammar.services.validation import (
+    CommonWords,
+    looks_english,
+    validate_check_text,
+)
+from botfleet.errors import UserError
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT: Final = "pip install 'botfleet[grammar]'"
+
+
+@dataclass(frozen=True, slots=True)
+class MissingEngine:
+    """An engine that is configured but cannot run, and why."""
+
+    name: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.name}: unavailable — {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineFailure:
+    """An engine that could not check one text; the result holds the others' findings."""
+
+    engine: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The issues found in ``text``, in order, and the engines that failed to answer."""
+
+    text: str
+    language: str
+    issues: tuple[Issue, ...]
+    failures: tuple[EngineFailure, ...] = ()
+
+    def shown_at(self, strictness: Strictness) -> CheckResult:
+        """The result with only the issues ``strictness`` points out."""
+        kept = tuple(issue for issue in self.issues if strictness.allows(issue.category))
+        return replace(self, issues=kept)
+
+
+class NoEngineError(UserError):
+    """No engine can check the language: none installed, or none knows it."""
+
+
+class CheckFailedError(UserError):
+    """Every engine failed on this text."""
+
+
+def merge_issues(
+    findings: Sequence[Sequence[Issue]], *, skipped: Sequence[Span] = ()
+) -> tuple[Issue, ...]:
+    """One list from each engine's findings, best-ranked engine first, without duplicates.
+
+    See the module docstring for the rules; ``skipped`` are spans no issue may touch.
+    """
+    kept: list[tuple[int, Issue]] = []
+    for rank, issues in enumerate(findings):
+        for issue in sorted(issues, key=lambda issue: (issue.start, issue.end, issue.rule)):
+            if overlaps_any(issue.start, issue.end, skipped):
+                continue
+            if any(issue.overlaps(other) for _, other in kept):
+                continue
+            kept.append((rank, issue))
+    kept.sort(key=lambda ranked: (ranked[1].start, ranked[1].end, ranked[0], ranked[1].rule))
+    return tuple(issue for _, issue in kept)
+
+
+class GrammarChecker:
+    """The Grammar Bot's engines behind one call, with its options and input checks."""
+
+    def __init__(
+        self,
+        options: GrammarOptions,
+        engines: Sequence[Engine],
+        *,
+        missing: Sequence[MissingEngine] = (),
+        vocabulary: CommonWords | None = None,
+    ) -> None:
+        self.options = options
+        self.engines: list[Engine] = list(engines)
+        self.missing: list[MissingEngine] = list(missing)
+        self.vocabulary = vocabulary
+        """Common English words for telling English apart; None with pyspellchecker missing."""
+
+    def status(self) -> list[str]:
+        """One line per engine, ready or not, for the operator and ``/grammar about``."""
+        lines = [f"{engine.name}: ready" for engine in self.engines]
+        lines += [missing.describe() for missing in self.missing]
+        return lines
+
+    async def start(self) -> None:
+        """Load every engine at once, off the event loop; one that fails is set aside."""
+        results = await asyncio.gather(
+            *(engine.start() for engine in self.engines), return_exceptions=True
+        )
+        for engine, result in zip(list(self.engines), results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result
+                log.error("the %s engine failed to start", engine.name, exc_info=result)
+                self.engines.remove(engine)
+                self.missing.append(MissingEngine(engine.name, f"failed to start: {result}"))
+        if not self.engines:
+            log.warning("no grammar engine can run: %s", "; ".join(self.status()))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(engine.close() for engine in self.engines))
+
+    async def check_text(self, text: str) -> CheckResult:
+        """Check a member's text as typed (``/grammar check``, the context menu).
+
+        Refuses text that cannot be checked with a :class:`UserError` saying why; issues in
+        code, links, mentions and server emoji are left out.
+        """
+        validate_check_text(
+            text,
+            max_length=self.options.max_check_length,
+            language=self.options.language,
+            vocabulary=self.vocabulary,
+        )
+        return await self.check(text, self.options.language, skipped=protected_spans(text))
+
+    async def check_message(
+        self, content: str, strictness: Strictness | None = None
+    ) -> CheckResult | None:
+        """Check a message of an auto-check channel; None when it is not worth a check.
+
+        The engines read the message without its markup; the issues come back against the
+        message as posted, only those ``strictness`` (the configured default if None) shows.
+        """
+        stripped = strip_markup(content)
+        if not worth_auto_checking(stripped, min_words=self.options.auto_check_min_words):
+            return None
+        if len(stripped.text) > self.options.max_check_length:
+            return None
+        if not looks_english(stripped.text, self.vocabulary):
+            return None
+        result = await self.check(stripped.text, self.options.language)
+        moved = replace(result, text=content, issues=stripped.issues_on_original(result.issues))
+        return moved.shown_at(strictness or self.options.auto_check_strictness)
+
+    async def check(self, text: str, language: str, *, skipped: Sequence[Span] = ()) -> CheckResult:
+        """Run every engine that knows ``language`` on ``text`` and merge their findings."""
+        engines = [engine for engine in self.engines if engine.supports(language)]
+        if not engines:
+            raise self._no_engine(language)
+        answers = await asyncio.gather(
+            *(engine.check(text, language) for engine in engines), return_exceptions=True
+        )
+        findings: list[list[Issue]] = []
+        failures: list[EngineFailure] = []
+        for engine, answer in zip(engines, answers, strict=True):
+            if isinstance(answer, EngineError):
+                log.warning("the %s engine failed a check: %s", engine.name, answer.reason)
+                failures.append(EngineFailure(engine.name, answer.reason))
+            elif isinstance(answer, Exception):
+                log.error("the %s engine crashed on a check", engine.name, exc_info=answer)
+                failures.append(EngineFailure(engine.name, "an internal error"))
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                findings.append(answer)
+        if not findings:
+            reasons = "; ".join(f"{failure.engine}: {failure.reason}" for failure in failures)
+            raise CheckFailedError(f"I couldn't check that right now ({reasons}). Try again soon.")
+        return CheckResult(text, language, merge_issues(findings, skipped=skipped), tuple(failures))
+
+    def _no_engine(self, language: str) -> NoEngineError:
+        if self.engines:
+            return NoEngineError(f"I can't check {language} yet — only English for now.")
+        log.error("a check was asked but no engine runs: %s", "; ".join(self.status()))
+        return NoEngineError(
+            "Grammar checking is not available right now: no checking engine is installed. "
+            f"An admin can install them with {INSTALL_HINT}."
+        )
+
+
+def build_checker(
+    options: GrammarOptions, *, session: aiohttp.ClientSession | None = None
+) -> GrammarChecker:
+    """The engines ``options`` ask for that can run here, the missing ones named, not started.
+
+    Never fails for a missing library, so the bot starts and says which engine is missing.
+    """
+    engines: list[Engine] = []
+    missing: list[MissingEngine] = []
+    vocabulary: CommonWords | None = None
+    if options.harper and _importable("harper", "harper", "harper-py", missing):
+        from botfleet.bots.grammar.services.harper_engine import HarperEngine  # noqa: PLC0415
+
+        engines.append(HarperEngine(options.language))
+    if options.languagetool_url is not None:
+        engines.append(
+            LanguageToolEngine(
+                str(options.languagetool_url),
+                timeout=options.languagetool_timeout,
+                session=session,
+            )
+        )
+    if options.spelling and _importable("spelling", "spellchecker", "pyspellchecker", missing):
+        from botfleet.bots.grammar.services.spelling import SpellingEngine  # noqa: PLC0415
+
+        spelling = SpellingEngine(frozenset({options.language}))
+        engines.append(spelling)
+        vocabulary = spelling
+    for engine in missing:
+        log.warning("grammar engine %s", engine.describe())
+    return GrammarChecker(options, engines, missing=missing, vocabulary=vocabulary)
+
+
+def _importable(engine: str, module: str, package: str, missing: list[MissingEngine]) -> bool:
+    """Whether an engine's library imports; if not, the engine is added to ``missing``."""
+    try:
+        importlib.import_module(module)
+    except ImportError as error:
+        missing.append(MissingEngine(engine, f"{package} is not installed ({INSTALL_HINT})"))
+        log.debug("importing %s failed: %s", module, error)
+        return False
+    return True

@@ -1,0 +1,140 @@
+"""The spelling engine: pyspellchecker's word-frequency dictionaries, for suggestions offline.
+
+It reads words the way chat is written: contractions, numbers, chat abbreviations and anything
+technical (a file name, a handle, a path) are not misspellings, and neither is a capitalized
+word, even one opening a sentence: names open sentences all the time in chat, and Harper still
+checks the first word of a sentence.
+Harper flags most misspellings itself; the grammar checker keeps Harper's finding and drops
+this engine's duplicate, so this engine adds the words Harper missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+from typing import Final
+
+from spellchecker import SpellChecker
+
+from botfleet.bots.grammar.services.engine import base_language, unique_suggestions
+from botfleet.bots.grammar.services.issues import Category, Issue
+from botfleet.bots.grammar.services.text import overlaps_any, protected_spans
+from botfleet.bots.grammar.services.vocabulary import CHAT_WORDS
+
+log = logging.getLogger(__name__)
+
+LANGUAGES: Final = frozenset(SpellChecker.languages())
+"""The languages pyspellchecker ships a dictionary for."""
+COMMON_WORD_COUNT: Final = 1000
+"""Occurrences in pyspellchecker's English corpus above which a word counts as common.
+
+The English list also holds foreign words ("mañana" 50, "playa" 247, "amigos" 608), so
+telling English from another language by word needs the common words only ("tomorrow" has
+248,063, "apple" 24,670).
+"""
+MAX_WORD_LENGTH: Final = 30
+"""Longer runs of letters are not words a dictionary helps with, and slow to correct."""
+_CHUNK: Final = re.compile(r"\S+")
+_EDGE_PUNCTUATION: Final = "\"'“”‘’()[]{}.,!?;:…*_~"
+_PLAIN_WORD: Final = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+class SpellingEngine:
+    """pyspellchecker for the configured languages (English by default)."""
+
+    name = "spelling"
+
+    def __init__(self, languages: frozenset[str] = frozenset({"en"})) -> None:
+        self._languages = frozenset(base_language(code) for code in languages) & LANGUAGES
+        self._checkers: dict[str, SpellChecker] = {}
+        self._lock = threading.Lock()
+
+    def supports(self, language: str) -> bool:
+        return base_language(language) in self._languages
+
+    async def start(self) -> None:
+        for language in sorted(self._languages):
+            await asyncio.to_thread(self._checker, language)
+
+    async def check(self, text: str, language: str) -> list[Issue]:
+        return await asyncio.to_thread(self._check, text, base_language(language))
+
+    async def close(self) -> None:
+        """Nothing to release: the dictionaries are plain memory."""
+
+    def is_common_english(self, word: str) -> bool:
+        """Whether ``word`` is a common English word (loads the dictionary on first use)."""
+        frequency = self._checker("en").word_frequency
+        return frequency[word.lower().replace("’", "'")] >= COMMON_WORD_COUNT
+
+    def _checker(self, language: str) -> SpellChecker:
+        with self._lock:
+            checker = self._checkers.get(language)
+            if checker is None:
+                log.info("loading pyspellchecker's %s dictionary", language)
+                checker = self._checkers[language] = SpellChecker(language=language)
+            return checker
+
+    def _check(self, text: str, language: str) -> list[Issue]:
+        checker = self._checker(language)
+        skipped = protected_spans(text)
+        issues = []
+        for start, end in _candidate_words(text):
+            word = text[start:end]
+            if overlaps_any(start, end, skipped) or word[:1].isupper():
+                continue
+            lowered = word.lower()
+            if lowered in CHAT_WORDS or len(word) > MAX_WORD_LENGTH or checker.known([lowered]):
+                continue
+            issues.append(
+                Issue(
+                    start=start,
+                    end=end,
+                    category=Category.SPELLING,
+                    message=f"“{word}” may be misspelled.",
+                    suggestions=_suggestions(checker, word),
+                    explanation=(
+                        f"“{word}” is not in the dictionary; the suggestions are the closest "
+                        "common words."
+                    ),
+                    engine=self.name,
+                    rule="UNKNOWN_WORD",
+                )
+            )
+        return issues
+
+
+def _candidate_words(text: str) -> list[tuple[int, int]]:
+    """Spans of plain words: chunks between spaces made of letters, minus edge punctuation.
+
+    A chunk with a digit, an apostrophe or a symbol inside (``5pm``, ``don't``, ``a_b``,
+    ``file.txt``) is not a plain word, and is left alone. Hyphenated words are split.
+    """
+    spans = []
+    for chunk in _CHUNK.finditer(text):
+        start, end = chunk.start(), chunk.end()
+        while start < end and text[start] in _EDGE_PUNCTUATION:
+            start += 1
+        while end > start and text[end - 1] in _EDGE_PUNCTUATION:
+            end -= 1
+        if start == end or _PLAIN_WORD.fullmatch(text, start, end) is None:
+            continue
+        offset = start
+        for part in text[start:end].split("-"):
+            if len(part) > 1:
+                spans.append((offset, offset + len(part)))
+            offset += len(part) + 1
+    return spans
+
+
+def _suggestions(checker: SpellChecker, word: str) -> tuple[str, ...]:
+    """The known words closest to ``word``, most frequent first."""
+    lowered = word.lower()
+    frequency = checker.word_frequency
+    candidates = sorted(
+        (candidate for candidate in checker.candidates(lowered) or () if candidate != lowered),
+        key=lambda candidate: (-frequency[candidate], candidate),
+    )
+    return unique_suggestions(candidates)

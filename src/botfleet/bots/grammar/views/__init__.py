@@ -1,0 +1,1 @@
+"""The Grammar Bot's Discord side of a check: the result embed and its buttons."""

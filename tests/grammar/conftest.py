@@ -1,0 +1,60 @@
+"""Fixtures of the Grammar tests: engines built once, and a local LanguageTool server.
+
+The LanguageTool stand-in (:mod:`languagetool_standin`) listens on 127.0.0.1 for one test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from aiohttp import web
+from languagetool_standin import LanguageToolStandIn
+
+from botfleet.bots.grammar.config import GrammarOptions
+from botfleet.bots.grammar.services.checker import GrammarChecker
+from botfleet.bots.grammar.services.harper_engine import HarperEngine
+from botfleet.bots.grammar.services.spelling import SpellingEngine
+
+
+@pytest.fixture
+async def languagetool() -> AsyncIterator[LanguageToolStandIn]:
+    """A LanguageTool-compatible server on a free port of 127.0.0.1."""
+    stand_in = LanguageToolStandIn()
+    app = web.Application()
+    app.router.add_post("/v2/check", stand_in.handle_check)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    stand_in.url = f"http://{host}:{port}"
+    try:
+        yield stand_in
+    finally:
+        stand_in.release.set()
+        await runner.cleanup()
+
+
+@pytest.fixture(scope="session")
+def harper_engine() -> Iterator[HarperEngine]:
+    """One Harper engine for the session: building its linter takes about a second."""
+    engine = HarperEngine()
+    asyncio.run(engine.start())
+    yield engine
+
+
+@pytest.fixture
+def checker(harper_engine: HarperEngine, spelling_engine: SpellingEngine) -> GrammarChecker:
+    """The offline checker the bot builds by default, on the session's engines."""
+    return GrammarChecker(
+        GrammarOptions(), [harper_engine, spelling_engine], vocabulary=spelling_engine
+    )
+
+
+@pytest.fixture(scope="session")
+def spelling_engine() -> Iterator[SpellingEngine]:
+    engine = SpellingEngine()
+    asyncio.run(engine.start())
+    yield engine

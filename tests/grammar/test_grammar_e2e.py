@@ -1,0 +1,445 @@
+"""The Grammar Bot end to end: the real discord.py client against the local Discord stand-in.
+
+The AI part runs against the local OpenAI-compatible server over real HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from botfleet.bots.grammar.bot import DEFINITION
+from botfleet.bots.grammar.events.autocheck import MARK
+from botfleet.bots.grammar.views.result import NOT_YOURS
+from botfleet.config.schema import AISection, Settings
+from botfleet.core.bot import FleetBot
+from botfleet.database.models.grammar import GrammarDailyStats
+from botfleet.database.models.leaderboard import LeaderboardEntry
+from botfleet.sandbox import (
+    Application,
+    DiscordSandbox,
+    InteractionResponse,
+    Message,
+    SandboxChannel,
+    SandboxGuild,
+    SandboxMember,
+)
+from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
+from botfleet.sandbox.openai_server import LocalOpenAIServer
+from botfleet.sandbox.scripting import wait_until
+
+API_KEY = "sk-grammar-test-0123456789abcdef"
+BAD = "Their going to the park tomorow."
+CLEAN = "I have an apple and a banana."
+MANY = "Their going to the park tomorow with there friends and they has a apple."
+
+
+@pytest.fixture
+async def openai_server() -> AsyncIterator[LocalOpenAIServer]:
+    async with LocalOpenAIServer(api_key=API_KEY) as server:
+        yield server
+
+
+def ai_settings(server: LocalOpenAIServer, **overrides: Any) -> AISection:
+    values: dict[str, Any] = {
+        "api_key": SecretStr(API_KEY),
+        "base_url": server.base_url,
+        "timeout": 3,
+        "max_retries": 0,
+        "retry_base_delay": 0.1,
+        "max_retry_wait": 1,
+    }
+    values.update(overrides)
+    return AISection(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return fleet_test_settings("grammar", tmp_path)
+
+
+@pytest.fixture
+def app(discord_sandbox: DiscordSandbox) -> Application:
+    return discord_sandbox.add_application("Grammar Bot")
+
+
+@pytest.fixture
+def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
+    return discord_sandbox.create_guild("Language Club", bots=[app])
+
+
+@pytest.fixture
+def alice(guild: SandboxGuild) -> SandboxMember:
+    return guild.add_member("alice")
+
+
+@pytest.fixture
+def admin(guild: SandboxGuild) -> SandboxMember:
+    return guild.add_member("admin", permissions=discord.Permissions(administrator=True))
+
+
+@pytest.fixture
+def general(guild: SandboxGuild) -> SandboxChannel:
+    return guild.channel("general")
+
+
+@asynccontextmanager
+async def running(
+    sandbox: DiscordSandbox, app: Application, settings: Settings
+) -> AsyncIterator[FleetBot]:
+    async with run_fleet_bot(sandbox, app, DEFINITION, settings) as bot:
+        yield bot
+
+
+async def check(
+    member: SandboxMember, channel: SandboxChannel, app: Application, text: str
+) -> InteractionResponse:
+    handle = await member.run_command(channel, app, "grammar", {"text": text}, subcommand="check")
+    return await handle.wait_for_response()
+
+
+async def press(member: SandboxMember, message: Message, custom_id: str) -> InteractionResponse:
+    handle = await member.click(message, custom_id)
+    return await handle.wait_for_response()
+
+
+def description(response: InteractionResponse | Message) -> str:
+    return str(response.embeds[0].get("description", ""))
+
+
+def field_names(response: InteractionResponse | Message) -> list[str]:
+    return [str(field["name"]) for field in response.embeds[0].get("fields", [])]
+
+
+def reactions_of(message: Message) -> list[str]:
+    return [reaction.emoji_name for reaction in message.reactions]
+
+
+async def marked(sandbox: DiscordSandbox, message: Message) -> Message:
+    """Wait until the bot marked ``message``: the messages sent before it were read by then."""
+    return await wait_until(
+        sandbox,
+        lambda: message if reactions_of(message) == [MARK] else None,
+        timeout=10,
+        describe_failure=lambda: f"waiting for {MARK} on {message.content!r}",
+    )
+
+
+async def test_a_check_lists_each_issue_with_its_suggestion(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    async with running(discord_sandbox, app, settings) as bot:
+        response = await check(alice, general, app, BAD)
+        assert not response.ephemeral
+        embed = response.embeds[0]
+        assert embed["title"] == "📝 2 issues found"
+        assert BAD in description(response)
+        fields = embed["fields"]
+        assert "“Their”" in fields[0]["name"] and "They're" in fields[0]["value"]
+        assert "“tomorow”" in fields[1]["name"] and "tomorrow" in fields[1]["value"]
+        assert response.message is not None
+        ids = response.message.custom_ids
+        assert "grammar:apply" in ids and "grammar:apply_all" in ids
+        assert "grammar:explain" not in ids and "grammar:rewrite" not in ids  # no AI key
+        async with bot.database.session() as session:
+            row = (await session.scalars(select(GrammarDailyStats))).one()
+        assert (row.checks, row.clean_checks, row.spelling_issues, row.grammar_issues) == (
+            1,
+            0,
+            1,
+            1,
+        )
+
+
+async def test_a_clean_text_says_so_and_earns_a_clean_result(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    async with running(discord_sandbox, app, settings) as bot:
+        response = await check(alice, general, app, CLEAN)
+        assert response.embeds[0]["title"] == "✅ No issues found"
+        assert response.components == []
+        await bot.gamification.xp.flush()
+        async with bot.database.session() as session:
+            entries = (
+                await session.scalars(
+                    select(LeaderboardEntry).where(
+                        LeaderboardEntry.category == "grammar:clean",
+                        LeaderboardEntry.period == "all_time",
+                    )
+                )
+            ).all()
+        assert [(entry.user_id, entry.value) for entry in entries if entry.guild_id] == [
+            (alice.id, 1)
+        ]
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("   ", "nothing to check"),
+        ("word " * 400, "I check up to 1,500"),
+        ("Der Hund läuft schnell über die Straße und bellt laut.", "doesn't look like English"),
+        ("😀😀😀", "only emoji"),
+    ],
+)
+async def test_texts_that_cannot_be_checked_get_a_private_answer(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    text: str,
+    answer: str,
+) -> None:
+    async with running(discord_sandbox, app, settings):
+        response = await check(alice, general, app, text)
+        assert response.ephemeral and answer in response.content
+
+
+async def test_paging_and_applying_update_the_corrected_text(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    async with running(discord_sandbox, app, settings):
+        response = await check(alice, general, app, MANY)
+        message = response.message
+        assert message is not None
+        assert field_names(response)[0].startswith("▶ 1.")
+        moved = await press(alice, message, "grammar:next")
+        assert field_names(moved)[1].startswith("▶ 2.")
+        applied = await press(alice, message, "grammar:apply")
+        assert "(1 of 5 applied)" in description(applied)
+        assert "tomorrow with there" in description(applied)
+        assert "✅ applied" in str(applied.embeds[0]["fields"][1]["value"])
+        back = await press(alice, message, "grammar:previous")
+        assert field_names(back)[1].startswith("▶ 2.")  # moved on to 3 after applying, then back
+        everything = await press(alice, message, "grammar:apply_all")
+        assert "They're going to the park tomorrow with their friends and they have an apple." in (
+            description(everything)
+        )
+        assert everything.message is not None
+        assert everything.message.find_component("grammar:apply_all")["disabled"]  # type: ignore[index]
+
+
+async def test_only_the_member_who_asked_may_press(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    guild: SandboxGuild,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    bob = guild.add_member("bob")
+    async with running(discord_sandbox, app, settings):
+        response = await check(alice, general, app, BAD)
+        assert response.message is not None
+        refused = await press(bob, response.message, "grammar:apply_all")
+        assert refused.ephemeral and refused.content == NOT_YOURS
+        assert "applied" not in description(response)
+
+
+async def test_the_context_menu_answers_privately(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    guild: SandboxGuild,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    bob = guild.add_member("bob")
+    async with running(discord_sandbox, app, settings) as bot:
+        posted = await alice.send(general, BAD)
+        handle = await bob.run_context_menu(general, app, "Check grammar", posted)
+        response = await handle.wait_for_response()
+        assert response.ephemeral and response.embeds[0]["title"] == "📝 2 issues found"
+        assert response.message is not None
+        applied = await press(bob, response.message, "grammar:apply_all")
+        assert "They're going to the park tomorrow." in description(applied)
+        async with bot.database.session() as session:  # someone else's message: not counted
+            assert (await session.scalars(select(GrammarDailyStats))).all() == []
+
+
+async def test_explain_and_rewrite_ask_the_ai_with_the_findings(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    tmp_path: Path,
+    openai_server: LocalOpenAIServer,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    settings = fleet_test_settings("grammar", tmp_path, ai=ai_settings(openai_server))
+    async with running(discord_sandbox, app, settings):
+        response = await check(alice, general, app, BAD)
+        message = response.message
+        assert message is not None and "grammar:explain" in message.custom_ids
+        openai_server.queue_reply("“Their” shows belonging; you mean “They're” (they are).")
+        handle = await alice.click(message, "grammar:explain")
+        explained = await handle.wait_for_followup()
+        assert explained.ephemeral and "they are" in explained.embeds[0]["description"]
+        prompt = openai_server.requests[-1].messages
+        assert prompt[-1] == {"role": "user", "content": BAD}
+        assert "“tomorow” (Spelling)" in prompt[0]["content"]
+
+        await press(alice, message, "grammar:apply_all")
+        openai_server.queue_reply("Dear all, they are going to the park tomorrow.")
+        handle = await alice.select(message, "grammar:rewrite", ["formal"])
+        rewritten = await handle.wait_for_followup()
+        assert "Dear all" in rewritten.embeds[0]["description"]
+        assert "Formal rewrite" in rewritten.embeds[0]["title"]
+        prompt = openai_server.requests[-1].messages
+        assert prompt[-1]["content"] == "They're going to the park tomorrow."
+        assert "formal" in prompt[0]["content"]
+
+
+@pytest.mark.parametrize("failure", ["rate_limit", "server_error", "slow", "budget"])
+async def test_ai_failures_get_a_friendly_answer_and_keep_the_result(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    tmp_path: Path,
+    openai_server: LocalOpenAIServer,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    failure: str,
+) -> None:
+    overrides: dict[str, Any] = {"timeout": 1} if failure == "slow" else {}
+    if failure == "budget":
+        overrides["user_daily_requests"] = 1
+    settings = fleet_test_settings("grammar", tmp_path, ai=ai_settings(openai_server, **overrides))
+    expected = {
+        "rate_limit": "The AI is busy",
+        "server_error": "having trouble",
+        "slow": "took too long",
+        "budget": "AI limit for today",
+    }[failure]
+    async with running(discord_sandbox, app, settings):
+        response = await check(alice, general, app, BAD)
+        message = response.message
+        assert message is not None
+        if failure == "rate_limit":
+            openai_server.queue_rate_limit(retry_after=1)
+        elif failure == "server_error":
+            openai_server.queue_server_error(500)
+        elif failure == "slow":
+            openai_server.queue_delay(3)
+        else:
+            first = await alice.click(message, "grammar:explain")
+            await first.wait_for_followup()
+        handle = await alice.click(message, "grammar:explain")
+        answer = await handle.wait_for_followup()
+        assert answer.ephemeral and expected in answer.content
+        assert "offline check above still stands" in answer.content
+        assert message.embeds[0]["title"] == "📝 2 issues found"
+        assert not message.deleted
+
+
+async def test_autocheck_marks_only_members_messages_with_issues(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    guild: SandboxGuild,
+    admin: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    other = guild.add_text_channel("off-topic")
+    other_bot = guild.add_bot(discord_sandbox.add_application("Other Bot"))
+    async with running(discord_sandbox, app, settings) as bot:
+        refused = await alice.run_command(
+            general, app, "grammar", {}, subcommand="autocheck enable"
+        )
+        assert (await refused.wait_for_response()).ephemeral
+        handle = await admin.run_command(
+            general, app, "grammar", {"strictness": "relaxed"}, subcommand="autocheck enable"
+        )
+        enabled = await handle.wait_for_response()
+        assert enabled.ephemeral and "Auto-check is on" in enabled.content
+
+        clean = await alice.send(general, CLEAN)
+        short = await alice.send(general, "their ok")
+        code = await alice.send(general, f"```\n{BAD}\n```")
+        elsewhere = await alice.send(other, BAD)
+        from_bot = await other_bot.send(general, BAD)
+        await marked(discord_sandbox, await alice.send(general, BAD))
+        for message in (clean, short, code, elsewhere, from_bot):
+            assert reactions_of(message) == [], message.content
+        async with bot.database.session() as session:
+            row = (await session.scalars(select(GrammarDailyStats))).one()
+        assert (row.checks, row.clean_checks) == (2, 1)
+
+        listing = await admin.run_command(general, app, "grammar", {}, subcommand="autocheck list")
+        assert (
+            f"<#{general.id}> — relaxed"
+            in (await listing.wait_for_response()).embeds[0]["description"]
+        )
+        handle = await admin.run_command(
+            general, app, "grammar", {}, subcommand="autocheck disable"
+        )
+        assert "off" in (await handle.wait_for_response()).content
+        after = await alice.send(general, BAD)
+        handle = await alice.run_command(general, app, "grammar", {}, subcommand="stats")
+        await handle.wait_for_response()  # the bot has read the message before this command
+        assert reactions_of(after) == []
+
+
+async def test_the_author_reacting_gets_the_details_by_dm(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    admin: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    async with running(discord_sandbox, app, settings):
+        handle = await admin.run_command(general, app, "grammar", {}, subcommand="autocheck enable")
+        await handle.wait_for_response()
+        bad = await marked(discord_sandbox, await alice.send(general, BAD))
+        await alice.react(bad, MARK)
+        details = await alice.dm_with(app).wait_for_message(author=app)
+        assert details.embeds[0]["title"] == "📝 2 issues found"
+        assert general.mention in details.content
+
+
+async def test_stats_show_progress(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    guild: SandboxGuild,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    async with running(discord_sandbox, app, settings):
+        empty = await alice.run_command(general, app, "grammar", {}, subcommand="stats")
+        assert "No checks yet" in description(await empty.wait_for_response())
+        await check(alice, general, app, BAD)
+        await check(alice, general, app, CLEAN)
+        bob = guild.add_member("bob")
+        handle = await bob.run_command(
+            general, app, "grammar", {"member": alice}, subcommand="stats"
+        )
+        response = await handle.wait_for_response()
+        fields = {field["name"]: field["value"] for field in response.embeds[0]["fields"]}
+        assert fields["Checks"] == "2"
+        assert fields["Clean checks"] == "1 (50%)"
+        assert "Grammar: 1" in fields["Issues by category"]
+        assert "Spelling: 1" in fields["Issues by category"]
+        assert (
+            "**This week:** 2 checks, 1.00 issues per check, 50% clean" in (fields["Improvement"])
+        )

@@ -1,0 +1,171 @@
+"""The offline engines on a table of sentences: mistakes found and fixed, correct ones kept."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from botfleet.bots.grammar.services.checker import GrammarChecker
+from botfleet.bots.grammar.services.corrections import apply_all
+from botfleet.bots.grammar.services.harper_engine import HarperEngine
+from botfleet.bots.grammar.services.issues import Category, Strictness
+from botfleet.bots.grammar.services.spelling import SpellingEngine
+
+MISTAKES = [
+    pytest.param(
+        "Their going to the park",
+        [("Their", "They're", Category.GRAMMAR)],
+        "They're going to the park",
+        id="their-going",
+    ),
+    pytest.param(
+        "I will see you tomorow",
+        [("tomorow", "tomorrow", Category.SPELLING)],
+        "I will see you tomorrow",
+        id="tomorow",
+    ),
+    pytest.param(
+        "He go to school every day",
+        [("go", "goes", Category.GRAMMAR)],
+        "He goes to school every day",
+        id="he-go",
+    ),
+    pytest.param(
+        "I has a apple",
+        [("has", "have", Category.GRAMMAR), ("a", "an", Category.GRAMMAR)],
+        "I have an apple",
+        id="i-has-a-apple",
+    ),
+]
+
+CORRECT = [
+    "The quick brown fox jumps over the lazy dog.",
+    "My name is Jorge and I live in Zürich.",
+    "Alice and Bob bought 12 apples for $3.50 at Trader Joe's.",
+    "I can't believe it's already 2024!",
+    "We're meeting at 10:30 tomorrow, don't be late.",
+    "See https://example.com/teh-docs for details, it's at 5 pm.",
+    "Thanks <@123456789>, I'll review the pull request tonight.",
+    "She's been living in New York since 2019.",
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "corrected"), MISTAKES)
+async def test_mistakes_are_found_with_the_fix(
+    checker: GrammarChecker,
+    text: str,
+    expected: list[tuple[str, str, Category]],
+    corrected: str,
+) -> None:
+    result = await checker.check_text(text)
+    found = [(issue.excerpt(text), issue.suggestions[0], issue.category) for issue in result.issues]
+    assert found == expected
+    assert all(issue.message and issue.explanation for issue in result.issues)
+    assert apply_all(text, result.issues).text == corrected
+
+
+@pytest.mark.parametrize("text", CORRECT)
+async def test_correct_sentences_have_no_issue(checker: GrammarChecker, text: str) -> None:
+    result = await checker.check_text(text)
+    assert [issue.excerpt(text) for issue in result.issues] == []
+    assert result.failures == ()
+
+
+async def test_harper_alone_catches_the_common_mistakes(harper_engine: HarperEngine) -> None:
+    for text, expected in [
+        ("Their going to the park", {"Their"}),
+        ("I will see you tomorow", {"tomorow"}),
+        ("He go to school every day", {"go"}),
+        ("I has a apple", {"has", "a"}),
+    ]:
+        issues = await harper_engine.check(text, "en-US")
+        assert {issue.excerpt(text) for issue in issues} == expected
+        assert {issue.engine for issue in issues} == {"harper"}
+
+
+async def test_harper_follows_the_dialect(harper_engine: HarperEngine) -> None:
+    text = "The colour of my favourite jumper."
+    american = await harper_engine.check(text, "en-US")
+    british = await harper_engine.check(text, "en-GB")
+    assert {issue.excerpt(text) for issue in american} >= {"colour", "favourite"}
+    assert british == []
+
+
+async def test_spelling_suggests_the_most_common_words_first(
+    spelling_engine: SpellingEngine,
+) -> None:
+    text = "I will recieve the leter tomorow."
+    issues = await spelling_engine.check(text, "en")
+    assert [(issue.excerpt(text), issue.suggestions[:2]) for issue in issues] == [
+        ("recieve", ("receive", "relieve")),
+        ("leter", ("later", "letter")),
+        ("tomorow", ("tomorrow",)),
+    ]
+    assert all(issue.category is Category.SPELLING for issue in issues)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Priya and Jorge met at Xochimilco.",  # names, even opening a sentence
+        "The NASA and WHO reports agree.",  # acronyms
+        "I'd say it's fine, y'all.",  # contractions
+        "Meet at 5pm in room 12b, ok?",  # numbers and words with digits
+        "Open file_name.txt or see https://exampel.com/recieve.",  # technical words, links
+        "Ping @moderator or <@123> in <#456>, lol.",  # handles, mentions, chat words
+    ],
+)
+async def test_spelling_leaves_names_numbers_links_and_chat_alone(
+    spelling_engine: SpellingEngine, text: str
+) -> None:
+    assert await spelling_engine.check(text, "en") == []
+
+
+async def test_spelling_checks_the_words_of_a_hyphenated_word(
+    spelling_engine: SpellingEngine,
+) -> None:
+    text = "It is a well-knwon fact."
+    issues = await spelling_engine.check(text, "en-US")
+    assert [(issue.excerpt(text), issue.suggestions[0]) for issue in issues] == [("knwon", "known")]
+
+
+async def test_a_word_both_engines_flag_is_reported_once_by_harper(
+    checker: GrammarChecker,
+) -> None:
+    text = "I will recieve it tomorow."
+    result = await checker.check_text(text)
+    assert [(issue.excerpt(text), issue.engine) for issue in result.issues] == [
+        ("recieve", "harper"),
+        ("tomorow", "harper"),
+    ]
+
+
+async def test_strictness_hides_minor_issues(checker: GrammarChecker) -> None:
+    text = "i has a apple , ok?"
+    result = await checker.check_text(text)
+    found = [(issue.excerpt(text), issue.category) for issue in result.issues]
+    assert found == [
+        ("i", Category.CAPITALIZATION),
+        ("has", Category.GRAMMAR),
+        ("a", Category.GRAMMAR),
+        (" ", Category.PUNCTUATION),
+        ("ok", Category.STYLE),
+    ]
+    shown = {
+        level: [issue.excerpt(text) for issue in result.shown_at(level).issues]
+        for level in Strictness
+    }
+    assert shown == {
+        Strictness.RELAXED: ["has", "a"],
+        Strictness.NORMAL: ["has", "a", " "],
+        Strictness.STRICT: ["i", "has", "a", " ", "ok"],
+    }
+
+
+async def test_checks_run_in_parallel_without_tripping_the_linter(
+    checker: GrammarChecker,
+) -> None:
+    texts = ["I has a apple", "He go to school every day"] * 10
+    results = await asyncio.gather(*(checker.check_text(text) for text in texts))
+    assert [len(result.issues) for result in results] == [2, 1] * 10

@@ -1,0 +1,102 @@
+"""Engines whose library is missing, or that fail to start: the bot runs and says so."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from botfleet.bots.grammar.config import GrammarOptions
+from botfleet.bots.grammar.services.checker import (
+    INSTALL_HINT,
+    GrammarChecker,
+    NoEngineError,
+    build_checker,
+)
+from botfleet.bots.grammar.services.issues import Issue
+from botfleet.bots.grammar.services.validation import NotEnglishError
+
+
+class BrokenEngine:
+    """An engine whose start fails, as a corrupt dictionary would."""
+
+    name = "broken"
+
+    def supports(self, language: str) -> bool:
+        return True
+
+    async def start(self) -> None:
+        raise OSError("dictionary file is corrupt")
+
+    async def check(self, text: str, language: str) -> list[Issue]:
+        raise AssertionError("a broken engine is never asked")
+
+    async def close(self) -> None:
+        """Nothing was opened."""
+
+
+async def test_every_engine_installed_is_ready() -> None:
+    checker = build_checker(GrammarOptions())
+    await checker.start()
+    assert checker.status() == ["harper: ready", "spelling: ready"]
+    await checker.close()
+
+
+async def test_without_harper_spelling_still_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "harper", None)
+    checker = build_checker(GrammarOptions())
+    await checker.start()
+    assert checker.status() == [
+        "spelling: ready",
+        f"harper: unavailable — harper-py is not installed ({INSTALL_HINT})",
+    ]
+    text = "I will see you tomorow"
+    result = await checker.check_text(text)
+    assert [(issue.excerpt(text), issue.engine) for issue in result.issues] == [
+        ("tomorow", "spelling")
+    ]
+
+
+async def test_without_pyspellchecker_the_alphabet_alone_tells_english_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "spellchecker", None)
+    checker = build_checker(GrammarOptions())
+    await checker.start()
+    assert checker.status()[-1] == (
+        f"spelling: unavailable — pyspellchecker is not installed ({INSTALL_HINT})"
+    )
+    assert checker.vocabulary is None
+    result = await checker.check_text("Das ist ein Haus und ich bin hier.")
+    assert result.issues
+    with pytest.raises(NotEnglishError):
+        await checker.check_text("Привет, как у тебя дела сегодня?")
+
+
+async def test_with_no_engine_a_check_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "harper", None)
+    monkeypatch.setitem(sys.modules, "spellchecker", None)
+    checker = build_checker(GrammarOptions())
+    await checker.start()
+    assert [line.split(":")[0] for line in checker.status()] == ["harper", "spelling"]
+    with pytest.raises(
+        NoEngineError, match=r"no checking engine is installed.*botfleet\[grammar\]"
+    ):
+        await checker.check_text("I has a apple")
+
+
+async def test_an_engine_that_fails_to_start_is_set_aside() -> None:
+    checker = GrammarChecker(GrammarOptions(), [BrokenEngine()])
+    await checker.start()
+    assert checker.status() == ["broken: unavailable — failed to start: dictionary file is corrupt"]
+    with pytest.raises(NoEngineError, match="not available right now"):
+        await checker.check_text("I has a apple")
+
+
+async def test_a_language_no_engine_knows_is_refused() -> None:
+    checker = build_checker(GrammarOptions())
+    with pytest.raises(NoEngineError, match="can't check fr-FR yet"):
+        await checker.check("Bonjour", "fr-FR")
+    assert checker.engines
