@@ -172,6 +172,24 @@ def check_ffmpeg() -> Check:
     )
 
 
+def check_speech() -> Check:
+    """The Spelling Bee's classic mode speaks words with espeak-ng; ffmpeg makes them small."""
+    if shutil.which("espeak-ng") is None:
+        return Check(
+            "espeak-ng",
+            Status.WARN,
+            "not found: the Spelling Bee's classic mode gives no audio, only written clues",
+            "install espeak-ng (apt install espeak-ng, brew install espeak-ng)",
+        )
+    if shutil.which("ffmpeg") is None:
+        return Check(
+            "espeak-ng",
+            Status.OK,
+            "installed; without ffmpeg the Spelling Bee sends its words as WAV, not OGG",
+        )
+    return Check("espeak-ng", Status.OK, "installed (the Spelling Bee speaks its words)")
+
+
 def check_voice() -> Check:
     """The Music Bot needs discord.py's voice extra (PyNaCl and the DAVE library davey)."""
     missing = [name for name in ("nacl", "davey") if importlib.util.find_spec(name) is None]
@@ -224,6 +242,7 @@ async def run_checks() -> list[Check]:
     if shared.ai.api_key is not None:
         checks.append(check_module("openai", "the AI service", "ai"))
     checks.append(check_ffmpeg())
+    checks.append(check_speech())
     checks.append(check_voice())
     checks.append(check_writable(shared.logging.directory, "logs"))
     checks.append(check_writable(shared.bot.data_dir, "data"))

@@ -199,6 +199,7 @@ DATA_SERVICE_MODULES: tuple[str, ...] = (
     "botfleet.bots.grammar.services.store",
     "botfleet.bots.hangman.services.store",
     "botfleet.bots.spelling_bee.services.store",
+    "botfleet.bots.spelling_bee.services.classic_store",
     "botfleet.bots.utility.services.polls",
     "botfleet.bots.utility.services.reminders",
     "botfleet.bots.utility.services.tags",

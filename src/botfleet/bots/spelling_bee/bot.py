@@ -21,5 +21,9 @@ WALKTHROUGH = (
     ":expect Two-letter starts",
     "/bee status",
     ":expect Rank",
+    "/bee classic difficulty:easy rounds:2",
+    ":expect A classic spelling bee",
+    "/bee stop",
+    ":expect Spelling bee stopped",
 )
 """What `botfleet sandbox` shows of the Spelling Bee Bot when it plays its walkthrough."""

@@ -9,6 +9,7 @@ from botfleet.database.models import heartbeat as heartbeat  # a table of 0007
 from botfleet.database.models import polls as polls  # the tables of 0009
 from botfleet.database.models import role_menus as role_menus  # the tables of 0011
 from botfleet.database.models import spelling_bee as spelling_bee  # the tables of 0005
+from botfleet.database.models import spelling_bee_classic as spelling_bee_classic  # 0012
 from botfleet.database.models import utility as utility  # the other tables of 0007
 from botfleet.database.models.achievement import Achievement, UserAchievement
 from botfleet.database.models.guild import Guild

@@ -1,35 +1,70 @@
-"""The Spelling Bee Bot's extension: its service, ``/bee`` commands, guess listener and events.
+"""The Spelling Bee Bot's extension: its services, ``/bee`` commands, listeners and events.
 
-Loaded by the bot base (``DEFINITION.extensions``); the word list is read in a thread.
+Loaded by the bot base (``DEFINITION.extensions``); the word lists are read in a thread. The
+classic mode speaks words with espeak-ng when it is installed, into a cache under the bot's
+state directory; without it the mode is played in text.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import logging
+from typing import TYPE_CHECKING, Final
 
+from botfleet.bots.spelling_bee.commands.classic import ClassicPlay
 from botfleet.bots.spelling_bee.commands.puzzle import SpellingBeeCommands
 from botfleet.bots.spelling_bee.config import SpellingBeeOptions
+from botfleet.bots.spelling_bee.events.classic import ClassicEvents
 from botfleet.bots.spelling_bee.events.daily import SpellingBeeEvents
 from botfleet.bots.spelling_bee.events.messages import SpellingBeeMessages
+from botfleet.bots.spelling_bee.services.classic import ClassicService
+from botfleet.bots.spelling_bee.services.classic_words import ClassicWordBank
 from botfleet.bots.spelling_bee.services.game import BeeService
 from botfleet.bots.spelling_bee.services.puzzle import WordList
 from botfleet.bots.spelling_bee.services.rewards import GamificationRewards
+from botfleet.bots.spelling_bee.services.speech import Speech
+from botfleet.bots.spelling_bee.views.classic import ClassicDisplay
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
+
+log = logging.getLogger(__name__)
+
+SPEECH_CACHE: Final = ("spelling_bee", "speech")
+"""Where spoken words are kept, under the bot's state directory."""
+MEGABYTE: Final = 1024 * 1024
 
 
 async def setup(bot: FleetBot) -> None:
     options = bot.options if isinstance(bot.options, SpellingBeeOptions) else SpellingBeeOptions()
     words = await asyncio.to_thread(WordList.bundled)
-    service = BeeService(
+    classic_words = await asyncio.to_thread(ClassicWordBank.bundled)
+    rewards = GamificationRewards(bot.gamification)
+    service = BeeService(bot.database, words, rewards=rewards, scheduler=bot.scheduler)
+    classic = ClassicService(
         bot.database,
-        words,
-        rewards=GamificationRewards(bot.gamification),
+        classic_words,
+        round_seconds=options.round_seconds,
+        lobby_seconds=options.lobby_seconds,
         scheduler=bot.scheduler,
+        rewards=rewards,
     )
-    await bot.add_cog(SpellingBeeCommands(bot, service, options))
+    speech = (
+        Speech.installed(
+            bot.state_dir.joinpath(*SPEECH_CACHE),
+            max_cache_bytes=options.speech_cache_mb * MEGABYTE,
+            voice=options.speech_voice,
+        )
+        if options.speech
+        else None
+    )
+    if speech is not None and not speech.available:
+        log.warning("espeak-ng is not installed: the classic spelling bee is played in text")
+    display = ClassicDisplay(bot, speech, bot.settings.colors)
+    play = ClassicPlay(bot, classic, display, options)
+    await bot.add_cog(play)
+    await bot.add_cog(SpellingBeeCommands(bot, service, options, play))
     await bot.add_cog(SpellingBeeEvents(bot, service))
+    await bot.add_cog(ClassicEvents(bot, classic, display, play))
     if options.listen_in_channel:
-        await bot.add_cog(SpellingBeeMessages(bot, service))
+        await bot.add_cog(SpellingBeeMessages(bot, service, classic))

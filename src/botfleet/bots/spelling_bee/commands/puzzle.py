@@ -1,7 +1,8 @@
-"""``/bee``: today's puzzle, guesses, status, shuffle and hints.
+"""``/bee``: today's puzzle, guesses, status, shuffle and hints; and the classic mode's commands.
 
-Thin translation to :class:`~botfleet.bots.spelling_bee.services.game.BeeService`; problems a
-member can fix come back as :class:`~botfleet.errors.UserError` and are answered privately.
+Thin translation to :class:`~botfleet.bots.spelling_bee.services.game.BeeService`; the classic
+mode's commands hand over to the classic cog. Problems a member can fix come back as
+:class:`~botfleet.errors.UserError` and are answered privately.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import requires_permission
+from botfleet.bots.spelling_bee.commands.classic import ClassicPlay
 from botfleet.bots.spelling_bee.config import SpellingBeeOptions
+from botfleet.bots.spelling_bee.services.classic import ClassicMode
+from botfleet.bots.spelling_bee.services.classic_words import Difficulty
 from botfleet.bots.spelling_bee.services.game import (
     MAX_GUESS_LENGTH,
     BeeService,
@@ -43,16 +47,25 @@ def place_of(interaction: discord.Interaction[Any]) -> tuple[int, int]:
 
 
 class SpellingBeeCommands(commands.Cog, name=COG_NAME):
-    """The daily puzzle, played together by a whole server."""
+    """The daily puzzle, played together by a whole server, and classic spelling bees."""
 
     bee = app_commands.Group(
-        name="bee", description="The daily Spelling Bee puzzle.", guild_only=True
+        name="bee",
+        description="The daily Spelling Bee puzzle and spoken spelling bees.",
+        guild_only=True,
     )
 
-    def __init__(self, bot: FleetBot, service: BeeService, options: SpellingBeeOptions) -> None:
+    def __init__(
+        self,
+        bot: FleetBot,
+        service: BeeService,
+        options: SpellingBeeOptions,
+        classic: ClassicPlay,
+    ) -> None:
         self.bot = bot
         self.service = service
         self.options = options
+        self.classic_play = classic
 
     @bee.command(name="today", description="Post today's puzzle here and play it in this channel.")
     async def today(self, interaction: discord.Interaction[FleetBot]) -> None:
@@ -138,3 +151,39 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
                 f"The Spelling Bee will be posted here every day at {at} UTC; next <t:{stamp}:R>."
             )
         await interaction.response.send_message(text, ephemeral=True)
+
+    @bee.command(
+        name="classic", description="A spelling bee: hear a word, read its clues, spell it."
+    )
+    @app_commands.describe(
+        difficulty="How hard the words are (the server's default unless you choose)",
+        rounds="How many words (solo) or rounds (elimination)",
+        lives="Misses allowed in a solo game",
+        mode="solo: you alone; elimination: members join and take turns, a miss is out",
+    )
+    async def classic(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        difficulty: Difficulty | None = None,
+        rounds: app_commands.Range[int, 1, 50] | None = None,
+        lives: app_commands.Range[int, 1, 10] | None = None,
+        mode: ClassicMode = ClassicMode.SOLO,
+    ) -> None:
+        await self.classic_play.start(
+            interaction, difficulty=difficulty, rounds=rounds, lives=lives, mode=mode
+        )
+
+    @bee.command(name="stop", description="End this channel's classic spelling bee.")
+    async def stop(self, interaction: discord.Interaction[FleetBot]) -> None:
+        await self.classic_play.stop(interaction)
+
+    @bee.command(name="stats", description="A member's classic spelling bee record here.")
+    @app_commands.describe(member="Whose record (yours unless you choose)")
+    async def stats(
+        self, interaction: discord.Interaction[FleetBot], member: discord.Member | None = None
+    ) -> None:
+        await self.classic_play.stats(interaction, member)
+
+    @bee.command(name="spellers", description="The best classic spellers of this server.")
+    async def spellers(self, interaction: discord.Interaction[FleetBot]) -> None:
+        await self.classic_play.spellers(interaction)

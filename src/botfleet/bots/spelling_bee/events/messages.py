@@ -1,7 +1,8 @@
 """Plain messages in a guild's puzzle channel: a one-word message is a guess.
 
 Only messages that look like a guess (one word of letters) are judged, so chatting in the
-channel stays possible; the verdict is a reply to the message.
+channel stays possible; the verdict is a reply to the message. A player's message in a channel
+where their classic spelling bee is in play is their answer there, not a guess.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Final
 import discord
 from discord.ext import commands
 
+from botfleet.bots.spelling_bee.services.classic import ClassicService
 from botfleet.bots.spelling_bee.services.game import MAX_GUESS_LENGTH, BeeService
 from botfleet.bots.spelling_bee.views.display import verdict_text
 from botfleet.errors import UserError
@@ -28,14 +30,17 @@ _GUESS: Final = re.compile(rf"[A-Za-z]{{1,{MAX_GUESS_LENGTH}}}")
 class SpellingBeeMessages(commands.Cog, name="Spelling Bee messages"):
     """Judges one-word messages sent in a guild's puzzle channel."""
 
-    def __init__(self, bot: FleetBot, service: BeeService) -> None:
+    def __init__(self, bot: FleetBot, service: BeeService, classic: ClassicService) -> None:
         self.bot = bot
         self.service = service
+        self.classic = classic
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         text = message.content.strip()
         if message.author.bot or message.guild is None or not _GUESS.fullmatch(text):
+            return
+        if self.classic.takes_message_from(message.channel.id, message.author.id) is not None:
             return
         if await self.service.channel_of(message.guild.id) != message.channel.id:
             return

@@ -1,14 +1,18 @@
-"""XP and achievements for found words, through the fleet's gamification framework.
+"""XP and achievements for found and spelled words, through the fleet's gamification framework.
 
 A found word earns its puzzle points as XP; a pangram is also reported as the ``pangram``
-feat, which the fleet's Spelling Bee achievements (migration 0003) count. The XP is saved at
-once so a level-up can be told with the verdict.
+feat, which the fleet's Spelling Bee achievements (migration 0003) count. In the classic
+mode each word spelled right is the ``correct_spelling`` feat (the Spelling Star achievement),
+and a finished game a win or a loss for each player. The XP is saved at once so a level-up can
+be told with the verdict.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final, Protocol
 
+from botfleet.bots.spelling_bee.services.classic_store import GameRecord
 from botfleet.gamification import Gamification, LevelUp
 
 BOT_NAME: Final = "spelling_bee"
@@ -45,5 +49,38 @@ class GamificationRewards:
             await self.gamification.xp.report_game_result(
                 user_id, "pangram", guild_id=guild_id, channel_id=channel_id, bot_name=BOT_NAME
             )
-        level_ups = await self.gamification.check_level_up(user_id, guild_id=guild_id)
+        return await self._level_ups((user_id,), guild_id)
+
+    async def report_spelling(
+        self, user_id: int, *, guild_id: int, channel_id: int
+    ) -> tuple[LevelUp, ...]:
+        """A classic-mode word spelled right: ``correct_spelling`` (XP and Spelling Star)."""
+        await self.gamification.xp.report_game_result(
+            user_id,
+            "correct_spelling",
+            guild_id=guild_id,
+            channel_id=channel_id,
+            bot_name=BOT_NAME,
+        )
+        return await self._level_ups((user_id,), guild_id)
+
+    async def report_classic_game(
+        self, records: tuple[GameRecord, ...], *, guild_id: int, channel_id: int
+    ) -> tuple[LevelUp, ...]:
+        """A finished classic game: a win or a loss for each player."""
+        for record in records:
+            await self.gamification.xp.report_game_result(
+                record.user_id,
+                "win" if record.won else "loss",
+                guild_id=guild_id,
+                channel_id=channel_id,
+                bot_name=BOT_NAME,
+            )
+        return await self._level_ups((record.user_id for record in records), guild_id)
+
+    async def _level_ups(self, user_ids: Iterable[int], guild_id: int) -> tuple[LevelUp, ...]:
+        """Save the members' XP now and return their level-ups in ``guild_id``."""
+        level_ups: list[LevelUp] = []
+        for user_id in user_ids:
+            level_ups.extend(await self.gamification.check_level_up(user_id, guild_id=guild_id))
         return tuple(level_up for level_up in level_ups if level_up.guild_id == guild_id)
