@@ -1,44 +1,18 @@
-"""Fixtures of the gamification tests: migrated databases on SQLite and real PostgreSQL, caches
-with and without the real Redis, and a factory of gamification services (one per "process")."""
+"""Fixtures of the gamification tests: caches with and without the real Redis, a factory of
+gamification services (one per "process"), and a guild where two bots of the fleet play."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from gamification_helpers import GamificationFactory, Recorder
 
 from botfleet.cache import CacheHierarchy, MemoryCache, ResilientRedis
 from botfleet.database import Database
-from botfleet.database.migrate import upgrade
 from botfleet.gamification import Gamification, GamificationOptions
-
-
-@pytest.fixture(
-    params=[pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a SQLite file, or a fresh database on the real PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'gamification.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
-@pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    await upgrade(database_url)
-    return database_url
-
-
-@pytest.fixture
-async def database(migrated_url: str) -> AsyncIterator[Database]:
-    opened = Database(migrated_url)
-    try:
-        yield opened
-    finally:
-        await opened.dispose()
+from botfleet.sandbox import Application, DiscordSandbox, Permission, SandboxGuild
+from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS
 
 
 @pytest.fixture
@@ -91,3 +65,24 @@ async def make_gamification() -> AsyncIterator[GamificationFactory]:
         await cache.close()
         if owned is not None:
             await owned.dispose()
+
+
+@pytest.fixture
+def utility_app(discord_sandbox: DiscordSandbox) -> Application:
+    return discord_sandbox.add_application("Utility Bot")
+
+
+@pytest.fixture
+def mod_app(discord_sandbox: DiscordSandbox) -> Application:
+    return discord_sandbox.add_application("Mod Bot")
+
+
+@pytest.fixture
+def guild(
+    discord_sandbox: DiscordSandbox, utility_app: Application, mod_app: Application
+) -> SandboxGuild:
+    """The Utility Bot may manage roles (for role rewards); the Mod Bot has the defaults."""
+    created = discord_sandbox.create_guild("Word Games")
+    created.add_bot(utility_app, permissions=DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES)
+    created.add_bot(mod_app)
+    return created

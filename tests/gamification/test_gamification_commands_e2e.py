@@ -9,24 +9,19 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fleet_helpers import MOD, fleet, shared_file_settings
 from PIL import Image
-from pydantic import SecretStr
 
 from botfleet.bots.utility.bot import DEFINITION as UTILITY
-from botfleet.config.schema import BotSection, DatabaseSection, Settings
+from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
-from botfleet.core.definition import BotDefinition
-from botfleet.sandbox import Application, DiscordSandbox, Message, Permission, SandboxGuild
-from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS, wait_until
-
-MOD = BotDefinition(name="mod", display_name="Mod Bot", prefix="m!")
-"""A second bot without extensions of its own: it only earns XP, it hosts no commands."""
+from botfleet.sandbox import Application, DiscordSandbox, Message, SandboxGuild
+from botfleet.sandbox.scripting import wait_until
 
 SettingsFactory = Callable[..., Settings]
 LEVEL_UP = "reached **level 2**"
@@ -37,49 +32,9 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
     """Settings of one bot on the test's shared SQLite file; XP saved every 50 ms."""
 
     def build(bot_name: str = "utility", **gamification: Any) -> Settings:
-        return Settings(
-            bot_name=bot_name,
-            database=DatabaseSection(url=SecretStr(f"sqlite+aiosqlite:///{tmp_path}/fleet.db")),
-            bot=BotSection(
-                prefix="u!", guild_ready_timeout=0.05, data_dir=str(tmp_path / bot_name)
-            ),
-            gamification={"flush_interval": 0.05, **gamification},
-        )
+        return shared_file_settings(tmp_path, bot_name, gamification)
 
     return build
-
-
-@pytest.fixture
-def utility_app(discord_sandbox: DiscordSandbox) -> Application:
-    return discord_sandbox.add_application("Utility Bot")
-
-
-@pytest.fixture
-def mod_app(discord_sandbox: DiscordSandbox) -> Application:
-    return discord_sandbox.add_application("Mod Bot")
-
-
-@pytest.fixture
-def guild(
-    discord_sandbox: DiscordSandbox, utility_app: Application, mod_app: Application
-) -> SandboxGuild:
-    created = discord_sandbox.create_guild("Word Games")
-    created.add_bot(utility_app, permissions=DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES)
-    created.add_bot(mod_app)
-    return created
-
-
-@asynccontextmanager
-async def fleet(
-    sandbox: DiscordSandbox, *bots: tuple[BotDefinition, Application, Settings]
-) -> AsyncIterator[list[FleetBot]]:
-    async with AsyncExitStack() as stack:
-        running = []
-        for definition, app, settings in bots:
-            bot = FleetBot(definition, settings)
-            await stack.enter_async_context(sandbox.run_client(bot, app))
-            running.append(bot)
-        yield running
 
 
 async def saved(*bots: FleetBot) -> None:
@@ -320,22 +275,23 @@ async def test_leaderboard_everywhere_ranks_members_of_every_server(
 ) -> None:
     other = discord_sandbox.create_guild("Chess Club", bots=[utility_app])
     alice = guild.add_member("alice")
-    bob = other.add_member("bob")
+    bob = other.add_member("bob_the_*builder*")
     general = guild.channel("general")
-    async with fleet(discord_sandbox, (UTILITY, utility_app, make_settings())) as [bot]:
+    settings = make_settings(message_xp_min=300, message_xp_max=300)
+    async with fleet(discord_sandbox, (UTILITY, utility_app, settings)) as [bot]:
         await bot.gamification.award_xp(alice.id, 100, "quiz", guild_id=guild.id)
-        await bot.gamification.award_xp(bob.id, 300, "quiz", guild_id=other.id)
-        await saved(bot)
+        await bob.send(other.channel("general"), "check")  # earning XP stores the username
+        await reaches(bot, bob.id, other.id, 300)
         here = await (
             await alice.run_command(general, utility_app, "leaderboard")
         ).wait_for_response()
-        assert f"<@{bob.id}>" not in here.embeds[0]["description"]
+        assert "bob" not in here.embeds[0]["description"]
         handle = await alice.run_command(general, utility_app, "leaderboard", {"everywhere": True})
         [embed] = (await handle.wait_for_response()).embeds
         assert embed["title"].startswith("🏆 All servers")
         lines = embed["description"].splitlines()
-        assert f"<@{bob.id}>" in lines[0]
-        assert f"<@{alice.id}>" in lines[1]
+        assert lines[0] == "🥇 bob\\_the\\_\\*builder\\* — 300 XP", "no mention outside his server"
+        assert lines[1] == f"🥈 <@{alice.id}> — 100 XP", "a mention where it renders"
         assert embed["fields"][0]["value"] == "#2 of 2 with 100 XP"
 
 

@@ -233,7 +233,7 @@ async def test_ranking_updates_missed_in_an_outage_are_replayed_when_redis_is_ba
         redis.report_failure(OSError("network unreachable"))
 
         await rankings.publish(
-            [RankingUpdate(GUILD, "xp", "all_time", board.start.isoformat(), ADA, 70)]
+            [RankingUpdate(GUILD, "xp", "all_time", board.start.isoformat(), ADA, 70, 1)]
         )
         with pytest.raises(RankingUnavailableError):
             await rankings.rank(board, ADA)

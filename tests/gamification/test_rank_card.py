@@ -12,10 +12,10 @@ from botfleet.gamification.rank_card import (
     BAR_EMPTY,
     CARD_SIZE,
     RankCard,
-    initials,
     render_rank_card,
     render_rank_card_async,
 )
+from botfleet.utils.imaging import initials
 
 ACCENT = (88, 101, 242)
 BAR_LEFT = 40 + AVATAR_SIZE + 40

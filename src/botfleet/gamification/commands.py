@@ -2,34 +2,40 @@
 
 Only the bot the configuration names (``gamification.host_bot``, the Utility Bot by default)
 loads this extension, so six bots in one guild show these commands once; every bot earns XP
-through :mod:`botfleet.gamification.extension`.
+through :mod:`botfleet.gamification.extension`. The host also keeps members' reward roles in
+step (:mod:`botfleet.gamification.role_sync`): when they join, when their XP or the guild's
+rewards change, at their next message after a while, and on ``/levels resync``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from typing import TYPE_CHECKING, Final
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import requires_permission
 from botfleet.errors import UserError
-from botfleet.gamification.extension import apply_level_roles
 from botfleet.gamification.guild_settings import GuildXPConfig
 from botfleet.gamification.leaderboards import LeaderboardCategory, LeaderboardPage
-from botfleet.gamification.options import MAX_AWARD, MAX_COOLDOWN_SECONDS, AnnouncementMode
+from botfleet.gamification.options import (
+    MAX_AWARD,
+    MAX_COOLDOWN_SECONDS,
+    AnnouncementMode,
+    RoleRewardMode,
+)
 from botfleet.gamification.periods import Period
 from botfleet.gamification.rank_card import RankCard, render_rank_card_async
 from botfleet.gamification.rewards import MAX_REWARD_LEVEL
+from botfleet.gamification.role_sync import ResyncReport, RoleSyncer, reward_role_problem
 from botfleet.gamification.store import AdjustmentResult
 from botfleet.gamification.views import LeaderboardView, achievements_embed, leaderboard_embed
 from botfleet.gamification.xp_system import MAX_ADMIN_AMOUNT
 from botfleet.utils.helpers import create_embed
+from botfleet.utils.imaging import fetch_avatar_png
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -37,8 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_REASON: Final = 200
-AVATAR_FETCH_SECONDS: Final = 3.0
-"""Longest wait for a member's picture; past it the card shows their initials instead."""
 LEADERBOARD_PAGE_SIZE: Final = 10
 CATEGORY_CHOICES: Final = [
     app_commands.Choice(name=category.value, value=category.value)
@@ -54,7 +58,12 @@ ANNOUNCEMENT_CHOICES: Final = [
     app_commands.Choice(name="by direct message", value=AnnouncementMode.DM),
     app_commands.Choice(name="off", value=AnnouncementMode.OFF),
 ]
+ROLE_MODE_CHOICES: Final = [
+    app_commands.Choice(name="stack: keep every reward earned", value=RoleRewardMode.STACK),
+    app_commands.Choice(name="replace: only the highest reward", value=RoleRewardMode.REPLACE),
+]
 NO_PINGS = discord.AllowedMentions.none()
+MAX_AUTOCOMPLETE: Final = 25
 
 
 def _not_a_bot(member: discord.Member | discord.User) -> None:
@@ -68,17 +77,28 @@ def _guild(interaction: discord.Interaction[FleetBot]) -> discord.Guild:
     return interaction.guild
 
 
-async def _avatar_png(member: discord.Member | discord.User) -> bytes | None:
-    """The member's picture from Discord's CDN, or None when it cannot be fetched (offline)."""
-    try:
-        return await asyncio.wait_for(
-            member.display_avatar.with_size(256).read(), AVATAR_FETCH_SECONDS
-        )
-    except (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError) as exc:
-        log.debug(
-            "drawing initials for member %d: their avatar is out of reach (%s)", member.id, exc
-        )
-        return None
+def _check_reward_role(guild: discord.Guild, role: discord.Role) -> None:
+    problem = reward_role_problem(role, guild.me)
+    if problem is not None:
+        log.info("refused reward role %d in guild %d: %s", role.id, guild.id, problem)
+        raise UserError(problem)
+
+
+def _role_line(guild: discord.Guild, role_id: int) -> str:
+    role = guild.get_role(role_id)
+    if role is None:
+        return f"a deleted role ({role_id})"
+    problem = reward_role_problem(role, guild.me)
+    return role.mention if problem is None else f"{role.mention} ⚠️ {problem}"
+
+
+def _describe_resync(report: ResyncReport, guild: discord.Guild) -> str:
+    lines = [
+        f"Checked {report.members_checked:,} members: {report.members_changed:,} updated "
+        f"(+{report.roles_added:,} roles, −{report.roles_removed:,} roles)."
+    ]
+    lines.extend(f"Skipped {_role_line(guild, role_id)}" for role_id in sorted(report.skipped))
+    return "\n".join(lines)
 
 
 def _describe_config(config: GuildXPConfig) -> str:
@@ -102,9 +122,10 @@ def _describe_config(config: GuildXPConfig) -> str:
 class XPAdmin(app_commands.Group, name="xp", description="Give, take or reset members' XP."):
     """Admin XP changes; each one is written to the audit log."""
 
-    def __init__(self, bot: FleetBot) -> None:
+    def __init__(self, bot: FleetBot, syncer: RoleSyncer) -> None:
         super().__init__()
         self.bot = bot
+        self.syncer = syncer
 
     async def _answer(
         self,
@@ -112,14 +133,11 @@ class XPAdmin(app_commands.Group, name="xp", description="Give, take or reset me
         member: discord.Member,
         result: AdjustmentResult,
     ) -> None:
-        config = await self.bot.gamification.settings.get(result.guild_id)
-        added, removed = await apply_level_roles(
-            self.bot, member, result.level_after, config.role_reward_mode
-        )
+        applied = await self.syncer.sync_member(member)
         roles = ""
-        if added or removed:
-            changes = [f"+{role.mention}" for role in added] + [
-                f"−{role.mention}" for role in removed
+        if applied:
+            changes = [f"+{role.mention}" for role in applied.added] + [
+                f"−{role.mention}" for role in applied.removed
             ]
             roles = f"\nReward roles: {' '.join(changes)}"
         await interaction.followup.send(
@@ -196,9 +214,10 @@ class XPAdmin(app_commands.Group, name="xp", description="Give, take or reset me
 class LevelsConfig(app_commands.Group, name="config", description="Set this server's XP rules."):
     """``/levels config ...``: every change answers with the rules now in force."""
 
-    def __init__(self, bot: FleetBot, parent: app_commands.Group) -> None:
+    def __init__(self, bot: FleetBot, parent: app_commands.Group, syncer: RoleSyncer) -> None:
         super().__init__(parent=parent)
         self.bot = bot
+        self.syncer = syncer
 
     async def _show(
         self, interaction: discord.Interaction[FleetBot], config: GuildXPConfig, done: str
@@ -311,20 +330,13 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
         role: discord.Role,
     ) -> None:
         guild = _guild(interaction)
-        me = guild.me
-        if role.is_default() or role.managed:
-            raise UserError(f"{role.mention} can't be given out: pick a role of your own.")
-        if me is None or not me.guild_permissions.manage_roles:
-            raise UserError("I need the **Manage Roles** permission to hand out reward roles.")
-        if role >= me.top_role:
-            raise UserError(
-                f"{role.mention} is above my highest role, so I can't give it: move my role "
-                "above it in the server settings first."
-            )
+        _check_reward_role(guild, role)
         rewards = await self.bot.gamification.rewards.set_level_role(guild.id, level, role.id)
+        self.syncer.schedule(guild)
         listing = "\n".join(f"Level {item.level}: <@&{item.role_id}>" for item in rewards)
         await interaction.response.send_message(
-            f"✅ Members reaching level {level} get {role.mention}.\n{listing}",
+            f"✅ Members reaching level {level} get {role.mention}; members' roles are being "
+            f"brought in line.\n{listing}",
             allowed_mentions=NO_PINGS,
             ephemeral=True,
         )
@@ -335,23 +347,145 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
     async def reward_remove(
         self, interaction: discord.Interaction[FleetBot], role: discord.Role
     ) -> None:
-        removed = await self.bot.gamification.rewards.remove_level_role(
-            _guild(interaction).id, role.id
-        )
+        guild = _guild(interaction)
+        removed = await self.bot.gamification.rewards.remove_level_role(guild.id, role.id)
         if not removed:
             raise UserError(f"{role.mention} is not a level reward here.")
+        self.syncer.schedule(guild)
         await interaction.response.send_message(
             f"✅ {role.mention} is no longer a level reward (members keep it until changed).",
             allowed_mentions=NO_PINGS,
             ephemeral=True,
         )
 
+    @app_commands.command(
+        name="reward-mode", description="Whether members keep every reward role or only the top."
+    )
+    @app_commands.describe(mode="Stack every reward earned, or keep only the highest.")
+    @app_commands.choices(mode=ROLE_MODE_CHOICES)
+    @requires_permission("admin")
+    async def reward_mode(
+        self, interaction: discord.Interaction[FleetBot], mode: app_commands.Choice[str]
+    ) -> None:
+        guild = _guild(interaction)
+        config = await self.bot.gamification.settings.update(
+            guild.id, role_reward_mode=RoleRewardMode(mode.value)
+        )
+        self.syncer.schedule(guild)
+        await self._show(interaction, config, f"Role rewards now {mode.name}.")
+
+    async def _achievement_names(
+        self, interaction: discord.Interaction[FleetBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        wanted = current.casefold()
+        definitions = await self.bot.gamification.achievements.definitions()
+        return [
+            app_commands.Choice(name=item.name, value=item.name)
+            for item in definitions
+            if wanted in item.name.casefold()
+        ][:MAX_AUTOCOMPLETE]
+
+    @app_commands.command(
+        name="achievement-reward-add",
+        description="Give a role to members who unlock an achievement.",
+    )
+    @app_commands.describe(achievement="The achievement.", role="The role to give.")
+    @requires_permission("admin")
+    async def achievement_reward_add(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        achievement: app_commands.Range[str, 1, 100],
+        role: discord.Role,
+    ) -> None:
+        guild = _guild(interaction)
+        _check_reward_role(guild, role)
+        achievement_id = await self.bot.gamification.rewards.set_achievement_role(
+            guild.id, achievement, role.id
+        )
+        self.syncer.schedule(guild)
+        name = (await self.bot.gamification.catalogue.get()).by_id[achievement_id].name
+        await interaction.response.send_message(
+            f"✅ Members who unlock **{name}** get {role.mention}, including those who already "
+            "have it.",
+            allowed_mentions=NO_PINGS,
+            ephemeral=True,
+        )
+
+    @achievement_reward_add.autocomplete("achievement")
+    async def _achievement_reward_add_names(
+        self, interaction: discord.Interaction[FleetBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._achievement_names(interaction, current)
+
+    @app_commands.command(
+        name="achievement-reward-remove", description="Stop giving a role for an achievement."
+    )
+    @app_commands.describe(achievement="The achievement.")
+    @requires_permission("admin")
+    async def achievement_reward_remove(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        achievement: app_commands.Range[str, 1, 100],
+    ) -> None:
+        guild = _guild(interaction)
+        if not await self.bot.gamification.rewards.remove_achievement_role(guild.id, achievement):
+            raise UserError(f"“{achievement}” has no role reward here.")
+        await interaction.response.send_message(
+            f"✅ “{achievement}” no longer gives a role (members keep it until changed).",
+            allowed_mentions=NO_PINGS,
+            ephemeral=True,
+        )
+
+    @achievement_reward_remove.autocomplete("achievement")
+    async def _achievement_reward_remove_names(
+        self, interaction: discord.Interaction[FleetBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._achievement_names(interaction, current)
+
+    @app_commands.command(name="rewards", description="List this server's reward roles.")
+    @requires_permission("admin")
+    async def rewards(self, interaction: discord.Interaction[FleetBot]) -> None:
+        guild = _guild(interaction)
+        table = await self.bot.gamification.rewards.table(guild.id)
+        catalogue = await self.bot.gamification.catalogue.get()
+        config = await self.bot.gamification.settings.get(guild.id)
+        lines = [f"Level {item.level}: {_role_line(guild, item.role_id)}" for item in table.levels]
+        lines.extend(
+            f"**{catalogue.by_id[achievement].name}**: {_role_line(guild, role_id)}"
+            for achievement, role_id in sorted(table.achievements.items())
+            if achievement in catalogue.by_id
+        )
+        description = "\n".join(lines) or "No reward roles yet: add some with `reward-add`."
+        embed = create_embed(
+            title=f"Reward roles ({config.role_reward_mode.value})",
+            description=description,
+            color=self.bot.settings.colors.primary,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
 
 @app_commands.guild_only()
 class Levels(app_commands.Group, name="levels", description="This server's levels and XP rules."):
-    def __init__(self, bot: FleetBot) -> None:
+    def __init__(self, bot: FleetBot, syncer: RoleSyncer) -> None:
         super().__init__()
-        self.config = LevelsConfig(bot, self)
+        self.bot = bot
+        self.syncer = syncer
+        self.config = LevelsConfig(bot, self, syncer)
+
+    @app_commands.command(
+        name="resync", description="Give every member exactly the reward roles they earned."
+    )
+    @requires_permission("admin")
+    async def resync(self, interaction: discord.Interaction[FleetBot]) -> None:
+        guild = _guild(interaction)
+        if not await self.bot.gamification.rewards.table(guild.id):
+            raise UserError("This server has no reward roles to sync: add some first.")
+        self.syncer.claim_resync(guild)
+        await interaction.response.defer(ephemeral=True)
+        report = await self.syncer.resync_now(guild)
+        await interaction.followup.send(
+            f"✅ {_describe_resync(report, guild)}", allowed_mentions=NO_PINGS, ephemeral=True
+        )
 
 
 class GamificationCommands(commands.Cog, name="Levels"):
@@ -359,8 +493,9 @@ class GamificationCommands(commands.Cog, name="Levels"):
 
     def __init__(self, bot: FleetBot) -> None:
         self.bot = bot
-        self.xp_admin = XPAdmin(bot)
-        self.levels = Levels(bot)
+        self.syncer = RoleSyncer(bot)
+        self.xp_admin = XPAdmin(bot, self.syncer)
+        self.levels = Levels(bot, self.syncer)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.xp_admin)
@@ -369,6 +504,37 @@ class GamificationCommands(commands.Cog, name="Levels"):
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.xp_admin.name)
         self.bot.tree.remove_command(self.levels.name)
+        await self.syncer.close()
+
+    async def _check_member(self, member: discord.abc.User) -> None:
+        """Sync a chatting member's reward roles if they were not checked for a while."""
+        if isinstance(member, discord.Member) and not member.bot and self.syncer.member_due(member):
+            await self.syncer.sync_member(member)
+
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        await self.syncer.sync_member(member)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.guild is not None and message.webhook_id is None:
+            await self._check_member(message.author)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[FleetBot]) -> None:
+        if interaction.guild is not None:
+            await self._check_member(interaction.user)
+
+    @commands.Cog.listener()
+    async def on_guild_role_delete(self, role: discord.Role) -> None:
+        dropped = await self.bot.gamification.rewards.forget_role(role.guild.id, role.id)
+        if dropped:
+            log.info(
+                "role %d of guild %d was deleted: dropped its %d reward(s)",
+                role.id,
+                role.guild.id,
+                dropped,
+            )
 
     @app_commands.command(name="rank", description="Show a member's level, XP and rank as a card.")
     @app_commands.describe(member="Whose rank to show (yours by default).")
@@ -386,7 +552,7 @@ class GamificationCommands(commands.Cog, name="Levels"):
             display_name=target.display_name,
             progress=profile.progress,
             rank=profile.rank.rank if profile.rank is not None else None,
-            avatar_png=await _avatar_png(target),
+            avatar_png=await fetch_avatar_png(target),
         )
         image = await render_rank_card_async(card)
         await interaction.followup.send(
@@ -432,7 +598,11 @@ class GamificationCommands(commands.Cog, name="Levels"):
 
         def render(page: LeaderboardPage) -> discord.Embed:
             return leaderboard_embed(
-                page, own, title=title, colour=self.bot.settings.colors.primary
+                page,
+                own,
+                title=title,
+                colour=self.bot.settings.colors.primary,
+                mention_renders=lambda user_id: guild.get_member(user_id) is not None,
             )
 
         first = await load(1)

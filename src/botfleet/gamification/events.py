@@ -93,7 +93,11 @@ class AchievementUnlocked:
 
 @dataclass(frozen=True, slots=True)
 class RankingUpdate:
-    """A leaderboard value as the database holds it after a save, to mirror into Redis."""
+    """A leaderboard value as the database holds it after a save, to mirror into Redis.
+
+    ``version`` is the member's ranking version the saving transaction set: of two updates of
+    one member, the higher version is the later state, whichever is published last.
+    """
 
     guild_id: int | None
     category: str
@@ -101,6 +105,7 @@ class RankingUpdate:
     period_start_iso: str
     user_id: int
     value: int
+    version: int
 
 
 @dataclass(frozen=True, slots=True)

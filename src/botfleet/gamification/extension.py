@@ -11,16 +11,15 @@ chose, and applies the level's role rewards.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from botfleet.gamification.events import LevelUp
+from botfleet.gamification.events import AchievementUnlocked, LevelUp
 from botfleet.gamification.guild_settings import GuildXPConfig
-from botfleet.gamification.options import RoleRewardMode
+from botfleet.gamification.role_sync import sync_member_roles
 from botfleet.gamification.xp_system import announcement_for
 
 if TYPE_CHECKING:
@@ -29,76 +28,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MEMBER_PINGS = discord.AllowedMentions(everyone=False, roles=False, users=True)
-REWARD_REASON = "Level role reward"
 
 
 def _role_ids(author: discord.abc.User) -> list[int]:
     return [role.id for role in author.roles] if isinstance(author, discord.Member) else []
 
 
-async def apply_level_roles(
-    bot: FleetBot, member: discord.Member, level: int, mode: RoleRewardMode
-) -> tuple[list[discord.Role], list[discord.Role]]:
-    """Give and take the level role rewards so ``member`` holds exactly those of ``level``.
-
-    Needs Manage Roles, and only roles below the bot's highest role can be handed out (the role
-    hierarchy): others are skipped with a log line for the operators. Returns the roles added
-    and removed.
-    """
-    guild = member.guild
-    changes = await bot.gamification.rewards.level_role_changes(
-        guild.id, level, [role.id for role in member.roles], mode
-    )
-    if not changes:
-        return [], []
-    me = guild.me
-    if me is None or not me.guild_permissions.manage_roles:
-        log.warning(
-            "cannot apply level rewards to member %d in guild %d: no Manage Roles permission",
-            member.id,
-            guild.id,
-        )
-        return [], []
-    add = _assignable(guild, me, changes.add)
-    remove = _assignable(guild, me, changes.remove)
-    try:
-        if add:
-            await member.add_roles(*add, reason=REWARD_REASON)
-        if remove:
-            await member.remove_roles(*remove, reason=REWARD_REASON)
-    except discord.HTTPException as exc:
-        log.warning(
-            "could not change the reward roles of member %d in guild %d: %s",
-            member.id,
-            guild.id,
-            exc,
-        )
-        return [], []
-    return add, remove
-
-
-def _assignable(
-    guild: discord.Guild, me: discord.Member, role_ids: Collection[int]
-) -> list[discord.Role]:
-    roles = []
-    for role_id in sorted(role_ids):
-        role = guild.get_role(role_id)
-        if role is None:
-            log.warning("level reward role %d no longer exists in guild %d", role_id, guild.id)
-        elif role >= me.top_role or role.managed:
-            log.warning(
-                "level reward role %s (%d) in guild %d is above the bot's highest role",
-                role.name,
-                role.id,
-                guild.id,
-            )
-        else:
-            roles.append(role)
-    return roles
-
-
 class XPEvents(commands.Cog, name="XP"):
-    """Earns XP from chat and commands; announces and rewards level-ups. No commands."""
+    """Earns XP from chat and commands; announces level-ups, gives reward roles. No commands."""
 
     def __init__(self, bot: FleetBot) -> None:
         self.bot = bot
@@ -153,7 +90,16 @@ class XPEvents(commands.Cog, name="XP"):
         guild = self.bot.get_guild(event.guild_id)
         await self._announce(event, config, guild)
         if guild is not None:
-            await self._reward(event, guild, config.role_reward_mode)
+            await self._reward(guild, event.user_id)
+
+    @commands.Cog.listener()
+    async def on_achievement_unlock(self, event: AchievementUnlocked) -> None:
+        guild = self.bot.get_guild(event.guild_id) if event.guild_id is not None else None
+        if guild is None:
+            return  # unlocked outside a guild: the host bot applies rewards when they chat
+        rewarded = await self.bot.gamification.rewards.achievement_roles(guild.id)
+        if event.achievement_id in rewarded:
+            await self._reward(guild, event.user_id)
 
     async def _announce(
         self, event: LevelUp, config: GuildXPConfig, guild: discord.Guild | None
@@ -184,16 +130,16 @@ class XPEvents(commands.Cog, name="XP"):
                 exc,
             )
 
-    async def _reward(self, event: LevelUp, guild: discord.Guild, mode: RoleRewardMode) -> None:
-        if not await self.bot.gamification.rewards.level_roles(guild.id):
+    async def _reward(self, guild: discord.Guild, user_id: int) -> None:
+        if not await self.bot.gamification.rewards.table(guild.id):
             return
-        member = guild.get_member(event.user_id)
+        member = guild.get_member(user_id)
         if member is None:
             try:
-                member = await guild.fetch_member(event.user_id)
+                member = await guild.fetch_member(user_id)
             except discord.HTTPException:
                 return  # they left the guild: nothing to give
-        await apply_level_roles(self.bot, member, event.new_level, mode)
+        await sync_member_roles(self.bot, member)
 
 
 async def setup(bot: FleetBot) -> None:

@@ -10,12 +10,18 @@ saves the XP. Reading a board:
 * **A member's own rank** is always live: from a Redis sorted set when Redis is configured
   (``ZREVRANK``, logarithmic at a million members), otherwise a count over the ranking index.
 
-The sorted sets mirror the database. After each save the store's new values are written with
-``ZADD GT``, so two processes publishing out of order can never lower a score; an administrator's
-change is written as is. A board whose set is not complete (Redis restarted, or the board is
-new) carries no ``ready`` marker: it is read from the database while one process rebuilds the
-set in the background. Writes that miss Redis during an outage are replayed when it comes back,
-or, if there were too many, every set is marked for rebuilding.
+The sorted sets mirror the database, and every write carries the member's ranking version
+(:class:`~botfleet.database.models.gamification.RankingVersion`), which orders the transactions
+that changed them. A save's new values only ever rise, so they are written with ``ZADD GT``: two
+saves published out of order cannot lower a score. An administrator's change (give, take, reset)
+is written as is, and its version is remembered in the board's "cut" hash; a save whose version
+is older than the cut (it committed before the change but is published after it) is refused, so
+it cannot put back XP the administrator took away. One Lua script applies a batch of writes per
+set, atomically. A board whose set is not complete (Redis restarted, or the board is new)
+carries no ``ready`` marker: it is read from the database while one process rebuilds the set in
+the background, with the versions of the database's snapshot. Writes that miss Redis during an
+outage are replayed when it comes back, or, if there were too many, every set is marked for
+rebuilding.
 
 Ranks order by value, highest first; equal values by the higher user id first, in the database
 as in Redis (members are zero-padded ids, so Redis's order among equal scores is the same).
@@ -29,18 +35,19 @@ import logging
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from redis.asyncio import Redis
 from sqlalchemy import ColumnElement, func, select, tuple_
 
 from botfleet.cache import CacheHierarchy, CacheKeys, RedisUnavailableError, ResilientRedis
 from botfleet.database.base import Database
-from botfleet.database.models import LeaderboardEntry
+from botfleet.database.models import LeaderboardEntry, User
+from botfleet.database.models.gamification import RankingVersion
 from botfleet.errors import UserError
 from botfleet.gamification.events import RankingUpdate
 from botfleet.gamification.periods import Period, period_end, period_start
@@ -58,6 +65,43 @@ RANKING_GRACE: Final = timedelta(hours=6)
 MAX_MISSED_WRITES: Final = 50_000
 
 CATEGORY_PATTERN: Final = re.compile(r"[a-z][a-z0-9_]{0,31}(:[a-z][a-z0-9_]{0,31})?")
+
+ORDERED_WRITE_SCRIPT: Final = """
+local exact = ARGV[1] == '1'
+local has_cuts = redis.call('EXISTS', KEYS[2]) == 1
+for i = 3, #ARGV, 3 do
+  local member = ARGV[i]
+  local value = tonumber(ARGV[i + 1])
+  local version = tonumber(ARGV[i + 2])
+  local cut = nil
+  if has_cuts then
+    cut = tonumber(redis.call('HGET', KEYS[2], member) or '')
+  end
+  if exact then
+    if cut == nil or version > cut then
+      if value > 0 then
+        redis.call('ZADD', KEYS[1], value, member)
+      else
+        redis.call('ZREM', KEYS[1], member)
+      end
+      redis.call('HSET', KEYS[2], member, version)
+      has_cuts = true
+    end
+  elseif value > 0 and (cut == nil or version >= cut) then
+    redis.call('ZADD', KEYS[1], 'GT', value, member)
+  end
+end
+if ARGV[2] ~= '' then
+  redis.call('EXPIREAT', KEYS[1], ARGV[2])
+  if has_cuts then
+    redis.call('EXPIREAT', KEYS[2], ARGV[2])
+  end
+end
+"""
+"""Applies one set's writes: KEYS = the sorted set and its cut hash; ARGV = "1" for exact
+writes (else raises), the expiry (epoch seconds or ""), then member, value, version triples.
+An exact write applies if newer than the member's cut and becomes it; a raise applies (as
+``ZADD GT``) unless older than the cut."""
 
 
 class LeaderboardCategory(StrEnum):
@@ -135,6 +179,9 @@ class LeaderboardPage:
     pages: int
     total: int
     per_page: int
+    names: Mapping[int, str] = field(default_factory=dict)
+    """The stored username of each member on the page who has one, for viewers in whose
+    server a mention of them would not render (they are not a member there)."""
 
 
 def _member(user_id: int) -> str:
@@ -203,6 +250,16 @@ class DatabaseRankings:
         return RankedEntry(int(ahead or 0) + 1, user_id, value)
 
 
+class _Write(NamedTuple):
+    """One member's value on one sorted set, as of their ranking ``version``."""
+
+    key: str
+    member: str
+    value: int
+    version: int
+    expires: datetime | None
+
+
 class RedisRankings:
     """Live rankings in Redis sorted sets, one per board, mirroring the database."""
 
@@ -211,7 +268,7 @@ class RedisRankings:
         self.key_prefix = key_prefix
         self._database = database
         self._hydrations: dict[str, asyncio.Task[bool]] = {}
-        self._missed: dict[tuple[str, str], tuple[int, bool, datetime | None]] = {}
+        self._missed: dict[tuple[str, str, bool], _Write] = {}
         self._missed_overflowed = False
         redis.add_recovery_hook(self._replay_missed)
 
@@ -224,53 +281,59 @@ class RedisRankings:
     def ready_key(self, board: Board) -> str:
         return f"{self.key_prefix}lb-ready:{self.key(board)[len(self.key_prefix) :]}"
 
-    async def publish(self, updates: Iterable[RankingUpdate], *, only_raise: bool = True) -> None:
-        """Write the database's values; ``only_raise`` keeps a higher score already there."""
-        writes: list[tuple[str, str, int, datetime | None]] = []
+    def cut_key(self, key: str) -> str:
+        """The hash of the versions of the latest exact writes to the sorted set ``key``."""
+        return f"{self.key_prefix}lb-cut:{key[len(self.key_prefix) :]}"
+
+    async def publish(self, updates: Iterable[RankingUpdate], *, exact: bool = False) -> None:
+        """Write the database's values: raises of a save, or ``exact`` values of an
+        administrator's change; an older version than what the set holds is refused."""
+        writes = []
         for update in updates:
             board = board_of(update)
             writes.append(
-                (self.key(board), _member(update.user_id), update.value, board.expires_at())
+                _Write(
+                    self.key(board),
+                    _member(update.user_id),
+                    update.value,
+                    update.version,
+                    board.expires_at(),
+                )
             )
+        await self._send(writes, exact=exact)
+
+    async def remove(self, boards: Iterable[Board], user_id: int, version: int) -> None:
+        """Take a member off boards (an administrator reset their XP at ``version``)."""
+        member = _member(user_id)
+        writes = [
+            _Write(self.key(board), member, 0, version, board.expires_at()) for board in boards
+        ]
+        await self._send(writes, exact=True)
+
+    async def _send(self, writes: list[_Write], *, exact: bool) -> None:
         if not writes:
             return
 
         async def operation(client: Redis) -> None:
-            await self._write(client, writes, only_raise)
+            await self._write(client, writes, exact=exact)
 
         try:
             await self.redis.call(operation)
         except RedisUnavailableError:
-            for key, member, value, expires in writes:
-                self._remember(key, member, value, only_raise, expires)
-
-    async def remove(self, boards: Iterable[Board], user_id: int) -> None:
-        """Take a member off boards (an administrator reset their XP)."""
-        keys = [self.key(board) for board in boards]
-        if not keys:
-            return
-        member = _member(user_id)
-
-        async def operation(client: Redis) -> None:
-            async with client.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.zrem(key, member)
-                await pipe.execute()
-
-        try:
-            await self.redis.call(operation)
-        except RedisUnavailableError:
-            for key in keys:
-                self._remember(key, member, 0, False, None)
+            for write in writes:
+                self._remember(write, exact=exact)
 
     async def forget_user(self, user_id: int) -> None:
         """Remove a member from every board (a data-deletion request); raises if Redis is away."""
         member = _member(user_id)
 
         async def operation(client: Redis) -> None:
-            pattern = f"{self.key_prefix}lb:*"
-            async for key in client.scan_iter(match=pattern, count=500, _type="zset"):
+            boards = f"{self.key_prefix}lb:*"
+            async for key in client.scan_iter(match=boards, count=500, _type="zset"):
                 await client.zrem(key, member)
+            cuts = f"{self.key_prefix}lb-cut:*"
+            async for key in client.scan_iter(match=cuts, count=500, _type="hash"):
+                await client.hdel(key, member)
 
         await self.redis.call(operation)
 
@@ -342,7 +405,8 @@ class RedisRankings:
         """Load a board from the database into its set and mark it ready.
 
         One process at a time per board (a Redis lock); False when another process holds it or
-        Redis is away. Values are added with ``GT``, so saves published meanwhile are kept.
+        Redis is away. Values are added as raises with the snapshot's versions, so saves
+        published meanwhile are kept and an administrator's change published meanwhile wins.
         """
         running = self._hydrations.get(self.key(board))
         if running is not None:
@@ -359,20 +423,28 @@ class RedisRankings:
         try:
             if not await self.redis.call(take_lock):
                 return False
-            statement = select(LeaderboardEntry.user_id, LeaderboardEntry.value).where(
-                *_board_filter(board)
+            # One statement, so values and versions come from one snapshot.
+            statement = (
+                select(
+                    LeaderboardEntry.user_id,
+                    LeaderboardEntry.value,
+                    func.coalesce(RankingVersion.version, 0),
+                )
+                .outerjoin(RankingVersion, RankingVersion.user_id == LeaderboardEntry.user_id)
+                .where(*_board_filter(board))
             )
             loaded = 0
             async with self._database.session() as session:
                 result = await session.stream(statement)
                 async for partition in result.partitions(HYDRATION_CHUNK):
                     writes = [
-                        (key, _member(user_id), value, expires) for user_id, value in partition
+                        _Write(key, _member(user_id), value, version, expires)
+                        for user_id, value, version in partition
                     ]
                     loaded += len(writes)
 
-                    async def add(client: Redis, batch: list[Any] = writes) -> None:
-                        await self._write(client, batch, only_raise=True)
+                    async def add(client: Redis, batch: list[_Write] = writes) -> None:
+                        await self._write(client, batch, exact=False)
 
                     await self.redis.call(add)
 
@@ -395,39 +467,27 @@ class RedisRankings:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _write(
-        self,
-        client: Redis,
-        writes: Iterable[tuple[str, str, int, datetime | None]],
-        only_raise: bool,
-    ) -> None:
-        """One ZADD (and one ZREM) per sorted set, whatever the number of members."""
-        scores: dict[str, dict[str, int]] = defaultdict(dict)
-        removals: dict[str, list[str]] = defaultdict(list)
-        expiries: dict[str, datetime | None] = {}
-        for key, member, value, expires in writes:
-            if value > 0:
-                scores[key][member] = value
-            else:
-                removals[key].append(member)
-            expiries[key] = expires
+    async def _write(self, client: Redis, writes: Iterable[_Write], *, exact: bool) -> None:
+        """One script call per sorted set, whatever the number of members."""
+        by_key: dict[str, list[_Write]] = defaultdict(list)
+        for write in writes:
+            by_key[write.key].append(write)
+        script = client.register_script(ORDERED_WRITE_SCRIPT)
         async with client.pipeline(transaction=False) as pipe:
-            for key, mapping in scores.items():
-                pipe.zadd(key, mapping, gt=only_raise)
-            for key, members in removals.items():
-                pipe.zrem(key, *members)
-            for key, expires in expiries.items():
-                if expires is not None:
-                    pipe.expireat(key, _epoch(expires) or 0)
+            for key, batch in by_key.items():
+                expires = _epoch(batch[-1].expires)
+                arguments: list[str | int] = ["1" if exact else "0", expires or ""]
+                for write in batch:
+                    arguments.extend((write.member, write.value, write.version))
+                await script(keys=[key, self.cut_key(key)], args=arguments, client=pipe)
             await pipe.execute()
 
-    def _remember(
-        self, key: str, member: str, value: int, only_raise: bool, expires: datetime | None
-    ) -> None:
-        previous = self._missed.get((key, member))
-        if previous is not None and only_raise and previous[1]:
-            value = max(value, previous[0])
-        self._missed[key, member] = (value, only_raise, expires)
+    def _remember(self, write: _Write, *, exact: bool) -> None:
+        """Keep a write that missed Redis for the replay; of one member's, the newest."""
+        slot = (write.key, write.member, exact)
+        previous = self._missed.get(slot)
+        if previous is None or previous.version < write.version:
+            self._missed[slot] = write
         if len(self._missed) > MAX_MISSED_WRITES:
             self._missed.clear()
             if not self._missed_overflowed:
@@ -441,22 +501,17 @@ class RedisRankings:
     async def _replay_missed(self, client: Redis) -> None:
         """Run by :class:`ResilientRedis` when an outage ends, before any other command."""
         if self._missed_overflowed:
-            async for ready in client.scan_iter(match=f"{self.key_prefix}lb-ready:*", count=500):
-                await client.delete(ready)
+            # Sets, cuts and markers go: a rebuild only raises values, so it cannot repair a
+            # set that still holds XP an administrator took away while Redis was away.
+            for kind in ("lb-ready", "lb-cut", "lb"):
+                async for key in client.scan_iter(match=f"{self.key_prefix}{kind}:*", count=500):
+                    await client.unlink(key)
             self._missed_overflowed = False
         missed, self._missed = self._missed, {}
-        raised = [
-            (key, member, value, exp) for (key, member), (value, up, exp) in missed.items() if up
-        ]
-        exact = [
-            (key, member, value, exp)
-            for (key, member), (value, up, exp) in missed.items()
-            if not up
-        ]
-        if raised:
-            await self._write(client, raised, only_raise=True)
-        if exact:
-            await self._write(client, exact, only_raise=False)
+        for exact in (True, False):
+            writes = [write for (_, _, kind), write in missed.items() if kind is exact]
+            if writes:
+                await self._write(client, writes, exact=exact)
 
 
 def _epoch(when: datetime | None) -> int | None:
@@ -469,6 +524,7 @@ class LeaderboardService:
     def __init__(
         self, database: Database, cache: CacheHierarchy, rankings: RedisRankings | None
     ) -> None:
+        self._database = database
         self._cache = cache
         self._rankings = rankings
         self.database_rankings = DatabaseRankings(database)
@@ -507,6 +563,7 @@ class LeaderboardService:
             pages=data["pages"],
             total=data["total"],
             per_page=per_page,
+            names={int(user_id): name for user_id, name in data.get("names", {}).items()},
         )
 
     async def rank_of(
@@ -548,7 +605,17 @@ class LeaderboardService:
             "page": page,
             "pages": pages,
             "total": total,
+            "names": await self._usernames([entry.user_id for entry in entries]),
         }
+
+    async def _usernames(self, user_ids: list[int]) -> dict[str, str]:
+        """Stored usernames by user id (as JSON keys); members without one are left out."""
+        if not user_ids:
+            return {}
+        statement = select(User.id, User.username).where(User.id.in_(user_ids), User.username != "")
+        async with self._database.session() as session:
+            rows = (await session.execute(statement)).all()
+        return {str(user_id): username for user_id, username in rows}
 
     async def _read_redis(
         self, board: Board, offset: int, count: int

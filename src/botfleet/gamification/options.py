@@ -51,6 +51,7 @@ DEFAULT_GAME_XP: Final[dict[str, int]] = {
     "loss": 5,
     "pangram": 50,
     "correct_spelling": 5,
+    "clean": 5,
 }
 """XP per game outcome a bot reports; an outcome not listed earns no XP but still counts."""
 
@@ -85,6 +86,31 @@ class GamificationOptions(BaseModel):
         description="Seconds between writes of buffered XP: the most a crash can lose.",
     )
     flush_batch_size: int = Field(default=2000, ge=1, le=50_000)
+    role_sync_batch_size: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Members whose roles a guild-wide re-sync changes before it pauses.",
+    )
+    role_sync_pause_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="Pause between batches of a re-sync, so it never edits roles in one burst.",
+    )
+    role_resync_cooldown_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=MAX_COOLDOWN_SECONDS,
+        description="Least time between two /levels resync of one guild.",
+    )
+    member_role_check_seconds: int = Field(
+        default=600,
+        ge=1,
+        le=MAX_COOLDOWN_SECONDS,
+        description="How often the host bot checks a chatting member's reward roles, to apply "
+        "those another bot could not (an unlock elsewhere, no Manage Roles there).",
+    )
     max_pending_awards: int = Field(
         default=200_000,
         ge=1,

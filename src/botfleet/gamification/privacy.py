@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from botfleet.database.models.gamification import MemberXP, XPAuditEntry
+from botfleet.database.models.gamification import MemberXP, RankingVersion, XPAuditEntry
 from botfleet.services.privacy import registry
 
 
@@ -43,5 +43,16 @@ async def delete_xp_audit_entries(session: AsyncSession, user_id: int) -> int:
     return deleted + len((await session.execute(by_member)).all())
 
 
+async def delete_ranking_version(session: AsyncSession, user_id: int) -> int:
+    statement = (
+        delete(RankingVersion)
+        .where(RankingVersion.user_id == user_id)
+        .returning(RankingVersion.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return len((await session.execute(statement)).all())
+
+
 registry.register("member_xp", delete_member_xp)
+registry.register("xp_ranking_versions", delete_ranking_version)
 registry.register("xp_audit_log", delete_xp_audit_entries)

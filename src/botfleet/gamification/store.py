@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, TypeVarTuple, cast
 
-from sqlalchemy import ColumnElement, Table, case, delete, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +42,12 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from botfleet.database.base import Backend, Database
 from botfleet.database.models import Guild, LeaderboardEntry, User, UserAchievement, UserBotStats
-from botfleet.database.models.gamification import MemberXP, XPAuditEntry, XPFlushBatch
+from botfleet.database.models.gamification import (
+    MemberXP,
+    RankingVersion,
+    XPAuditEntry,
+    XPFlushBatch,
+)
 from botfleet.gamification.achievements import UNLOCKED, AchievementCatalogue, CatalogueCache
 from botfleet.gamification.events import (
     AchievementUnlocked,
@@ -91,6 +96,8 @@ class AdjustmentResult:
     """The leaderboard values the change set (to write into Redis as they are)."""
     removed_boards: tuple[BoardKey, ...]
     """Boards the member left (a reset), to remove them from in Redis."""
+    version: int
+    """The member's ranking version after the change (see :class:`RankingVersion`)."""
 
 
 @dataclass(slots=True)
@@ -124,10 +131,6 @@ class _Outcome:
         if earlier is not None:
             event = replace(event, old_level=earlier.old_level)
         self.level_ups[key] = event
-
-
-def _table(model: type[Any]) -> Table:
-    return cast(Table, model.__table__)
 
 
 def _capped_sum(
@@ -184,6 +187,7 @@ class XPStore:
             if not await transaction.claim_batch(batch_id):
                 return FlushReport(batch_id, len(awards), 0, already_saved=True)
             saved = await transaction.apply_awards(awards)
+            versions = await transaction.bump_ranking_versions()
             await session.commit()
         outcome = transaction.outcome
         return FlushReport(
@@ -192,7 +196,7 @@ class XPStore:
             saved=saved,
             level_ups=tuple(outcome.level_ups.values()),
             unlocks=tuple(outcome.unlocks),
-            rankings=_ranking_updates(outcome.rankings),
+            rankings=_ranking_updates(outcome.rankings, versions),
         )
 
     async def grant_achievement(
@@ -214,6 +218,7 @@ class XPStore:
                 {user_id: {achievement_id: UNLOCKED}}, {user_id: origin}
             )
             await transaction.grant_rewards(rewards, {user_id: origin})
+            versions = await transaction.bump_ranking_versions()
             await session.commit()
         outcome = transaction.outcome
         return FlushReport(
@@ -222,7 +227,7 @@ class XPStore:
             saved=0,
             level_ups=tuple(outcome.level_ups.values()),
             unlocks=tuple(outcome.unlocks),
-            rankings=_ranking_updates(outcome.rankings),
+            rankings=_ranking_updates(outcome.rankings, versions),
         )
 
     async def adjust_member_xp(
@@ -259,12 +264,13 @@ class XPStore:
                 .where(MemberXP.guild_id == guild_id, MemberXP.user_id == user_id)
                 .values(xp=after, level=level_after)
             )
+            version = (await transaction.bump_ranking_versions({user_id}))[user_id]
             removed: tuple[BoardKey, ...] = ()
             rankings: tuple[RankingUpdate, ...] = ()
             if action is AdminAction.RESET:
                 removed = await transaction.remove_from_xp_boards(guild_id, user_id)
             else:
-                rankings = (await transaction.set_all_time_xp(guild_id, user_id, after),)
+                rankings = (await transaction.set_all_time_xp(guild_id, user_id, after, version),)
             session.add(
                 XPAuditEntry(
                     guild_id=guild_id,
@@ -292,6 +298,7 @@ class XPStore:
             level_after=level_after,
             rankings=rankings,
             removed_boards=removed,
+            version=version,
         )
 
     async def prune(self, now: datetime) -> int:
@@ -320,18 +327,20 @@ class XPStore:
 
     def insert(self, model: type[Any]) -> Upsert:
         """An INSERT with the ON CONFLICT clauses of this database's dialect."""
-        if self.database.backend == "postgresql":
-            return postgresql.insert(_table(model))
-        return sqlite.insert(_table(model))
+        return self.database.upsert(model)
 
     def bonus_percent(self, user_tier: int, guild_tier: int) -> int:
         """The premium bonus of a member in a guild: the larger of the two tiers' bonuses."""
         return max(self.premium_bonus.get(user_tier, 0), self.premium_bonus.get(guild_tier, 0))
 
 
-def _ranking_updates(rankings: Mapping[tuple[BoardKey, int], int]) -> tuple[RankingUpdate, ...]:
+def _ranking_updates(
+    rankings: Mapping[tuple[BoardKey, int], int], versions: Mapping[int, int]
+) -> tuple[RankingUpdate, ...]:
     return tuple(
-        RankingUpdate(guild_id, category, period, start.isoformat(), user_id, value)
+        RankingUpdate(
+            guild_id, category, period, start.isoformat(), user_id, value, versions[user_id]
+        )
         for ((guild_id, category, period, start), user_id), value in rankings.items()
     )
 
@@ -796,7 +805,25 @@ class _Transaction:
             }
             pending = await self.raise_progress(progress, origins)
 
-    async def set_all_time_xp(self, guild_id: int, user_id: int, xp: int) -> RankingUpdate:
+    async def bump_ranking_versions(self, user_ids: Iterable[int] | None = None) -> dict[int, int]:
+        """Raise the ranking version of these members (by default, those whose leaderboard
+        values this transaction changed) and return the new versions.
+
+        Their ``users`` rows are already locked, so versions rise in commit order.
+        """
+        if user_ids is None:
+            user_ids = {user_id for _, user_id in self.outcome.rankings}
+        statement = self.store.insert(RankingVersion)
+        bumped = statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"version": RankingVersion.version + 1},
+        ).returning(RankingVersion.user_id, RankingVersion.version)
+        rows = [{"user_id": user_id, "version": 1} for user_id in sorted(user_ids)]
+        return {user_id: version for user_id, version in await self._many(bumped, rows)}
+
+    async def set_all_time_xp(
+        self, guild_id: int, user_id: int, xp: int, version: int
+    ) -> RankingUpdate:
         """Set a member's all-time XP row of a guild to ``xp`` (an administrator's change)."""
         statement = self.store.insert(LeaderboardEntry).values(
             user_id=user_id,
@@ -813,7 +840,13 @@ class _Transaction:
             )
         )
         return RankingUpdate(
-            guild_id, XP_CATEGORY, Period.ALL_TIME.value, ALL_TIME_START.isoformat(), user_id, xp
+            guild_id,
+            XP_CATEGORY,
+            Period.ALL_TIME.value,
+            ALL_TIME_START.isoformat(),
+            user_id,
+            xp,
+            version,
         )
 
     async def remove_from_xp_boards(self, guild_id: int, user_id: int) -> tuple[BoardKey, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
@@ -30,21 +30,42 @@ def _unit(category: str) -> str:
     return "XP" if category == "xp" else ""
 
 
-def _rank_line(entry: RankedEntry, category: str) -> str:
+MentionCheck = Callable[[int], bool]
+"""Whether a mention of this user id renders for the viewer (they share the server)."""
+
+
+def member_label(user_id: int, names: Mapping[int, str], mention_renders: MentionCheck) -> str:
+    """A mention where it renders, else the stored username (a mention would read
+    "@unknown-user" to viewers in a server the member is not in)."""
+    if mention_renders(user_id):
+        return f"<@{user_id}>"
+    name = names.get(user_id)
+    return discord.utils.escape_markdown(name) if name else "a former member"
+
+
+def _rank_line(entry: RankedEntry, category: str, label: str) -> str:
     place = MEDALS.get(entry.rank, f"**#{entry.rank}**")
     unit = _unit(category)
     value = f"{entry.value:,} {unit}".strip()
-    return f"{place} <@{entry.user_id}> — {value}"
+    return f"{place} {label} — {value}"
 
 
 def leaderboard_embed(
-    page: LeaderboardPage, own: RankedEntry | None, *, title: str, colour: int
+    page: LeaderboardPage,
+    own: RankedEntry | None,
+    *,
+    title: str,
+    colour: int,
+    mention_renders: MentionCheck,
 ) -> discord.Embed:
     """One page of a board, with the viewer's own place at the foot even off the page."""
     board = page.board
     category = board.category
     if page.entries:
-        description = "\n".join(_rank_line(entry, category) for entry in page.entries)
+        description = "\n".join(
+            _rank_line(entry, category, member_label(entry.user_id, page.names, mention_renders))
+            for entry in page.entries
+        )
     else:
         description = "Nobody is on this board yet — be the first!"
     if own is None:

@@ -612,13 +612,14 @@ class XPSystem:
             reason,
         )
         if self.rankings is not None:
-            await self.rankings.publish(result.rankings, only_raise=False)
+            await self.rankings.publish(result.rankings, exact=True)
             await self.rankings.remove(
                 [
                     Board(category, Period(period), scope, start)
                     for scope, category, period, start in result.removed_boards
                 ],
                 user_id,
+                result.version,
             )
         await self.leaderboards.invalidate_guild(guild_id)
         return result

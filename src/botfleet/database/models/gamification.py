@@ -1,4 +1,4 @@
-"""Tables of the gamification framework (migration 0003).
+"""Tables of the gamification framework (migrations 0003 and 0013).
 
 ``users.total_xp``/``users.level`` hold each member's fleet-wide XP; :class:`MemberXP` holds their
 XP and level in one guild, which is what level role rewards and a guild's ``/rank`` use. The
@@ -164,6 +164,28 @@ class XPAuditEntry(Base):
             f"XPAuditEntry(id={self.id!r}, guild_id={self.guild_id!r}, user_id={self.user_id!r}, "
             f"action={self.action!r}, amount={self.amount!r})"
         )
+
+
+class RankingVersion(Base):
+    """A counter per member, raised by every transaction that changes their leaderboard values.
+
+    Transactions touching a member run one after the other (they lock the ``users`` row first),
+    so the counter orders them; the Redis rankings use it to refuse a value older than the one
+    they hold (migration 0013).
+    """
+
+    __tablename__ = "xp_ranking_versions"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("users.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+
+    def __repr__(self) -> str:
+        return f"RankingVersion(user_id={self.user_id!r}, version={self.version!r})"
 
 
 class XPFlushBatch(Base):
