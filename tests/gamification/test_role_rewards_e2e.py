@@ -92,9 +92,9 @@ async def test_achievement_rewards_refuse_roles_the_bot_cannot_hand_out(
         add = "config achievement-reward-add"
         for role, reason in (
             (above, "above my highest role"),
-            (bot_role, "managed by an integration"),
+            (bot_role, "managed by Discord or an integration"),
             (everyone, "@everyone belongs to every member"),
-            (moderator, "grants ban members, kick members"),
+            (moderator, "grants Ban Members, Kick Members"),
         ):
             refused = await configure(
                 owner, guild, utility_app, add, {"achievement": LEGEND, "role": role}
@@ -291,7 +291,7 @@ async def test_a_deleted_reward_role_is_dropped_and_unmanageable_roles_are_repor
             )
         ).wait_for_followup()
         assert "members: 0 updated" in report.content
-        assert f"Skipped <@&{staff.id}> ⚠️ <@&{staff.id}> is above my highest role" in (
+        assert f"Skipped <@&{staff.id}> ⚠️ @{staff.name} sits at or above my highest role" in (
             report.content
         )
         assert staff not in alice.roles

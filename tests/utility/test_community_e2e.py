@@ -12,10 +12,12 @@ from botfleet.config.schema import Settings
 from botfleet.sandbox import (
     Application,
     DiscordSandbox,
+    Permission,
     SandboxChannel,
     SandboxGuild,
     SandboxMember,
 )
+from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS, wait_until
 
 ADMIN = 0x20  # manage guild
 MODERATOR = 0x2000  # manage messages
@@ -159,3 +161,57 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused(
             admin, general, app, "welcome", {"channel": closed}, subcommand="set"
         )
         assert refused.ephemeral and "missing Send Messages" in refused.content
+
+
+async def test_join_roles_are_given_at_once_or_after_the_delay(
+    discord_sandbox: DiscordSandbox, app: Application, settings: Settings
+) -> None:
+    guild = discord_sandbox.create_guild("Role Club")
+    guild.add_bot(app, permissions=DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES)
+    general = guild.channel("general")
+    newcomers = guild.add_role("Newcomers", position=1)
+    verified = guild.add_role("Verified", position=1)
+    mods = guild.add_role("Mods", permissions=discord.Permissions(kick_members=True), position=1)
+    admin = guild.add_member("admin", permissions=ADMIN)
+    async with running(discord_sandbox, app, settings) as bot:
+        refused = await answer(
+            admin, general, app, "welcome", {"role": mods}, subcommand="roles add"
+        )
+        assert refused.ephemeral and "grants Kick Members" in refused.content
+        for role in (newcomers, verified):
+            added = await answer(
+                admin, general, app, "welcome", {"role": role}, subcommand="roles add"
+            )
+            assert "is given on join" in added.embeds[0]["title"]
+        again = await answer(
+            admin, general, app, "welcome", {"role": verified}, subcommand="roles add"
+        )
+        assert "already given on join" in again.content
+
+        first = guild.add_member("first")
+        await wait_until(
+            discord_sandbox,
+            lambda: True if {newcomers, verified} <= set(first.roles) else None,
+            timeout=5,
+            describe_failure=lambda: f"first holds {first.roles}",
+        )
+        await answer(admin, general, app, "welcome", {"role": verified}, subcommand="roles remove")
+        delayed = await answer(
+            admin, general, app, "welcome", {"wait": "1s"}, subcommand="roles delay"
+        )
+        assert "1s after joining" in delayed.embeds[0]["title"]
+        second = guild.add_member("second")
+        gone = guild.add_member("gone")
+        await guild.remove_member(gone)  # leaves before the delay runs out: nothing to give
+        assert second.roles == []
+        await wait_until(
+            discord_sandbox,
+            lambda: True if newcomers in second.roles else None,
+            timeout=5,
+            describe_failure=lambda: f"second holds {second.roles}",
+        )
+        assert verified not in second.roles
+        shown = await answer(admin, general, app, "welcome", subcommand="show")
+        fields = {field["name"]: field["value"] for field in shown.embeds[0]["fields"]}
+        assert fields["Join roles"] == f"<@&{newcomers.id}> (after 1s)"
+        assert bot.scheduler.running

@@ -12,16 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from botfleet.auth.roles import DANGEROUS_PERMISSIONS, BotFacts, RoleFacts, role_problem
 from botfleet.bots.utility.config import UtilityOptions
 from botfleet.bots.utility.services.role_menus import (
-    DANGEROUS_PERMISSIONS,
-    BotFacts,
     MenuMode,
     MenuOption,
     MenuStyle,
     NewMenu,
     PickRefusedError,
-    RoleFacts,
     RoleMenu,
     RoleMenuError,
     RoleMenuNotFoundError,
@@ -30,7 +28,6 @@ from botfleet.bots.utility.services.role_menus import (
     check_emoji,
     plan_pick,
     resolve_mode,
-    role_problem,
 )
 from botfleet.database import Database
 from botfleet.database.models.role_menus import RoleMenuOption as OptionRow

@@ -14,9 +14,11 @@ from botfleet.bots.utility.services.welcome import (
     WelcomeCard,
     WelcomeError,
     WelcomeStore,
+    check_join_delay,
     check_template,
     render,
     render_welcome_card,
+    with_join_role,
 )
 from botfleet.database import Database
 
@@ -75,5 +77,13 @@ async def test_settings_start_off_and_keep_what_is_not_changed(database: Databas
     )
     assert config.goodbye_channel_id == 200 and config.goodbye_template.startswith("👋")
     assert (await store.update(5, welcome_channel_id=None)).welcome_channel_id is None
+    config = await store.update(6, join_role_ids=with_join_role((), 10), join_role_delay=60)
+    assert (config.join_role_ids, config.join_role_delay) == ((10,), 60)
+    with pytest.raises(WelcomeError, match="already given on join"):
+        with_join_role(config.join_role_ids, 10)
+    with pytest.raises(WelcomeError, match="At most 10"):
+        with_join_role(tuple(range(10)), 99)
+    with pytest.raises(WelcomeError, match="up to 7 days"):
+        check_join_delay(8 * 24 * 3600)
     with pytest.raises(ValueError, match="not welcome settings"):
         await store.update(5, colour="red")

@@ -18,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import requires_permission
+from botfleet.auth.roles import discord_role_problem
 from botfleet.errors import UserError
 from botfleet.gamification.guild_settings import GuildXPConfig
 from botfleet.gamification.leaderboards import LeaderboardCategory, LeaderboardPage
@@ -30,7 +31,7 @@ from botfleet.gamification.options import (
 from botfleet.gamification.periods import Period
 from botfleet.gamification.rank_card import RankCard, render_rank_card_async
 from botfleet.gamification.rewards import MAX_REWARD_LEVEL
-from botfleet.gamification.role_sync import ResyncReport, RoleSyncer, reward_role_problem
+from botfleet.gamification.role_sync import ResyncReport, RoleSyncer
 from botfleet.gamification.store import AdjustmentResult
 from botfleet.gamification.views import LeaderboardView, achievements_embed, leaderboard_embed
 from botfleet.gamification.xp_system import MAX_ADMIN_AMOUNT
@@ -78,7 +79,7 @@ def _guild(interaction: discord.Interaction[FleetBot]) -> discord.Guild:
 
 
 def _check_reward_role(guild: discord.Guild, role: discord.Role) -> None:
-    problem = reward_role_problem(role, guild.me)
+    problem = discord_role_problem(role)
     if problem is not None:
         log.info("refused reward role %d in guild %d: %s", role.id, guild.id, problem)
         raise UserError(problem)
@@ -88,7 +89,7 @@ def _role_line(guild: discord.Guild, role_id: int) -> str:
     role = guild.get_role(role_id)
     if role is None:
         return f"a deleted role ({role_id})"
-    problem = reward_role_problem(role, guild.me)
+    problem = discord_role_problem(role)
     return role.mention if problem is None else f"{role.mention} ⚠️ {problem}"
 
 

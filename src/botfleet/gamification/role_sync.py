@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Final
 
 import discord
 
+from botfleet.auth.roles import discord_role_problem
 from botfleet.errors import UserError
 from botfleet.gamification.options import RoleRewardMode
 from botfleet.gamification.rewards import (
@@ -52,57 +53,9 @@ STANDINGS_BATCH: Final = 200
 MAX_CHECKED_MEMBERS: Final = 100_000
 """Members remembered as recently checked; the oldest are forgotten beyond it."""
 
-DANGEROUS_PERMISSIONS: Final = discord.Permissions(
-    administrator=True,
-    manage_guild=True,
-    manage_roles=True,
-    manage_channels=True,
-    manage_webhooks=True,
-    manage_messages=True,
-    manage_nicknames=True,
-    manage_threads=True,
-    manage_events=True,
-    manage_expressions=True,
-    ban_members=True,
-    kick_members=True,
-    moderate_members=True,
-    mention_everyone=True,
-    view_audit_log=True,
-)
-"""Powers a role earned by chatting must never carry."""
-
 
 class ResyncRefusedError(UserError):
     """A re-sync cannot start now; the message says why."""
-
-
-def reward_role_problem(role: discord.Role, me: discord.Member | None) -> str | None:
-    """Why this bot cannot hand ``role`` out as a reward, or None when it can."""
-    if role.is_default():
-        return "@everyone belongs to every member already: pick another role."
-    if role.managed:
-        return (
-            f"{role.mention} is managed by an integration (a bot, boosts or a subscription), "
-            "so nobody can hand it out: pick a role of your own."
-        )
-    if me is None or not me.guild_permissions.manage_roles:
-        return "I need the **Manage Roles** permission to hand out reward roles."
-    if role >= me.top_role:
-        return (
-            f"{role.mention} is above my highest role, so I can't give it: move my role "
-            "above it in the server settings first."
-        )
-    dangerous = [
-        name.replace("_", " ")
-        for name, granted in role.permissions
-        if granted and getattr(DANGEROUS_PERMISSIONS, name)
-    ]
-    if dangerous:
-        return (
-            f"{role.mention} grants {', '.join(sorted(dangerous))}: a role anyone can earn by "
-            "chatting must not carry moderator powers. Pick a role without them."
-        )
-    return None
 
 
 @dataclass(slots=True)
@@ -131,7 +84,7 @@ async def apply_role_changes(member: discord.Member, changes: RoleChanges) -> Ap
             role = guild.get_role(role_id)
             if role is None:
                 applied.skipped[role_id] = "the role no longer exists"
-            elif (problem := reward_role_problem(role, guild.me)) is not None:
+            elif (problem := discord_role_problem(role)) is not None:
                 applied.skipped[role_id] = problem
             else:
                 roles.append(role)

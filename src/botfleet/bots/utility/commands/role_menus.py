@@ -21,15 +21,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import ensure_bot_can, requires_permission
+from botfleet.auth.roles import bot_facts, role_facts
 from botfleet.bots.utility.services.role_menus import (
     CUSTOM_EMOJI,
-    BotFacts,
     MenuMode,
     MenuStyle,
     NewMenu,
     PickRefusedError,
     RoleChange,
-    RoleFacts,
     RoleMenu,
     RoleMenuError,
     RoleMenuNotFoundError,
@@ -64,28 +63,6 @@ MODE_CHOICES: Final = [
 ]
 POSTING_PERMISSIONS: Final = ("view_channel", "send_messages", "embed_links")
 MenuChannel = discord.TextChannel | discord.Thread | discord.VoiceChannel
-
-
-def role_facts(role: discord.Role) -> RoleFacts:
-    """A Discord role as the menu rules see it."""
-    return RoleFacts(
-        id=role.id,
-        name=role.name,
-        position=role.position,
-        managed=role.managed,
-        is_default=role.is_default(),
-        permissions=frozenset(name for name, granted in role.permissions if granted),
-    )
-
-
-def bot_facts(guild: discord.Guild) -> BotFacts:
-    """Where the bot stands in ``guild``: its highest role and whether it may manage roles."""
-    me = guild.me
-    return BotFacts(
-        top_role_position=me.top_role.position,
-        top_role_name=me.top_role.name,
-        can_manage_roles=me.guild_permissions.manage_roles,
-    )
 
 
 def _guild(interaction: discord.Interaction[Any]) -> discord.Guild:

@@ -10,17 +10,20 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, ensure_bot_can, requires_permission
+from botfleet.auth.roles import discord_role_problem
 from botfleet.bots.utility.events.welcome import facts_of, welcome_card_file
 from botfleet.bots.utility.services.welcome import (
     MAX_TEMPLATE_LENGTH,
     WelcomeConfig,
     WelcomeStore,
+    check_join_delay,
     check_template,
     placeholder_help,
     render,
+    with_join_role,
 )
 from botfleet.errors import UserError
-from botfleet.utils.helpers import create_embed, truncate_string
+from botfleet.utils.helpers import create_embed, format_time, parse_time, truncate_string
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -54,9 +57,13 @@ def describe(config: WelcomeConfig) -> list[tuple[str, str, bool]]:
         else "off"
     )
     goodbye = f"in <#{config.goodbye_channel_id}>" if config.goodbye_channel_id else "off"
+    join_roles = " ".join(f"<@&{role_id}>" for role_id in config.join_role_ids) or "none"
+    if config.join_role_ids and config.join_role_delay:
+        join_roles += f" (after {format_time(config.join_role_delay)})"
     return [
         ("Welcome", welcome, True),
         ("Goodbye", goodbye, True),
+        ("Join roles", join_roles, True),
         ("Welcome text", truncate_string(config.welcome_template, 1000), False),
         ("Goodbye text", truncate_string(config.goodbye_template, 1000), False),
     ]
@@ -68,10 +75,54 @@ class WelcomeCommands(
 ):
     """Admin settings of the welcome and goodbye messages."""
 
+    roles = app_commands.Group(name="roles", description="Roles given to members who join.")
+
     def __init__(self, bot: FleetBot, store: WelcomeStore) -> None:
         self.bot = bot
         self.store = store
         super().__init__()
+
+    @roles.command(name="add", description="Give this role to everyone who joins.")
+    @app_commands.describe(role="A role below mine, without moderator permissions.")
+    @requires_permission(PermissionLevel.ADMIN)
+    async def add_join_role(
+        self, interaction: discord.Interaction[FleetBot], role: discord.Role
+    ) -> None:
+        guild = _guild(interaction)
+        problem = discord_role_problem(role)
+        if problem is not None:
+            raise UserError(f"I can't give that role on join: {problem}")
+        config = await self.store.get(guild.id)
+        roles = with_join_role(config.join_role_ids, role.id)
+        config = await self.store.update(guild.id, join_role_ids=roles)
+        await self._saved(interaction, config, f"@{role.name} is given on join")
+
+    @roles.command(name="remove", description="Stop giving this role on join.")
+    @requires_permission(PermissionLevel.ADMIN)
+    async def remove_join_role(
+        self, interaction: discord.Interaction[FleetBot], role: discord.Role
+    ) -> None:
+        guild = _guild(interaction)
+        config = await self.store.get(guild.id)
+        if role.id not in config.join_role_ids:
+            raise UserError(
+                f"@{role.name} is not given on join; /welcome show lists those that are."
+            )
+        roles = tuple(role_id for role_id in config.join_role_ids if role_id != role.id)
+        config = await self.store.update(guild.id, join_role_ids=roles)
+        await self._saved(interaction, config, f"@{role.name} is no longer given on join")
+
+    @roles.command(name="delay", description="Wait before giving the join roles (0: at once).")
+    @app_commands.describe(wait="How long after joining, e.g. 10m or 1h; 0 for at once.")
+    @requires_permission(PermissionLevel.ADMIN)
+    async def join_role_delay(
+        self, interaction: discord.Interaction[FleetBot], wait: app_commands.Range[str, 1, 40]
+    ) -> None:
+        guild = _guild(interaction)
+        seconds = 0 if wait.strip() in {"0", "none", "off"} else parse_time(wait)
+        config = await self.store.update(guild.id, join_role_delay=check_join_delay(seconds))
+        when = f"{format_time(seconds)} after joining" if seconds else "at once"
+        await self._saved(interaction, config, f"Join roles are given {when}")
 
     async def _saved(
         self, interaction: discord.Interaction[FleetBot], config: WelcomeConfig, what: str

@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
+from botfleet.auth.roles import discord_role_problem
 from botfleet.bots.utility.services.welcome import (
+    JOIN_ROLES_EVENT,
     MemberFacts,
     WelcomeCard,
+    WelcomeConfig,
     WelcomeStore,
     render,
     render_welcome_card,
 )
+from botfleet.services.scheduler import ScheduledTimer
 from botfleet.utils.imaging import fetch_avatar_png
 
 if TYPE_CHECKING:
@@ -90,6 +95,47 @@ class WelcomeEvents(commands.Cog, name="Welcome events"):
         if config.welcome_channel_id is not None:
             text = render(config.welcome_template, facts_of(member))
             await self._send(member, config.welcome_channel_id, text, card=config.welcome_card)
+        if config.join_role_ids and not member.bot:
+            if config.join_role_delay:
+                await self.bot.scheduler.schedule(
+                    timedelta(seconds=config.join_role_delay),
+                    JOIN_ROLES_EVENT,
+                    {"guild_id": member.guild.id, "user_id": member.id},
+                )
+            else:
+                await self.give_join_roles(member, config)
+
+    @commands.Cog.listener()
+    async def on_join_roles_timer_complete(self, timer: ScheduledTimer) -> None:
+        """The delay is over: give the roles configured now, if the member is still here."""
+        guild = self.bot.get_guild(int(timer.payload["guild_id"]))
+        member = guild.get_member(int(timer.payload["user_id"])) if guild is not None else None
+        if guild is None or member is None:
+            return  # left the server (or the bot did) before the delay ran out
+        await self.give_join_roles(member, await self.store.get(guild.id))
+
+    async def give_join_roles(self, member: discord.Member, config: WelcomeConfig) -> None:
+        """Give the configured roles the bot may hand out; log (never raise) the others."""
+        roles: list[discord.Role] = []
+        for role_id in config.join_role_ids:
+            role = member.guild.get_role(role_id)
+            problem = "it was deleted" if role is None else discord_role_problem(role)
+            if problem is not None or role is None:
+                log.warning(
+                    "join role %d of guild %d not given to %d: %s",
+                    role_id,
+                    member.guild.id,
+                    member.id,
+                    problem,
+                )
+            elif role not in member.roles:
+                roles.append(role)
+        if not roles:
+            return
+        try:
+            await member.add_roles(*roles, reason="Join roles (/welcome roles)")
+        except discord.HTTPException as exc:
+            log.warning("join roles for %d in guild %d failed: %s", member.id, member.guild.id, exc)
 
     @commands.Cog.listener()
     async def on_member_remove(self, member: discord.Member) -> None:

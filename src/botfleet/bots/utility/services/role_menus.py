@@ -28,6 +28,7 @@ from typing import Final
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from botfleet.auth.roles import BotFacts, RoleFacts, role_problem
 from botfleet.bots.utility.config import UtilityOptions
 from botfleet.database.base import Database
 from botfleet.database.models.role_menus import RoleMenu as MenuRow
@@ -36,29 +37,6 @@ from botfleet.errors import UserError
 from botfleet.utils.helpers import truncate_string
 
 log = logging.getLogger(__name__)
-
-DANGEROUS_PERMISSIONS: Final[Mapping[str, str]] = {
-    "administrator": "Administrator",
-    "manage_guild": "Manage Server",
-    "manage_roles": "Manage Roles",
-    "manage_channels": "Manage Channels",
-    "manage_webhooks": "Manage Webhooks",
-    "manage_expressions": "Manage Expressions",
-    "manage_messages": "Manage Messages",
-    "manage_threads": "Manage Threads",
-    "manage_nicknames": "Manage Nicknames",
-    "manage_events": "Manage Events",
-    "view_audit_log": "View Audit Log",
-    "ban_members": "Ban Members",
-    "kick_members": "Kick Members",
-    "moderate_members": "Time Out Members",
-    "mute_members": "Mute Members",
-    "deafen_members": "Deafen Members",
-    "move_members": "Move Members",
-    "mention_everyone": "Mention @everyone, @here and All Roles",
-}
-"""Permissions no self-assigned role may grant (discord.py's flag names, and how Discord's
-settings name them): each lets a member moderate, reconfigure or mass-ping the server."""
 
 MAX_TITLE_LENGTH: Final = 100
 MAX_DESCRIPTION_LENGTH: Final = 1000
@@ -101,28 +79,6 @@ class RoleNotAllowedError(RoleMenuError):
 
 class PickRefusedError(RoleMenuError):
     """A member's pick breaks the menu's rules."""
-
-
-@dataclass(frozen=True, slots=True)
-class RoleFacts:
-    """What the rules need to know of a Discord role."""
-
-    id: int
-    name: str
-    position: int
-    managed: bool = False
-    is_default: bool = False
-    permissions: frozenset[str] = frozenset()
-    """The names of the permissions it grants (discord.py's flag names)."""
-
-
-@dataclass(frozen=True, slots=True)
-class BotFacts:
-    """The bot's standing in the guild: whether and up to where it may hand out roles."""
-
-    top_role_position: int
-    top_role_name: str
-    can_manage_roles: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,35 +160,6 @@ class RoleChange:
 
 def _quoted(text: str) -> str:
     return f"“{truncate_string(text, 60)}”"
-
-
-def role_problem(role: RoleFacts, bot: BotFacts) -> str | None:
-    """Why ``role`` cannot be self-assigned from a menu, or None when it can."""
-    if role.is_default:
-        return "@everyone belongs to every member already; it cannot be handed out."
-    if role.managed:
-        return (
-            f"@{role.name} is managed by Discord or an integration (a bot's own role, the "
-            "server booster role, or a linked service's role), so nobody can give it by hand."
-        )
-    if not bot.can_manage_roles:
-        return (
-            "I need the Manage Roles permission to hand out roles; ask an admin to grant it "
-            "to my role."
-        )
-    if role.position >= bot.top_role_position:
-        return (
-            f"@{role.name} sits at or above my highest role (@{bot.top_role_name}), so Discord "
-            f"won't let me give it. Move @{bot.top_role_name} above it in Server Settings → "
-            "Roles, then try again."
-        )
-    dangerous = [label for name, label in DANGEROUS_PERMISSIONS.items() if name in role.permissions]
-    if dangerous:
-        return (
-            f"@{role.name} grants {', '.join(dangerous)}: too much power to hand out from a "
-            "menu. Use a role without those permissions."
-        )
-    return None
 
 
 def check_offerable(role: RoleFacts, bot: BotFacts) -> None:

@@ -27,6 +27,11 @@ PLACEHOLDERS: Final = {
 }
 DEFAULT_WELCOME: Final = "👋 Welcome to **{server}**, {user}! You are member #{member_count}."
 DEFAULT_GOODBYE: Final = "👋 **{name}** has left {server}. We are {member_count} now."
+MAX_JOIN_ROLES: Final = 10
+MAX_JOIN_DELAY_SECONDS: Final = 7 * 24 * 3600
+"""A week: longer than any sensible "wait before the member role" rule."""
+JOIN_ROLES_EVENT: Final = "join_roles"
+"""The scheduler event that gives delayed join roles (``on_join_roles_timer_complete``)."""
 MAX_TEMPLATE_LENGTH: Final = 1500
 """Leaves room under Discord's 2,000 characters for long names once placeholders are filled."""
 
@@ -39,6 +44,21 @@ CARD_MUTED: Final = (185, 187, 190)
 
 class WelcomeError(UserError):
     """A welcome setting the admin can fix."""
+
+
+def with_join_role(current: tuple[int, ...], role_id: int) -> tuple[int, ...]:
+    """The join roles with ``role_id`` added, or :class:`WelcomeError` when it can't be."""
+    if role_id in current:
+        raise WelcomeError("That role is already given on join.")
+    if len(current) >= MAX_JOIN_ROLES:
+        raise WelcomeError(f"At most {MAX_JOIN_ROLES} roles can be given on join.")
+    return (*current, role_id)
+
+
+def check_join_delay(seconds: int) -> int:
+    if not 0 <= seconds <= MAX_JOIN_DELAY_SECONDS:
+        raise WelcomeError("The delay can be from 0 (at once) up to 7 days.")
+    return seconds
 
 
 def placeholder_help() -> str:
@@ -144,7 +164,7 @@ class WelcomeStore:
             key: list(value) if key == "join_role_ids" else value for key, value in changes.items()
         }
         statement = self.database.upsert(WelcomeSettings).values(
-            guild_id=guild_id, join_role_ids=[], **values
+            {"guild_id": guild_id, "join_role_ids": [], **values}
         )
         statement = statement.on_conflict_do_update(index_elements=["guild_id"], set_=values)
         async with self.database.session() as session:
