@@ -52,5 +52,8 @@ class SpellingBeeOptions(BaseModel):
         default=20, ge=1, le=1000, description="Megabytes of spoken words kept on disk."
     )
     leaderboard_size: int = Field(
-        default=10, ge=1, le=25, description="Members shown by /bee spellers."
+        default=10,
+        ge=1,
+        le=25,
+        description="Members shown by /bee leaderboard and /bee spellers.",
     )

@@ -24,6 +24,7 @@ from botfleet.bots.spelling_bee.services.puzzle import WordList
 from botfleet.bots.spelling_bee.services.rewards import GamificationRewards
 from botfleet.bots.spelling_bee.services.speech import Speech
 from botfleet.bots.spelling_bee.views.classic import ClassicDisplay
+from botfleet.utils.timezones import all_zones
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -39,6 +40,7 @@ async def setup(bot: FleetBot) -> None:
     options = bot.options if isinstance(bot.options, SpellingBeeOptions) else SpellingBeeOptions()
     words = await asyncio.to_thread(WordList.bundled)
     classic_words = await asyncio.to_thread(ClassicWordBank.bundled)
+    zones = await asyncio.to_thread(all_zones)
     rewards = GamificationRewards(bot.gamification)
     service = BeeService(bot.database, words, rewards=rewards, scheduler=bot.scheduler)
     classic = ClassicService(
@@ -63,7 +65,7 @@ async def setup(bot: FleetBot) -> None:
     display = ClassicDisplay(bot, speech, bot.settings.colors)
     play = ClassicPlay(bot, classic, display, options)
     await bot.add_cog(play)
-    await bot.add_cog(SpellingBeeCommands(bot, service, options, play))
+    await bot.add_cog(SpellingBeeCommands(bot, service, options, play, zones))
     await bot.add_cog(SpellingBeeEvents(bot, service))
     await bot.add_cog(ClassicEvents(bot, classic, display, play))
     if options.listen_in_channel:

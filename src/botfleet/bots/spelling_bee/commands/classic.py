@@ -31,7 +31,6 @@ from botfleet.bots.spelling_bee.views.classic import (
     finish_text,
     lobby_embed,
     spellers_embed,
-    stats_embed,
 )
 from botfleet.bots.spelling_bee.views.classic_buttons import (
     COG_NAME,
@@ -122,16 +121,6 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
         finish, word = await self.service.stop(channel_id, interaction.user.id, moderator=moderator)
         await interaction.response.send_message(
             finish_text(finish, word), allowed_mentions=NO_PINGS
-        )
-
-    async def stats(
-        self, interaction: discord.Interaction[Any], member: discord.Member | None
-    ) -> None:
-        guild_id, _ = place_of(interaction)
-        target = member or interaction.user
-        stats = await self.service.stats(guild_id, target.id)
-        await interaction.response.send_message(
-            embed=stats_embed(target.display_name, stats, self.bot.settings.colors.info)
         )
 
     async def spellers(self, interaction: discord.Interaction[Any]) -> None:

@@ -7,7 +7,7 @@ mode's commands hand over to the classic cog. Problems a member can fix come bac
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
@@ -18,11 +18,7 @@ from botfleet.bots.spelling_bee.commands.classic import ClassicPlay
 from botfleet.bots.spelling_bee.config import SpellingBeeOptions
 from botfleet.bots.spelling_bee.services.classic import ClassicMode
 from botfleet.bots.spelling_bee.services.classic_words import Difficulty
-from botfleet.bots.spelling_bee.services.game import (
-    MAX_GUESS_LENGTH,
-    BeeService,
-    parse_daily_time,
-)
+from botfleet.bots.spelling_bee.services.game import MAX_GUESS_LENGTH, BeeService, zone_of
 from botfleet.bots.spelling_bee.views.display import (
     hints_embed,
     hive_file,
@@ -31,12 +27,17 @@ from botfleet.bots.spelling_bee.views.display import (
     status_embed,
     verdict_text,
 )
+from botfleet.bots.spelling_bee.views.records import all_time_embed, record_embed
 from botfleet.errors import UserError
+from botfleet.utils.timezones import resolve_zone, search_zones
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
 COG_NAME = "Spelling Bee"
+NO_PINGS = discord.AllowedMentions.none()
+LeaderboardPeriod = Literal["today", "all time"]
+RecordMode = Literal["both", "puzzle", "classic"]
 
 
 def place_of(interaction: discord.Interaction[Any]) -> tuple[int, int]:
@@ -61,11 +62,13 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
         service: BeeService,
         options: SpellingBeeOptions,
         classic: ClassicPlay,
+        zones: tuple[str, ...],
     ) -> None:
         self.bot = bot
         self.service = service
         self.options = options
         self.classic_play = classic
+        self.zones = zones
 
     @bee.command(name="today", description="Post today's puzzle here and play it in this channel.")
     async def today(self, interaction: discord.Interaction[FleetBot]) -> None:
@@ -101,14 +104,19 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
             embed=status_embed(progress, self.bot.settings.colors.info)
         )
 
-    @bee.command(name="leaderboard", description="Who found the most of today's puzzle here.")
-    async def leaderboard(self, interaction: discord.Interaction[FleetBot]) -> None:
+    @bee.command(name="leaderboard", description="Who found the most words of the puzzle here.")
+    @app_commands.describe(period="Today's puzzle (the default) or every puzzle so far")
+    async def leaderboard(
+        self, interaction: discord.Interaction[FleetBot], period: LeaderboardPeriod = "today"
+    ) -> None:
         guild_id, _ = place_of(interaction)
-        ranking = await self.service.contributions(guild_id)
-        await interaction.response.send_message(
-            embed=leaderboard_embed(ranking, self.bot.settings.colors.primary),
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        color = self.bot.settings.colors.primary
+        size = self.options.leaderboard_size
+        if period == "today":
+            embed = leaderboard_embed((await self.service.contributions(guild_id))[:size], color)
+        else:
+            embed = all_time_embed(await self.service.all_time_leaderboard(guild_id, size), color)
+        await interaction.response.send_message(embed=embed, allowed_mentions=NO_PINGS)
 
     @bee.command(name="shuffle", description="See the hive with its outer letters shuffled.")
     async def shuffle(self, interaction: discord.Interaction[FleetBot]) -> None:
@@ -132,25 +140,35 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
 
     @bee.command(name="daily", description="Post the day's puzzle here every day (admins).")
     @app_commands.describe(
-        at="Time of day in UTC as HH:MM, like 08:30; leave out to stop the daily post"
+        at="Time of day as HH:MM, like 08:30, in the server's time zone; leave out to stop",
+        timezone="The server's time zone, a place such as Europe/Paris (UTC unless set)",
     )
     @requires_permission("admin")
     async def daily(
         self,
         interaction: discord.Interaction[FleetBot],
         at: app_commands.Range[str, 1, 5] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
         guild_id, channel_id = place_of(interaction)
-        when = parse_daily_time(at) if at is not None else None
+        zone = resolve_zone(timezone, self.zones) if timezone is not None else None
+        when = await self.service.daily_time_for(guild_id, at, zone)
         next_post = await self.service.set_daily(guild_id, channel_id, interaction.user.id, when)
-        if next_post is None:
+        if when is None:
             text = "The daily Spelling Bee post is off. `/bee today` still shows the puzzle."
         else:
-            stamp = int(next_post.timestamp())
-            text = (
-                f"The Spelling Bee will be posted here every day at {at} UTC; next <t:{stamp}:R>."
-            )
+            clock = f"{when:%H:%M} {zone_of(when).key}"
+            text = f"The Spelling Bee will be posted here every day at {clock}"
+            text += f"; next <t:{int(next_post.timestamp())}:R>." if next_post else "."
         await interaction.response.send_message(text, ephemeral=True)
+
+    @daily.autocomplete("timezone")
+    async def timezone_choices(
+        self, _interaction: discord.Interaction[FleetBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=name, value=name) for name in search_zones(current, self.zones)
+        ]
 
     @bee.command(
         name="classic", description="A spelling bee: hear a word, read its clues, spell it."
@@ -177,12 +195,31 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
     async def stop(self, interaction: discord.Interaction[FleetBot]) -> None:
         await self.classic_play.stop(interaction)
 
-    @bee.command(name="stats", description="A member's classic spelling bee record here.")
-    @app_commands.describe(member="Whose record (yours unless you choose)")
+    @bee.command(name="stats", description="A member's puzzle and classic records here.")
+    @app_commands.describe(
+        member="Whose record (yours unless you choose)",
+        mode="Both records (the default), the daily puzzle's or the classic spelling bee's",
+    )
     async def stats(
-        self, interaction: discord.Interaction[FleetBot], member: discord.Member | None = None
+        self,
+        interaction: discord.Interaction[FleetBot],
+        member: discord.Member | None = None,
+        mode: RecordMode = "both",
     ) -> None:
-        await self.classic_play.stats(interaction, member)
+        guild_id, _ = place_of(interaction)
+        target = member or interaction.user
+        puzzle = await self.service.stats(guild_id, target.id) if mode != "classic" else None
+        classic = (
+            await self.classic_play.service.stats(guild_id, target.id) if mode != "puzzle" else None
+        )
+        embed = record_embed(
+            target.display_name,
+            self.bot.settings.colors.info,
+            today=self.service.today(),
+            puzzle=puzzle,
+            classic=classic,
+        )
+        await interaction.response.send_message(embed=embed, allowed_mentions=NO_PINGS)
 
     @bee.command(name="spellers", description="The best classic spellers of this server.")
     async def spellers(self, interaction: discord.Interaction[FleetBot]) -> None:

@@ -1,7 +1,9 @@
-"""The Spelling Bee's puzzle mode: today's puzzle, a guild's progress, and judging answers.
+"""The Spelling Bee's puzzle mode: today's puzzle, a guild's progress, answers and records.
 
 Everything here is Discord-free: the commands and the message listener translate. The puzzle
-of a day is generated once per process (in a thread, as it is CPU work) and kept.
+of a day is generated once per process (in a thread, as it is CPU work) and kept. A guild's
+daily post happens at a wall-clock time in the guild's time zone (UTC unless set), so it keeps
+its local time across daylight saving changes.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botfleet.bots.spelling_bee.services.puzzle import (
+    GENIUS,
+    QUEEN_BEE,
     Puzzle,
     Rank,
     Verdict,
@@ -24,15 +29,23 @@ from botfleet.bots.spelling_bee.services.puzzle import (
     next_rank,
     normalise_guess,
     rank_for,
+    rank_threshold,
     shuffled_outer,
     word_score,
 )
 from botfleet.bots.spelling_bee.services.rewards import RewardReporter
-from botfleet.bots.spelling_bee.services.store import BeeStore, DailyPost, Find
+from botfleet.bots.spelling_bee.services.store import (
+    BeeStore,
+    DailyPost,
+    Find,
+    FoundWord,
+    PuzzleStats,
+)
 from botfleet.database.base import Database
 from botfleet.errors import UserError
 from botfleet.gamification import LevelUp
 from botfleet.services.scheduler import Scheduler
+from botfleet.utils.timezones import UTC_ZONE, Recurrence, next_wall_time
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +67,39 @@ def puzzle_day(moment: datetime) -> str:
     return moment.astimezone(UTC).date().isoformat()
 
 
-def parse_daily_time(text: str) -> time:
-    """``HH:MM`` on a 24-hour clock (UTC), as members type it."""
+def parse_daily_time(text: str, zone: ZoneInfo = UTC_ZONE) -> time:
+    """``HH:MM`` on a 24-hour clock, as members type it: a time of day on the clocks of ``zone``."""
     match = _CLOCK_TIME.fullmatch(text.strip())
     if match is None:
-        raise UserError("Give the time as HH:MM on a 24-hour clock in UTC, like 08:30.")
-    return time(int(match[1]), int(match[2]), tzinfo=UTC)
+        raise UserError("Give the time as HH:MM on a 24-hour clock, like 08:30.")
+    return time(int(match[1]), int(match[2]), tzinfo=zone)
+
+
+def zone_of(at: time) -> ZoneInfo:
+    """The zone a daily time is read in: its own, UTC for a time without an IANA zone."""
+    return at.tzinfo if isinstance(at.tzinfo, ZoneInfo) else UTC_ZONE
 
 
 def next_post_at(at: time, now: datetime) -> datetime:
-    """The first moment after ``now`` when the clock shows ``at`` (UTC)."""
-    today = datetime.combine(now.astimezone(UTC).date(), at.replace(tzinfo=UTC))
-    return today if today > now else today + timedelta(days=1)
+    """The first moment after ``now`` when the clocks of ``at``'s zone show ``at``.
+
+    The wall-clock time is kept whatever the day's offset: 08:30 in Paris is 07:30 UTC in
+    winter and 06:30 UTC in summer; a time skipped when clocks jump forward comes after the jump.
+    """
+    zone = zone_of(at)
+    today = now.astimezone(zone).date()
+    return next_wall_time(today, at.replace(tzinfo=None), Recurrence.DAILY, zone, after=now)
+
+
+def stored_zone(name: str | None) -> ZoneInfo:
+    """The zone saved for a guild; UTC when none was set or the zone database lost it."""
+    if name is None:
+        return UTC_ZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("the time zone %r is not in the zone database; using UTC", name)
+        return UTC_ZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,48 +216,99 @@ class BeeService:
         word = normalise_guess(text)
         if not word or len(word) > MAX_GUESS_LENGTH or " " in word:
             raise UserError(f"Send one word of 4 to {MAX_GUESS_LENGTH} letters.")
-        before = await self.progress(guild_id)
-        verdict = before.puzzle.judge(word, before.words)
-        if verdict.scores and not await self.store.add_find(guild_id, before.day, word, user_id):
-            verdict = Verdict.ALREADY_FOUND
+        now = self.clock()
+        before = await self.progress(guild_id, puzzle_day(now))
+        puzzle = before.puzzle
+        verdict = puzzle.judge(word, before.words)
         if not verdict.scores:
             return Answer(word, verdict, 0, before, before.rank)
         points = word_score(word)
+        found = FoundWord(
+            guild_id=guild_id,
+            puzzle_day=before.day,
+            word=word,
+            user_id=user_id,
+            points=points,
+            pangram=verdict is Verdict.PANGRAM,
+            genius_score=rank_threshold(GENIUS, puzzle.max_score),
+            queen_bee_score=rank_threshold(QUEEN_BEE, puzzle.max_score),
+        )
+        recorded = await self.store.record_find(found, now)
+        if recorded is None:
+            return Answer(word, Verdict.ALREADY_FOUND, 0, before, before.rank)
         level_ups: tuple[LevelUp, ...] = ()
         if self.rewards is not None:
             level_ups = await self.rewards.report(
                 user_id,
                 points,
-                pangram=verdict is Verdict.PANGRAM,
+                pangram=found.pangram,
+                streak=recorded.stats.current_streak if recorded.first_of_day else None,
                 guild_id=guild_id,
                 channel_id=channel_id,
             )
         after = await self.progress(guild_id, before.day)
         return Answer(word, verdict, points, after, before.rank, level_ups)
 
+    async def stats(self, guild_id: int, user_id: int) -> PuzzleStats:
+        """A member's all-time puzzle record in the guild."""
+        return await self.store.stats(guild_id, user_id)
+
+    async def all_time_leaderboard(self, guild_id: int, size: int) -> list[tuple[int, PuzzleStats]]:
+        """The guild's best puzzle players of all time, most points first."""
+        return await self.store.leaderboard(guild_id, size)
+
     def shuffle(self, puzzle: Puzzle) -> str:
         return shuffled_outer(puzzle, random.Random())  # noqa: S311  (a game, not a secret)
+
+    async def daily_zone(self, guild_id: int) -> ZoneInfo:
+        """The guild's time zone for the daily post (UTC unless set)."""
+        return stored_zone(await self.store.timezone_of(guild_id))
+
+    async def daily_time_for(self, guild_id: int, at: str | None, zone: str | None) -> time | None:
+        """The daily time ``/bee daily`` asks for; None (stop the post) when given neither.
+
+        ``at`` is read in ``zone`` (an IANA name already checked), else in the guild's zone;
+        a zone alone moves the current daily post to it, at the same wall-clock time.
+        """
+        clock_zone = stored_zone(zone) if zone is not None else await self.daily_zone(guild_id)
+        if at is not None:
+            return parse_daily_time(at, clock_zone)
+        if zone is None:
+            return None
+        post = await self.store.daily_of(guild_id)
+        if post is None:
+            raise UserError(
+                f"Say when too: `/bee daily at: 08:30 timezone: {zone}` posts the puzzle every "
+                "day at 08:30 there."
+            )
+        return parse_daily_time(post.daily_time, clock_zone)
 
     async def set_daily(
         self, guild_id: int, channel_id: int, user_id: int, at: time | None
     ) -> datetime | None:
-        """Post the puzzle in ``channel_id`` every day at ``at`` (None: stop); the next post."""
+        """Post the puzzle in ``channel_id`` every day at ``at`` in its zone (None: stop).
+
+        The zone becomes the guild's; returns the moment of the next post.
+        """
         if at is not None and self.scheduler is None:
             raise UserError("Daily posts are not available on this bot right now.")
         await self.store.set_channel(guild_id, channel_id, user_id)
         if at is None:
-            await self.store.set_daily(guild_id, None, None)
+            await self.store.set_daily(guild_id, None, None, await self.store.timezone_of(guild_id))
+            log.info("guild %d turned its daily spelling bee post off", guild_id)
             return None
-        daily_time = at.strftime("%H:%M")
-        post = DailyPost(guild_id, channel_id, daily_time, secrets.token_hex(8))
-        await self.store.set_daily(guild_id, daily_time, post.daily_key)
+        daily_time, zone = at.strftime("%H:%M"), zone_of(at).key
+        post = DailyPost(guild_id, channel_id, daily_time, secrets.token_hex(8), zone)
+        await self.store.set_daily(guild_id, daily_time, post.daily_key, zone)
+        log.info("guild %d posts the spelling bee daily at %s %s", guild_id, daily_time, zone)
         return await self._arm(post)
 
     async def _arm(self, post: DailyPost) -> datetime | None:
         """Schedule the post's next timer; None (nothing armed) on a bot without a scheduler."""
         if self.scheduler is None:
             return None
-        when = next_post_at(parse_daily_time(post.daily_time), self.clock())
+        at = parse_daily_time(post.daily_time, stored_zone(post.timezone))
+        when = next_post_at(at, self.clock())
         payload = {"guild_id": post.guild_id, "key": post.daily_key}
         await self.scheduler.schedule(when, DAILY_EVENT, payload)
         return when
@@ -234,8 +319,16 @@ class BeeService:
             return 0
         posts = await self.store.daily_posts()
         for post in posts:
-            fresh = DailyPost(post.guild_id, post.channel_id, post.daily_time, secrets.token_hex(8))
-            await self.store.set_daily(post.guild_id, post.daily_time, fresh.daily_key)
+            fresh = DailyPost(
+                post.guild_id,
+                post.channel_id,
+                post.daily_time,
+                secrets.token_hex(8),
+                post.timezone,
+            )
+            await self.store.set_daily(
+                post.guild_id, post.daily_time, fresh.daily_key, post.timezone
+            )
             await self._arm(fresh)
         return len(posts)
 

@@ -54,6 +54,8 @@ RANKS: Final = (
     Rank("Genius", 70),
     Rank("Queen Bee", 100),
 )
+GENIUS: Final = RANKS[-2]
+QUEEN_BEE: Final = RANKS[-1]
 
 
 def rank_threshold(rank: Rank, max_score: int) -> int:

@@ -1,7 +1,9 @@
 """XP and achievements for found and spelled words, through the fleet's gamification framework.
 
 A found word earns its puzzle points as XP; a pangram is also reported as the ``pangram``
-feat, which the fleet's Spelling Bee achievements (migration 0003) count. In the classic
+feat, which the fleet's Spelling Bee achievements (migration 0003) count. A member's first word
+of a day is the ``puzzle_day`` feat, reported with their streak of consecutive days played, so
+the fleet's streak achievements follow the puzzle as they follow Hangman's wins. In the classic
 mode each word spelled right is the ``correct_spelling`` feat (the Spelling Star achievement),
 and a finished game a win or a loss for each player. The XP is saved at once so a level-up can
 be told with the verdict.
@@ -22,9 +24,19 @@ class RewardReporter(Protocol):
     """Where a found word's rewards go."""
 
     async def report(
-        self, user_id: int, points: int, *, pangram: bool, guild_id: int, channel_id: int | None
+        self,
+        user_id: int,
+        points: int,
+        *,
+        pangram: bool,
+        streak: int | None,
+        guild_id: int,
+        channel_id: int | None,
     ) -> tuple[LevelUp, ...]:
-        """Reward the finder; return the level-ups it caused in the guild."""
+        """Reward the finder; return the level-ups it caused in the guild.
+
+        ``streak`` is the finder's streak of days played, given with their first word of a day.
+        """
         ...
 
 
@@ -35,7 +47,14 @@ class GamificationRewards:
         self.gamification = gamification
 
     async def report(
-        self, user_id: int, points: int, *, pangram: bool, guild_id: int, channel_id: int | None
+        self,
+        user_id: int,
+        points: int,
+        *,
+        pangram: bool,
+        streak: int | None,
+        guild_id: int,
+        channel_id: int | None,
     ) -> tuple[LevelUp, ...]:
         await self.gamification.award_xp(
             user_id,
@@ -48,6 +67,15 @@ class GamificationRewards:
         if pangram:
             await self.gamification.xp.report_game_result(
                 user_id, "pangram", guild_id=guild_id, channel_id=channel_id, bot_name=BOT_NAME
+            )
+        if streak is not None:
+            await self.gamification.xp.report_game_result(
+                user_id,
+                "puzzle_day",
+                guild_id=guild_id,
+                channel_id=channel_id,
+                streak=streak,
+                bot_name=BOT_NAME,
             )
         return await self._level_ups((user_id,), guild_id)
 

@@ -1,29 +1,50 @@
-"""The Spelling Bee's rows: each guild's puzzle channel and the words it found each day."""
+"""The Spelling Bee's rows: puzzle channels, the words found each day, and members' records.
+
+A found word is recorded in one transaction: the find, the guild's score of the day and the
+finder's all-time record. The guild's day row is locked from its update to the commit, so the
+finds of one guild and day are counted one after the other even when members send words at
+the same moment; every counter is raised by an atomic upsert, never read and written back.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from datetime import date, datetime, timedelta
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from botfleet.database.base import Database
-from botfleet.database.models.spelling_bee import SpellingBeeChannel, SpellingBeeFind
+from botfleet.database.models.spelling_bee import (
+    SpellingBeeChannel,
+    SpellingBeeDay,
+    SpellingBeeFind,
+    SpellingBeePuzzleStats,
+)
 from botfleet.services.privacy import registry
 
 PRIVACY_NAME: Final = "spelling_bee"
+STATS_PRIVACY_NAME: Final = "spelling_bee_stats"
+
+
+def previous_day(puzzle_day: str) -> str:
+    """The puzzle day before ``puzzle_day`` (both ``YYYY-MM-DD``)."""
+    return (date.fromisoformat(puzzle_day) - timedelta(days=1)).isoformat()
 
 
 @dataclass(frozen=True, slots=True)
 class DailyPost:
-    """A guild's daily post: where, when (``HH:MM`` UTC) and its current timer key."""
+    """A guild's daily post: where, when (``HH:MM`` in ``timezone``) and its timer key."""
 
     guild_id: int
     channel_id: int
     daily_time: str
     daily_key: str | None
+    timezone: str | None = None
+    """The IANA zone of ``daily_time``; None for UTC."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +53,78 @@ class Find:
 
     word: str
     user_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FoundWord:
+    """A word a member found, with what the record needs to know about it."""
+
+    guild_id: int
+    puzzle_day: str
+    word: str
+    user_id: int
+    points: int
+    pangram: bool
+    genius_score: int
+    """The guild's score that earns Genius on this puzzle."""
+    queen_bee_score: int
+    """The puzzle's maximum score: every word found."""
+
+
+@dataclass(frozen=True, slots=True)
+class PuzzleStats:
+    """A member's all-time puzzle record in a server."""
+
+    days_played: int = 0
+    words_found: int = 0
+    pangrams: int = 0
+    points: int = 0
+    best_day: int = 0
+    current_streak: int = 0
+    """Consecutive days played up to ``last_day``; see :meth:`streak_on` for today's."""
+    best_streak: int = 0
+    genius_days: int = 0
+    queen_bee_days: int = 0
+    last_day: str | None = None
+    day_points: int = 0
+    """Points found on ``last_day``."""
+
+    def streak_on(self, puzzle_day: str) -> int:
+        """The streak still alive on ``puzzle_day``: 0 once a whole day went unplayed."""
+        if self.last_day in {puzzle_day, previous_day(puzzle_day)}:
+            return self.current_streak
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedFind:
+    """A find saved: the guild's score before and after it, and the finder's record after it."""
+
+    score_before: int
+    score: int
+    stats: PuzzleStats
+    first_of_day: bool
+    """The finder's first word of the day: the day counts as played from now."""
+
+
+_STATS_COLUMNS: Final = (
+    SpellingBeePuzzleStats.days_played,
+    SpellingBeePuzzleStats.words_found,
+    SpellingBeePuzzleStats.pangrams,
+    SpellingBeePuzzleStats.points,
+    SpellingBeePuzzleStats.best_day,
+    SpellingBeePuzzleStats.current_streak,
+    SpellingBeePuzzleStats.best_streak,
+    SpellingBeePuzzleStats.genius_days,
+    SpellingBeePuzzleStats.queen_bee_days,
+    SpellingBeePuzzleStats.last_day,
+    SpellingBeePuzzleStats.day_points,
+)
+"""The columns of :class:`PuzzleStats`, in its order."""
+
+
+def _stats_of(row: SpellingBeePuzzleStats) -> PuzzleStats:
+    return PuzzleStats(*(getattr(row, column.key) for column in _STATS_COLUMNS))
 
 
 class BeeStore:
@@ -53,15 +146,29 @@ class BeeStore:
             await session.execute(statement)
             await session.commit()
 
-    async def set_daily(self, guild_id: int, daily_time: str | None, daily_key: str | None) -> None:
-        """Set or clear the guild's daily post time (its puzzle channel must exist)."""
+    async def set_daily(
+        self,
+        guild_id: int,
+        daily_time: str | None,
+        daily_key: str | None,
+        timezone: str | None,
+    ) -> None:
+        """Set or clear the guild's daily post time and zone (its puzzle channel must exist)."""
         async with self.database.session() as session:
             await session.execute(
                 update(SpellingBeeChannel)
                 .where(SpellingBeeChannel.guild_id == guild_id)
-                .values(daily_time=daily_time, daily_key=daily_key)
+                .values(daily_time=daily_time, daily_key=daily_key, timezone=timezone)
             )
             await session.commit()
+
+    async def timezone_of(self, guild_id: int) -> str | None:
+        """The zone the guild's daily post is read in; None for UTC or no puzzle channel."""
+        async with self.database.session() as session:
+            zone: str | None = await session.scalar(
+                select(SpellingBeeChannel.timezone).where(SpellingBeeChannel.guild_id == guild_id)
+            )
+            return zone
 
     async def daily_of(self, guild_id: int) -> DailyPost | None:
         for post in await self._daily_posts(SpellingBeeChannel.guild_id == guild_id):
@@ -76,7 +183,7 @@ class BeeStore:
         async with self.database.session() as session:
             rows = await session.scalars(select(SpellingBeeChannel).where(condition))
             return [
-                DailyPost(row.guild_id, row.channel_id, row.daily_time, row.daily_key)
+                DailyPost(row.guild_id, row.channel_id, row.daily_time, row.daily_key, row.timezone)
                 for row in rows
                 if row.daily_time is not None
             ]
@@ -99,18 +206,152 @@ class BeeStore:
             )
             return [Find(word, user_id) for word, user_id in rows.all()]
 
-    async def add_find(self, guild_id: int, puzzle_day: str, word: str, user_id: int) -> bool:
-        """Record a find; False when the guild had it already (even found a moment ago)."""
-        statement = (
-            self.database.upsert(SpellingBeeFind)
-            .values(guild_id=guild_id, puzzle_day=puzzle_day, word=word, user_id=user_id)
-            .on_conflict_do_nothing(index_elements=["guild_id", "puzzle_day", "word"])
-            .returning(SpellingBeeFind.word)
-        )
+    async def record_find(self, found: FoundWord, now: datetime) -> RecordedFind | None:
+        """Record a find and raise the counters it touches; None when the guild had the word.
+
+        Two members sending the same word at once make one find; the other gets None.
+        """
         async with self.database.session() as session:
-            added = (await session.execute(statement)).first()
+            added = (
+                await session.execute(
+                    self.database.upsert(SpellingBeeFind)
+                    .values(
+                        guild_id=found.guild_id,
+                        puzzle_day=found.puzzle_day,
+                        word=found.word,
+                        user_id=found.user_id,
+                    )
+                    .on_conflict_do_nothing(index_elements=["guild_id", "puzzle_day", "word"])
+                    .returning(SpellingBeeFind.word)
+                )
+            ).first()
+            if added is None:
+                return None
+            score = await self._raise_day_score(session, found)
+            score_before = score - found.points
+            for threshold, column in (
+                (found.genius_score, SpellingBeePuzzleStats.genius_days),
+                (found.queen_bee_score, SpellingBeePuzzleStats.queen_bee_days),
+            ):
+                if score_before < threshold <= score:
+                    await self._credit_todays_players(session, found, column)
+            stats = await self._raise_record(session, found, score, now)
             await session.commit()
-            return added is not None
+        first = stats.last_day == found.puzzle_day and stats.day_points == found.points
+        return RecordedFind(score_before, score, stats, first_of_day=first)
+
+    async def _raise_day_score(self, session: AsyncSession, found: FoundWord) -> int:
+        """Add the find's points to the guild's day; the row stays locked until the commit."""
+        statement = (
+            self.database.upsert(SpellingBeeDay)
+            .values(guild_id=found.guild_id, puzzle_day=found.puzzle_day, score=found.points)
+            .on_conflict_do_update(
+                index_elements=["guild_id", "puzzle_day"],
+                set_={"score": SpellingBeeDay.score + found.points},
+            )
+            .returning(SpellingBeeDay.score)
+        )
+        score: int = (await session.execute(statement)).scalar_one()
+        return score
+
+    @staticmethod
+    async def _credit_todays_players(
+        session: AsyncSession, found: FoundWord, column: InstrumentedAttribute[int]
+    ) -> None:
+        """The guild just reached a rank: every member who played today earns its day.
+
+        Runs before the finder's own record is raised, so a finder new today is credited
+        there instead, once.
+        """
+        table = SpellingBeePuzzleStats
+        await session.execute(
+            update(table)
+            .where(table.guild_id == found.guild_id, table.last_day == found.puzzle_day)
+            .values({column.key: column + 1})
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _raise_record(
+        self, session: AsyncSession, found: FoundWord, score: int, now: datetime
+    ) -> PuzzleStats:
+        """The finder's record with the find added; day counters move only on a newer day.
+
+        A find of an older day (sent just before midnight, saved just after the member's first
+        word of the new day) adds to the totals only.
+        """
+        table = SpellingBeePuzzleStats
+        day = found.puzzle_day
+        same_day = table.last_day == day
+        newer_day = table.last_day < day
+        genius, queen_bee = int(score >= found.genius_score), int(score >= found.queen_bee_score)
+        day_points = case(
+            (same_day, table.day_points + found.points),
+            (newer_day, found.points),
+            else_=table.day_points,
+        )
+        streak = case(
+            (same_day, table.current_streak),
+            (table.last_day == previous_day(day), table.current_streak + 1),
+            (newer_day, 1),
+            else_=table.current_streak,
+        )
+        insert = self.database.upsert(table).values(
+            guild_id=found.guild_id,
+            user_id=found.user_id,
+            days_played=1,
+            words_found=1,
+            pangrams=int(found.pangram),
+            points=found.points,
+            last_day=day,
+            day_points=found.points,
+            best_day=found.points,
+            current_streak=1,
+            best_streak=1,
+            genius_days=genius,
+            queen_bee_days=queen_bee,
+            last_played_at=now,
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=["guild_id", "user_id"],
+            set_={
+                "days_played": table.days_played + case((newer_day, 1), else_=0),
+                "words_found": table.words_found + 1,
+                "pangrams": table.pangrams + int(found.pangram),
+                "points": table.points + found.points,
+                "last_day": case((newer_day, day), else_=table.last_day),
+                "day_points": day_points,
+                "best_day": self._larger(table.best_day, day_points),
+                "current_streak": streak,
+                "best_streak": self._larger(table.best_streak, streak),
+                "genius_days": table.genius_days + case((newer_day, genius), else_=0),
+                "queen_bee_days": table.queen_bee_days + case((newer_day, queen_bee), else_=0),
+                "last_played_at": now,
+            },
+        ).returning(*_STATS_COLUMNS)
+        return PuzzleStats(*(await session.execute(statement)).one())
+
+    def _larger(self, first: Any, second: Any) -> Any:
+        """SQL for the larger of two values (SQLite spells ``greatest`` as a two-argument max)."""
+        if self.database.backend == "sqlite":
+            return func.max(first, second)
+        return func.greatest(first, second)
+
+    async def stats(self, guild_id: int, user_id: int) -> PuzzleStats:
+        async with self.database.session() as session:
+            row = await session.get(SpellingBeePuzzleStats, (guild_id, user_id))
+            return _stats_of(row) if row is not None else PuzzleStats()
+
+    async def leaderboard(self, guild_id: int, size: int) -> list[tuple[int, PuzzleStats]]:
+        """The server's best puzzle players of all time: most points, then most words."""
+        table = SpellingBeePuzzleStats
+        async with self.database.session() as session:
+            rows = await session.scalars(
+                select(table)
+                .where(table.guild_id == guild_id)
+                .order_by(table.points.desc(), table.words_found.desc(), table.user_id)
+                .limit(size)
+            )
+            return [(row.user_id, _stats_of(row)) for row in rows]
 
     async def finds_by_user(self, guild_id: int, puzzle_day: str) -> dict[int, Sequence[str]]:
         """Each member's finds of the day, for the status board."""
@@ -140,4 +381,16 @@ async def delete_user_data(session: AsyncSession, user_id: int) -> int:
     return removed
 
 
+async def delete_puzzle_stats(session: AsyncSession, user_id: int) -> int:
+    """A data-deletion request: the member's puzzle records go, in every server."""
+    statement = (
+        delete(SpellingBeePuzzleStats)
+        .where(SpellingBeePuzzleStats.user_id == user_id)
+        .returning(SpellingBeePuzzleStats.guild_id)
+        .execution_options(synchronize_session=False)
+    )
+    return len((await session.execute(statement)).all())
+
+
 registry.register(PRIVACY_NAME, delete_user_data)
+registry.register(STATS_PRIVACY_NAME, delete_puzzle_stats)

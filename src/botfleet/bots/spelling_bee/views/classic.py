@@ -24,7 +24,7 @@ from botfleet.bots.spelling_bee.services.classic_store import ClassicStats
 from botfleet.bots.spelling_bee.services.speech import Speech
 from botfleet.bots.spelling_bee.views.classic_buttons import buttons
 from botfleet.gamification import LevelUp
-from botfleet.utils.helpers import create_embed
+from botfleet.utils.helpers import EmbedField, create_embed
 
 if TYPE_CHECKING:
     from botfleet.config.schema import ColorsSection
@@ -143,25 +143,18 @@ def lobby_embed(lobby: Lobby, color: int) -> discord.Embed:
     )
 
 
-def stats_embed(name: str, stats: ClassicStats, color: int) -> discord.Embed:
+def classic_record_fields(stats: ClassicStats) -> list[EmbedField]:
+    """A member's classic record as embed fields, under a heading field."""
     if not stats.games_played:
-        return create_embed(
-            title=f"Classic spelling bee record of {name}",
-            description="No games yet — start one with /bee classic!",
-            color=color,
-        )
-    return create_embed(
-        title=f"Classic spelling bee record of {name}",
-        description=None,
-        color=color,
-        fields=[
-            ("Games played", str(stats.games_played), True),
-            ("Games won", str(stats.games_won), True),
-            ("Words spelled", f"{stats.words_spelled} ({stats.accuracy:.0%})", True),
-            ("Words missed", str(stats.words_missed), True),
-            ("Best run", str(stats.best_run), True),
-        ],
-    )
+        return [("🎙️ Classic spelling bee", "No games yet — start one with /bee classic!", False)]
+    return [
+        ("🎙️ Classic spelling bee", "Words heard and spelled against the clock.", False),
+        ("Games played", str(stats.games_played), True),
+        ("Games won", str(stats.games_won), True),
+        ("Words spelled", f"{stats.words_spelled} ({stats.accuracy:.0%})", True),
+        ("Words missed", str(stats.words_missed), True),
+        ("Best run", str(stats.best_run), True),
+    ]
 
 
 def spellers_embed(ranking: list[tuple[int, ClassicStats]], color: int) -> discord.Embed:

@@ -14,7 +14,6 @@ from botfleet.bots.spelling_bee.views.hexagons import render_hive
 from botfleet.utils.helpers import create_embed, truncate_string
 
 HIVE_FILENAME: Final = "hive.png"
-LEADERBOARD_SIZE: Final = 10
 MAX_FIELD: Final = 1024
 
 VERDICT_TEXT: Final[dict[Verdict, str]] = {
@@ -131,7 +130,7 @@ def leaderboard_embed(ranking: list[Contribution], color: int) -> discord.Embed:
     lines = [
         f"**{place}.** <@{entry.user_id}> — {entry.points} point(s), {entry.words} word(s)"
         + (f", {entry.pangrams} pangram(s) 🐝" if entry.pangrams else "")
-        for place, entry in enumerate(ranking[:LEADERBOARD_SIZE], start=1)
+        for place, entry in enumerate(ranking, start=1)
     ]
     return create_embed(
         title="🏆 Today's Spelling Bee finders",

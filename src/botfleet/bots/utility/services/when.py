@@ -13,7 +13,8 @@ Accepted, case-insensitive, in the member's zone:
 
 Wall-clock times are turned into instants by :mod:`zoneinfo`: a time skipped by a daylight
 saving change (02:30 when clocks jump from 02:00 to 03:00) lands after the jump, and a time that
-happens twice (when clocks go back) means its first occurrence.
+happens twice (when clocks go back) means its first occurrence. Repeats are stepped by the
+fleet's shared :func:`~botfleet.utils.timezones.next_occurrence`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ import calendar
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
+from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,9 @@ from botfleet.utils.helpers import (
     parse_time,
     truncate_string,
 )
+from botfleet.utils.timezones import Recurrence, local_instant, next_occurrence
+
+__all__ = ["Recurrence", "WhenError", "check_future", "next_occurrence", "parse_when"]
 
 WHEN_EXAMPLES: Final = "“in 2h30m”, “tomorrow 9am”, “friday 18:00” or “2026-12-01 14:00”"
 
@@ -103,17 +106,6 @@ _WEEKDAY: Final = re.compile(
 
 class WhenError(UserError, ValueError):
     """A "when" the bot cannot use; the message says why and shows what works."""
-
-
-class Recurrence(StrEnum):
-    """How a reminder repeats, keeping its wall-clock time in the member's zone."""
-
-    DAILY = "daily"
-    WEEKLY = "weekly"
-
-    @property
-    def step(self) -> timedelta:
-        return timedelta(days=1 if self is Recurrence.DAILY else 7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,20 +185,16 @@ def _leap_day_ahead(year: int, today: date) -> bool:
     return calendar.isleap(year) and date(year, 2, 29) >= today
 
 
-def _local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
-
-
 def _resolve(day: _Day, clock: time | None, now: datetime, zone: ZoneInfo) -> datetime:
     """The first instant after ``now`` that ``day`` and ``clock`` may mean (or the past one)."""
     at = clock or day.default_time
-    instant = _local_instant(day.date, at, zone)
+    instant = local_instant(day.date, at, zone)
     if instant > now:
         return instant
     if day.rolls_by is not None:
-        return _local_instant(day.date + day.rolls_by, at, zone)
+        return local_instant(day.date + day.rolls_by, at, zone)
     if day.rolls_by_year:
-        return _local_instant(day.date.replace(year=day.date.year + 1), at, zone)
+        return local_instant(day.date.replace(year=day.date.year + 1), at, zone)
     return instant
 
 
@@ -260,23 +248,3 @@ def check_future(instant: datetime, now: datetime, text: str) -> datetime:
     if instant - now > timedelta(seconds=MAX_DURATION_SECONDS):
         raise WhenError(f"That is more than {MAX_DURATION_YEARS} years away; pick a nearer time.")
     return instant
-
-
-def next_occurrence(
-    due: datetime, recurrence: Recurrence, zone: ZoneInfo, *, after: datetime
-) -> datetime:
-    """The first repeat of ``due`` later than ``after``, at the same wall-clock time in ``zone``.
-
-    Steps are taken on the local calendar, so a daily 09:00 reminder stays at 09:00 across a
-    daylight saving change; repeats missed while the bot was down are skipped, not replayed.
-    """
-    local = due.astimezone(zone)
-    wall_day, wall_time = local.date(), local.timetz().replace(tzinfo=None)
-    step_days = recurrence.step.days
-    elapsed_days = max((after.astimezone(zone).date() - wall_day).days, 0)
-    wall_day += timedelta(days=(elapsed_days // step_days) * step_days)
-    while True:
-        instant = _local_instant(wall_day, wall_time, zone)
-        if instant > after and instant > due:
-            return instant
-        wall_day += timedelta(days=step_days)
