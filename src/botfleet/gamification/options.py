@@ -52,6 +52,8 @@ DEFAULT_GAME_XP: Final[dict[str, int]] = {
     "pangram": 50,
     "correct_spelling": 5,
     "clean": 5,
+    "quiz_correct": 10,
+    "quiz_week": 25,
 }
 """XP per game outcome a bot reports; an outcome not listed earns no XP but still counts."""
 

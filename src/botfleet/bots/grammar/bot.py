@@ -33,5 +33,7 @@ WALKTHROUGH = (
     ":expect No issues found",
     "/grammar stats",
     ":expect Clean checks",
+    "/grammar quiz",
+    ":expect Quiz",
 )
 """What `botfleet sandbox` shows of the Grammar Bot when it plays its walkthrough."""

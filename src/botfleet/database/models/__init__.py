@@ -3,7 +3,7 @@
 from botfleet.database.models import ai as ai  # the table of 0006
 from botfleet.database.models import community as community  # the tables of 0010
 from botfleet.database.models import gamification as gamification  # the tables of 0003
-from botfleet.database.models import grammar as grammar  # the tables of 0008
+from botfleet.database.models import grammar as grammar  # the tables of 0008 and 0015
 from botfleet.database.models import hangman as hangman  # the tables of 0004
 from botfleet.database.models import heartbeat as heartbeat  # a table of 0007
 from botfleet.database.models import polls as polls  # the tables of 0009

@@ -1,4 +1,5 @@
-"""``/grammar``: check a text, the "Check grammar" message menu, auto-check channels, stats.
+"""``/grammar``: check a text, the "Check grammar" message menu, auto-check channels, the
+daily tip and quiz, and stats.
 
 Thin: the checker, the store and the AI tutor hold the rules; every problem a member can fix
 comes back as a :class:`~botfleet.errors.UserError` and is answered privately by the bot base.
@@ -7,6 +8,7 @@ comes back as a :class:`~botfleet.errors.UserError` and is answered privately by
 from __future__ import annotations
 
 import logging
+import random
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
@@ -16,14 +18,19 @@ from discord.ext import commands
 from botfleet.auth.permissions import ensure_bot_can, requires_permission
 from botfleet.bots.grammar.services.autocheck import AutoCheckChannels, CheckRecorder
 from botfleet.bots.grammar.services.checker import CheckResult, GrammarChecker
+from botfleet.bots.grammar.services.daily import DailyPosts, DailySchedule
 from botfleet.bots.grammar.services.issues import Category, Strictness
+from botfleet.bots.grammar.services.lessons import Lessons
+from botfleet.bots.grammar.services.quiz import QuizRecord, QuizService
 from botfleet.bots.grammar.services.review import Review
 from botfleet.bots.grammar.services.store import GrammarStore, MemberStats, Tally
 from botfleet.bots.grammar.services.validation import validate_check_text
+from botfleet.bots.grammar.views.quiz import practice_view, question_embed, record_line
 from botfleet.bots.grammar.views.result import ResultView, result_embed
 from botfleet.errors import UserError
 from botfleet.services.ai.service import AIService
 from botfleet.utils.helpers import create_embed
+from botfleet.utils.timezones import search_zones
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -34,6 +41,8 @@ COG_NAME: Final = "Grammar"
 MENU_NAME: Final = "Check grammar"
 NO_PINGS: Final = discord.AllowedMentions.none()
 NEEDED_PERMISSIONS: Final = ("view_channel", "read_message_history", "add_reactions")
+POST_PERMISSIONS: Final = ("view_channel", "send_messages", "embed_links")
+QUIZ_FIELD: Final = "Daily quiz"
 
 
 def _role_ids(user: discord.abc.User) -> tuple[int, ...]:
@@ -68,27 +77,41 @@ def trend(this_week: Tally, last_week: Tally) -> str:
     return "\n".join(lines)
 
 
-def stats_embed(name: str, stats: MemberStats, color: int) -> discord.Embed:
-    """A member's record: totals, issues by category, and this week against the last."""
+def stats_embed(name: str, stats: MemberStats, quiz: QuizRecord, color: int) -> discord.Embed:
+    """A member's record: totals, issues by category, this week against the last, the quiz."""
     total = stats.all_time
+    title = f"📊 {name} — grammar progress"
+    quiz_field = (QUIZ_FIELD, record_line(quiz), False)
     if total.checks == 0:
-        return create_embed(
-            f"📊 {name} — grammar progress", "No checks yet — try /grammar check.", color
-        )
+        fields = [quiz_field] if quiz.answered else None
+        return create_embed(title, "No checks yet — try /grammar check.", color, fields)
     categories = "\n".join(
         f"{category.label}: {total.issues[category]}"
         for category in Category
         if total.issues.get(category)
     )
     since = f"Since {stats.first_day.isoformat()}" if stats.first_day else None
-    fields: list[tuple[str, str, bool]] = [
+    fields = [
         ("Checks", str(total.checks), True),
         ("Clean checks", f"{total.clean_checks} ({_rate(total.clean_rate)})", True),
         ("Issues found", str(total.total_issues), True),
         ("Issues by category", categories or "None — every check was clean!", False),
         ("Improvement", trend(stats.this_week, stats.last_week), False),
     ]
-    return create_embed(f"📊 {name} — grammar progress", None, color, fields, since)
+    if quiz.answered:
+        fields.append(quiz_field)
+    return create_embed(title, None, color, fields, since)
+
+
+def schedule_text(schedule: DailySchedule, channel_mention: str) -> str:
+    """Where and when the daily post goes, and when the next one is."""
+    at = schedule.post_time.strftime("%H:%M")
+    upcoming = schedule.next_post_at
+    return (
+        f"📅 Every day at **{at}** ({schedule.timezone}) in {channel_mention}: a grammar tip "
+        f"and a quiz question. Next one {discord.utils.format_dt(upcoming, 'F')} "
+        f"({discord.utils.format_dt(upcoming, 'R')})."
+    )
 
 
 class GrammarCommands(commands.Cog, name=COG_NAME):
@@ -102,6 +125,11 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
         description="Channels where the bot checks every message quietly (admins).",
         parent=grammar,
     )
+    daily = app_commands.Group(
+        name="daily",
+        description="A grammar tip and a quiz question posted every day (admins).",
+        parent=grammar,
+    )
 
     def __init__(
         self,
@@ -112,6 +140,9 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
         store: GrammarStore,
         channels: AutoCheckChannels,
         recorder: CheckRecorder,
+        posts: DailyPosts,
+        quiz: QuizService,
+        lessons: Lessons,
     ) -> None:
         self.bot = bot
         self.checker = checker
@@ -119,6 +150,10 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
         self.store = store
         self.channels = channels
         self.recorder = recorder
+        self.posts = posts
+        self.quiz = quiz
+        self.lessons = lessons
+        self.random = random.Random()  # noqa: S311  (picking a practice question, not a secret)
         self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.check_message_menu)
 
     async def cog_load(self) -> None:
@@ -204,7 +239,7 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
 
     def _guild(self, interaction: discord.Interaction[Any]) -> discord.Guild:
         if interaction.guild is None:
-            raise UserError("Auto-check channels are set up in a server.")
+            raise UserError("This is set up in a server, not in direct messages.")
         return interaction.guild
 
     def _target(
@@ -287,5 +322,69 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
         if who.bot:
             raise UserError("Bots don't write texts to check — pick a member instead.")
         stats = await self.store.member_stats(who.id, interaction.guild_id)
-        embed = stats_embed(who.display_name, stats, self.color)
+        quiz = await self.quiz.record(who.id, interaction.guild_id)
+        embed = stats_embed(who.display_name, stats, quiz, self.color)
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_PINGS)
+
+    # --- The daily tip and quiz ------------------------------------------------------------
+
+    @daily.command(name="set", description="Post a grammar tip and a quiz question every day.")
+    @app_commands.describe(
+        channel="Where to post them",
+        time="The time of day, HH:MM on the 24-hour clock (for example 09:00)",
+        timezone="The server's time zone, such as Europe/Paris (UTC if empty)",
+    )
+    @requires_permission("admin")
+    async def daily_set(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        channel: discord.TextChannel,
+        time: app_commands.Range[str, 1, 10],
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+    ) -> None:
+        guild = self._guild(interaction)
+        ensure_bot_can(channel, POST_PERMISSIONS, "post the daily tip")
+        schedule = await self.posts.set(guild.id, channel.id, time, timezone, interaction.user.id)
+        await interaction.response.send_message(
+            schedule_text(schedule, channel.mention), ephemeral=True
+        )
+
+    @daily_set.autocomplete("timezone")
+    async def zone_choices(
+        self, interaction: discord.Interaction[FleetBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=name, value=name)
+            for name in search_zones(current, self.posts.zones)
+        ]
+
+    @daily.command(name="off", description="Stop the daily grammar tip and quiz.")
+    @requires_permission("admin")
+    async def daily_off(self, interaction: discord.Interaction[FleetBot]) -> None:
+        guild = self._guild(interaction)
+        if await self.posts.disable(guild.id, interaction.user.id) is None:
+            raise UserError("There is no daily grammar post here. Set one with /grammar daily set.")
+        await interaction.response.send_message(
+            "The daily grammar tip and quiz are off. Earlier questions can still be answered.",
+            ephemeral=True,
+        )
+
+    @daily.command(name="show", description="When and where the daily tip and quiz are posted.")
+    @requires_permission("admin")
+    async def daily_show(self, interaction: discord.Interaction[FleetBot]) -> None:
+        guild = self._guild(interaction)
+        schedule = await self.posts.get(guild.id)
+        if schedule is None:
+            text = "There is no daily grammar post here. Set one with /grammar daily set."
+        else:
+            text = schedule_text(schedule, f"<#{schedule.channel_id}>")
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @grammar.command(name="quiz", description="A practice question, just for you.")
+    async def quiz_now(self, interaction: discord.Interaction[FleetBot]) -> None:
+        question = self.lessons.practice_question(self.random)
+        await interaction.response.send_message(
+            embed=question_embed(question, self.color),
+            view=practice_view(question),
+            ephemeral=True,
+        )

@@ -21,7 +21,9 @@ from botfleet.database.base import Database
 from botfleet.database.models.grammar import (
     DIRECT_MESSAGE_GUILD_ID,
     GrammarChannel,
+    GrammarDailySchedule,
     GrammarDailyStats,
+    GrammarQuizAnswer,
 )
 from botfleet.services.privacy import count_deleted, registry
 
@@ -227,20 +229,33 @@ class GrammarStore:
 
 
 async def delete_user_data(session: AsyncSession, user_id: int) -> int:
-    """A data-deletion request: the member's counts go; their name leaves channels they enabled."""
+    """A data-deletion request: the member's counts and quiz answers go; their name leaves the
+    channels they enabled and the daily posts they set."""
     removed = await count_deleted(
         session,
         delete(GrammarDailyStats).where(GrammarDailyStats.user_id == user_id),
         GrammarDailyStats.day,
     )
-    result = await session.execute(
+    removed += await count_deleted(
+        session,
+        delete(GrammarQuizAnswer).where(GrammarQuizAnswer.user_id == user_id),
+        GrammarQuizAnswer.post_id,
+    )
+    channels = await session.execute(
         update(GrammarChannel)
         .where(GrammarChannel.enabled_by == user_id)
         .values(enabled_by=None)
         .returning(GrammarChannel.channel_id)
         .execution_options(synchronize_session=False)
     )
-    return removed + len(result.all())
+    schedules = await session.execute(
+        update(GrammarDailySchedule)
+        .where(GrammarDailySchedule.set_by == user_id)
+        .values(set_by=None)
+        .returning(GrammarDailySchedule.guild_id)
+        .execution_options(synchronize_session=False)
+    )
+    return removed + len(channels.all()) + len(schedules.all())
 
 
 registry.register(PRIVACY_NAME, delete_user_data)
