@@ -6,7 +6,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -101,6 +101,25 @@ def describe_error(error: BaseException) -> ErrorReply:
         unexpected=True,
         reference=reference,
     )
+
+
+ActionsT = TypeVar("ActionsT")
+
+
+async def cog_serving(
+    interaction: discord.Interaction[Any], cog_name: str, actions: type[ActionsT], feature: str
+) -> ActionsT | None:
+    """The cog that handles a persistent button's press, or None after telling the member.
+
+    Buttons outlive a bot's restart and reach it before (or without) the extension that drew
+    them; ``actions`` is the runtime-checkable protocol the cog implements.
+    """
+    client = interaction.client
+    cog = client.get_cog(cog_name) if hasattr(client, "get_cog") else None
+    if isinstance(cog, actions):
+        return cog
+    await reply_ephemeral(interaction, f"{feature} is not available right now; try again soon.")
+    return None
 
 
 async def reply_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:

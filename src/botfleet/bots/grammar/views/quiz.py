@@ -16,7 +16,7 @@ import discord
 
 from botfleet.bots.grammar.services.lessons import CHOICE_LETTERS, Question, Tip
 from botfleet.bots.grammar.services.quiz import QuizRecord, Verdict, counts_line
-from botfleet.core.errors import reply_ephemeral
+from botfleet.core.errors import cog_serving
 from botfleet.utils.helpers import create_embed
 
 QUIZ_COG_NAME: Final = "Grammar quiz"
@@ -40,14 +40,7 @@ class QuizActions(Protocol):
 
 async def actions_of(interaction: discord.Interaction[Any]) -> QuizActions | None:
     """The quiz cog of the bot that got ``interaction``; tells the member when it is away."""
-    client = interaction.client
-    cog = client.get_cog(QUIZ_COG_NAME) if hasattr(client, "get_cog") else None
-    if isinstance(cog, QuizActions):
-        return cog
-    await reply_ephemeral(
-        interaction, "The grammar quiz is not available right now; try again soon."
-    )
-    return None
+    return await cog_serving(interaction, QUIZ_COG_NAME, QuizActions, "The grammar quiz")
 
 
 def choice_label(question: Question, choice: int) -> str:

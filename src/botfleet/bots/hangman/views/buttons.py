@@ -19,7 +19,7 @@ import discord
 
 from botfleet.bots.hangman.services.game import ALPHABET, Board
 from botfleet.bots.hangman.services.store import Game
-from botfleet.core.errors import reply_ephemeral
+from botfleet.core.errors import cog_serving
 
 COG_NAME: Final = "Hangman"
 BOARD_LETTERS: Final = ALPHABET[:25]
@@ -56,12 +56,7 @@ class GameActions(Protocol):
 
 async def actions_of(interaction: discord.Interaction[Any]) -> GameActions | None:
     """The Hangman cog of the bot that got ``interaction``; tells the member when it is away."""
-    client = interaction.client
-    cog = client.get_cog(COG_NAME) if hasattr(client, "get_cog") else None
-    if isinstance(cog, GameActions):
-        return cog
-    await reply_ephemeral(interaction, "Hangman is not available right now; try again soon.")
-    return None
+    return await cog_serving(interaction, COG_NAME, GameActions, "Hangman")
 
 
 class LetterButton(

@@ -15,7 +15,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 import discord
 
 from botfleet.bots.spelling_bee.services.classic import MAX_ANSWER_LENGTH
-from botfleet.core.errors import reply_ephemeral
+from botfleet.core.errors import cog_serving
 
 COG_NAME: Final = "Spelling Bee classic"
 
@@ -37,12 +37,7 @@ class ClassicActions(Protocol):
 
 async def actions_of(interaction: discord.Interaction[Any]) -> ClassicActions | None:
     """The classic cog of the bot that got ``interaction``; tells the member when it is away."""
-    client = interaction.client
-    cog = client.get_cog(COG_NAME) if hasattr(client, "get_cog") else None
-    if isinstance(cog, ClassicActions):
-        return cog
-    await reply_ephemeral(interaction, "The spelling bee is not available right now.")
-    return None
+    return await cog_serving(interaction, COG_NAME, ClassicActions, "The spelling bee")
 
 
 class ClassicButton(

@@ -27,7 +27,7 @@ from botfleet.bots.utility.services.polls import (
     PollService,
     Tally,
 )
-from botfleet.core.errors import reply_ephemeral
+from botfleet.core.errors import cog_serving
 from botfleet.utils.helpers import truncate_string
 
 if TYPE_CHECKING:
@@ -57,6 +57,11 @@ class PollActions(Protocol):
     ) -> None: ...
 
 
+async def actions_of(interaction: discord.Interaction[Any]) -> PollActions | None:
+    """The polls cog of the bot that got ``interaction``; tells the member when it is away."""
+    return await cog_serving(interaction, COG_NAME, PollActions, "Polls")
+
+
 class VoteButton(
     discord.ui.DynamicItem[Button], template=r"poll:(?P<poll>[0-9]{1,19}):(?P<answer>[0-9])"
 ):
@@ -82,12 +87,9 @@ class VoteButton(
         return cls(int(match["poll"]), int(match["answer"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        client = interaction.client
-        cog = client.get_cog(COG_NAME) if hasattr(client, "get_cog") else None
-        if not isinstance(cog, PollActions):
-            await reply_ephemeral(interaction, "Polls are not available right now; try again soon.")
-            return
-        await cog.press_vote(interaction, self.poll_id, self.answer)
+        cog = await actions_of(interaction)
+        if cog is not None:
+            await cog.press_vote(interaction, self.poll_id, self.answer)
 
 
 def vote_buttons(poll: Poll) -> discord.ui.View:

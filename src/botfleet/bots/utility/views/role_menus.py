@@ -15,7 +15,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 import discord
 
 from botfleet.bots.utility.services.role_menus import MenuOption, MenuStyle, RoleMenu
-from botfleet.core.errors import reply_ephemeral
+from botfleet.core.errors import cog_serving, reply_ephemeral
 from botfleet.utils.helpers import paginate_embeds, truncate_string
 
 COG_NAME: Final = "Role menus"
@@ -35,15 +35,15 @@ class RoleMenuActions(Protocol):
     ) -> None: ...
 
 
+async def actions_of(interaction: discord.Interaction[Any]) -> RoleMenuActions | None:
+    """The role menus cog of the bot that got ``interaction``; tells the member when it is away."""
+    return await cog_serving(interaction, COG_NAME, RoleMenuActions, "Role menus")
+
+
 async def _pick(interaction: discord.Interaction[Any], menu_id: int, role_ids: list[int]) -> None:
-    client = interaction.client
-    cog = client.get_cog(COG_NAME) if hasattr(client, "get_cog") else None
-    if not isinstance(cog, RoleMenuActions):
-        await reply_ephemeral(
-            interaction, "Role menus are not available right now; try again soon."
-        )
-        return
-    await cog.pick_roles(interaction, menu_id, role_ids)
+    cog = await actions_of(interaction)
+    if cog is not None:
+        await cog.pick_roles(interaction, menu_id, role_ids)
 
 
 def _emoji(option: MenuOption) -> discord.PartialEmoji | None:
