@@ -114,6 +114,12 @@ def schedule_text(schedule: DailySchedule, channel_mention: str) -> str:
     )
 
 
+STRICTNESS_CHOICES: Final = [
+    app_commands.Choice(name=level.value, value=level.value) for level in Strictness
+]
+"""The levels as members read them (discord.py would show the enum's upper-case names)."""
+
+
 class GrammarCommands(commands.Cog, name=COG_NAME):
     """Grammar checks on demand, auto-check channels, and members' progress."""
 
@@ -258,17 +264,18 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
         strictness="relaxed: spelling and grammar; normal: also punctuation and word choice; "
         "strict: everything",
     )
+    @app_commands.choices(strictness=STRICTNESS_CHOICES)
     @requires_permission("admin")
     async def autocheck_enable(
         self,
         interaction: discord.Interaction[FleetBot],
         channel: discord.TextChannel | None = None,
-        strictness: Strictness | None = None,
+        strictness: str | None = None,
     ) -> None:
         guild = self._guild(interaction)
         target = self._target(interaction, channel)
         ensure_bot_can(target, NEEDED_PERMISSIONS, "check messages")
-        level = strictness or self.checker.options.auto_check_strictness
+        level = Strictness(strictness) if strictness else self.checker.options.auto_check_strictness
         await self.channels.enable(guild.id, target.id, level, interaction.user.id)
         await interaction.response.send_message(
             f"📝 Auto-check is on in {target.mention} ({level.value}). I'll add a 📝 reaction "
