@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -37,11 +38,31 @@ def _import_backend(module: str) -> Any:
     return pytest.importorskip(module)
 
 
-def _unavailable(what: str, error: BaseException) -> None:
-    message = f"{what} is not reachable: {error!r}"
+def _missing(message: str) -> NoReturn:
+    """Skip a test whose prerequisite is missing on a laptop; fail it in CI, never skip there."""
     if REQUIRE_SERVICES:
         pytest.fail(message + " (BOTFLEET_REQUIRE_SERVICES=1)")
     pytest.skip(message)
+
+
+def _unavailable(what: str, error: BaseException) -> NoReturn:
+    _missing(f"{what} is not reachable: {error!r}")
+
+
+@pytest.fixture
+def program() -> Callable[[str, str], str]:
+    """Finds a program on PATH for a test: ``program("espeak-ng", "speaking words")``.
+
+    Missing, the test is skipped, or fails when BOTFLEET_REQUIRE_SERVICES=1 (CI installs it).
+    """
+
+    def find(name: str, needed_for: str) -> str:
+        path = shutil.which(name)
+        if path is None:
+            _missing(f"{name} is not on PATH; it is needed for {needed_for}")
+        return path
+
+    return find
 
 
 @pytest.fixture(autouse=True)

@@ -7,18 +7,14 @@ server of the machine, so they start a throwaway ``redis-server`` on a free port
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import signal
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from fake_clock import FakeClock
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-
-REQUIRE_SERVICES = os.environ.get("BOTFLEET_REQUIRE_SERVICES") == "1"
 
 
 @pytest.fixture
@@ -92,13 +88,8 @@ class ThrowawayRedis:
 
 
 @pytest.fixture
-async def redis_server() -> AsyncIterator[ThrowawayRedis]:
-    executable = shutil.which("redis-server")
-    if executable is None:
-        message = "redis-server is not on PATH; the outage tests need one to stop and restart"
-        if REQUIRE_SERVICES:
-            pytest.fail(message + " (BOTFLEET_REQUIRE_SERVICES=1)")
-        pytest.skip(message)
+async def redis_server(program: Callable[[str, str], str]) -> AsyncIterator[ThrowawayRedis]:
+    executable = program("redis-server", "the outage tests, which stop and restart one")
     server = ThrowawayRedis(executable)
     await server.start()
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -171,13 +170,14 @@ async def test_a_solo_game_in_text_by_message_and_by_form(
         assert board.embeds[0]["description"].startswith(f"**1.** <@{alice.id}> — 1 word(s)")
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 async def test_a_round_comes_with_the_spoken_word(
+    program: Callable[[str, str], str],
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
     make_settings: SettingsFactory,
 ) -> None:
+    program("espeak-ng", "speaking the classic mode's words")
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     general = guild.channel("general")
     async with running(discord_sandbox, app, make_settings()) as bot:

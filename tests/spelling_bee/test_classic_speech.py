@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,15 @@ import pytest
 from botfleet.bots.spelling_bee.services.speech import Speech
 from botfleet.doctor import Status, check_speech
 
-ESPEAK = shutil.which("espeak-ng")
-FFMPEG = shutil.which("ffmpeg")
-needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng is not installed")
+
+@pytest.fixture
+def espeak(program: Callable[[str, str], str]) -> str:
+    return program("espeak-ng", "speaking the classic mode's words")
+
+
+@pytest.fixture
+def ffmpeg(program: Callable[[str, str], str]) -> str:
+    return program("ffmpeg", "turning spoken words into small OGG files")
 
 
 def cached_files(folder: Path) -> list[str]:
@@ -23,16 +30,14 @@ def cache_size(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.iterdir())
 
 
-@needs_espeak
-async def test_a_word_is_spoken_once_and_then_read_from_the_cache(tmp_path: Path) -> None:
-    speech = Speech(tmp_path, max_cache_bytes=1_000_000, espeak=ESPEAK, ffmpeg=FFMPEG)
+async def test_a_word_is_spoken_once_and_then_read_from_the_cache(
+    tmp_path: Path, espeak: str, ffmpeg: str
+) -> None:
+    speech = Speech(tmp_path, max_cache_bytes=1_000_000, espeak=espeak, ffmpeg=ffmpeg)
     assert speech.available
     spoken = await speech.pronounce("necessary")
     assert spoken is not None
-    if FFMPEG is not None:
-        assert spoken.extension == "ogg" and spoken.audio.startswith(b"OggS")
-    else:
-        assert spoken.extension == "wav" and spoken.audio.startswith(b"RIFF")
+    assert spoken.extension == "ogg" and spoken.audio.startswith(b"OggS")
     assert spoken.filename == f"pronunciation.{spoken.extension}", "the name hides the word"
     assert cached_files(tmp_path) == [f"necessary.{spoken.extension}"]
 
@@ -41,25 +46,23 @@ async def test_a_word_is_spoken_once_and_then_read_from_the_cache(tmp_path: Path
     assert again == spoken, "the second time comes from the cache, without espeak-ng"
 
 
-@needs_espeak
-async def test_without_ffmpeg_the_word_is_a_wav(tmp_path: Path) -> None:
-    speech = Speech(tmp_path, max_cache_bytes=1_000_000, espeak=ESPEAK, ffmpeg=None)
+async def test_without_ffmpeg_the_word_is_a_wav(tmp_path: Path, espeak: str) -> None:
+    speech = Speech(tmp_path, max_cache_bytes=1_000_000, espeak=espeak, ffmpeg=None)
     spoken = await speech.pronounce("garden")
     assert spoken is not None and spoken.extension == "wav"
     assert spoken.audio.startswith(b"RIFF") and b"WAVE" in spoken.audio[:12]
 
 
-@needs_espeak
-async def test_the_cache_keeps_within_its_size(tmp_path: Path) -> None:
-    speech = Speech(tmp_path, max_cache_bytes=1, espeak=ESPEAK, ffmpeg=None)
+async def test_the_cache_keeps_within_its_size(tmp_path: Path, espeak: str) -> None:
+    speech = Speech(tmp_path, max_cache_bytes=1, espeak=espeak, ffmpeg=None)
     for word in ("garden", "river", "candle"):
         assert await speech.pronounce(word) is not None
     assert cached_files(tmp_path) == [], "every file is over a one-byte limit"
 
-    first = await Speech(tmp_path, max_cache_bytes=1_000_000, espeak=ESPEAK).pronounce("garden")
+    first = await Speech(tmp_path, max_cache_bytes=1_000_000, espeak=espeak).pronounce("garden")
     assert first is not None
     limit = len(first.audio) * 2 + 100
-    speech = Speech(tmp_path, max_cache_bytes=limit, espeak=ESPEAK, ffmpeg=None)
+    speech = Speech(tmp_path, max_cache_bytes=limit, espeak=espeak, ffmpeg=None)
     for word in ("river", "candle", "planet"):
         assert await speech.pronounce(word) is not None
     assert cache_size(tmp_path) <= limit
@@ -67,7 +70,7 @@ async def test_the_cache_keeps_within_its_size(tmp_path: Path) -> None:
 
 
 async def test_without_espeak_there_is_no_audio(tmp_path: Path) -> None:
-    speech = Speech(tmp_path / "speech", max_cache_bytes=1_000_000, espeak=None, ffmpeg=FFMPEG)
+    speech = Speech(tmp_path / "speech", max_cache_bytes=1_000_000, espeak=None, ffmpeg=None)
     assert not speech.available
     assert await speech.pronounce("garden") is None
     assert not (tmp_path / "speech").exists()
