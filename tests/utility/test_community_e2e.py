@@ -133,9 +133,11 @@ async def test_newcomers_are_welcomed_with_a_card_and_leavers_noted(
         goodbye = await lobby.wait_for_message(author=app)
         assert "newcomer" in goodbye.content and "has left Language Club" in goodbye.content
 
-        preview = await answer(admin, general, app, "welcome", subcommand="preview")
+        asked = await admin.run_command(general, app, "welcome", {}, subcommand="preview")
+        assert (await asked.wait_for_response()).ephemeral  # deferred: the card takes a moment
+        preview = await asked.wait_for_followup()
         assert preview.ephemeral and f"Hello <@{admin.id}>" in preview.content
-        assert preview.message is not None and len(preview.message.attachments) == 1
+        assert len(preview.attachments) == 1
 
         await answer(admin, general, app, "welcome", {"which": "both"}, subcommand="off")
         guild.add_member("quiet")

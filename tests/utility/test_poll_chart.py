@@ -14,12 +14,12 @@ from botfleet.bots.utility.services.poll_chart import (
     TRACK,
     WIDTH,
     WINNER,
-    _font,
     render_poll_chart,
     render_poll_chart_async,
     wrap_text,
 )
 from botfleet.bots.utility.services.polls import Poll, Tally
+from botfleet.utils.imaging import font
 
 WHEN = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 BAR_LEFT = MARGIN + 300 + 16
@@ -114,10 +114,10 @@ def test_wrapped_lines_fit_and_are_cut_with_an_ellipsis(
     text: str, width: int, max_lines: int, cut: bool
 ) -> None:
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    font = _font(22)
-    lines = wrap_text(draw, text, font, width, max_lines)
+    text_font = font(22)
+    lines = wrap_text(draw, text, text_font, width, max_lines)
     assert 1 <= len(lines) <= max_lines
-    assert all(draw.textlength(line, font=font) <= width for line in lines)
+    assert all(draw.textlength(line, font=text_font) <= width for line in lines)
     assert lines[-1].endswith("…") is cut
     if not cut:
         assert " ".join(lines) == text

@@ -282,7 +282,7 @@ async def test_information_commands(
 
         role = await answer(alice, general, app, "roleinfo", {"role": helpers})
         fields = {field["name"]: field["value"] for field in role.embeds[0]["fields"]}
-        assert fields["Members"] == "1" and "manage messages" in fields["Key permissions"]
+        assert fields["Members"] == "1" and "Manage Messages" in fields["Key permissions"]
 
         avatar = await answer(alice, general, app, "avatar")
         assert "PNG" in avatar.embeds[0]["description"]

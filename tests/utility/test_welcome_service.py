@@ -20,6 +20,7 @@ from botfleet.bots.utility.services.welcome import (
     render_welcome_card,
     with_join_role,
 )
+from botfleet.cache import CacheHierarchy, MemoryCache
 from botfleet.database import Database
 
 FACTS = MemberFacts(mention="<@42>", name="Ada", server="Language Club", member_count=128)
@@ -66,7 +67,7 @@ def test_the_card_is_a_png_of_the_expected_size_with_or_without_a_picture() -> N
 
 
 async def test_settings_start_off_and_keep_what_is_not_changed(database: Database) -> None:
-    store = WelcomeStore(database)
+    store = WelcomeStore(database, CacheHierarchy(MemoryCache(max_entries=100)))
     assert (await store.get(5)).welcome_channel_id is None
     await store.update(5, welcome_channel_id=100, welcome_message="Hi {user}", welcome_card=True)
     config = await store.update(5, goodbye_channel_id=200)

@@ -14,13 +14,13 @@ from typing import Final
 from PIL import Image, ImageDraw
 
 from botfleet.gamification.levels import LevelProgress
+from botfleet.utils.helpers import truncate_string
 from botfleet.utils.imaging import (
     TEXT,
     avatar_image,
     circle_mask,
     font,
     png_bytes,
-    shorten,
 )
 
 CARD_SIZE: Final = (934, 282)
@@ -63,7 +63,7 @@ def render_rank_card(card: RankCard) -> bytes:
     right = width - 48
     draw.text(
         (left, 70),
-        shorten(card.display_name, MAX_NAME_CHARS),
+        truncate_string(card.display_name, MAX_NAME_CHARS),
         font=font(40),
         fill=TEXT,
         anchor="ls",

@@ -45,7 +45,7 @@ async def setup(bot: FleetBot) -> None:
     await bot.add_cog(RoleMenuCommands(bot, RoleMenuService(bot.database, options)))
     tags = TagService(bot.database, max_tags_per_member=options.max_tags_per_member)
     await bot.add_cog(TagCommands(bot, tags))
-    welcome = WelcomeStore(bot.database)
+    welcome = WelcomeStore(bot.database, bot.cache)
     await bot.add_cog(WelcomeCommands(bot, welcome))
     await bot.add_cog(WelcomeEvents(bot, welcome))
     polls = PollService(bot.database, bot.scheduler, timezones, options)

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from botfleet.auth.roles import DANGEROUS_PERMISSIONS
 from botfleet.bots.utility.services.process import resident_memory_bytes
 from botfleet.core.extensions.fleet import latency_text
 from botfleet.errors import UserError
@@ -25,19 +26,6 @@ if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
 MAX_ROLES_SHOWN: Final = 20
-KEY_PERMISSIONS: Final = (
-    "administrator",
-    "manage_guild",
-    "manage_roles",
-    "manage_channels",
-    "manage_messages",
-    "kick_members",
-    "ban_members",
-    "moderate_members",
-    "mention_everyone",
-    "manage_webhooks",
-)
-"""Permissions worth pointing out on /roleinfo: the ones that let a role change the server."""
 
 
 def _guild(interaction: discord.Interaction[FleetBot]) -> discord.Guild:
@@ -57,7 +45,7 @@ def role_list(roles: list[discord.Role]) -> str:
 
 
 def key_permissions(permissions: discord.Permissions) -> str:
-    names = [name.replace("_", " ") for name in KEY_PERMISSIONS if getattr(permissions, name)]
+    names = [label for flag, label in DANGEROUS_PERMISSIONS.items() if getattr(permissions, flag)]
     return ", ".join(names) if names else "none of the powerful ones"
 
 

@@ -218,6 +218,7 @@ class WelcomeCommands(
         member = interaction.user
         if not isinstance(member, discord.Member):
             raise UserError("Use this command in the server whose messages you want to see.")
+        await interaction.response.defer(ephemeral=True)  # the card may wait on the avatar
         config = await self.store.get(guild.id)
         facts = facts_of(member)
         status = "" if config.welcome_channel_id else " (off: turn it on with /welcome set)"
@@ -228,6 +229,6 @@ class WelcomeCommands(
         files = []
         if config.welcome_card:
             files.append(await welcome_card_file(member, self.bot.settings.colors.primary))
-        await interaction.response.send_message(
+        await interaction.followup.send(
             truncate_string(text, 2000), files=files, ephemeral=True, allowed_mentions=NO_PINGS
         )

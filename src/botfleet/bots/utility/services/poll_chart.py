@@ -9,12 +9,12 @@ image grows in height with the answers and keeps one width, which Discord shows 
 from __future__ import annotations
 
 import asyncio
-import io
 from typing import Final
 
 from PIL import Image, ImageDraw, ImageFont
 
 from botfleet.bots.utility.services.polls import Tally
+from botfleet.utils.imaging import font, png_bytes
 
 WIDTH: Final = 900
 MARGIN: Final = 32
@@ -37,10 +37,6 @@ BAR: Final = (88, 101, 242)
 WINNER: Final = (87, 242, 135)
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
-
-
-def _font(size: int) -> Font:
-    return ImageFont.load_default(size=size)
 
 
 def _fits(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> bool:
@@ -106,7 +102,7 @@ def _summary(tally: Tally) -> str:
 def render_poll_chart(tally: Tally) -> bytes:
     """The poll's results as PNG bytes (blocking: run it in a thread)."""
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    title_font, text_font, small_font = _font(TITLE_SIZE), _font(TEXT_SIZE), _font(SMALL_SIZE)
+    title_font, text_font, small_font = font(TITLE_SIZE), font(TEXT_SIZE), font(SMALL_SIZE)
     inner = WIDTH - 2 * MARGIN
     title = wrap_text(scratch, tally.poll.question, title_font, inner, MAX_TITLE_LINES)
     labels = [
@@ -155,9 +151,7 @@ def render_poll_chart(tally: Tally) -> bytes:
         )
         y += row_height + ROW_GAP
 
-    output = io.BytesIO()
-    image.save(output, format="PNG", optimize=True)
-    return output.getvalue()
+    return png_bytes(image)
 
 
 async def render_poll_chart_async(tally: Tally) -> bytes:

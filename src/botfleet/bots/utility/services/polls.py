@@ -414,16 +414,6 @@ class PollService(AlarmedService):
         mine = ", ".join(_quoted(text) for text in poll.chosen(kept or 0))
         raise PollError(f"You already voted for {mine}; votes in this poll can't be changed.")
 
-    async def ballot(self, poll_id: int, user_id: int) -> int:
-        """The member's current choices in a poll as a bitmask (0: no vote)."""
-        async with self.database.session() as session:
-            choices = await session.scalar(
-                select(PollVote.choices).where(
-                    PollVote.poll_id == poll_id, PollVote.user_id == user_id
-                )
-            )
-        return choices or 0
-
     async def close(self, poll_id: int) -> Poll | None:
         """Close the poll if it is still open; None when it was closed (or deleted) already.
 

@@ -9,15 +9,17 @@ in a newcomer's welcome.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 from PIL import Image, ImageDraw
 
+from botfleet.cache import CacheHierarchy, CacheKeys
 from botfleet.database.base import Database
 from botfleet.database.models.community import WelcomeSettings
 from botfleet.errors import UserError
-from botfleet.utils.imaging import TEXT, avatar_image, circle_mask, font, png_bytes, shorten
+from botfleet.utils.helpers import truncate_string
+from botfleet.utils.imaging import TEXT, avatar_image, circle_mask, font, png_bytes
 
 PLACEHOLDERS: Final = {
     "user": "mentions the member",
@@ -145,15 +147,27 @@ def _config(row: WelcomeSettings | None, guild_id: int) -> WelcomeConfig:
     )
 
 
-class WelcomeStore:
-    """Reads and writes ``welcome_settings``."""
+def cache_key(guild_id: int) -> str:
+    return f"{CacheKeys.guild_config(guild_id)}:welcome"
 
-    def __init__(self, database: Database) -> None:
+
+class WelcomeStore:
+    """Reads and writes ``welcome_settings``, through the cache: every join and leave reads them,
+    and a join raid must not become a query per newcomer."""
+
+    def __init__(self, database: Database, cache: CacheHierarchy) -> None:
         self.database = database
+        self.cache = cache
 
     async def get(self, guild_id: int) -> WelcomeConfig:
-        async with self.database.session() as session:
-            return _config(await session.get(WelcomeSettings, guild_id), guild_id)
+        async def load() -> dict[str, Any]:
+            async with self.database.session() as session:
+                config = _config(await session.get(WelcomeSettings, guild_id), guild_id)
+            return asdict(config)
+
+        ttl = self.cache.ttl.guild_config
+        values = await self.cache.get_or_load(cache_key(guild_id), load, ttl)
+        return WelcomeConfig(**{**values, "join_role_ids": tuple(values["join_role_ids"])})
 
     async def update(self, guild_id: int, **changes: Any) -> WelcomeConfig:
         """Change some settings, creating the guild's row the first time."""
@@ -170,6 +184,7 @@ class WelcomeStore:
         async with self.database.session() as session:
             await session.execute(statement)
             await session.commit()
+        await self.cache.invalidate(cache_key(guild_id))
         return await self.get(guild_id)
 
 
@@ -199,10 +214,12 @@ def render_welcome_card(card: WelcomeCard) -> bytes:
     )
     left = 48 + CARD_AVATAR + 48
     draw.text((left, 110), "WELCOME", font=font(56), fill=card.accent, anchor="ls")
-    draw.text((left, 180), shorten(card.display_name, 26), font=font(44), fill=TEXT, anchor="ls")
+    draw.text(
+        (left, 180), truncate_string(card.display_name, 26), font=font(44), fill=TEXT, anchor="ls"
+    )
     draw.text(
         (left, 240),
-        f"to {shorten(card.server, 30)} · member #{card.member_count:,}",
+        f"to {truncate_string(card.server, 30)} · member #{card.member_count:,}",
         font=font(28),
         fill=CARD_MUTED,
         anchor="ls",
