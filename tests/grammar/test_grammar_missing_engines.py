@@ -100,3 +100,39 @@ async def test_a_language_no_engine_knows_is_refused() -> None:
     with pytest.raises(NoEngineError, match="can't check fr-FR yet"):
         await checker.check("Bonjour", "fr-FR")
     assert checker.engines
+
+
+class BrokenDictionary(BrokenEngine):
+    """A spelling engine whose word list fails to load: it is also the checker's vocabulary."""
+
+    def is_common_english(self, word: str) -> bool:
+        raise OSError("dictionary file is corrupt")
+
+
+async def test_a_vocabulary_that_failed_to_start_is_not_used_for_auto_checks() -> None:
+    broken = BrokenDictionary()
+    checker = GrammarChecker(GrammarOptions(), [broken], vocabulary=broken)
+    await checker.start()
+    assert checker.vocabulary is None
+    with pytest.raises(NoEngineError):
+        await checker.check_message("I has a apple and we goes to the park")
+
+
+async def test_auto_checks_in_another_language_are_not_dropped_as_not_english() -> None:
+    class German(BrokenEngine):
+        name = "german"
+
+        async def start(self) -> None:
+            """Ready at once."""
+
+        async def check(self, text: str, language: str) -> list[Issue]:
+            return []
+
+    class EnglishOnly:
+        def is_common_english(self, word: str) -> bool:
+            return False  # no German word is common English
+
+    checker = GrammarChecker(GrammarOptions(language="de-DE"), [German()], vocabulary=EnglishOnly())
+    await checker.start()
+    result = await checker.check_message("Das ist ein Haus und ich bin heute hier.")
+    assert result is not None and result.language == "de-DE"

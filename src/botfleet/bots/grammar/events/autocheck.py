@@ -93,6 +93,8 @@ class AutoCheckEvents(commands.Cog, name="Grammar auto-check"):
         own_id = self.bot.user.id if self.bot.user else None
         if str(payload.emoji) != MARK or payload.guild_id is None or payload.user_id == own_id:
             return
+        if payload.message_author_id != payload.user_id:
+            return  # only the author asks for their own message's details
         if await self.channels.strictness_in(payload.guild_id, payload.channel_id) is None:
             return
         channel = self.bot.get_channel(payload.channel_id)

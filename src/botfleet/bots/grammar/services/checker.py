@@ -19,12 +19,12 @@ import importlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import Final, cast
 
 import aiohttp
 
 from botfleet.bots.grammar.config import GrammarOptions
-from botfleet.bots.grammar.services.engine import Engine, EngineError
+from botfleet.bots.grammar.services.engine import Engine, EngineError, base_language
 from botfleet.bots.grammar.services.issues import Issue, Strictness
 from botfleet.bots.grammar.services.languagetool import LanguageToolEngine
 from botfleet.bots.grammar.services.text import (
@@ -141,6 +141,8 @@ class GrammarChecker:
                     raise result
                 log.error("the %s engine failed to start", engine.name, exc_info=result)
                 self.engines.remove(engine)
+                if cast(object, engine) is self.vocabulary:  # its word list never loaded
+                    self.vocabulary = None
                 self.missing.append(MissingEngine(engine.name, f"failed to start: {result}"))
         if not self.engines:
             log.warning("no grammar engine can run: %s", "; ".join(self.status()))
@@ -175,7 +177,8 @@ class GrammarChecker:
             return None
         if len(stripped.text) > self.options.max_check_length:
             return None
-        if not looks_english(stripped.text, self.vocabulary):
+        english = base_language(self.options.language) == "en"
+        if english and not looks_english(stripped.text, self.vocabulary):
             return None
         result = await self.check(stripped.text, self.options.language)
         moved = replace(result, text=content, issues=stripped.issues_on_original(result.issues))

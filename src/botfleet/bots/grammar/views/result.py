@@ -18,7 +18,7 @@ from botfleet.bots.grammar.services.issues import Issue
 from botfleet.bots.grammar.services.review import Review
 from botfleet.bots.grammar.services.tutor import Tone
 from botfleet.core.errors import handle_interaction_error
-from botfleet.services.ai.errors import AIError
+from botfleet.services.ai.errors import AIError, AIUnavailableError
 from botfleet.services.ai.service import AIService
 from botfleet.utils.helpers import (
     chunk_embeds,
@@ -248,7 +248,7 @@ class ResultView(discord.ui.View):
 
     def _ai(self) -> AIService:
         if self.ai is None:  # the items are removed without AI; a stale client may still press
-            raise AIError("AI features are switched off on this bot.")
+            raise AIUnavailableError
         return self.ai
 
     async def _ai_failed(
