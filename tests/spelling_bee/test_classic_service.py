@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -29,9 +29,12 @@ from botfleet.bots.spelling_bee.services.classic_words import (
     ClassicWordBank,
     Difficulty,
 )
+from botfleet.bots.spelling_bee.services.rewards import GamificationRewards
+from botfleet.bots.spelling_bee.views.classic import finish_text
+from botfleet.cache import CacheHierarchy, MemoryCache
 from botfleet.database import Database
 from botfleet.errors import UserError
-from botfleet.gamification import LevelUp
+from botfleet.gamification import Gamification, LevelUp
 from botfleet.services.privacy import registry
 
 GUILD, CHANNEL, OTHER_CHANNEL = 10, 20, 21
@@ -73,15 +76,13 @@ Factory = Callable[..., ClassicService]
 @pytest.fixture
 def make_service(database: Database) -> Factory:
     def make(**overrides: Any) -> ClassicService:
-        return ClassicService(
-            database,
-            bank(),
-            round_seconds=30,
-            lobby_seconds=20,
-            rng=random.Random(1),
-            clock=lambda: datetime(2026, 1, 5, 12, tzinfo=UTC),
-            **overrides,
-        )
+        options: dict[str, Any] = {
+            "round_seconds": 30,
+            "lobby_seconds": 20,
+            "rng": random.Random(1),
+            "clock": lambda: datetime(2026, 1, 5, 12, tzinfo=UTC),
+        }
+        return ClassicService(database, bank(), **(options | overrides))
 
     return make
 
@@ -340,3 +341,87 @@ async def test_data_deletion_removes_a_members_records(
         assert await delete_user_data(session, ALICE) == 1
         await session.commit()
     assert await service.stats(GUILD, ALICE) == ClassicStats()
+
+
+async def test_a_level_up_from_a_finished_game_is_announced_with_its_end(
+    make_service: Factory,
+) -> None:
+    level_up = LevelUp(ALICE, GUILD, 3, 4, 900, CHANNEL, "spelling_bee")
+    locked_while_reporting: list[bool] = []
+
+    class LevellingRewards(RecordingRewards):
+        async def report_classic_game(
+            self, records: tuple[GameRecord, ...], *, guild_id: int, channel_id: int
+        ) -> tuple[LevelUp, ...]:
+            locked_while_reporting.append(service._lock.locked())
+            await super().report_classic_game(records, guild_id=guild_id, channel_id=channel_id)
+            return (level_up,)
+
+    service = make_service(rewards=LevellingRewards())
+    current = await service.start_solo(
+        guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE, settings=solo(rounds=1)
+    )
+    attempt = await service.answer(current.game_id, ALICE, current.word.word)
+    assert attempt.finish is not None and attempt.finish.level_ups == (level_up,)
+    assert locked_while_reporting == [False], "XP is reported once the lock is released"
+    assert "⭐ <@1> reached level 4!" in finish_text(attempt.finish)
+
+    await service.start_solo(
+        guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE, settings=solo(rounds=1)
+    )
+    stopped, _ = await service.stop(CHANNEL, ALICE, moderator=False)
+    assert stopped.level_ups == (level_up,), "a stopped game announces its level-ups too"
+
+
+async def test_joining_keeps_the_lobbys_closing_time(make_service: Factory) -> None:
+    now = [datetime(2026, 1, 5, 12, tzinfo=UTC)]
+    service = make_service(clock=lambda: now[0])
+    lobby = await service.open_lobby(
+        guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE, settings=elimination()
+    )
+    assert lobby.closes_at == datetime(2026, 1, 5, 12, 0, 20, tzinfo=UTC)
+    now[0] += timedelta(seconds=7)
+    joined = await service.join(lobby.game_id, BOB)
+    assert joined.closes_at == lobby.closes_at
+
+
+async def test_a_solo_time_out_counts_as_a_missed_word(make_service: Factory) -> None:
+    service = make_service()
+    first = await service.start_solo(
+        guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE, settings=solo(rounds=3, lives=2)
+    )
+    answered = await service.answer(first.game_id, ALICE, first.word.word)
+    assert answered.next_round is not None
+    second = answered.next_round
+    timed_out = await service.time_up(timer(second, second.key))
+    assert timed_out is not None and timed_out.finish is not None
+    assert timed_out.finish.ending is Ending.TIMED_OUT
+    assert timed_out.finish.records == (GameRecord(ALICE, 1, 1, 1, False),)
+    assert await service.stats(GUILD, ALICE) == ClassicStats(1, 0, 1, 1, 1)
+
+
+async def test_no_xp_roles_apply_to_classic_games(
+    make_service: Factory, database: Database
+) -> None:
+    muted_role, other_role = 4242, 4343
+    roles = {ALICE: [muted_role], BOB: [other_role]}
+    gamification = Gamification(
+        database, CacheHierarchy(MemoryCache(1000)), bot_name="spelling_bee"
+    )
+    try:
+        await gamification.settings.set_no_xp_role(GUILD, muted_role, True)
+        rewards = GamificationRewards(
+            gamification, role_ids_of=lambda guild_id, user_id: roles[user_id]
+        )
+        service = make_service(rewards=rewards)
+        for player, channel in ((ALICE, CHANNEL), (BOB, OTHER_CHANNEL)):
+            current = await service.start_solo(
+                guild_id=GUILD, channel_id=channel, starter_id=player, settings=solo(rounds=1)
+            )
+            attempt = await service.answer(current.game_id, player, current.word.word)
+            assert attempt.finish is not None and attempt.finish.ending is Ending.COMPLETED
+        assert (await gamification.xp.profile(ALICE, GUILD)).progress.total_xp == 0
+        assert (await gamification.xp.profile(BOB, GUILD)).progress.total_xp > 0
+        assert (await service.stats(GUILD, ALICE)).games_won == 1, "the record still counts"
+    finally:
+        await gamification.stop()

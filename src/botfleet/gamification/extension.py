@@ -11,6 +11,7 @@ chose, and applies the level's role rewards.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -32,6 +33,16 @@ MEMBER_PINGS = discord.AllowedMentions(everyone=False, roles=False, users=True)
 
 def _role_ids(author: discord.abc.User) -> list[int]:
     return [role.id for role in author.roles] if isinstance(author, discord.Member) else []
+
+
+def member_role_ids(bot: FleetBot, guild_id: int, user_id: int) -> Sequence[int] | None:
+    """A member's role ids from the bot's member cache (None when not cached).
+
+    Games report XP by member id; this lets a guild's no-XP roles apply to them as to chat.
+    """
+    guild = bot.get_guild(guild_id)
+    member = guild.get_member(user_id) if guild is not None else None
+    return [role.id for role in member.roles] if member is not None else None
 
 
 class XPEvents(commands.Cog, name="XP"):

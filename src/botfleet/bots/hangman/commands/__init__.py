@@ -8,7 +8,6 @@ gamification framework, which the bot base starts and stops.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -19,16 +18,10 @@ from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.bots.hangman.services.rewards import GamificationRewards
 from botfleet.bots.hangman.services.words import WordBank
 from botfleet.bots.hangman.views.display import GameDisplay
+from botfleet.gamification.extension import member_role_ids
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
-
-
-def member_role_ids(bot: FleetBot, guild_id: int, user_id: int) -> Sequence[int] | None:
-    """The role ids of a member from the bot's member cache (None when not cached)."""
-    guild = bot.get_guild(guild_id)
-    member = guild.get_member(user_id) if guild is not None else None
-    return [role.id for role in member.roles] if member is not None else None
 
 
 async def setup(bot: FleetBot) -> None:

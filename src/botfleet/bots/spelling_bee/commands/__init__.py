@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 from botfleet.bots.spelling_bee.commands.classic import ClassicPlay
@@ -24,6 +25,7 @@ from botfleet.bots.spelling_bee.services.puzzle import WordList
 from botfleet.bots.spelling_bee.services.rewards import GamificationRewards
 from botfleet.bots.spelling_bee.services.speech import Speech
 from botfleet.bots.spelling_bee.views.classic import ClassicDisplay
+from botfleet.gamification.extension import member_role_ids
 from botfleet.utils.timezones import all_zones
 
 if TYPE_CHECKING:
@@ -41,7 +43,7 @@ async def setup(bot: FleetBot) -> None:
     words = await asyncio.to_thread(WordList.bundled)
     classic_words = await asyncio.to_thread(ClassicWordBank.bundled)
     zones = await asyncio.to_thread(all_zones)
-    rewards = GamificationRewards(bot.gamification)
+    rewards = GamificationRewards(bot.gamification, role_ids_of=partial(member_role_ids, bot))
     service = BeeService(bot.database, words, rewards=rewards, scheduler=bot.scheduler)
     classic = ClassicService(
         bot.database,

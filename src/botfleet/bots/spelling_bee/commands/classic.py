@@ -28,6 +28,7 @@ from botfleet.bots.spelling_bee.views.classic import (
     NO_PINGS,
     ClassicDisplay,
     attempt_text,
+    begins_text,
     finish_text,
     lobby_embed,
     spellers_embed,
@@ -48,7 +49,7 @@ log = logging.getLogger(__name__)
 
 
 def place_of(interaction: discord.Interaction[Any]) -> tuple[int, int]:
-    """The guild and channel of an interaction; the spelling bee is played in servers only."""
+    """The guild and channel of an interaction; both modes are played in servers only."""
     if interaction.guild_id is None or interaction.channel_id is None:
         raise UserError("The Spelling Bee is played in a server's channels.")
     return interaction.guild_id, interaction.channel_id
@@ -164,9 +165,8 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
         )
 
     async def _close_lobby(self, interaction: discord.Interaction[Any], first: Round) -> None:
-        players = " ".join(f"<@{user}>" for user in first.standing)
         await interaction.response.edit_message(
-            content=f"🐝 The elimination round begins! Players: {players}",
+            content=begins_text(first),
             embed=None,
             view=None,
             allowed_mentions=NO_PINGS,
@@ -190,10 +190,7 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
     async def lobby_result(self, result: Round | Finish, channel_id: int) -> None:
         """The lobby timer's outcome: the first round, or why there is none."""
         if isinstance(result, Round):
-            players = " ".join(f"<@{user}>" for user in result.standing)
-            await self.display.post_text(
-                channel_id, f"🐝 The elimination round begins! Players: {players}"
-            )
+            await self.display.post_text(channel_id, begins_text(result))
             await self.display.post_round(result)
         else:
             await self.display.post_text(channel_id, finish_text(result))

@@ -7,18 +7,19 @@ mode's commands hand over to the classic cog. Problems a member can fix come bac
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import requires_permission
-from botfleet.bots.spelling_bee.commands.classic import ClassicPlay
+from botfleet.bots.spelling_bee.commands.classic import ClassicPlay, place_of
 from botfleet.bots.spelling_bee.config import SpellingBeeOptions
 from botfleet.bots.spelling_bee.services.classic import ClassicMode
 from botfleet.bots.spelling_bee.services.classic_words import Difficulty
 from botfleet.bots.spelling_bee.services.game import MAX_GUESS_LENGTH, BeeService, zone_of
+from botfleet.bots.spelling_bee.views.classic import NO_PINGS
 from botfleet.bots.spelling_bee.views.display import (
     hints_embed,
     hive_file,
@@ -35,16 +36,8 @@ if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
 COG_NAME = "Spelling Bee"
-NO_PINGS = discord.AllowedMentions.none()
 LeaderboardPeriod = Literal["today", "all time"]
 RecordMode = Literal["both", "puzzle", "classic"]
-
-
-def place_of(interaction: discord.Interaction[Any]) -> tuple[int, int]:
-    """The guild and channel of a command; the puzzle is played in servers only."""
-    if interaction.guild_id is None or interaction.channel_id is None:
-        raise UserError("The Spelling Bee is played in a server's channels.")
-    return interaction.guild_id, interaction.channel_id
 
 
 class SpellingBeeCommands(commands.Cog, name=COG_NAME):

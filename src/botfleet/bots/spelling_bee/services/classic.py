@@ -9,7 +9,9 @@ round they share the win.
 
 Games are short and live in this process only (a restart ends them); a finished game is added
 to each player's record in the database. Every change to a game happens under one lock, so a
-typed answer, a form and a timer can never judge the same round twice. Round and lobby timers
+typed answer, a form and a timer can never judge the same round twice; a game's end is decided
+under it, while its records and XP are saved after it is released, so one game's database work
+never holds up the games of other channels. Round and lobby timers
 go through the scheduler and name the round they were set for: a timer of a round already
 answered does nothing.
 """
@@ -146,6 +148,8 @@ class _Game:
     used: set[str] = field(default_factory=set)
     ends_at: datetime = field(default_factory=_utcnow)
     """When the current round's time runs out."""
+    lobby_closes_at: datetime = field(default_factory=_utcnow)
+    """When the lobby's timer begins the game (elimination)."""
 
     def player(self, user_id: int) -> _Player | None:
         return next((player for player in self.players if player.user_id == user_id), None)
@@ -185,13 +189,26 @@ class Round:
 
 @dataclass(frozen=True, slots=True)
 class Finish:
-    """A game's end: how, who won, and each player's record after it."""
+    """A game's end: how, who won, each player's record after it and the level-ups it caused."""
 
     ending: Ending
     settings: Settings
     winners: tuple[int, ...]
     records: tuple[GameRecord, ...]
     stats: Mapping[int, ClassicStats]
+    level_ups: tuple[LevelUp, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Ended:
+    """A game decided over under the lock, whose records and XP are still to be saved."""
+
+    guild_id: int
+    channel_id: int
+    ending: Ending
+    settings: Settings
+    winners: tuple[int, ...]
+    records: tuple[GameRecord, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,18 +316,19 @@ class ClassicService:
         """An elimination game that members may join until the lobby closes."""
         async with self._lock:
             game = self._new_game(guild_id, channel_id, starter_id, settings, Phase.LOBBY)
-            closes_at = self._clock() + self.lobby_time
-            await self._schedule(closes_at, LOBBY_EVENT, game)
-            return self._lobby(game, closes_at)
+            game.lobby_closes_at = self._clock() + self.lobby_time
+            await self._schedule(game.lobby_closes_at, LOBBY_EVENT, game)
+            return self._lobby(game)
 
-    def _lobby(self, game: _Game, closes_at: datetime) -> Lobby:
+    @staticmethod
+    def _lobby(game: _Game) -> Lobby:
         return Lobby(
             game.id,
             game.channel_id,
             game.starter_id,
             game.settings,
             tuple(player.user_id for player in game.players),
-            closes_at,
+            game.lobby_closes_at,
         )
 
     async def join(self, game_id: str, user_id: int) -> Lobby:
@@ -324,7 +342,7 @@ class ClassicService:
             if len(game.players) >= MAX_PLAYERS:
                 raise UserError(f"The lobby is full ({MAX_PLAYERS} players).")
             game.players.append(_Player(user_id))
-            return self._lobby(game, self._clock())
+            return self._lobby(game)
 
     async def begin_now(self, game_id: str, user_id: int) -> Round:
         """The starter closes the lobby early; two players at least must have joined."""
@@ -347,9 +365,10 @@ class ClassicService:
             game = self._current(payload)
             if game is None or game.phase is not Phase.LOBBY:
                 return None
-            if len(game.players) < MIN_PLAYERS:
-                return await self._finish(game, Ending.NOT_ENOUGH_PLAYERS)
-            return await self._begin(game)
+            if len(game.players) >= MIN_PLAYERS:
+                return await self._begin(game)
+            ended = self._end(game, Ending.NOT_ENOUGH_PLAYERS)
+        return await self._settle(ended)
 
     async def _begin(self, game: _Game) -> Round:
         game.phase = Phase.PLAYING
@@ -466,7 +485,7 @@ class ClassicService:
                 player.best_run = max(player.best_run, player.run)
             else:
                 self._miss(game, player)
-            attempt = await self._after(game, player, answer, word, correct)
+            attempt, ended = await self._after(game, player, answer, word, correct)
         if correct and self.rewards is not None:
             level_ups = await self._safely(
                 self.rewards.report_spelling(
@@ -474,7 +493,7 @@ class ClassicService:
                 )
             )
             attempt = replace(attempt, level_ups=level_ups)
-        return attempt
+        return await self._settled(attempt, ended)
 
     def _miss(self, game: _Game, player: _Player) -> None:
         player.missed += 1
@@ -486,18 +505,21 @@ class ClassicService:
 
     async def _after(
         self, game: _Game, player: _Player, answer: str | None, word: ClassicWord, correct: bool
-    ) -> Attempt:
-        """The game after a judged round: its end, or the next round."""
+    ) -> tuple[Attempt, _Ended | None]:
+        """The game after a judged round: its end (to settle once unlocked), or the next round."""
+        attempt = Attempt(
+            game.channel_id, player.user_id, answer, word, correct, player.out, None, None
+        )
         ending = self._ending(game, timed_out=answer is None)
         if ending is not None:
-            finish = await self._finish(game, ending)
-            return Attempt(
-                game.channel_id, player.user_id, answer, word, correct, player.out, None, finish
-            )
-        next_round = await self._next_round(game)
-        return Attempt(
-            game.channel_id, player.user_id, answer, word, correct, player.out, next_round, None
-        )
+            return attempt, self._end(game, ending)
+        return replace(attempt, next_round=await self._next_round(game)), None
+
+    async def _settled(self, attempt: Attempt, ended: _Ended | None) -> Attempt:
+        """The attempt with its game's finish, once the records and XP are saved."""
+        if ended is None:
+            return attempt
+        return replace(attempt, finish=await self._settle(ended))
 
     def _ending(self, game: _Game, *, timed_out: bool) -> Ending | None:
         settings = game.settings
@@ -522,10 +544,10 @@ class ClassicService:
                 return None
             player = game.players[game.turn]
             word = game.word
-            if game.settings.mode is ClassicMode.ELIMINATION:
-                self._miss(game, player)
+            self._miss(game, player)
             log.info("classic spelling bee %s: round %d timed out", game.id, game.round_number)
-            return await self._after(game, player, None, word, False)
+            attempt, ended = await self._after(game, player, None, word, False)
+        return await self._settled(attempt, ended)
 
     async def stop(self, channel_id: int, user_id: int, *, moderator: bool) -> tuple[Finish, str]:
         """``/bee stop``: the starter or a moderator ends the channel's game; and its word."""
@@ -536,11 +558,13 @@ class ClassicService:
             if user_id != game.starter_id and not moderator:
                 raise UserError(f"Only <@{game.starter_id}> or a moderator can stop this game.")
             word = game.word.word if game.word is not None else ""
-            return await self._finish(game, Ending.STOPPED), word
+            ended = self._end(game, Ending.STOPPED)
+        return await self._settle(ended), word
 
     # --- Endings, records, rewards ---------------------------------------------------------
 
-    async def _finish(self, game: _Game, ending: Ending) -> Finish:
+    def _end(self, game: _Game, ending: Ending) -> _Ended:
+        """Take the game out of play (under the lock) with its winners and records."""
         del self._games[game.id]
         winners: tuple[int, ...] = ()
         if ending is Ending.COMPLETED:
@@ -558,16 +582,21 @@ class ClassicService:
             )
             for player in played
         )
-        stats = await self.store.record(game.guild_id, records, self._clock()) if records else {}
         log.info("classic spelling bee %s ended: %s", game.id, ending)
-        finish = Finish(ending, game.settings, winners, records, stats)
+        return _Ended(game.guild_id, game.channel_id, ending, game.settings, winners, records)
+
+    async def _settle(self, ended: _Ended) -> Finish:
+        """Save an ended game's records and report its XP, outside the lock."""
+        records = ended.records
+        stats = await self.store.record(ended.guild_id, records, self._clock()) if records else {}
+        level_ups: tuple[LevelUp, ...] = ()
         if records and self.rewards is not None:
-            await self._safely(
+            level_ups = await self._safely(
                 self.rewards.report_classic_game(
-                    records, guild_id=game.guild_id, channel_id=game.channel_id
+                    records, guild_id=ended.guild_id, channel_id=ended.channel_id
                 )
             )
-        return finish
+        return Finish(ended.ending, ended.settings, ended.winners, records, stats, level_ups)
 
     async def _safely(self, report: Any) -> tuple[LevelUp, ...]:
         """XP is a bonus: a failing framework is logged and costs the game nothing."""

@@ -6,18 +6,22 @@ of a day is the ``puzzle_day`` feat, reported with their streak of consecutive d
 the fleet's streak achievements follow the puzzle as they follow Hangman's wins. In the classic
 mode each word spelled right is the ``correct_spelling`` feat (the Spelling Star achievement),
 and a finished game a win or a loss for each player. The XP is saved at once so a level-up can
-be told with the verdict.
+be told with the verdict. Every report carries the member's roles, so a server's no-XP roles
+apply to the games as they do to chat.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final, Protocol
 
 from botfleet.bots.spelling_bee.services.classic_store import GameRecord
 from botfleet.gamification import Gamification, LevelUp
 
 BOT_NAME: Final = "spelling_bee"
+
+RoleLookup = Callable[[int, int], Sequence[int] | None]
+"""(guild id, user id) → the member's role ids, or None when the member is not known."""
 
 
 class RewardReporter(Protocol):
@@ -41,10 +45,15 @@ class RewardReporter(Protocol):
 
 
 class GamificationRewards:
-    """Reports found words to the gamification framework of this bot process."""
+    """Reports found and spelled words to the gamification framework of this bot process."""
 
-    def __init__(self, gamification: Gamification) -> None:
+    def __init__(self, gamification: Gamification, role_ids_of: RoleLookup | None = None) -> None:
         self.gamification = gamification
+        self.role_ids_of = role_ids_of
+
+    def _role_ids(self, guild_id: int, user_id: int) -> tuple[int, ...]:
+        known = self.role_ids_of(guild_id, user_id) if self.role_ids_of is not None else None
+        return tuple(known or ())
 
     async def report(
         self,
@@ -56,17 +65,24 @@ class GamificationRewards:
         guild_id: int,
         channel_id: int | None,
     ) -> tuple[LevelUp, ...]:
+        role_ids = self._role_ids(guild_id, user_id)
         await self.gamification.award_xp(
             user_id,
             points,
             "spelling_bee:word",
             guild_id=guild_id,
             channel_id=channel_id,
+            role_ids=role_ids,
             bot_name=BOT_NAME,
         )
         if pangram:
             await self.gamification.xp.report_game_result(
-                user_id, "pangram", guild_id=guild_id, channel_id=channel_id, bot_name=BOT_NAME
+                user_id,
+                "pangram",
+                guild_id=guild_id,
+                channel_id=channel_id,
+                role_ids=role_ids,
+                bot_name=BOT_NAME,
             )
         if streak is not None:
             await self.gamification.xp.report_game_result(
@@ -75,6 +91,7 @@ class GamificationRewards:
                 guild_id=guild_id,
                 channel_id=channel_id,
                 streak=streak,
+                role_ids=role_ids,
                 bot_name=BOT_NAME,
             )
         return await self._level_ups((user_id,), guild_id)
@@ -88,6 +105,7 @@ class GamificationRewards:
             "correct_spelling",
             guild_id=guild_id,
             channel_id=channel_id,
+            role_ids=self._role_ids(guild_id, user_id),
             bot_name=BOT_NAME,
         )
         return await self._level_ups((user_id,), guild_id)
@@ -102,6 +120,7 @@ class GamificationRewards:
                 "win" if record.won else "loss",
                 guild_id=guild_id,
                 channel_id=channel_id,
+                role_ids=self._role_ids(guild_id, record.user_id),
                 bot_name=BOT_NAME,
             )
         return await self._level_ups((record.user_id for record in records), guild_id)

@@ -23,7 +23,7 @@ from botfleet.bots.spelling_bee.services.classic import (
 from botfleet.bots.spelling_bee.services.classic_store import ClassicStats
 from botfleet.bots.spelling_bee.services.speech import Speech
 from botfleet.bots.spelling_bee.views.classic_buttons import buttons
-from botfleet.gamification import LevelUp
+from botfleet.bots.spelling_bee.views.display import level_up_lines
 from botfleet.utils.helpers import EmbedField, create_embed
 
 if TYPE_CHECKING:
@@ -86,12 +86,6 @@ def round_embed(current: Round, color: int, *, spoken: bool) -> discord.Embed:
     )
 
 
-def level_up_lines(level_ups: tuple[LevelUp, ...]) -> list[str]:
-    return [
-        f"⭐ <@{level_up.user_id}> reached level {level_up.new_level}!" for level_up in level_ups
-    ]
-
-
 def attempt_text(attempt: Attempt) -> str:
     """The verdict on a round: right, wrong (with the spelling), or out of time."""
     word = attempt.word.word.upper()
@@ -112,7 +106,7 @@ def attempt_text(attempt: Attempt) -> str:
 
 
 def finish_text(finish: Finish, word: str | None = None) -> str:
-    """The end of a game: how it ended, the winners and each player's words."""
+    """The end of a game: how it ended, the winners, each player's words and level-ups."""
     lines = [ENDINGS[finish.ending]]
     if word:
         lines.append(f"The word was **{word.upper()}**.")
@@ -125,7 +119,14 @@ def finish_text(finish: Finish, word: str | None = None) -> str:
             f"<@{record.user_id}>: {record.spelled} spelled, {record.missed} missed, "
             f"best run {record.best_run}{best}"
         )
+    lines.extend(level_up_lines(finish.level_ups))
     return "\n".join(lines)
+
+
+def begins_text(first: Round) -> str:
+    """An elimination round's start, naming its players in turn order."""
+    players = " ".join(f"<@{user}>" for user in first.standing)
+    return f"🐝 The elimination round begins! Players: {players}"
 
 
 def lobby_embed(lobby: Lobby, color: int) -> discord.Embed:

@@ -11,6 +11,7 @@ import discord
 from botfleet.bots.spelling_bee.services.game import Answer, Contribution, Progress
 from botfleet.bots.spelling_bee.services.puzzle import MIN_WORD_LENGTH, Puzzle, Verdict
 from botfleet.bots.spelling_bee.views.hexagons import render_hive
+from botfleet.gamification import LevelUp
 from botfleet.utils.helpers import create_embed, truncate_string
 
 HIVE_FILENAME: Final = "hive.png"
@@ -47,9 +48,14 @@ def verdict_text(answer: Answer) -> str:
     rank = answer.progress.rank
     if answer.verdict.scores and rank != answer.rank_before:
         line += f"\n⬆️ The server reached **{rank.name}**!"
-    for level_up in answer.level_ups:
-        line += f"\n⭐ <@{level_up.user_id}> reached level {level_up.new_level}!"
-    return line
+    return "\n".join([line, *level_up_lines(answer.level_ups)])
+
+
+def level_up_lines(level_ups: tuple[LevelUp, ...]) -> list[str]:
+    """One line per level-up, announced with the verdict or ending that caused it."""
+    return [
+        f"⭐ <@{level_up.user_id}> reached level {level_up.new_level}!" for level_up in level_ups
+    ]
 
 
 def puzzle_embed(progress: Progress, color: int, outer: str | None = None) -> discord.Embed:
