@@ -16,7 +16,12 @@ from botfleet.database.models import User
 from botfleet.database.models.gamification import MemberXP, XPAuditEntry
 from botfleet.gamification import LevelRole, RoleChanges, RoleRewardMode, XPAdjustmentError
 from botfleet.gamification.achievements import UnknownAchievementError
-from botfleet.gamification.rewards import RewardConfigError, plan_level_roles
+from botfleet.gamification.rewards import (
+    MemberStanding,
+    RewardConfigError,
+    plan_level_roles,
+    plan_member_roles,
+)
 
 BRONZE, SILVER, GOLD, GOLD_BADGE, MEMBER = 501, 502, 503, 504, 900
 REWARDS = [
@@ -81,18 +86,20 @@ async def test_level_and_achievement_roles_are_configured_per_guild(
     ]
     assert await rewards.remove_level_role(GUILD, BRONZE)
     assert not await rewards.remove_level_role(GUILD, BRONZE)
-    assert await rewards.level_role_changes(
-        GUILD, 16, [BRONZE], RoleRewardMode.STACK
+    assert plan_member_roles(
+        await rewards.table(GUILD), RoleRewardMode.STACK, MemberStanding(16), [BRONZE]
     ) == RoleChanges(add=frozenset({SILVER}))
     with pytest.raises(RewardConfigError, match="Reward levels go from 2 to 1000"):
         await rewards.set_level_role(GUILD, 1, GOLD)
 
     achievement_id = await rewards.set_achievement_role(GUILD, "pangram hunter", GOLD_BADGE)
     assert await rewards.achievement_roles(GUILD) == {achievement_id: GOLD_BADGE}
-    assert await rewards.achievement_role_changes(GUILD, {achievement_id}, [MEMBER]) == RoleChanges(
+    table = await rewards.table(GUILD)
+    unlocked = MemberStanding(unlocked=frozenset({achievement_id}))
+    assert plan_member_roles(table, RoleRewardMode.STACK, unlocked, [MEMBER]) == RoleChanges(
         add=frozenset({GOLD_BADGE})
     )
-    assert not await rewards.achievement_role_changes(GUILD, set(), [MEMBER])
+    assert not plan_member_roles(table, RoleRewardMode.STACK, MemberStanding(), [MEMBER])
     assert await rewards.remove_achievement_role(GUILD, "Pangram Hunter")
     with pytest.raises(UnknownAchievementError):
         await rewards.set_achievement_role(GUILD, "Nope", GOLD)
@@ -131,8 +138,11 @@ async def test_admins_give_take_and_reset_with_an_audit_trail(
         0,
         1,
     )
-    assert await gamification.rewards.level_role_changes(
-        GUILD, reset.level_after, [BRONZE], RoleRewardMode.STACK
+    assert plan_member_roles(
+        await gamification.rewards.table(GUILD),
+        RoleRewardMode.STACK,
+        MemberStanding(reset.level_after),
+        [BRONZE],
     ) == RoleChanges(remove=frozenset({BRONZE}))
     async with database.session() as session:
         member = await session.get(MemberXP, (GUILD, ADA))

@@ -5,6 +5,8 @@ only earns XP and may not."""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from gamification_helpers import eventually
 
 from botfleet.bots.utility.bot import DEFINITION as UTILITY
 from botfleet.config.schema import RateLimitsSection, Settings
+from botfleet.core.definition import base_intents
+from botfleet.gamification.role_sync import RoleSyncer
 from botfleet.sandbox import (
     Application,
     DiscordSandbox,
@@ -295,3 +299,37 @@ async def test_a_deleted_reward_role_is_dropped_and_unmanageable_roles_are_repor
             report.content
         )
         assert staff not in alice.roles
+
+
+async def test_without_the_members_intent_resync_is_refused_without_a_cooldown_or_failure(
+    discord_sandbox: DiscordSandbox,
+    utility_app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    owner = guild.owner
+    bronze = guild.add_role("Bronze", position=1)
+    no_members = dataclasses.replace(UTILITY, intents=base_intents)
+    with caplog.at_level(logging.INFO, logger="botfleet.gamification.role_sync"):
+        async with fleet(discord_sandbox, (no_members, utility_app, make_settings())) as [bot]:
+            added = await configure(
+                owner, guild, utility_app, "config reward-add", {"level": 2, "role": bronze}
+            )
+            assert f"<@&{bronze.id}>" in added
+            syncer = vars(bot.get_cog("Levels"))["syncer"]  # the extension's module is reloaded
+            assert isinstance(syncer, RoleSyncer)
+
+            for _ in range(2):
+                refused = await configure(owner, guild, utility_app, "resync")
+                assert "needs the Server Members intent" in refused, refused
+            assert guild.id not in syncer._last_requested
+            assert not syncer._running
+
+    role_sync_lines = [r for r in caplog.records if r.name == "botfleet.gamification.role_sync"]
+    assert not [r for r in role_sync_lines if r.levelno >= logging.ERROR]
+    messages = [record.getMessage() for record in role_sync_lines]
+    assert f"reward roles of guild {guild.id} not re-synced: the bot lacks the Server " in (
+        "\n".join(messages)
+    )
+    assert sum("/levels resync refused" in message for message in messages) == 2

@@ -42,6 +42,7 @@ from enum import StrEnum
 from typing import Any, Final, NamedTuple
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from sqlalchemy import ColumnElement, func, select, tuple_
 
 from botfleet.cache import CacheHierarchy, CacheKeys, RedisUnavailableError, ResilientRedis
@@ -270,6 +271,7 @@ class RedisRankings:
         self._hydrations: dict[str, asyncio.Task[bool]] = {}
         self._missed: dict[tuple[str, str, bool], _Write] = {}
         self._missed_overflowed = False
+        self._ordered_write: AsyncScript | None = None
         redis.add_recovery_hook(self._replay_missed)
 
     def key(self, board: Board) -> str:
@@ -472,7 +474,7 @@ class RedisRankings:
         by_key: dict[str, list[_Write]] = defaultdict(list)
         for write in writes:
             by_key[write.key].append(write)
-        script = client.register_script(ORDERED_WRITE_SCRIPT)
+        script = self._ordered_write_script(client)
         async with client.pipeline(transaction=False) as pipe:
             for key, batch in by_key.items():
                 expires = _epoch(batch[-1].expires)
@@ -481,6 +483,12 @@ class RedisRankings:
                     arguments.extend((write.member, write.value, write.version))
                 await script(keys=[key, self.cut_key(key)], args=arguments, client=pipe)
             await pipe.execute()
+
+    def _ordered_write_script(self, client: Redis) -> AsyncScript:
+        """The ordered-write script, registered once per client instead of at every write."""
+        if self._ordered_write is None or self._ordered_write.registered_client is not client:
+            self._ordered_write = client.register_script(ORDERED_WRITE_SCRIPT)
+        return self._ordered_write
 
     def _remember(self, write: _Write, *, exact: bool) -> None:
         """Keep a write that missed Redis for the replay; of one member's, the newest."""

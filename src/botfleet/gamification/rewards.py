@@ -287,24 +287,6 @@ class RewardService:
         await self._cache.invalidate(self.cache_key(guild_id))
         return removed
 
-    async def level_role_changes(
-        self,
-        guild_id: int,
-        level: int,
-        current_role_ids: Collection[int],
-        mode: RoleRewardMode,
-    ) -> RoleChanges:
-        """What to change so a member at ``level`` holds exactly their level rewards."""
-        return plan_level_roles(await self.level_roles(guild_id), mode, level, current_role_ids)
-
-    async def achievement_role_changes(
-        self, guild_id: int, unlocked_ids: Collection[int], current_role_ids: Collection[int]
-    ) -> RoleChanges:
-        """The achievement reward roles a member earned and does not hold yet."""
-        rewards = await self.achievement_roles(guild_id)
-        earned = {role for achievement, role in rewards.items() if achievement in unlocked_ids}
-        return RoleChanges(add=frozenset(earned - set(current_role_ids)))
-
     async def _load(self, guild_id: int) -> tuple[list[LevelRole], dict[int, int]]:
         async def load() -> dict[str, list[list[int]]]:
             async with self._database.session() as session:

@@ -180,7 +180,17 @@ class RoleSyncer:
         return await sync_member_roles(self.bot, member)
 
     def schedule(self, guild: discord.Guild) -> None:
-        """Re-sync a guild in the background; if one is running, once more after it."""
+        """Re-sync a guild in the background; if one is running, once more after it.
+
+        Without the Server Members intent there is no member list to go through: members then
+        get their roles when they chat or join, so nothing is started.
+        """
+        if not self.bot.intents.members:
+            log.info(
+                "reward roles of guild %d not re-synced: the bot lacks the Server Members intent",
+                guild.id,
+            )
+            return
         if guild.id in self._running:
             self._again.add(guild.id)
             return
@@ -188,7 +198,17 @@ class RoleSyncer:
 
     def claim_resync(self, guild: discord.Guild) -> None:
         """Allow an administrator's ``/levels resync`` now, or refuse it: while one runs, or
-        within ``cooldown`` of the last one asked for."""
+        within ``cooldown`` of the last one asked for, or without the Server Members intent
+        (checked first, so a refused re-sync starts no cooldown)."""
+        if not self.bot.intents.members:
+            log.info(
+                "/levels resync refused in guild %d: the bot lacks the Server Members intent",
+                guild.id,
+            )
+            raise ResyncRefusedError(
+                "Re-syncing every member needs the Server Members intent, which this bot "
+                "does not have; members are still synced when they chat or join."
+            )
         if guild.id in self._running:
             raise ResyncRefusedError(
                 "The roles of this server are being re-synced right now (after a change of "
@@ -219,18 +239,16 @@ class RoleSyncer:
         if task.cancelled():
             return
         error = task.exception()
-        if error is not None:
+        if isinstance(error, UserError):
+            log.info("re-syncing the reward roles of guild %d refused: %s", guild.id, error)
+        elif error is not None:
             log.error("re-syncing the reward roles of guild %d failed", guild.id, exc_info=error)
         if guild.id in self._again:
             self._again.discard(guild.id)
             self._start(guild)
 
     async def _members(self, guild: discord.Guild) -> Sequence[discord.Member]:
-        if not self.bot.intents.members:
-            raise ResyncRefusedError(
-                "Re-syncing every member needs the Server Members intent, which this bot "
-                "does not have; members are still synced when they chat or join."
-            )
+        """Every human member (needs the Server Members intent, checked before starting)."""
         if not guild.chunked:
             await guild.chunk()
         return [member for member in guild.members if not member.bot]

@@ -325,10 +325,6 @@ class XPStore:
             await session.commit()
         return removed
 
-    def insert(self, model: type[Any]) -> Upsert:
-        """An INSERT with the ON CONFLICT clauses of this database's dialect."""
-        return self.database.upsert(model)
-
     def bonus_percent(self, user_tier: int, guild_tier: int) -> int:
         """The premium bonus of a member in a guild: the larger of the two tiers' bonuses."""
         return max(self.premium_bonus.get(user_tier, 0), self.premium_bonus.get(guild_tier, 0))
@@ -378,7 +374,7 @@ class _Transaction:
     async def claim_batch(self, batch_id: str) -> bool:
         """Record the batch id (the transaction's first write); False if it was applied before."""
         statement = (
-            self.store.insert(XPFlushBatch)
+            self.store.database.upsert(XPFlushBatch)
             .values(id=batch_id, applied_at=self.now)
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(XPFlushBatch.id)
@@ -448,7 +444,7 @@ class _Transaction:
     async def lock_users(self, names: Mapping[int, str | None]) -> None:
         """Create missing ``users`` rows and lock every one, in id order; remember their state."""
         wanted = sorted(user_id for user_id in names if user_id not in self.members)
-        statement = self.store.insert(User)
+        statement = self.store.database.upsert(User)
         excluded = statement.excluded
         locking = statement.on_conflict_do_update(
             index_elements=["id"],
@@ -463,7 +459,7 @@ class _Transaction:
 
     async def lock_member(self, guild_id: int, user_id: int) -> tuple[int, int]:
         """Create or lock one member's guild row; return its XP and level."""
-        statement = self.store.insert(MemberXP).values(
+        statement = self.store.database.upsert(MemberXP).values(
             guild_id=guild_id, user_id=user_id, xp=0, level=FIRST_LEVEL
         )
         locked = statement.on_conflict_do_update(
@@ -527,7 +523,7 @@ class _Transaction:
 
     async def _claim_cooldowns(self, awards: Sequence[XPAward]) -> set[tuple[int, int]]:
         """Start the cooldown of each award's member where it had ended; return who got it."""
-        statement = self.store.insert(MemberXP)
+        statement = self.store.database.upsert(MemberXP)
         excluded = statement.excluded
         guarded = statement.on_conflict_do_update(
             index_elements=["guild_id", "user_id"],
@@ -549,7 +545,7 @@ class _Transaction:
         for award in awards:
             if award.guild_id is not None:
                 latest[award.guild_id, award.user_id] = award  # sorted oldest first
-        statement = self.store.insert(MemberXP)
+        statement = self.store.database.upsert(MemberXP)
         excluded = statement.excluded
         extending = statement.on_conflict_do_update(
             index_elements=["guild_id", "user_id"],
@@ -569,7 +565,7 @@ class _Transaction:
         self, deltas: Mapping[tuple[int, int], int], origins: Mapping[tuple[int, int], _Origin]
     ) -> None:
         changed_levels: list[dict[str, int]] = []
-        statement = self.store.insert(MemberXP)
+        statement = self.store.database.upsert(MemberXP)
         added = statement.on_conflict_do_update(
             index_elements=["guild_id", "user_id"],
             set_={"xp": _capped_sum(MemberXP.xp, statement.excluded.xp)},
@@ -637,7 +633,7 @@ class _Transaction:
     def _counter_upsert(
         self, fleet_wide: bool
     ) -> ReturningInsert[int, int | None, str, str, date, int]:
-        statement = self.store.insert(LeaderboardEntry)
+        statement = self.store.database.upsert(LeaderboardEntry)
         target = ["user_id", "category", "period", "period_start"]
         value = _capped_sum(LeaderboardEntry.value, statement.excluded.value)
         if fleet_wide:
@@ -698,7 +694,7 @@ class _Transaction:
                 commands + award.counters.get("commands", 0),
                 max(last, award.occurred_at),
             )
-        statement = self.store.insert(UserBotStats)
+        statement = self.store.database.upsert(UserBotStats)
         excluded = statement.excluded
         counting = statement.on_conflict_do_update(
             index_elements=["user_id", "bot_name"],
@@ -730,7 +726,7 @@ class _Transaction:
             if percent > 0
         )
         rewards: dict[int, int] = defaultdict(int)
-        statement = self.store.insert(UserAchievement)
+        statement = self.store.database.upsert(UserAchievement)
         excluded = statement.excluded
         raised = statement.on_conflict_do_update(
             index_elements=["user_id", "achievement_id"],
@@ -813,7 +809,7 @@ class _Transaction:
         """
         if user_ids is None:
             user_ids = {user_id for _, user_id in self.outcome.rankings}
-        statement = self.store.insert(RankingVersion)
+        statement = self.store.database.upsert(RankingVersion)
         bumped = statement.on_conflict_do_update(
             index_elements=["user_id"],
             set_={"version": RankingVersion.version + 1},
@@ -825,7 +821,7 @@ class _Transaction:
         self, guild_id: int, user_id: int, xp: int, version: int
     ) -> RankingUpdate:
         """Set a member's all-time XP row of a guild to ``xp`` (an administrator's change)."""
-        statement = self.store.insert(LeaderboardEntry).values(
+        statement = self.store.database.upsert(LeaderboardEntry).values(
             user_id=user_id,
             guild_id=guild_id,
             category=XP_CATEGORY,

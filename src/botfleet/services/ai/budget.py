@@ -22,7 +22,6 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.config.schema import AISection
@@ -159,7 +158,7 @@ class AIBudget:
     ) -> bool:
         table = cast(Table, AIUsage.__table__)
         now = self.clock()
-        insert = _insert(self.database, table).values(
+        insert = self.database.upsert(AIUsage).values(
             scope=scope.value, subject_id=subject_id, day=day, requests=1, tokens=0, updated_at=now
         )
         statement = insert.on_conflict_do_update(
@@ -253,9 +252,3 @@ class AIBudget:
 
     async def reset_guild(self, guild_id: int, day: date | None = None) -> Usage:
         return await self.reset(Scope.GUILD, guild_id, day)
-
-
-def _insert(database: Database, table: Table) -> postgresql.Insert | sqlite.Insert:
-    if database.backend == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
