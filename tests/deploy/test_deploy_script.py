@@ -87,8 +87,9 @@ def host(tmp_path: Path) -> Host:
     return Host(tmp_path)
 
 
-def test_shellcheck_finds_nothing(program: Callable[[str, str], str]) -> None:
-    result = run(program("shellcheck", "checking deploy/deploy.sh"), SCRIPT)
+@pytest.mark.parametrize("script", [SCRIPT, DEPLOY / "systemd" / "rolling-restart.sh"])
+def test_shellcheck_finds_nothing(script: Path, program: Callable[[str, str], str]) -> None:
+    result = run(program("shellcheck", "checking the deploy scripts"), script)
     assert result.returncode == 0, result.stdout
 
 

@@ -31,7 +31,10 @@ def root(tmp_path: Path, tool: Callable[[str], str]) -> Path:
     root = tmp_path / "root"
     (root / "etc" / "botfleet").mkdir(parents=True)
     (root / "etc" / "botfleet" / "botfleet.env").write_text("HANGMAN_DISCORD_TOKEN=\n")
-    shutil.copytree(UNITS, root / "etc" / "systemd" / "system")
+    installed = root / "etc" / "systemd" / "system"
+    installed.mkdir(parents=True)
+    for unit in UNITS.glob("*.service"):
+        shutil.copy2(unit, installed)
     shutil.copytree(SYSTEM_UNITS, root / "usr" / "lib" / "systemd" / "system", symlinks=True)
     bin_dir = root / "opt" / "botfleet" / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
