@@ -3,7 +3,7 @@
 # not become healthy. Run from anywhere in the checkout on the host:
 #   deploy/deploy.sh ghcr.io/OWNER/botfleet:SHA     deploy that image
 #   deploy/deploy.sh --rollback                     go back to the image deployed before
-# Steps: pull the image, run the migration once (nothing is restarted if it fails), then replace
+# Steps: pull the image (unless it was built here), run the migration once (nothing is restarted if it fails), then replace
 # the web process and each bot one at a time, waiting for its health check before the next. A
 # stopped bot drains first: SIGTERM makes it save its buffered XP and close its connections
 # before it leaves the gateway (compose.yaml gives it 60 s). On a failed health check every
@@ -65,7 +65,10 @@ else
 fi
 
 echo "deploy: $image (was ${previous:-nothing})"
-IMAGE=$image "${compose[@]}" pull --quiet
+# A registry image is pulled; one built on this host (docker build -t botfleet:TAG .) is used as is.
+if ! docker image inspect "$image" >/dev/null 2>&1; then
+    IMAGE=$image "${compose[@]}" pull --quiet
+fi
 IMAGE=$image "${compose[@]}" run --rm migrate
 
 replaced=()

@@ -1,8 +1,9 @@
 """deploy/deploy.sh: shellcheck finds nothing, and the rolling restart and rollback do their steps.
 
 There is no Docker engine here, so the script runs against a ``docker`` command of the test's
-own that records each call and answers like compose: ``config --services`` lists the enabled
-services, and ``up --wait`` fails for the one service the test makes unhealthy on one image.
+own that records each call and answers like docker: ``image inspect`` knows only the images the
+test says were built on the host, ``compose config --services`` lists the enabled services, and
+``up --wait`` fails for the one service the test makes unhealthy on one image.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import json, os, sys
 arguments = sys.argv[1:]
 with open(os.environ["FAKE_DOCKER_LOG"], "a") as log:
     log.write(json.dumps({{"image": os.environ.get("IMAGE"), "arguments": arguments}}) + "\\n")
-if "config" in arguments:
+if arguments[:2] == ["image", "inspect"]:
+    sys.exit(0 if arguments[2] in os.environ.get("FAKE_LOCAL_IMAGES", "").split() else 1)
+elif "config" in arguments:
     print("postgres\\nredis\\nmigrate\\nweb\\nhangman\\nutility\\nnginx")
 elif "up" in arguments and "--wait" in arguments:
     broken = os.environ.get("FAKE_UNHEALTHY", "")
@@ -72,7 +75,7 @@ class Host:
         for line in self.log.read_text().splitlines():
             call = json.loads(line)
             arguments = call["arguments"]
-            if "config" in arguments:
+            if "config" in arguments or "inspect" in arguments:
                 continue
             what = "pull" if "pull" in arguments else arguments[-1]
             steps.append((call["image"], what))
@@ -125,3 +128,8 @@ def test_rollback_deploys_the_image_before(host: Host) -> None:
     assert host.deploy("--rollback") == 0
     assert host.calls()[0] == (OLD, "pull")
     assert host.deployed() == OLD
+
+
+def test_image_built_on_the_host_is_not_pulled(host: Host) -> None:
+    assert host.deploy(NEW, FAKE_LOCAL_IMAGES=NEW) == 0
+    assert host.calls()[:2] == [(NEW, "migrate"), (NEW, "web")]
