@@ -34,6 +34,16 @@ def test_hadolint_finds_nothing(tool: Callable[[str], str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_hadolint_catches_an_install_without_no_install_recommends(
+    tool: Callable[[str], str], tmp_path: Path
+) -> None:
+    lax = tmp_path / "Dockerfile"
+    lax.write_text(DOCKERFILE.read_text().replace(" --no-install-recommends", ""))
+    result = run(tool("hadolint"), "--failure-threshold", "info", lax)
+    assert result.returncode == 1
+    assert "DL3015" in result.stdout
+
+
 def test_image_is_multi_stage_slim_and_not_root() -> None:
     lines = [line.strip() for line in DOCKERFILE.read_text().splitlines()]
     stages = [line for line in lines if line.startswith("FROM ")]
