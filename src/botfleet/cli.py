@@ -273,10 +273,13 @@ def web(host: str | None, port: int | None) -> None:
 
 
 @main.command()
-def status() -> None:
+@click.argument("bot", required=False, type=click.Choice(BOT_NAMES))
+def status(bot: str | None) -> None:
     """Which bots of the fleet are up, from the heartbeats they write to the database.
 
     Exits with status 1 when a bot that was running stopped answering, for monitoring scripts.
+    With BOT, reports that bot alone and exits 1 unless it is online: the health check of a
+    container or service that runs it.
     """
     from botfleet.bots.registry import get_definition  # noqa: PLC0415
     from botfleet.core.heartbeat import (  # noqa: PLC0415
@@ -286,12 +289,16 @@ def status() -> None:
     )
 
     statuses = _run_database_task(fleet_status_at(_database_url()))
+    if bot is not None:
+        statuses = [item for item in statuses if item.bot_name == bot]
     now = datetime.now(UTC)
     width = max(len(get_definition(item.bot_name).display_name) for item in statuses)
     for item in statuses:
         name = get_definition(item.bot_name).display_name
         click.echo(f"{name:<{width}}  {describe_status(item, now)}")
     if any(item.state is BotState.NOT_RESPONDING for item in statuses):
+        sys.exit(1)
+    if bot is not None and statuses[0].state is not BotState.ONLINE:
         sys.exit(1)
 
 

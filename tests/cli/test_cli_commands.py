@@ -265,3 +265,23 @@ def test_status_reads_every_bots_heartbeat(workdir: Path) -> None:
     result = CliRunner().invoke(main, ["status"])
     assert result.exit_code == 1
     assert "NOT RESPONDING: last heartbeat 5m" in result.output
+
+
+def test_status_of_one_bot_is_its_health_check(workdir: Path) -> None:
+    assert invoke("db", "upgrade").exit_code == 0
+    url = f"sqlite+aiosqlite:///{workdir / 'data' / 'botfleet.db'}"
+    never = CliRunner().invoke(main, ["status", "hangman"])
+    assert never.exit_code == 1
+    assert never.output.strip() == "Hangman Bot  never started on this database"
+    asyncio.run(_beat(url, "hangman", at=datetime.now(UTC)))
+    asyncio.run(_beat(url, "music", at=datetime.now(UTC) - timedelta(minutes=5)))
+    online = CliRunner().invoke(main, ["status", "hangman"])
+    assert online.exit_code == 0, online.output
+    assert online.output.startswith("Hangman Bot  online, 12 ms, up")
+    assert "Music" not in online.output
+    silent = CliRunner().invoke(main, ["status", "music"])
+    assert silent.exit_code == 1
+    assert "NOT RESPONDING" in silent.output
+    unknown = CliRunner().invoke(main, ["status", "nosuchbot"])
+    assert unknown.exit_code == 2
+    assert "'nosuchbot' is not one of" in unknown.output

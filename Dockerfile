@@ -1,0 +1,51 @@
+# syntax=docker/dockerfile:1
+# One image for every botfleet process: the six bots, the web endpoints and the migrations.
+#   docker build -t botfleet .
+#   docker run botfleet run hangman        (a bot; its health check is `botfleet status hangman`)
+#   docker run botfleet                    (the web endpoints on :8080, checked on /health)
+# deploy/compose.yaml runs the whole fleet from it; see the README's "Run in production".
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# Stage 1: install botfleet and its pinned dependencies into a virtual environment.
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+WORKDIR /build
+RUN python -m venv /opt/botfleet
+COPY pyproject.toml constraints.txt README.md LICENSE ./
+COPY src ./src
+# The extras of a production fleet; the dev extra (test tools) stays out of the image.
+ARG EXTRAS=postgres,redis,sentry,music,ai,grammar
+RUN /opt/botfleet/bin/pip install -c constraints.txt ".[${EXTRAS}]"
+
+# Stage 2: the runtime, without pip's caches or the source tree, running as an unprivileged user.
+FROM ${PYTHON_IMAGE} AS runtime
+# ffmpeg plays the Music Bot's audio; espeak-ng speaks the Spelling Bee's words. Debian's
+# stable versions receive security fixes in place, so they are not pinned.
+ARG SYSTEM_PACKAGES="ffmpeg espeak-ng"
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ${SYSTEM_PACKAGES} \
+    && rm -rf /var/lib/apt/lists/*
+RUN groupadd --system --gid 10001 botfleet \
+    && useradd --system --uid 10001 --gid botfleet --home-dir /app --shell /usr/sbin/nologin botfleet
+COPY --from=build /opt/botfleet /opt/botfleet
+WORKDIR /app
+COPY config ./config
+# data/ and logs/ belong to the botfleet user; named volumes mounted there inherit that owner.
+RUN mkdir data logs && chown botfleet:botfleet data logs
+ENV PATH=/opt/botfleet/bin:${PATH} \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    BOTFLEET_ENV=production
+USER 10001:10001
+EXPOSE 8080
+# SIGTERM makes a bot close cleanly (timers, heartbeat, buffered XP, cache, database, gateway).
+STOPSIGNAL SIGTERM
+# The default process is the web one, so the image's own check asks its /health. Bot containers
+# override it with `botfleet status <bot>` (their heartbeat in the database), as compose.yaml does.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=5)"]
+ENTRYPOINT ["botfleet"]
+CMD ["web", "--host", "0.0.0.0", "--port", "8080"]
