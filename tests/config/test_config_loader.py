@@ -141,6 +141,11 @@ def test_secret_urls_show_only_where_they_point(config_dir: Path, url: str, show
     assert row[1] == f"{shown} (credentials hidden)"
 
 
+def test_log_level_variable_sets_the_logging_level(config_dir: Path) -> None:
+    settings = load_settings("hangman", config_dir=config_dir, environ={"LOG_LEVEL": "DEBUG"})
+    assert settings.logging.level == "DEBUG"
+
+
 def test_empty_variables_count_as_unset(config_dir: Path, tmp_path: Path) -> None:
     env_file = write(tmp_path / ".env", "HANGMAN_DISCORD_TOKEN=\nMOD_DISCORD_TOKEN=\n")
     settings = load_settings(

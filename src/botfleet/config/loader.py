@@ -42,6 +42,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "DATABASE_URL": ("database", "url"),
     "REDIS_URL": ("cache", "redis_url"),
     "SENTRY_DSN": ("logging", "sentry_dsn"),
+    "LOG_LEVEL": ("logging", "level"),
     "OPENAI_API_KEY": ("ai", "api_key"),
     "OPENAI_BASE_URL": ("ai", "base_url"),
     "STRIPE_API_KEY": ("payments", "stripe_api_key"),
