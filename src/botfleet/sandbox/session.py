@@ -4,6 +4,8 @@
 bot, builds the "botfleet sandbox" guild (channels, a plain member "you", a moderator and an
 admin) and runs each bot as a real :class:`FleetBot` in this process, on a throwaway SQLite
 file and the in-memory cache: nothing reaches Discord, Redis or the developer's own database.
+Each bot joins with a managed role holding exactly the permissions its invite link asks for
+(``BotDefinition.permissions``), so what works here works on a server that used that link.
 """
 
 from __future__ import annotations
@@ -173,7 +175,7 @@ class SandboxSession:
                 owner=guild.owner.user,
                 description=settings.bot.description,
             )
-            guild.add_bot(application)
+            guild.add_bot(application, permissions=definition.permissions())
             client = FleetBot(definition, settings, database=database, state_dir=workdir)
             bots.append(SandboxBot(definition, settings, application, client))
         guild.add_member(PERSON)
