@@ -154,9 +154,14 @@ def settings_for(name: str) -> Settings:
     return Settings(bot_name=name, bot=BotSection(prefix=PREFIXES[name]))
 
 
+async def wave_at(interaction: discord.Interaction, member: discord.Member) -> None:
+    await interaction.response.send_message(f"{interaction.user.name} waves at {member.name}.")
+
+
 async def add_probe(bot: FleetBot) -> None:
     if bot.name == "hangman":
         await bot.add_cog(ConsoleProbe())
+        bot.tree.add_command(app_commands.ContextMenu(name="Wave at", callback=wave_at))
 
 
 @pytest.fixture
@@ -238,6 +243,43 @@ async def test_script_with_options_prefix_button_select_and_modal(
     )
     assert transcript.count("✔") == 9
     assert console.steps == 10
+
+
+async def test_context_menus_on_a_message_and_on_a_member(session: SandboxSession) -> None:
+    status, transcript, console = await play(
+        session,
+        [
+            "Their is a mistake here.",
+            "Another message.",
+            ':menu "Check grammar" mistake',
+            ":expect only you can see this",
+            ':menu grammar:"Check grammar" @you',
+            ':menu "Wave at" @moderator',
+            ":expect you waves at moderator.",
+        ],
+    )
+    assert status == 0, transcript
+    [first, second] = [
+        interaction
+        for interaction in session.sandbox.state.interactions.values()
+        if interaction.data.get("type") == 3
+    ]
+    said = {m.content: m for m in session.sandbox.state.messages.values()}
+    assert first.data["target_id"] == str(said["Their is a mistake here."].id)
+    assert second.data["target_id"] == str(said["Another message."].id)
+    assert list(first.data["resolved"]["messages"]) == [first.data["target_id"]]
+    assert console.steps == 5
+
+    cases = {
+        ':menu "Check grammar" nowhere-to-be-seen': "no message in #general matches",
+        ':menu "Check grammar"': 'say which menu and on what, e.g. :menu "Check grammar" last',
+        ':menu "Wave at" @nobody': "nobody here is called '@nobody'",
+        ':menu "Shout at" last': "no bot here has an app menu 'Shout at'",
+    }
+    for line, message in cases.items():
+        status, transcript, _ = await play(session, [line])
+        assert status == EXIT_STEP_FAILED, line
+        assert message in transcript, transcript
 
 
 async def test_a_step_without_answer_fails_the_script_readably(session: SandboxSession) -> None:
@@ -388,6 +430,9 @@ async def test_bots_appear_in_help_with_prefix_and_commands(session: SandboxSess
     assert sorted(listed) == ["grammar", "hangman"]
     assert "moderator (roles: Moderators)" in transcript
     assert "Channels: #general #games #mod-log" in transcript
+    assert '  :menu "Check grammar" last\n' in transcript
+    assert "app menus (:menu): 'Check grammar'\n" in transcript
+    assert "app menus (:menu): 'Wave at'\n" in transcript
 
 
 async def test_walkthrough_has_core_steps_and_each_bots_own(

@@ -78,6 +78,10 @@ WATCH_INTERVAL = 1.0
 EXIT_STEP_FAILED = 1
 
 _SUBCOMMAND_TYPES = (1, 2)
+CHAT_INPUT = 1
+USER_MENU = 2
+MESSAGE_MENU = 3
+_MENU_TYPES = (USER_MENU, MESSAGE_MENU)
 _TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "n", "off", "0"})
 _MEMBER_MENTION = re.compile(r"(?<![\w<@])@([\w-]+)")
@@ -91,6 +95,10 @@ Type as a member of the "{guild}" guild:
   /cmd sub name:value     subcommands first, then options as name:value ("quote" spaces)
   :press 2                press button [2] (or :press LABEL)
   :pick 3 1,2             choose options 1 and 2 (numbers, labels or values) in menu [3]
+  :menu "Check grammar" last
+                          an app's message menu (Apps ▸) on the newest message here; instead
+                          of last: @NAME (their newest), a message id, or words it contains
+  :menu "User info" @NAME an app's user menu (Apps ▸ on a member); BOT:"Name" picks the bot
   :channel NAME           go to another channel (:channel alone lists them)
   :dm BOT                 talk to a bot in direct messages
   :as NAME                act as another member (:as alone lists them)
@@ -345,6 +353,7 @@ class SandboxConsole:
             "click": _Directive(self._press, acting),
             "pick": _Directive(self._pick, acting),
             "select": _Directive(self._pick, acting),
+            "menu": _Directive(self._context_menu, acting),
             "expect": _Directive(self._expect, quiet),
             "wait": _Directive(self._wait, acting),
             "note": _Directive(self._note, quiet),
@@ -552,7 +561,7 @@ class SandboxConsole:
             raise ConsoleError("type a command name after the slash, e.g. /ping")
         qualifier, _, name = tokens[0].rpartition(":")
         bot = await self._bot_for_command(name, qualifier)
-        command = _find_command(bot, name, self.session.guild.id)
+        command = _find_command(bot, name, self.session.guild.id, (CHAT_INPUT,))
         if command is None:
             raise ConsoleError(f"{bot.display_name} has no /{name} command; see :bots")
         path, raw_options = _split_arguments(tokens[1:], name)
@@ -573,37 +582,46 @@ class SandboxConsole:
         )
         await self._follow(handle)
 
-    async def _bot_for_command(self, name: str, qualifier: str) -> SandboxBot:
+    async def _bot_for_command(
+        self, name: str, qualifier: str, types: Sequence[int] = (CHAT_INPUT,)
+    ) -> SandboxBot:
+        """The bot whose command (or context menu, by ``types``) ``name`` the person means."""
         if qualifier:
             return self._bot_named(qualifier)
+        menu = types != (CHAT_INPUT,)
+        label = f"the menu {name!r}" if menu else f"/{name}"
         guild_id = self.session.guild.id
         candidates = [
             bot
             for bot in self.session.bots.values()
-            if _find_command(bot, name, guild_id) is not None
+            if _find_command(bot, name, guild_id, types) is not None
         ]
         if not candidates:
-            raise ConsoleError(f"no bot here has a /{name} command; :bots lists them")
+            wanted = f"an app menu {name!r}" if menu else f"a /{name} command"
+            raise ConsoleError(f"no bot here has {wanted}; :bots lists them")
         if len(candidates) == 1:
             return candidates[0]
         if self.preferred_bot in candidates:
             return self.preferred_bot
+        qualified = (
+            f':menu {candidates[0].name}:"{name}"' if menu else f"/{candidates[0].name}:{name}"
+        )
         if not self._source.interactive:
             raise ConsoleError(
-                f"/{name} is a command of {', '.join(bot.name for bot in candidates)}: write "
-                f"/{candidates[0].name}:{name}, or choose a bot first with :bot NAME"
+                f"{label} is a command of {', '.join(bot.name for bot in candidates)}: write "
+                f"{qualified}, or choose a bot first with :bot NAME"
             )
-        return await self._ask_which_bot(name, candidates)
+        return await self._ask_which_bot(label, qualified, candidates)
 
-    async def _ask_which_bot(self, name: str, candidates: Sequence[SandboxBot]) -> SandboxBot:
-        lines = [f"{INDENT}/{name} is a command of several bots:"]
+    async def _ask_which_bot(
+        self, label: str, qualified: str, candidates: Sequence[SandboxBot]
+    ) -> SandboxBot:
+        lines = [f"{INDENT}{label} is a command of several bots:"]
         lines += [
             f"{INDENT * 2}{index}) {bot.display_name}"
             for index, bot in enumerate(candidates, start=1)
         ]
-        lines.append(
-            f"{INDENT}(next time, /{candidates[0].name}:{name} or :bot NAME skips this question)"
-        )
+        lines.append(f"{INDENT}(next time, {qualified} or :bot NAME skips this question)")
         await self.output.lines(lines)
         answer = (await self._source.read(f"{INDENT}which one? ") or "").strip()
         if answer.isdigit() and 1 <= int(answer) <= len(candidates):
@@ -611,7 +629,7 @@ class SandboxConsole:
         for bot in candidates:
             if answer.lower() in (bot.name, bot.display_name.lower()):
                 return bot
-        raise ConsoleError(f"no bot was chosen, so /{name} was not sent")
+        raise ConsoleError(f"no bot was chosen, so {label} was not sent")
 
     async def _option_value(self, definition: dict[str, Any], raw: str, label: str) -> Any:
         """The typed value of ``name:raw`` for the option the bot registered."""
@@ -721,6 +739,13 @@ class SandboxConsole:
             )
             slash = " ".join(f"/{name}" for name in commands) or "(none registered)"
             lines.append(f"{INDENT}{bot.name:<13} {bot.prefix:<4} {slash}")
+            menus = sorted(
+                command.name
+                for command in _commands_of(bot, guild_id)
+                if command.type in _MENU_TYPES
+            )
+            if menus:
+                lines.append(f"{INDENT}{'':<18} app menus (:menu): {', '.join(map(repr, menus))}")
         await self.output.lines(lines)
         return Outcome.DONE
 
@@ -800,6 +825,56 @@ class SandboxConsole:
         handle = await self.member.select(message, str(component["custom_id"]), values)
         await self._follow(handle)
         return Outcome.DONE
+
+    async def _context_menu(self, argument: str) -> Outcome:
+        """``:menu NAME TARGET``: a user or message context menu, as Discord's Apps menu."""
+        try:
+            tokens = shlex.split(argument)
+        except ValueError as error:
+            raise ConsoleError(f"cannot read that menu command: {error}") from None
+        if len(tokens) != 2:
+            raise ConsoleError(
+                'say which menu and on what, e.g. :menu "Check grammar" last or '
+                ':menu "User info" @moderator ("quote" a name with spaces)'
+            )
+        qualifier, _, name = tokens[0].rpartition(":")
+        bot = await self._bot_for_command(name, qualifier, _MENU_TYPES)
+        command = _find_command(bot, name, self.session.guild.id, _MENU_TYPES)
+        if command is None:
+            raise ConsoleError(f"{bot.display_name} has no app menu {name!r}; see :bots")
+        target: SandboxMember | Message
+        if command.type == USER_MENU:
+            target = self._member_option(tokens[1], f"the user menu {name!r}")
+        else:
+            target = self._message_target(tokens[1], name)
+        handle = await self.member.run_context_menu(self.channel, bot.application, name, target)
+        await self._follow(handle)
+        return Outcome.DONE
+
+    def _message_target(self, reference: str, menu: str) -> Message:
+        """The message a person means: ``last``, ``@NAME``'s newest, an id, or words in it."""
+        state = self.session.sandbox.state
+        visible = [
+            message
+            for message in state.messages.values()
+            if message.channel_id == self.channel.id
+            and not message.deleted
+            and state.can_see(self.member.user, message)
+        ]
+        author = self._user_named(reference[1:]) if reference.startswith("@") else None
+        for message in reversed(visible):
+            if (
+                reference.lower() == "last"
+                or (author is not None and message.author.id == author.id)
+                or (reference.isdigit() and message.id == int(reference))
+                or (not reference.startswith("@") and reference.lower() in message.content.lower())
+            ):
+                return message
+        raise ConsoleError(
+            f"the menu {menu!r} needs a message here: no message in "
+            f"{self.renderer.channel_label(self.channel.id, self.member.user)} matches "
+            f"{reference!r} (use last, @NAME, a message id, or words of the message)"
+        )
 
     async def _expect(self, argument: str) -> Outcome:
         if not argument:
@@ -898,9 +973,12 @@ def _commands_of(bot: SandboxBot, guild_id: int) -> list[ApplicationCommand]:
     return [*app.guild_commands.get(guild_id, {}).values(), *app.global_commands.values()]
 
 
-def _find_command(bot: SandboxBot, name: str, guild_id: int) -> ApplicationCommand | None:
+def _find_command(
+    bot: SandboxBot, name: str, guild_id: int, types: Sequence[int]
+) -> ApplicationCommand | None:
+    """The bot's command called ``name`` of one of ``types`` (a slash command, a menu)."""
     for command in _commands_of(bot, guild_id):
-        if command.name == name and command.type == 1:
+        if command.name == name and command.type in types:
             return command
     return None
 
