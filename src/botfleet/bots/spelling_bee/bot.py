@@ -8,7 +8,7 @@ from botfleet.core.definition import BotDefinition, base_permissions
 
 
 def spelling_bee_permissions() -> discord.Permissions:
-    """Attach Files on top of the base: each word is sent as a spoken recording."""
+    """Attach Files on top of the base: the puzzle's hive picture and the spoken words."""
     permissions = base_permissions()
     permissions.attach_files = True
     return permissions
