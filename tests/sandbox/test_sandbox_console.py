@@ -277,12 +277,13 @@ async def test_context_menus_on_a_message_and_on_a_member(session: SandboxSessio
             ':menu "Check grammar" mistake',
             ":expect only you can see this",
             ':menu grammar:"Check grammar" @you',
+            ':menu "Check grammar" last',
             ':menu "Wave at" @moderator',
             ":expect you waves at moderator.",
         ],
     )
     assert status == 0, transcript
-    [first, second] = [
+    [first, second, last] = [
         interaction
         for interaction in session.sandbox.state.interactions.values()
         if interaction.data.get("type") == 3
@@ -290,8 +291,9 @@ async def test_context_menus_on_a_message_and_on_a_member(session: SandboxSessio
     said = {m.content: m for m in session.sandbox.state.messages.values()}
     assert first.data["target_id"] == str(said["Their is a mistake here."].id)
     assert second.data["target_id"] == str(said["Another message."].id)
+    assert last.data["target_id"] == second.data["target_id"], "ephemeral answers have no menu"
     assert list(first.data["resolved"]["messages"]) == [first.data["target_id"]]
-    assert console.steps == 5
+    assert console.steps == 6
 
     cases = {
         ':menu "Check grammar" nowhere-to-be-seen': "no message in #general matches",

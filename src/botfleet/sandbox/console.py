@@ -940,13 +940,17 @@ class SandboxConsole:
         return Outcome.DONE
 
     def _message_target(self, reference: str, menu: str) -> Message:
-        """The message a person means: ``last``, ``@NAME``'s newest, an id, or words in it."""
+        """The message a person means: ``last``, ``@NAME``'s newest, an id, or words in it.
+
+        Ephemeral answers are passed over: Discord offers no app menu on them.
+        """
         state = self.session.sandbox.state
         visible = [
             message
             for message in state.messages.values()
             if message.channel_id == self.channel.id
             and not message.deleted
+            and not message.ephemeral
             and state.can_see(self.member.user, message)
         ]
         author = self._user_named(reference[1:]) if reference.startswith("@") else None
