@@ -178,11 +178,13 @@ class GatewayHub:
         gateway_url: Callable[[], str],
         on_unhandled: Callable[[str, str, Application | None], None],
         heartbeat_interval_ms: int = DEFAULT_HEARTBEAT_INTERVAL_MS,
+        heartbeat_ack_delay: float = HEARTBEAT_ACK_DELAY,
     ) -> None:
         self._state = state
         self._gateway_url = gateway_url
         self._on_unhandled = on_unhandled
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.heartbeat_ack_delay = heartbeat_ack_delay
         self.sessions: dict[str, GatewaySession] = {}
         self._connections: set[GatewayConnection] = set()
         state.subscribe(self)
@@ -338,7 +340,7 @@ class GatewayHub:
             loop = asyncio.get_running_loop()
             connection.last_heartbeat = loop.time()
             loop.call_later(
-                HEARTBEAT_ACK_DELAY, connection.send, {"op": Op.HEARTBEAT_ACK, "d": None}
+                self.heartbeat_ack_delay, connection.send, {"op": Op.HEARTBEAT_ACK, "d": None}
             )
             return True
         if op == Op.IDENTIFY:
