@@ -318,3 +318,43 @@ def delete_user(user_id: int) -> None:
     for service, count in report.items():
         click.echo(f"{service:<24} {count} rows deleted")
     click.echo(f"user {user_id}: {sum(report.values())} rows deleted in all")
+
+
+@main.command()
+@click.argument("bot_name", metavar="BOT", type=click.Choice(BOT_NAMES))
+@click.option(
+    "--client-id",
+    type=click.IntRange(min=1),
+    help="The application's id (developer portal, General Information); default: from the token.",
+)
+def invite(bot_name: str, client_id: int | None) -> None:
+    """Print the link that adds BOT to a server with exactly the permissions it needs."""
+    from botfleet.bots.registry import get_definition  # noqa: PLC0415  (imports discord.py)
+    from botfleet.core.invite import invite_url  # noqa: PLC0415
+
+    application_id = client_id if client_id is not None else _application_id_of(bot_name)
+    if isinstance(application_id, str):
+        _fail(application_id)
+    else:
+        click.echo(invite_url(get_definition(bot_name), application_id))
+
+
+def _application_id_of(bot_name: str) -> int | str:
+    """The application id in the bot's token, or why there is none."""
+    from botfleet.core.invite import application_id_from_token  # noqa: PLC0415
+
+    ask = "pass --client-id (the application id on the developer portal's General Information page)"
+    try:
+        token = load_settings(bot_name).discord.token
+    except ConfigError as exc:
+        return str(exc)
+    secret = token.get_secret_value() if token is not None else ""
+    if not secret:
+        return (
+            f"no Discord token for the {bot_name} bot to read its application id from: "
+            f"set {token_variable(bot_name)}, or {ask}"
+        )
+    application_id = application_id_from_token(secret)
+    if application_id is None:
+        return f"the {bot_name} bot's token does not look like a Discord bot token: {ask}"
+    return application_id

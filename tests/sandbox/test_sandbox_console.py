@@ -34,11 +34,14 @@ from botfleet.sandbox.console import (
     TranscriptWriter,
     run_sandbox,
 )
+from botfleet.sandbox.render import local_zone
 from botfleet.sandbox.session import SandboxSession, SandboxStartError
 from botfleet.sandbox.walkthrough import walkthrough_lines
 
 REPO = Path(__file__).resolve().parents[2]
 PREFIXES = {"hangman": "h!", "grammar": "g!"}
+TUESDAY_AFTERNOON = 1_618_928_430
+"""2021-04-20 14:20:30 UTC."""
 
 
 class Feedback(discord.ui.Modal, title="Feedback"):
@@ -77,6 +80,18 @@ class Poll(discord.ui.View):
         self, interaction: discord.Interaction, select: discord.ui.Select[Poll]
     ) -> None:
         await interaction.response.edit_message(content=f"Colours: {', '.join(select.values)}")
+
+
+class Vote(discord.ui.View):
+    @discord.ui.button(label="Yes please", emoji="👍", custom_id="vote:yes")
+    async def yes(self, interaction: discord.Interaction, button: discord.ui.Button[Vote]) -> None:
+        await interaction.response.send_message("You said yes.")
+
+    @discord.ui.button(label="Closed", custom_id="vote:closed", disabled=True)
+    async def closed(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Vote]
+    ) -> None:
+        await interaction.response.send_message("Pressed a disabled button.")
 
 
 class ConsoleProbe(commands.Cog):
@@ -137,6 +152,14 @@ class ConsoleProbe(commands.Cog):
     async def poll(self, ctx: commands.Context[FleetBot]) -> None:
         await ctx.send("Do you agree?", view=Poll())
 
+    @commands.command(name="vote")
+    async def vote(self, ctx: commands.Context[FleetBot]) -> None:
+        await ctx.send("Shall we?", view=Vote())
+
+    @commands.command(name="when")
+    async def when(self, ctx: commands.Context[FleetBot]) -> None:
+        await ctx.send(f"The final is <t:{TUESDAY_AFTERNOON}:F>.")
+
     @commands.command(name="later")
     async def later(self, ctx: commands.Context[FleetBot]) -> None:
         await ctx.send("Soon.")
@@ -154,9 +177,14 @@ def settings_for(name: str) -> Settings:
     return Settings(bot_name=name, bot=BotSection(prefix=PREFIXES[name]))
 
 
+async def wave_at(interaction: discord.Interaction, member: discord.Member) -> None:
+    await interaction.response.send_message(f"{interaction.user.name} waves at {member.name}.")
+
+
 async def add_probe(bot: FleetBot) -> None:
     if bot.name == "hangman":
         await bot.add_cog(ConsoleProbe())
+        bot.tree.add_command(app_commands.ContextMenu(name="Wave at", callback=wave_at))
 
 
 @pytest.fixture
@@ -238,6 +266,119 @@ async def test_script_with_options_prefix_button_select_and_modal(
     )
     assert transcript.count("✔") == 9
     assert console.steps == 10
+
+
+async def test_context_menus_on_a_message_and_on_a_member(session: SandboxSession) -> None:
+    status, transcript, console = await play(
+        session,
+        [
+            "Their is a mistake here.",
+            "Another message.",
+            ':menu "Check grammar" mistake',
+            ":expect only you can see this",
+            ':menu grammar:"Check grammar" @you',
+            ':menu "Check grammar" last',
+            ':menu "Wave at" @moderator',
+            ":expect you waves at moderator.",
+        ],
+    )
+    assert status == 0, transcript
+    [first, second, last] = [
+        interaction
+        for interaction in session.sandbox.state.interactions.values()
+        if interaction.data.get("type") == 3
+    ]
+    said = {m.content: m for m in session.sandbox.state.messages.values()}
+    assert first.data["target_id"] == str(said["Their is a mistake here."].id)
+    assert second.data["target_id"] == str(said["Another message."].id)
+    newest = session.sandbox.state.messages[int(last.data["target_id"])]
+    assert not newest.ephemeral, "Discord offers no app menu on an ephemeral answer"
+    assert list(first.data["resolved"]["messages"]) == [first.data["target_id"]]
+    assert console.steps == 6
+
+    cases = {
+        ':menu "Check grammar" nowhere-to-be-seen': "no message in #general matches",
+        ':menu "Check grammar"': 'say which menu and on what, e.g. :menu "Check grammar" last',
+        ':menu "Wave at" @nobody': "nobody here is called '@nobody'",
+        ':menu "Shout at" last': "no bot here has an app menu 'Shout at'",
+    }
+    for line, message in cases.items():
+        status, transcript, _ = await play(session, [line])
+        assert status == EXIT_STEP_FAILED, line
+        assert message in transcript, transcript
+
+
+async def test_script_mode_silences_labels_disabled_buttons_and_rate_limits(
+    session: SandboxSession,
+) -> None:
+    status, transcript, _ = await play(
+        session,
+        [
+            "just chatting",
+            ":expect-none",
+            "h!nosuchcommand",
+            ":silent",
+            "/hangman:echo word:hi",
+            ":expect-none bye",
+            "h!vote",
+            ":press 👍 Yes please",
+            ":expect You said yes.",
+            ":press yes",
+            ":expect You said yes.",
+            *["/hangman:echo word:again"] * 5,
+            ":expect going too fast",
+        ],
+        step_timeout=1.0,
+    )
+    assert status == 0, transcript
+    assert "[#general] you> h!nosuchcommand\n  ✔ no answer\n" in transcript
+    assert "  ✔ no answer saying 'bye'\n" in transcript
+    assert (
+        "  ⚠ Hangman Bot's rate limit tripped: you ran its 'echo' command more than 5 times "
+        "within 10s (rate_limits in its settings); it takes the command again in "
+    ) in transcript
+
+    cases = {
+        ("h!vote", ":press Closed"): "the button 'Closed' is disabled",
+        ("h!vote", ":press nothing"): "no button or menu called 'nothing' is on screen",
+        ("h!poll", ":press Agree", ":expect-none"): "expected no answer from the bots",
+        ("/hangman:echo word:hi", ":silent hi"): "expected no 'hi' from the bots",
+    }
+    for lines, message in cases.items():
+        status, transcript, _ = await play(session, list(lines))
+        assert status == EXIT_STEP_FAILED, lines
+        assert message in transcript, transcript
+        assert "Traceback" not in transcript
+
+
+async def test_each_member_reads_times_in_their_own_zone(session: SandboxSession) -> None:
+    status, transcript, _ = await play(
+        session,
+        [
+            ":tz",
+            ":tz Europe/Paris",
+            "h!when",
+            ":expect The final is Tuesday, April 20, 2021 4:20 PM CEST.",
+            ":as moderator",
+            ":tz new york",
+            "h!when",
+            ":expect The final is Tuesday, April 20, 2021 10:20 AM EDT.",
+            ":as you",
+            "h!when",
+            ":expect 4:20 PM CEST",
+        ],
+    )
+    assert status == 0, transcript
+    assert f"  Times show in {local_zone()} for you.\n" in transcript
+    assert "  Times now show in Europe/Paris for you, as Discord shows them.\n" in transcript
+    assert "  Times now show in America/New_York for moderator" in transcript
+
+    status, transcript, _ = await play(session, [":tz Pariss"])
+    assert status == EXIT_STEP_FAILED
+    assert (
+        "there is no time zone 'Pariss': write a place's zone, such as Europe/Paris or "
+        "America/New_York; did you mean Europe/Paris?"
+    ) in transcript
 
 
 async def test_a_step_without_answer_fails_the_script_readably(session: SandboxSession) -> None:
@@ -388,6 +529,9 @@ async def test_bots_appear_in_help_with_prefix_and_commands(session: SandboxSess
     assert sorted(listed) == ["grammar", "hangman"]
     assert "moderator (roles: Moderators)" in transcript
     assert "Channels: #general #games #mod-log" in transcript
+    assert '  :menu "Check grammar" last\n' in transcript
+    assert "app menus (:menu): 'Check grammar'\n" in transcript
+    assert "app menus (:menu): 'Wave at'\n" in transcript
 
 
 async def test_walkthrough_has_core_steps_and_each_bots_own(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from botfleet.sandbox import Application, DiscordSandbox, Message, MessageFlag, SandboxGuild
 from botfleet.sandbox.models import Attachment
 from botfleet.sandbox.render import (
+    EMBED_BAR,
     ComponentNumbers,
     TranscriptRenderer,
     Viewpoint,
@@ -268,5 +270,45 @@ async def test_timestamps_read_as_discord_shows_them(renderer: TranscriptRendere
     assert relative_time(NOW - datetime.timedelta(seconds=2), NOW) == "a few seconds ago"
     in_an_hour = int(datetime.datetime.now(datetime.UTC).timestamp()) + 3600
     assert renderer.text(f"Next round <t:{in_an_hour}:R>.") == "Next round in 1 hour."
-    absolute = datetime.datetime.fromtimestamp(in_an_hour, datetime.UTC).astimezone()
-    assert renderer.text(f"<t:{in_an_hour}:f>") == absolute.strftime("%Y-%m-%d %H:%M")
+
+
+TUESDAY_AFTERNOON = 1_618_928_430
+"""2021-04-20 14:20:30 UTC."""
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        (
+            "Europe/Paris",
+            {
+                "t": "4:20 PM CEST",
+                "T": "4:20:30 PM CEST",
+                "d": "04/20/2021 CEST",
+                "D": "April 20, 2021 CEST",
+                "f": "April 20, 2021 4:20 PM CEST",
+                "F": "Tuesday, April 20, 2021 4:20 PM CEST",
+            },
+        ),
+        (
+            "Pacific/Auckland",
+            {
+                "t": "2:20 AM NZST",
+                "T": "2:20:30 AM NZST",
+                "d": "04/21/2021 NZST",
+                "D": "April 21, 2021 NZST",
+                "f": "April 21, 2021 2:20 AM NZST",
+                "F": "Wednesday, April 21, 2021 2:20 AM NZST",
+            },
+        ),
+    ],
+)
+async def test_absolute_timestamps_show_in_the_readers_zone_with_its_name(
+    renderer: TranscriptRenderer, zone: str, expected: dict[str, str]
+) -> None:
+    renderer.zone = ZoneInfo(zone)
+    for style, shown in expected.items():
+        assert renderer.text(f"<t:{TUESDAY_AFTERNOON}:{style}>") == shown, style
+    assert renderer.text(f"<t:{TUESDAY_AFTERNOON}>") == expected["f"]
+    embed: dict[str, Any] = {"description": "x", "timestamp": "2021-04-20T14:20:30+00:00"}
+    assert renderer.embed(embed)[-1] == f"{EMBED_BAR}— {expected['f']}"

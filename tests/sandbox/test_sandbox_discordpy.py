@@ -825,6 +825,60 @@ async def test_heartbeats_keep_the_connection_and_stopping_them_forces_a_resume(
         assert (await general.wait_for_message(author=sandbox_app)).content == "pong"
 
 
+HEARTBEAT_TEST_INTERVAL_MS = 800
+HEARTBEAT_TEST_ROUND_TRIP = 0.2
+KEEP_ALIVE_WAKE_UP = 0.01
+"""How long discord.py's keep-alive thread takes to wake up after its heartbeat went out, on a
+busy process (six bots in ``botfleet sandbox`` took up to a millisecond)."""
+
+
+@pytest.mark.parametrize(
+    "discord_sandbox_options",
+    [
+        {
+            "heartbeat_interval_ms": HEARTBEAT_TEST_INTERVAL_MS,
+            "heartbeat_ack_delay": HEARTBEAT_TEST_ROUND_TRIP,
+        }
+    ],
+)
+async def test_a_client_measures_its_true_latency_across_heartbeats(
+    discord_sandbox: DiscordSandbox,
+    sandbox_app: Application,
+    sandbox_guild: SandboxGuild,
+    make_bot: BotFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """discord.py's keep-alive thread records a heartbeat as sent once it wakes up after the
+    send; Discord's acknowledgement crosses the network and comes later. An ACK answered in no
+    time came first, and discord.py took a whole interval for the latency (41 s in ``botfleet
+    sandbox``, with "Can't keep up" warnings)."""
+    bot = make_bot()
+    interval = HEARTBEAT_TEST_INTERVAL_MS / 1000
+    async with discord_sandbox.run_client(bot, sandbox_app):
+        websocket = bot.ws
+        keep_alive = websocket._keep_alive
+        assert keep_alive is not None
+        send_heartbeat = websocket.send_heartbeat
+
+        async def send_then_wake_up_late(data: Any) -> None:
+            await send_heartbeat(data)
+            await asyncio.sleep(KEEP_ALIVE_WAKE_UP)
+
+        websocket.send_heartbeat = send_then_wake_up_late  # type: ignore[method-assign]
+        latencies: list[float] = []
+        acknowledged = keep_alive._last_ack
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2.5 * interval + 1
+        while len(latencies) < 2 and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+            if keep_alive._last_ack != acknowledged:
+                acknowledged = keep_alive._last_ack
+                latencies.append(bot.latency)
+    assert len(latencies) == 2, "two heartbeats after the first were acknowledged"
+    assert all(latency < interval / 2 for latency in latencies), latencies
+    assert "Can't keep up" not in caplog.text
+
+
 async def test_unknown_routes_are_answered_like_discord_and_recorded(
     discord_sandbox: DiscordSandbox,
     sandbox_app: Application,

@@ -1,4 +1,5 @@
-"""What makes one bot of the fleet itself: its name, prefix, intents, extensions and options."""
+"""What makes one bot of the fleet itself: its name, prefix, intents, permissions, extensions
+and options."""
 
 from __future__ import annotations
 
@@ -29,6 +30,18 @@ def base_intents() -> discord.Intents:
     return intents
 
 
+def base_permissions() -> discord.Permissions:
+    """What every bot's invite asks for: to read and answer in channels.
+
+    /ping, /about, text commands (a reply quotes the message, which needs the history) and the
+    level-up announcements of the XP every bot awards. A bot adds what its own commands need;
+    nothing more, so a server owner grants no power a bot never uses.
+    """
+    return discord.Permissions(
+        view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+    )
+
+
 @dataclass(frozen=True)
 class BotDefinition:
     """The static description of a bot, declared in its ``bots/<name>/bot.py``."""
@@ -38,6 +51,8 @@ class BotDefinition:
     prefix: str
     extensions: tuple[str, ...] = ()
     intents: Callable[[], discord.Intents] = base_intents
+    permissions: Callable[[], discord.Permissions] = base_permissions
+    """The permissions its invite link asks for, which its managed role then holds."""
     options_model: type[BaseModel] | None = None
     core_extensions: tuple[str, ...] = field(default=CORE_EXTENSIONS)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import enum
 import queue
 import re
@@ -25,6 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
+from zoneinfo import ZoneInfo
 
 from botfleet.bots.registry import get_definition
 from botfleet.config import ConfigError, load_settings
@@ -46,6 +48,7 @@ from botfleet.sandbox.render import (
     ModalField,
     TranscriptRenderer,
     Viewpoint,
+    button_label,
     modal_fields,
 )
 from botfleet.sandbox.scripting import (
@@ -67,6 +70,13 @@ from botfleet.sandbox.session import (
     logs_to_file,
 )
 from botfleet.sandbox.walkthrough import walkthrough_lines
+from botfleet.utils.timezones import (
+    UnknownTimezoneError,
+    all_zones,
+    close_zones,
+    resolve_zone,
+    search_zones,
+)
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds a step waits for a bot's answer before it counts as failed."""
@@ -78,6 +88,10 @@ WATCH_INTERVAL = 1.0
 EXIT_STEP_FAILED = 1
 
 _SUBCOMMAND_TYPES = (1, 2)
+CHAT_INPUT = 1
+USER_MENU = 2
+MESSAGE_MENU = 3
+_MENU_TYPES = (USER_MENU, MESSAGE_MENU)
 _TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "n", "off", "0"})
 _MEMBER_MENTION = re.compile(r"(?<![\w<@])@([\w-]+)")
@@ -89,14 +103,21 @@ Type as a member of the "{guild}" guild:
   h!ping                  a text command (each bot has its own prefix: see :bots)
   /about                  a slash command; /hangman:about says which bot, when several have it
   /cmd sub name:value     subcommands first, then options as name:value ("quote" spaces)
-  :press 2                press button [2] (or :press LABEL)
+  :press 2                press button [2] (or :press LABEL: the start of it will do)
   :pick 3 1,2             choose options 1 and 2 (numbers, labels or values) in menu [3]
+  :menu "Check grammar" last
+                          an app's message menu (Apps ▸) on the newest message here; instead
+                          of last: @NAME (their newest), a message id, or words it contains
+  :menu "User info" @NAME an app's user menu (Apps ▸ on a member); BOT:"Name" picks the bot
   :channel NAME           go to another channel (:channel alone lists them)
   :dm BOT                 talk to a bot in direct messages
   :as NAME                act as another member (:as alone lists them)
+  :tz Europe/Paris        show Discord times (<t:...>) in that zone, as Discord shows them
+                          to a member living there (:tz alone says which zone is in use)
   :bots                   the bots, their prefixes and their slash commands
   :bot NAME               the bot to use when several have the same slash command
   :expect TEXT            fail unless the last answers contain TEXT (for scripts)
+  :expect-none [TEXT]     fail if the bots answered the last step (or said TEXT); :silent too
   :wait SECONDS           wait, showing what the bots do meanwhile
   :note TEXT              print a heading in the transcript
   :help                   this help
@@ -133,6 +154,9 @@ class LineSource(Protocol):
     async def read(self, prompt: str) -> str | None:
         """The next line without its newline, or None at the end."""
 
+    def peek(self) -> str | None:
+        """The line after the current one when it is known already (a script's), else None."""
+
 
 class ScriptLines:
     """Lines of a script file or of the walkthrough, read one by one."""
@@ -156,6 +180,10 @@ class ScriptLines:
         line = self._lines[self._next]
         self._next += 1
         return line
+
+    def peek(self) -> str | None:
+        """The next line, not yet read."""
+        return self._lines[self._next] if self._next < len(self._lines) else None
 
 
 class TerminalLines:
@@ -196,6 +224,9 @@ class TerminalLines:
             except EOFError:
                 line = None
             loop.call_soon_threadsafe(_settle_future, answer, line)
+
+    def peek(self) -> None:
+        """A person's next line is not known before they type it."""
 
 
 def _settle_future(future: asyncio.Future[str | None], value: str | None) -> None:
@@ -333,19 +364,27 @@ class SandboxConsole:
         self._answers: list[str] = []
         self._busy = asyncio.Lock()
         self._problems_seen = (0, 0, 0)
+        self._trips_seen = {name: 0 for name in session.bots}
+        self._default_zone = self.renderer.zone
+        self._zones: dict[int, datetime.tzinfo] = {}
+        """Each member's time zone set with :tz; the others read the computer's own."""
         quiet, shown, acting = DirectiveKind.QUIET, DirectiveKind.SHOWN, DirectiveKind.ACTS
         self._directives: dict[str, _Directive] = {
             "help": _Directive(self._help, shown),
             "channel": _Directive(self._switch_channel, shown),
             "dm": _Directive(self._switch_to_dm, shown),
             "as": _Directive(self._switch_member, shown),
+            "tz": _Directive(self._set_zone, shown),
             "bots": _Directive(self._list_bots, shown),
             "bot": _Directive(self._prefer_bot, shown),
             "press": _Directive(self._press, acting),
             "click": _Directive(self._press, acting),
             "pick": _Directive(self._pick, acting),
             "select": _Directive(self._pick, acting),
+            "menu": _Directive(self._context_menu, acting),
             "expect": _Directive(self._expect, quiet),
+            "expect-none": _Directive(self._expect_none, quiet),
+            "silent": _Directive(self._expect_none, quiet),
             "wait": _Directive(self._wait, acting),
             "note": _Directive(self._note, quiet),
             "quit": _Directive(self._quit, shown),
@@ -464,11 +503,27 @@ class SandboxConsole:
         lines = self.feed.collect(self._view())
         self._answers.extend(lines)
         warnings, failures = self._new_problems()
-        await self.output.lines([*lines, *warnings])
+        await self.output.lines([*lines, *self._rate_limit_notes(), *warnings])
         if failures:
             raise ConsoleError(
                 "a bot called what the sandbox does not have:\n" + "\n".join(failures)
             )
+
+    def _rate_limit_notes(self) -> list[str]:
+        """Why a bot refused a command: its per-member rate limit tripped."""
+        notes = []
+        for bot in self.session.bots.values():
+            trips = bot.client.rate_limit_trips
+            for trip in trips[self._trips_seen[bot.name] :]:
+                who = self.session.sandbox.state.users[trip.user_id].username
+                notes.append(
+                    f"{INDENT}⚠ {bot.display_name}'s rate limit tripped: {who} ran its "
+                    f"{trip.command!r} command more than {trip.rule.limit} times within "
+                    f"{trip.rule.window:g}s (rate_limits in its settings); it takes the command "
+                    f"again in {trip.retry_after:.1f}s"
+                )
+            self._trips_seen[bot.name] = len(trips)
+        return notes
 
     def _new_problems(self) -> tuple[list[str], list[str]]:
         """Requests Discord would have refused (warnings) and ones off the sandbox's map."""
@@ -497,9 +552,14 @@ class SandboxConsole:
         content = self._with_mentions(text)
         sent = await self.member.send(self.channel, content)
         addressed = [bot for bot in self.session.bots.values() if self._addresses(content, bot)]
-        if addressed:
+        if addressed and not self._silence_expected():
             await self._wait_for_answer(sent, addressed)
         await self._settle()
+
+    def _silence_expected(self) -> bool:
+        """Whether the script's next line says no answer is due (so none is waited for)."""
+        upcoming = (self._source.peek() or "").strip().lower()
+        return upcoming.partition(" ")[0] in (":expect-none", ":silent")
 
     @staticmethod
     def _addresses(content: str, bot: SandboxBot) -> bool:
@@ -552,7 +612,7 @@ class SandboxConsole:
             raise ConsoleError("type a command name after the slash, e.g. /ping")
         qualifier, _, name = tokens[0].rpartition(":")
         bot = await self._bot_for_command(name, qualifier)
-        command = _find_command(bot, name, self.session.guild.id)
+        command = _find_command(bot, name, self.session.guild.id, (CHAT_INPUT,))
         if command is None:
             raise ConsoleError(f"{bot.display_name} has no /{name} command; see :bots")
         path, raw_options = _split_arguments(tokens[1:], name)
@@ -573,37 +633,46 @@ class SandboxConsole:
         )
         await self._follow(handle)
 
-    async def _bot_for_command(self, name: str, qualifier: str) -> SandboxBot:
+    async def _bot_for_command(
+        self, name: str, qualifier: str, types: Sequence[int] = (CHAT_INPUT,)
+    ) -> SandboxBot:
+        """The bot whose command (or context menu, by ``types``) ``name`` the person means."""
         if qualifier:
             return self._bot_named(qualifier)
+        menu = types != (CHAT_INPUT,)
+        label = f"the menu {name!r}" if menu else f"/{name}"
         guild_id = self.session.guild.id
         candidates = [
             bot
             for bot in self.session.bots.values()
-            if _find_command(bot, name, guild_id) is not None
+            if _find_command(bot, name, guild_id, types) is not None
         ]
         if not candidates:
-            raise ConsoleError(f"no bot here has a /{name} command; :bots lists them")
+            wanted = f"an app menu {name!r}" if menu else f"a /{name} command"
+            raise ConsoleError(f"no bot here has {wanted}; :bots lists them")
         if len(candidates) == 1:
             return candidates[0]
         if self.preferred_bot in candidates:
             return self.preferred_bot
+        qualified = (
+            f':menu {candidates[0].name}:"{name}"' if menu else f"/{candidates[0].name}:{name}"
+        )
         if not self._source.interactive:
             raise ConsoleError(
-                f"/{name} is a command of {', '.join(bot.name for bot in candidates)}: write "
-                f"/{candidates[0].name}:{name}, or choose a bot first with :bot NAME"
+                f"{label} is a command of {', '.join(bot.name for bot in candidates)}: write "
+                f"{qualified}, or choose a bot first with :bot NAME"
             )
-        return await self._ask_which_bot(name, candidates)
+        return await self._ask_which_bot(label, qualified, candidates)
 
-    async def _ask_which_bot(self, name: str, candidates: Sequence[SandboxBot]) -> SandboxBot:
-        lines = [f"{INDENT}/{name} is a command of several bots:"]
+    async def _ask_which_bot(
+        self, label: str, qualified: str, candidates: Sequence[SandboxBot]
+    ) -> SandboxBot:
+        lines = [f"{INDENT}{label} is a command of several bots:"]
         lines += [
             f"{INDENT * 2}{index}) {bot.display_name}"
             for index, bot in enumerate(candidates, start=1)
         ]
-        lines.append(
-            f"{INDENT}(next time, /{candidates[0].name}:{name} or :bot NAME skips this question)"
-        )
+        lines.append(f"{INDENT}(next time, {qualified} or :bot NAME skips this question)")
         await self.output.lines(lines)
         answer = (await self._source.read(f"{INDENT}which one? ") or "").strip()
         if answer.isdigit() and 1 <= int(answer) <= len(candidates):
@@ -611,7 +680,7 @@ class SandboxConsole:
         for bot in candidates:
             if answer.lower() in (bot.name, bot.display_name.lower()):
                 return bot
-        raise ConsoleError(f"no bot was chosen, so /{name} was not sent")
+        raise ConsoleError(f"no bot was chosen, so {label} was not sent")
 
     async def _option_value(self, definition: dict[str, Any], raw: str, label: str) -> Any:
         """The typed value of ``name:raw`` for the option the bot registered."""
@@ -721,6 +790,13 @@ class SandboxConsole:
             )
             slash = " ".join(f"/{name}" for name in commands) or "(none registered)"
             lines.append(f"{INDENT}{bot.name:<13} {bot.prefix:<4} {slash}")
+            menus = sorted(
+                command.name
+                for command in _commands_of(bot, guild_id)
+                if command.type in _MENU_TYPES
+            )
+            if menus:
+                lines.append(f"{INDENT}{'':<18} app menus (:menu): {', '.join(map(repr, menus))}")
         await self.output.lines(lines)
         return Outcome.DONE
 
@@ -762,9 +838,36 @@ class SandboxConsole:
                 f"you can act as {', '.join(self.session.member_names)}; not {argument!r}"
             )
         self.member = self.session.member(name)
+        self.renderer.zone = self._zones.get(self.member.id, self._default_zone)
         if self.channel.channel.type is ChannelType.DM:
             self.channel = self.session.guild.channel("general")
         self.feed.collect(self._view())
+        return Outcome.DONE
+
+    async def _set_zone(self, argument: str) -> Outcome:
+        """``:tz ZONE``: the member's time zone, in which Discord shows them every timestamp."""
+        if not argument:
+            await self.output.lines(
+                [f"{INDENT}Times show in {self.renderer.zone} for {self.member.name}."]
+            )
+            return Outcome.DONE
+        zones = await asyncio.to_thread(all_zones)
+        try:
+            name = resolve_zone(argument, zones)
+        except UnknownTimezoneError:
+            wanted = argument.strip().casefold().replace(" ", "_")
+            suggestions = search_zones(argument, zones, limit=3) or close_zones(wanted, zones)
+            hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+            raise ConsoleError(
+                f"there is no time zone {argument.strip()[:40]!r}: write a place's zone, such as "
+                f"Europe/Paris or America/New_York{hint}"
+            ) from None
+        zone = await asyncio.to_thread(ZoneInfo, name)
+        self._zones[self.member.id] = zone
+        self.renderer.zone = zone
+        await self.output.lines(
+            [f"{INDENT}Times now show in {name} for {self.member.name}, as Discord shows them."]
+        )
         return Outcome.DONE
 
     async def _prefer_bot(self, argument: str) -> Outcome:
@@ -784,6 +887,11 @@ class SandboxConsole:
         message, component = self._component(argument)
         if component.get("type") != BUTTON:
             raise ConsoleError(f"[{argument}] is a menu: pick from it with :pick {argument} OPTION")
+        if component.get("disabled"):
+            raise ConsoleError(
+                f"the button {button_label(component)!r} is disabled: the bot switched it "
+                "off, so Discord would not let you press it"
+            )
         handle = await self.member.click(message, str(component["custom_id"]))
         await self._follow(handle)
         return Outcome.DONE
@@ -795,11 +903,70 @@ class SandboxConsole:
         message, component = self._component(reference)
         if component.get("type") != STRING_SELECT:
             raise ConsoleError(f"[{reference}] is not a menu of options; press buttons with :press")
+        if component.get("disabled"):
+            raise ConsoleError(
+                f"the menu {component.get('placeholder') or reference!r} is disabled: the bot "
+                "switched it off, so Discord would not let you pick from it"
+            )
         options = component.get("options") or []
         values = [_option_value_of(options, part.strip()) for part in choice_text.split(",")]
         handle = await self.member.select(message, str(component["custom_id"]), values)
         await self._follow(handle)
         return Outcome.DONE
+
+    async def _context_menu(self, argument: str) -> Outcome:
+        """``:menu NAME TARGET``: a user or message context menu, as Discord's Apps menu."""
+        try:
+            tokens = shlex.split(argument)
+        except ValueError as error:
+            raise ConsoleError(f"cannot read that menu command: {error}") from None
+        if len(tokens) != 2:
+            raise ConsoleError(
+                'say which menu and on what, e.g. :menu "Check grammar" last or '
+                ':menu "User info" @moderator ("quote" a name with spaces)'
+            )
+        qualifier, _, name = tokens[0].rpartition(":")
+        bot = await self._bot_for_command(name, qualifier, _MENU_TYPES)
+        command = _find_command(bot, name, self.session.guild.id, _MENU_TYPES)
+        if command is None:
+            raise ConsoleError(f"{bot.display_name} has no app menu {name!r}; see :bots")
+        target: SandboxMember | Message
+        if command.type == USER_MENU:
+            target = self._member_option(tokens[1], f"the user menu {name!r}")
+        else:
+            target = self._message_target(tokens[1], name)
+        handle = await self.member.run_context_menu(self.channel, bot.application, name, target)
+        await self._follow(handle)
+        return Outcome.DONE
+
+    def _message_target(self, reference: str, menu: str) -> Message:
+        """The message a person means: ``last``, ``@NAME``'s newest, an id, or words in it.
+
+        Ephemeral answers are passed over: Discord offers no app menu on them.
+        """
+        state = self.session.sandbox.state
+        visible = [
+            message
+            for message in state.messages.values()
+            if message.channel_id == self.channel.id
+            and not message.deleted
+            and not message.ephemeral
+            and state.can_see(self.member.user, message)
+        ]
+        author = self._user_named(reference[1:]) if reference.startswith("@") else None
+        for message in reversed(visible):
+            if (
+                reference.lower() == "last"
+                or (author is not None and message.author.id == author.id)
+                or (reference.isdigit() and message.id == int(reference))
+                or (not reference.startswith("@") and reference.lower() in message.content.lower())
+            ):
+                return message
+        raise ConsoleError(
+            f"the menu {menu!r} needs a message here: no message in "
+            f"{self.renderer.channel_label(self.channel.id, self.member.user)} matches "
+            f"{reference!r} (use last, @NAME, a message id, or words of the message)"
+        )
 
     async def _expect(self, argument: str) -> Outcome:
         if not argument:
@@ -811,6 +978,23 @@ class SandboxConsole:
                 f"expected {argument!r} in the bots' last answers, which were:\n{shown}"
             )
         await self.output.lines([f"{INDENT}✔ {argument}"])
+        return Outcome.DONE
+
+    async def _expect_none(self, argument: str) -> Outcome:
+        """An expected silence: nothing (or nothing saying ``argument``) since the last step."""
+        if argument:
+            said = [line for line in self._answers if argument.lower() in line.lower()]
+        else:
+            said = list(self._answers)
+        if said:
+            what = f"no {argument!r}" if argument else "no answer"
+            raise ConsoleError(
+                f"expected {what} from the bots to the last step, but they said:\n"
+                + "\n".join(said)
+            )
+        await self.output.lines(
+            [f"{INDENT}✔ no answer" + (f" saying {argument!r}" if argument else "")]
+        )
         return Outcome.DONE
 
     async def _wait(self, argument: str) -> Outcome:
@@ -880,17 +1064,43 @@ class SandboxConsole:
             if component is None:
                 raise ConsoleError(f"[{reference}] is gone: its message was edited or deleted")
             return message, component
-        wanted = reference.lower()
+        wanted = reference.casefold()
+        on_screen: list[tuple[Message, dict[str, Any], list[str]]] = []
         for numbered in self.numbers.newest_first():
             message = state.messages[numbered.message_id]
             component = None if message.deleted else message.find_component(numbered.custom_id)
-            if component is not None and wanted in (
-                str(component.get("label") or "").lower(),
-                str(component.get("placeholder") or "").lower(),
-                numbered.custom_id.lower(),
-            ):
-                return message, component
+            if component is not None:
+                names = _names_of(component)
+                on_screen.append((message, component, names))
+                if wanted in (*names, numbered.custom_id.casefold()):
+                    return message, component
+        starting = {
+            str(component.get("label") or component.get("placeholder") or names[0]): (
+                message,
+                component,
+            )
+            for message, component, names in reversed(on_screen)
+            if any(name.startswith(wanted) for name in names)
+        }
+        if len(starting) == 1:
+            [found] = starting.values()
+            return found
+        if starting:
+            raise ConsoleError(
+                f"{reference!r} starts several labels ({', '.join(sorted(starting))}); "
+                "type more of one, or its number"
+            )
         raise ConsoleError(f"no button or menu called {reference!r} is on screen")
+
+
+def _names_of(component: dict[str, Any]) -> list[str]:
+    """What a person may call a component, folded: its label, with its emoji, its placeholder."""
+    names = [
+        str(component.get("label") or ""),
+        button_label(component) if component.get("type") == BUTTON else "",
+        str(component.get("placeholder") or ""),
+    ]
+    return [name.casefold() for name in names if name]
 
 
 def _commands_of(bot: SandboxBot, guild_id: int) -> list[ApplicationCommand]:
@@ -898,9 +1108,12 @@ def _commands_of(bot: SandboxBot, guild_id: int) -> list[ApplicationCommand]:
     return [*app.guild_commands.get(guild_id, {}).values(), *app.global_commands.values()]
 
 
-def _find_command(bot: SandboxBot, name: str, guild_id: int) -> ApplicationCommand | None:
+def _find_command(
+    bot: SandboxBot, name: str, guild_id: int, types: Sequence[int]
+) -> ApplicationCommand | None:
+    """The bot's command called ``name`` of one of ``types`` (a slash command, a menu)."""
     for command in _commands_of(bot, guild_id):
-        if command.name == name and command.type == 1:
+        if command.name == name and command.type in types:
             return command
     return None
 

@@ -47,6 +47,14 @@ Discord documents no code for it, only that the connection is closed and the ses
 resumed, so it is not 4009 (a session that timed out cannot be resumed). Bot libraries'
 maintainers saw a 1000 from Discord when their heartbeats stopped; discord.py takes a 1000 it
 did not send as a dropped connection, reconnects and resumes."""
+HEARTBEAT_ACK_DELAY = 0.05
+"""Seconds before a heartbeat's ACK goes out: the network round trip to Discord.
+
+Discord's ACK crosses the network, so it always arrives after discord.py's keep-alive thread
+woke up from sending the heartbeat and recorded when it did. An ACK sent at once can beat that
+thread on a busy process; discord.py then measures from the previous heartbeat and reports a
+whole interval (41 s) as the latency, with "Can't keep up" warnings. 50 ms is an ordinary
+gateway latency."""
 REPLAY_BUFFER_SIZE = 2000
 """Dispatches a session keeps for a RESUME; an older sequence number cannot be resumed."""
 SUPPORTED_API_VERSIONS = frozenset({9, 10})
@@ -170,11 +178,13 @@ class GatewayHub:
         gateway_url: Callable[[], str],
         on_unhandled: Callable[[str, str, Application | None], None],
         heartbeat_interval_ms: int = DEFAULT_HEARTBEAT_INTERVAL_MS,
+        heartbeat_ack_delay: float = HEARTBEAT_ACK_DELAY,
     ) -> None:
         self._state = state
         self._gateway_url = gateway_url
         self._on_unhandled = on_unhandled
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.heartbeat_ack_delay = heartbeat_ack_delay
         self.sessions: dict[str, GatewaySession] = {}
         self._connections: set[GatewayConnection] = set()
         state.subscribe(self)
@@ -327,8 +337,11 @@ class GatewayHub:
     async def _handle_op(self, connection: GatewayConnection, op: Any, data: Any) -> bool:
         """Act on one received payload; False once the connection was closed."""
         if op == Op.HEARTBEAT:
-            connection.last_heartbeat = asyncio.get_running_loop().time()
-            connection.send({"op": Op.HEARTBEAT_ACK, "d": None})
+            loop = asyncio.get_running_loop()
+            connection.last_heartbeat = loop.time()
+            loop.call_later(
+                self.heartbeat_ack_delay, connection.send, {"op": Op.HEARTBEAT_ACK, "d": None}
+            )
             return True
         if op == Op.IDENTIFY:
             return await self._identify(connection, data)

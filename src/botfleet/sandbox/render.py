@@ -141,9 +141,16 @@ def _modal_field(text_input: Mapping[str, Any], label: str) -> ModalField:
 class TranscriptRenderer:
     """Turns the sandbox's messages into readable lines, as seen by one member."""
 
-    def __init__(self, state: SandboxState, numbers: ComponentNumbers) -> None:
+    def __init__(
+        self,
+        state: SandboxState,
+        numbers: ComponentNumbers,
+        zone: datetime.tzinfo | None = None,
+    ) -> None:
         self.state = state
         self.numbers = numbers
+        self.zone = zone if zone is not None else local_zone()
+        """The reader's time zone: Discord shows every timestamp in it."""
 
     # -- messages --------------------------------------------------------------------------
 
@@ -276,7 +283,8 @@ class TranscriptRenderer:
             footer_parts.append(self.text(footer["text"]))
         timestamp = embed.get("timestamp")
         if timestamp:
-            footer_parts.append(_local_time(datetime.datetime.fromisoformat(timestamp)))
+            moment = datetime.datetime.fromisoformat(timestamp)
+            footer_parts.append(discord_time(moment, "f", self.zone))
         if footer_parts:
             lines.append("— " + " · ".join(footer_parts))
         return [EMBED_BAR + line for line in lines or ["(an empty embed)"]]
@@ -357,7 +365,7 @@ class TranscriptRenderer:
         kind = component.get("type")
         disabled = " (disabled)" if component.get("disabled") else ""
         if kind == BUTTON:
-            label = _button_label(component)
+            label = button_label(component)
             style = component.get("style")
             if style == _LINK_STYLE:
                 return f"[link: {label} <{component.get('url', '')}>]"
@@ -412,7 +420,7 @@ class TranscriptRenderer:
             moment = datetime.datetime.fromtimestamp(int(match["time"]), datetime.UTC)
             if match["style"] == "R":
                 return relative_time(moment, datetime.datetime.now(datetime.UTC))
-            return _local_time(moment)
+            return discord_time(moment, match["style"] or "f", self.zone)
         if match["emoji"]:
             return f":{match['emoji']}:"
         return f"/{match['command']}"
@@ -442,11 +450,34 @@ def relative_time(moment: datetime.datetime, now: datetime.datetime) -> str:
     return f"in {amount}" if seconds >= 0 else f"{amount} ago"
 
 
-def _local_time(moment: datetime.datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+def local_zone() -> datetime.tzinfo:
+    """The computer's own time zone, which Discord's client uses until told otherwise."""
+    zone = datetime.datetime.now().astimezone().tzinfo
+    return zone if zone is not None else datetime.UTC
 
 
-def _button_label(component: Mapping[str, Any]) -> str:
+def discord_time(moment: datetime.datetime, style: str, zone: datetime.tzinfo) -> str:
+    """An absolute ``<t:…:style>`` as Discord's English client shows it in ``zone``, with the
+    zone's abbreviation, since a reader of the transcript may not know whose clock it is."""
+    local = moment.astimezone(zone)
+    clock = f"{local.hour % 12 or 12}:{local.minute:02d}"
+    if style == "T":
+        clock += f":{local.second:02d}"
+    clock += " AM" if local.hour < 12 else " PM"
+    day = f"{local:%B} {local.day}, {local.year}"
+    shown = {
+        "t": clock,
+        "T": clock,
+        "d": f"{local:%m/%d/%Y}",
+        "D": day,
+        "f": f"{day} {clock}",
+        "F": f"{local:%A}, {day} {clock}",
+    }[style]
+    return f"{shown} {local:%Z}"
+
+
+def button_label(component: Mapping[str, Any]) -> str:
+    """A button's emoji and label as the transcript shows them, e.g. ``🔤 Guess``."""
     emoji = component.get("emoji") or {}
     emoji_text = str(emoji.get("name") or "") if not emoji.get("id") else f":{emoji.get('name')}:"
     label = str(component.get("label") or "")

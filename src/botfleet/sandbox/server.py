@@ -19,7 +19,12 @@ import yarl
 from aiohttp import web
 from discord import gateway, http
 
-from botfleet.sandbox.gateway import DEFAULT_HEARTBEAT_INTERVAL_MS, CloseCode, GatewayHub
+from botfleet.sandbox.gateway import (
+    DEFAULT_HEARTBEAT_INTERVAL_MS,
+    HEARTBEAT_ACK_DELAY,
+    CloseCode,
+    GatewayHub,
+)
 from botfleet.sandbox.models import PRIVILEGED_INTENTS, Application, GatewayIntent, User
 from botfleet.sandbox.ratelimits import (
     GLOBAL_LIMIT_PER_SECOND,
@@ -83,6 +88,7 @@ class DiscordSandbox:
         interaction_deadline: float = INTERACTION_RESPONSE_DEADLINE,
         interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
         heartbeat_interval_ms: int = DEFAULT_HEARTBEAT_INTERVAL_MS,
+        heartbeat_ack_delay: float = HEARTBEAT_ACK_DELAY,
         route_limits: Mapping[str, RouteLimit] | None = None,
         forced_rate_limits: Iterable[ForcedRateLimit] = (),
         global_rate_limit: int = GLOBAL_LIMIT_PER_SECOND,
@@ -101,6 +107,7 @@ class DiscordSandbox:
             gateway_url=lambda: self.gateway_url,
             on_unhandled=self._record_unhandled,
             heartbeat_interval_ms=heartbeat_interval_ms,
+            heartbeat_ack_delay=heartbeat_ack_delay,
         )
         self.rest = RestApi(
             self.state,
@@ -125,6 +132,7 @@ class DiscordSandbox:
         interaction_deadline: float = INTERACTION_RESPONSE_DEADLINE,
         interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
         heartbeat_interval_ms: int = DEFAULT_HEARTBEAT_INTERVAL_MS,
+        heartbeat_ack_delay: float = HEARTBEAT_ACK_DELAY,
         route_limits: Mapping[str, RouteLimit] | None = None,
         forced_rate_limits: Iterable[ForcedRateLimit] = (),
         global_rate_limit: int = GLOBAL_LIMIT_PER_SECOND,
@@ -137,14 +145,17 @@ class DiscordSandbox:
         the default is a roomy 50 a second); ``forced_rate_limits`` are 429 switches on from
         the start (see ``force_rate_limit``). ``heartbeat_interval_ms`` is the interval HELLO
         announces; a gateway connection that sends no heartbeat for two intervals is closed,
-        as Discord closes one whose heartbeats stopped, and has to resume. ``poll_hour`` is how
-        many real seconds an hour of a poll lasts: a test that sets it to 0.1 sees a one-hour
-        poll end on its own timer (its ``expiry`` still reads an hour after it was sent).
+        as Discord closes one whose heartbeats stopped, and has to resume. Each heartbeat's
+        ACK comes ``heartbeat_ack_delay`` seconds later, the network round trip.
+        ``poll_hour`` is how many real seconds an hour of a poll lasts: a test that sets it to
+        0.1 sees a one-hour poll end on its own timer (its ``expiry`` still reads an hour after
+        it was sent).
         """
         sandbox = cls(
             interaction_deadline=interaction_deadline,
             interaction_token_lifetime=interaction_token_lifetime,
             heartbeat_interval_ms=heartbeat_interval_ms,
+            heartbeat_ack_delay=heartbeat_ack_delay,
             route_limits=route_limits,
             forced_rate_limits=forced_rate_limits,
             global_rate_limit=global_rate_limit,

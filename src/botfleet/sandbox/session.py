@@ -4,6 +4,8 @@
 bot, builds the "botfleet sandbox" guild (channels, a plain member "you", a moderator and an
 admin) and runs each bot as a real :class:`FleetBot` in this process, on a throwaway SQLite
 file and the in-memory cache: nothing reaches Discord, Redis or the developer's own database.
+Each bot joins with a managed role holding exactly the permissions its invite link asks for
+(``BotDefinition.permissions``), so what works here works on a server that used that link.
 """
 
 from __future__ import annotations
@@ -19,19 +21,23 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import discord
 from pydantic import SecretStr
 
 from botfleet.config import load_settings
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.core.definition import BotDefinition
+from botfleet.core.errors import CommandRateLimited
 from botfleet.database import migrate
 from botfleet.database.base import Database
 from botfleet.errors import BotfleetError
 from botfleet.sandbox.models import Application, Permission
 from botfleet.sandbox.scripting import SandboxChannel, SandboxGuild, SandboxMember
 from botfleet.sandbox.server import DiscordSandbox
+from botfleet.services.rate_limit import RateLimitRule
 from botfleet.utils.logger import HumanFormatter, RedactingFilter
 
 log = logging.getLogger(__name__)
@@ -62,13 +68,40 @@ class SandboxStartError(BotfleetError):
 
 
 @dataclass(frozen=True)
+class RateLimitTrip:
+    """A member ran one of a bot's commands more often than its rate limit allows."""
+
+    user_id: int
+    command: str
+    rule: RateLimitRule
+    retry_after: float
+
+
+class SandboxFleetBot(FleetBot):
+    """A fleet bot that notes each rate-limit trip, so the console can say why a bot refused."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rate_limit_trips: list[RateLimitTrip] = []
+
+    async def enforce_rate_limit(self, user: discord.abc.Snowflake, command: str) -> None:
+        """The bot's own rate limit, with each refusal noted."""
+        try:
+            await super().enforce_rate_limit(user, command)
+        except CommandRateLimited as refusal:
+            rule = self.rate_limiter.rule_for(command)
+            self.rate_limit_trips.append(RateLimitTrip(user.id, command, rule, refusal.retry_after))
+            raise
+
+
+@dataclass(frozen=True)
 class SandboxBot:
     """One bot of the session: its definition, its settings, its application, its client."""
 
     definition: BotDefinition
     settings: Settings
     application: Application
-    client: FleetBot
+    client: SandboxFleetBot
 
     @property
     def name(self) -> str:
@@ -173,8 +206,8 @@ class SandboxSession:
                 owner=guild.owner.user,
                 description=settings.bot.description,
             )
-            guild.add_bot(application)
-            client = FleetBot(definition, settings, database=database, state_dir=workdir)
+            guild.add_bot(application, permissions=definition.permissions())
+            client = SandboxFleetBot(definition, settings, database=database, state_dir=workdir)
             bots.append(SandboxBot(definition, settings, application, client))
         guild.add_member(PERSON)
         guild.add_member(MODERATOR, roles=[moderators])

@@ -1,10 +1,10 @@
-"""The Grammar Bot: what it is called, which intents and extensions it runs with."""
+"""The Grammar Bot: what it is called, which intents, permissions and extensions it runs with."""
 
 import discord
 
 from botfleet import BOT_PREFIXES
 from botfleet.bots.grammar.config import GrammarOptions
-from botfleet.core.definition import BotDefinition, base_intents
+from botfleet.core.definition import BotDefinition, base_intents, base_permissions
 
 
 def grammar_intents() -> discord.Intents:
@@ -15,12 +15,20 @@ def grammar_intents() -> discord.Intents:
     return intents
 
 
+def grammar_permissions() -> discord.Permissions:
+    """Add Reactions on top of the base: auto-check marks a message it has advice for with 📝."""
+    permissions = base_permissions()
+    permissions.add_reactions = True
+    return permissions
+
+
 DEFINITION = BotDefinition(
     name="grammar",
     display_name="Grammar Bot",
     prefix=BOT_PREFIXES["grammar"],
     extensions=("botfleet.bots.grammar.commands", "botfleet.services.ai.commands"),
     intents=grammar_intents,
+    permissions=grammar_permissions,
     options_model=GrammarOptions,
 )
 

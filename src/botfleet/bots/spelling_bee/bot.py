@@ -1,14 +1,25 @@
-"""The Spelling Bee Bot: what it is called, which intents and extensions it runs with."""
+"""The Spelling Bee Bot: what it is called, which permissions and extensions it runs with."""
+
+import discord
 
 from botfleet import BOT_PREFIXES
 from botfleet.bots.spelling_bee.config import SpellingBeeOptions
-from botfleet.core.definition import BotDefinition
+from botfleet.core.definition import BotDefinition, base_permissions
+
+
+def spelling_bee_permissions() -> discord.Permissions:
+    """Attach Files on top of the base: the puzzle's hive picture and the spoken words."""
+    permissions = base_permissions()
+    permissions.attach_files = True
+    return permissions
+
 
 DEFINITION = BotDefinition(
     name="spelling_bee",
     display_name="Spelling Bee Bot",
     prefix=BOT_PREFIXES["spelling_bee"],
     extensions=("botfleet.bots.spelling_bee.commands",),
+    permissions=spelling_bee_permissions,
     options_model=SpellingBeeOptions,
 )
 

@@ -1,10 +1,10 @@
-"""The Utility Bot: what it is called, which intents and extensions it runs with."""
+"""The Utility Bot: what it is called, which intents, permissions and extensions it runs with."""
 
 import discord
 
 from botfleet import BOT_PREFIXES
 from botfleet.bots.utility.config import UtilityOptions
-from botfleet.core.definition import BotDefinition, base_intents
+from botfleet.core.definition import BotDefinition, base_intents, base_permissions
 
 
 def utility_intents() -> discord.Intents:
@@ -15,12 +15,24 @@ def utility_intents() -> discord.Intents:
     return intents
 
 
+def utility_permissions() -> discord.Permissions:
+    """On top of the base: Manage Roles (role menus, join roles, and the level rewards of the
+    XP commands it hosts by default), Attach Files (welcome cards, poll charts, rank cards) and
+    Send Polls (/poll create posts a Discord poll)."""
+    permissions = base_permissions()
+    permissions.manage_roles = True
+    permissions.attach_files = True
+    permissions.send_polls = True
+    return permissions
+
+
 DEFINITION = BotDefinition(
     name="utility",
     display_name="Utility Bot",
     prefix=BOT_PREFIXES["utility"],
     extensions=("botfleet.bots.utility.commands",),
     intents=utility_intents,
+    permissions=utility_permissions,
     options_model=UtilityOptions,
 )
 
