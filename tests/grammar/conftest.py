@@ -15,6 +15,7 @@ from languagetool_standin import LanguageToolStandIn
 from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.bots.grammar.services.checker import GrammarChecker
 from botfleet.bots.grammar.services.harper_engine import HarperEngine
+from botfleet.bots.grammar.services.rule_engine import RuleEngine
 from botfleet.bots.grammar.services.spelling import SpellingEngine
 
 
@@ -56,5 +57,13 @@ def checker(harper_engine: HarperEngine, spelling_engine: SpellingEngine) -> Gra
 @pytest.fixture(scope="session")
 def spelling_engine() -> Iterator[SpellingEngine]:
     engine = SpellingEngine()
+    asyncio.run(engine.start())
+    yield engine
+
+
+@pytest.fixture(scope="session")
+def rule_engine() -> Iterator[RuleEngine]:
+    """One rule engine for the session: loading spaCy's tagger takes about a second."""
+    engine = RuleEngine()
     asyncio.run(engine.start())
     yield engine
