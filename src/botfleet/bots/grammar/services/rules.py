@@ -192,16 +192,16 @@ class Tables:
             return self.base(token)
         if how == "participle":
             base = self.base(token)
-            return self.participle.get(base) or _regular_past(base)
+            return self.participle.get(base) or regular_past(base)
         if how == "past":
             base = self.base(token)
-            return self.simple_past.get(base) or _regular_past(base)
+            return self.simple_past.get(base) or regular_past(base)
         if how == "plural_verb":
             return PLURAL_VERBS.get(word) or self.base(token)
         if how == "singular_verb":
-            return SINGULAR_VERBS.get(word) or _plural(self.base(token))
+            return SINGULAR_VERBS.get(word) or plural_form(self.base(token))
         if how == "plural":
-            return self.plural.get(word) or _plural(word)
+            return self.plural.get(word) or plural_form(word)
         if how == "singular":
             return self.singular.get(word, word)
         if how == "as" and argument is not None:
@@ -211,18 +211,24 @@ class Tables:
     def inflect(self, base: str, tag: str) -> str:
         """``base`` in the form a Penn tag says: took for (take, VBD), taking for VBG..."""
         if tag == "VBD":
-            return self.simple_past.get(base) or _regular_past(base)
+            return self.simple_past.get(base) or regular_past(base)
         if tag == "VBN":
-            return self.participle.get(base) or _regular_past(base)
+            return self.participle.get(base) or regular_past(base)
         if tag == "VBZ":
-            return _plural(base)
+            return plural_form(base)
         if tag == "VBG":
-            stem = base[:-1] if base.endswith("e") and not base.endswith("ee") else base
-            return stem + "ing"
+            return present_participle(base)
         return base
 
 
-def _regular_past(base: str) -> str:
+def present_participle(base: str) -> str:
+    """The -ing form of a verb without a doubled consonant: make, making; see, seeing."""
+    stem = base[:-1] if base.endswith("e") and not base.endswith("ee") else base
+    return stem + "ing"
+
+
+def regular_past(base: str) -> str:
+    """The -ed form of a regular verb: bake, baked; copy, copied."""
     if base.endswith("e"):
         return base + "d"
     if len(base) > 2 and base.endswith("y") and base[-2] not in "aeiou":
@@ -230,7 +236,8 @@ def _regular_past(base: str) -> str:
     return base + "ed"
 
 
-def _plural(word: str) -> str:
+def plural_form(word: str) -> str:
+    """The regular plural of a noun, or the -s form of a verb: box, boxes; copy, copies."""
     if word.endswith(("s", "x", "z", "ch", "sh", "o")):
         return word + "es"
     if len(word) > 2 and word.endswith("y") and word[-2] not in "aeiou":
