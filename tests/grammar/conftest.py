@@ -38,6 +38,15 @@ async def languagetool() -> AsyncIterator[LanguageToolStandIn]:
         await runner.cleanup()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def loaded_dictionaries(spelling_engine: SpellingEngine, rule_engine: RuleEngine) -> None:
+    """The spelling index and spaCy's tagger, loaded once for the process before any test.
+
+    Both are shared by every engine of the process, so the Grammar Bots the end-to-end tests
+    start are ready within the stand-in's timeout even on a busy machine.
+    """
+
+
 @pytest.fixture(scope="session")
 def harper_engine() -> Iterator[HarperEngine]:
     """One Harper engine for the session: building its linter takes about a second."""

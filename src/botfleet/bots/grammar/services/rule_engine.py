@@ -7,13 +7,15 @@ learner collocations (see :mod:`rules` for the rule format).
 The tagger is spaCy's small English pipeline, installed as a package (no download at run time),
 with only its tagger, attribute ruler and lemmatizer: the parser and the entity recognizer
 would double the time for nothing the rules read. A text in which no rule's words occur is not
-tagged at all, which is most chat. spaCy's pipeline is not made for calls from two threads at
-once, so every call holds one lock, in a worker thread, never on the event loop.
+tagged at all. The rules and the model are loaded once per process (a second of CPU, and they
+never change). spaCy's pipeline is not made for calls from two threads at once, so every call
+holds one lock, in a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 import threading
@@ -43,6 +45,17 @@ class Tagger(Protocol):
     def __call__(self, text: str) -> list[_SpacyToken]: ...
 
 
+_TAGGING: Final = threading.Lock()
+"""Held while the shared pipeline loads or tags."""
+
+
+@functools.cache
+def _loaded() -> tuple[RuleSet, Tagger]:
+    """The rules and the tagger, loaded on first use; call it holding :data:`_TAGGING`."""
+    log.info("loading the grammar rules and spaCy's English tagger")
+    return load_rules(), load_tagger()
+
+
 def load_tagger() -> Tagger:
     """spaCy's small English pipeline without the parts the rules do not read (a second)."""
     model = importlib.import_module(MODEL_PACKAGE)
@@ -57,11 +70,6 @@ class RuleEngine:
     """Our pattern rules for English, on the tags of spaCy's small English model."""
 
     name = "rules"
-
-    def __init__(self) -> None:
-        self._rules: RuleSet | None = None
-        self._tagger: Tagger | None = None
-        self._lock = threading.Lock()
 
     def supports(self, language: str) -> bool:
         return base_language(language) == "en"
@@ -81,17 +89,13 @@ class RuleEngine:
         return self._load()[0]
 
     def _load(self) -> tuple[RuleSet, Tagger]:
-        with self._lock:
-            if self._rules is None or self._tagger is None:
-                log.info("loading the grammar rules and spaCy's English tagger")
-                self._rules = load_rules()
-                self._tagger = load_tagger()
-            return self._rules, self._tagger
+        with _TAGGING:
+            return _loaded()
 
     def tokens(self, text: str) -> list[Token]:
         """``text`` tagged: each token's text, span, Penn Treebank tag and lemma."""
         _, tagger = self._load()
-        with self._lock:
+        with _TAGGING:
             tagged = tagger(text)
         return [
             Token(token.text, token.idx, token.idx + len(token.text), token.tag_, token.lemma_)
