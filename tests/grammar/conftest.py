@@ -15,6 +15,7 @@ from languagetool_standin import LanguageToolStandIn
 from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.bots.grammar.services.checker import GrammarChecker
 from botfleet.bots.grammar.services.harper_engine import HarperEngine
+from botfleet.bots.grammar.services.rule_engine import RuleEngine
 from botfleet.bots.grammar.services.spelling import SpellingEngine
 
 
@@ -37,6 +38,15 @@ async def languagetool() -> AsyncIterator[LanguageToolStandIn]:
         await runner.cleanup()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def loaded_dictionaries(spelling_engine: SpellingEngine, rule_engine: RuleEngine) -> None:
+    """The spelling index and spaCy's tagger, loaded once for the process before any test.
+
+    Both are shared by every engine of the process, so the Grammar Bots the end-to-end tests
+    start are ready within the stand-in's timeout even on a busy machine.
+    """
+
+
 @pytest.fixture(scope="session")
 def harper_engine() -> Iterator[HarperEngine]:
     """One Harper engine for the session: building its linter takes about a second."""
@@ -56,5 +66,13 @@ def checker(harper_engine: HarperEngine, spelling_engine: SpellingEngine) -> Gra
 @pytest.fixture(scope="session")
 def spelling_engine() -> Iterator[SpellingEngine]:
     engine = SpellingEngine()
+    asyncio.run(engine.start())
+    yield engine
+
+
+@pytest.fixture(scope="session")
+def rule_engine() -> Iterator[RuleEngine]:
+    """One rule engine for the session: loading spaCy's tagger takes about a second."""
+    engine = RuleEngine()
     asyncio.run(engine.start())
     yield engine

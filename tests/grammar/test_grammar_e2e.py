@@ -239,6 +239,29 @@ async def test_paging_and_applying_update_the_corrected_text(
         assert everything.message.find_component("grammar:apply_all")["disabled"]  # type: ignore[index]
 
 
+async def test_the_rule_layer_s_findings_are_shown_and_applied(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    """Mistakes Harper has no rule for: pronoun case, a count noun after less, a collocation."""
+    text = "Me and him had less problems than it depends of the weather."
+    async with running(discord_sandbox, app, settings):
+        response = await check(alice, general, app, text)
+        assert response.embeds[0]["title"] == "📝 3 issues found"
+        fields = response.embeds[0]["fields"]
+        assert "“Me and him”" in fields[0]["name"] and "He and I" in fields[0]["value"]
+        assert "“less”" in fields[1]["name"] and "fewer" in fields[1]["value"]
+        assert "“of”" in fields[2]["name"] and "on" in fields[2]["value"]
+        assert response.message is not None
+        everything = await press(alice, response.message, "grammar:apply_all")
+        assert "He and I had fewer problems than it depends on the weather." in (
+            description(everything)
+        )
+
+
 async def test_only_the_member_who_asked_may_press(
     discord_sandbox: DiscordSandbox,
     app: Application,

@@ -9,11 +9,13 @@ import pytest
 from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.bots.grammar.services.checker import (
     INSTALL_HINT,
+    RULE_PACKAGES,
     GrammarChecker,
     NoEngineError,
     build_checker,
 )
 from botfleet.bots.grammar.services.issues import Issue
+from botfleet.bots.grammar.services.rule_engine import MODEL_PACKAGE
 from botfleet.bots.grammar.services.validation import NotEnglishError
 
 
@@ -38,13 +40,13 @@ class BrokenEngine:
 async def test_every_engine_installed_is_ready() -> None:
     checker = build_checker(GrammarOptions())
     await checker.start()
-    assert checker.status() == ["harper: ready", "spelling: ready"]
+    assert checker.status() == ["harper: ready", "rules: ready", "spelling: ready"]
     await checker.close()
 
 
 async def test_without_harper_spelling_still_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "harper", None)
-    checker = build_checker(GrammarOptions())
+    checker = build_checker(GrammarOptions(rules=False))
     await checker.start()
     assert checker.status() == [
         "spelling: ready",
@@ -78,9 +80,13 @@ async def test_with_no_engine_a_check_says_what_to_install(
 ) -> None:
     monkeypatch.setitem(sys.modules, "harper", None)
     monkeypatch.setitem(sys.modules, "spellchecker", None)
+    monkeypatch.setitem(sys.modules, MODEL_PACKAGE, None)
     checker = build_checker(GrammarOptions())
     await checker.start()
-    assert [line.split(":")[0] for line in checker.status()] == ["harper", "spelling"]
+    assert [line.split(":")[0] for line in checker.status()] == ["harper", "rules", "spelling"]
+    assert checker.status()[1] == (
+        f"rules: unavailable — {RULE_PACKAGES} are not installed ({INSTALL_HINT})"
+    )
     with pytest.raises(
         NoEngineError, match=r"no checking engine is installed.*botfleet\[grammar\]"
     ):

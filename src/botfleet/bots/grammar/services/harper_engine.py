@@ -17,8 +17,8 @@ import harper
 
 from botfleet.bots.grammar.services.engine import base_language, unique_suggestions
 from botfleet.bots.grammar.services.issues import Category, Issue
-from botfleet.bots.grammar.services.text import looks_like_name
-from botfleet.bots.grammar.services.vocabulary import CHAT_WORDS
+from botfleet.bots.grammar.services.text import looks_like_code, looks_like_name
+from botfleet.bots.grammar.services.vocabulary import KNOWN_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class _Linter:
 
     def __init__(self, dialect: harper.Dialect) -> None:
         self.linter = harper.Linter(dialect)
-        self.linter.import_words(sorted(CHAT_WORDS))
+        self.linter.import_words(sorted(KNOWN_WORDS))
         descriptions = self.linter.get_lint_descriptions()
         self.explanations = {rule: _explanation(text) for rule, text in descriptions.items()}
         self.style_rules = STYLE_RULES | {
@@ -128,6 +128,8 @@ class HarperEngine:
                 if rule in linter.style_rules:
                     category = Category.STYLE
                 start, end = lint.span.start, lint.span.end
+                if looks_like_code(text, start, end):
+                    continue  # an identifier or a version, not prose
                 if category is Category.SPELLING and looks_like_name(text, start, end):
                     continue
                 issues.append(

@@ -1,9 +1,16 @@
 """The spelling engine: pyspellchecker's word-frequency dictionaries, for suggestions offline.
 
-It reads words the way chat is written: contractions, numbers, chat abbreviations and anything
-technical (a file name, a handle, a path) are not misspellings, and neither is a capitalized
-word, even one opening a sentence: names open sentences all the time in chat, and Harper still
-checks the first word of a sentence.
+It reads words the way chat is written: contractions, numbers, chat abbreviations, technical
+vocabulary (``data/tech_words.txt``) and anything code-like (a file name, a handle, a path,
+``snake_case``, ``camelCase``, a word with digits) are not misspellings, and neither is a
+capitalized word, even one opening a sentence: names open sentences all the time in chat, and
+Harper still checks the first word of a sentence.
+
+**Suggestions** come from a SymSpell index (symspellpy) of the dictionary's words used at least
+:data:`SUGGESTION_MIN_COUNT` times: a lookup costs well under a millisecond whatever the word's
+length, where pyspellchecker's own search builds every string two edits away (a second for a
+line of five long unknown words). Like pyspellchecker's, the candidates are the known words at
+the smallest edit distance (one, else two), most frequent first.
 Harper flags most misspellings itself; the grammar checker keeps Harper's finding and drops
 this engine's duplicate, so this engine adds the words Harper missed.
 """
@@ -17,11 +24,17 @@ import threading
 from typing import Final
 
 from spellchecker import SpellChecker
+from symspellpy import SymSpell, Verbosity
 
 from botfleet.bots.grammar.services.engine import base_language, unique_suggestions
 from botfleet.bots.grammar.services.issues import Category, Issue
-from botfleet.bots.grammar.services.text import overlaps_any, protected_spans
-from botfleet.bots.grammar.services.vocabulary import CHAT_WORDS
+from botfleet.bots.grammar.services.text import (
+    EDGE_PUNCTUATION,
+    looks_like_code,
+    overlaps_any,
+    protected_spans,
+)
+from botfleet.bots.grammar.services.vocabulary import KNOWN_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +48,15 @@ telling English from another language by word needs the common words only ("tomo
 248,063, "apple" 24,670).
 """
 MAX_WORD_LENGTH: Final = 30
-"""Longer runs of letters are not words a dictionary helps with, and slow to correct."""
+"""Longer runs of letters are not words a dictionary helps with."""
+MAX_EDIT_DISTANCE: Final = 2
+SUGGESTION_MIN_COUNT: Final = 100
+"""Occurrences a word needs to be suggested: 47,000 English words, an index built in about a
+second (all 160,000 would take ten, for rare words nobody means)."""
+PREFIX_LENGTH: Final = 5
+"""Letters of each word SymSpell indexes: 5 builds the index twice as fast as its default 7
+(about a second) for lookups still under a millisecond; 4 would make them ten times slower."""
 _CHUNK: Final = re.compile(r"\S+")
-_EDGE_PUNCTUATION: Final = "\"'“”‘’()[]{}.,!?;:…*_~"
 _PLAIN_WORD: Final = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 
 
@@ -48,8 +67,6 @@ class SpellingEngine:
 
     def __init__(self, languages: frozenset[str] = frozenset({"en"})) -> None:
         self._languages = frozenset(base_language(code) for code in languages) & LANGUAGES
-        self._checkers: dict[str, SpellChecker] = {}
-        self._lock = threading.Lock()
 
     def supports(self, language: str) -> bool:
         return base_language(language) in self._languages
@@ -70,15 +87,10 @@ class SpellingEngine:
         return frequency[word.lower().replace("’", "'")] >= COMMON_WORD_COUNT
 
     def _checker(self, language: str) -> SpellChecker:
-        with self._lock:
-            checker = self._checkers.get(language)
-            if checker is None:
-                log.info("loading pyspellchecker's %s dictionary", language)
-                checker = self._checkers[language] = SpellChecker(language=language)
-            return checker
+        return _dictionary(language)[0]
 
     def _check(self, text: str, language: str) -> list[Issue]:
-        checker = self._checker(language)
+        checker, index = _dictionary(language)
         skipped = protected_spans(text)
         issues = []
         for start, end in _candidate_words(text):
@@ -86,7 +98,9 @@ class SpellingEngine:
             if overlaps_any(start, end, skipped) or word[:1].isupper():
                 continue
             lowered = word.lower()
-            if lowered in CHAT_WORDS or len(word) > MAX_WORD_LENGTH or checker.known([lowered]):
+            if lowered in KNOWN_WORDS or len(word) > MAX_WORD_LENGTH or checker.known([lowered]):
+                continue
+            if looks_like_code(text, start, end):
                 continue
             issues.append(
                 Issue(
@@ -94,7 +108,7 @@ class SpellingEngine:
                     end=end,
                     category=Category.SPELLING,
                     message=f"“{word}” may be misspelled.",
-                    suggestions=_suggestions(checker, word),
+                    suggestions=_suggestions(index, word),
                     explanation=(
                         f"“{word}” is not in the dictionary; the suggestions are the closest "
                         "common words."
@@ -115,9 +129,9 @@ def _candidate_words(text: str) -> list[tuple[int, int]]:
     spans = []
     for chunk in _CHUNK.finditer(text):
         start, end = chunk.start(), chunk.end()
-        while start < end and text[start] in _EDGE_PUNCTUATION:
+        while start < end and text[start] in EDGE_PUNCTUATION:
             start += 1
-        while end > start and text[end - 1] in _EDGE_PUNCTUATION:
+        while end > start and text[end - 1] in EDGE_PUNCTUATION:
             end -= 1
         if start == end or _PLAIN_WORD.fullmatch(text, start, end) is None:
             continue
@@ -129,12 +143,37 @@ def _candidate_words(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _suggestions(checker: SpellChecker, word: str) -> tuple[str, ...]:
+_DICTIONARIES: dict[str, tuple[SpellChecker, SymSpell]] = {}
+_LOADING: Final = threading.Lock()
+
+
+def _dictionary(language: str) -> tuple[SpellChecker, SymSpell]:
+    """A language's dictionary and suggestion index, built on first use, once per process.
+
+    Building them takes seconds of CPU and they never change, so every engine of the process
+    (a bot's extension reloaded, the tests' bots) reads the same ones.
+    """
+    with _LOADING:
+        loaded = _DICTIONARIES.get(language)
+        if loaded is None:
+            log.info("loading pyspellchecker's %s dictionary and its suggestion index", language)
+            checker = SpellChecker(language=language)
+            loaded = _DICTIONARIES[language] = (checker, _suggestion_index(checker))
+        return loaded
+
+
+def _suggestion_index(checker: SpellChecker) -> SymSpell:
+    """A SymSpell index of the dictionary's words common enough to suggest."""
+    index = SymSpell(max_dictionary_edit_distance=MAX_EDIT_DISTANCE, prefix_length=PREFIX_LENGTH)
+    for word, count in checker.word_frequency.dictionary.items():
+        if count >= SUGGESTION_MIN_COUNT:
+            index.create_dictionary_entry(word, count)
+    return index
+
+
+def _suggestions(index: SymSpell, word: str) -> tuple[str, ...]:
     """The known words closest to ``word``, most frequent first."""
     lowered = word.lower()
-    frequency = checker.word_frequency
-    candidates = sorted(
-        (candidate for candidate in checker.candidates(lowered) or () if candidate != lowered),
-        key=lambda candidate: (-frequency[candidate], candidate),
-    )
-    return unique_suggestions(candidates)
+    found = index.lookup(lowered, Verbosity.CLOSEST, max_edit_distance=MAX_EDIT_DISTANCE)
+    ranked = sorted((-item.count, item.term) for item in found if item.term != lowered)
+    return unique_suggestions([term for _, term in ranked])

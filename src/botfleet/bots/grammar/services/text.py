@@ -50,6 +50,10 @@ _NOT_PROSE: Final = (CODE_BLOCK, INLINE_CODE, MASKED_LINK, URL, MENTION, CUSTOM_
 _REMOVED_FOR_AUTO_CHECK: Final = (*_NOT_PROSE, UNICODE_EMOJI, BLOCK_QUOTE)
 _WORD: Final = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _SENTENCE_END: Final = ".!?\n"
+EDGE_PUNCTUATION: Final = "\"'“”‘’()[]{}.,!?;:…*_~"
+"""What may wrap a word without being part of it: quotes, brackets, Markdown emphasis."""
+_CODE_LIKE: Final = re.compile(r"\d|_|[./:@#=<>\\]|[a-z][A-Z]")
+"""A digit, an underscore, a symbol inside, or a capital after a small letter (camelCase)."""
 _JOINS_A_WORD: Final = ".,!?;:…)"
 
 
@@ -106,6 +110,21 @@ def looks_like_name(text: str, start: int, end: int) -> bool:
     if len(word) > 1 and word.isupper():
         return True
     return not starts_sentence(text, start)
+
+
+def looks_like_code(text: str, start: int, end: int) -> bool:
+    """Whether the chunk around ``text[start:end]`` reads as code rather than a word.
+
+    The chunk is the run of non-spaces holding the span, without punctuation at its edges:
+    ``asyncio.gather``, ``user_id``, ``v2.3.1``, ``p99``, ``fooBar`` and ``setUp`` are
+    identifiers, versions or names, which a dictionary cannot judge.
+    """
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    chunk = text[start:end].strip(EDGE_PUNCTUATION)
+    return _CODE_LIKE.search(chunk) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,10 @@
 2. Otherwise, with a dictionary at hand, the words starting with a small letter outside code,
    links and mentions are looked up (a capitalized word may be a name, or a German noun).
    With at least three such words, and fewer than half of them common English words (more
-   than 1,000 uses in pyspellchecker's English corpus) or chat abbreviations, the text is not
-   English. Misspellings count against the text, so it takes a badly misspelled text *and*
-   few English words to be refused; a short text is never refused on this ground.
+   than 1,000 uses in pyspellchecker's English corpus), chat abbreviations or technical words,
+   the text is not English. Misspellings count against the text, so it takes a badly
+   misspelled text *and* few English words to be refused; a short text is never refused on
+   this ground.
 3. Without pyspellchecker, only the first test is made.
 """
 
@@ -29,7 +30,7 @@ from botfleet.bots.grammar.services.text import (
     spans_of,
     words_in,
 )
-from botfleet.bots.grammar.services.vocabulary import CHAT_WORDS
+from botfleet.bots.grammar.services.vocabulary import KNOWN_WORDS
 from botfleet.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ def looks_english(text: str, vocabulary: CommonWords | None) -> bool:
     if len(lower_words) < MIN_WORDS_TO_JUDGE:
         return True
     common = sum(
-        word.lower() in CHAT_WORDS or vocabulary.is_common_english(word) for word in lower_words
+        word.lower() in KNOWN_WORDS or vocabulary.is_common_english(word) for word in lower_words
     )
     return common >= ENGLISH_SHARE * len(lower_words)
 
