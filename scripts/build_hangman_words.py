@@ -344,8 +344,8 @@ class WordNet:
     """lemma -> the glosses of all its senses, every part of speech."""
     sense_counts: dict[str, dict[str, int]]
     """lemma -> part of speech ("n", "v", "a", "r") -> tagged occurrences in SemCor."""
-    noun_sense_counts: dict[str, dict[int, int]]
-    """lemma -> noun sense number (1 the most frequent) -> tagged occurrences in SemCor."""
+    sense_number_counts: dict[tuple[str, str], dict[int, int]]
+    """(lemma, part of speech) -> sense number (1 the first) -> tagged occurrences in SemCor."""
     noun_bases: dict[str, set[str]]
     """Irregular plural -> its singulars, from WordNet's exception list ("elves": "elf")."""
     place_names: set[str]
@@ -368,7 +368,7 @@ class WordNet:
 
     def first_sense_dominates(self, lemma: str) -> bool:
         """Whether most of the noun's tagged uses are of its first sense (true when untagged)."""
-        counts = self.noun_sense_counts.get(lemma, {})
+        counts = self.sense_number_counts.get((lemma, "n"), {})
         return 2 * counts.get(1, 0) > sum(counts.values()) or not counts
 
     def offensive(self, lemma: str) -> bool:
@@ -419,15 +419,14 @@ def read_wordnet(folder: Path) -> WordNet:
             if lexfile == LOCATION_LEXFILE:
                 place_names.update(word.lower() for word in words if word[:1].isupper())
     sense_counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    noun_sense_counts: dict[str, dict[int, int]] = defaultdict(dict)
+    sense_number_counts: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
     pos_of_type = {"1": "n", "2": "v", "3": "a", "4": "r", "5": "a"}
     for line in _data_lines(folder / "cntlist.rev"):
         key, sense_number, count = line.split()
         lemma, _, lex_sense = key.partition("%")
         pos = pos_of_type[lex_sense[0]]
         sense_counts[lemma][pos] += int(count)
-        if pos == "n":
-            noun_sense_counts[lemma][int(sense_number)] = int(count)
+        sense_number_counts[lemma, pos][int(sense_number)] = int(count)
     noun_bases: dict[str, set[str]] = defaultdict(set)
     for line in _data_lines(folder / "noun.exc"):
         form, *bases = line.split()
@@ -439,7 +438,7 @@ def read_wordnet(folder: Path) -> WordNet:
         lemmas,
         dict(glosses),
         dict(sense_counts),
-        dict(noun_sense_counts),
+        dict(sense_number_counts),
         dict(noun_bases),
         place_names,
     )
