@@ -45,6 +45,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from statistics import fmean
 from typing import Final
@@ -67,7 +68,7 @@ from botfleet.bots.spelling_bee.services.classic_words import (
     gives_away,
     mask_word,
 )
-from botfleet.services.profanity import contains_profanity
+from botfleet.services.profanity import is_profane_word
 
 REPOSITORY: Final = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT: Final = REPOSITORY / "src/botfleet/bots/spelling_bee/data/classic.json"
@@ -84,6 +85,8 @@ MAX_MASKED_SHARE: Final = 3
 """A masked definition is used while at most one word in this many is masked."""
 _EXAMPLE: Final = re.compile(r'"([^"]+)"')
 _WORD: Final = re.compile(r"[a-z]+", re.IGNORECASE)
+_profane: Final = cache(is_profane_word)
+"""The chat filter's verdict on a gloss word: glosses repeat their words thousands of times."""
 
 SPELLING_TRAPS: Final = (
     re.compile(r"([a-z])\1"),
@@ -232,11 +235,11 @@ def is_crude(gloss: Gloss) -> bool:
     The clue's other words are context, not answers: the chat filter judges them, as it judges
     what members read ("organs" in the definition of *lung* is fine).
     """
-    text = " ".join((gloss.definition, *gloss.examples))
+    text = " ".join((gloss.definition, *gloss.examples)).lower()
     return bool(
-        OFFENSIVE_GLOSS.search(text.lower())
-        or CRUDE_MARK.search(text.lower())
-        or contains_profanity(text)
+        OFFENSIVE_GLOSS.search(text)
+        or CRUDE_MARK.search(text)
+        or any(map(_profane, _WORD.findall(text)))
     )
 
 
