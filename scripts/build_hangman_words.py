@@ -174,7 +174,7 @@ CATEGORIES: Final = (
         lexfiles=frozenset({20}),
         ancestors=frozenset({PLANT}),
         reviewed_out=frozenset(
-            [
+            {
                 "aquatic",
                 "biennial",
                 "flamboyant",
@@ -184,7 +184,7 @@ CATEGORIES: Final = (
                 "snowball",
                 "spelt",
                 "succulent",
-            ]
+            }
         ),
     ),
     Category(
@@ -511,7 +511,9 @@ def build(candidates: set[str], wordnet: WordNet) -> dict[str, dict[str, list[st
     frequency = {word: zipf_frequency(word, "en") for word in candidates}
 
     def zipf_of(word: str) -> float:
-        return frequency.get(word) or zipf_frequency(word, "en")
+        if word not in frequency:
+            frequency[word] = zipf_frequency(word, "en")
+        return frequency[word]
 
     members: dict[str, set[str]] = defaultdict(set)
     for word in candidates:
@@ -529,6 +531,7 @@ def build(candidates: set[str], wordnet: WordNet) -> dict[str, dict[str, list[st
             and len(word) <= MAX_GENERAL_LENGTH
         ):
             members[GENERAL.name].add(word)
+    # Judged last: the content policy is the costly check, and most candidates are gone by now.
     judged = {word for words in members.values() for word in words}
     unfit = {word for word in judged if not acceptable(word, wordnet)}
     lists: dict[str, dict[str, list[str]]] = {}
