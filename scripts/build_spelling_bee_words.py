@@ -4,7 +4,7 @@ The bot reads only the file this writes, so running the fleet needs none of the 
 rebuilding the list does. On Debian or Ubuntu::
 
     apt-get install wamerican wordnet-base     # /usr/share/dict, /usr/share/wordnet
-    .venv/bin/pip install wordfreq             # word frequencies
+    make install                               # the data extra: wordfreq, better-profanity
     .venv/bin/python scripts/build_spelling_bee_words.py
 
 What goes in, and why:
@@ -15,8 +15,11 @@ What goes in, and why:
   answers of a puzzle are words most players know.
 * **Puzzle-friendly**: at most seven different letters (no puzzle could hold more), and no
   letter S, as the popular puzzle does, so plurals never double the answers.
-* **Exclusions**: the same rules as the Hangman lists (the fleet's profanity filter, words
-  WordNet glosses as offensive in any sense, and a short list unsuitable for a casual game).
+* **Exclusions**: the same rules as the Hangman lists: every word the fleet's content policy
+  flags (``botfleet.services.content_policy``: the chat filter, ``better-profanity``'s list
+  and our reviewed list) and words WordNet glosses as offensive in any sense.
+
+``--check`` rebuilds into memory and fails when the result differs from the shipped file.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from build_hangman_words import WORDNET, acceptable, read_wordnet
+from build_hangman_words import WORDNET, acceptable, read_wordnet, write_or_check
 from wordfreq import zipf_frequency
 
 REPOSITORY: Final = Path(__file__).resolve().parent.parent
@@ -57,6 +60,7 @@ def read_candidates(path: Path) -> set[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--check", action="store_true", help="compare with --output, write nothing")
     parser.add_argument("--word-list", type=Path, default=WORD_LIST)
     parser.add_argument("--wordnet", type=Path, default=WORDNET)
     arguments = parser.parse_args(argv)
@@ -72,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         for word in read_candidates(arguments.word_list)
         if zipf_frequency(word, "en") >= MIN_ZIPF and acceptable(word, wordnet)
     )
-    arguments.output.write_text("\n".join(words) + "\n", encoding="utf-8")
+    if not write_or_check(arguments.output, "\n".join(words) + "\n", check=arguments.check):
+        return 1
     pangram_sets = {frozenset(word) for word in words if len(set(word)) == MAX_DISTINCT_LETTERS}
     sys.stdout.write(f"{len(words)} words, {len(pangram_sets)} pangram letter sets\n")
     return 0

@@ -65,6 +65,22 @@ def program() -> Callable[[str, str], str]:
     return find
 
 
+@pytest.fixture
+def system_data() -> Callable[[str, str], Path]:
+    """Finds data a Debian package installs: ``system_data("/usr/share/wordnet", "wordnet-base")``.
+
+    Missing, the test is skipped, or fails when BOTFLEET_REQUIRE_SERVICES=1 (CI installs it).
+    """
+
+    def find(location: str, package: str) -> Path:
+        path = Path(location)
+        if not path.exists():
+            _missing(f"{path} is missing: apt-get install {package}")
+        return path
+
+    return find
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Keep the developer's own .env and BOTFLEET_ variables out of every test."""

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import random
 import re
+from statistics import fmean
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from wordfreq import zipf_frequency
 
 from botfleet.bots.spelling_bee.services.classic_words import (
     MASK,
     ClassicWord,
     ClassicWordBank,
     Difficulty,
+    gives_away,
     mask_word,
+    shares_spelling,
     shows_word,
 )
 
@@ -33,6 +37,23 @@ def test_the_bundled_file_has_words_of_every_difficulty(bank: ClassicWordBank) -
     hard = {entry.word for entry in bank.words(Difficulty.HARD)}
     assert {"garden", "water"} <= easy
     assert not easy & hard
+
+
+def test_no_clue_in_the_file_gives_a_spelling_away(bank: ClassicWordBank) -> None:
+    """Over the whole file: no clue word shares 60 % of the answer's letters in a row."""
+    for level in Difficulty:
+        for entry in bank.words(level):
+            assert not gives_away(entry.definition, entry.word), entry
+            assert not gives_away(entry.example or "", entry.word), entry
+
+
+def test_difficulty_follows_how_hard_a_word_is_to_spell(bank: ClassicWordBank) -> None:
+    """Mean frequency falls strictly from easy to medium to hard, over the whole file."""
+    means = [
+        fmean(zipf_frequency(entry.word, "en") for entry in bank.words(level))
+        for level in Difficulty
+    ]
+    assert means[0] > means[1] > means[2], means
 
 
 def test_every_word_has_clues_that_never_show_it(bank: ClassicWordBank) -> None:
@@ -69,8 +90,10 @@ def test_a_bank_whose_clues_show_the_word_is_refused() -> None:
     words = ("dove", "kite", "lamp")
     good = [entry(word, "a thing", level) for word, level in zip(words, Difficulty, strict=True)]
     assert ClassicWordBank(good).size(Difficulty.HARD) == 1
-    with pytest.raises(ValueError, match="clues of 'tree' show the word"):
+    with pytest.raises(ValueError, match="clues of 'tree' give its spelling away"):
         ClassicWordBank([*good, entry("tree", "a tall tree", Difficulty.EASY)])
+    with pytest.raises(ValueError, match="clues of 'voter' give its spelling away"):
+        ClassicWordBank([*good, entry("voter", "one who may vote", Difficulty.EASY)])
     with pytest.raises(ValueError, match="no classic words for hard"):
         ClassicWordBank(good[:2])
 
@@ -84,12 +107,55 @@ def test_a_bank_whose_clues_show_the_word_is_refused() -> None:
         ("he ran home", "run", ("ran",), f"he {MASK} home"),
         ("a portable table", "table", (), f"a {MASK} {MASK}"),
         ("nothing to hide", "garden", (), "nothing to hide"),
+        (
+            "a citizen who has a legal right to vote",
+            "voter",
+            (),
+            f"a citizen who has a legal right to {MASK}",
+        ),
+        ("of or relating to pedagogy", "pedagogical", (), f"of or relating to {MASK}"),
+        ("migration into a place", "immigration", (), f"{MASK} into a place"),
+        ("appear again", "reappear", (), f"{MASK} again"),
+        (
+            "they invaded our territorial waters",
+            "water",
+            (),
+            f"they invaded our territorial {MASK}",
+        ),
     ],
 )
 def test_masking_hides_the_word_and_its_forms(
     text: str, word: str, forms: tuple[str, ...], expected: str
 ) -> None:
     assert mask_word(text, word, forms) == expected
+
+
+def test_masking_hides_words_derived_from_the_same_root() -> None:
+    definition = "practice deception and be a deceiver"
+    assert mask_word(definition, "deceive", derived=("deception", "deceiver", "deceptive")) == (
+        f"practice {MASK} and be a {MASK}"
+    )
+    assert mask_word("act as an actor", "actor", derived=("act",)) == f"act as an {MASK}"
+
+
+@pytest.mark.parametrize(
+    ("run", "word", "shares"),
+    [
+        ("vote", "voter", True),
+        ("pedagogy", "pedagogical", True),
+        ("migration", "immigration", True),
+        ("appear", "reappear", True),
+        ("effect", "affect", True),
+        ("territorial", "water", False),
+        ("the", "ether", False),
+        ("peda", "pedagogical", False),
+    ],
+)
+def test_a_clue_word_shares_the_spelling_from_60_percent_of_the_letters_in_a_row(
+    run: str, word: str, shares: bool
+) -> None:
+    assert shares_spelling(run, word) is shares
+    assert gives_away(f"a clue with {run} in it", word) is shares
 
 
 @given(text=st.text(max_size=80), word=WORDS, forms=st.lists(WORDS, max_size=3))

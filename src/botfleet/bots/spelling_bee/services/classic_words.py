@@ -1,14 +1,16 @@
 """The classic mode's words: each with its definition, part of speech and a masked example.
 
 ``data/classic.json`` is built by ``scripts/build_spelling_bee_definitions.py`` from WordNet 3.0,
-so the bot reads one file and needs no WordNet at run time. The word to spell never appears in
-what is shown about it: :func:`mask_word` hides it (and its inflections) in the definition and
-example, at build time, and the loader refuses a file where it would show.
+so the bot reads one file and needs no WordNet at run time. What is shown about a word never
+gives its spelling away: :func:`mask_word` hides, at build time, every run of letters that holds
+the word, one of its forms or derivations, or a long enough run of its letters ("vote" in the
+clue of *voter*), and the loader refuses a file where :func:`gives_away` finds one.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -24,29 +26,58 @@ _LETTERS: Final = re.compile(r"[^\W\d_]+")
 _STEM_ENDINGS: Final = "ey"
 """A word ending in e or y drops it before some endings (make: making, carry: carried)."""
 MIN_STEM_LENGTH: Final = 3
+GIVEAWAY_SHARE: Final = 0.6
+"""A clue word holding this share of the answer's letters in a row shows how it is spelled."""
+MIN_GIVEAWAY_RUN: Final = 4
+"""Three letters in a row are in too many unrelated words ("ter" in *water* and "territory")."""
 
 
 class Difficulty(StrEnum):
-    """How hard a word is to spell: rarer and longer words are harder."""
+    """How hard a word is to spell: by its frequency, length and spelling traps."""
 
     EASY = "easy"
     MEDIUM = "medium"
     HARD = "hard"
 
 
-def mask_word(text: str, word: str, forms: Iterable[str] = ()) -> str:
+def _stem(word: str) -> str:
+    """``word`` less a final e or y, which some endings drop (make: making, carry: carried)."""
+    return word[:-1] if word[-1:] in _STEM_ENDINGS and len(word) > MIN_STEM_LENGTH else word
+
+
+def giveaway_run(word: str) -> int:
+    """How many of ``word``'s letters in a row a clue word may not share with it."""
+    return max(MIN_GIVEAWAY_RUN, math.ceil(GIVEAWAY_SHARE * len(word)))
+
+
+def shares_spelling(run: str, word: str) -> bool:
+    """Whether ``run`` holds :func:`giveaway_run` letters of ``word`` in a row ("appear")."""
+    run, word = run.casefold(), word.casefold()
+    length = giveaway_run(word)
+    return any(word[start : start + length] in run for start in range(len(word) - length + 1))
+
+
+def mask_word(text: str, word: str, forms: Iterable[str] = (), derived: Iterable[str] = ()) -> str:
     """``text`` with every run of letters that would give ``word`` away replaced by :data:`MASK`.
 
     A run is hidden when it holds the word or one of its ``forms`` (irregular inflections such
-    as "ran" for "run"), or starts with the word less a final e or y ("making", "carried").
+    as "ran" for "run"), starts with the word or one of the words ``derived`` from the same
+    root ("pedagogy" for "pedagogical") less a final e or y ("making", "carried"), or shares
+    :func:`giveaway_run` letters in a row with the word ("migration" for "immigration").
     """
     word = word.casefold()
     hidden = {word, *(form.casefold() for form in forms)}
-    stems = {word[:-1]} if word[-1:] in _STEM_ENDINGS and len(word) > MIN_STEM_LENGTH else set()
+    stems = {_stem(word)} | {
+        _stem(other.casefold()) for other in derived if len(other) >= MIN_GIVEAWAY_RUN
+    }
 
     def hide(match: re.Match[str]) -> str:
         run = match.group().casefold()
-        if any(form in run for form in hidden) or any(run.startswith(stem) for stem in stems):
+        if (
+            any(form in run for form in hidden)
+            or any(run.startswith(stem) for stem in stems)
+            or shares_spelling(run, word)
+        ):
             return MASK
         return match.group()
 
@@ -56,6 +87,13 @@ def mask_word(text: str, word: str, forms: Iterable[str] = ()) -> str:
 def shows_word(text: str, word: str) -> bool:
     """Whether ``text`` would tell a reader how ``word`` is spelled."""
     return word.casefold() in text.casefold()
+
+
+def gives_away(text: str, word: str) -> bool:
+    """Whether ``text`` holds the word or a run of letters that shows how it is spelled."""
+    return shows_word(text, word) or any(
+        shares_spelling(run, word) for run in _LETTERS.findall(text)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +113,10 @@ class ClassicWordBank:
     def __init__(self, words: Iterable[ClassicWord]) -> None:
         by_difficulty: dict[Difficulty, list[ClassicWord]] = {level: [] for level in Difficulty}
         for entry in words:
-            if shows_word(entry.definition, entry.word) or (
-                entry.example is not None and shows_word(entry.example, entry.word)
+            if gives_away(entry.definition, entry.word) or (
+                entry.example is not None and gives_away(entry.example, entry.word)
             ):
-                raise ValueError(f"the clues of {entry.word!r} show the word")
+                raise ValueError(f"the clues of {entry.word!r} give its spelling away")
             by_difficulty[entry.difficulty].append(entry)
         empty = [level.value for level, entries in by_difficulty.items() if not entries]
         if empty:
