@@ -35,7 +35,9 @@ def test_durations_within_bounds_are_read(
 
 
 def test_a_timeout_past_28_days_is_refused_with_the_limit() -> None:
-    with pytest.raises(DurationTooLongError, match=r"timeout lasts 4w at most.*tempban") as error:
+    with pytest.raises(
+        DurationTooLongError, match=r"timeout lasts 28 days at most.*tempban"
+    ) as error:
         action_duration("28d1s", CaseAction.TIMEOUT)
     assert isinstance(error.value, UserError)
 

@@ -11,8 +11,10 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
+from pydantic import BaseModel, Field
+
 from botfleet.errors import UserError
-from botfleet.utils.helpers import format_time, parse_time, truncate_string
+from botfleet.utils.helpers import parse_time, truncate_string
 
 MAX_REASON_LENGTH: Final = 512
 """Discord's limit for an audit-log reason (the ``X-Audit-Log-Reason`` header)."""
@@ -39,7 +41,29 @@ class CaseAction(StrEnum):
         return self in (CaseAction.TIMEOUT, CaseAction.TEMPBAN)
 
 
-_MAX_DURATIONS: Final[dict[CaseAction, timedelta]] = {CaseAction.TIMEOUT: MAX_TIMEOUT}
+MAX_DURATIONS: Final[dict[CaseAction, timedelta]] = {CaseAction.TIMEOUT: MAX_TIMEOUT}
+
+
+class TimedStep(BaseModel):
+    """A configured action that may last a while (an escalation, an automod step)."""
+
+    duration_seconds: int | None = Field(default=None, ge=60)
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.duration_seconds is None:
+            return None
+        return timedelta(seconds=self.duration_seconds)
+
+    def check_duration(self, action: str, *, temporary: bool, bound: timedelta | None) -> None:
+        """Raise ValueError (for pydantic) when the duration does not fit ``action``."""
+        if temporary and self.duration_seconds is None:
+            raise ValueError(f"a {action} needs a duration")
+        if not temporary and self.duration_seconds is not None:
+            raise ValueError(f"a {action} takes no duration")
+        duration = self.duration
+        if bound is not None and duration is not None and duration > bound:
+            raise ValueError(f"a {action} lasts {bound.days} days at most")
 
 
 class ReasonTooLongError(UserError):
@@ -70,10 +94,10 @@ def check_reason(reason: str | None) -> str | None:
 def action_duration(text: str, action: CaseAction) -> timedelta:
     """Read a duration typed for ``action`` ("1h30m", "2w"), refusing one past its bound."""
     duration = timedelta(seconds=parse_time(text))
-    bound = _MAX_DURATIONS.get(action)
+    bound = MAX_DURATIONS.get(action)
     if bound is not None and duration > bound:
         raise DurationTooLongError(
-            f"A {action.value} lasts {format_time(int(bound.total_seconds()))} at most "
+            f"A {action.value} lasts {bound.days} days at most "
             f"(Discord's limit), and {truncate_string(text.strip(), 40)} is longer. "
             "Use a tempban for longer."
         )

@@ -23,9 +23,10 @@ from sqlalchemy import select
 
 from botfleet.bots.mod.services.cases import Case, NewCase, insert_case
 from botfleet.bots.mod.services.limits import (
+    MAX_DURATIONS,
     MAX_REASON_LENGTH,
-    MAX_TIMEOUT,
     CaseAction,
+    TimedStep,
     check_reason,
 )
 from botfleet.database.base import Database
@@ -55,33 +56,24 @@ class Preset(BaseModel):
     points: int = Field(ge=1, le=100)
 
 
-class Threshold(BaseModel):
+class Threshold(TimedStep):
     """Reaching ``points`` active points triggers ``action`` (for ``duration_seconds``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     points: int = Field(ge=1, le=1000)
     action: CaseAction
-    duration_seconds: int | None = Field(default=None, ge=60)
 
     @model_validator(mode="after")
     def _fits_the_action(self) -> Threshold:
         if self.action not in ESCALATION_ACTIONS:
             raise ValueError("a threshold times out, kicks, tempbans or bans")
-        if self.action.temporary and self.duration_seconds is None:
-            raise ValueError(f"a {self.action.value} threshold needs a duration")
-        if not self.action.temporary and self.duration_seconds is not None:
-            raise ValueError(f"a {self.action.value} threshold takes no duration")
-        duration = self.duration
-        if self.action is CaseAction.TIMEOUT and duration is not None and duration > MAX_TIMEOUT:
-            raise ValueError("a timeout lasts 28 days at most")
+        self.check_duration(
+            self.action.value,
+            temporary=self.action.temporary,
+            bound=MAX_DURATIONS.get(self.action),
+        )
         return self
-
-    @property
-    def duration(self) -> timedelta | None:
-        if self.duration_seconds is None:
-            return None
-        return timedelta(seconds=self.duration_seconds)
 
 
 class WarningSettings(BaseModel):
