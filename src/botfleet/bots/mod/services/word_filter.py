@@ -17,11 +17,12 @@ Entries are matched as whole words unless marked:
 from __future__ import annotations
 
 import functools
+import itertools
 import re
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from itertools import chain
 from typing import Final
 
 import ahocorasick
@@ -35,11 +36,13 @@ MAX_ENTRIES: Final = 2000
 """Entries one guild's list may hold (the benchmark measures 1,000)."""
 
 READINGS_CACHE_SIZE: Final = 65_536
-"""Distinct words whose readings are kept: chat repeats its words, so most are found here."""
+"""Distinct words with punctuation or symbols whose readings are kept: chat repeats them."""
 
 _ENTRY: Final = re.compile(rf"(\*?)([a-z]{{2,{MAX_ENTRY_LENGTH}}})(\*?)")
 _REPEATS: Final = re.compile(r"(.)\1+")
 _RUNS: Final = re.compile(r"(.)\1*")
+_PLAIN: Final = re.compile(r"[a-z]+")
+_DOUBLES: Final = tuple((letter * 2, letter) for letter in string.ascii_lowercase)
 
 
 class Placement(Enum):
@@ -60,8 +63,6 @@ class _Listed:
     form: str
     """The word (or word and ending) as listed."""
     placement: Placement
-    length: int
-    """Of the squeezed form the automaton holds."""
     inside: re.Pattern[str] | None
     """For an embedded word: the form with its letters repeatable, searched in the reading."""
 
@@ -85,9 +86,20 @@ def _fits(reading: str, form: str) -> bool:
     )
 
 
-def squeeze(word: str) -> str:
-    """``word`` with each run of one letter written once ("fuuuck" -> "fuck")."""
-    return _REPEATS.sub(r"\1", word)
+def squeeze(text: str) -> str:
+    """``text`` with each run of one letter written once ("fuuuck" -> "fuck").
+
+    For letters a-z (what readings are made of) by ``str.replace`` in C, letter by letter:
+    a regex substitution calls back into Python for every doubled letter.
+    """
+    if _REPEATS.search(text) is None:  # the whole text of a short message, usually
+        return text
+    if not text.isascii():
+        return _REPEATS.sub(r"\1", text)
+    for double, single in _DOUBLES:
+        while double in text:
+            text = text.replace(double, single)
+    return text
 
 
 def parse_entry(entry: str) -> tuple[str, Placement, bool]:
@@ -123,9 +135,24 @@ def _readings(token: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(reading for reading in readings(token) if reading))
 
 
-@functools.lru_cache(maxsize=READINGS_CACHE_SIZE)
-def _squeezed(token: str) -> str:
-    return " ".join(squeeze(reading) for reading in _readings(token))
+def _is_plain(token: str) -> bool:
+    return _PLAIN.fullmatch(token) is not None
+
+
+def _words(text: str) -> list[str]:
+    """Every letter-only reading of the words of ``text``, unsqueezed, each once.
+
+    A word of plain letters a-z is its own only reading (most words of a chat message): those
+    are taken as they are, in C; only the others go through the shared readings, cached.
+    """
+    tokens = list(dict.fromkeys(fold(text).split()))
+    plain = str.isalpha if text.isascii() else _is_plain
+    words = list(filter(plain, tokens))
+    others = list(itertools.filterfalse(plain, tokens))
+    if others:
+        words.extend(itertools.chain.from_iterable(map(_readings, others)))
+        return list(dict.fromkeys(words))
+    return words
 
 
 class WordFilter:
@@ -143,15 +170,13 @@ class WordFilter:
             word, placement, with_endings = parse_entry(entry)
             forms = [word, *(word + ending for ending in ENDINGS)] if with_endings else [word]
             for form in forms:
-                key = squeeze(form)
-                inside = (
-                    re.compile(repeatable_pattern(form))
-                    if placement is Placement.EMBEDDED
-                    else None
-                )
-                by_key.setdefault(key, []).append(_Listed(entry, form, placement, len(key), inside))
+                if placement is Placement.EMBEDDED:
+                    key, inside = squeeze(form), re.compile(repeatable_pattern(form))
+                else:  # between the spaces that separate readings: only whole words are found
+                    key, inside = f" {squeeze(form)} ", None
+                by_key.setdefault(key, []).append(_Listed(entry, form, placement, inside))
         for key, candidates in by_key.items():
-            self._automaton.add_word(key, tuple(candidates))
+            self._automaton.add_word(key, (key, tuple(candidates)))
         self._empty = not by_key
         if not self._empty:
             self._automaton.make_automaton()
@@ -160,19 +185,15 @@ class WordFilter:
         """The first entry ``text`` contains, as the moderator wrote it, or None."""
         if self._empty:
             return None
-        tokens = fold(text).split()
-        haystack = " " + " ".join(filter(None, map(_squeezed, tokens))) + " "
-        flat: list[str] | None = None
-        hit: tuple[int, tuple[_Listed, ...]]
+        words = _words(text)
+        haystack = " " + squeeze(" ".join(words)) + " "
+        hit: tuple[int, tuple[str, tuple[_Listed, ...]]]
         for hit in self._automaton.iter(haystack):
-            end, candidates = hit
-            start = end - candidates[0].length + 1
-            whole = haystack[start - 1] == " " and haystack[end + 1] == " "
+            end, (key, candidates) = hit
+            # The reading holding the hit: as many spaces precede its last letter as its rank.
+            last_letter = end - 1 if key.endswith(" ") else end
+            reading = words[haystack.count(" ", 0, last_letter) - 1]
             for listed in candidates:
-                if listed.placement is Placement.WHOLE and not whole:
-                    continue
-                if flat is None:
-                    flat = list(chain.from_iterable(map(_readings, tokens)))
-                if listed.confirms(flat[haystack.count(" ", 0, start) - 1]):
+                if listed.confirms(reading):
                     return listed.entry
         return None
