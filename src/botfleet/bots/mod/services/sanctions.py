@@ -60,16 +60,17 @@ class UnbanTimer:
         payload = timer.payload
         return cls(
             guild_id=int(payload["guild_id"]),
-            user_id=int(payload["user_id"]),
+            user_id=int(payload["target_id"]),
             case_number=int(payload["case_number"]),
             attempt=int(payload.get("attempt", 0)),
         )
 
     def payload(self) -> dict[str, Any]:
-        # user_id is the key a data-deletion request finds timers by.
+        # Not "user_id", the key a data-deletion request deletes timers by: the ban and its
+        # end belong to the server's record, like its cases, and survive the request.
         return {
             "guild_id": self.guild_id,
-            "user_id": self.user_id,
+            "target_id": self.user_id,
             "case_number": self.case_number,
             "attempt": self.attempt,
         }
