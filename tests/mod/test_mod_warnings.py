@@ -10,6 +10,7 @@ from mod_helpers import ALICE, BOB, GUILD, MODERATOR, OTHER_MODERATOR, Clock
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from botfleet.bots.mod.config import ModOptions
 from botfleet.bots.mod.services.limits import CaseAction, ReasonTooLongError
 from botfleet.bots.mod.services.warnings import (
     WARNING_EXPIRY_EVENT,
@@ -169,3 +170,15 @@ async def test_expiry_is_a_stored_timer_and_its_handler_checks_the_warning(
     clock.advance(days=30)
     assert await service.expired(outcome.warning.id) == outcome.warning
     assert await service.expired(outcome.warning.id + 1) is None
+
+
+async def test_a_server_without_settings_gets_the_bots_defaults(
+    database: Database, clock: Clock
+) -> None:
+    options = ModOptions(warning_expiry_days=None)
+    service = WarningService(database, defaults=options.warning_defaults(), clock=clock)
+
+    await service.warn(GUILD, ALICE, "alice", MODERATOR, reason="spam", points=2)
+    clock.advance(days=365)
+
+    assert (await service.standing(GUILD, ALICE)).active_points == 2

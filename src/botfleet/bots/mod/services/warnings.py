@@ -187,17 +187,19 @@ class WarningService:
         database: Database,
         scheduler: Scheduler | None = None,
         *,
+        defaults: WarningSettings | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.database = database
         self.scheduler = scheduler
+        self.defaults = defaults if defaults is not None else WarningSettings()
         self._clock = clock
 
     async def settings(self, guild_id: int) -> WarningSettings:
         async with self.database.session() as session:
             row = await session.get(ModSettings, guild_id)
         if row is None or not row.warnings:
-            return WarningSettings()
+            return self.defaults
         return WarningSettings.model_validate(row.warnings)
 
     async def save_settings(self, guild_id: int, settings: WarningSettings) -> None:
