@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import re
 import string
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -239,8 +238,8 @@ class _CompiledRule:
 
 
 def _digest(content: str) -> int:
-    """The same for messages that differ only in case and spacing."""
-    return zlib.crc32(" ".join(content.casefold().split()).encode())
+    """The same for messages that differ only in case or surrounding spaces."""
+    return hash(content.strip().lower())
 
 
 def _compile(index: int, rule: _Rule, pattern_timeout: float) -> _CompiledRule:

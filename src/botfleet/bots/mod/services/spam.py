@@ -8,7 +8,8 @@ still covers on a busy server; on a quiet server nothing is forgotten at all.
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from array import array
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Final
 
@@ -18,10 +19,12 @@ DEFAULT_MAX_MEMBERS: Final = 50_000
 class MemberActivity:
     """One member's recent messages in one guild, and their strikes per rule."""
 
-    __slots__ = ("last_digest", "repeats", "repeats_since", "strikes", "times")
+    __slots__ = ("last_digest", "remembered", "repeats", "repeats_since", "strikes", "times")
 
     def __init__(self, remembered: int) -> None:
-        self.times: deque[float] = deque(maxlen=remembered)
+        # Raw doubles trimmed from the front: no float object per time, no deque block.
+        self.times = array("d")
+        self.remembered = remembered
         self.last_digest = 0
         self.repeats = 0
         self.repeats_since = 0.0
@@ -29,7 +32,10 @@ class MemberActivity:
 
     def sent(self, at: float, digest: int, repeat_window: float) -> None:
         """Remember a message: its time, and whether it repeats the one before."""
-        self.times.append(at)
+        times = self.times
+        times.append(at)
+        if len(times) > self.remembered:
+            del times[0]
         if digest == self.last_digest and at - self.repeats_since <= repeat_window:
             self.repeats += 1
         else:

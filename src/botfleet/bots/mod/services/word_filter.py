@@ -36,7 +36,7 @@ MAX_ENTRIES: Final = 2000
 """Entries one guild's list may hold (the benchmark measures 1,000)."""
 
 READINGS_CACHE_SIZE: Final = 65_536
-"""Distinct words with punctuation or symbols whose readings are kept: chat repeats them."""
+"""Distinct words whose readings and squeezed forms are kept: chat repeats its words."""
 
 _ENTRY: Final = re.compile(rf"(\*?)([a-z]{{2,{MAX_ENTRY_LENGTH}}})(\*?)")
 _REPEATS: Final = re.compile(r"(.)\1+")
@@ -135,6 +135,11 @@ def _readings(token: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(reading for reading in readings(token) if reading))
 
 
+@functools.lru_cache(maxsize=READINGS_CACHE_SIZE)
+def _squeezed(word: str) -> str:
+    return squeeze(word)
+
+
 def _is_plain(token: str) -> bool:
     return _PLAIN.fullmatch(token) is not None
 
@@ -186,7 +191,7 @@ class WordFilter:
         if self._empty:
             return None
         words = _words(text)
-        haystack = " " + squeeze(" ".join(words)) + " "
+        haystack = " " + " ".join(map(_squeezed, words)) + " "
         hit: tuple[int, tuple[str, tuple[_Listed, ...]]]
         for hit in self._automaton.iter(haystack):
             end, (key, candidates) = hit
