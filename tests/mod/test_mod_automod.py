@@ -7,6 +7,7 @@ import tracemalloc
 
 import pytest
 from mod_helpers import ALICE, BOB, CHANNEL, GUILD
+from pydantic import ValidationError
 
 from botfleet.bots.mod.services import patterns as patterns_module
 from botfleet.bots.mod.services.automod import (
@@ -16,6 +17,7 @@ from botfleet.bots.mod.services.automod import (
     AutomodStore,
     CompiledRules,
     MessageFacts,
+    Step,
 )
 from botfleet.bots.mod.services.patterns import InvalidPatternError, PatternSet, compile_pattern
 from botfleet.bots.mod.services.spam import SpamTracker
@@ -77,6 +79,9 @@ MUST_MATCH = [
     ("you a$$", 0, "words", "ass"),
     ("sh1t", 0, "words", "shit*"),
     ("well...shit", 0, "words", "shit*"),
+    ("ｆｕｃｋ off", 0, "words", "*fuck*"),
+    ("what the fück", 0, "words", "*fuck*"),
+    ("ѕhit, привет", 0, "words", "shit*"),
     ("get FREE   nitro here", 0, "patterns", r"free\s+nitro"),
 ]
 
@@ -93,6 +98,7 @@ MUST_NOT_MATCH = [
     "😀 nice",
     "ping @a @b",
     "steamgifts are not gifts",
+    "привет, café, naïve — Ünïcödé is fine",
     "",
 ]
 
@@ -190,6 +196,20 @@ def test_rules_are_compiled_once_per_version() -> None:
     assert rebuilt is not compiled
     assert engine.judge(_message("heck"), rebuilt) is not None
     assert engine.judge(_message("darn", at=5.0), rebuilt) is None
+
+
+@pytest.mark.parametrize(
+    ("step", "problem"),
+    [
+        ({"action": "timeout"}, "needs a duration"),
+        ({"action": "kick", "duration_seconds": 600}, "takes no duration"),
+        ({"action": "timeout", "duration_seconds": 29 * 86400}, "28 days at most"),
+        ({"action": "timeout", "duration_seconds": 5}, "greater than or equal to 60"),
+    ],
+)
+def test_action_steps_are_checked(step: dict[str, object], problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        Step.model_validate(step)
 
 
 @pytest.mark.parametrize(
