@@ -307,7 +307,7 @@ def measure(length: int, rules: CompiledRules, loop: asyncio.AbstractEventLoop) 
 
     def automod_cold(index: int) -> None:
         word_filter._readings.cache_clear()
-        word_filter._squeezed.cache_clear()
+        word_filter._segment.cache_clear()
         automod_side(index)
 
     best = fastest(

@@ -41,7 +41,6 @@ READINGS_CACHE_SIZE: Final = 65_536
 _ENTRY: Final = re.compile(rf"(\*?)([a-z]{{2,{MAX_ENTRY_LENGTH}}})(\*?)")
 _REPEATS: Final = re.compile(r"(.)\1+")
 _RUNS: Final = re.compile(r"(.)\1*")
-_PLAIN: Final = re.compile(r"[a-z]+")
 _DOUBLES: Final = tuple((letter * 2, letter) for letter in string.ascii_lowercase)
 
 
@@ -132,32 +131,15 @@ def fleet_entries() -> list[str]:
 
 @functools.lru_cache(maxsize=READINGS_CACHE_SIZE)
 def _readings(token: str) -> tuple[str, ...]:
+    if token.isascii() and token.isalpha():
+        return (token,)  # what the readings of a plain word come to, without working them out
     return tuple(dict.fromkeys(reading for reading in readings(token) if reading))
 
 
 @functools.lru_cache(maxsize=READINGS_CACHE_SIZE)
-def _squeezed(word: str) -> str:
-    return squeeze(word)
-
-
-def _is_plain(token: str) -> bool:
-    return _PLAIN.fullmatch(token) is not None
-
-
-def _words(text: str) -> list[str]:
-    """Every letter-only reading of the words of ``text``, unsqueezed, each once.
-
-    A word of plain letters a-z is its own only reading (most words of a chat message): those
-    are taken as they are, in C; only the others go through the shared readings, cached.
-    """
-    tokens = list(dict.fromkeys(fold(text).split()))
-    plain = str.isalpha if text.isascii() else _is_plain
-    words = list(filter(plain, tokens))
-    others = list(itertools.filterfalse(plain, tokens))
-    if others:
-        words.extend(itertools.chain.from_iterable(map(_readings, others)))
-        return list(dict.fromkeys(words))
-    return words
+def _segment(token: str) -> str:
+    """The squeezed readings of one folded word, space-separated: its part of the haystack."""
+    return " ".join(map(squeeze, _readings(token)))
 
 
 class WordFilter:
@@ -190,14 +172,18 @@ class WordFilter:
         """The first entry ``text`` contains, as the moderator wrote it, or None."""
         if self._empty:
             return None
-        words = _words(text)
-        haystack = " " + " ".join(map(_squeezed, words)) + " "
+        tokens = list(dict.fromkeys(fold(text).split()))  # each word once: chat repeats them
+        # Every word's readings in one string, each word's cached: one pass of the automaton.
+        haystack = " " + " ".join(filter(None, map(_segment, tokens))) + " "
+        readings: list[str] | None = None
         hit: tuple[int, tuple[str, tuple[_Listed, ...]]]
         for hit in self._automaton.iter(haystack):
             end, (key, candidates) = hit
+            if readings is None:  # a candidate: now list the readings the haystack was made of
+                readings = list(itertools.chain.from_iterable(map(_readings, tokens)))
             # The reading holding the hit: as many spaces precede its last letter as its rank.
             last_letter = end - 1 if key.endswith(" ") else end
-            reading = words[haystack.count(" ", 0, last_letter) - 1]
+            reading = readings[haystack.count(" ", 0, last_letter) - 1]
             for listed in candidates:
                 if listed.confirms(reading):
                     return listed.entry
