@@ -101,34 +101,46 @@ class _Rule(BaseModel):
 
 
 class RateRule(_Rule):
+    """More than ``max_messages`` from one member within ``per_seconds``."""
+
     kind: Literal["rate"] = "rate"
     max_messages: int = Field(default=5, ge=2, le=15)
     per_seconds: float = Field(default=5.0, gt=0, le=120)
 
 
 class DuplicateRule(_Rule):
+    """The same message (case and surrounding spaces aside) over ``max_repeats`` times in a row."""
+
     kind: Literal["duplicates"] = "duplicates"
     max_repeats: int = Field(default=3, ge=2, le=20)
     per_seconds: float = Field(default=60.0, gt=0, le=3600)
 
 
 class MentionRule(_Rule):
+    """More than ``max_mentions`` members and roles mentioned in one message."""
+
     kind: Literal["mentions"] = "mentions"
     max_mentions: int = Field(default=5, ge=1, le=100)
 
 
 class CapsRule(_Rule):
+    """Over ``max_ratio`` of the letters in capitals, in a message of ``min_letters`` or more."""
+
     kind: Literal["caps"] = "caps"
     min_letters: int = Field(default=15, ge=5, le=500)
     max_ratio: float = Field(default=0.7, gt=0, lt=1)
 
 
 class EmojiRule(_Rule):
+    """More than ``max_emoji`` emoji, Unicode or the server's own, in one message."""
+
     kind: Literal["emoji"] = "emoji"
     max_emoji: int = Field(default=10, ge=1, le=200)
 
 
 class WordRule(_Rule):
+    """A listed word, however disguised (see :mod:`word_filter`)."""
+
     kind: Literal["words"] = "words"
     words: tuple[str, ...] = ()
     fleet_list: bool = True
@@ -143,6 +155,8 @@ class WordRule(_Rule):
 
 
 class PatternRule(_Rule):
+    """A moderator-written regular expression (see :mod:`patterns`)."""
+
     kind: Literal["patterns"] = "patterns"
     patterns: tuple[str, ...] = Field(default=(), max_length=25)
 
@@ -155,12 +169,16 @@ class PatternRule(_Rule):
 
 
 class InviteRule(_Rule):
+    """An invite to another Discord server."""
+
     kind: Literal["invites"] = "invites"
     allowed_codes: frozenset[str] = frozenset()
     """Invite codes that may be posted (the server's own, partners')."""
 
 
 class LinkRule(_Rule):
+    """A link to a site outside the allow-list."""
+
     kind: Literal["links"] = "links"
     allowed_domains: frozenset[str] = frozenset()
     """Domains (and their subdomains) that may be linked."""
@@ -394,7 +412,12 @@ class AutomodEngine:
         self._compiled: dict[int, CompiledRules] = {}
 
     def rules_for(self, guild_id: int, version: int, settings: AutomodSettings) -> CompiledRules:
-        """The guild's compiled rules, rebuilt only when ``version`` changed."""
+        """The guild's compiled rules, rebuilt only when ``version`` changed.
+
+        A rebuild compiles word lists and patterns (tens of milliseconds for long lists): on a
+        version change, call it in a thread, or compile with :class:`AutomodStore` and
+        :meth:`install` the result.
+        """
         current = self._compiled.get(guild_id)
         if current is None or current.version != version:
             current = CompiledRules.build(version, settings, self.pattern_timeout)
