@@ -58,11 +58,18 @@ class UserDataDeletionError(BotfleetError):
 
 
 class DeletionReport(Mapping[str, int]):
-    """What one deletion request removed: service name to rows, in the order they ran."""
+    """What one deletion request removed: service name to rows, in the order they ran.
 
-    def __init__(self, user_id: int, deleted: Mapping[str, int]) -> None:
+    ``anonymised`` names the services that kept rows a server legitimately needs (moderation
+    cases) with the member's personal data replaced, and how many rows each kept.
+    """
+
+    def __init__(
+        self, user_id: int, deleted: Mapping[str, int], anonymised: Mapping[str, int] | None = None
+    ) -> None:
         self.user_id = user_id
         self._deleted = dict(deleted)
+        self.anonymised: Mapping[str, int] = dict(anonymised or {})
 
     def __getitem__(self, service: str) -> int:
         return self._deleted[service]
@@ -87,6 +94,7 @@ class _Registration:
     name: str
     deleter: UserDataDeleter
     last: bool
+    anonymises: bool
 
 
 class PrivacyRegistry:
@@ -95,17 +103,21 @@ class PrivacyRegistry:
     def __init__(self) -> None:
         self._registrations: dict[str, _Registration] = {}
 
-    def register(self, name: str, deleter: UserDataDeleter, *, last: bool = False) -> None:
+    def register(
+        self, name: str, deleter: UserDataDeleter, *, last: bool = False, anonymises: bool = False
+    ) -> None:
         """Add ``deleter`` under ``name`` (shown in reports; must be unique).
 
         Deleters run in registration order; ``last=True`` ones run after all the others, for
-        rows other tables point at (the ``users`` row itself).
+        rows other tables point at (the ``users`` row itself). An ``anonymises`` deleter keeps
+        its rows and replaces the personal data in them; the rows it returns are reported as
+        kept, not deleted.
         """
         if not name.strip():
             raise ValueError("A privacy deleter needs a name: it is shown in deletion reports.")
         if name in self._registrations:
             raise ValueError(f"A privacy deleter named {name!r} is already registered.")
-        self._registrations[name] = _Registration(name, deleter, last)
+        self._registrations[name] = _Registration(name, deleter, last, anonymises)
 
     def unregister(self, name: str) -> None:
         """Remove a deleter, e.g. in the ``cog_unload`` of the cog that registered it."""
@@ -128,10 +140,12 @@ class PrivacyRegistry:
         if user_id <= 0:
             raise ValueError(f"{user_id} is not a Discord user id; they are positive numbers.")
         deleted: dict[str, int] = {}
+        anonymised: dict[str, int] = {}
         async with database.session() as session:
             for registration in self._ordered():
+                counts = anonymised if registration.anonymises else deleted
                 try:
-                    deleted[registration.name] = await registration.deleter(session, user_id)
+                    counts[registration.name] = await registration.deleter(session, user_id)
                 except Exception as exc:
                     logger.exception(
                         "Privacy deleter %r failed for user %d; rolling back the whole request",
@@ -140,8 +154,14 @@ class PrivacyRegistry:
                     )
                     raise UserDataDeletionError(user_id, registration.name) from exc
             await session.commit()
-        report = DeletionReport(user_id, deleted)
-        logger.info("Deleted %d rows about user %d: %s", report.total, user_id, report)
+        report = DeletionReport(user_id, deleted, anonymised)
+        logger.info(
+            "Deleted %d rows about user %d: %s; anonymised: %s",
+            report.total,
+            user_id,
+            report,
+            dict(report.anonymised),
+        )
         return report
 
 
@@ -198,6 +218,7 @@ DATA_SERVICE_MODULES: tuple[str, ...] = (
     "botfleet.gamification.privacy",
     "botfleet.bots.grammar.services.store",
     "botfleet.bots.hangman.services.store",
+    "botfleet.bots.mod.services.records",
     "botfleet.bots.spelling_bee.services.store",
     "botfleet.bots.spelling_bee.services.classic_store",
     "botfleet.bots.utility.services.polls",

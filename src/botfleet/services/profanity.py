@@ -27,7 +27,10 @@ __all__ = [
     "ProfanityMatch",
     "contains_profanity",
     "find_profanity",
+    "fold",
     "is_profane_word",
+    "readings",
+    "repeatable",
 ]
 
 WITH_ENDINGS: Final[frozenset[str]] = frozenset(
@@ -219,7 +222,7 @@ class ProfanityMatch:
     """The word after normalising, as it matched the lists."""
 
 
-def _repeatable(term: str) -> str:
+def repeatable(term: str) -> str:
     """A pattern for ``term`` that also takes each letter repeated ("fuuuck" for "fuck")."""
     pattern = []
     for match in re.finditer(r"(.)\1*", term):
@@ -234,8 +237,10 @@ def _check_term(term: str) -> str:
     return term
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Casefold, drop accents and invisible characters, read look-alike letters as Latin."""
+    if text.isascii():
+        return text.lower()  # nothing else to undo, and most messages are ASCII
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text).casefold())
     decomposed = unicodedata.normalize("NFKD", text)
     without_marks = "".join(char for char in decomposed if not unicodedata.combining(char))
@@ -260,6 +265,16 @@ def _parts(word: str) -> list[str]:
     return [part for part in re.split(r"[^\w@$!|+€]+", word) if part]
 
 
+def readings(folded_word: str) -> list[str]:
+    """The letter-only words one folded word may be read as, the way the filter reads it.
+
+    The whole word, the word without punctuation at its edges, and each part between other
+    punctuation, each with its symbols read as the letters they stand for.
+    """
+    pieces = [folded_word, _EDGE_PUNCTUATION.sub("", folded_word), *_parts(folded_word)]
+    return [spelling for piece in pieces for spelling in _spellings(piece)]
+
+
 class ProfanityFilter:
     """Finds listed words in text however they are disguised; see the module's rules."""
 
@@ -281,14 +296,14 @@ class ProfanityFilter:
             words.update(stem + ending for ending in ENDINGS)
         roots = {_check_term(root) for root in embedded}
         self._allowed = frozenset(_check_term(word) for word in allowed)
-        self._whole = re.compile("|".join(sorted(map(_repeatable, words), key=len, reverse=True)))
+        self._whole = re.compile("|".join(sorted(map(repeatable, words), key=len, reverse=True)))
         self._inside = (
-            re.compile("|".join(_repeatable(root) for root in sorted(roots))) if roots else None
+            re.compile("|".join(repeatable(root) for root in sorted(roots))) if roots else None
         )
 
     def is_profane_word(self, word: str) -> bool:
         """Whether one word (from a word list, a name, a guess) is profane."""
-        return any(self._matches(spelling) for spelling in _spellings(_fold(word.strip())))
+        return any(self._matches(spelling) for spelling in _spellings(fold(word.strip())))
 
     def contains_profanity(self, text: str) -> bool:
         """Whether ``text`` contains a profane word anywhere."""
@@ -307,15 +322,13 @@ class ProfanityFilter:
 
     def _reading(self, word: str) -> str | None:
         """The profane reading of one typed word, or None: whole, trimmed, then its parts."""
-        folded = _fold(word)
-        pieces = [folded, _EDGE_PUNCTUATION.sub("", folded), *_parts(folded)]
-        candidates = [spelling for piece in pieces for spelling in _spellings(piece)]
+        candidates = readings(fold(word))
         return next((spelling for spelling in candidates if self._matches(spelling)), None)
 
     def _scan(self, text: str) -> Iterator[ProfanityMatch]:
         letters: list[re.Match[str]] = []
         for word in _WORD.finditer(text):
-            folded = _fold(word.group())
+            folded = fold(word.group())
             if len(folded) == 1 and folded.isalpha():
                 letters.append(word)
                 continue
@@ -336,13 +349,13 @@ class ProfanityFilter:
         if len(letters) < 2:
             return
         starts = [0]
-        if _fold(letters[0].group()) in ONE_LETTER_WORDS:
+        if fold(letters[0].group()) in ONE_LETTER_WORDS:
             starts.append(1)
         for start in starts:
             run = letters[start:]
             if not 2 <= len(run) <= MAX_SPELLED_OUT:
                 continue
-            joined = "".join(_fold(letter.group()) for letter in run)
+            joined = "".join(fold(letter.group()) for letter in run)
             if self._is_listed(joined):
                 first, last = run[0].start(), run[-1].end()
                 yield ProfanityMatch(first, last, text[first:last], joined)

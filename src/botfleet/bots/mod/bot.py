@@ -3,6 +3,7 @@
 import discord
 
 from botfleet import BOT_PREFIXES
+from botfleet.bots.mod.config import ModOptions
 from botfleet.core.definition import BotDefinition, base_intents
 
 
@@ -16,5 +17,9 @@ def mod_intents() -> discord.Intents:
 
 
 DEFINITION = BotDefinition(
-    name="mod", display_name="Mod Bot", prefix=BOT_PREFIXES["mod"], intents=mod_intents
+    name="mod",
+    display_name="Mod Bot",
+    prefix=BOT_PREFIXES["mod"],
+    intents=mod_intents,
+    options_model=ModOptions,
 )

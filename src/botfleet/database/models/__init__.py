@@ -6,6 +6,7 @@ from botfleet.database.models import gamification as gamification  # the tables 
 from botfleet.database.models import grammar as grammar  # the tables of 0008 and 0015
 from botfleet.database.models import hangman as hangman  # the tables of 0004
 from botfleet.database.models import heartbeat as heartbeat  # a table of 0007
+from botfleet.database.models import mod as mod  # the tables of 0016
 from botfleet.database.models import polls as polls  # the tables of 0009
 from botfleet.database.models import role_menus as role_menus  # the tables of 0011
 from botfleet.database.models import spelling_bee as spelling_bee  # the tables of 0005

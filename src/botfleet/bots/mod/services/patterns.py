@@ -1,0 +1,128 @@
+"""Regular expressions moderators write, checked before they are kept and run with a time bound.
+
+Patterns are compiled by the ``regex`` package, whose matching takes a ``timeout``: a pattern
+that backtracks catastrophically on some message stops after its budget instead of freezing
+the bot. A pattern is also tried on a few hostile texts when it is saved, so one that is slow
+on long messages is refused with an explanation rather than timing out on every message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+import regex
+
+from botfleet.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+MAX_PATTERN_LENGTH: Final = 300
+MAX_PATTERNS: Final = 25
+DEFAULT_TIMEOUT: Final = 0.005
+"""Seconds one pattern may spend on one message."""
+VALIDATION_TIMEOUT: Final = 0.05
+"""Seconds one pattern may spend on each probe when it is saved."""
+
+_PROBES: Final = (
+    "a" * 2000 + "!",
+    "aA1 " * 500 + "!",
+    "x" * 1000 + " " + "y" * 999,
+    ("ab" * 1000) + "c",
+    "1" * 2000 + "x",
+    "\n".join(["word"] * 400) + "!",
+)
+"""Texts on which catastrophic backtracking shows: long runs that fail at the very end."""
+
+
+class InvalidPatternError(UserError):
+    """A pattern the bot will not run; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPattern:
+    source: str
+    compiled: regex.Pattern[str]
+
+
+def compile_pattern(source: str) -> CompiledPattern:
+    """Check and compile one moderator's pattern (case-insensitive)."""
+    if not source.strip():
+        raise InvalidPatternError("The pattern is empty.")
+    if len(source) > MAX_PATTERN_LENGTH:
+        raise InvalidPatternError(
+            f"A pattern can be {MAX_PATTERN_LENGTH} characters at most; this one has {len(source)}."
+        )
+    try:
+        compiled = regex.compile(source, regex.IGNORECASE | regex.V0)
+    except regex.error as error:
+        raise InvalidPatternError(f"That is not a valid regular expression: {error}.") from None
+    if compiled.search("") is not None:
+        raise InvalidPatternError(
+            "That pattern matches an empty message, so it would match every message."
+        )
+    for probe in _PROBES:
+        try:
+            compiled.search(probe, timeout=VALIDATION_TIMEOUT)
+        except TimeoutError:
+            raise InvalidPatternError(
+                "That pattern takes too long on long messages (it backtracks catastrophically, "
+                "as nested repeats like `(a+)+` do). Simplify it and try again."
+            ) from None
+    return CompiledPattern(source, compiled)
+
+
+def _combined(patterns: Iterable[CompiledPattern]) -> regex.Pattern[str] | None:
+    """One pattern matching wherever any of ``patterns`` does, or None if they can't be joined.
+
+    A branch reset group numbers each alternative's groups from 1, so every pattern's own
+    backreferences still point at its own groups.
+    """
+    joined = "|".join(f"(?:{pattern.source})" for pattern in patterns)
+    try:
+        return regex.compile(f"(?|{joined})", regex.IGNORECASE | regex.V0)
+    except regex.error:
+        return None
+
+
+class PatternSet:
+    """A guild's patterns, each run with a time bound; a pattern that times out is skipped.
+
+    Most messages match none: one search of all the patterns joined says so (each search
+    with a timeout has a fixed cost); only a message it matches is searched pattern by
+    pattern, to name the one that matched.
+    """
+
+    def __init__(self, sources: Iterable[str], timeout: float = DEFAULT_TIMEOUT) -> None:
+        patterns = [compile_pattern(source) for source in dict.fromkeys(sources)]
+        if len(patterns) > MAX_PATTERNS:
+            raise InvalidPatternError(f"A rule holds {MAX_PATTERNS} patterns at most.")
+        self._patterns = tuple(patterns)
+        self._any = _combined(patterns) if len(patterns) > 1 else None
+        self._timeout = timeout
+        self._timed_out: set[str] = set()
+
+    def find(self, text: str) -> str | None:
+        """The first pattern matching ``text``, as written, or None."""
+        if self._any is not None:
+            try:
+                if self._any.search(text, timeout=self._timeout) is None:
+                    return None
+            except TimeoutError:
+                pass  # one of them is slow on this text: the loop below finds which
+        for pattern in self._patterns:
+            try:
+                if pattern.compiled.search(text, timeout=self._timeout) is not None:
+                    return pattern.source
+            except TimeoutError:
+                if pattern.source not in self._timed_out:
+                    self._timed_out.add(pattern.source)
+                    logger.warning(
+                        "Automod pattern %r ran out of its %.0f ms on a message and was skipped "
+                        "(logged once per pattern)",
+                        pattern.source,
+                        self._timeout * 1000,
+                    )
+        return None

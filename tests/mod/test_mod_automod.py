@@ -1,0 +1,293 @@
+"""Automod: a table of messages that must and must not match, chains, exemptions, versions."""
+
+from __future__ import annotations
+
+import logging
+import tracemalloc
+
+import pytest
+from mod_helpers import ALICE, BOB, CHANNEL, GUILD
+from pydantic import ValidationError
+
+from botfleet.bots.mod.services import patterns as patterns_module
+from botfleet.bots.mod.services.automod import (
+    AutomodAction,
+    AutomodEngine,
+    AutomodSettings,
+    AutomodStore,
+    CompiledRules,
+    MessageFacts,
+    Step,
+)
+from botfleet.bots.mod.services.patterns import InvalidPatternError, PatternSet, compile_pattern
+from botfleet.bots.mod.services.spam import SpamTracker
+from botfleet.bots.mod.services.word_filter import InvalidWordEntryError, WordFilter
+from botfleet.database import Database
+from botfleet.errors import UserError
+
+OTHER_CHANNEL = 666_666_666_666_666_666
+TRUSTED_ROLE = 777_777_777_777_777_777
+
+EVERY_RULE = {
+    "rules": [
+        {"kind": "mentions", "max_mentions": 4},
+        {"kind": "caps", "min_letters": 12, "max_ratio": 0.7},
+        {"kind": "emoji", "max_emoji": 5},
+        {"kind": "invites", "allowed_codes": ["botfleet"]},
+        {"kind": "links", "allowed_domains": ["github.com", "www.python.org"]},
+        {"kind": "words", "words": ["heck*", "darn", "*frick*"], "fleet_list": True},
+        {"kind": "patterns", "patterns": [r"free\s+nitro", r"\bsteam\s*gift\b"]},
+    ]
+}
+
+
+def _message(
+    content: str, *, at: float = 0.0, mentions: int = 0, **overrides: object
+) -> MessageFacts:
+    fields: dict[str, object] = {
+        "guild_id": GUILD,
+        "channel_id": CHANNEL,
+        "author_id": ALICE,
+        "role_ids": frozenset(),
+        "content": content,
+        "mentions": mentions,
+        "sent_at": at,
+    }
+    fields.update(overrides)
+    return MessageFacts(**fields)  # type: ignore[arg-type]
+
+
+def _rules(raw: dict[str, object], version: int = 1) -> CompiledRules:
+    return CompiledRules.build(version, AutomodSettings.model_validate(raw))
+
+
+MUST_MATCH = [
+    ("hey @a @b @c @d @e", 5, "mentions", "mentioned 5"),
+    ("WHY IS NOBODY ANSWERING ME", 0, "caps", "in capitals"),
+    ("😀😀😀😀😀😀 party", 0, "emoji", "sent 6 emoji"),
+    ("<:pog:123456789012345678> " * 6, 0, "emoji", "sent 6 emoji"),
+    ("join discord.gg/raiders now", 0, "invites", "raiders"),
+    ("https://discord.com/invite/abc-123", 0, "invites", "abc-123"),
+    ("look at http://evil.example/x", 0, "links", "evil.example"),
+    ("www.github.com.evil.io", 0, "links", "github.com.evil.io"),
+    ("what the heck", 0, "words", "heck*"),
+    ("that's hecking great", 0, "words", "heck*"),
+    ("d4rn it", 0, "words", "darn"),
+    ("DAAARN", 0, "words", "darn"),
+    ("unfrickinbelievable", 0, "words", "*frick*"),
+    ("fuuuuck", 0, "words", "*fuck*"),
+    ("you a$$", 0, "words", "ass"),
+    ("sh1t", 0, "words", "shit*"),
+    ("well...shit", 0, "words", "shit*"),
+    ("ｆｕｃｋ off", 0, "words", "*fuck*"),
+    ("what the fück", 0, "words", "*fuck*"),
+    ("ѕhit, привет", 0, "words", "shit*"),
+    ("get FREE   nitro here", 0, "patterns", r"free\s+nitro"),
+]
+
+MUST_NOT_MATCH = [
+    "Scunthorpe United won",
+    "let me assess the damage",
+    "a classic of the genre",
+    "as I said, the class passed",
+    "cocktail hour in Penistone",
+    "darning socks is dull",
+    "check https://github.com/botfleet and https://docs.python.org/3/",
+    "discord.gg/botfleet is our own server",
+    "I LOVE it",
+    "😀 nice",
+    "ping @a @b",
+    "steamgifts are not gifts",
+    "привет, café, naïve — Ünïcödé is fine",
+    "",
+]
+
+
+@pytest.mark.parametrize(("content", "mentions", "kind", "why"), MUST_MATCH)
+def test_messages_that_must_match(content: str, mentions: int, kind: str, why: str) -> None:
+    verdict = AutomodEngine().judge(_message(content, mentions=mentions), _rules(EVERY_RULE))
+
+    assert verdict is not None
+    assert (verdict.kind, verdict.strike) == (kind, 1)
+    assert why in verdict.reason
+
+
+@pytest.mark.parametrize("content", MUST_NOT_MATCH)
+def test_messages_that_must_not_match(content: str) -> None:
+    assert AutomodEngine().judge(_message(content), _rules(EVERY_RULE)) is None
+
+
+def test_message_rate_and_duplicates_are_per_member() -> None:
+    engine = AutomodEngine()
+    rules = _rules(
+        {
+            "rules": [
+                {"kind": "rate", "max_messages": 3, "per_seconds": 5},
+                {"kind": "duplicates", "max_repeats": 2, "per_seconds": 60},
+            ]
+        }
+    )
+
+    verdicts = [engine.judge(_message(f"message {n}", at=n * 1.0), rules) for n in range(4)]
+    assert [verdict is not None for verdict in verdicts] == [False, False, False, True]
+    assert verdicts[3] is not None and verdicts[3].kind == "rate"
+    assert engine.judge(_message("hello", author_id=BOB, at=3.5), rules) is None
+
+    copies = ["Buy NOW", " buy now", "BUY NOW  "]
+    later = [
+        engine.judge(_message(copy, at=100.0 + n * 10), rules) for n, copy in enumerate(copies)
+    ]
+    assert [verdict.kind if verdict else None for verdict in later] == [None, None, "duplicates"]
+    assert engine.judge(_message("buy now", at=400.0), rules) is None  # the window passed
+
+
+def test_the_action_chain_escalates_then_decays() -> None:
+    chain = [
+        {"action": "delete"},
+        {"action": "timeout", "duration_seconds": 600},
+        {"action": "kick"},
+    ]
+    engine = AutomodEngine()
+    rules = _rules(
+        {"rules": [{"kind": "words", "words": ["darn"], "actions": chain, "decay_seconds": 600}]}
+    )
+
+    steps = [engine.judge(_message("darn", at=n * 60.0), rules) for n in range(4)]
+    assert [verdict.step.action if verdict else None for verdict in steps] == [
+        AutomodAction.DELETE,
+        AutomodAction.TIMEOUT,
+        AutomodAction.KICK,
+        AutomodAction.KICK,
+    ]
+    assert steps[1] is not None and steps[1].step.duration_seconds == 600
+    decayed = engine.judge(_message("darn", at=180.0 + 601), rules)
+    assert decayed is not None
+    assert (decayed.strike, decayed.step.action) == (1, AutomodAction.DELETE)
+
+
+def test_exempt_roles_and_channels_and_channel_scopes() -> None:
+    rules = _rules(
+        {
+            "exempt_roles": [TRUSTED_ROLE],
+            "rules": [
+                {"kind": "words", "words": ["darn"], "exempt_channels": [OTHER_CHANNEL]},
+                {"kind": "links", "channels": [CHANNEL]},
+            ],
+        }
+    )
+    engine = AutomodEngine()
+
+    assert engine.judge(_message("darn", role_ids=frozenset({TRUSTED_ROLE})), rules) is None
+    assert engine.judge(_message("darn", channel_id=OTHER_CHANNEL), rules) is None
+    assert engine.judge(_message("https://x.io", channel_id=OTHER_CHANNEL), rules) is None
+    verdict = engine.judge(_message("https://x.io"), rules)
+    assert verdict is not None and verdict.kind == "links"
+
+
+def test_rules_are_compiled_once_per_version() -> None:
+    engine = AutomodEngine()
+    first = AutomodSettings.model_validate({"rules": [{"kind": "words", "words": ["darn"]}]})
+    second = AutomodSettings.model_validate({"rules": [{"kind": "words", "words": ["heck"]}]})
+
+    compiled = engine.rules_for(GUILD, 1, first)
+    assert engine.rules_for(GUILD, 1, second) is compiled  # same version: not rebuilt
+    rebuilt = engine.rules_for(GUILD, 2, second)
+
+    assert rebuilt is not compiled
+    assert engine.judge(_message("heck"), rebuilt) is not None
+    assert engine.judge(_message("darn", at=5.0), rebuilt) is None
+
+
+@pytest.mark.parametrize(
+    ("step", "problem"),
+    [
+        ({"action": "timeout"}, "needs a duration"),
+        ({"action": "kick", "duration_seconds": 600}, "takes no duration"),
+        ({"action": "timeout", "duration_seconds": 29 * 86400}, "28 days at most"),
+        ({"action": "timeout", "duration_seconds": 5}, "greater than or equal to 60"),
+    ],
+)
+def test_action_steps_are_checked(step: dict[str, object], problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        Step.model_validate(step)
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("*darn", "a star goes after"),
+        ("d", "2 to 40 letters"),
+        ("da rn", "2 to 40"),
+        ("d4rn", "a-z"),
+    ],
+)
+def test_bad_word_entries_are_explained(entry: str, problem: str) -> None:
+    with pytest.raises(InvalidWordEntryError, match=problem):
+        WordFilter([entry])
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("[unclosed", "not a valid regular expression"),
+        ("(a+)+$", "backtracks catastrophically"),
+        (r"(\w+\s?)+$", "backtracks catastrophically"),
+        ("a*", "matches an empty message"),
+        ("x" * 301, "300 characters at most"),
+    ],
+)
+def test_bad_or_catastrophic_patterns_are_refused(pattern: str, problem: str) -> None:
+    with pytest.raises(InvalidPatternError, match=problem) as error:
+        compile_pattern(pattern)
+    assert isinstance(error.value, UserError)
+
+
+def test_a_pattern_out_of_time_is_skipped_and_logged_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A pattern slow only on texts the save-time probes do not cover.
+    monkeypatch.setattr(patterns_module, "_PROBES", ())
+    patterns = PatternSet([r"(a+)+$", "spam"], timeout=0.01)
+    hostile = "a" * 2000 + "!"
+
+    with caplog.at_level(logging.WARNING):
+        assert patterns.find(hostile) is None
+        assert patterns.find(hostile + " spam") == "spam"
+
+    assert len([record for record in caplog.records if "ran out of" in record.message]) == 1
+
+
+async def test_settings_are_stored_with_a_version_and_refused_when_invalid(
+    database: Database,
+) -> None:
+    store = AutomodStore(database)
+    assert (await store.load(GUILD)).version == 0
+
+    first = await store.save(GUILD, {"rules": [{"kind": "words", "words": ["darn"]}]})
+    second = await store.save(GUILD, {"rules": [{"kind": "words", "words": ["heck"]}]})
+    loaded = await store.load(GUILD)
+
+    assert (first.version, second.version, loaded.version) == (1, 2, 2)
+    assert AutomodEngine().judge(_message("heck"), loaded) is not None
+    with pytest.raises(UserError, match="catastrophically"):
+        await store.save(GUILD, {"rules": [{"kind": "patterns", "patterns": ["(a+)+$"]}]})
+    with pytest.raises(UserError, match=r"rules\.0"):
+        await store.save(GUILD, {"rules": [{"kind": "timeout"}]})
+    assert (await store.load(GUILD)).version == 2
+
+
+def test_spam_state_is_bounded_and_small() -> None:
+    tracker = SpamTracker(max_members=1000)
+    rules = _rules({"rules": [{"kind": "rate"}, {"kind": "duplicates"}]})
+    engine = AutomodEngine(tracker)
+
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for member in range(5000):
+        for n in range(6):
+            engine.judge(_message(f"hi {n}", author_id=member + 1, at=float(n)), rules)
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+
+    assert len(tracker) == 1000
+    assert used < 1000 * 1200  # under 1.2 kB a member: its times, last digest, strikes
