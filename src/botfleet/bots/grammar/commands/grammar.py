@@ -200,7 +200,7 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
     ) -> None:
         review = Review(result)
         view = ResultView(review, owner_id=interaction.user.id, color=self.color, ai=self.ai)
-        embed = result_embed(review, self.color)
+        embed = result_embed(review, self.color, ai_review_offered=view.offers_ai_review)
         if interaction.response.is_done():
             if view.has_items:
                 await interaction.followup.send(embed=embed, view=view, ephemeral=ephemeral)
