@@ -54,8 +54,8 @@ class SpellingBeeEvents(commands.Cog, name="Spelling Bee events"):
 
     @commands.Cog.listener()
     async def on_achievement_unlock(self, unlock: AchievementUnlocked) -> None:
-        if unlock.bot_name != BOT_NAME or unlock.channel_id is None:
-            return
+        if unlock.bot_name != BOT_NAME or unlock.from_chat or unlock.channel_id is None:
+            return  # chat achievements are the host bot's to announce
         description = f" — {unlock.description}" if unlock.description else ""
         channel = self.bot.get_partial_messageable(unlock.channel_id)
         try:
