@@ -9,7 +9,7 @@ a member can fix come back as :class:`~botfleet.errors.UserError` and are answer
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord.ext import commands
@@ -46,6 +46,11 @@ if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
 log = logging.getLogger(__name__)
+
+PUZZLE_PAUSED: Final = (
+    "⏸️ Words typed in this channel now belong to this game: the daily puzzle's typed guesses "
+    "pause until it ends (`/bee guess` still works)."
+)
 
 
 def place_of(interaction: discord.Interaction[Any]) -> tuple[int, int]:
@@ -86,8 +91,12 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
         rounds: int | None,
         lives: int | None,
         mode: ClassicMode,
+        pauses_puzzle: bool,
     ) -> None:
+        """Open the lobby or play the first word; ``pauses_puzzle``: this is the puzzle's channel,
+        whose typed guesses wait for the game's end (one message, one game)."""
         guild_id, channel_id = place_of(interaction)
+        pause_note = f"\n{PUZZLE_PAUSED}" if pauses_puzzle else ""
         settings = Settings(
             mode,
             difficulty or self.options.classic_difficulty,
@@ -100,6 +109,7 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
                 guild_id=guild_id, channel_id=channel_id, starter_id=starter, settings=settings
             )
             await interaction.response.send_message(
+                pause_note.strip() or None,
                 embed=lobby_embed(lobby, self.bot.settings.colors.primary),
                 view=buttons(lobby.game_id, "0", "join", "begin"),
                 allowed_mentions=NO_PINGS,
@@ -111,7 +121,7 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
         lives_text = f"{settings.lives} {'life' if settings.lives == 1 else 'lives'}"
         await interaction.response.send_message(
             f"🐝 A classic spelling bee for <@{starter}>: {settings.rounds} word(s), "
-            f"{lives_text}, {settings.difficulty}. Listen, read the clues, and spell!",
+            f"{lives_text}, {settings.difficulty}. Listen, read the clues, and spell!{pause_note}",
             allowed_mentions=NO_PINGS,
         )
         await self.display.post_round(first)
