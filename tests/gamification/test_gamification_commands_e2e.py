@@ -241,6 +241,9 @@ async def test_rank_card_is_a_png_of_the_member(
         card = await handle.wait_for_message()
         [attachment] = card.attachments
         assert attachment.filename == "rank.png"
+        assert attachment.description == (
+            "Rank card of bob: level 2, rank #1, 150 of 155 XP towards level 3, 250 XP in total."
+        )
         with Image.open(io.BytesIO(attachment.data)) as image:
             assert image.format == "PNG"
             assert image.size == (934, 282)

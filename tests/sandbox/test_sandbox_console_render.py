@@ -188,12 +188,18 @@ async def test_components_v2_attachments_deletions_reactions_and_dms(
         app,
         general.id,
         components=[container],
-        attachments=[Attachment(1, "board.png", "image/png", b"x" * 2048, "http://x/board.png")],
+        attachments=[
+            Attachment(1, "board.png", "image/png", b"x" * 2048, "http://x/board.png"),
+            Attachment(
+                2, "rank.png", "image/png", b"xx", "http://x/rank.png", description="Level 3"
+            ),
+        ],
     )
     view = Viewpoint(you.user, general.id)
     assert renderer.message(board, view) == [
         "  Hangman Bot:",
         "    📎 board.png (2.0 KB)",
+        "    📎 rank.png (2 bytes) — Level 3",
         "    │ ## Scores",
         "    │ " + "─" * 24,
         "    │ you: 3",

@@ -557,7 +557,9 @@ class GamificationCommands(commands.Cog, name="Levels"):
         )
         image = await render_rank_card_async(card)
         await interaction.followup.send(
-            file=discord.File(io.BytesIO(image), filename="rank.png"),
+            file=discord.File(
+                io.BytesIO(image), filename="rank.png", description=card.text_alternative
+            ),
             allowed_mentions=NO_PINGS,
         )
 

@@ -200,7 +200,10 @@ class TranscriptRenderer:
             for embed in message.embeds:
                 lines.extend(self.embed(embed))
         for attachment in message.attachments:
-            lines.append(f"📎 {attachment.filename} ({_size(attachment.size)})")
+            line = f"📎 {attachment.filename} ({_size(attachment.size)})"
+            if attachment.description:
+                line += f" — {self.text(attachment.description)}"
+            lines.append(line)
         if message.poll is not None:
             lines.extend(self.poll(message.poll, viewer))
         lines.extend(self.components(message))
