@@ -35,6 +35,7 @@ from botfleet.sandbox import (
     SandboxChannel,
     SandboxGuild,
     SandboxMember,
+    SandboxScriptError,
 )
 from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
 from botfleet.sandbox.openai_server import LocalOpenAIServer
@@ -199,7 +200,6 @@ async def test_a_clean_text_is_not_praised_and_earns_a_clean_result(
     ("text", "answer"),
     [
         ("   ", "nothing to check"),
-        ("word " * 400, "I check up to 1,500"),
         ("Der Hund läuft schnell über die Straße und bellt laut.", "doesn't look like English"),
         ("😀😀😀", "only emoji"),
     ],
@@ -216,6 +216,23 @@ async def test_texts_that_cannot_be_checked_get_a_private_answer(
     async with running(discord_sandbox, app, settings):
         response = await check(alice, general, app, text)
         assert response.ephemeral and answer in response.content
+
+
+async def test_the_text_option_declares_the_check_limit_and_long_messages_are_refused(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    """Discord's form keeps /grammar check within the limit; a longer message is refused."""
+    async with running(discord_sandbox, app, settings):
+        with pytest.raises(SandboxScriptError, match=r"1\.\.1500 characters, got 2000"):
+            await check(alice, general, app, "word " * 400)
+        posted = await alice.send(general, "word " * 400)
+        menu = await alice.run_context_menu(general, app, "Check grammar", posted)
+        response = await menu.wait_for_response()
+        assert response.ephemeral and "I check up to 1,500" in response.content
 
 
 async def test_paging_and_applying_update_the_corrected_text(

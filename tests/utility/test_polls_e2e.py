@@ -435,3 +435,31 @@ async def test_native_poll_options_carry_discords_limits(
         ):
             with pytest.raises(SandboxScriptError):
                 await alice.run_command(general, app, "poll", options, subcommand="native")
+
+
+async def test_the_question_option_declares_the_configured_limit(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    make_settings: SettingsFactory,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    """Discord's form refuses what the service would refuse: no 1,000-character question."""
+    async with running(discord_sandbox, app, make_settings(max_poll_question_length=40)):
+        with pytest.raises(SandboxScriptError, match=r"1\.\.40 characters, got 41"):
+            await alice.run_command(
+                general,
+                app,
+                "poll",
+                {"question": "Q" * 41, "answers": "A | B"},
+                subcommand="create",
+            )
+        with pytest.raises(SandboxScriptError, match=r"1\.\.60 characters"):
+            await alice.run_command(
+                general,
+                app,
+                "poll",
+                {"question": "Lunch?", "answers": "A | B", "ends": "x" * 61},
+                subcommand="create",
+            )
+        await create_poll(alice, general, app, question="Q" * 40)

@@ -27,6 +27,7 @@ from botfleet.bots.grammar.services.store import GrammarStore, MemberStats, Tall
 from botfleet.bots.grammar.services.validation import validate_check_text
 from botfleet.bots.grammar.views.quiz import practice_view, question_embed, record_line
 from botfleet.bots.grammar.views.result import ResultView, result_embed
+from botfleet.core.option_limits import limit_text_option
 from botfleet.errors import UserError
 from botfleet.services.ai.service import AIService
 from botfleet.utils.helpers import create_embed
@@ -161,6 +162,9 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
         self.lessons = lessons
         self.random = random.Random()  # noqa: S311  (picking a practice question, not a secret)
         self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.check_message_menu)
+        limit_text_option(
+            self, "grammar check", "text", max_length=checker.options.max_check_length
+        )
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
@@ -216,7 +220,7 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
             view.stop()
 
     @grammar.command(name="check", description="Check a text for grammar, spelling and style.")
-    @app_commands.describe(text="The text to check (up to 1,500 characters unless configured)")
+    @app_commands.describe(text="The text to check")
     async def check(self, interaction: discord.Interaction[FleetBot], text: str) -> None:
         result = await self._check(interaction, text, ephemeral=False)
         await self.recorder.record(
