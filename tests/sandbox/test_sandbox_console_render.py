@@ -68,7 +68,8 @@ async def test_embed_with_fields_rows_footer_and_markup(
         "author": {"name": "Game master"},
         "title": "Round 3",
         "url": "https://example.com/round",
-        "description": f"{you.mention} to play in {games.mention} with <@&{players.id}> :)",
+        "description": f"{you.mention} to play in {games.mention} with <@&{players.id}> :) "
+        f"<@&{guild.id}>",
         "fields": [
             {"name": "Lives", "value": "5", "inline": True},
             {"name": "Score", "value": "120", "inline": True},
@@ -93,7 +94,7 @@ async def test_embed_with_fields_rows_footer_and_markup(
         "    Your turn!",
         "    ┃ Game master",
         "    ┃ Round 3 <https://example.com/round>",
-        "    ┃ @you to play in #games with @Players :)",
+        "    ┃ @you to play in #games with @Players :) @everyone",
         "    ┃ Lives: 5 │ Score: 120 │ Level: 2",
         "    ┃ Streak: 4",
         "    ┃ Word:",

@@ -111,7 +111,7 @@ async def test_a_solo_game_in_text_by_message_and_by_form(
                 subcommand="classic",
             )
         ).wait_for_response()
-        assert "2 word(s), 1 life, easy" in started.content
+        assert "2 words, 1 life, easy" in started.content
         first = await general.wait_for_message(author=app, check=is_round)
         word = round_in(bot, general).word
         assert first.attachments == [], "no speech: the clues alone"
@@ -169,7 +169,7 @@ async def test_a_solo_game_in_text_by_message_and_by_form(
         board = await (
             await bob.run_command(general, app, "bee", subcommand="spellers")
         ).wait_for_response()
-        assert board.embeds[0]["description"].startswith(f"**1.** <@{alice.id}> — 1 word(s)")
+        assert board.embeds[0]["description"].startswith(f"**1.** <@{alice.id}> — 1 word,")
 
 
 async def test_a_round_comes_with_the_spoken_word(

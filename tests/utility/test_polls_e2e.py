@@ -463,3 +463,25 @@ async def test_the_question_option_declares_the_configured_limit(
                 subcommand="create",
             )
         await create_poll(alice, general, app, question="Q" * 40)
+
+
+async def test_a_tie_so_far_reads_as_english(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    alice: SandboxMember,
+    bob: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    async with running(discord_sandbox, app, settings):
+        poll = await create_poll(alice, general, app, "Apple | Banana | Cherry")
+        await press(alice, poll, 0)
+        await press(bob, poll, 1)
+        await wait_for_counts(discord_sandbox, poll, 1, 1, 0)
+        handle = await bob.run_command(
+            general, app, "poll", {"poll": poll_id_of(poll)}, subcommand="results"
+        )
+        results = await handle.wait_for_message()
+        assert results.embeds[0]["description"] == (
+            "**Apple** and **Banana** lead (a tie) with 1 vote from 2 voters."
+        )

@@ -32,6 +32,7 @@ from botfleet.errors import UserError
 from botfleet.services.ai.service import AIService
 from botfleet.utils.helpers import create_embed
 from botfleet.utils.timezones import search_zones
+from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -62,10 +63,10 @@ def trend(this_week: Tally, last_week: Tally) -> str:
     """This week against the last, in words: fewer issues per check is better."""
     now, before = this_week.issues_per_check, last_week.issues_per_check
     lines = [
-        f"**This week:** {this_week.checks} checks, {_per_check(now)} issues per check, "
-        f"{_rate(this_week.clean_rate)} clean",
-        f"**Last week:** {last_week.checks} checks, {_per_check(before)} issues per check, "
-        f"{_rate(last_week.clean_rate)} clean",
+        f"**This week:** {plural(this_week.checks, 'check')}, {_per_check(now)} issues per "
+        f"check, {_rate(this_week.clean_rate)} clean",
+        f"**Last week:** {plural(last_week.checks, 'check')}, {_per_check(before)} issues per "
+        f"check, {_rate(last_week.clean_rate)} clean",
     ]
     if now is None or before is None:
         lines.append("Check texts two weeks in a row to see how you improve.")

@@ -26,6 +26,7 @@ from botfleet.utils.helpers import (
     paginate_embeds,
     truncate_string,
 )
+from botfleet.utils.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def result_embed(review: Review, color: int, *, ai_review_offered: bool = False)
             color,
             footer=_failures_note(review),
         )
-    title = f"📝 {count} issue{'s' if count != 1 else ''} found"
+    title = f"📝 {plural(count, 'issue')} found"
     label = "**Your text**"
     if review.applied:
         label = f"**Corrected text** ({len(review.applied)} of {count} applied)"

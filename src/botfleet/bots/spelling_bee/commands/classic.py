@@ -41,6 +41,7 @@ from botfleet.bots.spelling_bee.views.classic_buttons import (
 )
 from botfleet.core.errors import handle_interaction_error
 from botfleet.errors import UserError
+from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -118,10 +119,10 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
         first = await self.service.start_solo(
             guild_id=guild_id, channel_id=channel_id, starter_id=starter, settings=settings
         )
-        lives_text = f"{settings.lives} {'life' if settings.lives == 1 else 'lives'}"
         await interaction.response.send_message(
-            f"🐝 A classic spelling bee for <@{starter}>: {settings.rounds} word(s), "
-            f"{lives_text}, {settings.difficulty}. Listen, read the clues, and spell!{pause_note}",
+            f"🐝 A classic spelling bee for <@{starter}>: {plural(settings.rounds, 'word')}, "
+            f"{plural(settings.lives, 'life', 'lives')}, {settings.difficulty}. "
+            f"Listen, read the clues, and spell!{pause_note}",
             allowed_mentions=NO_PINGS,
         )
         await self.display.post_round(first)

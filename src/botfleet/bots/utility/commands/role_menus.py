@@ -50,6 +50,7 @@ from botfleet.bots.utility.views.role_menus import (
 from botfleet.core.errors import handle_interaction_error
 from botfleet.errors import UserError
 from botfleet.utils.helpers import chunk_embeds, truncate_string
+from botfleet.utils.wording import role_label
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -312,7 +313,11 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
         choices = []
         for option in menu.options:
             role = guild.get_role(option.role_id)
-            shown = f"{option.label} (@{role.name})" if role else f"{option.label} (deleted role)"
+            shown = (
+                f"{option.label} ({role_label(role.name)})"
+                if role
+                else f"{option.label} (deleted role)"
+            )
             if wanted in shown.casefold():
                 choices.append(
                     app_commands.Choice(name=truncate_string(shown, 100), value=str(option.role_id))
