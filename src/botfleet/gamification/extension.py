@@ -40,6 +40,12 @@ ANNOUNCEMENT_EVENT: Final = "xp_announcement"
 """The timer another process leaves for the announcer (``on_xp_announcement_timer_complete``)."""
 
 
+def achievement_line(user_id: int, name: str, description: str | None) -> str:
+    """How an unlock reads in a channel, whichever bot announces it."""
+    about = f" — {description}" if description else ""
+    return f"🏆 <@{user_id}> unlocked **{name}**{about}"
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     """A level-up or an achievement to announce in a guild, as it travels between processes.
@@ -73,16 +79,14 @@ class Notice:
     def in_channel(self) -> str:
         if self.achievement is None:
             return f"🎉 <@{self.user_id}> reached **level {self.level}**!"
-        return f"🏆 <@{self.user_id}> unlocked **{self.achievement}**{self._about()}"
+        return achievement_line(self.user_id, self.achievement, self.description)
 
     def in_dm(self, guild_name: str | None) -> str:
         where = f" in **{discord.utils.escape_markdown(guild_name)}**" if guild_name else ""
         if self.achievement is None:
             return f"🎉 You reached **level {self.level}**{where}!"
-        return f"🏆 You unlocked **{self.achievement}**{where}{self._about()}"
-
-    def _about(self) -> str:
-        return f" — {self.description}" if self.description else ""
+        about = f" — {self.description}" if self.description else ""
+        return f"🏆 You unlocked **{self.achievement}**{where}{about}"
 
 
 def _role_ids(author: discord.abc.User) -> list[int]:
