@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from botfleet.config.schema import BotSection, DatabaseSection, Settings
+from botfleet.config.schema import BotSection, DatabaseSection, SchedulerSection, Settings
 from botfleet.core.bot import FleetBot
 from botfleet.core.definition import BotDefinition
 from botfleet.sandbox import Application, DiscordSandbox
@@ -25,7 +25,9 @@ MOD = BotDefinition(name="mod", display_name="Mod Bot", prefix="m!")
 def shared_file_settings(
     directory: Path, bot_name: str, gamification: dict[str, Any], **sections: Any
 ) -> Settings:
-    """One bot's settings on the test's shared SQLite file; XP saved every 50 ms."""
+    """One bot's settings on the test's shared SQLite file; XP saved every 50 ms, and timers of
+    another process (announcements handed to the host bot) seen within 50 ms."""
+    sections.setdefault("scheduler", SchedulerSection(max_sleep=0.05))
     return Settings(
         bot_name=bot_name,
         database=DatabaseSection(url=SecretStr(f"sqlite+aiosqlite:///{directory}/fleet.db")),

@@ -17,9 +17,11 @@ from botfleet.gamification import (
     AchievementUnlocked,
     GamificationOptions,
     Rarity,
+    XPSource,
     progress_bar,
 )
 from botfleet.gamification.achievements import AchievementDefinition, UnknownAchievementError
+from botfleet.gamification.events import announcer_of
 
 NO_SPREAD = GamificationOptions(message_xp_min=20, message_xp_max=20)
 
@@ -176,3 +178,26 @@ def test_progress_arithmetic_and_bars() -> None:
     assert progress_bar(0) == "▱" * 10
     assert progress_bar(99) == "▰" * 9 + "▱"
     assert progress_bar(100, width=4) == "▰▰▰▰"
+
+
+async def test_unlocks_name_what_earned_them_and_a_game_outranks_chat(
+    database: Database, make_gamification: GamificationFactory
+) -> None:
+    """Chat achievements go to the host bot, a game's to its bot, even when saved together."""
+    recorder = Recorder()
+    gamification = make_gamification(database, options=NO_SPREAD, dispatch=recorder)
+    await gamification.xp.award_message(ADA, GUILD, CHANNEL, [])
+    await gamification.xp.flush()
+    await gamification.xp.report_game_result(ADA, "win", guild_id=GUILD, channel_id=CHANNEL)
+    await gamification.xp.award_message(BOB, GUILD, CHANNEL, [])
+    await gamification.xp.award_command(ADA, "define", guild_id=GUILD, channel_id=CHANNEL)
+    await gamification.xp.flush()
+
+    unlocks = {(event.user_id, event.name): event for event in recorder.named(ACHIEVEMENT_EVENT)}
+    first_words = unlocks[ADA, "First Words"]
+    assert first_words.from_chat
+    assert announcer_of(first_words, "utility") == "utility"
+    victory = unlocks[ADA, "First Victory"]
+    assert (victory.source, victory.bot_name) == (XPSource.GAME, "hangman")
+    assert announcer_of(victory, "utility") == "hangman"
+    assert unlocks[BOB, "First Words"].from_chat

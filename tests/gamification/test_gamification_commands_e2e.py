@@ -17,6 +17,7 @@ import pytest
 from fleet_helpers import MOD, fleet, shared_file_settings
 from PIL import Image
 
+from botfleet.bots.hangman.bot import DEFINITION as HANGMAN
 from botfleet.bots.utility.bot import DEFINITION as UTILITY
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
@@ -86,6 +87,51 @@ async def test_chat_earns_xp_once_across_two_bots_and_one_announcement(
             assert profile.progress.total_xp == 150, "two bots heard it, it counted once"
             assert profile.progress.level == 2
     assert len(announcements(general.messages())) == 1
+
+
+async def test_chat_level_ups_and_achievements_are_announced_by_the_host_bot_only(
+    discord_sandbox: DiscordSandbox,
+    utility_app: Application,
+    guild: SandboxGuild,
+    tmp_path: Path,
+) -> None:
+    """The Hangman Bot saves the message first (the host's save waits): the host announces."""
+    hangman_app = discord_sandbox.add_application("Hangman Bot")
+    guild.add_bot(hangman_app)
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    rates = {"message_xp_min": 150, "message_xp_max": 150, "message_cooldown_seconds": 600}
+    host = shared_file_settings(tmp_path, "utility", {**rates, "flush_interval": 60})
+    hangman = shared_file_settings(tmp_path, "hangman", rates)
+    async with fleet(
+        discord_sandbox, (UTILITY, utility_app, host), (HANGMAN, hangman_app, hangman)
+    ) as bots:
+        assert all(bot.failed_extensions == {} for bot in bots)
+        await alice.send(general, "m!help")
+
+        def announced() -> list[Message] | None:
+            said = [
+                message
+                for message in general.messages()
+                if "First Words" in message.content or LEVEL_UP in message.content
+            ]
+            return said if len(said) == 2 else None
+
+        said = await wait_until(
+            discord_sandbox,
+            announced,
+            timeout=10,
+            describe_failure=lambda: f"two announcements in {general.messages()}",
+        )
+        for announcement in said:
+            assert announcement.author.id == utility_app.bot_user.id
+            assert f"<@{alice.id}>" in announcement.content
+    from_hangman = [
+        message.content
+        for message in general.messages()
+        if message.author.id == hangman_app.bot_user.id
+    ]
+    assert from_hangman == []
 
 
 async def test_commands_earn_xp_slash_and_prefix_alike(
@@ -195,6 +241,9 @@ async def test_rank_card_is_a_png_of_the_member(
         card = await handle.wait_for_message()
         [attachment] = card.attachments
         assert attachment.filename == "rank.png"
+        assert attachment.description == (
+            "Rank card of bob: level 2, rank #1, 150 of 155 XP towards level 3, 250 XP in total."
+        )
         with Image.open(io.BytesIO(attachment.data)) as image:
             assert image.format == "PNG"
             assert image.size == (934, 282)

@@ -247,7 +247,7 @@ async def test_reward_changes_resync_every_member_and_resync_reports_its_changes
         assert (await handle.wait_for_response()).deferred
         report = await handle.wait_for_followup()
         assert report.ephemeral
-        assert "members: 2 updated (+1 roles, −1 roles)" in report.content
+        assert "members: 2 updated (+1 role, −1 role)" in report.content
         assert silver in members[0].roles
         assert silver not in newcomer.roles
 

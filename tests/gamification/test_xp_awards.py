@@ -34,6 +34,7 @@ from botfleet.gamification import (
     GamificationOptions,
     GamificationSettingsError,
     LevelUp,
+    XPSource,
     announcement_for,
 )
 from botfleet.gamification.guild_settings import merge
@@ -238,8 +239,8 @@ async def test_level_ups_are_dispatched_once_and_check_level_up_hands_them_to_th
     await gamification.xp.flush()
 
     assert recorder.named(LEVEL_UP_EVENT) == [
-        LevelUp(ADA, GUILD, 1, 2, 100, CHANNEL, "hangman"),
-        LevelUp(ADA, None, 1, 2, 100, CHANNEL, "hangman"),
+        LevelUp(ADA, GUILD, 1, 2, 100, CHANNEL, "hangman", XPSource.CUSTOM),
+        LevelUp(ADA, None, 1, 2, 100, CHANNEL, "hangman", XPSource.CUSTOM),
     ]
 
     recorder.events.clear()

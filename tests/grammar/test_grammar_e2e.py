@@ -17,7 +17,12 @@ from sqlalchemy import select
 
 from botfleet.bots.grammar.bot import DEFINITION
 from botfleet.bots.grammar.events.autocheck import MARK
-from botfleet.bots.grammar.views.result import NOT_YOURS
+from botfleet.bots.grammar.views.result import (
+    AI_REVIEW_OFFER,
+    NOT_YOURS,
+    NOTHING_FOUND,
+    NOTHING_FOUND_TITLE,
+)
 from botfleet.config.schema import AISection, Settings
 from botfleet.core.bot import FleetBot
 from botfleet.database.models.grammar import GrammarDailyStats
@@ -30,6 +35,7 @@ from botfleet.sandbox import (
     SandboxChannel,
     SandboxGuild,
     SandboxMember,
+    SandboxScriptError,
 )
 from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
 from botfleet.sandbox.openai_server import LocalOpenAIServer
@@ -162,7 +168,7 @@ async def test_a_check_lists_each_issue_with_its_suggestion(
         )
 
 
-async def test_a_clean_text_says_so_and_earns_a_clean_result(
+async def test_a_clean_text_is_not_praised_and_earns_a_clean_result(
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -171,7 +177,9 @@ async def test_a_clean_text_says_so_and_earns_a_clean_result(
 ) -> None:
     async with running(discord_sandbox, app, settings) as bot:
         response = await check(alice, general, app, CLEAN)
-        assert response.embeds[0]["title"] == "✅ No issues found"
+        assert response.embeds[0]["title"] == NOTHING_FOUND_TITLE
+        assert description(response).endswith(NOTHING_FOUND)  # no AI: nothing offered
+        assert "nicely" not in description(response) and "✅" not in NOTHING_FOUND_TITLE
         assert response.components == []
         await bot.gamification.xp.flush()
         async with bot.database.session() as session:
@@ -192,7 +200,6 @@ async def test_a_clean_text_says_so_and_earns_a_clean_result(
     ("text", "answer"),
     [
         ("   ", "nothing to check"),
-        ("word " * 400, "I check up to 1,500"),
         ("Der Hund läuft schnell über die Straße und bellt laut.", "doesn't look like English"),
         ("😀😀😀", "only emoji"),
     ],
@@ -209,6 +216,23 @@ async def test_texts_that_cannot_be_checked_get_a_private_answer(
     async with running(discord_sandbox, app, settings):
         response = await check(alice, general, app, text)
         assert response.ephemeral and answer in response.content
+
+
+async def test_the_text_option_declares_the_check_limit_and_long_messages_are_refused(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    """Discord's form keeps /grammar check within the limit; a longer message is refused."""
+    async with running(discord_sandbox, app, settings):
+        with pytest.raises(SandboxScriptError, match=r"1\.\.1500 characters, got 2000"):
+            await check(alice, general, app, "word " * 400)
+        posted = await alice.send(general, "word " * 400)
+        menu = await alice.run_context_menu(general, app, "Check grammar", posted)
+        response = await menu.wait_for_response()
+        assert response.ephemeral and "I check up to 1,500" in response.content
 
 
 async def test_paging_and_applying_update_the_corrected_text(
@@ -298,6 +322,32 @@ async def test_the_context_menu_answers_privately(
         assert "They're going to the park tomorrow." in description(applied)
         async with bot.database.session() as session:  # someone else's message: not counted
             assert (await session.scalars(select(GrammarDailyStats))).all() == []
+
+
+async def test_a_check_that_finds_nothing_offers_the_ai_review(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    tmp_path: Path,
+    openai_server: LocalOpenAIServer,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    settings = fleet_test_settings("grammar", tmp_path, ai=ai_settings(openai_server))
+    async with running(discord_sandbox, app, settings):
+        posted = await alice.send(general, "This are a test.")
+        menu = await alice.run_context_menu(general, app, "Check grammar", posted)
+        response = await menu.wait_for_response()
+        assert response.ephemeral and response.embeds[0]["title"] == NOTHING_FOUND_TITLE
+        assert description(response).endswith(f"{NOTHING_FOUND} {AI_REVIEW_OFFER}")
+        message = response.message
+        assert message is not None
+        assert message.custom_ids == ["grammar:explain", "grammar:rewrite"]
+        openai_server.queue_reply("“This are” should be “This is”.")
+        handle = await alice.click(message, "grammar:explain")
+        reviewed = await handle.wait_for_followup()
+        assert reviewed.embeds[0]["title"] == "🤖 AI review"
+        assert "This is" in reviewed.embeds[0]["description"]
+        assert "The checker found no issues." in openai_server.requests[-1].messages[0]["content"]
 
 
 async def test_explain_and_rewrite_ask_the_ai_with_the_findings(

@@ -413,7 +413,7 @@ async def test_server_lists_for_admins_one_game_per_channel_and_stop(
                 subcommand="words add",
             )
         ).wait_for_response()
-        assert added.ephemeral and added.content.startswith("Added 2 word(s) to “bugs”")
+        assert added.ephemeral and added.content.startswith("Added 2 words to “bugs”")
 
         unknown = await (
             await alice.run_command(
@@ -464,4 +464,4 @@ async def test_server_lists_for_admins_one_game_per_channel_and_stop(
                 general, app, "hangman", {"list": "bugs"}, subcommand="words delete"
             )
         ).wait_for_response()
-        assert deleted.content == "Deleted “bugs” and its 2 word(s)."
+        assert deleted.content == "Deleted “bugs” and its 2 words."

@@ -70,7 +70,8 @@ async def test_embed_with_fields_rows_footer_and_markup(
         "author": {"name": "Game master"},
         "title": "Round 3",
         "url": "https://example.com/round",
-        "description": f"{you.mention} to play in {games.mention} with <@&{players.id}> :)",
+        "description": f"{you.mention} to play in {games.mention} with <@&{players.id}> :) "
+        f"<@&{guild.id}>",
         "fields": [
             {"name": "Lives", "value": "5", "inline": True},
             {"name": "Score", "value": "120", "inline": True},
@@ -95,7 +96,7 @@ async def test_embed_with_fields_rows_footer_and_markup(
         "    Your turn!",
         "    ┃ Game master",
         "    ┃ Round 3 <https://example.com/round>",
-        "    ┃ @you to play in #games with @Players :)",
+        "    ┃ @you to play in #games with @Players :) @everyone",
         "    ┃ Lives: 5 │ Score: 120 │ Level: 2",
         "    ┃ Streak: 4",
         "    ┃ Word:",
@@ -190,12 +191,18 @@ async def test_components_v2_attachments_deletions_reactions_and_dms(
         app,
         general.id,
         components=[container],
-        attachments=[Attachment(1, "board.png", "image/png", b"x" * 2048, "http://x/board.png")],
+        attachments=[
+            Attachment(1, "board.png", "image/png", b"x" * 2048, "http://x/board.png"),
+            Attachment(
+                2, "rank.png", "image/png", b"xx", "http://x/rank.png", description="Level 3"
+            ),
+        ],
     )
     view = Viewpoint(you.user, general.id)
     assert renderer.message(board, view) == [
         "  Hangman Bot:",
         "    📎 board.png (2.0 KB)",
+        "    📎 rank.png (2 bytes) — Level 3",
         "    │ ## Scores",
         "    │ " + "─" * 24,
         "    │ you: 3",

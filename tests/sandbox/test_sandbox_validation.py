@@ -158,6 +158,12 @@ def test_replies_and_attachment_references_are_read() -> None:
     assert not draft.fail_if_reply_target_missing
     assert draft.attachment_descriptions == {0: "an image"}
     assert draft.kept_attachment_ids == [1234567890]
+    errors = form_errors(
+        parse_message, {"attachments": [{"id": 0, "description": "d" * 1025}]}, [upload]
+    )
+    assert errors["attachments"]["0"]["description"]["_errors"][0]["code"] == (
+        "BASE_TYPE_MAX_LENGTH"
+    )
 
 
 def test_flags_a_bot_cannot_set_are_dropped_on_create() -> None:

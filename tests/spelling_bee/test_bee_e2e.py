@@ -18,6 +18,7 @@ from botfleet.core.bot import FleetBot
 from botfleet.sandbox import Application, DiscordSandbox, Message, SandboxGuild
 from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
 from botfleet.sandbox.scripting import wait_until
+from botfleet.utils.wording import plural
 
 SettingsFactory = Callable[..., Settings]
 
@@ -127,7 +128,7 @@ async def test_today_guess_status_and_hints(
             for pair, count in puzzle.two_letter_starts([word, pangram]).items()
         )
         assert field(hints.message, "Two-letter starts") == expected
-        assert f"{len(puzzle.answers) - 2} word(s) left" in hints.embeds[0]["description"]
+        assert f"{len(puzzle.answers) - 2} words left" in hints.embeds[0]["description"]
 
         board = await (
             await alice.run_command(general, app, "bee", subcommand="leaderboard")
@@ -135,7 +136,8 @@ async def test_today_guess_status_and_hints(
         [ranking] = board.embeds
         assert ranking["description"].startswith(f"**1.** <@{alice.id}>")
         assert (
-            f"**2.** <@{bob.id}> — {word_score(word)} point(s), 1 word(s)" in ranking["description"]
+            f"**2.** <@{bob.id}> — {plural(word_score(word), 'point')}, 1 word"
+            in ranking["description"]
         )
 
         shuffled = await (

@@ -10,6 +10,7 @@ from botfleet.bots.spelling_bee.services.puzzle import Puzzle, word_score
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import DiscordSandbox, InteractionHandle, Message
 from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
+from botfleet.utils.wording import plural
 
 
 def service_of(bot: FleetBot) -> BeeService:
@@ -56,7 +57,7 @@ async def test_records_and_the_all_time_board_after_finds(
         )
         assert record["Days played"] == "1" and record["Words found"] == "1"
         assert record["Pangrams"] == "1" and record["Points"] == str(word_score(pangram))
-        assert record["Streak"] == "1 day(s) (best 1)"
+        assert record["Streak"] == "1 day (best 1)"
         assert "No games yet" in record["🎙️ Classic spelling bee"]
 
         bobs = await answered(
@@ -83,9 +84,8 @@ async def test_records_and_the_all_time_board_after_finds(
         [embed] = board.embeds
         assert embed["title"] == "🏆 Spelling Bee finders of all time"
         assert embed["description"].splitlines() == [
-            f"**1.** <@{alice.id}> — {word_score(pangram)} point(s), 1 word(s), 1 day(s), "
-            "1 pangram(s) 🐝",
-            f"**2.** <@{bob.id}> — {word_score(other)} point(s), 1 word(s), 1 day(s)",
+            f"**1.** <@{alice.id}> — {word_score(pangram)} points, 1 word, 1 day, 1 pangram 🐝",
+            f"**2.** <@{bob.id}> — {plural(word_score(other), 'point')}, 1 word, 1 day",
         ]
 
 

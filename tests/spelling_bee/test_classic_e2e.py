@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from botfleet.bots.spelling_bee.bot import DEFINITION
+from botfleet.bots.spelling_bee.commands.classic import PUZZLE_PAUSED
 from botfleet.bots.spelling_bee.services.classic import ClassicService, Round
+from botfleet.bots.spelling_bee.services.game import BeeService
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import (
@@ -109,7 +111,7 @@ async def test_a_solo_game_in_text_by_message_and_by_form(
                 subcommand="classic",
             )
         ).wait_for_response()
-        assert "2 word(s), 1 life, easy" in started.content
+        assert "2 words, 1 life, easy" in started.content
         first = await general.wait_for_message(author=app, check=is_round)
         word = round_in(bot, general).word
         assert first.attachments == [], "no speech: the clues alone"
@@ -167,7 +169,7 @@ async def test_a_solo_game_in_text_by_message_and_by_form(
         board = await (
             await bob.run_command(general, app, "bee", subcommand="spellers")
         ).wait_for_response()
-        assert board.embeds[0]["description"].startswith(f"**1.** <@{alice.id}> — 1 word(s)")
+        assert board.embeds[0]["description"].startswith(f"**1.** <@{alice.id}> — 1 word,")
 
 
 async def test_a_round_comes_with_the_spoken_word(
@@ -292,3 +294,46 @@ async def test_timers_end_a_silent_game_and_an_empty_lobby(
             author=app, check=lambda m: "Not enough players" in m.content, timeout=10
         )
         assert empty.content.startswith("😴")
+
+
+async def test_a_classic_game_pauses_the_puzzles_typed_guesses_in_its_channel(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    """One message, one answer: the game in play takes the channel's typed words."""
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, make_settings(speech=False)) as bot:
+        puzzle_service = getattr(bot.get_cog("Spelling Bee"), "service", None)
+        assert isinstance(puzzle_service, BeeService)
+        puzzle = await puzzle_service.puzzle(puzzle_service.today())
+        guess = min(puzzle.answers, key=lambda word: (len(word), word))
+        await (await alice.run_command(general, app, "bee", subcommand="today")).wait_for_response()
+        started = await (
+            await alice.run_command(
+                general, app, "bee", {"rounds": 2, "lives": 2}, subcommand="classic"
+            )
+        ).wait_for_response()
+        assert PUZZLE_PAUSED in started.content
+        await general.wait_for_message(author=app, check=is_round)
+        word = round_in(bot, general).word.word
+
+        paused = await bob.send(general, guess)
+        typed = await alice.send(general, word)
+        verdict = await general.wait_for_message(author=app, check=is_reply)
+        assert verdict.content == f"✅ <@{alice.id}> spelled **{word.upper()}** right!"
+        await general.wait_for_message(author=app, check=is_round)
+        stopped = await (
+            await alice.run_command(general, app, "bee", subcommand="stop")
+        ).wait_for_response()
+        assert not stopped.ephemeral
+
+        resumed = await bob.send(general, guess)
+        judged = await general.wait_for_message(author=app, check=is_reply)
+        assert judged.referenced_message_id == resumed.id
+        assert f"**{guess.upper()}**" in judged.content
+    replies = [message.referenced_message_id for message in general.messages() if is_reply(message)]
+    assert replies.count(typed.id) == 1
+    assert paused.id not in replies

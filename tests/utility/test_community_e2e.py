@@ -198,6 +198,16 @@ async def test_join_roles_are_given_at_once_or_after_the_delay(
             describe_failure=lambda: f"first holds {first.roles}",
         )
         await answer(admin, general, app, "welcome", {"role": verified}, subcommand="roles remove")
+        everyone = await answer(
+            admin,
+            general,
+            app,
+            "welcome",
+            {"role": guild.role("@everyone")},
+            subcommand="roles remove",
+        )
+        assert everyone.ephemeral
+        assert everyone.content.startswith("@everyone is not given on join")
         delayed = await answer(
             admin, general, app, "welcome", {"wait": "1s"}, subcommand="roles delay"
         )

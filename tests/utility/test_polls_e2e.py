@@ -435,3 +435,53 @@ async def test_native_poll_options_carry_discords_limits(
         ):
             with pytest.raises(SandboxScriptError):
                 await alice.run_command(general, app, "poll", options, subcommand="native")
+
+
+async def test_the_question_option_declares_the_configured_limit(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    make_settings: SettingsFactory,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    """Discord's form refuses what the service would refuse: no 1,000-character question."""
+    async with running(discord_sandbox, app, make_settings(max_poll_question_length=40)):
+        with pytest.raises(SandboxScriptError, match=r"1\.\.40 characters, got 41"):
+            await alice.run_command(
+                general,
+                app,
+                "poll",
+                {"question": "Q" * 41, "answers": "A | B"},
+                subcommand="create",
+            )
+        with pytest.raises(SandboxScriptError, match=r"1\.\.60 characters"):
+            await alice.run_command(
+                general,
+                app,
+                "poll",
+                {"question": "Lunch?", "answers": "A | B", "ends": "x" * 61},
+                subcommand="create",
+            )
+        await create_poll(alice, general, app, question="Q" * 40)
+
+
+async def test_a_tie_so_far_reads_as_english(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    alice: SandboxMember,
+    bob: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    async with running(discord_sandbox, app, settings):
+        poll = await create_poll(alice, general, app, "Apple | Banana | Cherry")
+        await press(alice, poll, 0)
+        await press(bob, poll, 1)
+        await wait_for_counts(discord_sandbox, poll, 1, 1, 0)
+        handle = await bob.run_command(
+            general, app, "poll", {"poll": poll_id_of(poll)}, subcommand="results"
+        )
+        results = await handle.wait_for_message()
+        assert results.embeds[0]["description"] == (
+            "**Apple** and **Banana** lead (a tie) with 1 vote from 2 voters."
+        )

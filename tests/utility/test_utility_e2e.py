@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +22,9 @@ from botfleet.sandbox import (
     SandboxChannel,
     SandboxGuild,
     SandboxMember,
+    SandboxScriptError,
 )
+from botfleet.sandbox.fleet import fleet_test_settings
 
 DELIVERED = "you asked me to remind you"
 
@@ -291,3 +294,24 @@ async def test_information_commands(
         info = await answer(alice, general, app, "botinfo")
         fields = {field["name"]: field["value"] for field in info.embeds[0]["fields"]}
         assert fields["Memory"].endswith("MiB") and fields["Shard"] == "1 of 1"
+
+
+async def test_reminder_options_declare_the_limits_the_service_checks(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    tmp_path: Path,
+) -> None:
+    settings = fleet_test_settings("utility", tmp_path, options={"max_reminder_length": 30})
+    async with running(discord_sandbox, app, settings):
+        for command, options, subcommand in (
+            ("remind", {"when": "in 1h", "what": "w" * 31}, None),
+            ("reminders", {"reminder": 1, "what": "w" * 31}, "edit"),
+        ):
+            with pytest.raises(SandboxScriptError, match=r"1\.\.30 characters, got 31"):
+                await alice.run_command(general, app, command, options, subcommand=subcommand)
+        with pytest.raises(SandboxScriptError, match=r"1\.\.60 characters"):
+            await alice.run_command(general, app, "remind", {"when": "x" * 61, "what": "tea"})
+        accepted = await answer(alice, general, app, "remind", {"when": "in 1h", "what": "w" * 30})
+        assert "Reminder #1" in accepted.content

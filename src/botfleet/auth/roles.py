@@ -17,6 +17,7 @@ from typing import Final
 import discord
 
 from botfleet.utils.helpers import truncate_string
+from botfleet.utils.wording import role_label
 
 DANGEROUS_PERMISSIONS: Final[Mapping[str, str]] = {
     "administrator": "Administrator",
@@ -91,8 +92,8 @@ def role_problem(role: RoleFacts, bot: BotFacts) -> str | None:
         return "@everyone belongs to every member already; it cannot be handed out."
     if role.managed:
         return (
-            f"@{name} is managed by Discord or an integration (a bot's own role, the server "
-            "booster role, or a linked service's role), so nobody can give it by hand."
+            f"{role_label(name)} is managed by Discord or an integration (a bot's own role, the "
+            "server booster role, or a linked service's role), so nobody can give it by hand."
         )
     if not bot.can_manage_roles:
         return (
@@ -101,15 +102,16 @@ def role_problem(role: RoleFacts, bot: BotFacts) -> str | None:
         )
     if role.position >= bot.top_role_position:
         return (
-            f"@{name} sits at or above my highest role (@{bot.top_role_name}), so Discord "
+            f"{role_label(name)} sits at or above my highest role "
+            f"({role_label(bot.top_role_name)}), so Discord "
             f"won't let me give it. Move @{bot.top_role_name} above it in Server Settings → "
             "Roles, then try again."
         )
     dangerous = [label for flag, label in DANGEROUS_PERMISSIONS.items() if flag in role.permissions]
     if dangerous:
         return (
-            f"@{name} grants {', '.join(dangerous)}: too much power to hand out without a "
-            "moderator choosing. Use a role without those permissions."
+            f"{role_label(name)} grants {', '.join(dangerous)}: too much power to hand out "
+            "without a moderator choosing. Use a role without those permissions."
         )
     return None
 

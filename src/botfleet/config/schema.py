@@ -118,9 +118,10 @@ class PermissionsSection(Section):
 class SchedulerSection(Section):
     memory_threshold: float = Field(default=60, ge=0)
     max_sleep: float = Field(
-        default=60,
+        default=5,
         gt=0,
-        description="Longest sleep of the timer loop: how late another bot's timer may fire.",
+        description="Longest sleep of the timer loop: how late another bot's timer may fire "
+        "(a level-up another process hands to the host bot, for one).",
     )
 
 

@@ -31,6 +31,7 @@ from botfleet.database import migrate
 from botfleet.database.base import Database, DatabaseConfigError, display_url
 from botfleet.database.models.heartbeat import BotHeartbeat
 from botfleet.utils.helpers import format_time
+from botfleet.utils.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -234,10 +235,13 @@ def describe_status(status: BotStatus, now: datetime) -> str:
         assert status.started_at is not None
         latency = f"{status.latency_ms} ms" if status.latency_ms is not None else "latency n/a"
         uptime = format_time(max(int((now - status.started_at).total_seconds()), 0))
-        processes = f", {status.processes} processes" if status.processes > 1 else ""
+        processes = (
+            f", {plural(status.processes, 'process', 'processes')}" if status.processes > 1 else ""
+        )
         return (
             f"online, {latency}, up {uptime}, version {status.version}, "
-            f"{status.guild_count} servers, {status.shard_count} shards{processes}"
+            f"{plural(status.guild_count, 'server')}, {plural(status.shard_count, 'shard')}"
+            f"{processes}"
         )
     if status.state is BotState.STOPPED:
         assert status.stopped_at is not None

@@ -37,6 +37,7 @@ from botfleet.gamification.views import LeaderboardView, achievements_embed, lea
 from botfleet.gamification.xp_system import MAX_ADMIN_AMOUNT
 from botfleet.utils.helpers import create_embed
 from botfleet.utils.imaging import fetch_avatar_png
+from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -95,8 +96,9 @@ def _role_line(guild: discord.Guild, role_id: int) -> str:
 
 def _describe_resync(report: ResyncReport, guild: discord.Guild) -> str:
     lines = [
-        f"Checked {report.members_checked:,} members: {report.members_changed:,} updated "
-        f"(+{report.roles_added:,} roles, −{report.roles_removed:,} roles)."
+        f"Checked {plural(report.members_checked, 'member')}: {report.members_changed:,} "
+        f"updated (+{plural(report.roles_added, 'role')}, "
+        f"−{plural(report.roles_removed, 'role')})."
     ]
     lines.extend(f"Skipped {_role_line(guild, role_id)}" for role_id in sorted(report.skipped))
     return "\n".join(lines)
@@ -557,7 +559,9 @@ class GamificationCommands(commands.Cog, name="Levels"):
         )
         image = await render_rank_card_async(card)
         await interaction.followup.send(
-            file=discord.File(io.BytesIO(image), filename="rank.png"),
+            file=discord.File(
+                io.BytesIO(image), filename="rank.png", description=card.text_alternative
+            ),
             allowed_mentions=NO_PINGS,
         )
 

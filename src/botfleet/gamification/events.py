@@ -31,6 +31,11 @@ class XPSource(StrEnum):
     CUSTOM = "custom"
 
 
+CHAT_SOURCES: Final = frozenset({XPSource.MESSAGE, XPSource.COMMAND})
+"""Fleet-wide activity: every bot hears a message, so whichever saved it says nothing of who
+should speak about it."""
+
+
 @dataclass(frozen=True, slots=True)
 class XPAward:
     """One XP-earning event, waiting in the buffer to be saved.
@@ -72,6 +77,12 @@ class LevelUp:
     channel_id: int | None
     """Where the XP that caused it was earned, for "announce in the channel"."""
     bot_name: str | None
+    source: XPSource | None = None
+    """What earned the XP that caused it (a game's result wins over chat in one batch)."""
+
+    @property
+    def from_chat(self) -> bool:
+        return self.source in CHAT_SOURCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +100,24 @@ class AchievementUnlocked:
     guild_id: int | None
     channel_id: int | None
     bot_name: str | None
+    source: XPSource | None = None
+    """What earned the XP that caused it; None for an achievement granted directly."""
+
+    @property
+    def from_chat(self) -> bool:
+        return self.source in CHAT_SOURCES
+
+
+def announcer_of(event: LevelUp | AchievementUnlocked, host_bot: str) -> str | None:
+    """The one bot that announces ``event``.
+
+    Chat (messages, commands) is fleet-wide: its level-ups and achievements are announced by
+    the host bot, whichever process happened to save the message first. What a game caused is
+    announced by the bot that ran the game. None: the process that saved it announces.
+    """
+    if event.from_chat:
+        return host_bot
+    return event.bot_name
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,24 +4,31 @@ Chat messages earn message XP (the guild's range, once per cooldown shared by ev
 guild), and completed slash and prefix commands earn command XP, both through the bot's shared
 :class:`~botfleet.gamification.Gamification`. With six bots in one guild each hears the same
 message: each buffers it, and the save keeps only the first within the cooldown, so the member
-earns once, and the one process whose save caused a level-up announces it, where the guild
-chose, and applies the level's role rewards.
+earns once, and the one process whose save caused a level-up applies the level's role rewards.
+
+**One announcer.** Which process saved a message says nothing about who should speak of it, so
+level-ups and achievements caused by chat (messages, commands) are announced by the host bot
+(``gamification.host_bot``), where the guild chose: a process that is not the host hands them
+over through the shared timer table (:data:`ANNOUNCEMENT_EVENT`, fired by the host within its
+``scheduler.max_sleep``). What a game caused is announced by the bot that ran the game (see
+:func:`~botfleet.gamification.events.announcer_of`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from botfleet.gamification.events import AchievementUnlocked, LevelUp
-from botfleet.gamification.guild_settings import GuildXPConfig
+from botfleet.gamification.events import AchievementUnlocked, LevelUp, announcer_of
 from botfleet.gamification.role_sync import sync_member_roles
 from botfleet.gamification.xp_system import announcement_for
+from botfleet.services.scheduler import ScheduledTimer
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -29,6 +36,57 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MEMBER_PINGS = discord.AllowedMentions(everyone=False, roles=False, users=True)
+ANNOUNCEMENT_EVENT: Final = "xp_announcement"
+"""The timer another process leaves for the announcer (``on_xp_announcement_timer_complete``)."""
+
+
+def achievement_line(user_id: int, name: str, description: str | None) -> str:
+    """How an unlock reads in a channel, whichever bot announces it."""
+    about = f" — {description}" if description else ""
+    return f"🏆 <@{user_id}> unlocked **{name}**{about}"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A level-up or an achievement to announce in a guild, as it travels between processes.
+
+    ``user_id`` stays a top-level key of the timer payload, so a data-deletion request finds it.
+    """
+
+    user_id: int
+    guild_id: int
+    channel_id: int | None
+    level: int | None = None
+    achievement: str | None = None
+    description: str | None = None
+
+    @classmethod
+    def of(cls, event: LevelUp | AchievementUnlocked, guild_id: int) -> Notice:
+        if isinstance(event, LevelUp):
+            return cls(event.user_id, guild_id, event.channel_id, level=event.new_level)
+        return cls(
+            event.user_id,
+            guild_id,
+            event.channel_id,
+            achievement=event.name,
+            description=event.description,
+        )
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Notice:
+        return cls(**payload)
+
+    def in_channel(self) -> str:
+        if self.achievement is None:
+            return f"🎉 <@{self.user_id}> reached **level {self.level}**!"
+        return achievement_line(self.user_id, self.achievement, self.description)
+
+    def in_dm(self, guild_name: str | None) -> str:
+        where = f" in **{discord.utils.escape_markdown(guild_name)}**" if guild_name else ""
+        if self.achievement is None:
+            return f"🎉 You reached **level {self.level}**{where}!"
+        about = f" — {self.description}" if self.description else ""
+        return f"🏆 You unlocked **{self.achievement}**{where}{about}"
 
 
 def _role_ids(author: discord.abc.User) -> list[int]:
@@ -97,46 +155,72 @@ class XPEvents(commands.Cog, name="XP"):
     async def on_xp_level_up(self, event: LevelUp) -> None:
         if event.guild_id is None:
             return  # fleet-wide levels are shown on /rank, never announced
-        config = await self.bot.gamification.settings.get(event.guild_id)
+        announcer = announcer_of(event, self.host_bot) or self.bot.name
+        await self._announce_by(announcer, Notice.of(event, event.guild_id))
         guild = self.bot.get_guild(event.guild_id)
-        await self._announce(event, config, guild)
         if guild is not None:
             await self._reward(guild, event.user_id)
 
     @commands.Cog.listener()
     async def on_achievement_unlock(self, event: AchievementUnlocked) -> None:
-        guild = self.bot.get_guild(event.guild_id) if event.guild_id is not None else None
-        if guild is None:
+        if event.guild_id is None:
             return  # unlocked outside a guild: the host bot applies rewards when they chat
+        if event.from_chat:  # a game's achievements are announced with its result, by its bot
+            await self._announce_by(self.host_bot, Notice.of(event, event.guild_id))
+        guild = self.bot.get_guild(event.guild_id)
+        if guild is None:
+            return
         rewarded = await self.bot.gamification.rewards.achievement_roles(guild.id)
         if event.achievement_id in rewarded:
             await self._reward(guild, event.user_id)
 
-    async def _announce(
-        self, event: LevelUp, config: GuildXPConfig, guild: discord.Guild | None
-    ) -> None:
-        announcement = announcement_for(event, config)
+    @commands.Cog.listener()
+    async def on_xp_announcement_timer_complete(self, timer: ScheduledTimer) -> None:
+        """Another process saved what this bot announces."""
+        try:
+            notice = Notice.from_payload(timer.payload)
+        except TypeError:
+            log.error("timer %d is not an XP announcement: %r", timer.id, timer.payload)
+            return
+        await self._announce(notice)
+
+    @property
+    def host_bot(self) -> str:
+        return self.bot.gamification.options.host_bot
+
+    async def _announce_by(self, announcer: str, notice: Notice) -> None:
+        """Announce here if this bot is the announcer, else leave it to that bot's process."""
+        if announcer == self.bot.name:
+            await self._announce(notice)
+            return
+        await self.bot.scheduler.schedule(
+            discord.utils.utcnow(), ANNOUNCEMENT_EVENT, asdict(notice), target=announcer
+        )
+
+    async def _announce(self, notice: Notice) -> None:
+        """Say it where the guild chose: the channel it was earned in, a chosen one, DMs or off."""
+        config = await self.bot.gamification.settings.get(notice.guild_id)
+        announcement = announcement_for(notice, config)
         if announcement is None:
             return
+        guild = self.bot.get_guild(notice.guild_id)
         try:
             if announcement.channel_id is None:
-                user = self.bot.get_user(event.user_id) or await self.bot.fetch_user(event.user_id)
-                where = f" in **{discord.utils.escape_markdown(guild.name)}**" if guild else ""
-                await user.send(f"🎉 You reached **level {event.new_level}**{where}!")
+                user = self.bot.get_user(notice.user_id) or await self.bot.fetch_user(
+                    notice.user_id
+                )
+                await user.send(notice.in_dm(guild.name if guild else None))
             else:
                 channel = self.bot.get_partial_messageable(
-                    announcement.channel_id, guild_id=event.guild_id
+                    announcement.channel_id, guild_id=notice.guild_id
                 )
-                await channel.send(
-                    f"🎉 <@{event.user_id}> reached **level {event.new_level}**!",
-                    allowed_mentions=MEMBER_PINGS,
-                )
+                await channel.send(notice.in_channel(), allowed_mentions=MEMBER_PINGS)
         except discord.HTTPException as exc:
             log.warning(
-                "could not announce level %d of member %d in guild %d (%s): %s",
-                event.new_level,
-                event.user_id,
-                event.guild_id,
+                "could not announce %s of member %d in guild %d (%s): %s",
+                notice.achievement or f"level {notice.level}",
+                notice.user_id,
+                notice.guild_id,
                 announcement.mode.value,
                 exc,
             )

@@ -30,6 +30,7 @@ PANEL: Final = (47, 49, 54)
 MUTED: Final = (185, 187, 190)
 BAR_EMPTY: Final = (72, 75, 81)
 MAX_NAME_CHARS: Final = 24
+ATTACHMENT_DESCRIPTION_LIMIT: Final = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,19 @@ class RankCard:
     """The member's place on the all-time XP board; None while they are not on it."""
     accent: tuple[int, int, int] = (88, 101, 242)
     avatar_png: bytes | None = None
+
+    @property
+    def text_alternative(self) -> str:
+        """What the picture says, in words: the attachment's description, which screen readers
+        and clients that show no images read instead."""
+        progress = self.progress
+        rank = f"rank #{self.rank}" if self.rank is not None else "not ranked yet"
+        text = (
+            f"Rank card of {self.display_name}: level {progress.level}, {rank}, "
+            f"{progress.xp_into_level:,} of {progress.xp_for_level:,} XP towards level "
+            f"{progress.level + 1}, {progress.total_xp:,} XP in total."
+        )
+        return truncate_string(text, ATTACHMENT_DESCRIPTION_LIMIT)
 
 
 def render_rank_card(card: RankCard) -> bytes:

@@ -41,6 +41,7 @@ from botfleet.gamification.rewards import (
     RoleChanges,
     plan_member_roles,
 )
+from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -220,7 +221,7 @@ class RoleSyncer:
             minutes = max(1, round((self.cooldown - (now - last)) / 60))
             raise ResyncRefusedError(
                 f"This server's roles were re-synced a moment ago: try again in about "
-                f"{minutes} minute{'s' if minutes != 1 else ''}."
+                f"{plural(minutes, 'minute')}."
             )
         self._last_requested[guild.id] = now
 

@@ -55,6 +55,7 @@ from botfleet.gamification.events import (
     LevelUp,
     RankingUpdate,
     XPAward,
+    XPSource,
 )
 from botfleet.gamification.levels import FIRST_LEVEL, LevelCurve
 from botfleet.gamification.periods import ALL_TIME_START, Period, expired_before, period_start
@@ -116,6 +117,20 @@ class _Origin:
     guild_id: int | None
     channel_id: int | None
     bot_name: str | None
+    source: XPSource | None = None
+
+
+def _origin_of(award: XPAward) -> _Origin:
+    return _Origin(award.guild_id, award.channel_id, award.bot_name, award.source)
+
+
+def _keeps_origin(current: _Origin | None, award: XPAward) -> bool:
+    """A game's result stays the origin over later chat of the batch: it names its bot."""
+    return (
+        current is not None
+        and current.source is XPSource.GAME
+        and award.source is not XPSource.GAME
+    )
 
 
 @dataclass(slots=True)
@@ -389,9 +404,12 @@ class _Transaction:
         for award in sorted(awards, key=lambda item: item.occurred_at):
             if award.username or award.user_id not in names:
                 names[award.user_id] = award.username
-            origin = _Origin(award.guild_id, award.channel_id, award.bot_name)
-            origins[award.user_id] = origin
-            if award.guild_id is not None:
+            origin = _origin_of(award)
+            if not _keeps_origin(origins.get(award.user_id), award):
+                origins[award.user_id] = origin
+            if award.guild_id is not None and not _keeps_origin(
+                member_origins.get((award.guild_id, award.user_id)), award
+            ):
                 member_origins[award.guild_id, award.user_id] = origin
         await self.lock_users(names)
         guild_tiers = await self._guild_premium_tiers(
@@ -591,6 +609,7 @@ class _Transaction:
                         total_xp=xp,
                         channel_id=origin.channel_id,
                         bot_name=origin.bot_name,
+                        source=origin.source,
                     )
                 )
         if changed_levels:
@@ -675,6 +694,7 @@ class _Transaction:
                         total_xp=total,
                         channel_id=origin.channel_id,
                         bot_name=origin.bot_name,
+                        source=origin.source,
                     )
                 )
             member.total_xp, member.level = total, level
@@ -768,6 +788,7 @@ class _Transaction:
                     guild_id=origin.guild_id,
                     channel_id=origin.channel_id,
                     bot_name=origin.bot_name,
+                    source=origin.source,
                 )
             )
             if definition.reward_xp > 0:

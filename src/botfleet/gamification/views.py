@@ -11,6 +11,7 @@ import discord
 from botfleet.gamification.achievements import AchievementProgress
 from botfleet.gamification.leaderboards import LeaderboardPage, RankedEntry
 from botfleet.utils.helpers import create_embed
+from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -164,5 +165,5 @@ def achievements_embed(
         title=f"Achievements of {name}",
         description="\n".join(lines) or "There are no achievements yet.",
         color=colour,
-        footer=f"{unlocked}/{len(progress)} unlocked · {points:,} points",
+        footer=f"{unlocked}/{len(progress)} unlocked · {plural(points, 'point')}",
     )

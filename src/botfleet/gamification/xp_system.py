@@ -40,7 +40,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -114,8 +114,19 @@ class MemberProfile:
     rank: RankedEntry | None
 
 
-def announcement_for(level_up: LevelUp, config: GuildXPConfig) -> Announcement | None:
-    """Where a guild wants this level-up announced, or None (off, or nowhere to say it)."""
+class Announceable(Protocol):
+    """A level-up or an achievement: the guild and channel where it was earned."""
+
+    @property
+    def guild_id(self) -> int | None: ...
+
+    @property
+    def channel_id(self) -> int | None: ...
+
+
+def announcement_for(level_up: Announceable, config: GuildXPConfig) -> Announcement | None:
+    """Where a guild wants this level-up (or achievement) announced, or None (off, or nowhere
+    to say it)."""
     if level_up.guild_id is None or level_up.guild_id != config.guild_id:
         return None
     mode = config.announcement_mode

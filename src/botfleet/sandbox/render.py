@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botfleet.sandbox.models import ChannelType, Message, MessageType, Poll, User
+from botfleet.utils.wording import plural, role_label
 
 if TYPE_CHECKING:
     from discord.types.embed import Embed as EmbedPayload
@@ -207,7 +208,10 @@ class TranscriptRenderer:
             for embed in message.embeds:
                 lines.extend(self.embed(embed))
         for attachment in message.attachments:
-            lines.append(f"📎 {attachment.filename} ({_size(attachment.size)})")
+            line = f"📎 {attachment.filename} ({_size(attachment.size)})"
+            if attachment.description:
+                line += f" — {self.text(attachment.description)}"
+            lines.append(line)
         if message.poll is not None:
             lines.extend(self.poll(message.poll, viewer))
         lines.extend(self.components(message))
@@ -412,7 +416,7 @@ class TranscriptRenderer:
             user = self.state.users.get(int(match["user"]))
             return f"@{user.display_name}" if user else "@unknown-user"
         if match["role"]:
-            return f"@{self._role_name(int(match['role']))}"
+            return role_label(self._role_name(int(match["role"])))
         if match["channel"]:
             channel = self.state.channels.get(int(match["channel"]))
             return f"#{channel.name}" if channel else "#unknown-channel"
@@ -446,7 +450,7 @@ def relative_time(moment: datetime.datetime, now: datetime.datetime) -> str:
     else:
         unit, length = "day", 86400
     count = max(round(size / length), 1)
-    amount = f"{count} {unit}{'' if count == 1 else 's'}"
+    amount = plural(count, unit)
     return f"in {amount}" if seconds >= 0 else f"{amount} ago"
 
 
@@ -490,7 +494,7 @@ def _emoji_text(emoji: Mapping[str, Any]) -> str:
 
 
 def _votes(count: int) -> str:
-    return f"{count} vote{'' if count == 1 else 's'}"
+    return plural(count, "vote")
 
 
 def _option_label(option: Mapping[str, Any]) -> str:
@@ -507,7 +511,7 @@ def _pick_range(component: Mapping[str, Any]) -> str:
 
 def _size(size: int) -> str:
     if size < 1024:
-        return f"{size} bytes"
+        return plural(size, "byte")
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB"
     return f"{size / (1024 * 1024):.1f} MB"

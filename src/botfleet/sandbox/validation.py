@@ -30,6 +30,8 @@ EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELDS_LIMIT = 25
 EMBED_FIELD_NAME_LIMIT = 256
 EMBED_FIELD_VALUE_LIMIT = 1024
+ATTACHMENT_DESCRIPTION_LIMIT = 1024
+"""An attachment's description (its alt text)."""
 EMBED_FOOTER_LIMIT = 2048
 EMBED_AUTHOR_NAME_LIMIT = 256
 ACTION_ROWS_PER_MESSAGE = 5
@@ -594,8 +596,12 @@ def _attachment_references(
             errors.add(("attachments", index, "id"), "BASE_TYPE_REQUIRED", "This field is required")
             continue
         if attachment_id in upload_indexes:
-            if item.get("description"):
-                descriptions[attachment_id] = str(item["description"])
+            description = _text(item.get("description"))
+            errors.max_length(
+                ("attachments", index, "description"), description, ATTACHMENT_DESCRIPTION_LIMIT
+            )
+            if description:
+                descriptions[attachment_id] = description
         else:
             kept.append(attachment_id)
     return kept, descriptions

@@ -38,7 +38,7 @@ WALKTHROUGH = (
     ":press Apply all",
     ":expect They're going to the park tomorrow.",
     '/grammar check text:"I have an apple and a banana."',
-    ":expect No issues found",
+    ":expect The checker found nothing",
     "/grammar stats",
     ":expect Clean checks",
     "/grammar quiz",

@@ -11,6 +11,7 @@ import math
 from datetime import datetime
 
 from botfleet.errors import UserError
+from botfleet.utils.wording import plural
 
 
 class AIError(UserError):
@@ -28,7 +29,11 @@ class AIRateLimitedError(AIError):
     """The AI provider kept answering 429 (too many requests) through every retry."""
 
     def __init__(self, retry_after: float | None) -> None:
-        when = f" in about {math.ceil(retry_after)} seconds" if retry_after else " in a minute"
+        when = (
+            f" in about {plural(math.ceil(retry_after), 'second')}"
+            if retry_after
+            else " in a minute"
+        )
         super().__init__(f"The AI is busy right now — please try again{when}.")
         self.retry_after = retry_after
 

@@ -27,10 +27,12 @@ from botfleet.bots.grammar.services.store import GrammarStore, MemberStats, Tall
 from botfleet.bots.grammar.services.validation import validate_check_text
 from botfleet.bots.grammar.views.quiz import practice_view, question_embed, record_line
 from botfleet.bots.grammar.views.result import ResultView, result_embed
+from botfleet.core.option_limits import limit_text_option
 from botfleet.errors import UserError
 from botfleet.services.ai.service import AIService
 from botfleet.utils.helpers import create_embed
 from botfleet.utils.timezones import search_zones
+from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -61,10 +63,10 @@ def trend(this_week: Tally, last_week: Tally) -> str:
     """This week against the last, in words: fewer issues per check is better."""
     now, before = this_week.issues_per_check, last_week.issues_per_check
     lines = [
-        f"**This week:** {this_week.checks} checks, {_per_check(now)} issues per check, "
-        f"{_rate(this_week.clean_rate)} clean",
-        f"**Last week:** {last_week.checks} checks, {_per_check(before)} issues per check, "
-        f"{_rate(last_week.clean_rate)} clean",
+        f"**This week:** {plural(this_week.checks, 'check')}, {_per_check(now)} issues per "
+        f"check, {_rate(this_week.clean_rate)} clean",
+        f"**Last week:** {plural(last_week.checks, 'check')}, {_per_check(before)} issues per "
+        f"check, {_rate(last_week.clean_rate)} clean",
     ]
     if now is None or before is None:
         lines.append("Check texts two weeks in a row to see how you improve.")
@@ -161,6 +163,9 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
         self.lessons = lessons
         self.random = random.Random()  # noqa: S311  (picking a practice question, not a secret)
         self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.check_message_menu)
+        limit_text_option(
+            self, "grammar check", "text", max_length=checker.options.max_check_length
+        )
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
@@ -200,7 +205,7 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
     ) -> None:
         review = Review(result)
         view = ResultView(review, owner_id=interaction.user.id, color=self.color, ai=self.ai)
-        embed = result_embed(review, self.color)
+        embed = result_embed(review, self.color, ai_review_offered=view.offers_ai_review)
         if interaction.response.is_done():
             if view.has_items:
                 await interaction.followup.send(embed=embed, view=view, ephemeral=ephemeral)
@@ -216,7 +221,7 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
             view.stop()
 
     @grammar.command(name="check", description="Check a text for grammar, spelling and style.")
-    @app_commands.describe(text="The text to check (up to 1,500 characters unless configured)")
+    @app_commands.describe(text="The text to check")
     async def check(self, interaction: discord.Interaction[FleetBot], text: str) -> None:
         result = await self._check(interaction, text, ephemeral=False)
         await self.recorder.record(

@@ -26,6 +26,7 @@ from botfleet.utils.helpers import (
     paginate_embeds,
     truncate_string,
 )
+from botfleet.utils.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,13 @@ NOT_YOURS: Final = (
     "the “Check grammar” message menu for your own."
 )
 AI_FALLBACK_NOTE: Final = "The offline check above still stands."
+NOTHING_FOUND_TITLE: Final = "🔎 The checker found nothing"
+NOTHING_FOUND: Final = (
+    "The offline checker found nothing to flag. It misses some mistakes, so this is no "
+    "guarantee that the text is correct."
+)
+AI_REVIEW_OFFER: Final = "Press **AI review** for a second opinion."
+AI_REVIEW_LABEL: Final = "AI review"
 
 
 def quote(text: str) -> str:
@@ -65,17 +73,22 @@ def _issue_field(review: Review, index: int, issue: Issue) -> tuple[str, str, bo
     return name, truncate_string(value, ISSUE_TEXT_LIMIT), False
 
 
-def result_embed(review: Review, color: int) -> discord.Embed:
-    """The check on one embed: the text (corrected so far), the page of issues in focus."""
+def result_embed(review: Review, color: int, *, ai_review_offered: bool = False) -> discord.Embed:
+    """The check on one embed: the text (corrected so far), the page of issues in focus.
+
+    Finding nothing is never praise: the offline engines cannot vouch for a text, so the
+    answer says what they did and, when the AI can answer, offers its review.
+    """
     count = len(review.issues)
     if count == 0:
+        verdict = f"{NOTHING_FOUND} {AI_REVIEW_OFFER}" if ai_review_offered else NOTHING_FOUND
         return create_embed(
-            "✅ No issues found",
-            f"{quote(review.result.text)}\n\nNothing to correct — nicely written!",
+            NOTHING_FOUND_TITLE,
+            f"{quote(review.result.text)}\n\n{verdict}",
             color,
             footer=_failures_note(review),
         )
-    title = f"📝 {count} issue{'s' if count != 1 else ''} found"
+    title = f"📝 {plural(count, 'issue')} found"
     label = "**Your text**"
     if review.applied:
         label = f"**Corrected text** ({len(review.applied)} of {count} applied)"
@@ -110,17 +123,22 @@ class ResultView(discord.ui.View):
         self.shown_by: discord.Interaction[Any] | None = None
         """The interaction whose answer holds this view, to disable it on timeout."""
         if not review.issues:
-            for item in (self.previous, self.next, self.apply_one, self.apply_every, self.explain):
+            for item in (self.previous, self.next, self.apply_one, self.apply_every):
                 self.remove_item(item)
-        elif self.ai is None:
-            self.remove_item(self.explain)
+            self.explain.label = AI_REVIEW_LABEL
         if self.ai is None:
+            self.remove_item(self.explain)
             self.remove_item(self.rewrite)
         self._update_items()
 
     @property
     def has_items(self) -> bool:
         return bool(self.children)
+
+    @property
+    def offers_ai_review(self) -> bool:
+        """Whether a check that found nothing can still ask the AI for its review."""
+        return self.explain in self.children
 
     def _update_items(self) -> None:
         """Grey out what cannot be pressed now."""
@@ -219,7 +237,8 @@ class ResultView(discord.ui.View):
         except AIError as error:
             await self._ai_failed(interaction, "explanation", error)
             return
-        await self._send_ai_answer(interaction, "🤖 About these issues", answer)
+        title = "🤖 About these issues" if self.review.issues else f"🤖 {AI_REVIEW_LABEL}"
+        await self._send_ai_answer(interaction, title, answer)
 
     @discord.ui.select(
         placeholder="🤖 Rewrite in another tone…",

@@ -26,6 +26,7 @@ from botfleet.bots.hangman.views.modals import OwnWordModal, WordGuessModal
 from botfleet.core.errors import handle_interaction_error, reply_ephemeral
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed, paginate_text, truncate_string
+from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -191,7 +192,8 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         guild_id, _ = _place(interaction)
         ranking = await self.service.leaderboard(guild_id)
         lines = [
-            f"**{rank}.** <@{user_id}> — {stats.points} points, {stats.won} wins, "
+            f"**{rank}.** <@{user_id}> — {plural(stats.points, 'point')}, "
+            f"{plural(stats.won, 'win')}, "
             f"best streak {stats.best_streak}"
             for rank, (user_id, stats) in enumerate(ranking, start=1)
         ]
@@ -210,7 +212,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
     async def categories(self, interaction: discord.Interaction[FleetBot]) -> None:
         guild_id, _ = _place(interaction)
         bundled = [
-            (category.name, f"{category.description} · {category.size} words", True)
+            (category.name, f"{category.description} · {plural(category.size, 'word')}", True)
             for category in self.service.bank.categories
         ]
         own = await self.service.guild_lists(guild_id)
@@ -246,7 +248,9 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         name, added = await self.service.add_words(
             guild_id, list_name, words, added_by=interaction.user.id
         )
-        parts = [f"Added {len(added.added)} word(s) to “{name}”, which has {added.total} now."]
+        parts = [
+            f"Added {plural(len(added.added), 'word')} to “{name}”, which has {added.total} now."
+        ]
         if added.already_there:
             parts.append(f"Already there: {', '.join(added.already_there)}.")
         await interaction.response.send_message(
@@ -266,7 +270,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         guild_id, _ = _place(interaction)
         name, removed = await self.service.remove_words(guild_id, list_name, words)
         await interaction.response.send_message(
-            f"Removed {removed} word(s) from “{name}”.", ephemeral=True
+            f"Removed {plural(removed, 'word')} from “{name}”.", ephemeral=True
         )
 
     @words.command(name="show", description="Show the words of one of this server's lists.")
@@ -282,7 +286,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         words = await self.service.list_words(guild_id, list_name)
         pages = paginate_text(", ".join(words), 1900)
         await interaction.response.send_message(
-            f"**{len(words)} words:**\n{pages[0]}", ephemeral=True
+            f"**{plural(len(words), 'word')}:**\n{pages[0]}", ephemeral=True
         )
         for page in pages[1:]:
             await interaction.followup.send(page, ephemeral=True)
@@ -299,7 +303,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         guild_id, _ = _place(interaction)
         name, removed = await self.service.delete_list(guild_id, list_name)
         await interaction.response.send_message(
-            f"Deleted “{name}” and its {removed} word(s).", ephemeral=True
+            f"Deleted “{name}” and its {plural(removed, 'word')}.", ephemeral=True
         )
 
     # --- The board's buttons and forms -----------------------------------------------------

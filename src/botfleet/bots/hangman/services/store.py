@@ -26,6 +26,7 @@ from botfleet.database.base import Database
 from botfleet.database.models.hangman import HangmanGame, HangmanGuildWord, HangmanStats
 from botfleet.errors import UserError
 from botfleet.services.privacy import registry
+from botfleet.utils.wording import plural
 
 PRIVACY_NAME: Final = "hangman"
 
@@ -435,13 +436,13 @@ class GuildWordStore:
                 )
                 if len(list(names)) >= max_lists:
                     raise UserError(
-                        f"This server has {max_lists} lists already, the most it may keep; "
-                        "delete one with `/hangman words delete` first."
+                        f"This server has {plural(max_lists, 'list')} already, the most it may "
+                        "keep; delete one with `/hangman words delete` first."
                     )
             new = tuple(word for word in wanted if word not in existing)
             if len(existing) + len(new) > max_words:
                 raise UserError(
-                    f"“{list_name}” has {len(existing)} words and may hold {max_words}; "
+                    f"“{list_name}” has {plural(len(existing), 'word')} and may hold {max_words}; "
                     f"adding {len(new)} more is too many."
                 )
             session.add_all(

@@ -13,6 +13,7 @@ from botfleet.bots.hangman.services.store import Game, GameSource
 from botfleet.config.schema import ColorsSection
 from botfleet.gamification import LevelUp
 from botfleet.utils.helpers import create_embed, format_time
+from botfleet.utils.wording import plural
 
 LIFE: Final = "❤️"
 LOST_LIFE: Final = "🖤"
@@ -124,7 +125,7 @@ def result_line(game: Game, finish: Finish, timeout_seconds: float) -> str:
     winners = [recorded for recorded in finish.results if recorded.result.won]
     if winners:
         names = ", ".join(f"<@{recorded.result.user_id}>" for recorded in winners)
-        line += f" +{winners[0].result.points} points for {names}."
+        line += f" +{plural(winners[0].result.points, 'point')} for {names}."
     return line
 
 

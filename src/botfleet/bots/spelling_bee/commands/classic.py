@@ -9,7 +9,7 @@ a member can fix come back as :class:`~botfleet.errors.UserError` and are answer
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord.ext import commands
@@ -41,11 +41,17 @@ from botfleet.bots.spelling_bee.views.classic_buttons import (
 )
 from botfleet.core.errors import handle_interaction_error
 from botfleet.errors import UserError
+from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
 log = logging.getLogger(__name__)
+
+PUZZLE_PAUSED: Final = (
+    "⏸️ Words typed in this channel now belong to this game: the daily puzzle's typed guesses "
+    "pause until it ends (`/bee guess` still works)."
+)
 
 
 def place_of(interaction: discord.Interaction[Any]) -> tuple[int, int]:
@@ -86,8 +92,12 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
         rounds: int | None,
         lives: int | None,
         mode: ClassicMode,
+        pauses_puzzle: bool,
     ) -> None:
+        """Open the lobby or play the first word; ``pauses_puzzle``: this is the puzzle's channel,
+        whose typed guesses wait for the game's end (one message, one game)."""
         guild_id, channel_id = place_of(interaction)
+        pause_note = f"\n{PUZZLE_PAUSED}" if pauses_puzzle else ""
         settings = Settings(
             mode,
             difficulty or self.options.classic_difficulty,
@@ -100,6 +110,7 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
                 guild_id=guild_id, channel_id=channel_id, starter_id=starter, settings=settings
             )
             await interaction.response.send_message(
+                pause_note.strip() or None,
                 embed=lobby_embed(lobby, self.bot.settings.colors.primary),
                 view=buttons(lobby.game_id, "0", "join", "begin"),
                 allowed_mentions=NO_PINGS,
@@ -108,10 +119,10 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
         first = await self.service.start_solo(
             guild_id=guild_id, channel_id=channel_id, starter_id=starter, settings=settings
         )
-        lives_text = f"{settings.lives} {'life' if settings.lives == 1 else 'lives'}"
         await interaction.response.send_message(
-            f"🐝 A classic spelling bee for <@{starter}>: {settings.rounds} word(s), "
-            f"{lives_text}, {settings.difficulty}. Listen, read the clues, and spell!",
+            f"🐝 A classic spelling bee for <@{starter}>: {plural(settings.rounds, 'word')}, "
+            f"{plural(settings.lives, 'life', 'lives')}, {settings.difficulty}. "
+            f"Listen, read the clues, and spell!{pause_note}",
             allowed_mentions=NO_PINGS,
         )
         await self.display.post_round(first)

@@ -180,8 +180,16 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
         lives: app_commands.Range[int, 1, 10] | None = None,
         mode: ClassicMode = ClassicMode.SOLO,
     ) -> None:
+        puzzle_here = interaction.guild_id is not None and (
+            await self.service.channel_of(interaction.guild_id) == interaction.channel_id
+        )
         await self.classic_play.start(
-            interaction, difficulty=difficulty, rounds=rounds, lives=lives, mode=mode
+            interaction,
+            difficulty=difficulty,
+            rounds=rounds,
+            lives=lives,
+            mode=mode,
+            pauses_puzzle=puzzle_here,
         )
 
     @bee.command(name="stop", description="End this channel's classic spelling bee.")

@@ -17,6 +17,7 @@ from botfleet.bots.spelling_bee.services.game import BeeService
 from botfleet.bots.spelling_bee.services.rewards import BOT_NAME
 from botfleet.bots.spelling_bee.views.display import hive_file, puzzle_embed
 from botfleet.gamification import AchievementUnlocked
+from botfleet.gamification.extension import achievement_line
 from botfleet.services.scheduler import ScheduledTimer
 
 if TYPE_CHECKING:
@@ -54,13 +55,12 @@ class SpellingBeeEvents(commands.Cog, name="Spelling Bee events"):
 
     @commands.Cog.listener()
     async def on_achievement_unlock(self, unlock: AchievementUnlocked) -> None:
-        if unlock.bot_name != BOT_NAME or unlock.channel_id is None:
-            return
-        description = f" — {unlock.description}" if unlock.description else ""
+        if unlock.bot_name != BOT_NAME or unlock.from_chat or unlock.channel_id is None:
+            return  # chat achievements are the host bot's to announce
         channel = self.bot.get_partial_messageable(unlock.channel_id)
         try:
             await channel.send(
-                f"🏆 <@{unlock.user_id}> unlocked **{unlock.name}**{description}",
+                achievement_line(unlock.user_id, unlock.name, unlock.description),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
         except discord.HTTPException:

@@ -1,8 +1,9 @@
 """Plain messages in a guild's puzzle channel: a one-word message is a guess.
 
 Only messages that look like a guess (one word of letters) are judged, so chatting in the
-channel stays possible; the verdict is a reply to the message. A player's message in a channel
-where their classic spelling bee is in play is their answer there, not a guess.
+channel stays possible; the verdict is a reply to the message. A message belongs to one game
+at most: while a classic spelling bee runs in the channel (lobby included), typed words are
+that game's, and the puzzle's message guesses pause (``/bee guess`` still works).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class SpellingBeeMessages(commands.Cog, name="Spelling Bee messages"):
         text = message.content.strip()
         if message.author.bot or message.guild is None or not _GUESS.fullmatch(text):
             return
-        if self.classic.takes_message_from(message.channel.id, message.author.id) is not None:
+        if self.classic.runs_in(message.channel.id):
             return
         if await self.service.channel_of(message.guild.id) != message.channel.id:
             return

@@ -460,6 +460,10 @@ class ClassicService:
             return None
         return self._round(game)
 
+    def runs_in(self, channel_id: int) -> bool:
+        """Whether a game (its lobby or its rounds) holds the channel: typed words are its own."""
+        return self._in_channel(channel_id) is not None
+
     def takes_message_from(self, channel_id: int, user_id: int) -> str | None:
         """The game whose player ``user_id`` is, in play in the channel, for a typed answer."""
         game = self._in_channel(channel_id)

@@ -25,6 +25,7 @@ from botfleet.bots.spelling_bee.services.speech import Speech
 from botfleet.bots.spelling_bee.views.classic_buttons import buttons
 from botfleet.bots.spelling_bee.views.display import level_up_lines
 from botfleet.utils.helpers import EmbedField, create_embed
+from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.config.schema import ColorsSection
@@ -160,7 +161,8 @@ def classic_record_fields(stats: ClassicStats) -> list[EmbedField]:
 
 def spellers_embed(ranking: list[tuple[int, ClassicStats]], color: int) -> discord.Embed:
     lines = [
-        f"**{place}.** <@{user_id}> — {stats.words_spelled} word(s), best run {stats.best_run}"
+        f"**{place}.** <@{user_id}> — {plural(stats.words_spelled, 'word')}, "
+        f"best run {stats.best_run}"
         for place, (user_id, stats) in enumerate(ranking, start=1)
     ]
     return create_embed(

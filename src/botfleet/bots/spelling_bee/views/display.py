@@ -13,6 +13,7 @@ from botfleet.bots.spelling_bee.services.puzzle import MIN_WORD_LENGTH, Puzzle, 
 from botfleet.bots.spelling_bee.views.hexagons import render_hive
 from botfleet.gamification import LevelUp
 from botfleet.utils.helpers import create_embed, truncate_string
+from botfleet.utils.wording import plural
 
 HIVE_FILENAME: Final = "hive.png"
 MAX_FIELD: Final = 1024
@@ -84,7 +85,7 @@ def status_embed(progress: Progress, color: int) -> discord.Embed:
     """Found words, score, rank and the way to the next rank."""
     upcoming = progress.next_rank
     to_next = (
-        f"{upcoming[1]} more point(s) to **{upcoming[0].name}**"
+        f"{plural(upcoming[1], 'more point', 'more points')} to **{upcoming[0].name}**"
         if upcoming is not None
         else "Every word found — Queen Bee! 👑"
     )
@@ -121,7 +122,7 @@ def hints_embed(puzzle: Puzzle, found: list[str], color: int) -> discord.Embed:
     return create_embed(
         title="🐝 Hints — words still to find",
         description=truncate_string(
-            f"{left} word(s) left, {pangrams_left} pangram(s) left.\n```\n"
+            f"{plural(left, 'word')} left, {plural(pangrams_left, 'pangram')} left.\n```\n"
             + "\n".join([header, *rows])
             + "\n```",
             4000,
@@ -134,8 +135,9 @@ def hints_embed(puzzle: Puzzle, found: list[str], color: int) -> discord.Embed:
 def leaderboard_embed(ranking: list[Contribution], color: int) -> discord.Embed:
     """Today's top finders of the server."""
     lines = [
-        f"**{place}.** <@{entry.user_id}> — {entry.points} point(s), {entry.words} word(s)"
-        + (f", {entry.pangrams} pangram(s) 🐝" if entry.pangrams else "")
+        f"**{place}.** <@{entry.user_id}> — {plural(entry.points, 'point')}, "
+        f"{plural(entry.words, 'word')}"
+        + (f", {plural(entry.pangrams, 'pangram')} 🐝" if entry.pangrams else "")
         for place, entry in enumerate(ranking, start=1)
     ]
     return create_embed(

@@ -10,6 +10,7 @@ from botfleet.bots.spelling_bee.services.classic_store import ClassicStats
 from botfleet.bots.spelling_bee.services.store import PuzzleStats
 from botfleet.bots.spelling_bee.views.classic import classic_record_fields
 from botfleet.utils.helpers import EmbedField, create_embed
+from botfleet.utils.wording import plural
 
 PUZZLE_HEADING: Final = "🐝 Daily puzzle"
 
@@ -25,8 +26,8 @@ def puzzle_record_fields(stats: PuzzleStats, today: str) -> list[EmbedField]:
         ("Words found", str(stats.words_found), True),
         ("Points", str(stats.points), True),
         ("Pangrams", str(stats.pangrams), True),
-        ("Best day", f"{stats.best_day} point(s)", True),
-        ("Streak", f"{streak} day(s) (best {stats.best_streak})", True),
+        ("Best day", plural(stats.best_day, "point"), True),
+        ("Streak", f"{plural(streak, 'day')} (best {stats.best_streak})", True),
         ("Genius days", str(stats.genius_days), True),
         ("Queen Bee days", str(stats.queen_bee_days), True),
     ]
@@ -54,9 +55,9 @@ def record_embed(
 def all_time_embed(ranking: list[tuple[int, PuzzleStats]], color: int) -> discord.Embed:
     """The server's best puzzle players of all time."""
     lines = [
-        f"**{place}.** <@{user_id}> — {stats.points} point(s), {stats.words_found} word(s), "
-        f"{stats.days_played} day(s)"
-        + (f", {stats.pangrams} pangram(s) 🐝" if stats.pangrams else "")
+        f"**{place}.** <@{user_id}> — {plural(stats.points, 'point')}, "
+        f"{plural(stats.words_found, 'word')}, {plural(stats.days_played, 'day')}"
+        + (f", {plural(stats.pangrams, 'pangram')} 🐝" if stats.pangrams else "")
         for place, (user_id, stats) in enumerate(ranking, start=1)
     ]
     return create_embed(

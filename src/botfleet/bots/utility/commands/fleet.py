@@ -11,6 +11,7 @@ from discord.ext import commands
 from botfleet.bots.registry import get_definition
 from botfleet.core.heartbeat import BotState, BotStatus, read_fleet_status
 from botfleet.utils.helpers import create_embed
+from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -29,11 +30,14 @@ def status_line(status: BotStatus) -> str:
     if status.state is BotState.ONLINE:
         assert status.started_at is not None
         latency = f"{status.latency_ms} ms" if status.latency_ms is not None else "latency n/a"
-        processes = f" · {status.processes} processes" if status.processes > 1 else ""
+        processes = (
+            f" · {plural(status.processes, 'process', 'processes')}" if status.processes > 1 else ""
+        )
         return (
             f"{icon} **online** · {latency} · up since "
             f"{discord.utils.format_dt(status.started_at, 'R')} · v{status.version} · "
-            f"{status.guild_count} servers, {status.shard_count} shards{processes}"
+            f"{plural(status.guild_count, 'server')}, {plural(status.shard_count, 'shard')}"
+            f"{processes}"
         )
     if status.state is BotState.STOPPED:
         assert status.stopped_at is not None

@@ -21,6 +21,7 @@ from botfleet.bots.utility.services.process import resident_memory_bytes
 from botfleet.core.extensions.fleet import latency_text
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed, discord_timestamp, format_time, truncate_string
+from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -183,7 +184,7 @@ class InfoCommands(commands.Cog, name="Information"):
         shard = (
             f"{interaction.guild.shard_id + 1} of {bot.shard_count or 1}"
             if interaction.guild
-            else f"DM · {bot.shard_count or 1} shards"
+            else f"DM · {plural(bot.shard_count or 1, 'shard')}"
         )
         embed = create_embed(
             title=bot.definition.display_name,

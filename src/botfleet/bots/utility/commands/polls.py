@@ -21,6 +21,7 @@ from botfleet.bots.utility.services.polls import (
     Vote,
     split_answers,
 )
+from botfleet.bots.utility.services.when import MAX_WHEN_LENGTH
 from botfleet.bots.utility.views.polls import (
     COG_NAME,
     PollDisplay,
@@ -29,6 +30,7 @@ from botfleet.bots.utility.views.polls import (
     results_embed,
 )
 from botfleet.core.errors import handle_interaction_error, reply_ephemeral
+from botfleet.core.option_limits import limit_text_option
 from botfleet.errors import UserError
 from botfleet.utils.helpers import truncate_string
 
@@ -85,6 +87,12 @@ class PollCommands(commands.Cog, name=COG_NAME):
         self.bot = bot
         self.service = service
         self.display = display
+        limit_text_option(
+            self,
+            "poll create",
+            "question",
+            max_length=service.options.max_poll_question_length,
+        )
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(VoteButton)
@@ -106,9 +114,9 @@ class PollCommands(commands.Cog, name=COG_NAME):
         self,
         interaction: discord.Interaction[FleetBot],
         *,
-        question: app_commands.Range[str, 1, 1000],
+        question: str,
         answers: app_commands.Range[str, 1, 1000],
-        ends: app_commands.Range[str, 1, 100] | None = None,
+        ends: app_commands.Range[str, 1, MAX_WHEN_LENGTH] | None = None,
         anonymous: bool = False,
         change_votes: bool = True,
         multiple_choice: bool = False,

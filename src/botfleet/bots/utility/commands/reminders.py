@@ -15,8 +15,9 @@ from botfleet.bots.utility.services.timezones import (
     resolve_zone,
     search_zones,
 )
-from botfleet.bots.utility.services.when import Recurrence
+from botfleet.bots.utility.services.when import MAX_WHEN_LENGTH, Recurrence
 from botfleet.bots.utility.views.reminders import ReminderListView, reminders_embed
+from botfleet.core.option_limits import limit_text_option
 from botfleet.utils.helpers import discord_timestamp, truncate_string
 
 if TYPE_CHECKING:
@@ -64,6 +65,8 @@ class ReminderCommands(commands.Cog, name="Reminders"):
         self.service = service
         self.timezones = timezones
         self.zones = zones
+        for command in ("remind", "reminders edit"):
+            limit_text_option(self, command, "what", max_length=service.options.max_reminder_length)
 
     @app_commands.command(name="remind", description="Set a reminder: when, and what about.")
     @app_commands.describe(
@@ -76,8 +79,8 @@ class ReminderCommands(commands.Cog, name="Reminders"):
     async def remind(
         self,
         interaction: discord.Interaction[FleetBot],
-        when: app_commands.Range[str, 1, 100],
-        what: app_commands.Range[str, 1, 2000],
+        when: app_commands.Range[str, 1, MAX_WHEN_LENGTH],
+        what: str,
         repeat: str | None = None,
         dm: bool = False,
     ) -> None:
@@ -139,8 +142,8 @@ class ReminderCommands(commands.Cog, name="Reminders"):
         self,
         interaction: discord.Interaction[FleetBot],
         reminder: int,
-        when: app_commands.Range[str, 1, 100] | None = None,
-        what: app_commands.Range[str, 1, 2000] | None = None,
+        when: app_commands.Range[str, 1, MAX_WHEN_LENGTH] | None = None,
+        what: str | None = None,
         repeat: str | None = None,
     ) -> None:
         edited = await self.service.edit(

@@ -24,6 +24,10 @@ from botfleet.auth.permissions import ensure_bot_can, requires_permission
 from botfleet.auth.roles import bot_facts, role_facts
 from botfleet.bots.utility.services.role_menus import (
     CUSTOM_EMOJI,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_LABEL_LENGTH,
+    MAX_OPTION_DESCRIPTION_LENGTH,
+    MAX_TITLE_LENGTH,
     MenuMode,
     MenuStyle,
     NewMenu,
@@ -46,6 +50,7 @@ from botfleet.bots.utility.views.role_menus import (
 from botfleet.core.errors import handle_interaction_error
 from botfleet.errors import UserError
 from botfleet.utils.helpers import chunk_embeds, truncate_string
+from botfleet.utils.wording import role_label
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -131,13 +136,13 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
         self,
         interaction: discord.Interaction[FleetBot],
         *,
-        title: app_commands.Range[str, 1, 100],
+        title: app_commands.Range[str, 1, MAX_TITLE_LENGTH],
         style: str = MenuStyle.SELECT.value,
         mode: str | None = None,
         max_roles: app_commands.Range[int, 1, 25] | None = None,
         required_role: discord.Role | None = None,
         channel: MenuChannel | None = None,
-        description: app_commands.Range[str, 1, 1000] | None = None,
+        description: app_commands.Range[str, 1, MAX_DESCRIPTION_LENGTH] | None = None,
     ) -> None:
         guild = _guild(interaction)
         target = channel or interaction.channel
@@ -196,9 +201,9 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
         *,
         menu: int,
         role: discord.Role,
-        label: app_commands.Range[str, 1, 80] | None = None,
+        label: app_commands.Range[str, 1, MAX_LABEL_LENGTH] | None = None,
         emoji: app_commands.Range[str, 1, 100] | None = None,
-        description: app_commands.Range[str, 1, 100] | None = None,
+        description: app_commands.Range[str, 1, MAX_OPTION_DESCRIPTION_LENGTH] | None = None,
     ) -> None:
         guild = _guild(interaction)
         if emoji is not None:
@@ -308,7 +313,11 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
         choices = []
         for option in menu.options:
             role = guild.get_role(option.role_id)
-            shown = f"{option.label} (@{role.name})" if role else f"{option.label} (deleted role)"
+            shown = (
+                f"{option.label} ({role_label(role.name)})"
+                if role
+                else f"{option.label} (deleted role)"
+            )
             if wanted in shown.casefold():
                 choices.append(
                     app_commands.Choice(name=truncate_string(shown, 100), value=str(option.role_id))

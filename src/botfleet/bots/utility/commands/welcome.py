@@ -24,6 +24,7 @@ from botfleet.bots.utility.services.welcome import (
 )
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed, format_time, parse_time, truncate_string
+from botfleet.utils.wording import role_label
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -95,7 +96,7 @@ class WelcomeCommands(
         config = await self.store.get(guild.id)
         roles = with_join_role(config.join_role_ids, role.id)
         config = await self.store.update(guild.id, join_role_ids=roles)
-        await self._saved(interaction, config, f"@{role.name} is given on join")
+        await self._saved(interaction, config, f"{role_label(role.name)} is given on join")
 
     @roles.command(name="remove", description="Stop giving this role on join.")
     @requires_permission(PermissionLevel.ADMIN)
@@ -106,11 +107,13 @@ class WelcomeCommands(
         config = await self.store.get(guild.id)
         if role.id not in config.join_role_ids:
             raise UserError(
-                f"@{role.name} is not given on join; /welcome show lists those that are."
+                f"{role_label(role.name)} is not given on join; /welcome show lists those that are."
             )
         roles = tuple(role_id for role_id in config.join_role_ids if role_id != role.id)
         config = await self.store.update(guild.id, join_role_ids=roles)
-        await self._saved(interaction, config, f"@{role.name} is no longer given on join")
+        await self._saved(
+            interaction, config, f"{role_label(role.name)} is no longer given on join"
+        )
 
     @roles.command(name="delay", description="Wait before giving the join roles (0: at once).")
     @app_commands.describe(wait="How long after joining, e.g. 10m or 1h; 0 for at once.")

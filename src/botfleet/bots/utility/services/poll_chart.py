@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from botfleet.bots.utility.services.polls import Tally
 from botfleet.utils.imaging import font, png_bytes
+from botfleet.utils.wording import plural
 
 WIDTH: Final = 900
 MARGIN: Final = 32
@@ -94,7 +95,7 @@ def _line_height(font: Font) -> int:
 
 
 def _summary(tally: Tally) -> str:
-    voters = f"{tally.voters} voter" + ("" if tally.voters == 1 else "s")
+    voters = plural(tally.voters, "voter")
     state = "final results" if not tally.poll.is_open else "results so far"
     return f"{voters} · {state}"
 

@@ -31,6 +31,7 @@ from botfleet.database.models.polls import PollVote
 from botfleet.errors import UserError
 from botfleet.services.privacy import count_deleted, registry
 from botfleet.utils.helpers import format_time, truncate_string
+from botfleet.utils.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +244,8 @@ class PollService(AlarmedService):
             )
         if ends_at - now > longest:
             raise PollError(
-                f"A poll runs at most {self.options.max_poll_days} days; pick an earlier end."
+                f"A poll runs at most {plural(self.options.max_poll_days, 'day')}; pick an "
+                "earlier end."
             )
         return ends_at
 

@@ -27,6 +27,7 @@ from botfleet.bots.utility.services.when import Recurrence, next_occurrence, par
 from botfleet.database.models.utility import Reminder as ReminderRow
 from botfleet.errors import UserError
 from botfleet.services.privacy import count_deleted, registry
+from botfleet.utils.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class ReminderService(AlarmedService):
             )
             if (pending or 0) >= limit:
                 raise ReminderError(
-                    f"You already have {limit} reminders, the most one member may keep. "
+                    f"You already have {plural(limit, 'reminder')}, the most one member may keep. "
                     "Delete one with /reminders delete first."
                 )
             row = ReminderRow(

@@ -35,6 +35,7 @@ from botfleet.database.models.role_menus import RoleMenu as MenuRow
 from botfleet.database.models.role_menus import RoleMenuOption as OptionRow
 from botfleet.errors import UserError
 from botfleet.utils.helpers import truncate_string
+from botfleet.utils.wording import plural, role_label
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +126,8 @@ class RoleMenu:
         """The menu's limit as members read it."""
         if self.mode is MenuMode.ONE:
             return "one role at a time (picking another swaps it)"
-        if self.mode is MenuMode.AT_MOST:
-            return f"up to {self.max_roles} role{'' if self.max_roles == 1 else 's'}"
+        if self.mode is MenuMode.AT_MOST and self.max_roles is not None:
+            return f"up to {plural(self.max_roles, 'role')}"
         return "any number of roles"
 
     def jump_url(self) -> str | None:
@@ -281,8 +282,8 @@ def _check_required(menu: RoleMenu, held: set[int], roles: Mapping[int, RoleFact
             "remake the menu."
         )
     raise PickRefusedError(
-        f"This menu is only for members with the @{roles[required].name} role, which you don't "
-        "have."
+        f"This menu is only for members with the {role_label(roles[required].name)} role, "
+        "which you don't have."
     )
 
 
@@ -292,12 +293,11 @@ def _refuse_over_limit(menu: RoleMenu, keeps: list[int], added: list[int]) -> No
     if keeps:
         current = ", ".join(_quoted(_label(menu, role_id)) for role_id in keeps)
         raise PickRefusedError(
-            f"You can have at most {limit} role{'' if limit == 1 else 's'} from this menu, and "
+            f"You can have at most {plural(limit, 'role')} from this menu, and "
             f"you already have {current}. Pick one of those again to give it back first."
         )
     raise PickRefusedError(
-        f"You can have at most {limit} role{'' if limit == 1 else 's'} from this menu; you "
-        f"picked {len(added)}."
+        f"You can have at most {plural(limit, 'role')} from this menu; you picked {len(added)}."
     )
 
 
@@ -345,7 +345,8 @@ class RoleMenuService:
             )
             if (count or 0) >= self.options.max_role_menus_per_guild:
                 raise RoleMenuError(
-                    f"This server already has {count} role menus, the most it may keep. "
+                    f"This server already has {plural(count or 0, 'role menu')}, the most it may "
+                    "keep. "
                     "Delete one with /rolemenu delete first."
                 )
             row = MenuRow(
@@ -418,17 +419,18 @@ class RoleMenuService:
             row = await self._locked_row(session, guild_id, menu_id)
             options = await self._option_rows(session, menu_id)
             if any(option.role_id == role.id for option in options):
-                raise RoleMenuError(f"@{role.name} is already on menu #{menu_id}.")
+                raise RoleMenuError(f"{role_label(role.name)} is already on menu #{menu_id}.")
             limit = self.options.max_role_menu_options
             if len(options) >= limit:
                 raise RoleMenuError(
-                    f"Menu #{menu_id} already offers {len(options)} roles, the most one menu "
+                    f"Menu #{menu_id} already offers {plural(len(options), 'role')}, the most one "
+                    "menu "
                     f"can hold ({limit}). Make another menu for the rest."
                 )
             if row.required_role_id == role.id:
                 raise RoleMenuError(
-                    f"@{role.name} is the role this menu requires; members who may use the "
-                    "menu have it already."
+                    f"{role_label(role.name)} is the role this menu requires; members who may use "
+                    "the menu have it already."
                 )
             position = max((option.position for option in options), default=0) + 1
             added = OptionRow(

@@ -22,6 +22,7 @@ from botfleet.database.base import Database
 from botfleet.database.models.community import Tag as TagRow
 from botfleet.errors import UserError
 from botfleet.services.privacy import count_deleted, registry
+from botfleet.utils.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,8 @@ class TagService:
             )
             if (owned or 0) >= self.max_tags_per_member:
                 raise TagError(
-                    f"You already own {self.max_tags_per_member} tags here, the most a member "
+                    f"You already own {plural(self.max_tags_per_member, 'tag')} here, the most a "
+                    "member "
                     "may. Delete one first."
                 )
             row = TagRow(

@@ -29,6 +29,7 @@ from botfleet.bots.utility.services.polls import (
 )
 from botfleet.core.errors import cog_serving
 from botfleet.utils.helpers import truncate_string
+from botfleet.utils.wording import agree, and_list, plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -110,10 +111,6 @@ def _bar(share: float) -> str:
     return "█" * filled + "░" * (BAR_CELLS - filled)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
 def poll_rules(poll: Poll) -> str:
     """The poll's settings in a few words, for its footer."""
     parts = [
@@ -146,9 +143,7 @@ def poll_embed(tally: Tally, color: int) -> discord.Embed:
         description=truncate_string("\n".join(lines), EMBED_DESCRIPTION_LIMIT),
         color=color,
     )
-    embed.set_footer(
-        text=f"Poll #{poll.id} · {_plural(tally.voters, 'voter')} · {poll_rules(poll)}"
-    )
+    embed.set_footer(text=f"Poll #{poll.id} · {plural(tally.voters, 'voter')} · {poll_rules(poll)}")
     return embed
 
 
@@ -162,12 +157,12 @@ def results_embed(tally: Tally, color: int) -> discord.Embed:
     if not tally.voters:
         verdict = "Nobody voted."
     else:
-        names = " and ".join(f"**{poll.answers[index]}**" for index in tally.leaders)
-        lead = "won" if not poll.is_open else "leads"
+        names = and_list([f"**{poll.answers[index]}**" for index in tally.leaders])
+        lead = "won" if not poll.is_open else agree(len(tally.leaders), "leads", "lead")
         tie = " (a tie)" if len(tally.leaders) > 1 else ""
         verdict = (
-            f"{names} {lead}{tie} with {_plural(tally.counts[tally.leaders[0]], 'vote')} "
-            f"from {_plural(tally.voters, 'voter')}."
+            f"{names} {lead}{tie} with {plural(tally.counts[tally.leaders[0]], 'vote')} "
+            f"from {plural(tally.voters, 'voter')}."
         )
     state = "Results" if not poll.is_open else "Results so far"
     embed = discord.Embed(

@@ -17,6 +17,7 @@ import discord
 from botfleet.bots.utility.services.role_menus import MenuOption, MenuStyle, RoleMenu
 from botfleet.core.errors import cog_serving, reply_ephemeral
 from botfleet.utils.helpers import paginate_embeds, truncate_string
+from botfleet.utils.wording import plural
 
 COG_NAME: Final = "Role menus"
 BUTTONS_PER_ROW: Final = 5
@@ -204,9 +205,9 @@ def menus_list_embeds(
 ) -> list[discord.Embed]:
     """/rolemenu list: every menu, roles deleted since marked (grouped by chunk_embeds)."""
     deleted = sum(1 for menu in menus for option in menu.options if option.role_id not in existing)
-    footer = f"{len(menus)} menu{'' if len(menus) == 1 else 's'}"
+    footer = plural(len(menus), "menu")
     if deleted:
-        footer += f" · {deleted} deleted role{'' if deleted == 1 else 's'} to remove"
+        footer += f" · {plural(deleted, 'deleted role')} to remove"
     return paginate_embeds(
         "🎭 Role menus",
         "\n\n".join(_admin_entry(menu, existing) for menu in menus),

@@ -10,6 +10,7 @@ import discord
 from botfleet.bots.utility.services.tags import MAX_CONTENT_LENGTH, Tag
 from botfleet.core.errors import handle_interaction_error
 from botfleet.utils.helpers import paginate_embeds
+from botfleet.utils.wording import plural
 
 SaveTag = Callable[[discord.Interaction[Any], str], Awaitable[None]]
 
@@ -38,7 +39,7 @@ class TagForm(discord.ui.Modal):
 
 def tags_embeds(tags: Sequence[Tag], color: int) -> list[discord.Embed]:
     """The tags by name, with their owner and uses, in as many embeds as needed."""
-    lines = [f"**{tag.name}** · <@{tag.owner_id}> · {tag.uses:,} uses" for tag in tags]
+    lines = [f"**{tag.name}** · <@{tag.owner_id}> · {plural(tag.uses, 'use')}" for tag in tags]
     return paginate_embeds(
         f"🏷️ Tags ({len(tags)})", "\n".join(lines), color, footer="Call one with /tag show"
     )[:10]
