@@ -85,27 +85,27 @@ def _select_bots(names: Sequence[str], run_all: bool) -> list[str]:
 def run(bots: tuple[str, ...], run_all: bool) -> None:
     """Run BOTS (by name), or all bots with a token when none is named.
 
-    With no token at all, every bot runs in the local sandbox instead (`botfleet sandbox`).
+    However many bots run, one rule keeps them up: a bot that fails on the network (Discord or
+    the database unreachable) is restarted with a growing delay; one with a configuration
+    error (a refused token, a missing intent switch) is reported once and left down. With no
+    token at all, every bot runs in the local sandbox instead (`botfleet sandbox`).
     """
     try:
         selected = _select_bots(bots, run_all)
+        settings = load_settings()
     except ConfigError as exc:
         _fail(str(exc))
     if not selected:
         click.echo(NO_TOKEN_NOTICE)
         _run_sandbox(BOT_NAMES, script=None, timeout=None)
-    if len(selected) == 1:
-        from botfleet.bots.registry import get_definition  # noqa: PLC0415  (imports discord.py)
-        from botfleet.core.entry import run_definition  # noqa: PLC0415
-
-        sys.exit(run_definition(get_definition(selected[0])))
     from botfleet.core.supervisor import Supervisor  # noqa: PLC0415
     from botfleet.database import migrate  # noqa: PLC0415
+    from botfleet.utils.logger import configure_logging  # noqa: PLC0415
 
-    settings = load_settings()
+    configure_logging(settings, "fleet")
     if settings.database.auto_migrate:
         _run_database_task(migrate.upgrade(settings.database.url.get_secret_value()))
-    click.echo(f"starting {len(selected)} bots: {', '.join(selected)}")
+    click.echo(f"starting {', '.join(selected)}")
     sys.exit(asyncio.run(Supervisor.for_bots(selected).run()))
 
 
