@@ -219,12 +219,21 @@ def config() -> None:
 @config.command()
 @click.option("--bot", "bot_name", type=click.Choice(BOT_NAMES), help="Show one bot's settings.")
 def show(bot_name: str | None) -> None:
-    """Print every effective value, where it came from, secrets masked."""
+    """Print every effective value, where it came from, secrets masked.
+
+    With --bot, the bot's own options are listed too, each with its default when not set.
+    """
     try:
         effective = load_effective_config(bot_name)
+        typed_sections = {}
+        if bot_name is not None:
+            from botfleet.bots.registry import get_definition  # noqa: PLC0415  (imports discord.py)
+
+            options = get_definition(bot_name).parse_options(effective.settings.options)
+            typed_sections["options"] = options
     except ConfigError as exc:
         _fail(str(exc))
-    rows = list(effective.rows())
+    rows = list(effective.rows(typed_sections))
     width = max(len(key) for key, _, _ in rows)
     value_width = min(max(len(value) for _, value, _ in rows), 48)
     for key, value, source in rows:
