@@ -29,6 +29,7 @@ from botfleet.config.schema import (
 )
 from botfleet.core.bot import FleetBot
 from botfleet.core.definition import BotDefinition
+from botfleet.core.errors import handle_interaction_error
 from botfleet.database import migrate
 from botfleet.errors import UserError
 from botfleet.sandbox import Application, DiscordSandbox, Permission, SandboxGuild
@@ -62,6 +63,15 @@ def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
     return discord_sandbox.create_guild("Word Games", bots=[app])
 
 
+class FeedbackForm(discord.ui.Modal, title="Feedback"):
+    """A form whose submission is refused the way the bots refuse theirs."""
+
+    text: discord.ui.TextInput[FeedbackForm] = discord.ui.TextInput(label="Your feedback")
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        await handle_interaction_error(interaction, UserError("Say a little more."))
+
+
 class Probe(commands.Cog):
     """Commands that exercise the bot base's error path and permission levels."""
 
@@ -77,6 +87,10 @@ class Probe(commands.Cog):
     async def refuse(self, interaction: discord.Interaction[FleetBot]) -> None:
         await interaction.response.defer(ephemeral=True)
         raise UserError("That word was already guessed.")
+
+    @app_commands.command(name="feedback", description="Opens a form that refuses short text.")
+    async def feedback(self, interaction: discord.Interaction[FleetBot]) -> None:
+        await interaction.response.send_modal(FeedbackForm())
 
     @app_commands.command(name="purge", description="Moderators only.")
     @requires_permission("moderator")
@@ -192,7 +206,7 @@ async def test_rate_limit_answers_with_a_relative_time(
         assert refused.referenced_message_id == sent.id
 
 
-async def test_unexpected_error_is_logged_and_answered_privately(
+async def test_errors_are_logged_by_their_command_and_answered_privately(
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -220,6 +234,22 @@ async def test_unexpected_error_is_logged_and_answered_privately(
         followup = await handle.wait_for_followup()
         assert followup.content == "That word was already guessed."
         assert followup.ephemeral
+
+        opener = await alice.run_command(general, app, "feedback")
+        modal = await opener.wait_for_modal()
+        [field] = [
+            child["custom_id"]
+            for row in modal["components"]
+            for child in row.get("components", [row.get("component", {})])
+            if child.get("type") == 4
+        ]
+        with caplog.at_level(logging.INFO, logger="botfleet.core.errors"):
+            submitted = await alice.submit_modal(opener, {field: "ok"})
+            refused = await submitted.wait_for_response()
+        assert refused.ephemeral and refused.content == "Say a little more."
+        [record] = [r for r in caplog.records if "refused for user" in r.getMessage()]
+        assert record.getMessage().startswith("/feedback form refused for user ")
+        assert "/?" not in record.getMessage()
 
 
 async def test_permission_levels_from_roles_permissions_and_config(

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ XP_EXTENSION = "botfleet.gamification.extension"
 GAMIFICATION_COMMANDS_EXTENSION = "botfleet.gamification.commands"
 """/rank, /leaderboard, /achievements, /xp and /levels: loaded by the configured host bot only,
 so six bots in one guild show these commands once."""
+
+FORM_OPENERS_KEPT = 1024
+"""Members whose last form-opening command is remembered, for the logs (oldest forgotten)."""
 
 SHUTDOWN_STEP_TIMEOUT = 10.0
 """Longest wait for one shutdown step (e.g. timer handlers still running) before moving on."""
@@ -97,6 +101,8 @@ class FleetBot(commands.AutoShardedBot):
         self.started_at = time.time()
         self.version = __version__
         self.failed_extensions: dict[str, BaseException] = {}
+        self.form_openers: OrderedDict[int, str] = OrderedDict()
+        """Member id → the slash command that last answered them with a form (a modal)."""
         self.tree_syncer: TreeSyncer | None = None
         self._timers_task: asyncio.Task[None] | None = None
         self.state_dir = state_dir or Path(settings.bot.data_dir)
@@ -208,6 +214,19 @@ class FleetBot(commands.AutoShardedBot):
         self, context: commands.Context[Any], exception: commands.CommandError, /
     ) -> None:
         await handle_context_error(context, exception)
+
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+    ) -> None:
+        """Remember which command opened a member's form: its submission does not say."""
+        if interaction.response.type is not discord.InteractionResponseType.modal:
+            return
+        self.form_openers[interaction.user.id] = command.qualified_name
+        self.form_openers.move_to_end(interaction.user.id)
+        while len(self.form_openers) > FORM_OPENERS_KEPT:
+            self.form_openers.popitem(last=False)
 
     async def on_ready(self) -> None:
         log.info(
