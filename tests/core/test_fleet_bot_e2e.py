@@ -72,12 +72,42 @@ class FeedbackForm(discord.ui.Modal, title="Feedback"):
         await handle_interaction_error(interaction, UserError("Say a little more."))
 
 
+class PagerView(discord.ui.View):
+    """Buttons that disable themselves on timeout, as the leaderboard's do."""
+
+    def __init__(self, bot: FleetBot) -> None:
+        super().__init__(timeout=600)
+        self.bot = bot
+        self.shown_by: discord.Interaction[FleetBot] | None = None
+        self.expired_while_open: bool | None = None
+
+    @discord.ui.button(label="Next")
+    async def next_page(
+        self, interaction: discord.Interaction[FleetBot], button: discord.ui.Button[PagerView]
+    ) -> None:
+        await interaction.response.defer()
+
+    async def on_timeout(self) -> None:
+        self.expired_while_open = not self.bot.is_closed()
+        self.next_page.disabled = True
+        assert self.shown_by is not None
+        await self.shown_by.edit_original_response(view=self)
+
+
 class Probe(commands.Cog):
     """Commands that exercise the bot base's error path and permission levels."""
 
     def __init__(self) -> None:
         self.timers: list[ScheduledTimer] = []
         self.timer_fired = asyncio.Event()
+        self.pagers: list[PagerView] = []
+
+    @app_commands.command(name="pages", description="Shows buttons that time out.")
+    async def pages(self, interaction: discord.Interaction[FleetBot]) -> None:
+        view = PagerView(interaction.client)
+        view.shown_by = interaction
+        self.pagers.append(view)
+        await interaction.response.send_message("page 1", view=view)
 
     @app_commands.command(name="explode", description="Fails unexpectedly.")
     async def explode(self, interaction: discord.Interaction[FleetBot]) -> None:
@@ -250,6 +280,28 @@ async def test_errors_are_logged_by_their_command_and_answered_privately(
         [record] = [r for r in caplog.records if "refused for user" in r.getMessage()]
         assert record.getMessage().startswith("/feedback form refused for user ")
         assert "/?" not in record.getMessage()
+
+
+async def test_views_time_out_before_the_bot_disconnects(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    probe = Probe()
+    async with running(discord_sandbox, app, make_settings(), probe=probe) as bot:
+        shown = await (await alice.run_command(general, app, "pages")).wait_for_response()
+        assert shown.message is not None
+        [button] = shown.message.components[0]["components"]
+        assert not button.get("disabled")
+        assert len(bot.live_views()) == 1
+    [pager] = probe.pagers
+    assert pager.expired_while_open is True
+    assert pager.is_finished()
+    [button] = shown.message.components[0]["components"]
+    assert button["disabled"] is True, "the member sees the buttons expire"
 
 
 async def test_permission_levels_from_roles_permissions_and_config(

@@ -243,8 +243,46 @@ class FleetBot(commands.AutoShardedBot):
             return True
         return await super().is_owner(user)
 
+    def live_views(self) -> list[discord.ui.view.BaseView]:
+        """Every view and form still listening for presses, with a timeout or not.
+
+        discord.py lists only the persistent ones publicly (``persistent_views``); the others
+        live in its view store alone, read here for want of a public way.
+        """
+        store = self._connection._view_store
+        views: dict[str, discord.ui.view.BaseView] = {}
+        for items in store._views.values():
+            for item in items.values():
+                if item.view is not None:
+                    views[item.view.id] = item.view
+        for view in (*store._synced_message_views.values(), *store._modals.values()):
+            views[view.id] = view
+        return [view for view in views.values() if not view.is_finished()]
+
+    async def _expire_views(self) -> None:
+        """Stop every view while the HTTP session is open, and time out those with a timeout.
+
+        Their buttons cannot outlive this process; timed out now, they are disabled on screen,
+        instead of a timer editing a message after the session closed ("Session is closed").
+        """
+        views = self.live_views()
+        for view in views:
+            view.stop()
+        expiring = [view for view in views if view.timeout is not None]
+        outcomes = await asyncio.gather(
+            *(view.on_timeout() for view in expiring), return_exceptions=True
+        )
+        for view, outcome in zip(expiring, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.warning(
+                    "%s could not be timed out at shutdown",
+                    type(view).__name__,
+                    exc_info=outcome,
+                )
+
     async def close(self) -> None:
-        """Stop the timers, save the buffered XP, close the cache and database, then disconnect.
+        """Time out the views, stop the timers, save the buffered XP, close the cache and
+        database, then disconnect.
 
         Each step is bounded and isolated: one that fails or hangs is logged, and the others
         still run, so a database outage at shutdown never leaks the Redis connection.
@@ -253,6 +291,7 @@ class FleetBot(commands.AutoShardedBot):
         if self._timers_task is not None:
             self._timers_task.cancel()
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("views", self._expire_views),
             ("timers", self.scheduler.stop),
             ("heartbeat", self.heartbeat.stop),
             ("gamification", self.gamification.stop),
