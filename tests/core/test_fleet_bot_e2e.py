@@ -423,7 +423,7 @@ async def test_application_owner_is_bot_owner(
         assert synced.content.startswith("Synced ")
 
 
-async def test_help_lists_commands_without_spending_their_budgets(
+async def test_help_lists_every_command_without_spending_their_budgets(
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -432,13 +432,31 @@ async def test_help_lists_commands_without_spending_their_budgets(
     settings = make_settings(rate_limits=RateLimitsSection(commands_per_user=2, time_window=60))
     alice = guild.add_member("alice")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, settings):
+    async with running(discord_sandbox, app, settings, probe=Probe()) as bot:
         await alice.send(general, "h!help")
         listing = await general.wait_for_message(author=app)
-        assert "ping" in listing.content
+        [embed] = listing.embeds
+        assert embed["title"] == "Hangman Bot: commands"
+        groups = {field["name"]: field["value"].splitlines() for field in embed["fields"]}
+        assert "`/ping` · `h!ping`: Check that the bot answers, and how fast." in groups["Fleet"]
+        assert "`/about`: What this bot is, its version and uptime." in groups["Fleet"]
+        assert not any("sync" in line for line in groups["Fleet"]), "owner-only, hidden"
+        assert "`/explode`: Fails unexpectedly." in groups["Probe"]
+        assert "`h!configure`: no description" in groups["Probe"]
+        assert "`h!help`: Shows this message" in groups["Other"]
+        slash = [
+            command
+            for command in bot.tree.walk_commands()
+            if isinstance(command, app_commands.Command)
+        ]
+        listed = "\n".join(field["value"] for field in embed["fields"])
+        assert len(slash) > 10
+        for command in slash:
+            assert f"`/{command.qualified_name}`" in listed, command.qualified_name
+        assert len(listed.splitlines()) == len({line for line in listed.splitlines()})
         await alice.send(general, "h!help")
         again = await general.wait_for_message(author=app)
-        assert "ping" in again.content, "help still lists ping"
+        assert again.embeds == listing.embeds, "help spends no budget"
         await alice.send(general, "h!ping")
         assert (await general.wait_for_message(author=app)).content.startswith("🏓")
 

@@ -29,6 +29,7 @@ from botfleet.config.schema import Settings
 from botfleet.core.definition import BotDefinition
 from botfleet.core.errors import CommandRateLimited, handle_context_error, handle_interaction_error
 from botfleet.core.heartbeat import Heartbeat, Vitals
+from botfleet.core.help import FleetHelpCommand
 from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
@@ -90,7 +91,9 @@ class FleetBot(commands.AutoShardedBot):
             intents=definition.intents(),
             description=settings.bot.description,
             tree_cls=FleetCommandTree,
-            help_command=commands.DefaultHelpCommand(dm_help=None),
+            help_command=FleetHelpCommand(
+                bot_name=definition.display_name, color=settings.colors.primary, dm_help=None
+            ),
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
             guild_ready_timeout=settings.bot.guild_ready_timeout,
             shard_count=settings.bot.shard_count,
