@@ -194,6 +194,32 @@ async def test_login_migrates_syncs_and_answers_core_commands(
         )
 
 
+async def test_development_server_gets_the_commands_at_once(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        bot=BotSection(
+            prefix="h!", guild_ready_timeout=0.05, data_dir=str(tmp_path), sync_guild=guild.id
+        )
+    )
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, settings):
+        assert app.global_commands == {}, "global commands are left alone"
+        synced = {command.name for command in app.guild_commands[guild.id].values()}
+        assert {"ping", "about", "hangman"} <= synced
+        assert (tmp_path / f"commands-{app.id}-guild-{guild.id}.sha256").is_file()
+        ping = await (await alice.run_command(general, app, "ping")).wait_for_response()
+        assert ping.content.startswith("🏓 Pong!")
+    async with running(discord_sandbox, app, settings, probe=Probe()):
+        synced_again = {command.name for command in app.guild_commands[guild.id].values()}
+        assert synced_again == synced | {"explode", "refuse", "feedback", "purge", "pages"}
+
+
 async def test_second_start_does_not_sync_unchanged_commands(
     discord_sandbox: DiscordSandbox,
     app: Application,

@@ -39,6 +39,7 @@ DERIVED_KEYS = frozenset({"environment", "bot_name"})
 ALIASES: dict[str, tuple[str, ...]] = {
     "DISCORD_TOKEN": ("discord", "token"),
     "DISCORD_APPLICATION_ID": ("discord", "application_id"),
+    "DEV_GUILD_ID": ("bot", "sync_guild"),
     "DATABASE_URL": ("database", "url"),
     "REDIS_URL": ("cache", "redis_url"),
     "SENTRY_DSN": ("logging", "sentry_dsn"),

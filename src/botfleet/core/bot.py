@@ -148,7 +148,9 @@ class FleetBot(commands.AutoShardedBot):
                 self.failed_extensions[extension] = exc
                 log.exception("extension %s failed to load; the bot goes on without it", extension)
         if self.application_id is not None:
-            self.tree_syncer = TreeSyncer(self.state_dir, self.application_id)
+            self.tree_syncer = TreeSyncer(
+                self.state_dir, self.application_id, self.settings.bot.sync_guild
+            )
             await self._sync_commands(self.tree_syncer)
         self._timers_task = asyncio.create_task(self._start_timers_when_ready())
 
