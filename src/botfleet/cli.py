@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
@@ -79,10 +80,25 @@ def _select_bots(names: Sequence[str], run_all: bool) -> list[str]:
     return []
 
 
+RELOAD_VARIABLE = "BOTFLEET_BOT__RELOAD"
+"""--reload sets bot.reload through the environment, so the bot processes inherit it."""
+reload_option = click.option(
+    "--reload",
+    is_flag=True,
+    help="Development: reload a changed extension in place, keeping the connection.",
+)
+
+
+def _switch_on_reload(reload: bool) -> None:
+    if reload:
+        os.environ[RELOAD_VARIABLE] = "true"
+
+
 @main.command()
 @click.argument("bots", nargs=-1)
 @click.option("--all", "run_all", is_flag=True, help="Run every bot that has its own token.")
-def run(bots: tuple[str, ...], run_all: bool) -> None:
+@reload_option
+def run(bots: tuple[str, ...], run_all: bool, reload: bool) -> None:
     """Run BOTS (by name), or all bots with a token when none is named.
 
     However many bots run, one rule keeps them up: a bot that fails on the network (Discord or
@@ -90,6 +106,7 @@ def run(bots: tuple[str, ...], run_all: bool) -> None:
     error (a refused token, a missing intent switch) is reported once and left down. With no
     token at all, every bot runs in the local sandbox instead (`botfleet sandbox`).
     """
+    _switch_on_reload(reload)
     try:
         selected = _select_bots(bots, run_all)
         settings = load_settings()
@@ -122,7 +139,10 @@ def run(bots: tuple[str, ...], run_all: bool) -> None:
     default=None,
     help="Seconds a step waits for the bots' answer (default 5).",
 )
-def sandbox(bots: tuple[str, ...], script: Path | None, timeout: float | None) -> None:
+@reload_option
+def sandbox(
+    bots: tuple[str, ...], script: Path | None, timeout: float | None, reload: bool
+) -> None:
     """Try BOTS (default: all) without a token, on a local stand-in for Discord.
 
     You type as a member of a local guild: messages, text commands (h!ping), slash commands
@@ -132,6 +152,7 @@ def sandbox(bots: tuple[str, ...], script: Path | None, timeout: float | None) -
     unknown = [name for name in bots if name not in BOT_NAMES]
     if unknown:
         _fail(f"unknown bot {unknown[0]!r}; the bots are: {', '.join(BOT_NAMES)}")
+    _switch_on_reload(reload)
     _run_sandbox(bots or BOT_NAMES, script=script, timeout=timeout)
 
 

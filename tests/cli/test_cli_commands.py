@@ -133,6 +133,18 @@ def test_run_without_any_token_starts_the_sandbox(workdir: Path) -> None:
     assert not (workdir / "data" / "botfleet.db").exists(), "the sandbox keeps its own database"
 
 
+def test_sandbox_with_reload_watches_the_extensions(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOTFLEET_BOT__RELOAD", "false")  # restored after the flag sets it
+    script = workdir / "steps.txt"
+    script.write_text("h!ping\n:expect Pong!\n", encoding="utf-8")
+    result = invoke("sandbox", "hangman", "--reload", "--script", str(script))
+    assert result.exit_code == 0, result.output
+    log = (workdir / "logs" / "sandbox.log").read_text(encoding="utf-8")
+    assert "reload is on: watching" in log
+
+
 def test_run_named_bot_without_token_names_its_variable(workdir: Path) -> None:
     result = invoke("run", "music")
     assert result.exit_code == 2

@@ -29,6 +29,11 @@ class BotSection(Section):
         description="For development: sync the slash commands to this one server only (also "
         "DEV_GUILD_ID), where a change shows at once; global commands are left as they are.",
     )
+    reload: bool = Field(
+        default=False,
+        description="For development: reload a changed extension in place (botfleet run "
+        "--reload); needs watchfiles, from the dev extra.",
+    )
     guild_ready_timeout: float = Field(default=2.0, ge=0)
     shard_count: int | None = Field(
         default=None, ge=1, description="Number of shards; unset lets Discord recommend one."

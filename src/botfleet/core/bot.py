@@ -30,6 +30,7 @@ from botfleet.core.definition import BotDefinition
 from botfleet.core.errors import CommandRateLimited, handle_context_error, handle_interaction_error
 from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.core.help import FleetHelpCommand
+from botfleet.core.reload import ExtensionReloader
 from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
@@ -107,6 +108,7 @@ class FleetBot(commands.AutoShardedBot):
         self.form_openers: OrderedDict[int, str] = OrderedDict()
         """Member id → the slash command that last answered them with a form (a modal)."""
         self.tree_syncer: TreeSyncer | None = None
+        self.reloader: ExtensionReloader | None = None
         self._timers_task: asyncio.Task[None] | None = None
         self.state_dir = state_dir or Path(settings.bot.data_dir)
         self._owns_database = database is None
@@ -151,7 +153,10 @@ class FleetBot(commands.AutoShardedBot):
             self.tree_syncer = TreeSyncer(
                 self.state_dir, self.application_id, self.settings.bot.sync_guild
             )
-            await self._sync_commands(self.tree_syncer)
+            await self.sync_commands()
+        if self.settings.bot.reload:
+            self.reloader = ExtensionReloader(self, after_reload=self.sync_commands)
+            self.reloader.start()
         self._timers_task = asyncio.create_task(self._start_timers_when_ready())
 
     @property
@@ -163,7 +168,10 @@ class FleetBot(commands.AutoShardedBot):
             extensions = (*extensions, GAMIFICATION_COMMANDS_EXTENSION)
         return extensions
 
-    async def _sync_commands(self, syncer: TreeSyncer) -> None:
+    async def sync_commands(self) -> None:
+        """Sync the slash commands per ``bot.sync_commands``: at the start and after a reload."""
+        if self.tree_syncer is None:
+            return  # no application id yet: the start syncs once logged in
         if self.failed_extensions:
             log.warning(
                 "not syncing slash commands: %d extension(s) failed to load, and a sync now "
@@ -172,7 +180,7 @@ class FleetBot(commands.AutoShardedBot):
             )
             return
         try:
-            await syncer.sync_if_changed(self.tree, self.settings.bot.sync_commands)
+            await self.tree_syncer.sync_if_changed(self.tree, self.settings.bot.sync_commands)
         except discord.HTTPException:
             log.exception("slash command sync failed; commands may be out of date")
 
@@ -303,6 +311,8 @@ class FleetBot(commands.AutoShardedBot):
             ("cache", self.cache.close),
             ("rate limiter", self.rate_limiter.close),
         ]
+        if self.reloader is not None:
+            steps.insert(0, ("extension watcher", self.reloader.stop))
         if self._owns_database:
             steps.append(("database", self.database.dispose))
         for what, step in steps:
