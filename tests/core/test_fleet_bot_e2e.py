@@ -432,6 +432,29 @@ async def test_timers_fire_after_ready_even_when_overdue_at_start(
     assert [timer.payload["user_id"] for timer in second_probe.timers] == [3]
 
 
+async def test_timers_that_cannot_start_are_logged_not_lost(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bot = FleetBot(HANGMAN, make_settings())
+
+    async def unreachable() -> None:
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(bot.scheduler, "start", unreachable)
+    with caplog.at_level(logging.ERROR, logger="botfleet.core.bot"):
+        async with discord_sandbox.run_client(bot, app):
+            await bot.wait_until_ready()
+            assert bot._timers_task is not None
+            await bot._timers_task
+    [record] = [r for r in caplog.records if "timers could not start" in r.getMessage()]
+    assert record.exc_info is not None and isinstance(record.exc_info[1], ConnectionError)
+
+
 async def test_application_owner_is_bot_owner(
     discord_sandbox: DiscordSandbox, make_settings: SettingsFactory
 ) -> None:

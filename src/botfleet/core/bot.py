@@ -187,10 +187,14 @@ class FleetBot(commands.AutoShardedBot):
     async def _start_timers_when_ready(self) -> None:
         """Dispatch timers only once handlers are loaded and the guild cache is filled.
 
-        Overdue timers fire at start; a temporary ban's handler needs its guild to exist.
+        Overdue timers fire at start; a temporary ban's handler needs its guild to exist. Nobody
+        awaits this task, so a failure is logged here rather than lost with it.
         """
         await self.wait_until_ready()
-        await self.scheduler.start()
+        try:
+            await self.scheduler.start()
+        except Exception:
+            log.exception("timers could not start; reminders and other timers wait for a restart")
         self.heartbeat.start()
 
     def vitals(self) -> Vitals:

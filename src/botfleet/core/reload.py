@@ -88,10 +88,13 @@ class ExtensionReloader:
         sources = self.extension_sources()
         folders = sorted({Path(source).parent for source in sources})
         log.info("reload is on: watching %d folders of extensions for changes", len(folders))
-        async for changes in awatch(
-            *folders, watch_filter=PythonFilter(), debounce=DEBOUNCE_MS, stop_event=self._stop
-        ):
-            await self.reload_changed(path for _, path in changes)
+        try:
+            async for changes in awatch(
+                *folders, watch_filter=PythonFilter(), debounce=DEBOUNCE_MS, stop_event=self._stop
+            ):
+                await self.reload_changed(path for _, path in changes)
+        except Exception:  # nobody awaits this task before shutdown: say it here
+            log.exception("the extension watcher stopped; changes load at the next restart")
 
     async def reload_changed(self, changed: Iterable[str | Path]) -> list[ExtensionReload]:
         """Reload the extensions among the ``changed`` files; the others are named in the log."""
