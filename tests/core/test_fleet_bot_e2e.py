@@ -271,7 +271,7 @@ async def test_errors_are_logged_by_their_command_and_answered_privately(
 ) -> None:
     alice = guild.add_member("alice")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings(), probe=Probe()):
+    async with running(discord_sandbox, app, make_settings(), probe=Probe()) as bot:
         with caplog.at_level(logging.ERROR, logger="botfleet.core.errors"):
             answer = await (await alice.run_command(general, app, "explode")).wait_for_response()
         assert answer.ephemeral
@@ -306,6 +306,12 @@ async def test_errors_are_logged_by_their_command_and_answered_privately(
         [record] = [r for r in caplog.records if "refused for user" in r.getMessage()]
         assert record.getMessage().startswith("/feedback form refused for user ")
         assert "/?" not in record.getMessage()
+
+        pager = await (await alice.run_command(general, app, "pages")).wait_for_response()
+        assert pager.message is not None
+        [button] = pager.message.components[0]["components"]
+        await (await alice.click(pager.message, button["custom_id"])).wait_for_response()
+        assert alice.id not in bot.form_openers, "a press closes the remembered form"
 
 
 async def test_views_time_out_before_the_bot_disconnects(

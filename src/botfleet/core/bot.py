@@ -245,6 +245,12 @@ class FleetBot(commands.AutoShardedBot):
         while len(self.form_openers) > FORM_OPENERS_KEPT:
             self.form_openers.popitem(last=False)
 
+    async def on_interaction(self, interaction: discord.Interaction[FleetBot], /) -> None:
+        """A pressed button means the member's last form is closed: a form that follows it was
+        opened by that button, not by the remembered command."""
+        if interaction.type is discord.InteractionType.component:
+            self.form_openers.pop(interaction.user.id, None)
+
     async def on_ready(self) -> None:
         log.info(
             "%s ready as %s in %d guilds (%d shards)",

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 EXIT_FAILURE = 1
 """A failure a restart may cure: the supervisor of `botfleet run` retries it with backoff."""
 
-PASSING_FAILURES: tuple[type[BaseException], ...] = (
+TRANSIENT_FAILURES: tuple[type[BaseException], ...] = (
     OSError,
     aiohttp.ClientError,
     discord.GatewayNotFound,
@@ -71,7 +71,7 @@ def run_definition(definition: BotDefinition) -> int:
             definition.name,
         )
         return EXIT_CONFIG_ERROR
-    except PASSING_FAILURES as exc:
+    except TRANSIENT_FAILURES as exc:
         log.error("the %s bot could not start: %s", definition.name, str(exc) or repr(exc))
         return EXIT_FAILURE
     return 0
