@@ -4,13 +4,19 @@ Backend tests talk to the real servers of the machine. Each test gets a database
 of its own and removes it afterwards; nothing created by others is touched. With
 ``BOTFLEET_REQUIRE_SERVICES=1`` (set by CI) an unreachable server fails the test instead of
 skipping it, so CI can never pass by silently skipping the backend tests.
+
+A task whose exception nobody retrieved fails the suite: asyncio reports it only in a log line
+when the task is garbage-collected, which is how shutdown tracebacks went unnoticed.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
+import logging
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -47,6 +53,60 @@ def _missing(message: str) -> NoReturn:
 
 def _unavailable(what: str, error: BaseException) -> NoReturn:
     _missing(f"{what} is not reachable: {error!r}")
+
+
+class UnretrievedTaskErrors(logging.Handler):
+    """Keeps asyncio's "Task exception was never retrieved" reports, from any event loop."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.reports: list[str] = []
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "exception was never retrieved" in record.getMessage():
+            self.reports.append(self.format(record))
+
+
+unretrieved_task_errors = UnretrievedTaskErrors()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logging.getLogger("asyncio").addHandler(unretrieved_task_errors)
+
+
+@pytest.fixture(autouse=True)
+def no_unretrieved_task_exception() -> Iterator[None]:
+    """Fail the test during which asyncio reported a task's exception that nobody retrieved.
+
+    asyncio reports it when the task is garbage-collected: usually in the test that made it,
+    sometimes a little later (a reference cycle waits for the collector), so the report names
+    the task's coroutine. Collecting after every test would pin it down, at a tenth of a second
+    a test; the end of the session collects once instead, see ``pytest_sessionfinish``.
+    """
+    already = len(unretrieved_task_errors.reports)
+    yield
+    reports = unretrieved_task_errors.reports[already:]
+    if reports:
+        pytest.fail(
+            "a task's exception was never retrieved (reported while this test ran):\n\n"
+            + "\n\n".join(reports),
+            pytrace=False,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Collect the last unreachable tasks; one that failed unseen fails the session."""
+    already = len(unretrieved_task_errors.reports)
+    gc.collect()
+    reports = unretrieved_task_errors.reports[already:]
+    if reports:
+        sys.stderr.write(
+            "\na task's exception was never retrieved (found after the last test):\n\n"
+            + "\n\n".join(reports)
+            + "\n"
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

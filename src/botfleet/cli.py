@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
@@ -79,33 +80,49 @@ def _select_bots(names: Sequence[str], run_all: bool) -> list[str]:
     return []
 
 
+RELOAD_VARIABLE = "BOTFLEET_BOT__RELOAD"
+"""--reload sets bot.reload through the environment, so the bot processes inherit it."""
+reload_option = click.option(
+    "--reload",
+    is_flag=True,
+    help="Development: reload a changed extension in place, keeping the connection.",
+)
+
+
+def _switch_on_reload(reload: bool) -> None:
+    if reload:
+        os.environ[RELOAD_VARIABLE] = "true"
+
+
 @main.command()
 @click.argument("bots", nargs=-1)
 @click.option("--all", "run_all", is_flag=True, help="Run every bot that has its own token.")
-def run(bots: tuple[str, ...], run_all: bool) -> None:
+@reload_option
+def run(bots: tuple[str, ...], run_all: bool, reload: bool) -> None:
     """Run BOTS (by name), or all bots with a token when none is named.
 
-    With no token at all, every bot runs in the local sandbox instead (`botfleet sandbox`).
+    However many bots run, one rule keeps them up: a bot that fails on the network (Discord or
+    the database unreachable) is restarted with a growing delay; one with a configuration
+    error (a refused token, a missing intent switch) is reported once and left down. With no
+    token at all, every bot runs in the local sandbox instead (`botfleet sandbox`).
     """
+    _switch_on_reload(reload)
     try:
         selected = _select_bots(bots, run_all)
+        settings = load_settings()
     except ConfigError as exc:
         _fail(str(exc))
     if not selected:
         click.echo(NO_TOKEN_NOTICE)
         _run_sandbox(BOT_NAMES, script=None, timeout=None)
-    if len(selected) == 1:
-        from botfleet.bots.registry import get_definition  # noqa: PLC0415  (imports discord.py)
-        from botfleet.core.entry import run_definition  # noqa: PLC0415
-
-        sys.exit(run_definition(get_definition(selected[0])))
     from botfleet.core.supervisor import Supervisor  # noqa: PLC0415
     from botfleet.database import migrate  # noqa: PLC0415
+    from botfleet.utils.logger import configure_logging  # noqa: PLC0415
 
-    settings = load_settings()
+    configure_logging(settings, "fleet")
     if settings.database.auto_migrate:
         _run_database_task(migrate.upgrade(settings.database.url.get_secret_value()))
-    click.echo(f"starting {len(selected)} bots: {', '.join(selected)}")
+    click.echo(f"starting {', '.join(selected)}")
     sys.exit(asyncio.run(Supervisor.for_bots(selected).run()))
 
 
@@ -122,7 +139,10 @@ def run(bots: tuple[str, ...], run_all: bool) -> None:
     default=None,
     help="Seconds a step waits for the bots' answer (default 5).",
 )
-def sandbox(bots: tuple[str, ...], script: Path | None, timeout: float | None) -> None:
+@reload_option
+def sandbox(
+    bots: tuple[str, ...], script: Path | None, timeout: float | None, reload: bool
+) -> None:
     """Try BOTS (default: all) without a token, on a local stand-in for Discord.
 
     You type as a member of a local guild: messages, text commands (h!ping), slash commands
@@ -132,6 +152,7 @@ def sandbox(bots: tuple[str, ...], script: Path | None, timeout: float | None) -
     unknown = [name for name in bots if name not in BOT_NAMES]
     if unknown:
         _fail(f"unknown bot {unknown[0]!r}; the bots are: {', '.join(BOT_NAMES)}")
+    _switch_on_reload(reload)
     _run_sandbox(bots or BOT_NAMES, script=script, timeout=timeout)
 
 
@@ -219,12 +240,21 @@ def config() -> None:
 @config.command()
 @click.option("--bot", "bot_name", type=click.Choice(BOT_NAMES), help="Show one bot's settings.")
 def show(bot_name: str | None) -> None:
-    """Print every effective value, where it came from, secrets masked."""
+    """Print every effective value, where it came from, secrets masked.
+
+    With --bot, the bot's own options are listed too, each with its default when not set.
+    """
     try:
         effective = load_effective_config(bot_name)
+        typed_sections = {}
+        if bot_name is not None:
+            from botfleet.bots.registry import get_definition  # noqa: PLC0415  (imports discord.py)
+
+            options = get_definition(bot_name).parse_options(effective.settings.options)
+            typed_sections["options"] = options
     except ConfigError as exc:
         _fail(str(exc))
-    rows = list(effective.rows())
+    rows = list(effective.rows(typed_sections))
     width = max(len(key) for key, _, _ in rows)
     value_width = min(max(len(value) for _, value, _ in rows), 48)
     for key, value, source in rows:

@@ -16,7 +16,13 @@ from pathlib import Path
 import redis.asyncio as redis_asyncio
 
 from botfleet import BOT_NAMES
-from botfleet.config import ConfigError, load_effective_config, load_settings, token_variable
+from botfleet.config import (
+    ConfigError,
+    EffectiveConfig,
+    load_effective_config,
+    load_settings,
+    token_variable,
+)
 from botfleet.config.schema import Settings
 from botfleet.database import migrate
 from botfleet.database.base import (
@@ -79,6 +85,30 @@ def check_tokens(
             )
         else:
             yield Check(f"token {name}", Status.OK, "set")
+
+
+def check_options(configs: dict[str, EffectiveConfig]) -> Iterable[Check]:
+    """Validate each bot's ``options`` as the bot will at start, where it would refuse them."""
+    from botfleet.bots.registry import get_definition  # noqa: PLC0415  (imports discord.py)
+
+    broken = 0
+    for name, effective in configs.items():
+        try:
+            get_definition(name).parse_options(effective.settings.options)
+        except ConfigError as exc:
+            broken += 1
+            origins = sorted(
+                {source for key, source in effective.sources.items() if key.startswith("options")}
+            )
+            yield Check(
+                f"options {name}",
+                Status.FAIL,
+                str(exc),
+                f"correct it in {' or '.join(origins) or f'config/bots/{name}.yaml'}; "
+                f"`botfleet config show --bot {name}` lists the bot's options",
+            )
+    if not broken:
+        yield Check("options", Status.OK, "every bot accepts its options")
 
 
 def check_module(module: str, why: str, extra: str) -> Check:
@@ -219,13 +249,13 @@ def check_writable(directory: str, what: str) -> Check:
 async def run_checks() -> list[Check]:
     """Every check, in the order a newcomer should fix them."""
     checks = [check_python()]
-    per_bot: dict[str, Settings] = {}
+    per_bot: dict[str, EffectiveConfig] = {}
     shared_token_users: set[str] = set()
     try:
         shared = load_settings()
         for name in BOT_NAMES:
             effective = load_effective_config(name)
-            per_bot[name] = effective.settings
+            per_bot[name] = effective
             if effective.source_of("discord.token").endswith(" DISCORD_TOKEN"):
                 shared_token_users.add(name)
     except ConfigError as exc:
@@ -234,7 +264,9 @@ async def run_checks() -> list[Check]:
         )
         return checks
     checks.append(Check("config", Status.OK, f"environment {shared.environment}"))
-    checks.extend(check_tokens(per_bot, shared_token_users))
+    settings_by_bot = {name: config.settings for name, config in per_bot.items()}
+    checks.extend(check_tokens(settings_by_bot, shared_token_users))
+    checks.extend(check_options(per_bot))
     checks.extend(await check_database(shared))
     checks.append(await check_redis(shared))
     if shared.logging.sentry_dsn is not None:

@@ -63,6 +63,21 @@ def test_config_show_masks_secrets_and_names_sources(
     assert "h!" in prefix_line and "[default of the hangman bot]" in prefix_line
 
 
+def test_config_show_of_a_bot_lists_its_options_with_defaults_and_sources(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOTFLEET_OPTIONS__INACTIVITY_TIMEOUT", "90")
+    result = invoke("config", "show", "--bot", "hangman")
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.output.splitlines()}
+    assert "options" not in rows
+    assert "90.0" in rows["options.inactivity_timeout"]
+    assert "[env BOTFLEET_OPTIONS__INACTIVITY_TIMEOUT]" in rows["options.inactivity_timeout"]
+    defaults = [line for key, line in rows.items() if key.startswith("options.")]
+    assert len(defaults) > 1
+    assert all(line.endswith("[default]") for line in defaults if "INACTIVITY" not in line)
+
+
 def test_config_show_reports_invalid_configuration(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -118,6 +133,18 @@ def test_run_without_any_token_starts_the_sandbox(workdir: Path) -> None:
     assert not (workdir / "data" / "botfleet.db").exists(), "the sandbox keeps its own database"
 
 
+def test_sandbox_with_reload_watches_the_extensions(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOTFLEET_BOT__RELOAD", "false")  # restored after the flag sets it
+    script = workdir / "steps.txt"
+    script.write_text("h!ping\n:expect Pong!\n", encoding="utf-8")
+    result = invoke("sandbox", "hangman", "--reload", "--script", str(script))
+    assert result.exit_code == 0, result.output
+    log = (workdir / "logs" / "sandbox.log").read_text(encoding="utf-8")
+    assert "reload is on: watching" in log
+
+
 def test_run_named_bot_without_token_names_its_variable(workdir: Path) -> None:
     result = invoke("run", "music")
     assert result.exit_code == 2
@@ -146,6 +173,7 @@ def test_doctor_on_defaults_passes_with_warnings(workdir: Path) -> None:
     assert "set HANGMAN_DISCORD_TOKEN" in result.output
     assert "✔ database" in result.output
     assert "✔ redis" in result.output and "in-memory cache" in result.output
+    assert "✔ options" in result.output
 
 
 def test_doctor_fails_on_unreachable_redis_and_bad_token(
@@ -158,6 +186,18 @@ def test_doctor_fails_on_unreachable_redis_and_bad_token(
     assert "✘ redis" in result.output
     assert "✘ token mod" in result.output
     assert "not-a-token" not in result.output
+
+
+def test_doctor_fails_on_an_option_the_bot_would_refuse(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOTFLEET_OPTIONS__INACTIVITY_TIMEOUT", "abc")
+    result = invoke("doctor")
+    assert result.exit_code == 1, result.output
+    hangman = next(line for line in result.output.splitlines() if "✘ options hangman" in line)
+    assert "options.inactivity_timeout: input should be a valid number" in hangman
+    assert "fix: correct it in env BOTFLEET_OPTIONS__INACTIVITY_TIMEOUT" in result.output
+    assert "✘ options mod" in result.output and "the Mod Bot has none" in result.output
 
 
 def test_doctor_on_postgres_reports_schema_state(

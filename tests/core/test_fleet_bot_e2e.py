@@ -29,6 +29,7 @@ from botfleet.config.schema import (
 )
 from botfleet.core.bot import FleetBot
 from botfleet.core.definition import BotDefinition
+from botfleet.core.errors import handle_interaction_error
 from botfleet.database import migrate
 from botfleet.errors import UserError
 from botfleet.sandbox import Application, DiscordSandbox, Permission, SandboxGuild
@@ -62,12 +63,51 @@ def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
     return discord_sandbox.create_guild("Word Games", bots=[app])
 
 
+class FeedbackForm(discord.ui.Modal, title="Feedback"):
+    """A form whose submission is refused the way the bots refuse theirs."""
+
+    text: discord.ui.TextInput[FeedbackForm] = discord.ui.TextInput(label="Your feedback")
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        await handle_interaction_error(interaction, UserError("Say a little more."))
+
+
+class PagerView(discord.ui.View):
+    """Buttons that disable themselves on timeout, as the leaderboard's do."""
+
+    def __init__(self, bot: FleetBot) -> None:
+        super().__init__(timeout=600)
+        self.bot = bot
+        self.shown_by: discord.Interaction[FleetBot] | None = None
+        self.expired_while_open: bool | None = None
+
+    @discord.ui.button(label="Next")
+    async def next_page(
+        self, interaction: discord.Interaction[FleetBot], button: discord.ui.Button[PagerView]
+    ) -> None:
+        await interaction.response.defer()
+
+    async def on_timeout(self) -> None:
+        self.expired_while_open = not self.bot.is_closed()
+        self.next_page.disabled = True
+        assert self.shown_by is not None
+        await self.shown_by.edit_original_response(view=self)
+
+
 class Probe(commands.Cog):
     """Commands that exercise the bot base's error path and permission levels."""
 
     def __init__(self) -> None:
         self.timers: list[ScheduledTimer] = []
         self.timer_fired = asyncio.Event()
+        self.pagers: list[PagerView] = []
+
+    @app_commands.command(name="pages", description="Shows buttons that time out.")
+    async def pages(self, interaction: discord.Interaction[FleetBot]) -> None:
+        view = PagerView(interaction.client)
+        view.shown_by = interaction
+        self.pagers.append(view)
+        await interaction.response.send_message("page 1", view=view)
 
     @app_commands.command(name="explode", description="Fails unexpectedly.")
     async def explode(self, interaction: discord.Interaction[FleetBot]) -> None:
@@ -77,6 +117,10 @@ class Probe(commands.Cog):
     async def refuse(self, interaction: discord.Interaction[FleetBot]) -> None:
         await interaction.response.defer(ephemeral=True)
         raise UserError("That word was already guessed.")
+
+    @app_commands.command(name="feedback", description="Opens a form that refuses short text.")
+    async def feedback(self, interaction: discord.Interaction[FleetBot]) -> None:
+        await interaction.response.send_modal(FeedbackForm())
 
     @app_commands.command(name="purge", description="Moderators only.")
     @requires_permission("moderator")
@@ -150,6 +194,32 @@ async def test_login_migrates_syncs_and_answers_core_commands(
         )
 
 
+async def test_development_server_gets_the_commands_at_once(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        bot=BotSection(
+            prefix="h!", guild_ready_timeout=0.05, data_dir=str(tmp_path), sync_guild=guild.id
+        )
+    )
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    async with running(discord_sandbox, app, settings):
+        assert app.global_commands == {}, "global commands are left alone"
+        synced = {command.name for command in app.guild_commands[guild.id].values()}
+        assert {"ping", "about", "hangman"} <= synced
+        assert (tmp_path / f"commands-{app.id}-guild-{guild.id}.sha256").is_file()
+        ping = await (await alice.run_command(general, app, "ping")).wait_for_response()
+        assert ping.content.startswith("🏓 Pong!")
+    async with running(discord_sandbox, app, settings, probe=Probe()):
+        synced_again = {command.name for command in app.guild_commands[guild.id].values()}
+        assert synced_again == synced | {"explode", "refuse", "feedback", "purge", "pages"}
+
+
 async def test_second_start_does_not_sync_unchanged_commands(
     discord_sandbox: DiscordSandbox,
     app: Application,
@@ -192,7 +262,7 @@ async def test_rate_limit_answers_with_a_relative_time(
         assert refused.referenced_message_id == sent.id
 
 
-async def test_unexpected_error_is_logged_and_answered_privately(
+async def test_errors_are_logged_by_their_command_and_answered_privately(
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -201,7 +271,7 @@ async def test_unexpected_error_is_logged_and_answered_privately(
 ) -> None:
     alice = guild.add_member("alice")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings(), probe=Probe()):
+    async with running(discord_sandbox, app, make_settings(), probe=Probe()) as bot:
         with caplog.at_level(logging.ERROR, logger="botfleet.core.errors"):
             answer = await (await alice.run_command(general, app, "explode")).wait_for_response()
         assert answer.ephemeral
@@ -220,6 +290,50 @@ async def test_unexpected_error_is_logged_and_answered_privately(
         followup = await handle.wait_for_followup()
         assert followup.content == "That word was already guessed."
         assert followup.ephemeral
+
+        opener = await alice.run_command(general, app, "feedback")
+        modal = await opener.wait_for_modal()
+        [field] = [
+            child["custom_id"]
+            for row in modal["components"]
+            for child in row.get("components", [row.get("component", {})])
+            if child.get("type") == 4
+        ]
+        with caplog.at_level(logging.INFO, logger="botfleet.core.errors"):
+            submitted = await alice.submit_modal(opener, {field: "ok"})
+            refused = await submitted.wait_for_response()
+        assert refused.ephemeral and refused.content == "Say a little more."
+        [record] = [r for r in caplog.records if "refused for user" in r.getMessage()]
+        assert record.getMessage().startswith("/feedback form refused for user ")
+        assert "/?" not in record.getMessage()
+
+        pager = await (await alice.run_command(general, app, "pages")).wait_for_response()
+        assert pager.message is not None
+        [button] = pager.message.components[0]["components"]
+        await (await alice.click(pager.message, button["custom_id"])).wait_for_response()
+        assert alice.id not in bot.form_openers, "a press closes the remembered form"
+
+
+async def test_views_time_out_before_the_bot_disconnects(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    probe = Probe()
+    async with running(discord_sandbox, app, make_settings(), probe=probe) as bot:
+        shown = await (await alice.run_command(general, app, "pages")).wait_for_response()
+        assert shown.message is not None
+        [button] = shown.message.components[0]["components"]
+        assert not button.get("disabled")
+        assert len(bot.live_views()) == 1
+    [pager] = probe.pagers
+    assert pager.expired_while_open is True
+    assert pager.is_finished()
+    [button] = shown.message.components[0]["components"]
+    assert button["disabled"] is True, "the member sees the buttons expire"
 
 
 async def test_permission_levels_from_roles_permissions_and_config(
@@ -324,6 +438,29 @@ async def test_timers_fire_after_ready_even_when_overdue_at_start(
     assert [timer.payload["user_id"] for timer in second_probe.timers] == [3]
 
 
+async def test_timers_that_cannot_start_are_logged_not_lost(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bot = FleetBot(HANGMAN, make_settings())
+
+    async def unreachable() -> None:
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(bot.scheduler, "start", unreachable)
+    with caplog.at_level(logging.ERROR, logger="botfleet.core.bot"):
+        async with discord_sandbox.run_client(bot, app):
+            await bot.wait_until_ready()
+            assert bot._timers_task is not None
+            await bot._timers_task
+    [record] = [r for r in caplog.records if "timers could not start" in r.getMessage()]
+    assert record.exc_info is not None and isinstance(record.exc_info[1], ConnectionError)
+
+
 async def test_application_owner_is_bot_owner(
     discord_sandbox: DiscordSandbox, make_settings: SettingsFactory
 ) -> None:
@@ -341,7 +478,7 @@ async def test_application_owner_is_bot_owner(
         assert synced.content.startswith("Synced ")
 
 
-async def test_help_lists_commands_without_spending_their_budgets(
+async def test_help_lists_every_command_without_spending_their_budgets(
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -350,13 +487,31 @@ async def test_help_lists_commands_without_spending_their_budgets(
     settings = make_settings(rate_limits=RateLimitsSection(commands_per_user=2, time_window=60))
     alice = guild.add_member("alice")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, settings):
+    async with running(discord_sandbox, app, settings, probe=Probe()) as bot:
         await alice.send(general, "h!help")
         listing = await general.wait_for_message(author=app)
-        assert "ping" in listing.content
+        [embed] = listing.embeds
+        assert embed["title"] == "Hangman Bot: commands"
+        groups = {field["name"]: field["value"].splitlines() for field in embed["fields"]}
+        assert "`/ping` · `h!ping`: Check that the bot answers, and how fast." in groups["Fleet"]
+        assert "`/about`: What this bot is, its version and uptime." in groups["Fleet"]
+        assert not any("sync" in line for line in groups["Fleet"]), "owner-only, hidden"
+        assert "`/explode`: Fails unexpectedly." in groups["Probe"]
+        assert "`h!configure`: no description" in groups["Probe"]
+        assert "`h!help`: Shows this message" in groups["Other"]
+        slash = [
+            command
+            for command in bot.tree.walk_commands()
+            if isinstance(command, app_commands.Command)
+        ]
+        listed = "\n".join(field["value"] for field in embed["fields"])
+        assert len(slash) > 10
+        for command in slash:
+            assert f"`/{command.qualified_name}`" in listed, command.qualified_name
+        assert len(listed.splitlines()) == len({line for line in listed.splitlines()})
         await alice.send(general, "h!help")
         again = await general.wait_for_message(author=app)
-        assert "ping" in again.content, "help still lists ping"
+        assert again.embeds == listing.embeds, "help spends no budget"
         await alice.send(general, "h!ping")
         assert (await general.wait_for_message(author=app)).content.startswith("🏓")
 

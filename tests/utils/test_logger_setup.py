@@ -127,6 +127,31 @@ def test_json_lines_parse_and_carry_context(tmp_path: Path) -> None:
     assert TOKEN not in content
 
 
+FORGED = (
+    "hello\n2026-01-01T00:00:00.000Z INFO     hangman botfleet: admin granted\r\x1b[2J\u2028\x85end"
+)
+"""Member text that tries to forge a second record and clear the operator's terminal."""
+
+
+@pytest.mark.parametrize("json_format", [False, True], ids=["human", "json"])
+def test_member_text_stays_on_its_records_line(tmp_path: Path, json_format: bool) -> None:
+    configure_logging(make_settings(tmp_path, json_format=json_format), "hangman")
+    log = logging.getLogger("botfleet.tests")
+    log.info("member guessed %r", "word")
+    log.info("member wrote %s", FORGED)
+    log.info("member guessed %s", "last")
+    lines = read_log(tmp_path).splitlines()
+    assert len(lines) == 3, lines
+    assert "\x1b" not in lines[1]
+    if json_format:
+        assert json.loads(lines[1])["message"] == f"member wrote {FORGED}"
+    else:
+        assert lines[1].endswith(
+            "member wrote hello\\n2026-01-01T00:00:00.000Z INFO     hangman botfleet: "
+            "admin granted\\r\\x1b[2J\\u2028\\x85end"
+        )
+
+
 def test_the_file_rotates_and_keeps_backup_count_old_files(tmp_path: Path) -> None:
     configure_logging(make_settings(tmp_path, max_bytes=2000, backup_count=2), "mod")
     log = logging.getLogger("botfleet.tests")

@@ -39,6 +39,7 @@ DERIVED_KEYS = frozenset({"environment", "bot_name"})
 ALIASES: dict[str, tuple[str, ...]] = {
     "DISCORD_TOKEN": ("discord", "token"),
     "DISCORD_APPLICATION_ID": ("discord", "application_id"),
+    "DEV_GUILD_ID": ("bot", "sync_guild"),
     "DATABASE_URL": ("database", "url"),
     "REDIS_URL": ("cache", "redis_url"),
     "SENTRY_DSN": ("logging", "sentry_dsn"),
@@ -87,9 +88,19 @@ class EffectiveConfig:
         """Name the layer that supplied ``dotted_key`` ("default" when no layer set it)."""
         return _lookup_source(self.sources, dotted_key.split(".")) or DEFAULT_SOURCE
 
-    def rows(self) -> Iterator[tuple[str, str, str]]:
-        """Yield (key, display value, source) for every effective leaf value, secrets masked."""
-        for key, value in _flatten(self.settings.model_dump()):
+    def rows(
+        self, typed_sections: Mapping[str, BaseModel | None] | None = None
+    ) -> Iterator[tuple[str, str, str]]:
+        """Yield (key, display value, source) for every effective leaf value, secrets masked.
+
+        Settings keeps sections that modules type themselves (a bot's ``options``) as the raw
+        mapping that was configured; ``typed_sections`` gives their validated models, so every
+        option shows, defaults included.
+        """
+        values = self.settings.model_dump()
+        for section, model in (typed_sections or {}).items():
+            values[section] = {} if model is None else model.model_dump()
+        for key, value in _flatten(values):
             yield key, display_value(value), self.source_of(key)
 
 

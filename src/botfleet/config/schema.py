@@ -23,6 +23,17 @@ class BotSection(Section):
     owner_ids: list[int] = Field(default_factory=list)
     description: str = "A botfleet bot."
     sync_commands: Literal["auto", "always", "never"] = "auto"
+    sync_guild: int | None = Field(
+        default=None,
+        ge=1,
+        description="For development: sync the slash commands to this one server only (also "
+        "DEV_GUILD_ID), where a change shows at once; global commands are left as they are.",
+    )
+    reload: bool = Field(
+        default=False,
+        description="For development: reload a changed extension in place (botfleet run "
+        "--reload); needs watchfiles, from the dev extra.",
+    )
     guild_ready_timeout: float = Field(default=2.0, ge=0)
     shard_count: int | None = Field(
         default=None, ge=1, description="Number of shards; unset lets Discord recommend one."

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from botfleet.config.schema import Settings
 from botfleet.core.definition import BotDefinition
 from botfleet.core.errors import CommandRateLimited, handle_context_error, handle_interaction_error
 from botfleet.core.heartbeat import Heartbeat, Vitals
+from botfleet.core.help import FleetHelpCommand
+from botfleet.core.reload import ExtensionReloader
 from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
@@ -43,6 +46,9 @@ XP_EXTENSION = "botfleet.gamification.extension"
 GAMIFICATION_COMMANDS_EXTENSION = "botfleet.gamification.commands"
 """/rank, /leaderboard, /achievements, /xp and /levels: loaded by the configured host bot only,
 so six bots in one guild show these commands once."""
+
+FORM_OPENERS_KEPT = 1024
+"""Members whose last form-opening command is remembered, for the logs (oldest forgotten)."""
 
 SHUTDOWN_STEP_TIMEOUT = 10.0
 """Longest wait for one shutdown step (e.g. timer handlers still running) before moving on."""
@@ -86,7 +92,9 @@ class FleetBot(commands.AutoShardedBot):
             intents=definition.intents(),
             description=settings.bot.description,
             tree_cls=FleetCommandTree,
-            help_command=commands.DefaultHelpCommand(dm_help=None),
+            help_command=FleetHelpCommand(
+                bot_name=definition.display_name, color=settings.colors.primary, dm_help=None
+            ),
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
             guild_ready_timeout=settings.bot.guild_ready_timeout,
             shard_count=settings.bot.shard_count,
@@ -97,7 +105,10 @@ class FleetBot(commands.AutoShardedBot):
         self.started_at = time.time()
         self.version = __version__
         self.failed_extensions: dict[str, BaseException] = {}
+        self.form_openers: OrderedDict[int, str] = OrderedDict()
+        """Member id → the slash command that last answered them with a form (a modal)."""
         self.tree_syncer: TreeSyncer | None = None
+        self.reloader: ExtensionReloader | None = None
         self._timers_task: asyncio.Task[None] | None = None
         self.state_dir = state_dir or Path(settings.bot.data_dir)
         self._owns_database = database is None
@@ -139,8 +150,13 @@ class FleetBot(commands.AutoShardedBot):
                 self.failed_extensions[extension] = exc
                 log.exception("extension %s failed to load; the bot goes on without it", extension)
         if self.application_id is not None:
-            self.tree_syncer = TreeSyncer(self.state_dir, self.application_id)
-            await self._sync_commands(self.tree_syncer)
+            self.tree_syncer = TreeSyncer(
+                self.state_dir, self.application_id, self.settings.bot.sync_guild
+            )
+            await self.sync_commands()
+        if self.settings.bot.reload:
+            self.reloader = ExtensionReloader(self, after_reload=self.sync_commands)
+            self.reloader.start()
         self._timers_task = asyncio.create_task(self._start_timers_when_ready())
 
     @property
@@ -152,7 +168,10 @@ class FleetBot(commands.AutoShardedBot):
             extensions = (*extensions, GAMIFICATION_COMMANDS_EXTENSION)
         return extensions
 
-    async def _sync_commands(self, syncer: TreeSyncer) -> None:
+    async def sync_commands(self) -> None:
+        """Sync the slash commands per ``bot.sync_commands``: at the start and after a reload."""
+        if self.tree_syncer is None:
+            return  # no application id yet: the start syncs once logged in
         if self.failed_extensions:
             log.warning(
                 "not syncing slash commands: %d extension(s) failed to load, and a sync now "
@@ -161,17 +180,21 @@ class FleetBot(commands.AutoShardedBot):
             )
             return
         try:
-            await syncer.sync_if_changed(self.tree, self.settings.bot.sync_commands)
+            await self.tree_syncer.sync_if_changed(self.tree, self.settings.bot.sync_commands)
         except discord.HTTPException:
             log.exception("slash command sync failed; commands may be out of date")
 
     async def _start_timers_when_ready(self) -> None:
         """Dispatch timers only once handlers are loaded and the guild cache is filled.
 
-        Overdue timers fire at start; a temporary ban's handler needs its guild to exist.
+        Overdue timers fire at start; a temporary ban's handler needs its guild to exist. Nobody
+        awaits this task, so a failure is logged here rather than lost with it.
         """
         await self.wait_until_ready()
-        await self.scheduler.start()
+        try:
+            await self.scheduler.start()
+        except Exception:
+            log.exception("timers could not start; reminders and other timers wait for a restart")
         self.heartbeat.start()
 
     def vitals(self) -> Vitals:
@@ -209,6 +232,25 @@ class FleetBot(commands.AutoShardedBot):
     ) -> None:
         await handle_context_error(context, exception)
 
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+    ) -> None:
+        """Remember which command opened a member's form: its submission does not say."""
+        if interaction.response.type is not discord.InteractionResponseType.modal:
+            return
+        self.form_openers[interaction.user.id] = command.qualified_name
+        self.form_openers.move_to_end(interaction.user.id)
+        while len(self.form_openers) > FORM_OPENERS_KEPT:
+            self.form_openers.popitem(last=False)
+
+    async def on_interaction(self, interaction: discord.Interaction[FleetBot], /) -> None:
+        """A pressed button means the member's last form is closed: a form that follows it was
+        opened by that button, not by the remembered command."""
+        if interaction.type is discord.InteractionType.component:
+            self.form_openers.pop(interaction.user.id, None)
+
     async def on_ready(self) -> None:
         log.info(
             "%s ready as %s in %d guilds (%d shards)",
@@ -224,8 +266,46 @@ class FleetBot(commands.AutoShardedBot):
             return True
         return await super().is_owner(user)
 
+    def live_views(self) -> list[discord.ui.view.BaseView]:
+        """Every view and form still listening for presses, with a timeout or not.
+
+        discord.py lists only the persistent ones publicly (``persistent_views``); the others
+        live in its view store alone, read here for want of a public way.
+        """
+        store = self._connection._view_store
+        views: dict[str, discord.ui.view.BaseView] = {}
+        for items in store._views.values():
+            for item in items.values():
+                if item.view is not None:
+                    views[item.view.id] = item.view
+        for view in (*store._synced_message_views.values(), *store._modals.values()):
+            views[view.id] = view
+        return [view for view in views.values() if not view.is_finished()]
+
+    async def _expire_views(self) -> None:
+        """Stop every view while the HTTP session is open, and time out those with a timeout.
+
+        Their buttons cannot outlive this process; timed out now, they are disabled on screen,
+        instead of a timer editing a message after the session closed ("Session is closed").
+        """
+        views = self.live_views()
+        for view in views:
+            view.stop()
+        expiring = [view for view in views if view.timeout is not None]
+        outcomes = await asyncio.gather(
+            *(view.on_timeout() for view in expiring), return_exceptions=True
+        )
+        for view, outcome in zip(expiring, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.warning(
+                    "%s could not be timed out at shutdown",
+                    type(view).__name__,
+                    exc_info=outcome,
+                )
+
     async def close(self) -> None:
-        """Stop the timers, save the buffered XP, close the cache and database, then disconnect.
+        """Time out the views, stop the timers, save the buffered XP, close the cache and
+        database, then disconnect.
 
         Each step is bounded and isolated: one that fails or hangs is logged, and the others
         still run, so a database outage at shutdown never leaks the Redis connection.
@@ -234,12 +314,15 @@ class FleetBot(commands.AutoShardedBot):
         if self._timers_task is not None:
             self._timers_task.cancel()
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("views", self._expire_views),
             ("timers", self.scheduler.stop),
             ("heartbeat", self.heartbeat.stop),
             ("gamification", self.gamification.stop),
             ("cache", self.cache.close),
             ("rate limiter", self.rate_limiter.close),
         ]
+        if self.reloader is not None:
+            steps.insert(0, ("extension watcher", self.reloader.stop))
         if self._owns_database:
             steps.append(("database", self.database.dispose))
         for what, step in steps:

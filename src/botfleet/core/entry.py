@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 
+import aiohttp
 import discord
 
 from botfleet.config import ConfigError, load_settings, token_variable
@@ -24,6 +25,19 @@ from botfleet.utils.logger import configure_logging
 log = logging.getLogger(__name__)
 
 EXIT_FAILURE = 1
+"""A failure a restart may cure: the supervisor of `botfleet run` retries it with backoff."""
+
+TRANSIENT_FAILURES: tuple[type[BaseException], ...] = (
+    OSError,
+    aiohttp.ClientError,
+    discord.GatewayNotFound,
+    discord.DiscordServerError,
+    DatabaseUnavailableError,
+    MigrationError,
+    BotfleetError,
+)
+"""Discord or the database unreachable or failing on their side: worth a retry, unlike a
+refused token."""
 
 
 def run_definition(definition: BotDefinition) -> int:
@@ -57,7 +71,7 @@ def run_definition(definition: BotDefinition) -> int:
             definition.name,
         )
         return EXIT_CONFIG_ERROR
-    except (DatabaseUnavailableError, MigrationError, BotfleetError, OSError) as exc:
-        log.error("the %s bot could not start: %s", definition.name, exc)
+    except TRANSIENT_FAILURES as exc:
+        log.error("the %s bot could not start: %s", definition.name, str(exc) or repr(exc))
         return EXIT_FAILURE
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -160,16 +161,31 @@ async def _reply_in_channel(interaction: discord.Interaction[Any], message: str)
         log.warning("could not deliver an error reply in channel %s", interaction.channel_id)
 
 
+def interaction_label(interaction: discord.Interaction[Any]) -> str:
+    """How the logs name an interaction: its slash command; for a form, the command that opened
+    it (Discord's submission does not say); else the form's or component's custom id."""
+    command = interaction.command
+    if command is not None:
+        return f"/{command.qualified_name}"
+    data: Mapping[str, Any] = interaction.data or {}
+    custom_id = data.get("custom_id", "?")
+    if interaction.type is not discord.InteractionType.modal_submit:
+        return f"component {custom_id}"
+    forms: Mapping[int, str] = getattr(interaction.client, "form_openers", {})
+    opener = forms.get(interaction.user.id)
+    return f"/{opener} form" if opener is not None else f"form {custom_id}"
+
+
 async def handle_interaction_error(
     interaction: discord.Interaction[Any], error: BaseException
 ) -> None:
     """The slash-command tree's error handler."""
     reply = describe_error(error)
-    command = interaction.command.qualified_name if interaction.command else "?"
+    source = interaction_label(interaction)
     if reply.unexpected:
         log.error(
-            "command /%s failed (ref %s, user %s, guild %s, channel %s)",
-            command,
+            "%s failed (ref %s, user %s, guild %s, channel %s)",
+            source,
             reply.reference,
             interaction.user.id,
             interaction.guild_id,
@@ -177,7 +193,7 @@ async def handle_interaction_error(
             exc_info=_unwrap(error),
         )
     else:
-        log.info("command /%s refused for user %s: %s", command, interaction.user.id, reply.message)
+        log.info("%s refused for user %s: %s", source, interaction.user.id, reply.message)
     if reply.message is not None:
         await reply_ephemeral(interaction, reply.message)
 

@@ -45,6 +45,7 @@ __all__ = [
     "RedactingFilter",
     "configure_logging",
     "get_log_filename",
+    "one_line",
     "redact",
     "redact_sentry_event",
     "redact_value",
@@ -94,6 +95,11 @@ _STANDARD_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {
     "taskName",
 }
 """Attributes every LogRecord has; anything else on a record came from ``extra=``."""
+
+_LINE_BREAKERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""Control characters and Unicode line separators: in a log line they would forge a new line
+or rewrite the terminal, so member-supplied text could pose as a record of its own."""
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 _SAFE_FILE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _TRACEBACK_FORMATTER = logging.Formatter()
@@ -164,6 +170,20 @@ def redact(text: str) -> str:
     return text
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\n``, ``\\x1b``)."""
+    return _LINE_BREAKERS.sub(_escape_character, text)
+
+
+def _escape_character(match: re.Match[str]) -> str:
+    character = match.group()
+    named = _NAMED_ESCAPES.get(character)
+    if named is not None:
+        return named
+    code = ord(character)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
 def redact_value(value: Any) -> Any:
     """A copy of ``value`` with every string inside dicts, lists and tuples redacted."""
     if isinstance(value, str):
@@ -208,7 +228,10 @@ def _redact_record(record: logging.LogRecord) -> None:
 
 
 class HumanFormatter(logging.Formatter):
-    """One readable line per record: UTC time, level, bot, logger, message, then traceback."""
+    """One readable line per record: UTC time, level, bot, logger, message, then traceback.
+
+    The message is kept on its line (:func:`one_line`); only a traceback spans several.
+    """
 
     converter = staticmethod(time.gmtime)
     default_time_format = "%Y-%m-%dT%H:%M:%S"
@@ -219,6 +242,9 @@ class HumanFormatter(logging.Formatter):
             "%(asctime)s %(levelname)-8s %(bot)s %(name)s: %(message)s",
             defaults={"bot": bot_name or "-"},
         )
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802  (logging's name)
+        return one_line(super().formatMessage(record))
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
@@ -249,7 +275,13 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD_RECORD_FIELDS:
                 entry.setdefault(key, value)
-        return json.dumps(redact_value(entry), ensure_ascii=False, default=_redacted_text)
+        line = json.dumps(redact_value(entry), ensure_ascii=False, default=_redacted_text)
+        return _LINE_BREAKERS.sub(_json_escape, line)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    """JSON's escape for a character json.dumps leaves raw (it escapes only those below 0x20)."""
+    return f"\\u{ord(match.group()):04x}"
 
 
 def _redacted_text(value: object) -> str:
