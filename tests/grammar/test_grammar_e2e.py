@@ -8,15 +8,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import discord
 import pytest
+from gated_engine import SlowEngine
 from pydantic import SecretStr
 from sqlalchemy import select
 
 from botfleet.bots.grammar.bot import DEFINITION
+from botfleet.bots.grammar.commands.grammar import COG_NAME, GrammarCommands
 from botfleet.bots.grammar.events.autocheck import MARK
+from botfleet.bots.grammar.services.checker import GrammarChecker
 from botfleet.bots.grammar.views.result import (
     AI_REVIEW_OFFER,
     NOT_YOURS,
@@ -101,7 +104,15 @@ async def running(
     sandbox: DiscordSandbox, app: Application, settings: Settings
 ) -> AsyncIterator[FleetBot]:
     async with run_fleet_bot(sandbox, app, DEFINITION, settings) as bot:
+        await grammar_cog(bot).checker.wait_until_loaded()  # answers come at once from here
         yield bot
+
+
+def grammar_cog(bot: FleetBot) -> GrammarCommands:
+    """The running cog (each start loads the extension's module anew: no isinstance)."""
+    cog = bot.get_cog(COG_NAME)
+    assert cog is not None
+    return cast(GrammarCommands, cog)
 
 
 async def check(
@@ -334,7 +345,7 @@ async def test_a_check_that_finds_nothing_offers_the_ai_review(
 ) -> None:
     settings = fleet_test_settings("grammar", tmp_path, ai=ai_settings(openai_server))
     async with running(discord_sandbox, app, settings):
-        posted = await alice.send(general, "This are a test.")
+        posted = await alice.send(general, "Can I come to?")  # "too": past every offline rule
         menu = await alice.run_context_menu(general, app, "Check grammar", posted)
         response = await menu.wait_for_response()
         assert response.ephemeral and response.embeds[0]["title"] == NOTHING_FOUND_TITLE
@@ -342,11 +353,11 @@ async def test_a_check_that_finds_nothing_offers_the_ai_review(
         message = response.message
         assert message is not None
         assert message.custom_ids == ["grammar:explain", "grammar:rewrite"]
-        openai_server.queue_reply("“This are” should be “This is”.")
+        openai_server.queue_reply("“to” should be “too” here.")
         handle = await alice.click(message, "grammar:explain")
         reviewed = await handle.wait_for_followup()
         assert reviewed.embeds[0]["title"] == "🤖 AI review"
-        assert "This is" in reviewed.embeds[0]["description"]
+        assert "“too”" in reviewed.embeds[0]["description"]
         assert "The checker found no issues." in openai_server.requests[-1].messages[0]["content"]
 
 
@@ -516,3 +527,26 @@ async def test_stats_show_progress(
         assert (
             "**This week:** 2 checks, 1.00 issues per check, 50% clean" in (fields["Improvement"])
         )
+
+
+async def test_a_check_asked_while_the_engines_load_is_answered_once_they_are(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    tmp_path: Path,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    settings = fleet_test_settings("grammar", tmp_path)
+    async with run_fleet_bot(discord_sandbox, app, DEFINITION, settings) as bot:
+        cog = grammar_cog(bot)
+        loaded = cog.checker
+        await loaded.wait_until_loaded()
+        slow = SlowEngine()  # as just after a start: the engines still load in the background
+        cog.checker = GrammarChecker(loaded.options, [*loaded.engines, slow])
+        cog.checker.start_loading()
+        handle = await alice.run_command(general, app, "grammar", {"text": BAD}, subcommand="check")
+        thinking = await handle.wait_for_response()
+        assert thinking.deferred and not thinking.embeds
+        slow.may_finish.set()
+        answer = await handle.wait_for_message()
+        assert answer.embeds[0]["title"] == "📝 2 issues found"

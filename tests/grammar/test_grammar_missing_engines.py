@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import pytest
+from gated_engine import SlowEngine
 
 from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.bots.grammar.services.checker import (
@@ -142,3 +144,18 @@ async def test_auto_checks_in_another_language_are_not_dropped_as_not_english() 
     await checker.start()
     result = await checker.check_message("Das ist ein Haus und ich bin heute hier.")
     assert result is not None and result.language == "de-DE"
+
+
+async def test_engines_load_in_the_background_and_checks_wait_for_them() -> None:
+    engine = SlowEngine()
+    checker = GrammarChecker(GrammarOptions(), [engine])
+    checker.start_loading()
+    assert not checker.loaded
+    check = asyncio.create_task(checker.check("Hello there", "en"))
+    await asyncio.sleep(0)
+    assert not check.done()
+    engine.may_finish.set()
+    result = await check
+    assert checker.loaded
+    assert [issue.rule for issue in result.issues] == ["SLOW"]
+    await checker.close()

@@ -35,9 +35,7 @@ log = logging.getLogger(__name__)
 async def setup(bot: FleetBot) -> None:
     options = bot.options if isinstance(bot.options, GrammarOptions) else GrammarOptions()
     checker = build_checker(options)
-    await checker.start()
-    for line in checker.status():
-        log.info("grammar engine %s", line)
+    checker.start_loading()
     ai = AIService.from_settings(bot.settings, bot.database)
     log.info("AI explanations and rewrites: %s", "on" if ai.available else "off (no API key)")
     store = GrammarStore(bot.database)

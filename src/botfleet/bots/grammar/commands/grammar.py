@@ -186,17 +186,21 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
     ) -> CheckResult:
         """Check ``text``; refusals are answered before anything is sent.
 
-        With a remote engine (LanguageTool) configured the answer is deferred first, as a
-        server may take longer than Discord's three seconds.
+        With a remote engine (LanguageTool) configured, or the engines still loading after a
+        start, the answer is deferred first, as either may take longer than Discord's three
+        seconds.
         """
         options = self.checker.options
+        if not self.checker.loaded:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+            await self.checker.wait_until_loaded()
         validate_check_text(
             text,
             max_length=options.max_check_length,
             language=options.language,
             vocabulary=self.checker.vocabulary,
         )
-        if options.languagetool_url is not None:
+        if options.languagetool_url is not None and not interaction.response.is_done():
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         return await self.checker.check_text(text)
 

@@ -126,12 +126,33 @@ class GrammarChecker:
         self.missing: list[MissingEngine] = list(missing)
         self.vocabulary = vocabulary
         """Common English words for telling English apart; None with pyspellchecker missing."""
+        self._loading: asyncio.Task[None] | None = None
 
     def status(self) -> list[str]:
         """One line per engine, ready or not, for the operator and ``/grammar about``."""
         lines = [f"{engine.name}: ready" for engine in self.engines]
         lines += [missing.describe() for missing in self.missing]
         return lines
+
+    def start_loading(self) -> None:
+        """Load the engines in the background, so the bot is ready before they are.
+
+        Loading the tagger and the spelling index takes seconds of CPU (more on a busy
+        machine); a bot that waited for them in ``setup_hook`` would miss its ready deadline.
+        Checks asked meanwhile wait for the loading (:meth:`wait_until_loaded`).
+        """
+        if self._loading is None:
+            self._loading = asyncio.create_task(self.start(), name="grammar engines")
+
+    @property
+    def loaded(self) -> bool:
+        """Whether a check can run now without waiting for the engines to load."""
+        return self._loading is None or self._loading.done()
+
+    async def wait_until_loaded(self) -> None:
+        """Return once :meth:`start_loading` finished (at once if it was never asked)."""
+        if self._loading is not None:
+            await asyncio.shield(self._loading)
 
     async def start(self) -> None:
         """Load every engine at once, off the event loop; one that fails is set aside."""
@@ -147,10 +168,15 @@ class GrammarChecker:
                 if cast(object, engine) is self.vocabulary:  # its word list never loaded
                     self.vocabulary = None
                 self.missing.append(MissingEngine(engine.name, f"failed to start: {result}"))
+        for line in self.status():
+            log.info("grammar engine %s", line)
         if not self.engines:
             log.warning("no grammar engine can run: %s", "; ".join(self.status()))
 
     async def close(self) -> None:
+        """Close the engines, once a loading still under way has finished with them."""
+        if self._loading is not None:
+            await asyncio.wait([self._loading])
         await asyncio.gather(*(engine.close() for engine in self.engines))
 
     async def check_text(self, text: str) -> CheckResult:
@@ -159,6 +185,7 @@ class GrammarChecker:
         Refuses text that cannot be checked with a :class:`UserError` saying why; issues in
         code, links, mentions and server emoji are left out.
         """
+        await self.wait_until_loaded()
         validate_check_text(
             text,
             max_length=self.options.max_check_length,
@@ -175,6 +202,7 @@ class GrammarChecker:
         The engines read the message without its markup; the issues come back against the
         message as posted, only those ``strictness`` (the configured default if None) shows.
         """
+        await self.wait_until_loaded()
         stripped = strip_markup(content)
         if not worth_auto_checking(stripped, min_words=self.options.auto_check_min_words):
             return None
@@ -189,6 +217,7 @@ class GrammarChecker:
 
     async def check(self, text: str, language: str, *, skipped: Sequence[Span] = ()) -> CheckResult:
         """Run every engine that knows ``language`` on ``text`` and merge their findings."""
+        await self.wait_until_loaded()
         engines = [engine for engine in self.engines if engine.supports(language)]
         if not engines:
             raise self._no_engine(language)
