@@ -343,11 +343,15 @@ def data() -> None:
 def delete_user(user_id: int) -> None:
     """Delete everything botfleet stores about USER_ID."""
     from botfleet.services.privacy import delete_user_everywhere  # noqa: PLC0415
+    from botfleet.utils.wording import plural  # noqa: PLC0415
 
     report = _run_database_task(delete_user_everywhere(_database_url(), user_id))
     for service, count in report.items():
-        click.echo(f"{service:<24} {count} rows deleted")
-    click.echo(f"user {user_id}: {sum(report.values())} rows deleted in all")
+        click.echo(f"{service:<24} {plural(count, 'row')} deleted")
+    for service, count in report.anonymised.items():
+        kept = plural(count, "row")
+        click.echo(f"{service:<24} {kept} kept, the member's name and messages replaced")
+    click.echo(f"user {user_id}: {plural(report.total, 'row')} deleted in all")
 
 
 @main.command()

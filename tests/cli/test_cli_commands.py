@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from botfleet.bots.mod.services.cases import CaseStore, NewCase
+from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.cli import main
 from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.database import Database
@@ -217,6 +219,31 @@ def test_delete_user_reports_each_service(workdir: Path) -> None:
     result = invoke("data", "delete-user", "1234", "--yes")
     assert result.exit_code == 0, result.output
     assert "users" in result.output
+    assert "user 1234: 0 rows deleted in all" in result.output
+
+
+async def _open_case(url: str, target_id: int) -> None:
+    database = Database(url)
+    try:
+        case = NewCase(
+            guild_id=1,
+            action=CaseAction.WARN,
+            target_id=target_id,
+            target_name="alice",
+            moderator_id=2,
+            reason="spam",
+        )
+        await CaseStore(database).create(case, datetime.now(UTC))
+    finally:
+        await database.dispose()
+
+
+def test_delete_user_says_which_records_were_kept_without_the_member(workdir: Path) -> None:
+    assert invoke("db", "upgrade").exit_code == 0
+    asyncio.run(_open_case(f"sqlite+aiosqlite:///{workdir / 'data' / 'botfleet.db'}", 1234))
+    result = invoke("data", "delete-user", "1234", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "1 row kept, the member's name and messages replaced" in result.output
     assert "user 1234: 0 rows deleted in all" in result.output
 
 
