@@ -13,12 +13,8 @@ from enum import StrEnum
 from sqlalchemy import delete
 
 from botfleet.database.models import LeaderboardEntry
-from botfleet.database.models.gamification import (
-    MemberXP,
-)
-from botfleet.gamification.events import (
-    RankingUpdate,
-)
+from botfleet.database.models.gamification import MemberXP
+from botfleet.gamification.events import RankingUpdate
 from botfleet.gamification.levels import FIRST_LEVEL
 from botfleet.gamification.periods import ALL_TIME_START, Period
 from botfleet.gamification.store.base import XP_CATEGORY, BoardKey, Transaction

@@ -14,14 +14,8 @@ from typing import Any, Final
 from sqlalchemy import or_, select, update
 
 from botfleet.database.models import Guild, UserBotStats
-from botfleet.database.models.gamification import (
-    MemberXP,
-    XPFlushBatch,
-)
-from botfleet.gamification.events import (
-    LevelUp,
-    XPAward,
-)
+from botfleet.database.models.gamification import MemberXP, XPFlushBatch
+from botfleet.gamification.events import LevelUp, XPAward
 from botfleet.gamification.levels import FIRST_LEVEL
 from botfleet.gamification.store.base import (
     XP_CATEGORY,

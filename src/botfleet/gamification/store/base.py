@@ -21,9 +21,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from botfleet.database.base import Backend
 from botfleet.database.models import LeaderboardEntry, User
-from botfleet.database.models.gamification import (
-    RankingVersion,
-)
+from botfleet.database.models.gamification import RankingVersion
 from botfleet.gamification.achievements import AchievementCatalogue
 from botfleet.gamification.events import (
     AchievementUnlocked,

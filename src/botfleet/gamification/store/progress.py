@@ -13,16 +13,8 @@ from sqlalchemy import case
 
 from botfleet.database.models import UserAchievement
 from botfleet.gamification.achievements import UNLOCKED
-from botfleet.gamification.events import (
-    AchievementUnlocked,
-)
-from botfleet.gamification.store.base import (
-    XP_CATEGORY,
-    BoardKey,
-    Origin,
-    Transaction,
-    board_keys,
-)
+from botfleet.gamification.events import AchievementUnlocked
+from botfleet.gamification.store.base import XP_CATEGORY, BoardKey, Origin, Transaction, board_keys
 
 
 class ProgressTransaction(Transaction):

@@ -10,17 +10,13 @@ from discord import app_commands
 
 from botfleet.auth.permissions import requires_permission
 from botfleet.errors import UserError
+from botfleet.gamification.discord.commands.common import NO_PINGS, describe_resync, guild_of
+from botfleet.gamification.discord.commands.levels_config import LevelsConfig
 from botfleet.gamification.discord.role_sync import RoleSyncer
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
-from botfleet.gamification.discord.commands.common import (
-    NO_PINGS,
-    describe_resync,
-    guild_of,
-)
-from botfleet.gamification.discord.commands.levels_config import LevelsConfig
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,12 @@ from discord import app_commands
 
 from botfleet.auth.permissions import requires_permission
 from botfleet.errors import UserError
+from botfleet.gamification.discord.commands.common import (
+    NO_PINGS,
+    check_reward_role,
+    guild_of,
+    role_line,
+)
 from botfleet.gamification.discord.role_sync import RoleSyncer
 from botfleet.gamification.guild_settings import GuildXPConfig
 from botfleet.gamification.options import (
@@ -24,12 +30,6 @@ from botfleet.utils.helpers import create_embed
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
-from botfleet.gamification.discord.commands.common import (
-    NO_PINGS,
-    check_reward_role,
-    guild_of,
-    role_line,
-)
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from botfleet.gamification.discord.commands.common import NO_PINGS, guild_of, not_a_bot
+from botfleet.gamification.discord.commands.levels import Levels
+from botfleet.gamification.discord.commands.xp import XPAdmin
 from botfleet.gamification.discord.rank_card import RankCard, render_rank_card_async
 from botfleet.gamification.discord.role_sync import RoleSyncer
 from botfleet.gamification.discord.views import (
@@ -24,13 +27,6 @@ from botfleet.utils.imaging import fetch_avatar_png
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
-from botfleet.gamification.discord.commands.common import (
-    NO_PINGS,
-    guild_of,
-    not_a_bot,
-)
-from botfleet.gamification.discord.commands.levels import Levels
-from botfleet.gamification.discord.commands.xp import XPAdmin
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from botfleet.auth.permissions import requires_permission
+from botfleet.gamification.discord.commands.common import NO_PINGS, guild_of, not_a_bot
 from botfleet.gamification.discord.role_sync import RoleSyncer
 from botfleet.gamification.store import AdjustmentResult
 from botfleet.gamification.xp_system import MAX_ADMIN_AMOUNT
@@ -16,11 +17,6 @@ from botfleet.gamification.xp_system import MAX_ADMIN_AMOUNT
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
-from botfleet.gamification.discord.commands.common import (
-    NO_PINGS,
-    guild_of,
-    not_a_bot,
-)
 
 log = logging.getLogger(__name__)
 
