@@ -22,9 +22,9 @@ announcement, never the XP or level.
 
 **Exactly once.** Each level-up and unlock is decided by the one transaction that caused it (in
 whichever process), and dispatched by that process only: ``xp_level_up`` with a
-:class:`LevelUp`, ``achievement_unlock`` with an :class:`AchievementUnlocked`. The architecture's
-``check_level_up(user_id)`` saves that member's awards right away and returns their level-ups to
-the caller instead of dispatching them, so each is announced by one party.
+:class:`LevelUp`, ``achievement_unlock`` with an :class:`AchievementUnlocked`. A game's
+``report_game(results)`` (and ``check_level_up(user_id)``) saves at once and hands the level-ups
+to the caller instead of dispatching them, so each is announced by one party.
 """
 
 from __future__ import annotations
