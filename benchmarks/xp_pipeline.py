@@ -47,7 +47,7 @@ from redis.asyncio import Redis
 from botfleet.cache import CacheHierarchy, MemoryCache, ResilientRedis
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
-from botfleet.gamification import Board, Gamification, GamificationOptions, XPAward
+from botfleet.gamification import Board, Gamification, GamificationOptions, XPAward, XPSource
 from botfleet.gamification.leaderboards import DatabaseRankings, RedisRankings
 from botfleet.gamification.periods import Period, period_start
 
@@ -58,6 +58,9 @@ EVENTS_PER_SIMULATED_SECOND = 100
 BIG_BOARD = 1_000_000
 BIG_GUILD = 424_242
 READ_REPEATS = 25
+GAME_WIN_XP = 25
+GAME_WIN_COUNTERS = {"games": 1, "wins": 1, "benchmark:win": 1}
+"""A won game as ``XPSystem.report_game(..., save_now=False)`` buffers it, seen as its award."""
 PACED_SECONDS = 8
 
 
@@ -129,8 +132,14 @@ async def feed(gamification: Gamification, events: list[Event], pace: float | No
                 event.user_id, "play", guild_id=event.guild_id, channel_id=event.channel_id
             )
         else:
-            award = await gamification.xp.report_game_result(
-                event.user_id, "win", guild_id=event.guild_id, channel_id=event.channel_id
+            award = await gamification.xp.award_xp(
+                event.user_id,
+                GAME_WIN_XP,
+                "game:benchmark:win",
+                guild_id=event.guild_id,
+                channel_id=event.channel_id,
+                source=XPSource.GAME,
+                counters=GAME_WIN_COUNTERS,
             )
         latencies.append(time.perf_counter() - before)
         if award is not None:

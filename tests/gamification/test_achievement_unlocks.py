@@ -15,6 +15,8 @@ from botfleet.gamification import (
     ACHIEVEMENT_EVENT,
     LEVEL_UP_EVENT,
     AchievementUnlocked,
+    GameEnding,
+    GameResult,
     GamificationOptions,
     Rarity,
     XPSource,
@@ -59,7 +61,9 @@ async def test_progress_is_tracked_in_percent_and_shown_as_bars(
     gamification = make_gamification(database, options=NO_SPREAD)
     for _ in range(37):
         await gamification.xp.award_command(ADA, "define", guild_id=GUILD)
-    await gamification.xp.report_game_result(ADA, "win", guild_id=GUILD, streak=3)
+    await gamification.xp.report_game(
+        [GameResult(ADA, GameEnding.WIN, streak=3)], guild_id=GUILD, save_now=False
+    )
     await gamification.xp.flush()
 
     progress = {
@@ -77,7 +81,9 @@ async def test_progress_is_tracked_in_percent_and_shown_as_bars(
         "First Victory",
     ]
 
-    await gamification.xp.report_game_result(ADA, "loss", guild_id=GUILD, streak=0)
+    await gamification.xp.report_game(
+        [GameResult(ADA, GameEnding.LOSS, streak=0)], guild_id=GUILD, save_now=False
+    )
     await gamification.xp.flush()
     progress = {
         item.definition.name: item for item in await gamification.achievements.progress(ADA)
@@ -103,8 +109,8 @@ async def test_two_processes_racing_unlock_each_achievement_once(
     for member in members:  # the 10th command and a first win, from two bots at once
         await first.xp.award_command(member, "play")
         await second.xp.award_command(member, "play")
-        await first.xp.report_game_result(member, "win")
-        await second.xp.report_game_result(member, "win")
+        await first.xp.report_game([GameResult(member, GameEnding.WIN)], save_now=False)
+        await second.xp.report_game([GameResult(member, GameEnding.WIN)], save_now=False)
     await asyncio.gather(first.xp.flush(), second.xp.flush())
 
     unlocks = [
@@ -132,7 +138,7 @@ async def test_rewards_can_lift_a_member_and_unlock_more(
 
     # 1,100 XP is level 5 (from 770), which unlocks "Getting Started": its 50 XP reach 1,150,
     # past level 6 (1,130). One transaction, one level-up event from 1 to 6.
-    await gamification.award_xp(ADA, 1100, "quest", channel_id=CHANNEL)
+    await gamification.xp.award_xp(ADA, 1100, "quest", channel_id=CHANNEL)
     await gamification.xp.flush()
 
     assert await total_xp(database, ADA) == 1150
@@ -188,7 +194,9 @@ async def test_unlocks_name_what_earned_them_and_a_game_outranks_chat(
     gamification = make_gamification(database, options=NO_SPREAD, dispatch=recorder)
     await gamification.xp.award_message(ADA, GUILD, CHANNEL, [])
     await gamification.xp.flush()
-    await gamification.xp.report_game_result(ADA, "win", guild_id=GUILD, channel_id=CHANNEL)
+    await gamification.xp.report_game(
+        [GameResult(ADA, GameEnding.WIN)], guild_id=GUILD, channel_id=CHANNEL, save_now=False
+    )
     await gamification.xp.award_message(BOB, GUILD, CHANNEL, [])
     await gamification.xp.award_command(ADA, "define", guild_id=GUILD, channel_id=CHANNEL)
     await gamification.xp.flush()

@@ -328,7 +328,7 @@ async def test_leaderboard_everywhere_ranks_members_of_every_server(
     general = guild.channel("general")
     settings = make_settings(message_xp_min=300, message_xp_max=300)
     async with fleet(discord_sandbox, (UTILITY, utility_app, settings)) as [bot]:
-        await bot.gamification.award_xp(alice.id, 100, "quiz", guild_id=guild.id)
+        await bot.gamification.xp.award_xp(alice.id, 100, "quiz", guild_id=guild.id)
         await bob.send(other.channel("general"), "check")  # earning XP stores the username
         await reaches(bot, bob.id, other.id, 300)
         here = await (

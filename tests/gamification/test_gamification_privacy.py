@@ -22,8 +22,8 @@ async def test_deleting_a_member_removes_their_xp_and_anonymises_their_admin_act
     database: Database, make_gamification: GamificationFactory
 ) -> None:
     gamification = make_gamification(database)
-    await gamification.award_xp(ADA, 50, "quest", guild_id=GUILD)
-    await gamification.award_xp(BOB, 70, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(ADA, 50, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(BOB, 70, "quest", guild_id=GUILD)
     await gamification.xp.flush()
     await gamification.xp.give_xp(GUILD, BOB, 10, actor_id=ADA)  # Ada, as an admin
     await gamification.xp.take_xp(GUILD, ADA, 5, actor_id=BOB)  # about Ada
@@ -49,10 +49,10 @@ async def test_forgetting_a_member_drops_their_unsaved_xp_and_redis_ranks(
     assert rankings is not None
     board = Board.current("xp", "all_time")
     await rankings.hydrate(board)
-    await gamification.award_xp(ADA, 50, "quest")
+    await gamification.xp.award_xp(ADA, 50, "quest")
     await gamification.xp.flush()
-    await gamification.award_xp(ADA, 25, "unsaved")
-    await gamification.award_xp(BOB, 25, "unsaved")
+    await gamification.xp.award_xp(ADA, 25, "unsaved")
+    await gamification.xp.award_xp(BOB, 25, "unsaved")
 
     await gamification.forget_user(ADA)
     await gamification.xp.flush()

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from botfleet.cache import CacheHierarchy, MemoryCache, ResilientRedis
 from botfleet.database import Database
 from botfleet.database.models.gamification import XPFlushBatch
-from botfleet.gamification import Board, Gamification, Period, RankedEntry
+from botfleet.gamification import Board, GameEnding, GameResult, Gamification, Period, RankedEntry
 from botfleet.gamification.events import RankingUpdate
 from botfleet.gamification.leaderboards import (
     RankingUnavailableError,
@@ -62,7 +62,7 @@ async def test_ties_rank_the_higher_id_first(
 ) -> None:
     gamification = make_gamification(database)
     for member in (ADA, BOB, 5):
-        await gamification.award_xp(member, 50, "tie", guild_id=GUILD)
+        await gamification.xp.award_xp(member, 50, "tie", guild_id=GUILD)
     await gamification.xp.flush()
 
     page = await gamification.leaderboards.page("xp", "daily", guild_id=GUILD)
@@ -105,8 +105,11 @@ async def test_categories_count_separately_and_unknown_ones_are_explained(
     database: Database, make_gamification: GamificationFactory
 ) -> None:
     gamification = make_gamification(database, bot_name="hangman")
-    await gamification.xp.report_game_result(ADA, "win", guild_id=GUILD)
-    await gamification.xp.report_game_result(BOB, "loss", guild_id=GUILD)
+    await gamification.xp.report_game(
+        [GameResult(ADA, GameEnding.WIN), GameResult(BOB, GameEnding.LOSS)],
+        guild_id=GUILD,
+        save_now=False,
+    )
     await gamification.xp.flush()
     boards = gamification.leaderboards
 
@@ -125,12 +128,12 @@ async def test_pages_are_cached_for_five_minutes_and_ranks_are_live(
     database: Database, make_gamification: GamificationFactory
 ) -> None:
     gamification = make_gamification(database)
-    await gamification.award_xp(ADA, 10, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(ADA, 10, "quest", guild_id=GUILD)
     await gamification.xp.flush()
     boards = gamification.leaderboards
     before = await boards.page("xp", "all_time", guild_id=GUILD)
 
-    await gamification.award_xp(BOB, 500, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(BOB, 500, "quest", guild_id=GUILD)
     await gamification.xp.flush()
 
     assert await boards.page("xp", "all_time", guild_id=GUILD) == before
@@ -161,7 +164,7 @@ async def test_redis_rankings_are_rebuilt_from_the_database_and_then_follow_it(
         25,
     )
 
-    await gamification.award_xp(1003, 1000, "jump", guild_id=GUILD)
+    await gamification.xp.award_xp(1003, 1000, "jump", guild_id=GUILD)
     await gamification.xp.flush()
 
     assert await rankings.rank(board, 1003) == RankedEntry(1, 1003, 1040)
@@ -185,8 +188,8 @@ async def test_administrators_changes_and_deletion_reach_the_redis_rankings(
     daily = Board.current("xp", "daily", GUILD)
     await rankings.hydrate(board)
     await rankings.hydrate(daily)
-    await gamification.award_xp(ADA, 300, "quest", guild_id=GUILD)
-    await gamification.award_xp(BOB, 200, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(ADA, 300, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(BOB, 200, "quest", guild_id=GUILD)
     await gamification.xp.flush()
 
     await gamification.xp.take_xp(GUILD, ADA, 250, actor_id=BOB)
@@ -209,7 +212,7 @@ async def test_an_unreachable_redis_leaves_the_database_to_answer(
     cache = CacheHierarchy(MemoryCache(100), dead, key_prefix="dead:", owns_redis=True)
     gamification = Gamification(database, cache, bot_name="utility", key_prefix="dead:")
     try:
-        await gamification.award_xp(ADA, 5000, "quest", guild_id=GUILD)
+        await gamification.xp.award_xp(ADA, 5000, "quest", guild_id=GUILD)
         await gamification.xp.flush()
         page = await gamification.leaderboards.page("xp", "all_time", guild_id=GUILD)
         rank = await gamification.leaderboards.rank_of(1000, "xp", "all_time", guild_id=GUILD)

@@ -6,8 +6,7 @@ import io
 
 from PIL import Image
 
-from botfleet.gamification.levels import LevelCurve
-from botfleet.gamification.rank_card import (
+from botfleet.gamification.discord.rank_card import (
     AVATAR_SIZE,
     BAR_EMPTY,
     CARD_SIZE,
@@ -15,6 +14,7 @@ from botfleet.gamification.rank_card import (
     render_rank_card,
     render_rank_card_async,
 )
+from botfleet.gamification.levels import LevelCurve
 from botfleet.utils.imaging import initials
 
 ACCENT = (88, 101, 242)

@@ -55,7 +55,7 @@ async def test_an_award_published_after_an_xp_removal_does_not_restore_the_xp(
     assert await admin.rankings.rank(board, ADA) == in_database
 
     # Later awards still count: their version is newer than the removal.
-    await awarding.award_xp(ADA, 20, "quest", guild_id=GUILD)
+    await awarding.xp.award_xp(ADA, 20, "quest", guild_id=GUILD)
     await awarding.xp.flush()
     assert await admin.rankings.rank(board, ADA) == RankedEntry(1, ADA, 70)
     assert await admin.rankings.rank(board, ADA) == await admin.leaderboards.database_rankings.rank(
@@ -121,7 +121,7 @@ async def test_a_rebuild_from_an_older_snapshot_does_not_undo_a_removal(
     rankings = gamification.rankings
     assert rankings is not None
     board = Board.current("xp", "all_time", GUILD)
-    await gamification.award_xp(ADA, 500, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(ADA, 500, "quest", guild_id=GUILD)
     await gamification.xp.flush()
     snapshot_version = await version_of(database, ADA)
     assert snapshot_version is not None
@@ -137,10 +137,10 @@ async def test_every_transaction_raises_the_members_version_once(
     database: Database, make_gamification: GamificationFactory
 ) -> None:
     gamification = make_gamification(database)
-    await gamification.award_xp(ADA, 10, "quest", guild_id=GUILD)
-    await gamification.award_xp(BOB, 10, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(ADA, 10, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(BOB, 10, "quest", guild_id=GUILD)
     [first] = await gamification.xp.flush()
-    await gamification.award_xp(ADA, 10, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(ADA, 10, "quest", guild_id=GUILD)
     [second] = await gamification.xp.flush()
     taken = await gamification.xp.take_xp(GUILD, ADA, 5, actor_id=BOB)
 

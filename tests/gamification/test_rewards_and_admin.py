@@ -122,7 +122,7 @@ async def test_admins_give_take_and_reset_with_an_audit_trail(
 ) -> None:
     gamification = make_gamification(database)
     await gamification.rewards.set_level_role(GUILD, 2, BRONZE)
-    await gamification.award_xp(ADA, 40, "earned", guild_id=GUILD)  # still buffered
+    await gamification.xp.award_xp(ADA, 40, "earned", guild_id=GUILD)  # still buffered
 
     with caplog.at_level(logging.INFO, logger="botfleet.gamification.audit"):
         given_xp = await gamification.xp.give_xp(GUILD, ADA, 100, actor_id=BOB, reason="event")

@@ -19,7 +19,7 @@ from gamification_helpers import eventually
 from botfleet.bots.utility.bot import DEFINITION as UTILITY
 from botfleet.config.schema import RateLimitsSection, Settings
 from botfleet.core.definition import base_intents
-from botfleet.gamification.role_sync import RoleSyncer
+from botfleet.gamification.discord.role_sync import RoleSyncer
 from botfleet.sandbox import (
     Application,
     DiscordSandbox,
@@ -30,6 +30,7 @@ from botfleet.sandbox import (
 from botfleet.sandbox.scripting import wait_until
 
 LEGEND = "Legend"
+ROLE_SYNC_LOGGER = "botfleet.gamification.discord.role_sync"
 """A seeded achievement (level 50) that nothing in these tests unlocks but a grant."""
 
 SettingsFactory = Callable[..., Settings]
@@ -311,7 +312,7 @@ async def test_without_the_members_intent_resync_is_refused_without_a_cooldown_o
     owner = guild.owner
     bronze = guild.add_role("Bronze", position=1)
     no_members = dataclasses.replace(UTILITY, intents=base_intents)
-    with caplog.at_level(logging.INFO, logger="botfleet.gamification.role_sync"):
+    with caplog.at_level(logging.INFO, logger=ROLE_SYNC_LOGGER):
         async with fleet(discord_sandbox, (no_members, utility_app, make_settings())) as [bot]:
             added = await configure(
                 owner, guild, utility_app, "config reward-add", {"level": 2, "role": bronze}
@@ -326,7 +327,9 @@ async def test_without_the_members_intent_resync_is_refused_without_a_cooldown_o
             assert guild.id not in syncer._last_requested
             assert not syncer._running
 
-    role_sync_lines = [r for r in caplog.records if r.name == "botfleet.gamification.role_sync"]
+    role_sync_lines = [
+        r for r in caplog.records if r.name == "botfleet.gamification.discord.role_sync"
+    ]
     assert not [r for r in role_sync_lines if r.levelno >= logging.ERROR]
     messages = [record.getMessage() for record in role_sync_lines]
     assert f"reward roles of guild {guild.id} not re-synced: the bot lacks the Server " in (

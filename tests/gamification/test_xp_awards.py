@@ -30,10 +30,15 @@ from botfleet.database.models.gamification import MemberXP
 from botfleet.gamification import (
     LEVEL_UP_EVENT,
     AnnouncementMode,
+    CategoryWin,
+    Feat,
+    GameEnding,
+    GameResult,
     Gamification,
     GamificationOptions,
     GamificationSettingsError,
     LevelUp,
+    PointsEarned,
     XPSource,
     announcement_for,
 )
@@ -43,6 +48,11 @@ from botfleet.gamification.periods import ALL_TIME_START
 FIXED = GamificationOptions(message_xp_min=20, message_xp_max=20, flush_interval=0.05)
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 NO_MEMBER = (0, 1)
+
+
+class Feats(Feat):
+    PANGRAM = "pangram"
+    BONUS_ROUND = "bonus_round"
 
 
 async def member_xp(database: Database, guild_id: int, user_id: int) -> tuple[int, int]:
@@ -135,7 +145,7 @@ async def test_guild_rules_no_xp_channels_roles_and_switch(
         await gamification.xp.award_message(ADA, GUILD, CHANNEL, [muted_role], sent_at=T0) is None
     )
     assert (
-        await gamification.award_xp(ADA, 5, "bonus", guild_id=GUILD, channel_id=quiet_channel)
+        await gamification.xp.award_xp(ADA, 5, "bonus", guild_id=GUILD, channel_id=quiet_channel)
         is None
     )
     assert (
@@ -148,7 +158,7 @@ async def test_guild_rules_no_xp_channels_roles_and_switch(
     assert await gamification.xp.award_command(BOB, "ping", guild_id=GUILD) is None
     await gamification.settings.set_no_xp_channel(GUILD, quiet_channel, False)
     await gamification.settings.update(GUILD, enabled=True)
-    assert await gamification.award_xp(ADA, 5, "bonus", guild_id=GUILD, channel_id=quiet_channel)
+    assert await gamification.xp.award_xp(ADA, 5, "bonus", guild_id=GUILD, channel_id=quiet_channel)
 
     await gamification.xp.flush()
     assert await member_xp(database, GUILD, ADA) == (5, 1)
@@ -184,10 +194,15 @@ async def test_game_results_earn_xp_and_count_on_the_game_boards(
     gamification = make_gamification(database, bot_name="spelling_bee")
     await gamification.settings.update(GUILD, game_xp={"win": 40})
 
-    await gamification.xp.report_game_result(ADA, "win", guild_id=GUILD, streak=3)
-    await gamification.xp.report_game_result(ADA, "pangram", guild_id=GUILD)
-    await gamification.xp.report_game_result(ADA, "loss")
-    await gamification.xp.report_game_result(ADA, "bonus_round", guild_id=GUILD)
+    await gamification.xp.report_game(
+        [GameResult(ADA, GameEnding.WIN, streak=3), GameResult(ADA, Feats.PANGRAM)],
+        guild_id=GUILD,
+        save_now=False,
+    )
+    await gamification.xp.report_game([GameResult(ADA, GameEnding.LOSS)], save_now=False)
+    await gamification.xp.report_game(
+        [GameResult(ADA, Feats.BONUS_ROUND)], guild_id=GUILD, save_now=False
+    )
     await gamification.xp.flush()
 
     # 40 (the guild's win) + 50 (pangram) + 5 (loss, no guild) + 0 (an outcome worth nothing),
@@ -232,9 +247,9 @@ async def test_level_ups_are_dispatched_once_and_check_level_up_hands_them_to_th
     recorder = Recorder()
     gamification = make_gamification(database, options=FIXED, dispatch=recorder)
 
-    await gamification.award_xp(ADA, 99, "warm-up", guild_id=GUILD, channel_id=CHANNEL)
+    await gamification.xp.award_xp(ADA, 99, "warm-up", guild_id=GUILD, channel_id=CHANNEL)
     await gamification.xp.flush()
-    await gamification.award_xp(ADA, 1, "one more", guild_id=GUILD, channel_id=CHANNEL)
+    await gamification.xp.award_xp(ADA, 1, "one more", guild_id=GUILD, channel_id=CHANNEL)
     await gamification.xp.flush()
     await gamification.xp.flush()
 
@@ -244,8 +259,8 @@ async def test_level_ups_are_dispatched_once_and_check_level_up_hands_them_to_th
     ]
 
     recorder.events.clear()
-    await gamification.award_xp(BOB, 300, "architecture", guild_id=GUILD)
-    await gamification.award_xp(BOB, 300, "elsewhere", guild_id=OTHER_GUILD)
+    await gamification.xp.award_xp(BOB, 300, "architecture", guild_id=GUILD)
+    await gamification.xp.award_xp(BOB, 300, "elsewhere", guild_id=OTHER_GUILD)
     level_ups = await gamification.check_level_up(BOB, guild_id=GUILD)
 
     assert [(event.guild_id, event.old_level, event.new_level) for event in level_ups] == [
@@ -256,15 +271,86 @@ async def test_level_ups_are_dispatched_once_and_check_level_up_hands_them_to_th
     ) == [(str(OTHER_GUILD), 3), ("None", 4)]
     assert await gamification.check_level_up(BOB) == []
 
-    await gamification.award_xp(BOB, 1000, "everything", guild_id=GUILD)
+    await gamification.xp.award_xp(BOB, 1000, "everything", guild_id=GUILD)
     assert {event.guild_id for event in await gamification.check_level_up(BOB)} == {GUILD, None}
+
+
+async def test_report_game_saves_at_once_and_hands_the_games_level_ups_to_the_caller(
+    database: Database, make_gamification: GamificationFactory
+) -> None:
+    recorder = Recorder()
+    gamification = make_gamification(database, options=FIXED, dispatch=recorder)
+    await gamification.xp.award_xp(ADA, 1, "chat before the game", guild_id=GUILD)
+
+    level_ups = await gamification.xp.report_game(
+        [
+            PointsEarned(ADA, 74, "spelling_bee:word"),
+            GameResult(ADA, GameEnding.WIN, streak=1),
+            GameResult(BOB, GameEnding.LOSS, streak=0),
+        ],
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+    )
+
+    # Saved before the call returns, with the XP Ada had waiting: 1 + 74 + 25 (the win).
+    assert gamification.xp.pending_awards == 0
+    assert await member_xp(database, GUILD, ADA) == (100, 2)
+    assert await member_xp(database, GUILD, BOB) == (5, 1)
+    assert await all_time(database, "wins", ADA, GUILD) == 1
+    assert await all_time(database, "games", BOB, GUILD) == 1
+    assert [(event.user_id, event.guild_id, event.new_level) for event in level_ups] == [
+        (ADA, GUILD, 2)
+    ]
+    # The guild's level-up is the caller's to announce; the fleet-wide one goes to listeners.
+    assert [event.guild_id for event in recorder.named(LEVEL_UP_EVENT)] == [None]
+
+
+async def test_report_game_keeps_the_results_while_the_database_fails(
+    database_url: str, make_gamification: GamificationFactory
+) -> None:
+    gamification = make_gamification(database_url, options=FIXED)  # no tables yet
+    await gamification.xp.award_xp(ADA, 10, "quest")
+    with pytest.raises(DBAPIError):
+        await gamification.xp.flush()
+
+    level_ups = await gamification.xp.report_game([GameResult(ADA, GameEnding.WIN)])
+
+    assert level_ups == []
+    assert gamification.xp.pending_awards == 2
+    await upgrade(database_url)
+    await gamification.xp.flush()
+    database = Database(database_url)
+    try:
+        assert await user_xp(database, ADA) == (10 + 25 + 50, 1)  # and First Victory's 50
+    finally:
+        await database.dispose()
+
+
+async def test_report_game_respects_the_guilds_no_xp_roles_per_player(
+    database: Database, make_gamification: GamificationFactory
+) -> None:
+    quiet_role = 77
+    gamification = make_gamification(database, options=FIXED)
+    await gamification.settings.set_no_xp_role(GUILD, quiet_role, no_xp=True)
+
+    await gamification.xp.report_game(
+        [
+            GameResult(ADA, GameEnding.WIN, role_ids=(quiet_role,)),
+            GameResult(BOB, GameEnding.WIN, role_ids=(1,)),
+            PointsEarned(ADA, 30, "spelling_bee:word", role_ids=(quiet_role,)),
+        ],
+        guild_id=GUILD,
+    )
+
+    assert await member_xp(database, GUILD, ADA) == NO_MEMBER
+    assert await member_xp(database, GUILD, BOB) == (25, 1)
 
 
 async def test_a_batch_is_applied_once_even_when_retried(
     database: Database, make_gamification: GamificationFactory
 ) -> None:
     gamification = make_gamification(database)
-    award = await gamification.award_xp(ADA, 40, "quest", guild_id=GUILD)
+    award = await gamification.xp.award_xp(ADA, 40, "quest", guild_id=GUILD)
     assert award is not None
 
     first = await gamification.store.save("batch-1", [award])
@@ -279,15 +365,15 @@ async def test_awards_survive_a_failing_database_and_are_saved_once_it_works(
     database_url: str, make_gamification: GamificationFactory
 ) -> None:
     gamification = make_gamification(database_url, options=FIXED)  # no tables yet
-    await gamification.award_xp(ADA, 70, "quest")
-    await gamification.award_xp(BOB, 10, "quest")
+    await gamification.xp.award_xp(ADA, 70, "quest")
+    await gamification.xp.award_xp(BOB, 10, "quest")
 
     with pytest.raises(DBAPIError, match="achievements"):
         await gamification.xp.flush()
     assert gamification.xp.pending_awards == 2
     # Unreadable guild settings: no XP for the event, and no error on the hot path.
     assert await gamification.xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0) is None
-    await gamification.award_xp(ADA, 30, "quest")
+    await gamification.xp.award_xp(ADA, 30, "quest")
 
     await upgrade(database_url)
     reports = await gamification.xp.flush()
@@ -309,7 +395,7 @@ async def test_the_background_task_saves_and_stop_saves_the_rest(
     gamification = make_gamification(database, options=FIXED)
     await gamification.start()
 
-    await gamification.award_xp(ADA, 10, "first")
+    await gamification.xp.award_xp(ADA, 10, "first")
 
     async def saved() -> bool:
         return gamification.xp.pending_awards == 0
@@ -319,7 +405,7 @@ async def test_the_background_task_saves_and_stop_saves_the_rest(
 
     slow = make_gamification(database, options=GamificationOptions(flush_interval=60))
     await slow.start()
-    await slow.award_xp(ADA, 15, "second")
+    await slow.xp.award_xp(ADA, 15, "second")
     await slow.stop()
 
     assert await user_xp(database, ADA) == (25, 1)
@@ -334,7 +420,7 @@ async def test_new_awards_are_refused_when_too_many_wait(
     )
 
     with caplog.at_level(logging.ERROR):
-        results = [await gamification.award_xp(ADA, 1, "spam") for _ in range(4)]
+        results = [await gamification.xp.award_xp(ADA, 1, "spam") for _ in range(4)]
 
     assert [result is not None for result in results] == [True, True, False, False]
     assert sum("new awards are dropped" in record.message for record in caplog.records) == 1
@@ -345,11 +431,16 @@ async def test_invalid_awards_are_programming_errors(
 ) -> None:
     gamification = make_gamification(database, bot_name="mod")
     with pytest.raises(ValueError, match="integer from 0"):
-        await gamification.award_xp(ADA, -5, "oops")
+        await gamification.xp.award_xp(ADA, -5, "oops")
     with pytest.raises(ValueError, match="integer from 0"):
-        await gamification.award_xp(ADA, 10**9, "oops")
+        await gamification.xp.award_xp(ADA, 10**9, "oops")
     with pytest.raises(ValueError, match="not an outcome name"):
-        await gamification.xp.report_game_result(ADA, "Big Win!")
+
+        class Misspelt(Feat):
+            BIG_WIN = "Big Win!"
+
+    with pytest.raises(ValueError, match="not an outcome name"):
+        CategoryWin("Big Win!")
 
 
 async def test_guild_settings_are_validated_with_friendly_messages(
@@ -431,7 +522,7 @@ async def test_a_fleet_bot_gets_its_name_prefix_and_dispatch(
     )
     gamification = Gamification.for_bot(bot, FIXED)
     try:
-        await gamification.award_xp(ADA, 100, "quest", guild_id=GUILD, channel_id=CHANNEL)
+        await gamification.xp.award_xp(ADA, 100, "quest", guild_id=GUILD, channel_id=CHANNEL)
         level_ups = await gamification.check_level_up(ADA)
         cooldown_key = gamification.xp.cooldowns.key(GUILD, ADA)
     finally:
@@ -447,9 +538,9 @@ async def test_a_profile_has_level_progress_and_rank(
     database: Database, make_gamification: GamificationFactory
 ) -> None:
     gamification = make_gamification(database)
-    await gamification.award_xp(ADA, 300, "quest", guild_id=GUILD)
-    await gamification.award_xp(BOB, 100, "quest", guild_id=GUILD)
-    await gamification.award_xp(BOB, 500, "quest")
+    await gamification.xp.award_xp(ADA, 300, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(BOB, 100, "quest", guild_id=GUILD)
+    await gamification.xp.award_xp(BOB, 500, "quest")
     await gamification.xp.flush()
 
     in_guild = await gamification.xp.profile(BOB, GUILD)

@@ -46,7 +46,7 @@ async def _work(
     for step in range(AWARDS_PER_PROCESS):
         user_id, guild_id = rng.choice(MEMBERS), rng.choice([*GUILDS, None])
         if rng.random() < 0.5:
-            award = await gamification.award_xp(
+            award = await gamification.xp.award_xp(
                 user_id, rng.randint(1, 400), "quest", guild_id=guild_id
             )
         else:

@@ -41,9 +41,9 @@ from botfleet.services.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
-XP_EXTENSION = "botfleet.gamification.extension"
+XP_EXTENSION = "botfleet.gamification.discord.extension"
 """Earns XP from chat and commands and announces level-ups: loaded by every bot."""
-GAMIFICATION_COMMANDS_EXTENSION = "botfleet.gamification.commands"
+GAMIFICATION_COMMANDS_EXTENSION = "botfleet.gamification.discord.commands"
 """/rank, /leaderboard, /achievements, /xp and /levels: loaded by the configured host bot only,
 so six bots in one guild show these commands once."""
 

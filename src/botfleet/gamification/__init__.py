@@ -1,11 +1,13 @@
 """The gamification framework every bot shares (architecture 1.4, ADR-002).
 
 XP, levels, achievements, leaderboards and rewards follow a member from one bot to the next.
-A bot holds one :class:`Gamification` and calls it the way the architecture shows::
+A bot holds one :class:`Gamification`; its XP system (``gamification.xp``) takes every award. A
+game reports its players' results in one call, typed (:mod:`.games`), and gets back the
+level-ups to announce with the game::
 
-    await gamification.award_xp(user_id=ctx.author.id, amount=5, reason="command_execution")
-    if await gamification.check_level_up(ctx.author.id):
-        await ctx.send("🎉 Level up!")
+    level_ups = await gamification.xp.report_game(
+        [GameResult(player_id, GameEnding.WIN, streak=3)], guild_id=guild_id, channel_id=channel_id
+    )
 
 The services know nothing of discord.py: they take ids and return decisions (role changes,
 where to announce), and dispatch ``xp_level_up`` and ``achievement_unlock`` events through the
@@ -15,7 +17,6 @@ bot's ``dispatch``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 from typing import Any, Protocol
 
 from botfleet.cache import CacheHierarchy, RedisUnavailableError
@@ -40,6 +41,14 @@ from botfleet.gamification.events import (
     LevelUp,
     XPAward,
     XPSource,
+)
+from botfleet.gamification.games import (
+    CategoryWin,
+    Feat,
+    GameEnding,
+    GameResult,
+    Outcome,
+    PointsEarned,
 )
 from botfleet.gamification.guild_settings import (
     GamificationSettingsError,
@@ -79,7 +88,11 @@ __all__ = [
     "Announcement",
     "AnnouncementMode",
     "Board",
+    "CategoryWin",
+    "Feat",
     "FlushReport",
+    "GameEnding",
+    "GameResult",
     "Gamification",
     "GamificationOptions",
     "GamificationSettingsError",
@@ -91,7 +104,9 @@ __all__ = [
     "LevelRole",
     "LevelUp",
     "MemberProfile",
+    "Outcome",
     "Period",
+    "PointsEarned",
     "RankedEntry",
     "Rarity",
     "RoleChanges",
@@ -181,30 +196,6 @@ class Gamification:
         await self.xp.stop()
         if self.rankings is not None:
             await self.rankings.close()
-
-    async def award_xp(
-        self,
-        user_id: int,
-        amount: int,
-        reason: str,
-        *,
-        guild_id: int | None = None,
-        bot_name: str | None = None,
-        channel_id: int | None = None,
-        role_ids: Collection[int] = (),
-        username: str | None = None,
-    ) -> XPAward | None:
-        """Award XP for ``reason`` (see :meth:`XPSystem.award_xp`); None if none is earned."""
-        return await self.xp.award_xp(
-            user_id,
-            amount,
-            reason,
-            guild_id=guild_id,
-            bot_name=bot_name,
-            channel_id=channel_id,
-            role_ids=role_ids,
-            username=username,
-        )
 
     async def check_level_up(self, user_id: int, *, guild_id: int | None = None) -> list[LevelUp]:
         """Save the member's buffered XP now and return the level-ups it caused."""

@@ -2,10 +2,10 @@
 
 The service never touches Discord. For a member's standing (their level in the guild and the
 achievements they unlocked) and the roles they hold now, it says which roles to add and which
-to remove (:class:`RoleChanges`); :mod:`botfleet.gamification.role_sync` applies them. The same
-plan serves a level-up, an unlock, an administrator's XP change and a reset (which removes every
-level reward, since the member is back at level 1), a member re-joining, and a re-sync of a whole
-guild after its rewards changed.
+to remove (:class:`RoleChanges`); :mod:`botfleet.gamification.discord.role_sync` applies them.
+The same plan serves a level-up, an unlock, an administrator's XP change and a reset (which
+removes every level reward, since the member is back at level 1), a member re-joining, and a
+re-sync of a whole guild after its rewards changed.
 
 In ``stack`` mode a member keeps every reward up to their level; in ``replace`` mode only the
 roles of the highest reward level they reached. Achievement roles are only ever added (and a

@@ -22,9 +22,9 @@ announcement, never the XP or level.
 
 **Exactly once.** Each level-up and unlock is decided by the one transaction that caused it (in
 whichever process), and dispatched by that process only: ``xp_level_up`` with a
-:class:`LevelUp`, ``achievement_unlock`` with an :class:`AchievementUnlocked`. The architecture's
-``check_level_up(user_id)`` saves that member's awards right away and returns their level-ups to
-the caller instead of dispatching them, so each is announced by one party.
+:class:`LevelUp`, ``achievement_unlock`` with an :class:`AchievementUnlocked`. A game's
+``report_game(results)`` (and ``check_level_up(user_id)``) saves at once and hands the level-ups
+to the caller instead of dispatching them, so each is announced by one party.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
@@ -60,11 +60,8 @@ from botfleet.gamification.events import (
     XPAward,
     XPSource,
 )
-from botfleet.gamification.guild_settings import (
-    OUTCOME_PATTERN,
-    GuildSettingsService,
-    GuildXPConfig,
-)
+from botfleet.gamification.games import Reported, game_award
+from botfleet.gamification.guild_settings import GuildSettingsService, GuildXPConfig
 from botfleet.gamification.leaderboards import (
     Board,
     LeaderboardCategory,
@@ -82,8 +79,6 @@ audit_log = logging.getLogger("botfleet.gamification.audit")
 """One line per administrator's XP change, for operators to route wherever they keep audits."""
 
 MAX_ADMIN_AMOUNT: Final = 1_000_000
-GAME_ENDINGS: Final = frozenset({"win", "loss", "draw"})
-"""Outcomes that end a game (and count on the ``games`` board); others are feats in a game."""
 RETRY_BACKOFF_LIMIT: Final = 16
 """Longest wait between retries of a failing save, in flush intervals."""
 PRUNE_INTERVAL_SECONDS: Final = 3600.0
@@ -305,56 +300,55 @@ class XPSystem:
             )
         )
 
-    async def report_game_result(
+    async def report_game(
         self,
-        user_id: int,
-        outcome: str,
+        results: Iterable[Reported],
         *,
         guild_id: int | None = None,
         channel_id: int | None = None,
-        role_ids: Collection[int] = (),
-        streak: int | None = None,
-        username: str | None = None,
         bot_name: str | None = None,
-    ) -> XPAward | None:
-        """A game's result (``win``, ``loss``, ``draw``) or feat (``pangram``...) for a member.
+        save_now: bool = True,
+    ) -> list[LevelUp]:
+        """Report a game's results and feats (:mod:`botfleet.gamification.games`) in one call.
 
-        Earns the outcome's XP, counts on the ``games``/``wins`` boards and on the bot's own
-        ``"<bot>:<outcome>"`` board, and reports ``streak`` (the member's current win streak in
-        this game) for streak achievements.
+        Each earns its outcome's XP (the guild's rates and no-XP channels and roles apply) and
+        counts on the game boards. With ``save_now`` the results and the players' buffered XP
+        are saved at once, in one transaction, and the level-ups they caused in ``guild_id``
+        are returned for the caller to announce with the game; otherwise they wait in the
+        buffer like chat XP, their level-ups go to the listeners, and none is returned.
         """
         bot = bot_name or self.bot_name
         if bot is None:
             raise ValueError("A game result needs the name of the bot that ran the game.")
-        if OUTCOME_PATTERN.fullmatch(outcome) is None:
-            raise ValueError(f"{outcome!r} is not an outcome name (lowercase, like 'win').")
-        amount = self.options.game_xp.get(outcome, 0)
-        if guild_id is not None:
-            config = await self._guild_config(guild_id)
-            if config is None or not config.earns_xp(channel_id, role_ids):
-                return None
-            amount = config.game_xp_for(outcome)
-        counters = {f"{bot}:{outcome}": 1}
-        if outcome in GAME_ENDINGS:
-            counters[LeaderboardCategory.GAMES.value] = 1
-        if outcome == "win":
-            counters[LeaderboardCategory.WINS.value] = 1
-        gauges = {} if streak is None else {"streak": streak, f"{bot}:streak": streak}
-        return self._buffer_award(
-            XPAward(
-                user_id=user_id,
-                amount=amount,
-                reason=f"game:{bot}:{outcome}",
-                source=XPSource.GAME,
-                occurred_at=datetime.now(UTC),
-                guild_id=guild_id,
+        config = await self._guild_config(guild_id) if guild_id is not None else None
+        if guild_id is not None and config is None:
+            return []
+        xp_for = config.game_xp_for if config is not None else self._default_game_xp
+        awards: list[XPAward] = []
+        for reported in results:
+            if config is not None and not config.earns_xp(channel_id, reported.role_ids):
+                continue
+            award = game_award(
+                reported,
                 bot_name=bot,
+                guild_id=guild_id,
                 channel_id=channel_id,
-                username=username,
-                counters=counters,
-                gauges=gauges,
+                occurred_at=datetime.now(UTC),
+                xp_for=xp_for,
             )
-        )
+            _check_award(award.amount)
+            awards.append(award)
+        if not save_now:
+            for award in awards:
+                self._buffer_award(award)
+            return []
+        if not awards or self._full():
+            return []
+        players = list(dict.fromkeys(award.user_id for award in awards))
+        return await self._save_now(players, awards, guild_id)
+
+    def _default_game_xp(self, outcome: str) -> int:
+        return self.options.game_xp.get(outcome, 0)
 
     async def _guild_config(self, guild_id: int) -> GuildXPConfig | None:
         """The guild's rules, or None when they cannot be read (no XP rather than wrong XP)."""
@@ -374,7 +368,8 @@ class XPSystem:
             self._settings_failing = False
         return config
 
-    def _buffer_award(self, award: XPAward) -> XPAward | None:
+    def _full(self) -> bool:
+        """Whether new awards are refused: too many wait to be saved (logged once)."""
         if self.pending_awards >= self.options.max_pending_awards:
             if not self._refusing:
                 log.error(
@@ -383,8 +378,13 @@ class XPSystem:
                     self.pending_awards,
                 )
                 self._refusing = True
-            return None
+            return True
         self._refusing = False
+        return False
+
+    def _buffer_award(self, award: XPAward) -> XPAward | None:
+        if self._full():
+            return None
         self._buffer.setdefault(award.user_id, []).append(award)
         self._buffered += 1
         if self._buffered >= self.options.flush_batch_size:
@@ -399,20 +399,33 @@ class XPSystem:
         dispatched to the listeners as usual. An empty list when nothing levelled up, or when
         the database is failing (the XP stays queued and is saved later).
         """
+        return await self._save_now([user_id], [], guild_id)
+
+    async def _save_now(
+        self, user_ids: Collection[int], awards: list[XPAward], guild_id: int | None
+    ) -> list[LevelUp]:
+        """Save the members' buffered XP and ``awards`` in one batch, ahead of the buffer, and
+        return the level-ups in ``guild_id`` (all of them without it) instead of dispatching them.
+
+        Nothing is returned when the database is failing: the awards then wait in the buffer
+        or the retry queue, and are saved later.
+        """
+        belongs = self._belongs_to_caller(guild_id)
         async with self._flush_lock:
             try:
                 await self._save_retries()
             except Exception:
-                log.warning("check_level_up(%d): earlier XP is not saved yet", user_id)
+                log.warning("XP of %d member(s): earlier XP is not saved yet", len(user_ids))
+                for award in awards:
+                    self._buffer_award(award)
                 return []
-            awards = self._buffer.pop(user_id, [])
-            self._buffered -= len(awards)
-            if not awards:
+            batch = [award for user_id in user_ids for award in self._buffer.pop(user_id, [])]
+            self._buffered -= len(batch)
+            batch.extend(awards)
+            if not batch:
                 return []
-            report = await self._save_batch(awards, hold=self._belongs_to_caller(guild_id))
-        if report is None:
-            return []
-        return [event for event in report.level_ups if self._belongs_to_caller(guild_id)(event)]
+            report = await self._save_batch(batch, hold=belongs)
+        return [] if report is None else [event for event in report.level_ups if belongs(event)]
 
     @staticmethod
     def _belongs_to_caller(guild_id: int | None) -> LevelUpFilter:

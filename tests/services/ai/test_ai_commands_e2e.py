@@ -17,7 +17,7 @@ DEFINITION = BotDefinition(
     name="grammar",
     display_name="AI Test Bot",
     prefix="g!",
-    extensions=("botfleet.services.ai.commands",),
+    extensions=("botfleet.core.extensions.ai",),
 )
 
 

@@ -2,8 +2,9 @@
 
 :mod:`.service` holds :class:`AIService` (it needs the ``ai`` extra, the ``openai`` package);
 :mod:`.budget` counts what members and servers spend; :mod:`.errors` has the failures a bot
-answers in plain words; :mod:`.commands` is the admins' ``/ai`` extension. Importing the package
-registers the usage table's data-deletion hook and nothing needing ``openai``.
+answers in plain words. The admins' ``/ai`` commands sit at the Discord edge, in
+:mod:`botfleet.core.extensions.ai`, so this package stays free of any Discord type. Importing
+the package registers the usage table's data-deletion hook and nothing needing ``openai``.
 """
 
 from botfleet.services.ai import privacy as privacy

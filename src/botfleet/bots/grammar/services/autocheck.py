@@ -12,16 +12,15 @@ from collections.abc import Collection
 from typing import Final
 
 from botfleet.bots.grammar.services.checker import CheckResult
+from botfleet.bots.grammar.services.feats import GrammarFeat
 from botfleet.bots.grammar.services.issues import Strictness
 from botfleet.bots.grammar.services.store import AutoCheckChannel, GrammarStore
 from botfleet.cache import CacheHierarchy
-from botfleet.gamification import Gamification
+from botfleet.gamification import GameResult, Gamification
 
 log = logging.getLogger(__name__)
 
 BOT_NAME: Final = "grammar"
-CLEAN_OUTCOME: Final = "clean"
-"""The game result a clean check reports (``grammar:clean`` on the leaderboards)."""
 CHANNELS_TTL: Final = 300.0
 
 
@@ -106,12 +105,11 @@ class CheckRecorder:
         clean_today = await self.store.record_check(user_id, guild_id, result.issues)
         if result.issues or clean_today > self.daily_clean_rewards:
             return False
-        await self.gamification.xp.report_game_result(
-            user_id,
-            CLEAN_OUTCOME,
+        await self.gamification.xp.report_game(
+            [GameResult(user_id, GrammarFeat.CLEAN, role_ids=tuple(role_ids))],
             guild_id=guild_id,
             channel_id=channel_id,
-            role_ids=role_ids,
             bot_name=BOT_NAME,
+            save_now=False,
         )
         return True

@@ -17,17 +17,16 @@ from typing import Final
 from sqlalchemy import func, select
 
 from botfleet.bots.grammar.services.daily import DailyPost, DailyPosts, utcnow
+from botfleet.bots.grammar.services.feats import GrammarFeat
 from botfleet.bots.grammar.services.lessons import CHOICE_LETTERS, Question
 from botfleet.database.base import Database
 from botfleet.database.models.grammar import GrammarQuizAnswer
 from botfleet.errors import UserError
-from botfleet.gamification import Gamification
+from botfleet.gamification import GameResult, Gamification
 
 log = logging.getLogger(__name__)
 
 BOT_NAME: Final = "grammar"
-CORRECT_OUTCOME: Final = "quiz_correct"
-WEEK_OUTCOME: Final = "quiz_week"
 STREAK_WEEK: Final = 7
 
 
@@ -174,19 +173,17 @@ class QuizService:
         channel_id: int | None,
         role_ids: Collection[int],
     ) -> None:
-        outcomes: list[str] = [CORRECT_OUTCOME] if correct else []
+        feats = [GrammarFeat.QUIZ_CORRECT] if correct else []
         today_counts = record.streak > 0 and post.day >= self._clock().date() - timedelta(days=1)
         if today_counts and record.streak % STREAK_WEEK == 0:
-            outcomes.append(WEEK_OUTCOME)
-        for outcome in outcomes:
-            await self.gamification.xp.report_game_result(
-                user_id,
-                outcome,
-                guild_id=post.guild_id,
-                channel_id=channel_id,
-                role_ids=role_ids,
-                bot_name=BOT_NAME,
-            )
+            feats.append(GrammarFeat.QUIZ_WEEK)
+        await self.gamification.xp.report_game(
+            [GameResult(user_id, feat, role_ids=tuple(role_ids)) for feat in feats],
+            guild_id=post.guild_id,
+            channel_id=channel_id,
+            bot_name=BOT_NAME,
+            save_now=False,
+        )
 
     async def counts(self, post_id: int, question: Question) -> tuple[int, ...]:
         """Answers per choice of a daily question so far."""

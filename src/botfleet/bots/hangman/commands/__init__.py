@@ -18,7 +18,7 @@ from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.bots.hangman.services.rewards import GamificationRewards
 from botfleet.bots.hangman.services.words import WordBank
 from botfleet.bots.hangman.views.display import GameDisplay
-from botfleet.gamification.extension import member_role_ids
+from botfleet.gamification.discord.extension import member_role_ids
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot

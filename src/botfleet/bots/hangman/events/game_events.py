@@ -17,7 +17,7 @@ from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.bots.hangman.services.rewards import BOT_NAME
 from botfleet.bots.hangman.views.display import NO_PINGS, GameDisplay
 from botfleet.gamification import AchievementUnlocked, Gamification
-from botfleet.gamification.extension import achievement_line
+from botfleet.gamification.discord.extension import achievement_line
 from botfleet.services.scheduler import ScheduledTimer
 
 if TYPE_CHECKING:

@@ -2,8 +2,9 @@
 
 Each player's win or loss is reported with their current win streak, so the fleet's streak
 achievements and Hangman's own (migration 0004) follow; a flawless win and a win in a bundled
-category are reported as feats (``hangman:flawless``, ``hangman:win_animals``...). The awards
-are saved at once, so the level-ups they cause can be announced with the game's result.
+category are reported as feats (``hangman:flawless``, ``hangman:win_animals``...). The results
+are saved at once, in one call, so the level-ups they cause can be announced with the game's
+result.
 """
 
 from __future__ import annotations
@@ -13,11 +14,25 @@ from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
 from botfleet.bots.hangman.services.store import Game, GameSource, RecordedResult
-from botfleet.gamification import Gamification, LevelUp
+from botfleet.gamification import (
+    CategoryWin,
+    Feat,
+    GameEnding,
+    GameResult,
+    Gamification,
+    LevelUp,
+    Outcome,
+)
 
 log = logging.getLogger(__name__)
 
 BOT_NAME: Final = "hangman"
+
+
+class HangmanFeat(Feat):
+    """A win without a wrong guess (``hangman:flawless``)."""
+
+    FLAWLESS = "flawless"
 
 
 class RewardReporter(Protocol):
@@ -43,31 +58,25 @@ class GamificationRewards:
         self.role_ids_of = role_ids_of
 
     async def report(self, game: Game, results: Sequence[RecordedResult]) -> tuple[LevelUp, ...]:
-        xp = self.gamification.xp
+        reported: list[GameResult] = []
         for recorded in results:
             result = recorded.result
             known = self.role_ids_of(game.guild_id, result.user_id) if self.role_ids_of else None
-            role_ids = tuple(known or ())
-            feats = ["win" if result.won else "loss"]
+            outcomes: list[Outcome] = [GameEnding.WIN if result.won else GameEnding.LOSS]
             if result.flawless:
-                feats.append("flawless")
+                outcomes.append(HangmanFeat.FLAWLESS)
             if result.won and game.source is GameSource.WORDS:
-                feats.append(f"win_{game.category}")
-            for feat in feats:
-                await xp.report_game_result(
+                outcomes.append(CategoryWin(game.category))
+            reported.extend(
+                GameResult(
                     result.user_id,
-                    feat,
-                    guild_id=game.guild_id,
-                    channel_id=game.channel_id,
+                    outcome,
                     streak=recorded.stats.current_streak,
-                    role_ids=role_ids,
-                    bot_name=BOT_NAME,
+                    role_ids=tuple(known or ()),
                 )
-        level_ups: list[LevelUp] = []
-        for recorded in results:
-            level_ups.extend(
-                await self.gamification.check_level_up(
-                    recorded.result.user_id, guild_id=game.guild_id
-                )
+                for outcome in outcomes
             )
-        return tuple(level_up for level_up in level_ups if level_up.guild_id == game.guild_id)
+        level_ups = await self.gamification.xp.report_game(
+            reported, guild_id=game.guild_id, channel_id=game.channel_id, bot_name=BOT_NAME
+        )
+        return tuple(level_ups)

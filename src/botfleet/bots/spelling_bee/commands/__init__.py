@@ -25,7 +25,7 @@ from botfleet.bots.spelling_bee.services.puzzle import WordList
 from botfleet.bots.spelling_bee.services.rewards import GamificationRewards
 from botfleet.bots.spelling_bee.services.speech import Speech
 from botfleet.bots.spelling_bee.views.classic import ClassicDisplay
-from botfleet.gamification.extension import member_role_ids
+from botfleet.gamification.discord.extension import member_role_ids
 from botfleet.utils.timezones import all_zones
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from botfleet.bots.spelling_bee.services.game import BeeService
 from botfleet.bots.spelling_bee.services.rewards import BOT_NAME
 from botfleet.bots.spelling_bee.views.display import hive_file, puzzle_embed
 from botfleet.gamification import AchievementUnlocked
-from botfleet.gamification.extension import achievement_line
+from botfleet.gamification.discord.extension import achievement_line
 from botfleet.services.scheduler import ScheduledTimer
 
 if TYPE_CHECKING:

@@ -12,13 +12,24 @@ apply to the games as they do to chat.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
 from botfleet.bots.spelling_bee.services.classic_store import GameRecord
-from botfleet.gamification import Gamification, LevelUp
+from botfleet.gamification import Feat, GameEnding, GameResult, Gamification, LevelUp, PointsEarned
+from botfleet.gamification.games import Reported
 
 BOT_NAME: Final = "spelling_bee"
+WORD_REASON: Final = "spelling_bee:word"
+
+
+class SpellingBeeFeat(Feat):
+    """A pangram found, a day's first word (with the streak of days), a classic word spelled."""
+
+    PANGRAM = "pangram"
+    PUZZLE_DAY = "puzzle_day"
+    CORRECT_SPELLING = "correct_spelling"
+
 
 RoleLookup = Callable[[int, int], Sequence[int] | None]
 """(guild id, user id) → the member's role ids, or None when the member is not known."""
@@ -66,68 +77,45 @@ class GamificationRewards:
         channel_id: int | None,
     ) -> tuple[LevelUp, ...]:
         role_ids = self._role_ids(guild_id, user_id)
-        await self.gamification.award_xp(
-            user_id,
-            points,
-            "spelling_bee:word",
-            guild_id=guild_id,
-            channel_id=channel_id,
-            role_ids=role_ids,
-            bot_name=BOT_NAME,
-        )
+        reported: list[Reported] = [PointsEarned(user_id, points, WORD_REASON, role_ids)]
         if pangram:
-            await self.gamification.xp.report_game_result(
-                user_id,
-                "pangram",
-                guild_id=guild_id,
-                channel_id=channel_id,
-                role_ids=role_ids,
-                bot_name=BOT_NAME,
-            )
+            reported.append(GameResult(user_id, SpellingBeeFeat.PANGRAM, role_ids=role_ids))
         if streak is not None:
-            await self.gamification.xp.report_game_result(
-                user_id,
-                "puzzle_day",
-                guild_id=guild_id,
-                channel_id=channel_id,
-                streak=streak,
-                role_ids=role_ids,
-                bot_name=BOT_NAME,
+            reported.append(
+                GameResult(user_id, SpellingBeeFeat.PUZZLE_DAY, streak=streak, role_ids=role_ids)
             )
-        return await self._level_ups((user_id,), guild_id)
+        return await self._report(reported, guild_id, channel_id)
 
     async def report_spelling(
         self, user_id: int, *, guild_id: int, channel_id: int
     ) -> tuple[LevelUp, ...]:
         """A classic-mode word spelled right: ``correct_spelling`` (XP and Spelling Star)."""
-        await self.gamification.xp.report_game_result(
-            user_id,
-            "correct_spelling",
-            guild_id=guild_id,
-            channel_id=channel_id,
-            role_ids=self._role_ids(guild_id, user_id),
-            bot_name=BOT_NAME,
+        role_ids = self._role_ids(guild_id, user_id)
+        return await self._report(
+            [GameResult(user_id, SpellingBeeFeat.CORRECT_SPELLING, role_ids=role_ids)],
+            guild_id,
+            channel_id,
         )
-        return await self._level_ups((user_id,), guild_id)
 
     async def report_classic_game(
         self, records: tuple[GameRecord, ...], *, guild_id: int, channel_id: int
     ) -> tuple[LevelUp, ...]:
         """A finished classic game: a win or a loss for each player."""
-        for record in records:
-            await self.gamification.xp.report_game_result(
+        results = [
+            GameResult(
                 record.user_id,
-                "win" if record.won else "loss",
-                guild_id=guild_id,
-                channel_id=channel_id,
+                GameEnding.WIN if record.won else GameEnding.LOSS,
                 role_ids=self._role_ids(guild_id, record.user_id),
-                bot_name=BOT_NAME,
             )
-        return await self._level_ups((record.user_id for record in records), guild_id)
+            for record in records
+        ]
+        return await self._report(results, guild_id, channel_id)
 
-    async def _level_ups(self, user_ids: Iterable[int], guild_id: int) -> tuple[LevelUp, ...]:
-        """Save the members' XP now and return their level-ups in ``guild_id``."""
-        level_ups: list[LevelUp] = []
-        for user_id in user_ids:
-            level_ups.extend(await self.gamification.check_level_up(user_id, guild_id=guild_id))
-        return tuple(level_up for level_up in level_ups if level_up.guild_id == guild_id)
+    async def _report(
+        self, reported: Sequence[Reported], guild_id: int, channel_id: int | None
+    ) -> tuple[LevelUp, ...]:
+        """Save the results now and return the level-ups they caused in ``guild_id``."""
+        level_ups = await self.gamification.xp.report_game(
+            reported, guild_id=guild_id, channel_id=channel_id, bot_name=BOT_NAME
+        )
+        return tuple(level_ups)

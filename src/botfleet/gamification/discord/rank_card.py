@@ -15,13 +15,7 @@ from PIL import Image, ImageDraw
 
 from botfleet.gamification.levels import LevelProgress
 from botfleet.utils.helpers import truncate_string
-from botfleet.utils.imaging import (
-    TEXT,
-    avatar_image,
-    circle_mask,
-    font,
-    png_bytes,
-)
+from botfleet.utils.imaging import TEXT, avatar_image, circle_mask, font, png_bytes
 
 CARD_SIZE: Final = (934, 282)
 AVATAR_SIZE: Final = 200

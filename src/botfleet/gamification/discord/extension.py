@@ -25,8 +25,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from botfleet.gamification.discord.role_sync import sync_member_roles
 from botfleet.gamification.events import AchievementUnlocked, LevelUp, announcer_of
-from botfleet.gamification.role_sync import sync_member_roles
 from botfleet.gamification.xp_system import announcement_for
 from botfleet.services.scheduler import ScheduledTimer
 

@@ -1,6 +1,6 @@
 """``/ai usage`` and ``/ai reset``: admins see and reset what the AI costs in their server.
 
-Any bot that uses the AI service loads this extension (``botfleet.services.ai.commands``). The
+Any bot that uses the AI service loads this extension (``botfleet.core.extensions.ai``). The
 commands are thin: the numbers come from :class:`~botfleet.services.ai.budget.AIBudget`.
 Resetting a member clears their count for today (it is fleet-wide); the server's own budget is
 not reset here, so admins cannot spend more than their server's daily budget.
