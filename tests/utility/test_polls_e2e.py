@@ -10,12 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from PIL import Image
 from sqlalchemy import delete, func, select, update
 from utility_helpers import answer, running
 
 from botfleet.config.schema import Settings
+from botfleet.core.persistent import LARGEST_ID, MALFORMED_ANSWER
 from botfleet.database.models.polls import Poll as PollRow
 from botfleet.database.models.timer import Timer
 from botfleet.sandbox import (
@@ -485,3 +487,23 @@ async def test_a_tie_so_far_reads_as_english(
         assert results.embeds[0]["description"] == (
             "**Apple** and **Banana** lead (a tie) with 1 vote from 2 voters."
         )
+
+
+async def test_a_vote_button_naming_a_poll_beyond_any_id_is_answered_not_failed(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    forged_id = f"poll:{LARGEST_ID + 1}:0"
+    async with running(discord_sandbox, app, settings) as bot:
+        channel = bot.get_channel(general.id)
+        assert isinstance(channel, discord.TextChannel)
+        view = discord.ui.View(timeout=None)
+        view.add_item(discord.ui.Button(label="Vote", custom_id=forged_id))
+        await channel.send("A poll from elsewhere", view=view)
+        forged = await general.wait_for_message(author=app, timeout=10)
+        handle = await alice.click(forged, forged_id)
+        response = await handle.wait_for_response()
+    assert response.ephemeral and response.content == MALFORMED_ANSWER
