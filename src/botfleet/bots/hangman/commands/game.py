@@ -25,7 +25,8 @@ from botfleet.bots.hangman.views.display import GameDisplay
 from botfleet.bots.hangman.views.modals import OwnWordModal, WordGuessModal
 from botfleet.core.errors import handle_interaction_error, reply_ephemeral
 from botfleet.errors import UserError
-from botfleet.utils.helpers import create_embed, paginate_text, truncate_string
+from botfleet.utils.embeds import create_embed
+from botfleet.utils.text import paginate_text, truncate_string
 from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:

@@ -20,7 +20,9 @@ from botfleet.auth.roles import DANGEROUS_PERMISSIONS
 from botfleet.bots.utility.services.process import resident_memory_bytes
 from botfleet.core.extensions.fleet import latency_text
 from botfleet.errors import UserError
-from botfleet.utils.helpers import create_embed, discord_timestamp, format_time, truncate_string
+from botfleet.utils.durations import format_time
+from botfleet.utils.embeds import create_embed
+from botfleet.utils.text import discord_timestamp, truncate_string
 from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:

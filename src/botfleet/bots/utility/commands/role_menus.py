@@ -49,7 +49,8 @@ from botfleet.bots.utility.views.role_menus import (
 )
 from botfleet.core.errors import handle_interaction_error
 from botfleet.errors import UserError
-from botfleet.utils.helpers import chunk_embeds, truncate_string
+from botfleet.utils.embeds import chunk_embeds
+from botfleet.utils.text import truncate_string
 from botfleet.utils.wording import role_label
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from botfleet.auth.permissions import PermissionLevel, resolve_level
 from botfleet.bots.utility.services.tags import MAX_NAME_LENGTH, TagService, ensure_can_change
 from botfleet.bots.utility.views.tags import TagForm, tags_embeds
 from botfleet.errors import UserError
-from botfleet.utils.helpers import create_embed, discord_timestamp
+from botfleet.utils.embeds import create_embed
+from botfleet.utils.text import discord_timestamp
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot

@@ -16,7 +16,8 @@ import discord
 from botfleet.bots.utility.services.role_menus import MenuOption, MenuStyle, RoleMenu
 from botfleet.core.errors import cog_serving, reply_ephemeral
 from botfleet.core.persistent import CustomIdFormat, PersistentItem, number
-from botfleet.utils.helpers import paginate_embeds, truncate_string
+from botfleet.utils.embeds import paginate_embeds
+from botfleet.utils.text import truncate_string
 from botfleet.utils.wording import plural
 
 COG_NAME: Final = "Role menus"
