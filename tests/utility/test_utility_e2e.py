@@ -294,6 +294,8 @@ async def test_information_commands(
         info = await answer(alice, general, app, "botinfo")
         fields = {field["name"]: field["value"] for field in info.embeds[0]["fields"]}
         assert fields["Memory"].endswith("MiB") and fields["Shard"] == "1 of 1"
+        assert {"Version", "Uptime", "Latency", "Servers", "Runtime"} <= fields.keys()
+        assert info.embeds[0]["footer"]["text"] == "Part of botfleet"  # /about's card, and more
 
 
 async def test_reminder_options_declare_the_limits_the_service_checks(
