@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, requires_permission, resolve_level
 from botfleet.bots.hangman.services.games import HangmanService, Move
-from botfleet.bots.hangman.services.scoring import PlayerStats
+from botfleet.bots.hangman.services.scoring import PlayerStats, scoring_rules
 from botfleet.bots.hangman.services.store import Game
 from botfleet.bots.hangman.services.words import Difficulty
 from botfleet.bots.hangman.views.buttons import COG_NAME, ActionButton, LetterButton
@@ -198,8 +198,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
             title="🏆 Hangman leaderboard",
             description="\n".join(lines) or "Nobody has played yet — be the first!",
             color=self.bot.settings.colors.primary,
-            footer="Points: a win is worth 10/20/30 by difficulty, +5 per life left, "
-            "+10 when flawless",
+            footer=f"Points: {scoring_rules()}",
         )
         await interaction.response.send_message(
             embed=embed, allowed_mentions=discord.AllowedMentions.none()
