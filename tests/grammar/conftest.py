@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 
+import discord
 import pytest
 from aiohttp import web
 from languagetool_standin import LanguageToolStandIn
@@ -17,6 +18,8 @@ from botfleet.bots.grammar.services.checker import GrammarChecker
 from botfleet.bots.grammar.services.harper_engine import HarperEngine
 from botfleet.bots.grammar.services.rule_engine import RuleEngine
 from botfleet.bots.grammar.services.spelling import SpellingEngine
+from botfleet.sandbox import SandboxGuild, SandboxMember
+from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
 
 
 @pytest.fixture
@@ -76,3 +79,13 @@ def rule_engine() -> Iterator[RuleEngine]:
     engine = RuleEngine()
     asyncio.run(engine.start())
     yield engine
+
+
+@pytest.fixture
+def stage(fleet_bot: FleetBotFactory) -> FleetBotStage:
+    return fleet_bot("grammar", guild="Language Club")
+
+
+@pytest.fixture
+def admin(guild: SandboxGuild) -> SandboxMember:
+    return guild.add_member("admin", permissions=discord.Permissions(administrator=True))

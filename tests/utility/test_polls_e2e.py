@@ -14,7 +14,7 @@ import discord
 import pytest
 from PIL import Image
 from sqlalchemy import delete, func, select, update
-from utility_helpers import answer, running
+from utility_helpers import answer
 
 from botfleet.config.schema import Settings
 from botfleet.core.persistent import LARGEST_ID, MALFORMED_ANSWER
@@ -31,6 +31,7 @@ from botfleet.sandbox import (
     SandboxScriptError,
 )
 from botfleet.sandbox.fleet import fleet_test_settings
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import wait_until
 
 SettingsFactory = Callable[..., Settings]
@@ -131,6 +132,7 @@ def chart_of(message: Message) -> Image.Image:
 
 
 async def test_members_vote_change_their_vote_and_see_live_counts(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -138,7 +140,7 @@ async def test_members_vote_change_their_vote_and_see_live_counts(
     bob: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(alice, general, app, ends="in 2h")
         assert "What's for lunch?" in description(poll) and "Ends <t:" in description(poll)
         buttons = [component for row in poll.components for component in row["components"]]
@@ -156,13 +158,14 @@ async def test_members_vote_change_their_vote_and_see_live_counts(
 
 
 async def test_final_votes_cannot_be_changed(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(alice, general, app, "Yes | No", change_votes=False)
         assert "votes are final" in poll.embeds[0]["footer"]["text"]
         await press(alice, poll, 0)
@@ -172,6 +175,7 @@ async def test_final_votes_cannot_be_changed(
 
 
 async def test_an_anonymous_multiple_choice_poll_hides_its_voters(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -179,7 +183,7 @@ async def test_an_anonymous_multiple_choice_poll_hides_its_voters(
     bob: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(
             alice, general, app, "Mon | Tue | Wed", anonymous=True, multiple_choice=True
         )
@@ -197,6 +201,7 @@ async def test_an_anonymous_multiple_choice_poll_hides_its_voters(
 
 
 async def test_the_creator_or_a_moderator_ends_a_poll_and_the_results_are_posted(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -207,7 +212,7 @@ async def test_the_creator_or_a_moderator_ends_a_poll_and_the_results_are_posted
 ) -> None:
     moderators = guild.add_role("Moderators", permissions=MANAGE_MESSAGES)
     carol = guild.add_member("carol", roles=[moderators])
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(alice, general, app)
         poll_id = poll_id_of(poll)
         await press(alice, poll, 1)
@@ -263,6 +268,7 @@ async def test_the_creator_or_a_moderator_ends_a_poll_and_the_results_are_posted
     ],
 )
 async def test_bad_polls_get_an_ephemeral_answer_and_store_nothing(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -273,7 +279,7 @@ async def test_bad_polls_get_an_ephemeral_answer_and_store_nothing(
     message: str,
 ) -> None:
     options = {"question": "Lunch?", "answers": answers} | ({"ends": ends} if ends else {})
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         response = await poll_command(alice, general, app, "create", options)
         assert response.ephemeral and message in response.content
         async with bot.database.session() as session:
@@ -282,13 +288,14 @@ async def test_bad_polls_get_an_ephemeral_answer_and_store_nothing(
 
 
 async def test_a_poll_closes_by_itself_when_its_time_is_up(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(alice, general, app, "Yes | No", ends="in 1s")
         await press(alice, poll, 0)
         results = await results_message(general, app)
@@ -299,6 +306,7 @@ async def test_a_poll_closes_by_itself_when_its_time_is_up(
 
 
 async def test_polls_survive_a_restart_and_close_once(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -306,14 +314,14 @@ async def test_polls_survive_a_restart_and_close_once(
     bob: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         closing = await create_poll(alice, general, app, "Yes | No", ends="in 2s")
         lasting = await create_poll(alice, general, app, "Tea | Coffee", ends="in 1h")
         await press(alice, closing, 1)
     # The bot was stopped cleanly: the first poll's in-memory alarm was written to the database.
     await asyncio.sleep(2.2)
     assert ended_count(general) == 0
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         results = await results_message(general, app)
         assert results.referenced_message_id == closing.id
         assert "**No** won" in results.embeds[0]["description"]
@@ -330,7 +338,7 @@ async def test_polls_survive_a_restart_and_close_once(
             await session.commit()
         await asyncio.sleep(0.3)
     assert ended_count(general) == 1
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         late = await results_message(general, app)
         assert late.referenced_message_id == lasting.id
         await asyncio.sleep(0.3)
@@ -338,6 +346,7 @@ async def test_polls_survive_a_restart_and_close_once(
 
 
 async def test_native_poll_is_one_of_discords_own_polls(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -345,7 +354,7 @@ async def test_native_poll_is_one_of_discords_own_polls(
     bob: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await poll_command(
             alice,
             general,
@@ -368,13 +377,14 @@ async def test_native_poll_is_one_of_discords_own_polls(
 
 
 async def test_native_poll_runs_a_day_unless_told_and_may_take_several_answers(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await poll_command(
             alice,
             general,
@@ -403,6 +413,7 @@ async def test_native_poll_runs_a_day_unless_told_and_may_take_several_answers(
     ids=["one-answer", "eleven-answers", "long-answer", "empty-answer", "twice", "no-question"],
 )
 async def test_native_poll_explains_what_to_fix_before_sending(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -412,7 +423,7 @@ async def test_native_poll_explains_what_to_fix_before_sending(
     answers: str,
     refusal: str,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await poll_command(
             alice, general, app, "native", {"question": question, "answers": answers}
         )
@@ -423,13 +434,14 @@ async def test_native_poll_explains_what_to_fix_before_sending(
 
 
 async def test_native_poll_options_carry_discords_limits(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         for options in (
             {"question": "Q" * 301, "answers": "A | B"},
             {"question": "Lunch?", "answers": "A | B", "hours": 769},
@@ -440,6 +452,7 @@ async def test_native_poll_options_carry_discords_limits(
 
 
 async def test_the_question_option_declares_the_configured_limit(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     make_settings: SettingsFactory,
@@ -447,7 +460,7 @@ async def test_the_question_option_declares_the_configured_limit(
     general: SandboxChannel,
 ) -> None:
     """Discord's form refuses what the service would refuse: no 1,000-character question."""
-    async with running(discord_sandbox, app, make_settings(max_poll_question_length=40)):
+    async with stage.running(make_settings(max_poll_question_length=40)):
         with pytest.raises(SandboxScriptError, match=r"1\.\.40 characters, got 41"):
             await alice.run_command(
                 general,
@@ -468,6 +481,7 @@ async def test_the_question_option_declares_the_configured_limit(
 
 
 async def test_a_tie_so_far_reads_as_english(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -475,7 +489,7 @@ async def test_a_tie_so_far_reads_as_english(
     bob: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(alice, general, app, "Apple | Banana | Cherry")
         await press(alice, poll, 0)
         await press(bob, poll, 1)
@@ -490,6 +504,7 @@ async def test_a_tie_so_far_reads_as_english(
 
 
 async def test_a_vote_button_naming_a_poll_beyond_any_id_is_answered_not_failed(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -497,7 +512,7 @@ async def test_a_vote_button_naming_a_poll_beyond_any_id_is_answered_not_failed(
     general: SandboxChannel,
 ) -> None:
     forged_id = f"poll:{LARGEST_ID + 1}:0"
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         channel = bot.get_channel(general.id)
         assert isinstance(channel, discord.TextChannel)
         view = discord.ui.View(timeout=None)
