@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from botfleet import BOT_NAMES
-from botfleet.core.heartbeat import BotState, BotStatus, Heartbeat, Vitals, read_fleet_status
+from botfleet.bots.utility.commands.fleet import status_line
+from botfleet.core.heartbeat import (
+    BotState,
+    BotStatus,
+    Heartbeat,
+    Vitals,
+    describe_status,
+    read_fleet_status,
+)
 from botfleet.database import Database
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -106,3 +115,28 @@ async def test_a_restart_leaves_the_bot_online_and_old_rows_are_forgotten(
     await make_heartbeat(database, clock, "utility", "host:3").beat()
     status = await status_of(database, clock, "hangman")
     assert status.state is BotState.NEVER_SEEN  # both rows were a week old
+
+
+def test_the_command_line_and_discord_tell_the_same_facts_of_an_online_bot() -> None:
+    started = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    status = BotStatus(
+        bot_name="hangman",
+        state=BotState.ONLINE,
+        processes=2,
+        version="1.2.3",
+        latency_ms=None,
+        started_at=started,
+        last_seen=started,
+        guild_count=3,
+        shard_count=1,
+    )
+    plain = describe_status(status, started + timedelta(hours=2))
+    rich = status_line(status)
+    assert plain == "online, latency n/a, up 2h, version 1.2.3, 3 servers, 1 shard, 2 processes"
+    assert rich.startswith("🟢 **online** · latency n/a · up since <t:")
+    assert rich.endswith(" · v1.2.3 · 3 servers, 1 shard · 2 processes")
+    single = replace(status, processes=1, latency_ms=42)
+    assert describe_status(single, started).endswith(
+        "42 ms, up 0s, version 1.2.3, 3 servers, 1 shard"
+    )
+    assert status_line(single).endswith("3 servers, 1 shard")

@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
+import discord
 import pytest
 from aiohttp import web
+from grammar_helpers import GrammarStage
 from languagetool_standin import LanguageToolStandIn
 
+from botfleet.bots.grammar.bot import DEFINITION
 from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.bots.grammar.services.checker import GrammarChecker
 from botfleet.bots.grammar.services.harper_engine import HarperEngine
 from botfleet.bots.grammar.services.rule_engine import RuleEngine
 from botfleet.bots.grammar.services.spelling import SpellingEngine
+from botfleet.sandbox import DiscordSandbox, SandboxGuild, SandboxMember
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 
 @pytest.fixture
@@ -76,3 +82,13 @@ def rule_engine() -> Iterator[RuleEngine]:
     engine = RuleEngine()
     asyncio.run(engine.start())
     yield engine
+
+
+@pytest.fixture
+def stage(discord_sandbox: DiscordSandbox, tmp_path: Path) -> FleetBotStage:
+    return GrammarStage(discord_sandbox, DEFINITION, tmp_path, "Language Club")
+
+
+@pytest.fixture
+def admin(guild: SandboxGuild) -> SandboxMember:
+    return guild.add_member("admin", permissions=discord.Permissions(administrator=True))

@@ -4,10 +4,7 @@ stand-in, the real scheduler waking the bot, and the buttons surviving a restart
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
-import discord
-import pytest
 from sqlalchemy import delete, select, update
 
 from botfleet.bots.grammar.bot import DEFINITION
@@ -27,43 +24,8 @@ from botfleet.sandbox import (
     SandboxGuild,
     SandboxMember,
 )
-from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
+from botfleet.sandbox.fleet import run_fleet_bot
 from botfleet.sandbox.scripting import wait_until
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return fleet_test_settings("grammar", tmp_path)
-
-
-@pytest.fixture
-def app(discord_sandbox: DiscordSandbox) -> Application:
-    return discord_sandbox.add_application("Grammar Bot")
-
-
-@pytest.fixture
-def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
-    return discord_sandbox.create_guild("Language Club", bots=[app])
-
-
-@pytest.fixture
-def alice(guild: SandboxGuild) -> SandboxMember:
-    return guild.add_member("alice")
-
-
-@pytest.fixture
-def bob(guild: SandboxGuild) -> SandboxMember:
-    return guild.add_member("bob")
-
-
-@pytest.fixture
-def admin(guild: SandboxGuild) -> SandboxMember:
-    return guild.add_member("admin", permissions=discord.Permissions(administrator=True))
-
-
-@pytest.fixture
-def general(guild: SandboxGuild) -> SandboxChannel:
-    return guild.channel("general")
 
 
 async def daily(

@@ -6,18 +6,14 @@ The AI part runs against the local OpenAI-compatible server over real HTTP.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import discord
 import pytest
-from gated_engine import SlowEngine
+from grammar_helpers import SlowEngine, grammar_cog
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from botfleet.bots.grammar.bot import DEFINITION
-from botfleet.bots.grammar.commands.grammar import COG_NAME, GrammarCommands
 from botfleet.bots.grammar.events.autocheck import MARK
 from botfleet.bots.grammar.services.checker import GrammarChecker
 from botfleet.bots.grammar.views.result import (
@@ -27,7 +23,6 @@ from botfleet.bots.grammar.views.result import (
     NOTHING_FOUND_TITLE,
 )
 from botfleet.config.schema import AISection, Settings
-from botfleet.core.bot import FleetBot
 from botfleet.database.models.grammar import GrammarDailyStats
 from botfleet.database.models.leaderboard import LeaderboardEntry
 from botfleet.sandbox import (
@@ -40,8 +35,9 @@ from botfleet.sandbox import (
     SandboxMember,
     SandboxScriptError,
 )
-from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
+from botfleet.sandbox.fleet import fleet_test_settings
 from botfleet.sandbox.openai_server import LocalOpenAIServer
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import wait_until
 
 API_KEY = "sk-grammar-test-0123456789abcdef"
@@ -67,52 +63,6 @@ def ai_settings(server: LocalOpenAIServer, **overrides: Any) -> AISection:
     }
     values.update(overrides)
     return AISection(**values)
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return fleet_test_settings("grammar", tmp_path)
-
-
-@pytest.fixture
-def app(discord_sandbox: DiscordSandbox) -> Application:
-    return discord_sandbox.add_application("Grammar Bot")
-
-
-@pytest.fixture
-def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
-    return discord_sandbox.create_guild("Language Club", bots=[app])
-
-
-@pytest.fixture
-def alice(guild: SandboxGuild) -> SandboxMember:
-    return guild.add_member("alice")
-
-
-@pytest.fixture
-def admin(guild: SandboxGuild) -> SandboxMember:
-    return guild.add_member("admin", permissions=discord.Permissions(administrator=True))
-
-
-@pytest.fixture
-def general(guild: SandboxGuild) -> SandboxChannel:
-    return guild.channel("general")
-
-
-@asynccontextmanager
-async def running(
-    sandbox: DiscordSandbox, app: Application, settings: Settings
-) -> AsyncIterator[FleetBot]:
-    async with run_fleet_bot(sandbox, app, DEFINITION, settings) as bot:
-        await grammar_cog(bot).checker.wait_until_loaded()  # answers come at once from here
-        yield bot
-
-
-def grammar_cog(bot: FleetBot) -> GrammarCommands:
-    """The running cog (each start loads the extension's module anew: no isinstance)."""
-    cog = bot.get_cog(COG_NAME)
-    assert cog is not None
-    return cast(GrammarCommands, cog)
 
 
 async def check(
@@ -150,13 +100,14 @@ async def marked(sandbox: DiscordSandbox, message: Message) -> Message:
 
 
 async def test_a_check_lists_each_issue_with_its_suggestion(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         response = await check(alice, general, app, BAD)
         assert not response.ephemeral
         embed = response.embeds[0]
@@ -180,13 +131,14 @@ async def test_a_check_lists_each_issue_with_its_suggestion(
 
 
 async def test_a_clean_text_is_not_praised_and_earns_a_clean_result(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         response = await check(alice, general, app, CLEAN)
         assert response.embeds[0]["title"] == NOTHING_FOUND_TITLE
         assert description(response).endswith(NOTHING_FOUND)  # no AI: nothing offered
@@ -216,6 +168,7 @@ async def test_a_clean_text_is_not_praised_and_earns_a_clean_result(
     ],
 )
 async def test_texts_that_cannot_be_checked_get_a_private_answer(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -224,12 +177,13 @@ async def test_texts_that_cannot_be_checked_get_a_private_answer(
     text: str,
     answer: str,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await check(alice, general, app, text)
         assert response.ephemeral and answer in response.content
 
 
 async def test_the_text_option_declares_the_check_limit_and_long_messages_are_refused(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -237,7 +191,7 @@ async def test_the_text_option_declares_the_check_limit_and_long_messages_are_re
     general: SandboxChannel,
 ) -> None:
     """Discord's form keeps /grammar check within the limit; a longer message is refused."""
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         with pytest.raises(SandboxScriptError, match=r"1\.\.1500 characters, got 2000"):
             await check(alice, general, app, "word " * 400)
         posted = await alice.send(general, "word " * 400)
@@ -247,13 +201,14 @@ async def test_the_text_option_declares_the_check_limit_and_long_messages_are_re
 
 
 async def test_paging_and_applying_update_the_corrected_text(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await check(alice, general, app, MANY)
         message = response.message
         assert message is not None
@@ -275,6 +230,7 @@ async def test_paging_and_applying_update_the_corrected_text(
 
 
 async def test_the_rule_layer_s_findings_are_shown_and_applied(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -283,7 +239,7 @@ async def test_the_rule_layer_s_findings_are_shown_and_applied(
 ) -> None:
     """Mistakes Harper has no rule for: pronoun case, a count noun after less, a collocation."""
     text = "Me and him had less problems than it depends of the weather."
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await check(alice, general, app, text)
         assert response.embeds[0]["title"] == "📝 3 issues found"
         fields = response.embeds[0]["fields"]
@@ -298,6 +254,7 @@ async def test_the_rule_layer_s_findings_are_shown_and_applied(
 
 
 async def test_only_the_member_who_asked_may_press(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -306,7 +263,7 @@ async def test_only_the_member_who_asked_may_press(
     general: SandboxChannel,
 ) -> None:
     bob = guild.add_member("bob")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await check(alice, general, app, BAD)
         assert response.message is not None
         refused = await press(bob, response.message, "grammar:apply_all")
@@ -315,6 +272,7 @@ async def test_only_the_member_who_asked_may_press(
 
 
 async def test_the_context_menu_answers_privately(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -323,7 +281,7 @@ async def test_the_context_menu_answers_privately(
     general: SandboxChannel,
 ) -> None:
     bob = guild.add_member("bob")
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         posted = await alice.send(general, BAD)
         handle = await bob.run_context_menu(general, app, "Check grammar", posted)
         response = await handle.wait_for_response()
@@ -336,6 +294,7 @@ async def test_the_context_menu_answers_privately(
 
 
 async def test_a_check_that_finds_nothing_offers_the_ai_review(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     tmp_path: Path,
@@ -344,7 +303,7 @@ async def test_a_check_that_finds_nothing_offers_the_ai_review(
     general: SandboxChannel,
 ) -> None:
     settings = fleet_test_settings("grammar", tmp_path, ai=ai_settings(openai_server))
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         posted = await alice.send(general, "Can I come to?")  # "too": past every offline rule
         menu = await alice.run_context_menu(general, app, "Check grammar", posted)
         response = await menu.wait_for_response()
@@ -362,6 +321,7 @@ async def test_a_check_that_finds_nothing_offers_the_ai_review(
 
 
 async def test_explain_and_rewrite_ask_the_ai_with_the_findings(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     tmp_path: Path,
@@ -370,7 +330,7 @@ async def test_explain_and_rewrite_ask_the_ai_with_the_findings(
     general: SandboxChannel,
 ) -> None:
     settings = fleet_test_settings("grammar", tmp_path, ai=ai_settings(openai_server))
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await check(alice, general, app, BAD)
         message = response.message
         assert message is not None and "grammar:explain" in message.custom_ids
@@ -395,6 +355,7 @@ async def test_explain_and_rewrite_ask_the_ai_with_the_findings(
 
 @pytest.mark.parametrize("failure", ["rate_limit", "server_error", "slow", "budget"])
 async def test_ai_failures_get_a_friendly_answer_and_keep_the_result(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     tmp_path: Path,
@@ -413,7 +374,7 @@ async def test_ai_failures_get_a_friendly_answer_and_keep_the_result(
         "slow": "took too long",
         "budget": "AI limit for today",
     }[failure]
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await check(alice, general, app, BAD)
         message = response.message
         assert message is not None
@@ -435,6 +396,7 @@ async def test_ai_failures_get_a_friendly_answer_and_keep_the_result(
 
 
 async def test_autocheck_marks_only_members_messages_with_issues(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -445,7 +407,7 @@ async def test_autocheck_marks_only_members_messages_with_issues(
 ) -> None:
     other = guild.add_text_channel("off-topic")
     other_bot = guild.add_bot(discord_sandbox.add_application("Other Bot"))
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         refused = await alice.run_command(
             general, app, "grammar", {}, subcommand="autocheck enable"
         )
@@ -484,6 +446,7 @@ async def test_autocheck_marks_only_members_messages_with_issues(
 
 
 async def test_the_author_reacting_gets_the_details_by_dm(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -491,7 +454,7 @@ async def test_the_author_reacting_gets_the_details_by_dm(
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         handle = await admin.run_command(general, app, "grammar", {}, subcommand="autocheck enable")
         await handle.wait_for_response()
         bad = await marked(discord_sandbox, await alice.send(general, BAD))
@@ -502,6 +465,7 @@ async def test_the_author_reacting_gets_the_details_by_dm(
 
 
 async def test_stats_show_progress(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -509,7 +473,7 @@ async def test_stats_show_progress(
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         empty = await alice.run_command(general, app, "grammar", {}, subcommand="stats")
         assert "No checks yet" in description(await empty.wait_for_response())
         await check(alice, general, app, BAD)
@@ -530,21 +494,17 @@ async def test_stats_show_progress(
 
 
 async def test_a_check_asked_while_the_engines_load_is_answered_once_they_are(
-    discord_sandbox: DiscordSandbox,
-    app: Application,
-    tmp_path: Path,
-    alice: SandboxMember,
-    general: SandboxChannel,
+    stage: FleetBotStage, settings: Settings, alice: SandboxMember, general: SandboxChannel
 ) -> None:
-    settings = fleet_test_settings("grammar", tmp_path)
-    async with run_fleet_bot(discord_sandbox, app, DEFINITION, settings) as bot:
+    async with stage.running(settings) as bot:
         cog = grammar_cog(bot)
         loaded = cog.checker
-        await loaded.wait_until_loaded()
         slow = SlowEngine()  # as just after a start: the engines still load in the background
         cog.checker = GrammarChecker(loaded.options, [*loaded.engines, slow])
         cog.checker.start_loading()
-        handle = await alice.run_command(general, app, "grammar", {"text": BAD}, subcommand="check")
+        handle = await alice.run_command(
+            general, stage.app, "grammar", {"text": BAD}, subcommand="check"
+        )
         thinking = await handle.wait_for_response()
         assert thinking.deferred and not thinking.embeds
         slow.may_finish.set()

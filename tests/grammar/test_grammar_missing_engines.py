@@ -6,7 +6,7 @@ import asyncio
 import sys
 
 import pytest
-from gated_engine import SlowEngine
+from grammar_helpers import SlowEngine
 
 from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.bots.grammar.services.checker import (

@@ -10,6 +10,7 @@ from hangman_helpers import Clock, ServiceFactory, one_word_bank
 from botfleet.bots.hangman.config import HangmanOptions
 from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.database import Database
+from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
 
 
 @pytest.fixture
@@ -28,3 +29,8 @@ def make_service(database: Database, clock: Clock) -> ServiceFactory:
         return HangmanService(overrides.pop("database", database), bank, options, **overrides)
 
     return make
+
+
+@pytest.fixture
+def stage(fleet_bot: FleetBotFactory) -> FleetBotStage:
+    return fleet_bot("hangman", guild="Word Games")

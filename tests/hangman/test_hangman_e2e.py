@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from botfleet.bots.hangman.bot import DEFINITION
 from botfleet.bots.hangman.services.game import ALPHABET
 from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.bots.hangman.services.store import Game
@@ -26,36 +21,10 @@ from botfleet.sandbox import (
     SandboxGuild,
     SandboxMember,
 )
-from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import wait_until
 
 SettingsFactory = Callable[..., Settings]
-
-
-@pytest.fixture
-def make_settings(tmp_path: Path) -> SettingsFactory:
-    def build(**options: Any) -> Settings:
-        return fleet_test_settings("hangman", tmp_path, options=options)
-
-    return build
-
-
-@pytest.fixture
-def app(discord_sandbox: DiscordSandbox) -> Application:
-    return discord_sandbox.add_application("Hangman Bot")
-
-
-@pytest.fixture
-def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
-    return discord_sandbox.create_guild("Word Games", bots=[app])
-
-
-@asynccontextmanager
-async def running(
-    sandbox: DiscordSandbox, app: Application, settings: Settings
-) -> AsyncIterator[FleetBot]:
-    async with run_fleet_bot(sandbox, app, DEFINITION, settings) as bot:
-        yield bot
 
 
 def service_of(bot: FleetBot) -> HangmanService:
@@ -145,6 +114,7 @@ def input_id(modal: dict[str, Any]) -> str:
 
 
 async def test_start_press_letters_and_win_together(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -152,7 +122,7 @@ async def test_start_press_letters_and_win_together(
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings()) as bot:
+    async with stage.running(make_settings()) as bot:
         table = await start(bot, alice, general, app, category="animals", difficulty="easy")
         [embed] = table.board.embeds
         assert embed["title"] == "🪢 Hangman — Animals · easy"
@@ -214,6 +184,7 @@ async def test_start_press_letters_and_win_together(
 
 
 async def test_solo_game_is_lost_after_six_misses_and_others_may_not_press(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -221,7 +192,7 @@ async def test_solo_game_is_lost_after_six_misses_and_others_may_not_press(
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings()) as bot:
+    async with stage.running(make_settings()) as bot:
         table = await start(bot, alice, general, app, solo=True)
         assert embed_field(table.board, "Players") == f"Solo game of <@{alice.id}>"
 
@@ -248,6 +219,7 @@ async def test_solo_game_is_lost_after_six_misses_and_others_may_not_press(
 
 
 async def test_hint_and_guessing_the_word_in_a_form(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -255,7 +227,7 @@ async def test_hint_and_guessing_the_word_in_a_form(
 ) -> None:
     alice = guild.add_member("alice")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings()) as bot:
+    async with stage.running(make_settings()) as bot:
         table = await start(bot, alice, general, app)
         hint = await table.action(alice, "hint")
         assert (await hint.wait_for_response()).type is InteractionCallbackType.UPDATE_MESSAGE
@@ -292,6 +264,7 @@ async def test_hint_and_guessing_the_word_in_a_form(
 
 
 async def test_a_members_own_word_challenges_another_member(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -299,7 +272,7 @@ async def test_a_members_own_word_challenges_another_member(
 ) -> None:
     alice, bob, carol = (guild.add_member(name) for name in ("alice", "bob", "carol"))
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings()) as bot:
+    async with stage.running(make_settings()) as bot:
         opener = await alice.run_command(
             general, app, "hangman", {"player": carol}, subcommand="custom"
         )
@@ -336,6 +309,7 @@ async def test_a_members_own_word_challenges_another_member(
 
 
 async def test_a_game_survives_a_restart_of_the_bot(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -344,12 +318,12 @@ async def test_a_game_survives_a_restart_of_the_bot(
     alice = guild.add_member("alice")
     general = guild.channel("general")
     settings = make_settings()
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         table = await start(bot, alice, general, app, solo=True)
         first = table.secret[0]
         await (await table.press(alice, first)).wait_for_response()
 
-    async with running(discord_sandbox, app, settings) as restarted:
+    async with stage.running(settings) as restarted:
         remaining = sorted(set(table.secret) - {first})
         for letter in remaining[:-1]:
             answer = await (await table.press(alice, letter)).wait_for_response()
@@ -361,6 +335,7 @@ async def test_a_game_survives_a_restart_of_the_bot(
 
 
 async def test_an_idle_game_times_out_and_says_the_word(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -368,7 +343,7 @@ async def test_an_idle_game_times_out_and_says_the_word(
 ) -> None:
     alice = guild.add_member("alice")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings(inactivity_timeout=0.5)) as bot:
+    async with stage.running(make_settings(inactivity_timeout=0.5)) as bot:
         table = await start(bot, alice, general, app, solo=True)
         told = await general.wait_for_message(
             author=app, check=lambda message: message.content.startswith("⌛"), timeout=10
@@ -389,6 +364,7 @@ async def test_an_idle_game_times_out_and_says_the_word(
 
 
 async def test_server_lists_for_admins_one_game_per_channel_and_stop(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -397,7 +373,7 @@ async def test_server_lists_for_admins_one_game_per_channel_and_stop(
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     general = guild.channel("general")
     owner = guild.owner
-    async with running(discord_sandbox, app, make_settings()) as bot:
+    async with stage.running(make_settings()) as bot:
         denied = await (
             await alice.run_command(
                 general, app, "hangman", {"list": "bugs", "words": "beetle"}, subcommand="words add"

@@ -13,6 +13,7 @@ from botfleet.bots.hangman.services.scoring import (
     POINTS_PER_LIFE,
     PlayerStats,
     points_for,
+    scoring_rules,
 )
 from botfleet.bots.hangman.services.words import Difficulty
 
@@ -73,3 +74,14 @@ def test_every_win_is_worth_more_than_nothing_and_more_with_fewer_misses(
     fewer = Board("otter", guessed=(*wrong[: max(0, misses - 1)], "o", "t", "e", "r"))
     assert points_for(board, difficulty) >= BASE_POINTS[difficulty] > 0
     assert points_for(fewer, difficulty) >= points_for(board, difficulty)
+
+
+def test_the_rules_members_read_follow_the_constants_that_score(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert scoring_rules() == (
+        "a win is worth 10/20/30 by difficulty, +5 per life left, +10 when flawless"
+    )
+    monkeypatch.setitem(BASE_POINTS, Difficulty.HARD, 40)
+    monkeypatch.setattr("botfleet.bots.hangman.services.scoring.POINTS_PER_LIFE", 7)
+    assert scoring_rules().startswith("a win is worth 10/20/40 by difficulty, +7 per life left")

@@ -16,7 +16,7 @@ from botfleet.bots.mod.services.limits import (
     check_reason,
 )
 from botfleet.errors import UserError
-from botfleet.utils.helpers import TimeParseError
+from botfleet.utils.durations import TimeParseError
 
 
 @pytest.mark.parametrize(

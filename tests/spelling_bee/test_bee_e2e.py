@@ -2,51 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-import pytest
-
-from botfleet.bots.spelling_bee.bot import DEFINITION
 from botfleet.bots.spelling_bee.services.game import BeeService
 from botfleet.bots.spelling_bee.services.puzzle import Puzzle, word_score
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import Application, DiscordSandbox, Message, SandboxGuild
-from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import wait_until
 from botfleet.utils.wording import plural
 
 SettingsFactory = Callable[..., Settings]
-
-
-@pytest.fixture
-def make_settings(tmp_path: Path) -> SettingsFactory:
-    def build(**options: Any) -> Settings:
-        return fleet_test_settings("spelling_bee", tmp_path, options=options)
-
-    return build
-
-
-@pytest.fixture
-def app(discord_sandbox: DiscordSandbox) -> Application:
-    return discord_sandbox.add_application("Spelling Bee Bot")
-
-
-@pytest.fixture
-def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
-    return discord_sandbox.create_guild("Word Games", bots=[app])
-
-
-@asynccontextmanager
-async def running(
-    sandbox: DiscordSandbox, app: Application, settings: Settings
-) -> AsyncIterator[FleetBot]:
-    async with run_fleet_bot(sandbox, app, DEFINITION, settings) as bot:
-        yield bot
 
 
 async def todays_puzzle(bot: FleetBot) -> Puzzle:
@@ -69,6 +37,7 @@ def short_non_pangram(puzzle: Puzzle) -> str:
 
 
 async def test_today_guess_status_and_hints(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -76,7 +45,7 @@ async def test_today_guess_status_and_hints(
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings()) as bot:
+    async with stage.running(make_settings()) as bot:
         puzzle = await todays_puzzle(bot)
         posted = await (
             await alice.run_command(general, app, "bee", subcommand="today")
@@ -148,6 +117,7 @@ async def test_today_guess_status_and_hints(
 
 
 async def test_plain_messages_in_the_puzzle_channel_are_guesses(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -155,7 +125,7 @@ async def test_plain_messages_in_the_puzzle_channel_are_guesses(
 ) -> None:
     alice = guild.add_member("alice")
     general, other = guild.channel("general"), guild.add_text_channel("chat")
-    async with running(discord_sandbox, app, make_settings()) as bot:
+    async with stage.running(make_settings()) as bot:
         puzzle = await todays_puzzle(bot)
         await (await alice.run_command(general, app, "bee", subcommand="today")).wait_for_response()
         word = short_non_pangram(puzzle)
@@ -174,6 +144,7 @@ async def test_plain_messages_in_the_puzzle_channel_are_guesses(
 
 
 async def test_daily_post_for_admins_and_pangram_achievement(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -181,7 +152,7 @@ async def test_daily_post_for_admins_and_pangram_achievement(
 ) -> None:
     alice, owner = guild.add_member("alice"), guild.owner
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings()) as bot:
+    async with stage.running(make_settings()) as bot:
         puzzle = await todays_puzzle(bot)
         denied = await (
             await alice.run_command(general, app, "bee", {"at": "08:00"}, subcommand="daily")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from botfleet.bots.spelling_bee.bot import DEFINITION
 from botfleet.bots.spelling_bee.commands.classic import PUZZLE_PAUSED
 from botfleet.bots.spelling_bee.services.classic import ClassicService, Round
 from botfleet.bots.spelling_bee.services.game import BeeService
@@ -23,36 +19,10 @@ from botfleet.sandbox import (
     SandboxChannel,
     SandboxGuild,
 )
-from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 SettingsFactory = Callable[..., Settings]
 ROUND_TITLES = ("🐝 Spelling Bee — word", "🐝 Elimination — round")
-
-
-@pytest.fixture
-def make_settings(tmp_path: Path) -> SettingsFactory:
-    def build(**options: Any) -> Settings:
-        return fleet_test_settings("spelling_bee", tmp_path, options=options)
-
-    return build
-
-
-@pytest.fixture
-def app(discord_sandbox: DiscordSandbox) -> Application:
-    return discord_sandbox.add_application("Spelling Bee Bot")
-
-
-@pytest.fixture
-def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
-    return discord_sandbox.create_guild("Word Games", bots=[app])
-
-
-@asynccontextmanager
-async def running(
-    sandbox: DiscordSandbox, app: Application, settings: Settings
-) -> AsyncIterator[FleetBot]:
-    async with run_fleet_bot(sandbox, app, DEFINITION, settings) as bot:
-        yield bot
 
 
 def service_of(bot: FleetBot) -> ClassicService:
@@ -94,6 +64,7 @@ def is_reply(message: Message) -> bool:
 
 
 async def test_a_solo_game_in_text_by_message_and_by_form(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -101,7 +72,7 @@ async def test_a_solo_game_in_text_by_message_and_by_form(
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings(speech=False)) as bot:
+    async with stage.running(make_settings(speech=False)) as bot:
         started = await (
             await alice.run_command(
                 general,
@@ -173,6 +144,7 @@ async def test_a_solo_game_in_text_by_message_and_by_form(
 
 
 async def test_a_round_comes_with_the_spoken_word(
+    stage: FleetBotStage,
     program: Callable[[str, str], str],
     discord_sandbox: DiscordSandbox,
     app: Application,
@@ -182,7 +154,7 @@ async def test_a_round_comes_with_the_spoken_word(
     program("espeak-ng", "speaking the classic mode's words")
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings()) as bot:
+    async with stage.running(make_settings()) as bot:
         await (
             await alice.run_command(general, app, "bee", subcommand="classic")
         ).wait_for_response()
@@ -210,6 +182,7 @@ async def test_a_round_comes_with_the_spoken_word(
 
 
 async def test_an_elimination_round_with_a_lobby_and_turns(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -217,7 +190,7 @@ async def test_an_elimination_round_with_a_lobby_and_turns(
 ) -> None:
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings(speech=False)) as bot:
+    async with stage.running(make_settings(speech=False)) as bot:
         opened = await (
             await alice.run_command(
                 general, app, "bee", {"mode": "elimination", "rounds": 3}, subcommand="classic"
@@ -263,6 +236,7 @@ async def test_an_elimination_round_with_a_lobby_and_turns(
 
 
 async def test_timers_end_a_silent_game_and_an_empty_lobby(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -271,7 +245,7 @@ async def test_timers_end_a_silent_game_and_an_empty_lobby(
     alice = guild.add_member("alice")
     general, quiet = guild.channel("general"), guild.add_text_channel("quiet")
     settings = make_settings(speech=False, round_seconds=0.5, lobby_seconds=0.5)
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         await (
             await alice.run_command(general, app, "bee", subcommand="classic")
         ).wait_for_response()
@@ -297,6 +271,7 @@ async def test_timers_end_a_silent_game_and_an_empty_lobby(
 
 
 async def test_a_classic_game_pauses_the_puzzles_typed_guesses_in_its_channel(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     guild: SandboxGuild,
@@ -305,7 +280,7 @@ async def test_a_classic_game_pauses_the_puzzles_typed_guesses_in_its_channel(
     """One message, one answer: the game in play takes the channel's typed words."""
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
     general = guild.channel("general")
-    async with running(discord_sandbox, app, make_settings(speech=False)) as bot:
+    async with stage.running(make_settings(speech=False)) as bot:
         puzzle_service = getattr(bot.get_cog("Spelling Bee"), "service", None)
         assert isinstance(puzzle_service, BeeService)
         puzzle = await puzzle_service.puzzle(puzzle_service.today())

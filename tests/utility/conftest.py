@@ -1,21 +1,11 @@
-"""Fixtures of the Utility Bot's end-to-end tests: one guild with the bot and two members."""
+"""Fixtures of the Utility Bot's end-to-end tests: the bot on the stand-in, and a clock."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from utility_helpers import Clock
 
-from botfleet.config.schema import Settings
-from botfleet.sandbox import (
-    Application,
-    DiscordSandbox,
-    SandboxChannel,
-    SandboxGuild,
-    SandboxMember,
-)
-from botfleet.sandbox.fleet import fleet_test_settings
+from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
 
 
 @pytest.fixture
@@ -24,30 +14,5 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return fleet_test_settings("utility", tmp_path)
-
-
-@pytest.fixture
-def app(discord_sandbox: DiscordSandbox) -> Application:
-    return discord_sandbox.add_application("Utility Bot")
-
-
-@pytest.fixture
-def guild(discord_sandbox: DiscordSandbox, app: Application) -> SandboxGuild:
-    return discord_sandbox.create_guild("Language Club", bots=[app])
-
-
-@pytest.fixture
-def alice(guild: SandboxGuild) -> SandboxMember:
-    return guild.add_member("alice")
-
-
-@pytest.fixture
-def bob(guild: SandboxGuild) -> SandboxMember:
-    return guild.add_member("bob")
-
-
-@pytest.fixture
-def general(guild: SandboxGuild) -> SandboxChannel:
-    return guild.channel("general")
+def stage(fleet_bot: FleetBotFactory) -> FleetBotStage:
+    return fleet_bot("utility", guild="Language Club")

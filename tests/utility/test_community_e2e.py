@@ -6,7 +6,7 @@ import io
 
 import discord
 from PIL import Image
-from utility_helpers import answer, running
+from utility_helpers import answer
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import (
@@ -17,6 +17,7 @@ from botfleet.sandbox import (
     SandboxGuild,
     SandboxMember,
 )
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS, wait_until
 
 ADMIN = 0x20  # manage guild
@@ -35,6 +36,7 @@ async def create_tag(
 
 
 async def test_members_make_and_call_tags_and_only_owners_or_mods_change_them(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -44,7 +46,7 @@ async def test_members_make_and_call_tags_and_only_owners_or_mods_change_them(
     general: SandboxChannel,
 ) -> None:
     mod = guild.add_member("mod", permissions=MODERATOR)
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         created = await create_tag(alice, general, app, "Rules", "1. Be kind\n2. @everyone no")
         assert "Tag **Rules** created" in created
         taken = await create_tag(bob, general, app, "rules", "mine now")
@@ -87,6 +89,7 @@ async def test_members_make_and_call_tags_and_only_owners_or_mods_change_them(
 
 
 async def test_newcomers_are_welcomed_with_a_card_and_leavers_noted(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -96,7 +99,7 @@ async def test_newcomers_are_welcomed_with_a_card_and_leavers_noted(
 ) -> None:
     admin = guild.add_member("admin", permissions=ADMIN)
     lobby = guild.add_text_channel("lobby")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         refused = await answer(
             alice, general, app, "welcome", {"channel": general}, subcommand="set"
         )
@@ -148,6 +151,7 @@ async def test_newcomers_are_welcomed_with_a_card_and_leavers_noted(
 
 
 async def test_a_channel_the_bot_cannot_post_in_is_refused(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -157,7 +161,7 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused(
     admin = guild.add_member("admin", permissions=ADMIN)
     closed = guild.add_text_channel("closed")
     bot_member = guild.member(app.bot_user.username)
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         await closed.set_permissions(bot_member, deny=discord.Permissions(send_messages=True))
         refused = await answer(
             admin, general, app, "welcome", {"channel": closed}, subcommand="set"
@@ -166,7 +170,7 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused(
 
 
 async def test_join_roles_are_given_at_once_or_after_the_delay(
-    discord_sandbox: DiscordSandbox, app: Application, settings: Settings
+    stage: FleetBotStage, discord_sandbox: DiscordSandbox, app: Application, settings: Settings
 ) -> None:
     guild = discord_sandbox.create_guild("Role Club")
     guild.add_bot(app, permissions=DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES)
@@ -175,7 +179,7 @@ async def test_join_roles_are_given_at_once_or_after_the_delay(
     verified = guild.add_role("Verified", position=1)
     mods = guild.add_role("Mods", permissions=discord.Permissions(kick_members=True), position=1)
     admin = guild.add_member("admin", permissions=ADMIN)
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         refused = await answer(
             admin, general, app, "welcome", {"role": mods}, subcommand="roles add"
         )

@@ -10,12 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from PIL import Image
 from sqlalchemy import delete, func, select, update
-from utility_helpers import answer, running
+from utility_helpers import answer
 
 from botfleet.config.schema import Settings
+from botfleet.core.persistent import LARGEST_ID, MALFORMED_ANSWER
 from botfleet.database.models.polls import Poll as PollRow
 from botfleet.database.models.timer import Timer
 from botfleet.sandbox import (
@@ -29,6 +31,7 @@ from botfleet.sandbox import (
     SandboxScriptError,
 )
 from botfleet.sandbox.fleet import fleet_test_settings
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import wait_until
 
 SettingsFactory = Callable[..., Settings]
@@ -129,6 +132,7 @@ def chart_of(message: Message) -> Image.Image:
 
 
 async def test_members_vote_change_their_vote_and_see_live_counts(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -136,7 +140,7 @@ async def test_members_vote_change_their_vote_and_see_live_counts(
     bob: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(alice, general, app, ends="in 2h")
         assert "What's for lunch?" in description(poll) and "Ends <t:" in description(poll)
         buttons = [component for row in poll.components for component in row["components"]]
@@ -154,13 +158,14 @@ async def test_members_vote_change_their_vote_and_see_live_counts(
 
 
 async def test_final_votes_cannot_be_changed(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(alice, general, app, "Yes | No", change_votes=False)
         assert "votes are final" in poll.embeds[0]["footer"]["text"]
         await press(alice, poll, 0)
@@ -170,6 +175,7 @@ async def test_final_votes_cannot_be_changed(
 
 
 async def test_an_anonymous_multiple_choice_poll_hides_its_voters(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -177,7 +183,7 @@ async def test_an_anonymous_multiple_choice_poll_hides_its_voters(
     bob: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(
             alice, general, app, "Mon | Tue | Wed", anonymous=True, multiple_choice=True
         )
@@ -195,6 +201,7 @@ async def test_an_anonymous_multiple_choice_poll_hides_its_voters(
 
 
 async def test_the_creator_or_a_moderator_ends_a_poll_and_the_results_are_posted(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -205,7 +212,7 @@ async def test_the_creator_or_a_moderator_ends_a_poll_and_the_results_are_posted
 ) -> None:
     moderators = guild.add_role("Moderators", permissions=MANAGE_MESSAGES)
     carol = guild.add_member("carol", roles=[moderators])
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(alice, general, app)
         poll_id = poll_id_of(poll)
         await press(alice, poll, 1)
@@ -261,6 +268,7 @@ async def test_the_creator_or_a_moderator_ends_a_poll_and_the_results_are_posted
     ],
 )
 async def test_bad_polls_get_an_ephemeral_answer_and_store_nothing(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -271,7 +279,7 @@ async def test_bad_polls_get_an_ephemeral_answer_and_store_nothing(
     message: str,
 ) -> None:
     options = {"question": "Lunch?", "answers": answers} | ({"ends": ends} if ends else {})
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         response = await poll_command(alice, general, app, "create", options)
         assert response.ephemeral and message in response.content
         async with bot.database.session() as session:
@@ -280,13 +288,14 @@ async def test_bad_polls_get_an_ephemeral_answer_and_store_nothing(
 
 
 async def test_a_poll_closes_by_itself_when_its_time_is_up(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(alice, general, app, "Yes | No", ends="in 1s")
         await press(alice, poll, 0)
         results = await results_message(general, app)
@@ -297,6 +306,7 @@ async def test_a_poll_closes_by_itself_when_its_time_is_up(
 
 
 async def test_polls_survive_a_restart_and_close_once(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -304,14 +314,14 @@ async def test_polls_survive_a_restart_and_close_once(
     bob: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         closing = await create_poll(alice, general, app, "Yes | No", ends="in 2s")
         lasting = await create_poll(alice, general, app, "Tea | Coffee", ends="in 1h")
         await press(alice, closing, 1)
     # The bot was stopped cleanly: the first poll's in-memory alarm was written to the database.
     await asyncio.sleep(2.2)
     assert ended_count(general) == 0
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         results = await results_message(general, app)
         assert results.referenced_message_id == closing.id
         assert "**No** won" in results.embeds[0]["description"]
@@ -328,7 +338,7 @@ async def test_polls_survive_a_restart_and_close_once(
             await session.commit()
         await asyncio.sleep(0.3)
     assert ended_count(general) == 1
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         late = await results_message(general, app)
         assert late.referenced_message_id == lasting.id
         await asyncio.sleep(0.3)
@@ -336,6 +346,7 @@ async def test_polls_survive_a_restart_and_close_once(
 
 
 async def test_native_poll_is_one_of_discords_own_polls(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -343,7 +354,7 @@ async def test_native_poll_is_one_of_discords_own_polls(
     bob: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await poll_command(
             alice,
             general,
@@ -366,13 +377,14 @@ async def test_native_poll_is_one_of_discords_own_polls(
 
 
 async def test_native_poll_runs_a_day_unless_told_and_may_take_several_answers(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await poll_command(
             alice,
             general,
@@ -401,6 +413,7 @@ async def test_native_poll_runs_a_day_unless_told_and_may_take_several_answers(
     ids=["one-answer", "eleven-answers", "long-answer", "empty-answer", "twice", "no-question"],
 )
 async def test_native_poll_explains_what_to_fix_before_sending(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -410,7 +423,7 @@ async def test_native_poll_explains_what_to_fix_before_sending(
     answers: str,
     refusal: str,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await poll_command(
             alice, general, app, "native", {"question": question, "answers": answers}
         )
@@ -421,13 +434,14 @@ async def test_native_poll_explains_what_to_fix_before_sending(
 
 
 async def test_native_poll_options_carry_discords_limits(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         for options in (
             {"question": "Q" * 301, "answers": "A | B"},
             {"question": "Lunch?", "answers": "A | B", "hours": 769},
@@ -438,6 +452,7 @@ async def test_native_poll_options_carry_discords_limits(
 
 
 async def test_the_question_option_declares_the_configured_limit(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     make_settings: SettingsFactory,
@@ -445,7 +460,7 @@ async def test_the_question_option_declares_the_configured_limit(
     general: SandboxChannel,
 ) -> None:
     """Discord's form refuses what the service would refuse: no 1,000-character question."""
-    async with running(discord_sandbox, app, make_settings(max_poll_question_length=40)):
+    async with stage.running(make_settings(max_poll_question_length=40)):
         with pytest.raises(SandboxScriptError, match=r"1\.\.40 characters, got 41"):
             await alice.run_command(
                 general,
@@ -466,6 +481,7 @@ async def test_the_question_option_declares_the_configured_limit(
 
 
 async def test_a_tie_so_far_reads_as_english(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -473,7 +489,7 @@ async def test_a_tie_so_far_reads_as_english(
     bob: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         poll = await create_poll(alice, general, app, "Apple | Banana | Cherry")
         await press(alice, poll, 0)
         await press(bob, poll, 1)
@@ -485,3 +501,24 @@ async def test_a_tie_so_far_reads_as_english(
         assert results.embeds[0]["description"] == (
             "**Apple** and **Banana** lead (a tie) with 1 vote from 2 voters."
         )
+
+
+async def test_a_vote_button_naming_a_poll_beyond_any_id_is_answered_not_failed(
+    stage: FleetBotStage,
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    forged_id = f"poll:{LARGEST_ID + 1}:0"
+    async with stage.running(settings) as bot:
+        channel = bot.get_channel(general.id)
+        assert isinstance(channel, discord.TextChannel)
+        view = discord.ui.View(timeout=None)
+        view.add_item(discord.ui.Button(label="Vote", custom_id=forged_id))
+        await channel.send("A poll from elsewhere", view=view)
+        forged = await general.wait_for_message(author=app, timeout=10)
+        handle = await alice.click(forged, forged_id)
+        response = await handle.wait_for_response()
+    assert response.ephemeral and response.content == MALFORMED_ANSWER

@@ -10,7 +10,7 @@ from typing import Any
 
 import discord
 import pytest
-from utility_helpers import answer, running
+from utility_helpers import answer
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import (
@@ -24,6 +24,7 @@ from botfleet.sandbox import (
     SandboxGuild,
     SandboxMember,
 )
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS
 
 MENU = 1
@@ -98,6 +99,7 @@ async def build_menu(
 
 
 async def test_an_admin_builds_a_select_menu_and_members_toggle_roles(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -107,7 +109,7 @@ async def test_an_admin_builds_a_select_menu_and_members_toggle_roles(
     general: SandboxChannel,
 ) -> None:
     red, green, blue = guild.role("Red"), guild.role("Green"), guild.role("Blue")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         created = await rolemenu(
             owner, general, app, "create", {"title": "Colours", "description": "Be bright"}
         )
@@ -160,6 +162,7 @@ async def test_an_admin_builds_a_select_menu_and_members_toggle_roles(
 
 
 async def test_buttons_in_one_of_mode_swap_the_role(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -170,7 +173,7 @@ async def test_buttons_in_one_of_mode_swap_the_role(
 ) -> None:
     red, blue = guild.role("Red"), guild.role("Blue")
     roles_channel = guild.add_text_channel("roles")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         await build_menu(
             owner, general, app, [red, blue], style="buttons", mode="one", channel=roles_channel
         )
@@ -190,6 +193,7 @@ async def test_buttons_in_one_of_mode_swap_the_role(
 
 
 async def test_at_most_n_refuses_one_more_with_a_clear_message(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -199,7 +203,7 @@ async def test_at_most_n_refuses_one_more_with_a_clear_message(
     general: SandboxChannel,
 ) -> None:
     red, green, blue = guild.role("Red"), guild.role("Green"), guild.role("Blue")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         await build_menu(owner, general, app, [red, green, blue], max_roles=2)
         message = menu_message(general, app)
         await pick(alice, message, red, green)
@@ -210,6 +214,7 @@ async def test_at_most_n_refuses_one_more_with_a_clear_message(
 
 
 async def test_members_without_the_required_role_are_refused(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -219,7 +224,7 @@ async def test_members_without_the_required_role_are_refused(
     general: SandboxChannel,
 ) -> None:
     members, red = guild.role("Members"), guild.role("Red")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         await build_menu(owner, general, app, [red], style="buttons", required_role=members)
         message = menu_message(general, app)
         assert f"For members with <@&{members.id}>" in message.embeds[0]["description"]
@@ -232,6 +237,7 @@ async def test_members_without_the_required_role_are_refused(
 
 
 async def test_roles_the_bot_must_not_hand_out_are_refused_when_added(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -248,7 +254,7 @@ async def test_roles_the_bot_must_not_hand_out_are_refused_when_added(
     managed = guild.role("Music Bot")
     everyone = guild.guild.roles[guild.id]
     red = guild.role("Red")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         await build_menu(owner, general, app, [red])
         refusals = {
             too_high.name: "at or above my highest role (@Utility Bot)",
@@ -265,6 +271,7 @@ async def test_roles_the_bot_must_not_hand_out_are_refused_when_added(
 
 
 async def test_a_deleted_role_is_explained_marked_and_removable(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -274,7 +281,7 @@ async def test_a_deleted_role_is_explained_marked_and_removable(
     general: SandboxChannel,
 ) -> None:
     red, blue = guild.role("Red"), guild.role("Blue")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         await build_menu(owner, general, app, [red, blue], style="buttons")
         # The deletion reaches the bot on its gateway before the member's press does.
         await guild.delete_role(red)
@@ -300,6 +307,7 @@ async def test_a_deleted_role_is_explained_marked_and_removable(
 
 
 async def test_the_menu_keeps_working_after_a_restart(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -309,9 +317,9 @@ async def test_the_menu_keeps_working_after_a_restart(
     general: SandboxChannel,
 ) -> None:
     red, green = guild.role("Red"), guild.role("Green")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         await build_menu(owner, general, app, [red, green], mode="one")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         message = menu_message(general, app)
         await pick(alice, message, red)
         answer = await pick(alice, message, green)
@@ -320,6 +328,7 @@ async def test_the_menu_keeps_working_after_a_restart(
 
 
 async def test_members_who_are_not_admins_cannot_manage_menus(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -327,7 +336,7 @@ async def test_members_who_are_not_admins_cannot_manage_menus(
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         refused = await rolemenu(alice, general, app, "create", {"title": "Mine"})
         assert refused.ephemeral and "for admins" in refused.content
         listing = await rolemenu(alice, general, app, "list")
@@ -336,6 +345,7 @@ async def test_members_who_are_not_admins_cannot_manage_menus(
 
 
 async def test_a_menu_whose_message_was_deleted_is_posted_again(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -345,7 +355,7 @@ async def test_a_menu_whose_message_was_deleted_is_posted_again(
     general: SandboxChannel,
 ) -> None:
     red = guild.role("Red")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         await rolemenu(owner, general, app, "create", {"title": "Colours", "style": "buttons"})
         await owner.delete(menu_message(general, app))
         added = await rolemenu(owner, general, app, "add", {"menu": MENU, "role": red})
@@ -355,12 +365,12 @@ async def test_a_menu_whose_message_was_deleted_is_posted_again(
 
 
 async def test_a_bot_without_manage_roles_says_so(
-    discord_sandbox: DiscordSandbox, app: Application, settings: Settings
+    stage: FleetBotStage, discord_sandbox: DiscordSandbox, app: Application, settings: Settings
 ) -> None:
     guild = discord_sandbox.create_guild("Quiet Club")
     guild.add_bot(app)
     quiet = guild.channel("general")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         refused = await rolemenu(guild.owner, quiet, app, "create", {"title": "Colours"})
         assert "I need the Manage Roles permission" in refused.content
     assert discord.utils.find(lambda m: bool(m.embeds), quiet.messages()) is None

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from discord.utils import utcnow
 from sqlalchemy import delete, select
-from utility_helpers import answer, running
+from utility_helpers import answer
 
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
@@ -25,6 +25,7 @@ from botfleet.sandbox import (
     SandboxScriptError,
 )
 from botfleet.sandbox.fleet import fleet_test_settings
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 DELIVERED = "you asked me to remind you"
 
@@ -41,13 +42,14 @@ def mentions_only(message: Message, member: SandboxMember) -> bool:
 
 
 async def test_a_reminder_is_delivered_in_its_channel_with_a_link_back(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await answer(
             alice, general, app, "remind", {"when": "in 1s", "what": "tea is ready @everyone"}
         )
@@ -62,13 +64,14 @@ async def test_a_reminder_is_delivered_in_its_channel_with_a_link_back(
 
 
 async def test_a_dm_reminder_is_private_and_arrives_by_direct_message(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         response = await answer(
             alice, general, app, "remind", {"when": "in 1s", "what": "secret plan", "dm": True}
         )
@@ -79,6 +82,7 @@ async def test_a_dm_reminder_is_private_and_arrives_by_direct_message(
 
 
 async def test_a_closed_dm_falls_back_to_the_channel(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -86,7 +90,7 @@ async def test_a_closed_dm_falls_back_to_the_channel(
     general: SandboxChannel,
 ) -> None:
     shy = guild.add_member("shy", accepts_dms=False)
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         await answer(shy, general, app, "remind", {"when": "in 1s", "what": "water", "dm": True})
         delivered = await delivery(general, app)
         assert "water" in delivered.content and mentions_only(delivered, shy)
@@ -101,6 +105,7 @@ async def test_a_closed_dm_falls_back_to_the_channel(
     ],
 )
 async def test_bad_times_get_an_ephemeral_answer_and_store_nothing(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -109,7 +114,7 @@ async def test_bad_times_get_an_ephemeral_answer_and_store_nothing(
     when: str,
     message: str,
 ) -> None:
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         response = await answer(alice, general, app, "remind", {"when": when, "what": "x"})
         assert response.ephemeral and message in response.content
         async with bot.database.session() as session:
@@ -117,6 +122,7 @@ async def test_bad_times_get_an_ephemeral_answer_and_store_nothing(
 
 
 async def test_members_list_edit_and_delete_only_their_own(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -125,7 +131,7 @@ async def test_members_list_edit_and_delete_only_their_own(
     general: SandboxChannel,
 ) -> None:
     bob = guild.add_member("bob")
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         await answer(alice, general, app, "remind", {"when": "in 2h", "what": "first"})
         await answer(
             alice,
@@ -172,13 +178,14 @@ async def test_members_list_edit_and_delete_only_their_own(
 
 
 async def test_time_zones_are_set_with_autocomplete_and_used_for_reminders(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         handle = await alice.autocomplete(
             general, app, "timezone", {"zone": "new y"}, focused="zone", subcommand="set"
         )
@@ -208,18 +215,19 @@ async def wait_for_no_reminders(bot: FleetBot) -> None:
 
 
 async def test_reminders_survive_a_restart_and_fire_once(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         await answer(alice, general, app, "remind", {"when": "in 2s", "what": "after restart"})
     # The bot was stopped cleanly: its in-memory alarm was written to the database.
     await asyncio.sleep(2.2)
     assert not [m for m in general.messages() if DELIVERED in m.content]
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         delivered = await delivery(general, app)
         assert "after restart" in delivered.content
         await wait_for_no_reminders(bot)
@@ -228,32 +236,34 @@ async def test_reminders_survive_a_restart_and_fire_once(
 
 
 async def test_a_reminder_whose_alarm_was_lost_in_a_crash_is_still_delivered(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         await answer(alice, general, app, "remind", {"when": "in 1h", "what": "lost alarm"})
         async with bot.database.session() as session:
             reminder = (await session.scalars(select(Reminder))).one()
             reminder.due_at = utcnow()
             await session.execute(delete(Timer))  # as if a crash ate the claimed timer
             await session.commit()
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         delivered = await delivery(general, app)
         assert "lost alarm" in delivered.content
 
 
 async def test_fleet_status_shows_this_bot_online_and_the_others_never_started(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
     alice: SandboxMember,
     general: SandboxChannel,
 ) -> None:
-    async with running(discord_sandbox, app, settings) as bot:
+    async with stage.running(settings) as bot:
         await bot.heartbeat.beat()  # the first one may still be on its way
         response = await answer(alice, general, app, "fleet", subcommand="status")
         embed = response.embeds[0]
@@ -264,6 +274,7 @@ async def test_fleet_status_shows_this_bot_online_and_the_others_never_started(
 
 
 async def test_information_commands(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     settings: Settings,
@@ -273,7 +284,7 @@ async def test_information_commands(
 ) -> None:
     helpers = guild.add_role("Helpers", permissions=8192, color=0x2ECC71)  # manage messages
     bob = guild.add_member("bob", roles=[helpers])
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         user = await answer(alice, general, app, "userinfo", {"member": bob})
         text = str(user.embeds[0])
         assert "bob" in text and "Joined this server" in text and f"<@&{helpers.id}>" in text
@@ -294,9 +305,12 @@ async def test_information_commands(
         info = await answer(alice, general, app, "botinfo")
         fields = {field["name"]: field["value"] for field in info.embeds[0]["fields"]}
         assert fields["Memory"].endswith("MiB") and fields["Shard"] == "1 of 1"
+        assert {"Version", "Uptime", "Latency", "Servers", "Runtime"} <= fields.keys()
+        assert info.embeds[0]["footer"]["text"] == "Part of botfleet"  # /about's card, and more
 
 
 async def test_reminder_options_declare_the_limits_the_service_checks(
+    stage: FleetBotStage,
     discord_sandbox: DiscordSandbox,
     app: Application,
     alice: SandboxMember,
@@ -304,7 +318,7 @@ async def test_reminder_options_declare_the_limits_the_service_checks(
     tmp_path: Path,
 ) -> None:
     settings = fleet_test_settings("utility", tmp_path, options={"max_reminder_length": 30})
-    async with running(discord_sandbox, app, settings):
+    async with stage.running(settings):
         for command, options, subcommand in (
             ("remind", {"when": "in 1h", "what": "w" * 31}, None),
             ("reminders", {"reminder": 1, "what": "w" * 31}, "edit"),

@@ -16,7 +16,7 @@ from botfleet.bots.utility.services.when import (
     parse_when,
 )
 from botfleet.errors import UserError
-from botfleet.utils.helpers import MissingTimeUnitError
+from botfleet.utils.durations import MissingTimeUnitError
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")

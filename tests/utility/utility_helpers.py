@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from botfleet.bots.utility.bot import DEFINITION
 from botfleet.bots.utility.config import UtilityOptions
 from botfleet.bots.utility.services.alarms import AlarmedService
 from botfleet.bots.utility.services.timezones import TimezoneStore
-from botfleet.config.schema import Settings
-from botfleet.core.bot import FleetBot
 from botfleet.database import Database
 from botfleet.database.models.timer import Timer
 from botfleet.sandbox import (
     Application,
-    DiscordSandbox,
     InteractionResponse,
     SandboxChannel,
     SandboxMember,
 )
-from botfleet.sandbox.fleet import run_fleet_bot
 from botfleet.services.scheduler import ScheduledTimer, Scheduler
-
-
-@asynccontextmanager
-async def running(
-    sandbox: DiscordSandbox, app: Application, settings: Settings
-) -> AsyncIterator[FleetBot]:
-    async with run_fleet_bot(sandbox, app, DEFINITION, settings) as bot:
-        yield bot
 
 
 async def answer(

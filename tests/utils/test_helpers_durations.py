@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from botfleet.errors import UserError
-from botfleet.utils.helpers import (
+from botfleet.utils.durations import (
     DURATION_EXAMPLES,
     MAX_DURATION_SECONDS,
     DurationTooLongError,

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import botfleet.config
-from botfleet.utils.helpers import (
+from botfleet.config import load_config
+from botfleet.utils.embeds import (
     BLANK,
-    ELLIPSIS,
     EMBED_AUTHOR_NAME_LIMIT,
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_COUNT_LIMIT,
@@ -25,9 +25,9 @@ from botfleet.utils.helpers import (
     EmbedField,
     chunk_embeds,
     create_embed,
-    load_config,
     paginate_embeds,
 )
+from botfleet.utils.text import ELLIPSIS
 
 
 def discord_length(embed: discord.Embed) -> int:

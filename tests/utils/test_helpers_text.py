@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from botfleet.utils.helpers import (
+from botfleet.utils.text import (
     ELLIPSIS,
     MESSAGE_CONTENT_LIMIT,
     PAGINATE_MIN_LIMIT,

@@ -68,9 +68,33 @@ class FleetCommandTree(app_commands.CommandTree["FleetBot"]):
         self, interaction: discord.Interaction[FleetBot], error: app_commands.AppCommandError, /
     ) -> None:
         command = interaction.command
-        if command is not None and command._has_any_error_handlers():
+        if command is not None and answers_its_own_errors(command):
             return  # the command or its cog answered already
         await handle_interaction_error(interaction, error)
+
+
+def answers_its_own_errors(
+    command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+) -> bool:
+    """Whether the command, a group above it or its cog has an error handler of its own.
+
+    Read from discord.py's public attributes: a command's ``on_error``, a group class or cog
+    class that overrides ``on_error`` or ``cog_app_command_error``.
+    """
+    if command.on_error is not None:
+        return True
+    if isinstance(command, app_commands.ContextMenu):
+        return False
+    group = command.parent
+    while group is not None:
+        if type(group).on_error is not app_commands.Group.on_error:
+            return True
+        group = group.parent
+    cog = command.binding
+    return (
+        isinstance(cog, commands.Cog)
+        and type(cog).cog_app_command_error is not commands.Cog.cog_app_command_error
+    )
 
 
 class FleetBot(commands.AutoShardedBot):

@@ -181,6 +181,23 @@ class BotStatus:
     guild_count: int = 0
     shard_count: int = 0
 
+    @property
+    def latency_text(self) -> str:
+        """``42 ms``, or ``latency n/a`` before the first measure."""
+        return f"{self.latency_ms} ms" if self.latency_ms is not None else "latency n/a"
+
+    @property
+    def reach(self) -> str:
+        """``3 servers, 1 shard``."""
+        return f"{plural(self.guild_count, 'server')}, {plural(self.shard_count, 'shard')}"
+
+    @property
+    def processes_text(self) -> str | None:
+        """``2 processes`` when its shards run in several; None for the usual one."""
+        if self.processes <= 1:
+            return None
+        return plural(self.processes, "process", "processes")
+
 
 def _is_live(row: BotHeartbeat, now: datetime) -> bool:
     deadline = row.last_seen + timedelta(seconds=row.interval_seconds * MISSED_BEATS_FOR_SILENCE)
@@ -233,15 +250,11 @@ def describe_status(status: BotStatus, now: datetime) -> str:
     """One line of plain text about a bot, for the command line."""
     if status.state is BotState.ONLINE:
         assert status.started_at is not None
-        latency = f"{status.latency_ms} ms" if status.latency_ms is not None else "latency n/a"
         uptime = format_time(max(int((now - status.started_at).total_seconds()), 0))
-        processes = (
-            f", {plural(status.processes, 'process', 'processes')}" if status.processes > 1 else ""
-        )
+        processes = f", {status.processes_text}" if status.processes_text else ""
         return (
-            f"online, {latency}, up {uptime}, version {status.version}, "
-            f"{plural(status.guild_count, 'server')}, {plural(status.shard_count, 'shard')}"
-            f"{processes}"
+            f"online, {status.latency_text}, up {uptime}, version {status.version}, "
+            f"{status.reach}{processes}"
         )
     if status.state is BotState.STOPPED:
         assert status.stopped_at is not None

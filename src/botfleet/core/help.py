@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from botfleet.utils.helpers import chunk_embeds, paginate_embeds
+from botfleet.utils.embeds import chunk_embeds, paginate_embeds
 
 UNGROUPED = "Other"
 """The group of commands that belong to no cog."""

@@ -11,6 +11,7 @@ twice (when clocks go back) means its first occurrence.
 from __future__ import annotations
 
 import difflib
+import re
 import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -99,6 +100,17 @@ class Recurrence(StrEnum):
     @property
     def step(self) -> timedelta:
         return timedelta(days=1 if self is Recurrence.DAILY else 7)
+
+
+def clock_time(text: str, separators: str = ":") -> time | None:
+    """``HH:MM`` on the 24-hour clock as typed (``9:05`` too), or None when it is not one.
+
+    ``separators`` lists the characters accepted between hours and minutes; the caller words
+    the refusal, since each command explains its own format.
+    """
+    pattern = rf"([01]?[0-9]|2[0-3])[{re.escape(separators)}]([0-5][0-9])"
+    match = re.fullmatch(pattern, text.strip())
+    return time(int(match[1]), int(match[2])) if match is not None else None
 
 
 def local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import platform
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -12,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, requires_permission
+from botfleet.utils.embeds import EmbedField
 from botfleet.utils.helpers import create_embed, format_time
 
 if TYPE_CHECKING:
@@ -24,6 +26,32 @@ def latency_text(bot: FleetBot) -> str:
     if not math.isfinite(latency):  # NaN or infinite before the first heartbeat
         return "not measured yet"
     return f"{round(latency * 1000)} ms"
+
+
+def about_embed(bot: FleetBot, color: int, details: Sequence[EmbedField] = ()) -> discord.Embed:
+    """The bot's card: who it is, its version, uptime, latency, servers and runtime.
+
+    ``/about`` shows it as it is; a bot that tells more (the Utility Bot's ``/botinfo``: shard,
+    memory) passes ``details``, shown before the runtime line.
+    """
+    return create_embed(
+        title=bot.definition.display_name,
+        description=bot.settings.bot.description,
+        color=color,
+        fields=[
+            ("Version", f"botfleet {bot.version}", True),
+            ("Uptime", format_time(int(time.time() - bot.started_at)), True),
+            ("Latency", latency_text(bot), True),
+            ("Servers", f"{len(bot.guilds):,}", True),
+            *details,
+            (
+                "Runtime",
+                f"Python {platform.python_version()}, discord.py {discord.__version__}",
+                False,
+            ),
+        ],
+        footer="Part of botfleet",
+    )
 
 
 class Fleet(commands.Cog):
@@ -43,24 +71,7 @@ class Fleet(commands.Cog):
 
     @app_commands.command(name="about", description="What this bot is, its version and uptime.")
     async def about(self, interaction: discord.Interaction[FleetBot]) -> None:
-        bot = self.bot
-        embed = create_embed(
-            title=bot.definition.display_name,
-            description=bot.settings.bot.description,
-            color=bot.settings.colors.primary,
-            fields=[
-                ("Version", f"botfleet {bot.version}", True),
-                ("Uptime", format_time(int(time.time() - bot.started_at)), True),
-                ("Latency", latency_text(bot), True),
-                ("Servers", str(len(bot.guilds)), True),
-                (
-                    "Runtime",
-                    f"Python {platform.python_version()}, discord.py {discord.__version__}",
-                    False,
-                ),
-            ],
-            footer="Part of botfleet",
-        )
+        embed = about_embed(self.bot, self.bot.settings.colors.primary)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @commands.command(name="sync", hidden=True)

@@ -28,11 +28,14 @@ from botfleet.bots.grammar.services.validation import validate_check_text
 from botfleet.bots.grammar.views.quiz import practice_view, question_embed, record_line
 from botfleet.bots.grammar.views.result import ResultView, result_embed
 from botfleet.core.option_limits import limit_text_option
+from botfleet.core.places import server_of
 from botfleet.errors import UserError
 from botfleet.services.ai.service import AIService
 from botfleet.utils.helpers import create_embed
 from botfleet.utils.timezones import search_zones
 from botfleet.utils.wording import plural
+
+SERVER_ONLY: Final = "This is set up in a server, not in direct messages."
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -252,11 +255,6 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
 
     # --- Auto-check channels ----------------------------------------------------------------
 
-    def _guild(self, interaction: discord.Interaction[Any]) -> discord.Guild:
-        if interaction.guild is None:
-            raise UserError("This is set up in a server, not in direct messages.")
-        return interaction.guild
-
     def _target(
         self, interaction: discord.Interaction[Any], channel: discord.TextChannel | None
     ) -> discord.TextChannel | discord.Thread:
@@ -281,7 +279,7 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
         channel: discord.TextChannel | None = None,
         strictness: str | None = None,
     ) -> None:
-        guild = self._guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         target = self._target(interaction, channel)
         ensure_bot_can(target, NEEDED_PERMISSIONS, "check messages")
         level = Strictness(strictness) if strictness else self.checker.options.auto_check_strictness
@@ -300,7 +298,7 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
         interaction: discord.Interaction[FleetBot],
         channel: discord.TextChannel | None = None,
     ) -> None:
-        guild = self._guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         target = self._target(interaction, channel)
         if not await self.channels.disable(guild.id, target.id, interaction.user.id):
             raise UserError(f"Auto-check is not on in {target.mention}.")
@@ -311,7 +309,7 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
     @autocheck.command(name="list", description="The channels whose messages are checked.")
     @requires_permission("admin")
     async def autocheck_list(self, interaction: discord.Interaction[FleetBot]) -> None:
-        guild = self._guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         enabled = await self.channels.list(guild.id)
         if not enabled:
             description = "No channel is auto-checked. Turn one on with /grammar autocheck enable."
@@ -358,7 +356,7 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
         time: app_commands.Range[str, 1, 10],
         timezone: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
-        guild = self._guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         ensure_bot_can(channel, POST_PERMISSIONS, "post the daily tip")
         schedule = await self.posts.set(guild.id, channel.id, time, timezone, interaction.user.id)
         await interaction.response.send_message(
@@ -377,7 +375,7 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
     @daily.command(name="off", description="Stop the daily grammar tip and quiz.")
     @requires_permission("admin")
     async def daily_off(self, interaction: discord.Interaction[FleetBot]) -> None:
-        guild = self._guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         if await self.posts.disable(guild.id, interaction.user.id) is None:
             raise UserError("There is no daily grammar post here. Set one with /grammar daily set.")
         await interaction.response.send_message(
@@ -388,7 +386,7 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
     @daily.command(name="show", description="When and where the daily tip and quiz are posted.")
     @requires_permission("admin")
     async def daily_show(self, interaction: discord.Interaction[FleetBot]) -> None:
-        guild = self._guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         schedule = await self.posts.get(guild.id)
         if schedule is None:
             text = "There is no daily grammar post here. Set one with /grammar daily set."

@@ -14,7 +14,6 @@ changes; a time the change skips (02:30 when clocks jump to 03:00) posts just af
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -29,14 +28,14 @@ from botfleet.database.models.grammar import GrammarDailySchedule, GrammarQuizPo
 from botfleet.database.models.timer import Timer
 from botfleet.errors import UserError
 from botfleet.services.scheduler import Scheduler
-from botfleet.utils.timezones import Recurrence, next_wall_time, resolve_zone
+from botfleet.utils.timezones import Recurrence, clock_time, next_wall_time, resolve_zone
 
 log = logging.getLogger(__name__)
 
 TIMER_EVENT: Final = "grammar_daily"
 """The scheduler event; handled in ``on_grammar_daily_timer_complete``."""
 DEFAULT_ZONE: Final = "UTC"
-_TIME: Final = re.compile(r"(?P<hour>[01]?[0-9]|2[0-3])[:.h](?P<minute>[0-5][0-9])")
+TIME_SEPARATORS: Final = ":.h"
 
 
 class DailyError(UserError):
@@ -49,14 +48,14 @@ def utcnow() -> datetime:
 
 def parse_post_time(text: str) -> time:
     """``HH:MM`` on the 24-hour clock (``9:05`` and ``09.05`` too); raises :class:`DailyError`."""
-    match = _TIME.fullmatch(text.strip())
-    if match is None:
+    wall = clock_time(text, TIME_SEPARATORS)
+    if wall is None:
         shown = text.strip()[:20] or "nothing"
         raise DailyError(
             f"“{shown}” is not a time of day. Give it as HH:MM on the 24-hour clock, "
             "for example 09:00 or 18:30."
         )
-    return time(int(match["hour"]), int(match["minute"]))
+    return wall
 
 
 def next_post_at(wall: time, zone: ZoneInfo, *, after: datetime) -> datetime:

@@ -9,7 +9,6 @@ from the database.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final, Protocol, runtime_checkable
 
 import discord
@@ -17,12 +16,24 @@ import discord
 from botfleet.bots.grammar.services.lessons import CHOICE_LETTERS, Question, Tip
 from botfleet.bots.grammar.services.quiz import QuizRecord, Verdict, counts_line
 from botfleet.core.errors import cog_serving
+from botfleet.core.persistent import (
+    CustomIdFormat,
+    PersistentItem,
+    digit,
+    number,
+    text,
+)
 from botfleet.utils.helpers import create_embed
 
 QUIZ_COG_NAME: Final = "Grammar quiz"
 ANSWERS_FIELD: Final = "Answers so far"
 
 Button = discord.ui.Button[discord.ui.View]
+CHOICE: Final = digit("choice", 3)
+DAILY_ANSWER_ID: Final = CustomIdFormat("grammar", "quiz", number("post", digits=12), CHOICE)
+PRACTICE_ANSWER_ID: Final = CustomIdFormat(
+    "grammar", "practice", text("question", "[a-z0-9][a-z0-9-]{0,29}"), CHOICE
+)
 
 
 @runtime_checkable
@@ -47,10 +58,7 @@ def choice_label(question: Question, choice: int) -> str:
     return f"{CHOICE_LETTERS[choice]}. {question.choices[choice]}"
 
 
-class DailyAnswerButton(
-    discord.ui.DynamicItem[Button],
-    template=r"grammar:quiz:(?P<post>[0-9]{1,12}):(?P<choice>[0-3])",
-):
+class DailyAnswerButton(PersistentItem[Button], custom_id=DAILY_ANSWER_ID):
     """One choice of a daily question."""
 
     def __init__(self, post_id: int, choice: int, label: str = "") -> None:
@@ -58,17 +66,11 @@ class DailyAnswerButton(
             discord.ui.Button(
                 label=label or CHOICE_LETTERS[choice],
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"grammar:quiz:{post_id}:{choice}",
+                custom_id=DAILY_ANSWER_ID.build(post_id, choice),
             )
         )
         self.post_id = post_id
         self.choice = choice
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> DailyAnswerButton:
-        return cls(int(match["post"]), int(match["choice"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         actions = await actions_of(interaction)
@@ -76,10 +78,7 @@ class DailyAnswerButton(
             await actions.answer_daily(interaction, self.post_id, self.choice)
 
 
-class PracticeAnswerButton(
-    discord.ui.DynamicItem[Button],
-    template=r"grammar:practice:(?P<question>[a-z0-9][a-z0-9-]{0,29}):(?P<choice>[0-3])",
-):
+class PracticeAnswerButton(PersistentItem[Button], custom_id=PRACTICE_ANSWER_ID):
     """One choice of a question asked on demand."""
 
     def __init__(
@@ -95,18 +94,12 @@ class PracticeAnswerButton(
             discord.ui.Button(
                 label=label or CHOICE_LETTERS[choice],
                 style=style,
-                custom_id=f"grammar:practice:{question_id}:{choice}",
+                custom_id=PRACTICE_ANSWER_ID.build(question_id, choice),
                 disabled=disabled,
             )
         )
         self.question_id = question_id
         self.choice = choice
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> PracticeAnswerButton:
-        return cls(match["question"], int(match["choice"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         actions = await actions_of(interaction)

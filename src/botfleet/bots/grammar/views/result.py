@@ -20,12 +20,8 @@ from botfleet.bots.grammar.services.tutor import Tone
 from botfleet.core.errors import handle_interaction_error
 from botfleet.services.ai.errors import AIError, AIUnavailableError
 from botfleet.services.ai.service import AIService
-from botfleet.utils.helpers import (
-    chunk_embeds,
-    create_embed,
-    paginate_embeds,
-    truncate_string,
-)
+from botfleet.utils.embeds import chunk_embeds, create_embed, paginate_embeds
+from botfleet.utils.text import truncate_string
 from botfleet.utils.wording import plural
 
 log = logging.getLogger(__name__)

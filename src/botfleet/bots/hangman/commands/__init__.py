@@ -36,4 +36,4 @@ async def setup(bot: FleetBot) -> None:
     )
     display = GameDisplay(bot, options, bot.settings.colors)
     await bot.add_cog(HangmanCommands(bot, service, display))
-    await bot.add_cog(HangmanEvents(bot, service, display, None))
+    await bot.add_cog(HangmanEvents(bot, service, display))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord import app_commands
@@ -17,16 +17,20 @@ from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, requires_permission, resolve_level
 from botfleet.bots.hangman.services.games import HangmanService, Move
-from botfleet.bots.hangman.services.scoring import PlayerStats
+from botfleet.bots.hangman.services.scoring import PlayerStats, scoring_rules
 from botfleet.bots.hangman.services.store import Game
 from botfleet.bots.hangman.services.words import Difficulty
 from botfleet.bots.hangman.views.buttons import COG_NAME, ActionButton, LetterButton
 from botfleet.bots.hangman.views.display import GameDisplay
 from botfleet.bots.hangman.views.modals import OwnWordModal, WordGuessModal
 from botfleet.core.errors import handle_interaction_error, reply_ephemeral
+from botfleet.core.places import place_of
 from botfleet.errors import UserError
-from botfleet.utils.helpers import create_embed, paginate_text, truncate_string
+from botfleet.utils.embeds import create_embed
+from botfleet.utils.text import paginate_text, truncate_string
 from botfleet.utils.wording import plural
+
+SERVER_ONLY: Final = "Hangman is played in a server's channels."
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -36,13 +40,6 @@ log = logging.getLogger(__name__)
 MAX_AUTOCOMPLETE_CHOICES = 25
 MAX_CATEGORY_LENGTH = 32
 MAX_WORDS_TEXT = 1500
-
-
-def _place(interaction: discord.Interaction[Any]) -> tuple[int, int]:
-    """The guild and channel of a command; games are played in servers only."""
-    if interaction.guild_id is None or interaction.channel_id is None:
-        raise UserError("Hangman is played in a server's channels.")
-    return interaction.guild_id, interaction.channel_id
 
 
 def stats_fields(stats: PlayerStats) -> list[tuple[str, str, bool]]:
@@ -117,7 +114,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         difficulty: Difficulty | None = None,
         solo: bool = False,
     ) -> None:
-        guild_id, channel_id = _place(interaction)
+        guild_id, channel_id = place_of(interaction, SERVER_ONLY)
         game = await self.service.start(
             guild_id=guild_id,
             channel_id=channel_id,
@@ -133,7 +130,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
     async def custom(
         self, interaction: discord.Interaction[FleetBot], player: discord.Member | None = None
     ) -> None:
-        _, channel_id = _place(interaction)
+        _, channel_id = place_of(interaction, SERVER_ONLY)
         if player is not None and player.bot:
             raise UserError("Bots don't play hangman — challenge a member instead.")
         if player is not None and player.id == interaction.user.id:
@@ -147,7 +144,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
     ) -> None:
         """The form of ``/hangman custom`` was sent."""
         try:
-            guild_id, channel_id = _place(interaction)
+            guild_id, channel_id = place_of(interaction, SERVER_ONLY)
             game = await self.service.start_with_word(
                 guild_id=guild_id,
                 channel_id=channel_id,
@@ -161,7 +158,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
 
     @hangman.command(name="stop", description="End this channel's game (its starter or a mod).")
     async def stop(self, interaction: discord.Interaction[FleetBot]) -> None:
-        _, channel_id = _place(interaction)
+        _, channel_id = place_of(interaction, SERVER_ONLY)
         moderator = await self._is_moderator(interaction)
         move = await self.service.stop_in_channel(
             channel_id, interaction.user.id, moderator=moderator
@@ -175,7 +172,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
     async def stats(
         self, interaction: discord.Interaction[FleetBot], member: discord.Member | None = None
     ) -> None:
-        guild_id, _ = _place(interaction)
+        guild_id, _ = place_of(interaction, SERVER_ONLY)
         target = member or interaction.user
         stats = await self.service.stats(guild_id, target.id)
         description = None if stats.played else "No games yet — start one with /hangman start!"
@@ -189,7 +186,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
 
     @hangman.command(name="leaderboard", description="The best hangman players of this server.")
     async def leaderboard(self, interaction: discord.Interaction[FleetBot]) -> None:
-        guild_id, _ = _place(interaction)
+        guild_id, _ = place_of(interaction, SERVER_ONLY)
         ranking = await self.service.leaderboard(guild_id)
         lines = [
             f"**{rank}.** <@{user_id}> — {plural(stats.points, 'point')}, "
@@ -201,8 +198,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
             title="🏆 Hangman leaderboard",
             description="\n".join(lines) or "Nobody has played yet — be the first!",
             color=self.bot.settings.colors.primary,
-            footer="Points: a win is worth 10/20/30 by difficulty, +5 per life left, "
-            "+10 when flawless",
+            footer=f"Points: {scoring_rules()}",
         )
         await interaction.response.send_message(
             embed=embed, allowed_mentions=discord.AllowedMentions.none()
@@ -210,7 +206,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
 
     @hangman.command(name="categories", description="The categories and this server's lists.")
     async def categories(self, interaction: discord.Interaction[FleetBot]) -> None:
-        guild_id, _ = _place(interaction)
+        guild_id, _ = place_of(interaction, SERVER_ONLY)
         bundled = [
             (category.name, f"{category.description} · {plural(category.size, 'word')}", True)
             for category in self.service.bank.categories
@@ -244,7 +240,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         list_name: app_commands.Range[str, 1, MAX_CATEGORY_LENGTH],
         words: app_commands.Range[str, 1, MAX_WORDS_TEXT],
     ) -> None:
-        guild_id, _ = _place(interaction)
+        guild_id, _ = place_of(interaction, SERVER_ONLY)
         name, added = await self.service.add_words(
             guild_id, list_name, words, added_by=interaction.user.id
         )
@@ -267,7 +263,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         list_name: app_commands.Range[str, 1, MAX_CATEGORY_LENGTH],
         words: app_commands.Range[str, 1, MAX_WORDS_TEXT],
     ) -> None:
-        guild_id, _ = _place(interaction)
+        guild_id, _ = place_of(interaction, SERVER_ONLY)
         name, removed = await self.service.remove_words(guild_id, list_name, words)
         await interaction.response.send_message(
             f"Removed {plural(removed, 'word')} from “{name}”.", ephemeral=True
@@ -282,7 +278,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         interaction: discord.Interaction[FleetBot],
         list_name: app_commands.Range[str, 1, MAX_CATEGORY_LENGTH],
     ) -> None:
-        guild_id, _ = _place(interaction)
+        guild_id, _ = place_of(interaction, SERVER_ONLY)
         words = await self.service.list_words(guild_id, list_name)
         pages = paginate_text(", ".join(words), 1900)
         await interaction.response.send_message(
@@ -300,7 +296,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         interaction: discord.Interaction[FleetBot],
         list_name: app_commands.Range[str, 1, MAX_CATEGORY_LENGTH],
     ) -> None:
-        guild_id, _ = _place(interaction)
+        guild_id, _ = place_of(interaction, SERVER_ONLY)
         name, removed = await self.service.delete_list(guild_id, list_name)
         await interaction.response.send_message(
             f"Deleted “{name}” and its {plural(removed, 'word')}.", ephemeral=True

@@ -1,8 +1,8 @@
 """Events of the Hangman Bot: inactivity timers, the gamification framework's unlocks.
 
-At start the cog gives every game in play a fresh inactivity timer and starts saving XP; an
-idle game ends with the word told in its channel; an achievement unlocked by a Hangman game
-is announced where the game was played.
+At start the cog gives every game in play a fresh inactivity timer (the bot base starts and
+stops the XP framework); an idle game ends with the word told in its channel; an achievement
+unlocked by a Hangman game is announced where the game was played.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from discord.ext import commands
 from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.bots.hangman.services.rewards import BOT_NAME
 from botfleet.bots.hangman.views.display import NO_PINGS, GameDisplay
-from botfleet.gamification import AchievementUnlocked, Gamification
+from botfleet.gamification import AchievementUnlocked
 from botfleet.gamification.discord.extension import achievement_line
 from botfleet.services.scheduler import ScheduledTimer
 
@@ -34,23 +34,15 @@ class HangmanEvents(commands.Cog, name="Hangman events"):
         bot: FleetBot,
         service: HangmanService,
         display: GameDisplay,
-        gamification: Gamification | None,
     ) -> None:
         self.bot = bot
         self.service = service
         self.display = display
-        self.gamification = gamification
 
     async def cog_load(self) -> None:
         rearmed = await self.service.rearm_timers()
         if rearmed:
             log.info("%d hangman games in play were given fresh inactivity timers", rearmed)
-        if self.gamification is not None:
-            await self.gamification.start()
-
-    async def cog_unload(self) -> None:
-        if self.gamification is not None:
-            await self.gamification.stop()
 
     @commands.Cog.listener()
     async def on_hangman_timeout_timer_complete(self, timer: ScheduledTimer) -> None:

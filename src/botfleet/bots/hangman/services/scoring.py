@@ -30,6 +30,15 @@ def points_for(board: Board, difficulty: Difficulty) -> int:
     return BASE_POINTS[difficulty] + POINTS_PER_LIFE * board.lives_left + bonus
 
 
+def scoring_rules() -> str:
+    """How a win is scored, in words, read from the constants that score it."""
+    bases = "/".join(str(BASE_POINTS[difficulty]) for difficulty in Difficulty)
+    return (
+        f"a win is worth {bases} by difficulty, +{POINTS_PER_LIFE} per life left, "
+        f"+{FLAWLESS_BONUS} when flawless"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PlayerStats:
     """One member's Hangman record in one guild."""

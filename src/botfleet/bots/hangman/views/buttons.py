@@ -12,7 +12,6 @@ board posted before a restart reaches the game it names, read from the database.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Final, Protocol, runtime_checkable
 
 import discord
@@ -20,6 +19,7 @@ import discord
 from botfleet.bots.hangman.services.game import ALPHABET, Board
 from botfleet.bots.hangman.services.store import Game
 from botfleet.core.errors import cog_serving
+from botfleet.core.persistent import CustomIdFormat, PersistentItem, number, one_of, text
 
 COG_NAME: Final = "Hangman"
 BOARD_LETTERS: Final = ALPHABET[:25]
@@ -27,6 +27,9 @@ CONTROL_LETTERS: Final = ALPHABET[25:]
 LETTERS_PER_ROW: Final = 5
 
 Button = discord.ui.Button[discord.ui.View]
+LETTER_ID: Final = CustomIdFormat("hangman", number("game"), "letter", text("letter", "[a-z]"))
+ACTIONS: Final = ("word", "hint", "quit")
+ACTION_ID: Final = CustomIdFormat("hangman", number("game"), one_of("action", *ACTIONS))
 
 
 @runtime_checkable
@@ -59,10 +62,7 @@ async def actions_of(interaction: discord.Interaction[Any]) -> GameActions | Non
     return await cog_serving(interaction, COG_NAME, GameActions, "Hangman")
 
 
-class LetterButton(
-    discord.ui.DynamicItem[Button],
-    template=r"hangman:(?P<game>[0-9]{1,19}):letter:(?P<letter>[a-z])",
-):
+class LetterButton(PersistentItem[Button], custom_id=LETTER_ID):
     """One letter of a game's keyboard."""
 
     def __init__(
@@ -78,7 +78,7 @@ class LetterButton(
             discord.ui.Button(
                 label=letter.upper(),
                 style=style,
-                custom_id=f"hangman:{game_id}:letter:{letter}",
+                custom_id=LETTER_ID.build(game_id, letter),
                 disabled=disabled,
             ),
             row=row,
@@ -86,22 +86,13 @@ class LetterButton(
         self.game_id = game_id
         self.letter = letter
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> LetterButton:
-        return cls(int(match["game"]), match["letter"])
-
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         actions = await actions_of(interaction)
         if actions is not None:
             await actions.press_letter(interaction, self.game_id, self.letter)
 
 
-class ActionButton(
-    discord.ui.DynamicItem[Button],
-    template=r"hangman:(?P<game>[0-9]{1,19}):(?P<action>word|hint|quit)",
-):
+class ActionButton(PersistentItem[Button], custom_id=ACTION_ID):
     """ "Guess the word", the hint or "Give up"."""
 
     LABELS: Final[dict[str, tuple[str, str, discord.ButtonStyle]]] = {
@@ -117,18 +108,12 @@ class ActionButton(
                 label=label,
                 emoji=emoji,
                 style=style,
-                custom_id=f"hangman:{game_id}:{action}",
+                custom_id=ACTION_ID.build(game_id, action),
                 disabled=disabled,
             )
         )
         self.game_id = game_id
         self.action = action
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ActionButton:
-        return cls(int(match["game"]), match["action"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         actions = await actions_of(interaction)

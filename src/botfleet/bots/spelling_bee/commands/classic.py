@@ -40,6 +40,7 @@ from botfleet.bots.spelling_bee.views.classic_buttons import (
     buttons,
 )
 from botfleet.core.errors import handle_interaction_error
+from botfleet.core.places import place_of
 from botfleet.errors import UserError
 from botfleet.utils.wording import plural
 
@@ -53,12 +54,7 @@ PUZZLE_PAUSED: Final = (
     "pause until it ends (`/bee guess` still works)."
 )
 
-
-def place_of(interaction: discord.Interaction[Any]) -> tuple[int, int]:
-    """The guild and channel of an interaction; both modes are played in servers only."""
-    if interaction.guild_id is None or interaction.channel_id is None:
-        raise UserError("The Spelling Bee is played in a server's channels.")
-    return interaction.guild_id, interaction.channel_id
+SERVER_ONLY: Final = "The Spelling Bee is played in a server's channels."
 
 
 class ClassicPlay(commands.Cog, name=COG_NAME):
@@ -96,7 +92,7 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
     ) -> None:
         """Open the lobby or play the first word; ``pauses_puzzle``: this is the puzzle's channel,
         whose typed guesses wait for the game's end (one message, one game)."""
-        guild_id, channel_id = place_of(interaction)
+        guild_id, channel_id = place_of(interaction, SERVER_ONLY)
         pause_note = f"\n{PUZZLE_PAUSED}" if pauses_puzzle else ""
         settings = Settings(
             mode,
@@ -128,7 +124,7 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
         await self.display.post_round(first)
 
     async def stop(self, interaction: discord.Interaction[Any]) -> None:
-        _, channel_id = place_of(interaction)
+        _, channel_id = place_of(interaction, SERVER_ONLY)
         moderator = await resolve_level(self.bot, interaction.user) >= PermissionLevel.MODERATOR
         finish, word = await self.service.stop(channel_id, interaction.user.id, moderator=moderator)
         await interaction.response.send_message(
@@ -136,7 +132,7 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
         )
 
     async def spellers(self, interaction: discord.Interaction[Any]) -> None:
-        guild_id, _ = place_of(interaction)
+        guild_id, _ = place_of(interaction, SERVER_ONLY)
         ranking = await self.service.leaderboard(guild_id, self.options.leaderboard_size)
         await interaction.response.send_message(
             embed=spellers_embed(ranking, self.bot.settings.colors.primary),

@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import requires_permission
-from botfleet.bots.spelling_bee.commands.classic import ClassicPlay, place_of
+from botfleet.bots.spelling_bee.commands.classic import SERVER_ONLY, ClassicPlay
 from botfleet.bots.spelling_bee.config import SpellingBeeOptions
 from botfleet.bots.spelling_bee.services.classic import ClassicMode
 from botfleet.bots.spelling_bee.services.classic_words import Difficulty
@@ -29,6 +29,7 @@ from botfleet.bots.spelling_bee.views.display import (
     verdict_text,
 )
 from botfleet.bots.spelling_bee.views.records import all_time_embed, record_embed
+from botfleet.core.places import place_of
 from botfleet.errors import UserError
 from botfleet.utils.timezones import resolve_zone, search_zones
 
@@ -65,7 +66,7 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
 
     @bee.command(name="today", description="Post today's puzzle here and play it in this channel.")
     async def today(self, interaction: discord.Interaction[FleetBot]) -> None:
-        guild_id, channel_id = place_of(interaction)
+        guild_id, channel_id = place_of(interaction, SERVER_ONLY)
         progress = await self.service.open_in(guild_id, channel_id, interaction.user.id)
         puzzle = progress.puzzle
         await interaction.response.send_message(
@@ -80,7 +81,7 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
         interaction: discord.Interaction[FleetBot],
         word: app_commands.Range[str, 1, MAX_GUESS_LENGTH],
     ) -> None:
-        guild_id, channel_id = place_of(interaction)
+        guild_id, channel_id = place_of(interaction, SERVER_ONLY)
         answer = await self.service.submit(
             guild_id, interaction.user.id, word, channel_id=channel_id
         )
@@ -92,7 +93,7 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
 
     @bee.command(name="status", description="The words this server found today, score and rank.")
     async def status(self, interaction: discord.Interaction[FleetBot]) -> None:
-        progress = await self.service.progress(place_of(interaction)[0])
+        progress = await self.service.progress(place_of(interaction, SERVER_ONLY)[0])
         await interaction.response.send_message(
             embed=status_embed(progress, self.bot.settings.colors.info)
         )
@@ -102,7 +103,7 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
     async def leaderboard(
         self, interaction: discord.Interaction[FleetBot], period: LeaderboardPeriod = "today"
     ) -> None:
-        guild_id, _ = place_of(interaction)
+        guild_id, _ = place_of(interaction, SERVER_ONLY)
         color = self.bot.settings.colors.primary
         size = self.options.leaderboard_size
         if period == "today":
@@ -113,7 +114,7 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
 
     @bee.command(name="shuffle", description="See the hive with its outer letters shuffled.")
     async def shuffle(self, interaction: discord.Interaction[FleetBot]) -> None:
-        progress = await self.service.progress(place_of(interaction)[0])
+        progress = await self.service.progress(place_of(interaction, SERVER_ONLY)[0])
         outer = self.service.shuffle(progress.puzzle)
         await interaction.response.send_message(
             embed=puzzle_embed(progress, self.bot.settings.colors.primary, outer),
@@ -125,7 +126,7 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
     async def hints(self, interaction: discord.Interaction[FleetBot]) -> None:
         if not self.options.hints:
             raise UserError("Hints are turned off on this server's Spelling Bee.")
-        progress = await self.service.progress(place_of(interaction)[0])
+        progress = await self.service.progress(place_of(interaction, SERVER_ONLY)[0])
         await interaction.response.send_message(
             embed=hints_embed(progress.puzzle, progress.words, self.bot.settings.colors.info),
             ephemeral=True,
@@ -143,7 +144,7 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
         at: app_commands.Range[str, 1, 5] | None = None,
         timezone: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
-        guild_id, channel_id = place_of(interaction)
+        guild_id, channel_id = place_of(interaction, SERVER_ONLY)
         zone = resolve_zone(timezone, self.zones) if timezone is not None else None
         when = await self.service.daily_time_for(guild_id, at, zone)
         next_post = await self.service.set_daily(guild_id, channel_id, interaction.user.id, when)
@@ -207,7 +208,7 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
         member: discord.Member | None = None,
         mode: RecordMode = "both",
     ) -> None:
-        guild_id, _ = place_of(interaction)
+        guild_id, _ = place_of(interaction, SERVER_ONLY)
         target = member or interaction.user
         puzzle = await self.service.stats(guild_id, target.id) if mode != "classic" else None
         classic = (

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ from botfleet.database.base import Database
 from botfleet.errors import UserError
 from botfleet.gamification import LevelUp
 from botfleet.services.scheduler import Scheduler
-from botfleet.utils.timezones import UTC_ZONE, Recurrence, next_wall_time
+from botfleet.utils.timezones import UTC_ZONE, Recurrence, clock_time, next_wall_time
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,6 @@ KEPT_PUZZLES: Final = 2
 """Puzzles kept in memory (today's and the day before), so the cache never grows."""
 DAILY_EVENT: Final = "spelling_bee_daily"
 """Handled as ``on_spelling_bee_daily_timer_complete``."""
-_CLOCK_TIME: Final = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 Clock = Callable[[], datetime]
 
 
@@ -69,10 +67,10 @@ def puzzle_day(moment: datetime) -> str:
 
 def parse_daily_time(text: str, zone: ZoneInfo = UTC_ZONE) -> time:
     """``HH:MM`` on a 24-hour clock, as members type it: a time of day on the clocks of ``zone``."""
-    match = _CLOCK_TIME.fullmatch(text.strip())
-    if match is None:
+    wall = clock_time(text)
+    if wall is None:
         raise UserError("Give the time as HH:MM on a 24-hour clock, like 08:30.")
-    return time(int(match[1]), int(match[2]), tzinfo=zone)
+    return wall.replace(tzinfo=zone)
 
 
 def zone_of(at: time) -> ZoneInfo:

@@ -24,7 +24,7 @@ from botfleet.bots.spelling_bee.services.classic_store import ClassicStats
 from botfleet.bots.spelling_bee.services.speech import Speech
 from botfleet.bots.spelling_bee.views.classic_buttons import buttons
 from botfleet.bots.spelling_bee.views.display import level_up_lines
-from botfleet.utils.helpers import EmbedField, create_embed
+from botfleet.utils.embeds import EmbedField, create_embed
 from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:

@@ -8,7 +8,6 @@ buttons and the form hand everything to the classic cog, found by name.
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -16,10 +15,18 @@ import discord
 
 from botfleet.bots.spelling_bee.services.classic import MAX_ANSWER_LENGTH
 from botfleet.core.errors import cog_serving
+from botfleet.core.persistent import CustomIdFormat, PersistentItem, one_of, text
 
 COG_NAME: Final = "Spelling Bee classic"
 
 Button = discord.ui.Button[discord.ui.View]
+ACTIONS: Final = ("spell", "hear", "join", "begin")
+CLASSIC_ID: Final = CustomIdFormat(
+    "bee-classic",
+    text("game", "[0-9a-f]{1,32}"),
+    text("key", "[0-9a-f]{1,32}"),
+    one_of("action", *ACTIONS),
+)
 
 
 @runtime_checkable
@@ -40,11 +47,7 @@ async def actions_of(interaction: discord.Interaction[Any]) -> ClassicActions | 
     return await cog_serving(interaction, COG_NAME, ClassicActions, "The spelling bee")
 
 
-class ClassicButton(
-    discord.ui.DynamicItem[Button],
-    template=r"bee-classic:(?P<game>[0-9a-f]{1,32}):(?P<key>[0-9a-f]{1,32}):"
-    r"(?P<action>spell|hear|join|begin)",
-):
+class ClassicButton(PersistentItem[Button], custom_id=CLASSIC_ID):
     """ "Spell it", "Hear again", "Join" or "Start now"."""
 
     LABELS: Final[dict[str, tuple[str, str, discord.ButtonStyle]]] = {
@@ -61,18 +64,12 @@ class ClassicButton(
                 label=label,
                 emoji=emoji,
                 style=style,
-                custom_id=f"bee-classic:{game_id}:{key}:{action}",
+                custom_id=CLASSIC_ID.build(game_id, key, action),
             )
         )
         self.game_id = game_id
         self.key = key
         self.action = action
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ClassicButton:
-        return cls(match["game"], match["key"], match["action"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         actions = await actions_of(interaction)

@@ -9,7 +9,7 @@ import discord
 from botfleet.bots.spelling_bee.services.classic_store import ClassicStats
 from botfleet.bots.spelling_bee.services.store import PuzzleStats
 from botfleet.bots.spelling_bee.views.classic import classic_record_fields
-from botfleet.utils.helpers import EmbedField, create_embed
+from botfleet.utils.embeds import EmbedField, create_embed
 from botfleet.utils.wording import plural
 
 PUZZLE_HEADING: Final = "🐝 Daily puzzle"

@@ -11,7 +11,6 @@ from discord.ext import commands
 from botfleet.bots.registry import get_definition
 from botfleet.core.heartbeat import BotState, BotStatus, read_fleet_status
 from botfleet.utils.helpers import create_embed
-from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -29,15 +28,11 @@ def status_line(status: BotStatus) -> str:
     icon = STATE_ICONS[status.state]
     if status.state is BotState.ONLINE:
         assert status.started_at is not None
-        latency = f"{status.latency_ms} ms" if status.latency_ms is not None else "latency n/a"
-        processes = (
-            f" · {plural(status.processes, 'process', 'processes')}" if status.processes > 1 else ""
-        )
+        processes = f" · {status.processes_text}" if status.processes_text else ""
         return (
-            f"{icon} **online** · {latency} · up since "
+            f"{icon} **online** · {status.latency_text} · up since "
             f"{discord.utils.format_dt(status.started_at, 'R')} · v{status.version} · "
-            f"{plural(status.guild_count, 'server')}, {plural(status.shard_count, 'shard')}"
-            f"{processes}"
+            f"{status.reach}{processes}"
         )
     if status.state is BotState.STOPPED:
         assert status.stopped_at is not None

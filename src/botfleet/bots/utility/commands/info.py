@@ -7,8 +7,6 @@ zone and language.
 from __future__ import annotations
 
 import asyncio
-import platform
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -18,21 +16,18 @@ from discord.ext import commands
 
 from botfleet.auth.roles import DANGEROUS_PERMISSIONS
 from botfleet.bots.utility.services.process import resident_memory_bytes
-from botfleet.core.extensions.fleet import latency_text
-from botfleet.errors import UserError
-from botfleet.utils.helpers import create_embed, discord_timestamp, format_time, truncate_string
+from botfleet.core.extensions.fleet import about_embed
+from botfleet.core.places import server_of
+from botfleet.utils.embeds import create_embed
+from botfleet.utils.text import discord_timestamp, truncate_string
 from botfleet.utils.wording import plural
+
+SERVER_ONLY: Final = "This command only works in a server."
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
 MAX_ROLES_SHOWN: Final = 20
-
-
-def _guild(interaction: discord.Interaction[FleetBot]) -> discord.Guild:
-    if interaction.guild is None:
-        raise UserError("This command only works in a server.")
-    return interaction.guild
 
 
 def role_list(roles: list[discord.Role]) -> str:
@@ -96,7 +91,7 @@ class InfoCommands(commands.Cog, name="Information"):
     @app_commands.command(name="serverinfo", description="About this server: members, channels.")
     @app_commands.guild_only()
     async def serverinfo(self, interaction: discord.Interaction[FleetBot]) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         owner = f"<@{guild.owner_id}>" if guild.owner_id else "unknown"
         text_channels, voice_channels = len(guild.text_channels), len(guild.voice_channels)
         embed = create_embed(
@@ -186,22 +181,8 @@ class InfoCommands(commands.Cog, name="Information"):
             if interaction.guild
             else f"DM · {plural(bot.shard_count or 1, 'shard')}"
         )
-        embed = create_embed(
-            title=bot.definition.display_name,
-            description=bot.settings.bot.description,
-            color=self._color(),
-            fields=[
-                ("Uptime", format_time(int(time.time() - bot.started_at)), True),
-                ("Latency", latency_text(bot), True),
-                ("Shard", shard, True),
-                ("Servers", f"{len(bot.guilds):,}", True),
-                ("Memory", f"{memory / 2**20:.0f} MiB" if memory else "unknown", True),
-                ("Version", f"botfleet {bot.version}", True),
-                (
-                    "Runtime",
-                    f"Python {platform.python_version()}, discord.py {discord.__version__}",
-                    False,
-                ),
-            ],
+        memory_text = f"{memory / 2**20:.0f} MiB" if memory else "unknown"
+        embed = about_embed(
+            bot, self._color(), [("Shard", shard, True), ("Memory", memory_text, True)]
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)

@@ -31,8 +31,11 @@ from botfleet.bots.utility.views.polls import (
 )
 from botfleet.core.errors import handle_interaction_error, reply_ephemeral
 from botfleet.core.option_limits import limit_text_option
+from botfleet.core.places import server_id_of
 from botfleet.errors import UserError
 from botfleet.utils.helpers import truncate_string
+
+SERVER_ONLY: Final = "Polls run in a server's channels."
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -68,12 +71,6 @@ def vote_receipt(vote: Vote) -> str:
     if poll.anonymous:
         text += "\n-# This poll is anonymous: nobody sees who voted for what."
     return text
-
-
-def _guild_id(interaction: discord.Interaction[Any]) -> int:
-    if interaction.guild_id is None:
-        raise UserError("Polls run in a server's channels.")
-    return interaction.guild_id
 
 
 class PollCommands(commands.Cog, name=COG_NAME):
@@ -121,7 +118,7 @@ class PollCommands(commands.Cog, name=COG_NAME):
         change_votes: bool = True,
         multiple_choice: bool = False,
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = server_id_of(interaction, SERVER_ONLY)
         channel_id = interaction.channel_id
         assert channel_id is not None  # every slash command comes from a channel
         poll = await self.service.create(
@@ -160,7 +157,7 @@ class PollCommands(commands.Cog, name=COG_NAME):
     ) -> None:
         """Post a Discord poll: checked against Discord's limits here, so a mistake gets a
         clear answer instead of Discord's refusal."""
-        _guild_id(interaction)
+        server_id_of(interaction, SERVER_ONLY)
         text = question.strip()
         if not text:
             raise PollError("Please write the poll's question.")
@@ -181,7 +178,7 @@ class PollCommands(commands.Cog, name=COG_NAME):
     async def end(self, interaction: discord.Interaction[FleetBot], poll: int) -> None:
         moderator = await resolve_level(self.bot, interaction.user) >= PermissionLevel.MODERATOR
         ended = await self.service.end(
-            _guild_id(interaction), poll, interaction.user.id, moderator=moderator
+            server_id_of(interaction, SERVER_ONLY), poll, interaction.user.id, moderator=moderator
         )
         await interaction.response.send_message(
             f"🔒 Poll #{ended.id} has ended; its results are posted under it.", ephemeral=True
@@ -191,7 +188,7 @@ class PollCommands(commands.Cog, name=COG_NAME):
     @poll.command(name="results", description="See a poll's results and chart (only you).")
     @app_commands.describe(poll="The poll (start typing its number or question).")
     async def results(self, interaction: discord.Interaction[FleetBot], poll: int) -> None:
-        found = await self.service.get(_guild_id(interaction), poll)
+        found = await self.service.get(server_id_of(interaction, SERVER_ONLY), poll)
         await interaction.response.defer(ephemeral=True, thinking=True)
         tally = await self.service.tally(found.id, with_voters=True)
         await interaction.followup.send(

@@ -18,7 +18,7 @@ from botfleet.bots.utility.services.timezones import (
 from botfleet.bots.utility.services.when import MAX_WHEN_LENGTH, Recurrence
 from botfleet.bots.utility.views.reminders import ReminderListView, reminders_embed
 from botfleet.core.option_limits import limit_text_option
-from botfleet.utils.helpers import discord_timestamp, truncate_string
+from botfleet.utils.text import discord_timestamp, truncate_string
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot

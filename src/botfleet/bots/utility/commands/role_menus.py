@@ -48,9 +48,12 @@ from botfleet.bots.utility.views.role_menus import (
     menus_list_embeds,
 )
 from botfleet.core.errors import handle_interaction_error
-from botfleet.errors import UserError
-from botfleet.utils.helpers import chunk_embeds, truncate_string
+from botfleet.core.places import server_of
+from botfleet.utils.embeds import chunk_embeds
+from botfleet.utils.text import truncate_string
 from botfleet.utils.wording import role_label
+
+SERVER_ONLY: Final = "Role menus live in a server."
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -68,12 +71,6 @@ MODE_CHOICES: Final = [
 ]
 POSTING_PERMISSIONS: Final = ("view_channel", "send_messages", "embed_links")
 MenuChannel = discord.TextChannel | discord.Thread | discord.VoiceChannel
-
-
-def _guild(interaction: discord.Interaction[Any]) -> discord.Guild:
-    if interaction.guild is None:
-        raise UserError("Role menus live in a server.")
-    return interaction.guild
 
 
 def _role_list(role_ids: Sequence[int]) -> str:
@@ -144,7 +141,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
         channel: MenuChannel | None = None,
         description: app_commands.Range[str, 1, MAX_DESCRIPTION_LENGTH] | None = None,
     ) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         target = channel or interaction.channel
         if not isinstance(target, MenuChannel):
             raise RoleMenuError("Post the menu in one of the server's text channels.")
@@ -205,7 +202,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
         emoji: app_commands.Range[str, 1, 100] | None = None,
         description: app_commands.Range[str, 1, MAX_OPTION_DESCRIPTION_LENGTH] | None = None,
     ) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         if emoji is not None:
             self._check_custom_emoji(emoji)
         updated = await self.service.add_option(
@@ -231,7 +228,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
     async def remove(
         self, interaction: discord.Interaction[FleetBot], menu: int, role: str
     ) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         role_id = _role_id(role)
         updated = await self.service.remove_option(guild.id, menu, role_id)
         note = await self._redraw(guild, updated)
@@ -245,7 +242,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
     @app_commands.describe(menu="The menu to delete (members keep the roles they have).")
     @requires_permission("admin")
     async def delete(self, interaction: discord.Interaction[FleetBot], menu: int) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         deleted = await self.service.delete(guild.id, menu)
         note = ""
         channel = guild.get_channel_or_thread(deleted.channel_id)
@@ -266,7 +263,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
     @rolemenu.command(name="list", description="This server's role menus and their roles.")
     @requires_permission("admin")
     async def list_menus(self, interaction: discord.Interaction[FleetBot]) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         menus = await self.service.list_for(guild.id)
         if not menus:
             await interaction.response.send_message(
@@ -365,7 +362,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
     ) -> None:
         """Give or take back the picked roles under the menu's rules; answer privately."""
         try:
-            guild = _guild(interaction)
+            guild = server_of(interaction, SERVER_ONLY)
             key = (guild.id, interaction.user.id)
             lock = self._member_locks.setdefault(key, asyncio.Lock())
             async with lock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import discord
 from discord import app_commands
@@ -12,8 +12,11 @@ from discord.ext import commands
 from botfleet.auth.permissions import PermissionLevel, resolve_level
 from botfleet.bots.utility.services.tags import MAX_NAME_LENGTH, TagService, ensure_can_change
 from botfleet.bots.utility.views.tags import TagForm, tags_embeds
-from botfleet.errors import UserError
-from botfleet.utils.helpers import create_embed, discord_timestamp
+from botfleet.core.places import server_id_of
+from botfleet.utils.embeds import create_embed
+from botfleet.utils.text import discord_timestamp
+
+SERVER_ONLY: Final = "Tags belong to a server; use this command in one."
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -21,12 +24,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
-
-
-def _guild_id(interaction: discord.Interaction[FleetBot]) -> int:
-    if interaction.guild_id is None:
-        raise UserError("Tags belong to a server; use this command in one.")
-    return interaction.guild_id
 
 
 @app_commands.guild_only()
@@ -48,7 +45,7 @@ class TagCommands(commands.GroupCog, group_name="tag", group_description="The se
         interaction: discord.Interaction[FleetBot],
         name: app_commands.Range[str, 1, MAX_NAME_LENGTH],
     ) -> None:
-        tag = await self.service.use(_guild_id(interaction), name)
+        tag = await self.service.use(server_id_of(interaction, SERVER_ONLY), name)
         await interaction.response.send_message(tag.content, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="create", description="Make a new tag (a form asks for its text).")
@@ -58,7 +55,7 @@ class TagCommands(commands.GroupCog, group_name="tag", group_description="The se
         interaction: discord.Interaction[FleetBot],
         name: app_commands.Range[str, 1, MAX_NAME_LENGTH],
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = server_id_of(interaction, SERVER_ONLY)
 
         async def save(form_interaction: discord.Interaction[FleetBot], content: str) -> None:
             tag = await self.service.create(guild_id, form_interaction.user.id, name, content)
@@ -76,7 +73,7 @@ class TagCommands(commands.GroupCog, group_name="tag", group_description="The se
         interaction: discord.Interaction[FleetBot],
         name: app_commands.Range[str, 1, MAX_NAME_LENGTH],
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = server_id_of(interaction, SERVER_ONLY)
         moderator = await self._is_moderator(interaction)
         tag = await self.service.get(guild_id, name)
         ensure_can_change(tag, interaction.user.id, moderator, "edit")
@@ -101,7 +98,7 @@ class TagCommands(commands.GroupCog, group_name="tag", group_description="The se
         name: app_commands.Range[str, 1, MAX_NAME_LENGTH],
     ) -> None:
         tag = await self.service.delete(
-            _guild_id(interaction),
+            server_id_of(interaction, SERVER_ONLY),
             name,
             actor_id=interaction.user.id,
             moderator=await self._is_moderator(interaction),
@@ -116,7 +113,7 @@ class TagCommands(commands.GroupCog, group_name="tag", group_description="The se
         self, interaction: discord.Interaction[FleetBot], member: discord.Member | None = None
     ) -> None:
         tags = await self.service.all(
-            _guild_id(interaction), member.id if member is not None else None
+            server_id_of(interaction, SERVER_ONLY), member.id if member is not None else None
         )
         if not tags:
             whose = f"{member.display_name} has" if member is not None else "This server has"
@@ -135,7 +132,7 @@ class TagCommands(commands.GroupCog, group_name="tag", group_description="The se
         interaction: discord.Interaction[FleetBot],
         name: app_commands.Range[str, 1, MAX_NAME_LENGTH],
     ) -> None:
-        tag = await self.service.get(_guild_id(interaction), name)
+        tag = await self.service.get(server_id_of(interaction, SERVER_ONLY), name)
         embed = create_embed(
             title=f"🏷️ {tag.name}",
             description=None,

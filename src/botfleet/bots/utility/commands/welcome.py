@@ -22,9 +22,12 @@ from botfleet.bots.utility.services.welcome import (
     render,
     with_join_role,
 )
+from botfleet.core.places import server_of
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed, format_time, parse_time, truncate_string
 from botfleet.utils.wording import role_label
+
+SERVER_ONLY: Final = "Welcome messages belong to a server; use this command in one."
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -37,12 +40,6 @@ WHICH_CHOICES: Final = [
     app_commands.Choice(name="goodbye", value="goodbye"),
     app_commands.Choice(name="both", value="both"),
 ]
-
-
-def _guild(interaction: discord.Interaction[FleetBot]) -> discord.Guild:
-    if interaction.guild is None:
-        raise UserError("Welcome messages belong to a server; use this command in one.")
-    return interaction.guild
 
 
 def check_can_post(channel: discord.TextChannel, *, with_picture: bool) -> None:
@@ -89,7 +86,7 @@ class WelcomeCommands(
     async def add_join_role(
         self, interaction: discord.Interaction[FleetBot], role: discord.Role
     ) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         problem = discord_role_problem(role)
         if problem is not None:
             raise UserError(f"I can't give that role on join: {problem}")
@@ -103,7 +100,7 @@ class WelcomeCommands(
     async def remove_join_role(
         self, interaction: discord.Interaction[FleetBot], role: discord.Role
     ) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         config = await self.store.get(guild.id)
         if role.id not in config.join_role_ids:
             raise UserError(
@@ -121,7 +118,7 @@ class WelcomeCommands(
     async def join_role_delay(
         self, interaction: discord.Interaction[FleetBot], wait: app_commands.Range[str, 1, 40]
     ) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         seconds = 0 if wait.strip() in {"0", "none", "off"} else parse_time(wait)
         config = await self.store.update(guild.id, join_role_delay=check_join_delay(seconds))
         when = f"{format_time(seconds)} after joining" if seconds else "at once"
@@ -156,7 +153,7 @@ class WelcomeCommands(
         message: app_commands.Range[str, 1, MAX_TEMPLATE_LENGTH] | None = None,
         card: bool = False,
     ) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         check_can_post(channel, with_picture=card)
         config = await self.store.update(
             guild.id,
@@ -178,7 +175,7 @@ class WelcomeCommands(
         channel: discord.TextChannel,
         message: app_commands.Range[str, 1, MAX_TEMPLATE_LENGTH] | None = None,
     ) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         check_can_post(channel, with_picture=False)
         config = await self.store.update(
             guild.id,
@@ -191,7 +188,7 @@ class WelcomeCommands(
     @app_commands.choices(which=WHICH_CHOICES)
     @requires_permission(PermissionLevel.ADMIN)
     async def turn_off(self, interaction: discord.Interaction[FleetBot], which: str) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         changes: dict[str, None] = {}
         if which in {"welcome", "both"}:
             changes["welcome_channel_id"] = None
@@ -203,7 +200,7 @@ class WelcomeCommands(
     @app_commands.command(name="show", description="The current welcome and goodbye settings.")
     @requires_permission(PermissionLevel.ADMIN)
     async def show(self, interaction: discord.Interaction[FleetBot]) -> None:
-        config = await self.store.get(_guild(interaction).id)
+        config = await self.store.get(server_of(interaction, SERVER_ONLY).id)
         embed = create_embed(
             title="Welcome settings",
             description=f"Placeholders: {placeholder_help()}.",
@@ -217,7 +214,7 @@ class WelcomeCommands(
     @app_commands.command(name="preview", description="See the messages as a newcomer would.")
     @requires_permission(PermissionLevel.ADMIN)
     async def preview(self, interaction: discord.Interaction[FleetBot]) -> None:
-        guild = _guild(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         member = interaction.user
         if not isinstance(member, discord.Member):
             raise UserError("Use this command in the server whose messages you want to see.")

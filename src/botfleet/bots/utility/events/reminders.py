@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from botfleet.bots.utility.services.reminders import Reminder, ReminderService
 from botfleet.services.scheduler import ScheduledTimer
-from botfleet.utils.helpers import discord_timestamp
+from botfleet.utils.text import discord_timestamp
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot

@@ -28,13 +28,13 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from botfleet.errors import UserError
-from botfleet.utils.helpers import (
+from botfleet.utils.durations import (
     MAX_DURATION_SECONDS,
     MAX_DURATION_YEARS,
     TimeParseError,
     parse_time,
-    truncate_string,
 )
+from botfleet.utils.text import truncate_string
 from botfleet.utils.timezones import Recurrence, local_instant, next_occurrence
 
 __all__ = ["Recurrence", "WhenError", "check_future", "next_occurrence", "parse_when"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import re
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 import discord
@@ -28,6 +27,7 @@ from botfleet.bots.utility.services.polls import (
     Tally,
 )
 from botfleet.core.errors import cog_serving
+from botfleet.core.persistent import CustomIdFormat, PersistentItem, digit, number
 from botfleet.utils.helpers import truncate_string
 from botfleet.utils.wording import agree, and_list, plural
 
@@ -45,6 +45,7 @@ VOTERS_FIELD_LIMIT: Final = 1024
 EMBED_DESCRIPTION_LIMIT: Final = 4096
 
 Button = discord.ui.Button[discord.ui.View]
+VOTE_ID: Final = CustomIdFormat("poll", number("poll"), digit("answer"))
 PollChannel = discord.TextChannel | discord.Thread | discord.VoiceChannel | discord.StageChannel
 """Where a poll can be posted: a server's channels that take messages."""
 
@@ -63,9 +64,7 @@ async def actions_of(interaction: discord.Interaction[Any]) -> PollActions | Non
     return await cog_serving(interaction, COG_NAME, PollActions, "Polls")
 
 
-class VoteButton(
-    discord.ui.DynamicItem[Button], template=r"poll:(?P<poll>[0-9]{1,19}):(?P<answer>[0-9])"
-):
+class VoteButton(PersistentItem[Button], custom_id=VOTE_ID):
     """One answer of a poll; pressing it votes (or changes or takes back a vote)."""
 
     def __init__(self, poll_id: int, answer: int, label: str = "", *, row: int | None = None):
@@ -74,18 +73,12 @@ class VoteButton(
                 label=truncate_string(label, BUTTON_LABEL_LIMIT) if label else None,
                 emoji=NUMBERS[answer],
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"poll:{poll_id}:{answer}",
+                custom_id=VOTE_ID.build(poll_id, answer),
             ),
             row=row,
         )
         self.poll_id = poll_id
         self.answer = answer
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> VoteButton:
-        return cls(int(match["poll"]), int(match["answer"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         cog = await actions_of(interaction)

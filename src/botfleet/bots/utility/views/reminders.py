@@ -9,7 +9,8 @@ import discord
 
 from botfleet.bots.utility.services.reminders import Reminder, ReminderService
 from botfleet.core.errors import handle_interaction_error
-from botfleet.utils.helpers import discord_timestamp, paginate_embeds, truncate_string
+from botfleet.utils.embeds import paginate_embeds
+from botfleet.utils.text import discord_timestamp, truncate_string
 
 MENU_TIMEOUT: Final = 300.0
 MAX_MENU_OPTIONS: Final = 25

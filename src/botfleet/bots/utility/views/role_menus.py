@@ -8,7 +8,6 @@ rules are read from the database at each pick.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -16,7 +15,9 @@ import discord
 
 from botfleet.bots.utility.services.role_menus import MenuOption, MenuStyle, RoleMenu
 from botfleet.core.errors import cog_serving, reply_ephemeral
-from botfleet.utils.helpers import paginate_embeds, truncate_string
+from botfleet.core.persistent import CustomIdFormat, PersistentItem, number
+from botfleet.utils.embeds import paginate_embeds
+from botfleet.utils.text import truncate_string
 from botfleet.utils.wording import plural
 
 COG_NAME: Final = "Role menus"
@@ -25,6 +26,8 @@ SELECT_LABEL_LIMIT: Final = 100
 
 Button = discord.ui.Button[discord.ui.View]
 Select = discord.ui.Select[discord.ui.View]
+ROLE_BUTTON_ID: Final = CustomIdFormat("rolemenu", number("menu"), "role", number("role"))
+ROLE_SELECT_ID: Final = CustomIdFormat("rolemenu", number("menu"), "pick")
 
 
 @runtime_checkable
@@ -51,10 +54,7 @@ def _emoji(option: MenuOption) -> discord.PartialEmoji | None:
     return discord.PartialEmoji.from_str(option.emoji) if option.emoji else None
 
 
-class RoleButton(
-    discord.ui.DynamicItem[Button],
-    template=r"rolemenu:(?P<menu>[0-9]{1,19}):role:(?P<role>[0-9]{1,19})",
-):
+class RoleButton(PersistentItem[Button], custom_id=ROLE_BUTTON_ID):
     """One role of a button menu: a press gives the role, or takes it back."""
 
     def __init__(
@@ -70,24 +70,18 @@ class RoleButton(
                 label=option.label if option is not None else None,
                 emoji=_emoji(option) if option is not None else None,
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"rolemenu:{menu_id}:role:{role_id}",
+                custom_id=ROLE_BUTTON_ID.build(menu_id, role_id),
             ),
             row=row,
         )
         self.menu_id = menu_id
         self.role_id = role_id
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> RoleButton:
-        return cls(int(match["menu"]), int(match["role"]))
-
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await _pick(interaction, self.menu_id, [self.role_id])
 
 
-class RoleSelect(discord.ui.DynamicItem[Select], template=r"rolemenu:(?P<menu>[0-9]{1,19}):pick"):
+class RoleSelect(PersistentItem[Select], custom_id=ROLE_SELECT_ID):
     """The select menu of a menu: each role chosen is given, or taken back if already held."""
 
     def __init__(self, menu: RoleMenu | int) -> None:
@@ -96,7 +90,7 @@ class RoleSelect(discord.ui.DynamicItem[Select], template=r"rolemenu:(?P<menu>[0
         most = 1 if isinstance(menu, int) else _max_values(menu)
         super().__init__(
             discord.ui.Select(
-                custom_id=f"rolemenu:{menu_id}:pick",
+                custom_id=ROLE_SELECT_ID.build(menu_id),
                 placeholder="Pick roles (pick one you have to give it back)…",
                 min_values=1,
                 max_values=most,
@@ -104,12 +98,6 @@ class RoleSelect(discord.ui.DynamicItem[Select], template=r"rolemenu:(?P<menu>[0
             )
         )
         self.menu_id = menu_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> RoleSelect:
-        return cls(int(match["menu"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         values = self.item.values

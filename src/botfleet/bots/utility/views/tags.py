@@ -9,7 +9,7 @@ import discord
 
 from botfleet.bots.utility.services.tags import MAX_CONTENT_LENGTH, Tag
 from botfleet.core.errors import handle_interaction_error
-from botfleet.utils.helpers import paginate_embeds
+from botfleet.utils.embeds import paginate_embeds
 from botfleet.utils.wording import plural
 
 SaveTag = Callable[[discord.Interaction[Any], str], Awaitable[None]]
