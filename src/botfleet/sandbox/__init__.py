@@ -5,6 +5,7 @@ guilds with members and roles, run bots against it with ``sandbox.run_client(bot
 play the members from a test. pytest fixtures live in ``botfleet.sandbox.pytest_plugin``.
 """
 
+from botfleet.core.discord_target import point_discord_at
 from botfleet.sandbox.errors import DiscordHTTPError, JSONErrorCode
 from botfleet.sandbox.models import (
     Application,
@@ -44,7 +45,7 @@ from botfleet.sandbox.scripting import (
     SandboxScriptError,
     SandboxTimeoutError,
 )
-from botfleet.sandbox.server import DiscordSandbox, point_discord_at
+from botfleet.sandbox.server import DiscordSandbox
 from botfleet.sandbox.snowflakes import SnowflakeGenerator, snowflake_time
 from botfleet.sandbox.voice import Playback, SandboxVoiceClient
 

@@ -83,7 +83,7 @@ if TYPE_CHECKING:
     from discord.types.voice import GuildVoiceState as GuildVoiceStatePayload
     from discord.types.voice import VoiceState as VoiceStatePayload
 
-    from botfleet.sandbox.state import SandboxState
+    from botfleet.sandbox.resources.world import WorldState
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 """Bytes a bot may upload per message in a guild without boosts."""
@@ -254,7 +254,7 @@ def overwrite_payload(overwrite: PermissionOverwrite) -> PermissionOverwritePayl
     }
 
 
-def dm_channel_payload(channel: Channel, *, viewer: User, state: SandboxState) -> DMChannelPayload:
+def dm_channel_payload(channel: Channel, *, viewer: User, state: WorldState) -> DMChannelPayload:
     """A DM channel object as ``viewer`` sees it: the recipient is the other user."""
     others = [state.users[user_id] for user_id in channel.recipient_ids if user_id != viewer.id]
     return {
@@ -574,7 +574,7 @@ def _emoji_payload(name: str, emoji_id: int | None) -> PartialEmojiPayload:
 
 
 def message_payload(
-    message: Message, *, state: SandboxState, viewer: User | None, redact_content: bool = False
+    message: Message, *, state: WorldState, viewer: User | None, redact_content: bool = False
 ) -> MessagePayload:
     """A message object as ``viewer`` sees it.
 
@@ -704,7 +704,7 @@ def _integration_owners(interaction: Interaction) -> dict[Literal["0", "1"], str
 
 
 def interaction_metadata_payload(
-    interaction: Interaction, *, state: SandboxState, message: Message | None
+    interaction: Interaction, *, state: WorldState, message: Message | None
 ) -> MessageInteractionMetadataPayload:
     """The ``interaction_metadata`` of a message that answers an interaction."""
     owners = _integration_owners(interaction)
@@ -768,7 +768,7 @@ def _message_interaction_payload(
     return payload
 
 
-def interaction_payload(interaction: Interaction, *, state: SandboxState) -> dict[str, Any]:
+def interaction_payload(interaction: Interaction, *, state: WorldState) -> dict[str, Any]:
     """The INTERACTION_CREATE payload discord.py builds an ``Interaction`` from.
 
     The typed part follows ``discord.types.interactions``; ``member`` (in a guild), ``user``
@@ -825,7 +825,7 @@ def interaction_payload(interaction: Interaction, *, state: SandboxState) -> dic
 
 
 def interaction_callback_payload(
-    interaction: Interaction, *, state: SandboxState, message: Message | None
+    interaction: Interaction, *, state: WorldState, message: Message | None
 ) -> InteractionCallbackPayload:
     """The answer to ``POST /interactions/{id}/{token}/callback?with_response=1``."""
     response_type = interaction.response_type

@@ -20,7 +20,7 @@ from botfleet.utils.wording import plural, role_label
 if TYPE_CHECKING:
     from discord.types.embed import Embed as EmbedPayload
 
-    from botfleet.sandbox.state import SandboxState
+    from botfleet.sandbox.resources.world import WorldState
 
 INDENT = "  "
 EMBED_BAR = "┃ "
@@ -144,7 +144,7 @@ class TranscriptRenderer:
 
     def __init__(
         self,
-        state: SandboxState,
+        state: WorldState,
         numbers: ComponentNumbers,
         zone: datetime.tzinfo | None = None,
     ) -> None:

@@ -1,0 +1,282 @@
+"""Interactions: created by members, answered by bots through callbacks, followups and webhooks."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from botfleet.sandbox import payloads
+from botfleet.sandbox.errors import DiscordHTTPError, FormErrors, JSONErrorCode, unknown
+from botfleet.sandbox.models import (
+    Application,
+    ApplicationCommand,
+    Channel,
+    Interaction,
+    InteractionCallbackType,
+    InteractionType,
+    Message,
+    MessageFlag,
+    MessageType,
+    User,
+)
+from botfleet.sandbox.resources.commands import CommandsState
+from botfleet.sandbox.validation import (
+    MessageDraft,
+    Upload,
+    parse_message,
+    validate_autocomplete,
+    validate_modal,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _focused_option_type(interaction: Interaction) -> int:
+    """The type of the option an autocomplete interaction is about."""
+    pending = list(interaction.data.get("options") or [])
+    while pending:
+        option = pending.pop()
+        if option.get("focused"):
+            return int(option["type"])
+        pending.extend(option.get("options") or [])
+    raise ValueError(f"autocomplete interaction {interaction.id} has no focused option")
+
+
+class InteractionsState(CommandsState):
+    """Interactions and their responses, deadlines and tokens."""
+
+    def create_interaction(
+        self,
+        app: Application,
+        user: User,
+        channel: Channel,
+        interaction_type: InteractionType,
+        data: dict[str, Any],
+        *,
+        command: ApplicationCommand | None = None,
+        command_name: str | None = None,
+        source_message: Message | None = None,
+        triggering: Interaction | None = None,
+        locale: str = "en-US",
+    ) -> Interaction:
+        """Start an interaction and send it to its application (INTERACTION_CREATE)."""
+        interaction = Interaction(
+            id=self.snowflakes.next(),
+            token=f"aW50ZXJhY3Rpb246{secrets.token_urlsafe(96)}",
+            application=app,
+            type=interaction_type,
+            user=user,
+            channel=channel,
+            guild_id=channel.guild_id,
+            data=data,
+            created_monotonic=self._clock(),
+            locale=locale,
+            command_name=command_name,
+            command_type=command.type if command is not None else None,
+            source_message_id=source_message.id if source_message is not None else None,
+            triggering_interaction_id=triggering.id if triggering is not None else None,
+        )
+        self.interactions[interaction.id] = interaction
+        self._emit(
+            "INTERACTION_CREATE",
+            (app,),
+            lambda _app, _intents: payloads.interaction_payload(interaction, state=self),
+            intent=None,
+            guild_id=channel.guild_id,
+        )
+        self._changed()
+        return interaction
+
+    def interaction_age(self, interaction: Interaction) -> float:
+        """Seconds since the interaction was created."""
+        return self._clock() - interaction.created_monotonic
+
+    def respond_to_interaction(
+        self, interaction: Interaction, body: Mapping[str, Any], *, uploads: Sequence[Upload] = ()
+    ) -> Message | None:
+        """Apply an interaction callback; return the message it created or updated.
+
+        Discord refuses a second acknowledgement with 40060 and a first answer after the
+        3-second deadline with 10062 (the interaction no longer exists for it).
+        """
+        if interaction.acknowledged:
+            raise DiscordHTTPError(
+                400,
+                JSONErrorCode.INTERACTION_ALREADY_ACKNOWLEDGED,
+                "Interaction has already been acknowledged.",
+            )
+        if self.interaction_age(interaction) > self.interaction_deadline:
+            log.warning(
+                "The bot answered interaction %s after %.2fs, past Discord's %.1fs deadline",
+                interaction.id,
+                self.interaction_age(interaction),
+                self.interaction_deadline,
+            )
+            raise unknown(JSONErrorCode.UNKNOWN_INTERACTION, "interaction")
+        response_type = self._callback_type(interaction, body.get("type"))
+        data = body.get("data") or {}
+        if not isinstance(data, dict):
+            errors = FormErrors()
+            errors.add(
+                ("data",), "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType"
+            )
+            errors.raise_now()
+        message = self._apply_callback(interaction, response_type, data, uploads)
+        interaction.response_type = response_type
+        self._changed()
+        return message
+
+    def _callback_type(self, interaction: Interaction, raw_type: Any) -> InteractionCallbackType:
+        allowed = {
+            InteractionCallbackType.CHANNEL_MESSAGE_WITH_SOURCE,
+            InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+        }
+        if interaction.type is InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
+            allowed = {InteractionCallbackType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT}
+        elif interaction.type is not InteractionType.MODAL_SUBMIT:
+            allowed.add(InteractionCallbackType.MODAL)
+        if interaction.source_message_id is not None:
+            allowed |= {
+                InteractionCallbackType.DEFERRED_UPDATE_MESSAGE,
+                InteractionCallbackType.UPDATE_MESSAGE,
+            }
+        if raw_type not in {int(kind) for kind in allowed}:
+            errors = FormErrors()
+            choices = ", ".join(str(int(kind)) for kind in sorted(allowed))
+            errors.add(("type",), "BASE_TYPE_CHOICES", f"Value must be one of {{{choices}}}.")
+            errors.raise_now()
+        return InteractionCallbackType(raw_type)
+
+    def _apply_callback(
+        self,
+        interaction: Interaction,
+        response_type: InteractionCallbackType,
+        data: dict[str, Any],
+        uploads: Sequence[Upload],
+    ) -> Message | None:
+        app = interaction.application
+        if response_type is InteractionCallbackType.MODAL:
+            interaction.modal = validate_modal(data)
+            return None
+        if response_type is InteractionCallbackType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT:
+            interaction.choices = validate_autocomplete(data, _focused_option_type(interaction))
+            return None
+        if response_type is InteractionCallbackType.DEFERRED_UPDATE_MESSAGE:
+            return None
+        if response_type is InteractionCallbackType.UPDATE_MESSAGE:
+            source = self.messages[interaction.source_message_id or 0]
+            return self.edit_message(source, parse_message(data, uploads, editing=True))
+        deferred = response_type is InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
+        if deferred:
+            ephemeral = int(data.get("flags") or 0) & MessageFlag.EPHEMERAL
+            draft = MessageDraft(given=frozenset(), flags=ephemeral)
+        else:
+            draft = parse_message(data, uploads, ephemeral_allowed=True)
+        extra_flags = MessageFlag.LOADING if deferred else 0
+        message_type = (
+            MessageType.CHAT_INPUT_COMMAND
+            if interaction.command_type == 1
+            else MessageType.CONTEXT_MENU_COMMAND
+            if interaction.command_type in (2, 3)
+            else MessageType.DEFAULT
+        )
+        message = self.post_message(
+            interaction.channel,
+            app.bot_user,
+            draft,
+            message_type=message_type,
+            application=app,
+            interaction=interaction,
+            extra_flags=extra_flags,
+        )
+        interaction.original_message_id = message.id
+        return message
+
+    def interaction_for_webhook(self, application_id: int, token: str) -> Interaction:
+        """The interaction behind a webhook token, refusing unknown and expired tokens."""
+        for interaction in self.interactions.values():
+            if interaction.application.id == application_id and secrets.compare_digest(
+                interaction.token, token
+            ):
+                if self.interaction_age(interaction) > self.interaction_token_lifetime:
+                    raise DiscordHTTPError(
+                        401, JSONErrorCode.INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token"
+                    )
+                if not interaction.acknowledged:
+                    raise unknown(JSONErrorCode.UNKNOWN_WEBHOOK, "Webhook")
+                return interaction
+        raise DiscordHTTPError(401, JSONErrorCode.INVALID_WEBHOOK_TOKEN, "Invalid Webhook Token")
+
+    def send_followup(self, interaction: Interaction, draft: MessageDraft) -> Message:
+        """Send a followup through the interaction's webhook (it may be ephemeral).
+
+        Right after a deferral (callback type 5) Discord makes the first followup the answer
+        itself: it fills the "is thinking..." message, which keeps its id and the deferral's
+        ephemeral flag whatever the followup asks, instead of posting a new message. Later
+        followups, and any after the answer was edited, are new messages.
+        """
+        placeholder = self._unfilled_deferral(interaction)
+        if placeholder is not None:
+            message = self.edit_message(placeholder, draft)
+        else:
+            app = interaction.application
+            message = self.post_message(
+                interaction.channel,
+                app.bot_user,
+                draft,
+                application=app,
+                interaction=interaction,
+            )
+            interaction.followup_message_ids.append(message.id)
+        interaction.followup_results.append(message.id)
+        self._changed()
+        return message
+
+    def _unfilled_deferral(self, interaction: Interaction) -> Message | None:
+        """The "is thinking..." message of a deferral that nothing has filled yet.
+
+        Once the member deleted it, Discord answers the followup that would fill it with
+        10008 Unknown Message.
+        """
+        if interaction.response_type is not (
+            InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
+        ):
+            return None
+        original = self.messages.get(interaction.original_message_id or 0)
+        if original is None or not original.loading:
+            return None
+        if original.deleted:
+            raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message")
+        return original
+
+    def interaction_message(self, interaction: Interaction, message_ref: str) -> Message:
+        """``@original`` or a followup id, as the webhook message routes name them.
+
+        For a component interaction answered by updating its message, ``@original`` is the
+        message the component is on, as on Discord.
+        """
+        if message_ref == "@original":
+            message_id = interaction.original_message_id or (
+                interaction.source_message_id
+                if interaction.response_type
+                in (
+                    InteractionCallbackType.UPDATE_MESSAGE,
+                    InteractionCallbackType.DEFERRED_UPDATE_MESSAGE,
+                )
+                else None
+            )
+        else:
+            try:
+                message_id = int(message_ref)
+            except ValueError:
+                raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message") from None
+            if message_id != interaction.original_message_id and (
+                message_id not in interaction.followup_message_ids
+            ):
+                message_id = None
+        message = self.messages.get(message_id or 0)
+        if message is None or message.deleted:
+            raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message")
+        return message
