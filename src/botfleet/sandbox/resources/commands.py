@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from botfleet.sandbox.errors import JSONErrorCode, unknown
+from aiohttp import web
+
+from botfleet.sandbox import payloads
+from botfleet.sandbox.errors import (
+    JSONErrorCode,
+    unknown,
+)
 from botfleet.sandbox.models import (
     Application,
     ApplicationCommand,
 )
 from botfleet.sandbox.resources.members import MembersState
+from botfleet.sandbox.resources.routing import (
+    RouteHelpers,
+    json_response,
+    no_content,
+    path_snowflake,
+)
 from botfleet.sandbox.validation import (
     CommandDraft,
+    parse_command,
+    parse_commands,
+    parse_json_body,
 )
 
 
@@ -79,3 +94,65 @@ class CommandsState(MembersState):
             description_localizations=draft.description_localizations,
             version=self.snowflakes.next(),
         )
+
+
+class CommandRoutes(RouteHelpers):
+    """The commands routes of the HTTP API."""
+
+    _state: CommandsState
+
+    async def list_commands(self, request: web.Request) -> web.Response:
+        """``GET .../commands``."""
+        app, guild_id = self._commands_target(request)
+        commands = app.global_commands if guild_id is None else app.guild_commands.get(guild_id, {})
+        return json_response(
+            [payloads.application_command_payload(command) for command in commands.values()]
+        )
+
+    async def replace_commands(self, request: web.Request) -> web.Response:
+        """``PUT .../commands``: what ``CommandTree.sync`` calls."""
+        app, guild_id = self._commands_target(request)
+        drafts = parse_commands(parse_json_body(await request.read()))
+        commands = self._state.replace_commands(app, guild_id, drafts)
+        return json_response([payloads.application_command_payload(c) for c in commands])
+
+    async def upsert_command(self, request: web.Request) -> web.Response:
+        """``POST .../commands``: 201 when new, 200 when it replaced one of the same name."""
+        app, guild_id = self._commands_target(request)
+        draft = parse_command(parse_json_body(await request.read()))
+        command, created = self._state.upsert_command(app, guild_id, draft)
+        return json_response(
+            payloads.application_command_payload(command), status=201 if created else 200
+        )
+
+    async def get_command(self, request: web.Request) -> web.Response:
+        """``GET .../commands/{id}``."""
+        app, guild_id = self._commands_target(request)
+        command = self._find_command(request, app, guild_id)
+        return json_response(payloads.application_command_payload(command))
+
+    async def edit_command(self, request: web.Request) -> web.Response:
+        """``PATCH .../commands/{id}``: the body's fields replace the command's."""
+        app, guild_id = self._commands_target(request)
+        existing = self._find_command(request, app, guild_id)
+        body = parse_json_body(await request.read())
+        current = dict(payloads.application_command_payload(existing))
+        current.update(body if isinstance(body, dict) else {})
+        draft = parse_command(current)
+        command, _ = self._state.upsert_command(app, guild_id, draft)
+        return json_response(payloads.application_command_payload(command))
+
+    async def delete_command(self, request: web.Request) -> web.Response:
+        """``DELETE .../commands/{id}``."""
+        app, guild_id = self._commands_target(request)
+        self._state.delete_command(app, guild_id, path_snowflake(request, "command_id"))
+        return no_content()
+
+    def _find_command(
+        self, request: web.Request, app: Application, guild_id: int | None
+    ) -> ApplicationCommand:
+        commands = app.global_commands if guild_id is None else app.guild_commands.get(guild_id, {})
+        command = commands.get(path_snowflake(request, "command_id"))
+        if command is None:
+            raise unknown(JSONErrorCode.UNKNOWN_APPLICATION_COMMAND, "application command")
+        return command

@@ -1,8 +1,16 @@
-"""Guilds, their channels, roles and permission overwrites: the state part of the stand-in."""
+"""Guilds, their channels, roles and permission overwrites: their state and their HTTP routes."""
 
 from __future__ import annotations
 
-from botfleet.sandbox import payloads
+from aiohttp import web
+
+from botfleet.sandbox import moderation, payloads
+from botfleet.sandbox.errors import (
+    DiscordHTTPError,
+    FormErrors,
+    JSONErrorCode,
+    unknown,
+)
 from botfleet.sandbox.models import (
     DEFAULT_EVERYONE_PERMISSIONS,
     Channel,
@@ -10,11 +18,35 @@ from botfleet.sandbox.models import (
     GatewayIntent,
     Guild,
     Member,
+    OverwriteType,
     PermissionOverwrite,
     Role,
     User,
 )
+from botfleet.sandbox.resources.routing import (
+    RouteHelpers,
+    guild_channel_only,
+    json_response,
+    no_content,
+    path_snowflake,
+    permission_bits,
+)
 from botfleet.sandbox.resources.world import WorldState, now
+from botfleet.sandbox.validation import (
+    parse_json_body,
+)
+
+_GATEWAY_ONLY_GUILD_FIELDS = (
+    "members",
+    "channels",
+    "threads",
+    "presences",
+    "voice_states",
+    "joined_at",
+    "large",
+    "member_count",
+    "unavailable",
+)
 
 
 class GuildsState(WorldState):
@@ -163,3 +195,79 @@ class GuildsState(WorldState):
             guild_id=guild.id,
         )
         self._changed()
+
+
+class GuildRoutes(RouteHelpers):
+    """The guilds routes of the HTTP API."""
+
+    _state: GuildsState
+
+    async def get_guild(self, request: web.Request) -> web.Response:
+        """``GET /guilds/{id}``: the guild without members and channels, as REST sends it."""
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        data = dict(payloads.guild_payload(guild, for_app=app, intents=0))
+        for gateway_only in _GATEWAY_ONLY_GUILD_FIELDS:
+            data.pop(gateway_only, None)
+        return json_response(data)
+
+    async def list_guild_channels(self, request: web.Request) -> web.Response:
+        """``GET /guilds/{id}/channels``."""
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        return json_response([payloads.guild_channel_payload(c) for c in guild.channels.values()])
+
+    async def list_roles(self, request: web.Request) -> web.Response:
+        """``GET /guilds/{id}/roles``."""
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        return json_response([payloads.role_payload(role) for role in guild.roles.values()])
+
+    async def delete_role(self, request: web.Request) -> web.Response:
+        """``DELETE /guilds/{id}/roles/{id}``: needs MANAGE_ROLES and a higher role."""
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        role = guild.roles.get(path_snowflake(request, "role_id"))
+        if role is None or role.id == guild.id:
+            raise unknown(JSONErrorCode.UNKNOWN_ROLE, "Role")
+        moderation.check_role_assignment(guild, app.bot_user.id, role)
+        self._state.delete_role(guild, role.id)
+        return no_content()
+
+    async def set_overwrite(self, request: web.Request) -> web.Response:
+        """``PUT /channels/{id}/permissions/{id}``: allow and deny bits for a role or member."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        guild = guild_channel_only(self._state.guild_of(channel))
+        target_id = path_snowflake(request, "target_id")
+        body = parse_json_body(await request.read())
+        if not isinstance(body, dict):
+            raise DiscordHTTPError(400, JSONErrorCode.GENERAL, "400: Bad Request")
+        errors = FormErrors()
+        kind = body.get("type")
+        if kind not in (0, 1, "0", "1"):
+            errors.add(("type",), "BASE_TYPE_CHOICES", "Value must be one of {0, 1}.")
+        allow, deny = (
+            permission_bits(errors, body, "allow"),
+            permission_bits(errors, body, "deny"),
+        )
+        errors.raise_if_any()
+        overwrite_type = OverwriteType(int(str(kind)))
+        if overwrite_type is OverwriteType.ROLE and target_id not in guild.roles:
+            raise unknown(JSONErrorCode.UNKNOWN_ROLE, "Role")
+        if overwrite_type is OverwriteType.MEMBER and target_id not in guild.members:
+            raise unknown(JSONErrorCode.UNKNOWN_MEMBER, "Member")
+        moderation.check_overwrite(guild, channel, app.bot_user.id, allow, deny)
+        self._state.set_overwrite(
+            channel, PermissionOverwrite(id=target_id, type=overwrite_type, allow=allow, deny=deny)
+        )
+        return no_content()
+
+    async def delete_overwrite(self, request: web.Request) -> web.Response:
+        """``DELETE /channels/{id}/permissions/{id}``."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        guild = guild_channel_only(self._state.guild_of(channel))
+        moderation.check_overwrite(guild, channel, app.bot_user.id, 0, 0)
+        self._state.delete_overwrite(channel, path_snowflake(request, "target_id"))
+        return no_content()

@@ -7,8 +7,15 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from aiohttp import web
+
 from botfleet.sandbox import payloads
-from botfleet.sandbox.errors import DiscordHTTPError, FormErrors, JSONErrorCode, unknown
+from botfleet.sandbox.errors import (
+    DiscordHTTPError,
+    FormErrors,
+    JSONErrorCode,
+    unknown,
+)
 from botfleet.sandbox.models import (
     Application,
     ApplicationCommand,
@@ -22,6 +29,14 @@ from botfleet.sandbox.models import (
     User,
 )
 from botfleet.sandbox.resources.commands import CommandsState
+from botfleet.sandbox.resources.routing import (
+    APP_KEY,
+    RouteHelpers,
+    json_response,
+    no_content,
+    path_snowflake,
+    read_message_body,
+)
 from botfleet.sandbox.validation import (
     MessageDraft,
     Upload,
@@ -280,3 +295,68 @@ class InteractionsState(CommandsState):
         if message is None or message.deleted:
             raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message")
         return message
+
+
+class InteractionRoutes(RouteHelpers):
+    """The interactions routes of the HTTP API."""
+
+    _state: InteractionsState
+
+    async def interaction_callback(self, request: web.Request) -> web.StreamResponse:
+        """``POST /interactions/{id}/{token}/callback``: the first answer to an interaction."""
+        interaction = self._state.interactions.get(path_snowflake(request, "interaction_id"))
+        if interaction is None or interaction.token != request.match_info["token"]:
+            raise unknown(JSONErrorCode.UNKNOWN_INTERACTION, "interaction")
+        request[APP_KEY] = interaction.application
+        body, uploads = await read_message_body(request)
+        message = self._state.respond_to_interaction(interaction, body, uploads=uploads)
+        if request.query.get("with_response", "").lower() not in ("1", "true"):
+            return no_content()
+        return json_response(
+            payloads.interaction_callback_payload(interaction, state=self._state, message=message)
+        )
+
+    async def execute_webhook(self, request: web.Request) -> web.StreamResponse:
+        """``POST /webhooks/{app_id}/{token}``: an interaction followup.
+
+        For an interaction's webhook ``wait`` is always true, as Discord documents: the answer
+        is the message, which right after a deferral is the original answer it filled.
+        """
+        interaction = self._state.interaction_for_webhook(
+            path_snowflake(request, "application_id"), request.match_info["token"]
+        )
+        request[APP_KEY] = interaction.application
+        body, uploads = await read_message_body(request)
+        draft = parse_message(body, uploads, ephemeral_allowed=True)
+        message = self._state.send_followup(interaction, draft)
+        return json_response(self._message_payload(message, interaction.application))
+
+    async def get_webhook_message(self, request: web.Request) -> web.Response:
+        """``GET /webhooks/{app_id}/{token}/messages/{@original|id}``."""
+        interaction = self._state.interaction_for_webhook(
+            path_snowflake(request, "application_id"), request.match_info["token"]
+        )
+        request[APP_KEY] = interaction.application
+        message = self._state.interaction_message(interaction, request.match_info["message_ref"])
+        return json_response(self._message_payload(message, interaction.application))
+
+    async def edit_webhook_message(self, request: web.Request) -> web.Response:
+        """``PATCH /webhooks/{app_id}/{token}/messages/{@original|id}``."""
+        interaction = self._state.interaction_for_webhook(
+            path_snowflake(request, "application_id"), request.match_info["token"]
+        )
+        request[APP_KEY] = interaction.application
+        message = self._state.interaction_message(interaction, request.match_info["message_ref"])
+        body, uploads = await read_message_body(request)
+        self._state.edit_message(message, parse_message(body, uploads, editing=True))
+        return json_response(self._message_payload(message, interaction.application))
+
+    async def delete_webhook_message(self, request: web.Request) -> web.Response:
+        """``DELETE /webhooks/{app_id}/{token}/messages/{@original|id}``."""
+        interaction = self._state.interaction_for_webhook(
+            path_snowflake(request, "application_id"), request.match_info["token"]
+        )
+        request[APP_KEY] = interaction.application
+        message = self._state.interaction_message(interaction, request.match_info["message_ref"])
+        self._state.delete_message(message)
+        return no_content()

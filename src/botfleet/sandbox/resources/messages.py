@@ -14,8 +14,17 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from aiohttp import web
+
 from botfleet.sandbox import payloads
-from botfleet.sandbox.errors import DiscordHTTPError, FormErrors, JSONErrorCode
+from botfleet.sandbox.errors import (
+    DiscordHTTPError,
+    FormErrors,
+    JSONErrorCode,
+    missing_access,
+    missing_permissions,
+    unknown,
+)
 from botfleet.sandbox.models import (
     EDITABLE_MESSAGE_FLAGS,
     Application,
@@ -32,13 +41,24 @@ from botfleet.sandbox.models import (
     PollAnswer,
     User,
 )
+from botfleet.sandbox.resources.routing import (
+    RouteHelpers,
+    guild_channel_only,
+    json_response,
+    no_content,
+    path_snowflake,
+    query_int,
+    read_message_body,
+)
 from botfleet.sandbox.resources.voice_states import VoiceStatesState
 from botfleet.sandbox.resources.world import now
-from botfleet.sandbox.snowflakes import DISCORD_EPOCH_MS
+from botfleet.sandbox.snowflakes import DISCORD_EPOCH_MS, snowflake_time
 from botfleet.sandbox.validation import (
     MessageDraft,
     PollDraft,
     check_components_v2_fields,
+    parse_json_body,
+    parse_message,
 )
 
 _HISTORY_PROCESS_BITS = 31 << 12
@@ -49,6 +69,15 @@ _USER_MENTION = re.compile(r"<@!?(\d+)>")
 
 
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
+
+
+BULK_DELETE_MIN = 2
+
+
+BULK_DELETE_MAX = 100
+
+
+BULK_DELETE_MAX_AGE = datetime.timedelta(days=14)
 
 
 def _poll_from_draft(draft: PollDraft | None, sent_at: datetime.datetime) -> Poll | None:
@@ -453,3 +482,172 @@ class MessagesState(VoiceStatesState):
         """Stop every poll timer: a stopped sandbox ends no more polls."""
         for message_id in list(self._poll_timers):
             self._cancel_poll_timer(message_id)
+
+
+class MessageRoutes(RouteHelpers):
+    """The messages routes of the HTTP API."""
+
+    _state: MessagesState
+
+    async def create_dm(self, request: web.Request) -> web.Response:
+        """``POST /users/@me/channels``: open (or find) the DM channel with a user."""
+        app = self._authenticate(request)
+        body = parse_json_body(await request.read())
+        try:
+            recipient = self._state.users[int(body["recipient_id"])]
+        except (KeyError, TypeError, ValueError):
+            raise unknown(JSONErrorCode.UNKNOWN_USER, "User") from None
+        channel = self._state.dm_channel(app.bot_user, recipient)
+        return json_response(self._channel_payload(channel, app))
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        """``GET /channels/{id}``."""
+        app = self._authenticate(request)
+        return json_response(self._channel_payload(self._channel_for(request, app), app))
+
+    async def list_messages(self, request: web.Request) -> web.Response:
+        """``GET /channels/{id}/messages``: newest first, with before/after/around and limit."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        if not self._state.can(channel, app.bot_user.id, Permission.READ_MESSAGE_HISTORY):
+            return json_response([])
+        limit = query_int(request, "limit", 50, low=1, high=100)
+        history = [m for m in self._state.messages_in(channel) if not m.ephemeral]
+        if "before" in request.query:
+            before = query_int(request, "before", 0)
+            history = [m for m in history if m.id < before]
+            selected = history[-limit:]
+        elif "after" in request.query:
+            after = query_int(request, "after", 0)
+            history = [m for m in history if m.id > after]
+            selected = history[:limit]
+        elif "around" in request.query:
+            around = query_int(request, "around", 0)
+            older = [m for m in history if m.id <= around][-(limit // 2 + limit % 2) :]
+            newer = [m for m in history if m.id > around][: limit // 2]
+            selected = older + newer
+        else:
+            selected = history[-limit:]
+        newest_first = sorted(selected, key=lambda m: m.id, reverse=True)
+        return json_response([self._message_payload(m, app) for m in newest_first])
+
+    async def create_message(self, request: web.Request) -> web.Response:
+        """``POST /channels/{id}/messages``: JSON or multipart with files."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        body, uploads = await read_message_body(request)
+        draft = parse_message(body, uploads)
+        if not self._state.can(channel, app.bot_user.id, Permission.SEND_MESSAGES):
+            raise missing_permissions()
+        if uploads and not self._state.can(channel, app.bot_user.id, Permission.ATTACH_FILES):
+            raise missing_permissions()
+        if draft.poll and not self._state.can(channel, app.bot_user.id, Permission.SEND_POLLS):
+            raise missing_permissions()
+        if channel.type is ChannelType.DM:
+            self._check_dm_allowed(app, channel)
+        message = self._state.post_message(channel, app.bot_user, draft)
+        return json_response(self._message_payload(message, app))
+
+    def _check_dm_allowed(self, app: Application, channel: Channel) -> None:
+        recipient_id = next(uid for uid in channel.recipient_ids if uid != app.bot_user.id)
+        recipient = self._state.users[recipient_id]
+        shares_guild = any(recipient_id in guild.members for guild in self._state.guilds_of(app))
+        if recipient.bot or not recipient.accepts_dms or not shares_guild:
+            raise DiscordHTTPError(
+                403, JSONErrorCode.CANNOT_SEND_TO_USER, "Cannot send messages to this user"
+            )
+
+    async def get_message(self, request: web.Request) -> web.Response:
+        """``GET /channels/{id}/messages/{id}``."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        if not self._state.can(channel, app.bot_user.id, Permission.READ_MESSAGE_HISTORY):
+            raise missing_access()
+        return json_response(self._message_payload(self._message_in(request, channel), app))
+
+    async def edit_message(self, request: web.Request) -> web.Response:
+        """``PATCH /channels/{id}/messages/{id}``: only the author may change content."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        message = self._message_in(request, channel)
+        body, uploads = await read_message_body(request)
+        draft = parse_message(body, uploads, editing=True)
+        if message.author.id != app.bot_user.id:
+            raise DiscordHTTPError(
+                403,
+                JSONErrorCode.CANNOT_EDIT_OTHERS_MESSAGE,
+                "Cannot edit a message authored by another user",
+            )
+        self._state.edit_message(message, draft)
+        return json_response(self._message_payload(message, app))
+
+    async def delete_message(self, request: web.Request) -> web.Response:
+        """``DELETE /channels/{id}/messages/{id}``: own messages, or with MANAGE_MESSAGES."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        message = self._message_in(request, channel)
+        if message.author.id != app.bot_user.id and not self._state.can(
+            channel, app.bot_user.id, Permission.MANAGE_MESSAGES
+        ):
+            raise missing_permissions()
+        self._state.delete_message(message)
+        return no_content()
+
+    async def bulk_delete_messages(self, request: web.Request) -> web.Response:
+        """``POST /channels/{id}/messages/bulk-delete``: 2 to 100 ids, none older than 14 days.
+
+        Ids of messages that do not exist (or are elsewhere) are skipped, as Discord does.
+        """
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        guild = guild_channel_only(self._state.guild_of(channel))
+        body = parse_json_body(await request.read())
+        raw_ids = body.get("messages") if isinstance(body, dict) else None
+        errors = FormErrors()
+        if not isinstance(raw_ids, list) or not all(str(item).isdigit() for item in raw_ids):
+            errors.add(("messages",), "BASE_TYPE_ARRAY", "Must be an array of snowflakes.")
+            errors.raise_now()
+        message_ids = list(dict.fromkeys(int(item) for item in raw_ids))
+        if not BULK_DELETE_MIN <= len(raw_ids) <= BULK_DELETE_MAX:
+            errors.add(
+                ("messages",),
+                "BASE_TYPE_BAD_LENGTH",
+                f"Must be between {BULK_DELETE_MIN} and {BULK_DELETE_MAX} in length.",
+            )
+            errors.raise_now()
+        if not guild.permissions_in(channel, app.bot_user.id) & Permission.MANAGE_MESSAGES:
+            raise missing_permissions()
+        oldest_allowed = datetime.datetime.now(datetime.UTC) - BULK_DELETE_MAX_AGE
+        if any(snowflake_time(message_id) < oldest_allowed for message_id in message_ids):
+            raise DiscordHTTPError(
+                400,
+                JSONErrorCode.BULK_DELETE_TOO_OLD,
+                "You can only bulk delete messages that are under 14 days old.",
+            )
+        found = [
+            message
+            for message_id in message_ids
+            if (message := self._state.messages.get(message_id)) is not None
+            and message.channel_id == channel.id
+            and not message.deleted
+            and not message.ephemeral
+        ]
+        if found:
+            self._state.bulk_delete(channel, found)
+        return no_content()
+
+    async def trigger_typing(self, request: web.Request) -> web.Response:
+        """``POST /channels/{id}/typing``."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        if not self._state.can(channel, app.bot_user.id, Permission.SEND_MESSAGES):
+            raise missing_permissions()
+        self._state.start_typing(channel, app.bot_user)
+        return no_content()
+
+    async def download_attachment(self, request: web.Request) -> web.Response:
+        """The "CDN": serves back the bytes of an uploaded attachment."""
+        attachment = self._state.attachments.get(path_snowflake(request, "attachment_id"))
+        if attachment is None:
+            raise DiscordHTTPError(404, JSONErrorCode.GENERAL, "404: Not Found")
+        return web.Response(body=attachment.data, content_type=attachment.content_type)

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aiohttp import web
+
 from botfleet.sandbox import payloads
-from botfleet.sandbox.errors import JSONErrorCode, unknown
+from botfleet.sandbox.errors import (
+    DiscordHTTPError,
+    JSONErrorCode,
+    missing_access,
+    unknown,
+)
 from botfleet.sandbox.models import (
     GatewayIntent,
     Message,
+    Permission,
     Poll,
     User,
 )
 from botfleet.sandbox.resources.reactions import ReactionsState
+from botfleet.sandbox.resources.routing import (
+    RouteHelpers,
+    json_response,
+    query_int,
+)
 
 
 def _open_poll(message: Message) -> Poll:
@@ -89,3 +102,48 @@ class PollsState(ReactionsState):
             raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message")
         voters = sorted(voter for voter in answer.voter_ids if voter > after)[:limit]
         return [self.users[voter] for voter in voters]
+
+
+class PollRoutes(RouteHelpers):
+    """The polls routes of the HTTP API."""
+
+    _state: PollsState
+
+    async def expire_poll(self, request: web.Request) -> web.Response:
+        """``POST /channels/{id}/polls/{id}/expire``: end the bot's own poll now.
+
+        Answers with the message, its results final; Discord posts the POLL_RESULT message.
+        """
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        message = self._message_in(request, channel)
+        if message.poll is None:
+            raise DiscordHTTPError(
+                400,
+                JSONErrorCode.CANNOT_EXPIRE_NON_POLL_MESSAGE,
+                "Cannot expire a non-poll message",
+            )
+        if message.author.id != app.bot_user.id:
+            raise DiscordHTTPError(
+                403,
+                JSONErrorCode.CANNOT_EDIT_OTHERS_MESSAGE,
+                "Cannot edit a message authored by another user",
+            )
+        self._state.end_poll(message)
+        return json_response(self._message_payload(message, app))
+
+    async def list_poll_voters(self, request: web.Request) -> web.Response:
+        """``GET /channels/{id}/polls/{id}/answers/{id}``: ``{"users": [...]}`` by user id,
+        paged with ``after`` and ``limit`` (1 to 100, 25 by default)."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        if not self._state.can(channel, app.bot_user.id, Permission.READ_MESSAGE_HISTORY):
+            raise missing_access()
+        message = self._message_in(request, channel)
+        raw_answer = request.match_info["answer_id"]
+        if not raw_answer.isdigit():
+            raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message")
+        limit = query_int(request, "limit", 25, low=1, high=100)
+        after = query_int(request, "after", 0)
+        voters = self._state.poll_voters(message, int(raw_answer), after=after, limit=limit)
+        return json_response({"users": [payloads.user_payload(user) for user in voters]})

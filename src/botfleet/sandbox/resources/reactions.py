@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from aiohttp import web
+
 from botfleet.sandbox import payloads
+from botfleet.sandbox.errors import (
+    JSONErrorCode,
+    missing_access,
+    missing_permissions,
+    unknown,
+)
 from botfleet.sandbox.models import (
+    Application,
     GatewayIntent,
     Message,
+    Permission,
     Reaction,
     User,
 )
 from botfleet.sandbox.resources.messages import MessagesState
+from botfleet.sandbox.resources.routing import (
+    RouteHelpers,
+    json_response,
+    no_content,
+    parse_emoji,
+    path_snowflake,
+    query_int,
+)
 from botfleet.sandbox.resources.world import Renderer
 
 
@@ -94,3 +112,82 @@ class ReactionsState(MessagesState):
             name, self.message_audience(channel), render, intent=intent, guild_id=channel.guild_id
         )
         self._changed()
+
+
+class ReactionRoutes(RouteHelpers):
+    """The reactions routes of the HTTP API."""
+
+    _state: ReactionsState
+
+    async def add_own_reaction(self, request: web.Request) -> web.Response:
+        """``PUT .../reactions/{emoji}/@me``."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        message = self._message_in(request, channel)
+        name, emoji_id = parse_emoji(request.match_info["emoji"])
+        already = any((r.emoji_name, r.emoji_id) == (name, emoji_id) for r in message.reactions)
+        if not already and not self._state.can(channel, app.bot_user.id, Permission.ADD_REACTIONS):
+            raise missing_permissions()
+        self._state.add_reaction(message, app.bot_user, name, emoji_id)
+        return no_content()
+
+    async def remove_own_reaction(self, request: web.Request) -> web.Response:
+        """``DELETE .../reactions/{emoji}/@me``."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        message = self._message_in(request, channel)
+        name, emoji_id = parse_emoji(request.match_info["emoji"])
+        self._state.remove_reaction(message, app.bot_user, name, emoji_id)
+        return no_content()
+
+    def _moderated_message(self, request: web.Request, app: Application) -> Message:
+        """The message of a request that touches others' reactions: needs MANAGE_MESSAGES."""
+        channel = self._channel_for(request, app)
+        message = self._message_in(request, channel)
+        if not self._state.can(channel, app.bot_user.id, Permission.MANAGE_MESSAGES):
+            raise missing_permissions()
+        return message
+
+    async def remove_user_reaction(self, request: web.Request) -> web.Response:
+        """``DELETE .../reactions/{emoji}/{user_id}``: remove someone else's reaction."""
+        app = self._authenticate(request)
+        message = self._moderated_message(request, app)
+        name, emoji_id = parse_emoji(request.match_info["emoji"])
+        user = self._state.users.get(path_snowflake(request, "user_id"))
+        if user is None:
+            raise unknown(JSONErrorCode.UNKNOWN_USER, "User")
+        self._state.remove_reaction(message, user, name, emoji_id)
+        return no_content()
+
+    async def clear_emoji_reactions(self, request: web.Request) -> web.Response:
+        """``DELETE .../reactions/{emoji}``: remove every reaction with this emoji."""
+        app = self._authenticate(request)
+        message = self._moderated_message(request, app)
+        name, emoji_id = parse_emoji(request.match_info["emoji"])
+        self._state.clear_reaction(message, name, emoji_id)
+        return no_content()
+
+    async def clear_all_reactions(self, request: web.Request) -> web.Response:
+        """``DELETE .../reactions``: remove every reaction of the message."""
+        app = self._authenticate(request)
+        message = self._moderated_message(request, app)
+        self._state.clear_reactions(message)
+        return no_content()
+
+    async def list_reaction_users(self, request: web.Request) -> web.Response:
+        """``GET .../reactions/{emoji}``: who reacted, by user id, ``after`` and ``limit``."""
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        if not self._state.can(channel, app.bot_user.id, Permission.READ_MESSAGE_HISTORY):
+            raise missing_access()
+        message = self._message_in(request, channel)
+        name, emoji_id = parse_emoji(request.match_info["emoji"])
+        limit = query_int(request, "limit", 25, low=1, high=100)
+        after = query_int(request, "after", 0)
+        burst = query_int(request, "type", 0, low=0, high=1) == 1
+        reaction = next(
+            (r for r in message.reactions if (r.emoji_name, r.emoji_id) == (name, emoji_id)), None
+        )
+        user_ids = [] if reaction is None or burst else sorted(reaction.user_ids)
+        users = [self._state.users[user_id] for user_id in user_ids if user_id > after][:limit]
+        return json_response([payloads.user_payload(user) for user in users])
