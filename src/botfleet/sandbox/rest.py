@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -44,6 +44,10 @@ from botfleet.sandbox.resources.routing import (
 )
 from botfleet.sandbox.state import SandboxState
 
+if TYPE_CHECKING:
+    from discord.types.appinfo import AppInfo as AppInfoPayload
+    from discord.types.gateway import GatewayBot as GatewayBotPayload
+
 log = logging.getLogger(__name__)
 
 
@@ -53,6 +57,41 @@ _VIA = "1.1 google"
 """Discord's answers come through Google's front end; discord.py treats a 429 without ``Via``
 as a Cloudflare ban instead of a rate limit."""
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
+
+
+def application_info_payload(app: Application) -> AppInfoPayload:
+    """``GET /oauth2/applications/@me``: discord.py reads it at login."""
+    return {
+        "id": payloads.snowflake(app.id),
+        "name": app.name,
+        "verify_key": f"{app.id:064x}"[-64:],
+        "icon": None,
+        "summary": "",
+        "description": app.description,
+        "flags": app.flags,
+        "owner": payloads.user_payload(app.owner),
+        "bot_public": True,
+        "bot_require_code_grant": False,
+        "interactions_endpoint_url": None,
+        "redirect_uris": [],
+        "tags": [],
+        "install_params": {"scopes": ["bot", "applications.commands"], "permissions": "0"},
+        "integration_types_config": {"0": {}},
+    }
+
+
+def gateway_bot_payload(url: str) -> GatewayBotPayload:
+    """``GET /gateway/bot``: one shard and a generous session start budget."""
+    return {
+        "url": url,
+        "shards": 1,
+        "session_start_limit": {
+            "total": 1000,
+            "remaining": 1000,
+            "reset_after": 86_400_000,
+            "max_concurrency": 1,
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -354,7 +393,7 @@ class RestApi(
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
         """``GET /gateway/bot``: the URL plus sharding advice, for AutoShardedBot."""
         self._authenticate(request)
-        return json_response(payloads.gateway_bot_payload(self._gateway_url()))
+        return json_response(gateway_bot_payload(self._gateway_url()))
 
     async def get_current_user(self, request: web.Request) -> web.Response:
         """``GET /users/@me``: the bot user; discord.py's login calls it first."""
@@ -374,7 +413,7 @@ class RestApi(
     async def get_application(self, request: web.Request) -> web.Response:
         """``GET /oauth2/applications/@me``: discord.py reads the app id and flags at login."""
         app = self._authenticate(request)
-        return json_response(payloads.application_info_payload(app))
+        return json_response(application_info_payload(app))
 
     # -- channels and messages -------------------------------------------------------------
 

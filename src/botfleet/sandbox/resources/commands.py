@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from aiohttp import web
 
 from botfleet.sandbox import payloads
@@ -26,6 +28,33 @@ from botfleet.sandbox.validation import (
     parse_commands,
     parse_json_body,
 )
+
+if TYPE_CHECKING:
+    from discord.types.command import ApplicationCommand as ApplicationCommandPayload
+
+
+def application_command_payload(command: ApplicationCommand) -> ApplicationCommandPayload:
+    """An application command object as Discord stores it."""
+    payload: dict[str, Any] = {
+        "id": payloads.snowflake(command.id),
+        "application_id": payloads.snowflake(command.application_id),
+        "version": payloads.snowflake(command.version),
+        "type": command.type,
+        "name": command.name,
+        "description": command.description,
+        "default_member_permissions": command.default_member_permissions,
+        "dm_permission": 1 in command.contexts,
+        "contexts": command.contexts,
+        "integration_types": command.integration_types,
+        "nsfw": command.nsfw,
+        "name_localizations": command.name_localizations,
+        "description_localizations": command.description_localizations,
+    }
+    if command.options:
+        payload["options"] = command.options
+    if command.guild_id is not None:
+        payload["guild_id"] = payloads.snowflake(command.guild_id)
+    return cast("ApplicationCommandPayload", payload)
 
 
 class CommandsState(MembersState):
@@ -106,7 +135,7 @@ class CommandRoutes(RouteHelpers):
         app, guild_id = self._commands_target(request)
         commands = app.global_commands if guild_id is None else app.guild_commands.get(guild_id, {})
         return json_response(
-            [payloads.application_command_payload(command) for command in commands.values()]
+            [application_command_payload(command) for command in commands.values()]
         )
 
     async def replace_commands(self, request: web.Request) -> web.Response:
@@ -114,33 +143,31 @@ class CommandRoutes(RouteHelpers):
         app, guild_id = self._commands_target(request)
         drafts = parse_commands(parse_json_body(await request.read()))
         commands = self._state.replace_commands(app, guild_id, drafts)
-        return json_response([payloads.application_command_payload(c) for c in commands])
+        return json_response([application_command_payload(c) for c in commands])
 
     async def upsert_command(self, request: web.Request) -> web.Response:
         """``POST .../commands``: 201 when new, 200 when it replaced one of the same name."""
         app, guild_id = self._commands_target(request)
         draft = parse_command(parse_json_body(await request.read()))
         command, created = self._state.upsert_command(app, guild_id, draft)
-        return json_response(
-            payloads.application_command_payload(command), status=201 if created else 200
-        )
+        return json_response(application_command_payload(command), status=201 if created else 200)
 
     async def get_command(self, request: web.Request) -> web.Response:
         """``GET .../commands/{id}``."""
         app, guild_id = self._commands_target(request)
         command = self._find_command(request, app, guild_id)
-        return json_response(payloads.application_command_payload(command))
+        return json_response(application_command_payload(command))
 
     async def edit_command(self, request: web.Request) -> web.Response:
         """``PATCH .../commands/{id}``: the body's fields replace the command's."""
         app, guild_id = self._commands_target(request)
         existing = self._find_command(request, app, guild_id)
         body = parse_json_body(await request.read())
-        current = dict(payloads.application_command_payload(existing))
+        current = dict(application_command_payload(existing))
         current.update(body if isinstance(body, dict) else {})
         draft = parse_command(current)
         command, _ = self._state.upsert_command(app, guild_id, draft)
-        return json_response(payloads.application_command_payload(command))
+        return json_response(application_command_payload(command))
 
     async def delete_command(self, request: web.Request) -> web.Response:
         """``DELETE .../commands/{id}``."""

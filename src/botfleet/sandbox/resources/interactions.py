@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from aiohttp import web
 
@@ -37,6 +37,7 @@ from botfleet.sandbox.resources.routing import (
     path_snowflake,
     read_message_body,
 )
+from botfleet.sandbox.resources.world import WorldState
 from botfleet.sandbox.validation import (
     MessageDraft,
     Upload,
@@ -44,6 +45,12 @@ from botfleet.sandbox.validation import (
     validate_autocomplete,
     validate_modal,
 )
+
+if TYPE_CHECKING:
+    from discord.types.interactions import InteractionCallback as InteractionCallbackPayload
+    from discord.types.interactions import (
+        PartialInteractionGuild as PartialInteractionGuildPayload,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +64,89 @@ def _focused_option_type(interaction: Interaction) -> int:
             return int(option["type"])
         pending.extend(option.get("options") or [])
     raise ValueError(f"autocomplete interaction {interaction.id} has no focused option")
+
+
+def interaction_payload(interaction: Interaction, *, state: WorldState) -> dict[str, Any]:
+    """The INTERACTION_CREATE payload discord.py builds an ``Interaction`` from.
+
+    The typed part follows ``discord.types.interactions``; ``member`` (in a guild), ``user``
+    (in a DM) and ``message`` (for components) are read by discord.py but absent from its
+    TypedDict, so they are added to the plain dict afterwards.
+    """
+    app = interaction.application
+    channel = interaction.channel
+    guild = state.guilds.get(interaction.guild_id) if interaction.guild_id is not None else None
+    app_permissions = state.channel_permissions(channel, app.bot_user.id)
+    base: dict[str, Any] = {
+        "id": payloads.snowflake(interaction.id),
+        "application_id": payloads.snowflake(app.id),
+        "type": int(interaction.type),
+        "data": interaction.data,
+        "token": interaction.token,
+        "version": 1,
+        "app_permissions": str(app_permissions),
+        "locale": interaction.locale,
+        "entitlements": [],
+        "entitlement_sku_ids": [],
+        "authorizing_integration_owners": payloads.integration_owners(interaction),
+        "attachment_size_limit": payloads.ATTACHMENT_SIZE_LIMIT,
+    }
+    if guild is not None:
+        member = guild.members[interaction.user.id]
+        guild_info: PartialInteractionGuildPayload = {
+            "id": payloads.snowflake(guild.id),
+            "locale": guild.locale,
+            "features": [],
+        }
+        base.update(
+            guild_id=payloads.snowflake(guild.id),
+            guild=guild_info,
+            guild_locale=guild.locale,
+            channel_id=payloads.snowflake(channel.id),
+            channel=payloads.guild_channel_payload(channel),
+            context=0,
+            member=payloads.member_payload(
+                member, permissions=state.channel_permissions(channel, member.user.id)
+            ),
+        )
+    else:
+        base.update(
+            channel_id=payloads.snowflake(channel.id),
+            channel=payloads.dm_channel_payload(channel, viewer=app.bot_user, state=state),
+            context=1,
+            user=payloads.user_payload(interaction.user),
+        )
+    source = state.messages.get(interaction.source_message_id or 0)
+    if source is not None:
+        base["message"] = payloads.message_payload(source, state=state, viewer=app.bot_user)
+    return base
+
+
+def interaction_callback_payload(
+    interaction: Interaction, *, state: WorldState, message: Message | None
+) -> InteractionCallbackPayload:
+    """The answer to ``POST /interactions/{id}/{token}/callback?with_response=1``."""
+    response_type = interaction.response_type
+    if response_type is None:
+        raise ValueError(f"interaction {interaction.id} has not been answered")
+    payload: InteractionCallbackPayload = {
+        "interaction": {
+            "id": payloads.snowflake(interaction.id),
+            "type": cast("Literal[1, 2, 3, 4, 5]", int(interaction.type)),
+        }
+    }
+    if message is not None:
+        payload["interaction"]["response_message_id"] = payloads.snowflake(message.id)
+        payload["interaction"]["response_message_loading"] = message.loading
+        payload["interaction"]["response_message_ephemeral"] = message.ephemeral
+        if int(response_type) in (4, 7):
+            payload["resource"] = {
+                "type": cast("Literal[4, 7]", int(response_type)),
+                "message": payloads.message_payload(
+                    message, state=state, viewer=interaction.application.bot_user
+                ),
+            }
+    return payload
 
 
 class InteractionsState(CommandsState):
@@ -97,7 +187,7 @@ class InteractionsState(CommandsState):
         self._emit(
             "INTERACTION_CREATE",
             (app,),
-            lambda _app, _intents: payloads.interaction_payload(interaction, state=self),
+            lambda _app, _intents: interaction_payload(interaction, state=self),
             intent=None,
             guild_id=channel.guild_id,
         )
@@ -313,7 +403,7 @@ class InteractionRoutes(RouteHelpers):
         if request.query.get("with_response", "").lower() not in ("1", "true"):
             return no_content()
         return json_response(
-            payloads.interaction_callback_payload(interaction, state=self._state, message=message)
+            interaction_callback_payload(interaction, state=self._state, message=message)
         )
 
     async def execute_webhook(self, request: web.Request) -> web.StreamResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -29,6 +29,7 @@ from botfleet.sandbox.models import (
     Permission,
     User,
 )
+from botfleet.sandbox.models import Ban as BanModel
 from botfleet.sandbox.resources.polls import PollsState
 from botfleet.sandbox.resources.routing import (
     RouteHelpers,
@@ -43,9 +44,46 @@ from botfleet.sandbox.resources.routing import (
     require_in_voice,
 )
 from botfleet.sandbox.resources.world import now
+from botfleet.sandbox.snowflakes import iso_timestamp
 from botfleet.sandbox.validation import (
     parse_json_body,
 )
+
+if TYPE_CHECKING:
+    from discord.types.gateway import GuildMemberUpdateEvent as GuildMemberUpdateEventPayload
+    from discord.types.gateway import _GuildBanEvent as GuildBanEventPayload
+    from discord.types.guild import Ban as BanPayload
+
+
+def ban_payload(ban: BanModel) -> BanPayload:
+    """A ban object (``GET /guilds/{id}/bans``)."""
+    return {"reason": ban.reason, "user": payloads.user_payload(ban.user)}
+
+
+def ban_event_payload(guild: Guild, user: User) -> GuildBanEventPayload:
+    """GUILD_BAN_ADD and GUILD_BAN_REMOVE."""
+    return {"guild_id": payloads.snowflake(guild.id), "user": payloads.user_payload(user)}
+
+
+def member_update_payload(member: Member) -> GuildMemberUpdateEventPayload:
+    """A GUILD_MEMBER_UPDATE: the member's whole current state."""
+    payload: GuildMemberUpdateEventPayload = {
+        "guild_id": payloads.snowflake(member.guild_id),
+        "roles": [payloads.snowflake(role_id) for role_id in member.role_ids],
+        "user": payloads.user_payload(member.user),
+        "avatar": None,
+        "joined_at": iso_timestamp(member.joined_at),
+        "flags": 0,
+        "premium_since": None,
+        "deaf": member.deaf,
+        "mute": member.mute,
+        "pending": False,
+    }
+    if member.nick is not None:
+        payload["nick"] = member.nick
+    if member.communication_disabled_until is not None:
+        payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
+    return payload
 
 
 @dataclass(frozen=True)
@@ -162,7 +200,7 @@ class MembersState(PollsState):
         self._emit(
             "GUILD_MEMBER_UPDATE",
             self.bots_in(guild),
-            lambda _app, _intents: payloads.member_update_payload(member),
+            lambda _app, _intents: member_update_payload(member),
             intent=GatewayIntent.GUILD_MEMBERS,
             guild_id=guild.id,
         )
@@ -191,7 +229,7 @@ class MembersState(PollsState):
         self._emit(
             "GUILD_BAN_ADD",
             self.bots_in(guild),
-            lambda _app, _intents: payloads.ban_event_payload(guild, user),
+            lambda _app, _intents: ban_event_payload(guild, user),
             intent=GatewayIntent.GUILD_MODERATION,
             guild_id=guild.id,
         )
@@ -218,7 +256,7 @@ class MembersState(PollsState):
         self._emit(
             "GUILD_BAN_REMOVE",
             self.bots_in(guild),
-            lambda _app, _intents: payloads.ban_event_payload(guild, ban.user),
+            lambda _app, _intents: ban_event_payload(guild, ban.user),
             intent=GatewayIntent.GUILD_MODERATION,
             guild_id=guild.id,
         )
@@ -445,7 +483,7 @@ class MemberRoutes(RouteHelpers):
         else:
             after = query_int(request, "after", 0)
             bans = [ban for ban in bans if ban.user.id > after][:limit]
-        return json_response([payloads.ban_payload(ban) for ban in bans])
+        return json_response([ban_payload(ban) for ban in bans])
 
     async def get_ban(self, request: web.Request) -> web.Response:
         """``GET /guilds/{id}/bans/{id}``: 10026 Unknown Ban when the user is not banned."""
@@ -455,4 +493,4 @@ class MemberRoutes(RouteHelpers):
         ban = guild.bans.get(path_snowflake(request, "user_id"))
         if ban is None:
             raise unknown(JSONErrorCode.UNKNOWN_BAN, "Ban")
-        return json_response(payloads.ban_payload(ban))
+        return json_response(ban_payload(ban))

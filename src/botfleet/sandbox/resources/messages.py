@@ -12,7 +12,7 @@ import datetime
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -61,6 +61,9 @@ from botfleet.sandbox.validation import (
     parse_message,
 )
 
+if TYPE_CHECKING:
+    from discord.types.gateway import MessageDeleteBulkEvent as MessageDeleteBulkPayload
+
 _HISTORY_PROCESS_BITS = 31 << 12
 """Backdated ids carry their own process id, so they never collide with live ones."""
 
@@ -93,6 +96,17 @@ def _poll_from_draft(draft: PollDraft | None, sent_at: datetime.datetime) -> Pol
         layout_type=draft.layout_type,
         expiry=sent_at + datetime.timedelta(hours=draft.duration_hours),
     )
+
+
+def bulk_delete_payload(channel: Channel, message_ids: list[int]) -> MessageDeleteBulkPayload:
+    """MESSAGE_DELETE_BULK."""
+    payload: MessageDeleteBulkPayload = {
+        "ids": [payloads.snowflake(message_id) for message_id in message_ids],
+        "channel_id": payloads.snowflake(channel.id),
+    }
+    if channel.guild_id is not None:
+        payload["guild_id"] = payloads.snowflake(channel.guild_id)
+    return payload
 
 
 class MessagesState(VoiceStatesState):
@@ -398,7 +412,7 @@ class MessagesState(VoiceStatesState):
         self._emit(
             "MESSAGE_DELETE_BULK",
             self.message_audience(channel),
-            lambda _app, _intents: payloads.bulk_delete_payload(
+            lambda _app, _intents: bulk_delete_payload(
                 channel, [message.id for message in messages]
             ),
             intent=GatewayIntent.GUILD_MESSAGES,

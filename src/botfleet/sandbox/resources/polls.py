@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -27,6 +28,9 @@ from botfleet.sandbox.resources.routing import (
     query_int,
 )
 
+if TYPE_CHECKING:
+    from discord.types.gateway import PollVoteActionEvent as PollVotePayload
+
 
 def _open_poll(message: Message) -> Poll:
     """The message's poll, if members may still vote on it."""
@@ -35,6 +39,19 @@ def _open_poll(message: Message) -> Poll:
     if message.poll.finalized:
         raise ValueError(f"the poll {message.poll.question!r} has ended")
     return message.poll
+
+
+def poll_vote_payload(message: Message, user: User, answer_id: int) -> PollVotePayload:
+    """MESSAGE_POLL_VOTE_ADD and MESSAGE_POLL_VOTE_REMOVE."""
+    payload: PollVotePayload = {
+        "user_id": payloads.snowflake(user.id),
+        "channel_id": payloads.snowflake(message.channel_id),
+        "message_id": payloads.snowflake(message.id),
+        "answer_id": answer_id,
+    }
+    if message.guild_id is not None:
+        payload["guild_id"] = payloads.snowflake(message.guild_id)
+    return payload
 
 
 class PollsState(ReactionsState):
@@ -87,7 +104,7 @@ class PollsState(ReactionsState):
         self._emit(
             name,
             self.message_audience(channel),
-            lambda _app, _intents: payloads.poll_vote_payload(message, user, answer_id),
+            lambda _app, _intents: poll_vote_payload(message, user, answer_id),
             intent=intent,
             guild_id=channel.guild_id,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from botfleet.sandbox import payloads
@@ -14,6 +16,7 @@ from botfleet.sandbox.errors import (
 from botfleet.sandbox.models import (
     Application,
     GatewayIntent,
+    Guild,
     Message,
     Permission,
     Reaction,
@@ -29,6 +32,75 @@ from botfleet.sandbox.resources.routing import (
     query_int,
 )
 from botfleet.sandbox.resources.world import Renderer
+
+if TYPE_CHECKING:
+    from discord.types.gateway import MessageReactionAddEvent as ReactionAddPayload
+    from discord.types.gateway import MessageReactionRemoveAllEvent as ReactionRemoveAllPayload
+    from discord.types.gateway import (
+        MessageReactionRemoveEmojiEvent as ReactionRemoveEmojiPayload,
+    )
+    from discord.types.gateway import MessageReactionRemoveEvent as ReactionRemovePayload
+
+
+def reaction_add_payload(
+    message: Message, user: User, emoji_name: str, emoji_id: int | None, *, guild: Guild | None
+) -> ReactionAddPayload:
+    """MESSAGE_REACTION_ADD: a guild's carries the reacting member and the message's author."""
+    payload: ReactionAddPayload = {
+        "user_id": payloads.snowflake(user.id),
+        "channel_id": payloads.snowflake(message.channel_id),
+        "message_id": payloads.snowflake(message.id),
+        "emoji": payloads.emoji_payload(emoji_name, emoji_id),
+        "burst": False,
+        "type": 0,
+    }
+    if guild is not None:
+        payload["guild_id"] = payloads.snowflake(guild.id)
+        payload["message_author_id"] = payloads.snowflake(message.author.id)
+        payload["member"] = payloads.member_with_user_payload(guild.members[user.id])
+    return payload
+
+
+def reaction_remove_payload(
+    message: Message, user: User, emoji_name: str, emoji_id: int | None
+) -> ReactionRemovePayload:
+    """MESSAGE_REACTION_REMOVE."""
+    payload: ReactionRemovePayload = {
+        "user_id": payloads.snowflake(user.id),
+        "channel_id": payloads.snowflake(message.channel_id),
+        "message_id": payloads.snowflake(message.id),
+        "emoji": payloads.emoji_payload(emoji_name, emoji_id),
+        "burst": False,
+        "type": 0,
+    }
+    if message.guild_id is not None:
+        payload["guild_id"] = payloads.snowflake(message.guild_id)
+    return payload
+
+
+def reaction_remove_all_payload(message: Message) -> ReactionRemoveAllPayload:
+    """MESSAGE_REACTION_REMOVE_ALL."""
+    payload: ReactionRemoveAllPayload = {
+        "message_id": payloads.snowflake(message.id),
+        "channel_id": payloads.snowflake(message.channel_id),
+    }
+    if message.guild_id is not None:
+        payload["guild_id"] = payloads.snowflake(message.guild_id)
+    return payload
+
+
+def reaction_remove_emoji_payload(
+    message: Message, emoji_name: str, emoji_id: int | None
+) -> ReactionRemoveEmojiPayload:
+    """MESSAGE_REACTION_REMOVE_EMOJI."""
+    payload: ReactionRemoveEmojiPayload = {
+        "emoji": payloads.emoji_payload(emoji_name, emoji_id),
+        "message_id": payloads.snowflake(message.id),
+        "channel_id": payloads.snowflake(message.channel_id),
+    }
+    if message.guild_id is not None:
+        payload["guild_id"] = payloads.snowflake(message.guild_id)
+    return payload
 
 
 class ReactionsState(MessagesState):
@@ -52,7 +124,7 @@ class ReactionsState(MessagesState):
         self._announce_reaction(
             "MESSAGE_REACTION_ADD",
             message,
-            lambda _app, _intents: payloads.reaction_add_payload(
+            lambda _app, _intents: reaction_add_payload(
                 message, user, emoji_name, emoji_id, guild=guild
             ),
         )
@@ -71,7 +143,7 @@ class ReactionsState(MessagesState):
                 self._announce_reaction(
                     "MESSAGE_REACTION_REMOVE",
                     message,
-                    lambda _app, _intents: payloads.reaction_remove_payload(
+                    lambda _app, _intents: reaction_remove_payload(
                         message, user, emoji_name, emoji_id
                     ),
                 )
@@ -83,7 +155,7 @@ class ReactionsState(MessagesState):
         self._announce_reaction(
             "MESSAGE_REACTION_REMOVE_ALL",
             message,
-            lambda _app, _intents: payloads.reaction_remove_all_payload(message),
+            lambda _app, _intents: reaction_remove_all_payload(message),
         )
 
     def clear_reaction(self, message: Message, emoji_name: str, emoji_id: int | None) -> None:
@@ -96,9 +168,7 @@ class ReactionsState(MessagesState):
         self._announce_reaction(
             "MESSAGE_REACTION_REMOVE_EMOJI",
             message,
-            lambda _app, _intents: payloads.reaction_remove_emoji_payload(
-                message, emoji_name, emoji_id
-            ),
+            lambda _app, _intents: reaction_remove_emoji_payload(message, emoji_name, emoji_id),
         )
 
     def _announce_reaction(self, name: str, message: Message, render: Renderer) -> None:
