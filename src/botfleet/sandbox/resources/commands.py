@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 from aiohttp import web
 
 from botfleet.sandbox import payloads
+from botfleet.sandbox.command_validation import CommandDraft, parse_command, parse_commands
 from botfleet.sandbox.errors import (
     JSONErrorCode,
     unknown,
@@ -22,12 +23,7 @@ from botfleet.sandbox.resources.routing import (
     no_content,
     path_snowflake,
 )
-from botfleet.sandbox.validation import (
-    CommandDraft,
-    parse_command,
-    parse_commands,
-    parse_json_body,
-)
+from botfleet.sandbox.validation import parse_json_body
 
 if TYPE_CHECKING:
     from discord.types.command import ApplicationCommand as ApplicationCommandPayload

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from aiohttp import web
 
 from botfleet.sandbox import payloads
+from botfleet.sandbox.command_validation import validate_autocomplete, validate_modal
 from botfleet.sandbox.errors import (
     DiscordHTTPError,
     FormErrors,
@@ -38,13 +39,7 @@ from botfleet.sandbox.resources.routing import (
     read_message_body,
 )
 from botfleet.sandbox.resources.world import WorldState
-from botfleet.sandbox.validation import (
-    MessageDraft,
-    Upload,
-    parse_message,
-    validate_autocomplete,
-    validate_modal,
-)
+from botfleet.sandbox.validation import MessageDraft, Upload, parse_message
 
 if TYPE_CHECKING:
     from discord.types.interactions import InteractionCallback as InteractionCallbackPayload
