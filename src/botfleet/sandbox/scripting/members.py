@@ -1,9 +1,8 @@
-"""The test-facing side of the sandbox: members who act, and waits that explain themselves.
+"""Handles on channels and members: what a scripted member does, and what a channel shows.
 
-A test builds a guild, adds members and bots, then plays the members: they send messages, run
-slash commands, click buttons, fill modals, vote in polls. Whatever a bot answers is awaited
-with a timeout; on timeout the failure says what was expected, what the bot did send, and which
-requests of the bot the sandbox refused, so a red test reads like a bug report.
+A member sends, edits and deletes messages, reacts, votes, joins voice, runs slash and context
+menu commands, clicks buttons, picks from menus and fills modals, each as Discord would let
+them; a channel's handle waits for what the bots post there.
 """
 
 # Every wait takes its own ``timeout`` so that, when it runs out, the failure can say what was
@@ -13,13 +12,9 @@ requests of the bot the sandbox refused, so a red test reads like a bug report.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
-import json
-import mimetypes
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -28,12 +23,9 @@ from botfleet.sandbox.errors import DiscordHTTPError
 from botfleet.sandbox.models import (
     Application,
     ApplicationCommand,
-    Ban,
     Channel,
     ChannelType,
     Guild,
-    Interaction,
-    InteractionCallbackType,
     InteractionType,
     Member,
     Message,
@@ -43,17 +35,23 @@ from botfleet.sandbox.models import (
     Role,
     User,
 )
-from botfleet.sandbox.state import MemberEdit
+from botfleet.sandbox.scripting.interactions import InteractionHandle
+from botfleet.sandbox.scripting.waits import (
+    DEFAULT_TIMEOUT,
+    SandboxFile,
+    SandboxScriptError,
+    ScriptedSandbox,
+    content_type,
+    permission_value,
+    refused_as_script_error,
+    wait_until,
+)
 from botfleet.sandbox.validation import MessageDraft, Upload, parse_message
 
 if TYPE_CHECKING:
     from discord.types.embed import Embed as EmbedPayload
 
-    from botfleet.sandbox.server import DiscordSandbox
 
-T = TypeVar("T")
-
-DEFAULT_TIMEOUT = 5.0
 DEFAULT_BOT_PERMISSIONS = (
     Permission.VIEW_CHANNEL
     | Permission.SEND_MESSAGES
@@ -81,23 +79,7 @@ _SUBCOMMAND = 1
 _SUBCOMMAND_GROUP = 2
 
 
-class SandboxScriptError(Exception):
-    """A scripted action Discord's own client would not let a member do."""
-
-
-class SandboxTimeoutError(AssertionError):
-    """A bot did not do what the test waited for in time."""
-
-
-@dataclass(frozen=True)
-class SandboxFile:
-    """A file a member attaches (to a message or an attachment option)."""
-
-    filename: str
-    data: bytes
-
-
-def _user_of(who: Application | User | SandboxMember) -> User:
+def user_of(who: Application | User | SandboxMember) -> User:
     if isinstance(who, Application):
         return who.bot_user
     if isinstance(who, SandboxMember):
@@ -105,241 +87,10 @@ def _user_of(who: Application | User | SandboxMember) -> User:
     return who
 
 
-async def wait_until(
-    sandbox: DiscordSandbox,
-    check: Callable[[], T | None],
-    *,
-    timeout: float,
-    describe_failure: Callable[[], str],
-) -> T:
-    """Return ``check()``'s first non-None result, re-checking on every change of the world."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = check()
-        if result is not None:
-            return result
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise SandboxTimeoutError(
-                f"Timed out after {timeout:.1f}s {describe_failure()}{sandbox.diagnostics()}"
-            )
-        await sandbox.state.changes.wait(remaining)
-
-
-@dataclass(frozen=True)
-class InteractionResponse:
-    """The first answer a bot gave to an interaction."""
-
-    type: InteractionCallbackType
-    message: Message | None
-    """The message created (4, 5) or updated (7); ``None`` for 6, 8 and 9."""
-    modal: dict[str, Any] | None
-    choices: list[dict[str, Any]] | None = None
-    """The suggestions of an autocomplete answer (8)."""
-
-    @property
-    def content(self) -> str:
-        """The answer's text (empty for a deferral or a modal)."""
-        return self.message.content if self.message is not None else ""
-
-    @property
-    def embeds(self) -> list[EmbedPayload]:
-        """The answer's embeds."""
-        return self.message.embeds if self.message is not None else []
-
-    @property
-    def components(self) -> list[dict[str, Any]]:
-        """The answer's components."""
-        return self.message.components if self.message is not None else []
-
-    @property
-    def ephemeral(self) -> bool:
-        """Whether only the member who ran the interaction sees the answer."""
-        return self.message is not None and self.message.ephemeral
-
-    @property
-    def deferred(self) -> bool:
-        """Whether the bot only acknowledged and will answer later."""
-        return self.type in (
-            InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
-            InteractionCallbackType.DEFERRED_UPDATE_MESSAGE,
-        )
-
-
-class InteractionHandle:
-    """An interaction a member started; await the bot's answer, followups and edits."""
-
-    def __init__(self, sandbox: DiscordSandbox, interaction: Interaction) -> None:
-        self.sandbox = sandbox
-        self.interaction = interaction
-        self._followups_seen = 0
-        self._edits_seen: dict[int, int] = {}
-
-    @property
-    def id(self) -> int:
-        """The interaction's id."""
-        return self.interaction.id
-
-    def __repr__(self) -> str:
-        return f"<InteractionHandle {self._label()}>"
-
-    def _label(self) -> str:
-        interaction = self.interaction
-        if interaction.type is InteractionType.APPLICATION_COMMAND:
-            return f"/{interaction.command_name}"
-        if interaction.type is InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
-            return f"autocomplete of /{interaction.command_name}"
-        custom_id = interaction.data.get("custom_id")
-        kind = "modal" if interaction.type is InteractionType.MODAL_SUBMIT else "component"
-        return f"{kind} {custom_id!r}"
-
-    def _response(self) -> InteractionResponse | None:
-        interaction = self.interaction
-        if interaction.response_type is None:
-            return None
-        message_id = interaction.original_message_id
-        if interaction.response_type is InteractionCallbackType.UPDATE_MESSAGE:
-            message_id = interaction.source_message_id
-        message = self.sandbox.state.messages.get(message_id or 0)
-        return InteractionResponse(
-            interaction.response_type, message, interaction.modal, interaction.choices
-        )
-
-    @property
-    def response(self) -> InteractionResponse | None:
-        """The first answer, if the bot gave it already."""
-        return self._response()
-
-    async def wait_for_response(self, *, timeout: float | None = None) -> InteractionResponse:
-        """Wait for the bot's first answer (by default until Discord's deadline has passed)."""
-        limit = timeout if timeout is not None else self.sandbox.state.interaction_deadline + 1.0
-        return await wait_until(
-            self.sandbox,
-            self._response,
-            timeout=limit,
-            describe_failure=self._describe_missing_answer,
-        )
-
-    def _describe_missing_answer(self) -> str:
-        state = self.sandbox.state
-        text = f"waiting for {self.interaction.application.name} to answer {self._label()}"
-        if state.interaction_age(self.interaction) > state.interaction_deadline:
-            text += (
-                f"; Discord's {state.interaction_deadline:.1f}s deadline has passed, so the "
-                "member sees 'This interaction failed'"
-            )
-        return text
-
-    async def wait_for_message(self, *, timeout: float = DEFAULT_TIMEOUT) -> Message:
-        """Wait until the answer's message has real content.
-
-        After a deferral that is when the bot edited ``@original`` or sent its first followup,
-        either of which fills the "is thinking..." message.
-        """
-
-        def ready() -> Message | None:
-            response = self._response()
-            if response is None or response.message is None or response.message.loading:
-                return None
-            return response.message
-
-        return await wait_until(
-            self.sandbox,
-            ready,
-            timeout=timeout,
-            describe_failure=self._describe_missing_message,
-        )
-
-    def _describe_missing_message(self) -> str:
-        response = self._response()
-        if response is None or response.message is None or not response.message.loading:
-            return f"waiting for the answer message of {self._label()}"
-        return (
-            f"waiting for {self.interaction.application.name} to finish thinking about "
-            f"{self._label()}: it deferred, then neither sent a followup nor edited @original"
-        )
-
-    async def wait_for_modal(self, *, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-        """Wait for the bot to answer with a modal, and return it."""
-        response = await self.wait_for_response(timeout=timeout)
-        if response.modal is None:
-            raise AssertionError(
-                f"{self._label()} was answered with callback type {int(response.type)}, not a "
-                f"modal: {response.message.describe() if response.message else '(no message)'}"
-            )
-        return response.modal
-
-    async def wait_for_choices(self, *, timeout: float | None = None) -> list[dict[str, Any]]:
-        """Wait for the bot's autocomplete suggestions (``{"name": ..., "value": ...}``)."""
-        response = await self.wait_for_response(timeout=timeout)
-        if response.choices is None:
-            raise AssertionError(
-                f"{self._label()} was answered with callback type {int(response.type)}, "
-                "not with autocomplete choices"
-            )
-        return response.choices
-
-    async def wait_for_followup(self, *, timeout: float = DEFAULT_TIMEOUT) -> Message:
-        """Wait for the message of the next followup the test has not seen yet.
-
-        The first followup after a deferral fills the deferred answer instead of posting a new
-        message, as on Discord: its message is the answer itself (same id as
-        ``response.message``).
-        """
-
-        def next_followup() -> Message | None:
-            ids = self.interaction.followup_results
-            if len(ids) <= self._followups_seen:
-                return None
-            message = self.sandbox.state.messages[ids[self._followups_seen]]
-            self._followups_seen += 1
-            return message
-
-        return await wait_until(
-            self.sandbox,
-            next_followup,
-            timeout=timeout,
-            describe_failure=lambda: (
-                f"waiting for followup #{self._followups_seen + 1} of {self._label()}"
-            ),
-        )
-
-    async def wait_for_edit(
-        self, message: Message | None = None, *, timeout: float = DEFAULT_TIMEOUT
-    ) -> Message:
-        """Wait for a new edit of ``message`` (default: the original answer or updated message)."""
-
-        def target() -> Message | None:
-            if message is not None:
-                return message
-            response = self._response()
-            if response is not None and response.message is not None:
-                return response.message
-            return self.sandbox.state.messages.get(self.interaction.source_message_id or 0)
-
-        def edited() -> Message | None:
-            found = target()
-            if found is None:
-                return None
-            seen = self._edits_seen.get(found.id, 0)
-            if found.edit_count <= seen:
-                return None
-            self._edits_seen[found.id] = found.edit_count
-            return found
-
-        return await wait_until(
-            self.sandbox,
-            edited,
-            timeout=timeout,
-            describe_failure=lambda: f"waiting for an edit of the message of {self._label()}",
-        )
-
-
 class SandboxChannel:
     """A channel seen from a test: read what was posted, wait for what comes next."""
 
-    def __init__(self, sandbox: DiscordSandbox, channel: Channel) -> None:
+    def __init__(self, sandbox: ScriptedSandbox, channel: Channel) -> None:
         self.sandbox = sandbox
         self.channel = channel
 
@@ -408,7 +159,7 @@ class SandboxChannel:
         Messages a scripted member sends here also move the cursor, so a wait after
         ``member.send(...)`` only sees what came after it.
         """
-        author_user = _user_of(author) if author is not None else None
+        author_user = user_of(author) if author is not None else None
 
         def matches(message: Message) -> bool:
             return (
@@ -490,8 +241,8 @@ class SandboxChannel:
         """
         guild = self._guild()
         actor = by.user if by is not None else self.sandbox.state.users[guild.owner_id]
-        allow_bits, deny_bits = _permission_value(allow), _permission_value(deny)
-        with _refused_as_script_error(actor, f"edit the permissions of {self._label()}"):
+        allow_bits, deny_bits = permission_value(allow), permission_value(deny)
+        with refused_as_script_error(actor, f"edit the permissions of {self._label()}"):
             moderation.check_overwrite(guild, self.channel, actor.id, allow_bits, deny_bits)
         overwrite_type = OverwriteType.ROLE if isinstance(target, Role) else OverwriteType.MEMBER
         self.sandbox.state.set_overwrite(
@@ -508,7 +259,7 @@ class SandboxChannel:
         """Remove the channel's overwrite for a role or member (CHANNEL_UPDATE)."""
         guild = self._guild()
         actor = by.user if by is not None else self.sandbox.state.users[guild.owner_id]
-        with _refused_as_script_error(actor, f"edit the permissions of {self._label()}"):
+        with refused_as_script_error(actor, f"edit the permissions of {self._label()}"):
             moderation.check_overwrite(guild, self.channel, actor.id, 0, 0)
         self.sandbox.state.delete_overwrite(self.channel, target.id)
         await asyncio.sleep(0)
@@ -524,23 +275,10 @@ class SandboxChannel:
         ]
 
 
-@contextlib.contextmanager
-def _refused_as_script_error(actor: User, action: str) -> Iterator[None]:
-    """Turn Discord's refusal of a scripted action into a readable ``SandboxScriptError``."""
-    try:
-        yield
-    except DiscordHTTPError as error:
-        detail = f" {json.dumps(error.errors)}" if error.errors else ""
-        raise SandboxScriptError(
-            f"{actor.username} cannot {action}: Discord refuses with {error.status} "
-            f"{error.message} (code {int(error.code)}){detail}"
-        ) from error
-
-
 class SandboxMember:
     """A person (or bot) in the sandbox that a test can act as."""
 
-    def __init__(self, sandbox: DiscordSandbox, user: User, guild: Guild | None) -> None:
+    def __init__(self, sandbox: ScriptedSandbox, user: User, guild: Guild | None) -> None:
         self.sandbox = sandbox
         self.user = user
         self.guild = guild
@@ -622,7 +360,7 @@ class SandboxMember:
         """Post a message as this member (bots in the channel get MESSAGE_CREATE)."""
         self._check_can(channel.channel, Permission.SEND_MESSAGES, "send messages")
         uploads = [
-            Upload(index, file.filename, _content_type(file.filename), file.data)
+            Upload(index, file.filename, content_type(file.filename), file.data)
             for index, file in enumerate(files)
         ]
         body: dict[str, Any] = {"content": content, "embeds": list(embeds)}
@@ -998,7 +736,7 @@ class SandboxMember:
             if not isinstance(value, SandboxFile):
                 raise SandboxScriptError(f"{where} takes a SandboxFile, not {value!r}")
             attachment = self.sandbox.state.store_attachment(
-                channel, value.filename, _content_type(value.filename), value.data
+                channel, value.filename, content_type(value.filename), value.data
             )
             resolved.setdefault("attachments", {})[str(attachment.id)] = dict(
                 payloads.attachment_payload(attachment)
@@ -1222,281 +960,3 @@ def _check_choices_and_ranges(definition: dict[str, Any], value: Any, where: str
         low, high = definition.get("min_value"), definition.get("max_value")
         if (low is not None and value < low) or (high is not None and value > high):
             raise SandboxScriptError(f"{where} takes values {low}..{high}, got {value}")
-
-
-class SandboxGuild:
-    """A guild seen from a test: add members, bots, roles and channels; find them by name."""
-
-    def __init__(self, sandbox: DiscordSandbox, guild: Guild) -> None:
-        self.sandbox = sandbox
-        self.guild = guild
-
-    @property
-    def id(self) -> int:
-        """The guild's id."""
-        return self.guild.id
-
-    @property
-    def name(self) -> str:
-        """The guild's name."""
-        return self.guild.name
-
-    def __repr__(self) -> str:
-        return f"<SandboxGuild {self.guild.name} id={self.guild.id}>"
-
-    @property
-    def owner(self) -> SandboxMember:
-        """The guild's owner (holds every permission)."""
-        return SandboxMember(
-            self.sandbox, self.sandbox.state.users[self.guild.owner_id], self.guild
-        )
-
-    def add_role(
-        self,
-        name: str,
-        *,
-        permissions: int | discord.Permissions = 0,
-        color: int = 0,
-        hoist: bool = False,
-        mentionable: bool = False,
-        position: int | None = None,
-    ) -> Role:
-        """Create a role (``permissions``: int or discord.Permissions).
-
-        It goes above the existing roles, or at ``position`` (1 is just above @everyone,
-        below every other role), pushing the roles from there on up.
-        """
-        return self.sandbox.state.create_role(
-            self.guild,
-            name,
-            permissions=_permission_value(permissions),
-            color=color,
-            hoist=hoist,
-            mentionable=mentionable,
-            position=position,
-        )
-
-    def role(self, name: str) -> Role:
-        """The role called ``name``."""
-        for role in self.guild.roles.values():
-            if role.name == name:
-                return role
-        raise KeyError(f"{self.guild.name} has no role {name!r}")
-
-    def add_member(
-        self,
-        name: str,
-        *,
-        roles: Sequence[Role] = (),
-        permissions: int | discord.Permissions | None = None,
-        nick: str | None = None,
-        accepts_dms: bool = True,
-    ) -> SandboxMember:
-        """A new person joins the guild (bots there hear GUILD_MEMBER_ADD).
-
-        ``permissions`` gives the member a role of their own holding them, since on Discord
-        permissions only ever come from roles.
-        """
-        user = self.sandbox.state.create_user(name)
-        user.accepts_dms = accepts_dms
-        role_ids = [role.id for role in roles]
-        if permissions is not None:
-            own = self.add_role(f"{name} permissions", permissions=permissions)
-            role_ids.append(own.id)
-        self.sandbox.state.add_member(self.guild, user, role_ids=role_ids, nick=nick)
-        return SandboxMember(self.sandbox, user, self.guild)
-
-    def add_bot(
-        self, app: Application, *, permissions: int | discord.Permissions = DEFAULT_BOT_PERMISSIONS
-    ) -> SandboxMember:
-        """Invite an application's bot: it gets a managed role and receives GUILD_CREATE."""
-        role = self.sandbox.state.create_role(
-            self.guild, app.name, permissions=_permission_value(permissions), bot_id=app.bot_user.id
-        )
-        self.sandbox.state.add_member(self.guild, app.bot_user, role_ids=[role.id])
-        return SandboxMember(self.sandbox, app.bot_user, self.guild)
-
-    def member(self, name: str) -> SandboxMember:
-        """The member whose username is ``name``."""
-        for member in self.guild.members.values():
-            if member.user.username == name:
-                return SandboxMember(self.sandbox, member.user, self.guild)
-        raise KeyError(f"{self.guild.name} has no member {name!r}")
-
-    async def remove_member(self, member: SandboxMember) -> None:
-        """The member leaves the guild (GUILD_MEMBER_REMOVE, or GUILD_DELETE for a bot)."""
-        self.sandbox.state.remove_member(self.guild, member.id)
-        await asyncio.sleep(0)
-
-    async def delete_role(self, role: Role) -> None:
-        """Delete a role, as an admin would (GUILD_ROLE_DELETE; members lose it)."""
-        self.sandbox.state.delete_role(self.guild, role.id)
-        await asyncio.sleep(0)
-
-    async def give_role(self, member: SandboxMember, role: Role) -> None:
-        """Give a member a role, as a moderator would (GUILD_MEMBER_UPDATE)."""
-        model = self.guild.members[member.id]
-        self.sandbox.state.set_member_roles(self.guild, model, [*model.role_ids, role.id])
-        await asyncio.sleep(0)
-
-    async def take_role(self, member: SandboxMember, role: Role) -> None:
-        """Take a role away from a member (GUILD_MEMBER_UPDATE)."""
-        model = self.guild.members[member.id]
-        self.sandbox.state.set_member_roles(
-            self.guild, model, [r for r in model.role_ids if r != role.id]
-        )
-        await asyncio.sleep(0)
-
-    def _actor(self, by: SandboxMember | None) -> User:
-        return by.user if by is not None else self.sandbox.state.users[self.guild.owner_id]
-
-    def permissions_of(self, member: SandboxMember) -> discord.Permissions:
-        """The member's guild-wide permissions (owner and administrators hold everything)."""
-        return discord.Permissions(self.guild.permissions_of(member.id))
-
-    @property
-    def bans(self) -> list[Ban]:
-        """The guild's bans."""
-        return list(self.guild.bans.values())
-
-    def join(self, who: SandboxMember | User) -> SandboxMember:
-        """An existing user joins (or rejoins, after a kick) the guild; banned users cannot."""
-        user = _user_of(who)
-        try:
-            self.sandbox.state.add_member(self.guild, user)
-        except ValueError as error:
-            raise SandboxScriptError(str(error)) from error
-        return SandboxMember(self.sandbox, user, self.guild)
-
-    async def kick(self, member: SandboxMember, *, by: SandboxMember | None = None) -> None:
-        """``by`` (default: the owner) kicks the member (GUILD_MEMBER_REMOVE)."""
-        actor = self._actor(by)
-        with _refused_as_script_error(actor, f"kick {member.name}"):
-            moderation.check_kick(self.guild, actor.id, member.id)
-        self.sandbox.state.remove_member(self.guild, member.id)
-        await asyncio.sleep(0)
-
-    async def ban(
-        self,
-        target: SandboxMember | User,
-        *,
-        by: SandboxMember | None = None,
-        reason: str | None = None,
-        delete_message_seconds: int = 0,
-    ) -> Ban:
-        """``by`` (default: the owner) bans a member or any user (GUILD_BAN_ADD, and
-        GUILD_MEMBER_REMOVE for a member), deleting their messages of the last
-        ``delete_message_seconds`` (MESSAGE_DELETE_BULK)."""
-        actor, user = self._actor(by), _user_of(target)
-        with _refused_as_script_error(actor, f"ban {user.username}"):
-            moderation.check_ban(self.guild, actor.id, user.id, delete_message_seconds)
-        ban = self.sandbox.state.ban(
-            self.guild, user, reason=reason, delete_message_seconds=delete_message_seconds
-        )
-        await asyncio.sleep(0)
-        return ban
-
-    async def unban(self, target: SandboxMember | User, *, by: SandboxMember | None = None) -> None:
-        """Lift a ban (GUILD_BAN_REMOVE)."""
-        actor, user = self._actor(by), _user_of(target)
-        with _refused_as_script_error(actor, f"unban {user.username}"):
-            moderation.check_unban(self.guild, actor.id)
-            self.sandbox.state.unban(self.guild, user.id)
-        await asyncio.sleep(0)
-
-    async def timeout(
-        self,
-        member: SandboxMember,
-        duration: datetime.timedelta | datetime.datetime | None,
-        *,
-        by: SandboxMember | None = None,
-    ) -> None:
-        """Time a member out for a duration or until a moment (``None`` lifts the timeout)."""
-        actor = self._actor(by)
-        until = (
-            datetime.datetime.now(datetime.UTC) + duration
-            if isinstance(duration, datetime.timedelta)
-            else duration
-        )
-        with _refused_as_script_error(actor, f"time out {member.name}"):
-            moderation.check_timeout(self.guild, actor.id, member.id, until)
-        self.sandbox.state.edit_member(
-            self.guild,
-            self.guild.members[member.id],
-            MemberEdit(
-                given=frozenset({"communication_disabled_until"}),
-                communication_disabled_until=until,
-            ),
-        )
-        await asyncio.sleep(0)
-
-    async def set_nick(
-        self, member: SandboxMember, nick: str | None, *, by: SandboxMember | None = None
-    ) -> None:
-        """Change a member's nickname (``by`` defaults to the member themself)."""
-        actor = by.user if by is not None else member.user
-        with _refused_as_script_error(actor, f"rename {member.name}"):
-            moderation.check_nick(self.guild, actor.id, member.id, nick)
-        self.sandbox.state.edit_member(
-            self.guild,
-            self.guild.members[member.id],
-            MemberEdit(given=frozenset({"nick"}), nick=nick),
-        )
-        await asyncio.sleep(0)
-
-    async def disconnect_voice(
-        self, member: SandboxMember, *, by: SandboxMember | None = None
-    ) -> None:
-        """A moderator disconnects a member (or a bot) from voice."""
-        actor = self._actor(by)
-        with _refused_as_script_error(actor, f"disconnect {member.name}"):
-            moderation.require_permission(self.guild, actor.id, Permission.MOVE_MEMBERS)
-        if member.id not in self.guild.voice_states:
-            raise SandboxScriptError(f"{member.name} is not connected to voice")
-        self.sandbox.state.set_voice_state(self.guild, member.user, None)
-        await asyncio.sleep(0)
-
-    def add_category(self, name: str) -> SandboxChannel:
-        """Create a channel category."""
-        channel = self.sandbox.state.create_channel(self.guild, name, ChannelType.GUILD_CATEGORY)
-        return SandboxChannel(self.sandbox, channel)
-
-    def add_text_channel(
-        self, name: str, *, category: SandboxChannel | None = None, topic: str | None = None
-    ) -> SandboxChannel:
-        """Create a text channel."""
-        channel = self.sandbox.state.create_channel(
-            self.guild,
-            name,
-            ChannelType.GUILD_TEXT,
-            parent=category.channel if category else None,
-            topic=topic,
-        )
-        return SandboxChannel(self.sandbox, channel)
-
-    def add_voice_channel(
-        self, name: str, *, category: SandboxChannel | None = None
-    ) -> SandboxChannel:
-        """Create a voice channel."""
-        channel = self.sandbox.state.create_channel(
-            self.guild, name, ChannelType.GUILD_VOICE, parent=category.channel if category else None
-        )
-        return SandboxChannel(self.sandbox, channel)
-
-    def channel(self, name: str) -> SandboxChannel:
-        """The channel called ``name``."""
-        for channel in self.guild.channels.values():
-            if channel.name == name:
-                return SandboxChannel(self.sandbox, channel)
-        raise KeyError(f"{self.guild.name} has no channel {name!r}")
-
-
-def _permission_value(permissions: int | discord.Permissions) -> int:
-    """An int from an int, a ``Permission`` flag or a ``discord.Permissions``."""
-    if isinstance(permissions, discord.Permissions):
-        return permissions.value
-    return int(permissions)
-
-
-def _content_type(filename: str) -> str:
-    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
