@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from botfleet.sandbox import moderation, payloads
-from botfleet.sandbox.errors import DiscordHTTPError
 from botfleet.sandbox.models import (
     Application,
     ApplicationCommand,
@@ -27,7 +26,6 @@ from botfleet.sandbox.models import (
     ChannelType,
     Guild,
     InteractionType,
-    Member,
     Message,
     OverwriteType,
     Permission,
@@ -35,7 +33,9 @@ from botfleet.sandbox.models import (
     Role,
     User,
 )
+from botfleet.sandbox.scripting.components import MemberComponents
 from botfleet.sandbox.scripting.interactions import InteractionHandle
+from botfleet.sandbox.scripting.member_acts import as_member_draft
 from botfleet.sandbox.scripting.waits import (
     DEFAULT_TIMEOUT,
     SandboxFile,
@@ -46,7 +46,7 @@ from botfleet.sandbox.scripting.waits import (
     refused_as_script_error,
     wait_until,
 )
-from botfleet.sandbox.validation import MessageDraft, Upload, parse_message
+from botfleet.sandbox.validation import Upload
 
 if TYPE_CHECKING:
     from discord.types.embed import Embed as EmbedPayload
@@ -275,48 +275,8 @@ class SandboxChannel:
         ]
 
 
-class SandboxMember:
+class SandboxMember(MemberComponents):
     """A person (or bot) in the sandbox that a test can act as."""
-
-    def __init__(self, sandbox: ScriptedSandbox, user: User, guild: Guild | None) -> None:
-        self.sandbox = sandbox
-        self.user = user
-        self.guild = guild
-
-    @property
-    def id(self) -> int:
-        """The user's id."""
-        return self.user.id
-
-    @property
-    def name(self) -> str:
-        """The user's username."""
-        return self.user.username
-
-    @property
-    def mention(self) -> str:
-        """How a message mentions the member."""
-        return f"<@{self.user.id}>"
-
-    @property
-    def roles(self) -> list[Role]:
-        """The member's roles in its guild, highest first."""
-        if self.guild is None:
-            return []
-        return self.guild.member_roles(self.guild.members[self.user.id])
-
-    def __repr__(self) -> str:
-        return f"<SandboxMember {self.user.username} id={self.user.id}>"
-
-    @property
-    def nick(self) -> str | None:
-        """The member's nickname in its guild."""
-        return self._member().nick if self.guild is not None else None
-
-    @property
-    def timed_out(self) -> bool:
-        """Whether the member is in a timeout right now."""
-        return self.guild is not None and self._member().timed_out()
 
     @property
     def voice_channel(self) -> SandboxChannel | None:
@@ -325,28 +285,6 @@ class SandboxMember:
         if voice is None:
             return None
         return SandboxChannel(self.sandbox, self.sandbox.state.channels[voice.channel_id])
-
-    def can_see(self, message: Message) -> bool:
-        """Whether Discord shows this member the message (DMs, ephemeral answers, channels)."""
-        return self.sandbox.state.can_see(self.user, message)
-
-    def _member(self) -> Member:
-        if self.guild is None or self.user.id not in self.guild.members:
-            raise SandboxScriptError(f"{self.user.username} is not a member of a guild")
-        return self.guild.members[self.user.id]
-
-    def _check_can(self, channel: Channel, permission: Permission, action: str) -> None:
-        if not self.sandbox.state.can(channel, self.user.id, permission):
-            guild = self.sandbox.state.guild_of(channel)
-            member = guild.members.get(self.user.id) if guild is not None else None
-            reason = (
-                " (timed out)"
-                if member is not None and member.timed_out()
-                else f": missing {permission.name}"
-            )
-            raise SandboxScriptError(
-                f"{self.user.username} cannot {action} in {channel.name or 'this DM'}{reason}"
-            )
 
     async def send(
         self,
@@ -366,28 +304,11 @@ class SandboxMember:
         body: dict[str, Any] = {"content": content, "embeds": list(embeds)}
         if reply_to is not None:
             body["message_reference"] = {"message_id": reply_to.id}
-        draft = _as_member_draft(body, uploads, editing=False)
+        draft = as_member_draft(body, uploads, editing=False)
         message = self.sandbox.state.post_message(channel.channel, self.user, draft)
         self.sandbox.move_channel_cursor(channel.id, message.id)
         await asyncio.sleep(0)
         return message
-
-    async def edit(self, message: Message, content: str) -> Message:
-        """Edit one of this member's messages (bots get MESSAGE_UPDATE)."""
-        if message.author.id != self.user.id:
-            raise SandboxScriptError(f"{self.user.username} can only edit their own messages")
-        draft = _as_member_draft({"content": content}, [], editing=True)
-        self.sandbox.state.edit_message(message, draft)
-        await asyncio.sleep(0)
-        return message
-
-    async def delete(self, message: Message) -> None:
-        """Delete a message: one's own, or any with MANAGE_MESSAGES (bots get MESSAGE_DELETE)."""
-        channel = self.sandbox.state.channels[message.channel_id]
-        if message.author.id != self.user.id:
-            self._check_can(channel, Permission.MANAGE_MESSAGES, "delete others' messages")
-        self.sandbox.state.delete_message(message)
-        await asyncio.sleep(0)
 
     def post_history(
         self, channel: SandboxChannel, content: str, *, sent_at: datetime.datetime
@@ -398,7 +319,7 @@ class SandboxMember:
         """
         if sent_at.tzinfo is None:
             raise SandboxScriptError("sent_at must be timezone-aware")
-        draft = _as_member_draft({"content": content}, [], editing=False)
+        draft = as_member_draft({"content": content}, [], editing=False)
         return self.sandbox.state.record_history(channel.channel, self.user, draft, sent_at=sent_at)
 
     def dm_with(self, app: Application) -> SandboxChannel:
@@ -408,43 +329,6 @@ class SandboxMember:
     async def send_dm(self, app: Application, content: str) -> Message:
         """Send a DM to a bot."""
         return await self.send(self.dm_with(app), content)
-
-    async def react(self, message: Message, emoji: str) -> None:
-        """Add a reaction (a unicode emoji, or ``name:id`` for a custom one)."""
-        channel = self.sandbox.state.channels[message.channel_id]
-        self._check_can(channel, Permission.ADD_REACTIONS, "add reactions")
-        name, _, raw_id = emoji.partition(":")
-        self.sandbox.state.add_reaction(message, self.user, name, int(raw_id) if raw_id else None)
-        await asyncio.sleep(0)
-
-    async def unreact(self, message: Message, emoji: str) -> None:
-        """Take back one's reaction (bots get MESSAGE_REACTION_REMOVE)."""
-        name, _, raw_id = emoji.partition(":")
-        self.sandbox.state.remove_reaction(
-            message, self.user, name, int(raw_id) if raw_id else None
-        )
-        await asyncio.sleep(0)
-
-    async def vote(self, message: Message, answer_ids: Sequence[int]) -> None:
-        """Vote on a poll, as Discord's client does: one answer, or several if the poll allows
-        them; once, until the vote is removed (bots get MESSAGE_POLL_VOTE_ADD per answer)."""
-        if not self.can_see(message):
-            raise SandboxScriptError(f"{self.user.username} cannot see {message.describe()}")
-        try:
-            self.sandbox.state.vote(message, self.user, answer_ids)
-        except ValueError as error:
-            raise SandboxScriptError(f"{self.user.username} cannot vote: {error}") from error
-        await asyncio.sleep(0)
-
-    async def unvote(self, message: Message) -> None:
-        """Remove one's vote from a poll (bots get MESSAGE_POLL_VOTE_REMOVE per answer)."""
-        try:
-            self.sandbox.state.remove_votes(message, self.user)
-        except ValueError as error:
-            raise SandboxScriptError(
-                f"{self.user.username} cannot remove a vote: {error}"
-            ) from error
-        await asyncio.sleep(0)
 
     async def join_voice(
         self, channel: SandboxChannel, *, self_mute: bool = False, self_deaf: bool = False
@@ -459,12 +343,6 @@ class SandboxMember:
         self.sandbox.state.set_voice_state(
             guild, self.user, channel.channel, self_mute=self_mute, self_deaf=self_deaf
         )
-        await asyncio.sleep(0)
-
-    async def leave_voice(self) -> None:
-        """Disconnect from voice (VOICE_STATE_UPDATE without a channel)."""
-        if self.guild is not None:
-            self.sandbox.state.set_voice_state(self.guild, self.user, None)
         await asyncio.sleep(0)
 
     async def run_command(
@@ -772,165 +650,6 @@ class SandboxMember:
             if channel.last_message_id is None
             else str(channel.last_message_id),
         }
-
-    async def click(self, message: Message, custom_id: str) -> InteractionHandle:
-        """Press the button with ``custom_id`` on a bot's message."""
-        component = self._component(message, custom_id, "click")
-        if component.get("type") != 2:
-            raise SandboxScriptError(f"{custom_id!r} is not a button; use select() for menus")
-        return await self._component_interaction(
-            message, {"custom_id": custom_id, "component_type": 2}
-        )
-
-    async def select(
-        self, message: Message, custom_id: str, values: Sequence[str]
-    ) -> InteractionHandle:
-        """Choose ``values`` in the string select menu ``custom_id``."""
-        component = self._component(message, custom_id, "select in")
-        if component.get("type") != 3:
-            raise SandboxScriptError(f"{custom_id!r} is not a string select menu")
-        offered = [str(option.get("value")) for option in component.get("options") or []]
-        missing = [value for value in values if value not in offered]
-        low, high = int(component.get("min_values", 1)), int(component.get("max_values", 1))
-        if missing or not low <= len(values) <= high:
-            raise SandboxScriptError(
-                f"menu {custom_id!r} offers {offered} and takes {low}..{high} values, "
-                f"not {list(values)}"
-            )
-        return await self._component_interaction(
-            message, {"custom_id": custom_id, "component_type": 3, "values": list(values)}
-        )
-
-    def _component(self, message: Message, custom_id: str, action: str) -> dict[str, Any]:
-        if message.deleted:
-            raise SandboxScriptError(f"cannot {action} a deleted message: {message.describe()}")
-        if message.ephemeral and message.interaction_id is not None:
-            owner = self.sandbox.state.interactions[message.interaction_id].user
-            if owner.id != self.user.id:
-                raise SandboxScriptError(f"{self.user.username} cannot see this ephemeral message")
-        component = message.find_component(custom_id)
-        if component is None:
-            raise SandboxScriptError(
-                f"the message has no component {custom_id!r}; it has {message.custom_ids}"
-            )
-        if component.get("disabled"):
-            raise SandboxScriptError(f"{custom_id!r} is disabled")
-        return component
-
-    async def _component_interaction(
-        self, message: Message, data: dict[str, Any]
-    ) -> InteractionHandle:
-        if message.application_id is None and not message.author.bot:
-            raise SandboxScriptError("only a bot's message has interactive components")
-        app = self.sandbox.state.application_of_user(message.author.id)
-        if app is None:
-            raise SandboxScriptError(f"{message.author.username} is not a sandbox application")
-        channel = self.sandbox.state.channels[message.channel_id]
-        interaction = self.sandbox.state.create_interaction(
-            app,
-            self.user,
-            channel,
-            InteractionType.MESSAGE_COMPONENT,
-            data,
-            source_message=message,
-        )
-        await asyncio.sleep(0)
-        return InteractionHandle(self.sandbox, interaction)
-
-    async def submit_modal(
-        self, opened_by: InteractionHandle, values: Mapping[str, str]
-    ) -> InteractionHandle:
-        """Fill the modal a bot answered ``opened_by`` with, and submit it.
-
-        ``values`` maps each text input's custom_id to its text; required inputs must be
-        filled and lengths respected, as Discord's client enforces.
-        """
-        modal = opened_by.interaction.modal
-        if modal is None:
-            raise SandboxScriptError(f"{opened_by!r} was not answered with a modal")
-        submitted = [
-            self._submitted_component(component, values) for component in modal["components"]
-        ]
-        filled = {text_input["custom_id"] for text_input in _text_inputs(modal["components"])}
-        unknown_ids = sorted(set(values) - filled)
-        if unknown_ids:
-            raise SandboxScriptError(
-                f"the modal has no inputs {unknown_ids}; it has {sorted(filled)}"
-            )
-        source = self.sandbox.state.messages.get(opened_by.interaction.source_message_id or 0)
-        interaction = self.sandbox.state.create_interaction(
-            opened_by.interaction.application,
-            self.user,
-            opened_by.interaction.channel,
-            InteractionType.MODAL_SUBMIT,
-            {"custom_id": modal["custom_id"], "components": submitted},
-            source_message=source,
-            triggering=opened_by.interaction,
-        )
-        await asyncio.sleep(0)
-        return InteractionHandle(self.sandbox, interaction)
-
-    def _submitted_component(
-        self, component: dict[str, Any], values: Mapping[str, str]
-    ) -> dict[str, Any]:
-        kind = component.get("type")
-        if kind == 1:
-            return {
-                "type": 1,
-                "components": [
-                    self._submitted_input(child, values) for child in component["components"]
-                ],
-            }
-        if kind == 18:
-            submitted: dict[str, Any] = {
-                "type": 18,
-                "component": self._submitted_input(component["component"], values),
-            }
-            if "id" in component:
-                submitted["id"] = component["id"]
-            return submitted
-        return {key: component[key] for key in ("type", "id", "content") if key in component}
-
-    @staticmethod
-    def _submitted_input(text_input: dict[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
-        custom_id = str(text_input["custom_id"])
-        if text_input.get("type") != 4:
-            raise SandboxScriptError(f"modal input {custom_id!r} is not a text input")
-        value = values.get(custom_id, str(text_input.get("value") or ""))
-        if text_input.get("required", True) and not value:
-            raise SandboxScriptError(f"modal input {custom_id!r} is required")
-        low = int(text_input.get("min_length") or 0)
-        high = int(text_input.get("max_length") or 4000)
-        if value and not low <= len(value) <= high:
-            raise SandboxScriptError(
-                f"modal input {custom_id!r} takes {low}..{high} characters, got {len(value)}"
-            )
-        submitted: dict[str, Any] = {"type": 4, "custom_id": custom_id, "value": value}
-        if "id" in text_input:
-            submitted["id"] = text_input["id"]
-        return submitted
-
-
-def _as_member_draft(
-    body: dict[str, Any], uploads: Sequence[Upload], *, editing: bool
-) -> MessageDraft:
-    """Validate a member's message as Discord's client would before sending it."""
-    try:
-        return parse_message(body, uploads, editing=editing)
-    except DiscordHTTPError as error:
-        raise SandboxScriptError(f"Discord would refuse this message: {error.body()}") from error
-
-
-def _text_inputs(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for component in components:
-        if component.get("type") == 1:
-            found.extend(
-                child for child in component.get("components", []) if child.get("type") == 4
-            )
-        elif component.get("type") == 18 and component.get("component", {}).get("type") == 4:
-            found.append(component["component"])
-    return found
 
 
 def _check_scalar(kind: int, value: Any, where: str) -> Any:
