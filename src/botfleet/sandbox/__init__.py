@@ -7,22 +7,24 @@ play the members from a test. pytest fixtures live in ``botfleet.sandbox.pytest_
 
 from botfleet.core.discord_target import point_discord_at
 from botfleet.sandbox.errors import DiscordHTTPError, JSONErrorCode
+from botfleet.sandbox.flags import (
+    ChannelType,
+    GatewayIntent,
+    InteractionCallbackType,
+    InteractionType,
+    MessageFlag,
+    OverwriteType,
+    Permission,
+)
 from botfleet.sandbox.models import (
     Application,
     ApplicationCommand,
     Ban,
     Channel,
-    ChannelType,
-    GatewayIntent,
     Guild,
     Interaction,
-    InteractionCallbackType,
-    InteractionType,
     Member,
     Message,
-    MessageFlag,
-    OverwriteType,
-    Permission,
     PermissionOverwrite,
     Role,
     User,

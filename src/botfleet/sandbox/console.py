@@ -45,10 +45,8 @@ from botfleet.sandbox.console_options import (
     find_command,
     option_value_of,
 )
-from botfleet.sandbox.models import (
-    ChannelType,
-    Message,
-)
+from botfleet.sandbox.flags import ChannelType
+from botfleet.sandbox.models import Message
 from botfleet.sandbox.render import (
     BUTTON,
     INDENT,

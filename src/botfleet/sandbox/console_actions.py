@@ -35,13 +35,8 @@ from botfleet.sandbox.console_options import (
     split_arguments,
     upload_attachment,
 )
-from botfleet.sandbox.models import (
-    ChannelType,
-    InteractionCallbackType,
-    Message,
-    Role,
-    User,
-)
+from botfleet.sandbox.flags import ChannelType, InteractionCallbackType
+from botfleet.sandbox.models import Message, Role, User
 from botfleet.sandbox.render import (
     INDENT,
     ComponentNumbers,

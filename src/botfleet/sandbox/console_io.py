@@ -14,9 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
-from botfleet.sandbox.models import (
-    Message,
-)
+from botfleet.sandbox.models import Message
 from botfleet.sandbox.render import (
     INDENT,
     TranscriptRenderer,

@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from botfleet.sandbox.console_io import ConsoleError
-from botfleet.sandbox.models import (
-    ApplicationCommand,
-)
+from botfleet.sandbox.models import ApplicationCommand
 from botfleet.sandbox.render import (
     BUTTON,
     button_label,

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, cast
 
+from botfleet.sandbox.flags import ChannelType, GatewayIntent, InteractionType
 from botfleet.sandbox.models import (
     Application,
     Attachment,
     Channel,
-    ChannelType,
-    GatewayIntent,
     Guild,
     Interaction,
-    InteractionType,
     Member,
     Message,
     PermissionOverwrite,

@@ -14,7 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botfleet.sandbox.models import ChannelType, Message, MessageType, Poll, User
+from botfleet.sandbox.flags import ChannelType, MessageType
+from botfleet.sandbox.models import Message, Poll, User
 from botfleet.utils.wording import plural, role_label
 
 if TYPE_CHECKING:

@@ -24,9 +24,7 @@ from botfleet.sandbox.errors import (
     not_found_route,
     unknown,
 )
-from botfleet.sandbox.models import (
-    Application,
-)
+from botfleet.sandbox.models import Application
 from botfleet.sandbox.ratelimits import INTERACTION_ROUTES, MAJOR_PARAMETERS, RateLimiter
 from botfleet.sandbox.resources.commands import CommandRoutes
 from botfleet.sandbox.resources.guilds import GuildRoutes

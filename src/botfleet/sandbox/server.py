@@ -19,13 +19,14 @@ import yarl
 from aiohttp import web
 
 from botfleet.core.discord_target import GATEWAY_PATH, point_discord_at
+from botfleet.sandbox.flags import PRIVILEGED_INTENTS, GatewayIntent
 from botfleet.sandbox.gateway import (
     DEFAULT_HEARTBEAT_INTERVAL_MS,
     HEARTBEAT_ACK_DELAY,
     CloseCode,
     GatewayHub,
 )
-from botfleet.sandbox.models import PRIVILEGED_INTENTS, Application, GatewayIntent, User
+from botfleet.sandbox.models import Application, User
 from botfleet.sandbox.ratelimits import (
     GLOBAL_LIMIT_PER_SECOND,
     ForcedRateLimit,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
 from botfleet.sandbox.errors import DiscordHTTPError, FormErrors, JSONErrorCode
-from botfleet.sandbox.models import SENDABLE_MESSAGE_FLAGS, MessageFlag
+from botfleet.sandbox.flags import SENDABLE_MESSAGE_FLAGS, MessageFlag
 
 if TYPE_CHECKING:
     from discord.types.embed import Embed as EmbedPayload

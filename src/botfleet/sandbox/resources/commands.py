@@ -12,10 +12,7 @@ from botfleet.sandbox.errors import (
     JSONErrorCode,
     unknown,
 )
-from botfleet.sandbox.models import (
-    Application,
-    ApplicationCommand,
-)
+from botfleet.sandbox.models import Application, ApplicationCommand
 from botfleet.sandbox.resources.members import MembersState
 from botfleet.sandbox.resources.routing import (
     RouteHelpers,

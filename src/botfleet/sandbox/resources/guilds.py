@@ -11,18 +11,13 @@ from botfleet.sandbox.errors import (
     JSONErrorCode,
     unknown,
 )
-from botfleet.sandbox.models import (
+from botfleet.sandbox.flags import (
     DEFAULT_EVERYONE_PERMISSIONS,
-    Channel,
     ChannelType,
     GatewayIntent,
-    Guild,
-    Member,
     OverwriteType,
-    PermissionOverwrite,
-    Role,
-    User,
 )
+from botfleet.sandbox.models import Channel, Guild, Member, PermissionOverwrite, Role, User
 from botfleet.sandbox.resources.routing import (
     RouteHelpers,
     guild_channel_only,

@@ -17,16 +17,18 @@ from botfleet.sandbox.errors import (
     JSONErrorCode,
     unknown,
 )
+from botfleet.sandbox.flags import (
+    InteractionCallbackType,
+    InteractionType,
+    MessageFlag,
+    MessageType,
+)
 from botfleet.sandbox.models import (
     Application,
     ApplicationCommand,
     Channel,
     Interaction,
-    InteractionCallbackType,
-    InteractionType,
     Message,
-    MessageFlag,
-    MessageType,
     User,
 )
 from botfleet.sandbox.resources.commands import CommandsState

@@ -18,17 +18,8 @@ from botfleet.sandbox.errors import (
     missing_permissions,
     unknown,
 )
-from botfleet.sandbox.models import (
-    Application,
-    Ban,
-    Channel,
-    ChannelType,
-    GatewayIntent,
-    Guild,
-    Member,
-    Permission,
-    User,
-)
+from botfleet.sandbox.flags import ChannelType, GatewayIntent, Permission
+from botfleet.sandbox.models import Application, Ban, Channel, Guild, Member, User
 from botfleet.sandbox.models import Ban as BanModel
 from botfleet.sandbox.resources.polls import PollsState
 from botfleet.sandbox.resources.routing import (

@@ -25,18 +25,20 @@ from botfleet.sandbox.errors import (
     missing_permissions,
     unknown,
 )
-from botfleet.sandbox.models import (
+from botfleet.sandbox.flags import (
     EDITABLE_MESSAGE_FLAGS,
-    Application,
-    Attachment,
-    Channel,
     ChannelType,
     GatewayIntent,
-    Interaction,
-    Message,
     MessageFlag,
     MessageType,
     Permission,
+)
+from botfleet.sandbox.models import (
+    Application,
+    Attachment,
+    Channel,
+    Interaction,
+    Message,
     Poll,
     PollAnswer,
     User,

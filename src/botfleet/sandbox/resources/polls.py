@@ -14,13 +14,8 @@ from botfleet.sandbox.errors import (
     missing_access,
     unknown,
 )
-from botfleet.sandbox.models import (
-    GatewayIntent,
-    Message,
-    Permission,
-    Poll,
-    User,
-)
+from botfleet.sandbox.flags import GatewayIntent, Permission
+from botfleet.sandbox.models import Message, Poll, User
 from botfleet.sandbox.resources.reactions import ReactionsState
 from botfleet.sandbox.resources.routing import (
     RouteHelpers,

@@ -13,15 +13,8 @@ from botfleet.sandbox.errors import (
     missing_permissions,
     unknown,
 )
-from botfleet.sandbox.models import (
-    Application,
-    GatewayIntent,
-    Guild,
-    Message,
-    Permission,
-    Reaction,
-    User,
-)
+from botfleet.sandbox.flags import GatewayIntent, Permission
+from botfleet.sandbox.models import Application, Guild, Message, Reaction, User
 from botfleet.sandbox.resources.messages import MessagesState
 from botfleet.sandbox.resources.routing import (
     RouteHelpers,

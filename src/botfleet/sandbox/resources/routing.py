@@ -25,13 +25,8 @@ from botfleet.sandbox.errors import (
     unauthorized,
     unknown,
 )
-from botfleet.sandbox.models import (
-    Application,
-    Channel,
-    Guild,
-    Message,
-    Permission,
-)
+from botfleet.sandbox.flags import Permission
+from botfleet.sandbox.models import Application, Channel, Guild, Message
 from botfleet.sandbox.resources.world import WorldState
 from botfleet.sandbox.validation import (
     Upload,

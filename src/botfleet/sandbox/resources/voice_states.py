@@ -5,17 +5,8 @@ from __future__ import annotations
 import secrets
 
 from botfleet.sandbox import payloads
-from botfleet.sandbox.models import (
-    Application,
-    Channel,
-    ChannelType,
-    GatewayIntent,
-    Guild,
-    Member,
-    Permission,
-    User,
-    VoiceState,
-)
+from botfleet.sandbox.flags import ChannelType, GatewayIntent, Permission
+from botfleet.sandbox.models import Application, Channel, Guild, Member, User, VoiceState
 from botfleet.sandbox.resources.guilds import GuildsState
 
 

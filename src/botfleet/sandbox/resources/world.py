@@ -15,18 +15,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botfleet.sandbox.models import (
+from botfleet.sandbox.flags import (
     DM_PERMISSIONS,
     PRIVILEGED_INTENTS,
+    ChannelType,
+    GatewayIntent,
+    Permission,
+)
+from botfleet.sandbox.models import (
     Application,
     Attachment,
     Channel,
-    ChannelType,
-    GatewayIntent,
     Guild,
     Interaction,
     Message,
-    Permission,
     User,
 )
 from botfleet.sandbox.snowflakes import SnowflakeGenerator

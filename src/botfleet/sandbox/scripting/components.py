@@ -6,10 +6,8 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from botfleet.sandbox.models import (
-    InteractionType,
-    Message,
-)
+from botfleet.sandbox.flags import InteractionType
+from botfleet.sandbox.models import Message
 from botfleet.sandbox.scripting.interactions import InteractionHandle
 from botfleet.sandbox.scripting.member_acts import MemberActs
 from botfleet.sandbox.scripting.waits import (

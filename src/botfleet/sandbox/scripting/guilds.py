@@ -10,15 +10,8 @@ from typing import TYPE_CHECKING
 import discord
 
 from botfleet.sandbox import moderation
-from botfleet.sandbox.models import (
-    Application,
-    Ban,
-    ChannelType,
-    Guild,
-    Permission,
-    Role,
-    User,
-)
+from botfleet.sandbox.flags import ChannelType, Permission
+from botfleet.sandbox.models import Application, Ban, Guild, Role, User
 from botfleet.sandbox.scripting.members import (
     DEFAULT_BOT_PERMISSIONS,
     SandboxChannel,

@@ -9,12 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botfleet.sandbox.models import (
-    Interaction,
-    InteractionCallbackType,
-    InteractionType,
-    Message,
-)
+from botfleet.sandbox.flags import InteractionCallbackType, InteractionType
+from botfleet.sandbox.models import Interaction, Message
 from botfleet.sandbox.scripting.waits import DEFAULT_TIMEOUT, ScriptedSandbox, wait_until
 
 if TYPE_CHECKING:

@@ -10,15 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from botfleet.sandbox.errors import DiscordHTTPError
-from botfleet.sandbox.models import (
-    Channel,
-    Guild,
-    Member,
-    Message,
-    Permission,
-    Role,
-    User,
-)
+from botfleet.sandbox.flags import Permission
+from botfleet.sandbox.models import Channel, Guild, Member, Message, Role, User
 from botfleet.sandbox.scripting.waits import (
     SandboxScriptError,
     ScriptedSandbox,

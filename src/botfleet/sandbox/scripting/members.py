@@ -19,16 +19,13 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from botfleet.sandbox import moderation, payloads
+from botfleet.sandbox.flags import ChannelType, InteractionType, OverwriteType, Permission
 from botfleet.sandbox.models import (
     Application,
     ApplicationCommand,
     Channel,
-    ChannelType,
     Guild,
-    InteractionType,
     Message,
-    OverwriteType,
-    Permission,
     PermissionOverwrite,
     Role,
     User,

@@ -21,9 +21,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 import discord
 
 from botfleet.sandbox.errors import DiscordHTTPError
-from botfleet.sandbox.models import (
-    User,
-)
+from botfleet.sandbox.models import User
 from botfleet.sandbox.state import SandboxState
 
 if TYPE_CHECKING:
