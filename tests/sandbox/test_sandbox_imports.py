@@ -1,4 +1,4 @@
-"""The sandbox's import graph stays acyclic, inside itself and against the rest of botfleet.
+"""The sandbox stays small and acyclic: short modules, no import cycle inside it or through it.
 
 Every ``import`` counts, including those under ``TYPE_CHECKING`` and inside functions: a cycle
 hidden there still ties two modules together. Edges from a module to its own parent packages
@@ -127,3 +127,13 @@ def test_core_does_not_import_the_sandbox() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(graph) == [["a", "b", "c"]]
+
+
+def test_no_sandbox_module_is_over_700_lines() -> None:
+    """Extending the stand-in should mean reading one resource's module, not a thousand lines."""
+    sizes = {
+        name: len(path.read_text(encoding="utf-8").splitlines())
+        for name, path in _module_files().items()
+        if name.startswith(SANDBOX)
+    }
+    assert {name: size for name, size in sizes.items() if size > 700} == {}
