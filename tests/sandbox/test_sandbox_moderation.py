@@ -25,7 +25,8 @@ from botfleet.sandbox import (
     SandboxMember,
     SandboxScriptError,
 )
-from botfleet.sandbox.models import ALL_PERMISSIONS, OverwriteType, PermissionOverwrite
+from botfleet.sandbox.flags import ALL_PERMISSIONS, OverwriteType
+from botfleet.sandbox.models import PermissionOverwrite
 
 BotFactory = Callable[..., commands.Bot]
 MODERATOR = (

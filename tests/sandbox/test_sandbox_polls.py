@@ -21,7 +21,7 @@ from botfleet.sandbox import (
     SandboxMember,
     SandboxScriptError,
 )
-from botfleet.sandbox.models import MessageType
+from botfleet.sandbox.flags import MessageType
 from botfleet.sandbox.render import ComponentNumbers, TranscriptRenderer, Viewpoint
 from botfleet.sandbox.validation import MessageDraft, PollAnswerDraft, PollDraft
 

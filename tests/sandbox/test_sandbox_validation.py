@@ -8,14 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from botfleet.sandbox.command_validation import parse_command, parse_commands, validate_modal
 from botfleet.sandbox.errors import DiscordHTTPError, JSONErrorCode
-from botfleet.sandbox.validation import (
-    Upload,
-    parse_command,
-    parse_commands,
-    parse_message,
-    validate_modal,
-)
+from botfleet.sandbox.validation import Upload, parse_message
 
 
 def form_errors(call: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:

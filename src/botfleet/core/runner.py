@@ -11,6 +11,7 @@ from botfleet.config import token_variable
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.core.definition import BotDefinition
+from botfleet.core.discord_target import point_discord_at
 from botfleet.errors import BotfleetError
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,6 @@ async def run_bot(definition: BotDefinition, settings: Settings) -> None:
     api_base = settings.discord.api_base
     target: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if api_base:
-        from botfleet.sandbox.server import point_discord_at  # noqa: PLC0415  (only for a stand-in)
-
         target = point_discord_at(api_base)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

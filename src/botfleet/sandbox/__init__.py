@@ -5,23 +5,26 @@ guilds with members and roles, run bots against it with ``sandbox.run_client(bot
 play the members from a test. pytest fixtures live in ``botfleet.sandbox.pytest_plugin``.
 """
 
+from botfleet.core.discord_target import point_discord_at
 from botfleet.sandbox.errors import DiscordHTTPError, JSONErrorCode
+from botfleet.sandbox.flags import (
+    ChannelType,
+    GatewayIntent,
+    InteractionCallbackType,
+    InteractionType,
+    MessageFlag,
+    OverwriteType,
+    Permission,
+)
 from botfleet.sandbox.models import (
     Application,
     ApplicationCommand,
     Ban,
     Channel,
-    ChannelType,
-    GatewayIntent,
     Guild,
     Interaction,
-    InteractionCallbackType,
-    InteractionType,
     Member,
     Message,
-    MessageFlag,
-    OverwriteType,
-    Permission,
     PermissionOverwrite,
     Role,
     User,
@@ -44,7 +47,7 @@ from botfleet.sandbox.scripting import (
     SandboxScriptError,
     SandboxTimeoutError,
 )
-from botfleet.sandbox.server import DiscordSandbox, point_discord_at
+from botfleet.sandbox.server import DiscordSandbox
 from botfleet.sandbox.snowflakes import SnowflakeGenerator, snowflake_time
 from botfleet.sandbox.voice import Playback, SandboxVoiceClient
 

@@ -15,56 +15,53 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import enum
-import queue
-import re
 import shlex
 import sys
-import threading
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from botfleet.bots.registry import get_definition
 from botfleet.config import ConfigError, load_settings
 from botfleet.core.definition import BotDefinition
 from botfleet.errors import EXIT_CONFIG_ERROR
-from botfleet.sandbox.models import (
-    ApplicationCommand,
-    ChannelType,
-    InteractionCallbackType,
-    Message,
-    Role,
-    User,
+from botfleet.sandbox.console_actions import DEFAULT_TIMEOUT, ConsoleActor
+from botfleet.sandbox.console_io import (
+    ConsoleError,
+    LineSource,
+    Outcome,
+    ScriptLines,
+    TerminalLines,
+    TranscriptWriter,
+    indented,
 )
+from botfleet.sandbox.console_options import (
+    MENU_TYPES,
+    USER_MENU,
+    commands_of,
+    find_command,
+    option_value_of,
+)
+from botfleet.sandbox.flags import ChannelType
+from botfleet.sandbox.models import Message
 from botfleet.sandbox.render import (
     BUTTON,
     INDENT,
     STRING_SELECT,
-    ComponentNumbers,
-    ModalField,
-    TranscriptRenderer,
-    Viewpoint,
     button_label,
-    modal_fields,
 )
 from botfleet.sandbox.scripting import (
-    InteractionHandle,
-    SandboxChannel,
-    SandboxFile,
     SandboxMember,
     SandboxScriptError,
     SandboxTimeoutError,
-    wait_until,
 )
 from botfleet.sandbox.session import (
     ADMIN,
     GUILD_NAME,
     PERSON,
-    SandboxBot,
     SandboxSession,
     SandboxStartError,
     logs_to_file,
@@ -78,24 +75,20 @@ from botfleet.utils.timezones import (
     search_zones,
 )
 
-DEFAULT_TIMEOUT = 5.0
-"""Seconds a step waits for a bot's answer before it counts as failed."""
-QUIET_PERIOD = 0.1
-"""After an answer, the bots are done once nothing changed for this long..."""
-SETTLE_LIMIT = 1.5
-"""...or after this long at most, however busy they are."""
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "EXIT_STEP_FAILED",
+    "Outcome",
+    "SandboxConsole",
+    "ScriptLines",
+    "TerminalLines",
+    "TranscriptWriter",
+    "run_sandbox",
+]
+
 WATCH_INTERVAL = 1.0
 EXIT_STEP_FAILED = 1
 
-_SUBCOMMAND_TYPES = (1, 2)
-CHAT_INPUT = 1
-USER_MENU = 2
-MESSAGE_MENU = 3
-_MENU_TYPES = (USER_MENU, MESSAGE_MENU)
-_TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1"})
-_FALSE_WORDS = frozenset({"false", "no", "n", "off", "0"})
-_MEMBER_MENTION = re.compile(r"(?<![\w<@])@([\w-]+)")
-_CHANNEL_MENTION = re.compile(r"(?<![\w<#])#([\w-]+)")
 
 HELP = """\
 Type as a member of the "{guild}" guild:
@@ -127,206 +120,6 @@ When a bot opens a form, each field is asked in turn (an empty line keeps the fi
 a text beginning with /, : or #."""
 
 
-class ConsoleError(Exception):
-    """A line the console cannot carry out; the message says why and what to type instead."""
-
-
-class Outcome(enum.Enum):
-    """How carrying out one line went."""
-
-    DONE = "done"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-    QUIT = "quit"
-
-
-class LineSource(Protocol):
-    """Where the console's lines come from: a terminal, a script, the walkthrough."""
-
-    @property
-    def interactive(self) -> bool:
-        """Whether a person types the lines (and sees the prompts as they do)."""
-
-    @property
-    def position(self) -> str:
-        """Where the last line came from, for failure messages (empty for a terminal)."""
-
-    async def read(self, prompt: str) -> str | None:
-        """The next line without its newline, or None at the end."""
-
-    def peek(self) -> str | None:
-        """The line after the current one when it is known already (a script's), else None."""
-
-
-class ScriptLines:
-    """Lines of a script file or of the walkthrough, read one by one."""
-
-    interactive = False
-
-    def __init__(self, lines: Sequence[str], name: str) -> None:
-        self._lines = list(lines)
-        self._name = name
-        self._next = 0
-
-    @property
-    def position(self) -> str:
-        """``script.txt line 4``."""
-        return f"{self._name} line {self._next}"
-
-    async def read(self, prompt: str) -> str | None:
-        """The next line; the prompt is the console's to echo."""
-        if self._next >= len(self._lines):
-            return None
-        line = self._lines[self._next]
-        self._next += 1
-        return line
-
-    def peek(self) -> str | None:
-        """The next line, not yet read."""
-        return self._lines[self._next] if self._next < len(self._lines) else None
-
-
-class TerminalLines:
-    """Lines a person types, read by a daemon thread so the event loop never waits on stdin.
-
-    The thread calls ``read_line`` (``input`` by default: line editing and history when the
-    readline module is available) only when the console asks, so the prompt is always current.
-    Being a daemon, a thread still waiting for a line never holds up the end of the program.
-    """
-
-    interactive = True
-    position = ""
-
-    def __init__(self, read_line: Callable[[str], str] = input) -> None:
-        self._read_line = read_line
-        self._requests: queue.SimpleQueue[
-            tuple[str, asyncio.AbstractEventLoop, asyncio.Future[str | None]]
-        ] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-
-    async def read(self, prompt: str) -> str | None:
-        """Show ``prompt`` and wait for the person's line (None when stdin is closed)."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._serve, name="sandbox-console-input", daemon=True
-            )
-            self._thread.start()
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[str | None] = loop.create_future()
-        self._requests.put((prompt, loop, answer))
-        return await answer
-
-    def _serve(self) -> None:
-        while True:
-            prompt, loop, answer = self._requests.get()
-            try:
-                line: str | None = self._read_line(prompt)
-            except EOFError:
-                line = None
-            loop.call_soon_threadsafe(_settle_future, answer, line)
-
-    def peek(self) -> None:
-        """A person's next line is not known before they type it."""
-
-
-def _settle_future(future: asyncio.Future[str | None], value: str | None) -> None:
-    if not future.done():
-        future.set_result(value)
-
-
-class TranscriptWriter:
-    """Writes the transcript off the event loop, in order, whatever the stream's encoding."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._lock = asyncio.Lock()
-
-    async def lines(self, lines: Iterable[str]) -> None:
-        """Write each line followed by a newline."""
-        text = "".join(f"{line}\n" for line in lines)
-        if text:
-            await self.raw(text)
-
-    async def raw(self, text: str) -> None:
-        """Write ``text`` as it is (a prompt has no newline)."""
-        async with self._lock:
-            await asyncio.to_thread(self._write, text)
-
-    def _write(self, text: str) -> None:
-        encoding = getattr(self._stream, "encoding", None) or "utf-8"
-        try:
-            self._stream.write(text)
-        except UnicodeEncodeError:
-            self._stream.write(text.encode(encoding, "replace").decode(encoding))
-        self._stream.flush()
-
-
-@dataclass(frozen=True)
-class _Seen:
-    edit_count: int
-    loading: bool
-    deleted: bool
-    reactions: frozenset[tuple[str, int]]
-
-
-class ActivityFeed:
-    """Finds what the bots did since the console last looked, as one member sees it."""
-
-    def __init__(self, session: SandboxSession, renderer: TranscriptRenderer) -> None:
-        self.session = session
-        self.renderer = renderer
-        self._seen: dict[int, _Seen] = {}
-
-    def collect(self, view: Viewpoint) -> list[str]:
-        """Lines for new, edited and deleted bot messages and bots' reactions since last time.
-
-        What the member cannot see (another member's ephemeral answer, a channel closed to
-        them, someone else's DMs) is passed over for good, as it would be on Discord.
-        """
-        lines: list[str] = []
-        for message in list(self.session.sandbox.state.messages.values()):
-            seen = self._seen.get(message.id)
-            now = _Seen(
-                message.edit_count, message.loading, message.deleted, _reactions_of(message)
-            )
-            if seen == now:
-                continue
-            self._seen[message.id] = now
-            if not self.session.sandbox.state.can_see(view.user, message):
-                continue
-            lines.extend(self._changes(message, seen, now, view))
-        return lines
-
-    def _changes(
-        self, message: Message, seen: _Seen | None, now: _Seen, view: Viewpoint
-    ) -> list[str]:
-        lines: list[str] = []
-        from_bot = message.author.bot
-        if from_bot and seen is None and not now.deleted:
-            lines.extend(self.renderer.message(message, view))
-        elif from_bot and seen is not None and now.deleted and not seen.deleted:
-            lines.extend(self.renderer.deletion(message, view))
-        elif from_bot and seen is not None and not now.deleted:
-            if seen.loading and not now.loading:
-                lines.extend(self.renderer.message(message, view))
-            elif now.edit_count != seen.edit_count:
-                lines.extend(self.renderer.message(message, view, note="edited"))
-        before = seen.reactions if seen is not None else frozenset()
-        for emoji, user_id in sorted(now.reactions - before):
-            reactor = self.session.sandbox.state.users[user_id]
-            if reactor.bot:
-                lines.extend(self.renderer.reaction(message, view, reactor, emoji))
-        return lines
-
-
-def _reactions_of(message: Message) -> frozenset[tuple[str, int]]:
-    return frozenset(
-        (reaction.emoji_name if reaction.emoji_id is None else f":{reaction.emoji_name}:", uid)
-        for reaction in message.reactions
-        for uid in reaction.user_ids
-    )
-
-
 class DirectiveKind(enum.Enum):
     """What a console command is to a script's transcript."""
 
@@ -344,30 +137,13 @@ class _Directive:
     kind: DirectiveKind
 
 
-class SandboxConsole:
+class SandboxConsole(ConsoleActor):
     """Carries out console lines as a member of the sandbox guild and prints what follows."""
 
     def __init__(
         self, session: SandboxSession, output: TranscriptWriter, *, timeout: float = DEFAULT_TIMEOUT
     ) -> None:
-        self.session = session
-        self.output = output
-        self.timeout = timeout
-        self.numbers = ComponentNumbers()
-        self.renderer = TranscriptRenderer(session.sandbox.state, self.numbers)
-        self.feed = ActivityFeed(session, self.renderer)
-        self.member: SandboxMember = session.member(PERSON)
-        self.channel: SandboxChannel = session.guild.channel("general")
-        self.preferred_bot: SandboxBot | None = None
-        self.steps = 0
-        self._source: LineSource = ScriptLines((), "no input")
-        self._answers: list[str] = []
-        self._busy = asyncio.Lock()
-        self._problems_seen = (0, 0, 0)
-        self._trips_seen = {name: 0 for name in session.bots}
-        self._default_zone = self.renderer.zone
-        self._zones: dict[int, datetime.tzinfo] = {}
-        """Each member's time zone set with :tz; the others read the computer's own."""
+        super().__init__(session, output, timeout=timeout)
         quiet, shown, acting = DirectiveKind.QUIET, DirectiveKind.SHOWN, DirectiveKind.ACTS
         self._directives: dict[str, _Directive] = {
             "help": _Directive(self._help, shown),
@@ -446,7 +222,7 @@ class SandboxConsole:
                 return await self._dispatch(text)
             except (ConsoleError, SandboxScriptError, SandboxTimeoutError) as error:
                 where = f"{self._source.position}: " if self._source.position else ""
-                await self.output.lines(_indented(f"✘ {where}{error}"))
+                await self.output.lines(indented(f"✘ {where}{error}"))
                 return Outcome.FAILED
 
     async def _dispatch(self, text: str) -> Outcome:
@@ -465,10 +241,6 @@ class SandboxConsole:
             await self._send(text.removeprefix("\\"))
         return Outcome.DONE
 
-    def _start_step(self) -> None:
-        self.steps += 1
-        self._answers = []
-
     async def _watch(self) -> None:
         """Show what bots do on their own (timers, games) while the person is typing."""
         state = self.session.sandbox.state
@@ -482,297 +254,13 @@ class SandboxConsole:
                     await self.output.lines(["", *lines])
                     await self.output.raw(self.prompt)
 
-    def _view(self) -> Viewpoint:
-        return Viewpoint(self.member.user, self.channel.id)
-
     # -- showing what happened -------------------------------------------------------------
-
-    async def _settle(self) -> None:
-        """Wait until the bots have been quiet for a moment, then show what they did."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + SETTLE_LIMIT
-        state = self.session.sandbox.state
-        while loop.time() < deadline:
-            started = loop.time()
-            await state.changes.wait(min(QUIET_PERIOD, deadline - started))
-            if loop.time() - started >= QUIET_PERIOD:
-                break
-        await self._show()
-
-    async def _show(self) -> None:
-        lines = self.feed.collect(self._view())
-        self._answers.extend(lines)
-        warnings, failures = self._new_problems()
-        await self.output.lines([*lines, *self._rate_limit_notes(), *warnings])
-        if failures:
-            raise ConsoleError(
-                "a bot called what the sandbox does not have:\n" + "\n".join(failures)
-            )
-
-    def _rate_limit_notes(self) -> list[str]:
-        """Why a bot refused a command: its per-member rate limit tripped."""
-        notes = []
-        for bot in self.session.bots.values():
-            trips = bot.client.rate_limit_trips
-            for trip in trips[self._trips_seen[bot.name] :]:
-                who = self.session.sandbox.state.users[trip.user_id].username
-                notes.append(
-                    f"{INDENT}⚠ {bot.display_name}'s rate limit tripped: {who} ran its "
-                    f"{trip.command!r} command more than {trip.rule.limit} times within "
-                    f"{trip.rule.window:g}s (rate_limits in its settings); it takes the command "
-                    f"again in {trip.retry_after:.1f}s"
-                )
-            self._trips_seen[bot.name] = len(trips)
-        return notes
-
-    def _new_problems(self) -> tuple[list[str], list[str]]:
-        """Requests Discord would have refused (warnings) and ones off the sandbox's map."""
-        sandbox = self.session.sandbox
-        errors_seen, unhandled_seen, internal_seen = self._problems_seen
-        warnings = [
-            f"{INDENT}⚠ Discord would refuse this request: {error.describe()}"
-            for error in sandbox.http_errors[errors_seen:]
-        ]
-        failures = [f"  - {request.describe()}" for request in sandbox.unhandled[unhandled_seen:]]
-        failures += [
-            f"  - {what} (the sandbox failed; see the log)"
-            for what in sandbox.rest.internal_errors[internal_seen:]
-        ]
-        self._problems_seen = (
-            len(sandbox.http_errors),
-            len(sandbox.unhandled),
-            len(sandbox.rest.internal_errors),
-        )
-        return warnings, failures
 
     # -- messages --------------------------------------------------------------------------
 
-    async def _send(self, text: str) -> None:
-        """Post a message; a text command for a bot must get an answer from it in time."""
-        content = self._with_mentions(text)
-        sent = await self.member.send(self.channel, content)
-        addressed = [bot for bot in self.session.bots.values() if self._addresses(content, bot)]
-        if addressed and not self._silence_expected():
-            await self._wait_for_answer(sent, addressed)
-        await self._settle()
-
-    def _silence_expected(self) -> bool:
-        """Whether the script's next line says no answer is due (so none is waited for)."""
-        upcoming = (self._source.peek() or "").strip().lower()
-        return upcoming.partition(" ")[0] in (":expect-none", ":silent")
-
-    @staticmethod
-    def _addresses(content: str, bot: SandboxBot) -> bool:
-        mention = f"<@{bot.application.bot_user.id}>"
-        return content.startswith(bot.prefix) or content.startswith(mention)
-
-    async def _wait_for_answer(self, sent: Message, bots: Sequence[SandboxBot]) -> None:
-        state = self.session.sandbox.state
-        bot_ids = {bot.application.bot_user.id for bot in bots}
-
-        def answered() -> bool | None:
-            if any(user_id in bot_ids for _, user_id in _reactions_of(sent)):
-                return True
-            for message in reversed(list(state.messages.values())):
-                if message.id <= sent.id:
-                    return None
-                if message.author.id in bot_ids:
-                    return True
-            return None
-
-        names = " or ".join(bot.display_name for bot in bots)
-        await wait_until(
-            self.session.sandbox,
-            answered,
-            timeout=self.timeout,
-            describe_failure=lambda: f"waiting for {names} to answer {sent.content!r}",
-        )
-
-    def _with_mentions(self, text: str) -> str:
-        """``@moderator`` and ``#games`` as Discord's client sends them, so bots see mentions."""
-
-        def member(match: re.Match[str]) -> str:
-            user = self._user_named(match[1])
-            return f"<@{user.id}>" if user is not None else match[0]
-
-        def channel(match: re.Match[str]) -> str:
-            found = self._channel_named(match[1])
-            return found.mention if found is not None else match[0]
-
-        return _CHANNEL_MENTION.sub(channel, _MEMBER_MENTION.sub(member, text))
-
     # -- slash commands --------------------------------------------------------------------
 
-    async def _slash_command(self, text: str) -> None:
-        try:
-            tokens = shlex.split(text)
-        except ValueError as error:
-            raise ConsoleError(f"cannot read that command: {error}") from None
-        if not tokens:
-            raise ConsoleError("type a command name after the slash, e.g. /ping")
-        qualifier, _, name = tokens[0].rpartition(":")
-        bot = await self._bot_for_command(name, qualifier)
-        command = _find_command(bot, name, self.session.guild.id, (CHAT_INPUT,))
-        if command is None:
-            raise ConsoleError(f"{bot.display_name} has no /{name} command; see :bots")
-        path, raw_options = _split_arguments(tokens[1:], name)
-        definitions = _option_definitions(command, path)
-        label = "/" + " ".join([name, *path])
-        options = {
-            option_name: await self._option_value(
-                _definition_named(definitions, option_name, label), raw, label
-            )
-            for option_name, raw in raw_options.items()
-        }
-        handle = await self.member.run_command(
-            self.channel,
-            bot.application,
-            name,
-            options,
-            subcommand=" ".join(path) or None,
-        )
-        await self._follow(handle)
-
-    async def _bot_for_command(
-        self, name: str, qualifier: str, types: Sequence[int] = (CHAT_INPUT,)
-    ) -> SandboxBot:
-        """The bot whose command (or context menu, by ``types``) ``name`` the person means."""
-        if qualifier:
-            return self._bot_named(qualifier)
-        menu = types != (CHAT_INPUT,)
-        label = f"the menu {name!r}" if menu else f"/{name}"
-        guild_id = self.session.guild.id
-        candidates = [
-            bot
-            for bot in self.session.bots.values()
-            if _find_command(bot, name, guild_id, types) is not None
-        ]
-        if not candidates:
-            wanted = f"an app menu {name!r}" if menu else f"a /{name} command"
-            raise ConsoleError(f"no bot here has {wanted}; :bots lists them")
-        if len(candidates) == 1:
-            return candidates[0]
-        if self.preferred_bot in candidates:
-            return self.preferred_bot
-        qualified = (
-            f':menu {candidates[0].name}:"{name}"' if menu else f"/{candidates[0].name}:{name}"
-        )
-        if not self._source.interactive:
-            raise ConsoleError(
-                f"{label} is a command of {', '.join(bot.name for bot in candidates)}: write "
-                f"{qualified}, or choose a bot first with :bot NAME"
-            )
-        return await self._ask_which_bot(label, qualified, candidates)
-
-    async def _ask_which_bot(
-        self, label: str, qualified: str, candidates: Sequence[SandboxBot]
-    ) -> SandboxBot:
-        lines = [f"{INDENT}{label} is a command of several bots:"]
-        lines += [
-            f"{INDENT * 2}{index}) {bot.display_name}"
-            for index, bot in enumerate(candidates, start=1)
-        ]
-        lines.append(f"{INDENT}(next time, {qualified} or :bot NAME skips this question)")
-        await self.output.lines(lines)
-        answer = (await self._source.read(f"{INDENT}which one? ") or "").strip()
-        if answer.isdigit() and 1 <= int(answer) <= len(candidates):
-            return candidates[int(answer) - 1]
-        for bot in candidates:
-            if answer.lower() in (bot.name, bot.display_name.lower()):
-                return bot
-        raise ConsoleError(f"no bot was chosen, so {label} was not sent")
-
-    async def _option_value(self, definition: dict[str, Any], raw: str, label: str) -> Any:
-        """The typed value of ``name:raw`` for the option the bot registered."""
-        kind = int(definition["type"])
-        where = f"{label} option {definition['name']!r}"
-        for choice in definition.get("choices") or []:
-            if str(choice.get("name", "")).lower() == raw.lower():
-                return choice["value"]
-        converters: dict[int, Callable[[str, str], Any]] = {
-            3: lambda text, _where: text,
-            4: _whole_number,
-            5: _yes_or_no,
-            6: self._member_option,
-            7: self._channel_option,
-            8: self._role_option,
-            9: self._mentionable_option,
-            10: _number,
-        }
-        if kind == 11:
-            return await _attachment(raw, where)
-        converter = converters.get(kind)
-        if converter is None:
-            raise ConsoleError(f"{where} is of a kind the console cannot fill (type {kind})")
-        return converter(raw, where)
-
-    def _member_option(self, raw: str, where: str) -> SandboxMember:
-        user = self._user_named(raw.lstrip("@"))
-        if user is None:
-            raise ConsoleError(f"{where} takes a member; nobody here is called {raw!r}")
-        return SandboxMember(self.session.sandbox, user, self.session.guild.guild)
-
-    def _channel_option(self, raw: str, where: str) -> SandboxChannel:
-        found = self._channel_named(raw.lstrip("#"))
-        if found is None:
-            raise ConsoleError(f"{where} takes a channel; there is no #{raw.lstrip('#')}")
-        return found
-
-    def _role_option(self, raw: str, where: str) -> Role:
-        role = self._role_named(raw.lstrip("@"))
-        if role is None:
-            names = [role.name for role in self.session.guild.guild.roles.values()]
-            raise ConsoleError(f"{where} takes a role, one of {names}; not {raw!r}")
-        return role
-
-    def _mentionable_option(self, raw: str, where: str) -> SandboxMember | Role:
-        role = self._role_named(raw.lstrip("@"))
-        return role if role is not None else self._member_option(raw, where)
-
     # -- interactions ----------------------------------------------------------------------
-
-    async def _follow(self, handle: InteractionHandle) -> None:
-        """Wait for the bot's answer to an interaction, fill a form it opens, show the rest.
-
-        A deferral shows "is thinking..." until the bot fills that message, by editing it or
-        by its first followup, as Discord's client shows it.
-        """
-        response = await handle.wait_for_response(timeout=self.timeout)
-        if response.modal is not None:
-            await self._show()
-            await self._fill_modal(handle, response.modal)
-            return
-        if response.type is InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE:
-            await self._show()
-            await handle.wait_for_message(timeout=self.timeout)
-        await self._settle()
-
-    async def _fill_modal(self, opened_by: InteractionHandle, modal: dict[str, Any]) -> None:
-        await self.output.lines(
-            self.renderer.modal(modal, opened_by.interaction.application.bot_user)
-        )
-        values: dict[str, str] = {}
-        for field in modal_fields(modal):
-            value = await self._ask_field(field)
-            if value is None:
-                await self.output.lines([f"{INDENT}(the form was closed without being sent)"])
-                return
-            if value:
-                values[field.custom_id] = value
-        handle = await self.member.submit_modal(opened_by, values)
-        await self._follow(handle)
-
-    async def _ask_field(self, field: ModalField) -> str | None:
-        prompt = f"{INDENT * 2}{field.label}> "
-        while True:
-            value = await self._source.read(prompt)
-            if value is None or value.strip() == ":cancel":
-                return None
-            if not self._source.interactive:
-                await self.output.lines([prompt + value])
-            if value or not field.required or field.default or not self._source.interactive:
-                return value
-            await self.output.lines([f"{INDENT * 2}(this field is required)"])
 
     # -- console commands ------------------------------------------------------------------
 
@@ -786,14 +274,12 @@ class SandboxConsole:
         lines = ["Bots here (text-command prefix, slash commands):"]
         for bot in self.session.bots.values():
             commands = sorted(
-                command.name for command in _commands_of(bot, guild_id) if command.type == 1
+                command.name for command in commands_of(bot, guild_id) if command.type == 1
             )
             slash = " ".join(f"/{name}" for name in commands) or "(none registered)"
             lines.append(f"{INDENT}{bot.name:<13} {bot.prefix:<4} {slash}")
             menus = sorted(
-                command.name
-                for command in _commands_of(bot, guild_id)
-                if command.type in _MENU_TYPES
+                command.name for command in commands_of(bot, guild_id) if command.type in MENU_TYPES
             )
             if menus:
                 lines.append(f"{INDENT}{'':<18} app menus (:menu): {', '.join(map(repr, menus))}")
@@ -909,7 +395,7 @@ class SandboxConsole:
                 "switched it off, so Discord would not let you pick from it"
             )
         options = component.get("options") or []
-        values = [_option_value_of(options, part.strip()) for part in choice_text.split(",")]
+        values = [option_value_of(options, part.strip()) for part in choice_text.split(",")]
         handle = await self.member.select(message, str(component["custom_id"]), values)
         await self._follow(handle)
         return Outcome.DONE
@@ -926,8 +412,8 @@ class SandboxConsole:
                 ':menu "User info" @moderator ("quote" a name with spaces)'
             )
         qualifier, _, name = tokens[0].rpartition(":")
-        bot = await self._bot_for_command(name, qualifier, _MENU_TYPES)
-        command = _find_command(bot, name, self.session.guild.id, _MENU_TYPES)
+        bot = await self._bot_for_command(name, qualifier, MENU_TYPES)
+        command = find_command(bot, name, self.session.guild.id, MENU_TYPES)
         if command is None:
             raise ConsoleError(f"{bot.display_name} has no app menu {name!r}; see :bots")
         target: SandboxMember | Message
@@ -938,35 +424,6 @@ class SandboxConsole:
         handle = await self.member.run_context_menu(self.channel, bot.application, name, target)
         await self._follow(handle)
         return Outcome.DONE
-
-    def _message_target(self, reference: str, menu: str) -> Message:
-        """The message a person means: ``last``, ``@NAME``'s newest, an id, or words in it.
-
-        Ephemeral answers are passed over: Discord offers no app menu on them.
-        """
-        state = self.session.sandbox.state
-        visible = [
-            message
-            for message in state.messages.values()
-            if message.channel_id == self.channel.id
-            and not message.deleted
-            and not message.ephemeral
-            and state.can_see(self.member.user, message)
-        ]
-        author = self._user_named(reference[1:]) if reference.startswith("@") else None
-        for message in reversed(visible):
-            if (
-                reference.lower() == "last"
-                or (author is not None and message.author.id == author.id)
-                or (reference.isdigit() and message.id == int(reference))
-                or (not reference.startswith("@") and reference.lower() in message.content.lower())
-            ):
-                return message
-        raise ConsoleError(
-            f"the menu {menu!r} needs a message here: no message in "
-            f"{self.renderer.channel_label(self.channel.id, self.member.user)} matches "
-            f"{reference!r} (use last, @NAME, a message id, or words of the message)"
-        )
 
     async def _expect(self, argument: str) -> Outcome:
         if not argument:
@@ -1016,209 +473,6 @@ class SandboxConsole:
         return Outcome.QUIT
 
     # -- finding things by name ------------------------------------------------------------
-
-    def _bot_named(self, name: str) -> SandboxBot:
-        wanted = name.lower().replace("-", "_")
-        for bot in self.session.bots.values():
-            if wanted in (bot.name, bot.display_name.lower(), bot.application.bot_user.username):
-                return bot
-        raise ConsoleError(
-            f"there is no bot {name!r} here; the bots are {', '.join(self.session.bots)}"
-        )
-
-    def _user_named(self, name: str) -> User | None:
-        wanted = name.lower()
-        for bot in self.session.bots.values():
-            if wanted == bot.name:
-                return bot.application.bot_user
-        for member in self.session.guild.guild.members.values():
-            if wanted in (member.user.username.lower(), member.user.display_name.lower()):
-                return member.user
-        return None
-
-    def _channel_named(self, name: str) -> SandboxChannel | None:
-        wanted = name.lower()
-        for channel in self.session.guild.guild.channels.values():
-            if channel.name.lower() == wanted and channel.type is not ChannelType.GUILD_CATEGORY:
-                return SandboxChannel(self.session.sandbox, channel)
-        return None
-
-    def _role_named(self, name: str) -> Role | None:
-        wanted = name.lower()
-        for role in self.session.guild.guild.roles.values():
-            if role.name.lower() == wanted:
-                return role
-        return None
-
-    def _component(self, reference: str) -> tuple[Message, dict[str, Any]]:
-        """The message and component a person means by ``2`` or ``Guess``."""
-        state = self.session.sandbox.state
-        if reference.isdigit():
-            numbered = self.numbers.get(int(reference))
-            if numbered is None:
-                raise ConsoleError(
-                    f"nothing is numbered [{reference}]; buttons and menus show their number"
-                )
-            message = state.messages[numbered.message_id]
-            component = None if message.deleted else message.find_component(numbered.custom_id)
-            if component is None:
-                raise ConsoleError(f"[{reference}] is gone: its message was edited or deleted")
-            return message, component
-        wanted = reference.casefold()
-        on_screen: list[tuple[Message, dict[str, Any], list[str]]] = []
-        for numbered in self.numbers.newest_first():
-            message = state.messages[numbered.message_id]
-            component = None if message.deleted else message.find_component(numbered.custom_id)
-            if component is not None:
-                names = _names_of(component)
-                on_screen.append((message, component, names))
-                if wanted in (*names, numbered.custom_id.casefold()):
-                    return message, component
-        starting = {
-            str(component.get("label") or component.get("placeholder") or names[0]): (
-                message,
-                component,
-            )
-            for message, component, names in reversed(on_screen)
-            if any(name.startswith(wanted) for name in names)
-        }
-        if len(starting) == 1:
-            [found] = starting.values()
-            return found
-        if starting:
-            raise ConsoleError(
-                f"{reference!r} starts several labels ({', '.join(sorted(starting))}); "
-                "type more of one, or its number"
-            )
-        raise ConsoleError(f"no button or menu called {reference!r} is on screen")
-
-
-def _names_of(component: dict[str, Any]) -> list[str]:
-    """What a person may call a component, folded: its label, with its emoji, its placeholder."""
-    names = [
-        str(component.get("label") or ""),
-        button_label(component) if component.get("type") == BUTTON else "",
-        str(component.get("placeholder") or ""),
-    ]
-    return [name.casefold() for name in names if name]
-
-
-def _commands_of(bot: SandboxBot, guild_id: int) -> list[ApplicationCommand]:
-    app = bot.application
-    return [*app.guild_commands.get(guild_id, {}).values(), *app.global_commands.values()]
-
-
-def _find_command(
-    bot: SandboxBot, name: str, guild_id: int, types: Sequence[int]
-) -> ApplicationCommand | None:
-    """The bot's command called ``name`` of one of ``types`` (a slash command, a menu)."""
-    for command in _commands_of(bot, guild_id):
-        if command.name == name and command.type in types:
-            return command
-    return None
-
-
-def _split_arguments(tokens: Sequence[str], name: str) -> tuple[list[str], dict[str, str]]:
-    """Subcommand words first, then ``name:value`` options."""
-    path: list[str] = []
-    options: dict[str, str] = {}
-    for token in tokens:
-        option_name, colon, value = token.partition(":")
-        if colon:
-            options[option_name] = value
-        elif options:
-            raise ConsoleError(
-                f"/{name}: {token!r} comes after the options; write options as name:value"
-            )
-        else:
-            path.append(token)
-    return path, options
-
-
-def _option_definitions(command: ApplicationCommand, path: Sequence[str]) -> list[dict[str, Any]]:
-    definitions = command.options
-    for depth, part in enumerate(path):
-        found = next(
-            (
-                option
-                for option in definitions
-                if option.get("name") == part and option.get("type") in _SUBCOMMAND_TYPES
-            ),
-            None,
-        )
-        if found is None:
-            where = "/" + " ".join([command.name, *path[:depth]])
-            subcommands = [o["name"] for o in definitions if o.get("type") in _SUBCOMMAND_TYPES]
-            if not subcommands:
-                raise ConsoleError(f"{where} has no subcommands; write its options as name:value")
-            raise ConsoleError(f"{where} has no subcommand {part!r}; it has {subcommands}")
-        definitions = found.get("options") or []
-    return definitions
-
-
-def _definition_named(
-    definitions: Sequence[dict[str, Any]], name: str, label: str
-) -> dict[str, Any]:
-    for definition in definitions:
-        if definition.get("name") == name and definition.get("type") not in _SUBCOMMAND_TYPES:
-            return definition
-    names = [d["name"] for d in definitions if d.get("type") not in _SUBCOMMAND_TYPES]
-    if any(d.get("type") in _SUBCOMMAND_TYPES for d in definitions):
-        subcommands = [d["name"] for d in definitions]
-        raise ConsoleError(f"{label} needs a subcommand first, one of {subcommands}")
-    raise ConsoleError(f"{label} has no option {name!r}; its options are {names}")
-
-
-def _whole_number(raw: str, where: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConsoleError(f"{where} takes a whole number, not {raw!r}") from None
-
-
-def _number(raw: str, where: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConsoleError(f"{where} takes a number, not {raw!r}") from None
-
-
-def _yes_or_no(raw: str, where: str) -> bool:
-    word = raw.lower()
-    if word in _TRUE_WORDS:
-        return True
-    if word in _FALSE_WORDS:
-        return False
-    raise ConsoleError(f"{where} takes true or false, not {raw!r}")
-
-
-async def _attachment(raw: str, where: str) -> SandboxFile:
-    try:
-        return await asyncio.to_thread(_read_upload, raw)
-    except OSError as error:
-        raise ConsoleError(
-            f"{where} takes a file to upload; cannot read {raw!r}: {error.strerror}"
-        ) from None
-
-
-def _read_upload(raw: str) -> SandboxFile:
-    path = Path(raw).expanduser()
-    return SandboxFile(path.name, path.read_bytes())
-
-
-def _option_value_of(options: Sequence[dict[str, Any]], wanted: str) -> str:
-    """A menu option's value from its number, label or value."""
-    if wanted.isdigit() and 1 <= int(wanted) <= len(options):
-        return str(options[int(wanted) - 1]["value"])
-    for option in options:
-        if wanted.lower() in (str(option.get("label", "")).lower(), str(option["value"]).lower()):
-            return str(option["value"])
-    labels = [str(option.get("label") or option["value"]) for option in options]
-    raise ConsoleError(f"the menu has no option {wanted!r}; its options are {labels}")
-
-
-def _indented(text: str) -> list[str]:
-    return [f"{INDENT}{line}" for line in text.splitlines()]
 
 
 # -- the command ---------------------------------------------------------------------------

@@ -25,7 +25,8 @@ import yarl
 from aiohttp import WSMsgType, web
 
 from botfleet.sandbox import payloads
-from botfleet.sandbox.models import ALL_INTENTS, PRIVILEGED_INTENTS, Application, GatewayIntent
+from botfleet.sandbox.flags import ALL_INTENTS, PRIVILEGED_INTENTS, GatewayIntent
+from botfleet.sandbox.models import Application
 from botfleet.sandbox.state import GatewayEvent, SandboxState
 
 if TYPE_CHECKING:

@@ -12,14 +12,8 @@ from __future__ import annotations
 import datetime
 
 from botfleet.sandbox.errors import FormErrors, missing_permissions
-from botfleet.sandbox.models import (
-    ALL_PERMISSIONS,
-    MAX_TIMEOUT,
-    Channel,
-    Guild,
-    Permission,
-    Role,
-)
+from botfleet.sandbox.flags import ALL_PERMISSIONS, MAX_TIMEOUT, Permission
+from botfleet.sandbox.models import Channel, Guild, Role
 
 NICKNAME_LIMIT = 32
 MAX_DELETE_MESSAGE_SECONDS = 7 * 24 * 3600

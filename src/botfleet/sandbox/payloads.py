@@ -8,18 +8,15 @@ interaction's ``member``, ``user`` and ``message``), the builder says so and add
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
+from botfleet.sandbox.flags import ChannelType, GatewayIntent, InteractionType
 from botfleet.sandbox.models import (
     Application,
-    ApplicationCommand,
     Attachment,
     Channel,
-    ChannelType,
-    GatewayIntent,
     Guild,
     Interaction,
-    InteractionType,
     Member,
     Message,
     PermissionOverwrite,
@@ -27,45 +24,26 @@ from botfleet.sandbox.models import (
     Role,
     User,
 )
-from botfleet.sandbox.models import Ban as BanModel
 from botfleet.sandbox.models import VoiceState as VoiceStateModel
 from botfleet.sandbox.snowflakes import iso_timestamp
 
 if TYPE_CHECKING:
-    from discord.types.appinfo import AppInfo as AppInfoPayload
     from discord.types.channel import CategoryChannel as CategoryChannelPayload
     from discord.types.channel import DMChannel as DMChannelPayload
     from discord.types.channel import GuildChannel as GuildChannelPayload
     from discord.types.channel import PermissionOverwrite as PermissionOverwritePayload
     from discord.types.channel import TextChannel as TextChannelPayload
     from discord.types.channel import VoiceChannel as VoiceChannelPayload
-    from discord.types.command import ApplicationCommand as ApplicationCommandPayload
     from discord.types.components import ComponentBase
     from discord.types.embed import Embed as EmbedPayload
     from discord.types.embed import EmbedField as EmbedFieldPayload
     from discord.types.emoji import PartialEmoji as PartialEmojiPayload
-    from discord.types.gateway import GatewayBot as GatewayBotPayload
-    from discord.types.gateway import GuildMemberUpdateEvent as GuildMemberUpdateEventPayload
-    from discord.types.gateway import MessageDeleteBulkEvent as MessageDeleteBulkPayload
-    from discord.types.gateway import MessageReactionAddEvent as ReactionAddPayload
-    from discord.types.gateway import MessageReactionRemoveAllEvent as ReactionRemoveAllPayload
-    from discord.types.gateway import (
-        MessageReactionRemoveEmojiEvent as ReactionRemoveEmojiPayload,
-    )
-    from discord.types.gateway import MessageReactionRemoveEvent as ReactionRemovePayload
-    from discord.types.gateway import PollVoteActionEvent as PollVotePayload
     from discord.types.gateway import VoiceServerUpdateEvent as VoiceServerUpdatePayload
-    from discord.types.gateway import _GuildBanEvent as GuildBanEventPayload
     from discord.types.gateway import _GuildRoleEvent as GuildRoleEventPayload
-    from discord.types.guild import Ban as BanPayload
     from discord.types.guild import Guild as GuildPayload
-    from discord.types.interactions import InteractionCallback as InteractionCallbackPayload
     from discord.types.interactions import MessageInteraction as MessageInteractionPayload
     from discord.types.interactions import (
         MessageInteractionMetadata as MessageInteractionMetadataPayload,
-    )
-    from discord.types.interactions import (
-        PartialInteractionGuild as PartialInteractionGuildPayload,
     )
     from discord.types.member import Member as MemberPayload
     from discord.types.member import MemberWithUser as MemberWithUserPayload
@@ -83,7 +61,7 @@ if TYPE_CHECKING:
     from discord.types.voice import GuildVoiceState as GuildVoiceStatePayload
     from discord.types.voice import VoiceState as VoiceStatePayload
 
-    from botfleet.sandbox.state import SandboxState
+    from botfleet.sandbox.resources.world import WorldState
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 """Bytes a bot may upload per message in a guild without boosts."""
@@ -254,7 +232,7 @@ def overwrite_payload(overwrite: PermissionOverwrite) -> PermissionOverwritePayl
     }
 
 
-def dm_channel_payload(channel: Channel, *, viewer: User, state: SandboxState) -> DMChannelPayload:
+def dm_channel_payload(channel: Channel, *, viewer: User, state: WorldState) -> DMChannelPayload:
     """A DM channel object as ``viewer`` sees it: the recipient is the other user."""
     others = [state.users[user_id] for user_id in channel.recipient_ids if user_id != viewer.id]
     return {
@@ -372,112 +350,9 @@ def voice_server_payload(guild: Guild, *, token: str, endpoint: str) -> VoiceSer
     return {"token": token, "guild_id": snowflake(guild.id), "endpoint": endpoint}
 
 
-def member_update_payload(member: Member) -> GuildMemberUpdateEventPayload:
-    """A GUILD_MEMBER_UPDATE: the member's whole current state."""
-    payload: GuildMemberUpdateEventPayload = {
-        "guild_id": snowflake(member.guild_id),
-        "roles": [snowflake(role_id) for role_id in member.role_ids],
-        "user": user_payload(member.user),
-        "avatar": None,
-        "joined_at": iso_timestamp(member.joined_at),
-        "flags": 0,
-        "premium_since": None,
-        "deaf": member.deaf,
-        "mute": member.mute,
-        "pending": False,
-    }
-    if member.nick is not None:
-        payload["nick"] = member.nick
-    if member.communication_disabled_until is not None:
-        payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
-    return payload
-
-
 def role_event_payload(guild: Guild, role: Role) -> GuildRoleEventPayload:
     """GUILD_ROLE_CREATE and GUILD_ROLE_UPDATE."""
     return {"guild_id": snowflake(guild.id), "role": role_payload(role)}
-
-
-def ban_payload(ban: BanModel) -> BanPayload:
-    """A ban object (``GET /guilds/{id}/bans``)."""
-    return {"reason": ban.reason, "user": user_payload(ban.user)}
-
-
-def ban_event_payload(guild: Guild, user: User) -> GuildBanEventPayload:
-    """GUILD_BAN_ADD and GUILD_BAN_REMOVE."""
-    return {"guild_id": snowflake(guild.id), "user": user_payload(user)}
-
-
-def bulk_delete_payload(channel: Channel, message_ids: list[int]) -> MessageDeleteBulkPayload:
-    """MESSAGE_DELETE_BULK."""
-    payload: MessageDeleteBulkPayload = {
-        "ids": [snowflake(message_id) for message_id in message_ids],
-        "channel_id": snowflake(channel.id),
-    }
-    if channel.guild_id is not None:
-        payload["guild_id"] = snowflake(channel.guild_id)
-    return payload
-
-
-def reaction_add_payload(
-    message: Message, user: User, emoji_name: str, emoji_id: int | None, *, guild: Guild | None
-) -> ReactionAddPayload:
-    """MESSAGE_REACTION_ADD: a guild's carries the reacting member and the message's author."""
-    payload: ReactionAddPayload = {
-        "user_id": snowflake(user.id),
-        "channel_id": snowflake(message.channel_id),
-        "message_id": snowflake(message.id),
-        "emoji": _emoji_payload(emoji_name, emoji_id),
-        "burst": False,
-        "type": 0,
-    }
-    if guild is not None:
-        payload["guild_id"] = snowflake(guild.id)
-        payload["message_author_id"] = snowflake(message.author.id)
-        payload["member"] = member_with_user_payload(guild.members[user.id])
-    return payload
-
-
-def reaction_remove_payload(
-    message: Message, user: User, emoji_name: str, emoji_id: int | None
-) -> ReactionRemovePayload:
-    """MESSAGE_REACTION_REMOVE."""
-    payload: ReactionRemovePayload = {
-        "user_id": snowflake(user.id),
-        "channel_id": snowflake(message.channel_id),
-        "message_id": snowflake(message.id),
-        "emoji": _emoji_payload(emoji_name, emoji_id),
-        "burst": False,
-        "type": 0,
-    }
-    if message.guild_id is not None:
-        payload["guild_id"] = snowflake(message.guild_id)
-    return payload
-
-
-def reaction_remove_all_payload(message: Message) -> ReactionRemoveAllPayload:
-    """MESSAGE_REACTION_REMOVE_ALL."""
-    payload: ReactionRemoveAllPayload = {
-        "message_id": snowflake(message.id),
-        "channel_id": snowflake(message.channel_id),
-    }
-    if message.guild_id is not None:
-        payload["guild_id"] = snowflake(message.guild_id)
-    return payload
-
-
-def reaction_remove_emoji_payload(
-    message: Message, emoji_name: str, emoji_id: int | None
-) -> ReactionRemoveEmojiPayload:
-    """MESSAGE_REACTION_REMOVE_EMOJI."""
-    payload: ReactionRemoveEmojiPayload = {
-        "emoji": _emoji_payload(emoji_name, emoji_id),
-        "message_id": snowflake(message.id),
-        "channel_id": snowflake(message.channel_id),
-    }
-    if message.guild_id is not None:
-        payload["guild_id"] = snowflake(message.guild_id)
-    return payload
 
 
 def poll_payload(poll: Poll, viewer: User | None) -> PollPayload:
@@ -512,19 +387,6 @@ def poll_payload(poll: Poll, viewer: User | None) -> PollPayload:
         "layout_type": 1,
         "results": {"is_finalized": poll.finalized, "answer_counts": counts},
     }
-
-
-def poll_vote_payload(message: Message, user: User, answer_id: int) -> PollVotePayload:
-    """MESSAGE_POLL_VOTE_ADD and MESSAGE_POLL_VOTE_REMOVE."""
-    payload: PollVotePayload = {
-        "user_id": snowflake(user.id),
-        "channel_id": snowflake(message.channel_id),
-        "message_id": snowflake(message.id),
-        "answer_id": answer_id,
-    }
-    if message.guild_id is not None:
-        payload["guild_id"] = snowflake(message.guild_id)
-    return payload
 
 
 def poll_result_embed(poll: Poll) -> EmbedPayload:
@@ -569,12 +431,12 @@ def attachment_payload(attachment: Attachment) -> AttachmentPayload:
     return payload
 
 
-def _emoji_payload(name: str, emoji_id: int | None) -> PartialEmojiPayload:
+def emoji_payload(name: str, emoji_id: int | None) -> PartialEmojiPayload:
     return {"id": None if emoji_id is None else snowflake(emoji_id), "name": name}
 
 
 def message_payload(
-    message: Message, *, state: SandboxState, viewer: User | None, redact_content: bool = False
+    message: Message, *, state: WorldState, viewer: User | None, redact_content: bool = False
 ) -> MessagePayload:
     """A message object as ``viewer`` sees it.
 
@@ -692,22 +554,22 @@ def _reaction_payload(
     return {
         "count": len(user_ids),
         "me": viewer is not None and viewer.id in user_ids,
-        "emoji": _emoji_payload(name, emoji_id),
+        "emoji": emoji_payload(name, emoji_id),
         "me_burst": False,
         "count_details": {"burst": 0, "normal": len(user_ids)},
         "burst_colors": [],
     }
 
 
-def _integration_owners(interaction: Interaction) -> dict[Literal["0", "1"], str | int]:
+def integration_owners(interaction: Interaction) -> dict[Literal["0", "1"], str | int]:
     return {"0": snowflake(interaction.guild_id) if interaction.guild_id is not None else "0"}
 
 
 def interaction_metadata_payload(
-    interaction: Interaction, *, state: SandboxState, message: Message | None
+    interaction: Interaction, *, state: WorldState, message: Message | None
 ) -> MessageInteractionMetadataPayload:
     """The ``interaction_metadata`` of a message that answers an interaction."""
-    owners = _integration_owners(interaction)
+    owners = integration_owners(interaction)
     user = user_payload(interaction.user)
     original_id = (
         interaction.original_message_id
@@ -766,145 +628,3 @@ def _message_interaction_payload(
     if member is not None:
         payload["member"] = _message_member_payload(member)
     return payload
-
-
-def interaction_payload(interaction: Interaction, *, state: SandboxState) -> dict[str, Any]:
-    """The INTERACTION_CREATE payload discord.py builds an ``Interaction`` from.
-
-    The typed part follows ``discord.types.interactions``; ``member`` (in a guild), ``user``
-    (in a DM) and ``message`` (for components) are read by discord.py but absent from its
-    TypedDict, so they are added to the plain dict afterwards.
-    """
-    app = interaction.application
-    channel = interaction.channel
-    guild = state.guilds.get(interaction.guild_id) if interaction.guild_id is not None else None
-    app_permissions = state.channel_permissions(channel, app.bot_user.id)
-    base: dict[str, Any] = {
-        "id": snowflake(interaction.id),
-        "application_id": snowflake(app.id),
-        "type": int(interaction.type),
-        "data": interaction.data,
-        "token": interaction.token,
-        "version": 1,
-        "app_permissions": str(app_permissions),
-        "locale": interaction.locale,
-        "entitlements": [],
-        "entitlement_sku_ids": [],
-        "authorizing_integration_owners": _integration_owners(interaction),
-        "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
-    }
-    if guild is not None:
-        member = guild.members[interaction.user.id]
-        guild_info: PartialInteractionGuildPayload = {
-            "id": snowflake(guild.id),
-            "locale": guild.locale,
-            "features": [],
-        }
-        base.update(
-            guild_id=snowflake(guild.id),
-            guild=guild_info,
-            guild_locale=guild.locale,
-            channel_id=snowflake(channel.id),
-            channel=guild_channel_payload(channel),
-            context=0,
-            member=member_payload(
-                member, permissions=state.channel_permissions(channel, member.user.id)
-            ),
-        )
-    else:
-        base.update(
-            channel_id=snowflake(channel.id),
-            channel=dm_channel_payload(channel, viewer=app.bot_user, state=state),
-            context=1,
-            user=user_payload(interaction.user),
-        )
-    source = state.messages.get(interaction.source_message_id or 0)
-    if source is not None:
-        base["message"] = message_payload(source, state=state, viewer=app.bot_user)
-    return base
-
-
-def interaction_callback_payload(
-    interaction: Interaction, *, state: SandboxState, message: Message | None
-) -> InteractionCallbackPayload:
-    """The answer to ``POST /interactions/{id}/{token}/callback?with_response=1``."""
-    response_type = interaction.response_type
-    if response_type is None:
-        raise ValueError(f"interaction {interaction.id} has not been answered")
-    payload: InteractionCallbackPayload = {
-        "interaction": {
-            "id": snowflake(interaction.id),
-            "type": cast("Literal[1, 2, 3, 4, 5]", int(interaction.type)),
-        }
-    }
-    if message is not None:
-        payload["interaction"]["response_message_id"] = snowflake(message.id)
-        payload["interaction"]["response_message_loading"] = message.loading
-        payload["interaction"]["response_message_ephemeral"] = message.ephemeral
-        if int(response_type) in (4, 7):
-            payload["resource"] = {
-                "type": cast("Literal[4, 7]", int(response_type)),
-                "message": message_payload(
-                    message, state=state, viewer=interaction.application.bot_user
-                ),
-            }
-    return payload
-
-
-def application_command_payload(command: ApplicationCommand) -> ApplicationCommandPayload:
-    """An application command object as Discord stores it."""
-    payload: dict[str, Any] = {
-        "id": snowflake(command.id),
-        "application_id": snowflake(command.application_id),
-        "version": snowflake(command.version),
-        "type": command.type,
-        "name": command.name,
-        "description": command.description,
-        "default_member_permissions": command.default_member_permissions,
-        "dm_permission": 1 in command.contexts,
-        "contexts": command.contexts,
-        "integration_types": command.integration_types,
-        "nsfw": command.nsfw,
-        "name_localizations": command.name_localizations,
-        "description_localizations": command.description_localizations,
-    }
-    if command.options:
-        payload["options"] = command.options
-    if command.guild_id is not None:
-        payload["guild_id"] = snowflake(command.guild_id)
-    return cast("ApplicationCommandPayload", payload)
-
-
-def application_info_payload(app: Application) -> AppInfoPayload:
-    """``GET /oauth2/applications/@me``: discord.py reads it at login."""
-    return {
-        "id": snowflake(app.id),
-        "name": app.name,
-        "verify_key": f"{app.id:064x}"[-64:],
-        "icon": None,
-        "summary": "",
-        "description": app.description,
-        "flags": app.flags,
-        "owner": user_payload(app.owner),
-        "bot_public": True,
-        "bot_require_code_grant": False,
-        "interactions_endpoint_url": None,
-        "redirect_uris": [],
-        "tags": [],
-        "install_params": {"scopes": ["bot", "applications.commands"], "permissions": "0"},
-        "integration_types_config": {"0": {}},
-    }
-
-
-def gateway_bot_payload(url: str) -> GatewayBotPayload:
-    """``GET /gateway/bot``: one shard and a generous session start budget."""
-    return {
-        "url": url,
-        "shards": 1,
-        "session_start_limit": {
-            "total": 1000,
-            "remaining": 1000,
-            "reset_after": 86_400_000,
-            "max_concurrency": 1,
-        },
-    }

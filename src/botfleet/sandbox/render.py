@@ -14,13 +14,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botfleet.sandbox.models import ChannelType, Message, MessageType, Poll, User
+from botfleet.sandbox.flags import ChannelType, MessageType
+from botfleet.sandbox.models import Message, Poll, User
 from botfleet.utils.wording import plural, role_label
 
 if TYPE_CHECKING:
     from discord.types.embed import Embed as EmbedPayload
 
-    from botfleet.sandbox.state import SandboxState
+    from botfleet.sandbox.resources.world import WorldState
 
 INDENT = "  "
 EMBED_BAR = "┃ "
@@ -144,7 +145,7 @@ class TranscriptRenderer:
 
     def __init__(
         self,
-        state: SandboxState,
+        state: WorldState,
         numbers: ComponentNumbers,
         zone: datetime.tzinfo | None = None,
     ) -> None:

@@ -11,21 +11,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 import yarl
 from aiohttp import web
-from discord import gateway, http
 
+from botfleet.core.discord_target import GATEWAY_PATH, point_discord_at
+from botfleet.sandbox.flags import PRIVILEGED_INTENTS, GatewayIntent
 from botfleet.sandbox.gateway import (
     DEFAULT_HEARTBEAT_INTERVAL_MS,
     HEARTBEAT_ACK_DELAY,
     CloseCode,
     GatewayHub,
 )
-from botfleet.sandbox.models import PRIVILEGED_INTENTS, Application, GatewayIntent, User
+from botfleet.sandbox.models import Application, User
 from botfleet.sandbox.ratelimits import (
     GLOBAL_LIMIT_PER_SECOND,
     ForcedRateLimit,
@@ -53,30 +54,6 @@ if TYPE_CHECKING:
     from botfleet.sandbox.models import Message
 
 log = logging.getLogger(__name__)
-
-GATEWAY_PATH = "/gateway"
-
-
-@contextlib.contextmanager
-def point_discord_at(base_url: str) -> Iterator[None]:
-    """Send discord.py's REST calls and gateway connections to ``base_url`` while active.
-
-    These two class attributes are the only things changed in discord.py; both are restored on
-    exit, so nesting and sequential sandboxes work.
-    """
-    previous_base = http.Route.BASE
-    previous_gateway = gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    url = yarl.URL(base_url)
-    websocket_scheme = "wss" if url.scheme == "https" else "ws"
-    http.Route.BASE = f"{str(url).rstrip('/')}/api/v{http.INTERNAL_API_VERSION}"
-    gateway.DiscordWebSocket.DEFAULT_GATEWAY = url.with_scheme(websocket_scheme).with_path(
-        GATEWAY_PATH
-    )
-    try:
-        yield
-    finally:
-        http.Route.BASE = previous_base
-        gateway.DiscordWebSocket.DEFAULT_GATEWAY = previous_gateway
 
 
 class DiscordSandbox:

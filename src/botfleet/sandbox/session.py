@@ -34,7 +34,8 @@ from botfleet.core.errors import CommandRateLimited
 from botfleet.database import migrate
 from botfleet.database.base import Database
 from botfleet.errors import BotfleetError
-from botfleet.sandbox.models import Application, Permission
+from botfleet.sandbox.flags import Permission
+from botfleet.sandbox.models import Application
 from botfleet.sandbox.scripting import SandboxChannel, SandboxGuild, SandboxMember
 from botfleet.sandbox.server import DiscordSandbox
 from botfleet.services.rate_limit import RateLimitRule
