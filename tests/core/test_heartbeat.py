@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names
 from botfleet.core.heartbeat import BotState, BotStatus, Heartbeat, Vitals, read_fleet_status
 from botfleet.database import Database
 
@@ -40,7 +40,7 @@ def make_heartbeat(
 
 async def status_of(database: Database, clock: Clock, bot_name: str) -> BotStatus:
     statuses = {item.bot_name: item for item in await read_fleet_status(database, now=clock.now)}
-    assert list(statuses) == list(BOT_NAMES)
+    assert list(statuses) == list(bot_names())
     return statuses[bot_name]
 
 
