@@ -64,7 +64,13 @@ def bot_names() -> tuple[str, ...]:
 
 def unknown_bot_message(name: str) -> str:
     """What to tell someone who named a bot the fleet does not have."""
-    return f"unknown bot {name!r}; the bots are: {', '.join(bot_names())}"
+    names = bot_names()
+    if not names:
+        return (
+            f"unknown bot {name!r}: no bot is installed; install botfleet (`make install`) so "
+            f"its {BOTS_ENTRY_POINT_GROUP} entry points exist"
+        )
+    return f"unknown bot {name!r}; the bots are: {', '.join(names)}"
 
 
 @cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from textwrap import dedent
 import pytest
 from click.testing import CliRunner
 
+import botfleet
 from botfleet import (
     BotDiscoveryError,
     _bot_entry_points,
@@ -24,6 +26,7 @@ from botfleet import (
     get_definition,
 )
 from botfleet.cli import main
+from botfleet.errors import EXIT_CONFIG_ERROR
 from botfleet.sandbox.console import run_sandbox
 from botfleet.services.privacy import (
     data_service_modules,
@@ -99,6 +102,7 @@ def install_distribution(site: Path, name: str, entry_points: str) -> None:
     info.mkdir(parents=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text(f"[botfleet.bots]\n{dedent(entry_points)}")
+    forget_discovery()  # as a process started after the install would
 
 
 def forget_discovery() -> None:
@@ -221,3 +225,45 @@ def test_a_broken_entry_point_is_named_in_the_error(
         for name in bot_names():
             get_definition(name)
     assert "botfleet.bots" in str(caught.value) and "fleet_parrot" in str(caught.value)
+
+
+def test_a_broken_bot_stops_its_configuration_with_one_line(
+    site: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_distribution(site, "fleet_parrot", "parrot = fleet_missing.bot:DEFINITION\n")
+    result = CliRunner().invoke(main, ["config", "show", "--bot", "parrot"])
+    assert result.exit_code == EXIT_CONFIG_ERROR, result.output
+    assert result.output.startswith("botfleet: botfleet.bots: parrot = 'fleet_missing.bot")
+    assert "Traceback" not in result.output
+
+
+def test_listing_the_fleet_imports_no_bot_and_a_definition_none_of_its_commands() -> None:
+    probe = dedent(
+        """
+        import sys
+        import botfleet
+        botfleet.bot_names()
+        assert not [m for m in sys.modules if m.startswith(("discord", "botfleet.bots."))]
+        for definition in botfleet.bot_definitions():
+            for extension in definition.extensions:
+                assert extension not in sys.modules, extension
+        """
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_a_fleet_without_installed_bots_says_how_to_install_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(botfleet, "entry_points", lambda group: ())
+    forget_discovery()
+    try:
+        with pytest.raises(KeyError, match="no bot is installed; install botfleet"):
+            get_definition("hangman")
+    finally:
+        monkeypatch.undo()
+        forget_discovery()
+    assert "hangman" in bot_names()
