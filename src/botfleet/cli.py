@@ -12,18 +12,41 @@ from typing import Any, TypeVar
 
 import click
 
-from botfleet import BOT_NAMES, __version__
+from botfleet import __version__, bot_names, get_definition, unknown_bot_message
 from botfleet.config import ConfigError, load_effective_config, load_settings, token_variable
 from botfleet.errors import EXIT_CONFIG_ERROR, BotfleetError
 
 T = TypeVar("T")
 
-NO_TOKEN_NOTICE = (
-    "No Discord token is configured, so the bots run in the local sandbox instead "
-    "(to run them on Discord, set "
-    + ", ".join(token_variable(name) for name in BOT_NAMES)
-    + " in .env)."
-)
+
+class BotChoice(click.Choice[str]):
+    """A bot of the fleet, among those installed when the command runs.
+
+    Read then rather than at import, so a broken third-party entry point does not break every
+    command, and a bot installed into a running process (a test) is offered too.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return bot_names()
+
+    @choices.setter
+    def choices(self, _names: tuple[str, ...]) -> None:
+        """Click's constructor sets its choices; the fleet's are never stored."""
+
+
+BOT_CHOICE = BotChoice()
+
+
+def _no_token_notice() -> str:
+    variables = ", ".join(token_variable(name) for name in bot_names())
+    return (
+        "No Discord token is configured, so the bots run in the local sandbox instead "
+        f"(to run them on Discord, set {variables} in .env)."
+    )
 
 
 def _fail(message: str, status: int = EXIT_CONFIG_ERROR) -> None:
@@ -34,12 +57,12 @@ def _fail(message: str, status: int = EXIT_CONFIG_ERROR) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="botfleet")
 def main() -> None:
-    """botfleet: six Discord bots on one shared infrastructure."""
+    """botfleet: Discord bots on one shared infrastructure."""
 
 
 def _bots_with_own_token() -> list[str]:
     ready = []
-    for name in BOT_NAMES:
+    for name in bot_names():
         settings = load_settings(name)
         token = settings.discord.token
         if token is not None and token.get_secret_value():
@@ -55,9 +78,9 @@ def _select_bots(names: Sequence[str], run_all: bool) -> list[str]:
     Exits with a one-line explanation when a named bot has no token, or when only the shared
     DISCORD_TOKEN is set and no bot was named.
     """
-    unknown = [name for name in names if name not in BOT_NAMES]
+    unknown = [name for name in names if name not in bot_names()]
     if unknown:
-        _fail(f"unknown bot {unknown[0]!r}; the bots are: {', '.join(BOT_NAMES)}")
+        _fail(unknown_bot_message(unknown[0]))
     if names and not run_all:
         for name in names:
             token = load_settings(name).discord.token
@@ -113,8 +136,8 @@ def run(bots: tuple[str, ...], run_all: bool, reload: bool) -> None:
     except ConfigError as exc:
         _fail(str(exc))
     if not selected:
-        click.echo(NO_TOKEN_NOTICE)
-        _run_sandbox(BOT_NAMES, script=None, timeout=None)
+        click.echo(_no_token_notice())
+        _run_sandbox(bot_names(), script=None, timeout=None)
     from botfleet.core.supervisor import Supervisor  # noqa: PLC0415
     from botfleet.database import migrate  # noqa: PLC0415
     from botfleet.utils.logger import configure_logging  # noqa: PLC0415
@@ -149,11 +172,11 @@ def sandbox(
     (/about), button presses and forms; type :help inside for everything. With no terminal
     attached and no --script, a walkthrough of every bot plays and the command exits.
     """
-    unknown = [name for name in bots if name not in BOT_NAMES]
+    unknown = [name for name in bots if name not in bot_names()]
     if unknown:
-        _fail(f"unknown bot {unknown[0]!r}; the bots are: {', '.join(BOT_NAMES)}")
+        _fail(unknown_bot_message(unknown[0]))
     _switch_on_reload(reload)
-    _run_sandbox(bots or BOT_NAMES, script=script, timeout=timeout)
+    _run_sandbox(bots or bot_names(), script=script, timeout=timeout)
 
 
 def _run_sandbox(bots: Sequence[str], *, script: Path | None, timeout: float | None) -> None:
@@ -238,7 +261,7 @@ def config() -> None:
 
 
 @config.command()
-@click.option("--bot", "bot_name", type=click.Choice(BOT_NAMES), help="Show one bot's settings.")
+@click.option("--bot", "bot_name", type=BOT_CHOICE, help="Show one bot's settings.")
 def show(bot_name: str | None) -> None:
     """Print every effective value, where it came from, secrets masked.
 
@@ -248,8 +271,6 @@ def show(bot_name: str | None) -> None:
         effective = load_effective_config(bot_name)
         typed_sections = {}
         if bot_name is not None:
-            from botfleet.bots.registry import get_definition  # noqa: PLC0415  (imports discord.py)
-
             options = get_definition(bot_name).parse_options(effective.settings.options)
             typed_sections["options"] = options
     except ConfigError as exc:
@@ -303,7 +324,7 @@ def web(host: str | None, port: int | None) -> None:
 
 
 @main.command()
-@click.argument("bot", required=False, type=click.Choice(BOT_NAMES))
+@click.argument("bot", required=False, type=BOT_CHOICE)
 def status(bot: str | None) -> None:
     """Which bots of the fleet are up, from the heartbeats they write to the database.
 
@@ -311,7 +332,6 @@ def status(bot: str | None) -> None:
     With BOT, reports that bot alone and exits 1 unless it is online: the health check of a
     container or service that runs it.
     """
-    from botfleet.bots.registry import get_definition  # noqa: PLC0415
     from botfleet.core.heartbeat import (  # noqa: PLC0415
         BotState,
         describe_status,
@@ -355,7 +375,7 @@ def delete_user(user_id: int) -> None:
 
 
 @main.command()
-@click.argument("bot_name", metavar="BOT", type=click.Choice(BOT_NAMES))
+@click.argument("bot_name", metavar="BOT", type=BOT_CHOICE)
 @click.option(
     "--client-id",
     type=click.IntRange(min=1),
@@ -363,7 +383,6 @@ def delete_user(user_id: int) -> None:
 )
 def invite(bot_name: str, client_id: int | None) -> None:
     """Print the link that adds BOT to a server with exactly the permissions it needs."""
-    from botfleet.bots.registry import get_definition  # noqa: PLC0415  (imports discord.py)
     from botfleet.core.invite import invite_url  # noqa: PLC0415
 
     application_id = client_id if client_id is not None else _application_id_of(bot_name)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import redis.asyncio as redis_asyncio
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names, get_definition
 from botfleet.config import (
     ConfigError,
     EffectiveConfig,
@@ -89,8 +89,6 @@ def check_tokens(
 
 def check_options(configs: dict[str, EffectiveConfig]) -> Iterable[Check]:
     """Validate each bot's ``options`` as the bot will at start, where it would refuse them."""
-    from botfleet.bots.registry import get_definition  # noqa: PLC0415  (imports discord.py)
-
     broken = 0
     for name, effective in configs.items():
         try:
@@ -253,7 +251,7 @@ async def run_checks() -> list[Check]:
     shared_token_users: set[str] = set()
     try:
         shared = load_settings()
-        for name in BOT_NAMES:
+        for name in bot_names():
             effective = load_effective_config(name)
             per_bot[name] = effective
             if effective.source_of("discord.token").endswith(" DISCORD_TOKEN"):

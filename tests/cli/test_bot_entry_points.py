@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names
 from botfleet.config import token_variable
 from botfleet.errors import EXIT_CONFIG_ERROR
 
@@ -27,7 +27,7 @@ def clean_environment(tmp_path: Path) -> dict[str, str]:
     return environment
 
 
-@pytest.mark.parametrize("bot", BOT_NAMES)
+@pytest.mark.parametrize("bot", bot_names())
 def test_bot_without_token_exits_with_one_clear_line(bot: str, tmp_path: Path) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", f"botfleet.bots.{bot}"],

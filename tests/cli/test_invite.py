@@ -11,7 +11,7 @@ import discord
 import pytest
 from click.testing import CliRunner, Result
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names
 from botfleet.cli import main
 from botfleet.config import token_variable
 
@@ -33,7 +33,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(REPO_CONFIG, tmp_path / "config")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
-    for name in BOT_NAMES:
+    for name in bot_names():
         monkeypatch.delenv(token_variable(name), raising=False)
     return tmp_path
 
@@ -56,7 +56,7 @@ def query_of(url: str) -> dict[str, str]:
     return dict(urllib.parse.parse_qsl(parsed.query, strict_parsing=True))
 
 
-@pytest.mark.parametrize("bot_name", BOT_NAMES)
+@pytest.mark.parametrize("bot_name", bot_names())
 def test_the_invite_asks_for_exactly_what_the_bot_needs(workdir: Path, bot_name: str) -> None:
     result = invoke("invite", bot_name, "--client-id", str(APPLICATION_ID))
     assert result.exit_code == 0, result.output

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names
 from botfleet.config import ConfigError, load_config, load_effective_config, load_settings
 from botfleet.gamification.options import GamificationOptions
 
@@ -244,7 +244,7 @@ def test_unknown_bot_is_rejected(config_dir: Path) -> None:
         load_settings("pinball", config_dir=config_dir, environ={})
 
 
-@pytest.mark.parametrize("bot", [None, *BOT_NAMES])
+@pytest.mark.parametrize("bot", [None, *bot_names()])
 @pytest.mark.parametrize("environment", ["development", "staging", "production"])
 def test_shipped_configuration_is_valid(bot: str | None, environment: str) -> None:
     settings = load_settings(bot, config_dir=REPO_CONFIG, environ={"BOTFLEET_ENV": environment})
@@ -253,9 +253,9 @@ def test_shipped_configuration_is_valid(bot: str | None, environment: str) -> No
 
 def test_every_bot_has_a_distinct_prefix() -> None:
     prefixes = [
-        load_settings(bot, config_dir=REPO_CONFIG, environ={}).bot.prefix for bot in BOT_NAMES
+        load_settings(bot, config_dir=REPO_CONFIG, environ={}).bot.prefix for bot in bot_names()
     ]
-    assert len(set(prefixes)) == len(BOT_NAMES)
+    assert len(set(prefixes)) == len(bot_names())
 
 
 def test_shipped_gamification_section_is_valid() -> None:

@@ -28,7 +28,7 @@ from botfleet.config.schema import (
     Settings,
 )
 from botfleet.core.bot import FleetBot
-from botfleet.core.definition import BotDefinition
+from botfleet.core.definition import BotDefinition, NoOptions
 from botfleet.core.errors import handle_interaction_error
 from botfleet.database import migrate
 from botfleet.errors import UserError
@@ -398,6 +398,7 @@ async def test_a_broken_extension_is_skipped(
         name="hangman",
         display_name="Hangman Bot",
         prefix="h!",
+        options_model=NoOptions,
         extensions=("botfleet.bots.hangman.no_such_extension",),
     )
     alice = guild.add_member("alice")
@@ -552,7 +553,9 @@ async def test_command_error_handler_is_not_answered_twice(
 
 
 async def test_unknown_options_are_refused_at_start(make_settings: SettingsFactory) -> None:
-    plain = BotDefinition(name="hangman", display_name="Plain Bot", prefix="p!")
+    plain = BotDefinition(
+        name="hangman", display_name="Plain Bot", prefix="p!", options_model=NoOptions
+    )
     with pytest.raises(ConfigError, match="options: the Plain Bot has none"):
         FleetBot(plain, make_settings(options={"lives": 7}))
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names
 from botfleet.bots.utility.commands.fleet import status_line
 from botfleet.core.heartbeat import (
     BotState,
@@ -49,7 +49,7 @@ def make_heartbeat(
 
 async def status_of(database: Database, clock: Clock, bot_name: str) -> BotStatus:
     statuses = {item.bot_name: item for item in await read_fleet_status(database, now=clock.now)}
-    assert list(statuses) == list(BOT_NAMES)
+    assert list(statuses) == list(bot_names())
     return statuses[bot_name]
 
 

@@ -13,9 +13,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-import botfleet.database.models  # noqa: F401  (every table in the metadata)
 from botfleet.database import Base, DatabaseUnavailableError, migrate
 from botfleet.database.migrate import MigrationError, current, downgrade, heads, upgrade
+from botfleet.database.models import import_all_models
+
+import_all_models()  # every table of every bot in the metadata
 
 SCHEMA_TABLES = {
     "users",

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from artefacts import DEPLOY, REPO, run
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names
 from botfleet.config import token_variable
 
 COMPOSE = DEPLOY / "compose.yaml"
@@ -95,7 +95,7 @@ def test_validator_catches_a_fault(
 
 def test_every_bot_is_a_service_with_its_own_token_and_health_check() -> None:
     services = compose()["services"]
-    for name in BOT_NAMES:
+    for name in bot_names():
         service = services[name]
         assert service["command"] == ["run", name]
         assert service["profiles"] == [name]
@@ -112,7 +112,7 @@ def test_every_bot_is_a_service_with_its_own_token_and_health_check() -> None:
 def test_start_order_waits_only_on_health_checks_that_exist() -> None:
     services = compose()["services"]
     assert services["migrate"]["command"] == ["db", "upgrade"]
-    assert {"web", "migrate", "postgres", "redis", "nginx", *BOT_NAMES} == set(services)
+    assert {"web", "migrate", "postgres", "redis", "nginx", *bot_names()} == set(services)
     for name, service in services.items():
         for needed, how in service.get("depends_on", {}).items():
             assert needed in services, f"{name} waits for a service that does not exist"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from artefacts import DEPLOY, run
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names
 from botfleet.config import token_variable
 
 BASE = DEPLOY / "k8s"
@@ -73,7 +73,7 @@ def test_kustomization_lists_every_resource_file() -> None:
 
 def test_one_deployment_per_bot_with_its_token_and_heartbeat_probes(built: Path) -> None:
     items = by_name(built)
-    for name in BOT_NAMES:
+    for name in bot_names():
         deployment = items[f"Deployment/botfleet-{name.replace('_', '-')}"]
         assert deployment["spec"]["replicas"] == 1
         assert deployment["spec"]["strategy"] == {"type": "Recreate"}

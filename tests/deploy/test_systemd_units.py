@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from artefacts import DEPLOY, run
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names
 
 UNITS = DEPLOY / "systemd"
 SYSTEM_UNITS = Path("/lib/systemd/system")
@@ -43,7 +43,7 @@ def root(tmp_path: Path, tool: Callable[[str], str]) -> Path:
 
 
 def instances() -> list[str]:
-    return [f"botfleet@{name}.service" for name in BOT_NAMES]
+    return [f"botfleet@{name}.service" for name in bot_names()]
 
 
 def test_units_verify_without_a_warning(root: Path, tool: Callable[[str], str]) -> None:

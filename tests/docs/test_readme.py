@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from botfleet import BOT_NAMES
-from botfleet.bots.registry import get_definition
+from botfleet import bot_names, get_definition
 from botfleet.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +24,7 @@ def _bot_rows() -> dict[str, str]:
     return rows
 
 
-@pytest.mark.parametrize("bot", BOT_NAMES)
+@pytest.mark.parametrize("bot", bot_names())
 def test_readme_describes_each_bot_as_its_about_command_does(bot: str) -> None:
     definition = get_definition(bot)
     description = load_settings(bot, config_dir=ROOT / "config", environ={}).bot.description

@@ -15,10 +15,10 @@ from pydantic import SecretStr
 
 from botfleet.config.schema import BotSection, DatabaseSection, SchedulerSection, Settings
 from botfleet.core.bot import FleetBot
-from botfleet.core.definition import BotDefinition
+from botfleet.core.definition import BotDefinition, NoOptions
 from botfleet.sandbox import Application, DiscordSandbox
 
-MOD = BotDefinition(name="mod", display_name="Mod Bot", prefix="m!")
+MOD = BotDefinition(name="mod", display_name="Mod Bot", prefix="m!", options_model=NoOptions)
 """A second bot without extensions of its own: it only earns XP, it hosts no commands."""
 
 

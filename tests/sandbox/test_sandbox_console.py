@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import discord
@@ -18,13 +19,11 @@ from click.testing import CliRunner
 from discord import app_commands
 from discord.ext import commands
 
-from botfleet.bots.grammar import bot as grammar_module
-from botfleet.bots.hangman import bot as hangman_module
-from botfleet.bots.hangman.bot import WALKTHROUGH as HANGMAN_WALKTHROUGH
-from botfleet.bots.registry import get_definition
+from botfleet import get_definition
 from botfleet.cli import main
 from botfleet.config.schema import BotSection, Settings
 from botfleet.core.bot import FleetBot
+from botfleet.sandbox import walkthrough
 from botfleet.sandbox.console import (
     EXIT_STEP_FAILED,
     Outcome,
@@ -537,10 +536,12 @@ async def test_bots_appear_in_help_with_prefix_and_commands(session: SandboxSess
 async def test_walkthrough_has_core_steps_and_each_bots_own(
     session: SandboxSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    own_steps = {"hangman": ("{prefix}poll", ":press Agree"), "grammar": ()}  # grammar: core only
     monkeypatch.setattr(
-        hangman_module, "WALKTHROUGH", ("{prefix}poll", ":press Agree"), raising=False
+        walkthrough,
+        "get_definition",
+        lambda name: replace(get_definition(name), walkthrough=own_steps[name]),
     )
-    monkeypatch.setattr(grammar_module, "WALKTHROUGH", ())  # core steps only
     lines = walkthrough_lines(session.bots.values())
     assert lines == [
         ":note Hangman Bot (text commands start with h!)",
@@ -575,7 +576,9 @@ def test_walkthrough_without_terminal_exits_zero(workdir: Path) -> None:
     assert "── Hangman Bot (text commands start with h!) ──" in transcript
     assert "[#general] you> /mod:about\n  Mod Bot [only you can see this]:\n" in transcript
     assert "[#general] you> m!ping\n  Mod Bot: 🏓 Pong!" in transcript
-    hangman_steps = sum(not line.startswith(":expect") for line in HANGMAN_WALKTHROUGH)
+    hangman_steps = sum(
+        not line.startswith(":expect") for line in get_definition("hangman").walkthrough
+    )
     assert f"The walkthrough ran {6 + hangman_steps} steps; every bot answered." in transcript
     assert "INFO" not in transcript, "logs go to the file, not the transcript"
     assert "Hangman Bot ready as" in (workdir / "logs" / "sandbox.log").read_text()

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from botfleet.bots.registry import get_definition
+from botfleet import get_definition
 from botfleet.config.schema import Settings
 from botfleet.sandbox.console import SandboxConsole, ScriptLines, TranscriptWriter
 from botfleet.sandbox.session import SandboxSession

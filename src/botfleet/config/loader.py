@@ -18,7 +18,7 @@ import yaml
 from dotenv import dotenv_values
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from botfleet import BOT_NAMES, BOT_PREFIXES
+from botfleet import BotDiscoveryError, bot_names, get_definition, unknown_bot_message
 from botfleet.config.schema import Settings
 
 ENV_PREFIX = "BOTFLEET_"
@@ -138,8 +138,7 @@ def load_effective_config(
     token beats ``BOTFLEET_`` paths, which beat the generic aliases. Empty values count as
     unset, so an empty ``HANGMAN_DISCORD_TOKEN=`` copied from ``.env.example`` hides nothing.
     """
-    if bot is not None and bot not in BOT_NAMES:
-        raise ConfigError(f"unknown bot {bot!r}; the bots are: {', '.join(BOT_NAMES)}")
+    default_prefix = None if bot is None else _default_prefix(bot)
     process_env = {k: v for k, v in (os.environ if environ is None else environ).items() if v}
     env_path = Path(env_file or process_env.get("BOTFLEET_ENV_FILE", ".env"))
     dotenv = _read_dotenv(env_path)
@@ -170,8 +169,8 @@ def load_effective_config(
             "choose the environment with BOTFLEET_ENV"
         )
     merged.update(environment=environment, bot_name=bot)
-    if bot is not None and "prefix" not in merged.setdefault("bot", {}):
-        merged["bot"]["prefix"] = BOT_PREFIXES[bot]
+    if default_prefix is not None and "prefix" not in merged.setdefault("bot", {}):
+        merged["bot"]["prefix"] = default_prefix
         sources["bot.prefix"] = f"default of the {bot} bot"
     if "BOTFLEET_ENV" in variables:
         origin = "env" if "BOTFLEET_ENV" in process_env else str(env_path)
@@ -181,6 +180,16 @@ def load_effective_config(
     except ValidationError as exc:
         raise ConfigError(_describe_errors(exc, sources)) from None
     return EffectiveConfig(settings=settings, sources=sources)
+
+
+def _default_prefix(bot: str) -> str:
+    """The prefix ``bot`` declares; a ConfigError when no installed package gives that bot."""
+    try:
+        if bot not in bot_names():
+            raise ConfigError(unknown_bot_message(bot))
+        return get_definition(bot).prefix
+    except BotDiscoveryError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def validate_section(

@@ -16,17 +16,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic
 
 import discord
 from discord import app_commands
 from discord.ext import commands
-from pydantic import BaseModel
 
 from botfleet import __version__
 from botfleet.cache import CacheHierarchy
 from botfleet.config.schema import Settings
-from botfleet.core.definition import BotDefinition
+from botfleet.core.definition import BotDefinition, OptionsT_co
 from botfleet.core.errors import CommandRateLimited, handle_context_error, handle_interaction_error
 from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.core.help import FleetHelpCommand
@@ -97,19 +96,22 @@ def answers_its_own_errors(
     )
 
 
-class FleetBot(commands.AutoShardedBot):
-    """A bot of the fleet, configured by its definition and its effective settings."""
+class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
+    """A bot of the fleet, configured by its definition and its effective settings.
+
+    Generic over the bot's options model: ``FleetBot[HangmanOptions]`` reads its own options.
+    """
 
     def __init__(
         self,
-        definition: BotDefinition,
+        definition: BotDefinition[OptionsT_co],
         settings: Settings,
         *,
         database: Database | None = None,
         state_dir: Path | None = None,
         **options: Any,
     ) -> None:
-        self.options: BaseModel | None = definition.parse_options(settings.options)
+        self.options: OptionsT_co = definition.parse_options(settings.options)
         self.gamification_options = GamificationOptions.from_settings(settings)
         super().__init__(
             command_prefix=commands.when_mentioned_or(settings.bot.prefix or definition.prefix),

@@ -26,7 +26,7 @@ from typing import Final
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names
 from botfleet.database import migrate
 from botfleet.database.base import Database, DatabaseConfigError, display_url
 from botfleet.database.models.heartbeat import BotHeartbeat
@@ -243,7 +243,7 @@ async def read_fleet_status(database: Database, *, now: datetime | None = None) 
     by_bot: dict[str, list[BotHeartbeat]] = {}
     for row in rows:
         by_bot.setdefault(row.bot_name, []).append(row)
-    return [summarize(name, by_bot.get(name, ()), moment) for name in BOT_NAMES]
+    return [summarize(name, by_bot.get(name, ()), moment) for name in bot_names()]
 
 
 def describe_status(status: BotStatus, now: datetime) -> str:

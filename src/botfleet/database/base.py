@@ -241,7 +241,9 @@ class Database:
         Meant for throwaway databases (in-memory SQLite in tests); real databases are set up
         with :func:`botfleet.database.migrate.upgrade` so their revision is recorded.
         """
-        import botfleet.database.models  # noqa: F401, PLC0415  (registers every table)
+        from botfleet.database.models import import_all_models  # noqa: PLC0415  (every bot)
+
+        import_all_models()
 
         async with self.engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)

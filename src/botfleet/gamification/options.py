@@ -13,7 +13,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names
 from botfleet.config import validate_section
 from botfleet.config.schema import Settings
 from botfleet.gamification.levels import LevelCurve
@@ -121,8 +121,8 @@ class GamificationOptions(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> GamificationOptions:
-        if self.host_bot not in BOT_NAMES:
-            raise ValueError(f"host_bot must be one of {', '.join(BOT_NAMES)}")
+        if self.host_bot not in bot_names():
+            raise ValueError(f"host_bot must be one of {', '.join(bot_names())}")
         if self.message_xp_min > self.message_xp_max:
             raise ValueError("message_xp_min cannot be larger than message_xp_max")
         if any(amount < 0 or amount > MAX_AWARD for amount in self.game_xp.values()):

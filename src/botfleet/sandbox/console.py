@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from botfleet.bots.registry import get_definition
+from botfleet import get_definition
 from botfleet.config import ConfigError, load_settings
 from botfleet.core.definition import BotDefinition
 from botfleet.errors import EXIT_CONFIG_ERROR

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from botfleet import BOT_PREFIXES
+from botfleet import get_definition
 from botfleet.config.schema import BotSection, DatabaseSection, RateLimitsSection, Settings
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def fleet_test_settings(bot_name: str, directory: Path, **sections: Any) -> Sett
             url=SecretStr(f"sqlite+aiosqlite:///{directory}/{bot_name}.db")
         ),
         "bot": BotSection(
-            prefix=BOT_PREFIXES[bot_name],
+            prefix=get_definition(bot_name).prefix,
             guild_ready_timeout=TEST_READY_TIMEOUT,
             data_dir=str(directory),
         ),

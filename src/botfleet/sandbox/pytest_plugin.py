@@ -101,7 +101,7 @@ def fleet_bot(discord_sandbox: DiscordSandbox, tmp_path: Path) -> FleetBotFactor
     """``fleet_bot(name, guild=...)``: the bot ``name`` of the fleet, on the test's stand-in."""
 
     def stage(name: str, *, guild: str = "Test Server") -> FleetBotStage:
-        from botfleet.bots.registry import get_definition  # noqa: PLC0415  (the plugin stays light)
+        from botfleet import get_definition  # noqa: PLC0415  (the plugin stays light)
 
         return FleetBotStage(discord_sandbox, get_definition(name), tmp_path, guild)
 

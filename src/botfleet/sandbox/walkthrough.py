@@ -1,10 +1,9 @@
 """The tour ``botfleet sandbox`` plays when no terminal is attached (CI, ``make run`` in a pipe).
 
 A walkthrough is a console script: the same lines a person would type. Every bot gets the core
-steps (``/ping``, ``/about``, its prefix ``ping``); a bot adds its own by declaring, next to its
-definition in ``botfleet/bots/<name>/bot.py``::
+steps (``/ping``, ``/about``, its prefix ``ping``); a bot adds its own in its definition::
 
-    WALKTHROUGH = ("/{bot}:start", ":press 1", ":expect Guess")
+    BotDefinition(..., walkthrough=("/{bot}:start", ":press 1", ":expect Guess"))
 
 ``{bot}`` becomes the bot's fleet name and ``{prefix}`` its configured prefix, so the steps keep
 working when an operator changes the prefix.
@@ -13,9 +12,8 @@ working when an operator changes the prefix.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib import import_module
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names, get_definition
 from botfleet.sandbox.session import SandboxBot
 
 CORE_STEPS: tuple[str, ...] = (
@@ -30,13 +28,10 @@ CORE_STEPS: tuple[str, ...] = (
 
 
 def declared_steps(bot_name: str) -> tuple[str, ...]:
-    """The ``WALKTHROUGH`` lines a fleet bot declares in its ``bot.py`` (none if it has none)."""
-    if bot_name not in BOT_NAMES:
+    """The walkthrough a fleet bot declares in its definition (none for a bot outside the fleet)."""
+    if bot_name not in bot_names():
         return ()
-    steps = getattr(import_module(f"botfleet.bots.{bot_name}.bot"), "WALKTHROUGH", ())
-    if not isinstance(steps, tuple) or not all(isinstance(step, str) for step in steps):
-        raise TypeError(f"botfleet.bots.{bot_name}.bot.WALKTHROUGH must be a tuple of strings")
-    return steps
+    return get_definition(bot_name).walkthrough
 
 
 def walkthrough_lines(bots: Iterable[SandboxBot]) -> list[str]:

@@ -19,6 +19,7 @@ from sqlalchemy import Delete, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
+from botfleet import bot_definitions
 from botfleet.database.base import (
     Database,
     DatabaseConfigError,
@@ -214,20 +215,17 @@ async def delete_user(user_id: int, *, database: Database | None = None) -> Dele
     return await registry.delete_user(database if database is not None else get_database(), user_id)
 
 
-DATA_SERVICE_MODULES: tuple[str, ...] = (
+SHARED_DATA_SERVICE_MODULES: tuple[str, ...] = (
     "botfleet.gamification.privacy",
-    "botfleet.bots.grammar.services.store",
-    "botfleet.bots.hangman.services.store",
-    "botfleet.bots.mod.services.records",
-    "botfleet.bots.spelling_bee.services.store",
-    "botfleet.bots.spelling_bee.services.classic_store",
-    "botfleet.bots.utility.services.polls",
-    "botfleet.bots.utility.services.reminders",
-    "botfleet.bots.utility.services.tags",
-    "botfleet.bots.utility.services.timezones",
     "botfleet.services.ai.privacy",
 )
-"""Every module that registers a deleter on import; a test keeps this list complete."""
+"""The shared services' modules that register a deleter on import; each bot names its own."""
+
+
+def data_service_modules() -> tuple[str, ...]:
+    """Every module that registers a deleter on import: the shared ones, then each bot's."""
+    bots = (module for definition in bot_definitions() for module in definition.privacy_modules)
+    return (*SHARED_DATA_SERVICE_MODULES, *bots)
 
 
 def import_data_services() -> None:
@@ -235,7 +233,7 @@ def import_data_services() -> None:
 
     A bot process imports its own; the CLI, which runs outside any bot, needs them all.
     """
-    for module in DATA_SERVICE_MODULES:
+    for module in data_service_modules():
         importlib.import_module(module)
 
 

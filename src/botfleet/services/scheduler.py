@@ -39,7 +39,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, delete, or_, select
 
-from botfleet import BOT_NAMES
+from botfleet import bot_names
 from botfleet.config.schema import Settings
 from botfleet.database.base import Database
 from botfleet.database.models.timer import Timer
@@ -128,9 +128,9 @@ def _check_event_name(event: object) -> None:
 
 
 def _check_bot_name(bot_name: str) -> None:
-    if bot_name not in BOT_NAMES:
+    if bot_name not in bot_names():
         raise InvalidTimerError(
-            f"There is no bot named {bot_name!r}; expected one of {', '.join(BOT_NAMES)}."
+            f"There is no bot named {bot_name!r}; expected one of {', '.join(bot_names())}."
         )
 
 

@@ -8,7 +8,7 @@ import pytest
 from discord.types.embed import Embed as EmbedPayload
 
 from botfleet.config.schema import AISection, Settings
-from botfleet.core.definition import BotDefinition
+from botfleet.core.definition import BotDefinition, NoOptions
 from botfleet.sandbox import Application, DiscordSandbox, SandboxGuild
 from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
 from botfleet.services.ai.budget import AIBudget
@@ -17,6 +17,7 @@ DEFINITION = BotDefinition(
     name="grammar",
     display_name="AI Test Bot",
     prefix="g!",
+    options_model=NoOptions,
     extensions=("botfleet.core.extensions.ai",),
 )
 

@@ -2,7 +2,6 @@
 
 import discord
 
-from botfleet import BOT_PREFIXES
 from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.core.definition import BotDefinition, base_intents, base_permissions
 
@@ -25,23 +24,23 @@ def grammar_permissions() -> discord.Permissions:
 DEFINITION = BotDefinition(
     name="grammar",
     display_name="Grammar Bot",
-    prefix=BOT_PREFIXES["grammar"],
+    prefix="g!",
     extensions=("botfleet.bots.grammar.commands", "botfleet.core.extensions.ai"),
     intents=grammar_intents,
     permissions=grammar_permissions,
     options_model=GrammarOptions,
+    privacy_modules=("botfleet.bots.grammar.services.store",),
+    models_modules=("botfleet.database.models.grammar",),
+    walkthrough=(
+        '/grammar check text:"Their going to the park tomorow."',
+        ":expect issues found",
+        ":press Apply all",
+        ":expect They're going to the park tomorrow.",
+        '/grammar check text:"I have an apple and a banana."',
+        ":expect The checker found nothing",
+        "/grammar stats",
+        ":expect Clean checks",
+        "/grammar quiz",
+        ":expect Quiz",
+    ),
 )
-
-WALKTHROUGH = (
-    '/grammar check text:"Their going to the park tomorow."',
-    ":expect issues found",
-    ":press Apply all",
-    ":expect They're going to the park tomorrow.",
-    '/grammar check text:"I have an apple and a banana."',
-    ":expect The checker found nothing",
-    "/grammar stats",
-    ":expect Clean checks",
-    "/grammar quiz",
-    ":expect Quiz",
-)
-"""What `botfleet sandbox` shows of the Grammar Bot when it plays its walkthrough."""

@@ -2,7 +2,6 @@
 
 import discord
 
-from botfleet import BOT_PREFIXES
 from botfleet.bots.mod.config import ModOptions
 from botfleet.core.definition import BotDefinition, base_intents
 
@@ -19,7 +18,9 @@ def mod_intents() -> discord.Intents:
 DEFINITION = BotDefinition(
     name="mod",
     display_name="Mod Bot",
-    prefix=BOT_PREFIXES["mod"],
+    prefix="m!",
     intents=mod_intents,
     options_model=ModOptions,
+    privacy_modules=("botfleet.bots.mod.services.records",),
+    models_modules=("botfleet.database.models.mod",),
 )

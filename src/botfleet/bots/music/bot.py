@@ -2,8 +2,7 @@
 
 import discord
 
-from botfleet import BOT_PREFIXES
-from botfleet.core.definition import BotDefinition, base_intents
+from botfleet.core.definition import BotDefinition, NoOptions, base_intents
 
 
 def music_intents() -> discord.Intents:
@@ -14,5 +13,9 @@ def music_intents() -> discord.Intents:
 
 
 DEFINITION = BotDefinition(
-    name="music", display_name="Music Bot", prefix=BOT_PREFIXES["music"], intents=music_intents
+    name="music",
+    display_name="Music Bot",
+    prefix="mu!",
+    options_model=NoOptions,
+    intents=music_intents,
 )

@@ -2,7 +2,6 @@
 
 import discord
 
-from botfleet import BOT_PREFIXES
 from botfleet.bots.spelling_bee.config import SpellingBeeOptions
 from botfleet.core.definition import BotDefinition, base_permissions
 
@@ -17,24 +16,30 @@ def spelling_bee_permissions() -> discord.Permissions:
 DEFINITION = BotDefinition(
     name="spelling_bee",
     display_name="Spelling Bee Bot",
-    prefix=BOT_PREFIXES["spelling_bee"],
+    prefix="sb!",
     extensions=("botfleet.bots.spelling_bee.commands",),
     permissions=spelling_bee_permissions,
     options_model=SpellingBeeOptions,
+    privacy_modules=(
+        "botfleet.bots.spelling_bee.services.store",
+        "botfleet.bots.spelling_bee.services.classic_store",
+    ),
+    models_modules=(
+        "botfleet.database.models.spelling_bee",
+        "botfleet.database.models.spelling_bee_classic",
+    ),
+    walkthrough=(
+        "/bee today",
+        ":expect Spelling Bee",
+        "/bee guess word:zzz",
+        ":expect ZZZ",
+        "/bee hints",
+        ":expect Two-letter starts",
+        "/bee status",
+        ":expect Rank",
+        "/bee classic difficulty:easy rounds:2",
+        ":expect A classic spelling bee",
+        "/bee stop",
+        ":expect Spelling bee stopped",
+    ),
 )
-
-WALKTHROUGH = (
-    "/bee today",
-    ":expect Spelling Bee",
-    "/bee guess word:zzz",
-    ":expect ZZZ",
-    "/bee hints",
-    ":expect Two-letter starts",
-    "/bee status",
-    ":expect Rank",
-    "/bee classic difficulty:easy rounds:2",
-    ":expect A classic spelling bee",
-    "/bee stop",
-    ":expect Spelling bee stopped",
-)
-"""What `botfleet sandbox` shows of the Spelling Bee Bot when it plays its walkthrough."""

@@ -2,7 +2,6 @@
 
 import discord
 
-from botfleet import BOT_PREFIXES
 from botfleet.bots.utility.config import UtilityOptions
 from botfleet.core.definition import BotDefinition, base_intents, base_permissions
 
@@ -29,23 +28,33 @@ def utility_permissions() -> discord.Permissions:
 DEFINITION = BotDefinition(
     name="utility",
     display_name="Utility Bot",
-    prefix=BOT_PREFIXES["utility"],
+    prefix="u!",
     extensions=("botfleet.bots.utility.commands",),
     intents=utility_intents,
     permissions=utility_permissions,
     options_model=UtilityOptions,
+    privacy_modules=(
+        "botfleet.bots.utility.services.polls",
+        "botfleet.bots.utility.services.reminders",
+        "botfleet.bots.utility.services.tags",
+        "botfleet.bots.utility.services.timezones",
+    ),
+    models_modules=(
+        "botfleet.database.models.community",
+        "botfleet.database.models.polls",
+        "botfleet.database.models.role_menus",
+        "botfleet.database.models.utility",
+    ),
+    walkthrough=(
+        "/timezone set zone:Europe/Paris",
+        ":expect Europe/Paris",
+        '/remind when:"in 1h" what:"stretch your legs"',
+        ":expect Reminder #",
+        "/reminders list",
+        ":expect stretch your legs",
+        "/fleet status",
+        ":expect Utility Bot",
+        "/serverinfo",
+        ":expect Members",
+    ),
 )
-
-WALKTHROUGH = (
-    "/timezone set zone:Europe/Paris",
-    ":expect Europe/Paris",
-    '/remind when:"in 1h" what:"stretch your legs"',
-    ":expect Reminder #",
-    "/reminders list",
-    ":expect stretch your legs",
-    "/fleet status",
-    ":expect Utility Bot",
-    "/serverinfo",
-    ":expect Members",
-)
-"""What `botfleet sandbox` shows of the Utility Bot when it plays its walkthrough."""

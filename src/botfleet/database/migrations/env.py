@@ -13,8 +13,10 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-import botfleet.database.models  # noqa: F401  (registers every table in Base.metadata)
 from botfleet.database.base import Base, normalize_database_url
+from botfleet.database.models import import_all_models
+
+import_all_models()  # every table of every installed bot in Base.metadata
 
 config = context.config
 

@@ -1,17 +1,15 @@
-"""Every table of botfleet; importing this package makes ``Base.metadata`` complete."""
+"""botfleet's tables: the shared ones here, each bot's in the modules its definition names.
 
+Importing this package registers the shared tables; :func:`import_all_models` adds every
+installed bot's, which creating the schema and Alembic need to see the whole ``Base.metadata``.
+"""
+
+from importlib import import_module
+
+from botfleet import bot_definitions
 from botfleet.database.models import ai as ai  # the table of 0006
-from botfleet.database.models import community as community  # the tables of 0010
 from botfleet.database.models import gamification as gamification  # the tables of 0003
-from botfleet.database.models import grammar as grammar  # the tables of 0008 and 0015
-from botfleet.database.models import hangman as hangman  # the tables of 0004
 from botfleet.database.models import heartbeat as heartbeat  # a table of 0007
-from botfleet.database.models import mod as mod  # the tables of 0016
-from botfleet.database.models import polls as polls  # the tables of 0009
-from botfleet.database.models import role_menus as role_menus  # the tables of 0011
-from botfleet.database.models import spelling_bee as spelling_bee  # the tables of 0005
-from botfleet.database.models import spelling_bee_classic as spelling_bee_classic  # 0012
-from botfleet.database.models import utility as utility  # the other tables of 0007
 from botfleet.database.models.achievement import Achievement, UserAchievement
 from botfleet.database.models.guild import Guild
 from botfleet.database.models.leaderboard import LeaderboardEntry
@@ -27,4 +25,12 @@ __all__ = [
     "User",
     "UserAchievement",
     "UserBotStats",
+    "import_all_models",
 ]
+
+
+def import_all_models() -> None:
+    """Import the modules of every installed bot's tables, so ``Base.metadata`` is complete."""
+    for definition in bot_definitions():
+        for module in definition.models_modules:
+            import_module(module)

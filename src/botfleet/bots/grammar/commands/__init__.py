@@ -14,7 +14,6 @@ import logging
 from typing import TYPE_CHECKING
 
 from botfleet.bots.grammar.commands.grammar import GrammarCommands
-from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.bots.grammar.events.autocheck import AutoCheckEvents
 from botfleet.bots.grammar.events.daily import QuizEvents
 from botfleet.bots.grammar.services.autocheck import AutoCheckChannels, CheckRecorder
@@ -27,13 +26,14 @@ from botfleet.services.ai.service import AIService
 from botfleet.utils.timezones import all_zones
 
 if TYPE_CHECKING:
+    from botfleet.bots.grammar.config import GrammarOptions
     from botfleet.core.bot import FleetBot
 
 log = logging.getLogger(__name__)
 
 
-async def setup(bot: FleetBot) -> None:
-    options = bot.options if isinstance(bot.options, GrammarOptions) else GrammarOptions()
+async def setup(bot: FleetBot[GrammarOptions]) -> None:
+    options = bot.options
     checker = build_checker(options)
     checker.start_loading()
     ai = AIService.from_settings(bot.settings, bot.database)

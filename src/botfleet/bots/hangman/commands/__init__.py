@@ -12,7 +12,6 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from botfleet.bots.hangman.commands.game import HangmanCommands
-from botfleet.bots.hangman.config import HangmanOptions
 from botfleet.bots.hangman.events.game_events import HangmanEvents
 from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.bots.hangman.services.rewards import GamificationRewards
@@ -21,11 +20,12 @@ from botfleet.bots.hangman.views.display import GameDisplay
 from botfleet.gamification.discord.extension import member_role_ids
 
 if TYPE_CHECKING:
+    from botfleet.bots.hangman.config import HangmanOptions
     from botfleet.core.bot import FleetBot
 
 
-async def setup(bot: FleetBot) -> None:
-    options = bot.options if isinstance(bot.options, HangmanOptions) else HangmanOptions()
+async def setup(bot: FleetBot[HangmanOptions]) -> None:
+    options = bot.options
     bank = await asyncio.to_thread(WordBank.bundled)
     service = HangmanService(
         bot.database,

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Final
 
 from botfleet.bots.spelling_bee.commands.classic import ClassicPlay
 from botfleet.bots.spelling_bee.commands.puzzle import SpellingBeeCommands
-from botfleet.bots.spelling_bee.config import SpellingBeeOptions
 from botfleet.bots.spelling_bee.events.classic import ClassicEvents
 from botfleet.bots.spelling_bee.events.daily import SpellingBeeEvents
 from botfleet.bots.spelling_bee.events.messages import SpellingBeeMessages
@@ -29,6 +28,7 @@ from botfleet.gamification.discord.extension import member_role_ids
 from botfleet.utils.timezones import all_zones
 
 if TYPE_CHECKING:
+    from botfleet.bots.spelling_bee.config import SpellingBeeOptions
     from botfleet.core.bot import FleetBot
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,8 @@ SPEECH_CACHE: Final = ("spelling_bee", "speech")
 MEGABYTE: Final = 1024 * 1024
 
 
-async def setup(bot: FleetBot) -> None:
-    options = bot.options if isinstance(bot.options, SpellingBeeOptions) else SpellingBeeOptions()
+async def setup(bot: FleetBot[SpellingBeeOptions]) -> None:
+    options = bot.options
     words = await asyncio.to_thread(WordList.bundled)
     classic_words = await asyncio.to_thread(ClassicWordBank.bundled)
     zones = await asyncio.to_thread(all_zones)

@@ -17,7 +17,6 @@ from botfleet.bots.utility.commands.reminders import ReminderCommands
 from botfleet.bots.utility.commands.role_menus import RoleMenuCommands
 from botfleet.bots.utility.commands.tags import TagCommands
 from botfleet.bots.utility.commands.welcome import WelcomeCommands
-from botfleet.bots.utility.config import UtilityOptions
 from botfleet.bots.utility.events.polls import PollEvents
 from botfleet.bots.utility.events.reminders import ReminderEvents
 from botfleet.bots.utility.events.welcome import WelcomeEvents
@@ -30,11 +29,12 @@ from botfleet.bots.utility.services.welcome import WelcomeStore
 from botfleet.bots.utility.views.polls import PollDisplay
 
 if TYPE_CHECKING:
+    from botfleet.bots.utility.config import UtilityOptions
     from botfleet.core.bot import FleetBot
 
 
-async def setup(bot: FleetBot) -> None:
-    options = bot.options if isinstance(bot.options, UtilityOptions) else UtilityOptions()
+async def setup(bot: FleetBot[UtilityOptions]) -> None:
+    options = bot.options
     zones = await asyncio.to_thread(all_zones)
     timezones = TimezoneStore(bot.database)
     reminders = ReminderService(bot.database, bot.scheduler, timezones, options)

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from botfleet.bots.registry import get_definition
+from botfleet import get_definition
 from botfleet.core.heartbeat import BotState, BotStatus, read_fleet_status
 from botfleet.utils.helpers import create_embed
 
