@@ -9,7 +9,6 @@ result.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
@@ -23,8 +22,6 @@ from botfleet.gamification import (
     LevelUp,
     Outcome,
 )
-
-log = logging.getLogger(__name__)
 
 BOT_NAME: Final = "hangman"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Final
 
 import discord
 
@@ -12,25 +12,16 @@ from botfleet.errors import UserError
 from botfleet.gamification.discord.role_sync import ResyncReport
 from botfleet.utils.wording import plural
 
-if TYPE_CHECKING:
-    from botfleet.core.bot import FleetBot
-
-
 log = logging.getLogger(__name__)
 
 
 NO_PINGS = discord.AllowedMentions.none()
+SERVER_ONLY: Final = "This command only works in a server."
 
 
 def not_a_bot(member: discord.Member | discord.User) -> None:
     if member.bot:
         raise UserError("Bots don't earn XP — pick a member instead.")
-
-
-def guild_of(interaction: discord.Interaction[FleetBot]) -> discord.Guild:
-    if interaction.guild is None:
-        raise UserError("This command only works in a server.")
-    return interaction.guild
 
 
 def check_reward_role(guild: discord.Guild, role: discord.Role) -> None:

@@ -9,8 +9,9 @@ import discord
 from discord import app_commands
 
 from botfleet.auth.permissions import requires_permission
+from botfleet.core.places import server_of
 from botfleet.errors import UserError
-from botfleet.gamification.discord.commands.common import NO_PINGS, describe_resync, guild_of
+from botfleet.gamification.discord.commands.common import NO_PINGS, SERVER_ONLY, describe_resync
 from botfleet.gamification.discord.commands.levels_config import LevelsConfig
 from botfleet.gamification.discord.role_sync import RoleSyncer
 
@@ -34,7 +35,7 @@ class Levels(app_commands.Group, name="levels", description="This server's level
     )
     @requires_permission("admin")
     async def resync(self, interaction: discord.Interaction[FleetBot]) -> None:
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         if not await self.bot.gamification.rewards.table(guild.id):
             raise UserError("This server has no reward roles to sync: add some first.")
         self.syncer.claim_resync(guild)

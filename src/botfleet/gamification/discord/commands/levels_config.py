@@ -9,11 +9,12 @@ import discord
 from discord import app_commands
 
 from botfleet.auth.permissions import requires_permission
+from botfleet.core.places import server_of
 from botfleet.errors import UserError
 from botfleet.gamification.discord.commands.common import (
     NO_PINGS,
+    SERVER_ONLY,
     check_reward_role,
-    guild_of,
     role_line,
 )
 from botfleet.gamification.discord.role_sync import RoleSyncer
@@ -85,7 +86,7 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
     @app_commands.command(name="show", description="Show this server's XP rules.")
     @requires_permission("admin")
     async def show(self, interaction: discord.Interaction[FleetBot]) -> None:
-        config = await self.bot.gamification.settings.get(guild_of(interaction).id)
+        config = await self.bot.gamification.settings.get(server_of(interaction, SERVER_ONLY).id)
         await self._show(interaction, config, "These are the rules in force.")
 
     @app_commands.command(name="rates", description="Set how much XP messages and commands earn.")
@@ -103,7 +104,9 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
         command: app_commands.Range[int, 0, MAX_AWARD] | None = None,
     ) -> None:
         config = await self.bot.gamification.settings.update(
-            guild_of(interaction).id, message_xp=(message_min, message_max), command_xp=command
+            server_of(interaction, SERVER_ONLY).id,
+            message_xp=(message_min, message_max),
+            command_xp=command,
         )
         await self._show(interaction, config, "XP rates updated.")
 
@@ -116,7 +119,7 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
         seconds: app_commands.Range[int, 1, MAX_COOLDOWN_SECONDS],
     ) -> None:
         config = await self.bot.gamification.settings.update(
-            guild_of(interaction).id, message_cooldown_seconds=seconds
+            server_of(interaction, SERVER_ONLY).id, message_cooldown_seconds=seconds
         )
         await self._show(interaction, config, f"Messages now earn XP once every {seconds} s.")
 
@@ -130,7 +133,7 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
         earns_xp: bool = False,
     ) -> None:
         config = await self.bot.gamification.settings.set_no_xp_channel(
-            guild_of(interaction).id, channel.id, not earns_xp
+            server_of(interaction, SERVER_ONLY).id, channel.id, not earns_xp
         )
         state = "earns XP again" if earns_xp else "earns no XP"
         await self._show(interaction, config, f"{channel.mention} {state}.")
@@ -142,7 +145,7 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
         self, interaction: discord.Interaction[FleetBot], role: discord.Role, earns_xp: bool = False
     ) -> None:
         config = await self.bot.gamification.settings.set_no_xp_role(
-            guild_of(interaction).id, role.id, not earns_xp
+            server_of(interaction, SERVER_ONLY).id, role.id, not earns_xp
         )
         state = "earn XP again" if earns_xp else "earn no XP"
         await self._show(interaction, config, f"Members with {role.mention} {state}.")
@@ -167,7 +170,7 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
         if channel is not None and not channel.permissions_for(channel.guild.me).send_messages:
             raise UserError(f"I can't send messages in {channel.mention}: pick another channel.")
         config = await self.bot.gamification.settings.update(
-            guild_of(interaction).id,
+            server_of(interaction, SERVER_ONLY).id,
             announcement_mode=chosen,
             announcement_channel_id=channel.id if channel is not None else None,
         )
@@ -182,7 +185,7 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
         level: app_commands.Range[int, 2, MAX_REWARD_LEVEL],
         role: discord.Role,
     ) -> None:
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         check_reward_role(guild, role)
         rewards = await self.bot.gamification.rewards.set_level_role(guild.id, level, role.id)
         self.syncer.schedule(guild)
@@ -200,7 +203,7 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
     async def reward_remove(
         self, interaction: discord.Interaction[FleetBot], role: discord.Role
     ) -> None:
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         removed = await self.bot.gamification.rewards.remove_level_role(guild.id, role.id)
         if not removed:
             raise UserError(f"{role.mention} is not a level reward here.")
@@ -220,7 +223,7 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
     async def reward_mode(
         self, interaction: discord.Interaction[FleetBot], mode: app_commands.Choice[str]
     ) -> None:
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         config = await self.bot.gamification.settings.update(
             guild.id, role_reward_mode=RoleRewardMode(mode.value)
         )
@@ -250,7 +253,7 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
         achievement: app_commands.Range[str, 1, 100],
         role: discord.Role,
     ) -> None:
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         check_reward_role(guild, role)
         achievement_id = await self.bot.gamification.rewards.set_achievement_role(
             guild.id, achievement, role.id
@@ -280,7 +283,7 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
         interaction: discord.Interaction[FleetBot],
         achievement: app_commands.Range[str, 1, 100],
     ) -> None:
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         if not await self.bot.gamification.rewards.remove_achievement_role(guild.id, achievement):
             raise UserError(f"“{achievement}” has no role reward here.")
         await interaction.response.send_message(
@@ -298,7 +301,7 @@ class LevelsConfig(app_commands.Group, name="config", description="Set this serv
     @app_commands.command(name="rewards", description="List this server's reward roles.")
     @requires_permission("admin")
     async def rewards(self, interaction: discord.Interaction[FleetBot]) -> None:
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         table = await self.bot.gamification.rewards.table(guild.id)
         catalogue = await self.bot.gamification.catalogue.get()
         config = await self.bot.gamification.settings.get(guild.id)

@@ -10,7 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from botfleet.gamification.discord.commands.common import NO_PINGS, guild_of, not_a_bot
+from botfleet.core.places import server_of
+from botfleet.gamification.discord.commands.common import NO_PINGS, SERVER_ONLY, not_a_bot
 from botfleet.gamification.discord.commands.levels import Levels
 from botfleet.gamification.discord.commands.xp import XPAdmin
 from botfleet.gamification.discord.rank_card import RankCard, render_rank_card_async
@@ -98,7 +99,7 @@ class GamificationCommands(commands.Cog, name="Levels"):
     ) -> None:
         target = member or interaction.user
         not_a_bot(target)
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         await interaction.response.defer()
         profile = await self.bot.gamification.xp.profile(target.id, guild.id)
         card = RankCard(
@@ -131,7 +132,7 @@ class GamificationCommands(commands.Cog, name="Levels"):
         period: app_commands.Choice[str] | None = None,
         everywhere: bool = False,
     ) -> None:
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         chosen_category = category.value if category is not None else LeaderboardCategory.XP.value
         chosen_period = Period(period.value) if period is not None else Period.ALL_TIME
         scope = None if everywhere else guild.id

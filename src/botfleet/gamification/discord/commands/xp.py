@@ -9,7 +9,8 @@ import discord
 from discord import app_commands
 
 from botfleet.auth.permissions import requires_permission
-from botfleet.gamification.discord.commands.common import NO_PINGS, guild_of, not_a_bot
+from botfleet.core.places import server_of
+from botfleet.gamification.discord.commands.common import NO_PINGS, SERVER_ONLY, not_a_bot
 from botfleet.gamification.discord.role_sync import RoleSyncer
 from botfleet.gamification.store import AdjustmentResult
 from botfleet.gamification.xp_system import MAX_ADMIN_AMOUNT
@@ -68,7 +69,7 @@ class XPAdmin(app_commands.Group, name="xp", description="Give, take or reset me
         reason: app_commands.Range[str, 1, MAX_REASON] | None = None,
     ) -> None:
         not_a_bot(member)
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         await interaction.response.defer(ephemeral=True)
         result = await self.bot.gamification.xp.give_xp(
             guild.id, member.id, amount, actor_id=interaction.user.id, reason=reason
@@ -90,7 +91,7 @@ class XPAdmin(app_commands.Group, name="xp", description="Give, take or reset me
         reason: app_commands.Range[str, 1, MAX_REASON] | None = None,
     ) -> None:
         not_a_bot(member)
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         await interaction.response.defer(ephemeral=True)
         result = await self.bot.gamification.xp.take_xp(
             guild.id, member.id, amount, actor_id=interaction.user.id, reason=reason
@@ -109,7 +110,7 @@ class XPAdmin(app_commands.Group, name="xp", description="Give, take or reset me
         reason: app_commands.Range[str, 1, MAX_REASON] | None = None,
     ) -> None:
         not_a_bot(member)
-        guild = guild_of(interaction)
+        guild = server_of(interaction, SERVER_ONLY)
         await interaction.response.defer(ephemeral=True)
         result = await self.bot.gamification.xp.reset_xp(
             guild.id, member.id, actor_id=interaction.user.id, reason=reason
