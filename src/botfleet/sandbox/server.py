@@ -55,6 +55,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+READY_TIMEOUT = 30.0
+"""How long a bot may take to log in and get ready: a loaded laptop starting six bots and the
+Grammar Bot's engines can need well over ten seconds. A start that fails raises at once."""
+
 
 class DiscordSandbox:
     """A local stand-in for Discord that real discord.py clients connect to."""
@@ -277,7 +281,7 @@ class DiscordSandbox:
 
     @contextlib.asynccontextmanager
     async def run_client(
-        self, client: discord.Client, app: Application, *, ready_timeout: float = 10.0
+        self, client: discord.Client, app: Application, *, ready_timeout: float = READY_TIMEOUT
     ) -> AsyncIterator[discord.Client]:
         """Log ``client`` in as ``app`` and wait for on_ready; close it on exit.
 
