@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,8 +87,11 @@ def audited(sandbox: DiscordSandbox, method: str, path_part: str) -> list[Audite
     ]
 
 
-async def wait_for(sandbox: DiscordSandbox, check: Any, what: str, timeout: float = 10) -> Any:
+WAIT_SECONDS = 10.0
+
+
+async def wait_for(sandbox: DiscordSandbox, check: Callable[[], object], what: str) -> object:
     """Wait until ``check()`` is truthy (re-checked on every change of the stand-in)."""
     return await wait_until(
-        sandbox, lambda: check() or None, timeout=timeout, describe_failure=lambda: what
+        sandbox, lambda: check() or None, timeout=WAIT_SECONDS, describe_failure=lambda: what
     )

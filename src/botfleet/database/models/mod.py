@@ -132,3 +132,5 @@ class ModChannels(Base):
     modlog_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     """Where each case is posted; None: no modlog."""
     lockdown_channel_ids: Mapped[list[int]] = mapped_column(json_variant(), default=list)
+    lockdown_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The lockdown in force that has an end (its timer carries the id); None: none."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from botfleet.bots.mod.commands.acting import Moderation
+from botfleet.bots.mod.commands.channels import ChannelCommands
 from botfleet.bots.mod.commands.records import RecordCommands
 from botfleet.bots.mod.commands.sanctions import SanctionCommands
+from botfleet.bots.mod.commands.settings import ModSettingsCommands
 from botfleet.bots.mod.events.modlog import ModlogEvents
 from botfleet.bots.mod.events.timers import ModTimerEvents
 from botfleet.bots.mod.services.cases import CaseStore
@@ -35,5 +37,8 @@ async def setup(bot: FleetBot[ModOptions]) -> None:
     sanctions = SanctionCommands(bot, moderation, warnings, bans)
     await bot.add_cog(sanctions)
     await bot.add_cog(RecordCommands(bot, cases, warnings, NoteStore(bot.database)))
+    channel_commands = ChannelCommands(bot, channels)
+    await bot.add_cog(channel_commands)
+    await bot.add_cog(ModSettingsCommands(bot, channels))
     await bot.add_cog(ModlogEvents(bot, cases, channels))
-    await bot.add_cog(ModTimerEvents(bot, sanctions, bans, warnings))
+    await bot.add_cog(ModTimerEvents(bot, sanctions, channel_commands, (bans, warnings, channels)))

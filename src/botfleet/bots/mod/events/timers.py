@@ -14,6 +14,7 @@ import discord
 from discord.ext import commands
 
 from botfleet.bots.mod.commands.acting import Outcome
+from botfleet.bots.mod.services.channels import ModChannelStore
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.bots.mod.services.sanctions import BanService, UnbanDecision, UnbanTimer
 from botfleet.bots.mod.services.warnings import WarningService
@@ -44,20 +45,30 @@ class Sanctioner(Protocol):
     ) -> Outcome: ...
 
 
+class Lockdowns(Protocol):
+    """Opens a lockdown's channels (the channel commands' cog)."""
+
+    async def lockdown_channels_of(self, guild: discord.Guild) -> list[discord.TextChannel]: ...
+
+    async def end_lockdown(
+        self, guild: discord.Guild, channels: list[discord.TextChannel], by: str
+    ) -> int: ...
+
+
 class ModTimerEvents(commands.Cog, name="Moderation timers"):
-    """Lifts tempbans on time (never a later ban) and follows warnings' expiry."""
+    """Lifts tempbans on time (never a later ban), ends lockdowns, follows warnings' expiry."""
 
     def __init__(
         self,
         bot: FleetBot,
         sanctioner: Sanctioner,
-        bans: BanService,
-        warnings: WarningService,
+        lockdowns: Lockdowns,
+        stores: tuple[BanService, WarningService, ModChannelStore],
     ) -> None:
         self.bot = bot
         self.sanctioner = sanctioner
-        self.bans = bans
-        self.warnings = warnings
+        self.lockdowns = lockdowns
+        self.bans, self.warnings, self.channels = stores
 
     @commands.Cog.listener()
     async def on_mod_unban_timer_complete(self, timer: ScheduledTimer) -> None:
@@ -103,3 +114,20 @@ class ModTimerEvents(commands.Cog, name="Moderation timers"):
                 warning.guild_id,
                 warning.points,
             )
+
+    @commands.Cog.listener()
+    async def on_mod_lockdown_end_timer_complete(self, timer: ScheduledTimer) -> None:
+        guild_id = timer.payload.get("guild_id")
+        lockdown_id = timer.payload.get("lockdown_id")
+        if not isinstance(guild_id, int) or not isinstance(lockdown_id, int):
+            log.error("lockdown timer %d has a malformed payload", timer.id)
+            return
+        if not await self.channels.claim_lockdown_end(guild_id, lockdown_id):
+            return  # ended by hand, or a later lockdown replaced it
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            log.warning("lockdown of guild %d ended, but the guild is gone", guild_id)
+            return
+        channels = await self.lockdowns.lockdown_channels_of(guild)
+        opened = await self.lockdowns.end_lockdown(guild, channels, str(guild.me))
+        log.info("lockdown of guild %d ended on time: %d channel(s) opened", guild_id, opened)

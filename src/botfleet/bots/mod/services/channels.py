@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from sqlalchemy import update
+
 from botfleet.database.base import Database
 from botfleet.database.models.mod import ModChannels
 from botfleet.errors import UserError
@@ -79,3 +81,35 @@ class ModChannelStore:
             row.lockdown_channel_ids = channels
             await session.commit()
         return tuple(channels)
+
+    async def set_lockdown(self, guild_id: int, lockdown_id: int | None) -> None:
+        """Remember the lockdown now in force with an end (None: none), which its timer names.
+
+        An earlier lockdown's timer then finds another id and leaves the new one alone.
+        """
+        statement = (
+            self.database.upsert(ModChannels)
+            .values(guild_id=guild_id, lockdown_channel_ids=[], lockdown_id=lockdown_id)
+            .on_conflict_do_update(
+                index_elements=[ModChannels.guild_id], set_={"lockdown_id": lockdown_id}
+            )
+        )
+        async with self.database.session() as session:
+            await session.execute(statement)
+            await session.commit()
+
+    async def claim_lockdown_end(self, guild_id: int, lockdown_id: int) -> bool:
+        """Whether the timer of ``lockdown_id`` still ends the lockdown in force (forgotten if so).
+
+        A lockdown ended by hand, or started again since, leaves an older timer nothing to do.
+        """
+        statement = (
+            update(ModChannels)
+            .where(ModChannels.guild_id == guild_id, ModChannels.lockdown_id == lockdown_id)
+            .values(lockdown_id=None)
+            .returning(ModChannels.guild_id)
+        )
+        async with self.database.session() as session:
+            claimed = (await session.execute(statement)).first()
+            await session.commit()
+        return claimed is not None

@@ -1,4 +1,4 @@
-"""Mod Bot: each guild's modlog channel and the channels a lockdown locks.
+"""Mod Bot: each guild's modlog channel, the channels a lockdown locks, and its end.
 
 Revision ID: 0017
 Revises: 0016
@@ -29,6 +29,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
             nullable=False,
         ),
+        sa.Column("lockdown_id", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_mod_channels")),
     )
 
