@@ -7,7 +7,9 @@ the entry (``mod_case_amended``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import discord
@@ -30,6 +32,8 @@ class ModlogEvents(commands.Cog, name="Modlog"):
         self.bot = bot
         self.cases = cases
         self.channels = channels
+        self._posting: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        """Per guild: an amendment waits for the entry being posted, to know its message."""
 
     async def _modlog(self, guild_id: int) -> discord.TextChannel | None:
         channel_id = (await self.channels.get(guild_id)).modlog_channel_id
@@ -43,6 +47,10 @@ class ModlogEvents(commands.Cog, name="Modlog"):
 
     @commands.Cog.listener()
     async def on_mod_case_recorded(self, case: Case) -> None:
+        async with self._posting[case.guild_id]:
+            await self._post(case)
+
+    async def _post(self, case: Case) -> None:
         channel = await self._modlog(case.guild_id)
         if channel is None:
             return
@@ -63,6 +71,10 @@ class ModlogEvents(commands.Cog, name="Modlog"):
 
     @commands.Cog.listener()
     async def on_mod_case_amended(self, case: Case) -> None:
+        async with self._posting[case.guild_id]:
+            await self._edit(await self.cases.get(case.guild_id, case.number))
+
+    async def _edit(self, case: Case) -> None:
         if case.modlog_message_id is None:
             return
         channel = await self._modlog(case.guild_id)

@@ -1,0 +1,132 @@
+"""Warnings, escalation, the case log and the modlog end to end, through the local stand-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mod_commands_helpers import ModGuild, answer, audited, build_mod_guild
+
+from botfleet.config.schema import Settings
+from botfleet.sandbox import Application, DiscordSandbox
+from botfleet.sandbox.pytest_plugin import FleetBotStage
+
+PRESETS = {"spam": {"reason": "Spamming the channels", "points": 2}}
+THRESHOLDS = [{"points": 3, "action": "timeout", "duration_seconds": 3600}]
+
+
+@pytest.fixture
+def world(discord_sandbox: DiscordSandbox, app: Application) -> ModGuild:
+    return build_mod_guild(discord_sandbox, app)
+
+
+@pytest.fixture
+def settings(make_settings: Any) -> Settings:
+    settings: Settings = make_settings(warning_presets=PRESETS, warning_thresholds=THRESHOLDS)
+    return settings
+
+
+async def test_cases_are_posted_in_the_modlog_and_amending_a_reason_edits_the_entry(
+    stage: FleetBotStage, app: Application, settings: Settings, world: ModGuild
+) -> None:
+    async with stage.running(settings):
+        refused = await answer(
+            world.moderator,
+            world.general,
+            app,
+            "modset",
+            {"channel": world.modlog},
+            subcommand="modlog",
+        )
+        assert refused.ephemeral and "for admins" in refused.content
+        chosen = await answer(
+            world.admin,
+            world.general,
+            app,
+            "modset",
+            {"channel": world.modlog},
+            subcommand="modlog",
+        )
+        assert "Cases are posted in" in chosen.content, chosen.content
+
+        await answer(
+            world.moderator, world.general, app, "kick", {"member": world.alice, "reason": "rude"}
+        )
+        entry = await world.modlog.wait_for_message(author=app)
+        [embed] = entry.embeds
+        assert embed["title"] == "Case #1 · kick"
+        fields = {field["name"]: field["value"] for field in embed["fields"]}
+        assert fields["Reason"] == "rude"
+        assert str(world.alice.id) in fields["Member"]
+
+        amended = await answer(
+            world.moderator, world.general, app, "reason", {"number": 1, "text": "very rude"}
+        )
+        assert amended.ephemeral and "very rude" in amended.content
+        edited = await world.modlog.wait_for_edit(entry)
+        fields = {field["name"]: field["value"] for field in edited.embeds[0]["fields"]}
+        assert fields["Reason"] == "very rude"
+
+        shown = await answer(world.moderator, world.general, app, "case", {"number": 1})
+        assert shown.ephemeral and shown.embeds[0]["title"] == "Case #1 · kick"
+        missing = await answer(world.moderator, world.general, app, "case", {"number": 9})
+        assert missing.ephemeral and "There is no case #9" in missing.content
+        listed = await answer(world.moderator, world.general, app, "cases", {"user": world.alice})
+        assert "#1" in listed.embeds[0]["description"]
+        assert "very rude" in listed.embeds[0]["description"]
+        none = await answer(world.moderator, world.general, app, "cases", {"user": world.bob})
+        assert "has no cases" in none.content
+
+
+async def test_a_warning_that_crosses_a_threshold_escalates_as_its_own_case(
+    stage: FleetBotStage,
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    world: ModGuild,
+) -> None:
+    async with stage.running(settings):
+        handle = await world.moderator.autocomplete(
+            world.general, app, "warn", {"member": world.alice, "preset": "sp"}, focused="preset"
+        )
+        assert [choice["value"] for choice in await handle.wait_for_choices()] == ["spam"]
+
+        first = await answer(
+            world.moderator, world.general, app, "warn", {"member": world.alice, "preset": "spam"}
+        )
+        assert "Warned **alice** (case #1): 2 point(s), 2 active." in first.content, first.content
+        assert "Spamming the channels" in world.alice.dm_with(app).messages()[-1].content
+        assert not world.alice.timed_out
+
+        handle = await world.moderator.run_command(
+            world.general, app, "warn", {"member": world.alice, "reason": "again", "points": 1}
+        )
+        second = await handle.wait_for_response()
+        assert "(case #2): 1 point(s), 3 active." in second.content, second.content
+        escalated = await handle.wait_for_followup()
+        assert "3 points reached" in escalated.content, escalated.content
+        assert "(case #3)" in escalated.content
+        assert world.alice.timed_out
+        [request] = audited(discord_sandbox, "PATCH", f"/members/{world.alice.id}")
+        assert "case #3: Reached 3 warning points (threshold 3)" in request.reason
+
+        standing = await answer(
+            world.moderator, world.general, app, "warnings", {"user": world.alice}
+        )
+        assert standing.ephemeral
+        assert "3 active point(s) of 2 warning(s)" in standing.embeds[0]["footer"]["text"]
+        noted = await answer(
+            world.moderator, world.general, app, "note", {"user": world.alice, "text": "watch"}
+        )
+        assert noted.ephemeral
+        standing = await answer(
+            world.moderator, world.general, app, "warnings", {"user": world.alice}
+        )
+        assert standing.embeds[0]["fields"][0]["value"] == "• watch"
+
+        unknown = await answer(
+            world.moderator, world.general, app, "warn", {"member": world.bob, "preset": "nope"}
+        )
+        assert unknown.ephemeral and "no preset warning called “nope”" in unknown.content
+        bare = await answer(world.moderator, world.general, app, "warn", {"member": world.bob})
+        assert bare.ephemeral and "needs a reason or a preset" in bare.content
