@@ -13,6 +13,12 @@ from botfleet.bots.mod.services.cases import CaseStore, NewCase
 from botfleet.bots.mod.services.channels import MAX_LOCKDOWN_CHANNELS, ModChannelStore
 from botfleet.bots.mod.services.checks import Party, Scene, check_action
 from botfleet.bots.mod.services.limits import CaseAction
+from botfleet.bots.mod.services.massban import (
+    MAX_MASSBAN,
+    MassbanFilter,
+    MemberFacts,
+    pick_members,
+)
 from botfleet.bots.mod.services.patterns import PatternSet
 from botfleet.bots.mod.services.purge import MessageFacts, PurgeFilter, plan_purge
 from botfleet.bots.mod.services.recording import CaseRecorder
@@ -206,3 +212,52 @@ async def test_only_the_lockdown_in_force_is_ended_by_its_timer(database: Databa
     assert not await store.claim_lockdown_end(GUILD, 1)
     assert await store.claim_lockdown_end(GUILD, 2)
     assert not await store.claim_lockdown_end(GUILD, 2)
+
+
+def member(
+    id_: int,
+    name: str,
+    clock: Clock,
+    *,
+    account_age: timedelta = timedelta(days=400),
+    joined_ago: timedelta = timedelta(days=100),
+    avatar: bool = True,
+    bot: bool = False,
+) -> MemberFacts:
+    return MemberFacts(
+        id=id_,
+        name=name,
+        display_name=name.title(),
+        created_at=clock.now - account_age,
+        joined_at=clock.now - joined_ago,
+        has_avatar=avatar,
+        is_bot=bot,
+    )
+
+
+def test_a_massban_picks_members_every_filter_matches(clock: Clock) -> None:
+    members = [
+        member(1, "old_timer", clock),
+        member(2, "fresh", clock, account_age=timedelta(hours=2), joined_ago=timedelta(minutes=5)),
+        member(3, "faceless", clock, account_age=timedelta(hours=3), avatar=False),
+        member(4, "raid_bot", clock, account_age=timedelta(hours=1), bot=True),
+        member(5, "nitro_gift", clock, joined_ago=timedelta(minutes=1), avatar=False),
+    ]
+
+    def picked(massban: MassbanFilter) -> list[int]:
+        return [found.id for found in pick_members(members, massban, clock.now)]
+
+    assert picked(MassbanFilter(account_younger_than=timedelta(days=1))) == [2, 3]
+    assert picked(MassbanFilter(joined_within=timedelta(hours=1))) == [5, 2]
+    assert picked(MassbanFilter(no_avatar=True)) == [5, 3]
+    assert picked(MassbanFilter(name_pattern=PatternSet(["^NITRO"]))) == [5]
+    both = MassbanFilter(account_younger_than=timedelta(days=1), no_avatar=True)
+    assert picked(both) == [3]
+    with pytest.raises(UserError, match="at least one filter"):
+        MassbanFilter()
+
+
+def test_a_massban_past_its_bound_is_refused(clock: Clock) -> None:
+    crowd = [member(n, f"m{n}", clock, avatar=False) for n in range(MAX_MASSBAN + 1)]
+    with pytest.raises(UserError, match="Narrow them down"):
+        pick_members(crowd, MassbanFilter(no_avatar=True), clock.now)

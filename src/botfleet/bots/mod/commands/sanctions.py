@@ -6,8 +6,10 @@ types ``/ban`` in the middle of an incident and should not have to remember a gr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -23,11 +25,15 @@ from botfleet.bots.mod.services.limits import (
     action_duration,
     check_reason,
 )
+from botfleet.bots.mod.services.massban import MassbanFilter, MemberFacts, pick_members
+from botfleet.bots.mod.services.patterns import PatternSet
 from botfleet.bots.mod.services.sanctions import BanService
 from botfleet.bots.mod.services.warnings import Threshold, WarningService
+from botfleet.bots.mod.views.massban import MassbanConfirm, dry_run_embed
 from botfleet.core.places import server_of
 from botfleet.errors import UserError
-from botfleet.utils.text import discord_timestamp
+from botfleet.utils.durations import parse_time
+from botfleet.utils.text import discord_timestamp, truncate_string
 
 if TYPE_CHECKING:
     from botfleet.bots.mod.config import ModOptions
@@ -370,6 +376,106 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         except discord.NotFound:
             raise UserError(f"{user_id} is not banned here.") from None
         await self._answer(interaction, CaseAction.UNBAN, user_id, reason)
+
+    @app_commands.command(
+        name="massban", description="Ban members matching filters, after a dry run."
+    )
+    @app_commands.describe(
+        account_age="Only accounts younger than this (e.g. 1d, 2w).",
+        joined="Only members who joined within this (e.g. 10m, 1h).",
+        no_avatar="Only members without an avatar.",
+        name="Only names matching this regular expression.",
+        reason="Why (in each case).",
+    )
+    @requires_permission(PermissionLevel.MODERATOR)
+    async def massban(
+        self,
+        interaction: discord.Interaction[FleetBot[ModOptions]],
+        *,
+        account_age: app_commands.Range[str, 1, 40] | None = None,
+        joined: app_commands.Range[str, 1, 40] | None = None,
+        no_avatar: bool = False,
+        name: app_commands.Range[str, 1, 300] | None = None,
+        reason: Reason | None = None,
+    ) -> None:
+        guild = server_of(interaction, SERVER_ONLY)
+        moderator = moderator_of(interaction)
+        self.moderation.check(guild, CaseAction.BAN, moderator, None)
+        checked = check_reason(reason)
+        pattern = (
+            await asyncio.to_thread(PatternSet, [name], self.bot.options.pattern_timeout)
+            if name is not None
+            else None
+        )
+        massban = MassbanFilter(
+            account_younger_than=timedelta(seconds=parse_time(account_age))
+            if account_age
+            else None,
+            joined_within=timedelta(seconds=parse_time(joined)) if joined else None,
+            no_avatar=no_avatar,
+            name_pattern=pattern,
+        )
+        members = [member_facts(member) for member in guild.members]
+        picked = await asyncio.to_thread(pick_members, members, massban, datetime.now(UTC))
+        if not picked:
+            raise UserError("No member matches those filters; nobody would be banned.")
+
+        async def ban_them(press: discord.Interaction[FleetBot[ModOptions]]) -> None:
+            report = await self._ban_picked(guild, moderator, picked, checked, press.channel_id)
+            await press.followup.send(report, allowed_mentions=NO_PINGS)
+
+        view = MassbanConfirm(moderator.id, ban_them)
+        await interaction.response.send_message(
+            embed=dry_run_embed(picked, self.bot.settings.colors.error), view=view, ephemeral=True
+        )
+        view.message = await interaction.original_response()
+
+    async def _ban_picked(
+        self,
+        guild: discord.Guild,
+        moderator: discord.Member,
+        picked: Sequence[MemberFacts],
+        reason: str | None,
+        channel_id: int | None,
+    ) -> str:
+        """Ban each picked member as its own case; what was done and what was refused."""
+        numbers: list[int] = []
+        skipped: list[str] = []
+        for facts in picked:
+            target = guild.get_member(facts.id) or await self.bot.fetch_user(facts.id)
+            try:
+                outcome = await self.sanction(
+                    guild, CaseAction.BAN, moderator, target, reason=reason, channel_id=channel_id
+                )
+            except UserError as exc:
+                skipped.append(f"• {facts.display_name}: {exc.message}")
+                continue
+            numbers.append(outcome.case.number)
+        text = f"🔨 Massban: {len(numbers)} member(s) banned"
+        if numbers:
+            text += f" (cases #{numbers[0]} to #{numbers[-1]})"
+        text += "."
+        if skipped:
+            text += f"\nSkipped {len(skipped)}:\n" + "\n".join(skipped[:10])
+        return truncate_string(text, 2000)
+
+
+def optional_duration(text: str | None) -> timedelta | None:
+    """A duration typed for a filter, or None when the filter was left out."""
+    return timedelta(seconds=parse_time(text)) if text else None
+
+
+def member_facts(member: discord.Member) -> MemberFacts:
+    """What a massban filter reads of a member."""
+    return MemberFacts(
+        id=member.id,
+        name=member.name,
+        display_name=member.display_name,
+        created_at=member.created_at,
+        joined_at=member.joined_at,
+        has_avatar=member.avatar is not None,
+        is_bot=member.bot,
+    )
 
 
 ANSWERS: Final[dict[CaseAction, tuple[str, str]]] = {
