@@ -10,11 +10,12 @@ import pytest
 from mod_commands_helpers import ModGuild, answer, audited, build_mod_guild, wait_for
 from sqlalchemy import select, update
 
-from botfleet.config.schema import Settings
+from botfleet.config.schema import SchedulerSection, Settings
 from botfleet.database import Database
-from botfleet.database.models.mod import ModWarning
+from botfleet.database.models.mod import ModBan, ModWarning
 from botfleet.database.models.timer import Timer
-from botfleet.sandbox import Application, DiscordSandbox
+from botfleet.sandbox import Application, DiscordSandbox, Permission
+from botfleet.sandbox.fleet import fleet_test_settings
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 POLL_SECONDS = 0.05
@@ -168,3 +169,56 @@ async def test_two_moderators_acting_at_once_get_numbers_without_gaps(
             int(text.split("(case #")[1].split(")")[0]) for text in (a.content for a in answers)
         )
         assert numbers == [1, 2, 3], [a.content for a in answers]
+
+
+async def test_an_unban_discord_refuses_is_tried_again_and_one_lifted_by_hand_is_let_go(
+    stage: FleetBotStage, app: Application, world: ModGuild
+) -> None:
+    settings = fleet_test_settings(
+        "mod",
+        stage.directory,
+        options={},
+        scheduler=SchedulerSection(memory_threshold=0, max_sleep=0.5),
+    )
+    database = Database(settings.database.url.get_secret_value())
+
+    async def unban_timers() -> list[Timer]:
+        async with database.session() as session:
+            rows = await session.scalars(select(Timer).where(Timer.event == "mod_unban"))
+            return list(rows)
+
+    async def retry_scheduled() -> bool:
+        return [timer.payload["attempt"] for timer in await unban_timers()] == [1]
+
+    async def bans_forgotten() -> bool:
+        async with database.session() as session:
+            return (await session.scalars(select(ModBan))).first() is None
+
+    try:
+        async with stage.running(settings):
+            await answer(
+                world.moderator,
+                world.general,
+                app,
+                "tempban",
+                {"user": world.alice.user, "duration": "1s"},
+            )
+            await world.guild.unban(world.alice)
+            await eventually(bans_forgotten)
+            assert await unban_timers() == []
+
+            await answer(
+                world.moderator,
+                world.general,
+                app,
+                "tempban",
+                {"user": world.bob.user, "duration": "1s"},
+            )
+            bot_role = next(
+                role for role in world.guild.guild.roles.values() if role.bot_id == app.bot_user.id
+            )
+            bot_role.permissions &= ~int(Permission.BAN_MEMBERS)
+            await eventually(retry_scheduled)
+            assert world.bob.id in banned_ids(world)
+    finally:
+        await database.dispose()

@@ -95,6 +95,13 @@ class ModTimerEvents(commands.Cog, name="Moderation timers"):
                 user,
                 reason=f"Tempban of case #{unban.case_number} ended",
             )
+        except discord.NotFound:
+            log.info(
+                "tempban of case #%d in guild %d was lifted outside the bot already",
+                unban.case_number,
+                unban.guild_id,
+            )
+            await self.bans.lifted(unban.guild_id, unban.user_id)
         except (discord.HTTPException, UserError) as exc:
             log.info("unban of case #%d failed, trying later: %s", unban.case_number, exc)
             await self.bans.retry_later(unban, datetime.now(UTC))
