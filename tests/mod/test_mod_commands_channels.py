@@ -5,16 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from mod_commands_helpers import ModGuild, answer, audited, build_mod_guild, wait_for
+from mod_commands_helpers import ModGuild, answer, audited, wait_for
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, DiscordSandbox, SandboxFile, SandboxScriptError
 from botfleet.sandbox.pytest_plugin import FleetBotStage
-
-
-@pytest.fixture
-def world(discord_sandbox: DiscordSandbox, app: Application) -> ModGuild:
-    return build_mod_guild(discord_sandbox, app)
 
 
 async def test_purge_deletes_what_its_filters_match_and_reports_old_messages(

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-from mod_commands_helpers import ModGuild, answer, audited, build_mod_guild
+from mod_commands_helpers import ModGuild, answer, audited
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, DiscordSandbox
 from botfleet.sandbox.pytest_plugin import FleetBotStage
-
-
-@pytest.fixture
-def world(discord_sandbox: DiscordSandbox, app: Application) -> ModGuild:
-    return build_mod_guild(discord_sandbox, app)
 
 
 async def test_a_massban_shows_a_dry_run_and_bans_on_confirmation_only(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from mod_commands_helpers import ModGuild, answer, audited, build_mod_guild
+from mod_commands_helpers import ModGuild, answer, audited
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, DiscordSandbox
@@ -13,11 +13,6 @@ from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 PRESETS = {"spam": {"reason": "Spamming the channels", "points": 2}}
 THRESHOLDS = [{"points": 3, "action": "timeout", "duration_seconds": 3600}]
-
-
-@pytest.fixture
-def world(discord_sandbox: DiscordSandbox, app: Application) -> ModGuild:
-    return build_mod_guild(discord_sandbox, app)
 
 
 @pytest.fixture

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from mod_commands_helpers import MODERATOR_PERMISSIONS, ModGuild, answer, audited, build_mod_guild
+from mod_commands_helpers import MODERATOR_PERMISSIONS, ModGuild, answer, audited
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, DiscordSandbox
 from botfleet.sandbox.pytest_plugin import FleetBotStage
-
-
-@pytest.fixture
-def world(discord_sandbox: DiscordSandbox, app: Application) -> ModGuild:
-    return build_mod_guild(discord_sandbox, app)
 
 
 async def test_a_kick_is_a_case_with_its_audit_reason_and_a_dm_first(

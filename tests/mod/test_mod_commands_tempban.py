@@ -6,8 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from mod_commands_helpers import ModGuild, answer, audited, build_mod_guild, wait_for
+from mod_commands_helpers import ModGuild, answer, audited, wait_for
 from sqlalchemy import select, update
 
 from botfleet.config.schema import SchedulerSection, Settings
@@ -20,11 +19,6 @@ from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 POLL_SECONDS = 0.05
 POLL_ROUNDS = 200
-
-
-@pytest.fixture
-def world(discord_sandbox: DiscordSandbox, app: Application) -> ModGuild:
-    return build_mod_guild(discord_sandbox, app)
 
 
 def banned_ids(world: ModGuild) -> set[int]:

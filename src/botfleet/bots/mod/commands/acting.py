@@ -9,6 +9,7 @@ accepted the action; ``mod_case_recorded`` dispatched for the modlog.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import discord
 from botfleet.bots.mod.services.cases import Case, NewCase
 from botfleet.bots.mod.services.checks import Party, Scene, check_action
 from botfleet.bots.mod.services.limits import CaseAction, audit_reason, check_reason
+from botfleet.bots.mod.services.patterns import PatternSet
 from botfleet.bots.mod.services.recording import CaseRecorder
 from botfleet.errors import UserError
 from botfleet.utils.text import discord_timestamp
@@ -48,6 +50,16 @@ DM_VERBS: Final[dict[CaseAction, str]] = {
 
 Perform = Callable[[str], Awaitable[None]]
 """The call to Discord, given the audit-log reason."""
+
+
+async def moderator_pattern(options: ModOptions, source: str | None) -> PatternSet | None:
+    """A regex a moderator typed (a filter of /purge, /massban), checked in a thread.
+
+    Checking tries it on hostile texts, which takes a while: off the event loop.
+    """
+    if source is None:
+        return None
+    return await asyncio.to_thread(PatternSet, [source], options.pattern_timeout)
 
 
 def party_of(member: discord.Member) -> Party:

@@ -12,11 +12,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, requires_permission
+from botfleet.bots.mod.commands.acting import moderator_pattern
 from botfleet.bots.mod.commands.sanctions import SERVER_ONLY, Reason, moderator_of
 from botfleet.bots.mod.services.channels import LOCKDOWN_END_EVENT, ModChannelStore
 from botfleet.bots.mod.services.checks import permission_label
 from botfleet.bots.mod.services.limits import audit_reason, check_reason
-from botfleet.bots.mod.services.patterns import PatternSet
 from botfleet.bots.mod.services.purge import (
     MAX_PURGE,
     SCAN_LIMIT,
@@ -125,11 +125,7 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         require_channel_permission(channel, moderator, "manage_messages", "purge messages")
         for needed in ("manage_messages", "read_message_history"):
             require_channel_permission(channel, channel.guild.me, needed, "purge messages")
-        pattern = (
-            await asyncio.to_thread(PatternSet, [regex], self.bot.options.pattern_timeout)
-            if regex is not None
-            else None
-        )
+        pattern = await moderator_pattern(self.bot.options, regex)
         purge = PurgeFilter(
             member_id=member.id if member is not None else None,
             text=contains,
@@ -215,6 +211,23 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         require_channel_permission(channel, moderator, "manage_channels", "lock it")
         require_channel_permission(channel, channel.guild.me, "manage_roles", "lock it")
 
+    async def _lock_here(
+        self,
+        interaction: discord.Interaction[FleetBot[ModOptions]],
+        reason: str | None,
+        *,
+        locked: bool,
+    ) -> discord.TextChannel:
+        """Lock or open the interaction's channel; refused when it already is."""
+        channel = self._text_channel(interaction)
+        moderator = moderator_of(interaction)
+        self._check_lockable(channel, moderator)
+        audit = audit_reason(str(moderator), None, reason)
+        if not await self.set_locked(channel, locked=locked, audit=audit):
+            state = "locked already; `/unlock` opens it" if locked else "not locked"
+            raise UserError(f"{channel.mention} is {state}.")
+        return channel
+
     @app_commands.command(name="lock", description="Stop members from sending messages here.")
     @app_commands.describe(reason="Why (shown in the channel).")
     @requires_permission(PermissionLevel.MODERATOR)
@@ -223,15 +236,8 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         interaction: discord.Interaction[FleetBot[ModOptions]],
         reason: Reason | None = None,
     ) -> None:
-        channel = self._text_channel(interaction)
-        moderator = moderator_of(interaction)
-        self._check_lockable(channel, moderator)
         checked = check_reason(reason)
-        changed = await self.set_locked(
-            channel, locked=True, audit=audit_reason(str(moderator), None, checked)
-        )
-        if not changed:
-            raise UserError(f"{channel.mention} is locked already; `/unlock` opens it.")
+        channel = await self._lock_here(interaction, checked, locked=True)
         why = f" Reason: {checked}" if checked else ""
         await interaction.response.send_message(f"🔒 {channel.mention} is locked.{why}")
 
@@ -243,16 +249,7 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         interaction: discord.Interaction[FleetBot[ModOptions]],
         reason: Reason | None = None,
     ) -> None:
-        channel = self._text_channel(interaction)
-        moderator = moderator_of(interaction)
-        self._check_lockable(channel, moderator)
-        changed = await self.set_locked(
-            channel,
-            locked=False,
-            audit=audit_reason(str(moderator), None, check_reason(reason)),
-        )
-        if not changed:
-            raise UserError(f"{channel.mention} is not locked.")
+        channel = await self._lock_here(interaction, check_reason(reason), locked=False)
         await interaction.response.send_message(f"🔓 {channel.mention} is open again.")
 
     lockdown = app_commands.Group(

@@ -18,7 +18,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, requires_permission
-from botfleet.bots.mod.commands.acting import CASE_RECORDED_EVENT, Moderation, Outcome, Perform
+from botfleet.bots.mod.commands.acting import (
+    CASE_RECORDED_EVENT,
+    Moderation,
+    Outcome,
+    Perform,
+    moderator_pattern,
+)
 from botfleet.bots.mod.services.limits import (
     MAX_REASON_LENGTH,
     CaseAction,
@@ -26,7 +32,6 @@ from botfleet.bots.mod.services.limits import (
     check_reason,
 )
 from botfleet.bots.mod.services.massban import MassbanFilter, MemberFacts, pick_members
-from botfleet.bots.mod.services.patterns import PatternSet
 from botfleet.bots.mod.services.sanctions import BanService
 from botfleet.bots.mod.services.warnings import Threshold, WarningService
 from botfleet.bots.mod.views.massban import MassbanConfirm, dry_run_embed
@@ -402,11 +407,7 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         moderator = moderator_of(interaction)
         self.moderation.check(guild, CaseAction.BAN, moderator, None)
         checked = check_reason(reason)
-        pattern = (
-            await asyncio.to_thread(PatternSet, [name], self.bot.options.pattern_timeout)
-            if name is not None
-            else None
-        )
+        pattern = await moderator_pattern(self.bot.options, name)
         massban = MassbanFilter(
             account_younger_than=timedelta(seconds=parse_time(account_age))
             if account_age
