@@ -125,3 +125,25 @@ async def test_a_warning_that_crosses_a_threshold_escalates_as_its_own_case(
         assert unknown.ephemeral and "no preset warning called “nope”" in unknown.content
         bare = await answer(world.moderator, world.general, app, "warn", {"member": world.bob})
         assert bare.ephemeral and "needs a reason or a preset" in bare.content
+
+
+async def test_a_warning_crossing_two_thresholds_takes_the_highest_a_tempban(
+    stage: FleetBotStage,
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    make_settings: Any,
+    world: ModGuild,
+) -> None:
+    thresholds = [*THRESHOLDS, {"points": 5, "action": "tempban", "duration_seconds": 86400}]
+    async with stage.running(make_settings(warning_thresholds=thresholds)):
+        handle = await world.moderator.run_command(
+            world.general, app, "warn", {"member": world.alice, "reason": "raid", "points": 6}
+        )
+        assert "(case #1): 6 point(s), 6 active." in (await handle.wait_for_response()).content
+        escalated = await handle.wait_for_followup()
+        assert "5 points reached" in escalated.content, escalated.content
+        assert "Banned **alice** until" in escalated.content
+        assert [ban.user.id for ban in world.guild.bans] == [world.alice.id]
+        assert audited(discord_sandbox, "PATCH", f"/members/{world.alice.id}") == []
+        [request] = audited(discord_sandbox, "PUT", f"/bans/{world.alice.id}")
+        assert "case #2: Reached 6 warning points (threshold 5)" in request.reason

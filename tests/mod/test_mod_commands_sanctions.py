@@ -7,7 +7,7 @@ from typing import Any
 from mod_commands_helpers import MODERATOR_PERMISSIONS, ModGuild, answer, audited
 
 from botfleet.config.schema import Settings
-from botfleet.sandbox import Application, DiscordSandbox
+from botfleet.sandbox import Application, DiscordSandbox, Permission
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 
@@ -193,3 +193,26 @@ async def test_a_bot_without_the_permission_says_so(
             moderator, guild.channel("general"), app, "ban", {"user": target.user}
         )
         assert refused.ephemeral and "my role lacks **Ban Members**" in refused.content
+
+
+async def test_an_action_discord_refuses_after_the_checks_leaves_no_case(
+    stage: FleetBotStage,
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    world: ModGuild,
+) -> None:
+    async with stage.running(settings):
+        bot_role = next(
+            role for role in world.guild.guild.roles.values() if role.bot_id == app.bot_user.id
+        )
+        bot_role.permissions &= ~int(Permission.BAN_MEMBERS)
+        refused = await answer(
+            world.moderator, world.general, app, "ban", {"user": world.alice.user}
+        )
+        assert refused.ephemeral and "Nothing was recorded" in refused.content, refused.content
+        assert world.guild.bans == []
+        missing = await answer(world.moderator, world.general, app, "case", {"number": 1})
+        assert "There is no case #1" in missing.content
+        kicked = await answer(world.moderator, world.general, app, "kick", {"member": world.bob})
+        assert "(case #1)" in kicked.content, kicked.content

@@ -206,9 +206,9 @@ class SanctionCommands(commands.Cog, name="Moderation"):
                 ephemeral=True,
             )
             return
+        emoji, verb = ANSWERS[threshold.action]
         await interaction.followup.send(
-            f"⏫ {threshold.points} points reached: "
-            f"{done_text('🔨', threshold.action.value, member, outcome)}",
+            f"⏫ {threshold.points} points reached: {done_text(emoji, verb, member, outcome)}",
             allowed_mentions=NO_PINGS,
         )
 
