@@ -162,6 +162,38 @@ async def test_a_lockdown_locks_the_configured_channels_and_ends_on_time(
         assert "2 channel(s) open again" in ended.content, ended.content
         assert everyone not in world.general.overwrites
 
+        removed = await answer(
+            world.admin,
+            world.general,
+            app,
+            "modset",
+            {"channel": announcements},
+            subcommand="lockdown-remove",
+        )
+        assert "A lockdown locks: <#" in removed.content and announcements.mention not in (
+            removed.content
+        )
+        shown = await answer(world.moderator, world.general, app, "modset", subcommand="show")
+        assert f"Lockdown channels: {world.general.mention}" in shown.content
+        assert "Modlog: off" in shown.content
+        not_admin = await answer(
+            world.moderator,
+            world.general,
+            app,
+            "modset",
+            {"channel": world.general},
+            subcommand="lockdown-remove",
+        )
+        assert not_admin.ephemeral and "for admins" in not_admin.content
+        await answer(
+            world.admin,
+            world.general,
+            app,
+            "modset",
+            {"channel": announcements},
+            subcommand="lockdown-add",
+        )
+
         timed = await answer(
             world.moderator, world.general, app, "lockdown", {"duration": "1s"}, subcommand="start"
         )

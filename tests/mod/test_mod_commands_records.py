@@ -71,6 +71,10 @@ async def test_cases_are_posted_in_the_modlog_and_amending_a_reason_edits_the_en
         assert "very rude" in listed.embeds[0]["description"]
         none = await answer(world.moderator, world.general, app, "cases", {"user": world.bob})
         assert "has no cases" in none.content
+        off = await answer(world.admin, world.general, app, "modset", subcommand="modlog")
+        assert off.ephemeral and "The modlog is off" in off.content
+        shown = await answer(world.moderator, world.general, app, "modset", subcommand="show")
+        assert "Modlog: off" in shown.content
 
 
 async def test_a_warning_that_crosses_a_threshold_escalates_as_its_own_case(
