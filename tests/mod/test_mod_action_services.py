@@ -22,6 +22,14 @@ from botfleet.bots.mod.services.massban import (
 from botfleet.bots.mod.services.patterns import PatternSet
 from botfleet.bots.mod.services.purge import MessageFacts, PurgeFilter, plan_purge
 from botfleet.bots.mod.services.recording import CaseRecorder
+from botfleet.bots.mod.services.warning_rules import (
+    with_expiry,
+    with_preset,
+    with_threshold,
+    without_preset,
+    without_threshold,
+)
+from botfleet.bots.mod.services.warnings import WarningSettings
 from botfleet.database import Database
 from botfleet.errors import UserError
 
@@ -261,3 +269,25 @@ def test_a_massban_past_its_bound_is_refused(clock: Clock) -> None:
     crowd = [member(n, f"m{n}", clock, avatar=False) for n in range(MAX_MASSBAN + 1)]
     with pytest.raises(UserError, match="Narrow them down"):
         pick_members(crowd, MassbanFilter(no_avatar=True), clock.now)
+
+
+def test_warning_rules_change_one_step_at_a_time_and_refuse_what_does_not_fit() -> None:
+    rules = with_preset(WarningSettings(), " Spam ", "Spamming", 2)
+    rules = with_threshold(rules, 5, CaseAction.BAN, None)
+    rules = with_threshold(rules, 3, CaseAction.TIMEOUT, timedelta(hours=1))
+    assert rules.preset("SPAM").points == 2
+    assert [threshold.points for threshold in rules.thresholds] == [3, 5]
+    replaced = with_threshold(rules, 3, CaseAction.KICK, None)
+    assert [threshold.action for threshold in replaced.thresholds] == [
+        CaseAction.KICK,
+        CaseAction.BAN,
+    ]
+    assert with_expiry(rules, None).expire_after_days is None
+
+    with pytest.raises(UserError, match="28 days at most"):
+        with_threshold(rules, 4, CaseAction.TIMEOUT, timedelta(days=29))
+    with pytest.raises(UserError, match="points input should be less than or equal to 100"):
+        with_preset(rules, "flood", "Flooding", 101)
+    with pytest.raises(UserError, match="no threshold at 4"):
+        without_threshold(rules, 4)
+    assert without_preset(without_threshold(rules, 3), "spam").presets == {}

@@ -151,3 +151,52 @@ async def test_a_warning_crossing_two_thresholds_takes_the_highest_a_tempban(
         assert audited(discord_sandbox, "PATCH", f"/members/{world.alice.id}") == []
         [request] = audited(discord_sandbox, "PUT", f"/bans/{world.alice.id}")
         assert "case #2: Reached 6 warning points (threshold 5)" in request.reason
+
+
+async def test_admins_set_the_servers_warning_rules_and_warn_uses_them(
+    stage: FleetBotStage, app: Application, make_settings: Any, world: ModGuild
+) -> None:
+    async def modset(subcommand: str, **options: Any) -> str:
+        return (
+            await answer(world.admin, world.general, app, "modset", options, subcommand=subcommand)
+        ).content
+
+    async with stage.running(make_settings()):
+        assert "Presets: none" in await modset("warnings")
+        assert "Presets: links (3)" in await modset(
+            "preset-add", name="Links", reason="Posting links", points=3
+        )
+        too_long = await modset("threshold-add", points=3, action="timeout", duration="30d")
+        assert "28 days at most" in too_long
+        kick_for = await modset("threshold-add", points=3, action="kick", duration="1h")
+        assert "a kick takes no duration" in kick_for
+        assert "3 → timeout 1h" in await modset(
+            "threshold-add", points=3, action="timeout", duration="1h"
+        )
+        assert "Points expire after: never" in await modset("warning-expiry", days=0)
+        refused = await answer(
+            world.moderator,
+            world.general,
+            app,
+            "modset",
+            {"name": "x", "reason": "y", "points": 1},
+            subcommand="preset-add",
+        )
+        assert refused.ephemeral and "for admins" in refused.content
+
+        handle = await world.moderator.run_command(
+            world.general, app, "warn", {"member": world.alice, "preset": "links"}
+        )
+        warned = await handle.wait_for_response()
+        assert "3 point(s), 3 active" in warned.content, warned.content
+        assert "3 points reached" in (await handle.wait_for_followup()).content
+        assert world.alice.timed_out
+        standing = await answer(
+            world.moderator, world.general, app, "warnings", {"user": world.alice}
+        )
+        assert "counts until" not in standing.embeds[0]["description"]
+
+        assert "Thresholds: none" in await modset("threshold-remove", points=3)
+        assert "no threshold at 3" in await modset("threshold-remove", points=3)
+        assert "Presets: none" in await modset("preset-remove", name="links")
+        assert "no preset warnings" in await modset("preset-remove", name="links")

@@ -39,6 +39,6 @@ async def setup(bot: FleetBot[ModOptions]) -> None:
     await bot.add_cog(RecordCommands(bot, cases, warnings, NoteStore(bot.database)))
     channel_commands = ChannelCommands(bot, channels)
     await bot.add_cog(channel_commands)
-    await bot.add_cog(ModSettingsCommands(bot, channels))
+    await bot.add_cog(ModSettingsCommands(bot, channels, warnings))
     await bot.add_cog(ModlogEvents(bot, cases, channels))
     await bot.add_cog(ModTimerEvents(bot, sanctions, channel_commands, (bans, warnings, channels)))
