@@ -35,6 +35,7 @@ MODERATOR_PERMISSIONS = discord.Permissions(
 class ModGuild:
     """A guild laid out as a server admin would: Members < Moderators < the bot < Admins."""
 
+    app: Application
     guild: SandboxGuild
     general: SandboxChannel
     modlog: SandboxChannel
@@ -43,6 +44,17 @@ class ModGuild:
     alice: SandboxMember
     bob: SandboxMember
     admin: SandboxMember
+
+    async def ask(
+        self,
+        member: SandboxMember,
+        command: str,
+        options: dict[str, Any] | None = None,
+        *,
+        subcommand: str | None = None,
+    ) -> InteractionResponse:
+        """``member`` runs a command of the bot in #general; the bot's first answer."""
+        return await answer(member, self.general, self.app, command, options, subcommand=subcommand)
 
 
 def build_mod_guild(sandbox: DiscordSandbox, app: Application) -> ModGuild:
@@ -53,6 +65,7 @@ def build_mod_guild(sandbox: DiscordSandbox, app: Application) -> ModGuild:
     guild.add_bot(app, permissions=mod_permissions())
     admins = guild.add_role("Admins", permissions=discord.Permissions(administrator=True))
     return ModGuild(
+        app=app,
         guild=guild,
         general=guild.channel("general"),
         modlog=guild.add_text_channel("modlog"),

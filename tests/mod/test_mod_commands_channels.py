@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from mod_commands_helpers import ModGuild, answer, audited, wait_for
+from mod_commands_helpers import ModGuild, audited, wait_for
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, DiscordSandbox, SandboxFile, SandboxScriptError
@@ -28,15 +28,11 @@ async def test_purge_deletes_what_its_filters_match_and_reports_old_messages(
     kept = await world.bob.send(world.general, "spam from bob")
     picture = await world.bob.send(world.general, "look", files=[SandboxFile("a.png", b"png")])
     async with stage.running(settings):
-        refused = await answer(world.alice, world.general, app, "purge", {"amount": 5})
+        refused = await world.ask(world.alice, "purge", {"amount": 5})
         assert refused.ephemeral and "moderators" in refused.content
-        bad = await answer(
-            world.moderator, world.general, app, "purge", {"amount": 5, "regex": "("}
-        )
+        bad = await world.ask(world.moderator, "purge", {"amount": 5, "regex": "("})
         assert bad.ephemeral and "not a valid regular expression" in bad.content
-        slow = await answer(
-            world.moderator, world.general, app, "purge", {"amount": 5, "regex": "(a+)+$"}
-        )
+        slow = await world.ask(world.moderator, "purge", {"amount": 5, "regex": "(a+)+$"})
         assert slow.ephemeral and "backtracks catastrophically" in slow.content
 
         handle = await world.moderator.run_command(
@@ -77,9 +73,7 @@ async def test_slowmode_sets_the_channel_within_discords_bounds(
     world: ModGuild,
 ) -> None:
     async with stage.running(settings) as bot:
-        set_ = await answer(
-            world.moderator, world.general, app, "slowmode", {"delay": "30s", "reason": "calm"}
-        )
+        set_ = await world.ask(world.moderator, "slowmode", {"delay": "30s", "reason": "calm"})
         assert "one message every 30 s" in set_.content, set_.content
         assert world.general.channel.rate_limit_per_user == 30
         await wait_for(
@@ -89,9 +83,9 @@ async def test_slowmode_sets_the_channel_within_discords_bounds(
         )
         [request] = audited(discord_sandbox, "PATCH", f"/channels/{world.general.id}")
         assert request.reason == "mia: calm"
-        too_long = await answer(world.moderator, world.general, app, "slowmode", {"delay": "7h"})
+        too_long = await world.ask(world.moderator, "slowmode", {"delay": "7h"})
         assert too_long.ephemeral and "6 hours at most" in too_long.content
-        off = await answer(world.moderator, world.general, app, "slowmode", {"delay": "off"})
+        off = await world.ask(world.moderator, "slowmode", {"delay": "off"})
         assert "Slowmode is off" in off.content
         assert world.general.channel.rate_limit_per_user == 0
 
@@ -105,19 +99,17 @@ async def test_lock_and_unlock_set_the_everyone_overwrite(
 ) -> None:
     everyone = world.guild.id
     async with stage.running(settings):
-        locked = await answer(
-            world.moderator, world.general, app, "lock", {"reason": "raid in progress"}
-        )
+        locked = await world.ask(world.moderator, "lock", {"reason": "raid in progress"})
         assert "is locked. Reason: raid in progress" in locked.content, locked.content
         assert world.general.overwrites[everyone].deny != 0
         with pytest.raises(SandboxScriptError):
             await world.alice.send(world.general, "hello?")
         [request] = audited(discord_sandbox, "PUT", f"/permissions/{everyone}")
         assert request.reason == "mia: raid in progress"
-        again = await answer(world.moderator, world.general, app, "lock")
+        again = await world.ask(world.moderator, "lock")
         assert again.ephemeral and "locked already" in again.content
 
-        unlocked = await answer(world.moderator, world.general, app, "unlock")
+        unlocked = await world.ask(world.moderator, "unlock")
         assert "open again" in unlocked.content, unlocked.content
         assert everyone not in world.general.overwrites
         await world.alice.send(world.general, "hello!")
@@ -133,39 +125,33 @@ async def test_a_lockdown_locks_the_configured_channels_and_ends_on_time(
     everyone = world.guild.id
     announcements = world.guild.add_text_channel("announcements")
     async with stage.running(settings):
-        unset = await answer(world.moderator, world.general, app, "lockdown", subcommand="start")
+        unset = await world.ask(world.moderator, "lockdown", subcommand="start")
         assert unset.ephemeral and "No lockdown channels are set" in unset.content
         for channel in (world.general, announcements):
-            added = await answer(
+            added = await world.ask(
                 world.admin,
-                world.general,
-                app,
                 "modset",
                 {"channel": channel},
                 subcommand="lockdown-add",
             )
             assert channel.mention in added.content, added.content
-        twice = await answer(
+        twice = await world.ask(
             world.admin,
-            world.general,
-            app,
             "modset",
             {"channel": announcements},
             subcommand="lockdown-add",
         )
         assert twice.ephemeral and "already" in twice.content
 
-        started = await answer(world.moderator, world.general, app, "lockdown", subcommand="start")
+        started = await world.ask(world.moderator, "lockdown", subcommand="start")
         assert "2 channel(s) locked" in started.content, started.content
         assert everyone in world.general.overwrites and everyone in announcements.overwrites
-        ended = await answer(world.moderator, world.general, app, "lockdown", subcommand="end")
+        ended = await world.ask(world.moderator, "lockdown", subcommand="end")
         assert "2 channel(s) open again" in ended.content, ended.content
         assert everyone not in world.general.overwrites
 
-        removed = await answer(
+        removed = await world.ask(
             world.admin,
-            world.general,
-            app,
             "modset",
             {"channel": announcements},
             subcommand="lockdown-remove",
@@ -173,30 +159,24 @@ async def test_a_lockdown_locks_the_configured_channels_and_ends_on_time(
         assert "A lockdown locks: <#" in removed.content and announcements.mention not in (
             removed.content
         )
-        shown = await answer(world.moderator, world.general, app, "modset", subcommand="show")
+        shown = await world.ask(world.moderator, "modset", subcommand="show")
         assert f"Lockdown channels: {world.general.mention}" in shown.content
         assert "Modlog: off" in shown.content
-        not_admin = await answer(
+        not_admin = await world.ask(
             world.moderator,
-            world.general,
-            app,
             "modset",
             {"channel": world.general},
             subcommand="lockdown-remove",
         )
         assert not_admin.ephemeral and "for admins" in not_admin.content
-        await answer(
+        await world.ask(
             world.admin,
-            world.general,
-            app,
             "modset",
             {"channel": announcements},
             subcommand="lockdown-add",
         )
 
-        timed = await answer(
-            world.moderator, world.general, app, "lockdown", {"duration": "1s"}, subcommand="start"
-        )
+        timed = await world.ask(world.moderator, "lockdown", {"duration": "1s"}, subcommand="start")
         assert "Lockdown until" in timed.content, timed.content
         await wait_for(
             discord_sandbox,

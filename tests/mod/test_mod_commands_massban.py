@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mod_commands_helpers import ModGuild, answer, audited
+from mod_commands_helpers import ModGuild, audited
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, DiscordSandbox
@@ -18,15 +18,15 @@ async def test_a_massban_shows_a_dry_run_and_bans_on_confirmation_only(
 ) -> None:
     raiders = [world.guild.add_member(f"free_nitro_{n}") for n in range(3)]
     async with stage.running(settings):
-        everyone = await answer(world.moderator, world.general, app, "massban")
+        everyone = await world.ask(world.moderator, "massban")
         assert everyone.ephemeral and "at least one filter" in everyone.content
-        nobody = await answer(world.moderator, world.general, app, "massban", {"name": "^nobody$"})
+        nobody = await world.ask(world.moderator, "massban", {"name": "^nobody$"})
         assert nobody.ephemeral and "No member matches" in nobody.content
-        bad = await answer(world.moderator, world.general, app, "massban", {"name": "(x+)+y"})
+        bad = await world.ask(world.moderator, "massban", {"name": "(x+)+y"})
         assert bad.ephemeral and "backtracks" in bad.content
 
         options = {"name": "^free_nitro", "joined": "1h", "account_age": "1d", "no_avatar": True}
-        dry_run = await answer(world.moderator, world.general, app, "massban", options)
+        dry_run = await world.ask(world.moderator, "massban", options)
         assert dry_run.ephemeral
         assert dry_run.embeds[0]["title"] == "Massban dry run: 3 member(s)"
         assert all(str(raider.id) in dry_run.embeds[0]["description"] for raider in raiders)
@@ -35,9 +35,7 @@ async def test_a_massban_shows_a_dry_run_and_bans_on_confirmation_only(
         assert "called off" in (await cancelled.wait_for_response()).content
         assert world.guild.bans == []
 
-        dry_run = await answer(
-            world.moderator, world.general, app, "massban", {**options, "reason": "raid"}
-        )
+        dry_run = await world.ask(world.moderator, "massban", {**options, "reason": "raid"})
         pressed = await world.moderator.click(dry_run.message, "mod:massban")
         await pressed.wait_for_response()
         report = await pressed.wait_for_followup()

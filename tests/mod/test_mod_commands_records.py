@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from mod_commands_helpers import ModGuild, answer, audited
+from mod_commands_helpers import ModGuild, audited
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, DiscordSandbox
@@ -25,28 +25,22 @@ async def test_cases_are_posted_in_the_modlog_and_amending_a_reason_edits_the_en
     stage: FleetBotStage, app: Application, settings: Settings, world: ModGuild
 ) -> None:
     async with stage.running(settings):
-        refused = await answer(
+        refused = await world.ask(
             world.moderator,
-            world.general,
-            app,
             "modset",
             {"channel": world.modlog},
             subcommand="modlog",
         )
         assert refused.ephemeral and "for admins" in refused.content
-        chosen = await answer(
+        chosen = await world.ask(
             world.admin,
-            world.general,
-            app,
             "modset",
             {"channel": world.modlog},
             subcommand="modlog",
         )
         assert "Cases are posted in" in chosen.content, chosen.content
 
-        await answer(
-            world.moderator, world.general, app, "kick", {"member": world.alice, "reason": "rude"}
-        )
+        await world.ask(world.moderator, "kick", {"member": world.alice, "reason": "rude"})
         entry = await world.modlog.wait_for_message(author=app)
         [embed] = entry.embeds
         assert embed["title"] == "Case #1 · kick"
@@ -54,26 +48,24 @@ async def test_cases_are_posted_in_the_modlog_and_amending_a_reason_edits_the_en
         assert fields["Reason"] == "rude"
         assert str(world.alice.id) in fields["Member"]
 
-        amended = await answer(
-            world.moderator, world.general, app, "reason", {"number": 1, "text": "very rude"}
-        )
+        amended = await world.ask(world.moderator, "reason", {"number": 1, "text": "very rude"})
         assert amended.ephemeral and "very rude" in amended.content
         edited = await world.modlog.wait_for_edit(entry)
         fields = {field["name"]: field["value"] for field in edited.embeds[0]["fields"]}
         assert fields["Reason"] == "very rude"
 
-        shown = await answer(world.moderator, world.general, app, "case", {"number": 1})
+        shown = await world.ask(world.moderator, "case", {"number": 1})
         assert shown.ephemeral and shown.embeds[0]["title"] == "Case #1 · kick"
-        missing = await answer(world.moderator, world.general, app, "case", {"number": 9})
+        missing = await world.ask(world.moderator, "case", {"number": 9})
         assert missing.ephemeral and "There is no case #9" in missing.content
-        listed = await answer(world.moderator, world.general, app, "cases", {"user": world.alice})
+        listed = await world.ask(world.moderator, "cases", {"user": world.alice})
         assert "#1" in listed.embeds[0]["description"]
         assert "very rude" in listed.embeds[0]["description"]
-        none = await answer(world.moderator, world.general, app, "cases", {"user": world.bob})
+        none = await world.ask(world.moderator, "cases", {"user": world.bob})
         assert "has no cases" in none.content
-        off = await answer(world.admin, world.general, app, "modset", subcommand="modlog")
+        off = await world.ask(world.admin, "modset", subcommand="modlog")
         assert off.ephemeral and "The modlog is off" in off.content
-        shown = await answer(world.moderator, world.general, app, "modset", subcommand="show")
+        shown = await world.ask(world.moderator, "modset", subcommand="show")
         assert "Modlog: off" in shown.content
 
 
@@ -90,9 +82,7 @@ async def test_a_warning_that_crosses_a_threshold_escalates_as_its_own_case(
         )
         assert [choice["value"] for choice in await handle.wait_for_choices()] == ["spam"]
 
-        first = await answer(
-            world.moderator, world.general, app, "warn", {"member": world.alice, "preset": "spam"}
-        )
+        first = await world.ask(world.moderator, "warn", {"member": world.alice, "preset": "spam"})
         assert "Warned **alice** (case #1): 2 point(s), 2 active." in first.content, first.content
         assert "Spamming the channels" in world.alice.dm_with(app).messages()[-1].content
         assert not world.alice.timed_out
@@ -109,25 +99,17 @@ async def test_a_warning_that_crosses_a_threshold_escalates_as_its_own_case(
         [request] = audited(discord_sandbox, "PATCH", f"/members/{world.alice.id}")
         assert "case #3: Reached 3 warning points (threshold 3)" in request.reason
 
-        standing = await answer(
-            world.moderator, world.general, app, "warnings", {"user": world.alice}
-        )
+        standing = await world.ask(world.moderator, "warnings", {"user": world.alice})
         assert standing.ephemeral
         assert "3 active point(s) of 2 warning(s)" in standing.embeds[0]["footer"]["text"]
-        noted = await answer(
-            world.moderator, world.general, app, "note", {"user": world.alice, "text": "watch"}
-        )
+        noted = await world.ask(world.moderator, "note", {"user": world.alice, "text": "watch"})
         assert noted.ephemeral
-        standing = await answer(
-            world.moderator, world.general, app, "warnings", {"user": world.alice}
-        )
+        standing = await world.ask(world.moderator, "warnings", {"user": world.alice})
         assert standing.embeds[0]["fields"][0]["value"] == "• watch"
 
-        unknown = await answer(
-            world.moderator, world.general, app, "warn", {"member": world.bob, "preset": "nope"}
-        )
+        unknown = await world.ask(world.moderator, "warn", {"member": world.bob, "preset": "nope"})
         assert unknown.ephemeral and "no preset warning called “nope”" in unknown.content
-        bare = await answer(world.moderator, world.general, app, "warn", {"member": world.bob})
+        bare = await world.ask(world.moderator, "warn", {"member": world.bob})
         assert bare.ephemeral and "needs a reason or a preset" in bare.content
 
 
@@ -157,9 +139,7 @@ async def test_admins_set_the_servers_warning_rules_and_warn_uses_them(
     stage: FleetBotStage, app: Application, make_settings: Any, world: ModGuild
 ) -> None:
     async def modset(subcommand: str, **options: Any) -> str:
-        return (
-            await answer(world.admin, world.general, app, "modset", options, subcommand=subcommand)
-        ).content
+        return (await world.ask(world.admin, "modset", options, subcommand=subcommand)).content
 
     async with stage.running(make_settings()):
         assert "Presets: none" in await modset("warnings")
@@ -174,10 +154,8 @@ async def test_admins_set_the_servers_warning_rules_and_warn_uses_them(
             "threshold-add", points=3, action="timeout", duration="1h"
         )
         assert "Points expire after: never" in await modset("warning-expiry", days=0)
-        refused = await answer(
+        refused = await world.ask(
             world.moderator,
-            world.general,
-            app,
             "modset",
             {"name": "x", "reason": "y", "points": 1},
             subcommand="preset-add",
@@ -191,9 +169,7 @@ async def test_admins_set_the_servers_warning_rules_and_warn_uses_them(
         assert "3 point(s), 3 active" in warned.content, warned.content
         assert "3 points reached" in (await handle.wait_for_followup()).content
         assert world.alice.timed_out
-        standing = await answer(
-            world.moderator, world.general, app, "warnings", {"user": world.alice}
-        )
+        standing = await world.ask(world.moderator, "warnings", {"user": world.alice})
         assert "counts until" not in standing.embeds[0]["description"]
 
         assert "Thresholds: none" in await modset("threshold-remove", points=3)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from mod_commands_helpers import MODERATOR_PERMISSIONS, ModGuild, answer, audited
 
 from botfleet.config.schema import Settings
-from botfleet.sandbox import Application, DiscordSandbox, Permission
+from botfleet.sandbox import Application, DiscordSandbox, Permission, SandboxScriptError
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 
@@ -19,9 +20,7 @@ async def test_a_kick_is_a_case_with_its_audit_reason_and_a_dm_first(
     world: ModGuild,
 ) -> None:
     async with stage.running(settings):
-        kicked = await answer(
-            world.moderator, world.general, app, "kick", {"member": world.alice, "reason": "spam"}
-        )
+        kicked = await world.ask(world.moderator, "kick", {"member": world.alice, "reason": "spam"})
         assert "Kicked **alice** (case #1)" in kicked.content, kicked.content
         assert world.alice.id not in world.guild.guild.members
         [request] = audited(discord_sandbox, "DELETE", f"/members/{world.alice.id}")
@@ -41,31 +40,23 @@ async def test_ban_and_unban_by_id_reach_users_outside_the_server(
     stranger = world.guild.add_member("carol")
     await world.guild.remove_member(stranger)
     async with stage.running(settings):
-        banned = await answer(
-            world.moderator, world.general, app, "ban", {"user": stranger.user, "reason": "raid"}
-        )
+        banned = await world.ask(world.moderator, "ban", {"user": stranger.user, "reason": "raid"})
         assert "Banned **carol** (case #1)" in banned.content, banned.content
         assert [ban.user.id for ban in world.guild.bans] == [stranger.id]
         [request] = audited(discord_sandbox, "PUT", f"/bans/{stranger.id}")
         assert request.reason == "mia, case #1: raid"
 
-        unbanned = await answer(
-            world.moderator, world.general, app, "unban", {"user_id": str(stranger.id)}
-        )
+        unbanned = await world.ask(world.moderator, "unban", {"user_id": str(stranger.id)})
         assert "Unbanned **carol** (case #2)" in unbanned.content, unbanned.content
         assert world.guild.bans == []
         [lifted] = audited(discord_sandbox, "DELETE", f"/bans/{stranger.id}")
         assert lifted.reason == "mia, case #2: no reason given"
 
-        again = await answer(
-            world.moderator, world.general, app, "unban", {"user_id": str(stranger.id)}
-        )
+        again = await world.ask(world.moderator, "unban", {"user_id": str(stranger.id)})
         assert again.ephemeral and "is not banned here" in again.content
-        nobody = await answer(
-            world.moderator, world.general, app, "unban", {"user_id": "123456789012345678"}
-        )
+        nobody = await world.ask(world.moderator, "unban", {"user_id": "123456789012345678"})
         assert nobody.ephemeral and "No Discord user has the id" in nobody.content
-        garbage = await answer(world.moderator, world.general, app, "unban", {"user_id": "bob"})
+        garbage = await world.ask(world.moderator, "unban", {"user_id": "bob"})
         assert garbage.ephemeral and "is not a user id" in garbage.content
 
 
@@ -77,10 +68,8 @@ async def test_a_member_with_closed_dms_is_still_actioned_and_the_moderator_told
     world: ModGuild,
 ) -> None:
     async with stage.running(settings):
-        timed_out = await answer(
+        timed_out = await world.ask(
             world.moderator,
-            world.general,
-            app,
             "timeout",
             {"member": world.bob, "duration": "1h", "reason": "heated"},
         )
@@ -90,14 +79,10 @@ async def test_a_member_with_closed_dms_is_still_actioned_and_the_moderator_told
         [request] = audited(discord_sandbox, "PATCH", f"/members/{world.bob.id}")
         assert request.reason == "mia, case #1: heated"
 
-        ended = await answer(
-            world.moderator, world.general, app, "untimeout", {"member": world.bob}
-        )
+        ended = await world.ask(world.moderator, "untimeout", {"member": world.bob})
         assert "Ended the timeout of **bob** (case #2)" in ended.content, ended.content
         assert not world.bob.timed_out
-        not_now = await answer(
-            world.moderator, world.general, app, "untimeout", {"member": world.bob}
-        )
+        not_now = await world.ask(world.moderator, "untimeout", {"member": world.bob})
         assert not_now.ephemeral and "is not timed out" in not_now.content
 
 
@@ -105,22 +90,25 @@ async def test_a_timeout_past_28_days_and_a_reason_past_512_are_refused(
     stage: FleetBotStage, app: Application, settings: Settings, world: ModGuild
 ) -> None:
     async with stage.running(settings):
-        too_long = await answer(
+        too_long = await world.ask(
             world.moderator,
-            world.general,
-            app,
             "timeout",
             {"member": world.alice, "duration": "29d"},
         )
         assert too_long.ephemeral and "28 days at most" in too_long.content
-        unreadable = await answer(
+        unreadable = await world.ask(
             world.moderator,
-            world.general,
-            app,
             "timeout",
             {"member": world.alice, "duration": "soon"},
         )
         assert unreadable.ephemeral and "duration" in unreadable.content
+        with pytest.raises(SandboxScriptError, match=r"takes 1\.\.512 characters, got 513"):
+            await world.moderator.run_command(
+                world.general,
+                app,
+                "timeout",
+                {"member": world.alice, "duration": "1h", "reason": "x" * 513},
+            )
         assert not world.alice.timed_out
 
 
@@ -132,35 +120,25 @@ async def test_refusals_explain_themselves_and_leave_no_case(
     world: ModGuild,
 ) -> None:
     async with stage.running(settings):
-        not_a_moderator = await answer(
-            world.alice, world.general, app, "kick", {"member": world.bob}
-        )
+        not_a_moderator = await world.ask(world.alice, "kick", {"member": world.bob})
         assert not_a_moderator.ephemeral and "moderators" in not_a_moderator.content
-        above_me = await answer(
-            world.moderator, world.general, app, "ban", {"user": world.admin.user}
-        )
+        above_me = await world.ask(world.moderator, "ban", {"user": world.admin.user})
         assert above_me.ephemeral and "level with or above yours" in above_me.content
-        owner = await answer(world.admin, world.general, app, "kick", {"member": world.guild.owner})
+        owner = await world.ask(world.admin, "kick", {"member": world.guild.owner})
         assert owner.ephemeral and "owns this server" in owner.content
-        itself = await answer(
-            world.moderator, world.general, app, "kick", {"member": world.moderator}
-        )
+        itself = await world.ask(world.moderator, "kick", {"member": world.moderator})
         assert itself.ephemeral and "can't kick yourself" in itself.content
-        peer = await answer(
-            world.moderator, world.general, app, "kick", {"member": world.second_moderator}
-        )
+        peer = await world.ask(world.moderator, "kick", {"member": world.second_moderator})
         assert peer.ephemeral and "level with or above yours" in peer.content
-        bot = await answer(
+        bot = await world.ask(
             world.admin,
-            world.general,
-            app,
             "warn",
             {"member": app.bot_user, "reason": "x"},
         )
         assert bot.ephemeral and "won't warn myself" in bot.content
         assert world.alice.id in world.guild.guild.members
         assert discord_sandbox.audited_requests == []
-        first = await answer(world.moderator, world.general, app, "kick", {"member": world.alice})
+        first = await world.ask(world.moderator, "kick", {"member": world.alice})
         assert "(case #1)" in first.content, first.content
 
 
@@ -173,11 +151,9 @@ async def test_protected_roles_only_yield_to_the_owner(
     vip = world.guild.add_role("VIP", position=1)
     await world.guild.give_role(world.alice, vip)
     async with stage.running(make_settings(protected_role_ids=[vip.id])):
-        refused = await answer(world.moderator, world.general, app, "kick", {"member": world.alice})
+        refused = await world.ask(world.moderator, "kick", {"member": world.alice})
         assert refused.ephemeral and "protected role" in refused.content
-        kicked = await answer(
-            world.guild.owner, world.general, app, "kick", {"member": world.alice}
-        )
+        kicked = await world.ask(world.guild.owner, "kick", {"member": world.alice})
         assert "Kicked **alice**" in kicked.content, kicked.content
 
 
@@ -207,12 +183,10 @@ async def test_an_action_discord_refuses_after_the_checks_leaves_no_case(
             role for role in world.guild.guild.roles.values() if role.bot_id == app.bot_user.id
         )
         bot_role.permissions &= ~int(Permission.BAN_MEMBERS)
-        refused = await answer(
-            world.moderator, world.general, app, "ban", {"user": world.alice.user}
-        )
+        refused = await world.ask(world.moderator, "ban", {"user": world.alice.user})
         assert refused.ephemeral and "Nothing was recorded" in refused.content, refused.content
         assert world.guild.bans == []
-        missing = await answer(world.moderator, world.general, app, "case", {"number": 1})
+        missing = await world.ask(world.moderator, "case", {"number": 1})
         assert "There is no case #1" in missing.content
-        kicked = await answer(world.moderator, world.general, app, "kick", {"member": world.bob})
+        kicked = await world.ask(world.moderator, "kick", {"member": world.bob})
         assert "(case #1)" in kicked.content, kicked.content

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from mod_commands_helpers import ModGuild, answer, audited, wait_for
+from mod_commands_helpers import ModGuild, audited, wait_for
 from sqlalchemy import select, update
 
 from botfleet.config.schema import SchedulerSection, Settings
@@ -42,23 +42,17 @@ async def test_a_tempban_ends_on_time_but_never_undoes_a_later_ban(
     world: ModGuild,
 ) -> None:
     async with stage.running(settings):
-        first = await answer(
+        first = await world.ask(
             world.moderator,
-            world.general,
-            app,
             "tempban",
             {"user": world.alice.user, "duration": "1s", "reason": "cool off"},
         )
         assert "Banned **alice** until" in first.content, first.content
         assert "(case #1)" in first.content
         assert "banned for a while" in world.alice.dm_with(app).messages()[-1].content
-        await answer(
-            world.moderator, world.general, app, "ban", {"user": world.alice.user, "reason": "no"}
-        )
-        await answer(
+        await world.ask(world.moderator, "ban", {"user": world.alice.user, "reason": "no"})
+        await world.ask(
             world.moderator,
-            world.general,
-            app,
             "tempban",
             {"user": world.bob.user, "duration": "1s"},
         )
@@ -82,8 +76,8 @@ async def test_a_softban_deletes_recent_messages_and_leaves_no_ban(
 ) -> None:
     spam = await world.alice.send(world.general, "buy now")
     async with stage.running(settings):
-        softbanned = await answer(
-            world.moderator, world.general, app, "softban", {"member": world.alice, "reason": "ads"}
+        softbanned = await world.ask(
+            world.moderator, "softban", {"member": world.alice, "reason": "ads"}
         )
         assert "Softbanned **alice** (case #1)" in softbanned.content, softbanned.content
     assert spam.deleted
@@ -101,16 +95,12 @@ async def test_a_restart_keeps_tempbans_and_warning_expiries(
     world: ModGuild,
 ) -> None:
     async with stage.running(settings):
-        await answer(
+        await world.ask(
             world.moderator,
-            world.general,
-            app,
             "tempban",
             {"user": world.bob.user, "duration": "1s"},
         )
-        warned = await answer(
-            world.moderator, world.general, app, "warn", {"member": world.alice, "reason": "loud"}
-        )
+        warned = await world.ask(world.moderator, "warn", {"member": world.alice, "reason": "loud"})
         assert "1 active" in warned.content
     assert world.bob.id in banned_ids(world)
 
@@ -134,9 +124,7 @@ async def test_a_restart_keeps_tempbans_and_warning_expiries(
                 discord_sandbox, lambda: world.bob.id not in banned_ids(world), "bob unbanned"
             )
             await eventually(expiry_fired)
-            standing = await answer(
-                world.moderator, world.general, app, "warnings", {"user": world.alice}
-            )
+            standing = await world.ask(world.moderator, "warnings", {"user": world.alice})
             assert "expired" in standing.embeds[0]["description"]
             assert "0 active point(s) of 1 warning(s)" in standing.embeds[0]["footer"]["text"]
     finally:
@@ -190,10 +178,8 @@ async def test_an_unban_discord_refuses_is_tried_again_and_one_lifted_by_hand_is
 
     try:
         async with stage.running(settings):
-            await answer(
+            await world.ask(
                 world.moderator,
-                world.general,
-                app,
                 "tempban",
                 {"user": world.alice.user, "duration": "1s"},
             )
@@ -201,10 +187,8 @@ async def test_an_unban_discord_refuses_is_tried_again_and_one_lifted_by_hand_is
             await eventually(bans_forgotten)
             assert await unban_timers() == []
 
-            await answer(
+            await world.ask(
                 world.moderator,
-                world.general,
-                app,
                 "tempban",
                 {"user": world.bob.user, "duration": "1s"},
             )
