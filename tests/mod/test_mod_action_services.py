@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import pytest
 from mod_helpers import ALICE, BOB, CHANNEL, GUILD, MODERATOR, Clock
+from pydantic import ValidationError
 
+from botfleet.bots.mod.config import ModOptions
 from botfleet.bots.mod.services.cases import CaseStore, NewCase
 from botfleet.bots.mod.services.channels import MAX_LOCKDOWN_CHANNELS, ModChannelStore
 from botfleet.bots.mod.services.checks import Party, Scene, check_action
@@ -291,3 +293,25 @@ def test_warning_rules_change_one_step_at_a_time_and_refuse_what_does_not_fit() 
     with pytest.raises(UserError, match="no threshold at 4"):
         without_threshold(rules, 4)
     assert without_preset(without_threshold(rules, 3), "spam").presets == {}
+
+
+def test_the_options_give_the_default_warning_rules_and_refuse_bad_ones() -> None:
+    options = ModOptions.model_validate(
+        {
+            "warning_presets": {"Spam": {"reason": "Spamming", "points": 2}},
+            "warning_thresholds": [{"points": 3, "action": "kick"}],
+            "protected_role_ids": [5],
+        }
+    )
+    defaults = options.warning_defaults()
+    assert defaults.preset("spam").points == 2
+    assert [threshold.action for threshold in defaults.thresholds] == [CaseAction.KICK]
+    assert options.dm_on_action and options.protected_role_ids == (5,)
+    with pytest.raises(ValidationError, match="a timeout lasts 28 days at most"):
+        ModOptions.model_validate(
+            {
+                "warning_thresholds": [
+                    {"points": 3, "action": "timeout", "duration_seconds": 40 * 86400}
+                ]
+            }
+        )
