@@ -36,6 +36,7 @@ from botfleet.sandbox.resources.reactions import ReactionRoutes
 from botfleet.sandbox.resources.routing import (
     APP_KEY,
     Handler,
+    audit_log_reason,
     bot_token,
     json_response,
     path_snowflake,
@@ -113,6 +114,17 @@ class RecordedHTTPError:
 
 
 @dataclass(frozen=True)
+class AuditedRequest:
+    """A request that carried an audit-log reason (``X-Audit-Log-Reason``), as Discord read it."""
+
+    application: str | None
+    method: str
+    path: str
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class UnhandledRequest:
     """A request the sandbox had no route for: the bot wandered off the map."""
 
@@ -154,6 +166,8 @@ class RestApi(
         self.route_keys: frozenset[str] = frozenset()
         """Every route the API serves, as ``"METHOD /path/{param}"`` keys."""
         self.errors: list[RecordedHTTPError] = []
+        self.audited: list[AuditedRequest] = []
+        """Every request with an audit-log reason, oldest first, whatever its answer."""
         self.internal_errors: list[str] = []
         """Requests the sandbox itself failed on (a sandbox bug; its traceback is logged)."""
 
@@ -163,6 +177,7 @@ class RestApi(
         """Register the middleware and every route on an aiohttp application."""
         app.middlewares.append(self._rate_limit_middleware)
         app.middlewares.append(self._error_middleware)
+        app.middlewares.append(self._audit_reason_middleware)
         routes: list[tuple[str, str, Handler]] = [
             ("GET", "/gateway", self.get_gateway),
             ("GET", "/gateway/bot", self.get_gateway_bot),
@@ -172,6 +187,7 @@ class RestApi(
             ("GET", "/oauth2/applications/@me", self.get_application),
             ("GET", "/applications/@me", self.get_application),
             ("GET", "/channels/{channel_id}", self.get_channel),
+            ("PATCH", "/channels/{channel_id}", self.edit_channel),
             ("GET", "/channels/{channel_id}/messages", self.list_messages),
             ("POST", "/channels/{channel_id}/messages", self.create_message),
             ("GET", "/channels/{channel_id}/messages/{message_id}", self.get_message),
@@ -340,6 +356,34 @@ class RestApi(
         raw_id = request.match_info.get("interaction_id") or ""
         interaction = self._state.interactions.get(int(raw_id)) if raw_id.isdigit() else None
         return interaction.application if interaction is not None else None
+
+    @web.middleware
+    async def _audit_reason_middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        """Keep the audit-log reason of a request with the answer it got."""
+        reason = audit_log_reason(request)
+        if reason is None:
+            return await handler(request)
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except DiscordHTTPError as error:
+            status = error.status
+            raise
+        finally:
+            app = self._state.application_by_token(bot_token(request) or "")
+            self.audited.append(
+                AuditedRequest(
+                    application=app.name if app is not None else None,
+                    method=request.method,
+                    path=request.path,
+                    status=status,
+                    reason=reason,
+                )
+            )
 
     @web.middleware
     async def _error_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -34,7 +34,13 @@ from botfleet.sandbox.ratelimits import (
     RecordedRateLimit,
     RouteLimit,
 )
-from botfleet.sandbox.rest import MAX_REQUEST_BYTES, RecordedHTTPError, RestApi, UnhandledRequest
+from botfleet.sandbox.rest import (
+    MAX_REQUEST_BYTES,
+    AuditedRequest,
+    RecordedHTTPError,
+    RestApi,
+    UnhandledRequest,
+)
 from botfleet.sandbox.scripting import (
     SandboxChannel,
     SandboxGuild,
@@ -375,6 +381,11 @@ class DiscordSandbox:
     def http_errors(self) -> list[RecordedHTTPError]:
         """Every error answer the REST API gave, oldest first."""
         return self.rest.errors
+
+    @property
+    def audited_requests(self) -> list[AuditedRequest]:
+        """Every request that carried an audit-log reason, oldest first."""
+        return self.rest.audited
 
     def _record_unhandled(self, method: str, path: str, app: Application | None) -> None:
         request = UnhandledRequest(app.name if app is not None else None, method, path)
