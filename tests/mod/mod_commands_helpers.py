@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from botfleet.sandbox import (
     Application,
     AuditedRequest,
     DiscordSandbox,
+    InteractionHandle,
     InteractionResponse,
     SandboxChannel,
     SandboxGuild,
@@ -86,9 +88,21 @@ async def answer(
     *,
     subcommand: str | None = None,
 ) -> InteractionResponse:
-    """Run a slash command and wait for the bot's first answer."""
+    """Run a slash command and wait for the answer the member reads.
+
+    Actions acknowledge first (their DM, database and Discord calls may take longer than
+    Discord's three seconds), then the first followup fills the deferred answer.
+    """
     handle = await member.run_command(channel, app, command, options or {}, subcommand=subcommand)
-    return await handle.wait_for_response()
+    return await answer_of(handle)
+
+
+async def answer_of(handle: InteractionHandle) -> InteractionResponse:
+    """The answer the member reads: the response, or the followup that fills a deferral."""
+    response = await handle.wait_for_response()
+    if response.deferred:
+        return dataclasses.replace(response, message=await handle.wait_for_followup())
+    return response
 
 
 def audited(sandbox: DiscordSandbox, method: str, path_part: str) -> list[AuditedRequest]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from mod_commands_helpers import ModGuild, audited
+from mod_commands_helpers import ModGuild, answer_of, audited
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, DiscordSandbox
@@ -90,7 +90,7 @@ async def test_a_warning_that_crosses_a_threshold_escalates_as_its_own_case(
         handle = await world.moderator.run_command(
             world.general, app, "warn", {"member": world.alice, "reason": "again", "points": 1}
         )
-        second = await handle.wait_for_response()
+        second = await answer_of(handle)
         assert "(case #2): 1 point(s), 3 active." in second.content, second.content
         escalated = await handle.wait_for_followup()
         assert "3 points reached" in escalated.content, escalated.content
@@ -125,7 +125,7 @@ async def test_a_warning_crossing_two_thresholds_takes_the_highest_a_tempban(
         handle = await world.moderator.run_command(
             world.general, app, "warn", {"member": world.alice, "reason": "raid", "points": 6}
         )
-        assert "(case #1): 6 point(s), 6 active." in (await handle.wait_for_response()).content
+        assert "(case #1): 6 point(s), 6 active." in (await answer_of(handle)).content
         escalated = await handle.wait_for_followup()
         assert "5 points reached" in escalated.content, escalated.content
         assert "Banned **alice** until" in escalated.content
@@ -165,7 +165,7 @@ async def test_admins_set_the_servers_warning_rules_and_warn_uses_them(
         handle = await world.moderator.run_command(
             world.general, app, "warn", {"member": world.alice, "preset": "links"}
         )
-        warned = await handle.wait_for_response()
+        warned = await answer_of(handle)
         assert "3 point(s), 3 active" in warned.content, warned.content
         assert "3 points reached" in (await handle.wait_for_followup()).content
         assert world.alice.timed_out

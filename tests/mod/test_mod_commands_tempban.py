@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from mod_commands_helpers import ModGuild, audited, wait_for
+from mod_commands_helpers import ModGuild, answer_of, audited, wait_for
 from sqlalchemy import select, update
 
 from botfleet.config.schema import SchedulerSection, Settings
@@ -146,7 +146,7 @@ async def test_two_moderators_acting_at_once_get_numbers_without_gaps(
                 world.general, app, "timeout", {"member": world.alice, "duration": "5m"}
             ),
         )
-        answers = [await handle.wait_for_response() for handle in handles]
+        answers = [await answer_of(handle) for handle in handles]
         numbers = sorted(
             int(text.split("(case #")[1].split(")")[0]) for text in (a.content for a in answers)
         )

@@ -23,6 +23,7 @@ from botfleet.bots.mod.commands.acting import (
     Moderation,
     Outcome,
     Perform,
+    defer_past_checks,
     moderator_pattern,
 )
 from botfleet.bots.mod.services.limits import (
@@ -141,6 +142,7 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         if reason is None:
             raise UserError("A warning needs a reason or a preset: the member is told why.")
         self.moderation.check(guild, CaseAction.WARN, moderator, member)
+        await defer_past_checks(interaction)
         _, delivered = await self.moderation.tell(
             guild, member, CaseAction.WARN, check_reason(reason), None
         )
@@ -160,7 +162,7 @@ class SanctionCommands(commands.Cog, name="Moderation"):
             f"(case #{outcome.case.number}): {outcome.warning.points} point(s), "
             f"{outcome.points_after} active.{note}"
         )
-        await interaction.response.send_message(text, allowed_mentions=NO_PINGS)
+        await interaction.followup.send(text, allowed_mentions=NO_PINGS)
         if outcome.escalation is not None:
             await self._escalate(interaction, member, outcome.escalation, outcome.points_after)
 
@@ -280,17 +282,21 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         duration: timedelta | None = None,
     ) -> None:
         guild = server_of(interaction, SERVER_ONLY)
+        moderator = moderator_of(interaction)
+        member = target if isinstance(target, discord.Member) else guild.get_member(target.id)
+        self.moderation.check(guild, action, moderator, member)
+        await defer_past_checks(interaction)
         outcome = await self.sanction(
             guild,
             action,
-            moderator_of(interaction),
+            moderator,
             target,
             reason=reason,
             duration=duration,
             channel_id=interaction.channel_id,
         )
         emoji, verb = ANSWERS[action]
-        await interaction.response.send_message(
+        await interaction.followup.send(
             done_text(emoji, verb, target, outcome), allowed_mentions=NO_PINGS
         )
 
