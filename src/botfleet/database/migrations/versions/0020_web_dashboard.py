@@ -1,4 +1,6 @@
-"""Members' OAuth2 tokens encrypted at rest: existing plain values are encrypted in place.
+"""Web dashboard: OAuth2 tokens encrypted at rest, and each guild's public-page choices.
+
+Existing plain ``users.access_token``/``refresh_token`` values are encrypted in place.
 
 The keys come from the configuration (``auth.token_keys``, TOKEN_ENCRYPTION_KEYS). A database
 without stored tokens needs none; one with tokens and no key stops here with a message rather
@@ -66,7 +68,18 @@ class _LazyCipher:
 
 def upgrade() -> None:
     _transform_tokens(_LazyCipher("encrypt"))
+    op.create_table(
+        "dashboard_guild_settings",
+        sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("public_leaderboard", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("updated_by", sa.BigInteger(), nullable=True),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_dashboard_guild_settings")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("dashboard_guild_settings")
     _transform_tokens(_LazyCipher("decrypt"))
