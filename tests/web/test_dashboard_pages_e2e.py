@@ -2,69 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from aiohttp.test_utils import TestServer
-from web_helpers import Browser, BrowserFactory
+from web_helpers import BrowserFactory, logged_in, record_activity
 
 from botfleet.config.schema import Settings
 from botfleet.database import Database
-from botfleet.database.models import (
-    Achievement,
-    LeaderboardEntry,
-    User,
-    UserAchievement,
-    UserBotStats,
-)
-from botfleet.database.models.gamification import MemberXP
 from botfleet.gamification.guild_settings import GuildSettingsService
 from botfleet.gamification.options import AnnouncementMode, GamificationOptions
-from botfleet.gamification.periods import ALL_TIME_START
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.web.dashboard import leaderboard_is_public, profile_of
 from botfleet.web.keys import CACHE_KEY, DATABASE_KEY
-
-
-async def record_activity(database: Database, guild: SandboxGuild) -> None:
-    """Some XP, a command count, an achievement and premium, as the bots would have left them."""
-    ada, bert = guild.member("ada"), guild.member("bert")
-    async with database.session() as session:
-        await session.merge(User(id=ada.id, username="ada", total_xp=1250, level=4))
-        session.add(User(id=bert.id, username="bert", total_xp=300, level=2))
-        await session.flush()
-        ada_row = await session.get(User, ada.id)
-        assert ada_row is not None
-        ada_row.is_premium, ada_row.premium_tier = True, 1
-        ada_row.premium_since = datetime(2026, 11, 1, tzinfo=UTC)
-        session.add_all(
-            [
-                MemberXP(guild_id=guild.id, user_id=ada.id, xp=1250, level=4),
-                MemberXP(guild_id=guild.id, user_id=bert.id, xp=300, level=2),
-                UserBotStats(user_id=ada.id, bot_name="hangman", command_count=42),
-                Achievement(id=900, name="First Word", description="Win a game", rarity="rare"),
-            ]
-        )
-        for member, xp in ((ada, 1250), (bert, 300)):
-            session.add(
-                LeaderboardEntry(
-                    user_id=member.id,
-                    guild_id=guild.id,
-                    category="xp",
-                    value=xp,
-                    period="all_time",
-                    period_start=ALL_TIME_START,
-                )
-            )
-        await session.flush()
-        session.add(UserAchievement(user_id=ada.id, achievement_id=900))
-        await session.commit()
-
-
-async def logged_in(browser_for: BrowserFactory, guild: SandboxGuild, name: str) -> Browser:
-    browser = await browser_for()
-    await browser.log_in(guild.member(name).id)
-    return browser
 
 
 def settings_form(csrf_token: str, **changes: str) -> dict[str, str]:

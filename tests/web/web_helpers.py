@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -12,6 +13,17 @@ import aiohttp
 from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 
+from botfleet.database import Database
+from botfleet.database.models import (
+    Achievement,
+    LeaderboardEntry,
+    User,
+    UserAchievement,
+    UserBotStats,
+)
+from botfleet.database.models.gamification import MemberXP
+from botfleet.gamification.periods import ALL_TIME_START
+from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.server import DiscordSandbox
 
 CLIENT_ID = 777000111
@@ -99,3 +111,44 @@ class Browser:
 
 
 BrowserFactory = Callable[[], Awaitable[Browser]]
+
+
+async def record_activity(database: Database, guild: SandboxGuild) -> None:
+    """Some XP, a command count, an achievement and premium, as the bots would have left them."""
+    ada, bert = guild.member("ada"), guild.member("bert")
+    async with database.session() as session:
+        await session.merge(User(id=ada.id, username="ada", total_xp=1250, level=4))
+        session.add(User(id=bert.id, username="bert", total_xp=300, level=2))
+        await session.flush()
+        ada_row = await session.get(User, ada.id)
+        assert ada_row is not None
+        ada_row.is_premium, ada_row.premium_tier = True, 1
+        ada_row.premium_since = datetime(2026, 11, 1, tzinfo=UTC)
+        session.add_all(
+            [
+                MemberXP(guild_id=guild.id, user_id=ada.id, xp=1250, level=4),
+                MemberXP(guild_id=guild.id, user_id=bert.id, xp=300, level=2),
+                UserBotStats(user_id=ada.id, bot_name="hangman", command_count=42),
+                Achievement(id=900, name="First Word", description="Win a game", rarity="rare"),
+            ]
+        )
+        for member, xp in ((ada, 1250), (bert, 300)):
+            session.add(
+                LeaderboardEntry(
+                    user_id=member.id,
+                    guild_id=guild.id,
+                    category="xp",
+                    value=xp,
+                    period="all_time",
+                    period_start=ALL_TIME_START,
+                )
+            )
+        await session.flush()
+        session.add(UserAchievement(user_id=ada.id, achievement_id=900))
+        await session.commit()
+
+
+async def logged_in(browser_for: BrowserFactory, guild: SandboxGuild, name: str) -> Browser:
+    browser = await browser_for()
+    await browser.log_in(guild.member(name).id)
+    return browser

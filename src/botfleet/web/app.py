@@ -22,6 +22,7 @@ from botfleet.auth.tokens import TokenCipher, TokenKeyError, TokenStore
 from botfleet.cache import CacheHierarchy, ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.database.base import Database
+from botfleet.web.api import setup_api
 from botfleet.web.health import setup_health
 from botfleet.web.keys import (
     CACHE_KEY,
@@ -42,7 +43,12 @@ from botfleet.web.sessions import session_middleware
 
 log = logging.getLogger(__name__)
 
-SETUPS: list[Callable[[web.Application], None]] = [setup_health, setup_login, setup_pages]
+SETUPS: list[Callable[[web.Application], None]] = [
+    setup_health,
+    setup_login,
+    setup_pages,
+    setup_api,
+]
 """Every part of the application, each adding its routes."""
 
 
