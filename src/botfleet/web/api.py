@@ -20,6 +20,7 @@ from botfleet.gamification.leaderboards import MAX_PER_PAGE, LeaderboardService
 from botfleet.services.rate_limit import RateLimiter, RateLimitRule
 from botfleet.web.dashboard import EarnedAchievement, achievements_of, leaderboard_is_public
 from botfleet.web.dashboard import profile_of as load_profile
+from botfleet.web.inputs import snowflake, whole_number
 from botfleet.web.keys import API_LIMITER_KEY, CACHE_KEY, DATABASE_KEY, REDIS_KEY, SETTINGS_KEY
 from botfleet.web.rendering import Handler
 from botfleet.web.sessions import current_user_id
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 PREFIX: Final = "/api/v1"
 LOCAL_PROXIES: Final = frozenset({"127.0.0.1", "::1"})
 """Peers whose ``X-Real-IP`` is believed: nginx on the same host (deploy/nginx)."""
-SNOWFLAKE_MAX: Final = 2**63 - 1
 
 
 def problem(status: int, error: str, message: str, **headers: str) -> web.Response:
@@ -126,22 +126,20 @@ async def my_achievements(request: web.Request) -> web.Response:
 def _bounded_int(raw: str | None, default: int, low: int, high: int) -> int | None:
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 9 or not low <= int(raw) <= high:
-        return None
-    return int(raw)
+    value = whole_number(raw)
+    return value if value is not None and low <= value <= high else None
 
 
 async def guild_leaderboard(request: web.Request) -> web.Response:
     """``GET /api/v1/guilds/{guild_id}/leaderboard``: a public guild's all-time XP ranking."""
-    raw_id = request.match_info["guild_id"]
-    if not raw_id.isdigit() or not 0 < int(raw_id) <= SNOWFLAKE_MAX:
+    guild_id = snowflake(request.match_info["guild_id"])
+    if guild_id is None:
         return problem(400, "invalid_guild_id", "guild_id is a Discord id (digits).")
     page = _bounded_int(request.query.get("page"), 1, 1, 100_000)
     per_page = _bounded_int(request.query.get("per_page"), 10, 1, MAX_PER_PAGE)
     if page is None or per_page is None:
         return problem(400, "invalid_page", f"page is 1 or more; per_page is 1 to {MAX_PER_PAGE}.")
     database = request.app[DATABASE_KEY]
-    guild_id = int(raw_id)
     if not await leaderboard_is_public(database, guild_id):
         return problem(404, "not_public", "This guild's leaderboard is not public.")
     board = await LeaderboardService(database, request.app[CACHE_KEY], None).page(

@@ -23,6 +23,7 @@ from botfleet.gamification.guild_settings import (
 from botfleet.gamification.leaderboards import LeaderboardService
 from botfleet.gamification.options import AnnouncementMode, GamificationOptions
 from botfleet.web.dashboard import leaderboard_is_public, profile_of, set_leaderboard_public
+from botfleet.web.inputs import snowflake, whole_number
 from botfleet.web.keys import CACHE_KEY, DATABASE_KEY, SESSIONS_KEY, SETTINGS_KEY
 from botfleet.web.login import login_services
 from botfleet.web.rendering import PageError, redirect, render
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 
 LEADERBOARD_PAGE_SIZE = 25
 _ID_LIST = re.compile(r"[\s,]+")
-SNOWFLAKE_MAX = 2**63 - 1
 
 
 def require_login(request: web.Request) -> int:
@@ -62,10 +62,10 @@ async def member_guilds(request: web.Request) -> list[MemberGuild]:
 
 
 def guild_id_of(request: web.Request) -> int:
-    raw = request.match_info["guild_id"]
-    if not raw.isdigit() or int(raw) > SNOWFLAKE_MAX:
+    guild_id = snowflake(request.match_info["guild_id"])
+    if guild_id is None:
         raise PageError(404, "No such server", "That address does not name a Discord server.")
-    return int(raw)
+    return guild_id
 
 
 async def managed_guild(request: web.Request, guild_id: int) -> MemberGuild:
@@ -117,8 +117,7 @@ async def leaderboard(request: web.Request) -> web.Response:
             "This leaderboard is not public",
             "The server's admins have not opened its leaderboard to the web.",
         )
-    raw_page = request.query.get("page", "1")
-    page_number = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
+    page_number = whole_number(request.query.get("page"), max_digits=6) or 1
     board = await LeaderboardService(database, request.app[CACHE_KEY], None).page(
         "xp", "all_time", guild_id=guild_id, page=page_number, per_page=LEADERBOARD_PAGE_SIZE
     )
@@ -150,20 +149,20 @@ async def guild_settings(request: web.Request) -> web.Response:
 
 
 def _whole_number(form: Any, name: str, label: str, errors: list[str]) -> int | None:
-    raw = str(form.get(name, "")).strip()
-    if not raw.isdigit() or len(raw) > 9:
+    value = whole_number(str(form.get(name, "")).strip())
+    if value is None:
         errors.append(f"{label} must be a whole number.")
-        return None
-    return int(raw)
+    return value
 
 
 def _channel_ids(raw: str, errors: list[str]) -> set[int]:
     ids = set()
     for item in filter(None, _ID_LIST.split(raw.strip())):
-        if not item.isdigit() or not 0 < int(item) <= SNOWFLAKE_MAX:
+        channel_id = snowflake(item)
+        if channel_id is None:
             errors.append(f"“{item[:30]}” is not a channel id (Discord ids are long numbers).")
             continue
-        ids.add(int(item))
+        ids.add(channel_id)
     return ids
 
 

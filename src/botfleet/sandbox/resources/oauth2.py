@@ -129,6 +129,11 @@ def pkce_challenge(verifier: str, method: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def _id_of(raw: str) -> int:
+    """A snowflake from a form field; 0 (which names nothing) when it is not one."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 20 else 0
+
+
 def _error_page(message: str) -> web.Response:
     """Discord's authorize page shows a problem in the page itself, with status 400."""
     body = f"<!doctype html><title>Discord</title><h1>Something went wrong</h1><p>{message}</p>"
@@ -161,7 +166,9 @@ class OAuth2Routes(RouteHelpers):
     def _authorize_request(self, fields: Any) -> tuple[OAuth2Client, tuple[str, ...]] | str:
         """The client and scopes of an authorize request, or the problem Discord would show."""
         raw_id = fields.get("client_id", "")
-        client = self.oauth2.clients.get(int(raw_id)) if raw_id.isdigit() else None
+        client = (
+            self.oauth2.clients.get(int(raw_id)) if raw_id.isascii() and raw_id.isdigit() else None
+        )
         if client is None:
             return "Unknown Application"
         if fields.get("redirect_uri") not in client.redirect_uris:
@@ -221,7 +228,11 @@ class OAuth2Routes(RouteHelpers):
             )
         else:
             raw_user = str(fields.get("user_id", ""))
-            user = self._state.users.get(int(raw_user)) if raw_user.isdigit() else None
+            user = (
+                self._state.users.get(int(raw_user))
+                if raw_user.isascii() and raw_user.isdigit()
+                else None
+            )
             if user is None or user.bot:
                 return _error_page("Unknown User")
             code = secrets.token_urlsafe(20)
@@ -255,7 +266,9 @@ class OAuth2Routes(RouteHelpers):
                 raise OAuth2Error(401, "invalid_client") from None
             client_id, _, client_secret = decoded.partition(":")
         raw_id = str(client_id or "")
-        client = self.oauth2.clients.get(int(raw_id)) if raw_id.isdigit() else None
+        client = (
+            self.oauth2.clients.get(int(raw_id)) if raw_id.isascii() and raw_id.isdigit() else None
+        )
         if client is None or not hmac.compare_digest(client.client_secret, str(client_secret)):
             raise OAuth2Error(401, "invalid_client")
         return client, fields
