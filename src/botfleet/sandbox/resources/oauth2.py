@@ -35,6 +35,8 @@ ACCESS_TOKEN_LIFETIME: Final = 604_800
 CODE_LIFETIME: Final = 600.0
 SCOPES: Final = frozenset({"identify", "email", "guilds", "guilds.members.read", "connections"})
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
+NO_FAVICON: Final = '<link rel="icon" href="data:,">'
+"""The pages have no icon: a browser must not ask the stand-in for /favicon.ico."""
 
 
 @dataclass
@@ -136,7 +138,10 @@ def _id_of(raw: str) -> int:
 
 def _error_page(message: str) -> web.Response:
     """Discord's authorize page shows a problem in the page itself, with status 400."""
-    body = f"<!doctype html><title>Discord</title><h1>Something went wrong</h1><p>{message}</p>"
+    body = (
+        f"<!doctype html><title>Discord</title>{NO_FAVICON}"
+        f"<h1>Something went wrong</h1><p>{message}</p>"
+    )
     return web.Response(text=body, status=400, content_type="text/html")
 
 
@@ -202,6 +207,7 @@ class OAuth2Routes(RouteHelpers):
         )
         page = (
             "<!doctype html><html lang=en><title>Discord | Authorize access</title>"
+            f"{NO_FAVICON}"
             f"<h1>An external application wants to access your account</h1>"
             f"<p>Application {client.client_id} asks for: {html.escape(', '.join(scopes))}</p>"
             f'<form method="post" action="/oauth2/authorize">{hidden}'
