@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 from web_helpers import CLIENT_ID, CLIENT_SECRET, Browser, BrowserFactory, free_port
 
-from botfleet.auth.tokens import generate_key
+from botfleet.auth.tokens import TokenCipher, TokenStore, generate_key
 from botfleet.config.schema import AuthSection, DatabaseSection, Settings, WebSection
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
@@ -56,6 +56,12 @@ def web_settings(
             token_keys=SecretStr(generate_key()),
         ),
     )
+
+
+@pytest.fixture
+def token_store(web_settings: Settings, web_database: Database) -> TokenStore:
+    """The dashboard's store of members' tokens, with its keys."""
+    return TokenStore(web_database, TokenCipher.from_settings(web_settings))
 
 
 @pytest.fixture

@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from web_helpers import free_port
+from web_helpers import all_time_xp, free_port
 
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
-from botfleet.database.models import LeaderboardEntry, User
-from botfleet.gamification.periods import ALL_TIME_START
+from botfleet.database.models import User
 from botfleet.web.dashboard import set_leaderboard_public
 
 PUBLIC_GUILD = 1
@@ -36,16 +35,7 @@ async def seed(url: str) -> None:
             for user_id, xp in ((10, 500), (11, 90)):
                 session.add(User(id=user_id, username=f"member{user_id}"))
                 await session.flush()
-                session.add(
-                    LeaderboardEntry(
-                        user_id=user_id,
-                        guild_id=PUBLIC_GUILD,
-                        category="xp",
-                        value=xp,
-                        period="all_time",
-                        period_start=ALL_TIME_START,
-                    )
-                )
+                session.add(all_time_xp(user_id, PUBLIC_GUILD, xp))
             await session.commit()
         await set_leaderboard_public(database, PUBLIC_GUILD, True, actor_id=10)
     finally:

@@ -17,15 +17,10 @@ from botfleet.auth.oauth2 import (
     OAuth2Error,
     usable_access_token,
 )
-from botfleet.auth.tokens import TokenCipher, TokenStore
+from botfleet.auth.tokens import TokenStore
 from botfleet.config.schema import Settings
-from botfleet.database import Database
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.server import DiscordSandbox
-
-
-def stored_tokens(web_settings: Settings, web_database: Database) -> TokenStore:
-    return TokenStore(web_database, TokenCipher.from_settings(web_settings))
 
 
 def with_query(url: str, **changes: str) -> str:
@@ -39,8 +34,7 @@ async def test_login_stores_encrypted_tokens_and_sets_a_strict_cookie(
     browser_for: BrowserFactory,
     community: SandboxGuild,
     discord_sandbox: DiscordSandbox,
-    web_settings: Settings,
-    web_database: Database,
+    token_store: TokenStore,
 ) -> None:
     ada = community.member("ada")
     browser = await browser_for()
@@ -59,7 +53,7 @@ async def test_login_stores_encrypted_tokens_and_sets_a_strict_cookie(
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
 
     grant = discord_sandbox.rest.oauth2.grants[-1]
-    tokens = await stored_tokens(web_settings, web_database).load(ada.id)
+    tokens = await token_store.load(ada.id)
     assert tokens is not None
     assert tokens.access_token == grant.access_token
     assert tokens.refresh_token == grant.refresh_token
@@ -71,8 +65,7 @@ async def test_a_forged_state_is_refused_before_any_code_is_spent(
     browser_for: BrowserFactory,
     community: SandboxGuild,
     discord_sandbox: DiscordSandbox,
-    web_settings: Settings,
-    web_database: Database,
+    token_store: TokenStore,
 ) -> None:
     ada = community.member("ada")
     browser = await browser_for()
@@ -82,7 +75,7 @@ async def test_a_forged_state_is_refused_before_any_code_is_spent(
     assert response.status == 400
     assert "not valid here" in await response.text()
     assert discord_sandbox.rest.oauth2.grants == []
-    assert await stored_tokens(web_settings, web_database).load(ada.id) is None
+    assert await token_store.load(ada.id) is None
     # The real callback after the forged one is refused too: the pending login was spent.
     again = await browser.http.get(local_path(callback), allow_redirects=False)
     assert again.status == 400
@@ -128,8 +121,7 @@ async def test_logout_revokes_the_authorisation_and_needs_the_csrf_token(
     browser_for: BrowserFactory,
     community: SandboxGuild,
     discord_sandbox: DiscordSandbox,
-    web_settings: Settings,
-    web_database: Database,
+    token_store: TokenStore,
 ) -> None:
     ada = community.member("ada")
     browser = await browser_for()
@@ -144,7 +136,7 @@ async def test_logout_revokes_the_authorisation_and_needs_the_csrf_token(
     response = await browser.http.post("/logout", data={"csrf_token": token}, allow_redirects=False)
     assert response.status == 303
     assert grant.revoked
-    assert await stored_tokens(web_settings, web_database).load(ada.id) is None
+    assert await token_store.load(ada.id) is None
     async with (
         aiohttp.ClientSession() as discord,
         discord.get(
@@ -206,15 +198,14 @@ async def test_tokens_are_refreshed_a_day_before_they_expire(
     oauth_client: DiscordOAuth2Client,
     discord_sandbox: DiscordSandbox,
     community: SandboxGuild,
-    web_settings: Settings,
-    web_database: Database,
+    token_store: TokenStore,
 ) -> None:
     ada = community.member("ada")
     pkce = PKCE.create()
     code = await code_for(discord_sandbox, oauth_client.config, ada.id, pkce)
     first = await oauth_client.exchange_code(code, pkce.verifier)
     assert first.expires_at - datetime.now(UTC) > timedelta(days=6, hours=23)
-    store = stored_tokens(web_settings, web_database)
+    store = token_store
     await store.save(ada.id, "ada", first)
     assert await usable_access_token(oauth_client, store, ada.id, "ada") == first.access_token
 

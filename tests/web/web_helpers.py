@@ -113,6 +113,18 @@ class Browser:
 BrowserFactory = Callable[[], Awaitable[Browser]]
 
 
+def all_time_xp(user_id: int, guild_id: int, xp: int) -> LeaderboardEntry:
+    """A member's row on a guild's all-time XP board."""
+    return LeaderboardEntry(
+        user_id=user_id,
+        guild_id=guild_id,
+        category="xp",
+        value=xp,
+        period="all_time",
+        period_start=ALL_TIME_START,
+    )
+
+
 async def record_activity(database: Database, guild: SandboxGuild) -> None:
     """Some XP, a command count, an achievement and premium, as the bots would have left them."""
     ada, bert = guild.member("ada"), guild.member("bert")
@@ -133,16 +145,7 @@ async def record_activity(database: Database, guild: SandboxGuild) -> None:
             ]
         )
         for member, xp in ((ada, 1250), (bert, 300)):
-            session.add(
-                LeaderboardEntry(
-                    user_id=member.id,
-                    guild_id=guild.id,
-                    category="xp",
-                    value=xp,
-                    period="all_time",
-                    period_start=ALL_TIME_START,
-                )
-            )
+            session.add(all_time_xp(member.id, guild.id, xp))
         await session.flush()
         session.add(UserAchievement(user_id=ada.id, achievement_id=900))
         await session.commit()
