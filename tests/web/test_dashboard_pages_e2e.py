@@ -44,7 +44,9 @@ async def test_the_profile_shows_level_xp_achievements_and_premium(
 ) -> None:
     browser = await logged_in(browser_for, community, "ada")
     await record_activity(web_database, community)
-    page = await (await browser.http.get("/profile")).text()
+    response = await browser.http.get("/profile")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    page = await response.text()
     for expected in ("ada", "1,250", "First Word", "rare", "Tier 1", "Hangman", "42"):
         assert expected in page, expected
     profile = await profile_of(web_database, community.member("ada").id)
