@@ -14,8 +14,10 @@ from typing import Any
 
 from aiohttp import web
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 from botfleet import __version__
+from botfleet.core.heartbeat import BotState, read_fleet_status
 from botfleet.database import migrate
 from botfleet.database.base import DatabaseUnavailableError
 from botfleet.web.keys import DATABASE_KEY, REDIS_KEY, STARTED_KEY
@@ -38,6 +40,8 @@ async def ready(request: web.Request) -> web.Response:
     checks: dict[str, dict[str, Any]] = {"database": await _database_check(request.app)}
     status = 200 if checks["database"]["status"] == "ok" else 503
     checks["redis"] = await _redis_check(request.app)
+    if status == 200:
+        checks["bots"] = await _bots_check(request.app)
     overall = "ok" if status == 200 else "unavailable"
     return web.json_response(
         {"status": overall, "version": __version__, "checks": checks}, status=status
@@ -62,6 +66,31 @@ async def _database_check(app: web.Application) -> dict[str, Any]:
             "detail": f"schema at revision {state.revision or 'none'}; run `botfleet db upgrade`",
         }
     return {"status": "ok", "latency_ms": round(latency * 1000, 1), "revision": state.revision}
+
+
+async def _bots_check(app: web.Application) -> dict[str, Any]:
+    """Each bot's last heartbeat: reported for monitoring, never a reason to be unready.
+
+    The web process serves with every bot down, so a stopped bot does not take it out of the
+    load balancer; ``/health`` stays free of database reads (a liveness probe must not fail, and
+    restart the process, because the database is slow).
+    """
+    try:
+        statuses = await asyncio.wait_for(read_fleet_status(app[DATABASE_KEY]), CHECK_TIMEOUT)
+    except (DatabaseUnavailableError, SQLAlchemyError, TimeoutError) as exc:
+        log.warning("readiness: the bots' heartbeats could not be read: %r", exc)
+        return {"status": "unknown", "detail": "the heartbeats could not be read"}
+    bots = {
+        status.bot_name: {
+            "state": status.state.value,
+            "processes": status.processes,
+            "latency_ms": status.latency_ms,
+            "last_seen": status.last_seen.isoformat() if status.last_seen else None,
+        }
+        for status in statuses
+    }
+    silent = [status.bot_name for status in statuses if status.state is BotState.NOT_RESPONDING]
+    return {"status": "degraded" if silent else "ok", "bots": bots}
 
 
 async def _redis_check(app: web.Application) -> dict[str, Any]:
