@@ -19,7 +19,7 @@ from botfleet.auth.tokens import (
 )
 from botfleet.cli import main
 from botfleet.database import Database
-from botfleet.database.migrate import downgrade, upgrade
+from botfleet.database.migrate import MigrationError, downgrade, upgrade
 from botfleet.database.models import User
 
 EXPIRY = datetime(2026, 12, 13, 12, 0, tzinfo=UTC)
@@ -123,7 +123,7 @@ async def test_migration_encrypts_existing_plain_tokens_and_downgrade_restores_t
                 )
             )
             await session.commit()
-        with pytest.raises(Exception, match="TOKEN_ENCRYPTION_KEYS"):
+        with pytest.raises(MigrationError, match="TOKEN_ENCRYPTION_KEYS"):
             await upgrade(database_url)
 
         key = generate_key()
