@@ -171,7 +171,7 @@ class SessionStore:
             return None
 
     async def save(self, session: Session) -> None:
-        """Store ``session`` for another full lifetime (a visit extends a login)."""
+        """Store ``session`` for a full lifetime from now (a login, a change of its data)."""
         await self.backend.set(self.key_prefix + session.id, session.to_json(), self.lifetime)
         session.changed = False
 

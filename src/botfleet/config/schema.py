@@ -154,7 +154,9 @@ class WebSection(Section):
         "the OAuth2 redirect URI is this plus /oauth2/callback.",
     )
     session_lifetime: float = Field(
-        default=7 * 86_400, gt=0, description="Seconds a dashboard login lasts without a visit."
+        default=7 * 86_400,
+        gt=0,
+        description="Seconds a dashboard login lasts; then the member logs in again.",
     )
     secure_cookies: bool = Field(
         default=True,
