@@ -107,3 +107,23 @@ async def test_each_client_has_its_own_budget_in_the_shared_limiter(
     finally:
         await direct.aclose()
     assert len(keys) == 2
+
+
+async def test_x_real_ip_counts_only_from_a_trusted_proxy(web_database: Database) -> None:
+    settings = Settings(
+        database=DatabaseSection(url=SecretStr(str(web_database.url))),
+        web=WebSection(api_requests_per_minute=2, trusted_proxies=[]),
+    )
+    client: TestClient[Any, Any] = TestClient(
+        TestServer(create_app(settings, database=web_database))
+    )
+    await client.start_server()
+    try:
+        # Not a proxy of ours: every claimed address is the same peer, with one budget.
+        for claimed in ("203.0.113.1", "203.0.113.2"):
+            ok = await client.get("/api/v1/openapi.json", headers={"X-Real-IP": claimed})
+            assert ok.status == 200
+        refused = await client.get("/api/v1/openapi.json", headers={"X-Real-IP": "203.0.113.3"})
+        assert refused.status == 429
+    finally:
+        await client.close()

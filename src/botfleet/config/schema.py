@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -145,6 +146,12 @@ class DiscordSection(Section):
     )
 
 
+LOCAL_PROXIES: tuple[IPv4Network | IPv6Network, ...] = (
+    IPv4Network("127.0.0.1/32"),
+    IPv6Network("::1/128"),
+)
+
+
 class WebSection(Section):
     host: str = Field(default="127.0.0.1", description="Address the web endpoints listen on.")
     port: int = Field(default=8080, ge=0, le=65535)
@@ -165,6 +172,11 @@ class WebSection(Section):
     )
     api_requests_per_minute: int = Field(
         default=60, ge=1, description="Requests one client may make to the JSON API a minute."
+    )
+    trusted_proxies: list[IPv4Network | IPv6Network] = Field(
+        default_factory=lambda: list(LOCAL_PROXIES),
+        description="Networks of the reverse proxies whose X-Real-IP names the client (nginx "
+        "on this host by default; the compose network in deploy/compose.yaml).",
     )
 
 

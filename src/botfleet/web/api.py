@@ -1,16 +1,18 @@
 """The read-only JSON API: the member's profile and achievements, public guild leaderboards.
 
-``/api/v1/openapi.json`` describes it (OpenAPI 3.1). ``/api/v1/me`` and ``/api/v1/me/achievements``
-answer the member logged in on the session; a guild's leaderboard answers once its admins made
-it public. Each client (the logged-in member, else the address nginx reports in ``X-Real-IP``
-or the peer's) has ``web.api_requests_per_minute`` requests a minute in the fleet's shared
-sliding-window limiter; more are answered 429 with ``Retry-After``.
+``/api/v1/openapi.json`` describes it (OpenAPI 3.1). ``/api/v1/me`` and
+``/api/v1/me/achievements`` answer the member logged in on the session; a guild's leaderboard
+answers once its admins made it public. Each client (the logged-in member, else the address a
+proxy of ``web.trusted_proxies`` reports in ``X-Real-IP``, else the peer's) has
+``web.api_requests_per_minute`` requests a minute in the fleet's shared sliding-window limiter;
+more are answered 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from ipaddress import ip_address
 from typing import Any, Final
 
 from aiohttp import web
@@ -28,8 +30,6 @@ from botfleet.web.sessions import current_user_id
 log = logging.getLogger(__name__)
 
 PREFIX: Final = "/api/v1"
-LOCAL_PROXIES: Final = frozenset({"127.0.0.1", "::1"})
-"""Peers whose ``X-Real-IP`` is believed: nginx on the same host (deploy/nginx)."""
 
 
 def problem(status: int, error: str, message: str, **headers: str) -> web.Response:
@@ -44,9 +44,22 @@ def client_of(request: web.Request) -> str:
         return f"user:{user_id}"
     address = request.remote or "unknown"
     forwarded = request.headers.get("X-Real-IP", "").strip()
-    if address in LOCAL_PROXIES and forwarded and len(forwarded) <= 45:
-        address = forwarded
+    if forwarded and _is_trusted_proxy(request, address):
+        try:
+            return f"address:{ip_address(forwarded)}"
+        except ValueError:
+            log.warning("the proxy at %s sent a malformed X-Real-IP", address)
     return f"address:{address}"
+
+
+def _is_trusted_proxy(request: web.Request, address: str) -> bool:
+    """Whether the peer is a reverse proxy of ours (``web.trusted_proxies``)."""
+    try:
+        peer = ip_address(address)
+    except ValueError:
+        return False
+    networks = request.app[SETTINGS_KEY].web.trusted_proxies
+    return any(peer.version == network.version and peer in network for network in networks)
 
 
 @web.middleware
