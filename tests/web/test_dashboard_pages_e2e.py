@@ -6,11 +6,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 from web_helpers import BrowserFactory, logged_in, record_activity
 
+from botfleet.auth.tokens import TokenStore
 from botfleet.config.schema import Settings
 from botfleet.database import Database
 from botfleet.gamification.guild_settings import GuildSettingsService
 from botfleet.gamification.options import AnnouncementMode, GamificationOptions
 from botfleet.sandbox.scripting.guilds import SandboxGuild
+from botfleet.sandbox.server import DiscordSandbox
 from botfleet.web.dashboard import leaderboard_is_public, profile_of
 from botfleet.web.keys import CACHE_KEY, DATABASE_KEY
 
@@ -131,3 +133,18 @@ async def test_invalid_settings_change_nothing_and_say_why(
     assert response.status == 400
     assert message in await response.text()
     assert not await leaderboard_is_public(web_database, community.id)
+
+
+async def test_a_member_who_revoked_the_app_on_discord_logs_in_again(
+    browser_for: BrowserFactory,
+    community: SandboxGuild,
+    discord_sandbox: DiscordSandbox,
+    token_store: TokenStore,
+) -> None:
+    ada = await logged_in(browser_for, community, "ada")
+    discord_sandbox.rest.oauth2.grants[-1].revoked = True  # Authorized Apps > Deauthorize
+    response = await ada.http.get(f"/guilds/{community.id}/settings", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"] == f"/login?next=/guilds/{community.id}/settings"
+    assert await token_store.load(community.member("ada").id) is None
+    assert "Log in with Discord" in await (await ada.http.get("/")).text()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import aiohttp
@@ -39,8 +39,17 @@ def require_login(request: web.Request) -> int:
     """The logged-in member's id; a visitor is sent to log in and come back here."""
     user_id = current_user_id(request)
     if user_id is None:
-        raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='/?=&')}")
+        raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='/')}")
     return user_id
+
+
+async def _log_in_again(request: web.Request, user_id: int) -> NoReturn:
+    """The member's Discord authorisation is gone: end the session, send them to log in."""
+    log.info("user %s must log in again: Discord no longer accepts their token", user_id)
+    _, tokens = login_services(request)
+    await tokens.forget(user_id)
+    await request.app[SESSIONS_KEY].end(session_of(request))
+    raise web.HTTPSeeOther(f"/login?next={quote(request.path, safe='/')}")
 
 
 async def member_guilds(request: web.Request) -> list[MemberGuild]:
@@ -50,11 +59,17 @@ async def member_guilds(request: web.Request) -> list[MemberGuild]:
     session = session_of(request)
     access_token = await usable_access_token(client, tokens, user_id, session.username or "")
     if access_token is None:
-        await request.app[SESSIONS_KEY].end(session)
-        raise web.HTTPSeeOther(f"/login?next={quote(request.path, safe='/')}")
+        await _log_in_again(request, user_id)
     try:
         return await client.guilds(access_token)
-    except (OAuth2Error, aiohttp.ClientError, TimeoutError) as exc:
+    except OAuth2Error as exc:
+        if exc.status == 401:
+            await _log_in_again(request, user_id)
+        log.warning("Discord refused the guilds of user %s: %s", user_id, exc)
+        raise PageError(
+            502, "Discord did not answer", "Your servers could not be read. Try again soon."
+        ) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("reading the guilds of user %s from Discord failed: %r", user_id, exc)
         raise PageError(
             502, "Discord did not answer", "Your servers could not be read. Try again soon."
