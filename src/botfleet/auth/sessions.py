@@ -81,9 +81,13 @@ class SessionBackend(Protocol):
 class MemorySessionBackend:
     """Sessions in this process's memory; expired ones are dropped when met or swept."""
 
+    SWEEP_EVERY = 1000
+    """Writes between sweeps of expired sessions (abandoned ones are never met again)."""
+
     def __init__(self, clock: Clock = time.monotonic) -> None:
         self._entries: dict[str, tuple[str, float]] = {}
         self._clock = clock
+        self._writes = 0
 
     async def get(self, key: str) -> str | None:
         entry = self._entries.get(key)
@@ -96,8 +100,9 @@ class MemorySessionBackend:
 
     async def set(self, key: str, value: str, lifetime: float) -> None:
         now = self._clock()
-        if len(self._entries) % 1000 == 0:
-            self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
+        self._writes += 1
+        if self._writes % self.SWEEP_EVERY == 0:
+            self._entries = {name: entry for name, entry in self._entries.items() if entry[1] > now}
         self._entries[key] = (value, now + lifetime)
 
     async def delete(self, key: str) -> None:
