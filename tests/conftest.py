@@ -170,7 +170,16 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Ite
     for name in list(os.environ):
         if name.startswith("BOTFLEET_") and not name.startswith("BOTFLEET_TEST_"):
             monkeypatch.delenv(name, raising=False)
-    for name in ("DISCORD_TOKEN", "DATABASE_URL", "REDIS_URL", "SENTRY_DSN", "OPENAI_API_KEY"):
+    for name in (
+        "DISCORD_TOKEN",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SENTRY_DSN",
+        "OPENAI_API_KEY",
+        "DISCORD_CLIENT_ID",
+        "DISCORD_CLIENT_SECRET",
+        "TOKEN_ENCRYPTION_KEYS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BOTFLEET_ENV_FILE", str(tmp_path / "absent.env"))
     yield

@@ -323,6 +323,41 @@ def web(host: str | None, port: int | None) -> None:
         _fail(f"cannot listen on {settings.web.host}:{settings.web.port}: {exc}", status=1)
 
 
+@main.group()
+def keys() -> None:
+    """The keys that encrypt members' stored Discord tokens (auth.token_keys)."""
+
+
+@keys.command("generate")
+def generate_key() -> None:
+    """Print a new key: put it first in TOKEN_ENCRYPTION_KEYS, then run `keys rotate`."""
+    from botfleet.auth.tokens import generate_key as new_key  # noqa: PLC0415
+
+    click.echo(new_key())
+
+
+@keys.command("rotate")
+def rotate_keys() -> None:
+    """Re-encrypt every stored token with the newest key; older keys may then be dropped."""
+    from botfleet.auth.tokens import TokenCipher, TokenStore  # noqa: PLC0415
+    from botfleet.database.base import Database  # noqa: PLC0415
+    from botfleet.utils.wording import plural  # noqa: PLC0415
+
+    async def rotate() -> int:
+        database = Database.from_settings(settings)
+        try:
+            return await TokenStore(database, TokenCipher.from_settings(settings)).rotate_all()
+        finally:
+            await database.dispose()
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(str(exc))
+    rewritten = _run_database_task(rotate())
+    click.echo(f"tokens of {plural(rewritten, 'member')} re-encrypted with the newest key")
+
+
 @main.command()
 @click.argument("bot", required=False, type=BOT_CHOICE)
 def status(bot: str | None) -> None:

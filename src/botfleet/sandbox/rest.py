@@ -31,6 +31,7 @@ from botfleet.sandbox.resources.guilds import GuildRoutes
 from botfleet.sandbox.resources.interactions import InteractionRoutes
 from botfleet.sandbox.resources.members import MemberRoutes
 from botfleet.sandbox.resources.messages import MessageRoutes
+from botfleet.sandbox.resources.oauth2 import OAuth2Routes, OAuth2State
 from botfleet.sandbox.resources.polls import PollRoutes
 from botfleet.sandbox.resources.reactions import ReactionRoutes
 from botfleet.sandbox.resources.routing import (
@@ -146,6 +147,7 @@ class RestApi(
     MemberRoutes,
     CommandRoutes,
     InteractionRoutes,
+    OAuth2Routes,
 ):
     """Route handlers for the HTTP API, bound to one sandbox's state."""
 
@@ -163,6 +165,7 @@ class RestApi(
         self._gateway_url = gateway_url
         self._on_unhandled = on_unhandled
         self.rate_limiter = rate_limiter or RateLimiter()
+        self.oauth2 = OAuth2State()
         self.route_keys: frozenset[str] = frozenset()
         """Every route the API serves, as ``"METHOD /path/{param}"`` keys."""
         self.errors: list[RecordedHTTPError] = []
@@ -182,6 +185,7 @@ class RestApi(
             ("GET", "/gateway", self.get_gateway),
             ("GET", "/gateway/bot", self.get_gateway_bot),
             ("GET", "/users/@me", self.get_current_user),
+            ("GET", "/users/@me/guilds", self.list_current_user_guilds),
             ("POST", "/users/@me/channels", self.create_dm),
             ("GET", "/users/{user_id}", self.get_user),
             ("GET", "/oauth2/applications/@me", self.get_application),
@@ -313,6 +317,7 @@ class RestApi(
         for method, path, handler in routes:
             app.router.add_route(method, API_PREFIX + path, handler)
         self.route_keys = frozenset(f"{method} {path}" for method, path, _ in routes)
+        self.install_oauth2(app, API_PREFIX)
         app.router.add_get(
             "/attachments/{channel_id}/{attachment_id}/{filename}", self.download_attachment
         )
@@ -438,7 +443,11 @@ class RestApi(
         return json_response(gateway_bot_payload(self._gateway_url()))
 
     async def get_current_user(self, request: web.Request) -> web.Response:
-        """``GET /users/@me``: the bot user; discord.py's login calls it first."""
+        """``GET /users/@me``: the bot user (discord.py's login calls it first), or the member
+        of a bearer token."""
+        grant = self.bearer_grant(request, "identify")
+        if grant is not None:
+            return self.oauth2_user(grant)
         app = self._authenticate(request)
         user = dict(payloads.user_payload(app.bot_user))
         user.update(verified=True, mfa_enabled=False, flags=0, email=None, locale="en-US")

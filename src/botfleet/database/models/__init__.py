@@ -8,6 +8,7 @@ from importlib import import_module
 
 from botfleet import bot_definitions
 from botfleet.database.models import ai as ai  # the table of 0006
+from botfleet.database.models import dashboard as dashboard  # the table of 0020
 from botfleet.database.models import gamification as gamification  # the tables of 0003
 from botfleet.database.models import heartbeat as heartbeat  # a table of 0007
 from botfleet.database.models.achievement import Achievement, UserAchievement
