@@ -20,6 +20,7 @@ from botfleet.cache import ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.database import migrate
 from botfleet.database.base import Database, DatabaseUnavailableError
+from botfleet.web import webhooks
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ def create_app(
     app.on_cleanup.append(close_owned)
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
+    webhooks.register(app, settings, app[DATABASE_KEY], chosen_redis)
     return app
 
 
