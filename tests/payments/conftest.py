@@ -1,4 +1,4 @@
-"""The web process with its webhooks, beside a Stripe stand-in, on the test's own database."""
+"""The web process with its webhooks, beside Stripe and PayPal stand-ins, on the test's database."""
 
 from __future__ import annotations
 
@@ -7,26 +7,31 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from payment_helpers import PUBLIC_URL, StripeStage, payment_settings
+from payment_helpers import PUBLIC_URL, PaymentStage, payment_settings
 
 from botfleet.database import Database
+from botfleet.payments.paypal import PayPalGateway
 from botfleet.payments.stripe_client import StripeGateway
+from botfleet.sandbox.paypal_server import LocalPayPalServer
 from botfleet.sandbox.stripe_server import LocalStripeServer
 from botfleet.web import create_app
 
 
 @pytest.fixture
-async def stripe_stage(database: Database) -> AsyncIterator[StripeStage]:
-    async with LocalStripeServer() as stripe:
-        settings = payment_settings(stripe.base_url)
+async def stage(database: Database) -> AsyncIterator[PaymentStage]:
+    async with LocalStripeServer() as stripe, LocalPayPalServer() as paypal:
+        settings = payment_settings(stripe, paypal)
         web: TestClient[Any, Any] = TestClient(
             TestServer(create_app(settings, database=database, redis=None))
         )
         await web.start_server()
-        stripe.webhook_url = str(web.make_url("/webhooks/stripe"))
-        gateway = StripeGateway(settings.payments, PUBLIC_URL)
-        try:
-            yield StripeStage(stripe, web, gateway, database)
-        finally:
-            await gateway.close()
-            await web.close()
+        stripe.webhooks.url = str(web.make_url("/webhooks/stripe"))
+        paypal.webhooks.url = str(web.make_url("/webhooks/paypal"))
+        async with (
+            StripeGateway(settings.payments, PUBLIC_URL) as stripe_gateway,
+            PayPalGateway(settings.payments, PUBLIC_URL) as paypal_gateway,
+        ):
+            try:
+                yield PaymentStage(stripe, paypal, web, stripe_gateway, paypal_gateway, database)
+            finally:
+                await web.close()

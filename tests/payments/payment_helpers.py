@@ -12,7 +12,9 @@ from sqlalchemy import select
 from botfleet.config.schema import PaymentsSection, Settings, WebSection
 from botfleet.database import Database
 from botfleet.database.models.premium import PremiumEvent, PremiumOutbox
+from botfleet.payments.paypal import PayPalGateway
 from botfleet.payments.stripe_client import StripeGateway
+from botfleet.sandbox.paypal_server import LocalPayPalServer
 from botfleet.sandbox.stripe_server import LocalStripeServer
 
 PUBLIC_URL = "https://fleet.example"
@@ -23,26 +25,37 @@ STRIPE_PRICES = {
 }
 
 
-def payment_settings(stripe_base: str, **payments: Any) -> Settings:
+PAYPAL_PLANS = {"user_monthly": "P-MONTHLY", "guild_yearly": "P-YEARLY"}
+
+
+def payment_settings(stripe: LocalStripeServer, paypal: LocalPayPalServer) -> Settings:
+    """Both providers configured against their stand-ins (PayPal's certificate host allowed)."""
     return Settings(
         web=WebSection(public_url=PUBLIC_URL),
         payments=PaymentsSection(
-            stripe_api_key=SecretStr("sk_test_local"),
-            stripe_webhook_secret=SecretStr("whsec_local"),
-            stripe_api_base=stripe_base,
+            stripe_api_key=SecretStr(stripe.api_key),
+            stripe_webhook_secret=SecretStr(stripe.webhook_secret),
+            stripe_api_base=stripe.base_url,
             stripe_prices=STRIPE_PRICES,
-            **payments,
+            paypal_client_id=paypal.client_id,
+            paypal_client_secret=SecretStr(paypal.client_secret),
+            paypal_api_base=paypal.base_url,
+            paypal_webhook_id=paypal.webhook_id,
+            paypal_plans=PAYPAL_PLANS,
+            paypal_cert_hosts=["127.0.0.1"],
         ),
     )
 
 
 @dataclass
-class StripeStage:
-    """The Stripe stand-in sending its webhooks to the running web process."""
+class PaymentStage:
+    """The Stripe and PayPal stand-ins sending their webhooks to the running web process."""
 
     stripe: LocalStripeServer
+    paypal: LocalPayPalServer
     web: TestClient[Any, Any]
-    gateway: StripeGateway
+    stripe_gateway: StripeGateway
+    paypal_gateway: PayPalGateway
     database: Database
 
     async def outcomes(self) -> dict[str, str]:

@@ -12,7 +12,7 @@ import json
 import time
 from datetime import UTC, datetime
 
-from payment_helpers import PUBLIC_URL, StripeStage
+from payment_helpers import PUBLIC_URL, PaymentStage
 
 from botfleet.payments.plans import Purchase
 from botfleet.services.premium import Plan, PremiumService, Status, Subject
@@ -21,82 +21,82 @@ ADA = 1_234_567_890_123_456_789
 GUILD = 111_222_333_444_555_666
 
 
-async def buy(stage: StripeStage, purchase: Purchase) -> str:
+async def buy(stage: PaymentStage, purchase: Purchase) -> str:
     """The member opens the checkout link and presses Pay; returns the subscription id."""
-    url = await stage.gateway.create_checkout(purchase, attempt="interaction-1")
+    url = await stage.stripe_gateway.create_checkout(purchase, attempt="interaction-1")
     async with stage.web.session.get(url) as page:
         assert page.status == 200
         assert "Pay" in await page.text()
     async with stage.web.session.post(url, allow_redirects=False) as paid:
         assert paid.status == 303
         assert paid.headers["Location"] == f"{PUBLIC_URL}/premium?checkout=done"
-    (completed,) = stage.stripe.events_of("checkout.session.completed")
+    (completed,) = stage.stripe.webhooks.of_type("checkout.session.completed")
     return str(completed["data"]["object"]["subscription"])
 
 
-def period_end(stage: StripeStage, subscription_id: str) -> datetime:
+def period_end(stage: PaymentStage, subscription_id: str) -> datetime:
     item = stage.stripe.subscription(subscription_id)["items"]["data"][0]
     return datetime.fromtimestamp(item["current_period_end"], UTC)
 
 
 async def test_a_purchase_grants_one_period_and_owes_one_confirmation(
-    stripe_stage: StripeStage,
+    stage: PaymentStage,
 ) -> None:
-    subscription_id = await buy(stripe_stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    subscription_id = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
 
-    assert {delivery.status for delivery in stripe_stage.stripe.deliveries} == {200}
-    premium = PremiumService(stripe_stage.database)
+    assert {delivery.status for delivery in stage.stripe.webhooks.deliveries} == {200}
+    premium = PremiumService(stage.database)
     membership = await premium.membership(Subject.user(ADA))
     assert membership is not None
     # Both the invoice and the checkout granted the same period: not two of them.
-    assert membership.premium_until == period_end(stripe_stage, subscription_id)
+    assert membership.premium_until == period_end(stage, subscription_id)
     assert (membership.plan, membership.subscription_id) == ("monthly", subscription_id)
     assert await premium.is_active(Subject.user(ADA))
-    assert await stripe_stage.outbox() == [(ADA, "confirmation")]
-    checkout = stripe_stage.stripe._store.sessions
+    assert await stage.outbox() == [(ADA, "confirmation")]
+    checkout = stage.stripe._store.sessions
     (session,) = checkout.values()
     assert session["client_reference_id"] == str(ADA)
     assert session["metadata"]["discord_user_id"] == str(ADA)
 
 
-async def test_a_retried_checkout_request_reuses_the_session(stripe_stage: StripeStage) -> None:
+async def test_a_retried_checkout_request_reuses_the_session(stage: PaymentStage) -> None:
     purchase = Purchase(ADA, Subject.guild(GUILD), Plan.MONTHLY)
-    first = await stripe_stage.gateway.create_checkout(purchase, attempt="interaction-9")
-    again = await stripe_stage.gateway.create_checkout(purchase, attempt="interaction-9")
-    other = await stripe_stage.gateway.create_checkout(purchase, attempt="interaction-10")
+    first = await stage.stripe_gateway.create_checkout(purchase, attempt="interaction-9")
+    again = await stage.stripe_gateway.create_checkout(purchase, attempt="interaction-9")
+    other = await stage.stripe_gateway.create_checkout(purchase, attempt="interaction-10")
     assert first == again != other
 
 
 async def test_a_replayed_webhook_answers_200_and_changes_nothing(
-    stripe_stage: StripeStage,
+    stage: PaymentStage,
 ) -> None:
-    await buy(stripe_stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
-    (completed,) = stripe_stage.stripe.events_of("checkout.session.completed")
+    await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    (completed,) = stage.stripe.webhooks.of_type("checkout.session.completed")
 
-    assert await stripe_stage.stripe.send(completed) == 200
-    assert stripe_stage.stripe.deliveries[-1].status == 200
-    assert await stripe_stage.outbox() == [(ADA, "confirmation")]
+    assert await stage.stripe.send(completed) == 200
+    assert stage.stripe.webhooks.deliveries[-1].status == 200
+    assert await stage.outbox() == [(ADA, "confirmation")]
 
 
-async def test_concurrent_replays_apply_once(stripe_stage: StripeStage) -> None:
-    stripe_stage.stripe.deliver = False
-    await buy(stripe_stage, Purchase(ADA, Subject.user(ADA), Plan.YEARLY))
-    (completed,) = stripe_stage.stripe.events_of("checkout.session.completed")
+async def test_concurrent_replays_apply_once(stage: PaymentStage) -> None:
+    stage.stripe.webhooks.deliver = False
+    await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.YEARLY))
+    (completed,) = stage.stripe.webhooks.of_type("checkout.session.completed")
 
-    statuses = await asyncio.gather(*(stripe_stage.stripe.send(completed) for _ in range(5)))
+    statuses = await asyncio.gather(*(stage.stripe.send(completed) for _ in range(5)))
 
     assert statuses == [200] * 5
-    assert (await stripe_stage.outcomes())[completed["id"]] == "applied"
-    assert await stripe_stage.outbox() == [(ADA, "confirmation")]
+    assert (await stage.outcomes())[completed["id"]] == "applied"
+    assert await stage.outbox() == [(ADA, "confirmation")]
 
 
 async def test_forged_altered_and_stale_webhooks_are_refused_and_change_nothing(
-    stripe_stage: StripeStage,
+    stage: PaymentStage,
 ) -> None:
-    stripe = stripe_stage.stripe
-    stripe.deliver = False
-    await buy(stripe_stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
-    (completed,) = stripe.events_of("checkout.session.completed")
+    stripe = stage.stripe
+    stripe.webhooks.deliver = False
+    await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    (completed,) = stripe.webhooks.of_type("checkout.session.completed")
     body, _ = stripe.signed(completed)
     altered = json.loads(body)
     altered["data"]["object"]["metadata"]["discord_user_id"] = "42"
@@ -106,56 +106,56 @@ async def test_forged_altered_and_stale_webhooks_are_refused_and_change_nothing(
     stale = await stripe.send(completed, timestamp=int(time.time()) - 3600)
 
     assert (forged, tampered, stale) == (400, 400, 400)
-    assert await stripe_stage.outcomes() == {}
-    assert await PremiumService(stripe_stage.database).membership(Subject.user(ADA)) is None
+    assert await stage.outcomes() == {}
+    assert await PremiumService(stage.database).membership(Subject.user(ADA)) is None
 
 
 async def test_an_older_event_arriving_late_never_overwrites_newer_state(
-    stripe_stage: StripeStage,
+    stage: PaymentStage,
 ) -> None:
-    stripe = stripe_stage.stripe
-    subscription_id = await buy(stripe_stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
-    stripe.deliver = False
+    stripe = stage.stripe
+    subscription_id = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    stripe.webhooks.deliver = False
     stripe.clock_offset = 60
     await stripe.renew(subscription_id)  # invoice.paid, then subscription.updated (active)
     stripe.clock_offset = 120
     await stripe.cancel(subscription_id)  # subscription.deleted
-    (updated,) = stripe.events_of("customer.subscription.updated")
-    (deleted,) = stripe.events_of("customer.subscription.deleted")
+    (updated,) = stripe.webhooks.of_type("customer.subscription.updated")
+    (deleted,) = stripe.webhooks.of_type("customer.subscription.deleted")
 
     assert await stripe.send(deleted) == 200
     assert await stripe.send(updated) == 200  # a minute older than the cancellation
 
-    outcomes = await stripe_stage.outcomes()
+    outcomes = await stage.outcomes()
     assert (outcomes[deleted["id"]], outcomes[updated["id"]]) == ("applied", "stale")
-    membership = await PremiumService(stripe_stage.database).membership(Subject.user(ADA))
+    membership = await PremiumService(stage.database).membership(Subject.user(ADA))
     assert membership is not None and membership.status is Status.CANCELED
 
 
 async def test_a_refund_revokes_premium_and_cancels_the_subscription(
-    stripe_stage: StripeStage,
+    stage: PaymentStage,
 ) -> None:
-    stripe = stripe_stage.stripe
-    subscription_id = await buy(stripe_stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    stripe = stage.stripe
+    subscription_id = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
 
-    refund = await stripe_stage.gateway.client.v1.refunds.create_async(
+    refund = await stage.stripe_gateway.client.v1.refunds.create_async(
         {"charge": stripe.charge_of(subscription_id)}
     )
 
     assert refund.status == "succeeded"
-    premium = PremiumService(stripe_stage.database)
+    premium = PremiumService(stage.database)
     assert not await premium.is_active(Subject.user(ADA))
     membership = await premium.membership(Subject.user(ADA))
     assert membership is not None and membership.status is Status.REVOKED
     assert stripe.subscription(subscription_id)["status"] == "canceled"
-    assert await stripe_stage.outbox() == [(ADA, "confirmation"), (ADA, "revoked")]
-    assert {delivery.status for delivery in stripe.deliveries} == {200}
+    assert await stage.outbox() == [(ADA, "confirmation"), (ADA, "revoked")]
+    assert {delivery.status for delivery in stripe.webhooks.deliveries} == {200}
 
 
-async def test_a_dispute_revokes_a_servers_premium(stripe_stage: StripeStage) -> None:
-    stripe = stripe_stage.stripe
-    subscription_id = await buy(stripe_stage, Purchase(ADA, Subject.guild(GUILD), Plan.MONTHLY))
-    premium = PremiumService(stripe_stage.database)
+async def test_a_dispute_revokes_a_servers_premium(stage: PaymentStage) -> None:
+    stripe = stage.stripe
+    subscription_id = await buy(stage, Purchase(ADA, Subject.guild(GUILD), Plan.MONTHLY))
+    premium = PremiumService(stage.database)
     assert await premium.is_active(Subject.guild(GUILD))
     assert not await premium.is_active(Subject.user(ADA))
 
@@ -165,15 +165,15 @@ async def test_a_dispute_revokes_a_servers_premium(stripe_stage: StripeStage) ->
     assert stripe.subscription(subscription_id)["status"] == "canceled"
 
 
-async def test_a_failed_renewal_keeps_premium_and_owes_a_dm(stripe_stage: StripeStage) -> None:
-    stripe = stripe_stage.stripe
-    subscription_id = await buy(stripe_stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+async def test_a_failed_renewal_keeps_premium_and_owes_a_dm(stage: PaymentStage) -> None:
+    stripe = stage.stripe
+    subscription_id = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
     stripe.clock_offset = 60
 
     await stripe.fail_renewal(subscription_id)
 
-    premium = PremiumService(stripe_stage.database)
+    premium = PremiumService(stage.database)
     membership = await premium.membership(Subject.user(ADA))
     assert membership is not None and membership.status is Status.PAST_DUE
     assert await premium.is_active(Subject.user(ADA))
-    assert await stripe_stage.outbox() == [(ADA, "confirmation"), (ADA, "payment_failed")]
+    assert await stage.outbox() == [(ADA, "confirmation"), (ADA, "payment_failed")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from botfleet.services.premium import Membership, Message, Scope
 
 CONFIRMATION = "confirmation"
@@ -15,8 +17,13 @@ def _whose(membership: Membership) -> str:
     return "your premium"
 
 
+def date_tag(moment: datetime) -> str:
+    """A date Discord shows in each reader's own zone and language."""
+    return f"<t:{int(moment.timestamp())}:D>"
+
+
 def _until(membership: Membership) -> str:
-    return f"<t:{int(membership.premium_until.timestamp())}:D>"
+    return date_tag(membership.premium_until)
 
 
 def confirmation(membership: Membership) -> list[Message]:

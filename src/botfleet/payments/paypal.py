@@ -116,7 +116,7 @@ class PayPalGateway:
         self.settings = settings
         self.base_url = settings.paypal_api_base.rstrip("/")
         self.public_url = public_url.rstrip("/")
-        self._auth = aiohttp.BasicAuth(
+        self._basic_auth = aiohttp.encode_basic_auth(
             settings.paypal_client_id, settings.paypal_client_secret.get_secret_value()
         )
         self._session: aiohttp.ClientSession | None = None
@@ -144,7 +144,7 @@ class PayPalGateway:
         async with self._http().post(
             f"{self.base_url}/v1/oauth2/token",
             data={"grant_type": "client_credentials"},
-            auth=self._auth,
+            headers={"Authorization": self._basic_auth},
         ) as response:
             body = await response.json(content_type=None)
             if response.status != 200:

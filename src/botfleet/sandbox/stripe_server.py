@@ -13,7 +13,7 @@ checkout page ``GET|POST /c/pay/{id}`` whose button "pays": it makes the custome
 invoice and charge, then sends the events Stripe sends to the webhook endpoint, signed with the
 package's own signer (``Stripe-Signature``, HMAC-SHA256 of ``timestamp.body``). A test drives the
 same through :meth:`pay`, :meth:`renew`, :meth:`fail_renewal` and :meth:`dispute`, holds events
-back with ``deliver=False`` and sends them in any order with :meth:`send`.
+back with ``webhooks.deliver = False`` and sends them in any order with :meth:`send`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Final, Self
 
-import aiohttp
 import stripe
 from aiohttp import web
+
+from botfleet.sandbox.webhook_sender import WebhookSender, public_view
 
 API_VERSION: Final = stripe.api_version
 INTERVALS: Final = {"month": 31 * 86400, "year": 366 * 86400}
@@ -77,14 +78,6 @@ def _missing(kind: str, object_id: str) -> web.Response:
 
 
 @dataclass(slots=True)
-class Delivery:
-    """One webhook sent: the event and how the endpoint answered."""
-
-    event: dict[str, Any]
-    status: int
-
-
-@dataclass(slots=True)
 class _Idempotent:
     params: dict[str, Any]
     status: int
@@ -114,18 +107,13 @@ class LocalStripeServer:
         self.webhook_secret = webhook_secret
         self.prices = prices or {"price_monthly": "month", "price_yearly": "year"}
         """Price id → billing interval (``month`` or ``year``)."""
-        self.webhook_url: str | None = None
-        self.deliver = True
-        """Send events as they happen; False keeps them in :attr:`events` for :meth:`send`."""
-        self.events: list[dict[str, Any]] = []
-        self.deliveries: list[Delivery] = []
+        self.webhooks = WebhookSender()
         self.requests: list[tuple[str, str]] = []
         self.clock_offset = 0
         """Seconds added to the clock of created objects and events (a test moves time)."""
         self._store = _Store()
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
         self._url = ""
 
     @property
@@ -151,12 +139,9 @@ class LocalStripeServer:
         host, port = runner.addresses[0][:2]
         self._runner = runner
         self._url = f"http://{host}:{port}"
-        self._session = aiohttp.ClientSession()
 
     async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self.webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -252,7 +237,7 @@ class LocalStripeServer:
             "_subscription_metadata": (params.get("subscription_data") or {}).get("metadata") or {},
         }
         self._store.sessions[session_id] = session
-        return 200, _public(session)
+        return 200, public_view(session)
 
     async def _get_session(self, request: web.Request) -> web.Response:
         return self._get(request, self._store.sessions, "checkout.session")
@@ -272,7 +257,7 @@ class LocalStripeServer:
         found = objects.get(request.match_info["id"])
         if found is None:
             return _missing(kind, request.match_info["id"])
-        return web.json_response(_public(found))
+        return web.json_response(public_view(found))
 
     async def _cancel_subscription(self, request: web.Request) -> web.Response:
         refused = self._authorized(request)
@@ -291,7 +276,7 @@ class LocalStripeServer:
                 "resource_missing",
             )
         await self.cancel(subscription_id)
-        return web.json_response(_public(subscription))
+        return web.json_response(public_view(subscription))
 
     async def _create_refund(self, request: web.Request) -> web.Response:
         refused = self._authorized(request)
@@ -497,7 +482,7 @@ class LocalStripeServer:
         return dispute
 
     def subscription(self, subscription_id: str) -> dict[str, Any]:
-        return _public(self._store.subscriptions[subscription_id])
+        return public_view(self._store.subscriptions[subscription_id])
 
     def charge_of(self, subscription_id: str) -> str:
         """The charge of the subscription's latest invoice."""
@@ -512,14 +497,14 @@ class LocalStripeServer:
             "object": "event",
             "api_version": API_VERSION,
             "created": self.now(),
-            "data": {"object": _public(obj)},
+            "data": {"object": public_view(obj)},
             "livemode": False,
             "pending_webhooks": 1,
             "request": {"id": None, "idempotency_key": None},
             "type": event_type,
         }
-        self.events.append(event)
-        if self.deliver and self.webhook_url is not None:
+        self.webhooks.events.append(event)
+        if self.webhooks.deliver and self.webhooks.url is not None:
             await self.send(event)
         return event
 
@@ -542,25 +527,7 @@ class LocalStripeServer:
         body: bytes | None = None,
     ) -> int:
         """POST ``event`` to the webhook endpoint, signed (``body`` replaces the signed body)."""
-        if self.webhook_url is None or self._session is None:
-            raise RuntimeError("no webhook endpoint: set webhook_url after start()")
         signed_body, header = self.signed(event, timestamp=timestamp, secret=secret)
-        async with self._session.post(
-            self.webhook_url,
-            data=body if body is not None else signed_body,
-            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
-        ) as response:
-            await response.read()
-            self.deliveries.append(Delivery(event, response.status))
-            return response.status
-
-    def events_of(self, event_type: str) -> list[dict[str, Any]]:
-        return [event for event in self.events if event["type"] == event_type]
-
-
-def _public(obj: dict[str, Any]) -> dict[str, Any]:
-    """An object as the API shows it: without the stand-in's own bookkeeping keys."""
-    public: dict[str, Any] = json.loads(
-        json.dumps({key: value for key, value in obj.items() if not key.startswith("_")})
-    )
-    return public
+        return await self.webhooks.post(
+            event, body if body is not None else signed_body, {"Stripe-Signature": header}
+        )
