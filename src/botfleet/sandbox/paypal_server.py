@@ -19,7 +19,7 @@ import json
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Self
+from typing import Any, Final
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from botfleet.payments.paypal import signed_message
+from botfleet.sandbox.local_http import LocalHTTPServer
 from botfleet.sandbox.webhook_sender import WebhookSender, public_view
 
 PERIODS: Final = {"MONTH": timedelta(days=31), "YEAR": timedelta(days=366)}
@@ -63,7 +64,7 @@ def _error(status: int, name: str, message: str, issue: str | None = None) -> we
     return web.json_response(body, status=status)
 
 
-class LocalPayPalServer:
+class LocalPayPalServer(LocalHTTPServer):
     """PayPal on 127.0.0.1 for one test or one sandbox run."""
 
     def __init__(
@@ -86,22 +87,20 @@ class LocalPayPalServer:
         self._subscriptions: dict[str, dict[str, Any]] = {}
         self._idempotency: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self._url = ""
+        super().__init__()
 
     @property
     def base_url(self) -> str:
-        return self._url
+        return self.origin
 
     @property
     def cert_url(self) -> str:
-        return f"{self._url}/v1/notifications/certs/CERT-local"
+        return f"{self.origin}/v1/notifications/certs/CERT-local"
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.clock_offset
 
-    async def start(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/oauth2/token", self._token)
         app.router.add_post("/v1/billing/subscriptions", self._create)
         app.router.add_get("/v1/billing/subscriptions/{id}", self._get)
@@ -109,25 +108,10 @@ class LocalPayPalServer:
         app.router.add_get("/v1/notifications/certs/CERT-local", self._cert)
         app.router.add_get("/webapps/billing/subscriptions", self._approval_page)
         app.router.add_post("/webapps/billing/subscriptions", self._approve)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        host, port = runner.addresses[0][:2]
-        self._runner = runner
-        self._url = f"http://{host}:{port}"
 
     async def stop(self) -> None:
         await self.webhooks.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_exc_info: object) -> None:
-        await self.stop()
+        await super().stop()
 
     # --- the API -------------------------------------------------------------------------
 
@@ -207,12 +191,12 @@ class LocalPayPalServer:
             "_return_url": context.get("return_url"),
             "links": [
                 {
-                    "href": f"{self._url}/webapps/billing/subscriptions?ba_token={token}",
+                    "href": f"{self.origin}/webapps/billing/subscriptions?ba_token={token}",
                     "rel": "approve",
                     "method": "GET",
                 },
                 {
-                    "href": f"{self._url}/v1/billing/subscriptions/{subscription_id}",
+                    "href": f"{self.origin}/v1/billing/subscriptions/{subscription_id}",
                     "rel": "self",
                     "method": "GET",
                 },
@@ -224,7 +208,8 @@ class LocalPayPalServer:
             self._idempotency[request_id] = answer
         return web.json_response(answer, status=201)
 
-    async def _get(self, request: web.Request) -> web.Response:
+    def _subscription_of(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """The subscription the path names, or the error PayPal answers instead."""
         refused = self._authorized(request)
         if refused is not None:
             return refused
@@ -236,20 +221,18 @@ class LocalPayPalServer:
                 "The specified resource does not exist.",
                 "INVALID_RESOURCE_ID",
             )
+        return subscription
+
+    async def _get(self, request: web.Request) -> web.Response:
+        subscription = self._subscription_of(request)
+        if isinstance(subscription, web.Response):
+            return subscription
         return web.json_response(public_view(subscription))
 
     async def _cancel(self, request: web.Request) -> web.Response:
-        refused = self._authorized(request)
-        if refused is not None:
-            return refused
-        subscription = self._subscriptions.get(request.match_info["id"])
-        if subscription is None:
-            return _error(
-                404,
-                "RESOURCE_NOT_FOUND",
-                "The specified resource does not exist.",
-                "INVALID_RESOURCE_ID",
-            )
+        subscription = self._subscription_of(request)
+        if isinstance(subscription, web.Response):
+            return subscription
         if subscription["status"] not in ("ACTIVE", "SUSPENDED"):
             return _error(
                 422,
@@ -289,7 +272,7 @@ class LocalPayPalServer:
             return web.Response(status=404, text="This approval link does not exist.")
         if subscription["status"] == "APPROVAL_PENDING":
             await self.approve(subscription["id"])
-        back = subscription["_return_url"] or f"{self._url}/"
+        back = subscription["_return_url"] or f"{self.origin}/"
         query = urlencode(
             {"subscription_id": subscription["id"], "ba_token": subscription["_token"]}
         )

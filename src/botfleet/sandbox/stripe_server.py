@@ -25,11 +25,12 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import stripe
 from aiohttp import web
 
+from botfleet.sandbox.local_http import LocalHTTPServer
 from botfleet.sandbox.webhook_sender import WebhookSender, public_view
 
 API_VERSION: Final = stripe.api_version
@@ -93,7 +94,7 @@ class _Store:
     idempotency: dict[str, _Idempotent] = field(default_factory=dict)
 
 
-class LocalStripeServer:
+class LocalStripeServer(LocalHTTPServer):
     """Stripe on 127.0.0.1 for one test or one sandbox run."""
 
     def __init__(
@@ -113,18 +114,16 @@ class LocalStripeServer:
         """Seconds added to the clock of created objects and events (a test moves time)."""
         self._store = _Store()
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self._url = ""
+        super().__init__()
 
     @property
     def base_url(self) -> str:
-        return self._url
+        return self.origin
 
     def now(self) -> int:
         return int(time.time()) + self.clock_offset
 
-    async def start(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/checkout/sessions", self._create_session)
         app.router.add_get("/v1/checkout/sessions/{id}", self._get_session)
         app.router.add_get("/v1/subscriptions/{id}", self._get_subscription)
@@ -133,25 +132,10 @@ class LocalStripeServer:
         app.router.add_post("/v1/refunds", self._create_refund)
         app.router.add_get("/c/pay/{id}", self._checkout_page)
         app.router.add_post("/c/pay/{id}", self._checkout_pay)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        host, port = runner.addresses[0][:2]
-        self._runner = runner
-        self._url = f"http://{host}:{port}"
 
     async def stop(self) -> None:
         await self.webhooks.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_exc_info: object) -> None:
-        await self.stop()
+        await super().stop()
 
     def _id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids):06d}{secrets.token_hex(6)}"
@@ -230,7 +214,7 @@ class LocalStripeServer:
             "subscription": None,
             "success_url": params["success_url"],
             "cancel_url": params["cancel_url"],
-            "url": f"{self._url}/c/pay/{session_id}",
+            "url": f"{self.origin}/c/pay/{session_id}",
             "created": self.now(),
             "livemode": False,
             "_price": items[0]["price"],
