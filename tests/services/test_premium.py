@@ -196,3 +196,26 @@ async def test_the_shared_check_follows_the_clock_and_the_cache_follows_changes(
 async def count(database: Database, model: type[object]) -> int:
     async with database.session() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_a_deletion_request_removes_a_members_premium_and_forgets_their_purchases(
+    database: Database,
+) -> None:
+    import botfleet.services.premium.privacy  # noqa: F401, PLC0415  (registers its deleters)
+    from botfleet.services.privacy import delete_user  # noqa: PLC0415
+
+    premium = PremiumService(database, clock=Clock())
+    await premium.apply_event(event("evt_own", paid(T0, T0 + MONTH)))
+    server_purchase = Grant(
+        at=T0, period_end=T0 + MONTH, provider="stripe", purchaser_id=ADA, subscription_id="sub_g"
+    )
+    await premium.apply_event(event("evt_guild", server_purchase, target=Subject.guild(GUILD)))
+
+    report = await delete_user(ADA, database=database)
+
+    assert report["premium"] == 3  # the membership, and the two DMs owed
+    assert report.anonymised["premium_purchases"] == 1
+    assert await premium.membership(Subject.user(ADA)) is None
+    server = await premium.membership(Subject.guild(GUILD))
+    assert server is not None and server.purchaser_id is None
+    assert await premium.is_active(Subject.guild(GUILD))
