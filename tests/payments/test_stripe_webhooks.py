@@ -11,11 +11,16 @@ import asyncio
 import json
 import time
 from datetime import UTC, datetime
+from typing import Any
 
+from aiohttp.test_utils import TestClient, TestServer
 from payment_helpers import PUBLIC_URL, PaymentStage
 
+from botfleet.config.schema import Settings
+from botfleet.database import Database
 from botfleet.payments.plans import Purchase
 from botfleet.services.premium import Plan, PremiumService, Status, Subject
+from botfleet.web import create_app
 
 ADA = 1_234_567_890_123_456_789
 GUILD = 111_222_333_444_555_666
@@ -177,3 +182,33 @@ async def test_a_failed_renewal_keeps_premium_and_owes_a_dm(stage: PaymentStage)
     assert membership is not None and membership.status is Status.PAST_DUE
     assert await premium.is_active(Subject.user(ADA))
     assert await stage.outbox() == [(ADA, "confirmation"), (ADA, "payment_failed")]
+
+
+async def test_a_stripe_outage_answers_500_and_the_retry_applies(stage: PaymentStage) -> None:
+    stripe = stage.stripe
+    stripe.webhooks.deliver = False
+    await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    (completed,) = stripe.webhooks.of_type("checkout.session.completed")
+    stripe.outage = True  # the handler cannot read the subscription's period
+
+    assert await stripe.send(completed) == 500
+    assert await stage.outcomes() == {}, "nothing recorded: Stripe's retry must apply it"
+
+    stripe.outage = False
+    assert await stripe.send(completed) == 200
+    assert await PremiumService(stage.database).is_active(Subject.user(ADA))
+
+
+async def test_without_payments_configured_there_are_no_webhook_routes(
+    database: Database,
+) -> None:
+    client: TestClient[Any, Any] = TestClient(
+        TestServer(create_app(Settings(), database=database, redis=None))
+    )
+    await client.start_server()
+    try:
+        for provider in ("stripe", "paypal"):
+            async with client.post(f"/webhooks/{provider}", data=b"{}") as response:
+                assert response.status == 404
+    finally:
+        await client.close()

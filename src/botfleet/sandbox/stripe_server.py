@@ -112,6 +112,8 @@ class LocalStripeServer(LocalHTTPServer):
         self.requests: list[tuple[str, str]] = []
         self.clock_offset = 0
         """Seconds added to the clock of created objects and events (a test moves time)."""
+        self.outage = False
+        """Answer every API request with Stripe's 500 ``api_error`` (webhooks still go out)."""
         self._store = _Store()
         self._ids = itertools.count(1)
         super().__init__()
@@ -144,6 +146,8 @@ class LocalStripeServer(LocalHTTPServer):
 
     def _authorized(self, request: web.Request) -> web.Response | None:
         self.requests.append((request.method, request.path))
+        if self.outage:
+            return _error(500, "An unknown error occurred", "api_error")
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return _error(401, "Invalid API Key provided", "invalid_request_error")
         return None
