@@ -1,4 +1,5 @@
-"""The web application behind the reverse proxy: liveness and readiness for process managers.
+"""The web application behind the reverse proxy: liveness and readiness for process managers,
+and the payment providers' webhooks (:mod:`botfleet.web.webhooks`).
 
 ``/health`` answers while the process runs (for a restart policy); ``/ready`` answers 200 only
 when the database answers (for a load balancer or a rolling restart), and reports Redis as
