@@ -85,14 +85,19 @@ async def run(
     return await handle.wait_for_followup()
 
 
-def link_of(message: Any) -> str:
+def links_of(message: Any) -> list[str]:
+    """The URLs of the message's link buttons."""
     (row,) = message.components
-    (button,) = row["components"]
-    return str(button["url"])
+    return [str(button["url"]) for button in row["components"]]
+
+
+def link_of(message: Any) -> str:
+    (url,) = links_of(message)
+    return url
 
 
 async def follow_and_pay(link: str) -> None:
-    """The member opens the payment page and presses its button."""
+    """The member opens the page (payment, portal) and presses its button."""
     async with aiohttp.ClientSession() as session:
         async with session.get(link) as page:
             assert page.status == 200
@@ -118,6 +123,13 @@ async def test_subscribe_pay_and_get_the_confirmation_by_dm(
         assert await bot.premium.is_active(Subject.user(alice.id))
         after = await run(alice, general, app, "premium")
         assert "You: premium, renews on <t:" in after.content
+        portal, login = links_of(after)
+        assert login == f"{PUBLIC_URL}/login?next=/premium"
+
+        await follow_and_pay(portal)  # "Cancel subscription" in Stripe's portal
+        ending = await run(alice, general, app, "premium")
+        assert "it will not renew" in ending.content
+        assert await bot.premium.is_active(Subject.user(alice.id)), "paid to the period's end"
 
 
 async def test_a_paypal_subscription_for_the_member(

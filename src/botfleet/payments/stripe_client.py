@@ -72,6 +72,13 @@ class StripeGateway:
         log.info("Stripe checkout %s for %s (%s)", session.id, purchase.buyer_id, purchase.key)
         return session.url
 
+    async def portal_link(self, customer_id: str) -> str:
+        """A Customer Portal session where the member manages or cancels their subscription."""
+        portal = await self.client.v1.billing_portal.sessions.create_async(
+            {"customer": customer_id, "return_url": f"{self.public_url}/premium"}
+        )
+        return portal.url
+
     async def subscription(self, subscription_id: str) -> dict[str, Any]:
         found = await self.client.v1.subscriptions.retrieve_async(subscription_id)
         return found.to_dict()

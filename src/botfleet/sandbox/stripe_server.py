@@ -8,7 +8,8 @@ shapes of the package's API version (a subscription's period on its items, an in
 subscription under ``parent.subscription_details``).
 
 Routes: ``POST /v1/checkout/sessions``, ``GET /v1/checkout/sessions/{id}``,
-``GET|DELETE /v1/subscriptions/{id}``, ``GET /v1/charges/{id}``, ``POST /v1/refunds``, and the
+``GET|DELETE /v1/subscriptions/{id}``, ``GET /v1/charges/{id}``, ``POST /v1/refunds``,
+``POST /v1/billing_portal/sessions`` (whose page cancels at the period's end), and the
 checkout page ``GET|POST /c/pay/{id}`` whose button "pays": it makes the customer, subscription,
 invoice and charge, then sends the events Stripe sends to the webhook endpoint, signed with the
 package's own signer (``Stripe-Signature``, HMAC-SHA256 of ``timestamp.body``). A test drives the
@@ -91,6 +92,7 @@ class _Store:
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    portals: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[str, _Idempotent] = field(default_factory=dict)
 
 
@@ -134,6 +136,9 @@ class LocalStripeServer(LocalHTTPServer):
         app.router.add_post("/v1/refunds", self._create_refund)
         app.router.add_get("/c/pay/{id}", self._checkout_page)
         app.router.add_post("/c/pay/{id}", self._checkout_pay)
+        app.router.add_post("/v1/billing_portal/sessions", self._create_portal)
+        app.router.add_get("/p/session/{id}", self._portal_page)
+        app.router.add_post("/p/session/{id}", self._portal_cancel)
 
     async def stop(self) -> None:
         await self.webhooks.close()
@@ -314,6 +319,67 @@ class LocalStripeServer(LocalHTTPServer):
             await self.pay(session["id"])
         raise web.HTTPSeeOther(session["success_url"])
 
+    # --- the customer portal --------------------------------------------------------------
+
+    async def _create_portal(self, request: web.Request) -> web.Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        params = await self._params(request)
+        customer = params.get("customer")
+        if not any(s["customer"] == customer for s in self._store.subscriptions.values()):
+            return _missing("customer", str(customer))
+        portal_id = self._id("bps_test")
+        portal = {
+            "id": portal_id,
+            "object": "billing_portal.session",
+            "customer": customer,
+            "return_url": params.get("return_url"),
+            "url": f"{self.origin}/p/session/{portal_id}",
+            "created": self.now(),
+            "livemode": False,
+        }
+        self._store.portals[portal_id] = portal
+        return web.json_response(portal)
+
+    def _portal_subscriptions(self, portal_id: str) -> list[dict[str, Any]] | None:
+        portal = self._store.portals.get(portal_id)
+        if portal is None:
+            return None
+        return [
+            subscription
+            for subscription in self._store.subscriptions.values()
+            if subscription["customer"] == portal["customer"]
+            and subscription["status"] != "canceled"
+        ]
+
+    async def _portal_page(self, request: web.Request) -> web.Response:
+        subscriptions = self._portal_subscriptions(request.match_info["id"])
+        if subscriptions is None:
+            return web.Response(status=404, text="This portal session does not exist.")
+        rows = "".join(
+            f"<li>{html.escape(s['id'])}: "
+            f"{'ends at the period end' if s['cancel_at_period_end'] else 'renews'}</li>"
+            for s in subscriptions
+        )
+        page = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<title>Billing (Stripe stand-in)</title></head><body><main>"
+            f"<h1>Your subscriptions</h1><ul>{rows}</ul>"
+            '<form method="post"><button type="submit">Cancel subscription</button></form>'
+            "</main></body></html>"
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    async def _portal_cancel(self, request: web.Request) -> web.StreamResponse:
+        portal_id = request.match_info["id"]
+        subscriptions = self._portal_subscriptions(portal_id)
+        if subscriptions is None:
+            return web.Response(status=404, text="This portal session does not exist.")
+        for subscription in subscriptions:
+            await self.cancel_at_period_end(subscription["id"])
+        raise web.HTTPSeeOther(str(self._store.portals[portal_id]["return_url"]))
+
     # --- what happens at Stripe -----------------------------------------------------------
 
     async def pay(self, session_id: str) -> dict[str, Any]:
@@ -434,6 +500,13 @@ class LocalStripeServer(LocalHTTPServer):
         await self._emit("invoice.payment_failed", invoice)
         await self._emit("customer.subscription.updated", subscription)
         return invoice
+
+    async def cancel_at_period_end(self, subscription_id: str) -> dict[str, Any]:
+        """The member cancels in the portal: the subscription runs out at its period's end."""
+        subscription = self._store.subscriptions[subscription_id]
+        subscription.update(cancel_at_period_end=True, canceled_at=self.now())
+        await self._emit("customer.subscription.updated", subscription)
+        return subscription
 
     async def cancel(self, subscription_id: str) -> dict[str, Any]:
         subscription = self._store.subscriptions[subscription_id]

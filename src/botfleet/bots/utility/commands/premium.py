@@ -26,9 +26,11 @@ log = logging.getLogger(__name__)
 FOR_SERVER: Final = "server"
 
 
-def link_view(label: str, url: str) -> discord.ui.View:
+def link_view(*links: tuple[str, str]) -> discord.ui.View:
+    """Link buttons, each (label, url)."""
     view = discord.ui.View()
-    view.add_item(discord.ui.Button(label=label, url=url, style=discord.ButtonStyle.link))
+    for label, url in links:
+        view.add_item(discord.ui.Button(label=label, url=url, style=discord.ButtonStyle.link))
     return view
 
 
@@ -49,14 +51,17 @@ class PremiumCommands(commands.Cog, name="Premium"):
         lines = [describe_membership("You", status.member, now)]
         if interaction.guild is not None:
             lines.append(describe_membership(interaction.guild.name, status.server, now))
+        links: list[tuple[str, str]] = []
+        if status.manage:
+            links.append(("Manage or cancel", status.manage))
         if status.logged_in:
-            label = "Manage or cancel"
+            links.append(("Dashboard", status.link))
         else:
-            label = "Log in with Discord"
-            lines.append("Log in to the dashboard with Discord to manage premium.")
+            links.append(("Log in with Discord", status.link))
+            lines.append("Log in to the dashboard with Discord to see premium there.")
         lines.append("Get premium with `/subscribe`.")
         await interaction.response.send_message(
-            "\n".join(lines), view=link_view(label, status.link), ephemeral=True
+            "\n".join(lines), view=link_view(*links), ephemeral=True
         )
 
     @app_commands.command(name="subscribe", description="Get a link to pay for premium.")
@@ -105,6 +110,6 @@ class PremiumCommands(commands.Cog, name="Premium"):
             f"Here is your {plan} premium for {whom}, through {chosen.label}. "
             "The link is yours alone: premium starts as soon as the payment is through, "
             "and I'll confirm it by DM.",
-            view=link_view("Pay", url),
+            view=link_view(("Pay", url)),
             ephemeral=True,
         )

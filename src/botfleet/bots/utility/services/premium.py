@@ -30,6 +30,8 @@ from botfleet.services.premium import Membership, PremiumService, Status, Subjec
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = "Payments are not available right now; please try again in a few minutes."
+PAYPAL_AUTOPAY = "https://www.paypal.com/myaccount/autopay/"
+"""Where a PayPal member sees and cancels their automatic payments."""
 
 
 class Provider(StrEnum):
@@ -50,6 +52,8 @@ class PremiumStatus:
     logged_in: bool
     link: str
     """The dashboard's premium page, or its login link that returns there."""
+    manage: str | None = None
+    """Where the member manages or cancels the subscription they pay (the provider's page)."""
 
 
 def describe_membership(whose: str, membership: Membership | None, now: datetime) -> str:
@@ -102,7 +106,24 @@ class PremiumDesk:
         link = (
             f"{self.public_url}/premium" if logged_in else f"{self.public_url}/login?next=/premium"
         )
-        return PremiumStatus(member, server, logged_in, link)
+        paid = [m for m in (member, server) if m is not None and m.purchaser_id == user_id]
+        return PremiumStatus(member, server, logged_in, link, await self._manage_link(paid))
+
+    async def _manage_link(self, memberships: list[Membership]) -> str | None:
+        """The provider's page for the first of ``memberships`` still renewing."""
+        for membership in memberships:
+            if membership.status in (Status.CANCELED, Status.REVOKED):
+                continue
+            if membership.provider == Provider.PAYPAL.value:
+                return PAYPAL_AUTOPAY
+            if membership.provider == Provider.STRIPE.value and membership.customer_id:
+                if self._stripe is None:
+                    continue
+                try:
+                    return await self._stripe.portal_link(membership.customer_id)
+                except stripe.StripeError as exc:
+                    log.warning("no Stripe portal for %s: %s", membership.subject, exc)
+        return None
 
     async def payment_link(
         self, purchase: Purchase, provider: Provider | None, *, attempt: str
