@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -157,8 +157,8 @@ class WebSection(Section):
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = Field(
         default="http://127.0.0.1:8080",
-        description="The dashboard's address as members reach it (behind nginx: https://...); "
-        "the OAuth2 redirect URI is this plus /oauth2/callback.",
+        description="The dashboard's address as members reach it (behind nginx: https://...), "
+        "for links the bots send; the OAuth2 redirect URI is this plus /oauth2/callback.",
     )
     session_lifetime: float = Field(
         default=7 * 86_400,
@@ -280,11 +280,52 @@ class AISection(Section):
         return value
 
 
+PLAN_KEYS: Final = frozenset({"user_monthly", "user_yearly", "guild_monthly", "guild_yearly"})
+
+
 class PaymentsSection(Section):
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = Field(
+        default=None, description="Base URL of a Stripe stand-in; unset means Stripe."
+    )
+    stripe_prices: dict[str, str] = Field(
+        default_factory=dict,
+        description="Stripe price id of each plan: user_monthly, user_yearly, guild_monthly, "
+        "guild_yearly.",
+    )
+    webhook_tolerance: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="Seconds a signed webhook stays acceptable; older ones are refused.",
+    )
     paypal_client_id: str | None = None
     paypal_client_secret: SecretStr | None = None
+    paypal_api_base: str = Field(
+        default="https://api-m.paypal.com",
+        description="PayPal's REST API (https://api-m.sandbox.paypal.com for its sandbox).",
+    )
+    paypal_webhook_id: str | None = Field(
+        default=None, description="The id PayPal gave the webhook; it is part of what it signs."
+    )
+    paypal_plans: dict[str, str] = Field(
+        default_factory=dict, description="PayPal plan id of each plan, keyed like stripe_prices."
+    )
+    paypal_cert_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts besides PayPal's own that webhook certificates may come from "
+        "(only for tests against a stand-in).",
+    )
+
+    @field_validator("stripe_prices", "paypal_plans")
+    @classmethod
+    def _known_plans(cls, value: dict[str, str]) -> dict[str, str]:
+        """A misspelt plan would silently never be offered: only the four plans are accepted."""
+        unknown = sorted(set(value) - PLAN_KEYS)
+        if unknown:
+            raise ValueError(f"unknown plans {unknown}; use {sorted(PLAN_KEYS)}")
+        return value
 
 
 class Settings(Section):

@@ -40,6 +40,7 @@ from botfleet.web.login import setup_login
 from botfleet.web.pages import setup_pages
 from botfleet.web.rendering import page_error_middleware, template_environment
 from botfleet.web.sessions import session_middleware
+from botfleet.web.webhooks import setup_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ SETUPS: list[Callable[[web.Application], None]] = [
     setup_login,
     setup_pages,
     setup_api,
+    setup_webhooks,
 ]
 """Every part of the application, each adding its routes."""
 
