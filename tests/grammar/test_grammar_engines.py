@@ -84,6 +84,25 @@ async def test_harper_alone_catches_the_common_mistakes(harper_engine: HarperEng
         assert {issue.engine for issue in issues} == {"harper"}
 
 
+async def test_harper_agreement_leaves_irregular_past_forms_alone(
+    harper_engine: HarperEngine,
+) -> None:
+    for text in ["He lent me his pen.", "She froze the account.", "He dealt the cards."]:
+        assert await harper_engine.check(text, "en-US") == [], text
+    text = "She go to school every day."
+    assert [i.rule for i in await harper_engine.check(text, "en-US")] == ["PronounVerbAgreement"]
+
+
+async def test_harper_merges_words_but_not_technical_compounds(
+    harper_engine: HarperEngine,
+) -> None:
+    for text in ["The cron job runs nightly.", "Check the log file.", "Read the change log."]:
+        assert await harper_engine.check(text, "en-US") == [], text
+    text = "I need a note book."
+    issues = await harper_engine.check(text, "en-US")
+    assert [(i.excerpt(text), i.suggestions[0]) for i in issues] == [("note book", "notebook")]
+
+
 async def test_harper_follows_the_dialect(harper_engine: HarperEngine) -> None:
     text = "The colour of my favourite jumper."
     american = await harper_engine.check(text, "en-US")

@@ -17,8 +17,9 @@ import harper
 
 from botfleet.bots.grammar.services.engine import base_language, unique_suggestions
 from botfleet.bots.grammar.services.issues import Category, Issue
+from botfleet.bots.grammar.services.rules import simple_past_forms
 from botfleet.bots.grammar.services.text import looks_like_code, looks_like_name
-from botfleet.bots.grammar.services.vocabulary import KNOWN_WORDS
+from botfleet.bots.grammar.services.vocabulary import KNOWN_WORDS, TECH_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,12 @@ CATEGORIES: Final = {
 
 STYLE_RULES: Final = frozenset({"OkToOkay"})
 """Rules Harper files under a stronger kind that are only a matter of taste in chat."""
+AGREEMENT_RULE: Final = "PronounVerbAgreement"
+"""Harper's subject-verb agreement, which takes some irregular past forms for present ones
+("he lent", "she froze"); a past form agrees with every subject, so those findings are dropped."""
+MERGE_RULES: Final = frozenset({"MergeWords", "CompoundNouns"})
+"""Harper's "write these two words as one", which our technical vocabulary (imported into
+Harper's dictionary) would fire on "log file" or "cron job": those are written both ways."""
 MAX_EXPLANATION: Final = 200
 
 
@@ -70,6 +77,15 @@ def _replacement(lint: harper.Lint, suggestion: harper.Suggestion) -> str:
     if suggestion.kind == harper.SuggestionKind.INSERT_AFTER:
         return lint.problem_text + suggestion.replacement_text
     return suggestion.replacement_text
+
+
+def _harmless(rule: str, flagged: str, suggestions: list[harper.Suggestion]) -> bool:
+    """Whether a finding is one of the Harper mistakes we know (see the rules named above)."""
+    if rule == AGREEMENT_RULE:
+        return flagged.lower() in simple_past_forms()
+    if rule in MERGE_RULES:
+        return any(s.replacement_text.lower() in TECH_WORDS for s in suggestions)
+    return False
 
 
 class _Linter:
@@ -131,6 +147,8 @@ class HarperEngine:
                 if looks_like_code(text, start, end):
                     continue  # an identifier or a version, not prose
                 if category is Category.SPELLING and looks_like_name(text, start, end):
+                    continue
+                if _harmless(rule, lint.problem_text, lint.suggestions):
                     continue
                 issues.append(
                     Issue(
