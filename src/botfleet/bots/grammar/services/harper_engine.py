@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from typing import Final
 
@@ -55,7 +56,37 @@ STYLE_RULES: Final = frozenset({"OkToOkay"})
 """Rules Harper files under a stronger kind that are only a matter of taste in chat."""
 AGREEMENT_RULE: Final = "PronounVerbAgreement"
 """Harper's subject-verb agreement, which takes some irregular past forms for present ones
-("he lent", "she froze"); a past form agrees with every subject, so those findings are dropped."""
+("he lent", "she froze"; a past form agrees with every subject) and the noun of "you guys
+should" for a verb; those findings are dropped."""
+POSSESSIVE_RULE: Final = "PossessiveYour"
+"""Harper's "you" for "your", which reads "you two are late" as "your two"."""
+GROUP_SIZES: Final = frozenset(
+    ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "both"]
+)
+"""Words after which "you" addresses a group ("you two") rather than owning something."""
+AUXILIARIES: Final = frozenset(
+    [
+        "are",
+        "were",
+        "have",
+        "had",
+        "do",
+        "did",
+        "can",
+        "could",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "may",
+        "might",
+        "must",
+        "need",
+    ]
+)
+"""Verbs that follow the noun of "you guys": "you guys should come"."""
+_NEXT_WORD: Final = re.compile(r"\W*(\w+)")
+_LAST_WORD: Final = re.compile(r"(\w+)\W*$")
 MERGE_RULES: Final = frozenset({"MergeWords", "CompoundNouns"})
 """Harper's "write these two words as one", which our technical vocabulary (imported into
 Harper's dictionary) would fire on "log file" or "cron job": those are written both ways."""
@@ -79,12 +110,19 @@ def _replacement(lint: harper.Lint, suggestion: harper.Suggestion) -> str:
     return suggestion.replacement_text
 
 
-def _harmless(rule: str, flagged: str, suggestions: list[harper.Suggestion]) -> bool:
+def _harmless(rule: str, text: str, lint: harper.Lint) -> bool:
     """Whether a finding is one of the Harper mistakes we know (see the rules named above)."""
+    flagged = lint.problem_text.lower()
+    after = _NEXT_WORD.match(text, lint.span.end)
+    next_word = after.group(1).lower() if after else ""
     if rule == AGREEMENT_RULE:
-        return flagged.lower() in simple_past_forms()
+        before = _LAST_WORD.search(text, 0, lint.span.start)
+        after_you = before is not None and before.group(1).lower() == "you"
+        return flagged in simple_past_forms() or (after_you and next_word in AUXILIARIES)
+    if rule == POSSESSIVE_RULE:
+        return flagged == "you" and next_word in GROUP_SIZES
     if rule in MERGE_RULES:
-        return any(s.replacement_text.lower() in TECH_WORDS for s in suggestions)
+        return any(s.replacement_text.lower() in TECH_WORDS for s in lint.suggestions)
     return False
 
 
@@ -148,7 +186,7 @@ class HarperEngine:
                     continue  # an identifier or a version, not prose
                 if category is Category.SPELLING and looks_like_name(text, start, end):
                     continue
-                if _harmless(rule, lint.problem_text, lint.suggestions):
+                if _harmless(rule, text, lint):
                     continue
                 issues.append(
                     Issue(
