@@ -1,7 +1,8 @@
 """The Harper engine: offline English grammar and spelling rules, no Java, about a ms a sentence.
 
-Building Harper's linter loads its curated dictionary, a second of CPU, so each dialect's
-linter is built once in a worker thread and reused. A linter refuses calls from two threads at
+Building Harper's linter loads its curated dictionary, a second of CPU, and its first
+misspelling builds the suggester, another second, so each dialect's linter is built and warmed
+up once in a worker thread and reused. A linter refuses calls from two threads at
 once, so every call holds one lock; checks run in a worker thread, never on the event loop.
 Text is linted as Markdown, which is what Discord messages are, so code is left alone.
 """
@@ -91,6 +92,9 @@ MERGE_RULES: Final = frozenset({"MergeWords", "CompoundNouns"})
 """Harper's "write these two words as one", which our technical vocabulary (imported into
 Harper's dictionary) would fire on "log file" or "cron job": those are written both ways."""
 MAX_EXPLANATION: Final = 200
+WARM_UP_TEXT: Final = "Teh fox jumsp over the dog. He don't care, and they was happy about it."
+"""Linted once when a linter is built: Harper builds its spelling suggester and some rules'
+tables on first use (a second of CPU), which would otherwise fall on a member's message."""
 
 
 def _explanation(description: str) -> str:
@@ -137,6 +141,7 @@ class _Linter:
         self.style_rules = STYLE_RULES | {
             rule for rule, text in descriptions.items() if "initialism" in text.lower()
         }
+        self.linter.organized_lints(WARM_UP_TEXT, language=harper.Language.MARKDOWN)
 
 
 class HarperEngine:
