@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
@@ -202,7 +203,7 @@ async def test_checks_run_in_parallel_without_tripping_the_linter(
 
 
 class FailingHarper:
-    """Harper failing every check, as an engine error would make it."""
+    """Harper failing every check in this process, as an engine error would make it."""
 
     name = "harper"
 
@@ -213,6 +214,9 @@ class FailingHarper:
         """Nothing to load."""
 
     async def check(self, text: str, language: str) -> list[Issue]:
+        return self.check_in_thread(text, language)
+
+    def check_in_thread(self, text: str, language: str) -> list[Issue]:
         raise EngineError(self.name, "the linter crashed")
 
     async def close(self) -> None:
@@ -233,3 +237,28 @@ async def test_spelling_stands_in_for_harper_only_when_harper_cannot_answer(
         ("tomorow", "spelling"),
     ]
     assert [failure.engine for failure in result.failures] == ["harper"]
+
+
+async def test_in_process_engines_share_one_worker_thread_off_the_event_loop(
+    harper_engine: HarperEngine, spelling_engine: SpellingEngine
+) -> None:
+    threads: list[int] = []
+
+    class Watched(HarperEngine):
+        def check_in_thread(self, text: str, language: str) -> list[Issue]:
+            threads.append(threading.get_ident())
+            return harper_engine.check_in_thread(text, language)
+
+    class Crashing(FailingHarper):
+        name = "crashing"
+
+        def check_in_thread(self, text: str, language: str) -> list[Issue]:
+            threads.append(threading.get_ident())
+            raise RuntimeError("a bug")
+
+    checker = GrammarChecker(GrammarOptions(), [Watched(), Crashing(), spelling_engine])
+    text = "I has a apple"
+    result = await checker.check(text, "en-US")
+    assert [i.excerpt(text) for i in result.issues] == ["has", "a"]
+    assert [(f.engine, f.reason) for f in result.failures] == [("crashing", "an internal error")]
+    assert len(set(threads)) == 1 and threads[0] != threading.get_ident()

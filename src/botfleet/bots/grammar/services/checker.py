@@ -29,7 +29,12 @@ from typing import Final, cast
 import aiohttp
 
 from botfleet.bots.grammar.config import GrammarOptions
-from botfleet.bots.grammar.services.engine import Engine, EngineError, base_language
+from botfleet.bots.grammar.services.engine import (
+    Engine,
+    EngineError,
+    InProcessEngine,
+    base_language,
+)
 from botfleet.bots.grammar.services.issues import Issue, Strictness
 from botfleet.bots.grammar.services.languagetool import LanguageToolEngine
 from botfleet.bots.grammar.services.rule_engine import MODEL_PACKAGE, RuleEngine
@@ -246,13 +251,26 @@ class GrammarChecker:
     async def _run(
         self, engines: Sequence[Engine], text: str, language: str
     ) -> tuple[list[list[Issue]], list[EngineFailure]]:
-        """Each engine's findings, in the engines' order, and the engines that failed."""
-        answers = await asyncio.gather(
-            *(engine.check(text, language) for engine in engines), return_exceptions=True
+        """Each engine's findings, in the engines' order, and the engines that failed.
+
+        The in-process engines run one after the other in one worker thread (see
+        :class:`InProcessEngine`), beside the others (a LanguageTool server).
+        """
+        in_process = [engine for engine in engines if isinstance(engine, InProcessEngine)]
+        others = [engine for engine in engines if not isinstance(engine, InProcessEngine)]
+        local_answers, other_answers = await asyncio.gather(
+            asyncio.to_thread(_check_one_by_one, in_process, text, language),
+            asyncio.gather(
+                *(engine.check(text, language) for engine in others), return_exceptions=True
+            ),
         )
+        by_engine: dict[Engine, list[Issue] | BaseException] = {}
+        by_engine.update(zip(in_process, local_answers, strict=True))
+        by_engine.update(zip(others, other_answers, strict=True))
         findings: list[list[Issue]] = []
         failures: list[EngineFailure] = []
-        for engine, answer in zip(engines, answers, strict=True):
+        for engine in engines:
+            answer = by_engine[engine]
             if isinstance(answer, EngineError):
                 log.warning("the %s engine failed a check: %s", engine.name, answer.reason)
                 failures.append(EngineFailure(engine.name, answer.reason))
@@ -273,6 +291,19 @@ class GrammarChecker:
             "Grammar checking is not available right now: no checking engine is installed. "
             f"An admin can install them with {INSTALL_HINT}."
         )
+
+
+def _check_one_by_one(
+    engines: Sequence[InProcessEngine], text: str, language: str
+) -> list[list[Issue] | Exception]:
+    """Each engine's issues in ``text``, or the exception it raised, in this thread."""
+    answers: list[list[Issue] | Exception] = []
+    for engine in engines:
+        try:
+            answers.append(engine.check_in_thread(text, language))
+        except Exception as error:  # reported by the caller, like an engine's failed check
+            answers.append(error)
+    return answers
 
 
 def _freeze_loaded_objects() -> None:

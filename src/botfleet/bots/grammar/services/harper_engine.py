@@ -161,7 +161,10 @@ class HarperEngine:
         await asyncio.to_thread(self._linter, DIALECTS.get(self._default_language))
 
     async def check(self, text: str, language: str) -> list[Issue]:
-        return await asyncio.to_thread(self._check, text, DIALECTS.get(language))
+        return await asyncio.to_thread(self.check_in_thread, text, language)
+
+    def check_in_thread(self, text: str, language: str) -> list[Issue]:
+        return self._check(text, DIALECTS.get(language))
 
     async def close(self) -> None:
         """Nothing to release: the linters are plain memory."""

@@ -133,7 +133,7 @@ class RuleEngine:
         await asyncio.to_thread(self._load)
 
     async def check(self, text: str, language: str) -> list[Issue]:
-        return await asyncio.to_thread(self.check_now, text)
+        return await asyncio.to_thread(self.check_in_thread, text, language)
 
     async def close(self) -> None:
         """Nothing to release: the model and the rules are plain memory."""
@@ -158,7 +158,7 @@ class RuleEngine:
             if token.text.strip()
         ]
 
-    def check_now(self, text: str) -> list[Issue]:
+    def check_in_thread(self, text: str, language: str) -> list[Issue]:
         """The issues of ``text``, in this thread (the engine's :meth:`check` runs it in one)."""
         rules = self.rules
         candidates = rules.candidates(text)
