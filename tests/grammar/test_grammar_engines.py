@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import cast
 
+import harper
 import pytest
 
 from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.bots.grammar.services.checker import GrammarChecker
 from botfleet.bots.grammar.services.corrections import apply_all
 from botfleet.bots.grammar.services.engine import EngineError
-from botfleet.bots.grammar.services.harper_engine import HarperEngine
+from botfleet.bots.grammar.services.harper_engine import HarperEngine, _misspellings
 from botfleet.bots.grammar.services.issues import Category, Issue, Strictness
 from botfleet.bots.grammar.services.spelling import SpellingEngine
 
@@ -262,3 +264,25 @@ async def test_in_process_engines_share_one_worker_thread_off_the_event_loop(
     assert [i.excerpt(text) for i in result.issues] == ["has", "a"]
     assert [(f.engine, f.reason) for f in result.failures] == [("crashing", "an internal error")]
     assert len(set(threads)) == 1 and threads[0] != threading.get_ident()
+
+
+async def test_harper_spells_words_in_place_but_never_names_code_or_links(
+    harper_engine: HarperEngine,
+) -> None:
+    text = "Ask Oluwaseun, teh `recieve()` guy, about https://exampel.com or tomorow's plan."
+    issues = await harper_engine.check(text, "en-US")
+    spelled = [(i.excerpt(text), i.suggestions[0]) for i in issues if i.rule == "SpellCheck"]
+    assert spelled == [("teh", "the"), ("tomorow's", "tomorrow's")]
+
+
+def test_harper_is_asked_to_spell_only_the_words_worth_spelling() -> None:
+    asked: list[str] = []
+
+    class Speller:
+        def organized_lints(self, text: str, language: object) -> dict[str, list[object]]:
+            asked.append(text)
+            return {}
+
+    text = "Ask Priya about user_id in `code`, then <@123> and https://x.io/teh, ok?"
+    assert _misspellings(cast(harper.Linter, Speller()), text) == []
+    assert asked == ["Ask about in then and ok"]

