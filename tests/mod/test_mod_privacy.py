@@ -48,7 +48,7 @@ async def test_cases_are_kept_anonymised_and_warnings_and_notes_deleted(
     report = await delete_user_everywhere(migrated_url, ALICE)
 
     assert report["mod_warnings_and_notes"] == 2
-    assert report.anonymised == {"mod_cases": 2}
+    assert {name: rows for name, rows in report.anonymised.items() if rows} == {"mod_cases": 2}
     assert "mod_cases" not in report
     kept = await cases.for_member(GUILD, ALICE)
     assert [(case.action, case.target_name, case.reason) for case in kept] == [

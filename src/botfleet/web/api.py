@@ -145,15 +145,17 @@ def _bounded_int(raw: str | None, default: int, low: int, high: int) -> int | No
 
 async def guild_leaderboard(request: web.Request) -> web.Response:
     """``GET /api/v1/guilds/{guild_id}/leaderboard``: a public guild's all-time XP ranking."""
-    guild_id = snowflake(request.match_info["guild_id"])
-    if guild_id is None:
+    raw_id = request.match_info["guild_id"]
+    guild_id = snowflake(raw_id)
+    if guild_id is None and whole_number(raw_id, max_digits=19) is None:
         return problem(400, "invalid_guild_id", "guild_id is a Discord id (digits).")
     page = _bounded_int(request.query.get("page"), 1, 1, 100_000)
     per_page = _bounded_int(request.query.get("per_page"), 10, 1, MAX_PER_PAGE)
     if page is None or per_page is None:
         return problem(400, "invalid_page", f"page is 1 or more; per_page is 1 to {MAX_PER_PAGE}.")
     database = request.app[DATABASE_KEY]
-    if not await leaderboard_is_public(database, guild_id):
+    # Digits past the largest id Discord issues name no guild: the same answer as a private one.
+    if guild_id is None or not await leaderboard_is_public(database, guild_id):
         return problem(404, "not_public", "This guild's leaderboard is not public.")
     board = await LeaderboardService(database, request.app[CACHE_KEY], None).page(
         "xp", "all_time", guild_id=guild_id, page=page, per_page=per_page
