@@ -68,8 +68,12 @@ class BotProcess:
 
     async def stop(self) -> int:
         """SIGTERM, then read the rest of the output until the process exits."""
-        assert self.process.stdout is not None
         self.process.send_signal(signal.SIGTERM)
+        return await self.finish()
+
+    async def finish(self) -> int:
+        """Read the rest of the output until the process exits on its own; its status."""
+        assert self.process.stdout is not None
         rest = await asyncio.wait_for(self.process.stdout.read(), OUTPUT_TIMEOUT)
         self.output.append(rest.decode())
         return await asyncio.wait_for(self.process.wait(), OUTPUT_TIMEOUT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -11,11 +12,13 @@ import discord
 import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
+from scale_processes import BotProcess
 
 from botfleet.cache.resilience import ResilientRedis
 from botfleet.cli import main
 from botfleet.config.schema import BotSection
 from botfleet.core.sharding import IdentifyGate, ShardRangeError, parse_shard_range
+from botfleet.errors import EXIT_CONFIG_ERROR
 from botfleet.sandbox import Application, DiscordSandbox
 from botfleet.sandbox.gateway import CloseCode, Op
 
@@ -210,3 +213,26 @@ class _Gateway:
         payload = await self.receive_op()
         code: int | None = payload.get("closed")
         return code
+
+
+async def test_a_bot_with_too_few_shards_stops_saying_what_to_change(
+    discord_sandbox: DiscordSandbox, tmp_path: Path
+) -> None:
+    app = discord_sandbox.add_application("Hangman Bot")
+    app.max_guilds_per_shard = 1
+    for name in ("One", "Two"):
+        discord_sandbox.create_guild(name, bots=[app])
+    process = await BotProcess.start(
+        ("run", "hangman", "--shard-count", "1"),
+        discord_sandbox.url,
+        tmp_path,
+        {"HANGMAN_DISCORD_TOKEN": app.token},
+    )
+    try:
+        status = await process.finish()
+    finally:
+        await process.kill()
+    assert status == EXIT_CONFIG_ERROR, process.text  # a restart cannot help: none is tried
+    assert "close code 4011" in process.text
+    assert "raise --shard-count" in process.text
+    assert "Traceback" not in process.text
