@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from scale_processes import AMQP_URL
 
 from botfleet.cache.resilience import ResilientRedis
+from botfleet.core.bot import FleetBot
 from botfleet.events_bus import (
     EventBus,
     InProcessBus,
@@ -22,7 +23,8 @@ from botfleet.events_bus import (
 )
 from botfleet.events_bus.events import decode_event
 from botfleet.gamification.events import LevelUp, XPSource
-from botfleet.sandbox.pytest_plugin import FleetBotFactory
+from botfleet.sandbox import DiscordSandbox, SandboxGuild, SandboxMember
+from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
 
 pytest.importorskip("aio_pika")
 from botfleet.events_bus.rabbitmq import RabbitMQBus
@@ -190,12 +192,32 @@ def test_an_event_survives_its_journey_as_json() -> None:
     assert decode_event(event.topic, event.model_dump_json().encode()) == event
 
 
-async def test_a_level_up_another_bot_saved_is_announced_by_the_host_over_rabbitmq(
-    fleet_bot: FleetBotFactory, exchange: str
-) -> None:
+def _level_up(member: SandboxMember, guild: SandboxGuild) -> LevelUp:
+    """Level 3, earned by chatting in #general: the host bot announces it."""
+    return LevelUp(
+        user_id=member.user.id,
+        guild_id=guild.guild.id,
+        old_level=2,
+        new_level=3,
+        total_xp=900,
+        channel_id=guild.channel("general").channel.id,
+        bot_name="hangman",
+        source=XPSource.MESSAGE,
+    )
+
+
+def _host_and_saver(fleet_bot: FleetBotFactory) -> tuple[FleetBotStage, FleetBotStage]:
+    """The Utility Bot (the host) and the Hangman Bot, both in the Hangman Bot's guild."""
     hangman = fleet_bot("hangman", guild="Word Games")
     utility = fleet_bot("utility", guild="Elsewhere")
     hangman.guild.add_bot(utility.app)
+    return utility, hangman
+
+
+async def test_a_level_up_another_bot_saved_is_announced_by_the_host_over_rabbitmq(
+    fleet_bot: FleetBotFactory, exchange: str
+) -> None:
+    utility, hangman = _host_and_saver(fleet_bot)
     alice = hangman.guild.add_member("alice")
     general = hangman.guild.channel("general")
     settings = [stage.settings() for stage in (utility, hangman)]
@@ -205,17 +227,28 @@ async def test_a_level_up_another_bot_saved_is_announced_by_the_host_over_rabbit
         each.bus.exchange = exchange
     settings[0].scheduler.max_sleep = 600  # the timer table's way would come too late
     async with utility.running(settings[0]), hangman.running(settings[1]) as saver:
-        level_up = LevelUp(
-            user_id=alice.user.id,
-            guild_id=hangman.guild.guild.id,
-            old_level=2,
-            new_level=3,
-            total_xp=900,
-            channel_id=general.channel.id,
-            bot_name="hangman",
-            source=XPSource.MESSAGE,
-        )
-        saver.dispatch("xp_level_up", level_up)
+        saver.dispatch("xp_level_up", _level_up(alice, hangman.guild))
         announcement = await general.wait_for_message(author=utility.app, timeout=15)
     assert "level 3" in announcement.content
     assert not [m for m in general.messages() if m.author.id == hangman.app.bot_user.id]
+
+
+async def test_in_one_process_a_level_up_reaches_the_host_through_the_in_process_bus(
+    fleet_bot: FleetBotFactory, discord_sandbox: DiscordSandbox
+) -> None:
+    utility, hangman = _host_and_saver(fleet_bot)
+    alice = hangman.guild.add_member("alice")
+    general = hangman.guild.channel("general")
+    bus = InProcessBus(ProcessedEvents())
+    host_settings = utility.settings()
+    host_settings.scheduler.max_sleep = 600  # the timer table's way would come too late
+    host = FleetBot(utility.definition, host_settings, bus=bus)
+    saver = FleetBot(hangman.definition, hangman.settings(), bus=bus)
+    async with (
+        discord_sandbox.run_client(host, utility.app),
+        discord_sandbox.run_client(saver, hangman.app),
+    ):
+        assert bus.delivers_to("utility")
+        saver.dispatch("xp_level_up", _level_up(alice, hangman.guild))
+        announcement = await general.wait_for_message(author=utility.app, timeout=15)
+    assert "level 3" in announcement.content
