@@ -353,17 +353,26 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             self.metrics.errors.labels(self.name, f"{kind} command").inc()
 
     async def on_command_completion(self, context: commands.Context[Any], /) -> None:
-        if context.command is not None and context.interaction is None:
-            self.command_finished(context.message.id, context.command.qualified_name, "text")
+        self._context_finished(context)
 
     async def on_command_error(
         self, context: commands.Context[Any], exception: commands.CommandError, /
     ) -> None:
-        if context.command is not None and context.interaction is None:
-            self.command_finished(
-                context.message.id, context.command.qualified_name, "text", error=exception
-            )
+        self._context_finished(context, exception)
         await handle_context_error(context, exception)
+
+    def _context_finished(
+        self, context: commands.Context[Any], error: BaseException | None = None
+    ) -> None:
+        """Count out a text command, or a hybrid one used as a slash command (whose errors
+        come here rather than to the tree's handler)."""
+        if context.command is None:
+            return
+        name = context.command.qualified_name
+        if context.interaction is None:
+            self.command_finished(context.message.id, name, "text", error=error)
+        else:
+            self.command_finished(context.interaction.id, name, "slash", error=error)
 
     async def on_app_command_completion(
         self,
