@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import pytest
 from pydantic import SecretStr
@@ -23,7 +24,7 @@ from botfleet.events_bus import (
 )
 from botfleet.events_bus.events import decode_event
 from botfleet.gamification.events import LevelUp, XPSource
-from botfleet.sandbox import DiscordSandbox, SandboxGuild, SandboxMember
+from botfleet.sandbox import DiscordSandbox, SandboxChannel
 from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
 
 pytest.importorskip("aio_pika")
@@ -192,63 +193,67 @@ def test_an_event_survives_its_journey_as_json() -> None:
     assert decode_event(event.topic, event.model_dump_json().encode()) == event
 
 
-def _level_up(member: SandboxMember, guild: SandboxGuild) -> LevelUp:
-    """Level 3, earned by chatting in #general: the host bot announces it."""
-    return LevelUp(
-        user_id=member.user.id,
-        guild_id=guild.guild.id,
+@dataclass
+class Handover:
+    """The Utility Bot (the host) and the Hangman Bot in one guild, and a level-up that the
+    Hangman Bot saved from chat in #general, for the host to announce there."""
+
+    host: FleetBotStage
+    saver: FleetBotStage
+    general: SandboxChannel
+    level_up: LevelUp
+
+
+def _handover(fleet_bot: FleetBotFactory) -> Handover:
+    saver = fleet_bot("hangman", guild="Word Games")
+    host = fleet_bot("utility", guild="Elsewhere")
+    saver.guild.add_bot(host.app)
+    general = saver.guild.channel("general")
+    level_up = LevelUp(
+        user_id=saver.guild.add_member("alice").user.id,
+        guild_id=saver.guild.guild.id,
         old_level=2,
         new_level=3,
         total_xp=900,
-        channel_id=guild.channel("general").channel.id,
+        channel_id=general.channel.id,
         bot_name="hangman",
         source=XPSource.MESSAGE,
     )
-
-
-def _host_and_saver(fleet_bot: FleetBotFactory) -> tuple[FleetBotStage, FleetBotStage]:
-    """The Utility Bot (the host) and the Hangman Bot, both in the Hangman Bot's guild."""
-    hangman = fleet_bot("hangman", guild="Word Games")
-    utility = fleet_bot("utility", guild="Elsewhere")
-    hangman.guild.add_bot(utility.app)
-    return utility, hangman
+    return Handover(host, saver, general, level_up)
 
 
 async def test_a_level_up_another_bot_saved_is_announced_by_the_host_over_rabbitmq(
     fleet_bot: FleetBotFactory, exchange: str
 ) -> None:
-    utility, hangman = _host_and_saver(fleet_bot)
-    alice = hangman.guild.add_member("alice")
-    general = hangman.guild.channel("general")
-    settings = [stage.settings() for stage in (utility, hangman)]
+    stage = _handover(fleet_bot)
+    settings = [each.settings() for each in (stage.host, stage.saver)]
     for each in settings:
         each.bus.backend = "rabbitmq"
         each.bus.amqp_url = SecretStr(AMQP_URL)
         each.bus.exchange = exchange
     settings[0].scheduler.max_sleep = 600  # the timer table's way would come too late
-    async with utility.running(settings[0]), hangman.running(settings[1]) as saver:
-        saver.dispatch("xp_level_up", _level_up(alice, hangman.guild))
-        announcement = await general.wait_for_message(author=utility.app, timeout=15)
+    async with stage.host.running(settings[0]), stage.saver.running(settings[1]) as saver:
+        saver.dispatch("xp_level_up", stage.level_up)
+        announcement = await stage.general.wait_for_message(author=stage.host.app, timeout=15)
     assert "level 3" in announcement.content
-    assert not [m for m in general.messages() if m.author.id == hangman.app.bot_user.id]
+    saver_id = stage.saver.app.bot_user.id
+    assert not [m for m in stage.general.messages() if m.author.id == saver_id]
 
 
 async def test_in_one_process_a_level_up_reaches_the_host_through_the_in_process_bus(
     fleet_bot: FleetBotFactory, discord_sandbox: DiscordSandbox
 ) -> None:
-    utility, hangman = _host_and_saver(fleet_bot)
-    alice = hangman.guild.add_member("alice")
-    general = hangman.guild.channel("general")
+    stage = _handover(fleet_bot)
     bus = InProcessBus(ProcessedEvents())
-    host_settings = utility.settings()
+    host_settings = stage.host.settings()
     host_settings.scheduler.max_sleep = 600  # the timer table's way would come too late
-    host = FleetBot(utility.definition, host_settings, bus=bus)
-    saver = FleetBot(hangman.definition, hangman.settings(), bus=bus)
+    host = FleetBot(stage.host.definition, host_settings, bus=bus)
+    saver = FleetBot(stage.saver.definition, stage.saver.settings(), bus=bus)
     async with (
-        discord_sandbox.run_client(host, utility.app),
-        discord_sandbox.run_client(saver, hangman.app),
+        discord_sandbox.run_client(host, stage.host.app),
+        discord_sandbox.run_client(saver, stage.saver.app),
     ):
         assert bus.delivers_to("utility")
-        saver.dispatch("xp_level_up", _level_up(alice, hangman.guild))
-        announcement = await general.wait_for_message(author=utility.app, timeout=15)
+        saver.dispatch("xp_level_up", stage.level_up)
+        announcement = await stage.general.wait_for_message(author=stage.host.app, timeout=15)
     assert "level 3" in announcement.content
