@@ -117,11 +117,65 @@ def _switch_on_reload(reload: bool) -> None:
         os.environ[RELOAD_VARIABLE] = "true"
 
 
+SHARD_COUNT_VARIABLE = "BOTFLEET_BOT__SHARD_COUNT"
+SHARD_IDS_VARIABLE = "BOTFLEET_BOT__SHARD_IDS"
+"""--shard-count and --shards reach the bot process through the environment, as --reload does."""
+
+
+def _choose_shards(shard_count: int | None, shards: str | None, bots: Sequence[str]) -> None:
+    """Hand the shard options to the bot process; refuse a range without a count or bot."""
+    from botfleet.core.sharding import ShardRangeError, parse_shard_range  # noqa: PLC0415
+
+    if shards is None:
+        if shard_count is not None:
+            os.environ[SHARD_COUNT_VARIABLE] = str(shard_count)
+        return
+    if shard_count is None:
+        _fail("--shards needs --shard-count: how many shards the bot has in all")
+        return
+    if len(bots) != 1:
+        _fail("--shards splits one bot's shards: name that one bot, e.g. `botfleet run utility`")
+    try:
+        shard_ids = parse_shard_range(shards, shard_count)
+    except ShardRangeError as exc:
+        _fail(str(exc))
+        return
+    os.environ[SHARD_COUNT_VARIABLE] = str(shard_count)
+    os.environ[SHARD_IDS_VARIABLE] = "[" + ", ".join(map(str, shard_ids)) + "]"
+
+
 @main.command()
 @click.argument("bots", nargs=-1)
 @click.option("--all", "run_all", is_flag=True, help="Run every bot that has its own token.")
+@click.option(
+    "--shard-count",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many shards the bot has in all (default: as many as Discord recommends).",
+)
+@click.option(
+    "--shards",
+    metavar="A-B",
+    default=None,
+    help="Run only shards A to B of --shard-count in this process; other processes (or "
+    "machines sharing the database and Redis) run the rest.",
+)
+@click.option(
+    "--one-process",
+    is_flag=True,
+    help="Run the bots in this one process (one database pool, one cache; least memory, for "
+    "a small community) instead of a process each.",
+)
 @reload_option
-def run(bots: tuple[str, ...], run_all: bool, reload: bool) -> None:
+def run(
+    bots: tuple[str, ...],
+    *,
+    run_all: bool,
+    shard_count: int | None,
+    shards: str | None,
+    one_process: bool,
+    reload: bool,
+) -> None:
     """Run BOTS (by name), or all bots with a token when none is named.
 
     However many bots run, one rule keeps them up: a bot that fails on the network (Discord or
@@ -130,6 +184,7 @@ def run(bots: tuple[str, ...], run_all: bool, reload: bool) -> None:
     token at all, every bot runs in the local sandbox instead (`botfleet sandbox`).
     """
     _switch_on_reload(reload)
+    _choose_shards(shard_count, shards, bots)
     try:
         selected = _select_bots(bots, run_all)
         settings = load_settings()
@@ -145,7 +200,11 @@ def run(bots: tuple[str, ...], run_all: bool, reload: bool) -> None:
     configure_logging(settings, "fleet")
     if settings.database.auto_migrate:
         _run_database_task(migrate.upgrade(settings.database.url.get_secret_value()))
-    click.echo(f"starting {', '.join(selected)}")
+    click.echo(f"starting {', '.join(selected)}" + (" in one process" if one_process else ""))
+    if one_process:
+        from botfleet.core.entry import run_definitions_together  # noqa: PLC0415
+
+        sys.exit(run_definitions_together([get_definition(name) for name in selected]))
     sys.exit(asyncio.run(Supervisor.for_bots(selected).run()))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
@@ -13,6 +12,7 @@ import pytest
 
 from botfleet.errors import EXIT_CONFIG_ERROR
 from botfleet.sandbox import Application, DiscordSandbox, GatewayIntent
+from botfleet.sandbox.fleet import bot_process_environment
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -105,21 +105,9 @@ def sandbox_environment(sandbox: DiscordSandbox, token: str, tmp_path: Path) -> 
 
 def bot_environment(api_base: str, token: str, tmp_path: Path) -> dict[str, str]:
     """The Hangman Bot's token and a Discord at ``api_base``, none of the developer's settings."""
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.endswith("DISCORD_TOKEN") and not name.startswith("BOTFLEET_")
-    }
-    environment.update(
-        {
-            "HANGMAN_DISCORD_TOKEN": token,
-            "BOTFLEET_DISCORD__API_BASE": api_base,
-            "BOTFLEET_BOT__GUILD_READY_TIMEOUT": "0.05",
-            "BOTFLEET_CONFIG_DIR": str(REPO_CONFIG),
-            "BOTFLEET_ENV_FILE": str(tmp_path / "absent.env"),
-        }
+    return bot_process_environment(
+        api_base, tmp_path, REPO_CONFIG, {"HANGMAN_DISCORD_TOKEN": token}
     )
-    return environment
 
 
 @pytest.mark.parametrize("argv", [BOT_PROCESS, FLEET_PROCESS], ids=["bot", "run --all"])

@@ -60,6 +60,16 @@ def _check_ttl(ttl: float) -> None:
         raise ValueError(f"a cache TTL must be positive, got {ttl}")
 
 
+@dataclass
+class CacheStats:
+    """Where this process's reads were answered, for the hit rates of its metrics."""
+
+    memory_hits: int = 0
+    redis_hits: int = 0
+    misses: int = 0
+    """Reads that reached the loader (the database) or found nothing."""
+
+
 class CacheHierarchy:
     """Memory → Redis → database caching with single-flight loads and cross-process invalidation.
 
@@ -82,6 +92,7 @@ class CacheHierarchy:
         self.redis = redis
         self.ttl = ttl or CacheTTLSection()
         self.origin = uuid.uuid4().hex
+        self.stats = CacheStats()
         self._owns_redis = owns_redis
         self._closed = False
         self._flights: dict[_FlightSlot, _Flight] = {}
@@ -151,6 +162,7 @@ class CacheHierarchy:
         self._ensure_listening()
         value = self.memory.get(key)
         if value is not None:
+            self.stats.memory_hits += 1
             return value
         return await self._join(key, None)
 
@@ -165,6 +177,8 @@ class CacheHierarchy:
         value = self.memory.get(key)
         if value is None:
             value = await self._join(key, _Load(loader, ttl))
+        else:
+            self.stats.memory_hits += 1
         return cast(T, value)
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
@@ -231,10 +245,12 @@ class CacheHierarchy:
             except RedisUnavailableError:
                 found = None
             if found is not None:
+                self.stats.redis_hits += 1
                 value, remaining = found
                 if not flight.invalidated:
                     self.memory.set(key, value, remaining)
                 return value
+        self.stats.misses += 1
         if load is None:
             return None
         loaded = await load.loader()

@@ -42,6 +42,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "DEV_GUILD_ID": ("bot", "sync_guild"),
     "DATABASE_URL": ("database", "url"),
     "REDIS_URL": ("cache", "redis_url"),
+    "AMQP_URL": ("bus", "amqp_url"),
     "SENTRY_DSN": ("logging", "sentry_dsn"),
     "LOG_LEVEL": ("logging", "level"),
     "OPENAI_API_KEY": ("ai", "api_key"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 
 class Section(BaseModel):
@@ -39,6 +39,12 @@ class BotSection(Section):
     shard_count: int | None = Field(
         default=None, ge=1, description="Number of shards; unset lets Discord recommend one."
     )
+    shard_ids: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        description="The shards this process runs (botfleet run --shards a-b); unset: all. "
+        "Several processes split one bot's shards this way; needs shard_count.",
+    )
     data_dir: str = Field(default="data", description="Where bots keep local state files.")
     heartbeat_interval: float = Field(
         default=30.0,
@@ -46,6 +52,22 @@ class BotSection(Section):
         le=3600,
         description="Seconds between the heartbeats /fleet status reads (latency, uptime).",
     )
+
+    @model_validator(mode="after")
+    def _shards_within_count(self) -> BotSection:
+        if self.shard_ids is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError("shard_ids needs shard_count: how many shards the bot has in all")
+        outside = [shard for shard in self.shard_ids if not 0 <= shard < self.shard_count]
+        if outside:
+            raise ValueError(
+                f"shard_ids {outside} are outside 0-{self.shard_count - 1} "
+                f"(shard_count is {self.shard_count})"
+            )
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError("shard_ids lists a shard twice")
+        return self
 
 
 class ColorsSection(Section):
@@ -215,6 +237,34 @@ class AuthSection(Section):
         return value.rstrip("/")
 
 
+class HealthSection(Section):
+    host: str = Field(
+        default="127.0.0.1", description="Address of each bot process's /health and /metrics."
+    )
+    port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of the bot process's /health and /metrics (Prometheus); unset: off. "
+        "Give each bot process its own (BOTFLEET_HEALTH__PORT).",
+    )
+
+
+class BusSection(Section):
+    backend: Literal["memory", "rabbitmq"] = Field(
+        default="memory",
+        description="Where cross-bot events travel: within one process (memory) or through "
+        "RabbitMQ, for bots in several processes or machines (needs the bus extra).",
+    )
+    amqp_url: SecretStr = Field(
+        default=SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
+        description="The RabbitMQ server (AMQP_URL); its password belongs in .env.",
+    )
+    exchange: str = Field(
+        default="botfleet.events", min_length=1, description="The topic exchange of the events."
+    )
+
+
 class AISection(Section):
     api_key: SecretStr | None = Field(
         default=None,
@@ -344,6 +394,8 @@ class Settings(Section):
     discord: DiscordSection = Field(default_factory=DiscordSection)
     web: WebSection = Field(default_factory=WebSection)
     auth: AuthSection = Field(default_factory=AuthSection)
+    health: HealthSection = Field(default_factory=HealthSection)
+    bus: BusSection = Field(default_factory=BusSection)
     ai: AISection = Field(default_factory=AISection)
     payments: PaymentsSection = Field(default_factory=PaymentsSection)
     gamification: dict[str, Any] = Field(

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Generic
@@ -26,15 +26,20 @@ from botfleet import __version__
 from botfleet.cache import CacheHierarchy
 from botfleet.config.schema import Settings
 from botfleet.core.definition import BotDefinition, OptionsT_co
+from botfleet.core.drain import InFlightCommands
 from botfleet.core.errors import CommandRateLimited, handle_context_error, handle_interaction_error
 from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.core.help import FleetHelpCommand
 from botfleet.core.reload import ExtensionReloader
+from botfleet.core.sharding import IdentifyGate
 from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
+from botfleet.events_bus import BusUnavailableError, EventBus, bus_from_settings
 from botfleet.gamification import Gamification
 from botfleet.gamification.options import GamificationOptions
+from botfleet.metrics import BotHealth, BotReadings, FleetMetrics
+from botfleet.metrics.log_context import set_log_context
 from botfleet.services.premium import PremiumService
 from botfleet.services.rate_limit import RateLimited, RateLimiter
 from botfleet.services.scheduler import Scheduler
@@ -61,13 +66,19 @@ class FleetCommandTree(app_commands.CommandTree["FleetBot"]):
         command = interaction.command
         if command is None or interaction.type is not discord.InteractionType.application_command:
             return True
-        await interaction.client.enforce_rate_limit(interaction.user, command.qualified_name)
+        bot = interaction.client
+        bot.command_started(interaction.id, command.qualified_name, interaction.guild_id)
+        await bot.enforce_rate_limit(interaction.user, command.qualified_name)
         return True
 
     async def on_error(
         self, interaction: discord.Interaction[FleetBot], error: app_commands.AppCommandError, /
     ) -> None:
         command = interaction.command
+        if command is not None:
+            interaction.client.command_finished(
+                interaction.id, command.qualified_name, "slash", error=error
+            )
         if command is not None and answers_its_own_errors(command):
             return  # the command or its cog answered already
         await handle_interaction_error(interaction, error)
@@ -110,10 +121,15 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         *,
         database: Database | None = None,
         state_dir: Path | None = None,
+        cache: CacheHierarchy | None = None,
+        metrics: FleetMetrics | None = None,
+        bus: EventBus | None = None,
         **options: Any,
     ) -> None:
         self.options: OptionsT_co = definition.parse_options(settings.options)
         self.gamification_options = GamificationOptions.from_settings(settings)
+        if settings.bot.shard_ids is not None:
+            options.setdefault("shard_ids", settings.bot.shard_ids)
         super().__init__(
             command_prefix=commands.when_mentioned_or(settings.bot.prefix or definition.prefix),
             intents=definition.intents(),
@@ -140,7 +156,11 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.state_dir = state_dir or Path(settings.bot.data_dir)
         self._owns_database = database is None
         self.database: Database = database or Database.from_settings(settings)
-        self.cache: CacheHierarchy = CacheHierarchy.from_settings(settings)
+        self._owns_cache = cache is None
+        self.cache: CacheHierarchy = cache or CacheHierarchy.from_settings(settings)
+        self.identify_gate = IdentifyGate(
+            redis=self.cache.redis, key_prefix=settings.cache.key_prefix
+        )
         self.premium = PremiumService(self.database, self.cache)
         self.rate_limiter: RateLimiter = RateLimiter.from_settings(
             settings, redis=self.cache.redis, scope=definition.name
@@ -160,7 +180,13 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             version=self.version,
             interval=settings.bot.heartbeat_interval,
         )
-        self.add_check(self._prefix_rate_limit, call_once=True)
+        self._owns_bus = bus is None
+        self.bus: EventBus = bus or bus_from_settings(settings, self.cache.redis)
+        """Cross-bot events; the extensions subscribe in ``cog_load``, it starts after them."""
+        self.metrics = metrics or FleetMetrics()
+        self.metrics.watch(self.name, self.readings)
+        self.in_flight = InFlightCommands()
+        self.add_check(self._admit_prefix_command, call_once=True)
 
     @property
     def name(self) -> str:
@@ -168,8 +194,10 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         return self.definition.name
 
     async def setup_hook(self) -> None:
+        await self._learn_identify_concurrency()
         await self._open_database()
-        await self.cache.start()
+        if self._owns_cache:
+            await self.cache.start()
         await self.gamification.start()
         for extension in self.extensions_to_load:
             try:
@@ -177,6 +205,8 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             except commands.ExtensionError as exc:
                 self.failed_extensions[extension] = exc
                 log.exception("extension %s failed to load; the bot goes on without it", extension)
+        if self._owns_bus:
+            await self._start_bus()
         if self.application_id is not None:
             self.tree_syncer = TreeSyncer(
                 self.state_dir, self.application_id, self.settings.bot.sync_guild
@@ -186,6 +216,26 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             self.reloader = ExtensionReloader(self, after_reload=self.sync_commands)
             self.reloader.start()
         self._timers_task = asyncio.create_task(self._start_timers_when_ready())
+
+    async def _start_bus(self) -> None:
+        """Connect the event bus; without the broker, events take the slower ways they had."""
+        try:
+            await self.bus.start()
+        except BusUnavailableError as exc:
+            log.error("the event bus could not start (%s); cross-bot events wait for it", exc)
+
+    async def _learn_identify_concurrency(self) -> None:
+        """Read how many shards may identify at once (``max_concurrency``) from Discord."""
+        try:
+            limits = await self.fetch_session_start_limits()
+        except discord.GatewayNotFound:
+            log.warning("Discord did not say its identify concurrency; identifying one at a time")
+            return
+        self.identify_gate.max_concurrency = max(1, limits.max_concurrency)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait for the shard's identify bucket, shared with the bot's other processes."""
+        await self.identify_gate.wait_turn(self.application_id, shard_id or 0)
 
     @property
     def extensions_to_load(self) -> tuple[str, ...]:
@@ -225,6 +275,33 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             log.exception("timers could not start; reminders and other timers wait for a restart")
         self.heartbeat.start()
 
+    def readings(self) -> BotReadings:
+        """This bot's state for the metrics, read when Prometheus scrapes."""
+        guilds_per_shard = Counter(guild.shard_id for guild in self.guilds)
+        cache = self.cache.stats
+        xp = self.gamification.xp
+        return BotReadings(
+            shard_latencies={shard_id: shard.latency for shard_id, shard in self.shards.items()},
+            shard_guilds={shard_id: guilds_per_shard[shard_id] for shard_id in self.shards},
+            xp_events={str(source): count for source, count in xp.awards_by_source.items()},
+            xp_queue_length=xp.pending_awards,
+            cache_reads={
+                "memory_hit": cache.memory_hits,
+                "redis_hit": cache.redis_hits,
+                "miss": cache.misses,
+            },
+            commands_in_flight=len(self.in_flight),
+        )
+
+    def health(self) -> BotHealth:
+        """What the process's ``/health`` says of this bot."""
+        return BotHealth(
+            ready=self.is_ready(),
+            shards=sorted(self.shards),
+            guild_ids=sorted(guild.id for guild in self.guilds),
+            draining=self.in_flight.draining,
+        )
+
     def vitals(self) -> Vitals:
         """What this process's heartbeat reports: latency, guilds and shards."""
         latency = self.latency
@@ -250,22 +327,63 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             log.info("rate limited user %s on %s for %.1fs", user.id, command, exc.retry_after)
             raise CommandRateLimited(exc.retry_after) from exc
 
-    async def _prefix_rate_limit(self, ctx: commands.Context[Any]) -> bool:
+    async def _admit_prefix_command(self, ctx: commands.Context[Any]) -> bool:
+        """Count a text command in (refused while a stop drains) and apply the rate limit."""
         if ctx.command is not None and ctx.interaction is None:
-            await self.enforce_rate_limit(ctx.author, ctx.command.qualified_name)
+            name = ctx.command.qualified_name
+            self.command_started(ctx.message.id, name, ctx.guild.id if ctx.guild else None)
+            await self.enforce_rate_limit(ctx.author, name)
         return True
+
+    def command_started(self, key: int, command: str, guild_id: int | None) -> None:
+        """Time the command, tag this task's log lines with it, and refuse it while draining."""
+        shard_id = (guild_id >> 22) % (self.shard_count or 1) if guild_id is not None else 0
+        set_log_context(shard=shard_id, guild=guild_id, command=command)
+        self.in_flight.start(key)
+
+    def command_finished(
+        self, key: int, command: str, kind: str, *, error: BaseException | None = None
+    ) -> None:
+        """Count the command out, with its duration and outcome."""
+        seconds = self.in_flight.finish(key)
+        if seconds is None:
+            return  # never counted in: refused while draining, or not a command
+        outcome = "ok" if error is None else "error"
+        self.metrics.commands.labels(self.name, command, kind, outcome).inc()
+        self.metrics.command_duration.labels(self.name, command, kind).observe(seconds)
+        if error is not None:
+            self.metrics.errors.labels(self.name, f"{kind} command").inc()
+
+    async def on_command_completion(self, context: commands.Context[Any], /) -> None:
+        self._context_finished(context)
 
     async def on_command_error(
         self, context: commands.Context[Any], exception: commands.CommandError, /
     ) -> None:
+        self._context_finished(context, exception)
         await handle_context_error(context, exception)
+
+    def _context_finished(
+        self, context: commands.Context[Any], error: BaseException | None = None
+    ) -> None:
+        """Count out a text command, or a hybrid one used as a slash command (whose errors
+        come here rather than to the tree's handler)."""
+        if context.command is None:
+            return
+        name = context.command.qualified_name
+        if context.interaction is None:
+            self.command_finished(context.message.id, name, "text", error=error)
+        else:
+            self.command_finished(context.interaction.id, name, "slash", error=error)
 
     async def on_app_command_completion(
         self,
         interaction: discord.Interaction[FleetBot],
         command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
     ) -> None:
-        """Remember which command opened a member's form: its submission does not say."""
+        """Count the command out; remember which command opened a member's form, since its
+        submission does not say."""
+        self.command_finished(interaction.id, command.qualified_name, "slash")
         if interaction.response.type is not discord.InteractionResponseType.modal:
             return
         self.form_openers[interaction.user.id] = command.qualified_name
@@ -310,6 +428,19 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             views[view.id] = view
         return [view for view in views.values() if not view.is_finished()]
 
+    async def _close_bus(self) -> None:
+        if self._owns_bus:
+            await self.bus.close()
+
+    async def _drain_commands(self) -> None:
+        """Let the running commands answer; new ones are told the bot is restarting."""
+        running = len(self.in_flight)
+        if running:
+            log.info("waiting for %d command(s) in flight before stopping", running)
+        unfinished = await self.in_flight.drain()
+        if unfinished:
+            log.warning("stopping with %d command(s) still running after the drain", unfinished)
+
     async def _expire_views(self) -> None:
         """Stop every view while the HTTP session is open, and time out those with a timeout.
 
@@ -342,13 +473,16 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         if self._timers_task is not None:
             self._timers_task.cancel()
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            ("commands in flight", self._drain_commands),
             ("views", self._expire_views),
             ("timers", self.scheduler.stop),
             ("heartbeat", self.heartbeat.stop),
             ("gamification", self.gamification.stop),
-            ("cache", self.cache.close),
+            ("event bus", self._close_bus),
             ("rate limiter", self.rate_limiter.close),
         ]
+        if self._owns_cache:
+            steps.append(("cache", self.cache.close))
         if self.reloader is not None:
             steps.insert(0, ("extension watcher", self.reloader.stop))
         if self._owns_database:

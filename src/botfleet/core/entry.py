@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Sequence
 
 import aiohttp
 import discord
 
 from botfleet.config import ConfigError, load_settings, token_variable
 from botfleet.core.definition import BotDefinition
-from botfleet.core.runner import MissingTokenError, run_bot
+from botfleet.core.runner import MissingTokenError, run_bot, run_together
 from botfleet.database.base import DatabaseConfigError, DatabaseUnavailableError
 from botfleet.database.migrate import MigrationError
 from botfleet.errors import EXIT_CONFIG_ERROR, BotfleetError
@@ -39,6 +40,13 @@ TRANSIENT_FAILURES: tuple[type[BaseException], ...] = (
 """Discord or the database unreachable or failing on their side: worth a retry, unlike a
 refused token."""
 
+SHARDING_CLOSE_CODES = {
+    4010: "a shard id outside the shard count; check --shards against --shard-count",
+    4011: "the bot is in too many servers for its shards; raise --shard-count (or leave it "
+    "unset, for the count Discord recommends)",
+}
+"""Gateway close codes for a shard setting a restart cannot fix."""
+
 
 def run_definition(definition: BotDefinition) -> int:
     """Load the bot's settings, set up logging, and run it; return the process exit status."""
@@ -52,26 +60,66 @@ def run_definition(definition: BotDefinition) -> int:
         asyncio.run(run_bot(definition, settings))
     except KeyboardInterrupt:
         return 0
-    except (MissingTokenError, ConfigError, DatabaseConfigError) as exc:
+    except Exception as exc:  # each known failure has its status and message
+        return failure_status(definition.name, exc)
+    return 0
+
+
+def run_definitions_together(definitions: Sequence[BotDefinition]) -> int:
+    """``botfleet run --all --one-process``: every bot in this process; the worst status."""
+    try:
+        fleet = load_settings()
+        bots = [(definition, load_settings(definition.name)) for definition in definitions]
+    except ConfigError as exc:
+        print(f"botfleet: {exc}", file=sys.stderr)  # noqa: T201  (logging is not set up yet)
+        return EXIT_CONFIG_ERROR
+    configure_logging(fleet, "fleet")
+    try:
+        ended = asyncio.run(run_together(bots, fleet))
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:  # a shared piece failed: every bot stopped with it
+        return failure_status("fleet", exc)
+    statuses = [
+        0 if error is None else failure_status(name, error) for name, error in ended.items()
+    ]
+    return max(statuses, default=0)
+
+
+def failure_status(bot_name: str, exc: BaseException) -> int:
+    """Log why ``bot_name`` stopped, in words that say what to do; the exit status it means.
+
+    An unknown failure is raised again, with its traceback.
+    """
+    if isinstance(exc, MissingTokenError | ConfigError | DatabaseConfigError):
         log.error("%s", exc)
         return EXIT_CONFIG_ERROR
-    except discord.LoginFailure:
+    if isinstance(exc, discord.LoginFailure):
         log.error(
             "Discord refused the %s bot's token: copy it again from the Bot page of the "
             "application in the Discord developer portal into %s.",
-            definition.name,
-            token_variable(definition.name),
+            bot_name,
+            token_variable(bot_name),
         )
         return EXIT_CONFIG_ERROR
-    except discord.PrivilegedIntentsRequired:
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
         log.error(
             "Discord refused the %s bot's intents: switch on the privileged intents it needs "
             "(Message Content; Server Members for the Mod and Utility bots) on the Bot page "
             "of the application in the Discord developer portal.",
-            definition.name,
+            bot_name,
         )
         return EXIT_CONFIG_ERROR
-    except TRANSIENT_FAILURES as exc:
-        log.error("the %s bot could not start: %s", definition.name, str(exc) or repr(exc))
+    if isinstance(exc, discord.ConnectionClosed) and exc.code in SHARDING_CLOSE_CODES:
+        log.error(
+            "Discord refused the %s bot's sharding (close code %d: %s): %s",
+            bot_name,
+            exc.code,
+            exc.reason or "no reason given",
+            SHARDING_CLOSE_CODES[exc.code],
+        )
+        return EXIT_CONFIG_ERROR
+    if isinstance(exc, TRANSIENT_FAILURES):
+        log.error("the %s bot could not start: %s", bot_name, str(exc) or repr(exc))
         return EXIT_FAILURE
-    return 0
+    raise exc

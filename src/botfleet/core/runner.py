@@ -6,13 +6,19 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 
+from botfleet.cache import CacheHierarchy
 from botfleet.config import token_variable
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.core.definition import BotDefinition
 from botfleet.core.discord_target import point_discord_at
+from botfleet.database.base import Database
 from botfleet.errors import BotfleetError
+from botfleet.events_bus import BusUnavailableError, EventBus, bus_from_settings
+from botfleet.metrics import BotHealth, FleetMetrics, HealthServer
+from botfleet.metrics.log_context import install_log_context
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +39,94 @@ async def run_bot(definition: BotDefinition, settings: Settings) -> None:
 
     With ``discord.api_base`` set, the bot talks to that Discord stand-in instead of Discord.
     """
+    token = _token(definition.name, settings)
+    metrics = FleetMetrics()
+    bot = FleetBot(definition, settings, metrics=metrics)
+    async with _process(settings, metrics, {bot.name: bot.health}) as stop:
+        await _serve(bot, token, stop)
+
+
+async def run_together(
+    bots: Sequence[tuple[BotDefinition, Settings]], fleet: Settings
+) -> dict[str, Exception | None]:
+    """Run every bot in this process: one loop, database pool, cache and event bus, each bot
+    its own client and token, until a signal stops them; return how each bot ended.
+
+    ``fleet`` (the settings of no bot in particular) gives the shared pieces; a bot that fails
+    to start ends with its error and the others go on.
+    """
+    tokens = {definition.name: _token(definition.name, settings) for definition, settings in bots}
+    database = Database.from_settings(fleet)
+    cache = CacheHierarchy.from_settings(fleet)
+    metrics = FleetMetrics()
+    bus = bus_from_settings(fleet, cache.redis)
+    fleet_bots = [
+        FleetBot(definition, settings, database=database, cache=cache, metrics=metrics, bus=bus)
+        for definition, settings in bots
+    ]
+    try:
+        async with _process(fleet, metrics, {bot.name: bot.health for bot in fleet_bots}) as stop:
+            await cache.start()
+            bus_starting = asyncio.create_task(_start_bus_when_ready(bus, fleet_bots))
+            outcomes = await asyncio.gather(
+                *(_serve(bot, tokens[bot.name], stop) for bot in fleet_bots),
+                return_exceptions=True,
+            )
+            bus_starting.cancel()
+    finally:
+        await bus.close()
+        await cache.close()
+        await database.dispose()
+    ended: dict[str, Exception | None] = {}
+    for bot, outcome in zip(fleet_bots, outcomes, strict=True):
+        if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+            raise outcome  # a cancellation or an interrupt is the process's, not the bot's
+        ended[bot.name] = outcome
+    return ended
+
+
+async def _start_bus_when_ready(bus: EventBus, bots: Sequence[FleetBot]) -> None:
+    """Start the shared bus once every bot's extensions subscribed (their set-up is done)."""
+    await asyncio.gather(*(bot.wait_until_ready() for bot in bots))
+    try:
+        await bus.start()
+    except BusUnavailableError as exc:
+        log.error("the event bus could not start (%s); cross-bot events wait for it", exc)
+
+
+def _token(bot_name: str, settings: Settings) -> str:
     secret = settings.discord.token
     if secret is None or not secret.get_secret_value():
-        raise MissingTokenError(definition.name)
-    api_base = settings.discord.api_base
-    target: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
-    if api_base:
-        target = point_discord_at(api_base)
+        raise MissingTokenError(bot_name)
+    return secret.get_secret_value()
+
+
+@contextlib.asynccontextmanager
+async def _process(
+    settings: Settings, metrics: FleetMetrics, bots: Mapping[str, Callable[[], BotHealth]]
+) -> AsyncIterator[asyncio.Event]:
+    """A bot process's lifetime: SIGINT/SIGTERM set the event it yields, its /health and
+    /metrics listen, log lines carry their command's context, and discord.py talks to
+    ``discord.api_base`` when set."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    install_log_context()
+    health = None
+    if settings.health.port is not None:
+        health = HealthServer(metrics, bots, host=settings.health.host, port=settings.health.port)
+    target: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if settings.discord.api_base:
+        target = point_discord_at(settings.discord.api_base)
     try:
+        if health is not None:
+            await health.start()
         with target:
-            await _serve(FleetBot(definition, settings), secret.get_secret_value(), stop)
+            yield stop
     finally:
+        if health is not None:
+            await health.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
 

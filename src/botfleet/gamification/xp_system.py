@@ -36,7 +36,7 @@ import inspect
 import logging
 import random
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -176,6 +176,8 @@ class XPSystem:
         self._random = rng or random.Random()  # noqa: S311
         self._buffer: dict[int, list[XPAward]] = {}
         self._buffered = 0
+        self.awards_by_source: Counter[XPSource] = Counter()
+        """XP events this process took, by source, for its metrics."""
         self._retry: deque[tuple[str, list[XPAward]]] = deque()
         self._flush_lock = asyncio.Lock()
         self._wakeup = asyncio.Event()
@@ -344,6 +346,7 @@ class XPSystem:
             return []
         if not awards or self._full():
             return []
+        self.awards_by_source.update(award.source for award in awards)
         players = list(dict.fromkeys(award.user_id for award in awards))
         return await self._save_now(players, awards, guild_id)
 
@@ -387,6 +390,7 @@ class XPSystem:
             return None
         self._buffer.setdefault(award.user_id, []).append(award)
         self._buffered += 1
+        self.awards_by_source[award.source] += 1
         if self._buffered >= self.options.flush_batch_size:
             self._wakeup.set()
         return award

@@ -2,12 +2,14 @@
 
 Every bot's end-to-end tests need the same two things: settings that put the bot on a SQLite
 file of the test's own and make it ready in a fraction of a second, and a ``FleetBot`` logged
-in to the sandbox for the duration of a block.
+in to the sandbox for the duration of a block. Tests and benchmarks that run bots as processes
+give them :func:`bot_process_environment`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,31 @@ if TYPE_CHECKING:
 
 TEST_READY_TIMEOUT = 0.05
 """guild_ready_timeout for tests: the sandbox sends every guild at once."""
+
+
+def bot_process_environment(
+    api_base: str, directory: Path, config_dir: Path, settings: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment of a bot process on the stand-in at ``api_base``, run in ``directory``.
+
+    The caller's own tokens, ``BOTFLEET_`` settings and ``.env`` are left out, so only
+    ``settings`` (tokens, ``BOTFLEET_...`` values) and the configuration in ``config_dir`` apply.
+    """
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.endswith("DISCORD_TOKEN") and not name.startswith("BOTFLEET_")
+    }
+    environment.update(
+        {
+            "BOTFLEET_DISCORD__API_BASE": api_base,
+            "BOTFLEET_BOT__GUILD_READY_TIMEOUT": str(TEST_READY_TIMEOUT),
+            "BOTFLEET_CONFIG_DIR": str(config_dir),
+            "BOTFLEET_ENV_FILE": str(directory / "absent.env"),
+            **settings,
+        }
+    )
+    return environment
 
 
 def fleet_test_settings(bot_name: str, directory: Path, **sections: Any) -> Settings:

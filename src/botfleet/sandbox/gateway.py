@@ -58,6 +58,10 @@ whole interval (41 s) as the latency, with "Can't keep up" warnings. 50 ms is an
 gateway latency."""
 REPLAY_BUFFER_SIZE = 2000
 """Dispatches a session keeps for a RESUME; an older sequence number cannot be resumed."""
+DISCORD_IDENTIFY_WINDOW = 5.0
+"""Discord's seconds in which each identify bucket (``shard_id % max_concurrency``) may
+identify once. The sandbox enforces it when started with ``identify_window`` (tests of shard
+pacing do); by default it is 0, so tests that reconnect one bot many times stay fast."""
 SUPPORTED_API_VERSIONS = frozenset({9, 10})
 CLEAN_CLOSE_CODES = frozenset({1000, 1001})
 """A client closing with these ends its session: it can no longer be resumed, as on Discord."""
@@ -90,6 +94,7 @@ class CloseCode:
     AUTHENTICATION_FAILED = 4004
     ALREADY_AUTHENTICATED = 4005
     INVALID_SHARD = 4010
+    SHARDING_REQUIRED = 4011
     INVALID_API_VERSION = 4012
     INVALID_INTENTS = 4013
     DISALLOWED_INTENTS = 4014
@@ -180,14 +185,20 @@ class GatewayHub:
         on_unhandled: Callable[[str, str, Application | None], None],
         heartbeat_interval_ms: int = DEFAULT_HEARTBEAT_INTERVAL_MS,
         heartbeat_ack_delay: float = HEARTBEAT_ACK_DELAY,
+        identify_window: float = 0.0,
     ) -> None:
         self._state = state
+        self.identify_window = identify_window
         self._gateway_url = gateway_url
         self._on_unhandled = on_unhandled
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.heartbeat_ack_delay = heartbeat_ack_delay
         self.sessions: dict[str, GatewaySession] = {}
         self._connections: set[GatewayConnection] = set()
+        self._last_identify: dict[tuple[int, int], float] = {}
+        """(application id, identify bucket) → when that bucket last identified."""
+        self.identifies_too_soon: list[tuple[str, int]] = []
+        """(application, shard) of every IDENTIFY refused for coming too soon in its bucket."""
         state.subscribe(self)
 
     # -- events from the world -------------------------------------------------------------
@@ -397,6 +408,22 @@ class GatewayHub:
         ):
             await connection.close(CloseCode.INVALID_SHARD, "Invalid shard.")
             return False
+        guilds = [
+            guild for guild in self._state.guilds_of(app) if (guild.id >> 22) % shard[1] == shard[0]
+        ]
+        if len(guilds) > app.max_guilds_per_shard:
+            log.warning(
+                "%s identified shard %s with %d guilds, over %d; closing with 4011",
+                app.name,
+                shard,
+                len(guilds),
+                app.max_guilds_per_shard,
+            )
+            await connection.close(CloseCode.SHARDING_REQUIRED, "Sharding required.")
+            return False
+        if not self._identify_allowed(app, shard[0]):
+            connection.send({"op": Op.INVALID_SESSION, "d": False})
+            return True
         session = GatewaySession(
             session_id=secrets.token_hex(16),
             app=app,
@@ -407,11 +434,6 @@ class GatewayHub:
         )
         connection.session = session
         self.sessions[session.session_id] = session
-        guilds = [
-            guild
-            for guild in self._state.guilds_of(app)
-            if (guild.id >> 22) % session.shard_count == session.shard_id
-        ]
         ready: ReadyEvent = {
             "v": 10,
             "user": payloads.user_payload(app.bot_user),
@@ -430,6 +452,29 @@ class GatewayHub:
                     "GUILD_CREATE", payloads.guild_payload(guild, for_app=app, intents=intents)
                 )
         log.info("%s identified on the sandbox gateway (intents %s)", app.name, intents)
+        return True
+
+    def _identify_allowed(self, app: Application, shard_id: int) -> bool:
+        """Whether the shard's identify bucket is free: one IDENTIFY per bucket per window.
+
+        Discord answers one that comes too soon with an invalid session; the sandbox also keeps
+        it in ``identifies_too_soon`` so a test can check a bot paced its shards.
+        """
+        bucket = (app.id, shard_id % app.max_concurrency)
+        now = asyncio.get_running_loop().time()
+        last = self._last_identify.get(bucket)
+        if last is not None and now - last < self.identify_window:
+            log.warning(
+                "%s identified shard %d %.2fs after the last identify of its bucket (max "
+                "concurrency %d); answering with an invalid session as Discord does",
+                app.name,
+                shard_id,
+                now - last,
+                app.max_concurrency,
+            )
+            self.identifies_too_soon.append((app.name, shard_id))
+            return False
+        self._last_identify[bucket] = now
         return True
 
     async def _resume(self, connection: GatewayConnection, data: Any) -> bool:

@@ -80,6 +80,11 @@ class Application:
     owner: User
     description: str = ""
     allowed_privileged_intents: GatewayIntent = PRIVILEGED_INTENTS
+    max_concurrency: int = 1
+    """Shards (of distinct ``shard_id % max_concurrency`` buckets) that may identify in the same
+    5 s: 1 for most bots, 16 and more for Discord's "large bot sharding"."""
+    max_guilds_per_shard: int = 2500
+    """Guilds one session may hold; a session that would hold more is closed with 4011."""
     global_commands: dict[int, ApplicationCommand] = field(default_factory=dict)
     guild_commands: dict[int, dict[int, ApplicationCommand]] = field(default_factory=dict)
 

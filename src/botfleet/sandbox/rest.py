@@ -80,16 +80,20 @@ def application_info_payload(app: Application) -> AppInfoPayload:
     }
 
 
-def gateway_bot_payload(url: str) -> GatewayBotPayload:
-    """``GET /gateway/bot``: one shard and a generous session start budget."""
+GUILDS_PER_RECOMMENDED_SHARD = 1000
+"""Discord recommends about one shard per thousand guilds."""
+
+
+def gateway_bot_payload(url: str, app: Application, guild_count: int) -> GatewayBotPayload:
+    """``GET /gateway/bot``: the recommended shards, the identify concurrency, a roomy budget."""
     return {
         "url": url,
-        "shards": 1,
+        "shards": max(1, -(-guild_count // GUILDS_PER_RECOMMENDED_SHARD)),
         "session_start_limit": {
             "total": 1000,
             "remaining": 1000,
             "reset_after": 86_400_000,
-            "max_concurrency": 1,
+            "max_concurrency": app.max_concurrency,
         },
     }
 
@@ -439,8 +443,9 @@ class RestApi(
 
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
         """``GET /gateway/bot``: the URL plus sharding advice, for AutoShardedBot."""
-        self._authenticate(request)
-        return json_response(gateway_bot_payload(self._gateway_url()))
+        app = self._authenticate(request)
+        guild_count = len(self._state.guilds_of(app))
+        return json_response(gateway_bot_payload(self._gateway_url(), app, guild_count))
 
     async def get_current_user(self, request: web.Request) -> web.Response:
         """``GET /users/@me``: the bot user (discord.py's login calls it first), or the member

@@ -80,6 +80,7 @@ class DiscordSandbox:
         forced_rate_limits: Iterable[ForcedRateLimit] = (),
         global_rate_limit: int = GLOBAL_LIMIT_PER_SECOND,
         poll_hour: float = POLL_HOUR,
+        identify_window: float = 0.0,
     ) -> None:
         self._url = ""
         self.state = SandboxState(
@@ -95,6 +96,7 @@ class DiscordSandbox:
             on_unhandled=self._record_unhandled,
             heartbeat_interval_ms=heartbeat_interval_ms,
             heartbeat_ack_delay=heartbeat_ack_delay,
+            identify_window=identify_window,
         )
         self.rest = RestApi(
             self.state,
@@ -124,6 +126,7 @@ class DiscordSandbox:
         forced_rate_limits: Iterable[ForcedRateLimit] = (),
         global_rate_limit: int = GLOBAL_LIMIT_PER_SECOND,
         poll_hour: float = POLL_HOUR,
+        identify_window: float = 0.0,
     ) -> DiscordSandbox:
         """Start a sandbox listening on ``host:port`` (port 0 picks a free one).
 
@@ -136,7 +139,8 @@ class DiscordSandbox:
         ACK comes ``heartbeat_ack_delay`` seconds later, the network round trip.
         ``poll_hour`` is how many real seconds an hour of a poll lasts: a test that sets it to
         0.1 sees a one-hour poll end on its own timer (its ``expiry`` still reads an hour after
-        it was sent).
+        it was sent). ``identify_window`` enforces Discord's pacing of identifies (5 s per
+        bucket, ``DISCORD_IDENTIFY_WINDOW``): one too soon gets an invalid session.
         """
         sandbox = cls(
             interaction_deadline=interaction_deadline,
@@ -147,6 +151,7 @@ class DiscordSandbox:
             forced_rate_limits=forced_rate_limits,
             global_rate_limit=global_rate_limit,
             poll_hour=poll_hour,
+            identify_window=identify_window,
         )
         await sandbox._listen(host, port)
         return sandbox
@@ -240,14 +245,18 @@ class DiscordSandbox:
         bots: Sequence[Application] = (),
         default_channels: bool = True,
         locale: str = "en-US",
+        shard: tuple[int, int] | None = None,
     ) -> SandboxGuild:
         """Create a guild with an owner, Discord's default channels and the given bots.
 
         Default channels are a "Text Channels" category with #general and a "Voice Channels"
-        category with the "General" voice channel, as in a new Discord server.
+        category with the "General" voice channel, as in a new Discord server. ``shard``
+        ``(id, count)`` gives it an id that Discord routes to that shard of ``count``.
         """
         owner = self.state.create_user(owner_name)
-        guild = SandboxGuild(self, self.state.create_guild(name, owner=owner, locale=locale))
+        guild = SandboxGuild(
+            self, self.state.create_guild(name, owner=owner, locale=locale, shard=shard)
+        )
         if default_channels:
             text = guild.add_category("Text Channels")
             guild.add_text_channel("general", category=text)

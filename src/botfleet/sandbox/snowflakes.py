@@ -55,6 +55,23 @@ class SnowflakeGenerator:
             | self._increment
         )
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A new id whose guild Discord would route to ``shard_id`` of ``shard_count``.
+
+        Discord routes a guild by ``(guild_id >> 22) % shard_count``: its millisecond. The id
+        takes the first millisecond from now on that lands on the shard, at most
+        ``shard_count - 1`` ms ahead, so ids stay unique and increasing.
+        """
+        if not 0 <= shard_id < shard_count:
+            raise ValueError(f"shard {shard_id} is not among the {shard_count} shards")
+        snowflake = self.next()
+        ahead = (shard_id - (snowflake >> _TIMESTAMP_SHIFT)) % shard_count
+        if ahead:
+            self._last_ms += ahead
+            self._increment = 0
+            snowflake = self.next()
+        return snowflake
+
 
 def snowflake_time(snowflake: int) -> datetime.datetime:
     """The UTC moment a snowflake id was made."""

@@ -9,9 +9,10 @@ earns once, and the one process whose save caused a level-up applies the level's
 **One announcer.** Which process saved a message says nothing about who should speak of it, so
 level-ups and achievements caused by chat (messages, commands) are announced by the host bot
 (``gamification.host_bot``), where the guild chose: a process that is not the host hands them
-over through the shared timer table (:data:`ANNOUNCEMENT_EVENT`, fired by the host within its
-``scheduler.max_sleep``). What a game caused is announced by the bot that ran the game (see
-:func:`~botfleet.gamification.events.announcer_of`).
+over through the event bus when it reaches the host (RabbitMQ, or the host in the same
+process), else through the shared timer table (:data:`ANNOUNCEMENT_EVENT`, fired by the host
+within its ``scheduler.max_sleep``). What a game caused is announced by the bot that ran the
+game (see :func:`~botfleet.gamification.events.announcer_of`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from botfleet.events_bus import BusUnavailableError, XPAnnouncement, announcement_key
 from botfleet.gamification.discord.role_sync import sync_member_roles
 from botfleet.gamification.events import AchievementUnlocked, LevelUp, announcer_of
 from botfleet.gamification.xp_system import announcement_for
@@ -108,6 +110,21 @@ class XPEvents(commands.Cog, name="XP"):
 
     def __init__(self, bot: FleetBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.bus.subscribe(
+            XPAnnouncement,
+            self._on_bus_announcement,
+            consumer=self.bot.name,
+            key=announcement_key(self.bot.name),
+        )
+
+    async def cog_unload(self) -> None:
+        self.bot.bus.unsubscribe(self._on_bus_announcement)
+
+    async def _on_bus_announcement(self, event: XPAnnouncement) -> None:
+        """Another bot saved what this bot announces."""
+        await self._announce(Notice.from_payload(event.notice))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -193,6 +210,16 @@ class XPEvents(commands.Cog, name="XP"):
         if announcer == self.bot.name:
             await self._announce(notice)
             return
+        if self.bot.bus.delivers_to(announcer):
+            event = XPAnnouncement(
+                source_bot=self.bot.name, announcer=announcer, notice=asdict(notice)
+            )
+            try:
+                await self.bot.bus.publish(event)
+            except BusUnavailableError as exc:
+                log.warning("the event bus did not take an announcement (%s); using timers", exc)
+            else:
+                return
         await self.bot.scheduler.schedule(
             discord.utils.utcnow(), ANNOUNCEMENT_EVENT, asdict(notice), target=announcer
         )

@@ -53,9 +53,21 @@ _GATEWAY_ONLY_GUILD_FIELDS = (
 class GuildsState(WorldState):
     """Guilds, channels, roles and overwrites, each change announced to the guild's bots."""
 
-    def create_guild(self, name: str, *, owner: User, locale: str = "en-US") -> Guild:
-        """Create a guild with its @everyone role and its owner as first member."""
-        guild_id = self.snowflakes.next()
+    def create_guild(
+        self,
+        name: str,
+        *,
+        owner: User,
+        locale: str = "en-US",
+        shard: tuple[int, int] | None = None,
+    ) -> Guild:
+        """Create a guild with its @everyone role and its owner as first member.
+
+        ``shard`` (id, count) picks an id that Discord routes to that shard.
+        """
+        guild_id = (
+            self.snowflakes.next() if shard is None else self.snowflakes.next_on_shard(*shard)
+        )
         guild = Guild(id=guild_id, name=name, owner_id=owner.id, locale=locale)
         guild.roles[guild_id] = Role(
             id=guild_id,

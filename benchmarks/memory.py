@@ -1,0 +1,186 @@
+"""Memory of idle bot processes, of the whole fleet in one process, and per 1,000 cached members.
+
+Run::
+
+    .venv/bin/python benchmarks/memory.py
+
+Every process logs in to a local Discord stand-in started here (one guild, the bot alone in
+it) with a SQLite database of its own, and its resident set size (VmRSS) is read from /proc
+once it is ready and has settled. Measured in one run:
+
+* **baseline**: a bare ``discord.Client`` logged in the same way: what any discord.py bot pays.
+* **each bot**, one process per bot (``python -m botfleet.bots.<name>``). The Grammar Bot's
+  language engines (spaCy and the spell checkers) load in the background after it is ready;
+  its figure once they are loaded is reported apart.
+* **the fleet in one process** (``botfleet run --all --one-process``): the six bots, and the
+  five without the Grammar Bot.
+* **per 1,000 cached members**: the Utility Bot (which caches members) in a guild of 5,000
+  members, against the same bot in an empty guild.
+
+Goals (issue 16): an idle bot under 80 MB (the Grammar Bot's engines apart), the whole fleet in
+one process under 250 MB. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from botfleet import bot_names, get_definition
+from botfleet.config import token_variable
+from botfleet.sandbox import Application, DiscordSandbox
+from botfleet.sandbox.fleet import bot_process_environment
+
+REPO = Path(__file__).resolve().parents[1]
+READY_TIMEOUT = 180.0
+SETTLE_SECONDS = 3.0
+"""After ready: the start-up's garbage collected, background loads begun."""
+ENGINES_SECONDS = 20.0
+"""How long the Grammar Bot gets to load its language engines before the second reading."""
+MEMBERS = 5000
+OUTPUT_LINE_LIMIT = 1 << 24
+"""Bytes of one output line: a debug log line may quote a whole guild."""
+BARE_CLIENT = """
+import asyncio, os, discord
+from botfleet.core.discord_target import point_discord_at
+
+async def main():
+    client = discord.Client(intents=discord.Intents.default())
+
+    @client.event
+    async def on_ready():
+        print("ready as", client.user, flush=True)
+
+    with point_discord_at(os.environ["BOTFLEET_DISCORD__API_BASE"]):
+        await client.start(os.environ["BARE_TOKEN"])
+
+asyncio.run(main())
+"""
+
+
+def rss_mb(pid: int) -> float:
+    """The resident set size of ``pid`` in MB, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def family_rss_mb(pid: int) -> float:
+    """RSS of ``pid`` and its children (``botfleet run`` starts the bot as a child)."""
+    total = rss_mb(pid)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split():
+        total += family_rss_mb(int(child))
+    return total
+
+
+async def measure(
+    argv: Sequence[str],
+    tokens: Mapping[str, str],
+    api_base: str,
+    *,
+    ready_lines: int = 1,
+    later: float | None = None,
+) -> tuple[float, float | None]:
+    """Start ``python <argv>``, wait for its bots' ready lines, settle, read its RSS.
+
+    With ``later``, a second reading that many seconds after the first.
+    """
+    with tempfile.TemporaryDirectory(prefix="botfleet-memory-") as directory:
+        environment = bot_process_environment(
+            api_base, Path(directory), REPO / "config", {**tokens, "LOG_LEVEL": "INFO"}
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *argv,
+            cwd=directory,
+            env=environment,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            limit=OUTPUT_LINE_LIMIT,
+        )
+        assert process.stdout is not None
+        reader: asyncio.Task[bytes] | None = None
+        try:
+            ready = 0
+            while ready < ready_lines:
+                line = await asyncio.wait_for(process.stdout.readline(), READY_TIMEOUT)
+                if not line:
+                    raise RuntimeError(f"{' '.join(argv)} ended before it was ready")
+                ready += b"ready as" in line
+            reader = asyncio.create_task(process.stdout.read())  # keep the pipe drained
+            await asyncio.sleep(SETTLE_SECONDS)
+            first = family_rss_mb(process.pid)
+            second = None
+            if later is not None:
+                await asyncio.sleep(later)
+                second = family_rss_mb(process.pid)
+        finally:
+            process.terminate()
+            await process.wait()
+            if reader is not None:
+                await reader
+        return first, second
+
+
+async def main() -> None:
+    names = bot_names()
+    async with DiscordSandbox() as sandbox:
+        apps: dict[str, Application] = {}
+        for name in names:
+            apps[name] = sandbox.add_application(get_definition(name).display_name)
+        bare = sandbox.add_application("Bare Client")
+        home = sandbox.create_guild("Idle", bots=[bare, *apps.values()])
+        del home
+
+        def tokens(*bots: str) -> dict[str, str]:
+            return {token_variable(bot): apps[bot].token for bot in bots}
+
+        baseline, _ = await measure(("-c", BARE_CLIENT), {"BARE_TOKEN": bare.token}, sandbox.url)
+        print(f"{'baseline: a bare discord.py client':<52} {baseline:7.1f} MB")
+        for name in names:
+            later = ENGINES_SECONDS if name == "grammar" else None
+            idle, loaded = await measure(
+                ("-m", f"botfleet.bots.{name}"), tokens(name), sandbox.url, later=later
+            )
+            goal = "" if name == "grammar" else f"  (goal < 80 MB; +{idle - baseline:.1f} MB)"
+            print(f"{f'{name}: one process, idle':<52} {idle:7.1f} MB{goal}")
+            if loaded is not None:
+                print(f"{f'{name}: with its language engines loaded':<52} {loaded:7.1f} MB")
+        without_grammar = [name for name in names if name != "grammar"]
+        for label, bots in (("all bots", names), ("all but grammar", without_grammar)):
+            fleet, _ = await measure(
+                ("-m", "botfleet", "run", "--all", "--one-process"),
+                tokens(*bots),
+                sandbox.url,
+                ready_lines=len(bots),
+            )
+            print(
+                f"{f'the fleet in one process ({label}, {len(bots)})':<52} {fleet:7.1f} MB"
+                "  (goal < 250 MB)"
+            )
+        crowd = sandbox.create_guild("Crowd", bots=[apps["utility"]])
+        for index in range(MEMBERS):
+            crowd.add_member(f"member{index}")
+        crowded, _ = await measure(("-m", "botfleet.bots.utility"), tokens("utility"), sandbox.url)
+    empty, _ = await _utility_alone()
+    per_thousand = (crowded - empty) / (MEMBERS / 1000)
+    print(f"{'utility: per 1,000 cached members':<52} {per_thousand:7.1f} MB")
+
+
+async def _utility_alone() -> tuple[float, float | None]:
+    """The Utility Bot in one empty guild: the reference for the member cache's cost."""
+    async with DiscordSandbox() as sandbox:
+        app = sandbox.add_application(get_definition("utility").display_name)
+        sandbox.create_guild("Empty", bots=[app])
+        return await measure(
+            ("-m", "botfleet.bots.utility"), {token_variable("utility"): app.token}, sandbox.url
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

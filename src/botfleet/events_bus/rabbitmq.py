@@ -1,0 +1,152 @@
+"""The RabbitMQ event bus: bots in several processes or machines, through one topic exchange.
+
+Each consumer (a bot) has a durable queue, ``<exchange>.<consumer>``, bound to the routing keys
+it subscribed to; events are persistent and published with confirms, so one published while the
+bot is down waits in its queue. A message is acknowledged only after its handler returned: one
+in flight when the process dies is delivered again, and the consumer's record of handled ids
+(:class:`ProcessedEvents`) keeps a repeat from acting twice. A handler that fails is retried
+once on redelivery, then dropped with an error in the log rather than retried forever.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+
+from botfleet.events_bus.base import BusUnavailableError, EventBus, UndeliverableEventError
+from botfleet.events_bus.events import FleetEvent, UnknownEventError, decode_event
+from botfleet.events_bus.idempotency import ProcessedEvents
+
+log = logging.getLogger(__name__)
+
+PREFETCH = 32
+"""Unacknowledged events a consumer holds at once."""
+
+
+class RabbitMQBus(EventBus):
+    """Publishes to and consumes from a RabbitMQ topic exchange."""
+
+    def __init__(self, url: str, exchange: str, processed: ProcessedEvents) -> None:
+        super().__init__(processed)
+        self.url = url
+        self.exchange_name = exchange
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._consumers: list[tuple[AbstractQueue, str]] = []
+
+    def queue_name(self, consumer: str) -> str:
+        return f"{self.exchange_name}.{consumer}"
+
+    def delivers_to(self, consumer: str) -> bool:
+        """The broker keeps an event for a consumer whose queue exists (publish says if not)."""
+        return True
+
+    async def start(self) -> None:
+        try:
+            self._connection = await aio_pika.connect_robust(self.url)
+            self._channel = await self._connection.channel(on_return_raises=True)
+            await self._channel.set_qos(prefetch_count=PREFETCH)
+            self._exchange = await self._channel.declare_exchange(
+                self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            consumers = dict.fromkeys(s.consumer for s in self.subscriptions)
+            for consumer in consumers:
+                await self._consume(consumer)
+        except (OSError, aio_pika.exceptions.AMQPError) as exc:
+            await self.close()
+            raise BusUnavailableError(f"RabbitMQ is not reachable: {exc}") from exc
+        log.info(
+            "event bus on RabbitMQ exchange %s (%d consumer(s))",
+            self.exchange_name,
+            len(self._consumers),
+        )
+
+    async def _consume(self, consumer: str) -> None:
+        assert self._channel is not None and self._exchange is not None
+        queue = await self._channel.declare_queue(self.queue_name(consumer), durable=True)
+        keys = dict.fromkeys(s.key for s in self.subscriptions if s.consumer == consumer)
+        for key in keys:
+            await queue.bind(self._exchange, routing_key=key)
+
+        async def receive(message: AbstractIncomingMessage) -> None:
+            await self._receive(consumer, message)
+
+        tag = await queue.consume(receive)
+        self._consumers.append((queue, tag))
+
+    async def publish(self, event: FleetEvent) -> None:
+        if self._exchange is None:
+            raise BusUnavailableError("the event bus is not started")
+        message = aio_pika.Message(
+            event.model_dump_json().encode(),
+            message_id=event.event_id,
+            type=event.topic,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        try:
+            await self._exchange.publish(message, routing_key=event.routing_key, mandatory=True)
+        except aio_pika.exceptions.PublishError as exc:
+            raise UndeliverableEventError(
+                f"no queue receives {event.routing_key} events on {self.exchange_name}"
+            ) from exc
+        except (OSError, aio_pika.exceptions.AMQPError) as exc:
+            raise BusUnavailableError(f"RabbitMQ did not take the event: {exc}") from exc
+
+    async def _receive(self, consumer: str, message: AbstractIncomingMessage) -> None:
+        try:
+            event = decode_event(message.type or "", message.body)
+        except (UnknownEventError, ValueError) as exc:
+            log.error("%s got an event it cannot read (dropped): %s", consumer, exc)
+            await message.reject(requeue=False)
+            return
+        matching = [
+            s for s in self.subscriptions if s.consumer == consumer and s.key == message.routing_key
+        ]
+        try:
+            for subscription in matching:
+                await self.handle_once(subscription, event)
+        except Exception:
+            await self._failed(consumer, event, message)
+            return
+        await message.ack()
+
+    async def _failed(
+        self, consumer: str, event: FleetEvent, message: AbstractIncomingMessage
+    ) -> None:
+        if message.redelivered:
+            log.exception(
+                "%s failed again to handle %s event %s; dropping it",
+                consumer,
+                event.topic,
+                event.event_id,
+            )
+            await message.reject(requeue=False)
+            return
+        log.exception(
+            "%s failed to handle %s event %s; it will be delivered once more",
+            consumer,
+            event.topic,
+            event.event_id,
+        )
+        await message.nack(requeue=True)
+
+    async def close(self) -> None:
+        for queue, tag in self._consumers:
+            try:
+                await queue.cancel(tag)
+            except Exception:  # the connection may be gone already
+                log.debug("could not cancel the consumer of %s", queue.name)
+        self._consumers.clear()
+        if self._connection is not None:
+            await self._connection.close()
+        self._connection = self._channel = self._exchange = None

@@ -1,0 +1,39 @@
+"""Log records that say which shard, guild and command they came from.
+
+The bot sets the context when a command starts; the record factory copies it onto every record
+logged in that task (each Discord event runs in a task of its own, so contexts never mix), and
+the JSON log lines carry ``shard``, ``guild`` and ``command`` beside ``bot``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from typing import Any
+
+_CONTEXT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "botfleet_log_context", default=None
+)
+_installed = False
+
+
+def set_log_context(**fields: Any) -> None:
+    """Attach ``fields`` (shard=0, guild=123, command="ping") to this task's log records."""
+    _CONTEXT.set({name: value for name, value in fields.items() if value is not None})
+
+
+def install_log_context() -> None:
+    """Wrap the record factory once per process so records pick up the context."""
+    global _installed  # noqa: PLW0603  (one factory per process, however many bots)
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        for name, value in (_CONTEXT.get() or {}).items():
+            setattr(record, name, value)
+        return record
+
+    logging.setLogRecordFactory(with_context)
+    _installed = True

@@ -1,0 +1,54 @@
+"""`botfleet run --all --one-process`: every bot with a token in one process, each its own
+client, sharing one database, cache and event bus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+from scale_processes import BotProcess, unused_port
+
+from botfleet.sandbox import DiscordSandbox
+
+
+async def test_two_bots_share_one_process_and_answer_each_as_itself(
+    discord_sandbox: DiscordSandbox, tmp_path: Path
+) -> None:
+    hangman = discord_sandbox.add_application("Hangman Bot")
+    utility = discord_sandbox.add_application("Utility Bot")
+    guild = discord_sandbox.create_guild("Word Games", bots=[hangman, utility])
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    port = unused_port()
+    fleet = await BotProcess.start(
+        ("run", "--all", "--one-process"),
+        discord_sandbox.url,
+        tmp_path,
+        {
+            "HANGMAN_DISCORD_TOKEN": hangman.token,
+            "UTILITY_DISCORD_TOKEN": utility.token,
+            "BOTFLEET_HEALTH__PORT": str(port),
+        },
+    )
+    try:
+        await fleet.wait_for_output("starting hangman, utility in one process")
+        for name in ("Hangman Bot", "Utility Bot"):
+            await fleet.wait_for_output(f"{name} ready as")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/health") as response,
+        ):
+            health = await response.json()
+        for app, prefix in ((hangman, "h!"), (utility, "u!")):
+            await alice.send(general, f"{prefix}ping")
+            reply = await general.wait_for_message(author=app, timeout=20)
+            assert reply.content.startswith("🏓 Pong!")
+        status = await fleet.stop()
+    finally:
+        await fleet.kill()
+    assert status == 0, fleet.text
+    assert response.status == 200, health
+    assert sorted(health["bots"]) == ["hangman", "utility"]
+    assert all(bot["guild_ids"] == [guild.guild.id] for bot in health["bots"].values())
+    assert "started hangman" not in fleet.text  # no supervised child process per bot
+    assert fleet.text.count("shutting down") == 2
