@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from mod_helpers import Clock
 
+from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
+
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture
+def stage(fleet_bot: FleetBotFactory) -> FleetBotStage:
+    """The Mod Bot in the stand-in, in a guild of its own."""
+    return fleet_bot("mod", guild="Moderated Club")

@@ -26,6 +26,7 @@ from botfleet.sandbox.errors import (
 )
 from botfleet.sandbox.models import Application
 from botfleet.sandbox.ratelimits import INTERACTION_ROUTES, MAJOR_PARAMETERS, RateLimiter
+from botfleet.sandbox.resources.audit_log import AuditLogRoutes
 from botfleet.sandbox.resources.commands import CommandRoutes
 from botfleet.sandbox.resources.guilds import GuildRoutes
 from botfleet.sandbox.resources.interactions import InteractionRoutes
@@ -127,6 +128,7 @@ class UnhandledRequest:
 
 
 class RestApi(
+    AuditLogRoutes,
     GuildRoutes,
     MessageRoutes,
     ReactionRoutes,
@@ -225,6 +227,7 @@ class RestApi(
             ("PATCH", "/guilds/{guild_id}/members/@me", self.edit_own_member),
             ("PATCH", "/guilds/{guild_id}/members/{user_id}", self.edit_member),
             ("DELETE", "/guilds/{guild_id}/members/{user_id}", self.kick_member),
+            ("GET", "/guilds/{guild_id}/audit-logs", self.get_audit_log),
             ("GET", "/guilds/{guild_id}/bans", self.list_bans),
             ("GET", "/guilds/{guild_id}/bans/{user_id}", self.get_ban),
             ("PUT", "/guilds/{guild_id}/bans/{user_id}", self.ban_user),

@@ -12,6 +12,7 @@ import discord
 from botfleet.sandbox import moderation
 from botfleet.sandbox.flags import ChannelType, Permission
 from botfleet.sandbox.models import Application, Ban, Guild, Role, User
+from botfleet.sandbox.resources.audit_log import AuditLogEntry, AuditLogEvent
 from botfleet.sandbox.scripting.members import (
     DEFAULT_BOT_PERMISSIONS,
     SandboxChannel,
@@ -161,6 +162,11 @@ class SandboxGuild:
         return discord.Permissions(self.guild.permissions_of(member.id))
 
     @property
+    def audit_log(self) -> list[AuditLogEntry]:
+        """The guild's audit-log entries, oldest first."""
+        return list(self.sandbox.state.audit_logs.get(self.guild.id, []))
+
+    @property
     def bans(self) -> list[Ban]:
         """The guild's bans."""
         return list(self.guild.bans.values())
@@ -174,12 +180,17 @@ class SandboxGuild:
             raise SandboxScriptError(str(error)) from error
         return SandboxMember(self.sandbox, user, self.guild)
 
-    async def kick(self, member: SandboxMember, *, by: SandboxMember | None = None) -> None:
+    async def kick(
+        self, member: SandboxMember, *, by: SandboxMember | None = None, reason: str | None = None
+    ) -> None:
         """``by`` (default: the owner) kicks the member (GUILD_MEMBER_REMOVE)."""
         actor = self._actor(by)
         with refused_as_script_error(actor, f"kick {member.name}"):
             moderation.check_kick(self.guild, actor.id, member.id)
         self.sandbox.state.remove_member(self.guild, member.id)
+        self.sandbox.state.record_audit(
+            self.guild, actor.id, AuditLogEvent.MEMBER_KICK, member.id, reason=reason
+        )
         await asyncio.sleep(0)
 
     async def ban(
@@ -196,9 +207,14 @@ class SandboxGuild:
         actor, user = self._actor(by), user_of(target)
         with refused_as_script_error(actor, f"ban {user.username}"):
             moderation.check_ban(self.guild, actor.id, user.id, delete_message_seconds)
+        already = user.id in self.guild.bans
         ban = self.sandbox.state.ban(
             self.guild, user, reason=reason, delete_message_seconds=delete_message_seconds
         )
+        if not already:
+            self.sandbox.state.record_audit(
+                self.guild, actor.id, AuditLogEvent.MEMBER_BAN_ADD, user.id, reason=reason
+            )
         await asyncio.sleep(0)
         return ban
 
@@ -208,6 +224,9 @@ class SandboxGuild:
         with refused_as_script_error(actor, f"unban {user.username}"):
             moderation.check_unban(self.guild, actor.id)
             self.sandbox.state.unban(self.guild, user.id)
+        self.sandbox.state.record_audit(
+            self.guild, actor.id, AuditLogEvent.MEMBER_BAN_REMOVE, user.id
+        )
         await asyncio.sleep(0)
 
     async def timeout(
@@ -226,14 +245,17 @@ class SandboxGuild:
         )
         with refused_as_script_error(actor, f"time out {member.name}"):
             moderation.check_timeout(self.guild, actor.id, member.id, until)
+        model = self.guild.members[member.id]
+        before = model.communication_disabled_until
         self.sandbox.state.edit_member(
             self.guild,
-            self.guild.members[member.id],
+            model,
             MemberEdit(
                 given=frozenset({"communication_disabled_until"}),
                 communication_disabled_until=until,
             ),
         )
+        self.sandbox.state.record_timeout(self.guild, actor.id, model, before, None)
         await asyncio.sleep(0)
 
     async def set_nick(
