@@ -3,8 +3,8 @@
 Whoever acts (a bot through REST, a test member through the scripting API) records the entry
 with its reason (the ``X-Audit-Log-Reason`` header for a bot). ``GET /guilds/{id}/audit-logs``
 needs VIEW_AUDIT_LOG and filters by ``user_id``, ``action_type``, ``before``/``after`` and
-``limit`` (1-100, newest first); GUILD_AUDIT_LOG_ENTRY_CREATE goes to the guild's bots that
-asked for the moderation intent and hold VIEW_AUDIT_LOG.
+``limit`` (1-100; newest first, or oldest first after ``after``). GUILD_AUDIT_LOG_ENTRY_CREATE
+goes to the guild's bots that asked for the moderation intent and hold VIEW_AUDIT_LOG.
 """
 
 from __future__ import annotations
@@ -179,15 +179,14 @@ class AuditLogRoutes(RouteHelpers):
         if "action_type" in request.query:
             action_type = query_int(request, "action_type", 0)
             entries = [entry for entry in entries if entry.action_type == action_type]
-        if "after" in request.query:
+        if "after" in request.query:  # the oldest after it, oldest first
             after = query_int(request, "after", 0)
             entries = [entry for entry in entries if entry.id > after][:limit]
-        else:
+        else:  # the newest (before ``before``), newest first
             if "before" in request.query:
                 before = query_int(request, "before", 0)
                 entries = [entry for entry in entries if entry.id < before]
-            entries = entries[-limit:]
-        entries.reverse()
+            entries = entries[-limit:][::-1]
         user_ids = {entry.user_id for entry in entries} | {
             entry.target_id for entry in entries if entry.target_id is not None
         }
