@@ -23,6 +23,7 @@ MOD_POWERS = discord.Permissions(
     kick_members=True,
     ban_members=True,
     view_audit_log=True,
+    manage_guild=True,
 )
 
 

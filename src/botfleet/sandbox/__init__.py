@@ -40,6 +40,7 @@ from botfleet.sandbox.rest import RecordedHTTPError, UnhandledRequest
 from botfleet.sandbox.scripting import (
     InteractionHandle,
     InteractionResponse,
+    MessageBlockedError,
     SandboxChannel,
     SandboxFile,
     SandboxGuild,
@@ -71,6 +72,7 @@ __all__ = [
     "JSONErrorCode",
     "Member",
     "Message",
+    "MessageBlockedError",
     "MessageFlag",
     "OverwriteType",
     "Permission",

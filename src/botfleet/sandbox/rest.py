@@ -27,6 +27,7 @@ from botfleet.sandbox.errors import (
 from botfleet.sandbox.models import Application
 from botfleet.sandbox.ratelimits import INTERACTION_ROUTES, MAJOR_PARAMETERS, RateLimiter
 from botfleet.sandbox.resources.audit_log import AuditLogRoutes
+from botfleet.sandbox.resources.automod import AutoModRoutes
 from botfleet.sandbox.resources.commands import CommandRoutes
 from botfleet.sandbox.resources.guilds import GuildRoutes
 from botfleet.sandbox.resources.interactions import InteractionRoutes
@@ -129,6 +130,7 @@ class UnhandledRequest:
 
 class RestApi(
     AuditLogRoutes,
+    AutoModRoutes,
     GuildRoutes,
     MessageRoutes,
     ReactionRoutes,
@@ -228,6 +230,19 @@ class RestApi(
             ("PATCH", "/guilds/{guild_id}/members/{user_id}", self.edit_member),
             ("DELETE", "/guilds/{guild_id}/members/{user_id}", self.kick_member),
             ("GET", "/guilds/{guild_id}/audit-logs", self.get_audit_log),
+            ("GET", "/guilds/{guild_id}/auto-moderation/rules", self.list_automod_rules),
+            ("POST", "/guilds/{guild_id}/auto-moderation/rules", self.create_automod_rule),
+            ("GET", "/guilds/{guild_id}/auto-moderation/rules/{rule_id}", self.get_automod_rule),
+            (
+                "PATCH",
+                "/guilds/{guild_id}/auto-moderation/rules/{rule_id}",
+                self.edit_automod_rule,
+            ),
+            (
+                "DELETE",
+                "/guilds/{guild_id}/auto-moderation/rules/{rule_id}",
+                self.delete_automod_rule,
+            ),
             ("GET", "/guilds/{guild_id}/bans", self.list_bans),
             ("GET", "/guilds/{guild_id}/bans/{user_id}", self.get_ban),
             ("PUT", "/guilds/{guild_id}/bans/{user_id}", self.ban_user),

@@ -7,23 +7,27 @@ from botfleet.core.definition import BotDefinition, base_intents, base_permissio
 
 
 def mod_intents() -> discord.Intents:
-    """Members (joins, role changes), moderation (bans) and reactions on top of the base."""
+    """Members (joins, role changes), moderation (bans, the audit log), reactions, and Discord's
+    AutoMod (its rules and what they did) on top of the base."""
     intents = base_intents()
     intents.members = True
     intents.moderation = True
     intents.guild_reactions = True
+    intents.auto_moderation_configuration = True
     intents.auto_moderation_execution = True
     return intents
 
 
 def mod_permissions() -> discord.Permissions:
-    """On top of the base: what automod acts with, and the audit log it reads."""
+    """On top of the base: what automod acts with, the audit log it reads, and Manage Server
+    for Discord's own AutoMod rules."""
     permissions = base_permissions()
     permissions.manage_messages = True
     permissions.moderate_members = True
     permissions.kick_members = True
     permissions.ban_members = True
     permissions.view_audit_log = True
+    permissions.manage_guild = True
     return permissions
 
 

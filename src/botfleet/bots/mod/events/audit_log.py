@@ -66,7 +66,7 @@ class AuditLogEvents(commands.Cog, name="Audit log"):
             guild_id=entry.guild.id,
             action=action,
             target_id=target.id,
-            target_name=await self._name_of(target),
+            target_name=await name_of(self.bot, target),
             moderator_id=entry.user_id,
             reason=check_reason(entry.reason[:MAX_REASON_LENGTH]) if entry.reason else None,
             until=until,
@@ -82,15 +82,16 @@ class AuditLogEvents(commands.Cog, name="Audit log"):
         )
         self.bot.dispatch("mod_case_recorded", case)
 
-    async def _name_of(self, target: object) -> str:
-        """The target's name: known already, or asked of Discord (a banned user has left)."""
-        if isinstance(target, discord.abc.User):
-            return str(target)
-        target_id = getattr(target, "id", 0)
-        user = self.bot.get_user(target_id)
-        if user is None:
-            try:
-                user = await self.bot.fetch_user(target_id)
-            except discord.HTTPException:
-                return f"user {target_id}"
-        return str(user)
+
+async def name_of(bot: FleetBot[ModOptions], target: object) -> str:
+    """A user's name: known already, or asked of Discord (a banned user has left)."""
+    if isinstance(target, discord.abc.User):
+        return str(target)
+    target_id = int(getattr(target, "id", 0))
+    user = bot.get_user(target_id)
+    if user is None:
+        try:
+            user = await bot.fetch_user(target_id)
+        except discord.HTTPException:
+            return f"user {target_id}"
+    return str(user)
