@@ -39,9 +39,11 @@ async def answer(
     app: Application,
     subcommand: str,
     options: dict[str, Any] | None = None,
+    *,
+    command: str = "automod",
 ) -> InteractionResponse:
-    """Run ``/automod <subcommand>`` and wait for the answer."""
-    handle = await member.run_command(channel, app, "automod", options or {}, subcommand=subcommand)
+    """Run ``/automod <subcommand>`` (or another command's) and wait for the answer."""
+    handle = await member.run_command(channel, app, command, options or {}, subcommand=subcommand)
     return await handle.wait_for_response()
 
 

@@ -29,6 +29,7 @@ from botfleet.sandbox.ratelimits import INTERACTION_ROUTES, MAJOR_PARAMETERS, Ra
 from botfleet.sandbox.resources.audit_log import AuditLogRoutes
 from botfleet.sandbox.resources.automod import AutoModRoutes
 from botfleet.sandbox.resources.commands import CommandRoutes
+from botfleet.sandbox.resources.guild_edits import GuildEditRoutes
 from botfleet.sandbox.resources.guilds import GuildRoutes
 from botfleet.sandbox.resources.interactions import InteractionRoutes
 from botfleet.sandbox.resources.members import MemberRoutes
@@ -131,6 +132,7 @@ class UnhandledRequest:
 class RestApi(
     AuditLogRoutes,
     AutoModRoutes,
+    GuildEditRoutes,
     GuildRoutes,
     MessageRoutes,
     ReactionRoutes,
@@ -222,6 +224,7 @@ class RestApi(
                 self.clear_all_reactions,
             ),
             ("GET", "/guilds/{guild_id}", self.get_guild),
+            ("PATCH", "/guilds/{guild_id}", self.edit_guild),
             ("GET", "/guilds/{guild_id}/channels", self.list_guild_channels),
             ("GET", "/guilds/{guild_id}/roles", self.list_roles),
             ("GET", "/guilds/{guild_id}/members", self.list_members),

@@ -35,10 +35,10 @@ DEFINITION = BotDefinition(
     name="mod",
     display_name="Mod Bot",
     prefix="m!",
-    extensions=("botfleet.bots.mod.commands.automod",),
+    extensions=("botfleet.bots.mod.commands.automod", "botfleet.bots.mod.commands.raid"),
     intents=mod_intents,
     permissions=mod_permissions,
     options_model=ModOptions,
     privacy_modules=("botfleet.bots.mod.services.records",),
-    models_modules=("botfleet.database.models.mod",),
+    models_modules=("botfleet.database.models.mod", "botfleet.database.models.mod_defence"),
 )

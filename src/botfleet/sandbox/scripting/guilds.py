@@ -98,13 +98,21 @@ class SandboxGuild:
         permissions: int | discord.Permissions | None = None,
         nick: str | None = None,
         accepts_dms: bool = True,
+        account_age: datetime.timedelta | None = None,
+        avatar: bool = False,
     ) -> SandboxMember:
         """A new person joins the guild (bots there hear GUILD_MEMBER_ADD).
 
         ``permissions`` gives the member a role of their own holding them, since on Discord
-        permissions only ever come from roles.
+        permissions only ever come from roles. ``account_age`` makes the account that old
+        (its id says when it was made, as on Discord); ``avatar`` gives it one.
         """
-        user = self.sandbox.state.create_user(name)
+        created_at = (
+            None if account_age is None else datetime.datetime.now(datetime.UTC) - account_age
+        )
+        user = self.sandbox.state.create_user(
+            name, created_at=created_at, avatar=f"a{name.encode().hex()[:30]}" if avatar else None
+        )
         user.accepts_dms = accepts_dms
         role_ids = [role.id for role in roles]
         if permissions is not None:
@@ -122,6 +130,27 @@ class SandboxGuild:
         )
         self.sandbox.state.add_member(self.guild, app.bot_user, role_ids=[role.id])
         return SandboxMember(self.sandbox, app.bot_user, self.guild)
+
+    async def join_burst(
+        self,
+        count: int,
+        *,
+        prefix: str = "raider",
+        account_age: datetime.timedelta | None = None,
+        avatar: bool = False,
+    ) -> list[SandboxMember]:
+        """``count`` new accounts join one after the other, as in a raid."""
+        joined = [
+            self.add_member(f"{prefix}{number}", account_age=account_age, avatar=avatar)
+            for number in range(count)
+        ]
+        await asyncio.sleep(0)
+        return joined
+
+    @property
+    def verification_level(self) -> int:
+        """0 (none) to 4 (highest)."""
+        return self.guild.verification_level
 
     def member(self, name: str) -> SandboxMember:
         """The member whose username is ``name``."""
