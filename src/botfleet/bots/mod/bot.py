@@ -35,10 +35,17 @@ DEFINITION = BotDefinition(
     name="mod",
     display_name="Mod Bot",
     prefix="m!",
-    extensions=("botfleet.bots.mod.commands.automod", "botfleet.bots.mod.commands.raid"),
+    extensions=(
+        "botfleet.bots.mod.commands.automod",
+        "botfleet.bots.mod.commands.raid",
+        "botfleet.bots.mod.commands.appeals",
+    ),
     intents=mod_intents,
     permissions=mod_permissions,
     options_model=ModOptions,
-    privacy_modules=("botfleet.bots.mod.services.records",),
+    privacy_modules=(
+        "botfleet.bots.mod.services.records",
+        "botfleet.bots.mod.services.appeals",
+    ),
     models_modules=("botfleet.database.models.mod", "botfleet.database.models.mod_defence"),
 )

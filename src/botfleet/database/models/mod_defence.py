@@ -46,6 +46,10 @@ class ModAppeal(Base):
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, default="open")
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    dm_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    dm_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The DM that offered the appeal: edited with the decision (a banned member shares no
+    server with the bot, so Discord refuses it a new DM)."""
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 import discord
 from discord.ext import commands
 
+from botfleet.bots.mod.events.appeals import AppealEvents
 from botfleet.bots.mod.services.automod import (
     AutomodAction,
     AutomodEngine,
@@ -25,6 +26,7 @@ from botfleet.bots.mod.services.automod import (
 from botfleet.bots.mod.services.automod_rules import GuildRulesCache
 from botfleet.bots.mod.services.cases import CaseStore, NewCase
 from botfleet.bots.mod.services.limits import CaseAction, audit_reason
+from botfleet.bots.mod.views.appeals import COG_NAME as APPEALS_COG
 
 if TYPE_CHECKING:
     from botfleet.bots.mod.config import ModOptions
@@ -121,6 +123,9 @@ class AutomodEvents(commands.Cog, name="Automod"):
             elif step.action is AutomodAction.KICK:
                 await member.kick(reason=audit)
             elif step.action is AutomodAction.BAN:
+                appeals = self.bot.get_cog(APPEALS_COG)
+                if isinstance(appeals, AppealEvents):
+                    await appeals.offer(member, reason)  # before the ban: then DMs are refused
                 await member.ban(reason=audit, delete_message_seconds=0)
         except discord.HTTPException as error:
             log.warning(

@@ -11,7 +11,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 
 import discord
 
-from botfleet.core.errors import cog_serving, reply_ephemeral
+from botfleet.core.errors import cog_serving, handle_interaction_error, reply_ephemeral
 from botfleet.core.persistent import CustomIdFormat, PersistentItem, number
 
 COG_NAME: Final = "Raid defence"
@@ -88,6 +88,15 @@ class ConfirmMassban(discord.ui.View):
             return
         self.stop()
         await self.cog.massban(interaction, self.guild_id)
+
+    async def on_error(
+        self,
+        interaction: discord.Interaction[Any],
+        error: Exception,
+        item: discord.ui.Item[ConfirmMassban],
+        /,
+    ) -> None:
+        await handle_interaction_error(interaction, error)
 
 
 def raid_alert_view(guild_id: int) -> discord.ui.View:

@@ -48,6 +48,8 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("status", sa.Text(), nullable=False),
         sa.Column("staff_message_id", sa.BigInteger(), nullable=True),
+        sa.Column("dm_channel_id", sa.BigInteger(), nullable=True),
+        sa.Column("dm_message_id", sa.BigInteger(), nullable=True),
         sa.Column("decided_by", sa.BigInteger(), nullable=True),
         sa.Column("created_at", _timestamp(), server_default=sa.func.now(), nullable=False),
         sa.Column("decided_at", _timestamp(), nullable=True),
