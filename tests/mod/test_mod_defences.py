@@ -26,6 +26,7 @@ from botfleet.bots.mod.services.native_automod import (
     check_spec,
     parse_keywords,
 )
+from botfleet.bots.mod.services.patterns import PatternSet, compile_pattern, required_literal
 from botfleet.bots.mod.services.raid import (
     Joiner,
     JoinRateDetector,
@@ -178,3 +179,36 @@ async def test_an_appeal_is_decided_once_and_one_is_open_at_a_time(database: Dat
     await store.open(NewAppeal(GUILD, ALICE, 1, "Once decided, a new appeal may come."), NOW)
     await store.set_channel(GUILD, None)
     assert await store.channel(GUILD) is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "literal"),
+    [
+        (r"free\s+nitro", "nitro"),
+        (r"steam\s*community\.\w+/gift", "community."),
+        (r"colou?r", "colo"),
+        (r"\bScam\b", "scam"),
+        (r"(abc)def", "def"),
+        (r"ab+c", None),
+        (r"a|bcd", None),
+        (r"x[abc]yz", None),
+        (r"\x41bcd", None),
+        (r"\p{L}abcd", None),
+        (r"ne{2,}d", None),
+        (r"(?x) a b c d", None),
+        (r"café", None),
+    ],
+)
+def test_required_literals_of_patterns_are_read_conservatively(
+    pattern: str, literal: str | None
+) -> None:
+    compiled = compile_pattern(pattern)
+    assert required_literal(pattern, compiled.compiled.flags) == literal
+
+
+def test_patterns_with_literals_still_match_in_any_case() -> None:
+    patterns = PatternSet([r"free\s+nitro", r"\bscam\b"])
+    assert patterns.find("Get FREE   NITRO now") == r"free\s+nitro"
+    assert patterns.find("this is a SCAM") == r"\bscam\b"
+    assert patterns.find("nothing to see") is None
+    assert patterns.find("free nitro, dit-il, déjà") == r"free\s+nitro"  # non-ASCII: the regex runs
