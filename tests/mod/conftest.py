@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from automod_helpers import empower
 from mod_helpers import Clock
 
+from botfleet.sandbox import Application, SandboxGuild, SandboxMember
 from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
 
 
@@ -17,3 +19,10 @@ def clock() -> Clock:
 def stage(fleet_bot: FleetBotFactory) -> FleetBotStage:
     """The Mod Bot in the stand-in, in a guild of its own."""
     return fleet_bot("mod", guild="Moderated Club")
+
+
+@pytest.fixture
+def owner(guild: SandboxGuild, app: Application) -> SandboxMember:
+    """The guild's owner, with the Mod Bot given the permissions moderation needs."""
+    empower(guild, app)
+    return guild.owner

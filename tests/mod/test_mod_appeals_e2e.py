@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from automod_helpers import CaseFeed, answer, cases_of, empower
+from automod_helpers import CaseFeed, answer, cases_of
 
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.config.schema import Settings
@@ -19,12 +19,6 @@ from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import wait_until
 
 APPEAL_TEXT = {"appeal_text": "I posted that invite by mistake, it was my own server."}
-
-
-@pytest.fixture
-def owner(guild: SandboxGuild, app: Application) -> SandboxMember:
-    empower(guild, app)
-    return guild.owner
 
 
 @pytest.fixture

@@ -6,19 +6,13 @@ from datetime import timedelta
 
 import discord
 import pytest
-from automod_helpers import CaseFeed, answer, empower
+from automod_helpers import CaseFeed, answer
 
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, SandboxChannel, SandboxGuild, SandboxMember
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.resources.audit_log import AuditLogEvent
-
-
-@pytest.fixture
-def owner(guild: SandboxGuild, app: Application) -> SandboxMember:
-    empower(guild, app)
-    return guild.owner
 
 
 async def test_a_ban_and_a_timeout_by_hand_are_recorded_as_cases(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from automod_helpers import CaseFeed, answer, cases_of, empower
+from automod_helpers import CaseFeed, answer, cases_of
 
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.config.schema import Settings
@@ -15,12 +15,6 @@ from botfleet.sandbox import (
     SandboxMember,
 )
 from botfleet.sandbox.pytest_plugin import FleetBotStage
-
-
-@pytest.fixture
-def owner(guild: SandboxGuild, app: Application) -> SandboxMember:
-    empower(guild, app)
-    return guild.owner
 
 
 async def test_a_word_rule_climbs_its_chain_and_records_cases(

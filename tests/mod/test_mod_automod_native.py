@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import discord
 import pytest
-from automod_helpers import CaseFeed, answer, empower
+from automod_helpers import CaseFeed, answer
 
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.config.schema import Settings
@@ -18,12 +18,6 @@ from botfleet.sandbox import (
     SandboxMember,
 )
 from botfleet.sandbox.pytest_plugin import FleetBotStage
-
-
-@pytest.fixture
-def owner(guild: SandboxGuild, app: Application) -> SandboxMember:
-    empower(guild, app)
-    return guild.owner
 
 
 def native_rules(stage: FleetBotStage, guild: SandboxGuild) -> list[object]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from automod_helpers import CaseFeed, answer, empower
+from automod_helpers import CaseFeed, answer
 
 from botfleet.bots.mod.events.raid import RAID_END_EVENT, RaidEvents
 from botfleet.bots.mod.services.limits import CaseAction
@@ -22,12 +22,6 @@ from botfleet.sandbox.resources.audit_log import AuditLogEvent
 from botfleet.services.scheduler import ScheduledTimer
 
 MASSBAN_PREFIX = "modraid:"
-
-
-@pytest.fixture
-def owner(guild: SandboxGuild, app: Application) -> SandboxMember:
-    empower(guild, app)
-    return guild.owner
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from typing import Any
 from aiohttp import web
 
 from botfleet.sandbox import payloads
-from botfleet.sandbox.errors import missing_permissions
 from botfleet.sandbox.flags import GatewayIntent, Permission
 from botfleet.sandbox.models import Guild, Member
 from botfleet.sandbox.resources.polls import PollsState
@@ -166,10 +165,7 @@ class AuditLogRoutes(RouteHelpers):
 
     async def get_audit_log(self, request: web.Request) -> web.Response:
         """The guild's entries, newest first, filtered as the query asks."""
-        app = self._authenticate(request)
-        guild = self._guild_for(request, app)
-        if not guild.permissions_of(app.bot_user.id) & Permission.VIEW_AUDIT_LOG:
-            raise missing_permissions()
+        _, guild = self._guild_where_bot_can(request, Permission.VIEW_AUDIT_LOG)
         limit = query_int(
             request, "limit", DEFAULT_AUDIT_LOG_LIMIT, low=1, high=MAX_AUDIT_LOG_LIMIT
         )

@@ -25,9 +25,9 @@ from typing import Any
 from aiohttp import web
 
 from botfleet.sandbox import payloads
-from botfleet.sandbox.errors import FormErrors, JSONErrorCode, missing_permissions, unknown
+from botfleet.sandbox.errors import FormErrors, JSONErrorCode, unknown
 from botfleet.sandbox.flags import ALL_PERMISSIONS, GatewayIntent, Permission
-from botfleet.sandbox.models import Channel, Guild, Member
+from botfleet.sandbox.models import Application, Channel, Guild, Member
 from botfleet.sandbox.resources.audit_log import AuditLogChange, AuditLogEvent
 from botfleet.sandbox.resources.interactions import InteractionsState
 from botfleet.sandbox.resources.members import MemberEdit
@@ -409,12 +409,8 @@ class AutoModRoutes(RouteHelpers):
 
     _state: AutoModState
 
-    def _managed_guild(self, request: web.Request) -> tuple[Any, Guild]:
-        app = self._authenticate(request)
-        guild = self._guild_for(request, app)
-        if not guild.permissions_of(app.bot_user.id) & Permission.MANAGE_GUILD:
-            raise missing_permissions()
-        return app, guild
+    def _managed_guild(self, request: web.Request) -> tuple[Application, Guild]:
+        return self._guild_where_bot_can(request, Permission.MANAGE_GUILD)
 
     def _rule_in(self, request: web.Request, guild: Guild) -> AutoModRule:
         rule = self._state.rules_of(guild).get(path_snowflake(request, "rule_id"))
@@ -473,14 +469,7 @@ class AutoModRoutes(RouteHelpers):
             )
         checks.errors.raise_if_any()
         self._state.rules_of(guild)[rule.id] = rule
-        self._state.record_audit(
-            guild,
-            app.bot_user.id,
-            AuditLogEvent.AUTO_MODERATION_RULE_CREATE,
-            rule.id,
-            reason=audit_log_reason(request),
-        )
-        self._state.announce_rule("AUTO_MODERATION_RULE_CREATE", guild, rule)
+        self._changed_rule(request, app, guild, rule, AuditLogEvent.AUTO_MODERATION_RULE_CREATE)
         return json_response(rule.payload())
 
     def _checks(self, guild: Guild, trigger: Any) -> _RuleChecks:
@@ -519,14 +508,7 @@ class AutoModRoutes(RouteHelpers):
         checks.errors.raise_if_any()
         for key, value in changes.items():
             setattr(rule, key, value)
-        self._state.record_audit(
-            guild,
-            app.bot_user.id,
-            AuditLogEvent.AUTO_MODERATION_RULE_UPDATE,
-            rule.id,
-            reason=audit_log_reason(request),
-        )
-        self._state.announce_rule("AUTO_MODERATION_RULE_UPDATE", guild, rule)
+        self._changed_rule(request, app, guild, rule, AuditLogEvent.AUTO_MODERATION_RULE_UPDATE)
         return json_response(rule.payload())
 
     async def delete_automod_rule(self, request: web.Request) -> web.Response:
@@ -534,12 +516,19 @@ class AutoModRoutes(RouteHelpers):
         app, guild = self._managed_guild(request)
         rule = self._rule_in(request, guild)
         del self._state.rules_of(guild)[rule.id]
-        self._state.record_audit(
-            guild,
-            app.bot_user.id,
-            AuditLogEvent.AUTO_MODERATION_RULE_DELETE,
-            rule.id,
-            reason=audit_log_reason(request),
-        )
-        self._state.announce_rule("AUTO_MODERATION_RULE_DELETE", guild, rule)
+        self._changed_rule(request, app, guild, rule, AuditLogEvent.AUTO_MODERATION_RULE_DELETE)
         return no_content()
+
+    def _changed_rule(
+        self,
+        request: web.Request,
+        app: Application,
+        guild: Guild,
+        rule: AutoModRule,
+        event: AuditLogEvent,
+    ) -> None:
+        """The audit-log entry (with the request's reason) and the gateway event of a change."""
+        self._state.record_audit(
+            guild, app.bot_user.id, event, rule.id, reason=audit_log_reason(request)
+        )
+        self._state.announce_rule(event.name, guild, rule)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from botfleet.sandbox import payloads
-from botfleet.sandbox.errors import FormErrors, missing_permissions
+from botfleet.sandbox.errors import FormErrors
 from botfleet.sandbox.flags import Permission
 from botfleet.sandbox.resources.audit_log import AuditLogChange, AuditLogEvent, AuditLogState
 from botfleet.sandbox.resources.guilds import _GATEWAY_ONLY_GUILD_FIELDS
@@ -25,10 +25,7 @@ class GuildEditRoutes(RouteHelpers):
     _state: AuditLogState
 
     async def edit_guild(self, request: web.Request) -> web.Response:
-        app = self._authenticate(request)
-        guild = self._guild_for(request, app)
-        if not guild.permissions_of(app.bot_user.id) & Permission.MANAGE_GUILD:
-            raise missing_permissions()
+        app, guild = self._guild_where_bot_can(request, Permission.MANAGE_GUILD)
         body = parse_json_body(await request.read())
         level = body.get("verification_level") if isinstance(body, dict) else None
         if level is not None:

@@ -198,10 +198,7 @@ class AutomodCommands(
         kind: str,
         entries: app_commands.Range[str, 1, 1000],
     ) -> None:
-        guild_id = server_id_of(interaction, SERVER_ONLY)
-        parts = [entries] if kind == "patterns" else entries.split(",")
-        raw = with_entries(await self._settings(guild_id), kind, parts, add=True)
-        await self._save(interaction, raw, f"{kind} list changed")
+        await self._edit_list(interaction, kind, entries, add=True)
 
     @words.command(name="remove", description="Remove from a list.")
     @app_commands.describe(kind="Which list.", entries="Separated by commas (a pattern whole).")
@@ -213,9 +210,15 @@ class AutomodCommands(
         kind: str,
         entries: app_commands.Range[str, 1, 1000],
     ) -> None:
+        await self._edit_list(interaction, kind, entries, add=False)
+
+    async def _edit_list(
+        self, interaction: discord.Interaction[FleetBot], kind: str, entries: str, *, add: bool
+    ) -> None:
+        """A pattern is taken whole (commas are regex syntax); other entries split at commas."""
         guild_id = server_id_of(interaction, SERVER_ONLY)
         parts = [entries] if kind == "patterns" else entries.split(",")
-        raw = with_entries(await self._settings(guild_id), kind, parts, add=False)
+        raw = with_entries(await self._settings(guild_id), kind, parts, add=add)
         await self._save(interaction, raw, f"{kind} list changed")
 
     @app_commands.command(
