@@ -106,12 +106,12 @@ async def test_a_wrong_token_is_401_like_discord(api: Api, sandbox_app: Applicat
 async def test_unknown_routes_and_methods_are_answered_and_recorded(
     api: Api, discord_sandbox: DiscordSandbox, sandbox_app: Application
 ) -> None:
-    status, _, body = await api.call("GET", "/guilds/1/audit-logs", token=sandbox_app.token)
+    status, _, body = await api.call("GET", "/guilds/1/integrations", token=sandbox_app.token)
     assert (status, body) == (404, {"message": "404: Not Found", "code": 0})
     status, _, body = await api.call("DELETE", "/users/@me", token=sandbox_app.token)
     assert (status, body) == (405, {"message": "405: Method Not Allowed", "code": 0})
     assert [(r.application, r.method, r.path) for r in discord_sandbox.unhandled] == [
-        ("Test Bot", "GET", "/api/v10/guilds/1/audit-logs"),
+        ("Test Bot", "GET", "/api/v10/guilds/1/integrations"),
         ("Test Bot", "DELETE", "/api/v10/users/@me"),
     ]
     discord_sandbox.unhandled.clear()

@@ -40,6 +40,7 @@ from botfleet.sandbox.rest import AuditedRequest, RecordedHTTPError, UnhandledRe
 from botfleet.sandbox.scripting import (
     InteractionHandle,
     InteractionResponse,
+    MessageBlockedError,
     SandboxChannel,
     SandboxFile,
     SandboxGuild,
@@ -72,6 +73,7 @@ __all__ = [
     "JSONErrorCode",
     "Member",
     "Message",
+    "MessageBlockedError",
     "MessageFlag",
     "OverwriteType",
     "Permission",

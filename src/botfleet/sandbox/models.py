@@ -42,6 +42,8 @@ class User:
     global_name: str | None
     bot: bool = False
     accepts_dms: bool = True
+    avatar: str | None = None
+    """The avatar's hash; None for Discord's default avatar."""
 
     @property
     def display_name(self) -> str:
@@ -204,6 +206,8 @@ class Guild:
     bans: dict[int, Ban] = field(default_factory=dict)
     voice_states: dict[int, VoiceState] = field(default_factory=dict)
     """Who is connected to which voice channel, by user id."""
+    verification_level: int = 0
+    """0 none to 4 highest: what members must have before they may talk."""
 
     @property
     def everyone_role(self) -> Role:

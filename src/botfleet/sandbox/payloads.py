@@ -78,7 +78,7 @@ def user_payload(user: User) -> UserPayload:
         "id": snowflake(user.id),
         "username": user.username,
         "discriminator": "0",
-        "avatar": None,
+        "avatar": user.avatar,
         "global_name": user.global_name,
         "public_flags": 0,
     }
@@ -276,7 +276,7 @@ def guild_payload(guild: Guild, *, for_app: Application, intents: int) -> GuildP
         "region": "",
         "afk_channel_id": None,
         "afk_timeout": 300,
-        "verification_level": 0,
+        "verification_level": guild.verification_level,  # type: ignore[typeddict-item]  # 0-4
         "default_message_notifications": 0,
         "explicit_content_filter": 0,
         "roles": [role_payload(role) for role in guild.roles.values()],
@@ -536,7 +536,7 @@ def _mentioned_user_payload(user: User, guild: Guild | None) -> UserWithMemberPa
         "id": snowflake(user.id),
         "username": user.username,
         "discriminator": "0",
-        "avatar": None,
+        "avatar": user.avatar,
         "global_name": user.global_name,
         "public_flags": 0,
     }

@@ -26,7 +26,10 @@ from botfleet.sandbox.errors import (
 )
 from botfleet.sandbox.models import Application
 from botfleet.sandbox.ratelimits import INTERACTION_ROUTES, MAJOR_PARAMETERS, RateLimiter
+from botfleet.sandbox.resources.audit_log import AuditLogRoutes
+from botfleet.sandbox.resources.automod import AutoModRoutes
 from botfleet.sandbox.resources.commands import CommandRoutes
+from botfleet.sandbox.resources.guild_edits import GuildEditRoutes
 from botfleet.sandbox.resources.guilds import GuildRoutes
 from botfleet.sandbox.resources.interactions import InteractionRoutes
 from botfleet.sandbox.resources.members import MemberRoutes
@@ -144,6 +147,9 @@ class UnhandledRequest:
 
 
 class RestApi(
+    AuditLogRoutes,
+    AutoModRoutes,
+    GuildEditRoutes,
     GuildRoutes,
     MessageRoutes,
     ReactionRoutes,
@@ -242,6 +248,7 @@ class RestApi(
                 self.clear_all_reactions,
             ),
             ("GET", "/guilds/{guild_id}", self.get_guild),
+            ("PATCH", "/guilds/{guild_id}", self.edit_guild),
             ("GET", "/guilds/{guild_id}/channels", self.list_guild_channels),
             ("GET", "/guilds/{guild_id}/roles", self.list_roles),
             ("GET", "/guilds/{guild_id}/members", self.list_members),
@@ -249,6 +256,20 @@ class RestApi(
             ("PATCH", "/guilds/{guild_id}/members/@me", self.edit_own_member),
             ("PATCH", "/guilds/{guild_id}/members/{user_id}", self.edit_member),
             ("DELETE", "/guilds/{guild_id}/members/{user_id}", self.kick_member),
+            ("GET", "/guilds/{guild_id}/audit-logs", self.get_audit_log),
+            ("GET", "/guilds/{guild_id}/auto-moderation/rules", self.list_automod_rules),
+            ("POST", "/guilds/{guild_id}/auto-moderation/rules", self.create_automod_rule),
+            ("GET", "/guilds/{guild_id}/auto-moderation/rules/{rule_id}", self.get_automod_rule),
+            (
+                "PATCH",
+                "/guilds/{guild_id}/auto-moderation/rules/{rule_id}",
+                self.edit_automod_rule,
+            ),
+            (
+                "DELETE",
+                "/guilds/{guild_id}/auto-moderation/rules/{rule_id}",
+                self.delete_automod_rule,
+            ),
             ("GET", "/guilds/{guild_id}/bans", self.list_bans),
             ("GET", "/guilds/{guild_id}/bans/{user_id}", self.get_ban),
             ("PUT", "/guilds/{guild_id}/bans/{user_id}", self.ban_user),

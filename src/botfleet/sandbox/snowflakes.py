@@ -72,6 +72,17 @@ class SnowflakeGenerator:
             snowflake = self.next()
         return snowflake
 
+    def at(self, moment: datetime.datetime) -> int:
+        """A new id encoding a past ``moment`` (an account made back then), still unique."""
+        self._increment = (self._increment + 1) & _MAX_INCREMENT
+        milliseconds = int(moment.timestamp() * 1000) - DISCORD_EPOCH_MS
+        return (
+            (milliseconds << _TIMESTAMP_SHIFT)
+            | (self._worker_id << _WORKER_SHIFT)
+            | (31 << _PROCESS_SHIFT)
+            | self._increment
+        )
+
 
 def snowflake_time(snowflake: int) -> datetime.datetime:
     """The UTC moment a snowflake id was made."""

@@ -7,7 +7,7 @@ sent it. Each change tells its subscribers (the gateway hub, waiting tests) righ
 
 from __future__ import annotations
 
-from botfleet.sandbox.resources.interactions import InteractionsState
+from botfleet.sandbox.resources.automod import AutoModState
 from botfleet.sandbox.resources.members import MemberEdit
 from botfleet.sandbox.resources.world import (
     INTERACTION_RESPONSE_DEADLINE,
@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 
-class SandboxState(InteractionsState):
+class SandboxState(AutoModState):
     """All applications, users, guilds, channels, messages and interactions of one sandbox.
 
     Each resource's part lives in ``botfleet.sandbox.resources``; this is all of them together.

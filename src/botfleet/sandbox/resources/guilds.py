@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from botfleet.sandbox import moderation, payloads
@@ -19,7 +21,15 @@ from botfleet.sandbox.flags import (
     OverwriteType,
     Permission,
 )
-from botfleet.sandbox.models import Channel, Guild, Member, PermissionOverwrite, Role, User
+from botfleet.sandbox.models import (
+    Application,
+    Channel,
+    Guild,
+    Member,
+    PermissionOverwrite,
+    Role,
+    User,
+)
 from botfleet.sandbox.resources.routing import (
     RouteHelpers,
     body_int,
@@ -200,6 +210,25 @@ class GuildsState(WorldState):
         """Set how long members wait between messages in the channel (CHANNEL_UPDATE)."""
         channel.rate_limit_per_user = seconds
         self._announce_channel_update(channel)
+
+    def set_verification_level(self, guild: Guild, level: int) -> None:
+        """Change what members need before they may talk (GUILD_UPDATE)."""
+        guild.verification_level = level
+
+        def render(app: Application, intents: int) -> dict[str, Any]:
+            data = dict(payloads.guild_payload(guild, for_app=app, intents=intents))
+            for gateway_only in _GATEWAY_ONLY_GUILD_FIELDS:
+                data.pop(gateway_only, None)
+            return data
+
+        self._emit(
+            "GUILD_UPDATE",
+            self.bots_in(guild),
+            render,
+            intent=GatewayIntent.GUILDS,
+            guild_id=guild.id,
+        )
+        self._changed()
 
     def _announce_channel_update(self, channel: Channel) -> None:
         guild = self.guild_of(channel)

@@ -21,7 +21,7 @@ from botfleet.sandbox.errors import (
 from botfleet.sandbox.flags import ChannelType, GatewayIntent, Permission
 from botfleet.sandbox.models import Application, Ban, Channel, Guild, Member, User
 from botfleet.sandbox.models import Ban as BanModel
-from botfleet.sandbox.resources.polls import PollsState
+from botfleet.sandbox.resources.audit_log import AuditLogEvent, AuditLogState
 from botfleet.sandbox.resources.routing import (
     RouteHelpers,
     audit_log_reason,
@@ -93,7 +93,7 @@ class MemberEdit:
     deaf: bool = False
 
 
-class MembersState(PollsState):
+class MembersState(AuditLogState):
     """Members and bans, each change announced to the guild's bots."""
 
     def add_member(
@@ -327,7 +327,12 @@ class MemberRoutes(RouteHelpers):
         edit = self._member_edit(guild, app.bot_user.id, member, body)
         move_to = self._voice_move(guild, app.bot_user.id, member, body)
         if edit.given:
+            timeout_before = member.communication_disabled_until
             self._state.edit_member(guild, member, edit)
+            if "communication_disabled_until" in edit.given:
+                self._state.record_timeout(
+                    guild, app.bot_user.id, member, timeout_before, audit_log_reason(request)
+                )
         if "channel_id" in body:
             voice = guild.voice_states[member.user.id]
             self._state.set_voice_state(
@@ -430,6 +435,13 @@ class MemberRoutes(RouteHelpers):
         member = self._member_in(request, guild)
         moderation.check_kick(guild, app.bot_user.id, member.user.id)
         self._state.remove_member(guild, member.user.id)
+        self._state.record_audit(
+            guild,
+            app.bot_user.id,
+            AuditLogEvent.MEMBER_KICK,
+            member.user.id,
+            reason=audit_log_reason(request),
+        )
         return no_content()
 
     async def ban_user(self, request: web.Request) -> web.Response:
@@ -448,9 +460,13 @@ class MemberRoutes(RouteHelpers):
         if isinstance(body, dict) and body.get("delete_message_seconds") is not None:
             seconds = body_int(body, "delete_message_seconds")
         moderation.check_ban(guild, app.bot_user.id, user.id, seconds)
-        self._state.ban(
-            guild, user, reason=audit_log_reason(request), delete_message_seconds=seconds
-        )
+        reason = audit_log_reason(request)
+        already = user.id in guild.bans
+        self._state.ban(guild, user, reason=reason, delete_message_seconds=seconds)
+        if not already:
+            self._state.record_audit(
+                guild, app.bot_user.id, AuditLogEvent.MEMBER_BAN_ADD, user.id, reason=reason
+            )
         return no_content()
 
     async def unban_user(self, request: web.Request) -> web.Response:
@@ -458,7 +474,15 @@ class MemberRoutes(RouteHelpers):
         app = self._authenticate(request)
         guild = self._guild_for(request, app)
         moderation.check_unban(guild, app.bot_user.id)
-        self._state.unban(guild, path_snowflake(request, "user_id"))
+        user_id = path_snowflake(request, "user_id")
+        self._state.unban(guild, user_id)
+        self._state.record_audit(
+            guild,
+            app.bot_user.id,
+            AuditLogEvent.MEMBER_BAN_REMOVE,
+            user_id,
+            reason=audit_log_reason(request),
+        )
         return no_content()
 
     async def list_bans(self, request: web.Request) -> web.Response:

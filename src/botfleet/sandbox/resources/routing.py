@@ -22,6 +22,7 @@ from botfleet.sandbox.errors import (
     FormErrors,
     JSONErrorCode,
     missing_access,
+    missing_permissions,
     unauthorized,
     unknown,
 )
@@ -252,6 +253,16 @@ class RouteHelpers:
         if app.bot_user.id not in guild.members:
             raise missing_access()
         return guild
+
+    def _guild_where_bot_can(
+        self, request: web.Request, permission: Permission
+    ) -> tuple[Application, Guild]:
+        """The request's bot and guild; 50013 unless the bot holds ``permission`` guild-wide."""
+        app = self._authenticate(request)
+        guild = self._guild_for(request, app)
+        if not guild.permissions_of(app.bot_user.id) & permission:
+            raise missing_permissions()
+        return app, guild
 
     def _message_in(self, request: web.Request, channel: Channel) -> Message:
         message = self._state.messages.get(path_snowflake(request, "message_id"))

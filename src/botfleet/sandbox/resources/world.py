@@ -195,14 +195,21 @@ class WorldState:
         return [message for message in found if include_deleted or not message.deleted]
 
     def create_user(
-        self, username: str, *, bot: bool = False, global_name: str | None = None
+        self,
+        username: str,
+        *,
+        bot: bool = False,
+        global_name: str | None = None,
+        created_at: datetime.datetime | None = None,
+        avatar: str | None = None,
     ) -> User:
-        """Register a new account."""
+        """Register a new account (made ``created_at``, in the past, when given)."""
         user = User(
-            id=self.snowflakes.next(),
+            id=self.snowflakes.next() if created_at is None else self.snowflakes.at(created_at),
             username=username,
             global_name=global_name if global_name is not None else (None if bot else username),
             bot=bot,
+            avatar=avatar,
         )
         self.users[user.id] = user
         self._changed()

@@ -18,6 +18,7 @@ from botfleet.sandbox.scripting.members import (
 )
 from botfleet.sandbox.scripting.waits import (
     DEFAULT_TIMEOUT,
+    MessageBlockedError,
     SandboxFile,
     SandboxScriptError,
     SandboxTimeoutError,
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "InteractionHandle",
     "InteractionResponse",
+    "MessageBlockedError",
     "SandboxChannel",
     "SandboxFile",
     "SandboxGuild",

@@ -12,6 +12,7 @@ import discord
 from botfleet.sandbox import moderation
 from botfleet.sandbox.flags import ChannelType, Permission
 from botfleet.sandbox.models import Application, Ban, Guild, Role, User
+from botfleet.sandbox.resources.audit_log import AuditLogEntry, AuditLogEvent
 from botfleet.sandbox.scripting.members import (
     DEFAULT_BOT_PERMISSIONS,
     SandboxChannel,
@@ -97,13 +98,21 @@ class SandboxGuild:
         permissions: int | discord.Permissions | None = None,
         nick: str | None = None,
         accepts_dms: bool = True,
+        account_age: datetime.timedelta | None = None,
+        avatar: bool = False,
     ) -> SandboxMember:
         """A new person joins the guild (bots there hear GUILD_MEMBER_ADD).
 
         ``permissions`` gives the member a role of their own holding them, since on Discord
-        permissions only ever come from roles.
+        permissions only ever come from roles. ``account_age`` makes the account that old
+        (its id says when it was made, as on Discord); ``avatar`` gives it one.
         """
-        user = self.sandbox.state.create_user(name)
+        created_at = (
+            None if account_age is None else datetime.datetime.now(datetime.UTC) - account_age
+        )
+        user = self.sandbox.state.create_user(
+            name, created_at=created_at, avatar=f"a{name.encode().hex()[:30]}" if avatar else None
+        )
         user.accepts_dms = accepts_dms
         role_ids = [role.id for role in roles]
         if permissions is not None:
@@ -121,6 +130,27 @@ class SandboxGuild:
         )
         self.sandbox.state.add_member(self.guild, app.bot_user, role_ids=[role.id])
         return SandboxMember(self.sandbox, app.bot_user, self.guild)
+
+    async def join_burst(
+        self,
+        count: int,
+        *,
+        prefix: str = "raider",
+        account_age: datetime.timedelta | None = None,
+        avatar: bool = False,
+    ) -> list[SandboxMember]:
+        """``count`` new accounts join one after the other, as in a raid."""
+        joined = [
+            self.add_member(f"{prefix}{number}", account_age=account_age, avatar=avatar)
+            for number in range(count)
+        ]
+        await asyncio.sleep(0)
+        return joined
+
+    @property
+    def verification_level(self) -> int:
+        """0 (none) to 4 (highest)."""
+        return self.guild.verification_level
 
     def member(self, name: str) -> SandboxMember:
         """The member whose username is ``name``."""
@@ -161,6 +191,11 @@ class SandboxGuild:
         return discord.Permissions(self.guild.permissions_of(member.id))
 
     @property
+    def audit_log(self) -> list[AuditLogEntry]:
+        """The guild's audit-log entries, oldest first."""
+        return list(self.sandbox.state.audit_logs.get(self.guild.id, []))
+
+    @property
     def bans(self) -> list[Ban]:
         """The guild's bans."""
         return list(self.guild.bans.values())
@@ -174,12 +209,17 @@ class SandboxGuild:
             raise SandboxScriptError(str(error)) from error
         return SandboxMember(self.sandbox, user, self.guild)
 
-    async def kick(self, member: SandboxMember, *, by: SandboxMember | None = None) -> None:
+    async def kick(
+        self, member: SandboxMember, *, by: SandboxMember | None = None, reason: str | None = None
+    ) -> None:
         """``by`` (default: the owner) kicks the member (GUILD_MEMBER_REMOVE)."""
         actor = self._actor(by)
         with refused_as_script_error(actor, f"kick {member.name}"):
             moderation.check_kick(self.guild, actor.id, member.id)
         self.sandbox.state.remove_member(self.guild, member.id)
+        self.sandbox.state.record_audit(
+            self.guild, actor.id, AuditLogEvent.MEMBER_KICK, member.id, reason=reason
+        )
         await asyncio.sleep(0)
 
     async def ban(
@@ -196,9 +236,14 @@ class SandboxGuild:
         actor, user = self._actor(by), user_of(target)
         with refused_as_script_error(actor, f"ban {user.username}"):
             moderation.check_ban(self.guild, actor.id, user.id, delete_message_seconds)
+        already = user.id in self.guild.bans
         ban = self.sandbox.state.ban(
             self.guild, user, reason=reason, delete_message_seconds=delete_message_seconds
         )
+        if not already:
+            self.sandbox.state.record_audit(
+                self.guild, actor.id, AuditLogEvent.MEMBER_BAN_ADD, user.id, reason=reason
+            )
         await asyncio.sleep(0)
         return ban
 
@@ -208,6 +253,9 @@ class SandboxGuild:
         with refused_as_script_error(actor, f"unban {user.username}"):
             moderation.check_unban(self.guild, actor.id)
             self.sandbox.state.unban(self.guild, user.id)
+        self.sandbox.state.record_audit(
+            self.guild, actor.id, AuditLogEvent.MEMBER_BAN_REMOVE, user.id
+        )
         await asyncio.sleep(0)
 
     async def timeout(
@@ -226,14 +274,17 @@ class SandboxGuild:
         )
         with refused_as_script_error(actor, f"time out {member.name}"):
             moderation.check_timeout(self.guild, actor.id, member.id, until)
+        model = self.guild.members[member.id]
+        before = model.communication_disabled_until
         self.sandbox.state.edit_member(
             self.guild,
-            self.guild.members[member.id],
+            model,
             MemberEdit(
                 given=frozenset({"communication_disabled_until"}),
                 communication_disabled_until=until,
             ),
         )
+        self.sandbox.state.record_timeout(self.guild, actor.id, model, before, None)
         await asyncio.sleep(0)
 
     async def set_nick(

@@ -35,6 +35,7 @@ from botfleet.sandbox.scripting.interactions import InteractionHandle
 from botfleet.sandbox.scripting.member_acts import as_member_draft
 from botfleet.sandbox.scripting.waits import (
     DEFAULT_TIMEOUT,
+    MessageBlockedError,
     SandboxFile,
     SandboxScriptError,
     ScriptedSandbox,
@@ -302,7 +303,18 @@ class SandboxMember(MemberComponents):
         if reply_to is not None:
             body["message_reference"] = {"message_id": reply_to.id}
         draft = as_member_draft(body, uploads, editing=False)
-        message = self.sandbox.state.post_message(channel.channel, self.user, draft)
+        state = self.sandbox.state
+        guild = state.guild_of(channel.channel)
+        member = guild.members.get(self.user.id) if guild is not None else None
+        matches = state.automod_matches(channel.channel, member, content) if member else []
+        if member is not None and any(match.blocks for match in matches):
+            state.execute_automod(channel.channel, member, content, matches, None)
+            await asyncio.sleep(0)
+            names = ", ".join(match.rule.name for match in matches if match.blocks)
+            raise MessageBlockedError(f"AutoMod blocked {self.user.username}'s message ({names})")
+        message = state.post_message(channel.channel, self.user, draft)
+        if member is not None and matches:
+            state.execute_automod(channel.channel, member, content, matches, message.id)
         self.sandbox.move_channel_cursor(channel.id, message.id)
         await asyncio.sleep(0)
         return message

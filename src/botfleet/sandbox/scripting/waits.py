@@ -60,6 +60,10 @@ class SandboxScriptError(Exception):
     """A scripted action Discord's own client would not let a member do."""
 
 
+class MessageBlockedError(SandboxScriptError):
+    """Discord's AutoMod blocked a member's message: it was never posted."""
+
+
 class SandboxTimeoutError(AssertionError):
     """A bot did not do what the test waited for in time."""
 

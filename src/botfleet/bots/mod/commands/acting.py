@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 import discord
 
+from botfleet.bots.mod.events.appeals import offer_appeal_before_ban
 from botfleet.bots.mod.services.cases import Case, NewCase
 from botfleet.bots.mod.services.checks import Party, Scene, check_action
 from botfleet.bots.mod.services.limits import CaseAction, audit_reason, check_reason
@@ -155,6 +156,8 @@ class Moderation:
         self.check(guild, action, moderator, member)
         checked = check_reason(reason)
         text, delivered = await self.tell(guild, member, action, checked, until)
+        if action in (CaseAction.BAN, CaseAction.TEMPBAN) and member is not None:
+            await offer_appeal_before_ban(self.bot, member, checked or "No reason given.")
         new = NewCase(
             guild_id=guild.id,
             action=action,

@@ -34,6 +34,8 @@ class CaseAction(StrEnum):
     TEMPBAN = "tempban"
     SOFTBAN = "softban"
     UNBAN = "unban"
+    BLOCK = "block"
+    """A message Discord's own AutoMod blocked."""
 
     @property
     def temporary(self) -> bool:

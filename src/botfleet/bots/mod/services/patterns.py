@@ -87,6 +87,57 @@ def _combined(patterns: Iterable[CompiledPattern]) -> regex.Pattern[str] | None:
         return None
 
 
+_SPECIAL: Final = frozenset("()[]{}|.^$+*?")
+_OPTIONAL_AFTER: Final = frozenset("?*{")
+_SIMPLE_ESCAPES: Final = frozenset("sSwWdDbBAZzntrfv")
+MIN_LITERAL: Final = 3
+
+
+def required_literal(source: str, flags: int = 0) -> str | None:
+    """A run of plain ASCII characters every match of ``source`` contains, lower-cased, or None.
+
+    Read conservatively, outside groups and classes only: a character that a quantifier may
+    repeat or leave out ends the run, and anything not understood gives None. A wrong literal
+    would hide a match, a missing one only costs the regex search it could have saved.
+    """
+    if flags & regex.VERBOSE or not source.isascii():
+        return None
+    runs: list[str] = []
+    run: list[str] = []
+    depth = index = 0
+    while index < len(source):
+        char = source[index]
+        width, literal = 1, None
+        if char == "\\":
+            escaped = source[index + 1 : index + 2]
+            if not escaped or (escaped.isalnum() and escaped not in _SIMPLE_ESCAPES):
+                return None  # \\x41, \\p{L}, \\1...: escapes with more to them
+            width, literal = 2, None if escaped.isalnum() else escaped
+        elif char == "[":
+            close = source.find("]", index + 2)
+            if close < 0 or "\\" in source[index:close]:
+                return None
+            width = close - index + 1
+        elif char in _SPECIAL:
+            if char == "|" and depth == 0:
+                return None
+            depth += {"(": 1, ")": -1}.get(char, 0)
+        else:
+            literal = char
+        following = source[index + width : index + width + 1]
+        if literal is not None and depth == 0 and following not in _OPTIONAL_AFTER:
+            run.append(literal.lower())
+            if following != "+":
+                index += width
+                continue
+        runs.append("".join(run))
+        run = []
+        index += width
+    runs.append("".join(run))
+    longest = max(runs, key=len)
+    return longest if len(longest) >= MIN_LITERAL else None
+
+
 class PatternSet:
     """A guild's patterns, each run with a time bound; a pattern that times out is skipped.
 
@@ -101,11 +152,18 @@ class PatternSet:
             raise InvalidPatternError(f"A rule holds {MAX_PATTERNS} patterns at most.")
         self._patterns = tuple(patterns)
         self._any = _combined(patterns) if len(patterns) > 1 else None
+        literals = [required_literal(p.source, p.compiled.flags) for p in patterns]
+        self._literals = tuple(filter(None, literals)) if all(literals) else None
+        """Each pattern's required text: an ASCII message holding none of them matches none."""
         self._timeout = timeout
         self._timed_out: set[str] = set()
 
     def find(self, text: str) -> str | None:
         """The first pattern matching ``text``, as written, or None."""
+        if self._literals is not None and text.isascii():
+            lowered = text.lower()  # patterns are case-insensitive; in ASCII, lower() is folding
+            if not any(literal in lowered for literal in self._literals):
+                return None
         if self._any is not None:
             try:
                 if self._any.search(text, timeout=self._timeout) is None:

@@ -1,0 +1,168 @@
+"""Automod on every message: the guild's compiled rules judge it, the verdict's step is taken.
+
+The facts are read off discord.py's Message (no extra request); judging is the services'
+pure computation. A step other than a plain delete (warn, timeout, kick, ban) is recorded as
+a case and announced with ``mod_case_recorded`` (the modlog posts it). A refusal from Discord
+(the member outranks the bot, a missing permission) is logged for the operator and records
+nothing, since nothing happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+import discord
+from discord.ext import commands
+
+from botfleet.bots.mod.events.appeals import offer_appeal_before_ban
+from botfleet.bots.mod.services.automod import (
+    AutomodAction,
+    AutomodEngine,
+    MessageFacts,
+    Verdict,
+)
+from botfleet.bots.mod.services.automod_rules import GuildRulesCache
+from botfleet.bots.mod.services.cases import CaseStore, NewCase
+from botfleet.bots.mod.services.limits import CaseAction, audit_reason
+
+if TYPE_CHECKING:
+    from botfleet.bots.mod.config import ModOptions
+    from botfleet.core.bot import FleetBot
+
+log = logging.getLogger(__name__)
+
+CASE_ACTIONS: Final = {
+    AutomodAction.WARN: CaseAction.WARN,
+    AutomodAction.TIMEOUT: CaseAction.TIMEOUT,
+    AutomodAction.KICK: CaseAction.KICK,
+    AutomodAction.BAN: CaseAction.BAN,
+}
+
+
+def message_facts(message: discord.Message, member: discord.Member) -> MessageFacts:
+    """What automod judges, read off the message discord.py already parsed.
+
+    Role ids come from the member's raw id list (``Member.roles`` would look up and sort the
+    Role objects) and the time from the message id (``created_at`` builds a datetime): costs
+    the automod benchmark measures on every message.
+    """
+    return MessageFacts(
+        guild_id=message.guild.id if message.guild is not None else member.guild.id,
+        channel_id=message.channel.id,
+        author_id=member.id,
+        role_ids=frozenset(member._roles),
+        content=message.content,
+        mentions=len(message.mentions) + len(message.role_mentions) + message.mention_everyone,
+        sent_at=((message.id >> 22) + discord.utils.DISCORD_EPOCH) / 1000,
+    )
+
+
+def is_staff(member: discord.Member) -> bool:
+    """Members Discord's own AutoMod never acts on: administrators and server managers."""
+    permissions = member.guild_permissions
+    return permissions.administrator or permissions.manage_guild
+
+
+class AutomodEvents(commands.Cog, name="Automod"):
+    """Judges members' messages in servers and takes the step their rule's chain gives."""
+
+    def __init__(
+        self,
+        bot: FleetBot[ModOptions],
+        rules: GuildRulesCache,
+        engine: AutomodEngine,
+        cases: CaseStore,
+    ) -> None:
+        self.bot = bot
+        self.rules = rules
+        self.engine = engine
+        self.cases = cases
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        member = message.author
+        if not isinstance(member, discord.Member) or member.bot or message.webhook_id:
+            return
+        if is_staff(member):
+            return
+        rules = await self.rules.get(member.guild.id)
+        verdict = self.engine.judge(message_facts(message, member), rules)
+        if verdict is not None:
+            await self.enforce(message, member, verdict)
+
+    async def enforce(
+        self, message: discord.Message, member: discord.Member, verdict: Verdict
+    ) -> None:
+        """Delete the message if the step says so, take the step, record it as a case."""
+        step = verdict.step
+        reason = f"Automod ({verdict.kind}): {verdict.reason}"
+        if step.delete or step.action is AutomodAction.DELETE:
+            try:
+                await message.delete()
+            except discord.NotFound:
+                pass  # deleted already, by its author or a moderator
+            except discord.HTTPException as error:
+                log.warning(
+                    "automod cannot delete message %d in channel %d: %s",
+                    message.id,
+                    message.channel.id,
+                    error,
+                )
+        action = CASE_ACTIONS.get(step.action)
+        if action is None:
+            return
+        bot_user = self.bot.user
+        if bot_user is None:
+            return  # messages arrive only once logged in
+        audit = audit_reason(bot_user.name, None, reason)
+        until = None
+        try:
+            if step.action is AutomodAction.WARN:
+                await self._tell(message, member, reason)
+            elif step.action is AutomodAction.TIMEOUT and step.duration is not None:
+                until = datetime.now(UTC) + step.duration
+                await member.timeout(step.duration, reason=audit)
+            elif step.action is AutomodAction.KICK:
+                await member.kick(reason=audit)
+            elif step.action is AutomodAction.BAN:
+                await offer_appeal_before_ban(self.bot, member, reason)
+                await member.ban(reason=audit, delete_message_seconds=0)
+        except discord.HTTPException as error:
+            log.warning(
+                "automod cannot %s member %d in guild %d: %s",
+                step.action.value,
+                member.id,
+                member.guild.id,
+                error,
+            )
+            return
+        new = NewCase(
+            guild_id=member.guild.id,
+            action=action,
+            target_id=member.id,
+            target_name=str(member),
+            moderator_id=bot_user.id,
+            reason=reason,
+            until=until,
+            channel_id=message.channel.id,
+        )
+        case = await self.cases.create(new, datetime.now(UTC))
+        log.info(
+            "automod case #%d in guild %d: %s %d (%s, strike %d)",
+            case.number,
+            case.guild_id,
+            action.value,
+            member.id,
+            verdict.kind,
+            verdict.strike,
+        )
+        self.bot.dispatch("mod_case_recorded", case)
+
+    async def _tell(self, message: discord.Message, member: discord.Member, reason: str) -> None:
+        """A warning is said where the member wrote, to them alone."""
+        mentions = discord.AllowedMentions(everyone=False, roles=False, users=[member])
+        await message.channel.send(
+            f"⚠️ {member.mention}, warned: {reason}.", allowed_mentions=mentions
+        )

@@ -1,0 +1,169 @@
+"""Ban appeals end to end: the DM before the ban, the form, the staff's decision."""
+
+from __future__ import annotations
+
+import pytest
+from automod_helpers import CaseFeed, answer, cases_of
+
+from botfleet.bots.mod.services.limits import CaseAction
+from botfleet.config.schema import Settings
+from botfleet.core.bot import FleetBot
+from botfleet.sandbox import (
+    Application,
+    Message,
+    SandboxChannel,
+    SandboxGuild,
+    SandboxMember,
+)
+from botfleet.sandbox.pytest_plugin import FleetBotStage
+from botfleet.sandbox.scripting import wait_until
+
+APPEAL_TEXT = {"appeal_text": "I posted that invite by mistake, it was my own server."}
+
+
+@pytest.fixture
+def staff(guild: SandboxGuild) -> SandboxChannel:
+    return guild.add_text_channel("appeals")
+
+
+def button(message: Message, label_part: str) -> str:
+    [custom_id] = [
+        component["custom_id"]
+        for component in message.iter_components()
+        if component.get("type") == 2 and label_part in str(component.get("label"))
+    ]
+    return str(custom_id)
+
+
+async def edited_to(stage: FleetBotStage, message: Message, text: str) -> Message:
+    """``message`` once its content says ``text`` (the decision written into the DM)."""
+    return await wait_until(
+        stage.sandbox,
+        lambda: message if text in message.content else None,
+        timeout=5,
+        describe_failure=lambda: f"waiting for {text!r} in {message.describe()}",
+    )
+
+
+async def banned_by_automod(
+    bot: FleetBot,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    staff: SandboxChannel,
+    app: Application,
+) -> Message:
+    """Appeals on, an invite rule that bans, and alice breaking it: the DM she got."""
+    feed = CaseFeed(bot)
+    turned_on = await answer(owner, general, app, "channel", {"channel": staff}, command="appeals")
+    assert "appeals land in" in turned_on.content
+    await answer(owner, general, app, "rule", {"kind": "invites", "actions": "ban"})
+    await alice.send(general, "discord.gg/elsewhere")
+    assert (await feed.next()).action is CaseAction.BAN
+    offer = await alice.dm_with(app).wait_for_message(author=app)
+    assert "being banned" in offer.embeds[0]["title"]
+    return offer
+
+
+async def test_an_accepted_appeal_unbans_and_amends_the_case(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    staff: SandboxChannel,
+) -> None:
+    async with stage.running(settings) as bot:
+        offer = await banned_by_automod(bot, owner, alice, general, staff, app)
+        assert [ban.user.id for ban in guild.bans] == [alice.id]
+        feed = CaseFeed(bot)
+        opened = await alice.click(offer, button(offer, "Appeal"))
+        await opened.wait_for_modal()
+        sent = await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
+        assert sent.ephemeral and "went to the staff" in sent.content
+        appeal = await staff.wait_for_message(author=app)
+        assert "my own server" in str(appeal.embeds[0]) and "#1" in str(appeal.embeds[0])
+
+        refused = await (await alice.click(offer, button(offer, "Appeal"))).wait_for_response()
+        assert "not banned" not in refused.content  # still banned: the form opens again
+        decided = await (await owner.click(appeal, button(appeal, "Accept"))).wait_for_response()
+        assert "Accepted by" in str(decided.embeds[0]) and not decided.components
+        assert guild.bans == []
+        unban = await feed.next()
+        assert (unban.number, unban.action, unban.moderator_id) == (2, CaseAction.UNBAN, owner.id)
+        ban_case = (await cases_of(bot, guild, alice))[0]
+        assert ban_case.reason is not None and "appeal accepted by owner" in ban_case.reason
+        assert ban_case.amended_by == owner.id
+        told = await edited_to(stage, offer, "was accepted")
+        assert not told.components
+
+
+async def test_a_denied_appeal_keeps_the_ban_and_is_decided_once(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    bob: SandboxMember,
+    general: SandboxChannel,
+    staff: SandboxChannel,
+) -> None:
+    async with stage.running(settings) as bot:
+        offer = await banned_by_automod(bot, owner, alice, general, staff, app)
+        opened = await alice.click(offer, button(offer, "Appeal"))
+        await opened.wait_for_modal()
+        await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
+        appeal = await staff.wait_for_message(author=app)
+
+        again = await alice.click(offer, button(offer, "Appeal"))
+        await again.wait_for_modal()
+        waiting = await (await alice.submit_modal(again, APPEAL_TEXT)).wait_for_response()
+        assert "with the staff already" in waiting.content
+
+        not_staff = await (await bob.click(appeal, button(appeal, "Deny"))).wait_for_response()
+        assert "Only members who may unban" in not_staff.content
+        await (await owner.click(appeal, button(appeal, "Deny"))).wait_for_response()
+        assert [ban.user.id for ban in guild.bans] == [alice.id]
+        await edited_to(stage, offer, "was denied")
+
+
+async def test_the_appeal_button_survives_a_restart_and_refuses_the_unbanned(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    staff: SandboxChannel,
+) -> None:
+    async with stage.running(settings) as bot:
+        offer = await banned_by_automod(bot, owner, alice, general, staff, app)
+    async with stage.running(settings):
+        opened = await alice.click(offer, button(offer, "Appeal"))
+        await opened.wait_for_modal()
+        await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
+        assert "my own server" in str((await staff.wait_for_message(author=app)).embeds[0])
+        await guild.unban(alice)
+        late = await (await alice.click(offer, button(offer, "Appeal"))).wait_for_response()
+        assert late.ephemeral and "not banned" in late.content
+
+
+async def test_without_an_appeals_channel_no_appeal_is_offered(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    async with stage.running(settings) as bot:
+        feed = CaseFeed(bot)
+        await answer(owner, general, app, "rule", {"kind": "invites", "actions": "ban"})
+        await alice.send(general, "discord.gg/elsewhere")
+        assert (await feed.next()).action is CaseAction.BAN
+        assert alice.dm_with(app).messages() == []
