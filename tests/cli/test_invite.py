@@ -21,7 +21,7 @@ EXPECTED_PERMISSIONS = {
     "grammar": BASE | {"add_reactions"},
     "hangman": BASE,
     "mod": BASE,
-    "music": BASE,
+    "music": BASE | {"connect", "speak", "attach_files"},
     "spelling_bee": BASE | {"attach_files"},
     "utility": BASE | {"manage_roles", "attach_files", "send_polls"},
 }

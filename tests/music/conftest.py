@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from music_helpers import AudioFactory
 
+from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
+
 
 @pytest.fixture
 def make_audio(program: Callable[[str, str], str], tmp_path: Path) -> AudioFactory:
@@ -58,3 +60,8 @@ def make_audio(program: Callable[[str, str], str], tmp_path: Path) -> AudioFacto
         return path
 
     return make
+
+
+@pytest.fixture
+def stage(fleet_bot: FleetBotFactory) -> FleetBotStage:
+    return fleet_bot("music", guild="Music Room")

@@ -135,8 +135,11 @@ class _Player(threading.Thread):
         return not self._end.is_set() and not self._resumed.is_set()
 
     def set_source(self, source: discord.AudioSource) -> None:
+        """Swap the source as discord.py's AudioPlayer does: a paused player resumes."""
         with self._lock:
+            self.pause()
             self.playback.source = source
+            self.resume()
 
 
 class SandboxVoiceClient(discord.VoiceProtocol):

@@ -105,3 +105,12 @@ def format_clock(seconds: float) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_bar(position: float, duration: float | None, width: int = 18) -> str:
+    """``1:05 ▬▬▬🔘▬▬▬▬ 3:20``; a live stream shows only how long it has played."""
+    if not duration:
+        return f"🔴 LIVE · {format_clock(position)}"
+    done = min(width - 1, int(width * max(0.0, min(position, duration)) / duration))
+    bar = "▬" * done + "🔘" + "▬" * (width - 1 - done)
+    return f"{format_clock(position)} {bar} {format_clock(duration)}"

@@ -1,0 +1,82 @@
+"""Music Bot: server settings, players to restore after a restart, saved playlists.
+
+Revision ID: 0019
+Revises: 0016
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0019"
+down_revision: str | None = "0016"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _timestamp() -> sa.DateTime:
+    return sa.DateTime(timezone=True)
+
+
+def _json() -> sa.types.TypeEngine[Any]:
+    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "music_settings",
+        sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("dj_role_id", sa.BigInteger(), nullable=True),
+        sa.Column("always_on", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("volume", sa.Integer(), server_default=sa.text("100"), nullable=False),
+        sa.Column("effect", sa.Text(), server_default=sa.text("'none'"), nullable=False),
+        sa.Column("loop", sa.Text(), server_default=sa.text("'off'"), nullable=False),
+        sa.Column("updated_at", _timestamp(), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_music_settings")),
+    )
+    op.create_table(
+        "music_players",
+        sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("voice_channel_id", sa.BigInteger(), nullable=False),
+        sa.Column("text_channel_id", sa.BigInteger(), nullable=True),
+        sa.Column("controller_message_id", sa.BigInteger(), nullable=True),
+        sa.Column("current", _json(), nullable=True),
+        sa.Column("upcoming", _json(), nullable=False),
+        sa.Column("history", _json(), nullable=False),
+        sa.Column("position", sa.Float(), server_default=sa.text("0"), nullable=False),
+        sa.Column("paused", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("updated_at", _timestamp(), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_music_players")),
+    )
+    op.create_table(
+        "music_playlists",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("owner_id", sa.BigInteger(), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("name_key", sa.Text(), nullable=False),
+        sa.Column("tracks", _json(), nullable=False),
+        sa.Column("created_by", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", _timestamp(), server_default=sa.func.now(), nullable=False),
+        sa.Column("updated_at", _timestamp(), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_music_playlists")),
+    )
+    op.create_index(
+        "uq_music_playlists_scope_name",
+        "music_playlists",
+        ["guild_id", "owner_id", "name_key"],
+        unique=True,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("uq_music_playlists_scope_name", table_name="music_playlists")
+    op.drop_table("music_playlists")
+    op.drop_table("music_players")
+    op.drop_table("music_settings")
