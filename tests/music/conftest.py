@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from music_helpers import AudioFactory
+from music_helpers import AudioFactory, RealTimeVoiceClient
 
+from botfleet.bots.music.player import VoiceBackend, use_backend
+from botfleet.config.schema import Settings
+from botfleet.sandbox import SandboxChannel, SandboxGuild
 from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
+from botfleet.sandbox.voice import SandboxVoiceClient
 
 
 @pytest.fixture
@@ -38,25 +42,8 @@ def make_audio(program: Callable[[str, str], str], tmp_path: Path) -> AudioFacto
         )
         codec = ["-c:a", "libopus"] if path.suffix in {".ogg", ".opus"} else []
         metadata = [arg for key, value in tags.items() for arg in ("-metadata", f"{key}={value}")]
-        subprocess.run(
-            [
-                ffmpeg,
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                source,
-                "-ac",
-                "2",
-                *codec,
-                *metadata,
-                str(path),
-            ],
-            check=True,
-            timeout=30,
-        )
+        command = [ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", source, "-ac", "2"]
+        subprocess.run([*command, *codec, *metadata, str(path)], check=True, timeout=30)
         return path
 
     return make
@@ -65,3 +52,38 @@ def make_audio(program: Callable[[str, str], str], tmp_path: Path) -> AudioFacto
 @pytest.fixture
 def stage(fleet_bot: FleetBotFactory) -> FleetBotStage:
     return fleet_bot("music", guild="Music Room")
+
+
+@pytest.fixture
+def library(make_audio: AudioFactory, tmp_path: Path) -> Path:
+    """The bot's library: two one-second tones and a minute-long one."""
+    folder = tmp_path / "library"
+    make_audio("first.ogg", folder=folder, seconds=1.0, title="First Light", artist="Tones")
+    make_audio("second.mp3", folder=folder, seconds=1.0, frequency=660, title="Second Wind")
+    make_audio("long.ogg", folder=folder, seconds=60.0, frequency=220, title="Long Road")
+    return folder
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], library: Path) -> Settings:
+    return make_settings(library_path=str(library), alone_timeout=60, idle_timeout=60)
+
+
+@pytest.fixture
+def real_time() -> Iterator[None]:
+    """Players read 20 ms frames in real time."""
+    with use_backend(VoiceBackend(voice_client_class=RealTimeVoiceClient)):
+        yield
+
+
+@pytest.fixture
+def fast() -> Iterator[None]:
+    """Players read frames as fast as FFmpeg makes them."""
+    with use_backend(VoiceBackend(voice_client_class=SandboxVoiceClient)):
+        yield
+
+
+@pytest.fixture
+def lounge(guild: SandboxGuild) -> SandboxChannel:
+    """The guild's voice channel."""
+    return guild.channel("General")

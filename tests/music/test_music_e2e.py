@@ -6,91 +6,21 @@ Opus frames FFmpeg produces, in real time where a test must act while a track pl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any, ClassVar
-
 import pytest
-from music_helpers import AudioFactory
+from music_helpers import (
+    FRAMES_PER_SECOND,
+    command,
+    current_source,
+    playing_voice,
+    voice_of,
+    wait_for,
+)
 
-from botfleet.bots.music.player import TrackedSource, VoiceBackend, use_backend
+from botfleet.bots.music.player import TrackedSource
 from botfleet.config.schema import Settings
-from botfleet.core.bot import FleetBot
 from botfleet.sandbox import Application, SandboxChannel, SandboxGuild, SandboxMember
 from botfleet.sandbox.pytest_plugin import FleetBotStage
-from botfleet.sandbox.scripting import wait_until
-from botfleet.sandbox.voice import Playback, SandboxVoiceClient
-
-FRAMES_PER_SECOND = 50
-
-
-class RealTimeVoiceClient(SandboxVoiceClient):
-    frame_interval: ClassVar[float] = 0.02
-
-
-@pytest.fixture
-def library(make_audio: AudioFactory, tmp_path: Path) -> Path:
-    folder = tmp_path / "library"
-    make_audio("first.ogg", folder=folder, seconds=1.0, title="First Light", artist="Tones")
-    make_audio("second.mp3", folder=folder, seconds=1.0, frequency=660, title="Second Wind")
-    make_audio("long.ogg", folder=folder, seconds=60.0, frequency=220, title="Long Road")
-    return folder
-
-
-@pytest.fixture
-def settings(make_settings: Callable[..., Settings], library: Path) -> Settings:
-    return make_settings(library_path=str(library), alone_timeout=60, idle_timeout=60)
-
-
-@pytest.fixture
-def real_time() -> Iterator[None]:
-    with use_backend(VoiceBackend(voice_client_class=RealTimeVoiceClient)):
-        yield
-
-
-@pytest.fixture
-def fast() -> Iterator[None]:
-    with use_backend(VoiceBackend(voice_client_class=SandboxVoiceClient)):
-        yield
-
-
-@pytest.fixture
-def lounge(guild: SandboxGuild) -> SandboxChannel:
-    return guild.channel("General")
-
-
-def voice_of(bot: FleetBot, guild: SandboxGuild) -> SandboxVoiceClient | None:
-    found = bot.get_guild(guild.id)
-    voice = found.voice_client if found else None
-    return voice if isinstance(voice, SandboxVoiceClient) else None
-
-
-async def wait_for(stage: FleetBotStage, check: Callable[[], Any], what: str) -> Any:
-    return await wait_until(
-        stage.sandbox, check, timeout=10.0, describe_failure=lambda: f"waiting for {what}"
-    )
-
-
-async def command(
-    member: SandboxMember, channel: SandboxChannel, app: Application, name: str, **options: Any
-) -> str:
-    """Run a command and return the text of its answer (deferred ones: the followup)."""
-    handle = await member.run_command(channel, app, name, options)
-    response = await handle.wait_for_response()
-    if response.message is not None and response.message.content:
-        return response.message.content
-    return (await handle.wait_for_followup()).content
-
-
-def playing_voice(bot: FleetBot, guild: SandboxGuild) -> SandboxVoiceClient | None:
-    voice = voice_of(bot, guild)
-    return voice if voice is not None and voice.is_playing() else None
-
-
-def current_source(voice: SandboxVoiceClient) -> TrackedSource:
-    source = voice.source
-    assert isinstance(source, TrackedSource)
-    return source
+from botfleet.sandbox.voice import Playback
 
 
 @pytest.mark.usefixtures("fast")

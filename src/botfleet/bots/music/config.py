@@ -38,10 +38,10 @@ class MusicOptions(BaseModel):
         description="The share of listeners whose votes skip a track.",
     )
     alone_timeout: int = Field(
-        default=120, ge=5, le=86_400, description="Seconds alone in voice before leaving."
+        default=120, ge=1, le=86_400, description="Seconds alone in voice before leaving."
     )
     idle_timeout: int = Field(
-        default=300, ge=5, le=86_400, description="Seconds with nothing playing before leaving."
+        default=300, ge=1, le=86_400, description="Seconds with nothing playing before leaving."
     )
     default_volume: int = Field(default=100, ge=0, le=200, description="Volume of a new player.")
     max_file_mb: int = Field(

@@ -165,7 +165,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
             player = self.manager.players.get(member.guild.id)
             if player is not None and player.settings.dj_role_id is not None:
                 self._require_control(player, member)
-        await interaction.response.defer(thinking=True)
+        # Links and files take a moment to check; the answer is private, and the public
+        # controller message shows what plays and what comes next.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         tracks = await self.resolver.resolve(file.url if file else query or "", member.id)
         player = await self.manager.player_for(member, interaction.channel_id)
         position = await player.enqueue(tracks, play_next=play_next)
@@ -176,7 +178,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
             text = f"➕ Queued **{first.display_title}** at #{position}"
         if len(tracks) > 1:
             text += f" and {plural(len(tracks) - 1, 'more track')}"
-        await interaction.followup.send(text, allowed_mentions=QUIET)
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=QUIET)
 
     @app_commands.command(name="queue", description="Show the queue.")
     @app_commands.describe(page="Which page (10 tracks each)")
