@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` and `make test`. Both set up .venv on their own.
 PYTHON ?= python3
 VENV ?= .venv
-EXTRAS ?= dev,postgres,redis,sentry,music,ai,grammar,data,mod
+EXTRAS ?= dev,postgres,redis,sentry,music,music-web,ai,grammar,data,mod
 BIN := $(VENV)/bin
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))

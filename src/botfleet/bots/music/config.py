@@ -53,6 +53,15 @@ class MusicOptions(BaseModel):
     max_saved_playlists: int = Field(
         default=25, ge=1, le=500, description="Playlists one member (or one server) may keep."
     )
+    web_pages: bool = Field(
+        default=True,
+        description="Play pages of the sites yt-dlp supports (needs the music-web extra).",
+    )
+    web_search: str | None = Field(
+        default="ytsearch",
+        pattern=r"^[a-z0-9]+$",
+        description="yt-dlp's search for words the library does not match (none: no search).",
+    )
     allow_private_addresses: bool = Field(
         default=False,
         description="Let links reach private and loopback addresses (tests, trusted LANs only).",

@@ -128,6 +128,8 @@ class GuildPlayer:
     source_factory: SourceFactory
     hooks: PlayerHooks
     vote_ratio: float
+    locate: Callable[[Track], Awaitable[Track]] | None = None
+    """Finds a fresh media URL for tracks of web pages (yt-dlp), just before they play."""
     voice: discord.VoiceProtocol | None = None
     text_channel_id: int | None = None
     controller_message_id: int | None = None
@@ -195,6 +197,8 @@ class GuildPlayer:
     # -- playing -------------------------------------------------------------------------------
 
     async def _make_source(self, track: Track, start: float) -> TrackedSource:
+        if self.locate is not None:
+            track = await self.locate(track)
         plan = plan_source(
             track, start=start, volume=self.settings.volume, effect=self.settings.effect
         )

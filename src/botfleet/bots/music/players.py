@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 import discord
@@ -39,8 +40,15 @@ CONNECT_TIMEOUT: Final = 30.0
 class PlayerManager:
     """The players of one bot process."""
 
-    def __init__(self, bot: FleetBot[MusicOptions], store: MusicStore) -> None:
+    def __init__(
+        self,
+        bot: FleetBot[MusicOptions],
+        store: MusicStore,
+        *,
+        locate: Callable[[Track], Awaitable[Track]] | None = None,
+    ) -> None:
         self.bot = bot
+        self.locate = locate
         self.options = bot.options
         self.store = store
         self.players: dict[int, GuildPlayer] = {}
@@ -137,6 +145,7 @@ class PlayerManager:
             or ffmpeg_source_factory(self.options.ffmpeg_executable),
             hooks=self.hooks,
             vote_ratio=self.options.vote_skip_ratio,
+            locate=self.locate,
             text_channel_id=text_channel_id,
         )
         voice = guild.voice_client

@@ -7,6 +7,7 @@ at load; the players stored before the last stop rejoin once the bot is ready.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 from functools import partial
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ import aiohttp
 
 from botfleet.bots.music.commands.player import MusicCommands
 from botfleet.bots.music.commands.playlists import PlaylistCommands
+from botfleet.bots.music.config import MusicOptions
 from botfleet.bots.music.events.voice import MusicVoiceEvents
 from botfleet.bots.music.players import PlayerManager
 from botfleet.bots.music.services.http_sources import HttpSources, check_address, parse_url
@@ -23,12 +25,31 @@ from botfleet.bots.music.services.playlists import PlaylistStore
 from botfleet.bots.music.services.probe import probe
 from botfleet.bots.music.services.sources import SourceResolver
 from botfleet.bots.music.services.store import MusicStore
+from botfleet.bots.music.services.web import LinkCheck, YtDlpResolver, yt_dlp_extractor
 
 if TYPE_CHECKING:
-    from botfleet.bots.music.config import MusicOptions
     from botfleet.core.bot import FleetBot
 
 log = logging.getLogger(__name__)
+
+
+def web_resolver(options: MusicOptions, check_link: LinkCheck) -> YtDlpResolver | None:
+    """The yt-dlp resolver when the operator wants it and the music-web extra is installed."""
+    if not options.web_pages:
+        return None
+    if importlib.util.find_spec("yt_dlp") is None:
+        log.info("yt-dlp is not installed (extra music-web): links to web pages are not played")
+        return None
+    extract = yt_dlp_extractor(
+        max_entries=options.max_playlist_entries, timeout=options.link_timeout
+    )
+    return YtDlpResolver(
+        extract,
+        check_link=check_link,
+        search_prefix=options.web_search,
+        max_entries=options.max_playlist_entries,
+        timeout=options.link_timeout * 2,
+    )
 
 
 async def setup(bot: FleetBot[MusicOptions]) -> None:
@@ -41,11 +62,13 @@ async def setup(bot: FleetBot[MusicOptions]) -> None:
         options.http_limits,
         prober=partial(probe, executable=options.ffprobe_executable, within=options.link_timeout),
     )
-    resolver = SourceResolver(library, links)
-    store = MusicStore(bot.database, default_volume=options.default_volume)
 
     async def check_link(link: str) -> None:
         await check_address(parse_url(link), allow_private=options.allow_private_addresses)
+
+    web = web_resolver(options, check_link)
+    resolver = SourceResolver(library, links, web)
+    store = MusicStore(bot.database, default_volume=options.default_volume)
 
     playlists = PlaylistStore(
         bot.database,
@@ -53,7 +76,7 @@ async def setup(bot: FleetBot[MusicOptions]) -> None:
         library_locations=lambda: {entry.track.location for entry in library.entries},
         check_link=check_link,
     )
-    manager = PlayerManager(bot, store)
+    manager = PlayerManager(bot, store, locate=web.locate if web else None)
     commands_cog = MusicCommands(bot, manager, resolver, store, session)
     await bot.add_cog(commands_cog)
     await bot.add_cog(PlaylistCommands(bot, manager, playlists))
