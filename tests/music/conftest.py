@@ -55,6 +55,17 @@ def stage(fleet_bot: FleetBotFactory) -> FleetBotStage:
 
 
 @pytest.fixture
+def make_settings(stage: FleetBotStage) -> Callable[..., Settings]:
+    """The bot's test settings; the web search is off (tests never reach the internet)."""
+
+    def make(**options: object) -> Settings:
+        options.setdefault("web_search", None)
+        return stage.settings(**options)
+
+    return make
+
+
+@pytest.fixture
 def library(make_audio: AudioFactory, tmp_path: Path) -> Path:
     """The bot's library: two one-second tones and a minute-long one."""
     folder = tmp_path / "library"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from music_helpers import AudioFactory, command, current_source, voice_of, wait_for
 
+from botfleet.bots.music.player import TrackedSource
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, Message, SandboxChannel, SandboxMember
 from botfleet.sandbox.pytest_plugin import FleetBotStage
@@ -141,3 +142,41 @@ async def test_the_controller_pauses_and_a_lonely_bot_leaves(
         assert all(
             button.get("disabled") for row in ended.components for button in row["components"]
         )
+
+
+@pytest.mark.usefixtures("fast")
+async def test_history_feeds_stats_xp_counters_and_autoplay(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    general: SandboxChannel,
+    lounge: SandboxChannel,
+    alice: SandboxMember,
+) -> None:
+    await alice.join_voice(lounge)
+    async with stage.running(settings) as bot:
+        await command(alice, general, app, "play", query="first light")
+        voice = await wait_for(stage, lambda: voice_of(bot, stage.guild), "the bot in voice")
+        await voice.wait_for_playback()
+        await command(alice, general, app, "play", query="second wind")
+        await wait_for(
+            stage,
+            lambda: (len(voice.playbacks) == 2 and voice.playbacks[1].finished) or None,
+            "the second track to end",
+        )
+        stats = await command(alice, general, app, "music", subcommand="stats")
+        assert stats.startswith("**2 plays**") and "You queued 2 of them." in stats
+        assert "Tones — First Light — 1 play" in stats
+        assert await command(alice, general, app, "music", subcommand="autoplay", enabled=True) == (
+            "♾️ Autoplay on."
+        )
+        await command(alice, general, app, "play", query="second wind")
+        third = await wait_for(
+            stage,
+            lambda: voice.playbacks[3] if len(voice.playbacks) > 3 else None,
+            "autoplay to pick a track",
+        )
+        assert isinstance(third.source, TrackedSource)
+        # Second Wind is the most played (2), but it just ended: autoplay picks First Light.
+        assert third.source.track.title == "First Light"
+        assert third.source.track.requester_id == 0

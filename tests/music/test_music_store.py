@@ -163,3 +163,23 @@ async def test_export_and_import_round_trip_and_refuse_foreign_tracks(database: 
 def test_import_refuses_malformed_files(data: bytes, reason: str) -> None:
     with pytest.raises(UserError, match=reason):
         parse_export(data)
+
+
+async def test_the_listening_history_counts_plays_and_picks_autoplay(database: Database) -> None:
+    store = MusicStore(database)
+    other = Track(title="Other", location="/lib/other.ogg", kind=SourceKind.FILE)
+    for track, seconds in ((SONG, 90.0), (other, 30.0), (SONG, 45.0)):
+        await store.record_listen(GUILD, track, seconds=seconds, listeners=2)
+    await store.record_listen(GUILD + 1, other, seconds=10.0, listeners=1)
+    stats = await store.stats(GUILD, ALICE)
+    assert (stats.plays, stats.requested_by_member) == (3, 2)
+    assert stats.hours == pytest.approx(165 / 3600)
+    assert stats.top_tracks == (("Song", 2), ("Other", 1))
+    picked = await store.autoplay_track(GUILD, avoid=set())
+    assert picked is not None and (picked.title, picked.requester_id) == ("Song", 0)
+    assert await store.autoplay_track(GUILD, avoid={SONG.identity}) == other
+    assert await store.autoplay_track(GUILD, avoid={SONG.identity, other.identity}) is None
+    async with database.session() as session:
+        assert await delete_user_data(session, ALICE) == 2
+        await session.commit()
+    assert (await store.stats(GUILD, ALICE)).requested_by_member == 0

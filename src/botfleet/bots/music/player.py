@@ -42,9 +42,14 @@ SourceFactory = Callable[[SourcePlan], discord.AudioSource]
 class TrackedSource(discord.AudioSource):
     """Counts the frames read from a source, which is how far the listeners got."""
 
-    def __init__(self, inner: discord.AudioSource, plan: SourcePlan) -> None:
+    def __init__(
+        self, inner: discord.AudioSource, plan: SourcePlan, track: Track, heard_before: float = 0.0
+    ) -> None:
         self.inner = inner
         self.plan = plan
+        self.track = track
+        self.heard_before = heard_before
+        """Seconds of the track heard through earlier sources (before a seek or an effect)."""
         self.frames = 0
 
     def read(self) -> bytes:
@@ -58,6 +63,11 @@ class TrackedSource(discord.AudioSource):
 
     def cleanup(self) -> None:
         self.inner.cleanup()
+
+    @property
+    def heard(self) -> float:
+        """Seconds of the track the listeners heard, across swapped sources."""
+        return self.heard_before + self.frames * FRAME_SECONDS
 
     @property
     def position(self) -> float:
@@ -116,6 +126,8 @@ class PlayerHooks:
     track_started: Callable[[GuildPlayer], Awaitable[None]]
     queue_ended: Callable[[GuildPlayer], Awaitable[None]]
     track_failed: Callable[[GuildPlayer, Track, Exception], Awaitable[None]]
+    track_heard: Callable[[GuildPlayer, Track, float], Awaitable[None]]
+    """A track stopped playing (ended, skipped, left) after this many seconds heard."""
 
 
 @dataclass(eq=False)
@@ -196,14 +208,15 @@ class GuildPlayer:
 
     # -- playing -------------------------------------------------------------------------------
 
-    async def _make_source(self, track: Track, start: float) -> TrackedSource:
-        if self.locate is not None:
-            track = await self.locate(track)
+    async def _make_source(
+        self, track: Track, start: float, heard_before: float = 0.0
+    ) -> TrackedSource:
+        located = await self.locate(track) if self.locate is not None else track
         plan = plan_source(
-            track, start=start, volume=self.settings.volume, effect=self.settings.effect
+            located, start=start, volume=self.settings.volume, effect=self.settings.effect
         )
         inner = await asyncio.to_thread(self.source_factory, plan)
-        return TrackedSource(inner, plan)
+        return TrackedSource(inner, plan, track, heard_before)
 
     async def _silence(self) -> None:
         """End the running ``play()`` (its ``after`` is ignored) and stop its FFmpeg."""
@@ -216,6 +229,7 @@ class GuildPlayer:
         if old is not None:
             self._restored_position = old.position
             await asyncio.to_thread(old.cleanup)
+            await self.hooks.track_heard(self, old.track, old.heard)
 
     async def _play(self, track: Track, start: float = 0.0) -> None:
         """Start ``track`` as a new ``play()``; a source that cannot start skips to the next."""
@@ -280,7 +294,7 @@ class GuildPlayer:
         if not (voice.is_playing() or voice.is_paused()):
             await self._play(track, start)
             return
-        new = await self._make_source(track, start)
+        new = await self._make_source(track, start, heard_before=self.source.heard)
         old, self.source = self.source, new
         voice.source = new
         if self.paused:

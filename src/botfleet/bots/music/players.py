@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POSITION_SAVE_SECONDS: Final = 5.0
+MIN_LISTEN_SECONDS: Final = 0.5
+"""Shorter plays (a track skipped at once) stay out of the listening history."""
+XP_PER_MINUTE: Final = 1
+BOT_NAME: Final = "music"
 CONNECT_TIMEOUT: Final = 30.0
 
 
@@ -60,7 +64,9 @@ class PlayerManager:
             track_started=self._track_started,
             queue_ended=self._queue_ended,
             track_failed=self._track_failed,
+            track_heard=self._track_heard,
         )
+        self._autoplaying: set[asyncio.Task[None]] = set()
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -251,8 +257,59 @@ class PlayerManager:
         await self._show_controller(player)
 
     async def _queue_ended(self, player: GuildPlayer) -> None:
+        if player.settings.autoplay and not self._closing:
+            # The player's lock is held while its hooks run: queue from a task of its own.
+            task = asyncio.create_task(self._autoplay(player), name="music-autoplay")
+            self._autoplaying.add(task)
+            task.add_done_callback(self._autoplaying.discard)
+            return
         await self._show_controller(player)
         self._leave_later(player, self.options.idle_timeout, "nothing to play")
+
+    async def _autoplay(self, player: GuildPlayer) -> None:
+        """Queue the guild's most played track other than the one that just ended."""
+        recent = {player.queue.history[-1].identity} if player.queue.history else set()
+        track = await self.store.autoplay_track(player.guild_id, avoid=recent)
+        if track is None or self.players.get(player.guild_id) is not player:
+            await self._show_controller(player)
+            self._leave_later(player, self.options.idle_timeout, "nothing to play")
+            return
+        log.info("Guild %s: autoplay picks %r", player.guild_id, track.title)
+        await player.enqueue([track])
+
+    async def _track_heard(self, player: GuildPlayer, track: Track, seconds: float) -> None:
+        """Add the play to the history; listeners earn XP by the minute."""
+        if seconds < MIN_LISTEN_SECONDS:
+            return
+        listeners = self.listener_ids(player)
+        try:
+            await self.store.record_listen(
+                player.guild_id, track, seconds=seconds, listeners=len(listeners)
+            )
+        except Exception:
+            log.exception("Recording a play in guild %s failed", player.guild_id)
+        if self._closing:
+            return  # the fleet's XP buffer is already saved and stopped
+        for member_id in listeners:
+            await self.bot.gamification.xp.award_xp(
+                member_id,
+                XP_PER_MINUTE * int(seconds // 60),
+                "listening to music",
+                guild_id=player.guild_id,
+                bot_name=BOT_NAME,
+                counters={"music:seconds_listened": int(seconds)},
+            )
+
+    async def count_queued(self, guild_id: int, member_id: int, tracks: int) -> None:
+        """Tracks a member queued count towards their achievements."""
+        await self.bot.gamification.xp.award_xp(
+            member_id,
+            0,
+            "queued music",
+            guild_id=guild_id,
+            bot_name=BOT_NAME,
+            counters={"music:tracks_queued": tracks},
+        )
 
     async def _track_failed(self, player: GuildPlayer, track: Track, error: Exception) -> None:
         channel = self._text_channel(player)

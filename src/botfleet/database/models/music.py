@@ -1,4 +1,4 @@
-"""Tables of the Music Bot (migration 0019): server settings, players to restore, playlists.
+"""Tables of the Music Bot (migration 0019): settings, players to restore, playlists, history.
 
 A player's row exists while the bot plays in a guild; it is rewritten as the queue changes and
 its position every few seconds, so a restarted bot rejoins at the same track and moment.
@@ -25,6 +25,8 @@ class MusicSettings(Base):
     dj_role_id: Mapped[int | None] = mapped_column(BigInteger)
     always_on: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """24/7 mode: the bot stays in voice when alone or idle."""
+    autoplay: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """When the queue runs out, play something from the guild's listening history."""
     volume: Mapped[int] = mapped_column(Integer, default=100, server_default=text("100"))
     effect: Mapped[str] = mapped_column(Text, default="none", server_default=text("'none'"))
     loop: Mapped[str] = mapped_column(Text, default="off", server_default=text("'off'"))
@@ -67,3 +69,22 @@ class MusicPlaylist(Base):
     created_by: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class MusicListen(Base):
+    """One track heard in a guild: the listening history behind /music stats and autoplay."""
+
+    __tablename__ = "music_listens"
+    __table_args__ = (Index("ix_music_listens_guild_id_played_at", "guild_id", "played_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    identity: Mapped[str] = mapped_column(Text)
+    """What makes two plays the same song (the page or the location)."""
+    title: Mapped[str] = mapped_column(Text)
+    track: Mapped[dict[str, Any]] = mapped_column(json_variant())
+    requester_id: Mapped[int] = mapped_column(BigInteger)
+    seconds: Mapped[float] = mapped_column(Float)
+    """How long it was heard (a skipped track counts what played)."""
+    listeners: Mapped[int] = mapped_column(Integer)
+    played_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())

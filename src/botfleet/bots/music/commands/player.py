@@ -37,6 +37,7 @@ from botfleet.bots.music.views.controller import (
 )
 from botfleet.core.errors import reply_ephemeral
 from botfleet.errors import UserError
+from botfleet.utils.text import truncate_string
 from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:
@@ -171,6 +172,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         tracks = await self.resolver.resolve(file.url if file else query or "", member.id)
         player = await self.manager.player_for(member, interaction.channel_id)
         position = await player.enqueue(tracks, play_next=play_next)
+        await self.manager.count_queued(member.guild.id, member.id, len(tracks))
         first = tracks[0]
         if position == 0:
             text = f"▶️ Playing **{first.display_title}**"
@@ -446,6 +448,39 @@ class MusicCommands(commands.Cog, name=COG_NAME):
             await player.apply_settings(settings)
             self.manager.watch_listeners(player)
         await self._say(interaction, "🌙 24/7 mode on." if enabled else "🌙 24/7 mode off.")
+
+    @music.command(name="autoplay", description="When the queue ends, play favourites again.")
+    @app_commands.describe(enabled="On to pick from this server's listening history")
+    async def autoplay(self, interaction: discord.Interaction[Any], enabled: bool) -> None:
+        member = member_of(interaction)
+        player = self.manager.players.get(member.guild.id)
+        if player is not None:
+            self._require_control(player, member)
+        settings = await self.store.update_settings(member.guild.id, autoplay=enabled)
+        if player is not None:
+            await player.apply_settings(settings)
+        await self._say(interaction, "♾️ Autoplay on." if enabled else "♾️ Autoplay off.")
+
+    @music.command(name="stats", description="What this server listened to.")
+    async def stats(self, interaction: discord.Interaction[Any]) -> None:
+        member = member_of(interaction)
+        stats = await self.store.stats(member.guild.id, member.id)
+        if stats.plays == 0:
+            raise UserError("Nothing has been played here yet — start with /play.")
+        lines = [
+            f"**{plural(stats.plays, 'play')}**, {stats.hours:.1f} hours of music.",
+            f"You queued {stats.requested_by_member} of them."
+            if stats.requested_by_member
+            else "You have not queued any of them yet.",
+            "**Most played**",
+            *(
+                f"`{rank}.` {truncate_string(title, 80)} — {plural(count, 'play')}"
+                for rank, (title, count) in enumerate(stats.top_tracks, 1)
+            ),
+        ]
+        await interaction.response.send_message(
+            "\n".join(lines), ephemeral=True, allowed_mentions=QUIET
+        )
 
     # -- the controller's buttons ------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.bots.music.services.tracks import SourceKind, Track
 from botfleet.database.base import Database
-from botfleet.database.models.music import MusicPlaylist
+from botfleet.database.models.music import MusicListen, MusicPlaylist
 from botfleet.errors import UserError
 from botfleet.services.privacy import count_deleted, registry
 from botfleet.utils.wording import plural
@@ -240,7 +240,8 @@ class PlaylistStore:
 
 
 async def delete_user_data(session: AsyncSession, user_id: int) -> int:
-    """A data-deletion request: the member's own playlists; their name leaves server ones."""
+    """A data-deletion request: the member's own playlists; their name leaves server ones
+    and the listening history."""
     removed = await count_deleted(
         session,
         delete(MusicPlaylist).where(MusicPlaylist.guild_id == 0, MusicPlaylist.owner_id == user_id),
@@ -253,7 +254,14 @@ async def delete_user_data(session: AsyncSession, user_id: int) -> int:
         .returning(MusicPlaylist.id)
         .execution_options(synchronize_session=False)
     )
-    return removed + len(result.all())
+    listens = await session.execute(
+        update(MusicListen)
+        .where(MusicListen.requester_id == user_id)
+        .values(requester_id=0)
+        .returning(MusicListen.id)
+        .execution_options(synchronize_session=False)
+    )
+    return removed + len(result.all()) + len(listens.all())
 
 
 registry.register(PRIVACY_NAME, delete_user_data)

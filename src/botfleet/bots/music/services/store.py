@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, desc, func, select, update
 
 from botfleet.bots.music.services.ffmpeg import Effect
 from botfleet.bots.music.services.queue import LoopMode
 from botfleet.bots.music.services.tracks import Track
 from botfleet.database.base import Database
-from botfleet.database.models.music import MusicPlayerState, MusicSettings
+from botfleet.database.models.music import MusicListen, MusicPlayerState, MusicSettings
 from botfleet.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,18 @@ class GuildSettings:
     loop: LoopMode = LoopMode.OFF
     dj_role_id: int | None = None
     always_on: bool = False
+    autoplay: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListeningStats:
+    """A guild's listening history in numbers."""
+
+    plays: int
+    hours: float
+    top_tracks: tuple[tuple[str, int], ...]
+    """(title, plays), most played first."""
+    requested_by_member: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +96,7 @@ class MusicStore:
             loop=LoopMode(row.loop) if row.loop in set(LoopMode) else LoopMode.OFF,
             dj_role_id=row.dj_role_id,
             always_on=row.always_on,
+            autoplay=row.autoplay,
         )
 
     async def update_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
@@ -95,6 +108,7 @@ class MusicStore:
             "loop": settings.loop.value,
             "dj_role_id": settings.dj_role_id,
             "always_on": settings.always_on,
+            "autoplay": settings.autoplay,
         }
         statement = (
             self.database.upsert(MusicSettings)
@@ -174,3 +188,72 @@ class MusicStore:
                 )
             )
         return players
+
+    async def record_listen(
+        self, guild_id: int, track: Track, *, seconds: float, listeners: int
+    ) -> None:
+        """Add a heard track to the guild's history."""
+        async with self.database.session() as session:
+            session.add(
+                MusicListen(
+                    guild_id=guild_id,
+                    identity=track.identity,
+                    title=track.display_title,
+                    track={**track.to_json(), "requester_id": 0},
+                    requester_id=track.requester_id,
+                    seconds=seconds,
+                    listeners=listeners,
+                )
+            )
+            await session.commit()
+
+    async def stats(self, guild_id: int, member_id: int, *, top: int = 5) -> ListeningStats:
+        """Plays, hours and the most played tracks of a guild; the member's requests."""
+        in_guild = MusicListen.guild_id == guild_id
+        async with self.database.session() as session:
+            plays, seconds = (
+                await session.execute(
+                    select(func.count(), func.coalesce(func.sum(MusicListen.seconds), 0.0)).where(
+                        in_guild
+                    )
+                )
+            ).one()
+            plays_column = func.count().label("plays")
+            rows = await session.execute(
+                select(func.max(MusicListen.title), plays_column)
+                .where(in_guild)
+                .group_by(MusicListen.identity)
+                .order_by(desc(plays_column), func.max(MusicListen.title))
+                .limit(top)
+            )
+            mine = await session.scalar(
+                select(func.count()).where(in_guild, MusicListen.requester_id == member_id)
+            )
+        return ListeningStats(
+            plays=plays,
+            hours=float(seconds) / 3600,
+            top_tracks=tuple((title, count) for title, count in rows.all()),
+            requested_by_member=mine or 0,
+        )
+
+    async def autoplay_track(self, guild_id: int, *, avoid: set[str]) -> Track | None:
+        """The guild's most played track not in ``avoid`` (identities), for autoplay."""
+        plays_column = func.count().label("plays")
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(MusicListen.identity, func.max(MusicListen.id), plays_column)
+                .where(MusicListen.guild_id == guild_id)
+                .group_by(MusicListen.identity)
+                .order_by(desc(plays_column), desc(func.max(MusicListen.id)))
+                .limit(len(avoid) + 1)
+            )
+            latest_id = next(
+                (listen_id for identity, listen_id, _ in rows.all() if identity not in avoid), None
+            )
+            if latest_id is None:
+                return None
+            stored = await session.scalar(
+                select(MusicListen.track).where(MusicListen.id == latest_id)
+            )
+        tracks, _ = _tracks([stored], guild_id)
+        return tracks[0] if tracks else None

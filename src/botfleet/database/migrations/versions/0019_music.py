@@ -1,4 +1,4 @@
-"""Music Bot: server settings, players to restore after a restart, saved playlists.
+"""Music Bot: server settings, players to restore, saved playlists, the listening history.
 
 Revision ID: 0019
 Revises: 0016
@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("dj_role_id", sa.BigInteger(), nullable=True),
         sa.Column("always_on", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("autoplay", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("volume", sa.Integer(), server_default=sa.text("100"), nullable=False),
         sa.Column("effect", sa.Text(), server_default=sa.text("'none'"), nullable=False),
         sa.Column("loop", sa.Text(), server_default=sa.text("'off'"), nullable=False),
@@ -73,9 +74,27 @@ def upgrade() -> None:
         ["guild_id", "owner_id", "name_key"],
         unique=True,
     )
+    op.create_table(
+        "music_listens",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("identity", sa.Text(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("track", _json(), nullable=False),
+        sa.Column("requester_id", sa.BigInteger(), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("listeners", sa.Integer(), nullable=False),
+        sa.Column("played_at", _timestamp(), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_music_listens")),
+    )
+    op.create_index(
+        "ix_music_listens_guild_id_played_at", "music_listens", ["guild_id", "played_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_music_listens_guild_id_played_at", table_name="music_listens")
+    op.drop_table("music_listens")
     op.drop_index("uq_music_playlists_scope_name", table_name="music_playlists")
     op.drop_table("music_playlists")
     op.drop_table("music_players")
