@@ -149,6 +149,8 @@ class GuildPlayer:
     skip_vote: SkipVote = field(init=False)
     source: TrackedSource | None = None
     paused: bool = False
+    stream_title: str | None = None
+    """What a radio says it plays now (its ICY title)."""
     _generation: int = 0
     _restored_position: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -237,6 +239,7 @@ class GuildPlayer:
         await self._silence()
         generation = self._generation
         self._restored_position = start
+        self.stream_title = None
         self.skip_vote.reset()
         try:
             source = await self._make_source(track, start)

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
+import aiohttp
 import discord
 
 from botfleet.bots.music.player import (
@@ -21,9 +22,10 @@ from botfleet.bots.music.player import (
     current_backend,
     ffmpeg_source_factory,
 )
+from botfleet.bots.music.services.icy import follow_icy_titles
 from botfleet.bots.music.services.store import MusicStore, SavedPlayer
-from botfleet.bots.music.services.tracks import Track
-from botfleet.bots.music.views.controller import controller_view, now_playing_embed
+from botfleet.bots.music.services.tracks import SourceKind, Track
+from botfleet.bots.music.views.controller import controller_view, player_embed
 from botfleet.errors import UserError
 from botfleet.utils.text import truncate_string
 
@@ -48,11 +50,14 @@ class PlayerManager:
         self,
         bot: FleetBot[MusicOptions],
         store: MusicStore,
+        session: aiohttp.ClientSession,
         *,
         locate: Callable[[Track], Awaitable[Track]] | None = None,
     ) -> None:
         self.bot = bot
+        self.session = session
         self.locate = locate
+        self._title_followers: dict[int, asyncio.Task[None]] = {}
         self.options = bot.options
         self.store = store
         self.players: dict[int, GuildPlayer] = {}
@@ -79,8 +84,8 @@ class PlayerManager:
         self._closing = True
         if self._saver is not None:
             self._saver.cancel()
-        for timer in self._leave_timers.values():
-            timer.cancel()
+        for task in (*self._leave_timers.values(), *self._title_followers.values()):
+            task.cancel()
         for player in list(self.players.values()):
             try:
                 snapshot = player.snapshot()
@@ -201,6 +206,7 @@ class PlayerManager:
     async def leave(self, guild_id: int, *, reason: str) -> None:
         """Stop, disconnect and forget the guild's player."""
         self._cancel_leave_timer(guild_id)
+        self._stop_following_titles(guild_id)
         player = self.players.pop(guild_id, None)
         if player is None:
             return
@@ -253,8 +259,38 @@ class PlayerManager:
 
     async def _track_started(self, player: GuildPlayer) -> None:
         self.keep(player)
+        self._follow_titles(player)
         await self._save(player)
         await self._show_controller(player)
+
+    # -- radio titles --------------------------------------------------------------------------
+
+    def _stop_following_titles(self, guild_id: int) -> None:
+        follower = self._title_followers.pop(guild_id, None)
+        if follower is not None:
+            follower.cancel()
+
+    def _follow_titles(self, player: GuildPlayer) -> None:
+        """Show a radio's ICY titles while it plays."""
+        self._stop_following_titles(player.guild_id)
+        track = player.queue.current
+        if track is None or track.kind is not SourceKind.STREAM:
+            return
+
+        async def show(title: str) -> None:
+            if player.queue.current is track:
+                player.stream_title = title
+                await self._show_controller(player)
+
+        async def follow() -> None:
+            try:
+                await follow_icy_titles(self.session, track.location, show)
+            except (aiohttp.ClientError, TimeoutError) as error:
+                log.info("Guild %s: the radio's titles stopped: %s", player.guild_id, error)
+
+        self._title_followers[player.guild_id] = asyncio.create_task(
+            follow(), name=f"music-icy-{player.guild_id}"
+        )
 
     async def _queue_ended(self, player: GuildPlayer) -> None:
         if player.settings.autoplay and not self._closing:
@@ -338,14 +374,7 @@ class PlayerManager:
         channel = self._text_channel(player)
         if channel is None or self._closing:
             return
-        embed = now_playing_embed(
-            player.queue,
-            position=player.position,
-            paused=player.paused,
-            effect=player.settings.effect,
-            volume=player.settings.volume,
-            color=self.bot.settings.colors.primary,
-        )
+        embed = player_embed(player, self.bot.settings.colors.primary)
         if ended is not None:
             embed.set_footer(text=f"Left the voice channel: {ended}.")
         view = controller_view(active=ended is None)

@@ -76,7 +76,7 @@ async def setup(bot: FleetBot[MusicOptions]) -> None:
         library_locations=lambda: {entry.track.location for entry in library.entries},
         check_link=check_link,
     )
-    manager = PlayerManager(bot, store, locate=web.locate if web else None)
+    manager = PlayerManager(bot, store, session, locate=web.locate if web else None)
     commands_cog = MusicCommands(bot, manager, resolver, store, session)
     await bot.add_cog(commands_cog)
     await bot.add_cog(PlaylistCommands(bot, manager, playlists))

@@ -31,7 +31,7 @@ from botfleet.bots.music.services.tracks import format_clock
 from botfleet.bots.music.views.controller import (
     COG_NAME,
     ControlButton,
-    now_playing_embed,
+    player_embed,
     queue_page,
     track_line,
 )
@@ -196,14 +196,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     @app_commands.guild_only()
     async def nowplaying(self, interaction: discord.Interaction[Any]) -> None:
         player = self._player(interaction)
-        embed = now_playing_embed(
-            player.queue,
-            position=player.position,
-            paused=player.paused,
-            effect=player.settings.effect,
-            volume=player.settings.volume,
-            color=self.bot.settings.colors.primary,
-        )
+        embed = player_embed(player, self.bot.settings.colors.primary)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     # -- controls ----------------------------------------------------------------------------

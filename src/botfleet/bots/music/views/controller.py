@@ -11,6 +11,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 
 import discord
 
+from botfleet.bots.music.player import GuildPlayer
 from botfleet.bots.music.services.ffmpeg import EFFECTS, Effect
 from botfleet.bots.music.services.queue import LoopMode, TrackQueue
 from botfleet.bots.music.services.tracks import Track, format_clock, progress_bar
@@ -92,6 +93,7 @@ def now_playing_embed(
     effect: Effect,
     volume: int,
     color: int | None = None,
+    stream_title: str | None = None,
 ) -> discord.Embed:
     """The controller's embed: the track, a progress bar, what comes next."""
     track = queue.current
@@ -102,11 +104,10 @@ def now_playing_embed(
             color=color,
         )
     state = "⏸️ Paused" if paused else "▶️ Now playing"
-    embed = discord.Embed(
-        title=f"{state}",
-        description=f"**{truncate_string(track.display_title, 200)}**",
-        color=color,
-    )
+    description = f"**{truncate_string(track.display_title, 200)}**"
+    if stream_title:
+        description += f"\n📻 {truncate_string(stream_title, 200)}"
+    embed = discord.Embed(title=state, description=description, color=color)
     embed.add_field(name="Progress", value=progress_bar(position, track.duration), inline=False)
     embed.add_field(
         name="Requested by", value=f"<@{track.requester_id}>" if track.requester_id else "—"
@@ -120,6 +121,19 @@ def now_playing_embed(
             inline=False,
         )
     return embed
+
+
+def player_embed(player: GuildPlayer, color: int | None = None) -> discord.Embed:
+    """The controller's embed for a guild's player as it is now."""
+    return now_playing_embed(
+        player.queue,
+        position=player.position,
+        paused=player.paused,
+        effect=player.settings.effect,
+        volume=player.settings.volume,
+        color=color,
+        stream_title=player.stream_title,
+    )
 
 
 def queue_page(queue: TrackQueue, page: int) -> tuple[str, int]:
