@@ -32,10 +32,14 @@ def voice_of(bot: FleetBot, guild: SandboxGuild) -> SandboxVoiceClient | None:
     return voice if isinstance(voice, SandboxVoiceClient) else None
 
 
-def playing_voice(bot: FleetBot, guild: SandboxGuild) -> SandboxVoiceClient | None:
-    """The voice client once it plays."""
+def playing_voice(
+    bot: FleetBot, guild: SandboxGuild, *, other_than: SandboxVoiceClient | None = None
+) -> SandboxVoiceClient | None:
+    """The voice client once it plays (a new one, when ``other_than`` is the old)."""
     voice = voice_of(bot, guild)
-    return voice if voice is not None and voice.is_playing() else None
+    if voice is None or voice is other_than or not voice.is_playing():
+        return None
+    return voice
 
 
 def current_source(voice: SandboxVoiceClient) -> TrackedSource:

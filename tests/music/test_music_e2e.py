@@ -155,3 +155,32 @@ async def test_a_restarted_bot_resumes_the_same_track_at_the_same_moment(
         assert resumed.plan.start > 12.0
         text = await command(alice, general, app, "queue")
         assert "Long Road" in text and "`1.` Tones — First Light" in text
+
+
+@pytest.mark.usefixtures("real_time")
+async def test_a_disconnected_bot_rejoins_its_listeners_and_resumes(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    general: SandboxChannel,
+    lounge: SandboxChannel,
+    alice: SandboxMember,
+    guild: SandboxGuild,
+) -> None:
+    await alice.join_voice(lounge)
+    async with stage.running(settings) as bot:
+        await command(alice, general, app, "play", query="long road")
+        voice = await wait_for(stage, lambda: playing_voice(bot, stage.guild), "the bot playing")
+        await command(alice, general, app, "seek", position="30")
+        before = current_source(voice)
+        await wait_for(stage, lambda: before.frames > 5 or None, "frames after the seek")
+        await guild.disconnect_voice(guild.member(voice.user.name))
+        rejoined = await wait_for(
+            stage,
+            lambda: playing_voice(bot, stage.guild, other_than=voice),
+            "the bot to rejoin and play",
+        )
+        resumed = current_source(rejoined)
+        assert resumed.track.title == "Long Road"
+        assert resumed.plan.start == pytest.approx(before.position, abs=0.05)
+        assert [m.id for m in lounge.voice_members] == [alice.id, rejoined.user.id]

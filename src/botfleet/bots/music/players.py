@@ -196,12 +196,14 @@ class PlayerManager:
         channel = getattr(player.voice, "channel", None)
         if not isinstance(channel, discord.VoiceChannel | discord.StageChannel):
             return set()
+        return {user_id for user_id in channel.voice_states if self._is_listener(channel, user_id)}
+
+    def _is_listener(
+        self, channel: discord.VoiceChannel | discord.StageChannel, user_id: int
+    ) -> bool:
+        """A member in the channel who is neither this bot nor (as far as known) another bot."""
         own_id = self.bot.user.id if self.bot.user else 0
-        return {
-            user_id
-            for user_id in channel.voice_states
-            if user_id != own_id and not getattr(channel.guild.get_member(user_id), "bot", False)
-        }
+        return user_id != own_id and not getattr(channel.guild.get_member(user_id), "bot", False)
 
     async def leave(self, guild_id: int, *, reason: str) -> None:
         """Stop, disconnect and forget the guild's player."""
@@ -216,6 +218,34 @@ class PlayerManager:
             await player.voice_client.disconnect(force=True)
         await self.store.forget_player(guild_id)
         await self._show_controller(player, ended=reason)
+
+    async def rejoin(self, player: GuildPlayer, channel: discord.VoiceChannel) -> None:
+        """The bot was disconnected (a dropped connection, a moderator): if members still
+        listen there, join again and resume where the track was; otherwise leave."""
+        if self._closing or self.players.get(player.guild_id) is not player:
+            return
+        if not any(self._is_listener(channel, user_id) for user_id in channel.voice_states):
+            await self.leave(player.guild_id, reason="disconnected from voice")
+            return
+        await player.stop()
+        old = player.voice
+        if old is not None:
+            await old.disconnect(force=True)
+        log.info("Guild %s: disconnected from voice; rejoining %s", player.guild_id, channel.id)
+        try:
+            player.voice = await channel.connect(
+                cls=current_backend().voice_client_class, timeout=CONNECT_TIMEOUT, self_deaf=True
+            )
+        except (TimeoutError, discord.ClientException) as error:
+            log.warning("Guild %s: rejoining failed: %s", player.guild_id, error)
+            await self.leave(player.guild_id, reason="could not rejoin voice")
+            return
+        await player.resume_saved()
+
+    async def moved(self, player: GuildPlayer) -> None:
+        """The bot was moved to another channel: its listeners are the new channel's."""
+        self.watch_listeners(player)
+        await self._save(player)
 
     # -- leaving when alone or idle ------------------------------------------------------------
 

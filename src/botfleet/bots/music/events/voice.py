@@ -1,4 +1,5 @@
-"""Voice events: leave when alone (unless 24/7), and forget a player whose bot was kicked."""
+"""Voice events: leave when alone (unless 24/7); rejoin when the bot is disconnected while
+members still listen, and follow it when it is moved."""
 
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ class MusicVoiceEvents(commands.Cog, name="MusicVoice"):
         if player is None:
             return
         if self.bot.user is not None and member.id == self.bot.user.id:
-            if after.channel is None:
-                await self.manager.leave(member.guild.id, reason="disconnected from voice")
+            if after.channel is None and isinstance(before.channel, discord.VoiceChannel):
+                await self.manager.rejoin(player, before.channel)
+            elif after.channel is not None:
+                await self.manager.moved(player)
             return
         channel = getattr(player.voice, "channel", None)
         touched = {getattr(before.channel, "id", None), getattr(after.channel, "id", None)}
