@@ -145,7 +145,7 @@ async def test_the_controller_pauses_and_a_lonely_bot_leaves(
 
 
 @pytest.mark.usefixtures("fast")
-async def test_history_feeds_stats_xp_counters_and_autoplay(
+async def test_history_feeds_stats_achievements_and_autoplay(
     stage: FleetBotStage,
     settings: Settings,
     app: Application,
@@ -164,6 +164,9 @@ async def test_history_feeds_stats_xp_counters_and_autoplay(
             lambda: (len(voice.playbacks) == 2 and voice.playbacks[1].finished) or None,
             "the second track to end",
         )
+        await bot.gamification.xp.flush()
+        unlocked = await bot.gamification.achievements.unlocked(alice.id)
+        assert "First Spin" in {item.definition.name for item in unlocked}
         stats = await command(alice, general, app, "music", subcommand="stats")
         assert stats.startswith("**2 plays**") and "You queued 2 of them." in stats
         assert "Tones — First Light — 1 play" in stats

@@ -1,4 +1,5 @@
-"""Music Bot: server settings, players to restore, saved playlists, the listening history.
+"""Music Bot: server settings, players to restore, saved playlists, the listening history,
+and the Music achievements.
 
 Revision ID: 0019
 Revises: 0016
@@ -8,7 +9,7 @@ Create Date: 2026-12-06
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,6 +19,62 @@ revision: str = "0019"
 down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+class _Seed(NamedTuple):
+    id: int
+    name: str
+    description: str
+    rarity: str
+    points: int
+    metric: str
+    target: int
+    reward_xp: int
+
+
+# Fixed ids from 1901. The metrics are the counters the Music Bot reports: the seconds of
+# music a member heard (``music:seconds_listened``) and the tracks they queued.
+ACHIEVEMENTS: tuple[_Seed, ...] = (
+    _Seed(1901, "First Spin", "Queue your first track.", "common", 5, "music:tracks_queued", 1, 10),
+    _Seed(1902, "Crate Digger", "Queue 250 tracks.", "rare", 25, "music:tracks_queued", 250, 200),
+    _Seed(
+        1903,
+        "Night Owl",
+        "Listen to 10 hours of music with the Music Bot.",
+        "rare",
+        25,
+        "music:seconds_listened",
+        36_000,
+        200,
+    ),
+    _Seed(
+        1904,
+        "Marathon Ears",
+        "Listen to 100 hours of music with the Music Bot.",
+        "epic",
+        50,
+        "music:seconds_listened",
+        360_000,
+        500,
+    ),
+)
+_achievements = sa.table(
+    "achievements",
+    sa.column("id", sa.Integer()),
+    sa.column("name", sa.Text()),
+    sa.column("description", sa.Text()),
+    sa.column("category", sa.Text()),
+    sa.column("rarity", sa.Text()),
+    sa.column("points", sa.Integer()),
+)
+_rules = sa.table(
+    "achievement_rules",
+    sa.column("achievement_id", sa.Integer()),
+    sa.column("metric", sa.Text()),
+    sa.column("target", sa.Integer()),
+    sa.column("reward_xp", sa.Integer()),
+)
+_user_achievements = sa.table("user_achievements", sa.column("achievement_id", sa.Integer()))
 
 
 def _timestamp() -> sa.DateTime:
@@ -90,9 +147,43 @@ def upgrade() -> None:
     op.create_index(
         "ix_music_listens_guild_id_played_at", "music_listens", ["guild_id", "played_at"]
     )
+    op.bulk_insert(
+        _achievements,
+        [
+            {
+                "id": seed.id,
+                "name": seed.name,
+                "description": seed.description,
+                "category": "music",
+                "rarity": seed.rarity,
+                "points": seed.points,
+            }
+            for seed in ACHIEVEMENTS
+        ],
+    )
+    op.bulk_insert(
+        _rules,
+        [
+            {
+                "achievement_id": seed.id,
+                "metric": seed.metric,
+                "target": seed.target,
+                "reward_xp": seed.reward_xp,
+            }
+            for seed in ACHIEVEMENTS
+        ],
+    )
 
 
 def downgrade() -> None:
+    seeded_ids = [seed.id for seed in ACHIEVEMENTS]
+    connection = op.get_bind()
+    # Foreign keys are off on SQLite during migrations: remove unlocks and rules explicitly.
+    connection.execute(
+        sa.delete(_user_achievements).where(_user_achievements.c.achievement_id.in_(seeded_ids))
+    )
+    connection.execute(sa.delete(_rules).where(_rules.c.achievement_id.in_(seeded_ids)))
+    connection.execute(sa.delete(_achievements).where(_achievements.c.id.in_(seeded_ids)))
     op.drop_index("ix_music_listens_guild_id_played_at", table_name="music_listens")
     op.drop_table("music_listens")
     op.drop_index("uq_music_playlists_scope_name", table_name="music_playlists")
