@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from music_helpers import AudioFactory, RealTimeVoiceClient
+from music_helpers import AudioFactory, RealTimeVoiceClient, Room
 
 from botfleet.bots.music.player import VoiceBackend, use_backend
 from botfleet.config.schema import Settings
-from botfleet.sandbox import SandboxChannel, SandboxGuild
+from botfleet.sandbox import Application, SandboxChannel, SandboxGuild, SandboxMember
 from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
 from botfleet.sandbox.voice import SandboxVoiceClient
 
@@ -98,3 +98,16 @@ def fast() -> Iterator[None]:
 def lounge(guild: SandboxGuild) -> SandboxChannel:
     """The guild's voice channel."""
     return guild.channel("General")
+
+
+@pytest.fixture
+async def room(
+    stage: FleetBotStage,
+    app: Application,
+    general: SandboxChannel,
+    lounge: SandboxChannel,
+    alice: SandboxMember,
+) -> Room:
+    """Alice in the voice channel, ready to ask the bot for music in #general."""
+    await alice.join_voice(lounge)
+    return Room(stage, app, general, lounge, alice)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from botfleet.bots.music.player import TrackedSource
 from botfleet.core.bot import FleetBot
@@ -17,6 +17,16 @@ AudioFactory = Callable[..., Path]
 """``make_audio(name, seconds=..., frequency=..., folder=..., **tags)`` of ``conftest.py``."""
 
 FRAMES_PER_SECOND = 50
+
+
+class Room(NamedTuple):
+    """The bot's stage with its text channel, its voice channel and alice listening there."""
+
+    stage: FleetBotStage
+    app: Application
+    text: SandboxChannel
+    lounge: SandboxChannel
+    alice: SandboxMember
 
 
 class RealTimeVoiceClient(SandboxVoiceClient):
@@ -47,6 +57,14 @@ def current_source(voice: SandboxVoiceClient) -> TrackedSource:
     source = voice.source
     assert isinstance(source, TrackedSource)
     return source
+
+
+async def in_voice(stage: FleetBotStage, bot: FleetBot) -> SandboxVoiceClient:
+    """The bot's voice client, once it joined."""
+    voice: SandboxVoiceClient = await wait_for(
+        stage, lambda: voice_of(bot, stage.guild), "the bot in voice"
+    )
+    return voice
 
 
 async def wait_for(stage: FleetBotStage, check: Callable[[], Any], what: str) -> Any:

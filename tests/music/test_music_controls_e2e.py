@@ -7,12 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from music_helpers import AudioFactory, command, current_source, voice_of, wait_for
+from music_helpers import AudioFactory, Room, command, current_source, in_voice, wait_for
 
 from botfleet.bots.music.player import TrackedSource
 from botfleet.config.schema import Settings
-from botfleet.sandbox import Application, Message, SandboxChannel, SandboxMember
-from botfleet.sandbox.pytest_plugin import FleetBotStage
+from botfleet.sandbox import Message, SandboxChannel
 from botfleet.sandbox.scripting import SandboxFile
 
 
@@ -35,24 +34,20 @@ def left_controller(channel: SandboxChannel, bot_id: int) -> Message | None:
 
 @pytest.mark.usefixtures("fast")
 async def test_an_attached_file_plays_with_its_tags(
-    stage: FleetBotStage,
+    room: Room,
     make_settings: Callable[..., Settings],
     library: Path,
     make_audio: AudioFactory,
-    app: Application,
-    general: SandboxChannel,
-    lounge: SandboxChannel,
-    alice: SandboxMember,
 ) -> None:
+    stage, app, general, _, alice = room
     upload = make_audio("upload.ogg", seconds=0.5, title="Homemade", artist="Alice")
     settings = make_settings(library_path=str(library), allow_private_addresses=True)
-    await alice.join_voice(lounge)
     async with stage.running(settings) as bot:
         file = SandboxFile("upload.ogg", upload.read_bytes())
         assert "Playing **Alice — Homemade**" in await command(
             alice, general, app, "play", file=file
         )
-        voice = await wait_for(stage, lambda: voice_of(bot, stage.guild), "the bot in voice")
+        voice = await in_voice(stage, bot)
         playback = await voice.wait_for_playback()
         assert playback.finished and playback.error is None and playback.frames > 20
         handle = await alice.run_command(general, app, "play", {"query": "no such song"})
@@ -62,14 +57,10 @@ async def test_an_attached_file_plays_with_its_tags(
 
 @pytest.mark.usefixtures("real_time")
 async def test_playlists_save_export_import_and_load(
-    stage: FleetBotStage,
+    room: Room,
     settings: Settings,
-    app: Application,
-    general: SandboxChannel,
-    lounge: SandboxChannel,
-    alice: SandboxMember,
 ) -> None:
-    await alice.join_voice(lounge)
+    stage, app, general, _, alice = room
     async with stage.running(settings) as bot:
         await command(alice, general, app, "play", query="long road")
         await command(alice, general, app, "play", query="first light")
@@ -97,7 +88,7 @@ async def test_playlists_save_export_import_and_load(
         assert "Queued “Copy” (2 tracks)" in await command(
             alice, general, app, "playlist", subcommand="load", name="copy"
         )
-        voice = await wait_for(stage, lambda: voice_of(bot, stage.guild), "the bot in voice")
+        voice = await in_voice(stage, bot)
         queue = await command(alice, general, app, "queue")
         assert queue.count("Long Road") == 2  # playing, and queued again from the playlist
         assert voice.is_playing()
@@ -105,19 +96,15 @@ async def test_playlists_save_export_import_and_load(
 
 @pytest.mark.usefixtures("real_time")
 async def test_the_controller_pauses_and_a_lonely_bot_leaves(
-    stage: FleetBotStage,
+    room: Room,
     make_settings: Callable[..., Settings],
     library: Path,
-    app: Application,
-    general: SandboxChannel,
-    lounge: SandboxChannel,
-    alice: SandboxMember,
 ) -> None:
+    stage, app, general, lounge, alice = room
     settings = make_settings(library_path=str(library), alone_timeout=1)
-    await alice.join_voice(lounge)
     async with stage.running(settings) as bot:
         await command(alice, general, app, "play", query="long road")
-        voice = await wait_for(stage, lambda: voice_of(bot, stage.guild), "the bot in voice")
+        voice = await in_voice(stage, bot)
         message = await wait_for(stage, lambda: controller(general, voice.user.id), "controller")
         assert message.embeds[0]["title"] == "▶️ Now playing"
         handle = await alice.click(message, "music:control:toggle")
@@ -146,17 +133,13 @@ async def test_the_controller_pauses_and_a_lonely_bot_leaves(
 
 @pytest.mark.usefixtures("fast")
 async def test_history_feeds_stats_achievements_and_autoplay(
-    stage: FleetBotStage,
+    room: Room,
     settings: Settings,
-    app: Application,
-    general: SandboxChannel,
-    lounge: SandboxChannel,
-    alice: SandboxMember,
 ) -> None:
-    await alice.join_voice(lounge)
+    stage, app, general, _, alice = room
     async with stage.running(settings) as bot:
         await command(alice, general, app, "play", query="first light")
-        voice = await wait_for(stage, lambda: voice_of(bot, stage.guild), "the bot in voice")
+        voice = await in_voice(stage, bot)
         await voice.wait_for_playback()
         await command(alice, general, app, "play", query="second wind")
         await wait_for(

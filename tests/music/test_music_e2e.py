@@ -9,35 +9,31 @@ from __future__ import annotations
 import pytest
 from music_helpers import (
     FRAMES_PER_SECOND,
+    Room,
     command,
     current_source,
+    in_voice,
     playing_voice,
-    voice_of,
     wait_for,
 )
 
 from botfleet.bots.music.player import TrackedSource
 from botfleet.config.schema import Settings
-from botfleet.sandbox import Application, SandboxChannel, SandboxGuild, SandboxMember
-from botfleet.sandbox.pytest_plugin import FleetBotStage
+from botfleet.sandbox import SandboxGuild, SandboxMember
 from botfleet.sandbox.voice import Playback
 
 
 @pytest.mark.usefixtures("fast")
 async def test_two_tracks_play_to_the_end(
-    stage: FleetBotStage,
+    room: Room,
     settings: Settings,
-    app: Application,
-    general: SandboxChannel,
-    lounge: SandboxChannel,
-    alice: SandboxMember,
 ) -> None:
-    await alice.join_voice(lounge)
+    stage, app, general, lounge, alice = room
     async with stage.running(settings) as bot:
         assert "Playing **Tones — First Light**" in await command(
             alice, general, app, "play", query="first light"
         )
-        voice = await wait_for(stage, lambda: voice_of(bot, stage.guild), "the bot in voice")
+        voice = await in_voice(stage, bot)
         await command(alice, general, app, "play", query="second wind")
         playbacks: list[Playback] = await wait_for(
             stage,
@@ -73,21 +69,18 @@ async def test_two_tracks_play_to_the_end(
 
 @pytest.mark.usefixtures("real_time")
 async def test_listeners_vote_a_track_away(
-    stage: FleetBotStage,
+    room: Room,
     settings: Settings,
-    app: Application,
-    general: SandboxChannel,
-    lounge: SandboxChannel,
-    alice: SandboxMember,
     bob: SandboxMember,
     guild: SandboxGuild,
 ) -> None:
+    stage, app, general, lounge, alice = room
     carol = guild.add_member("carol")
-    for member in (alice, bob, carol):
+    for member in (bob, carol):
         await member.join_voice(lounge)
     async with stage.running(settings) as bot:
         await command(alice, general, app, "play", query="long road")
-        voice = await wait_for(stage, lambda: voice_of(bot, stage.guild), "the bot in voice")
+        voice = await in_voice(stage, bot)
         source = current_source(voice)
         await wait_for(stage, lambda: source.frames > 5 or None, "the track to play")
         assert await command(bob, general, app, "skip") == "🗳️ Vote to skip: 1/2."
@@ -103,17 +96,13 @@ async def test_listeners_vote_a_track_away(
 
 @pytest.mark.usefixtures("real_time")
 async def test_seek_and_filter_swap_the_source_in_place(
-    stage: FleetBotStage,
+    room: Room,
     settings: Settings,
-    app: Application,
-    general: SandboxChannel,
-    lounge: SandboxChannel,
-    alice: SandboxMember,
 ) -> None:
-    await alice.join_voice(lounge)
+    stage, app, general, _, alice = room
     async with stage.running(settings) as bot:
         await command(alice, general, app, "play", query="long road")
-        voice = await wait_for(stage, lambda: voice_of(bot, stage.guild), "the bot in voice")
+        voice = await in_voice(stage, bot)
         assert await command(alice, general, app, "seek", position="0:20") == "⏩ Jumped to 0:20."
         source = current_source(voice)
         assert source.plan.start == 20.0
@@ -130,18 +119,14 @@ async def test_seek_and_filter_swap_the_source_in_place(
 
 @pytest.mark.usefixtures("real_time")
 async def test_a_restarted_bot_resumes_the_same_track_at_the_same_moment(
-    stage: FleetBotStage,
+    room: Room,
     settings: Settings,
-    app: Application,
-    general: SandboxChannel,
-    lounge: SandboxChannel,
-    alice: SandboxMember,
 ) -> None:
-    await alice.join_voice(lounge)
+    stage, app, general, _, alice = room
     async with stage.running(settings) as bot:
         await command(alice, general, app, "play", query="long road")
         await command(alice, general, app, "play", query="first light")
-        voice = await wait_for(stage, lambda: voice_of(bot, stage.guild), "the bot in voice")
+        voice = await in_voice(stage, bot)
         await command(alice, general, app, "seek", position="12")
         source = current_source(voice)
         await wait_for(stage, lambda: source.frames > 10 or None, "frames after the seek")
@@ -159,15 +144,11 @@ async def test_a_restarted_bot_resumes_the_same_track_at_the_same_moment(
 
 @pytest.mark.usefixtures("real_time")
 async def test_a_disconnected_bot_rejoins_its_listeners_and_resumes(
-    stage: FleetBotStage,
+    room: Room,
     settings: Settings,
-    app: Application,
-    general: SandboxChannel,
-    lounge: SandboxChannel,
-    alice: SandboxMember,
     guild: SandboxGuild,
 ) -> None:
-    await alice.join_voice(lounge)
+    stage, app, general, lounge, alice = room
     async with stage.running(settings) as bot:
         await command(alice, general, app, "play", query="long road")
         voice = await wait_for(stage, lambda: playing_voice(bot, stage.guild), "the bot playing")

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 import aiohttp
 import pytest
 from aiohttp import web
-from music_helpers import AudioFactory, command, voice_of, wait_for
+from music_helpers import AudioFactory, Room, command, in_voice, wait_for
 
 from botfleet.bots.music.services.icy import follow_icy_titles, parse_icy_metadata
 from botfleet.config.schema import Settings
-from botfleet.sandbox import Application, Message, SandboxChannel, SandboxMember
-from botfleet.sandbox.pytest_plugin import FleetBotStage
+from botfleet.sandbox import Message, SandboxChannel
 
 METAINT = 4096
 TITLES = ("Tones - First", "Tones - First", "Tones - Second")
@@ -93,19 +92,15 @@ def radio_controller(channel: SandboxChannel, bot_id: int) -> Message | None:
 
 @pytest.mark.usefixtures("real_time")
 async def test_a_radio_plays_and_shows_its_titles(
+    room: Room,
     radio: Radio,
-    stage: FleetBotStage,
     make_settings: Callable[..., Settings],
-    app: Application,
-    general: SandboxChannel,
-    lounge: SandboxChannel,
-    alice: SandboxMember,
 ) -> None:
-    await alice.join_voice(lounge)
+    stage, app, general, _, alice = room
     async with stage.running(make_settings(allow_private_addresses=True)) as bot:
         answer = await command(alice, general, app, "play", query=f"{radio.base}/live")
         assert "Playing **Local Tones FM**" in answer
-        voice = await wait_for(stage, lambda: voice_of(bot, stage.guild), "the bot in voice")
+        voice = await in_voice(stage, bot)
         shown = await wait_for(
             stage, lambda: radio_controller(general, voice.user.id), "the radio's title"
         )

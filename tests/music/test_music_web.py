@@ -7,15 +7,13 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from music_helpers import FRAMES_PER_SECOND, AudioFactory, command, voice_of, wait_for
+from music_helpers import FRAMES_PER_SECOND, AudioFactory, Room, command, in_voice
 
 from botfleet.bots.music.services.http_sources import check_address, parse_url
 from botfleet.bots.music.services.tracks import SourceKind
 from botfleet.bots.music.services.web import YtDlpResolver, yt_dlp_extractor
 from botfleet.config.schema import Settings
 from botfleet.errors import UserError
-from botfleet.sandbox import Application, SandboxChannel, SandboxMember
-from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 pytest.importorskip("yt_dlp")
 
@@ -117,20 +115,16 @@ async def test_words_search_the_configured_site_or_nothing() -> None:
 
 @pytest.mark.usefixtures("fast")
 async def test_play_a_page_end_to_end(
+    room: Room,
     site: str,
-    stage: FleetBotStage,
     make_settings: Callable[..., Settings],
-    app: Application,
-    general: SandboxChannel,
-    lounge: SandboxChannel,
-    alice: SandboxMember,
 ) -> None:
+    stage, app, general, _, alice = room
     settings = make_settings(allow_private_addresses=True, web_search=None)
-    await alice.join_voice(lounge)
     async with stage.running(settings) as bot:
         answer = await command(alice, general, app, "play", query=f"{site}/songs/evening")
         assert "Playing **" in answer and "Evening Tone" in answer
-        voice = await wait_for(stage, lambda: voice_of(bot, stage.guild), "the bot in voice")
+        voice = await in_voice(stage, bot)
         playback = await voice.wait_for_playback()
         assert playback.finished and playback.error is None
         assert abs(playback.frames - 2 - 2 * FRAMES_PER_SECOND) <= 2

@@ -17,6 +17,7 @@ from typing import Any, Final
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from botfleet.bots.music.services.tracks import SourceKind, Track
 from botfleet.database.base import Database
@@ -109,6 +110,14 @@ def parse_export(data: bytes, *, max_tracks: int = MAX_PLAYLIST_TRACKS) -> tuple
     return shown, [Track.from_json(entry) for entry in tracks]
 
 
+async def _commit_named(session: AsyncSession, shown: str) -> None:
+    """Commit a playlist under a name; the unique index refuses a name in use."""
+    try:
+        await session.commit()
+    except IntegrityError:
+        raise UserError(f"A playlist “{shown}” exists already; choose another name.") from None
+
+
 def _playlist(row: MusicPlaylist) -> Playlist:
     return Playlist(
         id=row.id,
@@ -192,12 +201,7 @@ class PlaylistStore:
                 created_by=created_by,
             )
             session.add(row)
-            try:
-                await session.commit()
-            except IntegrityError:
-                raise UserError(
-                    f"A playlist “{shown}” exists already; choose another name."
-                ) from None
+            await _commit_named(session, shown)
             return _playlist(row)
 
     async def rename(self, scope: PlaylistScope, name: str, new_name: str) -> str:
@@ -206,12 +210,7 @@ class PlaylistStore:
         async with self.database.session() as session:
             row = await self._row(session, scope, name)
             row.name, row.name_key, row.updated_at = shown, key, func.now()
-            try:
-                await session.commit()
-            except IntegrityError:
-                raise UserError(
-                    f"A playlist “{shown}” exists already; choose another name."
-                ) from None
+            await _commit_named(session, shown)
         return shown
 
     async def delete(self, scope: PlaylistScope, name: str) -> str:
@@ -247,21 +246,28 @@ async def delete_user_data(session: AsyncSession, user_id: int) -> int:
         delete(MusicPlaylist).where(MusicPlaylist.guild_id == 0, MusicPlaylist.owner_id == user_id),
         MusicPlaylist.id,
     )
+    return (
+        removed
+        + await _forget_member(session, MusicPlaylist.created_by, user_id, MusicPlaylist.id)
+        + await _forget_member(session, MusicListen.requester_id, user_id, MusicListen.id)
+    )
+
+
+async def _forget_member(
+    session: AsyncSession,
+    column: InstrumentedAttribute[int],
+    user_id: int,
+    key: InstrumentedAttribute[int],
+) -> int:
+    """Replace the member's id by 0 in ``column``; returns the rows changed."""
     result = await session.execute(
-        update(MusicPlaylist)
-        .where(MusicPlaylist.created_by == user_id)
-        .values(created_by=0)
-        .returning(MusicPlaylist.id)
+        update(column.class_)
+        .where(column == user_id)
+        .values({column.key: 0})
+        .returning(key)
         .execution_options(synchronize_session=False)
     )
-    listens = await session.execute(
-        update(MusicListen)
-        .where(MusicListen.requester_id == user_id)
-        .values(requester_id=0)
-        .returning(MusicListen.id)
-        .execution_options(synchronize_session=False)
-    )
-    return removed + len(result.all()) + len(listens.all())
+    return len(result.all())
 
 
 registry.register(PRIVACY_NAME, delete_user_data)
