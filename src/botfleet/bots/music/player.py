@@ -181,6 +181,11 @@ class GuildPlayer:
         return self.source.position if self.source is not None else self._restored_position
 
     @property
+    def playback_id(self) -> int:
+        """Changes with every ``play()``: a repeat of a looping track is a new one to vote on."""
+        return self._generation
+
+    @property
     def is_active(self) -> bool:
         """Whether a track is loaded (playing or paused)."""
         return self.queue.current is not None and self.source is not None

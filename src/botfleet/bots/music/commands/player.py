@@ -230,7 +230,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
             await player.skip()
             return f"⏭️ Skipped **{current.display_title}**."
         votes, needed = player.skip_vote.cast(
-            id(current), member.id, self.manager.listener_ids(player)
+            player.playback_id, member.id, self.manager.listener_ids(player)
         )
         if votes < needed:
             return f"🗳️ Vote to skip: {votes}/{needed}."
