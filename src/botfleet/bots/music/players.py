@@ -84,6 +84,8 @@ class PlayerManager:
         self._closing = True
         if self._saver is not None:
             self._saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._saver
         for task in (*self._leave_timers.values(), *self._title_followers.values()):
             task.cancel()
         for player in list(self.players.values()):

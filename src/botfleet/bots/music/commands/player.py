@@ -8,6 +8,7 @@ privately by the bot's error handler.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
@@ -89,6 +90,8 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         self.bot.remove_dynamic_items(ControlButton)
         if self.restoring is not None:
             self.restoring.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.restoring  # let its database session close before the players save
         await self.manager.close()
         await self.session.close()
 
