@@ -166,3 +166,26 @@ async def test_history_feeds_stats_achievements_and_autoplay(
         # Second Wind is the most played (2), but it just ended: autoplay picks First Light.
         assert third.source.track.title == "First Light"
         assert third.source.track.requester_id == 0
+
+
+@pytest.mark.usefixtures("fast")
+async def test_a_track_ffmpeg_cannot_open_is_reported_and_skipped(
+    room: Room, settings: Settings, library: Path
+) -> None:
+    stage, app, general, _, alice = room
+    async with stage.running(settings) as bot:
+        (library / "second.mp3").unlink()  # gone since the library was scanned
+        await command(alice, general, app, "play", query="second wind")
+        voice = await in_voice(stage, bot)
+        warning = await wait_for(
+            stage,
+            lambda: next((m for m in general.messages() if "could not play" in m.content), None),
+            "the failure to be reported",
+        )
+        assert "**Second Wind**" in warning.content
+        failed = await voice.wait_for_playback()
+        assert failed.frames == 0 and failed.source.track.title == "Second Wind"  # type: ignore[attr-defined]
+        await command(alice, general, app, "play", query="first light")
+        await wait_for(stage, lambda: len(voice.playbacks) == 2 or None, "the next track")
+        played = await voice.wait_for_playback()
+        assert played.finished and played.error is None and played.frames > 40

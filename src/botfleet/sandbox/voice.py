@@ -102,6 +102,11 @@ class _Player(threading.Thread):
                 frame = self.playback.source.read()
             if not frame:
                 self.playback.finished = True
+                # As discord.py's AudioPlayer: a source that ran dry because it failed (FFmpeg
+                # exiting with an error) reports that failure to `after`.
+                failure = getattr(self.playback.source, "_current_error", None)
+                if isinstance(failure, Exception):
+                    self.playback.error = failure
                 return
             self.playback._record(frame)
             if self._frame_interval:

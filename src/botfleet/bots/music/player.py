@@ -65,6 +65,12 @@ class TrackedSource(discord.AudioSource):
         self.inner.cleanup()
 
     @property
+    def _current_error(self) -> Exception | None:
+        """FFmpeg's failure, which discord.py's player reads when a source runs dry."""
+        error = getattr(self.inner, "_current_error", None)
+        return error if isinstance(error, Exception) else None
+
+    @property
     def heard(self) -> float:
         """Seconds of the track the listeners heard, across swapped sources."""
         return self.heard_before + self.frames * FRAME_SECONDS
@@ -73,6 +79,13 @@ class TrackedSource(discord.AudioSource):
     def position(self) -> float:
         """Seconds into the track (effects that change speed move through it faster)."""
         return self.plan.start + self.frames * FRAME_SECONDS * self.plan.rate
+
+
+class SourceGaveNothingError(Exception):
+    """A track ended without a single frame of audio."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"FFmpeg gave no audio for {location}")
 
 
 def ffmpeg_source_factory(executable: str) -> SourceFactory:
@@ -275,6 +288,10 @@ class GuildPlayer:
         async with self._lock:
             if generation != self._generation or not self.connected:
                 return  # a stopped track, or the connection dropped: nothing moves on
+            if error is None and self.source is not None and self.source.frames == 0:
+                # FFmpeg gave nothing at all (a file gone, a server that closed at once); its
+                # exit code may not be known yet when discord.py's player stops reading.
+                error = SourceGaveNothingError(self.source.plan.location)
             if error is not None:
                 current = self.queue.current
                 log.warning("Guild %s: playback failed: %s", self.guild_id, error)
