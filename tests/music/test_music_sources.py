@@ -18,6 +18,7 @@ from botfleet.bots.music.services.http_sources import (
     parse_url,
 )
 from botfleet.bots.music.services.library import LocalLibrary
+from botfleet.bots.music.services.probe import parse_probe_output, probe
 from botfleet.bots.music.services.sources import SourceResolver
 from botfleet.bots.music.services.tracks import SourceKind, Track
 from botfleet.errors import UserError
@@ -232,3 +233,18 @@ def test_tracks_round_trip_and_refuse_malformed_json() -> None:
     ]:
         with pytest.raises(UserError, match=reason):
             Track.from_json(bad)
+
+
+async def test_ffprobe_reads_audio_and_refuses_what_is_not(
+    make_audio: AudioFactory, tmp_path: Path
+) -> None:
+    info = await probe(str(make_audio("tagged.ogg", seconds=1.5, title="T", artist="A")))
+    assert (info.codec, info.title, info.artist) == ("opus", "T", "A")
+    assert info.duration == pytest.approx(1.5, abs=0.05)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("just words")
+    with pytest.raises(UserError, match="FFmpeg cannot read"):
+        await probe(str(notes))
+    video_only = b'{"streams": [{"codec_type": "video", "codec_name": "h264"}], "format": {}}'
+    with pytest.raises(UserError, match="no audio"):
+        parse_probe_output(video_only)
