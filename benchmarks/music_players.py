@@ -174,7 +174,7 @@ def run_round(
     cpu_before, children_before = time.process_time(), children_cpu()
     for _ in range(players):
         plan = plan_source(track, start=0.0, volume=100, effect=effect)
-        source = Timed(TrackedSource(factory(plan), plan))
+        source = Timed(TrackedSource(factory(plan), plan, track))
         sources.append(source)
         client = LoopbackVoiceClient(sink, loop)
         threads.append(AudioPlayer(source, client, after=lambda _error: done.wait()))
