@@ -16,7 +16,7 @@ RUN python -m venv /opt/botfleet
 COPY pyproject.toml constraints.txt README.md LICENSE ./
 COPY src ./src
 # The extras of a production fleet; the dev extra (test tools) stays out of the image.
-ARG EXTRAS=postgres,redis,sentry,music,ai,grammar
+ARG EXTRAS=postgres,redis,sentry,music,ai,grammar,mod,web,payments
 RUN /opt/botfleet/bin/pip install -c constraints.txt ".[${EXTRAS}]"
 
 # Stage 2: the runtime, without pip's caches or the source tree, running as an unprivileged user.

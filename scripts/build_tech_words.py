@@ -39,32 +39,39 @@ PACKAGED_WORD: Final = re.compile(r"[a-z]{4,}")
 JARGON_WORD: Final = re.compile(r"[a-z]{3,}")
 
 JARGON_NOUNS: Final = """
-api backend bitfield boolean bytecode changelog chatbot checksum codebase codegen config
-coroutine cronjob daemon dataclass dataset datastore dedupe devops dockerfile dotfile
-endpoint enum env fallback filesystem frontend func gamedev getter hashmap healthcheck
-hostname hotfix hotkey iframe init interop iterable iterator json keybind keyframe
-kubeconfig lockfile logfile localhost lookup macOS metadata microservice middleware monorepo
-multithread mutex namespace netcode nullable onboarding param pathname payload pipeline
-plugin postgres preload prefetch proxy queue readme redis regex repo runtime sandbox
-schema screenshot setter sharding sidecar snapshot stacktrace stderr stdin stdout subnet
-subprocess subreddit substring superclass syscall tarball timestamp tokenizer toolchain
-tooltip tuple typedef unicode uptime url username util viewport vsync webhook websocket
-whitelist workflow wrapper
+api async autoscaler backend bitfield boolean bytecode cgroup changelog changeset chatbot
+checksum cli codebase codegen codepath config configmap coroutine cpu cron cronjob crontab
+daemon daemonset dataclass dataset datastore dedupe deserializer dev devops diff dockerfile
+dotenv dotfile endpoint enum env envvar failover fallback filesystem formatter fps frontend
+func gamedev getter gitignore gpu hashmap healthcheck hitbox hostname hotfix hotkey hotpath
+idempotency iframe init interop iterable iterator json keybind keyframe kubeconfig liveness
+loadbalancer lockfile logfile localhost lookup macOS mbps metadata microservice middleware
+monorepo multithread mutex namespace netcode noob nullable nvme onboarding param pathname
+patchset payload pipeline plugin postbuild postgres prebuild precommit preload prefetch
+proxy queue ratelimit readiness readme redis regex repo rollout runtime sandbox schema
+screenshot serializer setter sharding sidecar snapshot spinlock speedrun speedrunner ssd
+stacktrace statefulset stderr stdin stdlib stdout subnet submodule subprocess subreddit
+substring superclass syscall tarball threadpool timestamp tokenizer toolchain tooltip
+tryhard tuple typedef unicode uptime url username util venv viewport virtualenv vram vsync
+webhook websocket whitelist workflow wrapper
 """
 """Nouns of everyday software talk; the script adds their plurals."""
 
 JARGON_VERBS: Final = """
-autoscale backport benchmark bootstrap cache debounce deserialize dockerize fetch
-hardcode lint memoize minify monkeypatch namespace parse prefetch rebase refactor
-reindex rerun serialize stringify subclass tokenize transpile unmount unpin upsert
+autoscale backfill backport benchmark bootstrap cache debounce deduplicate deserialize
+dockerize fetch hardcode inline lint marshal memoize minify monkeypatch namespace nerf
+parse prefetch rebase refactor reindex rerun respawn serialize stringify subclass tokenize
+transpile unmarshal unmount unpin upsert
 """
 """Verbs of everyday software talk; the script adds -s, -ed and -ing forms."""
 
 TOOLS: Final = """
-ansible clippy cmake docker eslint fastapi gitlab github golang goroutine grafana gunicorn
-jenkins jupyter kafka kotlin kubectl kubernetes linter memcached mongodb msgpack mypy
-nginx numpy pandas pipenv postgresql prometheus pydantic pytest rabbitmq ruff rustc scipy
-serde sqlalchemy sqlite systemd terraform tokio typescript uvicorn vite webpack
+ansible ccache certbot clippy cmake docker eslint etcd fastapi gitlab github golang
+goroutine grafana gunicorn istio jenkins journald jupyter kafka kotlin kubectl kubernetes
+letsencrypt linter linters memcached mongodb msgpack mypy neovim nginx npm numpy openssl
+pandas pipenv pnpm postgresql prometheus pycharm pydantic pylint pypi pyright pytest
+rabbitmq rsync ruff rustc scipy scp serde sqlalchemy sqlite sshd systemd terraform tmux
+tokio typescript uvicorn vite vscode webpack
 """
 """Tools and libraries a developers' chat names all the time, not always capitalized."""
 
@@ -73,11 +80,16 @@ def _verb_forms(verb: str) -> list[str]:
     return [verb, plural_form(verb), regular_past(verb), present_participle(verb)]
 
 
+def _noun_plural(noun: str) -> str:
+    """A jargon noun's plural: clipped words ending in o (repo, demo) take a plain -s."""
+    return noun + "s" if noun.endswith("o") else plural_form(noun)
+
+
 def jargon() -> set[str]:
     """The hand-reviewed jargon above, with its derived forms."""
     words = set(TOOLS.split())
     for noun in JARGON_NOUNS.split():
-        words |= {noun, plural_form(noun)}
+        words |= {noun, _noun_plural(noun)}
     for verb in JARGON_VERBS.split():
         words |= set(_verb_forms(verb))
     return words

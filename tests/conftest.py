@@ -11,6 +11,7 @@ when the task is garbage-collected, which is how shutdown tracebacks went unnoti
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import importlib
 import logging
@@ -18,14 +19,15 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
-from botfleet.database import Database
-from botfleet.database.migrate import upgrade
+from botfleet.database import Database, migrate
+from botfleet.database.migrate import sqlite_file_path, upgrade
 
 pytest_plugins = ["botfleet.sandbox.pytest_plugin"]
 
@@ -95,11 +97,26 @@ def no_unretrieved_task_exception() -> Iterator[None]:
         )
 
 
+WORKER_REPORTS_KEY = "unretrieved_task_errors"
+"""Where a pytest-xdist worker hands its late reports to the controller (``workeroutput``)."""
+
+late_worker_reports: list[str] = []
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Collect the last unreachable tasks; one that failed unseen fails the session."""
+    """Collect the last unreachable tasks; one that failed unseen fails the session.
+
+    Under pytest-xdist each worker collects its own and hands them to the controller, since a
+    worker's exit status does not reach the run's; the controller fails the run for all of them.
+    """
     already = len(unretrieved_task_errors.reports)
     gc.collect()
     reports = unretrieved_task_errors.reports[already:]
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[WORKER_REPORTS_KEY] = reports
+        return
+    reports += late_worker_reports
     if reports:
         sys.stderr.write(
             "\na task's exception was never retrieved (found after the last test):\n\n"
@@ -107,6 +124,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             + "\n"
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """The controller keeps what a finished xdist worker found after its last test."""
+    late_worker_reports.extend(getattr(node, "workeroutput", {}).get(WORKER_REPORTS_KEY, []))
 
 
 @pytest.fixture
@@ -147,7 +170,16 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Ite
     for name in list(os.environ):
         if name.startswith("BOTFLEET_") and not name.startswith("BOTFLEET_TEST_"):
             monkeypatch.delenv(name, raising=False)
-    for name in ("DISCORD_TOKEN", "DATABASE_URL", "REDIS_URL", "SENTRY_DSN", "OPENAI_API_KEY"):
+    for name in (
+        "DISCORD_TOKEN",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SENTRY_DSN",
+        "OPENAI_API_KEY",
+        "DISCORD_CLIENT_ID",
+        "DISCORD_CLIENT_SECRET",
+        "TOKEN_ENCRYPTION_KEYS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BOTFLEET_ENV_FILE", str(tmp_path / "absent.env"))
     yield
@@ -188,11 +220,96 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+def _run_apart(work: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine to its end on a loop of its own, whatever loop the test has set up."""
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        return runner.submit(asyncio.run, work).result()
+
+
+@pytest.fixture(scope="session")
+def sqlite_schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest schema once per test process.
+
+    Migrating a new file takes one to two seconds; copying this one takes a millisecond. The
+    migration tests in tests/database run the real upgrade on empty files.
+    """
+    path = tmp_path_factory.mktemp("schema") / "template.db"
+    _run_apart(upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_template() -> Iterator[str]:
+    """A PostgreSQL database migrated to the newest schema once per test process, then dropped.
+
+    ``CREATE DATABASE ... TEMPLATE`` copies it in a fraction of the time a migration takes.
+    """
+    asyncpg = _import_backend("asyncpg")
+    name = f"botfleet_template_{uuid.uuid4().hex[:12]}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    try:
+        _run_apart(admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        _unavailable("PostgreSQL", exc)
+    try:
+        base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+        _run_apart(upgrade(base.replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"))
+        yield name
+    finally:
+        _run_apart(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    """``database_url`` migrated to the newest schema."""
-    await upgrade(database_url)
+def migrated_url(database_url: str, request: pytest.FixtureRequest) -> str:
+    """``database_url`` at the newest schema: a copy of the schema template of its engine."""
+    sqlite_file = sqlite_file_path(migrate.normalize_database_url(database_url))
+    if sqlite_file is not None:
+        shutil.copyfile(request.getfixturevalue("sqlite_schema_template"), sqlite_file)
+        return database_url
+    template: str = request.getfixturevalue("postgres_schema_template")
+    name = database_url.rpartition("/")[2]
+
+    async def recreate_from_template() -> None:
+        admin = await _import_backend("asyncpg").connect(POSTGRES_ADMIN_URL, timeout=5)
+        try:
+            await admin.execute(f'DROP DATABASE "{name}"')
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        finally:
+            await admin.close()
+
+    _run_apart(recreate_from_template())
     return database_url
+
+
+@pytest.fixture(autouse=True)
+def fresh_sqlite_files_from_template(
+    monkeypatch: pytest.MonkeyPatch, sqlite_schema_template: Path
+) -> None:
+    """A bot or sandbox migrating a new SQLite file to the newest schema gets the template's copy.
+
+    Every end-to-end test starts its bots on a new file, and each would run every migration
+    (the bots migrate on start). The copy is what that upgrade makes, made once per process by
+    the same code; an existing file, a PostgreSQL database or an upgrade to an older revision
+    still runs the real migration.
+    """
+    real_upgrade = migrate.upgrade
+
+    async def upgrade_from_template(url: Any, revision: str = "head") -> None:
+        path = sqlite_file_path(migrate.normalize_database_url(url))
+        if revision == "head" and path is not None and not path.exists():
+            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(shutil.copyfile, sqlite_schema_template, path)
+            return
+        await real_upgrade(url, revision)
+
+    monkeypatch.setattr(migrate, "upgrade", upgrade_from_template)
 
 
 @pytest.fixture

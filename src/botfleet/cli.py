@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Coroutine, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -323,6 +323,41 @@ def web(host: str | None, port: int | None) -> None:
         _fail(f"cannot listen on {settings.web.host}:{settings.web.port}: {exc}", status=1)
 
 
+@main.group()
+def keys() -> None:
+    """The keys that encrypt members' stored Discord tokens (auth.token_keys)."""
+
+
+@keys.command("generate")
+def generate_key() -> None:
+    """Print a new key: put it first in TOKEN_ENCRYPTION_KEYS, then run `keys rotate`."""
+    from botfleet.auth.tokens import generate_key as new_key  # noqa: PLC0415
+
+    click.echo(new_key())
+
+
+@keys.command("rotate")
+def rotate_keys() -> None:
+    """Re-encrypt every stored token with the newest key; older keys may then be dropped."""
+    from botfleet.auth.tokens import TokenCipher, TokenStore  # noqa: PLC0415
+    from botfleet.database.base import Database  # noqa: PLC0415
+    from botfleet.utils.wording import plural  # noqa: PLC0415
+
+    async def rotate() -> int:
+        database = Database.from_settings(settings)
+        try:
+            return await TokenStore(database, TokenCipher.from_settings(settings)).rotate_all()
+        finally:
+            await database.dispose()
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(str(exc))
+    rewritten = _run_database_task(rotate())
+    click.echo(f"tokens of {plural(rewritten, 'member')} re-encrypted with the newest key")
+
+
 @main.command()
 @click.argument("bot", required=False, type=BOT_CHOICE)
 def status(bot: str | None) -> None:
@@ -372,6 +407,71 @@ def delete_user(user_id: int) -> None:
         kept = plural(count, "row")
         click.echo(f"{service:<24} {kept} kept, the member's name and messages replaced")
     click.echo(f"user {user_id}: {plural(report.total, 'row')} deleted in all")
+
+
+@main.group()
+def premium() -> None:
+    """Grant or revoke premium by hand (each change leaves an audit row)."""
+
+
+SUBJECT_ARGUMENTS = (
+    click.argument("scope", type=click.Choice(["user", "guild"])),
+    click.argument("subject_id", metavar="ID", type=click.IntRange(min=1)),
+)
+
+
+def _override(scope: str, subject_id: int, reason: str, until: datetime | None, tier: int) -> str:
+    """Apply an operator's override with the configured cache, so every bot sees it at once."""
+    import getpass  # noqa: PLC0415
+
+    from botfleet.cache import CacheHierarchy  # noqa: PLC0415
+    from botfleet.database import Database  # noqa: PLC0415
+    from botfleet.services.premium import PremiumService, Scope, Subject  # noqa: PLC0415
+
+    settings = load_settings()
+    subject = Subject(Scope(scope), subject_id)
+
+    async def apply() -> str:
+        database = Database.from_settings(settings)
+        try:
+            async with CacheHierarchy.from_settings(settings) as cache:
+                service = PremiumService(database, cache)
+                actor = f"cli:{getpass.getuser()}"
+                changed = await service.override(
+                    subject, actor=actor, reason=reason, until=until, tier=tier
+                )
+        finally:
+            await database.dispose()
+        if changed is None:
+            return f"{subject}: nothing to change"
+        active = changed.is_active(datetime.now(UTC))
+        state = (
+            f"premium until {changed.premium_until:%Y-%m-%d %H:%M} UTC" if active else "no premium"
+        )
+        return f"{subject}: {state}"
+
+    return _run_database_task(apply())
+
+
+@premium.command("grant")
+@SUBJECT_ARGUMENTS[0]
+@SUBJECT_ARGUMENTS[1]
+@click.option("--days", type=click.IntRange(min=1, max=36_600), required=True, help="From now.")
+@click.option("--tier", type=click.IntRange(min=1, max=10), default=1, show_default=True)
+@click.option("--reason", required=True, help="Why, for the audit.")
+def premium_grant(scope: str, subject_id: int, days: int, tier: int, reason: str) -> None:
+    """Give a user or guild premium for DAYS from now (never shortens a longer one)."""
+    until = datetime.now(UTC) + timedelta(days=days)
+    click.echo(_override(scope, subject_id, reason, until, tier))
+
+
+@premium.command("revoke")
+@SUBJECT_ARGUMENTS[0]
+@SUBJECT_ARGUMENTS[1]
+@click.option("--reason", required=True, help="Why, for the audit.")
+def premium_revoke(scope: str, subject_id: int, reason: str) -> None:
+    """End a user's or guild's premium now (their subscription is not canceled)."""
+    click.echo(_override(scope, subject_id, reason, None, 1))
 
 
 @main.command()

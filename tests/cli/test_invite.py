@@ -20,7 +20,15 @@ BASE = {"view_channel", "send_messages", "embed_links", "read_message_history"}
 EXPECTED_PERMISSIONS = {
     "grammar": BASE | {"add_reactions"},
     "hangman": BASE,
-    "mod": BASE,
+    "mod": BASE
+    | {
+        "kick_members",
+        "ban_members",
+        "moderate_members",
+        "manage_messages",
+        "manage_channels",
+        "manage_roles",
+    },
     "music": BASE | {"connect", "speak", "attach_files"},
     "spelling_bee": BASE | {"attach_files"},
     "utility": BASE | {"manage_roles", "attach_files", "send_polls"},

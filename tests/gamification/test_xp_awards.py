@@ -25,7 +25,7 @@ from botfleet.cache import CacheHierarchy, MemoryCache, ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
-from botfleet.database.models import Guild, LeaderboardEntry, User, UserBotStats
+from botfleet.database.models import LeaderboardEntry, User, UserBotStats
 from botfleet.database.models.gamification import MemberXP
 from botfleet.gamification import (
     LEVEL_UP_EVENT,
@@ -44,6 +44,7 @@ from botfleet.gamification import (
 )
 from botfleet.gamification.guild_settings import merge
 from botfleet.gamification.periods import ALL_TIME_START
+from botfleet.services.premium import PremiumService, Subject
 
 FIXED = GamificationOptions(message_xp_min=20, message_xp_max=20, flush_interval=0.05)
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -219,14 +220,10 @@ async def test_game_results_earn_xp_and_count_on_the_game_boards(
 async def test_premium_boosts_apply_the_larger_of_member_and_guild(
     database: Database, make_gamification: GamificationFactory
 ) -> None:
-    async with database.session() as session:
-        session.add_all(
-            [
-                User(id=ADA, username="ada", is_premium=True, premium_tier=2),
-                Guild(id=OTHER_GUILD, name="premium", is_premium=True, premium_tier=1),
-            ]
-        )
-        await session.commit()
+    premium = PremiumService(database)
+    until = datetime.now(UTC) + timedelta(days=30)
+    await premium.override(Subject.user(ADA), actor="test", reason="t2", until=until, tier=2)
+    await premium.override(Subject.guild(OTHER_GUILD), actor="test", reason="t1", until=until)
     gamification = make_gamification(database, options=FIXED)
 
     await gamification.xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0)

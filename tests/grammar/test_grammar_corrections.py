@@ -84,6 +84,26 @@ def test_merging_keeps_the_best_ranked_engine_and_drops_overlaps() -> None:
     assert merge_issues([spelling, languagetool, harper])[0].engine == "spelling"
 
 
+def test_merging_keeps_a_longer_lower_ranked_finding_that_overlaps_no_kept_one() -> None:
+    harper = [issue(10, 14, rule="Short")]
+    rules = [
+        issue(0, 8, engine="rules", rule="LONG_BEFORE"),
+        issue(12, 30, engine="rules", rule="LONG_ACROSS"),
+    ]
+    spelling = [issue(20, 40, engine="spelling", rule="LONG_AFTER")]
+    merged = merge_issues([harper, rules, spelling])
+    assert [(item.start, item.end, item.rule) for item in merged] == [
+        (0, 8, "LONG_BEFORE"),
+        (10, 14, "Short"),
+        (20, 40, "LONG_AFTER"),
+    ], "only LONG_ACROSS overlaps a kept finding; LONG_AFTER overlaps nothing but it"
+
+
+def test_merging_within_one_engine_keeps_the_earlier_finding_of_two_that_overlap() -> None:
+    rules = [issue(4, 9, engine="rules", rule="B"), issue(0, 6, engine="rules", rule="A")]
+    assert [item.rule for item in merge_issues([[], rules])] == ["A"]
+
+
 def test_merging_is_deterministic_and_leaves_protected_spans_alone() -> None:
     findings = [[issue(9, 12, "x", rule="B"), issue(0, 3, "y", rule="A")], [issue(20, 24, "z")]]
     first = merge_issues(findings, skipped=[(8, 15)])

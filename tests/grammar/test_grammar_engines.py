@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from typing import cast
 
+import harper
 import pytest
 
+from botfleet.bots.grammar.config import GrammarOptions
 from botfleet.bots.grammar.services.checker import GrammarChecker
 from botfleet.bots.grammar.services.corrections import apply_all
-from botfleet.bots.grammar.services.harper_engine import HarperEngine
-from botfleet.bots.grammar.services.issues import Category, Strictness
+from botfleet.bots.grammar.services.engine import EngineError
+from botfleet.bots.grammar.services.harper_engine import HarperEngine, _misspellings
+from botfleet.bots.grammar.services.issues import Category, Issue, Strictness
 from botfleet.bots.grammar.services.spelling import SpellingEngine
 
 MISTAKES = [
@@ -82,6 +87,34 @@ async def test_harper_alone_catches_the_common_mistakes(harper_engine: HarperEng
         issues = await harper_engine.check(text, "en-US")
         assert {issue.excerpt(text) for issue in issues} == expected
         assert {issue.engine for issue in issues} == {"harper"}
+
+
+async def test_harper_agreement_leaves_irregular_past_forms_alone(
+    harper_engine: HarperEngine,
+) -> None:
+    for text in ["He lent me his pen.", "She froze the account.", "He dealt the cards."]:
+        assert await harper_engine.check(text, "en-US") == [], text
+    text = "She go to school every day."
+    assert [i.rule for i in await harper_engine.check(text, "en-US")] == ["PronounVerbAgreement"]
+
+
+async def test_harper_merges_words_but_not_technical_compounds(
+    harper_engine: HarperEngine,
+) -> None:
+    for text in ["The cron job runs nightly.", "Check the log file.", "Read the change log."]:
+        assert await harper_engine.check(text, "en-US") == [], text
+    text = "I need a note book."
+    issues = await harper_engine.check(text, "en-US")
+    assert [(i.excerpt(text), i.suggestions[0]) for i in issues] == [("note book", "notebook")]
+
+
+async def test_harper_reads_you_before_a_group_as_addressing_it(
+    harper_engine: HarperEngine,
+) -> None:
+    for text in ["You two are late.", "You guys should come.", "You kids are loud."]:
+        assert await harper_engine.check(text, "en-US") == [], text
+    for text, flagged in [("You car is red.", "You"), ("You goes there.", "goes")]:
+        assert [i.excerpt(text) for i in await harper_engine.check(text, "en-US")] == [flagged]
 
 
 async def test_harper_follows_the_dialect(harper_engine: HarperEngine) -> None:
@@ -169,3 +202,87 @@ async def test_checks_run_in_parallel_without_tripping_the_linter(
     texts = ["I has a apple", "He go to school every day"] * 10
     results = await asyncio.gather(*(checker.check_text(text) for text in texts))
     assert [len(result.issues) for result in results] == [2, 1] * 10
+
+
+class FailingHarper:
+    """Harper failing every check in this process, as an engine error would make it."""
+
+    name = "harper"
+
+    def supports(self, language: str) -> bool:
+        return True
+
+    async def start(self) -> None:
+        """Nothing to load."""
+
+    async def check(self, text: str, language: str) -> list[Issue]:
+        return self.check_in_thread(text, language)
+
+    def check_in_thread(self, text: str, language: str) -> list[Issue]:
+        raise EngineError(self.name, "the linter crashed")
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+async def test_spelling_stands_in_for_harper_only_when_harper_cannot_answer(
+    harper_engine: HarperEngine, spelling_engine: SpellingEngine
+) -> None:
+    text = "Could you repost the link? I will see you tomorow."
+    with_harper = GrammarChecker(GrammarOptions(), [harper_engine, spelling_engine])
+    result = await with_harper.check(text, "en-US")
+    assert [(i.excerpt(text), i.engine) for i in result.issues] == [("tomorow", "harper")]
+    failing = GrammarChecker(GrammarOptions(), [FailingHarper(), spelling_engine])
+    result = await failing.check(text, "en-US")
+    assert [(i.excerpt(text), i.engine) for i in result.issues] == [
+        ("repost", "spelling"),
+        ("tomorow", "spelling"),
+    ]
+    assert [failure.engine for failure in result.failures] == ["harper"]
+
+
+async def test_in_process_engines_share_one_worker_thread_off_the_event_loop(
+    harper_engine: HarperEngine, spelling_engine: SpellingEngine
+) -> None:
+    threads: list[int] = []
+
+    class Watched(HarperEngine):
+        def check_in_thread(self, text: str, language: str) -> list[Issue]:
+            threads.append(threading.get_ident())
+            return harper_engine.check_in_thread(text, language)
+
+    class Crashing(FailingHarper):
+        name = "crashing"
+
+        def check_in_thread(self, text: str, language: str) -> list[Issue]:
+            threads.append(threading.get_ident())
+            raise RuntimeError("a bug")
+
+    checker = GrammarChecker(GrammarOptions(), [Watched(), Crashing(), spelling_engine])
+    text = "I has a apple"
+    result = await checker.check(text, "en-US")
+    assert [i.excerpt(text) for i in result.issues] == ["has", "a"]
+    assert [(f.engine, f.reason) for f in result.failures] == [("crashing", "an internal error")]
+    assert len(set(threads)) == 1 and threads[0] != threading.get_ident()
+
+
+async def test_harper_spells_words_in_place_but_never_names_code_or_links(
+    harper_engine: HarperEngine,
+) -> None:
+    text = "Ask Oluwaseun, teh `recieve()` guy, about https://exampel.com or tomorow's plan."
+    issues = await harper_engine.check(text, "en-US")
+    spelled = [(i.excerpt(text), i.suggestions[0]) for i in issues if i.rule == "SpellCheck"]
+    assert spelled == [("teh", "the"), ("tomorow's", "tomorrow's")]
+
+
+def test_harper_is_asked_to_spell_only_the_words_worth_spelling() -> None:
+    asked: list[str] = []
+
+    class Speller:
+        def organized_lints(self, text: str, language: object) -> dict[str, list[object]]:
+            asked.append(text)
+            return {}
+
+    text = "Ask Priya about user_id in `code`, then <@123> and https://x.io/teh, ok?"
+    assert _misspellings(cast(harper.Linter, Speller()), text) == []
+    assert asked == ["Ask about in then and ok"]

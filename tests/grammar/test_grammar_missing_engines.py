@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 
 import pytest
@@ -43,6 +44,14 @@ async def test_every_engine_installed_is_ready() -> None:
     checker = build_checker(GrammarOptions())
     await checker.start()
     assert checker.status() == ["harper: ready", "rules: ready", "spelling: ready"]
+    await checker.close()
+
+
+async def test_loaded_engines_are_kept_out_of_the_garbage_collectors_walks() -> None:
+    gc.unfreeze()
+    checker = build_checker(GrammarOptions())
+    await checker.start()
+    assert gc.get_freeze_count() > 100_000, "the dictionaries and the tagger are frozen"
     await checker.close()
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from botfleet.bots.hangman.services.game import ALPHABET
 from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.bots.hangman.services.store import Game
+from botfleet.bots.hangman.services.words import ListPolicy
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import (
@@ -389,7 +390,8 @@ async def test_server_lists_for_admins_one_game_per_channel_and_stop(
                 subcommand="words add",
             )
         ).wait_for_response()
-        assert added.ephemeral and added.content.startswith("Added 2 words to “bugs”")
+        assert added.ephemeral
+        assert added.content.startswith("Added 2 words to “bugs” (family-safe), which has 2")
 
         unknown = await (
             await alice.run_command(
@@ -434,10 +436,45 @@ async def test_server_lists_for_admins_one_game_per_channel_and_stop(
                 general, app, "hangman", {"list": "bugs"}, subcommand="words show"
             )
         ).wait_for_response()
-        assert shown.content == "**2 words:**\nbeetle, ladybird"
+        assert shown.content == "**2 words** · family-safe:\nbeetle, ladybird"
         deleted = await (
             await owner.run_command(
                 general, app, "hangman", {"list": "bugs"}, subcommand="words delete"
             )
         ).wait_for_response()
         assert deleted.content == "Deleted “bugs” and its 2 words."
+
+
+async def test_an_admin_makes_a_server_list_that_opts_out_of_the_family_safe_policy(
+    stage: FleetBotStage, app: Application, guild: SandboxGuild, make_settings: SettingsFactory
+) -> None:
+    general = guild.channel("general")
+    owner = guild.owner
+    async with stage.running(make_settings()) as bot:
+
+        async def words(subcommand: str, **options: str) -> str:
+            command = await owner.run_command(
+                general, app, "hangman", options, subcommand=f"words {subcommand}"
+            )
+            response = await command.wait_for_response()
+            assert response.ephemeral
+            return response.content
+
+        refused = await words("add", list="mystery", words="candle, murder")
+        assert refused.startswith("“murder”: this list is family-safe")
+        assert "policy: open" in refused
+        added = await words("add", list="mystery", words="candle, murder", policy="open")
+        assert added == "Added 2 words to “mystery” (open (not family-safe)), which has 2 now."
+        more = await words("add", list="mystery", words="dagger")
+        assert more.startswith("Added 1 word to “mystery” (open (not family-safe))")
+        switched = await words("add", list="mystery", words="lamp", policy="safe")
+        assert switched.startswith("“mystery” was made open (not family-safe)")
+        shown = await words("show", list="mystery")
+        assert shown == "**3 words** · open (not family-safe):\ncandle, dagger, murder"
+        assert await service_of(bot).list_policy(guild.id, "mystery") is ListPolicy.OPEN
+
+        listing = await (
+            await owner.run_command(general, app, "hangman", subcommand="categories")
+        ).wait_for_response()
+        fields = {field["name"]: field["value"] for field in listing.embeds[0]["fields"]}
+        assert fields["This server's lists"] == "mystery (3, open)"

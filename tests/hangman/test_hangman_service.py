@@ -32,7 +32,7 @@ from botfleet.bots.hangman.services.store import (
     GameEndedError,
     GameSource,
 )
-from botfleet.bots.hangman.services.words import Difficulty, WordBank
+from botfleet.bots.hangman.services.words import Difficulty, ListPolicy, WordBank
 from botfleet.cache import CacheHierarchy, MemoryCache
 from botfleet.database import Database
 from botfleet.database.models import Timer
@@ -267,10 +267,12 @@ async def test_start_up_gives_every_game_a_fresh_timer(
 
 async def test_guild_lists(make_service: ServiceFactory) -> None:
     service = make_service(options=HangmanOptions(max_guild_lists=2, max_words_per_list=4))
-    name, added = await service.add_words(GUILD, "Star Wars", "Yoda, wookiee, yoda", added_by=ALICE)
-    assert name == "star wars"
+    name, policy, added = await service.add_words(
+        GUILD, "Star Wars", "Yoda, wookiee, yoda", added_by=ALICE
+    )
+    assert (name, policy) == ("star wars", ListPolicy.SAFE)
     assert added.added == ("yoda", "wookiee") and added.total == 2
-    _, again = await service.add_words(GUILD, "star wars", "yoda, lightsaber", added_by=ALICE)
+    _, _, again = await service.add_words(GUILD, "star wars", "yoda, lightsaber", added_by=ALICE)
     assert again.added == ("lightsaber",) and again.already_there == ("yoda",)
     with pytest.raises(UserError, match="may hold 4"):
         await service.add_words(GUILD, "star wars", "droid, jedi", added_by=ALICE)
@@ -286,6 +288,7 @@ async def test_guild_lists(make_service: ServiceFactory) -> None:
         ("robots", 1),
         ("star wars", 3),
     ]
+    assert await service.list_policy(GUILD, "star wars") is ListPolicy.SAFE
     game = await service.start(
         guild_id=GUILD,
         channel_id=CHANNEL,
@@ -318,6 +321,32 @@ async def test_guild_lists(make_service: ServiceFactory) -> None:
     assert await service.delete_list(GUILD, "robots") == ("robots", 1)
     with pytest.raises(UserError, match="no list called “robots”"):
         await service.list_words(GUILD, "robots")
+
+
+async def test_a_server_list_is_family_safe_unless_made_open(
+    make_service: ServiceFactory, database: Database
+) -> None:
+    service = make_service()
+    with pytest.raises(UserError, match="“murder”: this list is family-safe"):
+        await service.add_words(GUILD, "mystery", "clue, murder", added_by=ALICE)
+    assert await service.guild_lists(GUILD) == [], "nothing of a refused change is kept"
+    with pytest.raises(UserError, match="“assassin”: this list is family-safe"):
+        await service.add_words(GUILD, "mystery", "assassin", added_by=ALICE, policy=None)
+
+    _, policy, added = await service.add_words(
+        GUILD, "mystery", "clue, murder", added_by=ALICE, policy=ListPolicy.OPEN
+    )
+    assert policy is ListPolicy.OPEN and added.added == ("clue", "murder")
+    _, policy, _ = await service.add_words(GUILD, "mystery", "assassin", added_by=ALICE)
+    assert policy is ListPolicy.OPEN, "later words join the list under its policy"
+    with pytest.raises(UserError, match="Let's keep it friendly"):
+        await service.add_words(GUILD, "mystery", "bastard", added_by=ALICE)
+    with pytest.raises(UserError, match=r"“mystery” was made open .* keeps the policy"):
+        await service.add_words(GUILD, "mystery", "candle", added_by=ALICE, policy=ListPolicy.SAFE)
+    assert await service.list_policy(GUILD, "mystery") is ListPolicy.OPEN
+    async with database.session() as session:
+        policies = await session.scalars(select(HangmanGuildWord.policy).distinct())
+        assert list(policies) == ["open"]
 
 
 async def test_a_data_deletion_request_removes_the_members_hangman_data(

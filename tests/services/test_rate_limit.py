@@ -48,7 +48,8 @@ async def make_limiter(redis_url: str, redis_prefix: str) -> AsyncIterator[MakeL
     limiters: list[RateLimiter] = []
 
     async def make(rule: RateLimitRule) -> RateLimiter:
-        redis = ResilientRedis.from_url(redis_url, retry_interval=60)
+        # Roomy timeouts: these tests are about atomic budgets, not about a slow Redis.
+        redis = ResilientRedis.from_url(redis_url, retry_interval=60, socket_timeout=10)
         limiter = RateLimiter(rule, redis=redis, key_prefix=redis_prefix, owns_redis=True)
         limiters.append(limiter)
         return limiter

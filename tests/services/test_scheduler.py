@@ -222,7 +222,7 @@ async def test_short_timers_live_in_memory_only(
     await scheduler.start()
 
     short = await scheduler.schedule(timedelta(seconds=0.2), "short", {"user_id": 1})
-    cancelled = await scheduler.schedule(timedelta(seconds=0.1), "cancelled")
+    cancelled = await scheduler.schedule(timedelta(seconds=3), "cancelled")
     long = await scheduler.schedule(timedelta(seconds=60), "long")
 
     assert short.in_memory and short.id < 0 and cancelled.id != short.id

@@ -50,6 +50,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "STRIPE_WEBHOOK_SECRET": ("payments", "stripe_webhook_secret"),
     "PAYPAL_CLIENT_ID": ("payments", "paypal_client_id"),
     "PAYPAL_CLIENT_SECRET": ("payments", "paypal_client_secret"),
+    "DISCORD_CLIENT_ID": ("auth", "client_id"),
+    "DISCORD_CLIENT_SECRET": ("auth", "client_secret"),
+    "TOKEN_ENCRYPTION_KEYS": ("auth", "token_keys"),
 }
 """Conventional variable names (the architecture's "Secrets Management") and where they land."""
 

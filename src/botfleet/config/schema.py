@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from ipaddress import IPv4Network, IPv6Network
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -145,9 +146,73 @@ class DiscordSection(Section):
     )
 
 
+LOCAL_PROXIES: tuple[IPv4Network | IPv6Network, ...] = (
+    IPv4Network("127.0.0.1/32"),
+    IPv6Network("::1/128"),
+)
+
+
 class WebSection(Section):
     host: str = Field(default="127.0.0.1", description="Address the web endpoints listen on.")
     port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="The dashboard's address as members reach it (behind nginx: https://...), "
+        "for links the bots send; the OAuth2 redirect URI is this plus /oauth2/callback.",
+    )
+    session_lifetime: float = Field(
+        default=7 * 86_400,
+        gt=0,
+        description="Seconds a dashboard login lasts; then the member logs in again.",
+    )
+    secure_cookies: bool = Field(
+        default=True,
+        description="Mark the session cookie Secure (sent over HTTPS only); switch off only for "
+        "a plain-HTTP development server.",
+    )
+    api_requests_per_minute: int = Field(
+        default=60, ge=1, description="Requests one client may make to the JSON API a minute."
+    )
+    trusted_proxies: list[IPv4Network | IPv6Network] = Field(
+        default_factory=lambda: list(LOCAL_PROXIES),
+        description="Networks of the reverse proxies whose X-Real-IP names the client (nginx "
+        "on this host by default; the compose network in deploy/compose.yaml).",
+    )
+
+
+class AuthSection(Section):
+    """Discord login for the dashboard, and the keys that encrypt stored OAuth2 tokens."""
+
+    client_id: int | None = Field(
+        default=None, description="The OAuth2 application's client id (DISCORD_CLIENT_ID)."
+    )
+    client_secret: SecretStr | None = Field(
+        default=None, description="The OAuth2 client secret (DISCORD_CLIENT_SECRET)."
+    )
+    authorize_url: str = Field(
+        default="https://discord.com/oauth2/authorize",
+        description="Discord's consent page; a stand-in's in tests.",
+    )
+    token_url: str = Field(
+        default="https://discord.com/api/oauth2/token",
+        description="Discord's token endpoint; revocation is this plus /revoke.",
+    )
+    api_base: str = Field(
+        default="https://discord.com/api/v10",
+        description="Discord's API, read with the member's token (/users/@me, its guilds).",
+    )
+    token_keys: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys that encrypt stored OAuth2 tokens, comma-separated, newest "
+        "first (TOKEN_ENCRYPTION_KEYS; `botfleet keys generate` makes one).",
+    )
+
+    @field_validator("authorize_url", "token_url", "api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
 
 class AISection(Section):
@@ -215,11 +280,52 @@ class AISection(Section):
         return value
 
 
+PLAN_KEYS: Final = frozenset({"user_monthly", "user_yearly", "guild_monthly", "guild_yearly"})
+
+
 class PaymentsSection(Section):
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = Field(
+        default=None, description="Base URL of a Stripe stand-in; unset means Stripe."
+    )
+    stripe_prices: dict[str, str] = Field(
+        default_factory=dict,
+        description="Stripe price id of each plan: user_monthly, user_yearly, guild_monthly, "
+        "guild_yearly.",
+    )
+    webhook_tolerance: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="Seconds a signed webhook stays acceptable; older ones are refused.",
+    )
     paypal_client_id: str | None = None
     paypal_client_secret: SecretStr | None = None
+    paypal_api_base: str = Field(
+        default="https://api-m.paypal.com",
+        description="PayPal's REST API (https://api-m.sandbox.paypal.com for its sandbox).",
+    )
+    paypal_webhook_id: str | None = Field(
+        default=None, description="The id PayPal gave the webhook; it is part of what it signs."
+    )
+    paypal_plans: dict[str, str] = Field(
+        default_factory=dict, description="PayPal plan id of each plan, keyed like stripe_prices."
+    )
+    paypal_cert_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts besides PayPal's own that webhook certificates may come from "
+        "(only for tests against a stand-in).",
+    )
+
+    @field_validator("stripe_prices", "paypal_plans")
+    @classmethod
+    def _known_plans(cls, value: dict[str, str]) -> dict[str, str]:
+        """A misspelt plan would silently never be offered: only the four plans are accepted."""
+        unknown = sorted(set(value) - PLAN_KEYS)
+        if unknown:
+            raise ValueError(f"unknown plans {unknown}; use {sorted(PLAN_KEYS)}")
+        return value
 
 
 class Settings(Section):
@@ -237,6 +343,7 @@ class Settings(Section):
     scheduler: SchedulerSection = Field(default_factory=SchedulerSection)
     discord: DiscordSection = Field(default_factory=DiscordSection)
     web: WebSection = Field(default_factory=WebSection)
+    auth: AuthSection = Field(default_factory=AuthSection)
     ai: AISection = Field(default_factory=AISection)
     payments: PaymentsSection = Field(default_factory=PaymentsSection)
     gamification: dict[str, Any] = Field(

@@ -35,6 +35,7 @@ from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
 from botfleet.gamification import Gamification
 from botfleet.gamification.options import GamificationOptions
+from botfleet.services.premium import PremiumService
 from botfleet.services.rate_limit import RateLimited, RateLimiter
 from botfleet.services.scheduler import Scheduler
 
@@ -140,6 +141,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self._owns_database = database is None
         self.database: Database = database or Database.from_settings(settings)
         self.cache: CacheHierarchy = CacheHierarchy.from_settings(settings)
+        self.premium = PremiumService(self.database, self.cache)
         self.rate_limiter: RateLimiter = RateLimiter.from_settings(
             settings, redis=self.cache.redis, scope=definition.name
         )

@@ -8,6 +8,7 @@ thread; ``env.py`` opens its own async engine there. Progress is reported throug
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,5 +153,7 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache
 def _heads() -> tuple[str, ...]:
+    """Read once per process: the scripts are files of the installed package."""
     return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())

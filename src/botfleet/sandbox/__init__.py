@@ -36,7 +36,7 @@ from botfleet.sandbox.ratelimits import (
     RecordedRateLimit,
     RouteLimit,
 )
-from botfleet.sandbox.rest import RecordedHTTPError, UnhandledRequest
+from botfleet.sandbox.rest import AuditedRequest, RecordedHTTPError, UnhandledRequest
 from botfleet.sandbox.scripting import (
     InteractionHandle,
     InteractionResponse,
@@ -55,6 +55,7 @@ __all__ = [
     "DISCORD_ROUTE_LIMITS",
     "Application",
     "ApplicationCommand",
+    "AuditedRequest",
     "Ban",
     "Channel",
     "ChannelType",

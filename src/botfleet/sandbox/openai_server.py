@@ -25,9 +25,11 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Final, Self
+from typing import Any, Final
 
 from aiohttp import web
+
+from botfleet.sandbox.local_http import LocalHTTPServer
 
 DEFAULT_MODELS: Final = ("gpt-4o-mini",)
 MESSAGE_OVERHEAD_TOKENS: Final = 4
@@ -95,7 +97,7 @@ class _RefusedError(Exception):
         self.response = response
 
 
-class LocalOpenAIServer:
+class LocalOpenAIServer(LocalHTTPServer):
     """An OpenAI-compatible chat server on a free loopback port."""
 
     def __init__(self, *, api_key: str = "sk-local-test", models: tuple[str, ...] = DEFAULT_MODELS):
@@ -105,45 +107,26 @@ class LocalOpenAIServer:
         self._queue: deque[_Behaviour] = deque()
         self._ids = itertools.count(1)
         self._stopping = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._url = ""
+        super().__init__()
 
     @property
     def base_url(self) -> str:
         """What to give the client as ``base_url``: ``http://127.0.0.1:PORT/v1``."""
-        if not self._url:
-            raise RuntimeError("The server is not started: use `async with LocalOpenAIServer()`.")
-        return f"{self._url}/v1"
+        return f"{self.origin}/v1"
 
     @property
     def completions(self) -> list[RecordedRequest]:
         """The chat completion requests received, answered or not."""
         return [request for request in self.requests if request.path == "/v1/chat/completions"]
 
-    async def start(self) -> None:
-        app = web.Application()
+    def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat_completions)
         app.router.add_get("/v1/models", self._models)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        host, port = runner.addresses[0][:2]
-        self._runner = runner
-        self._url = f"http://{host}:{port}"
 
     async def stop(self) -> None:
         """Stop listening; requests held by a queued delay end at once."""
         self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_exc_info: object) -> None:
-        await self.stop()
+        await super().stop()
 
     def queue_reply(
         self,

@@ -31,11 +31,13 @@ from botfleet.sandbox.resources.guilds import GuildRoutes
 from botfleet.sandbox.resources.interactions import InteractionRoutes
 from botfleet.sandbox.resources.members import MemberRoutes
 from botfleet.sandbox.resources.messages import MessageRoutes
+from botfleet.sandbox.resources.oauth2 import OAuth2Routes, OAuth2State
 from botfleet.sandbox.resources.polls import PollRoutes
 from botfleet.sandbox.resources.reactions import ReactionRoutes
 from botfleet.sandbox.resources.routing import (
     APP_KEY,
     Handler,
+    audit_log_reason,
     bot_token,
     json_response,
     path_snowflake,
@@ -113,6 +115,17 @@ class RecordedHTTPError:
 
 
 @dataclass(frozen=True)
+class AuditedRequest:
+    """A request that carried an audit-log reason (``X-Audit-Log-Reason``), as Discord read it."""
+
+    application: str | None
+    method: str
+    path: str
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class UnhandledRequest:
     """A request the sandbox had no route for: the bot wandered off the map."""
 
@@ -134,6 +147,7 @@ class RestApi(
     MemberRoutes,
     CommandRoutes,
     InteractionRoutes,
+    OAuth2Routes,
 ):
     """Route handlers for the HTTP API, bound to one sandbox's state."""
 
@@ -151,9 +165,12 @@ class RestApi(
         self._gateway_url = gateway_url
         self._on_unhandled = on_unhandled
         self.rate_limiter = rate_limiter or RateLimiter()
+        self.oauth2 = OAuth2State()
         self.route_keys: frozenset[str] = frozenset()
         """Every route the API serves, as ``"METHOD /path/{param}"`` keys."""
         self.errors: list[RecordedHTTPError] = []
+        self.audited: list[AuditedRequest] = []
+        """Every request with an audit-log reason, oldest first, whatever its answer."""
         self.internal_errors: list[str] = []
         """Requests the sandbox itself failed on (a sandbox bug; its traceback is logged)."""
 
@@ -163,15 +180,18 @@ class RestApi(
         """Register the middleware and every route on an aiohttp application."""
         app.middlewares.append(self._rate_limit_middleware)
         app.middlewares.append(self._error_middleware)
+        app.middlewares.append(self._audit_reason_middleware)
         routes: list[tuple[str, str, Handler]] = [
             ("GET", "/gateway", self.get_gateway),
             ("GET", "/gateway/bot", self.get_gateway_bot),
             ("GET", "/users/@me", self.get_current_user),
+            ("GET", "/users/@me/guilds", self.list_current_user_guilds),
             ("POST", "/users/@me/channels", self.create_dm),
             ("GET", "/users/{user_id}", self.get_user),
             ("GET", "/oauth2/applications/@me", self.get_application),
             ("GET", "/applications/@me", self.get_application),
             ("GET", "/channels/{channel_id}", self.get_channel),
+            ("PATCH", "/channels/{channel_id}", self.edit_channel),
             ("GET", "/channels/{channel_id}/messages", self.list_messages),
             ("POST", "/channels/{channel_id}/messages", self.create_message),
             ("GET", "/channels/{channel_id}/messages/{message_id}", self.get_message),
@@ -297,6 +317,7 @@ class RestApi(
         for method, path, handler in routes:
             app.router.add_route(method, API_PREFIX + path, handler)
         self.route_keys = frozenset(f"{method} {path}" for method, path, _ in routes)
+        self.install_oauth2(app, API_PREFIX)
         app.router.add_get(
             "/attachments/{channel_id}/{attachment_id}/{filename}", self.download_attachment
         )
@@ -340,6 +361,34 @@ class RestApi(
         raw_id = request.match_info.get("interaction_id") or ""
         interaction = self._state.interactions.get(int(raw_id)) if raw_id.isdigit() else None
         return interaction.application if interaction is not None else None
+
+    @web.middleware
+    async def _audit_reason_middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        """Keep the audit-log reason of a request with the answer it got."""
+        reason = audit_log_reason(request)
+        if reason is None:
+            return await handler(request)
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except DiscordHTTPError as error:
+            status = error.status
+            raise
+        finally:
+            app = self._state.application_by_token(bot_token(request) or "")
+            self.audited.append(
+                AuditedRequest(
+                    application=app.name if app is not None else None,
+                    method=request.method,
+                    path=request.path,
+                    status=status,
+                    reason=reason,
+                )
+            )
 
     @web.middleware
     async def _error_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -394,7 +443,11 @@ class RestApi(
         return json_response(gateway_bot_payload(self._gateway_url()))
 
     async def get_current_user(self, request: web.Request) -> web.Response:
-        """``GET /users/@me``: the bot user; discord.py's login calls it first."""
+        """``GET /users/@me``: the bot user (discord.py's login calls it first), or the member
+        of a bearer token."""
+        grant = self.bearer_grant(request, "identify")
+        if grant is not None:
+            return self.oauth2_user(grant)
         app = self._authenticate(request)
         user = dict(payloads.user_payload(app.bot_user))
         user.update(verified=True, mfa_enabled=False, flags=0, email=None, locale="en-US")

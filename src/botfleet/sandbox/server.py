@@ -34,7 +34,13 @@ from botfleet.sandbox.ratelimits import (
     RecordedRateLimit,
     RouteLimit,
 )
-from botfleet.sandbox.rest import MAX_REQUEST_BYTES, RecordedHTTPError, RestApi, UnhandledRequest
+from botfleet.sandbox.rest import (
+    MAX_REQUEST_BYTES,
+    AuditedRequest,
+    RecordedHTTPError,
+    RestApi,
+    UnhandledRequest,
+)
 from botfleet.sandbox.scripting import (
     SandboxChannel,
     SandboxGuild,
@@ -54,6 +60,10 @@ if TYPE_CHECKING:
     from botfleet.sandbox.models import Message
 
 log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 30.0
+"""How long a bot may take to log in and get ready: a loaded laptop starting six bots and the
+Grammar Bot's engines can need well over ten seconds. A start that fails raises at once."""
 
 
 class DiscordSandbox:
@@ -277,7 +287,7 @@ class DiscordSandbox:
 
     @contextlib.asynccontextmanager
     async def run_client(
-        self, client: discord.Client, app: Application, *, ready_timeout: float = 10.0
+        self, client: discord.Client, app: Application, *, ready_timeout: float = READY_TIMEOUT
     ) -> AsyncIterator[discord.Client]:
         """Log ``client`` in as ``app`` and wait for on_ready; close it on exit.
 
@@ -371,6 +381,11 @@ class DiscordSandbox:
     def http_errors(self) -> list[RecordedHTTPError]:
         """Every error answer the REST API gave, oldest first."""
         return self.rest.errors
+
+    @property
+    def audited_requests(self) -> list[AuditedRequest]:
+        """Every request that carried an audit-log reason, oldest first."""
+        return self.rest.audited
 
     def _record_unhandled(self, method: str, path: str, app: Application | None) -> None:
         request = UnhandledRequest(app.name if app is not None else None, method, path)

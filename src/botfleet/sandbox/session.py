@@ -37,7 +37,7 @@ from botfleet.errors import BotfleetError
 from botfleet.sandbox.flags import Permission
 from botfleet.sandbox.models import Application
 from botfleet.sandbox.scripting import SandboxChannel, SandboxGuild, SandboxMember
-from botfleet.sandbox.server import DiscordSandbox
+from botfleet.sandbox.server import READY_TIMEOUT, DiscordSandbox
 from botfleet.services.rate_limit import RateLimitRule
 from botfleet.utils.logger import HumanFormatter, RedactingFilter
 
@@ -138,7 +138,7 @@ class SandboxSession:
         *,
         settings_loader: Callable[[str], Settings] = load_settings,
         before_start: BeforeStart | None = None,
-        ready_timeout: float = 10.0,
+        ready_timeout: float = READY_TIMEOUT,
     ) -> AsyncIterator[SandboxSession]:
         """Start the sandbox and the bots; stop everything and delete its files on exit.
 

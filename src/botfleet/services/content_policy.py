@@ -8,7 +8,7 @@ judge flags any of its words, and three independent judges look at each word:
 
 * the fleet's chat filter;
 * the word list of the ``better-profanity`` package (a blocklist written independently of ours,
-  from the ``data`` extra: only the build scripts and the tests need it, never a running bot);
+  a dependency of every install: the Hangman Bot judges its servers' family-safe lists with it);
 * :data:`REVIEWED_UNSUITABLE`, our own list of words that both others pass, found by reading the
   bundled lists by eye.
 
@@ -16,8 +16,9 @@ The last two also flag a listed word with a plain ending ("killing", "tortured")
 hold base forms, and a game list holds every form.
 
 The build scripts drop every flagged word, and the tests fail on any flagged word in a shipped
-list, so a rebuild cannot bring one back. Words that members and admins type themselves (a
-Hangman secret, a server's own word list) are theirs: only the chat filter checks those.
+list, so a rebuild cannot bring one back. Words that members type themselves (a Hangman
+secret) are theirs: only the chat filter checks those. A server's own Hangman list is held to
+this policy unless the admin who made it opted out.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ REVIEWED_UNSUITABLE: Final[frozenset[str]] = frozenset(
 """Sexual, violent, drug and slur-adjacent words neither other judge flags, read by eye."""
 
 BLOCKLIST_FILE: Final = "profanity_wordlist.txt"
-"""The word list inside the ``better-profanity`` package (the ``data`` extra)."""
+"""The word list inside the ``better-profanity`` package."""
 ENDINGS: Final = ("s", "es", "ed", "er", "ers", "ing", "ings")
 """Plain endings that leave a listed word as unfit as it was."""
 AFTER_E: Final = ("s", "d", "r", "rs")

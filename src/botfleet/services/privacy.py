@@ -218,6 +218,8 @@ async def delete_user(user_id: int, *, database: Database | None = None) -> Dele
 SHARED_DATA_SERVICE_MODULES: tuple[str, ...] = (
     "botfleet.gamification.privacy",
     "botfleet.services.ai.privacy",
+    "botfleet.services.premium.privacy",
+    "botfleet.web.privacy",
 )
 """The shared services' modules that register a deleter on import; each bot names its own."""
 

@@ -210,8 +210,10 @@ class RateLimiter:
 
     async def hit(self, user_id: int, command: str) -> RateLimitResult:
         """Spend one of ``user_id``'s uses of ``command`` if the budget allows."""
-        rule = self.rule_for(command)
-        bucket = CacheKeys.rate_limit(user_id, command)
+        return await self.hit_bucket(CacheKeys.rate_limit(user_id, command), self.rule_for(command))
+
+    async def hit_bucket(self, bucket: str, rule: RateLimitRule) -> RateLimitResult:
+        """Spend one use of any ``bucket`` (a web API client's, say) under ``rule``."""
         if self.shared is not None:
             try:
                 return await self.shared.hit(bucket, rule)

@@ -1,8 +1,8 @@
-"""The web application behind the reverse proxy: liveness and readiness for process managers.
+"""The web application behind the reverse proxy: health checks, Discord login, the dashboard.
 
-``/health`` answers while the process runs (for a restart policy); ``/ready`` answers 200 only
-when the database answers (for a load balancer or a rolling restart), and reports Redis as
-degraded rather than failed, since the bots keep serving from memory without it.
+It runs as its own process (``botfleet web``) beside the bots, on the same database and cache,
+so it scales apart from them. Each part registers its routes with a ``setup_*`` function of
+:data:`SETUPS`; resources it opened itself are closed on cleanup.
 """
 
 from __future__ import annotations
@@ -10,76 +10,48 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from importlib.resources import files
 
+import aiohttp
 from aiohttp import web
-from redis.exceptions import RedisError
 
-from botfleet import __version__
-from botfleet.cache import ResilientRedis
+from botfleet.auth.oauth2 import DiscordOAuth2Client, OAuth2Config, OAuth2ConfigError
+from botfleet.auth.sessions import SessionStore
+from botfleet.auth.tokens import TokenCipher, TokenKeyError, TokenStore
+from botfleet.cache import CacheHierarchy, ResilientRedis
 from botfleet.config.schema import Settings
-from botfleet.database import migrate
-from botfleet.database.base import Database, DatabaseUnavailableError
+from botfleet.database.base import Database
+from botfleet.web.api import setup_api
+from botfleet.web.health import setup_health
+from botfleet.web.keys import (
+    CACHE_KEY,
+    DATABASE_KEY,
+    HTTP_KEY,
+    OAUTH_KEY,
+    REDIS_KEY,
+    SESSIONS_KEY,
+    SETTINGS_KEY,
+    STARTED_KEY,
+    TEMPLATES_KEY,
+    TOKENS_KEY,
+)
+from botfleet.web.login import setup_login
+from botfleet.web.pages import setup_pages
+from botfleet.web.rendering import page_error_middleware, template_environment
+from botfleet.web.sessions import session_middleware
+from botfleet.web.webhooks import setup_webhooks
 
 log = logging.getLogger(__name__)
 
-CHECK_TIMEOUT = 3.0
-SETTINGS_KEY = web.AppKey("settings", Settings)
-DATABASE_KEY = web.AppKey("database", Database)
-REDIS_KEY = web.AppKey("redis", ResilientRedis)
-STARTED_KEY = web.AppKey("started", float)
-
-
-async def health(request: web.Request) -> web.Response:
-    """Liveness: the process is up and serving requests."""
-    uptime = time.monotonic() - request.app[STARTED_KEY]
-    return web.json_response(
-        {"status": "ok", "version": __version__, "uptime_seconds": round(uptime, 1)}
-    )
-
-
-async def ready(request: web.Request) -> web.Response:
-    """Readiness: the database answers; Redis is reported but never blocks readiness."""
-    checks: dict[str, dict[str, Any]] = {"database": await _database_check(request.app)}
-    status = 200 if checks["database"]["status"] == "ok" else 503
-    checks["redis"] = await _redis_check(request.app)
-    overall = "ok" if status == 200 else "unavailable"
-    return web.json_response(
-        {"status": overall, "version": __version__, "checks": checks}, status=status
-    )
-
-
-async def _database_check(app: web.Application) -> dict[str, Any]:
-    """The database answers and its schema is at the latest revision (bots need both)."""
-    database = app[DATABASE_KEY]
-    url = database.url.render_as_string(hide_password=False)
-    if not await migrate.database_exists(url):
-        return {"status": "failed", "detail": "no database file yet: run `botfleet db upgrade`"}
-    try:
-        latency = await asyncio.wait_for(database.ping(), CHECK_TIMEOUT)
-        state = await migrate.schema_state(url)
-    except (DatabaseUnavailableError, TimeoutError) as exc:
-        log.warning("readiness: database unavailable: %s", exc)
-        return {"status": "failed", "detail": "the database does not answer"}
-    if not state.latest:
-        return {
-            "status": "failed",
-            "detail": f"schema at revision {state.revision or 'none'}; run `botfleet db upgrade`",
-        }
-    return {"status": "ok", "latency_ms": round(latency * 1000, 1), "revision": state.revision}
-
-
-async def _redis_check(app: web.Application) -> dict[str, Any]:
-    redis = app.get(REDIS_KEY)
-    if redis is None:
-        return {"status": "not configured", "detail": "the in-memory cache serves alone"}
-    started = time.perf_counter()
-    try:
-        await asyncio.wait_for(redis.client.ping(), CHECK_TIMEOUT)
-    except (OSError, TimeoutError, RedisError) as exc:
-        log.warning("readiness: Redis unavailable: %r", exc)
-        return {"status": "degraded", "detail": "Redis does not answer; serving from memory"}
-    return {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+SETUPS: list[Callable[[web.Application], None]] = [
+    setup_health,
+    setup_login,
+    setup_pages,
+    setup_api,
+    setup_webhooks,
+]
+"""Every part of the application, each adding its routes."""
 
 
 def create_app(
@@ -89,7 +61,7 @@ def create_app(
     redis: ResilientRedis | None = None,
 ) -> web.Application:
     """Build the application; resources it opened itself are closed on cleanup."""
-    app = web.Application()
+    app = web.Application(middlewares=[session_middleware, page_error_middleware])
     app[SETTINGS_KEY] = settings
     app[STARTED_KEY] = time.monotonic()
     owned_database = database is None
@@ -98,16 +70,36 @@ def create_app(
     chosen_redis = redis if redis is not None else ResilientRedis.from_settings(settings)
     if chosen_redis is not None:
         app[REDIS_KEY] = chosen_redis
+    app[CACHE_KEY] = CacheHierarchy.from_settings(settings, redis=chosen_redis)
+    app[SESSIONS_KEY] = SessionStore.for_cache(
+        chosen_redis,
+        lifetime=settings.web.session_lifetime,
+        key_prefix=settings.cache.key_prefix + "web:",
+    )
+    app[TEMPLATES_KEY] = template_environment()
+    try:
+        app[TOKENS_KEY] = TokenStore(app[DATABASE_KEY], TokenCipher.from_settings(settings))
+    except TokenKeyError as exc:
+        log.warning("Discord login is off: %s", exc)
 
-    async def close_owned(app: web.Application) -> None:
+    async def outside_resources(app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession() as http:
+            app[HTTP_KEY] = http
+            try:
+                app[OAUTH_KEY] = DiscordOAuth2Client(OAuth2Config.from_settings(settings), http)
+            except OAuth2ConfigError as exc:
+                log.warning("%s", exc)
+            yield
+        await app[CACHE_KEY].close()
         if owned_database:
             await app[DATABASE_KEY].dispose()
         if owned_redis and chosen_redis is not None:
             await chosen_redis.close()
 
-    app.on_cleanup.append(close_owned)
-    app.router.add_get("/health", health)
-    app.router.add_get("/ready", ready)
+    app.cleanup_ctx.append(outside_resources)
+    app.router.add_static("/static", str(files("botfleet.web") / "static"), name="static")
+    for setup in SETUPS:
+        setup(app)
     return app
 
 

@@ -11,11 +11,11 @@ from pydantic import SecretStr
 
 from botfleet.config.schema import AISection
 from botfleet.database import Database
-from botfleet.database.models import Guild, User
 from botfleet.sandbox.openai_server import LocalOpenAIServer
 from botfleet.services.ai.budget import AIBudget, Limits, Scope
 from botfleet.services.ai.errors import AIBudgetExceededError
 from botfleet.services.ai.service import AIService
+from botfleet.services.premium import PremiumService, Subject
 from botfleet.services.privacy import delete_user, registry
 
 ADA, BOB, CY = 1_234_567_890_123_456_789, 987_654_321_098_765_432, 555_000_111_222_333_444
@@ -46,12 +46,12 @@ def settings(**overrides: int | float) -> AISection:
 async def make_premium(
     database: Database, *, user_id: int | None = None, guild: int | None = None
 ) -> None:
-    async with database.session() as session:
-        if user_id is not None:
-            session.add(User(id=user_id, username="patron", is_premium=True, premium_tier=1))
-        if guild is not None:
-            session.add(Guild(id=guild, name="Patrons", is_premium=True, premium_tier=1))
-        await session.commit()
+    premium = PremiumService(database)
+    until = NOON + timedelta(days=30)
+    if user_id is not None:
+        await premium.override(Subject.user(user_id), actor="test", reason="patron", until=until)
+    if guild is not None:
+        await premium.override(Subject.guild(guild), actor="test", reason="patron", until=until)
 
 
 async def spend(budget: AIBudget, user_id: int, guild_id: int | None, tokens: int = 10) -> None:

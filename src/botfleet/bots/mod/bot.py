@@ -3,7 +3,7 @@
 import discord
 
 from botfleet.bots.mod.config import ModOptions
-from botfleet.core.definition import BotDefinition, base_intents
+from botfleet.core.definition import BotDefinition, base_intents, base_permissions
 
 
 def mod_intents() -> discord.Intents:
@@ -15,11 +15,25 @@ def mod_intents() -> discord.Intents:
     return intents
 
 
+def mod_permissions() -> discord.Permissions:
+    """On top of the base: what its commands do (kick, ban, timeout, purge, slowmode, lock)."""
+    permissions = base_permissions()
+    permissions.kick_members = True
+    permissions.ban_members = True
+    permissions.moderate_members = True
+    permissions.manage_messages = True
+    permissions.manage_channels = True
+    permissions.manage_roles = True
+    return permissions
+
+
 DEFINITION = BotDefinition(
     name="mod",
     display_name="Mod Bot",
     prefix="m!",
+    extensions=("botfleet.bots.mod.commands",),
     intents=mod_intents,
+    permissions=mod_permissions,
     options_model=ModOptions,
     privacy_modules=("botfleet.bots.mod.services.records",),
     models_modules=("botfleet.database.models.mod",),

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from botfleet.bots.mod.services.sanctions import UnbanRetryPolicy
 from botfleet.bots.mod.services.spam import DEFAULT_MAX_MEMBERS
-from botfleet.bots.mod.services.warnings import WarningSettings
+from botfleet.bots.mod.services.warnings import MAX_PRESETS, Preset, Threshold, WarningSettings
 
 
 class ModOptions(BaseModel):
@@ -42,9 +42,34 @@ class ModOptions(BaseModel):
         default=5, ge=0, le=10, description="Tries again of a tempban's unban that failed."
     )
 
+    warning_presets: dict[str, Preset] = Field(
+        default_factory=dict,
+        max_length=MAX_PRESETS,
+        description="Ready-made warning reasons with their points, by name (e.g. spam).",
+    )
+    warning_thresholds: tuple[Threshold, ...] = Field(
+        default=(),
+        description="Active points that trigger an action: timeout, kick, tempban or ban.",
+    )
+    dm_on_action: bool = Field(
+        default=True,
+        description="Tell the member by direct message, before the action, what and why.",
+    )
+    protected_role_ids: tuple[int, ...] = Field(
+        default=(),
+        description="Roles whose holders only the server owner may act on.",
+    )
+    softban_delete_days: int = Field(
+        default=1, ge=0, le=7, description="Days of messages a softban deletes."
+    )
+
     def warning_defaults(self) -> WarningSettings:
         """The warning rules of a server whose admins set none."""
-        return WarningSettings(expire_after_days=self.warning_expiry_days)
+        return WarningSettings(
+            presets={name.casefold(): preset for name, preset in self.warning_presets.items()},
+            thresholds=self.warning_thresholds,
+            expire_after_days=self.warning_expiry_days,
+        )
 
     @property
     def pattern_timeout(self) -> float:

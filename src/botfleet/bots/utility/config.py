@@ -49,6 +49,12 @@ class UtilityOptions(BaseModel):
         le=60.0,
         description="Votes within this many seconds share one redraw of the poll's counts.",
     )
+    premium_outbox_seconds: float = Field(
+        default=10.0,
+        gt=0.0,
+        le=3600.0,
+        description="How often the premium DMs owed (confirmations, failed payments) are sent.",
+    )
     max_role_menus_per_guild: int = Field(
         default=25, ge=1, le=500, description="Role menus one server may keep."
     )

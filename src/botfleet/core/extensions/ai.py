@@ -112,4 +112,4 @@ class AICommands(commands.Cog, name=COG_NAME):
 
 
 async def setup(bot: FleetBot) -> None:
-    await bot.add_cog(AICommands(bot, AIBudget(bot.database, bot.settings.ai)))
+    await bot.add_cog(AICommands(bot, AIBudget(bot.database, bot.settings.ai, premium=bot.premium)))

@@ -8,8 +8,10 @@ from importlib import import_module
 
 from botfleet import bot_definitions
 from botfleet.database.models import ai as ai  # the table of 0006
+from botfleet.database.models import dashboard as dashboard  # the table of 0020
 from botfleet.database.models import gamification as gamification  # the tables of 0003
 from botfleet.database.models import heartbeat as heartbeat  # a table of 0007
+from botfleet.database.models import premium as premium  # the tables of 0021
 from botfleet.database.models.achievement import Achievement, UserAchievement
 from botfleet.database.models.guild import Guild
 from botfleet.database.models.leaderboard import LeaderboardEntry

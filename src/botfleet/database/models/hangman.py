@@ -97,6 +97,9 @@ class HangmanGuildWord(Base):
     added_by: Mapped[int | None] = mapped_column(BigInteger)
     """The admin who added it; None once they asked for their data to be deleted."""
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    policy: Mapped[str] = mapped_column(Text, server_default="safe", default="safe")
+    """The list's content policy (``ListPolicy``), chosen when the list was made: the same on
+    every word of a list."""
 
     def __repr__(self) -> str:
         return (

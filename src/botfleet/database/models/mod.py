@@ -121,3 +121,16 @@ class ModSettings(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=func.now(), onupdate=func.now()
     )
+
+
+class ModChannels(Base):
+    """A guild's moderation channels (migration 0017): the modlog, and what a lockdown locks."""
+
+    __tablename__ = "mod_channels"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    modlog_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    """Where each case is posted; None: no modlog."""
+    lockdown_channel_ids: Mapped[list[int]] = mapped_column(json_variant(), default=list)
+    lockdown_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The lockdown in force that has an end (its timer carries the id); None: none."""

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 
-from botfleet.database.models import Guild, UserBotStats
+from botfleet.database.models import UserBotStats
 from botfleet.database.models.gamification import MemberXP, XPFlushBatch
 from botfleet.gamification.events import LevelUp, XPAward
 from botfleet.gamification.levels import FIRST_LEVEL
@@ -29,6 +29,8 @@ from botfleet.gamification.store.base import (
     origin_of,
 )
 from botfleet.gamification.store.progress import ProgressTransaction
+from botfleet.services.premium.rules import Scope
+from botfleet.services.premium.service import active_tiers
 
 BATCH_RETENTION: Final = timedelta(days=7)
 """How long a saved batch id is remembered; retries happen within seconds or minutes."""
@@ -63,8 +65,11 @@ class AwardTransaction(ProgressTransaction):
             ):
                 member_origins[award.guild_id, award.user_id] = origin
         await self.lock_users(names)
-        guild_tiers = await self._guild_premium_tiers(
-            {award.guild_id for award in awards if award.guild_id is not None}
+        guild_tiers = await active_tiers(
+            self.session,
+            Scope.GUILD,
+            {award.guild_id for award in awards if award.guild_id is not None},
+            self.now,
         )
         accepted = await self._pass_cooldowns(awards)
 
@@ -109,14 +114,6 @@ class AwardTransaction(ProgressTransaction):
         )
         await self.grant_rewards(rewards, origins)
         return len(accepted)
-
-    async def _guild_premium_tiers(self, guild_ids: set[int]) -> dict[int, int]:
-        if not guild_ids:
-            return {}
-        statement = select(Guild.id, Guild.premium_tier).where(
-            Guild.id.in_(sorted(guild_ids)), Guild.is_premium.is_(True)
-        )
-        return {row[0]: row[1] for row in await self.session.execute(statement)}
 
     async def _pass_cooldowns(self, awards: Sequence[XPAward]) -> list[XPAward]:
         """The awards that earn XP: all but message awards inside the shared cooldown.

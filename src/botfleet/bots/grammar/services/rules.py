@@ -23,6 +23,7 @@ it with the tables of the same file.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -360,6 +361,18 @@ class Rule:
         return None
 
 
+def in_compound(text: str, token: Token) -> bool:
+    """Whether ``token`` is joined by a hyphen to a word (the "are" of "an are-you-sure box").
+
+    A hyphenated compound is one word of the sentence, whatever the words inside it are, so
+    no rule reads a word inside one as a word of the sentence's grammar.
+    """
+    after, before = text[token.end : token.end + 2], text[max(0, token.start - 2) : token.start]
+    return (len(after) == 2 and after[0] == "-" and after[1].isalnum()) or (
+        len(before) == 2 and before[1] == "-" and before[0].isalnum()
+    )
+
+
 def _starts_sentence(tokens: Sequence[Token], index: int) -> bool:
     return index == 0 or tokens[index - 1].lower in SENTENCE_END
 
@@ -387,6 +400,8 @@ class RuleSet:
         issues = []
         for rule in rules:
             for match in rule.matches(tokens):
+                if any(t is not None and in_compound(text, t) for t in match):
+                    continue
                 issue = self._issue(text, rule, match)
                 if issue is not None:
                     issues.append(issue)
@@ -436,12 +451,29 @@ def _same_case(original: str, suggestion: str) -> str:
     return suggestion
 
 
-def load_rules(path: Path = RULES_FILE) -> RuleSet:
-    """The rules of ``path``; :class:`RuleError` naming the rule at fault if one is malformed."""
+def _read(path: Path) -> Any:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise RuleError(f"cannot read the rules file {path}: {error}") from error
+
+
+@functools.cache
+def simple_past_forms(path: Path = RULES_FILE) -> frozenset[str]:
+    """The simple past of every irregular verb of the rules' tables (went, lent, froze).
+
+    A past form agrees with every subject; the engines use it to tell a past verb from a
+    present one they would otherwise call a disagreement ("he lent").
+    """
+    raw = _read(path)
+    if not isinstance(raw, dict):
+        raise RuleError(f"{path}: expected a mapping with a list of rules")
+    return frozenset(Tables.parse(raw).simple_past.values())
+
+
+def load_rules(path: Path = RULES_FILE) -> RuleSet:
+    """The rules of ``path``; :class:`RuleError` naming the rule at fault if one is malformed."""
+    raw = _read(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list):
         raise RuleError(f"{path}: expected a mapping with a list of rules")
     rules = tuple(Rule.parse(entry) for entry in raw["rules"])

@@ -76,7 +76,10 @@ class SpellingEngine:
             await asyncio.to_thread(self._checker, language)
 
     async def check(self, text: str, language: str) -> list[Issue]:
-        return await asyncio.to_thread(self._check, text, base_language(language))
+        return await asyncio.to_thread(self.check_in_thread, text, language)
+
+    def check_in_thread(self, text: str, language: str) -> list[Issue]:
+        return self._check(text, base_language(language))
 
     async def close(self) -> None:
         """Nothing to release: the dictionaries are plain memory."""

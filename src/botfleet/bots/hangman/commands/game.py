@@ -19,7 +19,7 @@ from botfleet.auth.permissions import PermissionLevel, requires_permission, reso
 from botfleet.bots.hangman.services.games import HangmanService, Move
 from botfleet.bots.hangman.services.scoring import PlayerStats, scoring_rules
 from botfleet.bots.hangman.services.store import Game
-from botfleet.bots.hangman.services.words import Difficulty
+from botfleet.bots.hangman.services.words import Difficulty, ListPolicy
 from botfleet.bots.hangman.views.buttons import COG_NAME, ActionButton, LetterButton
 from botfleet.bots.hangman.views.display import GameDisplay
 from botfleet.bots.hangman.views.modals import OwnWordModal, WordGuessModal
@@ -212,7 +212,10 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
             for category in self.service.bank.categories
         ]
         own = await self.service.guild_lists(guild_id)
-        listing = ", ".join(f"{entry.name} ({entry.size})" for entry in own)
+        listing = ", ".join(
+            f"{entry.name} ({entry.size}{'' if entry.policy is ListPolicy.SAFE else ', open'})"
+            for entry in own
+        )
         bundled.append(
             ("This server's lists", listing or "None yet (admins: /hangman words add)", False)
         )
@@ -231,6 +234,7 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
     @app_commands.describe(
         list_name="The list (made on first use)",
         words="Words or short phrases, separated by commas",
+        policy="For a new list: safe (family-safe, the default) or open (not family-safe)",
     )
     @app_commands.rename(list_name="list")
     @requires_permission("admin")
@@ -239,13 +243,15 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         interaction: discord.Interaction[FleetBot],
         list_name: app_commands.Range[str, 1, MAX_CATEGORY_LENGTH],
         words: app_commands.Range[str, 1, MAX_WORDS_TEXT],
+        policy: ListPolicy | None = None,
     ) -> None:
         guild_id, _ = place_of(interaction, SERVER_ONLY)
-        name, added = await self.service.add_words(
-            guild_id, list_name, words, added_by=interaction.user.id
+        name, kept_to, added = await self.service.add_words(
+            guild_id, list_name, words, added_by=interaction.user.id, policy=policy
         )
         parts = [
-            f"Added {plural(len(added.added), 'word')} to “{name}”, which has {added.total} now."
+            f"Added {plural(len(added.added), 'word')} to “{name}” ({kept_to.label}), "
+            f"which has {added.total} now."
         ]
         if added.already_there:
             parts.append(f"Already there: {', '.join(added.already_there)}.")
@@ -280,9 +286,10 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
     ) -> None:
         guild_id, _ = place_of(interaction, SERVER_ONLY)
         words = await self.service.list_words(guild_id, list_name)
+        policy = await self.service.list_policy(guild_id, list_name)
         pages = paginate_text(", ".join(words), 1900)
         await interaction.response.send_message(
-            f"**{plural(len(words), 'word')}:**\n{pages[0]}", ephemeral=True
+            f"**{plural(len(words), 'word')}** · {policy.label}:\n{pages[0]}", ephemeral=True
         )
         for page in pages[1:]:
             await interaction.followup.send(page, ephemeral=True)

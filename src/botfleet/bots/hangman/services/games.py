@@ -43,6 +43,7 @@ from botfleet.bots.hangman.services.store import (
 )
 from botfleet.bots.hangman.services.words import (
     Difficulty,
+    ListPolicy,
     WordBank,
     fold,
     to_list_name,
@@ -421,22 +422,48 @@ class HangmanService:
             raise UserError(f"This server has no list called “{name}”.")
         return words
 
-    async def add_words(
-        self, guild_id: int, list_name: str, text: str, *, added_by: int
-    ) -> tuple[str, AddedWords]:
-        """Add comma-separated words to a list (made on first use); every word is checked."""
+    async def list_policy(self, guild_id: int, list_name: str) -> ListPolicy:
         name = to_list_name(list_name, self.bank)
-        words = self._split_words(text)
+        policy = await self.lists.policy(guild_id, name)
+        if policy is None:
+            raise UserError(f"This server has no list called “{name}”.")
+        return policy
+
+    async def add_words(
+        self,
+        guild_id: int,
+        list_name: str,
+        text: str,
+        *,
+        added_by: int,
+        policy: ListPolicy | None = None,
+    ) -> tuple[str, ListPolicy, AddedWords]:
+        """Add comma-separated words to a list (made on first use); every word is checked.
+
+        A new list is made with ``policy`` (``safe`` unless the admin opts out); a list keeps
+        the policy it was made with, and saying another one for it is refused.
+        """
+        name = to_list_name(list_name, self.bank)
+        current = await self.lists.policy(guild_id, name)
+        if current is not None and policy is not None and policy is not current:
+            log.info("guild %d: list %r is %s, %s was asked", guild_id, name, current, policy)
+            raise UserError(
+                f"“{name}” was made {current.label}, and a list keeps the policy it was made "
+                f"with. Make a new list for {policy.label} words."
+            )
+        chosen = current or policy or ListPolicy.SAFE
+        words = self._split_words(text, chosen)
         added = await self.lists.add(
             guild_id,
             name,
             words,
             added_by=added_by,
+            policy=chosen,
             max_lists=self.options.max_guild_lists,
             max_words=self.options.max_words_per_list,
             now=self._clock(),
         )
-        return name, added
+        return name, chosen, added
 
     async def remove_words(self, guild_id: int, list_name: str, text: str) -> tuple[str, int]:
         name = to_list_name(list_name, self.bank)
@@ -456,7 +483,7 @@ class HangmanService:
         return name, removed
 
     @staticmethod
-    def _split_words(text: str) -> list[str]:
+    def _split_words(text: str, policy: ListPolicy) -> list[str]:
         pieces = [piece for piece in text.split(",") if piece.strip()]
         if not pieces:
             raise UserError("Give one or more words, separated by commas: `otter, badger`.")
@@ -465,7 +492,10 @@ class HangmanService:
         words = []
         for piece in pieces:
             try:
-                words.append(to_secret(piece))
+                secret = to_secret(piece)
+                policy.check(secret)
+                words.append(secret)
             except UserError as problem:
+                log.info("a word for a %s server list was refused: %s", policy, problem.message)
                 raise UserError(f"“{piece.strip()}”: {problem.message}") from None
         return words

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.bots.hangman.services.game import Board
 from botfleet.bots.hangman.services.scoring import PlayerStats
-from botfleet.bots.hangman.services.words import Difficulty, length_difficulty
+from botfleet.bots.hangman.services.words import Difficulty, ListPolicy, length_difficulty
 from botfleet.database.base import Database
 from botfleet.database.models.hangman import HangmanGame, HangmanGuildWord, HangmanStats
 from botfleet.errors import UserError
@@ -374,10 +374,11 @@ class GameStore:
 
 @dataclass(frozen=True, slots=True)
 class GuildList:
-    """A guild's word list: its name and how many words it has."""
+    """A guild's word list: its name, how many words it has, and what it lets in."""
 
     name: str
     size: int
+    policy: ListPolicy
 
 
 class GuildWordStore:
@@ -389,13 +390,25 @@ class GuildWordStore:
     async def lists(self, guild_id: int) -> list[GuildList]:
         """The guild's lists by name, with their sizes."""
         statement = (
-            select(HangmanGuildWord.list_name, func.count())
+            select(HangmanGuildWord.list_name, func.count(), func.min(HangmanGuildWord.policy))
             .where(HangmanGuildWord.guild_id == guild_id)
             .group_by(HangmanGuildWord.list_name)
             .order_by(HangmanGuildWord.list_name)
         )
         async with self.database.session() as session:
-            return [GuildList(name, size) for name, size in await session.execute(statement)]
+            rows = await session.execute(statement)
+            return [GuildList(name, size, ListPolicy(policy)) for name, size, policy in rows]
+
+    async def policy(self, guild_id: int, list_name: str) -> ListPolicy | None:
+        """The policy the list was made with; None when the guild has no such list."""
+        statement = (
+            select(HangmanGuildWord.policy)
+            .where(HangmanGuildWord.guild_id == guild_id, HangmanGuildWord.list_name == list_name)
+            .limit(1)
+        )
+        async with self.database.session() as session:
+            found = await session.scalar(statement)
+        return None if found is None else ListPolicy(found)
 
     async def words(self, guild_id: int, list_name: str) -> tuple[str, ...]:
         statement = (
@@ -413,11 +426,15 @@ class GuildWordStore:
         words: Iterable[str],
         *,
         added_by: int,
+        policy: ListPolicy,
         max_lists: int,
         max_words: int,
         now: datetime,
     ) -> AddedWords:
-        """Add valid, checked words (see ``to_secret``) to a list, within the guild's limits."""
+        """Add valid, checked words (see ``to_secret``) to a list, within the guild's limits.
+
+        ``policy`` is the list's: the one it was made with, or the one a new list is made with.
+        """
         wanted = tuple(dict.fromkeys(words))
         async with self.database.session() as session:
             existing = set(
@@ -452,6 +469,7 @@ class GuildWordStore:
                     word=word,
                     added_by=added_by,
                     added_at=now,
+                    policy=policy,
                 )
                 for word in new
             )

@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any, Final
 
 from botfleet.errors import UserError
+from botfleet.services.content_policy import is_family_safe
 from botfleet.services.profanity import contains_profanity
 
 MIN_SECRET_LETTERS: Final = 3
@@ -31,6 +32,36 @@ MEDIUM_MAX_LETTERS: Final = 9
 
 _SECRET: Final = re.compile(r"[a-z]+(?:[ '-][a-z]+)*")
 _LIST_NAME: Final = re.compile(r"[a-z0-9]+(?:[ -][a-z0-9]+)*")
+_WORD_IN_SECRET: Final = re.compile(r"[a-z]+")
+
+
+class ListPolicy(StrEnum):
+    """What a server's own word list lets in, chosen by the admin who makes the list.
+
+    ``safe`` (the default) holds the list to the content policy of the bundled lists
+    (:func:`botfleet.services.content_policy.is_family_safe`: nothing sexual, violent or
+    slur-adjacent); ``open`` opts out of it, for a server whose games are not for everyone
+    (a murder-mystery night), and keeps only the chat filter every typed word passes.
+    """
+
+    SAFE = "safe"
+    OPEN = "open"
+
+    @property
+    def label(self) -> str:
+        """The policy as an admin reads it in the list's info."""
+        return "family-safe" if self is ListPolicy.SAFE else "open (not family-safe)"
+
+    def check(self, secret: str) -> None:
+        """Refuse, with a friendly error, a word (see :func:`to_secret`) the policy keeps out."""
+        if self is ListPolicy.OPEN:
+            return
+        unfit = [word for word in _WORD_IN_SECRET.findall(secret) if not is_family_safe(word)]
+        if unfit:
+            raise UserError(
+                "this list is family-safe, and that word is not suitable for everyone. "
+                "A list made with `policy: open` accepts it."
+            )
 
 
 class Difficulty(StrEnum):

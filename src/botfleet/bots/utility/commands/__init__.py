@@ -1,4 +1,4 @@
-"""The Utility Bot's extension: reminders and time zones, information, and the fleet's status.
+"""The Utility Bot's extension: reminders and time zones, information, the fleet's status, premium.
 
 Loaded by the bot base (``DEFINITION.extensions``). The gamification commands (/rank,
 /leaderboard, /xp...) are not here: the bot base loads them in whichever bot the configuration
@@ -13,14 +13,17 @@ from typing import TYPE_CHECKING
 from botfleet.bots.utility.commands.fleet import FleetStatusCommands
 from botfleet.bots.utility.commands.info import InfoCommands
 from botfleet.bots.utility.commands.polls import PollCommands
+from botfleet.bots.utility.commands.premium import PremiumCommands
 from botfleet.bots.utility.commands.reminders import ReminderCommands
 from botfleet.bots.utility.commands.role_menus import RoleMenuCommands
 from botfleet.bots.utility.commands.tags import TagCommands
 from botfleet.bots.utility.commands.welcome import WelcomeCommands
 from botfleet.bots.utility.events.polls import PollEvents
+from botfleet.bots.utility.events.premium import PremiumOutboxEvents
 from botfleet.bots.utility.events.reminders import ReminderEvents
 from botfleet.bots.utility.events.welcome import WelcomeEvents
 from botfleet.bots.utility.services.polls import PollService
+from botfleet.bots.utility.services.premium import PremiumDesk
 from botfleet.bots.utility.services.reminders import ReminderService
 from botfleet.bots.utility.services.role_menus import RoleMenuService
 from botfleet.bots.utility.services.tags import TagService
@@ -52,3 +55,5 @@ async def setup(bot: FleetBot[UtilityOptions]) -> None:
     poll_display = PollDisplay(bot, polls, options.poll_refresh_seconds)
     await bot.add_cog(PollCommands(bot, polls, poll_display))
     await bot.add_cog(PollEvents(bot, polls, poll_display))
+    await bot.add_cog(PremiumCommands(bot, PremiumDesk(bot.database, bot.premium, bot.settings)))
+    await bot.add_cog(PremiumOutboxEvents(bot, options.premium_outbox_seconds))

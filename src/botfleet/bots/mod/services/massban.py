@@ -1,0 +1,83 @@
+"""Which members a massban picks: new accounts, recent joiners, no avatar, a name pattern.
+
+Pure rules over a few facts of each member, run in a thread (a moderator's pattern runs with
+its time bound); the command shows the pick as a dry run before anyone is banned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from botfleet.bots.mod.services.patterns import PatternSet
+from botfleet.errors import UserError
+
+MAX_MASSBAN: Final = 200
+"""Members one massban bans at most: a bigger pick is more likely a mistaken filter."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFacts:
+    """What a massban filter reads of a member."""
+
+    id: int
+    name: str
+    display_name: str
+    created_at: datetime
+    joined_at: datetime | None
+    has_avatar: bool
+    is_bot: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MassbanFilter:
+    """Members every given filter matches; at least one filter, so it never picks everyone."""
+
+    account_younger_than: timedelta | None = None
+    joined_within: timedelta | None = None
+    no_avatar: bool = False
+    name_pattern: PatternSet | None = None
+
+    def __post_init__(self) -> None:
+        if (
+            self.account_younger_than is None
+            and self.joined_within is None
+            and not self.no_avatar
+            and self.name_pattern is None
+        ):
+            raise UserError(
+                "Give at least one filter (account age, join age, no avatar or a name "
+                "pattern): a massban without one would pick every member."
+            )
+
+    def matches(self, member: MemberFacts, now: datetime) -> bool:
+        """Whether every given filter holds for ``member`` (bots are never picked)."""
+        if member.is_bot:
+            return False
+        young = self.account_younger_than
+        if young is not None and member.created_at < now - young:
+            return False
+        joined = self.joined_within
+        if joined is not None and (member.joined_at is None or member.joined_at < now - joined):
+            return False
+        if self.no_avatar and member.has_avatar:
+            return False
+        pattern = self.name_pattern
+        return pattern is None or any(
+            pattern.find(name) is not None for name in (member.name, member.display_name)
+        )
+
+
+def pick_members(
+    members: Iterable[MemberFacts], massban: MassbanFilter, now: datetime
+) -> list[MemberFacts]:
+    """The members ``massban`` matches, newest joiners first; refused past :data:`MAX_MASSBAN`."""
+    picked = [member for member in members if massban.matches(member, now)]
+    if len(picked) > MAX_MASSBAN:
+        raise UserError(
+            f"Those filters pick {len(picked)} members; a massban bans {MAX_MASSBAN} at most. "
+            "Narrow them down."
+        )
+    return sorted(picked, key=lambda member: member.joined_at or now, reverse=True)

@@ -1,0 +1,159 @@
+"""The Utility Bot's premium desk: a member's status in words, and the links to pay or manage.
+
+``/premium`` shows the member's own premium and their server's, with the dashboard link to
+manage or cancel it; a member who has not logged in to the dashboard yet gets its login link,
+which comes back to the premium page. ``/subscribe`` makes a Stripe Checkout or PayPal approval
+link for that member and that plan. Nothing here knows discord.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import stripe
+from sqlalchemy import select
+
+from botfleet.config.schema import Settings
+from botfleet.database.base import Database
+from botfleet.database.models import User
+from botfleet.errors import UserError
+from botfleet.payments.errors import PaymentsNotConfiguredError
+from botfleet.payments.messages import date_tag
+from botfleet.payments.paypal import PayPalError, PayPalGateway
+from botfleet.payments.plans import PlanNotOfferedError, Purchase
+from botfleet.payments.stripe_client import StripeGateway
+from botfleet.services.premium import Membership, PremiumService, Status, Subject
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = "Payments are not available right now; please try again in a few minutes."
+PAYPAL_AUTOPAY = "https://www.paypal.com/myaccount/autopay/"
+"""Where a PayPal member sees and cancels their automatic payments."""
+
+
+class Provider(StrEnum):
+    STRIPE = "stripe"
+    PAYPAL = "paypal"
+
+    @property
+    def label(self) -> str:
+        return "PayPal" if self is Provider.PAYPAL else "Stripe"
+
+
+@dataclass(frozen=True, slots=True)
+class PremiumStatus:
+    """What ``/premium`` shows one member."""
+
+    member: Membership | None
+    server: Membership | None
+    logged_in: bool
+    link: str
+    """The dashboard's premium page, or its login link that returns there."""
+    manage: str | None = None
+    """Where the member manages or cancels the subscription they pay (the provider's page)."""
+
+
+def describe_membership(whose: str, membership: Membership | None, now: datetime) -> str:
+    """One line: whether ``whose`` premium is on, until when, and whether it renews."""
+    if membership is None or not membership.is_active(now):
+        return f"{whose}: no premium."
+    until = date_tag(membership.premium_until)
+    if membership.status is Status.PAST_DUE:
+        return f"{whose}: premium until {until}; the last payment failed, so it may not renew."
+    if membership.status is Status.CANCELED or membership.cancel_at_period_end:
+        return f"{whose}: premium until {until}; it will not renew."
+    if membership.provider in ("admin", "legacy"):
+        return f"{whose}: premium until {until}, granted by the operators."
+    plan = f"{membership.plan} plan" if membership.plan else "subscription"
+    return f"{whose}: premium, renews on {until} ({plan})."
+
+
+class PremiumDesk:
+    """Premium status and payment links for the Utility Bot's commands."""
+
+    def __init__(self, database: Database, premium: PremiumService, settings: Settings) -> None:
+        self.database = database
+        self.premium = premium
+        self.public_url = settings.web.public_url.rstrip("/")
+        self._stripe: StripeGateway | None = None
+        self._paypal: PayPalGateway | None = None
+        payments = settings.payments
+        if payments.stripe_api_key is not None:
+            self._stripe = StripeGateway(payments, self.public_url)
+        if payments.paypal_client_id is not None and payments.paypal_client_secret is not None:
+            self._paypal = PayPalGateway(payments, self.public_url)
+
+    async def close(self) -> None:
+        for gateway in (self._stripe, self._paypal):
+            if gateway is not None:
+                await gateway.close()
+
+    @property
+    def providers(self) -> list[Provider]:
+        """The providers the operator set up, Stripe first."""
+        offered = [(Provider.STRIPE, self._stripe), (Provider.PAYPAL, self._paypal)]
+        return [provider for provider, gateway in offered if gateway is not None]
+
+    async def status(self, user_id: int, guild_id: int | None) -> PremiumStatus:
+        member = await self.premium.membership(Subject.user(user_id))
+        server = await self.premium.membership(Subject.guild(guild_id)) if guild_id else None
+        async with self.database.session() as session:
+            token = await session.scalar(select(User.access_token).where(User.id == user_id))
+        logged_in = token is not None
+        link = (
+            f"{self.public_url}/premium" if logged_in else f"{self.public_url}/login?next=/premium"
+        )
+        paid = [m for m in (member, server) if m is not None and m.purchaser_id == user_id]
+        return PremiumStatus(member, server, logged_in, link, await self._manage_link(paid))
+
+    async def _manage_link(self, memberships: list[Membership]) -> str | None:
+        """The provider's page for the first of ``memberships`` still renewing."""
+        for membership in memberships:
+            if membership.status in (Status.CANCELED, Status.REVOKED):
+                continue
+            if membership.provider == Provider.PAYPAL.value:
+                return PAYPAL_AUTOPAY
+            if membership.provider == Provider.STRIPE.value and membership.customer_id:
+                if self._stripe is None:
+                    continue
+                try:
+                    return await self._stripe.portal_link(membership.customer_id)
+                except stripe.StripeError as exc:
+                    log.warning("no Stripe portal for %s: %s", membership.subject, exc)
+        return None
+
+    async def payment_link(
+        self, purchase: Purchase, provider: Provider | None, *, attempt: str
+    ) -> tuple[Provider, str]:
+        """The link where the member pays for ``purchase``, and the provider it goes to.
+
+        Raises :class:`UserError` with words for the member when it cannot be made.
+        """
+        chosen = provider or (self.providers[0] if self.providers else None)
+        if chosen is None:
+            raise UserError(
+                "Premium is not for sale on this bot: the operators set up no payments."
+            )
+        try:
+            if chosen is Provider.STRIPE:
+                if self._stripe is None:
+                    raise PaymentsNotConfiguredError("Stripe")
+                return chosen, await self._stripe.create_checkout(purchase, attempt=attempt)
+            if self._paypal is None:
+                raise PaymentsNotConfiguredError("PayPal")
+            return chosen, await self._paypal.create_subscription(purchase, attempt=attempt)
+        except PaymentsNotConfiguredError:
+            offered = " or ".join(p.label for p in self.providers) or "nothing"
+            raise UserError(
+                f"{chosen.label} is not set up here; this bot takes {offered}."
+            ) from None
+        except PlanNotOfferedError:
+            raise UserError(
+                f"That plan is not offered through {chosen.label}; try another plan."
+            ) from None
+        except (stripe.StripeError, PayPalError) as exc:
+            log.error("%s could not make a payment link for %s: %s", chosen, purchase, exc)
+            raise UserError(UNAVAILABLE) from exc

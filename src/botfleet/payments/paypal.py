@@ -1,0 +1,354 @@
+"""PayPal subscriptions: a small async REST client, offline webhook verification, event changes.
+
+PayPal has no usable async SDK; its REST API is small: an OAuth2 client-credentials token,
+``/v1/billing/subscriptions`` to create (with ``custom_id`` naming the member), read and cancel.
+A webhook is verified offline, as PayPal documents: the RSA-SHA256 signature in
+``PAYPAL-TRANSMISSION-SIG`` over ``transmission_id|transmission_time|webhook_id|crc32(body)``,
+checked with the certificate at ``PAYPAL-CERT-URL``, which is fetched only over HTTPS from PayPal's
+own hosts (a stand-in's host only when the configuration names it) and cached.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import time
+import uuid
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Self
+from urllib.parse import urlsplit
+
+import aiohttp
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from botfleet.config.schema import PaymentsSection
+from botfleet.payments import messages
+from botfleet.payments.errors import PaymentsNotConfiguredError, WebhookRejectedError
+from botfleet.payments.plans import PlanNotOfferedError, Purchase
+from botfleet.services.premium import (
+    BySubscription,
+    Cancel,
+    Change,
+    Grant,
+    PastDue,
+    PaymentEvent,
+    Plan,
+    Revoke,
+    Scope,
+    Subject,
+)
+from botfleet.services.premium.service import Notify, Target, no_messages
+
+log = logging.getLogger(__name__)
+
+PROVIDER: Final = "paypal"
+PAYPAL_CERT_HOSTS: Final = frozenset(
+    {"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"}
+)
+REVOKING: Final = frozenset({"PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED"})
+TIMEOUT: Final = aiohttp.ClientTimeout(total=20)
+MAX_CERT_BYTES: Final = 64 * 1024
+
+
+class PayPalError(RuntimeError):
+    """PayPal answered with an error (its ``name`` and ``message``), or not at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class PayPalEvent:
+    id: str
+    type: str
+    created: datetime
+    resource: dict[str, Any]
+
+
+def custom_id(purchase: Purchase) -> str:
+    """The member (and server) a subscription pays for: ``<buyer>`` or ``<buyer>/guild/<id>``."""
+    if purchase.subject.scope is Scope.USER:
+        return str(purchase.buyer_id)
+    return f"{purchase.buyer_id}/guild/{purchase.subject.id}"
+
+
+def parse_custom_id(value: str | None) -> tuple[int, Subject] | None:
+    """The buyer and subject of a ``custom_id``, or None when it is not one of ours."""
+    if not value:
+        return None
+    parts = value.split("/")
+    try:
+        buyer = int(parts[0])
+        if len(parts) == 1:
+            return buyer, Subject.user(buyer)
+        if len(parts) == 3 and parts[1] == "guild":
+            return buyer, Subject.guild(int(parts[2]))
+    except ValueError:
+        return None
+    return None
+
+
+def signed_message(
+    transmission_id: str, transmission_time: str, webhook_id: str, raw: bytes
+) -> bytes:
+    """What PayPal signs: the transmission, our webhook's id and the body's CRC32 (decimal)."""
+    crc = zlib.crc32(raw) & 0xFFFFFFFF
+    return f"{transmission_id}|{transmission_time}|{webhook_id}|{crc}".encode()
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+class PayPalGateway:
+    """PayPal's REST API and webhook verification; one per process, closed with :meth:`close`."""
+
+    def __init__(self, settings: PaymentsSection, public_url: str) -> None:
+        if settings.paypal_client_id is None or settings.paypal_client_secret is None:
+            raise PaymentsNotConfiguredError(
+                "PayPal needs PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET"
+            )
+        self.settings = settings
+        self.base_url = settings.paypal_api_base.rstrip("/")
+        self.public_url = public_url.rstrip("/")
+        self._basic_auth = aiohttp.encode_basic_auth(
+            settings.paypal_client_id, settings.paypal_client_secret.get_secret_value()
+        )
+        self._session: aiohttp.ClientSession | None = None
+        self._token: tuple[str, float] | None = None
+        self._certificates: dict[str, x509.Certificate] = {}
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc_info: object) -> None:
+        await self.close()
+
+    async def _access_token(self) -> str:
+        if self._token is not None and self._token[1] > time.monotonic():
+            return self._token[0]
+        async with self._http().post(
+            f"{self.base_url}/v1/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": self._basic_auth},
+        ) as response:
+            body = await response.json(content_type=None)
+            if response.status != 200:
+                raise PayPalError(f"PayPal refused the credentials: {body.get('error')}")
+        lifetime = float(body.get("expires_in", 0))
+        self._token = (str(body["access_token"]), time.monotonic() + max(lifetime - 60, 0))
+        return self._token[0]
+
+    async def _request(
+        self, method: str, path: str, body: Any = None, *, request_id: str | None = None
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {await self._access_token()}"}
+        if request_id is not None:
+            headers["PayPal-Request-Id"] = request_id
+        try:
+            async with self._http().request(
+                method, f"{self.base_url}{path}", json=body, headers=headers
+            ) as response:
+                text = await response.text()
+                if response.status >= 400:
+                    detail = json.loads(text) if text else {}
+                    raise PayPalError(
+                        f"PayPal {method} {path}: {response.status} "
+                        f"{detail.get('name', '')} {detail.get('message', '')}".strip()
+                    )
+                return json.loads(text) if text else None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PayPalError(f"PayPal did not answer {method} {path}: {exc!r}") from exc
+
+    def plan_id(self, purchase: Purchase) -> str:
+        try:
+            return self.settings.paypal_plans[purchase.key]
+        except KeyError:
+            raise PlanNotOfferedError(
+                f"PayPal has no plan for {purchase.key.replace('_', ' ')}"
+            ) from None
+
+    def plan_of(self, plan_id: str | None) -> Plan | None:
+        for key, configured in self.settings.paypal_plans.items():
+            if configured == plan_id:
+                return Plan(key.split("_", 1)[1])
+        return None
+
+    async def create_subscription(self, purchase: Purchase, *, attempt: str | None = None) -> str:
+        """A subscription for ``purchase``; returns the link where the member approves it."""
+        created = await self._request(
+            "POST",
+            "/v1/billing/subscriptions",
+            {
+                "plan_id": self.plan_id(purchase),
+                "custom_id": custom_id(purchase),
+                "application_context": {
+                    "brand_name": "botfleet",
+                    "user_action": "SUBSCRIBE_NOW",
+                    "return_url": f"{self.public_url}/premium?paypal=done",
+                    "cancel_url": f"{self.public_url}/premium?paypal=canceled",
+                },
+            },
+            request_id=f"subscribe-{purchase.buyer_id}-{purchase.key}-{attempt or uuid.uuid4()}",
+        )
+        for link in created.get("links", []):
+            if link.get("rel") == "approve":
+                log.info("PayPal subscription %s for %s", created["id"], purchase.buyer_id)
+                return str(link["href"])
+        raise PayPalError("PayPal returned a subscription without an approval link")
+
+    async def subscription(self, subscription_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self._request(
+            "GET", f"/v1/billing/subscriptions/{subscription_id}"
+        )
+        return found
+
+    async def cancel_subscription(self, subscription_id: str) -> None:
+        await self._request(
+            "POST",
+            f"/v1/billing/subscriptions/{subscription_id}/cancel",
+            {"reason": "Payment refunded or reversed"},
+        )
+        log.info("PayPal subscription %s canceled", subscription_id)
+
+    # --- webhooks -------------------------------------------------------------------------
+
+    def _allowed_cert_url(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.hostname in self.settings.paypal_cert_hosts:
+            return parts.scheme in ("http", "https")
+        return parts.scheme == "https" and parts.hostname in PAYPAL_CERT_HOSTS
+
+    async def _certificate(self, url: str) -> x509.Certificate:
+        cached = self._certificates.get(url)
+        if cached is not None:
+            return cached
+        if not self._allowed_cert_url(url):
+            raise WebhookRejectedError(f"certificate URL not on PayPal's hosts: {url!r}")
+        try:
+            async with self._http().get(url, allow_redirects=False) as response:
+                pem = await response.content.read(MAX_CERT_BYTES + 1)
+                if response.status != 200 or len(pem) > MAX_CERT_BYTES:
+                    raise PayPalError(f"certificate {url}: HTTP {response.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PayPalError(f"certificate {url} not fetched: {exc!r}") from exc
+        try:
+            certificate = x509.load_pem_x509_certificate(pem)
+        except ValueError as exc:
+            raise WebhookRejectedError(f"certificate {url} is not a PEM certificate") from exc
+        self._certificates[url] = certificate
+        return certificate
+
+    async def verify_webhook(self, raw: bytes, headers: Mapping[str, str]) -> PayPalEvent:
+        """The event of a webhook whose signature holds and is recent; else rejected."""
+        webhook_id = self.settings.paypal_webhook_id
+        try:
+            transmission_id = headers["PAYPAL-TRANSMISSION-ID"]
+            transmission_time = headers["PAYPAL-TRANSMISSION-TIME"]
+            signature = base64.b64decode(headers["PAYPAL-TRANSMISSION-SIG"], validate=True)
+            cert_url = headers["PAYPAL-CERT-URL"]
+            algorithm = headers.get("PAYPAL-AUTH-ALGO", "SHA256withRSA")
+            sent_at = _time(transmission_time)
+        except (KeyError, ValueError, binascii.Error) as exc:
+            raise WebhookRejectedError(
+                f"PayPal transmission headers missing or malformed: {exc!r}"
+            ) from exc
+        if webhook_id is None:
+            raise WebhookRejectedError("no PayPal webhook id is configured")
+        if algorithm != "SHA256withRSA":
+            raise WebhookRejectedError(f"unexpected signature algorithm {algorithm!r}")
+        age = datetime.now(UTC) - sent_at
+        tolerance = timedelta(seconds=self.settings.webhook_tolerance)
+        if abs(age) > tolerance:
+            raise WebhookRejectedError(f"transmission time {transmission_time} outside tolerance")
+        certificate = await self._certificate(cert_url)
+        now = datetime.now(UTC)
+        if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+            raise WebhookRejectedError("PayPal's certificate is not valid now")
+        key = certificate.public_key()
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise WebhookRejectedError("PayPal's certificate does not hold an RSA key")
+        try:
+            key.verify(
+                signature,
+                signed_message(transmission_id, transmission_time, webhook_id, raw),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
+        except InvalidSignature as exc:
+            raise WebhookRejectedError("signature does not match the body") from exc
+        try:
+            body = json.loads(raw)
+            return PayPalEvent(
+                id=str(body["id"]),
+                type=str(body["event_type"]),
+                created=_time(str(body["create_time"])),
+                resource=dict(body["resource"]),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WebhookRejectedError(f"not a PayPal event: {exc!r}") from exc
+
+
+async def translate(event: PayPalEvent, gateway: PayPalGateway) -> PaymentEvent:
+    """The premium change of a verified PayPal event."""
+    resource, at = event.resource, event.created
+    target: Target | None = None
+    change: Change | None = None
+    notify: Notify = no_messages
+    if event.type.startswith("BILLING.SUBSCRIPTION."):
+        subscription_id = str(resource.get("id"))
+        named = parse_custom_id(resource.get("custom_id"))
+        target = named[1] if named is not None else BySubscription(subscription_id)
+        if event.type == "BILLING.SUBSCRIPTION.ACTIVATED":
+            change = _grant(resource, at, gateway)
+            notify = messages.confirmation
+        elif event.type == "BILLING.SUBSCRIPTION.CANCELLED":
+            change = Cancel(at=at, ends_at=_next_billing(resource) or at)
+        elif event.type == "BILLING.SUBSCRIPTION.SUSPENDED":
+            change = PastDue(at=at)
+        elif event.type == "BILLING.SUBSCRIPTION.PAYMENT.FAILED":
+            change, notify = PastDue(at=at), messages.payment_failed
+    elif event.type == "PAYMENT.SALE.COMPLETED" and resource.get("billing_agreement_id"):
+        subscription = await gateway.subscription(str(resource["billing_agreement_id"]))
+        named = parse_custom_id(subscription.get("custom_id"))
+        target = named[1] if named is not None else BySubscription(subscription["id"])
+        change = _grant(subscription, at, gateway)
+    elif event.type in REVOKING and resource.get("billing_agreement_id"):
+        target = BySubscription(str(resource["billing_agreement_id"]))
+        change, notify = Revoke(at=at), messages.revoked
+    return PaymentEvent(PROVIDER, event.id, event.type, target, change, notify)
+
+
+def _next_billing(subscription: dict[str, Any]) -> datetime | None:
+    value = (subscription.get("billing_info") or {}).get("next_billing_time")
+    return _time(value) if value else None
+
+
+def _grant(subscription: dict[str, Any], at: datetime, gateway: PayPalGateway) -> Grant | None:
+    period_end = _next_billing(subscription)
+    if period_end is None or subscription.get("status") != "ACTIVE":
+        return None
+    named = parse_custom_id(subscription.get("custom_id"))
+    plan = gateway.plan_of(subscription.get("plan_id"))
+    return Grant(
+        at=at,
+        period_end=period_end,
+        provider=PROVIDER,
+        plan=plan.value if plan is not None else None,
+        subscription_id=str(subscription["id"]),
+        purchaser_id=named[0] if named is not None else None,
+    )

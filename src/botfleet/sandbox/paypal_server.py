@@ -1,0 +1,394 @@
+"""A local stand-in for PayPal's REST API: OAuth, subscriptions, an approval page, signed webhooks.
+
+It speaks PayPal's protocol over real HTTP on 127.0.0.1: ``POST /v1/oauth2/token`` (client
+credentials in Basic auth, form-encoded), ``POST /v1/billing/subscriptions`` (with
+``PayPal-Request-Id`` idempotency), ``GET /v1/billing/subscriptions/{id}``,
+``POST /v1/billing/subscriptions/{id}/cancel``, errors in PayPal's ``{"name", "message",
+"details"}`` shape. The approval page's button activates the subscription and sends the events
+PayPal sends, signed as PayPal signs them: RSA-SHA256 over
+``transmission_id|transmission_time|webhook_id|crc32(body)`` with the key of the stand-in's own
+self-signed certificate, served at the ``PAYPAL-CERT-URL`` it names.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import itertools
+import json
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+from botfleet.payments.paypal import signed_message
+from botfleet.sandbox.local_http import LocalHTTPServer
+from botfleet.sandbox.webhook_sender import WebhookSender, public_view
+
+PERIODS: Final = {"MONTH": timedelta(days=31), "YEAR": timedelta(days=366)}
+
+
+def _paypal_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def self_signed_certificate() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A fresh key and a certificate for it, valid for a day, as the stand-in's signer."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "messageverificationcerts.local")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return key, certificate
+
+
+def _error(status: int, name: str, message: str, issue: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"name": name, "message": message, "debug_id": secrets.token_hex(6)}
+    if issue is not None:
+        body["details"] = [{"issue": issue}]
+    return web.json_response(body, status=status)
+
+
+class LocalPayPalServer(LocalHTTPServer):
+    """PayPal on 127.0.0.1 for one test or one sandbox run."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str = "paypal-client",
+        client_secret: str = "paypal-secret",  # noqa: S107  (the stand-in's own test secret)
+        webhook_id: str = "WH-LOCAL",
+        plans: dict[str, str] | None = None,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.webhook_id = webhook_id
+        self.plans = plans or {"P-MONTHLY": "MONTH", "P-YEARLY": "YEAR"}
+        """Plan id → billing interval."""
+        self.webhooks = WebhookSender()
+        self.clock_offset = timedelta()
+        self._key, self.certificate = self_signed_certificate()
+        self._tokens: set[str] = set()
+        self._subscriptions: dict[str, dict[str, Any]] = {}
+        self._idempotency: dict[str, dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+        super().__init__()
+
+    @property
+    def base_url(self) -> str:
+        return self.origin
+
+    @property
+    def cert_url(self) -> str:
+        return f"{self.origin}/v1/notifications/certs/CERT-local"
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_offset
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post("/v1/oauth2/token", self._token)
+        app.router.add_post("/v1/billing/subscriptions", self._create)
+        app.router.add_get("/v1/billing/subscriptions/{id}", self._get)
+        app.router.add_post("/v1/billing/subscriptions/{id}/cancel", self._cancel)
+        app.router.add_get("/v1/notifications/certs/CERT-local", self._cert)
+        app.router.add_get("/webapps/billing/subscriptions", self._approval_page)
+        app.router.add_post("/webapps/billing/subscriptions", self._approve)
+
+    async def stop(self) -> None:
+        await self.webhooks.close()
+        await super().stop()
+
+    # --- the API -------------------------------------------------------------------------
+
+    async def _token(self, request: web.Request) -> web.Response:
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        form = await request.post()
+        if request.headers.get("Authorization") != f"Basic {expected}":
+            return web.json_response(
+                {"error": "invalid_client", "error_description": "Client Authentication failed"},
+                status=401,
+            )
+        if form.get("grant_type") != "client_credentials":
+            return web.json_response(
+                {"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"},
+                status=400,
+            )
+        token = f"A21AA{secrets.token_urlsafe(24)}"
+        self._tokens.add(token)
+        return web.json_response(
+            {
+                "scope": "https://uri.paypal.com/services/subscriptions",
+                "access_token": token,
+                "token_type": "Bearer",
+                "app_id": "APP-LOCAL",
+                "expires_in": 32400,
+                "nonce": secrets.token_hex(8),
+            }
+        )
+
+    def _authorized(self, request: web.Request) -> web.Response | None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or header[7:] not in self._tokens:
+            return _error(
+                401,
+                "AUTHENTICATION_FAILURE",
+                "Authentication failed due to invalid "
+                "authentication credentials or a missing Authorization header.",
+            )
+        return None
+
+    async def _create(self, request: web.Request) -> web.Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        request_id = request.headers.get("PayPal-Request-Id")
+        if request_id is not None and request_id in self._idempotency:
+            return web.json_response(self._idempotency[request_id], status=201)
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(
+                400, "INVALID_REQUEST", "Request is not well-formed.", "MALFORMED_REQUEST_JSON"
+            )
+        if body.get("plan_id") not in self.plans:
+            return _error(
+                422,
+                "UNPROCESSABLE_ENTITY",
+                "The requested action could not be "
+                "performed, semantically incorrect, or failed business validation.",
+                "INVALID_PLAN_ID",
+            )
+        custom = body.get("custom_id")
+        if custom is not None and (not isinstance(custom, str) or len(custom) > 127):
+            return _error(
+                400, "INVALID_REQUEST", "Request is not well-formed.", "INVALID_STRING_MAX_LENGTH"
+            )
+        subscription_id = f"I-{next(self._ids):04d}{secrets.token_hex(4).upper()}"
+        token = f"BA-{secrets.token_hex(8).upper()}"
+        context = body.get("application_context") or {}
+        subscription = {
+            "id": subscription_id,
+            "status": "APPROVAL_PENDING",
+            "plan_id": body["plan_id"],
+            "custom_id": custom,
+            "create_time": _paypal_time(self.now()),
+            "_token": token,
+            "_return_url": context.get("return_url"),
+            "links": [
+                {
+                    "href": f"{self.origin}/webapps/billing/subscriptions?ba_token={token}",
+                    "rel": "approve",
+                    "method": "GET",
+                },
+                {
+                    "href": f"{self.origin}/v1/billing/subscriptions/{subscription_id}",
+                    "rel": "self",
+                    "method": "GET",
+                },
+            ],
+        }
+        self._subscriptions[subscription_id] = subscription
+        answer = public_view(subscription)
+        if request_id is not None:
+            self._idempotency[request_id] = answer
+        return web.json_response(answer, status=201)
+
+    def _subscription_of(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """The subscription the path names, or the error PayPal answers instead."""
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        subscription = self._subscriptions.get(request.match_info["id"])
+        if subscription is None:
+            return _error(
+                404,
+                "RESOURCE_NOT_FOUND",
+                "The specified resource does not exist.",
+                "INVALID_RESOURCE_ID",
+            )
+        return subscription
+
+    async def _get(self, request: web.Request) -> web.Response:
+        subscription = self._subscription_of(request)
+        if isinstance(subscription, web.Response):
+            return subscription
+        return web.json_response(public_view(subscription))
+
+    async def _cancel(self, request: web.Request) -> web.Response:
+        subscription = self._subscription_of(request)
+        if isinstance(subscription, web.Response):
+            return subscription
+        if subscription["status"] not in ("ACTIVE", "SUSPENDED"):
+            return _error(
+                422,
+                "UNPROCESSABLE_ENTITY",
+                "The requested action could not be performed.",
+                "SUBSCRIPTION_STATUS_INVALID",
+            )
+        await self.cancel(subscription["id"])
+        return web.Response(status=204)
+
+    async def _cert(self, _request: web.Request) -> web.Response:
+        pem = self.certificate.public_bytes(serialization.Encoding.PEM)
+        return web.Response(body=pem, content_type="application/x-pem-file")
+
+    # --- the approval page ---------------------------------------------------------------
+
+    def _by_token(self, request: web.Request) -> dict[str, Any] | None:
+        token = request.query.get("ba_token")
+        return next((s for s in self._subscriptions.values() if s["_token"] == token), None)
+
+    async def _approval_page(self, request: web.Request) -> web.Response:
+        subscription = self._by_token(request)
+        if subscription is None:
+            return web.Response(status=404, text="This approval link does not exist.")
+        page = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<title>PayPal (stand-in)</title></head><body><main>"
+            f"<h1>Approve subscription {html.escape(subscription['id'])}</h1>"
+            '<form method="post"><button type="submit">Agree &amp; Subscribe</button></form>'
+            "</main></body></html>"
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    async def _approve(self, request: web.Request) -> web.StreamResponse:
+        subscription = self._by_token(request)
+        if subscription is None:
+            return web.Response(status=404, text="This approval link does not exist.")
+        if subscription["status"] == "APPROVAL_PENDING":
+            await self.approve(subscription["id"])
+        back = subscription["_return_url"] or f"{self.origin}/"
+        query = urlencode(
+            {"subscription_id": subscription["id"], "ba_token": subscription["_token"]}
+        )
+        raise web.HTTPSeeOther(f"{back}{'&' if '?' in back else '?'}{query}")
+
+    # --- what happens at PayPal -----------------------------------------------------------
+
+    async def approve(self, subscription_id: str) -> dict[str, Any]:
+        """The member approves and pays: the subscription is active, its events sent."""
+        subscription = self._subscriptions[subscription_id]
+        now = self.now()
+        period = PERIODS[self.plans[subscription["plan_id"]]]
+        subscription.update(
+            status="ACTIVE",
+            start_time=_paypal_time(now),
+            billing_info={
+                "outstanding_balance": {"currency_code": "EUR", "value": "0.0"},
+                "last_payment": {
+                    "amount": {"currency_code": "EUR", "value": "5.00"},
+                    "time": _paypal_time(now),
+                },
+                "next_billing_time": _paypal_time(now + period),
+                "failed_payments_count": 0,
+            },
+        )
+        await self._emit(
+            "BILLING.SUBSCRIPTION.ACTIVATED", "subscription", public_view(subscription)
+        )
+        await self._emit("PAYMENT.SALE.COMPLETED", "sale", self._sale(subscription_id))
+        return public_view(subscription)
+
+    def _sale(self, subscription_id: str) -> dict[str, Any]:
+        return {
+            "id": f"SALE-{secrets.token_hex(6).upper()}",
+            "state": "completed",
+            "amount": {"total": "5.00", "currency": "EUR"},
+            "billing_agreement_id": subscription_id,
+            "create_time": _paypal_time(self.now()),
+        }
+
+    async def cancel(self, subscription_id: str) -> None:
+        subscription = self._subscriptions[subscription_id]
+        subscription["status"] = "CANCELLED"
+        await self._emit(
+            "BILLING.SUBSCRIPTION.CANCELLED", "subscription", public_view(subscription)
+        )
+
+    async def fail_payment(self, subscription_id: str) -> None:
+        subscription = self._subscriptions[subscription_id]
+        subscription["billing_info"]["failed_payments_count"] += 1
+        await self._emit(
+            "BILLING.SUBSCRIPTION.PAYMENT.FAILED", "subscription", public_view(subscription)
+        )
+
+    async def refund(self, subscription_id: str) -> None:
+        refund = {
+            "id": f"REFUND-{secrets.token_hex(6).upper()}",
+            "state": "completed",
+            "amount": {"total": "5.00", "currency": "EUR"},
+            "sale_id": f"SALE-{secrets.token_hex(6).upper()}",
+            "billing_agreement_id": subscription_id,
+            "create_time": _paypal_time(self.now()),
+        }
+        await self._emit("PAYMENT.SALE.REFUNDED", "refund", refund)
+
+    def subscription(self, subscription_id: str) -> dict[str, Any]:
+        return public_view(self._subscriptions[subscription_id])
+
+    # --- webhooks --------------------------------------------------------------------------
+
+    async def _emit(self, event_type: str, kind: str, resource: dict[str, Any]) -> None:
+        event = {
+            "id": f"WH-{uuid.uuid4().hex[:17].upper()}",
+            "event_version": "1.0",
+            "create_time": _paypal_time(self.now()),
+            "resource_type": kind,
+            "event_type": event_type,
+            "summary": event_type.replace(".", " ").lower(),
+            "resource": resource,
+        }
+        self.webhooks.events.append(event)
+        if self.webhooks.deliver and self.webhooks.url is not None:
+            await self.send(event)
+
+    def signed(
+        self,
+        event: dict[str, Any],
+        *,
+        sent_at: datetime | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+        cert_url: str | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body and transmission headers of ``event``, as PayPal signs them."""
+        body = json.dumps(event, separators=(",", ":")).encode()
+        transmission_id = str(uuid.uuid4())
+        transmission_time = _paypal_time(sent_at or datetime.now(UTC))
+        message = signed_message(transmission_id, transmission_time, self.webhook_id, body)
+        signature = (key or self._key).sign(message, padding.PKCS1v15(), hashes.SHA256())
+        headers = {
+            "PAYPAL-TRANSMISSION-ID": transmission_id,
+            "PAYPAL-TRANSMISSION-TIME": transmission_time,
+            "PAYPAL-TRANSMISSION-SIG": base64.b64encode(signature).decode(),
+            "PAYPAL-CERT-URL": cert_url or self.cert_url,
+            "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+        }
+        return body, headers
+
+    async def send(
+        self,
+        event: dict[str, Any],
+        *,
+        sent_at: datetime | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+        cert_url: str | None = None,
+        body: bytes | None = None,
+    ) -> int:
+        """POST ``event`` signed to the webhook endpoint (``body`` replaces the signed body)."""
+        signed_body, headers = self.signed(event, sent_at=sent_at, key=key, cert_url=cert_url)
+        return await self.webhooks.post(event, body if body is not None else signed_body, headers)

@@ -1,0 +1,594 @@
+"""A local stand-in for Stripe: the API calls botfleet makes, a checkout page, signed webhooks.
+
+It speaks Stripe's protocol over real HTTP on 127.0.0.1, so the official ``stripe`` package runs
+unchanged against it (``base_addresses={"api": server.base_url}``): bearer keys, form-encoded
+bodies with bracketed keys, idempotency keys (a replay gets the first answer, a replay with
+other parameters a 400), errors in Stripe's ``{"error": {...}}`` shape, and objects in the
+shapes of the package's API version (a subscription's period on its items, an invoice's
+subscription under ``parent.subscription_details``).
+
+Routes: ``POST /v1/checkout/sessions``, ``GET /v1/checkout/sessions/{id}``,
+``GET|DELETE /v1/subscriptions/{id}``, ``GET /v1/charges/{id}``, ``POST /v1/refunds``,
+``POST /v1/billing_portal/sessions`` (whose page cancels at the period's end), and the
+checkout page ``GET|POST /c/pay/{id}`` whose button "pays": it makes the customer, subscription,
+invoice and charge, then sends the events Stripe sends to the webhook endpoint, signed with the
+package's own signer (``Stripe-Signature``, HMAC-SHA256 of ``timestamp.body``). A test drives the
+same through :meth:`pay`, :meth:`renew`, :meth:`fail_renewal` and :meth:`dispute`, holds events
+back with ``webhooks.deliver = False`` and sends them in any order with :meth:`send`.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import stripe
+from aiohttp import web
+
+from botfleet.sandbox.local_http import LocalHTTPServer
+from botfleet.sandbox.webhook_sender import WebhookSender, public_view
+
+API_VERSION: Final = stripe.api_version
+INTERVALS: Final = {"month": 31 * 86400, "year": 366 * 86400}
+_KEY_PART = re.compile(r"\[([^\]]*)\]")
+
+
+def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Stripe's form encoding (``a[b][0][c]=v``) back into nested dicts and lists."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        head = key.split("[", 1)[0]
+        path = [head, *_KEY_PART.findall(key[len(head) :])]
+        node: Any = root
+        for part, following in itertools.pairwise(path):
+            container: Any = [] if following.isdigit() else {}
+            if isinstance(node, list):
+                index = int(part)
+                while len(node) <= index:
+                    node.append(None)
+                if node[index] is None:
+                    node[index] = container
+                node = node[index]
+            else:
+                node = node.setdefault(part, container)
+        last = path[-1]
+        if isinstance(node, list):
+            index = int(last)
+            while len(node) <= index:
+                node.append(None)
+            node[index] = value
+        else:
+            node[last] = value
+    return root
+
+
+def _error(status: int, message: str, kind: str, code: str | None = None) -> web.Response:
+    body = {"error": {"type": kind, "message": message, "code": code}}
+    return web.json_response(body, status=status)
+
+
+def _missing(kind: str, object_id: str) -> web.Response:
+    return _error(
+        404, f"No such {kind}: '{object_id}'", "invalid_request_error", "resource_missing"
+    )
+
+
+@dataclass(slots=True)
+class _Idempotent:
+    params: dict[str, Any]
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Store:
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    charges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    portals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    idempotency: dict[str, _Idempotent] = field(default_factory=dict)
+
+
+class LocalStripeServer(LocalHTTPServer):
+    """Stripe on 127.0.0.1 for one test or one sandbox run."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str = "sk_test_local",
+        webhook_secret: str = "whsec_local",  # noqa: S107  (the stand-in's own test secret)
+        prices: dict[str, str] | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self.webhook_secret = webhook_secret
+        self.prices = prices or {"price_monthly": "month", "price_yearly": "year"}
+        """Price id → billing interval (``month`` or ``year``)."""
+        self.webhooks = WebhookSender()
+        self.requests: list[tuple[str, str]] = []
+        self.clock_offset = 0
+        """Seconds added to the clock of created objects and events (a test moves time)."""
+        self.outage = False
+        """Answer every API request with Stripe's 500 ``api_error`` (webhooks still go out)."""
+        self._store = _Store()
+        self._ids = itertools.count(1)
+        super().__init__()
+
+    @property
+    def base_url(self) -> str:
+        return self.origin
+
+    def now(self) -> int:
+        return int(time.time()) + self.clock_offset
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post("/v1/checkout/sessions", self._create_session)
+        app.router.add_get("/v1/checkout/sessions/{id}", self._get_session)
+        app.router.add_get("/v1/subscriptions/{id}", self._get_subscription)
+        app.router.add_delete("/v1/subscriptions/{id}", self._cancel_subscription)
+        app.router.add_get("/v1/charges/{id}", self._get_charge)
+        app.router.add_post("/v1/refunds", self._create_refund)
+        app.router.add_get("/c/pay/{id}", self._checkout_page)
+        app.router.add_post("/c/pay/{id}", self._checkout_pay)
+        app.router.add_post("/v1/billing_portal/sessions", self._create_portal)
+        app.router.add_get("/p/session/{id}", self._portal_page)
+        app.router.add_post("/p/session/{id}", self._portal_cancel)
+
+    async def stop(self) -> None:
+        await self.webhooks.close()
+        await super().stop()
+
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._ids):06d}{secrets.token_hex(6)}"
+
+    # --- the API -------------------------------------------------------------------------
+
+    def _authorized(self, request: web.Request) -> web.Response | None:
+        self.requests.append((request.method, request.path))
+        if self.outage:
+            return _error(500, "An unknown error occurred", "api_error")
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(401, "Invalid API Key provided", "invalid_request_error")
+        return None
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        form = await request.post()
+        return decode_form([(key, str(value)) for key, value in form.items()])
+
+    async def _create_session(self, request: web.Request) -> web.Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        params = await self._params(request)
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and key in self._store.idempotency:
+            earlier = self._store.idempotency[key]
+            if earlier.params != params:
+                return _error(
+                    400,
+                    "Keys for idempotent requests can only be used with the same parameters "
+                    "they were first used with.",
+                    "idempotency_error",
+                )
+            return web.json_response(earlier.body, status=earlier.status)
+        status, body = self._new_session(params)
+        if key is not None:
+            self._store.idempotency[key] = _Idempotent(params, status, body)
+        return web.json_response(body, status=status)
+
+    def _new_session(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if params.get("mode") != "subscription":
+            return 400, {
+                "error": {
+                    "type": "invalid_request_error",
+                    "param": "mode",
+                    "message": "This stand-in makes subscription sessions.",
+                }
+            }
+        items = params.get("line_items") or []
+        if len(items) != 1 or items[0].get("price") not in self.prices:
+            return 400, {
+                "error": {
+                    "type": "invalid_request_error",
+                    "param": "line_items",
+                    "code": "resource_missing",
+                    "message": "No such price",
+                }
+            }
+        for url in ("success_url", "cancel_url"):
+            if not str(params.get(url, "")).startswith(("http://", "https://")):
+                return 400, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "param": url,
+                        "message": "Not a valid URL",
+                    }
+                }
+        session_id = self._id("cs_test")
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": "subscription",
+            "status": "open",
+            "payment_status": "unpaid",
+            "client_reference_id": params.get("client_reference_id"),
+            "metadata": params.get("metadata") or {},
+            "customer": None,
+            "subscription": None,
+            "success_url": params["success_url"],
+            "cancel_url": params["cancel_url"],
+            "url": f"{self.origin}/c/pay/{session_id}",
+            "created": self.now(),
+            "livemode": False,
+            "_price": items[0]["price"],
+            "_subscription_metadata": (params.get("subscription_data") or {}).get("metadata") or {},
+        }
+        self._store.sessions[session_id] = session
+        return 200, public_view(session)
+
+    async def _get_session(self, request: web.Request) -> web.Response:
+        return self._get(request, self._store.sessions, "checkout.session")
+
+    async def _get_subscription(self, request: web.Request) -> web.Response:
+        return self._get(request, self._store.subscriptions, "subscription")
+
+    async def _get_charge(self, request: web.Request) -> web.Response:
+        return self._get(request, self._store.charges, "charge")
+
+    def _get(
+        self, request: web.Request, objects: dict[str, dict[str, Any]], kind: str
+    ) -> web.Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        found = objects.get(request.match_info["id"])
+        if found is None:
+            return _missing(kind, request.match_info["id"])
+        return web.json_response(public_view(found))
+
+    async def _cancel_subscription(self, request: web.Request) -> web.Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        subscription_id = request.match_info["id"]
+        subscription = self._store.subscriptions.get(subscription_id)
+        if subscription is None:
+            return _missing("subscription", subscription_id)
+        if subscription["status"] == "canceled":
+            return _error(
+                400,
+                f"A canceled subscription can only update its cancellation_details: "
+                f"{subscription_id}",
+                "invalid_request_error",
+                "resource_missing",
+            )
+        await self.cancel(subscription_id)
+        return web.json_response(public_view(subscription))
+
+    async def _create_refund(self, request: web.Request) -> web.Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        params = await self._params(request)
+        charge = self._store.charges.get(str(params.get("charge")))
+        if charge is None:
+            return _missing("charge", str(params.get("charge")))
+        if charge["refunded"]:
+            return _error(
+                400,
+                f"Charge {charge['id']} has already been refunded.",
+                "invalid_request_error",
+                "charge_already_refunded",
+            )
+        refund = await self.refund(charge["id"])
+        return web.json_response(refund)
+
+    # --- the checkout page ---------------------------------------------------------------
+
+    async def _checkout_page(self, request: web.Request) -> web.Response:
+        session = self._store.sessions.get(request.match_info["id"])
+        if session is None:
+            return web.Response(status=404, text="This checkout page does not exist.")
+        interval = self.prices[session["_price"]]
+        done = session["status"] == "complete"
+        button = (
+            "<p>Paid.</p>"
+            if done
+            else '<form method="post"><button type="submit">Pay</button></form>'
+        )
+        page = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<title>Checkout (Stripe stand-in)</title></head><body><main>"
+            f"<h1>Subscribe: premium, billed every {html.escape(interval)}</h1>"
+            f"<p>Test checkout {html.escape(session['id'])}; no money moves.</p>"
+            f"{button}</main></body></html>"
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    async def _checkout_pay(self, request: web.Request) -> web.StreamResponse:
+        session = self._store.sessions.get(request.match_info["id"])
+        if session is None:
+            return web.Response(status=404, text="This checkout page does not exist.")
+        if session["status"] != "complete":
+            await self.pay(session["id"])
+        raise web.HTTPSeeOther(session["success_url"])
+
+    # --- the customer portal --------------------------------------------------------------
+
+    async def _create_portal(self, request: web.Request) -> web.Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        params = await self._params(request)
+        customer = params.get("customer")
+        if not any(s["customer"] == customer for s in self._store.subscriptions.values()):
+            return _missing("customer", str(customer))
+        portal_id = self._id("bps_test")
+        portal = {
+            "id": portal_id,
+            "object": "billing_portal.session",
+            "customer": customer,
+            "return_url": params.get("return_url"),
+            "url": f"{self.origin}/p/session/{portal_id}",
+            "created": self.now(),
+            "livemode": False,
+        }
+        self._store.portals[portal_id] = portal
+        return web.json_response(portal)
+
+    def _portal_subscriptions(self, portal_id: str) -> list[dict[str, Any]] | None:
+        portal = self._store.portals.get(portal_id)
+        if portal is None:
+            return None
+        return [
+            subscription
+            for subscription in self._store.subscriptions.values()
+            if subscription["customer"] == portal["customer"]
+            and subscription["status"] != "canceled"
+        ]
+
+    async def _portal_page(self, request: web.Request) -> web.Response:
+        subscriptions = self._portal_subscriptions(request.match_info["id"])
+        if subscriptions is None:
+            return web.Response(status=404, text="This portal session does not exist.")
+        rows = "".join(
+            f"<li>{html.escape(s['id'])}: "
+            f"{'ends at the period end' if s['cancel_at_period_end'] else 'renews'}</li>"
+            for s in subscriptions
+        )
+        page = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<title>Billing (Stripe stand-in)</title></head><body><main>"
+            f"<h1>Your subscriptions</h1><ul>{rows}</ul>"
+            '<form method="post"><button type="submit">Cancel subscription</button></form>'
+            "</main></body></html>"
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    async def _portal_cancel(self, request: web.Request) -> web.StreamResponse:
+        portal_id = request.match_info["id"]
+        subscriptions = self._portal_subscriptions(portal_id)
+        if subscriptions is None:
+            return web.Response(status=404, text="This portal session does not exist.")
+        for subscription in subscriptions:
+            await self.cancel_at_period_end(subscription["id"])
+        raise web.HTTPSeeOther(str(self._store.portals[portal_id]["return_url"]))
+
+    # --- what happens at Stripe -----------------------------------------------------------
+
+    async def pay(self, session_id: str) -> dict[str, Any]:
+        """The member pays the session: objects made, events sent; returns the subscription."""
+        session = self._store.sessions[session_id]
+        customer = self._id("cus_test")
+        now = self.now()
+        subscription_id = self._id("sub_test")
+        subscription: dict[str, Any] = {
+            "id": subscription_id,
+            "object": "subscription",
+            "status": "active",
+            "customer": customer,
+            "metadata": session["_subscription_metadata"],
+            "cancel_at_period_end": False,
+            "canceled_at": None,
+            "ended_at": None,
+            "created": now,
+            "items": {"object": "list", "data": []},
+            "latest_invoice": None,
+            "livemode": False,
+            "_price": session["_price"],
+        }
+        self._store.subscriptions[subscription_id] = subscription
+        self._set_period(subscription, now)
+        session.update(
+            status="complete",
+            payment_status="paid",
+            customer=customer,
+            subscription=subscription_id,
+        )
+        await self._emit("customer.subscription.created", subscription)
+        invoice = self._invoice(subscription, "subscription_create", paid=True)
+        await self._emit("charge.succeeded", self._store.charges[invoice["charge"]])
+        await self._emit("invoice.paid", invoice)
+        await self._emit("checkout.session.completed", session)
+        return subscription
+
+    def _set_period(self, subscription: dict[str, Any], start: int) -> None:
+        end = start + INTERVALS[self.prices[subscription["_price"]]]
+        subscription["items"]["data"] = [
+            {
+                "id": f"si_{subscription['id'][4:]}",
+                "object": "subscription_item",
+                "price": {"id": subscription["_price"], "object": "price"},
+                "quantity": 1,
+                "current_period_start": start,
+                "current_period_end": end,
+            }
+        ]
+
+    def _invoice(self, subscription: dict[str, Any], reason: str, *, paid: bool) -> dict[str, Any]:
+        item = subscription["items"]["data"][0]
+        invoice_id = self._id("in_test")
+        charge_id = self._id("ch_test")
+        self._store.charges[charge_id] = {
+            "id": charge_id,
+            "object": "charge",
+            "amount": 500,
+            "amount_refunded": 0,
+            "refunded": False,
+            "paid": paid,
+            "status": "succeeded" if paid else "failed",
+            "customer": subscription["customer"],
+            "created": self.now(),
+            "livemode": False,
+        }
+        invoice = {
+            "id": invoice_id,
+            "object": "invoice",
+            "customer": subscription["customer"],
+            "billing_reason": reason,
+            "status": "paid" if paid else "open",
+            "charge": charge_id,
+            "parent": {
+                "type": "subscription_details",
+                "subscription_details": {
+                    "subscription": subscription["id"],
+                    "metadata": subscription["metadata"],
+                },
+            },
+            "lines": {
+                "object": "list",
+                "data": [
+                    {
+                        "id": f"il_{invoice_id[3:]}",
+                        "object": "line_item",
+                        "period": {
+                            "start": item["current_period_start"],
+                            "end": item["current_period_end"],
+                        },
+                    }
+                ],
+            },
+            "created": self.now(),
+            "livemode": False,
+        }
+        self._store.invoices[invoice_id] = invoice
+        subscription["latest_invoice"] = invoice_id
+        return invoice
+
+    async def renew(self, subscription_id: str) -> dict[str, Any]:
+        """The next period is paid: the subscription moves on, ``invoice.paid`` is sent."""
+        subscription = self._store.subscriptions[subscription_id]
+        end = subscription["items"]["data"][0]["current_period_end"]
+        self._set_period(subscription, end)
+        subscription["status"] = "active"
+        invoice = self._invoice(subscription, "subscription_cycle", paid=True)
+        await self._emit("invoice.paid", invoice)
+        await self._emit("customer.subscription.updated", subscription)
+        return invoice
+
+    async def fail_renewal(self, subscription_id: str) -> dict[str, Any]:
+        """The renewal payment fails: ``invoice.payment_failed``, the subscription past due."""
+        subscription = self._store.subscriptions[subscription_id]
+        invoice = self._invoice(subscription, "subscription_cycle", paid=False)
+        subscription["status"] = "past_due"
+        await self._emit("invoice.payment_failed", invoice)
+        await self._emit("customer.subscription.updated", subscription)
+        return invoice
+
+    async def cancel_at_period_end(self, subscription_id: str) -> dict[str, Any]:
+        """The member cancels in the portal: the subscription runs out at its period's end."""
+        subscription = self._store.subscriptions[subscription_id]
+        subscription.update(cancel_at_period_end=True, canceled_at=self.now())
+        await self._emit("customer.subscription.updated", subscription)
+        return subscription
+
+    async def cancel(self, subscription_id: str) -> dict[str, Any]:
+        subscription = self._store.subscriptions[subscription_id]
+        now = self.now()
+        subscription.update(status="canceled", canceled_at=now, ended_at=now)
+        await self._emit("customer.subscription.deleted", subscription)
+        return subscription
+
+    async def refund(self, charge_id: str) -> dict[str, Any]:
+        charge = self._store.charges[charge_id]
+        charge.update(refunded=True, amount_refunded=charge["amount"])
+        refund = {
+            "id": self._id("re_test"),
+            "object": "refund",
+            "amount": charge["amount"],
+            "charge": charge_id,
+            "status": "succeeded",
+            "created": self.now(),
+        }
+        await self._emit("charge.refunded", charge)
+        return refund
+
+    async def dispute(self, charge_id: str) -> dict[str, Any]:
+        dispute = {
+            "id": self._id("dp_test"),
+            "object": "dispute",
+            "amount": self._store.charges[charge_id]["amount"],
+            "charge": charge_id,
+            "reason": "fraudulent",
+            "status": "needs_response",
+            "created": self.now(),
+        }
+        await self._emit("charge.dispute.created", dispute)
+        return dispute
+
+    def subscription(self, subscription_id: str) -> dict[str, Any]:
+        return public_view(self._store.subscriptions[subscription_id])
+
+    def charge_of(self, subscription_id: str) -> str:
+        """The charge of the subscription's latest invoice."""
+        invoice_id = self._store.subscriptions[subscription_id]["latest_invoice"]
+        return str(self._store.invoices[invoice_id]["charge"])
+
+    # --- webhooks --------------------------------------------------------------------------
+
+    async def _emit(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+        event = {
+            "id": self._id("evt_test"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": self.now(),
+            "data": {"object": public_view(obj)},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": event_type,
+        }
+        self.webhooks.events.append(event)
+        if self.webhooks.deliver and self.webhooks.url is not None:
+            await self.send(event)
+        return event
+
+    def signed(
+        self, event: dict[str, Any], *, timestamp: int | None = None, secret: str | None = None
+    ) -> tuple[bytes, str]:
+        """The body and ``Stripe-Signature`` of ``event``, as Stripe signs them."""
+        body = json.dumps(event, separators=(",", ":"))
+        header = stripe.WebhookSignature.generate_signature_header(
+            body, secret or self.webhook_secret, timestamp=timestamp
+        )
+        return body.encode(), header
+
+    async def send(
+        self,
+        event: dict[str, Any],
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
+        body: bytes | None = None,
+    ) -> int:
+        """POST ``event`` to the webhook endpoint, signed (``body`` replaces the signed body)."""
+        signed_body, header = self.signed(event, timestamp=timestamp, secret=secret)
+        return await self.webhooks.post(
+            event, body if body is not None else signed_body, {"Stripe-Signature": header}
+        )

@@ -1,0 +1,392 @@
+"""Premium in the database: the one shared check, payment events applied exactly once, overrides.
+
+Every bot asks :meth:`PremiumService.is_active` (cached; a change invalidates the key in every
+process through the cache's invalidation channel). Payment providers' events go through
+:meth:`PremiumService.apply_event`: the event's id is inserted under its unique key first, in the
+transaction that changes the membership and writes the member's DMs to the outbox, so a replay,
+even a concurrent one, finds the id taken and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from botfleet.cache import CacheHierarchy
+from botfleet.database.base import Database
+from botfleet.database.models.premium import (
+    PremiumAudit,
+    PremiumEvent,
+    PremiumMembership,
+    PremiumOutbox,
+)
+from botfleet.services.premium.rules import (
+    Change,
+    Grant,
+    Membership,
+    Revoke,
+    Scope,
+    Status,
+    Subject,
+    apply,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+CACHE_TTL: Final = 300.0
+"""Seconds a process trusts its cached answer; changes invalidate it everywhere sooner."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def cache_key(subject: Subject) -> str:
+    return f"premium:{subject.scope.value}:{subject.id}"
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    """The event was applied before: nothing changed."""
+    STALE = "stale"
+    """Older than the state in force (out of order) or without effect: recorded, nothing changed."""
+    UNMATCHED = "unmatched"
+    """No membership belongs to it (a refund of something unknown): recorded, nothing changed."""
+    IGNORED = "ignored"
+    """An event that changes no premium (a partial refund, a checkout not yet paid)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BySubscription:
+    """The membership paid by a provider's subscription."""
+
+    subscription_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ByCustomer:
+    """The membership paid by a provider's customer."""
+
+    customer_id: str
+
+
+Target = Subject | BySubscription | ByCustomer
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A DM owed to a member once the change commits."""
+
+    user_id: int
+    kind: str
+    body: str
+
+
+Notify = Callable[[Membership], Sequence[Message]]
+"""The DMs a change owes, from the membership it made."""
+
+
+def no_messages(_membership: Membership) -> Sequence[Message]:
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """One provider event, translated: what it changes, for whom, and what to tell them."""
+
+    provider: str
+    event_id: str
+    event_type: str
+    target: Target | None
+    change: Change | None
+    messages: Notify = no_messages
+    """The DMs of the change, from the membership it made (written only when it applied)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    outcome: Outcome
+    membership: Membership | None = None
+
+
+def _membership(row: PremiumMembership) -> Membership:
+    return Membership(
+        subject=Subject(Scope(row.scope), row.subject_id),
+        premium_until=row.premium_until,
+        status=Status(row.status),
+        status_at=row.status_at,
+        tier=row.tier,
+        plan=row.plan,
+        provider=row.provider,
+        subscription_id=row.provider_subscription_id,
+        customer_id=row.provider_customer_id,
+        purchaser_id=row.purchaser_id,
+        cancel_at_period_end=row.cancel_at_period_end,
+    )
+
+
+def _columns(membership: Membership, now: datetime) -> dict[str, Any]:
+    return {
+        "premium_until": membership.premium_until,
+        "status": membership.status.value,
+        "status_at": membership.status_at,
+        "tier": membership.tier,
+        "plan": membership.plan,
+        "provider": membership.provider,
+        "provider_subscription_id": membership.subscription_id,
+        "provider_customer_id": membership.customer_id,
+        "purchaser_id": membership.purchaser_id,
+        "cancel_at_period_end": membership.cancel_at_period_end,
+        "updated_at": now,
+    }
+
+
+async def active_tiers(
+    session: AsyncSession, scope: Scope, ids: Iterable[int], now: datetime
+) -> dict[int, int]:
+    """The tiers of those of ``ids`` with premium at ``now``, read in the caller's transaction.
+
+    The check of :meth:`PremiumService.is_active` for many subjects at once, for writers (XP
+    saves) that must read premium in the transaction they hold.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    statement = select(PremiumMembership.subject_id, PremiumMembership.tier).where(
+        PremiumMembership.scope == scope.value,
+        PremiumMembership.subject_id.in_(wanted),
+        PremiumMembership.status != Status.REVOKED.value,
+        PremiumMembership.premium_until > now,
+    )
+    return {subject_id: tier for subject_id, tier in (await session.execute(statement)).all()}
+
+
+class PremiumService:
+    """Reads and changes premium; one instance per process, shared by its bots and web routes."""
+
+    def __init__(
+        self, database: Database, cache: CacheHierarchy | None = None, *, clock: Clock = utc_now
+    ) -> None:
+        self.database = database
+        self.cache = cache
+        self.clock = clock
+
+    async def membership(self, subject: Subject) -> Membership | None:
+        async with self.database.session() as session:
+            row = await session.get(PremiumMembership, (subject.scope.value, subject.id))
+            return _membership(row) if row is not None else None
+
+    async def is_active(self, subject: Subject) -> bool:
+        """Whether ``subject`` has premium now: the one check every bot uses."""
+        return await self.active_tier(subject) > 0
+
+    async def active_tier(self, subject: Subject) -> int:
+        """The premium tier ``subject`` has now, 0 without premium."""
+        if self.cache is None:
+            cached = await self._load_status(subject)
+        else:
+            cached = await self.cache.get_or_load(
+                cache_key(subject), lambda: self._load_status(subject), CACHE_TTL
+            )
+        until, tier, revoked = cached["until"], cached["tier"], cached["revoked"]
+        if until is None or revoked or datetime.fromisoformat(until) <= self.clock():
+            return 0
+        return int(tier)
+
+    async def _load_status(self, subject: Subject) -> dict[str, Any]:
+        membership = await self.membership(subject)
+        if membership is None:
+            return {"until": None, "tier": 0, "revoked": False}
+        return {
+            "until": membership.premium_until.isoformat(),
+            "tier": membership.tier,
+            "revoked": membership.status is Status.REVOKED,
+        }
+
+    async def apply_event(self, event: PaymentEvent) -> EventResult:
+        """Apply a provider event exactly once; see :class:`Outcome` for what can happen."""
+        now = self.clock()
+        async with self.database.session() as session:
+            # The event's key first: it takes the write lock (SQLite) or waits for a concurrent
+            # replay to commit (PostgreSQL), and refuses a second application.
+            claim = (
+                self.database.upsert(PremiumEvent)
+                .values(
+                    provider=event.provider,
+                    event_id=event.event_id,
+                    event_type=event.event_type,
+                    outcome=Outcome.APPLIED.value,
+                    received_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+                .returning(PremiumEvent.event_id)
+            )
+            if (await session.execute(claim)).first() is None:
+                log.info("%s event %s was applied before: ignored", event.provider, event.event_id)
+                return EventResult(Outcome.DUPLICATE)
+            result = await self._change(session, event, now)
+            if result.outcome is not Outcome.APPLIED:
+                await session.execute(
+                    update(PremiumEvent)
+                    .where(
+                        PremiumEvent.provider == event.provider,
+                        PremiumEvent.event_id == event.event_id,
+                    )
+                    .values(outcome=result.outcome.value)
+                )
+            await session.commit()
+        if result.membership is not None:
+            await self._invalidate(result.membership.subject)
+        log.info(
+            "%s event %s (%s): %s",
+            event.provider,
+            event.event_id,
+            event.event_type,
+            result.outcome.value,
+        )
+        return result
+
+    async def _change(
+        self, session: AsyncSession, event: PaymentEvent, now: datetime
+    ) -> EventResult:
+        if event.change is None:
+            return EventResult(Outcome.IGNORED)
+        if event.target is None:
+            log.warning(
+                "%s event %s (%s) names no member or subscription",
+                event.provider,
+                event.event_id,
+                event.event_type,
+            )
+            return EventResult(Outcome.UNMATCHED)
+        subject = await self._resolve(session, event.provider, event.target)
+        if subject is None:
+            log.warning(
+                "%s event %s (%s) matches no premium membership",
+                event.provider,
+                event.event_id,
+                event.event_type,
+            )
+            return EventResult(Outcome.UNMATCHED)
+        changed = await self._write(session, subject, event.change, now)
+        if changed is None:
+            return EventResult(Outcome.STALE)
+        for message in event.messages(changed):
+            session.add(
+                PremiumOutbox(user_id=message.user_id, kind=message.kind, body=message.body)
+            )
+        return EventResult(Outcome.APPLIED, changed)
+
+    async def _resolve(
+        self, session: AsyncSession, provider: str, target: Target
+    ) -> Subject | None:
+        if isinstance(target, Subject):
+            return target
+        if isinstance(target, BySubscription):
+            condition = PremiumMembership.provider_subscription_id == target.subscription_id
+        else:
+            condition = PremiumMembership.provider_customer_id == target.customer_id
+        statement = (
+            select(PremiumMembership.scope, PremiumMembership.subject_id)
+            .where(PremiumMembership.provider == provider, condition)
+            .order_by(PremiumMembership.premium_until.desc())
+            .limit(1)
+        )
+        row = (await session.execute(statement)).first()
+        return Subject(Scope(row.scope), row.subject_id) if row is not None else None
+
+    async def _write(
+        self, session: AsyncSession, subject: Subject, change: Change, now: datetime
+    ) -> Membership | None:
+        """Lock the subject's row, apply ``change`` and store it; None if nothing changed."""
+        key = (subject.scope.value, subject.id)
+        statement = (
+            select(PremiumMembership)
+            .where(
+                PremiumMembership.scope == subject.scope.value,
+                PremiumMembership.subject_id == subject.id,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        row = (await session.scalars(statement)).first()
+        current = _membership(row) if row is not None else None
+        changed = apply(current, subject, change)
+        if changed is None:
+            return None
+        if row is None:
+            inserted = (
+                self.database.upsert(PremiumMembership)
+                .values(scope=key[0], subject_id=key[1], **_columns(changed, now))
+                .on_conflict_do_nothing(index_elements=["scope", "subject_id"])
+                .returning(PremiumMembership.subject_id)
+            )
+            if (await session.execute(inserted)).first() is None:
+                # Another transaction created it meanwhile: apply to theirs, now locked.
+                return await self._write(session, subject, change, now)
+            return changed
+        await session.execute(
+            update(PremiumMembership)
+            .where(
+                PremiumMembership.scope == key[0],
+                PremiumMembership.subject_id == key[1],
+            )
+            .values(**_columns(changed, now))
+            .execution_options(synchronize_session=False)
+        )
+        return changed
+
+    async def override(
+        self,
+        subject: Subject,
+        *,
+        actor: str,
+        reason: str,
+        until: datetime | None,
+        tier: int = 1,
+    ) -> Membership | None:
+        """An operator grants premium until ``until``, or revokes it (``until`` None), audited."""
+        now = self.clock()
+        change: Change = (
+            Revoke(at=now)
+            if until is None
+            else Grant(at=now, period_end=until, provider="admin", plan="admin", tier=tier)
+        )
+        async with self.database.session() as session:
+            session.add(
+                PremiumAudit(
+                    actor=actor,
+                    scope=subject.scope.value,
+                    subject_id=subject.id,
+                    action="grant" if until is not None else "revoke",
+                    premium_until=until,
+                    reason=reason,
+                    created_at=now,
+                )
+            )
+            await session.flush()  # the audit row first: it takes SQLite's write lock
+            changed = await self._write(session, subject, change, now)
+            await session.commit()
+        await self._invalidate(subject)
+        log.warning(
+            "premium %s for %s by %s until %s: %s",
+            "granted" if until is not None else "revoked",
+            subject,
+            actor,
+            until.isoformat() if until is not None else "-",
+            reason,
+        )
+        return changed
+
+    async def _invalidate(self, subject: Subject) -> None:
+        if self.cache is not None:
+            await self.cache.invalidate(cache_key(subject))

@@ -1,0 +1,241 @@
+"""The dashboard's pages: home, the member's profile, their servers, leaderboards, settings.
+
+Guild settings change only for a member whose Discord permissions (read with their own token
+from ``/users/@me/guilds``, never from the form) include Manage Server in that guild.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, NoReturn
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+
+from botfleet.auth.oauth2 import MemberGuild, OAuth2Error, usable_access_token
+from botfleet.gamification.guild_settings import (
+    GamificationSettingsError,
+    GuildSettingsService,
+    GuildXPConfig,
+)
+from botfleet.gamification.leaderboards import LeaderboardService
+from botfleet.gamification.options import AnnouncementMode, GamificationOptions
+from botfleet.web.dashboard import leaderboard_is_public, profile_of, set_leaderboard_public
+from botfleet.web.inputs import snowflake, whole_number
+from botfleet.web.keys import CACHE_KEY, DATABASE_KEY, SESSIONS_KEY, SETTINGS_KEY
+from botfleet.web.login import login_services
+from botfleet.web.rendering import PageError, redirect, render
+from botfleet.web.sessions import checked_form, current_user_id, session_of
+
+log = logging.getLogger(__name__)
+
+LEADERBOARD_PAGE_SIZE = 25
+_ID_LIST = re.compile(r"[\s,]+")
+
+
+def require_login(request: web.Request) -> int:
+    """The logged-in member's id; a visitor is sent to log in and come back here."""
+    user_id = current_user_id(request)
+    if user_id is None:
+        raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='/')}")
+    return user_id
+
+
+async def _log_in_again(request: web.Request, user_id: int) -> NoReturn:
+    """The member's Discord authorisation is gone: end the session, send them to log in."""
+    log.info("user %s must log in again: Discord no longer accepts their token", user_id)
+    _, tokens = login_services(request)
+    await tokens.forget(user_id)
+    await request.app[SESSIONS_KEY].end(session_of(request))
+    raise web.HTTPSeeOther(f"/login?next={quote(request.path, safe='/')}")
+
+
+async def member_guilds(request: web.Request) -> list[MemberGuild]:
+    """The member's guilds as Discord reports them now, through their own token."""
+    user_id = require_login(request)
+    client, tokens = login_services(request)
+    session = session_of(request)
+    access_token = await usable_access_token(client, tokens, user_id, session.username or "")
+    if access_token is None:
+        await _log_in_again(request, user_id)
+    try:
+        return await client.guilds(access_token)
+    except OAuth2Error as exc:
+        if exc.status == 401:
+            await _log_in_again(request, user_id)
+        log.warning("Discord refused the guilds of user %s: %s", user_id, exc)
+        raise PageError(
+            502, "Discord did not answer", "Your servers could not be read. Try again soon."
+        ) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("reading the guilds of user %s from Discord failed: %r", user_id, exc)
+        raise PageError(
+            502, "Discord did not answer", "Your servers could not be read. Try again soon."
+        ) from exc
+
+
+def guild_id_of(request: web.Request) -> int:
+    guild_id = snowflake(request.match_info["guild_id"])
+    if guild_id is None:
+        raise PageError(404, "No such server", "That address does not name a Discord server.")
+    return guild_id
+
+
+async def managed_guild(request: web.Request, guild_id: int) -> MemberGuild:
+    """The guild, if the member may manage it (Manage Server there, checked with Discord)."""
+    user_id = require_login(request)
+    for guild in await member_guilds(request):
+        if guild.id == guild_id and guild.can_manage:
+            return guild
+    log.warning("user %s was refused the settings of guild %s", user_id, guild_id)
+    raise PageError(
+        403,
+        "Not your server to manage",
+        "Only members with the Manage Server permission there can change its settings.",
+    )
+
+
+def settings_service(request: web.Request) -> GuildSettingsService:
+    app = request.app
+    options = GamificationOptions.from_settings(app[SETTINGS_KEY])
+    return GuildSettingsService(app[DATABASE_KEY], app[CACHE_KEY], options)
+
+
+async def home(request: web.Request) -> web.Response:
+    return render(request, "home.html", {})
+
+
+async def profile(request: web.Request) -> web.Response:
+    """The member's level, XP across the bots, achievements and premium status."""
+    user_id = require_login(request)
+    found = await profile_of(request.app[DATABASE_KEY], user_id)
+    if found is None:
+        raise PageError(404, "No profile yet", "Use any botfleet bot to start your profile.")
+    return render(request, "profile.html", {"profile": found})
+
+
+async def guilds(request: web.Request) -> web.Response:
+    """The member's servers: leaderboards, and settings where they may manage."""
+    listed = sorted(await member_guilds(request), key=lambda guild: guild.name.lower())
+    return render(request, "guilds.html", {"guilds": listed})
+
+
+async def leaderboard(request: web.Request) -> web.Response:
+    """A guild's all-time XP leaderboard, public once its admins opted in."""
+    guild_id = guild_id_of(request)
+    database = request.app[DATABASE_KEY]
+    if not await leaderboard_is_public(database, guild_id):
+        raise PageError(
+            404,
+            "This leaderboard is not public",
+            "The server's admins have not opened its leaderboard to the web.",
+        )
+    page_number = whole_number(request.query.get("page"), max_digits=6) or 1
+    board = await LeaderboardService(database, request.app[CACHE_KEY], None).page(
+        "xp", "all_time", guild_id=guild_id, page=page_number, per_page=LEADERBOARD_PAGE_SIZE
+    )
+    return render(request, "leaderboard.html", {"guild_id": guild_id, "board": board})
+
+
+def _form_context(
+    guild: MemberGuild, config: GuildXPConfig, public: bool, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "guild": guild,
+        "config": config,
+        "public": public,
+        "modes": list(AnnouncementMode),
+        "errors": [],
+        "saved": False,
+        **extra,
+    }
+
+
+async def guild_settings(request: web.Request) -> web.Response:
+    """The settings form of a guild the member manages."""
+    guild_id = guild_id_of(request)
+    guild = await managed_guild(request, guild_id)
+    config = await settings_service(request).get(guild_id)
+    public = await leaderboard_is_public(request.app[DATABASE_KEY], guild_id)
+    saved = request.query.get("saved") == "1"
+    return render(request, "guild_settings.html", _form_context(guild, config, public, saved=saved))
+
+
+def _whole_number(form: Any, name: str, label: str, errors: list[str]) -> int | None:
+    value = whole_number(str(form.get(name, "")).strip())
+    if value is None:
+        errors.append(f"{label} must be a whole number.")
+    return value
+
+
+def _channel_ids(raw: str, errors: list[str]) -> set[int]:
+    ids = set()
+    for item in filter(None, _ID_LIST.split(raw.strip())):
+        channel_id = snowflake(item)
+        if channel_id is None:
+            errors.append(f"“{item[:30]}” is not a channel id (Discord ids are long numbers).")
+            continue
+        ids.add(channel_id)
+    return ids
+
+
+async def save_guild_settings(request: web.Request) -> web.Response:
+    """Apply the form, after the CSRF check and the Manage Server check against Discord."""
+    form = await checked_form(request)
+    guild_id = guild_id_of(request)
+    guild = await managed_guild(request, guild_id)
+    user_id = require_login(request)
+    service = settings_service(request)
+    errors: list[str] = []
+    low = _whole_number(form, "message_xp_min", "Lowest message XP", errors)
+    high = _whole_number(form, "message_xp_max", "Highest message XP", errors)
+    cooldown = _whole_number(form, "message_cooldown_seconds", "Message cooldown", errors)
+    command_xp = _whole_number(form, "command_xp", "Command XP", errors)
+    raw_mode = str(form.get("announcement_mode", ""))
+    mode = AnnouncementMode(raw_mode) if raw_mode in set(AnnouncementMode) else None
+    if mode is None:
+        errors.append("Choose where level-ups are announced.")
+    raw_channel = str(form.get("announcement_channel_id", "")).strip()
+    channel_ids = _channel_ids(raw_channel, errors) if raw_channel else set()
+    if len(channel_ids) > 1:
+        errors.append("Give one announcement channel.")
+    no_xp = _channel_ids(str(form.get("no_xp_channel_ids", "")), errors)
+    public = form.get("public_leaderboard") == "on"
+    config = await service.get(guild_id)
+    if not errors and low is not None and high is not None:
+        try:
+            config = await service.update(
+                guild_id,
+                enabled=form.get("enabled") == "on",
+                message_xp=(low, high),
+                message_cooldown_seconds=cooldown,
+                command_xp=command_xp,
+                announcement_mode=mode,
+                announcement_channel_id=next(iter(channel_ids), None),
+            )
+            for channel_id in no_xp ^ config.no_xp_channel_ids:
+                config = await service.set_no_xp_channel(guild_id, channel_id, channel_id in no_xp)
+        except GamificationSettingsError as exc:
+            errors.append(str(exc))
+    if errors:
+        log.info("guild %s settings refused for user %s: %s", guild_id, user_id, errors)
+        context = _form_context(
+            guild, config, await leaderboard_is_public(request.app[DATABASE_KEY], guild_id)
+        )
+        context["errors"] = errors
+        return render(request, "guild_settings.html", context, status=400)
+    await set_leaderboard_public(request.app[DATABASE_KEY], guild_id, public, user_id)
+    log.info("user %s changed the settings of guild %s", user_id, guild_id)
+    return redirect(f"/guilds/{guild_id}/settings?saved=1")
+
+
+def setup_pages(app: web.Application) -> None:
+    """The dashboard's pages."""
+    app.router.add_get("/", home)
+    app.router.add_get("/profile", profile)
+    app.router.add_get("/guilds", guilds)
+    app.router.add_get("/guilds/{guild_id}/leaderboard", leaderboard)
+    app.router.add_get("/guilds/{guild_id}/settings", guild_settings)
+    app.router.add_post("/guilds/{guild_id}/settings", save_guild_settings)

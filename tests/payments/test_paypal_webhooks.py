@@ -1,0 +1,107 @@
+"""PayPal end to end: a subscription approved at the stand-in, signed webhooks, premium.
+
+The webhooks are verified offline against the stand-in's own self-signed certificate, fetched
+from the URL the transmission names, allowed only because the test configuration names its host.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from payment_helpers import PUBLIC_URL, PaymentStage
+
+from botfleet.payments.paypal import parse_custom_id
+from botfleet.payments.plans import Purchase
+from botfleet.services.premium import Plan, PremiumService, Status, Subject
+
+ADA = 1_234_567_890_123_456_789
+GUILD = 111_222_333_444_555_666
+
+
+async def subscribe(stage: PaymentStage, purchase: Purchase) -> str:
+    """The member follows the approval link and agrees; returns the subscription id."""
+    link = await stage.paypal_gateway.create_subscription(purchase, attempt="interaction-1")
+    async with stage.web.session.get(link) as page:
+        assert "Subscribe" in await page.text()
+    async with stage.web.session.post(link, allow_redirects=False) as approved:
+        assert approved.status == 303
+        back = urlsplit(approved.headers["Location"])
+    assert f"{back.scheme}://{back.netloc}" == PUBLIC_URL
+    return parse_qs(back.query)["subscription_id"][0]
+
+
+async def test_a_subscription_grants_premium_until_the_next_billing(stage: PaymentStage) -> None:
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+
+    assert {delivery.status for delivery in stage.paypal.webhooks.deliveries} == {200}
+    subscription = stage.paypal.subscription(subscription_id)
+    assert parse_custom_id(subscription["custom_id"]) == (ADA, Subject.user(ADA))
+    membership = await PremiumService(stage.database).membership(Subject.user(ADA))
+    assert membership is not None and membership.provider == "paypal"
+    next_billing = datetime.fromisoformat(subscription["billing_info"]["next_billing_time"])
+    assert membership.premium_until == next_billing
+    assert membership.plan == "monthly"
+    assert await stage.outbox() == [(ADA, "confirmation")]
+
+
+async def test_a_servers_subscription_and_its_cancellation(stage: PaymentStage) -> None:
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.guild(GUILD), Plan.YEARLY))
+    premium = PremiumService(stage.database)
+    assert await premium.is_active(Subject.guild(GUILD))
+    stage.paypal.clock_offset = timedelta(minutes=1)
+
+    await stage.paypal_gateway.cancel_subscription(subscription_id)
+
+    membership = await premium.membership(Subject.guild(GUILD))
+    assert membership is not None and membership.status is Status.CANCELED
+    assert await premium.is_active(Subject.guild(GUILD)), "paid until the next billing"
+
+
+async def test_a_refund_revokes_and_cancels(stage: PaymentStage) -> None:
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+
+    await stage.paypal.refund(subscription_id)
+
+    assert not await PremiumService(stage.database).is_active(Subject.user(ADA))
+    assert stage.paypal.subscription(subscription_id)["status"] == "CANCELLED"
+    assert await stage.outbox() == [(ADA, "confirmation"), (ADA, "revoked")]
+
+
+async def test_a_failed_payment_owes_a_dm(stage: PaymentStage) -> None:
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    stage.paypal.clock_offset = timedelta(minutes=1)
+
+    await stage.paypal.fail_payment(subscription_id)
+
+    membership = await PremiumService(stage.database).membership(Subject.user(ADA))
+    assert membership is not None and membership.status is Status.PAST_DUE
+    assert await stage.outbox() == [(ADA, "confirmation"), (ADA, "payment_failed")]
+
+
+async def test_duplicate_forged_altered_stale_and_foreign_certificates(
+    stage: PaymentStage,
+) -> None:
+    paypal = stage.paypal
+    paypal.webhooks.deliver = False
+    await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    activated, _sale = paypal.webhooks.events
+    body, _ = paypal.signed(activated)
+    altered = json.loads(body)
+    altered["resource"]["custom_id"] = "42"
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    forged = await paypal.send(activated, key=other_key)
+    tampered = await paypal.send(activated, body=json.dumps(altered).encode())
+    stale = await paypal.send(activated, sent_at=datetime.now(UTC) - timedelta(hours=1))
+    foreign = await paypal.send(activated, cert_url="https://certs.example/paypal.pem")
+    not_https = await paypal.send(activated, cert_url="http://api.paypal.com/cert.pem")
+
+    assert (forged, tampered, stale, foreign, not_https) == (400, 400, 400, 400, 400)
+    assert await stage.outcomes() == {}
+
+    assert (await paypal.send(activated), await paypal.send(activated)) == (200, 200)
+    assert await stage.outcomes() == {activated["id"]: "applied"}
+    assert await stage.outbox() == [(ADA, "confirmation")]

@@ -1,0 +1,214 @@
+"""Stripe end to end: Checkout through the stand-in, signed webhooks into the web process, premium.
+
+Covers a full purchase (checkout → signed webhooks → premium → the confirmation DM in the outbox),
+duplicate, concurrent, out-of-order, forged, altered and stale webhooks, and the refund and the
+dispute that revoke premium and cancel the subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+from payment_helpers import PUBLIC_URL, PaymentStage
+
+from botfleet.config.schema import Settings
+from botfleet.database import Database
+from botfleet.payments.plans import Purchase
+from botfleet.services.premium import Plan, PremiumService, Status, Subject
+from botfleet.web import create_app
+
+ADA = 1_234_567_890_123_456_789
+GUILD = 111_222_333_444_555_666
+
+
+async def buy(stage: PaymentStage, purchase: Purchase) -> str:
+    """The member opens the checkout link and presses Pay; returns the subscription id."""
+    url = await stage.stripe_gateway.create_checkout(purchase, attempt="interaction-1")
+    async with stage.web.session.get(url) as page:
+        assert page.status == 200
+        assert "Pay" in await page.text()
+    async with stage.web.session.post(url, allow_redirects=False) as paid:
+        assert paid.status == 303
+        assert paid.headers["Location"] == f"{PUBLIC_URL}/premium?checkout=done"
+    (completed,) = stage.stripe.webhooks.of_type("checkout.session.completed")
+    return str(completed["data"]["object"]["subscription"])
+
+
+def period_end(stage: PaymentStage, subscription_id: str) -> datetime:
+    item = stage.stripe.subscription(subscription_id)["items"]["data"][0]
+    return datetime.fromtimestamp(item["current_period_end"], UTC)
+
+
+async def test_a_purchase_grants_one_period_and_owes_one_confirmation(
+    stage: PaymentStage,
+) -> None:
+    subscription_id = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+
+    assert {delivery.status for delivery in stage.stripe.webhooks.deliveries} == {200}
+    premium = PremiumService(stage.database)
+    membership = await premium.membership(Subject.user(ADA))
+    assert membership is not None
+    # Both the invoice and the checkout granted the same period: not two of them.
+    assert membership.premium_until == period_end(stage, subscription_id)
+    assert (membership.plan, membership.subscription_id) == ("monthly", subscription_id)
+    assert await premium.is_active(Subject.user(ADA))
+    assert await stage.outbox() == [(ADA, "confirmation")]
+    checkout = stage.stripe._store.sessions
+    (session,) = checkout.values()
+    assert session["client_reference_id"] == str(ADA)
+    assert session["metadata"]["discord_user_id"] == str(ADA)
+
+
+async def test_a_retried_checkout_request_reuses_the_session(stage: PaymentStage) -> None:
+    purchase = Purchase(ADA, Subject.guild(GUILD), Plan.MONTHLY)
+    first = await stage.stripe_gateway.create_checkout(purchase, attempt="interaction-9")
+    again = await stage.stripe_gateway.create_checkout(purchase, attempt="interaction-9")
+    other = await stage.stripe_gateway.create_checkout(purchase, attempt="interaction-10")
+    assert first == again != other
+
+
+async def test_a_replayed_webhook_answers_200_and_changes_nothing(
+    stage: PaymentStage,
+) -> None:
+    await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    (completed,) = stage.stripe.webhooks.of_type("checkout.session.completed")
+
+    assert await stage.stripe.send(completed) == 200
+    assert stage.stripe.webhooks.deliveries[-1].status == 200
+    assert await stage.outbox() == [(ADA, "confirmation")]
+
+
+async def test_concurrent_replays_apply_once(stage: PaymentStage) -> None:
+    stage.stripe.webhooks.deliver = False
+    await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.YEARLY))
+    (completed,) = stage.stripe.webhooks.of_type("checkout.session.completed")
+
+    statuses = await asyncio.gather(*(stage.stripe.send(completed) for _ in range(5)))
+
+    assert statuses == [200] * 5
+    assert (await stage.outcomes())[completed["id"]] == "applied"
+    assert await stage.outbox() == [(ADA, "confirmation")]
+
+
+async def test_forged_altered_and_stale_webhooks_are_refused_and_change_nothing(
+    stage: PaymentStage,
+) -> None:
+    stripe = stage.stripe
+    stripe.webhooks.deliver = False
+    await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    (completed,) = stripe.webhooks.of_type("checkout.session.completed")
+    body, _ = stripe.signed(completed)
+    altered = json.loads(body)
+    altered["data"]["object"]["metadata"]["discord_user_id"] = "42"
+
+    forged = await stripe.send(completed, secret="whsec_guessed")
+    tampered = await stripe.send(completed, body=json.dumps(altered).encode())
+    stale = await stripe.send(completed, timestamp=int(time.time()) - 3600)
+
+    assert (forged, tampered, stale) == (400, 400, 400)
+    assert await stage.outcomes() == {}
+    assert await PremiumService(stage.database).membership(Subject.user(ADA)) is None
+
+
+async def test_an_older_event_arriving_late_never_overwrites_newer_state(
+    stage: PaymentStage,
+) -> None:
+    stripe = stage.stripe
+    subscription_id = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    stripe.webhooks.deliver = False
+    stripe.clock_offset = 60
+    await stripe.renew(subscription_id)  # invoice.paid, then subscription.updated (active)
+    stripe.clock_offset = 120
+    await stripe.cancel(subscription_id)  # subscription.deleted
+    (updated,) = stripe.webhooks.of_type("customer.subscription.updated")
+    (deleted,) = stripe.webhooks.of_type("customer.subscription.deleted")
+
+    assert await stripe.send(deleted) == 200
+    assert await stripe.send(updated) == 200  # a minute older than the cancellation
+
+    outcomes = await stage.outcomes()
+    assert (outcomes[deleted["id"]], outcomes[updated["id"]]) == ("applied", "stale")
+    membership = await PremiumService(stage.database).membership(Subject.user(ADA))
+    assert membership is not None and membership.status is Status.CANCELED
+
+
+async def test_a_refund_revokes_premium_and_cancels_the_subscription(
+    stage: PaymentStage,
+) -> None:
+    stripe = stage.stripe
+    subscription_id = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+
+    refund = await stage.stripe_gateway.client.v1.refunds.create_async(
+        {"charge": stripe.charge_of(subscription_id)}
+    )
+
+    assert refund.status == "succeeded"
+    premium = PremiumService(stage.database)
+    assert not await premium.is_active(Subject.user(ADA))
+    membership = await premium.membership(Subject.user(ADA))
+    assert membership is not None and membership.status is Status.REVOKED
+    assert stripe.subscription(subscription_id)["status"] == "canceled"
+    assert await stage.outbox() == [(ADA, "confirmation"), (ADA, "revoked")]
+    assert {delivery.status for delivery in stripe.webhooks.deliveries} == {200}
+
+
+async def test_a_dispute_revokes_a_servers_premium(stage: PaymentStage) -> None:
+    stripe = stage.stripe
+    subscription_id = await buy(stage, Purchase(ADA, Subject.guild(GUILD), Plan.MONTHLY))
+    premium = PremiumService(stage.database)
+    assert await premium.is_active(Subject.guild(GUILD))
+    assert not await premium.is_active(Subject.user(ADA))
+
+    await stripe.dispute(stripe.charge_of(subscription_id))
+
+    assert not await premium.is_active(Subject.guild(GUILD))
+    assert stripe.subscription(subscription_id)["status"] == "canceled"
+
+
+async def test_a_failed_renewal_keeps_premium_and_owes_a_dm(stage: PaymentStage) -> None:
+    stripe = stage.stripe
+    subscription_id = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    stripe.clock_offset = 60
+
+    await stripe.fail_renewal(subscription_id)
+
+    premium = PremiumService(stage.database)
+    membership = await premium.membership(Subject.user(ADA))
+    assert membership is not None and membership.status is Status.PAST_DUE
+    assert await premium.is_active(Subject.user(ADA))
+    assert await stage.outbox() == [(ADA, "confirmation"), (ADA, "payment_failed")]
+
+
+async def test_a_stripe_outage_answers_500_and_the_retry_applies(stage: PaymentStage) -> None:
+    stripe = stage.stripe
+    stripe.webhooks.deliver = False
+    await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    (completed,) = stripe.webhooks.of_type("checkout.session.completed")
+    stripe.outage = True  # the handler cannot read the subscription's period
+
+    assert await stripe.send(completed) == 500
+    assert await stage.outcomes() == {}, "nothing recorded: Stripe's retry must apply it"
+
+    stripe.outage = False
+    assert await stripe.send(completed) == 200
+    assert await PremiumService(stage.database).is_active(Subject.user(ADA))
+
+
+async def test_without_payments_configured_there_are_no_webhook_routes(
+    database: Database,
+) -> None:
+    client: TestClient[Any, Any] = TestClient(
+        TestServer(create_app(Settings(), database=database, redis=None))
+    )
+    await client.start_server()
+    try:
+        for provider in ("stripe", "paypal"):
+            async with client.post(f"/webhooks/{provider}", data=b"{}") as response:
+                assert response.status == 404
+    finally:
+        await client.close()

@@ -1,0 +1,150 @@
+"""The dashboard's pages after a Discord login: profile, servers, leaderboard, settings."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import TestServer
+from web_helpers import BrowserFactory, logged_in, record_activity
+
+from botfleet.auth.tokens import TokenStore
+from botfleet.config.schema import Settings
+from botfleet.database import Database
+from botfleet.gamification.guild_settings import GuildSettingsService
+from botfleet.gamification.options import AnnouncementMode, GamificationOptions
+from botfleet.sandbox.scripting.guilds import SandboxGuild
+from botfleet.sandbox.server import DiscordSandbox
+from botfleet.web.dashboard import leaderboard_is_public, profile_of
+from botfleet.web.keys import CACHE_KEY, DATABASE_KEY
+
+
+def settings_form(csrf_token: str, **changes: str) -> dict[str, str]:
+    form = {
+        "csrf_token": csrf_token,
+        "enabled": "on",
+        "message_xp_min": "10",
+        "message_xp_max": "20",
+        "message_cooldown_seconds": "30",
+        "command_xp": "7",
+        "announcement_mode": "chosen_channel",
+        "announcement_channel_id": "123456789012345678",
+        "no_xp_channel_ids": "111111111111111111, 222222222222222222",
+        "public_leaderboard": "on",
+    }
+    form.update(changes)
+    return {name: value for name, value in form.items() if value != "-"}
+
+
+async def test_a_visitor_is_sent_to_log_in_and_back(browser_for: BrowserFactory) -> None:
+    browser = await browser_for()
+    response = await browser.http.get("/profile", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"] == "/login?next=/profile"
+
+
+async def test_the_profile_shows_level_xp_achievements_and_premium(
+    browser_for: BrowserFactory, community: SandboxGuild, web_database: Database
+) -> None:
+    browser = await logged_in(browser_for, community, "ada")
+    await record_activity(web_database, community)
+    response = await browser.http.get("/profile")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    page = await response.text()
+    for expected in ("ada", "1,250", "First Word", "rare", "Tier 1", "Hangman", "42"):
+        assert expected in page, expected
+    profile = await profile_of(web_database, community.member("ada").id)
+    assert profile is not None and profile.guilds[0].xp == 1250
+
+
+async def test_an_admin_changes_the_settings_and_opens_the_leaderboard(
+    browser_for: BrowserFactory,
+    community: SandboxGuild,
+    web_database: Database,
+    dashboard: TestServer,
+) -> None:
+    await record_activity(web_database, community)
+    visitor = await browser_for()
+    closed = await visitor.http.get(f"/guilds/{community.id}/leaderboard")
+    assert closed.status == 404
+
+    ada = await logged_in(browser_for, community, "ada")
+    servers = await (await ada.http.get("/guilds")).text()
+    assert "Readers&#39; Club" in servers
+    assert f"/guilds/{community.id}/settings" in servers
+    form_page = await ada.http.get(f"/guilds/{community.id}/settings")
+    assert form_page.status == 200
+    token = await ada.csrf_token()
+    saved = await ada.http.post(
+        f"/guilds/{community.id}/settings", data=settings_form(token), allow_redirects=False
+    )
+    assert saved.status == 303, await saved.text()
+    after = await (await ada.http.get(saved.headers["Location"])).text()
+    assert "Saved." in after
+
+    app = dashboard.app
+    service = GuildSettingsService(
+        app[DATABASE_KEY], app[CACHE_KEY], GamificationOptions.from_settings(Settings())
+    )
+    config = await service.get(community.id)
+    assert (config.message_xp_min, config.message_xp_max, config.command_xp) == (10, 20, 7)
+    assert config.announcement_mode is AnnouncementMode.CHOSEN_CHANNEL
+    assert config.no_xp_channel_ids == {111111111111111111, 222222222222222222}
+    assert await leaderboard_is_public(web_database, community.id)
+
+    board = await (await visitor.http.get(f"/guilds/{community.id}/leaderboard")).text()
+    assert board.index("ada") < board.index("bert")
+    assert "1,250" in board
+
+
+async def test_settings_are_refused_without_manage_server_or_csrf_token(
+    browser_for: BrowserFactory, community: SandboxGuild, web_database: Database
+) -> None:
+    bert = await logged_in(browser_for, community, "bert")
+    assert (await bert.http.get(f"/guilds/{community.id}/settings")).status == 403
+    token = await bert.csrf_token()
+    refused = await bert.http.post(f"/guilds/{community.id}/settings", data=settings_form(token))
+    assert refused.status == 403
+    ada = await logged_in(browser_for, community, "ada")
+    forged = await ada.http.post(f"/guilds/{community.id}/settings", data=settings_form("x"))
+    assert forged.status == 403
+    assert not await leaderboard_is_public(web_database, community.id)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"message_xp_min": "30", "message_xp_max": "5"}, "cannot be above"),
+        ({"command_xp": "lots"}, "Command XP must be a whole number"),
+        ({"no_xp_channel_ids": "general"}, "is not a channel id"),
+        ({"announcement_mode": "everywhere"}, "Choose where level-ups"),
+    ],
+)
+async def test_invalid_settings_change_nothing_and_say_why(
+    browser_for: BrowserFactory,
+    community: SandboxGuild,
+    web_database: Database,
+    changes: dict[str, str],
+    message: str,
+) -> None:
+    ada = await logged_in(browser_for, community, "ada")
+    token = await ada.csrf_token()
+    response = await ada.http.post(
+        f"/guilds/{community.id}/settings", data=settings_form(token, **changes)
+    )
+    assert response.status == 400
+    assert message in await response.text()
+    assert not await leaderboard_is_public(web_database, community.id)
+
+
+async def test_a_member_who_revoked_the_app_on_discord_logs_in_again(
+    browser_for: BrowserFactory,
+    community: SandboxGuild,
+    discord_sandbox: DiscordSandbox,
+    token_store: TokenStore,
+) -> None:
+    ada = await logged_in(browser_for, community, "ada")
+    discord_sandbox.rest.oauth2.grants[-1].revoked = True  # Authorized Apps > Deauthorize
+    response = await ada.http.get(f"/guilds/{community.id}/settings", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"] == f"/login?next=/guilds/{community.id}/settings"
+    assert await token_store.load(community.member("ada").id) is None
+    assert "Log in with Discord" in await (await ada.http.get("/")).text()
