@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` and `make test`. Both set up .venv on their own.
 PYTHON ?= python3
 VENV ?= .venv
-EXTRAS ?= dev,postgres,redis,sentry,music,ai,grammar,data,mod,web,browser,payments,bus
+EXTRAS ?= dev,postgres,redis,sentry,music,ai,grammar,data,mod,web,browser,payments,bus,music-web
 # The suite mostly waits on the local Discord stand-in and the servers, so it runs in more
 # processes than the machine has cores (pytest-xdist); TEST_WORKERS=0 runs it in one.
 TEST_WORKERS ?= 4

@@ -29,7 +29,7 @@ EXPECTED_PERMISSIONS = {
         "manage_channels",
         "manage_roles",
     },
-    "music": BASE,
+    "music": BASE | {"connect", "speak", "attach_files"},
     "spelling_bee": BASE | {"attach_files"},
     "utility": BASE | {"manage_roles", "attach_files", "send_polls"},
 }

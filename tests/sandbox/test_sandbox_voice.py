@@ -191,6 +191,24 @@ async def test_pause_resume_stop_and_a_failing_source(
     await voice.disconnect()
 
 
+async def test_swapping_the_source_resumes_a_paused_player_as_discord_py_does(
+    bot: commands.Bot, guild: SandboxGuild
+) -> None:
+    voice = await voice_channel(bot, guild, "General").connect(cls=RealTimeVoiceClient)
+    first = pcm(500)
+    voice.play(first)
+    await until(lambda: voice.playbacks[0].frames >= 2)
+    voice.pause()
+    second = pcm(3)
+    voice.source = second
+    assert voice.source is second
+    assert voice.is_playing()  # discord.py's AudioPlayer.set_source pauses, swaps, resumes
+    playback = await voice.wait_for_playback()
+    assert playback.finished and len(voice.playbacks) == 1
+    assert 5 <= playback.frames < 500  # a few of the first source's frames, then all 3 of these
+    await voice.disconnect()
+
+
 async def test_a_moderator_disconnecting_the_bot_ends_its_voice_client(
     bot: commands.Bot, guild: SandboxGuild
 ) -> None:

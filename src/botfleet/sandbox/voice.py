@@ -102,6 +102,11 @@ class _Player(threading.Thread):
                 frame = self.playback.source.read()
             if not frame:
                 self.playback.finished = True
+                # As discord.py's AudioPlayer: a source that ran dry because it failed (FFmpeg
+                # exiting with an error) reports that failure to `after`.
+                failure = getattr(self.playback.source, "_current_error", None)
+                if isinstance(failure, Exception):
+                    self.playback.error = failure
                 return
             self.playback._record(frame)
             if self._frame_interval:
@@ -135,8 +140,11 @@ class _Player(threading.Thread):
         return not self._end.is_set() and not self._resumed.is_set()
 
     def set_source(self, source: discord.AudioSource) -> None:
+        """Swap the source as discord.py's AudioPlayer does: a paused player resumes."""
         with self._lock:
+            self.pause()
             self.playback.source = source
+            self.resume()
 
 
 class SandboxVoiceClient(discord.VoiceProtocol):

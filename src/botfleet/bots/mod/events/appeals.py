@@ -42,7 +42,9 @@ BAN_ACTIONS: Final = frozenset({CaseAction.BAN, CaseAction.TEMPBAN})
 NO_PINGS = discord.AllowedMentions.none()
 
 
-async def offer_appeal_before_ban(bot: commands.Bot, member: discord.Member, reason: str) -> None:
+async def offer_appeal_before_ban(
+    bot: FleetBot[ModOptions], member: discord.Member, reason: str
+) -> None:
     """DM the appeal button where appeals are on; before the ban, since DMs are refused after."""
     appeals = bot.get_cog(COG_NAME)
     if isinstance(appeals, AppealEvents):

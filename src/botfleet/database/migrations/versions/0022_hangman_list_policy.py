@@ -1,6 +1,6 @@
 """Hangman: each server word list records its content policy (safe unless an admin opted out).
 
-Revision ID: 0023
+Revision ID: 0022
 Revises: 0016
 Create Date: 2026-12-06
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0023"
+revision: str = "0022"
 down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,512 @@
+"""The player's commands: /play, /queue, /nowplaying, the controls, and the server's settings.
+
+Thin: each command finds the member and the guild's player, checks who may act, and calls
+the player or the queue; every refusal is a :class:`~botfleet.errors.UserError`, answered
+privately by the bot's error handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from botfleet.bots.music.player import GuildPlayer
+from botfleet.bots.music.players import PlayerManager
+from botfleet.bots.music.services.control import (
+    parse_position,
+    seek_target,
+    shifted_position,
+)
+from botfleet.bots.music.services.ffmpeg import EFFECTS, MAX_VOLUME, Effect
+from botfleet.bots.music.services.queue import LoopMode, TrackQueue
+from botfleet.bots.music.services.sources import MAX_QUERY_LENGTH, SourceResolver
+from botfleet.bots.music.services.store import MusicStore
+from botfleet.bots.music.services.tracks import format_clock
+from botfleet.bots.music.views.controller import (
+    COG_NAME,
+    ControlButton,
+    player_embed,
+    queue_page,
+    track_line,
+)
+from botfleet.core.errors import reply_ephemeral
+from botfleet.errors import UserError
+from botfleet.utils.text import truncate_string
+from botfleet.utils.wording import plural
+
+if TYPE_CHECKING:
+    from botfleet.bots.music.config import MusicOptions
+    from botfleet.core.bot import FleetBot
+
+log = logging.getLogger(__name__)
+
+SERVER_ONLY: Final = "Music plays in a server's voice channels."
+NOTHING_PLAYING: Final = "Nothing is playing — start something with /play."
+MAX_AUTOCOMPLETE: Final = 25
+QUIET: Final = discord.AllowedMentions.none()
+
+
+def member_of(interaction: discord.Interaction[Any]) -> discord.Member:
+    """The member who used a command in a server."""
+    if not isinstance(interaction.user, discord.Member):
+        raise UserError(SERVER_ONLY)
+    return interaction.user
+
+
+class MusicCommands(commands.Cog, name=COG_NAME):
+    """Play music in voice: queue, controls, effects and the server's settings."""
+
+    music = app_commands.Group(
+        name="music", description="The music player's server settings.", guild_only=True
+    )
+
+    def __init__(
+        self,
+        bot: FleetBot[MusicOptions],
+        manager: PlayerManager,
+        resolver: SourceResolver,
+        store: MusicStore,
+        session: aiohttp.ClientSession,
+    ) -> None:
+        self.bot = bot
+        self.manager = manager
+        self.resolver = resolver
+        self.store = store
+        self.session = session
+        self.restoring: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ControlButton)
+
+    async def cog_unload(self) -> None:
+        """Save and stop the players (they resume at the next start), close the link session."""
+        self.bot.remove_dynamic_items(ControlButton)
+        if self.restoring is not None:
+            self.restoring.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.restoring  # let its database session close before the players save
+        await self.manager.close()
+        await self.session.close()
+
+    # -- who may do what ---------------------------------------------------------------------
+
+    def _player(self, interaction: discord.Interaction[Any]) -> GuildPlayer:
+        if interaction.guild_id is None:
+            raise UserError(SERVER_ONLY)
+        player = self.manager.players.get(interaction.guild_id)
+        if player is None or player.queue.current is None:
+            raise UserError(NOTHING_PLAYING)
+        return player
+
+    def _listening(self, player: GuildPlayer, member: discord.Member) -> None:
+        if member.id not in self.manager.listener_ids(player):
+            raise UserError("Join the voice channel I am playing in first.")
+
+    def is_dj(self, player: GuildPlayer, member: discord.Member) -> bool:
+        """Manage Server, or the server's DJ role."""
+        role_id = player.settings.dj_role_id
+        return member.guild_permissions.manage_guild or (
+            role_id is not None and any(role.id == role_id for role in member.roles)
+        )
+
+    def _require_control(self, player: GuildPlayer, member: discord.Member) -> None:
+        """In the channel, and a DJ when the server named a DJ role."""
+        if self.is_dj(player, member):
+            return
+        self._listening(player, member)
+        if player.settings.dj_role_id is not None:
+            raise UserError(
+                f"Only members with <@&{player.settings.dj_role_id}> (DJs) can do that."
+            )
+
+    async def _controlled(self, interaction: discord.Interaction[Any]) -> GuildPlayer:
+        player = self._player(interaction)
+        self._require_control(player, member_of(interaction))
+        return player
+
+    async def _say(self, interaction: discord.Interaction[Any], text: str) -> None:
+        await interaction.response.send_message(text, allowed_mentions=QUIET)
+
+    # -- playing -----------------------------------------------------------------------------
+
+    async def query_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Library tracks matching what was typed."""
+        tracks = self.resolver.library.search(current, limit=MAX_AUTOCOMPLETE)
+        return [
+            app_commands.Choice(name=track.display_title[:100], value=track.display_title[:100])
+            for track in tracks
+        ]
+
+    @app_commands.command(name="play", description="Play a song: search words, a link, or a file.")
+    @app_commands.describe(
+        query="Words to search the library (or the web), or an http(s) link",
+        file="An audio file to play",
+        play_next="Play it right after the current track",
+    )
+    @app_commands.rename(play_next="next")
+    @app_commands.autocomplete(query=query_choices)
+    @app_commands.guild_only()
+    async def play(
+        self,
+        interaction: discord.Interaction[Any],
+        query: app_commands.Range[str, 1, MAX_QUERY_LENGTH] | None = None,
+        file: discord.Attachment | None = None,
+        play_next: bool = False,
+    ) -> None:
+        member = member_of(interaction)
+        if (query is None) == (file is None):
+            raise UserError("Give either words or a link to play, or attach a file — one of them.")
+        if play_next and member.guild_permissions.manage_guild is False:
+            player = self.manager.players.get(member.guild.id)
+            if player is not None and player.settings.dj_role_id is not None:
+                self._require_control(player, member)
+        # Links and files take a moment to check; the answer is private, and the public
+        # controller message shows what plays and what comes next.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        tracks = await self.resolver.resolve(file.url if file else query or "", member.id)
+        player = await self.manager.player_for(member, interaction.channel_id)
+        position = await player.enqueue(tracks, play_next=play_next)
+        await self.manager.count_queued(member.guild.id, member.id, len(tracks))
+        first = tracks[0]
+        if position == 0:
+            text = f"▶️ Playing **{first.display_title}**"
+        else:
+            text = f"➕ Queued **{first.display_title}** at #{position}"
+        if len(tracks) > 1:
+            text += f" and {plural(len(tracks) - 1, 'more track')}"
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=QUIET)
+
+    @app_commands.command(name="queue", description="Show the queue.")
+    @app_commands.describe(page="Which page (10 tracks each)")
+    @app_commands.guild_only()
+    async def queue(
+        self, interaction: discord.Interaction[Any], page: app_commands.Range[int, 1, 1000] = 1
+    ) -> None:
+        player = self._player(interaction)
+        text, _ = queue_page(player.queue, page)
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=QUIET)
+
+    @app_commands.command(name="nowplaying", description="Show the track playing and its progress.")
+    @app_commands.guild_only()
+    async def nowplaying(self, interaction: discord.Interaction[Any]) -> None:
+        player = self._player(interaction)
+        embed = player_embed(player, self.bot.settings.colors.primary)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    # -- controls ----------------------------------------------------------------------------
+
+    @app_commands.command(name="pause", description="Pause the music.")
+    @app_commands.guild_only()
+    async def pause(self, interaction: discord.Interaction[Any]) -> None:
+        player = await self._controlled(interaction)
+        if player.paused:
+            raise UserError("The music is paused already — /resume plays it again.")
+        await player.set_paused(True)
+        await self._say(interaction, "⏸️ Paused.")
+
+    @app_commands.command(name="resume", description="Resume the paused music.")
+    @app_commands.guild_only()
+    async def resume(self, interaction: discord.Interaction[Any]) -> None:
+        player = await self._controlled(interaction)
+        if not player.paused:
+            raise UserError("The music is not paused.")
+        await player.set_paused(False)
+        await self._say(interaction, "▶️ Resumed.")
+
+    async def skip_for(self, player: GuildPlayer, member: discord.Member) -> str:
+        """Skip for a DJ or the track's requester; otherwise count the member's vote."""
+        current = player.queue.current
+        if current is None:
+            raise UserError(NOTHING_PLAYING)
+        if not self.is_dj(player, member):
+            self._listening(player, member)
+        if self.is_dj(player, member) or current.requester_id == member.id:
+            await player.skip()
+            return f"⏭️ Skipped **{current.display_title}**."
+        votes, needed = player.skip_vote.cast(
+            player.playback_id, member.id, self.manager.listener_ids(player)
+        )
+        if votes < needed:
+            return f"🗳️ Vote to skip: {votes}/{needed}."
+        await player.skip()
+        return f"⏭️ Skipped **{current.display_title}** by vote ({votes}/{needed})."
+
+    @app_commands.command(name="skip", description="Skip the track (or vote to skip it).")
+    @app_commands.guild_only()
+    async def skip(self, interaction: discord.Interaction[Any]) -> None:
+        player = self._player(interaction)
+        await self._say(interaction, await self.skip_for(player, member_of(interaction)))
+
+    @app_commands.command(name="back", description="Play the previous track again.")
+    @app_commands.guild_only()
+    async def back(self, interaction: discord.Interaction[Any]) -> None:
+        player = await self._controlled(interaction)
+        track = await player.back()
+        await self._say(interaction, f"⏮️ Back to **{track.display_title}**.")
+
+    @app_commands.command(name="seek", description="Jump to a time in the track.")
+    @app_commands.describe(position="Where to go, e.g. 1:23 or 83s")
+    @app_commands.guild_only()
+    async def seek(
+        self, interaction: discord.Interaction[Any], position: app_commands.Range[str, 1, 16]
+    ) -> None:
+        player = await self._controlled(interaction)
+        current = player.queue.current
+        assert current is not None  # _player refuses an idle player
+        target = seek_target(current, parse_position(position))
+        await player.seek(target)
+        await self._say(interaction, f"⏩ Jumped to {format_clock(target)}.")
+
+    async def _shift(self, interaction: discord.Interaction[Any], seconds: float) -> None:
+        player = await self._controlled(interaction)
+        current = player.queue.current
+        assert current is not None
+        target = shifted_position(current, player.position, seconds)
+        await player.seek(target)
+        await self._say(interaction, f"⏩ Now at {format_clock(target)}.")
+
+    @app_commands.command(name="forward", description="Skip ahead in the track.")
+    @app_commands.describe(seconds="How many seconds (10 unless you say)")
+    @app_commands.guild_only()
+    async def forward(
+        self, interaction: discord.Interaction[Any], seconds: app_commands.Range[int, 1, 3600] = 10
+    ) -> None:
+        await self._shift(interaction, seconds)
+
+    @app_commands.command(name="rewind", description="Go back in the track.")
+    @app_commands.describe(seconds="How many seconds (10 unless you say)")
+    @app_commands.guild_only()
+    async def rewind(
+        self, interaction: discord.Interaction[Any], seconds: app_commands.Range[int, 1, 3600] = 10
+    ) -> None:
+        await self._shift(interaction, -seconds)
+
+    @app_commands.command(name="replay", description="Play the track from the start.")
+    @app_commands.guild_only()
+    async def replay(self, interaction: discord.Interaction[Any]) -> None:
+        player = await self._controlled(interaction)
+        await player.seek(0.0)
+        await self._say(interaction, "🔄 From the start.")
+
+    async def _change_settings(self, player: GuildPlayer, **changes: Any) -> None:
+        settings = await self.store.update_settings(player.guild_id, **changes)
+        await player.apply_settings(settings)
+        await self.manager.refresh_controller(player)
+
+    @app_commands.command(name="loop", description="Repeat the track, the queue, or nothing.")
+    @app_commands.describe(mode="off, track or queue")
+    @app_commands.guild_only()
+    async def loop(self, interaction: discord.Interaction[Any], mode: LoopMode) -> None:
+        player = await self._controlled(interaction)
+        await self._change_settings(player, loop=mode)
+        await self._say(interaction, f"🔁 Loop: {mode.value}.")
+
+    @app_commands.command(name="volume", description="Set the volume (100 is unchanged).")
+    @app_commands.describe(percent="0 to 200")
+    @app_commands.guild_only()
+    async def volume(
+        self, interaction: discord.Interaction[Any], percent: app_commands.Range[int, 0, MAX_VOLUME]
+    ) -> None:
+        player = await self._controlled(interaction)
+        await self._change_settings(player, volume=percent)
+        await self._say(interaction, f"🔊 Volume {percent}%.")
+
+    @app_commands.command(name="filter", description="Apply a sound effect (one at a time).")
+    @app_commands.describe(effect="The effect; none removes it")
+    @app_commands.choices(
+        effect=[app_commands.Choice(name=EFFECTS[e].label, value=e.value) for e in Effect]
+    )
+    @app_commands.guild_only()
+    async def filter(self, interaction: discord.Interaction[Any], effect: str) -> None:
+        player = await self._controlled(interaction)
+        chosen = Effect(effect)
+        await self._change_settings(player, effect=chosen)
+        await self._say(interaction, f"🎛️ {EFFECTS[chosen].label}.")
+
+    # -- editing the queue -------------------------------------------------------------------
+
+    async def _edit(self, interaction: discord.Interaction[Any], change: Any, text: str) -> None:
+        player = await self._controlled(interaction)
+        result = await player.edit_queue(change)
+        await self._say(interaction, text.format(result=result))
+        await self.manager.refresh_controller(player)
+
+    @app_commands.command(name="shuffle", description="Shuffle the queue.")
+    @app_commands.guild_only()
+    async def shuffle(self, interaction: discord.Interaction[Any]) -> None:
+        await self._edit(interaction, TrackQueue.shuffle, "🔀 Shuffled.")
+
+    @app_commands.command(name="remove", description="Remove a track from the queue.")
+    @app_commands.describe(position="Its number in /queue")
+    @app_commands.guild_only()
+    async def remove(
+        self, interaction: discord.Interaction[Any], position: app_commands.Range[int, 1, 10_000]
+    ) -> None:
+        player = self._player(interaction)
+        member = member_of(interaction)
+        index = position - 1
+        queue = player.queue
+        own = 0 <= index < len(queue.upcoming) and queue.upcoming[index].requester_id == member.id
+        if not own:
+            self._require_control(player, member)
+        track = await player.edit_queue(lambda q: q.remove(position))
+        await self._say(interaction, f"🗑️ Removed {track_line(track)}.")  # type: ignore[arg-type]
+
+    @app_commands.command(name="move", description="Move a track to another place in the queue.")
+    @app_commands.describe(source="Its number now", target="Its new number")
+    @app_commands.guild_only()
+    async def move(
+        self,
+        interaction: discord.Interaction[Any],
+        source: app_commands.Range[int, 1, 10_000],
+        target: app_commands.Range[int, 1, 10_000],
+    ) -> None:
+        await self._edit(
+            interaction, lambda q: q.move(source, target).display_title, f"↕️ Moved to #{target}."
+        )
+
+    @app_commands.command(name="swap", description="Swap two tracks of the queue.")
+    @app_commands.describe(first="One track's number", second="The other's")
+    @app_commands.guild_only()
+    async def swap(
+        self,
+        interaction: discord.Interaction[Any],
+        first: app_commands.Range[int, 1, 10_000],
+        second: app_commands.Range[int, 1, 10_000],
+    ) -> None:
+        await self._edit(
+            interaction, lambda q: q.swap(first, second), f"🔃 Swapped #{first} and #{second}."
+        )
+
+    @app_commands.command(name="clear", description="Empty the queue (the current track plays on).")
+    @app_commands.guild_only()
+    async def clear(self, interaction: discord.Interaction[Any]) -> None:
+        await self._edit(interaction, TrackQueue.clear, "🧹 Removed {result} tracks.")
+
+    @app_commands.command(name="dedupe", description="Remove tracks queued twice.")
+    @app_commands.guild_only()
+    async def dedupe(self, interaction: discord.Interaction[Any]) -> None:
+        await self._edit(interaction, TrackQueue.dedupe, "🧹 Removed {result} duplicates.")
+
+    @app_commands.command(name="leave", description="Stop the music and leave the voice channel.")
+    @app_commands.guild_only()
+    async def leave(self, interaction: discord.Interaction[Any]) -> None:
+        player = self._player(interaction)
+        self._require_control(player, member_of(interaction))
+        await self.manager.leave(
+            player.guild_id, reason=f"asked by {interaction.user.display_name}"
+        )
+        await self._say(interaction, "👋 Left the voice channel.")
+
+    # -- the server's settings ---------------------------------------------------------------
+
+    @music.command(
+        name="dj", description="Choose the DJ role (or none: everyone in voice controls)."
+    )
+    @app_commands.describe(role="The DJ role; leave empty to remove it")
+    @app_commands.default_permissions(manage_guild=True)
+    async def dj(
+        self, interaction: discord.Interaction[Any], role: discord.Role | None = None
+    ) -> None:
+        member = member_of(interaction)
+        if not member.guild_permissions.manage_guild:
+            raise UserError("Only members with Manage Server choose the DJ role.")
+        settings = await self.store.update_settings(
+            member.guild.id, dj_role_id=role.id if role else None
+        )
+        player = self.manager.players.get(member.guild.id)
+        if player is not None:
+            await player.apply_settings(settings)
+        text = (
+            f"🎧 DJ role: {role.mention}." if role else "🎧 No DJ role: everyone in voice controls."
+        )
+        await self._say(interaction, text)
+
+    @music.command(name="stay", description="24/7 mode: stay in voice when alone or idle.")
+    @app_commands.describe(enabled="On to stay, off to leave after a while")
+    @app_commands.default_permissions(manage_guild=True)
+    async def stay(self, interaction: discord.Interaction[Any], enabled: bool) -> None:
+        member = member_of(interaction)
+        if not member.guild_permissions.manage_guild:
+            raise UserError("Only members with Manage Server switch 24/7 mode.")
+        settings = await self.store.update_settings(member.guild.id, always_on=enabled)
+        player = self.manager.players.get(member.guild.id)
+        if player is not None:
+            await player.apply_settings(settings)
+            self.manager.watch_listeners(player)
+        await self._say(interaction, "🌙 24/7 mode on." if enabled else "🌙 24/7 mode off.")
+
+    @music.command(name="autoplay", description="When the queue ends, play favourites again.")
+    @app_commands.describe(enabled="On to pick from this server's listening history")
+    async def autoplay(self, interaction: discord.Interaction[Any], enabled: bool) -> None:
+        member = member_of(interaction)
+        player = self.manager.players.get(member.guild.id)
+        if player is not None:
+            self._require_control(player, member)
+        settings = await self.store.update_settings(member.guild.id, autoplay=enabled)
+        if player is not None:
+            await player.apply_settings(settings)
+        await self._say(interaction, "♾️ Autoplay on." if enabled else "♾️ Autoplay off.")
+
+    @music.command(name="stats", description="What this server listened to.")
+    async def stats(self, interaction: discord.Interaction[Any]) -> None:
+        member = member_of(interaction)
+        stats = await self.store.stats(member.guild.id, member.id)
+        if stats.plays == 0:
+            raise UserError("Nothing has been played here yet — start with /play.")
+        lines = [
+            f"**{plural(stats.plays, 'play')}**, {stats.hours:.1f} hours of music.",
+            f"You queued {stats.requested_by_member} of them."
+            if stats.requested_by_member
+            else "You have not queued any of them yet.",
+            "**Most played**",
+            *(
+                f"`{rank}.` {truncate_string(title, 80)} — {plural(count, 'play')}"
+                for rank, (title, count) in enumerate(stats.top_tracks, 1)
+            ),
+        ]
+        await interaction.response.send_message(
+            "\n".join(lines), ephemeral=True, allowed_mentions=QUIET
+        )
+
+    # -- the controller's buttons ------------------------------------------------------------
+
+    async def press_control(self, interaction: discord.Interaction[Any], action: str) -> None:
+        """A button of the now-playing message."""
+        try:
+            player = self._player(interaction)
+            member = member_of(interaction)
+            if action == "skip":
+                text = await self.skip_for(player, member)
+            else:
+                self._require_control(player, member)
+                text = await self._press(player, action)
+        except UserError as error:
+            await reply_ephemeral(interaction, error.message)
+            return
+        await interaction.response.send_message(text, allowed_mentions=QUIET)
+
+    async def _press(self, player: GuildPlayer, action: str) -> str:
+        if action == "toggle":
+            await player.set_paused(not player.paused)
+            await self.manager.refresh_controller(player)
+            return "⏸️ Paused." if player.paused else "▶️ Resumed."
+        if action == "back":
+            track = await player.back()
+            return f"⏮️ Back to **{track.display_title}**."
+        if action == "loop":
+            modes = list(LoopMode)
+            following = modes[(modes.index(player.queue.loop) + 1) % len(modes)]
+            await self._change_settings(player, loop=following)
+            return f"🔁 Loop: {following.value}."
+        await self.manager.leave(player.guild_id, reason="stopped from the controller")
+        return "👋 Left the voice channel."

@@ -1,0 +1,1 @@
+"""The Music Bot's rules, free of Discord: tracks, queue, effects, sources and storage."""

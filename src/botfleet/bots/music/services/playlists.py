@@ -1,0 +1,273 @@
+"""Saved playlists: a member's own (kept across servers) and a server's shared ones.
+
+Export writes a small JSON document; import reads one a member attaches and trusts nothing in
+it: the size, the number of tracks and every track are checked, library tracks must be files
+of this bot's library (never an arbitrary path) and links must pass the same address rules as
+links typed in a command.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from botfleet.bots.music.services.tracks import SourceKind, Track
+from botfleet.database.base import Database
+from botfleet.database.models.music import MusicListen, MusicPlaylist
+from botfleet.errors import UserError
+from botfleet.services.privacy import count_deleted, registry
+from botfleet.utils.wording import plural
+
+PRIVACY_NAME: Final = "music"
+EXPORT_FORMAT: Final = "botfleet-music-playlist"
+MAX_NAME_LENGTH = 50
+MAX_IMPORT_BYTES = 512 * 1024
+MAX_PLAYLIST_TRACKS = 500
+
+LinkCheck = Callable[[str], Awaitable[None]]
+"""Raises a :class:`UserError` when a link may not be played."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlaylistScope:
+    """Whose playlists: a member's (``guild_id`` 0) or a server's (``owner_id`` 0)."""
+
+    guild_id: int
+    owner_id: int
+
+    @classmethod
+    def member(cls, member_id: int) -> PlaylistScope:
+        """A member's own playlists, the same in every server."""
+        return cls(guild_id=0, owner_id=member_id)
+
+    @classmethod
+    def server(cls, guild_id: int) -> PlaylistScope:
+        """The playlists a server shares."""
+        return cls(guild_id=guild_id, owner_id=0)
+
+    @property
+    def label(self) -> str:
+        """How the answers name the scope."""
+        return "your" if self.guild_id == 0 else "this server's"
+
+
+@dataclass(frozen=True, slots=True)
+class Playlist:
+    """A stored playlist."""
+
+    id: int
+    name: str
+    tracks: tuple[Track, ...]
+    created_by: int
+
+
+def clean_name(name: str) -> tuple[str, str]:
+    """The name as shown and its key (folded), refusing empty or overlong names."""
+    shown = " ".join(name.split())
+    if not shown:
+        raise UserError("Give the playlist a name.")
+    if len(shown) > MAX_NAME_LENGTH:
+        raise UserError(f"Playlist names are at most {MAX_NAME_LENGTH} characters.")
+    return shown, unicodedata.normalize("NFKC", shown).casefold()
+
+
+def export_playlist(playlist: Playlist) -> bytes:
+    """The file a member downloads."""
+    document = {
+        "format": EXPORT_FORMAT,
+        "version": 1,
+        "name": playlist.name,
+        "tracks": [{**track.to_json(), "requester_id": 0} for track in playlist.tracks],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2).encode()
+
+
+def parse_export(data: bytes, *, max_tracks: int = MAX_PLAYLIST_TRACKS) -> tuple[str, list[Track]]:
+    """The name and tracks of an attached file, or why it cannot be read."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise UserError(f"That file is larger than {MAX_IMPORT_BYTES // 1024} KiB.")
+    try:
+        document: Any = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise UserError("That file is not a playlist exported by this bot (not JSON).") from None
+    if not isinstance(document, dict) or document.get("format") != EXPORT_FORMAT:
+        raise UserError("That file is not a playlist exported by this bot.")
+    tracks = document.get("tracks")
+    if not isinstance(tracks, list) or not tracks:
+        raise UserError("That playlist has no tracks.")
+    if len(tracks) > max_tracks:
+        raise UserError(f"That playlist has {len(tracks)} tracks; the limit is {max_tracks}.")
+    name = document.get("name")
+    shown, _ = clean_name(name if isinstance(name, str) else "")
+    return shown, [Track.from_json(entry) for entry in tracks]
+
+
+async def _commit_named(session: AsyncSession, shown: str) -> None:
+    """Commit a playlist under a name; the unique index refuses a name in use."""
+    try:
+        await session.commit()
+    except IntegrityError:
+        raise UserError(f"A playlist “{shown}” exists already; choose another name.") from None
+
+
+def _playlist(row: MusicPlaylist) -> Playlist:
+    return Playlist(
+        id=row.id,
+        name=row.name,
+        tracks=tuple(Track.from_json(entry) for entry in row.tracks),
+        created_by=row.created_by,
+    )
+
+
+class PlaylistStore:
+    """Save, load, rename, delete, import and export playlists."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        max_playlists: int,
+        library_locations: Callable[[], set[str]],
+        check_link: LinkCheck,
+    ) -> None:
+        self.database = database
+        self.max_playlists = max_playlists
+        self.library_locations = library_locations
+        self.check_link = check_link
+
+    async def names(self, scope: PlaylistScope) -> list[str]:
+        """The scope's playlist names, alphabetically."""
+        async with self.database.session() as session:
+            rows = await session.scalars(
+                select(MusicPlaylist.name)
+                .where(MusicPlaylist.guild_id == scope.guild_id)
+                .where(MusicPlaylist.owner_id == scope.owner_id)
+                .order_by(MusicPlaylist.name_key)
+            )
+            return list(rows)
+
+    async def _row(self, session: AsyncSession, scope: PlaylistScope, name: str) -> MusicPlaylist:
+        shown, key = clean_name(name)
+        row = await session.scalar(
+            select(MusicPlaylist)
+            .where(MusicPlaylist.guild_id == scope.guild_id)
+            .where(MusicPlaylist.owner_id == scope.owner_id)
+            .where(MusicPlaylist.name_key == key)
+        )
+        if row is None:
+            raise UserError(f"There is no playlist “{shown}” in {scope.label} playlists.")
+        return row
+
+    async def get(self, scope: PlaylistScope, name: str) -> Playlist:
+        """One playlist by name."""
+        async with self.database.session() as session:
+            return _playlist(await self._row(session, scope, name))
+
+    async def save(
+        self, scope: PlaylistScope, name: str, tracks: Sequence[Track], *, created_by: int
+    ) -> Playlist:
+        """Save tracks under a new name (a name in use is refused, never overwritten)."""
+        shown, key = clean_name(name)
+        if not tracks:
+            raise UserError("There is nothing to save: the queue is empty.")
+        if len(tracks) > MAX_PLAYLIST_TRACKS:
+            raise UserError(f"A playlist holds at most {MAX_PLAYLIST_TRACKS} tracks.")
+        async with self.database.session() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(MusicPlaylist)
+                .where(MusicPlaylist.guild_id == scope.guild_id)
+                .where(MusicPlaylist.owner_id == scope.owner_id)
+            )
+            if (count or 0) >= self.max_playlists:
+                raise UserError(
+                    f"{scope.label.capitalize()} playlists are full "
+                    f"({plural(self.max_playlists, 'playlist')}); delete one first."
+                )
+            row = MusicPlaylist(
+                guild_id=scope.guild_id,
+                owner_id=scope.owner_id,
+                name=shown,
+                name_key=key,
+                tracks=[{**track.to_json(), "requester_id": 0} for track in tracks],
+                created_by=created_by,
+            )
+            session.add(row)
+            await _commit_named(session, shown)
+            return _playlist(row)
+
+    async def rename(self, scope: PlaylistScope, name: str, new_name: str) -> str:
+        """Rename a playlist; returns the new name as shown."""
+        shown, key = clean_name(new_name)
+        async with self.database.session() as session:
+            row = await self._row(session, scope, name)
+            row.name, row.name_key, row.updated_at = shown, key, func.now()
+            await _commit_named(session, shown)
+        return shown
+
+    async def delete(self, scope: PlaylistScope, name: str) -> str:
+        """Delete a playlist; returns its name."""
+        async with self.database.session() as session:
+            row = await self._row(session, scope, name)
+            await session.delete(row)
+            await session.commit()
+            return row.name
+
+    async def import_file(
+        self, scope: PlaylistScope, data: bytes, *, created_by: int, name: str | None = None
+    ) -> Playlist:
+        """Save a playlist from an exported file, after checking every track."""
+        file_name, tracks = parse_export(data)
+        library = self.library_locations()
+        for track in tracks:
+            if track.kind is SourceKind.FILE:
+                if track.location not in library:
+                    raise UserError(
+                        f"“{track.title}” is not in this bot's library; the playlist was not saved."
+                    )
+            else:
+                await self.check_link(track.page_url or track.location)
+        return await self.save(scope, name or file_name, tracks, created_by=created_by)
+
+
+async def delete_user_data(session: AsyncSession, user_id: int) -> int:
+    """A data-deletion request: the member's own playlists; their name leaves server ones
+    and the listening history."""
+    removed = await count_deleted(
+        session,
+        delete(MusicPlaylist).where(MusicPlaylist.guild_id == 0, MusicPlaylist.owner_id == user_id),
+        MusicPlaylist.id,
+    )
+    return (
+        removed
+        + await _forget_member(session, MusicPlaylist.created_by, user_id, MusicPlaylist.id)
+        + await _forget_member(session, MusicListen.requester_id, user_id, MusicListen.id)
+    )
+
+
+async def _forget_member(
+    session: AsyncSession,
+    column: InstrumentedAttribute[int],
+    user_id: int,
+    key: InstrumentedAttribute[int],
+) -> int:
+    """Replace the member's id by 0 in ``column``; returns the rows changed."""
+    result = await session.execute(
+        update(column.class_)
+        .where(column == user_id)
+        .values({column.key: 0})
+        .returning(key)
+        .execution_options(synchronize_session=False)
+    )
+    return len(result.all())
+
+
+registry.register(PRIVACY_NAME, delete_user_data)

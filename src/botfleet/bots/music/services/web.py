@@ -1,0 +1,151 @@
+"""The optional yt-dlp resolver (extra ``music-web``): pages of the sites yt-dlp supports.
+
+yt-dlp is synchronous and does network I/O, so every extraction runs in a worker thread with a
+deadline. The page a member links is checked by the link rules first, and so is the media URL
+yt-dlp finds in it. Media URLs of many sites expire, so a track keeps its page and is located
+again just before it plays (:meth:`YtDlpResolver.locate`). Words search the site named by
+``search_prefix`` (yt-dlp's ``ytsearch``, ``scsearch``...) when the operator allows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from botfleet.bots.music.services.sources import is_link
+from botfleet.bots.music.services.tracks import SourceKind, Track
+from botfleet.errors import UserError
+
+log = logging.getLogger(__name__)
+
+Extractor = Callable[[str], dict[str, Any]]
+LinkCheck = Callable[[str], Awaitable[None]]
+
+
+class _QuietLogger:
+    """yt-dlp's messages go to our log at debug level (its errors come back as exceptions)."""
+
+    def debug(self, message: str) -> None:
+        log.debug("yt-dlp: %s", message)
+
+    def info(self, message: str) -> None:
+        log.debug("yt-dlp: %s", message)
+
+    def warning(self, message: str) -> None:
+        log.debug("yt-dlp warning: %s", message)
+
+    def error(self, message: str) -> None:
+        log.debug("yt-dlp error: %s", message)
+
+
+def yt_dlp_extractor(*, max_entries: int, timeout: float) -> Extractor:
+    """yt-dlp's ``extract_info`` without downloading, the best audio format first."""
+    import yt_dlp  # noqa: PLC0415  (the optional extra, imported only when configured)
+
+    options: dict[str, Any] = {
+        "format": "bestaudio/best",
+        "quiet": True,
+        "no_warnings": True,
+        "noprogress": True,
+        "skip_download": True,
+        "playlistend": max_entries,
+        "socket_timeout": timeout,
+        "logger": _QuietLogger(),
+        "cachedir": False,
+    }
+
+    def extract(target: str) -> dict[str, Any]:
+        with yt_dlp.YoutubeDL(options) as downloader:
+            info = downloader.extract_info(target, download=False)
+            return dict(downloader.sanitize_info(info))
+
+    return extract
+
+
+def _entries(info: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = info.get("entries")
+    if entries is None:
+        return [info]
+    return [entry for entry in entries if isinstance(entry, dict)]
+
+
+def _media_url(entry: dict[str, Any]) -> str | None:
+    url = entry.get("url")
+    if isinstance(url, str):
+        return url
+    formats = [f for f in entry.get("requested_formats") or [] if isinstance(f.get("url"), str)]
+    return formats[0]["url"] if formats else None
+
+
+class YtDlpResolver:
+    """Resolves pages and searches with yt-dlp."""
+
+    def __init__(
+        self,
+        extract: Extractor,
+        *,
+        check_link: LinkCheck,
+        search_prefix: str | None,
+        max_entries: int,
+        timeout: float,
+    ) -> None:
+        self.extract = extract
+        self.check_link = check_link
+        self.search_prefix = search_prefix
+        self.max_entries = max_entries
+        self.timeout = timeout
+
+    async def _info(self, target: str) -> dict[str, Any]:
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await asyncio.to_thread(self.extract, target)
+        except TimeoutError:
+            raise UserError("That site took too long to answer; try again later.") from None
+        except UserError:
+            raise
+        except Exception as error:  # yt-dlp's DownloadError and the like: the site said no
+            log.info("yt-dlp could not read %s: %s", target, error)
+            raise UserError("I found nothing I can play there.") from None
+
+    async def resolve(self, query: str, requester_id: int) -> list[Track]:
+        """Tracks of a page (or a playlist page), or the first search result."""
+        if is_link(query):
+            await self.check_link(query)
+            target = query
+        elif self.search_prefix:
+            target = f"{self.search_prefix}1:{query}"
+        else:
+            raise UserError(f"Nothing in the library matches {query!r}.")
+        entries = _entries(await self._info(target))[: self.max_entries]
+        tracks = [await self._track(entry, requester_id) for entry in entries]
+        if not tracks:
+            raise UserError("I found nothing I can play there.")
+        return tracks
+
+    async def _track(self, entry: dict[str, Any], requester_id: int) -> Track:
+        media = _media_url(entry)
+        if media is None:
+            raise UserError("I found nothing I can play there.")
+        await self.check_link(media)
+        duration = entry.get("duration")
+        page = entry.get("webpage_url") or entry.get("original_url")
+        return Track(
+            title=str(entry.get("track") or entry.get("title") or "Untitled"),
+            location=media,
+            kind=SourceKind.STREAM if entry.get("is_live") else SourceKind.WEB,
+            duration=float(duration) if isinstance(duration, int | float) else None,
+            artist=entry.get("artist") or entry.get("uploader"),
+            requester_id=requester_id,
+            page_url=page if isinstance(page, str) else None,
+            codec=entry.get("acodec") if entry.get("acodec") == "opus" else None,
+        )
+
+    async def locate(self, track: Track) -> Track:
+        """The track with a fresh media URL from its page (media URLs expire)."""
+        if track.kind is not SourceKind.WEB or not track.page_url:
+            return track
+        fresh = (await self.resolve(track.page_url, track.requester_id))[0]
+        return replace(track, location=fresh.location, codec=fresh.codec)

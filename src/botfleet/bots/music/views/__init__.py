@@ -1,0 +1,1 @@
+"""What the Music Bot shows: the now-playing controller and the queue's pages."""

@@ -1,0 +1,185 @@
+"""Settings, players restored after a restart, and playlists, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import update
+
+from botfleet.bots.music.services.ffmpeg import Effect
+from botfleet.bots.music.services.playlists import (
+    PlaylistScope,
+    PlaylistStore,
+    delete_user_data,
+    export_playlist,
+    parse_export,
+)
+from botfleet.bots.music.services.queue import LoopMode
+from botfleet.bots.music.services.store import MusicStore, SavedPlayer
+from botfleet.bots.music.services.tracks import SourceKind, Track
+from botfleet.database import Database
+from botfleet.database.models.music import MusicPlayerState
+from botfleet.errors import UserError
+
+GUILD = 111_111_111_111_111_111
+ALICE = 1_234_567_890_123_456_789
+SONG = Track(
+    title="Song",
+    location="/lib/song.ogg",
+    kind=SourceKind.FILE,
+    duration=90,
+    requester_id=ALICE,
+    codec="opus",
+)
+LINK = Track(title="Link", location="https://example.com/a.mp3", kind=SourceKind.HTTP)
+
+
+async def test_settings_default_then_change(database: Database) -> None:
+    store = MusicStore(database, default_volume=80)
+    assert (await store.settings(GUILD)).volume == 80
+    await store.update_settings(GUILD, effect=Effect.NIGHTCORE, loop=LoopMode.QUEUE)
+    changed = await store.update_settings(GUILD, always_on=True, dj_role_id=5)
+    assert changed == await store.settings(GUILD)
+    assert (
+        changed.volume,
+        changed.effect,
+        changed.loop,
+        changed.always_on,
+        changed.dj_role_id,
+    ) == (80, Effect.NIGHTCORE, LoopMode.QUEUE, True, 5)
+
+
+async def test_a_saved_player_comes_back_with_its_position(database: Database) -> None:
+    store = MusicStore(database)
+    player = SavedPlayer(
+        guild_id=GUILD,
+        voice_channel_id=2,
+        text_channel_id=3,
+        current=SONG,
+        upcoming=(LINK,),
+        history=(LINK,),
+        controller_message_id=4,
+    )
+    await store.save_player(player)
+    await store.save_position(GUILD, 42.5, paused=True)
+    [restored] = await store.saved_players()
+    assert restored == SavedPlayer(
+        guild_id=GUILD,
+        voice_channel_id=2,
+        text_channel_id=3,
+        current=SONG,
+        upcoming=(LINK,),
+        history=(LINK,),
+        position=42.5,
+        paused=True,
+        controller_message_id=4,
+    )
+    await store.forget_player(GUILD)
+    assert await store.saved_players() == []
+
+
+async def test_unreadable_stored_tracks_are_left_out(database: Database) -> None:
+    store = MusicStore(database)
+    await store.save_player(SavedPlayer(GUILD, 2, None, current=SONG, upcoming=(LINK,)))
+    async with database.session() as session:
+        await session.execute(
+            update(MusicPlayerState).values(upcoming=[{"title": "x"}, LINK.to_json()])
+        )
+        await session.commit()
+    [restored] = await store.saved_players()
+    assert (restored.upcoming, restored.dropped) == ((LINK,), 1)
+
+
+def playlists(database: Database, *, allowed: bool = True) -> PlaylistStore:
+    async def check_link(link: str) -> None:
+        if not allowed:
+            raise UserError("That link points to a private network address; it is not played.")
+
+    return PlaylistStore(
+        database, max_playlists=2, library_locations=lambda: {SONG.location}, check_link=check_link
+    )
+
+
+async def test_playlists_save_list_rename_delete(database: Database) -> None:
+    store = playlists(database)
+    mine = PlaylistScope.member(ALICE)
+    saved = await store.save(mine, "  Road   Trip ", [SONG, LINK], created_by=ALICE)
+    assert saved.name == "Road Trip"
+    assert saved.tracks[0].requester_id == 0
+    with pytest.raises(UserError, match="exists already"):
+        await store.save(mine, "road trip", [SONG], created_by=ALICE)
+    await store.save(PlaylistScope.server(GUILD), "Road Trip", [SONG], created_by=ALICE)
+    await store.save(mine, "Chill", [SONG], created_by=ALICE)
+    with pytest.raises(UserError, match="full"):
+        await store.save(mine, "Third", [SONG], created_by=ALICE)
+    assert await store.names(mine) == ["Chill", "Road Trip"]
+    assert await store.rename(mine, "ROAD TRIP", "Drive") == "Drive"
+    with pytest.raises(UserError, match="exists already"):
+        await store.rename(mine, "Drive", "chill")
+    assert [t.title for t in (await store.get(mine, "drive")).tracks] == ["Song", "Link"]
+    assert await store.delete(mine, "chill") == "Chill"
+    with pytest.raises(UserError, match="no playlist “Chill” in your playlists"):
+        await store.get(mine, "Chill")
+    with pytest.raises(UserError, match="nothing to save"):
+        await store.save(mine, "Empty", [], created_by=ALICE)
+    async with database.session() as session:
+        assert await delete_user_data(session, ALICE) == 2  # one own list, one server list's author
+        await session.commit()
+    assert await store.names(mine) == []
+    assert (await store.get(PlaylistScope.server(GUILD), "road trip")).created_by == 0
+
+
+async def test_export_and_import_round_trip_and_refuse_foreign_tracks(database: Database) -> None:
+    store = playlists(database)
+    mine = PlaylistScope.member(ALICE)
+    exported = export_playlist(await store.save(mine, "Mix", [SONG, LINK], created_by=ALICE))
+    imported = await store.import_file(mine, exported, created_by=ALICE, name="Mix 2")
+    assert [t.location for t in imported.tracks] == [SONG.location, LINK.location]
+    document = json.loads(exported)
+    document["tracks"].append({"title": "pw", "location": "/etc/passwd", "kind": "file"})
+    with pytest.raises(UserError, match="not in this bot's library"):
+        await store.import_file(mine, json.dumps(document).encode(), created_by=ALICE, name="X")
+    with pytest.raises(UserError, match="private network"):
+        await playlists(database, allowed=False).import_file(
+            mine, exported, created_by=ALICE, name="Y"
+        )
+    assert await store.names(mine) == ["Mix", "Mix 2"]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"\xff\xfe", "not JSON"),
+        (b"[]", "not a playlist exported"),
+        (b'{"format": "botfleet-music-playlist", "name": "x", "tracks": []}', "no tracks"),
+        (
+            b'{"format": "botfleet-music-playlist", "name": "", "tracks": [{"title": "t"}]}',
+            "Give the playlist a name",
+        ),
+        (b" " * (600 * 1024), "larger than"),
+    ],
+)
+def test_import_refuses_malformed_files(data: bytes, reason: str) -> None:
+    with pytest.raises(UserError, match=reason):
+        parse_export(data)
+
+
+async def test_the_listening_history_counts_plays_and_picks_autoplay(database: Database) -> None:
+    store = MusicStore(database)
+    other = Track(title="Other", location="/lib/other.ogg", kind=SourceKind.FILE)
+    for track, seconds in ((SONG, 90.0), (other, 30.0), (SONG, 45.0)):
+        await store.record_listen(GUILD, track, seconds=seconds, listeners=2)
+    await store.record_listen(GUILD + 1, other, seconds=10.0, listeners=1)
+    stats = await store.stats(GUILD, ALICE)
+    assert (stats.plays, stats.requested_by_member) == (3, 2)
+    assert stats.hours == pytest.approx(165 / 3600)
+    assert stats.top_tracks == (("Song", 2), ("Other", 1))
+    picked = await store.autoplay_track(GUILD, avoid=set())
+    assert picked is not None and (picked.title, picked.requester_id) == ("Song", 0)
+    assert await store.autoplay_track(GUILD, avoid={SONG.identity}) == other
+    assert await store.autoplay_track(GUILD, avoid={SONG.identity, other.identity}) is None
+    async with database.session() as session:
+        assert await delete_user_data(session, ALICE) == 2
+        await session.commit()
+    assert (await store.stats(GUILD, ALICE)).requested_by_member == 0

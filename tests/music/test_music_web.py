@@ -1,0 +1,130 @@
+"""The yt-dlp resolver, run for real against a local server: a page embedding a generated file."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from music_helpers import FRAMES_PER_SECOND, AudioFactory, Room, command, in_voice
+
+from botfleet.bots.music.services.http_sources import check_address, parse_url
+from botfleet.bots.music.services.tracks import SourceKind
+from botfleet.bots.music.services.web import YtDlpResolver, yt_dlp_extractor
+from botfleet.config.schema import Settings
+from botfleet.errors import UserError
+
+pytest.importorskip("yt_dlp")
+
+PAGE = """<!DOCTYPE html>
+<html><head><title>Evening Tone</title></head>
+<body><h1>Evening Tone</h1><audio controls src="/media/tone.ogg"></audio></body></html>
+"""
+
+
+@pytest.fixture
+async def site(make_audio: AudioFactory) -> AsyncIterator[str]:
+    tone = make_audio("tone.ogg", seconds=2.0, title="Evening Tone")
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=PAGE, content_type="text/html")
+
+    async def media(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(tone, headers={"Content-Type": "audio/ogg"})
+
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(text="<html><body>nothing here</body></html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/songs/evening", page)
+    app.router.add_get("/media/tone.ogg", media)
+    app.router.add_get("/empty", empty)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    server = web.TCPSite(runner, "127.0.0.1", 0)
+    await server.start()
+    port = server._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+def resolver(*, allow_private: bool = True) -> YtDlpResolver:
+    async def check_link(link: str) -> None:
+        await check_address(parse_url(link), allow_private=allow_private)
+
+    return YtDlpResolver(
+        yt_dlp_extractor(max_entries=10, timeout=10),
+        check_link=check_link,
+        search_prefix=None,
+        max_entries=10,
+        timeout=30.0,
+    )
+
+
+async def test_a_page_embedding_audio_resolves_to_its_media(site: str) -> None:
+    [track] = await resolver().resolve(f"{site}/songs/evening", 4)
+    assert track.kind is SourceKind.WEB
+    assert track.location == f"{site}/media/tone.ogg"
+    assert track.page_url == f"{site}/songs/evening"
+    assert track.requester_id == 4
+    assert "Evening Tone" in track.title
+    located = await resolver().locate(track)
+    assert located.location == track.location
+
+
+async def test_pages_without_media_and_private_addresses_are_refused(site: str) -> None:
+    with pytest.raises(UserError, match="nothing I can play"):
+        await resolver().resolve(f"{site}/empty", 1)
+    with pytest.raises(UserError, match="private network"):
+        await resolver(allow_private=False).resolve(f"{site}/songs/evening", 1)
+
+
+async def test_words_search_the_configured_site_or_nothing() -> None:
+    asked: list[str] = []
+
+    def extract(target: str) -> dict[str, Any]:
+        asked.append(target)
+        return {
+            "entries": [
+                {
+                    "title": "Found",
+                    "url": "https://media.example/a.opus",
+                    "acodec": "opus",
+                    "duration": 212,
+                    "webpage_url": "https://x/y",
+                }
+            ]
+        }
+
+    async def allow(link: str) -> None:
+        return None
+
+    searching = YtDlpResolver(
+        extract, check_link=allow, search_prefix="ytsearch", max_entries=5, timeout=5
+    )
+    [found] = await searching.resolve("never gonna", 2)
+    assert asked == ["ytsearch1:never gonna"]
+    assert (found.title, found.codec, found.duration) == ("Found", "opus", 212.0)
+    silent = YtDlpResolver(extract, check_link=allow, search_prefix=None, max_entries=5, timeout=5)
+    with pytest.raises(UserError, match="Nothing in the library"):
+        await silent.resolve("never gonna", 2)
+
+
+@pytest.mark.usefixtures("fast")
+async def test_play_a_page_end_to_end(
+    room: Room,
+    site: str,
+    make_settings: Callable[..., Settings],
+) -> None:
+    stage, app, general, _, alice = room
+    settings = make_settings(allow_private_addresses=True, web_search=None)
+    async with stage.running(settings) as bot:
+        answer = await command(alice, general, app, "play", query=f"{site}/songs/evening")
+        assert "Playing **" in answer and "Evening Tone" in answer
+        voice = await in_voice(stage, bot)
+        playback = await voice.wait_for_playback()
+        assert playback.finished and playback.error is None
+        assert abs(playback.frames - 2 - 2 * FRAMES_PER_SECOND) <= 2
