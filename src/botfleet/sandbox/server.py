@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import yarl
 from aiohttp import web
@@ -336,12 +336,21 @@ class DiscordSandbox:
         )
 
     async def drop_gateway(self, app: Application, *, code: int = CloseCode.UNKNOWN_ERROR) -> int:
-        """Drop the application's gateway connections; discord.py will RESUME."""
+        """Drop the application's gateway connections; discord.py will RESUME (or, after a
+        4009, identify again)."""
         return await self.gateway.drop_connections(app, code=code)
 
     def request_reconnect(self, app: Application) -> int:
         """Send the application's connections a RECONNECT (opcode 7)."""
         return self.gateway.request_reconnect(app)
+
+    def half_open_gateway(self, app: Application) -> int:
+        """Keep the application's sockets open but silent: no heartbeat ACK, no event."""
+        return self.gateway.go_half_open(app)
+
+    def send_raw_event(self, app: Application, name: str, data: Any) -> int:
+        """Dispatch an unchecked payload (malformed, changed) to the application's sessions."""
+        return self.gateway.send_raw_event(app, name, data)
 
     # -- rate limits -----------------------------------------------------------------------
 
