@@ -29,6 +29,7 @@ from botfleet.sandbox.gateway import (
 from botfleet.sandbox.models import Application, User
 from botfleet.sandbox.ratelimits import (
     GLOBAL_LIMIT_PER_SECOND,
+    ForcedOutage,
     ForcedRateLimit,
     RateLimiter,
     RecordedRateLimit,
@@ -371,9 +372,7 @@ class DiscordSandbox:
         which makes discord.py hold back every request of the bot. The returned switch counts
         its ``hits``.
         """
-        if route is not None and route not in self.rest.route_keys:
-            known = "\n".join(f"  {key}" for key in sorted(self.rest.route_keys))
-            raise ValueError(f"the sandbox has no route {route!r}; its routes are:\n{known}")
+        self._check_route(route)
         forced = ForcedRateLimit(
             route=route,
             retry_after=retry_after,
@@ -384,9 +383,39 @@ class DiscordSandbox:
         self.rest.rate_limiter.forced.append(forced)
         return forced
 
+    def force_outage(
+        self,
+        route: str | None = None,
+        *,
+        status: int = 502,
+        times: int | None = 1,
+        application: Application | None = None,
+    ) -> ForcedOutage:
+        """Make requests fail with ``status`` (a 5xx), as Discord's API does in an outage.
+
+        ``route`` and ``times`` as in ``force_rate_limit``; ``None`` for the route fails every
+        route, interaction endpoints too. Switched off by ``clear_rate_limits``; the failures
+        are listed in ``http_errors``.
+        """
+        self._check_route(route)
+        outage = ForcedOutage(
+            route=route,
+            status=status,
+            times=times,
+            application=application.name if application is not None else None,
+        )
+        self.rest.outages.append(outage)
+        return outage
+
     def clear_rate_limits(self) -> None:
-        """Switch off every forced 429."""
+        """Switch off every forced 429 and outage."""
         self.rest.rate_limiter.forced.clear()
+        self.rest.outages.clear()
+
+    def _check_route(self, route: str | None) -> None:
+        if route is not None and route not in self.rest.route_keys:
+            known = "\n".join(f"  {key}" for key in sorted(self.rest.route_keys))
+            raise ValueError(f"the sandbox has no route {route!r}; its routes are:\n{known}")
 
     @property
     def rate_limit_hits(self) -> list[RecordedRateLimit]:
