@@ -17,7 +17,7 @@ import pytest
 from botfleet import get_definition
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import DiscordSandbox
-from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import SandboxChannel, SandboxMember
 
 BOT = "utility"
@@ -42,21 +42,6 @@ class HeardMessages:
             while not all(self.counts[text] for text in contents):
                 self._changed.clear()
                 await self._changed.wait()
-
-
-@pytest.fixture
-def stage(fleet_bot: FleetBotFactory) -> FleetBotStage:
-    return fleet_bot(BOT)
-
-
-@pytest.fixture
-def alice(stage: FleetBotStage) -> SandboxMember:
-    return stage.guild.add_member("alice")
-
-
-@pytest.fixture
-def general(stage: FleetBotStage) -> SandboxChannel:
-    return stage.guild.channel("general")
 
 
 async def send_all(member: SandboxMember, channel: SandboxChannel, *contents: str) -> None:

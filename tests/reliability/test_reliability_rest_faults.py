@@ -6,32 +6,26 @@ routes a test names; the bot must wait, retry and deliver each answer exactly on
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
 import discord
 import pytest
 
 from botfleet.core.http_retry import RETRIES, backoff, retry_dropped_requests
-from botfleet.sandbox import Application, DiscordSandbox, SandboxChannel, SandboxMember
-from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
+from botfleet.sandbox import (
+    DiscordSandbox,
+    ForcedOutage,
+    ForcedRateLimit,
+    SandboxChannel,
+    SandboxMember,
+)
+from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 MESSAGES_ROUTE = "POST /channels/{channel_id}/messages"
 CALLBACK_ROUTE = "POST /interactions/{interaction_id}/{token}/callback"
 DELIVERED = "you asked me to remind you"
 WAIT = 20.0
-
-
-@pytest.fixture
-def stage(fleet_bot: FleetBotFactory) -> FleetBotStage:
-    return fleet_bot("utility")
-
-
-@pytest.fixture
-def alice(stage: FleetBotStage) -> SandboxMember:
-    return stage.guild.add_member("alice")
-
-
-@pytest.fixture
-def general(stage: FleetBotStage) -> SandboxChannel:
-    return stage.guild.channel("general")
 
 
 async def test_a_reminder_goes_out_once_through_a_429_storm_and_5xx_answers(
@@ -85,59 +79,66 @@ class RecordedSleeps:
         self.delays.append(delay)
 
 
-async def test_503s_are_retried_with_backoff_until_discord_answers(
-    discord_sandbox: DiscordSandbox, sandbox_channel_app: tuple[Application, SandboxChannel]
-) -> None:
-    app, channel = sandbox_channel_app
-    client = discord.Client(intents=discord.Intents.default())
-    sleeps = RecordedSleeps()
-    retry_dropped_requests(client.http, sleep=sleeps)
-    async with discord_sandbox.run_client(client, app):
-        outage = discord_sandbox.force_outage(MESSAGES_ROUTE, status=503, times=2)
-        target = client.get_partial_messageable(channel.id)
-        sent = await target.send("after the outage")
+@dataclass
+class PlainClient:
+    """A bare discord.py client with the retries, logged in; its sleeps recorded, not slept."""
 
-    assert outage.hits == 2
-    assert sleeps.delays == [backoff(0), backoff(1)]
-    assert [message.id for message in channel.messages()] == [sent.id]
+    client: discord.Client
+    channel: SandboxChannel
+    sleeps: RecordedSleeps
 
-
-async def test_a_429_storm_longer_than_discord_py_waits_out_is_retried(
-    discord_sandbox: DiscordSandbox, sandbox_channel_app: tuple[Application, SandboxChannel]
-) -> None:
-    app, channel = sandbox_channel_app
-    client = discord.Client(intents=discord.Intents.default())
-    sleeps = RecordedSleeps()
-    retry_dropped_requests(client.http, sleep=sleeps)
-    async with discord_sandbox.run_client(client, app):
-        storm = discord_sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=0.01, times=7)
-        sent = await client.get_partial_messageable(channel.id).send("after the storm")
-
-    assert storm.hits == 7
-    assert sleeps.delays == [0.0]
-    assert [message.id for message in channel.messages()] == [sent.id]
-
-
-async def test_a_503_that_lasts_gives_up_after_the_last_retry(
-    discord_sandbox: DiscordSandbox, sandbox_channel_app: tuple[Application, SandboxChannel]
-) -> None:
-    app, channel = sandbox_channel_app
-    client = discord.Client(intents=discord.Intents.default())
-    sleeps = RecordedSleeps()
-    retry_dropped_requests(client.http, sleep=sleeps)
-    async with discord_sandbox.run_client(client, app):
-        outage = discord_sandbox.force_outage(MESSAGES_ROUTE, status=503, times=None)
-        with pytest.raises(discord.DiscordServerError) as raised:
-            await client.get_partial_messageable(channel.id).send("never")
-
-    assert raised.value.status == 503
-    assert outage.hits == RETRIES + 1
-    assert sleeps.delays == [backoff(attempt) for attempt in range(RETRIES)]
-    assert channel.messages() == []
+    async def send(self, content: str) -> discord.Message:
+        return await self.client.get_partial_messageable(self.channel.id).send(content)
 
 
 @pytest.fixture
-def sandbox_channel_app(discord_sandbox: DiscordSandbox) -> tuple[Application, SandboxChannel]:
+async def plain(discord_sandbox: DiscordSandbox) -> AsyncIterator[PlainClient]:
     app = discord_sandbox.add_application("Plain Bot")
     guild = discord_sandbox.create_guild("Outage Server", bots=[app])
-    return app, guild.channel("general")
+    client = discord.Client(intents=discord.Intents.default())
+    sleeps = RecordedSleeps()
+    retry_dropped_requests(client.http, sleep=sleeps)
+    async with discord_sandbox.run_client(client, app):
+        yield PlainClient(client, guild.channel("general"), sleeps)
+
+
+def two_503s(sandbox: DiscordSandbox) -> ForcedOutage | ForcedRateLimit:
+    return sandbox.force_outage(MESSAGES_ROUTE, status=503, times=2)
+
+
+def seven_429s(sandbox: DiscordSandbox) -> ForcedOutage | ForcedRateLimit:
+    """More 429s in a row than the five tries discord.py gives one request."""
+    return sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=0.01, times=7)
+
+
+@pytest.mark.parametrize(
+    ("fault", "hits", "delays"),
+    [(two_503s, 2, [backoff(0), backoff(1)]), (seven_429s, 7, [0.0])],
+    ids=["503s with backoff", "429 storm, already waited out"],
+)
+async def test_what_discord_py_drops_is_retried_until_discord_answers(
+    discord_sandbox: DiscordSandbox,
+    plain: PlainClient,
+    fault: Callable[[DiscordSandbox], ForcedOutage | ForcedRateLimit],
+    hits: int,
+    delays: list[float],
+) -> None:
+    switch = fault(discord_sandbox)
+    sent = await plain.send("after the fault")
+
+    assert switch.hits == hits
+    assert plain.sleeps.delays == delays
+    assert [message.id for message in plain.channel.messages()] == [sent.id]
+
+
+async def test_a_503_that_lasts_gives_up_after_the_last_retry(
+    discord_sandbox: DiscordSandbox, plain: PlainClient
+) -> None:
+    outage = discord_sandbox.force_outage(MESSAGES_ROUTE, status=503, times=None)
+    with pytest.raises(discord.DiscordServerError) as raised:
+        await plain.send("never")
+
+    assert raised.value.status == 503
+    assert outage.hits == RETRIES + 1
+    assert plain.sleeps.delays == [backoff(attempt) for attempt in range(RETRIES)]
+    assert plain.channel.messages() == []
