@@ -164,6 +164,19 @@ def system_data() -> Callable[[str, str], Path]:
     return find
 
 
+@pytest.fixture
+async def redis_server(program: Callable[[str, str], str]) -> AsyncIterator[Any]:
+    """A private ``redis-server`` on a free port that the test may stop, freeze and restart
+    (a ``botfleet.sandbox.redis_process.ThrowawayRedis``); the machine's Redis is never touched."""
+    redis_process = _import_backend("botfleet.sandbox.redis_process")
+    server = redis_process.ThrowawayRedis(program("redis-server", "tests that stop Redis"))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Keep the developer's own .env and BOTFLEET_ variables out of every test."""

@@ -1,20 +1,14 @@
-"""Fixtures of the cache tests: a fake clock, a dead Redis port, and a Redis server to kill.
+"""Fixtures of the cache tests: a fake clock and a dead Redis port.
 
-The outage tests need a Redis they may stop, freeze and restart without disturbing the shared
-server of the machine, so they start a throwaway ``redis-server`` on a free port.
+The Redis server the outage tests stop and restart is the suite's ``redis_server``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import signal
-import socket
-from collections.abc import AsyncIterator, Callable
-
 import pytest
 from fake_clock import FakeClock
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
+
+from botfleet.sandbox.redis_process import free_port
 
 
 @pytest.fixture
@@ -22,77 +16,6 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @pytest.fixture
 def dead_redis_url() -> str:
     return f"redis://127.0.0.1:{free_port()}/0"
-
-
-class ThrowawayRedis:
-    """A private ``redis-server`` without persistence that a test may stop, freeze and restart."""
-
-    def __init__(self, executable: str) -> None:
-        self.executable = executable
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            self.executable,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        client = Redis.from_url(self.url)
-        try:
-            for _ in range(100):
-                try:
-                    await client.ping()
-                    return
-                except (RedisConnectionError, OSError):
-                    await asyncio.sleep(0.05)
-            raise RuntimeError(f"redis-server did not start on port {self.port}")
-        finally:
-            await client.aclose()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.kill()
-            await self.process.wait()
-        self.process = None
-
-    def freeze(self) -> None:
-        """Stop the process without closing its sockets: commands now time out."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGCONT)
-
-
-@pytest.fixture
-async def redis_server(program: Callable[[str, str], str]) -> AsyncIterator[ThrowawayRedis]:
-    executable = program("redis-server", "the outage tests, which stop and restart one")
-    server = ThrowawayRedis(executable)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()

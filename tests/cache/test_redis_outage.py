@@ -22,8 +22,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from botfleet.cache import CacheHierarchy, CacheKeys, MemoryCache, ResilientRedis
 from botfleet.config.schema import CacheSection, RateLimitsSection, Settings
+from botfleet.sandbox.redis_process import ThrowawayRedis
 from botfleet.services.rate_limit import RateLimiter, RateLimitRule
-from conftest import ThrowawayRedis
 
 RETRY_INTERVAL = 30.0
 PREFIX = "outage-test:"

@@ -28,8 +28,10 @@ from botfleet.config.schema import Settings
 from botfleet.core.definition import BotDefinition, OptionsT_co
 from botfleet.core.drain import InFlightCommands
 from botfleet.core.errors import CommandRateLimited, handle_context_error, handle_interaction_error
+from botfleet.core.gateway_guard import GatewayParseGuard
 from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.core.help import FleetHelpCommand
+from botfleet.core.http_retry import retry_dropped_requests
 from botfleet.core.reload import ExtensionReloader
 from botfleet.core.sharding import IdentifyGate
 from botfleet.core.tree_sync import TreeSyncer
@@ -185,8 +187,14 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         """Cross-bot events; the extensions subscribe in ``cog_load``, it starts after them."""
         self.metrics = metrics or FleetMetrics()
         self.metrics.watch(self.name, self.readings)
+        self.gateway_guard = GatewayParseGuard(self.name, self._count_unparsable_event)
+        self.gateway_guard.install(self._connection.parsers)
+        retry_dropped_requests(self.http)
         self.in_flight = InFlightCommands()
         self.add_check(self._admit_prefix_command, call_once=True)
+
+    def _count_unparsable_event(self, event_type: str) -> None:
+        self.metrics.errors.labels(self.name, f"gateway {event_type}").inc()
 
     @property
     def name(self) -> str:

@@ -32,6 +32,7 @@ from botfleet.sandbox.models import (
 )
 from botfleet.sandbox.ratelimits import (
     DISCORD_ROUTE_LIMITS,
+    ForcedOutage,
     ForcedRateLimit,
     RecordedRateLimit,
     RouteLimit,
@@ -62,6 +63,7 @@ __all__ = [
     "ChannelType",
     "DiscordHTTPError",
     "DiscordSandbox",
+    "ForcedOutage",
     "ForcedRateLimit",
     "GatewayIntent",
     "Guild",

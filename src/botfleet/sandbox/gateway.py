@@ -17,7 +17,7 @@ import logging
 import secrets
 import zlib
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +93,7 @@ class CloseCode:
     NOT_AUTHENTICATED = 4003
     AUTHENTICATION_FAILED = 4004
     ALREADY_AUTHENTICATED = 4005
+    SESSION_TIMED_OUT = 4009
     INVALID_SHARD = 4010
     SHARDING_REQUIRED = 4011
     INVALID_API_VERSION = 4012
@@ -110,7 +111,7 @@ class GatewaySession:
     shard_id: int
     shard_count: int
     sequence: int = 0
-    replay: deque[tuple[int, str, Mapping[str, Any]]] = field(
+    replay: deque[tuple[int, str, Any]] = field(
         default_factory=lambda: deque(maxlen=REPLAY_BUFFER_SIZE)
     )
     connection: GatewayConnection | None = None
@@ -125,7 +126,7 @@ class GatewaySession:
             return self.shard_id == 0
         return (event.guild_id >> 22) % self.shard_count == self.shard_id
 
-    def dispatch(self, name: str, data: Mapping[str, Any]) -> None:
+    def dispatch(self, name: str, data: Any) -> None:
         """Number the event, keep it for a resume and send it if connected."""
         self.sequence += 1
         self.replay.append((self.sequence, name, data))
@@ -141,13 +142,16 @@ class GatewayConnection:
         self._compressor = zlib.compressobj() if compress else None
         self._outgoing: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.session: GatewaySession | None = None
+        self.silent = False
+        """Half-open: the socket stays up but nothing reaches the client any more."""
         self.last_heartbeat = asyncio.get_running_loop().time()
         """When the client last heartbeated (at first: when it connected and got HELLO)."""
         self.writer = asyncio.create_task(self._write_loop())
 
     def send(self, payload: dict[str, Any]) -> None:
         """Queue a payload; frames go out in order from the writer task."""
-        self._outgoing.put_nowait(payload)
+        if not self.silent:
+            self._outgoing.put_nowait(payload)
 
     async def close(self, code: int, reason: str) -> None:
         """Flush what is queued, then close with a gateway close code."""
@@ -224,7 +228,9 @@ class GatewayHub:
     ) -> int:
         """Close the application's gateway connections as a network failure would.
 
-        The sessions stay resumable, so discord.py reconnects and resumes them.
+        The sessions stay resumable, so discord.py reconnects and resumes them; with
+        ``SESSION_TIMED_OUT`` (4009) they are forgotten first, as Discord forgets a session that
+        timed out, so the RESUME is refused and the client identifies anew.
         """
         dropped = 0
         for session in self.connected_sessions(app):
@@ -232,6 +238,8 @@ class GatewayHub:
             if connection is None:
                 continue
             session.connection = None
+            if code == CloseCode.SESSION_TIMED_OUT:
+                del self.sessions[session.session_id]
             await connection.close(code, "Connection dropped by the sandbox")
             dropped += 1
         return dropped
@@ -242,6 +250,31 @@ class GatewayHub:
         for session in sessions:
             if session.connection is not None:
                 session.connection.send({"op": Op.RECONNECT, "d": None})
+        return len(sessions)
+
+    def go_half_open(self, app: Application) -> int:
+        """Leave the application's connections open but send nothing more on them.
+
+        A half-open socket, as a dead route or a stalled proxy leaves it: no heartbeat ACK, no
+        event. The sessions stay resumable and keep what is dispatched meanwhile, so a client
+        that notices the silence, closes and resumes receives it.
+        """
+        sessions = self.connected_sessions(app)
+        for session in sessions:
+            if session.connection is not None:
+                session.connection.silent = True
+                session.connection = None
+        return len(sessions)
+
+    def send_raw_event(self, app: Application, name: str, data: Any) -> int:
+        """Dispatch ``data`` as event ``name`` to the application's sessions, unchecked.
+
+        For payloads Discord or another server implementation may send and a library may not
+        parse: a changed field, a missing one, a ``d`` of the wrong type.
+        """
+        sessions = [session for session in self.sessions.values() if session.app is app]
+        for session in sessions:
+            session.dispatch(name, data)
         return len(sessions)
 
     def invalidate_sessions(self, app: Application) -> None:

@@ -6,7 +6,7 @@ guild, webhook) as Discord counts them, plus the per-bot global limit of 50 requ
 that interaction endpoints are exempt from. A client that ignores the headers gets Discord's
 429; discord.py never does, it waits. Tests switch 429s on (``DiscordSandbox.force_rate_limit``)
 to watch a bot wait out ``retry_after`` and retry, per route or for every route, per bucket or
-global.
+global, and 5xx outages (``DiscordSandbox.force_outage``) to watch it retry a failed request.
 
 By default every route has a roomy bucket (50 a second), because discord.py sleeps out a bucket
 the moment a request empties it, and Discord's tight limits would make every test that sends a
@@ -22,7 +22,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 GLOBAL_LIMIT_PER_SECOND = 50
 """Requests a bot may make per second across all routes (interaction endpoints excepted)."""
@@ -76,8 +76,33 @@ on Discord.
 """
 
 
+class _ForcedAnswer:
+    """What the test switches for forced answers share: which requests they apply to."""
+
+    route: str | None
+    times: int | None
+    application: str | None
+    hits: int
+    spares_interactions: ClassVar[bool] = True
+
+    @property
+    def active(self) -> bool:
+        """Whether the switch still applies to requests."""
+        return self.times is None or self.hits < self.times
+
+    def matches(self, route: str, application: str | None) -> bool:
+        """Whether a request to ``route`` by ``application`` gets this switch's answer."""
+        if not self.active:
+            return False
+        if self.application is not None and application != self.application:
+            return False
+        if self.route is None:
+            return not (self.spares_interactions and route in INTERACTION_ROUTES)
+        return self.route == route
+
+
 @dataclass
-class ForcedRateLimit:
+class ForcedRateLimit(_ForcedAnswer):
     """A switch that makes matching requests answer 429, for ``times`` requests or until cleared.
 
     ``route`` is a route key such as ``"POST /channels/{channel_id}/messages"``; ``None``
@@ -93,20 +118,23 @@ class ForcedRateLimit:
     hits: int = 0
     """How many requests this switch has refused so far."""
 
-    @property
-    def active(self) -> bool:
-        """Whether the switch still refuses requests."""
-        return self.times is None or self.hits < self.times
 
-    def matches(self, route: str, application: str | None) -> bool:
-        """Whether a request to ``route`` by ``application`` is refused by this switch."""
-        if not self.active:
-            return False
-        if self.application is not None and application != self.application:
-            return False
-        if self.route is None:
-            return route not in INTERACTION_ROUTES
-        return self.route == route
+@dataclass
+class ForcedOutage(_ForcedAnswer):
+    """A switch that makes matching requests fail with a 5xx, as Discord does in an outage.
+
+    ``status`` is the answer (500, 502, 503, 504); ``route``, ``times`` and ``application`` work
+    as in ``ForcedRateLimit``, except that ``route=None`` takes in the interaction endpoints too:
+    an outage spares no route.
+    """
+
+    route: str | None = None
+    status: int = 502
+    times: int | None = 1
+    application: str | None = None
+    hits: int = 0
+    """How many requests this switch has failed so far."""
+    spares_interactions: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)

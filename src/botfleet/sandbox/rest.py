@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -25,7 +26,12 @@ from botfleet.sandbox.errors import (
     unknown,
 )
 from botfleet.sandbox.models import Application
-from botfleet.sandbox.ratelimits import INTERACTION_ROUTES, MAJOR_PARAMETERS, RateLimiter
+from botfleet.sandbox.ratelimits import (
+    INTERACTION_ROUTES,
+    MAJOR_PARAMETERS,
+    ForcedOutage,
+    RateLimiter,
+)
 from botfleet.sandbox.resources.audit_log import AuditLogRoutes
 from botfleet.sandbox.resources.automod import AutoModRoutes
 from botfleet.sandbox.resources.commands import CommandRoutes
@@ -175,6 +181,8 @@ class RestApi(
         self._gateway_url = gateway_url
         self._on_unhandled = on_unhandled
         self.rate_limiter = rate_limiter or RateLimiter()
+        self.outages: list[ForcedOutage] = []
+        """5xx switches a test turned on (``DiscordSandbox.force_outage``)."""
         self.oauth2 = OAuth2State()
         self.route_keys: frozenset[str] = frozenset()
         """Every route the API serves, as ``"METHOD /path/{param}"`` keys."""
@@ -351,7 +359,11 @@ class RestApi(
     async def _rate_limit_middleware(
         self, request: web.Request, handler: Handler
     ) -> web.StreamResponse:
-        """Count the request in its buckets, answer 429 if refused, add the headers."""
+        """Count the request in its buckets, answer 429 if refused, add the headers.
+
+        A forced outage answers first, without the headers, as Discord's edge does when the
+        API behind it is down.
+        """
         resource = request.match_info.route.resource
         if resource is None or not resource.canonical.startswith(_CANONICAL_API_PREFIX):
             return await handler(request)
@@ -359,6 +371,13 @@ class RestApi(
         app = self._request_application(request, route)
         if app is None:
             return await handler(request)
+        outage = next((o for o in self.outages if o.matches(route, app.name)), None)
+        if outage is not None:
+            outage.hits += 1
+            status = HTTPStatus(outage.status)
+            message = f"{status.value}: {status.phrase}"
+            error = DiscordHTTPError(status.value, JSONErrorCode.GENERAL, message)
+            return self._error_response(request, error)
         admission = self.rate_limiter.admit(
             method=request.method,
             path=request.path,

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import yarl
 from aiohttp import web
@@ -29,6 +29,7 @@ from botfleet.sandbox.gateway import (
 from botfleet.sandbox.models import Application, User
 from botfleet.sandbox.ratelimits import (
     GLOBAL_LIMIT_PER_SECOND,
+    ForcedOutage,
     ForcedRateLimit,
     RateLimiter,
     RecordedRateLimit,
@@ -336,12 +337,21 @@ class DiscordSandbox:
         )
 
     async def drop_gateway(self, app: Application, *, code: int = CloseCode.UNKNOWN_ERROR) -> int:
-        """Drop the application's gateway connections; discord.py will RESUME."""
+        """Drop the application's gateway connections; discord.py will RESUME (or, after a
+        4009, identify again)."""
         return await self.gateway.drop_connections(app, code=code)
 
     def request_reconnect(self, app: Application) -> int:
         """Send the application's connections a RECONNECT (opcode 7)."""
         return self.gateway.request_reconnect(app)
+
+    def half_open_gateway(self, app: Application) -> int:
+        """Keep the application's sockets open but silent: no heartbeat ACK, no event."""
+        return self.gateway.go_half_open(app)
+
+    def send_raw_event(self, app: Application, name: str, data: Any) -> int:
+        """Dispatch an unchecked payload (malformed, changed) to the application's sessions."""
+        return self.gateway.send_raw_event(app, name, data)
 
     # -- rate limits -----------------------------------------------------------------------
 
@@ -362,9 +372,7 @@ class DiscordSandbox:
         which makes discord.py hold back every request of the bot. The returned switch counts
         its ``hits``.
         """
-        if route is not None and route not in self.rest.route_keys:
-            known = "\n".join(f"  {key}" for key in sorted(self.rest.route_keys))
-            raise ValueError(f"the sandbox has no route {route!r}; its routes are:\n{known}")
+        self._check_route(route)
         forced = ForcedRateLimit(
             route=route,
             retry_after=retry_after,
@@ -375,9 +383,39 @@ class DiscordSandbox:
         self.rest.rate_limiter.forced.append(forced)
         return forced
 
+    def force_outage(
+        self,
+        route: str | None = None,
+        *,
+        status: int = 502,
+        times: int | None = 1,
+        application: Application | None = None,
+    ) -> ForcedOutage:
+        """Make requests fail with ``status`` (a 5xx), as Discord's API does in an outage.
+
+        ``route`` and ``times`` as in ``force_rate_limit``; ``None`` for the route fails every
+        route, interaction endpoints too. Switched off by ``clear_rate_limits``; the failures
+        are listed in ``http_errors``.
+        """
+        self._check_route(route)
+        outage = ForcedOutage(
+            route=route,
+            status=status,
+            times=times,
+            application=application.name if application is not None else None,
+        )
+        self.rest.outages.append(outage)
+        return outage
+
     def clear_rate_limits(self) -> None:
-        """Switch off every forced 429."""
+        """Switch off every forced 429 and outage."""
         self.rest.rate_limiter.forced.clear()
+        self.rest.outages.clear()
+
+    def _check_route(self, route: str | None) -> None:
+        if route is not None and route not in self.rest.route_keys:
+            known = "\n".join(f"  {key}" for key in sorted(self.rest.route_keys))
+            raise ValueError(f"the sandbox has no route {route!r}; its routes are:\n{known}")
 
     @property
     def rate_limit_hits(self) -> list[RecordedRateLimit]:
