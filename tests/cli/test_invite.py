@@ -28,6 +28,8 @@ EXPECTED_PERMISSIONS = {
         "manage_messages",
         "manage_channels",
         "manage_roles",
+        "view_audit_log",
+        "manage_guild",
     },
     "music": BASE | {"connect", "speak", "attach_files"},
     "spelling_bee": BASE | {"attach_files"},

@@ -51,6 +51,7 @@ from botfleet.sandbox.scripting import (
     SandboxMember,
     wait_until,
 )
+from botfleet.sandbox.scripting.interactions import DEFERRED_ANSWER_TIMEOUT
 from botfleet.sandbox.session import (
     PERSON,
     SandboxBot,
@@ -358,7 +359,7 @@ class ConsoleActor:
             return
         if response.type is InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE:
             await self._show()
-            await handle.wait_for_message(timeout=self.timeout)
+            await handle.wait_for_message(timeout=max(self.timeout, DEFERRED_ANSWER_TIMEOUT))
         await self._settle()
 
     async def _fill_modal(self, opened_by: InteractionHandle, modal: dict[str, Any]) -> None:

@@ -13,6 +13,11 @@ from botfleet.sandbox.flags import InteractionCallbackType, InteractionType
 from botfleet.sandbox.models import Interaction, Message
 from botfleet.sandbox.scripting.waits import DEFAULT_TIMEOUT, ScriptedSandbox, wait_until
 
+DEFERRED_ANSWER_TIMEOUT = 30.0
+"""How long the answer after a deferral is awaited at least. Discord gives the bot fifteen
+minutes once it has deferred; a loaded machine still loading the Grammar Bot's engines needs
+more than the few seconds a first answer gets."""
+
 if TYPE_CHECKING:
     from discord.types.embed import Embed as EmbedPayload
 
@@ -121,11 +126,12 @@ class InteractionHandle:
             )
         return text
 
-    async def wait_for_message(self, *, timeout: float = DEFAULT_TIMEOUT) -> Message:
+    async def wait_for_message(self, *, timeout: float | None = None) -> Message:
         """Wait until the answer's message has real content.
 
         After a deferral that is when the bot edited ``@original`` or sent its first followup,
-        either of which fills the "is thinking..." message.
+        either of which fills the "is thinking..." message. Without a ``timeout``, the bot has
+        the usual few seconds to answer, and ``DEFERRED_ANSWER_TIMEOUT`` once it has deferred.
         """
 
         def ready() -> Message | None:
@@ -134,6 +140,10 @@ class InteractionHandle:
                 return None
             return response.message
 
+        if timeout is None:
+            first = await self.wait_for_response(timeout=DEFAULT_TIMEOUT)
+            deferred = first.message is not None and first.message.loading
+            timeout = DEFERRED_ANSWER_TIMEOUT if deferred else DEFAULT_TIMEOUT
         return await wait_until(
             self.sandbox,
             ready,
