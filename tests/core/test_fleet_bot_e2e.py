@@ -361,17 +361,17 @@ async def test_cogs_save_their_state_before_the_xp_and_database_close(
     guild: SandboxGuild,
     make_settings: SettingsFactory,
 ) -> None:
-    alice = guild.add_member("alice")
+    player_id = 4242
     settings = make_settings()
     async with running(discord_sandbox, app, settings) as bot:
-        await bot.add_cog(StateKeeper(bot, guild.guild.id, alice.id))
+        await bot.add_cog(StateKeeper(bot, guild.guild.id, player_id))
     assert bot.cogs == {}
     assert bot.extensions == {}
     database = Database.from_settings(settings)
     try:
         async with database.session() as session:
             saved = await session.get(Guild, guild.guild.id)
-            player = await session.get(User, alice.id)
+            player = await session.get(User, player_id)
     finally:
         await database.dispose()
     assert saved is not None
