@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every botfleet process: the six bots, the web endpoints and the migrations.
 #   docker build -t botfleet .
-#   docker run botfleet run hangman        (a bot; its health check is `botfleet status hangman`)
-#   docker run botfleet                    (the web endpoints on :8080, checked on /health)
+#   docker run botfleet run hangman        (a bot; its /health and /metrics on :8080)
+#   docker run botfleet                    (the web endpoints on :8080, with their own /health)
 # deploy/compose.yaml runs the whole fleet from it; see the README's "Run in production".
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
@@ -21,9 +21,10 @@ RUN /opt/botfleet/bin/pip install -c constraints.txt ".[${EXTRAS}]"
 
 # Stage 2: the runtime, without pip's caches or the source tree, running as an unprivileged user.
 FROM ${PYTHON_IMAGE} AS runtime
-# ffmpeg plays the Music Bot's audio; espeak-ng speaks the Spelling Bee's words. Debian's
-# stable versions receive security fixes in place, so they are not pinned.
-ARG SYSTEM_PACKAGES="ffmpeg espeak-ng"
+# ffmpeg plays the Music Bot's audio; espeak-ng speaks the Spelling Bee's words; curl asks
+# /health for the health check (a probe costs no Python interpreter). Debian's stable versions
+# receive security fixes in place, so they are not pinned.
+ARG SYSTEM_PACKAGES="ffmpeg espeak-ng curl"
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ${SYSTEM_PACKAGES} \
@@ -35,17 +36,21 @@ WORKDIR /app
 COPY config ./config
 # data/ and logs/ belong to the botfleet user; named volumes mounted there inherit that owner.
 RUN mkdir data logs && chown botfleet:botfleet data logs
+# A bot serves its /health and /metrics (health.port) on 8080, the port the web process
+# listens on: one process per container, so either way the health check asks :8080/health.
 ENV PATH=/opt/botfleet/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    BOTFLEET_ENV=production
+    BOTFLEET_ENV=production \
+    BOTFLEET_HEALTH__HOST=0.0.0.0 \
+    BOTFLEET_HEALTH__PORT=8080
 USER 10001:10001
 EXPOSE 8080
 # SIGTERM makes a bot close cleanly (timers, heartbeat, buffered XP, cache, database, gateway).
 STOPSIGNAL SIGTERM
-# The default process is the web one, so the image's own check asks its /health. Bot containers
-# override it with `botfleet status <bot>` (their heartbeat in the database), as compose.yaml does.
-HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=5)"]
+# The web process's /health, or a bot's: 200 once every shard is connected, 503 while it
+# connects or drains.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["curl", "--fail", "--silent", "--show-error", "--max-time", "5", "http://127.0.0.1:8080/health"]
 ENTRYPOINT ["botfleet"]
 CMD ["web", "--host", "0.0.0.0", "--port", "8080"]

@@ -5,13 +5,16 @@ Run::
     .venv/bin/python benchmarks/memory.py
 
 Every process logs in to a local Discord stand-in started here (one guild, the bot alone in
-it) with a SQLite database of its own, and its resident set size (VmRSS) is read from /proc
-once it is ready and has settled. Measured in one run:
+it) with a SQLite database migrated beforehand, as production runs ``botfleet db upgrade``
+once and never migrates on start (``database.auto_migrate`` off), and its resident set size
+(VmRSS) is read from /proc once it is ready and has settled. Measured in one run:
 
 * **baseline**: a bare ``discord.Client`` logged in the same way: what any discord.py bot pays.
 * **each bot**, one process per bot (``python -m botfleet.bots.<name>``). The Grammar Bot's
   language engines (spaCy and the spell checkers) load in the background after it is ready;
   its figure once they are loaded is reported apart.
+* **a bot that migrates on start** (``auto_migrate``, the development default) on an empty
+  database: what Alembic and the migration add.
 * **the fleet in one process** (``botfleet run --all --one-process``): the six bots, and the
   five without the Grammar Bot.
 * **per 1,000 cached members**: the Utility Bot (which caches members) in a guild of 5,000
@@ -31,6 +34,7 @@ from pathlib import Path
 
 from botfleet import bot_names, get_definition
 from botfleet.config import token_variable
+from botfleet.database import migrate
 from botfleet.sandbox import Application, DiscordSandbox
 from botfleet.sandbox.fleet import bot_process_environment
 
@@ -83,17 +87,24 @@ async def measure(
     tokens: Mapping[str, str],
     api_base: str,
     *,
+    database_url: str | None = None,
     ready_lines: int = 1,
     later: float | None = None,
 ) -> tuple[float, float | None]:
     """Start ``python <argv>``, wait for its bots' ready lines, settle, read its RSS.
 
-    With ``later``, a second reading that many seconds after the first.
+    On ``database_url`` (migrated already) when given, else on an empty database of its own
+    that it migrates on start. With ``later``, a second reading that many seconds after the
+    first.
     """
+    settings = {**tokens, "LOG_LEVEL": "INFO"}
+    if database_url is not None:
+        settings |= {
+            "BOTFLEET_DATABASE__URL": database_url,
+            "BOTFLEET_DATABASE__AUTO_MIGRATE": "false",
+        }
     with tempfile.TemporaryDirectory(prefix="botfleet-memory-") as directory:
-        environment = bot_process_environment(
-            api_base, Path(directory), REPO / "config", {**tokens, "LOG_LEVEL": "INFO"}
-        )
+        environment = bot_process_environment(api_base, Path(directory), REPO / "config", settings)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             *argv,
@@ -128,6 +139,14 @@ async def measure(
 
 
 async def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="botfleet-memory-schema-") as directory:
+        database_url = f"sqlite+aiosqlite:///{directory}/botfleet.db"
+        await migrate.upgrade(database_url)
+        await measure_fleet(database_url)
+
+
+async def measure_fleet(database_url: str) -> None:
+    """Print every figure, the bots on ``database_url`` (migrated already)."""
     names = bot_names()
     async with DiscordSandbox() as sandbox:
         apps: dict[str, Application] = {}
@@ -145,18 +164,27 @@ async def main() -> None:
         for name in names:
             later = ENGINES_SECONDS if name == "grammar" else None
             idle, loaded = await measure(
-                ("-m", f"botfleet.bots.{name}"), tokens(name), sandbox.url, later=later
+                ("-m", f"botfleet.bots.{name}"),
+                tokens(name),
+                sandbox.url,
+                database_url=database_url,
+                later=later,
             )
             goal = "" if name == "grammar" else f"  (goal < 80 MB; +{idle - baseline:.1f} MB)"
             print(f"{f'{name}: one process, idle':<52} {idle:7.1f} MB{goal}")
             if loaded is not None:
                 print(f"{f'{name}: with its language engines loaded':<52} {loaded:7.1f} MB")
+        migrating, _ = await measure(
+            ("-m", "botfleet.bots.hangman"), tokens("hangman"), sandbox.url
+        )
+        print(f"{'hangman: migrating its empty database on start':<52} {migrating:7.1f} MB")
         without_grammar = [name for name in names if name != "grammar"]
         for label, bots in (("all bots", names), ("all but grammar", without_grammar)):
             fleet, _ = await measure(
                 ("-m", "botfleet", "run", "--all", "--one-process"),
                 tokens(*bots),
                 sandbox.url,
+                database_url=database_url,
                 ready_lines=len(bots),
             )
             print(
@@ -166,19 +194,27 @@ async def main() -> None:
         crowd = sandbox.create_guild("Crowd", bots=[apps["utility"]])
         for index in range(MEMBERS):
             crowd.add_member(f"member{index}")
-        crowded, _ = await measure(("-m", "botfleet.bots.utility"), tokens("utility"), sandbox.url)
-    empty, _ = await _utility_alone()
+        crowded, _ = await measure(
+            ("-m", "botfleet.bots.utility"),
+            tokens("utility"),
+            sandbox.url,
+            database_url=database_url,
+        )
+    empty, _ = await _utility_alone(database_url)
     per_thousand = (crowded - empty) / (MEMBERS / 1000)
     print(f"{'utility: per 1,000 cached members':<52} {per_thousand:7.1f} MB")
 
 
-async def _utility_alone() -> tuple[float, float | None]:
+async def _utility_alone(database_url: str) -> tuple[float, float | None]:
     """The Utility Bot in one empty guild: the reference for the member cache's cost."""
     async with DiscordSandbox() as sandbox:
         app = sandbox.add_application(get_definition("utility").display_name)
         sandbox.create_guild("Empty", bots=[app])
         return await measure(
-            ("-m", "botfleet.bots.utility"), {token_variable("utility"): app.token}, sandbox.url
+            ("-m", "botfleet.bots.utility"),
+            {token_variable("utility"): app.token},
+            sandbox.url,
+            database_url=database_url,
         )
 
 

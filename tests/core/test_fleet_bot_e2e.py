@@ -31,6 +31,9 @@ from botfleet.core.bot import FleetBot
 from botfleet.core.definition import BotDefinition, NoOptions
 from botfleet.core.errors import handle_interaction_error
 from botfleet.database import migrate
+from botfleet.database.base import Database
+from botfleet.database.models.guild import Guild
+from botfleet.database.models.user import User
 from botfleet.errors import UserError
 from botfleet.sandbox import Application, DiscordSandbox, Permission, SandboxGuild
 from botfleet.services.scheduler import ScheduledTimer, Scheduler
@@ -334,6 +337,47 @@ async def test_views_time_out_before_the_bot_disconnects(
     assert pager.is_finished()
     [button] = shown.message.components[0]["components"]
     assert button["disabled"] is True, "the member sees the buttons expire"
+
+
+class StateKeeper(commands.Cog):
+    """Saves its state when unloaded, as the Music Bot's player cog saves its players, and
+    awards the XP its last game earned, which the write-behind buffers."""
+
+    def __init__(self, bot: FleetBot, guild_id: int, player_id: int) -> None:
+        self.bot = bot
+        self.guild_id = guild_id
+        self.player_id = player_id
+
+    async def cog_unload(self) -> None:
+        async with self.bot.database.session() as session:
+            session.add(Guild(id=self.guild_id, name="saved at shutdown"))
+            await session.commit()
+        await self.bot.gamification.xp.award_xp(self.player_id, 40, "game finished at shutdown")
+
+
+async def test_cogs_save_their_state_before_the_xp_and_database_close(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    player_id = 4242
+    settings = make_settings()
+    async with running(discord_sandbox, app, settings) as bot:
+        await bot.add_cog(StateKeeper(bot, guild.guild.id, player_id))
+    assert bot.cogs == {}
+    assert bot.extensions == {}
+    database = Database.from_settings(settings)
+    try:
+        async with database.session() as session:
+            saved = await session.get(Guild, guild.guild.id)
+            player = await session.get(User, player_id)
+    finally:
+        await database.dispose()
+    assert saved is not None
+    assert saved.name == "saved at shutdown"
+    assert player is not None, "the XP awarded while unloading was saved, not lost"
+    assert player.total_xp == 40
 
 
 async def test_permission_levels_from_roles_permissions_and_config(

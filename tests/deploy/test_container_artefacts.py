@@ -23,6 +23,16 @@ from botfleet.config import token_variable
 COMPOSE = DEPLOY / "compose.yaml"
 DOCKERFILE = REPO / "Dockerfile"
 INTERPOLATION = re.compile(r"\$\{(\w+)")
+HEALTH_TEST = [
+    "CMD",
+    "curl",
+    "--fail",
+    "--silent",
+    "--show-error",
+    "--max-time",
+    "5",
+    "http://127.0.0.1:8080/health",
+]
 
 
 def compose() -> dict[str, Any]:
@@ -101,12 +111,26 @@ def test_every_bot_is_a_service_with_its_own_token_and_health_check() -> None:
         assert service["profiles"] == [name]
         tokens = [key for key in service["environment"] if key.endswith("_DISCORD_TOKEN")]
         assert tokens == [token_variable(name)]
-        assert service["healthcheck"]["test"] == ["CMD", "botfleet", "status", name]
+        assert service["healthcheck"]["test"] == HEALTH_TEST
         assert service["depends_on"] == {
             "postgres": {"condition": "service_healthy"},
             "redis": {"condition": "service_healthy"},
             "migrate": {"condition": "service_completed_successfully"},
         }
+
+
+def test_health_checks_ask_the_health_endpoint_the_image_serves() -> None:
+    """A probe is curl on :8080/health (no Python interpreter per probe): the web process
+    listens there, and the image sets a bot's health.port to it."""
+    text = DOCKERFILE.read_text()
+    assert "BOTFLEET_HEALTH__PORT=8080" in text
+    assert "BOTFLEET_HEALTH__HOST=0.0.0.0" in text
+    [check] = re.findall(r"^HEALTHCHECK .*\n\s+CMD (\[.*\])$", text, re.MULTILINE)
+    assert ["CMD", *yaml.safe_load(check)] == HEALTH_TEST
+    packages = re.search(r'^ARG SYSTEM_PACKAGES="(.*)"$', text, re.MULTILINE)
+    assert packages is not None
+    assert "curl" in packages.group(1).split()
+    assert compose()["services"]["web"]["healthcheck"]["test"] == HEALTH_TEST
 
 
 def test_start_order_waits_only_on_health_checks_that_exist() -> None:

@@ -71,7 +71,7 @@ def test_kustomization_lists_every_resource_file() -> None:
     assert sorted(kustomization["resources"]) == sorted(files)
 
 
-def test_one_deployment_per_bot_with_its_token_and_heartbeat_probes(built: Path) -> None:
+def test_one_deployment_per_bot_with_its_token_and_health_probes(built: Path) -> None:
     items = by_name(built)
     for name in bot_names():
         deployment = items[f"Deployment/botfleet-{name.replace('_', '-')}"]
@@ -80,8 +80,9 @@ def test_one_deployment_per_bot_with_its_token_and_heartbeat_probes(built: Path)
         bot = container(deployment)
         assert bot["args"] == ["run", name]
         assert bot["image"].endswith("/botfleet:latest")
+        assert bot["ports"] == [{"name": "health", "containerPort": 8080}]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert bot[probe]["exec"]["command"] == ["botfleet", "status", name]
+            assert bot[probe]["httpGet"] == {"path": "/health", "port": "health"}
         secrets = {
             variable["name"]: variable["valueFrom"]["secretKeyRef"]
             for variable in bot["env"]

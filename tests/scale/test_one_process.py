@@ -3,6 +3,7 @@ client, sharing one database, cache and event bus."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import aiohttp
@@ -28,6 +29,7 @@ async def test_two_bots_share_one_process_and_answer_each_as_itself(
             "HANGMAN_DISCORD_TOKEN": hangman.token,
             "UTILITY_DISCORD_TOKEN": utility.token,
             "BOTFLEET_HEALTH__PORT": str(port),
+            "BOTFLEET_LOGGING__JSON_FORMAT": "true",
         },
     )
     try:
@@ -52,3 +54,9 @@ async def test_two_bots_share_one_process_and_answer_each_as_itself(
     assert all(bot["guild_ids"] == [guild.guild.id] for bot in health["bots"].values())
     assert "started hangman" not in fleet.text  # no supervised child process per bot
     assert fleet.text.count("shutting down") == 2
+    lines = [json.loads(line) for line in fleet.text.splitlines() if line.startswith("{")]
+    for name, bot in (("Hangman Bot", "hangman"), ("Utility Bot", "utility")):
+        ready = [line for line in lines if line["message"].startswith(f"{name} ready as")]
+        assert [line["bot"] for line in ready] == [bot], "each bot logs under its own name"
+        closing = [line for line in lines if line["message"] == f"{name} shutting down"]
+        assert [line["bot"] for line in closing] == [bot]

@@ -470,9 +470,27 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
                     exc_info=outcome,
                 )
 
+    async def _unload_extensions(self) -> None:
+        """Unload the extensions, then remove the cogs added without one; a ``cog_unload``
+        saves its state (the Music Bot's players) and one that fails stops none of the others."""
+        for extension in tuple(self.extensions):
+            try:
+                await self.unload_extension(extension)
+            except Exception:
+                log.exception("extension %s failed to unload; stopping anyway", extension)
+        for cog in tuple(self.cogs):
+            try:
+                await self.remove_cog(cog)
+            except Exception:
+                log.exception("cog %s failed to unload; stopping anyway", cog)
+
     async def close(self) -> None:
-        """Time out the views, stop the timers, save the buffered XP, close the cache and
-        database, then disconnect.
+        """Time out the views, stop the timers, unload the extensions, save the buffered XP,
+        close the cache and database, then disconnect.
+
+        Timers stop first, so none fires into a cog already gone; the extensions unload while
+        the database, the XP write-behind and the bus still work, so their ``cog_unload`` can
+        save state.
 
         Each step is bounded and isolated: one that fails or hangs is logged, and the others
         still run, so a database outage at shutdown never leaks the Redis connection.
@@ -484,6 +502,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             ("commands in flight", self._drain_commands),
             ("views", self._expire_views),
             ("timers", self.scheduler.stop),
+            ("extensions", self._unload_extensions),
             ("heartbeat", self.heartbeat.stop),
             ("gamification", self.gamification.stop),
             ("event bus", self._close_bus),

@@ -18,7 +18,7 @@ from botfleet.database.base import Database
 from botfleet.errors import BotfleetError
 from botfleet.events_bus import BusUnavailableError, EventBus, bus_from_settings
 from botfleet.metrics import BotHealth, FleetMetrics, HealthServer
-from botfleet.metrics.log_context import install_log_context
+from botfleet.metrics.log_context import install_log_context, set_log_context
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,12 @@ async def _process(
 
 
 async def _serve(bot: FleetBot, token: str, stop: asyncio.Event) -> None:
-    """Run the gateway until it ends or ``stop`` is set, then close the bot."""
+    """Run the gateway until it ends or ``stop`` is set, then close the bot.
+
+    Its log lines, and those of every task it starts, carry its name (this runs in a task of
+    its own, so each bot of a one-process fleet has its own context).
+    """
+    set_log_context(bot=bot.name)
     async with bot:
         serving = asyncio.create_task(bot.start(token), name=f"{bot.name}-gateway")
         stopping = asyncio.create_task(stop.wait(), name=f"{bot.name}-signals")

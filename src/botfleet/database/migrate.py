@@ -3,6 +3,9 @@
 Alembic's command API is synchronous and reads script files, so each command runs in a worker
 thread; ``env.py`` opens its own async engine there. Progress is reported through logging
 (the ``alembic.runtime.migration`` logger names each revision as it runs).
+
+Alembic (with Mako and Pygments, about 12 MB) is imported only by the functions that migrate
+or read revisions: a production bot, which never migrates on start, does not carry it.
 """
 
 from __future__ import annotations
@@ -12,12 +15,8 @@ import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -30,6 +29,9 @@ from botfleet.database.base import (
     normalize_database_url,
     sqlite_file_path,
 )
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ MIGRATIONS_DIRECTORY: Final = Path(__file__).resolve().parent / "migrations"
 
 def alembic_config(url: str | URL | None = None) -> Config:
     """An Alembic configuration for botfleet's migrations, optionally bound to a database."""
+    from alembic.config import Config  # noqa: PLC0415  (Alembic only when migrating)
+
     config = Config()
     # configparser treats "%" as interpolation: escape it in the folder path.
     config.set_main_option("script_location", str(MIGRATIONS_DIRECTORY).replace("%", "%%"))
@@ -139,6 +143,8 @@ async def _migrate(direction: Direction, url: URL, revision: str) -> None:
 
 
 def _run_command(direction: Direction, url: URL, revision: str) -> None:
+    from alembic import command  # noqa: PLC0415  (Alembic only when migrating)
+
     config = alembic_config(url)
     if direction == "downgrade":
         command.downgrade(config, revision)
@@ -150,10 +156,14 @@ def _run_command(direction: Direction, url: URL, revision: str) -> None:
 
 
 def _current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415  (see the module)
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
 @functools.cache
 def _heads() -> tuple[str, ...]:
     """Read once per process: the scripts are files of the installed package."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415  (see the module)
+
     return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())

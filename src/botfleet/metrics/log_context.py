@@ -1,8 +1,10 @@
-"""Log records that say which shard, guild and command they came from.
+"""Log records that say which bot, shard, guild and command they came from.
 
-The bot sets the context when a command starts; the record factory copies it onto every record
-logged in that task (each Discord event runs in a task of its own, so contexts never mix), and
-the JSON log lines carry ``shard``, ``guild`` and ``command`` beside ``bot``.
+Each bot's task sets its name when it starts serving, and the bot adds the shard, guild and
+command when a command starts; the record factory copies the context onto every record logged
+in that task and the tasks it starts (each Discord event runs in a task of its own, so contexts
+never mix). The JSON log lines carry them, so the bots of a one-process fleet each log under
+their own name.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ _installed = False
 
 
 def set_log_context(**fields: Any) -> None:
-    """Attach ``fields`` (shard=0, guild=123, command="ping") to this task's log records."""
-    _CONTEXT.set({name: value for name, value in fields.items() if value is not None})
+    """Attach ``fields`` (shard=0, guild=123, command="ping") to this task's log records,
+    beside those it inherited (the bot's name); a None value removes a field."""
+    context = {**(_CONTEXT.get() or {}), **fields}
+    _CONTEXT.set({name: value for name, value in context.items() if value is not None})
 
 
 def install_log_context() -> None:
