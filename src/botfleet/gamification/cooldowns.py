@@ -18,7 +18,6 @@ module keeps most messages from ever reaching the buffer, cheaply:
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from enum import Enum
 
 from redis.asyncio import Redis
@@ -38,6 +37,9 @@ doubles) and how long to keep the key."""
 
 KEY_GRACE_MS = 60_000
 """The key outlives the cooldown by this much, for messages processed late."""
+
+NEVER = float("-inf")
+"""The end of the cooldown of a member who never earned message XP here."""
 
 SWEEP_INTERVAL_SECONDS = 60.0
 """How often expired cooldowns are dropped from memory (each sweep walks the whole map)."""
@@ -61,7 +63,7 @@ class MessageCooldowns:
         self.key_prefix = key_prefix
         self._script = redis.client.register_script(CLAIM_SCRIPT) if redis is not None else None
         self._ready_at: dict[tuple[int, int], float] = {}
-        self._latest_message = float("-inf")
+        self._latest_message = NEVER
         self._next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
 
     def __len__(self) -> int:
@@ -72,20 +74,25 @@ class MessageCooldowns:
         """The Redis key of one member's cooldown in one guild."""
         return f"{self.key_prefix}xp:cooldown:{guild_id}:{user_id}"
 
-    async def claim(
-        self, guild_id: int, user_id: int, sent_at: datetime, cooldown_seconds: int
-    ) -> Claim:
-        """Whether this process should award the message sent at ``sent_at``, and who decided.
+    def cooling(self, guild_id: int, user_id: int, sent: float) -> bool:
+        """Whether this process knows the member's cooldown was on at ``sent`` (epoch seconds).
+
+        The common case of the hot path, so one dictionary lookup: no Redis, no datetime.
+        """
+        return sent < self._ready_at.get((guild_id, user_id), NEVER)
+
+    async def claim(self, guild_id: int, user_id: int, sent: float, cooldown_seconds: int) -> Claim:
+        """Whether this process should award the message sent at ``sent`` (epoch seconds), and
+        who decided.
 
         ``SHARED``: Redis gave this process the message, no other can have it. ``LOCAL``: no
         Redis to ask, award it and let the database decide. ``DENIED``: the cooldown is on,
         here or in another process.
         """
         member = (guild_id, user_id)
-        sent = sent_at.timestamp()
         self._latest_message = max(self._latest_message, sent)
         self._sweep()
-        if sent < self._ready_at.get(member, float("-inf")):
+        if sent < self._ready_at.get(member, NEVER):
             return Claim.DENIED
         self._ready_at[member] = sent + cooldown_seconds
         if self.redis is None or self._script is None:
