@@ -12,7 +12,9 @@ listener on the Message discord.py built, so reading the author's roles and the 
 counts too. Cases:
 
 * **message in cooldown**: the member earned XP less than a cooldown ago (the common case);
-* **message that awards**: every message from a member out of cooldown;
+* **message that awards**: every message from a member out of cooldown, one after the other;
+* **burst that awards**: the same messages in bursts of 50, each handled in its own task as
+  discord.py dispatches listeners (what a busy process sees; per message);
 * **command**: ``award_command`` as the completion listeners call it;
 * **game result**: a won game reported with ``report_game(..., save_now=False)``;
 * **realistic chat**: a busy channel (20 messages a second from 200 members of Pareto zeal,
@@ -56,6 +58,7 @@ ROUNDS = 7
 EVENTS_PER_ROUND = 2000
 CHAT_MEMBERS = 200
 MESSAGES_PER_SECOND = 20
+BURST = 50
 START = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 TEXT = "Has anyone tried the new patch notes yet? The raid boss feels a lot easier now."
 
@@ -155,6 +158,16 @@ class Bench:
 
         return run
 
+    async def burst(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
+        gamification, cog = self.fresh()
+        await gamification.xp.settings.get(GUILD_ID)
+
+        async def run(index: int) -> None:
+            burst = messages[index * BURST : (index + 1) * BURST]
+            await asyncio.gather(*(cog.on_message(message) for message in burst))
+
+        return run
+
     async def command(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
         gamification, _ = self.fresh()
         xp = gamification.xp
@@ -227,6 +240,7 @@ async def measure(label: str, bench: Bench) -> None:
     cases: dict[str, Callable[[], Awaitable[Callable[[int], Awaitable[object]]]]] = {
         "message in cooldown (listener)": lambda: bench.in_cooldown(chatty),
         "message that awards (listener)": lambda: bench.awarding(first_messages),
+        "burst that awards (listener tasks)": lambda: bench.burst(first_messages),
         "command": lambda: bench.command(first_messages),
         "game result (save_now=False)": lambda: bench.game(first_messages),
         "realistic chat mix, per event": lambda: bench.mix(realistic),
@@ -240,7 +254,8 @@ async def measure(label: str, bench: Bench) -> None:
     for _ in range(ROUNDS):
         for name, prepare in (("parse", parse_case), *cases.items()):
             run = await prepare()
-            samples[name].append(await timed(run, EVENTS_PER_ROUND))
+            per_call = BURST if name.startswith("burst") else 1
+            samples[name].append(await timed(run, EVENTS_PER_ROUND // per_call) / per_call)
     best = {name: min(values) for name, values in samples.items()}
     baseline = best["parse"]
     print(f"\n{label}")

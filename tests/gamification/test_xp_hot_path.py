@@ -3,14 +3,18 @@ rules are merged once per load and never served stale, and a message's time read
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import discord
 import pytest
 from gamification_helpers import ADA, BOB, CHANNEL, GUILD, GamificationFactory
 
+from botfleet.cache import ResilientRedis
 from botfleet.database import Database
-from botfleet.gamification import GamificationOptions
+from botfleet.gamification import Gamification, GamificationOptions
 from botfleet.gamification.discord.extension import sent_seconds
 
 FIXED = GamificationOptions(message_xp_min=20, message_xp_max=20)
@@ -69,3 +73,46 @@ def test_a_message_time_read_off_its_id_is_discord_py_s() -> None:
     message_id = discord.utils.time_snowflake(sent) + 4095
     assert sent_seconds(message_id) == discord.utils.snowflake_time(message_id).timestamp()
     assert sent_seconds(message_id) == sent.timestamp()
+
+
+def count_round_trips(redis: ResilientRedis | None, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the operations sent through ``redis`` (one pipeline is one operation)."""
+    assert redis is not None
+    sent: list[int] = []
+    call = redis.call
+
+    async def counted(operation: Callable[[Any], Awaitable[Any]]) -> Any:
+        sent.append(1)
+        return await call(operation)
+
+    monkeypatch.setattr(redis, "call", counted)
+    return sent
+
+
+@pytest.mark.redis
+async def test_a_burst_of_claims_takes_one_round_trip_and_each_message_is_awarded_once(
+    migrated_url: str,
+    make_gamification: GamificationFactory,
+    redis_settings: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    processes = [
+        make_gamification(migrated_url, bot_name=bot, options=FIXED, redis=redis_settings)
+        for bot in ("hangman", "utility")
+    ]
+    for gamification in processes:  # the guild's rules in memory, as in a running bot
+        await gamification.xp.settings.get(GUILD)
+    trips = [count_round_trips(g.xp.cooldowns.redis, monkeypatch) for g in processes]
+    members = range(1, 41)
+
+    async def burst(gamification: Gamification) -> list[bool]:
+        handlers = (
+            gamification.xp.award_message(member, GUILD, CHANNEL, sent_at=T0) for member in members
+        )
+        return [award is not None for award in await asyncio.gather(*handlers)]
+
+    first, second = await asyncio.gather(*(burst(gamification) for gamification in processes))
+
+    assert [len(sent) for sent in trips] == [1, 1]
+    assert all(a != b for a, b in zip(first, second, strict=True))  # exactly one took each
+    assert processes[0].xp.pending_awards + processes[1].xp.pending_awards == len(members)

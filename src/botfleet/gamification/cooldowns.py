@@ -8,17 +8,22 @@ module keeps most messages from ever reaching the buffer, cheaply:
    every process judges the same message alike), and drops messages before that;
 2. with Redis, one atomic script compares the message's time with the end of the member's
    cooldown there and moves it: the first process gets the message, the five other bots that
-   saw it drop it without buffering anything. Times are the messages' own, as in the database,
-   so a late-processed message is judged by when it was sent; the database then accepts the
-   award without checking again, whatever order the bots save in. When Redis is away
-   (:class:`~botfleet.cache.ResilientRedis` reports the outage once), each process buffers its
-   own award and the database keeps one.
+   saw it drop it without buffering anything. The claims of every message that reaches this
+   step while a round trip is being prepared travel together in one pipeline, so a busy
+   process pays one round trip for many messages. Times are the messages' own, as in the
+   database, so a late-processed message is judged by when it was sent; the database then
+   accepts the award without checking again, whatever order the bots save in. When Redis is
+   away (:class:`~botfleet.cache.ResilientRedis` reports the outage once), each process
+   buffers its own award and the database keeps one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -55,13 +60,23 @@ class Claim(Enum):
     """Allowed by this process alone: the database checks the shared cooldown when saving."""
 
 
+@dataclass(frozen=True, slots=True)
+class _QueuedClaim:
+    """A claim waiting for the next pipelined round trip to Redis."""
+
+    key: str
+    arguments: tuple[int, int, int]
+    decided: asyncio.Future[Claim]
+
+
 class MessageCooldowns:
     """Per-member, per-guild cooldowns of message XP, shared through Redis when there is one."""
 
     def __init__(self, redis: ResilientRedis | None, key_prefix: str) -> None:
         self.redis = redis
         self.key_prefix = key_prefix
-        self._script = redis.client.register_script(CLAIM_SCRIPT) if redis is not None else None
+        self._queued: list[_QueuedClaim] = []
+        self._senders: set[asyncio.Task[None]] = set()
         self._ready_at: dict[tuple[int, int], float] = {}
         self._latest_message = NEVER
         self._next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
@@ -95,23 +110,50 @@ class MessageCooldowns:
         if sent < self._ready_at.get(member, NEVER):
             return Claim.DENIED
         self._ready_at[member] = sent + cooldown_seconds
-        if self.redis is None or self._script is None:
+        if self.redis is None:
             return Claim.LOCAL
         sent_ms = round(sent * 1000)
         cooldown_ms = cooldown_seconds * 1000
-        arguments = [sent_ms, sent_ms + cooldown_ms, cooldown_ms + KEY_GRACE_MS]
-        script = self._script
-
-        async def claim_in_redis(client: Redis) -> Claim:
-            claimed = await script(
-                keys=[self.key(guild_id, user_id)], args=arguments, client=client
+        decided: asyncio.Future[Claim] = asyncio.get_running_loop().create_future()
+        self._queued.append(
+            _QueuedClaim(
+                self.key(guild_id, user_id),
+                (sent_ms, sent_ms + cooldown_ms, cooldown_ms + KEY_GRACE_MS),
+                decided,
             )
-            return Claim.SHARED if claimed else Claim.DENIED
+        )
+        if len(self._queued) == 1:
+            sender = asyncio.create_task(self._send_queued(self.redis))
+            self._senders.add(sender)
+            sender.add_done_callback(self._senders.discard)
+        return await decided
+
+    async def _send_queued(self, redis: ResilientRedis) -> None:
+        """Send every claim queued until this task ran in one pipelined round trip."""
+        batch, self._queued = self._queued, []
+
+        async def claim_in_redis(client: Redis) -> list[Any]:
+            async with client.pipeline(transaction=False) as pipe:
+                for queued in batch:
+                    pipe.eval(CLAIM_SCRIPT, 1, queued.key, *queued.arguments)
+                return await pipe.execute()
 
         try:
-            return await self.redis.call(claim_in_redis)
+            answers: list[Any] = await redis.call(claim_in_redis)
         except RedisUnavailableError:
-            return Claim.LOCAL
+            answers = [None] * len(batch)  # no Redis: each process awards, the database decides
+        except Exception as exc:
+            for queued in batch:
+                if not queued.decided.done():
+                    queued.decided.set_exception(exc)
+            return
+        for queued, answer in zip(batch, answers, strict=True):
+            if queued.decided.done():
+                continue  # its message's handler was cancelled
+            if answer is None:
+                queued.decided.set_result(Claim.LOCAL)
+            else:
+                queued.decided.set_result(Claim.SHARED if answer else Claim.DENIED)
 
     def forget(self, user_id: int) -> None:
         """Drop a member's cooldowns from memory (a data-deletion request)."""
