@@ -37,29 +37,34 @@ import json
 import random
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-import asyncpg
 import discord
-from automod import AUTHOR_ID, CHANNEL_ID, GUILD_ID, gateway_frame, minimal_state
+from automod import (
+    AUTHOR_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    REPEATS,
+    START,
+    gateway_frame,
+    minimal_state,
+)
+from xp_pipeline import scratch_backends
 
-from botfleet.cache import CacheHierarchy, MemoryCache, ResilientRedis
+from botfleet.cache import CacheHierarchy, MemoryCache
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
 from botfleet.gamification import GameEnding, GameResult, Gamification
 from botfleet.gamification.discord.extension import XPEvents
 
-ROUNDS = 7
 EVENTS_PER_ROUND = 2000
 CHAT_MEMBERS = 200
 MESSAGES_PER_SECOND = 20
 BURST = 50
-START = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 TEXT = "Has anyone tried the new patch notes yet? The raid boss feels a lot easier now."
 
 
@@ -138,29 +143,26 @@ class Bench:
         )
         return gamification, XPEvents(SimpleNamespace(gamification=gamification))  # type: ignore[arg-type]
 
+    async def ready(self) -> tuple[Gamification, XPEvents]:
+        """A fresh XP system with the guild's rules in memory, as in a running bot."""
+        gamification, cog = self.fresh()
+        await gamification.xp.settings.get(GUILD_ID)
+        return gamification, cog
+
     async def in_cooldown(
         self, messages: list[discord.Message]
     ) -> Callable[[int], Awaitable[None]]:
-        gamification, cog = self.fresh()
+        _, cog = self.fresh()
         for message in messages:  # each member earns once; the timed pass replays them
             await cog.on_message(message)
-        self.awarded["in cooldown"] = gamification.xp.pending_awards
         return lambda index: cog.on_message(messages[index])
 
     async def awarding(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
-        gamification, cog = self.fresh()
-        await gamification.xp.settings.get(GUILD_ID)  # the guild's rules cached, as in a bot
-
-        async def run(index: int) -> None:
-            await cog.on_message(messages[index])
-            if index == len(messages) - 1:
-                self.awarded["awards"] = gamification.xp.pending_awards
-
-        return run
+        _, cog = await self.ready()
+        return lambda index: cog.on_message(messages[index])
 
     async def burst(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
-        gamification, cog = self.fresh()
-        await gamification.xp.settings.get(GUILD_ID)
+        _, cog = await self.ready()
 
         async def run(index: int) -> None:
             burst = messages[index * BURST : (index + 1) * BURST]
@@ -169,9 +171,8 @@ class Bench:
         return run
 
     async def command(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
-        gamification, _ = self.fresh()
+        gamification, _ = await self.ready()
         xp = gamification.xp
-        await xp.settings.get(GUILD_ID)
 
         async def run(index: int) -> None:
             author = messages[index].author
@@ -187,9 +188,8 @@ class Bench:
         return run
 
     async def game(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
-        gamification, _ = self.fresh()
+        gamification, _ = await self.ready()
         xp = gamification.xp
-        await xp.settings.get(GUILD_ID)
 
         async def run(index: int) -> None:
             player = GameResult(messages[index].author.id, GameEnding.WIN, streak=1)
@@ -198,9 +198,8 @@ class Bench:
         return run
 
     async def mix(self, events: list[ChatEvent]) -> Callable[[int], Awaitable[None]]:
-        gamification, cog = self.fresh()
+        gamification, cog = await self.ready()
         xp = gamification.xp
-        await xp.settings.get(GUILD_ID)
 
         async def run(index: int) -> None:
             event = events[index]
@@ -251,7 +250,7 @@ async def measure(label: str, bench: Bench) -> None:
     async def parse_case() -> Callable[[int], Awaitable[object]]:
         return parse
 
-    for _ in range(ROUNDS):
+    for _ in range(REPEATS):
         for name, prepare in (("parse", parse_case), *cases.items()):
             run = await prepare()
             per_call = BURST if name.startswith("burst") else 1
@@ -262,9 +261,9 @@ async def measure(label: str, bench: Bench) -> None:
     print(f"  {'discord.py: json.loads + parse_message_create':<50} {baseline:7.2f} µs")
     for name in cases:
         print(f"  {'XP: ' + name:<50} {best[name]:7.2f} µs  = {best[name] / baseline:6.1%}")
-    realistic_awards = sum(1 for event in realistic if event.kind != "message")
-    messages = len(realistic) - realistic_awards
-    awarded = bench.awarded[f"mix {id(realistic)}"] - realistic_awards
+    not_messages = sum(1 for event in realistic if event.kind != "message")
+    messages = len(realistic) - not_messages
+    awarded = bench.awarded[f"mix {id(realistic)}"] - not_messages
     print(
         f"  realistic chat: {awarded:,} of {messages:,} messages awarded "
         f"({1 - awarded / messages:.0%} inside their author's cooldown)"
@@ -291,28 +290,12 @@ async def sqlite_run() -> None:
 
 
 async def postgres_run(admin_url: str, redis_url: str) -> None:
-    name = f"botfleet_hot_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{admin_url.rpartition('/')[0]}/{name}"
-    prefix = f"botfleet-hot:{uuid.uuid4().hex[:8]}:"
-    redis = ResilientRedis.from_url(redis_url, retry_interval=5)
-    cache = CacheHierarchy(MemoryCache(10_000), redis, key_prefix=prefix, owns_redis=True)
-    try:
-        await upgrade(url)
-        database = Database(url)
+    async with scratch_backends(admin_url, redis_url, "hot") as scratch:
+        database = Database(scratch.urls[0])
         try:
-            await measure("PostgreSQL + Redis", Bench(database, cache, prefix))
+            await measure("PostgreSQL + Redis", Bench(database, scratch.cache, scratch.prefix))
         finally:
             await database.dispose()
-    finally:
-        client = redis.client
-        keys = [key async for key in client.scan_iter(match=prefix + "*", count=1000)]
-        for start in range(0, len(keys), 1000):
-            await client.delete(*keys[start : start + 1000])
-        await cache.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def main() -> None:
