@@ -116,3 +116,22 @@ async def test_a_burst_of_claims_takes_one_round_trip_and_each_message_is_awarde
     assert [len(sent) for sent in trips] == [1, 1]
     assert all(a != b for a, b in zip(first, second, strict=True))  # exactly one took each
     assert processes[0].xp.pending_awards + processes[1].xp.pending_awards == len(members)
+
+
+@pytest.mark.redis
+async def test_claims_of_a_cancelled_round_trip_are_cancelled_and_the_next_claim_still_goes(
+    migrated_url: str, make_gamification: GamificationFactory, redis_settings: tuple[str, str]
+) -> None:
+    xp = make_gamification(migrated_url, options=FIXED, redis=redis_settings).xp
+    await xp.settings.get(GUILD)
+    handlers = [
+        asyncio.ensure_future(xp.award_message(member, GUILD, CHANNEL, sent_at=T0))
+        for member in (1, 2)
+    ]
+    await asyncio.sleep(0)  # both claims queued, their round trip not sent yet
+    for sender in list(xp.cooldowns._senders):
+        sender.cancel()
+    results = await asyncio.gather(*handlers, return_exceptions=True)
+
+    assert all(isinstance(result, asyncio.CancelledError) for result in results)
+    assert await xp.award_message(3, GUILD, CHANNEL, sent_at=T0) is not None

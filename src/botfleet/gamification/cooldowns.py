@@ -125,8 +125,17 @@ class MessageCooldowns:
         if len(self._queued) == 1:
             sender = asyncio.create_task(self._send_queued(self.redis))
             self._senders.add(sender)
-            sender.add_done_callback(self._senders.discard)
+            sender.add_done_callback(self._sender_done)
         return await decided
+
+    def _sender_done(self, sender: asyncio.Task[None]) -> None:
+        """A sender cancelled before it ran (shutdown) leaves its claims queued: cancel them,
+        so no handler waits forever and the next claim starts a new round trip."""
+        self._senders.discard(sender)
+        if sender.cancelled():
+            for queued in self._queued:
+                queued.decided.cancel()
+            self._queued = []
 
     async def _send_queued(self, redis: ResilientRedis) -> None:
         """Send every claim queued until this task ran in one pipelined round trip."""
@@ -140,6 +149,10 @@ class MessageCooldowns:
 
         try:
             answers: list[Any] = await redis.call(claim_in_redis)
+        except asyncio.CancelledError:
+            for queued in batch:
+                queued.decided.cancel()  # shutting down: no handler waits forever
+            raise
         except RedisUnavailableError:
             answers = [None] * len(batch)  # no Redis: each process awards, the database decides
         except Exception as exc:
