@@ -35,7 +35,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -431,32 +432,62 @@ async def sqlite_run(events: list[Event], batch_size: int) -> None:
             await big.dispose()
 
 
+@dataclass
+class Scratch:
+    """Migrated temporary PostgreSQL databases and a Redis key prefix of one run's own."""
+
+    urls: list[str]
+    redis: ResilientRedis
+    cache: CacheHierarchy
+    prefix: str
+
+
+@asynccontextmanager
+async def scratch_backends(
+    admin_url: str, redis_url: str, label: str, databases: int = 1
+) -> AsyncIterator[Scratch]:
+    """Databases created next to ``admin_url`` and keys under a fresh prefix; all removed after."""
+    stem = f"botfleet_{label}_{uuid.uuid4().hex[:8]}"
+    names = [stem, *(f"{stem}_{index}" for index in range(1, databases))]
+    base = admin_url.rpartition("/")[0]
+    prefix = f"botfleet-{label}:{uuid.uuid4().hex[:8]}:"
+    redis = ResilientRedis.from_url(redis_url, retry_interval=5)
+    cache = CacheHierarchy(MemoryCache(10_000), redis, key_prefix=prefix, owns_redis=True)
+    admin = await asyncpg.connect(admin_url)
+    try:
+        for name in names:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            await upgrade(f"{base}/{name}")
+        yield Scratch([f"{base}/{name}" for name in names], redis, cache, prefix)
+    finally:
+        client = redis.client
+        keys = [key async for key in client.scan_iter(match=prefix + "*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await client.delete(*keys[start : start + 1000])
+        await cache.close()
+        for name in names:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 async def postgres_run(
     admin_url: str, redis_url: str, events: list[Event], batch_size: int
 ) -> None:
-    name = f"botfleet_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.execute(f'CREATE DATABASE "{name}_raw"')
-    base = admin_url.rpartition("/")[0]
-    url = f"{base}/{name}"
-    prefix = f"botfleet-bench:{uuid.uuid4().hex[:8]}:"
-    redis = ResilientRedis.from_url(redis_url, retry_interval=5)
-    cache = CacheHierarchy(MemoryCache(10_000), redis, key_prefix=prefix, owns_redis=True)
-    try:
-        await upgrade(url)
-        await upgrade(f"{url}_raw")
+    async with scratch_backends(admin_url, redis_url, "bench", databases=2) as scratch:
+        url, raw_url = scratch.urls
         database = Database(url)
         try:
-            result = await run_pipeline("PostgreSQL + Redis", database, cache, prefix, events)
-            raw = await postgres_ceiling(f"{url}_raw", result.awards, batch_size)
+            result = await run_pipeline(
+                "PostgreSQL + Redis", database, scratch.cache, scratch.prefix, events
+            )
+            raw = await postgres_ceiling(raw_url, result.awards, batch_size)
             report_ceiling(
                 "raw ceiling: same writes, bare asyncpg, events/s",
                 raw,
                 len(events),
                 result.events_per_second,
             )
-            raw = await redis_ceiling(redis_url, prefix, events, result.awards)
+            raw = await redis_ceiling(redis_url, scratch.prefix, events, result.awards)
             report_ceiling(
                 "raw ceiling: same claims and ranks, bare Redis pipeline",
                 raw,
@@ -464,18 +495,10 @@ async def postgres_run(
                 result.events_per_second,
             )
             await fill_postgres(url)
-            await big_board("PostgreSQL + Redis", database, RedisRankings(redis, prefix, database))
+            rankings = RedisRankings(scratch.redis, scratch.prefix, database)
+            await big_board("PostgreSQL + Redis", database, rankings)
         finally:
             await database.dispose()
-    finally:
-        client = redis.client
-        keys = [key async for key in client.scan_iter(match=prefix + "*", count=1000)]
-        for start in range(0, len(keys), 1000):
-            await client.delete(*keys[start : start + 1000])
-        await cache.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}_raw" WITH (FORCE)')
-        await admin.close()
 
 
 async def main() -> None:

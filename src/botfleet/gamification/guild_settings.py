@@ -3,7 +3,9 @@
 A guild stores only what its administrators changed (``guild_xp_settings``, NULL = default);
 :class:`GuildXPConfig` is that row merged with the fleet's :class:`GamificationOptions`. The
 hot path reads it from the cache hierarchy (memory first), so a message costs no database
-round trip; a change is written under the row's lock and invalidated in every process.
+round trip; a change is written under the row's lock and invalidated in every process. While the
+memory tier holds a guild's overrides, :meth:`GuildSettingsService.cached` hands back the config
+merged from that very object, so the hot path neither awaits nor merges per message.
 """
 
 from __future__ import annotations
@@ -128,13 +130,32 @@ class GuildSettingsService:
         self._database = database
         self._cache = cache
         self._options = options
+        self._merged: dict[int, tuple[object, GuildXPConfig]] = {}
+        """Per guild: the memory tier's overrides object and the config merged from it."""
 
     @staticmethod
     def cache_key(guild_id: int) -> str:
         return f"{CacheKeys.guild_config(guild_id)}:xp"
 
+    def cached(self, guild_id: int) -> GuildXPConfig | None:
+        """The guild's rules if this process's memory tier holds them, else None (then
+        :meth:`get`). An invalidation drops the memory entry, so a stale config is never
+        returned; a reload is merged once, the first time it is seen."""
+        overrides = self._cache.memory.get(self.cache_key(guild_id))
+        if overrides is None:
+            return None
+        known = self._merged.get(guild_id)
+        if known is not None and known[0] is overrides:
+            return known[1]
+        config = merge(guild_id, overrides, self._options)
+        self._merged[guild_id] = (overrides, config)
+        return config
+
     async def get(self, guild_id: int) -> GuildXPConfig:
         """The rules in force in a guild (memory, then Redis, then the database)."""
+        config = self.cached(guild_id)
+        if config is not None:
+            return config
 
         async def load() -> dict[str, Any]:
             async with self._database.session() as session:

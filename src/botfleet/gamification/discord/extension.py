@@ -91,6 +91,11 @@ class Notice:
         return f"🏆 You unlocked **{self.achievement}**{where}{about}"
 
 
+def sent_seconds(message_id: int) -> float:
+    """When a message was sent, in epoch seconds, read off its id (no datetime per message)."""
+    return ((message_id >> 22) + discord.utils.DISCORD_EPOCH) / 1000
+
+
 def _role_ids(author: discord.abc.User) -> list[int]:
     return [role.id for role in author.roles] if isinstance(author, discord.Member) else []
 
@@ -135,8 +140,8 @@ class XPEvents(commands.Cog, name="XP"):
             author.id,
             message.guild.id,
             message.channel.id,
-            _role_ids(author),
-            sent_at=message.created_at,
+            author._roles if isinstance(author, discord.Member) else (),
+            sent_at=sent_seconds(message.id),
             username=author.name,
         )
 

@@ -1,0 +1,314 @@
+"""What XP costs per event a member produces, beside discord.py's own cost of one message.
+
+Run::
+
+    .venv/bin/python benchmarks/xp_hot_path.py \\
+        --postgres postgresql://postgres@127.0.0.1:5432/test --redis redis://127.0.0.1:6379/0
+
+Measured in one run, per event, in µs and as a share of **discord.py's parse**: ``json.loads``
+of a MESSAGE_CREATE frame plus ``ConnectionState.parse_message_create`` (the frames and state of
+``benchmarks/automod.py``). The XP side of a chat message is the XP cog's ``on_message``
+listener on the Message discord.py built, so reading the author's roles and the message's time
+counts too. Cases:
+
+* **message in cooldown**: the member earned XP less than a cooldown ago (the common case);
+* **message that awards**: every message from a member out of cooldown, one after the other;
+* **burst that awards**: the same messages in bursts of 50, each handled in its own task as
+  discord.py dispatches listeners (what a busy process sees; per message);
+* **command**: ``award_command`` as the completion listeners call it;
+* **game result**: a won game reported with ``report_game(..., save_now=False)``;
+* **realistic chat**: a busy channel (20 messages a second from 200 members of Pareto zeal,
+  8 % commands, 2 % game results), most messages inside their author's cooldown;
+* **worst case**: the same mix where every message awards.
+
+SQLite with the memory cache always; PostgreSQL with Redis when both URLs are given (a
+temporary database is created next to the one named and dropped, Redis keys live under this
+run's own prefix and are deleted). Nothing is saved: the write-behind flusher is not started,
+so this is the hot path alone (``benchmarks/xp_pipeline.py`` measures the saves). Each figure
+is the best of several rounds in which the cases take turns. Goals (issue 17): at most 10 % of
+discord.py's cost in the common case, 50 % when a message awards. Printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import discord
+from automod import (
+    AUTHOR_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    REPEATS,
+    START,
+    gateway_frame,
+    minimal_state,
+)
+from xp_pipeline import scratch_backends
+
+from botfleet.cache import CacheHierarchy, MemoryCache
+from botfleet.database import Database
+from botfleet.database.migrate import upgrade
+from botfleet.gamification import GameEnding, GameResult, Gamification
+from botfleet.gamification.discord.extension import XPEvents
+
+EVENTS_PER_ROUND = 2000
+CHAT_MEMBERS = 200
+MESSAGES_PER_SECOND = 20
+BURST = 50
+TEXT = "Has anyone tried the new patch notes yet? The raid boss feels a lot easier now."
+
+
+@dataclass(frozen=True, slots=True)
+class ChatEvent:
+    kind: str
+    """"message", "command" or "game"."""
+    user_id: int
+    message: discord.Message
+
+
+def parsed_messages(
+    state: Any, authors: list[int], start: datetime
+) -> tuple[list[str], list[discord.Message]]:
+    """Frames of a busy channel and the Messages discord.py builds from them."""
+    frames = [
+        gateway_frame(
+            TEXT,
+            index,
+            author,
+            start + timedelta(seconds=index / MESSAGES_PER_SECOND),
+        )
+        for index, author in enumerate(authors)
+    ]
+    messages = []
+    for frame in frames:
+        state.parse_message_create(json.loads(frame)["d"])
+        messages.append(state._messages[-1])
+    return frames, messages
+
+
+def realistic_chat(state: Any, every_message_awards: bool) -> list[ChatEvent]:
+    """Messages (90 %), commands (8 %) and game results (2 %) of members of Pareto zeal."""
+    rng = random.Random(17)
+    zeal = [rng.paretovariate(1.3) for _ in range(CHAT_MEMBERS)]
+    if every_message_awards:
+        authors = [AUTHOR_ID + CHAT_MEMBERS + index for index in range(EVENTS_PER_ROUND)]
+    else:
+        members = rng.choices(range(CHAT_MEMBERS), weights=zeal, k=EVENTS_PER_ROUND)
+        authors = [AUTHOR_ID + member for member in members]
+    _, messages = parsed_messages(state, authors, START + timedelta(days=1))
+    events = []
+    for author, message in zip(authors, messages, strict=True):
+        roll = rng.random()
+        kind = "message" if roll < 0.90 else "command" if roll < 0.98 else "game"
+        events.append(ChatEvent(kind, author, message))
+    return events
+
+
+async def timed(run: Callable[[int], Awaitable[object]], count: int) -> float:
+    """Microseconds per call of ``await run(0)`` to ``await run(count - 1)``."""
+    started = time.perf_counter_ns()
+    for index in range(count):
+        await run(index)
+    return (time.perf_counter_ns() - started) / count / 1000
+
+
+class Bench:
+    """One backend's cases, each round on a fresh XP system (fresh cooldowns and buffer)."""
+
+    def __init__(self, database: Database, cache: CacheHierarchy, prefix: str) -> None:
+        self.database = database
+        self.cache = cache
+        self.prefix = prefix
+        self.rounds = 0
+        self.awarded: dict[str, int] = {}
+
+    def fresh(self) -> tuple[Gamification, XPEvents]:
+        """An XP system with its own Redis keys, and the XP cog listening for it."""
+        self.rounds += 1
+        gamification = Gamification(
+            self.database,
+            self.cache,
+            bot_name="hangman",
+            key_prefix=f"{self.prefix}{self.rounds}:",
+        )
+        return gamification, XPEvents(SimpleNamespace(gamification=gamification))  # type: ignore[arg-type]
+
+    async def ready(self) -> tuple[Gamification, XPEvents]:
+        """A fresh XP system with the guild's rules in memory, as in a running bot."""
+        gamification, cog = self.fresh()
+        await gamification.xp.settings.get(GUILD_ID)
+        return gamification, cog
+
+    async def in_cooldown(
+        self, messages: list[discord.Message]
+    ) -> Callable[[int], Awaitable[None]]:
+        _, cog = self.fresh()
+        for message in messages:  # each member earns once; the timed pass replays them
+            await cog.on_message(message)
+        return lambda index: cog.on_message(messages[index])
+
+    async def awarding(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
+        _, cog = await self.ready()
+        return lambda index: cog.on_message(messages[index])
+
+    async def burst(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
+        _, cog = await self.ready()
+
+        async def run(index: int) -> None:
+            burst = messages[index * BURST : (index + 1) * BURST]
+            await asyncio.gather(*(cog.on_message(message) for message in burst))
+
+        return run
+
+    async def command(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
+        gamification, _ = await self.ready()
+        xp = gamification.xp
+
+        async def run(index: int) -> None:
+            author = messages[index].author
+            await xp.award_command(
+                author.id,
+                "rank",
+                guild_id=GUILD_ID,
+                channel_id=CHANNEL_ID,
+                role_ids=author._roles,  # type: ignore[union-attr]
+                username=author.name,
+            )
+
+        return run
+
+    async def game(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
+        gamification, _ = await self.ready()
+        xp = gamification.xp
+
+        async def run(index: int) -> None:
+            player = GameResult(messages[index].author.id, GameEnding.WIN, streak=1)
+            await xp.report_game([player], guild_id=GUILD_ID, channel_id=CHANNEL_ID, save_now=False)
+
+        return run
+
+    async def mix(self, events: list[ChatEvent]) -> Callable[[int], Awaitable[None]]:
+        gamification, cog = await self.ready()
+        xp = gamification.xp
+
+        async def run(index: int) -> None:
+            event = events[index]
+            if event.kind == "message":
+                await cog.on_message(event.message)
+            elif event.kind == "command":
+                await xp.award_command(
+                    event.user_id, "rank", guild_id=GUILD_ID, channel_id=CHANNEL_ID
+                )
+            else:
+                await xp.report_game(
+                    [GameResult(event.user_id, GameEnding.WIN)],
+                    guild_id=GUILD_ID,
+                    channel_id=CHANNEL_ID,
+                    save_now=False,
+                )
+            if index == len(events) - 1:
+                self.awarded[f"mix {id(events)}"] = xp.pending_awards
+
+        return run
+
+
+async def measure(label: str, bench: Bench) -> None:
+    loop = asyncio.get_running_loop()
+    state = minimal_state(loop)
+    speakers = [AUTHOR_ID + index % 500 for index in range(EVENTS_PER_ROUND)]
+    frames, chatty = parsed_messages(state, speakers, START)
+    distinct = [AUTHOR_ID + 10_000 + index for index in range(EVENTS_PER_ROUND)]
+    _, first_messages = parsed_messages(state, distinct, START)
+    realistic = realistic_chat(state, every_message_awards=False)
+    worst = realistic_chat(state, every_message_awards=True)
+
+    async def parse(index: int) -> None:
+        payload: dict[str, Any] = json.loads(frames[index])
+        state.parse_message_create(payload["d"])
+
+    cases: dict[str, Callable[[], Awaitable[Callable[[int], Awaitable[object]]]]] = {
+        "message in cooldown (listener)": lambda: bench.in_cooldown(chatty),
+        "message that awards (listener)": lambda: bench.awarding(first_messages),
+        "burst that awards (listener tasks)": lambda: bench.burst(first_messages),
+        "command": lambda: bench.command(first_messages),
+        "game result (save_now=False)": lambda: bench.game(first_messages),
+        "realistic chat mix, per event": lambda: bench.mix(realistic),
+        "worst case: every message awards, per event": lambda: bench.mix(worst),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in ("parse", *cases)}
+
+    async def parse_case() -> Callable[[int], Awaitable[object]]:
+        return parse
+
+    for _ in range(REPEATS):
+        for name, prepare in (("parse", parse_case), *cases.items()):
+            run = await prepare()
+            per_call = BURST if name.startswith("burst") else 1
+            samples[name].append(await timed(run, EVENTS_PER_ROUND // per_call) / per_call)
+    best = {name: min(values) for name, values in samples.items()}
+    baseline = best["parse"]
+    print(f"\n{label}")
+    print(f"  {'discord.py: json.loads + parse_message_create':<50} {baseline:7.2f} µs")
+    for name in cases:
+        print(f"  {'XP: ' + name:<50} {best[name]:7.2f} µs  = {best[name] / baseline:6.1%}")
+    not_messages = sum(1 for event in realistic if event.kind != "message")
+    messages = len(realistic) - not_messages
+    awarded = bench.awarded[f"mix {id(realistic)}"] - not_messages
+    print(
+        f"  realistic chat: {awarded:,} of {messages:,} messages awarded "
+        f"({1 - awarded / messages:.0%} inside their author's cooldown)"
+    )
+    cooldown_goal = best["message in cooldown (listener)"] <= baseline * 0.10
+    award_goal = best["message that awards (listener)"] <= baseline * 0.50
+    print(
+        f"  goals: in cooldown ≤ 10 % {'met' if cooldown_goal else 'NOT met'}; "
+        f"awarding ≤ 50 % {'met' if award_goal else 'NOT met'}"
+    )
+
+
+async def sqlite_run() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{folder}/hot.db"
+        await upgrade(url)
+        database = Database(url)
+        try:
+            await measure(
+                "SQLite + memory cache", Bench(database, CacheHierarchy(MemoryCache(10_000)), "")
+            )
+        finally:
+            await database.dispose()
+
+
+async def postgres_run(admin_url: str, redis_url: str) -> None:
+    async with scratch_backends(admin_url, redis_url, "hot") as scratch:
+        database = Database(scratch.urls[0])
+        try:
+            await measure("PostgreSQL + Redis", Bench(database, scratch.cache, scratch.prefix))
+        finally:
+            await database.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--postgres", help="an admin URL of PostgreSQL")
+    parser.add_argument("--redis", help="Redis URL (needed with --postgres)")
+    args = parser.parse_args()
+    await sqlite_run()
+    if args.postgres and args.redis:
+        await postgres_run(args.postgres, args.redis)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

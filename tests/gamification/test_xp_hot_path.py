@@ -1,0 +1,137 @@
+"""The message hot path's shortcuts: a member in cooldown costs a dictionary lookup, the guild's
+rules are merged once per load and never served stale, and a message's time read off its id."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import discord
+import pytest
+from gamification_helpers import ADA, BOB, CHANNEL, GUILD, GamificationFactory
+
+from botfleet.cache import ResilientRedis
+from botfleet.database import Database
+from botfleet.gamification import Gamification, GamificationOptions
+from botfleet.gamification.discord.extension import sent_seconds
+
+FIXED = GamificationOptions(message_xp_min=20, message_xp_max=20)
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+async def test_a_member_in_cooldown_is_turned_away_before_the_guild_rules_are_read(
+    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xp = make_gamification(database, options=FIXED).xp
+    assert await xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0) is not None
+
+    def no_rules(guild_id: int) -> None:
+        raise AssertionError("the guild's rules were read for a message in cooldown")
+
+    monkeypatch.setattr(xp.settings, "cached", no_rules)
+    monkeypatch.setattr(xp.settings, "get", no_rules)
+    assert await xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0 + timedelta(seconds=59)) is None
+    assert xp.pending_awards == 1
+
+
+async def test_epoch_seconds_and_datetimes_judge_a_message_alike(
+    database: Database, make_gamification: GamificationFactory
+) -> None:
+    xp = make_gamification(database, options=FIXED).xp
+    first = await xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0.timestamp())
+    assert first is not None
+    assert first.occurred_at == T0
+    assert await xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0 + timedelta(seconds=59)) is None
+    later = await xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0.timestamp() + 60)
+    assert later is not None
+    assert later.occurred_at == T0 + timedelta(seconds=60)
+
+
+async def test_the_merged_rules_are_reused_until_a_change_invalidates_them(
+    database: Database, make_gamification: GamificationFactory
+) -> None:
+    gamification = make_gamification(database, options=FIXED)
+    settings = gamification.xp.settings
+    assert settings.cached(GUILD) is None  # nothing loaded yet: the caller awaits get()
+    loaded = await settings.get(GUILD)
+    assert settings.cached(GUILD) is settings.cached(GUILD)
+    assert settings.cached(GUILD) == loaded
+
+    await settings.set_no_xp_channel(GUILD, CHANNEL, True)
+
+    assert settings.cached(GUILD) is None  # the invalidation dropped the memory entry
+    assert await gamification.xp.award_message(BOB, GUILD, CHANNEL, sent_at=T0) is None
+    changed = settings.cached(GUILD)
+    assert changed is not None
+    assert CHANNEL in changed.no_xp_channel_ids
+
+
+def test_a_message_time_read_off_its_id_is_discord_py_s() -> None:
+    sent = datetime(2026, 12, 6, 9, 30, 15, 123000, tzinfo=UTC)
+    message_id = discord.utils.time_snowflake(sent) + 4095
+    assert sent_seconds(message_id) == discord.utils.snowflake_time(message_id).timestamp()
+    assert sent_seconds(message_id) == sent.timestamp()
+
+
+def count_round_trips(redis: ResilientRedis | None, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the operations sent through ``redis`` (one pipeline is one operation)."""
+    assert redis is not None
+    sent: list[int] = []
+    call = redis.call
+
+    async def counted(operation: Callable[[Any], Awaitable[Any]]) -> Any:
+        sent.append(1)
+        return await call(operation)
+
+    monkeypatch.setattr(redis, "call", counted)
+    return sent
+
+
+@pytest.mark.redis
+async def test_a_burst_of_claims_takes_one_round_trip_and_each_message_is_awarded_once(
+    migrated_url: str,
+    make_gamification: GamificationFactory,
+    redis_settings: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    processes = [
+        make_gamification(migrated_url, bot_name=bot, options=FIXED, redis=redis_settings)
+        for bot in ("hangman", "utility")
+    ]
+    for gamification in processes:  # the guild's rules in memory, as in a running bot
+        await gamification.xp.settings.get(GUILD)
+    trips = [count_round_trips(g.xp.cooldowns.redis, monkeypatch) for g in processes]
+    members = range(1, 41)
+
+    async def burst(gamification: Gamification) -> list[bool]:
+        handlers = (
+            gamification.xp.award_message(member, GUILD, CHANNEL, sent_at=T0) for member in members
+        )
+        return [award is not None for award in await asyncio.gather(*handlers)]
+
+    first, second = await asyncio.gather(*(burst(gamification) for gamification in processes))
+
+    assert [len(sent) for sent in trips] == [1, 1]
+    assert all(a != b for a, b in zip(first, second, strict=True))  # exactly one took each
+    assert processes[0].xp.pending_awards + processes[1].xp.pending_awards == len(members)
+
+
+@pytest.mark.redis
+async def test_claims_of_a_cancelled_round_trip_are_cancelled_and_the_next_claim_still_goes(
+    migrated_url: str, make_gamification: GamificationFactory, redis_settings: tuple[str, str]
+) -> None:
+    xp = make_gamification(migrated_url, options=FIXED, redis=redis_settings).xp
+    await xp.settings.get(GUILD)
+    handlers = [
+        asyncio.ensure_future(xp.award_message(member, GUILD, CHANNEL, sent_at=T0))
+        for member in (1, 2)
+    ]
+    await asyncio.sleep(0)  # both claims queued, their round trip not sent yet
+    for sender in list(xp.cooldowns._senders):
+        sender.cancel()
+    results = await asyncio.gather(*handlers, return_exceptions=True)
+
+    assert all(isinstance(result, asyncio.CancelledError) for result in results)
+    assert await xp.award_message(3, GUILD, CHANNEL, sent_at=T0) is not None
