@@ -67,7 +67,6 @@ async def test_automod_warnings_add_points_and_escalate_as_warn_does(
     stage: FleetBotStage,
     make_settings: Any,
     app: Application,
-    guild: SandboxGuild,
     owner: SandboxMember,
     alice: SandboxMember,
     general: SandboxChannel,
@@ -81,7 +80,7 @@ async def test_automod_warnings_add_points_and_escalate_as_warn_does(
         await alice.send(general, "heck")
         first = await feed.next()
         assert first.action is CaseAction.WARN and first.moderator_id == app.bot_user.id
-        standing = await WarningService(bot.database).standing(guild.id, alice.id)
+        standing = await WarningService(bot.database).standing(first.guild_id, alice.id)
         assert standing.active_points == 1
         assert standing.warnings[0].case_number == first.number
         assert not alice.timed_out
@@ -92,7 +91,7 @@ async def test_automod_warnings_add_points_and_escalate_as_warn_does(
         assert escalated.action is CaseAction.TIMEOUT and escalated.until is not None
         assert escalated.reason == "Reached 2 warning points (threshold 2)"
         assert alice.timed_out
-        standing = await WarningService(bot.database).standing(guild.id, alice.id)
+        standing = await WarningService(bot.database).standing(first.guild_id, alice.id)
         assert standing.active_points == 2 and len(standing.warnings) == 2
 
 

@@ -501,13 +501,21 @@ def optional_duration(text: str | None) -> timedelta | None:
     return timedelta(seconds=parse_time(text)) if text else None
 
 
+def text_channel_of(
+    interaction: discord.Interaction[FleetBot[ModOptions]],
+) -> discord.TextChannel:
+    """The text channel a command runs in, for commands that act on one's messages."""
+    channel = interaction.channel
+    if not isinstance(channel, discord.TextChannel):
+        raise UserError("Use this command in a text channel.")
+    return channel
+
+
 def readable_channel(
     interaction: discord.Interaction[FleetBot[ModOptions]],
 ) -> discord.TextChannel:
     """The text channel whose recent messages a message pattern reads, if the bot may read it."""
-    channel = interaction.channel
-    if not isinstance(channel, discord.TextChannel):
-        raise UserError("Use a message pattern in a text channel: its recent messages are read.")
+    channel = text_channel_of(interaction)
     if not channel.permissions_for(channel.guild.me).read_message_history:
         raise UserError(f"I need **Read Message History** in {channel.mention} to read messages.")
     return channel
