@@ -236,3 +236,30 @@ async def test_members_cannot_change_the_rules(
         assert response.ephemeral and "admin" in response.content.lower()
         shown = await answer(owner, general, app, "show")
         assert "No rule yet" in str(shown.embeds[0])
+
+
+async def test_an_automod_escalation_refused_leaves_the_warning_standing(
+    stage: FleetBotStage,
+    make_settings: Any,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    vip = guild.add_role("VIP", position=1)
+    await guild.give_role(alice, vip)
+    thresholds = [{"points": 1, "action": "kick"}]
+    settings = make_settings(warning_thresholds=thresholds, protected_role_ids=[vip.id])
+    async with stage.running(settings) as bot:
+        feed = CaseFeed(bot)
+        await answer(owner, general, app, "rule", {"kind": "words", "actions": "warn"})
+        await answer(owner, general, app, "list add", {"kind": "words", "entries": "heck"})
+        await alice.send(general, "heck")
+        assert (await feed.next()).action is CaseAction.WARN
+        await alice.send(general, "heck again")  # past the threshold already: no escalation
+        assert (await feed.next()).action is CaseAction.WARN
+        actions = [case.action for case in await cases_of(bot, guild, alice)]
+        assert actions == [CaseAction.WARN, CaseAction.WARN]  # the refused kick is no case
+        assert (await WarningService(bot.database).standing(guild.id, alice.id)).active_points == 2
+        assert alice.id in guild.guild.members

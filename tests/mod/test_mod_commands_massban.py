@@ -6,6 +6,7 @@ from mod_commands_helpers import ModGuild, audited
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, DiscordSandbox
+from botfleet.sandbox.flags import Permission
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 
@@ -72,3 +73,8 @@ async def test_a_massban_picks_members_by_their_recent_messages(
         report = await pressed.wait_for_followup()
         assert "2 member(s) banned (cases #1 to #2)" in report.content, report.content
         assert {ban.user.id for ban in world.guild.bans} == {spammer.id for spammer in spammers}
+
+        bot_role = world.guild.role(app.name)
+        await world.general.set_permissions(bot_role, deny=Permission.READ_MESSAGE_HISTORY)
+        unread = await world.ask(world.moderator, "massban", {"messages": "scam"})
+        assert unread.ephemeral and "Read Message History" in unread.content, unread.content
