@@ -233,6 +233,7 @@ def member(
     joined_ago: timedelta = timedelta(days=100),
     avatar: bool = True,
     bot: bool = False,
+    messages: tuple[str, ...] = (),
 ) -> MemberFacts:
     return MemberFacts(
         id=id_,
@@ -242,6 +243,7 @@ def member(
         joined_at=clock.now - joined_ago,
         has_avatar=avatar,
         is_bot=bot,
+        messages=messages,
     )
 
 
@@ -265,6 +267,23 @@ def test_a_massban_picks_members_every_filter_matches(clock: Clock) -> None:
     assert picked(both) == [3]
     with pytest.raises(UserError, match="at least one filter"):
         MassbanFilter()
+
+
+def test_a_massban_message_pattern_picks_members_by_what_they_wrote(clock: Clock) -> None:
+    spam = "FREE nitro at disc0rd-gift.example"
+    members = [
+        member(1, "quiet", clock),
+        member(2, "chatty", clock, messages=("hello", "nice game")),
+        member(3, "spammer", clock, messages=("hi", spam)),
+        member(4, "new_spammer", clock, account_age=timedelta(hours=1), messages=(spam,)),
+        member(5, "spam_bot", clock, bot=True, messages=(spam,)),
+    ]
+    by_message = MassbanFilter(message_pattern=PatternSet([r"free\s+nitro"]))
+    assert [found.id for found in pick_members(members, by_message, clock.now)] == [3, 4]
+    young = MassbanFilter(
+        account_younger_than=timedelta(days=1), message_pattern=PatternSet([r"free\s+nitro"])
+    )
+    assert [found.id for found in pick_members(members, young, clock.now)] == [4]
 
 
 def test_a_massban_past_its_bound_is_refused(clock: Clock) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from automod_helpers import CaseFeed, answer, cases_of
+from mod_commands_helpers import answer as ask
 
+from botfleet.bots.mod.events.appeals import APPEAL_LINE
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
@@ -65,6 +67,19 @@ async def banned_by_automod(
     return offer
 
 
+async def appeal(
+    alice: SandboxMember, offer: Message, staff: SandboxChannel, app: Application
+) -> Message:
+    """Alice appeals from the DM that offered it: the staff's message of her appeal."""
+    opened = await alice.click(offer, button(offer, "Appeal"))
+    await opened.wait_for_modal()
+    sent = await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
+    assert sent.ephemeral and "went to the staff" in sent.content, sent.content
+    appealed = await staff.wait_for_message(author=app)
+    assert "my own server" in str(appealed.embeds[0]) and "#1" in str(appealed.embeds[0])
+    return appealed
+
+
 async def test_an_accepted_appeal_unbans_and_amends_the_case(
     stage: FleetBotStage,
     settings: Settings,
@@ -79,16 +94,13 @@ async def test_an_accepted_appeal_unbans_and_amends_the_case(
         offer = await banned_by_automod(bot, owner, alice, general, staff, app)
         assert [ban.user.id for ban in guild.bans] == [alice.id]
         feed = CaseFeed(bot)
-        opened = await alice.click(offer, button(offer, "Appeal"))
-        await opened.wait_for_modal()
-        sent = await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
-        assert sent.ephemeral and "went to the staff" in sent.content
-        appeal = await staff.wait_for_message(author=app)
-        assert "my own server" in str(appeal.embeds[0]) and "#1" in str(appeal.embeds[0])
+        appealed = await appeal(alice, offer, staff, app)
 
         refused = await (await alice.click(offer, button(offer, "Appeal"))).wait_for_response()
         assert "not banned" not in refused.content  # still banned: the form opens again
-        decided = await (await owner.click(appeal, button(appeal, "Accept"))).wait_for_response()
+        decided = await (
+            await owner.click(appealed, button(appealed, "Accept"))
+        ).wait_for_response()
         assert "Accepted by" in str(decided.embeds[0]) and not decided.components
         assert guild.bans == []
         unban = await feed.next()
@@ -113,19 +125,16 @@ async def test_a_denied_appeal_keeps_the_ban_and_is_decided_once(
 ) -> None:
     async with stage.running(settings) as bot:
         offer = await banned_by_automod(bot, owner, alice, general, staff, app)
-        opened = await alice.click(offer, button(offer, "Appeal"))
-        await opened.wait_for_modal()
-        await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
-        appeal = await staff.wait_for_message(author=app)
+        appealed = await appeal(alice, offer, staff, app)
 
         again = await alice.click(offer, button(offer, "Appeal"))
         await again.wait_for_modal()
         waiting = await (await alice.submit_modal(again, APPEAL_TEXT)).wait_for_response()
         assert "with the staff already" in waiting.content
 
-        not_staff = await (await bob.click(appeal, button(appeal, "Deny"))).wait_for_response()
+        not_staff = await (await bob.click(appealed, button(appealed, "Deny"))).wait_for_response()
         assert "Only members who may unban" in not_staff.content
-        await (await owner.click(appeal, button(appeal, "Deny"))).wait_for_response()
+        await (await owner.click(appealed, button(appealed, "Deny"))).wait_for_response()
         assert [ban.user.id for ban in guild.bans] == [alice.id]
         await edited_to(stage, offer, "was denied")
 
@@ -143,10 +152,7 @@ async def test_the_appeal_button_survives_a_restart_and_refuses_the_unbanned(
     async with stage.running(settings) as bot:
         offer = await banned_by_automod(bot, owner, alice, general, staff, app)
     async with stage.running(settings):
-        opened = await alice.click(offer, button(offer, "Appeal"))
-        await opened.wait_for_modal()
-        await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
-        assert "my own server" in str((await staff.wait_for_message(author=app)).embeds[0])
+        await appeal(alice, offer, staff, app)
         await guild.unban(alice)
         late = await (await alice.click(offer, button(offer, "Appeal"))).wait_for_response()
         assert late.ephemeral and "not banned" in late.content
@@ -167,3 +173,26 @@ async def test_without_an_appeals_channel_no_appeal_is_offered(
         await alice.send(general, "discord.gg/elsewhere")
         assert (await feed.next()).action is CaseAction.BAN
         assert alice.dm_with(app).messages() == []
+
+
+async def test_a_ban_by_a_moderator_carries_the_appeal_in_its_one_dm(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    staff: SandboxChannel,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    async with stage.running(settings) as bot:
+        await answer(owner, general, app, "channel", {"channel": staff}, command="appeals")
+        banned = await ask(owner, general, app, "ban", {"user": alice, "reason": "spam"})
+        assert "Banned **alice**" in banned.content, banned.content
+        [dm] = alice.dm_with(app).messages()
+        assert "You were banned from" in dm.content and "Reason: spam" in dm.content
+        assert APPEAL_LINE in dm.content
+        [case] = await cases_of(bot, guild, alice)
+        assert case.dm_text == dm.content
+
+        await appeal(alice, dm, staff, app)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from automod_helpers import CaseFeed, answer, cases_of
 
 from botfleet.bots.mod.services.limits import CaseAction
+from botfleet.bots.mod.services.warnings import WarningService
 from botfleet.config.schema import Settings
 from botfleet.sandbox import (
     Application,
@@ -58,6 +61,49 @@ async def test_a_word_rule_climbs_its_chain_and_records_cases(
         ]
         assert cases[1].moderator_id == app.bot_user.id
         assert cases[1].reason is not None and "Automod (words)" in cases[1].reason
+
+
+@pytest.mark.parametrize("protected", [False, True], ids=["escalated", "escalation-refused"])
+async def test_automod_warnings_add_points_and_escalate_as_warn_does(
+    stage: FleetBotStage,
+    make_settings: Any,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    protected: bool,
+) -> None:
+    vip = guild.add_role("VIP", position=1)
+    if protected:
+        await guild.give_role(alice, vip)
+    thresholds = [{"points": 2, "action": "timeout", "duration_seconds": 600}]
+    settings = make_settings(warning_thresholds=thresholds, protected_role_ids=[vip.id])
+    async with stage.running(settings) as bot:
+        feed = CaseFeed(bot)
+        await answer(owner, general, app, "rule", {"kind": "words", "actions": "warn"})
+        await answer(owner, general, app, "list add", {"kind": "words", "entries": "heck"})
+        warnings = WarningService(bot.database)
+
+        await alice.send(general, "heck")
+        first = await feed.next()
+        assert first.action is CaseAction.WARN and first.moderator_id == app.bot_user.id
+        standing = await warnings.standing(guild.id, alice.id)
+        assert standing.active_points == 1
+        assert standing.warnings[0].case_number == first.number
+
+        await alice.send(general, "h3ck")
+        assert (await feed.next()).action is CaseAction.WARN
+        assert (await warnings.standing(guild.id, alice.id)).active_points == 2
+        if protected:  # the bot may not act on a protected role: the warnings stand, no case
+            await alice.send(general, "heck again")  # past the threshold: no escalation
+            assert (await feed.next()).action is CaseAction.WARN
+            assert not alice.timed_out
+            return
+        escalated = await feed.next()
+        assert escalated.action is CaseAction.TIMEOUT and escalated.until is not None
+        assert escalated.reason == "Reached 2 warning points (threshold 2)"
+        assert alice.timed_out
 
 
 async def test_innocent_words_pass_and_staff_are_never_judged(

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from mod_commands_helpers import ModGuild, answer_of, audited
 
+from botfleet.bots.mod.services.cases import CaseStore
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, DiscordSandbox
 from botfleet.sandbox.pytest_plugin import FleetBotStage
@@ -76,7 +77,7 @@ async def test_a_warning_that_crosses_a_threshold_escalates_as_its_own_case(
     settings: Settings,
     world: ModGuild,
 ) -> None:
-    async with stage.running(settings):
+    async with stage.running(settings) as bot:
         handle = await world.moderator.autocomplete(
             world.general, app, "warn", {"member": world.alice, "preset": "sp"}, focused="preset"
         )
@@ -84,7 +85,9 @@ async def test_a_warning_that_crosses_a_threshold_escalates_as_its_own_case(
 
         first = await world.ask(world.moderator, "warn", {"member": world.alice, "preset": "spam"})
         assert "Warned **alice** (case #1): 2 point(s), 2 active." in first.content, first.content
-        assert "Spamming the channels" in world.alice.dm_with(app).messages()[-1].content
+        dm = world.alice.dm_with(app).messages()[-1].content
+        assert "Spamming the channels" in dm
+        assert (await CaseStore(bot.database).get(world.guild.id, 1)).dm_text == dm
         assert not world.alice.timed_out
 
         handle = await world.moderator.run_command(

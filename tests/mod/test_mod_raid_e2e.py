@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -45,6 +46,11 @@ def massban_button(message: Message) -> str:
     return str(custom_id)
 
 
+def titled(title: str) -> Callable[[Message], bool]:
+    """A modlog post whose embed's title holds ``title`` (cases are posted there too)."""
+    return lambda message: bool(message.embeds) and title in message.embeds[0].get("title", "")
+
+
 async def test_a_join_burst_starts_raid_mode_and_its_end_restores_the_level(
     stage: FleetBotStage,
     settings: Settings,
@@ -56,14 +62,12 @@ async def test_a_join_burst_starts_raid_mode_and_its_end_restores_the_level(
 ) -> None:
     async with stage.running(settings) as bot:
         feed = CaseFeed(bot)
-        await configure(
-            owner, general, app, enabled=True, joins=4, seconds=30, alert_channel=modlog
-        )
-        raiders = await guild.join_burst(4)
-        alert = await modlog.wait_for_message(author=app)
-        assert "Raid mode on" in alert.embeds[0]["title"] and "4 members joined" in str(
-            alert.embeds[0]
-        )
+        chosen = await answer(owner, general, app, "modlog", {"channel": modlog}, command="modset")
+        assert "Cases are posted in" in chosen.content, chosen.content
+        await configure(owner, general, app, enabled=True, joins=4, seconds=30)
+        raiders = await guild.join_burst(4)  # the alert goes to the modlog: no alert channel set
+        alert = await modlog.wait_for_message(author=app, check=titled("Raid mode on"))
+        assert "4 members joined" in str(alert.embeds[0])
         cases = [await feed.next() for _ in raiders]
         assert {case.target_id for case in cases} == {raider.id for raider in raiders}
         assert {case.action for case in cases} == {CaseAction.TIMEOUT}
@@ -81,7 +85,7 @@ async def test_a_join_burst_starts_raid_mode_and_its_end_restores_the_level(
         ended = await answer(owner, general, app, "end", command="raid")
         assert "Raid mode off" in ended.embeds[0]["title"]
         assert guild.verification_level == 0
-        assert "Raid mode off" in (await modlog.wait_for_message(author=app)).embeds[0]["title"]
+        await modlog.wait_for_message(author=app, check=titled("Raid mode off"))
         calm = guild.add_member("calm")
         still = await answer(owner, general, app, "status", command="raid")
         assert "off" in str(still.embeds[0]) and not calm.timed_out

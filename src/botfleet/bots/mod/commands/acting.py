@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Final
 
 import discord
 
-from botfleet.bots.mod.events.appeals import offer_appeal_before_ban
+from botfleet.bots.mod.events.appeals import (
+    APPEAL_LINE,
+    BAN_ACTIONS,
+    appeal_offer_for,
+    offer_appeal_before_ban,
+)
 from botfleet.bots.mod.services.cases import Case, NewCase
 from botfleet.bots.mod.services.checks import Party, Scene, check_action
 from botfleet.bots.mod.services.limits import CaseAction, audit_reason, check_reason
@@ -155,8 +160,11 @@ class Moderation:
         member = target if isinstance(target, discord.Member) else guild.get_member(target.id)
         self.check(guild, action, moderator, member)
         checked = check_reason(reason)
-        text, delivered = await self.tell(guild, member, action, checked, until)
-        if action in (CaseAction.BAN, CaseAction.TEMPBAN) and member is not None:
+        appeal = None
+        if action in BAN_ACTIONS and member is not None:
+            appeal = await appeal_offer_for(self.bot, guild.id)
+        text, delivered = await self.tell(guild, member, action, checked, until, appeal=appeal)
+        if appeal is not None and text is None and member is not None:  # no DM of the action
             await offer_appeal_before_ban(self.bot, member, checked or "No reason given.")
         new = NewCase(
             guild_id=guild.id,
@@ -190,17 +198,29 @@ class Moderation:
         action: CaseAction,
         reason: str | None,
         until: datetime | None,
+        *,
+        appeal: discord.ui.View | None = None,
     ) -> tuple[str | None, bool | None]:
-        """DM a member what is about to happen, where configured: the text, and if it went."""
+        """DM a member what is about to happen, where configured: the text, and if it went.
+
+        A ban's DM carries the ``appeal`` button where the server takes appeals: one DM.
+        """
         text = dm_text(guild, action, reason, until) if self.bot.options.dm_on_action else None
         if text is None or member is None:
             return None, None
-        return text, await self._direct_message(member, text)
+        if appeal is not None:
+            text = f"{text}\n\n{APPEAL_LINE}"
+        return text, await self._direct_message(member, text, appeal)
 
-    async def _direct_message(self, member: discord.Member, text: str) -> bool:
+    async def _direct_message(
+        self, member: discord.Member, text: str, view: discord.ui.View | None
+    ) -> bool:
         """Send the DM; False (and a log line) when the member's DMs are closed."""
         try:
-            await member.send(text)
+            if view is None:
+                await member.send(text)
+            else:
+                await member.send(text, view=view)
         except discord.Forbidden as exc:
             if exc.code != CANNOT_DM:
                 raise

@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, requires_permission
+from botfleet.bots.mod.commands.sanctions import SanctionCommands
 from botfleet.bots.mod.events.audit_log import AuditLogEvents
 from botfleet.bots.mod.events.automod import AutomodEvents
 from botfleet.bots.mod.events.native_automod import NativeAutomodEvents
@@ -471,6 +472,15 @@ def discord_refusal(doing: str) -> Iterator[None]:
         raise UserError(f"Discord refused to {doing}: {truncate_string(error.text, 300)}") from None
 
 
+def sanctions_of(bot: FleetBot[ModOptions]) -> SanctionCommands:
+    """The sanction commands, loaded by the bot's first extension: automod warns and escalates
+    through them, so its warnings count as /warn's do."""
+    cog = bot.get_cog(SanctionCommands.__cog_name__)
+    if not isinstance(cog, SanctionCommands):
+        raise RuntimeError("load botfleet.bots.mod.commands before the automod extension")
+    return cog
+
+
 async def setup(bot: FleetBot[ModOptions]) -> None:
     options = bot.options
     store = AutomodStore(bot.database, options.pattern_timeout)
@@ -478,6 +488,6 @@ async def setup(bot: FleetBot[ModOptions]) -> None:
     engine = AutomodEngine(SpamTracker(options.spam_tracked_members), options.pattern_timeout)
     cases = CaseStore(bot.database)
     await bot.add_cog(AutomodCommands(bot, rules))
-    await bot.add_cog(AutomodEvents(bot, rules, engine, cases))
+    await bot.add_cog(AutomodEvents(bot, rules, engine, cases, sanctions_of(bot)))
     await bot.add_cog(AuditLogEvents(bot, cases))
     await bot.add_cog(NativeAutomodEvents(bot, cases))

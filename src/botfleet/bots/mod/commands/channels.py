@@ -13,7 +13,12 @@ from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, requires_permission
 from botfleet.bots.mod.commands.acting import moderator_pattern
-from botfleet.bots.mod.commands.sanctions import SERVER_ONLY, Reason, moderator_of
+from botfleet.bots.mod.commands.sanctions import (
+    SERVER_ONLY,
+    Reason,
+    moderator_of,
+    text_channel_of,
+)
 from botfleet.bots.mod.services.channels import LOCKDOWN_END_EVENT, ModChannelStore
 from botfleet.bots.mod.services.checks import permission_label
 from botfleet.bots.mod.services.limits import audit_reason, check_reason
@@ -84,15 +89,6 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         self.bot = bot
         self.channels = channels
 
-    @staticmethod
-    def _text_channel(
-        interaction: discord.Interaction[FleetBot[ModOptions]],
-    ) -> discord.TextChannel:
-        channel = interaction.channel
-        if not isinstance(channel, discord.TextChannel):
-            raise UserError("Use this command in a text channel.")
-        return channel
-
     @app_commands.command(name="purge", description="Delete recent messages matching filters.")
     @app_commands.describe(
         amount=f"How many matching messages to delete (1 to {MAX_PURGE}).",
@@ -120,7 +116,7 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         embeds: bool = False,
         older: bool = False,
     ) -> None:
-        channel = self._text_channel(interaction)
+        channel = text_channel_of(interaction)
         moderator = moderator_of(interaction)
         require_channel_permission(channel, moderator, "manage_messages", "purge messages")
         for needed in ("manage_messages", "read_message_history"):
@@ -181,7 +177,7 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         delay: app_commands.Range[str, 1, 40],
         reason: Reason | None = None,
     ) -> None:
-        channel = self._text_channel(interaction)
+        channel = text_channel_of(interaction)
         moderator = moderator_of(interaction)
         seconds = slowmode_seconds(delay)
         require_channel_permission(channel, moderator, "manage_channels", "set a slowmode")
@@ -219,7 +215,7 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         locked: bool,
     ) -> discord.TextChannel:
         """Lock or open the interaction's channel; refused when it already is."""
-        channel = self._text_channel(interaction)
+        channel = text_channel_of(interaction)
         moderator = moderator_of(interaction)
         self._check_lockable(channel, moderator)
         audit = audit_reason(str(moderator), None, reason)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
@@ -33,6 +34,7 @@ from botfleet.bots.mod.services.limits import (
     check_reason,
 )
 from botfleet.bots.mod.services.massban import MassbanFilter, MemberFacts, pick_members
+from botfleet.bots.mod.services.purge import SCAN_LIMIT
 from botfleet.bots.mod.services.sanctions import BanService
 from botfleet.bots.mod.services.warnings import Threshold, WarningService
 from botfleet.bots.mod.views.massban import MassbanConfirm, dry_run_embed
@@ -143,7 +145,7 @@ class SanctionCommands(commands.Cog, name="Moderation"):
             raise UserError("A warning needs a reason or a preset: the member is told why.")
         self.moderation.check(guild, CaseAction.WARN, moderator, member)
         await defer_past_checks(interaction)
-        _, delivered = await self.moderation.tell(
+        dm_sent, delivered = await self.moderation.tell(
             guild, member, CaseAction.WARN, check_reason(reason), None
         )
         outcome = await self.warnings.warn(
@@ -154,6 +156,7 @@ class SanctionCommands(commands.Cog, name="Moderation"):
             reason=reason,
             points=points or 1,
             channel_id=interaction.channel_id,
+            dm_text=dm_sent if delivered else None,
         )
         self.bot.dispatch(CASE_RECORDED_EVENT, outcome.case)
         note = Outcome(outcome.case, delivered).dm_note()
@@ -187,21 +190,10 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         threshold: Threshold,
         points: int,
     ) -> None:
-        """Carry out the action a crossed threshold sets, as its own case by the bot."""
-        guild = member.guild
-        reason = f"Reached {points} warning points (threshold {threshold.points})"
+        """Carry out a crossed threshold's action and tell the moderator how it went."""
         try:
-            outcome = await self.sanction(
-                guild,
-                threshold.action,
-                guild.me,
-                member,
-                reason=reason,
-                duration=threshold.duration,
-                channel_id=interaction.channel_id,
-            )
+            outcome = await self.escalate(member, threshold, points, interaction.channel_id)
         except UserError as exc:
-            log.warning("escalation of member %d in guild %d refused: %s", member.id, guild.id, exc)
             await interaction.followup.send(
                 f"⚠️ The warning crossed {threshold.points} points, but I couldn't "
                 f"{threshold.action.value} them: {exc.message}",
@@ -213,6 +205,29 @@ class SanctionCommands(commands.Cog, name="Moderation"):
             f"⏫ {threshold.points} points reached: {done_text(emoji, verb, member, outcome)}",
             allowed_mentions=NO_PINGS,
         )
+
+    async def escalate(
+        self, member: discord.Member, threshold: Threshold, points: int, channel_id: int | None
+    ) -> Outcome:
+        """The action a crossed threshold sets, as its own case by the bot (/warn and automod).
+
+        A refusal (the member outranks the bot) is logged and raised as the ``UserError``.
+        """
+        guild = member.guild
+        reason = f"Reached {points} warning points (threshold {threshold.points})"
+        try:
+            return await self.sanction(
+                guild,
+                threshold.action,
+                guild.me,
+                member,
+                reason=reason,
+                duration=threshold.duration,
+                channel_id=channel_id,
+            )
+        except UserError as exc:
+            log.warning("escalation of member %d in guild %d refused: %s", member.id, guild.id, exc)
+            raise
 
     async def sanction(
         self,
@@ -396,6 +411,8 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         joined="Only members who joined within this (e.g. 10m, 1h).",
         no_avatar="Only members without an avatar.",
         name="Only names matching this regular expression.",
+        messages=f"Only members whose messages among this channel's last {SCAN_LIMIT} match this "
+        "regular expression.",
         reason="Why (in each case).",
     )
     @requires_permission(PermissionLevel.MODERATOR)
@@ -407,6 +424,7 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         joined: app_commands.Range[str, 1, 40] | None = None,
         no_avatar: bool = False,
         name: app_commands.Range[str, 1, 300] | None = None,
+        messages: app_commands.Range[str, 1, 300] | None = None,
         reason: Reason | None = None,
     ) -> None:
         guild = server_of(interaction, SERVER_ONLY)
@@ -414,6 +432,7 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         self.moderation.check(guild, CaseAction.BAN, moderator, None)
         checked = check_reason(reason)
         pattern = await moderator_pattern(self.bot.options, name)
+        message_pattern = await moderator_pattern(self.bot.options, messages)
         massban = MassbanFilter(
             account_younger_than=timedelta(seconds=parse_time(account_age))
             if account_age
@@ -421,8 +440,14 @@ class SanctionCommands(commands.Cog, name="Moderation"):
             joined_within=timedelta(seconds=parse_time(joined)) if joined else None,
             no_avatar=no_avatar,
             name_pattern=pattern,
+            message_pattern=message_pattern,
         )
-        members = [member_facts(member) for member in guild.members]
+        written: dict[int, tuple[str, ...]] = {}
+        if message_pattern is not None:
+            channel = readable_channel(interaction)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            written = await texts_by_author(channel)
+        members = [member_facts(member, written.get(member.id, ())) for member in guild.members]
         picked = await asyncio.to_thread(pick_members, members, massban, datetime.now(UTC))
         if not picked:
             raise UserError("No member matches those filters; nobody would be banned.")
@@ -432,10 +457,14 @@ class SanctionCommands(commands.Cog, name="Moderation"):
             await press.followup.send(report, allowed_mentions=NO_PINGS)
 
         view = MassbanConfirm(moderator.id, ban_them)
-        await interaction.response.send_message(
-            embed=dry_run_embed(picked, self.bot.settings.colors.error), view=view, ephemeral=True
-        )
-        view.message = await interaction.original_response()
+        embed = dry_run_embed(picked, self.bot.settings.colors.error)
+        if interaction.response.is_done():
+            view.message = await interaction.followup.send(
+                embed=embed, view=view, ephemeral=True, wait=True
+            )
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+            view.message = await interaction.original_response()
 
     async def _ban_picked(
         self,
@@ -472,8 +501,41 @@ def optional_duration(text: str | None) -> timedelta | None:
     return timedelta(seconds=parse_time(text)) if text else None
 
 
-def member_facts(member: discord.Member) -> MemberFacts:
-    """What a massban filter reads of a member."""
+def text_channel_of(
+    interaction: discord.Interaction[FleetBot[ModOptions]],
+) -> discord.TextChannel:
+    """The text channel a command runs in, for commands that act on one's messages."""
+    channel = interaction.channel
+    if not isinstance(channel, discord.TextChannel):
+        raise UserError("Use this command in a text channel.")
+    return channel
+
+
+def readable_channel(
+    interaction: discord.Interaction[FleetBot[ModOptions]],
+) -> discord.TextChannel:
+    """The text channel whose recent messages a message pattern reads, if the bot may read it."""
+    channel = text_channel_of(interaction)
+    if not channel.permissions_for(channel.guild.me).read_message_history:
+        raise UserError(f"I need **Read Message History** in {channel.mention} to read messages.")
+    return channel
+
+
+async def texts_by_author(channel: discord.TextChannel) -> dict[int, tuple[str, ...]]:
+    """Each author's texts among the channel's last :data:`SCAN_LIMIT` messages.
+
+    Discord gives bots no message search, so a massban's message pattern reads the channel it
+    runs in, as /purge does.
+    """
+    texts: defaultdict[int, list[str]] = defaultdict(list)
+    async for message in channel.history(limit=SCAN_LIMIT):
+        if message.content:
+            texts[message.author.id].append(message.content)
+    return {author: tuple(written) for author, written in texts.items()}
+
+
+def member_facts(member: discord.Member, messages: tuple[str, ...] = ()) -> MemberFacts:
+    """What a massban filter reads of a member (``messages``: their recent texts read)."""
     return MemberFacts(
         id=member.id,
         name=member.name,
@@ -482,6 +544,7 @@ def member_facts(member: discord.Member) -> MemberFacts:
         joined_at=member.joined_at,
         has_avatar=member.avatar is not None,
         is_bot=member.bot,
+        messages=messages,
     )
 
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BAN_ACTIONS: Final = frozenset({CaseAction.BAN, CaseAction.TEMPBAN})
+APPEAL_LINE: Final = "If you think this is a mistake, press **Appeal** and tell the staff why."
 NO_PINGS = discord.AllowedMentions.none()
 
 
@@ -49,6 +50,14 @@ async def offer_appeal_before_ban(
     appeals = bot.get_cog(COG_NAME)
     if isinstance(appeals, AppealEvents):
         await appeals.offer(member, reason)
+
+
+async def appeal_offer_for(bot: FleetBot[ModOptions], guild_id: int) -> discord.ui.View | None:
+    """The appeal button for the DM of a ban where the server takes appeals, else None."""
+    appeals = bot.get_cog(COG_NAME)
+    if isinstance(appeals, AppealEvents) and await appeals.store.channel(guild_id) is not None:
+        return appeal_offer_view(guild_id)
+    return None
 
 
 class AppealEvents(commands.Cog, name=COG_NAME):
@@ -75,8 +84,7 @@ class AppealEvents(commands.Cog, name=COG_NAME):
             return
         embed = create_embed(
             f"You are being banned from {member.guild.name}",
-            f"Reason: {truncate_string(reason, 1000)}\n\n"
-            "If you think this is a mistake, press **Appeal** and tell the staff why.",
+            f"Reason: {truncate_string(reason, 1000)}\n\n{APPEAL_LINE}",
             self.bot.settings.colors.error,
         )
         try:

@@ -2,7 +2,9 @@
 
 The facts are read off discord.py's Message (no extra request); judging is the services'
 pure computation. A step other than a plain delete (warn, timeout, kick, ban) is recorded as
-a case and announced with ``mod_case_recorded`` (the modlog posts it). A refusal from Discord
+a case and announced with ``mod_case_recorded`` (the modlog posts it). A warn step is a
+warning of the warning service, worth a point: it counts toward the server's thresholds and
+escalates as /warn does. A refusal from Discord
 (the member outranks the bot, a missing permission) is logged for the operator and records
 nothing, since nothing happened.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 import discord
 from discord.ext import commands
@@ -25,9 +27,13 @@ from botfleet.bots.mod.services.automod import (
 )
 from botfleet.bots.mod.services.automod_rules import GuildRulesCache
 from botfleet.bots.mod.services.cases import CaseStore, NewCase
-from botfleet.bots.mod.services.limits import CaseAction, audit_reason
+from botfleet.bots.mod.services.limits import MAX_REASON_LENGTH, CaseAction, audit_reason
+from botfleet.bots.mod.services.warnings import Threshold, WarningService
+from botfleet.errors import UserError
+from botfleet.utils.helpers import truncate_string
 
 if TYPE_CHECKING:
+    from botfleet.bots.mod.commands.acting import Outcome
     from botfleet.bots.mod.config import ModOptions
     from botfleet.core.bot import FleetBot
 
@@ -39,6 +45,20 @@ CASE_ACTIONS: Final = {
     AutomodAction.KICK: CaseAction.KICK,
     AutomodAction.BAN: CaseAction.BAN,
 }
+
+
+AUTOMOD_WARNING_POINTS: Final = 1
+"""What one automod warning counts toward the server's thresholds."""
+
+
+class Escalator(Protocol):
+    """The sanction commands as automod needs them: warnings, and a crossed threshold's action."""
+
+    warnings: WarningService
+
+    async def escalate(
+        self, member: discord.Member, threshold: Threshold, points: int, channel_id: int | None
+    ) -> Outcome: ...
 
 
 def message_facts(message: discord.Message, member: discord.Member) -> MessageFacts:
@@ -74,11 +94,13 @@ class AutomodEvents(commands.Cog, name="Automod"):
         rules: GuildRulesCache,
         engine: AutomodEngine,
         cases: CaseStore,
+        sanctions: Escalator,
     ) -> None:
         self.bot = bot
         self.rules = rules
         self.engine = engine
         self.cases = cases
+        self.sanctions = sanctions
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -97,7 +119,7 @@ class AutomodEvents(commands.Cog, name="Automod"):
     ) -> None:
         """Delete the message if the step says so, take the step, record it as a case."""
         step = verdict.step
-        reason = f"Automod ({verdict.kind}): {verdict.reason}"
+        reason = truncate_string(f"Automod ({verdict.kind}): {verdict.reason}", MAX_REASON_LENGTH)
         if step.delete or step.action is AutomodAction.DELETE:
             try:
                 await message.delete()
@@ -116,12 +138,13 @@ class AutomodEvents(commands.Cog, name="Automod"):
         bot_user = self.bot.user
         if bot_user is None:
             return  # messages arrive only once logged in
+        if step.action is AutomodAction.WARN:
+            await self._warn(message, member, reason, bot_user.id)
+            return
         audit = audit_reason(bot_user.name, None, reason)
         until = None
         try:
-            if step.action is AutomodAction.WARN:
-                await self._tell(message, member, reason)
-            elif step.action is AutomodAction.TIMEOUT and step.duration is not None:
+            if step.action is AutomodAction.TIMEOUT and step.duration is not None:
                 until = datetime.now(UTC) + step.duration
                 await member.timeout(step.duration, reason=audit)
             elif step.action is AutomodAction.KICK:
@@ -159,6 +182,48 @@ class AutomodEvents(commands.Cog, name="Automod"):
             verdict.strike,
         )
         self.bot.dispatch("mod_case_recorded", case)
+
+    async def _warn(
+        self, message: discord.Message, member: discord.Member, reason: str, bot_id: int
+    ) -> None:
+        """Tell the member, add the warning's point, and escalate when a threshold is crossed."""
+        try:
+            await self._tell(message, member, reason)
+        except discord.HTTPException as error:
+            log.warning(
+                "automod cannot warn member %d in channel %d: %s",
+                member.id,
+                message.channel.id,
+                error,
+            )
+            return
+        guild = member.guild
+        outcome = await self.sanctions.warnings.warn(
+            guild.id,
+            member.id,
+            str(member),
+            bot_id,
+            reason=reason,
+            points=AUTOMOD_WARNING_POINTS,
+            channel_id=message.channel.id,
+        )
+        log.info(
+            "automod case #%d in guild %d: warn %d (%d active points)",
+            outcome.case.number,
+            guild.id,
+            member.id,
+            outcome.points_after,
+        )
+        self.bot.dispatch("mod_case_recorded", outcome.case)
+        threshold = outcome.escalation
+        if threshold is None:
+            return
+        try:
+            await self.sanctions.escalate(
+                member, threshold, outcome.points_after, message.channel.id
+            )
+        except UserError:
+            return  # logged by the escalation; the warning stands
 
     async def _tell(self, message: discord.Message, member: discord.Member, reason: str) -> None:
         """A warning is said where the member wrote, to them alone."""

@@ -1,4 +1,4 @@
-"""Which members a massban picks: new accounts, recent joiners, no avatar, a name pattern.
+"""Which members a massban picks: new accounts, recent joiners, no avatar, name or message pattern.
 
 Pure rules over a few facts of each member, run in a thread (a moderator's pattern runs with
 its time bound); the command shows the pick as a dry run before anyone is banned.
@@ -29,6 +29,8 @@ class MemberFacts:
     joined_at: datetime | None
     has_avatar: bool
     is_bot: bool
+    messages: tuple[str, ...] = ()
+    """Their messages among those the command read (a message pattern reads them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ class MassbanFilter:
     joined_within: timedelta | None = None
     no_avatar: bool = False
     name_pattern: PatternSet | None = None
+    message_pattern: PatternSet | None = None
+    """Members with a recent message it matches (each search within the pattern's time bound)."""
 
     def __post_init__(self) -> None:
         if (
@@ -46,10 +50,11 @@ class MassbanFilter:
             and self.joined_within is None
             and not self.no_avatar
             and self.name_pattern is None
+            and self.message_pattern is None
         ):
             raise UserError(
-                "Give at least one filter (account age, join age, no avatar or a name "
-                "pattern): a massban without one would pick every member."
+                "Give at least one filter (account age, join age, no avatar, a name or a "
+                "message pattern): a massban without one would pick every member."
             )
 
     def matches(self, member: MemberFacts, now: datetime) -> bool:
@@ -64,10 +69,14 @@ class MassbanFilter:
             return False
         if self.no_avatar and member.has_avatar:
             return False
-        pattern = self.name_pattern
-        return pattern is None or any(
-            pattern.find(name) is not None for name in (member.name, member.display_name)
+        return _any_found(self.name_pattern, (member.name, member.display_name)) and _any_found(
+            self.message_pattern, member.messages
         )
+
+
+def _any_found(pattern: PatternSet | None, texts: Iterable[str]) -> bool:
+    """Whether ``pattern`` finds one of ``texts``; no pattern filters nothing."""
+    return pattern is None or any(pattern.find(text) is not None for text in texts)
 
 
 def pick_members(

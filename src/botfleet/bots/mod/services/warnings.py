@@ -223,8 +223,12 @@ class WarningService:
         reason: str,
         points: int,
         channel_id: int | None = None,
+        dm_text: str | None = None,
     ) -> WarnOutcome:
-        """Record a warning and its case; say which threshold, if any, it crossed."""
+        """Record a warning and its case; say which threshold, if any, it crossed.
+
+        ``dm_text`` is the direct message the member got, kept with the case like other actions'.
+        """
         if not 1 <= points <= 100:
             raise UserError("A warning is worth 1 to 100 points.")
         checked = check_reason(reason)
@@ -245,6 +249,7 @@ class WarningService:
             moderator_id=moderator_id,
             reason=checked,
             channel_id=channel_id,
+            dm_text=dm_text,
         )
         async with self.database.session() as session:
             case = await insert_case(self.database, session, new_case, now)

@@ -41,7 +41,7 @@ class MassbanConfirm(discord.ui.View):
         super().__init__(timeout=CONFIRM_SECONDS)
         self.moderator_id = moderator_id
         self.on_confirm = on_confirm
-        self.message: discord.InteractionMessage | None = None
+        self.message: discord.InteractionMessage | discord.WebhookMessage | None = None
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         if interaction.user.id == self.moderator_id:
