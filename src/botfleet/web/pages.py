@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import asdict
 from typing import Any, NoReturn
 from urllib.parse import quote
 
@@ -32,6 +33,8 @@ from botfleet.web.sessions import checked_form, current_user_id, session_of
 log = logging.getLogger(__name__)
 
 LEADERBOARD_PAGE_SIZE = 25
+GUILDS_CACHE_TTL = 600.0
+"""Seconds the names of a member's servers are reused for display (never for permissions)."""
 _ID_LIST = re.compile(r"[\s,]+")
 
 
@@ -52,9 +55,32 @@ async def _log_in_again(request: web.Request, user_id: int) -> NoReturn:
     raise web.HTTPSeeOther(f"/login?next={quote(request.path, safe='/')}")
 
 
+def _guilds_cache_key(user_id: int) -> str:
+    return f"web:guilds:{user_id}"
+
+
 async def member_guilds(request: web.Request) -> list[MemberGuild]:
-    """The member's guilds as Discord reports them now, through their own token."""
+    """The member's guilds as Discord reports them now, through their own token.
+
+    The answer is cached for :func:`guild_names`; permission checks always read it afresh.
+    """
     user_id = require_login(request)
+    guilds = await _guilds_from_discord(request, user_id)
+    cached = [asdict(guild) for guild in guilds]
+    await request.app[CACHE_KEY].set(_guilds_cache_key(user_id), cached, GUILDS_CACHE_TTL)
+    return guilds
+
+
+async def guild_names(request: web.Request) -> dict[int, str]:
+    """The names of the member's servers by id, from the cache when Discord told us lately."""
+    user_id = require_login(request)
+    cached = await request.app[CACHE_KEY].get(_guilds_cache_key(user_id))
+    if cached is None:
+        return {guild.id: guild.name for guild in await member_guilds(request)}
+    return {int(guild["id"]): str(guild["name"]) for guild in cached}
+
+
+async def _guilds_from_discord(request: web.Request, user_id: int) -> list[MemberGuild]:
     client, tokens = login_services(request)
     session = session_of(request)
     access_token = await usable_access_token(client, tokens, user_id, session.username or "")
@@ -113,7 +139,8 @@ async def profile(request: web.Request) -> web.Response:
     found = await profile_of(request.app[DATABASE_KEY], user_id)
     if found is None:
         raise PageError(404, "No profile yet", "Use any botfleet bot to start your profile.")
-    return render(request, "profile.html", {"profile": found})
+    names = await guild_names(request) if found.guilds else {}
+    return render(request, "profile.html", {"profile": found, "guild_names": names})
 
 
 async def guilds(request: web.Request) -> web.Response:
