@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -33,6 +34,14 @@ async def subscribe(stage: PaymentStage, purchase: Purchase) -> str:
         back = urlsplit(approved.headers["Location"])
     assert f"{back.scheme}://{back.netloc}" == PUBLIC_URL
     return parse_qs(back.query)["subscription_id"][0]
+
+
+async def held_activation(stage: PaymentStage) -> dict[str, Any]:
+    """Ada's subscription's activation event, kept from the endpoint for the test to send."""
+    stage.paypal.webhooks.deliver = False
+    await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    activated, _sale = stage.paypal.webhooks.events
+    return activated
 
 
 async def test_a_subscription_grants_premium_until_the_next_billing(stage: PaymentStage) -> None:
@@ -87,9 +96,7 @@ async def test_duplicate_forged_altered_stale_and_foreign_certificates(
     stage: PaymentStage,
 ) -> None:
     paypal = stage.paypal
-    paypal.webhooks.deliver = False
-    await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
-    activated, _sale = paypal.webhooks.events
+    activated = await held_activation(stage)
     body, _ = paypal.signed(activated)
     altered = json.loads(body)
     altered["resource"]["custom_id"] = "42"
@@ -113,9 +120,7 @@ async def test_only_a_certificate_for_paypals_host_under_a_trusted_ca_verifies(
     stage: PaymentStage,
 ) -> None:
     paypal = stage.paypal
-    paypal.webhooks.deliver = False
-    await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
-    activated, _sale = paypal.webhooks.events
+    activated = await held_activation(stage)
     own_ca = certificate_authority("someone else's CA")
     intermediate = leaf_certificate(paypal.authority, "an intermediate that is no CA")
     impostors = {
