@@ -9,8 +9,11 @@ import pytest
 from web_helpers import Browser, BrowserFactory, logged_in, selling
 
 from botfleet.config.schema import Settings
+from botfleet.database import Database
+from botfleet.database.models.premium import PremiumOutbox
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.stripe_server import LocalStripeServer
+from botfleet.services.premium.outbox import Delivery, OutboxMessage, deliver
 
 
 @pytest.fixture
@@ -126,3 +129,23 @@ async def test_managing_without_a_subscription_says_there_is_nothing_to_manage(
 
     assert response.status == 404
     assert "nothing to manage" in await response.text()
+
+
+async def test_the_page_says_when_a_premium_dm_could_not_reach_the_member(
+    browser_for: BrowserFactory, community: SandboxGuild, web_database: Database
+) -> None:
+    ada = community.member("ada").id
+    async with web_database.session() as session:
+        session.add(PremiumOutbox(user_id=ada, kind="confirmation", body="Premium is on."))
+        await session.commit()
+    browser = await logged_in(browser_for, community, "ada")
+    before = await (await browser.http.get("/premium")).text()
+
+    async def closed_dms(_message: OutboxMessage) -> Delivery:
+        return Delivery.DMS_CLOSED
+
+    assert await deliver(web_database, closed_dms) == 1
+    after = await (await browser.http.get("/premium")).text()
+
+    assert "your Discord DMs are closed" not in before, "not while the DM is pending"
+    assert "your Discord DMs are closed" in after

@@ -20,6 +20,7 @@ from botfleet.errors import UserError
 from botfleet.payments.plans import Purchase
 from botfleet.services.premium import Subject
 from botfleet.services.premium.desk import Offer, PremiumDesk, describe_membership
+from botfleet.services.premium.outbox import Delivery, last_undelivered
 from botfleet.services.premium.rules import Scope, Status
 from botfleet.web.inputs import snowflake
 from botfleet.web.keys import DATABASE_KEY, SETTINGS_KEY
@@ -88,6 +89,7 @@ async def _context(request: web.Request, user_id: int, **extra: Any) -> dict[str
         "offers": desk.offers,
         "attempt": secrets.token_urlsafe(ATTEMPT_BYTES),
         "notice": CHECKOUT_NOTICES.get(request.query.get("checkout", "")),
+        "dms_closed": await last_undelivered(desk.database, user_id) is Delivery.DMS_CLOSED,
         "errors": [],
         **extra,
     }
