@@ -218,3 +218,24 @@ async def test_auto_check_changes_are_refused_without_manage_server_or_valid_fie
     assert response.status == status
     store = GrammarStore(dashboard.app[DATABASE_KEY])
     assert await store.channels(community.id) == []
+
+
+async def test_the_profile_names_the_members_servers_from_the_cached_guild_list(
+    browser_for: BrowserFactory,
+    community: SandboxGuild,
+    discord_sandbox: DiscordSandbox,
+    web_database: Database,
+) -> None:
+    await record_activity(web_database, community)
+    ada = await logged_in(browser_for, community, "ada")
+    first = await (await ada.http.get("/profile")).text()
+    discord_sandbox.rest.oauth2.grants[-1].revoked = True  # Discord would refuse another read
+
+    again = await ada.http.get("/profile", allow_redirects=False)
+
+    assert "<td>Readers&#39; Club</td>" in first
+    assert str(community.id) not in first
+    assert again.status == 200, "the names came from the cache, not from Discord"
+    assert "<td>Readers&#39; Club</td>" in await again.text()
+    settings = await ada.http.get(f"/guilds/{community.id}/settings", allow_redirects=False)
+    assert settings.status == 303, "permissions are always read from Discord"
