@@ -17,7 +17,7 @@ import yaml
 from artefacts import DEPLOY, run
 
 from botfleet import bot_names
-from botfleet.config import token_variable
+from botfleet.config import load_settings, token_variable
 
 BASE = DEPLOY / "k8s"
 
@@ -107,3 +107,39 @@ def test_web_deployment_and_service(built: Path) -> None:
     assert not any(item["kind"] == "Secret" for item in items.values())
     migrate = container(items["Job/botfleet-migrate"])
     assert migrate["args"] == ["db", "upgrade"]
+
+
+def test_web_gets_login_and_payment_settings_with_secrets_by_reference(
+    built: Path, tmp_path: Path
+) -> None:
+    items = by_name(built)
+    web = container(items["Deployment/botfleet-web"])
+    secrets = {
+        variable["name"]: variable["valueFrom"]["secretKeyRef"]
+        for variable in web["env"]
+        if "secretKeyRef" in variable.get("valueFrom", {})
+    }
+    assert set(secrets) == {
+        "DATABASE_URL",
+        "DISCORD_CLIENT_SECRET",
+        "TOKEN_ENCRYPTION_KEYS",
+        "STRIPE_API_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "PAYPAL_CLIENT_SECRET",
+    }
+    assert all(
+        ref["name"] == "botfleet-secrets" and ref["key"] == name for name, ref in secrets.items()
+    )
+    assert {name for name, ref in secrets.items() if ref.get("optional")} == {
+        "STRIPE_API_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "PAYPAL_CLIENT_SECRET",
+    }
+    assert not any("value" in variable for variable in web["env"]), "no inline values"
+    assert {"configMapRef": {"name": "botfleet-web-config"}} in web["envFrom"]
+    web_config = items["ConfigMap/botfleet-web-config"]["data"]
+    environ = {**web_config, **dict.fromkeys(secrets, "")}
+    settings = load_settings(environ=environ, env_file=tmp_path / "absent.env")
+    assert settings.web.secure_cookies is True
+    assert settings.web.public_url.startswith("https://")
+    assert not set(web_config) & set(secrets)

@@ -29,7 +29,7 @@ PAYPAL_PLANS = {"user_monthly": "P-MONTHLY", "guild_yearly": "P-YEARLY"}
 
 
 def payment_settings(stripe: LocalStripeServer, paypal: LocalPayPalServer) -> Settings:
-    """Both providers configured against their stand-ins (PayPal's certificate host allowed)."""
+    """Both providers configured against their stand-ins (PayPal's certificate host and CA)."""
     return Settings(
         web=WebSection(public_url=PUBLIC_URL),
         payments=PaymentsSection(
@@ -43,6 +43,7 @@ def payment_settings(stripe: LocalStripeServer, paypal: LocalPayPalServer) -> Se
             paypal_webhook_id=paypal.webhook_id,
             paypal_plans=PAYPAL_PLANS,
             paypal_cert_hosts=["127.0.0.1"],
+            paypal_ca_file=paypal.ca_file,
         ),
     )
 

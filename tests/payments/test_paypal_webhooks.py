@@ -1,13 +1,15 @@
 """PayPal end to end: a subscription approved at the stand-in, signed webhooks, premium.
 
-The webhooks are verified offline against the stand-in's own self-signed certificate, fetched
-from the URL the transmission names, allowed only because the test configuration names its host.
+The webhooks are verified offline against the stand-in's certificate for PayPal's host, issued by
+its own CA (which the test configuration trusts), fetched from the URL the transmission names,
+allowed only because the test configuration names its host.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -15,6 +17,7 @@ from payment_helpers import PUBLIC_URL, PaymentStage
 
 from botfleet.payments.paypal import parse_custom_id
 from botfleet.payments.plans import Purchase
+from botfleet.sandbox.paypal_server import certificate_authority, leaf_certificate
 from botfleet.services.premium import Plan, PremiumService, Status, Subject
 
 ADA = 1_234_567_890_123_456_789
@@ -31,6 +34,14 @@ async def subscribe(stage: PaymentStage, purchase: Purchase) -> str:
         back = urlsplit(approved.headers["Location"])
     assert f"{back.scheme}://{back.netloc}" == PUBLIC_URL
     return parse_qs(back.query)["subscription_id"][0]
+
+
+async def held_activation(stage: PaymentStage) -> dict[str, Any]:
+    """Ada's subscription's activation event, kept from the endpoint for the test to send."""
+    stage.paypal.webhooks.deliver = False
+    await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    activated, _sale = stage.paypal.webhooks.events
+    return activated
 
 
 async def test_a_subscription_grants_premium_until_the_next_billing(stage: PaymentStage) -> None:
@@ -85,9 +96,7 @@ async def test_duplicate_forged_altered_stale_and_foreign_certificates(
     stage: PaymentStage,
 ) -> None:
     paypal = stage.paypal
-    paypal.webhooks.deliver = False
-    await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
-    activated, _sale = paypal.webhooks.events
+    activated = await held_activation(stage)
     body, _ = paypal.signed(activated)
     altered = json.loads(body)
     altered["resource"]["custom_id"] = "42"
@@ -105,3 +114,36 @@ async def test_duplicate_forged_altered_stale_and_foreign_certificates(
     assert (await paypal.send(activated), await paypal.send(activated)) == (200, 200)
     assert await stage.outcomes() == {activated["id"]: "applied"}
     assert await stage.outbox() == [(ADA, "confirmation")]
+
+
+async def test_only_a_certificate_for_paypals_host_under_a_trusted_ca_verifies(
+    stage: PaymentStage,
+) -> None:
+    paypal = stage.paypal
+    activated = await held_activation(stage)
+    own_ca = certificate_authority("someone else's CA")
+    intermediate = leaf_certificate(paypal.authority, "an intermediate that is no CA")
+    impostors = {
+        "self-signed": certificate_authority("messageverificationcerts.paypal.com"),
+        "foreign-ca": leaf_certificate(own_ca),
+        "other-host": leaf_certificate(paypal.authority, "evil.example"),
+        "under-a-leaf": leaf_certificate(intermediate),
+        "expired": leaf_certificate(paypal.authority, valid_for=-timedelta(minutes=1)),
+    }
+    for name, impostor in impostors.items():
+        paypal.certificates[name] = impostor.pem() + intermediate.pem()
+    sent = {
+        name: await paypal.send(activated, key=impostor.key, cert_url=paypal.certificate_url(name))
+        for name, impostor in impostors.items()
+    }
+
+    assert sent == dict.fromkeys(impostors, 400)
+    assert await stage.outcomes() == {}
+
+    chained = leaf_certificate(paypal.authority)
+    paypal.certificates["rotated"] = chained.pem() + paypal.authority.pem()
+    accepted = await paypal.send(
+        activated, key=chained.key, cert_url=paypal.certificate_url("rotated")
+    )
+    assert accepted == 200
+    assert await stage.outcomes() == {activated["id"]: "applied"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -23,7 +24,8 @@ from botfleet.services.premium import (
     Status,
     Subject,
 )
-from botfleet.services.premium.rules import apply
+from botfleet.services.premium.desk import Provider, describe_membership, offers_in
+from botfleet.services.premium.rules import Plan, Scope, apply
 
 ADA = 1_234_567_890_123_456_789
 GUILD = 111_222_333_444_555_666
@@ -219,3 +221,47 @@ async def test_a_deletion_request_removes_a_members_premium_and_forgets_their_pu
     server = await premium.membership(Subject.guild(GUILD))
     assert server is not None and server.purchaser_id is None
     assert await premium.is_active(Subject.guild(GUILD))
+
+
+async def test_the_memberships_a_member_pays_for_are_theirs_and_their_servers(
+    database: Database,
+) -> None:
+    premium = PremiumService(database, clock=Clock())
+    for subject, until in ((Subject.user(ADA), T0 + MONTH), (Subject.guild(GUILD), T0 + 2 * MONTH)):
+        grant = replace(paid(T0, until, f"sub_{subject.id}"), purchaser_id=ADA)
+        await premium.apply_event(event(f"evt_{subject.id}", grant, target=subject))
+    await premium.override(Subject.user(7), actor="op", reason="gift", until=T0 + MONTH)
+
+    bought = await premium.paid_by(ADA)
+
+    assert [m.subject for m in bought] == [Subject.guild(GUILD), Subject.user(ADA)]
+    assert await premium.paid_by(7) == [], "an operator's gift is paid by no one"
+
+
+def test_the_offers_on_sale_come_from_the_configured_plan_keys() -> None:
+    offers = offers_in(Provider.PAYPAL, ["guild_yearly", "user_yearly", "user_monthly"])
+
+    assert [(o.scope, o.plan, o.key) for o in offers] == [
+        (Scope.USER, Plan.MONTHLY, "user_monthly"),
+        (Scope.USER, Plan.YEARLY, "user_yearly"),
+        (Scope.GUILD, Plan.YEARLY, "guild_yearly"),
+    ]
+    assert {o.provider for o in offers} == {Provider.PAYPAL}
+
+
+def test_a_membership_is_described_with_the_date_written_for_the_reader() -> None:
+    renewing = apply(None, Subject.user(ADA), paid(T0, T0 + MONTH))
+    ended = Cancel(at=T0 + timedelta(days=1), ends_at=T0 + MONTH)
+    canceled = apply(renewing, Subject.user(ADA), ended)
+
+    def plain(moment: datetime) -> str:
+        return moment.date().isoformat()
+
+    assert describe_membership("You", renewing, T0, plain) == (
+        "You: premium, renews on 2026-12-31 (monthly plan)."
+    )
+    assert describe_membership("You", canceled, T0, plain) == (
+        "You: premium until 2026-12-31; it will not renew."
+    )
+    assert describe_membership("Club", None, T0) == "Club: no premium."
+    assert describe_membership("You", renewing, T0).startswith("You: premium, renews on <t:")

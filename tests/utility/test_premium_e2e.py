@@ -49,6 +49,7 @@ def premium_settings(
             paypal_webhook_id=paypal.webhook_id,
             paypal_plans={"user_monthly": "P-MONTHLY"},
             paypal_cert_hosts=["127.0.0.1"],
+            paypal_ca_file=paypal.ca_file,
         ),
     )
 

@@ -17,6 +17,7 @@ from botfleet.database import Database
 from botfleet.database.migrate import upgrade
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.server import DiscordSandbox
+from botfleet.sandbox.stripe_server import LocalStripeServer
 from botfleet.web import create_app
 
 
@@ -102,3 +103,10 @@ def community(discord_sandbox: DiscordSandbox) -> SandboxGuild:
     guild.add_member("ada", permissions=1 << 5)
     guild.add_member("bert")
     return guild
+
+
+@pytest.fixture
+async def stripe_stand_in() -> AsyncIterator[LocalStripeServer]:
+    """Stripe on 127.0.0.1, for modules whose dashboard sells premium (see ``selling``)."""
+    async with LocalStripeServer() as stripe:
+        yield stripe

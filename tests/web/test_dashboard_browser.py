@@ -1,4 +1,5 @@
-"""The dashboard in headless Chromium: log in through the Discord stand-in, read, change a setting.
+"""The dashboard in headless Chromium: log in through the Discord stand-in, read, change a setting,
+pay for premium through the Stripe stand-in's checkout page and open its billing portal.
 
 Debian's ``chromium`` runs it, driven by Playwright's Python package (no downloaded browser).
 A screenshot of every page lands in ``BOTFLEET_TEST_SCREENSHOTS`` (a folder) when it is set,
@@ -14,11 +15,20 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright, expect
-from web_helpers import record_activity
+from web_helpers import record_activity, selling
 
+from botfleet.config.schema import Settings
 from botfleet.database import Database
 from botfleet.sandbox.scripting.guilds import SandboxGuild
+from botfleet.sandbox.stripe_server import LocalStripeServer
+from botfleet.services.premium import PremiumService, Status, Subject
 from botfleet.web.dashboard import leaderboard_is_public
+
+
+@pytest.fixture
+def web_settings(web_settings: Settings, stripe_stand_in: LocalStripeServer) -> Settings:
+    """The dashboard of the other tests, selling premium through the Stripe stand-in."""
+    return selling(web_settings, stripe_stand_in)
 
 
 @pytest.fixture
@@ -46,6 +56,20 @@ async def shoot(page: Page, folder: Path, name: str) -> bytes:
     return await page.screenshot(path=folder / f"{name}.png", full_page=True)
 
 
+async def log_in(page: Page, base: str, name: str, screenshots: Path | None = None) -> None:
+    """Log in as ``name`` through the Discord stand-in's consent page, from the home page."""
+    await page.goto(base + "/")
+    if screenshots is not None:
+        await shoot(page, screenshots, "01-home")
+    await page.get_by_role("main").get_by_role("link", name="Log in with Discord").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("wants to access")
+    await page.get_by_label("Signed in as").select_option(label=name)
+    if screenshots is not None:
+        await shoot(page, screenshots, "02-discord-consent")
+    await page.get_by_role("button", name="Authorize").click()
+    await expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
 async def test_log_in_read_the_profile_change_a_setting_and_open_the_leaderboard(
     chromium: Browser,
     dashboard: TestServer,
@@ -56,19 +80,12 @@ async def test_log_in_read_the_profile_change_a_setting_and_open_the_leaderboard
     await record_activity(web_database, community)
     base = str(dashboard.make_url("/")).rstrip("/")
     page = await chromium.new_page()
-
-    await page.goto(base + "/")
-    await shoot(page, screenshots, "01-home")
-    await page.get_by_role("main").get_by_role("link", name="Log in with Discord").click()
-    await expect(page.get_by_role("heading", level=1)).to_contain_text("wants to access")
-    await page.get_by_label("Signed in as").select_option(label="ada")
-    await shoot(page, screenshots, "02-discord-consent")
-    await page.get_by_role("button", name="Authorize").click()
-    await expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    await log_in(page, base, "ada", screenshots)
 
     await page.get_by_role("link", name="ada").click()
     await expect(page.get_by_role("heading", name="ada")).to_be_visible()
     await expect(page.get_by_text("First Word")).to_be_visible()
+    await expect(page.get_by_role("cell", name="Readers' Club")).to_be_visible()
     await shoot(page, screenshots, "03-profile")
 
     await page.get_by_role("link", name="Your servers").click()
@@ -87,3 +104,42 @@ async def test_log_in_read_the_profile_change_a_setting_and_open_the_leaderboard
     await expect(rows.nth(1)).to_contain_text("ada")
     await expect(rows.nth(2)).to_contain_text("bert")
     assert (await shoot(page, screenshots, "06-leaderboard")).startswith(b"\x89PNG")
+
+
+async def test_pay_for_premium_through_the_stripe_checkout_page_then_open_the_portal(
+    chromium: Browser,
+    dashboard: TestServer,
+    community: SandboxGuild,
+    stripe_stand_in: LocalStripeServer,
+    web_database: Database,
+    screenshots: Path,
+) -> None:
+    stripe_stand_in.webhooks.url = str(dashboard.make_url("/webhooks/stripe"))
+    base = str(dashboard.make_url("/")).rstrip("/")
+    page = await chromium.new_page()
+    await log_in(page, base, "ada")
+
+    await page.get_by_role("link", name="Premium").click()
+    await expect(page.locator("#own-premium")).to_have_text("You: no premium.")
+    await expect(page.get_by_label("Server", exact=True)).to_contain_text("Readers' Club")
+    await shoot(page, screenshots, "07-premium")
+    await page.get_by_role("button", name="Monthly for you with Stripe").click()
+
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("billed every month")
+    await shoot(page, screenshots, "08-stripe-checkout")
+    await page.get_by_role("button", name="Pay").click()
+
+    await expect(page.get_by_role("status")).to_contain_text("your payment went through")
+    await expect(page.locator("#own-premium")).to_contain_text("You: premium, renews on")
+    await shoot(page, screenshots, "09-premium-paid")
+    ada = community.member("ada").id
+    membership = await PremiumService(web_database).membership(Subject.user(ada))
+    assert membership is not None and membership.status is Status.ACTIVE
+    assert membership.purchaser_id == ada
+
+    await page.get_by_role("button", name="Manage or cancel your subscription").click()
+    await expect(page.get_by_role("heading", name="Your subscriptions")).to_be_visible()
+    await shoot(page, screenshots, "10-stripe-portal")
+    await page.get_by_role("button", name="Cancel subscription").click()
+    await expect(page.locator("#own-premium")).to_contain_text("it will not renew")
+    assert (await shoot(page, screenshots, "11-premium-canceled")).startswith(b"\x89PNG")

@@ -7,6 +7,9 @@ from aiohttp.test_utils import TestServer
 from web_helpers import BrowserFactory, logged_in, record_activity
 
 from botfleet.auth.tokens import TokenStore
+from botfleet.bots.grammar.services.autocheck import AutoCheckChannels
+from botfleet.bots.grammar.services.issues import Strictness
+from botfleet.bots.grammar.services.store import GrammarStore
 from botfleet.config.schema import Settings
 from botfleet.database import Database
 from botfleet.gamification.guild_settings import GuildSettingsService
@@ -148,3 +151,91 @@ async def test_a_member_who_revoked_the_app_on_discord_logs_in_again(
     assert response.headers["Location"] == f"/login?next=/guilds/{community.id}/settings"
     assert await token_store.load(community.member("ada").id) is None
     assert "Log in with Discord" in await (await ada.http.get("/")).text()
+
+
+async def test_an_admin_starts_and_stops_the_grammar_bots_auto_check_in_a_channel(
+    browser_for: BrowserFactory, community: SandboxGuild, dashboard: TestServer
+) -> None:
+    channel_id = 333333333333333333
+    ada = await logged_in(browser_for, community, "ada")
+    token = await ada.csrf_token()
+    grammar = f"/guilds/{community.id}/grammar"
+    app = dashboard.app
+    channels = AutoCheckChannels(GrammarStore(app[DATABASE_KEY]), app[CACHE_KEY])
+    assert await channels.strictness_in(community.id, channel_id) is None, "cached as unchecked"
+
+    enabled = await ada.http.post(
+        grammar,
+        data={
+            "csrf_token": token,
+            "channel_id": str(channel_id),
+            "strictness": "strict",
+            "action": "enable",
+        },
+        allow_redirects=False,
+    )
+
+    assert enabled.status == 303
+    page = await (await ada.http.get(enabled.headers["Location"])).text()
+    assert "The Grammar Bot checks the channels listed now." in page
+    assert f"Stop checking channel {channel_id}" in page
+    assert await channels.strictness_in(community.id, channel_id) is Strictness.STRICT
+    (listed,) = await channels.list(community.id)
+    assert listed.enabled_by == community.member("ada").id
+
+    stop = {"csrf_token": token, "channel_id": str(channel_id), "action": "disable"}
+    assert (await ada.http.post(grammar, data=stop)).status == 200
+    assert await channels.strictness_in(community.id, channel_id) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "fields", "status"),
+    [
+        ("bert", {"channel_id": "333333333333333333", "action": "enable"}, 403),
+        ("ada", {"channel_id": "general", "action": "enable"}, 400),
+        (
+            "ada",
+            {"channel_id": "333333333333333333", "strictness": "harsh", "action": "enable"},
+            400,
+        ),
+        ("ada", {"channel_id": "333333333333333333", "action": "explode"}, 400),
+        ("ada", {"channel_id": "333333333333333333", "action": "enable", "csrf_token": "x"}, 403),
+    ],
+)
+async def test_auto_check_changes_are_refused_without_manage_server_or_valid_fields(
+    browser_for: BrowserFactory,
+    community: SandboxGuild,
+    dashboard: TestServer,
+    name: str,
+    fields: dict[str, str],
+    status: int,
+) -> None:
+    member = await logged_in(browser_for, community, name)
+    form = {"csrf_token": await member.csrf_token(), **fields}
+
+    response = await member.http.post(f"/guilds/{community.id}/grammar", data=form)
+
+    assert response.status == status
+    store = GrammarStore(dashboard.app[DATABASE_KEY])
+    assert await store.channels(community.id) == []
+
+
+async def test_the_profile_names_the_members_servers_from_the_cached_guild_list(
+    browser_for: BrowserFactory,
+    community: SandboxGuild,
+    discord_sandbox: DiscordSandbox,
+    web_database: Database,
+) -> None:
+    await record_activity(web_database, community)
+    ada = await logged_in(browser_for, community, "ada")
+    first = await (await ada.http.get("/profile")).text()
+    discord_sandbox.rest.oauth2.grants[-1].revoked = True  # Discord would refuse another read
+
+    again = await ada.http.get("/profile", allow_redirects=False)
+
+    assert "<td>Readers&#39; Club</td>" in first
+    assert str(community.id) not in first
+    assert again.status == 200, "the names came from the cache, not from Discord"
+    assert "<td>Readers&#39; Club</td>" in await again.text()
+    settings = await ada.http.get(f"/guilds/{community.id}/settings", allow_redirects=False)
+    assert settings.status == 303, "permissions are always read from Discord"

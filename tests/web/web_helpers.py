@@ -12,7 +12,9 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 
+from botfleet.config.schema import PaymentsSection, Settings
 from botfleet.database import Database
 from botfleet.database.models import (
     Achievement,
@@ -25,6 +27,7 @@ from botfleet.database.models.gamification import MemberXP
 from botfleet.gamification.periods import ALL_TIME_START
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.server import DiscordSandbox
+from botfleet.sandbox.stripe_server import LocalStripeServer
 
 CLIENT_ID = 777000111
 CLIENT_SECRET = "stand-in-client-secret"
@@ -155,3 +158,14 @@ async def logged_in(browser_for: BrowserFactory, guild: SandboxGuild, name: str)
     browser = await browser_for()
     await browser.log_in(guild.member(name).id)
     return browser
+
+
+def selling(settings: Settings, stripe: LocalStripeServer) -> Settings:
+    """``settings`` of a dashboard selling premium through the Stripe stand-in."""
+    payments = PaymentsSection(
+        stripe_api_key=SecretStr(stripe.api_key),
+        stripe_webhook_secret=SecretStr(stripe.webhook_secret),
+        stripe_api_base=stripe.base_url,
+        stripe_prices={"user_monthly": "price_monthly", "guild_yearly": "price_yearly"},
+    )
+    return settings.model_copy(update={"payments": payments})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network
+from pathlib import Path
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -366,6 +367,16 @@ class PaymentsSection(Section):
         default_factory=list,
         description="Hosts besides PayPal's own that webhook certificates may come from "
         "(only for tests against a stand-in).",
+    )
+    paypal_cert_subject: str = Field(
+        default="messageverificationcerts.paypal.com",
+        description="The host a webhook certificate must name "
+        "(messageverificationcerts.sandbox.paypal.com for PayPal's sandbox).",
+    )
+    paypal_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CAs webhook certificates must chain up to; "
+        "unset means the certifi bundle.",
     )
 
     @field_validator("stripe_prices", "paypal_plans")

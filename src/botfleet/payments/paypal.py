@@ -5,11 +5,15 @@ PayPal has no usable async SDK; its REST API is small: an OAuth2 client-credenti
 A webhook is verified offline, as PayPal documents: the RSA-SHA256 signature in
 ``PAYPAL-TRANSMISSION-SIG`` over ``transmission_id|transmission_time|webhook_id|crc32(body)``,
 checked with the certificate at ``PAYPAL-CERT-URL``, which is fetched only over HTTPS from PayPal's
-own hosts (a stand-in's host only when the configuration names it) and cached.
+own hosts (a stand-in's host only when the configuration names it) and cached. The certificate
+must chain, through the intermediates served with it, up to a trusted CA (the ``certifi`` bundle,
+or ``paypal_ca_file``) and name PayPal's message-verification host (``paypal_cert_subject``), so a
+certificate anyone could make is refused even from an allowed URL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -20,14 +24,18 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
 import aiohttp
+import certifi
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509 import DNSName
+from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from botfleet.config.schema import PaymentsSection
 from botfleet.payments import messages
@@ -53,6 +61,8 @@ PROVIDER: Final = "paypal"
 PAYPAL_CERT_HOSTS: Final = frozenset(
     {"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"}
 )
+PAYPAL_CERT_SUBJECT: Final = "messageverificationcerts.paypal.com"
+"""The host PayPal's webhook certificates name."""
 REVOKING: Final = frozenset({"PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED"})
 TIMEOUT: Final = aiohttp.ClientTimeout(total=20)
 MAX_CERT_BYTES: Final = 64 * 1024
@@ -122,6 +132,7 @@ class PayPalGateway:
         self._session: aiohttp.ClientSession | None = None
         self._token: tuple[str, float] | None = None
         self._certificates: dict[str, x509.Certificate] = {}
+        self._roots: Store | None = None
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -247,11 +258,31 @@ class PayPalGateway:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise PayPalError(f"certificate {url} not fetched: {exc!r}") from exc
         try:
-            certificate = x509.load_pem_x509_certificate(pem)
+            leaf, *intermediates = x509.load_pem_x509_certificates(pem)
         except ValueError as exc:
             raise WebhookRejectedError(f"certificate {url} is not a PEM certificate") from exc
-        self._certificates[url] = certificate
-        return certificate
+        verifier = (
+            PolicyBuilder()
+            .store(await self._trusted_roots())
+            .build_server_verifier(DNSName(self.settings.paypal_cert_subject))
+        )
+        try:
+            verifier.verify(leaf, intermediates)
+        except VerificationError as exc:
+            raise WebhookRejectedError(
+                f"certificate {url} is not PayPal's ({self.settings.paypal_cert_subject}, "
+                f"issued under a trusted CA): {exc}"
+            ) from exc
+        self._certificates[url] = leaf
+        return leaf
+
+    async def _trusted_roots(self) -> Store:
+        """The CAs a webhook certificate must chain up to, read once (off the event loop)."""
+        if self._roots is None:
+            path = self.settings.paypal_ca_file or Path(certifi.where())
+            pem = await asyncio.to_thread(path.read_bytes)
+            self._roots = Store(x509.load_pem_x509_certificates(pem))
+        return self._roots
 
     async def verify_webhook(self, raw: bytes, headers: Mapping[str, str]) -> PayPalEvent:
         """The event of a webhook whose signature holds and is recent; else rejected."""

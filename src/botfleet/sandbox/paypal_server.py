@@ -6,8 +6,10 @@ credentials in Basic auth, form-encoded), ``POST /v1/billing/subscriptions`` (wi
 ``POST /v1/billing/subscriptions/{id}/cancel``, errors in PayPal's ``{"name", "message",
 "details"}`` shape. The approval page's button activates the subscription and sends the events
 PayPal sends, signed as PayPal signs them: RSA-SHA256 over
-``transmission_id|transmission_time|webhook_id|crc32(body)`` with the key of the stand-in's own
-self-signed certificate, served at the ``PAYPAL-CERT-URL`` it names.
+``transmission_id|transmission_time|webhook_id|crc32(body)`` with the key of the stand-in's
+certificate for PayPal's message-verification host, issued by the stand-in's own CA (written to
+:attr:`LocalPayPalServer.ca_file` for ``paypal_ca_file``) and served at the ``PAYPAL-CERT-URL``
+it names.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import html
 import itertools
 import json
 import secrets
+import tempfile
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -26,9 +31,9 @@ from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from botfleet.payments.paypal import signed_message
+from botfleet.payments.paypal import PAYPAL_CERT_SUBJECT, signed_message
 from botfleet.sandbox.local_http import LocalHTTPServer
 from botfleet.sandbox.webhook_sender import WebhookSender, public_view
 
@@ -39,22 +44,84 @@ def _paypal_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def self_signed_certificate() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    """A fresh key and a certificate for it, valid for a day, as the stand-in's signer."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "messageverificationcerts.local")])
+@dataclass(frozen=True)
+class Issued:
+    """A key and the certificate made for it."""
+
+    key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+
+    def pem(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def _new_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def certificate_authority(name: str = "botfleet test CA") -> Issued:
+    """A CA of our own, valid for a day, to issue webhook certificates with."""
+    key = _new_key()
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    return key, certificate
+    return Issued(key, certificate)
+
+
+def leaf_certificate(
+    issuer: Issued, host: str = PAYPAL_CERT_SUBJECT, *, valid_for: timedelta = timedelta(days=1)
+) -> Issued:
+    """A certificate naming ``host`` (as PayPal's names its own), issued by ``issuer``."""
+    key = _new_key()
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(issuer.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + valid_for)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+            critical=False,
+        )
+        .sign(issuer.key, hashes.SHA256())
+    )
+    return Issued(key, certificate)
 
 
 def _error(status: int, name: str, message: str, issue: str | None = None) -> web.Response:
@@ -82,7 +149,14 @@ class LocalPayPalServer(LocalHTTPServer):
         """Plan id → billing interval."""
         self.webhooks = WebhookSender()
         self.clock_offset = timedelta()
-        self._key, self.certificate = self_signed_certificate()
+        self.authority = certificate_authority()
+        self.signer = leaf_certificate(self.authority)
+        self._ca_folder = tempfile.TemporaryDirectory(prefix="paypal-stand-in-")
+        self.ca_file = Path(self._ca_folder.name) / "ca.pem"
+        """The stand-in's CA, for ``paypal_ca_file``."""
+        self.ca_file.write_bytes(self.authority.pem())
+        self.certificates: dict[str, bytes] = {"CERT-local": self.signer.pem()}
+        """PEM chains served at ``/v1/notifications/certs/<name>``: tests add their own."""
         self._tokens: set[str] = set()
         self._subscriptions: dict[str, dict[str, Any]] = {}
         self._idempotency: dict[str, dict[str, Any]] = {}
@@ -95,7 +169,10 @@ class LocalPayPalServer(LocalHTTPServer):
 
     @property
     def cert_url(self) -> str:
-        return f"{self.origin}/v1/notifications/certs/CERT-local"
+        return self.certificate_url("CERT-local")
+
+    def certificate_url(self, name: str) -> str:
+        return f"{self.origin}/v1/notifications/certs/{name}"
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.clock_offset
@@ -105,13 +182,14 @@ class LocalPayPalServer(LocalHTTPServer):
         app.router.add_post("/v1/billing/subscriptions", self._create)
         app.router.add_get("/v1/billing/subscriptions/{id}", self._get)
         app.router.add_post("/v1/billing/subscriptions/{id}/cancel", self._cancel)
-        app.router.add_get("/v1/notifications/certs/CERT-local", self._cert)
+        app.router.add_get("/v1/notifications/certs/{name}", self._cert)
         app.router.add_get("/webapps/billing/subscriptions", self._approval_page)
         app.router.add_post("/webapps/billing/subscriptions", self._approve)
 
     async def stop(self) -> None:
         await self.webhooks.close()
         await super().stop()
+        self._ca_folder.cleanup()
 
     # --- the API -------------------------------------------------------------------------
 
@@ -243,8 +321,10 @@ class LocalPayPalServer(LocalHTTPServer):
         await self.cancel(subscription["id"])
         return web.Response(status=204)
 
-    async def _cert(self, _request: web.Request) -> web.Response:
-        pem = self.certificate.public_bytes(serialization.Encoding.PEM)
+    async def _cert(self, request: web.Request) -> web.Response:
+        pem = self.certificates.get(request.match_info["name"])
+        if pem is None:
+            return _error(404, "RESOURCE_NOT_FOUND", "The specified resource does not exist.")
         return web.Response(body=pem, content_type="application/x-pem-file")
 
     # --- the approval page ---------------------------------------------------------------
@@ -370,7 +450,7 @@ class LocalPayPalServer(LocalHTTPServer):
         transmission_id = str(uuid.uuid4())
         transmission_time = _paypal_time(sent_at or datetime.now(UTC))
         message = signed_message(transmission_id, transmission_time, self.webhook_id, body)
-        signature = (key or self._key).sign(message, padding.PKCS1v15(), hashes.SHA256())
+        signature = (key or self.signer.key).sign(message, padding.PKCS1v15(), hashes.SHA256())
         headers = {
             "PAYPAL-TRANSMISSION-ID": transmission_id,
             "PAYPAL-TRANSMISSION-TIME": transmission_time,

@@ -38,6 +38,7 @@ from botfleet.web.keys import (
 )
 from botfleet.web.login import setup_login
 from botfleet.web.pages import setup_pages
+from botfleet.web.premium import setup_premium
 from botfleet.web.rendering import page_error_middleware, template_environment
 from botfleet.web.sessions import session_middleware
 from botfleet.web.webhooks import setup_webhooks
@@ -50,6 +51,7 @@ SETUPS: list[Callable[[web.Application], None]] = [
     setup_pages,
     setup_api,
     setup_webhooks,
+    setup_premium,
 ]
 """Every part of the application, each adding its routes."""
 

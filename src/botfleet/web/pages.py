@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import asdict
 from typing import Any, NoReturn
 from urllib.parse import quote
 
@@ -15,6 +16,9 @@ import aiohttp
 from aiohttp import web
 
 from botfleet.auth.oauth2 import MemberGuild, OAuth2Error, usable_access_token
+from botfleet.bots.grammar.services.autocheck import AutoCheckChannels
+from botfleet.bots.grammar.services.issues import Strictness
+from botfleet.bots.grammar.services.store import GrammarStore
 from botfleet.gamification.guild_settings import (
     GamificationSettingsError,
     GuildSettingsService,
@@ -32,6 +36,12 @@ from botfleet.web.sessions import checked_form, current_user_id, session_of
 log = logging.getLogger(__name__)
 
 LEADERBOARD_PAGE_SIZE = 25
+SAVED_NOTICES = {
+    "xp": "Saved. Every bot uses the new settings now.",
+    "grammar": "Saved. The Grammar Bot checks the channels listed now.",
+}
+GUILDS_CACHE_TTL = 600.0
+"""Seconds the names of a member's servers are reused for display (never for permissions)."""
 _ID_LIST = re.compile(r"[\s,]+")
 
 
@@ -52,9 +62,32 @@ async def _log_in_again(request: web.Request, user_id: int) -> NoReturn:
     raise web.HTTPSeeOther(f"/login?next={quote(request.path, safe='/')}")
 
 
+def _guilds_cache_key(user_id: int) -> str:
+    return f"web:guilds:{user_id}"
+
+
 async def member_guilds(request: web.Request) -> list[MemberGuild]:
-    """The member's guilds as Discord reports them now, through their own token."""
+    """The member's guilds as Discord reports them now, through their own token.
+
+    The answer is cached for :func:`guild_names`; permission checks always read it afresh.
+    """
     user_id = require_login(request)
+    guilds = await _guilds_from_discord(request, user_id)
+    cached = [asdict(guild) for guild in guilds]
+    await request.app[CACHE_KEY].set(_guilds_cache_key(user_id), cached, GUILDS_CACHE_TTL)
+    return guilds
+
+
+async def guild_names(request: web.Request) -> dict[int, str]:
+    """The names of the member's servers by id, from the cache when Discord told us lately."""
+    user_id = require_login(request)
+    cached = await request.app[CACHE_KEY].get(_guilds_cache_key(user_id))
+    if cached is None:
+        return {guild.id: guild.name for guild in await member_guilds(request)}
+    return {int(guild["id"]): str(guild["name"]) for guild in cached}
+
+
+async def _guilds_from_discord(request: web.Request, user_id: int) -> list[MemberGuild]:
     client, tokens = login_services(request)
     session = session_of(request)
     access_token = await usable_access_token(client, tokens, user_id, session.username or "")
@@ -113,7 +146,8 @@ async def profile(request: web.Request) -> web.Response:
     found = await profile_of(request.app[DATABASE_KEY], user_id)
     if found is None:
         raise PageError(404, "No profile yet", "Use any botfleet bot to start your profile.")
-    return render(request, "profile.html", {"profile": found})
+    names = await guild_names(request) if found.guilds else {}
+    return render(request, "profile.html", {"profile": found, "guild_names": names})
 
 
 async def guilds(request: web.Request) -> web.Response:
@@ -139,18 +173,34 @@ async def leaderboard(request: web.Request) -> web.Response:
     return render(request, "leaderboard.html", {"guild_id": guild_id, "board": board})
 
 
-def _form_context(
-    guild: MemberGuild, config: GuildXPConfig, public: bool, **extra: Any
-) -> dict[str, Any]:
-    return {
+def grammar_channels(request: web.Request) -> AutoCheckChannels:
+    """The Grammar Bot's auto-check channels, through the cache the bots read them from."""
+    app = request.app
+    return AutoCheckChannels(GrammarStore(app[DATABASE_KEY]), app[CACHE_KEY])
+
+
+async def settings_page(
+    request: web.Request,
+    guild: MemberGuild,
+    config: GuildXPConfig,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> web.Response:
+    """The settings form of ``guild`` as stored now, with ``extra`` (errors, notices)."""
+    context = {
         "guild": guild,
         "config": config,
-        "public": public,
+        "public": await leaderboard_is_public(request.app[DATABASE_KEY], guild.id),
         "modes": list(AnnouncementMode),
+        "autocheck": await grammar_channels(request).list(guild.id),
+        "strictness_levels": list(Strictness),
         "errors": [],
-        "saved": False,
+        "grammar_errors": [],
+        "saved": None,
         **extra,
     }
+    return render(request, "guild_settings.html", context, status=status)
 
 
 async def guild_settings(request: web.Request) -> web.Response:
@@ -158,9 +208,8 @@ async def guild_settings(request: web.Request) -> web.Response:
     guild_id = guild_id_of(request)
     guild = await managed_guild(request, guild_id)
     config = await settings_service(request).get(guild_id)
-    public = await leaderboard_is_public(request.app[DATABASE_KEY], guild_id)
-    saved = request.query.get("saved") == "1"
-    return render(request, "guild_settings.html", _form_context(guild, config, public, saved=saved))
+    saved = SAVED_NOTICES.get(request.query.get("saved", ""))
+    return await settings_page(request, guild, config, saved=saved)
 
 
 def _whole_number(form: Any, name: str, label: str, errors: list[str]) -> int | None:
@@ -221,14 +270,38 @@ async def save_guild_settings(request: web.Request) -> web.Response:
             errors.append(str(exc))
     if errors:
         log.info("guild %s settings refused for user %s: %s", guild_id, user_id, errors)
-        context = _form_context(
-            guild, config, await leaderboard_is_public(request.app[DATABASE_KEY], guild_id)
-        )
-        context["errors"] = errors
-        return render(request, "guild_settings.html", context, status=400)
+        return await settings_page(request, guild, config, status=400, errors=errors)
     await set_leaderboard_public(request.app[DATABASE_KEY], guild_id, public, user_id)
     log.info("user %s changed the settings of guild %s", user_id, guild_id)
-    return redirect(f"/guilds/{guild_id}/settings?saved=1")
+    return redirect(f"/guilds/{guild_id}/settings?saved=xp")
+
+
+async def save_grammar_channel(request: web.Request) -> web.Response:
+    """Start or stop the Grammar Bot's auto-check in a channel (Manage Server, CSRF checked)."""
+    form = await checked_form(request)
+    guild_id = guild_id_of(request)
+    guild = await managed_guild(request, guild_id)
+    user_id = require_login(request)
+    channel_id = snowflake(str(form.get("channel_id", "")).strip())
+    raw_strictness = str(form.get("strictness", Strictness.NORMAL.value))
+    action = form.get("action")
+    problems = []
+    if channel_id is None:
+        problems.append("Give the channel's id (in Discord: right-click it, Copy Channel ID).")
+    if raw_strictness not in set(Strictness):
+        problems.append("Choose how strictly the channel is checked.")
+    if action not in ("enable", "disable"):
+        problems.append("Choose whether to start or stop checking the channel.")
+    if problems or channel_id is None:
+        log.info("guild %s auto-check change refused for user %s: %s", guild_id, user_id, problems)
+        config = await settings_service(request).get(guild_id)
+        return await settings_page(request, guild, config, status=400, grammar_errors=problems)
+    channels = grammar_channels(request)
+    if action == "enable":
+        await channels.enable(guild_id, channel_id, Strictness(raw_strictness), user_id)
+    else:
+        await channels.disable(guild_id, channel_id, user_id)
+    return redirect(f"/guilds/{guild_id}/settings?saved=grammar")
 
 
 def setup_pages(app: web.Application) -> None:
@@ -239,3 +312,4 @@ def setup_pages(app: web.Application) -> None:
     app.router.add_get("/guilds/{guild_id}/leaderboard", leaderboard)
     app.router.add_get("/guilds/{guild_id}/settings", guild_settings)
     app.router.add_post("/guilds/{guild_id}/settings", save_guild_settings)
+    app.router.add_post("/guilds/{guild_id}/grammar", save_grammar_channel)

@@ -49,6 +49,19 @@ class OutboxMessage:
 Sender = Callable[[OutboxMessage], Awaitable[Delivery]]
 
 
+async def last_undelivered(database: Database, user_id: int) -> Delivery | None:
+    """Why the member's latest premium DM was not delivered; None when it was (or is pending)."""
+    statement = (
+        select(PremiumOutbox.undeliverable)
+        .where(PremiumOutbox.user_id == user_id, PremiumOutbox.sent_at.is_not(None))
+        .order_by(PremiumOutbox.id.desc())
+        .limit(1)
+    )
+    async with database.session() as session:
+        reason = await session.scalar(statement)
+    return Delivery(reason) if reason is not None else None
+
+
 async def pending(database: Database, limit: int = 50) -> list[OutboxMessage]:
     """The oldest messages not yet handled."""
     statement = (

@@ -185,6 +185,16 @@ class PremiumService:
             row = await session.get(PremiumMembership, (subject.scope.value, subject.id))
             return _membership(row) if row is not None else None
 
+    async def paid_by(self, user_id: int) -> list[Membership]:
+        """The memberships ``user_id`` pays for (their own, servers'), latest ending first."""
+        statement = (
+            select(PremiumMembership)
+            .where(PremiumMembership.purchaser_id == user_id)
+            .order_by(PremiumMembership.premium_until.desc())
+        )
+        async with self.database.session() as session:
+            return [_membership(row) for row in await session.scalars(statement)]
+
     async def is_active(self, subject: Subject) -> bool:
         """Whether ``subject`` has premium now: the one check every bot uses."""
         return await self.active_tier(subject) > 0

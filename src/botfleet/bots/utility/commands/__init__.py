@@ -23,13 +23,13 @@ from botfleet.bots.utility.events.premium import PremiumOutboxEvents
 from botfleet.bots.utility.events.reminders import ReminderEvents
 from botfleet.bots.utility.events.welcome import WelcomeEvents
 from botfleet.bots.utility.services.polls import PollService
-from botfleet.bots.utility.services.premium import PremiumDesk
 from botfleet.bots.utility.services.reminders import ReminderService
 from botfleet.bots.utility.services.role_menus import RoleMenuService
 from botfleet.bots.utility.services.tags import TagService
 from botfleet.bots.utility.services.timezones import TimezoneStore, all_zones
 from botfleet.bots.utility.services.welcome import WelcomeStore
 from botfleet.bots.utility.views.polls import PollDisplay
+from botfleet.services.premium.desk import PremiumDesk
 
 if TYPE_CHECKING:
     from botfleet.bots.utility.config import UtilityOptions

@@ -9,14 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from botfleet.bots.utility.services.premium import (
+from botfleet.core.places import server_id_of
+from botfleet.payments.plans import Purchase
+from botfleet.services.premium import Plan, Subject
+from botfleet.services.premium.desk import (
     PremiumDesk,
     Provider,
     describe_membership,
 )
-from botfleet.core.places import server_id_of
-from botfleet.payments.plans import Purchase
-from botfleet.services.premium import Plan, Subject
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot

@@ -1,4 +1,6 @@
-"""The Utility Bot's premium desk: a member's status in words, and the links to pay or manage.
+"""The premium desk: a member's status in words, and the links to pay or manage.
+
+The Utility Bot's commands and the dashboard's premium page share it.
 
 ``/premium`` shows the member's own premium and their server's, with the dashboard link to
 manage or cancel it; a member who has not logged in to the dashboard yet gets its login link,
@@ -9,6 +11,7 @@ link for that member and that plan. Nothing here knows discord.py.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -25,7 +28,8 @@ from botfleet.payments.messages import date_tag
 from botfleet.payments.paypal import PayPalError, PayPalGateway
 from botfleet.payments.plans import PlanNotOfferedError, Purchase
 from botfleet.payments.stripe_client import StripeGateway
-from botfleet.services.premium import Membership, PremiumService, Status, Subject
+from botfleet.services.premium.rules import Membership, Plan, Scope, Status, Subject
+from botfleet.services.premium.service import PremiumService
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,30 @@ class Provider(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Offer:
+    """A plan the operator sells through one provider."""
+
+    provider: Provider
+    scope: Scope
+    plan: Plan
+
+    @property
+    def key(self) -> str:
+        """The plan's key in the configuration, as :attr:`Purchase.key` spells it."""
+        return f"{self.scope.value}_{self.plan.value}"
+
+
+def offers_in(provider: Provider, plan_keys: Iterable[str]) -> list[Offer]:
+    """The offers of ``provider`` named by the configuration's plan keys (unknown keys skipped)."""
+    offers = []
+    for key in plan_keys:
+        scope, _, plan = key.partition("_")
+        if scope in set(Scope) and plan in set(Plan):
+            offers.append(Offer(provider, Scope(scope), Plan(plan)))
+    return sorted(offers, key=lambda offer: (offer.scope != Scope.USER, offer.plan.value))
+
+
+@dataclass(frozen=True, slots=True)
 class PremiumStatus:
     """What ``/premium`` shows one member."""
 
@@ -56,11 +84,19 @@ class PremiumStatus:
     """Where the member manages or cancels the subscription they pay (the provider's page)."""
 
 
-def describe_membership(whose: str, membership: Membership | None, now: datetime) -> str:
-    """One line: whether ``whose`` premium is on, until when, and whether it renews."""
+def describe_membership(
+    whose: str,
+    membership: Membership | None,
+    now: datetime,
+    show_date: Callable[[datetime], str] = date_tag,
+) -> str:
+    """One line: whether ``whose`` premium is on, until when, and whether it renews.
+
+    ``show_date`` writes the date: a Discord timestamp tag by default, plain text for the web.
+    """
     if membership is None or not membership.is_active(now):
         return f"{whose}: no premium."
-    until = date_tag(membership.premium_until)
+    until = show_date(membership.premium_until)
     if membership.status is Status.PAST_DUE:
         return f"{whose}: premium until {until}; the last payment failed, so it may not renew."
     if membership.status is Status.CANCELED or membership.cancel_at_period_end:
@@ -77,6 +113,7 @@ class PremiumDesk:
     def __init__(self, database: Database, premium: PremiumService, settings: Settings) -> None:
         self.database = database
         self.premium = premium
+        self.settings = settings
         self.public_url = settings.web.public_url.rstrip("/")
         self._stripe: StripeGateway | None = None
         self._paypal: PayPalGateway | None = None
@@ -96,6 +133,19 @@ class PremiumDesk:
         """The providers the operator set up, Stripe first."""
         offered = [(Provider.STRIPE, self._stripe), (Provider.PAYPAL, self._paypal)]
         return [provider for provider, gateway in offered if gateway is not None]
+
+    @property
+    def offers(self) -> list[Offer]:
+        """Every plan on sale, by provider (Stripe first), the member's own plans first."""
+        payments = self.settings.payments
+        keys = {Provider.STRIPE: payments.stripe_prices, Provider.PAYPAL: payments.paypal_plans}
+        return [
+            offer for provider in self.providers for offer in offers_in(provider, keys[provider])
+        ]
+
+    async def manage_link(self, user_id: int) -> str | None:
+        """Where ``user_id`` manages or cancels a subscription they pay, if one still renews."""
+        return await self._manage_link(await self.premium.paid_by(user_id))
 
     async def status(self, user_id: int, guild_id: int | None) -> PremiumStatus:
         member = await self.premium.membership(Subject.user(user_id))
