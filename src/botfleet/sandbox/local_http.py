@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Self
 
 from aiohttp import web
 
 
-class LocalHTTPServer:
+class LocalHTTPServer(ABC):
     """A stand-in's HTTP side: started and stopped with ``async with``, on 127.0.0.1 only."""
 
     def __init__(self) -> None:
@@ -21,9 +22,9 @@ class LocalHTTPServer:
             raise RuntimeError(f"{type(self).__name__} is not started: use `async with` on it.")
         return self._url
 
+    @abstractmethod
     def add_routes(self, app: web.Application) -> None:
         """Declare the stand-in's routes on ``app``."""
-        raise NotImplementedError
 
     async def start(self) -> None:
         app = web.Application()
