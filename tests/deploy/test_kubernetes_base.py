@@ -143,3 +143,43 @@ def test_web_gets_login_and_payment_settings_with_secrets_by_reference(
     assert settings.web.secure_cookies is True
     assert settings.web.public_url.startswith("https://")
     assert not set(web_config) & set(secrets)
+
+
+def test_the_utility_bot_sells_premium_with_the_web_settings_and_secrets_by_reference(
+    built: Path, tmp_path: Path
+) -> None:
+    items = by_name(built)
+    utility = container(items["Deployment/botfleet-utility"])
+    payment_secrets = {
+        variable["name"]: variable["valueFrom"]["secretKeyRef"]
+        for variable in utility["env"]
+        if variable["name"].startswith(("STRIPE_", "PAYPAL_"))
+        and "secretKeyRef" in variable["valueFrom"]
+    }
+    assert payment_secrets == {
+        name: {"name": "botfleet-secrets", "key": name, "optional": True}
+        for name in ("STRIPE_API_KEY", "PAYPAL_CLIENT_SECRET")
+    }
+    assert not any("value" in variable for variable in utility["env"]), "no inline values"
+    web_config = items["ConfigMap/botfleet-web-config"]["data"]
+    shared = {
+        variable["name"]: web_config[variable["valueFrom"]["configMapKeyRef"]["key"]]
+        for variable in utility["env"]
+        if variable["valueFrom"].get("configMapKeyRef", {}).get("name") == "botfleet-web-config"
+    }
+    assert set(shared) == {
+        "BOTFLEET_WEB__PUBLIC_URL",
+        "PAYPAL_CLIENT_ID",
+        "BOTFLEET_PAYMENTS__STRIPE_PRICES",
+        "BOTFLEET_PAYMENTS__PAYPAL_PLANS",
+    }
+    environ = {
+        **items["ConfigMap/botfleet-config"]["data"],
+        **shared,
+        "STRIPE_API_KEY": "sk_test_only",
+        "PAYPAL_CLIENT_SECRET": "paypal-secret",
+    }
+    settings = load_settings(environ=environ, env_file=tmp_path / "absent.env")
+    assert settings.payments.stripe_api_key is not None
+    assert settings.payments.paypal_client_secret is not None
+    assert settings.web.public_url == web_config["BOTFLEET_WEB__PUBLIC_URL"]

@@ -31,6 +31,7 @@ from botfleet.gamification.achievements import (
     Rarity,
     progress_bar,
 )
+from botfleet.gamification.announcements import Announcement, announcement_for
 from botfleet.gamification.cooldowns import MessageCooldowns
 from botfleet.gamification.events import (
     ACHIEVEMENT_EVENT,
@@ -68,13 +69,8 @@ from botfleet.gamification.options import AnnouncementMode, GamificationOptions,
 from botfleet.gamification.periods import Period
 from botfleet.gamification.rewards import LevelRole, RewardService, RoleChanges
 from botfleet.gamification.store import AdjustmentResult, XPStore
-from botfleet.gamification.xp_system import (
-    Announcement,
-    MemberProfile,
-    XPAdjustmentError,
-    XPSystem,
-    announcement_for,
-)
+from botfleet.gamification.xp_admin import XPAdjustmentError
+from botfleet.gamification.xp_system import MemberProfile, XPSystem
 
 log = logging.getLogger(__name__)
 

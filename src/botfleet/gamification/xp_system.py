@@ -5,20 +5,8 @@ hierarchy (memory), applies the no-XP channels and roles, the message cooldown (
 atomic script in Redis when configured, see :mod:`botfleet.gamification.cooldowns`) and appends
 to this process's buffer.
 
-**Write-behind.** A background task saves the buffer every ``flush_interval`` seconds, or at
-once when ``flush_batch_size`` awards wait, in batches of whole members, each batch one
-transaction (:mod:`botfleet.gamification.store`). A batch that fails stays queued, under the same
-id, and is retried first; since its id is recorded in the transaction, a retry after a commit
-whose acknowledgement was lost does nothing. New awards are refused (with one error log) beyond
-``max_pending_awards``, so a long database outage cannot exhaust memory.
-
-**What a crash loses.** A graceful :meth:`XPSystem.stop` saves everything. A crash (SIGKILL,
-power loss) loses the awards not saved yet: those of the last ``flush_interval`` (2 s by
-default) plus the save in progress, measured at 2.9 s (SQLite) to 3.7 s (PostgreSQL) of awards
-at half the pipeline's capacity in ``benchmarks/xp_pipeline.py``; and any batches waiting for
-an unreachable database. Every batch is saved whole or not at all; nothing saved is lost or
-counted twice. Events are dispatched after their commit: a crash between the two loses the
-announcement, never the XP or level.
+**Write-behind.** Awards wait in this process's buffer and are saved in batches in the
+background (:mod:`botfleet.gamification.write_behind`, which also says what a crash loses).
 
 **Exactly once.** Each level-up and unlock is decided by the one transaction that caused it (in
 whichever process), and dispatched by that process only: ``xp_level_up`` with a
@@ -29,18 +17,12 @@ to the caller instead of dispatching them, so each is announced by one party.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
-import inspect
 import logging
 import random
-import time
-from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,11 +30,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from botfleet.database.base import Database, describe_error
 from botfleet.database.models import User
 from botfleet.database.models.gamification import MemberXP
-from botfleet.errors import UserError
 from botfleet.gamification.cooldowns import Claim, MessageCooldowns
 from botfleet.gamification.events import (
-    ACHIEVEMENT_EVENT,
-    LEVEL_UP_EVENT,
     AchievementUnlocked,
     Dispatch,
     FlushReport,
@@ -70,33 +49,13 @@ from botfleet.gamification.leaderboards import (
     RedisRankings,
 )
 from botfleet.gamification.levels import LevelProgress
-from botfleet.gamification.options import MAX_AWARD, AnnouncementMode, GamificationOptions
+from botfleet.gamification.options import MAX_AWARD, GamificationOptions
 from botfleet.gamification.periods import Period
 from botfleet.gamification.store import AdjustmentResult, AdminAction, XPStore
+from botfleet.gamification.write_behind import XPWriteBehind
+from botfleet.gamification.xp_admin import audit_adjustment, check_admin_amount
 
 log = logging.getLogger(__name__)
-audit_log = logging.getLogger("botfleet.gamification.audit")
-"""One line per administrator's XP change, for operators to route wherever they keep audits."""
-
-MAX_ADMIN_AMOUNT: Final = 1_000_000
-RETRY_BACKOFF_LIMIT: Final = 16
-"""Longest wait between retries of a failing save, in flush intervals."""
-PRUNE_INTERVAL_SECONDS: Final = 3600.0
-
-LevelUpFilter = Callable[[LevelUp], bool]
-"""Picks the level-ups a caller of ``check_level_up`` announces itself."""
-
-
-class XPAdjustmentError(UserError):
-    """An administrator's XP change that cannot be made; the message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Announcement:
-    """Where to announce a level-up: a channel, or the member's DMs (``channel_id`` None)."""
-
-    mode: AnnouncementMode
-    channel_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,41 +68,9 @@ class MemberProfile:
     rank: RankedEntry | None
 
 
-class Announceable(Protocol):
-    """A level-up or an achievement: the guild and channel where it was earned."""
-
-    @property
-    def guild_id(self) -> int | None: ...
-
-    @property
-    def channel_id(self) -> int | None: ...
-
-
-def announcement_for(level_up: Announceable, config: GuildXPConfig) -> Announcement | None:
-    """Where a guild wants this level-up (or achievement) announced, or None (off, or nowhere
-    to say it)."""
-    if level_up.guild_id is None or level_up.guild_id != config.guild_id:
-        return None
-    mode = config.announcement_mode
-    if mode is AnnouncementMode.DM:
-        return Announcement(mode, None)
-    if mode is AnnouncementMode.CHOSEN_CHANNEL and config.announcement_channel_id is not None:
-        return Announcement(mode, config.announcement_channel_id)
-    if mode is AnnouncementMode.CHANNEL and level_up.channel_id is not None:
-        return Announcement(mode, level_up.channel_id)
-    return None
-
-
 def _check_award(amount: int) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= MAX_AWARD:
         raise ValueError(f"An XP award must be an integer from 0 to {MAX_AWARD}, got {amount!r}.")
-
-
-def _check_admin_amount(amount: int) -> None:
-    if not 1 <= amount <= MAX_ADMIN_AMOUNT:
-        raise XPAdjustmentError(
-            f"You can give or take between 1 and {MAX_ADMIN_AMOUNT:,} XP at a time."
-        )
 
 
 class XPSystem:
@@ -171,27 +98,20 @@ class XPSystem:
         self.bot_name = bot_name
         self.rankings = rankings
         self.cooldowns = cooldowns if cooldowns is not None else MessageCooldowns(None, "")
-        self._dispatch = dispatch
         # Which of 15-25 XP a message earns is a game mechanic, not a secret.
         self._random = rng or random.Random()  # noqa: S311
-        self._buffer: dict[int, list[XPAward]] = {}
-        self._buffered = 0
-        self.awards_by_source: Counter[XPSource] = Counter()
-        """XP events this process took, by source, for its metrics."""
-        self._retry: deque[tuple[str, list[XPAward]]] = deque()
-        self._flush_lock = asyncio.Lock()
-        self._wakeup = asyncio.Event()
-        self._loop_task: asyncio.Task[None] | None = None
-        self._stop_requested = asyncio.Event()
-        self._refusing = False
         self._settings_failing = False
-        self._next_prune = time.monotonic()
-        self._handler_tasks: set[asyncio.Future[Any]] = set()
+        self.writer = XPWriteBehind(store, options, rankings=rankings, dispatch=dispatch)
 
     @property
     def pending_awards(self) -> int:
         """Awards not saved yet: buffered, or in batches waiting for a retry."""
-        return self._buffered + sum(len(awards) for _, awards in self._retry)
+        return self.writer.pending_awards
+
+    @property
+    def awards_by_source(self) -> Counter[XPSource]:
+        """XP events this process took, by source, for its metrics."""
+        return self.writer.awards_by_source
 
     async def award_xp(
         self,
@@ -218,7 +138,7 @@ class XPSystem:
             config = await self._guild_config(guild_id)
             if config is None or not config.earns_xp(channel_id, role_ids):
                 return None
-        return self._buffer_award(
+        return self.writer.add(
             XPAward(
                 user_id=user_id,
                 amount=amount,
@@ -264,7 +184,7 @@ class XPSystem:
             return None
         if not isinstance(sent_at, datetime):
             sent_at = datetime.fromtimestamp(sent, UTC)
-        return self._buffer_award(
+        return self.writer.add(
             XPAward(
                 user_id=user_id,
                 amount=self._random.randint(config.message_xp_min, config.message_xp_max),
@@ -298,7 +218,7 @@ class XPSystem:
             if config is None or not config.earns_xp(channel_id, role_ids):
                 return None
             amount = config.command_xp
-        return self._buffer_award(
+        return self.writer.add(
             XPAward(
                 user_id=user_id,
                 amount=amount,
@@ -353,13 +273,13 @@ class XPSystem:
             awards.append(award)
         if not save_now:
             for award in awards:
-                self._buffer_award(award)
+                self.writer.add(award)
             return []
-        if not awards or self._full():
+        if not awards or self.writer.full():
             return []
         self.awards_by_source.update(award.source for award in awards)
         players = list(dict.fromkeys(award.user_id for award in awards))
-        return await self._save_now(players, awards, guild_id)
+        return await self.writer.save_now(players, awards, guild_id)
 
     def _default_game_xp(self, outcome: str) -> int:
         return self.options.game_xp.get(outcome, 0)
@@ -382,30 +302,6 @@ class XPSystem:
             self._settings_failing = False
         return config
 
-    def _full(self) -> bool:
-        """Whether new awards are refused: too many wait to be saved (logged once)."""
-        if self.pending_awards >= self.options.max_pending_awards:
-            if not self._refusing:
-                log.error(
-                    "%d XP awards are waiting to be saved (the database is failing?); new awards "
-                    "are dropped until they are saved",
-                    self.pending_awards,
-                )
-                self._refusing = True
-            return True
-        self._refusing = False
-        return False
-
-    def _buffer_award(self, award: XPAward) -> XPAward | None:
-        if self._full():
-            return None
-        self._buffer.setdefault(award.user_id, []).append(award)
-        self._buffered += 1
-        self.awards_by_source[award.source] += 1
-        if self._buffered >= self.options.flush_batch_size:
-            self._wakeup.set()
-        return award
-
     async def check_level_up(self, user_id: int, *, guild_id: int | None = None) -> list[LevelUp]:
         """Save this member's buffered XP now and return the level-ups it caused.
 
@@ -414,188 +310,25 @@ class XPSystem:
         dispatched to the listeners as usual. An empty list when nothing levelled up, or when
         the database is failing (the XP stays queued and is saved later).
         """
-        return await self._save_now([user_id], [], guild_id)
-
-    async def _save_now(
-        self, user_ids: Collection[int], awards: list[XPAward], guild_id: int | None
-    ) -> list[LevelUp]:
-        """Save the members' buffered XP and ``awards`` in one batch, ahead of the buffer, and
-        return the level-ups in ``guild_id`` (all of them without it) instead of dispatching them.
-
-        Nothing is returned when the database is failing: the awards then wait in the buffer
-        or the retry queue, and are saved later.
-        """
-        belongs = self._belongs_to_caller(guild_id)
-        async with self._flush_lock:
-            try:
-                await self._save_retries()
-            except Exception:
-                log.warning("XP of %d member(s): earlier XP is not saved yet", len(user_ids))
-                for award in awards:
-                    self._buffer_award(award)
-                return []
-            batch = [award for user_id in user_ids for award in self._buffer.pop(user_id, [])]
-            self._buffered -= len(batch)
-            batch.extend(awards)
-            if not batch:
-                return []
-            report = await self._save_batch(batch, hold=belongs)
-        return [] if report is None else [event for event in report.level_ups if belongs(event)]
-
-    @staticmethod
-    def _belongs_to_caller(guild_id: int | None) -> LevelUpFilter:
-        def belongs(event: LevelUp) -> bool:
-            return guild_id is None or event.guild_id == guild_id
-
-        return belongs
+        return await self.writer.save_now([user_id], [], guild_id)
 
     async def flush(self) -> list[FlushReport]:
         """Save everything buffered now; raise if the database fails (nothing is lost then)."""
-        async with self._flush_lock:
-            reports = await self._save_retries()
-            while self._buffer:
-                report = await self._save_batch(self._take_batch(), hold=None, raise_errors=True)
-                if report is not None:
-                    reports.append(report)
-            return reports
-
-    def _take_batch(self) -> list[XPAward]:
-        """Whole members' awards, oldest members first, up to about ``flush_batch_size``."""
-        batch: list[XPAward] = []
-        while self._buffer and len(batch) < self.options.flush_batch_size:
-            user_id = next(iter(self._buffer))
-            batch.extend(self._buffer.pop(user_id))
-        self._buffered -= len(batch)
-        return batch
-
-    async def _save_retries(self) -> list[FlushReport]:
-        reports = []
-        while self._retry:
-            batch_id, awards = self._retry[0]
-            report = await self.store.save(batch_id, awards)
-            self._retry.popleft()
-            reports.append(report)
-            await self._after_save(report, hold=None)
-        return reports
-
-    async def _save_batch(
-        self, awards: list[XPAward], *, hold: LevelUpFilter | None, raise_errors: bool = False
-    ) -> FlushReport | None:
-        """Save one batch; on failure it joins the retry queue under the same id."""
-        batch_id = self.store.new_batch_id()
-        self._retry.append((batch_id, awards))
-        try:
-            report = await self.store.save(batch_id, awards)
-        except Exception:
-            if raise_errors:
-                raise
-            log.exception("Saving %d XP awards failed; they will be retried", len(awards))
-            return None
-        self._retry.pop()
-        await self._after_save(report, hold=hold)
-        return report
-
-    async def _after_save(self, report: FlushReport, *, hold: LevelUpFilter | None) -> None:
-        """Dispatch what a committed batch caused and mirror its values into Redis."""
-        for level_up in report.level_ups:
-            if hold is None or not hold(level_up):
-                self._fire(LEVEL_UP_EVENT, level_up)
-        for unlock in report.unlocks:
-            self._fire(ACHIEVEMENT_EVENT, unlock)
-        if self.rankings is not None and report.rankings:
-            await self.rankings.publish(report.rankings)
-
-    def _fire(self, name: str, event: LevelUp | AchievementUnlocked) -> None:
-        if self._dispatch is None:
-            return
-        try:
-            outcome = self._dispatch(name, event)
-        except Exception:
-            log.exception("Handler of %s failed for %r", name, event)
-            return
-        if inspect.isawaitable(outcome):
-            handler = asyncio.ensure_future(outcome)
-            self._handler_tasks.add(handler)
-            handler.add_done_callback(functools.partial(self._handler_finished, name))
-
-    def _handler_finished(self, name: str, handler: asyncio.Future[Any]) -> None:
-        self._handler_tasks.discard(handler)
-        if not handler.cancelled() and handler.exception() is not None:
-            log.error("Handler of %s failed", name, exc_info=handler.exception())
+        return await self.writer.flush()
 
     async def start(self) -> None:
         """Start saving the buffer in the background."""
-        if self._loop_task is not None:
-            raise RuntimeError("The XP system is already running.")
-        self._stop_requested.clear()
-        self._loop_task = asyncio.create_task(self._run(), name="botfleet-xp-flusher")
+        await self.writer.start()
 
     async def stop(self) -> None:
         """Stop the background task and save everything still buffered."""
-        loop_task = self._loop_task
-        if loop_task is not None:
-            self._stop_requested.set()
-            await asyncio.gather(loop_task, return_exceptions=True)
-            self._loop_task = None
-        try:
-            await self.flush()
-        except Exception:
-            members = len(self._buffer) + len({a.user_id for _, b in self._retry for a in b})
-            log.exception(
-                "Could not save %d XP awards of about %d members on shutdown: they are lost",
-                self.pending_awards,
-                members,
-            )
-        if self._handler_tasks:
-            await asyncio.gather(*self._handler_tasks, return_exceptions=True)
-
-    async def _run(self) -> None:
-        """Save every ``flush_interval``, or at once when a batch is full; back off on failures."""
-        failures = 0
-        last_start = time.monotonic()
-        while not self._stop_requested.is_set():
-            # Saves start every interval (not an interval after the last one ended), so an
-            # award waits at most one interval plus one save; a full buffer starts one at once,
-            # except while the database is failing.
-            if failures:
-                delay = self.options.flush_interval * min(RETRY_BACKOFF_LIMIT, 2**failures)
-                wake_on = self._stop_requested
-            else:
-                delay = max(0.0, last_start + self.options.flush_interval - time.monotonic())
-                wake_on = self._wakeup
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake_on.wait(), timeout=delay)
-            self._wakeup.clear()
-            if self._stop_requested.is_set():
-                return
-            last_start = time.monotonic()
-            try:
-                await self.flush()
-                await self._prune_now_and_then()
-                failures = 0
-            except Exception:
-                failures += 1
-                log.warning(
-                    "Saving XP failed (%d in a row); %d awards wait, next try in %.0f s",
-                    failures,
-                    self.pending_awards,
-                    self.options.flush_interval * min(RETRY_BACKOFF_LIMIT, 2**failures),
-                    exc_info=failures == 1,
-                )
-
-    async def _prune_now_and_then(self) -> None:
-        if time.monotonic() < self._next_prune:
-            return
-        self._next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
-        removed = await self.store.prune(datetime.now(UTC))
-        if removed:
-            log.info("Pruned %d expired leaderboard rows and saved-batch ids", removed)
+        await self.writer.stop()
 
     async def give_xp(
         self, guild_id: int, user_id: int, amount: int, *, actor_id: int, reason: str | None = None
     ) -> AdjustmentResult:
         """An administrator gives a member XP in their guild."""
-        _check_admin_amount(amount)
+        check_admin_amount(amount)
         return await self._adjust(
             guild_id, user_id, AdminAction.GIVE, amount, actor_id=actor_id, reason=reason
         )
@@ -604,7 +337,7 @@ class XPSystem:
         self, guild_id: int, user_id: int, amount: int, *, actor_id: int, reason: str | None = None
     ) -> AdjustmentResult:
         """An administrator takes XP from a member in their guild (never below 0)."""
-        _check_admin_amount(amount)
+        check_admin_amount(amount)
         return await self._adjust(
             guild_id, user_id, AdminAction.TAKE, amount, actor_id=actor_id, reason=reason
         )
@@ -627,28 +360,19 @@ class XPSystem:
         actor_id: int,
         reason: str | None,
     ) -> AdjustmentResult:
-        async with self._flush_lock:
-            # Buffered XP first: otherwise it would land on top of a reset.
-            await self._save_retries()
-            awards = self._buffer.pop(user_id, [])
-            self._buffered -= len(awards)
-            if awards:
-                await self._save_batch(awards, hold=None, raise_errors=True)
+        # Buffered XP first: otherwise it would land on top of a reset.
+        async with self.writer.member_saved(user_id):
             result = await self.store.adjust_member_xp(
                 guild_id, user_id, action, amount, actor_id=actor_id, reason=reason
             )
-        audit_log.info(
-            "XP %s by %d in guild %d: member %d, amount %d, XP %d -> %d, level %d -> %d, reason %r",
-            action.value,
-            actor_id,
-            guild_id,
-            user_id,
-            amount,
-            result.xp_before,
-            result.xp_after,
-            result.level_before,
-            result.level_after,
-            reason,
+        audit_adjustment(
+            result,
+            action=action,
+            guild_id=guild_id,
+            user_id=user_id,
+            amount=amount,
+            actor_id=actor_id,
+            reason=reason,
         )
         if self.rankings is not None:
             await self.rankings.publish(result.rankings, exact=True)
@@ -680,7 +404,7 @@ class XPSystem:
             channel_id=channel_id,
             bot_name=bot_name or self.bot_name,
         )
-        await self._after_save(report, hold=None)
+        await self.writer.after_save(report)
         return next(
             (event for event in report.unlocks if event.achievement_id == achievement_id), None
         )
@@ -703,10 +427,6 @@ class XPSystem:
 
     async def forget_user(self, user_id: int) -> int:
         """Drop a member's unsaved awards and cooldowns (a data-deletion request)."""
-        async with self._flush_lock:
-            dropped = self._buffer.pop(user_id, [])
-            self._buffered -= len(dropped)
-            for index, (batch_id, awards) in enumerate(self._retry):
-                self._retry[index] = (batch_id, [a for a in awards if a.user_id != user_id])
+        dropped = await self.writer.forget_user(user_id)
         self.cooldowns.forget(user_id)
-        return len(dropped)
+        return dropped

@@ -27,9 +27,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.events_bus import BusUnavailableError, XPAnnouncement, announcement_key
+from botfleet.gamification.announcements import announcement_for
 from botfleet.gamification.discord.role_sync import sync_member_roles
 from botfleet.gamification.events import AchievementUnlocked, LevelUp, announcer_of
-from botfleet.gamification.xp_system import announcement_for
 from botfleet.services.scheduler import ScheduledTimer
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import stripe
 from sqlalchemy import select
 
 from botfleet.config.schema import Settings
@@ -25,11 +25,13 @@ from botfleet.database.models import User
 from botfleet.errors import UserError
 from botfleet.payments.errors import PaymentsNotConfiguredError
 from botfleet.payments.messages import date_tag
-from botfleet.payments.paypal import PayPalError, PayPalGateway
 from botfleet.payments.plans import PlanNotOfferedError, Purchase
-from botfleet.payments.stripe_client import StripeGateway
 from botfleet.services.premium.rules import Membership, Plan, Scope, Status, Subject
 from botfleet.services.premium.service import PremiumService
+
+if TYPE_CHECKING:
+    from botfleet.payments.paypal import PayPalGateway
+    from botfleet.payments.stripe_client import StripeGateway
 
 log = logging.getLogger(__name__)
 
@@ -107,21 +109,40 @@ def describe_membership(
     return f"{whose}: premium, renews on {until} ({plan})."
 
 
+def provider_error(provider: Provider) -> type[Exception]:
+    """The error ``provider``'s gateway raises when the provider refuses or does not answer.
+
+    Its module is imported here, at a payment, never when the bot starts (see :class:`PremiumDesk`).
+    """
+    if provider is Provider.STRIPE:
+        import stripe  # noqa: PLC0415
+
+        return stripe.StripeError
+    from botfleet.payments.paypal import PayPalError  # noqa: PLC0415
+
+    return PayPalError
+
+
 class PremiumDesk:
-    """Premium status and payment links for the Utility Bot's commands."""
+    """Premium status and payment links for the Utility Bot's commands.
+
+    Each gateway is built at its first use: Stripe's SDK (about 12 MB resident) and the
+    cryptography PayPal's needs (about 6 MB) are imported when a member pays or manages a
+    subscription, not when an idle bot starts.
+    """
 
     def __init__(self, database: Database, premium: PremiumService, settings: Settings) -> None:
         self.database = database
         self.premium = premium
         self.settings = settings
         self.public_url = settings.web.public_url.rstrip("/")
+        payments = settings.payments
+        self._stripe_configured = payments.stripe_api_key is not None
+        self._paypal_configured = (
+            payments.paypal_client_id is not None and payments.paypal_client_secret is not None
+        )
         self._stripe: StripeGateway | None = None
         self._paypal: PayPalGateway | None = None
-        payments = settings.payments
-        if payments.stripe_api_key is not None:
-            self._stripe = StripeGateway(payments, self.public_url)
-        if payments.paypal_client_id is not None and payments.paypal_client_secret is not None:
-            self._paypal = PayPalGateway(payments, self.public_url)
 
     async def close(self) -> None:
         for gateway in (self._stripe, self._paypal):
@@ -131,8 +152,31 @@ class PremiumDesk:
     @property
     def providers(self) -> list[Provider]:
         """The providers the operator set up, Stripe first."""
-        offered = [(Provider.STRIPE, self._stripe), (Provider.PAYPAL, self._paypal)]
-        return [provider for provider, gateway in offered if gateway is not None]
+        offered = [
+            (Provider.STRIPE, self._stripe_configured),
+            (Provider.PAYPAL, self._paypal_configured),
+        ]
+        return [provider for provider, configured in offered if configured]
+
+    def _stripe_gateway(self) -> StripeGateway:
+        if not self._stripe_configured:
+            raise PaymentsNotConfiguredError("Stripe")
+        if self._stripe is None:
+            # Imported here so that an idle bot never loads Stripe's SDK (see the class).
+            from botfleet.payments.stripe_client import StripeGateway  # noqa: PLC0415
+
+            self._stripe = StripeGateway(self.settings.payments, self.public_url)
+        return self._stripe
+
+    def _paypal_gateway(self) -> PayPalGateway:
+        if not self._paypal_configured:
+            raise PaymentsNotConfiguredError("PayPal")
+        if self._paypal is None:
+            # Imported here so that an idle bot never loads cryptography (see the class).
+            from botfleet.payments.paypal import PayPalGateway  # noqa: PLC0415
+
+            self._paypal = PayPalGateway(self.settings.payments, self.public_url)
+        return self._paypal
 
     @property
     def offers(self) -> list[Offer]:
@@ -167,11 +211,11 @@ class PremiumDesk:
             if membership.provider == Provider.PAYPAL.value:
                 return PAYPAL_AUTOPAY
             if membership.provider == Provider.STRIPE.value and membership.customer_id:
-                if self._stripe is None:
+                if not self._stripe_configured:
                     continue
                 try:
-                    return await self._stripe.portal_link(membership.customer_id)
-                except stripe.StripeError as exc:
+                    return await self._stripe_gateway().portal_link(membership.customer_id)
+                except provider_error(Provider.STRIPE) as exc:
                     log.warning("no Stripe portal for %s: %s", membership.subject, exc)
         return None
 
@@ -189,12 +233,10 @@ class PremiumDesk:
             )
         try:
             if chosen is Provider.STRIPE:
-                if self._stripe is None:
-                    raise PaymentsNotConfiguredError("Stripe")
-                return chosen, await self._stripe.create_checkout(purchase, attempt=attempt)
-            if self._paypal is None:
-                raise PaymentsNotConfiguredError("PayPal")
-            return chosen, await self._paypal.create_subscription(purchase, attempt=attempt)
+                stripe_gateway = self._stripe_gateway()
+                return chosen, await stripe_gateway.create_checkout(purchase, attempt=attempt)
+            paypal_gateway = self._paypal_gateway()
+            return chosen, await paypal_gateway.create_subscription(purchase, attempt=attempt)
         except PaymentsNotConfiguredError:
             offered = " or ".join(p.label for p in self.providers) or "nothing"
             raise UserError(
@@ -204,6 +246,6 @@ class PremiumDesk:
             raise UserError(
                 f"That plan is not offered through {chosen.label}; try another plan."
             ) from None
-        except (stripe.StripeError, PayPalError) as exc:
+        except provider_error(chosen) as exc:
             log.error("%s could not make a payment link for %s: %s", chosen, purchase, exc)
             raise UserError(UNAVAILABLE) from exc
