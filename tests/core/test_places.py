@@ -8,8 +8,8 @@ from typing import Any, cast
 import discord
 import pytest
 
-from botfleet.core.places import place_of, server_id_of, server_of
 from botfleet.errors import UserError
+from botfleet.utils.places import place_of, server_id_of, server_of
 
 REFUSAL = "Polls run in a server's channels."
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from botfleet.cache import CacheHierarchy, MemoryCache
 from botfleet.database import Database
 from botfleet.database.models.premium import PremiumAudit, PremiumEvent, PremiumOutbox
+from botfleet.payments.desk import Provider, describe_membership, offers_in
 from botfleet.services.premium import (
     BySubscription,
     Cancel,
@@ -24,7 +25,6 @@ from botfleet.services.premium import (
     Status,
     Subject,
 )
-from botfleet.services.premium.desk import Provider, describe_membership, offers_in
 from botfleet.services.premium.rules import Plan, Scope, apply
 
 ADA = 1_234_567_890_123_456_789

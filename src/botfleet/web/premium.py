@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from botfleet.errors import UserError
+from botfleet.payments.desk import Offer, PremiumDesk, describe_membership
 from botfleet.payments.plans import Purchase
 from botfleet.services.premium import Subject
-from botfleet.services.premium.desk import Offer, PremiumDesk, describe_membership
 from botfleet.services.premium.outbox import Delivery, last_undelivered
 from botfleet.services.premium.rules import Scope, Status
 from botfleet.web.inputs import snowflake

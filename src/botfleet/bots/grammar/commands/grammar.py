@@ -28,10 +28,10 @@ from botfleet.bots.grammar.services.validation import validate_check_text
 from botfleet.bots.grammar.views.quiz import practice_view, question_embed, record_line
 from botfleet.bots.grammar.views.result import ResultView, result_embed
 from botfleet.core.option_limits import limit_text_option
-from botfleet.core.places import server_of
 from botfleet.errors import UserError
 from botfleet.services.ai.service import AIService
 from botfleet.utils.helpers import create_embed
+from botfleet.utils.places import server_of
 from botfleet.utils.timezones import search_zones
 from botfleet.utils.wording import plural
 

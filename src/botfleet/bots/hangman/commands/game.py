@@ -24,9 +24,9 @@ from botfleet.bots.hangman.views.buttons import COG_NAME, ActionButton, LetterBu
 from botfleet.bots.hangman.views.display import GameDisplay
 from botfleet.bots.hangman.views.modals import OwnWordModal, WordGuessModal
 from botfleet.core.errors import handle_interaction_error, reply_ephemeral
-from botfleet.core.places import place_of
 from botfleet.errors import UserError
 from botfleet.utils.embeds import create_embed
+from botfleet.utils.places import place_of
 from botfleet.utils.text import paginate_text, truncate_string
 from botfleet.utils.wording import plural
 

@@ -14,7 +14,7 @@ from botfleet.bots.mod.events.appeals import AppealEvents
 from botfleet.bots.mod.services.appeals import AppealStore
 from botfleet.bots.mod.services.cases import CaseStore
 from botfleet.bots.mod.services.sanctions import BanService
-from botfleet.core.places import server_id_of
+from botfleet.utils.places import server_id_of
 
 if TYPE_CHECKING:
     from botfleet.bots.mod.config import ModOptions

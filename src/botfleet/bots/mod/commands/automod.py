@@ -46,9 +46,9 @@ from botfleet.bots.mod.services.native_automod import (
     parse_keywords,
 )
 from botfleet.bots.mod.services.spam import SpamTracker
-from botfleet.core.places import server_id_of, server_of
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed, parse_time, truncate_string
+from botfleet.utils.places import server_id_of, server_of
 
 if TYPE_CHECKING:
     from botfleet.bots.mod.config import ModOptions

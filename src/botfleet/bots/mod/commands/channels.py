@@ -30,9 +30,9 @@ from botfleet.bots.mod.services.purge import (
     PurgePlan,
     plan_purge,
 )
-from botfleet.core.places import server_of
 from botfleet.errors import UserError
 from botfleet.utils.durations import parse_time
+from botfleet.utils.places import server_of
 from botfleet.utils.text import discord_timestamp
 
 if TYPE_CHECKING:

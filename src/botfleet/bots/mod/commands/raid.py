@@ -13,9 +13,9 @@ from botfleet.auth.permissions import PermissionLevel, ensure_bot_can, requires_
 from botfleet.bots.mod.events.raid import RaidEvents
 from botfleet.bots.mod.services.cases import CaseStore
 from botfleet.bots.mod.services.raid import RaidAction, RaidState, RaidStore, edited_settings
-from botfleet.core.places import server_of
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed
+from botfleet.utils.places import server_of
 
 if TYPE_CHECKING:
     from botfleet.bots.mod.config import ModOptions

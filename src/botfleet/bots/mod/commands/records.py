@@ -15,7 +15,7 @@ from botfleet.bots.mod.services.limits import MAX_REASON_LENGTH
 from botfleet.bots.mod.services.records import MAX_NOTE_LENGTH, NoteStore
 from botfleet.bots.mod.services.warnings import WarningService
 from botfleet.bots.mod.views.cases import case_embed, cases_embed, standing_embed
-from botfleet.core.places import server_id_of
+from botfleet.utils.places import server_id_of
 
 if TYPE_CHECKING:
     from botfleet.bots.mod.config import ModOptions

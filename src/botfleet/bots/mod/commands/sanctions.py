@@ -38,9 +38,9 @@ from botfleet.bots.mod.services.purge import SCAN_LIMIT
 from botfleet.bots.mod.services.sanctions import BanService
 from botfleet.bots.mod.services.warnings import Threshold, WarningService
 from botfleet.bots.mod.views.massban import MassbanConfirm, dry_run_embed
-from botfleet.core.places import server_of
 from botfleet.errors import UserError
 from botfleet.utils.durations import parse_time
+from botfleet.utils.places import server_of
 from botfleet.utils.text import discord_timestamp, truncate_string
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from botfleet.bots.mod.services.warning_rules import (
     without_threshold,
 )
 from botfleet.bots.mod.services.warnings import WarningService, WarningSettings
-from botfleet.core.places import server_id_of
 from botfleet.utils.durations import format_time
+from botfleet.utils.places import server_id_of
 
 if TYPE_CHECKING:
     from botfleet.bots.mod.config import ModOptions

@@ -40,8 +40,8 @@ from botfleet.bots.spelling_bee.views.classic_buttons import (
     buttons,
 )
 from botfleet.core.errors import handle_interaction_error
-from botfleet.core.places import place_of
 from botfleet.errors import UserError
+from botfleet.utils.places import place_of
 from botfleet.utils.wording import plural
 
 if TYPE_CHECKING:

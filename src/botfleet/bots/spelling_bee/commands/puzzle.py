@@ -29,8 +29,8 @@ from botfleet.bots.spelling_bee.views.display import (
     verdict_text,
 )
 from botfleet.bots.spelling_bee.views.records import all_time_embed, record_embed
-from botfleet.core.places import place_of
 from botfleet.errors import UserError
+from botfleet.utils.places import place_of
 from botfleet.utils.timezones import resolve_zone, search_zones
 
 if TYPE_CHECKING:

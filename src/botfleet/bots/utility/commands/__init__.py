@@ -29,7 +29,7 @@ from botfleet.bots.utility.services.tags import TagService
 from botfleet.bots.utility.services.timezones import TimezoneStore, all_zones
 from botfleet.bots.utility.services.welcome import WelcomeStore
 from botfleet.bots.utility.views.polls import PollDisplay
-from botfleet.services.premium.desk import PremiumDesk
+from botfleet.payments.desk import PremiumDesk
 
 if TYPE_CHECKING:
     from botfleet.bots.utility.config import UtilityOptions

@@ -17,8 +17,8 @@ from discord.ext import commands
 from botfleet.auth.roles import DANGEROUS_PERMISSIONS
 from botfleet.bots.utility.services.process import resident_memory_bytes
 from botfleet.core.extensions.fleet import about_embed
-from botfleet.core.places import server_of
 from botfleet.utils.embeds import create_embed
+from botfleet.utils.places import server_of
 from botfleet.utils.text import discord_timestamp, truncate_string
 from botfleet.utils.wording import plural
 

@@ -31,9 +31,9 @@ from botfleet.bots.utility.views.polls import (
 )
 from botfleet.core.errors import handle_interaction_error, reply_ephemeral
 from botfleet.core.option_limits import limit_text_option
-from botfleet.core.places import server_id_of
 from botfleet.errors import UserError
 from botfleet.utils.helpers import truncate_string
+from botfleet.utils.places import server_id_of
 
 SERVER_ONLY: Final = "Polls run in a server's channels."
 

@@ -9,14 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from botfleet.core.places import server_id_of
-from botfleet.payments.plans import Purchase
-from botfleet.services.premium import Plan, Subject
-from botfleet.services.premium.desk import (
+from botfleet.payments.desk import (
     PremiumDesk,
     Provider,
     describe_membership,
 )
+from botfleet.payments.plans import Purchase
+from botfleet.services.premium import Plan, Subject
+from botfleet.utils.places import server_id_of
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot

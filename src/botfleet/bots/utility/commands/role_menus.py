@@ -48,8 +48,8 @@ from botfleet.bots.utility.views.role_menus import (
     menus_list_embeds,
 )
 from botfleet.core.errors import handle_interaction_error
-from botfleet.core.places import server_of
 from botfleet.utils.embeds import chunk_embeds
+from botfleet.utils.places import server_of
 from botfleet.utils.text import truncate_string
 from botfleet.utils.wording import role_label
 

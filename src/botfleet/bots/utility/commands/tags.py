@@ -12,8 +12,8 @@ from discord.ext import commands
 from botfleet.auth.permissions import PermissionLevel, resolve_level
 from botfleet.bots.utility.services.tags import MAX_NAME_LENGTH, TagService, ensure_can_change
 from botfleet.bots.utility.views.tags import TagForm, tags_embeds
-from botfleet.core.places import server_id_of
 from botfleet.utils.embeds import create_embed
+from botfleet.utils.places import server_id_of
 from botfleet.utils.text import discord_timestamp
 
 SERVER_ONLY: Final = "Tags belong to a server; use this command in one."

@@ -22,9 +22,9 @@ from botfleet.bots.utility.services.welcome import (
     render,
     with_join_role,
 )
-from botfleet.core.places import server_of
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed, format_time, parse_time, truncate_string
+from botfleet.utils.places import server_of
 from botfleet.utils.wording import role_label
 
 SERVER_ONLY: Final = "Welcome messages belong to a server; use this command in one."

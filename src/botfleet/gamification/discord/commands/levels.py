@@ -9,11 +9,11 @@ import discord
 from discord import app_commands
 
 from botfleet.auth.permissions import requires_permission
-from botfleet.core.places import server_of
 from botfleet.errors import UserError
 from botfleet.gamification.discord.commands.common import NO_PINGS, SERVER_ONLY, describe_resync
 from botfleet.gamification.discord.commands.levels_config import LevelsConfig
 from botfleet.gamification.discord.role_sync import RoleSyncer
+from botfleet.utils.places import server_of
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot

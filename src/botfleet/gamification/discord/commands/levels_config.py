@@ -9,7 +9,6 @@ import discord
 from discord import app_commands
 
 from botfleet.auth.permissions import requires_permission
-from botfleet.core.places import server_of
 from botfleet.errors import UserError
 from botfleet.gamification.discord.commands.common import (
     NO_PINGS,
@@ -27,6 +26,7 @@ from botfleet.gamification.options import (
 )
 from botfleet.gamification.rewards import MAX_REWARD_LEVEL
 from botfleet.utils.helpers import create_embed
+from botfleet.utils.places import server_of
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot

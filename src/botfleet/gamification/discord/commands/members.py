@@ -10,7 +10,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from botfleet.core.places import server_of
 from botfleet.gamification.discord.commands.common import NO_PINGS, SERVER_ONLY, not_a_bot
 from botfleet.gamification.discord.commands.levels import Levels
 from botfleet.gamification.discord.commands.xp import XPAdmin
@@ -24,6 +23,7 @@ from botfleet.gamification.discord.views import (
 from botfleet.gamification.leaderboards import LeaderboardCategory, LeaderboardPage
 from botfleet.gamification.periods import Period
 from botfleet.utils.imaging import fetch_avatar_png
+from botfleet.utils.places import server_of
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot

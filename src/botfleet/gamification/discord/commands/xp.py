@@ -9,11 +9,11 @@ import discord
 from discord import app_commands
 
 from botfleet.auth.permissions import requires_permission
-from botfleet.core.places import server_of
 from botfleet.gamification.discord.commands.common import NO_PINGS, SERVER_ONLY, not_a_bot
 from botfleet.gamification.discord.role_sync import RoleSyncer
 from botfleet.gamification.store import AdjustmentResult
 from botfleet.gamification.xp_admin import MAX_ADMIN_AMOUNT
+from botfleet.utils.places import server_of
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
