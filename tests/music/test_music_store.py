@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from botfleet.bots.music.services.ffmpeg import Effect
 from botfleet.bots.music.services.playlists import (
+    EXPORT_FORMAT,
     PlaylistScope,
     PlaylistStore,
     delete_user_data,
@@ -183,3 +184,24 @@ async def test_the_listening_history_counts_plays_and_picks_autoplay(database: D
         assert await delete_user_data(session, ALICE) == 2
         await session.commit()
     assert (await store.stats(GUILD, ALICE)).requested_by_member == 0
+
+
+async def test_an_imported_track_is_checked_where_ffmpeg_would_open_it(database: Database) -> None:
+    async def refuse_loopback(link: str) -> None:
+        if "127.0.0.1" in link:
+            raise UserError("That link points to a private network address; it is not played.")
+
+    store = PlaylistStore(
+        database, max_playlists=2, library_locations=set, check_link=refuse_loopback
+    )
+    mine = PlaylistScope.member(ALICE)
+    smuggled = {
+        "title": "Radio",
+        "location": "http://127.0.0.1:6379/",
+        "kind": "stream",
+        "page_url": "https://radio.example.org/listen",
+    }
+    document = {"format": EXPORT_FORMAT, "name": "Sneaky", "tracks": [smuggled]}
+    with pytest.raises(UserError, match="private network"):
+        await store.import_file(mine, json.dumps(document).encode(), created_by=ALICE)
+    assert await store.names(mine) == []

@@ -151,8 +151,7 @@ class HttpSources:
     async def resolve(self, link: str, requester_id: int) -> list[Track]:
         """The track (or the tracks of the playlist) a link plays."""
         url = parse_url(link)
-        async with asyncio.timeout(self.limits.timeout):
-            response, final_url = await self._open(url)
+        response, final_url = await self._open_in_time(url)
         async with response:
             kind = response.content_type.lower()
             if kind in PLAYLIST_TYPES or final_url.path.lower().endswith((".m3u", ".pls")):
@@ -161,6 +160,15 @@ class HttpSources:
                 if HLS_MARKER not in text:
                     return await self._playlist(final_url, text, requester_id)
             return [await self._media(final_url, response, requester_id)]
+
+    async def _open_in_time(self, url: URL) -> tuple[aiohttp.ClientResponse, URL]:
+        """:meth:`_open` within the link timeout; a server too slow is the member's answer."""
+        try:
+            async with asyncio.timeout(self.limits.timeout):
+                return await self._open(url)
+        except TimeoutError:
+            log.info("link %s did not answer within %.0f s", url, self.limits.timeout)
+            raise UserError("That server took too long to answer; try again later.") from None
 
     async def _open(self, url: URL) -> tuple[aiohttp.ClientResponse, URL]:
         """GET the URL, checking the address of every hop of its redirects."""
@@ -225,8 +233,7 @@ class HttpSources:
         tracks: list[Track] = []
         for location, title in entries:
             entry_url = parse_url(str(url.join(URL(location))))
-            async with asyncio.timeout(self.limits.timeout):
-                response, final_url = await self._open(entry_url)
+            response, final_url = await self._open_in_time(entry_url)
             async with response:
                 track = await self._media(final_url, response, requester_id)
             tracks.append(track if title is None else replace(track, title=title))

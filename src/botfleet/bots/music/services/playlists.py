@@ -234,7 +234,12 @@ class PlaylistStore:
                         f"“{track.title}” is not in this bot's library; the playlist was not saved."
                     )
             else:
-                await self.check_link(track.page_url or track.location)
+                # FFmpeg opens the location itself (yt-dlp only re-resolves web pages): a page
+                # link alone must not carry an address the link rules would refuse.
+                if track.page_url is not None:
+                    await self.check_link(track.page_url)
+                if track.kind is not SourceKind.WEB or track.page_url is None:
+                    await self.check_link(track.location)
         return await self.save(scope, name or file_name, tracks, created_by=created_by)
 
 

@@ -77,9 +77,11 @@ async def probe(
         async with asyncio.timeout(within):
             output, errors = await process.communicate()
     except TimeoutError:
-        process.kill()
-        await process.wait()
         raise UserError("The audio took too long to answer; try again later.") from None
+    finally:
+        if process.returncode is None:  # timed out or cancelled: never leave ffprobe running
+            process.kill()
+            await process.wait()
     if process.returncode != 0:
         log.warning(
             "ffprobe could not read %s: %s", location, errors.decode(errors="replace")[:300]
