@@ -144,6 +144,14 @@ async def test_raid_mode_starts_once_and_remembers_the_level_to_restore(database
     assert (await store.get(GUILD)).flagged == (BOB,)
 
 
+async def test_joins_flagged_at_once_are_all_kept_for_the_massban(database: Database) -> None:
+    store = RaidStore(database)
+    assert await store.start(GUILD, NOW, 1)
+    joiners = list(range(1_000, 1_020))
+    await asyncio.gather(*(store.flag(GUILD, [user]) for user in joiners))
+    assert sorted((await store.get(GUILD)).flagged) == joiners
+
+
 def test_native_rules_are_checked_against_discords_limits() -> None:
     assert parse_keywords("free nitro, scam*, free nitro") == ("free nitro", "scam*")
     keyword = NativeRuleSpec("No scams", NativeTrigger.KEYWORD, keywords=("scam",))

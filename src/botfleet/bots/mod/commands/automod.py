@@ -6,6 +6,7 @@ event loop, then used at once by this process (others see it within the cache's 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,7 +111,8 @@ class AutomodCommands(
         self, interaction: discord.Interaction[FleetBot], raw: dict[str, Any], what: str
     ) -> None:
         guild_id = server_id_of(interaction, SERVER_ONLY)
-        check_settings(raw)
+        # Validation compiles every pattern and tries it against test texts: a thread's work.
+        await asyncio.to_thread(check_settings, raw)
         rules = await self.rules.save(guild_id, raw)
         log.info(
             "guild %d: automod %s by %d (version %d)",

@@ -8,7 +8,8 @@ massban still knows whom to ban.
 
 from __future__ import annotations
 
-from collections import deque
+import asyncio
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -139,6 +140,9 @@ class RaidStore:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        # The joins of a raid arrive together: each guild's flagged list is read, changed and
+        # written by one of them at a time (a guild is served by one process, its shard's).
+        self._flag_edits: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def get(self, guild_id: int) -> RaidState:
         async with self.database.session() as session:
@@ -184,16 +188,18 @@ class RaidStore:
 
     async def flag(self, guild_id: int, user_ids: list[int]) -> tuple[int, ...]:
         """Remember members for the massban (the oldest forgotten past :data:`MAX_FLAGGED`)."""
-        state = await self.get(guild_id)
-        flagged = list(dict.fromkeys([*state.flagged, *user_ids]))[-MAX_FLAGGED:]
-        await self._upsert(guild_id, flagged=flagged)
+        async with self._flag_edits[guild_id]:
+            state = await self.get(guild_id)
+            flagged = list(dict.fromkeys([*state.flagged, *user_ids]))[-MAX_FLAGGED:]
+            await self._upsert(guild_id, flagged=flagged)
         return tuple(flagged)
 
     async def unflag(self, guild_id: int, user_ids: set[int]) -> None:
-        state = await self.get(guild_id)
-        await self._upsert(
-            guild_id, flagged=[user for user in state.flagged if user not in user_ids]
-        )
+        async with self._flag_edits[guild_id]:
+            state = await self.get(guild_id)
+            await self._upsert(
+                guild_id, flagged=[user for user in state.flagged if user not in user_ids]
+            )
 
     async def end(self, guild_id: int) -> RaidState | None:
         """Leave raid mode; the state it had (to restore the level), or None if not in one."""
