@@ -115,6 +115,15 @@ async def test_forged_altered_and_stale_webhooks_are_refused_and_change_nothing(
     assert await PremiumService(stage.database).membership(Subject.user(ADA)) is None
 
 
+async def test_a_body_that_is_not_text_is_refused_like_a_forgery(stage: PaymentStage) -> None:
+    stripe = stage.stripe
+    stripe.webhooks.deliver = False
+    await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    (completed,) = stripe.webhooks.of_type("checkout.session.completed")
+    assert await stripe.send(completed, body=b"\xff\xfe not utf-8") == 400
+    assert await stage.outcomes() == {}
+
+
 async def test_an_older_event_arriving_late_never_overwrites_newer_state(
     stage: PaymentStage,
 ) -> None:

@@ -55,6 +55,8 @@ def verify(raw: bytes, signature: str | None, secret: str, tolerance: int) -> St
         stripe.WebhookSignature.verify_header(raw, signature, secret, tolerance)
     except stripe.SignatureVerificationError as exc:
         raise WebhookRejectedError(str(exc)) from exc
+    except UnicodeDecodeError as exc:  # the SDK decodes the body before it checks anything
+        raise WebhookRejectedError("the body is not UTF-8 text") from exc
     try:
         body = json.loads(raw)
         return StripeEvent(
