@@ -90,7 +90,7 @@ def count_round_trips(redis: ResilientRedis | None, monkeypatch: pytest.MonkeyPa
 
 
 @pytest.mark.redis
-async def test_a_burst_of_claims_takes_one_round_trip_and_each_message_is_awarded_once(
+async def test_a_burst_of_claims_is_batched_and_each_message_is_awarded_once(
     migrated_url: str,
     make_gamification: GamificationFactory,
     redis_settings: tuple[str, str],
@@ -113,7 +113,10 @@ async def test_a_burst_of_claims_takes_one_round_trip_and_each_message_is_awarde
 
     first, second = await asyncio.gather(*(burst(gamification) for gamification in processes))
 
-    assert [len(sent) for sent in trips] == [1, 1]
+    # Batched: a handful of round trips for 40 messages, not one each. Usually exactly one;
+    # on a loaded machine the event loop may send a first batch before the last handlers
+    # have queued their claims (seen in CI: 1 and 2).
+    assert all(1 <= len(sent) <= 3 for sent in trips), [len(sent) for sent in trips]
     assert all(a != b for a, b in zip(first, second, strict=True))  # exactly one took each
     assert processes[0].xp.pending_awards + processes[1].xp.pending_awards == len(members)
 
