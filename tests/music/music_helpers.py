@@ -90,3 +90,10 @@ async def command(
     if response.message is not None and response.message.content:
         return response.message.content
     return (await handle.wait_for_followup()).content
+
+
+async def play_two(room: Room, bot: FleetBot) -> SandboxVoiceClient:
+    """Alice queues "Long Road" (a minute long) then "First Light"; the bot's voice client."""
+    for query in ("long road", "first light"):
+        await command(room.alice, room.text, room.app, "play", query=query)
+    return await in_voice(room.stage, bot)

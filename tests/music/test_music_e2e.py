@@ -13,6 +13,7 @@ from music_helpers import (
     command,
     current_source,
     in_voice,
+    play_two,
     playing_voice,
     wait_for,
 )
@@ -124,9 +125,7 @@ async def test_a_restarted_bot_resumes_the_same_track_at_the_same_moment(
 ) -> None:
     stage, app, general, _, alice = room
     async with stage.running(settings) as bot:
-        await command(alice, general, app, "play", query="long road")
-        await command(alice, general, app, "play", query="first light")
-        voice = await in_voice(stage, bot)
+        voice = await play_two(room, bot)
         await command(alice, general, app, "seek", position="12")
         source = current_source(voice)
         await wait_for(stage, lambda: source.frames > 10 or None, "frames after the seek")

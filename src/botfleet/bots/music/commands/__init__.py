@@ -57,6 +57,18 @@ async def setup(bot: FleetBot[MusicOptions]) -> None:
     library = LocalLibrary(options.library_path)
     await library.scan()
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_read=30))
+    try:
+        await _set_up(bot, library, session)
+    except BaseException:
+        # The cog that closes the session at unload may never have been added.
+        await session.close()
+        raise
+
+
+async def _set_up(
+    bot: FleetBot[MusicOptions], library: LocalLibrary, session: aiohttp.ClientSession
+) -> None:
+    options = bot.options
     links = HttpSources(
         session,
         options.http_limits,

@@ -131,8 +131,20 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         self._require_control(player, member_of(interaction))
         return player
 
+    async def _acknowledge(self, interaction: discord.Interaction[Any]) -> None:
+        """Show "thinking" before a change that restarts the audio.
+
+        A new FFmpeg process, and for a web page's track a fresh lookup of its stream, can take
+        longer than the 3 seconds Discord gives a first answer; every check that can refuse the
+        member runs before this, so refusals stay private.
+        """
+        await interaction.response.defer(thinking=True)
+
     async def _say(self, interaction: discord.Interaction[Any], text: str) -> None:
-        await interaction.response.send_message(text, allowed_mentions=QUIET)
+        if interaction.response.is_done():
+            await interaction.followup.send(text, allowed_mentions=QUIET)
+        else:
+            await interaction.response.send_message(text, allowed_mentions=QUIET)
 
     # -- playing -----------------------------------------------------------------------------
 
@@ -222,36 +234,46 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         await player.set_paused(False)
         await self._say(interaction, "▶️ Resumed.")
 
-    async def skip_for(self, player: GuildPlayer, member: discord.Member) -> str:
-        """Skip for a DJ or the track's requester; otherwise count the member's vote."""
+    def skip_verdict(self, player: GuildPlayer, member: discord.Member) -> tuple[bool, str]:
+        """Whether the member's skip goes ahead (a DJ, the requester, or the deciding vote),
+        and what to answer; a vote that does not decide is counted here."""
         current = player.queue.current
         if current is None:
             raise UserError(NOTHING_PLAYING)
         if not self.is_dj(player, member):
             self._listening(player, member)
         if self.is_dj(player, member) or current.requester_id == member.id:
-            await player.skip()
-            return f"⏭️ Skipped **{current.display_title}**."
+            return True, f"⏭️ Skipped **{current.display_title}**."
         votes, needed = player.skip_vote.cast(
             player.playback_id, member.id, self.manager.listener_ids(player)
         )
         if votes < needed:
-            return f"🗳️ Vote to skip: {votes}/{needed}."
-        await player.skip()
-        return f"⏭️ Skipped **{current.display_title}** by vote ({votes}/{needed})."
+            return False, f"🗳️ Vote to skip: {votes}/{needed}."
+        return True, f"⏭️ Skipped **{current.display_title}** by vote ({votes}/{needed})."
+
+    async def _skip(self, interaction: discord.Interaction[Any], player: GuildPlayer) -> None:
+        """The skip command and the controller's button alike."""
+        goes_ahead, text = self.skip_verdict(player, member_of(interaction))
+        if goes_ahead:
+            await self._acknowledge(interaction)
+            await player.skip()
+        await self._say(interaction, text)
 
     @app_commands.command(name="skip", description="Skip the track (or vote to skip it).")
     @app_commands.guild_only()
     async def skip(self, interaction: discord.Interaction[Any]) -> None:
-        player = self._player(interaction)
-        await self._say(interaction, await self.skip_for(player, member_of(interaction)))
+        await self._skip(interaction, self._player(interaction))
+
+    async def _back(self, interaction: discord.Interaction[Any], player: GuildPlayer) -> None:
+        player.queue.check_back()
+        await self._acknowledge(interaction)
+        track = await player.back()
+        await self._say(interaction, f"⏮️ Back to **{track.display_title}**.")
 
     @app_commands.command(name="back", description="Play the previous track again.")
     @app_commands.guild_only()
     async def back(self, interaction: discord.Interaction[Any]) -> None:
-        player = await self._controlled(interaction)
-        track = await player.back()
-        await self._say(interaction, f"⏮️ Back to **{track.display_title}**.")
+        await self._back(interaction, await self._controlled(interaction))
 
     @app_commands.command(name="seek", description="Jump to a time in the track.")
     @app_commands.describe(position="Where to go, e.g. 1:23 or 83s")
@@ -263,6 +285,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         current = player.queue.current
         assert current is not None  # _player refuses an idle player
         target = seek_target(current, parse_position(position))
+        await self._acknowledge(interaction)
         await player.seek(target)
         await self._say(interaction, f"⏩ Jumped to {format_clock(target)}.")
 
@@ -271,6 +294,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         current = player.queue.current
         assert current is not None
         target = shifted_position(current, player.position, seconds)
+        await self._acknowledge(interaction)
         await player.seek(target)
         await self._say(interaction, f"⏩ Now at {format_clock(target)}.")
 
@@ -294,6 +318,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     @app_commands.guild_only()
     async def replay(self, interaction: discord.Interaction[Any]) -> None:
         player = await self._controlled(interaction)
+        await self._acknowledge(interaction)
         await player.seek(0.0)
         await self._say(interaction, "🔄 From the start.")
 
@@ -317,6 +342,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         self, interaction: discord.Interaction[Any], percent: app_commands.Range[int, 0, MAX_VOLUME]
     ) -> None:
         player = await self._controlled(interaction)
+        await self._acknowledge(interaction)
         await self._change_settings(player, volume=percent)
         await self._say(interaction, f"🔊 Volume {percent}%.")
 
@@ -329,6 +355,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     async def filter(self, interaction: discord.Interaction[Any], effect: str) -> None:
         player = await self._controlled(interaction)
         chosen = Effect(effect)
+        await self._acknowledge(interaction)
         await self._change_settings(player, effect=chosen)
         await self._say(interaction, f"🎛️ {EFFECTS[chosen].label}.")
 
@@ -484,25 +511,25 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         """A button of the now-playing message."""
         try:
             player = self._player(interaction)
-            member = member_of(interaction)
             if action == "skip":
-                text = await self.skip_for(player, member)
-            else:
-                self._require_control(player, member)
-                text = await self._press(player, action)
+                await self._skip(interaction, player)
+                return
+            self._require_control(player, member_of(interaction))
+            if action == "back":
+                await self._back(interaction, player)
+                return
+            text = await self._press(player, action)
         except UserError as error:
             await reply_ephemeral(interaction, error.message)
             return
-        await interaction.response.send_message(text, allowed_mentions=QUIET)
+        await self._say(interaction, text)
 
     async def _press(self, player: GuildPlayer, action: str) -> str:
+        """The buttons that change no audio: pause or resume, the loop mode, stop."""
         if action == "toggle":
             await player.set_paused(not player.paused)
             await self.manager.refresh_controller(player)
             return "⏸️ Paused." if player.paused else "▶️ Resumed."
-        if action == "back":
-            track = await player.back()
-            return f"⏮️ Back to **{track.display_title}**."
         if action == "loop":
             modes = list(LoopMode)
             following = modes[(modes.index(player.queue.loop) + 1) % len(modes)]

@@ -88,12 +88,17 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
     ) -> None:
         member = member_of(interaction)
         scope = self._scope(interaction, server, editing=False)
+        # Joining voice and starting the first track (FFmpeg, maybe a web page's stream looked
+        # up) can outlast Discord's 3 seconds; as with /play, the answer is private and the
+        # public controller message shows what plays.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         playlist = await self.store.get(scope, name)
         tracks = [track.requested_by(member.id) for track in playlist.tracks]
         player = await self.manager.player_for(member, interaction.channel_id)
         await player.enqueue(tracks)
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"📜 Queued “{playlist.name}” ({plural(len(tracks), 'track')}).",
+            ephemeral=True,
             allowed_mentions=QUIET,
         )
 

@@ -138,10 +138,14 @@ class TrackQueue:
                 self.loop = LoopMode.TRACK
         return self.advance()
 
-    def back(self) -> Track:
-        """Play the previous track again; the current one becomes next."""
+    def check_back(self) -> None:
+        """Refuse going back when nothing played before (checked before a command answers)."""
         if not self.history:
             raise UserError("Nothing has played before this track.")
+
+    def back(self) -> Track:
+        """Play the previous track again; the current one becomes next."""
+        self.check_back()
         previous = self.history.pop()
         if self.current is not None:
             self.upcoming.insert(0, self.current)
