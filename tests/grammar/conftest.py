@@ -54,9 +54,9 @@ def loaded_dictionaries(spelling_engine: SpellingEngine, rule_engine: RuleEngine
 
 
 @pytest.fixture(scope="session")
-def harper_engine() -> Iterator[HarperEngine]:
-    """One Harper engine for the session: building its linter takes about a second."""
-    engine = HarperEngine()
+def harper_engine(spelling_engine: SpellingEngine) -> Iterator[HarperEngine]:
+    """One Harper engine for the session, as the bot builds it (building takes a second)."""
+    engine = HarperEngine(could_be_typo=spelling_engine.could_be_typo)
     asyncio.run(engine.start())
     yield engine
 

@@ -284,5 +284,24 @@ def test_harper_is_asked_to_spell_only_the_words_worth_spelling() -> None:
             return {}
 
     text = "Ask Priya about user_id in `code`, then <@123> and https://x.io/teh, ok?"
-    assert _misspellings(cast(harper.Linter, Speller()), text) == []
+    assert _misspellings(cast(harper.Linter, Speller()), text, None) == []
     assert asked == ["Ask about in then and ok"]
+    asked.clear()
+    text = "run kubeadm and pgbouncer, I typed asdfghjkl and recieve"
+    assert _misspellings(cast(harper.Linter, Speller()), text, lambda w: "k" not in w) == []
+    assert asked == ["run and pgbouncer typed and recieve"]
+
+
+def test_a_word_no_known_word_lies_near_is_no_typo(spelling_engine: SpellingEngine) -> None:
+    for typo in ("recieve", "definately", "teh", "becuase", "skaffold", "pgbouncer"):
+        assert spelling_engine.could_be_typo(typo), typo
+    for word in ("the", "Receive", "neighbour"):
+        assert spelling_engine.could_be_typo(word), word  # known words: Harper judges them
+    for beyond in ("asdfghjkl", "qwertzuiop", "kubeadm", "istioctl", "vcpkg", "Oluwaseun"):
+        assert not spelling_engine.could_be_typo(beyond), beyond
+
+
+async def test_harper_leaves_words_no_suggestion_could_mend(harper_engine: HarperEngine) -> None:
+    text = "I typed asdfghjkl and qwertzuiop, then recieve and kubeadm"
+    issues = await harper_engine.check(text, "en-US")
+    assert [(i.excerpt(text), i.suggestions[0]) for i in issues] == [("recieve", "receive")]

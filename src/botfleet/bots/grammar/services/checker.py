@@ -25,7 +25,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 import aiohttp
 
@@ -52,6 +52,10 @@ from botfleet.bots.grammar.services.validation import (
     validate_check_text,
 )
 from botfleet.errors import UserError
+
+if TYPE_CHECKING:
+    from botfleet.bots.grammar.services.harper_engine import HarperEngine
+    from botfleet.bots.grammar.services.spelling import SpellingEngine
 
 log = logging.getLogger(__name__)
 
@@ -356,11 +360,12 @@ def build_checker(
     """
     engines: list[Engine] = []
     missing: list[MissingEngine] = []
-    vocabulary: CommonWords | None = None
+    harper_engine: HarperEngine | None = None
     if options.harper and _importable("harper", "harper", "harper-py", missing):
         from botfleet.bots.grammar.services.harper_engine import HarperEngine  # noqa: PLC0415
 
-        engines.append(HarperEngine(options.language))
+        harper_engine = HarperEngine(options.language)
+        engines.append(harper_engine)
     if options.rules and _importable("rules", MODEL_PACKAGE, RULE_PACKAGES, missing):
         engines.append(RuleEngine())
     if options.languagetool_url is not None:
@@ -371,15 +376,17 @@ def build_checker(
                 session=session,
             )
         )
+    spelling: SpellingEngine | None = None
     if options.spelling and _importable("spelling", "spellchecker", "pyspellchecker", missing):
         from botfleet.bots.grammar.services.spelling import SpellingEngine  # noqa: PLC0415
 
         spelling = SpellingEngine(frozenset({options.language}))
         engines.append(spelling)
-        vocabulary = spelling
+        if harper_engine is not None:
+            harper_engine.could_be_typo = spelling.could_be_typo
     for engine in missing:
         log.warning("grammar engine %s", engine.describe())
-    return GrammarChecker(options, engines, missing=missing, vocabulary=vocabulary)
+    return GrammarChecker(options, engines, missing=missing, vocabulary=spelling)
 
 
 def _importable(engine: str, module: str, package: str, missing: list[MissingEngine]) -> bool:

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import re
 import threading
+from collections.abc import Callable
 from typing import Final
 
 import harper
@@ -136,12 +137,21 @@ def _harmless(rule: str, text: str, start: int, end: int, lint: harper.Lint) -> 
     return False
 
 
-def _misspellings(speller: harper.Linter, text: str) -> list[tuple[str, harper.Lint, int, int]]:
+TypoCheck = Callable[[str], bool]
+"""Whether a word could be a typo of a known word (some lie within two edits of it)."""
+
+
+def _misspellings(
+    speller: harper.Linter, text: str, could_be_typo: TypoCheck | None
+) -> list[tuple[str, harper.Lint, int, int]]:
     """Harper's spelling findings on the words of ``text`` a spell check should judge.
 
-    Harper's suggester costs 10-20 ms for a word it finds no close match for, which a name
-    ("Oluwaseun") often is; names, code and the insides of links and code spans are dropped
-    anyway, so only the other words are spelled: one line of them, mapped back to the text.
+    Harper's suggester costs 10-30 ms for a word it finds no close match for, which a name
+    ("Oluwaseun"), a tool ("kubeadm") or keyboard mash often is: more than the rest of a
+    check. Names, code and the insides of links and code spans are dropped anyway, and so are
+    words no known word lies near (``could_be_typo``, a SymSpell lookup well under a
+    millisecond): no suggestion could mend them. Only the other words are spelled, as one line
+    mapped back to the text.
     """
     skipped = protected_spans(text)
     words = [
@@ -150,6 +160,7 @@ def _misspellings(speller: harper.Linter, text: str) -> list[tuple[str, harper.L
         if not overlaps_any(match.start(), match.end(), skipped)
         and not looks_like_name(text, match.start(), match.end())
         and not looks_like_code(text, match.start(), match.end())
+        and (could_be_typo is None or could_be_typo(match.group()))
     ]
     if not words:
         return []
@@ -192,8 +203,12 @@ class HarperEngine:
 
     name = "harper"
 
-    def __init__(self, default_language: str = "en-US") -> None:
+    def __init__(
+        self, default_language: str = "en-US", *, could_be_typo: TypoCheck | None = None
+    ) -> None:
         self._default_language = default_language
+        self.could_be_typo = could_be_typo
+        """Words it says no are not spelled (a dictionary's; None: every word is)."""
         self._linters: dict[harper.Dialect, _Linter] = {}
         self._lock = threading.Lock()
 
@@ -231,7 +246,7 @@ class HarperEngine:
                 for rule, lints in lints_by_rule.items()
                 for lint in lints
             ]
-            found += _misspellings(linter.speller, text)
+            found += _misspellings(linter.speller, text, self.could_be_typo)
         issues = []
         for rule, lint, start, end in sorted(found, key=lambda item: (item[0], item[2])):
             category = CATEGORIES.get(lint.lint_kind, Category.STYLE)

@@ -89,6 +89,20 @@ class SpellingEngine:
         frequency = self._checker("en").word_frequency
         return frequency[word.lower().replace("’", "'")] >= COMMON_WORD_COUNT
 
+    def could_be_typo(self, word: str) -> bool:
+        """Whether a known English word lies within two edits of ``word``.
+
+        A word with none (a tool's name, keyboard mash) is no typo a suggestion could mend.
+        Answers yes while the dictionary is not loaded: loading it would cost the check seconds.
+        """
+        loaded = _DICTIONARIES.get("en")
+        if loaded is None:
+            return True
+        checker, index = loaded
+        lowered = word.lower()
+        nearest = index.lookup(lowered, Verbosity.TOP, max_edit_distance=MAX_EDIT_DISTANCE)
+        return bool(nearest) or bool(checker.known([lowered]))
+
     def _checker(self, language: str) -> SpellChecker:
         return _dictionary(language)[0]
 
