@@ -86,10 +86,7 @@ async def command(
 ) -> str:
     """Run a command and return the text of its answer (deferred ones: the followup)."""
     handle = await member.run_command(channel, app, name, options, subcommand=subcommand)
-    response = await handle.wait_for_response()
-    if response.message is not None and response.message.content:
-        return response.message.content
-    return (await handle.wait_for_followup()).content
+    return (await handle.wait_for_message()).content
 
 
 async def play_two(room: Room, bot: FleetBot) -> SandboxVoiceClient:

@@ -108,7 +108,7 @@ async def test_the_controller_pauses_and_a_lonely_bot_leaves(
         message = await wait_for(stage, lambda: controller(general, voice.user.id), "controller")
         assert message.embeds[0]["title"] == "▶️ Now playing"
         handle = await alice.click(message, "music:control:toggle")
-        assert (await handle.wait_for_response()).content == "⏸️ Paused."
+        assert (await handle.wait_for_message()).content == "⏸️ Paused."
         assert voice.is_paused()
         paused_at = current_source(voice).frames
         edited = await wait_for(

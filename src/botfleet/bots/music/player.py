@@ -43,11 +43,19 @@ class TrackedSource(discord.AudioSource):
     """Counts the frames read from a source, which is how far the listeners got."""
 
     def __init__(
-        self, inner: discord.AudioSource, plan: SourcePlan, track: Track, heard_before: float = 0.0
+        self,
+        inner: discord.AudioSource,
+        plan: SourcePlan,
+        track: Track,
+        heard_before: float = 0.0,
+        *,
+        located: Track | None = None,
     ) -> None:
         self.inner = inner
         self.plan = plan
         self.track = track
+        self.located = located or track
+        """The track with the media address it plays from (a web page's, as yt-dlp found it)."""
         self.heard_before = heard_before
         """Seconds of the track heard through earlier sources (before a seek or an effect)."""
         self.frames = 0
@@ -229,14 +237,20 @@ class GuildPlayer:
     # -- playing -------------------------------------------------------------------------------
 
     async def _make_source(
-        self, track: Track, start: float, heard_before: float = 0.0
+        self,
+        track: Track,
+        start: float,
+        heard_before: float = 0.0,
+        located: Track | None = None,
     ) -> TrackedSource:
-        located = await self.locate(track) if self.locate is not None else track
+        """A source of ``track`` from ``start``; ``located``: its media address, known already."""
+        if located is None:
+            located = await self.locate(track) if self.locate is not None else track
         plan = plan_source(
             located, start=start, volume=self.settings.volume, effect=self.settings.effect
         )
         inner = await asyncio.to_thread(self.source_factory, plan)
-        return TrackedSource(inner, plan, track, heard_before)
+        return TrackedSource(inner, plan, track, heard_before, located=located)
 
     async def _silence(self) -> None:
         """End the running ``play()`` (its ``after`` is ignored) and stop its FFmpeg."""
@@ -288,10 +302,17 @@ class GuildPlayer:
         async with self._lock:
             if generation != self._generation or not self.connected:
                 return  # a stopped track, or the connection dropped: nothing moves on
-            if error is None and self.source is not None and self.source.frames == 0:
+            source = self.source
+            if (
+                error is None
+                and source is not None
+                and source.frames == 0
+                and not source.plan.start
+            ):
                 # FFmpeg gave nothing at all (a file gone, a server that closed at once); its
-                # exit code may not be known yet when discord.py's player stops reading.
-                error = SourceGaveNothingError(self.source.plan.location)
+                # exit code may not be known yet when discord.py's player stops reading. From
+                # a seek, nothing is what a position past the end gives: the track just ended.
+                error = SourceGaveNothingError(source.plan.location)
             if error is not None:
                 current = self.queue.current
                 log.warning("Guild %s: playback failed: %s", self.guild_id, error)
@@ -311,7 +332,11 @@ class GuildPlayer:
         await self._play(track)
 
     async def _swap(self, start: float) -> None:
-        """Replace the running source at ``start`` (seek, effect, volume) without a gap."""
+        """Replace the running source at ``start`` (seek, effect, volume) without a gap.
+
+        The new source plays from the media address the running one found: a web page is not
+        looked up again, which would take seconds while the old source plays on.
+        """
         track = self.queue.current
         voice = self.voice_client
         if track is None or self.source is None:
@@ -319,7 +344,9 @@ class GuildPlayer:
         if not (voice.is_playing() or voice.is_paused()):
             await self._play(track, start)
             return
-        new = await self._make_source(track, start, heard_before=self.source.heard)
+        new = await self._make_source(
+            track, start, heard_before=self.source.heard, located=self.source.located
+        )
         old, self.source = self.source, new
         voice.source = new
         if self.paused:

@@ -174,8 +174,13 @@ class PlayerManager:
         self.players[guild.id] = player
         return player
 
-    async def player_for(self, member: discord.Member, text_channel_id: int | None) -> GuildPlayer:
-        """The guild's player, joining the member's voice channel when there is none."""
+    def voice_channel_for(
+        self, member: discord.Member
+    ) -> discord.VoiceChannel | discord.StageChannel:
+        """The channel to play in for ``member``: theirs, and the bot's if it plays already.
+
+        Checked before a link is looked up, so a member who cannot be played to is told at once.
+        """
         voice_state = member.voice
         if voice_state is None or voice_state.channel is None:
             raise UserError("Join a voice channel first, then ask me to play.")
@@ -184,10 +189,39 @@ class PlayerManager:
             bot_channel = getattr(player.voice, "channel", None)
             if bot_channel is not None and bot_channel.id != voice_state.channel.id:
                 raise UserError(f"I am playing in <#{bot_channel.id}>; join it to add music.")
+        return voice_state.channel
+
+    async def player_for(self, member: discord.Member, text_channel_id: int | None) -> GuildPlayer:
+        """The guild's player, joining the member's voice channel when there is none."""
+        channel = self.voice_channel_for(member)
+        player = self.players.get(member.guild.id)
+        if player is not None and player.connected:
             return player
-        player = await self._create(member.guild, voice_state.channel, text_channel_id)
+        player = await self._create(member.guild, channel, text_channel_id)
         self.watch_listeners(player)
         return player
+
+    async def enqueue_for(
+        self,
+        member: discord.Member,
+        text_channel_id: int | None,
+        tracks: list[Track],
+        *,
+        play_next: bool = False,
+    ) -> int:
+        """Queue ``tracks`` in the member's channel (joining it); returns the first's position.
+
+        A player that joined for these tracks and was refused them (too long, the member's
+        share full) leaves again at once, instead of sitting silent in the channel.
+        """
+        joined = member.guild.id not in self.players
+        player = await self.player_for(member, text_channel_id)
+        try:
+            return await player.enqueue(tracks, play_next=play_next)
+        except UserError:
+            if joined and player.queue.current is None:
+                await self.leave(player.guild_id, reason="nothing it was asked for could play")
+            raise
 
     def listener_ids(self, player: GuildPlayer) -> set[int]:
         """Members (not bots) in the player's voice channel.
@@ -257,13 +291,14 @@ class PlayerManager:
             timer.cancel()
 
     def _leave_later(self, player: GuildPlayer, seconds: float, reason: str) -> None:
+        self._cancel_leave_timer(player.guild_id)
         if player.settings.always_on or self._closing:
             return
-        self._cancel_leave_timer(player.guild_id)
 
         async def leave_when_due() -> None:
             await asyncio.sleep(seconds)
-            await self.leave(player.guild_id, reason=reason)
+            if not player.settings.always_on:  # 24/7 mode switched on meanwhile
+                await self.leave(player.guild_id, reason=reason)
 
         self._leave_timers[player.guild_id] = asyncio.create_task(leave_when_due())
 

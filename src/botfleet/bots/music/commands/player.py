@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
@@ -27,7 +28,7 @@ from botfleet.bots.music.services.control import (
 from botfleet.bots.music.services.ffmpeg import EFFECTS, MAX_VOLUME, Effect
 from botfleet.bots.music.services.queue import LoopMode, TrackQueue
 from botfleet.bots.music.services.sources import MAX_QUERY_LENGTH, SourceResolver
-from botfleet.bots.music.services.store import MusicStore
+from botfleet.bots.music.services.store import GuildSettings, MusicStore
 from botfleet.bots.music.services.tracks import format_clock
 from botfleet.bots.music.views.controller import (
     COG_NAME,
@@ -51,6 +52,18 @@ SERVER_ONLY: Final = "Music plays in a server's voice channels."
 NOTHING_PLAYING: Final = "Nothing is playing — start something with /play."
 MAX_AUTOCOMPLETE: Final = 25
 QUIET: Final = discord.AllowedMentions.none()
+
+
+def _anything(_: TrackQueue) -> None:
+    """The check of an edit any queue allows (clear, dedupe)."""
+
+
+def is_dj(member: discord.Member, settings: GuildSettings) -> bool:
+    """Manage Server, or the server's DJ role."""
+    role_id = settings.dj_role_id
+    return member.guild_permissions.manage_guild or (
+        role_id is not None and any(role.id == role_id for role in member.roles)
+    )
 
 
 def member_of(interaction: discord.Interaction[Any]) -> discord.Member:
@@ -97,11 +110,12 @@ class MusicCommands(commands.Cog, name=COG_NAME):
 
     # -- who may do what ---------------------------------------------------------------------
 
-    def _player(self, interaction: discord.Interaction[Any]) -> GuildPlayer:
+    def _player(self, interaction: discord.Interaction[Any], *, idle: bool = False) -> GuildPlayer:
+        """The guild's player with a track loaded (``idle``: or in voice with none)."""
         if interaction.guild_id is None:
             raise UserError(SERVER_ONLY)
         player = self.manager.players.get(interaction.guild_id)
-        if player is None or player.queue.current is None:
+        if player is None or (player.queue.current is None and not idle):
             raise UserError(NOTHING_PLAYING)
         return player
 
@@ -111,10 +125,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
 
     def is_dj(self, player: GuildPlayer, member: discord.Member) -> bool:
         """Manage Server, or the server's DJ role."""
-        role_id = player.settings.dj_role_id
-        return member.guild_permissions.manage_guild or (
-            role_id is not None and any(role.id == role_id for role in member.roles)
-        )
+        return is_dj(member, player.settings)
 
     def _require_control(self, player: GuildPlayer, member: discord.Member) -> None:
         """In the channel, and a DJ when the server named a DJ role."""
@@ -126,17 +137,24 @@ class MusicCommands(commands.Cog, name=COG_NAME):
                 f"Only members with <@&{player.settings.dj_role_id}> (DJs) can do that."
             )
 
+    async def require_dj_when_named(self, member: discord.Member) -> None:
+        """With no player to read it from: the stored DJ role, when the server named one."""
+        settings = await self.store.settings(member.guild.id)
+        if settings.dj_role_id is not None and not is_dj(member, settings):
+            raise UserError(f"Only members with <@&{settings.dj_role_id}> (DJs) can do that.")
+
     async def _controlled(self, interaction: discord.Interaction[Any]) -> GuildPlayer:
         player = self._player(interaction)
         self._require_control(player, member_of(interaction))
         return player
 
     async def _acknowledge(self, interaction: discord.Interaction[Any]) -> None:
-        """Show "thinking" before a change that restarts the audio.
+        """Show "thinking" before anything that waits for the player.
 
         A new FFmpeg process, and for a web page's track a fresh lookup of its stream, can take
-        longer than the 3 seconds Discord gives a first answer; every check that can refuse the
-        member runs before this, so refusals stay private.
+        longer than the 3 seconds Discord gives a first answer, and every change of the player
+        waits while a track starts; every check that can refuse the member runs before this,
+        so refusals stay private.
         """
         await interaction.response.defer(thinking=True)
 
@@ -181,12 +199,14 @@ class MusicCommands(commands.Cog, name=COG_NAME):
             player = self.manager.players.get(member.guild.id)
             if player is not None and player.settings.dj_role_id is not None:
                 self._require_control(player, member)
+        self.manager.voice_channel_for(member)  # before a link is looked up for nothing
         # Links and files take a moment to check; the answer is private, and the public
         # controller message shows what plays and what comes next.
         await interaction.response.defer(ephemeral=True, thinking=True)
         tracks = await self.resolver.resolve(file.url if file else query or "", member.id)
-        player = await self.manager.player_for(member, interaction.channel_id)
-        position = await player.enqueue(tracks, play_next=play_next)
+        position = await self.manager.enqueue_for(
+            member, interaction.channel_id, tracks, play_next=play_next
+        )
         await self.manager.count_queued(member.guild.id, member.id, len(tracks))
         first = tracks[0]
         if position == 0:
@@ -222,6 +242,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         player = await self._controlled(interaction)
         if player.paused:
             raise UserError("The music is paused already — /resume plays it again.")
+        await self._acknowledge(interaction)
         await player.set_paused(True)
         await self._say(interaction, "⏸️ Paused.")
 
@@ -231,6 +252,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         player = await self._controlled(interaction)
         if not player.paused:
             raise UserError("The music is not paused.")
+        await self._acknowledge(interaction)
         await player.set_paused(False)
         await self._say(interaction, "▶️ Resumed.")
 
@@ -332,6 +354,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     @app_commands.guild_only()
     async def loop(self, interaction: discord.Interaction[Any], mode: LoopMode) -> None:
         player = await self._controlled(interaction)
+        await self._acknowledge(interaction)
         await self._change_settings(player, loop=mode)
         await self._say(interaction, f"🔁 Loop: {mode.value}.")
 
@@ -361,8 +384,16 @@ class MusicCommands(commands.Cog, name=COG_NAME):
 
     # -- editing the queue -------------------------------------------------------------------
 
-    async def _edit(self, interaction: discord.Interaction[Any], change: Any, text: str) -> None:
+    async def _edit(
+        self,
+        interaction: discord.Interaction[Any],
+        change: Callable[[TrackQueue], object],
+        text: str,
+        check: Callable[[TrackQueue], None],
+    ) -> None:
         player = await self._controlled(interaction)
+        check(player.queue)
+        await self._acknowledge(interaction)
         result = await player.edit_queue(change)
         await self._say(interaction, text.format(result=result))
         await self.manager.refresh_controller(player)
@@ -370,7 +401,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     @app_commands.command(name="shuffle", description="Shuffle the queue.")
     @app_commands.guild_only()
     async def shuffle(self, interaction: discord.Interaction[Any]) -> None:
-        await self._edit(interaction, TrackQueue.shuffle, "🔀 Shuffled.")
+        await self._edit(interaction, TrackQueue.shuffle, "🔀 Shuffled.", TrackQueue.check_shuffle)
 
     @app_commands.command(name="remove", description="Remove a track from the queue.")
     @app_commands.describe(position="Its number in /queue")
@@ -385,6 +416,8 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         own = 0 <= index < len(queue.upcoming) and queue.upcoming[index].requester_id == member.id
         if not own:
             self._require_control(player, member)
+        queue.check_positions(position)
+        await self._acknowledge(interaction)
         track = await player.edit_queue(lambda q: q.remove(position))
         await self._say(interaction, f"🗑️ Removed {track_line(track)}.")  # type: ignore[arg-type]
 
@@ -398,7 +431,10 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         target: app_commands.Range[int, 1, 10_000],
     ) -> None:
         await self._edit(
-            interaction, lambda q: q.move(source, target).display_title, f"↕️ Moved to #{target}."
+            interaction,
+            lambda q: q.move(source, target).display_title,
+            f"↕️ Moved to #{target}.",
+            lambda q: q.check_positions(source, target),
         )
 
     @app_commands.command(name="swap", description="Swap two tracks of the queue.")
@@ -411,24 +447,30 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         second: app_commands.Range[int, 1, 10_000],
     ) -> None:
         await self._edit(
-            interaction, lambda q: q.swap(first, second), f"🔃 Swapped #{first} and #{second}."
+            interaction,
+            lambda q: q.swap(first, second),
+            f"🔃 Swapped #{first} and #{second}.",
+            lambda q: q.check_positions(first, second),
         )
 
     @app_commands.command(name="clear", description="Empty the queue (the current track plays on).")
     @app_commands.guild_only()
     async def clear(self, interaction: discord.Interaction[Any]) -> None:
-        await self._edit(interaction, TrackQueue.clear, "🧹 Removed {result} tracks.")
+        await self._edit(interaction, TrackQueue.clear, "🧹 Removed {result} tracks.", _anything)
 
     @app_commands.command(name="dedupe", description="Remove tracks queued twice.")
     @app_commands.guild_only()
     async def dedupe(self, interaction: discord.Interaction[Any]) -> None:
-        await self._edit(interaction, TrackQueue.dedupe, "🧹 Removed {result} duplicates.")
+        await self._edit(
+            interaction, TrackQueue.dedupe, "🧹 Removed {result} duplicates.", _anything
+        )
 
     @app_commands.command(name="leave", description="Stop the music and leave the voice channel.")
     @app_commands.guild_only()
     async def leave(self, interaction: discord.Interaction[Any]) -> None:
-        player = self._player(interaction)
+        player = self._player(interaction, idle=True)
         self._require_control(player, member_of(interaction))
+        await self._acknowledge(interaction)
         await self.manager.leave(
             player.guild_id, reason=f"asked by {interaction.user.display_name}"
         )
@@ -447,6 +489,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         member = member_of(interaction)
         if not member.guild_permissions.manage_guild:
             raise UserError("Only members with Manage Server choose the DJ role.")
+        await self._acknowledge(interaction)
         settings = await self.store.update_settings(
             member.guild.id, dj_role_id=role.id if role else None
         )
@@ -465,6 +508,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         member = member_of(interaction)
         if not member.guild_permissions.manage_guild:
             raise UserError("Only members with Manage Server switch 24/7 mode.")
+        await self._acknowledge(interaction)
         settings = await self.store.update_settings(member.guild.id, always_on=enabled)
         player = self.manager.players.get(member.guild.id)
         if player is not None:
@@ -479,6 +523,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         player = self.manager.players.get(member.guild.id)
         if player is not None:
             self._require_control(player, member)
+        else:
+            await self.require_dj_when_named(member)
+        await self._acknowledge(interaction)
         settings = await self.store.update_settings(member.guild.id, autoplay=enabled)
         if player is not None:
             await player.apply_settings(settings)
@@ -510,7 +557,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     async def press_control(self, interaction: discord.Interaction[Any], action: str) -> None:
         """A button of the now-playing message."""
         try:
-            player = self._player(interaction)
+            player = self._player(interaction, idle=action == "leave")
             if action == "skip":
                 await self._skip(interaction, player)
                 return
@@ -518,6 +565,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
             if action == "back":
                 await self._back(interaction, player)
                 return
+            await self._acknowledge(interaction)
             text = await self._press(player, action)
         except UserError as error:
             await reply_ephemeral(interaction, error.message)

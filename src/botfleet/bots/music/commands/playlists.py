@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from botfleet.bots.music.commands.player import QUIET, member_of
+from botfleet.bots.music.commands.player import QUIET, is_dj, member_of
 from botfleet.bots.music.players import PlayerManager
 from botfleet.bots.music.services.playlists import (
     MAX_IMPORT_BYTES,
@@ -47,20 +47,17 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
         self.manager = manager
         self.store = store
 
-    def _scope(
+    async def _scope(
         self, interaction: discord.Interaction[Any], server: bool, *, editing: bool
     ) -> PlaylistScope:
         member = member_of(interaction)
         if not server:
             return PlaylistScope.member(member.id)
-        if editing and not self._is_dj(member):
-            raise UserError("Only DJs (or Manage Server) change this server's playlists.")
+        if editing:
+            settings = await self.manager.store.settings(member.guild.id)
+            if not is_dj(member, settings):
+                raise UserError("Only DJs (or Manage Server) change this server's playlists.")
         return PlaylistScope.server(member.guild.id)
-
-    def _is_dj(self, member: discord.Member) -> bool:
-        player = self.manager.players.get(member.guild.id)
-        role_id = player.settings.dj_role_id if player is not None else None
-        return member.guild_permissions.manage_guild or any(r.id == role_id for r in member.roles)
 
     @playlist.command(
         name="save", description="Save the queue (with the current track) as a playlist."
@@ -69,7 +66,7 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
     async def save(
         self, interaction: discord.Interaction[Any], name: NameOption, server: bool = False
     ) -> None:
-        scope = self._scope(interaction, server, editing=True)
+        scope = await self._scope(interaction, server, editing=True)
         player = self.manager.players.get(interaction.guild_id or 0)
         tracks = []
         if player is not None:
@@ -87,15 +84,15 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
         self, interaction: discord.Interaction[Any], name: NameOption, server: bool = False
     ) -> None:
         member = member_of(interaction)
-        scope = self._scope(interaction, server, editing=False)
+        scope = await self._scope(interaction, server, editing=False)
         # Joining voice and starting the first track (FFmpeg, maybe a web page's stream looked
         # up) can outlast Discord's 3 seconds; as with /play, the answer is private and the
         # public controller message shows what plays.
         await interaction.response.defer(ephemeral=True, thinking=True)
         playlist = await self.store.get(scope, name)
         tracks = [track.requested_by(member.id) for track in playlist.tracks]
-        player = await self.manager.player_for(member, interaction.channel_id)
-        await player.enqueue(tracks)
+        await self.manager.enqueue_for(member, interaction.channel_id, tracks)
+        await self.manager.count_queued(member.guild.id, member.id, len(tracks))
         await interaction.followup.send(
             f"📜 Queued “{playlist.name}” ({plural(len(tracks), 'track')}).",
             ephemeral=True,
@@ -105,7 +102,7 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
     @playlist.command(name="list", description="List saved playlists.")
     @app_commands.describe(server="This server's playlists instead of yours")
     async def list(self, interaction: discord.Interaction[Any], server: bool = False) -> None:
-        scope = self._scope(interaction, server, editing=False)
+        scope = await self._scope(interaction, server, editing=False)
         names = await self.store.names(scope)
         text = "\n".join(f"• {truncate_string(n, MAX_NAME_LENGTH)}" for n in names)
         await interaction.response.send_message(
@@ -123,7 +120,7 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
         new_name: NameOption,
         server: bool = False,
     ) -> None:
-        scope = self._scope(interaction, server, editing=True)
+        scope = await self._scope(interaction, server, editing=True)
         shown = await self.store.rename(scope, name, new_name)
         await interaction.response.send_message(
             f"✏️ Renamed to “{shown}”.", ephemeral=not server, allowed_mentions=QUIET
@@ -134,7 +131,7 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
     async def delete(
         self, interaction: discord.Interaction[Any], name: NameOption, server: bool = False
     ) -> None:
-        scope = self._scope(interaction, server, editing=True)
+        scope = await self._scope(interaction, server, editing=True)
         deleted = await self.store.delete(scope, name)
         await interaction.response.send_message(
             f"🗑️ Deleted “{deleted}”.", ephemeral=not server, allowed_mentions=QUIET
@@ -145,7 +142,7 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
     async def export(
         self, interaction: discord.Interaction[Any], name: NameOption, server: bool = False
     ) -> None:
-        scope = self._scope(interaction, server, editing=False)
+        scope = await self._scope(interaction, server, editing=False)
         playlist = await self.store.get(scope, name)
         data = export_playlist(playlist)
         file = discord.File(io.BytesIO(data), filename=f"{playlist.name}.json")
@@ -164,7 +161,7 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
         name: NameOption | None = None,
         server: bool = False,
     ) -> None:
-        scope = self._scope(interaction, server, editing=True)
+        scope = await self._scope(interaction, server, editing=True)
         if file.size > MAX_IMPORT_BYTES:
             raise UserError(f"That file is larger than {MAX_IMPORT_BYTES // 1024} KiB.")
         await interaction.response.defer(ephemeral=True, thinking=True)

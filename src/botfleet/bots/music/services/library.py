@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import mutagen
 
@@ -24,6 +26,10 @@ AUDIO_SUFFIXES = frozenset(
     {".mp3", ".ogg", ".opus", ".oga", ".flac", ".m4a", ".aac", ".wav", ".wma", ".webm", ".mka"}
 )
 _CODECS = {"OggOpus": "opus", "OggVorbis": "vorbis", "FLAC": "flac", "MP3": "mp3", "MP4": "aac"}
+
+
+_WORD: Final = re.compile(r"\w+")
+"""A word of a query; punctuation (the "—" of "Artist — Title") finds nothing by itself."""
 
 
 def _fold(text: str) -> str:
@@ -102,7 +108,7 @@ class LocalLibrary:
 
     def search(self, query: str, *, limit: int = 10) -> list[Track]:
         """Tracks whose words contain every word of the query; title matches first."""
-        words = _fold(query).split()
+        words = _WORD.findall(_fold(query))
         if not words:
             return []
         found = [entry for entry in self.entries if all(word in entry.words for word in words)]

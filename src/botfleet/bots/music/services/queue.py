@@ -161,6 +161,16 @@ class TrackQueue:
             raise UserError(f"Choose a position from 1 to {len(self.upcoming)}.")
         return position - 1
 
+    def check_positions(self, *positions: int) -> None:
+        """Refuse positions the queue does not have (checked before a command answers)."""
+        for position in positions:
+            self._index(position)
+
+    def check_shuffle(self) -> None:
+        """Refuse shuffling fewer than two tracks."""
+        if len(self.upcoming) < 2:
+            raise UserError("Shuffling needs at least two tracks in the queue.")
+
     def remove(self, position: int) -> Track:
         """Take the track at ``position`` out of the queue."""
         return self.upcoming.pop(self._index(position))
@@ -198,8 +208,7 @@ class TrackQueue:
 
     def shuffle(self, rng: random.Random | None = None) -> None:
         """Shuffle the upcoming tracks."""
-        if len(self.upcoming) < 2:
-            raise UserError("Shuffling needs at least two tracks in the queue.")
+        self.check_shuffle()
         shuffler = rng or random.Random()  # noqa: S311  (an order of songs, not a secret)
         shuffler.shuffle(self.upcoming)
 
