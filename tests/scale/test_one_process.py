@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import aiohttp
-from scale_processes import BotProcess, unused_port
+from scale_processes import AMQP_URL, BotProcess, unused_port
 
 from botfleet.sandbox import DiscordSandbox
 
@@ -60,3 +60,40 @@ async def test_two_bots_share_one_process_and_answer_each_as_itself(
         assert [line["bot"] for line in ready] == [bot], "each bot logs under its own name"
         closing = [line for line in lines if line["message"] == f"{name} shutting down"]
         assert [line["bot"] for line in closing] == [bot]
+
+
+async def test_a_bot_that_never_gets_ready_keeps_no_other_bot_from_the_event_bus(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, exchange: str
+) -> None:
+    import aio_pika  # noqa: PLC0415  (the exchange fixture skipped the test without it)
+
+    hangman = discord_sandbox.add_application("Hangman Bot")
+    hangman.holds_ready = True
+    utility = discord_sandbox.add_application("Utility Bot")
+    discord_sandbox.create_guild("Word Games", bots=[hangman, utility])
+    fleet = await BotProcess.start(
+        ("run", "--all", "--one-process"),
+        discord_sandbox.url,
+        tmp_path,
+        {
+            "HANGMAN_DISCORD_TOKEN": hangman.token,
+            "UTILITY_DISCORD_TOKEN": utility.token,
+            "BOTFLEET_BUS__BACKEND": "rabbitmq",
+            "BOTFLEET_BUS__EXCHANGE": exchange,
+            "AMQP_URL": AMQP_URL,
+            "BOTFLEET_BOT__LATE_AFTER": "2",
+        },
+    )
+    try:
+        await fleet.wait_for_output("Utility Bot ready as")
+        await fleet.wait_for_output("hangman is not ready after 2 s")
+        async with await aio_pika.connect(AMQP_URL) as connection:
+            channel = await connection.channel()
+            queue = await channel.declare_queue(f"{exchange}.utility", passive=True)
+            consumers = queue.declaration_result.consumer_count
+        status = await fleet.stop()
+    finally:
+        await fleet.kill()
+    assert status == 0, fleet.text
+    assert consumers == 1, "the ready bot receives its cross-bot events"
+    assert "Hangman Bot ready as" not in fleet.text
