@@ -1,0 +1,111 @@
+"""Premium granted, told to the fleet: the Utility Bot sends the member's confirmation DM as soon
+as the grant is committed, not on the premium outbox's next pass, whether the grant comes from
+the same process (the in-process bus) or from another one, as the web process's webhooks do
+(RabbitMQ).
+
+Each test first lets the bot's opening outbox pass send a DM owed from before it started, so
+the next pass is ``OUTBOX_PASS`` seconds away: only the event can bring the second DM in time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from scale_processes import AMQP_URL, BotProcess
+
+from botfleet.database import Database
+from botfleet.database.migrate import upgrade
+from botfleet.events_bus import EventBus, ProcessedEvents
+from botfleet.sandbox import Application, DiscordSandbox, SandboxMember
+from botfleet.sandbox.pytest_plugin import FleetBotFactory
+from botfleet.services.premium import Grant, Message, PaymentEvent, PremiumService, Subject
+
+OUTBOX_PASS = 600.0
+DM_TIMEOUT = 15.0
+
+
+def paid(member: SandboxMember) -> PaymentEvent:
+    """A payment that gives ``member`` premium for a month and owes them a confirmation."""
+    now = datetime.now(UTC)
+    return PaymentEvent(
+        provider="stripe",
+        event_id=f"evt_{uuid4().hex}",
+        event_type="checkout.session.completed",
+        target=Subject.user(member.id),
+        change=Grant(
+            at=now, period_end=now + timedelta(days=30), provider="stripe", purchaser_id=member.id
+        ),
+        messages=lambda _membership: [
+            Message(member.id, "confirmation", f"Thank you, {member.user.username}! Premium is on.")
+        ],
+    )
+
+
+async def grant_before_start(url: str, member: SandboxMember) -> None:
+    """A grant made while no bot runs: its DM waits in the outbox for the opening pass."""
+    await upgrade(url)
+    database = Database(url)
+    try:
+        await PremiumService(database).apply_event(paid(member))
+    finally:
+        await database.dispose()
+
+
+async def confirmed(member: SandboxMember, app: Application) -> str:
+    dm = await member.dm_with(app).wait_for_message(author=app, timeout=DM_TIMEOUT)
+    return str(dm.content)
+
+
+async def test_in_one_process_a_grant_sends_its_dm_at_once(fleet_bot: FleetBotFactory) -> None:
+    stage = fleet_bot("utility", guild="Language Club")
+    alice, bob = stage.guild.add_member("alice"), stage.guild.add_member("bob")
+    settings = stage.settings(premium_outbox_seconds=OUTBOX_PASS)
+    await grant_before_start(settings.database.url.get_secret_value(), bob)
+    async with stage.running(settings) as bot:
+        assert "Thank you, bob!" in await confirmed(bob, stage.app)
+        web = PremiumService(bot.database, bus=bot.bus, source="web")
+        await web.apply_event(paid(alice))
+        assert "Thank you, alice!" in await confirmed(alice, stage.app)
+
+
+@pytest.mark.postgres
+async def test_a_grant_in_another_process_sends_its_dm_at_once_over_rabbitmq(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, postgres_url: str, exchange: str
+) -> None:
+    from botfleet.events_bus.rabbitmq import RabbitMQBus  # noqa: PLC0415  (needs the bus extra)
+
+    app = discord_sandbox.add_application("Utility Bot")
+    guild = discord_sandbox.create_guild("Language Club", bots=[app])
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    await grant_before_start(postgres_url, bob)
+    utility = await BotProcess.start(
+        ("run", "utility"),
+        discord_sandbox.url,
+        tmp_path,
+        {
+            "UTILITY_DISCORD_TOKEN": app.token,
+            "DATABASE_URL": postgres_url,
+            "BOTFLEET_BUS__BACKEND": "rabbitmq",
+            "BOTFLEET_BUS__EXCHANGE": exchange,
+            "AMQP_URL": AMQP_URL,
+            "BOTFLEET_OPTIONS__PREMIUM_OUTBOX_SECONDS": str(OUTBOX_PASS),
+        },
+    )
+    bus: EventBus = RabbitMQBus(AMQP_URL, exchange, ProcessedEvents())
+    database = Database(postgres_url)
+    try:
+        await utility.wait_for_output("ready as")
+        assert "Thank you, bob!" in await confirmed(bob, app)
+        await bus.start()
+        await PremiumService(database, bus=bus, source="web").apply_event(paid(alice))
+        assert "Thank you, alice!" in await confirmed(alice, app)
+        status = await utility.stop()
+    finally:
+        await bus.close()
+        await database.dispose()
+        await utility.kill()
+    assert status == 0, utility.text
+    assert "premium granted" in utility.text
