@@ -85,7 +85,7 @@ async def test_a_bot_that_never_gets_ready_keeps_no_other_bot_from_the_event_bus
         },
     )
     try:
-        await fleet.wait_for_output("Utility Bot ready as")
+        await fleet.wait_for_output("utility receives its cross-bot events")
         await fleet.wait_for_output("hangman is not ready after 2 s")
         async with await aio_pika.connect(AMQP_URL) as connection:
             channel = await connection.channel()
@@ -97,3 +97,4 @@ async def test_a_bot_that_never_gets_ready_keeps_no_other_bot_from_the_event_bus
     assert status == 0, fleet.text
     assert consumers == 1, "the ready bot receives its cross-bot events"
     assert "Hangman Bot ready as" not in fleet.text
+    assert "hangman receives its cross-bot events" not in fleet.text

@@ -118,6 +118,8 @@ async def _consume_when_ready(bus: EventBus, bot: FleetBot, late_after: float) -
         await bus.consume(bot.name)
     except BusUnavailableError as exc:
         log.error("%s cannot receive cross-bot events (%s)", bot.name, exc)
+        return
+    log.info("%s receives its cross-bot events", bot.name)
 
 
 def _token(bot_name: str, settings: Settings) -> str:
