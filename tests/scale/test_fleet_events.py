@@ -1,6 +1,6 @@
 """Premium granted, told to the fleet: the Utility Bot sends the member's confirmation DM as soon
 as the grant is committed, not on the premium outbox's next pass, whether the grant comes from
-the same process (the in-process bus) or from another one, as the web process's webhooks do
+the same process (the in-process bus) or from the web process's Stripe webhook in another
 (RabbitMQ).
 
 Each test first lets the bot's opening outbox pass send a DM owed from before it started, so
@@ -11,18 +11,33 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 from scale_processes import AMQP_URL, BotProcess
 
+from botfleet.config.schema import BusSection, PaymentsSection, Settings, WebSection
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
-from botfleet.events_bus import EventBus, ProcessedEvents
+from botfleet.payments.plans import Purchase
+from botfleet.payments.stripe_client import StripeGateway
 from botfleet.sandbox import Application, DiscordSandbox, SandboxMember
 from botfleet.sandbox.pytest_plugin import FleetBotFactory
-from botfleet.services.premium import Grant, Message, PaymentEvent, PremiumService, Subject
+from botfleet.sandbox.stripe_server import LocalStripeServer
+from botfleet.services.premium import (
+    Grant,
+    Message,
+    PaymentEvent,
+    Plan,
+    PremiumService,
+    Subject,
+)
+from botfleet.web import create_app
 
+PUBLIC_URL = "https://fleet.example"
 OUTBOX_PASS = 600.0
 DM_TIMEOUT = 15.0
 
@@ -72,11 +87,10 @@ async def test_in_one_process_a_grant_sends_its_dm_at_once(fleet_bot: FleetBotFa
 
 
 @pytest.mark.postgres
-async def test_a_grant_in_another_process_sends_its_dm_at_once_over_rabbitmq(
+async def test_a_payment_in_the_web_process_sends_the_dm_at_once_over_rabbitmq(
     discord_sandbox: DiscordSandbox, tmp_path: Path, postgres_url: str, exchange: str
 ) -> None:
-    from botfleet.events_bus.rabbitmq import RabbitMQBus  # noqa: PLC0415  (needs the bus extra)
-
+    """The Utility Bot in a process of its own; the web process's Stripe webhook grants."""
     app = discord_sandbox.add_application("Utility Bot")
     guild = discord_sandbox.create_guild("Language Club", bots=[app])
     alice, bob = guild.add_member("alice"), guild.add_member("bob")
@@ -94,17 +108,37 @@ async def test_a_grant_in_another_process_sends_its_dm_at_once_over_rabbitmq(
             "BOTFLEET_OPTIONS__PREMIUM_OUTBOX_SECONDS": str(OUTBOX_PASS),
         },
     )
-    bus: EventBus = RabbitMQBus(AMQP_URL, exchange, ProcessedEvents())
     database = Database(postgres_url)
     try:
         await utility.wait_for_output("ready as")
         assert "Thank you, bob!" in await confirmed(bob, app)
-        await bus.start()
-        await PremiumService(database, bus=bus, source="web").apply_event(paid(alice))
-        assert "Thank you, alice!" in await confirmed(alice, app)
+        async with LocalStripeServer() as stripe:
+            settings = Settings(
+                web=WebSection(public_url=PUBLIC_URL),
+                payments=PaymentsSection(
+                    stripe_api_key=SecretStr(stripe.api_key),
+                    stripe_webhook_secret=SecretStr(stripe.webhook_secret),
+                    stripe_api_base=stripe.base_url,
+                    stripe_prices={"user_monthly": "price_monthly"},
+                ),
+                bus=BusSection(backend="rabbitmq", amqp_url=SecretStr(AMQP_URL), exchange=exchange),
+            )
+            web: TestClient[Any, Any] = TestClient(
+                TestServer(create_app(settings, database=database, redis=None))
+            )
+            await web.start_server()
+            stripe.webhooks.url = str(web.make_url("/webhooks/stripe"))
+            try:
+                async with StripeGateway(settings.payments, PUBLIC_URL) as gateway:
+                    purchase = Purchase(alice.id, Subject.user(alice.id), Plan.MONTHLY)
+                    checkout = await gateway.create_checkout(purchase, attempt="interaction-1")
+                async with web.session.post(checkout, allow_redirects=False) as paid:
+                    assert paid.status == 303
+                assert "Thank you!" in await confirmed(alice, app)
+            finally:
+                await web.close()
         status = await utility.stop()
     finally:
-        await bus.close()
         await database.dispose()
         await utility.kill()
     assert status == 0, utility.text
