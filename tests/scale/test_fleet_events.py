@@ -1,10 +1,13 @@
-"""Premium granted, told to the fleet: the Utility Bot sends the member's confirmation DM as soon
-as the grant is committed, not on the premium outbox's next pass, whether the grant comes from
-the same process (the in-process bus) or from the web process's Stripe webhook in another
-(RabbitMQ).
+"""Fleet events and what the bots do with them.
+
+Premium granted: the Utility Bot sends the member's confirmation DM as soon as the grant is
+committed, not on the premium outbox's next pass, whether the grant comes from the same process
+(the in-process bus) or from the web process's Stripe webhook in another (RabbitMQ).
 
 Each test first lets the bot's opening outbox pass send a DM owed from before it started, so
 the next pass is ``OUTBOX_PASS`` seconds away: only the event can bring the second DM in time.
+
+A member banned, told by the Mod Bot: the Utility Bot drops their reminders in that server.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 from scale_processes import AMQP_URL, BotProcess
 
+from botfleet.bots.utility.events.reminders import ReminderEvents
+from botfleet.bots.utility.services.reminders import NewReminder
 from botfleet.config.schema import BusSection, PaymentsSection, Settings, WebSection
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
+from botfleet.events_bus import MemberBanned
 from botfleet.payments.plans import Purchase
 from botfleet.payments.stripe_client import StripeGateway
 from botfleet.sandbox import Application, DiscordSandbox, SandboxMember
@@ -143,3 +149,28 @@ async def test_a_payment_in_the_web_process_sends_the_dm_at_once_over_rabbitmq(
         await utility.kill()
     assert status == 0, utility.text
     assert "premium granted" in utility.text
+
+
+async def test_a_ban_told_on_the_bus_drops_the_members_reminders_in_that_server(
+    fleet_bot: FleetBotFactory, discord_sandbox: DiscordSandbox
+) -> None:
+    stage = fleet_bot("utility", guild="Language Club")
+    alice = stage.guild.add_member("alice")
+    general = stage.guild.channel("general")
+    elsewhere = discord_sandbox.create_guild("Elsewhere", bots=[stage.app])
+    async with stage.running() as bot:
+        events = bot.get_cog("Reminder events")
+        assert isinstance(events, ReminderEvents)
+        reminders = events.service
+        for guild_id, channel_id in (
+            (stage.guild.guild.id, general.channel.id),
+            (elsewhere.guild.id, elsewhere.channel("general").channel.id),
+        ):
+            await reminders.create(
+                NewReminder(alice.id, guild_id, channel_id, "in 2 hours", "water the plants")
+            )
+        await bot.bus.publish(
+            MemberBanned(source_bot="mod", guild_id=stage.guild.guild.id, user_id=alice.id)
+        )
+        left = await reminders.list_for(alice.id)
+    assert [reminder.guild_id for reminder in left] == [elsewhere.guild.id]
