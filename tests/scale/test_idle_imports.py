@@ -1,8 +1,8 @@
 """What an idle bot process does not import: Alembic (only to migrate), yt-dlp (only at the
-Music Bot's first link), each about 12-14 MB of resident memory (benchmarks/memory.py), and
-Stripe's SDK and cryptography's primitives (only at a payment, or a webhook checked by the web
-process): about 12 and 6 MB. redis-py imports cryptography's bare package (its version only) to
-learn whether it is installed; that costs nothing and is allowed."""
+Music Bot's first link), each about 12-14 MB of resident memory (benchmarks/memory.py), Stripe's
+SDK and cryptography's primitives (only at a payment, or a webhook checked by the web process):
+about 12 and 6 MB, aiohttp's server side (only with a health endpoint): about 2 MB, and
+redis-py (only when Redis is configured): about 6 MB."""
 
 from __future__ import annotations
 
@@ -33,5 +33,6 @@ def test_a_bot_process_imports_no_migrations_yt_dlp_or_payments_until_needed() -
     modules = result.stdout.split()
     imported = {name.split(".")[0] for name in modules}
     assert {"botfleet", "discord", "sqlalchemy"} <= imported
-    assert not imported & {"alembic", "mako", "yt_dlp", "stripe"}
+    assert not imported & {"alembic", "mako", "yt_dlp", "stripe", "redis"}
     assert not [name for name in modules if name.startswith(CRYPTOGRAPHY_PRIMITIVES)]
+    assert not [name for name in modules if name.startswith("aiohttp.web")]

@@ -4,12 +4,26 @@ client, sharing one database, cache and event bus."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import aiohttp
-from scale_processes import BotProcess, unused_port
+from scale_processes import AMQP_URL, BotProcess, unused_port
 
-from botfleet.sandbox import DiscordSandbox
+from botfleet.sandbox import Application, DiscordSandbox
+
+
+async def one_process(
+    sandbox: DiscordSandbox,
+    directory: Path,
+    apps: Sequence[Application],
+    settings: Mapping[str, str],
+) -> BotProcess:
+    """``botfleet run --all --one-process`` with the tokens of ``apps`` (named "<Bot> Bot")."""
+    tokens = {f"{app.name.split()[0].upper()}_DISCORD_TOKEN": app.token for app in apps}
+    return await BotProcess.start(
+        ("run", "--all", "--one-process"), sandbox.url, directory, {**tokens, **settings}
+    )
 
 
 async def test_two_bots_share_one_process_and_answer_each_as_itself(
@@ -21,16 +35,11 @@ async def test_two_bots_share_one_process_and_answer_each_as_itself(
     alice = guild.add_member("alice")
     general = guild.channel("general")
     port = unused_port()
-    fleet = await BotProcess.start(
-        ("run", "--all", "--one-process"),
-        discord_sandbox.url,
+    fleet = await one_process(
+        discord_sandbox,
         tmp_path,
-        {
-            "HANGMAN_DISCORD_TOKEN": hangman.token,
-            "UTILITY_DISCORD_TOKEN": utility.token,
-            "BOTFLEET_HEALTH__PORT": str(port),
-            "BOTFLEET_LOGGING__JSON_FORMAT": "true",
-        },
+        (hangman, utility),
+        {"BOTFLEET_HEALTH__PORT": str(port), "BOTFLEET_LOGGING__JSON_FORMAT": "true"},
     )
     try:
         await fleet.wait_for_output("starting hangman, utility in one process")
@@ -60,3 +69,39 @@ async def test_two_bots_share_one_process_and_answer_each_as_itself(
         assert [line["bot"] for line in ready] == [bot], "each bot logs under its own name"
         closing = [line for line in lines if line["message"] == f"{name} shutting down"]
         assert [line["bot"] for line in closing] == [bot]
+
+
+async def test_a_bot_that_never_gets_ready_keeps_no_other_bot_from_the_event_bus(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, exchange: str
+) -> None:
+    import aio_pika  # noqa: PLC0415  (the exchange fixture skipped the test without it)
+
+    hangman = discord_sandbox.add_application("Hangman Bot")
+    hangman.holds_ready = True
+    utility = discord_sandbox.add_application("Utility Bot")
+    discord_sandbox.create_guild("Word Games", bots=[hangman, utility])
+    fleet = await one_process(
+        discord_sandbox,
+        tmp_path,
+        (hangman, utility),
+        {
+            "BOTFLEET_BUS__BACKEND": "rabbitmq",
+            "BOTFLEET_BUS__EXCHANGE": exchange,
+            "AMQP_URL": AMQP_URL,
+            "BOTFLEET_BOT__LATE_AFTER": "2",
+        },
+    )
+    try:
+        await fleet.wait_for_output("utility receives its cross-bot events")
+        await fleet.wait_for_output("hangman is not ready after 2 s")
+        async with await aio_pika.connect(AMQP_URL) as connection:
+            channel = await connection.channel()
+            queue = await channel.declare_queue(f"{exchange}.utility", passive=True)
+            consumers = queue.declaration_result.consumer_count
+        status = await fleet.stop()
+    finally:
+        await fleet.kill()
+    assert status == 0, fleet.text
+    assert consumers == 1, "the ready bot receives its cross-bot events"
+    assert "Hangman Bot ready as" not in fleet.text
+    assert "hangman receives its cross-bot events" not in fleet.text

@@ -15,20 +15,20 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from botfleet.cache.resilience import RedisUnavailableError, ResilientRedis, outage_errors
 
-from botfleet.cache.resilience import OUTAGE_ERRORS, RedisUnavailableError, ResilientRedis
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import PubSub
 
 log = logging.getLogger(__name__)
 
 
 async def _close_quietly(pubsub: PubSub) -> None:
     """Close a pub/sub connection that may already be broken."""
-    with contextlib.suppress(*OUTAGE_ERRORS):
+    with contextlib.suppress(*outage_errors()):
         await pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
 
 
@@ -103,7 +103,7 @@ class InvalidationListener:
                 await self._listen()
             except RedisUnavailableError:
                 pass
-            except OUTAGE_ERRORS as exc:
+            except self._redis.outage_errors as exc:
                 self._redis.report_failure(exc)
             except Exception:
                 log.exception("the cache invalidation listener failed; it will subscribe again")
@@ -129,6 +129,8 @@ class InvalidationListener:
             await pubsub.subscribe(self._channel)
             confirmation = await pubsub.get_message(timeout=self._redis.socket_timeout)
             if confirmation is None or confirmation["type"] != "subscribe":
+                from redis.exceptions import TimeoutError as RedisTimeoutError  # noqa: PLC0415
+
                 raise RedisTimeoutError(f"no confirmation of the subscription to {self._channel}")
         except BaseException:
             await _close_quietly(pubsub)

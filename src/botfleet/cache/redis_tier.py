@@ -13,12 +13,13 @@ import json
 import logging
 import re
 from collections import OrderedDict
-from typing import Any
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any
 
 from botfleet.cache.invalidation import Invalidation
 from botfleet.cache.resilience import RedisUnavailableError, ResilientRedis
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 

@@ -16,17 +16,15 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 from urllib.parse import urlsplit, urlunsplit
-
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from botfleet.cache.memory import Clock
 from botfleet.config.schema import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 T = TypeVar("T")
 
@@ -39,14 +37,21 @@ Redis answers in well under a millisecond; a command that takes a second is stuc
 waiting on a slash command should lose at most that second before the fallback answers.
 """
 
-OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
-    RedisConnectionError,
-    RedisTimeoutError,
-    OSError,
-)
-"""Errors that mean "Redis cannot be reached", as opposed to a bad command (a bug)."""
 
-RecoveryHook = Callable[[Redis], Awaitable[None]]
+@cache
+def outage_errors() -> tuple[type[BaseException], ...]:
+    """Errors that mean "Redis cannot be reached", as opposed to a bad command (a bug).
+
+    redis-py (about 6 MB resident) is imported here and in :meth:`ResilientRedis.from_url`,
+    when a process has Redis to use, never by one without it.
+    """
+    from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: PLC0415
+    from redis.exceptions import TimeoutError as RedisTimeoutError  # noqa: PLC0415
+
+    return (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+RecoveryHook: TypeAlias = "Callable[[Redis], Awaitable[None]]"
 
 
 class RedisUnavailableError(Exception):
@@ -73,6 +78,7 @@ class ResilientRedis:
         clock: Clock = time.monotonic,
     ) -> None:
         self.client = client
+        self.outage_errors = outage_errors()
         self.retry_interval = retry_interval
         self.socket_timeout = socket_timeout
         self.description = description
@@ -97,6 +103,11 @@ class ResilientRedis:
         A command that meets a closed connection (Redis restarted, or dropped an idle client)
         is retried once on a fresh one; a timeout is never retried.
         """
+        from redis.asyncio import Redis  # noqa: PLC0415  (see outage_errors)
+        from redis.asyncio.retry import Retry  # noqa: PLC0415
+        from redis.backoff import NoBackoff  # noqa: PLC0415
+        from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: PLC0415
+
         client = Redis.from_url(
             url,
             decode_responses=True,
@@ -155,7 +166,7 @@ class ResilientRedis:
         if self._retry_at is None:
             try:
                 return await operation(self.client)
-            except OUTAGE_ERRORS as exc:
+            except self.outage_errors as exc:
                 self.report_failure(exc)
                 raise RedisUnavailableError(self.description) from exc
         if self._probing or self._clock() < self._retry_at:
@@ -169,7 +180,7 @@ class ResilientRedis:
             for hook in self._recovery_hooks:
                 await hook(self.client)
             result = await operation(self.client)
-        except OUTAGE_ERRORS as exc:
+        except self.outage_errors as exc:
             self.report_failure(exc)
             raise RedisUnavailableError(self.description) from exc
         finally:

@@ -37,6 +37,13 @@ class BotSection(Section):
         "--reload); needs watchfiles, from the dev extra.",
     )
     guild_ready_timeout: float = Field(default=2.0, ge=0)
+    late_after: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="In a one-process fleet, seconds after which a bot not ready yet is logged "
+        "as late (the others go on without it).",
+    )
     shard_count: int | None = Field(
         default=None, ge=1, description="Number of shards; unset lets Discord recommend one."
     )

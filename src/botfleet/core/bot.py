@@ -163,7 +163,6 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.identify_gate = IdentifyGate(
             redis=self.cache.redis, key_prefix=settings.cache.key_prefix
         )
-        self.premium = PremiumService(self.database, self.cache)
         self.rate_limiter: RateLimiter = RateLimiter.from_settings(
             settings, redis=self.cache.redis, scope=definition.name
         )
@@ -185,6 +184,9 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self._owns_bus = bus is None
         self.bus: EventBus = bus or bus_from_settings(settings, self.cache.redis)
         """Cross-bot events; the extensions subscribe in ``cog_load``, it starts after them."""
+        self.premium = PremiumService(
+            self.database, self.cache, bus=self.bus, source=definition.name
+        )
         self.metrics = metrics or FleetMetrics()
         self.metrics.watch(self.name, self.readings)
         self.gateway_guard = GatewayParseGuard(self.name, self._count_unparsable_event)

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from typing import Any
 
 from botfleet.cache import CacheHierarchy
 from botfleet.config import token_variable
@@ -64,15 +65,19 @@ async def run_together(
         FleetBot(definition, settings, database=database, cache=cache, metrics=metrics, bus=bus)
         for definition, settings in bots
     ]
+    late_after = fleet.bot.late_after
+
+    async def join_bus(bot: FleetBot) -> None:
+        await _consume_when_ready(bus, bot, late_after)
+
     try:
         async with _process(fleet, metrics, {bot.name: bot.health for bot in fleet_bots}) as stop:
             await cache.start()
-            bus_starting = asyncio.create_task(_start_bus_when_ready(bus, fleet_bots))
+            await _start_bus(bus)
             outcomes = await asyncio.gather(
-                *(_serve(bot, tokens[bot.name], stop) for bot in fleet_bots),
+                *(_serve(bot, tokens[bot.name], stop, join_bus) for bot in fleet_bots),
                 return_exceptions=True,
             )
-            bus_starting.cancel()
     finally:
         await bus.close()
         await cache.close()
@@ -85,13 +90,36 @@ async def run_together(
     return ended
 
 
-async def _start_bus_when_ready(bus: EventBus, bots: Sequence[FleetBot]) -> None:
-    """Start the shared bus once every bot's extensions subscribed (their set-up is done)."""
-    await asyncio.gather(*(bot.wait_until_ready() for bot in bots))
+async def _start_bus(bus: EventBus) -> None:
+    """Connect the fleet's bus before any bot is ready: no bot waits for another."""
     try:
         await bus.start()
     except BusUnavailableError as exc:
         log.error("the event bus could not start (%s); cross-bot events wait for it", exc)
+
+
+async def _consume_when_ready(bus: EventBus, bot: FleetBot, late_after: float) -> None:
+    """Deliver ``bot``'s cross-bot events once it is ready (its extensions subscribed);
+    a bot still not ready after ``late_after`` seconds is logged, the others go on."""
+    ready = asyncio.create_task(bot.wait_until_ready(), name=f"{bot.name}-ready")
+    try:
+        if not (await asyncio.wait({ready}, timeout=late_after))[0]:
+            log.warning(
+                "%s is not ready after %.0f s; the other bots go on, its cross-bot events wait "
+                "until it is",
+                bot.name,
+                late_after,
+            )
+            await ready
+            log.info("%s is ready at last; its cross-bot events follow", bot.name)
+    finally:
+        ready.cancel()
+    try:
+        await bus.consume(bot.name)
+    except BusUnavailableError as exc:
+        log.error("%s cannot receive cross-bot events (%s)", bot.name, exc)
+        return
+    log.info("%s receives its cross-bot events", bot.name)
 
 
 def _token(bot_name: str, settings: Settings) -> str:
@@ -131,14 +159,20 @@ async def _process(
             loop.remove_signal_handler(signum)
 
 
-async def _serve(bot: FleetBot, token: str, stop: asyncio.Event) -> None:
-    """Run the gateway until it ends or ``stop`` is set, then close the bot.
+async def _serve(
+    bot: FleetBot,
+    token: str,
+    stop: asyncio.Event,
+    beside: Callable[[FleetBot], Coroutine[Any, Any, None]] | None = None,
+) -> None:
+    """Run the gateway until it ends or ``stop`` is set, then close the bot; ``beside`` runs
+    alongside while the bot is open (and is cancelled when it closes).
 
     Its log lines, and those of every task it starts, carry its name (this runs in a task of
     its own, so each bot of a one-process fleet has its own context).
     """
     set_log_context(bot=bot.name)
-    async with bot:
+    async with bot, _alongside(beside(bot) if beside is not None else None, bot.name):
         serving = asyncio.create_task(bot.start(token), name=f"{bot.name}-gateway")
         stopping = asyncio.create_task(stop.wait(), name=f"{bot.name}-signals")
         done, _ = await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -149,3 +183,18 @@ async def _serve(bot: FleetBot, token: str, stop: asyncio.Event) -> None:
             stopping.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await serving
+
+
+@contextlib.asynccontextmanager
+async def _alongside(work: Coroutine[Any, Any, None] | None, name: str) -> AsyncIterator[None]:
+    """Run ``work`` in a task for the block's duration; cancel it when the block ends."""
+    if work is None:
+        yield
+        return
+    task = asyncio.create_task(work, name=f"{name}-alongside")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -12,10 +12,12 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from botfleet.cache.resilience import RedisUnavailableError, ResilientRedis
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 

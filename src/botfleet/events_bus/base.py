@@ -74,6 +74,11 @@ class EventBus(ABC):
         """Connect and start consuming for the subscriptions made so far."""
 
     @abstractmethod
+    async def consume(self, consumer: str) -> None:
+        """Deliver to ``consumer``'s subscriptions made since the bus started (a bot of a
+        one-process fleet that got ready later); raises :class:`BusUnavailableError`."""
+
+    @abstractmethod
     async def publish(self, event: FleetEvent) -> None:
         """Send ``event`` to every subscription of its routing key."""
 

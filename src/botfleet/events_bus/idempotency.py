@@ -7,10 +7,12 @@ redelivery after a crash is the usual case); without it, this process remembers 
 from __future__ import annotations
 
 from collections import OrderedDict
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from botfleet.cache.resilience import RedisUnavailableError, ResilientRedis
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 REMEMBERED_FOR = 7 * 24 * 3600
 """Seconds an event id is kept in Redis: far longer than any redelivery takes."""

@@ -23,6 +23,9 @@ class InProcessBus(EventBus):
     async def start(self) -> None:
         """Nothing to connect to."""
 
+    async def consume(self, consumer: str) -> None:
+        """Subscriptions are called as soon as they are made."""
+
     async def publish(self, event: FleetEvent) -> None:
         for subscription in list(self.subscriptions):
             if subscription.key != event.routing_key:

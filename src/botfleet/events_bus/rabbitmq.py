@@ -41,7 +41,8 @@ class RabbitMQBus(EventBus):
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
-        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._consumers: dict[str, tuple[AbstractQueue, str]] = {}
+        """Each consumer consuming, by name: its queue and consumer tag."""
 
     def queue_name(self, consumer: str) -> str:
         return f"{self.exchange_name}.{consumer}"
@@ -70,6 +71,16 @@ class RabbitMQBus(EventBus):
             len(self._consumers),
         )
 
+    async def consume(self, consumer: str) -> None:
+        if self._channel is None or self._exchange is None:
+            raise BusUnavailableError("the event bus is not started")
+        if consumer in self._consumers:
+            return
+        try:
+            await self._consume(consumer)
+        except (OSError, aio_pika.exceptions.AMQPError) as exc:
+            raise BusUnavailableError(f"RabbitMQ did not take the consumer: {exc}") from exc
+
     async def _consume(self, consumer: str) -> None:
         assert self._channel is not None and self._exchange is not None
         queue = await self._channel.declare_queue(self.queue_name(consumer), durable=True)
@@ -81,7 +92,7 @@ class RabbitMQBus(EventBus):
             await self._receive(consumer, message)
 
         tag = await queue.consume(receive)
-        self._consumers.append((queue, tag))
+        self._consumers[consumer] = (queue, tag)
 
     async def publish(self, event: FleetEvent) -> None:
         if self._exchange is None:
@@ -141,7 +152,7 @@ class RabbitMQBus(EventBus):
         await message.nack(requeue=True)
 
     async def close(self) -> None:
-        for queue, tag in self._consumers:
+        for queue, tag in self._consumers.values():
             try:
                 await queue.cancel(tag)
             except Exception:  # the connection may be gone already

@@ -23,11 +23,12 @@ import asyncio
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any
 
 from botfleet.cache import RedisUnavailableError, ResilientRedis
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 CLAIM_SCRIPT = """
 local ready = tonumber(redis.call('GET', KEYS[1]) or '0')

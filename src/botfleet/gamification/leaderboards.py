@@ -39,10 +39,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 from sqlalchemy import ColumnElement, func, select, tuple_
 
 from botfleet.cache import CacheHierarchy, CacheKeys, RedisUnavailableError, ResilientRedis
@@ -52,6 +50,10 @@ from botfleet.database.models.gamification import RankingVersion
 from botfleet.errors import UserError
 from botfleet.gamification.events import RankingUpdate
 from botfleet.gamification.periods import Period, period_end, period_start
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
 
 log = logging.getLogger(__name__)
 

@@ -478,6 +478,9 @@ class GatewayHub:
             "shard": [session.shard_id, session.shard_count],
             "application": {"id": payloads.snowflake(app.id), "flags": app.flags},
         }
+        if app.holds_ready:
+            log.info("%s identified; holding its READY back as asked", app.name)
+            return True
         session.dispatch("READY", ready)
         if intents & GatewayIntent.GUILDS:
             for guild in guilds:

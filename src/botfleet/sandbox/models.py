@@ -87,6 +87,8 @@ class Application:
     5 s: 1 for most bots, 16 and more for Discord's "large bot sharding"."""
     max_guilds_per_shard: int = 2500
     """Guilds one session may hold; a session that would hold more is closed with 4011."""
+    holds_ready: bool = False
+    """The gateway takes its IDENTIFY but never sends READY: a bot that never gets ready."""
     global_commands: dict[int, ApplicationCommand] = field(default_factory=dict)
     guild_commands: dict[int, dict[int, ApplicationCommand]] = field(default_factory=dict)
 

@@ -14,15 +14,16 @@ import uuid
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any, Self
 
 from botfleet.cache.keys import CacheKeys
 from botfleet.cache.memory import Clock
 from botfleet.cache.resilience import RedisUnavailableError, ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.errors import BotfleetError
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 SLIDING_WINDOW_SCRIPT = """
 local limit = tonumber(ARGV[1])

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from botfleet.events_bus import BusUnavailableError, bus_from_settings
 from botfleet.payments import paypal, stripe_events
 from botfleet.payments.errors import WebhookRejectedError
 from botfleet.payments.paypal import PayPalGateway
@@ -105,7 +106,8 @@ async def _cancel_revoked(result: EventResult, cancel: Callable[[str], Awaitable
 def setup_webhooks(app: web.Application) -> None:
     """Add the webhook routes of the providers configured, and the premium service they use."""
     settings = app[SETTINGS_KEY]
-    app[PREMIUM_KEY] = PremiumService(app[DATABASE_KEY], app[CACHE_KEY])
+    bus = bus_from_settings(settings, app[CACHE_KEY].redis)
+    app[PREMIUM_KEY] = PremiumService(app[DATABASE_KEY], app[CACHE_KEY], bus=bus)
     payments = settings.payments
     if payments.stripe_api_key is not None:
         app[STRIPE_KEY] = StripeGateway(payments, settings.web.public_url)
@@ -114,10 +116,18 @@ def setup_webhooks(app: web.Application) -> None:
         app[PAYPAL_KEY] = PayPalGateway(payments, settings.web.public_url)
         app.router.add_post("/webhooks/paypal", paypal_webhook)
 
+    async def start_bus(app: web.Application) -> None:
+        try:
+            await bus.start()
+        except BusUnavailableError as exc:
+            log.error("the event bus could not start (%s); bots learn of grants later", exc)
+
     async def close(app: web.Application) -> None:
+        await bus.close()
         if STRIPE_KEY in app:
             await app[STRIPE_KEY].close()
         if PAYPAL_KEY in app:
             await app[PAYPAL_KEY].close()
 
+    app.on_startup.append(start_bus)
     app.on_cleanup.append(close)

@@ -27,6 +27,7 @@ from botfleet.database.models.premium import (
     PremiumMembership,
     PremiumOutbox,
 )
+from botfleet.events_bus import BusUnavailableError, EventBus, PremiumGranted
 from botfleet.services.premium.rules import (
     Change,
     Grant,
@@ -174,11 +175,21 @@ class PremiumService:
     """Reads and changes premium; one instance per process, shared by its bots and web routes."""
 
     def __init__(
-        self, database: Database, cache: CacheHierarchy | None = None, *, clock: Clock = utc_now
+        self,
+        database: Database,
+        cache: CacheHierarchy | None = None,
+        *,
+        clock: Clock = utc_now,
+        bus: EventBus | None = None,
+        source: str = "web",
     ) -> None:
         self.database = database
         self.cache = cache
         self.clock = clock
+        self.bus = bus
+        """Where a grant is announced (:class:`PremiumGranted`) once committed."""
+        self.source = source
+        """Who announces: the bot's name, or the web process."""
 
     async def membership(self, subject: Subject) -> Membership | None:
         async with self.database.session() as session:
@@ -256,6 +267,8 @@ class PremiumService:
             await session.commit()
         if result.membership is not None:
             await self._invalidate(result.membership.subject)
+            if result.outcome is Outcome.APPLIED and isinstance(event.change, Grant):
+                await self._announce(result.membership)
         log.info(
             "%s event %s (%s): %s",
             event.provider,
@@ -387,6 +400,8 @@ class PremiumService:
             changed = await self._write(session, subject, change, now)
             await session.commit()
         await self._invalidate(subject)
+        if changed is not None and until is not None:
+            await self._announce(changed)
         log.warning(
             "premium %s for %s by %s until %s: %s",
             "granted" if until is not None else "revoked",
@@ -396,6 +411,24 @@ class PremiumService:
             reason,
         )
         return changed
+
+    async def _announce(self, granted: Membership) -> None:
+        """Tell the other bots of a committed grant; without the bus they learn it later (the
+        cache's invalidation, the outbox's next pass)."""
+        if self.bus is None:
+            return
+        subject = granted.subject
+        event = PremiumGranted(
+            source_bot=self.source,
+            tier=granted.tier,
+            user_id=subject.id if subject.scope is Scope.USER else None,
+            guild_id=subject.id if subject.scope is Scope.GUILD else None,
+            expires_at=granted.premium_until,
+        )
+        try:
+            await self.bus.publish(event)
+        except BusUnavailableError as exc:
+            log.warning("premium granted to %s, not announced on the event bus: %s", subject, exc)
 
     async def _invalidate(self, subject: Subject) -> None:
         if self.cache is not None:

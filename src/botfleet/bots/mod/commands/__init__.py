@@ -13,6 +13,7 @@ from botfleet.bots.mod.commands.channels import ChannelCommands
 from botfleet.bots.mod.commands.records import RecordCommands
 from botfleet.bots.mod.commands.sanctions import SanctionCommands
 from botfleet.bots.mod.commands.settings import ModSettingsCommands
+from botfleet.bots.mod.events.fleet_events import BanAnnouncements
 from botfleet.bots.mod.events.modlog import ModlogEvents
 from botfleet.bots.mod.events.timers import ModTimerEvents
 from botfleet.bots.mod.services.cases import CaseStore
@@ -41,4 +42,5 @@ async def setup(bot: FleetBot[ModOptions]) -> None:
     await bot.add_cog(channel_commands)
     await bot.add_cog(ModSettingsCommands(bot, channels, warnings))
     await bot.add_cog(ModlogEvents(bot, cases, channels))
+    await bot.add_cog(BanAnnouncements(bot))
     await bot.add_cog(ModTimerEvents(bot, sanctions, channel_commands, (bans, warnings, channels)))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import discord
 from discord.ext import commands
 
+from botfleet.events_bus import PremiumGranted
 from botfleet.services.premium.outbox import Delivery, OutboxMessage, deliver
 
 if TYPE_CHECKING:
@@ -26,17 +27,26 @@ CANNOT_SEND_TO_USER: Final = 50007
 
 
 class PremiumOutboxEvents(commands.Cog, name="Premium DMs"):
-    """Every ``interval`` seconds, sends what the premium outbox holds."""
+    """Every ``interval`` seconds, and at once when the event bus says premium was granted,
+    sends what the premium outbox holds."""
 
     def __init__(self, bot: FleetBot[Any], interval: float) -> None:
         self.bot = bot
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._granted = asyncio.Event()
 
     async def cog_load(self) -> None:
+        self.bot.bus.subscribe(PremiumGranted, self._on_premium_granted, consumer=self.bot.name)
         self._task = asyncio.create_task(self._run(), name="premium-outbox")
 
+    async def _on_premium_granted(self, event: PremiumGranted) -> None:
+        """A grant committed its confirmation to the outbox: send it now, not on the next pass."""
+        log.info("premium granted (%s): sending the premium DMs now", event.event_id)
+        self._granted.set()
+
     async def cog_unload(self) -> None:
+        self.bot.bus.unsubscribe(self._on_premium_granted)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -49,7 +59,9 @@ class PremiumOutboxEvents(commands.Cog, name="Premium DMs"):
                 await deliver(self.bot.database, self.send)
             except Exception:  # the database away for a moment: the next pass tries again
                 log.exception("premium outbox pass failed")
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._granted.wait(), self.interval)
+            self._granted.clear()
 
     async def send(self, message: OutboxMessage) -> Delivery:
         """DM one message; what became of it."""

@@ -10,6 +10,7 @@ import discord
 from discord.ext import commands
 
 from botfleet.bots.utility.services.reminders import Reminder, ReminderService
+from botfleet.events_bus import MemberBanned
 from botfleet.services.scheduler import ScheduledTimer
 from botfleet.utils.text import discord_timestamp
 
@@ -33,7 +34,8 @@ def delivery_text(reminder: Reminder, *, next_due: datetime | None) -> str:
 
 
 class ReminderEvents(commands.Cog, name="Reminder events"):
-    """Gives lost alarms back at start, and delivers reminders when they are due."""
+    """Gives lost alarms back at start, delivers reminders when they are due, and drops those a
+    member set in a server that banned them (told by the Mod Bot over the event bus)."""
 
     def __init__(self, bot: FleetBot, service: ReminderService) -> None:
         self.bot = bot
@@ -41,6 +43,20 @@ class ReminderEvents(commands.Cog, name="Reminder events"):
 
     async def cog_load(self) -> None:
         await self.service.restore_timers()
+        self.bot.bus.subscribe(MemberBanned, self._on_member_banned, consumer=self.bot.name)
+
+    async def cog_unload(self) -> None:
+        self.bot.bus.unsubscribe(self._on_member_banned)
+
+    async def _on_member_banned(self, event: MemberBanned) -> None:
+        forgotten = await self.service.forget_in_guild(event.user_id, event.guild_id)
+        if forgotten:
+            log.info(
+                "dropped %d reminders of %d, banned from guild %d",
+                forgotten,
+                event.user_id,
+                event.guild_id,
+            )
 
     @commands.Cog.listener()
     async def on_reminder_timer_complete(self, timer: ScheduledTimer) -> None:

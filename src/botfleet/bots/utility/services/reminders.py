@@ -208,6 +208,22 @@ class ReminderService(AlarmedService):
         log.info("reminder %d deleted by %d", reminder_id, user_id)
         return reminder
 
+    async def forget_in_guild(self, user_id: int, guild_id: int) -> int:
+        """Delete the member's reminders set in one server (they were banned from it) and
+        their alarms; how many went. Reminders set in other servers or in DMs stay."""
+        async with self.database.session() as session:
+            gone = await session.execute(
+                delete(ReminderRow)
+                .where(ReminderRow.user_id == user_id, ReminderRow.guild_id == guild_id)
+                .returning(ReminderRow.timer_id)
+            )
+            timer_ids = [timer_id for (timer_id,) in gone.all()]
+            await session.commit()
+        for timer_id in timer_ids:
+            if timer_id is not None:
+                await self.scheduler.cancel(timer_id)
+        return len(timer_ids)
+
     async def edit(
         self,
         user_id: int,

@@ -1,0 +1,176 @@
+"""Fleet events and what the bots do with them.
+
+Premium granted: the Utility Bot sends the member's confirmation DM as soon as the grant is
+committed, not on the premium outbox's next pass, whether the grant comes from the same process
+(the in-process bus) or from the web process's Stripe webhook in another (RabbitMQ).
+
+Each test first lets the bot's opening outbox pass send a DM owed from before it started, so
+the next pass is ``OUTBOX_PASS`` seconds away: only the event can bring the second DM in time.
+
+A member banned, told by the Mod Bot: the Utility Bot drops their reminders in that server.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
+from scale_processes import AMQP_URL, BotProcess
+
+from botfleet.bots.utility.events.reminders import ReminderEvents
+from botfleet.bots.utility.services.reminders import NewReminder
+from botfleet.config.schema import BusSection, PaymentsSection, Settings, WebSection
+from botfleet.database import Database
+from botfleet.database.migrate import upgrade
+from botfleet.events_bus import MemberBanned
+from botfleet.payments.plans import Purchase
+from botfleet.payments.stripe_client import StripeGateway
+from botfleet.sandbox import Application, DiscordSandbox, SandboxMember
+from botfleet.sandbox.pytest_plugin import FleetBotFactory
+from botfleet.sandbox.stripe_server import LocalStripeServer
+from botfleet.services.premium import (
+    Grant,
+    Message,
+    PaymentEvent,
+    Plan,
+    PremiumService,
+    Subject,
+)
+from botfleet.web import create_app
+
+PUBLIC_URL = "https://fleet.example"
+OUTBOX_PASS = 600.0
+DM_TIMEOUT = 15.0
+
+
+def paid(member: SandboxMember) -> PaymentEvent:
+    """A payment that gives ``member`` premium for a month and owes them a confirmation."""
+    now = datetime.now(UTC)
+    return PaymentEvent(
+        provider="stripe",
+        event_id=f"evt_{uuid4().hex}",
+        event_type="checkout.session.completed",
+        target=Subject.user(member.id),
+        change=Grant(
+            at=now, period_end=now + timedelta(days=30), provider="stripe", purchaser_id=member.id
+        ),
+        messages=lambda _membership: [
+            Message(member.id, "confirmation", f"Thank you, {member.user.username}! Premium is on.")
+        ],
+    )
+
+
+async def grant_before_start(url: str, member: SandboxMember) -> None:
+    """A grant made while no bot runs: its DM waits in the outbox for the opening pass."""
+    await upgrade(url)
+    database = Database(url)
+    try:
+        await PremiumService(database).apply_event(paid(member))
+    finally:
+        await database.dispose()
+
+
+async def confirmed(member: SandboxMember, app: Application) -> str:
+    dm = await member.dm_with(app).wait_for_message(author=app, timeout=DM_TIMEOUT)
+    return str(dm.content)
+
+
+async def test_in_one_process_a_grant_sends_its_dm_at_once(fleet_bot: FleetBotFactory) -> None:
+    stage = fleet_bot("utility", guild="Language Club")
+    alice, bob = stage.guild.add_member("alice"), stage.guild.add_member("bob")
+    settings = stage.settings(premium_outbox_seconds=OUTBOX_PASS)
+    await grant_before_start(settings.database.url.get_secret_value(), bob)
+    async with stage.running(settings) as bot:
+        assert "Thank you, bob!" in await confirmed(bob, stage.app)
+        web = PremiumService(bot.database, bus=bot.bus, source="web")
+        await web.apply_event(paid(alice))
+        assert "Thank you, alice!" in await confirmed(alice, stage.app)
+
+
+@pytest.mark.postgres
+async def test_a_payment_in_the_web_process_sends_the_dm_at_once_over_rabbitmq(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, postgres_url: str, exchange: str
+) -> None:
+    """The Utility Bot in a process of its own; the web process's Stripe webhook grants."""
+    app = discord_sandbox.add_application("Utility Bot")
+    guild = discord_sandbox.create_guild("Language Club", bots=[app])
+    alice, bob = guild.add_member("alice"), guild.add_member("bob")
+    await grant_before_start(postgres_url, bob)
+    utility = await BotProcess.start(
+        ("run", "utility"),
+        discord_sandbox.url,
+        tmp_path,
+        {
+            "UTILITY_DISCORD_TOKEN": app.token,
+            "DATABASE_URL": postgres_url,
+            "BOTFLEET_BUS__BACKEND": "rabbitmq",
+            "BOTFLEET_BUS__EXCHANGE": exchange,
+            "AMQP_URL": AMQP_URL,
+            "BOTFLEET_OPTIONS__PREMIUM_OUTBOX_SECONDS": str(OUTBOX_PASS),
+        },
+    )
+    database = Database(postgres_url)
+    try:
+        await utility.wait_for_output("ready as")
+        assert "Thank you, bob!" in await confirmed(bob, app)
+        async with LocalStripeServer() as stripe:
+            settings = Settings(
+                web=WebSection(public_url=PUBLIC_URL),
+                payments=PaymentsSection(
+                    stripe_api_key=SecretStr(stripe.api_key),
+                    stripe_webhook_secret=SecretStr(stripe.webhook_secret),
+                    stripe_api_base=stripe.base_url,
+                    stripe_prices={"user_monthly": "price_monthly"},
+                ),
+                bus=BusSection(backend="rabbitmq", amqp_url=SecretStr(AMQP_URL), exchange=exchange),
+            )
+            web: TestClient[Any, Any] = TestClient(
+                TestServer(create_app(settings, database=database, redis=None))
+            )
+            await web.start_server()
+            stripe.webhooks.url = str(web.make_url("/webhooks/stripe"))
+            try:
+                async with StripeGateway(settings.payments, PUBLIC_URL) as gateway:
+                    purchase = Purchase(alice.id, Subject.user(alice.id), Plan.MONTHLY)
+                    checkout = await gateway.create_checkout(purchase, attempt="interaction-1")
+                async with web.session.post(checkout, allow_redirects=False) as paid:
+                    assert paid.status == 303
+                assert "Thank you!" in await confirmed(alice, app)
+            finally:
+                await web.close()
+        status = await utility.stop()
+    finally:
+        await database.dispose()
+        await utility.kill()
+    assert status == 0, utility.text
+    assert "premium granted" in utility.text
+
+
+async def test_a_ban_told_on_the_bus_drops_the_members_reminders_in_that_server(
+    fleet_bot: FleetBotFactory, discord_sandbox: DiscordSandbox
+) -> None:
+    stage = fleet_bot("utility", guild="Language Club")
+    alice = stage.guild.add_member("alice")
+    general = stage.guild.channel("general")
+    elsewhere = discord_sandbox.create_guild("Elsewhere", bots=[stage.app])
+    async with stage.running() as bot:
+        events = bot.get_cog("Reminder events")
+        assert isinstance(events, ReminderEvents)
+        reminders = events.service
+        for guild_id, channel_id in (
+            (stage.guild.guild.id, general.channel.id),
+            (elsewhere.guild.id, elsewhere.channel("general").channel.id),
+        ):
+            await reminders.create(
+                NewReminder(alice.id, guild_id, channel_id, "in 2 hours", "water the plants")
+            )
+        await bot.bus.publish(
+            MemberBanned(source_bot="mod", guild_id=stage.guild.guild.id, user_id=alice.id)
+        )
+        left = await reminders.list_for(alice.id)
+    assert [reminder.guild_id for reminder in left] == [elsewhere.guild.id]
