@@ -9,18 +9,17 @@ and restores.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy.engine import make_url
+from reliability_helpers import WAIT, chat
 from sqlalchemy.exc import SQLAlchemyError
 
 from botfleet import get_definition
 from botfleet.config.schema import BotSection, DatabaseSection
 from botfleet.core.bot import FleetBot
-from botfleet.sandbox import DiscordSandbox, SandboxChannel, SandboxMember
+from botfleet.sandbox import DiscordSandbox
 from botfleet.sandbox.fleet import fleet_test_settings
 from botfleet.sandbox.tcp_proxy import CuttableProxy
 
@@ -34,19 +33,6 @@ RATES = {
     "flush_interval": 60,
 }
 DELIVERED = "you asked me to remind you"
-WAIT = 20.0
-
-
-@pytest.fixture
-async def proxied_url(migrated_url: str) -> AsyncIterator[tuple[str, CuttableProxy]]:
-    """The test's migrated PostgreSQL database, reached through a proxy the test can cut."""
-    url = make_url(migrated_url)
-    proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
-    await proxy.start()
-    try:
-        yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(False), proxy
-    finally:
-        await proxy.close()
 
 
 async def wait_for_buffered(bot: FleetBot, awards: int) -> None:
@@ -57,16 +43,6 @@ async def wait_for_buffered(bot: FleetBot, awards: int) -> None:
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(poll(), WAIT)
-
-
-async def chat(bot: FleetBot, member: SandboxMember, channel: SandboxChannel, text: str) -> None:
-    """Post as ``member`` and wait until the bot has handled the message."""
-    handled = asyncio.create_task(
-        bot.wait_for("message", check=lambda message: message.content == text, timeout=WAIT)
-    )
-    await asyncio.sleep(0)  # the wait listens before the message is posted
-    await member.send(channel, text)
-    await handled
 
 
 @pytest.mark.postgres
