@@ -9,29 +9,23 @@ and restores.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
-from reliability_helpers import WAIT, chat
+from reliability_helpers import (
+    COMMAND_XP,
+    MESSAGE_XP,
+    ON_POSTGRESQL,
+    WAIT,
+    ProxiedUtility,
+    chat,
+    xp_rates,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
-from botfleet import get_definition
-from botfleet.config.schema import BotSection, DatabaseSection
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import DiscordSandbox
-from botfleet.sandbox.fleet import fleet_test_settings
-from botfleet.sandbox.tcp_proxy import CuttableProxy
 
-MESSAGE_XP = 100
-COMMAND_XP = 5
-RATES = {
-    "command_xp": COMMAND_XP,
-    "message_xp_min": MESSAGE_XP,
-    "message_xp_max": MESSAGE_XP,
-    "message_cooldown_seconds": 600,
-    "flush_interval": 60,
-}
+pytestmark = ON_POSTGRESQL
 DELIVERED = "you asked me to remind you"
 
 
@@ -45,27 +39,19 @@ async def wait_for_buffered(bot: FleetBot, awards: int) -> None:
     await asyncio.wait_for(poll(), WAIT)
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_dropped_database_connections_recover_and_lose_nothing_acknowledged(
     discord_sandbox: DiscordSandbox,
-    proxied_url: tuple[str, CuttableProxy],
-    tmp_path: Path,
+    proxied_utility: ProxiedUtility,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    url, proxy = proxied_url
-    app = discord_sandbox.add_application(get_definition("utility").display_name)
-    guild = discord_sandbox.create_guild("Dropped Club", bots=[app])
-    alice, bob, carol = (guild.add_member(name) for name in ("alice", "bob", "carol"))
-    general = guild.channel("general")
-    settings = fleet_test_settings(
-        "utility",
-        tmp_path,
-        database=DatabaseSection(url=SecretStr(url)),
-        bot=BotSection(guild_ready_timeout=0.05, data_dir=str(tmp_path)),
-        gamification=RATES,
+    app, guild, general, proxy = (
+        proxied_utility.app,
+        proxied_utility.guild,
+        proxied_utility.general,
+        proxied_utility.proxy,
     )
-    bot = FleetBot(get_definition("utility"), settings)
+    alice, bob, carol = (guild.add_member(name) for name in ("alice", "bob", "carol"))
+    bot = proxied_utility.bot(gamification=xp_rates(flush_interval=60))
     async with discord_sandbox.run_client(bot, app):
         await chat(bot, alice, general, "before the drop")
         await bot.gamification.xp.flush()

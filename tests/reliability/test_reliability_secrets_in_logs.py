@@ -5,19 +5,13 @@ PayPal keys), every logger at DEBUG, and no captured line (tracebacks included) 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from reliability_helpers import WAIT, chat
-from sqlalchemy.engine import make_url
+from reliability_helpers import ON_POSTGRESQL, WAIT, ProxiedUtility, chat
 
-from botfleet import get_definition
-from botfleet.config.schema import BotSection, DatabaseSection, PaymentsSection
-from botfleet.core.bot import FleetBot
+from botfleet.config.schema import PaymentsSection
 from botfleet.sandbox import DiscordSandbox
-from botfleet.sandbox.fleet import fleet_test_settings
-from botfleet.sandbox.tcp_proxy import CuttableProxy
 
 DATABASE_PASSWORD = "db-pass-Qx7rLm2v"
 STRIPE_API_KEY = "sk_test_leakcheck51HzQ"
@@ -26,25 +20,19 @@ PAYPAL_CLIENT_SECRET = "paypal-secret-Wm3k"
 MESSAGES_ROUTE = "POST /channels/{channel_id}/messages"
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+pytestmark = ON_POSTGRESQL
+
+
 async def test_no_secret_reaches_a_log_line_in_a_session_with_errors(
     discord_sandbox: DiscordSandbox,
-    proxied_url: tuple[str, CuttableProxy],
-    tmp_path: Path,
+    proxied_utility: ProxiedUtility,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    url, proxy = proxied_url
-    app = discord_sandbox.add_application(get_definition("utility").display_name)
-    guild = discord_sandbox.create_guild("Leak Club", bots=[app])
-    alice = guild.add_member("alice")
-    general = guild.channel("general")
-    with_password = make_url(url).set(password=DATABASE_PASSWORD)
-    settings = fleet_test_settings(
-        "utility",
-        tmp_path,
-        database=DatabaseSection(url=SecretStr(with_password.render_as_string(False))),
-        bot=BotSection(guild_ready_timeout=0.05, data_dir=str(tmp_path)),
+    app, general, proxy = proxied_utility.app, proxied_utility.general, proxied_utility.proxy
+    alice = proxied_utility.guild.add_member("alice")
+    caplog.set_level(logging.DEBUG)
+    bot = proxied_utility.bot(
+        password=DATABASE_PASSWORD,
         payments=PaymentsSection(
             stripe_api_key=SecretStr(STRIPE_API_KEY),
             stripe_webhook_secret=SecretStr(STRIPE_WEBHOOK_SECRET),
@@ -52,8 +40,6 @@ async def test_no_secret_reaches_a_log_line_in_a_session_with_errors(
             paypal_client_secret=SecretStr(PAYPAL_CLIENT_SECRET),
         ),
     )
-    caplog.set_level(logging.DEBUG)
-    bot = FleetBot(get_definition("utility"), settings)
     async with discord_sandbox.run_client(bot, app):
         await chat(bot, alice, general, "hello")
         answer = await (
