@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from reliability_helpers import COMMAND_XP, MESSAGE_XP, xp_rates
 
 from botfleet import get_definition
 from botfleet.cache.resilience import log as resilience_log
@@ -24,15 +25,7 @@ from botfleet.sandbox import DiscordSandbox, SandboxChannel, SandboxMember
 from botfleet.sandbox.fleet import fleet_test_settings
 from botfleet.sandbox.redis_process import ThrowawayRedis
 
-MESSAGE_XP = 100
-COMMAND_XP = 5
-RATES = {
-    "command_xp": COMMAND_XP,
-    "message_xp_min": MESSAGE_XP,
-    "message_xp_max": MESSAGE_XP,
-    "message_cooldown_seconds": 600,
-    "flush_interval": 0.05,
-}
+RATES = xp_rates(flush_interval=0.05)
 BOTS = ("utility", "hangman")
 WAIT = 10.0
 

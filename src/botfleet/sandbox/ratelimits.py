@@ -132,6 +132,8 @@ class ForcedOutage(_ForcedAnswer):
     status: int = 502
     times: int | None = 1
     application: str | None = None
+    after_applying: bool = False
+    """Carry the request out before failing it, as when Discord's edge loses the answer."""
     hits: int = 0
     """How many requests this switch has failed so far."""
     spares_interactions: ClassVar[bool] = False

@@ -374,6 +374,8 @@ class RestApi(
         outage = next((o for o in self.outages if o.matches(route, app.name)), None)
         if outage is not None:
             outage.hits += 1
+            if outage.after_applying:
+                await handler(request)
             status = HTTPStatus(outage.status)
             message = f"{status.value}: {status.phrase}"
             error = DiscordHTTPError(status.value, JSONErrorCode.GENERAL, message)

@@ -390,12 +390,14 @@ class DiscordSandbox:
         status: int = 502,
         times: int | None = 1,
         application: Application | None = None,
+        after_applying: bool = False,
     ) -> ForcedOutage:
         """Make requests fail with ``status`` (a 5xx), as Discord's API does in an outage.
 
         ``route`` and ``times`` as in ``force_rate_limit``; ``None`` for the route fails every
         route, interaction endpoints too. Switched off by ``clear_rate_limits``; the failures
-        are listed in ``http_errors``.
+        are listed in ``http_errors``. ``after_applying`` carries each request out first (its
+        events sent) and fails only the answer: a retry then meets what it already did.
         """
         self._check_route(route)
         outage = ForcedOutage(
@@ -403,6 +405,7 @@ class DiscordSandbox:
             status=status,
             times=times,
             application=application.name if application is not None else None,
+            after_applying=after_applying,
         )
         self.rest.outages.append(outage)
         return outage

@@ -7,10 +7,12 @@ in ``config.attributes["database_url"]``; there is no alembic.ini to maintain.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from botfleet.database.base import Base, normalize_database_url
@@ -43,9 +45,30 @@ def _run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _make_sqlite_ddl_transactional(engine: AsyncEngine) -> None:
+    """Run SQLite's DDL inside the upgrade's transaction, as PostgreSQL's is.
+
+    The sqlite3 module opens a transaction only before data changes, so each CREATE or ALTER
+    committed at once: an upgrade killed halfway left tables its revision did not record, and
+    the next ``botfleet db upgrade`` failed on "table already exists". With the module's own
+    transaction handling off and BEGIN sent by SQLAlchemy, the upgrade is all or nothing.
+    """
+
+    def leave_transactions_to_sqlalchemy(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    def begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    event.listen(engine.sync_engine, "connect", leave_transactions_to_sqlalchemy)
+    event.listen(engine.sync_engine, "begin", begin)
+
+
 async def _run_async_migrations() -> None:
     # Foreign keys stay off on SQLite here: a batch table rebuild must not cascade deletes.
     engine = create_async_engine(_database_url(), poolclass=NullPool)
+    if engine.dialect.name == "sqlite":
+        _make_sqlite_ddl_transactional(engine)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_migrations)

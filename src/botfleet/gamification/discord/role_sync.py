@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 import discord
+from sqlalchemy.exc import SQLAlchemyError
 
 from botfleet.auth.roles import discord_role_problem
+from botfleet.database.base import describe_error
 from botfleet.errors import UserError
 from botfleet.gamification.options import RoleRewardMode
 from botfleet.gamification.rewards import (
@@ -161,6 +163,7 @@ class RoleSyncer:
         self._again: set[int] = set()
         self._last_requested: dict[int, float] = {}
         self._checked: OrderedDict[tuple[int, int], float] = OrderedDict()
+        self._database_failing = False
 
     def member_due(self, member: discord.Member) -> bool:
         """Whether a member's roles were not checked within ``check_interval``; marks them."""
@@ -174,6 +177,23 @@ class RoleSyncer:
         while len(self._checked) > MAX_CHECKED_MEMBERS:
             self._checked.popitem(last=False)
         return True
+
+    async def sync_chatting_member(self, member: discord.Member) -> None:
+        """Sync a member who chats if they are due; while the database does not answer, the
+        check is left for their next message (warned once per outage, not per message)."""
+        if not self.member_due(member):
+            return
+        try:
+            await self.sync_member(member)
+        except (SQLAlchemyError, OSError) as exc:
+            self._checked.pop((member.guild.id, member.id), None)
+            if not self._database_failing:
+                log.warning(
+                    "reward roles not checked for chatting members: %s", describe_error(exc)
+                )
+                self._database_failing = True
+            return
+        self._database_failing = False
 
     async def sync_member(self, member: discord.Member) -> AppliedRoles:
         """Re-sync one member now (and count them as checked)."""

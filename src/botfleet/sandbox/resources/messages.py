@@ -83,6 +83,8 @@ BULK_DELETE_MAX = 100
 
 
 BULK_DELETE_MAX_AGE = datetime.timedelta(days=14)
+NONCE_WINDOW = datetime.timedelta(minutes=2)
+"""How long a message create's enforced nonce is remembered ("a few minutes" says Discord)."""
 
 
 def _poll_from_draft(draft: PollDraft | None, sent_at: datetime.datetime) -> Poll | None:
@@ -177,6 +179,25 @@ class MessagesState(VoiceStatesState):
         self._schedule_poll_end(message)
         self._changed()
         return message
+
+    def message_with_nonce(
+        self, channel: Channel, author: User, nonce: str | int
+    ) -> Message | None:
+        """``author``'s message in ``channel`` sent with ``nonce`` in the last few minutes.
+
+        Discord's ``enforce_nonce``: a create carrying a nonce already used gets that message
+        back instead of a second one, so a message create can be repeated after a lost answer.
+        """
+        since = now() - NONCE_WINDOW
+        for message_id in reversed(self._channel_messages.get(channel.id, [])):
+            message = self.messages.get(message_id)
+            if message is None:
+                continue
+            if message.created_at < since:
+                return None
+            if message.author.id == author.id and str(message.nonce) == str(nonce):
+                return message
+        return None
 
     def record_history(
         self, channel: Channel, author: User, draft: MessageDraft, *, sent_at: datetime.datetime
@@ -561,6 +582,10 @@ class MessageRoutes(RouteHelpers):
             raise missing_permissions()
         if channel.type is ChannelType.DM:
             self._check_dm_allowed(app, channel)
+        if body.get("enforce_nonce") and draft.nonce is not None:
+            earlier = self._state.message_with_nonce(channel, app.bot_user, draft.nonce)
+            if earlier is not None:
+                return json_response(self._message_payload(earlier, app))
         message = self._state.post_message(channel, app.bot_user, draft)
         return json_response(self._message_payload(message, app))
 

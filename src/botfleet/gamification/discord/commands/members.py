@@ -63,8 +63,8 @@ class GamificationCommands(commands.Cog, name="Levels"):
 
     async def _check_member(self, member: discord.abc.User) -> None:
         """Sync a chatting member's reward roles if they were not checked for a while."""
-        if isinstance(member, discord.Member) and not member.bot and self.syncer.member_due(member):
-            await self.syncer.sync_member(member)
+        if isinstance(member, discord.Member) and not member.bot:
+            await self.syncer.sync_chatting_member(member)
 
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:

@@ -1,0 +1,74 @@
+"""Names shared by the reliability tests (kept out of conftest.py, which is not importable)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
+
+from botfleet import get_definition
+from botfleet.config.schema import BotSection, DatabaseSection
+from botfleet.core.bot import FleetBot
+from botfleet.sandbox import Application, SandboxChannel, SandboxGuild, SandboxMember
+from botfleet.sandbox.fleet import fleet_test_settings
+from botfleet.sandbox.tcp_proxy import CuttableProxy
+
+WAIT = 20.0
+MESSAGE_XP = 100
+COMMAND_XP = 5
+ON_POSTGRESQL = [
+    pytest.mark.postgres,
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+]
+"""Marks of a module whose tests run on a PostgreSQL database of their own."""
+
+
+def xp_rates(flush_interval: float) -> dict[str, Any]:
+    """One fixed XP amount per message, a cooldown longer than any test, commands worth 5."""
+    return {
+        "command_xp": COMMAND_XP,
+        "message_xp_min": MESSAGE_XP,
+        "message_xp_max": MESSAGE_XP,
+        "message_cooldown_seconds": 600,
+        "flush_interval": flush_interval,
+    }
+
+
+@dataclass
+class ProxiedUtility:
+    """The Utility Bot's application in a guild with ``general``, its database (PostgreSQL,
+    the test's own) reached through ``proxy``."""
+
+    app: Application
+    guild: SandboxGuild
+    general: SandboxChannel
+    url: str
+    proxy: CuttableProxy
+    directory: Path
+
+    def bot(self, *, password: str | None = None, **sections: Any) -> FleetBot:
+        """A Utility Bot on the proxied database (``password`` put in its URL)."""
+        url = make_url(self.url).set(password=password) if password else make_url(self.url)
+        settings = fleet_test_settings(
+            "utility",
+            self.directory,
+            database=DatabaseSection(url=SecretStr(url.render_as_string(False))),
+            bot=BotSection(guild_ready_timeout=0.05, data_dir=str(self.directory)),
+            **sections,
+        )
+        return FleetBot(get_definition("utility"), settings)
+
+
+async def chat(bot: FleetBot, member: SandboxMember, channel: SandboxChannel, text: str) -> None:
+    """Post as ``member`` and wait until the bot has handled the message."""
+    handled = asyncio.create_task(
+        bot.wait_for("message", check=lambda message: message.content == text, timeout=WAIT)
+    )
+    await asyncio.sleep(0)  # the wait listens before the message is posted
+    await member.send(channel, text)
+    await handled

@@ -1,0 +1,71 @@
+"""Secrets never reach the web process's log lines: a member logs in through Discord (the OAuth
+client secret, the member's tokens), pays through the Stripe stand-in (its API key), and forged
+and refused requests hit the error paths (the webhook secret), with every logger at DEBUG."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+from web_helpers import CLIENT_SECRET, BrowserFactory, local_path, logged_in, selling
+
+from botfleet.config.schema import Settings
+from botfleet.sandbox.scripting.guilds import SandboxGuild
+from botfleet.sandbox.server import DiscordSandbox
+from botfleet.sandbox.stripe_server import LocalStripeServer
+
+
+@pytest.fixture
+def web_settings(web_settings: Settings, stripe_stand_in: LocalStripeServer) -> Settings:
+    return selling(web_settings, stripe_stand_in)
+
+
+async def test_no_secret_reaches_a_log_line_of_the_web_process(
+    browser_for: BrowserFactory,
+    community: SandboxGuild,
+    discord_sandbox: DiscordSandbox,
+    stripe_stand_in: LocalStripeServer,
+    web_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    browser = await logged_in(browser_for, community, "ada")
+    form = {
+        "csrf_token": await browser.csrf_token(),
+        "attempt": "attempt-1",
+        "provider": "stripe",
+        "plan": "user_monthly",
+    }
+    paid = await browser.http.post("/premium/checkout", data=form, allow_redirects=False)
+    forged = await browser.http.post(
+        "/webhooks/stripe",
+        data=b'{"type": "checkout.session.completed"}',
+        headers={"Stripe-Signature": "t=1,v1=forged"},
+    )
+    intruder = await browser_for()
+    authorize_url = await intruder.go_to_discord("/profile")
+    callback = await intruder.consent(authorize_url, community.member("bert").id)
+    parts = urlsplit(callback)
+    stolen_state = dict(parse_qsl(parts.query), state="not-the-state-we-sent")
+    refused = await intruder.http.get(
+        local_path(parts._replace(query=urlencode(stolen_state)).geturl()), allow_redirects=False
+    )
+
+    assert paid.status == 303
+    assert forged.status == 400
+    assert refused.status >= 400
+    grants = discord_sandbox.rest.oauth2.grants
+    auth = web_settings.auth
+    assert auth.token_keys is not None
+    secrets = {
+        "OAuth client secret": CLIENT_SECRET,
+        "token keys": auth.token_keys.get_secret_value(),
+        "Stripe key": stripe_stand_in.api_key,
+        "Stripe webhook secret": stripe_stand_in.webhook_secret,
+        **{f"access token {n}": grant.access_token for n, grant in enumerate(grants)},
+        **{f"refresh token {n}": grant.refresh_token for n, grant in enumerate(grants)},
+    }
+    logged = caplog.text + "".join(repr(record.args) for record in caplog.records)
+    leaked = [name for name, secret in secrets.items() if secret and secret in logged]
+    assert leaked == []
