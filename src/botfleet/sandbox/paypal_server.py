@@ -131,6 +131,14 @@ def _error(status: int, name: str, message: str, issue: str | None = None) -> we
     return web.json_response(body, status=status)
 
 
+def _outage_page() -> web.Response:
+    return web.Response(
+        status=503,
+        text="<html><body><h1>Service Unavailable</h1></body></html>",
+        content_type="text/html",
+    )
+
+
 class LocalPayPalServer(LocalHTTPServer):
     """PayPal on 127.0.0.1 for one test or one sandbox run."""
 
@@ -149,6 +157,9 @@ class LocalPayPalServer(LocalHTTPServer):
         """Plan id → billing interval."""
         self.webhooks = WebhookSender()
         self.clock_offset = timedelta()
+        self.outage = False
+        """Answer every API request, the token endpoint too, with the HTML 503 page of
+        PayPal's edge (no JSON), as in an outage."""
         self.authority = certificate_authority()
         self.signer = leaf_certificate(self.authority)
         self._ca_folder = tempfile.TemporaryDirectory(prefix="paypal-stand-in-")
@@ -194,6 +205,8 @@ class LocalPayPalServer(LocalHTTPServer):
     # --- the API -------------------------------------------------------------------------
 
     async def _token(self, request: web.Request) -> web.Response:
+        if self.outage:
+            return _outage_page()
         expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
         form = await request.post()
         if request.headers.get("Authorization") != f"Basic {expected}":
@@ -220,6 +233,8 @@ class LocalPayPalServer(LocalHTTPServer):
         )
 
     def _authorized(self, request: web.Request) -> web.Response | None:
+        if self.outage:
+            return _outage_page()
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or header[7:] not in self._tokens:
             return _error(
