@@ -174,7 +174,8 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         await interaction.response.defer(ephemeral=True, thinking=True)
         tracks = await self.resolver.resolve(file.url if file else query or "", member.id)
         player = await self.manager.player_for(member, interaction.channel_id)
-        position = await player.enqueue(tracks, play_next=play_next)
+        premium = await self.bot.premium.covers(member.id, member.guild.id)
+        position = await player.enqueue(tracks, play_next=play_next, premium=premium)
         await self.manager.count_queued(member.guild.id, member.id, len(tracks))
         first = tracks[0]
         if position == 0:

@@ -91,7 +91,9 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
         playlist = await self.store.get(scope, name)
         tracks = [track.requested_by(member.id) for track in playlist.tracks]
         player = await self.manager.player_for(member, interaction.channel_id)
-        await player.enqueue(tracks)
+        await player.enqueue(
+            tracks, premium=await self.bot.premium.covers(member.id, member.guild.id)
+        )
         await interaction.response.send_message(
             f"📜 Queued “{playlist.name}” ({plural(len(tracks), 'track')}).",
             allowed_mentions=QUIET,
