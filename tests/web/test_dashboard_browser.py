@@ -77,6 +77,18 @@ async def log_in(page: Page, base: str, name: str, screenshots: Path | None = No
     await expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
+async def premium_page(
+    chromium: Browser, dashboard: TestServer, stand_in: LocalStripeServer | LocalPayPalServer
+) -> Page:
+    """Ada on the premium page, the stand-in's webhooks sent to the dashboard."""
+    provider = "paypal" if isinstance(stand_in, LocalPayPalServer) else "stripe"
+    stand_in.webhooks.url = str(dashboard.make_url(f"/webhooks/{provider}"))
+    page = await chromium.new_page()
+    await log_in(page, str(dashboard.make_url("/")).rstrip("/"), "ada")
+    await page.get_by_role("link", name="Premium").click()
+    return page
+
+
 async def test_log_in_read_the_profile_change_a_setting_and_open_the_leaderboard(
     chromium: Browser,
     dashboard: TestServer,
@@ -121,12 +133,7 @@ async def test_pay_for_premium_through_the_stripe_checkout_page_then_open_the_po
     web_database: Database,
     screenshots: Path,
 ) -> None:
-    stripe_stand_in.webhooks.url = str(dashboard.make_url("/webhooks/stripe"))
-    base = str(dashboard.make_url("/")).rstrip("/")
-    page = await chromium.new_page()
-    await log_in(page, base, "ada")
-
-    await page.get_by_role("link", name="Premium").click()
+    page = await premium_page(chromium, dashboard, stripe_stand_in)
     await expect(page.locator("#own-premium")).to_have_text("You: no premium.")
     await expect(page.get_by_label("Server", exact=True)).to_contain_text("Readers' Club")
     await shoot(page, screenshots, "07-premium")
@@ -160,12 +167,7 @@ async def test_subscribe_to_premium_on_the_paypal_approval_page(
     web_database: Database,
     screenshots: Path,
 ) -> None:
-    paypal_stand_in.webhooks.url = str(dashboard.make_url("/webhooks/paypal"))
-    base = str(dashboard.make_url("/")).rstrip("/")
-    page = await chromium.new_page()
-    await log_in(page, base, "ada")
-
-    await page.get_by_role("link", name="Premium").click()
+    page = await premium_page(chromium, dashboard, paypal_stand_in)
     await page.get_by_role("button", name="Monthly for you with PayPal").click()
 
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Approve subscription")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from web_helpers import BrowserFactory, local_path, logged_in, selling
+from web_helpers import BrowserFactory, checkout, local_path, logged_in, selling
 
 from botfleet.config.schema import Settings
 from botfleet.payments.paypal import parse_custom_id
@@ -33,13 +33,7 @@ async def test_paypal_approval_names_the_member_and_thanks_them_on_return(
     page = await (await browser.http.get("/premium")).text()
     assert "Pay with PayPal" in page
 
-    form = {
-        "csrf_token": await browser.csrf_token(),
-        "attempt": "attempt-1",
-        "provider": "paypal",
-        "plan": "user_monthly",
-    }
-    response = await browser.http.post("/premium/checkout", data=form, allow_redirects=False)
+    response = await checkout(browser, provider="paypal")
     assert response.status == 303
     approval = response.headers["Location"]
     assert approval.startswith(paypal_stand_in.base_url + "/webapps/billing/subscriptions")
@@ -59,14 +53,8 @@ async def test_a_paypal_outage_is_a_kind_page(
 ) -> None:
     paypal_stand_in.outage = True
     browser = await logged_in(browser_for, community, "ada")
-    form = {
-        "csrf_token": await browser.csrf_token(),
-        "attempt": "attempt-1",
-        "provider": "paypal",
-        "plan": "user_monthly",
-    }
 
-    response = await browser.http.post("/premium/checkout", data=form, allow_redirects=False)
+    response = await checkout(browser, provider="paypal")
 
     assert response.status == 502
     assert "Payments are not available right now" in await response.text()

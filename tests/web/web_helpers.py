@@ -183,3 +183,16 @@ def selling(
         }
     payments = PaymentsSection(**fields)
     return settings.model_copy(update={"payments": payments})
+
+
+async def checkout(browser: Browser, **fields: str) -> Any:
+    """The member presses a plan's pay button (the monthly plan for them, with Stripe, unless
+    ``fields`` say otherwise); the dashboard's answer, not followed."""
+    form = {
+        "csrf_token": await browser.csrf_token(),
+        "attempt": "attempt-1",
+        "provider": "stripe",
+        "plan": "user_monthly",
+        **fields,
+    }
+    return await browser.http.post("/premium/checkout", data=form, allow_redirects=False)
