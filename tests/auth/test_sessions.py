@@ -67,6 +67,30 @@ async def test_memory_sessions_expire_after_their_lifetime() -> None:
     assert await store.load(session.id) is None
 
 
+async def test_memory_sessions_are_capped_and_the_oldest_written_goes_first() -> None:
+    backend = MemorySessionBackend(max_entries=3)
+    store = SessionStore(backend, lifetime=60, key_prefix="")
+    sessions = [new_session() for _ in range(5)]
+    for session in sessions[:3]:
+        await store.save(session)
+    await store.save(sessions[0])  # used again: now the newest
+    for session in sessions[3:]:
+        await store.save(session)
+
+    assert len(backend) == 3
+    kept = [await store.load(session.id) is not None for session in sessions]
+    assert kept == [True, False, False, True, True]
+
+
+async def test_the_store_without_redis_is_capped() -> None:
+    store = SessionStore.for_cache(None, lifetime=60, key_prefix="")
+    assert isinstance(store.backend, MemorySessionBackend)
+    store.backend.max_entries = 2
+    for _ in range(10):
+        await store.save(new_session())
+    assert len(store.backend) == 2
+
+
 async def test_sessions_keep_working_in_memory_while_redis_is_away() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

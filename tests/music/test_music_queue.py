@@ -106,6 +106,21 @@ def test_shuffle_is_a_permutation_and_needs_two_tracks() -> None:
     assert titles(queue) != before
 
 
+def test_a_premium_member_may_fill_the_whole_queue_and_a_free_one_is_told_so() -> None:
+    queue = TrackQueue(QueueLimits(max_size=4, member_share=0.25))
+    queue.add([track("a", 1)])
+    with pytest.raises(UserError) as refused:
+        queue.add([track("b", 1)])
+    assert str(refused.value) == (
+        "You already have 1 track waiting — let others have a turn. "
+        "Premium raises this to 4 tracks: see `/premium`."
+    )
+    assert queue.room_for(1, premium=True) == 3
+    queue.add([track("b", 1), track("c", 1), track("d", 1)], premium=True)
+    with pytest.raises(UserError, match=r"^The queue is full \(4 tracks\)\.$"):
+        queue.add([track("e", 1)], premium=True)
+
+
 def test_size_share_and_length_limits_refuse_the_whole_request() -> None:
     queue = TrackQueue(QueueLimits(max_size=4, member_share=0.5, max_track_seconds=600))
     queue.add([track("a", 1), track("b", 1)])

@@ -22,6 +22,7 @@ from botfleet.bots.music.services.tracks import SourceKind, Track
 from botfleet.database import Database
 from botfleet.database.models.music import MusicPlayerState
 from botfleet.errors import UserError
+from botfleet.services.premium.perks import Allowance
 
 GUILD = 111_111_111_111_111_111
 ALICE = 1_234_567_890_123_456_789
@@ -98,7 +99,10 @@ def playlists(database: Database, *, allowed: bool = True) -> PlaylistStore:
             raise UserError("That link points to a private network address; it is not played.")
 
     return PlaylistStore(
-        database, max_playlists=2, library_locations=lambda: {SONG.location}, check_link=check_link
+        database,
+        max_playlists=Allowance(2, 2),
+        library_locations=lambda: {SONG.location},
+        check_link=check_link,
     )
 
 
@@ -192,7 +196,7 @@ async def test_an_imported_track_is_checked_where_ffmpeg_would_open_it(database:
             raise UserError("That link points to a private network address; it is not played.")
 
     store = PlaylistStore(
-        database, max_playlists=2, library_locations=set, check_link=refuse_loopback
+        database, max_playlists=Allowance(2, 2), library_locations=set, check_link=refuse_loopback
     )
     mine = PlaylistScope.member(ALICE)
     smuggled = {

@@ -171,6 +171,16 @@ async def test_plans_and_providers_not_offered_are_refused_kindly(
         assert "not offered through PayPal" in refused.content
 
 
+async def test_a_paypal_outage_gets_a_kind_answer(
+    stage: FleetBotStage, app: Application, alice: SandboxMember, general: SandboxChannel
+) -> None:
+    async with fleet_with_payments(stage) as (_bot, (_stripe, paypal)):
+        paypal.outage = True
+        refused = await run(alice, general, app, "subscribe", {"provider": "paypal"})
+        assert refused.ephemeral
+        assert "Payments are not available right now" in refused.content
+
+
 async def test_a_logged_in_member_gets_the_manage_link(
     stage: FleetBotStage, app: Application, alice: SandboxMember, general: SandboxChannel
 ) -> None:

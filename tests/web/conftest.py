@@ -15,6 +15,7 @@ from botfleet.auth.tokens import TokenCipher, TokenStore, generate_key
 from botfleet.config.schema import AuthSection, DatabaseSection, Settings, WebSection
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
+from botfleet.sandbox.paypal_server import LocalPayPalServer
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.server import DiscordSandbox
 from botfleet.sandbox.stripe_server import LocalStripeServer
@@ -110,3 +111,10 @@ async def stripe_stand_in() -> AsyncIterator[LocalStripeServer]:
     """Stripe on 127.0.0.1, for modules whose dashboard sells premium (see ``selling``)."""
     async with LocalStripeServer() as stripe:
         yield stripe
+
+
+@pytest.fixture
+async def paypal_stand_in() -> AsyncIterator[LocalPayPalServer]:
+    """PayPal on 127.0.0.1, for modules whose dashboard sells premium through it too."""
+    async with LocalPayPalServer() as paypal:
+        yield paypal

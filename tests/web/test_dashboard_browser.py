@@ -1,5 +1,6 @@
 """The dashboard in headless Chromium: log in through the Discord stand-in, read, change a setting,
-pay for premium through the Stripe stand-in's checkout page and open its billing portal.
+pay for premium through the Stripe stand-in's checkout page and open its billing portal, or
+subscribe on the PayPal stand-in's approval page.
 
 Debian's ``chromium`` runs it, driven by Playwright's Python package (no downloaded browser).
 A screenshot of every page lands in ``BOTFLEET_TEST_SCREENSHOTS`` (a folder) when it is set,
@@ -19,6 +20,7 @@ from web_helpers import record_activity, selling
 
 from botfleet.config.schema import Settings
 from botfleet.database import Database
+from botfleet.sandbox.paypal_server import LocalPayPalServer
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.stripe_server import LocalStripeServer
 from botfleet.services.premium import PremiumService, Status, Subject
@@ -26,9 +28,14 @@ from botfleet.web.dashboard import leaderboard_is_public
 
 
 @pytest.fixture
-def web_settings(web_settings: Settings, stripe_stand_in: LocalStripeServer) -> Settings:
-    """The dashboard of the other tests, selling premium through the Stripe stand-in."""
-    return selling(web_settings, stripe_stand_in)
+def web_settings(
+    web_settings: Settings,
+    stripe_stand_in: LocalStripeServer,
+    paypal_stand_in: LocalPayPalServer,
+) -> Settings:
+    """The dashboard of the other tests, selling premium through the Stripe and PayPal
+    stand-ins."""
+    return selling(web_settings, stripe_stand_in, paypal_stand_in)
 
 
 @pytest.fixture
@@ -68,6 +75,18 @@ async def log_in(page: Page, base: str, name: str, screenshots: Path | None = No
         await shoot(page, screenshots, "02-discord-consent")
     await page.get_by_role("button", name="Authorize").click()
     await expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+async def premium_page(
+    chromium: Browser, dashboard: TestServer, stand_in: LocalStripeServer | LocalPayPalServer
+) -> Page:
+    """Ada on the premium page, the stand-in's webhooks sent to the dashboard."""
+    provider = "paypal" if isinstance(stand_in, LocalPayPalServer) else "stripe"
+    stand_in.webhooks.url = str(dashboard.make_url(f"/webhooks/{provider}"))
+    page = await chromium.new_page()
+    await log_in(page, str(dashboard.make_url("/")).rstrip("/"), "ada")
+    await page.get_by_role("link", name="Premium").click()
+    return page
 
 
 async def test_log_in_read_the_profile_change_a_setting_and_open_the_leaderboard(
@@ -114,12 +133,7 @@ async def test_pay_for_premium_through_the_stripe_checkout_page_then_open_the_po
     web_database: Database,
     screenshots: Path,
 ) -> None:
-    stripe_stand_in.webhooks.url = str(dashboard.make_url("/webhooks/stripe"))
-    base = str(dashboard.make_url("/")).rstrip("/")
-    page = await chromium.new_page()
-    await log_in(page, base, "ada")
-
-    await page.get_by_role("link", name="Premium").click()
+    page = await premium_page(chromium, dashboard, stripe_stand_in)
     await expect(page.locator("#own-premium")).to_have_text("You: no premium.")
     await expect(page.get_by_label("Server", exact=True)).to_contain_text("Readers' Club")
     await shoot(page, screenshots, "07-premium")
@@ -143,3 +157,27 @@ async def test_pay_for_premium_through_the_stripe_checkout_page_then_open_the_po
     await page.get_by_role("button", name="Cancel subscription").click()
     await expect(page.locator("#own-premium")).to_contain_text("it will not renew")
     assert (await shoot(page, screenshots, "11-premium-canceled")).startswith(b"\x89PNG")
+
+
+async def test_subscribe_to_premium_on_the_paypal_approval_page(
+    chromium: Browser,
+    dashboard: TestServer,
+    community: SandboxGuild,
+    paypal_stand_in: LocalPayPalServer,
+    web_database: Database,
+    screenshots: Path,
+) -> None:
+    page = await premium_page(chromium, dashboard, paypal_stand_in)
+    await page.get_by_role("button", name="Monthly for you with PayPal").click()
+
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Approve subscription")
+    await shoot(page, screenshots, "12-paypal-approval")
+    await page.get_by_role("button", name="Agree & Subscribe").click()
+
+    await expect(page.get_by_role("status")).to_contain_text("your payment went through")
+    await expect(page.locator("#own-premium")).to_contain_text("You: premium, renews on")
+    assert (await shoot(page, screenshots, "13-premium-paypal")).startswith(b"\x89PNG")
+    ada = community.member("ada").id
+    membership = await PremiumService(web_database).membership(Subject.user(ada))
+    assert membership is not None and membership.provider == "paypal"
+    assert membership.status is Status.ACTIVE and membership.purchaser_id == ada

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
@@ -132,3 +134,21 @@ async def test_ready_needs_a_database_file_and_never_creates_one(
     assert response.status == 503
     assert "no database file" in (await response.json())["checks"]["database"]["detail"]
     assert not (tmp_path / "fleet.db").exists()
+
+
+async def test_a_schema_read_that_waits_on_a_lock_is_unready_within_the_timeout(
+    client_for: ClientFactory, postgres_url: str
+) -> None:
+    await migrate.upgrade(postgres_url)
+    client = await client_for(Settings(database=DatabaseSection(url=SecretStr(postgres_url))))
+    migrating = await asyncpg.connect(postgres_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        async with migrating.transaction():
+            await migrating.execute("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE")
+            response = await asyncio.wait_for(client.get("/ready"), 30)
+            body = await response.json()
+    finally:
+        await migrating.close()
+
+    assert response.status == 503
+    assert body["checks"]["database"]["detail"] == "the database does not answer"

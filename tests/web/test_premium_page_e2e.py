@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from web_helpers import Browser, BrowserFactory, logged_in, selling
+from web_helpers import BrowserFactory, checkout, logged_in, selling
 
 from botfleet.config.schema import Settings
 from botfleet.database import Database
@@ -19,17 +18,6 @@ from botfleet.services.premium.outbox import Delivery, OutboxMessage, deliver
 @pytest.fixture
 def web_settings(web_settings: Settings, stripe_stand_in: LocalStripeServer) -> Settings:
     return selling(web_settings, stripe_stand_in)
-
-
-async def checkout(browser: Browser, **fields: str) -> Any:
-    form = {
-        "csrf_token": await browser.csrf_token(),
-        "attempt": "attempt-1",
-        "provider": "stripe",
-        "plan": "user_monthly",
-        **fields,
-    }
-    return await browser.http.post("/premium/checkout", data=form, allow_redirects=False)
 
 
 async def test_the_page_lists_the_plans_and_lets_its_forms_lead_to_stripe(

@@ -25,6 +25,7 @@ from botfleet.database.models import (
 )
 from botfleet.database.models.gamification import MemberXP
 from botfleet.gamification.periods import ALL_TIME_START
+from botfleet.sandbox.paypal_server import LocalPayPalServer
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.server import DiscordSandbox
 from botfleet.sandbox.stripe_server import LocalStripeServer
@@ -160,12 +161,38 @@ async def logged_in(browser_for: BrowserFactory, guild: SandboxGuild, name: str)
     return browser
 
 
-def selling(settings: Settings, stripe: LocalStripeServer) -> Settings:
-    """``settings`` of a dashboard selling premium through the Stripe stand-in."""
-    payments = PaymentsSection(
-        stripe_api_key=SecretStr(stripe.api_key),
-        stripe_webhook_secret=SecretStr(stripe.webhook_secret),
-        stripe_api_base=stripe.base_url,
-        stripe_prices={"user_monthly": "price_monthly", "guild_yearly": "price_yearly"},
-    )
+def selling(
+    settings: Settings, stripe: LocalStripeServer, paypal: LocalPayPalServer | None = None
+) -> Settings:
+    """``settings`` of a dashboard selling premium through the Stripe stand-in (and PayPal's)."""
+    fields: dict[str, Any] = {
+        "stripe_api_key": SecretStr(stripe.api_key),
+        "stripe_webhook_secret": SecretStr(stripe.webhook_secret),
+        "stripe_api_base": stripe.base_url,
+        "stripe_prices": {"user_monthly": "price_monthly", "guild_yearly": "price_yearly"},
+    }
+    if paypal is not None:
+        fields |= {
+            "paypal_client_id": paypal.client_id,
+            "paypal_client_secret": SecretStr(paypal.client_secret),
+            "paypal_api_base": paypal.base_url,
+            "paypal_webhook_id": paypal.webhook_id,
+            "paypal_plans": {"user_monthly": "P-MONTHLY"},
+            "paypal_cert_hosts": ["127.0.0.1"],
+            "paypal_ca_file": paypal.ca_file,
+        }
+    payments = PaymentsSection(**fields)
     return settings.model_copy(update={"payments": payments})
+
+
+async def checkout(browser: Browser, **fields: str) -> Any:
+    """The member presses a plan's pay button (the monthly plan for them, with Stripe, unless
+    ``fields`` say otherwise); the dashboard's answer, not followed."""
+    form = {
+        "csrf_token": await browser.csrf_token(),
+        "attempt": "attempt-1",
+        "provider": "stripe",
+        "plan": "user_monthly",
+        **fields,
+    }
+    return await browser.http.post("/premium/checkout", data=form, allow_redirects=False)

@@ -79,15 +79,28 @@ class SessionBackend(Protocol):
 
 
 class MemorySessionBackend:
-    """Sessions in this process's memory; expired ones are dropped when met or swept."""
+    """Sessions in this process's memory, at most ``max_entries`` of them.
+
+    Expired ones are dropped when met or swept; when the store is full, the session written
+    longest ago is evicted (the first to expire; a member still using it logs in again), so
+    visitors who never come back cannot grow it without bound.
+    """
 
     SWEEP_EVERY = 1000
     """Writes between sweeps of expired sessions (abandoned ones are never met again)."""
+    MAX_ENTRIES = 100_000
+    """About 40 MB of sessions; a larger dashboard keeps them in Redis."""
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
+    def __init__(self, clock: Clock = time.monotonic, *, max_entries: int = MAX_ENTRIES) -> None:
+        if max_entries < 1:
+            raise ValueError("the session store must hold at least one session")
         self._entries: dict[str, tuple[str, float]] = {}
         self._clock = clock
         self._writes = 0
+        self.max_entries = max_entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     async def get(self, key: str) -> str | None:
         entry = self._entries.get(key)
@@ -101,8 +114,11 @@ class MemorySessionBackend:
     async def set(self, key: str, value: str, lifetime: float) -> None:
         now = self._clock()
         self._writes += 1
+        self._entries.pop(key, None)
         if self._writes % self.SWEEP_EVERY == 0:
             self._entries = {name: entry for name, entry in self._entries.items() if entry[1] > now}
+        while len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]
         self._entries[key] = (value, now + lifetime)
 
     async def delete(self, key: str) -> None:

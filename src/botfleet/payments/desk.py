@@ -10,11 +10,15 @@ link for that member and that plan. Nothing here knows discord.py.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -109,10 +113,20 @@ def describe_membership(
     return f"{whose}: premium, renews on {until} ({plan})."
 
 
+async def _imported(name: str) -> ModuleType:
+    """The module ``name``, imported in a thread the first time: Stripe's SDK takes about 0.3 s
+    and PayPal's module (cryptography's X.509) about 0.7 s, too long to hold the event loop."""
+    module = sys.modules.get(name)
+    if module is None:
+        module = await asyncio.to_thread(importlib.import_module, name)
+    return module
+
+
 def provider_error(provider: Provider) -> type[Exception]:
     """The error ``provider``'s gateway raises when the provider refuses or does not answer.
 
-    Its module is imported here, at a payment, never when the bot starts (see :class:`PremiumDesk`).
+    Only asked once the provider's gateway is made, so its module is already imported (in a
+    thread, at the first payment, never when the bot starts: see :class:`PremiumDesk`).
     """
     if provider is Provider.STRIPE:
         import stripe  # noqa: PLC0415
@@ -158,24 +172,20 @@ class PremiumDesk:
         ]
         return [provider for provider, configured in offered if configured]
 
-    def _stripe_gateway(self) -> StripeGateway:
+    async def _stripe_gateway(self) -> StripeGateway:
         if not self._stripe_configured:
             raise PaymentsNotConfiguredError("Stripe")
         if self._stripe is None:
-            # Imported here so that an idle bot never loads Stripe's SDK (see the class).
-            from botfleet.payments.stripe_client import StripeGateway  # noqa: PLC0415
-
-            self._stripe = StripeGateway(self.settings.payments, self.public_url)
+            module = await _imported("botfleet.payments.stripe_client")
+            self._stripe = module.StripeGateway(self.settings.payments, self.public_url)
         return self._stripe
 
-    def _paypal_gateway(self) -> PayPalGateway:
+    async def _paypal_gateway(self) -> PayPalGateway:
         if not self._paypal_configured:
             raise PaymentsNotConfiguredError("PayPal")
         if self._paypal is None:
-            # Imported here so that an idle bot never loads cryptography (see the class).
-            from botfleet.payments.paypal import PayPalGateway  # noqa: PLC0415
-
-            self._paypal = PayPalGateway(self.settings.payments, self.public_url)
+            module = await _imported("botfleet.payments.paypal")
+            self._paypal = module.PayPalGateway(self.settings.payments, self.public_url)
         return self._paypal
 
     @property
@@ -214,7 +224,8 @@ class PremiumDesk:
                 if not self._stripe_configured:
                     continue
                 try:
-                    return await self._stripe_gateway().portal_link(membership.customer_id)
+                    gateway = await self._stripe_gateway()
+                    return await gateway.portal_link(membership.customer_id)
                 except provider_error(Provider.STRIPE) as exc:
                     log.warning("no Stripe portal for %s: %s", membership.subject, exc)
         return None
@@ -233,9 +244,9 @@ class PremiumDesk:
             )
         try:
             if chosen is Provider.STRIPE:
-                stripe_gateway = self._stripe_gateway()
+                stripe_gateway = await self._stripe_gateway()
                 return chosen, await stripe_gateway.create_checkout(purchase, attempt=attempt)
-            paypal_gateway = self._paypal_gateway()
+            paypal_gateway = await self._paypal_gateway()
             return chosen, await paypal_gateway.create_subscription(purchase, attempt=attempt)
         except PaymentsNotConfiguredError:
             offered = " or ".join(p.label for p in self.providers) or "nothing"

@@ -149,41 +149,65 @@ class PayPalGateway:
     async def __aexit__(self, *_exc_info: object) -> None:
         await self.close()
 
+    async def _call(
+        self, method: str, path: str, **request: Any
+    ) -> tuple[int, dict[str, Any] | None]:
+        """PayPal's status and JSON object for one request; PayPalError for any other answer.
+
+        A refused connection, a timeout, an HTML error page from PayPal's edge, or JSON that is
+        not an object all become :class:`PayPalError`, so callers handle one error.
+        """
+        try:
+            async with self._http().request(
+                method, f"{self.base_url}{path}", **request
+            ) as response:
+                status, raw = response.status, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PayPalError(f"PayPal did not answer {method} {path}: {exc!r}") from exc
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        if raw and not isinstance(body, dict):
+            raise PayPalError(
+                f"PayPal {method} {path}: {status} with a body that is not a JSON object "
+                f"({raw[:60]!r})"
+            )
+        return status, body
+
     async def _access_token(self) -> str:
         if self._token is not None and self._token[1] > time.monotonic():
             return self._token[0]
-        async with self._http().post(
-            f"{self.base_url}/v1/oauth2/token",
+        status, body = await self._call(
+            "POST",
+            "/v1/oauth2/token",
             data={"grant_type": "client_credentials"},
             headers={"Authorization": self._basic_auth},
-        ) as response:
-            body = await response.json(content_type=None)
-            if response.status != 200:
-                raise PayPalError(f"PayPal refused the credentials: {body.get('error')}")
-        lifetime = float(body.get("expires_in", 0))
-        self._token = (str(body["access_token"]), time.monotonic() + max(lifetime - 60, 0))
-        return self._token[0]
+        )
+        answer = body or {}
+        token, lifetime = answer.get("access_token"), answer.get("expires_in", 0)
+        if status != 200 or not isinstance(token, str) or not isinstance(lifetime, int | float):
+            raise PayPalError(
+                f"PayPal refused the credentials: {status} {answer.get('error', '')}".strip()
+            )
+        self._token = (token, time.monotonic() + max(float(lifetime) - 60, 0))
+        return token
 
     async def _request(
         self, method: str, path: str, body: Any = None, *, request_id: str | None = None
-    ) -> Any:
+    ) -> dict[str, Any]:
+        """PayPal's answer to an API call (an empty object for an empty answer)."""
         headers = {"Authorization": f"Bearer {await self._access_token()}"}
         if request_id is not None:
             headers["PayPal-Request-Id"] = request_id
-        try:
-            async with self._http().request(
-                method, f"{self.base_url}{path}", json=body, headers=headers
-            ) as response:
-                text = await response.text()
-                if response.status >= 400:
-                    detail = json.loads(text) if text else {}
-                    raise PayPalError(
-                        f"PayPal {method} {path}: {response.status} "
-                        f"{detail.get('name', '')} {detail.get('message', '')}".strip()
-                    )
-                return json.loads(text) if text else None
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise PayPalError(f"PayPal did not answer {method} {path}: {exc!r}") from exc
+        status, answer = await self._call(method, path, json=body, headers=headers)
+        detail = answer or {}
+        if status >= 400:
+            raise PayPalError(
+                f"PayPal {method} {path}: {status} "
+                f"{detail.get('name', '')} {detail.get('message', '')}".strip()
+            )
+        return detail
 
     def plan_id(self, purchase: Purchase) -> str:
         try:
@@ -216,17 +240,14 @@ class PayPalGateway:
             },
             request_id=f"subscribe-{purchase.buyer_id}-{purchase.key}-{attempt or uuid.uuid4()}",
         )
-        for link in created.get("links", []):
-            if link.get("rel") == "approve":
-                log.info("PayPal subscription %s for %s", created["id"], purchase.buyer_id)
+        for link in created.get("links") or []:
+            if isinstance(link, dict) and link.get("rel") == "approve" and link.get("href"):
+                log.info("PayPal subscription %s for %s", created.get("id"), purchase.buyer_id)
                 return str(link["href"])
         raise PayPalError("PayPal returned a subscription without an approval link")
 
     async def subscription(self, subscription_id: str) -> dict[str, Any]:
-        found: dict[str, Any] = await self._request(
-            "GET", f"/v1/billing/subscriptions/{subscription_id}"
-        )
-        return found
+        return await self._request("GET", f"/v1/billing/subscriptions/{subscription_id}")
 
     async def cancel_subscription(self, subscription_id: str) -> None:
         await self._request(

@@ -1,11 +1,18 @@
-"""What every local stand-in of a web API shares: its routes served on a free loopback port."""
+"""What every local stand-in of a web API shares: its routes served on a free loopback port, and
+the pages of the provider's own site a member visits (a checkout, an approval, a billing portal).
+"""
 
 from __future__ import annotations
 
+import html
 from abc import ABC, abstractmethod
-from typing import Self
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, Self, TypeVar
 
 from aiohttp import web
+
+Found = TypeVar("Found")
 
 
 class LocalHTTPServer(ABC):
@@ -47,3 +54,43 @@ class LocalHTTPServer(ABC):
 
     async def __aexit__(self, *_exc_info: object) -> None:
         await self.stop()
+
+
+def button(label: str) -> str:
+    """A page's one form: a button that posts back to the page."""
+    return f'<form method="post"><button type="submit">{html.escape(label)}</button></form>'
+
+
+@dataclass(frozen=True)
+class HostedPage(Generic[Found]):
+    """A page of the provider's site at one path: shown on GET for what ``find`` finds in the
+    request (404 ``missing`` when nothing), its button posted back to ``act``, which does what the
+    provider does and answers where the member goes next (a 303)."""
+
+    title: str
+    missing: str
+    find: Callable[[web.Request], Found | None]
+    body: Callable[[Found], str]
+    """The page's content in HTML, already escaped."""
+    act: Callable[[Found], Awaitable[str]]
+
+    def add_to(self, app: web.Application, path: str) -> None:
+        app.router.add_get(path, self._show)
+        app.router.add_post(path, self._press)
+
+    async def _show(self, request: web.Request) -> web.Response:
+        found = self.find(request)
+        if found is None:
+            return web.Response(status=404, text=self.missing)
+        page = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            f"<title>{html.escape(self.title)}</title></head><body><main>"
+            f"{self.body(found)}</main></body></html>"
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    async def _press(self, request: web.Request) -> web.Response:
+        found = self.find(request)
+        if found is None:
+            return web.Response(status=404, text=self.missing)
+        raise web.HTTPSeeOther(await self.act(found))

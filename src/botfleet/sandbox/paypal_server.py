@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from botfleet.payments.paypal import PAYPAL_CERT_SUBJECT, signed_message
-from botfleet.sandbox.local_http import LocalHTTPServer
+from botfleet.sandbox.local_http import HostedPage, LocalHTTPServer, button
 from botfleet.sandbox.webhook_sender import WebhookSender, public_view
 
 PERIODS: Final = {"MONTH": timedelta(days=31), "YEAR": timedelta(days=366)}
@@ -131,6 +131,14 @@ def _error(status: int, name: str, message: str, issue: str | None = None) -> we
     return web.json_response(body, status=status)
 
 
+def _outage_page() -> web.Response:
+    return web.Response(
+        status=503,
+        text="<html><body><h1>Service Unavailable</h1></body></html>",
+        content_type="text/html",
+    )
+
+
 class LocalPayPalServer(LocalHTTPServer):
     """PayPal on 127.0.0.1 for one test or one sandbox run."""
 
@@ -149,6 +157,9 @@ class LocalPayPalServer(LocalHTTPServer):
         """Plan id → billing interval."""
         self.webhooks = WebhookSender()
         self.clock_offset = timedelta()
+        self.outage = False
+        """Answer every API request, the token endpoint too, with the HTML 503 page of
+        PayPal's edge (no JSON), as in an outage."""
         self.authority = certificate_authority()
         self.signer = leaf_certificate(self.authority)
         self._ca_folder = tempfile.TemporaryDirectory(prefix="paypal-stand-in-")
@@ -183,8 +194,7 @@ class LocalPayPalServer(LocalHTTPServer):
         app.router.add_get("/v1/billing/subscriptions/{id}", self._get)
         app.router.add_post("/v1/billing/subscriptions/{id}/cancel", self._cancel)
         app.router.add_get("/v1/notifications/certs/{name}", self._cert)
-        app.router.add_get("/webapps/billing/subscriptions", self._approval_page)
-        app.router.add_post("/webapps/billing/subscriptions", self._approve)
+        self._approval_page().add_to(app, "/webapps/billing/subscriptions")
 
     async def stop(self) -> None:
         await self.webhooks.close()
@@ -194,6 +204,8 @@ class LocalPayPalServer(LocalHTTPServer):
     # --- the API -------------------------------------------------------------------------
 
     async def _token(self, request: web.Request) -> web.Response:
+        if self.outage:
+            return _outage_page()
         expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
         form = await request.post()
         if request.headers.get("Authorization") != f"Basic {expected}":
@@ -220,6 +232,8 @@ class LocalPayPalServer(LocalHTTPServer):
         )
 
     def _authorized(self, request: web.Request) -> web.Response | None:
+        if self.outage:
+            return _outage_page()
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer ") or header[7:] not in self._tokens:
             return _error(
@@ -333,30 +347,23 @@ class LocalPayPalServer(LocalHTTPServer):
         token = request.query.get("ba_token")
         return next((s for s in self._subscriptions.values() if s["_token"] == token), None)
 
-    async def _approval_page(self, request: web.Request) -> web.Response:
-        subscription = self._by_token(request)
-        if subscription is None:
-            return web.Response(status=404, text="This approval link does not exist.")
-        page = (
-            "<!doctype html><html lang=en><head><meta charset=utf-8>"
-            "<title>PayPal (stand-in)</title></head><body><main>"
-            f"<h1>Approve subscription {html.escape(subscription['id'])}</h1>"
-            '<form method="post"><button type="submit">Agree &amp; Subscribe</button></form>'
-            "</main></body></html>"
-        )
-        return web.Response(text=page, content_type="text/html")
+    def _approval_page(self) -> HostedPage[dict[str, Any]]:
+        def body(subscription: dict[str, Any]) -> str:
+            heading = f"<h1>Approve subscription {html.escape(subscription['id'])}</h1>"
+            return heading + button("Agree & Subscribe")
 
-    async def _approve(self, request: web.Request) -> web.StreamResponse:
-        subscription = self._by_token(request)
-        if subscription is None:
-            return web.Response(status=404, text="This approval link does not exist.")
-        if subscription["status"] == "APPROVAL_PENDING":
-            await self.approve(subscription["id"])
-        back = subscription["_return_url"] or f"{self.origin}/"
-        query = urlencode(
-            {"subscription_id": subscription["id"], "ba_token": subscription["_token"]}
+        async def approve(subscription: dict[str, Any]) -> str:
+            if subscription["status"] == "APPROVAL_PENDING":
+                await self.approve(subscription["id"])
+            back = subscription["_return_url"] or f"{self.origin}/"
+            query = urlencode(
+                {"subscription_id": subscription["id"], "ba_token": subscription["_token"]}
+            )
+            return f"{back}{'&' if '?' in back else '?'}{query}"
+
+        return HostedPage(
+            "PayPal (stand-in)", "This approval link does not exist.", self._by_token, body, approve
         )
-        raise web.HTTPSeeOther(f"{back}{'&' if '?' in back else '?'}{query}")
 
     # --- what happens at PayPal -----------------------------------------------------------
 

@@ -31,7 +31,7 @@ from typing import Any, Final
 import stripe
 from aiohttp import web
 
-from botfleet.sandbox.local_http import LocalHTTPServer
+from botfleet.sandbox.local_http import HostedPage, LocalHTTPServer, button
 from botfleet.sandbox.webhook_sender import WebhookSender, public_view
 
 API_VERSION: Final = stripe.api_version
@@ -134,11 +134,9 @@ class LocalStripeServer(LocalHTTPServer):
         app.router.add_delete("/v1/subscriptions/{id}", self._cancel_subscription)
         app.router.add_get("/v1/charges/{id}", self._get_charge)
         app.router.add_post("/v1/refunds", self._create_refund)
-        app.router.add_get("/c/pay/{id}", self._checkout_page)
-        app.router.add_post("/c/pay/{id}", self._checkout_pay)
         app.router.add_post("/v1/billing_portal/sessions", self._create_portal)
-        app.router.add_get("/p/session/{id}", self._portal_page)
-        app.router.add_post("/p/session/{id}", self._portal_cancel)
+        self._checkout_page().add_to(app, "/c/pay/{id}")
+        self._portal_page().add_to(app, "/p/session/{id}")
 
     async def stop(self) -> None:
         await self.webhooks.close()
@@ -291,33 +289,27 @@ class LocalStripeServer(LocalHTTPServer):
 
     # --- the checkout page ---------------------------------------------------------------
 
-    async def _checkout_page(self, request: web.Request) -> web.Response:
-        session = self._store.sessions.get(request.match_info["id"])
-        if session is None:
-            return web.Response(status=404, text="This checkout page does not exist.")
-        interval = self.prices[session["_price"]]
-        done = session["status"] == "complete"
-        button = (
-            "<p>Paid.</p>"
-            if done
-            else '<form method="post"><button type="submit">Pay</button></form>'
-        )
-        page = (
-            "<!doctype html><html lang=en><head><meta charset=utf-8>"
-            "<title>Checkout (Stripe stand-in)</title></head><body><main>"
-            f"<h1>Subscribe: premium, billed every {html.escape(interval)}</h1>"
-            f"<p>Test checkout {html.escape(session['id'])}; no money moves.</p>"
-            f"{button}</main></body></html>"
-        )
-        return web.Response(text=page, content_type="text/html")
+    def _checkout_page(self) -> HostedPage[dict[str, Any]]:
+        def find(request: web.Request) -> dict[str, Any] | None:
+            return self._store.sessions.get(request.match_info["id"])
 
-    async def _checkout_pay(self, request: web.Request) -> web.StreamResponse:
-        session = self._store.sessions.get(request.match_info["id"])
-        if session is None:
-            return web.Response(status=404, text="This checkout page does not exist.")
-        if session["status"] != "complete":
-            await self.pay(session["id"])
-        raise web.HTTPSeeOther(session["success_url"])
+        def body(session: dict[str, Any]) -> str:
+            interval = self.prices[session["_price"]]
+            done = session["status"] == "complete"
+            return (
+                f"<h1>Subscribe: premium, billed every {html.escape(interval)}</h1>"
+                f"<p>Test checkout {html.escape(session['id'])}; no money moves.</p>"
+                + ("<p>Paid.</p>" if done else button("Pay"))
+            )
+
+        async def pay(session: dict[str, Any]) -> str:
+            if session["status"] != "complete":
+                await self.pay(session["id"])
+            return str(session["success_url"])
+
+        return HostedPage(
+            "Checkout (Stripe stand-in)", "This checkout page does not exist.", find, body, pay
+        )
 
     # --- the customer portal --------------------------------------------------------------
 
@@ -353,32 +345,29 @@ class LocalStripeServer(LocalHTTPServer):
             and subscription["status"] != "canceled"
         ]
 
-    async def _portal_page(self, request: web.Request) -> web.Response:
-        subscriptions = self._portal_subscriptions(request.match_info["id"])
-        if subscriptions is None:
-            return web.Response(status=404, text="This portal session does not exist.")
-        rows = "".join(
-            f"<li>{html.escape(s['id'])}: "
-            f"{'ends at the period end' if s['cancel_at_period_end'] else 'renews'}</li>"
-            for s in subscriptions
-        )
-        page = (
-            "<!doctype html><html lang=en><head><meta charset=utf-8>"
-            "<title>Billing (Stripe stand-in)</title></head><body><main>"
-            f"<h1>Your subscriptions</h1><ul>{rows}</ul>"
-            '<form method="post"><button type="submit">Cancel subscription</button></form>'
-            "</main></body></html>"
-        )
-        return web.Response(text=page, content_type="text/html")
+    def _portal_page(self) -> HostedPage[tuple[str, list[dict[str, Any]]]]:
+        def find(request: web.Request) -> tuple[str, list[dict[str, Any]]] | None:
+            portal_id = request.match_info["id"]
+            subscriptions = self._portal_subscriptions(portal_id)
+            return None if subscriptions is None else (portal_id, subscriptions)
 
-    async def _portal_cancel(self, request: web.Request) -> web.StreamResponse:
-        portal_id = request.match_info["id"]
-        subscriptions = self._portal_subscriptions(portal_id)
-        if subscriptions is None:
-            return web.Response(status=404, text="This portal session does not exist.")
-        for subscription in subscriptions:
-            await self.cancel_at_period_end(subscription["id"])
-        raise web.HTTPSeeOther(str(self._store.portals[portal_id]["return_url"]))
+        def body(portal: tuple[str, list[dict[str, Any]]]) -> str:
+            rows = "".join(
+                f"<li>{html.escape(s['id'])}: "
+                f"{'ends at the period end' if s['cancel_at_period_end'] else 'renews'}</li>"
+                for s in portal[1]
+            )
+            return f"<h1>Your subscriptions</h1><ul>{rows}</ul>" + button("Cancel subscription")
+
+        async def cancel(portal: tuple[str, list[dict[str, Any]]]) -> str:
+            portal_id, subscriptions = portal
+            for subscription in subscriptions:
+                await self.cancel_at_period_end(subscription["id"])
+            return str(self._store.portals[portal_id]["return_url"])
+
+        return HostedPage(
+            "Billing (Stripe stand-in)", "This portal session does not exist.", find, body, cancel
+        )
 
     # --- what happens at Stripe -----------------------------------------------------------
 

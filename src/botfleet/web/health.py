@@ -49,17 +49,23 @@ async def ready(request: web.Request) -> web.Response:
 
 
 async def _database_check(app: web.Application) -> dict[str, Any]:
-    """The database answers and its schema is at the latest revision (bots need both)."""
+    """The database answers and its schema is at the latest revision (bots need both), within
+    :data:`CHECK_TIMEOUT` for the whole check (a migration holding its table locked is no
+    answer either)."""
+    try:
+        return await asyncio.wait_for(_database_state(app), CHECK_TIMEOUT)
+    except (DatabaseUnavailableError, TimeoutError) as exc:
+        log.warning("readiness: database unavailable: %r", exc)
+        return {"status": "failed", "detail": "the database does not answer"}
+
+
+async def _database_state(app: web.Application) -> dict[str, Any]:
     database = app[DATABASE_KEY]
     url = database.url.render_as_string(hide_password=False)
     if not await migrate.database_exists(url):
         return {"status": "failed", "detail": "no database file yet: run `botfleet db upgrade`"}
-    try:
-        latency = await asyncio.wait_for(database.ping(), CHECK_TIMEOUT)
-        state = await migrate.schema_state(url)
-    except (DatabaseUnavailableError, TimeoutError) as exc:
-        log.warning("readiness: database unavailable: %s", exc)
-        return {"status": "failed", "detail": "the database does not answer"}
+    latency = await database.ping()
+    state = await migrate.schema_state(url)
     if not state.latest:
         return {
             "status": "failed",

@@ -53,11 +53,13 @@ def require_login(request: web.Request) -> int:
     return user_id
 
 
-async def _log_in_again(request: web.Request, user_id: int) -> NoReturn:
-    """The member's Discord authorisation is gone: end the session, send them to log in."""
-    log.info("user %s must log in again: Discord no longer accepts their token", user_id)
-    _, tokens = login_services(request)
-    await tokens.forget(user_id)
+async def _log_in_again(request: web.Request, user_id: int, *, forget: bool = True) -> NoReturn:
+    """End the session and send the member to log in: their Discord authorisation is gone
+    (``forget`` its tokens), or could not be renewed now (the next login replaces them)."""
+    if forget:
+        log.info("user %s must log in again: Discord no longer accepts their token", user_id)
+        _, tokens = login_services(request)
+        await tokens.forget(user_id)
     await request.app[SESSIONS_KEY].end(session_of(request))
     raise web.HTTPSeeOther(f"/login?next={quote(request.path, safe='/')}")
 
@@ -90,7 +92,11 @@ async def guild_names(request: web.Request) -> dict[int, str]:
 async def _guilds_from_discord(request: web.Request, user_id: int) -> list[MemberGuild]:
     client, tokens = login_services(request)
     session = session_of(request)
-    access_token = await usable_access_token(client, tokens, user_id, session.username or "")
+    try:
+        access_token = await usable_access_token(client, tokens, user_id, session.username or "")
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("renewing the Discord token of user %s failed; log in again: %r", user_id, exc)
+        await _log_in_again(request, user_id, forget=False)
     if access_token is None:
         await _log_in_again(request, user_id)
     try:

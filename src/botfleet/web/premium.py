@@ -88,7 +88,9 @@ async def _context(request: web.Request, user_id: int, **extra: Any) -> dict[str
         "guild_choices": sorted(names.items(), key=lambda item: item[1].lower()),
         "offers": desk.offers,
         "attempt": secrets.token_urlsafe(ATTEMPT_BYTES),
-        "notice": CHECKOUT_NOTICES.get(request.query.get("checkout", "")),
+        "notice": CHECKOUT_NOTICES.get(
+            request.query.get("checkout") or request.query.get("paypal", "")
+        ),
         "dms_closed": await last_undelivered(desk.database, user_id) is Delivery.DMS_CLOSED,
         "errors": [],
         **extra,

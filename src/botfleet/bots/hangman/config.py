@@ -28,6 +28,15 @@ class HangmanOptions(BaseModel):
     max_words_per_list: int = Field(
         default=500, ge=1, le=5000, description="Words one custom list may hold."
     )
+    premium_max_guild_lists: int = Field(
+        default=100,
+        ge=1,
+        le=500,
+        description="Custom word lists a server may keep where premium covers the admin adding.",
+    )
+    premium_max_words_per_list: int = Field(
+        default=2000, ge=1, le=5000, description="Words one custom list may hold with premium."
+    )
     leaderboard_size: int = Field(
         default=10, ge=1, le=25, description="Members shown by /hangman leaderboard."
     )

@@ -53,6 +53,13 @@ class MusicOptions(BaseModel):
     max_saved_playlists: int = Field(
         default=25, ge=1, le=500, description="Playlists one member (or one server) may keep."
     )
+    premium_max_saved_playlists: int = Field(
+        default=100,
+        ge=1,
+        le=500,
+        description="Playlists a member, or a server, may keep where premium covers the member "
+        "saving (their own premium; for a server's, the server's too).",
+    )
     web_pages: bool = Field(
         default=True,
         description="Play pages of the sites yt-dlp supports (needs the music-web extra).",

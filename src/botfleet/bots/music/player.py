@@ -355,10 +355,13 @@ class GuildPlayer:
 
     # -- what the commands call ----------------------------------------------------------------
 
-    async def enqueue(self, tracks: list[Track], *, play_next: bool = False) -> int:
-        """Queue tracks and start playing if idle; returns the position of the first."""
+    async def enqueue(
+        self, tracks: list[Track], *, play_next: bool = False, premium: bool = False
+    ) -> int:
+        """Queue tracks (``premium``: premium covers the member adding them) and start playing
+        if idle; returns the position of the first."""
         async with self._lock:
-            position = self.queue.add(tracks, play_next=play_next)
+            position = self.queue.add(tracks, play_next=play_next, premium=premium)
             if self.queue.current is None:
                 await self._advance(skip=False)
                 return 0

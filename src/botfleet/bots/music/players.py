@@ -208,6 +208,7 @@ class PlayerManager:
         tracks: list[Track],
         *,
         play_next: bool = False,
+        premium: bool = False,
     ) -> int:
         """Queue ``tracks`` in the member's channel (joining it); returns the first's position.
 
@@ -217,7 +218,7 @@ class PlayerManager:
         joined = member.guild.id not in self.players
         player = await self.player_for(member, text_channel_id)
         try:
-            return await player.enqueue(tracks, play_next=play_next)
+            return await player.enqueue(tracks, play_next=play_next, premium=premium)
         except UserError:
             if joined and player.queue.current is None:
                 await self.leave(player.guild_id, reason="nothing it was asked for could play")

@@ -210,6 +210,13 @@ class PremiumService:
         """Whether ``subject`` has premium now: the one check every bot uses."""
         return await self.active_tier(subject) > 0
 
+    async def covers(self, user_id: int, guild_id: int | None = None) -> bool:
+        """Whether premium covers ``user_id`` where they act: their own, or the server's
+        (``guild_id``). The check behind every perk (see :mod:`.perks`)."""
+        if await self.is_active(Subject.user(user_id)):
+            return True
+        return guild_id is not None and await self.is_active(Subject.guild(guild_id))
+
     async def active_tier(self, subject: Subject) -> int:
         """The premium tier ``subject`` has now, 0 without premium."""
         if self.cache is None:

@@ -52,6 +52,8 @@ from botfleet.bots.hangman.services.words import (
 from botfleet.database.base import Database
 from botfleet.errors import UserError
 from botfleet.gamification import LevelUp
+from botfleet.services.premium import PremiumService
+from botfleet.services.premium.perks import Allowance
 from botfleet.services.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -131,10 +133,12 @@ class HangmanService:
         *,
         scheduler: Scheduler | None = None,
         rewards: RewardReporter | None = None,
+        premium: PremiumService | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.bank = bank
+        self.premium = premium
         self.options = options
         self.games = GameStore(database)
         self.lists = GuildWordStore(database)
@@ -459,11 +463,18 @@ class HangmanService:
             words,
             added_by=added_by,
             policy=chosen,
-            max_lists=self.options.max_guild_lists,
-            max_words=self.options.max_words_per_list,
+            max_lists=Allowance(self.options.max_guild_lists, self.options.premium_max_guild_lists),
+            max_words=Allowance(
+                self.options.max_words_per_list, self.options.premium_max_words_per_list
+            ),
+            premium=await self._premium_covers(added_by, guild_id),
             now=self._clock(),
         )
         return name, chosen, added
+
+    async def _premium_covers(self, user_id: int, guild_id: int) -> bool:
+        """Whether premium (the member's or the server's) raises this server's list limits."""
+        return self.premium is not None and await self.premium.covers(user_id, guild_id)
 
     async def remove_words(self, guild_id: int, list_name: str, text: str) -> tuple[str, int]:
         name = to_list_name(list_name, self.bank)

@@ -25,6 +25,7 @@ from botfleet.bots.hangman.services.words import Difficulty, ListPolicy, length_
 from botfleet.database.base import Database
 from botfleet.database.models.hangman import HangmanGame, HangmanGuildWord, HangmanStats
 from botfleet.errors import UserError
+from botfleet.services.premium.perks import Allowance
 from botfleet.services.privacy import registry
 from botfleet.utils.wording import plural
 
@@ -427,14 +428,17 @@ class GuildWordStore:
         *,
         added_by: int,
         policy: ListPolicy,
-        max_lists: int,
-        max_words: int,
+        max_lists: Allowance,
+        max_words: Allowance,
+        premium: bool,
         now: datetime,
     ) -> AddedWords:
-        """Add valid, checked words (see ``to_secret``) to a list, within the guild's limits.
+        """Add valid, checked words (see ``to_secret``) to a list, within the guild's limits
+        (raised where ``premium`` covers the member adding them).
 
         ``policy`` is the list's: the one it was made with, or the one a new list is made with.
         """
+        most_lists, most_words = max_lists.limit(premium), max_words.limit(premium)
         wanted = tuple(dict.fromkeys(words))
         async with self.database.session() as session:
             existing = set(
@@ -451,16 +455,17 @@ class GuildWordStore:
                     .where(HangmanGuildWord.guild_id == guild_id)
                     .distinct()
                 )
-                if len(list(names)) >= max_lists:
+                if len(list(names)) >= most_lists:
                     raise UserError(
-                        f"This server has {plural(max_lists, 'list')} already, the most it may "
+                        f"This server has {plural(most_lists, 'list')} already, the most it may "
                         "keep; delete one with `/hangman words delete` first."
+                        + max_lists.upsell(premium, "list")
                     )
             new = tuple(word for word in wanted if word not in existing)
-            if len(existing) + len(new) > max_words:
+            if len(existing) + len(new) > most_words:
                 raise UserError(
-                    f"“{list_name}” has {plural(len(existing), 'word')} and may hold {max_words}; "
-                    f"adding {len(new)} more is too many."
+                    f"“{list_name}” has {plural(len(existing), 'word')} and may hold {most_words}; "
+                    f"adding {len(new)} more is too many." + max_words.upsell(premium, "word")
                 )
             session.add_all(
                 HangmanGuildWord(

@@ -26,6 +26,7 @@ from botfleet.bots.music.services.probe import probe
 from botfleet.bots.music.services.sources import SourceResolver
 from botfleet.bots.music.services.store import MusicStore
 from botfleet.bots.music.services.web import LinkCheck, YtDlpResolver, yt_dlp_extractor
+from botfleet.services.premium.perks import Allowance
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -84,9 +85,10 @@ async def _set_up(
 
     playlists = PlaylistStore(
         bot.database,
-        max_playlists=options.max_saved_playlists,
+        max_playlists=Allowance(options.max_saved_playlists, options.premium_max_saved_playlists),
         library_locations=lambda: {entry.track.location for entry in library.entries},
         check_link=check_link,
+        premium=bot.premium,
     )
     manager = PlayerManager(bot, store, session, locate=web.locate if web else None)
     commands_cog = MusicCommands(bot, manager, resolver, store, session)

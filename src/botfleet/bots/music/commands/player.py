@@ -204,8 +204,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         # controller message shows what plays and what comes next.
         await interaction.response.defer(ephemeral=True, thinking=True)
         tracks = await self.resolver.resolve(file.url if file else query or "", member.id)
+        premium = await self.bot.premium.covers(member.id, member.guild.id)
         position = await self.manager.enqueue_for(
-            member, interaction.channel_id, tracks, play_next=play_next
+            member, interaction.channel_id, tracks, play_next=play_next, premium=premium
         )
         await self.manager.count_queued(member.guild.id, member.id, len(tracks))
         first = tracks[0]

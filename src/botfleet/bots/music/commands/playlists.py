@@ -91,7 +91,8 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         playlist = await self.store.get(scope, name)
         tracks = [track.requested_by(member.id) for track in playlist.tracks]
-        await self.manager.enqueue_for(member, interaction.channel_id, tracks)
+        premium = await self.bot.premium.covers(member.id, member.guild.id)
+        await self.manager.enqueue_for(member, interaction.channel_id, tracks, premium=premium)
         await self.manager.count_queued(member.guild.id, member.id, len(tracks))
         await interaction.followup.send(
             f"📜 Queued “{playlist.name}” ({plural(len(tracks), 'track')}).",

@@ -23,6 +23,8 @@ from botfleet.bots.music.services.tracks import SourceKind, Track
 from botfleet.database.base import Database
 from botfleet.database.models.music import MusicListen, MusicPlaylist
 from botfleet.errors import UserError
+from botfleet.services.premium import PremiumService
+from botfleet.services.premium.perks import Allowance
 from botfleet.services.privacy import count_deleted, registry
 from botfleet.utils.wording import plural
 
@@ -134,12 +136,15 @@ class PlaylistStore:
         self,
         database: Database,
         *,
-        max_playlists: int,
+        max_playlists: Allowance,
         library_locations: Callable[[], set[str]],
         check_link: LinkCheck,
+        premium: PremiumService | None = None,
     ) -> None:
         self.database = database
         self.max_playlists = max_playlists
+        """Playlists one scope may keep, more where premium covers the member saving."""
+        self.premium = premium
         self.library_locations = library_locations
         self.check_link = check_link
 
@@ -180,6 +185,10 @@ class PlaylistStore:
             raise UserError("There is nothing to save: the queue is empty.")
         if len(tracks) > MAX_PLAYLIST_TRACKS:
             raise UserError(f"A playlist holds at most {MAX_PLAYLIST_TRACKS} tracks.")
+        premium = self.premium is not None and await self.premium.covers(
+            created_by, scope.guild_id or None
+        )
+        most = self.max_playlists.limit(premium)
         async with self.database.session() as session:
             count = await session.scalar(
                 select(func.count())
@@ -187,10 +196,11 @@ class PlaylistStore:
                 .where(MusicPlaylist.guild_id == scope.guild_id)
                 .where(MusicPlaylist.owner_id == scope.owner_id)
             )
-            if (count or 0) >= self.max_playlists:
+            if (count or 0) >= most:
                 raise UserError(
                     f"{scope.label.capitalize()} playlists are full "
-                    f"({plural(self.max_playlists, 'playlist')}); delete one first."
+                    f"({plural(most, 'playlist')}); delete one first."
+                    + self.max_playlists.upsell(premium, "playlist")
                 )
             row = MusicPlaylist(
                 guild_id=scope.guild_id,

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from botfleet.bots.music.services.tracks import Track, format_clock
 from botfleet.errors import UserError
+from botfleet.services.premium.perks import Allowance
 from botfleet.utils.wording import plural
 
 
@@ -44,6 +45,11 @@ class QueueLimits:
     def per_member(self) -> int:
         """How many upcoming tracks one member may hold."""
         return max(1, math.ceil(self.max_size * self.member_share))
+
+    @property
+    def member_allowance(self) -> Allowance:
+        """A member's share of the queue; premium members may fill all of it."""
+        return Allowance(self.per_member, self.max_size)
 
 
 class TrackQueue:
@@ -75,15 +81,19 @@ class TrackQueue:
                 f"tracks may last at most {format_clock(limit)} here."
             )
 
-    def room_for(self, member_id: int) -> int:
-        """How many more tracks the member may add now."""
+    def room_for(self, member_id: int, *, premium: bool = False) -> int:
+        """How many more tracks the member (``premium`` or not) may add now."""
         held = sum(1 for track in self.upcoming if track.requester_id == member_id)
-        return max(0, min(self.limits.max_size - len(self.upcoming), self.limits.per_member - held))
+        share = self.limits.member_allowance.limit(premium)
+        return max(0, min(self.limits.max_size - len(self.upcoming), share - held))
 
-    def add(self, tracks: Sequence[Track], *, play_next: bool = False) -> int:
+    def add(
+        self, tracks: Sequence[Track], *, play_next: bool = False, premium: bool = False
+    ) -> int:
         """Queue tracks (at the end, or next); returns the 1-based position of the first.
 
         All or nothing: a track past a limit refuses the whole request, with the reason.
+        ``premium``: premium covers the member adding them (their share is the whole queue).
         """
         if not tracks:
             raise UserError("Nothing to add.")
@@ -92,26 +102,28 @@ class TrackQueue:
         requesters = {track.requester_id for track in tracks}
         for member_id in requesters:
             wanted = sum(1 for track in tracks if track.requester_id == member_id)
-            room = self.room_for(member_id)
+            room = self.room_for(member_id, premium=premium)
             if wanted > room:
-                raise self._full_error(wanted, room)
+                raise self._full_error(wanted, room, premium=premium)
         if play_next:
             self.upcoming[0:0] = tracks
             return 1
         self.upcoming.extend(tracks)
         return len(self.upcoming) - len(tracks) + 1
 
-    def _full_error(self, wanted: int, room: int) -> UserError:
+    def _full_error(self, wanted: int, room: int, *, premium: bool) -> UserError:
         if len(self.upcoming) >= self.limits.max_size:
             return UserError(f"The queue is full ({plural(self.limits.max_size, 'track')}).")
+        share = self.limits.member_allowance
+        more = share.upsell(premium, "track")
         if room == 0:
             return UserError(
-                f"You already have {plural(self.limits.per_member, 'track')} waiting — "
-                "let others have a turn."
+                f"You already have {plural(share.limit(premium), 'track')} waiting — "
+                f"let others have a turn.{more}"
             )
         return UserError(
             f"You can add {plural(room, 'more track')} now, not {wanted}; "
-            "try a shorter playlist or wait for yours to play."
+            f"try a shorter playlist or wait for yours to play.{more}"
         )
 
     # -- moving along ----------------------------------------------------------------------
