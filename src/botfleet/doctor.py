@@ -200,6 +200,19 @@ def check_ffmpeg() -> Check:
     )
 
 
+def check_ffprobe() -> Check:
+    """The Music Bot reads the length and codec of every link and attachment with ffprobe."""
+    path = shutil.which("ffprobe")
+    if path:
+        return Check("ffprobe", Status.OK, path)
+    return Check(
+        "ffprobe",
+        Status.WARN,
+        "not found: the Music Bot cannot play links or attached files",
+        "install ffmpeg, which ships ffprobe (apt install ffmpeg, brew install ffmpeg)",
+    )
+
+
 def check_speech() -> Check:
     """The Spelling Bee's classic mode speaks words with espeak-ng; ffmpeg makes them small."""
     if shutil.which("espeak-ng") is None:
@@ -272,6 +285,7 @@ async def run_checks() -> list[Check]:
     if shared.ai.api_key is not None:
         checks.append(check_module("openai", "the AI service", "ai"))
     checks.append(check_ffmpeg())
+    checks.append(check_ffprobe())
     checks.append(check_speech())
     checks.append(check_voice())
     checks.append(check_writable(shared.logging.directory, "logs"))
