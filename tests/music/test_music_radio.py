@@ -32,6 +32,10 @@ class Radio:
     base: str = ""
     requests: list[bool] = field(default_factory=list)
 
+    async def moved(self, request: web.Request) -> web.StreamResponse:
+        """The public address a member gave, sending the follower to a loopback one."""
+        raise web.HTTPFound("/live")
+
     async def stream(self, request: web.Request) -> web.StreamResponse:
         wants_titles = request.headers.get("Icy-MetaData") == "1"
         self.requests.append(wants_titles)
@@ -54,6 +58,7 @@ async def radio(make_audio: AudioFactory) -> AsyncIterator[Radio]:
     station = Radio(make_audio("radio.mp3", seconds=3.0, frequency=330).read_bytes())
     app = web.Application()
     app.router.add_get("/live", station.stream)
+    app.router.add_get("/moved", station.moved)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -79,6 +84,20 @@ async def test_each_new_title_is_reported_once(radio: Radio) -> None:
 
     async with aiohttp.ClientSession() as session:
         await follow_icy_titles(session, f"{radio.base}/live", note)
+    assert seen == ["Tones - First", "Tones - Second"]
+
+
+async def test_a_redirect_to_a_private_address_is_not_followed(radio: Radio) -> None:
+    seen: list[str] = []
+
+    async def note(title: str) -> None:
+        seen.append(title)
+
+    async with aiohttp.ClientSession() as session:
+        await follow_icy_titles(session, f"{radio.base}/moved", note)
+        assert seen == []
+        assert radio.requests == []  # the loopback address was never asked
+        await follow_icy_titles(session, f"{radio.base}/moved", note, allow_private=True)
     assert seen == ["Tones - First", "Tones - Second"]
 
 
