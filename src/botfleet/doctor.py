@@ -188,15 +188,28 @@ async def check_redis(settings: Settings) -> Check:
     return Check("redis", Status.OK, "answers")
 
 
-def check_ffmpeg() -> Check:
-    path = shutil.which("ffmpeg")
+def check_program(name: str, missing: str, fix: str) -> Check:
+    """A program the bots run: where it is, or what lacks without it and how to install it."""
+    path = shutil.which(name)
     if path:
-        return Check("ffmpeg", Status.OK, path)
-    return Check(
+        return Check(name, Status.OK, path)
+    return Check(name, Status.WARN, f"not found: {missing}", fix)
+
+
+def check_ffmpeg() -> Check:
+    return check_program(
         "ffmpeg",
-        Status.WARN,
-        "not found: the Music Bot cannot play audio",
+        "the Music Bot cannot play audio",
         "install ffmpeg (apt install ffmpeg, brew install ffmpeg)",
+    )
+
+
+def check_ffprobe() -> Check:
+    """The Music Bot reads the length and codec of every link and attachment with ffprobe."""
+    return check_program(
+        "ffprobe",
+        "the Music Bot cannot play links or attached files",
+        "install ffmpeg, which ships ffprobe (apt install ffmpeg, brew install ffmpeg)",
     )
 
 
@@ -272,6 +285,7 @@ async def run_checks() -> list[Check]:
     if shared.ai.api_key is not None:
         checks.append(check_module("openai", "the AI service", "ai"))
     checks.append(check_ffmpeg())
+    checks.append(check_ffprobe())
     checks.append(check_speech())
     checks.append(check_voice())
     checks.append(check_writable(shared.logging.directory, "logs"))

@@ -38,3 +38,18 @@ def test_a_missing_ffmpeg_is_named_with_its_fix(monkeypatch: pytest.MonkeyPatch)
     check = doctor.check_ffmpeg()
     assert check.status is not Status.OK
     assert "apt install ffmpeg" in (check.fix or "")
+
+
+def test_ffprobe_is_found_where_it_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: f"/opt/bin/{name}")
+    check = doctor.check_ffprobe()
+    assert check.status is Status.OK
+    assert check.detail == "/opt/bin/ffprobe"
+
+
+def test_a_missing_ffprobe_is_named_with_its_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "ffprobe" else f"/b/{name}")
+    check = doctor.check_ffprobe()
+    assert check.status is Status.WARN
+    assert "links or attached files" in check.detail
+    assert "apt install ffmpeg" in (check.fix or "")

@@ -32,6 +32,10 @@ class Radio:
     base: str = ""
     requests: list[bool] = field(default_factory=list)
 
+    async def moved(self, request: web.Request) -> web.StreamResponse:
+        """The public address a member gave, sending the follower to a loopback one."""
+        raise web.HTTPFound("/live")
+
     async def stream(self, request: web.Request) -> web.StreamResponse:
         wants_titles = request.headers.get("Icy-MetaData") == "1"
         self.requests.append(wants_titles)
@@ -54,6 +58,7 @@ async def radio(make_audio: AudioFactory) -> AsyncIterator[Radio]:
     station = Radio(make_audio("radio.mp3", seconds=3.0, frequency=330).read_bytes())
     app = web.Application()
     app.router.add_get("/live", station.stream)
+    app.router.add_get("/moved", station.moved)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -71,15 +76,28 @@ def test_titles_are_read_from_metadata_blocks() -> None:
     assert parse_icy_metadata(b"\0" * 16) is None
 
 
-async def test_each_new_title_is_reported_once(radio: Radio) -> None:
+async def titles_of(url: str, *, allow_private: bool) -> list[str]:
+    """The titles the follower reports for the radio at ``url``, in order."""
     seen: list[str] = []
 
     async def note(title: str) -> None:
         seen.append(title)
 
     async with aiohttp.ClientSession() as session:
-        await follow_icy_titles(session, f"{radio.base}/live", note)
-    assert seen == ["Tones - First", "Tones - Second"]
+        await follow_icy_titles(session, url, note, allow_private=allow_private)
+    return seen
+
+
+async def test_each_new_title_is_reported_once(radio: Radio) -> None:
+    titles = await titles_of(f"{radio.base}/live", allow_private=False)
+    assert titles == ["Tones - First", "Tones - Second"]
+
+
+async def test_a_redirect_to_a_private_address_is_not_followed(radio: Radio) -> None:
+    assert await titles_of(f"{radio.base}/moved", allow_private=False) == []
+    assert radio.requests == []  # the loopback address was never asked
+    titles = await titles_of(f"{radio.base}/moved", allow_private=True)
+    assert titles == ["Tones - First", "Tones - Second"]
 
 
 def radio_controller(channel: SandboxChannel, bot_id: int) -> Message | None:

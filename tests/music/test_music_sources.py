@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from music_helpers import AudioFactory
 from botfleet.bots.music.services.http_sources import (
     HttpLimits,
     HttpSources,
+    LinkTracks,
     parse_m3u,
     parse_pls,
     parse_url,
@@ -96,7 +98,11 @@ class AudioServer:
         self.app.router.add_get("/moved", self.moved)
         self.app.router.add_get("/page", self.page)
         self.app.router.add_get("/big.mp3", self.big)
+        self.app.router.add_get("/stuck.mp3", self.stuck)
+        self.app.router.add_get("/slow.m3u", self.slow_m3u)
+        self.app.router.add_get("/stuck.m3u", self.stuck_m3u)
         self.base = ""
+        self.released = asyncio.Event()
 
     async def file(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(self.song, headers={"Content-Type": "audio/ogg"})
@@ -128,6 +134,17 @@ class AudioServer:
     async def big(self, request: web.Request) -> web.Response:
         return web.Response(body=b"\x00" * 4096, content_type="audio/mpeg")
 
+    async def stuck(self, request: web.Request) -> web.Response:
+        """A server that never answers (until the test ends)."""
+        await self.released.wait()
+        return web.Response(status=503)
+
+    async def slow_m3u(self, request: web.Request) -> web.Response:
+        return web.Response(text="/live\n/stuck.mp3\n/song.ogg\n", content_type="audio/x-mpegurl")
+
+    async def stuck_m3u(self, request: web.Request) -> web.Response:
+        return web.Response(text="/stuck.mp3\n/live\n", content_type="audio/x-mpegurl")
+
 
 @pytest.fixture
 async def server(make_audio: AudioFactory) -> AsyncIterator[AudioServer]:
@@ -141,6 +158,7 @@ async def server(make_audio: AudioFactory) -> AsyncIterator[AudioServer]:
     try:
         yield audio
     finally:
+        audio.released.set()
         await runner.cleanup()
 
 
@@ -181,6 +199,24 @@ async def test_a_stream_and_playlists_become_tracks(
     assert named.title == "Radio One"
     with pytest.raises(UserError, match="2 entries; the limit is 1"):
         await links(session, max_playlist_entries=1).resolve(f"{server.base}/list.m3u", 1)
+
+
+async def test_a_playlist_link_stops_at_its_deadline_and_says_what_was_added(
+    server: AudioServer, session: aiohttp.ClientSession
+) -> None:
+    slow = links(session, timeout=60.0, playlist_deadline=2.0)
+    tracks = await slow.resolve(f"{server.base}/slow.m3u", 1)
+    assert [track.kind for track in tracks] == [SourceKind.STREAM]
+    assert isinstance(tracks, LinkTracks)
+    assert tracks.note == (
+        "Only 1 of the playlist's 3 entries were added: "
+        "checking the others would have taken longer than 2 s."
+    )
+    with pytest.raises(UserError, match="none of its 2 entries could be checked within 2 s"):
+        await slow.resolve(f"{server.base}/stuck.m3u", 1)
+    complete = await links(session).resolve(f"{server.base}/list.m3u", 1)
+    assert isinstance(complete, LinkTracks)
+    assert (len(complete), complete.note) == (2, None)
 
 
 async def test_pages_big_files_and_private_addresses_are_refused(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from music_helpers import AudioFactory
 from sqlalchemy import update
 
 from botfleet.bots.music.services.ffmpeg import Effect
@@ -93,7 +96,9 @@ async def test_unreadable_stored_tracks_are_left_out(database: Database) -> None
     assert (restored.upcoming, restored.dropped) == ((LINK,), 1)
 
 
-def playlists(database: Database, *, allowed: bool = True) -> PlaylistStore:
+def playlists(
+    database: Database, *, allowed: bool = True, library: str = SONG.location
+) -> PlaylistStore:
     async def check_link(link: str) -> None:
         if not allowed:
             raise UserError("That link points to a private network address; it is not played.")
@@ -101,7 +106,7 @@ def playlists(database: Database, *, allowed: bool = True) -> PlaylistStore:
     return PlaylistStore(
         database,
         max_playlists=Allowance(2, 2),
-        library_locations=lambda: {SONG.location},
+        library_locations=lambda: {library},
         check_link=check_link,
     )
 
@@ -135,18 +140,27 @@ async def test_playlists_save_list_rename_delete(database: Database) -> None:
     assert (await store.get(PlaylistScope.server(GUILD), "road trip")).created_by == 0
 
 
-async def test_export_and_import_round_trip_and_refuse_foreign_tracks(database: Database) -> None:
-    store = playlists(database)
+async def test_export_and_import_round_trip_and_refuse_foreign_tracks(
+    database: Database, make_audio: AudioFactory
+) -> None:
+    song = replace(SONG, location=str(make_audio("song.ogg", seconds=1.0)), duration=1.0)
+    page = Track(
+        title="Page",
+        location="https://media.example.com/a.webm",
+        kind=SourceKind.WEB,
+        page_url="https://example.com/watch",
+    )
+    store = playlists(database, library=song.location)
     mine = PlaylistScope.member(ALICE)
-    exported = export_playlist(await store.save(mine, "Mix", [SONG, LINK], created_by=ALICE))
+    exported = export_playlist(await store.save(mine, "Mix", [song, page], created_by=ALICE))
     imported = await store.import_file(mine, exported, created_by=ALICE, name="Mix 2")
-    assert [t.location for t in imported.tracks] == [SONG.location, LINK.location]
+    assert [t.location for t in imported.tracks] == [song.location, page.location]
     document = json.loads(exported)
     document["tracks"].append({"title": "pw", "location": "/etc/passwd", "kind": "file"})
     with pytest.raises(UserError, match="not in this bot's library"):
         await store.import_file(mine, json.dumps(document).encode(), created_by=ALICE, name="X")
     with pytest.raises(UserError, match="private network"):
-        await playlists(database, allowed=False).import_file(
+        await playlists(database, allowed=False, library=song.location).import_file(
             mine, exported, created_by=ALICE, name="Y"
         )
     assert await store.names(mine) == ["Mix", "Mix 2"]
@@ -209,3 +223,39 @@ async def test_an_imported_track_is_checked_where_ffmpeg_would_open_it(database:
     with pytest.raises(UserError, match="private network"):
         await store.import_file(mine, json.dumps(document).encode(), created_by=ALICE)
     assert await store.names(mine) == []
+
+
+async def test_an_imported_file_cannot_lie_about_kind_length_or_codec(
+    database: Database, make_audio: AudioFactory
+) -> None:
+    path = make_audio("long.mp3", seconds=3.0)
+    store = playlists(database, library=str(path))
+    mine = PlaylistScope.member(ALICE)
+    lies = [
+        {"title": "Short", "location": str(path), "kind": "file", "duration": None},
+        {"title": "Opus", "location": str(path), "kind": "file", "codec": "opus"},
+        {"title": "Live", "location": str(path), "kind": "stream"},
+        {
+            "title": "Web",
+            "location": "https://m.example/a",
+            "kind": "web",
+            "page_url": "https://e.x/p",
+            "codec": "opus",
+        },
+    ]
+    document = {"format": EXPORT_FORMAT, "name": "Lies", "tracks": lies}
+    saved = await store.import_file(mine, json.dumps(document).encode(), created_by=ALICE)
+    short, opus, live, web = saved.tracks
+    for track in (short, opus, live):
+        assert track.duration == pytest.approx(3.0, abs=0.1)
+        assert track.codec == "mp3"
+    assert live.kind is SourceKind.HTTP  # a file with an end, not a stream the limit lets through
+    assert web.codec is None  # located again, codec with it, before it plays
+    broken = Path(path).with_name("broken.mp3")
+    broken.write_bytes(b"not audio")
+    document["tracks"] = [{"title": "Broken", "location": str(broken), "kind": "file"}]
+    with pytest.raises(UserError, match="“Broken” cannot be played: FFmpeg cannot read"):
+        await playlists(database, library=str(broken)).import_file(
+            mine, json.dumps(document).encode(), created_by=ALICE, name="Broken"
+        )
+    assert await store.names(mine) == ["Lies"]

@@ -38,10 +38,22 @@ async def site(make_audio: AudioFactory) -> AsyncIterator[str]:
     async def empty(request: web.Request) -> web.Response:
         return web.Response(text="<html><body>nothing here</body></html>", content_type="text/html")
 
+    async def jump(request: web.Request) -> web.Response:
+        raise web.HTTPFound(f"http://localhost:{request.url.port}/inside")
+
+    async def inside(request: web.Request) -> web.Response:
+        # A page only the private network reaches, pointing at media anyone may fetch.
+        public_media = f"http://127.0.0.1:{request.url.port}/media/tone.ogg"
+        return web.Response(
+            text=PAGE.replace("/media/tone.ogg", public_media), content_type="text/html"
+        )
+
     app = web.Application()
     app.router.add_get("/songs/evening", page)
     app.router.add_get("/media/tone.ogg", media)
     app.router.add_get("/empty", empty)
+    app.router.add_get("/jump", jump)
+    app.router.add_get("/inside", inside)
     runner = web.AppRunner(app)
     await runner.setup()
     server = web.TCPSite(runner, "127.0.0.1", 0)
@@ -84,10 +96,32 @@ async def test_pages_without_media_and_private_addresses_are_refused(site: str) 
         await resolver(allow_private=False).resolve(f"{site}/songs/evening", 1)
 
 
+async def test_a_page_redirecting_to_a_private_address_is_refused(site: str) -> None:
+    fetched: list[str] = []
+
+    async def localhost_is_private(link: str) -> None:
+        fetched.append(link)
+        if parse_url(link).host == "localhost":
+            raise UserError("That link points to a private network address; it is not played.")
+
+    checked = YtDlpResolver(
+        yt_dlp_extractor(max_entries=10, timeout=10),
+        check_link=localhost_is_private,
+        search_prefix=None,
+        max_entries=10,
+        timeout=30.0,
+    )
+    with pytest.raises(UserError, match="private network"):
+        await checked.resolve(f"{site}/jump", 1)
+    assert f"{site}/jump" in fetched
+    [track] = await resolver().resolve(f"{site}/jump", 1)
+    assert track.location == f"{site}/media/tone.ogg"
+
+
 async def test_words_search_the_configured_site_or_nothing() -> None:
     asked: list[str] = []
 
-    def extract(target: str) -> dict[str, Any]:
+    def extract(target: str, check_url: Callable[[str], None]) -> dict[str, Any]:
         asked.append(target)
         return {
             "entries": [

@@ -76,6 +76,12 @@ class MusicOptions(BaseModel):
     link_timeout: float = Field(
         default=15.0, gt=0.0, le=120.0, description="Seconds a link's server has to answer."
     )
+    playlist_timeout: float = Field(
+        default=300.0,
+        gt=0.0,
+        le=600.0,
+        description="Seconds all the entries of one .m3u/.pls link have to be checked.",
+    )
 
     @property
     def queue_limits(self) -> QueueLimits:
@@ -95,4 +101,5 @@ class MusicOptions(BaseModel):
             max_playlist_entries=self.max_playlist_entries,
             allow_private_addresses=self.allow_private_addresses,
             timeout=self.link_timeout,
+            playlist_deadline=self.playlist_timeout,
         )

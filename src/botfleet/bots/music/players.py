@@ -352,7 +352,12 @@ class PlayerManager:
 
         async def follow() -> None:
             try:
-                await follow_icy_titles(self.session, track.location, show)
+                await follow_icy_titles(
+                    self.session,
+                    track.location,
+                    show,
+                    allow_private=self.options.allow_private_addresses,
+                )
             except (aiohttp.ClientError, TimeoutError) as error:
                 log.info("Guild %s: the radio's titles stopped: %s", player.guild_id, error)
 

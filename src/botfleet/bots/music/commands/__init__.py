@@ -70,10 +70,11 @@ async def _set_up(
     bot: FleetBot[MusicOptions], library: LocalLibrary, session: aiohttp.ClientSession
 ) -> None:
     options = bot.options
+    prober = partial(probe, executable=options.ffprobe_executable, within=options.link_timeout)
     links = HttpSources(
         session,
         options.http_limits,
-        prober=partial(probe, executable=options.ffprobe_executable, within=options.link_timeout),
+        prober=prober,
     )
 
     async def check_link(link: str) -> None:
@@ -89,6 +90,7 @@ async def _set_up(
         library_locations=lambda: {entry.track.location for entry in library.entries},
         check_link=check_link,
         premium=bot.premium,
+        prober=prober,
     )
     manager = PlayerManager(bot, store, session, locate=web.locate if web else None)
     commands_cog = MusicCommands(bot, manager, resolver, store, session)

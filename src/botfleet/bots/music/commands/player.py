@@ -26,6 +26,7 @@ from botfleet.bots.music.services.control import (
     shifted_position,
 )
 from botfleet.bots.music.services.ffmpeg import EFFECTS, MAX_VOLUME, Effect
+from botfleet.bots.music.services.http_sources import LinkTracks
 from botfleet.bots.music.services.queue import LoopMode, TrackQueue
 from botfleet.bots.music.services.sources import MAX_QUERY_LENGTH, SourceResolver
 from botfleet.bots.music.services.store import GuildSettings, MusicStore
@@ -216,6 +217,8 @@ class MusicCommands(commands.Cog, name=COG_NAME):
             text = f"➕ Queued **{first.display_title}** at #{position}"
         if len(tracks) > 1:
             text += f" and {plural(len(tracks) - 1, 'more track')}"
+        if isinstance(tracks, LinkTracks) and tracks.note:
+            text += f"\n{tracks.note}"
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=QUIET)
 
     @app_commands.command(name="queue", description="Show the queue.")

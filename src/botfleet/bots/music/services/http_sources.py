@@ -29,6 +29,7 @@ from botfleet.errors import UserError
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_PLAYLIST_BYTES = 64 * 1024
 MAX_URL_LENGTH = 2000
 PLAYLIST_TYPES = frozenset(
@@ -49,6 +50,17 @@ class HttpLimits:
     allow_private_addresses: bool = False
     """Only for tests and trusted networks: lets members make the bot fetch local addresses."""
     timeout: float = 15.0
+    playlist_deadline: float = 300.0
+    """Seconds all the entries of one playlist link have to be checked (the interaction's
+    token lasts 15 minutes); the entries checked by then are queued."""
+
+
+class LinkTracks(list[Track]):
+    """The tracks of a link, with what to tell the member when entries were left out."""
+
+    def __init__(self, tracks: list[Track], note: str | None = None) -> None:
+        super().__init__(tracks)
+        self.note = note
 
 
 class NotAudioError(UserError):
@@ -91,6 +103,32 @@ async def check_address(url: URL, *, allow_private: bool) -> None:
                 "A member's link to %s (%s) was refused: not a public address", host, address
             )
             raise UserError("That link points to a private network address; it is not played.")
+
+
+async def get_checked(
+    session: aiohttp.ClientSession,
+    url: URL,
+    *,
+    allow_private: bool,
+    headers: dict[str, str] | None = None,
+    first_checked: bool = False,
+) -> tuple[aiohttp.ClientResponse, URL]:
+    """GET ``url`` following its redirects by hand: every hop must pass :func:`check_address`.
+
+    ``first_checked`` skips the check of ``url`` itself (it passed when the track was queued).
+    Returns the first answer that is not a redirect and its URL; a network failure raises
+    :class:`aiohttp.ClientError`.
+    """
+    for hop in range(MAX_REDIRECTS + 1):
+        if hop or not first_checked:
+            await check_address(url, allow_private=allow_private)
+        response = await session.get(url, headers=headers, allow_redirects=False)
+        if response.status in REDIRECT_STATUSES and "Location" in response.headers:
+            response.release()
+            url = parse_url(str(url.join(URL(response.headers["Location"]))))
+            continue
+        return response, url
+    raise UserError("That link redirects too many times.")
 
 
 def parse_m3u(text: str) -> list[tuple[str, str | None]]:
@@ -172,22 +210,17 @@ class HttpSources:
 
     async def _open(self, url: URL) -> tuple[aiohttp.ClientResponse, URL]:
         """GET the URL, checking the address of every hop of its redirects."""
-        for _ in range(MAX_REDIRECTS + 1):
-            await check_address(url, allow_private=self.limits.allow_private_addresses)
-            try:
-                response = await self.session.get(url, allow_redirects=False)
-            except aiohttp.ClientError as error:
-                log.info("Opening a member's link failed: %s", error)
-                raise UserError("I could not reach that server.") from None
-            if response.status in {301, 302, 303, 307, 308} and "Location" in response.headers:
-                response.release()
-                url = parse_url(str(url.join(URL(response.headers["Location"]))))
-                continue
-            if response.status >= 400:
-                response.release()
-                raise UserError(f"The server answered {response.status}; nothing to play.")
-            return response, url
-        raise UserError("That link redirects too many times.")
+        try:
+            response, url = await get_checked(
+                self.session, url, allow_private=self.limits.allow_private_addresses
+            )
+        except aiohttp.ClientError as error:
+            log.info("Opening a member's link failed: %s", error)
+            raise UserError("I could not reach that server.") from None
+        if response.status >= 400:
+            response.release()
+            raise UserError(f"The server answered {response.status}; nothing to play.")
+        return response, url
 
     async def _media(self, url: URL, response: aiohttp.ClientResponse, requester_id: int) -> Track:
         content_type = response.content_type.lower()
@@ -231,10 +264,31 @@ class HttpSources:
                 f"{self.limits.max_playlist_entries}."
             )
         tracks: list[Track] = []
-        for location, title in entries:
-            entry_url = parse_url(str(url.join(URL(location))))
-            response, final_url = await self._open_in_time(entry_url)
-            async with response:
-                track = await self._media(final_url, response, requester_id)
-            tracks.append(track if title is None else replace(track, title=title))
-        return tracks
+        deadline = self.limits.playlist_deadline
+        try:
+            async with asyncio.timeout(deadline):
+                for location, title in entries:
+                    entry_url = parse_url(str(url.join(URL(location))))
+                    response, final_url = await self._open_in_time(entry_url)
+                    async with response:
+                        track = await self._media(final_url, response, requester_id)
+                    tracks.append(track if title is None else replace(track, title=title))
+        except TimeoutError:
+            log.info(
+                "playlist %s: %d of %d entries checked within %.0f s",
+                url,
+                len(tracks),
+                len(entries),
+                deadline,
+            )
+            if not tracks:
+                raise UserError(
+                    f"The playlist's servers were too slow: none of its {len(entries)} entries "
+                    f"could be checked within {deadline:.0f} s."
+                ) from None
+            return LinkTracks(
+                tracks,
+                f"Only {len(tracks)} of the playlist's {len(entries)} entries were added: "
+                f"checking the others would have taken longer than {deadline:.0f} s.",
+            )
+        return LinkTracks(tracks)

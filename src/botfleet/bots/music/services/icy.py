@@ -15,6 +15,10 @@ import re
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+from yarl import URL
+
+from botfleet.bots.music.services.http_sources import get_checked
+from botfleet.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +39,30 @@ def parse_icy_metadata(block: bytes) -> str | None:
 
 
 async def follow_icy_titles(
-    session: aiohttp.ClientSession, url: str, on_title: TitleCallback
+    session: aiohttp.ClientSession,
+    url: str,
+    on_title: TitleCallback,
+    *,
+    allow_private: bool = False,
 ) -> None:
     """Report each new title of the radio at ``url`` until the stream ends (or is cancelled).
 
-    Returns at once when the server sends no metadata interval.
+    ``url`` passed the link rules when the track was queued; a redirect is followed only to
+    an address that passes them too (``allow_private`` as the operator set it). Returns at
+    once when the server sends no metadata interval, or redirects where links may not go.
     """
-    async with session.get(url, headers={"Icy-MetaData": "1"}) as response:
+    try:
+        response, _ = await get_checked(
+            session,
+            URL(url),
+            allow_private=allow_private,
+            headers={"Icy-MetaData": "1"},
+            first_checked=True,
+        )
+    except UserError as refusal:
+        log.warning("The titles of the radio %s are not followed: %s", url, refusal)
+        return
+    async with response:
         try:
             interval = int(response.headers.get("icy-metaint", "0"))
         except ValueError:

@@ -3,15 +3,18 @@
 Export writes a small JSON document; import reads one a member attaches and trusts nothing in
 it: the size, the number of tracks and every track are checked, library tracks must be files
 of this bot's library (never an arbitrary path) and links must pass the same address rules as
-links typed in a command.
+links typed in a command. The kind, length and codec a file claims are not kept: ffprobe
+measures each track (a yt-dlp page is located again before it plays), so a track cannot slip
+past the length limit or make FFmpeg copy packets that are not Opus.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from sqlalchemy import delete, func, select, update
@@ -19,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from botfleet.bots.music.services.probe import ProbeResult, probe
 from botfleet.bots.music.services.tracks import SourceKind, Track
 from botfleet.database.base import Database
 from botfleet.database.models.music import MusicListen, MusicPlaylist
@@ -33,9 +37,11 @@ EXPORT_FORMAT: Final = "botfleet-music-playlist"
 MAX_NAME_LENGTH = 50
 MAX_IMPORT_BYTES = 512 * 1024
 MAX_PLAYLIST_TRACKS = 500
+PROBES_AT_ONCE = 4
 
 LinkCheck = Callable[[str], Awaitable[None]]
 """Raises a :class:`UserError` when a link may not be played."""
+Prober = Callable[[str], Awaitable[ProbeResult]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +146,7 @@ class PlaylistStore:
         library_locations: Callable[[], set[str]],
         check_link: LinkCheck,
         premium: PremiumService | None = None,
+        prober: Prober = probe,
     ) -> None:
         self.database = database
         self.max_playlists = max_playlists
@@ -147,6 +154,7 @@ class PlaylistStore:
         self.premium = premium
         self.library_locations = library_locations
         self.check_link = check_link
+        self.prober = prober
 
     async def names(self, scope: PlaylistScope) -> list[str]:
         """The scope's playlist names, alphabetically."""
@@ -250,7 +258,46 @@ class PlaylistStore:
                     await self.check_link(track.page_url)
                 if track.kind is not SourceKind.WEB or track.page_url is None:
                     await self.check_link(track.location)
-        return await self.save(scope, name or file_name, tracks, created_by=created_by)
+        measured = await self._measure_all(tracks)
+        return await self.save(scope, name or file_name, measured, created_by=created_by)
+
+    async def _measure_all(self, tracks: list[Track]) -> list[Track]:
+        """Every track as ffprobe finds it, a few probes at a time; one unreadable refuses all."""
+        slots = asyncio.Semaphore(PROBES_AT_ONCE)
+
+        async def measured(track: Track) -> Track:
+            async with slots:
+                return await self._measure(track)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(measured(track)) for track in tracks]
+        except ExceptionGroup as failure:
+            refusal = next((e for e in failure.exceptions if isinstance(e, UserError)), None)
+            if refusal is None:
+                raise
+            raise refusal from None
+        return [task.result() for task in tasks]
+
+    async def _measure(self, track: Track) -> Track:
+        """The track with the kind, length and codec of its audio rather than the file's word.
+
+        The length decides the track-length limit (a live stream has none) and the codec
+        whether FFmpeg copies the packets untouched, so neither is taken from the file.
+        """
+        if track.kind is SourceKind.WEB:
+            # yt-dlp locates the page again before it plays, the codec with it.
+            return replace(track, codec=None)
+        try:
+            info = await self.prober(track.location)
+        except UserError as error:
+            raise UserError(
+                f"“{track.title}” cannot be played: {error} The playlist was not saved."
+            ) from None
+        kind = track.kind
+        if kind is SourceKind.STREAM and info.duration is not None:
+            kind = SourceKind.HTTP
+        return replace(track, kind=kind, duration=info.duration, codec=info.codec)
 
 
 async def delete_user_data(session: AsyncSession, user_id: int) -> int:

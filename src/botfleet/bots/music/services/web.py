@@ -1,8 +1,9 @@
 """The optional yt-dlp resolver (extra ``music-web``): pages of the sites yt-dlp supports.
 
 yt-dlp is synchronous and does network I/O, so every extraction runs in a worker thread with a
-deadline. The page a member links is checked by the link rules first, and so is the media URL
-yt-dlp finds in it. Media URLs of many sites expire, so a track keeps its page and is located
+deadline. The page a member links is checked by the link rules first, every request yt-dlp
+makes (and the address its redirects end at) is checked from its thread, and so is the media
+URL yt-dlp finds. Media URLs of many sites expire, so a track keeps its page and is located
 again just before it plays (:meth:`YtDlpResolver.locate`). Words search the site named by
 ``search_prefix`` (yt-dlp's ``ytsearch``, ``scsearch``...) when the operator allows it.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -21,8 +22,10 @@ from botfleet.errors import UserError
 
 log = logging.getLogger(__name__)
 
-Extractor = Callable[[str], dict[str, Any]]
-LinkCheck = Callable[[str], Awaitable[None]]
+UrlCheck = Callable[[str], None]
+"""Raises a :class:`UserError` when a URL may not be fetched; called from yt-dlp's thread."""
+Extractor = Callable[[str, UrlCheck], dict[str, Any]]
+LinkCheck = Callable[[str], Coroutine[Any, Any, None]]
 
 
 class _QuietLogger:
@@ -59,10 +62,23 @@ def yt_dlp_extractor(*, max_entries: int, timeout: float) -> Extractor:
         "cachedir": False,
     }
 
-    def extract(target: str) -> dict[str, Any]:
+    def extract(target: str, check_url: UrlCheck) -> dict[str, Any]:
         import yt_dlp  # noqa: PLC0415  (the optional extra, at the first link)
 
-        with yt_dlp.YoutubeDL(options) as downloader:
+        class CheckedDownloader(yt_dlp.YoutubeDL):  # type: ignore[misc]
+            """Every request yt-dlp makes, and where its redirects led, passes ``check_url``."""
+
+            def urlopen(self, request: Any) -> Any:
+                check_url(request if isinstance(request, str) else request.url)
+                response = super().urlopen(request)
+                try:
+                    check_url(response.url)
+                except UserError:
+                    response.close()
+                    raise
+                return response
+
+        with CheckedDownloader(options) as downloader:
             info = downloader.extract_info(target, download=False)
             return dict(downloader.sanitize_info(info))
 
@@ -103,9 +119,14 @@ class YtDlpResolver:
         self.timeout = timeout
 
     async def _info(self, target: str) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+
+        def check_url(url: str) -> None:
+            asyncio.run_coroutine_threadsafe(self.check_link(url), loop).result()
+
         try:
             async with asyncio.timeout(self.timeout):
-                return await asyncio.to_thread(self.extract, target)
+                return await asyncio.to_thread(self.extract, target, check_url)
         except TimeoutError:
             raise UserError("That site took too long to answer; try again later.") from None
         except UserError:
