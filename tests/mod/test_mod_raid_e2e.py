@@ -10,6 +10,7 @@ from automod_helpers import CaseFeed, answer
 
 from botfleet.bots.mod.events.raid import RAID_END_EVENT, RaidEvents
 from botfleet.bots.mod.services.limits import CaseAction
+from botfleet.bots.mod.services.raid import RaidStore
 from botfleet.config.schema import Settings
 from botfleet.sandbox import (
     Application,
@@ -241,3 +242,29 @@ async def test_the_end_timer_ends_its_own_raid_only(
         )
         await events.on_mod_raid_end_timer_complete(own)
         assert guild.verification_level == 0
+
+
+async def test_every_join_while_raid_mode_starts_is_flagged_and_acted_on(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    modlog: SandboxChannel,
+    general: SandboxChannel,
+) -> None:
+    async with stage.running(settings) as bot:
+        feed = CaseFeed(bot)
+        await configure(
+            owner, general, app, enabled=True, joins=4, seconds=30, alert_channel=modlog
+        )
+        first = await guild.join_burst(4)
+        second = await guild.join_burst(5, prefix="second")  # while raid mode is starting
+        raiders = first + second
+        cases = [await feed.next() for _ in raiders]
+        assert sorted(case.target_id for case in cases) == sorted(raider.id for raider in raiders)
+        assert all(raider.timed_out for raider in raiders)
+        state = await RaidStore(bot.database).get(guild.id)
+        assert sorted(state.flagged) == sorted(raider.id for raider in raiders)
+        alerts = [message for message in modlog.messages() if titled("Raid mode on")(message)]
+        assert len(alerts) == 1

@@ -9,8 +9,10 @@ scheduler (a timer that names the raid it ends, so it never ends a later one) or
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -61,6 +63,7 @@ class RaidEvents(commands.Cog, name=COG_NAME):
         self.store = store
         self.cases = cases
         self.detector = detector if detector is not None else JoinRateDetector()
+        self._judging: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(MassbanButton)
@@ -70,34 +73,60 @@ class RaidEvents(commands.Cog, name=COG_NAME):
         if member.bot:
             return
         guild = member.guild
-        state = await self.store.get(guild.id)
-        settings = state.settings
-        if not settings.enabled:
-            return
-        joiner = Joiner(
-            member.id,
-            member.created_at,
-            member.avatar is not None,
-            member.joined_at or datetime.now(UTC),
-        )
-        burst = self.detector.joined(guild.id, member.id, time.monotonic(), settings)
+        # The joins of a raid arrive together, each in a task of its own: each guild's joins
+        # are judged one at a time, so raid mode is on (stored) for every join after the one
+        # that started it, even while its alert, level change and actions are under way.
+        async with self._judging[guild.id]:
+            state = await self.store.get(guild.id)
+            settings = state.settings
+            if not settings.enabled:
+                return
+            burst = self.detector.joined(guild.id, member.id, time.monotonic(), settings)
+            since = datetime.now(UTC)
+            previous = guild.verification_level.value
+            started = (
+                not state.active
+                and burst is not None
+                and await self.store.start(guild.id, since, previous)
+            )
         if state.active:
             await self._flag_and_act(guild, [member.id], settings, "joined during a raid")
-        elif burst is not None:
-            await self.start_raid(guild, settings, burst)
+        elif burst is not None and started:
+            await self._raid_started(guild, settings, burst, since, previous)
+        elif burst is not None:  # started by another process a moment ago
+            await self._flag_and_act(guild, burst, settings, "joined in a raid")
         else:
+            joiner = Joiner(
+                member.id,
+                member.created_at,
+                member.avatar is not None,
+                member.joined_at or since,
+            )
             failure = gate_failure(settings, joiner)
             if failure is not None:
                 await self._flag_and_act(guild, [member.id], settings, failure)
 
     async def start_raid(
         self, guild: discord.Guild, settings: RaidSettings, burst: list[int]
-    ) -> None:
-        """Enter raid mode: raise the verification level, act on the burst, alert, time the end."""
-        now = datetime.now(UTC)
+    ) -> bool:
+        """Enter raid mode unless it is on; False when it was on already."""
+        since = datetime.now(UTC)
         previous = guild.verification_level.value
-        if not await self.store.start(guild.id, now, previous):
-            return  # another join started it a moment ago
+        async with self._judging[guild.id]:
+            if not await self.store.start(guild.id, since, previous):
+                return False
+        await self._raid_started(guild, settings, burst, since, previous)
+        return True
+
+    async def _raid_started(
+        self,
+        guild: discord.Guild,
+        settings: RaidSettings,
+        burst: list[int],
+        now: datetime,
+        previous: int,
+    ) -> None:
+        """Raise the verification level, act on the burst, alert, time the end."""
         log.warning("raid mode on in guild %d: %d joins", guild.id, len(burst))
         raised = max(previous, settings.verification_level)
         if raised != previous:
