@@ -22,6 +22,7 @@ from discord.ext import commands
 from botfleet.bots.mod.services.cases import CaseStore, NewCase
 from botfleet.bots.mod.services.channels import ModChannelStore
 from botfleet.bots.mod.services.limits import CaseAction, audit_reason
+from botfleet.bots.mod.services.massban import MassbanClaims
 from botfleet.bots.mod.services.raid import (
     Joiner,
     JoinRateDetector,
@@ -64,6 +65,7 @@ class RaidEvents(commands.Cog, name=COG_NAME):
         self.cases = cases
         self.detector = detector if detector is not None else JoinRateDetector()
         self._judging: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.massbans = MassbanClaims()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(MassbanButton)
@@ -272,9 +274,27 @@ class RaidEvents(commands.Cog, name=COG_NAME):
             )
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
+        # Two moderators confirming at once would ban the flagged twice, two cases each: the
+        # second is told one is under way, and one confirming later finds them unflagged.
+        with self.massbans.claim(guild_id, interaction.user.name):
+            banned, failed = await self._ban_flagged(guild, interaction.user)
+        if not banned and not failed:
+            await interaction.followup.send("No flagged joiner is left to ban.", ephemeral=True)
+            return
+        await interaction.followup.send(
+            f"🔨 Banned {len(banned)} flagged members"
+            + (f"; {failed} could not be banned (see the log)." if failed else "."),
+            ephemeral=True,
+        )
+
+    async def _ban_flagged(
+        self, guild: discord.Guild, moderator: discord.abc.User
+    ) -> tuple[set[int], int]:
+        """Ban and unflag the flagged members, each ban a case; who was banned, how many failed."""
+        guild_id = guild.id
         flagged = (await self.store.get(guild_id)).flagged
-        reason = f"Raid massban by {interaction.user.name}"
-        audit = audit_reason(interaction.user.name, None, reason)
+        reason = f"Raid massban by {moderator.name}"
+        audit = audit_reason(moderator.name, None, reason)
         banned: set[int] = set()
         for user_id in flagged:
             try:
@@ -290,14 +310,9 @@ class RaidEvents(commands.Cog, name=COG_NAME):
                     CaseAction.BAN,
                     user_id,
                     str(member_name) if member_name else f"user {user_id}",
-                    interaction.user.id,
+                    moderator.id,
                     reason,
                 )
             )
         await self.store.unflag(guild_id, banned)
-        failed = len(flagged) - len(banned)
-        await interaction.followup.send(
-            f"🔨 Banned {len(banned)} flagged members"
-            + (f"; {failed} could not be banned (see the log)." if failed else "."),
-            ephemeral=True,
-        )
+        return banned, len(flagged) - len(banned)

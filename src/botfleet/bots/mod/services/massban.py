@@ -109,8 +109,8 @@ class MassbanClaims:
         holder = self._holders.get(guild_id)
         if holder is not None:
             raise UserError(
-                f"A massban by {holder} is being carried out in this server; when its report "
-                "is in, run /massban again for whoever it left."
+                f"A massban by {holder} is being carried out in this server; wait for its "
+                "report, then try again for whoever it left."
             )
         self._holders[guild_id] = moderator
         try:
