@@ -8,6 +8,7 @@ from datetime import timedelta
 import discord
 import pytest
 from automod_helpers import CaseFeed, answer
+from mod_commands_helpers import audited
 
 from botfleet.bots.mod.events.raid import RAID_END_EVENT, RaidEvents
 from botfleet.bots.mod.services.cases import CaseStore
@@ -312,7 +313,4 @@ async def test_the_flagged_are_banned_once_when_two_moderators_confirm(
         cases = CaseStore(bot.database)
         for raider in raiders:
             assert len(await cases.for_member(guild.id, raider.id)) == 1
-        bans = [
-            r for r in discord_sandbox.audited_requests if r.method == "PUT" and "/bans/" in r.path
-        ]
-        assert len(bans) == 3
+        assert len(audited(discord_sandbox, "PUT", "/bans/")) == 3
