@@ -21,7 +21,11 @@ from botfleet.bots.mod.services.automod import (
 )
 from botfleet.bots.mod.services.patterns import InvalidPatternError, PatternSet, compile_pattern
 from botfleet.bots.mod.services.spam import SpamTracker
-from botfleet.bots.mod.services.word_filter import InvalidWordEntryError, WordFilter
+from botfleet.bots.mod.services.word_filter import (
+    CLEAN_WORDS_KEPT,
+    InvalidWordEntryError,
+    WordFilter,
+)
 from botfleet.database import Database
 from botfleet.errors import UserError
 
@@ -210,6 +214,19 @@ def test_rules_are_compiled_once_per_version() -> None:
 def test_action_steps_are_checked(step: dict[str, object], problem: str) -> None:
     with pytest.raises(ValidationError, match=problem):
         Step.model_validate(step)
+
+
+def test_words_remembered_clean_never_hide_a_listed_word() -> None:
+    words = WordFilter(["heck*", "*frick*", "darn"])
+    assert words.find("well darn it") == "darn"
+    assert words.find("what the weather is like") is None  # remembered as clean
+    assert words.find("what the HECKING weather") == "heck*"  # beside remembered words
+    assert words.find("the weather, darn") == "darn"
+    assert words.find("what a fr1ckin day") == "*frick*"
+    many = " ".join(f"plain{number:05d}" for number in range(3 * CLEAN_WORDS_KEPT))
+    assert words.find(many) is None
+    assert 0 < len(words._clean) <= CLEAN_WORDS_KEPT  # bounded: forgotten when full
+    assert words.find(many + " d4rn") == "darn"
 
 
 @pytest.mark.parametrize(

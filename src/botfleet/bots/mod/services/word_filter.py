@@ -4,8 +4,10 @@ Messages are read the way the fleet's profanity filter reads them
 (:mod:`botfleet.services.profanity`): folded (case, accents, look-alike letters), each word
 also read without edge punctuation, split at inner punctuation, and with symbols read as
 letters ("sh1t", "$hit"). Each reading then has its repeated letters squeezed ("fuuuck" ->
-"fuck"), and one automaton pass over all the squeezed readings finds candidate words; a
-candidate is confirmed against the unsqueezed reading, so "as" is not read as "ass".
+"fuck"), and one automaton pass over a word's squeezed readings finds candidate entries; a
+candidate is confirmed against the unsqueezed reading, so "as" is not read as "ass". Whether
+a word matches depends on that word alone, so each list remembers the words that matched
+nothing: a message of words seen before is judged by one set comparison.
 
 Entries are matched as whole words unless marked:
 
@@ -17,7 +19,6 @@ Entries are matched as whole words unless marked:
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 import string
 from collections.abc import Iterable
@@ -37,6 +38,9 @@ MAX_ENTRIES: Final = 2000
 
 READINGS_CACHE_SIZE: Final = 65_536
 """Distinct words whose readings and squeezed forms are kept: chat repeats its words."""
+CLEAN_WORDS_KEPT: Final = 2048
+"""Folded words one list remembers as matching none of its entries (forgotten all at once
+when full: at most some 150 KB per guild with a word rule)."""
 
 _ENTRY: Final = re.compile(rf"(\*?)([a-z]{{2,{MAX_ENTRY_LENGTH}}})(\*?)")
 _REPEATS: Final = re.compile(r"(.)\1+")
@@ -167,23 +171,37 @@ class WordFilter:
         self._empty = not by_key
         if not self._empty:
             self._automaton.make_automaton()
+        self._clean: set[str] = set()
+        """Folded words known to match no entry: whether a word matches depends on it alone."""
 
     def find(self, text: str) -> str | None:
         """The first entry ``text`` contains, as the moderator wrote it, or None."""
         if self._empty:
             return None
-        tokens = list(dict.fromkeys(fold(text).split()))  # each word once: chat repeats them
-        # Every word's readings in one string, each word's cached: one pass of the automaton.
-        haystack = " " + " ".join(filter(None, map(_segment, tokens))) + " "
-        readings: list[str] | None = None
+        tokens = fold(text).split()
+        clean = self._clean
+        if clean.issuperset(tokens):  # chat repeats its words: most messages end here, in C
+            return None
+        for token in dict.fromkeys(tokens):
+            if token in clean:
+                continue
+            found = self._first_in(token)
+            if found is not None:
+                return found
+            if len(clean) >= CLEAN_WORDS_KEPT:
+                clean.clear()
+            clean.add(token)
+        return None
+
+    def _first_in(self, token: str) -> str | None:
+        """The first entry one folded word contains: one automaton pass over its readings."""
+        haystack = f" {_segment(token)} "  # its squeezed readings, space-separated, cached
         hit: tuple[int, tuple[str, tuple[_Listed, ...]]]
         for hit in self._automaton.iter(haystack):
             end, (key, candidates) = hit
-            if readings is None:  # a candidate: now list the readings the haystack was made of
-                readings = list(itertools.chain.from_iterable(map(_readings, tokens)))
             # The reading holding the hit: as many spaces precede its last letter as its rank.
             last_letter = end - 1 if key.endswith(" ") else end
-            reading = readings[haystack.count(" ", 0, last_letter) - 1]
+            reading = _readings(token)[haystack.count(" ", 0, last_letter) - 1]
             for listed in candidates:
                 if listed.confirms(reading):
                     return listed.entry
