@@ -4,10 +4,11 @@ Messages are read the way the fleet's profanity filter reads them
 (:mod:`botfleet.services.profanity`): folded (case, accents, look-alike letters), each word
 also read without edge punctuation, split at inner punctuation, and with symbols read as
 letters ("sh1t", "$hit"). Each reading then has its repeated letters squeezed ("fuuuck" ->
-"fuck"), and one automaton pass over a word's squeezed readings finds candidate entries; a
+"fuck"), and one automaton pass over all the squeezed readings finds candidate words; a
 candidate is confirmed against the unsqueezed reading, so "as" is not read as "ass". Whether
 a word matches depends on that word alone, so each list remembers the words that matched
-nothing: a message of words seen before is judged by one set comparison.
+nothing: a message of words seen before is judged by one set comparison, and the pass reads
+only the words not seen before.
 
 Entries are matched as whole words unless marked:
 
@@ -19,6 +20,7 @@ Entries are matched as whole words unless marked:
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import string
 from collections.abc import Iterable
@@ -182,26 +184,27 @@ class WordFilter:
         clean = self._clean
         if clean.issuperset(tokens):  # chat repeats its words: most messages end here, in C
             return None
-        for token in dict.fromkeys(tokens):
-            if token in clean:
-                continue
-            found = self._first_in(token)
-            if found is not None:
-                return found
-            if len(clean) >= CLEAN_WORDS_KEPT:
+        unseen = [token for token in dict.fromkeys(tokens) if token not in clean]
+        found = self._first_in(unseen)  # the words remembered as clean can't hold it
+        if found is None:
+            if len(clean) + len(unseen) > CLEAN_WORDS_KEPT:
                 clean.clear()
-            clean.add(token)
-        return None
+            clean.update(unseen[:CLEAN_WORDS_KEPT])
+        return found
 
-    def _first_in(self, token: str) -> str | None:
-        """The first entry one folded word contains: one automaton pass over its readings."""
-        haystack = f" {_segment(token)} "  # its squeezed readings, space-separated, cached
+    def _first_in(self, tokens: list[str]) -> str | None:
+        """The first entry the folded words contain, in one pass of the automaton."""
+        # Every word's readings in one string, each word's cached.
+        haystack = " " + " ".join(filter(None, map(_segment, tokens))) + " "
+        readings: list[str] | None = None
         hit: tuple[int, tuple[str, tuple[_Listed, ...]]]
         for hit in self._automaton.iter(haystack):
             end, (key, candidates) = hit
+            if readings is None:  # a candidate: now list the readings the haystack was made of
+                readings = list(itertools.chain.from_iterable(map(_readings, tokens)))
             # The reading holding the hit: as many spaces precede its last letter as its rank.
             last_letter = end - 1 if key.endswith(" ") else end
-            reading = _readings(token)[haystack.count(" ", 0, last_letter) - 1]
+            reading = readings[haystack.count(" ", 0, last_letter) - 1]
             for listed in candidates:
                 if listed.confirms(reading):
                     return listed.entry
