@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import discord
+from mod_commands_helpers import answer_of
 
 from botfleet.bots.mod.services.cases import Case, CaseStore
 from botfleet.core.bot import FleetBot
@@ -42,9 +43,12 @@ async def answer(
     *,
     command: str = "automod",
 ) -> InteractionResponse:
-    """Run ``/automod <subcommand>`` (or another command's) and wait for the answer."""
+    """Run ``/automod <subcommand>`` (or another command's) and wait for the answer it reads.
+
+    Edits of the rules defer first; their followup fills the deferred answer.
+    """
     handle = await member.run_command(channel, app, command, options or {}, subcommand=subcommand)
-    return await handle.wait_for_response()
+    return await answer_of(handle)
 
 
 async def cases_of(bot: FleetBot[Any], guild: SandboxGuild, member: SandboxMember) -> list[Case]:

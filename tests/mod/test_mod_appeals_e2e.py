@@ -17,6 +17,7 @@ from botfleet.sandbox import (
     SandboxGuild,
     SandboxMember,
 )
+from botfleet.sandbox.flags import Permission
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import wait_until
 
@@ -196,3 +197,28 @@ async def test_a_ban_by_a_moderator_carries_the_appeal_in_its_one_dm(
         assert case.dm_text == dm.content
 
         await appeal(alice, dm, staff, app)
+
+
+async def test_an_appeal_that_cannot_reach_the_staff_is_not_kept_and_can_be_sent_again(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    staff: SandboxChannel,
+) -> None:
+    async with stage.running(settings) as bot:
+        offer = await banned_by_automod(bot, owner, alice, general, staff, app)
+        bot_member = guild.member(app.bot_user.username)
+        await staff.set_permissions(bot_member, deny=Permission.SEND_MESSAGES)
+
+        opened = await alice.click(offer, button(offer, "Appeal"))
+        await opened.wait_for_modal()
+        failed = await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
+        assert failed.ephemeral and "could not reach the staff" in failed.content, failed.content
+        assert "again later" in failed.content
+
+        await staff.clear_permissions(bot_member)
+        await appeal(alice, offer, staff, app)  # not "with the staff already"

@@ -21,7 +21,11 @@ from botfleet.bots.mod.services.automod import (
 )
 from botfleet.bots.mod.services.patterns import InvalidPatternError, PatternSet, compile_pattern
 from botfleet.bots.mod.services.spam import SpamTracker
-from botfleet.bots.mod.services.word_filter import InvalidWordEntryError, WordFilter
+from botfleet.bots.mod.services.word_filter import (
+    CLEAN_WORDS_KEPT,
+    InvalidWordEntryError,
+    WordFilter,
+)
 from botfleet.database import Database
 from botfleet.errors import UserError
 
@@ -212,6 +216,19 @@ def test_action_steps_are_checked(step: dict[str, object], problem: str) -> None
         Step.model_validate(step)
 
 
+def test_words_remembered_clean_never_hide_a_listed_word() -> None:
+    words = WordFilter(["heck*", "*frick*", "darn"])
+    assert words.find("well darn it") == "darn"
+    assert words.find("what the weather is like") is None  # remembered as clean
+    assert words.find("what the HECKING weather") == "heck*"  # beside remembered words
+    assert words.find("the weather, darn") == "darn"
+    assert words.find("what a fr1ckin day") == "*frick*"
+    many = " ".join(f"plain{number:05d}" for number in range(3 * CLEAN_WORDS_KEPT))
+    assert words.find(many) is None
+    assert 0 < len(words._clean) <= CLEAN_WORDS_KEPT  # bounded: forgotten when full
+    assert words.find(many + " d4rn") == "darn"
+
+
 @pytest.mark.parametrize(
     ("entry", "problem"),
     [
@@ -263,17 +280,36 @@ async def test_settings_are_stored_with_a_version_and_refused_when_invalid(
     store = AutomodStore(database)
     assert (await store.load(GUILD)).version == 0
 
-    first = await store.save(GUILD, {"rules": [{"kind": "words", "words": ["darn"]}]})
-    second = await store.save(GUILD, {"rules": [{"kind": "words", "words": ["heck"]}]})
+    darn = {"rules": [{"kind": "words", "words": ["darn"]}]}
+    first = await store.save(GUILD, darn, expected_version=0)
+    heck = {"rules": [{"kind": "words", "words": ["heck"]}]}
+    second = await store.save(GUILD, heck, expected_version=1)
     loaded = await store.load(GUILD)
 
+    assert first is not None and second is not None
     assert (first.version, second.version, loaded.version) == (1, 2, 2)
     assert AutomodEngine().judge(_message("heck"), loaded) is not None
     with pytest.raises(UserError, match="catastrophically"):
-        await store.save(GUILD, {"rules": [{"kind": "patterns", "patterns": ["(a+)+$"]}]})
+        bad = {"rules": [{"kind": "patterns", "patterns": ["(a+)+$"]}]}
+        await store.save(GUILD, bad, expected_version=2)
     with pytest.raises(UserError, match=r"rules\.0"):
-        await store.save(GUILD, {"rules": [{"kind": "timeout"}]})
+        await store.save(GUILD, {"rules": [{"kind": "timeout"}]}, expected_version=2)
     assert (await store.load(GUILD)).version == 2
+
+
+async def test_an_edit_from_an_older_version_is_not_stored(database: Database) -> None:
+    store = AutomodStore(database)
+    darn = {"rules": [{"kind": "words", "words": ["darn"]}]}
+    heck = {"rules": [{"kind": "words", "words": ["heck"]}]}
+    assert await store.save(GUILD, darn, expected_version=0) is not None
+    assert await store.save(GUILD, heck, expected_version=0) is None  # made from version 0
+    assert await store.save(GUILD, heck, expected_version=5) is None  # from the future
+    loaded = await store.load(GUILD)
+    assert loaded.version == 1
+    assert AutomodEngine().judge(_message("darn"), loaded) is not None
+    assert AutomodEngine().judge(_message("heck"), loaded) is None
+    saved = await store.save(GUILD, heck, expected_version=1)
+    assert saved is not None and saved.version == 2
 
 
 def test_spam_state_is_bounded_and_small() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
 from automod_helpers import CaseFeed, answer, cases_of
 
+from botfleet.bots.mod.services.automod import AutomodStore
+from botfleet.bots.mod.services.automod_rules import with_rule
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.bots.mod.services.warnings import WarningService
 from botfleet.config.schema import Settings
@@ -247,3 +250,61 @@ async def test_members_cannot_change_the_rules(
         assert response.ephemeral and "admin" in response.content.lower()
         shown = await answer(owner, general, app, "show")
         assert "No rule yet" in str(shown.embeds[0])
+
+
+async def test_rule_edits_acknowledge_before_saving_and_answer_privately(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    owner: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    words = ["".join(letters) for letters in itertools.product("vwxyz", repeat=3)]
+    entries = ", ".join(words[:120])
+    async with stage.running(settings):
+        handle = await owner.run_command(
+            general, app, "automod", {"kind": "words", "entries": entries}, subcommand="list add"
+        )
+        acknowledged = await handle.wait_for_response()
+        assert acknowledged.deferred and acknowledged.ephemeral  # before the list is saved
+        saved = await handle.wait_for_followup()
+        assert saved.ephemeral and saved.embeds, saved.content
+        assert "words list changed" in saved.embeds[0]["title"]
+        assert "`vvv`" in str(saved.embeds[0])
+
+
+async def test_an_edit_made_from_older_rules_is_refused_with_the_current_ones(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    async with stage.running(settings) as bot:
+        await answer(owner, general, app, "list add", {"kind": "words", "entries": "heck"})
+        # Another admin, served by another process, adds a rule meanwhile: this process still
+        # holds version 1 of the rules (it looks at the stored version again after 30 s).
+        other_process = AutomodStore(bot.database)
+        current = await other_process.load(guild.id)
+        assert current.version == 1
+        links_on = with_rule(current.settings, "links")
+        assert await other_process.save(guild.id, links_on, expected_version=1) is not None
+
+        refused = await answer(
+            owner, general, app, "list add", {"kind": "words", "entries": "darn"}
+        )
+        assert refused.ephemeral and "changed meanwhile" in refused.embeds[0]["title"]
+        assert "(words list changed) was not saved" in str(refused.embeds[0])
+        assert "links" in str(refused.embeds[0])  # the rules as they are now
+        assert "`darn`" not in str(refused.embeds[0])
+        kept = await alice.send(general, "darn")
+
+        again = await answer(owner, general, app, "list add", {"kind": "words", "entries": "darn"})
+        assert "words list changed" in again.embeds[0]["title"]
+        shown = str((await answer(owner, general, app, "show")).embeds)
+        assert "`heck`, `darn`" in shown and "links" in shown  # neither change lost
+        gone = await alice.send(general, "darn")
+        await general.wait_for_deletion(gone)
+        assert not kept.deleted

@@ -63,6 +63,8 @@ async def test_purge_deletes_what_its_filters_match_and_reports_old_messages(
         await handle.wait_for_response()
         assert "Deleted 1 message(s)" in (await handle.wait_for_followup()).content
         assert old.deleted and not kept.deleted
+        [single] = audited(discord_sandbox, "DELETE", f"/messages/{old.id}")
+        assert single.reason == "mia: purge in #general"
 
 
 async def test_slowmode_sets_the_channel_within_discords_bounds(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mod_commands_helpers import ModGuild, audited
 
+from botfleet.bots.mod.services.cases import CaseStore
 from botfleet.config.schema import Settings
 from botfleet.sandbox import Application, DiscordSandbox
 from botfleet.sandbox.flags import Permission
@@ -78,3 +79,40 @@ async def test_a_massban_picks_members_by_their_recent_messages(
         await world.general.set_permissions(bot_role, deny=Permission.READ_MESSAGE_HISTORY)
         unread = await world.ask(world.moderator, "massban", {"messages": "scam"})
         assert unread.ephemeral and "Read Message History" in unread.content, unread.content
+
+
+async def test_a_massban_is_carried_out_once_however_often_it_is_confirmed(
+    stage: FleetBotStage,
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    world: ModGuild,
+) -> None:
+    raiders = [world.guild.add_member(f"free_nitro_{n}") for n in range(3)]
+    async with stage.running(settings) as bot:
+        options = {"name": "^free_nitro", "reason": "raid"}
+        mine = await world.ask(world.moderator, "massban", options)
+        theirs = await world.ask(world.second_moderator, "massban", options)
+        assert mine.message is not None and theirs.message is not None
+        # A double click, and a second moderator confirming the same members at once.
+        double = [await world.moderator.click(mine.message, "mod:massban") for _ in range(2)]
+        other = await world.second_moderator.click(theirs.message, "mod:massban")
+
+        again = await double[1].wait_for_response()
+        assert again.ephemeral and "carried out already" in again.content, again.content
+        reports = []
+        for handle in (double[0], other):
+            await handle.wait_for_response()
+            reports.append((await handle.wait_for_followup()).content)
+        [done] = [report for report in reports if "3 member(s) banned" in report]
+        assert "(cases #1 to #3)" in done
+        [refused] = [report for report in reports if report != done]
+        assert "being carried out in this server" in refused or (
+            "0 member(s) banned" in refused and "Skipped 3" in refused
+        ), refused
+        assert "banned already" in refused or "being carried out" in refused
+
+        cases = CaseStore(bot.database)
+        for raider in raiders:
+            assert len(await cases.for_member(world.guild.id, raider.id)) == 1
+        assert len(audited(discord_sandbox, "PUT", "/bans/")) == 3

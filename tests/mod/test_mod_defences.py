@@ -12,6 +12,7 @@ from botfleet.bots.mod.services.appeals import AppealStatus, AppealStore, NewApp
 from botfleet.bots.mod.services.automod import AutomodSettings, AutomodStore, CompiledRules
 from botfleet.bots.mod.services.automod_rules import (
     GuildRulesCache,
+    SettingsChangedError,
     check_settings,
     parse_actions,
     with_entries,
@@ -97,7 +98,9 @@ async def test_compiled_rules_are_rebuilt_only_when_their_version_moves(database
     assert (first.version, store.loads) == (0, 1)
     assert await asyncio.gather(*(cache.get(GUILD) for _ in range(5))) == [first] * 5
     assert store.loads == 1
-    saved = await other_process.save(GUILD, with_rule(AutomodSettings(), "caps"))
+    saved = await other_process.save(
+        GUILD, with_rule(AutomodSettings(), "caps"), expected_version=0
+    )
     seconds[0] = 10
     assert (await cache.get(GUILD)).version == 0  # not looked at again before the recheck
     seconds[0] = 31
@@ -106,6 +109,27 @@ async def test_compiled_rules_are_rebuilt_only_when_their_version_moves(database
     seconds[0] = 62
     await cache.get(GUILD)
     assert store.loads == 2  # the version was read again, but it had not moved
+
+
+async def test_two_edits_from_one_version_save_the_first_and_refuse_the_second(
+    database: Database,
+) -> None:
+    here = GuildRulesCache(AutomodStore(database), recheck_seconds=30)
+    there = GuildRulesCache(AutomodStore(database), recheck_seconds=30)
+    base_here, base_there = await here.get(GUILD), await there.get(GUILD)
+    assert base_here.version == base_there.version == 0
+    first = with_entries(base_here.settings, "words", ["heck"], add=True)
+    second = with_entries(base_there.settings, "words", ["darn"], add=True)
+    saved = await here.save(GUILD, first, expected_version=base_here.version)
+    with pytest.raises(SettingsChangedError) as refused:
+        await there.save(GUILD, second, expected_version=base_there.version)
+    assert refused.value.current.version == saved.version == 1
+    assert refused.value.current.settings == saved.settings  # the stored rules, shown
+    assert (await there.get(GUILD)) is refused.value.current  # and used there at once
+    again = with_entries(refused.value.current.settings, "words", ["darn"], add=True)
+    both = await there.save(GUILD, again, expected_version=refused.value.current.version)
+    assert both.version == 2
+    assert both.settings.rules[0].words == ("heck", "darn")  # type: ignore[union-attr]
 
 
 def test_the_detector_counts_joins_within_the_window() -> None:

@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import discord
 import pytest
 from automod_helpers import CaseFeed, answer
+from mod_commands_helpers import audited
 
 from botfleet.bots.mod.events.raid import RAID_END_EVENT, RaidEvents
+from botfleet.bots.mod.services.cases import CaseStore
 from botfleet.bots.mod.services.limits import CaseAction
+from botfleet.bots.mod.services.raid import RaidStore
 from botfleet.config.schema import Settings
 from botfleet.sandbox import (
     Application,
+    DiscordSandbox,
     Message,
     SandboxChannel,
     SandboxGuild,
@@ -241,3 +246,71 @@ async def test_the_end_timer_ends_its_own_raid_only(
         )
         await events.on_mod_raid_end_timer_complete(own)
         assert guild.verification_level == 0
+
+
+async def test_every_join_while_raid_mode_starts_is_flagged_and_acted_on(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    modlog: SandboxChannel,
+    general: SandboxChannel,
+) -> None:
+    async with stage.running(settings) as bot:
+        feed = CaseFeed(bot)
+        await configure(
+            owner, general, app, enabled=True, joins=4, seconds=30, alert_channel=modlog
+        )
+        first = await guild.join_burst(4)
+        second = await guild.join_burst(5, prefix="second")  # while raid mode is starting
+        raiders = first + second
+        cases = [await feed.next() for _ in raiders]
+        assert sorted(case.target_id for case in cases) == sorted(raider.id for raider in raiders)
+        assert all(raider.timed_out for raider in raiders)
+        state = await RaidStore(bot.database).get(guild.id)
+        assert sorted(state.flagged) == sorted(raider.id for raider in raiders)
+        alerts = [message for message in modlog.messages() if titled("Raid mode on")(message)]
+        assert len(alerts) == 1
+
+
+async def test_the_flagged_are_banned_once_when_two_moderators_confirm(
+    stage: FleetBotStage,
+    discord_sandbox: DiscordSandbox,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    modlog: SandboxChannel,
+    general: SandboxChannel,
+) -> None:
+    banners = guild.add_role("Banners", permissions=discord.Permissions(ban_members=True))
+    other = guild.add_member("other_mod", roles=[banners])
+    async with stage.running(settings) as bot:
+        await configure(
+            owner, general, app, enabled=True, joins=3, action="nothing", alert_channel=modlog
+        )
+        raiders = await guild.join_burst(3)
+        alert = await modlog.wait_for_message(author=app)
+        confirms = []
+        for moderator in (owner, other):
+            asked = await (await moderator.click(alert, massban_button(alert))).wait_for_response()
+            assert asked.message is not None and "Ban the 3 members" in asked.content
+            [confirm] = [
+                c["custom_id"] for c in asked.message.iter_components() if c.get("type") == 2
+            ]
+            confirms.append((moderator, asked.message, confirm))
+        handles = [
+            await moderator.click(message, confirm) for moderator, message, confirm in confirms
+        ]
+        double = await owner.click(confirms[0][1], confirms[0][2])
+        answers = [(await handle.wait_for_followup()).content for handle in handles]
+        assert sum("Banned 3 flagged members" in text for text in answers) == 1, answers
+        assert any(
+            "being carried out" in text or "No flagged joiner" in text for text in answers
+        ), answers
+        assert "confirmed this massban already" in (await double.wait_for_response()).content
+        cases = CaseStore(bot.database)
+        for raider in raiders:
+            assert len(await cases.for_member(guild.id, raider.id)) == 1
+        assert len(audited(discord_sandbox, "PUT", "/bans/")) == 3

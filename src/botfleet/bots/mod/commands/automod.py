@@ -1,14 +1,15 @@
 """/automod: admins set the server's automod rules; the extension that runs automod and its events.
 
 Rules are stored per server (``mod_settings``); each change is validated and compiled off the
-event loop, then used at once by this process (others see it within the cache's recheck).
+event loop, then used at once by this process (others see it within the cache's recheck). A
+change made from an older version than the stored one is refused, never saved over it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -28,6 +29,7 @@ from botfleet.bots.mod.services.automod_rules import (
     LIST_FIELDS,
     RULE_KINDS,
     GuildRulesCache,
+    SettingsChangedError,
     check_settings,
     describe_step,
     with_entries,
@@ -61,6 +63,9 @@ SERVER_ONLY: Final = "Automod rules belong to a server; use this command in one.
 NO_PINGS = discord.AllowedMentions.none()
 KIND_CHOICES: Final = [app_commands.Choice(name=kind, value=kind) for kind in RULE_KINDS]
 LIST_CHOICES: Final = [app_commands.Choice(name=kind, value=kind) for kind in LIST_FIELDS]
+
+SettingsEdit = Callable[[AutomodSettings], tuple[dict[str, Any], str]]
+"""An admin's edit: the settings it makes from the current ones, and what it did in words."""
 
 
 def describe_rules(raw: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -104,16 +109,38 @@ class AutomodCommands(
         self.rules = rules
         super().__init__()
 
-    async def _settings(self, guild_id: int) -> AutomodSettings:
-        return (await self.rules.get(guild_id)).settings
+    async def _edit(self, interaction: discord.Interaction[FleetBot], edit: SettingsEdit) -> None:
+        """Apply an admin's edit to the rules as this process knows them, and store it.
 
-    async def _save(
-        self, interaction: discord.Interaction[FleetBot], raw: dict[str, Any], what: str
-    ) -> None:
+        Reading, validating (every pattern tried, in a thread) and storing a long list can
+        outlast Discord's three seconds: the answer is deferred first. The store refuses an
+        edit made from an older version than the stored one (another admin saved meanwhile),
+        and the admin is shown the rules as they are now.
+        """
         guild_id = server_id_of(interaction, SERVER_ONLY)
-        # Validation compiles every pattern and tries it against test texts: a thread's work.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        known = await self.rules.get(guild_id)
+        raw, what = edit(known.settings)
         await asyncio.to_thread(check_settings, raw)
-        rules = await self.rules.save(guild_id, raw)
+        try:
+            rules = await self.rules.save(guild_id, raw, expected_version=known.version)
+        except SettingsChangedError as changed:
+            log.info(
+                "guild %d: automod %s by %d not saved: %s",
+                guild_id,
+                what,
+                interaction.user.id,
+                changed,
+            )
+            await self._send_rules(
+                interaction,
+                "⚠️ Automod settings changed meanwhile",
+                f"Another admin saved the rules while you edited them, so your change ({what}) "
+                "was not saved. Here they are now; run your command again if it still applies.",
+                changed.current.settings,
+                self.bot.settings.colors.warning,
+            )
+            return
         log.info(
             "guild %d: automod %s by %d (version %d)",
             guild_id,
@@ -121,22 +148,35 @@ class AutomodCommands(
             interaction.user.id,
             rules.version,
         )
-        stored = rules.settings.model_dump(mode="json")
+        await self._send_rules(
+            interaction,
+            f"✅ Automod: {what}",
+            "/automod show lists the rules; /automod off removes one.",
+            rules.settings,
+            self.bot.settings.colors.success,
+        )
+
+    async def _send_rules(
+        self,
+        interaction: discord.Interaction[FleetBot],
+        title: str,
+        description: str,
+        settings: AutomodSettings,
+        color: int,
+    ) -> None:
         embed = create_embed(
-            title=f"✅ Automod: {what}",
-            description="/automod show lists the rules; /automod off removes one.",
-            color=self.bot.settings.colors.success,
-            fields=describe_rules(stored) or [("Rules", "none", False)],
+            title=title,
+            description=description,
+            color=color,
+            fields=describe_rules(settings.model_dump(mode="json")) or [("Rules", "none", False)],
         )
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="show", description="The server's automod rules.")
     @requires_permission(PermissionLevel.MODERATOR)
     async def show(self, interaction: discord.Interaction[FleetBot]) -> None:
         guild_id = server_id_of(interaction, SERVER_ONLY)
-        raw = (await self._settings(guild_id)).model_dump(mode="json")
+        raw = (await self.rules.get(guild_id)).settings.model_dump(mode="json")
         embed = create_embed(
             title="Automod rules",
             description=None if raw["rules"] else "No rule yet: add one with /automod rule.",
@@ -167,24 +207,24 @@ class AutomodCommands(
         decay: app_commands.Range[str, 1, 40] | None = None,
         channel: discord.TextChannel | None = None,
     ) -> None:
-        guild_id = server_id_of(interaction, SERVER_ONLY)
-        raw = with_rule(
-            await self._settings(guild_id),
-            kind,
-            limit=limit,
-            actions=actions,
-            decay=decay,
-            channel_id=channel.id if channel is not None else None,
+        channel_id = channel.id if channel is not None else None
+        await self._edit(
+            interaction,
+            lambda settings: (
+                with_rule(
+                    settings, kind, limit=limit, actions=actions, decay=decay, channel_id=channel_id
+                ),
+                f"{kind} rule on",
+            ),
         )
-        await self._save(interaction, raw, f"{kind} rule on")
 
     @app_commands.command(name="off", description="Remove a rule (with its list).")
     @app_commands.choices(kind=KIND_CHOICES)
     @requires_permission(PermissionLevel.ADMIN)
     async def off(self, interaction: discord.Interaction[FleetBot], kind: str) -> None:
-        guild_id = server_id_of(interaction, SERVER_ONLY)
-        raw = without_rule(await self._settings(guild_id), kind)
-        await self._save(interaction, raw, f"{kind} rule off")
+        await self._edit(
+            interaction, lambda settings: (without_rule(settings, kind), f"{kind} rule off")
+        )
 
     @words.command(
         name="add", description="Add to a list: words, patterns, allowed invites or sites."
@@ -219,10 +259,14 @@ class AutomodCommands(
         self, interaction: discord.Interaction[FleetBot], kind: str, entries: str, *, add: bool
     ) -> None:
         """A pattern is taken whole (commas are regex syntax); other entries split at commas."""
-        guild_id = server_id_of(interaction, SERVER_ONLY)
         parts = [entries] if kind == "patterns" else entries.split(",")
-        raw = with_entries(await self._settings(guild_id), kind, parts, add=add)
-        await self._save(interaction, raw, f"{kind} list changed")
+        await self._edit(
+            interaction,
+            lambda settings: (
+                with_entries(settings, kind, parts, add=add),
+                f"{kind} list changed",
+            ),
+        )
 
     @app_commands.command(
         name="exempt", description="Exempt a role or channel from every rule, or end it."
@@ -235,16 +279,19 @@ class AutomodCommands(
         role: discord.Role | None = None,
         channel: discord.TextChannel | None = None,
     ) -> None:
-        guild_id = server_id_of(interaction, SERVER_ONLY)
         if (role is None) == (channel is None):
             raise UserError("Name either a role or a channel.")
-        raw, exempt = with_exemption(
-            await self._settings(guild_id),
-            role_id=role.id if role is not None else None,
-            channel_id=channel.id if channel is not None else None,
-        )
-        what = f"@{role.name}" if role is not None else f"#{channel.name}" if channel else ""
-        await self._save(interaction, raw, f"{what} {'exempt' if exempt else 'no longer exempt'}")
+        who = f"@{role.name}" if role is not None else f"#{channel.name}" if channel else ""
+
+        def edit(settings: AutomodSettings) -> tuple[dict[str, Any], str]:
+            raw, exempt = with_exemption(
+                settings,
+                role_id=role.id if role is not None else None,
+                channel_id=channel.id if channel is not None else None,
+            )
+            return raw, f"{who} {'exempt' if exempt else 'no longer exempt'}"
+
+        await self._edit(interaction, edit)
 
     @native.command(name="list", description="The server's Discord AutoMod rules.")
     @requires_permission(PermissionLevel.MODERATOR)

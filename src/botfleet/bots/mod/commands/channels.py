@@ -146,9 +146,11 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
             await channel.delete_messages([discord.Object(id) for id in batch], reason=reason)
             deleted += len(batch)
         if older:
+            # Message.delete takes no reason; the route it calls does, so each single delete
+            # carries the bulk path's audit-log reason.
             for message_id in plan.old:
                 try:
-                    await channel.get_partial_message(message_id).delete()
+                    await self.bot.http.delete_message(channel.id, message_id, reason=reason)
                 except discord.NotFound:
                     continue  # deleted meanwhile: what the purge wanted
                 deleted += 1

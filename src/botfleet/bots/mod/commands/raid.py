@@ -134,9 +134,8 @@ class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid
     async def start(self, interaction: discord.Interaction[FleetBot]) -> None:
         guild = server_of(interaction, SERVER_ONLY)
         state = await self.store.get(guild.id)
-        if state.active:
+        if not await self.events.start_raid(guild, state.settings, []):
             raise UserError("Raid mode is on already; /raid end ends it.")
-        await self.events.start_raid(guild, state.settings, [])
         await self._show(interaction, guild.id, "🚨 Raid mode on")
 
     @app_commands.command(

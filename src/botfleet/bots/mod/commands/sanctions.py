@@ -33,7 +33,12 @@ from botfleet.bots.mod.services.limits import (
     action_duration,
     check_reason,
 )
-from botfleet.bots.mod.services.massban import MassbanFilter, MemberFacts, pick_members
+from botfleet.bots.mod.services.massban import (
+    MassbanClaims,
+    MassbanFilter,
+    MemberFacts,
+    pick_members,
+)
 from botfleet.bots.mod.services.purge import SCAN_LIMIT
 from botfleet.bots.mod.services.sanctions import BanService
 from botfleet.bots.mod.services.warnings import Threshold, WarningService
@@ -118,6 +123,7 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         self.moderation = moderation
         self.warnings = warnings
         self.bans = bans
+        self.massbans = MassbanClaims()
 
     @app_commands.command(name="warn", description="Warn a member, with a preset or points.")
     @app_commands.describe(
@@ -453,7 +459,14 @@ class SanctionCommands(commands.Cog, name="Moderation"):
             raise UserError("No member matches those filters; nobody would be banned.")
 
         async def ban_them(press: discord.Interaction[FleetBot[ModOptions]]) -> None:
-            report = await self._ban_picked(guild, moderator, picked, checked, press.channel_id)
+            try:
+                with self.massbans.claim(guild.id, moderator.display_name):
+                    report = await self._ban_picked(
+                        guild, moderator, picked, checked, press.channel_id
+                    )
+            except UserError as refusal:
+                await press.followup.send(refusal.message, ephemeral=True)
+                return
             await press.followup.send(report, allowed_mentions=NO_PINGS)
 
         view = MassbanConfirm(moderator.id, ban_them)
@@ -474,10 +487,18 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         reason: str | None,
         channel_id: int | None,
     ) -> str:
-        """Ban each picked member as its own case; what was done and what was refused."""
+        """Ban each picked member as its own case; what was done and what was refused.
+
+        Members banned since the dry run (by another massban, say) are left alone: banning
+        them again would record a second case for one ban.
+        """
         numbers: list[int] = []
         skipped: list[str] = []
+        banned = {entry.user.id async for entry in guild.bans(limit=None)}
         for facts in picked:
+            if facts.id in banned:
+                skipped.append(f"• {facts.display_name}: banned already")
+                continue
             target = guild.get_member(facts.id) or await self.bot.fetch_user(facts.id)
             try:
                 outcome = await self.sanction(

@@ -137,9 +137,28 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         embed = create_embed(
             f"Ban appeal #{appeal.id}", None, self.bot.settings.colors.primary, fields=fields
         )
-        posted = await channel.send(
-            embed=embed, view=decision_view(appeal.id), allowed_mentions=NO_PINGS
-        )
+        try:
+            posted = await channel.send(
+                embed=embed, view=decision_view(appeal.id), allowed_mentions=NO_PINGS
+            )
+        except discord.HTTPException as error:
+            # Kept, it would wait for a decision no staff can see, and refuse the member's
+            # next try as "with the staff already".
+            await self.store.withdraw(appeal.id)
+            log.warning(
+                "appeal by %d could not reach staff channel %d of guild %d: %s",
+                user.id,
+                channel.id,
+                guild_id,
+                error,
+            )
+            await reply_ephemeral(
+                interaction,
+                f"Your appeal could not reach the staff of {guild.name} just now (I can't post "
+                "in their appeals channel), so nothing was kept. Press **Appeal** again later, "
+                "or reach the staff another way.",
+            )
+            return
         await self.store.attach_staff_message(appeal.id, posted.id)
         log.info("appeal #%d by %d in guild %d", appeal.id, user.id, guild_id)
         await interaction.response.send_message(

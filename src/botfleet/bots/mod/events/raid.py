@@ -9,8 +9,10 @@ scheduler (a timer that names the raid it ends, so it never ends a later one) or
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -20,6 +22,7 @@ from discord.ext import commands
 from botfleet.bots.mod.services.cases import CaseStore, NewCase
 from botfleet.bots.mod.services.channels import ModChannelStore
 from botfleet.bots.mod.services.limits import CaseAction, audit_reason
+from botfleet.bots.mod.services.massban import MassbanClaims
 from botfleet.bots.mod.services.raid import (
     Joiner,
     JoinRateDetector,
@@ -61,6 +64,8 @@ class RaidEvents(commands.Cog, name=COG_NAME):
         self.store = store
         self.cases = cases
         self.detector = detector if detector is not None else JoinRateDetector()
+        self._judging: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.massbans = MassbanClaims()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(MassbanButton)
@@ -70,34 +75,60 @@ class RaidEvents(commands.Cog, name=COG_NAME):
         if member.bot:
             return
         guild = member.guild
-        state = await self.store.get(guild.id)
-        settings = state.settings
-        if not settings.enabled:
-            return
-        joiner = Joiner(
-            member.id,
-            member.created_at,
-            member.avatar is not None,
-            member.joined_at or datetime.now(UTC),
-        )
-        burst = self.detector.joined(guild.id, member.id, time.monotonic(), settings)
+        # The joins of a raid arrive together, each in a task of its own: each guild's joins
+        # are judged one at a time, so raid mode is on (stored) for every join after the one
+        # that started it, even while its alert, level change and actions are under way.
+        async with self._judging[guild.id]:
+            state = await self.store.get(guild.id)
+            settings = state.settings
+            if not settings.enabled:
+                return
+            burst = self.detector.joined(guild.id, member.id, time.monotonic(), settings)
+            since = datetime.now(UTC)
+            previous = guild.verification_level.value
+            started = (
+                not state.active
+                and burst is not None
+                and await self.store.start(guild.id, since, previous)
+            )
         if state.active:
             await self._flag_and_act(guild, [member.id], settings, "joined during a raid")
-        elif burst is not None:
-            await self.start_raid(guild, settings, burst)
+        elif burst is not None and started:
+            await self._raid_started(guild, settings, burst, since, previous)
+        elif burst is not None:  # started by another process a moment ago
+            await self._flag_and_act(guild, burst, settings, "joined in a raid")
         else:
+            joiner = Joiner(
+                member.id,
+                member.created_at,
+                member.avatar is not None,
+                member.joined_at or since,
+            )
             failure = gate_failure(settings, joiner)
             if failure is not None:
                 await self._flag_and_act(guild, [member.id], settings, failure)
 
     async def start_raid(
         self, guild: discord.Guild, settings: RaidSettings, burst: list[int]
-    ) -> None:
-        """Enter raid mode: raise the verification level, act on the burst, alert, time the end."""
-        now = datetime.now(UTC)
+    ) -> bool:
+        """Enter raid mode unless it is on; False when it was on already."""
+        since = datetime.now(UTC)
         previous = guild.verification_level.value
-        if not await self.store.start(guild.id, now, previous):
-            return  # another join started it a moment ago
+        async with self._judging[guild.id]:
+            if not await self.store.start(guild.id, since, previous):
+                return False
+        await self._raid_started(guild, settings, burst, since, previous)
+        return True
+
+    async def _raid_started(
+        self,
+        guild: discord.Guild,
+        settings: RaidSettings,
+        burst: list[int],
+        now: datetime,
+        previous: int,
+    ) -> None:
+        """Raise the verification level, act on the burst, alert, time the end."""
         log.warning("raid mode on in guild %d: %d joins", guild.id, len(burst))
         raised = max(previous, settings.verification_level)
         if raised != previous:
@@ -243,9 +274,27 @@ class RaidEvents(commands.Cog, name=COG_NAME):
             )
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
+        # Two moderators confirming at once would ban the flagged twice, two cases each: the
+        # second is told one is under way, and one confirming later finds them unflagged.
+        with self.massbans.claim(guild_id, interaction.user.name):
+            banned, failed = await self._ban_flagged(guild, interaction.user)
+        if not banned and not failed:
+            await interaction.followup.send("No flagged joiner is left to ban.", ephemeral=True)
+            return
+        await interaction.followup.send(
+            f"🔨 Banned {len(banned)} flagged members"
+            + (f"; {failed} could not be banned (see the log)." if failed else "."),
+            ephemeral=True,
+        )
+
+    async def _ban_flagged(
+        self, guild: discord.Guild, moderator: discord.abc.User
+    ) -> tuple[set[int], int]:
+        """Ban and unflag the flagged members, each ban a case; who was banned, how many failed."""
+        guild_id = guild.id
         flagged = (await self.store.get(guild_id)).flagged
-        reason = f"Raid massban by {interaction.user.name}"
-        audit = audit_reason(interaction.user.name, None, reason)
+        reason = f"Raid massban by {moderator.name}"
+        audit = audit_reason(moderator.name, None, reason)
         banned: set[int] = set()
         for user_id in flagged:
             try:
@@ -261,14 +310,9 @@ class RaidEvents(commands.Cog, name=COG_NAME):
                     CaseAction.BAN,
                     user_id,
                     str(member_name) if member_name else f"user {user_id}",
-                    interaction.user.id,
+                    moderator.id,
                     reason,
                 )
             )
         await self.store.unflag(guild_id, banned)
-        failed = len(flagged) - len(banned)
-        await interaction.followup.send(
-            f"🔨 Banned {len(banned)} flagged members"
-            + (f"; {failed} could not be banned (see the log)." if failed else "."),
-            ephemeral=True,
-        )
+        return banned, len(flagged) - len(banned)

@@ -126,6 +126,15 @@ class AppealStore:
             await session.commit()
             return _appeal(row)
 
+    async def withdraw(self, appeal_id: int) -> None:
+        """Forget an open appeal that never reached the staff, so the member can send it again."""
+        statement = delete(ModAppeal).where(
+            ModAppeal.id == appeal_id, ModAppeal.status == AppealStatus.OPEN.value
+        )
+        async with self.database.session() as session:
+            await session.execute(statement)
+            await session.commit()
+
     async def attach_staff_message(self, appeal_id: int, message_id: int) -> None:
         statement = (
             update(ModAppeal).where(ModAppeal.id == appeal_id).values(staff_message_id=message_id)

@@ -478,26 +478,42 @@ class AutomodStore:
         """The guild's rules, compiled (version 0 and no rules for a guild that has none)."""
         async with self.database.session() as session:
             row = await session.get(ModSettings, guild_id)
-        if row is None or not row.automod:
+        if row is None:
             return CompiledRules(0, AutomodSettings())
+        if not row.automod:
+            return CompiledRules(row.automod_version, AutomodSettings())
         return await asyncio.to_thread(self._compile, row.automod_version, row.automod)
 
-    async def save(self, guild_id: int, raw: Mapping[str, Any]) -> CompiledRules:
-        """Validate, compile and store new settings; the version is raised by one."""
+    async def save(
+        self, guild_id: int, raw: Mapping[str, Any], *, expected_version: int
+    ) -> CompiledRules | None:
+        """Validate, compile and store new settings made from ``expected_version``.
+
+        The version is raised by one; None (nothing stored) when the stored version is no
+        longer ``expected_version``: someone saved meanwhile, and these edits would undo theirs.
+        """
         compiled = await asyncio.to_thread(self._compile, 0, raw)
         stored: dict[str, Any] = compiled.settings.model_dump(mode="json")
         statement = (
             self.database.upsert(ModSettings)
-            .values(guild_id=guild_id, warnings={}, automod=stored, automod_version=1)
+            .values(
+                guild_id=guild_id,
+                warnings={},
+                automod=stored,
+                automod_version=expected_version + 1,
+            )
             .on_conflict_do_update(
                 index_elements=[ModSettings.guild_id],
                 set_={"automod": stored, "automod_version": ModSettings.automod_version + 1},
+                where=ModSettings.automod_version == expected_version,
             )
             .returning(ModSettings.automod_version)
         )
         async with self.database.session() as session:
-            version = (await session.execute(statement)).scalar_one()
+            version = (await session.execute(statement)).scalar_one_or_none()
             await session.commit()
+        if version is None:
+            return None
         compiled.version = version
         return compiled
 

@@ -195,6 +195,18 @@ def check_settings(raw: dict[str, Any]) -> AutomodSettings:
         ) from None
 
 
+class SettingsChangedError(Exception):
+    """An edit made from an older version of the settings than the one stored."""
+
+    def __init__(self, expected_version: int, current: CompiledRules) -> None:
+        super().__init__(
+            f"automod settings edited from version {expected_version}, "
+            f"but version {current.version} was saved meanwhile"
+        )
+        self.expected_version = expected_version
+        self.current = current
+
+
 @dataclass(slots=True)
 class _Cached:
     rules: CompiledRules
@@ -240,14 +252,24 @@ class GuildRulesCache:
     async def _stored_version(self, guild_id: int) -> int:
         async with self.store.database.session() as session:
             row = await session.get(ModSettings, guild_id)
-            return row.automod_version if row is not None and row.automod else 0
+            return row.automod_version if row is not None else 0
 
     def install(self, guild_id: int, rules: CompiledRules) -> None:
         """Use rules just saved by this process."""
         self._rules[guild_id] = _Cached(rules, self._clock())
 
-    async def save(self, guild_id: int, raw: dict[str, Any]) -> CompiledRules:
-        """Store edited settings (validated and compiled off the loop) and use them at once."""
-        rules = await self.store.save(guild_id, raw)
+    async def save(
+        self, guild_id: int, raw: dict[str, Any], *, expected_version: int
+    ) -> CompiledRules:
+        """Store settings edited from ``expected_version`` and use them at once.
+
+        Raises :class:`SettingsChangedError` (with the stored rules, now used here) when another
+        edit was saved meanwhile, by this process or another one within ``recheck_seconds``.
+        """
+        rules = await self.store.save(guild_id, raw, expected_version=expected_version)
+        if rules is None:
+            current = await self.store.load(guild_id)
+            self.install(guild_id, current)
+            raise SettingsChangedError(expected_version, current)
         self.install(guild_id, rules)
         return rules

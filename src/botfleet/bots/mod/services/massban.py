@@ -6,7 +6,8 @@ its time bound); the command shows the pick as a dry run before anyone is banned
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -90,3 +91,29 @@ def pick_members(
             "Narrow them down."
         )
     return sorted(picked, key=lambda member: member.joined_at or now, reverse=True)
+
+
+class MassbanClaims:
+    """One massban at a time per guild (a guild is served by one process, its shard's).
+
+    Two moderators confirming their dry runs together would otherwise ban their common
+    members twice, each time as a new case.
+    """
+
+    def __init__(self) -> None:
+        self._holders: dict[int, str] = {}
+
+    @contextmanager
+    def claim(self, guild_id: int, moderator: str) -> Iterator[None]:
+        """Hold the guild's massban while the block runs; refused while another holds it."""
+        holder = self._holders.get(guild_id)
+        if holder is not None:
+            raise UserError(
+                f"A massban by {holder} is being carried out in this server; wait for its "
+                "report, then try again for whoever it left."
+            )
+        self._holders[guild_id] = moderator
+        try:
+            yield
+        finally:
+            del self._holders[guild_id]

@@ -5,7 +5,10 @@ Messages are read the way the fleet's profanity filter reads them
 also read without edge punctuation, split at inner punctuation, and with symbols read as
 letters ("sh1t", "$hit"). Each reading then has its repeated letters squeezed ("fuuuck" ->
 "fuck"), and one automaton pass over all the squeezed readings finds candidate words; a
-candidate is confirmed against the unsqueezed reading, so "as" is not read as "ass".
+candidate is confirmed against the unsqueezed reading, so "as" is not read as "ass". Whether
+a word matches depends on that word alone, so each list remembers the words that matched
+nothing: a message of words seen before is judged by one set comparison, and the pass reads
+only the words not seen before.
 
 Entries are matched as whole words unless marked:
 
@@ -37,6 +40,9 @@ MAX_ENTRIES: Final = 2000
 
 READINGS_CACHE_SIZE: Final = 65_536
 """Distinct words whose readings and squeezed forms are kept: chat repeats its words."""
+CLEAN_WORDS_KEPT: Final = 2048
+"""Folded words one list remembers as matching none of its entries (forgotten all at once
+when full: at most some 150 KB per guild with a word rule)."""
 
 _ENTRY: Final = re.compile(rf"(\*?)([a-z]{{2,{MAX_ENTRY_LENGTH}}})(\*?)")
 _REPEATS: Final = re.compile(r"(.)\1+")
@@ -167,13 +173,28 @@ class WordFilter:
         self._empty = not by_key
         if not self._empty:
             self._automaton.make_automaton()
+        self._clean: set[str] = set()
+        """Folded words known to match no entry: whether a word matches depends on it alone."""
 
     def find(self, text: str) -> str | None:
         """The first entry ``text`` contains, as the moderator wrote it, or None."""
         if self._empty:
             return None
-        tokens = list(dict.fromkeys(fold(text).split()))  # each word once: chat repeats them
-        # Every word's readings in one string, each word's cached: one pass of the automaton.
+        tokens = fold(text).split()
+        clean = self._clean
+        if clean.issuperset(tokens):  # chat repeats its words: most messages end here, in C
+            return None
+        unseen = [token for token in dict.fromkeys(tokens) if token not in clean]
+        found = self._first_in(unseen)  # the words remembered as clean can't hold it
+        if found is None:
+            if len(clean) + len(unseen) > CLEAN_WORDS_KEPT:
+                clean.clear()
+            clean.update(unseen[:CLEAN_WORDS_KEPT])
+        return found
+
+    def _first_in(self, tokens: list[str]) -> str | None:
+        """The first entry the folded words contain, in one pass of the automaton."""
+        # Every word's readings in one string, each word's cached.
         haystack = " " + " ".join(filter(None, map(_segment, tokens))) + " "
         readings: list[str] | None = None
         hit: tuple[int, tuple[str, tuple[_Listed, ...]]]

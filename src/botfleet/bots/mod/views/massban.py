@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from enum import Enum
 from typing import Any, Final
 
 import discord
@@ -34,14 +35,28 @@ def dry_run_embed(picked: Sequence[MemberFacts], color: int) -> discord.Embed:
     )
 
 
+class Stage(Enum):
+    """Where a dry run's decision stands: a second press is told, never carried out again."""
+
+    OPEN = "open"
+    BANNING = "This massban is being carried out already; its report follows when it is done."
+    DONE = "This massban was carried out already; its report is above."
+    CANCELLED = "This massban was called off; run /massban again to start over."
+
+
 class MassbanConfirm(discord.ui.View):
-    """Ban or cancel, for the moderator who asked only; disabled when it times out."""
+    """Ban or cancel, for the moderator who asked only; disabled when it times out.
+
+    The first press claims the decision: the view stays listening until it times out, so a
+    double click (or a press that raced the buttons' disabling) gets a clear answer.
+    """
 
     def __init__(self, moderator_id: int, on_confirm: Confirmed) -> None:
         super().__init__(timeout=CONFIRM_SECONDS)
         self.moderator_id = moderator_id
         self.on_confirm = on_confirm
         self.message: discord.InteractionMessage | discord.WebhookMessage | None = None
+        self.stage = Stage.OPEN
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         if interaction.user.id == self.moderator_id:
@@ -60,10 +75,15 @@ class MassbanConfirm(discord.ui.View):
     async def confirm(
         self, interaction: discord.Interaction[Any], _button: discord.ui.Button[MassbanConfirm]
     ) -> None:
+        if await self._decided(interaction):
+            return
+        self.stage = Stage.BANNING
         self._disable()
-        self.stop()
         await interaction.response.edit_message(view=self)
-        await self.on_confirm(interaction)
+        try:
+            await self.on_confirm(interaction)
+        finally:
+            self.stage = Stage.DONE
 
     @discord.ui.button(
         label="Cancel", style=discord.ButtonStyle.secondary, custom_id="mod:massban:cancel"
@@ -71,12 +91,21 @@ class MassbanConfirm(discord.ui.View):
     async def cancel(
         self, interaction: discord.Interaction[Any], _button: discord.ui.Button[MassbanConfirm]
     ) -> None:
+        if await self._decided(interaction):
+            return
+        self.stage = Stage.CANCELLED
         self._disable()
-        self.stop()
         await interaction.response.edit_message(content="Massban called off.", view=self)
 
+    async def _decided(self, interaction: discord.Interaction[Any]) -> bool:
+        """Whether an earlier press decided already; the presser is told what came of it."""
+        if self.stage is Stage.OPEN:
+            return False
+        await interaction.response.send_message(self.stage.value, ephemeral=True)
+        return True
+
     async def on_timeout(self) -> None:
-        if self.message is None:
+        if self.message is None or self.stage is not Stage.OPEN:
             return
         self._disable()
         try:

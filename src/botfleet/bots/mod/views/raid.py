@@ -80,13 +80,17 @@ class ConfirmMassban(discord.ui.View):
         self.cog = cog
         self.guild_id = guild_id
         self.moderator_id = moderator_id
+        self.confirmed = False
 
     @discord.ui.button(label="Confirm the massban", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction[Any], _: Button) -> None:
         if interaction.user.id != self.moderator_id:
             await reply_ephemeral(interaction, "This confirmation is not yours.")
             return
-        self.stop()
+        if self.confirmed:  # a double click: the view listens on to say so
+            await reply_ephemeral(interaction, "You confirmed this massban already.")
+            return
+        self.confirmed = True
         await self.cog.massban(interaction, self.guild_id)
 
     async def on_error(
