@@ -244,19 +244,20 @@ class DatabaseRankings:
             )
             if value is None:
                 return None
-            end = rank_bucket(value)[1]
+            start, end = rank_bucket(value)
+            last = end - 1  # the bucket's last value (its end may not fit the column)
             ahead = (
                 await session.execute(
                     select(
                         # The members of every higher bucket, from their counts...
                         select(func.coalesce(func.sum(RankBucket.members), 0))
-                        .where(*_bucket_filter(board), RankBucket.bucket >= end)
+                        .where(*_bucket_filter(board), RankBucket.bucket > start)
                         .scalar_subquery(),
                         # ...those above the member in their bucket, and the ties ranked
                         # ahead: two short ranges of the ranking index (written apart, as
                         # PostgreSQL misjudges a row comparison's range).
                         _count_entries(
-                            filters, LeaderboardEntry.value > value, LeaderboardEntry.value < end
+                            filters, LeaderboardEntry.value > value, LeaderboardEntry.value <= last
                         ),
                         _count_entries(
                             filters,

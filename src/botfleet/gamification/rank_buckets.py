@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, text, tuple_
+from sqlalchemy import ColumnElement, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.database.base import Database
@@ -82,14 +82,17 @@ async def fold_rank_buckets(database: Database, after: int) -> int:
     none when its count is 0); return the highest row id, the next call's ``after``.
 
     Counts stay exact while saves run: on PostgreSQL the rows summed are the rows deleted (one
-    statement), and SQLite has one writer at a time, whose rows up to ``top`` cannot change
-    under it without its delete failing (then nothing is changed).
+    statement); on SQLite the fold holds the one write lock from its first statement.
     """
     async with database.session() as session:
         if database.backend == "postgresql":
             await session.execute(select(func.pg_advisory_xact_lock(FOLD_LOCK)))
             await session.execute(_POSTGRESQL_FOLD, {"after": after})
         else:
+            # A write first, so this transaction holds SQLite's one write lock before it reads.
+            await session.execute(
+                update(RankBucket).where(RankBucket.id == 0).values(members=RankBucket.members)
+            )
             top = await session.scalar(select(func.max(RankBucket.id)))
             if top is not None:
                 await _fold_sqlite(session, after, int(top))
