@@ -193,6 +193,13 @@ def _member(user_id: int) -> str:
 
 
 def _board_filter(board: Board) -> list[ColumnElement[bool]]:
+    """The board's ranked entries."""
+    return [*_board_rows(board), LeaderboardEntry.value > 0]
+
+
+def _board_rows(board: Board) -> list[ColumnElement[bool]]:
+    """The board's entries, ranked or not (a range above a ranked value needs no more, and
+    SQLite would scan from the lower of two lower bounds)."""
     scope = (
         LeaderboardEntry.guild_id.is_(None)
         if board.guild_id is None
@@ -203,7 +210,6 @@ def _board_filter(board: Board) -> list[ColumnElement[bool]]:
         LeaderboardEntry.category == board.category,
         LeaderboardEntry.period == board.period.value,
         LeaderboardEntry.period_start == board.start,
-        LeaderboardEntry.value > 0,
     ]
 
 
@@ -237,10 +243,12 @@ class DatabaseRankings:
             return int(await session.scalar(statement) or 0)
 
     async def rank(self, board: Board, user_id: int) -> RankedEntry | None:
-        filters = _board_filter(board)
+        rows = _board_rows(board)
         async with self._database.session() as session:
             value = await session.scalar(
-                select(LeaderboardEntry.value).where(*filters, LeaderboardEntry.user_id == user_id)
+                select(LeaderboardEntry.value).where(
+                    *_board_filter(board), LeaderboardEntry.user_id == user_id
+                )
             )
             if value is None:
                 return None
@@ -257,10 +265,10 @@ class DatabaseRankings:
                         # ahead: two short ranges of the ranking index (written apart, as
                         # PostgreSQL misjudges a row comparison's range).
                         _count_entries(
-                            filters, LeaderboardEntry.value > value, LeaderboardEntry.value <= last
+                            rows, LeaderboardEntry.value > value, LeaderboardEntry.value <= last
                         ),
                         _count_entries(
-                            filters,
+                            rows,
                             LeaderboardEntry.value == value,
                             LeaderboardEntry.user_id > user_id,
                         ),
