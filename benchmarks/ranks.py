@@ -4,7 +4,8 @@ Beside the old way measured in the same run (a count of every entry ahead over t
 index; a count of every entry for the size), the new one: member counts per value bucket, kept
 by triggers (migration 0023), plus a short range of the index. Members are ranked at the top,
 the middle and the bottom of the board (the bottom is the old way's worst case). Values are
-spread evenly from 1 to 1,000,003, as in ``benchmarks/xp_pipeline.py``.
+spread evenly from 1 to 1,000,003, as in ``benchmarks/xp_pipeline.py``. Last, what the triggers
+add to a save: batches of chat awards saved with and without them, in turn.
 
 The rows are made in the database itself (``generate_series``, a recursive CTE on SQLite), go
 through the triggers like any write, are folded once, and are removed afterwards (a database
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import random
 import sqlite3
 import statistics
 import tempfile
@@ -28,12 +30,13 @@ from datetime import date
 from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, text, tuple_
 
+from botfleet.cache import CacheHierarchy, MemoryCache
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
 from botfleet.database.models import LeaderboardEntry
-from botfleet.gamification import Board, Period
+from botfleet.gamification import Board, Gamification, Period
 from botfleet.gamification.leaderboards import DatabaseRankings
 from botfleet.gamification.rank_buckets import fold_rank_buckets
 
@@ -41,6 +44,12 @@ GUILD = 424_242
 REPEATS = 7
 START = date(1970, 1, 1)
 GOAL_MS = 50.0
+SAVE_ROUNDS = 6
+SAVE_AWARDS = 2000
+SQLITE_TRIGGERS = (
+    "SELECT name, sql FROM sqlite_master "
+    "WHERE type = 'trigger' AND name LIKE 'leaderboard_rank_buckets_%'"
+)
 
 
 def board_filter(board: Board) -> list[Any]:
@@ -119,6 +128,32 @@ async def compare(label: str, database: Database, members: int) -> None:
     )
 
 
+async def save_cost(database: Database, triggers: Callable[[bool], Awaitable[None]]) -> None:
+    """What the triggers add to saving XP: the same kind of batch saved with them and without
+    them (switched off in this run's own database only, after the ranks were compared)."""
+    gamification = Gamification(database, CacheHierarchy(MemoryCache(10_000)), bot_name="bench")
+    rng = random.Random(17)
+    seconds: dict[bool, list[float]] = {True: [], False: []}
+    for round_ in range(SAVE_ROUNDS):
+        enabled = round_ % 2 == 0
+        await triggers(enabled)
+        for _ in range(SAVE_AWARDS):
+            await gamification.xp.award_xp(
+                rng.randint(1, 1_000_000), rng.randint(15, 25), "message", guild_id=GUILD
+            )
+        started = time.perf_counter()
+        await gamification.xp.flush()
+        seconds[enabled].append(time.perf_counter() - started)
+    await triggers(True)
+    await gamification.stop()
+    per_award = {key: min(values) / SAVE_AWARDS * 1e6 for key, values in seconds.items()}
+    print(
+        f"  saving one award (8 board rows), best of {SAVE_ROUNDS // 2} batches of "
+        f"{SAVE_AWARDS:,}: {per_award[False]:.0f} µs without the triggers, "
+        f"{per_award[True]:.0f} µs with them ({per_award[True] / per_award[False] - 1:+.0%})"
+    )
+
+
 def show(label: str, old: tuple[float, float], new: tuple[float, float]) -> None:
     verdict = "goal met" if new[0] < GOAL_MS else "goal NOT met"
     print(
@@ -169,6 +204,18 @@ async def postgres_run(admin_url: str, members: int) -> None:
                 f"{time.perf_counter() - started:.1f} s"
             )
             await compare("PostgreSQL", database, members)
+
+            async def switch(enabled: bool) -> None:
+                async with database.engine.begin() as connection:
+                    await connection.execute(
+                        text(
+                            f"ALTER TABLE leaderboard_entries "
+                            f"{'ENABLE' if enabled else 'DISABLE'} TRIGGER "
+                            "leaderboard_rank_buckets_track"
+                        )
+                    )
+
+            await save_cost(database, switch)
         finally:
             await database.dispose()
     finally:
@@ -192,6 +239,17 @@ async def sqlite_run(members: int) -> None:
                 f"{time.perf_counter() - started:.1f} s"
             )
             await compare("SQLite", database, members)
+            async with database.engine.connect() as connection:
+                made = (await connection.execute(text(SQLITE_TRIGGERS))).all()
+
+            async def switch(enabled: bool) -> None:
+                async with database.engine.begin() as connection:
+                    for name, sql in made:
+                        await connection.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+                        if enabled:
+                            await connection.execute(text(sql))
+
+            await save_cost(database, switch)
         finally:
             await database.dispose()
 
