@@ -207,12 +207,9 @@ async def postgres_run(admin_url: str, members: int) -> None:
 
             async def switch(enabled: bool) -> None:
                 async with database.engine.begin() as connection:
+                    switched = "ENABLE" if enabled else "DISABLE"
                     await connection.execute(
-                        text(
-                            f"ALTER TABLE leaderboard_entries "
-                            f"{'ENABLE' if enabled else 'DISABLE'} TRIGGER "
-                            "leaderboard_rank_buckets_track"
-                        )
+                        text(f"ALTER TABLE leaderboard_entries {switched} TRIGGER USER")
                     )
 
             await save_cost(database, switch)

@@ -53,11 +53,6 @@ _SAME_PLACE = (
 POSTGRESQL_FUNCTION = f"""
 CREATE FUNCTION leaderboard_rank_buckets_track() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' THEN
-    IF {_SAME_PLACE.format(same_guild="NEW.guild_id IS NOT DISTINCT FROM OLD.guild_id")} THEN
-      RETURN NULL;
-    END IF;
-  END IF;
   IF TG_OP <> 'INSERT' THEN
     IF OLD.value > 0 THEN
       {_change("OLD", -1)};
@@ -72,6 +67,17 @@ BEGIN
 END
 $$
 """
+
+_PLACE_CHANGED = (
+    f"NOT ({_SAME_PLACE.format(same_guild='NEW.guild_id IS NOT DISTINCT FROM OLD.guild_id')})"
+)
+POSTGRESQL_TRIGGERS = (
+    # The conditions run without calling the function: most saves raise a value inside its
+    # bucket, and cost no more than this test.
+    ("insert", "INSERT", "NEW.value > 0"),
+    ("delete", "DELETE", "OLD.value > 0"),
+    ("update", "UPDATE", _PLACE_CHANGED),
+)
 
 SQLITE_TRIGGERS = (
     "CREATE TRIGGER leaderboard_rank_buckets_insert AFTER INSERT ON leaderboard_entries "
@@ -118,22 +124,23 @@ def upgrade() -> None:
     op.execute(BACKFILL)
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POSTGRESQL_FUNCTION)
-        op.execute(
-            "CREATE TRIGGER leaderboard_rank_buckets_track "
-            "AFTER INSERT OR UPDATE OR DELETE ON leaderboard_entries "
-            "FOR EACH ROW EXECUTE FUNCTION leaderboard_rank_buckets_track()"
-        )
+        for name, event, condition in POSTGRESQL_TRIGGERS:
+            op.execute(
+                f"CREATE TRIGGER leaderboard_rank_buckets_{name} AFTER {event} "
+                f"ON leaderboard_entries FOR EACH ROW WHEN ({condition}) "
+                "EXECUTE FUNCTION leaderboard_rank_buckets_track()"
+            )
     else:
         for trigger in SQLITE_TRIGGERS:
             op.execute(trigger)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER leaderboard_rank_buckets_track ON leaderboard_entries")
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for name in ("insert", "delete", "update"):
+        on_table = " ON leaderboard_entries" if postgresql else ""
+        op.execute(f"DROP TRIGGER leaderboard_rank_buckets_{name}{on_table}")
+    if postgresql:
         op.execute("DROP FUNCTION leaderboard_rank_buckets_track()")
-    else:
-        for name in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER leaderboard_rank_buckets_{name}")
     op.drop_index("ix_leaderboard_rank_buckets_board", table_name="leaderboard_rank_buckets")
     op.drop_table("leaderboard_rank_buckets")
