@@ -9,13 +9,14 @@ import asyncio
 import random
 from datetime import UTC, date, datetime
 
-from gamification_helpers import GUILD, GamificationFactory
+import pytest
+from gamification_helpers import ADA, GUILD, GamificationFactory, eventually
 from sqlalchemy import delete, func, insert, select, update
 
 from botfleet.database import Database
 from botfleet.database.models import LeaderboardEntry, User
 from botfleet.database.models.gamification import RankBucket
-from botfleet.gamification import Board, Period
+from botfleet.gamification import Board, GamificationOptions, Period, write_behind
 from botfleet.gamification.leaderboards import DatabaseRankings
 from botfleet.gamification.rank_buckets import fold_rank_buckets, rank_bucket
 
@@ -168,3 +169,21 @@ async def test_ranks_stay_exact_under_concurrent_saves_changes_and_folds(
     await processes[1].xp.store.fold_rank_buckets()
     assert all(count == 1 for *_, count, _ in await bucket_rows(database))
     await assert_ranks_exact(database, Board.current("xp", Period.ALL_TIME, GUILD, now), members)
+
+
+async def test_the_background_saver_folds_the_counts(
+    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write_behind, "FOLD_INTERVAL_SECONDS", 0.0)
+    gamification = make_gamification(database, options=GamificationOptions(flush_interval=0.05))
+    await gamification.start()
+    for amount in (20, 2000, 90_000):  # three buckets, on the 8 boards of a guild and the fleet
+        await gamification.xp.award_xp(ADA, amount, "quest", guild_id=GUILD)
+        await gamification.xp.flush()
+
+    async def folded() -> bool:
+        rows = await bucket_rows(database)
+        return len(rows) == 8 and all(count == 1 for *_, count, _ in rows)
+
+    await eventually(folded)
+    assert {(row[4], row[6]) for row in await bucket_rows(database)} == {(90112, 1)}
