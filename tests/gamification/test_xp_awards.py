@@ -423,6 +423,65 @@ async def test_new_awards_are_refused_when_too_many_wait(
     assert sum("new awards are dropped" in record.message for record in caplog.records) == 1
 
 
+@pytest.mark.parametrize("save_now", [True, False])
+async def test_a_games_xp_is_kept_when_the_queue_is_full_and_the_database_fails(
+    database_url: str,
+    make_gamification: GamificationFactory,
+    caplog: pytest.LogCaptureFixture,
+    save_now: bool,
+) -> None:
+    gamification = make_gamification(  # no tables yet: every save fails
+        database_url, options=GamificationOptions(max_pending_awards=2)
+    )
+    for _ in range(2):
+        await gamification.xp.award_xp(ADA, 10, "quest")
+    with pytest.raises(DBAPIError):
+        await gamification.xp.flush()
+    assert await gamification.xp.award_xp(ADA, 10, "refused chat") is None
+
+    with caplog.at_level(logging.WARNING):
+        level_ups = await gamification.xp.report_game(
+            [GameResult(ADA, GameEnding.WIN), GameResult(BOB, GameEnding.LOSS)], save_now=save_now
+        )
+
+    assert level_ups == []
+    assert gamification.xp.pending_awards == 4
+    assert gamification.xp.awards_by_source[XPSource.GAME] == 2
+    assert any("kept beyond the limit of 2" in record.message for record in caplog.records)
+    await upgrade(database_url)
+    await gamification.xp.flush()
+    database = Database(database_url)
+    try:
+        assert await user_xp(database, ADA) == (20 + 25 + 50, 1)  # and First Victory's 50
+        assert await user_xp(database, BOB) == (5, 1)
+    finally:
+        await database.dispose()
+
+
+async def test_a_game_reported_to_the_buffer_when_it_is_full_is_saved_at_once(
+    database: Database, make_gamification: GamificationFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder = Recorder()
+    gamification = make_gamification(
+        database, options=GamificationOptions(max_pending_awards=2), dispatch=recorder
+    )
+    await gamification.xp.award_xp(ADA, 60, "chat", guild_id=GUILD)
+    await gamification.xp.award_xp(BOB, 1, "chat", guild_id=GUILD)
+
+    with caplog.at_level(logging.WARNING):
+        level_ups = await gamification.xp.report_game(
+            [GameResult(ADA, GameEnding.WIN)], guild_id=GUILD, save_now=False
+        )
+
+    # Ada's waiting XP went with the game's; Bob's still waits for the flusher.
+    assert level_ups == []
+    assert gamification.xp.pending_awards == 1
+    assert await member_xp(database, GUILD, ADA) == (60 + 25, 1)
+    assert any("saved before it goes on" in record.message for record in caplog.records)
+    await gamification.xp.flush()
+    assert await member_xp(database, GUILD, BOB) == (1, 1)
+
+
 async def test_invalid_awards_are_programming_errors(
     database: Database, make_gamification: GamificationFactory
 ) -> None:

@@ -239,7 +239,9 @@ class Database:
         """Create every table of the models directly, skipping migrations.
 
         Meant for throwaway databases (in-memory SQLite in tests); real databases are set up
-        with :func:`botfleet.database.migrate.upgrade` so their revision is recorded.
+        with :func:`botfleet.database.migrate.upgrade` so their revision is recorded. Only the
+        migrations create triggers (the leaderboards' rank bucket counts of 0023): ranks and
+        board sizes read from such a database are wrong.
         """
         from botfleet.database.models import import_all_models  # noqa: PLC0415  (every bot)
 

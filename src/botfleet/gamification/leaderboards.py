@@ -8,7 +8,9 @@ saves the XP. Reading a board:
   kept ``cache.ttl.leaderboard`` seconds (5 minutes): a popular board is computed once per
   five minutes, not once per viewer.
 * **A member's own rank** is always live: from a Redis sorted set when Redis is configured
-  (``ZREVRANK``, logarithmic at a million members), otherwise a count over the ranking index.
+  (``ZREVRANK``, logarithmic at a million members), otherwise from the database's member counts
+  per value bucket (:mod:`botfleet.gamification.rank_buckets`) plus a short range of the
+  ranking index; a board's size is a sum of those counts.
 
 The sorted sets mirror the database, and every write carries the member's ranking version
 (:class:`~botfleet.database.models.gamification.RankingVersion`), which orders the transactions
@@ -41,15 +43,16 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
 
 from botfleet.cache import CacheHierarchy, CacheKeys, RedisUnavailableError, ResilientRedis
 from botfleet.database.base import Database
 from botfleet.database.models import LeaderboardEntry, User
-from botfleet.database.models.gamification import RankingVersion
+from botfleet.database.models.gamification import RankBucket, RankingVersion
 from botfleet.errors import UserError
 from botfleet.gamification.events import RankingUpdate
 from botfleet.gamification.periods import Period, period_end, period_start
+from botfleet.gamification.rank_buckets import board_buckets, rank_bucket
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -192,6 +195,13 @@ def _member(user_id: int) -> str:
 
 
 def _board_filter(board: Board) -> list[ColumnElement[bool]]:
+    """The board's ranked entries."""
+    return [*_board_rows(board), LeaderboardEntry.value > 0]
+
+
+def _board_rows(board: Board) -> list[ColumnElement[bool]]:
+    """The board's entries, ranked or not (a range above a ranked value needs no more, and
+    SQLite would scan from the lower of two lower bounds)."""
     scope = (
         LeaderboardEntry.guild_id.is_(None)
         if board.guild_id is None
@@ -202,7 +212,6 @@ def _board_filter(board: Board) -> list[ColumnElement[bool]]:
         LeaderboardEntry.category == board.category,
         LeaderboardEntry.period == board.period.value,
         LeaderboardEntry.period_start == board.start,
-        LeaderboardEntry.value > 0,
     ]
 
 
@@ -228,29 +237,62 @@ class DatabaseRankings:
         ]
 
     async def size(self, board: Board) -> int:
-        statement = select(func.count()).select_from(LeaderboardEntry).where(*_board_filter(board))
+        """The board's ranked members: a sum over its bucket counts, not a count of entries."""
+        statement = select(func.coalesce(func.sum(RankBucket.members), 0)).where(
+            *_bucket_filter(board)
+        )
         async with self._database.session() as session:
             return int(await session.scalar(statement) or 0)
 
     async def rank(self, board: Board, user_id: int) -> RankedEntry | None:
-        filters = _board_filter(board)
+        rows = _board_rows(board)
         async with self._database.session() as session:
             value = await session.scalar(
-                select(LeaderboardEntry.value).where(*filters, LeaderboardEntry.user_id == user_id)
+                select(LeaderboardEntry.value).where(
+                    *_board_filter(board), LeaderboardEntry.user_id == user_id
+                )
             )
             if value is None:
                 return None
-            ahead = await session.scalar(
-                select(func.count())
-                .select_from(LeaderboardEntry)
-                .where(
-                    *filters,
-                    # One range of the ranking index: (value, user_id) after the member's.
-                    tuple_(LeaderboardEntry.value, LeaderboardEntry.user_id)
-                    > tuple_(value, user_id),
+            start, end = rank_bucket(value)
+            last = end - 1  # the bucket's last value (its end may not fit the column)
+            ahead = (
+                await session.execute(
+                    select(
+                        # The members of every higher bucket, from their counts...
+                        select(func.coalesce(func.sum(RankBucket.members), 0))
+                        .where(*_bucket_filter(board), RankBucket.bucket > start)
+                        .scalar_subquery(),
+                        # ...those above the member in their bucket, and the ties ranked
+                        # ahead: two short ranges of the ranking index (written apart, as
+                        # PostgreSQL misjudges a row comparison's range).
+                        _count_entries(
+                            rows, LeaderboardEntry.value > value, LeaderboardEntry.value <= last
+                        ),
+                        _count_entries(
+                            rows,
+                            LeaderboardEntry.value == value,
+                            LeaderboardEntry.user_id > user_id,
+                        ),
+                    )
                 )
-            )
-        return RankedEntry(int(ahead or 0) + 1, user_id, value)
+            ).one()
+        return RankedEntry(sum(int(part) for part in ahead) + 1, user_id, value)
+
+
+def _bucket_filter(board: Board) -> list[ColumnElement[bool]]:
+    return board_buckets(board.guild_id, board.category, board.period.value, board.start)
+
+
+def _count_entries(
+    filters: list[ColumnElement[bool]], *conditions: ColumnElement[bool]
+) -> ScalarSelect[int]:
+    return (
+        select(func.count())
+        .select_from(LeaderboardEntry)
+        .where(*filters, *conditions)
+        .scalar_subquery()
+    )
 
 
 class _Write(NamedTuple):

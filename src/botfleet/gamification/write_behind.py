@@ -5,7 +5,9 @@ once when ``flush_batch_size`` awards wait, in batches of whole members, each ba
 transaction (:mod:`botfleet.gamification.store`). A batch that fails stays queued, under the same
 id, and is retried first; since its id is recorded in the transaction, a retry after a commit
 whose acknowledgement was lost does nothing. New awards are refused (with one error log) beyond
-``max_pending_awards``, so a long database outage cannot exhaust memory.
+``max_pending_awards``, so a long database outage cannot exhaust memory; a game's results are
+never refused (:meth:`XPWriteBehind.keep`): they are saved at once or kept beyond that limit,
+which grows only as fast as members finish games.
 
 **What a crash loses.** A graceful :meth:`XPWriteBehind.stop` saves everything. A crash
 (SIGKILL, power loss) loses the awards not saved yet: those of the last ``flush_interval`` (2 s
@@ -29,6 +31,8 @@ from collections.abc import AsyncIterator, Callable, Collection
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from botfleet.gamification.events import (
     ACHIEVEMENT_EVENT,
     LEVEL_UP_EVENT,
@@ -48,9 +52,15 @@ log = logging.getLogger(__name__)
 RETRY_BACKOFF_LIMIT: Final = 16
 """Longest wait between retries of a failing save, in flush intervals."""
 PRUNE_INTERVAL_SECONDS: Final = 3600.0
+FOLD_INTERVAL_SECONDS: Final = 30.0
+"""How often the rank bucket counts changed meanwhile are folded (they only grow until then)."""
 
 LevelUpFilter = Callable[[LevelUp], bool]
 """Picks the level-ups a caller of ``check_level_up`` announces itself."""
+
+
+def _nothing(_: LevelUp) -> bool:
+    return False
 
 
 class XPWriteBehind:
@@ -79,6 +89,7 @@ class XPWriteBehind:
         self._stop_requested = asyncio.Event()
         self._refusing = False
         self._next_prune = time.monotonic()
+        self._next_fold = time.monotonic()
         self._handler_tasks: set[asyncio.Future[Any]] = set()
 
     @property
@@ -111,23 +122,44 @@ class XPWriteBehind:
             self._wakeup.set()
         return award
 
+    def keep(self, awards: list[XPAward]) -> None:
+        """Queue awards that must not be refused (a game's results), beyond
+        ``max_pending_awards`` when need be (logged); the caller counts them by source."""
+        for award in awards:
+            self._buffer.setdefault(award.user_id, []).append(award)
+        self._buffered += len(awards)
+        if self._buffered >= self.options.flush_batch_size:
+            self._wakeup.set()
+        if self.pending_awards > self.options.max_pending_awards:
+            log.warning(
+                "%d XP award(s) of a game kept beyond the limit of %d waiting awards (%d wait)",
+                len(awards),
+                self.options.max_pending_awards,
+                self.pending_awards,
+            )
+
     async def save_now(
-        self, user_ids: Collection[int], awards: list[XPAward], guild_id: int | None
+        self,
+        user_ids: Collection[int],
+        awards: list[XPAward],
+        guild_id: int | None,
+        *,
+        hand_over: bool = True,
     ) -> list[LevelUp]:
         """Save the members' buffered XP and ``awards`` in one batch, ahead of the buffer, and
-        return the level-ups in ``guild_id`` (all of them without it) instead of dispatching them.
+        return the level-ups in ``guild_id`` (all of them without it) instead of dispatching them
+        (without ``hand_over``, every level-up goes to the listeners and none is returned).
 
         Nothing is returned when the database is failing: the awards then wait in the buffer
-        or the retry queue, and are saved later.
+        (:meth:`keep`: never refused) or the retry queue, and are saved later.
         """
-        belongs = self._belongs_to_caller(guild_id)
+        belongs = self._belongs_to_caller(guild_id) if hand_over else _nothing
         async with self._flush_lock:
             try:
                 await self._save_retries()
             except Exception:
-                log.warning("XP of %d member(s): earlier XP is not saved yet", len(user_ids))
-                for award in awards:
-                    self.add(award)
+                log.warning("XP of %d member(s) waits: earlier XP is not saved yet", len(user_ids))
+                self.keep(awards)
                 return []
             batch = [award for user_id in user_ids for award in self._buffer.pop(user_id, [])]
             self._buffered -= len(batch)
@@ -280,6 +312,7 @@ class XPWriteBehind:
             try:
                 await self.flush()
                 await self._prune_now_and_then()
+                await self._fold_now_and_then()
                 failures = 0
             except Exception:
                 failures += 1
@@ -290,6 +323,15 @@ class XPWriteBehind:
                     self.options.flush_interval * min(RETRY_BACKOFF_LIMIT, 2**failures),
                     exc_info=failures == 1,
                 )
+
+    async def _fold_now_and_then(self) -> None:
+        if time.monotonic() < self._next_fold:
+            return
+        self._next_fold = time.monotonic() + FOLD_INTERVAL_SECONDS
+        try:
+            await self.store.fold_rank_buckets()
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("Folding rank bucket counts failed (they stay exact): %r", exc)
 
     async def _prune_now_and_then(self) -> None:
         if time.monotonic() < self._next_prune:

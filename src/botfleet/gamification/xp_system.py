@@ -248,7 +248,9 @@ class XPSystem:
         counts on the game boards. With ``save_now`` the results and the players' buffered XP
         are saved at once, in one transaction, and the level-ups they caused in ``guild_id``
         are returned for the caller to announce with the game; otherwise they wait in the
-        buffer like chat XP, their level-ups go to the listeners, and none is returned.
+        buffer like chat XP, their level-ups go to the listeners, and none is returned. A
+        game's XP is never refused: when too many awards wait it is saved at once (the game
+        waits for it), and while the database fails it is kept beyond the buffer's limit.
         """
         bot = bot_name or self.bot_name
         if bot is None:
@@ -271,15 +273,20 @@ class XPSystem:
             )
             _check_award(award.amount)
             awards.append(award)
-        if not save_now:
-            for award in awards:
-                self.writer.add(award)
-            return []
-        if not awards or self.writer.full():
+        if not awards:
             return []
         self.awards_by_source.update(award.source for award in awards)
+        if not save_now and not self.writer.full():
+            self.writer.keep(awards)
+            return []
+        if not save_now:
+            # Back-pressure rather than loss: the game waits for its results to be saved.
+            log.warning(
+                "Too many XP awards wait: the %d of a game are saved before it goes on",
+                len(awards),
+            )
         players = list(dict.fromkeys(award.user_id for award in awards))
-        return await self.writer.save_now(players, awards, guild_id)
+        return await self.writer.save_now(players, awards, guild_id, hand_over=save_now)
 
     def _default_game_xp(self, outcome: str) -> int:
         return self.options.game_xp.get(outcome, 0)

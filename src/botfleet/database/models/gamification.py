@@ -8,12 +8,13 @@ ranking index those boards are read through.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Final
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -186,6 +187,43 @@ class RankingVersion(Base):
 
     def __repr__(self) -> str:
         return f"RankingVersion(user_id={self.user_id!r}, version={self.version!r})"
+
+
+class RankBucket(Base):
+    """Changes to how many ranked members (value above 0) a board has in one value bucket.
+
+    Triggers on ``leaderboard_entries`` (migration 0023) add a row of +1 or -1 whenever an
+    entry enters, leaves or changes bucket, in the transaction that changed it; a board's count
+    in a bucket is the sum of its rows, which
+    :func:`botfleet.gamification.rank_buckets.fold_rank_buckets` folds into one now and then.
+    ``scope`` is the guild id, or 0 for the fleet-wide boards.
+    """
+
+    __tablename__ = "leaderboard_rank_buckets"
+    __table_args__ = (
+        Index(
+            "ix_leaderboard_rank_buckets_board",
+            "scope",
+            "category",
+            "period",
+            "period_start",
+            "bucket",
+            "members",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    scope: Mapped[int] = mapped_column(BigInteger)
+    category: Mapped[str] = mapped_column(Text)
+    period: Mapped[str] = mapped_column(Text)
+    period_start: Mapped[date] = mapped_column(Date)
+    bucket: Mapped[int] = mapped_column(Integer)
+    members: Mapped[int] = mapped_column(Integer)
+
+    def __repr__(self) -> str:
+        return f"RankBucket(scope={self.scope!r}, bucket={self.bucket!r}, members={self.members!r})"
 
 
 class XPFlushBatch(Base):

@@ -44,6 +44,7 @@ from botfleet.gamification.achievements import UNLOCKED, CatalogueCache
 from botfleet.gamification.events import FlushReport, RankingUpdate, XPAward
 from botfleet.gamification.levels import LevelCurve
 from botfleet.gamification.periods import Period, expired_before
+from botfleet.gamification.rank_buckets import fold_rank_buckets
 from botfleet.gamification.store.admin import AdjustmentResult, AdminAction, AdminTransaction
 from botfleet.gamification.store.awards import BATCH_RETENTION, AwardTransaction
 from botfleet.gamification.store.base import MAX_XP, BoardKey, Origin, ranking_updates
@@ -67,6 +68,7 @@ class XPStore:
         self.catalogue = catalogue
         self.curve = curve
         self.premium_bonus = dict(premium_bonus)
+        self._folded_up_to = 0
 
     @staticmethod
     def new_batch_id() -> str:
@@ -217,6 +219,10 @@ class XPStore:
                 removed += cast("CursorResult[Any]", result).rowcount
             await session.commit()
         return removed
+
+    async def fold_rank_buckets(self) -> None:
+        """Fold the rank bucket counts changed since the last fold (the first: all of them)."""
+        self._folded_up_to = await fold_rank_buckets(self.database, self._folded_up_to)
 
     def bonus_percent(self, user_tier: int, guild_tier: int) -> int:
         """The premium bonus of a member in a guild: the larger of the two tiers' bonuses."""
