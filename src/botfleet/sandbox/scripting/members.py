@@ -451,22 +451,17 @@ class SandboxMember(MemberComponents):
             data["options"] = values
         if resolved:
             data["resolved"] = resolved
-        if command.guild_id is not None:
-            data["guild_id"] = str(command.guild_id)
-        interaction = self.sandbox.state.create_interaction(
+        return await self._send_command(
+            channel,
             app,
-            self.user,
-            channel.channel,
-            InteractionType.APPLICATION_COMMAND
+            command,
+            data,
+            interaction_type=InteractionType.APPLICATION_COMMAND
             if focused is None
             else InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE,
-            data,
-            command=command,
             command_name=" ".join([command.name, *path]),
             locale=locale,
         )
-        await asyncio.sleep(0)
-        return InteractionHandle(self.sandbox, interaction)
 
     async def run_context_menu(
         self,
@@ -496,16 +491,31 @@ class SandboxMember(MemberComponents):
             "target_id": str(target_id),
             "resolved": resolved,
         }
+        return await self._send_command(channel, app, command, data, command_name=command.name)
+
+    async def _send_command(
+        self,
+        channel: SandboxChannel,
+        app: Application,
+        command: ApplicationCommand,
+        data: dict[str, Any],
+        *,
+        command_name: str,
+        interaction_type: InteractionType = InteractionType.APPLICATION_COMMAND,
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """Send the interaction that runs ``command``, in its guild when it is a guild command."""
         if command.guild_id is not None:
             data["guild_id"] = str(command.guild_id)
         interaction = self.sandbox.state.create_interaction(
             app,
             self.user,
             channel.channel,
-            InteractionType.APPLICATION_COMMAND,
+            interaction_type,
             data,
             command=command,
-            command_name=command.name,
+            command_name=command_name,
+            locale=locale,
         )
         await asyncio.sleep(0)
         return InteractionHandle(self.sandbox, interaction)
