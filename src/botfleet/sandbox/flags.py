@@ -203,32 +203,6 @@ MAX_TIMEOUT = datetime.timedelta(days=28)
 """The longest timeout Discord accepts."""
 
 
-DEFAULT_EVERYONE_PERMISSIONS = (
-    Permission.CREATE_INSTANT_INVITE
-    | Permission.ADD_REACTIONS
-    | Permission.STREAM
-    | Permission.VIEW_CHANNEL
-    | Permission.SEND_MESSAGES
-    | Permission.EMBED_LINKS
-    | Permission.ATTACH_FILES
-    | Permission.READ_MESSAGE_HISTORY
-    | Permission.USE_EXTERNAL_EMOJIS
-    | Permission.CONNECT
-    | Permission.SPEAK
-    | Permission.USE_VAD
-    | Permission.CHANGE_NICKNAME
-    | Permission.USE_APPLICATION_COMMANDS
-    | Permission.REQUEST_TO_SPEAK
-    | Permission.CREATE_PUBLIC_THREADS
-    | Permission.CREATE_PRIVATE_THREADS
-    | Permission.USE_EXTERNAL_STICKERS
-    | Permission.SEND_MESSAGES_IN_THREADS
-    | Permission.USE_EMBEDDED_ACTIVITIES
-    | Permission.SEND_POLLS
-)
-"""The @everyone permissions of a new Discord guild."""
-
-
 DM_PERMISSIONS = (
     Permission.ADD_REACTIONS
     | Permission.VIEW_CHANNEL
@@ -241,3 +215,21 @@ DM_PERMISSIONS = (
     | Permission.SEND_POLLS
 )
 """What anyone may do in a DM channel."""
+
+
+DEFAULT_EVERYONE_PERMISSIONS = (
+    DM_PERMISSIONS
+    | Permission.CREATE_INSTANT_INVITE
+    | Permission.STREAM
+    | Permission.CONNECT
+    | Permission.SPEAK
+    | Permission.USE_VAD
+    | Permission.CHANGE_NICKNAME
+    | Permission.REQUEST_TO_SPEAK
+    | Permission.CREATE_PUBLIC_THREADS
+    | Permission.CREATE_PRIVATE_THREADS
+    | Permission.USE_EXTERNAL_STICKERS
+    | Permission.SEND_MESSAGES_IN_THREADS
+    | Permission.USE_EMBEDDED_ACTIVITIES
+)
+"""The @everyone permissions of a new Discord guild: what anyone may do in a DM, and more."""

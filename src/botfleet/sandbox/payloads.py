@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from discord.types.channel import GuildChannel as GuildChannelPayload
     from discord.types.channel import PermissionOverwrite as PermissionOverwritePayload
     from discord.types.channel import TextChannel as TextChannelPayload
-    from discord.types.channel import VoiceChannel as VoiceChannelPayload
     from discord.types.components import ComponentBase
     from discord.types.embed import Embed as EmbedPayload
     from discord.types.embed import EmbedField as EmbedFieldPayload
@@ -44,6 +43,9 @@ if TYPE_CHECKING:
     from discord.types.interactions import MessageInteraction as MessageInteractionPayload
     from discord.types.interactions import (
         MessageInteractionMetadata as MessageInteractionMetadataPayload,
+    )
+    from discord.types.interactions import (
+        _MessageInteractionMetadata as BaseInteractionMetadataPayload,
     )
     from discord.types.member import Member as MemberPayload
     from discord.types.member import MemberWithUser as MemberWithUserPayload
@@ -74,7 +76,12 @@ def snowflake(value: int) -> str:
 
 def user_payload(user: User) -> UserPayload:
     """A user object."""
-    payload: UserPayload = {
+    return _user_with_member_payload(user, None)
+
+
+def _user_with_member_payload(user: User, member: Member | None) -> UserWithMemberPayload:
+    """A user object, carrying their member object (without the user) where one is given."""
+    payload: UserWithMemberPayload = {
         "id": snowflake(user.id),
         "username": user.username,
         "discriminator": "0",
@@ -84,6 +91,8 @@ def user_payload(user: User) -> UserPayload:
     }
     if user.bot:
         payload["bot"] = True
+    if member is not None:
+        payload["member"] = partial_member_payload(member)
     return payload
 
 
@@ -108,48 +117,9 @@ def role_payload(role: Role) -> RolePayload:
     return payload
 
 
-def member_payload(member: Member, *, permissions: int | None = None) -> MemberPayload:
-    """A guild member object with its user; ``permissions`` is set inside interactions."""
-    payload: MemberPayload = {
-        "user": user_payload(member.user),
-        "roles": [snowflake(role_id) for role_id in member.role_ids],
-        "joined_at": iso_timestamp(member.joined_at),
-        "deaf": member.deaf,
-        "mute": member.mute,
-        "flags": 0,
-        "premium_since": None,
-        "pending": False,
-    }
-    if member.nick is not None:
-        payload["nick"] = member.nick
-    if member.communication_disabled_until is not None:
-        payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
-    if permissions is not None:
-        payload["permissions"] = str(permissions)
-    return payload
-
-
-def member_with_user_payload(member: Member) -> MemberWithUserPayload:
-    """A member object whose ``user`` is guaranteed, as member events carry it."""
-    payload: MemberWithUserPayload = {
-        "user": user_payload(member.user),
-        "roles": [snowflake(role_id) for role_id in member.role_ids],
-        "joined_at": iso_timestamp(member.joined_at),
-        "deaf": member.deaf,
-        "mute": member.mute,
-        "flags": 0,
-        "premium_since": None,
-        "pending": False,
-    }
-    if member.nick is not None:
-        payload["nick"] = member.nick
-    if member.communication_disabled_until is not None:
-        payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
-    return payload
-
-
 def partial_member_payload(member: Member) -> PartialMemberPayload:
-    """A member object without its user, as messages and mentions embed it."""
+    """A member object without its user, as messages and mentions embed it; the other member
+    shapes add to it."""
     payload: PartialMemberPayload = {
         "roles": [snowflake(role_id) for role_id in member.role_ids],
         "joined_at": iso_timestamp(member.joined_at),
@@ -164,6 +134,26 @@ def partial_member_payload(member: Member) -> PartialMemberPayload:
     if member.communication_disabled_until is not None:
         payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
     return payload
+
+
+def member_payload(member: Member, *, permissions: int | None = None) -> MemberPayload:
+    """A guild member object with its user; ``permissions`` is set inside interactions."""
+    payload = _typed_member_payload(member)
+    payload["user"] = user_payload(member.user)
+    if permissions is not None:
+        payload["permissions"] = str(permissions)
+    return payload
+
+
+def _typed_member_payload(member: Member) -> MemberPayload:
+    """The member object without its user, as discord.py's ``Member`` shape: it declares every
+    key of the partial shape with the same type, and ``user`` and ``banner`` besides."""
+    return cast("MemberPayload", partial_member_payload(member))
+
+
+def member_with_user_payload(member: Member) -> MemberWithUserPayload:
+    """A member object whose ``user`` is guaranteed, as member events carry it."""
+    return {**partial_member_payload(member), "user": user_payload(member.user)}
 
 
 def guild_channel_payload(channel: Channel) -> GuildChannelPayload:
@@ -188,23 +178,6 @@ def guild_channel_payload(channel: Channel) -> GuildChannelPayload:
             "parent_id": None,
         }
         return category
-    if channel.type is ChannelType.GUILD_VOICE:
-        voice: VoiceChannelPayload = {
-            "id": snowflake(channel.id),
-            "type": 2,
-            "guild_id": guild_id,
-            "name": channel.name,
-            "position": channel.position,
-            "permission_overwrites": overwrites,
-            "nsfw": channel.nsfw,
-            "parent_id": parent_id,
-            "bitrate": channel.bitrate,
-            "user_limit": channel.user_limit,
-            "rtc_region": None,
-            "last_message_id": last_message_id,
-            "rate_limit_per_user": channel.rate_limit_per_user,
-        }
-        return voice
     text: TextChannelPayload = {
         "id": snowflake(channel.id),
         "type": 0,
@@ -217,6 +190,15 @@ def guild_channel_payload(channel: Channel) -> GuildChannelPayload:
         "last_message_id": last_message_id,
         "rate_limit_per_user": channel.rate_limit_per_user,
     }
+    if channel.type is ChannelType.GUILD_VOICE:
+        return {
+            **text,
+            "type": 2,
+            "bitrate": channel.bitrate,
+            "user_limit": channel.user_limit,
+            "rtc_region": None,
+            "video_quality_mode": 1,  # "auto", what Discord means when it sends none
+        }
     if channel.topic is not None:
         text["topic"] = channel.topic
     return text
@@ -454,7 +436,9 @@ def message_payload(
         "tts": message.tts,
         "mention_everyone": message.mention_everyone,
         "mentions": [
-            _mentioned_user_payload(state.users[user_id], guild)
+            _user_with_member_payload(
+                state.users[user_id], guild.members.get(user_id) if guild is not None else None
+            )
             for user_id in message.mention_user_ids
             if user_id in state.users
         ],
@@ -474,7 +458,7 @@ def message_payload(
         payload["guild_id"] = snowflake(guild.id)
         author_member = guild.members.get(message.author.id)
         if author_member is not None and message.webhook_id is None:
-            payload["member"] = _message_member_payload(author_member)
+            payload["member"] = _typed_member_payload(author_member)
     if message.nonce is not None:
         payload["nonce"] = message.nonce
     if message.webhook_id is not None:
@@ -514,40 +498,6 @@ def message_payload(
     return payload
 
 
-def _message_member_payload(member: Member) -> MemberPayload:
-    payload: MemberPayload = {
-        "roles": [snowflake(role_id) for role_id in member.role_ids],
-        "joined_at": iso_timestamp(member.joined_at),
-        "deaf": member.deaf,
-        "mute": member.mute,
-        "flags": 0,
-        "premium_since": None,
-        "pending": False,
-    }
-    if member.nick is not None:
-        payload["nick"] = member.nick
-    if member.communication_disabled_until is not None:
-        payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
-    return payload
-
-
-def _mentioned_user_payload(user: User, guild: Guild | None) -> UserWithMemberPayload:
-    payload: UserWithMemberPayload = {
-        "id": snowflake(user.id),
-        "username": user.username,
-        "discriminator": "0",
-        "avatar": user.avatar,
-        "global_name": user.global_name,
-        "public_flags": 0,
-    }
-    if user.bot:
-        payload["bot"] = True
-    member = guild.members.get(user.id) if guild is not None else None
-    if member is not None:
-        payload["member"] = partial_member_payload(member)
-    return payload
-
-
 def _reaction_payload(
     name: str, emoji_id: int | None, user_ids: list[int], viewer: User | None
 ) -> ReactionPayload:
@@ -569,24 +519,20 @@ def interaction_metadata_payload(
     interaction: Interaction, *, state: WorldState, message: Message | None
 ) -> MessageInteractionMetadataPayload:
     """The ``interaction_metadata`` of a message that answers an interaction."""
-    owners = integration_owners(interaction)
-    user = user_payload(interaction.user)
-    original_id = (
-        interaction.original_message_id
-        if message is not None and message.id != interaction.original_message_id
-        else None
-    )
+    base: BaseInteractionMetadataPayload = {
+        "id": snowflake(interaction.id),
+        "user": user_payload(interaction.user),
+        "authorizing_integration_owners": integration_owners(interaction),
+    }
+    original_id = interaction.original_message_id
+    if original_id is not None and message is not None and message.id != original_id:
+        base["original_response_message_id"] = snowflake(original_id)
     if interaction.type is InteractionType.MESSAGE_COMPONENT:
-        component: MessageInteractionMetadataPayload = {
-            "id": snowflake(interaction.id),
+        return {
+            **base,
             "type": 3,
-            "user": user,
-            "authorizing_integration_owners": owners,
             "interacted_message_id": snowflake(interaction.source_message_id or 0),
         }
-        if original_id is not None:
-            component["original_response_message_id"] = snowflake(original_id)
-        return component
     if interaction.type is InteractionType.MODAL_SUBMIT:
         trigger = state.interactions.get(interaction.triggering_interaction_id or 0)
         if trigger is None or trigger.type is InteractionType.MODAL_SUBMIT:
@@ -594,25 +540,8 @@ def interaction_metadata_payload(
         trigger_metadata = interaction_metadata_payload(trigger, state=state, message=None)
         if trigger_metadata["type"] == 5:
             raise ValueError("a modal cannot be opened by another modal")
-        modal: MessageInteractionMetadataPayload = {
-            "id": snowflake(interaction.id),
-            "type": 5,
-            "user": user,
-            "authorizing_integration_owners": owners,
-            "triggering_interaction_metadata": trigger_metadata,
-        }
-        if original_id is not None:
-            modal["original_response_message_id"] = snowflake(original_id)
-        return modal
-    command: MessageInteractionMetadataPayload = {
-        "id": snowflake(interaction.id),
-        "type": 2,
-        "user": user,
-        "authorizing_integration_owners": owners,
-    }
-    if original_id is not None:
-        command["original_response_message_id"] = snowflake(original_id)
-    return command
+        return {**base, "type": 5, "triggering_interaction_metadata": trigger_metadata}
+    return {**base, "type": 2}
 
 
 def _message_interaction_payload(
@@ -626,5 +555,5 @@ def _message_interaction_payload(
     }
     member = guild.members.get(interaction.user.id) if guild is not None else None
     if member is not None:
-        payload["member"] = _message_member_payload(member)
+        payload["member"] = _typed_member_payload(member)
     return payload

@@ -11,6 +11,7 @@ import asyncio
 import io
 import logging
 import zlib
+from dataclasses import dataclass
 from typing import Final
 
 import aiohttp
@@ -20,6 +21,9 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 log = logging.getLogger(__name__)
 
 TEXT: Final = (255, 255, 255)
+CARD_BACKGROUND: Final = (35, 39, 42)
+CARD_PANEL: Final = (47, 49, 54)
+MUTED: Final = (185, 187, 190)
 AVATAR_FETCH_SECONDS: Final = 3.0
 """Longest wait for a member's picture; past it the card shows their initials instead."""
 
@@ -66,6 +70,44 @@ def avatar_image(user_id: int, name: str, picture_png: bytes | None, size: int) 
         (size // 2, size // 2), initials(name), font=font(size // 2 - 10), fill=TEXT, anchor="mm"
     )
     return avatar
+
+
+@dataclass(frozen=True, slots=True)
+class CardLayout:
+    """Where a card's panel and avatar sit: ``margin`` is left of the avatar and again between
+    the avatar and the text."""
+
+    size: tuple[int, int]
+    avatar_size: int
+    margin: int
+    panel_radius: int
+    ring_width: int
+
+
+def avatar_card(
+    layout: CardLayout,
+    user_id: int,
+    name: str,
+    picture_png: bytes | None,
+    accent: tuple[int, int, int],
+) -> tuple[Image.Image, ImageDraw.ImageDraw, int]:
+    """A card's background, its panel and the member's avatar on the left in a ring of
+    ``accent``: the image, a pen on it and the x where the text starts."""
+    width, height = layout.size
+    image = Image.new("RGB", layout.size, CARD_BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle(
+        (16, 16, width - 16, height - 16), radius=layout.panel_radius, fill=CARD_PANEL
+    )
+    size, left = layout.avatar_size, layout.margin
+    top = (height - size) // 2
+    image.paste(avatar_image(user_id, name, picture_png, size), (left, top), circle_mask(size))
+    draw.ellipse(
+        (left - 4, top - 4, left + size + 4, top + size + 4),
+        outline=accent,
+        width=layout.ring_width,
+    )
+    return image, draw, left + size + layout.margin
 
 
 def png_bytes(image: Image.Image) -> bytes:

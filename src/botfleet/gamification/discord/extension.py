@@ -48,6 +48,30 @@ def achievement_line(user_id: int, name: str, description: str | None) -> str:
     return f"🏆 <@{user_id}> unlocked **{name}**{about}"
 
 
+async def announce_game_achievement(
+    bot: FleetBot, unlock: AchievementUnlocked, game_bot: str
+) -> None:
+    """Announce, where it was played, an achievement a game of ``game_bot`` unlocked.
+
+    Achievements unlocked by chat are the host bot's to announce (:class:`XPEvents`), and a
+    game outside a channel has nowhere to be announced; both are left alone.
+    """
+    if unlock.bot_name != game_bot or unlock.from_chat or unlock.channel_id is None:
+        return
+    channel = bot.get_partial_messageable(unlock.channel_id)
+    try:
+        await channel.send(
+            achievement_line(unlock.user_id, unlock.name, unlock.description),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+    except discord.HTTPException:
+        log.warning(
+            "could not announce achievement %d in channel %d",
+            unlock.achievement_id,
+            unlock.channel_id,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     """A level-up or an achievement to announce in a guild, as it travels between processes.

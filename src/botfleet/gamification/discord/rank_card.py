@@ -11,17 +11,13 @@ import asyncio
 from dataclasses import dataclass
 from typing import Final
 
-from PIL import Image, ImageDraw
-
 from botfleet.gamification.levels import LevelProgress
 from botfleet.utils.helpers import truncate_string
-from botfleet.utils.imaging import TEXT, avatar_image, circle_mask, font, png_bytes
+from botfleet.utils.imaging import MUTED, TEXT, CardLayout, avatar_card, font, png_bytes
 
 CARD_SIZE: Final = (934, 282)
 AVATAR_SIZE: Final = 200
-BACKGROUND: Final = (35, 39, 42)
-PANEL: Final = (47, 49, 54)
-MUTED: Final = (185, 187, 190)
+LAYOUT: Final = CardLayout(CARD_SIZE, AVATAR_SIZE, margin=40, panel_radius=24, ring_width=4)
 BAR_EMPTY: Final = (72, 75, 81)
 MAX_NAME_CHARS: Final = 24
 ATTACHMENT_DESCRIPTION_LIMIT: Final = 1024
@@ -55,20 +51,10 @@ class RankCard:
 
 def render_rank_card(card: RankCard) -> bytes:
     """The card as PNG bytes (blocking: run it in a thread)."""
-    width, height = CARD_SIZE
-    image = Image.new("RGB", CARD_SIZE, BACKGROUND)
-    draw = ImageDraw.Draw(image)
-    draw.rounded_rectangle((16, 16, width - 16, height - 16), radius=24, fill=PANEL)
-
-    top = (height - AVATAR_SIZE) // 2
-    picture = avatar_image(card.user_id, card.display_name, card.avatar_png, AVATAR_SIZE)
-    image.paste(picture, (40, top), circle_mask(AVATAR_SIZE))
-    draw.ellipse(
-        (36, top - 4, 44 + AVATAR_SIZE, top + 4 + AVATAR_SIZE), outline=card.accent, width=4
+    image, draw, left = avatar_card(
+        LAYOUT, card.user_id, card.display_name, card.avatar_png, card.accent
     )
-
-    left = 40 + AVATAR_SIZE + 40
-    right = width - 48
+    right = CARD_SIZE[0] - 48
     draw.text(
         (left, 70),
         truncate_string(card.display_name, MAX_NAME_CHARS),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 
@@ -35,7 +35,6 @@ from botfleet.sandbox.resources.routing import (
     require_in_voice,
 )
 from botfleet.sandbox.resources.world import now
-from botfleet.sandbox.snowflakes import iso_timestamp
 from botfleet.sandbox.validation import (
     parse_json_body,
 )
@@ -58,22 +57,9 @@ def ban_event_payload(guild: Guild, user: User) -> GuildBanEventPayload:
 
 def member_update_payload(member: Member) -> GuildMemberUpdateEventPayload:
     """A GUILD_MEMBER_UPDATE: the member's whole current state."""
-    payload: GuildMemberUpdateEventPayload = {
-        "guild_id": payloads.snowflake(member.guild_id),
-        "roles": [payloads.snowflake(role_id) for role_id in member.role_ids],
-        "user": payloads.user_payload(member.user),
-        "avatar": None,
-        "joined_at": iso_timestamp(member.joined_at),
-        "flags": 0,
-        "premium_since": None,
-        "deaf": member.deaf,
-        "mute": member.mute,
-        "pending": False,
-    }
-    if member.nick is not None:
-        payload["nick"] = member.nick
-    if member.communication_disabled_until is not None:
-        payload["communication_disabled_until"] = iso_timestamp(member.communication_disabled_until)
+    payload = cast("GuildMemberUpdateEventPayload", payloads.member_with_user_payload(member))
+    payload["guild_id"] = payloads.snowflake(member.guild_id)
+    payload["avatar"] = None
     return payload
 
 

@@ -370,19 +370,7 @@ class SandboxMember(MemberComponents):
         the bot registered (types, choices, ranges, required options), the way Discord's client
         refuses to send a malformed command.
         """
-        command, data, path = self._chat_input(channel, app, name, options, subcommand)
-        interaction = self.sandbox.state.create_interaction(
-            app,
-            self.user,
-            channel.channel,
-            InteractionType.APPLICATION_COMMAND,
-            data,
-            command=command,
-            command_name=" ".join([command.name, *path]),
-            locale=locale,
-        )
-        await asyncio.sleep(0)
-        return InteractionHandle(self.sandbox, interaction)
+        return await self._chat_input(channel, app, name, options, subcommand, locale=locale)
 
     async def autocomplete(
         self,
@@ -404,23 +392,11 @@ class SandboxMember(MemberComponents):
         """
         if focused not in options:
             raise SandboxScriptError(f"options has no text for the focused option {focused!r}")
-        command, data, path = self._chat_input(
-            channel, app, name, options, subcommand, focused=focused
+        return await self._chat_input(
+            channel, app, name, options, subcommand, locale=locale, focused=focused
         )
-        interaction = self.sandbox.state.create_interaction(
-            app,
-            self.user,
-            channel.channel,
-            InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE,
-            data,
-            command=command,
-            command_name=" ".join([command.name, *path]),
-            locale=locale,
-        )
-        await asyncio.sleep(0)
-        return InteractionHandle(self.sandbox, interaction)
 
-    def _chat_input(
+    async def _chat_input(
         self,
         channel: SandboxChannel,
         app: Application,
@@ -428,9 +404,11 @@ class SandboxMember(MemberComponents):
         options: Mapping[str, Any] | None,
         subcommand: str | None,
         *,
+        locale: str,
         focused: str | None = None,
-    ) -> tuple[ApplicationCommand, dict[str, Any], list[str]]:
-        """The ``data`` of a slash command interaction, checked as Discord's client checks it."""
+    ) -> InteractionHandle:
+        """Send a slash command, or its autocomplete when ``focused`` names the option being
+        typed, with ``data`` checked as Discord's client checks it."""
         command = self._find_command(app, name, 1, channel.channel)
         path = subcommand.split() if subcommand else []
         definitions = command.options
@@ -473,9 +451,17 @@ class SandboxMember(MemberComponents):
             data["options"] = values
         if resolved:
             data["resolved"] = resolved
-        if command.guild_id is not None:
-            data["guild_id"] = str(command.guild_id)
-        return command, data, path
+        return await self._send_command(
+            channel,
+            app,
+            command,
+            data,
+            interaction_type=InteractionType.APPLICATION_COMMAND
+            if focused is None
+            else InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE,
+            command_name=" ".join([command.name, *path]),
+            locale=locale,
+        )
 
     async def run_context_menu(
         self,
@@ -505,16 +491,31 @@ class SandboxMember(MemberComponents):
             "target_id": str(target_id),
             "resolved": resolved,
         }
+        return await self._send_command(channel, app, command, data, command_name=command.name)
+
+    async def _send_command(
+        self,
+        channel: SandboxChannel,
+        app: Application,
+        command: ApplicationCommand,
+        data: dict[str, Any],
+        *,
+        command_name: str,
+        interaction_type: InteractionType = InteractionType.APPLICATION_COMMAND,
+        locale: str = "en-US",
+    ) -> InteractionHandle:
+        """Send the interaction that runs ``command``, in its guild when it is a guild command."""
         if command.guild_id is not None:
             data["guild_id"] = str(command.guild_id)
         interaction = self.sandbox.state.create_interaction(
             app,
             self.user,
             channel.channel,
-            InteractionType.APPLICATION_COMMAND,
+            interaction_type,
             data,
             command=command,
-            command_name=command.name,
+            command_name=command_name,
+            locale=locale,
         )
         await asyncio.sleep(0)
         return InteractionHandle(self.sandbox, interaction)

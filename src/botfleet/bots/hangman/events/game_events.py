@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import discord
 from discord.ext import commands
 
 from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.bots.hangman.services.rewards import BOT_NAME
-from botfleet.bots.hangman.views.display import NO_PINGS, GameDisplay
+from botfleet.bots.hangman.views.display import GameDisplay
 from botfleet.gamification import AchievementUnlocked
-from botfleet.gamification.discord.extension import achievement_line
+from botfleet.gamification.discord.extension import announce_game_achievement
 from botfleet.services.scheduler import ScheduledTimer
 
 if TYPE_CHECKING:
@@ -52,17 +51,4 @@ class HangmanEvents(commands.Cog, name="Hangman events"):
 
     @commands.Cog.listener()
     async def on_achievement_unlock(self, unlock: AchievementUnlocked) -> None:
-        if unlock.bot_name != BOT_NAME or unlock.from_chat or unlock.channel_id is None:
-            return  # chat achievements are the host bot's to announce
-        channel = self.bot.get_partial_messageable(unlock.channel_id)
-        try:
-            await channel.send(
-                achievement_line(unlock.user_id, unlock.name, unlock.description),
-                allowed_mentions=NO_PINGS,
-            )
-        except discord.HTTPException:
-            log.warning(
-                "could not announce achievement %d in channel %d",
-                unlock.achievement_id,
-                unlock.channel_id,
-            )
+        await announce_game_achievement(self.bot, unlock, BOT_NAME)

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -492,26 +492,23 @@ class GuildWordStore:
 
     async def remove(self, guild_id: int, list_name: str, words: Iterable[str]) -> int:
         """Remove words from a list; returns how many were there."""
-        statement = (
-            delete(HangmanGuildWord)
-            .where(
-                HangmanGuildWord.guild_id == guild_id,
-                HangmanGuildWord.list_name == list_name,
-                HangmanGuildWord.word.in_(list(words)),
-            )
-            .returning(HangmanGuildWord.word)
-            .execution_options(synchronize_session=False)
+        return await self._delete_words(
+            HangmanGuildWord.guild_id == guild_id,
+            HangmanGuildWord.list_name == list_name,
+            HangmanGuildWord.word.in_(list(words)),
         )
-        async with self.database.session() as session:
-            removed = len((await session.execute(statement)).all())
-            await session.commit()
-        return removed
 
     async def delete_list(self, guild_id: int, list_name: str) -> int:
         """Delete a whole list; returns how many words it had."""
+        return await self._delete_words(
+            HangmanGuildWord.guild_id == guild_id, HangmanGuildWord.list_name == list_name
+        )
+
+    async def _delete_words(self, *conditions: ColumnElement[bool]) -> int:
+        """Delete the list words that meet ``conditions``; returns how many there were."""
         statement = (
             delete(HangmanGuildWord)
-            .where(HangmanGuildWord.guild_id == guild_id, HangmanGuildWord.list_name == list_name)
+            .where(*conditions)
             .returning(HangmanGuildWord.word)
             .execution_options(synchronize_session=False)
         )

@@ -17,7 +17,7 @@ from botfleet.bots.spelling_bee.services.game import BeeService
 from botfleet.bots.spelling_bee.services.rewards import BOT_NAME
 from botfleet.bots.spelling_bee.views.display import hive_file, puzzle_embed
 from botfleet.gamification import AchievementUnlocked
-from botfleet.gamification.discord.extension import achievement_line
+from botfleet.gamification.discord.extension import announce_game_achievement
 from botfleet.services.scheduler import ScheduledTimer
 
 if TYPE_CHECKING:
@@ -55,17 +55,4 @@ class SpellingBeeEvents(commands.Cog, name="Spelling Bee events"):
 
     @commands.Cog.listener()
     async def on_achievement_unlock(self, unlock: AchievementUnlocked) -> None:
-        if unlock.bot_name != BOT_NAME or unlock.from_chat or unlock.channel_id is None:
-            return  # chat achievements are the host bot's to announce
-        channel = self.bot.get_partial_messageable(unlock.channel_id)
-        try:
-            await channel.send(
-                achievement_line(unlock.user_id, unlock.name, unlock.description),
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        except discord.HTTPException:
-            log.warning(
-                "could not announce achievement %d in channel %d",
-                unlock.achievement_id,
-                unlock.channel_id,
-            )
+        await announce_game_achievement(self.bot, unlock, BOT_NAME)

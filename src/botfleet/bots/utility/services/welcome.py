@@ -12,14 +12,12 @@ import string
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
-from PIL import Image, ImageDraw
-
 from botfleet.cache import CacheHierarchy, CacheKeys
 from botfleet.database.base import Database
 from botfleet.database.models.community import WelcomeSettings
 from botfleet.errors import UserError
 from botfleet.utils.helpers import truncate_string
-from botfleet.utils.imaging import TEXT, avatar_image, circle_mask, font, png_bytes
+from botfleet.utils.imaging import MUTED, TEXT, CardLayout, avatar_card, font, png_bytes
 
 PLACEHOLDERS: Final = {
     "user": "mentions the member",
@@ -38,10 +36,7 @@ MAX_TEMPLATE_LENGTH: Final = 1500
 """Leaves room under Discord's 2,000 characters for long names once placeholders are filled."""
 
 CARD_SIZE: Final = (1000, 320)
-CARD_AVATAR: Final = 200
-CARD_BACKGROUND: Final = (35, 39, 42)
-CARD_PANEL: Final = (47, 49, 54)
-CARD_MUTED: Final = (185, 187, 190)
+CARD_LAYOUT: Final = CardLayout(CARD_SIZE, 200, margin=48, panel_radius=28, ring_width=5)
 
 
 class WelcomeError(UserError):
@@ -202,17 +197,9 @@ class WelcomeCard:
 
 def render_welcome_card(card: WelcomeCard) -> bytes:
     """The card as PNG bytes (blocking: run it in a thread)."""
-    width, height = CARD_SIZE
-    image = Image.new("RGB", CARD_SIZE, CARD_BACKGROUND)
-    draw = ImageDraw.Draw(image)
-    draw.rounded_rectangle((16, 16, width - 16, height - 16), radius=28, fill=CARD_PANEL)
-    top = (height - CARD_AVATAR) // 2
-    picture = avatar_image(card.user_id, card.display_name, card.avatar_png, CARD_AVATAR)
-    image.paste(picture, (48, top), circle_mask(CARD_AVATAR))
-    draw.ellipse(
-        (44, top - 4, 52 + CARD_AVATAR, top + 4 + CARD_AVATAR), outline=card.accent, width=5
+    image, draw, left = avatar_card(
+        CARD_LAYOUT, card.user_id, card.display_name, card.avatar_png, card.accent
     )
-    left = 48 + CARD_AVATAR + 48
     draw.text((left, 110), "WELCOME", font=font(56), fill=card.accent, anchor="ls")
     draw.text(
         (left, 180), truncate_string(card.display_name, 26), font=font(44), fill=TEXT, anchor="ls"
@@ -221,7 +208,7 @@ def render_welcome_card(card: WelcomeCard) -> bytes:
         (left, 240),
         f"to {truncate_string(card.server, 30)} · member #{card.member_count:,}",
         font=font(28),
-        fill=CARD_MUTED,
+        fill=MUTED,
         anchor="ls",
     )
     return png_bytes(image)
