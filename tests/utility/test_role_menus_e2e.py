@@ -10,7 +10,6 @@ from typing import Any
 
 import discord
 import pytest
-from utility_helpers import answer
 
 from botfleet.config.schema import Settings
 from botfleet.sandbox import (
@@ -52,8 +51,12 @@ async def rolemenu(
     app: Application,
     subcommand: str,
     options: dict[str, Any] | None = None,
-) -> InteractionResponse:
-    return await answer(member, channel, app, "rolemenu", options, subcommand=subcommand)
+) -> Message:
+    """The answer's message (changes of a menu answer after thinking; listing answers at once)."""
+    handle = await member.run_command(
+        channel, app, "rolemenu", options or {}, subcommand=subcommand
+    )
+    return await handle.wait_for_message()
 
 
 def menu_message(channel: SandboxChannel, app: Application) -> Message:
@@ -91,7 +94,10 @@ async def build_menu(
     **create: Any,
 ) -> None:
     """Run /rolemenu create in ``where`` with ``create``'s options, then add ``roles``."""
-    created = await rolemenu(owner, where, app, "create", {"title": "Colours", **create})
+    options = {"title": "Colours", **create}
+    handle = await owner.run_command(where, app, "rolemenu", options, subcommand="create")
+    assert (await handle.wait_for_response()).deferred  # it saves and posts before answering
+    created = await handle.wait_for_message()
     assert created.ephemeral and f"Menu #{MENU} “Colours” is posted" in created.content
     for role in roles:
         added = await rolemenu(owner, where, app, "add", {"menu": MENU, "role": role})

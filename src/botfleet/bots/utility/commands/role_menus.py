@@ -91,6 +91,13 @@ def pick_receipt(menu: RoleMenu, change: RoleChange) -> str:
     return "\n".join(lines)
 
 
+async def acknowledge(interaction: discord.Interaction[FleetBot]) -> None:
+    """Answer "thinking" privately before a menu change: it writes the database and posts or
+    edits the menu's message, which on a busy server (a SQLite file other bots write to) can
+    take longer than the 3 seconds Discord gives a first answer."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+
+
 class RoleMenuCommands(commands.Cog, name=COG_NAME):
     """Self-assign role menus: admins build them, members pick roles with a menu or buttons."""
 
@@ -155,6 +162,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
             raise RoleMenuError(
                 "Every member has @everyone; leave required_role out to open the menu to all."
             )
+        await acknowledge(interaction)
         menu = await self.service.create(
             NewMenu(
                 guild_id=guild.id,
@@ -176,7 +184,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
                 f"Discord refused to post the menu in {target.mention} ({error.text or error})."
             ) from error
         await self.service.set_message(menu.id, target.id, message.id)
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"🎭 Menu #{menu.id} “{truncate_string(menu.title, 80)}” is posted in "
             f"{target.mention} ({menu.describe_mode()}). Add roles with "
             f"`/rolemenu add menu:{menu.id} role:`.",
@@ -205,6 +213,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
         guild = server_of(interaction, SERVER_ONLY)
         if emoji is not None:
             self._check_custom_emoji(emoji)
+        await acknowledge(interaction)
         updated = await self.service.add_option(
             guild.id,
             menu,
@@ -215,7 +224,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
             description=description,
         )
         note = await self._redraw(guild, updated)
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"✅ {role.mention} is on menu #{updated.id} “{truncate_string(updated.title, 80)}” "
             f"({len(updated.options)} of {self.service.options.max_role_menu_options})." + note,
             ephemeral=True,
@@ -230,9 +239,10 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
     ) -> None:
         guild = server_of(interaction, SERVER_ONLY)
         role_id = _role_id(role)
+        await acknowledge(interaction)
         updated = await self.service.remove_option(guild.id, menu, role_id)
         note = await self._redraw(guild, updated)
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"➖ <@&{role_id}> is off menu #{updated.id} ({len(updated.options)} left)." + note,
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
@@ -243,6 +253,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
     @requires_permission("admin")
     async def delete(self, interaction: discord.Interaction[FleetBot], menu: int) -> None:
         guild = server_of(interaction, SERVER_ONLY)
+        await acknowledge(interaction)
         deleted = await self.service.delete(guild.id, menu)
         note = ""
         channel = guild.get_channel_or_thread(deleted.channel_id)
@@ -254,7 +265,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
             except discord.HTTPException as error:
                 log.warning("could not delete role menu %d's message: %s", menu, error)
                 note = " I couldn't delete its message; delete it by hand."
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"🗑️ Deleted menu #{deleted.id} “{truncate_string(deleted.title, 80)}”. Members keep "
             "the roles they picked." + note,
             ephemeral=True,
