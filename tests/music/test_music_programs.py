@@ -4,6 +4,7 @@ and the wheel's binary really plays generated audio, passed through and re-encod
 from __future__ import annotations
 
 import importlib
+import logging
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from botfleet.bots.music.commands import find_ffmpeg
 from botfleet.bots.music.player import ffmpeg_source_factory
 from botfleet.bots.music.services.ffmpeg import Effect, plan_source
 from botfleet.bots.music.services.programs import (
@@ -91,3 +93,15 @@ def test_imageio_ffmpegs_binary_plays_a_generated_file(
     finally:
         source.cleanup()
     assert 45 <= frames <= 55  # one second of 20 ms Opus frames
+
+
+async def test_the_bot_plays_with_the_fallback_or_logs_how_to_install_ffmpeg(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "ffmpeg")
+    assert await find_ffmpeg(missing) == imageio_binary()
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
+    with caplog.at_level(logging.ERROR, logger="botfleet.bots.music.commands"):
+        assert await find_ffmpeg(missing) == missing
+    assert "apt install ffmpeg" in caplog.text
+    assert "tracks cannot play until then" in caplog.text
