@@ -16,6 +16,13 @@ from pathlib import Path
 import redis.asyncio as redis_asyncio
 
 from botfleet import bot_names, get_definition
+from botfleet.bots.music.config import MusicOptions
+from botfleet.bots.music.services.programs import (
+    INSTALL_HINT,
+    FFmpegMissingError,
+    FFmpegOrigin,
+    resolve_ffmpeg,
+)
 from botfleet.config import (
     ConfigError,
     EffectiveConfig,
@@ -188,29 +195,60 @@ async def check_redis(settings: Settings) -> Check:
     return Check("redis", Status.OK, "answers")
 
 
-def check_program(name: str, missing: str, fix: str) -> Check:
-    """A program the bots run: where it is, or what lacks without it and how to install it."""
-    path = shutil.which(name)
+def check_program(name: str, missing: str, fix: str, program: str | None = None) -> Check:
+    """A program the bots run (``program``, by default ``name``): where it is, or what lacks
+    without it and how to install it."""
+    path = shutil.which(program or name)
     if path:
         return Check(name, Status.OK, path)
     return Check(name, Status.WARN, f"not found: {missing}", fix)
 
 
-def check_ffmpeg() -> Check:
-    return check_program(
-        "ffmpeg",
-        "the Music Bot cannot play audio",
-        "install ffmpeg (apt install ffmpeg, brew install ffmpeg)",
-    )
+def check_ffmpeg(configured: str = "ffmpeg") -> Check:
+    """The FFmpeg the Music Bot plays with: the configured one, else imageio-ffmpeg's binary."""
+    try:
+        program = resolve_ffmpeg(configured)
+    except FFmpegMissingError:
+        return Check(
+            "ffmpeg",
+            Status.WARN,
+            f"not found: `{configured}` is not on PATH, imageio-ffmpeg is not installed; "
+            "the Music Bot cannot play audio",
+            INSTALL_HINT,
+        )
+    if program.origin is FFmpegOrigin.IMAGEIO:
+        return Check(
+            "ffmpeg",
+            Status.OK,
+            f"imageio-ffmpeg's binary {program.path} (`{configured}` is not on PATH)",
+        )
+    return Check("ffmpeg", Status.OK, program.path)
 
 
-def check_ffprobe() -> Check:
+def check_ffprobe(configured: str = "ffprobe") -> Check:
     """The Music Bot reads the length and codec of every link and attachment with ffprobe."""
     return check_program(
         "ffprobe",
-        "the Music Bot cannot play links or attached files",
+        "the Music Bot cannot play links or attached files "
+        "(imageio-ffmpeg's binary plays the library, but it has no ffprobe)",
         "install ffmpeg, which ships ffprobe (apt install ffmpeg, brew install ffmpeg)",
+        configured,
     )
+
+
+def music_programs(configs: dict[str, EffectiveConfig]) -> tuple[str, str]:
+    """The FFmpeg and ffprobe the Music Bot's options name (the defaults while they are broken,
+    which ``check_options`` reports)."""
+    effective = configs.get("music")
+    try:
+        options = get_definition("music").parse_options(
+            effective.settings.options if effective else {}
+        )
+    except ConfigError:
+        options = None
+    if not isinstance(options, MusicOptions):
+        return "ffmpeg", "ffprobe"
+    return options.ffmpeg_executable, options.ffprobe_executable
 
 
 def check_speech() -> Check:
@@ -284,8 +322,9 @@ async def run_checks() -> list[Check]:
         checks.append(check_module("sentry_sdk", "Sentry error reports", "sentry"))
     if shared.ai.api_key is not None:
         checks.append(check_module("openai", "the AI service", "ai"))
-    checks.append(check_ffmpeg())
-    checks.append(check_ffprobe())
+    ffmpeg, ffprobe = music_programs(per_bot)
+    checks.append(check_ffmpeg(ffmpeg))
+    checks.append(check_ffprobe(ffprobe))
     checks.append(check_speech())
     checks.append(check_voice())
     checks.append(check_writable(shared.logging.directory, "logs"))

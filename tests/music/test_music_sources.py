@@ -284,3 +284,11 @@ async def test_ffprobe_reads_audio_and_refuses_what_is_not(
     video_only = b'{"streams": [{"codec_type": "video", "codec_name": "h264"}], "format": {}}'
     with pytest.raises(UserError, match="no audio"):
         parse_probe_output(video_only)
+
+
+async def test_a_host_without_ffprobe_is_told_plainly(
+    make_audio: AudioFactory, tmp_path: Path
+) -> None:
+    song = str(make_audio("song.ogg", seconds=0.5))
+    with pytest.raises(UserError, match=r"its host has no ffprobe\); tracks of its library"):
+        await probe(song, executable=str(tmp_path / "ffprobe"))

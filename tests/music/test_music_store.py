@@ -140,6 +140,29 @@ async def test_playlists_save_list_rename_delete(database: Database) -> None:
     assert (await store.get(PlaylistScope.server(GUILD), "road trip")).created_by == 0
 
 
+async def test_sharing_copies_a_members_playlist_into_the_servers(database: Database) -> None:
+    store = playlists(database)
+    mine, server = PlaylistScope.member(ALICE), PlaylistScope.server(GUILD)
+    await store.save(mine, "Road Trip", [SONG, LINK], created_by=ALICE)
+    await store.save(mine, "Chill", [SONG], created_by=ALICE)
+    shared = await store.share(ALICE, GUILD, "road trip")
+    assert (shared.name, shared.created_by) == ("Road Trip", ALICE)
+    assert [t.title for t in shared.tracks] == ["Song", "Link"]
+    with pytest.raises(UserError, match="another name with as_name"):
+        await store.share(ALICE, GUILD, "Road Trip")
+    assert (await store.share(ALICE, GUILD, "Road Trip", as_name=" Alice's  trip")).name == (
+        "Alice's trip"
+    )
+    with pytest.raises(UserError, match="This server's playlists are full"):
+        await store.share(ALICE, GUILD, "Chill")
+    with pytest.raises(UserError, match="no playlist “Gone” in your playlists"):
+        await store.share(ALICE, GUILD, "Gone")
+    await store.delete(mine, "Road Trip")
+    copy = await store.get(server, "road trip")
+    assert (copy.created_by, len(copy.tracks)) == (ALICE, 2)
+    assert await store.names(server) == ["Alice's trip", "Road Trip"]
+
+
 async def test_export_and_import_round_trip_and_refuse_foreign_tracks(
     database: Database, make_audio: AudioFactory
 ) -> None:

@@ -53,8 +53,11 @@ class PlayerManager:
         session: aiohttp.ClientSession,
         *,
         locate: Callable[[Track], Awaitable[Track]] | None = None,
+        ffmpeg: str | None = None,
     ) -> None:
         self.bot = bot
+        self.ffmpeg = ffmpeg or bot.options.ffmpeg_executable
+        """The FFmpeg the players run (the configured one, or imageio-ffmpeg's binary)."""
         self.session = session
         self.locate = locate
         self._title_followers: dict[int, asyncio.Task[None]] = {}
@@ -154,8 +157,7 @@ class PlayerManager:
             guild_id=guild.id,
             settings=settings,
             limits=self.options.queue_limits,
-            source_factory=backend.source_factory
-            or ffmpeg_source_factory(self.options.ffmpeg_executable),
+            source_factory=backend.source_factory or ffmpeg_source_factory(self.ffmpeg),
             hooks=self.hooks,
             vote_ratio=self.options.vote_skip_ratio,
             locate=self.locate,

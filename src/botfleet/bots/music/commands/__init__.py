@@ -23,6 +23,7 @@ from botfleet.bots.music.services.http_sources import HttpSources, check_address
 from botfleet.bots.music.services.library import LocalLibrary
 from botfleet.bots.music.services.playlists import PlaylistStore
 from botfleet.bots.music.services.probe import probe
+from botfleet.bots.music.services.programs import FFmpegMissingError, resolve_ffmpeg
 from botfleet.bots.music.services.sources import SourceResolver
 from botfleet.bots.music.services.store import MusicStore
 from botfleet.bots.music.services.web import LinkCheck, YtDlpResolver, yt_dlp_extractor
@@ -51,6 +52,18 @@ def web_resolver(options: MusicOptions, check_link: LinkCheck) -> YtDlpResolver 
         max_entries=options.max_playlist_entries,
         timeout=options.link_timeout * 2,
     )
+
+
+async def find_ffmpeg(configured: str) -> str:
+    """The FFmpeg the players run; when there is none, the configured name (playing then fails
+    with a clear answer) and a log line saying how to install one."""
+    try:
+        program = await asyncio.to_thread(resolve_ffmpeg, configured)
+    except FFmpegMissingError as error:
+        log.error("%s; tracks cannot play until then", error)
+        return configured
+    log.info("Playing with FFmpeg %s (%s)", program.path, program.origin)
+    return program.path
 
 
 async def setup(bot: FleetBot[MusicOptions]) -> None:
@@ -92,7 +105,13 @@ async def _set_up(
         premium=bot.premium,
         prober=prober,
     )
-    manager = PlayerManager(bot, store, session, locate=web.locate if web else None)
+    manager = PlayerManager(
+        bot,
+        store,
+        session,
+        locate=web.locate if web else None,
+        ffmpeg=await find_ffmpeg(options.ffmpeg_executable),
+    )
     commands_cog = MusicCommands(bot, manager, resolver, store, session)
     await bot.add_cog(commands_cog)
     await bot.add_cog(PlaylistCommands(bot, manager, playlists))

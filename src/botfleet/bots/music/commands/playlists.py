@@ -1,4 +1,4 @@
-"""``/playlist``: save the queue, load, list, rename, delete, export and import playlists.
+"""``/playlist``: save the queue, load, list, rename, delete, share, export and import playlists.
 
 A member's playlists follow them to every server; a server's shared ones are managed by its
 DJs (or Manage Server).
@@ -136,6 +136,24 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
         deleted = await self.store.delete(scope, name)
         await interaction.response.send_message(
             f"🗑️ Deleted “{deleted}”.", ephemeral=not server, allowed_mentions=QUIET
+        )
+
+    @playlist.command(name="share", description="Copy one of your playlists to this server's.")
+    @app_commands.describe(name="Your playlist's name", as_name="A name for the server's copy")
+    async def share(
+        self,
+        interaction: discord.Interaction[Any],
+        name: NameOption,
+        as_name: NameOption | None = None,
+    ) -> None:
+        member = member_of(interaction)
+        await self._scope(interaction, True, editing=True)
+        shared = await self.store.share(member.id, member.guild.id, name, as_name=as_name)
+        log.info("Guild %s: %s shared playlist %r", member.guild.id, member.id, shared.name)
+        await interaction.response.send_message(
+            f"📢 {member.mention} shared “{shared.name}” ({plural(len(shared.tracks), 'track')})"
+            " with the server: /playlist load server:True plays it.",
+            allowed_mentions=QUIET,
         )
 
     @playlist.command(name="export", description="Download a saved playlist as a file.")

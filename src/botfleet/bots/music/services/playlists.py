@@ -118,12 +118,14 @@ def parse_export(data: bytes, *, max_tracks: int = MAX_PLAYLIST_TRACKS) -> tuple
     return shown, [Track.from_json(entry) for entry in tracks]
 
 
-async def _commit_named(session: AsyncSession, shown: str) -> None:
+async def _commit_named(
+    session: AsyncSession, shown: str, remedy: str = "choose another name"
+) -> None:
     """Commit a playlist under a name; the unique index refuses a name in use."""
     try:
         await session.commit()
     except IntegrityError:
-        raise UserError(f"A playlist “{shown}” exists already; choose another name.") from None
+        raise UserError(f"A playlist “{shown}” exists already; {remedy}.") from None
 
 
 def _playlist(row: MusicPlaylist) -> Playlist:
@@ -136,7 +138,7 @@ def _playlist(row: MusicPlaylist) -> Playlist:
 
 
 class PlaylistStore:
-    """Save, load, rename, delete, import and export playlists."""
+    """Save, load, rename, delete, share, import and export playlists."""
 
     def __init__(
         self,
@@ -185,7 +187,13 @@ class PlaylistStore:
             return _playlist(await self._row(session, scope, name))
 
     async def save(
-        self, scope: PlaylistScope, name: str, tracks: Sequence[Track], *, created_by: int
+        self,
+        scope: PlaylistScope,
+        name: str,
+        tracks: Sequence[Track],
+        *,
+        created_by: int,
+        clash_remedy: str = "choose another name",
     ) -> Playlist:
         """Save tracks under a new name (a name in use is refused, never overwritten)."""
         shown, key = clean_name(name)
@@ -219,8 +227,25 @@ class PlaylistStore:
                 created_by=created_by,
             )
             session.add(row)
-            await _commit_named(session, shown)
+            await _commit_named(session, shown, clash_remedy)
             return _playlist(row)
+
+    async def share(
+        self, member_id: int, guild_id: int, name: str, *, as_name: str | None = None
+    ) -> Playlist:
+        """Copy one of a member's playlists into a server's, recording the member as its author.
+
+        The copy is the server's from then on: renaming or deleting the member's own leaves it
+        as it was. A name the server uses already is refused, never overwritten.
+        """
+        own = await self.get(PlaylistScope.member(member_id), name)
+        return await self.save(
+            PlaylistScope.server(guild_id),
+            as_name or own.name,
+            own.tracks,
+            created_by=member_id,
+            clash_remedy="give the server's copy another name with as_name",
+        )
 
     async def rename(self, scope: PlaylistScope, name: str, new_name: str) -> str:
         """Rename a playlist; returns the new name as shown."""

@@ -60,19 +60,27 @@ async def probe(
     location: str, *, executable: str = "ffprobe", within: float = PROBE_TIMEOUT
 ) -> ProbeResult:
     """Probe ``location`` (a path or an already validated URL)."""
-    process = await asyncio.create_subprocess_exec(
-        executable,
-        "-v",
-        "error",
-        "-show_entries",
-        "format=duration:format_tags:stream=codec_type,codec_name:stream_tags",
-        "-of",
-        "json",
-        location,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    try:
+        process = await asyncio.create_subprocess_exec(
+            executable,
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration:format_tags:stream=codec_type,codec_name:stream_tags",
+            "-of",
+            "json",
+            location,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except FileNotFoundError:
+        # imageio-ffmpeg's FFmpeg plays the library without a system one, but has no ffprobe.
+        log.error("ffprobe %r is not installed: links and attached files cannot play", executable)
+        raise UserError(
+            "This bot cannot read links or attached files here (its host has no ffprobe); "
+            "tracks of its library still play."
+        ) from None
     try:
         async with asyncio.timeout(within):
             output, errors = await process.communicate()
