@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -12,7 +15,7 @@ from music_helpers import FRAMES_PER_SECOND, AudioFactory, Room, command, in_voi
 
 from botfleet.bots.music.services.http_sources import check_address, parse_url
 from botfleet.bots.music.services.tracks import SourceKind
-from botfleet.bots.music.services.web import YtDlpResolver, yt_dlp_extractor
+from botfleet.bots.music.services.web import UrlCheck, YtDlpResolver, yt_dlp_extractor
 from botfleet.config.schema import Settings
 from botfleet.errors import UserError
 
@@ -164,3 +167,25 @@ async def test_play_a_page_end_to_end(
         playback = await voice.wait_for_playback()
         assert playback.finished and playback.error is None
         assert abs(playback.frames - 2 - 2 * FRAMES_PER_SECOND) <= 2
+
+
+async def test_lookups_at_once_never_starve_the_address_checks_they_wait_on() -> None:
+    """yt-dlp's threads wait on address checks that resolve names in asyncio's default pool:
+    with the lookups in that pool too, as many lookups as it has threads would wait forever."""
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=2))
+    both_started = threading.Barrier(2, timeout=5)
+
+    def extract(target: str, check_url: UrlCheck) -> dict[str, object]:
+        both_started.wait()
+        check_url(target)
+        return {"title": target, "url": f"{target}/media.ogg", "duration": 1.0}
+
+    async def check_link(link: str) -> None:
+        await loop.getaddrinfo("localhost", 80)  # as check_address resolves a link's host
+
+    lookups = YtDlpResolver(
+        extract, check_link=check_link, search_prefix=None, max_entries=1, timeout=5
+    )
+    found = await asyncio.gather(*(lookups.resolve(f"https://site/{n}", 1) for n in range(2)))
+    assert [track.title for [track] in found] == ["https://site/0", "https://site/1"]

@@ -13,12 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, Final
 
 from botfleet.bots.music.services.sources import is_link
 from botfleet.bots.music.services.tracks import SourceKind, Track
 from botfleet.errors import UserError
+
+EXTRACTION_THREADS: Final = 4
+"""yt-dlp lookups at once; more wait their turn (within the same time limit)."""
 
 log = logging.getLogger(__name__)
 
@@ -117,16 +121,22 @@ class YtDlpResolver:
         self.search_prefix = search_prefix
         self.max_entries = max_entries
         self.timeout = timeout
+        self._threads = ThreadPoolExecutor(
+            max_workers=EXTRACTION_THREADS, thread_name_prefix="yt-dlp"
+        )
+        """yt-dlp's own threads: each waits on address checks that resolve names in asyncio's
+        default pool, so extractions there could take every thread those checks need."""
 
     async def _info(self, target: str) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
 
         def check_url(url: str) -> None:
-            asyncio.run_coroutine_threadsafe(self.check_link(url), loop).result()
+            check = asyncio.run_coroutine_threadsafe(self.check_link(url), loop)
+            check.result(timeout=self.timeout)
 
         try:
             async with asyncio.timeout(self.timeout):
-                return await asyncio.to_thread(self.extract, target, check_url)
+                return await loop.run_in_executor(self._threads, self.extract, target, check_url)
         except TimeoutError:
             raise UserError("That site took too long to answer; try again later.") from None
         except UserError:
