@@ -58,7 +58,9 @@ def _make_sqlite_ddl_transactional(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
 
     def begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take the write lock (waiting for it) before the first read; a deferred
+        # transaction that read first fails at once on a file other bots write to.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     event.listen(engine.sync_engine, "connect", leave_transactions_to_sqlalchemy)
     event.listen(engine.sync_engine, "begin", begin)

@@ -121,8 +121,14 @@ def upgrade() -> None:
         "leaderboard_rank_buckets",
         ["scope", "category", "period", "period_start", "bucket", "members"],
     )
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        # A save committed between the backfill's snapshot and the triggers' creation would be
+        # counted by neither (bots keep saving during a rolling upgrade): saves wait until
+        # this migration commits. SQLite's one writer already excludes them.
+        op.execute("LOCK TABLE leaderboard_entries IN SHARE ROW EXCLUSIVE MODE")
     op.execute(BACKFILL)
-    if op.get_bind().dialect.name == "postgresql":
+    if postgresql:
         op.execute(POSTGRESQL_FUNCTION)
         for name, event, condition in POSTGRESQL_TRIGGERS:
             op.execute(
