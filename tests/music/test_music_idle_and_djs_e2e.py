@@ -149,3 +149,22 @@ async def test_an_autocomplete_pick_plays(room: Room, settings: Settings) -> Non
             alice, general, app, "play", query=choice["value"]
         )
         assert voice_of(bot, stage.guild) is not None
+
+
+@pytest.mark.usefixtures("real_time")
+async def test_a_seek_into_a_track_that_cannot_play_any_more_says_so(
+    room: Room, settings: Settings, library: Path
+) -> None:
+    stage, app, general, _, alice = room
+    async with stage.running(settings) as bot:
+        voice = await play_two(room, bot)
+        (library / "long.ogg").unlink()  # the running FFmpeg keeps it open; a new one cannot
+        await command(alice, general, app, "seek", position="0:20")
+        await wait_for(
+            stage,
+            lambda: any("could not play **Long Road**" in m.content for m in general.messages()),
+            "the failure to be told",
+        )
+        await wait_for(
+            stage, lambda: current_source(voice).track.title == "First Light", "the next track"
+        )

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 import discord
 
@@ -29,6 +30,8 @@ from botfleet.bots.music.services.store import GuildSettings, SavedPlayer
 from botfleet.bots.music.services.tracks import Track
 
 log = logging.getLogger(__name__)
+
+EditResult = TypeVar("EditResult")
 
 FRAME_SECONDS = 0.02
 """discord.py reads one 20 ms frame per packet."""
@@ -77,6 +80,12 @@ class TrackedSource(discord.AudioSource):
         """FFmpeg's failure, which discord.py's player reads when a source runs dry."""
         error = getattr(self.inner, "_current_error", None)
         return error if isinstance(error, Exception) else None
+
+    @property
+    def at_the_end(self) -> bool:
+        """Whether it starts within the track's last second (a seek or forward to its end)."""
+        duration = self.track.duration
+        return duration is not None and self.plan.start >= duration - 1
 
     @property
     def heard(self) -> float:
@@ -303,15 +312,15 @@ class GuildPlayer:
             if generation != self._generation or not self.connected:
                 return  # a stopped track, or the connection dropped: nothing moves on
             source = self.source
+            # FFmpeg gave nothing at all (a file gone, a server that closed at once); its exit
+            # code may not be known yet when discord.py's player stops reading. From a seek to
+            # the last second, nothing is what a track gives: it just ended.
             if (
                 error is None
                 and source is not None
                 and source.frames == 0
-                and not source.plan.start
+                and not source.at_the_end
             ):
-                # FFmpeg gave nothing at all (a file gone, a server that closed at once); its
-                # exit code may not be known yet when discord.py's player stops reading. From
-                # a seek, nothing is what a position past the end gives: the track just ended.
                 error = SourceGaveNothingError(source.plan.location)
             if error is not None:
                 current = self.queue.current
@@ -419,7 +428,7 @@ class GuildPlayer:
                 voice.resume()
             await self.hooks.queue_changed(self)
 
-    async def edit_queue(self, change: Callable[[TrackQueue], object]) -> object:
+    async def edit_queue(self, change: Callable[[TrackQueue], EditResult]) -> EditResult:
         """Apply an edit of the upcoming tracks (remove, move, shuffle...) and save it."""
         async with self._lock:
             result = change(self.queue)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
@@ -65,6 +66,8 @@ class PlayerManager:
         self.store = store
         self.players: dict[int, GuildPlayer] = {}
         self._leave_timers: dict[int, asyncio.Task[None]] = {}
+        self._enqueueing: Counter[int] = Counter()
+        """Tracks being queued per guild now (a refused one leaves only if it is alone)."""
         self._saver: asyncio.Task[None] | None = None
         self._closing = False
         self.hooks = PlayerHooks(
@@ -217,14 +220,23 @@ class PlayerManager:
         A player that joined for these tracks and was refused them (too long, the member's
         share full) leaves again at once, instead of sitting silent in the channel.
         """
-        joined = member.guild.id not in self.players
-        player = await self.player_for(member, text_channel_id)
+        guild_id = member.guild.id
+        joined = guild_id not in self.players
+        self._enqueueing[guild_id] += 1
         try:
+            player = await self.player_for(member, text_channel_id)
             return await player.enqueue(tracks, play_next=play_next, premium=premium)
         except UserError:
-            if joined and player.queue.current is None:
-                await self.leave(player.guild_id, reason="nothing it was asked for could play")
+            # Another member's tracks may be on their way to the same new player.
+            alone = self._enqueueing[guild_id] == 1
+            player_now = self.players.get(guild_id)
+            if joined and alone and player_now is not None and player_now.queue.current is None:
+                await self.leave(guild_id, reason="nothing it was asked for could play")
             raise
+        finally:
+            self._enqueueing[guild_id] -= 1
+            if not self._enqueueing[guild_id]:
+                del self._enqueueing[guild_id]
 
     def listener_ids(self, player: GuildPlayer) -> set[int]:
         """Members (not bots) in the player's voice channel.

@@ -30,7 +30,7 @@ from botfleet.bots.music.services.http_sources import LinkTracks
 from botfleet.bots.music.services.queue import LoopMode, TrackQueue
 from botfleet.bots.music.services.sources import MAX_QUERY_LENGTH, SourceResolver
 from botfleet.bots.music.services.store import GuildSettings, MusicStore
-from botfleet.bots.music.services.tracks import format_clock
+from botfleet.bots.music.services.tracks import Track, format_clock
 from botfleet.bots.music.views.controller import (
     COG_NAME,
     ControlButton,
@@ -415,15 +415,20 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     ) -> None:
         player = self._player(interaction)
         member = member_of(interaction)
-        index = position - 1
-        queue = player.queue
-        own = 0 <= index < len(queue.upcoming) and queue.upcoming[index].requester_id == member.id
-        if not own:
+
+        def removed(queue: TrackQueue) -> Track:
+            """Another member's track needs control: judged again under the player's lock,
+            where the queue may have moved on since the member looked."""
+            if not queue.requested_by(position, member.id):
+                self._require_control(player, member)
+            return queue.remove(position)
+
+        if not player.queue.requested_by(position, member.id):
             self._require_control(player, member)
-        queue.check_positions(position)
+        player.queue.check_positions(position)
         await self._acknowledge(interaction)
-        track = await player.edit_queue(lambda q: q.remove(position))
-        await self._say(interaction, f"🗑️ Removed {track_line(track)}.")  # type: ignore[arg-type]
+        track = await player.edit_queue(removed)
+        await self._say(interaction, f"🗑️ Removed {track_line(track)}.")
 
     @app_commands.command(name="move", description="Move a track to another place in the queue.")
     @app_commands.describe(source="Its number now", target="Its new number")

@@ -173,6 +173,11 @@ class TrackQueue:
             raise UserError(f"Choose a position from 1 to {len(self.upcoming)}.")
         return position - 1
 
+    def requested_by(self, position: int, member_id: int) -> bool:
+        """Whether the track at ``position`` of the queue is one the member queued."""
+        index = position - 1
+        return 0 <= index < len(self.upcoming) and self.upcoming[index].requester_id == member_id
+
     def check_positions(self, *positions: int) -> None:
         """Refuse positions the queue does not have (checked before a command answers)."""
         for position in positions:
