@@ -225,6 +225,7 @@ def main() -> None:
         for effect in (Effect.NONE, Effect.NIGHTCORE):
             mode = "passthrough" if effect is Effect.NONE else "nightcore"
             counts = [1, *(int(step) for step in arguments.steps.split(","))]
+            held = 0
             for count in counts:
                 result = run_round(track, count, effect, sink.getsockname(), loop)
                 print(
@@ -236,6 +237,8 @@ def main() -> None:
                 if result.late:
                     print(f"{mode:<12}{'':>8}  late frames from {count} players on: stop")
                     break
+                held = count
+            print(f"{mode}: the most players one core held without a late frame: {held}")
     loop.call_soon_threadsafe(loop.stop)
 
 
