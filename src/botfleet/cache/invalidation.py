@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botfleet.cache.resilience import RedisUnavailableError, ResilientRedis, outage_errors
+from botfleet.utils.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -90,11 +91,7 @@ class InvalidationListener:
 
     async def stop(self) -> None:
         """Stop listening and close the pub/sub connection."""
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_and_wait(self._task)
         self._task = None
 
     async def _run(self) -> None:

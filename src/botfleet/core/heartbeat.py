@@ -13,7 +13,6 @@ A row whose last beat is older than three of its own intervals means the process
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -31,6 +30,7 @@ from botfleet.database import migrate
 from botfleet.database.base import Database, DatabaseConfigError, display_url
 from botfleet.database.models.heartbeat import BotHeartbeat
 from botfleet.utils.helpers import format_time
+from botfleet.utils.tasks import cancel_and_wait
 from botfleet.utils.wording import plural
 
 log = logging.getLogger(__name__)
@@ -124,9 +124,7 @@ class Heartbeat:
         """Stop beating and stamp the row stopped, so /fleet status says so at once."""
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_and_wait(self._task)
         self._task = None
         statement = (
             update(BotHeartbeat)

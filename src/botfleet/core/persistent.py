@@ -30,6 +30,9 @@ MALFORMED_ANSWER: Final = "That button is no longer valid; ask for a new one."
 
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 
+ButtonLook = tuple[str, str, discord.ButtonStyle]
+"""How a persistent button is drawn: its label, emoji and style."""
+
 
 @dataclass(frozen=True)
 class Field:
@@ -67,6 +70,16 @@ def text(name: str, pattern: str) -> Field:
 def one_of(name: str, *choices: str) -> Field:
     """One of a few fixed words, read as it is."""
     return Field(name, "|".join(re.escape(choice) for choice in choices), str)
+
+
+def drawn_button(
+    look: ButtonLook, custom_id: str, *, disabled: bool = False
+) -> discord.ui.Button[discord.ui.View]:
+    """A button drawn as ``look`` says, carrying ``custom_id``: the item a persistent one wraps."""
+    label, emoji, style = look
+    return discord.ui.Button(
+        label=label, emoji=emoji, style=style, custom_id=custom_id, disabled=disabled
+    )
 
 
 class CustomIdFormat:

@@ -20,6 +20,7 @@ from botfleet.errors import BotfleetError
 from botfleet.events_bus import BusUnavailableError, EventBus, bus_from_settings
 from botfleet.metrics import BotHealth, FleetMetrics, HealthServer
 from botfleet.metrics.log_context import install_log_context, set_log_context
+from botfleet.utils.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,4 @@ async def _alongside(work: Coroutine[Any, Any, None] | None, name: str) -> Async
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)

@@ -22,7 +22,6 @@ import time
 import uuid
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Self
@@ -40,6 +39,7 @@ from cryptography.x509.verification import PolicyBuilder, Store, VerificationErr
 from botfleet.config.schema import PaymentsSection
 from botfleet.payments import messages
 from botfleet.payments.errors import PaymentsNotConfiguredError, WebhookRejectedError
+from botfleet.payments.events import ProviderEvent, decode_event
 from botfleet.payments.plans import PlanNotOfferedError, Purchase
 from botfleet.services.premium import (
     BySubscription,
@@ -70,14 +70,6 @@ MAX_CERT_BYTES: Final = 64 * 1024
 
 class PayPalError(RuntimeError):
     """PayPal answered with an error (its ``name`` and ``message``), or not at all."""
-
-
-@dataclass(frozen=True, slots=True)
-class PayPalEvent:
-    id: str
-    type: str
-    created: datetime
-    resource: dict[str, Any]
 
 
 def custom_id(purchase: Purchase) -> str:
@@ -305,7 +297,7 @@ class PayPalGateway:
             self._roots = Store(x509.load_pem_x509_certificates(pem))
         return self._roots
 
-    async def verify_webhook(self, raw: bytes, headers: Mapping[str, str]) -> PayPalEvent:
+    async def verify_webhook(self, raw: bytes, headers: Mapping[str, str]) -> ProviderEvent:
         """The event of a webhook whose signature holds and is recent; else rejected."""
         webhook_id = self.settings.paypal_webhook_id
         try:
@@ -343,21 +335,20 @@ class PayPalGateway:
             )
         except InvalidSignature as exc:
             raise WebhookRejectedError("signature does not match the body") from exc
-        try:
-            body = json.loads(raw)
-            return PayPalEvent(
-                id=str(body["id"]),
-                type=str(body["event_type"]),
-                created=_time(str(body["create_time"])),
-                resource=dict(body["resource"]),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookRejectedError(f"not a PayPal event: {exc!r}") from exc
+        return decode_event(
+            raw,
+            "PayPal",
+            lambda body: (
+                str(body["event_type"]),
+                _time(str(body["create_time"])),
+                body["resource"],
+            ),
+        )
 
 
-async def translate(event: PayPalEvent, gateway: PayPalGateway) -> PaymentEvent:
+async def translate(event: ProviderEvent, gateway: PayPalGateway) -> PaymentEvent:
     """The premium change of a verified PayPal event."""
-    resource, at = event.resource, event.created
+    resource, at = event.object, event.created
     target: Target | None = None
     change: Change | None = None
     notify: Notify = no_messages

@@ -8,9 +8,7 @@ its subscription under ``parent.subscription_details``.
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +16,7 @@ import stripe
 
 from botfleet.payments import messages
 from botfleet.payments.errors import WebhookRejectedError
+from botfleet.payments.events import ProviderEvent, decode_event
 from botfleet.payments.plans import purchase_from_metadata
 from botfleet.payments.stripe_client import StripeGateway
 from botfleet.services.premium import (
@@ -39,17 +38,7 @@ REVOKING = frozenset({"charge.refunded", "charge.dispute.created"})
 """Events after which the subscription is canceled too, not only premium ended."""
 
 
-@dataclass(frozen=True, slots=True)
-class StripeEvent:
-    """A verified event: its id, type, when it happened, and the object it is about."""
-
-    id: str
-    type: str
-    created: datetime
-    object: dict[str, Any]
-
-
-def verify(raw: bytes, signature: str | None, secret: str, tolerance: int) -> StripeEvent:
+def verify(raw: bytes, signature: str | None, secret: str, tolerance: int) -> ProviderEvent:
     """The event of a webhook whose ``Stripe-Signature`` holds; else WebhookRejectedError."""
     try:
         stripe.WebhookSignature.verify_header(raw, signature, secret, tolerance)
@@ -57,16 +46,11 @@ def verify(raw: bytes, signature: str | None, secret: str, tolerance: int) -> St
         raise WebhookRejectedError(str(exc)) from exc
     except UnicodeDecodeError as exc:  # the SDK decodes the body before it checks anything
         raise WebhookRejectedError("the body is not UTF-8 text") from exc
-    try:
-        body = json.loads(raw)
-        return StripeEvent(
-            id=str(body["id"]),
-            type=str(body["type"]),
-            created=datetime.fromtimestamp(int(body["created"]), UTC),
-            object=dict(body["data"]["object"]),
-        )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise WebhookRejectedError(f"not a Stripe event: {exc!r}") from exc
+    return decode_event(
+        raw,
+        "Stripe",
+        lambda body: (str(body["type"]), _timestamp(body["created"]), body["data"]["object"]),
+    )
 
 
 def _timestamp(value: Any) -> datetime:
@@ -89,7 +73,7 @@ def _metadata_target(metadata: dict[str, Any] | None, subscription_id: str | Non
     return BySubscription(subscription_id) if subscription_id else None
 
 
-async def translate(event: StripeEvent, gateway: StripeGateway) -> PaymentEvent:
+async def translate(event: ProviderEvent, gateway: StripeGateway) -> PaymentEvent:
     """The premium change of a verified event (None change: an event that changes nothing)."""
     target: Target | None = None
     change: Change | None = None
@@ -146,7 +130,7 @@ async def translate(event: StripeEvent, gateway: StripeGateway) -> PaymentEvent:
     return PaymentEvent(PROVIDER, event.id, event.type, target, change, notify)
 
 
-def _subscription_change(event: StripeEvent, subscription: dict[str, Any]) -> Change | None:
+def _subscription_change(event: ProviderEvent, subscription: dict[str, Any]) -> Change | None:
     status = subscription.get("status")
     if event.type == "customer.subscription.deleted" or status == "canceled":
         ended = subscription.get("ended_at")

@@ -14,7 +14,6 @@ attached; there a step that gets no answer in time fails the run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import shlex
 import sys
@@ -67,6 +66,7 @@ from botfleet.sandbox.session import (
     logs_to_file,
 )
 from botfleet.sandbox.walkthrough import walkthrough_lines
+from botfleet.utils.tasks import cancel_and_wait
 from botfleet.utils.timezones import (
     UnknownTimezoneError,
     all_zones,
@@ -197,10 +197,7 @@ class SandboxConsole(ConsoleActor):
                 if outcome is Outcome.FAILED and not source.interactive:
                     return EXIT_STEP_FAILED
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+            await cancel_and_wait(watcher)
         return 0
 
     def _echoed(self, line: str) -> bool:

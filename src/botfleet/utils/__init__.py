@@ -1,1 +1,1 @@
-"""Utilities every bot shares: helpers for embeds, durations and text, and logging set-up."""
+"""Utilities every bot shares: embeds, durations, text, background tasks and logging set-up."""

@@ -28,6 +28,7 @@ from botfleet.bots.music.services.store import MusicStore, SavedPlayer
 from botfleet.bots.music.services.tracks import SourceKind, Track
 from botfleet.bots.music.views.controller import controller_view, player_embed
 from botfleet.errors import UserError
+from botfleet.utils.tasks import cancel_and_wait
 from botfleet.utils.text import truncate_string
 
 if TYPE_CHECKING:
@@ -88,10 +89,7 @@ class PlayerManager:
     async def close(self) -> None:
         """Save every player where it is and stop them, keeping them for the next start."""
         self._closing = True
-        if self._saver is not None:
-            self._saver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._saver
+        await cancel_and_wait(self._saver)
         for task in (*self._leave_timers.values(), *self._title_followers.values()):
             task.cancel()
         for player in list(self.players.values()):

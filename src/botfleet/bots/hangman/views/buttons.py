@@ -19,7 +19,15 @@ import discord
 from botfleet.bots.hangman.services.game import ALPHABET, Board
 from botfleet.bots.hangman.services.store import Game
 from botfleet.core.errors import cog_serving
-from botfleet.core.persistent import CustomIdFormat, PersistentItem, number, one_of, text
+from botfleet.core.persistent import (
+    ButtonLook,
+    CustomIdFormat,
+    PersistentItem,
+    drawn_button,
+    number,
+    one_of,
+    text,
+)
 
 COG_NAME: Final = "Hangman"
 BOARD_LETTERS: Final = ALPHABET[:25]
@@ -95,22 +103,15 @@ class LetterButton(PersistentItem[Button], custom_id=LETTER_ID):
 class ActionButton(PersistentItem[Button], custom_id=ACTION_ID):
     """ "Guess the word", the hint or "Give up"."""
 
-    LABELS: Final[dict[str, tuple[str, str, discord.ButtonStyle]]] = {
+    LABELS: Final[dict[str, ButtonLook]] = {
         "word": ("Guess the word", "✍️", discord.ButtonStyle.primary),
         "hint": ("Hint (costs a life)", "💡", discord.ButtonStyle.secondary),
         "quit": ("Give up", "🏳️", discord.ButtonStyle.danger),
     }
 
     def __init__(self, game_id: int, action: str, *, disabled: bool = False) -> None:
-        label, emoji, style = self.LABELS[action]
         super().__init__(
-            discord.ui.Button(
-                label=label,
-                emoji=emoji,
-                style=style,
-                custom_id=ACTION_ID.build(game_id, action),
-                disabled=disabled,
-            )
+            drawn_button(self.LABELS[action], ACTION_ID.build(game_id, action), disabled=disabled)
         )
         self.game_id = game_id
         self.action = action

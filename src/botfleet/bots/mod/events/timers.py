@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
-from botfleet.bots.mod.commands.acting import Outcome
 from botfleet.bots.mod.services.channels import ModChannelStore
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.bots.mod.services.sanctions import BanService, UnbanDecision, UnbanTimer
@@ -22,37 +21,11 @@ from botfleet.errors import UserError
 from botfleet.services.scheduler import ScheduledTimer
 
 if TYPE_CHECKING:
-    from datetime import timedelta
-
+    from botfleet.bots.mod.commands.channels import ChannelCommands
+    from botfleet.bots.mod.commands.sanctions import SanctionCommands
     from botfleet.core.bot import FleetBot
 
 log = logging.getLogger(__name__)
-
-
-class Sanctioner(Protocol):
-    """Carries out an action as a case (the sanction commands' cog)."""
-
-    async def sanction(
-        self,
-        guild: discord.Guild,
-        action: CaseAction,
-        moderator: discord.Member,
-        target: discord.Member | discord.User,
-        *,
-        reason: str | None,
-        duration: timedelta | None = None,
-        channel_id: int | None = None,
-    ) -> Outcome: ...
-
-
-class Lockdowns(Protocol):
-    """Opens a lockdown's channels (the channel commands' cog)."""
-
-    async def lockdown_channels_of(self, guild: discord.Guild) -> list[discord.TextChannel]: ...
-
-    async def end_lockdown(
-        self, guild: discord.Guild, channels: list[discord.TextChannel], by: str
-    ) -> int: ...
 
 
 class ModTimerEvents(commands.Cog, name="Moderation timers"):
@@ -61,8 +34,8 @@ class ModTimerEvents(commands.Cog, name="Moderation timers"):
     def __init__(
         self,
         bot: FleetBot,
-        sanctioner: Sanctioner,
-        lockdowns: Lockdowns,
+        sanctioner: SanctionCommands,
+        lockdowns: ChannelCommands,
         stores: tuple[BanService, WarningService, ModChannelStore],
     ) -> None:
         self.bot = bot

@@ -8,7 +8,6 @@ privately by the bot's error handler.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -40,6 +39,7 @@ from botfleet.bots.music.views.controller import (
 )
 from botfleet.core.errors import reply_ephemeral
 from botfleet.errors import UserError
+from botfleet.utils.tasks import cancel_and_wait
 from botfleet.utils.text import truncate_string
 from botfleet.utils.wording import plural
 
@@ -102,10 +102,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     async def cog_unload(self) -> None:
         """Save and stop the players (they resume at the next start), close the link session."""
         self.bot.remove_dynamic_items(ControlButton)
-        if self.restoring is not None:
-            self.restoring.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.restoring  # let its database session close before the players save
+        await cancel_and_wait(self.restoring)  # its database session closes before players save
         await self.manager.close()
         await self.session.close()
 

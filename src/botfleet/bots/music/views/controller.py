@@ -16,7 +16,13 @@ from botfleet.bots.music.services.ffmpeg import EFFECTS, Effect
 from botfleet.bots.music.services.queue import LoopMode, TrackQueue
 from botfleet.bots.music.services.tracks import Track, format_clock, progress_bar
 from botfleet.core.errors import cog_serving
-from botfleet.core.persistent import CustomIdFormat, PersistentItem, one_of
+from botfleet.core.persistent import (
+    ButtonLook,
+    CustomIdFormat,
+    PersistentItem,
+    drawn_button,
+    one_of,
+)
 from botfleet.utils.text import truncate_string
 from botfleet.utils.wording import plural
 
@@ -43,7 +49,7 @@ async def actions_of(interaction: discord.Interaction[Any]) -> ControllerActions
 class ControlButton(PersistentItem[Button], custom_id=CONTROL_ID):
     """One button of the controller."""
 
-    LABELS: Final[dict[str, tuple[str, str, discord.ButtonStyle]]] = {
+    LABELS: Final[dict[str, ButtonLook]] = {
         "toggle": ("Pause/Resume", "⏯️", discord.ButtonStyle.primary),
         "back": ("Back", "⏮️", discord.ButtonStyle.secondary),
         "skip": ("Skip", "⏭️", discord.ButtonStyle.secondary),
@@ -52,15 +58,8 @@ class ControlButton(PersistentItem[Button], custom_id=CONTROL_ID):
     }
 
     def __init__(self, action: str, *, disabled: bool = False) -> None:
-        label, emoji, style = self.LABELS[action]
         super().__init__(
-            discord.ui.Button(
-                label=label,
-                emoji=emoji,
-                style=style,
-                custom_id=CONTROL_ID.build(action),
-                disabled=disabled,
-            )
+            drawn_button(self.LABELS[action], CONTROL_ID.build(action), disabled=disabled)
         )
         self.action = action
 

@@ -15,7 +15,14 @@ import discord
 
 from botfleet.bots.spelling_bee.services.classic import MAX_ANSWER_LENGTH
 from botfleet.core.errors import cog_serving
-from botfleet.core.persistent import CustomIdFormat, PersistentItem, one_of, text
+from botfleet.core.persistent import (
+    ButtonLook,
+    CustomIdFormat,
+    PersistentItem,
+    drawn_button,
+    one_of,
+    text,
+)
 
 COG_NAME: Final = "Spelling Bee classic"
 
@@ -50,7 +57,7 @@ async def actions_of(interaction: discord.Interaction[Any]) -> ClassicActions | 
 class ClassicButton(PersistentItem[Button], custom_id=CLASSIC_ID):
     """ "Spell it", "Hear again", "Join" or "Start now"."""
 
-    LABELS: Final[dict[str, tuple[str, str, discord.ButtonStyle]]] = {
+    LABELS: Final[dict[str, ButtonLook]] = {
         "spell": ("Spell it", "✍️", discord.ButtonStyle.primary),
         "hear": ("Hear again", "🔊", discord.ButtonStyle.secondary),
         "join": ("Join", "🙋", discord.ButtonStyle.success),
@@ -58,15 +65,7 @@ class ClassicButton(PersistentItem[Button], custom_id=CLASSIC_ID):
     }
 
     def __init__(self, game_id: str, key: str, action: str) -> None:
-        label, emoji, style = self.LABELS[action]
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                emoji=emoji,
-                style=style,
-                custom_id=CLASSIC_ID.build(game_id, key, action),
-            )
-        )
+        super().__init__(drawn_button(self.LABELS[action], CLASSIC_ID.build(game_id, key, action)))
         self.game_id = game_id
         self.key = key
         self.action = action

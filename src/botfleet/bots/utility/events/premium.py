@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from botfleet.events_bus import PremiumGranted
 from botfleet.services.premium.outbox import Delivery, OutboxMessage, deliver
+from botfleet.utils.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -47,10 +48,7 @@ class PremiumOutboxEvents(commands.Cog, name="Premium DMs"):
 
     async def cog_unload(self) -> None:
         self.bot.bus.unsubscribe(self._on_premium_granted)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         await self.bot.wait_until_ready()
