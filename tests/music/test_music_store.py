@@ -245,6 +245,10 @@ async def test_an_imported_track_is_checked_where_ffmpeg_would_open_it(database:
     document = {"format": EXPORT_FORMAT, "name": "Sneaky", "tracks": [smuggled]}
     with pytest.raises(UserError, match="private network"):
         await store.import_file(mine, json.dumps(document).encode(), created_by=ALICE)
+    # Without a way to follow its redirects safely, no link is handed to ffprobe at all.
+    document["tracks"] = [LINK.to_json()]
+    with pytest.raises(UserError, match="“Link” cannot be played: links of imported playlists"):
+        await store.import_file(mine, json.dumps(document).encode(), created_by=ALICE)
     assert await store.names(mine) == []
 
 
