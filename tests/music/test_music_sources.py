@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,15 +16,19 @@ from botfleet.bots.music.services.http_sources import (
     HttpLimits,
     HttpSources,
     LinkTracks,
+    check_address,
     parse_m3u,
     parse_pls,
     parse_url,
 )
 from botfleet.bots.music.services.library import LocalLibrary
-from botfleet.bots.music.services.probe import parse_probe_output, probe
+from botfleet.bots.music.services.playlists import EXPORT_FORMAT, PlaylistScope, PlaylistStore
+from botfleet.bots.music.services.probe import ProbeResult, parse_probe_output, probe
 from botfleet.bots.music.services.sources import SourceResolver
 from botfleet.bots.music.services.tracks import SourceKind, Track
+from botfleet.database import Database
 from botfleet.errors import UserError
+from botfleet.services.premium.perks import Allowance
 
 
 @pytest.fixture
@@ -96,6 +101,7 @@ class AudioServer:
         self.app.router.add_get("/list.m3u", self.m3u)
         self.app.router.add_get("/radio.pls", self.pls)
         self.app.router.add_get("/moved", self.moved)
+        self.app.router.add_get("/escape", self.escape)
         self.app.router.add_get("/page", self.page)
         self.app.router.add_get("/big.mp3", self.big)
         self.app.router.add_get("/stuck.mp3", self.stuck)
@@ -127,6 +133,10 @@ class AudioServer:
 
     async def moved(self, request: web.Request) -> web.Response:
         raise web.HTTPFound("/song.ogg")
+
+    async def escape(self, request: web.Request) -> web.Response:
+        """A redirect to where FFmpeg must never be sent."""
+        raise web.HTTPFound("file:///etc/passwd")
 
     async def page(self, request: web.Request) -> web.Response:
         return web.Response(text="<html></html>", content_type="text/html")
@@ -292,3 +302,71 @@ async def test_a_host_without_ffprobe_is_told_plainly(
     song = str(make_audio("song.ogg", seconds=0.5))
     with pytest.raises(UserError, match=r"its host has no ffprobe\); tracks of its library"):
         await probe(song, executable=str(tmp_path / "ffprobe"))
+
+
+class Importer:
+    """A playlist store importing links through :class:`HttpSources`, probing for real."""
+
+    def __init__(
+        self, database: Database, links: HttpSources, *, measure_deadline: float = 300.0
+    ) -> None:
+        self.probed: list[str] = []
+        self.store = PlaylistStore(
+            database,
+            max_playlists=Allowance(5, 5),
+            library_locations=set,
+            check_link=self.check_link,
+            prober=self.probe,
+            follow_link=links.final_location,
+            measure_deadline=measure_deadline,
+        )
+
+    @staticmethod
+    async def check_link(link: str) -> None:
+        await check_address(parse_url(link), allow_private=True)
+
+    async def probe(self, location: str) -> ProbeResult:
+        self.probed.append(location)
+        return await probe(location)
+
+    async def import_links(self, *locations: str, kind: str = "http") -> list[Track]:
+        tracks = [{"title": f"T{n}", "location": x, "kind": kind} for n, x in enumerate(locations)]
+        document = {"format": EXPORT_FORMAT, "name": "Links", "tracks": tracks}
+        scope = PlaylistScope.member(1)
+        saved = await self.store.import_file(scope, json.dumps(document).encode(), created_by=1)
+        return list(saved.tracks)
+
+    async def names(self) -> list[str]:
+        return await self.store.names(PlaylistScope.member(1))
+
+
+async def test_an_imported_link_is_probed_where_its_checked_redirects_end(
+    server: AudioServer, session: aiohttp.ClientSession, database: Database
+) -> None:
+    importer = Importer(database, links(session))
+    [moved] = await importer.import_links(f"{server.base}/moved", kind="stream")
+    assert importer.probed == [f"{server.base}/song.ogg"]
+    assert (moved.location, moved.codec) == (f"{server.base}/song.ogg", "opus")
+    assert moved.kind is SourceKind.HTTP  # a file with an end, not a stream the limit lets through
+    assert moved.duration == pytest.approx(2.0, abs=0.05)
+
+
+async def test_an_imported_link_redirecting_off_the_rules_never_reaches_ffprobe(
+    server: AudioServer, session: aiohttp.ClientSession, database: Database
+) -> None:
+    importer = Importer(database, links(session))
+    for kind in ("http", "stream"):
+        with pytest.raises(UserError, match="“T0” cannot be played: Only http"):
+            await importer.import_links(f"{server.base}/escape", kind=kind)
+    assert importer.probed == []
+    assert await importer.names() == []
+
+
+async def test_an_import_gives_up_at_its_deadline_and_saves_nothing(
+    server: AudioServer, session: aiohttp.ClientSession, database: Database
+) -> None:
+    importer = Importer(database, links(session, timeout=60.0), measure_deadline=1.0)
+    stuck = [f"{server.base}/stuck.mp3"] * 6
+    with pytest.raises(UserError, match="7 tracks of that playlist would take longer than 1 s"):
+        await importer.import_links(f"{server.base}/song.ogg", *stuck)
+    assert await importer.names() == []

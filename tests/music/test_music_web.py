@@ -14,7 +14,8 @@ from aiohttp import web
 from music_helpers import FRAMES_PER_SECOND, AudioFactory, Room, command, in_voice
 
 from botfleet.bots.music.services.http_sources import check_address, parse_url
-from botfleet.bots.music.services.tracks import SourceKind
+from botfleet.bots.music.services.queue import QueueLimits, TrackQueue
+from botfleet.bots.music.services.tracks import SourceKind, Track
 from botfleet.bots.music.services.web import UrlCheck, YtDlpResolver, yt_dlp_extractor
 from botfleet.config.schema import Settings
 from botfleet.errors import UserError
@@ -29,7 +30,13 @@ PAGE = """<!DOCTYPE html>
 
 
 @pytest.fixture
-async def site(make_audio: AudioFactory) -> AsyncIterator[str]:
+def visits() -> list[str]:
+    """The paths the test site was asked for, in order."""
+    return []
+
+
+@pytest.fixture
+async def site(make_audio: AudioFactory, visits: list[str]) -> AsyncIterator[str]:
     tone = make_audio("tone.ogg", seconds=2.0, title="Evening Tone")
 
     async def page(request: web.Request) -> web.Response:
@@ -45,6 +52,7 @@ async def site(make_audio: AudioFactory) -> AsyncIterator[str]:
         raise web.HTTPFound(f"http://localhost:{request.url.port}/inside")
 
     async def inside(request: web.Request) -> web.Response:
+        visits.append(request.path)
         # A page only the private network reaches, pointing at media anyone may fetch.
         public_media = f"http://127.0.0.1:{request.url.port}/media/tone.ogg"
         return web.Response(
@@ -99,7 +107,9 @@ async def test_pages_without_media_and_private_addresses_are_refused(site: str) 
         await resolver(allow_private=False).resolve(f"{site}/songs/evening", 1)
 
 
-async def test_a_page_redirecting_to_a_private_address_is_refused(site: str) -> None:
+async def test_a_page_redirecting_to_a_private_address_is_refused_before_the_hop(
+    site: str, visits: list[str]
+) -> None:
     fetched: list[str] = []
 
     async def localhost_is_private(link: str) -> None:
@@ -117,6 +127,7 @@ async def test_a_page_redirecting_to_a_private_address_is_refused(site: str) -> 
     with pytest.raises(UserError, match="private network"):
         await checked.resolve(f"{site}/jump", 1)
     assert f"{site}/jump" in fetched
+    assert visits == []  # the private page was never requested
     [track] = await resolver().resolve(f"{site}/jump", 1)
     assert track.location == f"{site}/media/tone.ogg"
 
@@ -150,6 +161,43 @@ async def test_words_search_the_configured_site_or_nothing() -> None:
     silent = YtDlpResolver(extract, check_link=allow, search_prefix=None, max_entries=5, timeout=5)
     with pytest.raises(UserError, match="Nothing in the library"):
         await silent.resolve("never gonna", 2)
+
+
+async def test_a_located_page_brings_its_own_length_not_the_one_stored() -> None:
+    def extract(target: str, check_url: UrlCheck) -> dict[str, Any]:
+        check_url(target)
+        return {
+            "title": "Ten hours",
+            "url": "https://media.example/long.webm",
+            "duration": 36_000,
+            "acodec": "opus",
+            "webpage_url": target,
+        }
+
+    async def allow(link: str) -> None:
+        return None
+
+    web_pages = YtDlpResolver(
+        extract, check_link=allow, search_prefix=None, max_entries=1, timeout=5
+    )
+    claimed = Track(
+        title="Short",
+        location="https://media.example/old.webm",
+        kind=SourceKind.WEB,
+        duration=60,
+        page_url="https://video.example/watch?v=1",
+    )
+    located = await web_pages.locate(claimed)
+    assert (located.location, located.duration, located.codec, located.kind) == (
+        "https://media.example/long.webm",
+        36_000.0,
+        "opus",
+        SourceKind.WEB,
+    )
+    queue = TrackQueue(QueueLimits(max_track_seconds=600))
+    queue.check_length(claimed)
+    with pytest.raises(UserError, match="10:00:00 long"):
+        queue.check_length(located)
 
 
 @pytest.mark.usefixtures("fast")

@@ -199,6 +199,15 @@ class HttpSources:
                     return await self._playlist(final_url, text, requester_id)
             return [await self._media(final_url, response, requester_id)]
 
+    async def final_location(self, link: str) -> str:
+        """Where a link's redirects end, every hop checked as :meth:`resolve` checks them.
+
+        ffprobe and FFmpeg follow redirects without asking: what they open must be the end.
+        """
+        response, final_url = await self._open_in_time(parse_url(link))
+        response.release()
+        return str(final_url)
+
     async def _open_in_time(self, url: URL) -> tuple[aiohttp.ClientResponse, URL]:
         """:meth:`_open` within the link timeout; a server too slow is the member's answer."""
         try:

@@ -4,14 +4,17 @@ Export writes a small JSON document; import reads one a member attaches and trus
 it: the size, the number of tracks and every track are checked, library tracks must be files
 of this bot's library (never an arbitrary path) and links must pass the same address rules as
 links typed in a command. The kind, length and codec a file claims are not kept: ffprobe
-measures each track (a yt-dlp page is located again before it plays), so a track cannot slip
-past the length limit or make FFmpeg copy packets that are not Opus.
+measures each track at the address its redirects end at (a yt-dlp page is located again, its
+length with it, before it plays), so a track cannot slip past the length limit or make FFmpeg
+copy packets that are not Opus. Measuring all the tracks of a file has a deadline
+(``measure_deadline``), as checking the entries of a playlist link has.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +35,8 @@ from botfleet.services.premium.perks import Allowance
 from botfleet.services.privacy import count_deleted, registry
 from botfleet.utils.wording import plural
 
+log = logging.getLogger(__name__)
+
 PRIVACY_NAME: Final = "music"
 EXPORT_FORMAT: Final = "botfleet-music-playlist"
 MAX_NAME_LENGTH = 50
@@ -42,6 +47,8 @@ PROBES_AT_ONCE = 4
 LinkCheck = Callable[[str], Awaitable[None]]
 """Raises a :class:`UserError` when a link may not be played."""
 Prober = Callable[[str], Awaitable[ProbeResult]]
+LinkFollower = Callable[[str], Awaitable[str]]
+"""Where a link's redirects end, each hop checked (:meth:`HttpSources.final_location`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +156,8 @@ class PlaylistStore:
         check_link: LinkCheck,
         premium: PremiumService | None = None,
         prober: Prober = probe,
+        follow_link: LinkFollower | None = None,
+        measure_deadline: float = 300.0,
     ) -> None:
         self.database = database
         self.max_playlists = max_playlists
@@ -157,6 +166,10 @@ class PlaylistStore:
         self.library_locations = library_locations
         self.check_link = check_link
         self.prober = prober
+        self.follow_link = follow_link
+        """None: links cannot be measured safely, so a file holding one is refused."""
+        self.measure_deadline = measure_deadline
+        """Seconds all the tracks of one imported file have to be measured."""
 
     async def names(self, scope: PlaylistScope) -> list[str]:
         """The scope's playlist names, alphabetically."""
@@ -287,7 +300,8 @@ class PlaylistStore:
         return await self.save(scope, name or file_name, measured, created_by=created_by)
 
     async def _measure_all(self, tracks: list[Track]) -> list[Track]:
-        """Every track as ffprobe finds it, a few probes at a time; one unreadable refuses all."""
+        """Every track as ffprobe finds it, a few probes at a time, all within the deadline;
+        one unreadable refuses all."""
         slots = asyncio.Semaphore(PROBES_AT_ONCE)
 
         async def measured(track: Track) -> Track:
@@ -295,8 +309,21 @@ class PlaylistStore:
                 return await self._measure(track)
 
         try:
-            async with asyncio.TaskGroup() as group:
+            async with asyncio.timeout(self.measure_deadline), asyncio.TaskGroup() as group:
                 tasks = [group.create_task(measured(track)) for track in tracks]
+        except TimeoutError:
+            done = sum(task.done() for task in tasks)
+            log.info(
+                "playlist import: %d of %d tracks measured within %.0f s",
+                done,
+                len(tracks),
+                self.measure_deadline,
+            )
+            raise UserError(
+                f"Checking the {plural(len(tracks), 'track')} of that playlist would take longer "
+                f"than {self.measure_deadline:.0f} s (their servers are slow); it was not saved. "
+                "Try again later, or import a shorter playlist."
+            ) from None
         except ExceptionGroup as failure:
             refusal = next((e for e in failure.exceptions if isinstance(e, UserError)), None)
             if refusal is None:
@@ -311,10 +338,13 @@ class PlaylistStore:
         whether FFmpeg copies the packets untouched, so neither is taken from the file.
         """
         if track.kind is SourceKind.WEB:
-            # yt-dlp locates the page again before it plays, the codec with it.
+            # yt-dlp locates the page again before it plays, its length and codec with it.
             return replace(track, codec=None)
+        location = track.location
         try:
-            info = await self.prober(track.location)
+            if track.kind is not SourceKind.FILE:
+                location = await self._follow(location)
+            info = await self.prober(location)
         except UserError as error:
             raise UserError(
                 f"“{track.title}” cannot be played: {error} The playlist was not saved."
@@ -322,7 +352,16 @@ class PlaylistStore:
         kind = track.kind
         if kind is SourceKind.STREAM and info.duration is not None:
             kind = SourceKind.HTTP
-        return replace(track, kind=kind, duration=info.duration, codec=info.codec)
+        return replace(
+            track, location=location, kind=kind, duration=info.duration, codec=info.codec
+        )
+
+    async def _follow(self, link: str) -> str:
+        """The address ffprobe may open for ``link``: the end of its checked redirects."""
+        if self.follow_link is None:
+            log.error("playlist import: no link follower configured; links are refused")
+            raise UserError("links of imported playlists cannot be checked by this bot.")
+        return await self.follow_link(link)
 
 
 async def delete_user_data(session: AsyncSession, user_id: int) -> int:

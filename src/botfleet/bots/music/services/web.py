@@ -2,9 +2,9 @@
 
 yt-dlp is synchronous and does network I/O, so every extraction runs in a worker thread with a
 deadline. The page a member links is checked by the link rules first, every request yt-dlp
-makes (and the address its redirects end at) is checked from its thread, and so is the media
-URL yt-dlp finds. Media URLs of many sites expire, so a track keeps its page and is located
-again just before it plays (:meth:`YtDlpResolver.locate`). Words search the site named by
+makes and every hop of its redirects is checked from its thread before it is fetched, and so
+is the media URL yt-dlp finds. Media URLs of many sites expire, so a track keeps its page and
+is located again just before it plays (:meth:`YtDlpResolver.locate`). Words search the site named by
 ``search_prefix`` (yt-dlp's ``ytsearch``, ``scsearch``...) when the operator allows it.
 """
 
@@ -68,19 +68,56 @@ def yt_dlp_extractor(*, max_entries: int, timeout: float) -> Extractor:
 
     def extract(target: str, check_url: UrlCheck) -> dict[str, Any]:
         import yt_dlp  # noqa: PLC0415  (the optional extra, at the first link)
+        from yt_dlp.networking import _urllib  # noqa: PLC0415
+        from yt_dlp.networking.exceptions import RequestError  # noqa: PLC0415
+
+        class RefusedHopError(RequestError):  # type: ignore[misc]
+            """A redirect hop the link rules refused (yt-dlp passes on only its own errors)."""
+
+            def __init__(self, refusal: UserError) -> None:
+                super().__init__(str(refusal))
+                self.refusal = refusal
+
+        class CheckedRedirects(_urllib.RedirectHandler):  # type: ignore[misc]
+            """Checks where a redirect leads before urllib requests it."""
+
+            handler_order = _urllib.RedirectHandler.handler_order - 1
+            """Asked before yt-dlp's own handler, which then never sees a redirect."""
+
+            def redirect_request(  # noqa: PLR0917  (urllib's signature)
+                self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+            ) -> Any:
+                try:
+                    check_url(newurl)
+                except UserError as refusal:
+                    fp.close()  # the redirect's own answer: urllib closes it only when it follows
+                    raise RefusedHopError(refusal) from None
+                return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+        class CheckedUrllibRH(_urllib.UrllibRH):  # type: ignore[misc]
+            """yt-dlp's urllib handler, with every redirect hop checked before it is fetched."""
+
+            def _create_instance(self, *args: Any, **kwargs: Any) -> Any:
+                opener = super()._create_instance(*args, **kwargs)
+                opener.add_handler(CheckedRedirects())
+                return opener
 
         class CheckedDownloader(yt_dlp.YoutubeDL):  # type: ignore[misc]
-            """Every request yt-dlp makes, and where its redirects led, passes ``check_url``."""
+            """Every request yt-dlp makes, and every hop of its redirects, passes ``check_url``.
+
+            Its requests all go through :class:`CheckedUrllibRH`: the other handlers (requests,
+            curl_cffi) follow redirects without a hook to check a hop before fetching it.
+            """
+
+            def build_request_director(self, handlers: Any, preferences: Any = None) -> Any:
+                return super().build_request_director([CheckedUrllibRH], preferences)
 
             def urlopen(self, request: Any) -> Any:
                 check_url(request if isinstance(request, str) else request.url)
-                response = super().urlopen(request)
                 try:
-                    check_url(response.url)
-                except UserError:
-                    response.close()
-                    raise
-                return response
+                    return super().urlopen(request)
+                except RefusedHopError as refused:
+                    raise refused.refusal from None
 
         with CheckedDownloader(options) as downloader:
             info = downloader.extract_info(target, download=False)
@@ -179,8 +216,17 @@ class YtDlpResolver:
         )
 
     async def locate(self, track: Track) -> Track:
-        """The track with a fresh media URL from its page (media URLs expire)."""
+        """The track as its page gives it now: a fresh media URL (media URLs expire), and the
+        kind, length and codec yt-dlp finds, never those stored with the track (an imported
+        file may claim any length). The player checks the length limit on what this returns.
+        """
         if track.kind is not SourceKind.WEB or not track.page_url:
             return track
         fresh = (await self.resolve(track.page_url, track.requester_id))[0]
-        return replace(track, location=fresh.location, codec=fresh.codec)
+        return replace(
+            track,
+            location=fresh.location,
+            kind=fresh.kind,
+            duration=fresh.duration,
+            codec=fresh.codec,
+        )
