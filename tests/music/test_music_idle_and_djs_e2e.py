@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,27 @@ async def test_a_seek_into_a_track_that_cannot_play_any_more_says_so(
         await wait_for(
             stage, lambda: current_source(voice).track.title == "First Light", "the next track"
         )
+
+
+@pytest.mark.usefixtures("real_time")
+async def test_a_track_longer_than_allowed_once_located_is_skipped_with_the_reason(
+    room: Room, make_settings: Callable[..., Settings], library: Path
+) -> None:
+    stage, app, general, _, alice = room
+    settings = make_settings(library_path=str(library), max_track_minutes=1)
+    async with stage.running(settings) as bot:
+        await play_two(room, bot)
+        player = manager_of(bot).players[stage.guild.id]
+
+        async def locate(track: Track) -> Track:
+            return replace(track, duration=36_000.0)  # the page now holds a 10-hour video
+
+        player.locate = locate
+        await command(alice, general, app, "skip")
+        told = await wait_for(
+            stage,
+            lambda: next((m for m in general.messages() if "could not play" in m.content), None),
+            "the skip to be told",
+        )
+        assert "First Light" in told.content and "at most 1:00" in told.content
+        await wait_for(stage, lambda: player.queue.current is None, "the queue to end")

@@ -255,6 +255,7 @@ class GuildPlayer:
         """A source of ``track`` from ``start``; ``located``: its media address, known already."""
         if located is None:
             located = await self.locate(track) if self.locate is not None else track
+            self.queue.check_length(located)
         plan = plan_source(
             located, start=start, volume=self.settings.volume, effect=self.settings.effect
         )

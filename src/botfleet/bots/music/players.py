@@ -436,9 +436,10 @@ class PlayerManager:
         channel = self._text_channel(player)
         if channel is not None:
             with contextlib.suppress(discord.HTTPException):
+                why = f" ({error.message})" if isinstance(error, UserError) else ""
                 await channel.send(
-                    f"⚠️ I could not play **{truncate_string(track.display_title, 100)}**; "
-                    "skipping it.",
+                    f"⚠️ I could not play **{truncate_string(track.display_title, 100)}**"
+                    f"{why}; skipping it.",
                     allowed_mentions=discord.AllowedMentions.none(),
                 )
 

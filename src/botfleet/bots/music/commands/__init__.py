@@ -104,6 +104,8 @@ async def _set_up(
         check_link=check_link,
         premium=bot.premium,
         prober=prober,
+        follow_link=links.final_location,
+        measure_deadline=options.playlist_timeout,
     )
     manager = PlayerManager(
         bot,
