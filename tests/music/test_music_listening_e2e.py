@@ -3,6 +3,7 @@ playlists are renamed and deleted, and the queue pages."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,3 +86,21 @@ def test_the_queue_pages_by_ten_and_clamps_the_page() -> None:
     assert "`11.` " in second and "Song 12" in second and "`21.`" not in second
     last, _ = queue_page(queue, 99)
     assert "`21.` " in last and "Song 25" in last and "Page 3/3" in last
+
+
+@pytest.mark.usefixtures("real_time")
+async def test_a_moved_bot_plays_on_for_the_listeners_of_its_new_channel(
+    room: Room, make_settings: Callable[..., Settings], library: Path
+) -> None:
+    stage, app, general, _, alice = room
+    settings = make_settings(library_path=str(library), alone_timeout=1)
+    stage_channel = stage.guild.add_voice_channel("Stage")
+    async with stage.running(settings) as bot:
+        await command(alice, general, app, "play", query="long road")
+        voice = await in_voice(stage, bot)
+        await alice.join_voice(stage_channel)  # the bot is alone: its countdown starts
+        await stage.guild.move_voice(stage.guild.member(voice.user.name), stage_channel)
+        await wait_for(stage, lambda: voice.channel.id == stage_channel.id, "the move")
+        await asyncio.sleep(1.5)  # past the alone countdown the move must have stopped
+        assert voice.is_connected() and voice.is_playing()
+        assert {m.user.id for m in stage_channel.voice_members} == {alice.id, voice.user.id}

@@ -313,6 +313,24 @@ class SandboxGuild:
         self.sandbox.state.set_voice_state(self.guild, member.user, None)
         await asyncio.sleep(0)
 
+    async def move_voice(
+        self, member: SandboxMember, channel: SandboxChannel, *, by: SandboxMember | None = None
+    ) -> None:
+        """A moderator drags a member (or a bot) into another voice channel.
+
+        As on Discord, it takes Move Members, and only someone connected can be moved; the
+        member's clients hear VOICE_STATE_UPDATE with the new channel.
+        """
+        actor = self._actor(by)
+        with refused_as_script_error(actor, f"move {member.name}"):
+            moderation.require_permission(self.guild, actor.id, Permission.MOVE_MEMBERS)
+        if member.id not in self.guild.voice_states:
+            raise SandboxScriptError(f"{member.name} is not connected to voice")
+        if channel.channel.type is not ChannelType.GUILD_VOICE:
+            raise SandboxScriptError(f"#{channel.channel.name} is not a voice channel")
+        self.sandbox.state.set_voice_state(self.guild, member.user, channel.channel)
+        await asyncio.sleep(0)
+
     def add_category(self, name: str) -> SandboxChannel:
         """Create a channel category."""
         channel = self.sandbox.state.create_channel(self.guild, name, ChannelType.GUILD_CATEGORY)
