@@ -129,6 +129,9 @@ async def test_a_restarted_bot_resumes_the_same_track_at_the_same_moment(
         await command(alice, general, app, "seek", position="12")
         source = current_source(voice)
         await wait_for(stage, lambda: source.frames > 10 or None, "frames after the seek")
+        [controller] = [
+            m for m in general.messages() if m.author.id == voice.user.id and m.components
+        ][-1:]
     async with stage.running(settings) as bot:
         voice = await wait_for(
             stage, lambda: playing_voice(bot, stage.guild), "the restored player"
@@ -139,6 +142,10 @@ async def test_a_restarted_bot_resumes_the_same_track_at_the_same_moment(
         assert resumed.plan.start > 12.0
         text = await command(alice, general, app, "queue")
         assert "Long Road" in text and "`1.` Tones — First Light" in text
+        # The controller posted before the restart still works: its buttons are persistent.
+        pressed = await alice.click(controller, "music:control:toggle")
+        assert (await pressed.wait_for_message()).content == "⏸️ Paused."
+        assert voice.is_paused()
 
 
 @pytest.mark.usefixtures("real_time")
