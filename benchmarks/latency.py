@@ -115,6 +115,7 @@ class Stopwatch:
         parsers: dict[str, Callable[[Any], Any]] = client._connection.parsers
         parse_interaction = parsers["INTERACTION_CREATE"]
         parse_ready = parsers["READY"]
+        self.ready_frame = None
 
         def interaction(data: Any) -> Any:
             self.received[int(data["id"])] = time.perf_counter()
@@ -278,13 +279,15 @@ async def logged_in(
                 await work(client)
 
 
-def bot_settings(name: str, directory: Path, database_url: str, runs: int) -> Settings:
-    """The test settings of ``name`` on the migrated database, a budget for every run."""
+def bot_settings(name: str, directory: Path, database_url: str, interactions: int) -> Settings:
+    """The test settings of ``name`` on the migrated database, a budget for every interaction."""
     return fleet_test_settings(
         name,
         directory,
         database=DatabaseSection(url=SecretStr(database_url), auto_migrate=False),
-        rate_limits=RateLimitsSection(commands_per_user=10 * (runs + WARMUP), time_window=10),
+        rate_limits=RateLimitsSection(
+            commands_per_user=10 * (interactions + WARMUP), time_window=10
+        ),
         options=BOT_OPTIONS.get(name, {}),
     )
 
@@ -414,7 +417,7 @@ async def run(runs: int, presses: int, logins: int, names: Sequence[str]) -> Non
             with answers_timed(stopwatch):
                 await measure_bare(stage, bare)
                 for name in names:
-                    settings = bot_settings(name, directory, database_url, runs)
+                    settings = bot_settings(name, directory, database_url, max(runs, presses))
                     await measure_bot(stage, apps[name], name, settings)
             sandbox.assert_no_unhandled_requests()
     print(f"load average after: {load_average()}", flush=True)
