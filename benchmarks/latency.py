@@ -3,10 +3,12 @@
 Run::
 
     .venv/bin/python benchmarks/latency.py [--runs 200] [--presses 200] [--logins 5]
+    .venv/bin/python benchmarks/latency.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
 Every bot runs in this process with the real discord.py client, logged in to a local Discord
 stand-in started here (one guild, the member running the commands its owner), on one SQLite
-database migrated beforehand, as production runs ``botfleet db upgrade`` once and never migrates
+database (with ``--postgres``, a PostgreSQL database of the run's own, dropped after) migrated
+beforehand, as production runs ``botfleet db upgrade`` once and never migrates
 on start (``database.auto_migrate`` off). The bots run one after another, never two at once.
 The baseline, measured in the same run and the same way, is a bare ``discord.Client`` with a
 ``CommandTree`` of one command that answers at once (an ephemeral message) and one button that
@@ -52,13 +54,15 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import discord
 from discord import app_commands
 from discord.webhook.async_ import AsyncWebhookAdapter
@@ -398,13 +402,40 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-async def run(runs: int, presses: int, logins: int, names: Sequence[str]) -> None:
+@asynccontextmanager
+async def migrated_database(directory: Path, postgres: str | None) -> AsyncIterator[str]:
+    """The URL of a database migrated beforehand: SQLite in ``directory``, or, given the admin
+    URL ``postgres``, a PostgreSQL database of the run's own, created next to it, dropped after."""
+    if postgres is None:
+        url = f"sqlite+aiosqlite:///{directory}/botfleet.db"
+        await migrate.upgrade(url)
+        yield url
+        return
+    name = f"botfleet_latency_{uuid.uuid4().hex[:8]}"
+    server = postgres.partition("://")[2].rpartition("/")[0]
+    admin = await asyncpg.connect(postgres)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            url = f"postgresql+asyncpg://{server}/{name}"
+            await migrate.upgrade(url)
+            yield url
+        finally:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def run(
+    runs: int, presses: int, logins: int, names: Sequence[str], postgres: str | None
+) -> None:
     print(f"load average before: {load_average()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="botfleet-latency-") as folder:
         directory = Path(folder)
-        database_url = f"sqlite+aiosqlite:///{directory}/botfleet.db"
-        await migrate.upgrade(database_url)
-        async with DiscordSandbox() as sandbox:
+        async with (
+            migrated_database(directory, postgres) as database_url,
+            DiscordSandbox() as sandbox,
+        ):
             apps = {
                 name: sandbox.add_application(get_definition(name).display_name) for name in names
             }
@@ -429,8 +460,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--presses", type=int, default=200, help="timed Hangman button presses")
     parser.add_argument("--logins", type=int, default=5, help="logins per bot (median printed)")
     parser.add_argument("--bots", nargs="*", default=bot_names(), choices=bot_names())
+    parser.add_argument(
+        "--postgres",
+        help="an admin URL of PostgreSQL (postgresql://...); the bots run on a database of the "
+        "run's own created there, instead of SQLite",
+    )
     arguments = parser.parse_args(argv)
-    asyncio.run(run(arguments.runs, arguments.presses, arguments.logins, arguments.bots))
+    asyncio.run(
+        run(
+            arguments.runs,
+            arguments.presses,
+            arguments.logins,
+            arguments.bots,
+            arguments.postgres,
+        )
+    )
 
 
 if __name__ == "__main__":
