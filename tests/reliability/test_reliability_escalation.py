@@ -1,0 +1,132 @@
+"""Permission escalation: a plain member trying what is above their rights.
+
+A member runs the moderator and admin commands of the Mod Bot, the Utility Bot, the Music
+Bot's settings and the gamification admin commands (which every bot carries); presses the
+buttons of a game that is not theirs. Each attempt is refused with an ephemeral message, one
+log line names the member, and nothing the attempt would have changed has changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from botfleet.bots.hangman.services.store import GameStore
+from botfleet.core.bot import FleetBot
+from botfleet.core.errors import log as errors_log
+from botfleet.sandbox import SandboxChannel, SandboxGuild, SandboxMember
+from botfleet.sandbox.pytest_plugin import FleetBotFactory
+
+WAIT = 10.0
+
+
+async def no_ban(bot: FleetBot, guild: SandboxGuild, target: SandboxMember) -> bool:
+    return guild.bans == []
+
+
+async def no_xp(bot: FleetBot, guild: SandboxGuild, target: SandboxMember) -> bool:
+    await bot.gamification.xp.flush()
+    profile = await bot.gamification.xp.profile(target.id, guild.id)
+    return profile.progress.total_xp == 0
+
+
+async def no_dj_role(bot: FleetBot, guild: SandboxGuild, target: SandboxMember) -> bool:
+    cog: Any = bot.get_cog("Music")
+    return (await cog.store.settings(guild.id)).dj_role_id is None
+
+
+async def nothing_posted(bot: FleetBot, guild: SandboxGuild, target: SandboxMember) -> bool:
+    return guild.channel("general").messages() == []
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """``/command [subcommand]`` of ``bot`` run by a plain member, ``unchanged`` the state
+    check after the refusal (``target`` is the member the command would act on)."""
+
+    bot: str
+    command: str
+    subcommand: str | None
+    options: Callable[[SandboxMember, SandboxGuild], dict[str, Any]]
+    unchanged: Callable[[FleetBot, SandboxGuild, SandboxMember], Awaitable[bool]]
+
+
+ATTEMPTS = {
+    "mod ban": Attempt("mod", "ban", None, lambda target, _: {"user": target}, no_ban),
+    "mod kick": Attempt("mod", "kick", None, lambda target, _: {"member": target}, nothing_posted),
+    "utility role menu": Attempt(
+        "utility", "rolemenu", "create", lambda _, __: {"title": "Free roles"}, nothing_posted
+    ),
+    "gamification xp give": Attempt(
+        "utility", "xp", "give", lambda target, _: {"member": target, "amount": 5000}, no_xp
+    ),
+    "music dj role": Attempt(
+        "music", "music", "dj", lambda _, guild: {"role": guild.role("Staff")}, no_dj_role
+    ),
+}
+
+
+def refusals_of(caplog: pytest.LogCaptureFixture, member: SandboxMember) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == errors_log.name and f"refused for user {member.id}" in record.getMessage()
+    ]
+
+
+@pytest.mark.parametrize("attempt", ATTEMPTS.values(), ids=ATTEMPTS.keys())
+async def test_a_member_running_a_staff_command_is_refused_logged_and_changes_nothing(
+    fleet_bot: FleetBotFactory, attempt: Attempt, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = fleet_bot(attempt.bot)
+    mallory = stage.guild.add_member("mallory")
+    victim = stage.guild.add_member("victim")
+    stage.guild.add_role("Staff")
+    general = stage.guild.channel("general")
+    caplog.set_level(logging.INFO, logger=errors_log.name)
+    async with stage.running() as bot:
+        handle = await mallory.run_command(
+            general,
+            stage.app,
+            attempt.command,
+            attempt.options(victim, stage.guild),
+            subcommand=attempt.subcommand,
+        )
+        answer = await handle.wait_for_message(timeout=WAIT)
+        unchanged = await attempt.unchanged(bot, stage.guild, victim)
+
+    assert answer.ephemeral and answer.content.strip(), answer.content
+    assert "went wrong" not in answer.content and "Traceback" not in answer.content
+    assert len(refusals_of(caplog, mallory)) == 1, refusals_of(caplog, mallory)
+    assert unchanged
+
+
+async def test_a_member_pressing_the_buttons_of_anothers_solo_game_is_refused(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = fleet_bot("hangman")
+    alice, mallory = (stage.guild.add_member(name) for name in ("alice", "mallory"))
+    general: SandboxChannel = stage.guild.channel("general")
+    caplog.set_level(logging.INFO, logger=errors_log.name)
+    async with stage.running() as bot:
+        started = await alice.run_command(
+            general, stage.app, "hangman", {"solo": True}, subcommand="start"
+        )
+        board = (await started.wait_for_response(timeout=WAIT)).message
+        assert board is not None
+        await started.wait_for_followup(timeout=WAIT)
+        store = GameStore(bot.database)
+        before = await store.in_channel(general.id)
+        assert before is not None
+        letter = next(letter for letter in before.board.secret if letter != "z")  # on the board
+        pressed = await mallory.click(board, f"hangman:{before.id}:letter:{letter}")
+        answer = await pressed.wait_for_response(timeout=WAIT)
+        after = await store.in_channel(general.id)
+
+    assert answer.ephemeral and "not your game" in answer.content, answer.content
+    assert len(refusals_of(caplog, mallory)) == 1, refusals_of(caplog, mallory)
+    assert after is not None and after.board == before.board
