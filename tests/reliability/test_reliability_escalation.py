@@ -13,9 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import discord
 import pytest
 
 from botfleet.bots.hangman.services.store import GameStore
+from botfleet.bots.mod.bot import mod_permissions
 from botfleet.core.bot import FleetBot
 from botfleet.core.errors import log as errors_log
 from botfleet.sandbox import SandboxChannel, SandboxGuild, SandboxMember
@@ -130,3 +132,30 @@ async def test_a_member_pressing_the_buttons_of_anothers_solo_game_is_refused(
     assert answer.ephemeral and "not your game" in answer.content, answer.content
     assert len(refusals_of(caplog, mallory)) == 1, refusals_of(caplog, mallory)
     assert after is not None and after.board == before.board
+
+
+async def test_a_replayed_interaction_is_handled_once_and_logged(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = fleet_bot("mod")
+    powers = stage.guild.add_role("Mod Bot powers", permissions=mod_permissions())
+    stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
+    moderators = stage.guild.add_role(
+        "Moderators", permissions=discord.Permissions(moderate_members=True)
+    )
+    mia = stage.guild.add_member("mia", roles=[moderators])
+    alice = stage.guild.add_member("alice")
+    general = stage.guild.channel("general")
+    caplog.set_level(logging.INFO)
+    async with stage.running():
+        warned = await mia.run_command(general, stage.app, "warn", {"member": alice, "reason": "x"})
+        first = await warned.wait_for_message(timeout=WAIT)
+        await warned.redeliver()
+        standing = await (
+            await mia.run_command(general, stage.app, "warnings", {"user": alice})
+        ).wait_for_message(timeout=WAIT)
+
+    replays = [r for r in caplog.records if str(warned.id) in r.getMessage()]
+    assert "1 active" in first.content, first.content
+    assert "of 1 warning(s)" in standing.embeds[0]["footer"]["text"], standing.embeds
+    assert [r.levelno for r in replays] == [logging.WARNING], [r.getMessage() for r in replays]

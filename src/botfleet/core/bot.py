@@ -32,6 +32,7 @@ from botfleet.core.gateway_guard import GatewayParseGuard
 from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.core.help import FleetHelpCommand
 from botfleet.core.http_retry import retry_dropped_requests
+from botfleet.core.interaction_replay import InteractionReplayFilter
 from botfleet.core.reload import ExtensionReloader
 from botfleet.core.sharding import IdentifyGate
 from botfleet.core.tree_sync import TreeSyncer
@@ -191,6 +192,8 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.metrics.watch(self.name, self.readings)
         self.gateway_guard = GatewayParseGuard(self.name, self._count_unparsable_event)
         self.gateway_guard.install(self._connection.parsers)
+        self.interaction_replays = InteractionReplayFilter(self.name)
+        self.interaction_replays.install(self._connection.parsers)
         retry_dropped_requests(self.http)
         self.in_flight = InFlightCommands()
         self.add_check(self._admit_prefix_command, call_once=True)
