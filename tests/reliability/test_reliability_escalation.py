@@ -2,7 +2,8 @@
 
 A member runs the moderator and admin commands of the Mod Bot, the Utility Bot, the Music
 Bot's settings and the gamification admin commands (which every bot carries); presses the
-buttons of a game that is not theirs. Each attempt is refused with an ephemeral message, one
+buttons of a game that is not theirs, or the staff's decision on a ban appeal; submits one form
+twice; an interaction reaches the bot twice. Each attempt is refused with an ephemeral message, one
 log line names the member, and nothing the attempt would have changed has changed.
 """
 
@@ -20,7 +21,7 @@ from botfleet.bots.hangman.services.store import GameStore
 from botfleet.bots.mod.bot import mod_permissions
 from botfleet.core.bot import FleetBot
 from botfleet.core.errors import log as errors_log
-from botfleet.sandbox import SandboxChannel, SandboxGuild, SandboxMember
+from botfleet.sandbox import Message, SandboxChannel, SandboxGuild, SandboxMember
 from botfleet.sandbox.pytest_plugin import FleetBotFactory
 
 WAIT = 10.0
@@ -159,3 +160,54 @@ async def test_a_replayed_interaction_is_handled_once_and_logged(
     assert "1 active" in first.content, first.content
     assert "of 1 warning(s)" in standing.embeds[0]["footer"]["text"], standing.embeds
     assert [r.levelno for r in replays] == [logging.WARNING], [r.getMessage() for r in replays]
+
+
+def button(message: Message, label_part: str) -> str:
+    """The custom id of the button whose label holds ``label_part``."""
+    [custom_id] = [
+        str(component["custom_id"])
+        for component in message.iter_components()
+        if component.get("type") == 2 and label_part in str(component.get("label"))
+    ]
+    return custom_id
+
+
+async def test_an_appeal_is_decided_by_staff_only_and_sent_once_from_one_form(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = fleet_bot("mod")
+    powers = stage.guild.add_role("Mod Bot powers", permissions=mod_permissions())
+    stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
+    owner, alice, mallory = (
+        stage.guild.owner,
+        *(stage.guild.add_member(name) for name in ("alice", "mallory")),
+    )
+    general, staff = stage.guild.channel("general"), stage.guild.add_text_channel("appeals")
+    caplog.set_level(logging.INFO, logger=errors_log.name)
+    async with stage.running():
+        for command, options, subcommand in (
+            ("appeals", {"channel": staff}, "channel"),
+            ("ban", {"user": alice, "reason": "spam"}, None),
+        ):
+            ran = await owner.run_command(
+                general, stage.app, command, options, subcommand=subcommand
+            )
+            await ran.wait_for_message(timeout=WAIT)
+        [offer] = alice.dm_with(stage.app).messages()
+        opened = await alice.click(offer, button(offer, "Appeal"))
+        await opened.wait_for_modal(timeout=WAIT)
+        text = {"appeal_text": "It was a misunderstanding, I promise."}
+        sent = await (await alice.submit_modal(opened, text)).wait_for_response(timeout=WAIT)
+        again = await (await alice.submit_modal(opened, text)).wait_for_response(timeout=WAIT)
+        appealed = await staff.wait_for_message(author=stage.app, timeout=WAIT)
+        pressed = await mallory.click(appealed, button(appealed, "Accept"))
+        refused = await pressed.wait_for_response(timeout=WAIT)
+
+    assert "went to the staff" in sent.content, sent.content
+    assert again.ephemeral and "was sent already" in again.content, again.content
+    assert [m for m in staff.messages() if m.author.id == stage.app.bot_user.id] == [appealed]
+    assert refused.ephemeral and "Only members who may unban" in refused.content
+    assert len(refusals_of(caplog, mallory)) == 1, refusals_of(caplog, mallory)
+    assert len(refusals_of(caplog, alice)) == 1, refusals_of(caplog, alice)
+    assert [ban.user.id for ban in stage.guild.bans] == [alice.id]
+    assert appealed.components, "the decision buttons are still there for the staff"
