@@ -22,7 +22,7 @@ from botfleet.bots.mod.bot import mod_permissions
 from botfleet.core.bot import FleetBot
 from botfleet.core.errors import log as errors_log
 from botfleet.sandbox import Message, SandboxChannel, SandboxGuild, SandboxMember
-from botfleet.sandbox.pytest_plugin import FleetBotFactory
+from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
 
 WAIT = 10.0
 
@@ -135,12 +135,18 @@ async def test_a_member_pressing_the_buttons_of_anothers_solo_game_is_refused(
     assert after is not None and after.board == before.board
 
 
-async def test_a_replayed_interaction_is_handled_once_and_logged(
-    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
-) -> None:
+def empowered_mod_bot(fleet_bot: FleetBotFactory) -> FleetBotStage:
+    """The Mod Bot's stage, the bot holding a role with what moderation needs."""
     stage = fleet_bot("mod")
     powers = stage.guild.add_role("Mod Bot powers", permissions=mod_permissions())
     stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
+    return stage
+
+
+async def test_a_replayed_interaction_is_handled_once_and_logged(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = empowered_mod_bot(fleet_bot)
     moderators = stage.guild.add_role(
         "Moderators", permissions=discord.Permissions(moderate_members=True)
     )
@@ -175,9 +181,7 @@ def button(message: Message, label_part: str) -> str:
 async def test_an_appeal_is_decided_by_staff_only_and_sent_once_from_one_form(
     fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    stage = fleet_bot("mod")
-    powers = stage.guild.add_role("Mod Bot powers", permissions=mod_permissions())
-    stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
+    stage = empowered_mod_bot(fleet_bot)
     owner, alice, mallory = (
         stage.guild.owner,
         *(stage.guild.add_member(name) for name in ("alice", "mallory")),
