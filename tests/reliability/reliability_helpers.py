@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from botfleet.sandbox.fleet import fleet_test_settings
 from botfleet.sandbox.tcp_proxy import CuttableProxy
 
 WAIT = 20.0
+PROCESS_WAIT = 60.0
+"""How long a bot process has to start (a loaded machine imports slowly)."""
+READY = "ready as"
 MESSAGE_XP = 100
 COMMAND_XP = 5
 ON_POSTGRESQL = [
@@ -72,3 +76,50 @@ async def chat(bot: FleetBot, member: SandboxMember, channel: SandboxChannel, te
     await asyncio.sleep(0)  # the wait listens before the message is posted
     await member.send(channel, text)
     await handled
+
+
+class BotProcess:
+    """``python -m botfleet.bots.<bot>`` in ``directory``, started and killed by the test;
+    its output is read as it comes (a full pipe would stall the bot) and kept."""
+
+    def __init__(self, bot: str, environment: dict[str, str], directory: Path) -> None:
+        self.bot = bot
+        self.environment = environment
+        self.directory = directory
+        self.process: asyncio.subprocess.Process | None = None
+        self.output: list[str] = []
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start the bot and wait until it says it is ready."""
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            f"botfleet.bots.{self.bot}",
+            cwd=self.directory,
+            env=self.environment,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        ready = asyncio.Event()
+        self._reader = asyncio.create_task(self._read(self.process, ready))
+        try:
+            await asyncio.wait_for(ready.wait(), PROCESS_WAIT)
+        except TimeoutError:
+            raise AssertionError("the bot was not ready:\n" + "".join(self.output)) from None
+
+    async def _read(self, process: asyncio.subprocess.Process, ready: asyncio.Event) -> None:
+        assert process.stdout is not None
+        while line := await process.stdout.readline():
+            self.output.append(line.decode())
+            if READY in self.output[-1]:
+                ready.set()
+
+    async def kill(self) -> int:
+        """SIGKILL: nothing runs after it, as when the machine loses the process."""
+        assert self.process is not None and self._reader is not None
+        if self.process.returncode is None:
+            self.process.kill()
+        status = await self.process.wait()
+        await self._reader
+        return status

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from reliability_helpers import BotProcess
 
 from botfleet.bots.hangman.services.store import Game, GameStore
 from botfleet.database import Database
@@ -31,54 +31,7 @@ from botfleet.sandbox import (
 from botfleet.sandbox.fleet import bot_process_environment
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
-READY = "ready as"
 WAIT = 60.0
-
-
-class BotProcess:
-    """``python -m botfleet.bots.hangman`` in ``directory``, started and killed by the test;
-    its output is read as it comes (a full pipe would stall the bot) and kept."""
-
-    def __init__(self, environment: dict[str, str], directory: Path) -> None:
-        self.environment = environment
-        self.directory = directory
-        self.process: asyncio.subprocess.Process | None = None
-        self.output: list[str] = []
-        self._reader: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        """Start the bot and wait until it says it is ready."""
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "botfleet.bots.hangman",
-            cwd=self.directory,
-            env=self.environment,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        ready = asyncio.Event()
-        self._reader = asyncio.create_task(self._read(self.process, ready))
-        try:
-            await asyncio.wait_for(ready.wait(), WAIT)
-        except TimeoutError:
-            raise AssertionError("the bot was not ready:\n" + "".join(self.output)) from None
-
-    async def _read(self, process: asyncio.subprocess.Process, ready: asyncio.Event) -> None:
-        assert process.stdout is not None
-        while line := await process.stdout.readline():
-            self.output.append(line.decode())
-            if READY in self.output[-1]:
-                ready.set()
-
-    async def kill(self) -> int:
-        """SIGKILL: nothing runs after it, as when the machine loses the process."""
-        assert self.process is not None and self._reader is not None
-        if self.process.returncode is None:
-            self.process.kill()
-        status = await self.process.wait()
-        await self._reader
-        return status
 
 
 async def stored_game(database: Database, channel_id: int) -> Game:
@@ -120,7 +73,9 @@ async def killed_game(
     general = guild.channel("general")
     settings = {"HANGMAN_DISCORD_TOKEN": app.token, **getattr(request, "param", {})}
     bot = BotProcess(
-        bot_process_environment(discord_sandbox.url, tmp_path, REPO_CONFIG, settings), tmp_path
+        "hangman",
+        bot_process_environment(discord_sandbox.url, tmp_path, REPO_CONFIG, settings),
+        tmp_path,
     )
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'botfleet.db'}")
     try:

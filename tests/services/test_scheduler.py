@@ -236,6 +236,20 @@ async def test_short_timers_live_in_memory_only(
     assert recorder.events == ["short"]
 
 
+async def test_a_durable_timer_is_stored_even_when_short(
+    database: Database, make_scheduler: Callable[..., Scheduler]
+) -> None:
+    recorder = Recorder()
+    scheduler = make_scheduler(database, recorder, memory_threshold=5)
+    await scheduler.start()
+
+    durable = await scheduler.schedule(timedelta(seconds=0.2), "unban", durable=True)
+
+    assert not durable.in_memory
+    assert [row.id for row in await _stored(database)] == [durable.id]
+    assert await recorder.wait_for_event("unban") == durable
+
+
 async def test_timers_for_another_bot_are_stored_even_when_short(
     open_database: Callable[[], Database], make_scheduler: Callable[..., Scheduler]
 ) -> None:

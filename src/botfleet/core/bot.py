@@ -32,8 +32,10 @@ from botfleet.core.gateway_guard import GatewayParseGuard
 from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.core.help import FleetHelpCommand
 from botfleet.core.http_retry import retry_dropped_requests
+from botfleet.core.interaction_replay import InteractionReplayFilter
 from botfleet.core.reload import ExtensionReloader
 from botfleet.core.sharding import IdentifyGate
+from botfleet.core.stale_forms import answer_stale_forms
 from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
@@ -191,6 +193,9 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.metrics.watch(self.name, self.readings)
         self.gateway_guard = GatewayParseGuard(self.name, self._count_unparsable_event)
         self.gateway_guard.install(self._connection.parsers)
+        answer_stale_forms(self, self._connection.parsers)
+        self.interaction_replays = InteractionReplayFilter(self.name)
+        self.interaction_replays.install(self._connection.parsers)  # outermost: sees all first
         retry_dropped_requests(self.http)
         self.in_flight = InFlightCommands()
         self.add_check(self._admit_prefix_command, call_once=True)

@@ -192,10 +192,18 @@ async def handle_interaction_error(
             interaction.channel_id,
             exc_info=_unwrap(error),
         )
-    else:
-        log.info("%s refused for user %s: %s", source, interaction.user.id, reply.message)
-    if reply.message is not None:
-        await reply_ephemeral(interaction, reply.message)
+        if reply.message is not None:
+            await reply_ephemeral(interaction, reply.message)
+    elif reply.message is not None:
+        await refuse(interaction, reply.message)
+
+
+async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
+    """Tell the member privately why ``interaction`` was refused, and log it (one info line)."""
+    log.info(
+        "%s refused for user %s: %s", interaction_label(interaction), interaction.user.id, message
+    )
+    await reply_ephemeral(interaction, message)
 
 
 async def handle_context_error(ctx: commands.Context[Any], error: BaseException) -> None:

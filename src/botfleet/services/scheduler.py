@@ -15,7 +15,8 @@ timers it had just claimed. A handler that raises is logged and not retried.
 Timers due within ``memory_threshold`` seconds skip the database and live in this process as
 asyncio tasks, which keeps the many short timers (cooldowns, "in 30 seconds") off the disk. A
 graceful :meth:`Scheduler.stop` writes those still pending to the table so the next start fires
-them; a crash loses them.
+them; a crash loses them. A timer whose loss no crash may cause (the end of a tempban) is
+scheduled ``durable`` and stored whatever its delay.
 
 Timers that concern a member keep the member's id in ``payload["user_id"]``: that is how a
 data-deletion request (:mod:`botfleet.services.privacy`) finds them.
@@ -223,19 +224,21 @@ class Scheduler:
         payload: Mapping[str, Any] | None = None,
         *,
         target: str | Target = Target.THIS_BOT,
+        durable: bool = False,
     ) -> ScheduledTimer:
         """Fire ``event`` at ``when``: an aware datetime (past fires at once) or a delay from now.
 
         ``target`` names the bot that fires it (``"mod"``), or is :attr:`Target.THIS_BOT` or
-        :attr:`Target.ANY_BOT`. Raises :class:`InvalidTimerError` for a bad event name, a naive
-        time, an unknown bot or a payload that is not JSON.
+        :attr:`Target.ANY_BOT`. A ``durable`` timer is stored even when it is short, so it
+        fires after a crash of this process too. Raises :class:`InvalidTimerError` for a bad
+        event name, a naive time, an unknown bot or a payload that is not JSON.
         """
         _check_event_name(event)
         now = _utcnow()
         expires_at = _as_utc(when, event, now)
         stored_payload = _json_copy(payload if payload is not None else {}, event)
         bot_name = self._resolve_target(target)
-        if self._keeps_in_memory(expires_at, bot_name, now):
+        if not durable and self._keeps_in_memory(expires_at, bot_name, now):
             return self._schedule_in_memory(event, stored_payload, now, expires_at, bot_name)
         row = Timer(
             event=event,

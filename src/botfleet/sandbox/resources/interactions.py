@@ -191,6 +191,22 @@ class InteractionsState(CommandsState):
         self._changed()
         return interaction
 
+    def redeliver_interaction(self, interaction: Interaction) -> None:
+        """Send an interaction's INTERACTION_CREATE again, same id and token.
+
+        The gateway delivers at least once (a replay after a resume, a client replaying what it
+        captured); Discord still takes one answer per interaction and refuses a second with
+        40060.
+        """
+        self._emit(
+            "INTERACTION_CREATE",
+            (interaction.application,),
+            lambda _app, _intents: interaction_payload(interaction, state=self),
+            intent=None,
+            guild_id=interaction.guild_id,
+        )
+        self._changed()
+
     def interaction_age(self, interaction: Interaction) -> float:
         """Seconds since the interaction was created."""
         return self._clock() - interaction.created_monotonic

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,12 @@ class InteractionHandle:
         custom_id = interaction.data.get("custom_id")
         kind = "modal" if interaction.type is InteractionType.MODAL_SUBMIT else "component"
         return f"{kind} {custom_id!r}"
+
+    async def redeliver(self) -> None:
+        """Have the bot receive this interaction again (same id and token), as a gateway
+        replay or a replaying client would make it."""
+        self.sandbox.state.redeliver_interaction(self.interaction)
+        await asyncio.sleep(0)
 
     def _response(self) -> InteractionResponse | None:
         interaction = self.interaction

@@ -23,7 +23,7 @@ from botfleet.bots.hangman.services.words import Difficulty, ListPolicy
 from botfleet.bots.hangman.views.buttons import COG_NAME, ActionButton, LetterButton
 from botfleet.bots.hangman.views.display import GameDisplay
 from botfleet.bots.hangman.views.modals import OwnWordModal, WordGuessModal
-from botfleet.core.errors import handle_interaction_error, reply_ephemeral
+from botfleet.core.errors import handle_interaction_error
 from botfleet.errors import UserError
 from botfleet.utils.embeds import create_embed
 from botfleet.utils.places import place_of
@@ -317,12 +317,9 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
     async def _move(
         self, interaction: discord.Interaction[Any], make_move: Callable[[], Awaitable[Move]]
     ) -> None:
-        """Run a move and show it; a refused move is explained to the member only."""
+        """Run a move and show it; a refused move is explained to the member only, and logged."""
         try:
             move = await make_move()
-        except UserError as problem:
-            await reply_ephemeral(interaction, problem.message)
-            return
         except Exception as error:
             await handle_interaction_error(interaction, error)
             return

@@ -155,7 +155,10 @@ class BanService:
         timer_id: int | None = None
         if until is not None:
             timer = await self.scheduler.schedule(
-                until, UNBAN_EVENT, UnbanTimer(guild_id, user_id, case_number).payload()
+                until,
+                UNBAN_EVENT,
+                UnbanTimer(guild_id, user_id, case_number).payload(),
+                durable=True,
             )
             timer_id = timer.id
         values = {"case_number": case_number, "until": until, "timer_id": timer_id}
@@ -207,7 +210,9 @@ class BanService:
             )
             return None
         retry = UnbanTimer(timer.guild_id, timer.user_id, timer.case_number, failures)
-        scheduled = await self.scheduler.schedule(now + delay, UNBAN_EVENT, retry.payload())
+        scheduled = await self.scheduler.schedule(
+            now + delay, UNBAN_EVENT, retry.payload(), durable=True
+        )
         async with self.database.session() as session:
             row = await session.get(ModBan, (timer.guild_id, timer.user_id))
             if row is not None and row.case_number == timer.case_number:

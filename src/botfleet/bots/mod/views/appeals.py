@@ -13,7 +13,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 import discord
 
 from botfleet.bots.mod.services.appeals import MAX_APPEAL_LENGTH, MIN_APPEAL_LENGTH
-from botfleet.core.errors import cog_serving, reply_ephemeral
+from botfleet.core.errors import cog_serving, refuse
 from botfleet.core.persistent import CustomIdFormat, PersistentItem, number, one_of
 
 COG_NAME: Final = "Appeals"
@@ -104,7 +104,7 @@ class DecisionButton(PersistentItem[Button], custom_id=DECIDE_ID):
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.guild is None or not interaction.permissions.ban_members:
-            await reply_ephemeral(interaction, "Only members who may unban can decide appeals.")
+            await refuse(interaction, "Only members who may unban can decide appeals.")
             return
         cog = await actions_of(interaction)
         if cog is not None:
