@@ -11,7 +11,6 @@ from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, ensure_bot_can, requires_permission
 from botfleet.bots.mod.events.raid import RaidEvents
-from botfleet.bots.mod.services.cases import CaseStore
 from botfleet.bots.mod.services.raid import RaidAction, RaidState, RaidStore, edited_settings
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed
@@ -147,10 +146,3 @@ class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid
         if not await self.events.end_raid(guild, f"ended by {interaction.user.name}"):
             raise UserError("Raid mode is not on.")
         await self._show(interaction, guild.id, "✅ Raid mode off")
-
-
-async def setup(bot: FleetBot[ModOptions]) -> None:
-    store = RaidStore(bot.database)
-    events = RaidEvents(bot, store, CaseStore(bot.database))
-    await bot.add_cog(events)
-    await bot.add_cog(RaidCommands(bot, store, events))
