@@ -222,3 +222,37 @@ async def test_an_appeal_that_cannot_reach_the_staff_is_not_kept_and_can_be_sent
 
         await staff.clear_permissions(bot_member)
         await appeal(alice, offer, staff, app)  # not "with the staff already"
+
+
+async def test_an_accept_discord_refuses_leaves_the_appeal_open_to_accept_again(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    staff: SandboxChannel,
+) -> None:
+    async with stage.running(settings) as bot:
+        offer = await banned_by_automod(bot, owner, alice, general, staff, app)
+        appealed = await appeal(alice, offer, staff, app)
+        powers, bot_member = guild.role("Mod Bot powers"), guild.member(app.bot_user.username)
+        await guild.take_role(bot_member, powers)  # the bot may not unban now
+
+        refused = await (
+            await owner.click(appealed, button(appealed, "Accept"))
+        ).wait_for_response()
+        assert refused.ephemeral and "appeal stays open" in refused.content, refused.content
+        assert [ban.user.id for ban in guild.bans] == [alice.id]
+        assert appealed.components and "Decision" not in str(appealed.embeds[0])
+
+        await guild.give_role(bot_member, powers)
+        decided = await (
+            await owner.click(appealed, button(appealed, "Accept"))
+        ).wait_for_response()
+        assert "Accepted by" in str(decided.embeds[0]) and not decided.components
+        assert guild.bans == []
+        actions = [case.action for case in await cases_of(bot, guild, alice)]
+        assert actions == [CaseAction.BAN, CaseAction.UNBAN]
+        await edited_to(stage, offer, "was accepted")

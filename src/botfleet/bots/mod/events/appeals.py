@@ -185,7 +185,19 @@ class AppealEvents(commands.Cog, name=COG_NAME):
             return
         moderator = interaction.user
         if accept:
-            await self._unban(guild, appeal.user_id, appeal.case_number, moderator, now)
+            try:
+                await self._unban(guild, appeal.user_id, appeal.case_number, moderator, now)
+            except discord.HTTPException as error:
+                # Decided first, so two staff accepting at once unban once; a refused unban
+                # undoes the decision, so the appeal can still be accepted (or denied).
+                await self.store.reopen(appeal.id)
+                log.warning("appeal #%d: unban in guild %d failed: %s", appeal.id, guild.id, error)
+                await reply_ephemeral(
+                    interaction,
+                    f"Discord refused the unban ({error.text or error.status}), so the appeal "
+                    "stays open. Check that I have **Ban Members**, then accept it again.",
+                )
+                return
         verdict = "accepted" if accept else "denied"
         log.info("appeal #%d %s by %d in guild %d", appeal.id, verdict, moderator.id, guild.id)
         embed = (
