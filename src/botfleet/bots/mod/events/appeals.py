@@ -103,6 +103,14 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         except discord.NotFound:
             await reply_ephemeral(interaction, f"You are not banned from {guild.name}.")
             return False
+        except discord.HTTPException as error:  # the bot lost Ban Members, or Discord failed
+            log.warning("cannot read bans of guild %d for an appeal: %s", guild_id, error)
+            await reply_ephemeral(
+                interaction,
+                f"I can't check your ban in {guild.name} just now, so no appeal can be sent. "
+                "Press **Appeal** again later, or reach the staff another way.",
+            )
+            return False
         return True
 
     async def submit(self, interaction: discord.Interaction[Any], guild_id: int, text: str) -> None:
