@@ -10,6 +10,7 @@ from typing import Any, Final
 import discord
 
 from botfleet.bots.mod.services.massban import MassbanBusyError, MemberFacts
+from botfleet.core.errors import handle_interaction_error
 from botfleet.utils.embeds import create_embed
 from botfleet.utils.text import truncate_string
 
@@ -112,6 +113,17 @@ class MassbanConfirm(discord.ui.View):
             return False
         await interaction.response.send_message(self.stage.value, ephemeral=True)
         return True
+
+    async def on_error(
+        self,
+        interaction: discord.Interaction[Any],
+        error: Exception,
+        item: discord.ui.Item[MassbanConfirm],
+        /,
+    ) -> None:
+        """A press that failed is answered (discord.py would only log it): the buttons are
+        disabled by then, and the moderator would wait for a report that never comes."""
+        await handle_interaction_error(interaction, error)
 
     async def on_timeout(self) -> None:
         if self.message is None or self.stage is not Stage.OPEN:
