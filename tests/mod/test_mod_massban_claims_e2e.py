@@ -160,3 +160,23 @@ async def test_a_massban_refused_during_a_raid_massban_can_be_confirmed_after_it
         assert f"0 member(s) banned.\nSkipped {RAIDERS}" in report, report
         assert "banned already" in report, report
         await banned_once(bot, discord_sandbox, world, both.raiders)
+
+
+async def test_a_raid_massban_that_failed_can_be_confirmed_again(
+    stage: FleetBotStage, discord_sandbox: DiscordSandbox, settings: Settings, world: ModGuild
+) -> None:
+    async with stage.running(settings) as bot:
+        both = await race(world)
+        bot_member, bot_role = (
+            world.guild.member(world.app.bot_user.username),
+            world.guild.role(world.app.name),
+        )
+        await world.guild.take_role(bot_member, bot_role)  # Discord refuses the bot the bans
+        failed = await (await both.by_raid(world)).wait_for_message()
+        assert "went wrong" in failed.content, failed.content
+        assert world.guild.bans == []
+
+        await world.guild.give_role(bot_member, bot_role)
+        done = await (await both.by_raid(world)).wait_for_message()
+        assert f"Banned {RAIDERS} flagged members" in done.content, done.content
+        await banned_once(bot, discord_sandbox, world, both.raiders)

@@ -94,8 +94,13 @@ class ConfirmMassban(discord.ui.View):
             await reply_ephemeral(interaction, "You confirmed this massban already.")
             return
         # Confirmed only once the massban holds the guild's claim: a moderator refused because
-        # another massban is under way may confirm again when it is done.
-        await self.cog.massban(interaction, self.guild_id, self._claimed)
+        # another massban is under way may confirm again when it is done, and so may one whose
+        # massban failed (members it banned are skipped then).
+        try:
+            await self.cog.massban(interaction, self.guild_id, self._claimed)
+        except Exception:
+            self.confirmed = False
+            raise
 
     def _claimed(self) -> None:
         self.confirmed = True
