@@ -304,3 +304,26 @@ async def test_the_flagged_are_banned_once_when_two_moderators_confirm(
         for raider in raiders:
             assert len(await cases.for_member(guild.id, raider.id)) == 1
         assert len(audited(discord_sandbox, "PUT", "/bans/")) == 3
+
+
+async def test_raid_mode_slower_than_discords_deadline_is_still_answered(
+    stage: FleetBotStage,
+    discord_sandbox: DiscordSandbox,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    guild.guild.verification_level = 1
+    async with stage.running(settings):
+        await configure(owner, general, app, enabled=True, verification_level=4)
+        # Discord holds each verification level change back past the 3 s of a first answer.
+        discord_sandbox.force_rate_limit("PATCH /guilds/{guild_id}", retry_after=3.5)
+        started = await answer(owner, general, app, "start", command="raid")
+        assert started.ephemeral and "Raid mode on" in started.embeds[0]["title"]
+        assert guild.verification_level == 4
+        discord_sandbox.force_rate_limit("PATCH /guilds/{guild_id}", retry_after=3.5)
+        ended = await answer(owner, general, app, "end", command="raid")
+        assert ended.ephemeral and "Raid mode off" in ended.embeds[0]["title"]
+        assert guild.verification_level == 1

@@ -48,6 +48,12 @@ def describe_raid(state: RaidState) -> list[tuple[str, str, bool]]:
     ]
 
 
+async def acknowledge(interaction: discord.Interaction[FleetBot]) -> None:
+    """Answer "thinking" before raid mode changes: the verification level, the alert and the
+    timer together can take longer than the 3 s Discord gives a first answer."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+
+
 @app_commands.guild_only()
 class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid defence."):
     """Settings and raid mode."""
@@ -65,9 +71,12 @@ class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid
         embed = create_embed(
             title, None, self.bot.settings.colors.primary, fields=describe_raid(state)
         )
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        if interaction.response.is_done():  # deferred past the verification level's change
+            await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
+        else:
+            await interaction.response.send_message(
+                embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
+            )
 
     @app_commands.command(name="config", description="Set the raid defence.")
     @app_commands.describe(
@@ -133,6 +142,7 @@ class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid
     async def start(self, interaction: discord.Interaction[FleetBot]) -> None:
         guild = server_of(interaction, SERVER_ONLY)
         state = await self.store.get(guild.id)
+        await acknowledge(interaction)
         if not await self.events.start_raid(guild, state.settings, []):
             raise UserError("Raid mode is on already; /raid end ends it.")
         await self._show(interaction, guild.id, "🚨 Raid mode on")
@@ -143,6 +153,7 @@ class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid
     @requires_permission(PermissionLevel.MODERATOR)
     async def end(self, interaction: discord.Interaction[FleetBot]) -> None:
         guild = server_of(interaction, SERVER_ONLY)
+        await acknowledge(interaction)
         if not await self.events.end_raid(guild, f"ended by {interaction.user.name}"):
             raise UserError("Raid mode is not on.")
         await self._show(interaction, guild.id, "✅ Raid mode off")
