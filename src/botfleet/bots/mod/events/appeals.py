@@ -191,6 +191,8 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         if appeal is None or guild is None or appeal.guild_id != guild.id:
             await reply_ephemeral(interaction, "That appeal was decided already.")
             return
+        # The unban, the ban's case and the unban's case can outlast Discord's 3 s.
+        await interaction.response.defer()
         moderator = interaction.user
         if accept:
             try:
@@ -215,7 +217,7 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         )
         if embed is not None:
             embed.add_field(name="Decision", value=f"{verdict.capitalize()} by {moderator.mention}")
-        await interaction.response.edit_message(embed=embed, view=None)
+        await interaction.edit_original_response(embed=embed, view=None)
         await self._tell_member(appeal.dm_channel_id, appeal.dm_message_id, guild.name, accept)
 
     async def _unban(
