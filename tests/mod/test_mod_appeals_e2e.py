@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from automod_helpers import CaseFeed, answer, cases_of
 from mod_commands_helpers import answer as ask
+from mod_commands_helpers import answer_of
 
 from botfleet.bots.mod.events.appeals import APPEAL_LINE
 from botfleet.bots.mod.services.limits import CaseAction
@@ -75,7 +76,7 @@ async def appeal(
     """Alice appeals from the DM that offered it: the staff's message of her appeal."""
     opened = await alice.click(offer, button(offer, "Appeal"))
     await opened.wait_for_modal()
-    sent = await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
+    sent = await answer_of(await alice.submit_modal(opened, APPEAL_TEXT))
     assert sent.ephemeral and "went to the staff" in sent.content, sent.content
     appealed = await staff.wait_for_message(author=app)
     assert "my own server" in str(appealed.embeds[0]) and "#1" in str(appealed.embeds[0])
@@ -97,6 +98,10 @@ async def test_an_accepted_appeal_unbans_and_amends_the_case(
         offer = await banned_by_automod(bot, owner, alice, general, staff, app)
         assert [ban.user.id for ban in guild.bans] == [alice.id]
         feed = CaseFeed(bot)
+        # Discord holds the appeal's post to the staff past the 3 s of a first answer.
+        discord_sandbox.force_rate_limit(
+            "POST /channels/{channel_id}/messages", retry_after=3.5, application=app
+        )
         appealed = await appeal(alice, offer, staff, app)
 
         refused = await (await alice.click(offer, button(offer, "Appeal"))).wait_for_response()
@@ -134,7 +139,7 @@ async def test_a_denied_appeal_keeps_the_ban_and_is_decided_once(
 
         again = await alice.click(offer, button(offer, "Appeal"))
         await again.wait_for_modal()
-        waiting = await (await alice.submit_modal(again, APPEAL_TEXT)).wait_for_response()
+        waiting = await answer_of(await alice.submit_modal(again, APPEAL_TEXT))
         assert "with the staff already" in waiting.content
 
         not_staff = await (await bob.click(appealed, button(appealed, "Deny"))).wait_for_response()
@@ -220,7 +225,7 @@ async def test_an_appeal_that_cannot_reach_the_staff_is_not_kept_and_can_be_sent
 
         opened = await alice.click(offer, button(offer, "Appeal"))
         await opened.wait_for_modal()
-        failed = await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
+        failed = await answer_of(await alice.submit_modal(opened, APPEAL_TEXT))
         assert failed.ephemeral and "could not reach the staff" in failed.content, failed.content
         assert "again later" in failed.content
 

@@ -122,6 +122,8 @@ class AppealEvents(commands.Cog, name=COG_NAME):
             log.warning("appeal for guild %d has no staff channel to go to", guild_id)
             await reply_ephemeral(interaction, "That server takes no appeals any more.")
             return
+        # Storing it and posting it to the staff can outlast Discord's 3 s for a first answer.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         user = interaction.user
         case = await self._ban_case(guild_id, user.id)
         source = interaction.message
@@ -169,7 +171,7 @@ class AppealEvents(commands.Cog, name=COG_NAME):
             return
         await self.store.attach_staff_message(appeal.id, posted.id)
         log.info("appeal #%d by %d in guild %d", appeal.id, user.id, guild_id)
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"Your appeal went to the staff of {guild.name}. This message will show their answer.",
             ephemeral=True,
         )
