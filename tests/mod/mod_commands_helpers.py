@@ -16,6 +16,7 @@ from botfleet.sandbox import (
     DiscordSandbox,
     InteractionHandle,
     InteractionResponse,
+    Message,
     SandboxChannel,
     SandboxGuild,
     SandboxMember,
@@ -112,6 +113,16 @@ def audited(sandbox: DiscordSandbox, method: str, path_part: str) -> list[Audite
         for request in sandbox.audited_requests
         if request.method == method and path_part in request.path and request.status < 300
     ]
+
+
+def massban_button(message: Message) -> str:
+    """The custom id of the raid alert's massban button on ``message``."""
+    [custom_id] = [
+        component["custom_id"]
+        for component in message.iter_components()
+        if str(component.get("custom_id", "")).startswith("modraid:")
+    ]
+    return str(custom_id)
 
 
 WAIT_SECONDS = 10.0

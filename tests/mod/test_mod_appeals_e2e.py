@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from automod_helpers import CaseFeed, answer, cases_of
 from mod_commands_helpers import answer as ask
+from mod_commands_helpers import answer_of
 
 from botfleet.bots.mod.events.appeals import APPEAL_LINE
 from botfleet.bots.mod.services.limits import CaseAction
@@ -12,6 +13,7 @@ from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import (
     Application,
+    DiscordSandbox,
     Message,
     SandboxChannel,
     SandboxGuild,
@@ -74,7 +76,7 @@ async def appeal(
     """Alice appeals from the DM that offered it: the staff's message of her appeal."""
     opened = await alice.click(offer, button(offer, "Appeal"))
     await opened.wait_for_modal()
-    sent = await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
+    sent = await answer_of(await alice.submit_modal(opened, APPEAL_TEXT))
     assert sent.ephemeral and "went to the staff" in sent.content, sent.content
     appealed = await staff.wait_for_message(author=app)
     assert "my own server" in str(appealed.embeds[0]) and "#1" in str(appealed.embeds[0])
@@ -83,6 +85,7 @@ async def appeal(
 
 async def test_an_accepted_appeal_unbans_and_amends_the_case(
     stage: FleetBotStage,
+    discord_sandbox: DiscordSandbox,
     settings: Settings,
     app: Application,
     guild: SandboxGuild,
@@ -95,13 +98,19 @@ async def test_an_accepted_appeal_unbans_and_amends_the_case(
         offer = await banned_by_automod(bot, owner, alice, general, staff, app)
         assert [ban.user.id for ban in guild.bans] == [alice.id]
         feed = CaseFeed(bot)
+        # Discord holds the appeal's post to the staff past the 3 s of a first answer.
+        discord_sandbox.force_rate_limit(
+            "POST /channels/{channel_id}/messages", retry_after=3.5, application=app
+        )
         appealed = await appeal(alice, offer, staff, app)
 
         refused = await (await alice.click(offer, button(offer, "Appeal"))).wait_for_response()
         assert "not banned" not in refused.content  # still banned: the form opens again
-        decided = await (
-            await owner.click(appealed, button(appealed, "Accept"))
-        ).wait_for_response()
+        # Discord holds the unban back past the 3 s of a first answer: the press is answered.
+        discord_sandbox.force_rate_limit(
+            "DELETE /guilds/{guild_id}/bans/{user_id}", retry_after=3.5
+        )
+        decided = await (await owner.click(appealed, button(appealed, "Accept"))).wait_for_edit()
         assert "Accepted by" in str(decided.embeds[0]) and not decided.components
         assert guild.bans == []
         unban = await feed.next()
@@ -130,7 +139,7 @@ async def test_a_denied_appeal_keeps_the_ban_and_is_decided_once(
 
         again = await alice.click(offer, button(offer, "Appeal"))
         await again.wait_for_modal()
-        waiting = await (await alice.submit_modal(again, APPEAL_TEXT)).wait_for_response()
+        waiting = await answer_of(await alice.submit_modal(again, APPEAL_TEXT))
         assert "with the staff already" in waiting.content
 
         not_staff = await (await bob.click(appealed, button(appealed, "Deny"))).wait_for_response()
@@ -216,9 +225,46 @@ async def test_an_appeal_that_cannot_reach_the_staff_is_not_kept_and_can_be_sent
 
         opened = await alice.click(offer, button(offer, "Appeal"))
         await opened.wait_for_modal()
-        failed = await (await alice.submit_modal(opened, APPEAL_TEXT)).wait_for_response()
+        failed = await answer_of(await alice.submit_modal(opened, APPEAL_TEXT))
         assert failed.ephemeral and "could not reach the staff" in failed.content, failed.content
         assert "again later" in failed.content
 
         await staff.clear_permissions(bot_member)
         await appeal(alice, offer, staff, app)  # not "with the staff already"
+
+
+async def test_a_bot_without_ban_members_answers_appeals_and_keeps_them_open(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    staff: SandboxChannel,
+) -> None:
+    """Discord refuses the bot the ban list and the unban: each press is answered, none lost."""
+    async with stage.running(settings) as bot:
+        offer = await banned_by_automod(bot, owner, alice, general, staff, app)
+        powers, bot_member = guild.role("Mod Bot powers"), guild.member(app.bot_user.username)
+        await guild.take_role(bot_member, powers)
+        refused = await (await alice.click(offer, button(offer, "Appeal"))).wait_for_response()
+        assert refused.ephemeral and "can't check your ban" in refused.content, refused.content
+        await guild.give_role(bot_member, powers)
+        appealed = await appeal(alice, offer, staff, app)
+
+        await guild.take_role(bot_member, powers)
+        refused = await (
+            await owner.click(appealed, button(appealed, "Accept"))
+        ).wait_for_followup()
+        assert refused.ephemeral and "appeal stays open" in refused.content, refused.content
+        assert [ban.user.id for ban in guild.bans] == [alice.id]
+        assert appealed.components and "Decision" not in str(appealed.embeds[0])
+
+        await guild.give_role(bot_member, powers)
+        decided = await (await owner.click(appealed, button(appealed, "Accept"))).wait_for_edit()
+        assert "Accepted by" in str(decided.embeds[0]) and not decided.components
+        assert guild.bans == []
+        actions = [case.action for case in await cases_of(bot, guild, alice)]
+        assert actions == [CaseAction.BAN, CaseAction.UNBAN]
+        await edited_to(stage, offer, "was accepted")

@@ -188,3 +188,26 @@ async def test_a_lockdown_locks_the_configured_channels_and_ends_on_time(
             ),
             "the lockdown to end by itself",
         )
+
+
+async def test_a_lockdown_slower_than_discords_deadline_is_still_answered(
+    stage: FleetBotStage,
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    settings: Settings,
+    world: ModGuild,
+) -> None:
+    async with stage.running(settings):
+        added = await world.ask(
+            world.admin, "modset", {"channel": world.general}, subcommand="lockdown-add"
+        )
+        assert world.general.mention in added.content, added.content
+        # Discord holds each channel's edit back past the 3 s a first answer may take.
+        overwrites = "/channels/{channel_id}/permissions/{target_id}"
+        for method in ("PUT", "DELETE"):
+            discord_sandbox.force_rate_limit(f"{method} {overwrites}", retry_after=3.5)
+        started = await world.ask(world.moderator, "lockdown", subcommand="start")
+        assert "1 channel(s) locked" in started.content, started.content
+        ended = await world.ask(world.moderator, "lockdown", subcommand="end")
+        assert "1 channel(s) open again" in ended.content, ended.content
+        assert world.guild.id not in world.general.overwrites

@@ -116,3 +116,21 @@ async def test_a_massban_is_carried_out_once_however_often_it_is_confirmed(
         for raider in raiders:
             assert len(await cases.for_member(world.guild.id, raider.id)) == 1
         assert len(audited(discord_sandbox, "PUT", "/bans/")) == 3
+
+
+async def test_a_massban_that_fails_after_its_press_still_answers(
+    stage: FleetBotStage, app: Application, settings: Settings, world: ModGuild
+) -> None:
+    for n in range(2):
+        world.guild.add_member(f"free_nitro_{n}")
+    async with stage.running(settings):
+        dry_run = await world.ask(world.moderator, "massban", {"name": "^free_nitro"})
+        assert dry_run.message is not None
+        bot_member = world.guild.member(app.bot_user.username)
+        await world.guild.take_role(bot_member, world.guild.role(app.name))  # no Ban Members
+
+        pressed = await world.moderator.click(dry_run.message, "mod:massban")
+        await pressed.wait_for_response()
+        answer = await pressed.wait_for_followup()
+        assert answer.ephemeral and "went wrong" in answer.content, answer.content
+        assert world.guild.bans == []

@@ -8,7 +8,7 @@ from datetime import timedelta
 import discord
 import pytest
 from automod_helpers import CaseFeed, answer
-from mod_commands_helpers import audited
+from mod_commands_helpers import audited, massban_button
 
 from botfleet.bots.mod.events.raid import RAID_END_EVENT, RaidEvents
 from botfleet.bots.mod.services.cases import CaseStore
@@ -27,8 +27,6 @@ from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.resources.audit_log import AuditLogEvent
 from botfleet.services.scheduler import ScheduledTimer
 
-MASSBAN_PREFIX = "modraid:"
-
 
 @pytest.fixture
 def modlog(guild: SandboxGuild) -> SandboxChannel:
@@ -40,15 +38,6 @@ async def configure(
 ) -> None:
     response = await answer(owner, channel, app, "config", options, command="raid")
     assert response.ephemeral and "saved" in response.embeds[0]["title"], response.content
-
-
-def massban_button(message: Message) -> str:
-    [custom_id] = [
-        component["custom_id"]
-        for component in message.iter_components()
-        if str(component.get("custom_id", "")).startswith(MASSBAN_PREFIX)
-    ]
-    return str(custom_id)
 
 
 def titled(title: str) -> Callable[[Message], bool]:
@@ -304,7 +293,8 @@ async def test_the_flagged_are_banned_once_when_two_moderators_confirm(
             await moderator.click(message, confirm) for moderator, message, confirm in confirms
         ]
         double = await owner.click(confirms[0][1], confirms[0][2])
-        answers = [(await handle.wait_for_followup()).content for handle in handles]
+        # A refused confirmation is answered at once; a carried-out one after its deferral.
+        answers = [(await handle.wait_for_message()).content for handle in handles]
         assert sum("Banned 3 flagged members" in text for text in answers) == 1, answers
         assert any(
             "being carried out" in text or "No flagged joiner" in text for text in answers
@@ -314,3 +304,26 @@ async def test_the_flagged_are_banned_once_when_two_moderators_confirm(
         for raider in raiders:
             assert len(await cases.for_member(guild.id, raider.id)) == 1
         assert len(audited(discord_sandbox, "PUT", "/bans/")) == 3
+
+
+async def test_raid_mode_slower_than_discords_deadline_is_still_answered(
+    stage: FleetBotStage,
+    discord_sandbox: DiscordSandbox,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    guild.guild.verification_level = 1
+    async with stage.running(settings):
+        await configure(owner, general, app, enabled=True, verification_level=4)
+        # Discord holds each verification level change back past the 3 s of a first answer.
+        discord_sandbox.force_rate_limit("PATCH /guilds/{guild_id}", retry_after=3.5)
+        started = await answer(owner, general, app, "start", command="raid")
+        assert started.ephemeral and "Raid mode on" in started.embeds[0]["title"]
+        assert guild.verification_level == 4
+        discord_sandbox.force_rate_limit("PATCH /guilds/{guild_id}", retry_after=3.5)
+        ended = await answer(owner, general, app, "end", command="raid")
+        assert ended.ephemeral and "Raid mode off" in ended.embeds[0]["title"]
+        assert guild.verification_level == 1

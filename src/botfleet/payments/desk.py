@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,12 +113,13 @@ def describe_membership(
 
 
 async def _imported(name: str) -> ModuleType:
-    """The module ``name``, imported in a thread the first time: Stripe's SDK takes about 0.3 s
-    and PayPal's module (cryptography's X.509) about 0.7 s, too long to hold the event loop."""
-    module = sys.modules.get(name)
-    if module is None:
-        module = await asyncio.to_thread(importlib.import_module, name)
-    return module
+    """The module ``name``, imported in a thread: Stripe's SDK takes about 0.3 s and PayPal's
+    module (cryptography's X.509) about 0.7 s, too long to hold the event loop.
+
+    Always through the import system, never straight from ``sys.modules``: a module another
+    thread is importing is there half-initialised, and only the import system waits for it.
+    """
+    return await asyncio.to_thread(importlib.import_module, name)
 
 
 def provider_error(provider: Provider) -> type[Exception]:
@@ -157,6 +157,8 @@ class PremiumDesk:
         )
         self._stripe: StripeGateway | None = None
         self._paypal: PayPalGateway | None = None
+        self._building = {provider: asyncio.Lock() for provider in Provider}
+        """Held while a provider's gateway is made: checkouts arriving meanwhile wait for it."""
 
     async def close(self) -> None:
         for gateway in (self._stripe, self._paypal):
@@ -176,16 +178,20 @@ class PremiumDesk:
         if not self._stripe_configured:
             raise PaymentsNotConfiguredError("Stripe")
         if self._stripe is None:
-            module = await _imported("botfleet.payments.stripe_client")
-            self._stripe = module.StripeGateway(self.settings.payments, self.public_url)
+            async with self._building[Provider.STRIPE]:
+                if self._stripe is None:  # not made by a checkout that held the lock first
+                    module = await _imported("botfleet.payments.stripe_client")
+                    self._stripe = module.StripeGateway(self.settings.payments, self.public_url)
         return self._stripe
 
     async def _paypal_gateway(self) -> PayPalGateway:
         if not self._paypal_configured:
             raise PaymentsNotConfiguredError("PayPal")
         if self._paypal is None:
-            module = await _imported("botfleet.payments.paypal")
-            self._paypal = module.PayPalGateway(self.settings.payments, self.public_url)
+            async with self._building[Provider.PAYPAL]:
+                if self._paypal is None:  # not made by a checkout that held the lock first
+                    module = await _imported("botfleet.payments.paypal")
+                    self._paypal = module.PayPalGateway(self.settings.payments, self.public_url)
         return self._paypal
 
     @property

@@ -40,7 +40,6 @@ DEFINITION = BotDefinition(
     extensions=(
         "botfleet.bots.mod.commands",
         "botfleet.bots.mod.commands.automod",
-        "botfleet.bots.mod.commands.raid",
         "botfleet.bots.mod.commands.appeals",
     ),
     intents=mod_intents,

@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, requires_permission
-from botfleet.bots.mod.commands.acting import moderator_pattern
+from botfleet.bots.mod.commands.acting import defer_past_checks, moderator_pattern
 from botfleet.bots.mod.commands.sanctions import (
     SERVER_ONLY,
     Reason,
@@ -270,6 +270,8 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         ends_at = datetime.now(UTC) + timedelta(seconds=parse_time(duration)) if duration else None
         channels = await self._lockdown_channels(guild, moderator)
         audit = audit_reason(str(moderator), None, check_reason(reason) or "lockdown")
+        # One Discord call per channel: seconds in a big server, past the first answer's 3 s.
+        await defer_past_checks(interaction)
         locked = [
             channel
             for channel in channels
@@ -283,7 +285,7 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
             )
         await self.channels.set_lockdown(guild.id, lockdown_id)
         until = f" until {discord_timestamp(ends_at)}" if ends_at is not None else ""
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"🚨 Lockdown{until}: {len(locked)} channel(s) locked "
             f"({', '.join(channel.mention for channel in channels)})."
         )
@@ -294,11 +296,10 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         guild = server_of(interaction, SERVER_ONLY)
         moderator = moderator_of(interaction)
         channels = await self._lockdown_channels(guild, moderator)
+        await defer_past_checks(interaction)
         await self.channels.set_lockdown(guild.id, None)
         opened = await self.end_lockdown(guild, channels, str(moderator))
-        await interaction.response.send_message(
-            f"✅ Lockdown over: {opened} channel(s) open again."
-        )
+        await interaction.followup.send(f"✅ Lockdown over: {opened} channel(s) open again.")
 
     async def end_lockdown(
         self, guild: discord.Guild, channels: list[discord.TextChannel], by: str

@@ -11,7 +11,6 @@ from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, ensure_bot_can, requires_permission
 from botfleet.bots.mod.events.raid import RaidEvents
-from botfleet.bots.mod.services.cases import CaseStore
 from botfleet.bots.mod.services.raid import RaidAction, RaidState, RaidStore, edited_settings
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed
@@ -49,6 +48,12 @@ def describe_raid(state: RaidState) -> list[tuple[str, str, bool]]:
     ]
 
 
+async def acknowledge(interaction: discord.Interaction[FleetBot]) -> None:
+    """Answer "thinking" before raid mode changes: the verification level, the alert and the
+    timer together can take longer than the 3 s Discord gives a first answer."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+
+
 @app_commands.guild_only()
 class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid defence."):
     """Settings and raid mode."""
@@ -66,9 +71,12 @@ class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid
         embed = create_embed(
             title, None, self.bot.settings.colors.primary, fields=describe_raid(state)
         )
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        if interaction.response.is_done():  # deferred past the verification level's change
+            await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
+        else:
+            await interaction.response.send_message(
+                embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
+            )
 
     @app_commands.command(name="config", description="Set the raid defence.")
     @app_commands.describe(
@@ -134,6 +142,7 @@ class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid
     async def start(self, interaction: discord.Interaction[FleetBot]) -> None:
         guild = server_of(interaction, SERVER_ONLY)
         state = await self.store.get(guild.id)
+        await acknowledge(interaction)
         if not await self.events.start_raid(guild, state.settings, []):
             raise UserError("Raid mode is on already; /raid end ends it.")
         await self._show(interaction, guild.id, "🚨 Raid mode on")
@@ -144,13 +153,7 @@ class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid
     @requires_permission(PermissionLevel.MODERATOR)
     async def end(self, interaction: discord.Interaction[FleetBot]) -> None:
         guild = server_of(interaction, SERVER_ONLY)
+        await acknowledge(interaction)
         if not await self.events.end_raid(guild, f"ended by {interaction.user.name}"):
             raise UserError("Raid mode is not on.")
         await self._show(interaction, guild.id, "✅ Raid mode off")
-
-
-async def setup(bot: FleetBot[ModOptions]) -> None:
-    store = RaidStore(bot.database)
-    events = RaidEvents(bot, store, CaseStore(bot.database))
-    await bot.add_cog(events)
-    await bot.add_cog(RaidCommands(bot, store, events))

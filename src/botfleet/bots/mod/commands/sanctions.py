@@ -118,12 +118,14 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         moderation: Moderation,
         warnings: WarningService,
         bans: BanService,
+        massbans: MassbanClaims,
     ) -> None:
         self.bot = bot
         self.moderation = moderation
         self.warnings = warnings
         self.bans = bans
-        self.massbans = MassbanClaims()
+        self.massbans = massbans
+        """Shared with the raid alert's massban: one massban at a time per guild, whichever."""
 
     @app_commands.command(name="warn", description="Warn a member, with a preset or points.")
     @app_commands.describe(
@@ -459,14 +461,8 @@ class SanctionCommands(commands.Cog, name="Moderation"):
             raise UserError("No member matches those filters; nobody would be banned.")
 
         async def ban_them(press: discord.Interaction[FleetBot[ModOptions]]) -> None:
-            try:
-                with self.massbans.claim(guild.id, moderator.display_name):
-                    report = await self._ban_picked(
-                        guild, moderator, picked, checked, press.channel_id
-                    )
-            except UserError as refusal:
-                await press.followup.send(refusal.message, ephemeral=True)
-                return
+            with self.massbans.claim(guild.id, moderator.display_name):
+                report = await self._ban_picked(guild, moderator, picked, checked, press.channel_id)
             await press.followup.send(report, allowed_mentions=NO_PINGS)
 
         view = MassbanConfirm(moderator.id, ban_them)

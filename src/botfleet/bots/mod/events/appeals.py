@@ -103,6 +103,14 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         except discord.NotFound:
             await reply_ephemeral(interaction, f"You are not banned from {guild.name}.")
             return False
+        except discord.HTTPException as error:  # the bot lost Ban Members, or Discord failed
+            log.warning("cannot read bans of guild %d for an appeal: %s", guild_id, error)
+            await reply_ephemeral(
+                interaction,
+                f"I can't check your ban in {guild.name} just now, so no appeal can be sent. "
+                "Press **Appeal** again later, or reach the staff another way.",
+            )
+            return False
         return True
 
     async def submit(self, interaction: discord.Interaction[Any], guild_id: int, text: str) -> None:
@@ -114,6 +122,8 @@ class AppealEvents(commands.Cog, name=COG_NAME):
             log.warning("appeal for guild %d has no staff channel to go to", guild_id)
             await reply_ephemeral(interaction, "That server takes no appeals any more.")
             return
+        # Storing it and posting it to the staff can outlast Discord's 3 s for a first answer.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         user = interaction.user
         case = await self._ban_case(guild_id, user.id)
         source = interaction.message
@@ -161,7 +171,7 @@ class AppealEvents(commands.Cog, name=COG_NAME):
             return
         await self.store.attach_staff_message(appeal.id, posted.id)
         log.info("appeal #%d by %d in guild %d", appeal.id, user.id, guild_id)
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"Your appeal went to the staff of {guild.name}. This message will show their answer.",
             ephemeral=True,
         )
@@ -183,9 +193,23 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         if appeal is None or guild is None or appeal.guild_id != guild.id:
             await reply_ephemeral(interaction, "That appeal was decided already.")
             return
+        # The unban, the ban's case and the unban's case can outlast Discord's 3 s.
+        await interaction.response.defer()
         moderator = interaction.user
         if accept:
-            await self._unban(guild, appeal.user_id, appeal.case_number, moderator, now)
+            try:
+                await self._unban(guild, appeal.user_id, appeal.case_number, moderator, now)
+            except discord.HTTPException as error:
+                # Decided first, so two staff accepting at once unban once; a refused unban
+                # undoes the decision, so the appeal can still be accepted (or denied).
+                await self.store.reopen(appeal.id)
+                log.warning("appeal #%d: unban in guild %d failed: %s", appeal.id, guild.id, error)
+                await reply_ephemeral(
+                    interaction,
+                    f"Discord refused the unban ({error.text or error.status}), so the appeal "
+                    "stays open. Check that I have **Ban Members**, then accept it again.",
+                )
+                return
         verdict = "accepted" if accept else "denied"
         log.info("appeal #%d %s by %d in guild %d", appeal.id, verdict, moderator.id, guild.id)
         embed = (
@@ -195,7 +219,7 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         )
         if embed is not None:
             embed.add_field(name="Decision", value=f"{verdict.capitalize()} by {moderator.mention}")
-        await interaction.response.edit_message(embed=embed, view=None)
+        await interaction.edit_original_response(embed=embed, view=None)
         await self._tell_member(appeal.dm_channel_id, appeal.dm_message_id, guild.name, accept)
 
     async def _unban(

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -58,14 +59,16 @@ class RaidEvents(commands.Cog, name=COG_NAME):
         bot: FleetBot[ModOptions],
         store: RaidStore,
         cases: CaseStore,
+        massbans: MassbanClaims,
         detector: JoinRateDetector | None = None,
     ) -> None:
         self.bot = bot
         self.store = store
         self.cases = cases
+        self.massbans = massbans
+        """Shared with /massban: one massban at a time per guild, the alert's or the command's."""
         self.detector = detector if detector is not None else JoinRateDetector()
         self._judging: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self.massbans = MassbanClaims()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(MassbanButton)
@@ -265,18 +268,26 @@ class RaidEvents(commands.Cog, name=COG_NAME):
     async def flagged_count(self, guild_id: int) -> int:
         return len((await self.store.get(guild_id)).flagged)
 
-    async def massban(self, interaction: discord.Interaction[Any], guild_id: int) -> None:
-        """Ban every flagged member (members or gone already); each ban is a case."""
+    async def massban(
+        self, interaction: discord.Interaction[Any], guild_id: int, claimed: Callable[[], None]
+    ) -> None:
+        """Ban every flagged member (members or gone already); each ban is a case.
+
+        ``claimed`` is called once this massban holds the guild's claim, before anything else
+        is awaited; a refused one raises :class:`UserError` without calling it.
+        """
         guild = self.bot.get_guild(guild_id)
         if guild is None or interaction.guild_id != guild_id:
             await interaction.response.send_message(
                 "That raid is not of this server.", ephemeral=True
             )
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        # Two moderators confirming at once would ban the flagged twice, two cases each: the
-        # second is told one is under way, and one confirming later finds them unflagged.
+        # Two moderators confirming at once (here or with /massban) would ban the same members
+        # twice, two cases each: the second is told one is under way, and one confirming later
+        # finds them unflagged or banned already.
         with self.massbans.claim(guild_id, interaction.user.name):
+            claimed()
+            await interaction.response.defer(ephemeral=True, thinking=True)
             banned, failed = await self._ban_flagged(guild, interaction.user)
         if not banned and not failed:
             await interaction.followup.send("No flagged joiner is left to ban.", ephemeral=True)
@@ -290,9 +301,18 @@ class RaidEvents(commands.Cog, name=COG_NAME):
     async def _ban_flagged(
         self, guild: discord.Guild, moderator: discord.abc.User
     ) -> tuple[set[int], int]:
-        """Ban and unflag the flagged members, each ban a case; who was banned, how many failed."""
+        """Ban and unflag the flagged members, each ban a case; who was banned, how many failed.
+
+        Members banned since they were flagged (by /massban, say) are unflagged and left alone:
+        banning them again would record a second case for one ban.
+        """
         guild_id = guild.id
-        flagged = (await self.store.get(guild_id)).flagged
+        banned_already = {entry.user.id async for entry in guild.bans(limit=None)}
+        flagged = [
+            user_id
+            for user_id in (await self.store.get(guild_id)).flagged
+            if user_id not in banned_already
+        ]
         reason = f"Raid massban by {moderator.name}"
         audit = audit_reason(moderator.name, None, reason)
         banned: set[int] = set()
@@ -314,5 +334,5 @@ class RaidEvents(commands.Cog, name=COG_NAME):
                     reason,
                 )
             )
-        await self.store.unflag(guild_id, banned)
+        await self.store.unflag(guild_id, banned | banned_already)
         return banned, len(flagged) - len(banned)

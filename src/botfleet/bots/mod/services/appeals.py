@@ -160,6 +160,17 @@ class AppealStore:
             await session.commit()
         return appeal
 
+    async def reopen(self, appeal_id: int) -> None:
+        """Undo a decision that could not be carried out (Discord refused the unban)."""
+        statement = (
+            update(ModAppeal)
+            .where(ModAppeal.id == appeal_id)
+            .values(status=AppealStatus.OPEN.value, decided_by=None, decided_at=None)
+        )
+        async with self.database.session() as session:
+            await session.execute(statement)
+            await session.commit()
+
 
 async def delete_appeals(session: AsyncSession, user_id: int) -> int:
     """A data-deletion request: the member's appeals (their own words)."""

@@ -93,6 +93,10 @@ def pick_members(
     return sorted(picked, key=lambda member: member.joined_at or now, reverse=True)
 
 
+class MassbanBusyError(UserError):
+    """Another massban holds the guild: nothing was banned, and the moderator may try again."""
+
+
 class MassbanClaims:
     """One massban at a time per guild (a guild is served by one process, its shard's).
 
@@ -108,7 +112,7 @@ class MassbanClaims:
         """Hold the guild's massban while the block runs; refused while another holds it."""
         holder = self._holders.get(guild_id)
         if holder is not None:
-            raise UserError(
+            raise MassbanBusyError(
                 f"A massban by {holder} is being carried out in this server; wait for its "
                 "report, then try again for whoever it left."
             )

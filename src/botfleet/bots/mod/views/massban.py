@@ -9,7 +9,8 @@ from typing import Any, Final
 
 import discord
 
-from botfleet.bots.mod.services.massban import MemberFacts
+from botfleet.bots.mod.services.massban import MassbanBusyError, MemberFacts
+from botfleet.core.errors import handle_interaction_error
 from botfleet.utils.embeds import create_embed
 from botfleet.utils.text import truncate_string
 
@@ -66,10 +67,10 @@ class MassbanConfirm(discord.ui.View):
         )
         return False
 
-    def _disable(self) -> None:
+    def _set_buttons(self, *, enabled: bool) -> None:
         for item in self.children:
             if isinstance(item, discord.ui.Button):
-                item.disabled = True
+                item.disabled = not enabled
 
     @discord.ui.button(label="Ban them", style=discord.ButtonStyle.danger, custom_id="mod:massban")
     async def confirm(
@@ -78,12 +79,21 @@ class MassbanConfirm(discord.ui.View):
         if await self._decided(interaction):
             return
         self.stage = Stage.BANNING
-        self._disable()
+        self._set_buttons(enabled=False)
         await interaction.response.edit_message(view=self)
+        busy: MassbanBusyError | None = None
         try:
             await self.on_confirm(interaction)
+        except MassbanBusyError as refusal:
+            busy = refusal
         finally:
-            self.stage = Stage.DONE
+            self.stage = Stage.DONE if busy is None else Stage.OPEN
+        if busy is not None:
+            # Nothing was banned (another massban holds the server): the buttons come back, so
+            # the moderator can confirm once its report is in.
+            self._set_buttons(enabled=True)
+            await interaction.edit_original_response(view=self)
+            await interaction.followup.send(busy.message, ephemeral=True)
 
     @discord.ui.button(
         label="Cancel", style=discord.ButtonStyle.secondary, custom_id="mod:massban:cancel"
@@ -94,7 +104,7 @@ class MassbanConfirm(discord.ui.View):
         if await self._decided(interaction):
             return
         self.stage = Stage.CANCELLED
-        self._disable()
+        self._set_buttons(enabled=False)
         await interaction.response.edit_message(content="Massban called off.", view=self)
 
     async def _decided(self, interaction: discord.Interaction[Any]) -> bool:
@@ -104,10 +114,21 @@ class MassbanConfirm(discord.ui.View):
         await interaction.response.send_message(self.stage.value, ephemeral=True)
         return True
 
+    async def on_error(
+        self,
+        interaction: discord.Interaction[Any],
+        error: Exception,
+        item: discord.ui.Item[MassbanConfirm],
+        /,
+    ) -> None:
+        """A press that failed is answered (discord.py would only log it): the buttons are
+        disabled by then, and the moderator would wait for a report that never comes."""
+        await handle_interaction_error(interaction, error)
+
     async def on_timeout(self) -> None:
         if self.message is None or self.stage is not Stage.OPEN:
             return
-        self._disable()
+        self._set_buttons(enabled=False)
         try:
             await self.message.edit(content="The massban was not confirmed in time.", view=self)
         except discord.HTTPException:

@@ -7,6 +7,7 @@ confirmation that says how many will be banned; only the confirmation bans.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final, Protocol, runtime_checkable
 
 import discord
@@ -27,7 +28,9 @@ class RaidActions(Protocol):
 
     async def flagged_count(self, guild_id: int) -> int: ...
 
-    async def massban(self, interaction: discord.Interaction[Any], guild_id: int) -> None: ...
+    async def massban(
+        self, interaction: discord.Interaction[Any], guild_id: int, claimed: Callable[[], None]
+    ) -> None: ...
 
 
 async def actions_of(interaction: discord.Interaction[Any]) -> RaidActions | None:
@@ -90,8 +93,17 @@ class ConfirmMassban(discord.ui.View):
         if self.confirmed:  # a double click: the view listens on to say so
             await reply_ephemeral(interaction, "You confirmed this massban already.")
             return
+        # Confirmed only once the massban holds the guild's claim: a moderator refused because
+        # another massban is under way may confirm again when it is done, and so may one whose
+        # massban failed (members it banned are skipped then).
+        try:
+            await self.cog.massban(interaction, self.guild_id, self._claimed)
+        except Exception:
+            self.confirmed = False
+            raise
+
+    def _claimed(self) -> None:
         self.confirmed = True
-        await self.cog.massban(interaction, self.guild_id)
 
     async def on_error(
         self,
