@@ -2,28 +2,32 @@
 
 Run::
 
-    .venv/bin/python benchmarks/soak.py                 (6,000 events, a few minutes)
-    .venv/bin/python benchmarks/soak.py --events 600    (a quick look)
+    .venv/bin/python benchmarks/soak.py                   (20,000 events: two to three minutes)
+    .venv/bin/python benchmarks/soak.py --events 2000     (a quick look)
+    .venv/bin/python benchmarks/soak.py --database postgresql+asyncpg://postgres@127.0.0.1:5432/soak
 
-The fleet runs as production runs it on one machine (``botfleet run --all --one-process``) against
-a local Discord stand-in started here: one guild of ``--members`` members (a year-old account
-each) and the six bots, a SQLite database migrated beforehand. Once every bot is ready and the
-Grammar Bot's language engines are loaded, ``--concurrency`` members at a time play a fixed
-sequence of ``--events`` events, in a repeating mix:
+The fleet runs as one machine runs it in production (``botfleet run --all --one-process``)
+against a local Discord stand-in started here: one guild of ``--members`` members (a year-old
+account each) in five text channels, and the six bots, on ``--database`` (migrated first; by
+default a SQLite file of its own). Once every bot is ready and the Grammar Bot's language
+engines are loaded, ``--concurrency`` members at a time play a fixed sequence of ``--events``
+events, in a repeating mix:
 
-* **message** (half): a chat line in one of the guild's text channels, which every bot hears
-  (XP, AutoMod, the Grammar Bot's listener); nothing answers it, so a failure shows as an error
-  in the fleet's log or metrics;
-* **command** (a third): ``/ping`` or ``/about`` of one of the six bots, in turn;
+* **message** (half): a chat line, which every bot hears (XP and achievements, AutoMod, the
+  Grammar Bot's listener); nothing answers it, so a failure shows as an error in the fleet's
+  log or metrics;
+* **command** (a third): ``/ping`` or ``/about`` of each of the six bots in turn;
 * **button** (a sixth): ``/grammar quiz``, then a press on one of its answers.
 
 Printed: events sent and handled by kind (a command or button is handled when the bot answered
-it before Discord's deadline), the latency of those answers (p50, p99: from the member's action
-to the answer arriving), the fleet's resident set size (VmRSS) once ready and after the load, and
-the errors: answers that never came, the fleet's own error count (``botfleet_errors`` and
-``botfleet_commands{outcome="error"}`` on its /metrics), and log lines at ERROR or above. The
-exit status is 1 when any error was seen. Memory should stay flat: the end's RSS within
-``RSS_GROWTH_BOUND_MB`` of the start's.
+it before Discord's deadline); the latency of the answers (p50, p99: from the member's action to
+the answer arriving); the bots' own posts (the Utility Bot's achievements) and how long after
+the load the last one came; the fleet's resident set size (VmRSS) once ready, after half the
+events and at the end, once the fleet is quiet; the most frequent warnings; and the errors:
+answers that never came, the fleet's own count (``botfleet_errors`` and
+``botfleet_commands{outcome="error"}`` on its /metrics), and log lines at ERROR or above.
+Memory is flat when the second half of the events adds at most ``RSS_GROWTH_BOUND_MB`` (the
+first half fills the caches of every member). The exit status is 1 when any error was seen.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-from memory import OUTPUT_LINE_LIMIT, READY_TIMEOUT, SETTLE_SECONDS, family_rss_mb
+from memory import READY_TIMEOUT, SETTLE_SECONDS, family_rss_mb, start_python
 
 from botfleet import bot_names, get_definition
 from botfleet.config import token_variable
@@ -60,7 +64,7 @@ from botfleet.sandbox import (
 from botfleet.sandbox.fleet import bot_process_environment
 
 REPO = Path(__file__).resolve().parents[1]
-EVENTS = 6000
+EVENTS = 20000
 MEMBERS = 1000
 CONCURRENCY = 12
 CHANNELS = ("general", "chat", "games", "help", "random")
@@ -295,14 +299,8 @@ async def soak(
             environment = bot_process_environment(
                 sandbox.url, Path(directory), REPO / "config", settings
             )
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                *("-m", "botfleet", "run", "--all", "--one-process"),
-                cwd=directory,
-                env=environment,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                limit=OUTPUT_LINE_LIMIT,
+            process = await start_python(
+                ("-m", "botfleet", "run", "--all", "--one-process"), Path(directory), environment
             )
             output = FleetOutput()
 
