@@ -13,11 +13,15 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 WORKDIR /build
 RUN python -m venv /opt/botfleet
-COPY pyproject.toml constraints.txt README.md LICENSE ./
+# requirements.lock (scripts/lock.sh) holds every package of a production fleet's extras, the
+# test tools left out, each pinned and with its files' hashes: pip refuses any file that does
+# not match. botfleet itself is then built from the source with those packages only.
+COPY requirements.lock ./
+RUN /opt/botfleet/bin/pip install --require-hashes --no-deps -r requirements.lock
+COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
-# The extras of a production fleet; the dev extra (test tools) stays out of the image.
-ARG EXTRAS=postgres,redis,sentry,music,ai,grammar,mod,web,payments,bus
-RUN /opt/botfleet/bin/pip install -c constraints.txt ".[${EXTRAS}]"
+RUN /opt/botfleet/bin/pip install --no-deps --no-build-isolation --no-index . \
+    && /opt/botfleet/bin/pip check
 
 # Stage 2: the runtime, without pip's caches or the source tree, running as an unprivileged user.
 FROM ${PYTHON_IMAGE} AS runtime

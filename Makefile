@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: install run test lint format doctor clean
+.PHONY: install install-production run test lint format doctor clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,14 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# A production host's .venv: requirements.lock's packages (scripts/lock.sh), each checked against
+# its hashes, then botfleet itself from this checkout; no test tools.
+install-production:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --no-index .
+	$(BIN)/python -m pip check
 
 run: $(STAMP)
 	$(BIN)/botfleet run --all
@@ -29,6 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
+	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive src
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks scripts

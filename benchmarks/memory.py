@@ -82,6 +82,21 @@ def family_rss_mb(pid: int) -> float:
     return total
 
 
+async def start_python(
+    argv: Sequence[str], directory: Path, environment: Mapping[str, str]
+) -> asyncio.subprocess.Process:
+    """``python <argv>`` in ``directory``, its output (stdout and stderr) on one pipe."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        *argv,
+        cwd=directory,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        limit=OUTPUT_LINE_LIMIT,
+    )
+
+
 async def measure(
     argv: Sequence[str],
     tokens: Mapping[str, str],
@@ -105,15 +120,7 @@ async def measure(
         }
     with tempfile.TemporaryDirectory(prefix="botfleet-memory-") as directory:
         environment = bot_process_environment(api_base, Path(directory), REPO / "config", settings)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *argv,
-            cwd=directory,
-            env=environment,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            limit=OUTPUT_LINE_LIMIT,
-        )
+        process = await start_python(argv, Path(directory), environment)
         assert process.stdout is not None
         reader: asyncio.Task[bytes] | None = None
         try:

@@ -206,7 +206,7 @@ class DiscordOAuth2Client:
         """Revoke ``token``; Discord revokes the whole authorisation with it."""
         async with self.http.post(
             self.config.token_url + "/revoke",
-            data={"token": token, "token_type_hint": "access_token"},
+            data={"token": token, "token_type_hint": "access_token"},  # nosec B105  # a type
             headers=self._client_auth(),
             timeout=REQUEST_TIMEOUT,
         ) as response:

@@ -99,7 +99,7 @@ class XPSystem:
         self.rankings = rankings
         self.cooldowns = cooldowns if cooldowns is not None else MessageCooldowns(None, "")
         # Which of 15-25 XP a message earns is a game mechanic, not a secret.
-        self._random = rng or random.Random()  # noqa: S311
+        self._random = rng or random.Random()  # noqa: S311  (an XP roll, not a secret)
         self._settings_failing = False
         self.writer = XPWriteBehind(store, options, rankings=rankings, dispatch=dispatch)
 

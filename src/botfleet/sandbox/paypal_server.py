@@ -224,7 +224,7 @@ class LocalPayPalServer(LocalHTTPServer):
             {
                 "scope": "https://uri.paypal.com/services/subscriptions",
                 "access_token": token,
-                "token_type": "Bearer",
+                "token_type": "Bearer",  # nosec B105  # OAuth's token type
                 "app_id": "APP-LOCAL",
                 "expires_in": 32400,
                 "nonce": secrets.token_hex(8),

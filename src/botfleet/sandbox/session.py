@@ -244,7 +244,9 @@ def sandbox_settings(settings: Settings, database_url: str, workdir: Path) -> Se
     bot = settings.bot.model_copy(
         update={"guild_ready_timeout": GUILD_READY_TIMEOUT, "data_dir": str(workdir)}
     )
-    discord = settings.discord.model_copy(update={"token": None, "api_base": None})
+    discord = settings.discord.model_copy(
+        update={"token": None, "api_base": None}  # nosec B105  # clears the token
+    )
     logging_section = settings.logging.model_copy(update={"sentry_dsn": None})
     return settings.model_copy(
         update={

@@ -66,7 +66,7 @@ class Grant:
         self.refresh_token = secrets.token_urlsafe(24)
         self.expires_at = time.monotonic() + ACCESS_TOKEN_LIFETIME
         return {
-            "token_type": "Bearer",
+            "token_type": "Bearer",  # nosec B105  # OAuth's token type
             "access_token": self.access_token,
             "expires_in": ACCESS_TOKEN_LIFETIME,
             "refresh_token": self.refresh_token,

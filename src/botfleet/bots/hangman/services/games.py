@@ -145,7 +145,7 @@ class HangmanService:
         self.scheduler = scheduler
         self.rewards = rewards
         # Which word comes up is a game mechanic, not a secret worth a CSPRNG.
-        self._rng = rng or random.Random()  # noqa: S311
+        self._rng = rng or random.Random()  # noqa: S311  (a word to guess, not a secret)
         self._clock = clock
         self._locks = _Locks()
 

@@ -38,7 +38,7 @@ class Effect(StrEnum):
     NIGHTCORE = "nightcore"
     SPEED = "speed"
     VAPORWAVE = "vaporwave"
-    LOW_PASS = "lowpass"  # noqa: S105  (an effect's name, not a password)
+    LOW_PASS = "lowpass"  # noqa: S105  # nosec B105  # an effect's name
     NORMALISE = "normalise"
 
 

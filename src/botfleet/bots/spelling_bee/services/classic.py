@@ -264,7 +264,7 @@ class ClassicService:
         self.scheduler = scheduler
         self.rewards = rewards
         # Which word comes up is a game mechanic, not a secret worth a CSPRNG.
-        self._rng = rng or random.Random()  # noqa: S311
+        self._rng = rng or random.Random()  # noqa: S311  (a word to spell, not a secret)
         self._clock = clock
         self._games: dict[str, _Game] = {}
         self._lock = asyncio.Lock()
