@@ -104,3 +104,32 @@ async def test_a_moved_bot_plays_on_for_the_listeners_of_its_new_channel(
         await asyncio.sleep(1.5)  # past the alone countdown the move must have stopped
         assert voice.is_connected() and voice.is_playing()
         assert {m.user.id for m in stage_channel.voice_members} == {alice.id, voice.user.id}
+
+
+@pytest.mark.usefixtures("real_time")
+async def test_a_button_that_fails_unexpectedly_still_answers_the_member(
+    room: Room, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stage, app, general, _, alice = room
+    async with stage.running(settings) as bot:
+        await command(alice, general, app, "play", query="long road")
+        voice = await in_voice(stage, bot)
+        cog = bot.get_cog("Music")
+
+        async def broken(*_: object) -> str:
+            raise RuntimeError("a bug in the controller")
+
+        monkeypatch.setattr(type(cog), "_press", broken)
+        controller = await wait_for(
+            stage,
+            lambda: next(
+                (m for m in general.messages() if m.author.id == voice.user.id and m.components),
+                None,
+            ),
+            "the controller",
+        )
+        pressed = await alice.click(controller, "music:control:toggle")
+        answer = await pressed.wait_for_message()
+        assert (
+            "Something went wrong on our side" in answer.content and "reference" in answer.content
+        )

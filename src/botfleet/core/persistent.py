@@ -11,15 +11,16 @@ database, say) with a friendly word instead of Discord's "This interaction faile
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final, Self, TypeVar
 
 import discord
 
-from botfleet.core.errors import reply_ephemeral
+from botfleet.core.errors import handle_interaction_error, reply_ephemeral
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,27 @@ class CustomIdFormat:
         return tuple(field.read(match[field.name]) for field in self.fields)
 
 
+PressHandler = Callable[[Any, discord.Interaction[Any]], Awaitable[None]]
+
+
+def _answering_errors(callback: PressHandler) -> PressHandler:
+    """``callback``, its failures answered as a slash command's are.
+
+    discord.py only logs what a persistent item's callback raises, so the member would see
+    "This interaction failed": a refusal (:class:`~botfleet.errors.UserError`) is answered
+    privately, anything else logged with a reference the member is given.
+    """
+
+    @functools.wraps(callback)
+    async def answered(item: Any, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await callback(item, interaction)
+        except Exception as error:  # every failure is answered and logged
+            await handle_interaction_error(interaction, error)
+
+    return answered
+
+
 class PersistentItem(discord.ui.DynamicItem[ItemT], template="(?!)"):
     """A :class:`discord.ui.DynamicItem` declared by a :class:`CustomIdFormat`.
 
@@ -129,6 +151,9 @@ class PersistentItem(discord.ui.DynamicItem[ItemT], template="(?!)"):
     def __init_subclass__(cls, *, custom_id: CustomIdFormat, **kwargs: Any) -> None:
         super().__init_subclass__(template=custom_id.template, **kwargs)
         cls.custom_id_format = custom_id
+        own_callback = cls.__dict__.get("callback")
+        if own_callback is not None:
+            cls.callback = _answering_errors(own_callback)  # type: ignore[method-assign,assignment]
 
     @classmethod
     async def from_custom_id(
