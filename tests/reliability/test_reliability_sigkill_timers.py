@@ -117,3 +117,46 @@ async def test_a_tempban_survives_a_killed_bot_and_ends_on_time_once(
     assert len(lifts) == 1, lifts
     assert "Tempban of case #1 ended" in str(lifts[0].reason)
     assert "Traceback" not in "".join(bot.output)
+
+
+async def test_a_timed_lockdown_survives_a_killed_bot_and_ends_on_time(
+    discord_sandbox: DiscordSandbox, tmp_path: Path
+) -> None:
+    app = discord_sandbox.add_application("Mod Bot")
+    guild = discord_sandbox.create_guild("Locked Club")
+    guild.add_bot(app, permissions=mod_permissions())
+    owner = guild.owner
+    general: SandboxChannel = guild.channel("general")
+    everyone = guild.id
+    bot = bot_process("mod", discord_sandbox, app, tmp_path)
+    try:
+        await bot.start()
+        loop = asyncio.get_running_loop()
+        added = await answered(
+            await owner.run_command(
+                general, app, "modset", {"channel": general}, subcommand="lockdown-add"
+            )
+        )
+        assert general.mention in added.content, added.content
+        started_at = loop.time()
+        started = await answered(
+            await owner.run_command(
+                general, app, "lockdown", {"duration": f"{DUE_SECONDS}s"}, subcommand="start"
+            )
+        )
+        assert "Lockdown until" in started.content, started.content
+        assert await bot.kill() == -signal.SIGKILL
+        await bot.start()
+        still_locked = everyone in general.overwrites
+        await wait_until(
+            discord_sandbox,
+            lambda: everyone not in general.overwrites or None,
+            timeout=PROCESS_WAIT,
+            describe_failure=lambda: "waiting for the lockdown to end by itself",
+        )
+        ended_after = loop.time() - started_at
+    finally:
+        await bot.kill()
+    assert still_locked
+    assert ended_after >= DUE_SECONDS
+    assert "Traceback" not in "".join(bot.output)

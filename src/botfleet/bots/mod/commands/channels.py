@@ -280,8 +280,12 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         lockdown_id = None
         if ends_at is not None:
             lockdown_id = interaction.id
+            # Stored even when short: a crash must not leave the server locked for good.
             await self.bot.scheduler.schedule(
-                ends_at, LOCKDOWN_END_EVENT, {"guild_id": guild.id, "lockdown_id": lockdown_id}
+                ends_at,
+                LOCKDOWN_END_EVENT,
+                {"guild_id": guild.id, "lockdown_id": lockdown_id},
+                durable=True,
             )
         await self.channels.set_lockdown(guild.id, lockdown_id)
         until = f" until {discord_timestamp(ends_at)}" if ends_at is not None else ""

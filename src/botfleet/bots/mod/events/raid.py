@@ -136,8 +136,11 @@ class RaidEvents(commands.Cog, name=COG_NAME):
         raised = max(previous, settings.verification_level)
         if raised != previous:
             await self._set_verification(guild, raised, "raid mode on")
-        await self.bot.scheduler.schedule(
-            settings.duration, RAID_END_EVENT, {"guild_id": guild.id, "since": now.isoformat()}
+        await self.bot.scheduler.schedule(  # stored: a crash must not leave raid mode on
+            settings.duration,
+            RAID_END_EVENT,
+            {"guild_id": guild.id, "since": now.isoformat()},
+            durable=True,
         )
         await self.store.flag(guild.id, burst)  # before the alert: its button bans them
         treated = ACTION_WORDS[settings.action]
