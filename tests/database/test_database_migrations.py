@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -124,3 +125,33 @@ async def test_schema_state_reads_without_creating_anything(tmp_path: Path) -> N
     upgraded = await migrate.schema_state(url)
     assert upgraded.exists and upgraded.latest
     assert upgraded.revision in upgraded.heads
+
+
+async def test_0024_closes_raced_duplicate_appeals_and_refuses_new_ones(database_url: str) -> None:
+    await upgrade(database_url, "0023")
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    insert = text(
+        "INSERT INTO mod_appeals (guild_id, user_id, text, status) "
+        "VALUES (:guild, :user, 'please', 'open')"
+    )
+    try:
+        async with engine.begin() as connection:
+            for user in (1, 1, 2):  # member 1's two submits raced; member 2 appealed once
+                await connection.execute(insert, {"guild": 9, "user": user})
+        await upgrade(database_url)
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text("SELECT id, user_id, status FROM mod_appeals ORDER BY id")
+                )
+            ).all()
+            assert [(user, status) for _, user, status in rows] == [
+                (1, "open"),
+                (1, "denied"),
+                (2, "open"),
+            ]
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.execute(insert, {"guild": 9, "user": 2})
+    finally:
+        await engine.dispose()

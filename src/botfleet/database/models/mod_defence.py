@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, Text, func
+from sqlalchemy import BigInteger, Index, Integer, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from botfleet.database.base import Base, UTCDateTime, json_variant
@@ -37,7 +37,17 @@ class ModAppeal(Base):
     """A banned member's appeal, until staff accept or deny it."""
 
     __tablename__ = "mod_appeals"
-    __table_args__ = (Index("ix_mod_appeals_guild_id_user_id", "guild_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_mod_appeals_guild_id_user_id", "guild_id", "user_id"),
+        Index(  # one open appeal per member and server, whatever submits race
+            "uq_mod_appeals_open",
+            "guild_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)

@@ -28,7 +28,7 @@ from botfleet.bots.mod.views.appeals import (
     appeal_offer_view,
     decision_view,
 )
-from botfleet.core.errors import reply_ephemeral
+from botfleet.core.errors import refuse, reply_ephemeral
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed, truncate_string
 
@@ -137,8 +137,8 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         )
         try:
             appeal = await self.store.open(new, datetime.now(UTC))
-        except UserError as refusal:
-            await reply_ephemeral(interaction, str(refusal))
+        except UserError as refusal:  # sent already (a second submit of the same form too)
+            await refuse(interaction, str(refusal))
             return
         fields = [("Member", f"{user} ({user.id})", True)]
         if case is not None:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Final
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.database.base import Database
@@ -22,6 +23,9 @@ from botfleet.services.privacy import count_deleted, registry
 
 MIN_APPEAL_LENGTH: Final = 20
 MAX_APPEAL_LENGTH: Final = 1000
+
+
+ALREADY_WITH_STAFF: Final = "Your appeal is with the staff already; wait for their answer."
 
 
 class AppealStatus(StrEnum):
@@ -111,7 +115,7 @@ class AppealStore:
         )
         async with self.database.session() as session:
             if (await session.execute(waiting)).first() is not None:
-                raise UserError("Your appeal is with the staff already; wait for their answer.")
+                raise UserError(ALREADY_WITH_STAFF)
             row = ModAppeal(
                 guild_id=new.guild_id,
                 user_id=new.user_id,
@@ -123,7 +127,10 @@ class AppealStore:
                 created_at=now,
             )
             session.add(row)
-            await session.commit()
+            try:
+                await session.commit()
+            except IntegrityError:  # another submit stored one since the check above
+                raise UserError(ALREADY_WITH_STAFF) from None
             return _appeal(row)
 
     async def withdraw(self, appeal_id: int) -> None:
