@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib
 import logging
 import os
 import shutil
@@ -22,12 +21,13 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
 from botfleet.database import Database, migrate
 from botfleet.database.migrate import sqlite_file_path, upgrade
+from required import import_backend, missing, unavailable
 
 pytest_plugins = ["botfleet.sandbox.pytest_plugin"]
 
@@ -36,25 +36,6 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 """A maintenance connection: tests create and drop databases of their own through it."""
 REDIS_URL = os.environ.get("BOTFLEET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REQUIRE_SERVICES = os.environ.get("BOTFLEET_REQUIRE_SERVICES") == "1"
-
-
-def _import_backend(module: str) -> Any:
-    """Import a backend client library; in CI a missing one fails instead of skipping."""
-    if REQUIRE_SERVICES:
-        return importlib.import_module(module)
-    return pytest.importorskip(module)
-
-
-def _missing(message: str) -> NoReturn:
-    """Skip a test whose prerequisite is missing on a laptop; fail it in CI, never skip there."""
-    if REQUIRE_SERVICES:
-        pytest.fail(message + " (BOTFLEET_REQUIRE_SERVICES=1)")
-    pytest.skip(message)
-
-
-def _unavailable(what: str, error: BaseException) -> NoReturn:
-    _missing(f"{what} is not reachable: {error!r}")
 
 
 class UnretrievedTaskErrors(logging.Handler):
@@ -142,7 +123,7 @@ def program() -> Callable[[str, str], str]:
     def find(name: str, needed_for: str) -> str:
         path = shutil.which(name)
         if path is None:
-            _missing(f"{name} is not on PATH; it is needed for {needed_for}")
+            missing(f"{name} is not on PATH; it is needed for {needed_for}")
         return path
 
     return find
@@ -158,7 +139,7 @@ def system_data() -> Callable[[str, str], Path]:
     def find(location: str, package: str) -> Path:
         path = Path(location)
         if not path.exists():
-            _missing(f"{path} is missing: apt-get install {package}")
+            missing(f"{path} is missing: apt-get install {package}")
         return path
 
     return find
@@ -168,7 +149,7 @@ def system_data() -> Callable[[str, str], Path]:
 async def redis_server(program: Callable[[str, str], str]) -> AsyncIterator[Any]:
     """A private ``redis-server`` on a free port that the test may stop, freeze and restart
     (a ``botfleet.sandbox.redis_process.ThrowawayRedis``); the machine's Redis is never touched."""
-    redis_process = _import_backend("botfleet.sandbox.redis_process")
+    redis_process = import_backend("botfleet.sandbox.redis_process")
     server = redis_process.ThrowawayRedis(program("redis-server", "tests that stop Redis"))
     await server.start()
     try:
@@ -201,12 +182,12 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Ite
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
     """A fresh, empty PostgreSQL database (SQLAlchemy asyncpg URL), dropped after the test."""
-    asyncpg = _import_backend("asyncpg")
+    asyncpg = import_backend("asyncpg")
     name = f"botfleet_test_{uuid.uuid4().hex[:12]}"
     try:
         admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
-        _unavailable("PostgreSQL", exc)
+        unavailable("PostgreSQL", exc)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -257,7 +238,7 @@ def postgres_schema_template() -> Iterator[str]:
 
     ``CREATE DATABASE ... TEMPLATE`` copies it in a fraction of the time a migration takes.
     """
-    asyncpg = _import_backend("asyncpg")
+    asyncpg = import_backend("asyncpg")
     name = f"botfleet_template_{uuid.uuid4().hex[:12]}"
 
     async def admin(statement: str) -> None:
@@ -270,7 +251,7 @@ def postgres_schema_template() -> Iterator[str]:
     try:
         _run_apart(admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
-        _unavailable("PostgreSQL", exc)
+        unavailable("PostgreSQL", exc)
     try:
         base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
         _run_apart(upgrade(base.replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"))
@@ -290,7 +271,7 @@ def migrated_url(database_url: str, request: pytest.FixtureRequest) -> str:
     name = database_url.rpartition("/")[2]
 
     async def recreate_from_template() -> None:
-        admin = await _import_backend("asyncpg").connect(POSTGRES_ADMIN_URL, timeout=5)
+        admin = await import_backend("asyncpg").connect(POSTGRES_ADMIN_URL, timeout=5)
         try:
             await admin.execute(f'DROP DATABASE "{name}"')
             await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
@@ -338,13 +319,13 @@ async def database(migrated_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def redis_prefix() -> AsyncIterator[str]:
     """A key prefix of this test's own on the real Redis; its keys are deleted afterwards."""
-    redis_asyncio = _import_backend("redis.asyncio")
+    redis_asyncio = import_backend("redis.asyncio")
     client = redis_asyncio.from_url(REDIS_URL)
     try:
         await client.ping()
     except (OSError, redis_asyncio.RedisError) as exc:
         await client.aclose()
-        _unavailable("Redis", exc)
+        unavailable("Redis", exc)
     prefix = f"botfleet-test:{uuid.uuid4().hex[:12]}:"
     try:
         yield prefix

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,9 +18,9 @@ from botfleet.bots.music.services.tracks import SourceKind, Track
 from botfleet.bots.music.services.web import UrlCheck, YtDlpResolver, yt_dlp_extractor
 from botfleet.config.schema import Settings
 from botfleet.errors import UserError
+from required import import_backend
 
-if os.environ.get("BOTFLEET_REQUIRE_SERVICES") != "1":  # CI installs it: never skip there
-    pytest.importorskip("yt_dlp")
+import_backend("yt_dlp")
 
 PAGE = """<!DOCTYPE html>
 <html><head><title>Evening Tone</title></head>

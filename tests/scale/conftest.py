@@ -3,7 +3,6 @@ their own."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 from scale_processes import AMQP_URL
 
 from botfleet.sandbox.gateway import DISCORD_IDENTIFY_WINDOW
+from required import import_backend, unavailable
 
 
 @pytest.fixture
@@ -27,17 +27,12 @@ QUEUE_OWNERS = ("utility", "hangman")
 @pytest.fixture
 async def exchange() -> AsyncIterator[str]:
     """A uniquely named exchange on the real RabbitMQ; it and its queues go afterwards."""
-    if os.environ.get("BOTFLEET_REQUIRE_SERVICES") == "1":  # CI installs it: never skip there
-        import aio_pika  # noqa: PLC0415
-    else:
-        aio_pika = pytest.importorskip("aio_pika")
+    aio_pika = import_backend("aio_pika")
     name = f"botfleet-test-{uuid.uuid4().hex[:12]}"
     try:
         connection = await aio_pika.connect(AMQP_URL, timeout=5)
     except (OSError, aio_pika.exceptions.AMQPError) as exc:
-        if os.environ.get("BOTFLEET_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"RabbitMQ is not reachable: {exc!r}")
-        pytest.skip(f"RabbitMQ is not reachable: {exc!r}")
+        unavailable("RabbitMQ", exc)
     await connection.close()
     try:
         yield name

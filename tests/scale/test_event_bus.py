@@ -6,7 +6,6 @@ Each RabbitMQ test has an exchange of its own (and so queues of its own), delete
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -27,10 +26,10 @@ from botfleet.events_bus.events import decode_event
 from botfleet.gamification.events import LevelUp, XPSource
 from botfleet.sandbox import DiscordSandbox, SandboxChannel
 from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
+from required import import_backend
 
-if os.environ.get("BOTFLEET_REQUIRE_SERVICES") != "1":  # CI installs it: never skip there
-    pytest.importorskip("aio_pika")
-from botfleet.events_bus.rabbitmq import RabbitMQBus
+import_backend("aio_pika")
+from botfleet.events_bus.rabbitmq import RabbitMQBus  # noqa: E402  (needs aio_pika, checked above)
 
 
 class Effects:

@@ -1,0 +1,34 @@
+"""What a test needs from the machine: skipped on a laptop without it, never skipped in CI.
+
+With ``BOTFLEET_REQUIRE_SERVICES=1`` (set by ``.ci/run``) a missing library or an unreachable
+server fails the test instead, so CI can never pass by silently skipping what it must run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any, NoReturn
+
+import pytest
+
+REQUIRE_SERVICES = os.environ.get("BOTFLEET_REQUIRE_SERVICES") == "1"
+
+
+def import_backend(module: str) -> Any:
+    """Import a backend client library (or an optional extra's); in CI a missing one fails."""
+    if REQUIRE_SERVICES:
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
+def missing(message: str) -> NoReturn:
+    """Skip a test whose prerequisite is missing on a laptop; fail it in CI, never skip there."""
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (BOTFLEET_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def unavailable(what: str, error: BaseException) -> NoReturn:
+    """A server the test needs did not answer."""
+    missing(f"{what} is not reachable: {error!r}")
