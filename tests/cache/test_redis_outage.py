@@ -26,6 +26,7 @@ from botfleet.sandbox.redis_process import ThrowawayRedis
 from botfleet.services.rate_limit import RateLimiter, RateLimitRule
 
 RETRY_INTERVAL = 30.0
+PROBES_AFTER_THAW = 5
 PREFIX = "outage-test:"
 
 
@@ -174,8 +175,14 @@ async def test_a_frozen_redis_times_out_and_missed_writes_are_replayed(
             redis_server.thaw()
         assert await raw.get(PREFIX + "user:1") == '{"premium":false}', "Redis missed the write"
 
-        clock.advance(RETRY_INTERVAL)
-        assert await writer.get("user:9") is None
+        # Redis just thawed answers its backlog first: under load a probe can still time out
+        # (0.3 s here), and the cache then retries at the next interval, as in production.
+        for _ in range(PROBES_AFTER_THAW):
+            clock.advance(RETRY_INTERVAL)
+            assert await writer.get("user:9") is None
+            if not redis.in_outage:
+                break
+        assert not redis.in_outage, "Redis was never used again after it came back"
         assert await raw.get(PREFIX + "user:1") is None, "the missed write was replayed"
         await eventually(lambda: reader.memory.get("user:1") is None)
         assert await reader.get("user:1") is None
