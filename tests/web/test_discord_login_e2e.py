@@ -10,13 +10,8 @@ import aiohttp
 import pytest
 from web_helpers import BrowserFactory, local_path
 
-from botfleet.auth.oauth2 import (
-    PKCE,
-    DiscordOAuth2Client,
-    OAuth2Config,
-    OAuth2Error,
-    usable_access_token,
-)
+from botfleet.auth.oauth2 import PKCE, DiscordOAuth2Client, OAuth2Config, OAuth2Error
+from botfleet.auth.refresh import RefreshClaims, usable_access_token
 from botfleet.auth.tokens import TokenStore
 from botfleet.config.schema import Settings
 from botfleet.sandbox.scripting.guilds import SandboxGuild
@@ -205,13 +200,15 @@ async def test_tokens_are_refreshed_a_day_before_they_expire(
     code = await code_for(discord_sandbox, oauth_client.config, ada.id, pkce)
     first = await oauth_client.exchange_code(code, pkce.verifier)
     assert first.expires_at - datetime.now(UTC) > timedelta(days=6, hours=23)
-    store = token_store
+    store, claims = token_store, RefreshClaims(None, "test:")
     await store.save(ada.id, "ada", first)
-    assert await usable_access_token(oauth_client, store, ada.id, "ada") == first.access_token
+    assert await usable_access_token(oauth_client, store, claims, ada.id, "ada") == (
+        first.access_token
+    )
 
     oauth_client.clock = lambda: datetime.now(UTC) + timedelta(days=6, hours=12)
-    renewed = await usable_access_token(oauth_client, store, ada.id, "ada")
-    assert renewed is not None and renewed != first.access_token
+    renewed = await usable_access_token(oauth_client, store, claims, ada.id, "ada")
+    assert renewed != first.access_token
     with pytest.raises(OAuth2Error) as old:
         await oauth_client.account(first.access_token)
     assert old.value.status == 401

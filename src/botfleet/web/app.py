@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from botfleet.auth.oauth2 import DiscordOAuth2Client, OAuth2Config, OAuth2ConfigError
+from botfleet.auth.refresh import RefreshClaims
 from botfleet.auth.sessions import SessionStore
 from botfleet.auth.tokens import TokenCipher, TokenKeyError, TokenStore
 from botfleet.cache import CacheHierarchy, ResilientRedis
@@ -30,6 +31,7 @@ from botfleet.web.keys import (
     HTTP_KEY,
     OAUTH_KEY,
     REDIS_KEY,
+    REFRESH_CLAIMS_KEY,
     SESSIONS_KEY,
     SETTINGS_KEY,
     STARTED_KEY,
@@ -77,6 +79,9 @@ def create_app(
         chosen_redis,
         lifetime=settings.web.session_lifetime,
         key_prefix=settings.cache.key_prefix + "web:",
+    )
+    app[REFRESH_CLAIMS_KEY] = RefreshClaims(
+        chosen_redis, key_prefix=settings.cache.key_prefix + "web:"
     )
     app[TEMPLATES_KEY] = template_environment()
     try:

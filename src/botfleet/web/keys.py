@@ -7,6 +7,7 @@ import jinja2
 from aiohttp import web
 
 from botfleet.auth.oauth2 import DiscordOAuth2Client
+from botfleet.auth.refresh import RefreshClaims
 from botfleet.auth.sessions import Session, SessionStore
 from botfleet.auth.tokens import TokenStore
 from botfleet.cache import CacheHierarchy, ResilientRedis
@@ -26,6 +27,8 @@ OAUTH_KEY = web.AppKey("oauth", DiscordOAuth2Client)
 """Absent when Discord login is not configured; the login page then says so."""
 TOKENS_KEY = web.AppKey("tokens", TokenStore)
 """Absent when no token encryption key is configured (login needs one)."""
+REFRESH_CLAIMS_KEY = web.AppKey("refresh_claims", RefreshClaims)
+"""One renewal of a member's Discord token at a time, agreed with the other web processes."""
 API_LIMITER_KEY = web.AppKey("api_limiter", RateLimiter)
 
 SESSION_KEY = web.RequestKey("session", Session)

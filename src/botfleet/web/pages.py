@@ -15,7 +15,8 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
-from botfleet.auth.oauth2 import MemberGuild, OAuth2Error, usable_access_token
+from botfleet.auth.oauth2 import MemberGuild, OAuth2Error
+from botfleet.auth.refresh import DiscordUnavailableError, LoginExpiredError, usable_access_token
 from botfleet.bots.grammar.services.autocheck import AutoCheckChannels
 from botfleet.bots.grammar.services.issues import Strictness
 from botfleet.bots.grammar.services.store import GrammarStore
@@ -28,7 +29,13 @@ from botfleet.gamification.leaderboards import LeaderboardService
 from botfleet.gamification.options import AnnouncementMode, GamificationOptions
 from botfleet.web.dashboard import leaderboard_is_public, profile_of, set_leaderboard_public
 from botfleet.web.inputs import snowflake, whole_number
-from botfleet.web.keys import CACHE_KEY, DATABASE_KEY, SESSIONS_KEY, SETTINGS_KEY
+from botfleet.web.keys import (
+    CACHE_KEY,
+    DATABASE_KEY,
+    REFRESH_CLAIMS_KEY,
+    SESSIONS_KEY,
+    SETTINGS_KEY,
+)
 from botfleet.web.login import login_services
 from botfleet.web.rendering import PageError, redirect, render
 from botfleet.web.sessions import checked_form, current_user_id, session_of
@@ -53,13 +60,9 @@ def require_login(request: web.Request) -> int:
     return user_id
 
 
-async def _log_in_again(request: web.Request, user_id: int, *, forget: bool = True) -> NoReturn:
-    """End the session and send the member to log in: their Discord authorisation is gone
-    (``forget`` its tokens), or could not be renewed now (the next login replaces them)."""
-    if forget:
-        log.info("user %s must log in again: Discord no longer accepts their token", user_id)
-        _, tokens = login_services(request)
-        await tokens.forget(user_id)
+async def _log_in_again(request: web.Request, user_id: int) -> NoReturn:
+    """End the session and send the member to log in: their Discord authorisation is gone."""
+    log.info("user %s must log in again: Discord no longer accepts their token", user_id)
     await request.app[SESSIONS_KEY].end(session_of(request))
     raise web.HTTPSeeOther(f"/login?next={quote(request.path, safe='/')}")
 
@@ -92,17 +95,25 @@ async def guild_names(request: web.Request) -> dict[int, str]:
 async def _guilds_from_discord(request: web.Request, user_id: int) -> list[MemberGuild]:
     client, tokens = login_services(request)
     session = session_of(request)
+    claims = request.app[REFRESH_CLAIMS_KEY]
     try:
-        access_token = await usable_access_token(client, tokens, user_id, session.username or "")
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("renewing the Discord token of user %s failed; log in again: %r", user_id, exc)
-        await _log_in_again(request, user_id, forget=False)
-    if access_token is None:
+        access_token = await usable_access_token(
+            client, tokens, claims, user_id, session.username or ""
+        )
+    except LoginExpiredError:
         await _log_in_again(request, user_id)
+    except DiscordUnavailableError as exc:
+        raise PageError(
+            503,
+            "Discord is not answering",
+            "Your Discord login could not be renewed just now. You are still logged in: "
+            "try again in a minute.",
+        ) from exc
     try:
         return await client.guilds(access_token)
     except OAuth2Error as exc:
         if exc.status == 401:
+            await tokens.forget(user_id)
             await _log_in_again(request, user_id)
         log.warning("Discord refused the guilds of user %s: %s", user_id, exc)
         raise PageError(
