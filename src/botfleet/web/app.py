@@ -24,9 +24,11 @@ from botfleet.cache import CacheHierarchy, ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.database.base import Database
 from botfleet.web.api import setup_api
+from botfleet.web.channels import BotChannelReader
 from botfleet.web.health import setup_health
 from botfleet.web.keys import (
     CACHE_KEY,
+    CHANNELS_KEY,
     DATABASE_KEY,
     HTTP_KEY,
     OAUTH_KEY,
@@ -92,6 +94,9 @@ def create_app(
     async def outside_resources(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession() as http:
             app[HTTP_KEY] = http
+            app[CHANNELS_KEY] = BotChannelReader(
+                http, settings.auth.api_base, settings.web.bot_tokens, app[CACHE_KEY]
+            )
             try:
                 app[OAUTH_KEY] = DiscordOAuth2Client(OAuth2Config.from_settings(settings), http)
             except OAuth2ConfigError as exc:
