@@ -112,6 +112,41 @@ async def test_next_never_leaves_the_dashboard(browser_for: BrowserFactory) -> N
     assert "botfleet_session" in session
 
 
+@pytest.mark.parametrize("target", ["/%09/evil.example", "/%0a/evil.example"])
+async def test_a_login_never_returns_to_a_path_a_browser_would_read_as_another_site(
+    browser_for: BrowserFactory, community: SandboxGuild, target: str
+) -> None:
+    browser = await browser_for()
+    authorize_url = await browser.go_to_discord(target)
+    callback = await browser.consent(authorize_url, community.member("ada").id)
+
+    response = await browser.http.get(local_path(callback), allow_redirects=False)
+
+    assert response.status == 303
+    # Browsers drop tabs and line breaks from a Location: "/\t/evil.example" is another site.
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("status", [502, 429])
+async def test_a_login_discord_fails_to_finish_is_answered_as_discords_failure(
+    browser_for: BrowserFactory,
+    community: SandboxGuild,
+    discord_sandbox: DiscordSandbox,
+    status: int,
+) -> None:
+    browser = await browser_for()
+    callback = await browser.consent(await browser.go_to_discord(), community.member("ada").id)
+    discord_sandbox.rest.fail_token_requests(status)
+
+    response = await browser.http.get(local_path(callback), allow_redirects=False)
+
+    assert response.status == 502
+    page = await response.text()
+    assert "Discord is not answering just now. Log in again in a minute." in page
+    assert "refused" not in page
+    await browser.log_in(community.member("ada").id)
+
+
 async def test_logout_revokes_the_authorisation_and_needs_the_csrf_token(
     browser_for: BrowserFactory,
     community: SandboxGuild,

@@ -15,7 +15,11 @@ from web_helpers import Browser, BrowserFactory, logged_in, settings_form
 
 from botfleet.bots.grammar.services.store import GrammarStore
 from botfleet.config.schema import Settings
-from botfleet.gamification.guild_settings import GuildSettingsService, GuildXPConfig
+from botfleet.gamification.guild_settings import (
+    MAX_EXCLUDED,
+    GuildSettingsService,
+    GuildXPConfig,
+)
 from botfleet.gamification.options import GamificationOptions
 from botfleet.sandbox.flags import Permission
 from botfleet.sandbox.models import Application
@@ -211,6 +215,24 @@ async def test_auto_check_is_refused_where_the_grammar_bot_cannot_react(
         await response.text()
     )
     assert await GrammarStore(dashboard.app[DATABASE_KEY]).channels(channels.id) == []
+
+
+async def test_too_many_no_xp_channels_change_nothing(
+    browser_for: BrowserFactory, channels: SandboxGuild, dashboard: TestServer
+) -> None:
+    many = [channels.add_text_channel(f"room-{number}").id for number in range(MAX_EXCLUDED + 1)]
+    ada = await admin(browser_for, channels)
+    form = xp_form(await ada.csrf_token(), announcement_mode="dm", command_xp="13")
+
+    response = await ada.http.post(
+        f"/guilds/{channels.id}/settings",
+        data=[*form.items(), *(("no_xp_channel_ids", str(id_)) for id_ in many)],
+    )
+
+    assert response.status == 400
+    assert f"at most {MAX_EXCLUDED} channels" in await response.text()
+    config = await stored_config(dashboard, channels.id)
+    assert (config.command_xp, config.no_xp_channel_ids) == (5, frozenset())
 
 
 async def test_the_list_is_cached_briefly_and_a_channel_made_since_is_still_accepted(

@@ -46,6 +46,11 @@ class OAuth2Error(BotfleetError):
         self.error = error
         self.description = description
 
+    @property
+    def transient(self) -> bool:
+        """Discord failed (a 5xx, a 429), rather than refused: the same request may work later."""
+        return self.status >= 500 or self.status == 429
+
 
 @dataclass(frozen=True)
 class OAuth2Config:

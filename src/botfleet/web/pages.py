@@ -21,6 +21,7 @@ from botfleet.bots.grammar.services.autocheck import AutoCheckChannels
 from botfleet.bots.grammar.services.issues import Strictness
 from botfleet.bots.grammar.services.store import GrammarStore
 from botfleet.gamification.guild_settings import (
+    MAX_EXCLUDED,
     GamificationSettingsError,
     GuildSettingsService,
     GuildXPConfig,
@@ -376,6 +377,9 @@ async def save_guild_settings(request: web.Request) -> web.Response:
         errors.append("Give one announcement channel.")
     listed = ",".join(str(value) for value in form.getall("no_xp_channel_ids", []))
     no_xp = _channel_ids(listed, errors)
+    if len(no_xp) > MAX_EXCLUDED:
+        # Checked before any write: the channels are saved one by one after the rest.
+        errors.append(f"A server can exclude at most {MAX_EXCLUDED} channels from XP.")
     public = form.get("public_leaderboard") == "on"
     config = await service.get(guild_id)
     if not errors:
