@@ -237,12 +237,10 @@ async def test_tokens_are_refreshed_a_day_before_they_expire(
     assert first.expires_at - datetime.now(UTC) > timedelta(days=6, hours=23)
     store, claims = token_store, RefreshClaims(None, "test:")
     await store.save(ada.id, "ada", first)
-    assert await usable_access_token(oauth_client, store, claims, ada.id, "ada") == (
-        first.access_token
-    )
+    assert await usable_access_token(oauth_client, store, claims, ada.id) == (first.access_token)
 
     oauth_client.clock = lambda: datetime.now(UTC) + timedelta(days=6, hours=12)
-    renewed = await usable_access_token(oauth_client, store, claims, ada.id, "ada")
+    renewed = await usable_access_token(oauth_client, store, claims, ada.id)
     assert renewed != first.access_token
     with pytest.raises(OAuth2Error) as old:
         await oauth_client.account(first.access_token)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy import update
 from web_helpers import Browser, BrowserFactory, logged_in
 
 from botfleet.auth.oauth2 import DiscordOAuth2Client, OAuth2Config
@@ -24,6 +25,8 @@ from botfleet.auth.refresh import RefreshClaims, usable_access_token
 from botfleet.auth.tokens import DiscordTokens, TokenStore
 from botfleet.cache import ResilientRedis
 from botfleet.config.schema import Settings
+from botfleet.database import Database
+from botfleet.database.models import User
 from botfleet.sandbox.local_http import LocalHTTPServer
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.server import DiscordSandbox
@@ -214,7 +217,7 @@ async def test_two_web_processes_renew_one_members_token_once(
             ]
             tokens = await asyncio.gather(
                 *(
-                    usable_access_token(client, token_store, claims, ada, "ada")
+                    usable_access_token(client, token_store, claims, ada)
                     for client, claims in processes
                 )
             )
@@ -226,3 +229,20 @@ async def test_two_web_processes_renew_one_members_token_once(
     assert discord_sandbox.rest.oauth2.refresh_requests == 1
     stored = await token_store.load(ada)
     assert stored is not None and stored.access_token == tokens[0]
+
+
+async def test_a_renewal_changes_the_tokens_and_nothing_else_of_the_member(
+    expired_login: ExpiredLogin, token_store: TokenStore, web_database: Database
+) -> None:
+    ada = expired_login.user_id
+    async with web_database.session() as session:
+        await session.execute(update(User).where(User.id == ada).values(username="ada_reads"))
+        await session.commit()
+
+    assert (await expired_login.browser.http.get("/guilds")).status == 200
+
+    async with web_database.session() as session:
+        row = await session.get(User, ada)
+    assert row is not None and row.username == "ada_reads", "the bots' name for the member"
+    renewed = await token_store.load(ada)
+    assert renewed is not None and renewed.refresh_token != expired_login.tokens.refresh_token

@@ -150,7 +150,6 @@ async def usable_access_token(
     store: TokenStore,
     claims: RefreshClaims,
     user_id: int,
-    username: str,
 ) -> str:
     """The member's access token, renewed first when it expires within a day.
 
@@ -181,7 +180,7 @@ async def usable_access_token(
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("Discord could not be reached to renew user %s's token: %r", user_id, exc)
             return _still_valid(client, tokens, user_id)
-        await store.save(user_id, username, renewed)
+        await store.renew(user_id, renewed)
         return renewed.access_token
 
 

@@ -104,12 +104,9 @@ async def guild_names(request: web.Request) -> dict[int, str]:
 
 async def _guilds_from_discord(request: web.Request, user_id: int) -> list[MemberGuild]:
     client, tokens = login_services(request)
-    session = session_of(request)
     claims = request.app[REFRESH_CLAIMS_KEY]
     try:
-        access_token = await usable_access_token(
-            client, tokens, claims, user_id, session.username or ""
-        )
+        access_token = await usable_access_token(client, tokens, claims, user_id)
     except LoginExpiredError:
         await _log_in_again(request, user_id)
     except DiscordUnavailableError as exc:
