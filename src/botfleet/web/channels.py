@@ -144,6 +144,8 @@ class BotChannelReader:
         self.tokens = tokens
         self.cache = cache
         self._bot_ids: dict[str, int] = {}
+        self._reported: set[str] = set()
+        """Bots whose missing token was logged (once per process: every page would repeat it)."""
 
     async def channels(self, bot: str, guild_id: int, *, fresh: bool = False) -> list[GuildChannel]:
         """The guild's channels with ``bot``'s permissions in each, in Discord's order."""
@@ -179,12 +181,14 @@ class BotChannelReader:
         use = ChannelUse(bot, "")
         token = self.tokens.get(bot)
         if token is None:
-            log.error(
-                "the dashboard has no token of the %s bot (web.bot_tokens, %s_DISCORD_TOKEN): "
-                "it cannot read servers' channels",
-                bot,
-                bot.upper(),
-            )
+            if bot not in self._reported:
+                self._reported.add(bot)
+                log.error(
+                    "the dashboard has no token of the %s bot (web.bot_tokens, "
+                    "%s_DISCORD_TOKEN): it cannot read servers' channels",
+                    bot,
+                    bot.upper(),
+                )
             raise ChannelsUnavailableError(
                 f"This dashboard cannot see the server's channels as {use.bot_label} (its operator "
                 "has not given it the bot's token)."
