@@ -30,6 +30,7 @@ from botfleet.web.channels import (
     READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     VIEW_CHANNEL,
+    GuildChannel,
     channel_permissions,
 )
 from botfleet.web.keys import CACHE_KEY, CHANNELS_KEY, DATABASE_KEY
@@ -233,6 +234,35 @@ async def test_too_many_no_xp_channels_change_nothing(
     assert f"at most {MAX_EXCLUDED} channels" in await response.text()
     config = await stored_config(dashboard, channels.id)
     assert (config.command_xp, config.no_xp_channel_ids) == (5, frozenset())
+
+
+async def test_many_forged_ids_cost_one_fresh_read_of_discord(
+    browser_for: BrowserFactory,
+    channels: SandboxGuild,
+    dashboard: TestServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reader = dashboard.app[CHANNELS_KEY]
+    reads: list[str] = []
+    read = reader._read
+
+    async def counted(bot: str, guild_id: int) -> list[GuildChannel]:
+        reads.append(bot)
+        return await read(bot, guild_id)
+
+    monkeypatch.setattr(reader, "_read", counted)
+    ada = await admin(browser_for, channels)
+    form = xp_form(await ada.csrf_token(), announcement_mode="dm")
+    forged = [str(10**17 + number) for number in range(20)]
+
+    response = await ada.http.post(
+        f"/guilds/{channels.id}/settings",
+        data=[*form.items(), *(("no_xp_channel_ids", id_) for id_ in forged)],
+    )
+
+    assert response.status == 400
+    assert (await response.text()).count("That channel is not in this server") == len(forged)
+    assert reads.count("utility") == 2, "the cached list, then one fresh read for all 20"
 
 
 async def test_the_list_is_cached_briefly_and_a_channel_made_since_is_still_accepted(

@@ -156,26 +156,18 @@ class BotChannelReader:
             await self.cache.set(key, cached, CHANNELS_TTL)
         return [GuildChannel(**item) for item in cached]
 
-    async def problem_with(self, use: ChannelUse, guild_id: int, channel_id: int) -> str | None:
-        """Why ``channel_id`` cannot serve ``use`` in the guild (for the member), or None."""
-        found = _find(await self.channels(use.bot, guild_id), channel_id)
-        if found is None or not found.serves(use):
-            # Made, or opened to the bot, since the list was read: ask Discord again.
-            found = _find(await self.channels(use.bot, guild_id, fresh=True), channel_id)
-        if found is None:
-            log.warning("refused channel %s: not a channel of guild %s", channel_id, guild_id)
-            return "That channel is not in this server; choose one from the list."
-        if found.type == CATEGORY or (use.text_only and not found.is_text):
-            kind = "a text channel" if use.text_only else "a channel"
-            return f"#{found.name} is not {kind}; choose one from the list."
-        missing = found.missing(use)
-        if missing:
-            return (
-                f"{use.bot_subject} cannot {use.doing} in #{found.name}: it lacks "
-                f"{', '.join(missing)} there. Give its role that permission in the channel, or "
-                "choose another."
-            )
-        return None
+    async def problems_with(
+        self, use: ChannelUse, guild_id: int, channel_ids: set[int]
+    ) -> list[str]:
+        """Why each of ``channel_ids`` cannot serve ``use`` in the guild (for the member)."""
+        if not channel_ids:
+            return []
+        listed = await self.channels(use.bot, guild_id)
+        if not all((found := _find(listed, id_)) and found.serves(use) for id_ in channel_ids):
+            # Made, or opened to the bot, since the list was read: ask Discord again, once.
+            listed = await self.channels(use.bot, guild_id, fresh=True)
+        problems = (_problem(use, guild_id, listed, id_) for id_ in sorted(channel_ids))
+        return [problem for problem in problems if problem is not None]
 
     async def _read(self, bot: str, guild_id: int) -> list[GuildChannel]:
         use = ChannelUse(bot, "")
@@ -239,6 +231,26 @@ def _unanswered() -> ChannelsUnavailableError:
     return ChannelsUnavailableError(
         "Discord did not tell us this server's channels just now; try again in a minute."
     )
+
+
+def _problem(
+    use: ChannelUse, guild_id: int, listed: list[GuildChannel], channel_id: int
+) -> str | None:
+    found = _find(listed, channel_id)
+    if found is None:
+        log.warning("refused channel %s: not a channel of guild %s", channel_id, guild_id)
+        return "That channel is not in this server; choose one from the list."
+    if found.type == CATEGORY or (use.text_only and not found.is_text):
+        kind = "a text channel" if use.text_only else "a channel"
+        return f"#{found.name} is not {kind}; choose one from the list."
+    missing = found.missing(use)
+    if missing:
+        return (
+            f"{use.bot_subject} cannot {use.doing} in #{found.name}: it lacks "
+            f"{', '.join(missing)} there. Give its role that permission in the channel, or "
+            "choose another."
+        )
+    return None
 
 
 def _find(channels: list[GuildChannel], channel_id: int) -> GuildChannel | None:

@@ -340,15 +340,10 @@ async def _check_new_channels(
 ) -> None:
     """Refuse channels newly chosen for ``use`` that are not the guild's or the bot cannot use
     (a form can be forged: its list is a suggestion, this is the check)."""
-    reader = request.app[CHANNELS_KEY]
-    for channel_id in sorted(chosen):
-        try:
-            problem = await reader.problem_with(use, guild_id, channel_id)
-        except ChannelsUnavailableError as exc:
-            errors.append(str(exc))
-            return
-        if problem is not None:
-            errors.append(problem)
+    try:
+        errors.extend(await request.app[CHANNELS_KEY].problems_with(use, guild_id, chosen))
+    except ChannelsUnavailableError as exc:
+        errors.append(str(exc))
 
 
 async def save_guild_settings(request: web.Request) -> web.Response:
