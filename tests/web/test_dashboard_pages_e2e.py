@@ -170,6 +170,7 @@ async def test_an_admin_starts_and_stops_the_grammar_bots_auto_check_in_a_channe
     page = await (await ada.http.get(enabled.headers["Location"])).text()
     assert "The Grammar Bot checks the channels listed now." in page
     assert f"Stop checking channel {channel_id}" in page
+    assert "<td>#general</td>" in page, "the channel by its name, as the Grammar Bot sees it"
     assert await channels.strictness_in(community.id, channel_id) is Strictness.STRICT
     (listed,) = await channels.list(community.id)
     assert listed.enabled_by == community.member("ada").id

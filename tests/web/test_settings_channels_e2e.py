@@ -93,7 +93,7 @@ async def test_the_page_offers_the_channels_each_bot_can_use(
     ], "not #quiet (no Send Messages), #staff (hidden), a voice channel or a category"
     assert set(options_of(page, "no_xp_channel_ids")) == {
         "#general",
-        "#General",
+        "General (voice)",
         "#announcements",
         "#quiet",
         "#staff",
@@ -172,8 +172,8 @@ async def test_a_channel_of_another_server_is_refused_and_nothing_changes(
     ("channel", "message"),
     [
         ("quiet", "The Utility Bot cannot announce level-ups in #quiet: it lacks Send Messages"),
-        ("General", "#General is not a text channel"),
-        ("Text Channels", "#Text Channels is not a text channel"),
+        ("General", "General (voice) is not a text channel"),
+        ("Text Channels", "Text Channels (category) is not a text channel"),
     ],
 )
 async def test_an_announcement_channel_the_bot_cannot_post_in_is_refused(

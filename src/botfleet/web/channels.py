@@ -47,6 +47,7 @@ PERMISSION_NAMES: Final = {
 TEXT_TYPES: Final = frozenset({0, 5})
 """Text and announcement channels: where a bot posts and reads messages."""
 CATEGORY: Final = 4
+OTHER_KINDS: Final = {2: "voice", CATEGORY: "category", 13: "stage", 15: "forum", 16: "media"}
 
 
 class ChannelsUnavailableError(BotfleetError):
@@ -86,6 +87,14 @@ class GuildChannel:
     @property
     def is_text(self) -> bool:
         return self.type in TEXT_TYPES
+
+    @property
+    def label(self) -> str:
+        """``#general`` for a text channel, ``General (voice)`` for others, as Discord tells
+        them apart by their icons."""
+        if self.is_text:
+            return f"#{self.name}"
+        return f"{self.name} ({OTHER_KINDS.get(self.type, 'channel')})"
 
     def missing(self, use: ChannelUse) -> list[str]:
         """The names of the permissions ``use`` needs here that the bot lacks."""
@@ -242,7 +251,7 @@ def _problem(
         return "That channel is not in this server; choose one from the list."
     if found.type == CATEGORY or (use.text_only and not found.is_text):
         kind = "a text channel" if use.text_only else "a channel"
-        return f"#{found.name} is not {kind}; choose one from the list."
+        return f"{found.label} is not {kind}; choose one from the list."
     missing = found.missing(use)
     if missing:
         return (

@@ -239,7 +239,7 @@ class ChannelChoices:
 
     options: list[ChannelChoice]
     problem: str | None
-    names: dict[int, str]
+    labels: dict[int, str]
 
 
 async def channel_choices(
@@ -252,22 +252,22 @@ async def channel_choices(
         problem = None
     except ChannelsUnavailableError as exc:
         listed, problem = [], str(exc)
-    names = {channel.id: channel.name for channel in listed}
+    labels = {channel.id: channel.label for channel in listed}
     options = [
-        ChannelChoice(channel.id, f"#{channel.name}", channel.id in chosen)
+        ChannelChoice(channel.id, channel.label, channel.id in chosen)
         for channel in listed
         if channel.serves(use)
     ]
     offered = {option.id for option in options}
     for channel_id in sorted(chosen - offered):
-        name = names.get(channel_id)
+        known = labels.get(channel_id)
         label = (
-            f"#{name} ({use.bot_label} cannot {use.doing} there)"
-            if name is not None
+            f"{known}: {use.bot_label} cannot {use.doing} there"
+            if known is not None
             else f"Channel {channel_id} (not found in this server)"
         )
         options.append(ChannelChoice(channel_id, label, selected=True))
-    return ChannelChoices(options, problem, names)
+    return ChannelChoices(options, problem, labels)
 
 
 async def settings_page(
