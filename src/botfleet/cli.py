@@ -8,13 +8,16 @@ import sys
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from botfleet import __version__, bot_names, get_definition, unknown_bot_message
 from botfleet.config import ConfigError, load_effective_config, load_settings, token_variable
 from botfleet.errors import EXIT_CONFIG_ERROR, BotfleetError
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 T = TypeVar("T")
 
@@ -60,16 +63,20 @@ def main() -> None:
     """botfleet: Discord bots on one shared infrastructure."""
 
 
-def _bots_with_own_token() -> list[str]:
-    ready = []
+def _own_tokens() -> dict[str, SecretStr]:
+    """The token of each bot that has one of its own (``<BOT>_DISCORD_TOKEN``), by bot name."""
+    tokens = {}
     for name in bot_names():
-        settings = load_settings(name)
-        token = settings.discord.token
-        if token is not None and token.get_secret_value():
-            source = load_effective_config(name).source_of("discord.token")
-            if token_variable(name) in source:
-                ready.append(name)
-    return ready
+        effective = load_effective_config(name)
+        token = effective.settings.discord.token
+        own = token_variable(name) in effective.source_of("discord.token")
+        if token is not None and token.get_secret_value() and own:
+            tokens[name] = token
+    return tokens
+
+
+def _bots_with_own_token() -> list[str]:
+    return list(_own_tokens())
 
 
 def _select_bots(names: Sequence[str], run_all: bool) -> list[str]:
@@ -367,6 +374,7 @@ def web(host: str | None, port: int | None) -> None:
 
     try:
         settings = load_settings()
+        settings.web.bot_tokens = _own_tokens() | settings.web.bot_tokens
         if host is not None:
             settings.web.host = host
         if port is not None:

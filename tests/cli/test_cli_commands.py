@@ -21,6 +21,7 @@ from click.testing import CliRunner, Result
 from botfleet.bots.mod.services.cases import CaseStore, NewCase
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.cli import main
+from botfleet.config.schema import Settings
 from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.database import Database
 
@@ -288,6 +289,25 @@ def test_web_serves_health_until_interrupted(workdir: Path) -> None:
         output, _ = process.communicate(timeout=20)
     assert process.returncode == 0, output
     assert b"Traceback" not in output
+
+
+def test_web_hands_the_dashboard_each_bots_own_token(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[Settings] = []
+
+    async def serve(settings: Settings) -> None:
+        served.append(settings)
+
+    monkeypatch.setattr("botfleet.web.app.serve", serve)
+    monkeypatch.setenv("UTILITY_DISCORD_TOKEN", "utility-token")
+    monkeypatch.setenv("DISCORD_TOKEN", "one-application-token")
+
+    assert invoke("web").exit_code == 0
+
+    (settings,) = served
+    tokens = {name: token.get_secret_value() for name, token in settings.web.bot_tokens.items()}
+    assert tokens == {"utility": "utility-token"}, "the shared DISCORD_TOKEN is no bot's own"
 
 
 def test_db_downgrade_mistakes_are_one_line(workdir: Path) -> None:

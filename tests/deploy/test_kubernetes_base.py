@@ -126,6 +126,8 @@ def test_web_gets_login_and_payment_settings_with_secrets_by_reference(
         "STRIPE_API_KEY",
         "STRIPE_WEBHOOK_SECRET",
         "PAYPAL_CLIENT_SECRET",
+        "UTILITY_DISCORD_TOKEN",
+        "GRAMMAR_DISCORD_TOKEN",
     }
     assert all(
         ref["name"] == "botfleet-secrets" and ref["key"] == name for name, ref in secrets.items()
@@ -134,6 +136,8 @@ def test_web_gets_login_and_payment_settings_with_secrets_by_reference(
         "STRIPE_API_KEY",
         "STRIPE_WEBHOOK_SECRET",
         "PAYPAL_CLIENT_SECRET",
+        "UTILITY_DISCORD_TOKEN",
+        "GRAMMAR_DISCORD_TOKEN",
     }
     assert not any("value" in variable for variable in web["env"]), "no inline values"
     assert {"configMapRef": {"name": "botfleet-web-config"}} in web["envFrom"]

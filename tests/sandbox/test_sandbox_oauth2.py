@@ -124,3 +124,32 @@ async def test_pkce_plain_and_s256_challenges_are_checked(
         http, discord_sandbox, data={**grant, "code_verifier": verifier}, headers=auth
     )
     assert status == 200
+
+
+async def test_a_refresh_token_is_spent_by_its_first_use_and_forced_failures_leave_it_unspent(
+    http: aiohttp.ClientSession, discord_sandbox: DiscordSandbox, member_id: int
+) -> None:
+    code = (await authorize(http, discord_sandbox, member_id))["code"]
+    auth = {"Authorization": aiohttp.encode_basic_auth(str(CLIENT_ID), SECRET)}
+    grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    _, first = await token_call(http, discord_sandbox, data=grant, headers=auth)
+    refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    discord_sandbox.rest.fail_token_requests(502)
+    discord_sandbox.rest.fail_token_requests(429, retry_after=2.5)
+
+    async with http.post(
+        discord_sandbox.url + "/api/oauth2/token", data=refresh, headers=auth
+    ) as edge:
+        assert (edge.status, edge.content_type) == (502, "text/html")
+    async with http.post(
+        discord_sandbox.url + "/api/oauth2/token", data=refresh, headers=auth
+    ) as limited:
+        assert limited.status == 429 and limited.headers["Retry-After"] == "3"
+        assert (await limited.json())["retry_after"] == 2.5
+    status, renewed = await token_call(http, discord_sandbox, data=refresh, headers=auth)
+    assert status == 200 and renewed["refresh_token"] != first["refresh_token"]
+    status, again = await token_call(http, discord_sandbox, data=refresh, headers=auth)
+    assert (status, again["error"]) == (400, "invalid_grant")
+    assert discord_sandbox.rest.oauth2.refresh_requests == 2
+    with pytest.raises(ValueError, match="5xx or a 429"):
+        discord_sandbox.rest.fail_token_requests(404)

@@ -15,6 +15,7 @@ from botfleet.auth.tokens import TokenCipher, TokenStore, generate_key
 from botfleet.config.schema import AuthSection, DatabaseSection, Settings, WebSection
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
+from botfleet.sandbox.models import Application
 from botfleet.sandbox.paypal_server import LocalPayPalServer
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.server import DiscordSandbox
@@ -39,8 +40,17 @@ def web_port() -> int:
 
 
 @pytest.fixture
+def fleet_apps(discord_sandbox: DiscordSandbox) -> dict[str, Application]:
+    """The bot applications whose tokens the dashboard holds: the host bot and the Grammar Bot."""
+    return {name: discord_sandbox.add_application(name) for name in ("utility", "grammar")}
+
+
+@pytest.fixture
 def web_settings(
-    discord_sandbox: DiscordSandbox, web_database: Database, web_port: int
+    discord_sandbox: DiscordSandbox,
+    web_database: Database,
+    web_port: int,
+    fleet_apps: dict[str, Application],
 ) -> Settings:
     public_url = f"http://127.0.0.1:{web_port}"
     discord_sandbox.rest.register_oauth2_client(
@@ -48,7 +58,11 @@ def web_settings(
     )
     return Settings(
         database=DatabaseSection(url=SecretStr(str(web_database.url))),
-        web=WebSection(public_url=public_url, port=web_port),
+        web=WebSection(
+            public_url=public_url,
+            port=web_port,
+            bot_tokens={name: SecretStr(app.token) for name, app in fleet_apps.items()},
+        ),
         auth=AuthSection(
             client_id=CLIENT_ID,
             client_secret=SecretStr(CLIENT_SECRET),
@@ -98,9 +112,11 @@ async def browser_for(
 
 
 @pytest.fixture
-def community(discord_sandbox: DiscordSandbox) -> SandboxGuild:
-    """A guild with an admin (Manage Server) and a plain member."""
-    guild = discord_sandbox.create_guild("Readers' Club", owner_name="olive")
+def community(discord_sandbox: DiscordSandbox, fleet_apps: dict[str, Application]) -> SandboxGuild:
+    """A guild with an admin (Manage Server), a plain member and the fleet's bots."""
+    guild = discord_sandbox.create_guild(
+        "Readers' Club", owner_name="olive", bots=list(fleet_apps.values())
+    )
     guild.add_member("ada", permissions=1 << 5)
     guild.add_member("bert")
     return guild

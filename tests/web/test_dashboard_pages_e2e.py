@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aiohttp.test_utils import TestServer
-from web_helpers import BrowserFactory, logged_in, record_activity
+from web_helpers import BrowserFactory, logged_in, record_activity, settings_form
 
 from botfleet.auth.tokens import TokenStore
 from botfleet.bots.grammar.services.autocheck import AutoCheckChannels
@@ -18,23 +18,6 @@ from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.server import DiscordSandbox
 from botfleet.web.dashboard import leaderboard_is_public, profile_of
 from botfleet.web.keys import CACHE_KEY, DATABASE_KEY
-
-
-def settings_form(csrf_token: str, **changes: str) -> dict[str, str]:
-    form = {
-        "csrf_token": csrf_token,
-        "enabled": "on",
-        "message_xp_min": "10",
-        "message_xp_max": "20",
-        "message_cooldown_seconds": "30",
-        "command_xp": "7",
-        "announcement_mode": "chosen_channel",
-        "announcement_channel_id": "123456789012345678",
-        "no_xp_channel_ids": "111111111111111111, 222222222222222222",
-        "public_leaderboard": "on",
-    }
-    form.update(changes)
-    return {name: value for name, value in form.items() if value != "-"}
 
 
 async def test_a_visitor_is_sent_to_log_in_and_back(browser_for: BrowserFactory) -> None:
@@ -76,8 +59,15 @@ async def test_an_admin_changes_the_settings_and_opens_the_leaderboard(
     form_page = await ada.http.get(f"/guilds/{community.id}/settings")
     assert form_page.status == 200
     token = await ada.csrf_token()
+    general, voice = community.channel("general").id, community.channel("General").id
+    chosen = settings_form(
+        token,
+        announcement_mode="chosen_channel",
+        announcement_channel_id=str(general),
+        no_xp_channel_ids=f"{general}, {voice}",
+    )
     saved = await ada.http.post(
-        f"/guilds/{community.id}/settings", data=settings_form(token), allow_redirects=False
+        f"/guilds/{community.id}/settings", data=chosen, allow_redirects=False
     )
     assert saved.status == 303, await saved.text()
     after = await (await ada.http.get(saved.headers["Location"])).text()
@@ -90,7 +80,8 @@ async def test_an_admin_changes_the_settings_and_opens_the_leaderboard(
     config = await service.get(community.id)
     assert (config.message_xp_min, config.message_xp_max, config.command_xp) == (10, 20, 7)
     assert config.announcement_mode is AnnouncementMode.CHOSEN_CHANNEL
-    assert config.no_xp_channel_ids == {111111111111111111, 222222222222222222}
+    assert config.announcement_channel_id == general
+    assert config.no_xp_channel_ids == {general, voice}
     assert await leaderboard_is_public(web_database, community.id)
 
     board = await (await visitor.http.get(f"/guilds/{community.id}/leaderboard")).text()
@@ -156,7 +147,7 @@ async def test_a_member_who_revoked_the_app_on_discord_logs_in_again(
 async def test_an_admin_starts_and_stops_the_grammar_bots_auto_check_in_a_channel(
     browser_for: BrowserFactory, community: SandboxGuild, dashboard: TestServer
 ) -> None:
-    channel_id = 333333333333333333
+    channel_id = community.channel("general").id
     ada = await logged_in(browser_for, community, "ada")
     token = await ada.csrf_token()
     grammar = f"/guilds/{community.id}/grammar"
@@ -179,6 +170,7 @@ async def test_an_admin_starts_and_stops_the_grammar_bots_auto_check_in_a_channe
     page = await (await ada.http.get(enabled.headers["Location"])).text()
     assert "The Grammar Bot checks the channels listed now." in page
     assert f"Stop checking channel {channel_id}" in page
+    assert "<td>#general</td>" in page, "the channel by its name, as the Grammar Bot sees it"
     assert await channels.strictness_in(community.id, channel_id) is Strictness.STRICT
     (listed,) = await channels.list(community.id)
     assert listed.enabled_by == community.member("ada").id

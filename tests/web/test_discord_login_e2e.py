@@ -10,13 +10,8 @@ import aiohttp
 import pytest
 from web_helpers import BrowserFactory, local_path
 
-from botfleet.auth.oauth2 import (
-    PKCE,
-    DiscordOAuth2Client,
-    OAuth2Config,
-    OAuth2Error,
-    usable_access_token,
-)
+from botfleet.auth.oauth2 import PKCE, DiscordOAuth2Client, OAuth2Config, OAuth2Error
+from botfleet.auth.refresh import RefreshClaims, usable_access_token
 from botfleet.auth.tokens import TokenStore
 from botfleet.config.schema import Settings
 from botfleet.sandbox.scripting.guilds import SandboxGuild
@@ -117,6 +112,41 @@ async def test_next_never_leaves_the_dashboard(browser_for: BrowserFactory) -> N
     assert "botfleet_session" in session
 
 
+@pytest.mark.parametrize("target", ["/%09/evil.example", "/%0a/evil.example"])
+async def test_a_login_never_returns_to_a_path_a_browser_would_read_as_another_site(
+    browser_for: BrowserFactory, community: SandboxGuild, target: str
+) -> None:
+    browser = await browser_for()
+    authorize_url = await browser.go_to_discord(target)
+    callback = await browser.consent(authorize_url, community.member("ada").id)
+
+    response = await browser.http.get(local_path(callback), allow_redirects=False)
+
+    assert response.status == 303
+    # Browsers drop tabs and line breaks from a Location: "/\t/evil.example" is another site.
+    assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("status", [502, 429])
+async def test_a_login_discord_fails_to_finish_is_answered_as_discords_failure(
+    browser_for: BrowserFactory,
+    community: SandboxGuild,
+    discord_sandbox: DiscordSandbox,
+    status: int,
+) -> None:
+    browser = await browser_for()
+    callback = await browser.consent(await browser.go_to_discord(), community.member("ada").id)
+    discord_sandbox.rest.fail_token_requests(status)
+
+    response = await browser.http.get(local_path(callback), allow_redirects=False)
+
+    assert response.status == 502
+    page = await response.text()
+    assert "Discord is not answering just now. Log in again in a minute." in page
+    assert "refused" not in page
+    await browser.log_in(community.member("ada").id)
+
+
 async def test_logout_revokes_the_authorisation_and_needs_the_csrf_token(
     browser_for: BrowserFactory,
     community: SandboxGuild,
@@ -205,13 +235,13 @@ async def test_tokens_are_refreshed_a_day_before_they_expire(
     code = await code_for(discord_sandbox, oauth_client.config, ada.id, pkce)
     first = await oauth_client.exchange_code(code, pkce.verifier)
     assert first.expires_at - datetime.now(UTC) > timedelta(days=6, hours=23)
-    store = token_store
+    store, claims = token_store, RefreshClaims(None, "test:")
     await store.save(ada.id, "ada", first)
-    assert await usable_access_token(oauth_client, store, ada.id, "ada") == first.access_token
+    assert await usable_access_token(oauth_client, store, claims, ada.id) == (first.access_token)
 
     oauth_client.clock = lambda: datetime.now(UTC) + timedelta(days=6, hours=12)
-    renewed = await usable_access_token(oauth_client, store, ada.id, "ada")
-    assert renewed is not None and renewed != first.access_token
+    renewed = await usable_access_token(oauth_client, store, claims, ada.id)
+    assert renewed != first.access_token
     with pytest.raises(OAuth2Error) as old:
         await oauth_client.account(first.access_token)
     assert old.value.status == 401

@@ -196,3 +196,21 @@ async def checkout(browser: Browser, **fields: str) -> Any:
         **fields,
     }
     return await browser.http.post("/premium/checkout", data=form, allow_redirects=False)
+
+
+def settings_form(csrf_token: str, **changes: str) -> dict[str, str]:
+    """A guild settings form as the page posts it; a change to "-" leaves that field out."""
+    form = {
+        "csrf_token": csrf_token,
+        "enabled": "on",
+        "message_xp_min": "10",
+        "message_xp_max": "20",
+        "message_cooldown_seconds": "30",
+        "command_xp": "7",
+        "announcement_mode": "dm",
+        "announcement_channel_id": "",
+        "no_xp_channel_ids": "-",
+        "public_leaderboard": "on",
+    }
+    form.update(changes)
+    return {name: value for name, value in form.items() if value != "-"}

@@ -3,15 +3,15 @@
 The flow: the login route keeps a random ``state`` and a PKCE verifier in the member's session
 and sends the browser to Discord's consent page with the verifier's S256 challenge; Discord
 sends it back with a ``code``, which is exchanged (with the verifier) at the token endpoint for
-a 7-day access token and a refresh token. Tokens are refreshed a day before they expire and
-revoked on logout. The endpoints are configuration, so tests point them at a local stand-in.
+a 7-day access token and a refresh token. Tokens are refreshed a day before they expire
+(:mod:`botfleet.auth.refresh`) and revoked on logout. The endpoints are configuration, so tests
+point them at a local stand-in.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +21,9 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from botfleet.auth.tokens import DiscordTokens, TokenStore
+from botfleet.auth.tokens import DiscordTokens
 from botfleet.config.schema import Settings
 from botfleet.errors import BotfleetError
-
-log = logging.getLogger(__name__)
 
 SCOPES = ("identify", "guilds")
 REFRESH_MARGIN = timedelta(days=1)
@@ -47,6 +45,11 @@ class OAuth2Error(BotfleetError):
         self.status = status
         self.error = error
         self.description = description
+
+    @property
+    def transient(self) -> bool:
+        """Discord failed (a 5xx, a 429), rather than refused: the same request may work later."""
+        return self.status >= 500 or self.status == 429
 
 
 @dataclass(frozen=True)
@@ -237,26 +240,3 @@ class DiscordOAuth2Client:
             )
             for item in body
         ]
-
-
-async def usable_access_token(
-    client: DiscordOAuth2Client, store: TokenStore, user_id: int, username: str
-) -> str | None:
-    """The member's access token, refreshed first when it expires within a day.
-
-    None when the member has no tokens, or Discord refused the refresh (they revoked the
-    authorisation): they must log in again.
-    """
-    tokens = await store.load(user_id)
-    if tokens is None:
-        return None
-    if tokens.expires_at - client.clock() > REFRESH_MARGIN:
-        return tokens.access_token
-    try:
-        tokens = await client.refresh(tokens.refresh_token)
-    except OAuth2Error as exc:
-        log.info("refreshing the Discord token of user %s failed: %s", user_id, exc)
-        await store.forget(user_id)
-        return None
-    await store.save(user_id, username, tokens)
-    return tokens.access_token

@@ -123,6 +123,21 @@ class TokenStore:
             )
             await session.commit()
 
+    async def renew(self, user_id: int, tokens: DiscordTokens) -> None:
+        """Replace the stored tokens of ``user_id`` after a refresh; the rest of the row (the
+        name the bots keep up to date) stays, and a row deleted meanwhile is not made again."""
+        async with self.database.session() as session:
+            await session.execute(
+                update(User)
+                .where(User.id == user_id)
+                .values(
+                    access_token=self.cipher.encrypt(tokens.access_token),
+                    refresh_token=self.cipher.encrypt(tokens.refresh_token),
+                    token_expires_at=tokens.expires_at,
+                )
+            )
+            await session.commit()
+
     async def load(self, user_id: int) -> DiscordTokens | None:
         """The stored tokens of ``user_id``, decrypted; None when the member never logged in."""
         async with self.database.session() as session:

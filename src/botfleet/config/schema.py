@@ -208,6 +208,12 @@ class WebSection(Section):
         description="Networks of the reverse proxies whose X-Real-IP names the client (nginx "
         "on this host by default; the compose network in deploy/compose.yaml).",
     )
+    bot_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Each bot's Discord token by bot name, with which the dashboard reads a "
+        "server's channels as that bot sees them; `botfleet web` takes them from "
+        "<BOT>_DISCORD_TOKEN.",
+    )
 
 
 class AuthSection(Section):

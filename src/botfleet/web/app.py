@@ -17,19 +17,23 @@ import aiohttp
 from aiohttp import web
 
 from botfleet.auth.oauth2 import DiscordOAuth2Client, OAuth2Config, OAuth2ConfigError
+from botfleet.auth.refresh import RefreshClaims
 from botfleet.auth.sessions import SessionStore
 from botfleet.auth.tokens import TokenCipher, TokenKeyError, TokenStore
 from botfleet.cache import CacheHierarchy, ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.database.base import Database
 from botfleet.web.api import setup_api
+from botfleet.web.channels import BotChannelReader
 from botfleet.web.health import setup_health
 from botfleet.web.keys import (
     CACHE_KEY,
+    CHANNELS_KEY,
     DATABASE_KEY,
     HTTP_KEY,
     OAUTH_KEY,
     REDIS_KEY,
+    REFRESH_CLAIMS_KEY,
     SESSIONS_KEY,
     SETTINGS_KEY,
     STARTED_KEY,
@@ -78,6 +82,9 @@ def create_app(
         lifetime=settings.web.session_lifetime,
         key_prefix=settings.cache.key_prefix + "web:",
     )
+    app[REFRESH_CLAIMS_KEY] = RefreshClaims(
+        chosen_redis, key_prefix=settings.cache.key_prefix + "web:"
+    )
     app[TEMPLATES_KEY] = template_environment()
     try:
         app[TOKENS_KEY] = TokenStore(app[DATABASE_KEY], TokenCipher.from_settings(settings))
@@ -87,6 +94,9 @@ def create_app(
     async def outside_resources(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession() as http:
             app[HTTP_KEY] = http
+            app[CHANNELS_KEY] = BotChannelReader(
+                http, settings.auth.api_base, settings.web.bot_tokens, app[CACHE_KEY]
+            )
             try:
                 app[OAUTH_KEY] = DiscordOAuth2Client(OAuth2Config.from_settings(settings), http)
             except OAuth2ConfigError as exc:

@@ -7,12 +7,14 @@ import jinja2
 from aiohttp import web
 
 from botfleet.auth.oauth2 import DiscordOAuth2Client
+from botfleet.auth.refresh import RefreshClaims
 from botfleet.auth.sessions import Session, SessionStore
 from botfleet.auth.tokens import TokenStore
 from botfleet.cache import CacheHierarchy, ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.database.base import Database
 from botfleet.services.rate_limit import RateLimiter
+from botfleet.web.channels import BotChannelReader
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 DATABASE_KEY = web.AppKey("database", Database)
@@ -26,6 +28,10 @@ OAUTH_KEY = web.AppKey("oauth", DiscordOAuth2Client)
 """Absent when Discord login is not configured; the login page then says so."""
 TOKENS_KEY = web.AppKey("tokens", TokenStore)
 """Absent when no token encryption key is configured (login needs one)."""
+REFRESH_CLAIMS_KEY = web.AppKey("refresh_claims", RefreshClaims)
+"""One renewal of a member's Discord token at a time, agreed with the other web processes."""
+CHANNELS_KEY = web.AppKey("bot_channels", BotChannelReader)
+"""Guilds' channels as the bots see them, for the settings page."""
 API_LIMITER_KEY = web.AppKey("api_limiter", RateLimiter)
 
 SESSION_KEY = web.RequestKey("session", Session)

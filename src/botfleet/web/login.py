@@ -27,6 +27,7 @@ from botfleet.web.sessions import checked_form, replace_session, session_of
 log = logging.getLogger(__name__)
 
 LOGIN_AGAIN = "Please log in again from the start."
+DISCORD_SILENT = "Discord is not answering just now. Log in again in a minute."
 
 
 def safe_next_path(raw: str | None) -> str:
@@ -97,11 +98,14 @@ async def oauth_callback(request: web.Request) -> web.Response:
         granted = await client.exchange_code(code, pending.code_verifier)
         account = await client.account(granted.access_token)
     except OAuth2Error as exc:
+        if exc.transient:
+            log.error("Discord failed to finish a login: %s", exc)
+            raise PageError(502, "Discord did not answer", DISCORD_SILENT) from exc
         log.warning("Discord refused a login: %s", exc)
         raise PageError(400, "Discord refused the login", LOGIN_AGAIN) from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.error("Discord could not be reached to finish a login: %r", exc)
-        raise PageError(502, "Discord did not answer", "Try again in a minute.") from exc
+        raise PageError(502, "Discord did not answer", DISCORD_SILENT) from exc
     await tokens.save(account.id, account.username, granted)
     renewed = await request.app[SESSIONS_KEY].renew(session)
     renewed.user_id, renewed.username = account.id, account.display_name

@@ -8,27 +8,44 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, NoReturn
 from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
 
-from botfleet.auth.oauth2 import MemberGuild, OAuth2Error, usable_access_token
+from botfleet.auth.oauth2 import MemberGuild, OAuth2Error
+from botfleet.auth.refresh import DiscordUnavailableError, LoginExpiredError, usable_access_token
 from botfleet.bots.grammar.services.autocheck import AutoCheckChannels
 from botfleet.bots.grammar.services.issues import Strictness
 from botfleet.bots.grammar.services.store import GrammarStore
 from botfleet.gamification.guild_settings import (
+    MAX_EXCLUDED,
     GamificationSettingsError,
     GuildSettingsService,
     GuildXPConfig,
 )
 from botfleet.gamification.leaderboards import LeaderboardService
 from botfleet.gamification.options import AnnouncementMode, GamificationOptions
+from botfleet.web.channels import (
+    ADD_REACTIONS,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    ChannelsUnavailableError,
+    ChannelUse,
+)
 from botfleet.web.dashboard import leaderboard_is_public, profile_of, set_leaderboard_public
 from botfleet.web.inputs import snowflake, whole_number
-from botfleet.web.keys import CACHE_KEY, DATABASE_KEY, SESSIONS_KEY, SETTINGS_KEY
+from botfleet.web.keys import (
+    CACHE_KEY,
+    CHANNELS_KEY,
+    DATABASE_KEY,
+    REFRESH_CLAIMS_KEY,
+    SESSIONS_KEY,
+    SETTINGS_KEY,
+)
 from botfleet.web.login import login_services
 from botfleet.web.rendering import PageError, redirect, render
 from botfleet.web.sessions import checked_form, current_user_id, session_of
@@ -53,13 +70,9 @@ def require_login(request: web.Request) -> int:
     return user_id
 
 
-async def _log_in_again(request: web.Request, user_id: int, *, forget: bool = True) -> NoReturn:
-    """End the session and send the member to log in: their Discord authorisation is gone
-    (``forget`` its tokens), or could not be renewed now (the next login replaces them)."""
-    if forget:
-        log.info("user %s must log in again: Discord no longer accepts their token", user_id)
-        _, tokens = login_services(request)
-        await tokens.forget(user_id)
+async def _log_in_again(request: web.Request, user_id: int) -> NoReturn:
+    """End the session and send the member to log in: their Discord authorisation is gone."""
+    log.info("user %s must log in again: Discord no longer accepts their token", user_id)
     await request.app[SESSIONS_KEY].end(session_of(request))
     raise web.HTTPSeeOther(f"/login?next={quote(request.path, safe='/')}")
 
@@ -91,18 +104,23 @@ async def guild_names(request: web.Request) -> dict[int, str]:
 
 async def _guilds_from_discord(request: web.Request, user_id: int) -> list[MemberGuild]:
     client, tokens = login_services(request)
-    session = session_of(request)
+    claims = request.app[REFRESH_CLAIMS_KEY]
     try:
-        access_token = await usable_access_token(client, tokens, user_id, session.username or "")
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("renewing the Discord token of user %s failed; log in again: %r", user_id, exc)
-        await _log_in_again(request, user_id, forget=False)
-    if access_token is None:
+        access_token = await usable_access_token(client, tokens, claims, user_id)
+    except LoginExpiredError:
         await _log_in_again(request, user_id)
+    except DiscordUnavailableError as exc:
+        raise PageError(
+            503,
+            "Discord is not answering",
+            "Your Discord login could not be renewed just now. You are still logged in: "
+            "try again in a minute.",
+        ) from exc
     try:
         return await client.guilds(access_token)
     except OAuth2Error as exc:
         if exc.status == 401:
+            await tokens.forget(user_id)
             await _log_in_again(request, user_id)
         log.warning("Discord refused the guilds of user %s: %s", user_id, exc)
         raise PageError(
@@ -185,6 +203,73 @@ def grammar_channels(request: web.Request) -> AutoCheckChannels:
     return AutoCheckChannels(GrammarStore(app[DATABASE_KEY]), app[CACHE_KEY])
 
 
+@dataclass(frozen=True)
+class SettingsChannels:
+    """What each channel setting asks of a channel, and of which bot."""
+
+    announcements: ChannelUse
+    no_xp: ChannelUse
+    autocheck: ChannelUse
+
+    @classmethod
+    def of(cls, request: web.Request) -> SettingsChannels:
+        # The host bot announces chat level-ups and awards chat XP; the Grammar Bot checks.
+        host = GamificationOptions.from_settings(request.app[SETTINGS_KEY]).host_bot
+        return cls(
+            announcements=ChannelUse(host, "announce level-ups", (VIEW_CHANNEL, SEND_MESSAGES)),
+            no_xp=ChannelUse(host, "count messages", text_only=False),
+            autocheck=ChannelUse(
+                "grammar", "check messages", (VIEW_CHANNEL, READ_MESSAGE_HISTORY, ADD_REACTIONS)
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class ChannelChoice:
+    """One option of a channel list on the settings page."""
+
+    id: int
+    label: str
+    selected: bool
+
+
+@dataclass(frozen=True)
+class ChannelChoices:
+    """The channels a setting may choose, and why none could be listed, if so."""
+
+    options: list[ChannelChoice]
+    problem: str | None
+    labels: dict[int, str]
+
+
+async def channel_choices(
+    request: web.Request, use: ChannelUse, guild_id: int, chosen: set[int]
+) -> ChannelChoices:
+    """The guild's channels that can serve ``use``, and those ``chosen`` before whatever they
+    are now (so the page shows what is stored, and saving it again keeps it)."""
+    try:
+        listed = await request.app[CHANNELS_KEY].channels(use.bot, guild_id)
+        problem = None
+    except ChannelsUnavailableError as exc:
+        listed, problem = [], str(exc)
+    labels = {channel.id: channel.label for channel in listed}
+    options = [
+        ChannelChoice(channel.id, channel.label, channel.id in chosen)
+        for channel in listed
+        if channel.serves(use)
+    ]
+    offered = {option.id for option in options}
+    for channel_id in sorted(chosen - offered):
+        known = labels.get(channel_id)
+        label = (
+            f"{known}: {use.bot_label} cannot {use.doing} there"
+            if known is not None
+            else f"Channel {channel_id} (not found in this server)"
+        )
+        options.append(ChannelChoice(channel_id, label, selected=True))
+    return ChannelChoices(options, problem, labels)
+
+
 async def settings_page(
     request: web.Request,
     guild: MemberGuild,
@@ -194,12 +279,26 @@ async def settings_page(
     **extra: Any,
 ) -> web.Response:
     """The settings form of ``guild`` as stored now, with ``extra`` (errors, notices)."""
+    uses = SettingsChannels.of(request)
+    announced = config.announcement_channel_id
+    autocheck = await grammar_channels(request).list(guild.id)
+    checked = {channel.channel_id for channel in autocheck}
+    grammar = await channel_choices(request, uses.autocheck, guild.id, set())
     context = {
         "guild": guild,
         "config": config,
         "public": await leaderboard_is_public(request.app[DATABASE_KEY], guild.id),
         "modes": list(AnnouncementMode),
-        "autocheck": await grammar_channels(request).list(guild.id),
+        "host_bot": uses.announcements.bot_label,
+        "announcement_channels": await channel_choices(
+            request, uses.announcements, guild.id, {announced} if announced else set()
+        ),
+        "no_xp_channels": await channel_choices(
+            request, uses.no_xp, guild.id, set(config.no_xp_channel_ids)
+        ),
+        "autocheck": autocheck,
+        "autocheck_channels": grammar,
+        "autocheck_choices": [option for option in grammar.options if option.id not in checked],
         "strictness_levels": list(Strictness),
         "errors": [],
         "grammar_errors": [],
@@ -236,6 +335,17 @@ def _channel_ids(raw: str, errors: list[str]) -> set[int]:
     return ids
 
 
+async def _check_new_channels(
+    request: web.Request, use: ChannelUse, guild_id: int, chosen: set[int], errors: list[str]
+) -> None:
+    """Refuse channels newly chosen for ``use`` that are not the guild's or the bot cannot use
+    (a form can be forged: its list is a suggestion, this is the check)."""
+    try:
+        errors.extend(await request.app[CHANNELS_KEY].problems_with(use, guild_id, chosen))
+    except ChannelsUnavailableError as exc:
+        errors.append(str(exc))
+
+
 async def save_guild_settings(request: web.Request) -> web.Response:
     """Apply the form, after the CSRF check and the Manage Server check against Discord."""
     form = await checked_form(request)
@@ -243,6 +353,7 @@ async def save_guild_settings(request: web.Request) -> web.Response:
     guild = await managed_guild(request, guild_id)
     user_id = require_login(request)
     service = settings_service(request)
+    uses = SettingsChannels.of(request)
     errors: list[str] = []
     low = _whole_number(form, "message_xp_min", "Lowest message XP", errors)
     high = _whole_number(form, "message_xp_max", "Highest message XP", errors)
@@ -256,9 +367,21 @@ async def save_guild_settings(request: web.Request) -> web.Response:
     channel_ids = _channel_ids(raw_channel, errors) if raw_channel else set()
     if len(channel_ids) > 1:
         errors.append("Give one announcement channel.")
-    no_xp = _channel_ids(str(form.get("no_xp_channel_ids", "")), errors)
+    listed = ",".join(str(value) for value in form.getall("no_xp_channel_ids", []))
+    no_xp = _channel_ids(listed, errors)
+    if len(no_xp) > MAX_EXCLUDED:
+        # Checked before any write: the channels are saved one by one after the rest.
+        errors.append(f"A server can exclude at most {MAX_EXCLUDED} channels from XP.")
     public = form.get("public_leaderboard") == "on"
     config = await service.get(guild_id)
+    if not errors:
+        stored = {config.announcement_channel_id}
+        await _check_new_channels(
+            request, uses.announcements, guild_id, channel_ids - stored, errors
+        )
+        await _check_new_channels(
+            request, uses.no_xp, guild_id, no_xp - config.no_xp_channel_ids, errors
+        )
     if not errors and low is not None and high is not None:
         try:
             config = await service.update(
@@ -291,13 +414,17 @@ async def save_grammar_channel(request: web.Request) -> web.Response:
     channel_id = snowflake(str(form.get("channel_id", "")).strip())
     raw_strictness = str(form.get("strictness", Strictness.NORMAL.value))
     action = form.get("action")
-    problems = []
+    problems: list[str] = []
     if channel_id is None:
-        problems.append("Give the channel's id (in Discord: right-click it, Copy Channel ID).")
+        problems.append("Choose the channel to check.")
     if raw_strictness not in set(Strictness):
         problems.append("Choose how strictly the channel is checked.")
     if action not in ("enable", "disable"):
         problems.append("Choose whether to start or stop checking the channel.")
+    if not problems and channel_id is not None and action == "enable":
+        await _check_new_channels(
+            request, SettingsChannels.of(request).autocheck, guild_id, {channel_id}, problems
+        )
     if problems or channel_id is None:
         log.info("guild %s auto-check change refused for user %s: %s", guild_id, user_id, problems)
         config = await settings_service(request).get(guild_id)

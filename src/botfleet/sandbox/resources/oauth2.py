@@ -8,18 +8,26 @@ or plain) checked; ``POST /api/oauth2/token/revoke`` revokes the whole authorisa
 ``GET /api/users/@me`` and ``/api/users/@me/guilds`` answer a ``Bearer`` token by its scopes.
 Errors have Discord's shapes: ``{"error", "error_description"}`` at the token endpoints, and the
 API's ``{"message": "401: Unauthorized", "code": 0}`` for a bad bearer token.
+
+Tests make the token endpoint misbehave as Discord's sometimes does: ``fail_token_requests``
+answers the next requests with a 5xx page from Discord's edge or a 429, and ``token_latency``
+holds every answer back (two refreshes of one token then overlap, as they would on Discord,
+where the second use of a rotated refresh token is ``invalid_grant``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import hmac
 import html
+import math
 import secrets
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -87,12 +95,37 @@ class PendingCode:
 
 
 @dataclass
+class TokenFailure:
+    """The next ``times`` token requests fail with ``status`` before Discord looks at them."""
+
+    status: int
+    times: int
+    retry_after: float = 1.0
+
+    def response(self) -> web.Response:
+        """A 429 as Discord's API sends it; a 5xx as its edge does (a page, not JSON)."""
+        if self.status == HTTPStatus.TOO_MANY_REQUESTS:
+            body = {"message": "You are being rate limited.", "retry_after": self.retry_after}
+            answer = json_response({**body, "global": False}, status=self.status)
+            answer.headers["Retry-After"] = str(max(1, math.ceil(self.retry_after)))
+            return answer
+        phrase = HTTPStatus(self.status).phrase
+        page = f"<html><head><title>{self.status} {phrase}</title></head><body>{phrase}</body>"
+        return web.Response(text=page, status=self.status, content_type="text/html")
+
+
+@dataclass
 class OAuth2State:
     """Registered clients, codes given out, and the grants behind live tokens."""
 
     clients: dict[int, OAuth2Client] = field(default_factory=dict)
     codes: dict[str, PendingCode] = field(default_factory=dict)
     grants: list[Grant] = field(default_factory=list)
+    failures: list[TokenFailure] = field(default_factory=list)
+    token_latency: float = 0.0
+    """Seconds every token request takes before it is answered."""
+    refresh_requests: int = 0
+    """Refresh grants asked for (answered or refused), for tests that count them."""
 
     def grant_by_access_token(self, token: str) -> Grant | None:
         for grant in self.grants:
@@ -157,6 +190,16 @@ class OAuth2Routes(RouteHelpers):
         client = OAuth2Client(client_id, client_secret or secrets.token_urlsafe(24), redirect_uris)
         self.oauth2.clients[client_id] = client
         return client
+
+    def fail_token_requests(
+        self, status: int = 502, *, times: int = 1, retry_after: float = 1.0
+    ) -> TokenFailure:
+        """Answer the next ``times`` token requests with ``status`` (a 5xx or a 429) unapplied."""
+        if status != HTTPStatus.TOO_MANY_REQUESTS and status < HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise ValueError("a forced token failure is a 5xx or a 429")
+        failure = TokenFailure(status, times, retry_after)
+        self.oauth2.failures.append(failure)
+        return failure
 
     def install_oauth2(self, app: web.Application, api_prefix: str) -> None:
         """Register the routes: the consent page at the root, the endpoints under /api."""
@@ -281,12 +324,19 @@ class OAuth2Routes(RouteHelpers):
 
     async def token(self, request: web.Request) -> web.Response:
         """``POST /oauth2/token``: exchange a code, or refresh a token pair."""
+        if self.oauth2.token_latency:
+            await asyncio.sleep(self.oauth2.token_latency)
+        failure = next((failure for failure in self.oauth2.failures if failure.times > 0), None)
+        if failure is not None:
+            failure.times -= 1
+            return failure.response()
         try:
             client, fields = await self._token_form(request)
             grant_type = fields.get("grant_type")
             if grant_type == "authorization_code":
                 grant = self._redeem_code(client, fields)
             elif grant_type == "refresh_token":
+                self.oauth2.refresh_requests += 1
                 grant = self._refreshed_grant(client, str(fields.get("refresh_token", "")))
             else:
                 raise OAuth2Error(
