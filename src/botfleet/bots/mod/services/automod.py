@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -54,15 +55,8 @@ _UNICODE_EMOJI: Final = re.compile(
     "[\U0001f1e6-\U0001f1ff\U0001f300-\U0001f5ff\U0001f600-\U0001f64f\U0001f680-\U0001f6ff"
     "\U0001f900-\U0001f9ff\U0001fa70-\U0001faff\u2600-\u27bf\u2b50\u2b55]"
 )
-_LETTER_CASES: Final = (
-    bytes(
-        ord("U") if chr(byte).isupper() else ord("l") if chr(byte).islower() else ord(" ")
-        for byte in range(128)
-    )
-    + b" " * 128
-)
-"""Each ASCII byte as "U" (a capital), "l" (a small letter) or a space: one translation of
-the message counts both."""
+_ASCII_UPPER: Final = string.ascii_uppercase.encode()
+_ASCII_LOWER: Final = string.ascii_lowercase.encode()
 
 
 class AutomodAction(StrEnum):
@@ -352,10 +346,10 @@ def _said(what: str, found: str | None) -> str | None:
 
 def _capitals_and_letters(text: MessageText) -> tuple[int, int]:
     content = text.content
-    if text.is_ascii:  # counted in C: one translation into cases, two counts
-        cases = content.encode().translate(_LETTER_CASES)
-        upper = cases.count(b"U")
-        return upper, upper + cases.count(b"l")
+    if text.is_ascii:  # counted in C: what deleting the capitals (or small letters) removes
+        raw = content.encode()
+        upper = len(raw) - len(raw.translate(None, _ASCII_UPPER))
+        return upper, upper + len(raw) - len(raw.translate(None, _ASCII_LOWER))
     return sum(map(str.isupper, content)), sum(map(str.isalpha, content))
 
 
