@@ -6,6 +6,7 @@ import logging
 import tracemalloc
 
 import pytest
+from automod_corpus import corpus, stored_verdicts, verdicts
 from mod_helpers import ALICE, BOB, CHANNEL, GUILD
 from pydantic import ValidationError
 
@@ -327,3 +328,13 @@ def test_spam_state_is_bounded_and_small() -> None:
 
     assert len(tracker) == 1000
     assert used < 1000 * 1200  # under 1.2 kB a member: its times, last digest, strikes
+
+
+def test_a_large_corpus_gets_the_verdicts_it_got_before_the_rules_shared_one_reading() -> None:
+    """12,000 seeded messages (leetspeak, look-alikes, repeats, floods, links, invites, long
+    texts, odd spaces) judged in order, against the verdicts main's automod gave them."""
+    expected = stored_verdicts()
+    found = verdicts(corpus())
+    differing = [index for index, verdict in enumerate(found) if verdict != expected[index]]
+    assert not differing, [(corpus()[i][0][:80], expected[i], found[i]) for i in differing[:5]]
+    assert sum(verdict is not None for verdict in found) > len(found) // 3

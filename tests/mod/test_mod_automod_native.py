@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import discord
 import pytest
-from automod_helpers import CaseFeed, answer
+from automod_helpers import CaseFeed, answer, cases_of
 
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.config.schema import Settings
 from botfleet.sandbox import (
     Application,
+    Message,
     MessageBlockedError,
     SandboxChannel,
     SandboxGuild,
     SandboxMember,
 )
+from botfleet.sandbox.flags import MessageType
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 
@@ -229,3 +232,115 @@ async def test_without_manage_server_the_bot_says_what_it_needs(
         assert response.ephemeral and "Manage Server" in response.content
         unknown = await answer(guild.owner, general, app, "native delete", {"rule": "nope"})
         assert "Manage Server" in unknown.content
+
+
+def field_values(message: Message) -> dict[str, str]:
+    """The alert embed's fields by name, as Discord writes them (every value a string)."""
+    [embed] = message.embeds
+    return {str(field["name"]): str(field["value"]) for field in embed.get("fields") or []}
+
+
+async def test_an_alert_rule_posts_discords_alert_and_the_execution_is_one_case(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    alerts = guild.add_text_channel("automod-alerts")
+    async with stage.running(settings) as bot:
+        feed = CaseFeed(bot)
+        # The bot's own automod: a third message within 5 s breaks it. Judging Discord's alert
+        # (written as alice) as her message would time her out and record a second case.
+        await answer(
+            owner, general, app, "rule", {"kind": "rate", "limit": 2, "actions": "timeout 10m"}
+        )
+        await answer(
+            owner,
+            general,
+            app,
+            "native create",
+            {
+                "name": "No scams",
+                "kind": "keyword",
+                "keywords": "free nitro",
+                "alert_channel": alerts,
+            },
+        )
+        [rule] = stage.sandbox.state.automod_rules[guild.id].values()
+        seen = asyncio.Queue[discord.AutoModAction]()
+
+        async def executed(execution: discord.AutoModAction) -> None:
+            seen.put_nowait(execution)
+
+        bot.add_listener(executed, "on_automod_action")
+        received = asyncio.Queue[discord.Message]()
+
+        async def posted(message: discord.Message) -> None:
+            if message.channel.id == alerts.id:
+                received.put_nowait(message)
+
+        bot.add_listener(posted, "on_message")
+
+        await alice.send(general, "hello all")
+        await alice.send(general, "anyone around?")
+        with pytest.raises(MessageBlockedError):
+            await alice.send(general, "get your FREE NITRO here")
+
+        alert = await alerts.wait_for_message(author=alice)
+        assert alert.type is MessageType.AUTO_MODERATION_ACTION and alert.content == ""
+        [embed] = alert.embeds
+        assert embed["type"] == "auto_moderation_message"
+        assert embed.get("description") == "get your FREE NITRO here"
+        fields = field_values(alert)
+        assert fields["rule_name"] == "No scams" and fields["channel_id"] == str(general.id)
+        assert (
+            fields["keyword"] == "free nitro" and fields["keyword_matched_content"] == "FREE NITRO"
+        )
+        assert fields["decision_outcome"] == "blocked" and "flagged_message_id" not in fields
+        assert len(fields["decision_id"]) == 32
+
+        parsed = await asyncio.wait_for(received.get(), 5)  # through discord.py's own parser
+        assert parsed.type is discord.MessageType.auto_moderation_action
+        assert parsed.author.id == alice.id and parsed.is_system()
+        assert parsed.embeds[0].type == "auto_moderation_message"
+        assert parsed.embeds[0].fields[0].name == "rule_name"
+
+        by_kind = {}
+        for _ in rule.actions:
+            execution = await asyncio.wait_for(seen.get(), 5)
+            by_kind[execution.action.type] = execution
+        alerted = by_kind[discord.AutoModRuleActionType.send_alert_message]
+        assert alerted.alert_system_message_id == alert.id and alerted.message_id is None
+        assert by_kind[discord.AutoModRuleActionType.block_message].alert_system_message_id is None
+
+        case = await feed.next()
+        assert case.action is CaseAction.BLOCK and case.target_id == alice.id
+        await asyncio.sleep(0.5)  # time for a second case, if the alert were judged
+        assert feed.empty()
+        assert [c.action for c in await cases_of(bot, guild, alice)] == [CaseAction.BLOCK]
+        assert not alice.timed_out and not alert.deleted
+
+
+async def test_an_alert_flags_a_posted_message_and_an_alert_alone_is_no_case(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    alerts = guild.add_text_channel("automod-alerts")
+    async with stage.running(settings) as bot:
+        feed = CaseFeed(bot)
+        options = {"name": "Watch", "kind": "keyword", "keywords": "nitro", "block": False}
+        await answer(owner, general, app, "native create", {**options, "alert_channel": alerts})
+        flagged = await alice.send(general, "is nitro worth it")
+        fields = field_values(await alerts.wait_for_message(author=alice))
+        assert fields["decision_outcome"] == "flagged"
+        assert fields["flagged_message_id"] == str(flagged.id)
+        await asyncio.sleep(0.5)
+        assert feed.empty() and not flagged.deleted

@@ -26,6 +26,7 @@ class MessageType(IntEnum):
     REPLY = 19
     CHAT_INPUT_COMMAND = 20
     CONTEXT_MENU_COMMAND = 23
+    AUTO_MODERATION_ACTION = 24
     POLL_RESULT = 46
 
 

@@ -8,25 +8,34 @@ and announces them (AUTO_MODERATION_RULE_CREATE/UPDATE/DELETE, configuration int
 
 A member's message is screened by the guild's enabled keyword and mention-spam rules (Discord's
 spam and preset lists are its own secret, so those rules never fire here). Each action of a
-matching rule runs (a blocked message is never posted; a timeout is given) and is announced
-with AUTO_MODERATION_ACTION_EXECUTION to bots with the execution intent and MANAGE_GUILD; the
-content rides along only for bots with the message-content intent. Alert messages in the
-alert channel are not posted by the stand-in.
+matching rule runs (a blocked message is never posted; a timeout is given; an alert is posted
+in the rule's alert channel) and is announced with AUTO_MODERATION_ACTION_EXECUTION to bots with
+the execution intent and MANAGE_GUILD; the content rides along only for bots with the
+message-content intent.
+
+An alert is Discord's system message of type AUTO_MODERATION_ACTION (24), written as the member
+whose content fired the rule, with no content of its own: an ``auto_moderation_message`` embed
+holds the content as its description and the decision as string fields (rule_name, channel_id,
+decision_id, keyword, keyword_matched_content, flagged_message_id when the message was posted,
+timeout_duration when the rule also times out, decision_outcome). The alert action's execution
+event names it in ``alert_system_message_id``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
+import uuid
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 
 from botfleet.sandbox import payloads
 from botfleet.sandbox.errors import FormErrors, JSONErrorCode, unknown
-from botfleet.sandbox.flags import ALL_PERMISSIONS, GatewayIntent, Permission
+from botfleet.sandbox.flags import ALL_PERMISSIONS, GatewayIntent, MessageType, Permission
 from botfleet.sandbox.models import Application, Channel, Guild, Member
 from botfleet.sandbox.resources.audit_log import AuditLogChange, AuditLogEvent
 from botfleet.sandbox.resources.interactions import InteractionsState
@@ -39,7 +48,11 @@ from botfleet.sandbox.resources.routing import (
     path_snowflake,
 )
 from botfleet.sandbox.resources.world import now
-from botfleet.sandbox.validation import parse_json_body
+from botfleet.sandbox.validation import MessageDraft, parse_json_body
+
+if TYPE_CHECKING:
+    from discord.types.embed import Embed as EmbedPayload
+    from discord.types.embed import EmbedField as EmbedFieldPayload
 
 MAX_NAME_LENGTH = 100
 MAX_KEYWORDS = 1000
@@ -175,6 +188,7 @@ class AutoModExecution:
     match: AutoModMatch
     action: dict[str, Any]
     message_id: int | None
+    alert_message_id: int | None = None
 
     def payload(self, *, with_content: bool) -> dict[str, Any]:
         """AUTO_MODERATION_ACTION_EXECUTION; the content only with the message-content intent."""
@@ -191,7 +205,39 @@ class AutoModExecution:
         }
         if self.message_id is not None:
             payload["message_id"] = payloads.snowflake(self.message_id)
+        if self.alert_message_id is not None:
+            payload["alert_system_message_id"] = payloads.snowflake(self.alert_message_id)
         return payload
+
+
+def alert_embed(
+    match: AutoModMatch, channel: Channel, content: str, message_id: int | None
+) -> EmbedPayload:
+    """The ``auto_moderation_message`` embed of an alert: every value a string, as Discord's."""
+
+    def field(name: str, value: str) -> EmbedFieldPayload:
+        return {"name": name, "value": value, "inline": False}
+
+    rule = match.rule
+    fields = [
+        field("rule_name", rule.name),
+        field("channel_id", payloads.snowflake(channel.id)),
+        field("decision_id", uuid.uuid4().hex),
+    ]
+    if match.matched_keyword is not None:
+        fields += [
+            field("keyword", match.matched_keyword),
+            field("keyword_matched_content", match.matched_content or ""),
+        ]
+    if message_id is not None:
+        fields.append(field("flagged_message_id", payloads.snowflake(message_id)))
+    timeouts = [a for a in rule.actions if a["type"] == ActionType.TIMEOUT]
+    if timeouts:
+        seconds = int(timeouts[0]["metadata"]["duration_seconds"])
+        fields.append(field("timeout_duration", str(seconds)))
+    fields.append(field("decision_outcome", "blocked" if match.blocks else "flagged"))
+    embed = {"type": "auto_moderation_message", "description": content, "fields": fields}
+    return cast("EmbedPayload", embed)  # a type discord.py's typing does not list
 
 
 class _RuleChecks:
@@ -347,12 +393,31 @@ class AutoModState(InteractionsState):
         guild = self.guilds[member.guild_id]
         for match in matches:
             for action in match.rule.actions:
-                if action["type"] == ActionType.TIMEOUT:
-                    self._automod_timeout(guild, channel, member, match.rule, action)
                 execution = AutoModExecution(
                     guild.id, channel.id, member.user.id, content, match, action, message_id
                 )
+                if action["type"] == ActionType.TIMEOUT:
+                    self._automod_timeout(guild, channel, member, match.rule, action)
+                elif action["type"] == ActionType.SEND_ALERT_MESSAGE:
+                    alert_id = self._post_alert(channel, member, execution)
+                    execution = dataclasses.replace(execution, alert_message_id=alert_id)
                 self._announce_execution(guild, execution)
+
+    def _post_alert(
+        self, channel: Channel, member: Member, execution: AutoModExecution
+    ) -> int | None:
+        """Discord's alert in the rule's alert channel; None if that channel is gone."""
+        alert_channel = self.channels.get(int(execution.action["metadata"].get("channel_id") or 0))
+        if alert_channel is None:
+            return None
+        embed = alert_embed(execution.match, channel, execution.content, execution.message_id)
+        alert = self.post_message(
+            alert_channel,
+            member.user,
+            MessageDraft(given=frozenset(), embeds=[embed]),
+            message_type=MessageType.AUTO_MODERATION_ACTION,
+        )
+        return alert.id
 
     def _automod_timeout(
         self,

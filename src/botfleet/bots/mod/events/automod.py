@@ -107,6 +107,8 @@ class AutomodEvents(commands.Cog, name="Automod"):
         member = message.author
         if not isinstance(member, discord.Member) or member.bot or message.webhook_id:
             return
+        if message.is_system():  # e.g. Discord's AutoMod alert, written as the member it flags
+            return
         if is_staff(member):
             return
         rules = await self.rules.get(member.guild.id)

@@ -7,8 +7,12 @@ computation on the message's facts and the member's remembered activity: no Disc
 no I/O, no clock but the message's own time.
 
 One message gets at most one verdict: rules are tried cheapest first, and the first broken
-decides. Each rule has an action chain (delete, then a timeout, then a kick...): a member's
-strikes against a rule pick the step, and strikes older than the rule's decay are forgotten.
+decides. The text is read once for all of them: :class:`MessageText` holds the message
+lower-cased (and folded, for the word lists) for every rule that looks at words, links or
+invites, instead of each rule lowering a long message again.
+
+Each rule has an action chain (delete, then a timeout, then a kick...): a member's strikes
+against a rule pick the step, and strikes older than the rule's decay are forgotten.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from botfleet.bots.mod.services.word_filter import WordFilter, fleet_entries, pa
 from botfleet.database.base import Database
 from botfleet.database.models.mod import ModSettings
 from botfleet.errors import UserError
+from botfleet.services.profanity import fold
 
 MAX_RULES: Final = 25
 
@@ -228,6 +233,27 @@ class MessageFacts:
     """Seconds (any epoch, the same for every message): the message's own timestamp."""
 
 
+class MessageText:
+    """A message's text as the rules read it, each form worked out once per message."""
+
+    __slots__ = ("_folded", "content", "is_ascii", "lowered")
+
+    def __init__(self, content: str) -> None:
+        self.content = content
+        self.is_ascii = content.isascii()
+        self.lowered = content.lower()
+        self._folded: str | None = None
+
+    @property
+    def folded(self) -> str:
+        """As the profanity normaliser reads it (for ASCII, just lower-cased)."""
+        if self.is_ascii:
+            return self.lowered
+        if self._folded is None:
+            self._folded = fold(self.content)
+        return self._folded
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """A broken rule and what to do about it."""
@@ -239,7 +265,7 @@ class Verdict:
     reason: str
 
 
-_Check = Callable[[MessageFacts, MemberActivity], str | None]
+_Check = Callable[[MessageFacts, MessageText, MemberActivity], str | None]
 """Returns why the message breaks the rule, or None."""
 
 
@@ -255,9 +281,9 @@ class _CompiledRule:
     """Whether the rule applies to some channels or members only."""
 
 
-def _digest(content: str) -> int:
+def _digest(text: MessageText) -> int:
     """The same for messages that differ only in case or surrounding spaces."""
-    return hash(content.strip().lower())
+    return hash(text.lowered.strip())
 
 
 def _compile(index: int, rule: _Rule, pattern_timeout: float) -> _CompiledRule:
@@ -268,13 +294,15 @@ def _compile(index: int, rule: _Rule, pattern_timeout: float) -> _CompiledRule:
     if isinstance(rule, MentionRule):
         limit = rule.max_mentions
         return compiled(
-            lambda m, _: f"mentioned {m.mentions} members or roles" if m.mentions > limit else None,
+            lambda m, _t, _a: (
+                f"mentioned {m.mentions} members or roles" if m.mentions > limit else None
+            ),
             0,
         )
     if isinstance(rule, RateRule):
         count, window = rule.max_messages, rule.per_seconds
         return compiled(
-            lambda _, a: (
+            lambda _m, _t, a: (
                 f"sent over {count} messages in {window:g} s"
                 if a.rate_exceeded(count, window)
                 else None
@@ -284,7 +312,9 @@ def _compile(index: int, rule: _Rule, pattern_timeout: float) -> _CompiledRule:
     if isinstance(rule, DuplicateRule):
         repeats = rule.max_repeats
         return compiled(
-            lambda _, a: f"repeated a message {a.repeats} times" if a.repeats > repeats else None,
+            lambda _m, _t, a: (
+                f"repeated a message {a.repeats} times" if a.repeats > repeats else None
+            ),
             0,
         )
     if isinstance(rule, CapsRule):
@@ -298,10 +328,15 @@ def _compile(index: int, rule: _Rule, pattern_timeout: float) -> _CompiledRule:
     if isinstance(rule, WordRule):
         entries = [*(fleet_entries() if rule.fleet_list else ()), *rule.words]
         words = WordFilter(entries)
-        return compiled(lambda m, _: _said("a filtered word", words.find(m.content)), 3)
+        return compiled(lambda _m, t, _a: _said("a filtered word", words.find_folded(t.folded)), 3)
     if isinstance(rule, PatternRule):
         patterns = PatternSet(rule.patterns, pattern_timeout)
-        return compiled(lambda m, _: _said("a filtered pattern", patterns.find(m.content)), 4)
+        return compiled(
+            lambda _m, t, _a: _said(
+                "a filtered pattern", patterns.find(t.content, t.lowered if t.is_ascii else None)
+            ),
+            4,
+        )
     raise TypeError(f"no check for automod rule {type(rule).__name__}")
 
 
@@ -309,8 +344,9 @@ def _said(what: str, found: str | None) -> str | None:
     return f"used {what} ({found})" if found is not None else None
 
 
-def _capitals_and_letters(content: str) -> tuple[int, int]:
-    if content.isascii():  # counted in C: what deleting the capitals (or small letters) removes
+def _capitals_and_letters(text: MessageText) -> tuple[int, int]:
+    content = text.content
+    if text.is_ascii:  # counted in C: what deleting the capitals (or small letters) removes
         raw = content.encode()
         upper = len(raw) - len(raw.translate(None, _ASCII_UPPER))
         return upper, upper + len(raw) - len(raw.translate(None, _ASCII_LOWER))
@@ -318,10 +354,10 @@ def _capitals_and_letters(content: str) -> tuple[int, int]:
 
 
 def _caps_check(rule: CapsRule) -> _Check:
-    def check(message: MessageFacts, _: MemberActivity) -> str | None:
-        if len(message.content) < rule.min_letters:
+    def check(_: MessageFacts, text: MessageText, _a: MemberActivity) -> str | None:
+        if len(text.content) < rule.min_letters:
             return None
-        upper, letters = _capitals_and_letters(message.content)
+        upper, letters = _capitals_and_letters(text)
         if upper < rule.min_letters:
             return None
         if upper / letters > rule.max_ratio:
@@ -332,9 +368,9 @@ def _caps_check(rule: CapsRule) -> _Check:
 
 
 def _emoji_check(rule: EmojiRule) -> _Check:
-    def check(message: MessageFacts, _: MemberActivity) -> str | None:
-        content = message.content
-        count = 0 if content.isascii() else len(_UNICODE_EMOJI.findall(content))
+    def check(_: MessageFacts, text: MessageText, _a: MemberActivity) -> str | None:
+        content = text.content
+        count = 0 if text.is_ascii else len(_UNICODE_EMOJI.findall(content))
         if "<" in content:
             count += len(_CUSTOM_EMOJI.findall(content))
         return f"sent {count} emoji" if count > rule.max_emoji else None
@@ -345,11 +381,11 @@ def _emoji_check(rule: EmojiRule) -> _Check:
 def _invite_check(rule: InviteRule) -> _Check:
     allowed = frozenset(code.casefold() for code in rule.allowed_codes)
 
-    def check(message: MessageFacts, _: MemberActivity) -> str | None:
-        lowered = message.content.lower()
+    def check(_: MessageFacts, text: MessageText, _a: MemberActivity) -> str | None:
+        lowered = text.lowered
         if "discord" not in lowered and "dsc.gg" not in lowered:
             return None  # the regex has no literal start to scan for: skip it when it can't match
-        for code in _INVITE.findall(message.content):
+        for code in _INVITE.findall(text.content):
             if code.casefold() not in allowed:
                 return f"posted an invite ({code})"
         return None
@@ -365,11 +401,11 @@ def _link_check(rule: LinkRule) -> _Check:
         parts = host.split(".")
         return any(".".join(parts[start:]) in allowed for start in range(len(parts)))
 
-    def check(message: MessageFacts, _: MemberActivity) -> str | None:
-        lowered = message.content.lower()
+    def check(_: MessageFacts, text: MessageText, _a: MemberActivity) -> str | None:
+        lowered = text.lowered
         if "http" not in lowered and "www." not in lowered:
             return None
-        for host in _LINK.findall(message.content):
+        for host in _LINK.findall(text.content):
             if not permitted(host):
                 return f"posted a link ({host})"
         return None
@@ -438,13 +474,14 @@ class AutomodEngine:
         ):
             return None
         activity = self.tracker.activity(message.guild_id, message.author_id)
-        digest = _digest(message.content) if rules.repeat_window else 0
+        text = MessageText(message.content)
+        digest = _digest(text) if rules.repeat_window else 0
         activity.sent(message.sent_at, digest, rules.repeat_window)
         for compiled in rules.rules:
             rule = compiled.rule
             if compiled.scoped and not _applies(rule, message):
                 continue
-            reason = compiled.check(message, activity)
+            reason = compiled.check(message, text, activity)
             if reason is None:
                 continue
             strike = self.tracker.strike(

@@ -158,10 +158,14 @@ class PatternSet:
         self._timeout = timeout
         self._timed_out: set[str] = set()
 
-    def find(self, text: str) -> str | None:
-        """The first pattern matching ``text``, as written, or None."""
-        if self._literals is not None and text.isascii():
-            lowered = text.lower()  # patterns are case-insensitive; in ASCII, lower() is folding
+    def find(self, text: str, lowered: str | None = None) -> str | None:
+        """The first pattern matching ``text``, as written, or None.
+
+        ``lowered``: ``text`` lower-cased, when the caller has it and ``text`` is ASCII.
+        """
+        if self._literals is not None and (lowered is not None or text.isascii()):
+            if lowered is None:  # patterns are case-insensitive; in ASCII, lower() is folding
+                lowered = text.lower()
             if not any(literal in lowered for literal in self._literals):
                 return None
         if self._any is not None:

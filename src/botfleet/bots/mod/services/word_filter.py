@@ -178,9 +178,13 @@ class WordFilter:
 
     def find(self, text: str) -> str | None:
         """The first entry ``text`` contains, as the moderator wrote it, or None."""
+        return self.find_folded(fold(text))
+
+    def find_folded(self, folded: str) -> str | None:
+        """:meth:`find` for a text already folded (automod folds each message once)."""
         if self._empty:
             return None
-        tokens = fold(text).split()
+        tokens = folded.split()
         clean = self._clean
         if clean.issuperset(tokens):  # chat repeats its words: most messages end here, in C
             return None
