@@ -21,7 +21,14 @@ from botfleet.bots.hangman.bot import DEFINITION as HANGMAN
 from botfleet.bots.utility.bot import DEFINITION as UTILITY
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
-from botfleet.sandbox import Application, DiscordSandbox, Message, SandboxGuild
+from botfleet.sandbox import (
+    Application,
+    DiscordSandbox,
+    Message,
+    MessageBlockedError,
+    SandboxGuild,
+)
+from botfleet.sandbox.resources.automod import ActionType, AutoModRule, EventType, TriggerType
 from botfleet.sandbox.scripting import wait_until
 
 SettingsFactory = Callable[..., Settings]
@@ -87,6 +94,44 @@ async def test_chat_earns_xp_once_across_two_bots_and_one_announcement(
             assert profile.progress.total_xp == 150, "two bots heard it, it counted once"
             assert profile.progress.level == 2
     assert len(announcements(general.messages())) == 1
+
+
+async def test_a_message_discord_writes_in_a_members_name_earns_nothing(
+    discord_sandbox: DiscordSandbox,
+    utility_app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    """An AutoMod alert is posted as the member whose message was blocked: it is no chat."""
+    alice = guild.add_member("alice")
+    bob = guild.add_member("bob")
+    general = guild.channel("general")
+    alerts = guild.add_text_channel("automod-alerts")
+    guild_state = discord_sandbox.state.guilds[guild.id]
+    rules = discord_sandbox.state.rules_of(guild_state)
+    rules[1] = AutoModRule(
+        id=1,
+        guild_id=guild.id,
+        name="No scams",
+        creator_id=guild.owner.id,
+        event_type=EventType.MESSAGE_SEND,
+        trigger_type=TriggerType.KEYWORD,
+        trigger_metadata={"keyword_filter": ["free nitro"]},
+        actions=[
+            {"type": ActionType.BLOCK_MESSAGE, "metadata": {}},
+            {"type": ActionType.SEND_ALERT_MESSAGE, "metadata": {"channel_id": str(alerts.id)}},
+        ],
+        enabled=True,
+    )
+    rates = {"message_xp_min": 150, "message_xp_max": 150, "message_cooldown_seconds": 600}
+    async with fleet(discord_sandbox, (UTILITY, utility_app, make_settings(**rates))) as [bot]:
+        with pytest.raises(MessageBlockedError):
+            await alice.send(general, "get your FREE NITRO here")
+        await alerts.wait_for_message(author=alice)
+        await bob.send(general, "hello")  # heard after the alert: once it counts, the alert was
+        await reaches(bot, bob.id, guild.id, 150)
+        profile = await bot.gamification.xp.profile(alice.id, guild.id)
+        assert profile.progress.total_xp == 0
 
 
 async def test_chat_level_ups_and_achievements_are_announced_by_the_host_bot_only(

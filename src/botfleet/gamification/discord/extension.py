@@ -160,6 +160,8 @@ class XPEvents(commands.Cog, name="XP"):
         author = message.author
         if message.guild is None or author.bot or message.webhook_id is not None:
             return
+        if message.is_system():
+            return  # Discord wrote it in the member's name (a join, a pin, an AutoMod alert)
         await self.bot.gamification.xp.award_message(
             author.id,
             message.guild.id,
