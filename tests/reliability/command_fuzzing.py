@@ -21,9 +21,10 @@ from typing import Any, TypeVar
 
 import discord
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from botfleet import get_definition
-from botfleet.config.schema import RateLimitsSection, Settings
+from botfleet.config.schema import DatabaseSection, RateLimitsSection, Settings
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import (
     Application,
@@ -339,30 +340,46 @@ class LoopThread:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def close(self) -> None:
-        """Stop the loop and wait for its thread."""
+        """Cancel what still runs on the loop (as ``asyncio.run`` does: a view's timeout task
+        left pending would be destroyed later, logged at ERROR during another bot's fuzz),
+        then stop the loop and wait for its thread."""
+        self.run(_cancel_the_rest())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
         self.loop.close()
 
 
-def fuzz_settings(bot_name: str, directory: Path) -> Settings:
-    """The bot's test settings with a command budget no fuzz run exhausts; the Music Bot
-    without web search (tests never reach the internet)."""
+async def _cancel_the_rest() -> None:
+    rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
+
+
+def fuzz_settings(bot_name: str, directory: Path, database_url: str | None) -> Settings:
+    """The bot's test settings (on ``database_url`` if given, else a SQLite file) with a
+    command budget no fuzz run exhausts; the Music Bot without web search (tests never reach
+    the internet)."""
     options: dict[str, Any] = {"web_search": None} if bot_name == "music" else {}
+    sections: dict[str, Any] = {}
+    if database_url is not None:
+        sections["database"] = DatabaseSection(url=SecretStr(database_url))
     return fleet_test_settings(
         bot_name,
         directory,
         rate_limits=RateLimitsSection(commands_per_user=100_000, time_window=1),
         options=options,
+        **sections,
     )
 
 
 class FuzzedBot:
     """One bot of the fleet, logged in to a stand-in of its own for a whole module."""
 
-    def __init__(self, bot_name: str, directory: Path) -> None:
+    def __init__(self, bot_name: str, directory: Path, database_url: str | None = None) -> None:
         self.bot_name = bot_name
         self.directory = directory
+        self.database_url = database_url
         self.loop = LoopThread()
         self.errors = ErrorLog()
         self._exits = ExitStack()
@@ -396,7 +413,10 @@ class FuzzedBot:
         )
         logging.getLogger().addHandler(self.errors)
         self._running = run_fleet_bot(
-            self.sandbox, self.app, definition, fuzz_settings(self.bot_name, self.directory)
+            self.sandbox,
+            self.app,
+            definition,
+            fuzz_settings(self.bot_name, self.directory, self.database_url),
         )
         self.loop.run(self._running.__aenter__())
         self.world.hostile_message = self.loop.run(

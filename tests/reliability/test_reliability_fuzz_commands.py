@@ -11,7 +11,10 @@ wait out the deadline again).
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pytest
@@ -31,9 +34,10 @@ from hypothesis import strategies as st
 
 from botfleet import bot_names
 from botfleet.sandbox import SandboxMember
+from required import postgres_admin, postgres_database_url
 
-EXAMPLES_PER_COMMAND = 10
-"""Inputs tried on each command and subcommand in a run (with 18 shared ones per bot)."""
+EXAMPLES_PER_COMMAND = 5
+"""Inputs tried on each command and subcommand on each database engine in a run."""
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES_PER_COMMAND,
     deadline=None,
@@ -44,18 +48,45 @@ FUZZ_SETTINGS = settings(
 )
 
 
-@pytest.fixture(scope="module", params=bot_names())
+@pytest.fixture(
+    scope="module",
+    params=[
+        *(pytest.param((name, "sqlite"), id=f"{name}-sqlite") for name in bot_names()),
+        *(
+            pytest.param((name, "postgresql"), id=f"{name}-postgresql", marks=pytest.mark.postgres)
+            for name in bot_names()
+        ),
+    ],
+)
 def fuzzed(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FuzzedBot]:
-    """One bot in a stand-in of its own for the whole module."""
-    bot_name = str(request.param)
-    bot = FuzzedBot(bot_name, tmp_path_factory.mktemp(f"fuzz-{bot_name}"))
-    bot.start()
+    """One bot in a stand-in of its own for the whole module, on a SQLite file or on a
+    PostgreSQL database of its own (copied from the migrated template), which is stricter:
+    a 32-bit column refuses a larger number, a text column a NUL character."""
+    bot_name, engine = request.param
+    with ExitStack() as stack:
+        url = None
+        if engine == "postgresql":
+            template = str(request.getfixturevalue("postgres_schema_template"))
+            url = stack.enter_context(postgres_copy(template))
+        bot = FuzzedBot(bot_name, tmp_path_factory.mktemp(f"fuzz-{bot_name}"), url)
+        bot.start()
+        try:
+            yield bot
+        finally:
+            bot.stop()
+
+
+@contextmanager
+def postgres_copy(template: str) -> Iterator[str]:
+    """A PostgreSQL database copied from the database ``template``, dropped after."""
+    name = f"botfleet_fuzz_{uuid.uuid4().hex[:12]}"
+    asyncio.run(postgres_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
-        yield bot
+        yield postgres_database_url(name)
     finally:
-        bot.stop()
+        asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def describe(options: dict[str, Any]) -> str:
