@@ -138,6 +138,8 @@ class FuzzWorld:
     targets: list[SandboxMember]
     roles: list[Role]
     channels: list[SandboxChannel]
+    untouchable: list[SandboxMember] = field(default_factory=list)
+    """The guild's owner and the bot itself: an option may name them, nothing may touch them."""
     hostile_message: Message | None = None
 
     @property
@@ -248,7 +250,7 @@ def value_strategy(world: FuzzWorld, definition: Mapping[str, Any]) -> st.Search
     if kind == BOOLEAN:
         return st.booleans()
     if kind == USER:
-        return st.sampled_from([*world.targets, *world.staff])
+        return st.sampled_from([*world.targets, *world.staff, *world.untouchable])
     if kind == ROLE:
         return st.sampled_from(world.roles)
     if kind == MENTIONABLE:
@@ -394,7 +396,7 @@ class FuzzedBot:
         # The bot may do anything, so commands run past their permission checks; its role
         # sits above Crew and below Staff, so role and member hierarchy are still in play.
         crew = guild.add_role("Crew", mentionable=True)
-        guild.add_bot(self.app, permissions=discord.Permissions(administrator=True))
+        itself = guild.add_bot(self.app, permissions=discord.Permissions(administrator=True))
         staff = guild.add_role("Staff", permissions=discord.Permissions(administrator=True))
         self.general = guild.channel("general")
         self.world = FuzzWorld(
@@ -403,6 +405,7 @@ class FuzzedBot:
                 guild.add_member("grace", roles=[staff]),
             ],
             member=guild.add_member("linus"),
+            untouchable=[guild.owner, itself],
             targets=[guild.add_member("bob"), guild.add_member("carol", roles=[crew])],
             roles=[crew, staff, guild.role("@everyone")],
             channels=[
