@@ -27,14 +27,17 @@ import pytest
 
 from botfleet.database import Database, migrate
 from botfleet.database.migrate import sqlite_file_path, upgrade
-from required import import_backend, missing, unavailable
+from required import (
+    POSTGRES_ADMIN_URL,
+    import_backend,
+    missing,
+    postgres_admin,
+    postgres_database_url,
+    unavailable,
+)
 
 pytest_plugins = ["botfleet.sandbox.pytest_plugin"]
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "BOTFLEET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-"""A maintenance connection: tests create and drop databases of their own through it."""
 REDIS_URL = os.environ.get("BOTFLEET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -240,24 +243,15 @@ def postgres_schema_template() -> Iterator[str]:
     """
     asyncpg = import_backend("asyncpg")
     name = f"botfleet_template_{uuid.uuid4().hex[:12]}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
     try:
-        _run_apart(admin(f'CREATE DATABASE "{name}"'))
+        _run_apart(postgres_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
         unavailable("PostgreSQL", exc)
     try:
-        base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
-        _run_apart(upgrade(base.replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"))
+        _run_apart(upgrade(postgres_database_url(name)))
         yield name
     finally:
-        _run_apart(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _run_apart(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

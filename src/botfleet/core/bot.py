@@ -33,6 +33,7 @@ from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.core.help import FleetHelpCommand
 from botfleet.core.http_retry import retry_dropped_requests
 from botfleet.core.interaction_replay import InteractionReplayFilter
+from botfleet.core.option_limits import replace_nul_characters
 from botfleet.core.reload import ExtensionReloader
 from botfleet.core.sharding import IdentifyGate
 from botfleet.core.stale_forms import answer_stale_forms
@@ -64,9 +65,12 @@ SHUTDOWN_STEP_TIMEOUT = 10.0
 
 
 class FleetCommandTree(app_commands.CommandTree["FleetBot"]):
-    """Applies the bot's rate limit to every slash command and routes errors to one handler."""
+    """Applies the bot's rate limit to every slash command and routes errors to one handler;
+    NUL characters in its text options are replaced before any command reads them."""
 
     async def interaction_check(self, interaction: discord.Interaction[FleetBot], /) -> bool:
+        if interaction.data is not None:
+            replace_nul_characters(interaction.data)
         command = interaction.command
         if command is None or interaction.type is not discord.InteractionType.application_command:
             return True

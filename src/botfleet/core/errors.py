@@ -16,6 +16,7 @@ from discord.ext import commands
 from botfleet.auth.permissions import MissingPermissionLevel
 from botfleet.errors import UserError
 from botfleet.services.rate_limit import RateLimited
+from botfleet.utils.text import MESSAGE_CONTENT_LIMIT, truncate_string
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,10 @@ async def reply_ephemeral(interaction: discord.Interaction[Any], message: str) -
     First response if none was given, else a followup while the token lives; when Discord
     no longer knows the interaction (its 3-second window or 15-minute token passed), the
     member is told in the channel instead of being left with "This interaction failed".
+    A message past Discord's 2,000 characters (one quoting a long input) is cut to fit, or
+    Discord would refuse it and the member would hear nothing.
     """
+    message = truncate_string(message, MESSAGE_CONTENT_LIMIT)
     try:
         if not interaction.response.is_done():
             try:

@@ -10,10 +10,19 @@ and the bot then refuses.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 from discord import AppCommandOptionType, app_commands
 from discord.ext import commands
+
+STORED_NUMBER_LIMIT: Final = 2**31 - 1
+"""The largest number a 32-bit column holds (PostgreSQL's ``integer``, which numbers cases,
+polls, reminders and role menus)."""
+StoredNumber = app_commands.Range[int, 1, STORED_NUMBER_LIMIT]
+"""An option naming a stored row by its number. Discord lets a member type up to 2^53; past
+the column's limit PostgreSQL refused the query and the member got an internal error, so the
+form now stops such a number."""
 
 
 def limit_text_option(
@@ -37,3 +46,22 @@ def limit_text_option(
         raise LookupError(f"/{command_name} has no text option {option!r}")
     # A copy: the cog's command shares its parameters with the class's definition.
     parameters[option] = dataclasses.replace(parameter, min_value=min_length, max_value=max_length)
+
+
+NUL = "\x00"
+NUL_STAND_IN = "\ufffd"
+"""What a NUL character typed into an option becomes (the replacement character)."""
+
+
+def replace_nul_characters(data: Mapping[str, Any]) -> None:
+    """Replace every NUL character in the text options of a slash command's ``data`` (its
+    subcommands' included), in place, before the command reads them.
+
+    Discord passes a NUL through and PostgreSQL refuses to store or even compare one, so a
+    member's ``/tag show`` of such a name ended in an internal error.
+    """
+    for option in data.get("options") or []:
+        value = option.get("value")
+        if isinstance(value, str) and NUL in value:
+            option["value"] = value.replace(NUL, NUL_STAND_IN)
+        replace_nul_characters(option)

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from botfleet.sandbox.errors import DiscordHTTPError, FormErrors, JSONErrorCode
 from botfleet.sandbox.flags import SENDABLE_MESSAGE_FLAGS, MessageFlag
+from botfleet.sandbox.mentions import AllowedMentions, validate_allowed_mentions
 
 if TYPE_CHECKING:
     from discord.types.embed import Embed as EmbedPayload
@@ -114,6 +115,8 @@ class MessageDraft:
     reply_to_message_id: int | None = None
     fail_if_reply_target_missing: bool = True
     poll: PollDraft | None = None
+    allowed_mentions: AllowedMentions | None = None
+    """``None`` when the body carried none (Discord then pings everything mentioned)."""
 
 
 def parse_message(
@@ -146,6 +149,7 @@ def parse_message(
     kept_ids, descriptions = _attachment_references(errors, body.get("attachments"), uploads)
     reply_to, fail_if_missing = _message_reference(errors, body.get("message_reference"))
     poll = None if editing else _validate_poll(errors, body.get("poll"))
+    allowed_mentions = validate_allowed_mentions(errors, body.get("allowed_mentions"))
     errors.raise_if_any()
 
     draft = MessageDraft(
@@ -162,6 +166,7 @@ def parse_message(
         reply_to_message_id=reply_to,
         fail_if_reply_target_missing=fail_if_missing,
         poll=poll,
+        allowed_mentions=allowed_mentions,
     )
     has_body = draft.content or draft.embeds or draft.components or draft.uploads or draft.poll
     if not editing and not has_body:

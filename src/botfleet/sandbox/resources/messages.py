@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import bisect
 import datetime
-import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -33,6 +33,7 @@ from botfleet.sandbox.flags import (
     MessageType,
     Permission,
 )
+from botfleet.sandbox.mentions import EVERY_MENTION, AllowedMentions, apply_mentions
 from botfleet.sandbox.models import (
     Application,
     Attachment,
@@ -68,12 +69,6 @@ if TYPE_CHECKING:
 
 _HISTORY_PROCESS_BITS = 31 << 12
 """Backdated ids carry their own process id, so they never collide with live ones."""
-
-
-_USER_MENTION = re.compile(r"<@!?(\d+)>")
-
-
-_ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 
 BULK_DELETE_MIN = 2
@@ -254,7 +249,7 @@ class MessagesState(VoiceStatesState):
             referenced_message_id=referenced_id,
             poll=_poll_from_draft(draft.poll, created_at),
         )
-        self._apply_mentions(message, channel)
+        self._apply_mentions(message, channel, draft.allowed_mentions or EVERY_MENTION)
         return message
 
     def _resolve_reply(self, channel: Channel, draft: MessageDraft) -> int | None:
@@ -294,40 +289,30 @@ class MessagesState(VoiceStatesState):
         *,
         description: str | None = None,
     ) -> Attachment:
-        """Keep an uploaded file and give it a URL the sandbox serves it from."""
+        """Keep an uploaded file and give it a URL the sandbox serves it from (its name escaped,
+        so a name holding ``/`` or ``?`` still leads to it)."""
         attachment_id = self.snowflakes.next()
+        address = f"{self._base_url()}/attachments/{channel.id}/{attachment_id}"
         attachment = Attachment(
             id=attachment_id,
             filename=filename,
             content_type=content_type,
             data=data,
-            url=f"{self._base_url()}/attachments/{channel.id}/{attachment_id}/{filename}",
+            url=f"{address}/{quote(filename, safe='')}",
             description=description,
         )
         self.attachments[attachment_id] = attachment
         return attachment
 
-    def _apply_mentions(self, message: Message, channel: Channel) -> None:
+    def _apply_mentions(self, message: Message, channel: Channel, allowed: AllowedMentions) -> None:
+        """Who the message pings (see ``mentions.apply_mentions``)."""
         guild = self.guild_of(channel)
-        known_users = guild.members if guild is not None else dict.fromkeys(channel.recipient_ids)
-        message.mention_user_ids = list(
-            dict.fromkeys(
-                int(found)
-                for found in _USER_MENTION.findall(message.content)
-                if int(found) in known_users
-            )
-        )
-        if guild is None:
-            return
-        message.mention_role_ids = list(
-            dict.fromkeys(
-                int(found)
-                for found in _ROLE_MENTION.findall(message.content)
-                if int(found) in guild.roles
-            )
-        )
-        message.mention_everyone = "@everyone" in message.content and self.can(
-            channel, message.author.id, Permission.MENTION_EVERYONE
+        apply_mentions(
+            message,
+            allowed,
+            members=guild.members if guild is not None else dict.fromkeys(channel.recipient_ids),
+            roles=None if guild is None else guild.roles,
+            may_mention_everyone=self.can(channel, message.author.id, Permission.MENTION_EVERYONE),
         )
 
     def _announce_message(self, name: str, message: Message, channel: Channel) -> None:
@@ -398,7 +383,7 @@ class MessagesState(VoiceStatesState):
         message.flags = flags & ~int(MessageFlag.LOADING)
         message.edited_at = now()
         message.edit_count += 1
-        self._apply_mentions(message, channel)
+        self._apply_mentions(message, channel, draft.allowed_mentions or EVERY_MENTION)
         if not message.ephemeral:
             self._announce_message("MESSAGE_UPDATE", message, channel)
         self._schedule_poll_end(message)

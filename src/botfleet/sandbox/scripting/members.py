@@ -33,6 +33,7 @@ from botfleet.sandbox.models import (
 from botfleet.sandbox.scripting.components import MemberComponents
 from botfleet.sandbox.scripting.interactions import InteractionHandle
 from botfleet.sandbox.scripting.member_acts import as_member_draft
+from botfleet.sandbox.scripting.option_values import check_choices_and_ranges, check_scalar
 from botfleet.sandbox.scripting.waits import (
     DEFAULT_TIMEOUT,
     MessageBlockedError,
@@ -597,8 +598,8 @@ class SandboxMember(MemberComponents):
         kind = int(definition["type"])
         where = f"{label} option {definition['name']!r}"
         if kind in (_OPTION_STRING, _OPTION_INTEGER, _OPTION_NUMBER, _OPTION_BOOLEAN):
-            value = _check_scalar(kind, value, where)
-            _check_choices_and_ranges(definition, value, where)
+            value = check_scalar(kind, value, where)
+            check_choices_and_ranges(definition, value, where)
             return value
         if kind == _OPTION_USER or (kind == _OPTION_MENTIONABLE and not isinstance(value, Role)):
             if not isinstance(value, SandboxMember | User):
@@ -660,32 +661,3 @@ class SandboxMember(MemberComponents):
             if channel.last_message_id is None
             else str(channel.last_message_id),
         }
-
-
-def _check_scalar(kind: int, value: Any, where: str) -> Any:
-    if kind == _OPTION_STRING and isinstance(value, str):
-        return value
-    if kind == _OPTION_INTEGER and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if kind == _OPTION_NUMBER and isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    if kind == _OPTION_BOOLEAN and isinstance(value, bool):
-        return value
-    expected = {3: "a string", 4: "an integer", 5: "a boolean", 10: "a number"}[kind]
-    raise SandboxScriptError(f"{where} takes {expected}, not {value!r}")
-
-
-def _check_choices_and_ranges(definition: dict[str, Any], value: Any, where: str) -> None:
-    choices = definition.get("choices")
-    if choices and value not in [choice.get("value") for choice in choices]:
-        raise SandboxScriptError(
-            f"{where} takes one of {[choice.get('value') for choice in choices]}, not {value!r}"
-        )
-    if isinstance(value, str):
-        low, high = definition.get("min_length"), definition.get("max_length")
-        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
-            raise SandboxScriptError(f"{where} takes {low}..{high} characters, got {len(value)}")
-    elif not isinstance(value, bool):
-        low, high = definition.get("min_value"), definition.get("max_value")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise SandboxScriptError(f"{where} takes values {low}..{high}, got {value}")

@@ -15,6 +15,7 @@ from botfleet.bots.mod.services.limits import MAX_REASON_LENGTH
 from botfleet.bots.mod.services.records import MAX_NOTE_LENGTH, NoteStore
 from botfleet.bots.mod.services.warnings import WarningService
 from botfleet.bots.mod.views.cases import case_embed, cases_embed, standing_embed
+from botfleet.core.option_limits import StoredNumber
 from botfleet.utils.places import server_id_of
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class RecordCommands(commands.Cog, name="Moderation records"):
     async def case(
         self,
         interaction: discord.Interaction[FleetBot[ModOptions]],
-        number: app_commands.Range[int, 1],
+        number: StoredNumber,
     ) -> None:
         found = await self.cases.get(server_id_of(interaction, SERVER_ONLY), number)
         await interaction.response.send_message(embed=case_embed(found), ephemeral=True)
@@ -74,7 +75,7 @@ class RecordCommands(commands.Cog, name="Moderation records"):
     async def reason(
         self,
         interaction: discord.Interaction[FleetBot[ModOptions]],
-        number: app_commands.Range[int, 1],
+        number: StoredNumber,
         text: app_commands.Range[str, 1, MAX_REASON_LENGTH],
     ) -> None:
         amended = await self.cases.amend_reason(

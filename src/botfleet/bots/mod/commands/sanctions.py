@@ -41,7 +41,11 @@ from botfleet.bots.mod.services.massban import (
 )
 from botfleet.bots.mod.services.purge import SCAN_LIMIT
 from botfleet.bots.mod.services.sanctions import BanService
-from botfleet.bots.mod.services.warnings import Threshold, WarningService
+from botfleet.bots.mod.services.warnings import (
+    MAX_PRESET_NAME_LENGTH,
+    Threshold,
+    WarningService,
+)
 from botfleet.bots.mod.views.massban import MassbanConfirm, dry_run_embed
 from botfleet.errors import UserError
 from botfleet.utils.durations import parse_time
@@ -140,7 +144,7 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         interaction: discord.Interaction[FleetBot[ModOptions]],
         member: discord.Member,
         reason: Reason | None = None,
-        preset: str | None = None,
+        preset: app_commands.Range[str, 1, MAX_PRESET_NAME_LENGTH] | None = None,
         points: app_commands.Range[int, 1, 100] | None = None,
     ) -> None:
         moderator = moderator_of(interaction)

@@ -21,7 +21,11 @@ from botfleet.bots.mod.services.warning_rules import (
     without_preset,
     without_threshold,
 )
-from botfleet.bots.mod.services.warnings import WarningService, WarningSettings
+from botfleet.bots.mod.services.warnings import (
+    MAX_PRESET_NAME_LENGTH,
+    WarningService,
+    WarningSettings,
+)
 from botfleet.utils.durations import format_time
 from botfleet.utils.places import server_id_of
 
@@ -92,7 +96,7 @@ class ModSettingsCommands(
     async def preset_add(
         self,
         interaction: discord.Interaction[FleetBot[ModOptions]],
-        name: app_commands.Range[str, 1, 40],
+        name: app_commands.Range[str, 1, MAX_PRESET_NAME_LENGTH],
         reason: Reason,
         points: app_commands.Range[int, 1, 100],
     ) -> None:

@@ -33,6 +33,7 @@ from botfleet.database.base import Database
 from botfleet.database.models.mod import ModSettings, ModWarning
 from botfleet.errors import UserError
 from botfleet.services.scheduler import Scheduler
+from botfleet.utils.text import truncate_string
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ WARNING_EXPIRY_EVENT: Final = "mod_warning_expiry"
 """The timer that tells the bot a warning's points stopped counting."""
 
 MAX_PRESETS: Final = 25
+MAX_PRESET_NAME_LENGTH: Final = 40
 """A slash-command choice list holds 25 entries."""
 
 ESCALATION_ACTIONS: Final = frozenset(
@@ -101,7 +103,8 @@ class WarningSettings(BaseModel):
         if not self.presets:
             raise UserError("This server has no preset warnings; give a reason and points.")
         names = ", ".join(sorted(self.presets))
-        raise UserError(f"There is no preset warning called “{name}”. Presets: {names}.")
+        shown = truncate_string(name.strip(), MAX_PRESET_NAME_LENGTH)
+        raise UserError(f"There is no preset warning called “{shown}”. Presets: {names}.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from botfleet.bots.utility.views.polls import (
     results_embed,
 )
 from botfleet.core.errors import handle_interaction_error, reply_ephemeral
-from botfleet.core.option_limits import limit_text_option
+from botfleet.core.option_limits import StoredNumber, limit_text_option
 from botfleet.errors import UserError
 from botfleet.utils.helpers import truncate_string
 from botfleet.utils.places import server_id_of
@@ -175,7 +175,7 @@ class PollCommands(commands.Cog, name=COG_NAME):
 
     @poll.command(name="end", description="End a poll now and post its results.")
     @app_commands.describe(poll="The poll (start typing its number or question).")
-    async def end(self, interaction: discord.Interaction[FleetBot], poll: int) -> None:
+    async def end(self, interaction: discord.Interaction[FleetBot], poll: StoredNumber) -> None:
         moderator = await resolve_level(self.bot, interaction.user) >= PermissionLevel.MODERATOR
         ended = await self.service.end(
             server_id_of(interaction, SERVER_ONLY), poll, interaction.user.id, moderator=moderator
@@ -187,7 +187,7 @@ class PollCommands(commands.Cog, name=COG_NAME):
 
     @poll.command(name="results", description="See a poll's results and chart (only you).")
     @app_commands.describe(poll="The poll (start typing its number or question).")
-    async def results(self, interaction: discord.Interaction[FleetBot], poll: int) -> None:
+    async def results(self, interaction: discord.Interaction[FleetBot], poll: StoredNumber) -> None:
         found = await self.service.get(server_id_of(interaction, SERVER_ONLY), poll)
         await interaction.response.defer(ephemeral=True, thinking=True)
         tally = await self.service.tally(found.id, with_voters=True)

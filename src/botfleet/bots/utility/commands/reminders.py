@@ -17,7 +17,7 @@ from botfleet.bots.utility.services.timezones import (
 )
 from botfleet.bots.utility.services.when import MAX_WHEN_LENGTH, Recurrence
 from botfleet.bots.utility.views.reminders import ReminderListView, reminders_embed
-from botfleet.core.option_limits import limit_text_option
+from botfleet.core.option_limits import StoredNumber, limit_text_option
 from botfleet.utils.text import discord_timestamp, truncate_string
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class ReminderCommands(commands.Cog, name="Reminders"):
     @reminders.command(name="delete", description="Delete one of your reminders.")
     @app_commands.describe(reminder="The reminder's number (see /reminders list).")
     async def delete_reminder(
-        self, interaction: discord.Interaction[FleetBot], reminder: int
+        self, interaction: discord.Interaction[FleetBot], reminder: StoredNumber
     ) -> None:
         deleted = await self.service.delete(interaction.user.id, reminder)
         await interaction.response.send_message(
@@ -141,7 +141,7 @@ class ReminderCommands(commands.Cog, name="Reminders"):
     async def edit_reminder(
         self,
         interaction: discord.Interaction[FleetBot],
-        reminder: int,
+        reminder: StoredNumber,
         when: app_commands.Range[str, 1, MAX_WHEN_LENGTH] | None = None,
         what: str | None = None,
         repeat: str | None = None,

@@ -48,6 +48,7 @@ from botfleet.bots.utility.views.role_menus import (
     menus_list_embeds,
 )
 from botfleet.core.errors import handle_interaction_error
+from botfleet.core.option_limits import StoredNumber
 from botfleet.utils.embeds import chunk_embeds
 from botfleet.utils.places import server_of
 from botfleet.utils.text import truncate_string
@@ -204,7 +205,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
         self,
         interaction: discord.Interaction[FleetBot],
         *,
-        menu: int,
+        menu: StoredNumber,
         role: discord.Role,
         label: app_commands.Range[str, 1, MAX_LABEL_LENGTH] | None = None,
         emoji: app_commands.Range[str, 1, 100] | None = None,
@@ -235,7 +236,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
     @app_commands.describe(menu="The menu.", role="The role to take off (deleted ones too).")
     @requires_permission("admin")
     async def remove(
-        self, interaction: discord.Interaction[FleetBot], menu: int, role: str
+        self, interaction: discord.Interaction[FleetBot], menu: StoredNumber, role: str
     ) -> None:
         guild = server_of(interaction, SERVER_ONLY)
         role_id = _role_id(role)
@@ -251,7 +252,7 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
     @rolemenu.command(name="delete", description="Delete a menu and its message.")
     @app_commands.describe(menu="The menu to delete (members keep the roles they have).")
     @requires_permission("admin")
-    async def delete(self, interaction: discord.Interaction[FleetBot], menu: int) -> None:
+    async def delete(self, interaction: discord.Interaction[FleetBot], menu: StoredNumber) -> None:
         guild = server_of(interaction, SERVER_ONLY)
         await acknowledge(interaction)
         deleted = await self.service.delete(guild.id, menu)
