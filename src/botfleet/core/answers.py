@@ -97,6 +97,7 @@ class TimelyAnswer:
         embeds: Sequence[discord.Embed] | None = None,
         view: discord.ui.View | None = None,
         allowed_mentions: discord.AllowedMentions | None = None,
+        files: Sequence[discord.File] = (),
     ) -> None:
         """Give the answer: the first response when in time, else in place of the wait."""
         async with self._turn:
@@ -112,6 +113,7 @@ class TimelyAnswer:
                 embeds=every_embed or MISSING,
                 view=view or MISSING,
                 allowed_mentions=allowed_mentions or MISSING,
+                files=files or MISSING,
                 ephemeral=self.ephemeral,
             )
             return
@@ -120,6 +122,7 @@ class TimelyAnswer:
             embeds=every_embed,
             view=view,
             allowed_mentions=allowed_mentions,
+            attachments=files or MISSING,
         )
         self.noted = False
 
