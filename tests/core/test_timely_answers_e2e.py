@@ -57,6 +57,8 @@ class PostingBot:
     alice: SandboxMember
     general: SandboxChannel
     refuse_after_post: bool = False
+    checks_take: float = 0.0
+    """Seconds the command's checks take before its answer begins."""
 
     async def post(self) -> InteractionHandle:
         return await self.alice.run_command(self.general, self.app, "post")
@@ -84,6 +86,7 @@ async def posting(discord_sandbox: DiscordSandbox) -> AsyncIterator[PostingBot]:
     async def post(interaction: discord.Interaction) -> None:
         channel = interaction.channel
         assert isinstance(channel, discord.TextChannel)
+        await asyncio.sleep(posting.checks_take)
         async with TimelyAnswer(
             interaction, WHAT, ephemeral=True, grace=GRACE, note_after=NOTE_AFTER
         ) as answer:
@@ -192,3 +195,17 @@ async def test_a_command_that_fails_after_the_note_leaves_only_its_error_reply(
     assert refusal.content == REFUSAL and refusal.ephemeral
     assert posting.original(handle).deleted
     assert len(posts(posting.general)) == 1
+
+
+async def test_the_grace_counts_from_the_members_command_not_from_the_answers_start(
+    discord_sandbox: DiscordSandbox, posting: PostingBot
+) -> None:
+    posting.checks_take = DEADLINE - GRACE
+    discord_sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=0.5, times=2)
+    handle = await posting.post()
+    response = await handle.wait_for_response()
+
+    assert response.deferred
+    seen = await contents_until_answered(posting, handle, lambda m: m.content == ANSWER)
+    assert seen[-1] == ANSWER
+    assert discord_sandbox.http_errors == []

@@ -58,14 +58,14 @@ class BotSection(Section):
         default=1.5,
         gt=0,
         le=2.5,
-        description="Seconds a slow command's answer may take before the bot acknowledges it "
-        '("thinking"), inside the 3 s Discord gives a first answer.',
+        description="Seconds after a member's command by which the bot acknowledges an answer "
+        "not given yet (thinking), inside the 3 s Discord gives a first answer.",
     )
     slow_note_after: float = Field(
         default=5.0,
         gt=0,
         le=600,
-        description="Seconds after a slow command began past which the member still waiting "
+        description="Seconds after a member's command past which the member still waiting "
         "reads that Discord is slow and the answer is on its way.",
     )
     heartbeat_interval: float = Field(

@@ -8,11 +8,12 @@ storm the REST retries wait out) can hold an answer past those 3 s, and the memb
 :func:`answer_in_time` keeps the fast path as it was: an answer ready within the grace
 (``bot.answer_grace``, 1.5 s) is the first answer, one call. An answer not ready by then is
 preceded by an acknowledgement ("thinking", private when the answer will be), so the
-interaction never fails; still not ready ``bot.slow_note_after`` seconds after the command
-began, the member reads a short note that Discord is slow and their answer is on its way.
+interaction never fails; still not ready ``bot.slow_note_after`` seconds after the member's
+command, the member reads a short note that Discord is slow and their answer is on its way.
 The answer replaces the acknowledgement or the note (the original response is edited): one
 answer, never two. A command that fails instead leaves no note behind: it is taken down, so
-the error reply is the only answer.
+the error reply is the only answer. Both times count from the interaction's creation (the
+time in its id), since the checks before the answer spent part of the 3 s already.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from botfleet.utils.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 DEFAULT_GRACE = 1.5
-"""Seconds an answer may take before the interaction is acknowledged (Discord allows 3)."""
+"""Seconds after the member's command by which an answer not given yet is acknowledged (Discord
+allows 3)."""
 DEFAULT_NOTE_AFTER = 5.0
-"""Seconds after the command began past which the member is told the answer is coming."""
+"""Seconds after the member's command past which the member is told the answer is coming."""
 
 
 def slow_note(what: str) -> str:
@@ -129,7 +131,7 @@ class TimelyAnswer:
     async def _acknowledge_when_late(self) -> None:
         """Acknowledge after the grace, then note the wait, unless the answer went out first."""
         try:
-            await asyncio.sleep(self.grace)
+            await asyncio.sleep(self._left_until(self.grace))
             async with self._turn:
                 if not self._waiting() or self.interaction.response.is_done():
                     return
@@ -139,7 +141,7 @@ class TimelyAnswer:
                 self.interaction.id,
                 self.grace,
             )
-            await asyncio.sleep(self.note_after - self.grace)
+            await asyncio.sleep(self._left_until(self.note_after))
             async with self._turn:
                 if not self._waiting():
                     return
@@ -156,6 +158,17 @@ class TimelyAnswer:
                 self.interaction.id,
                 error,
             )
+
+    def _left_until(self, age: float) -> float:
+        """Seconds until the interaction is ``age`` seconds old, by the time in its id.
+
+        Counted from the interaction's creation, not from this answer's start: the checks
+        before it (a database read) spent part of Discord's 3 s already. A clock behind
+        Discord's would count a negative age, taken as zero (the whole grace from now); one
+        ahead only acknowledges sooner.
+        """
+        elapsed = (discord.utils.utcnow() - self.interaction.created_at).total_seconds()
+        return max(0.0, age - max(0.0, elapsed))
 
     def _waiting(self) -> bool:
         """Whether the answer has not been begun (nor the command ended) yet."""
