@@ -37,6 +37,7 @@ from botfleet.bots.music.views.controller import (
     queue_page,
     track_line,
 )
+from botfleet.core.answers import answer_in_time
 from botfleet.core.errors import reply_ephemeral
 from botfleet.errors import UserError
 from botfleet.utils.tasks import cancel_and_wait
@@ -200,23 +201,23 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         self.manager.voice_channel_for(member)  # before a link is looked up for nothing
         # Links and files take a moment to check; the answer is private, and the public
         # controller message shows what plays and what comes next.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        tracks = await self.resolver.resolve(file.url if file else query or "", member.id)
-        premium = await self.bot.premium.covers(member.id, member.guild.id)
-        position = await self.manager.enqueue_for(
-            member, interaction.channel_id, tracks, play_next=play_next, premium=premium
-        )
-        await self.manager.count_queued(member.guild.id, member.id, len(tracks))
-        first = tracks[0]
-        if position == 0:
-            text = f"▶️ Playing **{first.display_title}**"
-        else:
-            text = f"➕ Queued **{first.display_title}** at #{position}"
-        if len(tracks) > 1:
-            text += f" and {plural(len(tracks) - 1, 'more track')}"
-        if isinstance(tracks, LinkTracks) and tracks.note:
-            text += f"\n{tracks.note}"
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=QUIET)
+        async with answer_in_time(interaction, "track", ephemeral=True) as answer:
+            tracks = await self.resolver.resolve(file.url if file else query or "", member.id)
+            premium = await self.bot.premium.covers(member.id, member.guild.id)
+            position = await self.manager.enqueue_for(
+                member, interaction.channel_id, tracks, play_next=play_next, premium=premium
+            )
+            await self.manager.count_queued(member.guild.id, member.id, len(tracks))
+            first = tracks[0]
+            if position == 0:
+                text = f"▶️ Playing **{first.display_title}**"
+            else:
+                text = f"➕ Queued **{first.display_title}** at #{position}"
+            if len(tracks) > 1:
+                text += f" and {plural(len(tracks) - 1, 'more track')}"
+            if isinstance(tracks, LinkTracks) and tracks.note:
+                text += f"\n{tracks.note}"
+            await answer.send(text, allowed_mentions=QUIET)
 
     @app_commands.command(name="queue", description="Show the queue.")
     @app_commands.describe(page="Which page (10 tracks each)")
