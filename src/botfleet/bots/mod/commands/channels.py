@@ -134,12 +134,14 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
             files=files,
             embeds=embeds,
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        facts = [facts_of(message) async for message in channel.history(limit=SCAN_LIMIT)]
-        plan = await asyncio.to_thread(plan_purge, facts, purge, amount, datetime.now(UTC))
-        reason = audit_reason(str(moderator), None, f"purge in #{channel.name}")
-        deleted = await self._delete(channel, plan, reason, older=older)
-        await interaction.followup.send(self._purge_report(deleted, plan, older=older))
+        # Reading the history and deleting in batches (one by one with older:True) can take
+        # longer than Discord's 3 s for a first answer.
+        async with answer_in_time(interaction, "purge report", ephemeral=True) as answer:
+            facts = [facts_of(message) async for message in channel.history(limit=SCAN_LIMIT)]
+            plan = await asyncio.to_thread(plan_purge, facts, purge, amount, datetime.now(UTC))
+            reason = audit_reason(str(moderator), None, f"purge in #{channel.name}")
+            deleted = await self._delete(channel, plan, reason, older=older)
+            await answer.send(self._purge_report(deleted, plan, older=older))
 
     async def _delete(
         self, channel: discord.TextChannel, plan: PurgePlan, reason: str, *, older: bool
