@@ -8,6 +8,7 @@ import pytest
 
 from botfleet import bot_names
 from botfleet.config import ConfigError, load_config, load_effective_config, load_settings
+from botfleet.config.schema import BotSection
 from botfleet.gamification.options import GamificationOptions
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -280,3 +281,11 @@ def test_a_modules_own_section_names_the_key_and_the_valid_ones(config_dir: Path
         GamificationOptions.from_settings(settings)
     assert "gamification.comand_xp: extra inputs are not permitted" in str(raised.value)
     assert "command_xp" in str(raised.value).split("expected one of:")[1]
+
+
+@pytest.mark.parametrize(
+    ("grace", "note_after"), [(1.5, 1.5), (2.0, 1.0)], ids=["equal", "note first"]
+)
+def test_the_slow_note_must_come_after_the_acknowledgement(grace: float, note_after: float) -> None:
+    with pytest.raises(ValueError, match=r"slow_note_after .* must be longer than answer_grace"):
+        BotSection(answer_grace=grace, slow_note_after=note_after)

@@ -10,6 +10,7 @@ from typing import Any
 import discord
 
 from botfleet.bots.mod.bot import mod_permissions
+from botfleet.core.answers import slow_note
 from botfleet.sandbox import (
     Application,
     AuditedRequest,
@@ -22,6 +23,9 @@ from botfleet.sandbox import (
     SandboxMember,
 )
 from botfleet.sandbox.scripting.waits import wait_until
+
+SLOW_NOTE_START = slow_note("").split(" — ")[0]
+"""How every note that a slow answer is on its way begins."""
 
 MODERATOR_PERMISSIONS = discord.Permissions(
     kick_members=True,
@@ -91,19 +95,23 @@ async def answer(
 ) -> InteractionResponse:
     """Run a slash command and wait for the answer the member reads.
 
-    Actions acknowledge first (their DM, database and Discord calls may take longer than
-    Discord's three seconds), then the first followup fills the deferred answer.
+    An action whose DM, database and Discord calls take longer than its grace is acknowledged
+    first; its answer then fills the deferred message (an edit, or the first followup).
     """
     handle = await member.run_command(channel, app, command, options or {}, subcommand=subcommand)
     return await answer_of(handle)
 
 
 async def answer_of(handle: InteractionHandle) -> InteractionResponse:
-    """The answer the member reads: the response, or the followup that fills a deferral."""
+    """The answer the member reads: the response, or what filled a deferral (past any note
+    that Discord is slow)."""
     response = await handle.wait_for_response()
-    if response.deferred:
-        return dataclasses.replace(response, message=await handle.wait_for_followup())
-    return response
+    if not response.deferred:
+        return response
+    message = await handle.wait_for_message()
+    while message.content.startswith(SLOW_NOTE_START):
+        message = await handle.wait_for_edit()
+    return dataclasses.replace(response, message=message)
 
 
 def audited(sandbox: DiscordSandbox, method: str, path_part: str) -> list[AuditedRequest]:

@@ -41,9 +41,8 @@ async def test_purge_deletes_what_its_filters_match_and_reports_old_messages(
             "purge",
             {"amount": 10, "member": world.alice.user, "regex": r"spam \d", "links": True},
         )
-        assert (await handle.wait_for_response()).deferred
-        report = await handle.wait_for_followup()
-        assert "Deleted 3 message(s)" in report.content, report.content
+        report = await handle.wait_for_message()
+        assert report.ephemeral and "Deleted 3 message(s)" in report.content, report.content
         assert "1 matching message(s) are older than 14 days" in report.content
         assert all(message.deleted for message in spam)
         assert not old.deleted and not kept.deleted
@@ -53,15 +52,13 @@ async def test_purge_deletes_what_its_filters_match_and_reports_old_messages(
         handle = await world.moderator.run_command(
             world.general, app, "purge", {"amount": 10, "files": True}
         )
-        await handle.wait_for_response()
-        assert "Deleted 1 message(s)" in (await handle.wait_for_followup()).content
+        assert "Deleted 1 message(s)" in (await handle.wait_for_message()).content
         assert picture.deleted
 
         handle = await world.moderator.run_command(
             world.general, app, "purge", {"amount": 10, "contains": "ANCIENT", "older": True}
         )
-        await handle.wait_for_response()
-        assert "Deleted 1 message(s)" in (await handle.wait_for_followup()).content
+        assert "Deleted 1 message(s)" in (await handle.wait_for_message()).content
         assert old.deleted and not kept.deleted
         [single] = audited(discord_sandbox, "DELETE", f"/messages/{old.id}")
         assert single.reason == "mia: purge in #general"

@@ -184,8 +184,8 @@ async def test_an_action_discord_refuses_after_the_checks_leaves_no_case(
         )
         bot_role.permissions &= ~int(Permission.BAN_MEMBERS)
         refused = await world.ask(world.moderator, "ban", {"user": world.alice.user})
-        # Discord refused after the checks passed and the answer was deferred: it says so where
-        # the action would have been announced.
+        # Discord refused after the checks passed: the answer says so where the action would
+        # have been announced.
         assert "Nothing was recorded" in refused.content, refused.content
         assert world.guild.bans == []
         missing = await world.ask(world.moderator, "case", {"number": 1})

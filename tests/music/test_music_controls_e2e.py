@@ -51,7 +51,7 @@ async def test_an_attached_file_plays_with_its_tags(
         playback = await voice.wait_for_playback()
         assert playback.finished and playback.error is None and playback.frames > 20
         handle = await alice.run_command(general, app, "play", {"query": "no such song"})
-        refusal = await handle.wait_for_followup()
+        refusal = await handle.wait_for_message()
         assert refusal.ephemeral and "Nothing in the library matches" in refusal.content
 
 

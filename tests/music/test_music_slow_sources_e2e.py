@@ -9,7 +9,8 @@ refusals private, and then say what it did.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -41,6 +42,15 @@ SOURCE_START = 1.2
 pytestmark = pytest.mark.parametrize(
     "discord_sandbox_options", [{"interaction_deadline": DEADLINE}]
 )
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], library: Path) -> Settings:
+    """The music tests' settings, answers not ready after 0.2 s acknowledged (the deadline is
+    0.5 s here)."""
+    settings = make_settings(library_path=str(library), alone_timeout=60, idle_timeout=60)
+    settings.bot.answer_grace = 0.2
+    return settings
 
 
 @pytest.fixture

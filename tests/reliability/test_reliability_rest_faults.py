@@ -146,10 +146,19 @@ def seven_429s(sandbox: DiscordSandbox) -> ForcedOutage | ForcedRateLimit:
     return sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=0.01, times=7)
 
 
+def seven_global_429s(sandbox: DiscordSandbox) -> ForcedOutage | ForcedRateLimit:
+    """A global storm (``X-RateLimit-Global``): discord.py holds every request back each time."""
+    return sandbox.force_rate_limit(is_global=True, retry_after=0.01, times=7)
+
+
 @pytest.mark.parametrize(
     ("fault", "hits", "delays"),
-    [(two_503s, 2, [backoff(0), backoff(1)]), (seven_429s, 7, [0.0])],
-    ids=["503s with backoff", "429 storm, already waited out"],
+    [
+        (two_503s, 2, [backoff(0), backoff(1)]),
+        (seven_429s, 7, [0.0]),
+        (seven_global_429s, 7, [0.0]),
+    ],
+    ids=["503s with backoff", "429 storm, already waited out", "global 429 storm"],
 )
 async def test_what_discord_py_drops_is_retried_until_discord_answers(
     discord_sandbox: DiscordSandbox,

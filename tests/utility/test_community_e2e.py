@@ -137,8 +137,7 @@ async def test_newcomers_are_welcomed_with_a_card_and_leavers_noted(
         assert "newcomer" in goodbye.content and "has left Language Club" in goodbye.content
 
         asked = await admin.run_command(general, app, "welcome", {}, subcommand="preview")
-        assert (await asked.wait_for_response()).ephemeral  # deferred: the card takes a moment
-        preview = await asked.wait_for_followup()
+        preview = await asked.wait_for_message()
         assert preview.ephemeral and f"Hello <@{admin.id}>" in preview.content
         assert len(preview.attachments) == 1
 

@@ -80,10 +80,7 @@ async def run(
     options: dict[str, Any] | None = None,
 ) -> Any:
     handle = await member.run_command(channel, app, command, options or {})
-    first = await handle.wait_for_response()
-    if first.message is not None and first.content:
-        return first.message
-    return await handle.wait_for_followup()
+    return await handle.wait_for_message()
 
 
 def links_of(message: Any) -> list[str]:

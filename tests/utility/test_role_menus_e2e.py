@@ -52,7 +52,7 @@ async def rolemenu(
     subcommand: str,
     options: dict[str, Any] | None = None,
 ) -> Message:
-    """The answer's message (changes of a menu answer after thinking; listing answers at once)."""
+    """The answer's message: the first answer, or the one that filled a late acknowledgement."""
     handle = await member.run_command(
         channel, app, "rolemenu", options or {}, subcommand=subcommand
     )
@@ -96,7 +96,6 @@ async def build_menu(
     """Run /rolemenu create in ``where`` with ``create``'s options, then add ``roles``."""
     options = {"title": "Colours", **create}
     handle = await owner.run_command(where, app, "rolemenu", options, subcommand="create")
-    assert (await handle.wait_for_response()).deferred  # it saves and posts before answering
     created = await handle.wait_for_message()
     assert created.ephemeral and f"Menu #{MENU} “Colours” is posted" in created.content
     for role in roles:

@@ -54,12 +54,35 @@ class BotSection(Section):
         "Several processes split one bot's shards this way; needs shard_count.",
     )
     data_dir: str = Field(default="data", description="Where bots keep local state files.")
+    answer_grace: float = Field(
+        default=1.5,
+        gt=0,
+        le=2.5,
+        description="Seconds after a member's command by which the bot acknowledges an answer "
+        "not given yet (thinking), inside the 3 s Discord gives a first answer.",
+    )
+    slow_note_after: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="Seconds after a member's command past which the member still waiting "
+        "reads that Discord is slow and the answer is on its way.",
+    )
     heartbeat_interval: float = Field(
         default=30.0,
         ge=1,
         le=3600,
         description="Seconds between the heartbeats /fleet status reads (latency, uptime).",
     )
+
+    @model_validator(mode="after")
+    def _note_after_acknowledging(self) -> BotSection:
+        if self.slow_note_after <= self.answer_grace:
+            raise ValueError(
+                f"slow_note_after ({self.slow_note_after:g}s) must be longer than answer_grace "
+                f"({self.answer_grace:g}s): the note replaces the acknowledgement"
+            )
+        return self
 
     @model_validator(mode="after")
     def _shards_within_count(self) -> BotSection:

@@ -27,6 +27,7 @@ from botfleet.bots.grammar.services.store import GrammarStore, MemberStats, Tall
 from botfleet.bots.grammar.services.validation import validate_check_text
 from botfleet.bots.grammar.views.quiz import practice_view, question_embed, record_line
 from botfleet.bots.grammar.views.result import ResultView, result_embed
+from botfleet.core.answers import TimelyAnswer, answer_in_time
 from botfleet.core.option_limits import limit_text_option
 from botfleet.errors import UserError
 from botfleet.services.ai.service import AIService
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 COG_NAME: Final = "Grammar"
 MENU_NAME: Final = "Check grammar"
+GRAMMAR_CHECK: Final = "grammar check"
+"""What a slow check is called in the note that its answer is coming."""
 NO_PINGS: Final = discord.AllowedMentions.none()
 NEEDED_PERMISSIONS: Final = ("view_channel", "read_message_history", "add_reactions")
 POST_PERMISSIONS: Final = ("view_channel", "send_messages", "embed_links")
@@ -184,44 +187,29 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
 
     # --- Checking ---------------------------------------------------------------------------
 
-    async def _check(
-        self, interaction: discord.Interaction[Any], text: str, *, ephemeral: bool
-    ) -> CheckResult:
-        """Check ``text``; refusals are answered before anything is sent.
+    async def _check(self, text: str) -> CheckResult:
+        """Check ``text`` once the engines are loaded; a text that cannot be checked raises.
 
-        With a remote engine (LanguageTool) configured, or the engines still loading after a
-        start, the answer is deferred first, as either may take longer than Discord's three
-        seconds.
+        Run it inside the command's :func:`answer_in_time`: the engines still loading after a
+        start, or a remote engine (LanguageTool), may take longer than Discord's three seconds.
         """
         options = self.checker.options
-        if not self.checker.loaded:
-            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-            await self.checker.wait_until_loaded()
+        await self.checker.wait_until_loaded()
         validate_check_text(
             text,
             max_length=options.max_check_length,
             language=options.language,
             vocabulary=self.checker.vocabulary,
         )
-        if options.languagetool_url is not None and not interaction.response.is_done():
-            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         return await self.checker.check_text(text)
 
     async def _show(
-        self, interaction: discord.Interaction[Any], result: CheckResult, *, ephemeral: bool
+        self, interaction: discord.Interaction[Any], answer: TimelyAnswer, result: CheckResult
     ) -> None:
         review = Review(result)
         view = ResultView(review, owner_id=interaction.user.id, color=self.color, ai=self.ai)
         embed = result_embed(review, self.color, ai_review_offered=view.offers_ai_review)
-        if interaction.response.is_done():
-            if view.has_items:
-                await interaction.followup.send(embed=embed, view=view, ephemeral=ephemeral)
-            else:
-                await interaction.followup.send(embed=embed, ephemeral=ephemeral)
-        elif view.has_items:
-            await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral)
-        else:
-            await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
+        await answer.send(embed=embed, view=view if view.has_items else None)
         if view.has_items:
             view.shown_by = interaction
         else:
@@ -230,15 +218,16 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
     @grammar.command(name="check", description="Check a text for grammar, spelling and style.")
     @app_commands.describe(text="The text to check")
     async def check(self, interaction: discord.Interaction[FleetBot], text: str) -> None:
-        result = await self._check(interaction, text, ephemeral=False)
-        await self.recorder.record(
-            result,
-            user_id=interaction.user.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            role_ids=_role_ids(interaction.user),
-        )
-        await self._show(interaction, result, ephemeral=False)
+        async with answer_in_time(interaction, GRAMMAR_CHECK) as answer:
+            result = await self._check(text)
+            await self.recorder.record(
+                result,
+                user_id=interaction.user.id,
+                guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id,
+                role_ids=_role_ids(interaction.user),
+            )
+            await self._show(interaction, answer, result)
 
     async def check_message_menu(
         self, interaction: discord.Interaction[FleetBot], message: discord.Message
@@ -250,8 +239,9 @@ class GrammarCommands(commands.Cog, name=COG_NAME):
         """
         if not message.content.strip():
             raise UserError("That message has no text to check — only attachments or embeds.")
-        result = await self._check(interaction, message.content, ephemeral=True)
-        await self._show(interaction, result, ephemeral=True)
+        async with answer_in_time(interaction, GRAMMAR_CHECK, ephemeral=True) as answer:
+            result = await self._check(message.content)
+            await self._show(interaction, answer, result)
 
     # --- Auto-check channels ----------------------------------------------------------------
 

@@ -68,15 +68,6 @@ async def moderator_pattern(options: ModOptions, source: str | None) -> PatternS
     return await asyncio.to_thread(PatternSet, [source], options.pattern_timeout)
 
 
-async def defer_past_checks(interaction: discord.Interaction[FleetBot[ModOptions]]) -> None:
-    """Acknowledge a command whose checks passed, before its DM, database and Discord calls.
-
-    Those calls together can outlast Discord's three seconds for a first answer; the refusals
-    of the checks come before this, so they stay ephemeral.
-    """
-    await interaction.response.defer(thinking=True)
-
-
 def party_of(member: discord.Member) -> Party:
     """What the checks need to know about a member."""
     top = member.top_role

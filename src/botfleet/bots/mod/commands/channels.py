@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, requires_permission
-from botfleet.bots.mod.commands.acting import defer_past_checks, moderator_pattern
+from botfleet.bots.mod.commands.acting import moderator_pattern
 from botfleet.bots.mod.commands.sanctions import (
     SERVER_ONLY,
     Reason,
@@ -30,6 +30,7 @@ from botfleet.bots.mod.services.purge import (
     PurgePlan,
     plan_purge,
 )
+from botfleet.core.answers import answer_in_time
 from botfleet.errors import UserError
 from botfleet.utils.durations import parse_time
 from botfleet.utils.places import server_of
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 MAX_SLOWMODE: Final = timedelta(hours=6)
 """Discord's longest slowmode."""
 OFF_WORDS: Final = frozenset({"0", "off", "none", "no"})
+LOCKDOWN_CHANGE: Final = "lockdown"
+"""What a slow /lockdown start or end is called in the note that its answer is coming."""
 
 
 def require_channel_permission(
@@ -131,12 +134,14 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
             files=files,
             embeds=embeds,
         )
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        facts = [facts_of(message) async for message in channel.history(limit=SCAN_LIMIT)]
-        plan = await asyncio.to_thread(plan_purge, facts, purge, amount, datetime.now(UTC))
-        reason = audit_reason(str(moderator), None, f"purge in #{channel.name}")
-        deleted = await self._delete(channel, plan, reason, older=older)
-        await interaction.followup.send(self._purge_report(deleted, plan, older=older))
+        # Reading the history and deleting in batches (one by one with older:True) can take
+        # longer than Discord's 3 s for a first answer.
+        async with answer_in_time(interaction, "purge report", ephemeral=True) as answer:
+            facts = [facts_of(message) async for message in channel.history(limit=SCAN_LIMIT)]
+            plan = await asyncio.to_thread(plan_purge, facts, purge, amount, datetime.now(UTC))
+            reason = audit_reason(str(moderator), None, f"purge in #{channel.name}")
+            deleted = await self._delete(channel, plan, reason, older=older)
+            await answer.send(self._purge_report(deleted, plan, older=older))
 
     async def _delete(
         self, channel: discord.TextChannel, plan: PurgePlan, reason: str, *, older: bool
@@ -271,28 +276,28 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         channels = await self._lockdown_channels(guild, moderator)
         audit = audit_reason(str(moderator), None, check_reason(reason) or "lockdown")
         # One Discord call per channel: seconds in a big server, past the first answer's 3 s.
-        await defer_past_checks(interaction)
-        locked = [
-            channel
-            for channel in channels
-            if await self.set_locked(channel, locked=True, audit=audit)
-        ]
-        lockdown_id = None
-        if ends_at is not None:
-            lockdown_id = interaction.id
-            # Stored even when short: a crash must not leave the server locked for good.
-            await self.bot.scheduler.schedule(
-                ends_at,
-                LOCKDOWN_END_EVENT,
-                {"guild_id": guild.id, "lockdown_id": lockdown_id},
-                durable=True,
+        async with answer_in_time(interaction, LOCKDOWN_CHANGE) as answer:
+            locked = [
+                channel
+                for channel in channels
+                if await self.set_locked(channel, locked=True, audit=audit)
+            ]
+            lockdown_id = None
+            if ends_at is not None:
+                lockdown_id = interaction.id
+                # Stored even when short: a crash must not leave the server locked for good.
+                await self.bot.scheduler.schedule(
+                    ends_at,
+                    LOCKDOWN_END_EVENT,
+                    {"guild_id": guild.id, "lockdown_id": lockdown_id},
+                    durable=True,
+                )
+            await self.channels.set_lockdown(guild.id, lockdown_id)
+            until = f" until {discord_timestamp(ends_at)}" if ends_at is not None else ""
+            await answer.send(
+                f"🚨 Lockdown{until}: {len(locked)} channel(s) locked "
+                f"({', '.join(channel.mention for channel in channels)})."
             )
-        await self.channels.set_lockdown(guild.id, lockdown_id)
-        until = f" until {discord_timestamp(ends_at)}" if ends_at is not None else ""
-        await interaction.followup.send(
-            f"🚨 Lockdown{until}: {len(locked)} channel(s) locked "
-            f"({', '.join(channel.mention for channel in channels)})."
-        )
 
     @lockdown.command(name="end", description="Open the lockdown channels again.")
     @requires_permission(PermissionLevel.MODERATOR)
@@ -300,10 +305,10 @@ class ChannelCommands(commands.Cog, name="Channel moderation"):
         guild = server_of(interaction, SERVER_ONLY)
         moderator = moderator_of(interaction)
         channels = await self._lockdown_channels(guild, moderator)
-        await defer_past_checks(interaction)
-        await self.channels.set_lockdown(guild.id, None)
-        opened = await self.end_lockdown(guild, channels, str(moderator))
-        await interaction.followup.send(f"✅ Lockdown over: {opened} channel(s) open again.")
+        async with answer_in_time(interaction, LOCKDOWN_CHANGE) as answer:
+            await self.channels.set_lockdown(guild.id, None)
+            opened = await self.end_lockdown(guild, channels, str(moderator))
+            await answer.send(f"✅ Lockdown over: {opened} channel(s) open again.")
 
     async def end_lockdown(
         self, guild: discord.Guild, channels: list[discord.TextChannel], by: str

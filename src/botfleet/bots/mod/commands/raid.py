@@ -12,6 +12,7 @@ from discord.ext import commands
 from botfleet.auth.permissions import PermissionLevel, ensure_bot_can, requires_permission
 from botfleet.bots.mod.events.raid import RaidEvents
 from botfleet.bots.mod.services.raid import RaidAction, RaidState, RaidStore, edited_settings
+from botfleet.core.answers import answer_in_time
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed
 from botfleet.utils.places import server_of
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 SERVER_ONLY: Final = "Raid defence belongs to a server; use this command in one."
 NO_PINGS = discord.AllowedMentions.none()
+RAID_MODE_CHANGE: Final = "raid mode change"
+"""What a slow /raid start or end is called in the note that its answer is coming."""
 
 
 def describe_raid(state: RaidState) -> list[tuple[str, str, bool]]:
@@ -48,12 +51,6 @@ def describe_raid(state: RaidState) -> list[tuple[str, str, bool]]:
     ]
 
 
-async def acknowledge(interaction: discord.Interaction[FleetBot]) -> None:
-    """Answer "thinking" before raid mode changes: the verification level, the alert and the
-    timer together can take longer than the 3 s Discord gives a first answer."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
-
-
 @app_commands.guild_only()
 class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid defence."):
     """Settings and raid mode."""
@@ -67,16 +64,17 @@ class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid
     async def _show(
         self, interaction: discord.Interaction[FleetBot], guild_id: int, title: str
     ) -> None:
+        await interaction.response.send_message(
+            embed=await self._status_embed(guild_id, title),
+            ephemeral=True,
+            allowed_mentions=NO_PINGS,
+        )
+
+    async def _status_embed(self, guild_id: int, title: str) -> discord.Embed:
         state = await self.store.get(guild_id)
-        embed = create_embed(
+        return create_embed(
             title, None, self.bot.settings.colors.primary, fields=describe_raid(state)
         )
-        if interaction.response.is_done():  # deferred past the verification level's change
-            await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
-        else:
-            await interaction.response.send_message(
-                embed=embed, ephemeral=True, allowed_mentions=NO_PINGS
-            )
 
     @app_commands.command(name="config", description="Set the raid defence.")
     @app_commands.describe(
@@ -142,10 +140,15 @@ class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid
     async def start(self, interaction: discord.Interaction[FleetBot]) -> None:
         guild = server_of(interaction, SERVER_ONLY)
         state = await self.store.get(guild.id)
-        await acknowledge(interaction)
-        if not await self.events.start_raid(guild, state.settings, []):
-            raise UserError("Raid mode is on already; /raid end ends it.")
-        await self._show(interaction, guild.id, "🚨 Raid mode on")
+        # The verification level, the alert and the timer together can outlast the first
+        # answer's 3 s.
+        async with answer_in_time(interaction, RAID_MODE_CHANGE, ephemeral=True) as answer:
+            if not await self.events.start_raid(guild, state.settings, []):
+                raise UserError("Raid mode is on already; /raid end ends it.")
+            await answer.send(
+                embed=await self._status_embed(guild.id, "🚨 Raid mode on"),
+                allowed_mentions=NO_PINGS,
+            )
 
     @app_commands.command(
         name="end", description="End raid mode and restore the verification level."
@@ -153,7 +156,10 @@ class RaidCommands(commands.GroupCog, group_name="raid", group_description="Raid
     @requires_permission(PermissionLevel.MODERATOR)
     async def end(self, interaction: discord.Interaction[FleetBot]) -> None:
         guild = server_of(interaction, SERVER_ONLY)
-        await acknowledge(interaction)
-        if not await self.events.end_raid(guild, f"ended by {interaction.user.name}"):
-            raise UserError("Raid mode is not on.")
-        await self._show(interaction, guild.id, "✅ Raid mode off")
+        async with answer_in_time(interaction, RAID_MODE_CHANGE, ephemeral=True) as answer:
+            if not await self.events.end_raid(guild, f"ended by {interaction.user.name}"):
+                raise UserError("Raid mode is not on.")
+            await answer.send(
+                embed=await self._status_embed(guild.id, "✅ Raid mode off"),
+                allowed_mentions=NO_PINGS,
+            )

@@ -24,7 +24,6 @@ from botfleet.bots.mod.commands.acting import (
     Moderation,
     Outcome,
     Perform,
-    defer_past_checks,
     moderator_pattern,
 )
 from botfleet.bots.mod.services.limits import (
@@ -47,6 +46,7 @@ from botfleet.bots.mod.services.warnings import (
     WarningService,
 )
 from botfleet.bots.mod.views.massban import MassbanConfirm, dry_run_embed
+from botfleet.core.answers import answer_in_time
 from botfleet.errors import UserError
 from botfleet.utils.durations import parse_time
 from botfleet.utils.places import server_of
@@ -156,28 +156,30 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         if reason is None:
             raise UserError("A warning needs a reason or a preset: the member is told why.")
         self.moderation.check(guild, CaseAction.WARN, moderator, member)
-        await defer_past_checks(interaction)
-        dm_sent, delivered = await self.moderation.tell(
-            guild, member, CaseAction.WARN, check_reason(reason), None
-        )
-        outcome = await self.warnings.warn(
-            guild.id,
-            member.id,
-            str(member),
-            moderator.id,
-            reason=reason,
-            points=points or 1,
-            channel_id=interaction.channel_id,
-            dm_text=dm_sent if delivered else None,
-        )
-        self.bot.dispatch(CASE_RECORDED_EVENT, outcome.case)
-        note = Outcome(outcome.case, delivered).dm_note()
-        text = (
-            f"⚠️ Warned **{discord.utils.escape_markdown(str(member))}** "
-            f"(case #{outcome.case.number}): {outcome.warning.points} point(s), "
-            f"{outcome.points_after} active.{note}"
-        )
-        await interaction.followup.send(text, allowed_mentions=NO_PINGS)
+        # The DM, the database and Discord's calls can outlast the first answer's 3 s; the
+        # checks' refusals came before, so they stay private.
+        async with answer_in_time(interaction, "warning confirmation") as answer:
+            dm_sent, delivered = await self.moderation.tell(
+                guild, member, CaseAction.WARN, check_reason(reason), None
+            )
+            outcome = await self.warnings.warn(
+                guild.id,
+                member.id,
+                str(member),
+                moderator.id,
+                reason=reason,
+                points=points or 1,
+                channel_id=interaction.channel_id,
+                dm_text=dm_sent if delivered else None,
+            )
+            self.bot.dispatch(CASE_RECORDED_EVENT, outcome.case)
+            note = Outcome(outcome.case, delivered).dm_note()
+            await answer.send(
+                f"⚠️ Warned **{discord.utils.escape_markdown(str(member))}** "
+                f"(case #{outcome.case.number}): {outcome.warning.points} point(s), "
+                f"{outcome.points_after} active.{note}",
+                allowed_mentions=NO_PINGS,
+            )
         if outcome.escalation is not None:
             await self._escalate(interaction, member, outcome.escalation, outcome.points_after)
 
@@ -312,20 +314,18 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         moderator = moderator_of(interaction)
         member = target if isinstance(target, discord.Member) else guild.get_member(target.id)
         self.moderation.check(guild, action, moderator, member)
-        await defer_past_checks(interaction)
-        outcome = await self.sanction(
-            guild,
-            action,
-            moderator,
-            target,
-            reason=reason,
-            duration=duration,
-            channel_id=interaction.channel_id,
-        )
-        emoji, verb = ANSWERS[action]
-        await interaction.followup.send(
-            done_text(emoji, verb, target, outcome), allowed_mentions=NO_PINGS
-        )
+        async with answer_in_time(interaction, f"{action.value} confirmation") as answer:
+            outcome = await self.sanction(
+                guild,
+                action,
+                moderator,
+                target,
+                reason=reason,
+                duration=duration,
+                channel_id=interaction.channel_id,
+            )
+            emoji, verb = ANSWERS[action]
+            await answer.send(done_text(emoji, verb, target, outcome), allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="timeout", description="Time a member out (up to 28 days).")
     @app_commands.describe(member="Who.", duration="How long: 10m, 1h30m, 2d (28d at most).")

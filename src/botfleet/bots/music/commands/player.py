@@ -37,6 +37,7 @@ from botfleet.bots.music.views.controller import (
     queue_page,
     track_line,
 )
+from botfleet.core.answers import answer_in_time
 from botfleet.core.errors import reply_ephemeral
 from botfleet.errors import UserError
 from botfleet.utils.tasks import cancel_and_wait
@@ -53,6 +54,14 @@ SERVER_ONLY: Final = "Music plays in a server's voice channels."
 NOTHING_PLAYING: Final = "Nothing is playing — start something with /play."
 MAX_AUTOCOMPLETE: Final = 25
 QUIET: Final = discord.AllowedMentions.none()
+PLAYER_CHANGE: Final = "music change"
+"""What a slow control's answer is called in the note that it is coming.
+
+A new FFmpeg process, and for a web page's track a fresh lookup of its stream, can take longer
+than the 3 seconds Discord gives a first answer, and every change of the player waits while a
+track starts: the controls answer through ``answer_in_time``, after every check that can
+refuse the member, so refusals stay private.
+"""
 
 
 def _anything(_: TrackQueue) -> None:
@@ -146,22 +155,6 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         self._require_control(player, member_of(interaction))
         return player
 
-    async def _acknowledge(self, interaction: discord.Interaction[Any]) -> None:
-        """Show "thinking" before anything that waits for the player.
-
-        A new FFmpeg process, and for a web page's track a fresh lookup of its stream, can take
-        longer than the 3 seconds Discord gives a first answer, and every change of the player
-        waits while a track starts; every check that can refuse the member runs before this,
-        so refusals stay private.
-        """
-        await interaction.response.defer(thinking=True)
-
-    async def _say(self, interaction: discord.Interaction[Any], text: str) -> None:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, allowed_mentions=QUIET)
-        else:
-            await interaction.response.send_message(text, allowed_mentions=QUIET)
-
     # -- playing -----------------------------------------------------------------------------
 
     async def query_choices(
@@ -200,23 +193,23 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         self.manager.voice_channel_for(member)  # before a link is looked up for nothing
         # Links and files take a moment to check; the answer is private, and the public
         # controller message shows what plays and what comes next.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        tracks = await self.resolver.resolve(file.url if file else query or "", member.id)
-        premium = await self.bot.premium.covers(member.id, member.guild.id)
-        position = await self.manager.enqueue_for(
-            member, interaction.channel_id, tracks, play_next=play_next, premium=premium
-        )
-        await self.manager.count_queued(member.guild.id, member.id, len(tracks))
-        first = tracks[0]
-        if position == 0:
-            text = f"▶️ Playing **{first.display_title}**"
-        else:
-            text = f"➕ Queued **{first.display_title}** at #{position}"
-        if len(tracks) > 1:
-            text += f" and {plural(len(tracks) - 1, 'more track')}"
-        if isinstance(tracks, LinkTracks) and tracks.note:
-            text += f"\n{tracks.note}"
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=QUIET)
+        async with answer_in_time(interaction, "track", ephemeral=True) as answer:
+            tracks = await self.resolver.resolve(file.url if file else query or "", member.id)
+            premium = await self.bot.premium.covers(member.id, member.guild.id)
+            position = await self.manager.enqueue_for(
+                member, interaction.channel_id, tracks, play_next=play_next, premium=premium
+            )
+            await self.manager.count_queued(member.guild.id, member.id, len(tracks))
+            first = tracks[0]
+            if position == 0:
+                text = f"▶️ Playing **{first.display_title}**"
+            else:
+                text = f"➕ Queued **{first.display_title}** at #{position}"
+            if len(tracks) > 1:
+                text += f" and {plural(len(tracks) - 1, 'more track')}"
+            if isinstance(tracks, LinkTracks) and tracks.note:
+                text += f"\n{tracks.note}"
+            await answer.send(text, allowed_mentions=QUIET)
 
     @app_commands.command(name="queue", description="Show the queue.")
     @app_commands.describe(page="Which page (10 tracks each)")
@@ -243,9 +236,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         player = await self._controlled(interaction)
         if player.paused:
             raise UserError("The music is paused already — /resume plays it again.")
-        await self._acknowledge(interaction)
-        await player.set_paused(True)
-        await self._say(interaction, "⏸️ Paused.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            await player.set_paused(True)
+            await answer.send("⏸️ Paused.", allowed_mentions=QUIET)
 
     @app_commands.command(name="resume", description="Resume the paused music.")
     @app_commands.guild_only()
@@ -253,9 +246,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         player = await self._controlled(interaction)
         if not player.paused:
             raise UserError("The music is not paused.")
-        await self._acknowledge(interaction)
-        await player.set_paused(False)
-        await self._say(interaction, "▶️ Resumed.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            await player.set_paused(False)
+            await answer.send("▶️ Resumed.", allowed_mentions=QUIET)
 
     def skip_verdict(self, player: GuildPlayer, member: discord.Member) -> tuple[bool, str]:
         """Whether the member's skip goes ahead (a DJ, the requester, or the deciding vote),
@@ -277,10 +270,10 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     async def _skip(self, interaction: discord.Interaction[Any], player: GuildPlayer) -> None:
         """The skip command and the controller's button alike."""
         goes_ahead, text = self.skip_verdict(player, member_of(interaction))
-        if goes_ahead:
-            await self._acknowledge(interaction)
-            await player.skip()
-        await self._say(interaction, text)
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            if goes_ahead:
+                await player.skip()
+            await answer.send(text, allowed_mentions=QUIET)
 
     @app_commands.command(name="skip", description="Skip the track (or vote to skip it).")
     @app_commands.guild_only()
@@ -289,9 +282,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
 
     async def _back(self, interaction: discord.Interaction[Any], player: GuildPlayer) -> None:
         player.queue.check_back()
-        await self._acknowledge(interaction)
-        track = await player.back()
-        await self._say(interaction, f"⏮️ Back to **{track.display_title}**.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            track = await player.back()
+            await answer.send(f"⏮️ Back to **{track.display_title}**.", allowed_mentions=QUIET)
 
     @app_commands.command(name="back", description="Play the previous track again.")
     @app_commands.guild_only()
@@ -308,18 +301,18 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         current = player.queue.current
         assert current is not None  # _player refuses an idle player
         target = seek_target(current, parse_position(position))
-        await self._acknowledge(interaction)
-        await player.seek(target)
-        await self._say(interaction, f"⏩ Jumped to {format_clock(target)}.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            await player.seek(target)
+            await answer.send(f"⏩ Jumped to {format_clock(target)}.", allowed_mentions=QUIET)
 
     async def _shift(self, interaction: discord.Interaction[Any], seconds: float) -> None:
         player = await self._controlled(interaction)
         current = player.queue.current
         assert current is not None
         target = shifted_position(current, player.position, seconds)
-        await self._acknowledge(interaction)
-        await player.seek(target)
-        await self._say(interaction, f"⏩ Now at {format_clock(target)}.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            await player.seek(target)
+            await answer.send(f"⏩ Now at {format_clock(target)}.", allowed_mentions=QUIET)
 
     @app_commands.command(name="forward", description="Skip ahead in the track.")
     @app_commands.describe(seconds="How many seconds (10 unless you say)")
@@ -341,9 +334,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     @app_commands.guild_only()
     async def replay(self, interaction: discord.Interaction[Any]) -> None:
         player = await self._controlled(interaction)
-        await self._acknowledge(interaction)
-        await player.seek(0.0)
-        await self._say(interaction, "🔄 From the start.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            await player.seek(0.0)
+            await answer.send("🔄 From the start.", allowed_mentions=QUIET)
 
     async def _change_settings(self, player: GuildPlayer, **changes: Any) -> None:
         settings = await self.store.update_settings(player.guild_id, **changes)
@@ -355,9 +348,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     @app_commands.guild_only()
     async def loop(self, interaction: discord.Interaction[Any], mode: LoopMode) -> None:
         player = await self._controlled(interaction)
-        await self._acknowledge(interaction)
-        await self._change_settings(player, loop=mode)
-        await self._say(interaction, f"🔁 Loop: {mode.value}.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            await self._change_settings(player, loop=mode)
+            await answer.send(f"🔁 Loop: {mode.value}.", allowed_mentions=QUIET)
 
     @app_commands.command(name="volume", description="Set the volume (100 is unchanged).")
     @app_commands.describe(percent="0 to 200")
@@ -366,9 +359,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         self, interaction: discord.Interaction[Any], percent: app_commands.Range[int, 0, MAX_VOLUME]
     ) -> None:
         player = await self._controlled(interaction)
-        await self._acknowledge(interaction)
-        await self._change_settings(player, volume=percent)
-        await self._say(interaction, f"🔊 Volume {percent}%.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            await self._change_settings(player, volume=percent)
+            await answer.send(f"🔊 Volume {percent}%.", allowed_mentions=QUIET)
 
     @app_commands.command(name="filter", description="Apply a sound effect (one at a time).")
     @app_commands.describe(effect="The effect; none removes it")
@@ -379,9 +372,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     async def filter(self, interaction: discord.Interaction[Any], effect: str) -> None:
         player = await self._controlled(interaction)
         chosen = Effect(effect)
-        await self._acknowledge(interaction)
-        await self._change_settings(player, effect=chosen)
-        await self._say(interaction, f"🎛️ {EFFECTS[chosen].label}.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            await self._change_settings(player, effect=chosen)
+            await answer.send(f"🎛️ {EFFECTS[chosen].label}.", allowed_mentions=QUIET)
 
     # -- editing the queue -------------------------------------------------------------------
 
@@ -394,9 +387,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     ) -> None:
         player = await self._controlled(interaction)
         check(player.queue)
-        await self._acknowledge(interaction)
-        result = await player.edit_queue(change)
-        await self._say(interaction, text.format(result=result))
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            result = await player.edit_queue(change)
+            await answer.send(text.format(result=result), allowed_mentions=QUIET)
         await self.manager.refresh_controller(player)
 
     @app_commands.command(name="shuffle", description="Shuffle the queue.")
@@ -423,9 +416,9 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         if not player.queue.requested_by(position, member.id):
             self._require_control(player, member)
         player.queue.check_positions(position)
-        await self._acknowledge(interaction)
-        track = await player.edit_queue(removed)
-        await self._say(interaction, f"🗑️ Removed {track_line(track)}.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            track = await player.edit_queue(removed)
+            await answer.send(f"🗑️ Removed {track_line(track)}.", allowed_mentions=QUIET)
 
     @app_commands.command(name="move", description="Move a track to another place in the queue.")
     @app_commands.describe(source="Its number now", target="Its new number")
@@ -476,11 +469,11 @@ class MusicCommands(commands.Cog, name=COG_NAME):
     async def leave(self, interaction: discord.Interaction[Any]) -> None:
         player = self._player(interaction, idle=True)
         self._require_control(player, member_of(interaction))
-        await self._acknowledge(interaction)
-        await self.manager.leave(
-            player.guild_id, reason=f"asked by {interaction.user.display_name}"
-        )
-        await self._say(interaction, "👋 Left the voice channel.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            await self.manager.leave(
+                player.guild_id, reason=f"asked by {interaction.user.display_name}"
+            )
+            await answer.send("👋 Left the voice channel.", allowed_mentions=QUIET)
 
     # -- the server's settings ---------------------------------------------------------------
 
@@ -495,17 +488,19 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         member = member_of(interaction)
         if not member.guild_permissions.manage_guild:
             raise UserError("Only members with Manage Server choose the DJ role.")
-        await self._acknowledge(interaction)
-        settings = await self.store.update_settings(
-            member.guild.id, dj_role_id=role.id if role else None
-        )
-        player = self.manager.players.get(member.guild.id)
-        if player is not None:
-            await player.apply_settings(settings)
-        text = (
-            f"🎧 DJ role: {role.mention}." if role else "🎧 No DJ role: everyone in voice controls."
-        )
-        await self._say(interaction, text)
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            settings = await self.store.update_settings(
+                member.guild.id, dj_role_id=role.id if role else None
+            )
+            player = self.manager.players.get(member.guild.id)
+            if player is not None:
+                await player.apply_settings(settings)
+            text = (
+                f"🎧 DJ role: {role.mention}."
+                if role
+                else "🎧 No DJ role: everyone in voice controls."
+            )
+            await answer.send(text, allowed_mentions=QUIET)
 
     @music.command(name="stay", description="24/7 mode: stay in voice when alone or idle.")
     @app_commands.describe(enabled="On to stay, off to leave after a while")
@@ -514,13 +509,15 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         member = member_of(interaction)
         if not member.guild_permissions.manage_guild:
             raise UserError("Only members with Manage Server switch 24/7 mode.")
-        await self._acknowledge(interaction)
-        settings = await self.store.update_settings(member.guild.id, always_on=enabled)
-        player = self.manager.players.get(member.guild.id)
-        if player is not None:
-            await player.apply_settings(settings)
-            self.manager.watch_listeners(player)
-        await self._say(interaction, "🌙 24/7 mode on." if enabled else "🌙 24/7 mode off.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            settings = await self.store.update_settings(member.guild.id, always_on=enabled)
+            player = self.manager.players.get(member.guild.id)
+            if player is not None:
+                await player.apply_settings(settings)
+                self.manager.watch_listeners(player)
+            await answer.send(
+                "🌙 24/7 mode on." if enabled else "🌙 24/7 mode off.", allowed_mentions=QUIET
+            )
 
     @music.command(name="autoplay", description="When the queue ends, play favourites again.")
     @app_commands.describe(enabled="On to pick from this server's listening history")
@@ -531,11 +528,13 @@ class MusicCommands(commands.Cog, name=COG_NAME):
             self._require_control(player, member)
         else:
             await self.require_dj_when_named(member)
-        await self._acknowledge(interaction)
-        settings = await self.store.update_settings(member.guild.id, autoplay=enabled)
-        if player is not None:
-            await player.apply_settings(settings)
-        await self._say(interaction, "♾️ Autoplay on." if enabled else "♾️ Autoplay off.")
+        async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+            settings = await self.store.update_settings(member.guild.id, autoplay=enabled)
+            if player is not None:
+                await player.apply_settings(settings)
+            await answer.send(
+                "♾️ Autoplay on." if enabled else "♾️ Autoplay off.", allowed_mentions=QUIET
+            )
 
     @music.command(name="stats", description="What this server listened to.")
     async def stats(self, interaction: discord.Interaction[Any]) -> None:
@@ -571,12 +570,10 @@ class MusicCommands(commands.Cog, name=COG_NAME):
             if action == "back":
                 await self._back(interaction, player)
                 return
-            await self._acknowledge(interaction)
-            text = await self._press(player, action)
+            async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
+                await answer.send(await self._press(player, action), allowed_mentions=QUIET)
         except UserError as error:
             await reply_ephemeral(interaction, error.message)
-            return
-        await self._say(interaction, text)
 
     async def _press(self, player: GuildPlayer, action: str) -> str:
         """The buttons that change no audio: pause or resume, the loop mode, stop."""

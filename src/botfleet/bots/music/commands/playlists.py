@@ -23,6 +23,7 @@ from botfleet.bots.music.services.playlists import (
     PlaylistStore,
     export_playlist,
 )
+from botfleet.core.answers import answer_in_time
 from botfleet.errors import UserError
 from botfleet.utils.text import truncate_string
 from botfleet.utils.wording import plural
@@ -88,17 +89,16 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
         # Joining voice and starting the first track (FFmpeg, maybe a web page's stream looked
         # up) can outlast Discord's 3 seconds; as with /play, the answer is private and the
         # public controller message shows what plays.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        playlist = await self.store.get(scope, name)
-        tracks = [track.requested_by(member.id) for track in playlist.tracks]
-        premium = await self.bot.premium.covers(member.id, member.guild.id)
-        await self.manager.enqueue_for(member, interaction.channel_id, tracks, premium=premium)
-        await self.manager.count_queued(member.guild.id, member.id, len(tracks))
-        await interaction.followup.send(
-            f"📜 Queued “{playlist.name}” ({plural(len(tracks), 'track')}).",
-            ephemeral=True,
-            allowed_mentions=QUIET,
-        )
+        async with answer_in_time(interaction, "playlist", ephemeral=True) as answer:
+            playlist = await self.store.get(scope, name)
+            tracks = [track.requested_by(member.id) for track in playlist.tracks]
+            premium = await self.bot.premium.covers(member.id, member.guild.id)
+            await self.manager.enqueue_for(member, interaction.channel_id, tracks, premium=premium)
+            await self.manager.count_queued(member.guild.id, member.id, len(tracks))
+            await answer.send(
+                f"📜 Queued “{playlist.name}” ({plural(len(tracks), 'track')}).",
+                allowed_mentions=QUIET,
+            )
 
     @playlist.command(name="list", description="List saved playlists.")
     @app_commands.describe(server="This server's playlists instead of yours")
@@ -183,18 +183,19 @@ class PlaylistCommands(commands.Cog, name="MusicPlaylists"):
         scope = await self._scope(interaction, server, editing=True)
         if file.size > MAX_IMPORT_BYTES:
             raise UserError(f"That file is larger than {MAX_IMPORT_BYTES // 1024} KiB.")
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        data = await file.read()
-        try:
-            saved = await self.store.import_file(
-                scope, data, created_by=interaction.user.id, name=name
+        async with answer_in_time(interaction, "playlist import", ephemeral=True) as answer:
+            data = await file.read()
+            try:
+                saved = await self.store.import_file(
+                    scope, data, created_by=interaction.user.id, name=name
+                )
+            except UserError as error:
+                log.info(
+                    "A playlist import by %s was refused: %s", interaction.user.id, error.message
+                )
+                await answer.send(error.message)
+                return
+            await answer.send(
+                f"📥 Imported “{saved.name}” ({plural(len(saved.tracks), 'track')}).",
+                allowed_mentions=QUIET,
             )
-        except UserError as error:
-            log.info("A playlist import by %s was refused: %s", interaction.user.id, error.message)
-            await interaction.followup.send(error.message, ephemeral=True)
-            return
-        await interaction.followup.send(
-            f"📥 Imported “{saved.name}” ({plural(len(saved.tracks), 'track')}).",
-            ephemeral=True,
-            allowed_mentions=QUIET,
-        )

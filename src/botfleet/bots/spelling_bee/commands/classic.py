@@ -39,6 +39,7 @@ from botfleet.bots.spelling_bee.views.classic_buttons import (
     SpellModal,
     buttons,
 )
+from botfleet.core.answers import answer_in_time
 from botfleet.core.errors import handle_interaction_error
 from botfleet.errors import UserError
 from botfleet.utils.places import place_of
@@ -163,13 +164,13 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
 
     async def _hear(self, interaction: discord.Interaction[Any], game_id: str) -> None:
         """The current word's audio again, for the member alone."""
-        current = await self.service.current_round(game_id)
-        audio = await self.display.audio(current.word.word)
-        if audio is None:
-            raise UserError("This bot has no speech: spell the word from its clues.")
-        await interaction.response.send_message(
-            "🔊 Here is the word again.", file=audio, ephemeral=True
-        )
+        # Speaking a word the cache lacks runs the speech engine, which may take a while.
+        async with answer_in_time(interaction, "word's audio", ephemeral=True) as answer:
+            current = await self.service.current_round(game_id)
+            audio = await self.display.audio(current.word.word)
+            if audio is None:
+                raise UserError("This bot has no speech: spell the word from its clues.")
+            await answer.send("🔊 Here is the word again.", files=[audio])
 
     async def _close_lobby(self, interaction: discord.Interaction[Any], first: Round) -> None:
         await interaction.response.edit_message(

@@ -29,6 +29,7 @@ from botfleet.bots.utility.views.polls import (
     chart_file,
     results_embed,
 )
+from botfleet.core.answers import answer_in_time
 from botfleet.core.errors import handle_interaction_error, reply_ephemeral
 from botfleet.core.option_limits import StoredNumber, limit_text_option
 from botfleet.errors import UserError
@@ -189,14 +190,13 @@ class PollCommands(commands.Cog, name=COG_NAME):
     @app_commands.describe(poll="The poll (start typing its number or question).")
     async def results(self, interaction: discord.Interaction[FleetBot], poll: StoredNumber) -> None:
         found = await self.service.get(server_id_of(interaction, SERVER_ONLY), poll)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        tally = await self.service.tally(found.id, with_voters=True)
-        await interaction.followup.send(
-            embed=results_embed(tally, self.bot.settings.colors.primary),
-            file=await chart_file(tally),
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        async with answer_in_time(interaction, "poll results", ephemeral=True) as answer:
+            tally = await self.service.tally(found.id, with_voters=True)
+            await answer.send(
+                embed=results_embed(tally, self.bot.settings.colors.primary),
+                files=[await chart_file(tally)],
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
 
     @end.autocomplete("poll")
     @results.autocomplete("poll")

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from botfleet.core.answers import answer_in_time
 from botfleet.payments.desk import (
     PremiumDesk,
     Provider,
@@ -99,17 +100,16 @@ class PremiumCommands(commands.Cog, name="Premium"):
         else:
             subject = Subject.user(buyer)
         purchase = Purchase(buyer, subject, Plan(plan))
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        chosen, url = await self.desk.payment_link(
-            purchase,
-            Provider(provider) if provider else None,
-            attempt=str(interaction.id),
-        )
-        whom = "this server" if scope == FOR_SERVER else "you"
-        await interaction.followup.send(
-            f"Here is your {plan} premium for {whom}, through {chosen.label}. "
-            "The link is yours alone: premium starts as soon as the payment is through, "
-            "and I'll confirm it by DM.",
-            view=link_view(("Pay", url)),
-            ephemeral=True,
-        )
+        async with answer_in_time(interaction, "payment link", ephemeral=True) as answer:
+            chosen, url = await self.desk.payment_link(
+                purchase,
+                Provider(provider) if provider else None,
+                attempt=str(interaction.id),
+            )
+            whom = "this server" if scope == FOR_SERVER else "you"
+            await answer.send(
+                f"Here is your {plan} premium for {whom}, through {chosen.label}. "
+                "The link is yours alone: premium starts as soon as the payment is through, "
+                "and I'll confirm it by DM.",
+                view=link_view(("Pay", url)),
+            )

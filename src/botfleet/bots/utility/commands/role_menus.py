@@ -47,6 +47,7 @@ from botfleet.bots.utility.views.role_menus import (
     menu_view,
     menus_list_embeds,
 )
+from botfleet.core.answers import answer_in_time
 from botfleet.core.errors import handle_interaction_error
 from botfleet.core.option_limits import StoredNumber
 from botfleet.utils.embeds import chunk_embeds
@@ -55,6 +56,10 @@ from botfleet.utils.text import truncate_string
 from botfleet.utils.wording import role_label
 
 SERVER_ONLY: Final = "Role menus live in a server."
+MENU_CHANGE: Final = "menu change"
+"""What a slow answer to an admin's menu command is called in the note that it is coming."""
+ROLE_CHANGE: Final = "role change"
+"""What a slow answer to a member's pick is called in the note that it is coming."""
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -90,13 +95,6 @@ def pick_receipt(menu: RoleMenu, change: RoleChange) -> str:
     elif change.added:
         lines.append("-# Pick a role again to give it back.")
     return "\n".join(lines)
-
-
-async def acknowledge(interaction: discord.Interaction[FleetBot]) -> None:
-    """Answer "thinking" privately before a menu change: it writes the database and posts or
-    edits the menu's message, which on a busy server (a SQLite file other bots write to) can
-    take longer than the 3 seconds Discord gives a first answer."""
-    await interaction.response.defer(ephemeral=True, thinking=True)
 
 
 class RoleMenuCommands(commands.Cog, name=COG_NAME):
@@ -163,34 +161,33 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
             raise RoleMenuError(
                 "Every member has @everyone; leave required_role out to open the menu to all."
             )
-        await acknowledge(interaction)
-        menu = await self.service.create(
-            NewMenu(
-                guild_id=guild.id,
-                channel_id=target.id,
-                title=title,
-                description=description,
-                style=MenuStyle(style),
-                mode=MenuMode(mode) if mode else None,
-                max_roles=max_roles,
-                required_role_id=required_role.id if required_role else None,
+        async with answer_in_time(interaction, MENU_CHANGE, ephemeral=True) as answer:
+            menu = await self.service.create(
+                NewMenu(
+                    guild_id=guild.id,
+                    channel_id=target.id,
+                    title=title,
+                    description=description,
+                    style=MenuStyle(style),
+                    mode=MenuMode(mode) if mode else None,
+                    max_roles=max_roles,
+                    required_role_id=required_role.id if required_role else None,
+                )
             )
-        )
-        try:
-            message = await target.send(embed=menu_embed(menu, self.color))
-        except discord.HTTPException as error:
-            await self.service.delete(guild.id, menu.id)
-            log.warning("could not post role menu %d in %d: %s", menu.id, target.id, error)
-            raise RoleMenuError(
-                f"Discord refused to post the menu in {target.mention} ({error.text or error})."
-            ) from error
-        await self.service.set_message(menu.id, target.id, message.id)
-        await interaction.followup.send(
-            f"🎭 Menu #{menu.id} “{truncate_string(menu.title, 80)}” is posted in "
-            f"{target.mention} ({menu.describe_mode()}). Add roles with "
-            f"`/rolemenu add menu:{menu.id} role:`.",
-            ephemeral=True,
-        )
+            try:
+                message = await target.send(embed=menu_embed(menu, self.color))
+            except discord.HTTPException as error:
+                await self.service.delete(guild.id, menu.id)
+                log.warning("could not post role menu %d in %d: %s", menu.id, target.id, error)
+                raise RoleMenuError(
+                    f"Discord refused to post the menu in {target.mention} ({error.text or error})."
+                ) from error
+            await self.service.set_message(menu.id, target.id, message.id)
+            await answer.send(
+                f"🎭 Menu #{menu.id} “{truncate_string(menu.title, 80)}” is posted in "
+                f"{target.mention} ({menu.describe_mode()}). Add roles with "
+                f"`/rolemenu add menu:{menu.id} role:`."
+            )
 
     @rolemenu.command(name="add", description="Offer a role on a menu.")
     @app_commands.describe(
@@ -214,23 +211,23 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
         guild = server_of(interaction, SERVER_ONLY)
         if emoji is not None:
             self._check_custom_emoji(emoji)
-        await acknowledge(interaction)
-        updated = await self.service.add_option(
-            guild.id,
-            menu,
-            role_facts(role),
-            bot_facts(guild),
-            label=label,
-            emoji=emoji,
-            description=description,
-        )
-        note = await self._redraw(guild, updated)
-        await interaction.followup.send(
-            f"✅ {role.mention} is on menu #{updated.id} “{truncate_string(updated.title, 80)}” "
-            f"({len(updated.options)} of {self.service.options.max_role_menu_options})." + note,
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        async with answer_in_time(interaction, MENU_CHANGE, ephemeral=True) as answer:
+            updated = await self.service.add_option(
+                guild.id,
+                menu,
+                role_facts(role),
+                bot_facts(guild),
+                label=label,
+                emoji=emoji,
+                description=description,
+            )
+            note = await self._redraw(guild, updated)
+            await answer.send(
+                f"✅ {role.mention} is on menu #{updated.id} "
+                f"“{truncate_string(updated.title, 80)}” "
+                f"({len(updated.options)} of {self.service.options.max_role_menu_options})." + note,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
 
     @rolemenu.command(name="remove", description="Take a role off a menu.")
     @app_commands.describe(menu="The menu.", role="The role to take off (deleted ones too).")
@@ -240,37 +237,35 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
     ) -> None:
         guild = server_of(interaction, SERVER_ONLY)
         role_id = _role_id(role)
-        await acknowledge(interaction)
-        updated = await self.service.remove_option(guild.id, menu, role_id)
-        note = await self._redraw(guild, updated)
-        await interaction.followup.send(
-            f"➖ <@&{role_id}> is off menu #{updated.id} ({len(updated.options)} left)." + note,
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        async with answer_in_time(interaction, MENU_CHANGE, ephemeral=True) as answer:
+            updated = await self.service.remove_option(guild.id, menu, role_id)
+            note = await self._redraw(guild, updated)
+            await answer.send(
+                f"➖ <@&{role_id}> is off menu #{updated.id} ({len(updated.options)} left)." + note,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
 
     @rolemenu.command(name="delete", description="Delete a menu and its message.")
     @app_commands.describe(menu="The menu to delete (members keep the roles they have).")
     @requires_permission("admin")
     async def delete(self, interaction: discord.Interaction[FleetBot], menu: StoredNumber) -> None:
         guild = server_of(interaction, SERVER_ONLY)
-        await acknowledge(interaction)
-        deleted = await self.service.delete(guild.id, menu)
-        note = ""
-        channel = guild.get_channel_or_thread(deleted.channel_id)
-        if deleted.message_id is not None and isinstance(channel, discord.abc.Messageable):
-            try:
-                await channel.get_partial_message(deleted.message_id).delete()
-            except discord.NotFound:
-                pass  # already gone: nothing left to take down
-            except discord.HTTPException as error:
-                log.warning("could not delete role menu %d's message: %s", menu, error)
-                note = " I couldn't delete its message; delete it by hand."
-        await interaction.followup.send(
-            f"🗑️ Deleted menu #{deleted.id} “{truncate_string(deleted.title, 80)}”. Members keep "
-            "the roles they picked." + note,
-            ephemeral=True,
-        )
+        async with answer_in_time(interaction, MENU_CHANGE, ephemeral=True) as answer:
+            deleted = await self.service.delete(guild.id, menu)
+            note = ""
+            channel = guild.get_channel_or_thread(deleted.channel_id)
+            if deleted.message_id is not None and isinstance(channel, discord.abc.Messageable):
+                try:
+                    await channel.get_partial_message(deleted.message_id).delete()
+                except discord.NotFound:
+                    pass  # already gone: nothing left to take down
+                except discord.HTTPException as error:
+                    log.warning("could not delete role menu %d's message: %s", menu, error)
+                    note = " I couldn't delete its message; delete it by hand."
+            await answer.send(
+                f"🗑️ Deleted menu #{deleted.id} “{truncate_string(deleted.title, 80)}”. "
+                "Members keep the roles they picked." + note
+            )
 
     @rolemenu.command(name="list", description="This server's role menus and their roles.")
     @requires_permission("admin")
@@ -377,13 +372,14 @@ class RoleMenuCommands(commands.Cog, name=COG_NAME):
             guild = server_of(interaction, SERVER_ONLY)
             key = (guild.id, interaction.user.id)
             lock = self._member_locks.setdefault(key, asyncio.Lock())
-            async with lock:
-                menu, change = await self._apply_pick(guild, interaction.user.id, menu_id, role_ids)
-            await interaction.response.send_message(
-                pick_receipt(menu, change),
-                ephemeral=True,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
+            async with answer_in_time(interaction, ROLE_CHANGE, ephemeral=True) as answer:
+                async with lock:
+                    menu, change = await self._apply_pick(
+                        guild, interaction.user.id, menu_id, role_ids
+                    )
+                await answer.send(
+                    pick_receipt(menu, change), allowed_mentions=discord.AllowedMentions.none()
+                )
         except Exception as error:
             await handle_interaction_error(interaction, error)
 

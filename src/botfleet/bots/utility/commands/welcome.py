@@ -22,6 +22,7 @@ from botfleet.bots.utility.services.welcome import (
     render,
     with_join_role,
 )
+from botfleet.core.answers import answer_in_time
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed, format_time, parse_time, truncate_string
 from botfleet.utils.places import server_of
@@ -218,17 +219,16 @@ class WelcomeCommands(
         member = interaction.user
         if not isinstance(member, discord.Member):
             raise UserError("Use this command in the server whose messages you want to see.")
-        await interaction.response.defer(ephemeral=True)  # the card may wait on the avatar
-        config = await self.store.get(guild.id)
-        facts = facts_of(member)
-        status = "" if config.welcome_channel_id else " (off: turn it on with /welcome set)"
-        text = (
-            f"**Welcome**{status}:\n{render(config.welcome_template, facts)}\n\n"
-            f"**Goodbye**:\n{render(config.goodbye_template, facts)}"
-        )
-        files = []
-        if config.welcome_card:
-            files.append(await welcome_card_file(member, self.bot.settings.colors.primary))
-        await interaction.followup.send(
-            truncate_string(text, 2000), files=files, ephemeral=True, allowed_mentions=NO_PINGS
-        )
+        # The card may wait on the avatar.
+        async with answer_in_time(interaction, "preview", ephemeral=True) as answer:
+            config = await self.store.get(guild.id)
+            facts = facts_of(member)
+            status = "" if config.welcome_channel_id else " (off: turn it on with /welcome set)"
+            text = (
+                f"**Welcome**{status}:\n{render(config.welcome_template, facts)}\n\n"
+                f"**Goodbye**:\n{render(config.goodbye_template, facts)}"
+            )
+            files = []
+            if config.welcome_card:
+                files.append(await welcome_card_file(member, self.bot.settings.colors.primary))
+            await answer.send(truncate_string(text, 2000), files=files, allowed_mentions=NO_PINGS)

@@ -1,0 +1,207 @@
+"""One reply path for answers that may be slow: acknowledged in time, a note when Discord lags.
+
+Discord gives an interaction 3 s for its first answer, then 15 minutes of edits and followups
+through its token. The bot's own work (a database, a chart) or Discord's rate limits (a 429
+storm the REST retries wait out) can hold an answer past those 3 s, and the member then sees
+"This interaction failed" although the answer is on its way.
+
+:func:`answer_in_time` keeps the fast path as it was: an answer ready within the grace
+(``bot.answer_grace``, 1.5 s) is the first answer, one call. An answer not ready by then is
+preceded by an acknowledgement ("thinking", private when the answer will be), so the
+interaction never fails; still not ready ``bot.slow_note_after`` seconds after the member's
+command, the member reads a short note that Discord is slow and their answer is on its way.
+The answer replaces the acknowledgement or the note (the original response is edited): one
+answer, never two. A command that fails instead leaves no note behind: it is taken down, so
+the error reply is the only answer. Both times count from the interaction's creation (the
+time in its id), since the checks before the answer spent part of the 3 s already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import discord
+from discord.utils import MISSING
+
+from botfleet.utils.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE = 1.5
+"""Seconds after the member's command by which an answer not given yet is acknowledged (Discord
+allows 3)."""
+DEFAULT_NOTE_AFTER = 5.0
+"""Seconds after the member's command past which the member is told the answer is coming."""
+
+
+def slow_note(what: str) -> str:
+    """What a member waiting on a held-back answer reads until it arrives."""
+    return f"⏳ Discord is slow to answer — your {what} is on its way."
+
+
+class TimelyAnswer:
+    """The answer to one interaction, acknowledged if it is late and noted if it is later.
+
+    Use it as ``async with answer_in_time(...) as answer:`` around the command's work and
+    give the answer with :meth:`send`. The acknowledgement, the note and the answer are made
+    one at a time under a lock, so a late acknowledgement never races the answer into a second
+    callback (which Discord refuses with 40060).
+    """
+
+    def __init__(
+        self,
+        interaction: discord.Interaction[Any],
+        what: str,
+        *,
+        ephemeral: bool,
+        grace: float = DEFAULT_GRACE,
+        note_after: float = DEFAULT_NOTE_AFTER,
+    ) -> None:
+        self.interaction = interaction
+        self.what = what
+        self.ephemeral = ephemeral
+        self.grace = grace
+        self.note_after = max(note_after, grace)
+        self.noted = False
+        """Whether the member was shown the slow note (and has not had the answer yet)."""
+        self._answered = False
+        self._turn = asyncio.Lock()
+        self._watch: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        if not self.interaction.response.is_done():
+            self._watch = asyncio.create_task(
+                self._acknowledge_when_late(), name=f"timely-answer-{self.interaction.id}"
+            )
+        return self
+
+    async def __aexit__(
+        self,
+        error_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        async with self._turn:
+            self._answered = True
+        await cancel_and_wait(self._watch)
+        if error is not None and self.noted:
+            await self._take_down_note()
+
+    async def send(
+        self,
+        content: str | None = None,
+        *,
+        embed: discord.Embed | None = None,
+        embeds: Sequence[discord.Embed] | None = None,
+        view: discord.ui.View | None = None,
+        allowed_mentions: discord.AllowedMentions | None = None,
+        files: Sequence[discord.File] = (),
+    ) -> None:
+        """Give the answer: the first response when in time, else in place of the wait."""
+        async with self._turn:
+            if self._answered:
+                raise RuntimeError(f"interaction {self.interaction.id} was answered already")
+            self._answered = True
+        await cancel_and_wait(self._watch)
+        every_embed = [embed] if embed is not None else list(embeds or ())
+        response = self.interaction.response
+        if not response.is_done():
+            await response.send_message(
+                content,
+                embeds=every_embed or MISSING,
+                view=view or MISSING,
+                allowed_mentions=allowed_mentions or MISSING,
+                files=files or MISSING,
+                ephemeral=self.ephemeral,
+            )
+            return
+        await self.interaction.edit_original_response(
+            content=content,
+            embeds=every_embed,
+            view=view,
+            allowed_mentions=allowed_mentions,
+            attachments=files or MISSING,
+        )
+        self.noted = False
+
+    async def _acknowledge_when_late(self) -> None:
+        """Acknowledge after the grace, then note the wait, unless the answer went out first."""
+        try:
+            await asyncio.sleep(self._left_until(self.grace))
+            async with self._turn:
+                if not self._waiting() or self.interaction.response.is_done():
+                    return
+                await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+            log.info(
+                "interaction %s: answer not ready after %.1fs; acknowledged",
+                self.interaction.id,
+                self.grace,
+            )
+            await asyncio.sleep(self._left_until(self.note_after))
+            async with self._turn:
+                if not self._waiting():
+                    return
+                await self.interaction.edit_original_response(content=slow_note(self.what))
+                self.noted = True
+            log.info(
+                "interaction %s: answer not ready after %.1fs; the member was told it is coming",
+                self.interaction.id,
+                self.note_after,
+            )
+        except discord.HTTPException as error:
+            log.warning(
+                "could not acknowledge the slow answer to interaction %s: %s",
+                self.interaction.id,
+                error,
+            )
+
+    def _left_until(self, age: float) -> float:
+        """Seconds until the interaction is ``age`` seconds old, by the time in its id.
+
+        Counted from the interaction's creation, not from this answer's start: the checks
+        before it (a database read) spent part of Discord's 3 s already. A clock behind
+        Discord's would count a negative age, taken as zero (the whole grace from now); one
+        ahead only acknowledges sooner.
+        """
+        elapsed = (discord.utils.utcnow() - self.interaction.created_at).total_seconds()
+        return max(0.0, age - max(0.0, elapsed))
+
+    def _waiting(self) -> bool:
+        """Whether the answer has not been begun (nor the command ended) yet."""
+        return not self._answered
+
+    async def _take_down_note(self) -> None:
+        """Delete the note of an answer that failed, so the error reply stands alone."""
+        try:
+            await self.interaction.delete_original_response()
+        except discord.HTTPException as error:
+            log.warning(
+                "could not take down the slow note of interaction %s: %s",
+                self.interaction.id,
+                error,
+            )
+        self.noted = False
+
+
+def answer_in_time(
+    interaction: discord.Interaction[Any], what: str, *, ephemeral: bool = False
+) -> TimelyAnswer:
+    """The timely answer to ``interaction``, paced by the bot's settings.
+
+    ``what`` names the answer for the note ("role change", "poll results"); ``ephemeral``
+    says where the answer goes, and the acknowledgement goes there too (Discord keeps a
+    deferral's privacy for the answer that fills it).
+    """
+    settings = getattr(interaction.client, "settings", None)
+    bot = getattr(settings, "bot", None)
+    return TimelyAnswer(
+        interaction,
+        what,
+        ephemeral=ephemeral,
+        grace=getattr(bot, "answer_grace", DEFAULT_GRACE),
+        note_after=getattr(bot, "slow_note_after", DEFAULT_NOTE_AFTER),
+    )

@@ -1,0 +1,211 @@
+"""The shared reply path for slow answers, end to end: a real discord.py bot over the stand-in.
+
+The bot's ``/post`` command posts in the channel (a REST call a forced 429 storm or a 5xx
+outage holds back), then answers through :class:`TimelyAnswer` with a grace and a note time
+scaled to the stand-in's 0.5 s deadline. A fast answer must make exactly the one callback it
+always made; a held-back one is acknowledged in time, noted, then answered in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+import pytest
+from discord.ext import commands
+
+from botfleet.core.answers import TimelyAnswer, slow_note
+from botfleet.core.errors import handle_interaction_error
+from botfleet.core.http_retry import retry_dropped_requests
+from botfleet.errors import UserError
+from botfleet.sandbox import (
+    Application,
+    DiscordSandbox,
+    InteractionCallbackType,
+    InteractionHandle,
+    Message,
+    SandboxChannel,
+    SandboxGuild,
+    SandboxMember,
+)
+
+MESSAGES_ROUTE = "POST /channels/{channel_id}/messages"
+DEADLINE = 0.5
+GRACE = 0.2
+"""Seconds before acknowledging: well inside the stand-in's 0.5 s deadline."""
+NOTE_AFTER = 0.8
+WHAT = "post"
+ANSWER = "📮 Posted."
+REFUSAL = "That channel is closed now."
+WAIT = 15.0
+
+
+@pytest.fixture
+def discord_sandbox_options() -> dict[str, Any]:
+    """Discord's deadline for a first answer, shortened to 0.5 s as the grace is."""
+    return {"interaction_deadline": DEADLINE}
+
+
+@dataclass
+class PostingBot:
+    """The bot, its stand-in application and what the test needs around it."""
+
+    app: Application
+    alice: SandboxMember
+    general: SandboxChannel
+    refuse_after_post: bool = False
+    checks_take: float = 0.0
+    """Seconds the command's checks take before its answer begins."""
+
+    async def post(self) -> InteractionHandle:
+        return await self.alice.run_command(self.general, self.app, "post")
+
+    def original(self, handle: InteractionHandle) -> Message:
+        response = handle.response
+        assert response is not None and response.message is not None
+        return response.message
+
+
+@pytest.fixture
+async def posting(discord_sandbox: DiscordSandbox) -> AsyncIterator[PostingBot]:
+    app = discord_sandbox.add_application("Posting Bot")
+    guild: SandboxGuild = discord_sandbox.create_guild("Slow Server", bots=[app])
+    posting = PostingBot(app, guild.add_member("alice"), guild.channel("general"))
+    bot = commands.Bot(
+        command_prefix="!",
+        intents=discord.Intents.default(),
+        guild_ready_timeout=0.05,
+        help_command=None,
+    )
+    retry_dropped_requests(bot.http)
+
+    @bot.tree.command(description="Post in this channel, then say so")
+    async def post(interaction: discord.Interaction) -> None:
+        channel = interaction.channel
+        assert isinstance(channel, discord.TextChannel)
+        await asyncio.sleep(posting.checks_take)
+        async with TimelyAnswer(
+            interaction, WHAT, ephemeral=True, grace=GRACE, note_after=NOTE_AFTER
+        ) as answer:
+            await channel.send("a post")
+            if posting.refuse_after_post:
+                raise UserError(REFUSAL)
+            await answer.send(ANSWER)
+
+    bot.tree.on_error = handle_interaction_error  # type: ignore[method-assign]
+    async with discord_sandbox.run_client(bot, app):
+        await bot.tree.sync()
+        yield posting
+
+
+def posts(channel: SandboxChannel) -> list[Message]:
+    return [message for message in channel.messages() if message.content == "a post"]
+
+
+async def contents_until_answered(
+    posting: PostingBot, handle: InteractionHandle, answered: Callable[[Message], bool]
+) -> list[str]:
+    """Each text the member saw in the original answer, in order, until ``answered``."""
+    seen: list[str] = []
+    async with asyncio.timeout(WAIT):
+        while True:
+            if handle.response is not None:
+                message = posting.original(handle)
+                if not seen or seen[-1] != message.content:
+                    seen.append(message.content)
+                if answered(message):
+                    return seen
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize(
+    ("refused", "first_answer"),
+    [(False, ANSWER), (True, REFUSAL)],
+    ids=["answer", "refusal"],
+)
+async def test_an_answer_within_the_grace_is_the_one_callback_it_always_was(
+    discord_sandbox: DiscordSandbox, posting: PostingBot, refused: bool, first_answer: str
+) -> None:
+    posting.refuse_after_post = refused
+    handle = await posting.post()
+    response = await handle.wait_for_response()
+    await asyncio.sleep(NOTE_AFTER + GRACE)
+
+    assert response.type is InteractionCallbackType.CHANNEL_MESSAGE_WITH_SOURCE
+    assert response.content == first_answer and response.ephemeral
+    assert posting.original(handle).edit_count == 0
+    assert handle.interaction.followup_results == []
+    assert discord_sandbox.http_errors == []
+
+
+@pytest.mark.parametrize(
+    "hold_back",
+    [
+        lambda sandbox: sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=0.5, times=3),
+        lambda sandbox: sandbox.force_rate_limit(is_global=True, retry_after=0.5, times=3),
+        lambda sandbox: sandbox.force_outage(MESSAGES_ROUTE, status=503, times=1),
+    ],
+    ids=["429 storm on the route", "global 429 storm", "503 outage"],
+)
+async def test_a_held_back_answer_is_acknowledged_in_time_noted_then_given_in_place(
+    discord_sandbox: DiscordSandbox,
+    posting: PostingBot,
+    hold_back: Callable[[DiscordSandbox], object],
+) -> None:
+    hold_back(discord_sandbox)
+    handle = await posting.post()
+    response = await handle.wait_for_response()
+
+    assert response.deferred and response.ephemeral
+    seen = await contents_until_answered(posting, handle, lambda m: m.content == ANSWER)
+    assert seen == ["", slow_note(WHAT), ANSWER]
+    assert posting.original(handle).ephemeral
+    assert handle.interaction.followup_results == []
+    assert len(posts(posting.general)) == 1
+    assert not [error for error in discord_sandbox.http_errors if error.status < 500]
+
+
+async def test_an_answer_late_but_before_the_note_just_fills_the_acknowledgement(
+    discord_sandbox: DiscordSandbox, posting: PostingBot
+) -> None:
+    discord_sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=0.4, times=1)
+    handle = await posting.post()
+    response = await handle.wait_for_response()
+
+    assert response.deferred
+    seen = await contents_until_answered(posting, handle, lambda m: m.content == ANSWER)
+    assert seen == ["", ANSWER]
+    assert handle.interaction.followup_results == []
+
+
+async def test_a_command_that_fails_after_the_note_leaves_only_its_error_reply(
+    discord_sandbox: DiscordSandbox, posting: PostingBot
+) -> None:
+    posting.refuse_after_post = True
+    discord_sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=0.5, times=3)
+    handle = await posting.post()
+    await handle.wait_for_response()
+    seen = await contents_until_answered(posting, handle, lambda m: m.deleted)
+    refusal = await handle.wait_for_followup(timeout=WAIT)
+
+    assert slow_note(WHAT) in seen
+    assert refusal.content == REFUSAL and refusal.ephemeral
+    assert posting.original(handle).deleted
+    assert len(posts(posting.general)) == 1
+
+
+async def test_the_grace_counts_from_the_members_command_not_from_the_answers_start(
+    discord_sandbox: DiscordSandbox, posting: PostingBot
+) -> None:
+    posting.checks_take = DEADLINE - GRACE
+    discord_sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=0.5, times=2)
+    handle = await posting.post()
+    response = await handle.wait_for_response()
+
+    assert response.deferred
+    seen = await contents_until_answered(posting, handle, lambda m: m.content == ANSWER)
+    assert seen[-1] == ANSWER
+    assert discord_sandbox.http_errors == []
