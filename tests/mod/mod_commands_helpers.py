@@ -104,7 +104,7 @@ async def answer(
 
 async def answer_of(handle: InteractionHandle) -> InteractionResponse:
     """The answer the member reads: the response, or what filled a deferral (past any note
-    that Discord is slow)."""
+    that it is taking longer)."""
     response = await handle.wait_for_response()
     if not response.deferred:
         return response

@@ -66,7 +66,7 @@ class BotSection(Section):
         gt=0,
         le=600,
         description="Seconds after a member's command past which the member still waiting "
-        "reads that Discord is slow and the answer is on its way.",
+        "reads that the answer is taking longer and is on its way.",
     )
     heartbeat_interval: float = Field(
         default=30.0,

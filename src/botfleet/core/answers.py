@@ -9,7 +9,8 @@ storm the REST retries wait out) can hold an answer past those 3 s, and the memb
 (``bot.answer_grace``, 1.5 s) is the first answer, one call. An answer not ready by then is
 preceded by an acknowledgement ("thinking", private when the answer will be), so the
 interaction never fails; still not ready ``bot.slow_note_after`` seconds after the member's
-command, the member reads a short note that Discord is slow and their answer is on its way.
+command, the member reads a short note that the answer is taking longer and is on its way (the
+wait may be Discord's or the bot's own: engines loading, a long lookup).
 The answer replaces the acknowledgement or the note (the original response is edited): one
 answer, never two. A command that fails instead leaves no note behind: it is taken down, so
 the error reply is the only answer. Both times count from the interaction's creation (the
@@ -40,7 +41,7 @@ DEFAULT_NOTE_AFTER = 5.0
 
 def slow_note(what: str) -> str:
     """What a member waiting on a held-back answer reads until it arrives."""
-    return f"⏳ Discord is slow to answer — your {what} is on its way."
+    return f"⏳ This is taking longer than usual — your {what} is on its way."
 
 
 class TimelyAnswer:
