@@ -392,6 +392,10 @@ class Message:
     mention_user_ids: list[int] = field(default_factory=list)
     mention_role_ids: list[int] = field(default_factory=list)
     mention_everyone: bool = False
+    allowed_mentions: dict[str, Any] | None = None
+    """What the author let the content ping (its ``allowed_mentions``); ``None``: everything.
+    Mentions it leaves out show as mentions but ping nobody, and Discord lists only the pinged
+    ones in ``mentions``, ``mention_roles`` and ``mention_everyone``."""
     reactions: list[Reaction] = field(default_factory=list)
     poll: Poll | None = None
     pinned: bool = False

@@ -114,6 +114,7 @@ class MessageDraft:
     reply_to_message_id: int | None = None
     fail_if_reply_target_missing: bool = True
     poll: PollDraft | None = None
+    allowed_mentions: dict[str, Any] | None = None
 
 
 def parse_message(
@@ -146,6 +147,7 @@ def parse_message(
     kept_ids, descriptions = _attachment_references(errors, body.get("attachments"), uploads)
     reply_to, fail_if_missing = _message_reference(errors, body.get("message_reference"))
     poll = None if editing else _validate_poll(errors, body.get("poll"))
+    allowed_mentions = _allowed_mentions(errors, body.get("allowed_mentions"))
     errors.raise_if_any()
 
     draft = MessageDraft(
@@ -162,6 +164,7 @@ def parse_message(
         reply_to_message_id=reply_to,
         fail_if_reply_target_missing=fail_if_missing,
         poll=poll,
+        allowed_mentions=allowed_mentions,
     )
     has_body = draft.content or draft.embeds or draft.components or draft.uploads or draft.poll
     if not editing and not has_body:
@@ -279,6 +282,41 @@ def _sendable_flags(*, ephemeral_allowed: bool) -> int:
     if ephemeral_allowed:
         return int(SENDABLE_MESSAGE_FLAGS | MessageFlag.EPHEMERAL)
     return int(SENDABLE_MESSAGE_FLAGS)
+
+
+_MENTION_KINDS = frozenset({"users", "roles", "everyone"})
+
+
+def _allowed_mentions(errors: FormErrors, raw: Any) -> dict[str, Any] | None:
+    """Check ``allowed_mentions`` as Discord does: ``parse`` names kinds, and a kind parsed
+    whole cannot also be listed by id."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        errors.add(
+            ("allowed_mentions",),
+            "DICT_TYPE_CONVERT",
+            "Only dictionaries may be used in a DictType",
+        )
+        return None
+    parse = raw.get("parse") or []
+    if not isinstance(parse, list) or not set(parse) <= _MENTION_KINDS:
+        errors.add(
+            ("allowed_mentions", "parse"),
+            "BASE_TYPE_CHOICES",
+            "Value must be one of ('roles', 'users', 'everyone').",
+        )
+        return None
+    for kind in ("users", "roles"):
+        listed = raw.get(kind) or []
+        errors.max_items(("allowed_mentions", kind), listed, 100)
+        if kind in parse and listed:
+            errors.add(
+                ("allowed_mentions",),
+                "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.',
+            )
+    return raw
 
 
 def _optional_string(errors: FormErrors, body: Mapping[str, Any], key: str) -> str | None:

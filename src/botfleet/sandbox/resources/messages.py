@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import datetime
-import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -43,6 +42,7 @@ from botfleet.sandbox.models import (
     PollAnswer,
     User,
 )
+from botfleet.sandbox.resources.mentions import apply_mentions
 from botfleet.sandbox.resources.routing import (
     RouteHelpers,
     guild_channel_only,
@@ -68,12 +68,6 @@ if TYPE_CHECKING:
 
 _HISTORY_PROCESS_BITS = 31 << 12
 """Backdated ids carry their own process id, so they never collide with live ones."""
-
-
-_USER_MENTION = re.compile(r"<@!?(\d+)>")
-
-
-_ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 
 BULK_DELETE_MIN = 2
@@ -253,6 +247,7 @@ class MessagesState(VoiceStatesState):
             interaction_id=interaction.id if interaction is not None else None,
             referenced_message_id=referenced_id,
             poll=_poll_from_draft(draft.poll, created_at),
+            allowed_mentions=draft.allowed_mentions,
         )
         self._apply_mentions(message, channel)
         return message
@@ -309,25 +304,11 @@ class MessagesState(VoiceStatesState):
 
     def _apply_mentions(self, message: Message, channel: Channel) -> None:
         guild = self.guild_of(channel)
-        known_users = guild.members if guild is not None else dict.fromkeys(channel.recipient_ids)
-        message.mention_user_ids = list(
-            dict.fromkeys(
-                int(found)
-                for found in _USER_MENTION.findall(message.content)
-                if int(found) in known_users
-            )
-        )
-        if guild is None:
-            return
-        message.mention_role_ids = list(
-            dict.fromkeys(
-                int(found)
-                for found in _ROLE_MENTION.findall(message.content)
-                if int(found) in guild.roles
-            )
-        )
-        message.mention_everyone = "@everyone" in message.content and self.can(
-            channel, message.author.id, Permission.MENTION_EVERYONE
+        apply_mentions(
+            message,
+            guild,
+            known_user_ids=set(guild.members if guild is not None else channel.recipient_ids),
+            may_ping_everyone=self.can(channel, message.author.id, Permission.MENTION_EVERYONE),
         )
 
     def _announce_message(self, name: str, message: Message, channel: Channel) -> None:
@@ -395,6 +376,8 @@ class MessagesState(VoiceStatesState):
         message.content, message.embeds, message.components = content, embeds, components
         message.attachments = attachments
         message.poll = poll
+        if "allowed_mentions" in draft.given:
+            message.allowed_mentions = draft.allowed_mentions
         message.flags = flags & ~int(MessageFlag.LOADING)
         message.edited_at = now()
         message.edit_count += 1
