@@ -37,7 +37,7 @@ from botfleet.bots.music.views.controller import (
     queue_page,
     track_line,
 )
-from botfleet.core.errors import reply_ephemeral
+from botfleet.core.errors import refuse
 from botfleet.errors import UserError
 from botfleet.utils.tasks import cancel_and_wait
 from botfleet.utils.text import truncate_string
@@ -574,7 +574,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
             await self._acknowledge(interaction)
             text = await self._press(player, action)
         except UserError as error:
-            await reply_ephemeral(interaction, error.message)
+            await refuse(interaction, error.message)
             return
         await self._say(interaction, text)
 
