@@ -96,12 +96,12 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         """Whether the presser may open the form; tells them why not."""
         guild = self.bot.get_guild(guild_id)
         if guild is None or await self.store.channel(guild_id) is None:
-            await reply_ephemeral(interaction, "That server takes no appeals any more.")
+            await refuse(interaction, "That server takes no appeals any more.")
             return False
         try:
             await guild.fetch_ban(interaction.user)
         except discord.NotFound:
-            await reply_ephemeral(interaction, f"You are not banned from {guild.name}.")
+            await refuse(interaction, f"You are not banned from {guild.name}.")
             return False
         except discord.HTTPException as error:  # the bot lost Ban Members, or Discord failed
             log.warning("cannot read bans of guild %d for an appeal: %s", guild_id, error)

@@ -1,0 +1,185 @@
+"""Forged and tampered custom ids on the buttons of every bot.
+
+A modified client can send any component interaction it likes. Discord checks it against the
+message it names, and refuses a custom id the message does not carry, a disabled button, or a
+menu value not offered (50035 COMPONENT_VALIDATION_FAILED): the bot never hears of it. What a
+bot does hear is every component its own messages carry, including messages an older release
+left with ids in shapes this release reads differently, or naming a game, a poll, a menu or a
+server that is not there (another member's, another server's, gone, out of range, not a
+number). Each such press is refused privately, logged once with the member's id, and changes
+nothing the member can see.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+import pytest
+from reliability_helpers import start_hangman
+
+from botfleet.sandbox import (
+    DiscordHTTPError,
+    JSONErrorCode,
+    Message,
+    SandboxChannel,
+    SandboxGuild,
+    SandboxMember,
+)
+from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
+from botfleet.sandbox.scripting import wait_until
+from botfleet.sandbox.validation import parse_message
+
+WAIT = 10.0
+TOO_LARGE = str(2**63)
+"""A number that matches a persistent id's pattern but fits no 64-bit column."""
+
+
+def left_by_an_older_release(
+    stage: FleetBotStage, channel: SandboxChannel, custom_id: str
+) -> Message:
+    """A message of the bot carrying one button with ``custom_id``, as an earlier release of
+    the bot could have posted it: Discord delivers presses of whatever is on the message."""
+    button = {"type": 2, "style": 2, "label": "Old button", "custom_id": custom_id}
+    body = {
+        "content": "From an earlier release",
+        "components": [{"type": 1, "components": [button]}],
+    }
+    return stage.sandbox.state.post_message(
+        channel.channel, stage.app.bot_user, parse_message(body)
+    )
+
+
+def visible_world(guild: SandboxGuild) -> tuple[Any, ...]:
+    """What a press could change that members see: the messages (ephemeral answers aside),
+    the roles each member holds, the bans."""
+    messages = [
+        (message.id, message.content, str(message.embeds), str(message.components))
+        for channel in guild.guild.channels.values()
+        for message in guild.sandbox.state.messages_in(channel)
+        if not message.ephemeral
+    ]
+    roles = sorted(
+        (member.user.id, tuple(member.role_ids)) for member in guild.guild.members.values()
+    )
+    return messages, roles, [ban.user.id for ban in guild.bans]
+
+
+def log_lines_about(caplog: pytest.LogCaptureFixture, member: SandboxMember) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("botfleet") and str(member.id) in record.getMessage()
+    ]
+
+
+@dataclass(frozen=True)
+class Tampered:
+    """A custom id on an old message of ``bot``; ``{guild}`` stands for the test's guild.
+    ``moderator``: the member pressing it may ban members."""
+
+    bot: str
+    custom_id: str
+    moderator: bool = False
+
+
+TAMPERED = {
+    "hangman game gone": Tampered("hangman", "hangman:424242:letter:e"),
+    "hangman game id out of range": Tampered("hangman", f"hangman:{TOO_LARGE}:letter:e"),
+    "hangman game id not a number": Tampered("hangman", "hangman:abc:letter:e"),
+    "hangman action unknown": Tampered("hangman", "hangman:424242:reveal"),
+    "grammar quiz post gone": Tampered("grammar", "grammar:quiz:424242:1"),
+    "grammar quiz choice out of range": Tampered("grammar", "grammar:quiz:424242:7"),
+    "grammar practice question gone": Tampered("grammar", "grammar:practice:no-such-one:0"),
+    "spelling bee game gone": Tampered("spelling_bee", "bee-classic:abc:def:spell"),
+    "spelling bee key not hex": Tampered("spelling_bee", "bee-classic:abc:xyz:spell"),
+    "mod appeal of this server, not banned": Tampered("mod", "modappeal:{guild}:open"),
+    "mod appeal of another server": Tampered("mod", "modappeal:424242:open"),
+    "mod appeal decision, appeal gone": Tampered("mod", "modappeal:424242:accept"),
+    "mod appeal id out of range": Tampered("mod", f"modappeal:{TOO_LARGE}:deny"),
+    "mod raid massban by a member": Tampered("mod", "modraid:{guild}:massban"),
+    "mod raid massban of another server": Tampered("mod", "modraid:424242:massban"),
+    "mod raid massban of another server, by a moderator": Tampered(
+        "mod", "modraid:424242:massban", moderator=True
+    ),
+    "music control unknown": Tampered("music", "music:control:volume"),
+    "music control with nothing playing": Tampered("music", "music:control:skip"),
+    "utility poll gone": Tampered("utility", "poll:424242:0"),
+    "utility poll id out of range": Tampered("utility", f"poll:{TOO_LARGE}:1"),
+    "utility role menu gone": Tampered("utility", "rolemenu:424242:role:{guild}"),
+    "utility role id out of range": Tampered("utility", f"rolemenu:424242:role:{TOO_LARGE}"),
+}
+
+
+@pytest.mark.parametrize("tampered", TAMPERED.values(), ids=TAMPERED.keys())
+async def test_a_tampered_persistent_id_is_refused_privately_logged_once_and_changes_nothing(
+    fleet_bot: FleetBotFactory, tampered: Tampered, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = fleet_bot(tampered.bot)
+    powers = discord.Permissions(ban_members=tampered.moderator)
+    mallory = stage.guild.add_member(
+        "mallory", roles=[stage.guild.add_role("R", permissions=powers)]
+    )
+    general = stage.guild.channel("general")
+    caplog.set_level(logging.INFO, logger="botfleet")
+    async with stage.running():
+        custom_id = tampered.custom_id.format(guild=stage.guild.id)
+        old = left_by_an_older_release(stage, general, custom_id)
+        before = visible_world(stage.guild)
+        pressed = await mallory.click(old, custom_id)
+        answer = await pressed.wait_for_response()
+        after = visible_world(stage.guild)
+
+    assert answer.ephemeral and answer.content.strip(), answer.content
+    assert "went wrong" not in answer.content and "Traceback" not in answer.content
+    assert len(log_lines_about(caplog, mallory)) == 1, log_lines_about(caplog, mallory)
+    assert after == before
+
+
+async def test_discord_refuses_a_press_of_what_the_message_does_not_offer(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The stand-in's forged-interaction path, against a real game: a button of the other
+    message, a pressed (disabled) letter, a very long id and a button sent as a menu."""
+    stage = fleet_bot("hangman")
+    alice, mallory = (stage.guild.add_member(name) for name in ("alice", "mallory"))
+    general = stage.guild.channel("general")
+    caplog.set_level(logging.INFO, logger="botfleet")
+    async with stage.running() as bot:
+        board, game, store = await start_hangman(bot, stage.app, alice, general)
+        first = next(letter for letter in game.board.secret if letter.isalpha() and letter != "z")
+        pressed_id = f"hangman:{game.id}:letter:{first}"
+        await (await alice.click(board, pressed_id)).wait_for_response(timeout=WAIT)
+        await wait_until(
+            stage.sandbox,
+            lambda: (board.find_component(pressed_id) or {}).get("disabled"),
+            timeout=WAIT,
+            describe_failure=lambda: "waiting for the pressed letter to be disabled",
+        )
+        before = await store.in_channel(general.id)
+        interactions = len(stage.sandbox.state.interactions)
+        forged = [
+            {"component_type": 2, "custom_id": f"hangman:{game.id}:quit"},
+            {"component_type": 2, "custom_id": pressed_id},
+            {"component_type": 2, "custom_id": "hangman:" + "9" * 4000},
+            {"component_type": 3, "custom_id": f"hangman:{game.id}:letter:b", "values": ["b"]},
+        ]
+        refusals = []
+        for data in forged:
+            with pytest.raises(DiscordHTTPError) as refused:
+                await mallory.forge_interaction(board, data)
+            refusals.append(refused.value)
+        after = await store.in_channel(general.id)
+
+    assert [(error.status, error.code) for error in refusals] == [
+        (400, JSONErrorCode.INVALID_FORM_BODY)
+    ] * len(forged)
+    assert all(
+        error.body()["errors"]["data"]["_errors"][0]["code"] == "COMPONENT_VALIDATION_FAILED"
+        for error in refusals
+    )
+    assert len(stage.sandbox.state.interactions) == interactions, "none reached the bot"
+    assert log_lines_about(caplog, mallory) == []
+    assert before is not None and after is not None and after.board == before.board
