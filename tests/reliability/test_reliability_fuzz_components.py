@@ -1,0 +1,390 @@
+"""Hostile input through the forms and menus of the bots, drawn by hypothesis.
+
+Forms (modals) get texts at their lengths' limits and inside them, full of what members paste:
+unicode and zero-width characters, markdown, ``@everyone``, member and role mentions, very
+long words. Past the limits, the stand-in refuses the submit as Discord does, so the bot never
+sees it. Menus get every choice they allow. For each input the bot answers within Discord's
+deadline, shows no traceback or "went wrong", logs no error, pings nobody it was not asked to
+ping (what ``allowed_mentions`` of each public message lets ping) and stores all or nothing:
+what a form saved reads back whole, what it refused is not there.
+
+The examples are drawn once, derandomized, a few per form, so a run is bounded and repeatable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from itertools import combinations
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from reliability_helpers import start_hangman
+
+from botfleet.bots.hangman.services.game import MAX_WORD_GUESS_LENGTH
+from botfleet.bots.hangman.services.store import GameStore
+from botfleet.bots.hangman.services.words import MAX_SECRET_LENGTH, MIN_SECRET_LETTERS, fold
+from botfleet.bots.mod.bot import mod_permissions
+from botfleet.bots.mod.services.appeals import MAX_APPEAL_LENGTH, MIN_APPEAL_LENGTH
+from botfleet.bots.utility.services.tags import MAX_CONTENT_LENGTH
+from botfleet.sandbox import (
+    InteractionHandle,
+    Message,
+    Permission,
+    SandboxChannel,
+    SandboxMember,
+    SandboxScriptError,
+)
+from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
+from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS
+
+WAIT = 10.0
+EXAMPLES = 6
+T = TypeVar("T")
+
+
+def drawn(strategy: st.SearchStrategy[T], count: int = EXAMPLES) -> list[T]:
+    """``count`` examples of ``strategy``, the same at every run (no database, derandomized)."""
+    found: list[T] = []
+
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(value: T) -> None:
+        found.append(value)
+
+    collect()
+    return found[:count]
+
+
+def hostile_text(
+    low: int, high: int, victim: SandboxMember, role_id: int
+) -> st.SearchStrategy[str]:
+    """Texts of ``low`` to ``high`` characters built from what a hostile member pastes."""
+    pieces = st.sampled_from(
+        [
+            "@everyone",
+            "@here",
+            victim.mention,
+            f"<@!{victim.id}>",
+            f"<@&{role_id}>",
+            "**bold** __under__ ~~gone~~",
+            "```py\nprint(1)\n```",
+            "||spoiler||",
+            "> quoted\n",
+            "\u200b\u200c\u200d\u2060\ufeff",
+            "\u202eevil\u202c",
+            "e\u0301\u0301\u0301",
+            "👩‍👩‍👧🪢",
+            "[link](https://example.com)",
+            "\n\n",
+            "   ",
+        ]
+    )
+    words = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+    long_word = st.integers(min_value=1, max_value=high).map(lambda size: "w" * size)
+    return st.lists(st.one_of(pieces, words, long_word), min_size=1, max_size=8).map(
+        lambda parts: fit("".join(parts), low, high)
+    )
+
+
+def fit(text: str, low: int, high: int) -> str:
+    """``text`` cut to ``high`` characters, padded with letters to ``low``."""
+    return text[:high] + "x" * max(0, low - len(text[:high]))
+
+
+def edges(low: int, high: int) -> list[str]:
+    """The texts at the limits: shortest, longest, one very long word."""
+    return ["y" * max(low, 1), "z" * high]
+
+
+def form_input(modal: dict[str, Any]) -> str:
+    """The custom id of the form's only text input."""
+    [text_input] = [
+        child
+        for row in modal["components"]
+        for child in row.get("components", [row.get("component", {})])
+        if child.get("type") == 4
+    ]
+    return str(text_input["custom_id"])
+
+
+class Watch:
+    """What every input must leave true: bot messages without traceback or unasked ping, no
+    error logged. ``asked`` are the members a bot may ping (the one acting, say)."""
+
+    def __init__(self, stage: FleetBotStage, caplog: pytest.LogCaptureFixture) -> None:
+        self.stage = stage
+        self.caplog = caplog
+        caplog.set_level(logging.INFO, logger="botfleet")
+
+    def bot_messages(self) -> list[Message]:
+        state = self.stage.sandbox.state
+        return [
+            message
+            for message in state.messages.values()
+            if message.author.id == self.stage.app.bot_user.id
+        ]
+
+    def check(self, asked: Iterable[SandboxMember] = ()) -> None:
+        allowed = {member.id for member in asked}
+        for message in self.bot_messages():
+            shown = message.content + str(message.embeds)
+            assert "Traceback" not in shown and "went wrong" not in shown, message.describe()
+            if message.ephemeral:
+                continue  # seen by the one member it answers: it notifies nobody
+            assert not message.mention_everyone, message.describe()
+            assert message.mention_role_ids == [], message.describe()
+            assert set(message.mention_user_ids) <= allowed, message.describe()
+        errors = [r.getMessage() for r in self.caplog.records if r.levelno >= logging.ERROR]
+        assert errors == []
+
+
+async def submit(member: SandboxMember, opened: InteractionHandle, text: str) -> InteractionHandle:
+    modal = await opened.wait_for_modal(timeout=WAIT)
+    return await member.submit_modal(opened, {form_input(modal): text})
+
+
+async def refused_by_discord(member: SandboxMember, opened: InteractionHandle, text: str) -> bool:
+    """Whether the stand-in refuses a submit of ``text`` as Discord's client does."""
+    try:
+        await submit(member, opened, text)
+    except SandboxScriptError:
+        return True
+    return False
+
+
+def community(stage: FleetBotStage) -> tuple[SandboxMember, SandboxMember, int]:
+    """Alice, who types; Bob, whom she tries to ping; a role she tries to ping."""
+    alice, bob = (stage.guild.add_member(name) for name in ("alice", "bob"))
+    return alice, bob, stage.guild.add_role("Everyone's role", mentionable=True).id
+
+
+async def test_tag_forms_store_hostile_text_whole_and_post_it_without_pings(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = fleet_bot("utility")
+    alice, bob, role_id = community(stage)
+    general = stage.guild.channel("general")
+    watch = Watch(stage, caplog)
+    texts = edges(1, MAX_CONTENT_LENGTH) + drawn(hostile_text(1, MAX_CONTENT_LENGTH, bob, role_id))
+    async with stage.running():
+        opened = await alice.run_command(
+            general, stage.app, "tag", {"name": "t"}, subcommand="create"
+        )
+        assert await refused_by_discord(alice, opened, "w" * (MAX_CONTENT_LENGTH + 1))
+        for number, text in enumerate(texts):
+            name = f"tag {number}"
+            opened = await alice.run_command(
+                general, stage.app, "tag", {"name": name}, subcommand="create"
+            )
+            saved = await (await submit(alice, opened, text)).wait_for_response()
+            shown = await alice.run_command(
+                general, stage.app, "tag", {"name": name}, subcommand="show"
+            )
+            posted = await shown.wait_for_response()
+            assert saved.ephemeral and posted.message is not None, saved.content
+            if "created" in saved.content:
+                assert posted.content == text and not posted.ephemeral
+            else:
+                assert posted.ephemeral, (saved.content, posted.content)
+            watch.check()
+
+
+async def test_word_guesses_with_hostile_text_are_answered_without_pings(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = fleet_bot("hangman")
+    alice, bob, role_id = community(stage)
+    general = stage.guild.channel("general")
+    watch = Watch(stage, caplog)
+    guesses = edges(1, MAX_WORD_GUESS_LENGTH) + drawn(
+        hostile_text(1, MAX_WORD_GUESS_LENGTH, bob, role_id)
+    )
+    async with stage.running() as bot:
+        game, answered = None, 0
+        for guess in guesses:
+            button = controls(general, stage) if game is not None else None
+            word = button.find_component(f"hangman:{game}:word") if button else None
+            if button is None or word is None or word.get("disabled"):
+                _, started, _ = await start_hangman(bot, stage.app, alice, general)
+                game, button = started.id, controls(general, stage)
+            opened = await alice.click(button, f"hangman:{game}:word")
+            if guess is guesses[0]:
+                assert await refused_by_discord(alice, opened, "w" * (MAX_WORD_GUESS_LENGTH + 1))
+                opened = await alice.click(button, f"hangman:{game}:word")
+            await (await submit(alice, opened, guess)).wait_for_response()
+            answered += 1
+            watch.check(asked=[alice])
+    assert answered == len(guesses)
+
+
+async def test_own_words_with_hostile_text_start_a_game_of_that_word_or_none(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = fleet_bot("hangman")
+    alice, bob, role_id = community(stage)
+    general = stage.guild.channel("general")
+    watch = Watch(stage, caplog)
+    words = edges(MIN_SECRET_LETTERS, MAX_SECRET_LENGTH) + drawn(
+        hostile_text(MIN_SECRET_LETTERS, MAX_SECRET_LENGTH, bob, role_id)
+    )
+    async with stage.running() as bot:
+        store = GameStore(bot.database)
+        for number, word in enumerate(words):
+            opened = await alice.run_command(general, stage.app, "hangman", {}, subcommand="custom")
+            if number == 0:
+                assert await refused_by_discord(alice, opened, "w" * (MAX_SECRET_LENGTH + 1))
+                assert await refused_by_discord(alice, opened, "w" * (MIN_SECRET_LETTERS - 1))
+            answer = await (await submit(alice, opened, word)).wait_for_response()
+            game = await store.in_channel(general.id)
+            if game is None:
+                assert answer.ephemeral, answer.content
+            else:
+                assert game.board.secret == fold(word)  # the word whole, as the game compares
+                stopped = await alice.run_command(
+                    general, stage.app, "hangman", {}, subcommand="stop"
+                )
+                await stopped.wait_for_response()
+            watch.check(asked=[alice])
+
+
+def controls(channel: SandboxChannel, stage: FleetBotStage) -> Message:
+    """The newest game's second message: Z and the actions."""
+    [*_, newest] = [
+        message
+        for message in channel.messages()
+        if message.author.id == stage.app.bot_user.id
+        and any(custom_id.endswith(":word") for custom_id in message.custom_ids)
+    ]
+    return newest
+
+
+async def test_ban_appeals_with_hostile_text_reach_the_staff_without_pings(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = fleet_bot("mod")
+    powers = stage.guild.add_role("Mod Bot powers", permissions=mod_permissions())
+    stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
+    bob = stage.guild.add_member("bob")
+    role_id = stage.guild.add_role("Helpers", mentionable=True).id
+    owner, general = stage.guild.owner, stage.guild.channel("general")
+    staff = stage.guild.add_text_channel("appeals")
+    watch = Watch(stage, caplog)
+    texts = edges(MIN_APPEAL_LENGTH, MAX_APPEAL_LENGTH) + drawn(
+        hostile_text(MIN_APPEAL_LENGTH, MAX_APPEAL_LENGTH, bob, role_id), 3
+    )
+    async with stage.running():
+        await (
+            await owner.run_command(
+                general, stage.app, "appeals", {"channel": staff}, subcommand="channel"
+            )
+        ).wait_for_message(timeout=WAIT)
+        for number, text in enumerate(texts):
+            banned = stage.guild.add_member(f"banned{number}")
+            ban = await owner.run_command(
+                general, stage.app, "ban", {"user": banned, "reason": "x"}
+            )
+            await ban.wait_for_message(timeout=WAIT)
+            [offer] = banned.dm_with(stage.app).messages()
+            [appeal_id] = offer.custom_ids
+            if number == 0:
+                opened = await banned.click(offer, appeal_id)
+                assert await refused_by_discord(banned, opened, "w" * (MAX_APPEAL_LENGTH + 1))
+                opened = await banned.click(offer, appeal_id)
+                assert await refused_by_discord(banned, opened, "w" * (MIN_APPEAL_LENGTH - 1))
+            opened = await banned.click(offer, appeal_id)
+            sent = await (await submit(banned, opened, text)).wait_for_message(timeout=WAIT)
+            if "went to the staff" in sent.content:
+                [*_, posted] = [m for m in staff.messages() if m.author.id == stage.app.bot_user.id]
+                fields = {field["name"]: field["value"] for field in posted.embeds[0]["fields"]}
+                assert fields["Appeal"] == text.strip(), sent.content
+            watch.check(asked=[owner])
+
+
+@pytest.fixture
+def colour_roles(fleet_bot: FleetBotFactory) -> tuple[FleetBotStage, list[int]]:
+    """The Utility Bot holding Manage Roles above three colour roles."""
+    stage = fleet_bot("utility")
+    powers = stage.guild.add_role(
+        "Utility powers", permissions=DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES
+    )
+    stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
+    roles = [stage.guild.add_role(name, position=1).id for name in ("Red", "Green", "Blue")]
+    return stage, roles
+
+
+async def test_every_choice_of_a_role_menu_gives_and_takes_exactly_those_roles(
+    colour_roles: tuple[FleetBotStage, list[int]], caplog: pytest.LogCaptureFixture
+) -> None:
+    stage, roles = colour_roles
+    alice = stage.guild.add_member("alice")
+    owner, general = stage.guild.owner, stage.guild.channel("general")
+    watch = Watch(stage, caplog)
+    choices = [list(chosen) for size in (1, 2, 3) for chosen in combinations(roles, size)]
+    async with stage.running():
+        created = await owner.run_command(
+            general, stage.app, "rolemenu", {"title": "Colours @everyone"}, subcommand="create"
+        )
+        await created.wait_for_message()
+        for role in roles:
+            added = await owner.run_command(
+                general,
+                stage.app,
+                "rolemenu",
+                {"menu": 1, "role": stage.guild.guild.roles[role]},
+                subcommand="add",
+            )
+            await added.wait_for_message()
+        [menu] = [m for m in general.messages() if "rolemenu:1:pick" in m.custom_ids]
+        held: set[int] = set()
+        for chosen in choices:
+            picked = await alice.select(menu, "rolemenu:1:pick", [str(role) for role in chosen])
+            answer = await picked.wait_for_response()
+            held ^= set(chosen)
+            assert answer.ephemeral, answer.content
+            assert {role.id for role in alice.roles} == held, (chosen, answer.content)
+            watch.check()
+
+
+async def test_each_reminder_in_the_delete_menu_deletes_that_one_only(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = fleet_bot("utility")
+    alice, bob, role_id = community(stage)
+    general = stage.guild.channel("general")
+    watch = Watch(stage, caplog)
+    whats = drawn(hostile_text(1, 100, bob, role_id), 3)
+    async with stage.running():
+        for what in whats:
+            set_one = await alice.run_command(
+                general, stage.app, "remind", {"when": "in 3 days", "what": what}
+            )
+            await set_one.wait_for_message()
+        listed = await alice.run_command(general, stage.app, "reminders", {}, subcommand="list")
+        menu = await listed.wait_for_message()
+        remaining = [
+            str(option["value"]) for option in menu.components[0]["components"][0]["options"]
+        ]
+        assert len(remaining) == len(whats)
+        while remaining:
+            chosen = remaining.pop(len(remaining) // 2)
+            picked = await alice.select(menu, menu.custom_ids[0], [chosen])
+            deleted = (await picked.wait_for_response()).message
+            assert deleted is not None
+            assert f"Deleted reminder #{chosen}" in deleted.content
+            offered = [
+                str(option["value"])
+                for row in deleted.components
+                for item in row["components"]
+                for option in item.get("options", [])
+            ]
+            assert offered == remaining
+            watch.check()
