@@ -14,7 +14,8 @@ The examples are drawn once, derandomized, a few per form, so a run is bounded a
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, TypeVar
 
@@ -88,7 +89,7 @@ def hostile_text(
             "   ",
         ]
     )
-    words = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+    words = st.text(st.characters(codec="utf-8"), max_size=12)
     long_word = st.integers(min_value=1, max_value=high).map(lambda size: "w" * size)
     return st.lists(st.one_of(pieces, words, long_word), min_size=1, max_size=8).map(
         lambda parts: fit("".join(parts), low, high)
@@ -161,20 +162,43 @@ async def refused_by_discord(member: SandboxMember, opened: InteractionHandle, t
     return False
 
 
-def community(stage: FleetBotStage) -> tuple[SandboxMember, SandboxMember, int]:
-    """Alice, who types; Bob, whom she tries to ping; a role she tries to ping."""
-    alice, bob = (stage.guild.add_member(name) for name in ("alice", "bob"))
-    return alice, bob, stage.guild.add_role("Everyone's role", mentionable=True).id
+@dataclass(frozen=True)
+class Scene:
+    """A bot's stage with Alice, who types, Bob, whom she tries to ping, a role she tries to
+    ping, the channel she types in, and the watch over what the bot does."""
+
+    stage: FleetBotStage
+    alice: SandboxMember
+    bob: SandboxMember
+    role_id: int
+    general: SandboxChannel
+    watch: Watch
+
+    def texts(self, low: int, high: int, count: int = EXAMPLES) -> list[str]:
+        """The texts at the limits, then ``count`` hostile ones between them."""
+        return edges(low, high) + drawn(hostile_text(low, high, self.bob, self.role_id), count)
+
+
+@pytest.fixture
+def scene(fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture) -> Callable[[str], Scene]:
+    """``scene(bot)``: the scene around ``bot``."""
+
+    def make(bot: str) -> Scene:
+        stage = fleet_bot(bot)
+        alice, bob = (stage.guild.add_member(name) for name in ("alice", "bob"))
+        role_id = stage.guild.add_role("Everyone's role", mentionable=True).id
+        general = stage.guild.channel("general")
+        return Scene(stage, alice, bob, role_id, general, Watch(stage, caplog))
+
+    return make
 
 
 async def test_tag_forms_store_hostile_text_whole_and_post_it_without_pings(
-    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+    scene: Callable[[str], Scene],
 ) -> None:
-    stage = fleet_bot("utility")
-    alice, bob, role_id = community(stage)
-    general = stage.guild.channel("general")
-    watch = Watch(stage, caplog)
-    texts = edges(1, MAX_CONTENT_LENGTH) + drawn(hostile_text(1, MAX_CONTENT_LENGTH, bob, role_id))
+    on = scene("utility")
+    stage, alice, general, watch = on.stage, on.alice, on.general, on.watch
+    texts = on.texts(1, MAX_CONTENT_LENGTH)
     async with stage.running():
         opened = await alice.run_command(
             general, stage.app, "tag", {"name": "t"}, subcommand="create"
@@ -199,61 +223,54 @@ async def test_tag_forms_store_hostile_text_whole_and_post_it_without_pings(
 
 
 async def test_word_guesses_with_hostile_text_are_answered_without_pings(
-    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+    scene: Callable[[str], Scene],
 ) -> None:
-    stage = fleet_bot("hangman")
-    alice, bob, role_id = community(stage)
-    general = stage.guild.channel("general")
-    watch = Watch(stage, caplog)
-    guesses = edges(1, MAX_WORD_GUESS_LENGTH) + drawn(
-        hostile_text(1, MAX_WORD_GUESS_LENGTH, bob, role_id)
-    )
-    async with stage.running() as bot:
-        game, answered = None, 0
+    on = scene("hangman")
+    guesses = on.texts(1, MAX_WORD_GUESS_LENGTH)
+    async with on.stage.running() as bot:
+        game: int | None = None
+        answered = 0
         for guess in guesses:
-            button = controls(general, stage) if game is not None else None
+            button = controls(on.general, on.stage) if game is not None else None
             word = button.find_component(f"hangman:{game}:word") if button else None
             if button is None or word is None or word.get("disabled"):
-                _, started, _ = await start_hangman(bot, stage.app, alice, general)
-                game, button = started.id, controls(general, stage)
-            opened = await alice.click(button, f"hangman:{game}:word")
+                _, started, _ = await start_hangman(bot, on.stage.app, on.alice, on.general)
+                game, button = started.id, controls(on.general, on.stage)
+            opened = await on.alice.click(button, f"hangman:{game}:word")
             if guess is guesses[0]:
-                assert await refused_by_discord(alice, opened, "w" * (MAX_WORD_GUESS_LENGTH + 1))
-                opened = await alice.click(button, f"hangman:{game}:word")
-            await (await submit(alice, opened, guess)).wait_for_response()
+                assert await refused_by_discord(on.alice, opened, "w" * (MAX_WORD_GUESS_LENGTH + 1))
+                opened = await on.alice.click(button, f"hangman:{game}:word")
+            await (await submit(on.alice, opened, guess)).wait_for_response()
             answered += 1
-            watch.check(asked=[alice])
+            on.watch.check(asked=[on.alice])
     assert answered == len(guesses)
 
 
 async def test_own_words_with_hostile_text_start_a_game_of_that_word_or_none(
-    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+    scene: Callable[[str], Scene],
 ) -> None:
-    stage = fleet_bot("hangman")
-    alice, bob, role_id = community(stage)
-    general = stage.guild.channel("general")
-    watch = Watch(stage, caplog)
-    words = edges(MIN_SECRET_LETTERS, MAX_SECRET_LENGTH) + drawn(
-        hostile_text(MIN_SECRET_LETTERS, MAX_SECRET_LENGTH, bob, role_id)
-    )
-    async with stage.running() as bot:
+    on = scene("hangman")
+    words = on.texts(MIN_SECRET_LETTERS, MAX_SECRET_LENGTH)
+    async with on.stage.running() as bot:
         store = GameStore(bot.database)
         for number, word in enumerate(words):
-            opened = await alice.run_command(general, stage.app, "hangman", {}, subcommand="custom")
+            opened = await on.alice.run_command(
+                on.general, on.stage.app, "hangman", {}, subcommand="custom"
+            )
             if number == 0:
-                assert await refused_by_discord(alice, opened, "w" * (MAX_SECRET_LENGTH + 1))
-                assert await refused_by_discord(alice, opened, "w" * (MIN_SECRET_LETTERS - 1))
-            answer = await (await submit(alice, opened, word)).wait_for_response()
-            game = await store.in_channel(general.id)
+                assert await refused_by_discord(on.alice, opened, "w" * (MAX_SECRET_LENGTH + 1))
+                assert await refused_by_discord(on.alice, opened, "w" * (MIN_SECRET_LETTERS - 1))
+            answer = await (await submit(on.alice, opened, word)).wait_for_response()
+            game = await store.in_channel(on.general.id)
             if game is None:
                 assert answer.ephemeral, answer.content
             else:
                 assert game.board.secret == fold(word)  # the word whole, as the game compares
-                stopped = await alice.run_command(
-                    general, stage.app, "hangman", {}, subcommand="stop"
+                stopped = await on.alice.run_command(
+                    on.general, on.stage.app, "hangman", {}, subcommand="stop"
                 )
                 await stopped.wait_for_response()
-            watch.check(asked=[alice])
+            on.watch.check(asked=[on.alice])
 
 
 def controls(channel: SandboxChannel, stage: FleetBotStage) -> Message:
@@ -355,20 +372,19 @@ async def test_every_choice_of_a_role_menu_gives_and_takes_exactly_those_roles(
 
 
 async def test_each_reminder_in_the_delete_menu_deletes_that_one_only(
-    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+    scene: Callable[[str], Scene],
 ) -> None:
-    stage = fleet_bot("utility")
-    alice, bob, role_id = community(stage)
-    general = stage.guild.channel("general")
-    watch = Watch(stage, caplog)
-    whats = drawn(hostile_text(1, 100, bob, role_id), 3)
-    async with stage.running():
+    on = scene("utility")
+    whats = drawn(hostile_text(1, 100, on.bob, on.role_id), 3)
+    async with on.stage.running():
         for what in whats:
-            set_one = await alice.run_command(
-                general, stage.app, "remind", {"when": "in 3 days", "what": what}
+            set_one = await on.alice.run_command(
+                on.general, on.stage.app, "remind", {"when": "in 3 days", "what": what}
             )
             await set_one.wait_for_message()
-        listed = await alice.run_command(general, stage.app, "reminders", {}, subcommand="list")
+        listed = await on.alice.run_command(
+            on.general, on.stage.app, "reminders", {}, subcommand="list"
+        )
         menu = await listed.wait_for_message()
         remaining = [
             str(option["value"]) for option in menu.components[0]["components"][0]["options"]
@@ -376,7 +392,7 @@ async def test_each_reminder_in_the_delete_menu_deletes_that_one_only(
         assert len(remaining) == len(whats)
         while remaining:
             chosen = remaining.pop(len(remaining) // 2)
-            picked = await alice.select(menu, menu.custom_ids[0], [chosen])
+            picked = await on.alice.select(menu, menu.custom_ids[0], [chosen])
             deleted = (await picked.wait_for_response()).message
             assert deleted is not None
             assert f"Deleted reminder #{chosen}" in deleted.content
@@ -387,4 +403,4 @@ async def test_each_reminder_in_the_delete_menu_deletes_that_one_only(
                 for option in item.get("options", [])
             ]
             assert offered == remaining
-            watch.check()
+            on.watch.check()
