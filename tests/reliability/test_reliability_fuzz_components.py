@@ -29,6 +29,8 @@ from botfleet.bots.hangman.services.store import GameStore
 from botfleet.bots.hangman.services.words import MAX_SECRET_LENGTH, MIN_SECRET_LETTERS, fold
 from botfleet.bots.mod.bot import mod_permissions
 from botfleet.bots.mod.services.appeals import MAX_APPEAL_LENGTH, MIN_APPEAL_LENGTH
+from botfleet.bots.spelling_bee.services.classic import MAX_ANSWER_LENGTH
+from botfleet.bots.spelling_bee.views.classic_buttons import COG_NAME as CLASSIC_COG
 from botfleet.bots.utility.services.tags import MAX_CONTENT_LENGTH
 from botfleet.sandbox import (
     InteractionHandle,
@@ -39,7 +41,7 @@ from botfleet.sandbox import (
     SandboxScriptError,
 )
 from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
-from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS
+from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS, wait_until
 
 WAIT = 10.0
 EXAMPLES = 6
@@ -271,6 +273,43 @@ async def test_own_words_with_hostile_text_start_a_game_of_that_word_or_none(
                 )
                 await stopped.wait_for_response()
             on.watch.check(asked=[on.alice])
+
+
+async def test_spellings_with_hostile_text_are_judged_without_pings(
+    scene: Callable[[str], Scene],
+) -> None:
+    on = scene("spelling_bee")
+    spellings = on.texts(1, MAX_ANSWER_LENGTH)
+    async with on.stage.running(on.stage.settings(speech=False)) as bot:
+        classic: Any = bot.get_cog(CLASSIC_COG)
+        for number, spelling in enumerate(spellings):
+            if classic.service.round_in(on.general.id) is None:
+                options = {"difficulty": "easy", "rounds": 10, "lives": 10}
+                begun = await on.alice.run_command(
+                    on.general, on.stage.app, "bee", options, subcommand="classic"
+                )
+                await begun.wait_for_response()
+            round_message, spell = await wait_until(
+                on.stage.sandbox,
+                lambda: current_round(on.general, classic.service.round_in(on.general.id)),
+                timeout=WAIT,
+                describe_failure=lambda: "waiting for the round's message",
+            )
+            opened = await on.alice.click(round_message, spell)
+            if number == 0:
+                assert await refused_by_discord(on.alice, opened, "w" * (MAX_ANSWER_LENGTH + 1))
+                opened = await on.alice.click(round_message, spell)
+            await (await submit(on.alice, opened, spelling)).wait_for_response()
+            on.watch.check(asked=[on.alice])
+
+
+def current_round(channel: SandboxChannel, now: Any) -> tuple[Message, str] | None:
+    """The message of the round ``now`` (a classic game's round) and its spell button."""
+    if now is None:
+        return None
+    spell = f"bee-classic:{now.game_id}:{now.key}:spell"
+    found = [message for message in channel.messages() if spell in message.custom_ids]
+    return (found[-1], spell) if found else None
 
 
 def controls(channel: SandboxChannel, stage: FleetBotStage) -> Message:
