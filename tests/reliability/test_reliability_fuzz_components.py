@@ -14,7 +14,7 @@ The examples are drawn once, derandomized, a few per form, so a run is bounded a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, TypeVar
@@ -443,3 +443,84 @@ async def test_each_reminder_in_the_delete_menu_deletes_that_one_only(
             ]
             assert offered == remaining
             on.watch.check()
+
+
+Setup = Callable[[Scene], Awaitable[None]]
+
+
+async def hangman_game(on: Scene) -> None:
+    started = await on.alice.run_command(
+        on.general, on.stage.app, "hangman", {}, subcommand="start"
+    )
+    await started.wait_for_followup(timeout=WAIT)
+
+
+async def lunch_poll(on: Scene) -> None:
+    question = f"Lunch? @everyone {on.bob.mention} <@&{on.role_id}>"
+    options = {"question": question, "answers": f"**Pizza** | {on.bob.mention} | @here"}
+    created = await on.alice.run_command(
+        on.general, on.stage.app, "poll", options, subcommand="create"
+    )
+    await created.wait_for_response()
+
+
+async def grammar_check(on: Scene) -> None:
+    text = f"Their is a error in this sentense, {on.bob.mention} @everyone."
+    checked = await on.alice.run_command(
+        on.general, on.stage.app, "grammar", {"text": text}, subcommand="check"
+    )
+    await checked.wait_for_message()
+
+
+async def spelling_bee(on: Scene) -> None:
+    options = {"difficulty": "easy", "rounds": 3, "lives": 3}
+    begun = await on.alice.run_command(
+        on.general, on.stage.app, "bee", options, subcommand="classic"
+    )
+    await begun.wait_for_response()
+    await on.general.wait_for_message(author=on.stage.app, check=lambda m: bool(m.components))
+
+
+SWEEPS: dict[str, tuple[str, Setup]] = {
+    "hangman board": ("hangman", hangman_game),
+    "utility poll": ("utility", lunch_poll),
+    "grammar check": ("grammar", grammar_check),
+    "spelling bee round": ("spelling_bee", spelling_bee),
+}
+
+
+@pytest.mark.parametrize("sweep", SWEEPS.values(), ids=SWEEPS.keys())
+async def test_every_button_pressed_by_anyone_in_any_order_is_answered_in_time(
+    scene: Callable[[str], Scene], sweep: tuple[str, Setup]
+) -> None:
+    """Mallory, then the member who started it, press every enabled button the bot showed,
+    in an order hypothesis draws; what a press disabled or removed is skipped, as Discord
+    would refuse it."""
+    bot, setup = sweep
+    on = scene(bot)
+    mallory = on.stage.guild.add_member("mallory")
+    settings = on.stage.settings(speech=False) if bot == "spelling_bee" else None
+    async with on.stage.running(settings):
+        await setup(on)
+        buttons = [
+            (message, str(component["custom_id"]))
+            for message in on.watch.bot_messages()
+            for component in message.iter_components()
+            if component.get("type") == 2 and "custom_id" in component
+        ]
+        assert buttons, "the set-up showed buttons"
+        [order] = drawn(st.permutations(range(len(buttons))), 1)
+        pressed = 0
+        for member in (mallory, on.alice):
+            for index in order:
+                message, custom_id = buttons[index]
+                component = message.find_component(custom_id)
+                if message.deleted or component is None or component.get("disabled"):
+                    continue
+                if not member.can_see(message):
+                    continue
+                answer = await (await member.click(message, custom_id)).wait_for_response()
+                assert answer.type is not None
+                pressed += 1
+                on.watch.check(asked=[on.alice, mallory])
+        assert pressed > 0
