@@ -183,10 +183,13 @@ class Scene:
 
 @pytest.fixture
 def scene(fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture) -> Callable[[str], Scene]:
-    """``scene(bot)``: the scene around ``bot``."""
+    """``scene(bot)``: the scene around ``bot`` (the Mod Bot holding what moderation needs)."""
 
     def make(bot: str) -> Scene:
         stage = fleet_bot(bot)
+        if bot == "mod":
+            powers = stage.guild.add_role("Mod Bot powers", permissions=mod_permissions())
+            stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
         alice, bob = (stage.guild.add_member(name) for name in ("alice", "bob"))
         role_id = stage.guild.add_role("Everyone's role", mentionable=True).id
         general = stage.guild.channel("general")
@@ -324,19 +327,12 @@ def controls(channel: SandboxChannel, stage: FleetBotStage) -> Message:
 
 
 async def test_ban_appeals_with_hostile_text_reach_the_staff_without_pings(
-    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+    scene: Callable[[str], Scene],
 ) -> None:
-    stage = fleet_bot("mod")
-    powers = stage.guild.add_role("Mod Bot powers", permissions=mod_permissions())
-    stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
-    bob = stage.guild.add_member("bob")
-    role_id = stage.guild.add_role("Helpers", mentionable=True).id
-    owner, general = stage.guild.owner, stage.guild.channel("general")
-    staff = stage.guild.add_text_channel("appeals")
-    watch = Watch(stage, caplog)
-    texts = edges(MIN_APPEAL_LENGTH, MAX_APPEAL_LENGTH) + drawn(
-        hostile_text(MIN_APPEAL_LENGTH, MAX_APPEAL_LENGTH, bob, role_id), 3
-    )
+    on = scene("mod")
+    stage, general, watch = on.stage, on.general, on.watch
+    owner, staff = stage.guild.owner, stage.guild.add_text_channel("appeals")
+    texts = on.texts(MIN_APPEAL_LENGTH, MAX_APPEAL_LENGTH, 3)
     async with stage.running():
         await (
             await owner.run_command(
@@ -481,11 +477,30 @@ async def spelling_bee(on: Scene) -> None:
     await on.general.wait_for_message(author=on.stage.app, check=lambda m: bool(m.components))
 
 
+async def ban_appeal(on: Scene) -> None:
+    """Bob, banned, appeals: the staff's decision buttons, and the Appeal button in his DMs."""
+    owner, staff = on.stage.guild.owner, on.stage.guild.add_text_channel("appeals")
+    for command, options, subcommand in (
+        ("appeals", {"channel": staff}, "channel"),
+        ("ban", {"user": on.bob, "reason": f"spam @everyone {on.alice.mention}"}, None),
+    ):
+        ran = await owner.run_command(
+            on.general, on.stage.app, command, options, subcommand=subcommand
+        )
+        await ran.wait_for_message(timeout=WAIT)
+    [offer] = on.bob.dm_with(on.stage.app).messages()
+    opened = await on.bob.click(offer, offer.custom_ids[0])
+    text = f"Sorry {on.alice.mention} @everyone <@&{on.role_id}>, it was my little brother."
+    await (await submit(on.bob, opened, text)).wait_for_response()
+    await staff.wait_for_message(author=on.stage.app, timeout=WAIT)
+
+
 SWEEPS: dict[str, tuple[str, Setup]] = {
     "hangman board": ("hangman", hangman_game),
     "utility poll": ("utility", lunch_poll),
     "grammar check": ("grammar", grammar_check),
     "spelling bee round": ("spelling_bee", spelling_bee),
+    "mod ban appeal": ("mod", ban_appeal),
 }
 
 
