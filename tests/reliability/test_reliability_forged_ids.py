@@ -183,3 +183,30 @@ async def test_discord_refuses_a_press_of_what_the_message_does_not_offer(
     assert len(stage.sandbox.state.interactions) == interactions, "none reached the bot"
     assert log_lines_about(caplog, mallory) == []
     assert before is not None and after is not None and after.board == before.board
+
+
+@pytest.mark.parametrize("action", ["letter:{letter}", "quit", "word"])
+async def test_a_button_naming_a_game_of_another_channel_moves_nothing(
+    fleet_bot: FleetBotFactory, action: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Hangman button names its game by id: pressed in another channel (an old message
+    there naming this game), it is refused, and the game where it lives is left alone."""
+    stage = fleet_bot("hangman")
+    moderators = stage.guild.add_role(
+        "Moderators", permissions=discord.Permissions(moderate_members=True)
+    )
+    alice = stage.guild.add_member("alice")
+    mia = stage.guild.add_member("mia", roles=[moderators])
+    general, games = stage.guild.channel("general"), stage.guild.add_text_channel("games")
+    caplog.set_level(logging.INFO, logger="botfleet")
+    async with stage.running() as bot:
+        _, before, store = await start_hangman(bot, stage.app, alice, general)
+        letter = next(letter for letter in before.board.secret if letter.isalpha())
+        custom_id = f"hangman:{before.id}:{action.format(letter=letter)}"
+        elsewhere = left_by_an_older_release(stage, games, custom_id)
+        answer = await (await mia.click(elsewhere, custom_id)).wait_for_response()
+        after = await store.in_channel(general.id)
+
+    assert answer.ephemeral and "another channel" in answer.content, answer.content
+    assert len(log_lines_about(caplog, mia)) == 1, log_lines_about(caplog, mia)
+    assert after is not None and after.board == before.board
