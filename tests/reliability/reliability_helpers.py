@@ -139,3 +139,29 @@ async def start_hangman(
     game = await store.in_channel(channel.id)
     assert game is not None
     return board, game, store
+
+
+async def banned_and_appealed(
+    app: Application,
+    owner: SandboxMember,
+    banned: SandboxMember,
+    channel: SandboxChannel,
+    staff: SandboxChannel,
+    *,
+    reason: str,
+    appeal: str,
+) -> Message:
+    """The Mod Bot's owner sends appeals to ``staff`` and bans ``banned`` for ``reason``, who
+    appeals with ``appeal`` through the form the DM's button opens; the appeal as posted."""
+    for command, options, subcommand in (
+        ("appeals", {"channel": staff}, "channel"),
+        ("ban", {"user": banned, "reason": reason}, None),
+    ):
+        ran = await owner.run_command(channel, app, command, options, subcommand=subcommand)
+        await ran.wait_for_message(timeout=WAIT)
+    [offer] = banned.dm_with(app).messages()
+    opened = await banned.click(offer, offer.custom_ids[0])
+    await opened.wait_for_modal(timeout=WAIT)
+    sent = await banned.submit_modal(opened, {"appeal_text": appeal})
+    await sent.wait_for_response(timeout=WAIT)
+    return await staff.wait_for_message(author=app, timeout=WAIT)

@@ -18,8 +18,9 @@ from typing import Any
 
 import discord
 import pytest
-from reliability_helpers import start_hangman
+from reliability_helpers import banned_and_appealed, start_hangman
 
+from botfleet.bots.mod.bot import mod_permissions
 from botfleet.sandbox import (
     DiscordHTTPError,
     JSONErrorCode,
@@ -210,3 +211,32 @@ async def test_a_button_naming_a_game_of_another_channel_moves_nothing(
     assert answer.ephemeral and "another channel" in answer.content, answer.content
     assert len(log_lines_about(caplog, mia)) == 1, log_lines_about(caplog, mia)
     assert after is not None and after.board == before.board
+
+
+async def test_a_decision_naming_another_servers_appeal_decides_nothing(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A moderator of one server presses a decision button naming an appeal of another (an
+    old message there): refused, logged, and the appeal stays open for its own staff."""
+    stage = fleet_bot("mod")
+    for guild in (stage.guild, other := stage.sandbox.create_guild("Other", bots=[stage.app])):
+        powers = guild.add_role("Mod Bot powers", permissions=mod_permissions())
+        guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
+    mia = other.add_member("mia", roles=[other.add_role("Mods", permissions=mod_permissions())])
+    alice = stage.guild.add_member("alice")
+    general, staff = stage.guild.channel("general"), stage.guild.add_text_channel("appeals")
+    caplog.set_level(logging.INFO, logger="botfleet")
+    async with stage.running():
+        appealed = await banned_and_appealed(
+            stage.app, stage.guild.owner, alice, general, staff, reason="spam", appeal="x" * 30
+        )
+        accept = next(cid for cid in appealed.custom_ids if cid.endswith(":accept"))
+        elsewhere = left_by_an_older_release(stage, other.channel("general"), accept)
+        answer = await (await mia.click(elsewhere, accept)).wait_for_response()
+        deny = next(cid for cid in appealed.custom_ids if cid.endswith(":deny"))
+        denied = await (await stage.guild.owner.click(appealed, deny)).wait_for_response()
+
+    assert denied.deferred and "decided already" not in denied.content, "open for its own staff"
+    assert answer.ephemeral and "not this server's" in answer.content, answer.content
+    assert len(log_lines_about(caplog, mia)) == 1, log_lines_about(caplog, mia)
+    assert [ban.user.id for ban in stage.guild.bans] == [alice.id]

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from reliability_helpers import start_hangman
+from reliability_helpers import banned_and_appealed, start_hangman
 
 from botfleet.bots.hangman.services.game import MAX_WORD_GUESS_LENGTH
 from botfleet.bots.hangman.services.store import GameStore
@@ -479,20 +479,15 @@ async def spelling_bee(on: Scene) -> None:
 
 async def ban_appeal(on: Scene) -> None:
     """Bob, banned, appeals: the staff's decision buttons, and the Appeal button in his DMs."""
-    owner, staff = on.stage.guild.owner, on.stage.guild.add_text_channel("appeals")
-    for command, options, subcommand in (
-        ("appeals", {"channel": staff}, "channel"),
-        ("ban", {"user": on.bob, "reason": f"spam @everyone {on.alice.mention}"}, None),
-    ):
-        ran = await owner.run_command(
-            on.general, on.stage.app, command, options, subcommand=subcommand
-        )
-        await ran.wait_for_message(timeout=WAIT)
-    [offer] = on.bob.dm_with(on.stage.app).messages()
-    opened = await on.bob.click(offer, offer.custom_ids[0])
-    text = f"Sorry {on.alice.mention} @everyone <@&{on.role_id}>, it was my little brother."
-    await (await submit(on.bob, opened, text)).wait_for_response()
-    await staff.wait_for_message(author=on.stage.app, timeout=WAIT)
+    await banned_and_appealed(
+        on.stage.app,
+        on.stage.guild.owner,
+        on.bob,
+        on.general,
+        on.stage.guild.add_text_channel("appeals"),
+        reason=f"spam @everyone {on.alice.mention}",
+        appeal=f"Sorry {on.alice.mention} @everyone <@&{on.role_id}>, it was my little brother.",
+    )
 
 
 SWEEPS: dict[str, tuple[str, Setup]] = {

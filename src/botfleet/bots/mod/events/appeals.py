@@ -189,9 +189,13 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         guild = interaction.guild
         status = AppealStatus.ACCEPTED if accept else AppealStatus.DENIED
         now = datetime.now(UTC)
-        appeal = await self.store.decide(appeal_id, status, interaction.user.id, now)
-        if appeal is None or guild is None or appeal.guild_id != guild.id:
-            await reply_ephemeral(interaction, "That appeal was decided already.")
+        appeal = (
+            await self.store.decide(appeal_id, status, interaction.user.id, now, guild_id=guild.id)
+            if guild is not None
+            else None
+        )
+        if appeal is None or guild is None:
+            await refuse(interaction, "That appeal was decided already, or is not this server's.")
             return
         # The unban, the ban's case and the unban's case can outlast Discord's 3 s.
         await interaction.response.defer()
