@@ -19,8 +19,10 @@ from typing import Any
 import discord
 import pytest
 from reliability_helpers import banned_and_appealed, start_hangman
+from sqlalchemy import func, select
 
 from botfleet.bots.mod.bot import mod_permissions
+from botfleet.database.models.polls import PollVote
 from botfleet.sandbox import (
     DiscordHTTPError,
     JSONErrorCode,
@@ -240,3 +242,30 @@ async def test_a_decision_naming_another_servers_appeal_decides_nothing(
     assert answer.ephemeral and "not this server's" in answer.content, answer.content
     assert len(log_lines_about(caplog, mia)) == 1, log_lines_about(caplog, mia)
     assert [ban.user.id for ban in stage.guild.bans] == [alice.id]
+
+
+async def test_a_vote_button_naming_another_servers_poll_votes_nowhere(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Poll numbers count up from 1, so a vote button is easy to point at another server's
+    poll: pressed there, it is refused and logged, and the poll gets no vote."""
+    stage = fleet_bot("utility")
+    other = stage.sandbox.create_guild("Other", bots=[stage.app])
+    alice, mallory = stage.guild.add_member("alice"), other.add_member("mallory")
+    caplog.set_level(logging.INFO, logger="botfleet")
+    async with stage.running() as bot:
+        options = {"question": "Lunch?", "answers": "Pizza | Pasta"}
+        created = await alice.run_command(
+            stage.guild.channel("general"), stage.app, "poll", options, subcommand="create"
+        )
+        poll = (await created.wait_for_response()).message
+        assert poll is not None
+        vote = poll.custom_ids[0]
+        elsewhere = left_by_an_older_release(stage, other.channel("general"), vote)
+        answer = await (await mallory.click(elsewhere, vote)).wait_for_response()
+        async with bot.database.session() as session:
+            votes = await session.scalar(select(func.count()).select_from(PollVote))
+
+    assert votes == 0
+    assert answer.ephemeral and "another server" in answer.content, answer.content
+    assert len(log_lines_about(caplog, mallory)) == 1, log_lines_about(caplog, mallory)
