@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import discord
@@ -21,10 +22,14 @@ import pytest
 from reliability_helpers import banned_and_appealed, start_hangman
 from sqlalchemy import func, select
 
+from botfleet.bots.grammar.services.lessons import Lessons
 from botfleet.bots.mod.bot import mod_permissions
+from botfleet.core.bot import FleetBot
+from botfleet.database.models.grammar import GrammarQuizAnswer, GrammarQuizPost
 from botfleet.database.models.polls import PollVote
 from botfleet.sandbox import (
     DiscordHTTPError,
+    InteractionResponse,
     JSONErrorCode,
     Message,
     SandboxChannel,
@@ -76,6 +81,29 @@ def log_lines_about(caplog: pytest.LogCaptureFixture, member: SandboxMember) -> 
         for record in caplog.records
         if record.name.startswith("botfleet") and str(member.id) in record.getMessage()
     ]
+
+
+async def pressed_elsewhere(
+    stage: FleetBotStage, member: SandboxMember, guild: SandboxGuild, custom_id: str
+) -> InteractionResponse:
+    """``member`` presses ``custom_id`` on an old message of the bot in ``guild``'s general."""
+    elsewhere = left_by_an_older_release(stage, guild.channel("general"), custom_id)
+    return await (await member.click(elsewhere, custom_id)).wait_for_response()
+
+
+async def rows(bot: FleetBot, model: type[Any]) -> int:
+    async with bot.database.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def refused_and_logged_once(
+    answer: InteractionResponse,
+    words: str,
+    caplog: pytest.LogCaptureFixture,
+    member: SandboxMember,
+) -> None:
+    assert answer.ephemeral and words in answer.content, answer.content
+    assert len(log_lines_about(caplog, member)) == 1, log_lines_about(caplog, member)
 
 
 @dataclass(frozen=True)
@@ -260,12 +288,38 @@ async def test_a_vote_button_naming_another_servers_poll_votes_nowhere(
         )
         poll = (await created.wait_for_response()).message
         assert poll is not None
-        vote = poll.custom_ids[0]
-        elsewhere = left_by_an_older_release(stage, other.channel("general"), vote)
-        answer = await (await mallory.click(elsewhere, vote)).wait_for_response()
-        async with bot.database.session() as session:
-            votes = await session.scalar(select(func.count()).select_from(PollVote))
+        answer = await pressed_elsewhere(stage, mallory, other, poll.custom_ids[0])
+        votes = await rows(bot, PollVote)
 
     assert votes == 0
-    assert answer.ephemeral and "another server" in answer.content, answer.content
-    assert len(log_lines_about(caplog, mallory)) == 1, log_lines_about(caplog, mallory)
+    refused_and_logged_once(answer, "another server", caplog, mallory)
+
+
+async def test_an_answer_naming_another_servers_daily_question_counts_nowhere(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Daily questions are numbered from 1 too: an answer button pointed at another server's
+    post is refused and logged, and no answer (nor its XP) is stored there."""
+    stage = fleet_bot("grammar")
+    other = stage.sandbox.create_guild("Other", bots=[stage.app])
+    mallory = other.add_member("mallory")
+    caplog.set_level(logging.INFO, logger="botfleet")
+    async with stage.running() as bot:
+        lessons = Lessons.bundled()
+        question = lessons.questions[0]
+        async with bot.database.session() as session:
+            post = GrammarQuizPost(
+                guild_id=stage.guild.id,
+                channel_id=stage.guild.channel("general").id,
+                day=date.today(),
+                tip_id=lessons.tips[0].id,
+                question_id=question.id,
+            )
+            session.add(post)
+            await session.commit()
+        custom_id = f"grammar:quiz:{post.id}:{question.answer}"
+        answer = await pressed_elsewhere(stage, mallory, other, custom_id)
+        answers = await rows(bot, GrammarQuizAnswer)
+
+    assert answers == 0
+    refused_and_logged_once(answer, "another server", caplog, mallory)
