@@ -13,6 +13,7 @@ nothing the member can see.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -46,15 +47,20 @@ TOO_LARGE = str(2**63)
 
 
 def left_by_an_older_release(
-    stage: FleetBotStage, channel: SandboxChannel, custom_id: str
+    stage: FleetBotStage,
+    channel: SandboxChannel,
+    custom_id: str,
+    *,
+    choices: Sequence[str] = (),
 ) -> Message:
-    """A message of the bot carrying one button with ``custom_id``, as an earlier release of
-    the bot could have posted it: Discord delivers presses of whatever is on the message."""
-    button = {"type": 2, "style": 2, "label": "Old button", "custom_id": custom_id}
-    body = {
-        "content": "From an earlier release",
-        "components": [{"type": 1, "components": [button]}],
-    }
+    """A message of the bot carrying one button with ``custom_id`` (a menu offering
+    ``choices``, if any), as an earlier release of the bot could have posted it: Discord
+    delivers presses of whatever is on the message."""
+    item: dict[str, Any] = {"type": 2, "style": 2, "label": "Old button", "custom_id": custom_id}
+    if choices:
+        options = [{"label": choice, "value": choice} for choice in choices]
+        item = {"type": 3, "custom_id": custom_id, "options": options}
+    body = {"content": "From an earlier release", "components": [{"type": 1, "components": [item]}]}
     return stage.sandbox.state.post_message(
         channel.channel, stage.app.bot_user, parse_message(body)
     )
@@ -323,3 +329,22 @@ async def test_an_answer_naming_another_servers_daily_question_counts_nowhere(
 
     assert answers == 0
     refused_and_logged_once(answer, "another server", caplog, mallory)
+
+
+async def test_a_role_menu_choice_that_is_no_role_id_is_refused(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    stage = fleet_bot("utility")
+    mallory = stage.guild.add_member("mallory")
+    caplog.set_level(logging.INFO, logger="botfleet")
+    async with stage.running():
+        before = visible_world(stage.guild)
+        old = left_by_an_older_release(
+            stage, stage.guild.channel("general"), "rolemenu:1:pick", choices=["admin", "1"]
+        )
+        picked = await mallory.select(old, "rolemenu:1:pick", ["admin"])
+        answer = await picked.wait_for_response()
+        after = visible_world(stage.guild)
+
+    refused_and_logged_once(answer, "not a role of this menu", caplog, mallory)
+    assert after[1:] == before[1:]
