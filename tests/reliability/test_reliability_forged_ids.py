@@ -349,3 +349,31 @@ async def test_a_role_menu_choice_that_is_no_role_id_is_refused(
 
     refused_and_logged_once(answer, "not a role of this menu", caplog, mallory)
     assert after[1:] == before[1:]
+
+
+async def test_a_menu_shown_before_a_restart_is_answered_not_dropped(
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reminders' delete menu lives in its process only: after a restart discord.py knows
+    no view for it and dropped the pick ("This interaction failed"); it is answered now, and
+    the reminder stays."""
+    caplog.set_level(logging.INFO, logger="botfleet")
+    stage = fleet_bot("utility")
+    alice = stage.guild.add_member("alice")
+    general = stage.guild.channel("general")
+    async with stage.running():
+        remind = {"when": "in 3 days", "what": "water the plants"}
+        await (await alice.run_command(general, stage.app, "remind", remind)).wait_for_message()
+        listed = await alice.run_command(general, stage.app, "reminders", {}, subcommand="list")
+        menu = await listed.wait_for_message()
+    caplog.clear()  # what setting the reminder logged
+    async with stage.running():
+        select = next(item for item in menu.iter_components() if item.get("type") == 3)
+        [reminder] = [str(option["value"]) for option in select["options"]]
+        picked = await alice.select(menu, menu.custom_ids[0], [reminder])
+        answer = await picked.wait_for_response()
+        again = await alice.run_command(general, stage.app, "reminders", {}, subcommand="list")
+        still = await again.wait_for_message()
+
+    refused_and_logged_once(answer, "run the command again", caplog, alice)
+    assert f"#{reminder}" in str(still.embeds), still.embeds
