@@ -202,12 +202,17 @@ async def test_an_appeal_is_decided_once_and_one_is_open_at_a_time(database: Dat
     with pytest.raises(UserError, match="20 to 1000"):
         await store.open(NewAppeal(GUILD, BOB, 2, "too short"), NOW)
     outcomes = await asyncio.gather(
-        store.decide(appeal.id, AppealStatus.ACCEPTED, MODERATOR, NOW),
-        store.decide(appeal.id, AppealStatus.DENIED, OTHER_MODERATOR, NOW),
+        store.decide(appeal.id, AppealStatus.ACCEPTED, MODERATOR, NOW, guild_id=appeal.guild_id),
+        store.decide(
+            appeal.id, AppealStatus.DENIED, OTHER_MODERATOR, NOW, guild_id=appeal.guild_id
+        ),
     )
     decided = [outcome for outcome in outcomes if outcome is not None]
     assert len(decided) == 1
-    assert await store.decide(appeal.id, AppealStatus.DENIED, MODERATOR, NOW) is None
+    assert (
+        await store.decide(appeal.id, AppealStatus.DENIED, MODERATOR, NOW, guild_id=appeal.guild_id)
+        is None
+    )
     await store.open(NewAppeal(GUILD, ALICE, 1, "Once decided, a new appeal may come."), NOW)
     await store.set_channel(GUILD, None)
     assert await store.channel(GUILD) is None

@@ -13,9 +13,10 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from botfleet import get_definition
+from botfleet.bots.hangman.services.store import Game, GameStore
 from botfleet.config.schema import BotSection, DatabaseSection
 from botfleet.core.bot import FleetBot
-from botfleet.sandbox import Application, SandboxChannel, SandboxGuild, SandboxMember
+from botfleet.sandbox import Application, Message, SandboxChannel, SandboxGuild, SandboxMember
 from botfleet.sandbox.fleet import fleet_test_settings
 from botfleet.sandbox.tcp_proxy import CuttableProxy
 
@@ -123,3 +124,44 @@ class BotProcess:
         status = await self.process.wait()
         await self._reader
         return status
+
+
+async def start_hangman(
+    bot: FleetBot, app: Application, member: SandboxMember, channel: SandboxChannel, **options: Any
+) -> tuple[Message, Game, GameStore]:
+    """``member`` starts a Hangman game in ``channel``: its board (letters A to Y), the game as
+    stored, and the store to read it again."""
+    started = await member.run_command(channel, app, "hangman", options, subcommand="start")
+    board = (await started.wait_for_response(timeout=WAIT)).message
+    assert board is not None
+    await started.wait_for_followup(timeout=WAIT)
+    store = GameStore(bot.database)
+    game = await store.in_channel(channel.id)
+    assert game is not None
+    return board, game, store
+
+
+async def banned_and_appealed(
+    app: Application,
+    owner: SandboxMember,
+    banned: SandboxMember,
+    channel: SandboxChannel,
+    staff: SandboxChannel,
+    *,
+    reason: str,
+    appeal: str,
+) -> Message:
+    """The Mod Bot's owner sends appeals to ``staff`` and bans ``banned`` for ``reason``, who
+    appeals with ``appeal`` through the form the DM's button opens; the appeal as posted."""
+    for command, options, subcommand in (
+        ("appeals", {"channel": staff}, "channel"),
+        ("ban", {"user": banned, "reason": reason}, None),
+    ):
+        ran = await owner.run_command(channel, app, command, options, subcommand=subcommand)
+        await ran.wait_for_message(timeout=WAIT)
+    [offer] = banned.dm_with(app).messages()
+    opened = await banned.click(offer, offer.custom_ids[0])
+    await opened.wait_for_modal(timeout=WAIT)
+    sent = await banned.submit_modal(opened, {"appeal_text": appeal})
+    await sent.wait_for_response(timeout=WAIT)
+    return await staff.wait_for_message(author=app, timeout=WAIT)

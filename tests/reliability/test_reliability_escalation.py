@@ -16,8 +16,8 @@ from typing import Any
 
 import discord
 import pytest
+from reliability_helpers import start_hangman
 
-from botfleet.bots.hangman.services.store import GameStore
 from botfleet.bots.mod.bot import mod_permissions
 from botfleet.core.bot import FleetBot
 from botfleet.core.errors import log as errors_log
@@ -116,15 +116,7 @@ async def test_a_member_pressing_the_buttons_of_anothers_solo_game_is_refused(
     general: SandboxChannel = stage.guild.channel("general")
     caplog.set_level(logging.INFO, logger=errors_log.name)
     async with stage.running() as bot:
-        started = await alice.run_command(
-            general, stage.app, "hangman", {"solo": True}, subcommand="start"
-        )
-        board = (await started.wait_for_response(timeout=WAIT)).message
-        assert board is not None
-        await started.wait_for_followup(timeout=WAIT)
-        store = GameStore(bot.database)
-        before = await store.in_channel(general.id)
-        assert before is not None
+        board, before, store = await start_hangman(bot, stage.app, alice, general, solo=True)
         letter = next(letter for letter in before.board.secret if letter != "z")  # on the board
         pressed = await mallory.click(board, f"hangman:{before.id}:letter:{letter}")
         answer = await pressed.wait_for_response(timeout=WAIT)

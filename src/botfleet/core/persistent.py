@@ -12,7 +12,6 @@ database, say) with a friendly word instead of Discord's "This interaction faile
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,9 +19,7 @@ from typing import Any, ClassVar, Final, Self, TypeVar
 
 import discord
 
-from botfleet.core.errors import handle_interaction_error, reply_ephemeral
-
-log = logging.getLogger(__name__)
+from botfleet.core.errors import handle_interaction_error, refuse
 
 LARGEST_ID: Final = 2**63 - 1
 """Discord snowflakes and database keys are signed 64-bit integers."""
@@ -161,8 +158,7 @@ class PersistentItem(discord.ui.DynamicItem[ItemT], template="(?!)"):
     ) -> Self:
         try:
             values = cls.custom_id_format.read(match)
-        except ValueError as exc:
-            log.info("malformed %s custom id %r: %s", cls.__name__, match.string, exc)
+        except ValueError:
             return cls._answering_malformed(item)
         return cls(*values)
 
@@ -176,6 +172,6 @@ class PersistentItem(discord.ui.DynamicItem[ItemT], template="(?!)"):
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         if self.malformed:
-            await reply_ephemeral(interaction, MALFORMED_ANSWER)
+            await refuse(interaction, MALFORMED_ANSWER)
             return False
         return await super().interaction_check(interaction)

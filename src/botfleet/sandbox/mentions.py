@@ -5,41 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botfleet.sandbox.errors import FormErrors
-
-if TYPE_CHECKING:
-    from botfleet.sandbox.models import Message, Role
+from botfleet.sandbox.models import MENTION_KINDS, AllowedMentions, Message, Role
 
 ALLOWED_MENTION_IDS_LIMIT = 100
 """Users or roles an ``allowed_mentions`` object may list by id."""
-_MENTION_KINDS = ("everyone", "roles", "users")
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
-
-
-@dataclass(frozen=True)
-class AllowedMentions:
-    """Who a message may ping (its ``allowed_mentions``): the kinds parsed from the content
-    (``parse``) and the users and roles listed by id."""
-
-    parse: frozenset[str]
-    users: frozenset[int] = frozenset()
-    roles: frozenset[int] = frozenset()
-
-    def allows_user(self, user_id: int) -> bool:
-        """Whether a ``<@id>`` of this user in the content pings them."""
-        return "users" in self.parse or user_id in self.users
-
-    def allows_role(self, role_id: int) -> bool:
-        """Whether a ``<@&id>`` of this role in the content pings it."""
-        return "roles" in self.parse or role_id in self.roles
-
-
-EVERY_MENTION = AllowedMentions(parse=frozenset(_MENTION_KINDS))
-"""What a message without ``allowed_mentions`` may ping: everything its content mentions."""
 
 
 def validate_allowed_mentions(errors: FormErrors, raw: Any) -> AllowedMentions | None:
@@ -52,7 +26,7 @@ def validate_allowed_mentions(errors: FormErrors, raw: Any) -> AllowedMentions |
         errors.add(path, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
         return None
     parse = raw.get("parse") or []
-    if not isinstance(parse, list) or any(kind not in _MENTION_KINDS for kind in parse):
+    if not isinstance(parse, list) or any(kind not in MENTION_KINDS for kind in parse):
         errors.add(
             (*path, "parse"),
             "BASE_TYPE_CHOICES",

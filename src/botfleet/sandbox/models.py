@@ -33,6 +33,32 @@ if TYPE_CHECKING:
     from discord.types.embed import Embed as EmbedPayload
 
 
+MENTION_KINDS = ("everyone", "roles", "users")
+"""What ``allowed_mentions`` may ``parse``."""
+
+
+@dataclass(frozen=True)
+class AllowedMentions:
+    """Who a message may ping (its ``allowed_mentions``): the kinds parsed from the content
+    (``parse``) and the users and roles listed by id."""
+
+    parse: frozenset[str]
+    users: frozenset[int] = frozenset()
+    roles: frozenset[int] = frozenset()
+
+    def allows_user(self, user_id: int) -> bool:
+        """Whether a ``<@id>`` of this user in the content pings them."""
+        return "users" in self.parse or user_id in self.users
+
+    def allows_role(self, role_id: int) -> bool:
+        """Whether a ``<@&id>`` of this role in the content pings it."""
+        return "roles" in self.parse or role_id in self.roles
+
+
+EVERY_MENTION = AllowedMentions(parse=frozenset(MENTION_KINDS))
+"""What a message without ``allowed_mentions`` may ping: everything its content mentions."""
+
+
 @dataclass(eq=False)
 class User:
     """A Discord account: a person, or the bot user of an application."""
@@ -392,6 +418,10 @@ class Message:
     mention_user_ids: list[int] = field(default_factory=list)
     mention_role_ids: list[int] = field(default_factory=list)
     mention_everyone: bool = False
+    allowed_mentions: AllowedMentions | None = None
+    """What the author let the content ping (its ``allowed_mentions``); ``None``: everything.
+    Mentions it leaves out show as mentions but ping nobody, and Discord lists only the pinged
+    ones in ``mentions``, ``mention_roles`` and ``mention_everyone``."""
     reactions: list[Reaction] = field(default_factory=list)
     poll: Poll | None = None
     pinned: bool = False

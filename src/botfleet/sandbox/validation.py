@@ -18,7 +18,8 @@ from urllib.parse import urlparse
 
 from botfleet.sandbox.errors import DiscordHTTPError, FormErrors, JSONErrorCode
 from botfleet.sandbox.flags import SENDABLE_MESSAGE_FLAGS, MessageFlag
-from botfleet.sandbox.mentions import AllowedMentions, validate_allowed_mentions
+from botfleet.sandbox.mentions import validate_allowed_mentions
+from botfleet.sandbox.models import AllowedMentions
 
 if TYPE_CHECKING:
     from discord.types.embed import Embed as EmbedPayload

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     )
 
 log = logging.getLogger(__name__)
+_BUTTON = 2
+_STRING_SELECT = 3
 
 
 def _focused_option_type(interaction: Interaction) -> int:
@@ -61,6 +63,22 @@ def _focused_option_type(interaction: Interaction) -> int:
             return int(option["type"])
         pending.extend(option.get("options") or [])
     raise ValueError(f"autocomplete interaction {interaction.id} has no focused option")
+
+
+def _values_fit(component: Mapping[str, Any], values: Any) -> bool:
+    """Whether a select's chosen ``values`` are as many as it takes and, for a string select,
+    among its options; a button carries none."""
+    if component.get("type") == _BUTTON:
+        return values is None
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        return False
+    low, high = int(component.get("min_values", 1)), int(component.get("max_values", 1))
+    if len(set(values)) != len(values) or not low <= len(values) <= high:
+        return False
+    if component.get("type") == _STRING_SELECT:
+        offered = {str(option.get("value")) for option in component.get("options") or []}
+        return set(values) <= offered
+    return True
 
 
 def interaction_payload(interaction: Interaction, *, state: WorldState) -> dict[str, Any]:
@@ -190,6 +208,40 @@ class InteractionsState(CommandsState):
         )
         self._changed()
         return interaction
+
+    def component_interaction(
+        self, user: User, message: Message, data: dict[str, Any]
+    ) -> Interaction:
+        """Start a member's press or pick on ``message``, checked as Discord's API checks it.
+
+        Whatever a client sends, Discord validates a component interaction against the message
+        it names (since July 2021): the ``custom_id`` must be an enabled component of that
+        message, of the ``component_type`` given, and a select's values among its options, as
+        many as it takes. Anything else is refused with 50035 COMPONENT_VALIDATION_FAILED and
+        never reaches the bot; a message the member cannot see is an Unknown Message.
+        """
+        if message.deleted or not self.can_see(user, message):
+            raise unknown(JSONErrorCode.UNKNOWN_MESSAGE, "Message")
+        app = self.application_of_user(message.author.id)
+        component = message.find_component(str(data.get("custom_id")))
+        if (
+            app is None
+            or component is None
+            or component.get("disabled")
+            or component.get("type") != data.get("component_type")
+            or not _values_fit(component, data.get("values"))
+        ):
+            errors = FormErrors()
+            errors.add(("data",), "COMPONENT_VALIDATION_FAILED", "Component validation failed")
+            errors.raise_now()
+        return self.create_interaction(
+            app,
+            user,
+            self.channels[message.channel_id],
+            InteractionType.MESSAGE_COMPONENT,
+            data,
+            source_message=message,
+        )
 
     def redeliver_interaction(self, interaction: Interaction) -> None:
         """Send an interaction's INTERACTION_CREATE again, same id and token.

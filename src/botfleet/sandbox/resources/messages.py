@@ -33,8 +33,9 @@ from botfleet.sandbox.flags import (
     MessageType,
     Permission,
 )
-from botfleet.sandbox.mentions import EVERY_MENTION, AllowedMentions, apply_mentions
+from botfleet.sandbox.mentions import apply_mentions
 from botfleet.sandbox.models import (
+    EVERY_MENTION,
     Application,
     Attachment,
     Channel,
@@ -248,8 +249,9 @@ class MessagesState(VoiceStatesState):
             interaction_id=interaction.id if interaction is not None else None,
             referenced_message_id=referenced_id,
             poll=_poll_from_draft(draft.poll, created_at),
+            allowed_mentions=draft.allowed_mentions,
         )
-        self._apply_mentions(message, channel, draft.allowed_mentions or EVERY_MENTION)
+        self._apply_mentions(message, channel)
         return message
 
     def _resolve_reply(self, channel: Channel, draft: MessageDraft) -> int | None:
@@ -304,12 +306,12 @@ class MessagesState(VoiceStatesState):
         self.attachments[attachment_id] = attachment
         return attachment
 
-    def _apply_mentions(self, message: Message, channel: Channel, allowed: AllowedMentions) -> None:
+    def _apply_mentions(self, message: Message, channel: Channel) -> None:
         """Who the message pings (see ``mentions.apply_mentions``)."""
         guild = self.guild_of(channel)
         apply_mentions(
             message,
-            allowed,
+            message.allowed_mentions or EVERY_MENTION,
             members=guild.members if guild is not None else dict.fromkeys(channel.recipient_ids),
             roles=None if guild is None else guild.roles,
             may_mention_everyone=self.can(channel, message.author.id, Permission.MENTION_EVERYONE),
@@ -380,10 +382,12 @@ class MessagesState(VoiceStatesState):
         message.content, message.embeds, message.components = content, embeds, components
         message.attachments = attachments
         message.poll = poll
+        if "allowed_mentions" in draft.given:
+            message.allowed_mentions = draft.allowed_mentions
         message.flags = flags & ~int(MessageFlag.LOADING)
         message.edited_at = now()
         message.edit_count += 1
-        self._apply_mentions(message, channel, draft.allowed_mentions or EVERY_MENTION)
+        self._apply_mentions(message, channel)
         if not message.ephemeral:
             self._announce_message("MESSAGE_UPDATE", message, channel)
         self._schedule_poll_end(message)

@@ -74,25 +74,24 @@ class MemberComponents(MemberActs):
             raise SandboxScriptError(f"{custom_id!r} is disabled")
         return component
 
+    async def forge_interaction(self, message: Message, data: dict[str, Any]) -> InteractionHandle:
+        """Send a component interaction with any ``data`` for ``message``, as a modified client
+        could: a custom id the message does not carry, a disabled button, values a menu does
+        not offer. Discord checks it against the message as it checks every press, so what it
+        refuses raises :class:`~botfleet.sandbox.errors.DiscordHTTPError` (50035) and the bot
+        never hears of it."""
+        interaction = self.sandbox.state.component_interaction(self.user, message, data)
+        await asyncio.sleep(0)
+        return InteractionHandle(self.sandbox, interaction)
+
     async def _component_interaction(
         self, message: Message, data: dict[str, Any]
     ) -> InteractionHandle:
         if message.application_id is None and not message.author.bot:
             raise SandboxScriptError("only a bot's message has interactive components")
-        app = self.sandbox.state.application_of_user(message.author.id)
-        if app is None:
+        if self.sandbox.state.application_of_user(message.author.id) is None:
             raise SandboxScriptError(f"{message.author.username} is not a sandbox application")
-        channel = self.sandbox.state.channels[message.channel_id]
-        interaction = self.sandbox.state.create_interaction(
-            app,
-            self.user,
-            channel,
-            InteractionType.MESSAGE_COMPONENT,
-            data,
-            source_message=message,
-        )
-        await asyncio.sleep(0)
-        return InteractionHandle(self.sandbox, interaction)
+        return await self.forge_interaction(message, data)
 
     async def submit_modal(
         self, opened_by: InteractionHandle, values: Mapping[str, str]

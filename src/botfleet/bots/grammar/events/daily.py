@@ -117,6 +117,7 @@ class QuizEvents(commands.Cog, name=QUIZ_COG_NAME):
                 user.id,
                 choice,
                 channel_id=interaction.channel_id,
+                guild_id=interaction.guild_id or 0,  # outside a server: no post's
                 role_ids=[role.id for role in roles],
             )
         except QuizError as error:

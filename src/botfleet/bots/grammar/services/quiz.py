@@ -114,10 +114,15 @@ class QuizService:
         choice: int,
         *,
         channel_id: int | None = None,
+        guild_id: int | None = None,
         role_ids: Collection[int] = (),
     ) -> Verdict:
-        """Store the member's answer; raises :class:`QuizError` when they answered already."""
+        """Store the member's answer; raises :class:`QuizError` when they answered already,
+        or when the post is not of ``guild_id`` (the server the answer button was pressed in:
+        the button names its post by a number)."""
         post = await self.post(post_id)
+        if guild_id is not None and post.guild_id != guild_id:
+            raise QuizError("That button belongs to another server's daily question.")
         question = post.question
         check_choice(question, choice)
         correct = choice == question.answer

@@ -338,29 +338,42 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
     async def press_letter(
         self, interaction: discord.Interaction[Any], game_id: int, letter: str
     ) -> None:
-        user_id = interaction.user.id
-        await self._move(interaction, lambda: self.service.guess_letter(game_id, user_id, letter))
+        user_id, channel_id = interaction.user.id, interaction.channel_id
+        await self._move(
+            interaction,
+            lambda: self.service.guess_letter(game_id, user_id, letter, channel_id=channel_id),
+        )
 
     async def take_hint(self, interaction: discord.Interaction[Any], game_id: int) -> None:
-        user_id = interaction.user.id
-        await self._move(interaction, lambda: self.service.hint(game_id, user_id))
+        user_id, channel_id = interaction.user.id, interaction.channel_id
+        await self._move(
+            interaction, lambda: self.service.hint(game_id, user_id, channel_id=channel_id)
+        )
 
     async def give_up(self, interaction: discord.Interaction[Any], game_id: int) -> None:
         user_id = interaction.user.id
         moderator = await self._is_moderator(interaction)
         await self._move(
-            interaction, lambda: self.service.give_up(game_id, user_id, moderator=moderator)
+            interaction,
+            lambda: self.service.give_up(
+                game_id, user_id, moderator=moderator, channel_id=interaction.channel_id
+            ),
         )
 
     async def submit_word(
         self, interaction: discord.Interaction[Any], game_id: int, word: str
     ) -> None:
-        user_id = interaction.user.id
-        await self._move(interaction, lambda: self.service.guess_word(game_id, user_id, word))
+        user_id, channel_id = interaction.user.id, interaction.channel_id
+        await self._move(
+            interaction,
+            lambda: self.service.guess_word(game_id, user_id, word, channel_id=channel_id),
+        )
 
     async def open_word_guess(self, interaction: discord.Interaction[Any], game_id: int) -> None:
         try:
-            await self.service.playable(game_id, interaction.user.id)
+            await self.service.playable(
+                game_id, interaction.user.id, channel_id=interaction.channel_id
+            )
             await interaction.response.send_modal(WordGuessModal(game_id))
         except Exception as error:
             await handle_interaction_error(interaction, error)

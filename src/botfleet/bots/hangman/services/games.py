@@ -243,25 +243,29 @@ class HangmanService:
 
     # --- Moves -----------------------------------------------------------------------------
 
-    async def guess_letter(self, game_id: int, user_id: int, letter: str) -> Move:
-        """``user_id`` presses a letter."""
+    async def guess_letter(
+        self, game_id: int, user_id: int, letter: str, *, channel_id: int | None = None
+    ) -> Move:
+        """``user_id`` presses a letter (in ``channel_id``: see :meth:`_load`)."""
 
         def play(board: Board) -> tuple[Board, Outcome, str | None]:
             after, outcome = board.guess_letter(letter)
             return after, outcome, after.guessed[-1]
 
-        return await self._play(game_id, user_id, play)
+        return await self._play(game_id, user_id, play, channel_id)
 
-    async def guess_word(self, game_id: int, user_id: int, word: str) -> Move:
+    async def guess_word(
+        self, game_id: int, user_id: int, word: str, *, channel_id: int | None = None
+    ) -> Move:
         """``user_id`` guesses the whole word."""
 
         def play(board: Board) -> tuple[Board, Outcome, str | None]:
             after, outcome = board.guess_word(word)
             return after, outcome, None
 
-        return await self._play(game_id, user_id, play)
+        return await self._play(game_id, user_id, play, channel_id)
 
-    async def hint(self, game_id: int, user_id: int) -> Move:
+    async def hint(self, game_id: int, user_id: int, *, channel_id: int | None = None) -> Move:
         """``user_id`` buys a letter for a life."""
         if not self.options.hints:
             raise UserError("Hints are switched off for this bot.")
@@ -270,12 +274,19 @@ class HangmanService:
             after, letter = board.hint(self._rng)
             return after, Outcome.HINT, letter
 
-        return await self._play(game_id, user_id, play)
+        return await self._play(game_id, user_id, play, channel_id)
 
-    async def give_up(self, game_id: int, user_id: int, *, moderator: bool = False) -> Move:
+    async def give_up(
+        self,
+        game_id: int,
+        user_id: int,
+        *,
+        moderator: bool = False,
+        channel_id: int | None = None,
+    ) -> Move:
         """End a game now: its starter, solo player, word's setter or a moderator may."""
         async with self._locks.hold(game_id):
-            game = await self._load(game_id)
+            game = await self._load(game_id, channel_id)
             allowed = {game.starter_id, game.player_id, game.setter_id}
             if user_id not in allowed and not moderator:
                 raise UserError(f"Only <@{game.starter_id}> or a moderator can end this game.")
@@ -294,9 +305,10 @@ class HangmanService:
         game_id: int,
         user_id: int,
         play: Callable[[Board], tuple[Board, Outcome, str | None]],
+        channel_id: int | None = None,
     ) -> Move:
         async with self._locks.hold(game_id):
-            game = await self._load(game_id)
+            game = await self._load(game_id, channel_id)
             self._check_player(game, user_id)
             before = game.board
             board, outcome, letter = play(before)
@@ -308,9 +320,9 @@ class HangmanService:
             game = await self.games.save_move(game, self._clock())
             return Move(game, before, outcome, letter)
 
-    async def playable(self, game_id: int, user_id: int) -> Game:
+    async def playable(self, game_id: int, user_id: int, *, channel_id: int | None = None) -> Game:
         """The game, if ``user_id`` may move in it now (before opening the guess form)."""
-        game = await self._load(game_id)
+        game = await self._load(game_id, channel_id)
         self._check_player(game, user_id)
         return game
 
@@ -319,10 +331,15 @@ class HangmanService:
         async with self._locks.hold(game.id):
             await self.games.finish(game, [], self._clock())
 
-    async def _load(self, game_id: int) -> Game:
+    async def _load(self, game_id: int, channel_id: int | None = None) -> Game:
+        """The game, if it still runs; with ``channel_id`` (where its button was pressed),
+        only the game of that channel: a button's custom id names a game, and one naming a
+        game elsewhere (another channel's or server's) must not move it."""
         game = await self.games.get(game_id)
         if game is None:
             raise GameEndedError
+        if channel_id is not None and game.channel_id != channel_id:
+            raise UserError("That button belongs to a game in another channel.")
         return game
 
     @staticmethod

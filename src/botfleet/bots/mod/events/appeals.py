@@ -96,12 +96,12 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         """Whether the presser may open the form; tells them why not."""
         guild = self.bot.get_guild(guild_id)
         if guild is None or await self.store.channel(guild_id) is None:
-            await reply_ephemeral(interaction, "That server takes no appeals any more.")
+            await refuse(interaction, "That server takes no appeals any more.")
             return False
         try:
             await guild.fetch_ban(interaction.user)
         except discord.NotFound:
-            await reply_ephemeral(interaction, f"You are not banned from {guild.name}.")
+            await refuse(interaction, f"You are not banned from {guild.name}.")
             return False
         except discord.HTTPException as error:  # the bot lost Ban Members, or Discord failed
             log.warning("cannot read bans of guild %d for an appeal: %s", guild_id, error)
@@ -189,9 +189,13 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         guild = interaction.guild
         status = AppealStatus.ACCEPTED if accept else AppealStatus.DENIED
         now = datetime.now(UTC)
-        appeal = await self.store.decide(appeal_id, status, interaction.user.id, now)
-        if appeal is None or guild is None or appeal.guild_id != guild.id:
-            await reply_ephemeral(interaction, "That appeal was decided already.")
+        appeal = (
+            await self.store.decide(appeal_id, status, interaction.user.id, now, guild_id=guild.id)
+            if guild is not None
+            else None
+        )
+        if appeal is None or guild is None:
+            await refuse(interaction, "That appeal was decided already, or is not this server's.")
             return
         # The unban, the ban's case and the unban's case can outlast Discord's 3 s.
         await interaction.response.defer()

@@ -151,12 +151,23 @@ class AppealStore:
             await session.commit()
 
     async def decide(
-        self, appeal_id: int, status: AppealStatus, moderator_id: int, now: datetime
+        self,
+        appeal_id: int,
+        status: AppealStatus,
+        moderator_id: int,
+        now: datetime,
+        *,
+        guild_id: int,
     ) -> Appeal | None:
-        """Accept or deny an open appeal; None when it was decided already (or is gone)."""
+        """Accept or deny an open appeal of ``guild_id``; None when it was decided already (or
+        is gone, or is another server's: a decision button names its appeal by id)."""
         statement = (
             update(ModAppeal)
-            .where(ModAppeal.id == appeal_id, ModAppeal.status == AppealStatus.OPEN.value)
+            .where(
+                ModAppeal.id == appeal_id,
+                ModAppeal.guild_id == guild_id,
+                ModAppeal.status == AppealStatus.OPEN.value,
+            )
             .values(status=status.value, decided_by=moderator_id, decided_at=now)
             .returning(ModAppeal)
             .execution_options(synchronize_session=False)

@@ -12,7 +12,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 
 import discord
 
-from botfleet.core.errors import cog_serving, handle_interaction_error, reply_ephemeral
+from botfleet.core.errors import cog_serving, handle_interaction_error, refuse, reply_ephemeral
 from botfleet.core.persistent import CustomIdFormat, PersistentItem, number
 
 COG_NAME: Final = "Raid defence"
@@ -58,7 +58,10 @@ class MassbanButton(PersistentItem[Button], custom_id=MASSBAN_ID):
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         if not may_ban(interaction):
-            await reply_ephemeral(interaction, "Only members who may ban can use this button.")
+            await refuse(interaction, "Only members who may ban can use this button.")
+            return
+        if interaction.guild_id != self.guild_id:
+            await refuse(interaction, "This button belongs to another server's raid alert.")
             return
         cog = await actions_of(interaction)
         if cog is None:
@@ -88,10 +91,10 @@ class ConfirmMassban(discord.ui.View):
     @discord.ui.button(label="Confirm the massban", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction[Any], _: Button) -> None:
         if interaction.user.id != self.moderator_id:
-            await reply_ephemeral(interaction, "This confirmation is not yours.")
+            await refuse(interaction, "This confirmation is not yours.")
             return
         if self.confirmed:  # a double click: the view listens on to say so
-            await reply_ephemeral(interaction, "You confirmed this massban already.")
+            await refuse(interaction, "You confirmed this massban already.")
             return
         # Confirmed only once the massban holds the guild's claim: a moderator refused because
         # another massban is under way may confirm again when it is done, and so may one whose

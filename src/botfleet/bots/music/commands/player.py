@@ -38,7 +38,7 @@ from botfleet.bots.music.views.controller import (
     track_line,
 )
 from botfleet.core.answers import answer_in_time
-from botfleet.core.errors import reply_ephemeral
+from botfleet.core.errors import refuse
 from botfleet.errors import UserError
 from botfleet.utils.tasks import cancel_and_wait
 from botfleet.utils.text import truncate_string
@@ -573,7 +573,7 @@ class MusicCommands(commands.Cog, name=COG_NAME):
             async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
                 await answer.send(await self._press(player, action), allowed_mentions=QUIET)
         except UserError as error:
-            await reply_ephemeral(interaction, error.message)
+            await refuse(interaction, error.message)
 
     async def _press(self, player: GuildPlayer, action: str) -> str:
         """The buttons that change no audio: pause or resume, the loop mode, stop."""

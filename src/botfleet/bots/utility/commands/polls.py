@@ -222,7 +222,11 @@ class PollCommands(commands.Cog, name=COG_NAME):
     ) -> None:
         """A vote button was pressed: count it, tell the voter, redraw the counts soon."""
         try:
-            vote = await self.service.vote(poll_id, interaction.user.id, answer)
+            if interaction.guild_id is None:
+                raise UserError("Polls live in servers; vote in the poll's channel.")
+            vote = await self.service.vote(
+                poll_id, interaction.user.id, answer, guild_id=interaction.guild_id
+            )
         except UserError as problem:
             log.info("vote of %d in poll %d refused: %s", interaction.user.id, poll_id, problem)
             await reply_ephemeral(interaction, problem.message)

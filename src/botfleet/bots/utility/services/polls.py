@@ -339,8 +339,14 @@ class PollService(AlarmedService):
             poll for poll in polls if wanted in str(poll.id) or wanted in poll.question.casefold()
         ][:AUTOCOMPLETE_LIMIT]
 
-    async def vote(self, poll_id: int, user_id: int, answer: int) -> Vote:
+    async def vote(
+        self, poll_id: int, user_id: int, answer: int, *, guild_id: int | None = None
+    ) -> Vote:
         """Press answer ``answer`` (0-based) for the member: choose it, or change or take back.
+
+        With ``guild_id`` (the server the button was pressed in), only a poll of that server:
+        a vote button names its poll by a number, and one naming another server's poll must
+        not vote there.
 
         In a single-choice poll the press replaces the member's answer (pressing it again takes
         the vote back); in a multiple-choice poll it adds or removes that answer. Where votes
@@ -350,14 +356,19 @@ class PollService(AlarmedService):
         async with self.database.session() as session:
             opened = await session.scalars(
                 update(PollRow)
-                .where(PollRow.id == poll_id, PollRow.closed_at.is_(None), PollRow.ends_at > now)
+                .where(
+                    PollRow.id == poll_id,
+                    PollRow.closed_at.is_(None),
+                    PollRow.ends_at > now,
+                    *([PollRow.guild_id == guild_id] if guild_id is not None else []),
+                )
                 .values(version=PollRow.version + 1)
                 .returning(PollRow)
                 .execution_options(synchronize_session=False)
             )
             row = opened.first()
             if row is None:
-                raise await self._why_not_open(session, poll_id)
+                raise await self._why_not_open(session, poll_id, guild_id)
             poll = _from_row(row)
             if not 0 <= answer < len(poll.answers):
                 raise PollError("That answer is not part of this poll any more.")
@@ -366,11 +377,16 @@ class PollService(AlarmedService):
         log.debug("member %d pressed answer %d of poll %d", user_id, answer, poll_id)
         return Vote(poll, choices)
 
-    async def _why_not_open(self, session: AsyncSession, poll_id: int) -> PollError:
+    async def _why_not_open(
+        self, session: AsyncSession, poll_id: int, guild_id: int | None
+    ) -> PollError:
         """Asked in the vote's own session: a second one would wait for a pooled connection
         while this one holds SQLite's write lock."""
-        if await session.get(PollRow, poll_id) is None:
+        row = await session.get(PollRow, poll_id)
+        if row is None:
             return PollNotFoundError("This poll no longer exists.")
+        if guild_id is not None and row.guild_id != guild_id:
+            return PollNotFoundError("That button belongs to a poll of another server.")
         return PollClosedError("This poll has ended; votes are no longer counted.")
 
     async def _write_ballot(

@@ -14,7 +14,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 import discord
 
 from botfleet.bots.utility.services.role_menus import MenuOption, MenuStyle, RoleMenu
-from botfleet.core.errors import cog_serving, reply_ephemeral
+from botfleet.core.errors import cog_serving, refuse
 from botfleet.core.persistent import CustomIdFormat, PersistentItem, number
 from botfleet.utils.embeds import paginate_embeds
 from botfleet.utils.text import truncate_string
@@ -102,7 +102,7 @@ class RoleSelect(PersistentItem[Select], custom_id=ROLE_SELECT_ID):
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         values = self.item.values
         if not all(value.isdigit() for value in values):
-            await reply_ephemeral(interaction, "That choice is not a role of this menu.")
+            await refuse(interaction, "That choice is not a role of this menu.")
             return
         await _pick(interaction, self.menu_id, [int(value) for value in values])
 
