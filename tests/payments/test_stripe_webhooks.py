@@ -2,7 +2,8 @@
 
 Covers a full purchase (checkout → signed webhooks → premium → the confirmation DM in the outbox),
 duplicate, concurrent, out-of-order, forged, altered and stale webhooks, and the refund and the
-dispute that revoke premium and cancel the subscription.
+dispute that revoke premium and cancel the subscription: only the one the charge paid, when one
+Stripe customer pays several (the member's own premium and a server's).
 """
 
 from __future__ import annotations
@@ -223,6 +224,27 @@ async def test_a_dispute_ends_only_the_membership_the_charge_paid(stage: Payment
     assert not await premium.is_active(Subject.guild(GUILD))
     assert await premium.is_active(Subject.user(ADA))
     assert stripe.subscription(server)["status"] == "canceled"
+    assert stripe.subscription(own)["status"] == "active"
+
+
+async def test_a_refund_stripe_cannot_trace_during_an_outage_is_retried(
+    stage: PaymentStage,
+) -> None:
+    stripe = stage.stripe
+    own, server = await buy_own_then_servers(stage)
+    stripe.webhooks.deliver = False
+    await stripe.refund(stripe.charge_of(server))
+    (refunded,) = stripe.webhooks.of_type("charge.refunded")
+    stripe.outage = True  # the invoice payments cannot be listed
+
+    assert await stripe.send(refunded) == 500
+    assert refunded["id"] not in await stage.outcomes()
+
+    stripe.outage = False
+    assert await stripe.send(refunded) == 200
+    premium = PremiumService(stage.database)
+    assert not await premium.is_active(Subject.guild(GUILD))
+    assert await premium.is_active(Subject.user(ADA))
     assert stripe.subscription(own)["status"] == "active"
 
 
