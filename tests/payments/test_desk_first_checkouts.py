@@ -57,6 +57,7 @@ async def main():
         lambda loop, context: troubles.append(context["message"])
     )
     database = Database("sqlite+aiosqlite:///:memory:")
+    await database.create_schema()  # a Stripe checkout looks up the member's customer
     desk = PremiumDesk(database, PremiumService(database), settings)
     sys.setprofile(count)
     links = await asyncio.gather(

@@ -53,6 +53,7 @@ settings = Settings(
 
 async def main():
     database = Database("sqlite+aiosqlite:///:memory:")
+    await database.create_schema()  # a Stripe checkout looks up the member's customer
     desk = PremiumDesk(database, PremiumService(database), settings)
     purchase = Purchase(42, Subject.user(42), Plan.MONTHLY)
     for provider in (Provider.PAYPAL, Provider.STRIPE):

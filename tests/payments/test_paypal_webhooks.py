@@ -81,6 +81,23 @@ async def test_a_refund_revokes_and_cancels(stage: PaymentStage) -> None:
     assert await stage.outbox() == [(ADA, "confirmation"), (ADA, "revoked")]
 
 
+async def test_a_refund_ends_only_the_subscription_whose_payment_it_refunds(
+    stage: PaymentStage,
+) -> None:
+    own = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    server = await subscribe(stage, Purchase(ADA, Subject.guild(GUILD), Plan.YEARLY))
+
+    await stage.paypal.refund(own)
+
+    (refunded,) = stage.paypal.webhooks.of_type("PAYMENT.SALE.REFUNDED", key="event_type")
+    assert "billing_agreement_id" not in refunded["resource"], "PayPal names only the sale"
+    premium = PremiumService(stage.database)
+    assert not await premium.is_active(Subject.user(ADA))
+    assert await premium.is_active(Subject.guild(GUILD))
+    assert stage.paypal.subscription(own)["status"] == "CANCELLED"
+    assert stage.paypal.subscription(server)["status"] == "ACTIVE"
+
+
 async def test_a_failed_payment_owes_a_dm(stage: PaymentStage) -> None:
     subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
     stage.paypal.clock_offset = timedelta(minutes=1)

@@ -2,22 +2,26 @@
 
 Covers a full purchase (checkout → signed webhooks → premium → the confirmation DM in the outbox),
 duplicate, concurrent, out-of-order, forged, altered and stale webhooks, and the refund and the
-dispute that revoke premium and cancel the subscription.
+dispute that revoke premium and cancel the subscription: only the one the charge paid, when one
+Stripe customer pays several (the member's own premium and a server's).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from payment_helpers import PUBLIC_URL, PaymentStage
+from payment_helpers import PUBLIC_URL, PaymentStage, payment_settings
 
 from botfleet.config.schema import Settings
 from botfleet.database import Database
+from botfleet.payments.desk import PremiumDesk, Provider
 from botfleet.payments.plans import Purchase
 from botfleet.services.premium import Plan, PremiumService, Status, Subject
 from botfleet.web import create_app
@@ -26,17 +30,32 @@ ADA = 1_234_567_890_123_456_789
 GUILD = 111_222_333_444_555_666
 
 
-async def buy(stage: PaymentStage, purchase: Purchase) -> str:
+async def buy(stage: PaymentStage, purchase: Purchase, customer: str | None = None) -> str:
     """The member opens the checkout link and presses Pay; returns the subscription id."""
-    url = await stage.stripe_gateway.create_checkout(purchase, attempt="interaction-1")
+    url = await stage.stripe_gateway.create_checkout(
+        purchase, attempt="interaction-1", customer=customer
+    )
     async with stage.web.session.get(url) as page:
         assert page.status == 200
         assert "Pay" in await page.text()
     async with stage.web.session.post(url, allow_redirects=False) as paid:
         assert paid.status == 303
         assert paid.headers["Location"] == f"{PUBLIC_URL}/premium?checkout=done"
-    (completed,) = stage.stripe.webhooks.of_type("checkout.session.completed")
+    completed = stage.stripe.webhooks.of_type("checkout.session.completed")[-1]
     return str(completed["data"]["object"]["subscription"])
+
+
+async def buy_own_then_servers(stage: PaymentStage) -> tuple[str, str]:
+    """Ada pays her own yearly premium, then a server's monthly one as the same Stripe
+    customer; the subscription ids (her own period ends later)."""
+    own = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.YEARLY))
+    server = await buy(
+        stage,
+        Purchase(ADA, Subject.guild(GUILD), Plan.MONTHLY),
+        customer=stage.stripe.customer_of(own),
+    )
+    assert stage.stripe.customer_of(server) == stage.stripe.customer_of(own)
+    return own, server
 
 
 def period_end(stage: PaymentStage, subscription_id: str) -> datetime:
@@ -177,6 +196,89 @@ async def test_a_dispute_revokes_a_servers_premium(stage: PaymentStage) -> None:
 
     assert not await premium.is_active(Subject.guild(GUILD))
     assert stripe.subscription(subscription_id)["status"] == "canceled"
+
+
+async def test_a_refund_ends_only_the_membership_the_charge_paid(stage: PaymentStage) -> None:
+    stripe = stage.stripe
+    own, server = await buy_own_then_servers(stage)
+
+    await stage.stripe_gateway.client.v1.refunds.create_async({"charge": stripe.charge_of(server)})
+
+    premium = PremiumService(stage.database)
+    servers = await premium.membership(Subject.guild(GUILD))
+    assert servers is not None and servers.status is Status.REVOKED
+    assert await premium.is_active(Subject.user(ADA))
+    assert stripe.subscription(server)["status"] == "canceled"
+    assert stripe.subscription(own)["status"] == "active"
+    assert ("GET", "/v1/invoice_payments") in stripe.requests
+    assert {delivery.status for delivery in stripe.webhooks.deliveries} == {200}
+
+
+async def test_a_dispute_ends_only_the_membership_the_charge_paid(stage: PaymentStage) -> None:
+    stripe = stage.stripe
+    own, server = await buy_own_then_servers(stage)
+
+    await stripe.dispute(stripe.charge_of(server))
+
+    premium = PremiumService(stage.database)
+    assert not await premium.is_active(Subject.guild(GUILD))
+    assert await premium.is_active(Subject.user(ADA))
+    assert stripe.subscription(server)["status"] == "canceled"
+    assert stripe.subscription(own)["status"] == "active"
+
+
+async def test_a_refund_stripe_cannot_trace_during_an_outage_is_retried(
+    stage: PaymentStage,
+) -> None:
+    stripe = stage.stripe
+    own, server = await buy_own_then_servers(stage)
+    stripe.webhooks.deliver = False
+    await stripe.refund(stripe.charge_of(server))
+    (refunded,) = stripe.webhooks.of_type("charge.refunded")
+    stripe.outage = True  # the invoice payments cannot be listed
+
+    assert await stripe.send(refunded) == 500
+    assert refunded["id"] not in await stage.outcomes()
+
+    stripe.outage = False
+    assert await stripe.send(refunded) == 200
+    premium = PremiumService(stage.database)
+    assert not await premium.is_active(Subject.guild(GUILD))
+    assert await premium.is_active(Subject.user(ADA))
+    assert stripe.subscription(own)["status"] == "active"
+
+
+async def test_a_members_next_stripe_checkout_pays_as_the_same_customer(
+    stage: PaymentStage,
+) -> None:
+    own = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.YEARLY))
+    settings = payment_settings(stage.stripe, stage.paypal)
+    desk = PremiumDesk(stage.database, PremiumService(stage.database), settings)
+    try:
+        provider, link = await desk.payment_link(
+            Purchase(ADA, Subject.guild(GUILD), Plan.MONTHLY), Provider.STRIPE, attempt="2"
+        )
+    finally:
+        await desk.close()
+
+    assert provider is Provider.STRIPE
+    session = stage.stripe._store.sessions[link.rsplit("/", 1)[-1]]
+    assert session["customer"] == stage.stripe.customer_of(own)
+
+
+async def test_a_refunded_charge_of_no_invoice_falls_back_to_the_customer_and_says_so(
+    stage: PaymentStage, caplog: pytest.LogCaptureFixture
+) -> None:
+    stripe = stage.stripe
+    subscription_id = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    charge = await stripe.charge_customer(stripe.customer_of(subscription_id))
+
+    with caplog.at_level(logging.WARNING, logger="botfleet.payments.stripe_events"):
+        await stage.stripe_gateway.client.v1.refunds.create_async({"charge": charge})
+
+    assert not await PremiumService(stage.database).is_active(Subject.user(ADA))
+    assert stripe.subscription(subscription_id)["status"] == "canceled"
+    assert f"charge {charge} paid no subscription invoice" in caplog.text
 
 
 async def test_a_failed_renewal_keeps_premium_and_owes_a_dm(stage: PaymentStage) -> None:

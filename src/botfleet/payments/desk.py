@@ -236,6 +236,13 @@ class PremiumDesk:
                     log.warning("no Stripe portal for %s: %s", membership.subject, exc)
         return None
 
+    async def _stripe_customer(self, user_id: int) -> str | None:
+        """The Stripe customer of ``user_id``'s latest Stripe purchase, if they made one."""
+        for membership in await self.premium.paid_by(user_id):
+            if membership.provider == Provider.STRIPE.value and membership.customer_id:
+                return membership.customer_id
+        return None
+
     async def payment_link(
         self, purchase: Purchase, provider: Provider | None, *, attempt: str
     ) -> tuple[Provider, str]:
@@ -251,7 +258,10 @@ class PremiumDesk:
         try:
             if chosen is Provider.STRIPE:
                 stripe_gateway = await self._stripe_gateway()
-                return chosen, await stripe_gateway.create_checkout(purchase, attempt=attempt)
+                customer = await self._stripe_customer(purchase.buyer_id)
+                return chosen, await stripe_gateway.create_checkout(
+                    purchase, attempt=attempt, customer=customer
+                )
             paypal_gateway = await self._paypal_gateway()
             return chosen, await paypal_gateway.create_subscription(purchase, attempt=attempt)
         except PaymentsNotConfiguredError:

@@ -241,6 +241,10 @@ class PayPalGateway:
     async def subscription(self, subscription_id: str) -> dict[str, Any]:
         return await self._request("GET", f"/v1/billing/subscriptions/{subscription_id}")
 
+    async def sale(self, sale_id: str) -> dict[str, Any]:
+        """A payment (sale); a subscription's names it as ``billing_agreement_id``."""
+        return await self._request("GET", f"/v1/payments/sale/{sale_id}")
+
     async def cancel_subscription(self, subscription_id: str) -> None:
         await self._request(
             "POST",
@@ -370,10 +374,32 @@ async def translate(event: ProviderEvent, gateway: PayPalGateway) -> PaymentEven
         named = parse_custom_id(subscription.get("custom_id"))
         target = named[1] if named is not None else BySubscription(subscription["id"])
         change = _grant(subscription, at, gateway)
-    elif event.type in REVOKING and resource.get("billing_agreement_id"):
-        target = BySubscription(str(resource["billing_agreement_id"]))
-        change, notify = Revoke(at=at), messages.revoked
+    elif event.type in REVOKING:
+        agreement = await _refunded_subscription(event, gateway)
+        if agreement is not None:
+            target = BySubscription(agreement)
+            change, notify = Revoke(at=at), messages.revoked
     return PaymentEvent(PROVIDER, event.id, event.type, target, change, notify)
+
+
+async def _refunded_subscription(event: ProviderEvent, gateway: PayPalGateway) -> str | None:
+    """The subscription whose payment a refund or reversal takes back.
+
+    A reversal's resource is the sale, naming its subscription; a refund's names only the sale
+    it refunds, whose ``billing_agreement_id`` is the subscription.
+    """
+    resource = event.object
+    agreement = resource.get("billing_agreement_id")
+    if not agreement and resource.get("sale_id"):
+        agreement = (await gateway.sale(str(resource["sale_id"]))).get("billing_agreement_id")
+    if not agreement:
+        log.warning(
+            "PayPal %s %s is no subscription's payment: premium unchanged",
+            event.type,
+            event.id,
+        )
+        return None
+    return str(agreement)
 
 
 def _next_billing(subscription: dict[str, Any]) -> datetime | None:

@@ -46,17 +46,22 @@ class StripeGateway:
     async def __aexit__(self, *_exc_info: object) -> None:
         await self.close()
 
-    async def create_checkout(self, purchase: Purchase, *, attempt: str | None = None) -> str:
+    async def create_checkout(
+        self, purchase: Purchase, *, attempt: str | None = None, customer: str | None = None
+    ) -> str:
         """A Checkout Session for ``purchase``; returns the page's URL to send the member.
 
         ``attempt`` names one attempt of the member's (the interaction id): a retry of it
-        reuses the session Stripe made the first time instead of making another.
+        reuses the session Stripe made the first time instead of making another. ``customer``
+        is the member's Stripe customer from an earlier purchase: their subscriptions stay
+        together in one Customer Portal.
         """
         price = price_of(self.settings.stripe_prices, purchase, "Stripe")
         metadata = purchase.metadata()
         key = f"checkout-{purchase.buyer_id}-{purchase.key}-{attempt or uuid.uuid4().hex}"
         session = await self.client.v1.checkout.sessions.create_async(
             {
+                **({"customer": customer} if customer else {}),
                 "mode": "subscription",
                 "line_items": [{"price": price, "quantity": 1}],
                 "client_reference_id": str(purchase.buyer_id),
@@ -86,6 +91,27 @@ class StripeGateway:
     async def charge(self, charge_id: str) -> dict[str, Any]:
         found = await self.client.v1.charges.retrieve_async(charge_id)
         return found.to_dict()
+
+    async def subscriptions_paid_by(self, payment_intent_id: str) -> list[str]:
+        """The subscriptions whose invoices ``payment_intent_id`` paid (none: not an invoice's).
+
+        Since API version 2025-03-31 (basil) neither a charge nor a payment intent names its
+        invoice: the link is the invoice's payments, listed by payment intent.
+        """
+        payments = await self.client.v1.invoice_payments.list_async(
+            {"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}}
+        )
+        subscriptions: list[str] = []
+        for payment in payments.data:
+            invoice_id = payment.invoice if isinstance(payment.invoice, str) else payment.invoice.id
+            invoice = await self.client.v1.invoices.retrieve_async(str(invoice_id))
+            details = invoice.parent.subscription_details if invoice.parent else None
+            subscription = details.subscription if details else None
+            if subscription is not None:
+                found = subscription if isinstance(subscription, str) else subscription.id
+                if found not in subscriptions:
+                    subscriptions.append(found)
+        return subscriptions
 
     async def cancel_subscription(self, subscription_id: str) -> None:
         """End a subscription now (after a refund or dispute), with our idempotency key."""

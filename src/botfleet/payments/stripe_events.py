@@ -3,7 +3,9 @@
 The signature is Stripe's documented scheme, checked by the official package: an HMAC-SHA256 of
 ``timestamp.body`` with the endpoint's secret, and a timestamp within the tolerance. Event shapes
 are those of the package's API version: a subscription's period is on its items, an invoice names
-its subscription under ``parent.subscription_details``.
+its subscription under ``parent.subscription_details``, and a charge names no invoice (a refund or
+dispute finds the subscription it ends through the invoice payments of the charge's payment
+intent).
 """
 
 from __future__ import annotations
@@ -120,14 +122,53 @@ async def translate(event: ProviderEvent, gateway: StripeGateway) -> PaymentEven
     elif event.type in ("customer.subscription.updated", "customer.subscription.deleted"):
         target = _metadata_target(obj.get("metadata"), obj.get("id"))
         change = _subscription_change(event, obj)
-    elif event.type == "charge.refunded":
-        if obj.get("refunded") and obj.get("customer"):
-            target, change, notify = ByCustomer(obj["customer"]), Revoke(at=at), messages.revoked
-    elif event.type == "charge.dispute.created":
-        charge = await gateway.charge(str(obj["charge"]))
-        if charge.get("customer"):
-            target, change, notify = ByCustomer(charge["customer"]), Revoke(at=at), messages.revoked
+    elif event.type in REVOKING and (event.type != "charge.refunded" or obj.get("refunded")):
+        target = await _charged_for(event, gateway)
+        if target is not None:
+            change, notify = Revoke(at=at), messages.revoked
     return PaymentEvent(PROVIDER, event.id, event.type, target, change, notify)
+
+
+async def _charged_for(event: ProviderEvent, gateway: StripeGateway) -> Target | None:
+    """The membership a fully refunded or disputed charge paid: its subscription's, found
+    through the charge's payment intent and the invoice it paid.
+
+    A charge paying no subscription's invoice (made by hand in Stripe's dashboard) falls back
+    to the customer's membership, logged: the operator checks that it was the one meant.
+    """
+    obj = event.object
+    charge_id = str(obj["id"] if event.type == "charge.refunded" else obj["charge"])
+    payment_intent = obj.get("payment_intent")
+    subscriptions = (
+        await gateway.subscriptions_paid_by(str(payment_intent)) if payment_intent else []
+    )
+    if len(subscriptions) > 1:
+        log.warning(
+            "Stripe %s of charge %s paid several subscriptions (%s): revoking the first's; "
+            "revoke the others by hand",
+            event.type,
+            charge_id,
+            ", ".join(subscriptions),
+        )
+    if subscriptions:
+        return BySubscription(subscriptions[0])
+    if event.type == "charge.refunded":
+        customer = obj.get("customer")
+    else:
+        customer = (await gateway.charge(charge_id)).get("customer")
+    if not customer:
+        log.warning(
+            "Stripe %s of charge %s names no invoice and no customer", event.type, charge_id
+        )
+        return None
+    log.warning(
+        "Stripe %s of charge %s paid no subscription invoice: revoking a membership of "
+        "customer %s instead",
+        event.type,
+        charge_id,
+        customer,
+    )
+    return ByCustomer(str(customer))
 
 
 def _subscription_change(event: ProviderEvent, subscription: dict[str, Any]) -> Change | None:

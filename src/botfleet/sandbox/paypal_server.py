@@ -3,9 +3,10 @@
 It speaks PayPal's protocol over real HTTP on 127.0.0.1: ``POST /v1/oauth2/token`` (client
 credentials in Basic auth, form-encoded), ``POST /v1/billing/subscriptions`` (with
 ``PayPal-Request-Id`` idempotency), ``GET /v1/billing/subscriptions/{id}``,
-``POST /v1/billing/subscriptions/{id}/cancel``, errors in PayPal's ``{"name", "message",
-"details"}`` shape. The approval page's button activates the subscription and sends the events
-PayPal sends, signed as PayPal signs them: RSA-SHA256 over
+``POST /v1/billing/subscriptions/{id}/cancel``, ``GET /v1/payments/sale/{id}`` (a subscription's
+payment, naming it as ``billing_agreement_id``; a refund's event names only its sale), errors in
+PayPal's ``{"name", "message", "details"}`` shape. The approval page's button activates the
+subscription and sends the events PayPal sends, signed as PayPal signs them: RSA-SHA256 over
 ``transmission_id|transmission_time|webhook_id|crc32(body)`` with the key of the stand-in's
 certificate for PayPal's message-verification host, issued by the stand-in's own CA (written to
 :attr:`LocalPayPalServer.ca_file` for ``paypal_ca_file``) and served at the ``PAYPAL-CERT-URL``
@@ -170,6 +171,7 @@ class LocalPayPalServer(LocalHTTPServer):
         """PEM chains served at ``/v1/notifications/certs/<name>``: tests add their own."""
         self._tokens: set[str] = set()
         self._subscriptions: dict[str, dict[str, Any]] = {}
+        self._sales: dict[str, dict[str, Any]] = {}
         self._idempotency: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
         super().__init__()
@@ -193,6 +195,7 @@ class LocalPayPalServer(LocalHTTPServer):
         app.router.add_post("/v1/billing/subscriptions", self._create)
         app.router.add_get("/v1/billing/subscriptions/{id}", self._get)
         app.router.add_post("/v1/billing/subscriptions/{id}/cancel", self._cancel)
+        app.router.add_get("/v1/payments/sale/{id}", self._get_sale)
         app.router.add_get("/v1/notifications/certs/{name}", self._cert)
         self._approval_page().add_to(app, "/webapps/billing/subscriptions")
 
@@ -302,18 +305,26 @@ class LocalPayPalServer(LocalHTTPServer):
 
     def _subscription_of(self, request: web.Request) -> dict[str, Any] | web.Response:
         """The subscription the path names, or the error PayPal answers instead."""
-        refused = self._authorized(request)
-        if refused is not None:
-            return refused
-        subscription = self._subscriptions.get(request.match_info["id"])
-        if subscription is None:
-            return _error(
+        return self._found(
+            request,
+            self._subscriptions,
+            _error(
                 404,
                 "RESOURCE_NOT_FOUND",
                 "The specified resource does not exist.",
                 "INVALID_RESOURCE_ID",
-            )
-        return subscription
+            ),
+        )
+
+    def _found(
+        self, request: web.Request, objects: dict[str, dict[str, Any]], missing: web.Response
+    ) -> dict[str, Any] | web.Response:
+        """The object the path names, or the error PayPal answers instead (``missing``: the
+        answer of that API to an unknown id)."""
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        return objects.get(request.match_info["id"], missing)
 
     async def _get(self, request: web.Request) -> web.Response:
         subscription = self._subscription_of(request)
@@ -334,6 +345,11 @@ class LocalPayPalServer(LocalHTTPServer):
             )
         await self.cancel(subscription["id"])
         return web.Response(status=204)
+
+    async def _get_sale(self, request: web.Request) -> web.Response:
+        missing = _error(404, "INVALID_RESOURCE_ID", "The requested resource ID was not found")
+        sale = self._found(request, self._sales, missing)
+        return sale if isinstance(sale, web.Response) else web.json_response(sale)
 
     async def _cert(self, request: web.Request) -> web.Response:
         pem = self.certificates.get(request.match_info["name"])
@@ -392,13 +408,16 @@ class LocalPayPalServer(LocalHTTPServer):
         return public_view(subscription)
 
     def _sale(self, subscription_id: str) -> dict[str, Any]:
-        return {
+        sale: dict[str, Any] = {
             "id": f"SALE-{secrets.token_hex(6).upper()}",
             "state": "completed",
             "amount": {"total": "5.00", "currency": "EUR"},
             "billing_agreement_id": subscription_id,
             "create_time": _paypal_time(self.now()),
         }
+        self._sales[sale["id"]] = sale
+        self._subscriptions[subscription_id]["_last_sale"] = sale["id"]
+        return sale
 
     async def cancel(self, subscription_id: str) -> None:
         subscription = self._subscriptions[subscription_id]
@@ -415,12 +434,15 @@ class LocalPayPalServer(LocalHTTPServer):
         )
 
     async def refund(self, subscription_id: str) -> None:
+        """The subscription's last payment is refunded: the event, as PayPal's, names its sale
+        (and the sale its subscription), not the subscription."""
+        sale = self._sales[self._subscriptions[subscription_id]["_last_sale"]]
+        sale["state"] = "refunded"
         refund = {
             "id": f"REFUND-{secrets.token_hex(6).upper()}",
             "state": "completed",
-            "amount": {"total": "5.00", "currency": "EUR"},
-            "sale_id": f"SALE-{secrets.token_hex(6).upper()}",
-            "billing_agreement_id": subscription_id,
+            "amount": {"total": "-5.00", "currency": "EUR"},
+            "sale_id": sale["id"],
             "create_time": _paypal_time(self.now()),
         }
         await self._emit("PAYMENT.SALE.REFUNDED", "refund", refund)

@@ -5,10 +5,12 @@ unchanged against it (``base_addresses={"api": server.base_url}``): bearer keys,
 bodies with bracketed keys, idempotency keys (a replay gets the first answer, a replay with
 other parameters a 400), errors in Stripe's ``{"error": {...}}`` shape, and objects in the
 shapes of the package's API version (a subscription's period on its items, an invoice's
-subscription under ``parent.subscription_details``).
+subscription under ``parent.subscription_details``, and since basil no link from a charge or
+an invoice to the other but the invoice's payments, listed by payment intent).
 
 Routes: ``POST /v1/checkout/sessions``, ``GET /v1/checkout/sessions/{id}``,
-``GET|DELETE /v1/subscriptions/{id}``, ``GET /v1/charges/{id}``, ``POST /v1/refunds``,
+``GET|DELETE /v1/subscriptions/{id}``, ``GET /v1/charges/{id}``, ``GET /v1/invoices/{id}``,
+``GET /v1/invoice_payments`` (filtered by ``invoice`` or ``payment[...]``), ``POST /v1/refunds``,
 ``POST /v1/billing_portal/sessions`` (whose page cancels at the period's end), and the
 checkout page ``GET|POST /c/pay/{id}`` whose button "pays": it makes the customer, subscription,
 invoice and charge, then sends the events Stripe sends to the webhook endpoint, signed with the
@@ -68,6 +70,14 @@ def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return root
 
 
+def _field(invoice_payment: dict[str, Any], name: str) -> Any:
+    """An invoice payment's field a list filters on (``type`` and ``payment_intent`` are its
+    payment's)."""
+    if name in ("type", "payment_intent"):
+        return invoice_payment["payment"].get(name)
+    return invoice_payment[name]
+
+
 def _error(status: int, message: str, kind: str, code: str | None = None) -> web.Response:
     body = {"error": {"type": kind, "message": message, "code": code}}
     return web.json_response(body, status=status)
@@ -92,6 +102,7 @@ class _Store:
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoice_payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     portals: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[str, _Idempotent] = field(default_factory=dict)
 
@@ -133,6 +144,8 @@ class LocalStripeServer(LocalHTTPServer):
         app.router.add_get("/v1/subscriptions/{id}", self._get_subscription)
         app.router.add_delete("/v1/subscriptions/{id}", self._cancel_subscription)
         app.router.add_get("/v1/charges/{id}", self._get_charge)
+        app.router.add_get("/v1/invoices/{id}", self._get_invoice)
+        app.router.add_get("/v1/invoice_payments", self._list_invoice_payments)
         app.router.add_post("/v1/refunds", self._create_refund)
         app.router.add_post("/v1/billing_portal/sessions", self._create_portal)
         self._checkout_page().add_to(app, "/c/pay/{id}")
@@ -217,7 +230,7 @@ class LocalStripeServer(LocalHTTPServer):
             "payment_status": "unpaid",
             "client_reference_id": params.get("client_reference_id"),
             "metadata": params.get("metadata") or {},
-            "customer": None,
+            "customer": params.get("customer"),
             "subscription": None,
             "success_url": params["success_url"],
             "cancel_url": params["cancel_url"],
@@ -238,6 +251,42 @@ class LocalStripeServer(LocalHTTPServer):
 
     async def _get_charge(self, request: web.Request) -> web.Response:
         return self._get(request, self._store.charges, "charge")
+
+    async def _get_invoice(self, request: web.Request) -> web.Response:
+        return self._get(request, self._store.invoices, "invoice")
+
+    async def _list_invoice_payments(self, request: web.Request) -> web.Response:
+        """Stripe's list of invoice payments: by ``invoice``, or by ``payment[type]`` and its id."""
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        params = decode_form(list(request.query.items()))
+        payment = params.get("payment") or {}
+        if payment and payment.get("type") not in ("payment_intent", "payment_record"):
+            return _error(400, "Missing required param: payment[type].", "invalid_request_error")
+        wanted = {
+            "invoice": params.get("invoice"),
+            "status": params.get("status"),
+            "type": payment.get("type"),
+            "payment_intent": payment.get("payment_intent"),
+        }
+        found = [
+            public_view(invoice_payment)
+            for invoice_payment in reversed(self._store.invoice_payments.values())
+            if all(
+                value is None or _field(invoice_payment, name) == value
+                for name, value in wanted.items()
+            )
+        ]
+        limit = int(params.get("limit", 10))
+        return web.json_response(
+            {
+                "object": "list",
+                "data": found[:limit],
+                "has_more": len(found) > limit,
+                "url": "/v1/invoice_payments",
+            }
+        )
 
     def _get(
         self, request: web.Request, objects: dict[str, dict[str, Any]], kind: str
@@ -374,7 +423,7 @@ class LocalStripeServer(LocalHTTPServer):
     async def pay(self, session_id: str) -> dict[str, Any]:
         """The member pays the session: objects made, events sent; returns the subscription."""
         session = self._store.sessions[session_id]
-        customer = self._id("cus_test")
+        customer = session["customer"] or self._id("cus_test")
         now = self.now()
         subscription_id = self._id("sub_test")
         subscription: dict[str, Any] = {
@@ -402,7 +451,7 @@ class LocalStripeServer(LocalHTTPServer):
         )
         await self._emit("customer.subscription.created", subscription)
         invoice = self._invoice(subscription, "subscription_create", paid=True)
-        await self._emit("charge.succeeded", self._store.charges[invoice["charge"]])
+        await self._emit("charge.succeeded", self._store.charges[invoice["_charge"]])
         await self._emit("invoice.paid", invoice)
         await self._emit("checkout.session.completed", session)
         return subscription
@@ -423,18 +472,21 @@ class LocalStripeServer(LocalHTTPServer):
     def _invoice(self, subscription: dict[str, Any], reason: str, *, paid: bool) -> dict[str, Any]:
         item = subscription["items"]["data"][0]
         invoice_id = self._id("in_test")
-        charge_id = self._id("ch_test")
-        self._store.charges[charge_id] = {
-            "id": charge_id,
-            "object": "charge",
-            "amount": 500,
-            "amount_refunded": 0,
-            "refunded": False,
-            "paid": paid,
-            "status": "succeeded" if paid else "failed",
-            "customer": subscription["customer"],
+        charge = self._charge(subscription["customer"], paid=paid)
+        invoice_payment_id = self._id("inpay_test")
+        self._store.invoice_payments[invoice_payment_id] = {
+            "id": invoice_payment_id,
+            "object": "invoice_payment",
+            "amount_paid": charge["amount"] if paid else None,
+            "amount_requested": charge["amount"],
             "created": self.now(),
+            "currency": "usd",
+            "invoice": invoice_id,
+            "is_default": True,
             "livemode": False,
+            "payment": {"type": "payment_intent", "payment_intent": charge["payment_intent"]},
+            "status": "paid" if paid else "open",
+            "status_transitions": {"canceled_at": None, "paid_at": self.now() if paid else None},
         }
         invoice = {
             "id": invoice_id,
@@ -442,7 +494,7 @@ class LocalStripeServer(LocalHTTPServer):
             "customer": subscription["customer"],
             "billing_reason": reason,
             "status": "paid" if paid else "open",
-            "charge": charge_id,
+            "_charge": charge["id"],
             "parent": {
                 "type": "subscription_details",
                 "subscription_details": {
@@ -469,6 +521,31 @@ class LocalStripeServer(LocalHTTPServer):
         self._store.invoices[invoice_id] = invoice
         subscription["latest_invoice"] = invoice_id
         return invoice
+
+    def _charge(self, customer: str, *, paid: bool) -> dict[str, Any]:
+        """A charge of ``customer`` and the payment intent it belongs to."""
+        charge_id = self._id("ch_test")
+        charge = {
+            "id": charge_id,
+            "object": "charge",
+            "amount": 500,
+            "amount_refunded": 0,
+            "refunded": False,
+            "paid": paid,
+            "status": "succeeded" if paid else "failed",
+            "customer": customer,
+            "payment_intent": self._id("pi_test"),
+            "created": self.now(),
+            "livemode": False,
+        }
+        self._store.charges[charge_id] = charge
+        return charge
+
+    async def charge_customer(self, customer: str) -> str:
+        """A payment of ``customer`` that pays no invoice (made in the dashboard); its charge."""
+        charge = self._charge(customer, paid=True)
+        await self._emit("charge.succeeded", charge)
+        return str(charge["id"])
 
     async def renew(self, subscription_id: str) -> dict[str, Any]:
         """The next period is paid: the subscription moves on, ``invoice.paid`` is sent."""
@@ -524,6 +601,7 @@ class LocalStripeServer(LocalHTTPServer):
             "object": "dispute",
             "amount": self._store.charges[charge_id]["amount"],
             "charge": charge_id,
+            "payment_intent": self._store.charges[charge_id]["payment_intent"],
             "reason": "fraudulent",
             "status": "needs_response",
             "created": self.now(),
@@ -537,7 +615,10 @@ class LocalStripeServer(LocalHTTPServer):
     def charge_of(self, subscription_id: str) -> str:
         """The charge of the subscription's latest invoice."""
         invoice_id = self._store.subscriptions[subscription_id]["latest_invoice"]
-        return str(self._store.invoices[invoice_id]["charge"])
+        return str(self._store.invoices[invoice_id]["_charge"])
+
+    def customer_of(self, subscription_id: str) -> str:
+        return str(self._store.subscriptions[subscription_id]["customer"])
 
     # --- webhooks --------------------------------------------------------------------------
 
