@@ -19,6 +19,10 @@ from botfleet.errors import EXIT_CONFIG_ERROR, BotfleetError
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
+    from botfleet.cache import CacheHierarchy
+    from botfleet.config.schema import Settings
+    from botfleet.services.premium import Membership
+
 T = TypeVar("T")
 
 
@@ -488,7 +492,7 @@ SUBJECT_ARGUMENTS = (
 
 
 def _override(scope: str, subject_id: int, reason: str, until: datetime | None, tier: int) -> str:
-    """Apply an operator's override with the configured cache, so every bot sees it at once."""
+    """Apply an operator's override with the configured cache, and tell the running bots."""
     import getpass  # noqa: PLC0415
 
     from botfleet.cache import CacheHierarchy  # noqa: PLC0415
@@ -507,17 +511,51 @@ def _override(scope: str, subject_id: int, reason: str, until: datetime | None, 
                 changed = await service.override(
                     subject, actor=actor, reason=reason, until=until, tier=tier
                 )
+                if changed is None:
+                    return f"{subject}: nothing to change"
+                told = await _tell_running_bots(settings, cache, changed, granted=until is not None)
         finally:
             await database.dispose()
-        if changed is None:
-            return f"{subject}: nothing to change"
         active = changed.is_active(datetime.now(UTC))
         state = (
             f"premium until {changed.premium_until:%Y-%m-%d %H:%M} UTC" if active else "no premium"
         )
-        return f"{subject}: {state}"
+        return f"{subject}: {state}\n{told}"
 
     return _run_database_task(apply())
+
+
+async def _tell_running_bots(
+    settings: Settings, cache: CacheHierarchy, changed: Membership, *, granted: bool
+) -> str:
+    """Announce a grant on the configured broker; what running bots learn, and when.
+
+    The in-process bus reaches no bot from this process, so with it (and for a revocation,
+    which no fleet event announces) bots learn the change at their next premium check.
+    """
+    from botfleet.events_bus import BusUnavailableError, bus_from_settings  # noqa: PLC0415
+    from botfleet.services.premium.service import CACHE_TTL, granted_event  # noqa: PLC0415
+
+    if cache.redis is not None:
+        next_check = "their cached answers were dropped through Redis"
+    else:
+        minutes = round(CACHE_TTL / 60)
+        next_check = f"within {minutes} minutes: without Redis each keeps its cached answer"
+    later = f"running bots see the change at their next premium check ({next_check})"
+    if not granted:
+        return f"{later}; no fleet event announces a revocation"
+    if settings.bus.backend == "memory":
+        return f"not announced: bus.backend is memory, which reaches no other process; {later}"
+    bus = bus_from_settings(settings, cache.redis)
+    try:
+        await bus.start()
+        await bus.publish(granted_event(changed, source="cli"))
+    except BusUnavailableError as exc:
+        click.echo(f"botfleet: the grant is saved but was not announced: {exc}", err=True)
+        return later
+    finally:
+        await bus.close()
+    return f"announced on RabbitMQ (exchange {settings.bus.exchange}); {later}"
 
 
 @premium.command("grant")

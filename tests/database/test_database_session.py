@@ -30,6 +30,7 @@ from botfleet.database.models import (
     UserAchievement,
     UserBotStats,
 )
+from botfleet.database.models.mod_defence import ModAppeal
 
 DISCORD_ID = 1_234_567_890_123_456_789  # beyond 32 bits, as real snowflakes are
 WEEK_START = date(2025, 12, 15)
@@ -370,5 +371,26 @@ async def test_sqlite_connects_while_another_process_writes(tmp_path: Path) -> N
         async with database.engine.connect() as connection:
             mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
         assert mode == "wal", "the next connection switches the file to WAL"
+    finally:
+        await database.dispose()
+
+
+async def test_a_schema_made_from_the_models_keeps_partial_indexes_partial(
+    database_url: str,
+) -> None:
+    """One open appeal per member and server, any number of decided ones, on both backends:
+    PostgreSQL's index condition is given when its schema is made, not when the models load."""
+    database = Database(database_url)
+    try:
+        await database.prepare()
+        await database.create_schema()
+        async with database.session() as session:
+            for status in ("denied", "denied", "open"):
+                session.add(ModAppeal(guild_id=1, user_id=DISCORD_ID, text="sorry", status=status))
+            await session.commit()
+        async with database.session() as session:
+            session.add(ModAppeal(guild_id=1, user_id=DISCORD_ID, text="again", status="open"))
+            with pytest.raises(IntegrityError):
+                await session.commit()
     finally:
         await database.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -50,12 +51,15 @@ def test_grant_then_revoke_a_guild_leaves_two_audit_rows(workdir: Path) -> None:
     granted = invoke("premium", "grant", "guild", str(GUILD), "--days", "30", "--reason", "partner")
     assert granted.exit_code == 0, granted.output
     assert f"guild {GUILD}: premium until" in granted.output
+    assert "not announced: bus.backend is memory, which reaches no other process" in granted.output
+    assert "next premium check (within 5 minutes" in granted.output
     url = f"sqlite+aiosqlite:///{workdir}/fleet.db"
     assert asyncio.run(state(url)) == (True, [("grant", "partner")])
 
     revoked = invoke("premium", "revoke", "guild", str(GUILD), "--reason", "ended")
     assert revoked.exit_code == 0, revoked.output
     assert f"guild {GUILD}: no premium" in revoked.output
+    assert "no fleet event announces a revocation" in revoked.output
     assert asyncio.run(state(url)) == (False, [("grant", "partner"), ("revoke", "ended")])
 
 
@@ -63,3 +67,20 @@ def test_a_reason_is_required(workdir: Path) -> None:
     result = invoke("premium", "grant", "user", "42", "--days", "3")
     assert result.exit_code != 0
     assert "--reason" in result.output
+
+
+def test_a_grant_the_broker_cannot_take_is_saved_and_said_to_be_unannounced(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("BOTFLEET_BUS__BACKEND", "rabbitmq")
+    monkeypatch.setenv("AMQP_URL", f"amqp://guest:guest@127.0.0.1:{port}/")
+    assert invoke("db", "upgrade").exit_code == 0
+    granted = invoke("premium", "grant", "guild", str(GUILD), "--days", "30", "--reason", "partner")
+    assert granted.exit_code == 0, granted.output
+    assert "the grant is saved but was not announced: RabbitMQ is not reachable" in granted.output
+    assert "running bots see the change at their next premium check" in granted.output
+    url = f"sqlite+aiosqlite:///{workdir}/fleet.db"
+    assert asyncio.run(state(url)) == (True, [("grant", "partner")])

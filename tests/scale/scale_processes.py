@@ -4,6 +4,7 @@ awaited by their output, stopped."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -40,27 +41,42 @@ class BotProcess:
     ) -> BotProcess:
         """Start ``python -m botfleet <argv>`` in ``directory`` on the stand-in at ``api_base``,
         without the developer's setup."""
+        return await cls.start_python(("-m", "botfleet", *argv), api_base, directory, settings)
+
+    @classmethod
+    async def start_python(
+        cls,
+        python_argv: Sequence[str],
+        api_base: str,
+        directory: Path,
+        settings: Mapping[str, str],
+    ) -> BotProcess:
+        """Start ``python <python_argv>`` as :meth:`start` does."""
         await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
         environment = bot_process_environment(api_base, directory, REPO_CONFIG, settings)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-m",
-            "botfleet",
-            *argv,
+            *python_argv,
             cwd=directory,
             env=environment,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # a process group of its own, for kill() to end it whole
         )
         return cls(process)
 
     async def wait_for_output(self, text: str) -> None:
-        """Read the output until a line so far contains ``text``; fail if the process ends first."""
+        """Read the output until a line so far contains ``text``; fail if the process ends first
+        or ``OUTPUT_TIMEOUT`` passes (a process that keeps logging other lines included)."""
         assert self.process.stdout is not None
-        while not any(text in line for line in self.output):
-            line = await asyncio.wait_for(self.process.stdout.readline(), OUTPUT_TIMEOUT)
-            assert line, f"the process ended before printing {text!r}:\n{self.text}"
-            self.output.append(line.decode())
+        try:
+            async with asyncio.timeout(OUTPUT_TIMEOUT):
+                while not any(text in line for line in self.output):
+                    line = await self.process.stdout.readline()
+                    assert line, f"the process ended before printing {text!r}:\n{self.text}"
+                    self.output.append(line.decode())
+        except TimeoutError:
+            raise AssertionError(f"no {text!r} in {OUTPUT_TIMEOUT:.0f} s:\n{self.text}") from None
 
     @property
     def text(self) -> str:
@@ -79,7 +95,9 @@ class BotProcess:
         return await asyncio.wait_for(self.process.wait(), OUTPUT_TIMEOUT)
 
     async def kill(self) -> None:
-        """Kill the process if a failed test left it running."""
-        if self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
+        """Kill the process and its children (``botfleet run`` starts the bot as one) if a
+        failed test left them running: a child left alive would hold the output pipe open,
+        and waiting for the process with it."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        await self.process.wait()

@@ -2,7 +2,8 @@
 
 Premium granted: the Utility Bot sends the member's confirmation DM as soon as the grant is
 committed, not on the premium outbox's next pass, whether the grant comes from the same process
-(the in-process bus) or from the web process's Stripe webhook in another (RabbitMQ).
+(the in-process bus) or from the web process's Stripe webhook in another (RabbitMQ). An
+operator's grant from the command line (``botfleet premium grant``) is announced the same way.
 
 Each test first lets the bot's opening outbox pass send a DM owed from before it started, so
 the next pass is ``OUTBOX_PASS`` seconds away: only the event can bring the second DM in time.
@@ -149,6 +150,45 @@ async def test_a_payment_in_the_web_process_sends_the_dm_at_once_over_rabbitmq(
         await utility.kill()
     assert status == 0, utility.text
     assert "premium granted" in utility.text
+
+
+async def test_an_operators_grant_from_the_command_line_reaches_a_bot_over_rabbitmq(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, exchange: str
+) -> None:
+    """The Utility Bot in one process, ``botfleet premium grant`` in another, one SQLite file."""
+    app = discord_sandbox.add_application("Utility Bot")
+    guild = discord_sandbox.create_guild("Language Club", bots=[app])
+    alice = guild.add_member("alice")
+    url = f"sqlite+aiosqlite:///{tmp_path}/botfleet.db"
+    await upgrade(url)
+    fleet = {
+        "DATABASE_URL": url,
+        "BOTFLEET_DATABASE__AUTO_MIGRATE": "false",
+        "BOTFLEET_BUS__BACKEND": "rabbitmq",
+        "BOTFLEET_BUS__EXCHANGE": exchange,
+        "AMQP_URL": AMQP_URL,
+    }
+    utility = await BotProcess.start(
+        ("run", "utility"),
+        discord_sandbox.url,
+        tmp_path / "utility",
+        {**fleet, "UTILITY_DISCORD_TOKEN": app.token},
+    )
+    try:
+        await utility.wait_for_output("ready as")
+        operator = await BotProcess.start(
+            ("premium", "grant", "user", str(alice.id), "--days", "30", "--reason", "partner"),
+            discord_sandbox.url,
+            tmp_path / "operator",
+            fleet,
+        )
+        assert await operator.finish() == 0, operator.text
+        assert f"announced on RabbitMQ (exchange {exchange})" in operator.text
+        await utility.wait_for_output("premium granted")
+        status = await utility.stop()
+    finally:
+        await utility.kill()
+    assert status == 0, utility.text
 
 
 async def test_a_ban_told_on_the_bus_drops_the_members_reminders_in_that_server(

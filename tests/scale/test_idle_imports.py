@@ -2,14 +2,22 @@
 Music Bot's first link), each about 12-14 MB of resident memory (benchmarks/memory.py), Stripe's
 SDK and cryptography's primitives (only at a payment, or a webhook checked by the web process):
 about 12 and 6 MB, aiohttp's server side (only with a health endpoint): about 2 MB, and
-redis-py (only when Redis is configured): about 6 MB."""
+redis-py (only when Redis is configured): about 6 MB, and SQLAlchemy's PostgreSQL dialect with
+its drivers' modules (only on PostgreSQL): about 2 MB."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+from scale_processes import BotProcess
+
+from botfleet.database.migrate import upgrade
+from botfleet.sandbox import DiscordSandbox
 
 CRYPTOGRAPHY_PRIMITIVES = ("cryptography.hazmat", "cryptography.x509", "cryptography.fernet")
+POSTGRESQL_MODULES = ("sqlalchemy.dialects.postgresql", "asyncpg")
 IDLE_BOT = """
 import sys
 from botfleet import bot_definitions
@@ -36,3 +44,46 @@ def test_a_bot_process_imports_no_migrations_yt_dlp_or_payments_until_needed() -
     assert not imported & {"alembic", "mako", "yt_dlp", "stripe", "redis"}
     assert not [name for name in modules if name.startswith(CRYPTOGRAPHY_PRIMITIVES)]
     assert not [name for name in modules if name.startswith("aiohttp.web")]
+    assert not [name for name in modules if name.startswith(POSTGRESQL_MODULES)]
+
+
+MODULES_AT_EXIT = """
+import atexit, runpy, sys
+atexit.register(lambda: print("imported:", " ".join(sorted(sys.modules)), flush=True))
+runpy.run_module("botfleet.bots.hangman", run_name="__main__", alter_sys=True)
+"""
+"""The Hangman Bot's own entry point, saying at exit what the process imported."""
+
+
+async def test_a_bot_on_sqlite_never_imports_the_postgresql_dialect(
+    discord_sandbox: DiscordSandbox, tmp_path: Path
+) -> None:
+    """Started as in production: on a migrated database, not migrating on start (Alembic
+    imports every dialect it supports)."""
+    app = discord_sandbox.add_application("Hangman Bot")
+    guild = discord_sandbox.create_guild("Word Club", bots=[app])
+    url = f"sqlite+aiosqlite:///{tmp_path}/botfleet.db"
+    await upgrade(url)
+    bot = await BotProcess.start_python(
+        ("-c", MODULES_AT_EXIT),
+        discord_sandbox.url,
+        tmp_path / "hangman",
+        {
+            "HANGMAN_DISCORD_TOKEN": app.token,
+            "DATABASE_URL": url,
+            "BOTFLEET_DATABASE__AUTO_MIGRATE": "false",
+        },
+    )
+    try:
+        await bot.wait_for_output("ready as")
+        member = guild.add_member("alice")
+        await member.send(guild.channel("general"), "a few words to earn some XP with")
+        status = await bot.stop()
+    finally:
+        await bot.kill()
+    assert status == 0, bot.text
+    exit_line = [line for line in bot.text.splitlines() if line.startswith("imported:")]
+    assert exit_line, bot.text
+    modules = exit_line[0].split()[1:]
+    assert "sqlalchemy.dialects.sqlite.aiosqlite" in modules
+    assert not [name for name in modules if name.startswith(POSTGRESQL_MODULES)]

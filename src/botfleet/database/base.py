@@ -18,11 +18,19 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, Table, event, text
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Index,
+    MetaData,
+    Table,
+    TextClause,
+    event,
+    text,
+)
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -36,6 +44,12 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from botfleet.config.schema import DatabaseSection, Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    Upsert: TypeAlias = postgresql.Insert | sqlite.Insert
+    """An INSERT that takes ``on_conflict_do_*`` (:meth:`Database.upsert`)."""
 
 logger = logging.getLogger(__name__)
 
@@ -70,17 +84,64 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class JSONDocument(TypeDecorator[Any]):
+    """JSON on SQLite, JSONB (indexable, compact) on PostgreSQL.
+
+    Chosen once the dialect is known rather than with ``with_variant(JSONB())``, which imports
+    the PostgreSQL dialect (and its drivers' modules, about 2 MB) into every SQLite process.
+    """
+
+    impl = JSON
+    cache_ok = True
+    should_evaluate_none = True
+    """Python's None is stored as JSON ``null``, as a plain JSON column does."""
+    hashable = False
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB  # noqa: PLC0415
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
 def json_variant() -> TypeEngine[Any]:
-    """JSON on SQLite, JSONB (indexable, compact) on PostgreSQL: a fresh type per column.
+    """JSON on SQLite, JSONB on PostgreSQL (:class:`JSONDocument`): a fresh type per column.
 
     One shared instance would carry a ``MutableDict.as_mutable`` association made for one
     column to every other column of the type, turning their lists into dicts.
     """
-    return JSON().with_variant(JSONB(), "postgresql")
+    return JSONDocument()
 
 
 JSONVariant: TypeEngine[Any] = json_variant()
 """A plain JSON/JSONB column type, for columns that need no change tracking."""
+
+
+PARTIAL_INDEX_CONDITION: Final = "botfleet_where"
+"""The key of a :func:`partial_index`'s condition in its ``info``."""
+
+
+def partial_index(
+    name: str, *columns: str, where: ColumnElement[bool] | TextClause, unique: bool = False
+) -> Index:
+    """An index of the rows for which ``where`` holds, on SQLite and PostgreSQL.
+
+    SQLite's condition is set here; PostgreSQL's by :meth:`Database.create_schema`, the one
+    place the models' DDL is emitted (the migrations spell theirs out). Naming it here as
+    ``postgresql_where`` would import the PostgreSQL dialect into every SQLite process.
+    """
+    return Index(
+        name, *columns, unique=unique, sqlite_where=where, info={PARTIAL_INDEX_CONDITION: where}
+    )
+
+
+def _condition_partial_indexes_for_postgresql(metadata: MetaData) -> None:
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            where = index.info.get(PARTIAL_INDEX_CONDITION)
+            if where is not None:
+                index.dialect_kwargs["postgresql_where"] = where
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -211,15 +272,20 @@ class Database:
         async with self.sessionmaker() as session:
             yield session
 
-    def upsert(self, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
+    def upsert(self, model: type[Any]) -> Upsert:
         """An INSERT of ``model`` that takes this dialect's ON CONFLICT clauses.
 
         PostgreSQL and SQLite spell ``on_conflict_do_update`` alike but in two dialect modules;
-        stores write one statement for both through this.
+        stores write one statement for both through this. Each module is imported here, by the
+        process that uses its backend, not by every process.
         """
         table = cast(Table, model.__table__)
         if self.backend == "postgresql":
+            from sqlalchemy.dialects import postgresql  # noqa: PLC0415
+
             return postgresql.insert(table)
+        from sqlalchemy.dialects import sqlite  # noqa: PLC0415
+
         return sqlite.insert(table)
 
     async def ping(self) -> float:
@@ -246,7 +312,8 @@ class Database:
         from botfleet.database.models import import_all_models  # noqa: PLC0415  (every bot)
 
         import_all_models()
-
+        if self.backend == "postgresql":
+            _condition_partial_indexes_for_postgresql(Base.metadata)
         async with self.engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
 

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from botfleet.database.base import Base
+from botfleet.database.base import Base, partial_index
 
 
 class LeaderboardEntry(Base):
@@ -37,15 +37,14 @@ class LeaderboardEntry(Base):
             name="uq_leaderboard_entries_entry",
         ),
         # NULLs are distinct in the constraint above, so fleet-wide rows need their own rule.
-        Index(
+        partial_index(
             "uq_leaderboard_entries_global_entry",
             "user_id",
             "category",
             "period",
             "period_start",
             unique=True,
-            sqlite_where=guild_id.is_(None),
-            postgresql_where=guild_id.is_(None),
+            where=guild_id.is_(None),
         ),
         Index("idx_leaderboard_composite", "guild_id", "category", "period", "period_start"),
     )

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Index, Integer, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from botfleet.database.base import Base, UTCDateTime, json_variant
+from botfleet.database.base import Base, UTCDateTime, json_variant, partial_index
 
 
 class ModDefence(Base):
@@ -39,13 +39,12 @@ class ModAppeal(Base):
     __tablename__ = "mod_appeals"
     __table_args__ = (
         Index("ix_mod_appeals_guild_id_user_id", "guild_id", "user_id"),
-        Index(  # one open appeal per member and server, whatever submits race
+        partial_index(  # one open appeal per member and server, whatever submits race
             "uq_mod_appeals_open",
             "guild_id",
             "user_id",
             unique=True,
-            postgresql_where=text("status = 'open'"),
-            sqlite_where=text("status = 'open'"),
+            where=text("status = 'open'"),
         ),
     )
 

@@ -13,7 +13,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVarTuple
 
 from sqlalchemy import ColumnElement, case, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -35,6 +34,7 @@ from botfleet.services.premium.rules import Scope
 from botfleet.services.premium.service import active_tiers
 
 if TYPE_CHECKING:
+    from botfleet.database.base import Upsert
     from botfleet.gamification.store import XPStore
 
 MAX_XP: Final = 2**31 - 1
@@ -44,7 +44,6 @@ XP_CATEGORY: Final = "xp"
 
 Ts = TypeVarTuple("Ts")
 
-Upsert = postgresql.Insert | sqlite.Insert
 BoardKey = tuple[int | None, str, str, date]
 """guild_id (None: fleet-wide), category, period, period_start."""
 

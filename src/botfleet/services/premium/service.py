@@ -171,6 +171,18 @@ async def active_tiers(
     return {subject_id: tier for subject_id, tier in (await session.execute(statement)).all()}
 
 
+def granted_event(granted: Membership, source: str) -> PremiumGranted:
+    """The fleet event that announces ``granted``, once committed; ``source`` announces it."""
+    subject = granted.subject
+    return PremiumGranted(
+        source_bot=source,
+        tier=granted.tier,
+        user_id=subject.id if subject.scope is Scope.USER else None,
+        guild_id=subject.id if subject.scope is Scope.GUILD else None,
+        expires_at=granted.premium_until,
+    )
+
+
 class PremiumService:
     """Reads and changes premium; one instance per process, shared by its bots and web routes."""
 
@@ -424,18 +436,12 @@ class PremiumService:
         cache's invalidation, the outbox's next pass)."""
         if self.bus is None:
             return
-        subject = granted.subject
-        event = PremiumGranted(
-            source_bot=self.source,
-            tier=granted.tier,
-            user_id=subject.id if subject.scope is Scope.USER else None,
-            guild_id=subject.id if subject.scope is Scope.GUILD else None,
-            expires_at=granted.premium_until,
-        )
         try:
-            await self.bus.publish(event)
+            await self.bus.publish(granted_event(granted, self.source))
         except BusUnavailableError as exc:
-            log.warning("premium granted to %s, not announced on the event bus: %s", subject, exc)
+            log.warning(
+                "premium granted to %s, not announced on the event bus: %s", granted.subject, exc
+            )
 
     async def _invalidate(self, subject: Subject) -> None:
         if self.cache is not None:
