@@ -189,6 +189,25 @@ async def test_the_in_process_bus_delivers_to_its_subscribers_once_per_event() -
     assert not bus.delivers_to("hangman")
 
 
+async def test_each_handler_of_one_consumer_runs_once_per_event() -> None:
+    """Two cogs of one bot handle the same event (handlers are told apart by name, which
+    stays the same across restarts, so the record of handled events does too)."""
+    reminders, premium = Effects(), Effects()
+
+    async def drop_reminders(event: MemberBanned) -> None:
+        await reminders.apply(event)
+
+    async def forget_premium(event: MemberBanned) -> None:
+        await premium.apply(event)
+
+    bus = await started(InProcessBus(ProcessedEvents()), "utility", drop_reminders)
+    bus.subscribe(MemberBanned, forget_premium, consumer="utility")
+    event = ban()
+    await bus.publish(event)
+    await bus.publish(event)
+    assert reminders.applied == premium.applied == [event.event_id]
+
+
 def test_an_event_survives_its_journey_as_json() -> None:
     event = ban()
     assert decode_event(event.topic, event.model_dump_json().encode()) == event

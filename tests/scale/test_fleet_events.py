@@ -93,6 +93,20 @@ async def test_in_one_process_a_grant_sends_its_dm_at_once(fleet_bot: FleetBotFa
         assert "Thank you, alice!" in await confirmed(alice, stage.app)
 
 
+async def test_a_grant_announced_by_another_process_counts_at_once_in_a_bots_cache(
+    fleet_bot: FleetBotFactory,
+) -> None:
+    """The bot's memory cache answered "not premium" a moment ago; the grant's announcement
+    makes it ask the database again instead of trusting that answer for minutes."""
+    stage = fleet_bot("hangman", guild="Language Club")
+    alice = stage.guild.add_member("alice")
+    async with stage.running(stage.settings()) as bot:
+        assert not await bot.premium.covers(alice.id)
+        web = PremiumService(bot.database, bus=bot.bus, source="web")
+        await web.apply_event(paid(alice))
+        assert await bot.premium.covers(alice.id)
+
+
 @pytest.mark.postgres
 async def test_a_payment_in_the_web_process_sends_the_dm_at_once_over_rabbitmq(
     discord_sandbox: DiscordSandbox, tmp_path: Path, postgres_url: str, exchange: str

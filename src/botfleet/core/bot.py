@@ -193,6 +193,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.premium = PremiumService(
             self.database, self.cache, bus=self.bus, source=definition.name
         )
+        self.premium.follow_grants(self.name)
         self.metrics = metrics or FleetMetrics()
         self.metrics.watch(self.name, self.readings)
         self.gateway_guard = GatewayParseGuard(self.name, self._count_unparsable_event)

@@ -40,6 +40,14 @@ class Subscription:
     key: str
     handler: Handler[Any]
 
+    @property
+    def handled_as(self) -> str:
+        """The name its handled events are recorded under: the consumer and the handler, so each
+        of a consumer's handlers of one event runs once, and one that failed runs again on
+        redelivery even when another of them succeeded."""
+        handler = getattr(self.handler, "__qualname__", type(self.handler).__qualname__)
+        return f"{self.consumer}/{handler}"
+
 
 class EventBus(ABC):
     """Publish typed cross-bot events; subscribe a bot's handlers to them."""
@@ -92,7 +100,7 @@ class EventBus(ABC):
         The event counts as handled only once the handler returned, so a handler that failed
         (or a process that died) leaves it to be handled on redelivery.
         """
-        if await self.processed.seen(subscription.consumer, event.event_id):
+        if await self.processed.seen(subscription.handled_as, event.event_id):
             log.info(
                 "%s already handled %s event %s; ignoring the repeat",
                 subscription.consumer,
@@ -101,5 +109,5 @@ class EventBus(ABC):
             )
             return False
         await subscription.handler(event)
-        await self.processed.remember(subscription.consumer, event.event_id)
+        await self.processed.remember(subscription.handled_as, event.event_id)
         return True

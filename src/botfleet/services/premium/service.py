@@ -443,6 +443,20 @@ class PremiumService:
                 "premium granted to %s, not announced on the event bus: %s", granted.subject, exc
             )
 
+    def follow_grants(self, consumer: str) -> None:
+        """Forget this process's cached answer for whoever another process announces a grant
+        to (the web process's webhooks, ``botfleet premium grant``), so it counts at once
+        rather than after the cache's ``CACHE_TTL``; Redis's invalidation does this only where
+        the cache has Redis."""
+        if self.bus is not None and self.cache is not None:
+            self.bus.subscribe(PremiumGranted, self._forget_granted, consumer=consumer)
+
+    async def _forget_granted(self, event: PremiumGranted) -> None:
+        if event.user_id is not None:
+            await self._invalidate(Subject.user(event.user_id))
+        if event.guild_id is not None:
+            await self._invalidate(Subject.guild(event.guild_id))
+
     async def _invalidate(self, subject: Subject) -> None:
         if self.cache is not None:
             await self.cache.invalidate(cache_key(subject))
