@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -12,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
+from botfleet import bot_names
 from botfleet.config.schema import SchedulerSection, Settings
 from botfleet.database import Database
+from botfleet.database import base as database_base
 from botfleet.database.migrate import downgrade, upgrade
 from botfleet.database.models import Timer
 from botfleet.services import scheduler as scheduler_module
@@ -373,6 +376,61 @@ async def test_every_timer_fires_exactly_once_across_processes(
     assert set(fired.values()) == {1}
     assert await _stored(open_database()) == []
     assert sum(1 for recorder in recorders if recorder.calls) >= 2, "no concurrency happened"
+
+
+async def test_six_bots_on_one_sqlite_file_claim_their_timers_while_a_long_save_holds_it(
+    tmp_path: Path,
+    sqlite_schema_template: Path,
+    make_scheduler: Callable[..., Scheduler],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The soak's fleet in one process on its SQLite file: an XP save of many statements on a
+    # busy loop holds the file for several busy timeouts (shrunk here to 0.1 s) at a time.
+    monkeypatch.setattr(database_base, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(scheduler_module, "CLAIM_BATCH_SIZE", 7)
+    shutil.copyfile(sqlite_schema_template, tmp_path / "fleet.db")
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fleet.db'}")
+    activity = asyncio.Event()
+    recorders = {bot: Recorder(activity=activity) for bot in bot_names()}
+    schedulers = {
+        bot: make_scheduler(database, recorder, bot_name=bot, max_sleep=0.2)
+        for bot, recorder in recorders.items()
+    }
+    scheduled = {
+        bot: {(await scheduler.schedule(_now(), "tick", {"n": n})).id for n in range(30)}
+        for bot, scheduler in schedulers.items()
+    }
+
+    async def long_saves() -> None:
+        for save in range(3):
+            async with database.session() as session:
+                batch = {"id": f"batch-{save}", "at": _now()}
+                insert = "INSERT INTO xp_flush_batches (id, applied_at) VALUES (:id, :at)"
+                await session.execute(text(insert), batch)
+                await asyncio.sleep(0.4)
+                await session.commit()
+
+    try:
+        with caplog.at_level(logging.ERROR):
+            saves = asyncio.create_task(long_saves())
+            for scheduler in schedulers.values():
+                await scheduler.start()
+            await wait_until(
+                lambda: sum(len(recorder.calls) for recorder in recorders.values()) >= 180,
+                activity,
+            )
+            await saves
+            for scheduler in schedulers.values():
+                await scheduler.stop()
+    finally:
+        await database.dispose()
+
+    assert [record.getMessage() for record in caplog.records] == []
+    for bot, recorder in recorders.items():
+        fired = Counter(timer.id for _, timer in recorder.calls)
+        assert set(fired) == scheduled[bot]
+        assert set(fired.values()) == {1}
 
 
 async def test_a_failing_handler_is_logged_and_the_loop_goes_on(

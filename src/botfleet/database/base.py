@@ -2,8 +2,9 @@
 
 One :class:`Database` per process wraps an async engine and its session factory. SQLite (the
 development default) gets WAL journaling, enforced foreign keys and a busy timeout on every
-connection; PostgreSQL (production) goes through asyncpg with a tuned connection pool. The
-module-level functions keep the architecture's usage pattern working::
+connection, and the process's writers take turns (:mod:`botfleet.database.write_gate`);
+PostgreSQL (production) goes through asyncpg with a tuned connection pool. The module-level
+functions keep the architecture's usage pattern working::
 
     async with get_session() as session:
         user = await session.get(User, user_id)
@@ -44,6 +45,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from botfleet.config.schema import DatabaseSection, Settings
+from botfleet.database.write_gate import install_write_gate
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
@@ -342,6 +344,10 @@ def _create_sqlite_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
     pool_arguments: Mapping[str, Any] = {"poolclass": StaticPool} if in_memory else {}
     engine = create_async_engine(url, echo=options.echo, **pool_arguments)
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    if not in_memory:
+        path = sqlite_file_path(url)
+        file = str(path.resolve()) if path is not None else str(url.database)
+        install_write_gate(engine, file, timeout=options.pool_timeout)
     return engine
 
 
