@@ -177,11 +177,12 @@ async def test_a_cancelled_timer_never_fires(
     recorder = Recorder()
     scheduler = make_scheduler(database, recorder)
     await scheduler.start()
-    doomed = await scheduler.schedule(timedelta(seconds=0.2), "doomed")
-    await scheduler.schedule(timedelta(seconds=0.4), "kept")
-
+    # Cancelled before anything else is stored: under load, storing "kept" first once took
+    # longer than "doomed" had to live.
+    doomed = await scheduler.schedule(timedelta(seconds=0.5), "doomed")
     assert await scheduler.cancel(doomed.id)
     assert not await scheduler.cancel(doomed.id)
+    await scheduler.schedule(timedelta(seconds=0.6), "kept")
     await recorder.wait_for_event("kept")
 
     assert recorder.events == ["kept"]
