@@ -324,10 +324,10 @@ async def test_overdue_timers_fire_once_after_a_restart(
     first_run = Recorder()
     before_restart = make_scheduler(open_database(), first_run)
     await before_restart.start()
-    for number in range(3):
-        await before_restart.schedule(timedelta(seconds=0.2), "reminder", {"n": number})
+    for number in range(3):  # due late enough that three saves under load come first
+        await before_restart.schedule(timedelta(seconds=0.6), "reminder", {"n": number})
     await before_restart.stop()
-    await asyncio.sleep(0.3)  # the bot is down while the timers expire
+    await asyncio.sleep(0.7)  # the bot is down while the timers expire
 
     second_run = Recorder()
     after_restart = make_scheduler(open_database(), second_run)
