@@ -306,7 +306,7 @@ async def test_errors_are_logged_by_their_command_and_answered_privately(
             submitted = await alice.submit_modal(opener, {field: "ok"})
             refused = await submitted.wait_for_response()
         assert refused.ephemeral and refused.content == "Say a little more."
-        [record] = [r for r in caplog.records if "refused for user" in r.getMessage()]
+        [record] = [r for r in caplog.records if "form refused for user" in r.getMessage()]
         assert record.getMessage().startswith("/feedback form refused for user ")
         assert "/?" not in record.getMessage()
 
