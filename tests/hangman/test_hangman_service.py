@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hangman_helpers import (
@@ -19,7 +22,7 @@ from hangman_helpers import (
     ServiceFactory,
     one_word_bank,
 )
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from botfleet.bots.hangman.config import HangmanOptions
 from botfleet.bots.hangman.services.game import MAX_MISSES, Outcome
@@ -33,7 +36,7 @@ from botfleet.bots.hangman.services.store import (
     GameSource,
 )
 from botfleet.bots.hangman.services.words import Difficulty, ListPolicy, WordBank
-from botfleet.cache import CacheHierarchy, MemoryCache
+from botfleet.cache import CacheHierarchy, MemoryCache, ResilientRedis
 from botfleet.database import Database
 from botfleet.database.models import Timer
 from botfleet.database.models.hangman import HangmanGame, HangmanGuildWord, HangmanStats
@@ -105,6 +108,51 @@ async def test_everyone_plays_together_and_shares_the_win(make_service: ServiceF
     assert await service.reward(move) == ()
     [(reported_game, reported)] = rewards.reports
     assert reported_game.id == game.id and len(reported) == 2
+
+
+@pytest.fixture
+async def make_cache(redis_url: str, redis_prefix: str) -> AsyncIterator[Callable[[bool], Any]]:
+    """Caches of "processes": memory only, or over the real Redis (shared, with invalidations)."""
+    made: list[CacheHierarchy] = []
+
+    async def make(with_redis: bool) -> CacheHierarchy:
+        redis = ResilientRedis.from_url(redis_url, retry_interval=0.5) if with_redis else None
+        cache = CacheHierarchy(MemoryCache(100), redis, key_prefix=redis_prefix, owns_redis=True)
+        await cache.start()
+        made.append(cache)
+        return cache
+
+    yield make
+    for cache in made:
+        await cache.close()
+
+
+@pytest.mark.parametrize("with_redis", [False, True], ids=["memory", "redis"])
+async def test_records_are_read_from_the_cache_and_a_game_end_refreshes_them_everywhere(
+    make_service: ServiceFactory,
+    make_cache: Callable[[bool], Any],
+    database: Database,
+    with_redis: bool,
+) -> None:
+    """``/hangman stats`` costs no query once a record is cached; the end of a game, in this
+    process or (with Redis) another, makes every process read the new record."""
+    playing = make_service(cache=await make_cache(with_redis))
+    asking = make_service(cache=await make_cache(True)) if with_redis else playing
+    won = await playing.start(guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE, solo=True)
+    await play_letters(playing, won.id, ALICE, "oter")
+    assert (await asking.stats(GUILD, ALICE)).played == 1
+    async with database.session() as session:
+        await session.execute(update(HangmanStats).values(points=999))  # behind the cache's back
+        await session.commit()
+    assert (await asking.stats(GUILD, ALICE)).points != 999, "answered from the cache"
+    lost = await playing.start(guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE, solo=True)
+    await play_letters(playing, lost.id, ALICE, "abcdfg")
+    async with asyncio.timeout(5):
+        for delay in itertools.repeat(0.01):  # another process hears of it over Redis
+            if (await asking.stats(GUILD, ALICE)).played == 2:
+                break
+            await asyncio.sleep(delay)
+    assert (await asking.stats(GUILD, ALICE)).points == 999
 
 
 async def test_six_misses_lose_and_end_the_streak(make_service: ServiceFactory) -> None:

@@ -17,6 +17,14 @@ class CacheKeys:
         return f"user:{user_id}"
 
     @staticmethod
+    def member_record(user_id: int, record: str, guild_id: int) -> str:
+        """One member's record ``record`` ("hangman") in one guild; TTL ``ttl.user``.
+
+        Under the member's ``user:{id}:`` prefix, with the rest of their hot data.
+        """
+        return f"user:{user_id}:{record}:{guild_id}"
+
+    @staticmethod
     def guild_config(guild_id: int) -> str:
         """One guild's configuration (prefix, locale, features); TTL ``ttl.guild_config``."""
         return f"guild:{guild_id}:config"

@@ -49,6 +49,7 @@ from botfleet.bots.hangman.services.words import (
     to_list_name,
     to_secret,
 )
+from botfleet.cache import CacheHierarchy
 from botfleet.database.base import Database
 from botfleet.errors import UserError
 from botfleet.gamification import LevelUp
@@ -134,13 +135,14 @@ class HangmanService:
         scheduler: Scheduler | None = None,
         rewards: RewardReporter | None = None,
         premium: PremiumService | None = None,
+        cache: CacheHierarchy | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.bank = bank
         self.premium = premium
         self.options = options
-        self.games = GameStore(database)
+        self.games = GameStore(database, cache)
         self.lists = GuildWordStore(database)
         self.scheduler = scheduler
         self.rewards = rewards
