@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from hangman_helpers import (
@@ -36,7 +35,7 @@ from botfleet.bots.hangman.services.store import (
     GameSource,
 )
 from botfleet.bots.hangman.services.words import Difficulty, ListPolicy, WordBank
-from botfleet.cache import CacheHierarchy, MemoryCache, ResilientRedis
+from botfleet.cache import CacheHierarchy, MemoryCache
 from botfleet.database import Database
 from botfleet.database.models import Timer
 from botfleet.database.models.hangman import HangmanGame, HangmanGuildWord, HangmanStats
@@ -110,27 +109,10 @@ async def test_everyone_plays_together_and_shares_the_win(make_service: ServiceF
     assert reported_game.id == game.id and len(reported) == 2
 
 
-@pytest.fixture
-async def make_cache(redis_url: str, redis_prefix: str) -> AsyncIterator[Callable[[bool], Any]]:
-    """Caches of "processes": memory only, or over the real Redis (shared, with invalidations)."""
-    made: list[CacheHierarchy] = []
-
-    async def make(with_redis: bool) -> CacheHierarchy:
-        redis = ResilientRedis.from_url(redis_url, retry_interval=0.5) if with_redis else None
-        cache = CacheHierarchy(MemoryCache(100), redis, key_prefix=redis_prefix, owns_redis=True)
-        await cache.start()
-        made.append(cache)
-        return cache
-
-    yield make
-    for cache in made:
-        await cache.close()
-
-
 @pytest.mark.parametrize("with_redis", [False, True], ids=["memory", "redis"])
 async def test_records_are_read_from_the_cache_and_a_game_end_refreshes_them_everywhere(
     make_service: ServiceFactory,
-    make_cache: Callable[[bool], Any],
+    make_cache: Callable[[bool], Awaitable[CacheHierarchy]],
     database: Database,
     with_redis: bool,
 ) -> None:

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from botfleet.bots.hangman.services.game import Board
 from botfleet.bots.hangman.services.scoring import PlayerStats
 from botfleet.bots.hangman.services.words import Difficulty, ListPolicy, length_difficulty
-from botfleet.cache import CacheHierarchy, CacheKeys
+from botfleet.cache import CacheHierarchy
+from botfleet.cache.records import MemberRecords
 from botfleet.database.base import Database
 from botfleet.database.models.hangman import HangmanGame, HangmanGuildWord, HangmanStats
 from botfleet.errors import UserError
@@ -32,8 +33,6 @@ from botfleet.services.privacy import registry
 from botfleet.utils.wording import plural
 
 PRIVACY_NAME: Final = "hangman"
-RECORD_CACHE_NAME: Final = "hangman"
-"""A member's record in the cache: ``CacheKeys.member_record(user, RECORD_CACHE_NAME, guild)``."""
 
 
 class GameSource(StrEnum):
@@ -200,7 +199,7 @@ class GameStore:
 
     def __init__(self, database: Database, cache: CacheHierarchy | None = None) -> None:
         self.database = database
-        self.cache = cache
+        self.records = MemberRecords(cache, "hangman")
 
     async def create(self, new: NewGame, now: datetime) -> Game:
         """Store a new game; :class:`ChannelBusyError` when the channel has one already."""
@@ -312,7 +311,7 @@ class GameStore:
             recorded = await self._record(session, game.guild_id, results, now)
             await session.commit()
         for result in results:
-            await self._forget_record(game.guild_id, result.user_id)
+            await self.records.forget(result.user_id, game.guild_id)
         return recorded
 
     async def _explain_lost_race(self, session: AsyncSession, game_id: int) -> None:
@@ -361,24 +360,12 @@ class GameStore:
 
     async def stats(self, guild_id: int, user_id: int) -> PlayerStats:
         """A member's record, from the cache when it holds it."""
-        if self.cache is None:
-            return await self._read_stats(guild_id, user_id)
 
         async def load() -> dict[str, int]:
-            return asdict(await self._read_stats(guild_id, user_id))
+            async with self.database.session() as session:
+                return asdict(_stats(await session.get(HangmanStats, (guild_id, user_id))))
 
-        key = CacheKeys.member_record(user_id, RECORD_CACHE_NAME, guild_id)
-        return PlayerStats(**await self.cache.get_or_load(key, load, self.cache.ttl.user))
-
-    async def _read_stats(self, guild_id: int, user_id: int) -> PlayerStats:
-        async with self.database.session() as session:
-            return _stats(await session.get(HangmanStats, (guild_id, user_id)))
-
-    async def _forget_record(self, guild_id: int, user_id: int) -> None:
-        if self.cache is not None:
-            await self.cache.invalidate(
-                CacheKeys.member_record(user_id, RECORD_CACHE_NAME, guild_id)
-            )
+        return PlayerStats(**await self.records.read(user_id, guild_id, load))
 
     async def leaderboard(self, guild_id: int, limit: int) -> list[tuple[int, PlayerStats]]:
         """The guild's best players: most points, then most wins, then fewest games."""
