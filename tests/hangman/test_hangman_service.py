@@ -242,6 +242,37 @@ async def test_a_move_from_an_outdated_board_is_refused(make_service: ServiceFac
         await service.games.save_move(stale, datetime.now(UTC))
 
 
+async def test_a_press_writes_the_move_without_reading_the_game_first(
+    make_service: ServiceFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process keeps the games it saved; another process's move makes its copy outdated,
+    and the press is then played on the stored game, as if the copy had never been."""
+    here = make_service()
+    game = await here.start(guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE)
+    reads: list[int] = []
+    read = here.games.get
+
+    async def counted(game_id: int) -> object:
+        reads.append(game_id)
+        return await read(game_id)
+
+    monkeypatch.setattr(here.games, "get", counted)
+    await play_letters(here, game.id, ALICE, "oa")
+    assert reads == [], "the moves were computed from the game in memory"
+    second_database = Database(database_url)
+    try:
+        elsewhere = make_service(database=second_database)
+        await elsewhere.guess_letter(game.id, BOB, "t")
+    finally:
+        await second_database.dispose()
+    move = await here.guess_letter(game.id, ALICE, "e")
+    assert reads == [game.id], "the outdated copy was refused by the store, then read again"
+    assert move.game.board.masked() == "otte_"
+    assert set(move.game.participants) == {ALICE, BOB}
+    assert await here.guess_letter(game.id, ALICE, "x")
+    assert reads == [game.id]
+
+
 async def test_idle_games_time_out_and_busy_ones_are_checked_later(
     make_service: ServiceFactory, database: Database, clock: Clock
 ) -> None:
