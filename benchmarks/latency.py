@@ -3,13 +3,16 @@
 Run::
 
     .venv/bin/python benchmarks/latency.py [--runs 200] [--presses 200] [--logins 5]
-    .venv/bin/python benchmarks/latency.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python benchmarks/latency.py \
+        --postgres postgresql://postgres@127.0.0.1:5432/postgres --redis redis://127.0.0.1:6379/0
 
 Every bot runs in this process with the real discord.py client, logged in to a local Discord
 stand-in started here (one guild, the member running the commands its owner), on one SQLite
 database (with ``--postgres``, a PostgreSQL database of the run's own, dropped after) migrated
 beforehand, as production runs ``botfleet db upgrade`` once and never migrates
-on start (``database.auto_migrate`` off). The bots run one after another, never two at once.
+on start (``database.auto_migrate`` off); with ``--redis``, the bots' cache, rate limits and XP
+cooldowns use that Redis under a key prefix of the run's own, whose keys are deleted after.
+The bots run one after another, never two at once.
 The baseline, measured in the same run and the same way, is a bare ``discord.Client`` with a
 ``CommandTree`` of one command that answers at once (an ephemeral message) and one button that
 updates its message at once: what any discord.py bot pays.
@@ -71,7 +74,7 @@ from pydantic import SecretStr
 from botfleet import bot_names, get_definition
 from botfleet.bots.hangman.services.game import ALPHABET
 from botfleet.bots.hangman.services.games import HangmanService
-from botfleet.config.schema import DatabaseSection, RateLimitsSection, Settings
+from botfleet.config.schema import CacheSection, DatabaseSection, RateLimitsSection, Settings
 from botfleet.core.bot import FleetBot
 from botfleet.database import migrate
 from botfleet.sandbox import (
@@ -283,7 +286,9 @@ async def logged_in(
                 await work(client)
 
 
-def bot_settings(name: str, directory: Path, database_url: str, interactions: int) -> Settings:
+def bot_settings(
+    name: str, directory: Path, database_url: str, interactions: int, cache: CacheSection
+) -> Settings:
     """The test settings of ``name`` on the migrated database, a budget for every interaction."""
     return fleet_test_settings(
         name,
@@ -292,8 +297,30 @@ def bot_settings(name: str, directory: Path, database_url: str, interactions: in
         rate_limits=RateLimitsSection(
             commands_per_user=10 * (interactions + WARMUP), time_window=10
         ),
+        cache=cache,
         options=BOT_OPTIONS.get(name, {}),
     )
+
+
+@asynccontextmanager
+async def cache_section(redis_url: str | None) -> AsyncIterator[CacheSection]:
+    """Memory only, or the given Redis under a prefix of the run's own, emptied after."""
+    if redis_url is None:
+        yield CacheSection()
+        return
+    from redis.asyncio import Redis  # noqa: PLC0415  (only with --redis)
+
+    prefix = f"botfleet-latency-{uuid.uuid4().hex[:8]}:"
+    try:
+        yield CacheSection(redis_url=SecretStr(redis_url), key_prefix=prefix)
+    finally:
+        client = Redis.from_url(redis_url)
+        try:
+            keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=500)]
+            if keys:
+                await client.delete(*keys)
+        finally:
+            await client.aclose()
 
 
 async def measure_bare(stage: Stage, app: Application) -> None:
@@ -427,13 +454,20 @@ async def migrated_database(directory: Path, postgres: str | None) -> AsyncItera
 
 
 async def run(
-    runs: int, presses: int, logins: int, names: Sequence[str], postgres: str | None
+    runs: int,
+    presses: int,
+    logins: int,
+    names: Sequence[str],
+    *,
+    postgres: str | None,
+    redis_url: str | None,
 ) -> None:
     print(f"load average before: {load_average()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="botfleet-latency-") as folder:
         directory = Path(folder)
         async with (
             migrated_database(directory, postgres) as database_url,
+            cache_section(redis_url) as cache,
             DiscordSandbox() as sandbox,
         ):
             apps = {
@@ -448,7 +482,8 @@ async def run(
             with answers_timed(stopwatch):
                 await measure_bare(stage, bare)
                 for name in names:
-                    settings = bot_settings(name, directory, database_url, max(runs, presses))
+                    interactions = max(runs, presses)
+                    settings = bot_settings(name, directory, database_url, interactions, cache)
                     await measure_bot(stage, apps[name], name, settings)
             sandbox.assert_no_unhandled_requests()
     print(f"load average after: {load_average()}", flush=True)
@@ -465,6 +500,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="an admin URL of PostgreSQL (postgresql://...); the bots run on a database of the "
         "run's own created there, instead of SQLite",
     )
+    parser.add_argument(
+        "--redis", help="a Redis URL (redis://...) for the bots' cache, rate limits and cooldowns"
+    )
     arguments = parser.parse_args(argv)
     asyncio.run(
         run(
@@ -472,7 +510,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             arguments.presses,
             arguments.logins,
             arguments.bots,
-            arguments.postgres,
+            postgres=arguments.postgres,
+            redis_url=arguments.redis,
         )
     )
 
