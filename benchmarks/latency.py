@@ -11,7 +11,8 @@ stand-in started here (one guild, the member running the commands its owner), on
 database (with ``--postgres``, a PostgreSQL database of the run's own, dropped after) migrated
 beforehand, as production runs ``botfleet db upgrade`` once and never migrates
 on start (``database.auto_migrate`` off); with ``--redis``, the bots' cache, rate limits and XP
-cooldowns use that Redis under a key prefix of the run's own, whose keys are deleted after.
+cooldowns use that Redis under a key prefix of the run's own (one per login, see
+:func:`as_fresh_deployment`), whose keys are deleted after.
 The bots run one after another, never two at once.
 The baseline, measured in the same run and the same way, is a bare ``discord.Client`` with a
 ``CommandTree`` of one command that answers at once (an ephemeral message) and one button that
@@ -57,6 +58,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import compileall
+import itertools
 import math
 import os
 import statistics
@@ -367,7 +369,24 @@ async def measure_bot(stage: Stage, app: Application, name: str, settings: Setti
             assert isinstance(client, FleetBot)
             print(series_line("hangman: letter button", await hangman_presses(stage, app, client)))
 
-    await logged_in(stage, app, lambda: FleetBot(definition, settings), name, work)
+    logins = itertools.count()
+
+    def make() -> FleetBot:
+        return FleetBot(definition, as_fresh_deployment(settings, next(logins)))
+
+    await logged_in(stage, app, make, name, work)
+
+
+def as_fresh_deployment(settings: Settings, login: int) -> Settings:
+    """``settings`` with Redis keys of this login's own: with Redis, the bots' identify gate
+    keeps Discord's one identify per five seconds, which logins one after another would wait
+    for; each login here is a bot's first start, as in a new deployment."""
+    if settings.cache.redis_url is None:
+        return settings
+    prefix = f"{settings.cache.key_prefix}{login}:"
+    return settings.model_copy(
+        update={"cache": settings.cache.model_copy(update={"key_prefix": prefix})}
+    )
 
 
 @dataclass(frozen=True)
