@@ -108,3 +108,24 @@ async def test_closing_stops_a_load_that_still_waits() -> None:
 def test_data_at_hand_needs_no_loop() -> None:
     preload = Preload.loaded("words")
     assert asyncio.run(preload.get()) == "words"
+
+
+async def test_closing_lets_a_load_already_reading_finish() -> None:
+    started, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def load() -> str:
+        started.set()
+        release.wait(5)
+        finished.append("read")
+        return "words"
+
+    preload = Preload(load)
+    preload.start()
+    await asyncio.to_thread(started.wait, 5)
+    closing = asyncio.create_task(preload.close())
+    await asyncio.sleep(0.05)
+    assert not closing.done(), "the thread still reads"
+    release.set()
+    await closing
+    assert finished == ["read"]

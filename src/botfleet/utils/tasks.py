@@ -74,8 +74,13 @@ class Preload(Generic[T]):
         return self._value
 
     async def close(self) -> None:
-        """Stop waiting to load (a thread already reading finishes on its own)."""
-        await cancel_and_wait(self._task)
+        """Stop waiting to load, or let a load already reading finish: its thread cannot be
+        stopped, and would otherwise take the CPU from whatever starts next (a new login)."""
+        if self._task is None or self._waiting:
+            await cancel_and_wait(self._task)
+            return
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(self._task)
 
     async def _run(self, *, wait: bool) -> T:
         if wait and self._after is not None:
