@@ -35,6 +35,11 @@ class CacheKeys:
         return f"leaderboard:{guild_id}:{category}:{period}"
 
     @staticmethod
+    def guild_state(guild_id: int, name: str) -> str:
+        """A bot's state ``name`` ("raid") of one guild; TTL ``ttl.guild_config``."""
+        return f"guild:{guild_id}:{name}"
+
+    @staticmethod
     def guild_leaderboards(guild_id: int) -> str:
         """Prefix of every leaderboard of a guild, for ``invalidate_prefix`` after a reset."""
         return f"leaderboard:{guild_id}:"
