@@ -3,13 +3,17 @@
 Run::
 
     .venv/bin/python benchmarks/latency.py [--runs 200] [--presses 200] [--logins 5]
-    .venv/bin/python benchmarks/latency.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python benchmarks/latency.py \
+        --postgres postgresql://postgres@127.0.0.1:5432/postgres --redis redis://127.0.0.1:6379/0
 
 Every bot runs in this process with the real discord.py client, logged in to a local Discord
 stand-in started here (one guild, the member running the commands its owner), on one SQLite
 database (with ``--postgres``, a PostgreSQL database of the run's own, dropped after) migrated
 beforehand, as production runs ``botfleet db upgrade`` once and never migrates
-on start (``database.auto_migrate`` off). The bots run one after another, never two at once.
+on start (``database.auto_migrate`` off); with ``--redis``, the bots' cache, rate limits and XP
+cooldowns use that Redis under a key prefix of the run's own (one per login, see
+:func:`as_fresh_deployment`), whose keys are deleted after.
+The bots run one after another, never two at once.
 The baseline, measured in the same run and the same way, is a bare ``discord.Client`` with a
 ``CommandTree`` of one command that answers at once (an ephemeral message) and one button that
 updates its message at once: what any discord.py bot pays.
@@ -41,6 +45,11 @@ measurement. The Hangman buttons: games started with ``/hangman start``; five wr
 then the word's letters but the last are timed (letters a game goes on with), the last one,
 which ends the game, is pressed untimed.
 
+Modules are byte-compiled once before the first login, into a folder of the run's own
+(``sys.pycache_prefix``), as ``pip install`` compiles them for production: this checkout is
+installed editable and ``PYTHONDONTWRITEBYTECODE`` may be set, and discord.py executes a bot's
+extension modules again at every login, so without it each login would compile them from source.
+
 Figures are printed, never asserted; the load average before and after is printed with them.
 """
 
@@ -48,6 +57,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
+import itertools
 import math
 import os
 import statistics
@@ -68,10 +79,11 @@ from discord import app_commands
 from discord.webhook.async_ import AsyncWebhookAdapter
 from pydantic import SecretStr
 
+import botfleet
 from botfleet import bot_names, get_definition
 from botfleet.bots.hangman.services.game import ALPHABET
 from botfleet.bots.hangman.services.games import HangmanService
-from botfleet.config.schema import DatabaseSection, RateLimitsSection, Settings
+from botfleet.config.schema import CacheSection, DatabaseSection, RateLimitsSection, Settings
 from botfleet.core.bot import FleetBot
 from botfleet.database import migrate
 from botfleet.sandbox import (
@@ -88,6 +100,9 @@ READY_TIMEOUT = 60.0
 GAME_TIMEOUT = 10.0
 WARMUP = 10
 """Untimed runs before each series: first queries, caches and code paths warmed."""
+SETTLE = 1.0
+"""Seconds between ready and the first command measured: what a bot loads in the background
+once ready (the Spelling Bee's word lists) is not a command's cost."""
 TIMED_WRONG_LETTERS = 5
 """Wrong letters pressed per game: a game has six lives, the sixth would end it."""
 COMMANDS: dict[str, tuple[str, str | None]] = {
@@ -280,10 +295,13 @@ async def logged_in(
                 assert client.failed_extensions == {}, client.failed_extensions
             if attempt == stage.logins - 1:
                 print(login_line(label, totals, frames), flush=True)
+                await asyncio.sleep(SETTLE)
                 await work(client)
 
 
-def bot_settings(name: str, directory: Path, database_url: str, interactions: int) -> Settings:
+def bot_settings(
+    name: str, directory: Path, database_url: str, interactions: int, cache: CacheSection
+) -> Settings:
     """The test settings of ``name`` on the migrated database, a budget for every interaction."""
     return fleet_test_settings(
         name,
@@ -292,8 +310,30 @@ def bot_settings(name: str, directory: Path, database_url: str, interactions: in
         rate_limits=RateLimitsSection(
             commands_per_user=10 * (interactions + WARMUP), time_window=10
         ),
+        cache=cache,
         options=BOT_OPTIONS.get(name, {}),
     )
+
+
+@asynccontextmanager
+async def cache_section(redis_url: str | None) -> AsyncIterator[CacheSection]:
+    """Memory only, or the given Redis under a prefix of the run's own, emptied after."""
+    if redis_url is None:
+        yield CacheSection()
+        return
+    from redis.asyncio import Redis  # noqa: PLC0415  (only with --redis)
+
+    prefix = f"botfleet-latency-{uuid.uuid4().hex[:8]}:"
+    try:
+        yield CacheSection(redis_url=SecretStr(redis_url), key_prefix=prefix)
+    finally:
+        client = Redis.from_url(redis_url)
+        try:
+            keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=500)]
+            if keys:
+                await client.delete(*keys)
+        finally:
+            await client.aclose()
 
 
 async def measure_bare(stage: Stage, app: Application) -> None:
@@ -333,7 +373,24 @@ async def measure_bot(stage: Stage, app: Application, name: str, settings: Setti
             assert isinstance(client, FleetBot)
             print(series_line("hangman: letter button", await hangman_presses(stage, app, client)))
 
-    await logged_in(stage, app, lambda: FleetBot(definition, settings), name, work)
+    logins = itertools.count()
+
+    def make() -> FleetBot:
+        return FleetBot(definition, as_fresh_deployment(settings, next(logins)))
+
+    await logged_in(stage, app, make, name, work)
+
+
+def as_fresh_deployment(settings: Settings, login: int) -> Settings:
+    """``settings`` with Redis keys of this login's own: with Redis, the bots' identify gate
+    keeps Discord's one identify per five seconds, which logins one after another would wait
+    for; each login here is a bot's first start, as in a new deployment."""
+    if settings.cache.redis_url is None:
+        return settings
+    prefix = f"{settings.cache.key_prefix}{login}:"
+    return settings.model_copy(
+        update={"cache": settings.cache.model_copy(update={"key_prefix": prefix})}
+    )
 
 
 @dataclass(frozen=True)
@@ -398,6 +455,13 @@ async def game_over(bot: FleetBot, channel: SandboxChannel) -> None:
             await asyncio.sleep(0.01)
 
 
+def byte_compiled(directory: Path) -> None:
+    """Compile botfleet's modules into ``directory`` and read them from there, as an install
+    does (its own ``__pycache__`` folders are left alone)."""
+    sys.pycache_prefix = str(directory)
+    compileall.compile_dir(Path(botfleet.__file__).parent, quiet=1)
+
+
 def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -427,13 +491,21 @@ async def migrated_database(directory: Path, postgres: str | None) -> AsyncItera
 
 
 async def run(
-    runs: int, presses: int, logins: int, names: Sequence[str], postgres: str | None
+    runs: int,
+    presses: int,
+    logins: int,
+    names: Sequence[str],
+    *,
+    postgres: str | None,
+    redis_url: str | None,
 ) -> None:
     print(f"load average before: {load_average()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="botfleet-latency-") as folder:
         directory = Path(folder)
+        byte_compiled(directory / "pycache")
         async with (
             migrated_database(directory, postgres) as database_url,
+            cache_section(redis_url) as cache,
             DiscordSandbox() as sandbox,
         ):
             apps = {
@@ -448,7 +520,8 @@ async def run(
             with answers_timed(stopwatch):
                 await measure_bare(stage, bare)
                 for name in names:
-                    settings = bot_settings(name, directory, database_url, max(runs, presses))
+                    interactions = max(runs, presses)
+                    settings = bot_settings(name, directory, database_url, interactions, cache)
                     await measure_bot(stage, apps[name], name, settings)
             sandbox.assert_no_unhandled_requests()
     print(f"load average after: {load_average()}", flush=True)
@@ -465,6 +538,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="an admin URL of PostgreSQL (postgresql://...); the bots run on a database of the "
         "run's own created there, instead of SQLite",
     )
+    parser.add_argument(
+        "--redis", help="a Redis URL (redis://...) for the bots' cache, rate limits and cooldowns"
+    )
     arguments = parser.parse_args(argv)
     asyncio.run(
         run(
@@ -472,7 +548,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             arguments.presses,
             arguments.logins,
             arguments.bots,
-            arguments.postgres,
+            postgres=arguments.postgres,
+            redis_url=arguments.redis,
         )
     )
 

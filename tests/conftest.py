@@ -18,13 +18,14 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from botfleet.cache import CacheHierarchy, MemoryCache, ResilientRedis
 from botfleet.database import Database, migrate
 from botfleet.database.migrate import sqlite_file_path, upgrade
 from required import (
@@ -334,3 +335,23 @@ async def redis_prefix() -> AsyncIterator[str]:
 def redis_url() -> str:
     """The URL of the machine's Redis server, for tests that pair it with ``redis_prefix``."""
     return REDIS_URL
+
+
+@pytest.fixture
+async def make_cache(
+    redis_url: str, redis_prefix: str
+) -> AsyncIterator[Callable[[bool], Awaitable[CacheHierarchy]]]:
+    """``await make_cache(with_redis)``: the cache of one "process", memory only or over the
+    real Redis under the test's prefix (processes then share values and invalidations)."""
+    made: list[CacheHierarchy] = []
+
+    async def make(with_redis: bool) -> CacheHierarchy:
+        redis = ResilientRedis.from_url(redis_url, retry_interval=0.5) if with_redis else None
+        cache = CacheHierarchy(MemoryCache(100), redis, key_prefix=redis_prefix, owns_redis=True)
+        await cache.start()
+        made.append(cache)
+        return cache
+
+    yield make
+    for cache in made:
+        await cache.close()

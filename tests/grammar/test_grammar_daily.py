@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from botfleet.bots.grammar.services.daily import (
     TIMER_EVENT,
@@ -233,6 +233,25 @@ async def test_one_answer_per_member_with_counts_record_and_achievement(
         assert "Quick Study" not in {
             item.definition.name for item in await gamification.achievements.unlocked(BOB)
         }
+    finally:
+        await gamification.stop()
+
+
+async def test_a_members_quiz_record_is_cached_until_they_answer(database: Database) -> None:
+    clock = Clock(utc(2026, 6, 1, 6))
+    posts, post_id = await posted(database, clock)
+    cache = CacheHierarchy(MemoryCache(1000))
+    gamification = Gamification(database, cache, bot_name="grammar")
+    try:
+        quiz = QuizService(database, posts, gamification, cache=cache, clock=clock)
+        assert (await quiz.record(ADA, GUILD)).answered == 0
+        question = (await quiz.post(post_id)).question
+        verdict = await quiz.answer(post_id, ADA, question.answer)
+        assert verdict.record is not None and verdict.record.right == 1, "the answer refreshed it"
+        async with database.session() as session:
+            await session.execute(update(GrammarQuizAnswer).values(correct=False))  # behind it
+            await session.commit()
+        assert (await quiz.record(ADA, GUILD)).right == 1, "read from the cache"
     finally:
         await gamification.stop()
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from botfleet.bots.grammar.services.issues import Category, Issue, Strictness
 from botfleet.bots.grammar.services.store import GrammarStore, Tally, delete_user_data
+from botfleet.cache import CacheHierarchy
 from botfleet.database.base import Database
 from botfleet.database.models.grammar import GrammarChannel, GrammarDailyStats
 
@@ -22,6 +26,33 @@ DAY = date(2026, 3, 12)
 
 def issue(category: Category, start: int = 0) -> Issue:
     return Issue(start, start + 1, category, "wrong", ("x",), "because", "test", "rule")
+
+
+@pytest.mark.parametrize("with_redis", [False, True], ids=["memory", "redis"])
+async def test_counts_are_read_from_the_cache_and_each_check_refreshes_them_everywhere(
+    database: Database,
+    make_cache: Callable[[bool], Awaitable[CacheHierarchy]],
+    with_redis: bool,
+) -> None:
+    """``/grammar stats`` costs no query once a member's counts are cached; a check, in this
+    process or (with Redis) another, makes every process read the new counts."""
+    checking = GrammarStore(database, await make_cache(with_redis))
+    asking = GrammarStore(database, await make_cache(True)) if with_redis else checking
+    await checking.record_check(ADA, GUILD, [], day=DAY)
+    assert (await asking.member_stats(ADA, GUILD, day=DAY)).all_time == Tally(1, 1)
+    async with database.session() as session:
+        await session.execute(update(GrammarDailyStats).values(clean_checks=0))  # behind its back
+        await session.commit()
+    assert (await asking.member_stats(ADA, GUILD, day=DAY)).all_time == Tally(1, 1), "cached"
+    await checking.record_check(ADA, GUILD, [issue(Category.SPELLING)], day=DAY)
+    async with asyncio.timeout(5):
+        for delay in itertools.repeat(0.01):  # another process hears of it over Redis
+            if (await asking.member_stats(ADA, GUILD, day=DAY)).all_time.checks == 2:
+                break
+            await asyncio.sleep(delay)
+    stats = await asking.member_stats(ADA, GUILD, day=DAY)
+    assert stats.all_time == Tally(2, 0, {Category.SPELLING: 1})
+    assert stats.first_day == DAY
 
 
 async def test_enabling_twice_changes_the_strictness_and_listing_is_per_guild(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +21,7 @@ from hangman_helpers import (
     ServiceFactory,
     one_word_bank,
 )
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from botfleet.bots.hangman.config import HangmanOptions
 from botfleet.bots.hangman.services.game import MAX_MISSES, Outcome
@@ -105,6 +107,34 @@ async def test_everyone_plays_together_and_shares_the_win(make_service: ServiceF
     assert await service.reward(move) == ()
     [(reported_game, reported)] = rewards.reports
     assert reported_game.id == game.id and len(reported) == 2
+
+
+@pytest.mark.parametrize("with_redis", [False, True], ids=["memory", "redis"])
+async def test_records_are_read_from_the_cache_and_a_game_end_refreshes_them_everywhere(
+    make_service: ServiceFactory,
+    make_cache: Callable[[bool], Awaitable[CacheHierarchy]],
+    database: Database,
+    with_redis: bool,
+) -> None:
+    """``/hangman stats`` costs no query once a record is cached; the end of a game, in this
+    process or (with Redis) another, makes every process read the new record."""
+    playing = make_service(cache=await make_cache(with_redis))
+    asking = make_service(cache=await make_cache(True)) if with_redis else playing
+    won = await playing.start(guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE, solo=True)
+    await play_letters(playing, won.id, ALICE, "oter")
+    assert (await asking.stats(GUILD, ALICE)).played == 1
+    async with database.session() as session:
+        await session.execute(update(HangmanStats).values(points=999))  # behind the cache's back
+        await session.commit()
+    assert (await asking.stats(GUILD, ALICE)).points != 999, "answered from the cache"
+    lost = await playing.start(guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE, solo=True)
+    await play_letters(playing, lost.id, ALICE, "abcdfg")
+    async with asyncio.timeout(5):
+        for delay in itertools.repeat(0.01):  # another process hears of it over Redis
+            if (await asking.stats(GUILD, ALICE)).played == 2:
+                break
+            await asyncio.sleep(delay)
+    assert (await asking.stats(GUILD, ALICE)).points == 999
 
 
 async def test_six_misses_lose_and_end_the_streak(make_service: ServiceFactory) -> None:
@@ -210,6 +240,37 @@ async def test_a_move_from_an_outdated_board_is_refused(make_service: ServiceFac
     await service.give_up(game.id, ALICE)
     with pytest.raises(GameEndedError):
         await service.games.save_move(stale, datetime.now(UTC))
+
+
+async def test_a_press_writes_the_move_without_reading_the_game_first(
+    make_service: ServiceFactory, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process keeps the games it saved; another process's move makes its copy outdated,
+    and the press is then played on the stored game, as if the copy had never been."""
+    here = make_service()
+    game = await here.start(guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE)
+    reads: list[int] = []
+    read = here.games.get
+
+    async def counted(game_id: int) -> object:
+        reads.append(game_id)
+        return await read(game_id)
+
+    monkeypatch.setattr(here.games, "get", counted)
+    await play_letters(here, game.id, ALICE, "oa")
+    assert reads == [], "the moves were computed from the game in memory"
+    second_database = Database(database_url)
+    try:
+        elsewhere = make_service(database=second_database)
+        await elsewhere.guess_letter(game.id, BOB, "t")
+    finally:
+        await second_database.dispose()
+    move = await here.guess_letter(game.id, ALICE, "e")
+    assert reads == [game.id], "the outdated copy was refused by the store, then read again"
+    assert move.game.board.masked() == "otte_"
+    assert set(move.game.participants) == {ALICE, BOB}
+    assert await here.guess_letter(game.id, ALICE, "x")
+    assert reads == [game.id]
 
 
 async def test_idle_games_time_out_and_busy_ones_are_checked_later(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from mod_helpers import ALICE, BOB, GUILD, MODERATOR, OTHER_MODERATOR
+from sqlalchemy import update
 
 from botfleet.bots.mod.services.appeals import AppealStatus, AppealStore, NewAppeal
 from botfleet.bots.mod.services.automod import AutomodSettings, AutomodStore, CompiledRules
@@ -36,7 +39,9 @@ from botfleet.bots.mod.services.raid import (
     edited_settings,
     gate_failure,
 )
+from botfleet.cache import CacheHierarchy
 from botfleet.database import Database
+from botfleet.database.models.mod_defence import ModDefence
 from botfleet.errors import UserError
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -166,6 +171,35 @@ async def test_raid_mode_starts_once_and_remembers_the_level_to_restore(database
     assert (await store.get(GUILD)).flagged == (ALICE, BOB)  # still there for the massban
     await store.unflag(GUILD, {ALICE})
     assert (await store.get(GUILD)).flagged == (BOB,)
+
+
+@pytest.mark.parametrize("with_redis", [False, True], ids=["memory", "redis"])
+async def test_raid_state_is_read_from_the_cache_and_each_change_refreshes_it_everywhere(
+    database: Database,
+    make_cache: Callable[[bool], Awaitable[CacheHierarchy]],
+    with_redis: bool,
+) -> None:
+    """``/raid status`` and joins cost no query once the state is cached; raid mode started,
+    in this process or (with Redis) another, is read by every process."""
+    acting = RaidStore(database, await make_cache(with_redis))
+    asking = RaidStore(database, await make_cache(True)) if with_redis else acting
+    await acting.save_settings(GUILD, RaidSettings(joins=7))
+    assert (await asking.get(GUILD)).settings.joins == 7
+    async with database.session() as session:
+        await session.execute(update(ModDefence).values(restore_level=4))  # behind its back
+        await session.commit()
+    assert (await asking.get(GUILD)).restore_level is None, "answered from the cache"
+    assert await acting.start(GUILD, NOW, 2)
+    async with asyncio.timeout(5):
+        for delay in itertools.repeat(0.01):  # another process hears of it over Redis
+            if (await asking.get(GUILD)).active:
+                break
+            await asyncio.sleep(delay)
+    state = await asking.get(GUILD)
+    assert (state.since, state.restore_level, state.settings.joins) == (NOW, 2, 7)
+    await acting.flag(GUILD, [ALICE])
+    ended = await acting.end(GUILD)
+    assert ended is not None and ended.flagged == (ALICE,), "read from the row, not the cache"
 
 
 async def test_joins_flagged_at_once_are_all_kept_for_the_massban(database: Database) -> None:

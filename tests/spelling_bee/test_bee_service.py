@@ -11,6 +11,7 @@ from botfleet.bots.spelling_bee.services.store import BeeStore
 from botfleet.database import Database
 from botfleet.errors import UserError
 from botfleet.services.privacy import registry
+from botfleet.utils.tasks import Preload
 
 NOON = datetime(2026, 11, 25, 12, tzinfo=UTC)
 WORDS = ("bractlet", "table", "tablet", "able", "cable", "battle")
@@ -18,7 +19,7 @@ WORDS = ("bractlet", "table", "tablet", "able", "cable", "battle")
 
 
 def service(database: Database, moment: datetime = NOON) -> BeeService:
-    return BeeService(database, WordList(WORDS), clock=lambda: moment)
+    return BeeService(database, Preload.loaded(WordList(WORDS)), clock=lambda: moment)
 
 
 async def test_submitting_words_records_them_for_the_guild(database: Database) -> None:

@@ -36,6 +36,7 @@ from botfleet.database import Database
 from botfleet.errors import UserError
 from botfleet.gamification import Gamification, LevelUp
 from botfleet.services.privacy import registry
+from botfleet.utils.tasks import Preload
 
 GUILD, CHANNEL, OTHER_CHANNEL = 10, 20, 21
 ALICE, BOB, CAROL, DAVE = 1, 2, 3, 4
@@ -82,7 +83,7 @@ def make_service(database: Database) -> Factory:
             "rng": random.Random(1),
             "clock": lambda: datetime(2026, 1, 5, 12, tzinfo=UTC),
         }
-        return ClassicService(database, bank(), **(options | overrides))
+        return ClassicService(database, Preload.loaded(bank()), **(options | overrides))
 
     return make
 

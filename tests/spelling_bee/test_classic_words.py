@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from pathlib import Path
 from statistics import fmean
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from wordfreq import zipf_frequency
 
+from botfleet.bots.spelling_bee.services import classic_words
 from botfleet.bots.spelling_bee.services.classic_words import (
     MASK,
     ClassicWord,
@@ -172,3 +174,38 @@ def test_a_text_holding_the_word_is_masked(prefix: str, word: str, suffix: str) 
     text = prefix + word + suffix
     assert shows_word(text, word)
     assert not shows_word(mask_word(text, word), word)
+
+
+def test_the_clues_are_checked_once_per_words_file_and_checker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check of every clue (about half a second) runs at a bot's first start, and again
+    only when the words file or the checking code changed (their fingerprint differs)."""
+    checked: list[str] = []
+    real_check = classic_words.gives_away
+
+    def counted(text: str, word: str) -> bool:
+        checked.append(word)
+        return real_check(text, word)
+
+    monkeypatch.setattr(classic_words, "gives_away", counted)
+    mark = tmp_path / "state" / "clues.sha256"
+    first = ClassicWordBank.bundled(mark)
+    assert checked
+    assert mark.read_text() == classic_words.clues_fingerprint(
+        (Path(classic_words.__file__).parent.parent / "data" / "classic.json").read_bytes()
+    )
+    checked.clear()
+    again = ClassicWordBank.bundled(mark)
+    assert checked == []
+    assert again.words(Difficulty.HARD) == first.words(Difficulty.HARD)
+    mark.write_text("the fingerprint of another file or checker")
+    ClassicWordBank.bundled(mark)
+    assert checked
+
+
+def test_an_unwritable_state_directory_only_means_checking_each_time(tmp_path: Path) -> None:
+    blocked = tmp_path / "a file, not a directory"
+    blocked.write_text("")
+    bank = ClassicWordBank.bundled(blocked / "clues.sha256")
+    assert bank.size(Difficulty.EASY) >= 500

@@ -1,12 +1,14 @@
-"""Stopping a background task: it has really ended, its own failure is not hidden."""
+"""Stopping a background task: it has really ended, its own failure is not hidden; data
+preloaded in the background once a bot is ready."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
-from botfleet.utils.tasks import cancel_and_wait
+from botfleet.utils.tasks import Preload, cancel_and_wait
 
 
 async def test_the_task_has_run_its_cleanup_when_cancel_and_wait_returns() -> None:
@@ -40,3 +42,90 @@ async def test_an_error_the_task_failed_with_is_raised() -> None:
 
 async def test_no_task_is_nothing_to_stop() -> None:
     await cancel_and_wait(None)
+
+
+async def test_preloading_waits_for_readiness_then_loads_once() -> None:
+    ready = asyncio.Event()
+    loads: list[str] = []
+
+    def load() -> str:
+        loads.append(threading.current_thread().name)
+        return "words"
+
+    preload = Preload(load, after=ready.wait)
+    preload.start()
+    await asyncio.sleep(0.05)
+    assert loads == []  # the login is not slowed by the load
+    ready.set()
+    assert await preload.get() == "words"
+    assert await preload.get() == "words"
+    assert len(loads) == 1
+    assert loads[0] != threading.current_thread().name  # read in a thread, not on the loop
+
+
+async def test_a_command_before_readiness_loads_at_once() -> None:
+    preload = Preload(lambda: "words", after=asyncio.Event().wait)
+    preload.start()
+    async with asyncio.timeout(5):
+        assert await preload.get() == "words"
+    await preload.close()
+
+
+async def test_callers_at_once_share_one_load() -> None:
+    loads: list[int] = []
+    release = threading.Event()
+
+    def load() -> int:
+        release.wait(5)
+        loads.append(1)
+        return len(loads)
+
+    preload = Preload(load)
+    waiting = [asyncio.create_task(preload.get()) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    release.set()
+    assert await asyncio.gather(*waiting) == [1, 1, 1]
+
+
+async def test_a_failed_load_is_raised_to_the_command_that_needs_it() -> None:
+    def load() -> str:
+        raise OSError("the file is gone")
+
+    preload = Preload(load)
+    with pytest.raises(OSError, match="gone"):
+        await preload.get()
+
+
+async def test_closing_stops_a_load_that_still_waits() -> None:
+    loads: list[str] = []
+    preload = Preload(lambda: loads.append("read"), after=asyncio.Event().wait)
+    preload.start()
+    await preload.close()
+    await asyncio.sleep(0.01)
+    assert loads == []
+
+
+def test_data_at_hand_needs_no_loop() -> None:
+    preload = Preload.loaded("words")
+    assert asyncio.run(preload.get()) == "words"
+
+
+async def test_closing_lets_a_load_already_reading_finish() -> None:
+    started, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def load() -> str:
+        started.set()
+        release.wait(5)
+        finished.append("read")
+        return "words"
+
+    preload = Preload(load)
+    preload.start()
+    await asyncio.to_thread(started.wait, 5)
+    closing = asyncio.create_task(preload.close())
+    await asyncio.sleep(0.05)
+    assert not closing.done(), "the thread still reads"
+    release.set()
+    await closing
+    assert finished == ["read"]

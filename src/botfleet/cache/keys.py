@@ -17,6 +17,14 @@ class CacheKeys:
         return f"user:{user_id}"
 
     @staticmethod
+    def member_record(user_id: int, record: str, guild_id: int) -> str:
+        """One member's record ``record`` ("hangman") in one guild; TTL ``ttl.user``.
+
+        Under the member's ``user:{id}:`` prefix, with the rest of their hot data.
+        """
+        return f"user:{user_id}:{record}:{guild_id}"
+
+    @staticmethod
     def guild_config(guild_id: int) -> str:
         """One guild's configuration (prefix, locale, features); TTL ``ttl.guild_config``."""
         return f"guild:{guild_id}:config"
@@ -25,6 +33,11 @@ class CacheKeys:
     def leaderboard(guild_id: int, category: str, period: str) -> str:
         """One ranked leaderboard of a guild; TTL ``ttl.leaderboard``."""
         return f"leaderboard:{guild_id}:{category}:{period}"
+
+    @staticmethod
+    def guild_state(guild_id: int, name: str) -> str:
+        """A bot's state ``name`` ("raid") of one guild; TTL ``ttl.guild_config``."""
+        return f"guild:{guild_id}:{name}"
 
     @staticmethod
     def guild_leaderboards(guild_id: int) -> str:

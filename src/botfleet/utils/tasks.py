@@ -1,10 +1,16 @@
-"""Background tasks: cancelling one and waiting until it has really ended."""
+"""Background tasks: cancelling one and waiting until it has really ended; data preloaded."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
@@ -19,3 +25,71 @@ async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+class Preload(Generic[T]):
+    """Data only some commands need (a word bank), read in a thread once the bot is ready.
+
+    Readiness never waits for it, and the thread starts only after ``after`` (the bot's
+    ``wait_until_ready``), so it does not take the CPU from the login. A command that needs the
+    data first awaits the load in progress, or starts it at once if it still waits for ``after``.
+    """
+
+    def __init__(
+        self, load: Callable[[], T], *, after: Callable[[], Awaitable[object]] | None = None
+    ) -> None:
+        self._load = load
+        self._after = after
+        self._task: asyncio.Task[T] | None = None
+        self._waiting = False
+        """Whether the background load still waits for ``after``."""
+        self._done = False
+        self._value: T
+
+    @classmethod
+    def loaded(cls, value: T) -> Preload[T]:
+        """Data already at hand: ``get`` returns it without a thread."""
+        preload = cls(lambda: value)
+        preload._value, preload._done = value, True
+        return preload
+
+    def start(self) -> None:
+        """Begin loading in the background, after ``after``; nothing if begun already."""
+        if self._task is None and not self._done:
+            self._waiting = True
+            self._task = asyncio.create_task(self._run(wait=True))
+            self._task.add_done_callback(_log_failure)
+
+    async def get(self) -> T:
+        """The data, loaded now if the background load has not begun."""
+        if self._done:
+            return self._value
+        if self._task is None or self._waiting:
+            if self._task is not None:
+                self._task.cancel()
+            self._waiting = False
+            self._task = asyncio.create_task(self._run(wait=False))
+        self._value = await asyncio.shield(self._task)
+        self._done = True
+        return self._value
+
+    async def close(self) -> None:
+        """Stop waiting to load, or let a load already reading finish: its thread cannot be
+        stopped, and would otherwise take the CPU from whatever starts next (a new login)."""
+        if self._task is None or self._waiting:
+            await cancel_and_wait(self._task)
+            return
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(self._task)
+
+    async def _run(self, *, wait: bool) -> T:
+        if wait and self._after is not None:
+            await self._after()
+        self._waiting = False
+        return await asyncio.to_thread(self._load)
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    """A background load nobody awaited yet: its error is logged; ``get`` raises it again."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("loading data in the background failed", exc_info=error)

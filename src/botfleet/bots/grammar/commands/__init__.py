@@ -38,13 +38,13 @@ async def setup(bot: FleetBot[GrammarOptions]) -> None:
     checker.start_loading()
     ai = AIService.from_settings(bot.settings, bot.database)
     log.info("AI explanations and rewrites: %s", "on" if ai.available else "off (no API key)")
-    store = GrammarStore(bot.database)
+    store = GrammarStore(bot.database, bot.cache)
     channels = AutoCheckChannels(store, bot.cache)
     recorder = CheckRecorder(store, bot.gamification, options.daily_clean_rewards)
     lessons = await asyncio.to_thread(Lessons.bundled)
     zones = await asyncio.to_thread(all_zones)
     posts = DailyPosts(bot.database, bot.scheduler, lessons, zones)
-    quiz = QuizService(bot.database, posts, bot.gamification)
+    quiz = QuizService(bot.database, posts, bot.gamification, cache=bot.cache)
     await bot.add_cog(
         GrammarCommands(
             bot,

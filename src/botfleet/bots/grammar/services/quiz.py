@@ -19,6 +19,8 @@ from sqlalchemy import func, select
 from botfleet.bots.grammar.services.daily import DailyPost, DailyPosts, utcnow
 from botfleet.bots.grammar.services.feats import GrammarFeat
 from botfleet.bots.grammar.services.lessons import CHOICE_LETTERS, Question
+from botfleet.cache import CacheHierarchy
+from botfleet.cache.records import MemberRecords
 from botfleet.database.base import Database
 from botfleet.database.models.grammar import GrammarQuizAnswer
 from botfleet.errors import UserError
@@ -94,11 +96,14 @@ class QuizService:
         posts: DailyPosts,
         gamification: Gamification,
         *,
+        cache: CacheHierarchy | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.database = database
         self.posts = posts
         self.gamification = gamification
+        self.records = MemberRecords(cache, "grammar-quiz")
+        """Members' answers in the cache: ``/grammar stats`` reads them with the counts."""
         self._clock = clock
 
     async def post(self, post_id: int) -> DailyPost:
@@ -157,6 +162,7 @@ class QuizService:
                 f"You already answered this question (you picked “{picked}”). "
                 "One answer per member — see you at the next one!"
             )
+        await self.records.forget(user_id, post.guild_id)
         record = await self.record(user_id, post.guild_id)
         await self._reward(post, user_id, correct, record, channel_id=channel_id, role_ids=role_ids)
         log.info(
@@ -207,15 +213,21 @@ class QuizService:
         """A member's quiz record in a guild (empty outside guilds: there is no daily quiz)."""
         if guild_id is None:
             return QuizRecord()
-        async with self.database.session() as session:
-            rows: Sequence[tuple[date, bool]] = (
-                await session.execute(
+
+        async def load() -> list[tuple[str, bool]]:
+            async with self.database.session() as session:
+                found = await session.execute(
                     select(GrammarQuizAnswer.day, GrammarQuizAnswer.correct).where(
                         GrammarQuizAnswer.user_id == user_id,
                         GrammarQuizAnswer.guild_id == guild_id,
                     )
                 )
-            ).all()
+                return [(day.isoformat(), correct) for day, correct in found]
+
+        rows = [
+            (date.fromisoformat(day), correct)
+            for day, correct in await self.records.read(user_id, guild_id, load)
+        ]
         current, best = streaks([day for day, _ in rows], self._clock().astimezone(UTC).date())
         return QuizRecord(len(rows), sum(1 for _, right in rows if right), current, best)
 

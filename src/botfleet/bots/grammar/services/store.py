@@ -2,13 +2,14 @@
 
 Counts are added by one upsert per check (``INSERT ... ON CONFLICT DO UPDATE SET n = n + 1``),
 so checks of one member running at once never lose an increment, on SQLite or PostgreSQL.
-Only counts are kept, never the checked text.
+Only counts are kept, never the checked text. A member's counts are read through the cache
+(``/grammar stats`` then costs no query) and each check drops them once committed.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, cast
@@ -17,6 +18,8 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.bots.grammar.services.issues import Category, Issue, Strictness
+from botfleet.cache import CacheHierarchy
+from botfleet.cache.records import MemberRecords
 from botfleet.database.base import Database
 from botfleet.database.models.grammar import (
     DIRECT_MESSAGE_GUILD_ID,
@@ -92,10 +95,20 @@ class MemberStats:
     """The first day with a check, None when the member never checked anything."""
 
 
-def _tally(row: GrammarDailyStats) -> Tally:
-    issues = {category: getattr(row, column) for category, column in ISSUE_COLUMNS.items()}
+def _stored_guild(guild_id: int | None) -> int:
+    """The guild id a member's counts are stored under (direct messages have their own)."""
+    return DIRECT_MESSAGE_GUILD_ID if guild_id is None else guild_id
+
+
+def _day_counts(row: GrammarDailyStats) -> tuple[str, int, int, dict[str, int]]:
+    """One day's counts as cached: the day, checks, clean checks and issues found by kind."""
+    issues = {category.value: getattr(row, column) for category, column in ISSUE_COLUMNS.items()}
     found = {category: count for category, count in issues.items() if count}
-    return Tally(row.checks, row.clean_checks, found)
+    return row.day.isoformat(), row.checks, row.clean_checks, found
+
+
+def _issues(cached: Mapping[str, int]) -> dict[Category, int]:
+    return {Category(category): count for category, count in cached.items()}
 
 
 def _channel(row: GrammarChannel) -> AutoCheckChannel:
@@ -111,8 +124,9 @@ def _channel(row: GrammarChannel) -> AutoCheckChannel:
 class GrammarStore:
     """Reads and writes the Grammar Bot's tables."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, cache: CacheHierarchy | None = None) -> None:
         self.database = database
+        self.records = MemberRecords(cache, "grammar")
 
     # --- Auto-check channels ---------------------------------------------------------------
 
@@ -186,7 +200,7 @@ class GrammarStore:
         table = cast(Table, GrammarDailyStats.__table__)
         insert = self.database.upsert(GrammarDailyStats).values(
             user_id=user_id,
-            guild_id=DIRECT_MESSAGE_GUILD_ID if guild_id is None else guild_id,
+            guild_id=_stored_guild(guild_id),
             day=day or today(),
             **counts,
         )
@@ -197,6 +211,7 @@ class GrammarStore:
         async with self.database.session() as session:
             clean_today = (await session.execute(statement)).scalar_one()
             await session.commit()
+        await self.records.forget(user_id, _stored_guild(guild_id))
         return int(clean_today)
 
     async def member_stats(
@@ -204,27 +219,32 @@ class GrammarStore:
     ) -> MemberStats:
         """A member's record in a guild (None: their checks in direct messages)."""
         until = day or today()
-        async with self.database.session() as session:
-            rows: Sequence[GrammarDailyStats] = (
-                await session.scalars(
+        stored_guild = _stored_guild(guild_id)
+
+        async def load() -> list[tuple[str, int, int, dict[str, int]]]:
+            async with self.database.session() as session:
+                found = await session.scalars(
                     select(GrammarDailyStats).where(
                         GrammarDailyStats.user_id == user_id,
-                        GrammarDailyStats.guild_id
-                        == (DIRECT_MESSAGE_GUILD_ID if guild_id is None else guild_id),
+                        GrammarDailyStats.guild_id == stored_guild,
                     )
                 )
-            ).all()
+                return [_day_counts(row) for row in found]
+
+        rows = [
+            (date.fromisoformat(day), Tally(checks, clean, _issues(issues)))
+            for day, checks, clean, issues in await self.records.read(user_id, stored_guild, load)
+        ]
         this_week_starts = until - WEEK + timedelta(days=1)
         last_week_starts = this_week_starts - WEEK
         all_time = this_week = last_week = Tally()
-        for row in rows:
-            tally = _tally(row)
+        for row_day, tally in rows:
             all_time += tally
-            if this_week_starts <= row.day <= until:
+            if this_week_starts <= row_day <= until:
                 this_week += tally
-            elif last_week_starts <= row.day < this_week_starts:
+            elif last_week_starts <= row_day < this_week_starts:
                 last_week += tally
-        first_day = min((row.day for row in rows), default=None)
+        first_day = min((row_day for row_day, _ in rows), default=None)
         return MemberStats(all_time, this_week, last_week, first_day)
 
 

@@ -34,6 +34,7 @@ async def setup(bot: FleetBot[HangmanOptions]) -> None:
         scheduler=bot.scheduler,
         rewards=GamificationRewards(bot.gamification, role_ids_of=partial(member_role_ids, bot)),
         premium=bot.premium,
+        cache=bot.cache,
     )
     display = GameDisplay(bot, options, bot.settings.colors)
     await bot.add_cog(HangmanCommands(bot, service, display))

@@ -5,6 +5,11 @@ the rules of :mod:`~botfleet.bots.hangman.services.game`, saves every move, and 
 are won, lost, given up or left idle. Moves on one game run one at a time in this process, and
 the version check of the store refuses a move computed from an outdated board in any other.
 
+**Games in memory.** The process keeps the games it saved last, so a press computes its move
+without reading the game first (one write per press, not a read and a write). The version check
+still guards the write: when another process moved meanwhile, the copy is dropped and the press
+is played once more on the stored game.
+
 **Inactivity.** Every game has one inactivity timer (the scheduler's ``hangman_timeout``
 event), named by a key stored with the game. When it fires, a game idle for the whole timeout
 ends; a game that saw a move meanwhile is checked again a timeout after that move. At start-up
@@ -31,6 +36,7 @@ from botfleet.bots.hangman.services.rewards import RewardReporter
 from botfleet.bots.hangman.services.scoring import PlayerStats, points_for
 from botfleet.bots.hangman.services.store import (
     AddedWords,
+    ConcurrentMoveError,
     Game,
     GameEndedError,
     GameSource,
@@ -49,6 +55,7 @@ from botfleet.bots.hangman.services.words import (
     to_list_name,
     to_secret,
 )
+from botfleet.cache import CacheHierarchy
 from botfleet.database.base import Database
 from botfleet.errors import UserError
 from botfleet.gamification import LevelUp
@@ -134,13 +141,14 @@ class HangmanService:
         scheduler: Scheduler | None = None,
         rewards: RewardReporter | None = None,
         premium: PremiumService | None = None,
+        cache: CacheHierarchy | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.bank = bank
         self.premium = premium
         self.options = options
-        self.games = GameStore(database)
+        self.games = GameStore(database, cache)
         self.lists = GuildWordStore(database)
         self.scheduler = scheduler
         self.rewards = rewards
@@ -148,6 +156,8 @@ class HangmanService:
         self._rng = rng or random.Random()  # noqa: S311  (a word to guess, not a secret)
         self._clock = clock
         self._locks = _Locks()
+        self._playing: dict[int, Game] = {}
+        """Games in play as this process saved them last (see "Games in memory")."""
 
     @property
     def timeout(self) -> timedelta:
@@ -223,7 +233,7 @@ class HangmanService:
     async def _create(self, new: NewGame) -> Game:
         now = self._clock()
         key = secrets.token_hex(8)
-        game = await self.games.create(replace(new, timer_key=key), now)
+        game = self._remember(await self.games.create(replace(new, timer_key=key), now))
         await self._schedule_check(game, now + self.timeout)
         log.info(
             "hangman game %d started in channel %d (%s, %s)",
@@ -236,7 +246,8 @@ class HangmanService:
 
     async def attach_messages(self, game: Game, board_id: int, controls_id: int) -> Game:
         """Remember the messages ``game`` is played on."""
-        return await self.games.attach_messages(game, board_id, controls_id)
+        async with self._locks.hold(game.id):
+            return self._remember(await self.games.attach_messages(game, board_id, controls_id))
 
     async def game_in_channel(self, channel_id: int) -> Game | None:
         return await self.games.in_channel(channel_id)
@@ -308,17 +319,30 @@ class HangmanService:
         channel_id: int | None = None,
     ) -> Move:
         async with self._locks.hold(game_id):
-            game = await self._load(game_id, channel_id)
-            self._check_player(game, user_id)
-            before = game.board
-            board, outcome, letter = play(before)
-            game = replace(game, board=board).with_participant(user_id)
-            if board.over:
-                ending = Ending.SOLVED if board.won else Ending.OUT_OF_LIVES
-                finish = await self._finish(game, ending, by=user_id)
-                return Move(game, before, outcome, letter, finish)
-            game = await self.games.save_move(game, self._clock())
-            return Move(game, before, outcome, letter)
+            try:
+                return await self._play_on(await self._load(game_id, channel_id), user_id, play)
+            except (ConcurrentMoveError, GameEndedError):
+                if self._playing.pop(game_id, None) is None:
+                    raise
+            # The copy in memory was outdated (another process moved): play on the stored game.
+            return await self._play_on(await self._load(game_id, channel_id), user_id, play)
+
+    async def _play_on(
+        self,
+        game: Game,
+        user_id: int,
+        play: Callable[[Board], tuple[Board, Outcome, str | None]],
+    ) -> Move:
+        self._check_player(game, user_id)
+        before = game.board
+        board, outcome, letter = play(before)
+        game = replace(game, board=board).with_participant(user_id)
+        if board.over:
+            ending = Ending.SOLVED if board.won else Ending.OUT_OF_LIVES
+            finish = await self._finish(game, ending, by=user_id)
+            return Move(game, before, outcome, letter, finish)
+        game = self._remember(await self.games.save_move(game, self._clock()))
+        return Move(game, before, outcome, letter)
 
     async def playable(self, game_id: int, user_id: int, *, channel_id: int | None = None) -> Game:
         """The game, if ``user_id`` may move in it now (before opening the guess form)."""
@@ -329,17 +353,23 @@ class HangmanService:
     async def discard(self, game: Game) -> None:
         """Drop a game that could not be shown (posting its board failed): no results."""
         async with self._locks.hold(game.id):
+            self._playing.pop(game.id, None)
             await self.games.finish(game, [], self._clock())
 
     async def _load(self, game_id: int, channel_id: int | None = None) -> Game:
-        """The game, if it still runs; with ``channel_id`` (where its button was pressed),
-        only the game of that channel: a button's custom id names a game, and one naming a
-        game elsewhere (another channel's or server's) must not move it."""
-        game = await self.games.get(game_id)
+        """The game as this process saved it last, else as stored, if it still runs; with
+        ``channel_id`` (where its button was pressed), only the game of that channel: a
+        button's custom id names a game, and one naming a game elsewhere (another channel's or
+        server's) must not move it."""
+        game = self._playing.get(game_id) or await self.games.get(game_id)
         if game is None:
             raise GameEndedError
         if channel_id is not None and game.channel_id != channel_id:
             raise UserError("That button belongs to a game in another channel.")
+        return game
+
+    def _remember(self, game: Game) -> Game:
+        self._playing[game.id] = game
         return game
 
     @staticmethod
@@ -367,6 +397,7 @@ class HangmanService:
                 Result(user_id, won, points, won and board.flawless)
                 for user_id in game.participants
             ]
+        self._playing.pop(game.id, None)
         recorded = tuple(await self.games.finish(game, results, self._clock()))
         log.info("hangman game %d ended: %s", game.id, ending)
         return Finish(ending, by, recorded)
@@ -419,7 +450,8 @@ class HangmanService:
         """Give every game in play a fresh timer (at start-up); returns how many."""
         games = await self.games.all_games()
         for game in games:
-            armed = await self.games.set_timer_key(game, secrets.token_hex(8))
+            async with self._locks.hold(game.id):
+                armed = self._remember(await self.games.set_timer_key(game, secrets.token_hex(8)))
             await self._schedule_check(armed, game.last_move_at + self.timeout)
         return len(games)
 

@@ -3,14 +3,15 @@
 Every move is saved with optimistic concurrency: a game row carries a version, and a move is
 written only over the version it was computed from. The move that ends a game deletes its row
 and records every player's result in the same transaction, so a result is never counted twice
-and never lost.
+and never lost. Members' records are read through the cache (``/hangman stats`` then costs no
+query); the game's end invalidates its players' records in every process once committed.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
@@ -22,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from botfleet.bots.hangman.services.game import Board
 from botfleet.bots.hangman.services.scoring import PlayerStats
 from botfleet.bots.hangman.services.words import Difficulty, ListPolicy, length_difficulty
+from botfleet.cache import CacheHierarchy
+from botfleet.cache.records import MemberRecords
 from botfleet.database.base import Database
 from botfleet.database.models.hangman import HangmanGame, HangmanGuildWord, HangmanStats
 from botfleet.errors import UserError
@@ -194,8 +197,9 @@ def _stats(row: HangmanStats | None) -> PlayerStats:
 class GameStore:
     """Games in play and members' records."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, cache: CacheHierarchy | None = None) -> None:
         self.database = database
+        self.records = MemberRecords(cache, "hangman")
 
     async def create(self, new: NewGame, now: datetime) -> Game:
         """Store a new game; :class:`ChannelBusyError` when the channel has one already."""
@@ -306,6 +310,8 @@ class GameStore:
                 await self._explain_lost_race(session, game.id)
             recorded = await self._record(session, game.guild_id, results, now)
             await session.commit()
+        for result in results:
+            await self.records.forget(result.user_id, game.guild_id)
         return recorded
 
     async def _explain_lost_race(self, session: AsyncSession, game_id: int) -> None:
@@ -353,8 +359,13 @@ class GameStore:
         return recorded
 
     async def stats(self, guild_id: int, user_id: int) -> PlayerStats:
-        async with self.database.session() as session:
-            return _stats(await session.get(HangmanStats, (guild_id, user_id)))
+        """A member's record, from the cache when it holds it."""
+
+        async def load() -> dict[str, int]:
+            async with self.database.session() as session:
+                return asdict(_stats(await session.get(HangmanStats, (guild_id, user_id))))
+
+        return PlayerStats(**await self.records.read(user_id, guild_id, load))
 
     async def leaderboard(self, guild_id: int, limit: int) -> list[tuple[int, PlayerStats]]:
         """The guild's best players: most points, then most wins, then fewest games."""

@@ -50,7 +50,7 @@ async def setup(bot: FleetBot[ModOptions]) -> None:
     await bot.add_cog(ModlogEvents(bot, cases, channels))
     await bot.add_cog(BanAnnouncements(bot))
     await bot.add_cog(ModTimerEvents(bot, sanctions, channel_commands, (bans, warnings, channels)))
-    raids = RaidStore(bot.database)
+    raids = RaidStore(bot.database, bot.cache)
     raid_events = RaidEvents(bot, raids, cases, massbans)
     await bot.add_cog(raid_events)
     await bot.add_cog(RaidCommands(bot, raids, raid_events))

@@ -18,6 +18,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import update
 
+from botfleet.cache import CacheHierarchy, CacheKeys
 from botfleet.database.base import Database
 from botfleet.database.models.mod_defence import ModDefence
 from botfleet.errors import UserError
@@ -135,26 +136,58 @@ class RaidState:
         return self.since is not None
 
 
-class RaidStore:
-    """Each guild's raid settings and raid mode, in ``mod_defence``."""
+def _raid_state(stored: dict[str, Any]) -> RaidState:
+    since = stored.get("since")
+    return RaidState(
+        RaidSettings.model_validate(stored.get("raid") or {}),
+        datetime.fromisoformat(since) if since is not None else None,
+        stored.get("restore_level"),
+        tuple(stored.get("flagged") or ()),
+    )
 
-    def __init__(self, database: Database) -> None:
+
+class RaidStore:
+    """Each guild's raid settings and raid mode, in ``mod_defence``.
+
+    ``/raid status`` and every join read the state through the cache; each write drops it in
+    every process once committed, and the read-modify-writes (flags, the end) read the row.
+    """
+
+    def __init__(self, database: Database, cache: CacheHierarchy | None = None) -> None:
         self.database = database
+        self.cache = cache
         # The joins of a raid arrive together: each guild's flagged list is read, changed and
         # written by one of them at a time (a guild is served by one process, its shard's).
         self._flag_edits: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def get(self, guild_id: int) -> RaidState:
+        """The guild's raid state, from the cache when it holds it."""
+        if self.cache is None:
+            return _raid_state(await self._read(guild_id))
+
+        async def load() -> dict[str, Any]:
+            return await self._read(guild_id)
+
+        key = CacheKeys.guild_state(guild_id, "raid")
+        return _raid_state(await self.cache.get_or_load(key, load, self.cache.ttl.guild_config))
+
+    async def _read(self, guild_id: int) -> dict[str, Any]:
+        """The stored state as JSON data (what the cache keeps)."""
         async with self.database.session() as session:
             row = await session.get(ModDefence, guild_id)
         if row is None:
-            return RaidState(RaidSettings(), None, None, ())
-        return RaidState(
-            RaidSettings.model_validate(row.raid or {}),
-            row.raid_since,
-            row.restore_level,
-            tuple(row.flagged or ()),
-        )
+            return {}
+        since = row.raid_since.isoformat() if row.raid_since is not None else None
+        return {
+            "raid": row.raid or {},
+            "since": since,
+            "restore_level": row.restore_level,
+            "flagged": list(row.flagged or ()),
+        }
+
+    async def _forget(self, guild_id: int) -> None:
+        if self.cache is not None:
+            await self.cache.invalidate(CacheKeys.guild_state(guild_id, "raid"))
 
     async def _upsert(self, guild_id: int, **values: Any) -> None:
         insert = self.database.upsert(ModDefence).values(
@@ -168,6 +201,7 @@ class RaidStore:
         async with self.database.session() as session:
             await session.execute(statement)
             await session.commit()
+        await self._forget(guild_id)
 
     async def save_settings(self, guild_id: int, settings: RaidSettings) -> None:
         await self._upsert(guild_id, raid=settings.model_dump(mode="json"))
@@ -184,26 +218,27 @@ class RaidStore:
             result = await session.execute(statement)
             started = bool(result.rowcount == 1)  # type: ignore[attr-defined]
             await session.commit()
+        await self._forget(guild_id)
         return started
 
     async def flag(self, guild_id: int, user_ids: list[int]) -> tuple[int, ...]:
         """Remember members for the massban (the oldest forgotten past :data:`MAX_FLAGGED`)."""
         async with self._flag_edits[guild_id]:
-            state = await self.get(guild_id)
+            state = _raid_state(await self._read(guild_id))
             flagged = list(dict.fromkeys([*state.flagged, *user_ids]))[-MAX_FLAGGED:]
             await self._upsert(guild_id, flagged=flagged)
         return tuple(flagged)
 
     async def unflag(self, guild_id: int, user_ids: set[int]) -> None:
         async with self._flag_edits[guild_id]:
-            state = await self.get(guild_id)
+            state = _raid_state(await self._read(guild_id))
             await self._upsert(
                 guild_id, flagged=[user for user in state.flagged if user not in user_ids]
             )
 
     async def end(self, guild_id: int) -> RaidState | None:
         """Leave raid mode; the state it had (to restore the level), or None if not in one."""
-        state = await self.get(guild_id)
+        state = _raid_state(await self._read(guild_id))
         if not state.active:
             return None
         await self._upsert(guild_id, raid_since=None, restore_level=None)

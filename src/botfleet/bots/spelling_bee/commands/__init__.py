@@ -1,6 +1,7 @@
 """The Spelling Bee Bot's extension: its services, ``/bee`` commands, listeners and events.
 
-Loaded by the bot base (``DEFINITION.extensions``); the word lists are read in a thread. The
+Loaded by the bot base (``DEFINITION.extensions``); the word lists are read in a thread in
+the background once the bot is ready (the first command that needs one waits for it). The
 classic mode speaks words with espeak-ng when it is installed, into a cache under the bot's
 state directory; without it the mode is played in text.
 """
@@ -25,6 +26,7 @@ from botfleet.bots.spelling_bee.services.rewards import GamificationRewards
 from botfleet.bots.spelling_bee.services.speech import Speech
 from botfleet.bots.spelling_bee.views.classic import ClassicDisplay
 from botfleet.gamification.discord.extension import member_role_ids
+from botfleet.utils.tasks import Preload
 from botfleet.utils.timezones import all_zones
 
 if TYPE_CHECKING:
@@ -35,13 +37,18 @@ log = logging.getLogger(__name__)
 
 SPEECH_CACHE: Final = ("spelling_bee", "speech")
 """Where spoken words are kept, under the bot's state directory."""
+CLUES_CHECKED: Final = ("spelling_bee", "classic-clues-checked.sha256")
+"""The fingerprint of the classic words whose clues were last checked, under the state directory."""
 MEGABYTE: Final = 1024 * 1024
 
 
 async def setup(bot: FleetBot[SpellingBeeOptions]) -> None:
     options = bot.options
-    words = await asyncio.to_thread(WordList.bundled)
-    classic_words = await asyncio.to_thread(ClassicWordBank.bundled)
+    words = Preload(WordList.bundled, after=bot.wait_until_ready)
+    classic_words = Preload(
+        partial(ClassicWordBank.bundled, bot.state_dir.joinpath(*CLUES_CHECKED)),
+        after=bot.wait_until_ready,
+    )
     zones = await asyncio.to_thread(all_zones)
     rewards = GamificationRewards(bot.gamification, role_ids_of=partial(member_role_ids, bot))
     service = BeeService(bot.database, words, rewards=rewards, scheduler=bot.scheduler)

@@ -34,9 +34,13 @@ class SpellingBeeEvents(commands.Cog, name="Spelling Bee events"):
         self.service = service
 
     async def cog_load(self) -> None:
+        self.service.words.start()
         rearmed = await self.service.rearm_daily()
         if rearmed:
             log.info("%d spelling bee daily posts were given fresh timers", rearmed)
+
+    async def cog_unload(self) -> None:
+        await self.service.words.close()
 
     @commands.Cog.listener()
     async def on_spelling_bee_daily_timer_complete(self, timer: ScheduledTimer) -> None:

@@ -43,6 +43,7 @@ from botfleet.database.base import Database
 from botfleet.errors import UserError
 from botfleet.gamification import LevelUp
 from botfleet.services.scheduler import Scheduler
+from botfleet.utils.tasks import Preload
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +249,7 @@ class ClassicService:
     def __init__(
         self,
         database: Database,
-        bank: ClassicWordBank,
+        bank: Preload[ClassicWordBank],
         *,
         round_seconds: float,
         lobby_seconds: float,
@@ -386,7 +387,8 @@ class ClassicService:
         else:
             game.round_number += 1
             game.turn = self._first_standing(game)
-        game.word = self.bank.pick(game.settings.difficulty, self._rng, game.used)
+        bank = await self.bank.get()
+        game.word = bank.pick(game.settings.difficulty, self._rng, game.used)
         game.used.add(game.word.word)
         game.key = secrets.token_hex(4)
         game.ends_at = self._clock() + self.round_time

@@ -4,12 +4,16 @@
 so the bot reads one file and needs no WordNet at run time. What is shown about a word never
 gives its spelling away: :func:`mask_word` hides, at build time, every run of letters that holds
 the word, one of its forms or derivations, or a long enough run of its letters ("vote" in the
-clue of *voter*), and the loader refuses a file where :func:`gives_away` finds one.
+clue of *voter*), and the loader refuses a file where :func:`gives_away` finds one. That check
+reads every clue (about half a second), so a bot runs it once per file and checker: the hash of
+both is remembered in its state directory and a start that finds it unchanged skips the check.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import math
 import random
 import re
@@ -17,7 +21,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
+from pathlib import Path
 from typing import Any, Final
+
+log = logging.getLogger(__name__)
 
 MASK: Final = "___"
 """What stands for the word in a definition or example; it has no letters."""
@@ -96,6 +103,32 @@ def gives_away(text: str, word: str) -> bool:
     )
 
 
+def clues_fingerprint(content: bytes) -> str:
+    """The hash of a words file and of this module, whose code decides what gives a word away:
+    a change to either means the clues must be checked again."""
+    digest = hashlib.sha256(content)
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _read_mark(mark: Path) -> str | None:
+    try:
+        return mark.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_mark(mark: Path, fingerprint: str) -> None:
+    """Remember the checked fingerprint; written whole or not at all (a crash leaves no half)."""
+    partial = mark.with_name(f"{mark.name}.partial")
+    try:
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(fingerprint, encoding="ascii")
+        partial.replace(mark)
+    except OSError as exc:
+        log.warning("could not remember that the classic clues were checked (%s)", exc)
+
+
 @dataclass(frozen=True, slots=True)
 class ClassicWord:
     """A word to spell and what the bot tells about it."""
@@ -110,11 +143,13 @@ class ClassicWord:
 class ClassicWordBank:
     """The words of the classic mode by difficulty."""
 
-    def __init__(self, words: Iterable[ClassicWord]) -> None:
+    def __init__(self, words: Iterable[ClassicWord], *, check_clues: bool = True) -> None:
+        """``check_clues=False`` only for clues already checked (see :meth:`bundled`)."""
         by_difficulty: dict[Difficulty, list[ClassicWord]] = {level: [] for level in Difficulty}
         for entry in words:
-            if gives_away(entry.definition, entry.word) or (
-                entry.example is not None and gives_away(entry.example, entry.word)
+            if check_clues and (
+                gives_away(entry.definition, entry.word)
+                or (entry.example is not None and gives_away(entry.example, entry.word))
             ):
                 raise ValueError(f"the clues of {entry.word!r} give its spelling away")
             by_difficulty[entry.difficulty].append(entry)
@@ -126,24 +161,36 @@ class ClassicWordBank:
         }
 
     @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> ClassicWordBank:
+    def from_document(
+        cls, document: Mapping[str, Any], *, check_clues: bool = True
+    ) -> ClassicWordBank:
         """Read the JSON document the build script writes."""
         words = document["words"]
         return cls(
-            ClassicWord(word, pos, definition, example or None, Difficulty(level))
-            for level in Difficulty
-            for word, pos, definition, example in words[level.value]
+            (
+                ClassicWord(word, pos, definition, example or None, Difficulty(level))
+                for level in Difficulty
+                for word, pos, definition, example in words[level.value]
+            ),
+            check_clues=check_clues,
         )
 
     @classmethod
-    def bundled(cls) -> ClassicWordBank:
-        """The words shipped with the bot (file I/O and parsing: call it in a thread)."""
-        text = (
-            resources.files("botfleet.bots.spelling_bee")
-            .joinpath("data", DATA_FILE)
-            .read_text(encoding="utf-8")
-        )
-        return cls.from_document(json.loads(text))
+    def bundled(cls, checked_mark: Path | None = None) -> ClassicWordBank:
+        """The words shipped with the bot (file I/O and parsing: call it in a thread).
+
+        ``checked_mark``: a file holding the fingerprint of the last words file whose clues were
+        checked with this module's checker; the check runs only when the fingerprint differs,
+        and then the file is written (an unwritable one means checking at every start).
+        """
+        data = resources.files("botfleet.bots.spelling_bee").joinpath("data", DATA_FILE)
+        content = data.read_bytes()
+        fingerprint = clues_fingerprint(content)
+        checked = checked_mark is not None and _read_mark(checked_mark) == fingerprint
+        bank = cls.from_document(json.loads(content), check_clues=not checked)
+        if checked_mark is not None and not checked:
+            _write_mark(checked_mark, fingerprint)
+        return bank
 
     def words(self, difficulty: Difficulty) -> Sequence[ClassicWord]:
         return self._words[difficulty]

@@ -44,6 +44,7 @@ from botfleet.database.base import Database
 from botfleet.errors import UserError
 from botfleet.gamification import LevelUp
 from botfleet.services.scheduler import Scheduler
+from botfleet.utils.tasks import Preload
 from botfleet.utils.timezones import UTC_ZONE, Recurrence, clock_time, next_wall_time
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ class BeeService:
     def __init__(
         self,
         database: Database,
-        words: WordList,
+        words: Preload[WordList],
         *,
         clock: Clock = utc_now,
         rewards: RewardReporter | None = None,
@@ -174,7 +175,8 @@ class BeeService:
         """The puzzle of ``day``, generated on first use; the two newest days are kept."""
         async with self._lock:
             if day not in self._puzzles:
-                self._puzzles[day] = await asyncio.to_thread(self.words.generate, day)
+                words = await self.words.get()
+                self._puzzles[day] = await asyncio.to_thread(words.generate, day)
                 for old_day in sorted(self._puzzles)[:-KEPT_PUZZLES]:
                     del self._puzzles[old_day]
             return self._puzzles[day]
