@@ -57,6 +57,8 @@ class PostingBot:
     alice: SandboxMember
     general: SandboxChannel
     refuse_after_post: bool = False
+    public: bool = False
+    """Whether the answer (and so the acknowledgement) is seen by the whole channel."""
     checks_take: float = 0.0
     """Seconds the command's checks take before its answer begins."""
 
@@ -88,7 +90,7 @@ async def posting(discord_sandbox: DiscordSandbox) -> AsyncIterator[PostingBot]:
         assert isinstance(channel, discord.TextChannel)
         await asyncio.sleep(posting.checks_take)
         async with TimelyAnswer(
-            interaction, WHAT, ephemeral=True, grace=GRACE, note_after=NOTE_AFTER
+            interaction, WHAT, ephemeral=not posting.public, grace=GRACE, note_after=NOTE_AFTER
         ) as answer:
             await channel.send("a post")
             if posting.refuse_after_post:
@@ -195,6 +197,24 @@ async def test_a_command_that_fails_after_the_note_leaves_only_its_error_reply(
     assert refusal.content == REFUSAL and refusal.ephemeral
     assert posting.original(handle).deleted
     assert len(posts(posting.general)) == 1
+
+
+async def test_a_public_command_failing_before_the_note_keeps_its_refusal_private(
+    discord_sandbox: DiscordSandbox, posting: PostingBot
+) -> None:
+    """The first followup fills a deferral and takes its visibility (Discord ignores the
+    followup's ephemeral flag then): the public "thinking" is filled and taken down first, so
+    the refusal is a private message of its own."""
+    posting.public = True
+    posting.refuse_after_post = True
+    discord_sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=0.4, times=1)
+    handle = await posting.post()
+    response = await handle.wait_for_response()
+    refusal = await handle.wait_for_followup(timeout=WAIT)
+
+    assert response.deferred and not response.ephemeral
+    assert refusal.content == REFUSAL and refusal.ephemeral
+    assert posting.original(handle).deleted
 
 
 async def test_the_grace_counts_from_the_members_command_not_from_the_answers_start(

@@ -69,6 +69,8 @@ class TimelyAnswer:
         self.note_after = max(note_after, grace)
         self.noted = False
         """Whether the member was shown the slow note (and has not had the answer yet)."""
+        self.deferred = False
+        """Whether this answer acknowledged the interaction (and has not filled it yet)."""
         self._answered = False
         self._turn = asyncio.Lock()
         self._watch: asyncio.Task[None] | None = None
@@ -89,8 +91,8 @@ class TimelyAnswer:
         async with self._turn:
             self._answered = True
         await cancel_and_wait(self._watch)
-        if error is not None and self.noted:
-            await self._take_down_note()
+        if error is not None and (self.noted or (self.deferred and not self.ephemeral)):
+            await self._take_down_wait()
 
     async def send(
         self,
@@ -127,7 +129,7 @@ class TimelyAnswer:
             allowed_mentions=allowed_mentions,
             attachments=files or MISSING,
         )
-        self.noted = False
+        self.noted = self.deferred = False
 
     async def _acknowledge_when_late(self) -> None:
         """Acknowledge after the grace, then note the wait, unless the answer went out first."""
@@ -137,6 +139,7 @@ class TimelyAnswer:
                 if not self._waiting() or self.interaction.response.is_done():
                     return
                 await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+                self.deferred = True
             log.info(
                 "interaction %s: answer not ready after %.1fs; acknowledged",
                 self.interaction.id,
@@ -175,17 +178,22 @@ class TimelyAnswer:
         """Whether the answer has not been begun (nor the command ended) yet."""
         return not self._answered
 
-    async def _take_down_note(self) -> None:
-        """Delete the note of an answer that failed, so the error reply stands alone."""
+    async def _take_down_wait(self) -> None:
+        """Remove the acknowledgement (or note) of an answer that failed, so the error reply
+        stands alone and private: the first followup would otherwise fill a public deferral
+        and be public with it. A deferral is filled before it is deleted, since Discord
+        refuses followups once an unfilled one is gone."""
         try:
+            if not self.noted:
+                await self.interaction.edit_original_response(content=slow_note(self.what))
             await self.interaction.delete_original_response()
         except discord.HTTPException as error:
             log.warning(
-                "could not take down the slow note of interaction %s: %s",
+                "could not take down the acknowledgement of interaction %s: %s",
                 self.interaction.id,
                 error,
             )
-        self.noted = False
+        self.noted = self.deferred = False
 
 
 def answer_in_time(
