@@ -19,9 +19,10 @@ from botfleet.errors import EXIT_CONFIG_ERROR, BotfleetError
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from botfleet.cache import CacheHierarchy
+    from botfleet.cache import CacheHierarchy, ResilientRedis
     from botfleet.config.schema import Settings
     from botfleet.services.premium import Membership
+    from botfleet.services.privacy import DeletionReport
 
 T = TypeVar("T")
 
@@ -260,12 +261,17 @@ def db() -> None:
     """Database schema migrations (Alembic)."""
 
 
-def _database_url() -> str:
+def _settings() -> Settings:
+    """The effective settings; a configuration error is one readable line."""
     try:
-        return load_settings().database.url.get_secret_value()
+        return load_settings()
     except ConfigError as exc:
         _fail(str(exc))
         raise
+
+
+def _database_url() -> str:
+    return _settings().database.url.get_secret_value()
 
 
 def _run_database_task(task: Coroutine[Any, Any, T]) -> T:
@@ -471,13 +477,94 @@ def delete_user(user_id: int) -> None:
     from botfleet.services.privacy import delete_user_everywhere  # noqa: PLC0415
     from botfleet.utils.wording import plural  # noqa: PLC0415
 
-    report = _run_database_task(delete_user_everywhere(_database_url(), user_id))
+    settings = _settings()
+
+    async def delete_and_forget() -> tuple[DeletionReport, str]:
+        report = await delete_user_everywhere(settings.database.url.get_secret_value(), user_id)
+        return report, await _forget_in_running_bots(settings, user_id)
+
+    report, told = _run_database_task(delete_and_forget())
     for service, count in report.items():
         click.echo(f"{service:<24} {plural(count, 'row')} deleted")
     for service, count in report.anonymised.items():
         kept = plural(count, "row")
         click.echo(f"{service:<24} {kept} kept, the member's name and messages replaced")
     click.echo(f"user {user_id}: {plural(report.total, 'row')} deleted in all")
+    click.echo(told)
+
+
+async def _forget_in_running_bots(settings: Settings, user_id: int) -> str:
+    """Drop the deleted member's cached data through Redis and announce the deletion on the
+    broker; say plainly what running bots may still show, and for how long."""
+    from botfleet.cache import CacheHierarchy  # noqa: PLC0415
+    from botfleet.services.privacy import longest_cached_for  # noqa: PLC0415
+    from botfleet.utils.wording import plural  # noqa: PLC0415
+
+    told: list[str] = []
+    heard = False
+    async with CacheHierarchy.from_settings(settings) as cache:
+        if cache.redis is not None:
+            heard = await _forget_through_redis(settings, cache, cache.redis, user_id)
+            told.append(
+                "cached copies dropped through Redis, in every bot that uses it"
+                if heard
+                else "Redis could not be reached: its cached copies and rankings of the "
+                "member stay until they expire or are rebuilt"
+            )
+        if settings.bus.backend == "rabbitmq":
+            announced, line = await _announce_deletion(settings, cache, user_id)
+            heard = heard or announced
+            told.append(line)
+    if not heard:
+        minutes = plural(round(longest_cached_for(settings.cache.ttl) / 60), "minute")
+        told.append(
+            f"running bots may show the member's cached data for up to {minutes}, or until "
+            "they restart: neither Redis nor a broker (bus.backend: rabbitmq) told them"
+        )
+    return "\n".join(told)
+
+
+async def _forget_through_redis(
+    settings: Settings, cache: CacheHierarchy, redis: ResilientRedis, user_id: int
+) -> bool:
+    """Drop the member's cached copies and Redis rankings; whether Redis was reached."""
+    from botfleet.cache import RedisUnavailableError  # noqa: PLC0415
+    from botfleet.database import Database  # noqa: PLC0415
+    from botfleet.gamification.leaderboards import RedisRankings  # noqa: PLC0415
+    from botfleet.services.privacy import forget_cached_member  # noqa: PLC0415
+
+    await forget_cached_member(cache, user_id)
+    database = Database.from_settings(settings)
+    rankings = RedisRankings(redis, settings.cache.key_prefix, database)
+    try:
+        await rankings.forget_user(user_id)
+    except RedisUnavailableError:
+        return False
+    finally:
+        await database.dispose()
+    return not redis.in_outage
+
+
+async def _announce_deletion(
+    settings: Settings, cache: CacheHierarchy, user_id: int
+) -> tuple[bool, str]:
+    """Publish :class:`MemberDataDeleted` on RabbitMQ; whether it went, and what to say."""
+    from botfleet.events_bus import (  # noqa: PLC0415
+        BusUnavailableError,
+        MemberDataDeleted,
+        bus_from_settings,
+    )
+
+    try:
+        bus = bus_from_settings(settings, cache.redis)
+        try:
+            await bus.start()
+            await bus.publish(MemberDataDeleted(source_bot="cli", user_id=user_id))
+        finally:
+            await bus.close()
+    except BusUnavailableError as exc:
+        return False, f"the deletion was not announced to running bots: {exc}"
+    return True, f"announced on RabbitMQ (exchange {settings.bus.exchange}) to every bot"
 
 
 @main.group()

@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 
 from botfleet.bots.mod.services.cases import CaseStore, NewCase
 from botfleet.bots.mod.services.limits import CaseAction
+from botfleet.cache import CacheHierarchy, CacheKeys
 from botfleet.cli import main
 from botfleet.config.schema import Settings
 from botfleet.core.heartbeat import Heartbeat, Vitals
@@ -222,6 +223,45 @@ def test_delete_user_reports_each_service(workdir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "users" in result.output
     assert "user 1234: 0 rows deleted in all" in result.output
+    assert (
+        "running bots may show the member's cached data for up to 60 minutes, or until they "
+        "restart: neither Redis nor a broker (bus.backend: rabbitmq) told them"
+    ) in result.output
+
+
+async def _cache_member_data(redis_url: str, prefix: str, user_id: int) -> list[str]:
+    """A bot's cached copies in Redis: its member's Hangman record, a board page listing them,
+    and another member's record, which stays. The names of the keys left afterwards."""
+    settings = Settings.model_validate({"cache": {"redis_url": redis_url, "key_prefix": prefix}})
+    async with CacheHierarchy.from_settings(settings) as cache:
+        await cache.set(CacheKeys.member_record(user_id, "hangman", 1), {"won": 3}, 600)
+        await cache.set(CacheKeys.member_record(user_id + 1, "hangman", 1), {"won": 1}, 600)
+        await cache.set(f"{CacheKeys.leaderboard(1, 'xp', 'all_time')}:1", [user_id], 600)
+    return [
+        CacheKeys.member_record(user_id, "hangman", 1),
+        CacheKeys.member_record(user_id + 1, "hangman", 1),
+        f"{CacheKeys.leaderboard(1, 'xp', 'all_time')}:1",
+    ]
+
+
+async def _still_cached(redis_url: str, prefix: str, keys: list[str]) -> list[str]:
+    settings = Settings.model_validate({"cache": {"redis_url": redis_url, "key_prefix": prefix}})
+    async with CacheHierarchy.from_settings(settings) as cache:
+        return [key for key in keys if await cache.get(key) is not None]
+
+
+def test_delete_user_drops_the_members_cached_copies_through_redis(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("BOTFLEET_CACHE__KEY_PREFIX", redis_prefix)
+    assert invoke("db", "upgrade").exit_code == 0
+    keys = asyncio.run(_cache_member_data(redis_url, redis_prefix, 1234))
+    result = invoke("data", "delete-user", "1234", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "cached copies dropped through Redis, in every bot that uses it" in result.output
+    assert "running bots may show" not in result.output
+    assert asyncio.run(_still_cached(redis_url, redis_prefix, keys)) == [keys[1]]
 
 
 async def _open_case(url: str, target_id: int) -> None:

@@ -9,6 +9,10 @@ Each test first lets the bot's opening outbox pass send a DM owed from before it
 the next pass is ``OUTBOX_PASS`` seconds away: only the event can bring the second DM in time.
 
 A member banned, told by the Mod Bot: the Utility Bot drops their reminders in that server.
+
+A member's data deleted by another process (``botfleet data delete-user``): a bot with only its
+memory cache stops showing their cached Hangman record once the deletion is announced, on the
+bot's own bus or over RabbitMQ.
 """
 
 from __future__ import annotations
@@ -25,13 +29,15 @@ from scale_processes import AMQP_URL, BotProcess
 
 from botfleet.bots.utility.events.reminders import ReminderEvents
 from botfleet.bots.utility.services.reminders import NewReminder
+from botfleet.config import token_variable
 from botfleet.config.schema import BusSection, PaymentsSection, Settings, WebSection
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
-from botfleet.events_bus import MemberBanned
+from botfleet.database.models.hangman import HangmanStats
+from botfleet.events_bus import MemberBanned, MemberDataDeleted
 from botfleet.payments.plans import Purchase
 from botfleet.payments.stripe_client import StripeGateway
-from botfleet.sandbox import Application, DiscordSandbox, SandboxMember
+from botfleet.sandbox import Application, DiscordSandbox, SandboxGuild, SandboxMember
 from botfleet.sandbox.pytest_plugin import FleetBotFactory
 from botfleet.sandbox.stripe_server import LocalStripeServer
 from botfleet.services.premium import (
@@ -42,6 +48,7 @@ from botfleet.services.premium import (
     PremiumService,
     Subject,
 )
+from botfleet.services.privacy import registry
 from botfleet.web import create_app
 
 PUBLIC_URL = "https://fleet.example"
@@ -166,6 +173,42 @@ async def test_a_payment_in_the_web_process_sends_the_dm_at_once_over_rabbitmq(
     assert "premium granted" in utility.text
 
 
+async def fleet_on_one_sqlite_file(tmp_path: Path, exchange: str) -> dict[str, str]:
+    """The settings of processes that share one migrated SQLite file and a RabbitMQ exchange."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/botfleet.db"
+    await upgrade(url)
+    return {
+        "DATABASE_URL": url,
+        "BOTFLEET_DATABASE__AUTO_MIGRATE": "false",
+        "BOTFLEET_BUS__BACKEND": "rabbitmq",
+        "BOTFLEET_BUS__EXCHANGE": exchange,
+        "AMQP_URL": AMQP_URL,
+    }
+
+
+async def ready_bot_process(
+    bot: str, app: Application, sandbox: DiscordSandbox, tmp_path: Path, fleet: dict[str, str]
+) -> BotProcess:
+    """``botfleet run <bot>`` in a process of its own with ``app``'s token, once ready."""
+    settings = {**fleet, token_variable(bot): app.token}
+    process = await BotProcess.start(("run", bot), sandbox.url, tmp_path / bot, settings)
+    try:
+        await process.wait_for_output("ready as")
+    except BaseException:
+        await process.kill()
+        raise
+    return process
+
+
+async def operator_command(
+    argv: tuple[str, ...], sandbox: DiscordSandbox, tmp_path: Path, fleet: dict[str, str]
+) -> str:
+    """Run ``botfleet <argv>`` in a process of its own, as an operator would; its output."""
+    operator = await BotProcess.start(argv, sandbox.url, tmp_path / "operator", fleet)
+    assert await operator.finish() == 0, operator.text
+    return operator.text
+
+
 async def test_an_operators_grant_from_the_command_line_reaches_a_bot_over_rabbitmq(
     discord_sandbox: DiscordSandbox, tmp_path: Path, exchange: str
 ) -> None:
@@ -173,31 +216,16 @@ async def test_an_operators_grant_from_the_command_line_reaches_a_bot_over_rabbi
     app = discord_sandbox.add_application("Utility Bot")
     guild = discord_sandbox.create_guild("Language Club", bots=[app])
     alice = guild.add_member("alice")
-    url = f"sqlite+aiosqlite:///{tmp_path}/botfleet.db"
-    await upgrade(url)
-    fleet = {
-        "DATABASE_URL": url,
-        "BOTFLEET_DATABASE__AUTO_MIGRATE": "false",
-        "BOTFLEET_BUS__BACKEND": "rabbitmq",
-        "BOTFLEET_BUS__EXCHANGE": exchange,
-        "AMQP_URL": AMQP_URL,
-    }
-    utility = await BotProcess.start(
-        ("run", "utility"),
-        discord_sandbox.url,
-        tmp_path / "utility",
-        {**fleet, "UTILITY_DISCORD_TOKEN": app.token},
-    )
+    fleet = await fleet_on_one_sqlite_file(tmp_path, exchange)
+    utility = await ready_bot_process("utility", app, discord_sandbox, tmp_path, fleet)
     try:
-        await utility.wait_for_output("ready as")
-        operator = await BotProcess.start(
+        told = await operator_command(
             ("premium", "grant", "user", str(alice.id), "--days", "30", "--reason", "partner"),
-            discord_sandbox.url,
-            tmp_path / "operator",
+            discord_sandbox,
+            tmp_path,
             fleet,
         )
-        assert await operator.finish() == 0, operator.text
-        assert f"announced on RabbitMQ (exchange {exchange})" in operator.text
+        assert f"announced on RabbitMQ (exchange {exchange})" in told
         await utility.wait_for_output("premium granted")
         status = await utility.stop()
     finally:
@@ -228,3 +256,79 @@ async def test_a_ban_told_on_the_bus_drops_the_members_reminders_in_that_server(
         )
         left = await reminders.list_for(alice.id)
     assert [reminder.guild_id for reminder in left] == [elsewhere.guild.id]
+
+
+async def record_hangman_wins(url: str, guild_id: int, member: SandboxMember) -> None:
+    """Three wins in four games for ``member``, written by another process."""
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            session.add(
+                HangmanStats(guild_id=guild_id, user_id=member.id, played=4, won=3, points=90)
+            )
+            await session.commit()
+    finally:
+        await database.dispose()
+
+
+async def hangman_stats(member: SandboxMember, guild: SandboxGuild, app: Application) -> str:
+    """What ``/hangman stats`` shows ``member``: its embed's description and fields."""
+    handle = await member.run_command(guild.channel("general"), app, "hangman", subcommand="stats")
+    answer = await handle.wait_for_response()
+    assert answer.message is not None, answer.content
+    [embed] = answer.message.embeds
+    fields = [f"{field['name']}: {field['value']}" for field in embed.get("fields", [])]
+    return "\n".join([str(embed.get("description") or ""), *fields])
+
+
+async def test_a_deletion_told_on_the_bus_drops_the_members_cached_record(
+    fleet_bot: FleetBotFactory,
+) -> None:
+    """The member's record is in the bot's memory cache; another process (its own database
+    connection to the one SQLite file) deletes their data and announces it on the bot's bus."""
+    stage = fleet_bot("hangman", guild="Word Games")
+    alice = stage.guild.add_member("alice")
+    settings = stage.settings()
+    url = settings.database.url.get_secret_value()
+    async with stage.running(settings) as bot:
+        await record_hangman_wins(url, stage.guild.guild.id, alice)
+        assert "Won: 3 (75%)" in await hangman_stats(alice, stage.guild, stage.app)
+        elsewhere = Database(url)
+        try:
+            report = await registry.delete_user(elsewhere, alice.id)
+        finally:
+            await elsewhere.dispose()
+        assert report["hangman"] == 1
+        assert "Won: 3 (75%)" in await hangman_stats(alice, stage.guild, stage.app), (
+            "until it hears of the deletion, the bot serves the record it cached"
+        )
+        await bot.bus.publish(MemberDataDeleted(source_bot="cli", user_id=alice.id))
+        shown = await hangman_stats(alice, stage.guild, stage.app)
+    assert "No games yet" in shown
+    assert "Won" not in shown
+
+
+async def test_a_deletion_from_the_command_line_reaches_a_bot_over_rabbitmq(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, exchange: str
+) -> None:
+    """The Hangman Bot in one process with only its memory cache, ``botfleet data
+    delete-user`` in another, one SQLite file."""
+    app = discord_sandbox.add_application("Hangman Bot")
+    guild = discord_sandbox.create_guild("Word Games", bots=[app])
+    alice = guild.add_member("alice")
+    fleet = await fleet_on_one_sqlite_file(tmp_path, exchange)
+    hangman = await ready_bot_process("hangman", app, discord_sandbox, tmp_path, fleet)
+    try:
+        await record_hangman_wins(fleet["DATABASE_URL"], guild.guild.id, alice)
+        assert "Won: 3 (75%)" in await hangman_stats(alice, guild, app)
+        told = await operator_command(
+            ("data", "delete-user", str(alice.id), "--yes"), discord_sandbox, tmp_path, fleet
+        )
+        assert f"announced on RabbitMQ (exchange {exchange})" in told
+        await hangman.wait_for_output(f"forgot the cached data of member {alice.id}")
+        shown = await hangman_stats(alice, guild, app)
+        status = await hangman.stop()
+    finally:
+        await hangman.kill()
+    assert "No games yet" in shown
+    assert status == 0, hangman.text

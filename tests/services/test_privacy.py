@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from botfleet.bots.hangman.services.store import GameStore
+from botfleet.cache import CacheHierarchy, CacheKeys
 from botfleet.database import (
     Database,
     DatabaseConfigError,
@@ -29,6 +32,9 @@ from botfleet.database.models import (
     UserAchievement,
     UserBotStats,
 )
+from botfleet.database.models.hangman import HangmanStats
+from botfleet.services.premium import PremiumService, Subject
+from botfleet.services.premium.service import cache_key as premium_cache_key
 from botfleet.services.privacy import (
     DeletionReport,
     PrivacyRegistry,
@@ -37,6 +43,8 @@ from botfleet.services.privacy import (
     data_service_modules,
     delete_user,
     delete_user_everywhere,
+    forget_cached_member,
+    import_data_services,
     registry,
 )
 from botfleet.services.scheduler import ScheduledTimer, Scheduler, Target
@@ -304,3 +312,45 @@ def test_every_module_that_registers_a_deleter_is_imported_by_the_cli() -> None:
     assert not missing, (
         f"declare {sorted(missing)} in SHARED_DATA_SERVICE_MODULES or a bot's privacy_modules"
     )
+
+
+async def test_a_deletion_drops_the_members_cached_data_in_every_process_over_redis(
+    migrated_url: str, make_cache: Callable[[bool], Awaitable[CacheHierarchy]]
+) -> None:
+    """A bot's process cached the member's Hangman record and premium status (memory and
+    Redis); the operator's process deletes their data and drops the cached copies through
+    Redis, whose invalidation channel reaches the bot's memory tier."""
+    guild_id = 42
+    bot_cache, operator_cache = await make_cache(True), await make_cache(True)
+    bot_database, operator_database = Database(migrated_url), Database(migrated_url)
+    try:
+        games = GameStore(bot_database, bot_cache)
+        premium = PremiumService(bot_database, bot_cache)
+        async with operator_database.session() as session:
+            session.add(HangmanStats(guild_id=guild_id, user_id=ADA, played=4, won=3, points=90))
+            await session.commit()
+        member = Subject.user(ADA)
+        await PremiumService(operator_database).override(
+            member,
+            actor="test",
+            reason="partner",
+            until=datetime.now(UTC) + timedelta(days=30),
+        )
+        assert (await games.stats(guild_id, ADA)).won == 3
+        assert await premium.covers(ADA)
+
+        import_data_services()  # as the command line does: every bot's deleter
+        report = await registry.delete_user(operator_database, ADA)
+        assert report["hangman"] == 1 and report["premium"] >= 1
+        await forget_cached_member(operator_cache, ADA)
+
+        cached = (CacheKeys.member_record(ADA, "hangman", guild_id), premium_cache_key(member))
+        for _ in range(200):  # the invalidation reaches the bot's memory tier asynchronously
+            if all(bot_cache.memory.get(key) is None for key in cached):
+                break
+            await asyncio.sleep(0.01)
+        assert (await games.stats(guild_id, ADA)).played == 0
+        assert not await premium.covers(ADA)
+    finally:
+        await bot_database.dispose()
+        await operator_database.dispose()

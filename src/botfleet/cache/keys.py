@@ -25,6 +25,11 @@ class CacheKeys:
         return f"user:{user_id}:{record}:{guild_id}"
 
     @staticmethod
+    def member_records(user_id: int) -> str:
+        """Prefix of every record of one member, for ``invalidate_prefix`` after a deletion."""
+        return f"user:{user_id}:"
+
+    @staticmethod
     def guild_config(guild_id: int) -> str:
         """One guild's configuration (prefix, locale, features); TTL ``ttl.guild_config``."""
         return f"guild:{guild_id}:config"
@@ -43,6 +48,11 @@ class CacheKeys:
     def guild_leaderboards(guild_id: int) -> str:
         """Prefix of every leaderboard of a guild, for ``invalidate_prefix`` after a reset."""
         return f"leaderboard:{guild_id}:"
+
+    @staticmethod
+    def all_leaderboards() -> str:
+        """Prefix of every leaderboard of every guild: a deleted member leaves them all."""
+        return "leaderboard:"
 
     @staticmethod
     def rate_limit(user_id: int, command: str) -> str:

@@ -40,12 +40,18 @@ from botfleet.core.stale_forms import answer_stale_forms
 from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
-from botfleet.events_bus import BusUnavailableError, EventBus, bus_from_settings
+from botfleet.events_bus import (
+    BusUnavailableError,
+    EventBus,
+    MemberDataDeleted,
+    bus_from_settings,
+)
 from botfleet.gamification import Gamification
 from botfleet.gamification.options import GamificationOptions
 from botfleet.metrics import BotHealth, BotReadings, FleetMetrics
 from botfleet.metrics.log_context import set_log_context
 from botfleet.services.premium import PremiumService
+from botfleet.services.privacy import forget_cached_member
 from botfleet.services.rate_limit import RateLimited, RateLimiter
 from botfleet.services.scheduler import Scheduler
 
@@ -194,6 +200,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             self.database, self.cache, bus=self.bus, source=definition.name
         )
         self.premium.follow_grants(self.name)
+        self.bus.subscribe(MemberDataDeleted, self._forget_deleted_member, consumer=self.name)
         self.metrics = metrics or FleetMetrics()
         self.metrics.watch(self.name, self.readings)
         self.gateway_guard = GatewayParseGuard(self.name, self._count_unparsable_event)
@@ -204,6 +211,16 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         retry_dropped_requests(self.http)
         self.in_flight = InFlightCommands()
         self.add_check(self._admit_prefix_command, call_once=True)
+
+    async def _forget_deleted_member(self, event: MemberDataDeleted) -> None:
+        """Drop what this process still holds of a member whose data another process deleted
+        (``botfleet data delete-user``): its memory cache hears no Redis without Redis, and
+        buffered XP would otherwise be saved again after the deletion."""
+        await forget_cached_member(self.cache, event.user_id)
+        await self.gamification.forget_user(event.user_id)
+        log.info(
+            "forgot the cached data of member %d, deleted by %s", event.user_id, event.source_bot
+        )
 
     def _count_unparsable_event(self, event_type: str) -> None:
         self.metrics.errors.labels(self.name, f"gateway {event_type}").inc()

@@ -18,6 +18,7 @@ from botfleet.events_bus.base import (
 from botfleet.events_bus.events import (
     FleetEvent,
     MemberBanned,
+    MemberDataDeleted,
     PremiumGranted,
     XPAnnouncement,
     announcement_key,
@@ -32,6 +33,7 @@ __all__ = [
     "Handler",
     "InProcessBus",
     "MemberBanned",
+    "MemberDataDeleted",
     "PremiumGranted",
     "ProcessedEvents",
     "Subscription",

@@ -63,8 +63,17 @@ class MemberBanned(FleetEvent):
     reason: str | None = None
 
 
+class MemberDataDeleted(FleetEvent):
+    """A member's data was deleted on their request (``botfleet data delete-user``), for every
+    bot to drop what it still holds of them outside the database: cached records, unsaved XP."""
+
+    topic: ClassVar[str] = "member.data_deleted"
+    user_id: int
+
+
 EVENT_TYPES: dict[str, type[FleetEvent]] = {
-    event.topic: event for event in (XPAnnouncement, PremiumGranted, MemberBanned)
+    event.topic: event
+    for event in (XPAnnouncement, PremiumGranted, MemberBanned, MemberDataDeleted)
 }
 """Every event by topic: how a received message is decoded."""
 

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from botfleet import bot_definitions
+from botfleet.cache import CacheHierarchy, CacheKeys
+from botfleet.config.schema import CacheTTLSection
 from botfleet.database.base import (
     Database,
     DatabaseConfigError,
@@ -36,6 +38,9 @@ from botfleet.database.models import (
     UserBotStats,
 )
 from botfleet.errors import BotfleetError
+from botfleet.services.premium.rules import Subject
+from botfleet.services.premium.service import CACHE_TTL as PREMIUM_CACHE_TTL
+from botfleet.services.premium.service import cache_key as premium_cache_key
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +218,25 @@ registry.register("users", _delete_user_row, last=True)
 async def delete_user(user_id: int, *, database: Database | None = None) -> DeletionReport:
     """Delete everything stored about ``user_id`` (the process-wide database by default)."""
     return await registry.delete_user(database if database is not None else get_database(), user_id)
+
+
+async def forget_cached_member(cache: CacheHierarchy, user_id: int) -> None:
+    """Drop every cached copy of a deleted member's data: their records (``user:{id}:…``),
+    hot data and premium status, and the leaderboard pages that may list them.
+
+    In this process, in Redis, and through Redis's invalidation channel in every process that
+    shares it; a process with only its memory cache learns of the deletion from
+    :class:`~botfleet.events_bus.MemberDataDeleted` instead.
+    """
+    await cache.invalidate(CacheKeys.user(user_id))
+    await cache.invalidate_prefix(CacheKeys.member_records(user_id))
+    await cache.invalidate(premium_cache_key(Subject.user(user_id)))
+    await cache.invalidate_prefix(CacheKeys.all_leaderboards())
+
+
+def longest_cached_for(ttl: CacheTTLSection) -> float:
+    """Seconds a process that hears of no deletion may still serve the member's cached data."""
+    return float(max(ttl.user, ttl.leaderboard, PREMIUM_CACHE_TTL))
 
 
 SHARED_DATA_SERVICE_MODULES: tuple[str, ...] = (
