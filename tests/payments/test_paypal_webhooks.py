@@ -81,6 +81,16 @@ async def test_a_refund_revokes_and_cancels(stage: PaymentStage) -> None:
     assert await stage.outbox() == [(ADA, "confirmation"), (ADA, "revoked")]
 
 
+async def test_a_partial_refund_leaves_premium_and_the_subscription(stage: PaymentStage) -> None:
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+
+    await stage.paypal.refund(subscription_id, amount="1.00")
+
+    assert await PremiumService(stage.database).is_active(Subject.user(ADA))
+    assert stage.paypal.subscription(subscription_id)["status"] == "ACTIVE"
+    assert await stage.outbox() == [(ADA, "confirmation")]
+
+
 async def test_a_refund_ends_only_the_subscription_whose_payment_it_refunds(
     stage: PaymentStage,
 ) -> None:

@@ -386,12 +386,22 @@ async def _refunded_subscription(event: ProviderEvent, gateway: PayPalGateway) -
     """The subscription whose payment a refund or reversal takes back.
 
     A reversal's resource is the sale, naming its subscription; a refund's names only the sale
-    it refunds, whose ``billing_agreement_id`` is the subscription.
+    it refunds, whose ``billing_agreement_id`` is the subscription. A partial refund (a
+    goodwill gesture) takes nothing back, as Stripe's partial refunds do not.
     """
     resource = event.object
     agreement = resource.get("billing_agreement_id")
     if not agreement and resource.get("sale_id"):
-        agreement = (await gateway.sale(str(resource["sale_id"]))).get("billing_agreement_id")
+        sale = await gateway.sale(str(resource["sale_id"]))
+        if sale.get("state") == "partially_refunded":
+            log.info(
+                "PayPal %s %s refunds part of sale %s: premium unchanged",
+                event.type,
+                event.id,
+                resource["sale_id"],
+            )
+            return None
+        agreement = sale.get("billing_agreement_id")
     if not agreement:
         log.warning(
             "PayPal %s %s is no subscription's payment: premium unchanged",

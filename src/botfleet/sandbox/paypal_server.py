@@ -433,15 +433,17 @@ class LocalPayPalServer(LocalHTTPServer):
             "BILLING.SUBSCRIPTION.PAYMENT.FAILED", "subscription", public_view(subscription)
         )
 
-    async def refund(self, subscription_id: str) -> None:
-        """The subscription's last payment is refunded: the event, as PayPal's, names its sale
-        (and the sale its subscription), not the subscription."""
+    async def refund(self, subscription_id: str, amount: str | None = None) -> None:
+        """The subscription's last payment is refunded, whole or ``amount`` of it: the event,
+        as PayPal's, names its sale (and the sale its subscription), not the subscription; the
+        sale is ``partially_refunded`` until refunds reach its total."""
         sale = self._sales[self._subscriptions[subscription_id]["_last_sale"]]
-        sale["state"] = "refunded"
+        refunded = amount if amount is not None else sale["amount"]["total"]
+        sale["state"] = "refunded" if refunded == sale["amount"]["total"] else "partially_refunded"
         refund = {
             "id": f"REFUND-{secrets.token_hex(6).upper()}",
             "state": "completed",
-            "amount": {"total": "-5.00", "currency": "EUR"},
+            "amount": {"total": refunded, "currency": sale["amount"]["currency"]},
             "sale_id": sale["id"],
             "create_time": _paypal_time(self.now()),
         }
