@@ -24,6 +24,7 @@ from hangman_helpers import (
 from sqlalchemy import func, select, update
 
 from botfleet.bots.hangman.config import HangmanOptions
+from botfleet.bots.hangman.services import games as games_module
 from botfleet.bots.hangman.services.game import MAX_MISSES, Outcome
 from botfleet.bots.hangman.services.games import TIMEOUT_EVENT, Ending, HangmanService
 from botfleet.bots.hangman.services.rewards import GamificationRewards
@@ -271,6 +272,37 @@ async def test_a_press_writes_the_move_without_reading_the_game_first(
     assert set(move.game.participants) == {ALICE, BOB}
     assert await here.guess_letter(game.id, ALICE, "x")
     assert reads == [game.id]
+
+
+async def test_a_winning_press_on_an_outdated_copy_is_played_again_on_the_stored_game(
+    make_service: ServiceFactory, database_url: str
+) -> None:
+    """The outdated copy's move ends the game, so the store refuses the game's end, not a
+    move: the press is still played again on the stored game."""
+    here = make_service()
+    game = await here.start(guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE)
+    await play_letters(here, game.id, ALICE, "ote")
+    second_database = Database(database_url)
+    try:
+        elsewhere = make_service(database=second_database)
+        await elsewhere.guess_letter(game.id, BOB, "a")
+    finally:
+        await second_database.dispose()
+    move = await here.guess_letter(game.id, ALICE, "r")
+    assert move.finish is not None and move.finish.ending is Ending.SOLVED
+    assert set(move.game.participants) == {ALICE, BOB}
+
+
+async def test_a_process_keeps_a_bounded_number_of_games_and_reads_the_others_again(
+    make_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(games_module, "GAMES_IN_MEMORY", 1)
+    service = make_service()
+    first = await service.start(guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE)
+    await service.start(guild_id=GUILD, channel_id=CHANNEL + 1, starter_id=BOB)
+    assert first.id not in service._playing, "the least recently saved game went first"
+    move = await service.guess_letter(first.id, ALICE, "o")
+    assert move.game.board.masked().startswith("o")
 
 
 async def test_idle_games_time_out_and_busy_ones_are_checked_later(

@@ -23,6 +23,7 @@ import asyncio
 import logging
 import random
 import secrets
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -70,6 +71,8 @@ TIMEOUT_EVENT: Final = "hangman_timeout"
 MEMBER_CATEGORY: Final = "a member's word"
 MAX_WORDS_PER_CHANGE: Final = 100
 """Words one ``/hangman words add`` or ``remove`` takes."""
+GAMES_IN_MEMORY: Final = 10_000
+"""Games in play a process keeps as it saved them last; one evicted is read again when pressed."""
 
 
 class Ending(StrEnum):
@@ -156,7 +159,7 @@ class HangmanService:
         self._rng = rng or random.Random()  # noqa: S311  (a word to guess, not a secret)
         self._clock = clock
         self._locks = _Locks()
-        self._playing: dict[int, Game] = {}
+        self._playing: OrderedDict[int, Game] = OrderedDict()
         """Games in play as this process saved them last (see "Games in memory")."""
 
     @property
@@ -245,9 +248,11 @@ class HangmanService:
         return game
 
     async def attach_messages(self, game: Game, board_id: int, controls_id: int) -> Game:
-        """Remember the messages ``game`` is played on."""
+        """Remember the messages ``game`` is played on (on the copy of its latest move: a press
+        may come as soon as the board is posted)."""
         async with self._locks.hold(game.id):
-            return self._remember(await self.games.attach_messages(game, board_id, controls_id))
+            latest = self._playing.get(game.id, game)
+            return self._remember(await self.games.attach_messages(latest, board_id, controls_id))
 
     async def game_in_channel(self, channel_id: int) -> Game | None:
         return await self.games.in_channel(channel_id)
@@ -319,10 +324,12 @@ class HangmanService:
         channel_id: int | None = None,
     ) -> Move:
         async with self._locks.hold(game_id):
+            from_memory = game_id in self._playing
             try:
                 return await self._play_on(await self._load(game_id, channel_id), user_id, play)
             except (ConcurrentMoveError, GameEndedError):
-                if self._playing.pop(game_id, None) is None:
+                self._playing.pop(game_id, None)
+                if not from_memory:
                     raise
             # The copy in memory was outdated (another process moved): play on the stored game.
             return await self._play_on(await self._load(game_id, channel_id), user_id, play)
@@ -369,7 +376,12 @@ class HangmanService:
         return game
 
     def _remember(self, game: Game) -> Game:
+        """Keep ``game`` as this process saved it last; the least recently saved go first past
+        ``GAMES_IN_MEMORY`` (a game another process ended, by its timer, is never told here)."""
         self._playing[game.id] = game
+        self._playing.move_to_end(game.id)
+        while len(self._playing) > GAMES_IN_MEMORY:
+            self._playing.popitem(last=False)
         return game
 
     @staticmethod
