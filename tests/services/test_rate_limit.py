@@ -358,7 +358,7 @@ async def test_hits_allowed_at_once_reach_redis_in_one_call(
 async def test_two_processes_exceed_a_budget_by_at_most_the_fast_share_of_the_other(
     make_limiter: MakeLimiter, raw: Redis, redis_prefix: str
 ) -> None:
-    rule = RateLimitRule(5, 0.5)
+    rule = RateLimitRule(5, 1.0)
     bound = rule.limit + fast_share(rule)  # two processes: one other process's fast share, 2
     first, second = await make_limiter(rule), await make_limiter(rule)
     await first.hit(1, "ping")
@@ -376,7 +376,8 @@ async def test_two_processes_exceed_a_budget_by_at_most_the_fast_share_of_the_ot
     assert await raw.zcard(redis_prefix + "ratelimit:1:ping") == bound
 
     # Both processes hitting at random for three windows: never more than the bound in any
-    # window (measured on the hits' own clock, a little shorter than the server's window).
+    # window (measured on the hits' own clock, which sees a reply late under load, so over a
+    # little less than the server's window).
     await asyncio.sleep(rule.window + 0.05)
     loop = asyncio.get_running_loop()
     allowed_at: list[float] = []
@@ -391,7 +392,7 @@ async def test_two_processes_exceed_a_budget_by_at_most_the_fast_share_of_the_ot
 
     await asyncio.gather(member(first, 1), member(second, 2))
     allowed_at.sort()
-    span = rule.window - 0.05
+    span = rule.window - 0.2
     most = max(
         sum(1 for other in allowed_at if start <= other < start + span) for start in allowed_at
     )
