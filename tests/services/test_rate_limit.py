@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -22,6 +24,7 @@ from botfleet.services.rate_limit import (
     RateLimiter,
     RateLimitResult,
     RateLimitRule,
+    fast_share,
 )
 
 MakeLimiter = Callable[[RateLimitRule], Awaitable[RateLimiter]]
@@ -291,3 +294,106 @@ async def test_each_bot_has_its_own_budget_in_a_shared_redis(
     finally:
         for limiter in (hangman, grammar, second_hangman):
             await limiter.close()
+
+
+def commands_sent(limiter: RateLimiter, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """Every command ``limiter`` sends to Redis from now on, through its real client."""
+    assert limiter.redis is not None
+    client = limiter.redis.client
+    real: Callable[..., Awaitable[Any]] = client.execute_command
+    sent: list[tuple[Any, ...]] = []
+
+    async def counting(*args: Any, **options: Any) -> Any:
+        sent.append(args)
+        return await real(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", counting)
+    return sent
+
+
+async def test_under_the_limit_no_round_trip_is_awaited_and_near_it_the_shared_count_decides(
+    make_limiter: MakeLimiter, raw: Redis, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = RateLimitRule(5, 60)  # a fast share of 2
+    first, second = await make_limiter(rule), await make_limiter(rule)
+    sent = commands_sent(second, monkeypatch)
+    assert (await second.hit(1, "ping")).remaining == 4
+    assert sent, "a bucket this process never asked about asks Redis first"
+    for _ in range(3):
+        assert (await first.hit(1, "ping")).allowed
+
+    before = len(sent)
+    at_once = await second.hit(1, "ping")
+    assert at_once.allowed
+    assert len(sent) == before, "clearly under the limit as far as it knows: no round trip"
+    await asyncio.sleep(0.1)
+    assert len(sent) > before, "the hit reached Redis in the background"
+    assert await raw.zcard(redis_prefix + "ratelimit:1:ping") == 5
+
+    before = len(sent)
+    refused = await second.hit(1, "ping")
+    assert len(sent) > before
+    assert not refused.allowed, "the shared count, spent by the other process, decides"
+    assert 59 < refused.retry_after <= 60
+
+
+async def test_hits_allowed_at_once_reach_redis_in_one_call(
+    make_limiter: MakeLimiter, raw: Redis, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limiter = await make_limiter(RateLimitRule(5, 60))
+    members = range(20)
+    for member in members:
+        await limiter.hit(member, "ping")
+    sent = commands_sent(limiter, monkeypatch)
+    assert all([(await limiter.hit(member, "ping")).remaining == 3 for member in members])
+    assert sent == []
+    await asyncio.sleep(0.1)
+    calls = [command for command in sent if command[0] == "EVALSHA"]
+    assert calls, "nothing was sent"
+    assert {command[2] for command in calls} == {len(members)}, "one script call for them all"
+    for member in members:
+        assert await raw.zcard(f"{redis_prefix}ratelimit:{member}:ping") == 2
+
+
+async def test_two_processes_exceed_a_budget_by_at_most_the_fast_share_of_the_other(
+    make_limiter: MakeLimiter, raw: Redis, redis_prefix: str
+) -> None:
+    rule = RateLimitRule(5, 1.0)
+    bound = rule.limit + fast_share(rule)  # two processes: one other process's fast share, 2
+    first, second = await make_limiter(rule), await make_limiter(rule)
+    await first.hit(1, "ping")
+    await second.hit(1, "ping")
+    await asyncio.sleep(rule.window + 0.05)
+
+    # The worst case: the first process spends the budget, then the second one, which last
+    # heard of the bucket before, allows its fast share before the script refuses.
+    spent = [await first.hit(1, "ping") for _ in range(6)]
+    late = [await second.hit(1, "ping") for _ in range(3)]
+    assert [verdict.allowed for verdict in spent] == [True] * 5 + [False]
+    assert [verdict.allowed for verdict in late] == [True, True, False]
+    assert allowed(spent + late) == bound == 7
+    await asyncio.sleep(0.05)
+    assert await raw.zcard(redis_prefix + "ratelimit:1:ping") == bound
+
+    # Both processes hitting at random for three windows: never more than the bound in any
+    # window (measured on the hits' own clock, which sees a reply late under load, so over a
+    # little less than the server's window).
+    await asyncio.sleep(rule.window + 0.05)
+    loop = asyncio.get_running_loop()
+    allowed_at: list[float] = []
+
+    async def member(limiter: RateLimiter, seed: int) -> None:
+        pace = random.Random(seed)
+        end = loop.time() + 3 * rule.window
+        while loop.time() < end:
+            if (await limiter.hit(1, "ping")).allowed:
+                allowed_at.append(loop.time())
+            await asyncio.sleep(pace.uniform(0, 0.03))
+
+    await asyncio.gather(member(first, 1), member(second, 2))
+    allowed_at.sort()
+    span = rule.window - 0.2
+    most = max(
+        sum(1 for other in allowed_at if start <= other < start + span) for start in allowed_at
+    )
+    assert rule.limit <= most <= bound

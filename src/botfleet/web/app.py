@@ -27,6 +27,7 @@ from botfleet.web.api import setup_api
 from botfleet.web.channels import BotChannelReader
 from botfleet.web.health import setup_health
 from botfleet.web.keys import (
+    API_LIMITER_KEY,
     CACHE_KEY,
     CHANNELS_KEY,
     DATABASE_KEY,
@@ -102,6 +103,8 @@ def create_app(
             except OAuth2ConfigError as exc:
                 log.warning("%s", exc)
             yield
+        if API_LIMITER_KEY in app:
+            await app[API_LIMITER_KEY].close()  # its last hits to Redis before Redis closes
         await app[CACHE_KEY].close()
         if owned_database:
             await app[DATABASE_KEY].dispose()
