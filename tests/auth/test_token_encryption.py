@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
+from botfleet.auth.oauth2 import DiscordOAuth2Client, OAuth2Error
+from botfleet.auth.refresh import DEAD_GRANT, RefreshClaims, usable_access_token
 from botfleet.auth.tokens import (
     DiscordTokens,
     TokenCipher,
@@ -142,3 +145,53 @@ async def test_migration_encrypts_existing_plain_tokens_and_downgrade_restores_t
         assert tuple(row or ()) == ("plain-a", "plain-r")
     finally:
         await database.dispose()
+
+
+async def test_a_renewal_or_a_dead_grant_never_overwrites_tokens_renewed_elsewhere(
+    database: Database,
+) -> None:
+    store = TokenStore(database, TokenCipher([generate_key()]))
+    first = tokens_of(41)
+    await store.save(41, "ada", first)
+    elsewhere = DiscordTokens("access-b", "refresh-b", EXPIRY + timedelta(days=7))
+    assert await store.renew(41, elsewhere, replacing=first)
+
+    late = DiscordTokens("access-c", "refresh-c", EXPIRY + timedelta(days=7, seconds=1))
+    assert not await store.renew(41, late, replacing=first), "renewed elsewhere meanwhile"
+    assert not await store.forget(41, only=first), "the dead grant was the old one"
+    assert await store.load(41) == elsewhere
+    assert await store.forget(41, only=elsewhere)
+    assert not await store.renew(41, late, replacing=elsewhere), "logged out meanwhile"
+    assert await store.load(41) is None
+
+
+class RenewedElsewhere:
+    """Discord's answer to a refresh token another process spent a moment before: that
+    process stored the new tokens, and this refresh is declared dead."""
+
+    def __init__(self, store: TokenStore, renewed: DiscordTokens) -> None:
+        self.store = store
+        self.renewed = renewed
+
+    def clock(self) -> datetime:
+        return EXPIRY
+
+    async def refresh(self, refresh_token: str) -> DiscordTokens:
+        await self.store.renew(41, self.renewed, replacing=tokens_of(41))
+        raise OAuth2Error(400, DEAD_GRANT, "Invalid refresh token")
+
+
+async def test_a_refresh_token_spent_by_another_process_keeps_the_member_logged_in(
+    database: Database,
+) -> None:
+    store = TokenStore(database, TokenCipher([generate_key()]))
+    await store.save(41, "ada", tokens_of(41))
+    renewed = DiscordTokens("access-b", "refresh-b", EXPIRY + timedelta(days=7))
+    client = RenewedElsewhere(store, renewed)
+
+    token = await usable_access_token(
+        cast(DiscordOAuth2Client, client), store, RefreshClaims(None, "test:"), 41
+    )
+
+    assert token == "access-b"
+    assert await store.load(41) == renewed

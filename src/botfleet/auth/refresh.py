@@ -173,15 +173,28 @@ async def usable_access_token(
         except OAuth2Error as exc:
             if exc.error == DEAD_GRANT:
                 log.info("Discord declared user %s's refresh token dead: %s", user_id, exc)
-                await store.forget(user_id)
-                raise LoginExpiredError(str(exc)) from exc
+                if await store.forget(user_id, only=tokens):
+                    raise LoginExpiredError(str(exc)) from exc
+                # Another process renewed them meanwhile (spending this refresh token).
+                return await _stored_access_token(client, store, user_id, exc)
             log.warning("Discord did not renew user %s's token (%s); tokens kept", user_id, exc)
             return _still_valid(client, tokens, user_id)
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("Discord could not be reached to renew user %s's token: %r", user_id, exc)
             return _still_valid(client, tokens, user_id)
-        await store.renew(user_id, renewed)
+        if not await store.renew(user_id, renewed, replacing=tokens):
+            log.info("user %s's tokens changed during the renewal; the stored ones stay", user_id)
         return renewed.access_token
+
+
+async def _stored_access_token(
+    client: DiscordOAuth2Client, store: TokenStore, user_id: int, dead: OAuth2Error
+) -> str:
+    """The access token another process stored after renewing, if it still works."""
+    stored = await store.load(user_id)
+    if stored is None or stored.expires_at <= client.clock():
+        raise LoginExpiredError(str(dead)) from dead
+    return stored.access_token
 
 
 def _still_valid(client: DiscordOAuth2Client, tokens: DiscordTokens, user_id: int) -> str:

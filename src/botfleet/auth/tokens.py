@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import or_, select, update
@@ -123,13 +124,15 @@ class TokenStore:
             )
             await session.commit()
 
-    async def renew(self, user_id: int, tokens: DiscordTokens) -> None:
-        """Replace the stored tokens of ``user_id`` after a refresh; the rest of the row (the
-        name the bots keep up to date) stays, and a row deleted meanwhile is not made again."""
+    async def renew(self, user_id: int, tokens: DiscordTokens, *, replacing: DiscordTokens) -> bool:
+        """Replace the stored tokens of ``user_id`` after a refresh, if they are still the
+        ``replacing`` ones it was made from; False when another process renewed them or the
+        member logged out meanwhile (neither is undone). The rest of the row (the name the
+        bots keep up to date) stays, and a row deleted meanwhile is not made again."""
         async with self.database.session() as session:
-            await session.execute(
+            result = await session.execute(
                 update(User)
-                .where(User.id == user_id)
+                .where(User.id == user_id, User.token_expires_at == replacing.expires_at)
                 .values(
                     access_token=self.cipher.encrypt(tokens.access_token),
                     refresh_token=self.cipher.encrypt(tokens.refresh_token),
@@ -137,6 +140,7 @@ class TokenStore:
                 )
             )
             await session.commit()
+        return _changed_rows(result) > 0
 
     async def load(self, user_id: int) -> DiscordTokens | None:
         """The stored tokens of ``user_id``, decrypted; None when the member never logged in."""
@@ -156,15 +160,21 @@ class TokenStore:
             expires_at=row.token_expires_at,
         )
 
-    async def forget(self, user_id: int) -> None:
-        """Drop the tokens of ``user_id`` (after logout revoked them); the user row stays."""
+    async def forget(self, user_id: int, *, only: DiscordTokens | None = None) -> bool:
+        """Drop the tokens of ``user_id`` (after logout revoked them; or, given ``only``, if
+        they are still those that Discord declared dead, not newer ones another process
+        stored meanwhile); the user row stays. False when nothing was dropped."""
+        condition = [User.id == user_id]
+        if only is not None:
+            condition.append(User.token_expires_at == only.expires_at)
         async with self.database.session() as session:
-            await session.execute(
+            result = await session.execute(
                 update(User)
-                .where(User.id == user_id)
+                .where(*condition)
                 .values(access_token=None, refresh_token=None, token_expires_at=None)
             )
             await session.commit()
+        return _changed_rows(result) > 0
 
     async def rotate_all(self, batch_size: int = ROTATION_BATCH) -> int:
         """Re-encrypt every stored token with the newest key; the number of users rewritten.
@@ -212,3 +222,8 @@ class TokenStore:
             )
             for user_id, access, refresh in rows
         ]
+
+
+def _changed_rows(result: Any) -> int:
+    """Rows an UPDATE changed (``CursorResult.rowcount``)."""
+    return int(getattr(result, "rowcount", 0))
