@@ -435,7 +435,8 @@ async def test_reminders_with_hostile_text_fire_pinging_only_their_owner(
     channel and by DM: each arrives once, its text whole, and pings Alice alone."""
     on = scene("utility")
     whats = drawn(hostile_text(1, 1000, on.bob, on.role_id), 4)
-    whats = [f"@everyone @here <@&{on.role_id}> {on.bob.mention}", *whats]
+    pings = f"@everyone @here <@&{on.role_id}> {on.bob.mention} <@!{on.bob.id}>"
+    whats = [pings, pings, *whats]  # the first by DM, the others in the channel
     async with on.stage.running(roomy(on.stage)):
         accepted: list[str] = []
         for number, what in enumerate(whats):
