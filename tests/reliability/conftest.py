@@ -1,19 +1,22 @@
 """The reliability tests' stage: the Utility Bot (a reminder, slash commands, chat XP) in the
 stand-in, with the plugin's ``alice`` and ``general`` around it; a PostgreSQL database of the
-test's own behind a proxy the test can cut."""
+test's own behind a proxy the test can cut; the component fuzz tests' scenes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from component_fuzzing import Scene, Watch
 from reliability_helpers import ProxiedUtility
 from sqlalchemy.engine import make_url
 
 from botfleet import get_definition
-from botfleet.sandbox import DiscordSandbox
+from botfleet.bots.mod.bot import mod_permissions
+from botfleet.sandbox import DiscordSandbox, Permission
 from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
+from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS
 from botfleet.sandbox.tcp_proxy import CuttableProxy
 
 
@@ -38,3 +41,32 @@ async def proxied_utility(
         yield ProxiedUtility(app, guild, guild.channel("general"), proxied, proxy, tmp_path)
     finally:
         await proxy.close()
+
+
+@pytest.fixture
+def scene(fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture) -> Callable[[str], Scene]:
+    """``scene(bot)``: the scene around ``bot`` (the Mod Bot holding what moderation needs)."""
+
+    def make(bot: str) -> Scene:
+        stage = fleet_bot(bot)
+        if bot == "mod":
+            powers = stage.guild.add_role("Mod Bot powers", permissions=mod_permissions())
+            stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
+        alice, bob = (stage.guild.add_member(name) for name in ("alice", "bob"))
+        role_id = stage.guild.add_role("Everyone's role", mentionable=True).id
+        general = stage.guild.channel("general")
+        return Scene(stage, alice, bob, role_id, general, Watch(stage, caplog))
+
+    return make
+
+
+@pytest.fixture
+def colour_roles(fleet_bot: FleetBotFactory) -> tuple[FleetBotStage, list[int]]:
+    """The Utility Bot holding Manage Roles above three colour roles."""
+    stage = fleet_bot("utility")
+    powers = stage.guild.add_role(
+        "Utility powers", permissions=DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES
+    )
+    stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
+    roles = [stage.guild.add_role(name, position=1).id for name in ("Red", "Green", "Blue")]
+    return stage, roles

@@ -13,21 +13,18 @@ The examples are drawn once, derandomized, a few per form, so a run is bounded a
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from itertools import combinations
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from component_fuzzing import WAIT, Scene, Watch, drawn, hostile_text
 from hypothesis import strategies as st
 from reliability_helpers import banned_and_appealed, start_hangman
 
 from botfleet.bots.hangman.services.game import MAX_WORD_GUESS_LENGTH
 from botfleet.bots.hangman.services.store import GameStore
 from botfleet.bots.hangman.services.words import MAX_SECRET_LENGTH, MIN_SECRET_LETTERS, fold
-from botfleet.bots.mod.bot import mod_permissions
 from botfleet.bots.mod.services.appeals import MAX_APPEAL_LENGTH, MIN_APPEAL_LENGTH
 from botfleet.bots.spelling_bee.services.classic import MAX_ANSWER_LENGTH
 from botfleet.bots.spelling_bee.views.classic_buttons import COG_NAME as CLASSIC_COG
@@ -35,77 +32,12 @@ from botfleet.bots.utility.services.tags import MAX_CONTENT_LENGTH
 from botfleet.sandbox import (
     InteractionHandle,
     Message,
-    Permission,
     SandboxChannel,
     SandboxMember,
     SandboxScriptError,
 )
-from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
-from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS, wait_until
-
-WAIT = 10.0
-EXAMPLES = 6
-T = TypeVar("T")
-
-
-def drawn(strategy: st.SearchStrategy[T], count: int = EXAMPLES) -> list[T]:
-    """``count`` examples of ``strategy``, the same at every run (no database, derandomized)."""
-    found: list[T] = []
-
-    @settings(
-        max_examples=count,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def collect(value: T) -> None:
-        found.append(value)
-
-    collect()
-    return found[:count]
-
-
-def hostile_text(
-    low: int, high: int, victim: SandboxMember, role_id: int
-) -> st.SearchStrategy[str]:
-    """Texts of ``low`` to ``high`` characters built from what a hostile member pastes."""
-    pieces = st.sampled_from(
-        [
-            "@everyone",
-            "@here",
-            victim.mention,
-            f"<@!{victim.id}>",
-            f"<@&{role_id}>",
-            "**bold** __under__ ~~gone~~",
-            "```py\nprint(1)\n```",
-            "||spoiler||",
-            "> quoted\n",
-            "\u200b\u200c\u200d\u2060\ufeff",
-            "\u202eevil\u202c",
-            "e\u0301\u0301\u0301",
-            "👩‍👩‍👧🪢",
-            "[link](https://example.com)",
-            "\n\n",
-            "   ",
-        ]
-    )
-    words = st.text(st.characters(codec="utf-8"), max_size=12)
-    long_word = st.integers(min_value=1, max_value=high).map(lambda size: "w" * size)
-    return st.lists(st.one_of(pieces, words, long_word), min_size=1, max_size=8).map(
-        lambda parts: fit("".join(parts), low, high)
-    )
-
-
-def fit(text: str, low: int, high: int) -> str:
-    """``text`` cut to ``high`` characters, padded with letters to ``low``."""
-    return text[:high] + "x" * max(0, low - len(text[:high]))
-
-
-def edges(low: int, high: int) -> list[str]:
-    """The texts at the limits: shortest, longest, one very long word."""
-    return ["y" * max(low, 1), "z" * high]
+from botfleet.sandbox.pytest_plugin import FleetBotStage
+from botfleet.sandbox.scripting import wait_until
 
 
 def form_input(modal: dict[str, Any]) -> str:
@@ -117,37 +49,6 @@ def form_input(modal: dict[str, Any]) -> str:
         if child.get("type") == 4
     ]
     return str(text_input["custom_id"])
-
-
-class Watch:
-    """What every input must leave true: bot messages without traceback or unasked ping, no
-    error logged. ``asked`` are the members a bot may ping (the one acting, say)."""
-
-    def __init__(self, stage: FleetBotStage, caplog: pytest.LogCaptureFixture) -> None:
-        self.stage = stage
-        self.caplog = caplog
-        caplog.set_level(logging.INFO, logger="botfleet")
-
-    def bot_messages(self) -> list[Message]:
-        state = self.stage.sandbox.state
-        return [
-            message
-            for message in state.messages.values()
-            if message.author.id == self.stage.app.bot_user.id
-        ]
-
-    def check(self, asked: Iterable[SandboxMember] = ()) -> None:
-        allowed = {member.id for member in asked}
-        for message in self.bot_messages():
-            shown = message.content + str(message.embeds)
-            assert "Traceback" not in shown and "went wrong" not in shown, message.describe()
-            if message.ephemeral:
-                continue  # seen by the one member it answers: it notifies nobody
-            assert not message.mention_everyone, message.describe()
-            assert message.mention_role_ids == [], message.describe()
-            assert set(message.mention_user_ids) <= allowed, message.describe()
-        errors = [r.getMessage() for r in self.caplog.records if r.levelno >= logging.ERROR]
-        assert errors == []
 
 
 async def submit(member: SandboxMember, opened: InteractionHandle, text: str) -> InteractionHandle:
@@ -162,40 +63,6 @@ async def refused_by_discord(member: SandboxMember, opened: InteractionHandle, t
     except SandboxScriptError:
         return True
     return False
-
-
-@dataclass(frozen=True)
-class Scene:
-    """A bot's stage with Alice, who types, Bob, whom she tries to ping, a role she tries to
-    ping, the channel she types in, and the watch over what the bot does."""
-
-    stage: FleetBotStage
-    alice: SandboxMember
-    bob: SandboxMember
-    role_id: int
-    general: SandboxChannel
-    watch: Watch
-
-    def texts(self, low: int, high: int, count: int = EXAMPLES) -> list[str]:
-        """The texts at the limits, then ``count`` hostile ones between them."""
-        return edges(low, high) + drawn(hostile_text(low, high, self.bob, self.role_id), count)
-
-
-@pytest.fixture
-def scene(fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture) -> Callable[[str], Scene]:
-    """``scene(bot)``: the scene around ``bot`` (the Mod Bot holding what moderation needs)."""
-
-    def make(bot: str) -> Scene:
-        stage = fleet_bot(bot)
-        if bot == "mod":
-            powers = stage.guild.add_role("Mod Bot powers", permissions=mod_permissions())
-            stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
-        alice, bob = (stage.guild.add_member(name) for name in ("alice", "bob"))
-        role_id = stage.guild.add_role("Everyone's role", mentionable=True).id
-        general = stage.guild.channel("general")
-        return Scene(stage, alice, bob, role_id, general, Watch(stage, caplog))
-
-    return make
 
 
 async def test_tag_forms_store_hostile_text_whole_and_post_it_without_pings(
@@ -359,18 +226,6 @@ async def test_ban_appeals_with_hostile_text_reach_the_staff_without_pings(
                 fields = {field["name"]: field["value"] for field in posted.embeds[0]["fields"]}
                 assert fields["Appeal"] == text.strip(), sent.content
             watch.check(asked=[owner])
-
-
-@pytest.fixture
-def colour_roles(fleet_bot: FleetBotFactory) -> tuple[FleetBotStage, list[int]]:
-    """The Utility Bot holding Manage Roles above three colour roles."""
-    stage = fleet_bot("utility")
-    powers = stage.guild.add_role(
-        "Utility powers", permissions=DEFAULT_BOT_PERMISSIONS | Permission.MANAGE_ROLES
-    )
-    stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
-    roles = [stage.guild.add_role(name, position=1).id for name in ("Red", "Green", "Blue")]
-    return stage, roles
 
 
 async def test_every_choice_of_a_role_menu_gives_and_takes_exactly_those_roles(

@@ -18,6 +18,7 @@ from botfleet.bots.grammar.services.issues import Issue
 from botfleet.bots.grammar.services.review import Review
 from botfleet.bots.grammar.services.tutor import Tone
 from botfleet.core.errors import handle_interaction_error
+from botfleet.core.expiring_views import grey_out
 from botfleet.services.ai.errors import AIError, AIUnavailableError
 from botfleet.services.ai.service import AIService
 from botfleet.utils.embeds import chunk_embeds, create_embed, paginate_embeds
@@ -167,15 +168,7 @@ class ResultView(discord.ui.View):
         await handle_interaction_error(interaction, error)
 
     async def on_timeout(self) -> None:
-        for item in self.children:
-            if isinstance(item, discord.ui.Button | discord.ui.Select):
-                item.disabled = True
-        if self.shown_by is None:
-            return
-        try:
-            await self.shown_by.edit_original_response(view=self)
-        except discord.HTTPException as error:
-            log.debug("could not disable the buttons of an old grammar check: %s", error)
+        await grey_out(self, self.shown_by, "an old grammar check's buttons")
 
     async def _redraw(self, interaction: discord.Interaction[Any], review: Review) -> None:
         self.review = review

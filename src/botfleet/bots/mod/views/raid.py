@@ -13,6 +13,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 import discord
 
 from botfleet.core.errors import cog_serving, handle_interaction_error, refuse, reply_ephemeral
+from botfleet.core.expiring_views import grey_out
 from botfleet.core.persistent import CustomIdFormat, PersistentItem, number
 
 COG_NAME: Final = "Raid defence"
@@ -70,16 +71,18 @@ class MassbanButton(PersistentItem[Button], custom_id=MASSBAN_ID):
         if not count:
             await reply_ephemeral(interaction, "No flagged joiner is left to ban.")
             return
+        confirmation = ConfirmMassban(cog, self.guild_id, interaction.user.id)
         await interaction.response.send_message(
             f"Ban the {count} member{'s' if count != 1 else ''} this raid flagged? "
             "They can appeal if appeals are on.",
-            view=ConfirmMassban(cog, self.guild_id, interaction.user.id),
+            view=confirmation,
             ephemeral=True,
         )
+        confirmation.shown_by = interaction
 
 
 class ConfirmMassban(discord.ui.View):
-    """The ephemeral confirmation: only its confirm button bans."""
+    """The ephemeral confirmation: only its confirm button bans; greyed out when it times out."""
 
     def __init__(self, cog: RaidActions, guild_id: int, moderator_id: int) -> None:
         super().__init__(timeout=CONFIRM_SECONDS)
@@ -87,6 +90,8 @@ class ConfirmMassban(discord.ui.View):
         self.guild_id = guild_id
         self.moderator_id = moderator_id
         self.confirmed = False
+        self.shown_by: discord.Interaction[Any] | None = None
+        """The press whose ephemeral answer holds this view (only it can edit that answer)."""
 
     @discord.ui.button(label="Confirm the massban", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction[Any], _: Button) -> None:
@@ -116,6 +121,9 @@ class ConfirmMassban(discord.ui.View):
         /,
     ) -> None:
         await handle_interaction_error(interaction, error)
+
+    async def on_timeout(self) -> None:
+        await grey_out(self, self.shown_by, "raid massban confirmation")
 
 
 def raid_alert_view(guild_id: int) -> discord.ui.View:

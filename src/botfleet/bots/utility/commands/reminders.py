@@ -118,6 +118,7 @@ class ReminderCommands(commands.Cog, name="Reminders"):
             view=view,
             ephemeral=True,
         )
+        view.shown_by = interaction
 
     @reminders.command(name="delete", description="Delete one of your reminders.")
     @app_commands.describe(reminder="The reminder's number (see /reminders list).")

@@ -9,6 +9,7 @@ import discord
 
 from botfleet.bots.utility.services.reminders import Reminder, ReminderService
 from botfleet.core.errors import handle_interaction_error
+from botfleet.core.expiring_views import grey_out
 from botfleet.utils.embeds import paginate_embeds
 from botfleet.utils.text import discord_timestamp, truncate_string
 
@@ -60,13 +61,15 @@ class DeleteReminderSelect(discord.ui.Select["ReminderListView"]):
             await interaction.response.edit_message(
                 content=f"{notice} You have no reminders left.", embeds=[], view=None
             )
+            view.stop()
             return
         color = interaction.client.settings.colors.primary
+        redrawn = ReminderListView(view.service, view.owner_id, pending)
         await interaction.response.edit_message(
-            content=notice,
-            embeds=reminders_embed(pending, color),
-            view=ReminderListView(view.service, view.owner_id, pending),
+            content=notice, embeds=reminders_embed(pending, color), view=redrawn
         )
+        redrawn.shown_by = interaction
+        view.stop()  # replaced: its timeout must not grey out the menu that follows
 
 
 class ReminderListView(discord.ui.View):
@@ -77,6 +80,8 @@ class ReminderListView(discord.ui.View):
         self.service = service
         self.owner_id = owner_id
         self.add_item(DeleteReminderSelect(pending))
+        self.shown_by: discord.Interaction[Any] | None = None
+        """The interaction whose answer holds this view: the list, or the pick that redrew it."""
 
     async def on_error(
         self,
@@ -86,3 +91,6 @@ class ReminderListView(discord.ui.View):
         /,
     ) -> None:
         await handle_interaction_error(interaction, error)
+
+    async def on_timeout(self) -> None:
+        await grey_out(self, self.shown_by, "reminder list menu")
