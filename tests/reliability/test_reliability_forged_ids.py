@@ -352,16 +352,21 @@ async def test_a_role_menu_choice_that_is_no_role_id_is_refused(
 
 
 async def test_a_menu_shown_before_a_restart_is_answered_not_dropped(
-    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture
+    fleet_bot: FleetBotFactory, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The reminders' delete menu lives in its process only: after a restart discord.py knows
-    no view for it and dropped the pick ("This interaction failed"); it is answered now, and
-    the reminder stays."""
+    """The reminders' delete menu lives in its process only: after a crash (a stop greys it
+    out) discord.py knows no view for it and dropped the pick ("This interaction failed"); it
+    is answered now, and the reminder stays."""
     caplog.set_level(logging.INFO, logger="botfleet")
     stage = fleet_bot("utility")
     alice = stage.guild.add_member("alice")
     general = stage.guild.channel("general")
-    async with stage.running():
+    async with stage.running() as crashing:
+
+        async def killed_before_expiring_views() -> None:
+            """A killed process greys nothing out."""
+
+        monkeypatch.setattr(crashing, "_expire_views", killed_before_expiring_views)
         remind = {"when": "in 3 days", "what": "water the plants"}
         await (await alice.run_command(general, stage.app, "remind", remind)).wait_for_message()
         listed = await alice.run_command(general, stage.app, "reminders", {}, subcommand="list")
