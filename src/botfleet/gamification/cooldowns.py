@@ -191,6 +191,7 @@ class MessageCooldowns:
         self._claims_queued += 1
         if self._sender is None:
             self._sender = asyncio.create_task(self._send_batches(self.redis))
+            self._sender.add_done_callback(self._sender_done)
 
     async def settled(self) -> None:
         """Wait until every claim made so far has its verdict handed over (before a flush, a
@@ -213,14 +214,23 @@ class MessageCooldowns:
                 self._claims_answered += len(batch)
                 self._wake_settled()
         finally:
-            self._sender = None
-            self._claims_answered = self._claims_queued
-            self._wake_settled()
-            # Only a cancelled sender (shutdown) leaves claims queued: no caller waits forever.
-            for queued in self._queued:
-                if queued.decided is not None:
-                    queued.decided.cancel()
-            self._queued = []
+            self._stop_sending()
+
+    def _sender_done(self, sender: asyncio.Task[None]) -> None:
+        """A sender cancelled before it ran (shutdown) never reached its ``finally``."""
+        if self._sender is sender:
+            self._stop_sending()
+
+    def _stop_sending(self) -> None:
+        """The sender ends: only a cancelled one (shutdown) leaves claims queued, which are
+        cancelled, so no caller waits forever and the next claim starts a new sender."""
+        self._sender = None
+        for queued in self._queued:
+            if queued.decided is not None:
+                queued.decided.cancel()
+        self._queued = []
+        self._claims_answered = self._claims_queued
+        self._wake_settled()
 
     def _wake_settled(self) -> None:
         """Let :meth:`settled` callers check whether their claims are answered now."""
