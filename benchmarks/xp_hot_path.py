@@ -12,7 +12,12 @@ listener on the Message discord.py built, so reading the author's roles and the 
 counts too. Cases:
 
 * **message in cooldown**: the member earned XP less than a cooldown ago (the common case);
-* **message that awards**: every message from a member out of cooldown, one after the other;
+* **message that awards**: every message from a member out of cooldown, one after the other
+  (the listener returns once the cooldown claim is queued; the time until every claim's verdict
+  is in and its award buffered is counted);
+* **lone message that awards, CPU**: the same, but each message waits for its verdict before
+  the next is sent, so every claim is a batch of one; this process's CPU time per message
+  (waiting for Redis is not counted: the listener does not wait for it);
 * **burst that awards**: the same messages in bursts of 50, each handled in its own task as
   discord.py dispatches listeners (what a busy process sees; per message);
 * **command**: ``award_command`` as the completion listeners call it;
@@ -44,15 +49,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import discord
-from automod import (
-    AUTHOR_ID,
-    CHANNEL_ID,
-    GUILD_ID,
-    REPEATS,
-    START,
-    gateway_frame,
-    minimal_state,
-)
+from automod import AUTHOR_ID, CHANNEL_ID, GUILD_ID, START, gateway_frame, minimal_state
 from xp_pipeline import scratch_backends
 
 from botfleet.cache import CacheHierarchy, MemoryCache
@@ -62,6 +59,9 @@ from botfleet.gamification import GameEnding, GameResult, Gamification
 from botfleet.gamification.discord.extension import XPEvents
 
 EVENTS_PER_ROUND = 2000
+LONE_MESSAGES = 300
+"""Lone messages per round: each waits for its cooldown's verdict before the next is sent."""
+REPEATS = 7
 CHAT_MEMBERS = 200
 MESSAGES_PER_SECOND = 20
 BURST = 50
@@ -114,12 +114,28 @@ def realistic_chat(state: Any, every_message_awards: bool) -> list[ChatEvent]:
     return events
 
 
-async def timed(run: Callable[[int], Awaitable[object]], count: int) -> float:
-    """Microseconds per call of ``await run(0)`` to ``await run(count - 1)``."""
+async def timed(
+    run: Callable[[int], Awaitable[object]], count: int, settle: Callable[[], Awaitable[None]]
+) -> float:
+    """Microseconds per call of ``await run(0)`` to ``await run(count - 1)``, until every
+    cooldown claim they queued is decided and its award buffered (``settle``)."""
     started = time.perf_counter_ns()
     for index in range(count):
         await run(index)
+    await settle()
     return (time.perf_counter_ns() - started) / count / 1000
+
+
+async def cpu_timed(
+    run: Callable[[int], Awaitable[object]], count: int, settle: Callable[[], Awaitable[None]]
+) -> float:
+    """CPU microseconds of this thread per lone ``run(index)``: each settles (its Redis round
+    trip, if any) before the next, so none shares a batch; time spent waiting is not counted."""
+    started = time.thread_time_ns()
+    for index in range(count):
+        await run(index)
+        await settle()
+    return (time.thread_time_ns() - started) / count / 1000
 
 
 class Bench:
@@ -131,6 +147,7 @@ class Bench:
         self.prefix = prefix
         self.rounds = 0
         self.awarded: dict[str, int] = {}
+        self.current: Gamification | None = None
 
     def fresh(self) -> tuple[Gamification, XPEvents]:
         """An XP system with its own Redis keys, and the XP cog listening for it."""
@@ -141,6 +158,7 @@ class Bench:
             bot_name="hangman",
             key_prefix=f"{self.prefix}{self.rounds}:",
         )
+        self.current = gamification
         return gamification, XPEvents(SimpleNamespace(gamification=gamification))  # type: ignore[arg-type]
 
     async def ready(self) -> tuple[Gamification, XPEvents]:
@@ -149,12 +167,18 @@ class Bench:
         await gamification.xp.settings.get(GUILD_ID)
         return gamification, cog
 
+    async def settle(self) -> None:
+        """Wait for the claims of the latest case's XP system to be decided."""
+        if self.current is not None:
+            await self.current.xp.cooldowns.settled()
+
     async def in_cooldown(
         self, messages: list[discord.Message]
     ) -> Callable[[int], Awaitable[None]]:
         _, cog = self.fresh()
         for message in messages:  # each member earns once; the timed pass replays them
             await cog.on_message(message)
+        await self.settle()
         return lambda index: cog.on_message(messages[index])
 
     async def awarding(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
@@ -217,6 +241,7 @@ class Bench:
                     save_now=False,
                 )
             if index == len(events) - 1:
+                await xp.cooldowns.settled()
                 self.awarded[f"mix {id(events)}"] = xp.pending_awards
 
         return run
@@ -239,6 +264,7 @@ async def measure(label: str, bench: Bench) -> None:
     cases: dict[str, Callable[[], Awaitable[Callable[[int], Awaitable[object]]]]] = {
         "message in cooldown (listener)": lambda: bench.in_cooldown(chatty),
         "message that awards (listener)": lambda: bench.awarding(first_messages),
+        "lone message that awards, CPU (listener)": lambda: bench.awarding(first_messages),
         "burst that awards (listener tasks)": lambda: bench.burst(first_messages),
         "command": lambda: bench.command(first_messages),
         "game result (save_now=False)": lambda: bench.game(first_messages),
@@ -253,8 +279,13 @@ async def measure(label: str, bench: Bench) -> None:
     for _ in range(REPEATS):
         for name, prepare in (("parse", parse_case), *cases.items()):
             run = await prepare()
+            if name.startswith("lone"):
+                samples[name].append(await cpu_timed(run, LONE_MESSAGES, bench.settle))
+                continue
             per_call = BURST if name.startswith("burst") else 1
-            samples[name].append(await timed(run, EVENTS_PER_ROUND // per_call) / per_call)
+            samples[name].append(
+                await timed(run, EVENTS_PER_ROUND // per_call, bench.settle) / per_call
+            )
     best = {name: min(values) for name, values in samples.items()}
     baseline = best["parse"]
     print(f"\n{label}")

@@ -114,10 +114,27 @@ class Feed:
     seconds: float
 
 
-async def feed(gamification: Gamification, events: list[Event], pace: float | None) -> Feed:
-    """Send events through the award path, as fast as possible or ``pace`` per second."""
-    latencies: list[float] = []
+def record_awards(gamification: Gamification) -> list[XPAward]:
+    """Every award the XP system buffers, in order (a message's award is buffered when its
+    cooldown claim is answered, after its handler returned)."""
     awards: list[XPAward] = []
+    add = gamification.xp.writer.add
+
+    def recorded(award: XPAward) -> XPAward | None:
+        kept = add(award)
+        if kept is not None:
+            awards.append(kept)
+        return kept
+
+    gamification.xp.writer.add = recorded  # type: ignore[method-assign]
+    return awards
+
+
+async def feed(gamification: Gamification, events: list[Event], pace: float | None) -> Feed:
+    """Send events through the award path, as fast as possible or ``pace`` per second; a
+    message as the XP cog's listener sends it (not waiting for its cooldown's verdict)."""
+    latencies: list[float] = []
+    awards = record_awards(gamification)
     most_pending = 0
     started = time.perf_counter()
     for index, event in enumerate(events):
@@ -125,15 +142,15 @@ async def feed(gamification: Gamification, events: list[Event], pace: float | No
             await asyncio.sleep(max(0.0, started + index / pace - time.perf_counter()))
         before = time.perf_counter()
         if event.kind == "message":
-            award = await gamification.xp.award_message(
-                event.user_id, event.guild_id, event.channel_id, sent_at=event.sent_at
+            await gamification.xp.award_message_deferred(
+                event.user_id, event.guild_id, event.channel_id, sent_at=event.sent_at.timestamp()
             )
         elif event.kind == "command":
-            award = await gamification.xp.award_command(
+            await gamification.xp.award_command(
                 event.user_id, "play", guild_id=event.guild_id, channel_id=event.channel_id
             )
         else:
-            award = await gamification.xp.award_xp(
+            await gamification.xp.award_xp(
                 event.user_id,
                 GAME_WIN_XP,
                 "game:benchmark:win",
@@ -143,10 +160,9 @@ async def feed(gamification: Gamification, events: list[Event], pace: float | No
                 counters=GAME_WIN_COUNTERS,
             )
         latencies.append(time.perf_counter() - before)
-        if award is not None:
-            awards.append(award)
         most_pending = max(most_pending, gamification.xp.pending_awards)
         await asyncio.sleep(0)
+    await gamification.xp.cooldowns.settled()
     return Feed(latencies, awards, most_pending, time.perf_counter() - started)
 
 

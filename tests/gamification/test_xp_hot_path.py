@@ -11,10 +11,11 @@ from typing import Any
 import discord
 import pytest
 from gamification_helpers import ADA, BOB, CHANNEL, GUILD, GamificationFactory
+from redis import exceptions as redis_exceptions
 
 from botfleet.cache import ResilientRedis
 from botfleet.database import Database
-from botfleet.gamification import Gamification, GamificationOptions
+from botfleet.gamification import Gamification, GamificationOptions, XPSource
 from botfleet.gamification.discord.extension import sent_seconds
 
 FIXED = GamificationOptions(message_xp_min=20, message_xp_max=20)
@@ -89,6 +90,20 @@ def count_round_trips(redis: ResilientRedis | None, monkeypatch: pytest.MonkeyPa
     return sent
 
 
+async def two_bots(
+    url: str, make_gamification: GamificationFactory, redis: tuple[str, str]
+) -> list[Gamification]:
+    """Two bot processes' XP systems on one database and Redis, the guild's rules in memory
+    as in a running bot."""
+    processes = [
+        make_gamification(url, bot_name=bot, options=FIXED, redis=redis)
+        for bot in ("hangman", "utility")
+    ]
+    for gamification in processes:
+        await gamification.xp.settings.get(GUILD)
+    return processes
+
+
 @pytest.mark.redis
 async def test_a_burst_of_claims_is_batched_and_each_message_is_awarded_once(
     migrated_url: str,
@@ -96,12 +111,7 @@ async def test_a_burst_of_claims_is_batched_and_each_message_is_awarded_once(
     redis_settings: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    processes = [
-        make_gamification(migrated_url, bot_name=bot, options=FIXED, redis=redis_settings)
-        for bot in ("hangman", "utility")
-    ]
-    for gamification in processes:  # the guild's rules in memory, as in a running bot
-        await gamification.xp.settings.get(GUILD)
+    processes = await two_bots(migrated_url, make_gamification, redis_settings)
     trips = [count_round_trips(g.xp.cooldowns.redis, monkeypatch) for g in processes]
     members = range(1, 41)
 
@@ -132,9 +142,127 @@ async def test_claims_of_a_cancelled_round_trip_are_cancelled_and_the_next_claim
         for member in (1, 2)
     ]
     await asyncio.sleep(0)  # both claims queued, their round trip not sent yet
-    for sender in list(xp.cooldowns._senders):
-        sender.cancel()
+    assert xp.cooldowns._sender is not None
+    xp.cooldowns._sender.cancel()
     results = await asyncio.gather(*handlers, return_exceptions=True)
 
     assert all(isinstance(result, asyncio.CancelledError) for result in results)
     assert await xp.award_message(3, GUILD, CHANNEL, sent_at=T0) is not None
+
+
+async def total_xp(gamification: Gamification, member: int) -> int:
+    return (await gamification.xp.profile(member, GUILD)).progress.total_xp
+
+
+@pytest.mark.redis
+async def test_claims_of_one_batch_travel_in_one_script_call_and_each_gets_its_own_verdict(
+    migrated_url: str,
+    make_gamification: GamificationFactory,
+    redis_settings: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    other, this = (
+        make_gamification(migrated_url, bot_name=bot, options=FIXED, redis=redis_settings)
+        for bot in ("utility", "hangman")
+    )
+    await this.xp.settings.get(GUILD)
+    assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=T0) is not None
+    trips = count_round_trips(this.xp.cooldowns.redis, monkeypatch)
+    carol, dave = 3, 4
+
+    # BOB is cooling in Redis (the other process took his message); the rest are not.
+    for member, sent in ((ADA, T0), (BOB, T0 + timedelta(seconds=1)), (carol, T0), (dave, T0)):
+        await this.xp.award_message_deferred(member, GUILD, CHANNEL, sent_at=sent.timestamp())
+    await this.xp.cooldowns.settled()
+
+    assert len(trips) == 1
+    buffered = {award.user_id for awards in this.xp.writer._buffer.values() for award in awards}
+    assert buffered == {ADA, carol, dave}
+    assert all(
+        award.cooldown_settled for awards in this.xp.writer._buffer.values() for award in awards
+    )
+
+
+@pytest.mark.redis
+async def test_the_message_handler_returns_before_redis_answers_and_the_award_follows(
+    migrated_url: str,
+    make_gamification: GamificationFactory,
+    redis_settings: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gamification = make_gamification(migrated_url, options=FIXED, redis=redis_settings)
+    xp = gamification.xp
+    await xp.settings.get(GUILD)
+    redis = xp.cooldowns.redis
+    assert redis is not None
+    answer = asyncio.Event()
+    call = redis.call
+
+    async def held(operation: Callable[[Any], Awaitable[Any]]) -> Any:
+        await answer.wait()
+        return await call(operation)
+
+    monkeypatch.setattr(redis, "call", held)
+    await asyncio.wait_for(
+        xp.award_message_deferred(ADA, GUILD, CHANNEL, sent_at=T0.timestamp()), timeout=1
+    )
+    assert xp.pending_awards == 0  # Redis has not answered yet
+    answer.set()
+    await xp.flush()
+
+    assert xp.pending_awards == 0
+    assert await total_xp(gamification, ADA) == 20
+
+
+@pytest.mark.redis
+async def test_two_processes_claiming_the_same_members_in_overlapping_batches_award_once(
+    migrated_url: str, make_gamification: GamificationFactory, redis_settings: tuple[str, str]
+) -> None:
+    processes = await two_bots(migrated_url, make_gamification, redis_settings)
+    members = range(1, 121)
+    sent = T0.timestamp()
+
+    for member in members:  # the two processes' handlers take turns, their batches overlap
+        for gamification in processes:
+            await gamification.xp.award_message_deferred(member, GUILD, CHANNEL, sent_at=sent)
+        if member % 7 == 0:
+            await asyncio.sleep(0.001)
+    for gamification in processes:
+        await gamification.xp.flush()
+
+    for member in members:
+        assert await total_xp(processes[0], member) == 20, member
+
+
+@pytest.mark.redis
+async def test_redis_failing_mid_batch_leaves_the_verdict_to_the_database(
+    migrated_url: str,
+    make_gamification: GamificationFactory,
+    redis_settings: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    processes = await two_bots(migrated_url, make_gamification, redis_settings)
+    in_flight = asyncio.Event()
+    for gamification in processes:
+        redis = gamification.xp.cooldowns.redis
+        assert redis is not None
+
+        async def cut_mid_batch(*args: Any, **kwargs: Any) -> Any:
+            in_flight.set()
+            await asyncio.sleep(0.01)
+            raise redis_exceptions.ConnectionError("Connection reset by peer")
+
+        monkeypatch.setattr(redis.client, "eval", cut_mid_batch)
+    sent = T0.timestamp()
+
+    for gamification in processes:
+        for member in (ADA, BOB):
+            await gamification.xp.award_message_deferred(member, GUILD, CHANNEL, sent_at=sent)
+    await asyncio.wait_for(in_flight.wait(), timeout=1)
+    for gamification in processes:
+        await gamification.xp.flush()
+
+    # Each process buffered both awards on its own; the database kept one of each.
+    assert all(g.xp.awards_by_source[XPSource.MESSAGE] == 2 for g in processes)
+    assert await total_xp(processes[0], ADA) == 20
+    assert await total_xp(processes[0], BOB) == 20

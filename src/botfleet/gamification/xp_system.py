@@ -2,8 +2,9 @@
 
 **The hot path never waits on the database.** An award reads the guild's rules from the cache
 hierarchy (memory), applies the no-XP channels and roles, the message cooldown (memory, then one
-atomic script in Redis when configured, see :mod:`botfleet.gamification.cooldowns`) and appends
-to this process's buffer.
+script call in Redis per micro-batch when configured, see
+:mod:`botfleet.gamification.cooldowns`) and appends to this process's buffer. The XP cog's
+message handler does not even wait for Redis: the award is buffered when the batch answers.
 
 **Write-behind.** Awards wait in this process's buffer and are saved in batches in the
 background (:mod:`botfleet.gamification.write_behind`, which also says what a crash loses).
@@ -19,10 +20,12 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -66,6 +69,13 @@ class MemberProfile:
     guild_id: int | None
     progress: LevelProgress
     rank: RankedEntry | None
+
+
+def _epoch_seconds(sent_at: datetime | float | None) -> float:
+    """A message's time in epoch seconds (now when unknown)."""
+    if sent_at is None:
+        return time.time()
+    return sent_at.timestamp() if isinstance(sent_at, datetime) else sent_at
 
 
 def _check_award(amount: int) -> None:
@@ -168,35 +178,102 @@ class XPSystem:
 
         ``sent_at`` is when the message was sent, as a datetime or epoch seconds (what a
         message id gives without building a datetime). A member still in cooldown here, the
-        common case, costs one dictionary lookup: the guild's rules are not even read.
+        common case, costs one dictionary lookup: the guild's rules are not even read. Waits
+        for Redis's verdict when it is asked; :meth:`award_message_deferred` does not.
         """
-        if sent_at is None:
-            sent_at = datetime.now(UTC)
-        sent = sent_at.timestamp() if isinstance(sent_at, datetime) else sent_at
+        return await self._claim_message(
+            user_id, guild_id, channel_id, role_ids, sent_at=sent_at, username=username, wait=True
+        )
+
+    async def award_message_deferred(
+        self,
+        user_id: int,
+        guild_id: int,
+        channel_id: int,
+        role_ids: Collection[int] = (),
+        *,
+        sent_at: float | None = None,
+        username: str | None = None,
+    ) -> None:
+        """:meth:`award_message` for a message handler: returns once the cooldown claim is
+        queued, and the award is buffered when Redis's batch answers (off the handler's path,
+        a few milliseconds later). :meth:`flush`, :meth:`stop` and the member's saves wait for
+        claims still on their way, so none is lost."""
+        if sent_at is not None and self.cooldowns.cooling(guild_id, user_id, sent_at):
+            return  # the common case, without another coroutine
+        await self._claim_message(
+            user_id, guild_id, channel_id, role_ids, sent_at=sent_at, username=username, wait=False
+        )
+
+    async def _claim_message(
+        self,
+        user_id: int,
+        guild_id: int,
+        channel_id: int,
+        role_ids: Collection[int],
+        *,
+        sent_at: datetime | float | None,
+        username: str | None,
+        wait: bool,
+    ) -> XPAward | None:
+        """Claim a message's cooldown and buffer its award, now (``wait``) or when decided."""
+        sent = _epoch_seconds(sent_at)
         if self.cooldowns.cooling(guild_id, user_id, sent):
             return None
+        config = await self._message_rules(guild_id, channel_id, role_ids)
+        if config is None:
+            return None
+        buffer = partial(
+            self._buffer_message,
+            config=config,
+            user_id=user_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            sent=sent,
+            username=username,
+        )
+        cooldown = config.message_cooldown_seconds
+        if wait:
+            return buffer(await self.cooldowns.claim(guild_id, user_id, sent, cooldown))
+        self.cooldowns.claim_later(guild_id, user_id, sent, cooldown, buffer)
+        return None
+
+    async def _message_rules(
+        self, guild_id: int, channel_id: int, role_ids: Collection[int]
+    ) -> GuildXPConfig | None:
+        """The guild's rules if a message out of cooldown may earn XP in that channel."""
         config = self.settings.cached(guild_id) or await self._guild_config(guild_id)
         if config is None or not config.earns_xp(channel_id, role_ids):
             return None
-        cooldown = config.message_cooldown_seconds
-        claim = await self.cooldowns.claim(guild_id, user_id, sent, cooldown)
+        return config
+
+    def _buffer_message(
+        self,
+        claim: Claim,
+        *,
+        config: GuildXPConfig,
+        user_id: int,
+        guild_id: int,
+        channel_id: int,
+        sent: float,
+        username: str | None,
+    ) -> XPAward | None:
+        """Buffer a message's award once its cooldown claim is decided."""
         if claim is Claim.DENIED:
             return None
-        if not isinstance(sent_at, datetime):
-            sent_at = datetime.fromtimestamp(sent, UTC)
         return self.writer.add(
             XPAward(
                 user_id=user_id,
                 amount=self._random.randint(config.message_xp_min, config.message_xp_max),
                 reason="message",
                 source=XPSource.MESSAGE,
-                occurred_at=sent_at,
+                occurred_at=datetime.fromtimestamp(sent, UTC),
                 guild_id=guild_id,
                 bot_name=self.bot_name,
                 channel_id=channel_id,
                 username=username,
                 counters={LeaderboardCategory.MESSAGES.value: 1},
-                cooldown_seconds=cooldown,
+                cooldown_seconds=config.message_cooldown_seconds,
                 cooldown_settled=claim is Claim.SHARED,
             )
         )
@@ -317,10 +394,12 @@ class XPSystem:
         dispatched to the listeners as usual. An empty list when nothing levelled up, or when
         the database is failing (the XP stays queued and is saved later).
         """
+        await self.cooldowns.settled()
         return await self.writer.save_now([user_id], [], guild_id)
 
     async def flush(self) -> list[FlushReport]:
         """Save everything buffered now; raise if the database fails (nothing is lost then)."""
+        await self.cooldowns.settled()
         return await self.writer.flush()
 
     async def start(self) -> None:
@@ -329,6 +408,7 @@ class XPSystem:
 
     async def stop(self) -> None:
         """Stop the background task and save everything still buffered."""
+        await self.cooldowns.settled()
         await self.writer.stop()
 
     async def give_xp(
@@ -368,6 +448,7 @@ class XPSystem:
         reason: str | None,
     ) -> AdjustmentResult:
         # Buffered XP first: otherwise it would land on top of a reset.
+        await self.cooldowns.settled()
         async with self.writer.member_saved(user_id):
             result = await self.store.adjust_member_xp(
                 guild_id, user_id, action, amount, actor_id=actor_id, reason=reason
@@ -434,6 +515,7 @@ class XPSystem:
 
     async def forget_user(self, user_id: int) -> int:
         """Drop a member's unsaved awards and cooldowns (a data-deletion request)."""
+        await self.cooldowns.settled()  # no claim on its way buffers an award after this
         dropped = await self.writer.forget_user(user_id)
         self.cooldowns.forget(user_id)
         return dropped

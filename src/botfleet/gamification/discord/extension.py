@@ -162,7 +162,7 @@ class XPEvents(commands.Cog, name="XP"):
             return
         if message.is_system():
             return  # Discord wrote it in the member's name (a join, a pin, an AutoMod alert)
-        await self.bot.gamification.xp.award_message(
+        await self.bot.gamification.xp.award_message_deferred(
             author.id,
             message.guild.id,
             message.channel.id,
