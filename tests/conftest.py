@@ -162,6 +162,20 @@ async def redis_server(program: Callable[[str, str], str]) -> AsyncIterator[Any]
         await server.stop()
 
 
+TOUCHED_LOGGERS = ("", "botfleet", "botfleet.tests", "discord", "discord.client", "discord.gateway")
+"""Loggers whose level the product's logging set-up (``botfleet run``, the sandbox) changes."""
+
+
+@pytest.fixture(autouse=True)
+def restored_logger_levels() -> Iterator[None]:
+    """Put back the loggers' levels a test changed (a command run in-process configures
+    logging), so the next test of the worker captures what it expects, not DEBUG lines."""
+    levels = {name: logging.getLogger(name).level for name in TOUCHED_LOGGERS}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Keep the developer's own .env and BOTFLEET_ variables out of every test."""
