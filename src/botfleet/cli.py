@@ -552,16 +552,12 @@ async def _announce_deletion(
     from botfleet.events_bus import (  # noqa: PLC0415
         BusUnavailableError,
         MemberDataDeleted,
-        bus_from_settings,
+        publish_once,
     )
 
+    deleted = MemberDataDeleted(source_bot="cli", user_id=user_id)
     try:
-        bus = bus_from_settings(settings, cache.redis)
-        try:
-            await bus.start()
-            await bus.publish(MemberDataDeleted(source_bot="cli", user_id=user_id))
-        finally:
-            await bus.close()
+        await publish_once(settings, cache.redis, deleted)
     except BusUnavailableError as exc:
         return False, f"the deletion was not announced to running bots: {exc}"
     return True, f"announced on RabbitMQ (exchange {settings.bus.exchange}) to every bot"
@@ -620,7 +616,7 @@ async def _tell_running_bots(
     The in-process bus reaches no bot from this process, so with it (and for a revocation,
     which no fleet event announces) bots learn the change at their next premium check.
     """
-    from botfleet.events_bus import BusUnavailableError, bus_from_settings  # noqa: PLC0415
+    from botfleet.events_bus import BusUnavailableError, publish_once  # noqa: PLC0415
     from botfleet.services.premium.service import CACHE_TTL, granted_event  # noqa: PLC0415
 
     if cache.redis is not None:
@@ -633,15 +629,11 @@ async def _tell_running_bots(
         return f"{later}; no fleet event announces a revocation"
     if settings.bus.backend == "memory":
         return f"not announced: bus.backend is memory, which reaches no other process; {later}"
-    bus = bus_from_settings(settings, cache.redis)
     try:
-        await bus.start()
-        await bus.publish(granted_event(changed, source="cli"))
+        await publish_once(settings, cache.redis, granted_event(changed, source="cli"))
     except BusUnavailableError as exc:
         click.echo(f"botfleet: the grant is saved but was not announced: {exc}", err=True)
         return later
-    finally:
-        await bus.close()
     return f"announced on RabbitMQ (exchange {settings.bus.exchange}); {later}"
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "XPAnnouncement",
     "announcement_key",
     "bus_from_settings",
+    "publish_once",
 ]
 
 
@@ -58,3 +59,14 @@ def bus_from_settings(settings: Settings, redis: ResilientRedis | None) -> Event
             settings.bus.amqp_url.get_secret_value(), settings.bus.exchange, processed
         )
     return InProcessBus(processed)
+
+
+async def publish_once(settings: Settings, redis: ResilientRedis | None, event: FleetEvent) -> None:
+    """Publish one event from a process that runs no bot (the command line): connect to the
+    configured bus, publish, disconnect. :class:`BusUnavailableError` when it could not."""
+    bus = bus_from_settings(settings, redis)
+    try:
+        await bus.start()
+        await bus.publish(event)
+    finally:
+        await bus.close()
