@@ -1,8 +1,9 @@
-"""Members' records of a bot (a Hangman record, Grammar counts) read through the cache.
+"""Records of a bot read through the cache: a member's (a Hangman record, Grammar counts) and
+a server's boards of who did what (the Spelling Bee's finds of a day).
 
-A stats command reads one member's record each time it runs; from the cache it costs no query.
-The store that writes a record calls :meth:`MemberRecords.forget` once its transaction has
-committed, which drops the record in every process (see :mod:`botfleet.cache.invalidation`).
+A stats or status command reads one record each time it runs; from the cache it costs no
+query. The store that writes a record calls ``forget`` once its transaction has committed,
+which drops the record in every process (see :mod:`botfleet.cache.invalidation`).
 """
 
 from __future__ import annotations
@@ -36,3 +37,29 @@ class MemberRecords:
         """Drop the record everywhere: call it after the write that changed it committed."""
         if self.cache is not None:
             await self.cache.invalidate(CacheKeys.member_record(user_id, self.name, guild_id))
+
+
+class GuildBoards:
+    """One kind of server board that names members (``name``, e.g. "spelling_bee_finds"), one
+    per server and period, in the cache.
+
+    Kept under the leaderboard keys (TTL ``cache.ttl.leaderboard``): a member's data deletion
+    drops every board with them, so no cached board names a deleted member.
+    """
+
+    def __init__(self, cache: CacheHierarchy | None, name: str) -> None:
+        """Without a cache every read is the loader's (stores used outside a bot)."""
+        self.cache = cache
+        self.name = name
+
+    async def read(self, guild_id: int, period: str, load: Callable[[], Awaitable[T]]) -> T:
+        """The board, cached, else ``await load()`` (JSON data, as for member records)."""
+        if self.cache is None:
+            return await load()
+        key = CacheKeys.leaderboard(guild_id, self.name, period)
+        return await self.cache.get_or_load(key, load, self.cache.ttl.leaderboard)
+
+    async def forget(self, guild_id: int, period: str) -> None:
+        """Drop the board everywhere: call it after the write that changed it committed."""
+        if self.cache is not None:
+            await self.cache.invalidate(CacheKeys.leaderboard(guild_id, self.name, period))

@@ -51,7 +51,9 @@ async def setup(bot: FleetBot[SpellingBeeOptions]) -> None:
     )
     zones = await asyncio.to_thread(all_zones)
     rewards = GamificationRewards(bot.gamification, role_ids_of=partial(member_role_ids, bot))
-    service = BeeService(bot.database, words, rewards=rewards, scheduler=bot.scheduler)
+    service = BeeService(
+        bot.database, words, rewards=rewards, scheduler=bot.scheduler, cache=bot.cache
+    )
     classic = ClassicService(
         bot.database,
         classic_words,
