@@ -272,6 +272,11 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             return
         await self._load_from_module_spec(spec, name)
 
+    async def unload_extension(self, name: str, *, package: str | None = None) -> None:
+        """Unload an extension; its module stays imported for the next load to reuse."""
+        await super().unload_extension(name, package=package)
+        extension_modules.keep_imported(self._resolve_name(name, package))
+
     async def reload_extension(self, name: str, *, package: str | None = None) -> None:
         """Reload an extension from its files as they are now."""
         extension_modules.forget(self._resolve_name(name, package))

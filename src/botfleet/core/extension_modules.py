@@ -4,9 +4,11 @@ discord.py executes an extension's module anew at every ``load_extension``, and 
 a bot's close drops the module and its submodules from ``sys.modules``: a bot started again in
 the same process (the supervisor's restart, a test, the latency benchmark's logins) defined
 every cog class, slash command and signature again, the largest part of what a bot added to
-its login. :func:`executed_spec` gives discord.py a spec whose loader returns the module this
-process executed already, as long as none of its files changed since; a reload
-(:func:`forget`) and a changed file execute the code anew.
+its login, and a module imported before (a bot's commands import the XP extension) existed
+twice. :func:`executed_spec` gives discord.py a spec whose loader returns the module this
+process imported or executed already, as long as none of its files changed since;
+:func:`keep_imported` puts it back after an unload; a reload (:func:`forget`) and a changed
+file execute the code anew.
 """
 
 from __future__ import annotations
@@ -88,8 +90,10 @@ def remember(name: str) -> None:
 
 
 def executed_spec(name: str) -> importlib.machinery.ModuleSpec | None:
-    """A spec that hands back the module ``name`` as executed before, or None to execute it
-    (never executed here, or one of its files changed since)."""
+    """A spec that hands back the module ``name`` as imported or executed before, or None to
+    execute it (never imported here, or one of its files changed since)."""
+    if name not in _executed and name in sys.modules:
+        remember(name)  # imported already: the bot gets that module, not a second copy
     executed = _executed.get(name)
     if executed is None:
         return None
@@ -102,6 +106,14 @@ def executed_spec(name: str) -> importlib.machinery.ModuleSpec | None:
         origin=executed.spec.origin,
         is_package=executed.spec.submodule_search_locations is not None,
     )
+
+
+def keep_imported(name: str) -> None:
+    """Put ``name`` and its submodules back into ``sys.modules`` once discord.py's unload
+    dropped them: an import in between finds the module the next load reuses."""
+    executed = _executed.get(name)
+    if executed is not None:
+        sys.modules.update(executed.modules)
 
 
 def forget(name: str) -> None:
