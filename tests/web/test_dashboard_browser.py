@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, Request, async_playwright, expect
 from web_helpers import record_activity, selling
 
 from botfleet.config.schema import Settings
@@ -220,3 +220,35 @@ async def test_a_member_logs_in_and_reaches_a_checkout_from_the_keyboard(
     await page.keyboard.press("Enter")
 
     await expect(page.get_by_role("heading", level=1)).to_contain_text("billed every month")
+
+
+async def test_no_page_loads_anything_from_elsewhere(
+    chromium: Browser, dashboard: TestServer, community: SandboxGuild, web_database: Database
+) -> None:
+    """Every page, its stylesheet and icon come from the dashboard itself, and its policy
+    forbids anything else: nothing loads from the internet (no CDN, no web font)."""
+    await record_activity(web_database, community)
+    base = str(dashboard.make_url("/")).rstrip("/")
+    page = await chromium.new_page()
+    await log_in(page, base, "ada")
+    requested: list[str] = []
+
+    def record(request: Request) -> None:
+        requested.append(request.url)
+
+    page.on("request", record)
+    for path in (
+        "/",
+        "/profile",
+        "/guilds",
+        f"/guilds/{community.id}/settings",
+        f"/guilds/{community.id}/leaderboard",
+        "/premium",
+    ):
+        response = await page.goto(base + path)
+        assert response is not None
+        policy = await response.header_value("Content-Security-Policy")
+        assert policy is not None and "default-src 'none'" in policy, path
+
+    assert any(url.endswith("/static/style.css") for url in requested)
+    assert [url for url in requested if not url.startswith(base + "/")] == []
