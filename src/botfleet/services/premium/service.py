@@ -75,7 +75,7 @@ class BySubscription:
 
 @dataclass(frozen=True, slots=True)
 class ByCustomer:
-    """The membership paid by a provider's customer."""
+    """Every membership paid by a provider's customer."""
 
     customer_id: str
 
@@ -107,16 +107,25 @@ class PaymentEvent:
     provider: str
     event_id: str
     event_type: str
-    target: Target | None
+    target: Target | tuple[Target, ...] | None
+    """Whose membership it changes; several (one payment of several subscriptions' invoices)
+    all change in the event's one transaction."""
     change: Change | None
     messages: Notify = no_messages
-    """The DMs of the change, from the membership it made (written only when it applied)."""
+    """The DMs of the change, from each membership it made (written only when it applied)."""
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        if self.target is None:
+            return ()
+        return self.target if isinstance(self.target, tuple) else (self.target,)
 
 
 @dataclass(frozen=True, slots=True)
 class EventResult:
     outcome: Outcome
-    membership: Membership | None = None
+    memberships: tuple[Membership, ...] = ()
+    """Each membership the event changed."""
 
 
 def _membership(row: PremiumMembership) -> Membership:
@@ -218,6 +227,20 @@ class PremiumService:
         async with self.database.session() as session:
             return [_membership(row) for row in await session.scalars(statement)]
 
+    async def forget_customer(self, provider: str, customer_id: str) -> None:
+        """Drop a customer id the provider no longer has from every membership naming it, so
+        the member's next payment does not name it again."""
+        async with self.database.session() as session:
+            await session.execute(
+                update(PremiumMembership)
+                .where(
+                    PremiumMembership.provider == provider,
+                    PremiumMembership.provider_customer_id == customer_id,
+                )
+                .values(provider_customer_id=None)
+            )
+            await session.commit()
+
     async def is_active(self, subject: Subject) -> bool:
         """Whether ``subject`` has premium now: the one check every bot uses."""
         return await self.active_tier(subject) > 0
@@ -284,10 +307,10 @@ class PremiumService:
                     .values(outcome=result.outcome.value)
                 )
             await session.commit()
-        if result.membership is not None:
-            await self._invalidate(result.membership.subject)
-            if result.outcome is Outcome.APPLIED and isinstance(event.change, Grant):
-                await self._announce(result.membership)
+        for membership in result.memberships:
+            await self._invalidate(membership.subject)
+            if isinstance(event.change, Grant):
+                await self._announce(membership)
         log.info(
             "%s event %s (%s): %s",
             event.provider,
@@ -302,7 +325,7 @@ class PremiumService:
     ) -> EventResult:
         if event.change is None:
             return EventResult(Outcome.IGNORED)
-        if event.target is None:
+        if not event.targets:
             log.warning(
                 "%s event %s (%s) names no member or subscription",
                 event.provider,
@@ -310,8 +333,8 @@ class PremiumService:
                 event.event_type,
             )
             return EventResult(Outcome.UNMATCHED)
-        subject = await self._resolve(session, event.provider, event.target)
-        if subject is None:
+        subjects = await self._resolve(session, event.provider, event.targets)
+        if not subjects:
             log.warning(
                 "%s event %s (%s) matches no premium membership",
                 event.provider,
@@ -319,32 +342,39 @@ class PremiumService:
                 event.event_type,
             )
             return EventResult(Outcome.UNMATCHED)
-        changed = await self._write(session, subject, event.change, now)
-        if changed is None:
+        changed = []
+        for subject in subjects:
+            membership = await self._write(session, subject, event.change, now)
+            if membership is None:
+                continue
+            changed.append(membership)
+            for message in event.messages(membership):
+                session.add(
+                    PremiumOutbox(user_id=message.user_id, kind=message.kind, body=message.body)
+                )
+        if not changed:
             return EventResult(Outcome.STALE)
-        for message in event.messages(changed):
-            session.add(
-                PremiumOutbox(user_id=message.user_id, kind=message.kind, body=message.body)
-            )
-        return EventResult(Outcome.APPLIED, changed)
+        return EventResult(Outcome.APPLIED, tuple(changed))
 
     async def _resolve(
-        self, session: AsyncSession, provider: str, target: Target
-    ) -> Subject | None:
-        if isinstance(target, Subject):
-            return target
-        if isinstance(target, BySubscription):
-            condition = PremiumMembership.provider_subscription_id == target.subscription_id
-        else:
-            condition = PremiumMembership.provider_customer_id == target.customer_id
-        statement = (
-            select(PremiumMembership.scope, PremiumMembership.subject_id)
-            .where(PremiumMembership.provider == provider, condition)
-            .order_by(PremiumMembership.premium_until.desc())
-            .limit(1)
-        )
-        row = (await session.execute(statement)).first()
-        return Subject(Scope(row.scope), row.subject_id) if row is not None else None
+        self, session: AsyncSession, provider: str, targets: Iterable[Target]
+    ) -> list[Subject]:
+        """The subjects ``targets`` name, in one order (rows locked in it never deadlock)."""
+        subjects: set[Subject] = set()
+        for target in targets:
+            if isinstance(target, Subject):
+                subjects.add(target)
+                continue
+            if isinstance(target, BySubscription):
+                condition = PremiumMembership.provider_subscription_id == target.subscription_id
+            else:
+                condition = PremiumMembership.provider_customer_id == target.customer_id
+            statement = select(PremiumMembership.scope, PremiumMembership.subject_id).where(
+                PremiumMembership.provider == provider, condition
+            )
+            rows = (await session.execute(statement)).all()
+            subjects.update(Subject(Scope(row.scope), row.subject_id) for row in rows)
+        return sorted(subjects, key=lambda subject: (subject.scope.value, subject.id))
 
     async def _write(
         self, session: AsyncSession, subject: Subject, change: Change, now: datetime
