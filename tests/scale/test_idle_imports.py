@@ -45,6 +45,7 @@ def test_a_bot_process_imports_no_migrations_yt_dlp_or_payments_until_needed() -
     assert not [name for name in modules if name.startswith(CRYPTOGRAPHY_PRIMITIVES)]
     assert not [name for name in modules if name.startswith("aiohttp.web")]
     assert not [name for name in modules if name.startswith(POSTGRESQL_MODULES)]
+    assert not [name for name in modules if name.startswith(("alembic", "mako"))]
 
 
 MODULES_AT_EXIT = """
@@ -58,8 +59,9 @@ runpy.run_module("botfleet.bots.hangman", run_name="__main__", alter_sys=True)
 async def test_a_bot_on_sqlite_never_imports_the_postgresql_dialect(
     discord_sandbox: DiscordSandbox, tmp_path: Path
 ) -> None:
-    """Started as in production: on a migrated database, not migrating on start (Alembic
-    imports every dialect it supports)."""
+    """On a migrated database with ``auto_migrate`` on (the development default): the bot
+    sees the schema is at the newest revision without Alembic, which imports every dialect
+    it supports."""
     app = discord_sandbox.add_application("Hangman Bot")
     guild = discord_sandbox.create_guild("Word Club", bots=[app])
     url = f"sqlite+aiosqlite:///{tmp_path}/botfleet.db"
@@ -71,7 +73,7 @@ async def test_a_bot_on_sqlite_never_imports_the_postgresql_dialect(
         {
             "HANGMAN_DISCORD_TOKEN": app.token,
             "DATABASE_URL": url,
-            "BOTFLEET_DATABASE__AUTO_MIGRATE": "false",
+            "BOTFLEET_DATABASE__AUTO_MIGRATE": "true",
         },
     )
     try:
@@ -87,3 +89,4 @@ async def test_a_bot_on_sqlite_never_imports_the_postgresql_dialect(
     modules = exit_line[0].split()[1:]
     assert "sqlalchemy.dialects.sqlite.aiosqlite" in modules
     assert not [name for name in modules if name.startswith(POSTGRESQL_MODULES)]
+    assert not [name for name in modules if name.startswith(("alembic", "mako"))]
