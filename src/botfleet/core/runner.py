@@ -42,7 +42,7 @@ async def run_bot(definition: BotDefinition, settings: Settings) -> None:
     With ``discord.api_base`` set, the bot talks to that Discord stand-in instead of Discord.
     """
     token = _token(definition.name, settings)
-    metrics = FleetMetrics()
+    metrics = FleetMetrics(exported=settings.health.port is not None)
     bot = FleetBot(definition, settings, metrics=metrics)
     async with _process(settings, metrics, {bot.name: bot.health}) as stop:
         await _serve(bot, token, stop)
@@ -60,7 +60,7 @@ async def run_together(
     tokens = {definition.name: _token(definition.name, settings) for definition, settings in bots}
     database = Database.from_settings(fleet)
     cache = CacheHierarchy.from_settings(fleet)
-    metrics = FleetMetrics()
+    metrics = FleetMetrics(exported=fleet.health.port is not None)
     bus = bus_from_settings(fleet, cache.redis)
     fleet_bots = [
         FleetBot(definition, settings, database=database, cache=cache, metrics=metrics, bus=bus)
