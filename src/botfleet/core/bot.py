@@ -223,7 +223,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         )
 
     def _count_unparsable_event(self, event_type: str) -> None:
-        self.metrics.errors.labels(self.name, f"gateway {event_type}").inc()
+        self.metrics.error(self.name, f"gateway {event_type}")
 
     @property
     def name(self) -> str:
@@ -385,11 +385,9 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         seconds = self.in_flight.finish(key)
         if seconds is None:
             return  # never counted in: refused while draining, or not a command
-        outcome = "ok" if error is None else "error"
-        self.metrics.commands.labels(self.name, command, kind, outcome).inc()
-        self.metrics.command_duration.labels(self.name, command, kind).observe(seconds)
-        if error is not None:
-            self.metrics.errors.labels(self.name, f"{kind} command").inc()
+        self.metrics.command_finished(
+            self.name, command, kind, seconds=seconds, failed=error is not None
+        )
 
     async def on_command_completion(self, context: commands.Context[Any], /) -> None:
         self._context_finished(context)
