@@ -109,9 +109,12 @@ class Watch:
             assert "Traceback" not in shown and "went wrong" not in shown, message.describe()
             if message.ephemeral:
                 continue  # seen by the one member it answers: it notifies nobody
+            # What it notified when sent, and what it mentions after its edits.
             assert not message.mention_everyone, message.describe()
-            assert message.mention_role_ids == [], message.describe()
-            assert set(message.mention_user_ids) <= allowed, message.describe()
+            assert not message.notified_everyone, message.describe()
+            assert message.mention_role_ids == message.notified_role_ids == [], message.describe()
+            users = {*message.mention_user_ids, *message.notified_user_ids}
+            assert users <= allowed, message.describe()
         errors = [r.getMessage() for r in self.caplog.records if r.levelno >= logging.ERROR]
         assert errors == []
 
