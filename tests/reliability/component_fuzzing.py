@@ -17,12 +17,23 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from botfleet.sandbox import Message, SandboxChannel, SandboxMember
+from botfleet.core.answers import slow_note
+from botfleet.sandbox import InteractionHandle, Message, SandboxChannel, SandboxMember
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 WAIT = 10.0
 EXAMPLES = 6
 T = TypeVar("T")
+SLOW_NOTE_START = slow_note("").split(" — ")[0]
+
+
+async def answered(handle: InteractionHandle) -> Message:
+    """The message that answers ``handle``: the response, or what filled its acknowledgement,
+    past any note that the answer is taking longer (a loaded machine makes that note)."""
+    message = await handle.wait_for_message(timeout=WAIT)
+    while message.content.startswith(SLOW_NOTE_START):
+        message = await handle.wait_for_edit(timeout=WAIT)
+    return message
 
 
 def drawn(strategy: st.SearchStrategy[T], count: int = EXAMPLES) -> list[T]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from component_fuzzing import WAIT, Scene, Watch, drawn, hostile_text
+from component_fuzzing import WAIT, Scene, Watch, answered, drawn, hostile_text
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
@@ -153,14 +153,14 @@ async def test_massban_dry_runs_pressed_in_any_order_ban_everyone_once_or_nobody
             # decided, Discord shows the buttons greyed out and takes no more.
             handles = [await moderator.click(dry_run.message, custom_id) for custom_id in order]
             for custom_id, handle in zip(order, handles, strict=True):
-                answer = await handle.wait_for_response()
-                assert answer.message is not None
-                if answer.message.id != dry_run.message.id:
-                    assert answer.ephemeral, answer.content
-                    assert "already" in answer.content or "called off" in answer.content
-                elif custom_id == "mod:massban":
-                    report = await handle.wait_for_followup(timeout=WAIT)
-                    assert "3 member(s) banned" in report.content, report.content
+                answer = await answered(handle)
+                if answer.id == dry_run.message.id:
+                    assert custom_id == "mod:massban:cancel", answer.describe()
+                elif "already" in answer.content or "called off" in answer.content:
+                    assert answer.ephemeral, answer.describe()
+                else:
+                    assert custom_id == "mod:massban", answer.describe()
+                    assert "3 member(s) banned" in answer.content, answer.describe()
             banned = order[0] == "mod:massban"
             assert await banned_once(on.stage, bot, raiders)
             assert all(
@@ -205,12 +205,11 @@ async def test_the_raid_alerts_massban_is_refused_to_members_and_bans_once_when_
         done = await owner.click(first, confirm)
         again = await (await owner.click(first, confirm)).wait_for_response()
         assert again.ephemeral and "already" in again.content, again.content
-        assert "Banned 3 flagged members" in (await done.wait_for_followup()).content
+        assert "Banned 3 flagged members" in (await answered(done)).content
         second = asked[1].message
         assert second is not None
         late = await owner.click(second, buttons_of(second)[0])
-        await late.wait_for_response()
-        assert "No flagged joiner is left" in (await late.wait_for_followup()).content
+        assert "No flagged joiner is left" in (await answered(late)).content
         assert await banned_once(on.stage, bot, raiders)
         assert {ban.user.id for ban in on.stage.guild.bans} == {raider.id for raider in raiders}
         on.watch.check(asked=[owner])
@@ -387,7 +386,7 @@ async def test_the_rewrite_tone_menu_answers_hostile_text_and_hostile_ai_answers
             checked = await on.alice.run_command(
                 on.general, on.stage.app, "grammar", {"text": text}, subcommand="check"
             )
-            result = await checked.wait_for_message()
+            result = await answered(checked)
             if "grammar:rewrite" not in result.custom_ids:
                 continue
             asked_before = len(openai_server.completions)
@@ -402,7 +401,7 @@ async def test_the_rewrite_tone_menu_answers_hostile_text_and_hostile_ai_answers
                 else:
                     openai_server.queue_reply(answer)
                 handle = await on.alice.select(result, "grammar:rewrite", [tone])
-                shown = await handle.wait_for_followup(timeout=WAIT)
+                shown = await answered(handle)
                 assert shown.ephemeral, shown.describe()
                 picked += 1
                 on.watch.check(asked=[on.alice, mallory])
