@@ -12,6 +12,7 @@ for, and state whole or untouched.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,54 @@ async def test_leaderboard_pages_turned_by_anyone_in_any_order_stay_in_their_boa
                 assert enabled(board, previous_id) == (page > 1)
                 assert enabled(board, next_id) == (page < pages)
                 on.watch.check(asked=[on.alice])
+
+
+def listed(message: Message) -> list[int]:
+    """The members a leaderboard page lists, in its order."""
+    return [int(found) for found in re.findall(r"<@(\d+)>", message.embeds[0]["description"])]
+
+
+async def test_a_leaderboard_that_changes_between_presses_lists_nobody_twice(
+    scene: Callable[[str], Scene],
+) -> None:
+    """Twenty members on a two-page board; between Alice's presses members drawn by
+    hypothesis gain XP that moves them across the page boundary. Every page she is shown
+    comes from one ranking: turning to the next page and back never shows a member twice,
+    nor leaves one out, and the buttons still work."""
+    on = scene("utility")
+    players = [on.stage.guild.add_member(f"player{number}") for number in range(19)]
+    everyone = [*players, on.alice]
+    # Someone of page 2 (and maybe others) gains enough to climb onto page 1.
+    climber = st.tuples(st.integers(10, len(everyone) - 1), st.integers(150, 400))
+    anyone = st.tuples(st.integers(0, len(everyone) - 1), st.integers(1, 400))
+    changes = drawn(
+        st.tuples(climber, st.lists(anyone, max_size=3)).map(lambda drawn: [drawn[0], *drawn[1]]),
+        4,
+    )
+    async with on.stage.running(roomy(on.stage)) as bot:
+        xp = bot.gamification.xp
+        for number, member in enumerate(everyone):
+            await xp.award_xp(member.id, 1000 - 10 * number, "quiz", guild_id=on.stage.guild.id)
+        await xp.flush()
+        opened = await on.alice.run_command(on.general, on.stage.app, "leaderboard", {})
+        board = (await opened.wait_for_response()).message
+        assert board is not None and page_of(board) == (1, 2)
+        previous_id, next_id = buttons_of(board)
+        for change in changes:
+            first = listed(board)
+            for index, gain in change:
+                await xp.award_xp(everyone[index].id, gain, "quiz", guild_id=on.stage.guild.id)
+            await xp.flush()
+            await (await on.alice.click(board, next_id)).wait_for_response()
+            second = listed(board)
+            assert page_of(board) == (2, 2) and enabled(board, previous_id)
+            await (await on.alice.click(board, previous_id)).wait_for_response()
+            again = listed(board)
+            assert page_of(board) == (1, 2)
+            assert not set(second) & set(again), (again, second)
+            assert sorted(again + second) == sorted(member.id for member in everyone)
+            assert len(first) == len(again) == 10
+            on.watch.check(asked=[on.alice])
 
 
 def raider_names(on: Scene, prefix: str, count: int) -> list[str]:
