@@ -332,3 +332,49 @@ async def test_a_deletion_from_the_command_line_reaches_a_bot_over_rabbitmq(
         await hangman.kill()
     assert "No games yet" in shown
     assert status == 0, hangman.text
+
+
+async def test_a_deletion_reaches_every_process_of_a_sharded_bot(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, exchange: str
+) -> None:
+    """The Hangman Bot as two shard processes with only their memory caches, each serving
+    one of alice's servers and caching her record there; ``botfleet data delete-user`` in a
+    third process. Forgetting a cached copy is a broadcast:
+    both processes forget, not whichever took the event from the bot's shared queue."""
+    app = discord_sandbox.add_application("Hangman Bot")
+    app.max_concurrency = 2  # both shards identify at once
+    guilds = [
+        discord_sandbox.create_guild(f"Word Games {shard}", bots=[app], shard=(shard, 2))
+        for shard in (0, 1)
+    ]
+    alice = guilds[0].add_member("alice")
+    members = [alice, guilds[1].join(alice)]
+    fleet = await fleet_on_one_sqlite_file(tmp_path, exchange)
+    shards = []
+    try:
+        for shard in ("0", "1"):
+            process = await BotProcess.start(
+                ("run", "hangman", "--shard-count", "2", "--shards", f"{shard}-{shard}"),
+                discord_sandbox.url,
+                tmp_path / f"hangman-{shard}",
+                {**fleet, token_variable("hangman"): app.token},
+            )
+            shards.append(process)
+            await process.wait_for_output("ready as")
+        for guild, member in zip(guilds, members, strict=True):
+            await record_hangman_wins(fleet["DATABASE_URL"], guild.guild.id, member)
+            assert "Won: 3 (75%)" in await hangman_stats(member, guild, app)
+        operator = (discord_sandbox, tmp_path, fleet)
+        await operator_command(("data", "delete-user", str(alice.id), "--yes"), *operator)
+        for process in shards:
+            await process.wait_for_output(f"forgot the cached data of member {alice.id}")
+        shown = [
+            await hangman_stats(member, guild, app)
+            for guild, member in zip(guilds, members, strict=True)
+        ]
+        statuses = [await process.stop() for process in shards]
+    finally:
+        for process in shards:
+            await process.kill()
+    assert all("No games yet" in each for each in shown), shown
+    assert statuses == [0, 0], [process.text for process in shards]

@@ -10,8 +10,10 @@ from botfleet.cache.resilience import ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.events_bus.base import (
     BusUnavailableError,
+    Delivery,
     EventBus,
     Handler,
+    HandlerNameTakenError,
     Subscription,
     UndeliverableEventError,
 )
@@ -28,9 +30,11 @@ from botfleet.events_bus.memory import InProcessBus
 
 __all__ = [
     "BusUnavailableError",
+    "Delivery",
     "EventBus",
     "FleetEvent",
     "Handler",
+    "HandlerNameTakenError",
     "InProcessBus",
     "MemberBanned",
     "MemberDataDeleted",

@@ -27,7 +27,7 @@ from botfleet.database.models.premium import (
     PremiumMembership,
     PremiumOutbox,
 )
-from botfleet.events_bus import BusUnavailableError, EventBus, PremiumGranted
+from botfleet.events_bus import BusUnavailableError, Delivery, EventBus, PremiumGranted
 from botfleet.services.premium.rules import (
     Change,
     Grant,
@@ -474,12 +474,18 @@ class PremiumService:
             )
 
     def follow_grants(self, consumer: str) -> None:
-        """Forget this process's cached answer for whoever another process announces a grant
-        to (the web process's webhooks, ``botfleet premium grant``), so it counts at once
-        rather than after the cache's ``CACHE_TTL``; Redis's invalidation does this only where
-        the cache has Redis."""
+        """Forget, in every process of ``consumer``, the cached answer for whoever another
+        process announces a grant to (the web process's webhooks, ``botfleet premium grant``),
+        so it counts at once rather than after the cache's ``CACHE_TTL``; Redis's invalidation
+        does this only where the cache has Redis."""
         if self.bus is not None and self.cache is not None:
-            self.bus.subscribe(PremiumGranted, self._forget_granted, consumer=consumer)
+            self.bus.subscribe(
+                PremiumGranted,
+                self._forget_granted,
+                consumer=consumer,
+                name="premium-cache",
+                delivery=Delivery.BROADCAST,
+            )
 
     async def _forget_granted(self, event: PremiumGranted) -> None:
         if event.user_id is not None:

@@ -38,7 +38,9 @@ class PremiumOutboxEvents(commands.Cog, name="Premium DMs"):
         self._granted = asyncio.Event()
 
     async def cog_load(self) -> None:
-        self.bot.bus.subscribe(PremiumGranted, self._on_premium_granted, consumer=self.bot.name)
+        self.bot.bus.subscribe(
+            PremiumGranted, self._on_premium_granted, consumer=self.bot.name, name="premium-dms"
+        )
         self._task = asyncio.create_task(self._run(), name="premium-outbox")
 
     async def _on_premium_granted(self, event: PremiumGranted) -> None:
