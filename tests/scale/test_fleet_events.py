@@ -41,11 +41,14 @@ from botfleet.sandbox import Application, DiscordSandbox, SandboxGuild, SandboxM
 from botfleet.sandbox.pytest_plugin import FleetBotFactory
 from botfleet.sandbox.stripe_server import LocalStripeServer
 from botfleet.services.premium import (
+    Cancel,
     Grant,
     Message,
+    Outcome,
     PaymentEvent,
     Plan,
     PremiumService,
+    Revoke,
     Subject,
 )
 from botfleet.services.privacy import registry
@@ -233,6 +236,53 @@ async def test_an_operators_grant_from_the_command_line_reaches_a_bot_over_rabbi
     assert status == 0, utility.text
 
 
+def refund(member: SandboxMember) -> PaymentEvent:
+    """A refund of ``member``'s payment: premium ends now."""
+    return PaymentEvent(
+        provider="stripe",
+        event_id=f"evt_{uuid4().hex}",
+        event_type="charge.refunded",
+        target=Subject.user(member.id),
+        change=Revoke(at=datetime.now(UTC)),
+    )
+
+
+def subscription_ended(member: SandboxMember) -> PaymentEvent:
+    """``member``'s subscription deleted: premium ends with it, now."""
+    now = datetime.now(UTC)
+    return PaymentEvent(
+        provider="stripe",
+        event_id=f"evt_{uuid4().hex}",
+        event_type="customer.subscription.deleted",
+        target=Subject.user(member.id),
+        change=Cancel(at=now, ends_at=now),
+    )
+
+
+@pytest.mark.parametrize("ending", ["refund", "subscription ended", "operator"])
+async def test_a_revocation_announced_by_another_process_counts_at_once_in_a_bots_cache(
+    fleet_bot: FleetBotFactory, ending: str
+) -> None:
+    """The bot's memory cache answered "premium" a moment ago; the revocation's announcement
+    (a webhook's refund or subscription's end, an operator's revoke) makes it ask the
+    database again instead of trusting that answer for minutes."""
+    stage = fleet_bot("hangman", guild="Language Club")
+    alice = stage.guild.add_member("alice")
+    async with stage.running(stage.settings()) as bot:
+        web = PremiumService(bot.database, bus=bot.bus, source="web")
+        await web.apply_event(paid(alice))
+        assert await bot.premium.covers(alice.id)
+        if ending == "operator":
+            revoked = await web.override(
+                Subject.user(alice.id), actor="cli:ops", reason="chargeback", until=None
+            )
+            assert revoked is not None
+        else:
+            change = refund(alice) if ending == "refund" else subscription_ended(alice)
+            assert (await web.apply_event(change)).outcome is Outcome.APPLIED
+        assert not await bot.premium.covers(alice.id)
+
+
 async def test_a_ban_told_on_the_bus_drops_the_members_reminders_in_that_server(
     fleet_bot: FleetBotFactory, discord_sandbox: DiscordSandbox
 ) -> None:
@@ -334,12 +384,12 @@ async def test_a_deletion_from_the_command_line_reaches_a_bot_over_rabbitmq(
     assert status == 0, hangman.text
 
 
-async def test_a_deletion_reaches_every_process_of_a_sharded_bot(
+async def test_a_deletion_and_a_revocation_reach_every_process_of_a_sharded_bot(
     discord_sandbox: DiscordSandbox, tmp_path: Path, exchange: str
 ) -> None:
     """The Hangman Bot as two shard processes with only their memory caches, each serving
-    one of alice's servers and caching her record there; ``botfleet data delete-user`` in a
-    third process. Forgetting a cached copy is a broadcast:
+    one of alice's servers and caching her record there; ``botfleet data delete-user`` and
+    ``botfleet premium revoke`` in a third process. Forgetting a cached copy is a broadcast:
     both processes forget, not whichever took the event from the bot's shared queue."""
     app = discord_sandbox.add_application("Hangman Bot")
     app.max_concurrency = 2  # both shards identify at once
@@ -372,6 +422,13 @@ async def test_a_deletion_reaches_every_process_of_a_sharded_bot(
             await hangman_stats(member, guild, app)
             for guild, member in zip(guilds, members, strict=True)
         ]
+        grant = ("premium", "grant", "user", str(alice.id), "--days", "30", "--reason", "gift")
+        await operator_command(grant, *operator)
+        revoke = ("premium", "revoke", "user", str(alice.id), "--reason", "refunded")
+        told = await operator_command(revoke, *operator)
+        assert f"announced on RabbitMQ (exchange {exchange})" in told
+        for process in shards:
+            await process.wait_for_output(f"user {alice.id}, guild None (premium.revoked by cli)")
         statuses = [await process.stop() for process in shards]
     finally:
         for process in shards:

@@ -200,7 +200,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.premium = PremiumService(
             self.database, self.cache, bus=self.bus, source=definition.name
         )
-        self.premium.follow_grants(self.name)
+        self.premium.follow_changes(self.name)
         self.bus.subscribe(
             MemberDataDeleted,
             self._forget_deleted_member,
