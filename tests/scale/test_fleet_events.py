@@ -42,6 +42,7 @@ from botfleet.sandbox.pytest_plugin import FleetBotFactory
 from botfleet.sandbox.stripe_server import LocalStripeServer
 from botfleet.services.premium import (
     Cancel,
+    Change,
     Grant,
     Message,
     Outcome,
@@ -51,6 +52,7 @@ from botfleet.services.premium import (
     Revoke,
     Subject,
 )
+from botfleet.services.premium.service import Notify, no_messages
 from botfleet.services.privacy import registry
 from botfleet.web import create_app
 
@@ -59,18 +61,30 @@ OUTBOX_PASS = 600.0
 DM_TIMEOUT = 15.0
 
 
-def paid(member: SandboxMember) -> PaymentEvent:
-    """A payment that gives ``member`` premium for a month and owes them a confirmation."""
-    now = datetime.now(UTC)
+def stripe_event(
+    member: SandboxMember, event_type: str, change: Change, messages: Notify = no_messages
+) -> PaymentEvent:
+    """A Stripe event of ``event_type`` that makes ``change`` to ``member``'s premium."""
     return PaymentEvent(
         provider="stripe",
         event_id=f"evt_{uuid4().hex}",
-        event_type="checkout.session.completed",
+        event_type=event_type,
         target=Subject.user(member.id),
-        change=Grant(
+        change=change,
+        messages=messages,
+    )
+
+
+def paid(member: SandboxMember) -> PaymentEvent:
+    """A payment that gives ``member`` premium for a month and owes them a confirmation."""
+    now = datetime.now(UTC)
+    return stripe_event(
+        member,
+        "checkout.session.completed",
+        Grant(
             at=now, period_end=now + timedelta(days=30), provider="stripe", purchaser_id=member.id
         ),
-        messages=lambda _membership: [
+        lambda _membership: [
             Message(member.id, "confirmation", f"Thank you, {member.user.username}! Premium is on.")
         ],
     )
@@ -236,29 +250,6 @@ async def test_an_operators_grant_from_the_command_line_reaches_a_bot_over_rabbi
     assert status == 0, utility.text
 
 
-def refund(member: SandboxMember) -> PaymentEvent:
-    """A refund of ``member``'s payment: premium ends now."""
-    return PaymentEvent(
-        provider="stripe",
-        event_id=f"evt_{uuid4().hex}",
-        event_type="charge.refunded",
-        target=Subject.user(member.id),
-        change=Revoke(at=datetime.now(UTC)),
-    )
-
-
-def subscription_ended(member: SandboxMember) -> PaymentEvent:
-    """``member``'s subscription deleted: premium ends with it, now."""
-    now = datetime.now(UTC)
-    return PaymentEvent(
-        provider="stripe",
-        event_id=f"evt_{uuid4().hex}",
-        event_type="customer.subscription.deleted",
-        target=Subject.user(member.id),
-        change=Cancel(at=now, ends_at=now),
-    )
-
-
 @pytest.mark.parametrize("ending", ["refund", "subscription ended", "operator"])
 async def test_a_revocation_announced_by_another_process_counts_at_once_in_a_bots_cache(
     fleet_bot: FleetBotFactory, ending: str
@@ -278,8 +269,15 @@ async def test_a_revocation_announced_by_another_process_counts_at_once_in_a_bot
             )
             assert revoked is not None
         else:
-            change = refund(alice) if ending == "refund" else subscription_ended(alice)
-            assert (await web.apply_event(change)).outcome is Outcome.APPLIED
+            now = datetime.now(UTC)
+            ended = (
+                stripe_event(alice, "charge.refunded", Revoke(at=now))
+                if ending == "refund"
+                else stripe_event(
+                    alice, "customer.subscription.deleted", Cancel(at=now, ends_at=now)
+                )
+            )
+            assert (await web.apply_event(ended)).outcome is Outcome.APPLIED
         assert not await bot.premium.covers(alice.id)
 
 
