@@ -211,6 +211,28 @@ async def test_each_handler_of_one_consumer_runs_once_per_event() -> None:
     assert reminders.applied == premium.applied == [event.event_id]
 
 
+async def test_two_copies_of_one_event_handled_at_once_act_once() -> None:
+    """A publisher's retry can put two copies of an event in flight together (RabbitMQ hands a
+    process several messages at once): the second waits for the first, then is a repeat."""
+    effects = Effects()
+    release = asyncio.Event()
+
+    async def slow(event: MemberBanned) -> None:
+        await release.wait()
+        await effects.apply(event)
+
+    bus = InProcessBus(ProcessedEvents())
+    bus.subscribe(MemberBanned, slow, consumer="utility", name="bans")
+    [subscription] = bus.subscriptions
+    event = ban()
+    copies = [asyncio.create_task(bus.handle_once(subscription, event)) for _ in range(2)]
+    for _ in range(5):
+        await asyncio.sleep(0)  # both copies are past their check for a record
+    release.set()
+    assert sorted(await asyncio.gather(*copies)) == [False, True]
+    assert effects.applied == [event.event_id]
+
+
 def counting_handler(effects: Effects) -> Callable[[MemberBanned], Awaitable[None]]:
     """A handler made by a factory: every one it makes has the same ``__qualname__``."""
 

@@ -10,7 +10,9 @@ its own for broadcasts. Either way a handler runs at most once per event id in a
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -83,6 +85,11 @@ class EventBus(ABC):
     def __init__(self, processed: ProcessedEvents) -> None:
         self.processed = processed
         self.subscriptions: list[Subscription] = []
+        self._handling: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        """A lock per handler and event id being handled: two copies of one event delivered
+        together (a publisher's retry) are handled one after the other, the second a repeat."""
 
     def subscribe(
         self,
@@ -141,6 +148,11 @@ class EventBus(ABC):
         The event counts as handled only once the handler returned, so a handler that failed
         (or a process that died) leaves it to be handled on redelivery.
         """
+        lock = self._handling.setdefault((subscription.handled_as, event.event_id), asyncio.Lock())
+        async with lock:
+            return await self._handle_unless_seen(subscription, event)
+
+    async def _handle_unless_seen(self, subscription: Subscription, event: FleetEvent) -> bool:
         everywhere = subscription.recorded_for_every_process
         if await self.processed.seen(subscription.handled_as, event.event_id, shared=everywhere):
             log.info(
