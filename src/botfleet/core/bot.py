@@ -42,6 +42,7 @@ from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
 from botfleet.events_bus import (
     BusUnavailableError,
+    Delivery,
     EventBus,
     MemberDataDeleted,
     bus_from_settings,
@@ -199,8 +200,14 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.premium = PremiumService(
             self.database, self.cache, bus=self.bus, source=definition.name
         )
-        self.premium.follow_grants(self.name)
-        self.bus.subscribe(MemberDataDeleted, self._forget_deleted_member, consumer=self.name)
+        self.premium.follow_changes(self.name)
+        self.bus.subscribe(
+            MemberDataDeleted,
+            self._forget_deleted_member,
+            consumer=self.name,
+            name="deleted-member-cache",
+            delivery=Delivery.BROADCAST,
+        )
         self.metrics = metrics or FleetMetrics()
         self.metrics.watch(self.name, self.readings)
         self.gateway_guard = GatewayParseGuard(self.name, self._count_unparsable_event)
