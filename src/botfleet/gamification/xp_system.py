@@ -1,10 +1,11 @@
 """XP and leveling: awards on the hot path, a write-behind buffer, and level-ups fired once.
 
 **The hot path never waits on the database.** An award reads the guild's rules from the cache
-hierarchy (memory), applies the no-XP channels and roles, the message cooldown (memory, then one
-script call in Redis per micro-batch when configured, see
+hierarchy (memory), applies the no-XP channels and roles, the message cooldown (memory; with
+Redis, only the process holding the guild's lease awards its chat XP, see
 :mod:`botfleet.gamification.cooldowns`) and appends to this process's buffer. The XP cog's
-message handler does not even wait for Redis: the award is buffered when the batch answers.
+message handler does not even wait for Redis when a guild's lease is asked for: the award is
+buffered when the batch answers.
 
 **Write-behind.** Awards wait in this process's buffer and are saved in batches in the
 background (:mod:`botfleet.gamification.write_behind`, which also says what a crash loses).
@@ -179,7 +180,7 @@ class XPSystem:
         ``sent_at`` is when the message was sent, as a datetime or epoch seconds (what a
         message id gives without building a datetime). A member still in cooldown here, the
         common case, costs one dictionary lookup: the guild's rules are not even read. Waits
-        for Redis's verdict when it is asked; :meth:`award_message_deferred` does not.
+        for Redis when the guild's lease is asked for; :meth:`award_message_deferred` does not.
         """
         return await self._claim_message(
             user_id, guild_id, channel_id, role_ids, sent_at=sent_at, username=username, wait=True
@@ -195,10 +196,11 @@ class XPSystem:
         sent_at: float | None = None,
         username: str | None = None,
     ) -> None:
-        """:meth:`award_message` for a message handler: returns once the cooldown claim is
-        queued, and the award is buffered when Redis's batch answers (off the handler's path,
-        a few milliseconds later). :meth:`flush`, :meth:`stop` and the member's saves wait for
-        claims still on their way, so none is lost."""
+        """:meth:`award_message` for a message handler: when the guild's lease must be asked
+        for, returns once the claim is queued, and the award is buffered when Redis's batch
+        answers (off the handler's path, a few milliseconds later). :meth:`flush`,
+        :meth:`stop` and the member's saves wait for claims still on their way, so none is
+        lost."""
         if sent_at is not None and self.cooldowns.cooling(guild_id, user_id, sent_at):
             return  # the common case, without another coroutine
         await self._claim_message(
@@ -274,7 +276,6 @@ class XPSystem:
                 username=username,
                 counters={LeaderboardCategory.MESSAGES.value: 1},
                 cooldown_seconds=config.message_cooldown_seconds,
-                cooldown_settled=claim is Claim.SHARED,
             )
         )
 
@@ -407,9 +408,11 @@ class XPSystem:
         await self.writer.start()
 
     async def stop(self) -> None:
-        """Stop the background task and save everything still buffered."""
+        """Stop the background task, save everything still buffered and hand this process's
+        guilds over to the other bots."""
         await self.cooldowns.settled()
         await self.writer.stop()
+        await self.cooldowns.release()
 
     async def give_xp(
         self, guild_id: int, user_id: int, amount: int, *, actor_id: int, reason: str | None = None
