@@ -213,6 +213,26 @@ class MessageCooldowns:
         relying on every verdict being handed over)."""
         self._claim(guild_id, user_id, sent, cooldown_seconds, decide=decide, decided=None)
 
+    def verdict(
+        self, guild_id: int, user_id: int, sent: float, cooldown_seconds: int
+    ) -> Claim | None:
+        """The verdict on a message out of its member's cooldown when this process knows it
+        without asking Redis (no Redis, or the guild's lease known), else None: then
+        :meth:`claim` or :meth:`claim_later` asks."""
+        self._latest_message = max(self._latest_message, sent)
+        now = time.monotonic()
+        self._sweep(now)
+        if self.redis is None:
+            return self._judge(guild_id, user_id, sent, cooldown_seconds)
+        held_until = self._held_until.get(guild_id, NEVER)
+        if now < held_until:
+            if now > held_until - LEASE_SECONDS / 2 and guild_id not in self._asking:
+                self._ask(guild_id)  # renew it; this message needs no answer
+            return self._judge(guild_id, user_id, sent, cooldown_seconds)
+        if self._elsewhere_until.get(guild_id, NEVER) > now:
+            return Claim.DENIED
+        return None
+
     def _claim(
         self,
         guild_id: int,
@@ -223,20 +243,9 @@ class MessageCooldowns:
         decide: Callable[[Claim], object],
         decided: asyncio.Future[Claim] | None,
     ) -> None:
-        self._latest_message = max(self._latest_message, sent)
-        self._sweep()
-        if self.redis is None:
-            decide(self._judge(guild_id, user_id, sent, cooldown_seconds))
-            return
-        now = time.monotonic()
-        held_until = self._held_until.get(guild_id, NEVER)
-        if now < held_until:
-            if now > held_until - LEASE_SECONDS / 2 and guild_id not in self._asking:
-                self._ask(guild_id)  # renew it; this message needs no answer
-            decide(self._judge(guild_id, user_id, sent, cooldown_seconds))
-            return
-        if self._elsewhere_until.get(guild_id, NEVER) > now:
-            decide(Claim.DENIED)
+        known = self.verdict(guild_id, user_id, sent, cooldown_seconds)
+        if known is not None:
+            decide(known)
             return
         self._ask(guild_id).waiting.append(
             _Waiting(user_id, sent, cooldown_seconds, decide, decided)
@@ -386,8 +395,7 @@ class MessageCooldowns:
         for member in [member for member in self._ready_at if member[1] == user_id]:
             del self._ready_at[member]
 
-    def _sweep(self) -> None:
-        now = time.monotonic()
+    def _sweep(self, now: float) -> None:
         if now < self._next_sweep:
             return
         self._next_sweep = now + SWEEP_INTERVAL_SECONDS

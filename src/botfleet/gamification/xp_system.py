@@ -27,6 +27,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from types import MappingProxyType
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -60,6 +62,11 @@ from botfleet.gamification.write_behind import XPWriteBehind
 from botfleet.gamification.xp_admin import audit_adjustment, check_admin_amount
 
 log = logging.getLogger(__name__)
+
+MESSAGE_COUNTERS: Final[Mapping[str, int]] = MappingProxyType(
+    {LeaderboardCategory.MESSAGES.value: 1}
+)
+"""What a chat message counts on the boards: one mapping shared by every message award."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +189,11 @@ class XPSystem:
         common case, costs one dictionary lookup: the guild's rules are not even read. Waits
         for Redis when the guild's lease is asked for; :meth:`award_message_deferred` does not.
         """
+        sent = _epoch_seconds(sent_at)
+        if self.cooldowns.cooling(guild_id, user_id, sent):
+            return None
         return await self._claim_message(
-            user_id, guild_id, channel_id, role_ids, sent_at=sent_at, username=username, wait=True
+            user_id, guild_id, channel_id, role_ids, sent=sent, username=username, wait=True
         )
 
     async def award_message_deferred(
@@ -201,10 +211,11 @@ class XPSystem:
         answers (off the handler's path, a few milliseconds later). :meth:`flush`,
         :meth:`stop` and the member's saves wait for claims still on their way, so none is
         lost."""
-        if sent_at is not None and self.cooldowns.cooling(guild_id, user_id, sent_at):
+        sent = time.time() if sent_at is None else sent_at
+        if self.cooldowns.cooling(guild_id, user_id, sent):
             return  # the common case, without another coroutine
         await self._claim_message(
-            user_id, guild_id, channel_id, role_ids, sent_at=sent_at, username=username, wait=False
+            user_id, guild_id, channel_id, role_ids, sent=sent, username=username, wait=False
         )
 
     async def _claim_message(
@@ -214,17 +225,28 @@ class XPSystem:
         channel_id: int,
         role_ids: Collection[int],
         *,
-        sent_at: datetime | float | None,
+        sent: float,
         username: str | None,
         wait: bool,
     ) -> XPAward | None:
-        """Claim a message's cooldown and buffer its award, now (``wait``) or when decided."""
-        sent = _epoch_seconds(sent_at)
-        if self.cooldowns.cooling(guild_id, user_id, sent):
+        """Judge a message out of its member's cooldown here and buffer its award: now when
+        this process knows the verdict (the common case), else when Redis answers, waited for
+        (``wait``) or not."""
+        config = self.settings.cached(guild_id) or await self._guild_config(guild_id)
+        if config is None or not config.earns_xp(channel_id, role_ids):
             return None
-        config = await self._message_rules(guild_id, channel_id, role_ids)
-        if config is None:
-            return None
+        cooldown = config.message_cooldown_seconds
+        known = self.cooldowns.verdict(guild_id, user_id, sent, cooldown)
+        if known is not None:
+            return self._buffer_message(
+                known,
+                config=config,
+                user_id=user_id,
+                guild_id=guild_id,
+                channel_id=channel_id,
+                sent=sent,
+                username=username,
+            )
         buffer = partial(
             self._buffer_message,
             config=config,
@@ -234,20 +256,10 @@ class XPSystem:
             sent=sent,
             username=username,
         )
-        cooldown = config.message_cooldown_seconds
         if wait:
             return buffer(await self.cooldowns.claim(guild_id, user_id, sent, cooldown))
         self.cooldowns.claim_later(guild_id, user_id, sent, cooldown, buffer)
         return None
-
-    async def _message_rules(
-        self, guild_id: int, channel_id: int, role_ids: Collection[int]
-    ) -> GuildXPConfig | None:
-        """The guild's rules if a message out of cooldown may earn XP in that channel."""
-        config = self.settings.cached(guild_id) or await self._guild_config(guild_id)
-        if config is None or not config.earns_xp(channel_id, role_ids):
-            return None
-        return config
 
     def _buffer_message(
         self,
@@ -274,7 +286,7 @@ class XPSystem:
                 bot_name=self.bot_name,
                 channel_id=channel_id,
                 username=username,
-                counters={LeaderboardCategory.MESSAGES.value: 1},
+                counters=MESSAGE_COUNTERS,
                 cooldown_seconds=config.message_cooldown_seconds,
             )
         )
