@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from types import MappingProxyType
-from typing import Final
+from typing import Final, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -77,6 +77,17 @@ class MemberProfile:
     guild_id: int | None
     progress: LevelProgress
     rank: RankedEntry | None
+
+
+class _ChatMessage(NamedTuple):
+    """A chat message out of its member's cooldown, until its claim is decided."""
+
+    config: GuildXPConfig
+    user_id: int
+    guild_id: int
+    channel_id: int
+    sent: float
+    username: str | None
 
 
 def _epoch_seconds(sent_at: datetime | float | None) -> float:
@@ -236,45 +247,21 @@ class XPSystem:
         if config is None or not config.earns_xp(channel_id, role_ids):
             return None
         cooldown = config.message_cooldown_seconds
+        message = _ChatMessage(config, user_id, guild_id, channel_id, sent, username)
         known = self.cooldowns.verdict(guild_id, user_id, sent, cooldown)
         if known is not None:
-            return self._buffer_message(
-                known,
-                config=config,
-                user_id=user_id,
-                guild_id=guild_id,
-                channel_id=channel_id,
-                sent=sent,
-                username=username,
-            )
-        buffer = partial(
-            self._buffer_message,
-            config=config,
-            user_id=user_id,
-            guild_id=guild_id,
-            channel_id=channel_id,
-            sent=sent,
-            username=username,
-        )
+            return self._buffer_message(message, known)
+        buffer = partial(self._buffer_message, message)
         if wait:
             return buffer(await self.cooldowns.claim(guild_id, user_id, sent, cooldown))
         self.cooldowns.claim_later(guild_id, user_id, sent, cooldown, buffer)
         return None
 
-    def _buffer_message(
-        self,
-        claim: Claim,
-        *,
-        config: GuildXPConfig,
-        user_id: int,
-        guild_id: int,
-        channel_id: int,
-        sent: float,
-        username: str | None,
-    ) -> XPAward | None:
+    def _buffer_message(self, message: _ChatMessage, claim: Claim) -> XPAward | None:
         """Buffer a message's award once its cooldown claim is decided."""
         if claim is Claim.DENIED:
             return None
+        config, user_id, guild_id, channel_id, sent, username = message
         return self.writer.add(
             XPAward(
                 user_id=user_id,
