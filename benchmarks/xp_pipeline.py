@@ -470,7 +470,7 @@ async def scratch_backends(
         client = redis.client
         keys = [key async for key in client.scan_iter(match=prefix + "*", count=1000)]
         for start in range(0, len(keys), 1000):
-            await client.delete(*keys[start : start + 1000])
+            await client.unlink(*keys[start : start + 1000])  # freed in the background
         await cache.close()
         for name in names:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
