@@ -13,18 +13,21 @@ once and never migrates on start (``database.auto_migrate`` off), and its reside
 * **each bot**, one process per bot (``python -m botfleet.bots.<name>``). The Grammar Bot's
   language engines (spaCy and the spell checkers) load in the background after it is ready;
   its figure once they are loaded is reported apart.
-* **a bot that migrates on start** (``auto_migrate``, the development default) on an empty
-  database: what Alembic and the migration add.
+* **a bot with ``auto_migrate`` on** (the development default) on a database at the newest
+  revision, which it reads without Alembic, and on an empty database, which it migrates:
+  what Alembic and the migration add.
 * **the fleet in one process** (``botfleet run --all --one-process``): the six bots, and the
   five without the Grammar Bot.
 * **per 1,000 cached members**: the Utility Bot (which caches members) in a guild of 5,000
   members, against the same bot in an empty guild.
 
-``--before SRC`` measures each bot a second time, in the same run, on another checkout's
-``src`` folder (``git archive main src | tar -x -C /tmp/main``, then ``--before /tmp/main/src``):
-the figures before and after a change, beside the same baseline. MALLOC_ARENA_MAX=2 in the
-bots' environment was measured this way and changed nothing (±0.3 MB): an idle bot's threads
-allocate little.
+``--before SRC`` measures each bot, and the fleet in one process, a second time in the same
+run, on another checkout's ``src`` folder (``git archive main src | tar -x -C /tmp/main``, then
+``--before /tmp/main/src``): the figures before and after a change, beside the same baseline.
+MALLOC_ARENA_MAX=2 in the bots' environment was measured this way and changed nothing
+(±0.3 MB): an idle bot's threads allocate little. What the bot's start-up freed on the C heap
+is given back once it is ready (glibc's ``malloc_trim``); ``gc.freeze()`` after start-up was
+measured to change nothing (it spares the collector's time, not memory).
 
 Goals (issue 16): an idle bot under 80 MB (the Grammar Bot's engines apart), the whole fleet in
 one process under 250 MB. Figures are printed, never asserted.
@@ -110,20 +113,21 @@ async def measure(
     api_base: str,
     *,
     database_url: str | None = None,
+    auto_migrate: bool = False,
     ready_lines: int = 1,
     later: float | None = None,
 ) -> tuple[float, float | None]:
     """Start ``python <argv>``, wait for its bots' ready lines, settle, read its RSS.
 
     On ``database_url`` (migrated already) when given, else on an empty database of its own
-    that it migrates on start. With ``later``, a second reading that many seconds after the
-    first.
+    that it migrates on start; ``auto_migrate`` has it check the schema on ``database_url``
+    too. With ``later``, a second reading that many seconds after the first.
     """
     settings = {**tokens, "LOG_LEVEL": "INFO"}
     if database_url is not None:
         settings |= {
             "BOTFLEET_DATABASE__URL": database_url,
-            "BOTFLEET_DATABASE__AUTO_MIGRATE": "false",
+            "BOTFLEET_DATABASE__AUTO_MIGRATE": str(auto_migrate).lower(),
         }
     with tempfile.TemporaryDirectory(prefix="botfleet-memory-") as directory:
         environment = bot_process_environment(api_base, Path(directory), REPO / "config", settings)
@@ -197,6 +201,14 @@ async def measure_fleet(database_url: str, before: Path | None = None) -> None:
                     database_url=database_url,
                 )
                 print(f"{f'{name}: the same, on {before}':<52} {earlier:7.1f} MB")
+        checking, _ = await measure(
+            ("-m", "botfleet.bots.hangman"),
+            tokens("hangman"),
+            sandbox.url,
+            database_url=database_url,
+            auto_migrate=True,
+        )
+        print(f"{'hangman: auto_migrate on, its database at the newest':<52} {checking:7.1f} MB")
         migrating, _ = await measure(
             ("-m", "botfleet.bots.hangman"), tokens("hangman"), sandbox.url
         )
@@ -214,6 +226,15 @@ async def measure_fleet(database_url: str, before: Path | None = None) -> None:
                 f"{f'the fleet in one process ({label}, {len(bots)})':<52} {fleet:7.1f} MB"
                 "  (goal < 250 MB)"
             )
+            if before is not None:
+                earlier, _ = await measure(
+                    ("-m", "botfleet", "run", "--all", "--one-process"),
+                    {**tokens(*bots), "PYTHONPATH": str(before)},
+                    sandbox.url,
+                    database_url=database_url,
+                    ready_lines=len(bots),
+                )
+                print(f"{f'the same, on {before}':<52} {earlier:7.1f} MB")
         crowd = sandbox.create_guild("Crowd", bots=[apps["utility"]])
         for index in range(MEMBERS):
             crowd.add_member(f"member{index}")

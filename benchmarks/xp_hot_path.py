@@ -13,11 +13,17 @@ counts too. Cases:
 
 * **message in cooldown**: the member earned XP less than a cooldown ago (the common case);
 * **message that awards**: every message from a member out of cooldown, one after the other
-  (the listener returns once the cooldown claim is queued; the time until every claim's verdict
-  is in and its award buffered is counted);
+  (with Redis, the listener returns once a claim that must ask Redis is queued; the time until
+  every verdict is in and its award buffered is counted);
 * **lone message that awards, CPU**: the same, but each message waits for its verdict before
-  the next is sent, so every claim is a batch of one; this process's CPU time per message
+  the next is sent, so every Redis call is a batch of one; this process's CPU time per message
   (waiting for Redis is not counted: the listener does not wait for it);
+* **same messages heard by a second bot**: another bot's listener on the messages the first
+  awarded (every bot in a guild hears every message; with Redis only one awards them);
+* **lone first message in a guild, CPU**: ``award_message_deferred`` in a guild this process
+  has not heard for a while, each in its own guild and waiting for its verdict: with Redis,
+  one round trip each (asking who awards the guild's chat XP; a process asks again about a
+  guild that chats every few seconds);
 * **burst that awards**: the same messages in bursts of 50, each handled in its own task as
   discord.py dispatches listeners (what a busy process sees; per message);
 * **command**: ``award_command`` as the completion listeners call it;
@@ -30,8 +36,11 @@ SQLite with the memory cache always; PostgreSQL with Redis when both URLs are gi
 temporary database is created next to the one named and dropped, Redis keys live under this
 run's own prefix and are deleted). Nothing is saved: the write-behind flusher is not started,
 so this is the hot path alone (``benchmarks/xp_pipeline.py`` measures the saves). Each figure
-is the best of several rounds in which the cases take turns. Goals (issue 17): at most 10 % of
-discord.py's cost in the common case, 50 % when a message awards. Printed, never asserted.
+is the best of several rounds in which the cases take turns, in wall time and in this thread's
+CPU time (on a loaded machine the other processes stretch wall times, barely CPU times; the
+goals are judged on CPU). Each XP system measured has handled one message of the guild first,
+as a running bot has. Goals (issue 17): at most 10 % of discord.py's cost in the common case,
+50 % when a message awards. Printed, never asserted.
 """
 
 from __future__ import annotations
@@ -65,6 +74,8 @@ REPEATS = 7
 CHAT_MEMBERS = 200
 MESSAGES_PER_SECOND = 20
 BURST = 50
+WARM_UP_MEMBER = AUTHOR_ID - 1
+"""Who wrote the message each XP system handles before it is measured."""
 TEXT = "Has anyone tried the new patch notes yet? The raid boss feels a lot easier now."
 
 
@@ -116,14 +127,17 @@ def realistic_chat(state: Any, every_message_awards: bool) -> list[ChatEvent]:
 
 async def timed(
     run: Callable[[int], Awaitable[object]], count: int, settle: Callable[[], Awaitable[None]]
-) -> float:
+) -> tuple[float, float]:
     """Microseconds per call of ``await run(0)`` to ``await run(count - 1)``, until every
-    cooldown claim they queued is decided and its award buffered (``settle``)."""
+    cooldown claim they queued is decided and its award buffered (``settle``): wall time, and
+    this thread's CPU time (which the other processes of a loaded machine barely move)."""
     started = time.perf_counter_ns()
+    started_cpu = time.thread_time_ns()
     for index in range(count):
         await run(index)
     await settle()
-    return (time.perf_counter_ns() - started) / count / 1000
+    cpu = (time.thread_time_ns() - started_cpu) / count / 1000
+    return (time.perf_counter_ns() - started) / count / 1000, cpu
 
 
 async def cpu_timed(
@@ -149,22 +163,31 @@ class Bench:
         self.awarded: dict[str, int] = {}
         self.current: Gamification | None = None
 
-    def fresh(self) -> tuple[Gamification, XPEvents]:
-        """An XP system with its own Redis keys, and the XP cog listening for it."""
-        self.rounds += 1
+    def fresh(
+        self, bot_name: str = "hangman", *, new_keys: bool = True
+    ) -> tuple[Gamification, XPEvents]:
+        """An XP system with its own Redis keys (or the previous one's), and the XP cog
+        listening for it."""
+        self.rounds += new_keys
         gamification = Gamification(
             self.database,
             self.cache,
-            bot_name="hangman",
+            bot_name=bot_name,
             key_prefix=f"{self.prefix}{self.rounds}:",
         )
         self.current = gamification
         return gamification, XPEvents(SimpleNamespace(gamification=gamification))  # type: ignore[arg-type]
 
-    async def ready(self) -> tuple[Gamification, XPEvents]:
-        """A fresh XP system with the guild's rules in memory, as in a running bot."""
-        gamification, cog = self.fresh()
-        await gamification.xp.settings.get(GUILD_ID)
+    async def ready(
+        self, bot_name: str = "hangman", *, new_keys: bool = True
+    ) -> tuple[Gamification, XPEvents]:
+        """A fresh XP system as in a running bot: the guild's rules in memory, and one message
+        of the guild handled (with Redis, who awards its chat XP is known then)."""
+        gamification, cog = self.fresh(bot_name, new_keys=new_keys)
+        xp = gamification.xp
+        await xp.settings.get(GUILD_ID)
+        await xp.award_message(WARM_UP_MEMBER, GUILD_ID, CHANNEL_ID, sent_at=START)
+        await xp.cooldowns.settled()
         return gamification, cog
 
     async def settle(self) -> None:
@@ -184,6 +207,37 @@ class Bench:
     async def awarding(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
         _, cog = await self.ready()
         return lambda index: cog.on_message(messages[index])
+
+    async def heard_by_a_second_bot(
+        self, messages: list[discord.Message]
+    ) -> Callable[[int], Awaitable[None]]:
+        """Another bot's listener on messages the first bot already awarded (every bot of a
+        guild hears every message)."""
+        _, first = await self.ready()
+        for message in messages:
+            await first.on_message(message)
+        await self.settle()
+        _, cog = await self.ready("utility", new_keys=False)
+        return lambda index: cog.on_message(messages[index])
+
+    async def first_in_a_guild(
+        self, messages: list[discord.Message]
+    ) -> Callable[[int], Awaitable[None]]:
+        """A message in a guild where this process has not heard one for a while: with Redis,
+        it asks who awards the guild's chat XP (a batch of one)."""
+        gamification, _ = self.fresh()
+        xp = gamification.xp
+        guilds = [GUILD_ID + 1 + index for index in range(LONE_MESSAGES)]
+        for guild in guilds:
+            await xp.settings.get(guild)
+
+        async def run(index: int) -> None:
+            author = messages[index].author
+            await xp.award_message_deferred(
+                author.id, guilds[index], CHANNEL_ID, sent_at=START.timestamp()
+            )
+
+        return run
 
     async def burst(self, messages: list[discord.Message]) -> Callable[[int], Awaitable[None]]:
         _, cog = await self.ready()
@@ -242,7 +296,7 @@ class Bench:
                 )
             if index == len(events) - 1:
                 await xp.cooldowns.settled()
-                self.awarded[f"mix {id(events)}"] = xp.pending_awards
+                self.awarded[f"mix {id(events)}"] = xp.pending_awards - 1  # the warm-up
 
         return run
 
@@ -265,6 +319,10 @@ async def measure(label: str, bench: Bench) -> None:
         "message in cooldown (listener)": lambda: bench.in_cooldown(chatty),
         "message that awards (listener)": lambda: bench.awarding(first_messages),
         "lone message that awards, CPU (listener)": lambda: bench.awarding(first_messages),
+        "same messages heard by a second bot (listener)": lambda: bench.heard_by_a_second_bot(
+            first_messages
+        ),
+        "lone first message in a guild, CPU": lambda: bench.first_in_a_guild(first_messages),
         "burst that awards (listener tasks)": lambda: bench.burst(first_messages),
         "command": lambda: bench.command(first_messages),
         "game result (save_now=False)": lambda: bench.game(first_messages),
@@ -276,22 +334,34 @@ async def measure(label: str, bench: Bench) -> None:
     async def parse_case() -> Callable[[int], Awaitable[object]]:
         return parse
 
+    cpu_samples: dict[str, list[float]] = {name: [] for name in ("parse", *cases)}
     for _ in range(REPEATS):
         for name, prepare in (("parse", parse_case), *cases.items()):
             run = await prepare()
-            if name.startswith("lone"):
+            if "CPU" in name:
                 samples[name].append(await cpu_timed(run, LONE_MESSAGES, bench.settle))
                 continue
             per_call = BURST if name.startswith("burst") else 1
-            samples[name].append(
-                await timed(run, EVENTS_PER_ROUND // per_call, bench.settle) / per_call
-            )
+            wall, cpu = await timed(run, EVENTS_PER_ROUND // per_call, bench.settle)
+            samples[name].append(wall / per_call)
+            cpu_samples[name].append(cpu / per_call)
     best = {name: min(values) for name, values in samples.items()}
+    best_cpu = {name: min(values) for name, values in cpu_samples.items() if values}
     baseline = best["parse"]
-    print(f"\n{label}")
-    print(f"  {'discord.py: json.loads + parse_message_create':<50} {baseline:7.2f} µs")
+    cpu_baseline = best_cpu["parse"]
+    print(f"\n{label}  (best of {REPEATS}; wall time, then this thread's CPU time)")
+    print(
+        f"  {'discord.py: json.loads + parse_message_create':<50} {baseline:7.2f} µs"
+        f"           CPU {cpu_baseline:7.2f} µs"
+    )
     for name in cases:
-        print(f"  {'XP: ' + name:<50} {best[name]:7.2f} µs  = {best[name] / baseline:6.1%}")
+        if name not in best_cpu:  # CPU time alone: the wall time waited for Redis
+            cpu = best[name]
+            print(f"  {'XP: ' + name:<50} {'':21}  CPU {cpu:7.2f} µs  = {cpu / cpu_baseline:6.1%}")
+            continue
+        line = f"  {'XP: ' + name:<50} {best[name]:7.2f} µs  = {best[name] / baseline:6.1%}"
+        cpu = best_cpu[name]
+        print(f"{line}  CPU {cpu:7.2f} µs  = {cpu / cpu_baseline:6.1%}")
     not_messages = sum(1 for event in realistic if event.kind != "message")
     messages = len(realistic) - not_messages
     awarded = bench.awarded[f"mix {id(realistic)}"] - not_messages
@@ -299,10 +369,10 @@ async def measure(label: str, bench: Bench) -> None:
         f"  realistic chat: {awarded:,} of {messages:,} messages awarded "
         f"({1 - awarded / messages:.0%} inside their author's cooldown)"
     )
-    cooldown_goal = best["message in cooldown (listener)"] <= baseline * 0.10
-    award_goal = best["message that awards (listener)"] <= baseline * 0.50
+    cooldown_goal = best_cpu["message in cooldown (listener)"] <= cpu_baseline * 0.10
+    award_goal = best_cpu["message that awards (listener)"] <= cpu_baseline * 0.50
     print(
-        f"  goals: in cooldown ≤ 10 % {'met' if cooldown_goal else 'NOT met'}; "
+        f"  goals (CPU): in cooldown ≤ 10 % {'met' if cooldown_goal else 'NOT met'}; "
         f"awarding ≤ 50 % {'met' if award_goal else 'NOT met'}"
     )
 

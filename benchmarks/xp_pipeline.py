@@ -16,7 +16,7 @@ under a prefix of this run's own, and are deleted). Figures are printed, never a
   saved. Reported: events/s, awards/s, and the latency of each award call (p50, p99).
 * **Raw ceiling**, in the same run: the same saved writes without the framework, through the
   bare driver (one upsert per award and row, one transaction per batch) and, with Redis, a bare
-  Redis pipeline of the same cooldown claims and ranking increments. The pipeline's figure reads
+  Redis pipeline of the same guild leases and ranking increments. The pipeline's figure reads
   as a fraction of these.
 * **Crash exposure**: traffic at half the measured throughput for a few seconds; the most
   awards ever waiting in the buffer is what a SIGKILL at the worst moment would lose (the
@@ -302,23 +302,14 @@ async def postgres_ceiling(url: str, awards: list[XPAward], batch_size: int) -> 
 
 
 async def redis_ceiling(url: str, prefix: str, events: list[Event], awards: list[XPAward]) -> float:
-    """A bare Redis pipeline of the same cooldown claims and ranking increments; seconds."""
+    """A bare Redis pipeline of the same lease requests (one per guild: who awards its chat
+    XP) and ranking increments; seconds."""
     client = Redis.from_url(url, decode_responses=True)
-    claim = client.register_script(
-        "local r = tonumber(redis.call('GET', KEYS[1]) or '0') "
-        "if tonumber(ARGV[1]) < r then return 0 end "
-        "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1"
-    )
     started = time.perf_counter()
     try:
         async with client.pipeline(transaction=False) as pipe:
-            for index, event in enumerate(events):
-                if event.kind == "message":
-                    sent = round(event.sent_at.timestamp() * 1000)
-                    key = f"{prefix}raw:cd:{event.guild_id}:{event.user_id}"
-                    await claim(keys=[key], args=[sent, sent + 60_000, 120_000], client=pipe)
-                if index % 1000 == 999:
-                    await pipe.execute()
+            for guild_id in dict.fromkeys(e.guild_id for e in events if e.kind == "message"):
+                pipe.set(f"{prefix}raw:lease:{guild_id}", "raw", px=6000, nx=True)
             await pipe.execute()
             for count, award in enumerate(awards):
                 for scope, category, period, start, value in board_rows(award):
@@ -479,7 +470,7 @@ async def scratch_backends(
         client = redis.client
         keys = [key async for key in client.scan_iter(match=prefix + "*", count=1000)]
         for start in range(0, len(keys), 1000):
-            await client.delete(*keys[start : start + 1000])
+            await client.unlink(*keys[start : start + 1000])  # freed in the background
         await cache.close()
         for name in names:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -505,7 +496,7 @@ async def postgres_run(
             )
             raw = await redis_ceiling(redis_url, scratch.prefix, events, result.awards)
             report_ceiling(
-                "raw ceiling: same claims and ranks, bare Redis pipeline",
+                "raw ceiling: same leases and ranks, bare Redis pipeline",
                 raw,
                 len(events),
                 result.events_per_second,

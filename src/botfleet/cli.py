@@ -596,7 +596,7 @@ def _override(scope: str, subject_id: int, reason: str, until: datetime | None, 
                 )
                 if changed is None:
                     return f"{subject}: nothing to change"
-                told = await _tell_running_bots(settings, cache, changed, granted=until is not None)
+                told = await _tell_running_bots(settings, cache, changed)
         finally:
             await database.dispose()
         active = changed.is_active(datetime.now(UTC))
@@ -608,16 +608,12 @@ def _override(scope: str, subject_id: int, reason: str, until: datetime | None, 
     return _run_database_task(apply())
 
 
-async def _tell_running_bots(
-    settings: Settings, cache: CacheHierarchy, changed: Membership, *, granted: bool
-) -> str:
-    """Announce a grant on the configured broker; what running bots learn, and when.
-
-    The in-process bus reaches no bot from this process, so with it (and for a revocation,
-    which no fleet event announces) bots learn the change at their next premium check.
-    """
+async def _tell_running_bots(settings: Settings, cache: CacheHierarchy, changed: Membership) -> str:
+    """Announce a grant or revocation on the configured broker; what running bots learn, and
+    when. The in-process bus reaches no bot from this process, so with it bots learn the change
+    at their next premium check."""
     from botfleet.events_bus import BusUnavailableError, publish_once  # noqa: PLC0415
-    from botfleet.services.premium.service import CACHE_TTL, granted_event  # noqa: PLC0415
+    from botfleet.services.premium.service import CACHE_TTL, change_event  # noqa: PLC0415
 
     if cache.redis is not None:
         next_check = "their cached answers were dropped through Redis"
@@ -625,14 +621,15 @@ async def _tell_running_bots(
         minutes = round(CACHE_TTL / 60)
         next_check = f"within {minutes} minutes: without Redis each keeps its cached answer"
     later = f"running bots see the change at their next premium check ({next_check})"
-    if not granted:
-        return f"{later}; no fleet event announces a revocation"
+    event = change_event(changed, source="cli")
+    if event is None:
+        return later
     if settings.bus.backend == "memory":
         return f"not announced: bus.backend is memory, which reaches no other process; {later}"
     try:
-        await publish_once(settings, cache.redis, granted_event(changed, source="cli"))
+        await publish_once(settings, cache.redis, event)
     except BusUnavailableError as exc:
-        click.echo(f"botfleet: the grant is saved but was not announced: {exc}", err=True)
+        click.echo(f"botfleet: the change is saved but was not announced: {exc}", err=True)
         return later
     return f"announced on RabbitMQ (exchange {settings.bus.exchange}); {later}"
 

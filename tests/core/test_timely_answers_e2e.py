@@ -55,12 +55,20 @@ class PostingBot:
 
     app: Application
     alice: SandboxMember
+    bob: SandboxMember
     general: SandboxChannel
     refuse_after_post: bool = False
     public: bool = False
     """Whether the answer (and so the acknowledgement) is seen by the whole channel."""
     checks_take: float = 0.0
     """Seconds the command's checks take before its answer begins."""
+    mentioned: SandboxMember | None = None
+    """Whom the answer mentions after its text."""
+    quiet: bool = False
+    """Whether the answer's ``allowed_mentions`` lets its mention ping nobody."""
+
+    def answer(self) -> str:
+        return ANSWER if self.mentioned is None else f"{ANSWER} {self.mentioned.mention}"
 
     async def post(self) -> InteractionHandle:
         return await self.alice.run_command(self.general, self.app, "post")
@@ -75,7 +83,9 @@ class PostingBot:
 async def posting(discord_sandbox: DiscordSandbox) -> AsyncIterator[PostingBot]:
     app = discord_sandbox.add_application("Posting Bot")
     guild: SandboxGuild = discord_sandbox.create_guild("Slow Server", bots=[app])
-    posting = PostingBot(app, guild.add_member("alice"), guild.channel("general"))
+    posting = PostingBot(
+        app, guild.add_member("alice"), guild.add_member("bob"), guild.channel("general")
+    )
     bot = commands.Bot(
         command_prefix="!",
         intents=discord.Intents.default(),
@@ -95,7 +105,8 @@ async def posting(discord_sandbox: DiscordSandbox) -> AsyncIterator[PostingBot]:
             await channel.send("a post")
             if posting.refuse_after_post:
                 raise UserError(REFUSAL)
-            await answer.send(ANSWER)
+            quiet = discord.AllowedMentions.none() if posting.quiet else None
+            await answer.send(posting.answer(), allowed_mentions=quiet)
 
     bot.tree.on_error = handle_interaction_error  # type: ignore[method-assign]
     async with discord_sandbox.run_client(bot, app):
@@ -229,3 +240,40 @@ async def test_the_grace_counts_from_the_members_command_not_from_the_answers_st
     seen = await contents_until_answered(posting, handle, lambda m: m.content == ANSWER)
     assert seen[-1] == ANSWER
     assert discord_sandbox.http_errors == []
+
+
+@pytest.mark.parametrize("storm", [(0.5, 3), (0.4, 1)], ids=["after the note", "before it"])
+async def test_a_held_back_public_answer_meant_to_ping_pings(
+    discord_sandbox: DiscordSandbox, posting: PostingBot, storm: tuple[float, int]
+) -> None:
+    """An edit notifies nobody, even the one filling the "thinking": the answer that means to
+    ping is a new message, and the wait it replaces (filled with the note) is taken down."""
+    posting.public, posting.mentioned = True, posting.bob
+    retry_after, times = storm
+    discord_sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=retry_after, times=times)
+    handle = await posting.post()
+    response = await handle.wait_for_response()
+    answer = await handle.wait_for_followup(timeout=WAIT)
+    await contents_until_answered(posting, handle, lambda m: m.deleted)
+
+    assert response.deferred and not response.ephemeral
+    assert answer.content == posting.answer() and not answer.ephemeral
+    assert answer.notified_user_ids == [posting.bob.id]
+    assert handle.interaction.followup_results == [answer.id]
+    assert posting.original(handle).content == slow_note(WHAT)
+    assert len(posts(posting.general)) == 1
+    assert not [error for error in discord_sandbox.http_errors if error.status < 500]
+
+
+async def test_a_held_back_answer_that_pings_nobody_is_still_given_in_place(
+    discord_sandbox: DiscordSandbox, posting: PostingBot
+) -> None:
+    posting.public, posting.quiet, posting.mentioned = True, True, posting.bob
+    discord_sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=0.5, times=3)
+    handle = await posting.post()
+    await handle.wait_for_response()
+
+    seen = await contents_until_answered(posting, handle, lambda m: m.content == posting.answer())
+    assert seen == ["", slow_note(WHAT), posting.answer()]
+    assert handle.interaction.followup_results == []
+    assert posting.original(handle).notified_user_ids == []

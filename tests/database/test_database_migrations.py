@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -125,6 +126,31 @@ async def test_schema_state_reads_without_creating_anything(tmp_path: Path) -> N
     upgraded = await migrate.schema_state(url)
     assert upgraded.exists and upgraded.latest
     assert upgraded.revision in upgraded.heads
+
+
+async def test_the_revisions_read_without_alembic_are_alembics(database_url: str) -> None:
+    """The newest revisions come from the scripts' own lines and the database's from a plain
+    query; Alembic, which would load every SQL dialect, must read the same."""
+    script_directory = ScriptDirectory.from_config(migrate.alembic_config())
+    assert sorted(await heads()) == sorted(script_directory.get_heads())
+    await upgrade(database_url, "0023")
+    alembic_reads = await _inspect(
+        database_url,
+        lambda connection: MigrationContext.configure(connection).get_current_revision(),
+    )
+    assert await current(database_url) == alembic_reads == "0023"
+
+
+async def test_a_version_table_with_two_revisions_is_refused(database_url: str) -> None:
+    await upgrade(database_url)
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
+    finally:
+        await engine.dispose()
+    with pytest.raises(MigrationError, match="alembic_version holds several revisions"):
+        await current(database_url)
 
 
 async def test_0024_closes_raced_duplicate_appeals_and_refuses_new_ones(database_url: str) -> None:

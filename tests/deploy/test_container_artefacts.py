@@ -119,6 +119,25 @@ def test_every_bot_is_a_service_with_its_own_token_and_health_check() -> None:
         }
 
 
+def test_the_web_process_has_every_bots_token_and_premiums_secrets() -> None:
+    """The settings page reads channels as the host bot (``gamification.host_bot``, any bot)
+    sees them; the web process and the Utility Bot (``/subscribe``) make payment links."""
+    services = compose()["services"]
+    web = services["web"]["environment"]
+    for name in bot_names():
+        assert web[token_variable(name)] == f"${{{token_variable(name)}:-}}", name
+    payments = [
+        "STRIPE_API_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "PAYPAL_CLIENT_ID",
+        "PAYPAL_CLIENT_SECRET",
+    ]
+    for service in ("web", "utility"):
+        environment = services[service]["environment"]
+        for variable in payments:
+            assert environment[variable] == f"${{{variable}:-}}", (service, variable)
+
+
 def test_health_checks_ask_the_health_endpoint_the_image_serves() -> None:
     """A probe is curl on :8080/health (no Python interpreter per probe): the web process
     listens there, and the image sets a bot's health.port to it."""

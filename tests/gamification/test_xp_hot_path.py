@@ -10,16 +10,17 @@ from typing import Any
 
 import discord
 import pytest
-from gamification_helpers import ADA, BOB, CHANNEL, GUILD, GamificationFactory
+from gamification_helpers import ADA, BOB, CHANNEL, GUILD, OTHER_GUILD, GamificationFactory
 from redis import exceptions as redis_exceptions
 
 from botfleet.cache import ResilientRedis
 from botfleet.database import Database
-from botfleet.gamification import Gamification, GamificationOptions, XPSource
+from botfleet.gamification import Gamification, GamificationOptions, XPSource, cooldowns
 from botfleet.gamification.discord.extension import sent_seconds
 
 FIXED = GamificationOptions(message_xp_min=20, message_xp_max=20)
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+THIRD_GUILD = 333_333_333_333_333_333
 
 
 async def test_a_member_in_cooldown_is_turned_away_before_the_guild_rules_are_read(
@@ -155,7 +156,7 @@ async def total_xp(gamification: Gamification, member: int) -> int:
 
 
 @pytest.mark.redis
-async def test_claims_of_one_batch_travel_in_one_script_call_and_each_gets_its_own_verdict(
+async def test_lease_requests_of_one_batch_travel_in_one_script_call_each_with_its_verdict(
     migrated_url: str,
     make_gamification: GamificationFactory,
     redis_settings: tuple[str, str],
@@ -165,22 +166,91 @@ async def test_claims_of_one_batch_travel_in_one_script_call_and_each_gets_its_o
         make_gamification(migrated_url, bot_name=bot, options=FIXED, redis=redis_settings)
         for bot in ("utility", "hangman")
     )
-    await this.xp.settings.get(GUILD)
+    guilds = (GUILD, OTHER_GUILD, THIRD_GUILD)
+    for guild in guilds:
+        await this.xp.settings.get(guild)
     assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=T0) is not None
     trips = count_round_trips(this.xp.cooldowns.redis, monkeypatch)
     carol, dave = 3, 4
 
-    # BOB is cooling in Redis (the other process took his message); the rest are not.
-    for member, sent in ((ADA, T0), (BOB, T0 + timedelta(seconds=1)), (carol, T0), (dave, T0)):
-        await this.xp.award_message_deferred(member, GUILD, CHANNEL, sent_at=sent.timestamp())
+    # The other process holds GUILD's lease (it awarded BOB there); the other guilds are free.
+    for member, guild in ((ADA, GUILD), (carol, OTHER_GUILD), (dave, THIRD_GUILD)):
+        await this.xp.award_message_deferred(member, guild, CHANNEL, sent_at=T0.timestamp())
     await this.xp.cooldowns.settled()
 
     assert len(trips) == 1
     buffered = {award.user_id for awards in this.xp.writer._buffer.values() for award in awards}
-    assert buffered == {ADA, carol, dave}
-    assert all(
-        award.cooldown_settled for awards in this.xp.writer._buffer.values() for award in awards
-    )
+    assert buffered == {carol, dave}
+
+
+@pytest.mark.redis
+async def test_the_lease_holder_judges_messages_without_a_round_trip_and_the_others_drop_them(
+    migrated_url: str,
+    make_gamification: GamificationFactory,
+    redis_settings: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    holder, other = await two_bots(migrated_url, make_gamification, redis_settings)
+    sent = T0.timestamp()
+    assert await holder.xp.award_message(ADA, GUILD, CHANNEL, sent_at=sent) is not None
+    assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=sent) is None
+    trips = [count_round_trips(g.xp.cooldowns.redis, monkeypatch) for g in (holder, other)]
+
+    for member in range(1, 101):  # both bots hear every message
+        for gamification in (holder, other):
+            await gamification.xp.award_message_deferred(member, GUILD, CHANNEL, sent_at=sent)
+            await gamification.xp.cooldowns.settled()
+
+    assert [len(sent) for sent in trips] == [0, 0]
+    assert holder.xp.pending_awards == 1 + 100
+    assert other.xp.pending_awards == 0
+
+
+@pytest.mark.redis
+async def test_the_holder_renews_its_lease_while_the_guild_chats(
+    migrated_url: str,
+    make_gamification: GamificationFactory,
+    redis_settings: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cooldowns, "LEASE_SECONDS", 1.0)
+    holder, other = await two_bots(migrated_url, make_gamification, redis_settings)
+    sent = T0.timestamp()
+    assert await holder.xp.award_message(ADA, GUILD, CHANNEL, sent_at=sent) is not None
+
+    for member in range(1, 51):  # 2.5 s of chat, two and a half leases long
+        await holder.xp.award_message_deferred(member, GUILD, CHANNEL, sent_at=sent)
+        # Renewed in time, the lease is never unknown: no message waits for Redis.
+        assert holder.xp.pending_awards == 1 + member
+        await other.xp.award_message_deferred(member, GUILD, CHANNEL, sent_at=sent)
+        await asyncio.sleep(0.05)
+    await other.xp.cooldowns.settled()
+
+    assert other.xp.pending_awards == 0
+
+
+@pytest.mark.redis
+async def test_a_stopping_holder_hands_its_guild_over_and_the_database_refuses_a_double(
+    migrated_url: str,
+    make_gamification: GamificationFactory,
+    redis_settings: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cooldowns, "RECHECK_SECONDS", 0.1)
+    holder, other = await two_bots(migrated_url, make_gamification, redis_settings)
+    assert await holder.xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0) is not None
+    assert await other.xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0) is None
+    await holder.xp.stop()
+    await asyncio.sleep(0.1)
+
+    # The new holder does not know ADA's cooldown (the old one judged it): the database does.
+    later = T0 + timedelta(seconds=10)
+    assert await other.xp.award_message(ADA, GUILD, CHANNEL, sent_at=later) is not None
+    assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=later) is not None
+    await other.xp.flush()
+
+    assert await total_xp(other, ADA) == 20
+    assert await total_xp(other, BOB) == 20
 
 
 @pytest.mark.redis

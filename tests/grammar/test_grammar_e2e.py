@@ -314,7 +314,7 @@ async def test_a_check_that_finds_nothing_offers_the_ai_review(
         assert message.custom_ids == ["grammar:explain", "grammar:rewrite"]
         openai_server.queue_reply("“to” should be “too” here.")
         handle = await alice.click(message, "grammar:explain")
-        reviewed = await handle.wait_for_followup()
+        reviewed = await handle.wait_for_message()
         assert reviewed.embeds[0]["title"] == "🤖 AI review"
         assert "“too”" in reviewed.embeds[0]["description"]
         assert "The checker found no issues." in openai_server.requests[-1].messages[0]["content"]
@@ -336,7 +336,7 @@ async def test_explain_and_rewrite_ask_the_ai_with_the_findings(
         assert message is not None and "grammar:explain" in message.custom_ids
         openai_server.queue_reply("“Their” shows belonging; you mean “They're” (they are).")
         handle = await alice.click(message, "grammar:explain")
-        explained = await handle.wait_for_followup()
+        explained = await handle.wait_for_message()
         assert explained.ephemeral and "they are" in explained.embeds[0]["description"]
         prompt = openai_server.requests[-1].messages
         assert prompt[-1] == {"role": "user", "content": BAD}
@@ -345,7 +345,7 @@ async def test_explain_and_rewrite_ask_the_ai_with_the_findings(
         await press(alice, message, "grammar:apply_all")
         openai_server.queue_reply("Dear all, they are going to the park tomorrow.")
         handle = await alice.select(message, "grammar:rewrite", ["formal"])
-        rewritten = await handle.wait_for_followup()
+        rewritten = await handle.wait_for_message()
         assert "Dear all" in rewritten.embeds[0]["description"]
         assert "Formal rewrite" in rewritten.embeds[0]["title"]
         prompt = openai_server.requests[-1].messages
@@ -386,9 +386,9 @@ async def test_ai_failures_get_a_friendly_answer_and_keep_the_result(
             openai_server.queue_delay(3)
         else:
             first = await alice.click(message, "grammar:explain")
-            await first.wait_for_followup()
+            await first.wait_for_message()
         handle = await alice.click(message, "grammar:explain")
-        answer = await handle.wait_for_followup()
+        answer = await handle.wait_for_message()
         assert answer.ephemeral and expected in answer.content
         assert "offline check above still stands" in answer.content
         assert message.embeds[0]["title"] == "📝 2 issues found"

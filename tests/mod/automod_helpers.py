@@ -45,7 +45,7 @@ async def answer(
 ) -> InteractionResponse:
     """Run ``/automod <subcommand>`` (or another command's) and wait for the answer it reads.
 
-    Edits of the rules defer first; their followup fills the deferred answer.
+    Edits of the rules answer in time: a slow one fills its acknowledgement, past any note.
     """
     handle = await member.run_command(channel, app, command, options or {}, subcommand=subcommand)
     return await answer_of(handle)

@@ -208,6 +208,30 @@ async def test_a_ban_by_a_moderator_carries_the_appeal_in_its_one_dm(
         await appeal(alice, dm, staff, app)
 
 
+async def test_appeals_turned_off_leave_the_ban_dm_without_an_appeal(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    staff: SandboxChannel,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    async with stage.running(settings):
+        await answer(owner, general, app, "channel", {"channel": staff}, command="appeals")
+        off = await answer(owner, general, app, "off", command="appeals")
+        assert off.ephemeral and "Appeals are off" in off.content, off.content
+        refused = await answer(alice, general, app, "off", command="appeals")
+        assert refused.ephemeral and "Appeals are off" not in refused.content
+
+        banned = await ask(owner, general, app, "ban", {"user": alice, "reason": "spam"})
+        assert "Banned **alice**" in banned.content, banned.content
+        [dm] = alice.dm_with(app).messages()
+        assert "You were banned from" in dm.content and APPEAL_LINE not in dm.content
+        assert not list(dm.iter_components()) and staff.messages() == []
+
+
 async def test_an_appeal_that_cannot_reach_the_staff_is_not_kept_and_can_be_sent_again(
     stage: FleetBotStage,
     settings: Settings,

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from automod_helpers import CaseFeed, answer, cases_of
+from mod_commands_helpers import answer_of
 
 from botfleet.bots.mod.services.automod import AutomodStore
 from botfleet.bots.mod.services.automod_rules import with_rule
@@ -252,22 +253,22 @@ async def test_members_cannot_change_the_rules(
         assert "No rule yet" in str(shown.embeds[0])
 
 
-async def test_rule_edits_acknowledge_before_saving_and_answer_privately(
+async def test_rule_edits_answer_privately_in_time(
     stage: FleetBotStage,
     settings: Settings,
     app: Application,
     owner: SandboxMember,
     general: SandboxChannel,
 ) -> None:
+    """Saved quickly, the edit's answer is its one callback (answer_in_time acknowledges it
+    first only when the list takes longer than its grace)."""
     words = ["".join(letters) for letters in itertools.product("vwxyz", repeat=3)]
     entries = ", ".join(words[:120])
     async with stage.running(settings):
         handle = await owner.run_command(
             general, app, "automod", {"kind": "words", "entries": entries}, subcommand="list add"
         )
-        acknowledged = await handle.wait_for_response()
-        assert acknowledged.deferred and acknowledged.ephemeral  # before the list is saved
-        saved = await handle.wait_for_followup()
+        saved = await answer_of(handle)
         assert saved.ephemeral and saved.embeds, saved.content
         assert "words list changed" in saved.embeds[0]["title"]
         assert "`vvv`" in str(saved.embeds[0])

@@ -21,6 +21,7 @@ from botfleet.sandbox import (
 )
 from botfleet.sandbox.flags import MessageType
 from botfleet.sandbox.pytest_plugin import FleetBotStage
+from botfleet.sandbox.render import EMBED_BAR, ComponentNumbers, TranscriptRenderer, Viewpoint
 
 
 def native_rules(stage: FleetBotStage, guild: SandboxGuild) -> list[object]:
@@ -344,3 +345,42 @@ async def test_an_alert_flags_a_posted_message_and_an_alert_alone_is_no_case(
         assert fields["flagged_message_id"] == str(flagged.id)
         await asyncio.sleep(0.5)
         assert feed.empty() and not flagged.deleted
+
+
+async def test_the_console_shows_discords_alert_as_its_client_does(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    alerts = guild.add_text_channel("automod-alerts")
+    renderer = TranscriptRenderer(stage.sandbox.state, ComponentNumbers())
+    name = alice.user.display_name
+    async with stage.running(settings):
+        watch = {"name": "Watch", "kind": "keyword", "keywords": "nitro", "block": False}
+        scams = {"name": "No scams", "kind": "keyword", "keywords": "free gift", "timeout": "10m"}
+        for rule in (watch, scams):
+            await answer(owner, general, app, "native create", {**rule, "alert_channel": alerts})
+
+        await alice.send(general, f"is <#{general.id}> the place for nitro")
+        flagged = await alerts.wait_for_message(author=alice)
+        assert renderer.message(flagged, Viewpoint(owner.user, general.id)) == [
+            f"  [#automod-alerts] {name}:",
+            "    🛡️ AutoMod has flagged a message in #general",
+            f"    {EMBED_BAR}is #general the place for nitro",
+            f"    {EMBED_BAR}Keyword: nitro · Rule: Watch",
+        ]
+
+        with pytest.raises(MessageBlockedError):
+            await alice.send(general, "get your FREE GIFT here")
+        blocked = await alerts.wait_for_message(author=alice)
+        assert renderer.message(blocked, Viewpoint(owner.user, alerts.id)) == [
+            f"  {name}:",
+            "    🛡️ AutoMod has blocked a message in #general",
+            f"    {EMBED_BAR}get your FREE GIFT here",
+            f"    {EMBED_BAR}Keyword: free gift (matched “FREE GIFT”) · Rule: No scams"
+            " · Timed out for 10m",
+        ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mod_commands_helpers import ModGuild, audited
+from mod_commands_helpers import ModGuild, answer_of, audited
 
 from botfleet.bots.mod.services.cases import CaseStore
 from botfleet.config.schema import Settings
@@ -39,8 +39,7 @@ async def test_a_massban_shows_a_dry_run_and_bans_on_confirmation_only(
 
         dry_run = await world.ask(world.moderator, "massban", {**options, "reason": "raid"})
         pressed = await world.moderator.click(dry_run.message, "mod:massban")
-        await pressed.wait_for_response()
-        report = await pressed.wait_for_followup()
+        report = await answer_of(pressed)
         assert "3 member(s) banned (cases #1 to #3)" in report.content, report.content
         assert {ban.user.id for ban in world.guild.bans} == {raider.id for raider in raiders}
         reasons = sorted(request.reason for request in audited(discord_sandbox, "PUT", "/bans/"))
@@ -70,8 +69,7 @@ async def test_a_massban_picks_members_by_their_recent_messages(
         assert str(world.bob.id) not in description and str(world.alice.id) not in description
 
         pressed = await world.moderator.click(dry_run.message, "mod:massban")
-        await pressed.wait_for_response()
-        report = await pressed.wait_for_followup()
+        report = await answer_of(pressed)
         assert "2 member(s) banned (cases #1 to #2)" in report.content, report.content
         assert {ban.user.id for ban in world.guild.bans} == {spammer.id for spammer in spammers}
 
@@ -102,8 +100,7 @@ async def test_a_massban_is_carried_out_once_however_often_it_is_confirmed(
         assert again.ephemeral and "carried out already" in again.content, again.content
         reports = []
         for handle in (double[0], other):
-            await handle.wait_for_response()
-            reports.append((await handle.wait_for_followup()).content)
+            reports.append((await answer_of(handle)).content)
         [done] = [report for report in reports if "3 member(s) banned" in report]
         assert "(cases #1 to #3)" in done
         [refused] = [report for report in reports if report != done]
@@ -130,7 +127,6 @@ async def test_a_massban_that_fails_after_its_press_still_answers(
         await world.guild.take_role(bot_member, world.guild.role(app.name))  # no Ban Members
 
         pressed = await world.moderator.click(dry_run.message, "mod:massban")
-        await pressed.wait_for_response()
-        answer = await pressed.wait_for_followup()
+        answer = await answer_of(pressed)
         assert answer.ephemeral and "went wrong" in answer.content, answer.content
         assert world.guild.bans == []

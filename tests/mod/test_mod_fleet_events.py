@@ -19,7 +19,7 @@ async def test_a_ban_is_published_once_stored_and_a_kick_is_not(
         heard.append(event)
 
     async with stage.running(settings) as bot:
-        bot.bus.subscribe(MemberBanned, another_bot, consumer="utility")
+        bot.bus.subscribe(MemberBanned, another_bot, consumer="utility", name="heard")
         kicked = await world.ask(world.moderator, "kick", {"member": world.bob, "reason": "noise"})
         assert "(case #1)" in kicked.content, kicked.content
         banned = await world.ask(world.moderator, "ban", {"user": world.alice, "reason": "spam"})

@@ -8,7 +8,7 @@ from datetime import timedelta
 import discord
 import pytest
 from automod_helpers import CaseFeed, answer
-from mod_commands_helpers import audited, massban_button
+from mod_commands_helpers import answer_of, audited, massban_button
 
 from botfleet.bots.mod.events.raid import RAID_END_EVENT, RaidEvents
 from botfleet.bots.mod.services.cases import CaseStore
@@ -111,7 +111,7 @@ async def test_the_massban_bans_the_flagged_after_a_confirmation(
         assert asked.message is not None
         [confirm] = [c["custom_id"] for c in asked.message.iter_components() if c.get("type") == 2]
         handle = await owner.click(asked.message, confirm)
-        done = await handle.wait_for_followup()
+        done = await answer_of(handle)
         assert "Banned 3 flagged members" in done.content
         assert {ban.user.id for ban in guild.bans} == {raider.id for raider in raiders}
         bans = [await feed.next() for _ in raiders]

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from payment_helpers import PUBLIC_URL, PaymentStage
 
@@ -22,6 +23,7 @@ from botfleet.services.premium import Plan, PremiumService, Status, Subject
 
 ADA = 1_234_567_890_123_456_789
 GUILD = 111_222_333_444_555_666
+BERT = 987_654_321_098_765_432
 
 
 async def subscribe(stage: PaymentStage, purchase: Purchase) -> str:
@@ -106,6 +108,28 @@ async def test_a_refund_ends_only_the_subscription_whose_payment_it_refunds(
     assert await premium.is_active(Subject.guild(GUILD))
     assert stage.paypal.subscription(own)["status"] == "CANCELLED"
     assert stage.paypal.subscription(server)["status"] == "ACTIVE"
+
+
+@pytest.mark.parametrize("shown", ["in_the_event", "on_request"])
+async def test_a_dispute_ends_each_subscription_whose_payment_it_contests(
+    stage: PaymentStage, shown: str
+) -> None:
+    """One case may contest several payments; an event may carry the dispute's transactions or
+    only its id, for the receiver to read the dispute."""
+    own = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    server = await subscribe(stage, Purchase(ADA, Subject.guild(GUILD), Plan.YEARLY))
+    berts = await subscribe(stage, Purchase(BERT, Subject.user(BERT), Plan.MONTHLY))
+
+    await stage.paypal.dispute(own, server, summary_only=shown == "on_request")
+
+    premium = PremiumService(stage.database)
+    assert not await premium.is_active(Subject.user(ADA))
+    assert not await premium.is_active(Subject.guild(GUILD))
+    assert await premium.is_active(Subject.user(BERT))
+    statuses = [stage.paypal.subscription(s)["status"] for s in (own, server, berts)]
+    assert statuses == ["CANCELLED", "CANCELLED", "ACTIVE"]
+    assert (await stage.outbox()).count((ADA, "revoked")) == 2
+    assert {delivery.status for delivery in stage.paypal.webhooks.deliveries} == {200}
 
 
 async def test_a_failed_payment_owes_a_dm(stage: PaymentStage) -> None:

@@ -30,11 +30,14 @@ ADA = 1_234_567_890_123_456_789
 GUILD = 111_222_333_444_555_666
 
 
-async def buy(stage: PaymentStage, purchase: Purchase, customer: str | None = None) -> str:
+async def buy(
+    stage: PaymentStage,
+    purchase: Purchase,
+    customer: str | None = None,
+    attempt: str = "interaction-1",
+) -> str:
     """The member opens the checkout link and presses Pay; returns the subscription id."""
-    url = await stage.stripe_gateway.create_checkout(
-        purchase, attempt="interaction-1", customer=customer
-    )
+    url = await stage.stripe_gateway.create_checkout(purchase, attempt=attempt, customer=customer)
     async with stage.web.session.get(url) as page:
         assert page.status == 200
         assert "Pay" in await page.text()
@@ -266,19 +269,90 @@ async def test_a_members_next_stripe_checkout_pays_as_the_same_customer(
     assert session["customer"] == stage.stripe.customer_of(own)
 
 
-async def test_a_refunded_charge_of_no_invoice_falls_back_to_the_customer_and_says_so(
+@pytest.mark.parametrize("ending", ["refund", "dispute"])
+async def test_a_charge_of_no_invoice_refunded_or_disputed_ends_every_membership_of_the_customer(
+    stage: PaymentStage, caplog: pytest.LogCaptureFixture, ending: str
+) -> None:
+    stripe = stage.stripe
+    own, server = await buy_own_then_servers(stage)
+    charge = await stripe.charge_customer(stripe.customer_of(own))
+
+    with caplog.at_level(logging.WARNING, logger="botfleet.payments.stripe_events"):
+        if ending == "refund":
+            await stage.stripe_gateway.client.v1.refunds.create_async({"charge": charge})
+        else:
+            await stripe.dispute(charge)
+
+    premium = PremiumService(stage.database)
+    for subject in (Subject.user(ADA), Subject.guild(GUILD)):
+        membership = await premium.membership(subject)
+        assert membership is not None and membership.status is Status.REVOKED, subject
+    assert stripe.subscription(own)["status"] == stripe.subscription(server)["status"] == "canceled"
+    assert sorted(await stage.outbox()) == [(ADA, "confirmation")] * 2 + [(ADA, "revoked")] * 2
+    assert f"charge {charge} paid no subscription invoice" in caplog.text
+    assert {delivery.status for delivery in stripe.webhooks.deliveries} == {200}
+
+
+@pytest.mark.parametrize("ending", ["refund", "dispute"])
+async def test_one_payment_of_several_subscriptions_invoices_refunded_or_disputed_ends_each(
+    stage: PaymentStage, ending: str
+) -> None:
+    """Stripe lets one payment intent pay several invoices: the refund of its charge ends
+    every subscription those invoices were for, however many pages their list takes."""
+    stripe = stage.stripe
+    own = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.YEARLY))
+    customer = stripe.customer_of(own)
+    guilds = [GUILD + n for n in range(11)]  # one more than a page of Stripe's lists
+    servers = [
+        await buy(stage, Purchase(ADA, Subject.guild(guild), Plan.MONTHLY), customer, f"i-{guild}")
+        for guild in guilds
+    ]
+    charge = await stripe.renew_together(servers)
+
+    if ending == "refund":
+        await stage.stripe_gateway.client.v1.refunds.create_async({"charge": charge})
+    else:
+        await stripe.dispute(charge)
+
+    premium = PremiumService(stage.database)
+    for guild in guilds:
+        assert not await premium.is_active(Subject.guild(guild)), guild
+    assert await premium.is_active(Subject.user(ADA))
+    assert {stripe.subscription(server)["status"] for server in servers} == {"canceled"}
+    assert stripe.subscription(own)["status"] == "active"
+    assert stripe.requests.count(("GET", "/v1/invoice_payments")) == 2
+    assert [kind for _, kind in await stage.outbox()].count("revoked") == len(guilds)
+    assert {delivery.status for delivery in stripe.webhooks.deliveries} == {200}
+
+
+async def test_a_checkout_naming_a_customer_deleted_in_stripe_pays_as_a_new_customer(
     stage: PaymentStage, caplog: pytest.LogCaptureFixture
 ) -> None:
     stripe = stage.stripe
-    subscription_id = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
-    charge = await stripe.charge_customer(stripe.customer_of(subscription_id))
+    first = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    gone = stripe.customer_of(first)
+    await stage.stripe_gateway.client.v1.customers.delete_async(gone)
+    premium = PremiumService(stage.database)
+    ended = await premium.membership(Subject.user(ADA))
+    assert ended is not None and ended.status is Status.CANCELED
+    desk = PremiumDesk(stage.database, premium, payment_settings(stage.stripe, stage.paypal))
+    purchase = Purchase(ADA, Subject.user(ADA), Plan.YEARLY)
+    try:
+        with caplog.at_level(logging.WARNING, logger="botfleet.payments.desk"):
+            _, link = await desk.payment_link(purchase, Provider.STRIPE, attempt="7")
+        _, again = await desk.payment_link(purchase, Provider.STRIPE, attempt="7")
+    finally:
+        await desk.close()
 
-    with caplog.at_level(logging.WARNING, logger="botfleet.payments.stripe_events"):
-        await stage.stripe_gateway.client.v1.refunds.create_async({"charge": charge})
-
-    assert not await PremiumService(stage.database).is_active(Subject.user(ADA))
-    assert stripe.subscription(subscription_id)["status"] == "canceled"
-    assert f"charge {charge} paid no subscription invoice" in caplog.text
+    assert again == link, "the member's retry reuses the session made without the customer"
+    forgotten = await premium.membership(Subject.user(ADA))
+    assert forgotten is not None and forgotten.customer_id is None
+    assert f"Stripe no longer has customer {gone}" in caplog.text
+    async with stage.web.session.post(link, allow_redirects=False) as paid:
+        assert paid.status == 303
+    renewed = await premium.membership(Subject.user(ADA))
+    assert renewed is not None and renewed.status is Status.ACTIVE
+    assert renewed.customer_id not in (None, gone)
 
 
 async def test_a_failed_renewal_keeps_premium_and_owes_a_dm(stage: PaymentStage) -> None:

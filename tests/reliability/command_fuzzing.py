@@ -549,9 +549,12 @@ def _pointed_at(options: Mapping[str, Any]) -> set[int]:
 
 
 def _unasked_pings(message: Message, asked: set[int]) -> list[str]:
-    pings = [f"<@{user}>" for user in message.mention_user_ids if user not in asked]
-    pings += [f"<@&{role}>" for role in message.mention_role_ids if role not in asked]
-    if message.mention_everyone:
+    """Whom the message notified when sent, or mentions after its edits, without being asked."""
+    users = dict.fromkeys([*message.notified_user_ids, *message.mention_user_ids])
+    roles = dict.fromkeys([*message.notified_role_ids, *message.mention_role_ids])
+    pings = [f"<@{user}>" for user in users if user not in asked]
+    pings += [f"<@&{role}>" for role in roles if role not in asked]
+    if message.mention_everyone or message.notified_everyone:
         pings.append("@everyone/@here")
     return [f"{ping} in {message.content[:120]!r}" for ping in pings]
 

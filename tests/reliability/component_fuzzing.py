@@ -17,12 +17,23 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from botfleet.sandbox import Message, SandboxChannel, SandboxMember
+from botfleet.core.answers import slow_note
+from botfleet.sandbox import InteractionHandle, Message, SandboxChannel, SandboxMember
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 WAIT = 10.0
 EXAMPLES = 6
 T = TypeVar("T")
+SLOW_NOTE_START = slow_note("").split(" — ")[0]
+
+
+async def answered(handle: InteractionHandle) -> Message:
+    """The message that answers ``handle``: the response, or what filled its acknowledgement,
+    past any note that the answer is taking longer (a loaded machine makes that note)."""
+    message = await handle.wait_for_message(timeout=WAIT)
+    while message.content.startswith(SLOW_NOTE_START):
+        message = await handle.wait_for_edit(timeout=WAIT)
+    return message
 
 
 def drawn(strategy: st.SearchStrategy[T], count: int = EXAMPLES) -> list[T]:
@@ -109,9 +120,12 @@ class Watch:
             assert "Traceback" not in shown and "went wrong" not in shown, message.describe()
             if message.ephemeral:
                 continue  # seen by the one member it answers: it notifies nobody
+            # What it notified when sent, and what it mentions after its edits.
             assert not message.mention_everyone, message.describe()
-            assert message.mention_role_ids == [], message.describe()
-            assert set(message.mention_user_ids) <= allowed, message.describe()
+            assert not message.notified_everyone, message.describe()
+            assert message.mention_role_ids == message.notified_role_ids == [], message.describe()
+            users = {*message.mention_user_ids, *message.notified_user_ids}
+            assert users <= allowed, message.describe()
         errors = [r.getMessage() for r in self.caplog.records if r.levelno >= logging.ERROR]
         assert errors == []
 

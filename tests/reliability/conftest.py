@@ -4,8 +4,10 @@ test's own behind a proxy the test can cut; the component fuzz tests' scenes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import subprocess
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from component_fuzzing import Scene, Watch
@@ -14,10 +16,12 @@ from sqlalchemy.engine import make_url
 
 from botfleet import get_definition
 from botfleet.bots.mod.bot import mod_permissions
+from botfleet.bots.music.player import VoiceBackend, use_backend
 from botfleet.sandbox import DiscordSandbox, Permission
 from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
 from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS
 from botfleet.sandbox.tcp_proxy import CuttableProxy
+from botfleet.sandbox.voice import SandboxVoiceClient
 
 
 @pytest.fixture
@@ -70,3 +74,33 @@ def colour_roles(fleet_bot: FleetBotFactory) -> tuple[FleetBotStage, list[int]]:
     stage.guild.guild.members[stage.app.bot_user.id].role_ids.append(powers.id)
     roles = [stage.guild.add_role(name, position=1).id for name in ("Red", "Green", "Blue")]
     return stage, roles
+
+
+class RealTimeVoiceClient(SandboxVoiceClient):
+    """Reads a frame every 20 ms, as Discord plays it: the track is still playing when the
+    buttons are pressed."""
+
+    frame_interval: ClassVar[float] = 0.02
+
+
+@pytest.fixture
+def real_time() -> Iterator[None]:
+    with use_backend(VoiceBackend(voice_client_class=RealTimeVoiceClient)):
+        yield
+
+
+@pytest.fixture
+def library(program: Callable[[str, str], str], tmp_path: Path) -> Path:
+    """One minute-long tone, "Long Road", and a short one queued after it."""
+    ffmpeg = program("ffmpeg", "generating test audio")
+    folder = tmp_path / "library"
+    folder.mkdir()
+    for name, seconds, title in (("long.ogg", 60, "Long Road"), ("short.ogg", 1, "First Light")):
+        tone = f"sine=frequency=220:sample_rate=48000:duration={seconds}"
+        encode = ["-ac", "2", "-c:a", "libopus", "-metadata", f"title={title}"]
+        subprocess.run(
+            [ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", tone, *encode, str(folder / name)],
+            check=True,
+            timeout=30,
+        )
+    return folder

@@ -18,7 +18,7 @@ from itertools import combinations
 from typing import Any
 
 import pytest
-from component_fuzzing import WAIT, Scene, Watch, drawn, hostile_text
+from component_fuzzing import WAIT, Scene, Watch, answered, drawn, hostile_text
 from hypothesis import strategies as st
 from reliability_helpers import banned_and_appealed, start_hangman
 
@@ -320,7 +320,7 @@ async def grammar_check(on: Scene) -> None:
     checked = await on.alice.run_command(
         on.general, on.stage.app, "grammar", {"text": text}, subcommand="check"
     )
-    await checked.wait_for_message()
+    await answered(checked)  # past the note a loaded machine shows while the engines load
 
 
 async def spelling_bee(on: Scene) -> None:

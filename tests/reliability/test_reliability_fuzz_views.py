@@ -12,12 +12,13 @@ for, and state whole or untouched.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from component_fuzzing import WAIT, Scene, Watch, drawn, hostile_text
+from component_fuzzing import WAIT, Scene, Watch, answered, drawn, hostile_text
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
@@ -110,6 +111,54 @@ async def test_leaderboard_pages_turned_by_anyone_in_any_order_stay_in_their_boa
                 on.watch.check(asked=[on.alice])
 
 
+def listed(message: Message) -> list[int]:
+    """The members a leaderboard page lists, in its order."""
+    return [int(found) for found in re.findall(r"<@(\d+)>", message.embeds[0]["description"])]
+
+
+async def test_a_leaderboard_that_changes_between_presses_lists_nobody_twice(
+    scene: Callable[[str], Scene],
+) -> None:
+    """Twenty members on a two-page board; between Alice's presses members drawn by
+    hypothesis gain XP that moves them across the page boundary. Every page she is shown
+    comes from one ranking: turning to the next page and back never shows a member twice,
+    nor leaves one out, and the buttons still work."""
+    on = scene("utility")
+    players = [on.stage.guild.add_member(f"player{number}") for number in range(19)]
+    everyone = [*players, on.alice]
+    # Someone of page 2 (and maybe others) gains enough to climb onto page 1.
+    climber = st.tuples(st.integers(10, len(everyone) - 1), st.integers(150, 400))
+    anyone = st.tuples(st.integers(0, len(everyone) - 1), st.integers(1, 400))
+    changes = drawn(
+        st.tuples(climber, st.lists(anyone, max_size=3)).map(lambda drawn: [drawn[0], *drawn[1]]),
+        4,
+    )
+    async with on.stage.running(roomy(on.stage)) as bot:
+        xp = bot.gamification.xp
+        for number, member in enumerate(everyone):
+            await xp.award_xp(member.id, 1000 - 10 * number, "quiz", guild_id=on.stage.guild.id)
+        await xp.flush()
+        opened = await on.alice.run_command(on.general, on.stage.app, "leaderboard", {})
+        board = (await opened.wait_for_response()).message
+        assert board is not None and page_of(board) == (1, 2)
+        previous_id, next_id = buttons_of(board)
+        for change in changes:
+            first = listed(board)
+            for index, gain in change:
+                await xp.award_xp(everyone[index].id, gain, "quiz", guild_id=on.stage.guild.id)
+            await xp.flush()
+            await (await on.alice.click(board, next_id)).wait_for_response()
+            second = listed(board)
+            assert page_of(board) == (2, 2) and enabled(board, previous_id)
+            await (await on.alice.click(board, previous_id)).wait_for_response()
+            again = listed(board)
+            assert page_of(board) == (1, 2)
+            assert not set(second) & set(again), (again, second)
+            assert sorted(again + second) == sorted(member.id for member in everyone)
+            assert len(first) == len(again) == 10
+            on.watch.check(asked=[on.alice])
+
+
 def raider_names(on: Scene, prefix: str, count: int) -> list[str]:
     """``count`` names that a ``^prefix`` filter picks, each with hostile text after it."""
     tails = drawn(hostile_text(1, 24, on.bob, on.role_id), count)
@@ -153,14 +202,14 @@ async def test_massban_dry_runs_pressed_in_any_order_ban_everyone_once_or_nobody
             # decided, Discord shows the buttons greyed out and takes no more.
             handles = [await moderator.click(dry_run.message, custom_id) for custom_id in order]
             for custom_id, handle in zip(order, handles, strict=True):
-                answer = await handle.wait_for_response()
-                assert answer.message is not None
-                if answer.message.id != dry_run.message.id:
-                    assert answer.ephemeral, answer.content
-                    assert "already" in answer.content or "called off" in answer.content
-                elif custom_id == "mod:massban":
-                    report = await handle.wait_for_followup(timeout=WAIT)
-                    assert "3 member(s) banned" in report.content, report.content
+                answer = await answered(handle)
+                if answer.id == dry_run.message.id:
+                    assert custom_id == "mod:massban:cancel", answer.describe()
+                elif "already" in answer.content or "called off" in answer.content:
+                    assert answer.ephemeral, answer.describe()
+                else:
+                    assert custom_id == "mod:massban", answer.describe()
+                    assert "3 member(s) banned" in answer.content, answer.describe()
             banned = order[0] == "mod:massban"
             assert await banned_once(on.stage, bot, raiders)
             assert all(
@@ -205,12 +254,11 @@ async def test_the_raid_alerts_massban_is_refused_to_members_and_bans_once_when_
         done = await owner.click(first, confirm)
         again = await (await owner.click(first, confirm)).wait_for_response()
         assert again.ephemeral and "already" in again.content, again.content
-        assert "Banned 3 flagged members" in (await done.wait_for_followup()).content
+        assert "Banned 3 flagged members" in (await answered(done)).content
         second = asked[1].message
         assert second is not None
         late = await owner.click(second, buttons_of(second)[0])
-        await late.wait_for_response()
-        assert "No flagged joiner is left" in (await late.wait_for_followup()).content
+        assert "No flagged joiner is left" in (await answered(late)).content
         assert await banned_once(on.stage, bot, raiders)
         assert {ban.user.id for ban in on.stage.guild.bans} == {raider.id for raider in raiders}
         on.watch.check(asked=[owner])
@@ -387,7 +435,7 @@ async def test_the_rewrite_tone_menu_answers_hostile_text_and_hostile_ai_answers
             checked = await on.alice.run_command(
                 on.general, on.stage.app, "grammar", {"text": text}, subcommand="check"
             )
-            result = await checked.wait_for_message()
+            result = await answered(checked)
             if "grammar:rewrite" not in result.custom_ids:
                 continue
             asked_before = len(openai_server.completions)
@@ -402,7 +450,7 @@ async def test_the_rewrite_tone_menu_answers_hostile_text_and_hostile_ai_answers
                 else:
                     openai_server.queue_reply(answer)
                 handle = await on.alice.select(result, "grammar:rewrite", [tone])
-                shown = await handle.wait_for_followup(timeout=WAIT)
+                shown = await answered(handle)
                 assert shown.ephemeral, shown.describe()
                 picked += 1
                 on.watch.check(asked=[on.alice, mallory])

@@ -11,53 +11,19 @@ is a vote (the Music Bot's rule for listeners), which with three listeners does 
 from __future__ import annotations
 
 import logging
-import subprocess
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
-from botfleet.bots.music.player import VoiceBackend, use_backend
 from botfleet.core.bot import FleetBot
 from botfleet.core.errors import log as errors_log
 from botfleet.sandbox import Message, SandboxChannel, SandboxMember
 from botfleet.sandbox.pytest_plugin import FleetBotFactory
 from botfleet.sandbox.scripting import wait_until
-from botfleet.sandbox.voice import SandboxVoiceClient
 
 WAIT = 10.0
 REFUSED_TO_LISTENER = ("toggle", "back", "loop", "leave")
-
-
-class RealTimeVoiceClient(SandboxVoiceClient):
-    """Reads a frame every 20 ms, as Discord plays it: the track is still playing when the
-    buttons are pressed."""
-
-    frame_interval: ClassVar[float] = 0.02
-
-
-@pytest.fixture
-def real_time() -> Iterator[None]:
-    with use_backend(VoiceBackend(voice_client_class=RealTimeVoiceClient)):
-        yield
-
-
-@pytest.fixture
-def library(program: Callable[[str, str], str], tmp_path: Path) -> Path:
-    """One minute-long tone, "Long Road", and a short one queued after it."""
-    ffmpeg = program("ffmpeg", "generating test audio")
-    folder = tmp_path / "library"
-    folder.mkdir()
-    for name, seconds, title in (("long.ogg", 60, "Long Road"), ("short.ogg", 1, "First Light")):
-        tone = f"sine=frequency=220:sample_rate=48000:duration={seconds}"
-        encode = ["-ac", "2", "-c:a", "libopus", "-metadata", f"title={title}"]
-        subprocess.run(
-            [ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", tone, *encode, str(folder / name)],
-            check=True,
-            timeout=30,
-        )
-    return folder
 
 
 def snapshot(bot: FleetBot, guild_id: int) -> tuple[Any, ...]:

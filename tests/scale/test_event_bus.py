@@ -16,9 +16,12 @@ from scale_processes import AMQP_URL
 from botfleet.cache.resilience import ResilientRedis
 from botfleet.core.bot import FleetBot
 from botfleet.events_bus import (
+    Delivery,
     EventBus,
+    HandlerNameTakenError,
     InProcessBus,
     MemberBanned,
+    MemberDataDeleted,
     ProcessedEvents,
     UndeliverableEventError,
 )
@@ -62,7 +65,7 @@ def rabbit(exchange: str, processed: ProcessedEvents | None = None) -> RabbitMQB
 async def started(
     bus: EventBus, consumer: str, handler: Callable[[MemberBanned], Awaitable[None]]
 ) -> EventBus:
-    bus.subscribe(MemberBanned, handler, consumer=consumer)
+    bus.subscribe(MemberBanned, handler, consumer=consumer, name="bans")
     await bus.start()
     return bus
 
@@ -201,11 +204,162 @@ async def test_each_handler_of_one_consumer_runs_once_per_event() -> None:
         await premium.apply(event)
 
     bus = await started(InProcessBus(ProcessedEvents()), "utility", drop_reminders)
-    bus.subscribe(MemberBanned, forget_premium, consumer="utility")
+    bus.subscribe(MemberBanned, forget_premium, consumer="utility", name="premium")
     event = ban()
     await bus.publish(event)
     await bus.publish(event)
     assert reminders.applied == premium.applied == [event.event_id]
+
+
+async def test_two_copies_of_one_event_handled_at_once_act_once() -> None:
+    """A publisher's retry can put two copies of an event in flight together (RabbitMQ hands a
+    process several messages at once): the second waits for the first, then is a repeat."""
+    effects = Effects()
+    release = asyncio.Event()
+
+    async def slow(event: MemberBanned) -> None:
+        await release.wait()
+        await effects.apply(event)
+
+    bus = InProcessBus(ProcessedEvents())
+    bus.subscribe(MemberBanned, slow, consumer="utility", name="bans")
+    [subscription] = bus.subscriptions
+    event = ban()
+    copies = [asyncio.create_task(bus.handle_once(subscription, event)) for _ in range(2)]
+    for _ in range(5):
+        await asyncio.sleep(0)  # both copies are past their check for a record
+    release.set()
+    assert sorted(await asyncio.gather(*copies)) == [False, True]
+    assert effects.applied == [event.event_id]
+
+
+def counting_handler(effects: Effects) -> Callable[[MemberBanned], Awaitable[None]]:
+    """A handler made by a factory: every one it makes has the same ``__qualname__``."""
+
+    async def handle(event: MemberBanned) -> None:
+        await effects.apply(event)
+
+    return handle
+
+
+async def test_two_handlers_made_by_one_factory_each_run_once_per_event(
+    exchange: str, redis_url: str, redis_prefix: str
+) -> None:
+    """Handled events are recorded under the name each handler is given, not its
+    ``__qualname__``, which the two share: the second is not taken for the first."""
+    redis = ResilientRedis.from_url(redis_url, retry_interval=5)
+    reminders, premium = Effects(), Effects()
+    first, second = counting_handler(reminders), counting_handler(premium)
+    assert first.__qualname__ == second.__qualname__
+    bus = rabbit(exchange, ProcessedEvents(redis, key_prefix=redis_prefix))
+    bus.subscribe(MemberBanned, first, consumer="utility", name="reminders")
+    bus.subscribe(MemberBanned, second, consumer="utility", name="premium")
+    await bus.start()
+    publisher = rabbit(exchange)
+    await publisher.start()
+    try:
+        event, later = ban(), ban(user_id=8)
+        for each in (event, event, later):
+            await publisher.publish(each)
+        await reminders.wait_for(2)
+        await premium.wait_for(2)
+    finally:
+        for each_bus in (bus, publisher):
+            await each_bus.close()
+        await redis.close()
+    assert reminders.applied == premium.applied == [event.event_id, later.event_id]
+
+
+def test_a_handler_name_is_one_handlers_in_its_bot() -> None:
+    bus = InProcessBus(ProcessedEvents())
+    first, second = counting_handler(Effects()), counting_handler(Effects())
+    bus.subscribe(MemberBanned, first, consumer="utility", name="bans")
+    bus.subscribe(MemberBanned, first, consumer="utility", name="bans", key="member.banned.1")
+    bus.subscribe(MemberBanned, second, consumer="hangman", name="bans")
+    with pytest.raises(HandlerNameTakenError, match="utility already has a handler named 'bans'"):
+        bus.subscribe(MemberBanned, second, consumer="utility", name="bans")
+    with pytest.raises(HandlerNameTakenError):
+        bus.subscribe(MemberBanned, first, consumer="utility", name="bans")
+
+
+class BotProcessBus:
+    """One process of the Hangman Bot on RabbitMQ: its work (a ban, into the bot's ``work``)
+    and its broadcast (a deleted member's cached data, into its own) handlers."""
+
+    def __init__(self, exchange: str, processed: ProcessedEvents, work: Effects) -> None:
+        self.bus = rabbit(exchange, processed)
+        self.work, self.broadcast = work, Effects()
+        self.bus.subscribe(MemberBanned, self.work.apply, consumer="hangman", name="bans")
+        self.bus.subscribe(
+            MemberDataDeleted,
+            self.forget,
+            consumer="hangman",
+            name="forget",
+            delivery=Delivery.BROADCAST,
+        )
+
+    async def forget(self, event: MemberDataDeleted) -> None:
+        async with self.broadcast.changed:
+            self.broadcast.applied.append(event.event_id)
+            self.broadcast.changed.notify_all()
+
+
+async def test_a_broadcast_reaches_every_process_of_a_bot_and_work_one_of_them(
+    exchange: str, redis_url: str, redis_prefix: str
+) -> None:
+    """Two processes of one bot (shards) share Redis's record of handled events: each ban is
+    handled by one of them, each deletion by both."""
+    redis = ResilientRedis.from_url(redis_url, retry_interval=5)
+    work = Effects()
+    shards = [
+        BotProcessBus(exchange, ProcessedEvents(redis, key_prefix=redis_prefix), work) for _ in "ab"
+    ]
+    publisher = rabbit(exchange)
+    try:
+        for shard in shards:
+            await shard.bus.start()
+        await publisher.start()
+        bans = [ban(user_id) for user_id in range(1, 7)]
+        deletions = [MemberDataDeleted(source_bot="cli", user_id=user_id) for user_id in (1, 2)]
+        for event in (*bans, *deletions):
+            await publisher.publish(event)
+        for shard in shards:
+            await shard.broadcast.wait_for(len(deletions))
+        await work.wait_for(len(bans))
+    finally:
+        for bus in (*(shard.bus for shard in shards), publisher):
+            await bus.close()
+        await redis.close()
+    for shard in shards:
+        assert shard.broadcast.applied == [event.event_id for event in deletions]
+    assert sorted(work.applied) == sorted(event.event_id for event in bans)
+
+
+async def test_a_key_an_older_release_delivered_as_work_leaves_the_bots_shared_queue(
+    exchange: str,
+) -> None:
+    """Before broadcasts, the bot's durable queue was bound to the deletions: one process got
+    each. Starting with the deletions as a broadcast unbinds them there, so once the bot's
+    processes stop, a deletion reaches nobody and says so at publish."""
+    aio_pika = import_backend("aio_pika")
+    shard = BotProcessBus(exchange, ProcessedEvents(), Effects())
+    async with await aio_pika.connect(AMQP_URL) as connection:
+        channel = await connection.channel()
+        older = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+        shared = await channel.declare_queue(shard.bus.queue_name("hangman"), durable=True)
+        await shared.bind(older, routing_key=MemberDataDeleted.topic)
+    publisher = rabbit(exchange)
+    try:
+        await shard.bus.start()
+        await publisher.start()
+        await publisher.publish(MemberDataDeleted(source_bot="cli", user_id=1))
+        await shard.broadcast.wait_for(1)
+        await shard.bus.close()
+        with pytest.raises(UndeliverableEventError):
+            await publisher.publish(MemberDataDeleted(source_bot="cli", user_id=2))
+    finally:
+        await shard.bus.close()
+        await publisher.close()
 
 
 def test_an_event_survives_its_journey_as_json() -> None:

@@ -41,13 +41,18 @@ from botfleet.sandbox import Application, DiscordSandbox, SandboxGuild, SandboxM
 from botfleet.sandbox.pytest_plugin import FleetBotFactory
 from botfleet.sandbox.stripe_server import LocalStripeServer
 from botfleet.services.premium import (
+    Cancel,
+    Change,
     Grant,
     Message,
+    Outcome,
     PaymentEvent,
     Plan,
     PremiumService,
+    Revoke,
     Subject,
 )
+from botfleet.services.premium.service import Notify, no_messages
 from botfleet.services.privacy import registry
 from botfleet.web import create_app
 
@@ -56,18 +61,30 @@ OUTBOX_PASS = 600.0
 DM_TIMEOUT = 15.0
 
 
-def paid(member: SandboxMember) -> PaymentEvent:
-    """A payment that gives ``member`` premium for a month and owes them a confirmation."""
-    now = datetime.now(UTC)
+def stripe_event(
+    member: SandboxMember, event_type: str, change: Change, messages: Notify = no_messages
+) -> PaymentEvent:
+    """A Stripe event of ``event_type`` that makes ``change`` to ``member``'s premium."""
     return PaymentEvent(
         provider="stripe",
         event_id=f"evt_{uuid4().hex}",
-        event_type="checkout.session.completed",
+        event_type=event_type,
         target=Subject.user(member.id),
-        change=Grant(
+        change=change,
+        messages=messages,
+    )
+
+
+def paid(member: SandboxMember) -> PaymentEvent:
+    """A payment that gives ``member`` premium for a month and owes them a confirmation."""
+    now = datetime.now(UTC)
+    return stripe_event(
+        member,
+        "checkout.session.completed",
+        Grant(
             at=now, period_end=now + timedelta(days=30), provider="stripe", purchaser_id=member.id
         ),
-        messages=lambda _membership: [
+        lambda _membership: [
             Message(member.id, "confirmation", f"Thank you, {member.user.username}! Premium is on.")
         ],
     )
@@ -233,6 +250,37 @@ async def test_an_operators_grant_from_the_command_line_reaches_a_bot_over_rabbi
     assert status == 0, utility.text
 
 
+@pytest.mark.parametrize("ending", ["refund", "subscription ended", "operator"])
+async def test_a_revocation_announced_by_another_process_counts_at_once_in_a_bots_cache(
+    fleet_bot: FleetBotFactory, ending: str
+) -> None:
+    """The bot's memory cache answered "premium" a moment ago; the revocation's announcement
+    (a webhook's refund or subscription's end, an operator's revoke) makes it ask the
+    database again instead of trusting that answer for minutes."""
+    stage = fleet_bot("hangman", guild="Language Club")
+    alice = stage.guild.add_member("alice")
+    async with stage.running(stage.settings()) as bot:
+        web = PremiumService(bot.database, bus=bot.bus, source="web")
+        await web.apply_event(paid(alice))
+        assert await bot.premium.covers(alice.id)
+        if ending == "operator":
+            revoked = await web.override(
+                Subject.user(alice.id), actor="cli:ops", reason="chargeback", until=None
+            )
+            assert revoked is not None
+        else:
+            now = datetime.now(UTC)
+            ended = (
+                stripe_event(alice, "charge.refunded", Revoke(at=now))
+                if ending == "refund"
+                else stripe_event(
+                    alice, "customer.subscription.deleted", Cancel(at=now, ends_at=now)
+                )
+            )
+            assert (await web.apply_event(ended)).outcome is Outcome.APPLIED
+        assert not await bot.premium.covers(alice.id)
+
+
 async def test_a_ban_told_on_the_bus_drops_the_members_reminders_in_that_server(
     fleet_bot: FleetBotFactory, discord_sandbox: DiscordSandbox
 ) -> None:
@@ -332,3 +380,56 @@ async def test_a_deletion_from_the_command_line_reaches_a_bot_over_rabbitmq(
         await hangman.kill()
     assert "No games yet" in shown
     assert status == 0, hangman.text
+
+
+async def test_a_deletion_and_a_revocation_reach_every_process_of_a_sharded_bot(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, exchange: str
+) -> None:
+    """The Hangman Bot as two shard processes with only their memory caches, each serving
+    one of alice's servers and caching her record there; ``botfleet data delete-user`` and
+    ``botfleet premium revoke`` in a third process. Forgetting a cached copy is a broadcast:
+    both processes forget, not whichever took the event from the bot's shared queue."""
+    app = discord_sandbox.add_application("Hangman Bot")
+    app.max_concurrency = 2  # both shards identify at once
+    guilds = [
+        discord_sandbox.create_guild(f"Word Games {shard}", bots=[app], shard=(shard, 2))
+        for shard in (0, 1)
+    ]
+    alice = guilds[0].add_member("alice")
+    members = [alice, guilds[1].join(alice)]
+    fleet = await fleet_on_one_sqlite_file(tmp_path, exchange)
+    shards = []
+    try:
+        for shard in ("0", "1"):
+            process = await BotProcess.start(
+                ("run", "hangman", "--shard-count", "2", "--shards", f"{shard}-{shard}"),
+                discord_sandbox.url,
+                tmp_path / f"hangman-{shard}",
+                {**fleet, token_variable("hangman"): app.token},
+            )
+            shards.append(process)
+            await process.wait_for_output("ready as")
+        for guild, member in zip(guilds, members, strict=True):
+            await record_hangman_wins(fleet["DATABASE_URL"], guild.guild.id, member)
+            assert "Won: 3 (75%)" in await hangman_stats(member, guild, app)
+        operator = (discord_sandbox, tmp_path, fleet)
+        await operator_command(("data", "delete-user", str(alice.id), "--yes"), *operator)
+        for process in shards:
+            await process.wait_for_output(f"forgot the cached data of member {alice.id}")
+        shown = [
+            await hangman_stats(member, guild, app)
+            for guild, member in zip(guilds, members, strict=True)
+        ]
+        grant = ("premium", "grant", "user", str(alice.id), "--days", "30", "--reason", "gift")
+        await operator_command(grant, *operator)
+        revoke = ("premium", "revoke", "user", str(alice.id), "--reason", "refunded")
+        told = await operator_command(revoke, *operator)
+        assert f"announced on RabbitMQ (exchange {exchange})" in told
+        for process in shards:
+            await process.wait_for_output(f"user {alice.id}, guild None (premium.revoked by cli)")
+        statuses = [await process.stop() for process in shards]
+    finally:
+        for process in shards:
+            await process.kill()
+    assert all("No games yet" in each for each in shown), shown
+    assert statuses == [0, 0], [process.text for process in shards]

@@ -2,7 +2,8 @@
 Music Bot's first link), each about 12-14 MB of resident memory (benchmarks/memory.py), Stripe's
 SDK and cryptography's primitives (only at a payment, or a webhook checked by the web process):
 about 12 and 6 MB, aiohttp's server side (only with a health endpoint): about 2 MB, and
-redis-py (only when Redis is configured): about 6 MB, and SQLAlchemy's PostgreSQL dialect with
+redis-py (only when Redis is configured): about 6 MB, prometheus_client (only with a health
+endpoint, which serves /metrics): about 1.5 MB, and SQLAlchemy's PostgreSQL dialect with
 its drivers' modules (only on PostgreSQL): about 2 MB."""
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def test_a_bot_process_imports_no_migrations_yt_dlp_or_payments_until_needed() -
     modules = result.stdout.split()
     imported = {name.split(".")[0] for name in modules}
     assert {"botfleet", "discord", "sqlalchemy"} <= imported
-    assert not imported & {"alembic", "mako", "yt_dlp", "stripe", "redis"}
+    assert not imported & {"alembic", "mako", "yt_dlp", "stripe", "redis", "prometheus_client"}
     assert not [name for name in modules if name.startswith(CRYPTOGRAPHY_PRIMITIVES)]
     assert not [name for name in modules if name.startswith("aiohttp.web")]
     assert not [name for name in modules if name.startswith(POSTGRESQL_MODULES)]
@@ -58,8 +59,9 @@ runpy.run_module("botfleet.bots.hangman", run_name="__main__", alter_sys=True)
 async def test_a_bot_on_sqlite_never_imports_the_postgresql_dialect(
     discord_sandbox: DiscordSandbox, tmp_path: Path
 ) -> None:
-    """Started as in production: on a migrated database, not migrating on start (Alembic
-    imports every dialect it supports)."""
+    """On a migrated database with ``auto_migrate`` on (the development default): the bot
+    sees the schema is at the newest revision without Alembic, which imports every dialect
+    it supports."""
     app = discord_sandbox.add_application("Hangman Bot")
     guild = discord_sandbox.create_guild("Word Club", bots=[app])
     url = f"sqlite+aiosqlite:///{tmp_path}/botfleet.db"
@@ -71,7 +73,7 @@ async def test_a_bot_on_sqlite_never_imports_the_postgresql_dialect(
         {
             "HANGMAN_DISCORD_TOKEN": app.token,
             "DATABASE_URL": url,
-            "BOTFLEET_DATABASE__AUTO_MIGRATE": "false",
+            "BOTFLEET_DATABASE__AUTO_MIGRATE": "true",
         },
     )
     try:
@@ -87,3 +89,5 @@ async def test_a_bot_on_sqlite_never_imports_the_postgresql_dialect(
     modules = exit_line[0].split()[1:]
     assert "sqlalchemy.dialects.sqlite.aiosqlite" in modules
     assert not [name for name in modules if name.startswith(POSTGRESQL_MODULES)]
+    assert not [name for name in modules if name.startswith(("alembic", "mako"))]
+    assert "prometheus_client" not in modules  # no health.port: no /metrics to read them

@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from botfleet.core.drain import BotRestarting, InFlightCommands
 from botfleet.metrics import FleetMetrics, HealthServer, series_names
+from botfleet.metrics.fleet_metrics import MetricsNotExportedError
 from botfleet.metrics.log_context import install_log_context, set_log_context
 from botfleet.sandbox.pytest_plugin import FleetBotFactory
 from botfleet.utils.logger import JsonFormatter
@@ -102,6 +103,19 @@ def test_every_dashboard_query_names_a_metric_we_export_and_every_metric_is_show
     assert set(FleetMetrics().families()) <= families, "a metric no panel shows"
     variables = {variable["name"] for variable in dashboard["templating"]["list"]}
     assert {"datasource", "bot"} <= variables
+
+
+def test_unexported_metrics_count_nothing_and_exported_ones_count_a_failure_as_an_error() -> None:
+    unexported = FleetMetrics(exported=False)
+    unexported.command_finished("hangman", "ping", "text", seconds=0.1, failed=True)
+    unexported.error("hangman", "gateway MESSAGE_CREATE")
+    with pytest.raises(MetricsNotExportedError):
+        unexported.exposition()
+    exported = FleetMetrics()
+    exported.command_finished("hangman", "ping", "text", seconds=0.1, failed=True)
+    assert b'botfleet_errors_total{bot="hangman",where="text command"} 1.0' in (
+        exported.exposition()
+    )
 
 
 def test_log_lines_carry_the_shard_guild_and_command() -> None:

@@ -54,12 +54,22 @@ async def test_two_bots_share_one_process_and_answer_each_as_itself(
             await alice.send(general, f"{prefix}ping")
             reply = await general.wait_for_message(author=app, timeout=20)
             assert reply.content.startswith("🏓 Pong!")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/metrics") as response,
+        ):
+            exposition = await response.text()
         status = await fleet.stop()
     finally:
         await fleet.kill()
     assert status == 0, fleet.text
     assert response.status == 200, health
     assert sorted(health["bots"]) == ["hangman", "utility"]
+    for bot in ("hangman", "utility"):  # a health.port exports the metrics of every bot
+        assert (
+            f'botfleet_commands_total{{bot="{bot}",command="ping",kind="text",outcome="ok"}} 1.0'
+            in exposition
+        )
     assert all(bot["guild_ids"] == [guild.guild.id] for bot in health["bots"].values())
     assert "started hangman" not in fleet.text  # no supervised child process per bot
     assert fleet.text.count("shutting down") == 2

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, Request, async_playwright, expect
 from web_helpers import record_activity, selling
 
 from botfleet.config.schema import Settings
@@ -75,6 +75,15 @@ async def log_in(page: Page, base: str, name: str, screenshots: Path | None = No
         await shoot(page, screenshots, "02-discord-consent")
     await page.get_by_role("button", name="Authorize").click()
     await expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+async def tab_to(page: Page, target: Locator, most: int = 40) -> None:
+    """Press Tab until ``target`` has the focus, as a member without a mouse does."""
+    for _ in range(most):
+        await page.keyboard.press("Tab")
+        if await target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{target} cannot be reached with the Tab key")
 
 
 async def premium_page(
@@ -185,3 +194,61 @@ async def test_subscribe_to_premium_on_the_paypal_approval_page(
     membership = await PremiumService(web_database).membership(Subject.user(ada))
     assert membership is not None and membership.provider == "paypal"
     assert membership.status is Status.ACTIVE and membership.purchaser_id == ada
+
+
+async def test_a_member_logs_in_and_reaches_a_checkout_from_the_keyboard(
+    chromium: Browser,
+    dashboard: TestServer,
+    community: SandboxGuild,
+    stripe_stand_in: LocalStripeServer,
+) -> None:
+    page = await chromium.new_page()
+    await page.goto(str(dashboard.make_url("/")))
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    focus_ring = "getComputedStyle(document.activeElement).outlineStyle"
+    assert await page.evaluate(focus_ring) == "solid", "the focus must show"
+
+    await tab_to(page, page.get_by_role("banner").get_by_role("link", name="Log in with Discord"))
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("wants to access")
+    await page.get_by_label("Signed in as").select_option(label="ada")  # Discord's own page
+    await page.get_by_role("button", name="Authorize").click()
+    await tab_to(page, page.get_by_role("link", name="Premium"))
+    await page.keyboard.press("Enter")
+    await tab_to(page, page.get_by_role("button", name="Monthly for you with Stripe"))
+    await page.keyboard.press("Enter")
+
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("billed every month")
+
+
+async def test_no_page_loads_anything_from_elsewhere(
+    chromium: Browser, dashboard: TestServer, community: SandboxGuild, web_database: Database
+) -> None:
+    """Every page, its stylesheet and icon come from the dashboard itself, and its policy
+    forbids anything else: nothing loads from the internet (no CDN, no web font)."""
+    await record_activity(web_database, community)
+    base = str(dashboard.make_url("/")).rstrip("/")
+    page = await chromium.new_page()
+    await log_in(page, base, "ada")
+    requested: list[str] = []
+
+    def record(request: Request) -> None:
+        requested.append(request.url)
+
+    page.on("request", record)
+    for path in (
+        "/",
+        "/profile",
+        "/guilds",
+        f"/guilds/{community.id}/settings",
+        f"/guilds/{community.id}/leaderboard",
+        "/premium",
+    ):
+        response = await page.goto(base + path)
+        assert response is not None
+        policy = await response.header_value("Content-Security-Policy")
+        assert policy is not None and "default-src 'none'" in policy, path
+
+    assert any(url.endswith("/static/style.css") for url in requested)
+    assert [url for url in requested if not url.startswith(base + "/")] == []

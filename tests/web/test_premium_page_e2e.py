@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
+from aiohttp.test_utils import TestServer
 from web_helpers import BrowserFactory, checkout, logged_in, selling
 
 from botfleet.config.schema import Settings
@@ -12,6 +13,7 @@ from botfleet.database import Database
 from botfleet.database.models.premium import PremiumOutbox
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.stripe_server import LocalStripeServer
+from botfleet.services.premium import PremiumService, Status, Subject
 from botfleet.services.premium.outbox import Delivery, OutboxMessage, deliver
 
 
@@ -63,6 +65,33 @@ async def test_a_plan_for_a_server_carries_the_member_and_the_server(
     }
     again = await checkout(browser, plan="guild_yearly", guild_id=str(community.id))
     assert again.headers["Location"] == location, "a resent form reuses its checkout"
+
+
+async def test_a_member_whose_stripe_customer_was_deleted_pays_again_as_a_new_one(
+    browser_for: BrowserFactory,
+    community: SandboxGuild,
+    stripe_stand_in: LocalStripeServer,
+    dashboard: TestServer,
+    web_database: Database,
+) -> None:
+    stripe_stand_in.webhooks.url = str(dashboard.make_url("/webhooks/stripe"))
+    browser = await logged_in(browser_for, community, "ada")
+    first = await checkout(browser)
+    await browser.http.session.post(first.headers["Location"], allow_redirects=False)
+    (completed,) = stripe_stand_in.webhooks.of_type("checkout.session.completed")
+    gone = completed["data"]["object"]["customer"]
+    await stripe_stand_in.delete_customer(gone)  # the operator, in Stripe's dashboard
+
+    again = await checkout(browser, attempt="attempt-2")
+
+    assert again.status == 303, await again.text()
+    async with browser.http.session.post(again.headers["Location"], allow_redirects=False) as paid:
+        assert paid.status == 303
+    premium = PremiumService(web_database)
+    membership = await premium.membership(Subject.user(community.member("ada").id))
+    assert membership is not None and membership.status is Status.ACTIVE
+    assert membership.customer_id not in (None, gone)
+    assert "You: premium, renews on" in await (await browser.http.get("/premium")).text()
 
 
 @pytest.mark.parametrize(

@@ -12,15 +12,19 @@ interaction never fails; still not ready ``bot.slow_note_after`` seconds after t
 command, the member reads a short note that the answer is taking longer and is on its way (the
 wait may be Discord's or the bot's own: engines loading, a long lookup).
 The answer replaces the acknowledgement or the note (the original response is edited): one
-answer, never two. A command that fails instead leaves no note behind: it is taken down, so
-the error reply is the only answer. Both times count from the interaction's creation (the
-time in its id), since the checks before the answer spent part of the 3 s already.
+answer, never two. An edit notifies nobody on Discord (not even the one filling a "thinking"
+acknowledgement), so a public answer meant to ping someone is sent as a new message in place
+of the note, which is taken down. A command that fails instead leaves no note behind: it is
+taken down, so the error reply is the only answer. Both times count from the interaction's
+creation (the time in its id), since the checks before the answer spent part of the 3 s
+already.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -37,6 +41,12 @@ DEFAULT_GRACE = 1.5
 allows 3)."""
 DEFAULT_NOTE_AFTER = 5.0
 """Seconds after the member's command past which the member is told the answer is coming."""
+
+
+_USER_MENTION = re.compile(r"<@!?(\d+)>")
+_ROLE_MENTION = re.compile(r"<@&(\d+)>")
+_INTERACTION_DEFAULT = discord.AllowedMentions(everyone=False, roles=False, users=True)
+"""What an interaction's message pings when no ``allowed_mentions`` is sent: users only."""
 
 
 def slow_note(what: str) -> str:
@@ -112,6 +122,9 @@ class TimelyAnswer:
         await cancel_and_wait(self._watch)
         every_embed = [embed] if embed is not None else list(embeds or ())
         response = self.interaction.response
+        if response.is_done() and not self.ephemeral and self._pings(content, allowed_mentions):
+            await self._answer_apart(content, every_embed, view, allowed_mentions, files)
+            return
         if not response.is_done():
             await response.send_message(
                 content,
@@ -130,6 +143,52 @@ class TimelyAnswer:
             attachments=files or MISSING,
         )
         self.noted = self.deferred = False
+
+    def _pings(self, content: str | None, allowed: discord.AllowedMentions | None) -> bool:
+        """Whether ``content`` mentions someone the answer's allowed mentions (merged into the
+        client's, as discord.py sends them) let it ping."""
+        if not content:
+            return False
+        default = getattr(self.interaction.client, "allowed_mentions", None)
+        if default is not None and allowed is not None:
+            allowed = default.merge(allowed)
+        effective = allowed or default or _INTERACTION_DEFAULT
+        if effective.everyone and ("@everyone" in content or "@here" in content):
+            return True
+        for kind, pattern in (("users", _USER_MENTION), ("roles", _ROLE_MENTION)):
+            permitted = getattr(effective, kind)
+            mentioned = {int(found) for found in pattern.findall(content)}
+            if mentioned and (
+                permitted is True
+                or (not isinstance(permitted, bool) and mentioned & {item.id for item in permitted})
+            ):
+                return True
+        return False
+
+    async def _answer_apart(
+        self,
+        content: str | None,
+        embeds: list[discord.Embed],
+        view: discord.ui.View | None,
+        allowed_mentions: discord.AllowedMentions | None,
+        files: Sequence[discord.File],
+    ) -> None:
+        """Give a pinging answer as a new message, which notifies, then take the wait down.
+
+        An unfilled acknowledgement is filled with the note first: the first followup would
+        otherwise fill it, an edit that pings nobody."""
+        if not self.noted:
+            await self.interaction.edit_original_response(content=slow_note(self.what))
+            self.noted = True
+        await self.interaction.followup.send(
+            content or MISSING,
+            embeds=embeds or MISSING,
+            view=view or MISSING,
+            allowed_mentions=allowed_mentions or MISSING,
+            files=files or MISSING,
+        )
+        await self._take_down_wait()
+        log.info("interaction %s: the answer pings, so it was sent apart", self.interaction.id)
 
     async def _acknowledge_when_late(self) -> None:
         """Acknowledge after the grace, then note the wait, unless the answer went out first."""

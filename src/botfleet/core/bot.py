@@ -43,6 +43,7 @@ from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
 from botfleet.events_bus import (
     BusUnavailableError,
+    Delivery,
     EventBus,
     MemberDataDeleted,
     bus_from_settings,
@@ -202,8 +203,14 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.premium = PremiumService(
             self.database, self.cache, bus=self.bus, source=definition.name
         )
-        self.premium.follow_grants(self.name)
-        self.bus.subscribe(MemberDataDeleted, self._forget_deleted_member, consumer=self.name)
+        self.premium.follow_changes(self.name)
+        self.bus.subscribe(
+            MemberDataDeleted,
+            self._forget_deleted_member,
+            consumer=self.name,
+            name="deleted-member-cache",
+            delivery=Delivery.BROADCAST,
+        )
         self.metrics = metrics or FleetMetrics()
         self.metrics.watch(self.name, self.readings)
         self.gateway_guard = GatewayParseGuard(self.name, self._count_unparsable_event)
@@ -226,7 +233,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         )
 
     def _count_unparsable_event(self, event_type: str) -> None:
-        self.metrics.errors.labels(self.name, f"gateway {event_type}").inc()
+        self.metrics.error(self.name, f"gateway {event_type}")
 
     @property
     def name(self) -> str:
@@ -432,11 +439,9 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         seconds = self.in_flight.finish(key)
         if seconds is None:
             return  # never counted in: refused while draining, or not a command
-        outcome = "ok" if error is None else "error"
-        self.metrics.commands.labels(self.name, command, kind, outcome).inc()
-        self.metrics.command_duration.labels(self.name, command, kind).observe(seconds)
-        if error is not None:
-            self.metrics.errors.labels(self.name, f"{kind} command").inc()
+        self.metrics.command_finished(
+            self.name, command, kind, seconds=seconds, failed=error is not None
+        )
 
     async def on_command_completion(self, context: commands.Context[Any], /) -> None:
         self._context_finished(context)

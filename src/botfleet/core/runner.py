@@ -20,6 +20,7 @@ from botfleet.errors import BotfleetError
 from botfleet.events_bus import BusUnavailableError, EventBus, bus_from_settings
 from botfleet.metrics import BotHealth, FleetMetrics, HealthServer
 from botfleet.metrics.log_context import install_log_context, set_log_context
+from botfleet.utils.memory import release_freed_memory
 from botfleet.utils.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,10 @@ async def run_bot(definition: BotDefinition, settings: Settings) -> None:
     With ``discord.api_base`` set, the bot talks to that Discord stand-in instead of Discord.
     """
     token = _token(definition.name, settings)
-    metrics = FleetMetrics()
+    metrics = FleetMetrics(exported=settings.health.port is not None)
     bot = FleetBot(definition, settings, metrics=metrics)
     async with _process(settings, metrics, {bot.name: bot.health}) as stop:
-        await _serve(bot, token, stop)
+        await _serve(bot, token, stop, _release_memory_when_ready)
 
 
 async def run_together(
@@ -60,7 +61,7 @@ async def run_together(
     tokens = {definition.name: _token(definition.name, settings) for definition, settings in bots}
     database = Database.from_settings(fleet)
     cache = CacheHierarchy.from_settings(fleet)
-    metrics = FleetMetrics()
+    metrics = FleetMetrics(exported=fleet.health.port is not None)
     bus = bus_from_settings(fleet, cache.redis)
     fleet_bots = [
         FleetBot(definition, settings, database=database, cache=cache, metrics=metrics, bus=bus)
@@ -70,6 +71,7 @@ async def run_together(
 
     async def join_bus(bot: FleetBot) -> None:
         await _consume_when_ready(bus, bot, late_after)
+        await release_freed_memory()
 
     try:
         async with _process(fleet, metrics, {bot.name: bot.health for bot in fleet_bots}) as stop:
@@ -97,6 +99,11 @@ async def _start_bus(bus: EventBus) -> None:
         await bus.start()
     except BusUnavailableError as exc:
         log.error("the event bus could not start (%s); cross-bot events wait for it", exc)
+
+
+async def _release_memory_when_ready(bot: FleetBot) -> None:
+    await bot.wait_until_ready()
+    await release_freed_memory()
 
 
 async def _consume_when_ready(bus: EventBus, bot: FleetBot, late_after: float) -> None:

@@ -4,12 +4,15 @@ Alembic's command API is synchronous and reads script files, so each command run
 thread; ``env.py`` opens its own async engine there. Progress is reported through logging
 (the ``alembic.runtime.migration`` logger names each revision as it runs).
 
-Alembic (with Mako and Pygments, about 12 MB) is imported only by the functions that migrate
-or read revisions: a production bot, which never migrates on start, does not carry it.
+Alembic (with Mako and Pygments, about 12 MB, and every SQL dialect it supports) is imported
+only to migrate: where a database stands is read with a plain query of Alembic's version table,
+and the newest revisions from the scripts' own ``revision`` lines, so a bot at the newest
+revision with ``auto_migrate`` on does not carry it.
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import functools
 import logging
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
+from sqlalchemy import column, inspect, select, table
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -44,6 +48,8 @@ class MigrationError(RuntimeError):
 
 MIGRATIONS_DIRECTORY: Final = Path(__file__).resolve().parent / "migrations"
 """The Alembic script folder shipped inside the package (works from an installed wheel)."""
+VERSION_TABLE: Final = "alembic_version"
+"""Where Alembic keeps the revision a database is at (its default name; env.py keeps it)."""
 
 
 def alembic_config(url: str | URL | None = None) -> Config:
@@ -156,14 +162,48 @@ def _run_command(direction: Direction, url: URL, revision: str) -> None:
 
 
 def _current_revision(connection: Connection) -> str | None:
-    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415  (see the module)
-
-    return MigrationContext.configure(connection).get_current_revision()
+    """The revision in Alembic's version table, None when it has none (never migrated)."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    version_table = table(VERSION_TABLE, column("version_num"))
+    rows = connection.execute(select(version_table.c.version_num)).scalars().all()
+    if len(rows) > 1:
+        raise MigrationError(f"{VERSION_TABLE} holds several revisions: {', '.join(rows)}")
+    return rows[0] if rows else None
 
 
 @functools.cache
 def _heads() -> tuple[str, ...]:
-    """Read once per process: the scripts are files of the installed package."""
-    from alembic.script import ScriptDirectory  # noqa: PLC0415  (see the module)
+    """The revisions no script revises, read once per process from the scripts' ``revision``
+    and ``down_revision`` lines (the package's own files)."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for script in sorted((MIGRATIONS_DIRECTORY / "versions").glob("*.py")):
+        revision, down_revisions = _script_revisions(script)
+        revisions.add(revision)
+        revised.update(down_revisions)
+    return tuple(sorted(revisions - revised))
 
-    return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+def _script_revisions(script: Path) -> tuple[str, tuple[str, ...]]:
+    """The literal ``revision`` a migration script assigns, and the ones it revises."""
+    found: dict[str, object] = {}
+    for statement in ast.parse(script.read_text(encoding="utf-8")).body:
+        targets: list[ast.expr]
+        if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            targets, value = [statement.target], statement.value
+        elif isinstance(statement, ast.Assign):
+            targets, value = statement.targets, statement.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in {"revision", "down_revision"}:
+                found[target.id] = ast.literal_eval(value)
+    revision, down = found.get("revision"), found.get("down_revision")
+    if not isinstance(revision, str):
+        raise MigrationError(f"{script}: no revision identifier")
+    if down is None or isinstance(down, str):
+        return revision, () if down is None else (down,)
+    if isinstance(down, list | tuple) and all(isinstance(item, str) for item in down):
+        return revision, tuple(down)
+    raise MigrationError(f"{script}: down_revision is not a revision identifier")

@@ -10,8 +10,10 @@ from botfleet.cache.resilience import ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.events_bus.base import (
     BusUnavailableError,
+    Delivery,
     EventBus,
     Handler,
+    HandlerNameTakenError,
     Subscription,
     UndeliverableEventError,
 )
@@ -19,7 +21,9 @@ from botfleet.events_bus.events import (
     FleetEvent,
     MemberBanned,
     MemberDataDeleted,
+    PremiumChanged,
     PremiumGranted,
+    PremiumRevoked,
     XPAnnouncement,
     announcement_key,
 )
@@ -28,13 +32,17 @@ from botfleet.events_bus.memory import InProcessBus
 
 __all__ = [
     "BusUnavailableError",
+    "Delivery",
     "EventBus",
     "FleetEvent",
     "Handler",
+    "HandlerNameTakenError",
     "InProcessBus",
     "MemberBanned",
     "MemberDataDeleted",
+    "PremiumChanged",
     "PremiumGranted",
+    "PremiumRevoked",
     "ProcessedEvents",
     "Subscription",
     "UndeliverableEventError",

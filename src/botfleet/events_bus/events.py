@@ -43,14 +43,27 @@ class XPAnnouncement(FleetEvent):
         return announcement_key(self.announcer)
 
 
-class PremiumGranted(FleetEvent):
+class PremiumChanged(FleetEvent):
+    """Whose premium changed: a member (``user_id``) or a server (``guild_id``)."""
+
+    user_id: int | None = None
+    guild_id: int | None = None
+
+
+class PremiumGranted(PremiumChanged):
     """A member or guild became premium (a payment, an owner's grant)."""
 
     topic: ClassVar[str] = "premium.granted"
     tier: int
-    user_id: int | None = None
-    guild_id: int | None = None
     expires_at: datetime | None = None
+
+
+class PremiumRevoked(PremiumChanged):
+    """A member's or guild's premium ended before its time: a refund, a dispute, an operator's
+    revocation (``ends_at`` is then), or a subscription ended (at the end of what it paid)."""
+
+    topic: ClassVar[str] = "premium.revoked"
+    ends_at: datetime
 
 
 class MemberBanned(FleetEvent):
@@ -73,7 +86,7 @@ class MemberDataDeleted(FleetEvent):
 
 EVENT_TYPES: dict[str, type[FleetEvent]] = {
     event.topic: event
-    for event in (XPAnnouncement, PremiumGranted, MemberBanned, MemberDataDeleted)
+    for event in (XPAnnouncement, PremiumGranted, PremiumRevoked, MemberBanned, MemberDataDeleted)
 }
 """Every event by topic: how a received message is decoded."""
 

@@ -31,11 +31,12 @@ class ProcessedEvents:
     def _key(self, consumer: str, event_id: str) -> str:
         return f"{self.key_prefix}bus-done:{consumer}:{event_id}"
 
-    async def seen(self, consumer: str, event_id: str) -> bool:
-        """Whether ``consumer`` handled the event already."""
+    async def seen(self, consumer: str, event_id: str, *, shared: bool = True) -> bool:
+        """Whether ``consumer`` handled the event already: in any of its processes when
+        ``shared``, else in this one."""
         if (consumer, event_id) in self._recent:
             return True
-        if self.redis is None:
+        if self.redis is None or not shared:
             return False
         key = self._key(consumer, event_id)
 
@@ -48,12 +49,12 @@ class ProcessedEvents:
         except RedisUnavailableError:
             return False
 
-    async def remember(self, consumer: str, event_id: str) -> None:
-        """Record that ``consumer`` handled the event."""
+    async def remember(self, consumer: str, event_id: str, *, shared: bool = True) -> None:
+        """Record that ``consumer`` handled the event, for all its processes when ``shared``."""
         self._recent[(consumer, event_id)] = None
         while len(self._recent) > REMEMBERED_IN_MEMORY:
             self._recent.popitem(last=False)
-        if self.redis is None:
+        if self.redis is None or not shared:
             return
         key = self._key(consumer, event_id)
 

@@ -1,16 +1,23 @@
 """The RabbitMQ event bus: bots in several processes or machines, through one topic exchange.
 
-Each consumer (a bot) has a durable queue, ``<exchange>.<consumer>``, bound to the routing keys
-it subscribed to; events are persistent and published with confirms, so one published while the
-bot is down waits in its queue. A message is acknowledged only after its handler returned: one
-in flight when the process dies is delivered again, and the consumer's record of handled ids
+Work: each consumer (a bot) has a durable queue, ``<exchange>.<consumer>``, bound to the routing
+keys of its work subscriptions, which all its processes (shards) share, so each event goes to
+one of them; events are persistent and published with confirms, so one published while the bot
+is down waits in its queue. A message is acknowledged only after its handlers returned: one in
+flight when the process dies is delivered again, and the consumer's record of handled ids
 (:class:`ProcessedEvents`) keeps a repeat from acting twice. A handler that fails is retried
 once on redelivery, then dropped with an error in the log rather than retried forever.
+
+Broadcasts: each process of a consumer also has an exclusive, auto-deleted queue,
+``<exchange>.<consumer>.process-<id>``, bound to the keys of its broadcast subscriptions, so every
+running process gets each event; it goes with the process's connection.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Awaitable, Callable
 
 import aio_pika
 from aio_pika.abc import (
@@ -21,7 +28,13 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
-from botfleet.events_bus.base import BusUnavailableError, EventBus, UndeliverableEventError
+from botfleet.events_bus.base import (
+    BusUnavailableError,
+    Delivery,
+    EventBus,
+    Subscription,
+    UndeliverableEventError,
+)
 from botfleet.events_bus.events import FleetEvent, UnknownEventError, decode_event
 from botfleet.events_bus.idempotency import ProcessedEvents
 
@@ -41,11 +54,18 @@ class RabbitMQBus(EventBus):
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
-        self._consumers: dict[str, tuple[AbstractQueue, str]] = {}
-        """Each consumer consuming, by name: its queue and consumer tag."""
+        self._consumers: dict[str, list[tuple[AbstractQueue, str]]] = {}
+        """Each consumer consuming, by name: its queues and their consumer tags."""
+        self.process_id = uuid.uuid4().hex[:12]
+        """Names this process's broadcast queues."""
 
     def queue_name(self, consumer: str) -> str:
+        """The consumer's durable queue of work, shared by its processes."""
         return f"{self.exchange_name}.{consumer}"
+
+    def process_queue_name(self, consumer: str) -> str:
+        """This process's queue of the consumer's broadcasts."""
+        return f"{self.exchange_name}.{consumer}.process-{self.process_id}"
 
     def delivers_to(self, consumer: str) -> bool:
         """The broker keeps an event for a consumer whose queue exists (publish says if not)."""
@@ -83,16 +103,44 @@ class RabbitMQBus(EventBus):
 
     async def _consume(self, consumer: str) -> None:
         assert self._channel is not None and self._exchange is not None
-        queue = await self._channel.declare_queue(self.queue_name(consumer), durable=True)
-        keys = dict.fromkeys(s.key for s in self.subscriptions if s.consumer == consumer)
-        for key in keys:
-            await queue.bind(self._exchange, routing_key=key)
+        mine = [s for s in self.subscriptions if s.consumer == consumer]
+        work = dict.fromkeys(s.key for s in mine if s.delivery is Delivery.WORK)
+        broadcast = dict.fromkeys(s.key for s in mine if s.delivery is Delivery.BROADCAST)
+        shared = await self._channel.declare_queue(self.queue_name(consumer), durable=True)
+        for key in work:
+            await shared.bind(self._exchange, routing_key=key)
+        for key in broadcast.keys() - work.keys():
+            # A release that delivered this key as work bound it here; one process would get it.
+            await shared.unbind(self._exchange, routing_key=key)
+        queues = [(shared, Delivery.WORK)]
+        if broadcast:
+            own = await self._channel.declare_queue(
+                self.process_queue_name(consumer), exclusive=True, auto_delete=True
+            )
+            for key in broadcast:
+                await own.bind(self._exchange, routing_key=key)
+            queues.append((own, Delivery.BROADCAST))
+        self._consumers[consumer] = [
+            (queue, await queue.consume(self._receiver(consumer, delivery)))
+            for queue, delivery in queues
+        ]
+
+    def _receiver(
+        self, consumer: str, delivery: Delivery
+    ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+        """What receives the messages of ``consumer``'s queue of ``delivery``."""
 
         async def receive(message: AbstractIncomingMessage) -> None:
-            await self._receive(consumer, message)
+            matching = [
+                s
+                for s in self.subscriptions
+                if s.consumer == consumer
+                and s.delivery is delivery
+                and s.key == message.routing_key
+            ]
+            await self._receive(consumer, matching, message)
 
-        tag = await queue.consume(receive)
-        self._consumers[consumer] = (queue, tag)
+        return receive
 
     async def publish(self, event: FleetEvent) -> None:
         if self._exchange is None:
@@ -113,16 +161,15 @@ class RabbitMQBus(EventBus):
         except (OSError, aio_pika.exceptions.AMQPError) as exc:
             raise BusUnavailableError(f"RabbitMQ did not take the event: {exc}") from exc
 
-    async def _receive(self, consumer: str, message: AbstractIncomingMessage) -> None:
+    async def _receive(
+        self, consumer: str, matching: list[Subscription], message: AbstractIncomingMessage
+    ) -> None:
         try:
             event = decode_event(message.type or "", message.body)
         except (UnknownEventError, ValueError) as exc:
             log.error("%s got an event it cannot read (dropped): %s", consumer, exc)
             await message.reject(requeue=False)
             return
-        matching = [
-            s for s in self.subscriptions if s.consumer == consumer and s.key == message.routing_key
-        ]
         try:
             for subscription in matching:
                 await self.handle_once(subscription, event)
@@ -152,7 +199,7 @@ class RabbitMQBus(EventBus):
         await message.nack(requeue=True)
 
     async def close(self) -> None:
-        for queue, tag in self._consumers.values():
+        for queue, tag in (each for queues in self._consumers.values() for each in queues):
             try:
                 await queue.cancel(tag)
             except Exception:  # the connection may be gone already

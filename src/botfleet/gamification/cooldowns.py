@@ -1,4 +1,4 @@
-"""The message-XP cooldown on the hot path: decided without waiting on the database.
+"""The message-XP cooldown on the hot path: decided without waiting on the database or Redis.
 
 The database has the last word (see :mod:`botfleet.gamification.store`): a message award is
 saved only if the member's cooldown in that guild had ended when the message was sent. This
@@ -6,29 +6,45 @@ module keeps most messages from ever reaching the buffer, cheaply:
 
 1. this process remembers, per member and guild, when their cooldown ends (message times, so
    every process judges the same message alike), and drops messages before that;
-2. with Redis, one atomic script compares the message's time with the end of the member's
-   cooldown there and moves it: the first process gets the message, the five other bots that
-   saw it drop it without buffering anything. Claims travel in micro-batches: one script call
-   carries every claim made in the same loop iteration as the first (or within
-   :data:`BATCH_WINDOW_SECONDS`), or while the previous call was on its way (one call in
-   flight at a time), so a busy process pays one round trip for many messages; the script
-   judges them one after another, atomically, so two processes' overlapping batches never
-   both get a message. A message handler need not wait
-   for the answer at all (:meth:`MessageCooldowns.claim_later`): the verdict is handed to a
-   callback when the batch's answer comes. Times are the messages' own, as in the database,
-   so a late-processed message is judged by when it was sent; the database then accepts the
-   award without checking again, whatever order the bots save in. When Redis is away
-   (:class:`~botfleet.cache.ResilientRedis` reports the outage once), each process buffers
-   its own award and the database keeps one.
+2. with Redis, every bot of the fleet hears every message of a guild they share, but one
+   process awards a guild's chat XP: the holder of the guild's **lease**, a Redis key it sets
+   when free and renews while the guild chats. Judging a message then needs no round trip in
+   any process: the holder judges it in memory (1.), the other bots drop it after two
+   dictionary lookups. Measured with ``benchmarks/xp_hot_path.py``: a claim per member in
+   Redis, even batched, cost an awarding message about as much as discord.py's own parse,
+   and a lone one a round trip's CPU (about 140 µs).
+
+A lease is asked for in micro-batches: one script call carries every guild asked about in the
+same loop iteration as the first (or within :data:`BATCH_WINDOW_SECONDS`), or while the
+previous call was on its way (one call in flight at a time). A message that waits for its
+guild's answer is judged when it comes; a message handler need not wait for it
+(:meth:`MessageCooldowns.claim_later`). The holder renews its lease with the first message
+after half of it has run (without waiting), so a guild that chats keeps its holder; a guild
+quiet for longer than the lease is taken by whichever bot hears its next message first.
+
+**Nothing doubled.** A holder trusts its lease until :data:`LEASE_SECONDS` after it asked,
+which ends before Redis lets it go, so two processes never both award; and the holder's
+awards are checked against the member's cooldown in the database when saved (when the lease
+moves, the new holder does not know the cooldowns the old one judged: the database does).
+**What can be missed.** A bot that stops gives its leases back (:meth:`release`), and the
+other bots ask again within :data:`RECHECK_SECONDS`; one that crashes holds its guilds until
+its lease runs out: chat XP heard in that time in its guilds is not awarded (one award per
+member at most, with the default 60 s cooldown). When Redis is away
+(:class:`~botfleet.cache.ResilientRedis` reports the outage once), each process awards what
+its memory allows and the database keeps one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -39,66 +55,93 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CLAIM_SCRIPT = """
-local claimed = {}
+LEASE_SCRIPT = """
+local answers = {}
 for index, key in ipairs(KEYS) do
-    local base = (index - 1) * 3
-    local ready = tonumber(redis.call('GET', key) or '0')
-    if tonumber(ARGV[base + 1]) < ready then
-        claimed[index] = 0
+    local holder = redis.call('GET', key)
+    if not holder or holder == ARGV[1] then
+        redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+        answers[index] = -1
     else
-        redis.call('SET', key, ARGV[base + 2], 'PX', ARGV[base + 3])
-        claimed[index] = 1
+        answers[index] = math.max(redis.call('PTTL', key), 0)
     end
 end
-return claimed
+return answers
 """
-"""One claim per key, in order; ARGV holds three numbers per key: the message's time, the
-cooldown's end (both epoch milliseconds, exact in Lua's doubles) and how long to keep the key.
-Answers 1 (claimed) or 0 (cooling) per key."""
+"""Take or renew each guild's lease for the process ARGV[1], for ARGV[2] milliseconds, where
+it is free or already this process's. Answers -1 (held by this process now) or, for a guild
+another process holds, the milliseconds its lease still runs."""
 
-KEY_GRACE_MS = 60_000
-"""The key outlives the cooldown by this much, for messages processed late."""
+RELEASE_SCRIPT = """
+for _, key in ipairs(KEYS) do
+    if redis.call('GET', key) == ARGV[1] then
+        redis.call('DEL', key)
+    end
+end
+return 0
+"""
+"""Give back the leases of the process ARGV[1] (those it still holds)."""
+
+HELD = -1
+"""The script's answer for a lease this process holds."""
+
+LEASE_SECONDS = 6.0
+"""How long a lease runs after it was asked for or renewed: the longest a crashed process
+keeps its guilds. The holder renews it after half of that, so a chatting guild pays one
+round trip every few seconds, in a batch with every other guild's."""
+
+RECHECK_SECONDS = 2.0
+"""How long a process trusts that another holds a guild before asking again: the longest a
+guild goes without a holder after its bot stopped and gave its lease back."""
 
 NEVER = float("-inf")
 """The end of the cooldown of a member who never earned message XP here."""
 
 SWEEP_INTERVAL_SECONDS = 60.0
-"""How often expired cooldowns are dropped from memory (each sweep walks the whole map)."""
+"""How often expired cooldowns and leases are dropped from memory (each sweep walks the maps)."""
 
 BATCH_WINDOW_SECONDS = 0.0
-"""How long the first claim of a batch waits for others beyond the claims of the same loop
+"""How long the first lease request of a batch waits for others beyond those of the same loop
 iteration. None by default: measured with ``benchmarks/xp_hot_path.py``, a 2 ms window cost a
 lone message 295 µs of CPU against 135 µs without (the timer's wake-ups), and every batched
-case was slower too; the claims made while a call is on its way already share the next one."""
+case was slower too; the requests made while a call is on its way already share the next one."""
 
 MAX_BATCH = 500
-"""The most claims in one script call, so that one call never holds Redis for long."""
+"""The most guilds in one script call, so that one call never holds Redis for long."""
 
 
 class Claim(Enum):
     """The hot path's verdict on one message."""
 
     DENIED = "denied"
-    SHARED = "shared"
-    """Redis settled it for every process: the database need not check again."""
-    LOCAL = "local"
-    """Allowed by this process alone: the database checks the shared cooldown when saving."""
+    """The member's cooldown is on, or another process awards this guild's chat XP."""
+    AWARDED = "awarded"
+    """This process awards it; the database checks the member's cooldown when saving."""
 
 
 @dataclass(frozen=True, slots=True)
-class _QueuedClaim:
-    """A claim waiting for the next batch to Redis, and who learns its verdict."""
+class _Waiting:
+    """A message waiting for its guild's lease to be known, and who learns its verdict."""
 
-    key: str
-    arguments: tuple[int, int, int]
+    user_id: int
+    sent: float
+    cooldown_seconds: int
     decide: Callable[[Claim], object]
     decided: asyncio.Future[Claim] | None
     """Set for a caller awaiting the verdict: cancelled if the batch is cancelled."""
 
 
+@dataclass(slots=True)
+class _LeaseRequest:
+    """One guild's place in the next batch: the messages waiting for its answer (none for a
+    renewal)."""
+
+    waiting: list[_Waiting] = field(default_factory=list)
+
+
 class MessageCooldowns:
-    """Per-member, per-guild cooldowns of message XP, shared through Redis when there is one."""
+    """Per-member, per-guild cooldowns of message XP, and, with Redis, which process of the
+    fleet awards each guild's chat XP."""
 
     def __init__(
         self,
@@ -110,12 +153,18 @@ class MessageCooldowns:
         self.redis = redis
         self.key_prefix = key_prefix
         self.batch_window = batch_window
-        self._queued: list[_QueuedClaim] = []
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        """This process's name in the leases it holds (unique per XP system)."""
+        self._asking: dict[int, _LeaseRequest] = {}
         self._sender: asyncio.Task[None] | None = None
-        self._claims_queued = 0
-        self._claims_answered = 0
+        self._requests_made = 0
+        self._requests_answered = 0
         self._batch_answered: asyncio.Future[None] | None = None
         self._ready_at: dict[tuple[int, int], float] = {}
+        self._held_until: dict[int, float] = {}
+        """Guilds whose lease this process holds, until when (``time.monotonic``)."""
+        self._elsewhere_until: dict[int, float] = {}
+        """Guilds another process awards, and until when this process trusts that."""
         self._latest_message = NEVER
         self._next_sweep = time.monotonic() + SWEEP_INTERVAL_SECONDS
 
@@ -123,24 +172,27 @@ class MessageCooldowns:
         """Cooldowns held in memory."""
         return len(self._ready_at)
 
-    def key(self, guild_id: int, user_id: int) -> str:
-        """The Redis key of one member's cooldown in one guild."""
-        return f"{self.key_prefix}xp:cooldown:{guild_id}:{user_id}"
+    def lease_key(self, guild_id: int) -> str:
+        """The Redis key of the lease on one guild's chat XP."""
+        return f"{self.key_prefix}xp:lease:{guild_id}"
 
     def cooling(self, guild_id: int, user_id: int, sent: float) -> bool:
-        """Whether this process knows the member's cooldown was on at ``sent`` (epoch seconds).
+        """Whether this process knows it does not award the message sent at ``sent`` (epoch
+        seconds): the member's cooldown was on, or another process awards in this guild.
 
-        The common case of the hot path, so one dictionary lookup: no Redis, no datetime.
+        The common case of the hot path, so dictionary lookups: no Redis, no datetime.
         """
-        return sent < self._ready_at.get((guild_id, user_id), NEVER)
+        return (
+            sent < self._ready_at.get((guild_id, user_id), NEVER)
+            or self._elsewhere_until.get(guild_id, NEVER) > time.monotonic()
+        )
 
     async def claim(self, guild_id: int, user_id: int, sent: float, cooldown_seconds: int) -> Claim:
-        """Whether this process should award the message sent at ``sent`` (epoch seconds), and
-        who decided; waits for the batch's answer when Redis is asked.
+        """Whether this process should award the message sent at ``sent`` (epoch seconds);
+        waits for Redis when the guild's lease is not known yet.
 
-        ``SHARED``: Redis gave this process the message, no other can have it. ``LOCAL``: no
-        Redis to ask, award it and let the database decide. ``DENIED``: the cooldown is on,
-        here or in another process.
+        ``AWARDED``: this process awards it (and the database checks the cooldown when it is
+        saved). ``DENIED``: the cooldown is on, or another process awards in this guild.
         """
         decided: asyncio.Future[Claim] = asyncio.get_running_loop().create_future()
         self._claim(
@@ -161,6 +213,26 @@ class MessageCooldowns:
         relying on every verdict being handed over)."""
         self._claim(guild_id, user_id, sent, cooldown_seconds, decide=decide, decided=None)
 
+    def verdict(
+        self, guild_id: int, user_id: int, sent: float, cooldown_seconds: int
+    ) -> Claim | None:
+        """The verdict on a message out of its member's cooldown when this process knows it
+        without asking Redis (no Redis, or the guild's lease known), else None: then
+        :meth:`claim` or :meth:`claim_later` asks."""
+        self._latest_message = max(self._latest_message, sent)
+        now = time.monotonic()
+        self._sweep(now)
+        if self.redis is None:
+            return self._judge(guild_id, user_id, sent, cooldown_seconds)
+        held_until = self._held_until.get(guild_id, NEVER)
+        if now < held_until:
+            if now > held_until - LEASE_SECONDS / 2 and guild_id not in self._asking:
+                self._ask(guild_id)  # renew it; this message needs no answer
+            return self._judge(guild_id, user_id, sent, cooldown_seconds)
+        if self._elsewhere_until.get(guild_id, NEVER) > now:
+            return Claim.DENIED
+        return None
+
     def _claim(
         self,
         guild_id: int,
@@ -171,50 +243,53 @@ class MessageCooldowns:
         decide: Callable[[Claim], object],
         decided: asyncio.Future[Claim] | None,
     ) -> None:
-        member = (guild_id, user_id)
-        self._latest_message = max(self._latest_message, sent)
-        self._sweep()
-        if sent < self._ready_at.get(member, NEVER):
-            decide(Claim.DENIED)
+        known = self.verdict(guild_id, user_id, sent, cooldown_seconds)
+        if known is not None:
+            decide(known)
             return
-        self._ready_at[member] = sent + cooldown_seconds
-        if self.redis is None:
-            decide(Claim.LOCAL)
-            return
-        sent_ms = round(sent * 1000)
-        cooldown_ms = cooldown_seconds * 1000
-        self._queued.append(
-            _QueuedClaim(
-                self.key(guild_id, user_id),
-                (sent_ms, sent_ms + cooldown_ms, cooldown_ms + KEY_GRACE_MS),
-                decide,
-                decided,
-            )
+        self._ask(guild_id).waiting.append(
+            _Waiting(user_id, sent, cooldown_seconds, decide, decided)
         )
-        self._claims_queued += 1
-        if self._sender is None:
+
+    def _judge(self, guild_id: int, user_id: int, sent: float, cooldown_seconds: int) -> Claim:
+        """This process's verdict from the member's cooldown in its memory."""
+        member = (guild_id, user_id)
+        if sent < self._ready_at.get(member, NEVER):
+            return Claim.DENIED
+        self._ready_at[member] = sent + cooldown_seconds
+        return Claim.AWARDED
+
+    def _ask(self, guild_id: int) -> _LeaseRequest:
+        """The guild's place in the next batch to Redis (the sender started if need be)."""
+        request = self._asking.get(guild_id)
+        if request is None:
+            request = self._asking[guild_id] = _LeaseRequest()
+            self._requests_made += 1
+        if self._sender is None and self.redis is not None:
             self._sender = asyncio.create_task(self._send_batches(self.redis))
             self._sender.add_done_callback(self._sender_done)
+        return request
 
     async def settled(self) -> None:
         """Wait until every claim made so far has its verdict handed over (before a flush, a
         stop or a data deletion, so no award arrives after it); claims made meanwhile are not
         waited for, so a busy process's flush is not held up by the chat that goes on."""
-        made = self._claims_queued
-        while self._claims_answered < made and (sender := self._sender) is not None:
+        made = self._requests_made
+        while self._requests_answered < made and (sender := self._sender) is not None:
             if self._batch_answered is None:
                 self._batch_answered = asyncio.get_running_loop().create_future()
             await asyncio.wait([self._batch_answered, sender], return_when=asyncio.FIRST_COMPLETED)
 
     async def _send_batches(self, redis: ResilientRedis) -> None:
-        """Send the queued claims, one script call at a time, until none is left."""
+        """Send the queued lease requests, one script call at a time, until none is left."""
         try:
             if self.batch_window > 0:
                 await asyncio.sleep(self.batch_window)
-            while self._queued:
-                batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
+            while self._asking:
+                guilds = list(itertools.islice(self._asking, MAX_BATCH))
+                batch = [(guild_id, self._asking.pop(guild_id)) for guild_id in guilds]
                 await self._send(redis, batch)
-                self._claims_answered += len(batch)
+                self._requests_answered += len(batch)
                 self._wake_settled()
         finally:
             self._stop_sending()
@@ -225,14 +300,14 @@ class MessageCooldowns:
             self._stop_sending()
 
     def _stop_sending(self) -> None:
-        """The sender ends: only a cancelled one (shutdown) leaves claims queued, which are
-        cancelled, so no caller waits forever and the next claim starts a new sender."""
+        """The sender ends: only a cancelled one (shutdown) leaves requests queued, whose
+        waiting claims are cancelled, so no caller waits forever and the next claim starts a
+        new sender."""
         self._sender = None
-        for queued in self._queued:
-            if queued.decided is not None:
-                queued.decided.cancel()
-        self._queued = []
-        self._claims_answered = self._claims_queued
+        for request in self._asking.values():
+            _cancel(request.waiting)
+        self._asking = {}
+        self._requests_answered = self._requests_made
         self._wake_settled()
 
     def _wake_settled(self) -> None:
@@ -241,44 +316,86 @@ class MessageCooldowns:
             self._batch_answered.set_result(None)
             self._batch_answered = None
 
-    async def _send(self, redis: ResilientRedis, batch: list[_QueuedClaim]) -> None:
-        """One script call for the whole batch; each claim's verdict from its answer."""
-        keys = [queued.key for queued in batch]
-        arguments = [number for queued in batch for number in queued.arguments]
+    async def _send(self, redis: ResilientRedis, batch: list[tuple[int, _LeaseRequest]]) -> None:
+        """One script call for the whole batch; each guild's lease, and the verdicts of the
+        messages waiting for it, from its answer."""
+        keys = [self.lease_key(guild_id) for guild_id, _ in batch]
+        lease_ms = round(LEASE_SECONDS * 1000)
 
-        async def claim_in_redis(client: Redis) -> list[Any]:
-            answers: list[Any] = await client.eval(CLAIM_SCRIPT, len(keys), *keys, *arguments)
+        async def lease_in_redis(client: Redis) -> list[Any]:
+            answers: list[Any] = await client.eval(
+                LEASE_SCRIPT, len(keys), *keys, self.holder, lease_ms
+            )
             return answers
 
+        asked = time.monotonic()
         try:
-            answers: list[Any] = await redis.call(claim_in_redis)
+            answers: list[Any] = await redis.call(lease_in_redis)
         except asyncio.CancelledError:
-            for queued in batch:
-                if queued.decided is not None:
-                    queued.decided.cancel()  # shutting down: no handler waits forever
+            for _, request in batch:
+                _cancel(request.waiting)  # shutting down: no handler waits forever
             raise
         except RedisUnavailableError:
             answers = [None] * len(batch)  # no Redis: each process awards, the database decides
         except Exception:
             log.exception(
-                "Redis could not judge %d message cooldowns; the database decides them", len(batch)
+                "Redis could not say who awards chat XP in %d guild(s); this process awards "
+                "their messages and the database decides",
+                len(batch),
             )
             answers = [None] * len(batch)
-        for queued, answer in zip(batch, answers, strict=True):
-            if queued.decided is not None and queued.decided.done():
-                continue  # its message's handler was cancelled
-            if answer is None:
-                queued.decide(Claim.LOCAL)
-            else:
-                queued.decide(Claim.SHARED if answer else Claim.DENIED)
+        answered = time.monotonic()
+        for (guild_id, request), answer in zip(batch, answers, strict=True):
+            if answer is not None and answer != HELD:
+                self._held_until.pop(guild_id, None)
+                self._elsewhere_until[guild_id] = answered + min(answer / 1000, RECHECK_SECONDS)
+            elif answer == HELD:
+                self._held_until[guild_id] = asked + LEASE_SECONDS
+                self._elsewhere_until.pop(guild_id, None)
+            for waiting in request.waiting:
+                if waiting.decided is not None and waiting.decided.done():
+                    continue  # its message's handler was cancelled
+                if answer is None or answer == HELD:
+                    claim = self._judge(
+                        guild_id, waiting.user_id, waiting.sent, waiting.cooldown_seconds
+                    )
+                else:
+                    claim = Claim.DENIED
+                waiting.decide(claim)
+
+    async def release(self) -> None:
+        """Give back the leases this process holds (it stops), so that the other bots take its
+        guilds within :data:`RECHECK_SECONDS` rather than when the leases run out."""
+        guilds = list(self._held_until)
+        self._held_until.clear()
+        if not guilds or self.redis is None:
+            return
+        keys = [self.lease_key(guild_id) for guild_id in guilds]
+
+        async def release_in_redis(client: Redis) -> object:
+            return await client.eval(RELEASE_SCRIPT, len(keys), *keys, self.holder)
+
+        try:
+            await self.redis.call(release_in_redis)
+        except RedisUnavailableError:
+            log.info(
+                "Redis is away: the chat XP leases of %d guild(s) run out in %g s",
+                len(guilds),
+                LEASE_SECONDS,
+            )
+        except Exception:
+            log.exception(
+                "Could not give back the chat XP leases of %d guild(s); they run out in %g s",
+                len(guilds),
+                LEASE_SECONDS,
+            )
 
     def forget(self, user_id: int) -> None:
         """Drop a member's cooldowns from memory (a data-deletion request)."""
         for member in [member for member in self._ready_at if member[1] == user_id]:
             del self._ready_at[member]
 
-    def _sweep(self) -> None:
-        now = time.monotonic()
+    def _sweep(self, now: float) -> None:
         if now < self._next_sweep:
             return
         self._next_sweep = now + SWEEP_INTERVAL_SECONDS
@@ -286,3 +403,12 @@ class MessageCooldowns:
         expired = [member for member, ready in self._ready_at.items() if ready <= latest]
         for member in expired:
             del self._ready_at[member]
+        for leases in (self._held_until, self._elsewhere_until):
+            for guild_id in [guild_id for guild_id, until in leases.items() if until <= now]:
+                del leases[guild_id]
+
+
+def _cancel(waiting: list[_Waiting]) -> None:
+    for claim in waiting:
+        if claim.decided is not None:
+            claim.decided.cancel()

@@ -64,6 +64,9 @@ GLOBAL_SCOPE: Final = 0
 """Stands for "fleet-wide" in cache keys, which take a guild id (Discord ids are never 0)."""
 
 MAX_PER_PAGE: Final = 25
+SNAPSHOT_PAGES: Final = 10
+"""Pages of a board ranked and cached together, so turning between them shows one ranking
+even while the board changes (page 1 cached, page 2 ranked later, listed a member twice)."""
 HYDRATION_CHUNK: Final = 5000
 HYDRATION_LOCK_SECONDS: Final = 300
 RANKING_GRACE: Final = timedelta(hours=6)
@@ -582,10 +585,10 @@ class LeaderboardService:
         self.database_rankings = DatabaseRankings(database)
 
     @staticmethod
-    def cache_key(board: Board, page: int, per_page: int) -> str:
+    def cache_key(board: Board, window: int, per_page: int) -> str:
         scope = GLOBAL_SCOPE if board.guild_id is None else board.guild_id
         base = CacheKeys.leaderboard(scope, board.category, board.period.value)
-        return f"{base}:{board.start.isoformat()}:{per_page}:{page}"
+        return f"{base}:{board.start.isoformat()}:{per_page}:w{window}"
 
     async def page(
         self,
@@ -597,25 +600,29 @@ class LeaderboardService:
         per_page: int = 10,
         now: datetime | None = None,
     ) -> LeaderboardPage:
-        """One page of the current period's board; pages outside the board are clamped to it."""
+        """One page of the current period's board; pages outside the board are clamped to it.
+
+        It is cut from the cached ranking of its window of ``SNAPSHOT_PAGES`` pages, so pages
+        turned while the board changes come from one ranking: nobody twice, nobody left out.
+        """
         board = Board.current(category, period, guild_id, now)
         per_page = max(1, min(MAX_PER_PAGE, per_page))
         requested = max(1, page)
-
-        async def load() -> dict[str, Any]:
-            return await self._load_page(board, requested, per_page)
-
-        data = await self._cache.get_or_load(
-            self.cache_key(board, requested, per_page), load, self._cache.ttl.leaderboard
-        )
+        window = await self._window(board, (requested - 1) // SNAPSHOT_PAGES, per_page)
+        pages = max(1, math.ceil(window["total"] / per_page))
+        if requested > pages:
+            requested = pages
+            window = await self._window(board, (requested - 1) // SNAPSHOT_PAGES, per_page)
+        start = (requested - 1) % SNAPSHOT_PAGES * per_page
+        shown = window["entries"][start : start + per_page]
         return LeaderboardPage(
             board=board,
-            entries=tuple(RankedEntry(*entry) for entry in data["entries"]),
-            page=data["page"],
-            pages=data["pages"],
-            total=data["total"],
+            entries=tuple(RankedEntry(*entry) for entry in shown),
+            page=requested,
+            pages=max(1, math.ceil(window["total"] / per_page)),
+            total=window["total"],
             per_page=per_page,
-            names={int(user_id): name for user_id, name in data.get("names", {}).items()},
+            names={int(user_id): name for user_id, name in window.get("names", {}).items()},
         )
 
     async def rank_of(
@@ -641,21 +648,27 @@ class LeaderboardService:
         scope = GLOBAL_SCOPE if guild_id is None else guild_id
         await self._cache.invalidate_prefix(CacheKeys.guild_leaderboards(scope))
 
-    async def _load_page(self, board: Board, page: int, per_page: int) -> dict[str, Any]:
-        offset = (page - 1) * per_page
-        from_redis = await self._read_redis(board, offset, per_page)
+    async def _window(self, board: Board, window: int, per_page: int) -> dict[str, Any]:
+        """The ranking of pages ``window * SNAPSHOT_PAGES + 1`` onwards, cached as one."""
+
+        async def load() -> dict[str, Any]:
+            return await self._load_window(board, window, per_page)
+
+        return await self._cache.get_or_load(
+            self.cache_key(board, window, per_page), load, self._cache.ttl.leaderboard
+        )
+
+    async def _load_window(self, board: Board, window: int, per_page: int) -> dict[str, Any]:
+        size = SNAPSHOT_PAGES * per_page
+        offset = window * size
+        from_redis = await self._read_redis(board, offset, size)
         if from_redis is not None:
             entries, total = from_redis
         else:
             total = await self.database_rankings.size(board)
-        pages = max(1, math.ceil(total / per_page))
-        if from_redis is None or page > pages:
-            page = min(page, pages)
-            entries = await self._top(board, (page - 1) * per_page, per_page)
+            entries = await self.database_rankings.top(board, offset, size)
         return {
             "entries": [[entry.rank, entry.user_id, entry.value] for entry in entries],
-            "page": page,
-            "pages": pages,
             "total": total,
             "names": await self._usernames([entry.user_id for entry in entries]),
         }
@@ -675,12 +688,6 @@ class LeaderboardService:
         if self._rankings is None:
             return None
         return await self._rankings.read(board, offset, count)
-
-    async def _top(self, board: Board, offset: int, count: int) -> list[RankedEntry]:
-        found = await self._read_redis(board, offset, count)
-        if found is not None:
-            return found[0]
-        return await self.database_rankings.top(board, offset, count)
 
 
 def board_of(update: RankingUpdate) -> Board:

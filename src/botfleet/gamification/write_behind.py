@@ -95,6 +95,8 @@ class XPWriteBehind:
     @property
     def pending_awards(self) -> int:
         """Awards not saved yet: buffered, or in batches waiting for a retry."""
+        if not self._retry:  # the hot path's case: each award asks
+            return self._buffered
         return self._buffered + sum(len(awards) for _, awards in self._retry)
 
     def full(self) -> bool:

@@ -1,10 +1,11 @@
 """XP and leveling: awards on the hot path, a write-behind buffer, and level-ups fired once.
 
 **The hot path never waits on the database.** An award reads the guild's rules from the cache
-hierarchy (memory), applies the no-XP channels and roles, the message cooldown (memory, then one
-script call in Redis per micro-batch when configured, see
+hierarchy (memory), applies the no-XP channels and roles, the message cooldown (memory; with
+Redis, only the process holding the guild's lease awards its chat XP, see
 :mod:`botfleet.gamification.cooldowns`) and appends to this process's buffer. The XP cog's
-message handler does not even wait for Redis: the award is buffered when the batch answers.
+message handler does not even wait for Redis when a guild's lease is asked for: the award is
+buffered when the batch answers.
 
 **Write-behind.** Awards wait in this process's buffer and are saved in batches in the
 background (:mod:`botfleet.gamification.write_behind`, which also says what a crash loses).
@@ -26,6 +27,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from types import MappingProxyType
+from typing import Final, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -60,6 +63,11 @@ from botfleet.gamification.xp_admin import audit_adjustment, check_admin_amount
 
 log = logging.getLogger(__name__)
 
+MESSAGE_COUNTERS: Final[Mapping[str, int]] = MappingProxyType(
+    {LeaderboardCategory.MESSAGES.value: 1}
+)
+"""What a chat message counts on the boards: one mapping shared by every message award."""
+
 
 @dataclass(frozen=True, slots=True)
 class MemberProfile:
@@ -69,6 +77,17 @@ class MemberProfile:
     guild_id: int | None
     progress: LevelProgress
     rank: RankedEntry | None
+
+
+class _ChatMessage(NamedTuple):
+    """A chat message out of its member's cooldown, until its claim is decided."""
+
+    config: GuildXPConfig
+    user_id: int
+    guild_id: int
+    channel_id: int
+    sent: float
+    username: str | None
 
 
 def _epoch_seconds(sent_at: datetime | float | None) -> float:
@@ -179,10 +198,13 @@ class XPSystem:
         ``sent_at`` is when the message was sent, as a datetime or epoch seconds (what a
         message id gives without building a datetime). A member still in cooldown here, the
         common case, costs one dictionary lookup: the guild's rules are not even read. Waits
-        for Redis's verdict when it is asked; :meth:`award_message_deferred` does not.
+        for Redis when the guild's lease is asked for; :meth:`award_message_deferred` does not.
         """
+        sent = _epoch_seconds(sent_at)
+        if self.cooldowns.cooling(guild_id, user_id, sent):
+            return None
         return await self._claim_message(
-            user_id, guild_id, channel_id, role_ids, sent_at=sent_at, username=username, wait=True
+            user_id, guild_id, channel_id, role_ids, sent=sent, username=username, wait=True
         )
 
     async def award_message_deferred(
@@ -195,14 +217,16 @@ class XPSystem:
         sent_at: float | None = None,
         username: str | None = None,
     ) -> None:
-        """:meth:`award_message` for a message handler: returns once the cooldown claim is
-        queued, and the award is buffered when Redis's batch answers (off the handler's path,
-        a few milliseconds later). :meth:`flush`, :meth:`stop` and the member's saves wait for
-        claims still on their way, so none is lost."""
-        if sent_at is not None and self.cooldowns.cooling(guild_id, user_id, sent_at):
+        """:meth:`award_message` for a message handler: when the guild's lease must be asked
+        for, returns once the claim is queued, and the award is buffered when Redis's batch
+        answers (off the handler's path, a few milliseconds later). :meth:`flush`,
+        :meth:`stop` and the member's saves wait for claims still on their way, so none is
+        lost."""
+        sent = time.time() if sent_at is None else sent_at
+        if self.cooldowns.cooling(guild_id, user_id, sent):
             return  # the common case, without another coroutine
         await self._claim_message(
-            user_id, guild_id, channel_id, role_ids, sent_at=sent_at, username=username, wait=False
+            user_id, guild_id, channel_id, role_ids, sent=sent, username=username, wait=False
         )
 
     async def _claim_message(
@@ -212,55 +236,32 @@ class XPSystem:
         channel_id: int,
         role_ids: Collection[int],
         *,
-        sent_at: datetime | float | None,
+        sent: float,
         username: str | None,
         wait: bool,
     ) -> XPAward | None:
-        """Claim a message's cooldown and buffer its award, now (``wait``) or when decided."""
-        sent = _epoch_seconds(sent_at)
-        if self.cooldowns.cooling(guild_id, user_id, sent):
+        """Judge a message out of its member's cooldown here and buffer its award: now when
+        this process knows the verdict (the common case), else when Redis answers, waited for
+        (``wait``) or not."""
+        config = self.settings.cached(guild_id) or await self._guild_config(guild_id)
+        if config is None or not config.earns_xp(channel_id, role_ids):
             return None
-        config = await self._message_rules(guild_id, channel_id, role_ids)
-        if config is None:
-            return None
-        buffer = partial(
-            self._buffer_message,
-            config=config,
-            user_id=user_id,
-            guild_id=guild_id,
-            channel_id=channel_id,
-            sent=sent,
-            username=username,
-        )
         cooldown = config.message_cooldown_seconds
+        message = _ChatMessage(config, user_id, guild_id, channel_id, sent, username)
+        known = self.cooldowns.verdict(guild_id, user_id, sent, cooldown)
+        if known is not None:
+            return self._buffer_message(message, known)
+        buffer = partial(self._buffer_message, message)
         if wait:
             return buffer(await self.cooldowns.claim(guild_id, user_id, sent, cooldown))
         self.cooldowns.claim_later(guild_id, user_id, sent, cooldown, buffer)
         return None
 
-    async def _message_rules(
-        self, guild_id: int, channel_id: int, role_ids: Collection[int]
-    ) -> GuildXPConfig | None:
-        """The guild's rules if a message out of cooldown may earn XP in that channel."""
-        config = self.settings.cached(guild_id) or await self._guild_config(guild_id)
-        if config is None or not config.earns_xp(channel_id, role_ids):
-            return None
-        return config
-
-    def _buffer_message(
-        self,
-        claim: Claim,
-        *,
-        config: GuildXPConfig,
-        user_id: int,
-        guild_id: int,
-        channel_id: int,
-        sent: float,
-        username: str | None,
-    ) -> XPAward | None:
+    def _buffer_message(self, message: _ChatMessage, claim: Claim) -> XPAward | None:
         """Buffer a message's award once its cooldown claim is decided."""
         if claim is Claim.DENIED:
             return None
+        config, user_id, guild_id, channel_id, sent, username = message
         return self.writer.add(
             XPAward(
                 user_id=user_id,
@@ -272,9 +273,8 @@ class XPSystem:
                 bot_name=self.bot_name,
                 channel_id=channel_id,
                 username=username,
-                counters={LeaderboardCategory.MESSAGES.value: 1},
+                counters=MESSAGE_COUNTERS,
                 cooldown_seconds=config.message_cooldown_seconds,
-                cooldown_settled=claim is Claim.SHARED,
             )
         )
 
@@ -407,9 +407,11 @@ class XPSystem:
         await self.writer.start()
 
     async def stop(self) -> None:
-        """Stop the background task and save everything still buffered."""
+        """Stop the background task, save everything still buffered and hand this process's
+        guilds over to the other bots."""
         await self.cooldowns.settled()
         await self.writer.stop()
+        await self.cooldowns.release()
 
     async def give_xp(
         self, guild_id: int, user_id: int, amount: int, *, actor_id: int, reason: str | None = None

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botfleet.metrics.prometheus import CONTENT_TYPE, FleetMetrics
+from botfleet.metrics.fleet_metrics import CONTENT_TYPE, FleetMetrics
 
 if TYPE_CHECKING:
     from aiohttp import web

@@ -26,7 +26,7 @@ from botfleet.config.schema import Settings
 from botfleet.database.base import Database
 from botfleet.database.models import User
 from botfleet.errors import UserError
-from botfleet.payments.errors import PaymentsNotConfiguredError
+from botfleet.payments.errors import PaymentsNotConfiguredError, StripeCustomerGoneError
 from botfleet.payments.messages import date_tag
 from botfleet.payments.plans import PlanNotOfferedError, Purchase
 from botfleet.services.premium.rules import Membership, Plan, Scope, Status, Subject
@@ -243,6 +243,23 @@ class PremiumDesk:
                 return membership.customer_id
         return None
 
+    async def _stripe_checkout(self, purchase: Purchase, attempt: str) -> str:
+        """A Checkout Session as the member's Stripe customer, if Stripe still has it; one
+        deleted in Stripe's dashboard is forgotten and the member pays as a new customer."""
+        gateway = await self._stripe_gateway()
+        customer = await self._stripe_customer(purchase.buyer_id)
+        try:
+            return await gateway.create_checkout(purchase, attempt=attempt, customer=customer)
+        except StripeCustomerGoneError as gone:
+            log.warning(
+                "Stripe no longer has customer %s of user %s (deleted in its dashboard): "
+                "forgotten, the checkout makes a new one",
+                gone.customer_id,
+                purchase.buyer_id,
+            )
+            await self.premium.forget_customer(Provider.STRIPE.value, gone.customer_id)
+            return await gateway.create_checkout(purchase, attempt=attempt)
+
     async def payment_link(
         self, purchase: Purchase, provider: Provider | None, *, attempt: str
     ) -> tuple[Provider, str]:
@@ -257,11 +274,7 @@ class PremiumDesk:
             )
         try:
             if chosen is Provider.STRIPE:
-                stripe_gateway = await self._stripe_gateway()
-                customer = await self._stripe_customer(purchase.buyer_id)
-                return chosen, await stripe_gateway.create_checkout(
-                    purchase, attempt=attempt, customer=customer
-                )
+                return chosen, await self._stripe_checkout(purchase, attempt)
             paypal_gateway = await self._paypal_gateway()
             return chosen, await paypal_gateway.create_subscription(purchase, attempt=attempt)
         except PaymentsNotConfiguredError:

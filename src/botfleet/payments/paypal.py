@@ -63,7 +63,10 @@ PAYPAL_CERT_HOSTS: Final = frozenset(
 )
 PAYPAL_CERT_SUBJECT: Final = "messageverificationcerts.paypal.com"
 """The host PayPal's webhook certificates name."""
-REVOKING: Final = frozenset({"PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED"})
+REVOKING: Final = frozenset(
+    {"PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED", "CUSTOMER.DISPUTE.CREATED"}
+)
+"""Events after which the subscriptions they name are canceled too, not only premium ended."""
 TIMEOUT: Final = aiohttp.ClientTimeout(total=20)
 MAX_CERT_BYTES: Final = 64 * 1024
 
@@ -245,6 +248,10 @@ class PayPalGateway:
         """A payment (sale); a subscription's names it as ``billing_agreement_id``."""
         return await self._request("GET", f"/v1/payments/sale/{sale_id}")
 
+    async def dispute(self, dispute_id: str) -> dict[str, Any]:
+        """A dispute's details (its disputed transactions), when its event left them out."""
+        return await self._request("GET", f"/v1/customer/disputes/{dispute_id}")
+
     async def cancel_subscription(self, subscription_id: str) -> None:
         await self._request(
             "POST",
@@ -353,7 +360,7 @@ class PayPalGateway:
 async def translate(event: ProviderEvent, gateway: PayPalGateway) -> PaymentEvent:
     """The premium change of a verified PayPal event."""
     resource, at = event.object, event.created
-    target: Target | None = None
+    target: Target | tuple[Target, ...] | None = None
     change: Change | None = None
     notify: Notify = no_messages
     if event.type.startswith("BILLING.SUBSCRIPTION."):
@@ -374,6 +381,11 @@ async def translate(event: ProviderEvent, gateway: PayPalGateway) -> PaymentEven
         named = parse_custom_id(subscription.get("custom_id"))
         target = named[1] if named is not None else BySubscription(subscription["id"])
         change = _grant(subscription, at, gateway)
+    elif event.type == "CUSTOMER.DISPUTE.CREATED":
+        agreements = await _disputed_subscriptions(event, gateway)
+        if agreements:
+            target = tuple(BySubscription(agreement) for agreement in agreements)
+            change, notify = Revoke(at=at), messages.revoked
     elif event.type in REVOKING:
         agreement = await _refunded_subscription(event, gateway)
         if agreement is not None:
@@ -410,6 +422,29 @@ async def _refunded_subscription(event: ProviderEvent, gateway: PayPalGateway) -
         )
         return None
     return str(agreement)
+
+
+async def _disputed_subscriptions(event: ProviderEvent, gateway: PayPalGateway) -> list[str]:
+    """The subscriptions whose payments a new dispute contests: each disputed transaction is
+    a sale (``seller_transaction_id``) naming its subscription; a dispute of anything else
+    changes no premium, logged."""
+    dispute = event.object
+    if "disputed_transactions" not in dispute:
+        dispute = await gateway.dispute(str(dispute["dispute_id"]))
+    agreements: list[str] = []
+    for transaction in dispute.get("disputed_transactions") or []:
+        sale_id = transaction.get("seller_transaction_id")
+        agreement = (
+            (await gateway.sale(str(sale_id))).get("billing_agreement_id") if sale_id else None
+        )
+        if agreement and agreement not in agreements:
+            agreements.append(str(agreement))
+    if not agreements:
+        log.warning(
+            "PayPal dispute %s contests no subscription's payment: premium unchanged",
+            dispute.get("dispute_id"),
+        )
+    return agreements
 
 
 def _next_billing(subscription: dict[str, Any]) -> datetime | None:

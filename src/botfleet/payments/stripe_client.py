@@ -14,7 +14,7 @@ from typing import Any, Self
 import stripe
 
 from botfleet.config.schema import PaymentsSection
-from botfleet.payments.errors import PaymentsNotConfiguredError
+from botfleet.payments.errors import PaymentsNotConfiguredError, StripeCustomerGoneError
 from botfleet.payments.plans import Purchase, price_of
 
 log = logging.getLogger(__name__)
@@ -54,12 +54,29 @@ class StripeGateway:
         ``attempt`` names one attempt of the member's (the interaction id): a retry of it
         reuses the session Stripe made the first time instead of making another. ``customer``
         is the member's Stripe customer from an earlier purchase: their subscriptions stay
-        together in one Customer Portal.
+        together in one Customer Portal; one Stripe no longer has raises
+        :class:`StripeCustomerGoneError` (the attempt without it is another request, another key).
         """
         price = price_of(self.settings.stripe_prices, purchase, "Stripe")
-        metadata = purchase.metadata()
         key = f"checkout-{purchase.buyer_id}-{purchase.key}-{attempt or uuid.uuid4().hex}"
-        session = await self.client.v1.checkout.sessions.create_async(
+        if customer:
+            key += f"-{customer}"
+        try:
+            session = await self._create_session(purchase, price, customer, key)
+        except stripe.InvalidRequestError as exc:
+            if customer and exc.param == "customer" and exc.code == "resource_missing":
+                raise StripeCustomerGoneError(customer) from exc
+            raise
+        if not session.url:
+            raise stripe.StripeError("Stripe returned a Checkout Session without a URL")
+        log.info("Stripe checkout %s for %s (%s)", session.id, purchase.buyer_id, purchase.key)
+        return session.url
+
+    async def _create_session(
+        self, purchase: Purchase, price: str, customer: str | None, key: str
+    ) -> stripe.checkout.Session:
+        metadata = purchase.metadata()
+        return await self.client.v1.checkout.sessions.create_async(
             {
                 **({"customer": customer} if customer else {}),
                 "mode": "subscription",
@@ -72,10 +89,6 @@ class StripeGateway:
             },
             {"idempotency_key": key},
         )
-        if not session.url:
-            raise stripe.StripeError("Stripe returned a Checkout Session without a URL")
-        log.info("Stripe checkout %s for %s (%s)", session.id, purchase.buyer_id, purchase.key)
-        return session.url
 
     async def portal_link(self, customer_id: str) -> str:
         """A Customer Portal session where the member manages or cancels their subscription."""
@@ -96,13 +109,14 @@ class StripeGateway:
         """The subscriptions whose invoices ``payment_intent_id`` paid (none: not an invoice's).
 
         Since API version 2025-03-31 (basil) neither a charge nor a payment intent names its
-        invoice: the link is the invoice's payments, listed by payment intent.
+        invoice: the link is the invoice's payments, listed by payment intent, page by page
+        (one payment can pay many invoices).
         """
         payments = await self.client.v1.invoice_payments.list_async(
             {"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}}
         )
         subscriptions: list[str] = []
-        for payment in payments.data:
+        async for payment in payments.auto_paging_iter():
             invoice_id = payment.invoice if isinstance(payment.invoice, str) else payment.invoice.id
             invoice = await self.client.v1.invoices.retrieve_async(str(invoice_id))
             details = invoice.parent.subscription_details if invoice.parent else None

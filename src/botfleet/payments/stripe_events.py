@@ -77,7 +77,7 @@ def _metadata_target(metadata: dict[str, Any] | None, subscription_id: str | Non
 
 async def translate(event: ProviderEvent, gateway: StripeGateway) -> PaymentEvent:
     """The premium change of a verified event (None change: an event that changes nothing)."""
-    target: Target | None = None
+    target: Target | tuple[Target, ...] | None = None
     change: Change | None = None
     notify: Notify = no_messages
     obj, at = event.object, event.created
@@ -129,12 +129,12 @@ async def translate(event: ProviderEvent, gateway: StripeGateway) -> PaymentEven
     return PaymentEvent(PROVIDER, event.id, event.type, target, change, notify)
 
 
-async def _charged_for(event: ProviderEvent, gateway: StripeGateway) -> Target | None:
-    """The membership a fully refunded or disputed charge paid: its subscription's, found
-    through the charge's payment intent and the invoice it paid.
+async def _charged_for(event: ProviderEvent, gateway: StripeGateway) -> tuple[Target, ...] | None:
+    """The memberships a fully refunded or disputed charge paid: the subscriptions whose
+    invoices its payment intent paid (one payment can pay several invoices).
 
     A charge paying no subscription's invoice (made by hand in Stripe's dashboard) falls back
-    to the customer's membership, logged: the operator checks that it was the one meant.
+    to every membership of the customer, logged: the operator checks that it was meant.
     """
     obj = event.object
     charge_id = str(obj["id"] if event.type == "charge.refunded" else obj["charge"])
@@ -142,16 +142,8 @@ async def _charged_for(event: ProviderEvent, gateway: StripeGateway) -> Target |
     subscriptions = (
         await gateway.subscriptions_paid_by(str(payment_intent)) if payment_intent else []
     )
-    if len(subscriptions) > 1:
-        log.warning(
-            "Stripe %s of charge %s paid several subscriptions (%s): revoking the first's; "
-            "revoke the others by hand",
-            event.type,
-            charge_id,
-            ", ".join(subscriptions),
-        )
     if subscriptions:
-        return BySubscription(subscriptions[0])
+        return tuple(BySubscription(subscription) for subscription in subscriptions)
     if event.type == "charge.refunded":
         customer = obj.get("customer")
     else:
@@ -162,13 +154,13 @@ async def _charged_for(event: ProviderEvent, gateway: StripeGateway) -> Target |
         )
         return None
     log.warning(
-        "Stripe %s of charge %s paid no subscription invoice: revoking a membership of "
+        "Stripe %s of charge %s paid no subscription invoice: revoking every membership of "
         "customer %s instead",
         event.type,
         charge_id,
         customer,
     )
-    return ByCustomer(str(customer))
+    return (ByCustomer(str(customer)),)
 
 
 def _subscription_change(event: ProviderEvent, subscription: dict[str, Any]) -> Change | None:

@@ -8,7 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from botfleet.sandbox.errors import FormErrors
-from botfleet.sandbox.models import MENTION_KINDS, AllowedMentions, Message, Role
+from botfleet.sandbox.models import (
+    EVERY_MENTION,
+    MENTION_KINDS,
+    USER_MENTIONS,
+    AllowedMentions,
+    Message,
+    Role,
+)
 
 ALLOWED_MENTION_IDS_LIMIT = 100
 """Users or roles an ``allowed_mentions`` object may list by id."""
@@ -48,6 +55,23 @@ def validate_allowed_mentions(errors: FormErrors, raw: Any) -> AllowedMentions |
             )
         listed[kind] = frozenset(int(item) for item in ids)
     return AllowedMentions(parse=frozenset(parse), users=listed["users"], roles=listed["roles"])
+
+
+def default_allowed_mentions(message: Message) -> AllowedMentions:
+    """What ``message`` may ping when its request carried no ``allowed_mentions``: users only
+    for an interaction's answer or a webhook's message, everything for any other message.
+
+    An edit without ``allowed_mentions`` gets this default too, whatever the message was first
+    sent with (discord-api-docs, Edit Message: "parsed with default allowances")."""
+    return USER_MENTIONS if message.webhook_id is not None else EVERY_MENTION
+
+
+def record_notified(message: Message) -> None:
+    """Remember whom a message just sent pings: Discord notifies them now and never again,
+    since an edit notifies nobody (discord-api-docs #5497)."""
+    message.notified_user_ids = list(message.mention_user_ids)
+    message.notified_role_ids = list(message.mention_role_ids)
+    message.notified_everyone = message.mention_everyone
 
 
 def apply_mentions(

@@ -56,7 +56,11 @@ class AllowedMentions:
 
 
 EVERY_MENTION = AllowedMentions(parse=frozenset(MENTION_KINDS))
-"""What a message without ``allowed_mentions`` may ping: everything its content mentions."""
+"""What a member's or a bot's channel message without ``allowed_mentions`` may ping: everything
+its content mentions."""
+USER_MENTIONS = AllowedMentions(parse=frozenset({"users"}))
+"""What an interaction response, a followup or a webhook message without ``allowed_mentions``
+may ping: only the users its content mentions (discord-api-docs PR #7629)."""
 
 
 @dataclass(eq=False)
@@ -419,9 +423,18 @@ class Message:
     mention_role_ids: list[int] = field(default_factory=list)
     mention_everyone: bool = False
     allowed_mentions: AllowedMentions | None = None
-    """What the author let the content ping (its ``allowed_mentions``); ``None``: everything.
-    Mentions it leaves out show as mentions but ping nobody, and Discord lists only the pinged
-    ones in ``mentions``, ``mention_roles`` and ``mention_everyone``."""
+    """What the author let the content ping (the ``allowed_mentions`` of the request that last
+    set the content); ``None``: the default (``mentions.default_allowed_mentions``). Mentions
+    it leaves out show as mentions but ping nobody, and Discord lists only the pinged ones in
+    ``mentions``, ``mention_roles`` and ``mention_everyone``."""
+    notified_user_ids: list[int] = field(default_factory=list)
+    """The users the message notified when it was sent. An edit notifies nobody (not even the
+    edit that fills a deferred "thinking" answer), so this never changes afterwards, while
+    ``mention_user_ids`` follows the content."""
+    notified_role_ids: list[int] = field(default_factory=list)
+    """The roles the message notified when it was sent (see ``notified_user_ids``)."""
+    notified_everyone: bool = False
+    """Whether the message notified ``@everyone``/``@here`` when it was sent."""
     reactions: list[Reaction] = field(default_factory=list)
     poll: Poll | None = None
     pinned: bool = False

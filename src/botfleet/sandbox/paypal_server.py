@@ -4,7 +4,8 @@ It speaks PayPal's protocol over real HTTP on 127.0.0.1: ``POST /v1/oauth2/token
 credentials in Basic auth, form-encoded), ``POST /v1/billing/subscriptions`` (with
 ``PayPal-Request-Id`` idempotency), ``GET /v1/billing/subscriptions/{id}``,
 ``POST /v1/billing/subscriptions/{id}/cancel``, ``GET /v1/payments/sale/{id}`` (a subscription's
-payment, naming it as ``billing_agreement_id``; a refund's event names only its sale), errors in
+payment, naming it as ``billing_agreement_id``; a refund's event names only its sale),
+``GET /v1/customer/disputes/{id}`` (a dispute's transactions name sales too), errors in
 PayPal's ``{"name", "message", "details"}`` shape. The approval page's button activates the
 subscription and sends the events PayPal sends, signed as PayPal signs them: RSA-SHA256 over
 ``transmission_id|transmission_time|webhook_id|crc32(body)`` with the key of the stand-in's
@@ -172,6 +173,7 @@ class LocalPayPalServer(LocalHTTPServer):
         self._tokens: set[str] = set()
         self._subscriptions: dict[str, dict[str, Any]] = {}
         self._sales: dict[str, dict[str, Any]] = {}
+        self._disputes: dict[str, dict[str, Any]] = {}
         self._idempotency: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
         super().__init__()
@@ -196,6 +198,7 @@ class LocalPayPalServer(LocalHTTPServer):
         app.router.add_get("/v1/billing/subscriptions/{id}", self._get)
         app.router.add_post("/v1/billing/subscriptions/{id}/cancel", self._cancel)
         app.router.add_get("/v1/payments/sale/{id}", self._get_sale)
+        app.router.add_get("/v1/customer/disputes/{id}", self._get_dispute)
         app.router.add_get("/v1/notifications/certs/{name}", self._cert)
         self._approval_page().add_to(app, "/webapps/billing/subscriptions")
 
@@ -351,6 +354,11 @@ class LocalPayPalServer(LocalHTTPServer):
         sale = self._found(request, self._sales, missing)
         return sale if isinstance(sale, web.Response) else web.json_response(sale)
 
+    async def _get_dispute(self, request: web.Request) -> web.Response:
+        missing = _error(404, "INVALID_RESOURCE_ID", "The requested resource ID was not found")
+        dispute = self._found(request, self._disputes, missing)
+        return dispute if isinstance(dispute, web.Response) else web.json_response(dispute)
+
     async def _cert(self, request: web.Request) -> web.Response:
         pem = self.certificates.get(request.match_info["name"])
         if pem is None:
@@ -448,6 +456,41 @@ class LocalPayPalServer(LocalHTTPServer):
             "create_time": _paypal_time(self.now()),
         }
         await self._emit("PAYMENT.SALE.REFUNDED", "refund", refund)
+
+    async def dispute(self, *subscription_ids: str, summary_only: bool = False) -> str:
+        """The buyer disputes the last payment of each subscription in one case; returns its
+        id. The event's resource is the dispute in PayPal's shape, its disputed transactions
+        naming the sales (``seller_transaction_id``), not the subscriptions; ``summary_only``
+        leaves them out, as an event may, for the receiver to read the dispute."""
+        sales = [self._sales[self._subscriptions[s]["_last_sale"]] for s in subscription_ids]
+        now = _paypal_time(self.now())
+        dispute_id = f"PP-D-{secrets.token_hex(4).upper()}"
+        dispute: dict[str, Any] = {
+            "dispute_id": dispute_id,
+            "create_time": now,
+            "update_time": now,
+            "disputed_transactions": [
+                {
+                    "buyer_transaction_id": f"BUYER-{secrets.token_hex(6).upper()}",
+                    "seller_transaction_id": sale["id"],
+                    "create_time": sale["create_time"],
+                    "transaction_status": "COMPLETED",
+                    "gross_amount": {
+                        "currency_code": sale["amount"]["currency"],
+                        "value": sale["amount"]["total"],
+                    },
+                }
+                for sale in sales
+            ],
+            "reason": "UNAUTHORISED",
+            "status": "OPEN",
+            "dispute_life_cycle_stage": "INQUIRY",
+            "dispute_channel": "INTERNAL",
+        }
+        self._disputes[dispute_id] = dispute
+        resource = {"dispute_id": dispute_id} if summary_only else dispute
+        await self._emit("CUSTOMER.DISPUTE.CREATED", "dispute", resource)
+        return dispute_id
 
     def subscription(self, subscription_id: str) -> dict[str, Any]:
         return public_view(self._subscriptions[subscription_id])

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botfleet.sandbox.flags import ChannelType, MessageType
 from botfleet.sandbox.models import Message, Poll, User
+from botfleet.utils.durations import format_time
 from botfleet.utils.wording import plural, role_label
 
 if TYPE_CHECKING:
@@ -205,6 +206,9 @@ class TranscriptRenderer:
         lines = self.text(message.content).splitlines() if message.content else []
         if message.type is MessageType.POLL_RESULT:
             lines.extend(self.poll_result(embed) for embed in message.embeds)
+        elif message.type is MessageType.AUTO_MODERATION_ACTION:
+            for embed in message.embeds:
+                lines.extend(self.automod_alert(embed))
         else:
             for embed in message.embeds:
                 lines.extend(self.embed(embed))
@@ -259,6 +263,31 @@ class TranscriptRenderer:
             f"📊 The poll “{question}” has closed: “{self.text(winner)}” won with "
             f"{votes} of {_votes(total)}."
         )
+
+    # -- AutoMod alerts --------------------------------------------------------------------
+
+    def automod_alert(self, embed: EmbedPayload) -> list[str]:
+        """Discord's AutoMod alert (written as the member it names): what AutoMod did and
+        where, the member's words as they typed them, then the rule, keyword and timeout."""
+        fields = {str(field["name"]): str(field["value"]) for field in embed.get("fields") or []}
+        outcome = fields.get("decision_outcome", "flagged")
+        channel = self.text(f"<#{fields['channel_id']}>") if "channel_id" in fields else "a channel"
+        lines = [f"🛡️ AutoMod has {outcome} a message in {channel}"]
+        content = embed.get("description") or ""
+        lines.extend(EMBED_BAR + line for line in self.text(content).splitlines())
+        details = []
+        if "keyword" in fields:
+            details.append(f"Keyword: {fields['keyword']}")
+            matched = fields.get("keyword_matched_content")
+            if matched and matched != fields["keyword"]:
+                details[-1] += f" (matched “{matched}”)"
+        if "rule_name" in fields:
+            details.append(f"Rule: {fields['rule_name']}")
+        if "timeout_duration" in fields:
+            details.append(f"Timed out for {format_time(int(fields['timeout_duration']))}")
+        if details:
+            lines.append(EMBED_BAR + " · ".join(details))
+        return lines
 
     # -- embeds ----------------------------------------------------------------------------
 

@@ -9,14 +9,18 @@ subscription under ``parent.subscription_details``, and since basil no link from
 an invoice to the other but the invoice's payments, listed by payment intent).
 
 Routes: ``POST /v1/checkout/sessions``, ``GET /v1/checkout/sessions/{id}``,
-``GET|DELETE /v1/subscriptions/{id}``, ``GET /v1/charges/{id}``, ``GET /v1/invoices/{id}``,
-``GET /v1/invoice_payments`` (filtered by ``invoice`` or ``payment[...]``), ``POST /v1/refunds``,
-``POST /v1/billing_portal/sessions`` (whose page cancels at the period's end), and the
-checkout page ``GET|POST /c/pay/{id}`` whose button "pays": it makes the customer, subscription,
-invoice and charge, then sends the events Stripe sends to the webhook endpoint, signed with the
-package's own signer (``Stripe-Signature``, HMAC-SHA256 of ``timestamp.body``). A test drives the
-same through :meth:`pay`, :meth:`renew`, :meth:`fail_renewal` and :meth:`dispute`, holds events
-back with ``webhooks.deliver = False`` and sends them in any order with :meth:`send`.
+``GET|DELETE /v1/subscriptions/{id}``, ``GET|DELETE /v1/customers/{id}`` (a session naming a
+deleted customer is refused: 400 ``resource_missing`` on ``customer``), ``GET /v1/charges/{id}``,
+``GET /v1/invoices/{id}``, ``GET /v1/invoice_payments`` (filtered by ``invoice`` or
+``payment[...]``, paged by ``limit``, ``starting_after`` or ``ending_before``, and ``has_more``),
+``POST /v1/refunds``, ``POST /v1/billing_portal/sessions`` (whose page cancels at the period's
+end), and the checkout page ``GET|POST /c/pay/{id}`` whose button "pays": it makes the customer,
+subscription, invoice and charge, then sends the events Stripe sends to the webhook endpoint,
+signed with the package's own signer (``Stripe-Signature``, HMAC-SHA256 of ``timestamp.body``).
+A test drives the same through :meth:`pay`, :meth:`renew`, :meth:`renew_together` (one payment
+of several subscriptions' invoices), :meth:`fail_renewal`, :meth:`dispute` and
+:meth:`delete_customer`, holds events back with ``webhooks.deliver = False`` and sends them in
+any order with :meth:`send`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from __future__ import annotations
 import html
 import itertools
 import json
-import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -34,77 +37,33 @@ import stripe
 from aiohttp import web
 
 from botfleet.sandbox.local_http import HostedPage, LocalHTTPServer, button
+from botfleet.sandbox.stripe_protocol import (
+    Idempotent,
+    decode_form,
+    error,
+    field_of,
+    missing,
+    missing_body,
+    page_of,
+)
 from botfleet.sandbox.webhook_sender import WebhookSender, public_view
 
 API_VERSION: Final = stripe.api_version
 INTERVALS: Final = {"month": 31 * 86400, "year": 366 * 86400}
-_KEY_PART = re.compile(r"\[([^\]]*)\]")
-
-
-def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """Stripe's form encoding (``a[b][0][c]=v``) back into nested dicts and lists."""
-    root: dict[str, Any] = {}
-    for key, value in pairs:
-        head = key.split("[", 1)[0]
-        path = [head, *_KEY_PART.findall(key[len(head) :])]
-        node: Any = root
-        for part, following in itertools.pairwise(path):
-            container: Any = [] if following.isdigit() else {}
-            if isinstance(node, list):
-                index = int(part)
-                while len(node) <= index:
-                    node.append(None)
-                if node[index] is None:
-                    node[index] = container
-                node = node[index]
-            else:
-                node = node.setdefault(part, container)
-        last = path[-1]
-        if isinstance(node, list):
-            index = int(last)
-            while len(node) <= index:
-                node.append(None)
-            node[index] = value
-        else:
-            node[last] = value
-    return root
-
-
-def _field(invoice_payment: dict[str, Any], name: str) -> Any:
-    """An invoice payment's field a list filters on (``type`` and ``payment_intent`` are its
-    payment's)."""
-    if name in ("type", "payment_intent"):
-        return invoice_payment["payment"].get(name)
-    return invoice_payment[name]
-
-
-def _error(status: int, message: str, kind: str, code: str | None = None) -> web.Response:
-    body = {"error": {"type": kind, "message": message, "code": code}}
-    return web.json_response(body, status=status)
-
-
-def _missing(kind: str, object_id: str) -> web.Response:
-    return _error(
-        404, f"No such {kind}: '{object_id}'", "invalid_request_error", "resource_missing"
-    )
-
-
-@dataclass(slots=True)
-class _Idempotent:
-    params: dict[str, Any]
-    status: int
-    body: dict[str, Any]
+PRICE_AMOUNT: Final = 500
+"""Every price's amount, in cents."""
 
 
 @dataclass(slots=True)
 class _Store:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoice_payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     portals: dict[str, dict[str, Any]] = field(default_factory=dict)
-    idempotency: dict[str, _Idempotent] = field(default_factory=dict)
+    idempotency: dict[str, Idempotent] = field(default_factory=dict)
 
 
 class LocalStripeServer(LocalHTTPServer):
@@ -141,6 +100,8 @@ class LocalStripeServer(LocalHTTPServer):
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/checkout/sessions", self._create_session)
         app.router.add_get("/v1/checkout/sessions/{id}", self._get_session)
+        app.router.add_get("/v1/customers/{id}", self._get_customer)
+        app.router.add_delete("/v1/customers/{id}", self._delete_customer)
         app.router.add_get("/v1/subscriptions/{id}", self._get_subscription)
         app.router.add_delete("/v1/subscriptions/{id}", self._cancel_subscription)
         app.router.add_get("/v1/charges/{id}", self._get_charge)
@@ -163,9 +124,9 @@ class LocalStripeServer(LocalHTTPServer):
     def _authorized(self, request: web.Request) -> web.Response | None:
         self.requests.append((request.method, request.path))
         if self.outage:
-            return _error(500, "An unknown error occurred", "api_error")
+            return error(500, "An unknown error occurred", "api_error")
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return _error(401, "Invalid API Key provided", "invalid_request_error")
+            return error(401, "Invalid API Key provided", "invalid_request_error")
         return None
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -181,7 +142,7 @@ class LocalStripeServer(LocalHTTPServer):
         if key is not None and key in self._store.idempotency:
             earlier = self._store.idempotency[key]
             if earlier.params != params:
-                return _error(
+                return error(
                     400,
                     "Keys for idempotent requests can only be used with the same parameters "
                     "they were first used with.",
@@ -190,7 +151,7 @@ class LocalStripeServer(LocalHTTPServer):
             return web.json_response(earlier.body, status=earlier.status)
         status, body = self._new_session(params)
         if key is not None:
-            self._store.idempotency[key] = _Idempotent(params, status, body)
+            self._store.idempotency[key] = Idempotent(params, status, body)
         return web.json_response(body, status=status)
 
     def _new_session(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -221,6 +182,9 @@ class LocalStripeServer(LocalHTTPServer):
                         "message": "Not a valid URL",
                     }
                 }
+        customer = params.get("customer")
+        if customer is not None and self._live_customer(customer) is None:
+            return 400, missing_body("customer", customer, "customer")
         session_id = self._id("cs_test")
         session = {
             "id": session_id,
@@ -246,6 +210,23 @@ class LocalStripeServer(LocalHTTPServer):
     async def _get_session(self, request: web.Request) -> web.Response:
         return self._get(request, self._store.sessions, "checkout.session")
 
+    def _live_customer(self, customer_id: object) -> dict[str, Any] | None:
+        """The customer, unless it never existed or was deleted (Stripe knows it no more)."""
+        customer = self._store.customers.get(str(customer_id))
+        return None if customer is None or customer.get("deleted") else customer
+
+    async def _get_customer(self, request: web.Request) -> web.Response:
+        return self._get(request, self._store.customers, "customer")
+
+    async def _delete_customer(self, request: web.Request) -> web.Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        customer_id = request.match_info["id"]
+        if self._live_customer(customer_id) is None:
+            return missing("customer", customer_id)
+        return web.json_response(await self.delete_customer(customer_id))
+
     async def _get_subscription(self, request: web.Request) -> web.Response:
         return self._get(request, self._store.subscriptions, "subscription")
 
@@ -263,7 +244,7 @@ class LocalStripeServer(LocalHTTPServer):
         params = decode_form(list(request.query.items()))
         payment = params.get("payment") or {}
         if payment and payment.get("type") not in ("payment_intent", "payment_record"):
-            return _error(400, "Missing required param: payment[type].", "invalid_request_error")
+            return error(400, "Missing required param: payment[type].", "invalid_request_error")
         wanted = {
             "invoice": params.get("invoice"),
             "status": params.get("status"),
@@ -274,19 +255,11 @@ class LocalStripeServer(LocalHTTPServer):
             public_view(invoice_payment)
             for invoice_payment in reversed(self._store.invoice_payments.values())
             if all(
-                value is None or _field(invoice_payment, name) == value
+                value is None or field_of(invoice_payment, name) == value
                 for name, value in wanted.items()
             )
         ]
-        limit = int(params.get("limit", 10))
-        return web.json_response(
-            {
-                "object": "list",
-                "data": found[:limit],
-                "has_more": len(found) > limit,
-                "url": "/v1/invoice_payments",
-            }
-        )
+        return page_of(found, params, "/v1/invoice_payments")
 
     def _get(
         self, request: web.Request, objects: dict[str, dict[str, Any]], kind: str
@@ -296,7 +269,7 @@ class LocalStripeServer(LocalHTTPServer):
             return refused
         found = objects.get(request.match_info["id"])
         if found is None:
-            return _missing(kind, request.match_info["id"])
+            return missing(kind, request.match_info["id"])
         return web.json_response(public_view(found))
 
     async def _cancel_subscription(self, request: web.Request) -> web.Response:
@@ -306,9 +279,9 @@ class LocalStripeServer(LocalHTTPServer):
         subscription_id = request.match_info["id"]
         subscription = self._store.subscriptions.get(subscription_id)
         if subscription is None:
-            return _missing("subscription", subscription_id)
+            return missing("subscription", subscription_id)
         if subscription["status"] == "canceled":
-            return _error(
+            return error(
                 400,
                 f"A canceled subscription can only update its cancellation_details: "
                 f"{subscription_id}",
@@ -325,9 +298,9 @@ class LocalStripeServer(LocalHTTPServer):
         params = await self._params(request)
         charge = self._store.charges.get(str(params.get("charge")))
         if charge is None:
-            return _missing("charge", str(params.get("charge")))
+            return missing("charge", str(params.get("charge")))
         if charge["refunded"]:
-            return _error(
+            return error(
                 400,
                 f"Charge {charge['id']} has already been refunded.",
                 "invalid_request_error",
@@ -368,8 +341,8 @@ class LocalStripeServer(LocalHTTPServer):
             return refused
         params = await self._params(request)
         customer = params.get("customer")
-        if not any(s["customer"] == customer for s in self._store.subscriptions.values()):
-            return _missing("customer", str(customer))
+        if self._live_customer(customer) is None:
+            return missing("customer", str(customer), "customer")
         portal_id = self._id("bps_test")
         portal = {
             "id": portal_id,
@@ -423,7 +396,7 @@ class LocalStripeServer(LocalHTTPServer):
     async def pay(self, session_id: str) -> dict[str, Any]:
         """The member pays the session: objects made, events sent; returns the subscription."""
         session = self._store.sessions[session_id]
-        customer = session["customer"] or self._id("cus_test")
+        customer = session["customer"] or self._new_customer()
         now = self.now()
         subscription_id = self._id("sub_test")
         subscription: dict[str, Any] = {
@@ -456,6 +429,29 @@ class LocalStripeServer(LocalHTTPServer):
         await self._emit("checkout.session.completed", session)
         return subscription
 
+    def _new_customer(self) -> str:
+        customer_id = self._id("cus_test")
+        self._store.customers[customer_id] = {
+            "id": customer_id,
+            "object": "customer",
+            "created": self.now(),
+            "livemode": False,
+        }
+        return customer_id
+
+    async def delete_customer(self, customer_id: str) -> dict[str, Any]:
+        """The operator deletes the customer in Stripe's dashboard: as Stripe documents, its
+        subscriptions end at once (``customer.subscription.deleted`` each), then
+        ``customer.deleted``; Stripe keeps only ``{"id", "object", "deleted": true}``."""
+        for subscription in list(self._store.subscriptions.values()):
+            if subscription["customer"] == customer_id and subscription["status"] != "canceled":
+                await self.cancel(subscription["id"])
+        customer = self._store.customers[customer_id]
+        await self._emit("customer.deleted", customer)
+        deleted = {"id": customer_id, "object": "customer", "deleted": True}
+        self._store.customers[customer_id] = deleted
+        return deleted
+
     def _set_period(self, subscription: dict[str, Any], start: int) -> None:
         end = start + INTERVALS[self.prices[subscription["_price"]]]
         subscription["items"]["data"] = [
@@ -469,16 +465,26 @@ class LocalStripeServer(LocalHTTPServer):
             }
         ]
 
-    def _invoice(self, subscription: dict[str, Any], reason: str, *, paid: bool) -> dict[str, Any]:
+    def _invoice(
+        self,
+        subscription: dict[str, Any],
+        reason: str,
+        *,
+        paid: bool,
+        charge: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The subscription's invoice for its current period, paid by ``charge`` (the payment
+        of several invoices) or by a charge of its own."""
         item = subscription["items"]["data"][0]
         invoice_id = self._id("in_test")
-        charge = self._charge(subscription["customer"], paid=paid)
+        if charge is None:
+            charge = self._charge(subscription["customer"], paid=paid)
         invoice_payment_id = self._id("inpay_test")
         self._store.invoice_payments[invoice_payment_id] = {
             "id": invoice_payment_id,
             "object": "invoice_payment",
-            "amount_paid": charge["amount"] if paid else None,
-            "amount_requested": charge["amount"],
+            "amount_paid": PRICE_AMOUNT if paid else None,
+            "amount_requested": PRICE_AMOUNT,
             "created": self.now(),
             "currency": "usd",
             "invoice": invoice_id,
@@ -522,13 +528,13 @@ class LocalStripeServer(LocalHTTPServer):
         subscription["latest_invoice"] = invoice_id
         return invoice
 
-    def _charge(self, customer: str, *, paid: bool) -> dict[str, Any]:
-        """A charge of ``customer`` and the payment intent it belongs to."""
+    def _charge(self, customer: str, *, paid: bool, invoices: int = 1) -> dict[str, Any]:
+        """A charge of ``customer`` (paying ``invoices`` invoices) and its payment intent."""
         charge_id = self._id("ch_test")
         charge = {
             "id": charge_id,
             "object": "charge",
-            "amount": 500,
+            "amount": PRICE_AMOUNT * invoices,
             "amount_refunded": 0,
             "refunded": False,
             "paid": paid,
@@ -557,6 +563,21 @@ class LocalStripeServer(LocalHTTPServer):
         await self._emit("invoice.paid", invoice)
         await self._emit("customer.subscription.updated", subscription)
         return invoice
+
+    async def renew_together(self, subscription_ids: list[str]) -> str:
+        """The next period of several subscriptions of one customer is paid by one payment
+        (one payment intent paying each one's invoice, as Stripe's invoice payments allow);
+        returns its charge."""
+        subscriptions = [self._store.subscriptions[s] for s in subscription_ids]
+        (customer,) = {subscription["customer"] for subscription in subscriptions}
+        charge = self._charge(customer, paid=True, invoices=len(subscriptions))
+        await self._emit("charge.succeeded", charge)
+        for subscription in subscriptions:
+            self._set_period(subscription, subscription["items"]["data"][0]["current_period_end"])
+            invoice = self._invoice(subscription, "subscription_cycle", paid=True, charge=charge)
+            await self._emit("invoice.paid", invoice)
+            await self._emit("customer.subscription.updated", subscription)
+        return str(charge["id"])
 
     async def fail_renewal(self, subscription_id: str) -> dict[str, Any]:
         """The renewal payment fails: ``invoice.payment_failed``, the subscription past due."""

@@ -85,22 +85,22 @@ async def _raw_body(request: web.Request) -> bytes:
 
 
 async def _cancel_revoked(result: EventResult, cancel: Callable[[str], Awaitable[None]]) -> None:
-    """After a refund or dispute revoked premium, cancel its subscription too.
+    """After a refund or dispute revoked premium, cancel the subscriptions it paid too.
 
     Premium is already revoked; a failure here is the operator's to finish, and says so.
     """
-    membership = result.membership
-    if result.outcome is not Outcome.APPLIED or membership is None:
+    if result.outcome is not Outcome.APPLIED:
         return
-    if not membership.subscription_id:
-        return
-    try:
-        await cancel(membership.subscription_id)
-    except Exception:  # each provider raises its own errors; premium is revoked either way
-        log.exception(
-            "could not cancel subscription %s after a refund or dispute: cancel it by hand",
-            membership.subscription_id,
-        )
+    for membership in result.memberships:
+        if not membership.subscription_id:
+            continue
+        try:
+            await cancel(membership.subscription_id)
+        except Exception:  # each provider raises its own errors; premium is revoked either way
+            log.exception(
+                "could not cancel subscription %s after a refund or dispute: cancel it by hand",
+                membership.subscription_id,
+            )
 
 
 def setup_webhooks(app: web.Application) -> None:

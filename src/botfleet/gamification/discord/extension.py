@@ -145,6 +145,7 @@ class XPEvents(commands.Cog, name="XP"):
             XPAnnouncement,
             self._on_bus_announcement,
             consumer=self.bot.name,
+            name="xp-announcement",
             key=announcement_key(self.bot.name),
         )
 

@@ -116,24 +116,17 @@ class AwardTransaction(ProgressTransaction):
         return len(accepted)
 
     async def _pass_cooldowns(self, awards: Sequence[XPAward]) -> list[XPAward]:
-        """The awards that earn XP: all but message awards inside the shared cooldown.
-
-        Messages Redis settled for the fleet are in. The others are checked against the
-        member's cooldown in the database, oldest first. Both move the cooldown's end.
-        """
+        """The awards that earn XP: all but message awards inside the shared cooldown, which is
+        checked in the database, oldest first, and moved by each message that passes."""
         accepted: list[XPAward] = []
-        messages: list[XPAward] = []
-        for award in awards:
-            has_cooldown = award.cooldown_seconds is not None and award.guild_id is not None
-            (messages if has_cooldown else accepted).append(award)
-        messages.sort(key=lambda item: item.occurred_at)
-        settled = [award for award in messages if award.cooldown_settled]
-        accepted.extend(settled)
-        await self._extend_cooldowns(settled)
         queues: dict[tuple[int, int], list[XPAward]] = defaultdict(list)
-        for award in messages:
-            if not award.cooldown_settled and award.guild_id is not None:
+        for award in awards:
+            if award.cooldown_seconds is not None and award.guild_id is not None:
                 queues[award.guild_id, award.user_id].append(award)
+            else:
+                accepted.append(award)
+        for queue in queues.values():
+            queue.sort(key=lambda item: item.occurred_at)
         # One award per member per statement: an upsert may not touch a row twice.
         for round_number in range(max((len(queue) for queue in queues.values()), default=0)):
             candidates = {
@@ -177,28 +170,6 @@ class AwardTransaction(ProgressTransaction):
         ).returning(MemberXP.guild_id, MemberXP.user_id)
         rows = await self.many(guarded, self._cooldown_rows(awards))
         return {(row[0], row[1]) for row in rows}
-
-    async def _extend_cooldowns(self, awards: Sequence[XPAward]) -> None:
-        """Move members' cooldowns to the latest of these already-decided messages."""
-        latest: dict[tuple[int, int], XPAward] = {}
-        for award in awards:
-            if award.guild_id is not None:
-                latest[award.guild_id, award.user_id] = award  # sorted oldest first
-        statement = self.store.database.upsert(MemberXP)
-        excluded = statement.excluded
-        extending = statement.on_conflict_do_update(
-            index_elements=["guild_id", "user_id"],
-            set_={
-                "last_message_xp_at": later(
-                    MemberXP.last_message_xp_at, excluded.last_message_xp_at
-                ),
-                "message_xp_ready_at": later(
-                    MemberXP.message_xp_ready_at, excluded.message_xp_ready_at
-                ),
-            },
-        )
-        rows = self._cooldown_rows(latest[member] for member in sorted(latest))
-        await self.many_without_rows(extending, rows)
 
     async def _add_member_xp(
         self, deltas: Mapping[tuple[int, int], int], origins: Mapping[tuple[int, int], Origin]

@@ -33,9 +33,8 @@ from botfleet.sandbox.flags import (
     MessageType,
     Permission,
 )
-from botfleet.sandbox.mentions import apply_mentions
+from botfleet.sandbox.mentions import apply_mentions, default_allowed_mentions, record_notified
 from botfleet.sandbox.models import (
-    EVERY_MENTION,
     Application,
     Attachment,
     Channel,
@@ -252,6 +251,7 @@ class MessagesState(VoiceStatesState):
             allowed_mentions=draft.allowed_mentions,
         )
         self._apply_mentions(message, channel)
+        record_notified(message)
         return message
 
     def _resolve_reply(self, channel: Channel, draft: MessageDraft) -> int | None:
@@ -311,7 +311,7 @@ class MessagesState(VoiceStatesState):
         guild = self.guild_of(channel)
         apply_mentions(
             message,
-            message.allowed_mentions or EVERY_MENTION,
+            message.allowed_mentions or default_allowed_mentions(message),
             members=guild.members if guild is not None else dict.fromkeys(channel.recipient_ids),
             roles=None if guild is None else guild.roles,
             may_mention_everyone=self.can(channel, message.author.id, Permission.MENTION_EVERYONE),
@@ -350,7 +350,9 @@ class MessagesState(VoiceStatesState):
 
         An edit that would leave the message with nothing to show is refused (50006), as is
         content or an embed on a message with IS_COMPONENTS_V2 (50035), which an edit may add.
-        A draft carries a poll only when a followup fills a deferral.
+        A draft carries a poll only when a followup fills a deferral. New content's mentions
+        are read with the edit's own ``allowed_mentions`` or the default, never the original
+        request's, and notify nobody (``Message.notified_user_ids`` keeps the send's).
         """
         channel = self.channels[message.channel_id]
         content = draft.content if "content" in draft.given else message.content
@@ -382,12 +384,12 @@ class MessagesState(VoiceStatesState):
         message.content, message.embeds, message.components = content, embeds, components
         message.attachments = attachments
         message.poll = poll
-        if "allowed_mentions" in draft.given:
-            message.allowed_mentions = draft.allowed_mentions
         message.flags = flags & ~int(MessageFlag.LOADING)
         message.edited_at = now()
         message.edit_count += 1
-        self._apply_mentions(message, channel)
+        if "content" in draft.given:
+            message.allowed_mentions = draft.allowed_mentions
+            self._apply_mentions(message, channel)
         if not message.ephemeral:
             self._announce_message("MESSAGE_UPDATE", message, channel)
         self._schedule_poll_end(message)

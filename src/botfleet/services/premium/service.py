@@ -1,10 +1,12 @@
 """Premium in the database: the one shared check, payment events applied exactly once, overrides.
 
 Every bot asks :meth:`PremiumService.is_active` (cached; a change invalidates the key in every
-process through the cache's invalidation channel). Payment providers' events go through
-:meth:`PremiumService.apply_event`: the event's id is inserted under its unique key first, in the
-transaction that changes the membership and writes the member's DMs to the outbox, so a replay,
-even a concurrent one, finds the id taken and changes nothing.
+process through the cache's invalidation channel with Redis, and through the fleet event that
+announces it, :func:`change_event`, which every process of every bot follows). Payment
+providers' events go through :meth:`PremiumService.apply_event`: the event's id is inserted
+under its unique key first, in the transaction that changes the membership and writes the
+member's DMs to the outbox, so a replay, even a concurrent one, finds the id taken and changes
+nothing.
 """
 
 from __future__ import annotations
@@ -27,8 +29,16 @@ from botfleet.database.models.premium import (
     PremiumMembership,
     PremiumOutbox,
 )
-from botfleet.events_bus import BusUnavailableError, EventBus, PremiumGranted
+from botfleet.events_bus import (
+    BusUnavailableError,
+    Delivery,
+    EventBus,
+    PremiumChanged,
+    PremiumGranted,
+    PremiumRevoked,
+)
 from botfleet.services.premium.rules import (
+    ENDED_STATUSES,
     Change,
     Grant,
     Membership,
@@ -75,7 +85,7 @@ class BySubscription:
 
 @dataclass(frozen=True, slots=True)
 class ByCustomer:
-    """The membership paid by a provider's customer."""
+    """Every membership paid by a provider's customer."""
 
     customer_id: str
 
@@ -107,16 +117,25 @@ class PaymentEvent:
     provider: str
     event_id: str
     event_type: str
-    target: Target | None
+    target: Target | tuple[Target, ...] | None
+    """Whose membership it changes; several (one payment of several subscriptions' invoices)
+    all change in the event's one transaction."""
     change: Change | None
     messages: Notify = no_messages
-    """The DMs of the change, from the membership it made (written only when it applied)."""
+    """The DMs of the change, from each membership it made (written only when it applied)."""
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        if self.target is None:
+            return ()
+        return self.target if isinstance(self.target, tuple) else (self.target,)
 
 
 @dataclass(frozen=True, slots=True)
 class EventResult:
     outcome: Outcome
-    membership: Membership | None = None
+    memberships: tuple[Membership, ...] = ()
+    """Each membership the event changed."""
 
 
 def _membership(row: PremiumMembership) -> Membership:
@@ -171,16 +190,26 @@ async def active_tiers(
     return {subject_id: tier for subject_id, tier in (await session.execute(statement)).all()}
 
 
-def granted_event(granted: Membership, source: str) -> PremiumGranted:
-    """The fleet event that announces ``granted``, once committed; ``source`` announces it."""
-    subject = granted.subject
-    return PremiumGranted(
-        source_bot=source,
-        tier=granted.tier,
-        user_id=subject.id if subject.scope is Scope.USER else None,
-        guild_id=subject.id if subject.scope is Scope.GUILD else None,
-        expires_at=granted.premium_until,
-    )
+def change_event(changed: Membership, source: str) -> PremiumChanged | None:
+    """The fleet event that announces ``changed`` once committed (``source`` announces it): a
+    grant, or premium ended early (revoked, a subscription ended); None for a change that
+    leaves premium as it was (a failed renewal payment)."""
+    subject = changed.subject
+    user_id = subject.id if subject.scope is Scope.USER else None
+    guild_id = subject.id if subject.scope is Scope.GUILD else None
+    if changed.status is Status.ACTIVE:
+        return PremiumGranted(
+            source_bot=source,
+            tier=changed.tier,
+            user_id=user_id,
+            guild_id=guild_id,
+            expires_at=changed.premium_until,
+        )
+    if changed.status in ENDED_STATUSES:
+        return PremiumRevoked(
+            source_bot=source, user_id=user_id, guild_id=guild_id, ends_at=changed.premium_until
+        )
+    return None
 
 
 class PremiumService:
@@ -199,7 +228,7 @@ class PremiumService:
         self.cache = cache
         self.clock = clock
         self.bus = bus
-        """Where a grant is announced (:class:`PremiumGranted`) once committed."""
+        """Where a change is announced (:func:`change_event`) once committed."""
         self.source = source
         """Who announces: the bot's name, or the web process."""
 
@@ -217,6 +246,20 @@ class PremiumService:
         )
         async with self.database.session() as session:
             return [_membership(row) for row in await session.scalars(statement)]
+
+    async def forget_customer(self, provider: str, customer_id: str) -> None:
+        """Drop a customer id the provider no longer has from every membership naming it, so
+        the member's next payment does not name it again."""
+        async with self.database.session() as session:
+            await session.execute(
+                update(PremiumMembership)
+                .where(
+                    PremiumMembership.provider == provider,
+                    PremiumMembership.provider_customer_id == customer_id,
+                )
+                .values(provider_customer_id=None)
+            )
+            await session.commit()
 
     async def is_active(self, subject: Subject) -> bool:
         """Whether ``subject`` has premium now: the one check every bot uses."""
@@ -284,10 +327,9 @@ class PremiumService:
                     .values(outcome=result.outcome.value)
                 )
             await session.commit()
-        if result.membership is not None:
-            await self._invalidate(result.membership.subject)
-            if result.outcome is Outcome.APPLIED and isinstance(event.change, Grant):
-                await self._announce(result.membership)
+        for membership in result.memberships:
+            await self._invalidate(membership.subject)
+            await self._announce(membership)
         log.info(
             "%s event %s (%s): %s",
             event.provider,
@@ -302,7 +344,7 @@ class PremiumService:
     ) -> EventResult:
         if event.change is None:
             return EventResult(Outcome.IGNORED)
-        if event.target is None:
+        if not event.targets:
             log.warning(
                 "%s event %s (%s) names no member or subscription",
                 event.provider,
@@ -310,8 +352,8 @@ class PremiumService:
                 event.event_type,
             )
             return EventResult(Outcome.UNMATCHED)
-        subject = await self._resolve(session, event.provider, event.target)
-        if subject is None:
+        subjects = await self._resolve(session, event.provider, event.targets)
+        if not subjects:
             log.warning(
                 "%s event %s (%s) matches no premium membership",
                 event.provider,
@@ -319,32 +361,39 @@ class PremiumService:
                 event.event_type,
             )
             return EventResult(Outcome.UNMATCHED)
-        changed = await self._write(session, subject, event.change, now)
-        if changed is None:
+        changed = []
+        for subject in subjects:
+            membership = await self._write(session, subject, event.change, now)
+            if membership is None:
+                continue
+            changed.append(membership)
+            for message in event.messages(membership):
+                session.add(
+                    PremiumOutbox(user_id=message.user_id, kind=message.kind, body=message.body)
+                )
+        if not changed:
             return EventResult(Outcome.STALE)
-        for message in event.messages(changed):
-            session.add(
-                PremiumOutbox(user_id=message.user_id, kind=message.kind, body=message.body)
-            )
-        return EventResult(Outcome.APPLIED, changed)
+        return EventResult(Outcome.APPLIED, tuple(changed))
 
     async def _resolve(
-        self, session: AsyncSession, provider: str, target: Target
-    ) -> Subject | None:
-        if isinstance(target, Subject):
-            return target
-        if isinstance(target, BySubscription):
-            condition = PremiumMembership.provider_subscription_id == target.subscription_id
-        else:
-            condition = PremiumMembership.provider_customer_id == target.customer_id
-        statement = (
-            select(PremiumMembership.scope, PremiumMembership.subject_id)
-            .where(PremiumMembership.provider == provider, condition)
-            .order_by(PremiumMembership.premium_until.desc())
-            .limit(1)
-        )
-        row = (await session.execute(statement)).first()
-        return Subject(Scope(row.scope), row.subject_id) if row is not None else None
+        self, session: AsyncSession, provider: str, targets: Iterable[Target]
+    ) -> list[Subject]:
+        """The subjects ``targets`` name, in one order (rows locked in it never deadlock)."""
+        subjects: set[Subject] = set()
+        for target in targets:
+            if isinstance(target, Subject):
+                subjects.add(target)
+                continue
+            if isinstance(target, BySubscription):
+                condition = PremiumMembership.provider_subscription_id == target.subscription_id
+            else:
+                condition = PremiumMembership.provider_customer_id == target.customer_id
+            statement = select(PremiumMembership.scope, PremiumMembership.subject_id).where(
+                PremiumMembership.provider == provider, condition
+            )
+            rows = (await session.execute(statement)).all()
+            subjects.update(Subject(Scope(row.scope), row.subject_id) for row in rows)
+        return sorted(subjects, key=lambda subject: (subject.scope.value, subject.id))
 
     async def _write(
         self, session: AsyncSession, subject: Subject, change: Change, now: datetime
@@ -419,7 +468,7 @@ class PremiumService:
             changed = await self._write(session, subject, change, now)
             await session.commit()
         await self._invalidate(subject)
-        if changed is not None and until is not None:
+        if changed is not None:
             await self._announce(changed)
         log.warning(
             "premium %s for %s by %s until %s: %s",
@@ -431,31 +480,50 @@ class PremiumService:
         )
         return changed
 
-    async def _announce(self, granted: Membership) -> None:
-        """Tell the other bots of a committed grant; without the bus they learn it later (the
-        cache's invalidation, the outbox's next pass)."""
-        if self.bus is None:
+    async def _announce(self, changed: Membership) -> None:
+        """Tell the other bots of a committed grant or revocation; without the bus they learn
+        it later (the cache's invalidation, the outbox's next pass)."""
+        event = change_event(changed, self.source)
+        if self.bus is None or event is None:
             return
         try:
-            await self.bus.publish(granted_event(granted, self.source))
+            await self.bus.publish(event)
         except BusUnavailableError as exc:
             log.warning(
-                "premium granted to %s, not announced on the event bus: %s", granted.subject, exc
+                "premium change of %s (%s) not announced on the event bus: %s",
+                changed.subject,
+                event.topic,
+                exc,
             )
 
-    def follow_grants(self, consumer: str) -> None:
-        """Forget this process's cached answer for whoever another process announces a grant
-        to (the web process's webhooks, ``botfleet premium grant``), so it counts at once
-        rather than after the cache's ``CACHE_TTL``; Redis's invalidation does this only where
-        the cache has Redis."""
-        if self.bus is not None and self.cache is not None:
-            self.bus.subscribe(PremiumGranted, self._forget_granted, consumer=consumer)
+    def follow_changes(self, consumer: str) -> None:
+        """Forget, in every process of ``consumer``, the cached answer for whoever another
+        process announces a grant or revocation to (the web process's webhooks, ``botfleet
+        premium grant|revoke``), so it counts at once rather than after the cache's
+        ``CACHE_TTL``; Redis's invalidation does this only where the cache has Redis."""
+        if self.bus is None or self.cache is None:
+            return
+        for changed in (PremiumGranted, PremiumRevoked):
+            self.bus.subscribe(
+                changed,
+                self._forget_changed,
+                consumer=consumer,
+                name="premium-cache",
+                delivery=Delivery.BROADCAST,
+            )
 
-    async def _forget_granted(self, event: PremiumGranted) -> None:
+    async def _forget_changed(self, event: PremiumChanged) -> None:
         if event.user_id is not None:
             await self._invalidate(Subject.user(event.user_id))
         if event.guild_id is not None:
             await self._invalidate(Subject.guild(event.guild_id))
+        log.info(
+            "forgot the cached premium of user %s, guild %s (%s by %s)",
+            event.user_id,
+            event.guild_id,
+            event.topic,
+            event.source_bot,
+        )
 
     async def _invalidate(self, subject: Subject) -> None:
         if self.cache is not None:

@@ -2,8 +2,9 @@
 
 Only the member who asked may press the buttons. Paging and applying only redraw the message
 from the :class:`~botfleet.bots.grammar.services.review.Review`; "Explain" and the tone menu ask
-the AI and answer privately, and an AI failure is answered privately too, leaving the offline
-result as it is.
+the AI and answer privately through ``answer_in_time`` (one callback when the AI is quick, a
+note when it is slow), and an AI failure is answered privately too, leaving the offline result
+as it is.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from botfleet.bots.grammar.services import tutor
 from botfleet.bots.grammar.services.issues import Issue
 from botfleet.bots.grammar.services.review import Review
 from botfleet.bots.grammar.services.tutor import Tone
+from botfleet.core.answers import TimelyAnswer, answer_in_time
 from botfleet.core.errors import handle_interaction_error
 from botfleet.core.expiring_views import grey_out
 from botfleet.services.ai.errors import AIError, AIUnavailableError
@@ -218,16 +220,19 @@ class ResultView(discord.ui.View):
         self, interaction: discord.Interaction[Any], _button: discord.ui.Button[ResultView]
     ) -> None:
         ai = self._ai()
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            answer = await tutor.explain(
-                ai, self.review.result, user_id=interaction.user.id, guild_id=interaction.guild_id
-            )
-        except AIError as error:
-            await self._ai_failed(interaction, "explanation", error)
-            return
-        title = "🤖 About these issues" if self.review.issues else f"🤖 {AI_REVIEW_LABEL}"
-        await self._send_ai_answer(interaction, title, answer)
+        async with answer_in_time(interaction, "explanation", ephemeral=True) as answer:
+            try:
+                text = await tutor.explain(
+                    ai,
+                    self.review.result,
+                    user_id=interaction.user.id,
+                    guild_id=interaction.guild_id,
+                )
+            except AIError as error:
+                await self._ai_failed(answer, "explanation", error)
+                return
+            title = "🤖 About these issues" if self.review.issues else f"🤖 {AI_REVIEW_LABEL}"
+            await self._send_ai_answer(answer, title, text)
 
     @discord.ui.select(
         placeholder="🤖 Rewrite in another tone…",
@@ -240,36 +245,37 @@ class ResultView(discord.ui.View):
     ) -> None:
         ai = self._ai()
         tone = Tone(select.values[0])
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            answer = await tutor.rewrite(
-                ai,
-                self.review.corrected_text,
-                tone,
-                user_id=interaction.user.id,
-                guild_id=interaction.guild_id,
-            )
-        except AIError as error:
-            await self._ai_failed(interaction, f"{tone.value} rewrite", error)
-            return
-        await self._send_ai_answer(interaction, f"🤖 {tone.label} rewrite", answer)
+        async with answer_in_time(interaction, f"{tone.value} rewrite", ephemeral=True) as answer:
+            try:
+                text = await tutor.rewrite(
+                    ai,
+                    self.review.corrected_text,
+                    tone,
+                    user_id=interaction.user.id,
+                    guild_id=interaction.guild_id,
+                )
+            except AIError as error:
+                await self._ai_failed(answer, f"{tone.value} rewrite", error)
+                return
+            await self._send_ai_answer(answer, f"🤖 {tone.label} rewrite", text)
 
     def _ai(self) -> AIService:
         if self.ai is None:  # the items are removed without AI; a stale client may still press
             raise AIUnavailableError
         return self.ai
 
-    async def _ai_failed(
-        self, interaction: discord.Interaction[Any], what: str, error: AIError
-    ) -> None:
-        log.info("AI %s for member %d failed: %s", what, interaction.user.id, type(error).__name__)
-        await interaction.followup.send(f"{error.message} {AI_FALLBACK_NOTE}", ephemeral=True)
+    async def _ai_failed(self, answer: TimelyAnswer, what: str, error: AIError) -> None:
+        member_id = answer.interaction.user.id
+        log.info("AI %s for member %d failed: %s", what, member_id, type(error).__name__)
+        await answer.send(f"{error.message} {AI_FALLBACK_NOTE}")
 
-    async def _send_ai_answer(
-        self, interaction: discord.Interaction[Any], title: str, answer: str
-    ) -> None:
+    async def _send_ai_answer(self, answer: TimelyAnswer, title: str, text: str) -> None:
+        """The AI's answer, privately: its first embeds are the answer, the rest (past one
+        message's limits) followups."""
         embeds = paginate_embeds(
-            title, answer, self.color, footer="Written by an AI model: it can be wrong."
+            title, text, self.color, footer="Written by an AI model: it can be wrong."
         )
-        for group in chunk_embeds(embeds):
-            await interaction.followup.send(embeds=group, ephemeral=True)
+        first, *rest = chunk_embeds(embeds)
+        await answer.send(embeds=first)
+        for group in rest:
+            await answer.interaction.followup.send(embeds=group, ephemeral=True)

@@ -49,6 +49,7 @@ from botfleet.bots.mod.services.native_automod import (
     parse_keywords,
 )
 from botfleet.bots.mod.services.spam import SpamTracker
+from botfleet.core.answers import TimelyAnswer, answer_in_time
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed, parse_time, truncate_string
 from botfleet.utils.places import server_id_of, server_of
@@ -113,52 +114,53 @@ class AutomodCommands(
         """Apply an admin's edit to the rules as this process knows them, and store it.
 
         Reading, validating (every pattern tried, in a thread) and storing a long list can
-        outlast Discord's three seconds: the answer is deferred first. The store refuses an
-        edit made from an older version than the stored one (another admin saved meanwhile),
-        and the admin is shown the rules as they are now.
+        outlast Discord's three seconds: the answer comes through ``answer_in_time``. The
+        store refuses an edit made from an older version than the stored one (another admin
+        saved meanwhile), and the admin is shown the rules as they are now.
         """
         guild_id = server_id_of(interaction, SERVER_ONLY)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        known = await self.rules.get(guild_id)
-        raw, what = edit(known.settings)
-        await asyncio.to_thread(check_settings, raw)
-        try:
-            rules = await self.rules.save(guild_id, raw, expected_version=known.version)
-        except SettingsChangedError as changed:
+        async with answer_in_time(interaction, "automod change", ephemeral=True) as answer:
+            known = await self.rules.get(guild_id)
+            raw, what = edit(known.settings)
+            await asyncio.to_thread(check_settings, raw)
+            try:
+                rules = await self.rules.save(guild_id, raw, expected_version=known.version)
+            except SettingsChangedError as changed:
+                log.info(
+                    "guild %d: automod %s by %d not saved: %s",
+                    guild_id,
+                    what,
+                    interaction.user.id,
+                    changed,
+                )
+                await self._send_rules(
+                    answer,
+                    "⚠️ Automod settings changed meanwhile",
+                    f"Another admin saved the rules while you edited them, so your change "
+                    f"({what}) was not saved. Here they are now; run your command again if it "
+                    "still applies.",
+                    changed.current.settings,
+                    self.bot.settings.colors.warning,
+                )
+                return
             log.info(
-                "guild %d: automod %s by %d not saved: %s",
+                "guild %d: automod %s by %d (version %d)",
                 guild_id,
                 what,
                 interaction.user.id,
-                changed,
+                rules.version,
             )
             await self._send_rules(
-                interaction,
-                "⚠️ Automod settings changed meanwhile",
-                f"Another admin saved the rules while you edited them, so your change ({what}) "
-                "was not saved. Here they are now; run your command again if it still applies.",
-                changed.current.settings,
-                self.bot.settings.colors.warning,
+                answer,
+                f"✅ Automod: {what}",
+                "/automod show lists the rules; /automod off removes one.",
+                rules.settings,
+                self.bot.settings.colors.success,
             )
-            return
-        log.info(
-            "guild %d: automod %s by %d (version %d)",
-            guild_id,
-            what,
-            interaction.user.id,
-            rules.version,
-        )
-        await self._send_rules(
-            interaction,
-            f"✅ Automod: {what}",
-            "/automod show lists the rules; /automod off removes one.",
-            rules.settings,
-            self.bot.settings.colors.success,
-        )
 
     async def _send_rules(
         self,
-        interaction: discord.Interaction[FleetBot],
+        answer: TimelyAnswer,
         title: str,
         description: str,
         settings: AutomodSettings,
@@ -170,7 +172,7 @@ class AutomodCommands(
             color=color,
             fields=describe_rules(settings.model_dump(mode="json")) or [("Rules", "none", False)],
         )
-        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_PINGS)
+        await answer.send(embed=embed, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="show", description="The server's automod rules.")
     @requires_permission(PermissionLevel.MODERATOR)

@@ -46,7 +46,7 @@ from botfleet.bots.mod.services.warnings import (
     WarningService,
 )
 from botfleet.bots.mod.views.massban import MassbanConfirm, dry_run_embed
-from botfleet.core.answers import answer_in_time
+from botfleet.core.answers import TimelyAnswer, answer_in_time
 from botfleet.errors import UserError
 from botfleet.utils.durations import parse_time
 from botfleet.utils.places import server_of
@@ -464,10 +464,11 @@ class SanctionCommands(commands.Cog, name="Moderation"):
         if not picked:
             raise UserError("No member matches those filters; nobody would be banned.")
 
-        async def ban_them(press: discord.Interaction[FleetBot[ModOptions]]) -> None:
+        async def ban_them(answer: TimelyAnswer) -> None:
+            channel_id = answer.interaction.channel_id
             with self.massbans.claim(guild.id, moderator.display_name):
-                report = await self._ban_picked(guild, moderator, picked, checked, press.channel_id)
-            await press.followup.send(report, allowed_mentions=NO_PINGS)
+                report = await self._ban_picked(guild, moderator, picked, checked, channel_id)
+            await answer.send(report, allowed_mentions=NO_PINGS)
 
         view = MassbanConfirm(moderator.id, ban_them)
         embed = dry_run_embed(picked, self.bot.settings.colors.error)

@@ -28,6 +28,7 @@ from botfleet.bots.mod.views.appeals import (
     appeal_offer_view,
     decision_view,
 )
+from botfleet.core.answers import answer_in_time
 from botfleet.core.errors import refuse, reply_ephemeral
 from botfleet.errors import UserError
 from botfleet.utils.helpers import create_embed, truncate_string
@@ -123,12 +124,23 @@ class AppealEvents(commands.Cog, name=COG_NAME):
             await reply_ephemeral(interaction, "That server takes no appeals any more.")
             return
         # Storing it and posting it to the staff can outlast Discord's 3 s for a first answer.
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with answer_in_time(interaction, "appeal receipt", ephemeral=True) as answer:
+            await answer.send(await self._file(interaction, guild, channel, text))
+
+    async def _file(
+        self,
+        interaction: discord.Interaction[Any],
+        guild: discord.Guild,
+        channel: discord.TextChannel,
+        text: str,
+    ) -> str:
+        """Store the appeal and post it to the staff; what the member is told (the receipt,
+        or why nothing was sent)."""
         user = interaction.user
-        case = await self._ban_case(guild_id, user.id)
+        case = await self._ban_case(guild.id, user.id)
         source = interaction.message
         new = NewAppeal(
-            guild_id,
+            guild.id,
             user.id,
             case.number if case is not None else None,
             text,
@@ -138,8 +150,8 @@ class AppealEvents(commands.Cog, name=COG_NAME):
         try:
             appeal = await self.store.open(new, datetime.now(UTC))
         except UserError as refusal:  # sent already (a second submit of the same form too)
-            await refuse(interaction, str(refusal))
-            return
+            log.info("appeal by %d to guild %d refused: %s", user.id, guild.id, refusal)
+            return str(refusal)
         fields = [("Member", f"{user} ({user.id})", True)]
         if case is not None:
             fields.append(("Case", f"#{case.number}: {case.reason or 'no reason given'}", False))
@@ -159,21 +171,18 @@ class AppealEvents(commands.Cog, name=COG_NAME):
                 "appeal by %d could not reach staff channel %d of guild %d: %s",
                 user.id,
                 channel.id,
-                guild_id,
+                guild.id,
                 error,
             )
-            await reply_ephemeral(
-                interaction,
+            return (
                 f"Your appeal could not reach the staff of {guild.name} just now (I can't post "
                 "in their appeals channel), so nothing was kept. Press **Appeal** again later, "
-                "or reach the staff another way.",
+                "or reach the staff another way."
             )
-            return
         await self.store.attach_staff_message(appeal.id, posted.id)
-        log.info("appeal #%d by %d in guild %d", appeal.id, user.id, guild_id)
-        await interaction.followup.send(
-            f"Your appeal went to the staff of {guild.name}. This message will show their answer.",
-            ephemeral=True,
+        log.info("appeal #%d by %d in guild %d", appeal.id, user.id, guild.id)
+        return (
+            f"Your appeal went to the staff of {guild.name}. This message will show their answer."
         )
 
     async def _ban_case(self, guild_id: int, user_id: int) -> Case | None:

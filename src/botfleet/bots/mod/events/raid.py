@@ -33,6 +33,7 @@ from botfleet.bots.mod.services.raid import (
     gate_failure,
 )
 from botfleet.bots.mod.views.raid import COG_NAME, MassbanButton, raid_alert_view
+from botfleet.core.answers import answer_in_time
 from botfleet.services.scheduler import ScheduledTimer
 from botfleet.utils.helpers import create_embed
 
@@ -288,18 +289,17 @@ class RaidEvents(commands.Cog, name=COG_NAME):
         # Two moderators confirming at once (here or with /massban) would ban the same members
         # twice, two cases each: the second is told one is under way, and one confirming later
         # finds them unflagged or banned already.
-        with self.massbans.claim(guild_id, interaction.user.name):
-            claimed()
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            banned, failed = await self._ban_flagged(guild, interaction.user)
-        if not banned and not failed:
-            await interaction.followup.send("No flagged joiner is left to ban.", ephemeral=True)
-            return
-        await interaction.followup.send(
-            f"🔨 Banned {len(banned)} flagged members"
-            + (f"; {failed} could not be banned (see the log)." if failed else "."),
-            ephemeral=True,
-        )
+        async with answer_in_time(interaction, "massban report", ephemeral=True) as answer:
+            with self.massbans.claim(guild_id, interaction.user.name):
+                claimed()
+                banned, failed = await self._ban_flagged(guild, interaction.user)
+            if not banned and not failed:
+                await answer.send("No flagged joiner is left to ban.")
+                return
+            await answer.send(
+                f"🔨 Banned {len(banned)} flagged members"
+                + (f"; {failed} could not be banned (see the log)." if failed else ".")
+            )
 
     async def _ban_flagged(
         self, guild: discord.Guild, moderator: discord.abc.User

@@ -8,8 +8,10 @@ from enum import Enum
 from typing import Any, Final
 
 import discord
+from discord.utils import MISSING
 
 from botfleet.bots.mod.services.massban import MassbanBusyError, MemberFacts
+from botfleet.core.answers import TimelyAnswer, answer_in_time
 from botfleet.core.errors import handle_interaction_error
 from botfleet.utils.embeds import create_embed
 from botfleet.utils.text import truncate_string
@@ -20,7 +22,9 @@ CONFIRM_SECONDS: Final = 120.0
 LISTED: Final = 40
 """Members named in the dry run; the rest are counted."""
 
-Confirmed = Callable[[discord.Interaction[Any]], Awaitable[None]]
+Confirmed = Callable[[TimelyAnswer], Awaitable[None]]
+"""Carries the massban out and gives its report through the press's timely answer."""
+REPORT: Final = "massban report"
 
 
 def dry_run_embed(picked: Sequence[MemberFacts], color: int) -> discord.Embed:
@@ -79,21 +83,29 @@ class MassbanConfirm(discord.ui.View):
         if await self._decided(interaction):
             return
         self.stage = Stage.BANNING
-        self._set_buttons(enabled=False)
-        await interaction.response.edit_message(view=self)
-        busy: MassbanBusyError | None = None
         try:
-            await self.on_confirm(interaction)
-        except MassbanBusyError as refusal:
-            busy = refusal
+            async with answer_in_time(interaction, REPORT) as answer:
+                await self.on_confirm(answer)
+        except MassbanBusyError:
+            # Nothing was banned (another massban holds the server): the buttons stay, so the
+            # moderator can confirm once its report is in; the refusal is answered privately.
+            self.stage = Stage.OPEN
+            raise
         finally:
-            self.stage = Stage.DONE if busy is None else Stage.OPEN
-        if busy is not None:
-            # Nothing was banned (another massban holds the server): the buttons come back, so
-            # the moderator can confirm once its report is in.
-            self._set_buttons(enabled=True)
-            await interaction.edit_original_response(view=self)
-            await interaction.followup.send(busy.message, ephemeral=True)
+            if self.stage is Stage.BANNING:
+                self.stage = Stage.DONE
+                await self._grey_out()
+
+    async def _grey_out(self, content: str | None = None) -> None:
+        """Disable the dry run's buttons once its massban is decided or its time is up (the
+        report answers the press: the dry run is the private answer of ``/massban``)."""
+        self._set_buttons(enabled=False)
+        if self.message is None:
+            return
+        try:
+            await self.message.edit(content=content or MISSING, view=self)
+        except discord.HTTPException:
+            log.info("massban dry run %s could not be disabled", self.message.id)
 
     @discord.ui.button(
         label="Cancel", style=discord.ButtonStyle.secondary, custom_id="mod:massban:cancel"
@@ -126,10 +138,5 @@ class MassbanConfirm(discord.ui.View):
         await handle_interaction_error(interaction, error)
 
     async def on_timeout(self) -> None:
-        if self.message is None or self.stage is not Stage.OPEN:
-            return
-        self._set_buttons(enabled=False)
-        try:
-            await self.message.edit(content="The massban was not confirmed in time.", view=self)
-        except discord.HTTPException:
-            log.info("massban dry run %s could not be disabled", self.message.id)
+        if self.stage is Stage.OPEN:
+            await self._grey_out("The massban was not confirmed in time.")

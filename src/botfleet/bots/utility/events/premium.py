@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import discord
 from discord.ext import commands
 
-from botfleet.events_bus import PremiumGranted
+from botfleet.events_bus import PremiumChanged, PremiumGranted, PremiumRevoked
 from botfleet.services.premium.outbox import Delivery, OutboxMessage, deliver
 from botfleet.utils.tasks import cancel_and_wait
 
@@ -28,26 +28,31 @@ CANNOT_SEND_TO_USER: Final = 50007
 
 
 class PremiumOutboxEvents(commands.Cog, name="Premium DMs"):
-    """Every ``interval`` seconds, and at once when the event bus says premium was granted,
-    sends what the premium outbox holds."""
+    """Every ``interval`` seconds, and at once when the event bus says premium was granted or
+    revoked, sends what the premium outbox holds."""
 
     def __init__(self, bot: FleetBot[Any], interval: float) -> None:
         self.bot = bot
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
-        self._granted = asyncio.Event()
+        self._owed = asyncio.Event()
 
     async def cog_load(self) -> None:
-        self.bot.bus.subscribe(PremiumGranted, self._on_premium_granted, consumer=self.bot.name)
+        for changed in (PremiumGranted, PremiumRevoked):
+            self.bot.bus.subscribe(
+                changed, self._on_premium_changed, consumer=self.bot.name, name="premium-dms"
+            )
         self._task = asyncio.create_task(self._run(), name="premium-outbox")
 
-    async def _on_premium_granted(self, event: PremiumGranted) -> None:
-        """A grant committed its confirmation to the outbox: send it now, not on the next pass."""
-        log.info("premium granted (%s): sending the premium DMs now", event.event_id)
-        self._granted.set()
+    async def _on_premium_changed(self, event: PremiumChanged) -> None:
+        """A grant or revocation committed its DM to the outbox: send it now, not on the next
+        pass."""
+        change = "granted" if isinstance(event, PremiumGranted) else "revoked"
+        log.info("premium %s (%s): sending the premium DMs now", change, event.event_id)
+        self._owed.set()
 
     async def cog_unload(self) -> None:
-        self.bot.bus.unsubscribe(self._on_premium_granted)
+        self.bot.bus.unsubscribe(self._on_premium_changed)
         await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
@@ -58,8 +63,8 @@ class PremiumOutboxEvents(commands.Cog, name="Premium DMs"):
             except Exception:  # the database away for a moment: the next pass tries again
                 log.exception("premium outbox pass failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._granted.wait(), self.interval)
-            self._granted.clear()
+                await asyncio.wait_for(self._owed.wait(), self.interval)
+            self._owed.clear()
 
     async def send(self, message: OutboxMessage) -> Delivery:
         """DM one message; what became of it."""

@@ -45,7 +45,9 @@ class ReminderEvents(commands.Cog, name="Reminder events"):
         await self.bot.before_timers_start(
             "restoring the reminders' timers", self.service.restore_timers
         )
-        self.bot.bus.subscribe(MemberBanned, self._on_member_banned, consumer=self.bot.name)
+        self.bot.bus.subscribe(
+            MemberBanned, self._on_member_banned, consumer=self.bot.name, name="ban-reminders"
+        )
 
     async def cog_unload(self) -> None:
         self.bot.bus.unsubscribe(self._on_member_banned)
