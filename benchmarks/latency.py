@@ -58,9 +58,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import compileall
+import cProfile
 import itertools
 import math
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -119,6 +121,7 @@ BOT_OPTIONS: dict[str, dict[str, Any]] = {
     "music": {"web_search": None},
 }
 BARE_BUTTON = "latency:press"
+PROFILE_LINES = 40
 
 
 @dataclass
@@ -271,6 +274,8 @@ class Stage:
     runs: int
     presses: int
     logins: int
+    profile: bool = False
+    """Print a cProfile of each client's last login, the calls that took longest first."""
 
 
 async def logged_in(
@@ -284,11 +289,17 @@ async def logged_in(
     totals: list[float] = []
     frames: list[float] = []
     for attempt in range(stage.logins):
+        profiler = cProfile.Profile() if stage.profile and attempt == stage.logins - 1 else None
+        if profiler is not None:
+            profiler.enable()
         start = time.perf_counter()
         client = make()
         stage.stopwatch.watch(client)
         async with stage.sandbox.run_client(client, app, ready_timeout=READY_TIMEOUT):
             totals.append(time.perf_counter() - start)
+            if profiler is not None:
+                profiler.disable()
+                print_profile(label, profiler)
             assert stage.stopwatch.ready_frame is not None
             frames.append(stage.stopwatch.ready_frame - start)
             if isinstance(client, FleetBot):
@@ -297,6 +308,14 @@ async def logged_in(
                 print(login_line(label, totals, frames), flush=True)
                 await asyncio.sleep(SETTLE)
                 await work(client)
+
+
+def print_profile(label: str, profiler: cProfile.Profile) -> None:
+    """The calls of one login that took longest, their callees included, then by own time."""
+    print(f"--- profile of {label}'s last login", flush=True)
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats(pstats.SortKey.CUMULATIVE).print_stats(PROFILE_LINES)
+    stats.sort_stats(pstats.SortKey.TIME).print_stats(PROFILE_LINES)
 
 
 def bot_settings(
@@ -498,6 +517,7 @@ async def run(
     *,
     postgres: str | None,
     redis_url: str | None,
+    profile: bool = False,
 ) -> None:
     print(f"load average before: {load_average()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="botfleet-latency-") as folder:
@@ -515,7 +535,14 @@ async def run(
             guild = sandbox.create_guild("Latency", bots=[bare, *apps.values()])
             stopwatch = Stopwatch()
             stage = Stage(
-                sandbox, guild.owner, guild.channel("general"), stopwatch, runs, presses, logins
+                sandbox,
+                guild.owner,
+                guild.channel("general"),
+                stopwatch,
+                runs,
+                presses,
+                logins,
+                profile,
             )
             with answers_timed(stopwatch):
                 await measure_bare(stage, bare)
@@ -541,6 +568,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--redis", help="a Redis URL (redis://...) for the bots' cache, rate limits and cooldowns"
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="print a cProfile of each client's last login"
+    )
     arguments = parser.parse_args(argv)
     asyncio.run(
         run(
@@ -550,6 +580,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             arguments.bots,
             postgres=arguments.postgres,
             redis_url=arguments.redis,
+            profile=arguments.profile,
         )
     )
 

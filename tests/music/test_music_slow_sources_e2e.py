@@ -8,6 +8,7 @@ refusals private, and then say what it did.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +28,6 @@ from music_helpers import (
 )
 
 from botfleet.bots.music.player import VoiceBackend, ffmpeg_source_factory, use_backend
-from botfleet.bots.music.services import http_sources
 from botfleet.bots.music.services.ffmpeg import SourcePlan
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
@@ -158,8 +158,9 @@ async def test_a_setup_that_fails_halfway_closes_its_link_session(
         sessions.append(session)
         raise RuntimeError("a part of the extension could not be built")
 
-    # discord.py runs the extension's module afresh: it imports the patched name.
-    monkeypatch.setattr(http_sources, "HttpSources", failing)
+    # The name the extension's module uses (the bot reuses the module as imported).
+    extension = importlib.import_module("botfleet.bots.music.commands")
+    monkeypatch.setattr(extension, "HttpSources", failing)
     bot = FleetBot(stage.definition, settings)
     async with stage.sandbox.run_client(bot, stage.app):  # running() refuses a failed extension
         assert "botfleet.bots.music.commands" in bot.failed_extensions

@@ -200,7 +200,8 @@ async def test_two_processes_spend_one_budget(make_limiter: MakeLimiter) -> None
         results.append(await first.hit(1, "ping"))
         results.append(await second.hit(1, "ping"))
     assert [result.allowed for result in results] == [True] * 4 + [False] * 4
-    assert [result.remaining for result in results[:4]] == [3, 2, 1, 0]
+    assert results[0].remaining == 3, "a first command, decided at once, counts its own hit"
+    assert results[3].remaining == 0, "near the limit the shared count answers, exactly"
 
 
 async def test_concurrent_hits_from_two_processes_never_exceed_the_budget(
@@ -317,8 +318,12 @@ async def test_under_the_limit_no_round_trip_is_awaited_and_near_it_the_shared_c
     rule = RateLimitRule(5, 60)  # a fast share of 2
     first, second = await make_limiter(rule), await make_limiter(rule)
     sent = commands_sent(second, monkeypatch)
+    loop = asyncio.get_running_loop()
+    oldest_hit = loop.time()
     assert (await second.hit(1, "ping")).remaining == 4
-    assert sent, "a bucket this process never asked about asks Redis first"
+    assert sent == [], "a member's first command in this process does not wait for Redis"
+    await asyncio.sleep(0.1)
+    assert sent, "it reached Redis in the background"
     for _ in range(3):
         assert (await first.hit(1, "ping")).allowed
 
@@ -334,7 +339,33 @@ async def test_under_the_limit_no_round_trip_is_awaited_and_near_it_the_shared_c
     refused = await second.hit(1, "ping")
     assert len(sent) > before
     assert not refused.allowed, "the shared count, spent by the other process, decides"
-    assert 59 < refused.retry_after <= 60
+    waited = loop.time() - oldest_hit  # over a second on a busy machine
+    assert rule.window - waited - 0.1 < refused.retry_after <= rule.window, "the oldest leaves"
+
+
+async def test_a_first_command_in_a_process_is_decided_at_once_within_the_bound(
+    make_limiter: MakeLimiter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = RateLimitRule(5, 60)
+    first = await make_limiter(rule)
+    spent = [await first.hit(1, "ping") for _ in range(6)]
+    assert allowed(spent) == rule.limit
+
+    # A process that never heard of the member allows its fast share on its own; the script
+    # refuses the next command: one other process's fast share on top, the stated bound.
+    fresh = await make_limiter(rule)
+    sent = commands_sent(fresh, monkeypatch)
+    late = [await fresh.hit(1, "ping") for _ in range(fast_share(rule))]
+    assert sent == [], "no round trip awaited"
+    late.append(await fresh.hit(1, "ping"))
+    assert [verdict.allowed for verdict in late] == [True, True, False]
+    assert sent, "near the limit the shared count decides"
+    assert allowed(spent + late) == rule.limit + fast_share(rule)
+
+    exact = await make_limiter(RateLimitRule(2, 60))  # no fast share: every hit asks Redis
+    sent = commands_sent(exact, monkeypatch)
+    assert not (await exact.hit(1, "ping")).allowed
+    assert sent
 
 
 async def test_hits_allowed_at_once_reach_redis_in_one_call(

@@ -25,6 +25,7 @@ from discord.ext import commands
 from botfleet import __version__
 from botfleet.cache import CacheHierarchy
 from botfleet.config.schema import Settings
+from botfleet.core import extension_modules
 from botfleet.core.definition import BotDefinition, OptionsT_co
 from botfleet.core.drain import InFlightCommands
 from botfleet.core.errors import CommandRateLimited, handle_context_error, handle_interaction_error
@@ -168,6 +169,8 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.tree_syncer: TreeSyncer | None = None
         self.reloader: ExtensionReloader | None = None
         self._timers_task: asyncio.Task[None] | None = None
+        self._before_timers: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+        self._timers_started = False
         self.state_dir = state_dir or Path(settings.bot.data_dir)
         self._owns_database = database is None
         self.database: Database = database or Database.from_settings(settings)
@@ -261,6 +264,43 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             self.reloader.start()
         self._timers_task = asyncio.create_task(self._start_timers_when_ready())
 
+    async def load_extension(self, name: str, *, package: str | None = None) -> None:
+        """Load an extension; one this process executed already is not executed again.
+
+        discord.py executes an extension's module at every load (see
+        :mod:`botfleet.core.extension_modules`): reused, a login skips defining every cog and
+        command again. A reload, or a file changed since, executes the code anew.
+        """
+        name = self._resolve_name(name, package)
+        spec = extension_modules.executed_spec(name)
+        if spec is None or name in self.extensions:
+            await super().load_extension(name)
+            extension_modules.remember(name)
+            return
+        await self._load_from_module_spec(spec, name)
+
+    async def unload_extension(self, name: str, *, package: str | None = None) -> None:
+        """Unload an extension; its module stays imported for the next load to reuse."""
+        await super().unload_extension(name, package=package)
+        extension_modules.keep_imported(self._resolve_name(name, package))
+
+    async def reload_extension(self, name: str, *, package: str | None = None) -> None:
+        """Reload an extension from its files as they are now."""
+        extension_modules.forget(self._resolve_name(name, package))
+        await super().reload_extension(name, package=package)
+
+    async def before_timers_start(self, what: str, step: Callable[[], Awaitable[object]]) -> None:
+        """Run ``step`` (a cog re-arming its timers from the database) once the bot is ready,
+        just before the timers start; run it now if they started already (a reload).
+
+        Readiness does not wait for the database, and a timer that fell due meanwhile still
+        fires once: overdue timers fire when the scheduler starts, after every step.
+        """
+        if self._timers_started:
+            await step()
+        else:
+            self._before_timers.append((what, step))
+
     async def _start_bus(self) -> None:
         """Connect the event bus; without the broker, events take the slower ways they had."""
         try:
@@ -313,6 +353,13 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         awaits this task, so a failure is logged here rather than lost with it.
         """
         await self.wait_until_ready()
+        for what, step in self._before_timers:
+            try:
+                await step()
+            except Exception:
+                log.exception("%s failed at start; the timers start without it", what)
+        self._before_timers.clear()
+        self._timers_started = True
         try:
             await self.scheduler.start()
         except Exception:

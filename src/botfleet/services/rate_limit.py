@@ -5,14 +5,14 @@ no burst of twice the budget across a window boundary). With Redis, the bucket
 ``ratelimit:{user_id}:{command}`` is a sorted set that every bot process writes, scored by the
 server's clock, so all processes spend one budget. A process decides at once, without a round
 trip, while a member is clearly under the limit: its own hits since it last heard from Redis
-plus the count Redis last gave it stay within the *fast share* ``(limit - 1) // 2``; those hits
-reach Redis in the background, many buckets in one script call. Nearer the limit, and for a
-bucket this process has never asked Redis about, one script checks and records the hit
-atomically (with this process's hits not yet sent). Across ``N`` processes a member therefore
-gets at most ``limit + (N - 1) * ((limit - 1) // 2)`` commands in any window (exactly ``limit``
-with one process, or with a limit of 1 or 2); see :class:`SharedRateLimiter`. Without Redis, or
-while it is away, each process keeps the same windows in memory (see
-:mod:`botfleet.cache.resilience` for the outage policy).
+plus the count Redis last gave it (none for a bucket it has not heard of: a member's first
+command) stay within the *fast share* ``(limit - 1) // 2``; those hits reach Redis in the
+background, many buckets in one script call, whose answer gives the count. Nearer the limit,
+one script checks and records the hit atomically (with this process's hits not yet sent).
+Across ``N`` processes a member therefore gets at most ``limit + (N - 1) * ((limit - 1) // 2)``
+commands in any window (exactly ``limit`` with one process, or with a limit of 1 or 2); see
+:class:`SharedRateLimiter`. Without Redis, or while it is away, each process keeps the same
+windows in memory (see :mod:`botfleet.cache.resilience` for the outage policy).
 """
 
 from __future__ import annotations
@@ -142,7 +142,8 @@ class RateLimitResult:
 
     allowed: bool
     remaining: int
-    """Commands still allowed in the current window after this one."""
+    """Commands still allowed in the current window after this one, as far as this process
+    knows (a verdict given without asking Redis does not see other processes' latest hits)."""
     retry_after: float
     """Seconds until a command is allowed again (0 when this one was allowed)."""
 
@@ -246,12 +247,14 @@ class _SharedBucket:
     syncing: bool = False
     used_at: float = 0.0
 
-    def estimate(self, snapshot: _Snapshot, now: float) -> int:
-        """This bucket's hits in the window as far as this process knows, never fewer."""
-        own = self.own
-        while own and (own[0][0] <= now - self.rule.window or own[0][1] <= snapshot.sent_after):
+    def estimate(self, now: float) -> int:
+        """This bucket's hits in the window as far as this process knows: its own, and those
+        Redis counted when it last answered (none before its first answer)."""
+        own, snapshot = self.own, self.snapshot
+        sent_after = 0 if snapshot is None else snapshot.sent_after
+        while own and (own[0][0] <= now - self.rule.window or own[0][1] <= sent_after):
             own.popleft()
-        return snapshot.count(now) + len(own)
+        return len(own) + (0 if snapshot is None else snapshot.count(now))
 
     def learn(self, sent_after: int, received_at: float, count: int, leaving_ms: list[int]) -> None:
         """Take a reply about this bucket as the new snapshot."""
@@ -262,12 +265,14 @@ class _SharedBucket:
 class SharedRateLimiter:
     """The sliding windows in Redis, one budget for every process of the fleet.
 
-    A hit is allowed at once, and sent to Redis in the background, when this process knows the
-    bucket (it asked Redis about it before) and its estimate — the count Redis last gave plus its
-    own hits since — leaves the hit within :func:`fast_share`. Otherwise the hit waits for the
+    A hit is allowed at once, and sent to Redis in the background, when this process's estimate
+    — the count Redis last gave plus its own hits since, its own hits alone for a bucket it has
+    not heard of yet — leaves the hit within :func:`fast_share`. Otherwise the hit waits for the
     atomic script, which also records this process's unsent hits, and only one request per
     bucket is in flight at a time. Why the overshoot is bounded: in any window a process allows
-    at most ``fast_share`` hits on its own (its own hits are in its estimate), the script allows
+    at most ``fast_share`` hits on its own (its own hits are in its estimate, whatever it heard
+    of the others'; a forgotten bucket is one idle for ``BUCKET_RETENTION``, so for a window
+    as long as that one is asked to Redis first), the script allows
     a hit only while Redis counts fewer than ``limit`` (every hit it allowed, and every hit of
     the asking process, included), and after that hit the asking process's estimate includes
     what Redis counted. So only the other processes' own decisions can come on top:
@@ -296,16 +301,20 @@ class SharedRateLimiter:
 
     def hit_at_once(self, bucket: str, rule: RateLimitRule) -> RateLimitResult | None:
         """Allow a hit without a round trip if the member is clearly under the limit, else None."""
-        state = self._buckets.get(bucket)
         share = fast_share(rule)
-        if state is None or state.syncing or self.redis.in_outage:
-            return None
-        snapshot = state.snapshot
-        if snapshot is None:
+        if share < 1 or self.redis.in_outage:
             return None
         now = self._clock()
+        state = self._buckets.get(bucket)
+        if state is None:
+            if rule.window > BUCKET_RETENTION:
+                return None  # its hits may outlive what this process remembers of them
+            self._sweep(now)
+            state = self._buckets[bucket] = _SharedBucket(rule)
+        if state.syncing:
+            return None
         state.rule = rule
-        estimate = state.estimate(snapshot, now)
+        estimate = state.estimate(now)
         if estimate + 1 > share:
             return None
         self._last_hit = next(self._hits)

@@ -1,8 +1,9 @@
 """Events of the Hangman Bot: inactivity timers, the gamification framework's unlocks.
 
-At start the cog gives every game in play a fresh inactivity timer (the bot base starts and
-stops the XP framework); an idle game ends with the word told in its channel; an achievement
-unlocked by a Hangman game is announced where the game was played.
+Once the bot is ready, before the timers start, the cog gives every game in play a fresh
+inactivity timer (the bot base starts and stops the XP framework); an idle game ends with the
+word told in its channel; an achievement unlocked by a Hangman game is announced where the
+game was played.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class HangmanEvents(commands.Cog, name="Hangman events"):
         self.display = display
 
     async def cog_load(self) -> None:
+        await self.bot.before_timers_start("re-arming the hangman games' timers", self._rearm)
+
+    async def _rearm(self) -> None:
         rearmed = await self.service.rearm_timers()
         if rearmed:
             log.info("%d hangman games in play were given fresh inactivity timers", rearmed)

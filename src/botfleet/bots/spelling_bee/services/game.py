@@ -40,6 +40,7 @@ from botfleet.bots.spelling_bee.services.store import (
     FoundWord,
     PuzzleStats,
 )
+from botfleet.cache import CacheHierarchy
 from botfleet.database.base import Database
 from botfleet.errors import UserError
 from botfleet.gamification import LevelUp
@@ -159,8 +160,9 @@ class BeeService:
         clock: Clock = utc_now,
         rewards: RewardReporter | None = None,
         scheduler: Scheduler | None = None,
+        cache: CacheHierarchy | None = None,
     ) -> None:
-        self.store = BeeStore(database)
+        self.store = BeeStore(database, cache)
         self.scheduler = scheduler
         self.words = words
         self.clock = clock

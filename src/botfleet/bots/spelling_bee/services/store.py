@@ -17,6 +17,8 @@ from sqlalchemy import ColumnElement, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from botfleet.cache import CacheHierarchy
+from botfleet.cache.records import GuildBoards
 from botfleet.database.base import Database
 from botfleet.database.models.spelling_bee import (
     SpellingBeeChannel,
@@ -130,8 +132,10 @@ def _stats_of(row: SpellingBeePuzzleStats) -> PuzzleStats:
 class BeeStore:
     """Reads and writes the Spelling Bee tables of one database."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, cache: CacheHierarchy | None = None) -> None:
         self.database = database
+        self.finds_of_day = GuildBoards(cache, "spelling_bee_finds")
+        """Each server's finds of a day, read by every /bee status: dropped at each new find."""
 
     async def set_channel(self, guild_id: int, channel_id: int, set_by: int) -> None:
         """Make ``channel_id`` the guild's puzzle channel (replacing any other)."""
@@ -196,15 +200,22 @@ class BeeStore:
             return found
 
     async def finds(self, guild_id: int, puzzle_day: str) -> list[Find]:
-        async with self.database.session() as session:
-            rows = await session.execute(
-                select(SpellingBeeFind.word, SpellingBeeFind.user_id)
-                .where(
-                    SpellingBeeFind.guild_id == guild_id, SpellingBeeFind.puzzle_day == puzzle_day
+        """The server's finds of the day, first found first, through the cache."""
+
+        async def load() -> list[tuple[str, int | None]]:
+            async with self.database.session() as session:
+                rows = await session.execute(
+                    select(SpellingBeeFind.word, SpellingBeeFind.user_id)
+                    .where(
+                        SpellingBeeFind.guild_id == guild_id,
+                        SpellingBeeFind.puzzle_day == puzzle_day,
+                    )
+                    .order_by(SpellingBeeFind.found_at, SpellingBeeFind.word)
                 )
-                .order_by(SpellingBeeFind.found_at, SpellingBeeFind.word)
-            )
-            return [Find(word, user_id) for word, user_id in rows.all()]
+                return [(word, user_id) for word, user_id in rows.all()]
+
+        found = await self.finds_of_day.read(guild_id, puzzle_day, load)
+        return [Find(word, user_id) for word, user_id in found]
 
     async def record_find(self, found: FoundWord, now: datetime) -> RecordedFind | None:
         """Record a find and raise the counters it touches; None when the guild had the word.
@@ -237,6 +248,7 @@ class BeeStore:
                     await self._credit_todays_players(session, found, column)
             stats = await self._raise_record(session, found, score, now)
             await session.commit()
+        await self.finds_of_day.forget(found.guild_id, found.puzzle_day)
         first = stats.last_day == found.puzzle_day and stats.day_points == found.points
         return RecordedFind(score_before, score, stats, first_of_day=first)
 

@@ -26,7 +26,9 @@ class PollEvents(commands.Cog, name="Poll events"):
         self.display = display
 
     async def cog_load(self) -> None:
-        await self.service.restore_timers()
+        await self.bot.before_timers_start(
+            "restoring the polls' timers", self.service.restore_timers
+        )
 
     @commands.Cog.listener()
     async def on_poll_close_timer_complete(self, timer: ScheduledTimer) -> None:

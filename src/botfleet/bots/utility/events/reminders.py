@@ -42,7 +42,9 @@ class ReminderEvents(commands.Cog, name="Reminder events"):
         self.service = service
 
     async def cog_load(self) -> None:
-        await self.service.restore_timers()
+        await self.bot.before_timers_start(
+            "restoring the reminders' timers", self.service.restore_timers
+        )
         self.bot.bus.subscribe(
             MemberBanned, self._on_member_banned, consumer=self.bot.name, name="ban-reminders"
         )

@@ -1,0 +1,108 @@
+"""A bot started again in the same process reuses its extension modules as executed, unless a
+file changed; the cogs' timer steps wait for readiness and run before the timers start."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from botfleet.bots.hangman.bot import DEFINITION as HANGMAN
+from botfleet.sandbox import DiscordSandbox
+from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
+
+GREETER = """
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from {package} import counter
+
+counter.executions += 1
+
+
+class Greeter(commands.Cog):
+    @app_commands.command(name="greet", description="Says hello.")
+    async def greet(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message({answer!r})
+
+    async def cog_load(self) -> None:
+        await self.bot.before_timers_start("probe", self.note_start)
+
+    async def note_start(self) -> None:
+        counter.steps.append((self.bot.is_ready(), self.bot.scheduler.running))
+
+
+async def setup(bot: commands.Bot) -> None:
+    greeter = Greeter()
+    greeter.bot = bot
+    await bot.add_cog(greeter)
+"""
+
+
+@pytest.fixture
+def probe_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
+    """A package of the test's own: a counter module and an extension that counts its runs."""
+    package = f"extension_probe_{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / "src" / package
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("", encoding="utf-8")
+    (folder / "counter.py").write_text("executions = 0\nsteps = []\n", encoding="utf-8")
+    source = folder / "greeter.py"
+    source.write_text(GREETER.format(package=package, answer="hello"), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    return package, source
+
+
+async def test_a_bot_started_again_does_not_execute_its_extension_again(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, probe_package: tuple[str, Path]
+) -> None:
+    package, source = probe_package
+    definition = dataclasses.replace(HANGMAN, extensions=(f"{package}.greeter",))
+    settings = fleet_test_settings("hangman", tmp_path)
+    app = discord_sandbox.add_application("Hangman Bot")
+    guild = discord_sandbox.create_guild("Word Games", bots=[app])
+    alice, general = guild.add_member("alice"), guild.channel("general")
+    counter: Any = importlib.import_module(f"{package}.counter")
+
+    async def greeting() -> str:
+        handle = await alice.run_command(general, app, "greet")
+        return (await handle.wait_for_response()).content
+
+    for _ in range(2):
+        async with run_fleet_bot(discord_sandbox, app, definition, settings):
+            assert await greeting() == "hello"
+    assert counter.executions == 1, "the second login executed the extension's module again"
+
+    await asyncio.to_thread(
+        source.write_text, GREETER.format(package=package, answer="hello again"), encoding="utf-8"
+    )
+    async with run_fleet_bot(discord_sandbox, app, definition, settings):
+        assert await greeting() == "hello again"
+    assert counter.executions == 2, "a changed file is executed anew"
+
+
+async def test_timer_steps_run_once_ready_before_the_timers_start(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, probe_package: tuple[str, Path]
+) -> None:
+    package, _ = probe_package
+    definition = dataclasses.replace(HANGMAN, extensions=(f"{package}.greeter",))
+    app = discord_sandbox.add_application("Hangman Bot")
+    discord_sandbox.create_guild("Word Games", bots=[app])
+    counter: Any = importlib.import_module(f"{package}.counter")
+
+    async with run_fleet_bot(
+        discord_sandbox, app, definition, fleet_test_settings("hangman", tmp_path)
+    ) as bot:
+        assert bot._timers_task is not None
+        await asyncio.wait_for(bot._timers_task, 10)  # the task that starts the timers
+        assert bot.scheduler.running
+        assert counter.steps == [(True, False)], "ready first, the timers after the step"
+
+        await bot.reload_extension(f"{package}.greeter")
+        assert counter.steps == [(True, False), (True, True)], "a reload runs its step at once"
