@@ -156,16 +156,19 @@ async def measure(
         return first, second
 
 
-async def main(before: Path | None) -> None:
+async def main(before: Path | None, only: Sequence[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="botfleet-memory-schema-") as directory:
         database_url = f"sqlite+aiosqlite:///{directory}/botfleet.db"
         await migrate.upgrade(database_url)
-        await measure_fleet(database_url, before)
+        await measure_fleet(database_url, before, only)
 
 
-async def measure_fleet(database_url: str, before: Path | None = None) -> None:
+async def measure_fleet(
+    database_url: str, before: Path | None = None, only: Sequence[str] = ()
+) -> None:
     """Print every figure, the bots on ``database_url`` (migrated already); each idle bot on
-    the code in ``before`` too when given."""
+    the code in ``before`` too when given. With ``only``, just those bots idle (and the
+    baseline): a quick reading while working on one cost."""
     names = bot_names()
     async with DiscordSandbox() as sandbox:
         apps: dict[str, Application] = {}
@@ -180,7 +183,7 @@ async def measure_fleet(database_url: str, before: Path | None = None) -> None:
 
         baseline, _ = await measure(("-c", BARE_CLIENT), {"BARE_TOKEN": bare.token}, sandbox.url)
         print(f"{'baseline: a bare discord.py client':<52} {baseline:7.1f} MB")
-        for name in names:
+        for name in only or names:
             later = ENGINES_SECONDS if name == "grammar" else None
             idle, loaded = await measure(
                 ("-m", f"botfleet.bots.{name}"),
@@ -201,6 +204,8 @@ async def measure_fleet(database_url: str, before: Path | None = None) -> None:
                     database_url=database_url,
                 )
                 print(f"{f'{name}: the same, on {before}':<52} {earlier:7.1f} MB")
+        if only:
+            return
         checking, _ = await measure(
             ("-m", "botfleet.bots.hangman"),
             tokens("hangman"),
@@ -269,4 +274,12 @@ if __name__ == "__main__":
         type=Path,
         help="Also measure each idle bot on this src folder (another checkout's code).",
     )
-    asyncio.run(main(parser.parse_args().before))
+    parser.add_argument(
+        "--bots",
+        nargs="+",
+        choices=bot_names(),
+        default=(),
+        help="Measure only these bots idle (with the baseline), nothing else.",
+    )
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.before, arguments.bots))

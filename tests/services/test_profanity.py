@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from botfleet.services.profanity import (
     DEFAULT_FILTER,
+    EMBEDDED,
+    ENDINGS,
     EXACT,
     WITH_ENDINGS,
     ProfanityFilter,
     contains_profanity,
     find_profanity,
     is_profane_word,
+    repeatable,
 )
 
 INNOCENT = [
@@ -153,3 +158,34 @@ def test_clean_sentences_are_never_flagged(words: list[str]) -> None:
 @pytest.mark.parametrize("text", ["a r s e n a l", "s p i c e", "a s s e s s", "i s h i t a k e"])
 def test_innocent_words_spelled_out_are_not_flagged(text: str) -> None:
     assert not contains_profanity(text)
+
+
+def _pattern_of_the_lists() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The filter's words as regexes of ``repeatable`` patterns: what it matched before its
+    dict lookup, kept here as the reference its answers must equal."""
+    words = {*EXACT, *WITH_ENDINGS}
+    words.update(stem + ending for stem in WITH_ENDINGS for ending in ENDINGS)
+    whole = re.compile("|".join(sorted(map(repeatable, words), key=len, reverse=True)))
+    return whole, re.compile("|".join(map(repeatable, sorted(EMBEDDED))))
+
+
+REFERENCE_WHOLE, REFERENCE_INSIDE = _pattern_of_the_lists()
+
+
+@st.composite
+def near_listed(draw: st.DrawFn) -> str:
+    """A listed word with letters repeated, dropped or added around it ("fuuckk", "as")."""
+    word = draw(st.sampled_from(sorted({*EXACT, *WITH_ENDINGS, *EMBEDDED})))
+    runs = [draw(st.integers(min_value=0, max_value=3)) * letter for letter in word]
+    ending = draw(st.sampled_from(["", "", *ENDINGS]))
+    affix = st.text(alphabet="fuckas", max_size=3)
+    return draw(affix) + "".join(runs) + ending + draw(affix)
+
+
+@given(st.one_of(near_listed(), st.text(alphabet="fuckasthi", max_size=12)))
+def test_the_word_lookup_answers_as_the_lists_patterns_do(spelling: str) -> None:
+    expected = (
+        REFERENCE_WHOLE.fullmatch(spelling) is not None
+        or REFERENCE_INSIDE.search(spelling) is not None
+    )
+    assert DEFAULT_FILTER.is_profane_word(spelling) is expected

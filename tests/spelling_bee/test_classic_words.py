@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from pathlib import Path
@@ -209,3 +210,33 @@ def test_an_unwritable_state_directory_only_means_checking_each_time(tmp_path: P
     blocked.write_text("")
     bank = ClassicWordBank.bundled(blocked / "clues.sha256")
     assert bank.size(Difficulty.EASY) >= 500
+
+
+BUNDLED_FILE = Path(classic_words.__file__).parent.parent / "data" / "classic.json"
+
+
+def test_the_words_file_read_line_by_line_gives_what_decoding_it_whole_gives() -> None:
+    text = BUNDLED_FILE.read_text(encoding="utf-8")
+    by_lines = ClassicWordBank.from_lines(text.splitlines(), check_clues=False)
+    whole = ClassicWordBank.from_document(json.loads(text), check_clues=False)
+    for level in Difficulty:
+        assert list(by_lines.words(level)) == list(whole.words(level))
+        assert by_lines.words(level)[-2:] == list(whole.words(level))[-2:]
+
+
+def test_a_words_file_not_laid_out_as_the_build_script_writes_is_refused() -> None:
+    lines = BUNDLED_FILE.read_text(encoding="utf-8").splitlines()
+    squeezed = [lines[5] + lines[6], *lines[:5], *lines[7:]]
+    with pytest.raises(ValueError, match="line 1 of the words file"):
+        ClassicWordBank.from_lines(squeezed, check_clues=False)
+
+
+def test_a_pick_skips_the_used_words_until_every_word_was_used() -> None:
+    bank = ClassicWordBank.from_lines(
+        BUNDLED_FILE.read_text(encoding="utf-8").splitlines(), check_clues=False
+    )
+    hard = [entry.word for entry in bank.words(Difficulty.HARD)]
+    rng = random.Random(7)
+    left = hard[:3]
+    assert bank.pick(Difficulty.HARD, rng, set(hard) - set(left)).word in left
+    assert bank.pick(Difficulty.HARD, rng, set(hard)).word in hard

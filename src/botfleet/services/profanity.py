@@ -15,8 +15,9 @@ The lists are deliberately about swearing, sexual vulgarity and slurs. Mild word
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import product
 from typing import Final
@@ -31,6 +32,8 @@ __all__ = [
     "is_profane_word",
     "readings",
     "repeatable",
+    "repeats_of",
+    "squeeze",
 ]
 
 WITH_ENDINGS: Final[frozenset[str]] = frozenset(
@@ -200,6 +203,9 @@ _INVISIBLE: Final = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 _WORD: Final = re.compile(r"\S+")
 _SEPARATOR: Final = re.compile(r"[^a-z]+")
 _EDGE_PUNCTUATION: Final = re.compile(r"^[^a-z0-9]+|[^a-z0-9]+$")
+_REPEATS: Final = re.compile(r"(.)\1+")
+_RUNS: Final = re.compile(r"(.)\1*")
+_DOUBLES: Final = tuple((letter * 2, letter) for letter in string.ascii_lowercase)
 
 MAX_VARIANTS: Final = 16
 """Spellings tried per word when symbols stand for two letters ("1" is "i" or "l")."""
@@ -229,6 +235,85 @@ def repeatable(term: str) -> str:
         letter, run = match.group(1), len(match.group(0))
         pattern.append(f"{re.escape(letter)}{{{run},}}")
     return "".join(pattern)
+
+
+def squeeze(text: str) -> str:
+    """``text`` with each run of one letter written once ("fuuuck" -> "fuck").
+
+    For letters a-z (what readings are made of) by ``str.replace`` in C, letter by letter:
+    a regex substitution calls back into Python for every doubled letter.
+    """
+    if _REPEATS.search(text) is None:  # the whole text of a short message, usually
+        return text
+    if not text.isascii():
+        return _REPEATS.sub(r"\1", text)
+    for double, single in _DOUBLES:
+        while double in text:
+            text = text.replace(double, single)
+    return text
+
+
+def _run_lengths(text: str) -> list[int]:
+    return [len(run.group()) for run in _RUNS.finditer(text)]
+
+
+def _long_enough(seen: Sequence[int], needed: Sequence[int]) -> bool:
+    """Whether each run of letters seen is at least as long as the one needed there."""
+    return all(have >= need for have, need in zip(seen, needed, strict=True))
+
+
+def repeats_of(reading: str, form: str) -> bool:
+    """Whether ``reading`` is ``form`` with some letters repeated ("fuuck" for "fuck"), as
+    ``repeatable(form)`` fully matches it.
+
+    Both squeeze to the same word, so their runs of letters pair up; each run of the reading
+    must be at least as long as the form's ("as" is not "ass").
+    """
+    reading_runs, form_runs = _run_lengths(reading), _run_lengths(form)
+    return len(reading_runs) == len(form_runs) and _long_enough(reading_runs, form_runs)
+
+
+class _RepeatableWords:
+    """Words matched with any letter repeated, as their ``repeatable`` patterns match.
+
+    Looked up by squeezed form in a dict rather than by one alternation of every pattern:
+    that regex of some 530 words took 2.4 MB to compile at import, and was tried branch by
+    branch for each word read.
+    """
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._runs_by_squeezed: dict[str, list[list[int]]] = {}
+        for word in words:
+            self._runs_by_squeezed.setdefault(squeeze(word), []).append(_run_lengths(word))
+
+    def fullmatch(self, spelling: str) -> bool:
+        """Whether ``spelling`` is one of the words, letters possibly repeated."""
+        needed = self._runs_by_squeezed.get(squeeze(spelling))
+        if needed is None:
+            return False
+        seen = _run_lengths(spelling)
+        return any(_long_enough(seen, runs) for runs in needed)
+
+    def search(self, spelling: str) -> bool:
+        """Whether ``spelling`` holds one of the words, letters possibly repeated.
+
+        Where a squeezed word stands in the squeezed spelling, the spelling's runs of letters
+        must each be at least as long as the word's (a longer run at either edge holds the
+        word's shorter one, as a regex search finds it).
+        """
+        if not self._runs_by_squeezed:
+            return False
+        runs = list(_RUNS.finditer(spelling))
+        squeezed = "".join(run.group(1) for run in runs)
+        seen = [len(run.group()) for run in runs]
+        for word, needed in self._runs_by_squeezed.items():
+            start = squeezed.find(word)
+            while start != -1:
+                here = seen[start : start + len(word)]
+                if any(_long_enough(here, runs) for runs in needed):
+                    return True
+                start = squeezed.find(word, start + 1)
+        return False
 
 
 def _check_term(term: str) -> str:
@@ -296,10 +381,8 @@ class ProfanityFilter:
             words.update(stem + ending for ending in ENDINGS)
         roots = {_check_term(root) for root in embedded}
         self._allowed = frozenset(_check_term(word) for word in allowed)
-        self._whole = re.compile("|".join(sorted(map(repeatable, words), key=len, reverse=True)))
-        self._inside = (
-            re.compile("|".join(repeatable(root) for root in sorted(roots))) if roots else None
-        )
+        self._whole = _RepeatableWords(words)
+        self._inside = _RepeatableWords(roots)
 
     def is_profane_word(self, word: str) -> bool:
         """Whether one word (from a word list, a name, a guess) is profane."""
@@ -316,9 +399,7 @@ class ProfanityFilter:
     def _matches(self, spelling: str) -> bool:
         if not spelling or spelling in self._allowed:
             return False
-        if self._whole.fullmatch(spelling) is not None:
-            return True
-        return self._inside is not None and self._inside.search(spelling) is not None
+        return self._whole.fullmatch(spelling) or self._inside.search(spelling)
 
     def _reading(self, word: str) -> str | None:
         """The profane reading of one typed word, or None: whole, trimmed, then its parts."""
@@ -365,9 +446,7 @@ class ProfanityFilter:
         """Whether ``spelling`` is exactly a listed word (an embedded root counts alone)."""
         if spelling in self._allowed:
             return False
-        if self._whole.fullmatch(spelling) is not None:
-            return True
-        return self._inside is not None and self._inside.fullmatch(spelling) is not None
+        return self._whole.fullmatch(spelling) or self._inside.fullmatch(spelling)
 
 
 DEFAULT_FILTER: Final = ProfanityFilter()

@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -31,7 +30,16 @@ from typing import Final
 import ahocorasick
 
 from botfleet.errors import UserError
-from botfleet.services.profanity import EMBEDDED, ENDINGS, EXACT, WITH_ENDINGS, fold, readings
+from botfleet.services.profanity import (
+    EMBEDDED,
+    ENDINGS,
+    EXACT,
+    WITH_ENDINGS,
+    fold,
+    readings,
+    repeats_of,
+    squeeze,
+)
 from botfleet.services.profanity import repeatable as repeatable_pattern
 
 MAX_ENTRY_LENGTH: Final = 40
@@ -45,9 +53,6 @@ CLEAN_WORDS_KEPT: Final = 2048
 when full: at most some 150 KB per guild with a word rule)."""
 
 _ENTRY: Final = re.compile(rf"(\*?)([a-z]{{2,{MAX_ENTRY_LENGTH}}})(\*?)")
-_REPEATS: Final = re.compile(r"(.)\1+")
-_RUNS: Final = re.compile(r"(.)\1*")
-_DOUBLES: Final = tuple((letter * 2, letter) for letter in string.ascii_lowercase)
 
 
 class Placement(Enum):
@@ -75,36 +80,7 @@ class _Listed:
         """Whether the reading the automaton pointed at really holds the form."""
         if self.inside is not None:
             return self.inside.search(reading) is not None
-        return _fits(reading, self.form)
-
-
-def _fits(reading: str, form: str) -> bool:
-    """Whether ``reading`` is ``form`` with some letters repeated ("fuuck" for "fuck").
-
-    Both squeeze to the same word, so their runs of letters pair up; each run of the reading
-    must be at least as long as the form's ("as" is not "ass").
-    """
-    reading_runs = [len(run.group()) for run in _RUNS.finditer(reading)]
-    form_runs = [len(run.group()) for run in _RUNS.finditer(form)]
-    return len(reading_runs) == len(form_runs) and all(
-        seen >= needed for seen, needed in zip(reading_runs, form_runs, strict=True)
-    )
-
-
-def squeeze(text: str) -> str:
-    """``text`` with each run of one letter written once ("fuuuck" -> "fuck").
-
-    For letters a-z (what readings are made of) by ``str.replace`` in C, letter by letter:
-    a regex substitution calls back into Python for every doubled letter.
-    """
-    if _REPEATS.search(text) is None:  # the whole text of a short message, usually
-        return text
-    if not text.isascii():
-        return _REPEATS.sub(r"\1", text)
-    for double, single in _DOUBLES:
-        while double in text:
-            text = text.replace(double, single)
-    return text
+        return repeats_of(reading, self.form)
 
 
 def parse_entry(entry: str) -> tuple[str, Placement, bool]:

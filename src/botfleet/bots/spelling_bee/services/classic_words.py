@@ -12,17 +12,18 @@ both is remembered in its state directory and a start that finds it unchanged sk
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import math
 import random
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, overload
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,24 @@ def gives_away(text: str, word: str) -> bool:
     )
 
 
+_LEVEL_LINE: Final = re.compile(r'"(\w+)": \[')
+_OTHER_LINES: Final = re.compile(r'[{}\],]*|"(?:generated_by|sources)": ".*",|"words": \{')
+
+
+def _entries_of_lines(lines: Iterable[str]) -> Iterator[ClassicWord]:
+    """The words of the build script's document, each line decoded alone (see ``from_lines``)."""
+    difficulty: Difficulty | None = None
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if line.startswith("[") and difficulty is not None:
+            word, part_of_speech, definition, example = json.loads(line.removesuffix(","))
+            yield ClassicWord(word, part_of_speech, definition, example or None, difficulty)
+        elif (level := _LEVEL_LINE.fullmatch(line)) is not None:
+            difficulty = Difficulty(level.group(1))
+        elif _OTHER_LINES.fullmatch(line) is None:
+            raise ValueError(f"line {number} of the words file is not as the build script writes")
+
+
 def clues_fingerprint(content: bytes) -> str:
     """The hash of a words file and of this module, whose code decides what gives a word away:
     a change to either means the clues must be checked again."""
@@ -140,24 +159,76 @@ class ClassicWord:
     difficulty: Difficulty
 
 
+_FIELD: Final = "\x1f"
+"""Between the fields of a packed word (the unit separator: in no clue)."""
+
+
+class _PackedWords(Sequence[ClassicWord]):
+    """Words of one difficulty, each kept as one string and unpacked when read.
+
+    Some 14,000 words kept as frozen objects of four strings each held 4.6 MB of an idle
+    Spelling Bee; one string a word holds the same text in under half of that.
+    """
+
+    def __init__(self, difficulty: Difficulty, rows: Iterable[str]) -> None:
+        self._difficulty = difficulty
+        self._rows = tuple(rows)
+
+    @staticmethod
+    def pack(entry: ClassicWord) -> str:
+        return _FIELD.join(
+            (entry.word, entry.part_of_speech, entry.definition, entry.example or "")
+        )
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _PackedWords):
+            return NotImplemented
+        return (self._difficulty, self._rows) == (other._difficulty, other._rows)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking sequence: unhashable, as list
+
+    @overload
+    def __getitem__(self, index: int) -> ClassicWord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ClassicWord]: ...
+
+    def __getitem__(self, index: int | slice) -> ClassicWord | Sequence[ClassicWord]:
+        if isinstance(index, slice):
+            return [self._unpack(row) for row in self._rows[index]]
+        return self._unpack(self._rows[index])
+
+    def _unpack(self, row: str) -> ClassicWord:
+        word, part_of_speech, definition, example = row.split(_FIELD)
+        return ClassicWord(word, part_of_speech, definition, example or None, self._difficulty)
+
+    def pick(self, rng: random.Random, used: Collection[str]) -> ClassicWord:
+        """A word not among ``used`` (any word once all were used)."""
+        fresh = [row for row in self._rows if row[: row.index(_FIELD)] not in used]
+        return self._unpack(rng.choice(fresh or self._rows))
+
+
 class ClassicWordBank:
     """The words of the classic mode by difficulty."""
 
     def __init__(self, words: Iterable[ClassicWord], *, check_clues: bool = True) -> None:
         """``check_clues=False`` only for clues already checked (see :meth:`bundled`)."""
-        by_difficulty: dict[Difficulty, list[ClassicWord]] = {level: [] for level in Difficulty}
+        by_difficulty: dict[Difficulty, list[str]] = {level: [] for level in Difficulty}
         for entry in words:
             if check_clues and (
                 gives_away(entry.definition, entry.word)
                 or (entry.example is not None and gives_away(entry.example, entry.word))
             ):
                 raise ValueError(f"the clues of {entry.word!r} give its spelling away")
-            by_difficulty[entry.difficulty].append(entry)
+            by_difficulty[entry.difficulty].append(_PackedWords.pack(entry))
         empty = [level.value for level, entries in by_difficulty.items() if not entries]
         if empty:
             raise ValueError(f"no classic words for {', '.join(empty)}")
-        self._words: dict[Difficulty, tuple[ClassicWord, ...]] = {
-            level: tuple(entries) for level, entries in by_difficulty.items()
+        self._words = {
+            level: _PackedWords(level, entries) for level, entries in by_difficulty.items()
         }
 
     @classmethod
@@ -176,6 +247,16 @@ class ClassicWordBank:
         )
 
     @classmethod
+    def from_lines(cls, lines: Iterable[str], *, check_clues: bool = True) -> ClassicWordBank:
+        """Read the document the build script writes, one word a line as it writes them.
+
+        Decoding the document whole held all its words as lists of strings at once, a 7 MB
+        peak an idle bot kept in its resident memory; read a line at a time, only the packed
+        words stay. A line the build script does not write is refused.
+        """
+        return cls(_entries_of_lines(lines), check_clues=check_clues)
+
+    @classmethod
     def bundled(cls, checked_mark: Path | None = None) -> ClassicWordBank:
         """The words shipped with the bot (file I/O and parsing: call it in a thread).
 
@@ -187,7 +268,8 @@ class ClassicWordBank:
         content = data.read_bytes()
         fingerprint = clues_fingerprint(content)
         checked = checked_mark is not None and _read_mark(checked_mark) == fingerprint
-        bank = cls.from_document(json.loads(content), check_clues=not checked)
+        lines = io.StringIO(content.decode("utf-8"))  # read one at a time
+        bank = cls.from_lines(lines, check_clues=not checked)
         if checked_mark is not None and not checked:
             _write_mark(checked_mark, fingerprint)
         return bank
@@ -202,6 +284,4 @@ class ClassicWordBank:
         self, difficulty: Difficulty, rng: random.Random, used: Collection[str] = ()
     ) -> ClassicWord:
         """A word of ``difficulty`` not among ``used`` (any word once all were used)."""
-        entries = self._words[difficulty]
-        fresh = [entry for entry in entries if entry.word not in used]
-        return rng.choice(fresh or list(entries))
+        return self._words[difficulty].pick(rng, used)
