@@ -61,6 +61,11 @@ SQLITE_DRIVER: Final = "sqlite+aiosqlite"
 POSTGRES_DRIVER: Final = "postgresql+asyncpg"
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000
 """How long a SQLite writer waits for another process's lock before giving up."""
+SQLITE_KEPT_CONNECTIONS: Final = 3
+"""Connections to a SQLite file kept open between sessions. More are opened when more sessions
+run at once and closed when they end: the pool never makes a session wait, since a writer
+waiting its turn (:mod:`botfleet.database.write_gate`) holds a connection, and the writer whose
+turn it is may need one more (a store it calls opens a session of its own)."""
 
 NAMING_CONVENTION: Final[dict[str, str]] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -341,8 +346,16 @@ def _create_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
 def _create_sqlite_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
     in_memory = sqlite_file_path(url) is None and not _is_uri_mode(url)
     # An in-memory database lives inside one connection: share that connection.
-    pool_arguments: Mapping[str, Any] = {"poolclass": StaticPool} if in_memory else {}
-    engine = create_async_engine(url, echo=options.echo, **pool_arguments)
+    pool_arguments: Mapping[str, Any] = (
+        {"poolclass": StaticPool}
+        if in_memory
+        else {"pool_size": SQLITE_KEPT_CONNECTIONS, "max_overflow": -1}
+    )
+    engine = create_async_engine(
+        url,
+        echo=options.echo,
+        **pool_arguments,
+    )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     if not in_memory:
         path = sqlite_file_path(url)
