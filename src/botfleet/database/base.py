@@ -45,6 +45,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from botfleet.config.schema import DatabaseSection, Settings
+from botfleet.database.heap import trim_heap_now_and_then
 from botfleet.database.write_gate import install_write_gate
 
 if TYPE_CHECKING:
@@ -65,7 +66,14 @@ SQLITE_KEPT_CONNECTIONS: Final = 3
 """Connections to a SQLite file kept open between sessions. More are opened when more sessions
 run at once and closed when they end: the pool never makes a session wait, since a writer
 waiting its turn (:mod:`botfleet.database.write_gate`) holds a connection, and the writer whose
-turn it is may need one more (a store it calls opens a session of its own)."""
+turn it is may need one more (a store it calls opens a session of its own). Each kept
+connection holds a thread, a parsed schema, a page cache and prepared statements."""
+SQLITE_PAGE_CACHE_KIB: Final = 256
+"""Each connection's page cache (SQLite's default is 2 MiB): the operating system caches the
+file too, and under WAL a connection's cache is dropped whenever another one commits."""
+SQLITE_STATEMENT_CACHE: Final = 16
+"""Prepared statements each connection keeps (the sqlite3 module's default is 128): batched
+writes of every size are statements of their own, and a complex one takes tens of KiB."""
 
 NAMING_CONVENTION: Final[dict[str, str]] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -354,6 +362,7 @@ def _create_sqlite_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
     engine = create_async_engine(
         url,
         echo=options.echo,
+        connect_args={"cached_statements": SQLITE_STATEMENT_CACHE},
         **pool_arguments,
     )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
@@ -361,6 +370,7 @@ def _create_sqlite_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
         path = sqlite_file_path(url)
         file = str(path.resolve()) if path is not None else str(url.database)
         install_write_gate(engine, file, timeout=options.pool_timeout)
+        event.listen(engine.sync_engine.pool, "checkin", trim_heap_now_and_then)
     return engine
 
 
@@ -377,6 +387,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolE
             _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe under WAL, and much faster
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_PAGE_CACHE_KIB}")  # negative: KiB
     finally:
         cursor.close()
 
