@@ -59,10 +59,3 @@ async def test_connections_back_in_the_pool_trim_the_heap_at_most_once_per_inter
         assert len(trim.threads) == 2
     finally:
         await database.dispose()
-
-
-def test_glibcs_malloc_trim_is_found_and_answers() -> None:
-    """The machines botfleet runs on (and its image, python:*-slim) use glibc."""
-    trim = heap.malloc_trim()
-    assert trim is not None
-    assert trim(0) in (0, 1)

@@ -7,37 +7,22 @@ statements, a whole connection the pool closed) stays mapped in that arena. Unde
 stayed flat: the resident set grew with it. glibc's ``malloc_trim`` returns the free pages of
 every arena to the system; it walks the heap, so it runs in a worker thread, at most once per
 ``TRIM_INTERVAL`` seconds, when a connection goes back to the pool (a bot that is idle has
-nothing new to give back).
+nothing new to give back). Each bot also trims once it is ready (:mod:`botfleet.utils.memory`),
+for the memory start-up freed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
-import functools
-import sys
 import time
-from collections.abc import Callable
 from typing import Any, Final
+
+from botfleet.utils.memory import malloc_trim
 
 TRIM_INTERVAL: Final = 10.0
 """Seconds between two trims: a trim costs a few ms of a worker thread."""
 
 _next_trim = 0.0
-
-
-@functools.cache
-def malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None off Linux or on another C library (musl)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim: Callable[[int], int] = libc.malloc_trim
-    except (OSError, AttributeError):
-        return None
-    return trim
 
 
 def trim_heap_now_and_then(*_: Any) -> None:
