@@ -406,7 +406,7 @@ def report(figures: Figures) -> None:
         f"errors: {figures.errors} (unanswered {len(tally.unanswered)}, counted by the fleet "
         f"{figures.counted_errors}, error log lines {len(output.errors)})"
     )
-    for line in [*tally.unanswered, *output.errors][:10]:
+    for line in [*tally.unanswered[:5], *output.errors[:5]]:
         print(f"  {line}")
 
 

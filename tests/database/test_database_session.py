@@ -209,13 +209,16 @@ async def test_ping_answers(database: Database) -> None:
     assert await get_database().ping() >= 0
 
 
-async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+async def test_sqlite_connections_use_wal_foreign_keys_busy_timeout_and_a_small_cache(
+    tmp_path: Path,
+) -> None:
     database = await init_database(f"sqlite:///{tmp_path / 'deep' / 'er' / 'bot.db'}")
     try:
         async with get_session() as session:
             assert await session.scalar(text("PRAGMA journal_mode")) == "wal"
             assert await session.scalar(text("PRAGMA foreign_keys")) == 1
             assert await session.scalar(text("PRAGMA busy_timeout")) == 5000
+            assert await session.scalar(text("PRAGMA cache_size")) == -256  # KiB, not 2 MiB
         assert database.backend == "sqlite"
         assert (tmp_path / "deep" / "er" / "bot.db").exists()
     finally:

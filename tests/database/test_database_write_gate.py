@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from botfleet.config.schema import DatabaseSection
@@ -153,3 +153,32 @@ async def test_a_writer_that_gets_no_turn_in_time_is_told_the_database_is_locked
     await asyncio.wait_for(holder.task, WAIT_SECONDS)
     await _add(database, 3)
     assert await _entries(database) == [1, 3]
+
+
+async def test_the_turns_holder_reads_through_a_second_session_while_waiting_writers_hold_the_pool(
+    open_database: Callable[..., Database],
+) -> None:
+    """A store called inside a write transaction may open a session of its own: it must never
+    wait for a pooled connection held by a writer that waits for this very transaction."""
+    section = DatabaseSection()  # the shipped pool, and its 30 s pool_timeout
+    database = open_database(section)
+    await _add(database, 1)
+    holder = await Holder(database, 2).holding()
+    pool_limit = section.pool_size + section.max_overflow
+    pool = database.engine.sync_engine.pool
+    pool_held = asyncio.Event()
+
+    def note_checkout(*_: object) -> None:
+        if pool.checkedout() >= pool_limit:  # type: ignore[attr-defined]
+            pool_held.set()
+
+    event.listen(pool, "checkout", note_checkout)
+    waiting = [asyncio.create_task(_add(database, 3 + n)) for n in range(pool_limit)]
+    await asyncio.wait_for(pool_held.wait(), WAIT_SECONDS)
+    await asyncio.sleep(HELD_SECONDS)
+    assert not any(writer.done() for writer in waiting)
+
+    assert await asyncio.wait_for(_entries(database), WAIT_SECONDS) == [1]
+    holder.release.set()
+    await asyncio.wait_for(asyncio.gather(holder.task, *waiting), WAIT_SECONDS)
+    assert await _entries(database) == [1, 2, *range(3, 3 + pool_limit)]

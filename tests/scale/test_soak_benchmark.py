@@ -1,5 +1,6 @@
 """benchmarks/soak.py at a tiny size, so that it cannot rot: the whole fleet in one process on
-the test's own PostgreSQL database, every event handled, no error, its figures printed."""
+the test's own PostgreSQL database and on a SQLite file of its own, every event handled, no
+error, its figures printed."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 EVENTS = 48
 MEMBERS = 20
 
-pytestmark = pytest.mark.postgres
-
 
 @pytest.fixture
 def soak_module(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
@@ -25,10 +24,23 @@ def soak_module(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return soak
 
 
+@pytest.mark.postgres
 async def test_a_tiny_soak_handles_every_event_without_error(
     soak_module: ModuleType, postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    figures = await soak_module.soak(EVENTS, MEMBERS, 4, postgres_url)
+    await _soak_handles_every_event_without_error(soak_module, postgres_url, capsys)
+
+
+async def test_a_tiny_soak_on_sqlite_handles_every_event_without_error(
+    soak_module: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await _soak_handles_every_event_without_error(soak_module, None, capsys)
+
+
+async def _soak_handles_every_event_without_error(
+    soak_module: ModuleType, database_url: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    figures = await soak_module.soak(EVENTS, MEMBERS, 4, database_url)
     tally = figures.tally
     assert sum(tally.sent.values()) == EVENTS
     assert set(tally.sent) == {"message", "command", "button"}

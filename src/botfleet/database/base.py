@@ -45,6 +45,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from botfleet.config.schema import DatabaseSection, Settings
+from botfleet.database.heap import trim_heap_now_and_then
 from botfleet.database.write_gate import install_write_gate
 
 if TYPE_CHECKING:
@@ -61,6 +62,18 @@ SQLITE_DRIVER: Final = "sqlite+aiosqlite"
 POSTGRES_DRIVER: Final = "postgresql+asyncpg"
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000
 """How long a SQLite writer waits for another process's lock before giving up."""
+SQLITE_KEPT_CONNECTIONS: Final = 3
+"""Connections to a SQLite file kept open between sessions. More are opened when more sessions
+run at once and closed when they end: the pool never makes a session wait, since a writer
+waiting its turn (:mod:`botfleet.database.write_gate`) holds a connection, and the writer whose
+turn it is may need one more (a store it calls opens a session of its own). Each kept
+connection holds a thread, a parsed schema, a page cache and prepared statements."""
+SQLITE_PAGE_CACHE_KIB: Final = 256
+"""Each connection's page cache (SQLite's default is 2 MiB): the operating system caches the
+file too, and under WAL a connection's cache is dropped whenever another one commits."""
+SQLITE_STATEMENT_CACHE: Final = 16
+"""Prepared statements each connection keeps (the sqlite3 module's default is 128): batched
+writes of every size are statements of their own, and a complex one takes tens of KiB."""
 
 NAMING_CONVENTION: Final[dict[str, str]] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -341,13 +354,23 @@ def _create_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
 def _create_sqlite_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
     in_memory = sqlite_file_path(url) is None and not _is_uri_mode(url)
     # An in-memory database lives inside one connection: share that connection.
-    pool_arguments: Mapping[str, Any] = {"poolclass": StaticPool} if in_memory else {}
-    engine = create_async_engine(url, echo=options.echo, **pool_arguments)
+    pool_arguments: Mapping[str, Any] = (
+        {"poolclass": StaticPool}
+        if in_memory
+        else {"pool_size": SQLITE_KEPT_CONNECTIONS, "max_overflow": -1}
+    )
+    engine = create_async_engine(
+        url,
+        echo=options.echo,
+        connect_args={"cached_statements": SQLITE_STATEMENT_CACHE},
+        **pool_arguments,
+    )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     if not in_memory:
         path = sqlite_file_path(url)
         file = str(path.resolve()) if path is not None else str(url.database)
         install_write_gate(engine, file, timeout=options.pool_timeout)
+        event.listen(engine.sync_engine.pool, "checkin", trim_heap_now_and_then)
     return engine
 
 
@@ -364,6 +387,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolE
             _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe under WAL, and much faster
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_PAGE_CACHE_KIB}")  # negative: KiB
     finally:
         cursor.close()
 

@@ -12,6 +12,10 @@ rollback; SQLite's busy timeout is left to cover other processes writing the sam
 
 A writer still waiting after the gate's timeout gets the error SQLite gives
 (``database is locked``), so every caller's handling of a locked file stays as it was.
+
+A writer waits for its turn holding its pooled connection, so the SQLite pool never makes a
+session wait for one (``SQLITE_KEPT_CONNECTIONS`` in :mod:`botfleet.database.base`): the writer
+whose turn it is can always open a second session, however many writers wait behind it.
 """
 
 from __future__ import annotations

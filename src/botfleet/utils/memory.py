@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
+def malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None off Linux or on another C library (musl)."""
     if not sys.platform.startswith("linux"):
         return None
@@ -33,7 +33,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
 async def release_freed_memory() -> bool:
     """Return the free pages of the C heap to the system (in a thread: it walks the heap);
     whether the C library could."""
-    trim = _malloc_trim()
+    trim = malloc_trim()
     if trim is None:
         return False
     await asyncio.to_thread(trim, 0)
