@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import cast
@@ -65,3 +67,52 @@ def grammar_cog(bot: FleetBot) -> GrammarCommands:
     cog = bot.get_cog(COG_NAME)
     assert cog is not None
     return cast(GrammarCommands, cog)
+
+
+class GilHoldingEngine:
+    """An engine whose loading holds the GIL in long stretches, as a C extension's does.
+
+    Each stretch is one ``sum`` over a range (one C call: no switch interval interrupts it)
+    of about ``stretch`` seconds, measured on this machine; loading goes on until ``finish``
+    is called. It finds nothing.
+    """
+
+    name = "gil-holding"
+
+    def __init__(self, stretch: float) -> None:
+        self._count = _count_summed_in(stretch)
+        self._finished = threading.Event()
+        self.stretches = 0
+        """How many stretches loading held the GIL for so far."""
+
+    def finish(self) -> None:
+        self._finished.set()
+
+    def supports(self, language: str) -> bool:
+        return True
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self._load)
+
+    def _load(self) -> None:
+        while not self._finished.is_set():
+            sum(range(self._count))
+            self.stretches += 1
+
+    def check_in_thread(self, text: str, language: str) -> list[Issue]:
+        return []
+
+    async def check(self, text: str, language: str) -> list[Issue]:
+        return []
+
+    async def close(self) -> None:
+        """Nothing was opened."""
+
+
+def _count_summed_in(seconds: float) -> int:
+    """How many integers one ``sum(range(n))`` adds up in about ``seconds`` here and now."""
+    count = 1_000_000
+    started = time.perf_counter()
+    sum(range(count))
+    took = max(time.perf_counter() - started, 1e-6)
+    return max(count, int(count * seconds / took))

@@ -2,7 +2,7 @@
 daily tip and quiz.
 
 Loaded by the bot base (``DEFINITION.extensions``). The checker's engines are built once here,
-off the event loop (Harper's linter takes about a second), and so are the lessons file and the
+off the event loop (importing spaCy and Harper takes seconds), and so are the lessons file and the
 list of time zones; the commands cog owns the checker and the AI client and closes them when it
 is unloaded.
 """
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 async def setup(bot: FleetBot[GrammarOptions]) -> None:
     options = bot.options
-    checker = build_checker(options)
+    checker = await asyncio.to_thread(build_checker, options)  # imports spaCy and Harper: seconds
     checker.start_loading()
     ai = AIService.from_settings(bot.settings, bot.database)
     log.info("AI explanations and rewrites: %s", "on" if ai.available else "off (no API key)")
