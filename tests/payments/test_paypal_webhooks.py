@@ -133,6 +133,25 @@ async def test_a_dispute_ends_each_subscription_whose_payment_it_contests(
     assert {delivery.status for delivery in stage.paypal.webhooks.deliveries} == {200}
 
 
+async def test_a_refund_after_a_dispute_tells_the_member_once_and_cancels_nothing_again(
+    stage: PaymentStage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The dispute revoked and cancelled; the seller then refunds the payment: nothing more
+    ends, so no second "revoked" DM and no cancel of a cancelled subscription (which PayPal
+    refuses, and which asked the operator to cancel it by hand)."""
+    own = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    await stage.paypal.dispute(own)
+
+    with caplog.at_level(logging.INFO):
+        await stage.paypal.refund(own)
+
+    (refunded,) = stage.paypal.webhooks.of_type("PAYMENT.SALE.REFUNDED", key="event_type")
+    assert (await stage.outcomes())[refunded["id"]] == "stale"
+    assert await stage.outbox() == [(ADA, "confirmation"), (ADA, "revoked")]
+    assert stage.paypal.subscription(own)["status"] == "CANCELLED"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
 async def test_a_dispute_that_also_contests_payments_that_are_no_sale_ends_the_subscriptions(
     stage: PaymentStage, caplog: pytest.LogCaptureFixture
 ) -> None:

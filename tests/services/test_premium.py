@@ -159,6 +159,23 @@ async def test_out_of_order_events_never_overwrite_newer_state(database: Databas
     assert not await premium.is_active(Subject.user(ADA))
 
 
+async def test_a_revoke_of_a_revoked_membership_is_stale_and_tells_nobody_twice(
+    database: Database,
+) -> None:
+    """A dispute revokes, then the seller refunds the same payment: the refund ends nothing
+    more, so it queues no second "revoked" message and cancels nothing again."""
+    premium = PremiumService(database, clock=Clock())
+    await premium.apply_event(event("evt_paid", paid(T0, T0 + MONTH)))
+    dispute = await premium.apply_event(event("evt_dispute", Revoke(at=T0 + timedelta(hours=1))))
+    refund = await premium.apply_event(event("evt_refund", Revoke(at=T0 + timedelta(hours=2))))
+
+    assert (dispute.outcome, refund.outcome) == (Outcome.APPLIED, Outcome.STALE)
+    assert refund.memberships == ()
+    membership = await premium.membership(Subject.user(ADA))
+    assert membership is not None and membership.status_at == T0 + timedelta(hours=1)
+    assert await count(database, PremiumOutbox) == 2, "the grant's and the dispute's"
+
+
 async def test_events_found_by_subscription_and_unmatched_ones(database: Database) -> None:
     premium = PremiumService(database, clock=Clock())
     await premium.apply_event(event("evt_paid", paid(T0, T0 + MONTH, subscription="sub_ada")))
