@@ -294,6 +294,33 @@ async def test_a_charge_of_no_invoice_refunded_or_disputed_ends_every_membership
 
 
 @pytest.mark.parametrize("ending", ["refund", "dispute"])
+async def test_a_charge_of_no_invoice_leaves_the_customers_ended_memberships_alone(
+    stage: PaymentStage, caplog: pytest.LogCaptureFixture, ending: str
+) -> None:
+    """The server's premium ended before: a one-off charge's refund or dispute revokes Ada's
+    current premium only, tells her once, and cancels nothing already ended."""
+    stripe = stage.stripe
+    own, server = await buy_own_then_servers(stage)
+    await stripe.cancel(server)
+    charge = await stripe.charge_customer(stripe.customer_of(own))
+    before = await stage.outbox()
+
+    with caplog.at_level(logging.INFO):
+        if ending == "refund":
+            await stage.stripe_gateway.client.v1.refunds.create_async({"charge": charge})
+        else:
+            await stripe.dispute(charge)
+
+    premium = PremiumService(stage.database)
+    own_membership = await premium.membership(Subject.user(ADA))
+    servers = await premium.membership(Subject.guild(GUILD))
+    assert own_membership is not None and own_membership.status is Status.REVOKED
+    assert servers is not None and servers.status is Status.CANCELED
+    assert await stage.outbox() == [*before, (ADA, "revoked")]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize("ending", ["refund", "dispute"])
 async def test_one_payment_of_several_subscriptions_invoices_refunded_or_disputed_ends_each(
     stage: PaymentStage, ending: str
 ) -> None:

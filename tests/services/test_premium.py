@@ -13,6 +13,7 @@ from botfleet.database import Database
 from botfleet.database.models.premium import PremiumAudit, PremiumEvent, PremiumOutbox
 from botfleet.payments.desk import Provider, describe_membership, offers_in
 from botfleet.services.premium import (
+    ByCustomer,
     BySubscription,
     Cancel,
     Grant,
@@ -174,6 +175,27 @@ async def test_a_revoke_of_a_revoked_membership_is_stale_and_tells_nobody_twice(
     membership = await premium.membership(Subject.user(ADA))
     assert membership is not None and membership.status_at == T0 + timedelta(hours=1)
     assert await count(database, PremiumOutbox) == 2, "the grant's and the dispute's"
+
+
+async def test_a_customers_revoke_leaves_a_membership_that_ran_out_alone(
+    database: Database,
+) -> None:
+    """A server's premium that simply ran out (still "active", never renewed) is no current
+    membership of the customer: a one-off charge's refund neither revokes nor reports it."""
+    clock = Clock()
+    premium = PremiumService(database, clock=clock)
+    for subject, until in ((Subject.user(ADA), T0 + 2 * MONTH), (Subject.guild(GUILD), T0 + MONTH)):
+        grant = replace(paid(T0, until, subscription=f"sub_{subject.id}"), customer_id="cus_ada")
+        await premium.apply_event(event(f"evt_{subject.id}", grant, target=subject))
+    clock.now = T0 + MONTH + timedelta(days=1)
+
+    revoked = await premium.apply_event(
+        event("evt_refund", Revoke(at=clock.now), target=ByCustomer("cus_ada"))
+    )
+
+    assert [membership.subject for membership in revoked.memberships] == [Subject.user(ADA)]
+    servers = await premium.membership(Subject.guild(GUILD))
+    assert servers is not None and servers.status is Status.ACTIVE
 
 
 async def test_events_found_by_subscription_and_unmatched_ones(database: Database) -> None:

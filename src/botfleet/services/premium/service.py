@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.cache import CacheHierarchy
@@ -29,6 +29,7 @@ from botfleet.database.models.premium import (
 )
 from botfleet.events_bus import BusUnavailableError, EventBus, PremiumGranted
 from botfleet.services.premium.rules import (
+    ENDED_STATUSES,
     Change,
     Grant,
     Membership,
@@ -75,7 +76,8 @@ class BySubscription:
 
 @dataclass(frozen=True, slots=True)
 class ByCustomer:
-    """Every membership paid by a provider's customer."""
+    """Every membership a provider's customer pays that has not ended: one customer is reused
+    for all of a member's purchases, so their expired and cancelled ones are left alone."""
 
     customer_id: str
 
@@ -333,7 +335,7 @@ class PremiumService:
                 event.event_type,
             )
             return EventResult(Outcome.UNMATCHED)
-        subjects = await self._resolve(session, event.provider, event.targets)
+        subjects = await self._resolve(session, event.provider, event.targets, now)
         if not subjects:
             log.warning(
                 "%s event %s (%s) matches no premium membership",
@@ -357,7 +359,7 @@ class PremiumService:
         return EventResult(Outcome.APPLIED, tuple(changed))
 
     async def _resolve(
-        self, session: AsyncSession, provider: str, targets: Iterable[Target]
+        self, session: AsyncSession, provider: str, targets: Iterable[Target], now: datetime
     ) -> list[Subject]:
         """The subjects ``targets`` name, in one order (rows locked in it never deadlock)."""
         subjects: set[Subject] = set()
@@ -368,7 +370,11 @@ class PremiumService:
             if isinstance(target, BySubscription):
                 condition = PremiumMembership.provider_subscription_id == target.subscription_id
             else:
-                condition = PremiumMembership.provider_customer_id == target.customer_id
+                condition = and_(
+                    PremiumMembership.provider_customer_id == target.customer_id,
+                    PremiumMembership.status.not_in([status.value for status in ENDED_STATUSES]),
+                    PremiumMembership.premium_until > now,
+                )
             statement = select(PremiumMembership.scope, PremiumMembership.subject_id).where(
                 PremiumMembership.provider == provider, condition
             )
