@@ -231,15 +231,25 @@ class PremiumService:
 
     async def forget_customer(self, provider: str, customer_id: str) -> None:
         """Drop a customer id the provider no longer has from every membership naming it, so
-        the member's next payment does not name it again."""
+        the member's next payment does not name it again.
+
+        The rows are locked first in the order :meth:`apply_event` locks them (scope, then id):
+        an UPDATE alone locks them in scan order, and could deadlock with an event revoking
+        the same customer's memberships.
+        """
+        naming = and_(
+            PremiumMembership.provider == provider,
+            PremiumMembership.provider_customer_id == customer_id,
+        )
         async with self.database.session() as session:
             await session.execute(
-                update(PremiumMembership)
-                .where(
-                    PremiumMembership.provider == provider,
-                    PremiumMembership.provider_customer_id == customer_id,
-                )
-                .values(provider_customer_id=None)
+                select(PremiumMembership.scope, PremiumMembership.subject_id)
+                .where(naming)
+                .order_by(PremiumMembership.scope, PremiumMembership.subject_id)
+                .with_for_update()
+            )
+            await session.execute(
+                update(PremiumMembership).where(naming).values(provider_customer_id=None)
             )
             await session.commit()
 
