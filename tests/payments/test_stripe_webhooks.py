@@ -352,6 +352,34 @@ async def test_one_payment_of_several_subscriptions_invoices_refunded_or_dispute
     assert {delivery.status for delivery in stripe.webhooks.deliveries} == {200}
 
 
+async def test_a_checkout_naming_a_deleted_customer_pays_as_the_members_other_customer(
+    stage: PaymentStage,
+) -> None:
+    """Ada paid her own premium and a server's as two Stripe customers; the server's ended
+    first, then the customer of her own was deleted in Stripe (which ended it later, so its
+    customer is tried first): she pays as the other, not as a third."""
+    stripe = stage.stripe
+    own = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.YEARLY))
+    server = await buy(stage, Purchase(ADA, Subject.guild(GUILD), Plan.MONTHLY))
+    gone, kept = stripe.customer_of(own), stripe.customer_of(server)
+    assert gone != kept
+    await stripe.cancel(server)
+    stripe.clock_offset = 60
+    await stage.stripe_gateway.client.v1.customers.delete_async(gone)
+    premium = PremiumService(stage.database)
+    desk = PremiumDesk(stage.database, premium, payment_settings(stage.stripe, stage.paypal))
+    try:
+        _, link = await desk.payment_link(
+            Purchase(ADA, Subject.user(ADA), Plan.YEARLY), Provider.STRIPE, attempt="8"
+        )
+    finally:
+        await desk.close()
+
+    assert stripe._store.sessions[link.rsplit("/", 1)[-1]]["customer"] == kept
+    forgotten = await premium.membership(Subject.user(ADA))
+    assert forgotten is not None and forgotten.customer_id is None
+
+
 async def test_a_checkout_naming_a_customer_deleted_in_stripe_pays_as_a_new_customer(
     stage: PaymentStage, caplog: pytest.LogCaptureFixture
 ) -> None:
