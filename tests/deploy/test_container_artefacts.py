@@ -19,6 +19,7 @@ from artefacts import DEPLOY, REPO, run
 
 from botfleet import bot_names
 from botfleet.config import token_variable
+from botfleet.config.loader import load_effective_config
 
 COMPOSE = DEPLOY / "compose.yaml"
 DOCKERFILE = REPO / "Dockerfile"
@@ -121,21 +122,26 @@ def test_every_bot_is_a_service_with_its_own_token_and_health_check() -> None:
 
 def test_the_web_process_has_every_bots_token_and_premiums_secrets() -> None:
     """The settings page reads channels as the host bot (``gamification.host_bot``, any bot)
-    sees them; the web process and the Utility Bot (``/subscribe``) make payment links."""
+    sees them; the web process and the Utility Bot (``/subscribe``) make payment links, with
+    each plan's price and plan id; only the web process verifies webhooks."""
     services = compose()["services"]
     web = services["web"]["environment"]
     for name in bot_names():
         assert web[token_variable(name)] == f"${{{token_variable(name)}:-}}", name
-    payments = [
+    payment_links = [
         "STRIPE_API_KEY",
-        "STRIPE_WEBHOOK_SECRET",
         "PAYPAL_CLIENT_ID",
         "PAYPAL_CLIENT_SECRET",
+        "BOTFLEET_PAYMENTS__STRIPE_PRICES",
+        "BOTFLEET_PAYMENTS__PAYPAL_PLANS",
     ]
-    for service in ("web", "utility"):
+    webhooks = ["STRIPE_WEBHOOK_SECRET", "BOTFLEET_PAYMENTS__PAYPAL_WEBHOOK_ID"]
+    for service, variables in (("web", payment_links + webhooks), ("utility", payment_links)):
         environment = services[service]["environment"]
-        for variable in payments:
+        for variable in variables:
             assert environment[variable] == f"${{{variable}:-}}", (service, variable)
+    utility = services["utility"]["environment"]
+    assert not set(webhooks) & set(utility), "the Utility Bot receives no webhook"
 
 
 def test_health_checks_ask_the_health_endpoint_the_image_serves() -> None:
@@ -181,5 +187,16 @@ def test_env_example_names_every_variable_compose_reads() -> None:
     named = set(re.findall(r"^#? ?(\w+)=", example, re.MULTILINE))
     used = set(INTERPOLATION.findall(COMPOSE.read_text()))
     assert used - named == set()
-    # botfleet reads .env too and refuses unknown BOTFLEET_ variables: compose's must not be.
-    assert not any(name.startswith("BOTFLEET_") for name in used)
+    # botfleet reads .env too and refuses unknown BOTFLEET_ variables: compose's own must not
+    # be; those passed on to the containers (the premium plans) are settings botfleet reads.
+    passed = {name for name in used if name.startswith("BOTFLEET_")}
+    assert passed == {
+        "BOTFLEET_PAYMENTS__STRIPE_PRICES",
+        "BOTFLEET_PAYMENTS__PAYPAL_PLANS",
+        "BOTFLEET_PAYMENTS__PAYPAL_WEBHOOK_ID",
+    }
+    values = dict.fromkeys(passed, "{user_monthly: P-1}")
+    values["BOTFLEET_PAYMENTS__PAYPAL_WEBHOOK_ID"] = "WH-1"
+    payments = load_effective_config(environ=values, env_file=REPO / "no.env").settings.payments
+    assert payments.stripe_prices == payments.paypal_plans == {"user_monthly": "P-1"}
+    assert payments.paypal_webhook_id == "WH-1"

@@ -8,6 +8,7 @@ allowed only because the test configuration names its host.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -130,6 +131,61 @@ async def test_a_dispute_ends_each_subscription_whose_payment_it_contests(
     assert statuses == ["CANCELLED", "CANCELLED", "ACTIVE"]
     assert (await stage.outbox()).count((ADA, "revoked")) == 2
     assert {delivery.status for delivery in stage.paypal.webhooks.deliveries} == {200}
+
+
+async def test_a_refund_after_a_dispute_tells_the_member_once_and_cancels_nothing_again(
+    stage: PaymentStage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The dispute revoked and cancelled; the seller then refunds the payment: nothing more
+    ends, so no second "revoked" DM and no cancel of a cancelled subscription (which PayPal
+    refuses, and which asked the operator to cancel it by hand)."""
+    own = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    await stage.paypal.dispute(own)
+
+    with caplog.at_level(logging.INFO):
+        await stage.paypal.refund(own)
+
+    (refunded,) = stage.paypal.webhooks.of_type("PAYMENT.SALE.REFUNDED", key="event_type")
+    assert (await stage.outcomes())[refunded["id"]] == "stale"
+    assert await stage.outbox() == [(ADA, "confirmation"), (ADA, "revoked")]
+    assert stage.paypal.subscription(own)["status"] == "CANCELLED"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_dispute_that_also_contests_payments_that_are_no_sale_ends_the_subscriptions(
+    stage: PaymentStage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PayPal answers 404 for a transaction that is no sale (an Orders capture): it is skipped,
+    logged once, and the case's sales still end their subscriptions, answered 200."""
+    own = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+
+    with caplog.at_level(logging.WARNING, logger="botfleet.payments.paypal"):
+        await stage.paypal.dispute(own, captures=2)
+
+    assert [delivery.status for delivery in stage.paypal.webhooks.deliveries][-1] == 200
+    assert not await PremiumService(stage.database).is_active(Subject.user(ADA))
+    assert stage.paypal.subscription(own)["status"] == "CANCELLED"
+    skipped = [r for r in caplog.records if "which is no sale" in r.getMessage()]
+    assert len(skipped) == 2 and {r.levelno for r in skipped} == {logging.WARNING}
+
+
+async def test_a_dispute_paypal_cannot_trace_during_an_outage_is_retried(
+    stage: PaymentStage,
+) -> None:
+    """A 5xx reading a sale is not a missing sale: 500, so PayPal resends, and the resend ends
+    the subscription."""
+    own = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    stage.paypal.outage = True
+
+    await stage.paypal.dispute(own)
+
+    assert stage.paypal.webhooks.deliveries[-1].status == 500
+    premium = PremiumService(stage.database)
+    assert await premium.is_active(Subject.user(ADA))
+    stage.paypal.outage = False
+    (disputed,) = stage.paypal.webhooks.of_type("CUSTOMER.DISPUTE.CREATED", key="event_type")
+    assert await stage.paypal.send(disputed) == 200
+    assert not await premium.is_active(Subject.user(ADA))
 
 
 async def test_a_failed_payment_owes_a_dm(stage: PaymentStage) -> None:

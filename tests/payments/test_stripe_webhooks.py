@@ -294,6 +294,33 @@ async def test_a_charge_of_no_invoice_refunded_or_disputed_ends_every_membership
 
 
 @pytest.mark.parametrize("ending", ["refund", "dispute"])
+async def test_a_charge_of_no_invoice_leaves_the_customers_ended_memberships_alone(
+    stage: PaymentStage, caplog: pytest.LogCaptureFixture, ending: str
+) -> None:
+    """The server's premium ended before: a one-off charge's refund or dispute revokes Ada's
+    current premium only, tells her once, and cancels nothing already ended."""
+    stripe = stage.stripe
+    own, server = await buy_own_then_servers(stage)
+    await stripe.cancel(server)
+    charge = await stripe.charge_customer(stripe.customer_of(own))
+    before = await stage.outbox()
+
+    with caplog.at_level(logging.INFO):
+        if ending == "refund":
+            await stage.stripe_gateway.client.v1.refunds.create_async({"charge": charge})
+        else:
+            await stripe.dispute(charge)
+
+    premium = PremiumService(stage.database)
+    own_membership = await premium.membership(Subject.user(ADA))
+    servers = await premium.membership(Subject.guild(GUILD))
+    assert own_membership is not None and own_membership.status is Status.REVOKED
+    assert servers is not None and servers.status is Status.CANCELED
+    assert await stage.outbox() == [*before, (ADA, "revoked")]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize("ending", ["refund", "dispute"])
 async def test_one_payment_of_several_subscriptions_invoices_refunded_or_disputed_ends_each(
     stage: PaymentStage, ending: str
 ) -> None:
@@ -323,6 +350,34 @@ async def test_one_payment_of_several_subscriptions_invoices_refunded_or_dispute
     assert stripe.requests.count(("GET", "/v1/invoice_payments")) == 2
     assert [kind for _, kind in await stage.outbox()].count("revoked") == len(guilds)
     assert {delivery.status for delivery in stripe.webhooks.deliveries} == {200}
+
+
+async def test_a_checkout_naming_a_deleted_customer_pays_as_the_members_other_customer(
+    stage: PaymentStage,
+) -> None:
+    """Ada paid her own premium and a server's as two Stripe customers; the server's ended
+    first, then the customer of her own was deleted in Stripe (which ended it later, so its
+    customer is tried first): she pays as the other, not as a third."""
+    stripe = stage.stripe
+    own = await buy(stage, Purchase(ADA, Subject.user(ADA), Plan.YEARLY))
+    server = await buy(stage, Purchase(ADA, Subject.guild(GUILD), Plan.MONTHLY))
+    gone, kept = stripe.customer_of(own), stripe.customer_of(server)
+    assert gone != kept
+    await stripe.cancel(server)
+    stripe.clock_offset = 60
+    await stage.stripe_gateway.client.v1.customers.delete_async(gone)
+    premium = PremiumService(stage.database)
+    desk = PremiumDesk(stage.database, premium, payment_settings(stage.stripe, stage.paypal))
+    try:
+        _, link = await desk.payment_link(
+            Purchase(ADA, Subject.user(ADA), Plan.YEARLY), Provider.STRIPE, attempt="8"
+        )
+    finally:
+        await desk.close()
+
+    assert stripe._store.sessions[link.rsplit("/", 1)[-1]]["customer"] == kept
+    forgotten = await premium.membership(Subject.user(ADA))
+    assert forgotten is not None and forgotten.customer_id is None
 
 
 async def test_a_checkout_naming_a_customer_deleted_in_stripe_pays_as_a_new_customer(

@@ -7,12 +7,19 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.cache import CacheHierarchy, MemoryCache
 from botfleet.database import Database
-from botfleet.database.models.premium import PremiumAudit, PremiumEvent, PremiumOutbox
+from botfleet.database.models.premium import (
+    PremiumAudit,
+    PremiumEvent,
+    PremiumMembership,
+    PremiumOutbox,
+)
 from botfleet.payments.desk import Provider, describe_membership, offers_in
 from botfleet.services.premium import (
+    ByCustomer,
     BySubscription,
     Cancel,
     Grant,
@@ -157,6 +164,81 @@ async def test_out_of_order_events_never_overwrite_newer_state(database: Databas
     membership = await premium.membership(Subject.user(ADA))
     assert membership is not None and membership.status is Status.REVOKED
     assert not await premium.is_active(Subject.user(ADA))
+
+
+async def test_a_revoke_of_a_revoked_membership_is_stale_and_tells_nobody_twice(
+    database: Database,
+) -> None:
+    """A dispute revokes, then the seller refunds the same payment: the refund ends nothing
+    more, so it queues no second "revoked" message and cancels nothing again."""
+    premium = PremiumService(database, clock=Clock())
+    await premium.apply_event(event("evt_paid", paid(T0, T0 + MONTH)))
+    dispute = await premium.apply_event(event("evt_dispute", Revoke(at=T0 + timedelta(hours=1))))
+    refund = await premium.apply_event(event("evt_refund", Revoke(at=T0 + timedelta(hours=2))))
+
+    assert (dispute.outcome, refund.outcome) == (Outcome.APPLIED, Outcome.STALE)
+    assert refund.memberships == ()
+    membership = await premium.membership(Subject.user(ADA))
+    assert membership is not None and membership.status_at == T0 + timedelta(hours=1)
+    assert await count(database, PremiumOutbox) == 2, "the grant's and the dispute's"
+
+
+async def test_a_customers_revoke_leaves_a_membership_that_ran_out_alone(
+    database: Database,
+) -> None:
+    """A server's premium that simply ran out (still "active", never renewed) is no current
+    membership of the customer: a one-off charge's refund neither revokes nor reports it."""
+    clock = Clock()
+    premium = PremiumService(database, clock=clock)
+    for subject, until in ((Subject.user(ADA), T0 + 2 * MONTH), (Subject.guild(GUILD), T0 + MONTH)):
+        grant = replace(paid(T0, until, subscription=f"sub_{subject.id}"), customer_id="cus_ada")
+        await premium.apply_event(event(f"evt_{subject.id}", grant, target=subject))
+    clock.now = T0 + MONTH + timedelta(days=1)
+
+    revoked = await premium.apply_event(
+        event("evt_refund", Revoke(at=clock.now), target=ByCustomer("cus_ada"))
+    )
+
+    assert [membership.subject for membership in revoked.memberships] == [Subject.user(ADA)]
+    servers = await premium.membership(Subject.guild(GUILD))
+    assert servers is not None and servers.status is Status.ACTIVE
+
+
+async def test_forgetting_a_customer_locks_its_rows_in_the_order_events_do(
+    database: Database,
+) -> None:
+    """An event holding the first of a customer's memberships (in :meth:`apply_event`'s order)
+    and then taking the next must not deadlock with forgetting that customer at the same time
+    (PostgreSQL; SQLite has one writer at a time)."""
+    premium = PremiumService(database, clock=Clock())
+    subjects = [Subject.user(ADA), Subject.guild(GUILD)]  # stored in this order: scanned so
+    for subject in subjects:
+        grant = replace(paid(T0, T0 + MONTH, subscription=f"sub_{subject.id}"), customer_id="c")
+        await premium.apply_event(event(f"evt_{subject.id}", grant, target=subject))
+    first, second = sorted(subjects, key=lambda subject: (subject.scope.value, subject.id))
+
+    async with database.session() as session:
+        await lock_membership(session, first)
+        forgetting = asyncio.create_task(premium.forget_customer("stripe", "c"))
+        await asyncio.sleep(0.5)  # it takes whatever it can lock, and waits
+        await lock_membership(session, second)
+        await session.commit()
+    await forgetting
+
+    for subject in subjects:
+        membership = await premium.membership(subject)
+        assert membership is not None and membership.customer_id is None
+
+
+async def lock_membership(session: AsyncSession, subject: Subject) -> None:
+    await session.execute(
+        select(PremiumMembership)
+        .where(
+            PremiumMembership.scope == subject.scope.value,
+            PremiumMembership.subject_id == subject.id,
+        )
+        .with_for_update()
+    )
 
 
 async def test_events_found_by_subscription_and_unmatched_ones(database: Database) -> None:

@@ -48,6 +48,9 @@ class MigrationError(RuntimeError):
 
 MIGRATIONS_DIRECTORY: Final = Path(__file__).resolve().parent / "migrations"
 """The Alembic script folder shipped inside the package (works from an installed wheel)."""
+NOT_REVISIONS: Final = (".#", "__init__")
+"""Beginnings of the names of ``.py`` files in ``versions`` Alembic skips (an editor's lock
+file, a package marker); its ``_only_source_rev_file`` pattern."""
 VERSION_TABLE: Final = "alembic_version"
 """Where Alembic keeps the revision a database is at (its default name; env.py keeps it)."""
 
@@ -173,12 +176,14 @@ def _current_revision(connection: Connection) -> str | None:
 
 
 @functools.cache
-def _heads() -> tuple[str, ...]:
+def _heads(versions: Path = MIGRATIONS_DIRECTORY / "versions") -> tuple[str, ...]:
     """The revisions no script revises, read once per process from the scripts' ``revision``
-    and ``down_revision`` lines (the package's own files)."""
+    and ``down_revision`` lines (the package's own files), of the files Alembic reads."""
     revisions: set[str] = set()
     revised: set[str] = set()
-    for script in sorted((MIGRATIONS_DIRECTORY / "versions").glob("*.py")):
+    for script in sorted(versions.glob("*.py")):
+        if script.name.startswith(NOT_REVISIONS):
+            continue
         revision, down_revisions = _script_revisions(script)
         revisions.add(revision)
         revised.update(down_revisions)
@@ -188,22 +193,26 @@ def _heads() -> tuple[str, ...]:
 def _script_revisions(script: Path) -> tuple[str, tuple[str, ...]]:
     """The literal ``revision`` a migration script assigns, and the ones it revises."""
     found: dict[str, object] = {}
-    for statement in ast.parse(script.read_text(encoding="utf-8")).body:
-        targets: list[ast.expr]
-        if isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            targets, value = [statement.target], statement.value
-        elif isinstance(statement, ast.Assign):
-            targets, value = statement.targets, statement.value
-        else:
-            continue
-        for target in targets:
-            if isinstance(target, ast.Name) and target.id in {"revision", "down_revision"}:
-                found[target.id] = ast.literal_eval(value)
+    try:
+        # Bytes, as Python reads a module: a byte-order mark or coding line is honoured.
+        for statement in ast.parse(script.read_bytes(), filename=script.name).body:
+            targets: list[ast.expr]
+            if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+                targets, value = [statement.target], statement.value
+            elif isinstance(statement, ast.Assign):
+                targets, value = statement.targets, statement.value
+            else:
+                continue
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id in {"revision", "down_revision"}:
+                    found[target.id] = ast.literal_eval(value)
+    except (SyntaxError, ValueError) as exc:
+        raise MigrationError(f"{script.name}: revisions not readable: {exc}") from exc
     revision, down = found.get("revision"), found.get("down_revision")
     if not isinstance(revision, str):
-        raise MigrationError(f"{script}: no revision identifier")
+        raise MigrationError(f"{script.name}: no revision identifier")
     if down is None or isinstance(down, str):
         return revision, () if down is None else (down,)
     if isinstance(down, list | tuple) and all(isinstance(item, str) for item in down):
         return revision, tuple(down)
-    raise MigrationError(f"{script}: down_revision is not a revision identifier")
+    raise MigrationError(f"{script.name}: down_revision is not a revision identifier")

@@ -245,20 +245,24 @@ class PremiumDesk:
 
     async def _stripe_checkout(self, purchase: Purchase, attempt: str) -> str:
         """A Checkout Session as the member's Stripe customer, if Stripe still has it; one
-        deleted in Stripe's dashboard is forgotten and the member pays as a new customer."""
+        deleted in Stripe's dashboard is forgotten and the member pays as their next stored
+        customer, or as a new one when none is left."""
         gateway = await self._stripe_gateway()
         customer = await self._stripe_customer(purchase.buyer_id)
-        try:
-            return await gateway.create_checkout(purchase, attempt=attempt, customer=customer)
-        except StripeCustomerGoneError as gone:
-            log.warning(
-                "Stripe no longer has customer %s of user %s (deleted in its dashboard): "
-                "forgotten, the checkout makes a new one",
-                gone.customer_id,
-                purchase.buyer_id,
-            )
-            await self.premium.forget_customer(Provider.STRIPE.value, gone.customer_id)
-            return await gateway.create_checkout(purchase, attempt=attempt)
+        while customer is not None:
+            try:
+                return await gateway.create_checkout(purchase, attempt=attempt, customer=customer)
+            except StripeCustomerGoneError:
+                log.warning(
+                    "Stripe no longer has customer %s of user %s (deleted in its dashboard): "
+                    "forgotten, the checkout tries their next one or makes a new one",
+                    customer,
+                    purchase.buyer_id,
+                )
+                # The id sent, forgotten: the next look-up cannot return it again.
+                await self.premium.forget_customer(Provider.STRIPE.value, customer)
+            customer = await self._stripe_customer(purchase.buyer_id)
+        return await gateway.create_checkout(purchase, attempt=attempt)
 
     async def payment_link(
         self, purchase: Purchase, provider: Provider | None, *, attempt: str

@@ -75,6 +75,10 @@ class PayPalError(RuntimeError):
     """PayPal answered with an error (its ``name`` and ``message``), or not at all."""
 
 
+class PayPalNotFoundError(PayPalError):
+    """PayPal answered 404: what the request names does not exist there (a retry cannot help)."""
+
+
 def custom_id(purchase: Purchase) -> str:
     """The member (and server) a subscription pays for: ``<buyer>`` or ``<buyer>/guild/<id>``."""
     if purchase.subject.scope is Scope.USER:
@@ -198,7 +202,8 @@ class PayPalGateway:
         status, answer = await self._call(method, path, json=body, headers=headers)
         detail = answer or {}
         if status >= 400:
-            raise PayPalError(
+            error = PayPalNotFoundError if status == 404 else PayPalError
+            raise error(
                 f"PayPal {method} {path}: {status} "
                 f"{detail.get('name', '')} {detail.get('message', '')}".strip()
             )
@@ -425,18 +430,28 @@ async def _refunded_subscription(event: ProviderEvent, gateway: PayPalGateway) -
 
 
 async def _disputed_subscriptions(event: ProviderEvent, gateway: PayPalGateway) -> list[str]:
-    """The subscriptions whose payments a new dispute contests: each disputed transaction is
-    a sale (``seller_transaction_id``) naming its subscription; a dispute of anything else
-    changes no premium, logged."""
+    """The subscriptions whose payments a new dispute contests: a disputed transaction that
+    is a sale (``seller_transaction_id``) names its subscription; one PayPal knows no sale of
+    (an Orders capture, an invoice) is skipped, logged, so the case's sales still end their
+    subscriptions and PayPal does not resend it for days; a dispute of anything else changes no
+    premium, logged. Any other failure to read a sale raises, for PayPal to resend."""
     dispute = event.object
     if "disputed_transactions" not in dispute:
         dispute = await gateway.dispute(str(dispute["dispute_id"]))
     agreements: list[str] = []
     for transaction in dispute.get("disputed_transactions") or []:
         sale_id = transaction.get("seller_transaction_id")
-        agreement = (
-            (await gateway.sale(str(sale_id))).get("billing_agreement_id") if sale_id else None
-        )
+        if not sale_id:
+            continue
+        try:
+            agreement = (await gateway.sale(str(sale_id))).get("billing_agreement_id")
+        except PayPalNotFoundError:
+            log.warning(
+                "PayPal dispute %s contests transaction %s, which is no sale: skipped",
+                dispute.get("dispute_id"),
+                sale_id,
+            )
+            continue
         if agreement and agreement not in agreements:
             agreements.append(str(agreement))
     if not agreements:

@@ -134,7 +134,8 @@ async def _charged_for(event: ProviderEvent, gateway: StripeGateway) -> tuple[Ta
     invoices its payment intent paid (one payment can pay several invoices).
 
     A charge paying no subscription's invoice (made by hand in Stripe's dashboard) falls back
-    to every membership of the customer, logged: the operator checks that it was meant.
+    to every membership of the customer that has not ended, logged: the operator checks that
+    it was meant.
     """
     obj = event.object
     charge_id = str(obj["id"] if event.type == "charge.refunded" else obj["charge"])
@@ -154,8 +155,8 @@ async def _charged_for(event: ProviderEvent, gateway: StripeGateway) -> tuple[Ta
         )
         return None
     log.warning(
-        "Stripe %s of charge %s paid no subscription invoice: revoking every membership of "
-        "customer %s instead",
+        "Stripe %s of charge %s paid no subscription invoice: revoking every current "
+        "membership of customer %s instead",
         event.type,
         charge_id,
         customer,

@@ -457,12 +457,24 @@ class LocalPayPalServer(LocalHTTPServer):
         }
         await self._emit("PAYMENT.SALE.REFUNDED", "refund", refund)
 
-    async def dispute(self, *subscription_ids: str, summary_only: bool = False) -> str:
+    async def dispute(
+        self, *subscription_ids: str, summary_only: bool = False, captures: int = 0
+    ) -> str:
         """The buyer disputes the last payment of each subscription in one case; returns its
         id. The event's resource is the dispute in PayPal's shape, its disputed transactions
         naming the sales (``seller_transaction_id``), not the subscriptions; ``summary_only``
-        leaves them out, as an event may, for the receiver to read the dispute."""
-        sales = [self._sales[self._subscriptions[s]["_last_sale"]] for s in subscription_ids]
+        leaves them out, as an event may, for the receiver to read the dispute. ``captures``
+        adds that many disputed payments that are no sale (Orders v2 captures, which the sale
+        endpoint answers 404), listed first."""
+        sales: list[dict[str, Any]] = [
+            {
+                "id": f"CAPTURE-{secrets.token_hex(6).upper()}",
+                "amount": {"total": "9.00", "currency": "EUR"},
+                "create_time": _paypal_time(self.now()),
+            }
+            for _ in range(captures)
+        ]
+        sales += [self._sales[self._subscriptions[s]["_last_sale"]] for s in subscription_ids]
         now = _paypal_time(self.now())
         dispute_id = f"PP-D-{secrets.token_hex(4).upper()}"
         dispute: dict[str, Any] = {

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import functools
 import logging
 import sys
@@ -19,15 +18,24 @@ log = logging.getLogger(__name__)
 
 @functools.cache
 def malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None off Linux or on another C library (musl)."""
+    """glibc's ``malloc_trim``, or None off Linux or on another C library (musl).
+
+    Looked up in the symbols the process already has (``CDLL(None)``), not through
+    ``ctypes.util.find_library``, which runs ``ldconfig -p`` and blocks the event loop.
+    """
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim: Callable[[int], int] = libc.malloc_trim
-    except (OSError, AttributeError):
+        process = ctypes.CDLL(None)
+    except OSError:
         return None
-    return trim
+    trim = getattr(process, "malloc_trim", None)
+    if trim is None:
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    found: Callable[[int], int] = trim
+    return found
 
 
 async def release_freed_memory() -> bool:

@@ -139,6 +139,8 @@ def apply(current: Membership | None, subject: Subject, change: Change) -> Membe
             premium_until=min(current.premium_until, change.ends_at),
             cancel_at_period_end=False,
         )
+    if current.status is Status.REVOKED:
+        return None  # a refund after a dispute of one payment: nothing more to end, or to tell
     return replace(
         current,
         status=Status.REVOKED,

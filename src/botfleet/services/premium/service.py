@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from botfleet.cache import CacheHierarchy
@@ -85,7 +85,8 @@ class BySubscription:
 
 @dataclass(frozen=True, slots=True)
 class ByCustomer:
-    """Every membership paid by a provider's customer."""
+    """Every membership a provider's customer pays that has not ended: one customer is reused
+    for all of a member's purchases, so their expired and cancelled ones are left alone."""
 
     customer_id: str
 
@@ -249,15 +250,25 @@ class PremiumService:
 
     async def forget_customer(self, provider: str, customer_id: str) -> None:
         """Drop a customer id the provider no longer has from every membership naming it, so
-        the member's next payment does not name it again."""
+        the member's next payment does not name it again.
+
+        The rows are locked first in the order :meth:`apply_event` locks them (scope, then id):
+        an UPDATE alone locks them in scan order, and could deadlock with an event revoking
+        the same customer's memberships.
+        """
+        naming = and_(
+            PremiumMembership.provider == provider,
+            PremiumMembership.provider_customer_id == customer_id,
+        )
         async with self.database.session() as session:
             await session.execute(
-                update(PremiumMembership)
-                .where(
-                    PremiumMembership.provider == provider,
-                    PremiumMembership.provider_customer_id == customer_id,
-                )
-                .values(provider_customer_id=None)
+                select(PremiumMembership.scope, PremiumMembership.subject_id)
+                .where(naming)
+                .order_by(PremiumMembership.scope, PremiumMembership.subject_id)
+                .with_for_update()
+            )
+            await session.execute(
+                update(PremiumMembership).where(naming).values(provider_customer_id=None)
             )
             await session.commit()
 
@@ -352,7 +363,7 @@ class PremiumService:
                 event.event_type,
             )
             return EventResult(Outcome.UNMATCHED)
-        subjects = await self._resolve(session, event.provider, event.targets)
+        subjects = await self._resolve(session, event.provider, event.targets, now)
         if not subjects:
             log.warning(
                 "%s event %s (%s) matches no premium membership",
@@ -376,7 +387,7 @@ class PremiumService:
         return EventResult(Outcome.APPLIED, tuple(changed))
 
     async def _resolve(
-        self, session: AsyncSession, provider: str, targets: Iterable[Target]
+        self, session: AsyncSession, provider: str, targets: Iterable[Target], now: datetime
     ) -> list[Subject]:
         """The subjects ``targets`` name, in one order (rows locked in it never deadlock)."""
         subjects: set[Subject] = set()
@@ -387,7 +398,11 @@ class PremiumService:
             if isinstance(target, BySubscription):
                 condition = PremiumMembership.provider_subscription_id == target.subscription_id
             else:
-                condition = PremiumMembership.provider_customer_id == target.customer_id
+                condition = and_(
+                    PremiumMembership.provider_customer_id == target.customer_id,
+                    PremiumMembership.status.not_in([status.value for status in ENDED_STATUSES]),
+                    PremiumMembership.premium_until > now,
+                )
             statement = select(PremiumMembership.scope, PremiumMembership.subject_id).where(
                 PremiumMembership.provider == provider, condition
             )
