@@ -3,6 +3,9 @@ Python reads them, and an unreadable script named in a MigrationError."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,29 @@ def test_an_unreadable_script_is_a_migration_error_naming_it(
 
     with pytest.raises(MigrationError, match=f"{name}: .*{why}"):
         heads_of(versions)
+
+
+async def test_the_scripts_are_read_by_one_thread_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bots of a one-process fleet ask for the heads at once; CPython 3.11's ``ast.parse``
+    fails in two threads together ("AST constructor recursion depth mismatch"), which ended a
+    bot at its start in one run of the one-process tests."""
+    inside = 0
+    most_inside = 0
+    lock = threading.Lock()
+
+    def slow_heads() -> tuple[str, ...]:
+        nonlocal inside, most_inside
+        with lock:
+            inside += 1
+            most_inside = max(most_inside, inside)
+        time.sleep(0.05)
+        with lock:
+            inside -= 1
+        return ("0001",)
+
+    monkeypatch.setattr(migrate, "_heads", slow_heads)
+    answers = await asyncio.gather(*(migrate.heads() for _ in range(4)))
+    assert answers == [("0001",)] * 4
+    assert most_inside == 1

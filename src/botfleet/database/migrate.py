@@ -16,6 +16,7 @@ import ast
 import asyncio
 import functools
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
@@ -133,7 +134,18 @@ async def current(url: str | URL) -> str | None:
 
 async def heads() -> tuple[str, ...]:
     """The newest revision(s) the migration scripts define."""
-    return await asyncio.to_thread(_heads)
+    return await asyncio.to_thread(_heads_once)
+
+
+_READING_SCRIPTS = threading.Lock()
+
+
+def _heads_once() -> tuple[str, ...]:
+    """:func:`_heads`, one thread at a time: the bots of a one-process fleet ask at once, and
+    CPython 3.11's ``ast.parse`` fails when two threads parse together ("AST constructor
+    recursion depth mismatch")."""
+    with _READING_SCRIPTS:
+        return _heads()
 
 
 async def _migrate(direction: Direction, url: URL, revision: str) -> None:
