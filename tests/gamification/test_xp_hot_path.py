@@ -105,6 +105,17 @@ async def two_bots(
     return processes
 
 
+async def holder_and_other(
+    url: str, make_gamification: GamificationFactory, redis: tuple[str, str]
+) -> list[Gamification]:
+    """Two bots, the first holding CHANNEL's lease: it awarded ADA there at T0, and the other
+    bot was turned away for BOB."""
+    holder, other = await two_bots(url, make_gamification, redis)
+    assert await holder.xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0) is not None
+    assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=T0) is None
+    return [holder, other]
+
+
 @pytest.mark.redis
 async def test_a_burst_of_claims_is_batched_and_each_message_is_awarded_once(
     migrated_url: str,
@@ -190,10 +201,8 @@ async def test_the_lease_holder_judges_messages_without_a_round_trip_and_the_oth
     redis_settings: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    holder, other = await two_bots(migrated_url, make_gamification, redis_settings)
+    holder, other = await holder_and_other(migrated_url, make_gamification, redis_settings)
     sent = T0.timestamp()
-    assert await holder.xp.award_message(ADA, GUILD, CHANNEL, sent_at=sent) is not None
-    assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=sent) is None
     trips = [count_round_trips(g.xp.cooldowns.redis, monkeypatch) for g in (holder, other)]
 
     for member in range(1, 101):  # both bots hear every message
@@ -237,9 +246,7 @@ async def test_a_stopping_holder_hands_its_guild_over_and_the_database_refuses_a
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(cooldowns, "RECHECK_SECONDS", 0.1)
-    holder, other = await two_bots(migrated_url, make_gamification, redis_settings)
-    assert await holder.xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0) is not None
-    assert await other.xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0) is None
+    holder, other = await holder_and_other(migrated_url, make_gamification, redis_settings)
     await holder.xp.stop()
     await asyncio.sleep(0.1)
 
@@ -373,10 +380,8 @@ async def test_chat_in_cooldown_keeps_the_holder_s_lease(
 ) -> None:
     monkeypatch.setattr(cooldowns, "LEASE_SECONDS", 1.0)
     monkeypatch.setattr(cooldowns, "RECHECK_SECONDS", 0.1)
-    holder, other = await two_bots(migrated_url, make_gamification, redis_settings)
+    holder, other = await holder_and_other(migrated_url, make_gamification, redis_settings)
     sent = T0.timestamp()
-    assert await holder.xp.award_message(ADA, GUILD, CHANNEL, sent_at=sent) is not None
-    assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=sent) is None
 
     for _ in range(50):  # 2.5 s of chat by ADA alone, in her cooldown: two and a half leases
         for gamification in (holder, other):
@@ -398,9 +403,7 @@ async def test_a_stopping_holder_gives_its_leases_back_before_saving_its_buffer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(cooldowns, "RECHECK_SECONDS", 0.1)
-    holder, other = await two_bots(migrated_url, make_gamification, redis_settings)
-    assert await holder.xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0) is not None
-    assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=T0) is None
+    holder, other = await holder_and_other(migrated_url, make_gamification, redis_settings)
     database_slow = asyncio.Event()
 
     async def slow_save() -> None:

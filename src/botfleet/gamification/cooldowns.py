@@ -197,8 +197,11 @@ class MessageCooldowns:
         The common case of the hot path, so dictionary lookups: no Redis, no datetime.
         """
         channel = (guild_id, channel_id)
-        if channel in self._held_until:  # then no other process holds it
-            self._renew_if_due(channel, time.monotonic())
+        held_until = self._held_until.get(channel)
+        if held_until is not None:  # then no other process holds it
+            now = time.monotonic()
+            if now > held_until - LEASE_SECONDS / 2:
+                self._renew_if_due(channel, now)
             return sent < self._ready_at.get((guild_id, user_id), NEVER)
         return (
             sent < self._ready_at.get((guild_id, user_id), NEVER)
