@@ -22,8 +22,8 @@ counts too. Cases:
   awarded (every bot in a guild hears every message; with Redis only one awards them);
 * **lone first message in a guild, CPU**: ``award_message_deferred`` in a guild this process
   has not heard for a while, each in its own guild and waiting for its verdict: with Redis,
-  one round trip each (asking who awards the guild's chat XP; a process asks again about a
-  guild that chats every few seconds);
+  one round trip each (asking who awards the channel's chat XP; a process asks again about a
+  channel that chats every few seconds);
 * **burst that awards**: the same messages in bursts of 50, each handled in its own task as
   discord.py dispatches listeners (what a busy process sees; per message);
 * **command**: ``award_command`` as the completion listeners call it;

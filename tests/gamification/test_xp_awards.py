@@ -580,7 +580,7 @@ async def test_a_fleet_bot_gets_its_name_prefix_and_dispatch(
     try:
         await gamification.xp.award_xp(ADA, 100, "quest", guild_id=GUILD, channel_id=CHANNEL)
         level_ups = await gamification.check_level_up(ADA)
-        cooldown_key = gamification.xp.cooldowns.lease_key(GUILD)
+        cooldown_key = gamification.xp.cooldowns.lease_key(GUILD, CHANNEL)
     finally:
         await gamification.stop()
         await cache.close()

@@ -105,6 +105,17 @@ async def two_bots(
     return processes
 
 
+async def holder_and_other(
+    url: str, make_gamification: GamificationFactory, redis: tuple[str, str]
+) -> list[Gamification]:
+    """Two bots, the first holding CHANNEL's lease: it awarded ADA there at T0, and the other
+    bot was turned away for BOB."""
+    holder, other = await two_bots(url, make_gamification, redis)
+    assert await holder.xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0) is not None
+    assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=T0) is None
+    return [holder, other]
+
+
 @pytest.mark.redis
 async def test_a_burst_of_claims_is_batched_and_each_message_is_awarded_once(
     migrated_url: str,
@@ -190,10 +201,8 @@ async def test_the_lease_holder_judges_messages_without_a_round_trip_and_the_oth
     redis_settings: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    holder, other = await two_bots(migrated_url, make_gamification, redis_settings)
+    holder, other = await holder_and_other(migrated_url, make_gamification, redis_settings)
     sent = T0.timestamp()
-    assert await holder.xp.award_message(ADA, GUILD, CHANNEL, sent_at=sent) is not None
-    assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=sent) is None
     trips = [count_round_trips(g.xp.cooldowns.redis, monkeypatch) for g in (holder, other)]
 
     for member in range(1, 101):  # both bots hear every message
@@ -237,9 +246,7 @@ async def test_a_stopping_holder_hands_its_guild_over_and_the_database_refuses_a
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(cooldowns, "RECHECK_SECONDS", 0.1)
-    holder, other = await two_bots(migrated_url, make_gamification, redis_settings)
-    assert await holder.xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0) is not None
-    assert await other.xp.award_message(ADA, GUILD, CHANNEL, sent_at=T0) is None
+    holder, other = await holder_and_other(migrated_url, make_gamification, redis_settings)
     await holder.xp.stop()
     await asyncio.sleep(0.1)
 
@@ -336,3 +343,79 @@ async def test_redis_failing_mid_batch_leaves_the_verdict_to_the_database(
     assert all(g.xp.awards_by_source[XPSource.MESSAGE] == 2 for g in processes)
     assert await total_xp(processes[0], ADA) == 20
     assert await total_xp(processes[0], BOB) == 20
+
+
+@pytest.mark.redis
+async def test_a_channel_the_holder_cannot_read_earns_through_the_bot_that_hears_it(
+    migrated_url: str, make_gamification: GamificationFactory, redis_settings: tuple[str, str]
+) -> None:
+    blind, seeing = await two_bots(migrated_url, make_gamification, redis_settings)
+    unseen = CHANNEL + 1  # the first bot cannot read it: its messages reach the second only
+    sent = T0.timestamp()
+
+    for member in range(1, 21):
+        for gamification in (blind, seeing):  # both hear CHANNEL, the first bot first
+            await gamification.xp.award_message_deferred(member, GUILD, CHANNEL, sent_at=sent)
+            await gamification.xp.cooldowns.settled()
+        await seeing.xp.award_message_deferred(100 + member, GUILD, unseen, sent_at=sent)
+        await seeing.xp.cooldowns.settled()
+
+    awarded = {
+        (award.channel_id, award.user_id)
+        for gamification in (blind, seeing)
+        for awards in gamification.xp.writer._buffer.values()
+        for award in awards
+    }
+    assert {user for channel, user in awarded if channel == CHANNEL} == set(range(1, 21))
+    assert {user for channel, user in awarded if channel == unseen} == set(range(101, 121))
+    assert blind.xp.pending_awards == 20  # the first bot awards the channel it heard first
+
+
+@pytest.mark.redis
+async def test_chat_in_cooldown_keeps_the_holder_s_lease(
+    migrated_url: str,
+    make_gamification: GamificationFactory,
+    redis_settings: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cooldowns, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(cooldowns, "RECHECK_SECONDS", 0.1)
+    holder, other = await holder_and_other(migrated_url, make_gamification, redis_settings)
+    sent = T0.timestamp()
+
+    for _ in range(50):  # 2.5 s of chat by ADA alone, in her cooldown: two and a half leases
+        for gamification in (holder, other):
+            await gamification.xp.award_message_deferred(ADA, GUILD, CHANNEL, sent_at=sent)
+        await asyncio.sleep(0.05)
+    await other.xp.cooldowns.settled()
+
+    assert other.xp.pending_awards == 0  # the lease never lapsed to the other bot
+    # Still held: a new member's message is judged at once, without waiting for Redis.
+    await holder.xp.award_message_deferred(3, GUILD, CHANNEL, sent_at=sent)
+    assert holder.xp.pending_awards == 2
+
+
+@pytest.mark.redis
+async def test_a_stopping_holder_gives_its_leases_back_before_saving_its_buffer(
+    migrated_url: str,
+    make_gamification: GamificationFactory,
+    redis_settings: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cooldowns, "RECHECK_SECONDS", 0.1)
+    holder, other = await holder_and_other(migrated_url, make_gamification, redis_settings)
+    database_slow = asyncio.Event()
+
+    async def slow_save() -> None:
+        await database_slow.wait()
+
+    monkeypatch.setattr(holder.xp.writer, "stop", slow_save)
+    stopping = asyncio.ensure_future(holder.xp.stop())
+    await asyncio.sleep(0.15)
+    stopping.cancel()  # the shutdown gives up on the slow save
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
+    database_slow.set()  # the fixture's own stop at teardown saves at once
+
+    later = T0 + timedelta(seconds=10)
+    assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=later) is not None

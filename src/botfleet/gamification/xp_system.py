@@ -2,9 +2,9 @@
 
 **The hot path never waits on the database.** An award reads the guild's rules from the cache
 hierarchy (memory), applies the no-XP channels and roles, the message cooldown (memory; with
-Redis, only the process holding the guild's lease awards its chat XP, see
+Redis, only the process holding the channel's lease awards its chat XP, see
 :mod:`botfleet.gamification.cooldowns`) and appends to this process's buffer. The XP cog's
-message handler does not even wait for Redis when a guild's lease is asked for: the award is
+message handler does not even wait for Redis when a channel's lease is asked for: the award is
 buffered when the batch answers.
 
 **Write-behind.** Awards wait in this process's buffer and are saved in batches in the
@@ -198,10 +198,10 @@ class XPSystem:
         ``sent_at`` is when the message was sent, as a datetime or epoch seconds (what a
         message id gives without building a datetime). A member still in cooldown here, the
         common case, costs one dictionary lookup: the guild's rules are not even read. Waits
-        for Redis when the guild's lease is asked for; :meth:`award_message_deferred` does not.
+        for Redis when the channel's lease is asked for; :meth:`award_message_deferred` does not.
         """
         sent = _epoch_seconds(sent_at)
-        if self.cooldowns.cooling(guild_id, user_id, sent):
+        if self.cooldowns.cooling(guild_id, channel_id, user_id, sent):
             return None
         return await self._claim_message(
             user_id, guild_id, channel_id, role_ids, sent=sent, username=username, wait=True
@@ -217,13 +217,13 @@ class XPSystem:
         sent_at: float | None = None,
         username: str | None = None,
     ) -> None:
-        """:meth:`award_message` for a message handler: when the guild's lease must be asked
+        """:meth:`award_message` for a message handler: when the channel's lease must be asked
         for, returns once the claim is queued, and the award is buffered when Redis's batch
         answers (off the handler's path, a few milliseconds later). :meth:`flush`,
         :meth:`stop` and the member's saves wait for claims still on their way, so none is
         lost."""
         sent = time.time() if sent_at is None else sent_at
-        if self.cooldowns.cooling(guild_id, user_id, sent):
+        if self.cooldowns.cooling(guild_id, channel_id, user_id, sent):
             return  # the common case, without another coroutine
         await self._claim_message(
             user_id, guild_id, channel_id, role_ids, sent=sent, username=username, wait=False
@@ -248,13 +248,13 @@ class XPSystem:
             return None
         cooldown = config.message_cooldown_seconds
         message = _ChatMessage(config, user_id, guild_id, channel_id, sent, username)
-        known = self.cooldowns.verdict(guild_id, user_id, sent, cooldown)
+        known = self.cooldowns.verdict(guild_id, channel_id, user_id, sent, cooldown)
         if known is not None:
             return self._buffer_message(message, known)
         buffer = partial(self._buffer_message, message)
         if wait:
-            return buffer(await self.cooldowns.claim(guild_id, user_id, sent, cooldown))
-        self.cooldowns.claim_later(guild_id, user_id, sent, cooldown, buffer)
+            return buffer(await self.cooldowns.claim(guild_id, channel_id, user_id, sent, cooldown))
+        self.cooldowns.claim_later(guild_id, channel_id, user_id, sent, cooldown, decide=buffer)
         return None
 
     def _buffer_message(self, message: _ChatMessage, claim: Claim) -> XPAward | None:
@@ -407,11 +407,11 @@ class XPSystem:
         await self.writer.start()
 
     async def stop(self) -> None:
-        """Stop the background task, save everything still buffered and hand this process's
-        guilds over to the other bots."""
-        await self.cooldowns.settled()
+        """Hand this process's channels over to the other bots, then stop the background task
+        and save everything still buffered. The leases go first: a slow database cancelling
+        the save must not keep the channels without an awarder until the leases run out."""
+        await self.cooldowns.release()  # every claim answered first
         await self.writer.stop()
-        await self.cooldowns.release()
 
     async def give_xp(
         self, guild_id: int, user_id: int, amount: int, *, actor_id: int, reason: str | None = None
