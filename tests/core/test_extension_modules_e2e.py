@@ -106,3 +106,48 @@ async def test_timer_steps_run_once_ready_before_the_timers_start(
 
         await bot.reload_extension(f"{package}.greeter")
         assert counter.steps == [(True, False), (True, True)], "a reload runs its step at once"
+
+
+SPLIT_GREETER = """
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from {package}.split_greeter.words import GREETING
+
+
+class SplitGreeter(commands.Cog):
+    @app_commands.command(name="greet", description="Says hello.")
+    async def greet(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(GREETING)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(SplitGreeter())
+"""
+
+
+async def test_a_changed_submodule_runs_at_the_next_login(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, probe_package: tuple[str, Path]
+) -> None:
+    package, source = probe_package
+    folder = source.parent / "split_greeter"
+    folder.mkdir()
+    (folder / "__init__.py").write_text(SPLIT_GREETER.format(package=package), encoding="utf-8")
+    words = folder / "words.py"
+    words.write_text("GREETING = 'hello'\n", encoding="utf-8")
+    definition = dataclasses.replace(HANGMAN, extensions=(f"{package}.split_greeter",))
+    settings = fleet_test_settings("hangman", tmp_path)
+    app = discord_sandbox.add_application("Hangman Bot")
+    guild = discord_sandbox.create_guild("Word Games", bots=[app])
+    alice, general = guild.add_member("alice"), guild.channel("general")
+
+    async def greeting() -> str:
+        handle = await alice.run_command(general, app, "greet")
+        return (await handle.wait_for_response()).content
+
+    async with run_fleet_bot(discord_sandbox, app, definition, settings):
+        assert await greeting() == "hello"
+    await asyncio.to_thread(words.write_text, "GREETING = 'hello, new code'\n", encoding="utf-8")
+    async with run_fleet_bot(discord_sandbox, app, definition, settings):
+        assert await greeting() == "hello, new code", "the package imported its old submodule"
