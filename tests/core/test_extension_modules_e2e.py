@@ -32,7 +32,7 @@ class Greeter(commands.Cog):
         await interaction.response.send_message({answer!r})
 
     async def cog_load(self) -> None:
-        await self.bot.before_timers_start("probe", self.note_start)
+        await self.bot.before_timers_start(self, "probe", self.note_start)
 
     async def note_start(self) -> None:
         counter.steps.append((self.bot.is_ready(), self.bot.scheduler.running))
@@ -151,3 +151,31 @@ async def test_a_changed_submodule_runs_at_the_next_login(
     await asyncio.to_thread(words.write_text, "GREETING = 'hello, new code'\n", encoding="utf-8")
     async with run_fleet_bot(discord_sandbox, app, definition, settings):
         assert await greeting() == "hello, new code", "the package imported its old submodule"
+
+
+@pytest.mark.parametrize(("action", "steps_left"), [("reload", 1), ("unload", 0)])
+async def test_a_cog_removed_before_ready_takes_its_timer_step_with_it(
+    discord_sandbox: DiscordSandbox,
+    tmp_path: Path,
+    probe_package: tuple[str, Path],
+    action: str,
+    steps_left: int,
+) -> None:
+    package, source = probe_package
+    (source.parent / "rearranger.py").write_text(
+        f"async def setup(bot):\n    await bot.{action}_extension('{package}.greeter')\n",
+        encoding="utf-8",
+    )
+    definition = dataclasses.replace(
+        HANGMAN, extensions=(f"{package}.greeter", f"{package}.rearranger")
+    )
+    app = discord_sandbox.add_application("Hangman Bot")
+    discord_sandbox.create_guild("Word Games", bots=[app])
+    counter: Any = importlib.import_module(f"{package}.counter")
+
+    async with run_fleet_bot(
+        discord_sandbox, app, definition, fleet_test_settings("hangman", tmp_path)
+    ) as bot:
+        assert bot._timers_task is not None
+        await asyncio.wait_for(bot._timers_task, 10)
+        assert counter.steps == [(True, False)] * steps_left, "a removed cog's step ran"
