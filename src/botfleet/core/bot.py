@@ -53,7 +53,7 @@ from botfleet.gamification.options import GamificationOptions
 from botfleet.metrics import BotHealth, BotReadings, FleetMetrics
 from botfleet.metrics.log_context import set_log_context
 from botfleet.services.premium import PremiumService
-from botfleet.services.privacy import forget_cached_member
+from botfleet.services.privacy import forget_cached_member, forget_every_cached_member
 from botfleet.services.rate_limit import RateLimited, RateLimiter
 from botfleet.services.scheduler import Scheduler
 
@@ -212,6 +212,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             name="deleted-member-cache",
             delivery=Delivery.BROADCAST,
         )
+        self.bus.on_reconnect(self._forget_every_cached_member)
         self.metrics = metrics or FleetMetrics()
         self.metrics.watch(self.name, self.readings)
         self.gateway_guard = GatewayParseGuard(self.name, self._count_unparsable_event)
@@ -232,6 +233,10 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         log.info(
             "forgot the cached data of member %d, deleted by %s", event.user_id, event.source_bot
         )
+
+    async def _forget_every_cached_member(self) -> None:
+        """After the bus reconnected: the member deletions announced meanwhile were missed."""
+        forget_every_cached_member(self.cache)
 
     def _count_unparsable_event(self, event_type: str) -> None:
         self.metrics.error(self.name, f"gateway {event_type}")
