@@ -7,12 +7,16 @@ import asyncio
 import dataclasses
 import importlib
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from botfleet.bots.hangman.bot import DEFINITION as HANGMAN
+from botfleet.core.bot import FleetBot
+from botfleet.core.definition import BotDefinition
 from botfleet.sandbox import DiscordSandbox
 from botfleet.sandbox.fleet import fleet_test_settings, run_fleet_bot
 
@@ -87,20 +91,29 @@ async def test_a_bot_started_again_does_not_execute_its_extension_again(
     assert counter.executions == 2, "a changed file is executed anew"
 
 
+@asynccontextmanager
+async def timers_started(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, definition: BotDefinition[Any]
+) -> AsyncIterator[FleetBot]:
+    """The bot logged in, once the task that runs the timer steps and starts the timers ended."""
+    app = discord_sandbox.add_application("Hangman Bot")
+    discord_sandbox.create_guild("Word Games", bots=[app])
+    async with run_fleet_bot(
+        discord_sandbox, app, definition, fleet_test_settings("hangman", tmp_path)
+    ) as bot:
+        assert bot._timers_task is not None
+        await asyncio.wait_for(bot._timers_task, 10)
+        yield bot
+
+
 async def test_timer_steps_run_once_ready_before_the_timers_start(
     discord_sandbox: DiscordSandbox, tmp_path: Path, probe_package: tuple[str, Path]
 ) -> None:
     package, _ = probe_package
     definition = dataclasses.replace(HANGMAN, extensions=(f"{package}.greeter",))
-    app = discord_sandbox.add_application("Hangman Bot")
-    discord_sandbox.create_guild("Word Games", bots=[app])
     counter: Any = importlib.import_module(f"{package}.counter")
 
-    async with run_fleet_bot(
-        discord_sandbox, app, definition, fleet_test_settings("hangman", tmp_path)
-    ) as bot:
-        assert bot._timers_task is not None
-        await asyncio.wait_for(bot._timers_task, 10)  # the task that starts the timers
+    async with timers_started(discord_sandbox, tmp_path, definition) as bot:
         assert bot.scheduler.running
         assert counter.steps == [(True, False)], "ready first, the timers after the step"
 
@@ -169,13 +182,7 @@ async def test_a_cog_removed_before_ready_takes_its_timer_step_with_it(
     definition = dataclasses.replace(
         HANGMAN, extensions=(f"{package}.greeter", f"{package}.rearranger")
     )
-    app = discord_sandbox.add_application("Hangman Bot")
-    discord_sandbox.create_guild("Word Games", bots=[app])
     counter: Any = importlib.import_module(f"{package}.counter")
 
-    async with run_fleet_bot(
-        discord_sandbox, app, definition, fleet_test_settings("hangman", tmp_path)
-    ) as bot:
-        assert bot._timers_task is not None
-        await asyncio.wait_for(bot._timers_task, 10)
+    async with timers_started(discord_sandbox, tmp_path, definition):
         assert counter.steps == [(True, False)] * steps_left, "a removed cog's step ran"
