@@ -58,6 +58,7 @@ class PostingBot:
     bob: SandboxMember
     general: SandboxChannel
     refuse_after_post: bool = False
+    refuse_after_answer: bool = False
     public: bool = False
     """Whether the answer (and so the acknowledgement) is seen by the whole channel."""
     checks_take: float = 0.0
@@ -107,6 +108,8 @@ async def posting(discord_sandbox: DiscordSandbox) -> AsyncIterator[PostingBot]:
                 raise UserError(REFUSAL)
             quiet = discord.AllowedMentions.none() if posting.quiet else None
             await answer.send(posting.answer(), allowed_mentions=quiet)
+            if posting.refuse_after_answer:
+                raise UserError(REFUSAL)
 
     bot.tree.on_error = handle_interaction_error  # type: ignore[method-assign]
     async with discord_sandbox.run_client(bot, app):
@@ -277,3 +280,20 @@ async def test_a_held_back_answer_that_pings_nobody_is_still_given_in_place(
     assert seen == ["", slow_note(WHAT), posting.answer()]
     assert handle.interaction.followup_results == []
     assert posting.original(handle).notified_user_ids == []
+
+
+async def test_a_command_failing_after_its_answer_went_apart_takes_nothing_down_twice(
+    discord_sandbox: DiscordSandbox, posting: PostingBot
+) -> None:
+    """The pinging answer sent apart took the wait down already: the failure after it must not
+    delete the original again (Discord would answer 404)."""
+    posting.public, posting.mentioned, posting.refuse_after_answer = True, posting.bob, True
+    discord_sandbox.force_rate_limit(MESSAGES_ROUTE, retry_after=0.5, times=3)
+    handle = await posting.post()
+    await handle.wait_for_response()
+    answer = await handle.wait_for_followup(timeout=WAIT)
+    refusal = await handle.wait_for_followup(timeout=WAIT)
+
+    assert answer.content == posting.answer() and refusal.content == REFUSAL
+    assert posting.original(handle).deleted
+    assert not [error for error in discord_sandbox.http_errors if error.status < 500]

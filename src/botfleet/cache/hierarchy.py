@@ -200,6 +200,12 @@ class CacheHierarchy:
         """Remove every key starting with ``prefix`` (administrative changes; Redis SCAN)."""
         await self._invalidate(Invalidation(prefix, is_prefix=True, origin=self.origin))
 
+    def forget_here(self, prefix: str) -> None:
+        """Drop every key starting with ``prefix`` from this process's memory only: what
+        another process's announcement would have invalidated, when this one may have missed
+        it (its event bus was cut off)."""
+        self._drop(Invalidation(prefix, is_prefix=True, origin=self.origin))
+
     async def _invalidate(self, invalidation: Invalidation) -> None:
         self._ensure_listening()
         self._drop(invalidation)

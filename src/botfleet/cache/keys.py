@@ -30,6 +30,11 @@ class CacheKeys:
         return f"user:{user_id}:"
 
     @staticmethod
+    def all_users() -> str:
+        """Prefix of every user's hot data and records, for dropping them all from memory."""
+        return "user:"
+
+    @staticmethod
     def guild_config(guild_id: int) -> str:
         """One guild's configuration (prefix, locale, features); TTL ``ttl.guild_config``."""
         return f"guild:{guild_id}:config"

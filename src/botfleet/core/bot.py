@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Generic
 
@@ -53,7 +53,7 @@ from botfleet.gamification.options import GamificationOptions
 from botfleet.metrics import BotHealth, BotReadings, FleetMetrics
 from botfleet.metrics.log_context import set_log_context
 from botfleet.services.premium import PremiumService
-from botfleet.services.privacy import forget_cached_member
+from botfleet.services.privacy import forget_cached_member, forget_every_cached_member
 from botfleet.services.rate_limit import RateLimited, RateLimiter
 from botfleet.services.scheduler import Scheduler
 
@@ -169,7 +169,8 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.tree_syncer: TreeSyncer | None = None
         self.reloader: ExtensionReloader | None = None
         self._timers_task: asyncio.Task[None] | None = None
-        self._before_timers: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+        self._before_timers: list[tuple[commands.Cog, str, Callable[[], Awaitable[object]]]] = []
+        """The cogs' steps waiting for readiness: (the cog, what the step does, the step)."""
         self._timers_started = False
         self.state_dir = state_dir or Path(settings.bot.data_dir)
         self._owns_database = database is None
@@ -211,6 +212,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             name="deleted-member-cache",
             delivery=Delivery.BROADCAST,
         )
+        self.bus.on_reconnect(self._forget_every_cached_member)
         self.metrics = metrics or FleetMetrics()
         self.metrics.watch(self.name, self.readings)
         self.gateway_guard = GatewayParseGuard(self.name, self._count_unparsable_event)
@@ -231,6 +233,10 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         log.info(
             "forgot the cached data of member %d, deleted by %s", event.user_id, event.source_bot
         )
+
+    async def _forget_every_cached_member(self) -> None:
+        """After the bus reconnected: the member deletions announced meanwhile were missed."""
+        forget_every_cached_member(self.cache)
 
     def _count_unparsable_event(self, event_type: str) -> None:
         self.metrics.error(self.name, f"gateway {event_type}")
@@ -289,17 +295,35 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         extension_modules.forget(self._resolve_name(name, package))
         await super().reload_extension(name, package=package)
 
-    async def before_timers_start(self, what: str, step: Callable[[], Awaitable[object]]) -> None:
-        """Run ``step`` (a cog re-arming its timers from the database) once the bot is ready,
+    async def before_timers_start(
+        self, cog: commands.Cog, what: str, step: Callable[[], Awaitable[object]]
+    ) -> None:
+        """Run ``step`` (``cog`` re-arming its timers from the database) once the bot is ready,
         just before the timers start; run it now if they started already (a reload).
 
         Readiness does not wait for the database, and a timer that fell due meanwhile still
-        fires once: overdue timers fire when the scheduler starts, after every step.
+        fires once: overdue timers fire when the scheduler starts, after every step. A cog
+        removed before then takes its step with it (see :meth:`remove_cog`).
         """
         if self._timers_started:
             await step()
         else:
-            self._before_timers.append((what, step))
+            self._before_timers.append((cog, what, step))
+
+    async def remove_cog(
+        self,
+        name: str,
+        /,
+        *,
+        guild: discord.abc.Snowflake | None = discord.utils.MISSING,
+        guilds: Sequence[discord.abc.Snowflake] = discord.utils.MISSING,
+    ) -> commands.Cog | None:
+        """Remove a cog and the step it left for readiness: a cog unloaded or reloaded before
+        ready would otherwise still run its old step (a reloaded one, twice)."""
+        cog = await super().remove_cog(name, guild=guild, guilds=guilds)
+        if cog is not None:
+            self._before_timers[:] = [each for each in self._before_timers if each[0] is not cog]
+        return cog
 
     async def _start_bus(self) -> None:
         """Connect the event bus; without the broker, events take the slower ways they had."""
@@ -353,12 +377,12 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         awaits this task, so a failure is logged here rather than lost with it.
         """
         await self.wait_until_ready()
-        for what, step in self._before_timers:
+        while self._before_timers:  # taken one at a time: a cog removed meanwhile drops its own
+            _, what, step = self._before_timers.pop(0)
             try:
                 await step()
             except Exception:
                 log.exception("%s failed at start; the timers start without it", what)
-        self._before_timers.clear()
         self._timers_started = True
         try:
             await self.scheduler.start()

@@ -99,6 +99,7 @@ def executed_spec(name: str) -> importlib.machinery.ModuleSpec | None:
         return None
     if not executed.unchanged():
         del _executed[name]
+        _drop_from_sys_modules(executed)
         return None
     return importlib.machinery.ModuleSpec(
         name,
@@ -106,6 +107,14 @@ def executed_spec(name: str) -> importlib.machinery.ModuleSpec | None:
         origin=executed.spec.origin,
         is_package=executed.spec.submodule_search_locations is not None,
     )
+
+
+def _drop_from_sys_modules(executed: ExecutedExtension) -> None:
+    """Drop the modules :func:`keep_imported` put back: the package executed anew would
+    otherwise import its old submodules from ``sys.modules`` and run stale code."""
+    for key, module in executed.modules.items():
+        if sys.modules.get(key) is module:
+            del sys.modules[key]
 
 
 def keep_imported(name: str) -> None:

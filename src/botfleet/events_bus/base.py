@@ -90,6 +90,20 @@ class EventBus(ABC):
         )
         """A lock per handler and event id being handled: two copies of one event delivered
         together (a publisher's retry) are handled one after the other, the second a repeat."""
+        self._reconnect_hooks: list[Callable[[], Awaitable[None]]] = []
+
+    def on_reconnect(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Call ``hook`` each time the bus reconnects to its broker: the broadcasts published
+        while it was cut off are lost, so a subscriber drops what they would have kept fresh."""
+        self._reconnect_hooks.append(hook)
+
+    async def _missed_broadcasts(self) -> None:
+        """Call the reconnect hooks, each on its own: one failing leaves the others' work."""
+        for hook in self._reconnect_hooks:
+            try:
+                await hook()
+            except Exception:
+                log.exception("a hook for the broadcasts missed while disconnected failed")
 
     def subscribe(
         self,

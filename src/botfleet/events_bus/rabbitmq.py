@@ -9,22 +9,26 @@ flight when the process dies is delivered again, and the consumer's record of ha
 once on redelivery, then dropped with an error in the log rather than retried forever.
 
 Broadcasts: each process of a consumer also has an exclusive, auto-deleted queue,
-``<exchange>.<consumer>.process-<id>``, bound to the keys of its broadcast subscriptions, so every
-running process gets each event; it goes with the process's connection.
+``<exchange>.<consumer>.process-<id>-<generation>``, bound to the keys of its broadcast
+subscriptions, so every running process gets each event; it goes with the process's connection.
+After a reconnect the process declares a queue of a new name (the next connection generation):
+the broker may not have seen the old connection die yet, and would refuse the old exclusive name
+(RESOURCE_LOCKED). The broadcasts published in between are lost, so the bus then calls its
+reconnect hooks (:meth:`EventBus.on_reconnect`).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import aio_pika
 from aio_pika.abc import (
-    AbstractChannel,
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
+    AbstractRobustChannel,
     AbstractRobustConnection,
 )
 
@@ -52,12 +56,15 @@ class RabbitMQBus(EventBus):
         self.url = url
         self.exchange_name = exchange
         self._connection: AbstractRobustConnection | None = None
-        self._channel: AbstractChannel | None = None
+        self._channel: AbstractRobustChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._consumers: dict[str, list[tuple[AbstractQueue, str]]] = {}
         """Each consumer consuming, by name: its queues and their consumer tags."""
         self.process_id = uuid.uuid4().hex[:12]
         """Names this process's broadcast queues."""
+        self.generation = 0
+        """This process's connections to the broker so far, less one: names its broadcast
+        queues of the current connection."""
 
     def queue_name(self, consumer: str) -> str:
         """The consumer's durable queue of work, shared by its processes."""
@@ -65,7 +72,7 @@ class RabbitMQBus(EventBus):
 
     def process_queue_name(self, consumer: str) -> str:
         """This process's queue of the consumer's broadcasts."""
-        return f"{self.exchange_name}.{consumer}.process-{self.process_id}"
+        return f"{self.exchange_name}.{consumer}.process-{self.process_id}-{self.generation}"
 
     def delivers_to(self, consumer: str) -> bool:
         """The broker keeps an event for a consumer whose queue exists (publish says if not)."""
@@ -74,6 +81,7 @@ class RabbitMQBus(EventBus):
     async def start(self) -> None:
         try:
             self._connection = await aio_pika.connect_robust(self.url)
+            self._connection.reconnect_callbacks.add(self._reconnected)
             self._channel = await self._connection.channel(on_return_raises=True)
             await self._channel.set_qos(prefetch_count=PREFETCH)
             self._exchange = await self._channel.declare_exchange(
@@ -112,18 +120,47 @@ class RabbitMQBus(EventBus):
         for key in broadcast.keys() - work.keys():
             # A release that delivered this key as work bound it here; one process would get it.
             await shared.unbind(self._exchange, routing_key=key)
-        queues = [(shared, Delivery.WORK)]
-        if broadcast:
-            own = await self._channel.declare_queue(
-                self.process_queue_name(consumer), exclusive=True, auto_delete=True
-            )
-            for key in broadcast:
-                await own.bind(self._exchange, routing_key=key)
-            queues.append((own, Delivery.BROADCAST))
         self._consumers[consumer] = [
-            (queue, await queue.consume(self._receiver(consumer, delivery)))
-            for queue, delivery in queues
+            (shared, await shared.consume(self._receiver(consumer, Delivery.WORK)))
         ]
+        if broadcast:
+            self._consumers[consumer].append(await self._consume_broadcasts(consumer, broadcast))
+
+    async def _consume_broadcasts(
+        self, consumer: str, keys: Iterable[str]
+    ) -> tuple[AbstractQueue, str]:
+        """Declare, bind and consume this connection's queue of ``consumer``'s broadcasts.
+
+        Not robust: aio-pika would declare it again under its old name after a reconnect,
+        which :meth:`_reconnected` does under a new one."""
+        assert self._channel is not None and self._exchange is not None
+        own = await self._channel.declare_queue(
+            self.process_queue_name(consumer), exclusive=True, auto_delete=True, robust=False
+        )
+        for key in keys:
+            await own.bind(self._exchange, routing_key=key)
+        return own, await own.consume(self._receiver(consumer, Delivery.BROADCAST))
+
+    async def _reconnected(self, connection: object) -> None:
+        """After aio-pika restored the connection (and the work queues): new broadcast queues,
+        then the hooks for the broadcasts missed meanwhile."""
+        self.generation += 1
+        try:
+            for consumer, queues in self._consumers.items():
+                keys = dict.fromkeys(
+                    s.key
+                    for s in self.subscriptions
+                    if s.consumer == consumer and s.delivery is Delivery.BROADCAST
+                )
+                if keys:
+                    queues[1:] = [await self._consume_broadcasts(consumer, keys)]
+        except (OSError, aio_pika.exceptions.AMQPError):
+            log.exception("the broadcast queues could not be declared again after a reconnect")
+        log.warning(
+            "event bus reconnected to RabbitMQ; broadcasts published meanwhile are lost, "
+            "so what they keep fresh is dropped"
+        )
+        await self._missed_broadcasts()
 
     def _receiver(
         self, consumer: str, delivery: Delivery

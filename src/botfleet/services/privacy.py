@@ -234,6 +234,13 @@ async def forget_cached_member(cache: CacheHierarchy, user_id: int) -> None:
     await cache.invalidate_prefix(CacheKeys.all_leaderboards())
 
 
+def forget_every_cached_member(cache: CacheHierarchy) -> None:
+    """Drop every member's data and every leaderboard from this process's memory: the
+    deletions announced while its event bus was cut off never reached it."""
+    cache.forget_here(CacheKeys.all_users())
+    cache.forget_here(CacheKeys.all_leaderboards())
+
+
 def longest_cached_for(ttl: CacheTTLSection) -> float:
     """Seconds a process that hears of no deletion may still serve the member's cached data."""
     return float(max(ttl.user, ttl.leaderboard, PREMIUM_CACHE_TTL))

@@ -60,8 +60,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+CACHE_KEYS_PREFIX: Final = "premium:"
+
+
 def cache_key(subject: Subject) -> str:
-    return f"premium:{subject.scope.value}:{subject.id}"
+    return f"{CACHE_KEYS_PREFIX}{subject.scope.value}:{subject.id}"
 
 
 class Outcome(StrEnum):
@@ -526,6 +529,13 @@ class PremiumService:
                 name="premium-cache",
                 delivery=Delivery.BROADCAST,
             )
+        self.bus.on_reconnect(self._forget_every_cached_answer)
+
+    async def _forget_every_cached_answer(self) -> None:
+        """Drop this process's cached premium answers: the changes announced while its bus
+        was cut off never reached it."""
+        if self.cache is not None:
+            self.cache.forget_here(CACHE_KEYS_PREFIX)
 
     async def _forget_changed(self, event: PremiumChanged) -> None:
         if event.user_id is not None:

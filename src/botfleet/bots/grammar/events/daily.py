@@ -61,7 +61,7 @@ class QuizEvents(commands.Cog, name=QUIZ_COG_NAME):
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(DailyAnswerButton, PracticeAnswerButton)
         await self.bot.before_timers_start(
-            "restoring the daily grammar posts' timers", self.posts.restore_timers
+            self, "restoring the daily grammar posts' timers", self.posts.restore_timers
         )
 
     async def cog_unload(self) -> None:

@@ -40,7 +40,7 @@ class HangmanEvents(commands.Cog, name="Hangman events"):
         self.display = display
 
     async def cog_load(self) -> None:
-        await self.bot.before_timers_start("re-arming the hangman games' timers", self._rearm)
+        await self.bot.before_timers_start(self, "re-arming the hangman games' timers", self._rearm)
 
     async def _rearm(self) -> None:
         rearmed = await self.service.rearm_timers()

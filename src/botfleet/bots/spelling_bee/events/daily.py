@@ -35,7 +35,9 @@ class SpellingBeeEvents(commands.Cog, name="Spelling Bee events"):
 
     async def cog_load(self) -> None:
         self.service.words.start()
-        await self.bot.before_timers_start("re-arming the daily spelling bee posts", self._rearm)
+        await self.bot.before_timers_start(
+            self, "re-arming the daily spelling bee posts", self._rearm
+        )
 
     async def _rearm(self) -> None:
         rearmed = await self.service.rearm_daily()

@@ -27,7 +27,7 @@ class PollEvents(commands.Cog, name="Poll events"):
 
     async def cog_load(self) -> None:
         await self.bot.before_timers_start(
-            "restoring the polls' timers", self.service.restore_timers
+            self, "restoring the polls' timers", self.service.restore_timers
         )
 
     @commands.Cog.listener()

@@ -43,7 +43,7 @@ class ReminderEvents(commands.Cog, name="Reminder events"):
 
     async def cog_load(self) -> None:
         await self.bot.before_timers_start(
-            "restoring the reminders' timers", self.service.restore_timers
+            self, "restoring the reminders' timers", self.service.restore_timers
         )
         self.bot.bus.subscribe(
             MemberBanned, self._on_member_banned, consumer=self.bot.name, name="ban-reminders"
