@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -46,6 +47,22 @@ async def held_activation(stage: PaymentStage) -> dict[str, Any]:
     await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
     activated, _sale = stage.paypal.webhooks.events
     return activated
+
+
+async def applied_once(stage: PaymentStage, activation: dict[str, Any]) -> None:
+    """Ada's activation took effect once: one outcome recorded, one confirmation owed."""
+    assert await stage.outcomes() == {activation["id"]: "applied"}
+    assert await stage.outbox() == [(ADA, "confirmation")]
+
+
+async def renewed_then(
+    stage: PaymentStage, subscription_id: str, later: Callable[[str], Awaitable[None]]
+) -> None:
+    """A renewal is paid a minute on, then ``later`` happens at PayPal a minute after."""
+    stage.paypal.clock_offset = timedelta(minutes=1)
+    await stage.paypal.renew(subscription_id)
+    stage.paypal.clock_offset = timedelta(minutes=2)
+    await later(subscription_id)
 
 
 async def test_a_subscription_grants_premium_until_the_next_billing(stage: PaymentStage) -> None:
@@ -218,8 +235,7 @@ async def test_concurrent_copies_of_one_event_apply_once(stage: PaymentStage) ->
     statuses = await asyncio.gather(*(stage.paypal.send(activated) for _ in range(5)))
 
     assert statuses == [200] * 5
-    assert await stage.outcomes() == {activated["id"]: "applied"}
-    assert await stage.outbox() == [(ADA, "confirmation")]
+    await applied_once(stage, activated)
 
 
 async def test_a_cancellation_before_an_earlier_periods_payment_stays_cancelled(
@@ -229,10 +245,7 @@ async def test_a_cancellation_before_an_earlier_periods_payment_stays_cancelled(
     paypal = stage.paypal
     subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
     paypal.webhooks.deliver = False
-    paypal.clock_offset = timedelta(minutes=1)
-    await paypal.renew(subscription_id)
-    paypal.clock_offset = timedelta(minutes=2)
-    await paypal.cancel(subscription_id)
+    await renewed_then(stage, subscription_id, paypal.cancel)
     _first, renewal = paypal.webhooks.of_type("PAYMENT.SALE.COMPLETED", key="event_type")
     (cancelled,) = paypal.webhooks.of_type("BILLING.SUBSCRIPTION.CANCELLED", key="event_type")
     premium = PremiumService(stage.database)
@@ -254,10 +267,7 @@ async def test_an_older_event_arriving_late_never_overwrites_a_newer_failed_paym
     paypal = stage.paypal
     paypal.webhooks.deliver = False
     subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
-    paypal.clock_offset = timedelta(minutes=1)
-    await paypal.renew(subscription_id)
-    paypal.clock_offset = timedelta(minutes=2)
-    await paypal.fail_payment(subscription_id)
+    await renewed_then(stage, subscription_id, paypal.fail_payment)
     activated, first, renewal, failed = paypal.webhooks.events
 
     statuses = [await paypal.send(event) for event in (first, failed, renewal, activated)]
@@ -306,8 +316,7 @@ async def test_a_replayed_transmission_within_the_tolerance_changes_nothing(
     again = await paypal.webhooks.post(activated, body, headers)
 
     assert (first, again) == (200, 200)
-    assert await stage.outcomes() == {activated["id"]: "applied"}
-    assert await stage.outbox() == [(ADA, "confirmation")]
+    await applied_once(stage, activated)
 
 
 async def test_a_failed_payment_owes_a_dm(stage: PaymentStage) -> None:
@@ -341,8 +350,7 @@ async def test_duplicate_forged_altered_stale_and_foreign_certificates(
     assert await stage.outcomes() == {}
 
     assert (await paypal.send(activated), await paypal.send(activated)) == (200, 200)
-    assert await stage.outcomes() == {activated["id"]: "applied"}
-    assert await stage.outbox() == [(ADA, "confirmation")]
+    await applied_once(stage, activated)
 
 
 async def test_only_a_certificate_for_paypals_host_under_a_trusted_ca_verifies(
