@@ -229,6 +229,45 @@ async def test_a_reversal_revokes_exactly_what_its_sale_paid(stage: PaymentStage
     assert (await stage.outbox()).count((ADA, "revoked")) == 1
 
 
+async def test_a_reversal_paypal_knows_nothing_of_changes_nothing_and_is_not_resent(
+    stage: PaymentStage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reversal whose id PayPal answers 404 for: 200 (a resend cannot help), logged once,
+    premium and the subscription unchanged."""
+    own = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    stage.paypal.webhooks.deliver = False
+    await stage.paypal.reverse(own)
+    (reversal,) = stage.paypal.webhooks.of_type("PAYMENT.SALE.REVERSED", key="event_type")
+    reversal["resource"]["id"] = "REFUND-UNKNOWN"
+
+    with caplog.at_level(logging.WARNING, logger="botfleet.payments.paypal"):
+        assert await stage.paypal.send(reversal) == 200
+
+    assert await PremiumService(stage.database).is_active(Subject.user(ADA))
+    assert stage.paypal.subscription(own)["status"] == "ACTIVE"
+    unknown = [r for r in caplog.records if "unknown to PayPal" in r.getMessage()]
+    assert len(unknown) == 1
+
+
+async def test_a_reversal_paypal_cannot_trace_during_an_outage_is_retried(
+    stage: PaymentStage,
+) -> None:
+    """A 5xx reading the reversal is no unknown reversal: 500, and PayPal's resend revokes."""
+    own = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    stage.paypal.outage = True
+
+    await stage.paypal.reverse(own)
+
+    assert stage.paypal.webhooks.deliveries[-1].status == 500
+    premium = PremiumService(stage.database)
+    assert await premium.is_active(Subject.user(ADA))
+    stage.paypal.outage = False
+    (reversal,) = stage.paypal.webhooks.of_type("PAYMENT.SALE.REVERSED", key="event_type")
+    assert await stage.paypal.send(reversal) == 200
+    assert not await premium.is_active(Subject.user(ADA))
+    assert stage.paypal.subscription(own)["status"] == "CANCELLED"
+
+
 async def test_concurrent_copies_of_one_event_apply_once(stage: PaymentStage) -> None:
     activated = await held_activation(stage)
 
