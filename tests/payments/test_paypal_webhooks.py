@@ -7,8 +7,10 @@ allowed only because the test configuration names its host.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -45,6 +47,22 @@ async def held_activation(stage: PaymentStage) -> dict[str, Any]:
     await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
     activated, _sale = stage.paypal.webhooks.events
     return activated
+
+
+async def applied_once(stage: PaymentStage, activation: dict[str, Any]) -> None:
+    """Ada's activation took effect once: one outcome recorded, one confirmation owed."""
+    assert await stage.outcomes() == {activation["id"]: "applied"}
+    assert await stage.outbox() == [(ADA, "confirmation")]
+
+
+async def renewed_then(
+    stage: PaymentStage, subscription_id: str, later: Callable[[str], Awaitable[None]]
+) -> None:
+    """A renewal is paid a minute on, then ``later`` happens at PayPal a minute after."""
+    stage.paypal.clock_offset = timedelta(minutes=1)
+    await stage.paypal.renew(subscription_id)
+    stage.paypal.clock_offset = timedelta(minutes=2)
+    await later(subscription_id)
 
 
 async def test_a_subscription_grants_premium_until_the_next_billing(stage: PaymentStage) -> None:
@@ -188,6 +206,158 @@ async def test_a_dispute_paypal_cannot_trace_during_an_outage_is_retried(
     assert not await premium.is_active(Subject.user(ADA))
 
 
+async def test_a_reversal_revokes_exactly_what_its_sale_paid(stage: PaymentStage) -> None:
+    """A chargeback: PayPal reverses the last payment of Ada's own subscription. The event names
+    only the reversal (as PayPal's sample), which names the sale, which names the subscription:
+    that membership ends and its subscription is cancelled, her server's stays."""
+    own = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    server = await subscribe(stage, Purchase(ADA, Subject.guild(GUILD), Plan.YEARLY))
+
+    await stage.paypal.reverse(own)
+
+    (reversed_,) = stage.paypal.webhooks.of_type("PAYMENT.SALE.REVERSED", key="event_type")
+    assert reversed_["resource_type"] == "sale"
+    assert {"sale_id", "billing_agreement_id"}.isdisjoint(reversed_["resource"])
+    assert stage.paypal.webhooks.deliveries[-1].status == 200
+    premium = PremiumService(stage.database)
+    membership = await premium.membership(Subject.user(ADA))
+    assert membership is not None and membership.status is Status.REVOKED
+    assert await premium.is_active(Subject.guild(GUILD))
+    assert stage.paypal.subscription(own)["status"] == "CANCELLED"
+    assert stage.paypal.subscription(server)["status"] == "ACTIVE"
+    assert (await stage.outcomes())[reversed_["id"]] == "applied"
+    assert (await stage.outbox()).count((ADA, "revoked")) == 1
+
+
+async def test_a_reversal_paypal_knows_nothing_of_changes_nothing_and_is_not_resent(
+    stage: PaymentStage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reversal whose id PayPal answers 404 for: 200 (a resend cannot help), logged once,
+    premium and the subscription unchanged."""
+    own = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    stage.paypal.webhooks.deliver = False
+    await stage.paypal.reverse(own)
+    (reversal,) = stage.paypal.webhooks.of_type("PAYMENT.SALE.REVERSED", key="event_type")
+    reversal["resource"]["id"] = "REFUND-UNKNOWN"
+
+    with caplog.at_level(logging.WARNING, logger="botfleet.payments.paypal"):
+        assert await stage.paypal.send(reversal) == 200
+
+    assert await PremiumService(stage.database).is_active(Subject.user(ADA))
+    assert stage.paypal.subscription(own)["status"] == "ACTIVE"
+    unknown = [r for r in caplog.records if "unknown to PayPal" in r.getMessage()]
+    assert len(unknown) == 1
+
+
+async def test_a_reversal_paypal_cannot_trace_during_an_outage_is_retried(
+    stage: PaymentStage,
+) -> None:
+    """A 5xx reading the reversal is no unknown reversal: 500, and PayPal's resend revokes."""
+    own = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    stage.paypal.outage = True
+
+    await stage.paypal.reverse(own)
+
+    assert stage.paypal.webhooks.deliveries[-1].status == 500
+    premium = PremiumService(stage.database)
+    assert await premium.is_active(Subject.user(ADA))
+    stage.paypal.outage = False
+    (reversal,) = stage.paypal.webhooks.of_type("PAYMENT.SALE.REVERSED", key="event_type")
+    assert await stage.paypal.send(reversal) == 200
+    assert not await premium.is_active(Subject.user(ADA))
+    assert stage.paypal.subscription(own)["status"] == "CANCELLED"
+
+
+async def test_concurrent_copies_of_one_event_apply_once(stage: PaymentStage) -> None:
+    activated = await held_activation(stage)
+
+    statuses = await asyncio.gather(*(stage.paypal.send(activated) for _ in range(5)))
+
+    assert statuses == [200] * 5
+    await applied_once(stage, activated)
+
+
+async def test_a_cancellation_before_an_earlier_periods_payment_stays_cancelled(
+    stage: PaymentStage,
+) -> None:
+    """The renewal's sale (a minute old) arrives after the cancellation: no new period."""
+    paypal = stage.paypal
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    paypal.webhooks.deliver = False
+    await renewed_then(stage, subscription_id, paypal.cancel)
+    _first, renewal = paypal.webhooks.of_type("PAYMENT.SALE.COMPLETED", key="event_type")
+    (cancelled,) = paypal.webhooks.of_type("BILLING.SUBSCRIPTION.CANCELLED", key="event_type")
+    premium = PremiumService(stage.database)
+
+    assert await paypal.send(cancelled) == 200
+    ended = await premium.membership(Subject.user(ADA))
+    assert await paypal.send(renewal) == 200
+
+    assert ended is not None and ended.status is Status.CANCELED
+    assert await premium.membership(Subject.user(ADA)) == ended
+    assert (await stage.outcomes())[renewal["id"]] != "applied"
+
+
+async def test_an_older_event_arriving_late_never_overwrites_a_newer_failed_payment(
+    stage: PaymentStage,
+) -> None:
+    """The first payment, a renewal (t+1 min), a failed payment (t+2 min) and the activation
+    (t+0) arrive in this order: the member stays past due, paid to the renewal's end."""
+    paypal = stage.paypal
+    paypal.webhooks.deliver = False
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    await renewed_then(stage, subscription_id, paypal.fail_payment)
+    activated, first, renewal, failed = paypal.webhooks.events
+
+    statuses = [await paypal.send(event) for event in (first, failed, renewal, activated)]
+
+    assert statuses == [200, 200, 200, 200]
+    membership = await PremiumService(stage.database).membership(Subject.user(ADA))
+    assert membership is not None and membership.status is Status.PAST_DUE
+    next_billing = paypal.subscription(subscription_id)["billing_info"]["next_billing_time"]
+    assert membership.premium_until == datetime.fromisoformat(next_billing)
+    assert (await stage.outcomes())[activated["id"]] == "stale"
+    assert await stage.outbox() == [(ADA, "payment_failed")]
+
+
+@pytest.mark.parametrize(
+    ("sent", "status"),
+    [
+        (timedelta(days=-3), 400),
+        (timedelta(seconds=-301), 400),
+        (timedelta(minutes=10), 400),
+        (timedelta(minutes=-4), 200),
+    ],
+    ids=["days-old", "past-tolerance", "from-the-future", "within-tolerance"],
+)
+async def test_a_transmission_is_accepted_only_within_the_tolerance(
+    stage: PaymentStage, sent: timedelta, status: int
+) -> None:
+    """PayPal signs the transmission time; one more than 300 s (the tolerance) from now,
+    either way, is refused, so a captured delivery cannot be replayed later."""
+    activated = await held_activation(stage)
+
+    assert await stage.paypal.send(activated, sent_at=datetime.now(UTC) + sent) == status
+
+    expected = {activated["id"]: "applied"} if status == 200 else {}
+    assert await stage.outcomes() == expected
+
+
+async def test_a_replayed_transmission_within_the_tolerance_changes_nothing(
+    stage: PaymentStage,
+) -> None:
+    """The very same signed delivery (body and headers) sent again: 200, no second effect."""
+    paypal = stage.paypal
+    activated = await held_activation(stage)
+    body, headers = paypal.signed(activated)
+
+    first = await paypal.webhooks.post(activated, body, headers)
+    again = await paypal.webhooks.post(activated, body, headers)
+
+    assert (first, again) == (200, 200)
+    await applied_once(stage, activated)
+
+
 async def test_a_failed_payment_owes_a_dm(stage: PaymentStage) -> None:
     subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
     stage.paypal.clock_offset = timedelta(minutes=1)
@@ -219,8 +389,7 @@ async def test_duplicate_forged_altered_stale_and_foreign_certificates(
     assert await stage.outcomes() == {}
 
     assert (await paypal.send(activated), await paypal.send(activated)) == (200, 200)
-    assert await stage.outcomes() == {activated["id"]: "applied"}
-    assert await stage.outbox() == [(ADA, "confirmation")]
+    await applied_once(stage, activated)
 
 
 async def test_only_a_certificate_for_paypals_host_under_a_trusted_ca_verifies(

@@ -253,6 +253,10 @@ class PayPalGateway:
         """A payment (sale); a subscription's names it as ``billing_agreement_id``."""
         return await self._request("GET", f"/v1/payments/sale/{sale_id}")
 
+    async def refund(self, refund_id: str) -> dict[str, Any]:
+        """A refund or reversal, naming the sale it takes back (``sale_id``)."""
+        return await self._request("GET", f"/v1/payments/refund/{refund_id}")
+
     async def dispute(self, dispute_id: str) -> dict[str, Any]:
         """A dispute's details (its disputed transactions), when its event left them out."""
         return await self._request("GET", f"/v1/customer/disputes/{dispute_id}")
@@ -402,20 +406,24 @@ async def translate(event: ProviderEvent, gateway: PayPalGateway) -> PaymentEven
 async def _refunded_subscription(event: ProviderEvent, gateway: PayPalGateway) -> str | None:
     """The subscription whose payment a refund or reversal takes back.
 
-    A reversal's resource is the sale, naming its subscription; a refund's names only the sale
-    it refunds, whose ``billing_agreement_id`` is the subscription. A partial refund (a
-    goodwill gesture) takes nothing back, as Stripe's partial refunds do not.
+    A refund's resource names only the sale it refunds, whose ``billing_agreement_id`` is the
+    subscription. A reversal's (PayPal's sample: ``resource_type`` "sale") names neither: it is
+    the reversal itself, a refund PayPal made, read back for its ``sale_id``. A partial refund
+    (a goodwill gesture) takes nothing back, as Stripe's partial refunds do not.
     """
     resource = event.object
     agreement = resource.get("billing_agreement_id")
-    if not agreement and resource.get("sale_id"):
-        sale = await gateway.sale(str(resource["sale_id"]))
+    sale_id = resource.get("sale_id")
+    if not agreement and not sale_id and event.type == "PAYMENT.SALE.REVERSED":
+        sale_id = await _reversed_sale(event, gateway)
+    if not agreement and sale_id:
+        sale = await gateway.sale(str(sale_id))
         if sale.get("state") == "partially_refunded":
             log.info(
                 "PayPal %s %s refunds part of sale %s: premium unchanged",
                 event.type,
                 event.id,
-                resource["sale_id"],
+                sale_id,
             )
             return None
         agreement = sale.get("billing_agreement_id")
@@ -427,6 +435,20 @@ async def _refunded_subscription(event: ProviderEvent, gateway: PayPalGateway) -
         )
         return None
     return str(agreement)
+
+
+async def _reversed_sale(event: ProviderEvent, gateway: PayPalGateway) -> str | None:
+    """The sale a reversal takes back, read from the reversal; None (logged) when PayPal knows
+    no such refund, so it does not resend the event for days."""
+    reversal_id = str(event.object.get("id") or "")
+    if not reversal_id:
+        return None
+    try:
+        sale_id = (await gateway.refund(reversal_id)).get("sale_id")
+    except PayPalNotFoundError:
+        log.warning("PayPal reversal %s of event %s is unknown to PayPal", reversal_id, event.id)
+        return None
+    return str(sale_id) if sale_id else None
 
 
 async def _disputed_subscriptions(event: ProviderEvent, gateway: PayPalGateway) -> list[str]:

@@ -5,6 +5,8 @@ credentials in Basic auth, form-encoded), ``POST /v1/billing/subscriptions`` (wi
 ``PayPal-Request-Id`` idempotency), ``GET /v1/billing/subscriptions/{id}``,
 ``POST /v1/billing/subscriptions/{id}/cancel``, ``GET /v1/payments/sale/{id}`` (a subscription's
 payment, naming it as ``billing_agreement_id``; a refund's event names only its sale),
+``GET /v1/payments/refund/{id}`` (a refund or reversal, naming its ``sale_id``; a reversal's
+event names neither sale nor subscription, only itself),
 ``GET /v1/customer/disputes/{id}`` (a dispute's transactions name sales too), errors in
 PayPal's ``{"name", "message", "details"}`` shape. The approval page's button activates the
 subscription and sends the events PayPal sends, signed as PayPal signs them: RSA-SHA256 over
@@ -174,6 +176,7 @@ class LocalPayPalServer(LocalHTTPServer):
         self._subscriptions: dict[str, dict[str, Any]] = {}
         self._sales: dict[str, dict[str, Any]] = {}
         self._disputes: dict[str, dict[str, Any]] = {}
+        self._refunds: dict[str, dict[str, Any]] = {}
         self._idempotency: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
         super().__init__()
@@ -198,6 +201,7 @@ class LocalPayPalServer(LocalHTTPServer):
         app.router.add_get("/v1/billing/subscriptions/{id}", self._get)
         app.router.add_post("/v1/billing/subscriptions/{id}/cancel", self._cancel)
         app.router.add_get("/v1/payments/sale/{id}", self._get_sale)
+        app.router.add_get("/v1/payments/refund/{id}", self._get_refund)
         app.router.add_get("/v1/customer/disputes/{id}", self._get_dispute)
         app.router.add_get("/v1/notifications/certs/{name}", self._cert)
         self._approval_page().add_to(app, "/webapps/billing/subscriptions")
@@ -354,6 +358,11 @@ class LocalPayPalServer(LocalHTTPServer):
         sale = self._found(request, self._sales, missing)
         return sale if isinstance(sale, web.Response) else web.json_response(sale)
 
+    async def _get_refund(self, request: web.Request) -> web.Response:
+        missing = _error(404, "INVALID_RESOURCE_ID", "The requested resource ID was not found")
+        refund = self._found(request, self._refunds, missing)
+        return refund if isinstance(refund, web.Response) else web.json_response(refund)
+
     async def _get_dispute(self, request: web.Request) -> web.Response:
         missing = _error(404, "INVALID_RESOURCE_ID", "The requested resource ID was not found")
         dispute = self._found(request, self._disputes, missing)
@@ -427,6 +436,16 @@ class LocalPayPalServer(LocalHTTPServer):
         self._subscriptions[subscription_id]["_last_sale"] = sale["id"]
         return sale
 
+    async def renew(self, subscription_id: str) -> None:
+        """The next period is paid: the next billing moves one period on, its sale is sent."""
+        subscription = self._subscriptions[subscription_id]
+        billing = subscription["billing_info"]
+        period = PERIODS[self.plans[subscription["plan_id"]]]
+        next_billing = datetime.fromisoformat(billing["next_billing_time"]) + period
+        billing["next_billing_time"] = _paypal_time(next_billing)
+        billing["last_payment"]["time"] = _paypal_time(self.now())
+        await self._emit("PAYMENT.SALE.COMPLETED", "sale", self._sale(subscription_id))
+
     async def cancel(self, subscription_id: str) -> None:
         subscription = self._subscriptions[subscription_id]
         subscription["status"] = "CANCELLED"
@@ -448,14 +467,48 @@ class LocalPayPalServer(LocalHTTPServer):
         sale = self._sales[self._subscriptions[subscription_id]["_last_sale"]]
         refunded = amount if amount is not None else sale["amount"]["total"]
         sale["state"] = "refunded" if refunded == sale["amount"]["total"] else "partially_refunded"
-        refund = {
-            "id": f"REFUND-{secrets.token_hex(6).upper()}",
+        refund = self._refund_of(sale, refunded)
+        await self._emit("PAYMENT.SALE.REFUNDED", "refund", refund)
+
+    async def reverse(self, subscription_id: str) -> None:
+        """PayPal takes the subscription's last payment back (a chargeback by the buyer's
+        bank): the sale is ``reversed`` and the event, as PayPal's sample shows it
+        (``resource_type`` "sale"), carries only the reversal: its id, a negative amount and a
+        ``self`` link to ``/v1/payments/refund/{id}``, which names the sale."""
+        sale = self._sales[self._subscriptions[subscription_id]["_last_sale"]]
+        sale["state"] = "reversed"
+        reversal = self._refund_of(sale, sale["amount"]["total"])
+        resource = {
+            "id": reversal["id"],
+            "create_time": reversal["create_time"],
             "state": "completed",
-            "amount": {"total": refunded, "currency": sale["amount"]["currency"]},
+            "amount": {
+                "total": f"-{reversal['amount']['total']}",
+                "currency": sale["amount"]["currency"],
+            },
+            "links": [reversal["links"][0]],
+        }
+        await self._emit("PAYMENT.SALE.REVERSED", "sale", resource)
+
+    def _refund_of(self, sale: dict[str, Any], amount: str) -> dict[str, Any]:
+        """A refund of ``amount`` of ``sale``, kept for ``GET /v1/payments/refund/{id}``."""
+        refund_id = f"REFUND-{secrets.token_hex(6).upper()}"
+        refund = {
+            "id": refund_id,
+            "state": "completed",
+            "amount": {"total": amount, "currency": sale["amount"]["currency"]},
             "sale_id": sale["id"],
             "create_time": _paypal_time(self.now()),
+            "links": [
+                {
+                    "href": f"{self.origin}/v1/payments/refund/{refund_id}",
+                    "rel": "self",
+                    "method": "GET",
+                }
+            ],
         }
-        await self._emit("PAYMENT.SALE.REFUNDED", "refund", refund)
+        self._refunds[refund_id] = refund
+        return refund
 
     async def dispute(
         self, *subscription_ids: str, summary_only: bool = False, captures: int = 0
