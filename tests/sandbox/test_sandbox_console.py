@@ -22,6 +22,7 @@ from discord.ext import commands
 from botfleet import get_definition
 from botfleet.cli import main
 from botfleet.config.schema import BotSection, Settings
+from botfleet.core.answers import slow_note
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import walkthrough
 from botfleet.sandbox.console import (
@@ -142,6 +143,13 @@ class ConsoleProbe(commands.Cog):
         await interaction.response.defer(thinking=True)
         await asyncio.sleep(0.05)
         await interaction.followup.send("Done thinking.")
+
+    @app_commands.command(name="patient", description="Held back: a note, then the answer.")
+    async def patient(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        await interaction.edit_original_response(content=slow_note("answer"))
+        await asyncio.sleep(0.6)
+        await interaction.edit_original_response(content="Here it is, at last.")
 
     @app_commands.command(name="silent", description="Never answers.")
     async def silent(self, interaction: discord.Interaction) -> None:
@@ -265,6 +273,16 @@ async def test_script_with_options_prefix_button_select_and_modal(
     )
     assert transcript.count("✔") == 9
     assert console.steps == 10
+
+
+async def test_a_step_waits_past_the_taking_longer_note_for_its_answer(
+    session: SandboxSession,
+) -> None:
+    """A member reads the note, then the answer that replaces it; the step's answers hold
+    the answer (a slow first grammar check failed the walkthrough in CI without this)."""
+    status, transcript, _ = await play(session, ["/patient", ":expect Here it is, at last."])
+    assert status == 0, transcript
+    assert slow_note("answer") in transcript
 
 
 async def test_context_menus_on_a_message_and_on_a_member(session: SandboxSession) -> None:

@@ -49,9 +49,13 @@ _INTERACTION_DEFAULT = discord.AllowedMentions(everyone=False, roles=False, user
 """What an interaction's message pings when no ``allowed_mentions`` is sent: users only."""
 
 
+SLOW_NOTE_OPENING = "⏳ This is taking longer than usual"
+"""How every note about a held-back answer begins (the local Discord console waits past one)."""
+
+
 def slow_note(what: str) -> str:
     """What a member waiting on a held-back answer reads until it arrives."""
-    return f"⏳ This is taking longer than usual — your {what} is on its way."
+    return f"{SLOW_NOTE_OPENING} — your {what} is on its way."
 
 
 class TimelyAnswer:

@@ -15,6 +15,7 @@ import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from botfleet.core.answers import SLOW_NOTE_OPENING
 from botfleet.sandbox.console_io import (
     ActivityFeed,
     ConsoleError,
@@ -359,8 +360,24 @@ class ConsoleActor:
             return
         if response.type is InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE:
             await self._show()
-            await handle.wait_for_message(timeout=max(self.timeout, DEFERRED_ANSWER_TIMEOUT))
+            filled = await handle.wait_for_message(
+                timeout=max(self.timeout, DEFERRED_ANSWER_TIMEOUT)
+            )
+            if filled.content.startswith(SLOW_NOTE_OPENING):
+                await self._wait_past_the_note(filled)
         await self._settle()
+
+    async def _wait_past_the_note(self, note: Message) -> None:
+        """Show a "taking longer" note, then wait as the member does for the answer that
+        replaces it (an edit of the note, or a new message once the note is taken down)."""
+        filled_note = note.content
+        await self._show()
+        await wait_until(
+            self.session.sandbox,
+            lambda: True if note.deleted or note.content != filled_note else None,
+            timeout=max(self.timeout, DEFERRED_ANSWER_TIMEOUT),
+            describe_failure=lambda: f"waiting for the answer that replaces {filled_note!r}",
+        )
 
     async def _fill_modal(self, opened_by: InteractionHandle, modal: dict[str, Any]) -> None:
         await self.output.lines(
