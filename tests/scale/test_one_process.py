@@ -115,3 +115,25 @@ async def test_a_bot_that_never_gets_ready_keeps_no_other_bot_from_the_event_bus
     assert consumers == 1, "the ready bot receives its cross-bot events"
     assert "Hangman Bot ready as" not in fleet.text
     assert "hangman receives its cross-bot events" not in fleet.text
+
+
+async def test_a_bot_that_stops_on_an_error_is_reported_while_the_others_serve(
+    discord_sandbox: DiscordSandbox, tmp_path: Path
+) -> None:
+    """A bot of the fleet that ends at its start (here Discord refuses its token) is named in
+    the log at once, not only when the whole process stops."""
+    hangman = discord_sandbox.add_application("Hangman Bot")
+    utility = discord_sandbox.add_application("Utility Bot")
+    discord_sandbox.create_guild("Word Games", bots=[hangman, utility])
+    fleet = await one_process(
+        discord_sandbox,
+        tmp_path,
+        (hangman, utility),
+        {"HANGMAN_DISCORD_TOKEN": "not-a-token-discord-knows"},
+    )
+    try:
+        await fleet.wait_for_output("hangman stopped (LoginFailure")
+        await fleet.wait_for_output("Utility Bot ready as")
+        await fleet.stop()
+    finally:
+        await fleet.kill()

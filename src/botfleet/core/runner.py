@@ -73,12 +73,23 @@ async def run_together(
         await _consume_when_ready(bus, bot, late_after)
         await release_freed_memory()
 
+    async def serve(bot: FleetBot) -> None:
+        """Run ``bot``; when it stops on an error, say so at once (the process goes on serving
+        the others, and says how each ended only when it stops)."""
+        try:
+            await _serve(bot, tokens[bot.name], stop, join_bus)
+        except Exception as exc:
+            log.error(
+                "%s stopped (%s: %s); the other bots go on", bot.name, type(exc).__name__, exc
+            )
+            raise
+
     try:
         async with _process(fleet, metrics, {bot.name: bot.health for bot in fleet_bots}) as stop:
             await cache.start()
             await _start_bus(bus)
             outcomes = await asyncio.gather(
-                *(_serve(bot, tokens[bot.name], stop, join_bus) for bot in fleet_bots),
+                *(serve(bot) for bot in fleet_bots),
                 return_exceptions=True,
             )
     finally:
