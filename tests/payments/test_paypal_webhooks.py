@@ -350,6 +350,30 @@ async def test_a_reactivation_after_a_suspension_restores_premium_to_the_paid_pe
     assert await stage.outbox() == [(ADA, "confirmation")]
 
 
+async def test_a_reactivation_adds_no_period_without_a_payment(stage: PaymentStage) -> None:
+    """A reactivation whose subscription shows a next billing beyond the period paid (the
+    payment still owed) keeps premium to the paid end."""
+    paypal = stage.paypal
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    paid_until = datetime.fromisoformat(
+        paypal.subscription(subscription_id)["billing_info"]["next_billing_time"]
+    )
+    paypal.clock_offset = timedelta(minutes=1)
+    await paypal.suspend(subscription_id)
+    paypal.webhooks.deliver = False
+    paypal.clock_offset = timedelta(minutes=2)
+    await paypal.reactivate(subscription_id)
+    (reactivated,) = paypal.webhooks.of_type("BILLING.SUBSCRIPTION.RE-ACTIVATED", key="event_type")
+    later = (paid_until + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    reactivated["resource"]["billing_info"]["next_billing_time"] = later
+
+    assert await paypal.send(reactivated) == 200
+
+    membership = await PremiumService(stage.database).membership(Subject.user(ADA))
+    assert membership is not None and membership.status is Status.ACTIVE
+    assert membership.premium_until == paid_until
+
+
 async def test_a_plan_changed_in_paypal_is_applied_without_a_dm(stage: PaymentStage) -> None:
     """A revision to the yearly plan: PayPal's update carries the whole subscription."""
     paypal = stage.paypal
