@@ -67,6 +67,11 @@ async def renewed_then(
     await later(subscription_id)
 
 
+def next_billing(subscription: dict[str, Any]) -> datetime:
+    """When PayPal bills a subscription (as it or an event shows it) next: the paid end."""
+    return datetime.fromisoformat(subscription["billing_info"]["next_billing_time"])
+
+
 async def test_a_subscription_grants_premium_until_the_next_billing(stage: PaymentStage) -> None:
     subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
 
@@ -75,8 +80,7 @@ async def test_a_subscription_grants_premium_until_the_next_billing(stage: Payme
     assert parse_custom_id(subscription["custom_id"]) == (ADA, Subject.user(ADA))
     membership = await PremiumService(stage.database).membership(Subject.user(ADA))
     assert membership is not None and membership.provider == "paypal"
-    next_billing = datetime.fromisoformat(subscription["billing_info"]["next_billing_time"])
-    assert membership.premium_until == next_billing
+    assert membership.premium_until == next_billing(subscription)
     assert membership.plan == "monthly"
     assert await stage.outbox() == [(ADA, "confirmation")]
 
@@ -316,8 +320,7 @@ async def test_an_older_event_arriving_late_never_overwrites_a_newer_failed_paym
     assert statuses == [200, 200, 200, 200]
     membership = await PremiumService(stage.database).membership(Subject.user(ADA))
     assert membership is not None and membership.status is Status.PAST_DUE
-    next_billing = paypal.subscription(subscription_id)["billing_info"]["next_billing_time"]
-    assert membership.premium_until == datetime.fromisoformat(next_billing)
+    assert membership.premium_until == next_billing(paypal.subscription(subscription_id))
     assert (await stage.outcomes())[activated["id"]] == "stale"
     assert await stage.outbox() == [(ADA, "payment_failed")]
 
@@ -329,9 +332,7 @@ async def test_a_reactivation_after_a_suspension_restores_premium_to_the_paid_pe
     paid, no period added without a payment, no DM."""
     paypal = stage.paypal
     subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
-    paid_until = datetime.fromisoformat(
-        paypal.subscription(subscription_id)["billing_info"]["next_billing_time"]
-    )
+    paid_until = next_billing(paypal.subscription(subscription_id))
     premium = PremiumService(stage.database)
     paypal.clock_offset = timedelta(minutes=1)
     await paypal.suspend(subscription_id)
@@ -355,9 +356,7 @@ async def test_a_reactivation_adds_no_period_without_a_payment(stage: PaymentSta
     payment still owed) keeps premium to the paid end."""
     paypal = stage.paypal
     subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
-    paid_until = datetime.fromisoformat(
-        paypal.subscription(subscription_id)["billing_info"]["next_billing_time"]
-    )
+    paid_until = next_billing(paypal.subscription(subscription_id))
     paypal.clock_offset = timedelta(minutes=1)
     await paypal.suspend(subscription_id)
     paypal.webhooks.deliver = False
@@ -387,8 +386,7 @@ async def test_a_plan_changed_in_paypal_is_applied_without_a_dm(stage: PaymentSt
     membership = await PremiumService(stage.database).membership(Subject.user(ADA))
     assert membership is not None and membership.plan == "yearly"
     assert membership.status is Status.ACTIVE
-    next_billing = updated["resource"]["billing_info"]["next_billing_time"]
-    assert membership.premium_until == datetime.fromisoformat(next_billing)
+    assert membership.premium_until == next_billing(updated["resource"])
     assert (await stage.outcomes())[updated["id"]] == "applied"
     assert await stage.outbox() == [(ADA, "confirmation")]
 
