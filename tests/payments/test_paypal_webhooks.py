@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,7 +21,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from payment_helpers import PUBLIC_URL, PaymentStage
 
-from botfleet.payments.paypal import parse_custom_id
+from botfleet.payments.paypal import HANDLED, parse_custom_id
 from botfleet.payments.plans import Purchase
 from botfleet.sandbox.paypal_server import certificate_authority, leaf_certificate
 from botfleet.services.premium import Plan, PremiumService, Status, Subject
@@ -65,6 +67,11 @@ async def renewed_then(
     await later(subscription_id)
 
 
+def next_billing(subscription: dict[str, Any]) -> datetime:
+    """When PayPal bills a subscription (as it or an event shows it) next: the paid end."""
+    return datetime.fromisoformat(subscription["billing_info"]["next_billing_time"])
+
+
 async def test_a_subscription_grants_premium_until_the_next_billing(stage: PaymentStage) -> None:
     subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
 
@@ -73,8 +80,7 @@ async def test_a_subscription_grants_premium_until_the_next_billing(stage: Payme
     assert parse_custom_id(subscription["custom_id"]) == (ADA, Subject.user(ADA))
     membership = await PremiumService(stage.database).membership(Subject.user(ADA))
     assert membership is not None and membership.provider == "paypal"
-    next_billing = datetime.fromisoformat(subscription["billing_info"]["next_billing_time"])
-    assert membership.premium_until == next_billing
+    assert membership.premium_until == next_billing(subscription)
     assert membership.plan == "monthly"
     assert await stage.outbox() == [(ADA, "confirmation")]
 
@@ -314,10 +320,108 @@ async def test_an_older_event_arriving_late_never_overwrites_a_newer_failed_paym
     assert statuses == [200, 200, 200, 200]
     membership = await PremiumService(stage.database).membership(Subject.user(ADA))
     assert membership is not None and membership.status is Status.PAST_DUE
-    next_billing = paypal.subscription(subscription_id)["billing_info"]["next_billing_time"]
-    assert membership.premium_until == datetime.fromisoformat(next_billing)
+    assert membership.premium_until == next_billing(paypal.subscription(subscription_id))
     assert (await stage.outcomes())[activated["id"]] == "stale"
     assert await stage.outbox() == [(ADA, "payment_failed")]
+
+
+async def test_a_reactivation_after_a_suspension_restores_premium_to_the_paid_periods_end(
+    stage: PaymentStage,
+) -> None:
+    """Suspended a minute on, activated again a minute later: active to the end of the period
+    paid, no period added without a payment, no DM."""
+    paypal = stage.paypal
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    paid_until = next_billing(paypal.subscription(subscription_id))
+    premium = PremiumService(stage.database)
+    paypal.clock_offset = timedelta(minutes=1)
+    await paypal.suspend(subscription_id)
+    suspended = await premium.membership(Subject.user(ADA))
+    paypal.clock_offset = timedelta(minutes=2)
+
+    await paypal.reactivate(subscription_id)
+
+    (reactivated,) = paypal.webhooks.of_type("BILLING.SUBSCRIPTION.RE-ACTIVATED", key="event_type")
+    assert reactivated["resource"]["status"] == "ACTIVE"
+    assert suspended is not None and suspended.status is Status.PAST_DUE
+    membership = await premium.membership(Subject.user(ADA))
+    assert membership is not None and membership.status is Status.ACTIVE
+    assert membership.premium_until == paid_until
+    assert (await stage.outcomes())[reactivated["id"]] == "applied"
+    assert await stage.outbox() == [(ADA, "confirmation")]
+
+
+async def test_a_reactivation_adds_no_period_without_a_payment(stage: PaymentStage) -> None:
+    """A reactivation whose subscription shows a next billing beyond the period paid (the
+    payment still owed) keeps premium to the paid end."""
+    paypal = stage.paypal
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    paid_until = next_billing(paypal.subscription(subscription_id))
+    paypal.clock_offset = timedelta(minutes=1)
+    await paypal.suspend(subscription_id)
+    paypal.webhooks.deliver = False
+    paypal.clock_offset = timedelta(minutes=2)
+    await paypal.reactivate(subscription_id)
+    (reactivated,) = paypal.webhooks.of_type("BILLING.SUBSCRIPTION.RE-ACTIVATED", key="event_type")
+    later = (paid_until + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    reactivated["resource"]["billing_info"]["next_billing_time"] = later
+
+    assert await paypal.send(reactivated) == 200
+
+    membership = await PremiumService(stage.database).membership(Subject.user(ADA))
+    assert membership is not None and membership.status is Status.ACTIVE
+    assert membership.premium_until == paid_until
+
+
+async def test_a_plan_changed_in_paypal_is_applied_without_a_dm(stage: PaymentStage) -> None:
+    """A revision to the yearly plan: PayPal's update carries the whole subscription."""
+    paypal = stage.paypal
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    paypal.clock_offset = timedelta(minutes=1)
+
+    await paypal.revise(subscription_id, "P-YEARLY")
+
+    (updated,) = paypal.webhooks.of_type("BILLING.SUBSCRIPTION.UPDATED", key="event_type")
+    assert updated["resource"]["plan_id"] == "P-YEARLY"
+    membership = await PremiumService(stage.database).membership(Subject.user(ADA))
+    assert membership is not None and membership.plan == "yearly"
+    assert membership.status is Status.ACTIVE
+    assert membership.premium_until == next_billing(updated["resource"])
+    assert (await stage.outcomes())[updated["id"]] == "applied"
+    assert await stage.outbox() == [(ADA, "confirmation")]
+
+
+async def test_an_older_update_after_a_newer_cancellation_changes_nothing(
+    stage: PaymentStage,
+) -> None:
+    """The plan revised a minute on, cancelled a minute later; the update arrives last."""
+    paypal = stage.paypal
+    subscription_id = await subscribe(stage, Purchase(ADA, Subject.user(ADA), Plan.MONTHLY))
+    paypal.webhooks.deliver = False
+    paypal.clock_offset = timedelta(minutes=1)
+    await paypal.revise(subscription_id, "P-YEARLY")
+    paypal.clock_offset = timedelta(minutes=2)
+    await paypal.cancel(subscription_id)
+    (updated,) = paypal.webhooks.of_type("BILLING.SUBSCRIPTION.UPDATED", key="event_type")
+    (cancelled,) = paypal.webhooks.of_type("BILLING.SUBSCRIPTION.CANCELLED", key="event_type")
+    premium = PremiumService(stage.database)
+
+    assert await paypal.send(cancelled) == 200
+    ended = await premium.membership(Subject.user(ADA))
+    assert await paypal.send(updated) == 200
+
+    assert ended is not None and ended.status is Status.CANCELED and ended.plan == "monthly"
+    assert await premium.membership(Subject.user(ADA)) == ended
+    assert (await stage.outcomes())[updated["id"]] == "stale"
+    assert await stage.outbox() == [(ADA, "confirmation")]
+
+
+def test_the_readme_lists_exactly_the_paypal_events_handled() -> None:
+    """The operator subscribes PayPal's webhook to the README's list: every event the code
+    turns into a premium change, and none it ignores."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("Configure PayPal") : readme.index("A PayPal webhook's")]
+    assert set(re.findall(r"`([A-Z][A-Z.-]+)`", paragraph)) == HANDLED
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Self
@@ -67,6 +68,23 @@ REVOKING: Final = frozenset(
     {"PAYMENT.SALE.REFUNDED", "PAYMENT.SALE.REVERSED", "CUSTOMER.DISPUTE.CREATED"}
 )
 """Events after which the subscriptions they name are canceled too, not only premium ended."""
+STATUS_EVENTS: Final[Mapping[str, str | None]] = {
+    "BILLING.SUBSCRIPTION.CANCELLED": "CANCELLED",
+    "BILLING.SUBSCRIPTION.SUSPENDED": "SUSPENDED",
+    "BILLING.SUBSCRIPTION.UPDATED": None,
+}
+"""Events applied as the subscription's status, a fixed one or (None) the resource's own."""
+HANDLED: Final = frozenset(
+    {
+        "BILLING.SUBSCRIPTION.ACTIVATED",
+        "BILLING.SUBSCRIPTION.RE-ACTIVATED",
+        "BILLING.SUBSCRIPTION.PAYMENT.FAILED",
+        "PAYMENT.SALE.COMPLETED",
+        *STATUS_EVENTS,
+        *REVOKING,
+    }
+)
+"""The events :func:`translate` turns into premium changes: the webhook's subscription list."""
 TIMEOUT: Final = aiohttp.ClientTimeout(total=20)
 MAX_CERT_BYTES: Final = 64 * 1024
 
@@ -379,10 +397,11 @@ async def translate(event: ProviderEvent, gateway: PayPalGateway) -> PaymentEven
         if event.type == "BILLING.SUBSCRIPTION.ACTIVATED":
             change = _grant(resource, at, gateway)
             notify = messages.confirmation
-        elif event.type == "BILLING.SUBSCRIPTION.CANCELLED":
-            change = Cancel(at=at, ends_at=_next_billing(resource) or at)
-        elif event.type == "BILLING.SUBSCRIPTION.SUSPENDED":
-            change = PastDue(at=at)
+        elif event.type in STATUS_EVENTS:
+            status = STATUS_EVENTS[event.type] or resource.get("status")
+            change = _subscription_change(resource, status, at, gateway)
+        elif event.type == "BILLING.SUBSCRIPTION.RE-ACTIVATED":
+            change = _reactivation(resource, at, gateway)
         elif event.type == "BILLING.SUBSCRIPTION.PAYMENT.FAILED":
             change, notify = PastDue(at=at), messages.payment_failed
     elif event.type == "PAYMENT.SALE.COMPLETED" and resource.get("billing_agreement_id"):
@@ -487,6 +506,33 @@ async def _disputed_subscriptions(event: ProviderEvent, gateway: PayPalGateway) 
 def _next_billing(subscription: dict[str, Any]) -> datetime | None:
     value = (subscription.get("billing_info") or {}).get("next_billing_time")
     return _time(value) if value else None
+
+
+def _subscription_change(
+    subscription: dict[str, Any], status: str | None, at: datetime, gateway: PayPalGateway
+) -> Change | None:
+    """The subscription as PayPal says it is now (an update, a suspension, a cancellation):
+    active to its next billing (without a DM, as Stripe's updates), past due, or ended then.
+    The rules ignore it when a newer state is in force."""
+    if status == "ACTIVE":
+        return _grant(subscription, at, gateway)
+    if status == "SUSPENDED":
+        return PastDue(at=at)
+    if status in ("CANCELLED", "EXPIRED"):
+        return Cancel(at=at, ends_at=_next_billing(subscription) or at)
+    return None
+
+
+def _reactivation(
+    subscription: dict[str, Any], at: datetime, gateway: PayPalGateway
+) -> Grant | None:
+    """Active again after a suspension, to the end of the period already paid and no later:
+    the next billing a reactivated subscription shows is a payment still to come, so the grant
+    ends at the event (the rules keep the later paid end already stored)."""
+    grant = _grant(subscription, at, gateway)
+    if grant is None:
+        return None
+    return replace(grant, period_end=min(grant.period_end, at))
 
 
 def _grant(subscription: dict[str, Any], at: datetime, gateway: PayPalGateway) -> Grant | None:

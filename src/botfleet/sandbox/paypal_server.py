@@ -447,11 +447,7 @@ class LocalPayPalServer(LocalHTTPServer):
         await self._emit("PAYMENT.SALE.COMPLETED", "sale", self._sale(subscription_id))
 
     async def cancel(self, subscription_id: str) -> None:
-        subscription = self._subscriptions[subscription_id]
-        subscription["status"] = "CANCELLED"
-        await self._emit(
-            "BILLING.SUBSCRIPTION.CANCELLED", "subscription", public_view(subscription)
-        )
+        await self._set_status(subscription_id, "CANCELLED", "BILLING.SUBSCRIPTION.CANCELLED")
 
     async def fail_payment(self, subscription_id: str) -> None:
         subscription = self._subscriptions[subscription_id]
@@ -459,6 +455,31 @@ class LocalPayPalServer(LocalHTTPServer):
         await self._emit(
             "BILLING.SUBSCRIPTION.PAYMENT.FAILED", "subscription", public_view(subscription)
         )
+
+    async def suspend(self, subscription_id: str) -> None:
+        """PayPal suspends the subscription (after failed payments, or the merchant's call)."""
+        await self._set_status(subscription_id, "SUSPENDED", "BILLING.SUBSCRIPTION.SUSPENDED")
+
+    async def reactivate(self, subscription_id: str) -> None:
+        """A suspended subscription is activated again; its billing is left as it was (the
+        next payment is still to come), as PayPal's ``/activate`` leaves it."""
+        if self._subscriptions[subscription_id]["status"] != "SUSPENDED":
+            raise ValueError(f"PayPal reactivates only a suspended subscription: {subscription_id}")
+        await self._set_status(subscription_id, "ACTIVE", "BILLING.SUBSCRIPTION.RE-ACTIVATED")
+
+    async def revise(self, subscription_id: str, plan_id: str) -> None:
+        """The subscription moves to another plan (``/revise``, approved by the member):
+        PayPal sends the whole subscription, as it is now, in an update."""
+        if plan_id not in self.plans:
+            raise ValueError(f"no such plan at the stand-in: {plan_id}")
+        subscription = self._subscriptions[subscription_id]
+        subscription["plan_id"] = plan_id
+        await self._emit("BILLING.SUBSCRIPTION.UPDATED", "subscription", public_view(subscription))
+
+    async def _set_status(self, subscription_id: str, status: str, event_type: str) -> None:
+        subscription = self._subscriptions[subscription_id]
+        subscription["status"] = status
+        await self._emit(event_type, "subscription", public_view(subscription))
 
     async def refund(self, subscription_id: str, amount: str | None = None) -> None:
         """The subscription's last payment is refunded, whole or ``amount`` of it: the event,
