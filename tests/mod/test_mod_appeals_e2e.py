@@ -10,10 +10,12 @@ from mod_commands_helpers import answer_of
 from botfleet.bots.mod.events.appeals import APPEAL_LINE
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.config.schema import Settings
+from botfleet.core.answers import SLOW_NOTE_OPENING, slow_note
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import (
     Application,
     DiscordSandbox,
+    InteractionCallbackType,
     Message,
     SandboxChannel,
     SandboxGuild,
@@ -278,9 +280,10 @@ async def test_a_bot_without_ban_members_answers_appeals_and_keeps_them_open(
         appealed = await appeal(alice, offer, staff, app)
 
         await guild.take_role(bot_member, powers)
+        # Refused within the grace: the private refusal is the press's first response.
         refused = await (
             await owner.click(appealed, button(appealed, "Accept"))
-        ).wait_for_followup()
+        ).wait_for_response()
         assert refused.ephemeral and "appeal stays open" in refused.content, refused.content
         assert [ban.user.id for ban in guild.bans] == [alice.id]
         assert appealed.components and "Decision" not in str(appealed.embeds[0])
@@ -292,3 +295,112 @@ async def test_a_bot_without_ban_members_answers_appeals_and_keeps_them_open(
         actions = [case.action for case in await cases_of(bot, guild, alice)]
         assert actions == [CaseAction.BAN, CaseAction.UNBAN]
         await edited_to(stage, offer, "was accepted")
+
+
+UNBAN_ROUTE = "DELETE /guilds/{guild_id}/bans/{user_id}"
+DECISION = "appeal decision"
+HELD_BACK = {"interaction_deadline": 1.5}
+"""Discord's deadline shortened (it is 3 s), with room for a loaded machine to acknowledge."""
+
+
+def paced(settings: Settings) -> Settings:
+    """The bot acknowledges a late answer after 0.2 s and notes it after 0.8 s."""
+    settings.bot.answer_grace = 0.2
+    settings.bot.slow_note_after = 0.8
+    return settings
+
+
+async def test_a_quick_decision_is_one_update_of_the_staff_message(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    staff: SandboxChannel,
+) -> None:
+    """In time, the decision is the press's first response: the staff message updated (7)."""
+    async with stage.running(settings) as bot:
+        offer = await banned_by_automod(bot, owner, alice, general, staff, app)
+        appealed = await appeal(alice, offer, staff, app)
+        handle = await owner.click(appealed, button(appealed, "Deny"))
+        response = await handle.wait_for_response()
+        await edited_to(stage, offer, "was denied")
+
+    assert response.type is InteractionCallbackType.UPDATE_MESSAGE
+    assert response.message is appealed and appealed.edit_count == 1
+    assert "Denied by" in str(appealed.embeds[0]) and not appealed.components
+    assert handle.interaction.followup_results == []
+
+
+@pytest.mark.parametrize("discord_sandbox_options", [HELD_BACK])
+async def test_a_decision_held_back_is_acknowledged_noted_privately_and_edited_once(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    staff: SandboxChannel,
+) -> None:
+    """A 429 storm holds the unban back: type 6 at once, the note to the presser alone, the
+    staff message edited once with the decision, and the note taken down."""
+    async with stage.running(paced(settings)) as bot:
+        offer = await banned_by_automod(bot, owner, alice, general, staff, app)
+        appealed = await appeal(alice, offer, staff, app)
+        stage.sandbox.force_rate_limit(UNBAN_ROUTE, retry_after=0.5, times=3)
+        handle = await owner.click(appealed, button(appealed, "Accept"))
+        response = await handle.wait_for_response()
+        note = await handle.wait_for_followup(timeout=5)
+        note_text = note.content
+        await edited_to(stage, offer, "was accepted")
+        await wait_until(
+            stage.sandbox,
+            lambda: note.deleted or None,
+            timeout=5,
+            describe_failure=lambda: f"waiting for the note to go: {note.describe()}",
+        )
+
+    assert response.type is InteractionCallbackType.DEFERRED_UPDATE_MESSAGE
+    assert note.ephemeral and note_text == slow_note(DECISION)
+    assert handle.interaction.followup_results == [note.id]
+    assert appealed.edit_count == 1 and SLOW_NOTE_OPENING not in appealed.content
+    assert "Accepted by" in str(appealed.embeds[0]) and not appealed.components
+    assert guild.bans == []
+
+
+@pytest.mark.parametrize("discord_sandbox_options", [HELD_BACK])
+async def test_an_unban_refused_after_the_note_replaces_the_note_privately(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    guild: SandboxGuild,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    staff: SandboxChannel,
+) -> None:
+    """Held back by a 429 storm, then refused for want of Ban Members: the presser's note
+    becomes the refusal; the staff message and the ban stay as they were."""
+    async with stage.running(paced(settings)) as bot:
+        offer = await banned_by_automod(bot, owner, alice, general, staff, app)
+        appealed = await appeal(alice, offer, staff, app)
+        await guild.take_role(guild.member(app.bot_user.username), guild.role("Mod Bot powers"))
+        stage.sandbox.force_rate_limit(UNBAN_ROUTE, retry_after=0.5, times=3)
+        handle = await owner.click(appealed, button(appealed, "Accept"))
+        response = await handle.wait_for_response()
+        note = await handle.wait_for_followup(timeout=5)
+        assert note.content == slow_note(DECISION)
+        await wait_until(
+            stage.sandbox,
+            lambda: "appeal stays open" in note.content or None,
+            timeout=5,
+            describe_failure=lambda: f"waiting for the refusal: {note.describe()}",
+        )
+
+    assert response.type is InteractionCallbackType.DEFERRED_UPDATE_MESSAGE
+    assert note.ephemeral and not note.deleted
+    assert handle.interaction.followup_results == [note.id]
+    assert appealed.edit_count == 0 and appealed.components
+    assert [ban.user.id for ban in guild.bans] == [alice.id]

@@ -18,6 +18,13 @@ of the note, which is taken down. A command that fails instead leaves no note be
 taken down, so the error reply is the only answer. Both times count from the interaction's
 creation (the time in its id), since the checks before the answer spent part of the 3 s
 already.
+
+A component whose answer edits the message it is on (a staff decision) answers with
+``updates_message``: in time, the edit is the press's first response (``UPDATE_MESSAGE``);
+late, the press is acknowledged without a message (``DEFERRED_UPDATE_MESSAGE``), the note goes
+to the presser alone as a private followup (the shared message must not carry it), and the
+answer edits the message when it is ready, the note then taken down. A refusal after the note
+takes the note's place, privately.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from typing import Any, Self
 import discord
 from discord.utils import MISSING
 
+from botfleet.core.errors import refuse, reply_ephemeral
 from botfleet.utils.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -75,8 +83,10 @@ class TimelyAnswer:
         ephemeral: bool,
         grace: float = DEFAULT_GRACE,
         note_after: float = DEFAULT_NOTE_AFTER,
+        updates_message: bool = False,
     ) -> None:
         self.interaction = interaction
+        self.updates_message = updates_message
         self.what = what
         self.ephemeral = ephemeral
         self.grace = grace
@@ -86,6 +96,8 @@ class TimelyAnswer:
         self.deferred = False
         """Whether this answer acknowledged the interaction (and has not filled it yet)."""
         self._answered = False
+        self._private_note: discord.WebhookMessage | None = None
+        """The presser's own note while an answer that updates the message is late."""
         self._turn = asyncio.Lock()
         self._watch: asyncio.Task[None] | None = None
 
@@ -105,6 +117,10 @@ class TimelyAnswer:
         async with self._turn:
             self._answered = True
         await cancel_and_wait(self._watch)
+        if self.updates_message:
+            if error is not None:
+                await self._take_down_private_note()
+            return
         if error is not None and (self.noted or (self.deferred and not self.ephemeral)):
             await self._take_down_wait()
 
@@ -119,13 +135,12 @@ class TimelyAnswer:
         files: Sequence[discord.File] = (),
     ) -> None:
         """Give the answer: the first response when in time, else in place of the wait."""
-        async with self._turn:
-            if self._answered:
-                raise RuntimeError(f"interaction {self.interaction.id} was answered already")
-            self._answered = True
-        await cancel_and_wait(self._watch)
+        await self._begin_answer()
         every_embed = [embed] if embed is not None else list(embeds or ())
         response = self.interaction.response
+        if self.updates_message:
+            await self._update_message(content, every_embed, view, allowed_mentions, files)
+            return
         if response.is_done() and not self.ephemeral and self._pings(content, allowed_mentions):
             await self._answer_apart(content, every_embed, view, allowed_mentions, files)
             return
@@ -147,6 +162,73 @@ class TimelyAnswer:
             attachments=files or MISSING,
         )
         self.noted = self.deferred = False
+
+    async def refuse(self, message: str) -> None:
+        """Refuse privately instead of answering: in place of the presser's note if there is
+        one, else as the press's private reply (the message the press is on stays as it was)."""
+        await self._begin_answer()
+        note, self._private_note = self._private_note, None
+        self.noted = self.deferred = False
+        if note is None:
+            await refuse(self.interaction, message)
+            return
+        log.info("interaction %s refused in place of its note: %s", self.interaction.id, message)
+        try:
+            await note.edit(content=message)
+        except discord.HTTPException as error:
+            log.warning("could not replace the note of interaction %s: %s", note.id, error)
+            await reply_ephemeral(self.interaction, message)
+
+    async def _begin_answer(self) -> None:
+        """Claim the one answer and stop the acknowledgement and the note from coming."""
+        async with self._turn:
+            if self._answered:
+                raise RuntimeError(f"interaction {self.interaction.id} was answered already")
+            self._answered = True
+        await cancel_and_wait(self._watch)
+
+    async def _update_message(
+        self,
+        content: str | None,
+        embeds: list[discord.Embed],
+        view: discord.ui.View | None,
+        allowed_mentions: discord.AllowedMentions | None,
+        files: Sequence[discord.File],
+    ) -> None:
+        """Edit the message the component is on: as the first response when in time, else
+        through the interaction's token, then take the presser's note down. Text and embeds
+        not given stay as they were; ``view=None`` removes the components."""
+        response = self.interaction.response
+        kept_content = MISSING if content is None else content
+        if not response.is_done():
+            await response.edit_message(
+                content=kept_content,
+                embeds=embeds or MISSING,
+                view=view,
+                allowed_mentions=allowed_mentions,
+                attachments=files or MISSING,
+            )
+            return
+        await self.interaction.edit_original_response(
+            content=kept_content,
+            embeds=embeds or MISSING,
+            view=view,
+            allowed_mentions=allowed_mentions,
+            attachments=files or MISSING,
+        )
+        await self._take_down_private_note()
+        self.deferred = False
+
+    async def _take_down_private_note(self) -> None:
+        """Delete the presser's note: the answer (or the error reply) replaces it."""
+        note, self._private_note = self._private_note, None
+        self.noted = False
+        if note is None:
+            return
+        try:
+            await note.delete()
+        except discord.HTTPException as error:
+            log.warning("could not take down the note of interaction %s: %s", note.id, error)
 
     def _pings(self, content: str | None, allowed: discord.AllowedMentions | None) -> bool:
         """Whether ``content`` mentions someone the answer's allowed mentions (merged into the
@@ -201,7 +283,10 @@ class TimelyAnswer:
             async with self._turn:
                 if not self._waiting() or self.interaction.response.is_done():
                     return
-                await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+                if self.updates_message:
+                    await self.interaction.response.defer()
+                else:
+                    await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
                 self.deferred = True
             log.info(
                 "interaction %s: answer not ready after %.1fs; acknowledged",
@@ -212,7 +297,12 @@ class TimelyAnswer:
             async with self._turn:
                 if not self._waiting():
                     return
-                await self.interaction.edit_original_response(content=slow_note(self.what))
+                if self.updates_message:
+                    self._private_note = await self.interaction.followup.send(
+                        slow_note(self.what), ephemeral=True, wait=True
+                    )
+                else:
+                    await self.interaction.edit_original_response(content=slow_note(self.what))
                 self.noted = True
             log.info(
                 "interaction %s: answer not ready after %.1fs; the member was told it is coming",
@@ -260,13 +350,18 @@ class TimelyAnswer:
 
 
 def answer_in_time(
-    interaction: discord.Interaction[Any], what: str, *, ephemeral: bool = False
+    interaction: discord.Interaction[Any],
+    what: str,
+    *,
+    ephemeral: bool = False,
+    updates_message: bool = False,
 ) -> TimelyAnswer:
     """The timely answer to ``interaction``, paced by the bot's settings.
 
     ``what`` names the answer for the note ("role change", "poll results"); ``ephemeral``
     says where the answer goes, and the acknowledgement goes there too (Discord keeps a
-    deferral's privacy for the answer that fills it).
+    deferral's privacy for the answer that fills it). ``updates_message`` makes the answer
+    an edit of the message a component is on (the note then private to the presser).
     """
     settings = getattr(interaction.client, "settings", None)
     bot = getattr(settings, "bot", None)
@@ -276,4 +371,5 @@ def answer_in_time(
         ephemeral=ephemeral,
         grace=getattr(bot, "answer_grace", DEFAULT_GRACE),
         note_after=getattr(bot, "slow_note_after", DEFAULT_NOTE_AFTER),
+        updates_message=updates_message,
     )

@@ -194,45 +194,52 @@ class AppealEvents(commands.Cog, name=COG_NAME):
     async def decide(
         self, interaction: discord.Interaction[Any], appeal_id: int, accept: bool
     ) -> None:
-        """Accept (unban, amend the case, record the unban) or deny; once only."""
+        """Accept (unban, amend the case, record the unban) or deny; once only.
+
+        The decision edits the staff message the buttons are on. The unban, the ban's case and
+        the unban's case can outlast Discord's 3 s (a 429 storm on the unban): the answer then
+        acknowledges the press and notes the wait to the presser alone."""
         guild = interaction.guild
         status = AppealStatus.ACCEPTED if accept else AppealStatus.DENIED
         now = datetime.now(UTC)
-        appeal = (
-            await self.store.decide(appeal_id, status, interaction.user.id, now, guild_id=guild.id)
-            if guild is not None
-            else None
-        )
-        if appeal is None or guild is None:
-            await refuse(interaction, "That appeal was decided already, or is not this server's.")
-            return
-        # The unban, the ban's case and the unban's case can outlast Discord's 3 s.
-        await interaction.response.defer()
         moderator = interaction.user
-        if accept:
-            try:
-                await self._unban(guild, appeal.user_id, appeal.case_number, moderator, now)
-            except discord.HTTPException as error:
-                # Decided first, so two staff accepting at once unban once; a refused unban
-                # undoes the decision, so the appeal can still be accepted (or denied).
-                await self.store.reopen(appeal.id)
-                log.warning("appeal #%d: unban in guild %d failed: %s", appeal.id, guild.id, error)
-                await reply_ephemeral(
-                    interaction,
-                    f"Discord refused the unban ({error.text or error.status}), so the appeal "
-                    "stays open. Check that I have **Ban Members**, then accept it again.",
-                )
+        async with answer_in_time(interaction, "appeal decision", updates_message=True) as answer:
+            appeal = (
+                await self.store.decide(appeal_id, status, moderator.id, now, guild_id=guild.id)
+                if guild is not None
+                else None
+            )
+            if appeal is None or guild is None:
+                await answer.refuse("That appeal was decided already, or is not this server's.")
                 return
-        verdict = "accepted" if accept else "denied"
-        log.info("appeal #%d %s by %d in guild %d", appeal.id, verdict, moderator.id, guild.id)
-        embed = (
-            interaction.message.embeds[0]
-            if interaction.message and interaction.message.embeds
-            else None
-        )
-        if embed is not None:
-            embed.add_field(name="Decision", value=f"{verdict.capitalize()} by {moderator.mention}")
-        await interaction.edit_original_response(embed=embed, view=None)
+            if accept:
+                try:
+                    await self._unban(guild, appeal.user_id, appeal.case_number, moderator, now)
+                except discord.HTTPException as error:
+                    # Decided first, so two staff accepting at once unban once; a refused unban
+                    # undoes the decision, so the appeal can still be accepted (or denied).
+                    await self.store.reopen(appeal.id)
+                    log.warning(
+                        "appeal #%d: unban in guild %d failed: %s", appeal.id, guild.id, error
+                    )
+                    await answer.refuse(
+                        f"Discord refused the unban ({error.text or error.status}), so the "
+                        "appeal stays open. Check that I have **Ban Members**, then accept it "
+                        "again."
+                    )
+                    return
+            verdict = "accepted" if accept else "denied"
+            log.info("appeal #%d %s by %d in guild %d", appeal.id, verdict, moderator.id, guild.id)
+            embed = (
+                interaction.message.embeds[0]
+                if interaction.message and interaction.message.embeds
+                else None
+            )
+            if embed is not None:
+                embed.add_field(
+                    name="Decision", value=f"{verdict.capitalize()} by {moderator.mention}"
+                )
+            await answer.send(embed=embed, view=None)
         await self._tell_member(appeal.dm_channel_id, appeal.dm_message_id, guild.name, accept)
 
     async def _unban(
