@@ -204,17 +204,28 @@ async def test_two_processes_spend_one_budget(make_limiter: MakeLimiter) -> None
     assert results[3].remaining == 0, "near the limit the shared count answers, exactly"
 
 
-async def test_concurrent_hits_from_two_processes_never_exceed_the_budget(
+async def test_concurrent_hits_from_two_processes_stay_within_the_stated_bound(
     make_limiter: MakeLimiter,
 ) -> None:
+    # Each process may allow its fast share before it hears of the other's hits (which of the
+    # two scripts Redis runs first depends on which connection opens first): the module's bound.
     rule = RateLimitRule(5, 60)
     first, second = await make_limiter(rule), await make_limiter(rule)
     results = await asyncio.gather(
         *(limiter.hit(1, "ping") for _ in range(30) for limiter in (first, second))
     )
-    assert allowed(list(results)) == 5
-    assert first.redis is not None
-    assert not first.redis.in_outage
+    assert rule.limit <= allowed(list(results)) <= rule.limit + fast_share(rule)
+
+    # With no fast share every hit is decided by the atomic script: exactly the budget.
+    exact = RateLimitRule(2, 60)
+    third, fourth = await make_limiter(exact), await make_limiter(exact)
+    results = await asyncio.gather(
+        *(limiter.hit(2, "ping") for _ in range(30) for limiter in (third, fourth))
+    )
+    assert allowed(list(results)) == exact.limit
+    for limiter in (first, second, third, fourth):
+        assert limiter.redis is not None
+        assert not limiter.redis.in_outage
 
 
 async def test_the_redis_window_slides_and_resets(
@@ -394,7 +405,7 @@ async def test_two_processes_exceed_a_budget_by_at_most_the_fast_share_of_the_ot
     first, second = await make_limiter(rule), await make_limiter(rule)
     await first.hit(1, "ping")
     await second.hit(1, "ping")
-    await asyncio.sleep(rule.window + 0.05)
+    await until_the_window_is_empty(raw, redis_prefix + "ratelimit:1:ping", rule)
 
     # The worst case: the first process spends the budget, then the second one, which last
     # heard of the bucket before, allows its fast share before the script refuses.
@@ -409,7 +420,7 @@ async def test_two_processes_exceed_a_budget_by_at_most_the_fast_share_of_the_ot
     # Both processes hitting at random for three windows: never more than the bound in any
     # window (measured on the hits' own clock, which sees a reply late under load, so over a
     # little less than the server's window).
-    await asyncio.sleep(rule.window + 0.05)
+    await until_the_window_is_empty(raw, redis_prefix + "ratelimit:1:ping", rule)
     loop = asyncio.get_running_loop()
     allowed_at: list[float] = []
 
@@ -428,3 +439,14 @@ async def test_two_processes_exceed_a_budget_by_at_most_the_fast_share_of_the_ot
         sum(1 for other in allowed_at if start <= other < start + span) for start in allowed_at
     )
     assert rule.limit <= most <= bound
+
+
+async def until_the_window_is_empty(raw: Redis, bucket: str, rule: RateLimitRule) -> None:
+    """Wait until every hit has left the bucket's window on the server's clock (its key expires
+    a window after the newest hit, which a loaded machine may send late), then a little more for
+    the processes' own reckoning of it."""
+    await asyncio.sleep(rule.window)
+    async with asyncio.timeout(10 * rule.window):
+        while await raw.exists(bucket):  # noqa: ASYNC110  (Redis announces no expiry here)
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)  # a reply read late puts a hit's local leaving time later
