@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import logging
 import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
+import discord
 import pytest
 from automod_corpus import corpus, stored_verdicts, verdicts
 from mod_helpers import ALICE, BOB, CHANNEL, GUILD
 from pydantic import ValidationError
 
+from botfleet.bots.mod.events.automod import message_facts
 from botfleet.bots.mod.services import patterns as patterns_module
 from botfleet.bots.mod.services.automod import (
     AutomodAction,
@@ -338,3 +346,63 @@ def test_a_large_corpus_gets_the_verdicts_it_got_before_the_rules_shared_one_rea
     differing = [index for index, verdict in enumerate(found) if verdict != expected[index]]
     assert not differing, [(corpus()[i][0][:80], expected[i], found[i]) for i in differing[:5]]
     assert sum(verdict is not None for verdict in found) > len(found) // 3
+
+
+def _automod_benchmark() -> ModuleType:
+    """``benchmarks/automod.py``, loaded as a module (its discord.py state is the one to use)."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "automod.py"
+    spec = importlib.util.spec_from_file_location("automod_benchmark", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_facts_are_read_off_discords_message_field_by_field() -> None:
+    """Guild, channel, author, roles, mentions and time each land in their own field (they
+    are passed in order, and three of them are ids a swap would not show to the type check),
+    read off a message parsed by the automod benchmark's discord.py state (which this also
+    keeps working)."""
+    bench = _automod_benchmark()
+    role = int(bench.ROLE_IDS[0])
+    sent = datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
+    faceless = {"avatar": None, "global_name": None, "public_flags": 0}
+    payload: Any = {
+        "id": str(discord.utils.time_snowflake(sent)),
+        "channel_id": str(bench.CHANNEL_ID),
+        "guild_id": str(bench.GUILD_ID),
+        "author": {"id": str(ALICE), "username": "alice", "discriminator": "0", **faceless},
+        "member": {
+            "roles": [str(role)],
+            "joined_at": sent.isoformat(),
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+        },
+        "content": "hi @bob @role",
+        "timestamp": sent.isoformat(),
+        "mentions": [{"id": str(BOB), "username": "bob", "discriminator": "0", **faceless}],
+        "mention_roles": [str(role)],
+        "mention_everyone": True,
+        "attachments": [],
+        "embeds": [],
+        "type": 0,
+    }
+    loop = asyncio.new_event_loop()
+    try:
+        state = bench.minimal_state(loop)
+        state.parse_message_create(payload)
+        message = state._messages[-1]
+        assert isinstance(message.author, discord.Member)
+        facts = message_facts(message, message.author)
+    finally:
+        loop.close()
+    assert facts == MessageFacts(
+        bench.GUILD_ID,
+        bench.CHANNEL_ID,
+        ALICE,
+        frozenset({role}),
+        "hi @bob @role",
+        3,
+        sent.timestamp(),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import discord
 import pytest
 from automod_helpers import CaseFeed, answer, cases_of
 from mod_commands_helpers import answer_of
@@ -22,6 +23,32 @@ from botfleet.sandbox import (
     SandboxMember,
 )
 from botfleet.sandbox.pytest_plugin import FleetBotStage
+from dispatching import tasks_dispatching
+
+
+async def test_automod_costs_no_task_per_message(
+    stage: FleetBotStage,
+    settings: Settings,
+    app: Application,
+    owner: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+) -> None:
+    """discord.py runs each ``on_message`` listener in a task of its own, which costs more
+    than judging a short message: automod is a message hook of the bot's own ``on_message``."""
+    async with stage.running(settings) as bot:
+        await answer(owner, general, app, "rule", {"kind": "words", "actions": "delete"})
+        await answer(owner, general, app, "list add", {"kind": "words", "entries": "heck*"})
+        judged = await alice.send(general, "what the heck")
+        await general.wait_for_deletion(judged)
+        sent = await alice.send(general, "hello there")
+        channel = bot.get_channel(general.id)
+        assert isinstance(channel, discord.TextChannel)
+        message = await channel.fetch_message(sent.id)
+        with_automod = tasks_dispatching(bot, "message", message)
+        await bot.remove_cog("Automod")
+        without_automod = tasks_dispatching(bot, "message", message)
+    assert with_automod == without_automod
 
 
 async def test_a_word_rule_climbs_its_chain_and_records_cases(

@@ -255,8 +255,9 @@ async def test_an_appeal_is_decided_once_and_one_is_open_at_a_time(database: Dat
 @pytest.mark.parametrize(
     ("pattern", "literal"),
     [
-        (r"free\s+nitro", "nitro"),
-        (r"steam\s*community\.\w+/gift", "community."),
+        (r"free\s+nitro", "free"),  # "f" is rarer in chat than each letter of "nitro"
+        (r"steam\s*community\.\w+/gift", "/gift"),  # a "/" is rarer than any letter
+        (r"bca\s+abcd", "abcd"),  # of equally rare characters ("b"), the longer run
         (r"colou?r", "colo"),
         (r"\bScam\b", "scam"),
         (r"(abc)def", "def"),
@@ -266,6 +267,13 @@ async def test_an_appeal_is_decided_once_and_one_is_open_at_a_time(database: Dat
         (r"\x41bcd", None),
         (r"\p{L}abcd", None),
         (r"ne{2,}d", None),
+        (r"nitro\s\w{16,24}", "nitro"),  # a repeat count's digits are not text to find
+        (r"free\s*nitro.{0,20}https?://", "://"),
+        (r"a{2,10}bcd", "bcd"),
+        (r"lo{100}l", None),
+        (r"[^]xyz]bad", "bad"),  # "]" first in a class is one of its members
+        (r"[]xyz]bad", "bad"),
+        (r"[[:digit:]xyz]{4}", None),
         (r"(?x) a b c d", None),
         (r"café", None),
     ],

@@ -12,8 +12,9 @@ nothing, since nothing happened.
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import discord
 from discord.ext import commands
@@ -22,6 +23,7 @@ from botfleet.bots.mod.events.appeals import offer_appeal_before_ban
 from botfleet.bots.mod.services.automod import (
     AutomodAction,
     AutomodEngine,
+    CompiledRules,
     MessageFacts,
     Verdict,
 )
@@ -66,16 +68,18 @@ def message_facts(message: discord.Message, member: discord.Member) -> MessageFa
 
     Role ids come from the member's raw id list (``Member.roles`` would look up and sort the
     Role objects) and the time from the message id (``created_at`` builds a datetime): costs
-    the automod benchmark measures on every message.
+    the automod benchmark measures on every message. The fields are passed in order: by
+    keyword, the named tuple takes 0.4 µs more (a third of this function).
     """
+    guild = message.guild
     return MessageFacts(
-        guild_id=message.guild.id if message.guild is not None else member.guild.id,
-        channel_id=message.channel.id,
-        author_id=member.id,
-        role_ids=frozenset(member._roles),
-        content=message.content,
-        mentions=len(message.mentions) + len(message.role_mentions) + message.mention_everyone,
-        sent_at=((message.id >> 22) + discord.utils.DISCORD_EPOCH) / 1000,
+        (member.guild if guild is None else guild).id,
+        message.channel.id,
+        member.id,
+        frozenset(member._roles),
+        message.content,
+        len(message.mentions) + len(message.role_mentions) + message.mention_everyone,
+        ((message.id >> 22) + discord.utils.DISCORD_EPOCH) / 1000,
     )
 
 
@@ -102,19 +106,37 @@ class AutomodEvents(commands.Cog, name="Automod"):
         self.cases = cases
         self.sanctions = sanctions
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
+    async def cog_load(self) -> None:
+        self.bot.message_hooks.add(self.hear_message)
+
+    async def cog_unload(self) -> None:
+        self.bot.message_hooks.remove(self.hear_message)
+
+    def hear_message(self, message: discord.Message) -> Coroutine[Any, Any, None] | None:
+        """Judge a message as it arrives (a message hook: no task per message); the step of
+        a broken rule, or reading rules this process has not cached, is left to a task."""
         member = message.author
         if not isinstance(member, discord.Member) or member.bot or message.webhook_id:
-            return
+            return None
         if message.is_system():  # e.g. Discord's AutoMod alert, written as the member it flags
-            return
+            return None
         if is_staff(member):
-            return
-        rules = await self.rules.get(member.guild.id)
+            return None
+        rules = self.rules.fresh(member.guild.id)
+        if rules is None:
+            return self._judge_when_read(message, member)
+        return self._judge(message, member, rules)
+
+    async def _judge_when_read(self, message: discord.Message, member: discord.Member) -> None:
+        step = self._judge(message, member, await self.rules.get(member.guild.id))
+        if step is not None:
+            await step
+
+    def _judge(
+        self, message: discord.Message, member: discord.Member, rules: CompiledRules
+    ) -> Coroutine[Any, Any, None] | None:
         verdict = self.engine.judge(message_facts(message, member), rules)
-        if verdict is not None:
-            await self.enforce(message, member, verdict)
+        return None if verdict is None else self.enforce(message, member, verdict)
 
     async def enforce(
         self, message: discord.Message, member: discord.Member, verdict: Verdict

@@ -228,12 +228,19 @@ class GuildRulesCache:
         self._rules: dict[int, _Cached] = {}
         self._loading: dict[int, asyncio.Task[CompiledRules]] = {}
 
+    def fresh(self, guild_id: int) -> CompiledRules | None:
+        """The guild's rules when checked less than ``recheck_seconds`` ago, else None."""
+        cached = self._rules.get(guild_id)
+        if cached is not None and self._clock() - cached.checked_at < self.recheck_seconds:
+            return cached.rules
+        return None
+
     async def get(self, guild_id: int) -> CompiledRules:
         """The guild's rules; the stored version is looked at again after ``recheck_seconds``."""
+        rules = self.fresh(guild_id)
+        if rules is not None:
+            return rules
         cached = self._rules.get(guild_id)
-        now = self._clock()
-        if cached is not None and now - cached.checked_at < self.recheck_seconds:
-            return cached.rules
         loading = self._loading.get(guild_id)
         if loading is None:
             loading = asyncio.create_task(self._refresh(guild_id, cached))

@@ -4,6 +4,8 @@ Patterns are compiled by the ``regex`` package, whose matching takes a ``timeout
 that backtracks catastrophically on some message stops after its budget instead of freezing
 the bot. A pattern is also tried on a few hostile texts when it is saved, so one that is slow
 on long messages is refused with an explanation rather than timing out on every message.
+``regex`` (about 1.3 MB of a bot's memory) is imported when the first pattern is compiled: a
+Moderation Bot whose servers keep no patterns never loads it.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
-
-import regex
+from typing import TYPE_CHECKING, Final
 
 from botfleet.errors import UserError
+
+if TYPE_CHECKING:
+    import regex
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class CompiledPattern:
 
 def compile_pattern(source: str) -> CompiledPattern:
     """Check and compile one moderator's pattern (case-insensitive)."""
+    import regex  # noqa: PLC0415  (see the module's docstring)
+
     if not source.strip():
         raise InvalidPatternError("The pattern is empty.")
     if len(source) > MAX_PATTERN_LENGTH:
@@ -80,6 +85,8 @@ def _combined(patterns: Iterable[CompiledPattern]) -> regex.Pattern[str] | None:
     A branch reset group numbers each alternative's groups from 1, so every pattern's own
     backreferences still point at its own groups.
     """
+    import regex  # noqa: PLC0415  (compile_pattern imported it already)
+
     joined = "|".join(f"(?:{pattern.source})" for pattern in patterns)
     try:
         return regex.compile(f"(?|{joined})", regex.IGNORECASE | regex.V0)
@@ -98,8 +105,14 @@ def required_literal(source: str, flags: int = 0) -> str | None:
 
     Read conservatively, outside groups and classes only: a character that a quantifier may
     repeat or leave out ends the run, and anything not understood gives None. A wrong literal
-    would hide a match, a missing one only costs the regex search it could have saved.
+    would hide a match, a missing one only costs the regex search it could have saved. Of
+    several runs, the one whose rarest character is rarest in chat (then the longest): that
+    character is looked for first, and a long message holds every common letter, so
+    ``steam\\s*community\\.\\w+/gift`` is ruled out by a missing "/" rather than by searching
+    "community." through the whole text.
     """
+    import regex  # noqa: PLC0415  (the flags are a compiled pattern's: regex is loaded)
+
     if flags & regex.VERBOSE or not source.isascii():
         return None
     runs: list[str] = []
@@ -114,8 +127,15 @@ def required_literal(source: str, flags: int = 0) -> str | None:
                 return None  # \\x41, \\p{L}, \\1...: escapes with more to them
             width, literal = 2, None if escaped.isalnum() else escaped
         elif char == "[":
-            close = source.find("]", index + 2)
-            if close < 0 or "\\" in source[index:close]:
+            first = index + 1 + source.startswith("^", index + 1)
+            first += source.startswith("]", first)  # a "]" first in a class is a member
+            close = source.find("]", first)
+            if close < 0 or "\\" in source[index:close] or "[" in source[index + 1 : close]:
+                return None  # escapes, POSIX classes and nested sets: not read here
+            width = close - index + 1
+        elif char == "{":  # a repeat count, {m,n}: its digits are no text of a match
+            close = source.find("}", index)
+            if close < 0:
                 return None
             width = close - index + 1
         elif char in _SPECIAL:
@@ -134,8 +154,24 @@ def required_literal(source: str, flags: int = 0) -> str | None:
         run = []
         index += width
     runs.append("".join(run))
-    longest = max(runs, key=len)
-    return longest if len(longest) >= MIN_LITERAL else None
+    usable = [literal for literal in runs if len(literal) >= MIN_LITERAL]
+    if not usable:
+        return None
+    return max(usable, key=lambda literal: (_rarity(_rarest(literal)), len(literal)))
+
+
+_COMMON: Final = " etaoinsrhldcumfpgwybvk.,'"
+"""Characters of English chat, most frequent first; any other character is rarer still."""
+
+
+def _rarity(char: str) -> int:
+    """How rare ``char`` is in chat: its rank in :data:`_COMMON`, past the end if absent."""
+    return _COMMON.find(char) % (len(_COMMON) + 1)
+
+
+def _rarest(literal: str) -> str:
+    """The character of ``literal`` least likely in chat: the first to look for."""
+    return max(literal, key=_rarity)
 
 
 class PatternSet:
@@ -153,8 +189,13 @@ class PatternSet:
         self._patterns = tuple(patterns)
         self._any = _combined(patterns) if len(patterns) > 1 else None
         literals = [required_literal(p.source, p.compiled.flags) for p in patterns]
-        self._literals = tuple(filter(None, literals)) if all(literals) else None
-        """Each pattern's required text: an ASCII message holding none of them matches none."""
+        self._literals = (
+            tuple((_rarest(literal), literal) for literal in filter(None, literals))
+            if all(literals)
+            else None
+        )
+        """Each pattern's required text, after its rarest character: an ASCII message holding
+        none of them matches none, and a character absent costs one memchr to say so."""
         self._timeout = timeout
         self._timed_out: set[str] = set()
 
@@ -166,7 +207,10 @@ class PatternSet:
         if self._literals is not None and (lowered is not None or text.isascii()):
             if lowered is None:  # patterns are case-insensitive; in ASCII, lower() is folding
                 lowered = text.lower()
-            if not any(literal in lowered for literal in self._literals):
+            for rare, literal in self._literals:  # a loop: a generator costs more than a miss
+                if rare in lowered and literal in lowered:
+                    break
+            else:
                 return None
         if self._any is not None:
             try:
