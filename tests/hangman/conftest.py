@@ -11,6 +11,7 @@ from botfleet.bots.hangman.config import HangmanOptions
 from botfleet.bots.hangman.services.games import HangmanService
 from botfleet.database import Database
 from botfleet.sandbox.pytest_plugin import FleetBotFactory, FleetBotStage
+from botfleet.utils.tasks import Preload
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def make_service(database: Database, clock: Clock) -> ServiceFactory:
 
     def make(**overrides: Any) -> HangmanService:
         options = overrides.pop("options", HangmanOptions(inactivity_timeout=60))
-        bank = overrides.pop("bank", one_word_bank())
+        bank = Preload.loaded(overrides.pop("bank", one_word_bank()))
         overrides.setdefault("clock", clock)
         return HangmanService(overrides.pop("database", database), bank, options, **overrides)
 

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from botfleet.bots.hangman.commands.game import BUNDLED_UNAVAILABLE
+from botfleet.bots.hangman.config import HangmanOptions
 from botfleet.bots.hangman.services.game import ALPHABET
-from botfleet.bots.hangman.services.games import HangmanService
+from botfleet.bots.hangman.services.games import (
+    NEW_LIST_NEEDS_BUNDLED,
+    WORDS_UNAVAILABLE,
+    HangmanService,
+)
 from botfleet.bots.hangman.services.store import Game
-from botfleet.bots.hangman.services.words import ListPolicy
+from botfleet.bots.hangman.services.words import ListPolicy, WordBank
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import (
@@ -478,3 +489,138 @@ async def test_an_admin_makes_a_server_list_that_opts_out_of_the_family_safe_pol
         ).wait_for_response()
         fields = {field["name"]: field["value"] for field in listing.embeds[0]["fields"]}
         assert fields["This server's lists"] == "mystery (3, open)"
+
+
+async def test_the_bot_is_ready_before_its_word_lists_are_read_and_a_game_waits_for_them(
+    stage: FleetBotStage,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The word lists are read in the background once ready (not at every login): a game
+    asked for while they are still being read starts with a word of them once they are."""
+    alice, general = guild.add_member("alice"), guild.channel("general")
+    release, read = threading.Event(), threading.Event()
+    bundled = WordBank.bundled()
+
+    def held() -> WordBank:
+        release.wait(5)
+        read.set()
+        return bundled
+
+    monkeypatch.setattr(WordBank, "bundled", held)
+    try:
+        async with stage.running(make_settings()) as bot:
+            assert not read.is_set(), "readiness waited for the word lists"
+            asked = await alice.run_command(
+                general, app, "hangman", {"category": "animals"}, subcommand="start"
+            )
+            await asyncio.sleep(0.3)
+            assert asked.response is None, "a game needs the word lists"
+            release.set()
+            response = await asked.wait_for_response()
+            assert response.message is not None and not response.ephemeral, response.content
+            await asked.wait_for_followup()
+            game = await service_of(bot).game_in_channel(general.id)
+            assert game is not None
+            level = HangmanOptions().default_difficulty
+            assert game.board.secret in bundled.category("animals").words[level]
+    finally:
+        release.set()
+
+
+def corrupt_bundled_words(monkeypatch: pytest.MonkeyPatch, directory: Path) -> Path:
+    """Make the bundled word file one cut off halfway (a damaged install); return it."""
+    corrupt = directory / "words.json"
+    corrupt.write_text('{"categories": {"animals": ', encoding="utf-8")
+    monkeypatch.setattr(WordBank, "bundled", lambda: WordBank.from_file(corrupt))
+    return corrupt
+
+
+def assert_logged_once(caplog: pytest.LogCaptureFixture, corrupt: Path) -> None:
+    """The one error line of the test names the corrupt file."""
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1, [record.getMessage() for record in errors]
+    assert errors[0].exc_info is not None and str(corrupt) in str(errors[0].exc_info[1])
+
+
+async def test_a_corrupt_word_file_is_logged_once_and_each_game_told_the_lists_are_unavailable(
+    stage: FleetBotStage,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    alice, general = guild.add_member("alice"), guild.channel("general")
+    corrupt = corrupt_bundled_words(monkeypatch, tmp_path)
+    async with stage.running(make_settings()):
+        for _ in range(3):
+            asked = await alice.run_command(general, app, "hangman", subcommand="start")
+            answer = await asked.wait_for_response()
+            assert answer.ephemeral
+            assert answer.content == WORDS_UNAVAILABLE
+    assert_logged_once(caplog, corrupt)
+
+
+async def test_a_servers_own_lists_still_play_when_the_bundled_word_file_is_corrupt(
+    stage: FleetBotStage,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    alice, owner, general = guild.add_member("alice"), guild.owner, guild.channel("general")
+    settings = make_settings()
+
+    async def answer(member: SandboxMember, options: dict[str, str], subcommand: str) -> str:
+        asked = await member.run_command(general, app, "hangman", options, subcommand=subcommand)
+        response = await asked.wait_for_response()
+        assert response.ephemeral, (options, subcommand)
+        return response.content
+
+    async with stage.running(settings):
+        added = await answer(owner, {"list": "bugs", "words": "beetle, weevil"}, "words add")
+        assert added.startswith("Added 2 words to “bugs”"), added
+
+    corrupt = corrupt_bundled_words(monkeypatch, tmp_path)
+    async with stage.running(settings) as bot:
+        # A game the bundled lists are needed for is refused, naming the lists that still play.
+        for options in ({}, {"category": "animals"}, {"category": "dragons"}):
+            content = await answer(alice, options, "start")
+            assert "this server's own lists still play: bugs." in content, (options, content)
+        # The server's lists stay in its admins' hands; only a new list (which must not take a
+        # bundled category's name) waits for the bundled lists.
+        shown = await answer(owner, {"list": "bugs"}, "words show")
+        assert shown == "**2 words** · family-safe:\nbeetle, weevil"
+        removed = await answer(owner, {"list": "bugs", "words": "weevil"}, "words remove")
+        assert removed == "Removed 1 word from “bugs”."
+        more = await answer(owner, {"list": "bugs", "words": "earwig"}, "words add")
+        assert more.startswith("Added 1 word to “bugs”"), more
+        assert await answer(owner, {"list": "birds", "words": "robin"}, "words add") == (
+            NEW_LIST_NEEDS_BUNDLED
+        )
+        removed = await answer(owner, {"list": "bugs", "words": "earwig"}, "words remove")
+        assert removed == "Removed 1 word from “bugs”."
+        listing = await (
+            await alice.run_command(general, app, "hangman", subcommand="categories")
+        ).wait_for_response()
+        [embed] = listing.embeds
+        assert embed["description"] == BUNDLED_UNAVAILABLE
+        assert [field["name"] for field in embed["fields"]] == ["This server's lists"]
+        assert embed["fields"][0]["value"] == "bugs (1)"
+        choices = await (
+            await alice.autocomplete(
+                general, app, "hangman", {"category": "b"}, focused="category", subcommand="start"
+            )
+        ).wait_for_choices()
+        assert choices == [{"name": "bugs", "value": "bugs"}]
+
+        table = await start(bot, alice, general, app, category="bugs")
+        assert table.secret == "beetle"
+        assert "(server list)" in table.board.embeds[0]["title"]
+    assert_logged_once(caplog, corrupt)

@@ -2,12 +2,13 @@
 
 Loaded by the bot base (``DEFINITION.extensions``); one service is shared by the commands cog,
 which the buttons and forms find by name, and the events cog. XP goes through the bot's shared
-gamification framework, which the bot base starts and stops.
+gamification framework, which the bot base starts and stops. The bundled word lists (about 25
+ms to read and check) are read in a thread once the bot is ready, not at every login; the first
+command that needs them waits for them.
 """
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from botfleet.bots.hangman.services.rewards import GamificationRewards
 from botfleet.bots.hangman.services.words import WordBank
 from botfleet.bots.hangman.views.display import GameDisplay
 from botfleet.gamification.discord.extension import member_role_ids
+from botfleet.utils.tasks import Preload
 
 if TYPE_CHECKING:
     from botfleet.bots.hangman.config import HangmanOptions
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 
 async def setup(bot: FleetBot[HangmanOptions]) -> None:
     options = bot.options
-    bank = await asyncio.to_thread(WordBank.bundled)
+    bank = Preload(WordBank.bundled, after=bot.wait_until_settled)
     service = HangmanService(
         bot.database,
         bank,

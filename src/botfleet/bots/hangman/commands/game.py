@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from botfleet.auth.permissions import PermissionLevel, requires_permission, resolve_level
-from botfleet.bots.hangman.services.games import HangmanService, Move
+from botfleet.bots.hangman.services.games import WORDS_UNAVAILABLE, HangmanService, Move
 from botfleet.bots.hangman.services.scoring import PlayerStats, scoring_rules
 from botfleet.bots.hangman.services.store import Game
 from botfleet.bots.hangman.services.words import Difficulty, ListPolicy
@@ -31,6 +31,10 @@ from botfleet.utils.text import paginate_text, truncate_string
 from botfleet.utils.wording import plural
 
 SERVER_ONLY: Final = "Hangman is played in a server's channels."
+BUNDLED_UNAVAILABLE: Final = (
+    "The bundled categories could not be read (the bot's operator can see why in its log); "
+    "this server's lists still play: pick one with `/hangman start category:`."
+)
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -71,9 +75,11 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(LetterButton, ActionButton)
+        self.service.bank.start()
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(LetterButton, ActionButton)
+        await self.service.bank.close()
 
     # --- Starting games --------------------------------------------------------------------
 
@@ -90,7 +96,8 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         """Bundled categories, then this server's lists, that start with what was typed."""
-        names = [category.name for category in self.service.bank.categories]
+        bank = await self.service.readable_word_bank()
+        names = [category.name for category in bank.categories] if bank is not None else []
         if interaction.guild_id is not None:
             names += [entry.name for entry in await self.service.guild_lists(interaction.guild_id)]
         typed = current.strip().casefold()
@@ -207,24 +214,29 @@ class HangmanCommands(commands.Cog, name=COG_NAME):
     @hangman.command(name="categories", description="The categories and this server's lists.")
     async def categories(self, interaction: discord.Interaction[FleetBot]) -> None:
         guild_id, _ = place_of(interaction, SERVER_ONLY)
-        bundled = [
-            (category.name, f"{category.description} · {plural(category.size, 'word')}", True)
-            for category in self.service.bank.categories
-        ]
         own = await self.service.guild_lists(guild_id)
+        bank = await self.service.readable_word_bank()
+        if bank is None and not own:
+            raise UserError(WORDS_UNAVAILABLE)
+        fields = [
+            (category.name, f"{category.description} · {plural(category.size, 'word')}", True)
+            for category in (bank.categories if bank is not None else ())
+        ]
         listing = ", ".join(
             f"{entry.name} ({entry.size}{'' if entry.policy is ListPolicy.SAFE else ', open'})"
             for entry in own
         )
-        bundled.append(
+        fields.append(
             ("This server's lists", listing or "None yet (admins: /hangman words add)", False)
         )
         embed = create_embed(
             title="Hangman categories",
-            description="Pick one with `/hangman start category:`; without one, "
+            description=BUNDLED_UNAVAILABLE
+            if bank is None
+            else "Pick one with `/hangman start category:`; without one, "
             "a bundled category is chosen at random.",
             color=self.bot.settings.colors.info,
-            fields=bundled,
+            fields=fields,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

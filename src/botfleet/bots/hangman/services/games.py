@@ -24,7 +24,7 @@ import logging
 import random
 import secrets
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -52,6 +52,7 @@ from botfleet.bots.hangman.services.words import (
     Difficulty,
     ListPolicy,
     WordBank,
+    WordListError,
     fold,
     to_list_name,
     to_secret,
@@ -63,6 +64,7 @@ from botfleet.gamification import LevelUp
 from botfleet.services.premium import PremiumService
 from botfleet.services.premium.perks import Allowance
 from botfleet.services.scheduler import Scheduler
+from botfleet.utils.tasks import Preload
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,26 @@ MAX_WORDS_PER_CHANGE: Final = 100
 """Words one ``/hangman words add`` or ``remove`` takes."""
 GAMES_IN_MEMORY: Final = 10_000
 """Games in play a process keeps as it saved them last; one evicted is read again when pressed."""
+WORDS_UNAVAILABLE: Final = (
+    "The word lists could not be read, so Hangman cannot pick a word. The bot's operator can "
+    "see why in its log; the lists are read again when the bot restarts."
+)
+NEW_LIST_NEEDS_BUNDLED: Final = (
+    "The bundled categories could not be read, and a new list must not take one of their "
+    "names, so new lists wait until they can be read again (the bot's operator can see why "
+    "in its log). This server's existing lists can still be changed."
+)
+
+
+def _bundled_unavailable(guild_lists: Iterable[str]) -> str:
+    """The answer to a game the bundled lists were needed for, naming the server's own."""
+    names = ", ".join(sorted(guild_lists))
+    if not names:
+        return WORDS_UNAVAILABLE
+    return (
+        "The bundled categories could not be read (the bot's operator can see why in its log); "
+        f"this server's own lists still play: {names}."
+    )
 
 
 class Ending(StrEnum):
@@ -138,7 +160,7 @@ class HangmanService:
     def __init__(
         self,
         database: Database,
-        bank: WordBank,
+        bank: Preload[WordBank],
         options: HangmanOptions,
         *,
         scheduler: Scheduler | None = None,
@@ -149,6 +171,7 @@ class HangmanService:
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.bank = bank
+        """The bundled word lists, read in the background once the bot is ready."""
         self.premium = premium
         self.options = options
         self.games = GameStore(database, cache)
@@ -161,6 +184,25 @@ class HangmanService:
         self._locks = _Locks()
         self._playing: OrderedDict[int, Game] = OrderedDict()
         """Games in play as this process saved them last (see "Games in memory")."""
+
+    async def word_bank(self) -> WordBank:
+        """The bundled word lists; a friendly :class:`UserError` when they cannot be read.
+
+        The load's error was logged once by the load itself (see :class:`Preload`); every
+        game asked afterwards is told the lists are unavailable, with no traceback.
+        """
+        bank = await self.readable_word_bank()
+        if bank is None:
+            raise UserError(WORDS_UNAVAILABLE)
+        return bank
+
+    async def readable_word_bank(self) -> WordBank | None:
+        """The bundled word lists, or None when they cannot be read (logged once by the load):
+        what a server's own lists offer does not depend on them."""
+        try:
+            return await self.bank.get()
+        except WordListError:
+            return None
 
     @property
     def timeout(self) -> timedelta:
@@ -178,21 +220,28 @@ class HangmanService:
         difficulty: Difficulty | None = None,
         solo: bool = False,
     ) -> Game:
-        """Start a game with a word of the bundled lists or of one of the guild's lists."""
+        """Start a game with a word of the bundled lists or of one of the guild's lists.
+
+        A guild's list plays even when the bundled lists cannot be read; a game that needs
+        them (a bundled category, or one chosen at random) is then told they are unavailable.
+        """
         name = fold(category) if category is not None else None
-        if name is not None and not self.bank.has(name):
+        bank = await self.readable_word_bank()
+        if bank is not None and (name is None or bank.has(name)):
+            level = difficulty or self.options.default_difficulty
+            chosen, secret = bank.pick(name, level, self._rng)
+            source, category_name = GameSource.WORDS, chosen.name
+        else:
             guild_lists = {entry.name for entry in await self.lists.lists(guild_id)}
-            if name not in guild_lists:
-                known = [entry.name for entry in self.bank.categories] + sorted(guild_lists)
+            if name is None or name not in guild_lists:
+                if bank is None:  # the name may be a bundled category
+                    raise UserError(_bundled_unavailable(guild_lists))
+                known = [entry.name for entry in bank.categories] + sorted(guild_lists)
                 raise UserError(
                     f"There is no category called “{category}”. Try one of: {', '.join(known)}."
                 )
             secret, level = await self.lists.pick(guild_id, name, difficulty, self._rng)
             source, category_name = GameSource.GUILD, name
-        else:
-            level = difficulty or self.options.default_difficulty
-            chosen, secret = self.bank.pick(name, level, self._rng)
-            source, category_name = GameSource.WORDS, chosen.name
         return await self._create(
             NewGame(
                 guild_id=guild_id,
@@ -481,14 +530,14 @@ class HangmanService:
         return await self.lists.lists(guild_id)
 
     async def list_words(self, guild_id: int, list_name: str) -> tuple[str, ...]:
-        name = to_list_name(list_name, self.bank)
+        name = to_list_name(list_name, await self.readable_word_bank())
         words = await self.lists.words(guild_id, name)
         if not words:
             raise UserError(f"This server has no list called “{name}”.")
         return words
 
     async def list_policy(self, guild_id: int, list_name: str) -> ListPolicy:
-        name = to_list_name(list_name, self.bank)
+        name = to_list_name(list_name, await self.readable_word_bank())
         policy = await self.lists.policy(guild_id, name)
         if policy is None:
             raise UserError(f"This server has no list called “{name}”.")
@@ -508,8 +557,11 @@ class HangmanService:
         A new list is made with ``policy`` (``safe`` unless the admin opts out); a list keeps
         the policy it was made with, and saying another one for it is refused.
         """
-        name = to_list_name(list_name, self.bank)
+        bank = await self.readable_word_bank()
+        name = to_list_name(list_name, bank)
         current = await self.lists.policy(guild_id, name)
+        if current is None and bank is None:
+            raise UserError(NEW_LIST_NEEDS_BUNDLED)
         if current is not None and policy is not None and policy is not current:
             log.info("guild %d: list %r is %s, %s was asked", guild_id, name, current, policy)
             raise UserError(
@@ -538,7 +590,7 @@ class HangmanService:
         return self.premium is not None and await self.premium.covers(user_id, guild_id)
 
     async def remove_words(self, guild_id: int, list_name: str, text: str) -> tuple[str, int]:
-        name = to_list_name(list_name, self.bank)
+        name = to_list_name(list_name, await self.readable_word_bank())
         words = [fold(word) for word in text.split(",") if word.strip()]
         if not words:
             raise UserError("Give the words to remove, separated by commas.")
@@ -548,7 +600,7 @@ class HangmanService:
         return name, removed
 
     async def delete_list(self, guild_id: int, list_name: str) -> tuple[str, int]:
-        name = to_list_name(list_name, self.bank)
+        name = to_list_name(list_name, await self.readable_word_bank())
         removed = await self.lists.delete_list(guild_id, name)
         if not removed:
             raise UserError(f"This server has no list called “{name}”.")

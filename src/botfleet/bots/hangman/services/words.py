@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any, Final
 
 from botfleet.errors import UserError
@@ -85,6 +87,10 @@ class Category:
         return sum(len(words) for words in self.words.values())
 
 
+class WordListError(Exception):
+    """A word list file that cannot be read or is not a word list; the message names it."""
+
+
 class WordBank:
     """The bundled categories; picks the secret word of a new game."""
 
@@ -110,8 +116,18 @@ class WordBank:
     @classmethod
     def bundled(cls) -> WordBank:
         """The lists shipped in the package (reads a file: call it off the event loop)."""
-        data = resources.files("botfleet.bots.hangman").joinpath("data", "words.json")
-        return cls.from_json(data.read_text(encoding="utf-8"))
+        return cls.from_file(
+            resources.files("botfleet.bots.hangman").joinpath("data", "words.json")
+        )
+
+    @classmethod
+    def from_file(cls, path: Traversable | Path) -> WordBank:
+        """The lists of a ``words.json`` file; a :class:`WordListError` naming it if it cannot
+        be read or is no word list (a damaged install)."""
+        try:
+            return cls.from_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise WordListError(f"the word lists in {path} cannot be read: {error!r}") from error
 
     @property
     def categories(self) -> tuple[Category, ...]:
@@ -170,8 +186,9 @@ def to_secret(text: str) -> str:
     return secret
 
 
-def to_list_name(text: str, bank: WordBank) -> str:
-    """A guild list's name as an admin typed it, checked (it must not hide a bundled one)."""
+def to_list_name(text: str, bank: WordBank | None) -> str:
+    """A guild list's name as an admin typed it, checked (it must not hide a bundled one;
+    ``bank`` None: the bundled lists could not be read, so that is not checked here)."""
     name = fold(text)
     if not MIN_LIST_NAME_LENGTH <= len(name) <= MAX_LIST_NAME_LENGTH:
         raise UserError(
@@ -179,7 +196,7 @@ def to_list_name(text: str, bank: WordBank) -> str:
         )
     if _LIST_NAME.fullmatch(name) is None:
         raise UserError("A list name uses letters, digits, single spaces and hyphens only.")
-    if bank.has(name):
+    if bank is not None and bank.has(name):
         raise UserError(f"“{name}” is one of the bundled categories; pick another name.")
     if contains_profanity(name):
         raise UserError("Let's keep it friendly: pick a name without profanity.")
