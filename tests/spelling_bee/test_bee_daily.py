@@ -16,6 +16,7 @@ from botfleet.bots.spelling_bee.services.game import (
     parse_daily_time,
 )
 from botfleet.bots.spelling_bee.services.puzzle import WordList
+from botfleet.bots.spelling_bee.services.store import DailyPost
 from botfleet.database import Database
 from botfleet.database.models import Timer
 from botfleet.errors import UserError
@@ -78,3 +79,25 @@ async def test_daily_post_is_armed_fires_and_rearms(database: Database) -> None:
     assert await bee.set_daily(1, 100, 10, None) is None
     assert await bee.daily_due(newest.payload) is None, "turned off"
     assert await restarted.rearm_daily() == 0
+
+
+async def test_re_arming_keeps_a_change_made_after_the_posts_were_read(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-arm (at start, or retried while the database came back) that read the posts before
+    an administrator changed one does not write the old time back over the change."""
+    scheduler = Scheduler(database, lambda *_: None, bot_name="spelling_bee", memory_threshold=0)
+    bee = BeeService(database, Preload.loaded(WORDS), clock=lambda: NOON, scheduler=scheduler)
+    await bee.set_daily(1, 100, 10, parse_daily_time("08:30"))
+    read_before_the_change = await bee.store.daily_posts()
+    await bee.set_daily(1, 100, 10, parse_daily_time("09:00"))  # /bee daily, meanwhile
+    changed = await bee.store.daily_of(1)
+
+    async def stale_posts() -> list[DailyPost]:
+        return read_before_the_change
+
+    monkeypatch.setattr(bee.store, "daily_posts", stale_posts)
+    assert await bee.rearm_daily() == 0
+    assert await bee.store.daily_of(1) == changed
+    newest = (await timers(database))[-1]
+    assert await bee.daily_due(newest.payload) is not None, "the administrator's timer holds"

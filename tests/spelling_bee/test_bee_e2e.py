@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import discord
+
+from botfleet.bots.spelling_bee.events.messages import SpellingBeeMessages
 from botfleet.bots.spelling_bee.services.game import BeeService
 from botfleet.bots.spelling_bee.services.puzzle import Puzzle, word_score
+from botfleet.bots.spelling_bee.services.store import CHANNEL_STATE
+from botfleet.cache.keys import CacheKeys
 from botfleet.config.schema import Settings
 from botfleet.core.bot import FleetBot
 from botfleet.sandbox import Application, DiscordSandbox, Message, SandboxGuild
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import wait_until
 from botfleet.utils.wording import plural
+from dispatching import tasks_dispatching
 
 SettingsFactory = Callable[..., Settings]
 
@@ -47,14 +53,13 @@ async def test_today_guess_status_and_hints(
     general = guild.channel("general")
     async with stage.running(make_settings()) as bot:
         puzzle = await todays_puzzle(bot)
-        posted = await (
-            await alice.run_command(general, app, "bee", subcommand="today")
-        ).wait_for_response()
-        assert posted.message is not None and not posted.ephemeral
-        [hive] = posted.message.attachments
+        asked = await alice.run_command(general, app, "bee", subcommand="today")
+        message = await asked.wait_for_message()  # acknowledged first on a busy machine
+        assert asked.response is not None and not asked.response.ephemeral
+        [hive] = message.attachments
         assert hive.filename == "hive.png" and hive.data.startswith(b"\x89PNG")
-        assert f"[{puzzle.centre.upper()}]" in posted.embeds[0]["description"]
-        assert field(posted.message, "Score") == f"0 of {puzzle.max_score}"
+        assert f"[{puzzle.centre.upper()}]" in message.embeds[0]["description"]
+        assert field(message, "Score") == f"0 of {puzzle.max_score}"
 
         word = short_non_pangram(puzzle)
         accepted = await (
@@ -141,6 +146,78 @@ async def test_plain_messages_in_the_puzzle_channel_are_guesses(
         assert [
             message.content for message in other.messages() if message.author.id != alice.id
         ] == []
+
+
+async def test_chat_costs_the_bee_no_task_per_message(
+    stage: FleetBotStage,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    """discord.py runs each ``on_message`` listener in a task of its own: the puzzle's and the
+    classic game's are message hooks, so chat that is no guess costs the bot no task."""
+    alice = guild.add_member("alice")
+    general = guild.channel("general")
+    async with stage.running(make_settings()) as bot:
+        await (await alice.run_command(general, app, "bee", subcommand="today")).wait_for_response()
+        sent = await alice.send(general, "hello everyone, nice puzzle today")
+        channel = bot.get_channel(general.id)
+        assert isinstance(channel, discord.TextChannel)
+        message = await channel.fetch_message(sent.id)
+        with_cogs = tasks_dispatching(bot, "message", message)
+        for name in ("Spelling Bee messages", "Spelling Bee classic events"):
+            assert await bot.remove_cog(name) is not None
+        without_cogs = tasks_dispatching(bot, "message", message)
+    assert with_cogs == without_cogs
+
+
+async def leaves_work(bot: FleetBot, cog: SpellingBeeMessages, sent: Message) -> bool:
+    """Whether the message hook leaves a task's work for ``sent`` (closed unrun here)."""
+    channel = bot.get_channel(sent.channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    work = cog.hear_message(await channel.fetch_message(sent.id))
+    if work is None:
+        return False
+    work.close()
+    return True
+
+
+async def test_a_word_outside_the_puzzle_channel_costs_no_task(
+    stage: FleetBotStage,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    """The puzzle channel comes from memory: a one-word message in another channel is no
+    guess, and the hook tells so at once, leaving no work for a task (so no query)."""
+    alice = guild.add_member("alice")
+    general, other = guild.channel("general"), guild.add_text_channel("chat")
+    async with stage.running(make_settings()) as bot:
+        await (await alice.run_command(general, app, "bee", subcommand="today")).wait_for_response()
+        cog = bot.get_cog("Spelling Bee messages")
+        assert isinstance(cog, SpellingBeeMessages)
+        assert await cog.service.channel_of(guild.id) == general.id  # now known in memory
+        assert not await leaves_work(bot, cog, await alice.send(other, "table"))
+
+
+async def test_a_word_in_a_server_without_a_puzzle_channel_costs_no_task_once_read(
+    stage: FleetBotStage,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+) -> None:
+    """A server that never set a puzzle channel is read once, then remembered to have none
+    outside the cache's memory tier: its next one-word messages cost no task (so no query)."""
+    alice, general = guild.add_member("alice"), guild.channel("general")
+    async with stage.running(make_settings()) as bot:
+        cog = bot.get_cog("Spelling Bee messages")
+        assert isinstance(cog, SpellingBeeMessages)
+        assert bot.cache is not None
+        held = len(bot.cache.memory)
+        assert await cog.service.channel_of(guild.id) is None  # what the first word's task reads
+        assert len(bot.cache.memory) <= held + 1
+        assert bot.cache.in_memory(CacheKeys.guild_state(guild.id, CHANNEL_STATE)) is None
+        assert not await leaves_work(bot, cog, await alice.send(general, "table"))
 
 
 async def test_daily_post_for_admins_and_pangram_achievement(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import re
+import tracemalloc
 from pathlib import Path
 from statistics import fmean
 
@@ -240,3 +242,34 @@ def test_a_pick_skips_the_used_words_until_every_word_was_used() -> None:
     left = hard[:3]
     assert bank.pick(Difficulty.HARD, rng, set(hard) - set(left)).word in left
     assert bank.pick(Difficulty.HARD, rng, set(hard)).word in hard
+
+
+def test_words_are_kept_packed_and_read_back_as_given() -> None:
+    """One UTF-8 block per difficulty (the bundled words held as one string each kept 1.9 MB),
+    from which any word, whatever its letters, reads back as it was given."""
+    tracemalloc.start()
+    try:
+        bundled = ClassicWordBank.bundled()
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert sum(bundled.size(level) for level in Difficulty) > 10_000
+    assert kept < 1.4 * 2**20, f"{kept / 2**20:.2f} MB"
+
+    entries = [
+        ClassicWord("café", "noun", "a small restaurant — coffee, tea", "meet me at the ___", level)
+        for level in Difficulty
+    ] + [
+        ClassicWord("naïve", "adjective", "showing little experience", None, Difficulty.HARD),
+        ClassicWord("zeal", "noun", "great energy: “fervour”", "with ___", Difficulty.HARD),
+    ]
+    bank = ClassicWordBank(entries, check_clues=False)
+    hard = bank.words(Difficulty.HARD)
+    assert list(hard) == [entries[2], *entries[3:]]
+    assert hard[-1] == entries[-1]
+    assert hard[1:] == entries[3:]
+    with pytest.raises(IndexError):
+        hard[3]
+    rng = random.Random(3)
+    assert {bank.pick(Difficulty.HARD, rng, {"café", "zeal"}).word for _ in range(5)} == {"naïve"}

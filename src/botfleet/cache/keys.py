@@ -50,6 +50,11 @@ class CacheKeys:
         return f"guild:{guild_id}:{name}"
 
     @staticmethod
+    def bot_state(name: str) -> str:
+        """A bot's state ``name`` shared by every guild; TTL ``ttl.guild_config``."""
+        return f"bot:{name}"
+
+    @staticmethod
     def guild_leaderboards(guild_id: int) -> str:
         """Prefix of every leaderboard of a guild, for ``invalidate_prefix`` after a reset."""
         return f"leaderboard:{guild_id}:"

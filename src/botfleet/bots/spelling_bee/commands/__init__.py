@@ -40,23 +40,14 @@ SPEECH_CACHE: Final = ("spelling_bee", "speech")
 CLUES_CHECKED: Final = ("spelling_bee", "classic-clues-checked.sha256")
 """The fingerprint of the classic words whose clues were last checked, under the state directory."""
 MEGABYTE: Final = 1024 * 1024
-PRELOAD_AFTER_READY: Final = 0.25
-"""Seconds between ready and the word lists' background load: its thread, started at the
-ready instant, took the interpreter from the start's last steps (ready seen 20-30 ms later); a
-command that needs a list before then starts its load at once."""
-
-
-async def _ready_and_settled(bot: FleetBot[SpellingBeeOptions]) -> None:
-    await bot.wait_until_ready()
-    await asyncio.sleep(PRELOAD_AFTER_READY)
 
 
 async def setup(bot: FleetBot[SpellingBeeOptions]) -> None:
     options = bot.options
-    words = Preload(WordList.bundled, after=partial(_ready_and_settled, bot))
+    words = Preload(WordList.bundled, after=bot.wait_until_settled)
     classic_words = Preload(
         partial(ClassicWordBank.bundled, bot.state_dir.joinpath(*CLUES_CHECKED)),
-        after=partial(_ready_and_settled, bot),
+        after=bot.wait_until_settled,
     )
     zones = await asyncio.to_thread(all_zones)
     rewards = GamificationRewards(bot.gamification, role_ids_of=partial(member_role_ids, bot))

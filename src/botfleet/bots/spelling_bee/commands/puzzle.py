@@ -29,6 +29,7 @@ from botfleet.bots.spelling_bee.views.display import (
     verdict_text,
 )
 from botfleet.bots.spelling_bee.views.records import all_time_embed, record_embed
+from botfleet.core.answers import answer_in_time
 from botfleet.errors import UserError
 from botfleet.utils.places import place_of
 from botfleet.utils.timezones import resolve_zone, search_zones
@@ -67,12 +68,15 @@ class SpellingBeeCommands(commands.Cog, name=COG_NAME):
     @bee.command(name="today", description="Post today's puzzle here and play it in this channel.")
     async def today(self, interaction: discord.Interaction[FleetBot]) -> None:
         guild_id, channel_id = place_of(interaction, SERVER_ONLY)
-        progress = await self.service.open_in(guild_id, channel_id, interaction.user.id)
-        puzzle = progress.puzzle
-        await interaction.response.send_message(
-            embed=puzzle_embed(progress, self.bot.settings.colors.primary),
-            file=await hive_file(puzzle.centre, puzzle.outer),
-        )
+        # A write, the day's progress and the hive's picture: acknowledged in time on a busy
+        # machine, one answer either way.
+        async with answer_in_time(interaction, "puzzle") as answer:
+            progress = await self.service.open_in(guild_id, channel_id, interaction.user.id)
+            puzzle = progress.puzzle
+            await answer.send(
+                embed=puzzle_embed(progress, self.bot.settings.colors.primary),
+                files=[await hive_file(puzzle.centre, puzzle.outer)],
+            )
 
     @bee.command(name="guess", description="Submit a word for today's puzzle.")
     @app_commands.describe(word="A word of four or more letters from the hive")

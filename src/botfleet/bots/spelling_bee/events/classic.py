@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Final
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord.ext import commands
@@ -40,14 +41,24 @@ class ClassicEvents(commands.Cog, name="Spelling Bee classic events"):
         self.display = display
         self.play = play
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
+    async def cog_load(self) -> None:
+        self.bot.message_hooks.add(self.hear_message)
+
+    async def cog_unload(self) -> None:
+        self.bot.message_hooks.remove(self.hear_message)
+
+    def hear_message(self, message: discord.Message) -> Coroutine[Any, Any, None] | None:
+        """A message hook: a player's one-word message in their game's channel is an answer,
+        judged in a task; any other message costs no task."""
         text = message.content.strip()
         if message.author.bot or message.guild is None or not _ONE_WORD.fullmatch(text):
-            return
+            return None
         game_id = self.service.takes_message_from(message.channel.id, message.author.id)
         if game_id is None:
-            return
+            return None
+        return self._answer(message, game_id, text)
+
+    async def _answer(self, message: discord.Message, game_id: str, text: str) -> None:
         try:
             attempt = await self.service.answer(game_id, message.author.id, text)
         except UserError as problem:

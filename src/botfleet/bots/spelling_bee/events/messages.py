@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Final
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord.ext import commands
@@ -36,18 +37,39 @@ class SpellingBeeMessages(commands.Cog, name="Spelling Bee messages"):
         self.service = service
         self.classic = classic
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
+    async def cog_load(self) -> None:
+        self.bot.message_hooks.add(self.hear_message)
+
+    async def cog_unload(self) -> None:
+        self.bot.message_hooks.remove(self.hear_message)
+
+    def hear_message(self, message: discord.Message) -> Coroutine[Any, Any, None] | None:
+        """A message hook: only a one-word message outside a classic game may be a guess, and
+        only in the puzzle channel, which this process usually knows from memory; any other
+        message costs no task (and no query)."""
         text = message.content.strip()
         if message.author.bot or message.guild is None or not _GUESS.fullmatch(text):
-            return
+            return None
         if self.classic.runs_in(message.channel.id):
-            return
-        if await self.service.channel_of(message.guild.id) != message.channel.id:
-            return
+            return None
+        known = self.service.known_channel(message.guild.id)
+        if known is None:
+            return self._guess_if_in_channel(message, message.guild.id, text)
+        if known.channel_id != message.channel.id:
+            return None
+        return self._guess(message, message.guild.id, text)
+
+    async def _guess_if_in_channel(
+        self, message: discord.Message, guild_id: int, text: str
+    ) -> None:
+        """Judge the guess once the puzzle channel is read (this process did not know it)."""
+        if await self.service.channel_of(guild_id) == message.channel.id:
+            await self._guess(message, guild_id, text)
+
+    async def _guess(self, message: discord.Message, guild_id: int, text: str) -> None:
         try:
             answer = await self.service.submit(
-                message.guild.id, message.author.id, text, channel_id=message.channel.id
+                guild_id, message.author.id, text, channel_id=message.channel.id
             )
         except UserError as problem:
             reply = problem.message

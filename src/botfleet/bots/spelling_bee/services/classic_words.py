@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import logging
 import math
 import random
 import re
+from array import array
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -161,32 +163,38 @@ class ClassicWord:
 
 _FIELD: Final = "\x1f"
 """Between the fields of a packed word (the unit separator: in no clue)."""
+_FIELD_BYTE: Final = _FIELD.encode()
 
 
 class _PackedWords(Sequence[ClassicWord]):
-    """Words of one difficulty, each kept as one string and unpacked when read.
+    """Words of one difficulty, kept as one UTF-8 block with where each row and its word end;
+    a word is unpacked when read.
 
     Some 14,000 words kept as frozen objects of four strings each held 4.6 MB of an idle
-    Spelling Bee; one string a word holds the same text in under half of that.
+    Spelling Bee, as one string a word 1.9 MB; one block and two arrays of offsets hold them in
+    1.2 MB (three objects instead of 14,000), and choosing a word not yet spelled compares the
+    words' bytes in place.
     """
 
-    def __init__(self, difficulty: Difficulty, rows: Iterable[str]) -> None:
+    def __init__(
+        self, difficulty: Difficulty, block: bytes, ends: array[int], word_ends: array[int]
+    ) -> None:
         self._difficulty = difficulty
-        self._rows = tuple(rows)
-
-    @staticmethod
-    def pack(entry: ClassicWord) -> str:
-        return _FIELD.join(
-            (entry.word, entry.part_of_speech, entry.definition, entry.example or "")
-        )
+        self._block = block
+        self._ends = ends
+        self._word_ends = word_ends
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._ends)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, _PackedWords):
             return NotImplemented
-        return (self._difficulty, self._rows) == (other._difficulty, other._rows)
+        return (self._difficulty, self._block, self._ends) == (
+            other._difficulty,
+            other._block,
+            other._ends,
+        )
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking sequence: unhashable, as list
 
@@ -198,8 +206,16 @@ class _PackedWords(Sequence[ClassicWord]):
 
     def __getitem__(self, index: int | slice) -> ClassicWord | Sequence[ClassicWord]:
         if isinstance(index, slice):
-            return [self._unpack(row) for row in self._rows[index]]
-        return self._unpack(self._rows[index])
+            return [self._unpack(self._row(at)) for at in range(len(self))[index]]
+        return self._unpack(self._row(range(len(self))[index]))
+
+    def _starts(self) -> Iterator[int]:
+        """Where each word's row begins in the block."""
+        return itertools.chain((0,), itertools.islice(self._ends, max(len(self._ends) - 1, 0)))
+
+    def _row(self, index: int) -> str:
+        start = self._ends[index - 1] if index else 0
+        return self._block[start : self._ends[index]].decode()
 
     def _unpack(self, row: str) -> ClassicWord:
         word, part_of_speech, definition, example = row.split(_FIELD)
@@ -207,8 +223,43 @@ class _PackedWords(Sequence[ClassicWord]):
 
     def pick(self, rng: random.Random, used: Collection[str]) -> ClassicWord:
         """A word not among ``used`` (any word once all were used)."""
-        fresh = [row for row in self._rows if row[: row.index(_FIELD)] not in used]
-        return self._unpack(rng.choice(fresh or self._rows))
+        every = range(len(self))
+        fresh: Sequence[int] = every
+        if used:
+            spelled = {word.encode() for word in used}
+            block = self._block
+            fresh = [
+                index
+                for index, (start, end) in enumerate(
+                    zip(self._starts(), self._word_ends, strict=True)
+                )
+                if block[start:end] not in spelled
+            ]
+        return self[rng.choice(fresh or every)]
+
+
+class _Packer:
+    """Packs the words of one difficulty as they are read, each row into the block at once:
+    no row waits as an object of its own (14,000 of them, freed at the end, left the
+    interpreter's small-object arenas they were scattered in resident)."""
+
+    def __init__(self, difficulty: Difficulty) -> None:
+        self._difficulty = difficulty
+        self._block = bytearray()
+        self._ends = array("I")
+        self._word_ends = array("I")
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def add(self, entry: ClassicWord) -> None:
+        self._word_ends.append(len(self._block) + len(entry.word.encode()))
+        fields = (entry.word, entry.part_of_speech, entry.definition, entry.example or "")
+        self._block += _FIELD.join(fields).encode()
+        self._ends.append(len(self._block))
+
+    def packed(self) -> _PackedWords:
+        return _PackedWords(self._difficulty, bytes(self._block), self._ends, self._word_ends)
 
 
 class ClassicWordBank:
@@ -216,20 +267,18 @@ class ClassicWordBank:
 
     def __init__(self, words: Iterable[ClassicWord], *, check_clues: bool = True) -> None:
         """``check_clues=False`` only for clues already checked (see :meth:`bundled`)."""
-        by_difficulty: dict[Difficulty, list[str]] = {level: [] for level in Difficulty}
+        by_difficulty = {level: _Packer(level) for level in Difficulty}
         for entry in words:
             if check_clues and (
                 gives_away(entry.definition, entry.word)
                 or (entry.example is not None and gives_away(entry.example, entry.word))
             ):
                 raise ValueError(f"the clues of {entry.word!r} give its spelling away")
-            by_difficulty[entry.difficulty].append(_PackedWords.pack(entry))
+            by_difficulty[entry.difficulty].add(entry)
         empty = [level.value for level, entries in by_difficulty.items() if not entries]
         if empty:
             raise ValueError(f"no classic words for {', '.join(empty)}")
-        self._words = {
-            level: _PackedWords(level, entries) for level, entries in by_difficulty.items()
-        }
+        self._words = {level: packer.packed() for level, packer in by_difficulty.items()}
 
     @classmethod
     def from_document(
@@ -268,7 +317,7 @@ class ClassicWordBank:
         content = data.read_bytes()
         fingerprint = clues_fingerprint(content)
         checked = checked_mark is not None and _read_mark(checked_mark) == fingerprint
-        lines = io.StringIO(content.decode("utf-8"))  # read one at a time
+        lines = (line.decode("utf-8") for line in io.BytesIO(content))  # one at a time
         bank = cls.from_lines(lines, check_clues=not checked)
         if checked_mark is not None and not checked:
             _write_mark(checked_mark, fingerprint)

@@ -38,6 +38,7 @@ from botfleet.bots.spelling_bee.services.store import (
     DailyPost,
     Find,
     FoundWord,
+    PuzzleChannel,
     PuzzleStats,
 )
 from botfleet.cache import CacheHierarchy
@@ -211,6 +212,10 @@ class BeeService:
     async def channel_of(self, guild_id: int) -> int | None:
         return await self.store.channel_of(guild_id)
 
+    def known_channel(self, guild_id: int) -> PuzzleChannel | None:
+        """The puzzle channel if this process knows it without awaiting (see ``BeeStore``)."""
+        return self.store.known_channel(guild_id)
+
     async def submit(
         self, guild_id: int, user_id: int, text: str, *, channel_id: int | None = None
     ) -> Answer:
@@ -316,23 +321,20 @@ class BeeService:
         return when
 
     async def rearm_daily(self) -> int:
-        """Give every daily post a fresh timer (at start); older timers become stale."""
+        """Give every daily post a fresh timer (at start, or retried later); older timers
+        become stale. A post an administrator changed since it was read keeps their change
+        and the timer it armed. Returns the posts re-armed."""
         if self.scheduler is None:
             return 0
-        posts = await self.store.daily_posts()
-        for post in posts:
-            fresh = DailyPost(
-                post.guild_id,
-                post.channel_id,
-                post.daily_time,
-                secrets.token_hex(8),
-                post.timezone,
-            )
-            await self.store.set_daily(
-                post.guild_id, post.daily_time, fresh.daily_key, post.timezone
-            )
-            await self._arm(fresh)
-        return len(posts)
+        rearmed = 0
+        for post in await self.store.daily_posts():
+            key = secrets.token_hex(8)
+            if await self.store.rekey_daily(post.guild_id, post.daily_key, key):
+                await self._arm(
+                    DailyPost(post.guild_id, post.channel_id, post.daily_time, key, post.timezone)
+                )
+                rearmed += 1
+        return rearmed
 
     async def daily_due(self, payload: Mapping[str, Any]) -> tuple[int, Progress] | None:
         """A daily timer fired: the channel and progress to post, with the next post armed.

@@ -17,7 +17,13 @@ from sqlalchemy import ColumnElement, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from botfleet.bots.spelling_bee.services.channels import (
+    NO_CHANNEL_STATE,
+    GuildsWithoutChannel,
+    new_generation,
+)
 from botfleet.cache import CacheHierarchy
+from botfleet.cache.keys import CacheKeys
 from botfleet.cache.records import GuildBoards
 from botfleet.database.base import Database
 from botfleet.database.models.spelling_bee import (
@@ -30,6 +36,8 @@ from botfleet.services.privacy import registry
 
 PRIVACY_NAME: Final = "spelling_bee"
 STATS_PRIVACY_NAME: Final = "spelling_bee_stats"
+CHANNEL_STATE: Final = "spelling_bee_channel"
+"""The cache's name for a guild's puzzle channel (``CacheKeys.guild_state``)."""
 
 
 def previous_day(puzzle_day: str) -> str:
@@ -47,6 +55,13 @@ class DailyPost:
     daily_key: str | None
     timezone: str | None = None
     """The IANA zone of ``daily_time``; None for UTC."""
+
+
+@dataclass(frozen=True, slots=True)
+class PuzzleChannel:
+    """A guild's puzzle channel as this process knows it: ``channel_id`` None for none."""
+
+    channel_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +149,10 @@ class BeeStore:
 
     def __init__(self, database: Database, cache: CacheHierarchy | None = None) -> None:
         self.database = database
+        self.cache = cache
+        """Holds each guild's puzzle channel, read for every one-word message (no query)."""
+        self.without_channel = GuildsWithoutChannel()
+        """The guilds without one, outside the cache's memory tier (see its module)."""
         self.finds_of_day = GuildBoards(cache, "spelling_bee_finds")
         """Each server's finds of a day, read by every /bee status: dropped at each new find."""
 
@@ -147,8 +166,20 @@ class BeeStore:
             set_={"channel_id": channel_id, "set_by": set_by},
         )
         async with self.database.session() as session:
+            had_none = (
+                await session.scalar(
+                    select(SpellingBeeChannel.channel_id).where(
+                        SpellingBeeChannel.guild_id == guild_id
+                    )
+                )
+                is None
+            )
             await session.execute(statement)
             await session.commit()
+        if self.cache is not None:
+            if had_none:  # only a guild without a channel can be noted as having none
+                await self.cache.invalidate(CacheKeys.bot_state(NO_CHANNEL_STATE))
+            await self.cache.invalidate(CacheKeys.guild_state(guild_id, CHANNEL_STATE))
 
     async def set_daily(
         self,
@@ -165,6 +196,24 @@ class BeeStore:
                 .values(daily_time=daily_time, daily_key=daily_key, timezone=timezone)
             )
             await session.commit()
+
+    async def rekey_daily(self, guild_id: int, old_key: str | None, new_key: str) -> bool:
+        """Give the guild's daily post a new key if it still has ``old_key``: False when an
+        administrator changed or turned it off since it was read (their change wins)."""
+        async with self.database.session() as session:
+            changed = await session.execute(
+                update(SpellingBeeChannel)
+                .where(
+                    SpellingBeeChannel.guild_id == guild_id,
+                    SpellingBeeChannel.daily_time.is_not(None),
+                    SpellingBeeChannel.daily_key.is_(None)
+                    if old_key is None
+                    else SpellingBeeChannel.daily_key == old_key,
+                )
+                .values(daily_key=new_key)
+            )
+            await session.commit()
+            return bool(getattr(changed, "rowcount", 0))
 
     async def timezone_of(self, guild_id: int) -> str | None:
         """The zone the guild's daily post is read in; None for UTC or no puzzle channel."""
@@ -192,12 +241,50 @@ class BeeStore:
                 if row.daily_time is not None
             ]
 
+    def known_channel(self, guild_id: int) -> PuzzleChannel | None:
+        """The guild's puzzle channel if this process holds it in memory, without awaiting;
+        None when it does not (then :meth:`channel_of` reads it)."""
+        if self.cache is None:
+            return None
+        cached = self.cache.in_memory(CacheKeys.guild_state(guild_id, CHANNEL_STATE))
+        if cached is not None:
+            return PuzzleChannel(cached["channel_id"])
+        generation = self.cache.in_memory(CacheKeys.bot_state(NO_CHANNEL_STATE))
+        return PuzzleChannel(None) if self.without_channel.holds(guild_id, generation) else None
+
     async def channel_of(self, guild_id: int) -> int | None:
-        async with self.database.session() as session:
-            found: int | None = await session.scalar(
-                select(SpellingBeeChannel.channel_id).where(SpellingBeeChannel.guild_id == guild_id)
+        """The guild's puzzle channel (None for none), through the cache; a guild without one
+        is remembered too, outside the cache's memory tier, so chat in it costs no query."""
+
+        async def load() -> dict[str, int | None] | None:
+            async with self.database.session() as session:
+                found: int | None = await session.scalar(
+                    select(SpellingBeeChannel.channel_id).where(
+                        SpellingBeeChannel.guild_id == guild_id
+                    )
+                )
+            return None if found is None else {"channel_id": found}
+
+        if self.cache is None:
+            loaded = await load()
+            return None if loaded is None else loaded["channel_id"]
+        ttl = self.cache.ttl.guild_config
+        key = CacheKeys.guild_state(guild_id, CHANNEL_STATE)
+        channel: dict[str, int | None] | None = self.cache.in_memory(key)
+        if channel is None:
+            # Read before the database: a channel set meanwhile invalidates this generation.
+            generation: str = await self.cache.get_or_load(
+                CacheKeys.bot_state(NO_CHANNEL_STATE), new_generation, ttl
             )
-            return found
+            if self.without_channel.holds(guild_id, generation):
+                return None
+            channel = await self.cache.get_or_load(key, load, ttl)
+            if channel is None:
+                # Not under a generation invalidated meanwhile (the channel may be set now).
+                if self.cache.in_memory(CacheKeys.bot_state(NO_CHANNEL_STATE)) == generation:
+                    self.without_channel.note(guild_id, generation)
+                return None
+        return channel["channel_id"]
 
     async def finds(self, guild_id: int, puzzle_day: str) -> list[Find]:
         """The server's finds of the day, first found first, through the cache."""

@@ -1,6 +1,7 @@
 """The puzzle as a picture: the centre letter in a yellow hexagon, the six others around it.
 
-Drawing is CPU work done with Pillow, so callers run :func:`render_hive` in a thread.
+Drawing is CPU work done with Pillow, so callers run :func:`render_hive` in a thread; Pillow is
+loaded at the first picture, in that thread (see :mod:`botfleet.utils.imaging`).
 """
 
 from __future__ import annotations
@@ -8,8 +9,6 @@ from __future__ import annotations
 import io
 import math
 from typing import Final
-
-from PIL import Image, ImageDraw, ImageFont
 
 SIZE: Final = 360
 HEX_RADIUS: Final = 58
@@ -33,6 +32,8 @@ def _hexagon(centre_x: float, centre_y: float, radius: float) -> list[tuple[floa
 
 def render_hive(centre: str, outer: str) -> bytes:
     """A PNG of the hive: ``centre`` in the middle, ``outer``'s letters clockwise from the top."""
+    from PIL import Image, ImageDraw, ImageFont  # noqa: PLC0415  (Pillow when drawing)
+
     image = Image.new("RGB", (SIZE, SIZE), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=FONT_SIZE)
