@@ -6,7 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from botfleet.core.supervisor import Supervisor
+from botfleet.core.supervisor import BOT_PYTHON_OPTIONS, Supervisor
 from botfleet.errors import EXIT_CONFIG_ERROR
 
 
@@ -105,3 +105,11 @@ async def test_a_stop_during_a_restart_delay_ends_supervision(tmp_path: Path) ->
     supervisor.request_stop()
     assert await asyncio.wait_for(running, 5) == 0
     assert supervisor.children[0].restarts == 1
+
+
+def test_each_bot_process_runs_without_docstrings() -> None:
+    """``botfleet run`` starts a bot as ``python -OO`` (issue 16: about 6 MB of an idle bot);
+    ``test_optimized_bots.py`` shows the bots look the same to members that way."""
+    (child,) = Supervisor.for_bots(["hangman"]).children
+    assert child.argv == (sys.executable, *BOT_PYTHON_OPTIONS, "-m", "botfleet.bots.hangman")
+    assert "-OO" in BOT_PYTHON_OPTIONS
