@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from grammar_helpers import SlowEngine, grammar_cog
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from botfleet.bots.grammar.events.autocheck import MARK
+from botfleet.bots.grammar.events.autocheck import MARK, AutoCheckEvents
 from botfleet.bots.grammar.services.checker import GrammarChecker
 from botfleet.bots.grammar.views.result import (
     AI_REVIEW_OFFER,
@@ -23,6 +24,7 @@ from botfleet.bots.grammar.views.result import (
     NOTHING_FOUND_TITLE,
 )
 from botfleet.config.schema import AISection, Settings
+from botfleet.core.bot import FleetBot
 from botfleet.database.models.grammar import GrammarDailyStats
 from botfleet.database.models.leaderboard import LeaderboardEntry
 from botfleet.sandbox import (
@@ -39,6 +41,7 @@ from botfleet.sandbox.fleet import fleet_test_settings
 from botfleet.sandbox.openai_server import LocalOpenAIServer
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.sandbox.scripting import wait_until
+from dispatching import tasks_dispatching
 
 API_KEY = "sk-grammar-test-0123456789abcdef"
 BAD = "Their going to the park tomorow."
@@ -443,6 +446,68 @@ async def test_autocheck_marks_only_members_messages_with_issues(
         handle = await alice.run_command(general, app, "grammar", {}, subcommand="stats")
         await handle.wait_for_response()  # the bot has read the message before this command
         assert reactions_of(after) == []
+
+
+async def autocheck_in(
+    bot: FleetBot, app: Application, admin: SandboxMember, channel: SandboxChannel
+) -> AutoCheckEvents:
+    """Enable auto-check in ``channel`` (as ``admin``) and return the bot's auto-check cog."""
+    handle = await admin.run_command(channel, app, "grammar", {}, subcommand="autocheck enable")
+    await handle.wait_for_response()
+    cog = bot.get_cog("Grammar auto-check")
+    assert isinstance(cog, AutoCheckEvents)
+    return cog
+
+
+async def as_the_bot_sees_it(bot: FleetBot, sent: Message) -> discord.Message:
+    """The message ``sent`` on the stand-in, as the bot's discord.py reads it."""
+    channel = bot.get_channel(sent.channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    return await channel.fetch_message(sent.id)
+
+
+async def test_chat_outside_checked_channels_costs_no_task(
+    stage: FleetBotStage,
+    app: Application,
+    guild: SandboxGuild,
+    admin: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    settings: Settings,
+) -> None:
+    """discord.py runs each ``on_message`` listener in a task of its own: auto-check is a
+    message hook, so a message in a channel the bot knows is not checked costs no task."""
+    other = guild.add_text_channel("off-topic")
+    async with stage.running(settings) as bot:
+        cog = await autocheck_in(bot, app, admin, general)
+        message = await as_the_bot_sees_it(bot, await alice.send(other, "see you all tonight"))
+        assert await cog.channels.strictness_in(guild.id, other.id) is None  # now cached
+        with_autocheck = tasks_dispatching(bot, "message", message)
+        await bot.remove_cog("Grammar auto-check")
+        without_autocheck = tasks_dispatching(bot, "message", message)
+    assert with_autocheck == without_autocheck
+
+
+async def test_a_message_in_a_checked_channel_counts_one_memory_hit(
+    stage: FleetBotStage,
+    app: Application,
+    guild: SandboxGuild,
+    admin: SandboxMember,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    settings: Settings,
+) -> None:
+    """The hook reads the guild's channels from memory once, and the check it leaves uses
+    what it read: the metrics' memory hits count one read per message, not two."""
+    async with stage.running(settings) as bot:
+        cog = await autocheck_in(bot, app, admin, general)
+        assert await cog.channels.strictness_in(guild.id, general.id) is not None  # now cached
+        message = await as_the_bot_sees_it(bot, await alice.send(general, "thanks"))  # no check
+        before = bot.readings().cache_reads["memory_hit"]
+        work = cog.hear_message(message)
+        assert work is not None
+        await work
+        assert bot.readings().cache_reads["memory_hit"] - before == 1
 
 
 async def test_the_author_reacting_gets_the_details_by_dm(

@@ -117,6 +117,16 @@ async def test_forwarding_past_the_end_moves_on_without_a_failure(
 
 
 @pytest.mark.usefixtures("real_time")
+async def test_rewinding_is_answered_with_a_rewind(room: Room, settings: Settings) -> None:
+    """/rewind answered "⏩ Now at …", the fast-forward sign (seen in the listener fuzz)."""
+    stage, app, general, _, alice = room
+    async with stage.running(settings) as bot:
+        await play_two(room, bot)
+        assert (await command(alice, general, app, "forward", seconds=30)).startswith("⏩")
+        assert (await command(alice, general, app, "rewind", seconds=20)).startswith("⏪ Now at")
+
+
+@pytest.mark.usefixtures("real_time")
 async def test_an_effect_keeps_the_stream_the_track_was_located_at(
     room: Room, settings: Settings
 ) -> None:

@@ -19,7 +19,7 @@ from botfleet.bots.utility.services.poll_chart import (
     wrap_text,
 )
 from botfleet.bots.utility.services.polls import Poll, Tally
-from botfleet.utils.imaging import font
+from botfleet.utils.drawing import font
 
 WHEN = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 BAR_LEFT = MARGIN + 300 + 16

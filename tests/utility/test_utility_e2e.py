@@ -26,6 +26,7 @@ from botfleet.sandbox import (
 )
 from botfleet.sandbox.fleet import fleet_test_settings
 from botfleet.sandbox.pytest_plugin import FleetBotStage
+from warm_commands import statements_answering
 
 DELIVERED = "you asked me to remind you"
 
@@ -307,6 +308,25 @@ async def test_information_commands(
         assert fields["Memory"].endswith("MiB") and fields["Shard"] == "1 of 1"
         assert {"Version", "Uptime", "Latency", "Servers", "Runtime"} <= fields.keys()
         assert info.embeds[0]["footer"]["text"] == "Part of botfleet"  # /about's card, and more
+
+
+async def test_a_warm_serverinfo_sends_no_sql_statement(
+    stage: FleetBotStage,
+    app: Application,
+    alice: SandboxMember,
+    general: SandboxChannel,
+    backend_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From the member's command to the answer (checks, rate limit, XP, the embed), on SQLite
+    with the memory cache and on PostgreSQL with Redis: the server's facts come from the
+    gateway's cache, the rest from the bot's."""
+    async with stage.running(backend_settings) as bot:
+        await answer(alice, general, app, "serverinfo")
+        with statements_answering(bot.database, monkeypatch) as sent:
+            shown = [await answer(alice, general, app, "serverinfo") for _ in range(3)]
+        assert sent == []
+        assert all(server.embeds[0]["title"] == "Language Club" for server in shown)
 
 
 async def test_reminder_options_declare_the_limits_the_service_checks(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from botfleet.bots.grammar.commands.grammar import GrammarCommands
 from botfleet.bots.grammar.events.autocheck import AutoCheckEvents
 from botfleet.bots.grammar.events.daily import QuizEvents
+from botfleet.bots.grammar.events.sessions import SessionEvents
 from botfleet.bots.grammar.services.autocheck import AutoCheckChannels, CheckRecorder
 from botfleet.bots.grammar.services.checker import build_checker
 from botfleet.bots.grammar.services.daily import DailyPosts
@@ -60,3 +61,4 @@ async def setup(bot: FleetBot[GrammarOptions]) -> None:
     )
     await bot.add_cog(AutoCheckEvents(bot, checker, channels, recorder))
     await bot.add_cog(QuizEvents(bot, posts, quiz, lessons))
+    await bot.add_cog(SessionEvents(bot, checker))

@@ -14,13 +14,15 @@ engine is logged and the message is left alone, as auto-check never answers with
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Final
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord.ext import commands
 
 from botfleet.bots.grammar.services.autocheck import AutoCheckChannels, CheckRecorder
 from botfleet.bots.grammar.services.checker import CheckResult, GrammarChecker
+from botfleet.bots.grammar.services.issues import Strictness
 from botfleet.bots.grammar.services.review import Review
 from botfleet.bots.grammar.views.result import result_embed
 from botfleet.errors import UserError
@@ -32,6 +34,13 @@ log = logging.getLogger(__name__)
 
 MARK: Final = "📝"
 CHECKED_TYPES: Final = frozenset({discord.MessageType.default, discord.MessageType.reply})
+
+
+def checkable(message: discord.Message) -> bool:
+    """Whether a message is a member's own text in a server (no bot, webhook or system one)."""
+    if message.author.bot or message.webhook_id is not None or message.guild is None:
+        return False
+    return message.type in CHECKED_TYPES
 
 
 class AutoCheckEvents(commands.Cog, name="Grammar auto-check"):
@@ -49,24 +58,46 @@ class AutoCheckEvents(commands.Cog, name="Grammar auto-check"):
         self.channels = channels
         self.recorder = recorder
 
-    async def _check(self, message: discord.Message) -> CheckResult | None:
-        """The issues of a member's message in an auto-check channel; None when not checked."""
-        if message.author.bot or message.webhook_id is not None or message.guild is None:
+    async def cog_load(self) -> None:
+        self.bot.message_hooks.add(self.hear_message)
+
+    async def cog_unload(self) -> None:
+        self.bot.message_hooks.remove(self.hear_message)
+
+    def hear_message(self, message: discord.Message) -> Coroutine[Any, Any, None] | None:
+        """A message hook: a member's message is checked in a task unless this process knows
+        its channel is not auto-checked (the common case, which costs no task)."""
+        if not checkable(message) or message.guild is None:
             return None
-        if message.type not in CHECKED_TYPES:
+        known = self.channels.known_strictness(message.guild.id, message.channel.id)
+        if known is None:
+            return self._check_and_mark(message, message.guild.id)
+        if known.strictness is None:
             return None
-        strictness = await self.channels.strictness_in(message.guild.id, message.channel.id)
-        if strictness is None:
-            return None
+        return self._check_and_mark(message, message.guild.id, known.strictness)
+
+    async def _check(self, message: discord.Message, strictness: Strictness) -> CheckResult | None:
+        """The issues of a member's message in an auto-check channel; None when it is not
+        worth a check or the check failed (logged: auto-check never answers with an error)."""
         try:
             return await self.checker.check_message(message.content, strictness)
         except UserError as error:
             log.warning("auto-check of message %d failed: %s", message.id, error.message)
             return None
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        result = await self._check(message)
+    async def _check_and_mark(
+        self, message: discord.Message, guild_id: int, strictness: Strictness | None = None
+    ) -> None:
+        """Check the message, record it, and mark it when it has issues.
+
+        ``strictness`` is the channel's as the hook knew it; None when it did not, and it is
+        read here (from Redis or the database) once.
+        """
+        if strictness is None:
+            strictness = await self.channels.strictness_in(guild_id, message.channel.id)
+            if strictness is None:
+                return
+        result = await self._check(message, strictness)
         if result is None:
             return
         author = message.author
@@ -74,7 +105,7 @@ class AutoCheckEvents(commands.Cog, name="Grammar auto-check"):
         await self.recorder.record(
             result,
             user_id=author.id,
-            guild_id=message.guild.id if message.guild else None,
+            guild_id=guild_id,
             channel_id=message.channel.id,
             role_ids=[role.id for role in roles],
         )
@@ -95,7 +126,8 @@ class AutoCheckEvents(commands.Cog, name="Grammar auto-check"):
             return
         if payload.message_author_id != payload.user_id:
             return  # only the author asks for their own message's details
-        if await self.channels.strictness_in(payload.guild_id, payload.channel_id) is None:
+        strictness = await self.channels.strictness_in(payload.guild_id, payload.channel_id)
+        if strictness is None:
             return
         channel = self.bot.get_channel(payload.channel_id)
         if not isinstance(channel, discord.TextChannel | discord.Thread):
@@ -105,9 +137,9 @@ class AutoCheckEvents(commands.Cog, name="Grammar auto-check"):
         except discord.HTTPException as error:
             log.info("could not read message %d for its details: %s", payload.message_id, error)
             return
-        if message.author.id != payload.user_id:
+        if message.author.id != payload.user_id or not checkable(message):
             return
-        result = await self._check(message)
+        result = await self._check(message, strictness)
         if result is None or not result.issues:
             return
         embed = result_embed(Review(result), self.bot.settings.colors.primary)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Final
 
 from botfleet.bots.grammar.services.checker import CheckResult
@@ -28,12 +29,28 @@ def channels_cache_key(guild_id: int) -> str:
     return f"grammar:autocheck:{guild_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class KnownStrictness:
+    """A channel's auto-check strictness as this process knows it: None when not checked."""
+
+    strictness: Strictness | None
+
+
 class AutoCheckChannels:
     """Which channels of a guild are auto-checked, read through the cache."""
 
     def __init__(self, store: GrammarStore, cache: CacheHierarchy) -> None:
         self.store = store
         self.cache = cache
+
+    def known_strictness(self, guild_id: int, channel_id: int) -> KnownStrictness | None:
+        """The channel's strictness if this process holds the guild's channels in memory,
+        without awaiting (one cache read, counted once); None when it does not."""
+        channels = self.cache.in_memory(channels_cache_key(guild_id))
+        if channels is None:
+            return None
+        value = channels.get(str(channel_id))
+        return KnownStrictness(Strictness(value) if value is not None else None)
 
     async def strictness_in(self, guild_id: int, channel_id: int) -> Strictness | None:
         """The strictness of an auto-check channel; None when the channel is not checked."""

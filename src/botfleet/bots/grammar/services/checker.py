@@ -149,6 +149,10 @@ class GrammarChecker:
         self._loading: asyncio.Task[None] | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grammar-check")
         """The one thread the in-process engines check in (see :meth:`_warm_up`)."""
+        self._frozen = False
+        self._refreeze_lock = asyncio.Lock()
+        self._refreezes_asked = 0
+        self._refreezes_begun = 0
 
     def status(self) -> list[str]:
         """One line per engine, ready or not, for the operator and ``/grammar about``."""
@@ -194,10 +198,30 @@ class GrammarChecker:
                 self.missing.append(MissingEngine(engine.name, f"failed to start: {error}"))
         await self._warm_up()
         await asyncio.to_thread(_freeze_loaded_objects)
+        self._frozen = True
         for line in self.status():
             log.info("grammar engine %s", line)
         if not self.engines:
             log.warning("no grammar engine can run: %s", "; ".join(self.status()))
+
+    async def refreeze(self) -> None:
+        """Let the garbage collector free what a previous gateway session left frozen.
+
+        The freeze at the end of loading takes every object alive then, discord.py's guilds,
+        members and channels with the engines; a new session (an identify after 4009 or an
+        invalid session) replaces those, and frozen they would never be freed: a leak per
+        re-identify. So the objects are unfrozen, collected once in full, and frozen again, the
+        engines with them. Asked during loading, it waits for the loading's own freeze; asked
+        again while one runs, the next one covers every ask made before it began.
+        """
+        self._refreezes_asked += 1
+        asked = self._refreezes_asked
+        await self.wait_until_loaded()
+        async with self._refreeze_lock:
+            if not self._frozen or self._refreezes_begun >= asked:
+                return
+            self._refreezes_begun = self._refreezes_asked
+            await asyncio.to_thread(_collect_and_freeze_again)
 
     async def close(self) -> None:
         """Close the engines, once a loading still under way has finished with them."""
@@ -352,6 +376,13 @@ def _freeze_loaded_objects() -> None:
     free and held the GIL, so the event loop, for 0.2-0.5 s at load 10 (issue 19).
     """
     gc.collect(1)
+    gc.freeze()
+
+
+def _collect_and_freeze_again() -> None:
+    """Unfreeze, collect what died while frozen, and freeze what is alive (see ``refreeze``)."""
+    gc.unfreeze()
+    gc.collect()
     gc.freeze()
 
 

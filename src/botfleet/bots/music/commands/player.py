@@ -312,7 +312,8 @@ class MusicCommands(commands.Cog, name=COG_NAME):
         target = shifted_position(current, player.position, seconds)
         async with answer_in_time(interaction, PLAYER_CHANGE) as answer:
             await player.seek(target)
-            await answer.send(f"⏩ Now at {format_clock(target)}.", allowed_mentions=QUIET)
+            arrow = "⏩" if seconds > 0 else "⏪"
+            await answer.send(f"{arrow} Now at {format_clock(target)}.", allowed_mentions=QUIET)
 
     @app_commands.command(name="forward", description="Skip ahead in the track.")
     @app_commands.describe(seconds="How many seconds (10 unless you say)")

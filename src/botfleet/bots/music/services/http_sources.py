@@ -10,7 +10,6 @@ without a length, or with ICY headers, is a live stream.
 from __future__ import annotations
 
 import asyncio
-import configparser
 import ipaddress
 import logging
 import socket
@@ -146,7 +145,12 @@ def parse_m3u(text: str) -> list[tuple[str, str | None]]:
 
 
 def parse_pls(text: str) -> list[tuple[str, str | None]]:
-    """(location, title) of each entry of a ``.pls`` playlist, in its numbered order."""
+    """(location, title) of each entry of a ``.pls`` playlist, in its numbered order.
+
+    configparser is imported here, by the first ``.pls`` link: most bots never read one.
+    """
+    import configparser  # noqa: PLC0415
+
     if "[" not in text:
         raise UserError("That .pls playlist has no [playlist] section.")
     parser = configparser.ConfigParser(interpolation=None, strict=False)

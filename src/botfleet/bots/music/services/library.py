@@ -2,6 +2,7 @@
 
 Tags are read with mutagen (title, artist, album, genre, length, codec); a file without tags
 is found by its name. Members never give paths: they search, and only scanned files play.
+mutagen is imported by the scan: a bot without a library folder never loads it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
-
-import mutagen
 
 from botfleet.bots.music.services.tracks import SourceKind, Track
 
@@ -49,6 +48,8 @@ class LibraryEntry:
 
 def read_entry(path: Path) -> LibraryEntry | None:
     """The entry for one file; None when mutagen cannot read it as audio."""
+    import mutagen  # noqa: PLC0415  (see the module's docstring)
+
     try:
         audio = mutagen.File(path, easy=True)
     except (mutagen.MutagenError, OSError) as error:

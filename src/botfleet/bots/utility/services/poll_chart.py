@@ -1,7 +1,8 @@
 """A poll's results as a picture: the question, then one horizontal bar per answer.
 
 Drawing is CPU work, so callers run :func:`render_poll_chart` in a thread
-(:func:`render_poll_chart_async`). Long questions and answers wrap to a few lines and are cut
+(:func:`render_poll_chart_async`), which loads Pillow at the first chart (see
+:mod:`botfleet.utils.imaging`). Long questions and answers wrap to a few lines and are cut
 with "…"; a word longer than a line is broken inside, so no text ever leaves the picture. The
 image grows in height with the answers and keeps one width, which Discord shows uncropped.
 """
@@ -9,13 +10,15 @@ image grows in height with the answers and keeps one width, which Discord shows 
 from __future__ import annotations
 
 import asyncio
-from typing import Final
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING, Final
 
 from botfleet.bots.utility.services.polls import Tally
-from botfleet.utils.imaging import font, png_bytes
 from botfleet.utils.wording import plural
+
+if TYPE_CHECKING:
+    from PIL import ImageDraw, ImageFont
+
+    Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 WIDTH: Final = 900
 MARGIN: Final = 32
@@ -36,8 +39,6 @@ MUTED: Final = (181, 186, 193)
 TRACK: Final = (64, 66, 73)
 BAR: Final = (88, 101, 242)
 WINNER: Final = (87, 242, 135)
-
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 def _fits(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> bool:
@@ -102,6 +103,10 @@ def _summary(tally: Tally) -> str:
 
 def render_poll_chart(tally: Tally) -> bytes:
     """The poll's results as PNG bytes (blocking: run it in a thread)."""
+    from PIL import Image, ImageDraw  # noqa: PLC0415  (Pillow when drawing)
+
+    from botfleet.utils.drawing import font, png_bytes  # noqa: PLC0415
+
     scratch = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     title_font, text_font, small_font = font(TITLE_SIZE), font(TEXT_SIZE), font(SMALL_SIZE)
     inner = WIDTH - 2 * MARGIN

@@ -17,7 +17,7 @@ from botfleet.database.base import Database
 from botfleet.database.models.community import WelcomeSettings
 from botfleet.errors import UserError
 from botfleet.utils.helpers import truncate_string
-from botfleet.utils.imaging import MUTED, TEXT, CardLayout, avatar_card, font, png_bytes
+from botfleet.utils.imaging import MUTED, TEXT, CardLayout
 
 PLACEHOLDERS: Final = {
     "user": "mentions the member",
@@ -197,6 +197,8 @@ class WelcomeCard:
 
 def render_welcome_card(card: WelcomeCard) -> bytes:
     """The card as PNG bytes (blocking: run it in a thread)."""
+    from botfleet.utils.drawing import avatar_card, font, png_bytes  # noqa: PLC0415  (Pillow when drawing)
+
     image, draw, left = avatar_card(
         CARD_LAYOUT, card.user_id, card.display_name, card.avatar_png, card.accent
     )
