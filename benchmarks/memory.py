@@ -10,9 +10,11 @@ once and never migrates on start (``database.auto_migrate`` off), and its reside
 (VmRSS) is read from /proc once it is ready and has settled. Measured in one run:
 
 * **baseline**: a bare ``discord.Client`` logged in the same way: what any discord.py bot pays.
-* **each bot**, one process per bot (``python -m botfleet.bots.<name>``). The Grammar Bot's
-  language engines (spaCy and the spell checkers) load in the background after it is ready;
-  its figure once they are loaded is reported apart.
+* **each bot**, one process per bot, started as ``botfleet run`` starts it (``python -OO -m
+  botfleet.bots.<name>``: no docstrings), its bytecode compiled once beforehand by an unmeasured
+  start, as production compiles it at install (``make install-production``, the image). The
+  Grammar Bot's language engines (spaCy and the spell checkers) load in the background after
+  it is ready; its figure once they are loaded is reported apart.
 * **a bot with ``auto_migrate`` on** (the development default) on a database at the newest
   revision, which it reads without Alembic, and on an empty database, which it migrates:
   what Alembic and the migration add.
@@ -41,9 +43,11 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from botfleet import bot_names, get_definition
 from botfleet.config import token_variable
+from botfleet.core.supervisor import BOT_PYTHON_OPTIONS
 from botfleet.database import migrate
 from botfleet.sandbox import Application, DiscordSandbox
 from botfleet.sandbox.fleet import bot_process_environment
@@ -73,6 +77,11 @@ async def main():
 
 asyncio.run(main())
 """
+
+
+def bot_argv(name: str) -> tuple[str, ...]:
+    """The bot's process as the supervisor starts it."""
+    return (*BOT_PYTHON_OPTIONS, "-m", f"botfleet.bots.{name}")
 
 
 def rss_mb(pid: int) -> float:
@@ -169,6 +178,15 @@ async def measure_fleet(
     """Print every figure, the bots on ``database_url`` (migrated already); each idle bot on
     the code in ``before`` too when given. With ``only``, just those bots idle (and the
     baseline): a quick reading while working on one cost."""
+    with tempfile.TemporaryDirectory(prefix="botfleet-memory-bytecode-") as bytecode:
+        compiled = {"PYTHONPYCACHEPREFIX": bytecode, "PYTHONDONTWRITEBYTECODE": ""}
+        await _measure_fleet(database_url, before, only, compiled)
+
+
+async def _measure_fleet(
+    database_url: str, before: Path | None, only: Sequence[str], compiled: Mapping[str, str]
+) -> None:
+    """:func:`measure_fleet`, the bots' bytecode kept as ``compiled`` (environment) says."""
     names = bot_names()
     async with DiscordSandbox() as sandbox:
         apps: dict[str, Application] = {}
@@ -181,42 +199,34 @@ async def measure_fleet(
         def tokens(*bots: str) -> dict[str, str]:
             return {token_variable(bot): apps[bot].token for bot in bots}
 
+        async def measure_bot(
+            name: str, code: Path | None = None, **options: Any
+        ) -> tuple[float, float | None]:
+            """The bot alone (on the ``src`` folder ``code`` when given), started twice: the
+            first start compiles its bytecode."""
+            environment = {**tokens(name), **compiled}
+            if code is not None:
+                environment["PYTHONPATH"] = str(code)
+            await measure(bot_argv(name), environment, sandbox.url, **{**options, "later": None})
+            return await measure(bot_argv(name), environment, sandbox.url, **options)
+
         baseline, _ = await measure(("-c", BARE_CLIENT), {"BARE_TOKEN": bare.token}, sandbox.url)
         print(f"{'baseline: a bare discord.py client':<52} {baseline:7.1f} MB")
         for name in only or names:
             later = ENGINES_SECONDS if name == "grammar" else None
-            idle, loaded = await measure(
-                ("-m", f"botfleet.bots.{name}"),
-                tokens(name),
-                sandbox.url,
-                database_url=database_url,
-                later=later,
-            )
+            idle, loaded = await measure_bot(name, database_url=database_url, later=later)
             goal = "" if name == "grammar" else f"  (goal < 80 MB; +{idle - baseline:.1f} MB)"
             print(f"{f'{name}: one process, idle':<52} {idle:7.1f} MB{goal}")
             if loaded is not None:
                 print(f"{f'{name}: with its language engines loaded':<52} {loaded:7.1f} MB")
             if before is not None:
-                earlier, _ = await measure(
-                    ("-m", f"botfleet.bots.{name}"),
-                    {**tokens(name), "PYTHONPATH": str(before)},
-                    sandbox.url,
-                    database_url=database_url,
-                )
+                earlier, _ = await measure_bot(name, before, database_url=database_url)
                 print(f"{f'{name}: the same, on {before}':<52} {earlier:7.1f} MB")
         if only:
             return
-        checking, _ = await measure(
-            ("-m", "botfleet.bots.hangman"),
-            tokens("hangman"),
-            sandbox.url,
-            database_url=database_url,
-            auto_migrate=True,
-        )
+        checking, _ = await measure_bot("hangman", database_url=database_url, auto_migrate=True)
         print(f"{'hangman: auto_migrate on, its database at the newest':<52} {checking:7.1f} MB")
-        migrating, _ = await measure(
-            ("-m", "botfleet.bots.hangman"), tokens("hangman"), sandbox.url
-        )
+        migrating, _ = await measure_bot("hangman")
         print(f"{'hangman: migrating its empty database on start':<52} {migrating:7.1f} MB")
         without_grammar = [name for name in names if name != "grammar"]
         for label, bots in (("all bots", names), ("all but grammar", without_grammar)):
@@ -243,25 +253,22 @@ async def measure_fleet(
         crowd = sandbox.create_guild("Crowd", bots=[apps["utility"]])
         for index in range(MEMBERS):
             crowd.add_member(f"member{index}")
-        crowded, _ = await measure(
-            ("-m", "botfleet.bots.utility"),
-            tokens("utility"),
-            sandbox.url,
-            database_url=database_url,
-        )
-    empty, _ = await _utility_alone(database_url)
+        crowded, _ = await measure_bot("utility", database_url=database_url)
+    empty, _ = await _utility_alone(database_url, compiled)
     per_thousand = (crowded - empty) / (MEMBERS / 1000)
     print(f"{'utility: per 1,000 cached members':<52} {per_thousand:7.1f} MB")
 
 
-async def _utility_alone(database_url: str) -> tuple[float, float | None]:
+async def _utility_alone(
+    database_url: str, compiled: Mapping[str, str]
+) -> tuple[float, float | None]:
     """The Utility Bot in one empty guild: the reference for the member cache's cost."""
     async with DiscordSandbox() as sandbox:
         app = sandbox.add_application(get_definition("utility").display_name)
         sandbox.create_guild("Empty", bots=[app])
         return await measure(
-            ("-m", "botfleet.bots.utility"),
-            {token_variable("utility"): app.token},
+            bot_argv("utility"),
+            {token_variable("utility"): app.token, **compiled},
             sandbox.url,
             database_url=database_url,
         )

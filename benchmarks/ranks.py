@@ -37,7 +37,7 @@ from botfleet.database import Database
 from botfleet.database.migrate import upgrade
 from botfleet.database.models import LeaderboardEntry
 from botfleet.gamification import Board, Gamification, Period
-from botfleet.gamification.leaderboards import DatabaseRankings
+from botfleet.gamification.database_rankings import DatabaseRankings
 from botfleet.gamification.rank_buckets import fold_rank_buckets
 
 GUILD = 424_242

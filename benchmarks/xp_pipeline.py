@@ -49,8 +49,9 @@ from botfleet.cache import CacheHierarchy, MemoryCache, ResilientRedis
 from botfleet.database import Database
 from botfleet.database.migrate import upgrade
 from botfleet.gamification import Board, Gamification, GamificationOptions, XPAward, XPSource
-from botfleet.gamification.leaderboards import DatabaseRankings, RedisRankings
+from botfleet.gamification.database_rankings import DatabaseRankings
 from botfleet.gamification.periods import Period, period_start
+from botfleet.gamification.redis_rankings import RedisRankings
 
 EVENTS = 60_000
 MEMBERS = 20_000

@@ -21,13 +21,16 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from pydantic import SecretStr
 
 from botfleet.cache import CacheHierarchy, MemoryCache, ResilientRedis
+from botfleet.config.schema import CacheSection, DatabaseSection, Settings
 from botfleet.database import Database, migrate
 from botfleet.database.migrate import sqlite_file_path, upgrade
+from botfleet.sandbox.fleet import fleet_test_settings
 from required import (
     POSTGRES_ADMIN_URL,
     import_backend,
@@ -36,6 +39,9 @@ from required import (
     postgres_database_url,
     unavailable,
 )
+
+if TYPE_CHECKING:
+    from botfleet.sandbox.pytest_plugin import FleetBotStage
 
 pytest_plugins = ["botfleet.sandbox.pytest_plugin"]
 
@@ -349,6 +355,23 @@ async def redis_prefix() -> AsyncIterator[str]:
 def redis_url() -> str:
     """The URL of the machine's Redis server, for tests that pair it with ``redis_prefix``."""
     return REDIS_URL
+
+
+@pytest.fixture
+def backend_settings(
+    stage: FleetBotStage, migrated_url: str, request: pytest.FixtureRequest
+) -> Settings:
+    """The test settings of the bot on ``stage`` (its ``conftest.py`` declares it) on
+    ``migrated_url``: SQLite with the memory cache, or PostgreSQL with Redis under the test's
+    own prefix, as production pairs them."""
+    database = DatabaseSection(url=SecretStr(migrated_url), auto_migrate=False)
+    cache = CacheSection()
+    if sqlite_file_path(migrate.normalize_database_url(migrated_url)) is None:
+        prefix: str = request.getfixturevalue("redis_prefix")  # not from an async test
+        cache = CacheSection(redis_url=SecretStr(REDIS_URL), key_prefix=prefix)
+    return fleet_test_settings(
+        stage.definition.name, stage.directory, database=database, cache=cache
+    )
 
 
 @pytest.fixture

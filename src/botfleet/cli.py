@@ -530,7 +530,7 @@ async def _forget_through_redis(
     """Drop the member's cached copies and Redis rankings; whether Redis was reached."""
     from botfleet.cache import RedisUnavailableError  # noqa: PLC0415
     from botfleet.database import Database  # noqa: PLC0415
-    from botfleet.gamification.leaderboards import RedisRankings  # noqa: PLC0415
+    from botfleet.gamification.redis_rankings import RedisRankings  # noqa: PLC0415
     from botfleet.services.privacy import forget_cached_member  # noqa: PLC0415
 
     await forget_cached_member(cache, user_id)

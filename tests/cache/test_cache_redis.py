@@ -165,3 +165,31 @@ async def test_concurrent_misses_share_one_load_with_redis(make_cache: MakeCache
     )
     assert calls == 1
     assert results == [{"level": 3}] * 30
+
+
+async def test_a_read_in_progress_when_the_subscription_is_confirmed_is_not_kept(
+    redis_url: str, redis_prefix: str, raw: Redis
+) -> None:
+    """A bot reads while its subscription is still being made: another process may have
+    changed the value and announced it before this one listened, so the read is answered but
+    its value is kept neither in memory nor in Redis."""
+    settings = Settings(cache=CacheSection(redis_url=redis_url, key_prefix=redis_prefix))
+    cache = CacheHierarchy.from_settings(settings)
+    loading, finish = asyncio.Event(), asyncio.Event()
+
+    async def load() -> dict[str, str]:
+        loading.set()
+        await finish.wait()
+        return {"read": "before the change"}
+
+    try:
+        read = asyncio.create_task(cache.get_or_load("guild:1:config", load, ttl=60))
+        await loading.wait()
+        await cache.start()
+        assert cache.listening
+        finish.set()
+        assert await read == {"read": "before the change"}
+        assert cache.memory.get("guild:1:config") is None
+        assert await raw.get(redis_prefix + "guild:1:config") is None
+    finally:
+        await cache.close()

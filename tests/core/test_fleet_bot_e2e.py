@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,21 +18,28 @@ import discord
 import pytest
 from discord import app_commands
 from discord.ext import commands
+from discord.http import HTTPClient, Route
 from pydantic import SecretStr
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import NoPermissionError
 
 from botfleet.auth.permissions import requires_permission
 from botfleet.bots.hangman.bot import DEFINITION as HANGMAN
+from botfleet.cache.resilience import ResilientRedis
 from botfleet.config import ConfigError
 from botfleet.config.schema import (
     BotSection,
+    CacheSection,
     DatabaseSection,
     PermissionsSection,
     RateLimitsSection,
     Settings,
 )
-from botfleet.core.bot import FleetBot
+from botfleet.core.bot import XP_EXTENSION, FleetBot
 from botfleet.core.definition import BotDefinition, NoOptions
 from botfleet.core.errors import handle_interaction_error
+from botfleet.core.sharding import IdentifyGate
+from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database
 from botfleet.database.models.guild import Guild
@@ -651,3 +661,194 @@ async def test_bot_rides_out_a_429_and_a_dropped_gateway(
         await alice.send(general, "h!ping")
         after_resume = await general.wait_for_message(author=app, timeout=15)
         assert after_resume.content.startswith("🏓"), "events missed while away are replayed"
+
+
+async def test_a_redis_refusing_the_bot_ends_the_login_with_its_error(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    make_settings: SettingsFactory,
+    redis_url: str,
+    redis_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An error that is no outage (an ACL refusing the bot's commands) ends the login with
+    the error, as before Redis connected during the login, instead of every identify failing
+    and being retried for ever."""
+
+    async def refused(self: ResilientRedis) -> None:
+        raise NoPermissionError("NOPERM this user has no permissions to run the 'ping' command")
+
+    monkeypatch.setattr(ResilientRedis, "warm_up", refused)
+    cache = CacheSection(redis_url=SecretStr(redis_url), key_prefix=redis_prefix)
+    with pytest.raises(RuntimeError, match="stopped before it was ready") as stopped:
+        async with running(discord_sandbox, app, make_settings(cache=cache)):
+            pass
+    assert isinstance(stopped.value.__cause__, NoPermissionError)
+
+
+async def test_a_login_failing_before_redis_is_awaited_reports_redis_s_error_once(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    make_settings: SettingsFactory,
+    redis_url: str,
+    redis_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``setup_hook`` fails (the database unreachable) after Redis's set-up, begun first, has
+    failed too: the login ends with the database's error, and Redis's is logged once as well,
+    not left for asyncio to report as "Task exception was never retrieved" (nor dropped)."""
+    redis_failed = asyncio.Event()
+
+    async def refused(self: ResilientRedis) -> None:
+        redis_failed.set()
+        raise NoPermissionError("NOPERM this user has no permissions to run the 'ping' command")
+
+    async def unreachable(self: Database) -> None:
+        await redis_failed.wait()
+        for _ in range(5):  # a few turns of the loop: Redis's set-up ends with its error
+            await asyncio.sleep(0)
+        raise OSError("the database is unreachable")
+
+    monkeypatch.setattr(ResilientRedis, "warm_up", refused)
+    monkeypatch.setattr(Database, "prepare", unreachable)
+    cache = CacheSection(redis_url=SecretStr(redis_url), key_prefix=redis_prefix)
+    unhandled: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: unhandled.append(context))
+    try:
+        # The stand-in's log record of the failed login would hold the bot and its tasks.
+        monkeypatch.setattr(logging.getLogger("botfleet.sandbox.server"), "disabled", True)
+        with pytest.raises(RuntimeError, match="stopped before it was ready") as stopped:
+            async with running(discord_sandbox, app, make_settings(cache=cache)):
+                pass
+        assert isinstance(stopped.value.__cause__, OSError)
+        del stopped  # its traceback holds them too
+        gc.collect()  # a task whose error nobody retrieved says so when it is freed
+    finally:
+        loop.set_exception_handler(previous)
+    assert [context["message"] for context in unhandled] == []
+    refusals = [record for record in caplog.records if "NOPERM" in record.getMessage()]
+    assert [record.levelno for record in refusals] == [logging.WARNING]
+
+
+async def test_redis_connects_while_the_login_goes_on_and_before_the_bot_identifies(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    redis_url: str,
+    redis_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Redis whose connections wait for the first extension to load: the extensions load
+    meanwhile, and the gateway identifies (after which events arrive) only once the cache
+    hears the other processes' invalidations and the identify gate has its connection."""
+    steps: list[str] = []
+    connect = AbstractConnection.connect_check_health
+    extension_loaded = asyncio.Event()
+
+    async def slow_connect(self: AbstractConnection, *args: Any, **kwargs: Any) -> None:
+        if self.is_connected:
+            return
+        steps.append("redis connecting")
+        with contextlib.suppress(TimeoutError):  # a login that waits for Redis never loads one
+            await asyncio.wait_for(extension_loaded.wait(), 5)
+        await connect(self, *args, **kwargs)
+        steps.append("redis connected")
+
+    load = FleetBot.load_extension
+
+    async def noted_load(self: FleetBot, name: str, *, package: str | None = None) -> None:
+        await load(self, name, package=package)
+        steps.append("extension loaded")
+        extension_loaded.set()
+
+    take_turn = IdentifyGate.wait_turn
+
+    async def noted_turn(self: IdentifyGate, application_id: int | None, shard_id: int) -> None:
+        steps.append("identify")
+        await take_turn(self, application_id, shard_id)
+
+    monkeypatch.setattr(AbstractConnection, "connect_check_health", slow_connect)
+    monkeypatch.setattr(FleetBot, "load_extension", noted_load)
+    monkeypatch.setattr(IdentifyGate, "wait_turn", noted_turn)
+    cache = CacheSection(redis_url=SecretStr(redis_url), key_prefix=redis_prefix)
+    async with running(discord_sandbox, app, make_settings(cache=cache)) as bot:
+        assert bot.cache.listening
+        at_ready = list(steps)
+    assert at_ready.index("extension loaded") < at_ready.index("redis connected"), at_ready
+    before_identify = at_ready[: at_ready.index("identify")]
+    assert before_identify.count("redis connected") == 2, at_ready  # pub/sub and the gate's
+    assert "redis connecting" not in at_ready[len(before_identify) :], at_ready
+
+
+@pytest.mark.parametrize("shard_count", [None, 1], ids=["shards chosen by Discord", "configured"])
+async def test_the_login_asks_for_the_gateway_once_and_learns_the_identify_concurrency(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    shard_count: int | None,
+) -> None:
+    """discord.py asks ``GET /gateway/bot`` itself when it chooses the shard count: the
+    identify concurrency is read from its answer, not asked for a second time."""
+    app.max_concurrency = 16
+    asked: list[str] = []
+    request = HTTPClient.request
+
+    async def noted(self: HTTPClient, route: Route, **kwargs: Any) -> Any:
+        asked.append(f"{route.method} {route.path}")
+        return await request(self, route, **kwargs)
+
+    monkeypatch.setattr(HTTPClient, "request", noted)
+    settings = make_settings(
+        bot=BotSection(
+            prefix="h!",
+            guild_ready_timeout=0.05,
+            data_dir=str(make_settings().bot.data_dir),
+            shard_count=shard_count,
+        )
+    )
+    async with running(discord_sandbox, app, settings) as bot:
+        assert bot.identify_gate.max_concurrency == 16
+    assert asked.count("GET /gateway/bot") == 1, asked
+
+
+async def test_the_last_synced_commands_are_read_while_the_extensions_load(
+    discord_sandbox: DiscordSandbox,
+    app: Application,
+    guild: SandboxGuild,
+    make_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The digest of the last sync is a file read in a thread: begun with the start, it is
+    there when the extensions have loaded, and the login does not wait for it after them."""
+    read = threading.Event()
+    read_digest = TreeSyncer._read
+
+    def noted_read(self: TreeSyncer) -> str | None:
+        try:
+            return read_digest(self)
+        finally:
+            read.set()
+
+    load = FleetBot.load_extension
+    read_before_the_last_extension: list[bool] = []
+
+    async def loading(self: FleetBot, name: str, *, package: str | None = None) -> None:
+        if name == XP_EXTENSION:
+            for _ in range(200):
+                if read.is_set():
+                    break
+                await asyncio.sleep(0.01)
+            read_before_the_last_extension.append(read.is_set())
+        await load(self, name, package=package)
+
+    monkeypatch.setattr(TreeSyncer, "_read", noted_read)
+    monkeypatch.setattr(FleetBot, "load_extension", loading)
+    async with running(discord_sandbox, app, make_settings()):
+        pass
+    assert read_before_the_last_extension == [True]

@@ -397,3 +397,27 @@ async def test_a_schema_made_from_the_models_keeps_partial_indexes_partial(
                 await session.commit()
     finally:
         await database.dispose()
+
+
+@pytest.mark.postgres
+async def test_preparing_a_server_database_opens_its_first_connection_alone(
+    postgres_url: str,
+) -> None:
+    """The dialect is initialised on that connection before the bot's tasks use the engine."""
+    database = Database(postgres_url)
+    try:
+        await database.prepare()
+        assert database.engine.sync_engine.pool.checkedin() == 1
+    finally:
+        await database.dispose()
+
+
+async def test_preparing_a_server_database_that_does_not_answer_is_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    database = Database("postgresql+asyncpg://postgres@127.0.0.1:9/none")
+    try:
+        await database.prepare()
+    finally:
+        await database.dispose()
+    assert "did not answer at start" in caplog.text

@@ -15,12 +15,9 @@ from botfleet.cache import CacheHierarchy, MemoryCache, ResilientRedis
 from botfleet.database import Database
 from botfleet.database.models.gamification import XPFlushBatch
 from botfleet.gamification import Board, GameEnding, GameResult, Gamification, Period, RankedEntry
+from botfleet.gamification.boards import UnknownCategoryError
 from botfleet.gamification.events import RankingUpdate
-from botfleet.gamification.leaderboards import (
-    RankingUnavailableError,
-    RedisRankings,
-    UnknownCategoryError,
-)
+from botfleet.gamification.redis_rankings import RankingUnavailableError, RedisRankings
 
 MEMBERS = [1000 + index for index in range(25)]
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # a Wednesday

@@ -17,7 +17,7 @@ from botfleet.database import Database
 from botfleet.database.models import LeaderboardEntry, User
 from botfleet.database.models.gamification import RankBucket
 from botfleet.gamification import Board, GamificationOptions, Period, write_behind
-from botfleet.gamification.leaderboards import DatabaseRankings
+from botfleet.gamification.database_rankings import DatabaseRankings
 from botfleet.gamification.rank_buckets import fold_rank_buckets, rank_bucket
 
 START = date(1970, 1, 1)

@@ -3,6 +3,7 @@ cooldown, commands, game results, guild rules, premium boosts, level-ups, saving
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -407,6 +408,22 @@ async def test_the_background_task_saves_and_stop_saves_the_rest(
 
     assert await user_xp(database, ADA) == (25, 1)
     assert slow.xp.pending_awards == 0
+
+
+async def test_stop_saves_at_once_whatever_the_interval(
+    database: Database, make_gamification: GamificationFactory
+) -> None:
+    """A stopping bot gives each shutdown step ten seconds: a stop that waited for the next
+    save (up to a minute) was cut short there, and the awards it would have saved were lost."""
+    gamification = make_gamification(database, options=GamificationOptions(flush_interval=60))
+    await gamification.start()
+    await asyncio.sleep(0.01)  # the background task waits for its next save
+    await gamification.xp.award_xp(ADA, 15, "last")
+
+    async with asyncio.timeout(5):
+        await gamification.stop()
+
+    assert await user_xp(database, ADA) == (15, 1)
 
 
 async def test_new_awards_are_refused_when_too_many_wait(

@@ -101,8 +101,16 @@ async def two_bots(
         for bot in ("hangman", "utility")
     ]
     for gamification in processes:
-        await gamification.xp.settings.get(GUILD)
+        await rules_in_memory(gamification)
     return processes
+
+
+async def rules_in_memory(gamification: Gamification, *guilds: int) -> None:
+    """The guilds' rules in memory as in a running bot: read once the cache hears the other
+    processes' invalidations (a read in progress when it begins to is not kept)."""
+    await gamification.xp.settings._cache.start()
+    for guild in guilds or (GUILD,):
+        await gamification.xp.settings.get(guild)
 
 
 async def holder_and_other(
@@ -147,8 +155,9 @@ async def test_a_burst_of_claims_is_batched_and_each_message_is_awarded_once(
 async def test_claims_of_a_cancelled_round_trip_are_cancelled_and_the_next_claim_still_goes(
     migrated_url: str, make_gamification: GamificationFactory, redis_settings: tuple[str, str]
 ) -> None:
-    xp = make_gamification(migrated_url, options=FIXED, redis=redis_settings).xp
-    await xp.settings.get(GUILD)
+    gamification = make_gamification(migrated_url, options=FIXED, redis=redis_settings)
+    xp = gamification.xp
+    await rules_in_memory(gamification)
     handlers = [
         asyncio.ensure_future(xp.award_message(member, GUILD, CHANNEL, sent_at=T0))
         for member in (1, 2)
@@ -178,8 +187,7 @@ async def test_lease_requests_of_one_batch_travel_in_one_script_call_each_with_i
         for bot in ("utility", "hangman")
     )
     guilds = (GUILD, OTHER_GUILD, THIRD_GUILD)
-    for guild in guilds:
-        await this.xp.settings.get(guild)
+    await rules_in_memory(this, *guilds)
     assert await other.xp.award_message(BOB, GUILD, CHANNEL, sent_at=T0) is not None
     trips = count_round_trips(this.xp.cooldowns.redis, monkeypatch)
     carol, dave = 3, 4
@@ -269,7 +277,7 @@ async def test_the_message_handler_returns_before_redis_answers_and_the_award_fo
 ) -> None:
     gamification = make_gamification(migrated_url, options=FIXED, redis=redis_settings)
     xp = gamification.xp
-    await xp.settings.get(GUILD)
+    await rules_in_memory(gamification)
     redis = xp.cooldowns.redis
     assert redis is not None
     answer = asyncio.Event()

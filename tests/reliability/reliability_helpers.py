@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,14 @@ from botfleet import get_definition
 from botfleet.bots.hangman.services.store import Game, GameStore
 from botfleet.config.schema import BotSection, DatabaseSection
 from botfleet.core.bot import FleetBot
-from botfleet.sandbox import Application, Message, SandboxChannel, SandboxGuild, SandboxMember
+from botfleet.sandbox import (
+    Application,
+    InteractionResponse,
+    Message,
+    SandboxChannel,
+    SandboxGuild,
+    SandboxMember,
+)
 from botfleet.sandbox.fleet import fleet_test_settings
 from botfleet.sandbox.tcp_proxy import CuttableProxy
 
@@ -67,6 +75,16 @@ class ProxiedUtility:
             **sections,
         )
         return FleetBot(get_definition("utility"), settings)
+
+
+async def wait_for_buffered(bot: FleetBot, awards: int) -> None:
+    """Wait until the bot holds ``awards`` XP awards not saved yet."""
+
+    async def poll() -> None:
+        while bot.gamification.xp.pending_awards < awards:  # noqa: ASYNC110  (no event to await)
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), WAIT)
 
 
 async def chat(bot: FleetBot, member: SandboxMember, channel: SandboxChannel, text: str) -> None:
@@ -165,3 +183,33 @@ async def banned_and_appealed(
     sent = await banned.submit_modal(opened, {"appeal_text": appeal})
     await sent.wait_for_response(timeout=WAIT)
     return await staff.wait_for_message(author=app, timeout=WAIT)
+
+
+async def saved_xp(
+    bots: Sequence[FleetBot], guild_id: int, members: Iterable[SandboxMember]
+) -> dict[str, int]:
+    """Each member's total XP, by name, once every bot has saved the awards it holds."""
+    for bot in bots:
+        await bot.gamification.xp.flush()
+    xp = bots[0].gamification.xp
+    return {
+        member.user.username: (await xp.profile(member.id, guild_id)).progress.total_xp
+        for member in members
+    }
+
+
+REMINDER_DELIVERED = "you asked me to remind you"
+
+
+async def reminded_of_tea(
+    member: SandboxMember, channel: SandboxChannel, app: Application
+) -> tuple[InteractionResponse, Message]:
+    """``member`` asks the Utility Bot to remind them of tea in a second: its answer, and the
+    reminder once delivered."""
+    answer = await (
+        await member.run_command(channel, app, "remind", {"when": "in 1s", "what": "tea"})
+    ).wait_for_response(timeout=WAIT)
+    delivered = await channel.wait_for_message(
+        author=app, check=lambda message: REMINDER_DELIVERED in message.content, timeout=WAIT
+    )
+    return answer, delivered

@@ -29,7 +29,14 @@ from botfleet.bots.mod.views import raid as raid_view
 from botfleet.bots.utility.services.role_menus import MAX_LABEL_LENGTH, MAX_TITLE_LENGTH
 from botfleet.bots.utility.views import reminders as reminder_views
 from botfleet.config.schema import AISection, RateLimitsSection, Settings
-from botfleet.sandbox import Message, SandboxChannel, SandboxMember, SandboxScriptError
+from botfleet.gamification import Board
+from botfleet.sandbox import (
+    DiscordHTTPError,
+    Message,
+    SandboxChannel,
+    SandboxMember,
+    SandboxScriptError,
+)
 from botfleet.sandbox.fleet import fleet_test_settings
 from botfleet.sandbox.openai_server import LocalOpenAIServer
 from botfleet.sandbox.pytest_plugin import FleetBotStage
@@ -157,6 +164,90 @@ async def test_a_leaderboard_that_changes_between_presses_lists_nobody_twice(
             assert sorted(again + second) == sorted(member.id for member in everyone)
             assert len(first) == len(again) == 10
             on.watch.check(asked=[on.alice])
+
+
+def last_shown(message: Message) -> tuple[int, int]:
+    """The value and member of the last line of a leaderboard page."""
+    lines = message.embeds[0]["description"].splitlines()
+    found = re.search(r"<@(\d+)> — ([\d,]+) XP$", lines[-1])
+    assert found is not None, lines[-1]
+    return int(found[2].replace(",", "")), int(found[1])
+
+
+async def ranked_after(bot: Any, guild_id: int, anchor: tuple[int, int]) -> list[int]:
+    """The members ranked now strictly after ``anchor`` (a value and a member), a page of them."""
+    board = Board.current("xp", "all_time", guild_id)
+    ranking = await bot.gamification.leaderboards.database_rankings.top(board, 0, 1000)
+    return [e.user_id for e in ranking if (e.value, e.user_id) < anchor][:10]
+
+
+async def test_pages_past_the_tenth_of_a_changing_leaderboard_list_nobody_twice(
+    scene: Callable[[str], Scene],
+) -> None:
+    """130 members, thirteen pages. Alice turns to page 10; a member drawn from below climbs
+    above it (and others drawn gain XP); she turns to page 11; an administrator takes XP from
+    a member she has seen (the cached pages are dropped) while others gain; she turns to page
+    12. Each page lists the members ranked now right after the last one of the page before:
+    nobody who stayed put is listed twice or passed over. The buttons' ids fit Discord's 100
+    characters, and a press of an id the message does not carry never reaches the bot."""
+    on = scene("utility")
+    everyone = [on.alice, *(on.stage.guild.add_member(f"player{n}") for n in range(129))]
+    anyone = st.tuples(st.integers(0, len(everyone) - 1), st.integers(1, 400))
+    [(climber, faller, gains)] = drawn(
+        st.tuples(
+            st.integers(110, 129), st.integers(0, 99), st.lists(anyone, min_size=1, max_size=4)
+        ),
+        1,
+    )
+    guild_id = on.stage.guild.id
+    async with on.stage.running(roomy(on.stage)) as bot:
+        xp = bot.gamification.xp
+        for number, member in enumerate(everyone):
+            await xp.award_xp(member.id, 2000 - 5 * (number // 2), "quiz", guild_id=guild_id)
+        await xp.flush()
+        opened = await on.alice.run_command(on.general, on.stage.app, "leaderboard", {})
+        board = (await opened.wait_for_response()).message
+        assert board is not None and page_of(board) == (1, 13)
+        previous_id, next_id = buttons_of(board)
+        assert all(len(custom_id) <= 100 for custom_id in (previous_id, next_id))
+        seen = listed(board)
+        for _ in range(9):
+            await (await on.alice.click(board, next_id)).wait_for_response()
+            seen += listed(board)
+        assert page_of(board) == (10, 13)
+
+        await xp.award_xp(everyone[climber].id, 5000, "quiz", guild_id=guild_id)
+        for index, gain in gains[:2]:
+            await xp.award_xp(everyone[index].id, gain, "quiz", guild_id=guild_id)
+        await xp.flush()
+        expected = await ranked_after(bot, guild_id, last_shown(board))
+        await (await on.alice.click(board, next_id)).wait_for_response()
+        assert page_of(board) == (11, 13) and listed(board) == expected
+        seen += listed(board)
+
+        await xp.take_xp(guild_id, everyone[faller].id, 1500, actor_id=on.bob.id)
+        for index, gain in gains[2:]:
+            await xp.award_xp(everyone[index].id, gain, "quiz", guild_id=guild_id)
+        await xp.flush()
+        expected = await ranked_after(bot, guild_id, last_shown(board))
+        await (await on.alice.click(board, next_id)).wait_for_response()
+        assert page_of(board)[0] == 12 and listed(board) == expected
+        seen += listed(board)
+
+        moved = {everyone[index].id for index, _ in gains} | {
+            everyone[climber].id,
+            everyone[faller].id,
+        }
+        stayed = [member for member in seen if member not in moved]
+        assert len(stayed) == len(set(stayed)), "a member who stayed put was listed twice"
+        interactions = len(on.stage.sandbox.state.interactions)
+        with pytest.raises(DiscordHTTPError) as refused:
+            await on.alice.forge_interaction(
+                board, {"component_type": 2, "custom_id": f"{next_id}:page:1"}
+            )
+        assert refused.value.status == 400
+        assert len(on.stage.sandbox.state.interactions) == interactions
+        on.watch.check(asked=[on.alice])
 
 
 def raider_names(on: Scene, prefix: str, count: int) -> list[str]:

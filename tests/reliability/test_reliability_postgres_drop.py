@@ -8,7 +8,6 @@ and restores.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import pytest
@@ -16,28 +15,19 @@ from reliability_helpers import (
     COMMAND_XP,
     MESSAGE_XP,
     ON_POSTGRESQL,
-    WAIT,
+    REMINDER_DELIVERED,
     ProxiedUtility,
     chat,
+    reminded_of_tea,
+    saved_xp,
+    wait_for_buffered,
     xp_rates,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from botfleet.core.bot import FleetBot
 from botfleet.sandbox import DiscordSandbox
 
 pytestmark = ON_POSTGRESQL
-DELIVERED = "you asked me to remind you"
-
-
-async def wait_for_buffered(bot: FleetBot, awards: int) -> None:
-    """Wait until the bot holds ``awards`` XP awards not saved yet."""
-
-    async def poll() -> None:
-        while bot.gamification.xp.pending_awards < awards:  # noqa: ASYNC110  (no event to await)
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), WAIT)
 
 
 async def test_dropped_database_connections_recover_and_lose_nothing_acknowledged(
@@ -65,19 +55,8 @@ async def test_dropped_database_connections_recover_and_lose_nothing_acknowledge
         unsaved_during_the_drop = bot.gamification.xp.pending_awards
         proxy.restore()
         await chat(bot, carol, general, "carol, after the database is back")
-        answer = await (
-            await alice.run_command(general, app, "remind", {"when": "in 1s", "what": "tea"})
-        ).wait_for_response(timeout=WAIT)
-        delivered = await general.wait_for_message(
-            author=app, check=lambda message: DELIVERED in message.content, timeout=WAIT
-        )
-        await bot.gamification.xp.flush()
-        totals = {
-            member.user.username: (
-                await bot.gamification.xp.profile(member.id, guild.id)
-            ).progress.total_xp
-            for member in (alice, bob, carol)
-        }
+        answer, delivered = await reminded_of_tea(alice, general, app)
+        totals = await saved_xp([bot], guild.id, (alice, bob, carol))
 
     unhandled = [
         r for r in caplog.records if r.name == "discord.client" and r.levelno >= logging.ERROR
@@ -87,5 +66,5 @@ async def test_dropped_database_connections_recover_and_lose_nothing_acknowledge
     assert unsaved_during_the_drop > 0
     assert "Reminder #1" in answer.content
     assert "tea" in delivered.content
-    assert [m for m in general.messages() if DELIVERED in m.content] == [delivered]
+    assert [m for m in general.messages() if REMINDER_DELIVERED in m.content] == [delivered]
     assert totals == {"alice": MESSAGE_XP + COMMAND_XP, "bob": MESSAGE_XP, "carol": MESSAGE_XP}

@@ -14,17 +14,26 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from string import ascii_lowercase
 
 import pytest
 from pydantic import SecretStr
-from reliability_helpers import COMMAND_XP, MESSAGE_XP, xp_rates
+from reliability_helpers import COMMAND_XP, MESSAGE_XP, saved_xp, xp_rates
 from sqlalchemy.engine import make_url
 
 from botfleet import get_definition
+from botfleet.bots.hangman.services.store import GameStore
 from botfleet.cache.resilience import log as resilience_log
 from botfleet.config.schema import BotSection, CacheSection, DatabaseSection, Settings
 from botfleet.core.bot import FleetBot
-from botfleet.sandbox import DiscordSandbox, InteractionResponse, SandboxChannel, SandboxMember
+from botfleet.gamification.options import DEFAULT_GAME_XP
+from botfleet.sandbox import (
+    DiscordSandbox,
+    InteractionCallbackType,
+    InteractionResponse,
+    SandboxChannel,
+    SandboxMember,
+)
 from botfleet.sandbox.fleet import fleet_test_settings
 from botfleet.sandbox.redis_process import ThrowawayRedis
 from botfleet.sandbox.tcp_proxy import CuttableProxy
@@ -36,7 +45,13 @@ RETRY_SECONDS = 0.2
 CUT_SECONDS = 10 * RETRY_SECONDS
 
 
-def settings_for(bot_name: str, directory: Path, redis_url: str, prefix: str) -> Settings:
+def settings_for(
+    bot_name: str,
+    directory: Path,
+    redis_url: str,
+    prefix: str,
+    retry_interval: float = RETRY_SECONDS,
+) -> Settings:
     """One bot on the test's shared SQLite file and Redis, retrying Redis every 0.2 s."""
     return fleet_test_settings(
         bot_name,
@@ -44,7 +59,7 @@ def settings_for(bot_name: str, directory: Path, redis_url: str, prefix: str) ->
         database=DatabaseSection(url=SecretStr(f"sqlite+aiosqlite:///{directory}/fleet.db")),
         bot=BotSection(guild_ready_timeout=0.05, data_dir=str(directory / bot_name)),
         cache=CacheSection(
-            redis_url=SecretStr(redis_url), key_prefix=prefix, redis_retry_interval=RETRY_SECONDS
+            redis_url=SecretStr(redis_url), key_prefix=prefix, redis_retry_interval=retry_interval
         ),
         gamification=RATES,
     )
@@ -114,14 +129,7 @@ async def members_chat_through(
         await chat(bots, carol, general, "after Redis is back")
         await chat(bots, alice, general, "alice again, inside the cooldown")
         await chat(bots, bob, general, "bob again, inside the cooldown")
-        for bot in bots:
-            await bot.gamification.xp.flush()
-        totals = {
-            member.user.username: (
-                await bots[0].gamification.xp.profile(member.id, guild.id)
-            ).progress.total_xp
-            for member in (alice, bob, carol)
-        }
+        totals = await saved_xp(bots, guild.id, (alice, bob, carol))
     assert any(guild.name in str(embed) for embed in answer.embeds)
     warnings = [
         r.getMessage()
@@ -159,8 +167,7 @@ async def test_connections_to_redis_cut_and_restored_lose_no_xp_and_warn_once_pe
     """The machine's Redis, shared with other tests, is never stopped: a proxy between it and
     the bots breaks their connections and refuses new ones for CUT_SECONDS, ten of the bots'
     retry intervals, so each bot's cache listener fails and retries about ten times. The issue's
-    30 s cut would only repeat the same retry more often (and slow the suite by half a minute);
-    the warnings counted are the same, one per bot."""
+    30 s outage is the private server's, below."""
     target = make_url(redis_url)
     proxy = CuttableProxy(target.host or "127.0.0.1", target.port or 6379)
     await proxy.start()
@@ -183,3 +190,127 @@ async def test_connections_to_redis_cut_and_restored_lose_no_xp_and_warn_once_pe
     assert proxy.dropped + proxy.refused > 0
     assert outcome.totals == EXPECTED_XP
     assert len(outcome.warnings) == len(BOTS), outcome.warnings
+
+
+LONG_OUTAGE_SECONDS = 30.0
+"""Issue 19's outage: Redis stopped for half a minute while members chat and play."""
+LONG_RETRY_SECONDS = 1.0
+"""The bots try Redis again every second: about thirty failed tries in the outage, and still
+one warning per bot."""
+
+
+@dataclass(frozen=True)
+class Played:
+    """What members got from a run of :func:`members_chat_and_play`."""
+
+    totals: dict[str, int]
+    presses: list[InteractionCallbackType]
+    warnings: list[logging.LogRecord]
+
+
+async def members_chat_and_play(
+    redis: ThrowawayRedis,
+    outage_seconds: float | None,
+    discord_sandbox: DiscordSandbox,
+    directory: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> Played:
+    """alice, bob and carol chat while alice plays a solo Hangman game to its win; with
+    ``outage_seconds``, Redis is stopped before the first step and started again, empty, that
+    long after, the steps spread over the outage; then carol runs a command and they chat (the
+    command's XP is awarded once its answer is sent: the chat gives that time)."""
+    await asyncio.to_thread(directory.mkdir)
+    prefix = f"{directory.name}:"
+    apps = [discord_sandbox.add_application(get_definition(name).display_name) for name in BOTS]
+    guild = discord_sandbox.create_guild(f"Long Outage {directory.name}", bots=apps)
+    alice, bob, carol = (guild.add_member(name) for name in ("alice", "bob", "carol"))
+    general = guild.channel("general")
+    bots = [
+        FleetBot(
+            get_definition(name),
+            settings_for(name, directory, redis.url, prefix, retry_interval=LONG_RETRY_SECONDS),
+        )
+        for name in BOTS
+    ]
+    caplog.clear()
+    async with (
+        discord_sandbox.run_client(bots[0], apps[0]),
+        discord_sandbox.run_client(bots[1], apps[1]),
+    ):
+        if outage_seconds is not None:
+            await redis.stop()
+        started = await alice.run_command(
+            general, apps[1], "hangman", {"solo": True}, subcommand="start"
+        )
+        board = (await started.wait_for_response(timeout=WAIT)).message
+        controls = await started.wait_for_followup(timeout=WAIT)
+        assert board is not None
+        game = await GameStore(bots[1].database).in_channel(general.id)
+        assert game is not None
+        letters = sorted(set(game.board.secret) & set(ascii_lowercase))
+        chats = [
+            (alice, "the first word of the day"),
+            (bob, "bob says hello"),
+            (carol, "carol is here"),
+            (bob, "bob again, inside the cooldown"),
+        ]
+        steps = len(letters) + len(chats)
+        pause = (outage_seconds or 0.0) / steps
+        presses: list[InteractionCallbackType] = []
+        for index in range(max(len(letters), len(chats))):
+            if index < len(chats):
+                member, text = chats[index]
+                await chat(bots, member, general, text)
+                await asyncio.sleep(pause)
+            if index < len(letters):
+                letter = letters[index]
+                pressed = await alice.click(
+                    controls if letter == "z" else board, f"hangman:{game.id}:letter:{letter}"
+                )
+                presses.append((await pressed.wait_for_response(timeout=WAIT)).type)
+                await asyncio.sleep(pause)
+        if outage_seconds is not None:
+            await redis.start()
+        answer = await (await carol.run_command(general, apps[0], "serverinfo")).wait_for_response(
+            timeout=WAIT
+        )
+        await chat(bots, alice, general, "alice after the outage, inside the cooldown")
+        await chat(bots, carol, general, "carol after the outage, inside the cooldown")
+        assert any(guild.name in str(embed) for embed in answer.embeds)
+        totals = await saved_xp(bots, guild.id, (alice, bob, carol))
+    warnings = [
+        record
+        for record in caplog.records
+        if record.name.startswith("botfleet") and record.levelno >= logging.WARNING
+    ]
+    return Played(totals, presses, warnings)
+
+
+@pytest.mark.slow
+async def test_redis_stopped_for_half_a_minute_while_members_chat_and_play_loses_nothing(
+    discord_sandbox: DiscordSandbox,
+    redis_server: ThrowawayRedis,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The same chat and game with Redis up, then with Redis stopped for 30 s under them: every
+    press answered as a move, the game won, the same XP for everyone, and one warning per bot
+    for thirty failed tries to reach Redis again."""
+    caplog.set_level(logging.INFO, logger="botfleet")
+    control = await members_chat_and_play(
+        redis_server, None, discord_sandbox, tmp_path / "control", caplog
+    )
+    outage = await members_chat_and_play(
+        redis_server, LONG_OUTAGE_SECONDS, discord_sandbox, tmp_path / "outage", caplog
+    )
+
+    assert control.warnings == []
+    for played in (control, outage):
+        assert set(played.presses) == {InteractionCallbackType.UPDATE_MESSAGE}
+    assert control.totals["bob"] == MESSAGE_XP
+    assert control.totals["carol"] == MESSAGE_XP + COMMAND_XP
+    assert control.totals["alice"] >= MESSAGE_XP + COMMAND_XP + DEFAULT_GAME_XP["win"]
+    assert outage.totals == control.totals
+    assert [(r.name, r.levelno) for r in outage.warnings] == [
+        (resilience_log.name, logging.WARNING)
+    ] * len(BOTS), [r.getMessage() for r in outage.warnings]

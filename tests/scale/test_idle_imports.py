@@ -3,22 +3,43 @@ Music Bot's first link), each about 12-14 MB of resident memory (benchmarks/memo
 SDK and cryptography's primitives (only at a payment, or a webhook checked by the web process):
 about 12 and 6 MB, aiohttp's server side (only with a health endpoint): about 2 MB, and
 redis-py (only when Redis is configured): about 6 MB, prometheus_client (only with a health
-endpoint, which serves /metrics): about 1.5 MB, and SQLAlchemy's PostgreSQL dialect with
-its drivers' modules (only on PostgreSQL): about 2 MB."""
+endpoint, which serves /metrics): about 1.5 MB, SQLAlchemy's PostgreSQL dialect with
+its drivers' modules (only on PostgreSQL): about 2 MB, Pillow (only at a bot's first
+picture: a rank, welcome or poll card, a Spelling Bee hive): about 3.5 MB, the ``regex``
+package (only at the Moderation Bot's first automod pattern): about 1.3 MB, and mutagen and
+configparser (only at the Music Bot's library scan and first ``.pls`` playlist): about 0.4 MB."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
+from typing import Final
 
+import pytest
 from scale_processes import BotProcess
 
+from botfleet import get_definition
+from botfleet.config import token_variable
 from botfleet.database.migrate import upgrade
 from botfleet.sandbox import DiscordSandbox
 
 CRYPTOGRAPHY_PRIMITIVES = ("cryptography.hazmat", "cryptography.x509", "cryptography.fernet")
 POSTGRESQL_MODULES = ("sqlalchemy.dialects.postgresql", "asyncpg")
+BOTS_THAT_DRAW: Final = (
+    ("spelling_bee", "botfleet.bots.spelling_bee.views.hexagons"),
+    ("utility", "botfleet.bots.utility.services.poll_chart"),
+)
+"""Each bot that draws, and one of its drawing modules (loaded, without Pillow)."""
+LIBRARIES_LOADED_AT_FIRST_USE: Final = (
+    ("mod", "botfleet.bots.mod.services.patterns", "regex"),
+    ("music", "botfleet.bots.music.services.library", "mutagen"),
+    ("music", "botfleet.bots.music.services.http_sources", "configparser"),
+)
+"""A bot, one of its modules (loaded) and the library that module imports at its first use."""
+IDLE_SECONDS: Final = 3.0
+"""After ready: the Spelling Bee's word lists are read in the background meanwhile."""
 IDLE_BOT = """
 import sys
 from botfleet import bot_definitions
@@ -42,7 +63,18 @@ def test_a_bot_process_imports_no_migrations_yt_dlp_or_payments_until_needed() -
     modules = result.stdout.split()
     imported = {name.split(".")[0] for name in modules}
     assert {"botfleet", "discord", "sqlalchemy"} <= imported
-    assert not imported & {"alembic", "mako", "yt_dlp", "stripe", "redis", "prometheus_client"}
+    assert not imported & {
+        "alembic",
+        "mako",
+        "yt_dlp",
+        "stripe",
+        "redis",
+        "prometheus_client",
+        "PIL",
+        "regex",
+        "mutagen",
+        "configparser",
+    }
     assert not [name for name in modules if name.startswith(CRYPTOGRAPHY_PRIMITIVES)]
     assert not [name for name in modules if name.startswith("aiohttp.web")]
     assert not [name for name in modules if name.startswith(POSTGRESQL_MODULES)]
@@ -51,9 +83,43 @@ def test_a_bot_process_imports_no_migrations_yt_dlp_or_payments_until_needed() -
 MODULES_AT_EXIT = """
 import atexit, runpy, sys
 atexit.register(lambda: print("imported:", " ".join(sorted(sys.modules)), flush=True))
-runpy.run_module("botfleet.bots.hangman", run_name="__main__", alter_sys=True)
+runpy.run_module(sys.argv[1], run_name="__main__", alter_sys=True)
 """
-"""The Hangman Bot's own entry point, saying at exit what the process imported."""
+"""A bot's own entry point (the module named after it), saying at exit what the process
+imported."""
+
+
+async def modules_of_a_bot_after_a_chat(
+    sandbox: DiscordSandbox,
+    tmp_path: Path,
+    bot_name: str,
+    settings: dict[str, str],
+    idle_seconds: float = 0.0,
+) -> list[str]:
+    """What the bot's process had imported when it stopped: ready on a migrated SQLite
+    database, a member chatting, then ``idle_seconds`` of quiet."""
+    app = sandbox.add_application(get_definition(bot_name).display_name)
+    guild = sandbox.create_guild("Word Club", bots=[app])
+    url = f"sqlite+aiosqlite:///{tmp_path}/botfleet.db"
+    await upgrade(url)
+    bot = await BotProcess.start_python(
+        ("-c", MODULES_AT_EXIT, f"botfleet.bots.{bot_name}"),
+        sandbox.url,
+        tmp_path / bot_name,
+        {token_variable(bot_name): app.token, "DATABASE_URL": url, **settings},
+    )
+    try:
+        await bot.wait_for_output("ready as")
+        member = guild.add_member("alice")
+        await member.send(guild.channel("general"), "a few words to earn some XP with")
+        await asyncio.sleep(idle_seconds)
+        status = await bot.stop()
+    finally:
+        await bot.kill()
+    assert status == 0, bot.text
+    exit_line = [line for line in bot.text.splitlines() if line.startswith("imported:")]
+    assert exit_line, bot.text
+    return exit_line[0].split()[1:]
 
 
 async def test_a_bot_on_sqlite_never_imports_the_postgresql_dialect(
@@ -62,32 +128,34 @@ async def test_a_bot_on_sqlite_never_imports_the_postgresql_dialect(
     """On a migrated database with ``auto_migrate`` on (the development default): the bot
     sees the schema is at the newest revision without Alembic, which imports every dialect
     it supports."""
-    app = discord_sandbox.add_application("Hangman Bot")
-    guild = discord_sandbox.create_guild("Word Club", bots=[app])
-    url = f"sqlite+aiosqlite:///{tmp_path}/botfleet.db"
-    await upgrade(url)
-    bot = await BotProcess.start_python(
-        ("-c", MODULES_AT_EXIT),
-        discord_sandbox.url,
-        tmp_path / "hangman",
-        {
-            "HANGMAN_DISCORD_TOKEN": app.token,
-            "DATABASE_URL": url,
-            "BOTFLEET_DATABASE__AUTO_MIGRATE": "true",
-        },
+    modules = await modules_of_a_bot_after_a_chat(
+        discord_sandbox, tmp_path, "hangman", {"BOTFLEET_DATABASE__AUTO_MIGRATE": "true"}
     )
-    try:
-        await bot.wait_for_output("ready as")
-        member = guild.add_member("alice")
-        await member.send(guild.channel("general"), "a few words to earn some XP with")
-        status = await bot.stop()
-    finally:
-        await bot.kill()
-    assert status == 0, bot.text
-    exit_line = [line for line in bot.text.splitlines() if line.startswith("imported:")]
-    assert exit_line, bot.text
-    modules = exit_line[0].split()[1:]
     assert "sqlalchemy.dialects.sqlite.aiosqlite" in modules
     assert not [name for name in modules if name.startswith(POSTGRESQL_MODULES)]
     assert not [name for name in modules if name.startswith(("alembic", "mako"))]
     assert "prometheus_client" not in modules  # no health.port: no /metrics to read them
+
+
+@pytest.mark.parametrize(("bot_name", "drawing"), BOTS_THAT_DRAW)
+async def test_an_idle_bot_that_draws_pictures_has_not_loaded_pillow(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, bot_name: str, drawing: str
+) -> None:
+    """Ready, its word lists read (the Spelling Bee's), a member chatting: no picture was
+    drawn, so Pillow and its image libraries are not in the process."""
+    modules = await modules_of_a_bot_after_a_chat(
+        discord_sandbox, tmp_path, bot_name, {}, IDLE_SECONDS
+    )
+    assert drawing in modules
+    assert not [name for name in modules if name == "PIL" or name.startswith("PIL.")]
+
+
+@pytest.mark.parametrize(("bot_name", "user", "library"), LIBRARIES_LOADED_AT_FIRST_USE)
+async def test_an_idle_bot_has_not_loaded_a_library_its_servers_have_not_needed(
+    discord_sandbox: DiscordSandbox, tmp_path: Path, bot_name: str, user: str, library: str
+) -> None:
+    """Ready, a member chatting (the Moderation Bot's automod checks the message): no server
+    keeps an automod pattern, the Music Bot has no library folder and read no playlist."""
+    modules = await modules_of_a_bot_after_a_chat(discord_sandbox, tmp_path, bot_name, {})
+    assert user in modules
+    assert not [name for name in modules if name == library or name.startswith(f"{library}.")]

@@ -22,7 +22,8 @@ SERIES = re.compile(
 )
 LOGIN = re.compile(
     r"^(?P<label>.+?)\s+login to ready median\s+(?P<median>[\d.]+) first\s+[\d.]+"
-    r" \| to READY frame median\s+(?P<frame>[\d.]+) ms  \(n=(?P<n>\d+)\)$"
+    r" \| to READY frame median\s+(?P<frame>[\d.]+) ms"
+    r" \| loop CPU median\s+(?P<cpu>[\d.]+) ms  \(n=(?P<n>\d+)\)$"
 )
 
 
@@ -61,5 +62,6 @@ def test_every_figure_is_printed_for_every_bot_and_the_baseline(tmp_path: Path) 
     for figures in logins.values():
         assert int(figures["n"]) == 2
         assert float(figures["median"]) >= float(figures["frame"]), "READY comes before ready"
+        assert float(figures["median"]) >= float(figures["cpu"]), "one thread's CPU in the time"
     assert lines[0].startswith("load average before: ")
     assert lines[-1].startswith("load average after: ")

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from botfleet.utils import tasks
 from botfleet.utils.tasks import Preload, cancel_and_wait
 
 
@@ -61,6 +62,35 @@ async def test_preloading_waits_for_readiness_then_loads_once() -> None:
     assert await preload.get() == "words"
     assert len(loads) == 1
     assert loads[0] != threading.current_thread().name  # read in a thread, not on the loop
+
+
+async def test_what_a_load_dropped_goes_back_to_the_system_in_its_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bot trimmed its heap at ready, before the load: the load's garbage is trimmed after
+    it, in the load's thread (``malloc_trim`` walks the heap), before the data is handed out."""
+    steps: list[tuple[str, str]] = []
+
+    def load() -> str:
+        steps.append(("load", threading.current_thread().name))
+        return "words"
+
+    def trim(pad: int) -> int:
+        assert pad == 0
+        steps.append(("trim", threading.current_thread().name))
+        return 1
+
+    monkeypatch.setattr(tasks, "malloc_trim", lambda: trim)
+    assert await Preload(load).get() == "words"
+    assert [step for step, _ in steps] == ["load", "trim"]
+    assert steps[0][1] == steps[1][1] != threading.current_thread().name
+
+
+async def test_a_load_where_the_c_library_cannot_trim_still_gives_its_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tasks, "malloc_trim", lambda: None)  # musl, macOS
+    assert await Preload(lambda: "words").get() == "words"
 
 
 async def test_a_command_before_readiness_loads_at_once() -> None:

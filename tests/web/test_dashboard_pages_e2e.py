@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from aiohttp.test_utils import TestServer
-from web_helpers import BrowserFactory, logged_in, record_activity, settings_form
+from sqlalchemy import update
+from web_helpers import BrowserFactory, all_time_xp, logged_in, record_activity, settings_form
 
 from botfleet.auth.tokens import TokenStore
 from botfleet.bots.grammar.services.autocheck import AutoCheckChannels
@@ -12,11 +16,12 @@ from botfleet.bots.grammar.services.issues import Strictness
 from botfleet.bots.grammar.services.store import GrammarStore
 from botfleet.config.schema import Settings
 from botfleet.database import Database
+from botfleet.database.models import LeaderboardEntry, User
 from botfleet.gamification.guild_settings import GuildSettingsService
 from botfleet.gamification.options import AnnouncementMode, GamificationOptions
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.server import DiscordSandbox
-from botfleet.web.dashboard import leaderboard_is_public, profile_of
+from botfleet.web.dashboard import leaderboard_is_public, profile_of, set_leaderboard_public
 from botfleet.web.keys import CACHE_KEY, DATABASE_KEY
 
 
@@ -231,3 +236,54 @@ async def test_the_profile_names_the_members_servers_from_the_cached_guild_list(
     assert "<td>Readers&#39; Club</td>" in await again.text()
     settings = await ada.http.get(f"/guilds/{community.id}/settings", allow_redirects=False)
     assert settings.status == 303, "permissions are always read from Discord"
+
+
+ROW = re.compile(
+    r'<tr><td class="number">(\d+)</td><td>Member (\d+)</td><td class="number">([\d,]+)'
+)
+NEXT = re.compile(r'<a href="\?([^"]+)">Next</a>')
+
+
+def rows_of(page: str) -> list[tuple[int, int, int]]:
+    """The rank, member and XP of each row of a leaderboard page."""
+    return [(int(r), int(m), int(xp.replace(",", ""))) for r, m, xp in ROW.findall(page)]
+
+
+async def test_the_leaderboards_next_link_reads_on_from_the_last_member_shown(
+    browser_for: BrowserFactory, community: SandboxGuild, web_database: Database
+) -> None:
+    """261 members: eleven pages of 25, the tenth's Next link ranked apart from the first ten.
+    A member of page 11 climbs to the top before it is followed: page 11 starts with the
+    member ranked right after the last one page 10 showed (it listed that one twice). Links
+    the page did not write are refused."""
+    members = [10**17 + index for index in range(261)]
+    async with web_database.session() as session:
+        session.add_all(User(id=member, username="") for member in members)
+        await session.flush()
+        session.add_all(
+            all_time_xp(member, community.id, 10_000 - 10 * index)
+            for index, member in enumerate(members)
+        )
+        await session.commit()
+    await set_leaderboard_public(web_database, community.id, True, members[0])
+    visitor = await browser_for()
+    url = f"/guilds/{community.id}/leaderboard"
+    tenth = await (await visitor.http.get(f"{url}?page=10")).text()
+    assert [member for _, member, _ in rows_of(tenth)] == members[225:250]
+    link = NEXT.search(tenth)
+    assert link is not None, tenth
+
+    async with web_database.session() as session:
+        await session.execute(
+            update(LeaderboardEntry)
+            .where(LeaderboardEntry.user_id == members[255])
+            .values(value=50_000)
+        )
+        await session.commit()
+    eleventh = await (await visitor.http.get(f"{url}?{html.unescape(link[1])}")).text()
+    shown = rows_of(eleventh)
+    assert [member for _, member, _ in shown] == [*members[250:255], *members[256:]]
+    assert shown[0][0] == 252  # its rank now, behind the climber
+
+    for forged in ("after=abc", "after=1.2&before=1.2", f"after={2**40}.5", "before=5.0"):
+        assert (await visitor.http.get(f"{url}?page=11&{forged}")).status == 400, forged

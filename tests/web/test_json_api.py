@@ -9,10 +9,9 @@ import pytest
 import redis.asyncio as redis_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
-from web_helpers import BrowserFactory, logged_in, record_activity
+from web_helpers import BrowserFactory, limited_web, logged_in, record_activity
 
-from botfleet.cache import ResilientRedis
-from botfleet.config.schema import CacheSection, DatabaseSection, Settings, WebSection
+from botfleet.config.schema import DatabaseSection, Settings, WebSection
 from botfleet.database import Database
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.web import create_app
@@ -70,21 +69,9 @@ async def test_a_leaderboard_answers_once_public(
 async def limited_api(
     web_database: Database, redis_url: str, redis_prefix: str
 ) -> AsyncIterator[TestClient[Any, Any]]:
-    settings = Settings(
-        database=DatabaseSection(url=SecretStr(str(web_database.url))),
-        cache=CacheSection(key_prefix=redis_prefix),
-        web=WebSection(api_requests_per_minute=3),
-    )
-    redis = ResilientRedis.from_url(redis_url, retry_interval=5)
-    client: TestClient[Any, Any] = TestClient(
-        TestServer(create_app(settings, database=web_database, redis=redis))
-    )
-    await client.start_server()
-    try:
+    limits = WebSection(api_requests_per_minute=3)
+    async with limited_web(web_database, redis_url, redis_prefix, limits) as client:
         yield client
-    finally:
-        await client.close()
-        await redis.close()
 
 
 async def test_each_client_has_its_own_budget_in_the_shared_limiter(

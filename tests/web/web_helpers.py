@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,14 @@ from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
-from botfleet.config.schema import PaymentsSection, Settings
+from botfleet.cache import ResilientRedis
+from botfleet.config.schema import (
+    CacheSection,
+    DatabaseSection,
+    PaymentsSection,
+    Settings,
+    WebSection,
+)
 from botfleet.database import Database
 from botfleet.database.models import (
     Achievement,
@@ -29,6 +37,7 @@ from botfleet.sandbox.paypal_server import LocalPayPalServer
 from botfleet.sandbox.scripting.guilds import SandboxGuild
 from botfleet.sandbox.server import DiscordSandbox
 from botfleet.sandbox.stripe_server import LocalStripeServer
+from botfleet.web import create_app
 
 CLIENT_ID = 777000111
 CLIENT_SECRET = "stand-in-client-secret"
@@ -39,6 +48,29 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@asynccontextmanager
+async def limited_web(
+    database: Database, redis_url: str, redis_prefix: str, limits: WebSection
+) -> AsyncIterator[TestClient[Any, Any]]:
+    """The web app on ``database`` and the test's Redis prefix, with the per-client budgets
+    of ``limits``."""
+    settings = Settings(
+        database=DatabaseSection(url=SecretStr(str(database.url))),
+        cache=CacheSection(key_prefix=redis_prefix),
+        web=limits,
+    )
+    redis = ResilientRedis.from_url(redis_url, retry_interval=5)
+    client: TestClient[Any, Any] = TestClient(
+        TestServer(create_app(settings, database=database, redis=redis))
+    )
+    await client.start_server()
+    try:
+        yield client
+    finally:
+        await client.close()
+        await redis.close()
 
 
 def local_path(url: str) -> str:

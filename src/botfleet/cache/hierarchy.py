@@ -105,7 +105,7 @@ class CacheHierarchy:
                 self._redis_tier.channel,
                 origin=self.origin,
                 on_invalidation=self._drop,
-                on_subscribed=memory.clear,
+                on_subscribed=self._forget_unheard,
             )
 
     @classmethod
@@ -157,12 +157,19 @@ class CacheHierarchy:
         if self._owns_redis and self.redis is not None:
             await self.redis.close()
 
-    async def get(self, key: str) -> Any | None:
-        """The cached value of ``key`` from memory or Redis, or ``None``."""
+    def in_memory(self, key: str) -> Any | None:
+        """The cached value of ``key`` if this process holds it, without asking Redis: for a
+        path that decides without awaiting, and awaits :meth:`get` only on ``None``."""
         self._ensure_listening()
         value = self.memory.get(key)
         if value is not None:
             self.stats.memory_hits += 1
+        return value
+
+    async def get(self, key: str) -> Any | None:
+        """The cached value of ``key`` from memory or Redis, or ``None``."""
+        value = self.in_memory(key)
+        if value is not None:
             return value
         return await self._join(key, None)
 
@@ -173,12 +180,9 @@ class CacheHierarchy:
         result of ``None`` ("not found") is returned but not cached.
         """
         _check_ttl(ttl)
-        self._ensure_listening()
-        value = self.memory.get(key)
+        value = self.in_memory(key)
         if value is None:
             value = await self._join(key, _Load(loader, ttl))
-        else:
-            self.stats.memory_hits += 1
         return cast(T, value)
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
@@ -216,6 +220,14 @@ class CacheHierarchy:
         """Subscribe on first use, so a cache nobody started still hears invalidations."""
         if self._listener is not None and not self._closed:
             self._listener.start()
+
+    def _forget_unheard(self) -> None:
+        """On each (re)subscription: forget what invalidations may have missed, the values in
+        memory and those that reads in progress would store (read before a change that another
+        process announced while this one was not yet listening)."""
+        self.memory.clear()
+        for flight in self._flights.values():
+            flight.invalidated = True
 
     def _drop(self, invalidation: Invalidation) -> None:
         """Forget the named keys here, including values that reads in progress would store."""

@@ -54,6 +54,10 @@ def outage_errors() -> tuple[type[BaseException], ...]:
 RecoveryHook: TypeAlias = "Callable[[Redis], Awaitable[None]]"
 
 
+async def _ping(client: Redis) -> object:
+    return await client.ping()
+
+
 class RedisUnavailableError(Exception):
     """Redis is down or resting after a failure: the caller should use its fallback."""
 
@@ -153,6 +157,12 @@ class ResilientRedis:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._reachable.wait(), delay or self.retry_interval)
+
+    async def warm_up(self) -> None:
+        """Open a connection now, so that the next command does not wait for one; a failure
+        opens an outage as any command's would."""
+        with contextlib.suppress(RedisUnavailableError):
+            await self.call(_ping)
 
     def add_recovery_hook(self, hook: RecoveryHook) -> None:
         """Run ``hook`` at the end of every outage, before any other command reaches Redis.

@@ -226,6 +226,12 @@ class WebSection(Section):
     api_requests_per_minute: int = Field(
         default=60, ge=1, description="Requests one client may make to the JSON API a minute."
     )
+    leaderboard_pages_per_minute: int = Field(
+        default=120,
+        ge=1,
+        description="Public leaderboard pages of the dashboard one client may open a minute "
+        "(a person turning pages never reaches it); more are answered 429.",
+    )
     trusted_proxies: list[IPv4Network | IPv6Network] = Field(
         default_factory=lambda: list(LOCAL_PROXIES),
         description="Networks of the reverse proxies whose X-Real-IP names the client (nginx "

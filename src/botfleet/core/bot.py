@@ -15,6 +15,7 @@ import math
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic
 
@@ -34,10 +35,17 @@ from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.core.help import FleetHelpCommand
 from botfleet.core.http_retry import retry_dropped_requests
 from botfleet.core.interaction_replay import InteractionReplayFilter
+from botfleet.core.login import (
+    RedisSetUp,
+    hear_identify_concurrency,
+    learn_identify_concurrency,
+)
+from botfleet.core.message_hooks import MessageHooks
 from botfleet.core.option_limits import replace_nul_characters
 from botfleet.core.reload import ExtensionReloader
 from botfleet.core.sharding import IdentifyGate
 from botfleet.core.stale_forms import answer_stale_forms
+from botfleet.core.start_steps import StartSteps
 from botfleet.core.tree_sync import TreeSyncer
 from botfleet.database import migrate
 from botfleet.database.base import Database, display_url
@@ -67,6 +75,11 @@ so six bots in one guild show these commands once."""
 
 FORM_OPENERS_KEPT = 1024
 """Members whose last form-opening command is remembered, for the logs (oldest forgotten)."""
+
+SETTLE_AFTER_READY = 0.25
+"""Seconds between ready and the background loads of data only some commands need (word
+lists): a thread started at the ready instant took the interpreter from the start's last steps
+(ready seen 20-30 ms later); a command that needs the data before then loads it at once."""
 
 SHUTDOWN_STEP_TIMEOUT = 10.0
 """Longest wait for one shutdown step (e.g. timer handlers still running) before moving on."""
@@ -165,18 +178,21 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.version = __version__
         self.failed_extensions: dict[str, BaseException] = {}
         self.form_openers: OrderedDict[int, str] = OrderedDict()
+        self._extension_cogs: dict[str, list[str]] = {}
+        """The cogs each extension's setup added, by extension: discord.py removes only the
+        cogs defined under the extension's own module, not those of a bot's events/."""
         """Member id → the slash command that last answered them with a form (a modal)."""
         self.tree_syncer: TreeSyncer | None = None
         self.reloader: ExtensionReloader | None = None
         self._timers_task: asyncio.Task[None] | None = None
-        self._before_timers: list[tuple[commands.Cog, str, Callable[[], Awaitable[object]]]] = []
-        """The cogs' steps waiting for readiness: (the cog, what the step does, the step)."""
-        self._timers_started = False
+        self.start_steps = StartSteps()
+        """The cogs' steps re-arming their timers once ready (failures retried meanwhile)."""
         self.state_dir = state_dir or Path(settings.bot.data_dir)
         self._owns_database = database is None
         self.database: Database = database or Database.from_settings(settings)
         self._owns_cache = cache is None
         self.cache: CacheHierarchy = cache or CacheHierarchy.from_settings(settings)
+        self._redis_set_up = RedisSetUp(self.cache)
         self.identify_gate = IdentifyGate(
             redis=self.cache.redis, key_prefix=settings.cache.key_prefix
         )
@@ -215,12 +231,15 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         self.bus.on_reconnect(self._forget_every_cached_member)
         self.metrics = metrics or FleetMetrics()
         self.metrics.watch(self.name, self.readings)
+        self.message_hooks = MessageHooks(self.name, partial(self.metrics.error, self.name))
+        """Called on each message as it arrives, without a task each (XP's cooldowns)."""
         self.gateway_guard = GatewayParseGuard(self.name, self._count_unparsable_event)
         self.gateway_guard.install(self._connection.parsers)
         answer_stale_forms(self, self._connection.parsers)
         self.interaction_replays = InteractionReplayFilter(self.name)
         self.interaction_replays.install(self._connection.parsers)  # outermost: sees all first
         retry_dropped_requests(self.http)
+        hear_identify_concurrency(self.http, self.identify_gate)
         self.in_flight = InFlightCommands()
         self.add_check(self._admit_prefix_command, call_once=True)
 
@@ -247,10 +266,28 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         return self.definition.name
 
     async def setup_hook(self) -> None:
-        await self._learn_identify_concurrency()
-        await self._open_database()
         if self._owns_cache:
-            await self.cache.start()
+            self._redis_set_up.begin()
+        try:
+            await self._set_up()
+        except BaseException:
+            await self._redis_set_up.abandon()
+            raise
+        await self._redis_set_up.finish()  # a refusal other than an outage ends the login here
+        self._timers_task = asyncio.create_task(self._start_timers_when_ready())
+
+    async def _set_up(self) -> None:
+        """Open the services and load the extensions, while Redis's set-up goes on."""
+        if self.application_id is not None:
+            self.tree_syncer = TreeSyncer(
+                self.state_dir, self.application_id, self.settings.bot.sync_guild
+            )
+            if self.settings.bot.sync_commands == "auto":
+                self.tree_syncer.recall()
+        await learn_identify_concurrency(
+            self.http, self.identify_gate, self.settings.bot.shard_count
+        )
+        await self._open_database()
         await self.gamification.start()
         for extension in self.extensions_to_load:
             try:
@@ -260,15 +297,10 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
                 log.exception("extension %s failed to load; the bot goes on without it", extension)
         if self._owns_bus:
             await self._start_bus()
-        if self.application_id is not None:
-            self.tree_syncer = TreeSyncer(
-                self.state_dir, self.application_id, self.settings.bot.sync_guild
-            )
-            await self.sync_commands()
+        await self.sync_commands()
         if self.settings.bot.reload:
             self.reloader = ExtensionReloader(self, after_reload=self.sync_commands)
             self.reloader.start()
-        self._timers_task = asyncio.create_task(self._start_timers_when_ready())
 
     async def load_extension(self, name: str, *, package: str | None = None) -> None:
         """Load an extension; one this process executed already is not executed again.
@@ -278,12 +310,14 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         command again. A reload, or a file changed since, executes the code anew.
         """
         name = self._resolve_name(name, package)
+        before = set(self.cogs)
         spec = extension_modules.executed_spec(name)
         if spec is None or name in self.extensions:
             await super().load_extension(name)
             extension_modules.remember(name)
-            return
-        await self._load_from_module_spec(spec, name)
+        else:
+            await self._load_from_module_spec(spec, name)
+        self._extension_cogs[name] = [cog for cog in self.cogs if cog not in before]
 
     async def unload_extension(self, name: str, *, package: str | None = None) -> None:
         """Unload an extension; its module stays imported for the next load to reuse."""
@@ -292,8 +326,26 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
 
     async def reload_extension(self, name: str, *, package: str | None = None) -> None:
         """Reload an extension from its files as they are now."""
-        extension_modules.forget(self._resolve_name(name, package))
-        await super().reload_extension(name, package=package)
+        name = self._resolve_name(name, package)
+        previous = self._extension_cogs.get(name, [])
+        extension_modules.forget(name)
+        try:
+            await super().reload_extension(name)
+        except Exception:
+            # discord.py ran the old setup again: its cogs are the extension's again.
+            self._extension_cogs[name] = [cog for cog in previous if cog in self.cogs]
+            raise
+
+    async def _remove_module_references(self, name: str) -> None:
+        """Remove, with what discord.py removes, every cog the extension's setup added."""
+        for cog in self._extension_cogs.pop(name, []):
+            await self.remove_cog(cog)
+        await super()._remove_module_references(name)
+
+    async def wait_until_settled(self) -> None:
+        """Return :data:`SETTLE_AFTER_READY` seconds after the bot is ready."""
+        await self.wait_until_ready()
+        await asyncio.sleep(SETTLE_AFTER_READY)
 
     async def before_timers_start(
         self, cog: commands.Cog, what: str, step: Callable[[], Awaitable[object]]
@@ -302,13 +354,11 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         just before the timers start; run it now if they started already (a reload).
 
         Readiness does not wait for the database, and a timer that fell due meanwhile still
-        fires once: overdue timers fire when the scheduler starts, after every step. A cog
-        removed before then takes its step with it (see :meth:`remove_cog`).
+        fires once: overdue timers fire when the scheduler starts, after every step. A step
+        that fails is tried again in the background (:mod:`botfleet.core.start_steps`). A cog
+        removed takes its step with it (see :meth:`remove_cog`).
         """
-        if self._timers_started:
-            await step()
-        else:
-            self._before_timers.append((cog, what, step))
+        await self.start_steps.add(cog, what, step)
 
     async def remove_cog(
         self,
@@ -318,11 +368,11 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         guild: discord.abc.Snowflake | None = discord.utils.MISSING,
         guilds: Sequence[discord.abc.Snowflake] = discord.utils.MISSING,
     ) -> commands.Cog | None:
-        """Remove a cog and the step it left for readiness: a cog unloaded or reloaded before
-        ready would otherwise still run its old step (a reloaded one, twice)."""
+        """Remove a cog and the step it left for readiness or is retrying: a cog unloaded or
+        reloaded before ready would otherwise still run its old step (a reloaded one, twice)."""
         cog = await super().remove_cog(name, guild=guild, guilds=guilds)
         if cog is not None:
-            self._before_timers[:] = [each for each in self._before_timers if each[0] is not cog]
+            self.start_steps.forget(cog)
         return cog
 
     async def _start_bus(self) -> None:
@@ -331,15 +381,6 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             await self.bus.start()
         except BusUnavailableError as exc:
             log.error("the event bus could not start (%s); cross-bot events wait for it", exc)
-
-    async def _learn_identify_concurrency(self) -> None:
-        """Read how many shards may identify at once (``max_concurrency``) from Discord."""
-        try:
-            limits = await self.fetch_session_start_limits()
-        except discord.GatewayNotFound:
-            log.warning("Discord did not say its identify concurrency; identifying one at a time")
-            return
-        self.identify_gate.max_concurrency = max(1, limits.max_concurrency)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait for the shard's identify bucket, shared with the bot's other processes."""
@@ -377,13 +418,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         awaits this task, so a failure is logged here rather than lost with it.
         """
         await self.wait_until_ready()
-        while self._before_timers:  # taken one at a time: a cog removed meanwhile drops its own
-            _, what, step = self._before_timers.pop(0)
-            try:
-                await step()
-            except Exception:
-                log.exception("%s failed at start; the timers start without it", what)
-        self._timers_started = True
+        await self.start_steps.run()
         try:
             await self.scheduler.start()
         except Exception:
@@ -504,6 +539,11 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         while len(self.form_openers) > FORM_OPENERS_KEPT:
             self.form_openers.popitem(last=False)
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Run the message hooks, then look for a prefix command."""
+        self.message_hooks.run(message)
+        await self.process_commands(message)
+
     async def on_interaction(self, interaction: discord.Interaction[FleetBot], /) -> None:
         """A pressed button means the member's last form is closed: a form that follows it was
         opened by that button, not by the remembered command."""
@@ -603,9 +643,11 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
         log.info("%s shutting down", self.definition.display_name)
         if self._timers_task is not None:
             self._timers_task.cancel()
+        self._redis_set_up.cancel()
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("commands in flight", self._drain_commands),
             ("views", self._expire_views),
+            ("retried start steps", self.start_steps.close),
             ("timers", self.scheduler.stop),
             ("extensions", self._unload_extensions),
             ("heartbeat", self.heartbeat.stop),

@@ -71,9 +71,12 @@ def remember(name: str) -> None:
     spec = getattr(module, "__spec__", None)
     if module is None or spec is None:
         return
+    # A copy, taken at once under the GIL: another thread may import meanwhile (the Grammar
+    # Bot loads its engines in one while the fleet's other bots load their extensions), and
+    # iterating sys.modules itself then stopped a bot with "dictionary changed size".
     modules = {
         key: value
-        for key, value in sys.modules.items()
+        for key, value in sys.modules.copy().items()
         if key == name or key.startswith(f"{name}.")
     }
     stamps: list[_SourceStamp] = []

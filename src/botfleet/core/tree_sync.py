@@ -45,6 +45,19 @@ class TreeSyncer:
         where = "" if guild_id is None else f"-guild-{guild_id}"
         self.hash_file = state_dir / f"commands-{application_id}{where}.sha256"
         self.guild = None if guild_id is None else discord.Object(guild_id)
+        self._recalled: asyncio.Task[str | None] | None = None
+
+    def recall(self) -> None:
+        """Begin reading the digest of the last sync in a thread, while the extensions load;
+        the next :meth:`sync_if_changed` takes it instead of reading the file after them."""
+        if self._recalled is None:
+            self._recalled = asyncio.create_task(asyncio.to_thread(self._read))
+
+    async def _last_synced(self) -> str | None:
+        recalled, self._recalled = self._recalled, None
+        if recalled is not None:
+            return await recalled
+        return await asyncio.to_thread(self._read)
 
     def _read(self) -> str | None:
         try:
@@ -70,7 +83,7 @@ class TreeSyncer:
             tree.clear_commands(guild=self.guild)  # a command gone from the code goes there too
             tree.copy_global_to(guild=self.guild)
         digest = command_tree_hash(tree, self.guild)
-        if mode == "auto" and await asyncio.to_thread(self._read) == digest:
+        if mode == "auto" and await self._last_synced() == digest:
             log.info("slash commands unchanged; not syncing")
             return None
         synced = await tree.sync(guild=self.guild)

@@ -268,9 +268,12 @@ class Database:
         return f"Database({display_url(self.url)!r})"
 
     async def prepare(self) -> None:
-        """Create the folder of a SQLite file, off the event loop."""
+        """Create the folder of a SQLite file, off the event loop; open a server's first
+        connection (see :meth:`_first_connection`)."""
         path = sqlite_file_path(self.url)
         if path is None:
+            if self.url.get_backend_name() != "sqlite":
+                await self._first_connection()
             return
         try:
             await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
@@ -280,6 +283,23 @@ class Database:
                 f"Cannot create the folder '{path.parent}' for the SQLite database: "
                 f"{exc.strerror or exc}"
             ) from exc
+
+    async def _first_connection(self) -> None:
+        """Open the engine's first connection alone, before the bot's tasks use it at once.
+
+        SQLAlchemy initialises the dialect on an engine's first connection. In CI, under load,
+        that initialisation failed with asyncpg's "cannot switch to state 12; another operation
+        is in progress" while eight tasks first used the database together after ready, and all
+        of them failed (a member's XP lost). A database not answering yet is no error here: the
+        bot starts, and its first use tries again.
+        """
+        try:
+            async with self.engine.connect():
+                pass
+        except (OSError, SQLAlchemyError) as exc:
+            logger.warning(
+                "The database did not answer at start (%r); tried again at first use", exc
+            )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

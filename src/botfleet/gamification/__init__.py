@@ -32,6 +32,7 @@ from botfleet.gamification.achievements import (
     progress_bar,
 )
 from botfleet.gamification.announcements import Announcement, announcement_for
+from botfleet.gamification.boards import Board, LeaderboardCategory, RankedEntry
 from botfleet.gamification.cooldowns import MessageCooldowns
 from botfleet.gamification.events import (
     ACHIEVEMENT_EVENT,
@@ -56,17 +57,11 @@ from botfleet.gamification.guild_settings import (
     GuildSettingsService,
     GuildXPConfig,
 )
-from botfleet.gamification.leaderboards import (
-    Board,
-    LeaderboardCategory,
-    LeaderboardPage,
-    LeaderboardService,
-    RankedEntry,
-    RedisRankings,
-)
+from botfleet.gamification.leaderboard_pages import LeaderboardPage, LeaderboardService
 from botfleet.gamification.levels import LevelCurve, LevelProgress
 from botfleet.gamification.options import AnnouncementMode, GamificationOptions, RoleRewardMode
 from botfleet.gamification.periods import Period
+from botfleet.gamification.redis_rankings import RedisRankings
 from botfleet.gamification.rewards import LevelRole, RewardService, RoleChanges
 from botfleet.gamification.store import AdjustmentResult, XPStore
 from botfleet.gamification.xp_admin import XPAdjustmentError

@@ -16,9 +16,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
+from botfleet.gamification.boards import LeaderboardCategory
 from botfleet.gamification.events import XPAward, XPSource
 from botfleet.gamification.guild_settings import OUTCOME_PATTERN
-from botfleet.gamification.leaderboards import LeaderboardCategory
 
 STREAK_GAUGE: Final = "streak"
 

@@ -43,8 +43,8 @@ from botfleet.gamification.events import (
     XPAward,
     XPSource,
 )
-from botfleet.gamification.leaderboards import RedisRankings
 from botfleet.gamification.options import GamificationOptions
+from botfleet.gamification.redis_rankings import RedisRankings
 from botfleet.gamification.store import XPStore
 
 log = logging.getLogger(__name__)
@@ -292,6 +292,7 @@ class XPWriteBehind:
         loop_task = self._loop_task
         if loop_task is not None:
             self._stop_requested.set()
+            self._wakeup.set()  # it may be waiting for the next save, up to ``flush_interval``
             await asyncio.gather(loop_task, return_exceptions=True)
             self._loop_task = None
         try:

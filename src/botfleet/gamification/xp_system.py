@@ -23,12 +23,12 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from types import MappingProxyType
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from botfleet.database.base import Database, describe_error
 from botfleet.database.models import User
 from botfleet.database.models.gamification import MemberXP
+from botfleet.gamification.boards import Board, LeaderboardCategory, RankedEntry
 from botfleet.gamification.cooldowns import Claim, MessageCooldowns
 from botfleet.gamification.events import (
     AchievementUnlocked,
@@ -47,16 +48,11 @@ from botfleet.gamification.events import (
 )
 from botfleet.gamification.games import Reported, game_award
 from botfleet.gamification.guild_settings import GuildSettingsService, GuildXPConfig
-from botfleet.gamification.leaderboards import (
-    Board,
-    LeaderboardCategory,
-    LeaderboardService,
-    RankedEntry,
-    RedisRankings,
-)
+from botfleet.gamification.leaderboard_pages import LeaderboardService
 from botfleet.gamification.levels import LevelProgress
 from botfleet.gamification.options import MAX_AWARD, GamificationOptions
 from botfleet.gamification.periods import Period
+from botfleet.gamification.redis_rankings import RedisRankings
 from botfleet.gamification.store import AdjustmentResult, AdminAction, XPStore
 from botfleet.gamification.write_behind import XPWriteBehind
 from botfleet.gamification.xp_admin import audit_adjustment, check_admin_amount
@@ -198,13 +194,13 @@ class XPSystem:
         ``sent_at`` is when the message was sent, as a datetime or epoch seconds (what a
         message id gives without building a datetime). A member still in cooldown here, the
         common case, costs one dictionary lookup: the guild's rules are not even read. Waits
-        for Redis when the channel's lease is asked for; :meth:`award_message_deferred` does not.
+        for Redis when the channel's lease is asked for; :meth:`hear_message` does not.
         """
         sent = _epoch_seconds(sent_at)
         if self.cooldowns.cooling(guild_id, channel_id, user_id, sent):
             return None
         return await self._claim_message(
-            user_id, guild_id, channel_id, role_ids, sent=sent, username=username, wait=True
+            user_id, guild_id, channel_id, role_ids, sent=sent, username=username
         )
 
     async def award_message_deferred(
@@ -217,17 +213,70 @@ class XPSystem:
         sent_at: float | None = None,
         username: str | None = None,
     ) -> None:
-        """:meth:`award_message` for a message handler: when the channel's lease must be asked
-        for, returns once the claim is queued, and the award is buffered when Redis's batch
-        answers (off the handler's path, a few milliseconds later). :meth:`flush`,
-        :meth:`stop` and the member's saves wait for claims still on their way, so none is
-        lost."""
+        """:meth:`hear_message`, awaiting the guild's rules when they must be read."""
+        pending = self.hear_message(
+            user_id, guild_id, channel_id, role_ids, sent_at=sent_at, username=username
+        )
+        if pending is not None:
+            await pending
+
+    def hear_message(
+        self,
+        user_id: int,
+        guild_id: int,
+        channel_id: int,
+        role_ids: Collection[int] = (),
+        *,
+        sent_at: float | None = None,
+        username: str | None = None,
+    ) -> Coroutine[Any, Any, None] | None:
+        """:meth:`award_message` for a message handler, called as the message arrives: decided
+        here without a coroutine (None) unless the guild's rules must be read first (the
+        coroutine that reads them, for the caller to run as a task).
+
+        When the channel's lease must be asked for, the claim is queued and the award buffered
+        when Redis's batch answers (a few milliseconds later). :meth:`flush`, :meth:`stop` and
+        the member's saves wait for claims still on their way, so none is lost.
+        """
         sent = time.time() if sent_at is None else sent_at
         if self.cooldowns.cooling(guild_id, channel_id, user_id, sent):
-            return  # the common case, without another coroutine
-        await self._claim_message(
-            user_id, guild_id, channel_id, role_ids, sent=sent, username=username, wait=False
-        )
+            return None  # the common case
+        config = self.settings.cached(guild_id)
+        if config is None:
+            return self._hear_when_read(
+                user_id, guild_id, channel_id, role_ids, sent=sent, username=username
+            )
+        self._hear(_ChatMessage(config, user_id, guild_id, channel_id, sent, username), role_ids)
+        return None
+
+    async def _hear_when_read(
+        self,
+        user_id: int,
+        guild_id: int,
+        channel_id: int,
+        role_ids: Collection[int],
+        *,
+        sent: float,
+        username: str | None,
+    ) -> None:
+        config = await self._guild_config(guild_id)
+        if config is not None:
+            message = _ChatMessage(config, user_id, guild_id, channel_id, sent, username)
+            self._hear(message, role_ids)
+
+    def _hear(self, message: _ChatMessage, role_ids: Collection[int]) -> None:
+        """Buffer the award of a message out of its member's cooldown: now when this process
+        knows the verdict (the common case), else when Redis answers."""
+        config, user_id, guild_id, channel_id, sent, _ = message
+        if not config.earns_xp(channel_id, role_ids):
+            return
+        cooldown = config.message_cooldown_seconds
+        known = self.cooldowns.verdict(guild_id, channel_id, user_id, sent, cooldown)
+        if known is not None:
+            self._buffer_message(message, known)
+            return
+        buffer = partial(self._buffer_message, message)
+        self.cooldowns.claim_later(guild_id, channel_id, user_id, sent, cooldown, decide=buffer)
 
     async def _claim_message(
         self,
@@ -238,24 +287,18 @@ class XPSystem:
         *,
         sent: float,
         username: str | None,
-        wait: bool,
     ) -> XPAward | None:
-        """Judge a message out of its member's cooldown here and buffer its award: now when
-        this process knows the verdict (the common case), else when Redis answers, waited for
-        (``wait``) or not."""
+        """Judge a message out of its member's cooldown and buffer its award, waiting for
+        Redis when the channel's lease must be asked for."""
         config = self.settings.cached(guild_id) or await self._guild_config(guild_id)
         if config is None or not config.earns_xp(channel_id, role_ids):
             return None
         cooldown = config.message_cooldown_seconds
-        message = _ChatMessage(config, user_id, guild_id, channel_id, sent, username)
         known = self.cooldowns.verdict(guild_id, channel_id, user_id, sent, cooldown)
-        if known is not None:
-            return self._buffer_message(message, known)
-        buffer = partial(self._buffer_message, message)
-        if wait:
-            return buffer(await self.cooldowns.claim(guild_id, channel_id, user_id, sent, cooldown))
-        self.cooldowns.claim_later(guild_id, channel_id, user_id, sent, cooldown, decide=buffer)
-        return None
+        if known is None:
+            known = await self.cooldowns.claim(guild_id, channel_id, user_id, sent, cooldown)
+        message = _ChatMessage(config, user_id, guild_id, channel_id, sent, username)
+        return self._buffer_message(message, known)
 
     def _buffer_message(self, message: _ChatMessage, claim: Claim) -> XPAward | None:
         """Buffer a message's award once its cooldown claim is decided."""

@@ -73,12 +73,18 @@ def fleet_test_settings(bot_name: str, directory: Path, **sections: Any) -> Sett
 
 @asynccontextmanager
 async def run_fleet_bot(
-    sandbox: DiscordSandbox, app: Application, definition: BotDefinition, settings: Settings
+    sandbox: DiscordSandbox,
+    app: Application,
+    definition: BotDefinition,
+    settings: Settings,
+    ready_timeout: float | None = None,
 ) -> AsyncIterator[FleetBot]:
-    """A FleetBot logged in to the sandbox as ``app``, with every extension loaded."""
+    """A FleetBot logged in to the sandbox as ``app``, with every extension loaded, ready
+    within ``ready_timeout`` seconds (the sandbox's default when None)."""
     from botfleet.core.bot import FleetBot  # noqa: PLC0415  (the plugin stays light to import)
 
     bot = FleetBot(definition, settings)
-    async with sandbox.run_client(bot, app):
+    waiting = {} if ready_timeout is None else {"ready_timeout": ready_timeout}
+    async with sandbox.run_client(bot, app, **waiting):
         assert bot.failed_extensions == {}, f"extensions failed: {bot.failed_extensions}"
         yield bot

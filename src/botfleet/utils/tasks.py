@@ -8,6 +8,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
+from botfleet.utils.memory import malloc_trim
+
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,9 @@ class Preload(Generic[T]):
     Readiness never waits for it, and the thread starts only after ``after`` (the bot's
     ``wait_until_ready``), so it does not take the CPU from the login. A command that needs the
     data first awaits the load in progress, or starts it at once if it still waits for ``after``.
+    What the load built and dropped (a whole file decoded, its lines parsed) is given back to
+    the system in the same thread once it returns (glibc's ``malloc_trim``): the bot trimmed its
+    heap when it became ready, before this load began (1.2 MB of an idle Spelling Bee).
     """
 
     def __init__(
@@ -69,6 +74,7 @@ class Preload(Generic[T]):
                 self._task.cancel()
             self._waiting = False
             self._task = asyncio.create_task(self._run(wait=False))
+            self._task.add_done_callback(_log_failure)
         self._value = await asyncio.shield(self._task)
         self._done = True
         return self._value
@@ -86,10 +92,18 @@ class Preload(Generic[T]):
         if wait and self._after is not None:
             await self._after()
         self._waiting = False
-        return await asyncio.to_thread(self._load)
+        return await asyncio.to_thread(self._load_and_trim)
+
+    def _load_and_trim(self) -> T:
+        value = self._load()
+        trim = malloc_trim()
+        if trim is not None:
+            trim(0)
+        return value
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
-    """A background load nobody awaited yet: its error is logged; ``get`` raises it again."""
+    """A failed load is logged here, once, whoever began it; each ``get`` raises it again,
+    for the caller to answer without logging it anew."""
     if not task.cancelled() and (error := task.exception()) is not None:
-        log.error("loading data in the background failed", exc_info=error)
+        log.error("loading data failed", exc_info=error)

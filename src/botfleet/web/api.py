@@ -2,28 +2,43 @@
 
 ``/api/v1/openapi.json`` describes it (OpenAPI 3.1). ``/api/v1/me`` and
 ``/api/v1/me/achievements`` answer the member logged in on the session; a guild's leaderboard
-answers once its admins made it public. Each client (the logged-in member, else the address a
-proxy of ``web.trusted_proxies`` reports in ``X-Real-IP``, else the peer's) has
-``web.api_requests_per_minute`` requests a minute in the fleet's shared sliding-window limiter;
-more are answered 429 with ``Retry-After``.
+answers once its admins made it public. Its pages carry the query of the next and previous
+page: a cursor (``after=``/``before=`` the last/first XP and member listed) that reads on from
+the page, as the dashboard's links do, so a board that changes between two requests lists
+nobody twice; numbered ``page=`` alone reads the cached ranking of the first ten pages.
+
+Each client (see :mod:`botfleet.web.limits`) has ``web.api_requests_per_minute`` requests a
+minute in the fleet's shared sliding-window limiter; more are answered 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from ipaddress import ip_address
 from typing import Any, Final
 
 from aiohttp import web
+from multidict import MultiMapping
 
 from botfleet import __version__
-from botfleet.gamification.leaderboards import MAX_PER_PAGE, LeaderboardService
-from botfleet.services.rate_limit import RateLimiter, RateLimitRule
-from botfleet.web.dashboard import EarnedAchievement, achievements_of, leaderboard_is_public
+from botfleet.core.option_limits import STORED_NUMBER_LIMIT
+from botfleet.gamification.leaderboard_pages import MAX_PER_PAGE, LeaderboardPage
+from botfleet.services.rate_limit import RateLimitRule
+from botfleet.web.dashboard import (
+    EarnedAchievement,
+    achievements_of,
+    leaderboard_is_public,
+    public_board_page,
+)
 from botfleet.web.dashboard import profile_of as load_profile
-from botfleet.web.inputs import snowflake, whole_number
-from botfleet.web.keys import API_LIMITER_KEY, CACHE_KEY, DATABASE_KEY, REDIS_KEY, SETTINGS_KEY
+from botfleet.web.inputs import (
+    SNOWFLAKE_MAX,
+    ForgedAnchorError,
+    leaderboard_anchor,
+    snowflake,
+    whole_number,
+)
+from botfleet.web.keys import CACHE_KEY, DATABASE_KEY, SETTINGS_KEY
+from botfleet.web.limits import seconds_to_wait
 from botfleet.web.rendering import Handler
 from botfleet.web.sessions import current_user_id
 
@@ -37,41 +52,14 @@ def problem(status: int, error: str, message: str, **headers: str) -> web.Respon
     return web.json_response({"error": error, "message": message}, status=status, headers=headers)
 
 
-def client_of(request: web.Request) -> str:
-    """Who a request counts against: the member, else the client's address."""
-    user_id = current_user_id(request)
-    if user_id is not None:
-        return f"user:{user_id}"
-    address = request.remote or "unknown"
-    forwarded = request.headers.get("X-Real-IP", "").strip()
-    if forwarded and _is_trusted_proxy(request, address):
-        try:
-            return f"address:{ip_address(forwarded)}"
-        except ValueError:
-            log.warning("the proxy at %s sent a malformed X-Real-IP", address)
-    return f"address:{address}"
-
-
-def _is_trusted_proxy(request: web.Request, address: str) -> bool:
-    """Whether the peer is a reverse proxy of ours (``web.trusted_proxies``)."""
-    try:
-        peer = ip_address(address)
-    except ValueError:
-        return False
-    networks = request.app[SETTINGS_KEY].web.trusted_proxies
-    return any(peer.version == network.version and peer in network for network in networks)
-
-
 @web.middleware
 async def api_rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Spend one of the client's requests on every API call; refuse when none is left."""
     if not request.path.startswith(PREFIX + "/"):
         return await handler(request)
-    limiter = request.app[API_LIMITER_KEY]
-    result = await limiter.hit_bucket(f"web-api:{client_of(request)}", limiter.rule)
-    if not result.allowed:
-        log.info("API rate limit reached by %s on %s", client_of(request), request.path)
-        wait = max(1, math.ceil(result.retry_after))
+    rule = RateLimitRule(request.app[SETTINGS_KEY].web.api_requests_per_minute, 60.0)
+    wait = await seconds_to_wait(request, "web-api", rule)
+    if wait is not None:
         return problem(
             429,
             "rate_limited",
@@ -136,11 +124,28 @@ async def my_achievements(request: web.Request) -> web.Response:
     return web.json_response({"achievements": [_achievement(item) for item in earned]})
 
 
-def _bounded_int(raw: str | None, default: int, low: int, high: int) -> int | None:
-    if raw is None:
+def _bounded_int(
+    query: MultiMapping[str], name: str, default: int, low: int, high: int
+) -> int | None:
+    """The query's ``name`` from ``low`` to ``high``, ``default`` without one; None when it is
+    malformed, out of bounds or repeated (which one would count is no client's guess)."""
+    raw = query.getall(name, [])
+    if not raw:
         return default
-    value = whole_number(raw)
+    value = whole_number(raw[0]) if len(raw) == 1 else None
     return value if value is not None and low <= value <= high else None
+
+
+def _cursor(board: LeaderboardPage, *, forward: bool) -> dict[str, Any] | None:
+    """The query parameters of the page after ``board`` (or before it), None at its end:
+    the anchor the next request reads on from, and that page's number."""
+    if not (board.has_next if forward else board.has_previous):
+        return None
+    if not board.entries:  # past the end of a board that shrank: the last page by number
+        return {"page": board.page - 1}
+    entry = board.entries[-1] if forward else board.entries[0]
+    side = "after" if forward else "before"
+    return {"page": board.page + (1 if forward else -1), side: f"{entry.value}.{entry.user_id}"}
 
 
 async def guild_leaderboard(request: web.Request) -> web.Response:
@@ -149,16 +154,32 @@ async def guild_leaderboard(request: web.Request) -> web.Response:
     guild_id = snowflake(raw_id)
     if guild_id is None and whole_number(raw_id, max_digits=19) is None:
         return problem(400, "invalid_guild_id", "guild_id is a Discord id (digits).")
-    page = _bounded_int(request.query.get("page"), 1, 1, 100_000)
-    per_page = _bounded_int(request.query.get("per_page"), 10, 1, MAX_PER_PAGE)
+    page = _bounded_int(request.query, "page", 1, 1, 100_000)
+    per_page = _bounded_int(request.query, "per_page", 10, 1, MAX_PER_PAGE)
     if page is None or per_page is None:
-        return problem(400, "invalid_page", f"page is 1 or more; per_page is 1 to {MAX_PER_PAGE}.")
+        return problem(
+            400, "invalid_page", f"page is 1 or more, per_page 1 to {MAX_PER_PAGE}; each once."
+        )
+    try:
+        anchor = leaderboard_anchor(request.query)
+    except ForgedAnchorError as exc:
+        log.info("API leaderboard cursor of guild %s refused: %s", raw_id[:20], exc)
+        return problem(
+            400,
+            "invalid_cursor",
+            "after and before take a cursor from a page's next or previous, one at a time.",
+        )
     database = request.app[DATABASE_KEY]
     # Digits past the largest id Discord issues name no guild: the same answer as a private one.
     if guild_id is None or not await leaderboard_is_public(database, guild_id):
         return problem(404, "not_public", "This guild's leaderboard is not public.")
-    board = await LeaderboardService(database, request.app[CACHE_KEY], None).page(
-        "xp", "all_time", guild_id=guild_id, page=page, per_page=per_page
+    board = await public_board_page(
+        database,
+        request.app[CACHE_KEY],
+        guild_id,
+        anchor,
+        page=page if anchor is None or "page" in request.query else None,
+        per_page=per_page,
     )
     return web.json_response(
         {
@@ -175,6 +196,8 @@ async def guild_leaderboard(request: web.Request) -> web.Response:
                 }
                 for entry in board.entries
             ],
+            "next": _cursor(board, forward=True),
+            "previous": _cursor(board, forward=False),
         }
     )
 
@@ -198,6 +221,37 @@ _ACHIEVEMENT: Final = {
     },
 }
 _SNOWFLAKE: Final = {"type": "string", "pattern": "^[0-9]+$"}
+
+
+def _up_to(limit: int) -> str:
+    """A regular expression of the whole numbers from 1 to ``limit``, in decimal."""
+    digits = str(limit)
+    options = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    for index, digit in enumerate(digits):
+        low = 1 if index == 0 else 0  # no leading zero
+        if int(digit) > low:
+            rest = len(digits) - index - 1
+            options.append(f"{digits[:index]}[{low}-{int(digit) - 1}][0-9]{{{rest}}}")
+    return "(?:" + "|".join([*options, digits]) + ")"
+
+
+_CURSOR: Final = {
+    "type": "string",
+    "pattern": f"^{_up_to(STORED_NUMBER_LIMIT)}[.]{_up_to(SNOWFLAKE_MAX)}$",
+    "description": "The XP and member id of an entry, as a page's next or previous gives it",
+}
+_PAGE_LINK: Final = {
+    "description": "The query parameters of the next (previous) page, to send with the same "
+    "per_page; null at the end of the board. Pages read by cursor list nobody twice and skip "
+    "nobody while the board changes; pages read by number alone may, past the tenth.",
+    "type": ["object", "null"],
+    "required": ["page"],
+    "properties": {
+        "page": {"type": "integer", "minimum": 1},
+        "after": _CURSOR,
+        "before": _CURSOR,
+    },
+}
 _LIMITED: Final = {
     "description": "Too many requests from this client",
     "headers": {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
@@ -280,6 +334,24 @@ def openapi_document() -> dict[str, Any]:
                             "in": "query",
                             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
                         },
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "description": "`after=` the cursor of a page's `next` (the "
+                            "entries ranked now right after the last one it listed), or "
+                            "`before=` that of its `previous`; one of them",
+                            "style": "form",
+                            "explode": True,
+                            "schema": {
+                                "type": "object",
+                                "oneOf": [
+                                    {"required": ["after"], "not": {"required": ["before"]}},
+                                    {"required": ["before"], "not": {"required": ["after"]}},
+                                ],
+                                "properties": {"after": _CURSOR, "before": _CURSOR},
+                                "additionalProperties": False,
+                            },
+                        },
                     ],
                     "responses": {
                         "200": {
@@ -290,7 +362,7 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             },
                         },
-                        "400": _error_response("A malformed guild id or page"),
+                        "400": _error_response("A malformed guild id, page or cursor"),
                         "404": _error_response("The guild's leaderboard is not public"),
                         "429": _LIMITED,
                     },
@@ -358,7 +430,15 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "Leaderboard": {
                     "type": "object",
-                    "required": ["guild_id", "page", "pages", "total", "entries"],
+                    "required": [
+                        "guild_id",
+                        "page",
+                        "pages",
+                        "total",
+                        "entries",
+                        "next",
+                        "previous",
+                    ],
                     "properties": {
                         "guild_id": _SNOWFLAKE,
                         "page": {"type": "integer", "minimum": 1},
@@ -377,6 +457,8 @@ def openapi_document() -> dict[str, Any]:
                                 },
                             },
                         },
+                        "next": _PAGE_LINK,
+                        "previous": _PAGE_LINK,
                     },
                 },
             }
@@ -391,12 +473,6 @@ async def openapi(request: web.Request) -> web.Response:
 
 def setup_api(app: web.Application) -> None:
     """The API's routes and its per-client rate limit."""
-    settings = app[SETTINGS_KEY]
-    app[API_LIMITER_KEY] = RateLimiter(
-        RateLimitRule(settings.web.api_requests_per_minute, 60.0),
-        redis=app.get(REDIS_KEY),
-        key_prefix=settings.cache.key_prefix,
-    )
     app.middlewares.append(api_rate_limit)
     app.router.add_get(f"{PREFIX}/openapi.json", openapi)
     app.router.add_get(f"{PREFIX}/me", my_profile)

@@ -23,11 +23,11 @@ from botfleet.auth.tokens import TokenCipher, TokenKeyError, TokenStore
 from botfleet.cache import CacheHierarchy, ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.database.base import Database
+from botfleet.services.rate_limit import RateLimiter, RateLimitRule
 from botfleet.web.api import setup_api
 from botfleet.web.channels import BotChannelReader
 from botfleet.web.health import setup_health
 from botfleet.web.keys import (
-    API_LIMITER_KEY,
     CACHE_KEY,
     CHANNELS_KEY,
     DATABASE_KEY,
@@ -40,6 +40,7 @@ from botfleet.web.keys import (
     STARTED_KEY,
     TEMPLATES_KEY,
     TOKENS_KEY,
+    WEB_LIMITER_KEY,
 )
 from botfleet.web.login import setup_login
 from botfleet.web.pages import setup_pages
@@ -87,6 +88,11 @@ def create_app(
         chosen_redis, key_prefix=settings.cache.key_prefix + "web:"
     )
     app[TEMPLATES_KEY] = template_environment()
+    app[WEB_LIMITER_KEY] = RateLimiter(
+        RateLimitRule(settings.web.api_requests_per_minute, 60.0),
+        redis=chosen_redis,
+        key_prefix=settings.cache.key_prefix,
+    )
     try:
         app[TOKENS_KEY] = TokenStore(app[DATABASE_KEY], TokenCipher.from_settings(settings))
     except TokenKeyError as exc:
@@ -103,8 +109,7 @@ def create_app(
             except OAuth2ConfigError as exc:
                 log.warning("%s", exc)
             yield
-        if API_LIMITER_KEY in app:
-            await app[API_LIMITER_KEY].close()  # its last hits to Redis before Redis closes
+        await app[WEB_LIMITER_KEY].close()  # its last hits to Redis before Redis closes
         await app[CACHE_KEY].close()
         if owned_database:
             await app[DATABASE_KEY].dispose()

@@ -7,10 +7,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from botfleet.cache import CacheHierarchy
 from botfleet.database.base import Database
 from botfleet.database.models import Achievement, User, UserAchievement, UserBotStats
 from botfleet.database.models.dashboard import DashboardGuildSettings
 from botfleet.database.models.gamification import MemberXP
+from botfleet.gamification.leaderboard_pages import LeaderboardPage, LeaderboardService
+from botfleet.web.inputs import LeaderboardAnchor
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,35 @@ async def leaderboard_is_public(database: Database, guild_id: int) -> bool:
     async with database.session() as session:
         row = await session.get(DashboardGuildSettings, guild_id)
     return row is not None and row.public_leaderboard
+
+
+async def public_board_page(
+    database: Database,
+    cache: CacheHierarchy,
+    guild_id: int,
+    anchor: LeaderboardAnchor | None,
+    *,
+    page: int | None,
+    per_page: int,
+) -> LeaderboardPage:
+    """A page of the guild's all-time XP board: numbered ``page``, or the one a link's
+    ``anchor`` reads on to (read live; ``page`` only where its ranks reach, see
+    :meth:`LeaderboardService.beside`). Shared so that the dashboard's page and the JSON API
+    read one page the same way for the same query, and their links and cursors agree."""
+    service = LeaderboardService(database, cache, None)
+    if anchor is None:
+        return await service.page(
+            "xp", "all_time", guild_id=guild_id, page=page or 1, per_page=per_page
+        )
+    return await service.beside(
+        "xp",
+        "all_time",
+        (anchor.value, anchor.user_id),
+        forward=anchor.forward,
+        page=page,
+        guild_id=guild_id,
+        per_page=per_page,
+    )
 
 
 async def set_leaderboard_public(

@@ -32,6 +32,7 @@ REFRESH_CLAIMS_KEY = web.AppKey("refresh_claims", RefreshClaims)
 """One renewal of a member's Discord token at a time, agreed with the other web processes."""
 CHANNELS_KEY = web.AppKey("bot_channels", BotChannelReader)
 """Guilds' channels as the bots see them, for the settings page."""
-API_LIMITER_KEY = web.AppKey("api_limiter", RateLimiter)
+WEB_LIMITER_KEY = web.AppKey("web_limiter", RateLimiter)
+"""Per-client budgets of the JSON API and the public leaderboard pages (:mod:`.limits`)."""
 
 SESSION_KEY = web.RequestKey("session", Session)

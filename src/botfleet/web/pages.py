@@ -26,8 +26,8 @@ from botfleet.gamification.guild_settings import (
     GuildSettingsService,
     GuildXPConfig,
 )
-from botfleet.gamification.leaderboards import LeaderboardService
 from botfleet.gamification.options import AnnouncementMode, GamificationOptions
+from botfleet.services.rate_limit import RateLimitRule
 from botfleet.web.channels import (
     ADD_REACTIONS,
     READ_MESSAGE_HISTORY,
@@ -36,8 +36,13 @@ from botfleet.web.channels import (
     ChannelsUnavailableError,
     ChannelUse,
 )
-from botfleet.web.dashboard import leaderboard_is_public, profile_of, set_leaderboard_public
-from botfleet.web.inputs import snowflake, whole_number
+from botfleet.web.dashboard import (
+    leaderboard_is_public,
+    profile_of,
+    public_board_page,
+    set_leaderboard_public,
+)
+from botfleet.web.inputs import ForgedAnchorError, leaderboard_anchor, snowflake, whole_number
 from botfleet.web.keys import (
     CACHE_KEY,
     CHANNELS_KEY,
@@ -46,6 +51,7 @@ from botfleet.web.keys import (
     SESSIONS_KEY,
     SETTINGS_KEY,
 )
+from botfleet.web.limits import seconds_to_wait
 from botfleet.web.login import login_services
 from botfleet.web.rendering import PageError, redirect, render
 from botfleet.web.sessions import checked_form, current_user_id, session_of
@@ -181,8 +187,18 @@ async def guilds(request: web.Request) -> web.Response:
 
 
 async def leaderboard(request: web.Request) -> web.Response:
-    """A guild's all-time XP leaderboard, public once its admins opted in."""
+    """A guild's all-time XP leaderboard, public once its admins opted in; anyone may open
+    it, so each client has a budget of pages a minute (``web.leaderboard_pages_per_minute``)."""
     guild_id = guild_id_of(request)
+    per_minute = request.app[SETTINGS_KEY].web.leaderboard_pages_per_minute
+    wait = await seconds_to_wait(request, "web-leaderboard", RateLimitRule(per_minute, 60.0))
+    if wait is not None:
+        raise PageError(
+            429,
+            "Too many pages at once",
+            f"You opened a great many leaderboard pages this minute; try again in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
     database = request.app[DATABASE_KEY]
     if not await leaderboard_is_public(database, guild_id):
         raise PageError(
@@ -190,9 +206,19 @@ async def leaderboard(request: web.Request) -> web.Response:
             "This leaderboard is not public",
             "The server's admins have not opened its leaderboard to the web.",
         )
-    page_number = whole_number(request.query.get("page"), max_digits=6) or 1
-    board = await LeaderboardService(database, request.app[CACHE_KEY], None).page(
-        "xp", "all_time", guild_id=guild_id, page=page_number, per_page=LEADERBOARD_PAGE_SIZE
+    page_number = whole_number(request.query.get("page"), max_digits=6)
+    try:
+        anchor = leaderboard_anchor(request.query)
+    except ForgedAnchorError as exc:
+        log.info("leaderboard link of guild %s refused: %s", guild_id, exc)
+        raise PageError(400, "This page link is broken", "Open the leaderboard again.") from exc
+    board = await public_board_page(
+        database,
+        request.app[CACHE_KEY],
+        guild_id,
+        anchor,
+        page=page_number,
+        per_page=LEADERBOARD_PAGE_SIZE,
     )
     return render(request, "leaderboard.html", {"guild_id": guild_id, "board": board})
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 import jinja2
@@ -27,11 +27,14 @@ PAGE_HEADERS: Final = {
 class PageError(Exception):
     """A problem to show the visitor as a page: a status, a title and what to do next."""
 
-    def __init__(self, status: int, title: str, detail: str) -> None:
+    def __init__(
+        self, status: int, title: str, detail: str, *, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(f"{status} {title}: {detail}")
         self.status = status
         self.title = title
         self.detail = detail
+        self.headers = dict(headers or {})
 
 
 def template_environment() -> jinja2.Environment:
@@ -46,14 +49,23 @@ def template_environment() -> jinja2.Environment:
 
 
 def render(
-    request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+    request: web.Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
 ) -> web.Response:
     """A page from ``template``; every page sees the session (for the header and CSRF)."""
     session = request.get(SESSION_KEY)
     page = request.app[TEMPLATES_KEY].get_template(template)
     text = page.render(session=session, **context)
     return web.Response(
-        text=text, status=status, content_type="text/html", charset="utf-8", headers=PAGE_HEADERS
+        text=text,
+        status=status,
+        content_type="text/html",
+        charset="utf-8",
+        headers={**PAGE_HEADERS, **(headers or {})},
     )
 
 
@@ -73,4 +85,5 @@ async def page_error_middleware(request: web.Request, handler: Handler) -> web.S
             "error.html",
             {"title": error.title, "detail": error.detail},
             status=error.status,
+            headers=error.headers,
         )

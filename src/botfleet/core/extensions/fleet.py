@@ -19,6 +19,8 @@ from botfleet.utils.helpers import create_embed, format_time
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
 
+SYNC_HELP = "Upload the slash commands to Discord now, whatever the stored hash says."
+
 
 def latency_text(bot: FleetBot) -> str:
     """Gateway latency in whole milliseconds, or a note while it is not measured yet."""
@@ -74,10 +76,10 @@ class Fleet(commands.Cog):
         embed = about_embed(self.bot, self.bot.settings.colors.primary)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
-    @commands.command(name="sync", hidden=True)
+    @commands.command(name="sync", hidden=True, help=SYNC_HELP)
     @requires_permission(PermissionLevel.BOT_OWNER)
     async def sync(self, ctx: commands.Context[FleetBot]) -> None:
-        """Upload the slash commands to Discord now, whatever the stored hash says."""
+        """The owner's text command; its help is given, since bots run without docstrings."""
         syncer = self.bot.tree_syncer
         if syncer is None:
             await ctx.reply("I have no application id yet; try again once I'm logged in.")

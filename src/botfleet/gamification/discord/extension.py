@@ -18,7 +18,7 @@ game (see :func:`~botfleet.gamification.events.announcer_of`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -148,22 +148,24 @@ class XPEvents(commands.Cog, name="XP"):
             name="xp-announcement",
             key=announcement_key(self.bot.name),
         )
+        self.bot.message_hooks.add(self.hear_message)
 
     async def cog_unload(self) -> None:
+        self.bot.message_hooks.remove(self.hear_message)
         self.bot.bus.unsubscribe(self._on_bus_announcement)
 
     async def _on_bus_announcement(self, event: XPAnnouncement) -> None:
         """Another bot saved what this bot announces."""
         await self._announce(Notice.from_payload(event.notice))
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
+    def hear_message(self, message: discord.Message) -> Coroutine[Any, Any, None] | None:
+        """Chat XP, decided as the message arrives (a message hook: no task per message)."""
         author = message.author
         if message.guild is None or author.bot or message.webhook_id is not None:
-            return
+            return None
         if message.is_system():
-            return  # Discord wrote it in the member's name (a join, a pin, an AutoMod alert)
-        await self.bot.gamification.xp.award_message_deferred(
+            return None  # Discord wrote it in the member's name (a join, a pin, an AutoMod alert)
+        return self.bot.gamification.xp.hear_message(
             author.id,
             message.guild.id,
             message.channel.id,

@@ -1,8 +1,9 @@
 """The ``/rank`` card: a PNG with the member's avatar, name, level, XP bar and rank.
 
 Drawing is CPU work, so callers run :func:`render_rank_card` in a thread
-(:func:`render_rank_card_async`). The avatar is drawn by :mod:`botfleet.utils.imaging`: the
-member's picture when the caller could fetch it, otherwise their initials.
+(:func:`render_rank_card_async`). The avatar is drawn by :mod:`botfleet.utils.drawing`: the
+member's picture when the caller could fetch it, otherwise their initials. Pillow is loaded
+at the first card, in its thread (see :mod:`botfleet.utils.imaging`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Final
 
 from botfleet.gamification.levels import LevelProgress
 from botfleet.utils.helpers import truncate_string
-from botfleet.utils.imaging import MUTED, TEXT, CardLayout, avatar_card, font, png_bytes
+from botfleet.utils.imaging import MUTED, TEXT, CardLayout
 
 CARD_SIZE: Final = (934, 282)
 AVATAR_SIZE: Final = 200
@@ -51,6 +52,8 @@ class RankCard:
 
 def render_rank_card(card: RankCard) -> bytes:
     """The card as PNG bytes (blocking: run it in a thread)."""
+    from botfleet.utils.drawing import avatar_card, font, png_bytes  # noqa: PLC0415  (Pillow when drawing)
+
     image, draw, left = avatar_card(
         LAYOUT, card.user_id, card.display_name, card.avatar_png, card.accent
     )

@@ -179,10 +179,14 @@ class RoleSyncer:
         return True
 
     async def sync_chatting_member(self, member: discord.Member) -> None:
-        """Sync a member who chats if they are due; while the database does not answer, the
-        check is left for their next message (warned once per outage, not per message)."""
-        if not self.member_due(member):
-            return
+        """Sync a member who chats if they are due (:meth:`member_due`)."""
+        if self.member_due(member):
+            await self.sync_due_member(member)
+
+    async def sync_due_member(self, member: discord.Member) -> None:
+        """Sync a chatting member :meth:`member_due` found due; while the database does not
+        answer, the check is left for their next message (warned once per outage, not per
+        message)."""
         try:
             await self.sync_member(member)
         except (SQLAlchemyError, OSError) as exc:

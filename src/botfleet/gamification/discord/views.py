@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Final
 import discord
 
 from botfleet.gamification.achievements import AchievementProgress
-from botfleet.gamification.leaderboards import LeaderboardPage, RankedEntry
+from botfleet.gamification.boards import RankedEntry
+from botfleet.gamification.leaderboard_pages import LeaderboardPage
 from botfleet.utils.helpers import create_embed
 from botfleet.utils.wording import plural
 
@@ -24,7 +25,8 @@ MAX_ACHIEVEMENT_LINES: Final = 25
 MEDALS: Final = {1: "🥇", 2: "🥈", 3: "🥉"}
 RARITY_ICONS: Final = {"common": "⚪", "rare": "🔵", "epic": "🟣", "legendary": "🟠"}
 
-PageLoader = Callable[[int], Awaitable[LeaderboardPage]]
+PageTurner = Callable[[LeaderboardPage, bool], Awaitable[LeaderboardPage]]
+"""The page after (``True``) or before a page, read on from it (``LeaderboardService.turn``)."""
 
 
 def _unit(category: str) -> str:
@@ -85,26 +87,27 @@ def leaderboard_embed(
 
 
 class LeaderboardView(discord.ui.View):
-    """Previous and next buttons that only the member who asked may press."""
+    """Previous and next buttons that only the member who asked may press; each turns from
+    the page shown, so a board that changes between presses lists nobody twice."""
 
     def __init__(
         self,
         owner_id: int,
         page: LeaderboardPage,
-        load: PageLoader,
+        turn: PageTurner,
         render: Callable[[LeaderboardPage], discord.Embed],
     ) -> None:
         super().__init__(timeout=LEADERBOARD_TIMEOUT)
         self.owner_id = owner_id
         self.page = page
-        self.load = load
+        self.turn = turn
         self.render = render
         self.message: discord.InteractionMessage | None = None
         self._refresh_buttons()
 
     def _refresh_buttons(self) -> None:
-        self.previous_page.disabled = self.page.page <= 1
-        self.next_page.disabled = self.page.page >= self.page.pages
+        self.previous_page.disabled = not self.page.has_previous
+        self.next_page.disabled = not self.page.has_next
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         if interaction.user.id == self.owner_id:
@@ -116,22 +119,34 @@ class LeaderboardView(discord.ui.View):
         )
         return False
 
-    async def _show(self, interaction: discord.Interaction[FleetBot], number: int) -> None:
-        self.page = await self.load(number)
-        self._refresh_buttons()
-        await interaction.response.edit_message(embed=self.render(self.page), view=self)
+    async def _show(self, interaction: discord.Interaction[FleetBot], *, forward: bool) -> None:
+        """Turn the page, in time even when ranking it is slow; the buttons keep the page
+        shown when the message could not be edited."""
+        # Imported here: the core imports gamification when it loads (its bot holds one).
+        from botfleet.core.answers import answer_in_time  # noqa: PLC0415
+
+        async with answer_in_time(interaction, "leaderboard page", updates_message=True) as answer:
+            shown = self.page
+            self.page = await self.turn(shown, forward)
+            self._refresh_buttons()
+            try:
+                await answer.send(embed=self.render(self.page), view=self)
+            except discord.HTTPException:
+                self.page = shown
+                self._refresh_buttons()
+                raise
 
     @discord.ui.button(label="Previous", emoji="◀️", style=discord.ButtonStyle.secondary)
     async def previous_page(
         self, interaction: discord.Interaction[FleetBot], button: discord.ui.Button[LeaderboardView]
     ) -> None:
-        await self._show(interaction, self.page.page - 1)
+        await self._show(interaction, forward=False)
 
     @discord.ui.button(label="Next", emoji="▶️", style=discord.ButtonStyle.secondary)
     async def next_page(
         self, interaction: discord.Interaction[FleetBot], button: discord.ui.Button[LeaderboardView]
     ) -> None:
-        await self._show(interaction, self.page.page + 1)
+        await self._show(interaction, forward=True)
 
     async def on_timeout(self) -> None:
         for item in self.children:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import TYPE_CHECKING, Final
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Final
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from botfleet.gamification.boards import LeaderboardCategory
 from botfleet.gamification.discord.commands.common import NO_PINGS, SERVER_ONLY, not_a_bot
 from botfleet.gamification.discord.commands.levels import Levels
 from botfleet.gamification.discord.commands.xp import XPAdmin
@@ -20,7 +22,7 @@ from botfleet.gamification.discord.views import (
     achievements_embed,
     leaderboard_embed,
 )
-from botfleet.gamification.leaderboards import LeaderboardCategory, LeaderboardPage
+from botfleet.gamification.leaderboard_pages import LeaderboardPage
 from botfleet.gamification.periods import Period
 from botfleet.utils.imaging import fetch_avatar_png
 from botfleet.utils.places import server_of
@@ -55,8 +57,10 @@ class GamificationCommands(commands.Cog, name="Levels"):
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.xp_admin)
         self.bot.tree.add_command(self.levels)
+        self.bot.message_hooks.add(self.hear_message)
 
     async def cog_unload(self) -> None:
+        self.bot.message_hooks.remove(self.hear_message)
         self.bot.tree.remove_command(self.xp_admin.name)
         self.bot.tree.remove_command(self.levels.name)
         await self.syncer.close()
@@ -70,10 +74,17 @@ class GamificationCommands(commands.Cog, name="Levels"):
     async def on_member_join(self, member: discord.Member) -> None:
         await self.syncer.sync_member(member)
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        if message.guild is not None and message.webhook_id is None:
-            await self._check_member(message.author)
+    def hear_message(self, message: discord.Message) -> Coroutine[Any, Any, None] | None:
+        """A message hook: a chatting member's reward roles are checked in a task when due,
+        and a member checked lately costs no task."""
+        member = message.author
+        if message.guild is None or message.webhook_id is not None:
+            return None
+        if not isinstance(member, discord.Member) or member.bot:
+            return None
+        if not self.syncer.member_due(member):
+            return None
+        return self.syncer.sync_due_member(member)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[FleetBot]) -> None:
@@ -138,36 +149,34 @@ class GamificationCommands(commands.Cog, name="Levels"):
         scope = None if everywhere else guild.id
         leaderboards = self.bot.gamification.leaderboards
 
-        async def load(number: int) -> LeaderboardPage:
-            return await leaderboards.page(
-                chosen_category,
-                chosen_period,
-                guild_id=scope,
-                page=number,
-                per_page=LEADERBOARD_PAGE_SIZE,
-            )
+        async def turn(page: LeaderboardPage, forward: bool) -> LeaderboardPage:
+            return await leaderboards.turn(page, forward=forward)
 
-        own = await leaderboards.rank_of(
-            interaction.user.id, chosen_category, chosen_period, guild_id=scope
-        )
         where = "All servers" if everywhere else guild.name
         title = f"🏆 {where} — {chosen_category}"
+        # Imported here: the core imports gamification when it loads (its bot holds one).
+        from botfleet.core.answers import answer_in_time  # noqa: PLC0415
 
-        def render(page: LeaderboardPage) -> discord.Embed:
-            return leaderboard_embed(
-                page,
-                own,
-                title=title,
-                colour=self.bot.settings.colors.primary,
-                mention_renders=lambda user_id: guild.get_member(user_id) is not None,
+        async with answer_in_time(interaction, "leaderboard") as answer:
+            own = await leaderboards.rank_of(
+                interaction.user.id, chosen_category, chosen_period, guild_id=scope
             )
 
-        first = await load(1)
-        view = LeaderboardView(interaction.user.id, first, load, render)
-        await interaction.response.send_message(
-            embed=render(first), view=view, allowed_mentions=NO_PINGS
-        )
-        view.message = await interaction.original_response()
+            def render(page: LeaderboardPage) -> discord.Embed:
+                return leaderboard_embed(
+                    page,
+                    own,
+                    title=title,
+                    colour=self.bot.settings.colors.primary,
+                    mention_renders=lambda user_id: guild.get_member(user_id) is not None,
+                )
+
+            first = await leaderboards.page(
+                chosen_category, chosen_period, guild_id=scope, per_page=LEADERBOARD_PAGE_SIZE
+            )
+            view = LeaderboardView(interaction.user.id, first, turn, render)
+            await answer.send(embed=render(first), view=view, allowed_mentions=NO_PINGS)
+            view.message = await interaction.original_response()
 
     @app_commands.command(name="achievements", description="Show a member's achievements.")
     @app_commands.describe(member="Whose achievements to show (yours by default).")
