@@ -12,13 +12,19 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 WORKDIR /build
+# A C compiler for botfleet's one compiled module (the Mod Bot's table of clean words); it stays
+# in this stage, the runtime image gets the built module only.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/botfleet
 # requirements.lock (scripts/lock.sh) holds every package of a production fleet's extras, the
 # test tools left out, each pinned and with its files' hashes: pip refuses any file that does
 # not match. botfleet itself is then built from the source with those packages only.
 COPY requirements.lock ./
 RUN /opt/botfleet/bin/pip install --require-hashes --no-deps -r requirements.lock
-COPY pyproject.toml README.md LICENSE ./
+COPY pyproject.toml setup.py README.md LICENSE ./
 COPY src ./src
 RUN /opt/botfleet/bin/pip install --no-deps --no-build-isolation --no-index . \
     && /opt/botfleet/bin/pip check

@@ -14,7 +14,9 @@ Measured in one run, per message, for an 80- and a 2,000-character message:
   links with an allow-list, three moderator regexes, and a word list of 1,000 entries plus the
   fleet's profanity lists. Innocent messages, so every rule runs to the end. "Warm": chat
   vocabulary repeats, so the word list's clean words and the readings cache serve most words;
-  "cold": both are emptied before every message (every word new).
+  "cold": both are emptied before every message (every word new). The warm run is also given
+  with the clean words in the Python table (``clean_words.PyCleanWords``), what runs where no
+  C compiler built the compiled one, the baseline the C module is measured against.
 * **memory**: the spam state of 10,000 active members (each with a full message history and a
   strike), by tracemalloc.
 
@@ -50,6 +52,7 @@ from botfleet.bots.mod.services.automod import (
     CompiledRules,
     MessageFacts,
 )
+from botfleet.bots.mod.services.clean_words import COMPILED, PyCleanWords
 from botfleet.bots.mod.services.spam import SpamTracker
 
 GUILD_ID = 111_111_111_111_111_111
@@ -320,6 +323,10 @@ def measure(length: int, rules: CompiledRules, loop: asyncio.AbstractEventLoop) 
         return judge
 
     automod_side = judging(rules)
+    python_rules = every_rule()  # the same rules, their clean words in the Python table
+    for words in word_filters(python_rules):
+        words._clean = PyCleanWords(word_filter.CLEAN_WORDS_KEPT)
+    judge_python = judging(python_rules)
     cold_rules = every_rule()  # its own word lists: emptying them leaves the warm run's alone
     judge_cold = judging(cold_rules)
     lists = word_filters(cold_rules)
@@ -332,15 +339,25 @@ def measure(length: int, rules: CompiledRules, loop: asyncio.AbstractEventLoop) 
         judge_cold(index)
 
     best = fastest(
-        {"parse": discord_side, "warm": automod_side, "cold": automod_cold}, MESSAGES_PER_REPEAT
+        {
+            "parse": discord_side,
+            "warm": automod_side,
+            "python": judge_python,
+            "cold": automod_cold,
+        },
+        MESSAGES_PER_REPEAT,
     )
-    parse, warm, cold = best["parse"], best["warm"], best["cold"]
+    parse, warm, python, cold = best["parse"], best["warm"], best["python"], best["cold"]
     goal = "met" if warm <= parse / 2 else "NOT met"
     print(f"\n{length}-character message (actual {len(texts[0])}):")
     print(f"  discord.py  json.loads + parse_message_create  {parse:8.1f} µs")
     print(
         f"  automod     facts + judge, warm cache           {warm:8.1f} µs"
         f"  = {warm / parse:4.0%} of discord.py  (goal ≤ 50 %: {goal})"
+    )
+    print(
+        f"  automod     the same, clean words in Python     {python:8.1f} µs"
+        f"  = {python / parse:4.0%} of discord.py  (where no C compiler built the table)"
     )
     print(
         f"  automod     facts + judge, cold cache           {cold:8.1f} µs"
@@ -380,6 +397,8 @@ def main() -> None:
         f"compiling every rule with a {WORD_LIST_SIZE}-entry word list: "
         f"{(time.perf_counter() - started) * 1000:.0f} ms (once per change of the rules)"
     )
+    table = "compiled (C)" if COMPILED else "in Python (the C module was not built)"
+    print(f"the word filter's table of clean words: {table}")
     loop = asyncio.new_event_loop()
     try:
         for length in (80, 2000):

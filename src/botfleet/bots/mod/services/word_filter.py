@@ -7,8 +7,8 @@ letters ("sh1t", "$hit"). Each reading then has its repeated letters squeezed ("
 "fuck"), and one automaton pass over all the squeezed readings finds candidate words; a
 candidate is confirmed against the unsqueezed reading, so "as" is not read as "ass". Whether
 a word matches depends on that word alone, so each list remembers the words that matched
-nothing: a message of words seen before is judged by one set comparison, and the pass reads
-only the words not seen before.
+nothing: a message of words seen before is judged in one pass over its text, and the pass reads
+only the words not seen before (:mod:`clean_words`: one pass in C where it was compiled).
 
 Entries are matched as whole words unless marked:
 
@@ -29,6 +29,7 @@ from typing import Final
 
 import ahocorasick
 
+from botfleet.bots.mod.services.clean_words import CleanWords
 from botfleet.errors import UserError
 from botfleet.services.profanity import (
     EMBEDDED,
@@ -149,7 +150,7 @@ class WordFilter:
         self._empty = not by_key
         if not self._empty:
             self._automaton.make_automaton()
-        self._clean: set[str] = set()
+        self._clean = CleanWords(CLEAN_WORDS_KEPT)
         """Folded words known to match no entry: whether a word matches depends on it alone."""
 
     def find(self, text: str) -> str | None:
@@ -160,16 +161,16 @@ class WordFilter:
         """:meth:`find` for a text already folded (automod folds each message once)."""
         if self._empty:
             return None
-        tokens = folded.split()
         clean = self._clean
-        if clean.issuperset(tokens):  # chat repeats its words: most messages end here, in C
+        unseen = clean.unseen(folded)  # chat repeats its words: most messages end here
+        if not unseen:
             return None
-        unseen = [token for token in dict.fromkeys(tokens) if token not in clean]
+        unseen = list(dict.fromkeys(unseen))
         found = self._first_in(unseen)  # the words remembered as clean can't hold it
         if found is None:
             if len(clean) + len(unseen) > CLEAN_WORDS_KEPT:
                 clean.clear()
-            clean.update(unseen[:CLEAN_WORDS_KEPT])
+            clean.add(unseen)
         return found
 
     def _first_in(self, tokens: list[str]) -> str | None:

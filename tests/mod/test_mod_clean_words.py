@@ -1,0 +1,121 @@
+"""The word filter's table of clean words: compiled and in Python, the same answers (issue 13).
+
+The compiled table walks a message once instead of splitting it; the Python one is what runs
+where no C compiler built it. Both are held to ``str.split`` and a set, on any text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from botfleet import doctor
+from botfleet.bots.mod.services import clean_words
+from botfleet.bots.mod.services.clean_words import PyCleanWords
+from botfleet.bots.mod.services.word_filter import CLEAN_WORDS_KEPT, WordFilter, fleet_entries
+from botfleet.doctor import Status
+from required import import_backend
+
+# Spaces str.split() splits on, and characters of every width a str stores (1, 2 and 4 bytes).
+SEPARATORS = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u3000"
+LETTERS = "abcé\u0101\u4e2d\U0001f600\u200b"
+
+words = st.text(alphabet=LETTERS, min_size=1, max_size=6)
+texts = st.lists(st.tuples(words, st.sampled_from(SEPARATORS)), max_size=40).map(
+    lambda parts: "".join(word + separator for word, separator in parts)
+)
+
+
+@pytest.fixture(scope="module")
+def compiled() -> Any:
+    return import_backend("botfleet.bots.mod.services._clean_words").CleanWords
+
+
+def tables(compiled: Any, capacity: int) -> list[Any]:
+    return [compiled(capacity), PyCleanWords(capacity)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(known=st.lists(words, max_size=30), text=texts, capacity=st.integers(1, 40))
+def test_both_tables_tell_the_words_they_do_not_hold_as_a_set_would(
+    compiled: Any, known: list[str], text: str, capacity: int
+) -> None:
+    kept = set(list(dict.fromkeys(known))[:capacity])
+    expected = [word for word in text.split() if word not in kept]
+    for table in tables(compiled, capacity):
+        table.add(known)
+        assert len(table) == len(kept)
+        assert table.unseen(text) == expected
+        assert table.unseen(text + " " + text[::-1]) == [
+            word for word in (text + " " + text[::-1]).split() if word not in kept
+        ]
+
+
+def test_a_word_is_found_whatever_width_the_text_around_it_is_stored_in(compiled: Any) -> None:
+    for table in tables(compiled, 8):
+        table.add(["hello", "caf\u00e9"])
+        assert table.unseen("hello caf\u00e9") == []
+        assert table.unseen("\U0001f600 hello\u3000caf\u00e9 \u4e2d") == ["\U0001f600", "\u4e2d"]
+        assert table.unseen("hello\u200bhello") == ["hello\u200bhello"]  # not a space
+
+
+def test_a_full_table_takes_no_more_words_and_clear_empties_it(compiled: Any) -> None:
+    for table in tables(compiled, 3):
+        table.add(["one", "two", "one", "three", "four"])
+        assert len(table) == 3
+        assert table.unseen("one two three four") == ["four"]
+        table.clear()
+        assert len(table) == 0
+        assert table.unseen("one two") == ["one", "two"]
+        table.add(["four"])
+        assert table.unseen("one four") == ["one"]
+
+
+def test_bad_arguments_are_refused_and_leave_the_table_as_it_was(compiled: Any) -> None:
+    with pytest.raises(ValueError, match="capacity"):
+        compiled(0)
+    with pytest.raises(ValueError, match="capacity"):
+        PyCleanWords(0)
+    table = compiled(4)
+    table.add(["kept"])
+    with pytest.raises(TypeError):
+        table.unseen(b"kept")
+    with pytest.raises(TypeError):
+        table.add(["fine", 3])
+    assert table.unseen("kept fine") == []  # the words before the bad one were kept
+    assert table.capacity == 4
+
+
+def test_a_full_table_answers_for_a_long_text_as_it_does_word_by_word(compiled: Any) -> None:
+    """More words than the table keeps, so its slots fill and probes run long."""
+    table = compiled(2048)
+    vocabulary = [f"w{number}" for number in range(5000)]
+    table.add(vocabulary)
+    kept = {word for word in vocabulary if not table.unseen(word)}
+    assert len(kept) == len(table) <= 2048
+    text = " ".join(vocabulary)
+    assert table.unseen(text) == [word for word in vocabulary if word not in kept]
+
+
+def test_doctor_says_whether_the_word_filter_runs_compiled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert doctor.check_compiled_word_table().status is (
+        Status.OK if clean_words.COMPILED else Status.WARN
+    )
+    monkeypatch.setattr(clean_words, "COMPILED", False)
+    check = doctor.check_compiled_word_table()
+    assert check.status is Status.WARN
+    assert "build-essential" in (check.fix or "")
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet="asshit $1!0@ .fuuckclassic\u00e9\U0001f600\n", max_size=60))
+def test_a_word_list_finds_the_same_words_with_either_table(text: str) -> None:
+    compiled_list, python_list = WordFilter(fleet_entries()), WordFilter(fleet_entries())
+    python_list._clean = PyCleanWords(CLEAN_WORDS_KEPT)
+    for _ in range(2):  # the second time, from the words each remembered as clean
+        assert compiled_list.find(text) == python_list.find(text)
