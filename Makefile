@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 # The bots run as `python -OO` (issue 16): their libraries' bytecode for it is compiled once
 # here, not at every start of a bot process (which may not write it).
-$(STAMP): pyproject.toml constraints.txt setup.py src/botfleet/bots/mod/services/_clean_words.c
+$(STAMP): pyproject.toml constraints.txt setup.py src/botfleet/bots/mod/services/_text_scan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"

@@ -16,7 +16,7 @@ from pathlib import Path
 import redis.asyncio as redis_asyncio
 
 from botfleet import bot_names, get_definition
-from botfleet.bots.mod.services import clean_words
+from botfleet.bots.mod.services import text_scan
 from botfleet.bots.music.config import MusicOptions
 from botfleet.bots.music.services.programs import (
     INSTALL_HINT,
@@ -283,14 +283,14 @@ def check_voice() -> Check:
     )
 
 
-def check_compiled_word_table() -> Check:
-    """The Mod Bot's word filter runs in C where the install could compile it (issue 13)."""
-    if clean_words.COMPILED:
-        return Check("word filter", Status.OK, "compiled (the Mod Bot's automod)")
+def check_compiled_scans() -> Check:
+    """The Mod Bot's automod scans run in C where the install could compile them (issue 13)."""
+    if text_scan.COMPILED:
+        return Check("automod scans", Status.OK, "compiled (the Mod Bot's automod)")
     return Check(
-        "word filter",
+        "automod scans",
         Status.WARN,
-        "not compiled: the Mod Bot judges long messages about twice as slowly",
+        "not compiled: the Mod Bot judges long messages about three times as slowly",
         "install a C compiler (Debian: apt-get install build-essential), then make install",
     )
 
@@ -340,7 +340,7 @@ async def run_checks() -> list[Check]:
     checks.append(check_ffprobe(ffprobe))
     checks.append(check_speech())
     checks.append(check_voice())
-    checks.append(check_compiled_word_table())
+    checks.append(check_compiled_scans())
     checks.append(check_writable(shared.logging.directory, "logs"))
     checks.append(check_writable(shared.bot.data_dir, "data"))
     return checks

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULE = "botfleet/bots/mod/services/_clean_words"
+MODULE = "botfleet/bots/mod/services/_text_scan"
 
 
 @pytest.mark.parametrize(
@@ -52,4 +52,4 @@ def test_the_wheel_holds_the_compiled_table_only_when_a_compiler_built_it(
     [wheel] = (tmp_path / "wheels").glob("botfleet-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert any(name.startswith(MODULE) and name.endswith(".so") for name in names) is compiled
-    assert "botfleet/bots/mod/services/clean_words.py" in names
+    assert "botfleet/bots/mod/services/text_scan.py" in names

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -37,6 +36,7 @@ from pydantic import (
 from botfleet.bots.mod.services.limits import MAX_TIMEOUT, TimedStep
 from botfleet.bots.mod.services.patterns import DEFAULT_TIMEOUT, PatternSet, compile_pattern
 from botfleet.bots.mod.services.spam import MemberActivity, SpamTracker
+from botfleet.bots.mod.services.text_scan import ascii_cases, contains
 from botfleet.bots.mod.services.word_filter import WordFilter, fleet_entries, parse_entry
 from botfleet.database.base import Database
 from botfleet.database.models.mod import ModSettings
@@ -55,8 +55,6 @@ _UNICODE_EMOJI: Final = re.compile(
     "[\U0001f1e6-\U0001f1ff\U0001f300-\U0001f5ff\U0001f600-\U0001f64f\U0001f680-\U0001f6ff"
     "\U0001f900-\U0001f9ff\U0001fa70-\U0001faff\u2600-\u27bf\u2b50\u2b55]"
 )
-_ASCII_LOWER: Final = string.ascii_lowercase.encode()
-_BUT_ASCII_UPPER: Final = bytes(sorted(set(range(256)) - set(string.ascii_uppercase.encode())))
 """Every byte but the capitals: deleting them leaves only the capitals to count."""
 
 
@@ -350,31 +348,15 @@ def _said(what: str, found: str | None) -> str | None:
 
 def _capitals_and_letters(text: MessageText) -> tuple[int, int]:
     content = text.content
-    if text.is_ascii:  # counted in C by deleting the many (copying what is left costs most):
-        raw = content.encode()  # all but the capitals, then the small letters
-        upper = len(raw.translate(None, _BUT_ASCII_UPPER))
-        return upper, upper + len(raw) - len(raw.translate(None, _ASCII_LOWER))
+    if text.is_ascii:  # one pass in C (text_scan)
+        capitals, small = ascii_cases(content)
+        return capitals, capitals + small
     return sum(map(str.isupper, content)), sum(map(str.isalpha, content))
-
-
-def _few_capitals(text: MessageText, rule: CapsRule) -> bool:
-    """Whether an ASCII message clearly keeps within the rule, from cheap counts.
-
-    Its capitals (one deletion in C) and the small "e"s among the first letters: each "e" is a
-    small letter, so when the capitals are too few, or too few beside those "e"s, no count of
-    every letter can break the rule. A chat message of capitals at sentence starts stops here.
-    """
-    raw = text.content.encode()
-    upper = len(raw.translate(None, _BUT_ASCII_UPPER))
-    if upper < rule.min_letters:
-        return True
-    small = raw.count(b"e", 0, 8 * upper)  # in English, about one character in twelve
-    return upper / (upper + small) <= rule.max_ratio
 
 
 def _caps_check(rule: CapsRule) -> _Check:
     def check(_: MessageFacts, text: MessageText, _a: MemberActivity) -> str | None:
-        if len(text.content) < rule.min_letters or (text.is_ascii and _few_capitals(text, rule)):
+        if len(text.content) < rule.min_letters:
             return None
         upper, letters = _capitals_and_letters(text)
         if upper < rule.min_letters:
@@ -404,7 +386,7 @@ def _invite_check(rule: InviteRule) -> _Check:
         if "/" not in text.content:  # every invite has one: one memchr rules most messages out
             return None
         lowered = text.lowered
-        if "discord" not in lowered and "dsc.gg" not in lowered:
+        if not contains(lowered, "discord") and not contains(lowered, "dsc.gg"):
             return None  # the regex has no literal start to scan for: skip it when it can't match
         for code in _INVITE.findall(text.content):
             if code.casefold() not in allowed:
@@ -425,9 +407,9 @@ def _link_check(rule: LinkRule) -> _Check:
     def check(_: MessageFacts, text: MessageText, _a: MemberActivity) -> str | None:
         lowered = text.lowered
         if "/" not in text.content:  # without one, only "www." can start a link
-            if "www." not in lowered:
+            if not contains(lowered, "www."):
                 return None
-        elif "http" not in lowered and "www." not in lowered:
+        elif not contains(lowered, "http") and not contains(lowered, "www."):
             return None
         for host in _LINK.findall(text.content):
             if not permitted(host):

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from botfleet.bots.mod.services.text_scan import contains
 from botfleet.errors import UserError
 
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ class PatternSet:
             if lowered is None:  # patterns are case-insensitive; in ASCII, lower() is folding
                 lowered = text.lower()
             for rare, literal in self._literals:  # a loop: a generator costs more than a miss
-                if rare in lowered and literal in lowered:
+                if rare in lowered and contains(lowered, literal):
                     break
             else:
                 return None

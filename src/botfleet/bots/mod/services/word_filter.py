@@ -8,7 +8,7 @@ letters ("sh1t", "$hit"). Each reading then has its repeated letters squeezed ("
 candidate is confirmed against the unsqueezed reading, so "as" is not read as "ass". Whether
 a word matches depends on that word alone, so each list remembers the words that matched
 nothing: a message of words seen before is judged in one pass over its text, and the pass reads
-only the words not seen before (:mod:`clean_words`: one pass in C where it was compiled).
+only the words not seen before (:mod:`text_scan`: one pass in C where it was compiled).
 
 Entries are matched as whole words unless marked:
 
@@ -29,7 +29,7 @@ from typing import Final
 
 import ahocorasick
 
-from botfleet.bots.mod.services.clean_words import CleanWords
+from botfleet.bots.mod.services.text_scan import CleanWords
 from botfleet.errors import UserError
 from botfleet.services.profanity import (
     EMBEDDED,

@@ -1,11 +1,13 @@
-"""The word filter's table of clean words: compiled and in Python, the same answers (issue 13).
+"""Automod's scans of a message, compiled and in Python: the same answers (issue 13).
 
-The compiled table walks a message once instead of splitting it; the Python one is what runs
-where no C compiler built it. Both are held to ``str.split`` and a set, on any text.
+The compiled clean-word table walks a message once instead of splitting it, the case count is
+one pass, and ``contains`` is memmem; the Python versions are what runs where no C compiler
+built them. Both are held to ``str.split`` and a set, plain counts and ``in``, on any text.
 """
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 import pytest
@@ -13,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from botfleet import doctor
-from botfleet.bots.mod.services import clean_words
-from botfleet.bots.mod.services.clean_words import PyCleanWords
+from botfleet.bots.mod.services import text_scan
+from botfleet.bots.mod.services.text_scan import PyCleanWords
 from botfleet.bots.mod.services.word_filter import CLEAN_WORDS_KEPT, WordFilter, fleet_entries
 from botfleet.doctor import Status
 from required import import_backend
@@ -31,7 +33,7 @@ texts = st.lists(st.tuples(words, st.sampled_from(SEPARATORS)), max_size=40).map
 
 @pytest.fixture(scope="module")
 def compiled() -> Any:
-    return import_backend("botfleet.bots.mod.services._clean_words").CleanWords
+    return import_backend("botfleet.bots.mod.services._text_scan").CleanWords
 
 
 def tables(compiled: Any, capacity: int) -> list[Any]:
@@ -100,14 +102,14 @@ def test_a_full_table_answers_for_a_long_text_as_it_does_word_by_word(compiled: 
     assert table.unseen(text) == [word for word in vocabulary if word not in kept]
 
 
-def test_doctor_says_whether_the_word_filter_runs_compiled(
+def test_doctor_says_whether_the_automod_scans_run_compiled(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert doctor.check_compiled_word_table().status is (
-        Status.OK if clean_words.COMPILED else Status.WARN
+    assert doctor.check_compiled_scans().status is (
+        Status.OK if text_scan.COMPILED else Status.WARN
     )
-    monkeypatch.setattr(clean_words, "COMPILED", False)
-    check = doctor.check_compiled_word_table()
+    monkeypatch.setattr(text_scan, "COMPILED", False)
+    check = doctor.check_compiled_scans()
     assert check.status is Status.WARN
     assert "build-essential" in (check.fix or "")
 
@@ -119,3 +121,38 @@ def test_a_word_list_finds_the_same_words_with_either_table(text: str) -> None:
     python_list._clean = PyCleanWords(CLEAN_WORDS_KEPT)
     for _ in range(2):  # the second time, from the words each remembered as clean
         assert compiled_list.find(text) == python_list.find(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text())
+def test_both_scans_count_the_ascii_capitals_and_small_letters_of_any_text(text: str) -> None:
+    expected = (
+        sum(character in string.ascii_uppercase for character in text),
+        sum(character in string.ascii_lowercase for character in text),
+    )
+    assert text_scan.py_ascii_cases(text) == expected
+    assert import_backend("botfleet.bots.mod.services._text_scan").ascii_cases(text) == expected
+
+
+def test_the_compiled_count_refuses_what_is_not_a_str() -> None:
+    with pytest.raises(TypeError):
+        import_backend("botfleet.bots.mod.services._text_scan").ascii_cases(b"ABC")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet="abw./:\u00e9\u4e2d\U0001f600", max_size=40),
+    needle=st.text(alphabet="abw./:\u00e9\u4e2d\U0001f600", max_size=4),
+)
+def test_the_compiled_search_finds_what_in_finds(text: str, needle: str) -> None:
+    compiled_contains = import_backend("botfleet.bots.mod.services._text_scan").contains
+    assert compiled_contains(text, needle) is (needle in text)
+    assert compiled_contains(text * 3, needle) is (needle in text * 3)
+
+
+def test_the_compiled_search_refuses_what_is_not_a_str() -> None:
+    compiled_contains = import_backend("botfleet.bots.mod.services._text_scan").contains
+    with pytest.raises(TypeError):
+        compiled_contains(b"www.", "www.")
+    with pytest.raises(TypeError):
+        compiled_contains("www.", None)
