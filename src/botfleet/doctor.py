@@ -291,7 +291,8 @@ def check_compiled_scans() -> Check:
         "automod scans",
         Status.WARN,
         "not compiled: the Mod Bot judges long messages about three times as slowly",
-        "install a C compiler (Debian: apt-get install build-essential), then make install",
+        "install a C compiler and Python's headers (Debian: apt-get install build-essential "
+        "python3-dev), then make install (make install-production on a server)",
     )
 
 

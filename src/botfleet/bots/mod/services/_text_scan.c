@@ -35,17 +35,20 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     Slot *slots;
-    size_t mask;          /* number of slots - 1 (a power of two, at least twice capacity) */
+    size_t mask;          /* number of slots - 1 (a power of two; kept at most half full) */
     Py_ssize_t count;
     Py_ssize_t capacity;  /* words kept at most; a full table takes no more */
 } CleanWords;
 
-#define MAX_PROBES 8
+#define MAX_PROBES 32
 /* A word whose slot is not found within MAX_PROBES slots counts as unseen (and is not kept):
- * the filter then reads it the slow way, so words chosen to collide cost a member no more than
- * new words do, and never a long scan. */
+ * the filter then reads it the slow way. The table is at most half full, so a word is seldom
+ * that far from its slot; words made to share a key (alike in their first and last eight
+ * characters, their length and their middle's hash) cost a member no more than new words do,
+ * and never a long scan. This cap, not the seed, is what bounds them. */
+#define FIRST_SLOTS 64 /* a table starts this small and doubles as it fills */
 
-static Py_uhash_t seed; /* set from the process's randomised str hash at import */
+static Py_uhash_t seed; /* from the process's randomised str hash, at import */
 static unsigned char latin1_space[256]; /* Py_UNICODE_ISSPACE of each one-byte character */
 
 /* A word's key is its length and its first and last eight characters, hashed together: it
@@ -61,9 +64,9 @@ byte_of(Py_UCS4 character)
 }
 
 static inline Key
-key_of(uint64_t first, uint64_t last, Py_ssize_t length)
+key_of(uint64_t first, uint64_t last, uint64_t middle, Py_ssize_t length)
 {
-    uint64_t mixed = (uint64_t)seed ^ first ^ ((last << 29) | (last >> 35)) ^
+    uint64_t mixed = (uint64_t)seed ^ first ^ ((last << 29) | (last >> 35)) ^ middle ^
                      ((uint64_t)length * 0x9e3779b97f4a7c15ULL);
     mixed ^= mixed >> 33; /* the finaliser of MurmurHash3 */
     mixed *= 0xff51afd7ed558ccdULL;
@@ -72,6 +75,14 @@ key_of(uint64_t first, uint64_t last, Py_ssize_t length)
     mixed ^= mixed >> 33;
     Key key = {(Py_uhash_t)mixed, first, last, length};
     return key;
+}
+
+/* A word longer than sixteen characters: its characters between the first and last eight,
+ * hashed (FNV-1a from the seed), so that long words alike at both ends hash apart. */
+static inline uint64_t
+middle_step(uint64_t hash, uint64_t byte)
+{
+    return (hash ^ byte) * 0x100000001b3ULL;
 }
 
 /* Eight bytes of a one-byte str, the first in the lowest byte (as key_of_text builds them). */
@@ -93,9 +104,16 @@ key_of_bytes(const Py_UCS1 *word, Py_ssize_t length, Py_ssize_t readable)
 {
     uint64_t first = 0;
     uint64_t last = 0;
+    uint64_t middle = 0;
     if (length >= 8) {
         first = load_le64(word);
         last = load_le64(word + length - 8);
+        if (length > 16) {
+            middle = (uint64_t)seed;
+            for (Py_ssize_t i = 8; i < length - 8; i++) {
+                middle = middle_step(middle, word[i]);
+            }
+        }
     }
     else if (readable >= 8) { /* one load, masked to the word: no loop to mispredict */
         first = load_le64(word) & ~(~(uint64_t)0 << (8 * length));
@@ -105,7 +123,7 @@ key_of_bytes(const Py_UCS1 *word, Py_ssize_t length, Py_ssize_t readable)
             first |= (uint64_t)word[i] << (8 * i);
         }
     }
-    return key_of(first, last, length);
+    return key_of(first, last, middle, length);
 }
 
 /* The key of text[start:end] in a str of any width: key_of_bytes for a word below 256. */
@@ -118,10 +136,17 @@ key_of_text(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
     }
     uint64_t first = 0;
     uint64_t last = 0;
+    uint64_t middle = 0;
     if (length >= 8) {
         for (int i = 0; i < 8; i++) {
             first |= byte_of(PyUnicode_READ(kind, data, start + i)) << (8 * i);
             last |= byte_of(PyUnicode_READ(kind, data, end - 8 + i)) << (8 * i);
+        }
+        if (length > 16) {
+            middle = (uint64_t)seed;
+            for (Py_ssize_t i = start + 8; i < end - 8; i++) {
+                middle = middle_step(middle, byte_of(PyUnicode_READ(kind, data, i)));
+            }
         }
     }
     else {
@@ -129,7 +154,7 @@ key_of_text(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
             first |= byte_of(PyUnicode_READ(kind, data, start + i)) << (8 * i);
         }
     }
-    return key_of(first, last, length);
+    return key_of(first, last, middle, length);
 }
 
 /* Whether the stored word is text[start:end] (of the key's length). */
@@ -183,6 +208,58 @@ drop_all(CleanWords *self)
     self->count = 0;
 }
 
+/* A fresh empty table of ``slots`` slots in place of the current one (whose words the caller
+ * has moved or released); -1 with MemoryError, the current table kept, when it cannot. */
+static int
+replace_slots(CleanWords *self, size_t slots)
+{
+    Slot *fresh = PyMem_Calloc(slots, sizeof(Slot));
+    if (fresh == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyMem_Free(self->slots);
+    self->slots = fresh;
+    self->mask = slots - 1;
+    return 0;
+}
+
+/* Twice the slots, every word moved to its place there (one that would land past MAX_PROBES,
+ * very rarely, is let go: it will count as unseen). */
+static int
+grow(CleanWords *self)
+{
+    Slot *old = self->slots;
+    size_t old_slots = self->mask + 1;
+    Slot *fresh = PyMem_Calloc(old_slots * 2, sizeof(Slot));
+    if (fresh == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->slots = fresh;
+    self->mask = old_slots * 2 - 1;
+    for (size_t index = 0; index < old_slots; index++) {
+        if (old[index].word == NULL) {
+            continue;
+        }
+        size_t place = (size_t)old[index].key.hash & self->mask;
+        int probe = 0;
+        while (probe < MAX_PROBES && fresh[place].word != NULL) {
+            place = (place + 1) & self->mask;
+            probe++;
+        }
+        if (probe < MAX_PROBES) {
+            fresh[place] = old[index];
+        }
+        else {
+            Py_DECREF(old[index].word);
+            self->count--;
+        }
+    }
+    PyMem_Free(old);
+    return 0;
+}
+
 static int
 CleanWords_init(CleanWords *self, PyObject *args, PyObject *kwargs)
 {
@@ -195,20 +272,12 @@ CleanWords_init(CleanWords *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "capacity must be a positive number of words");
         return -1;
     }
-    size_t slots = 2;
-    while (slots < (size_t)capacity * 2) {
-        slots <<= 1;
-    }
     if (self->slots != NULL) {
         drop_all(self);
-        PyMem_Free(self->slots);
     }
-    self->slots = PyMem_Calloc(slots, sizeof(Slot));
-    if (self->slots == NULL) {
-        PyErr_NoMemory();
+    if (replace_slots(self, FIRST_SLOTS) < 0) {
         return -1;
     }
-    self->mask = slots - 1;
     self->count = 0;
     self->capacity = capacity;
     return 0;
@@ -329,14 +398,23 @@ CleanWords_add(CleanWords *self, PyObject *words)
             Py_DECREF(iterator);
             return NULL;
         }
-        if (ready(word) < 0) {
-            Py_DECREF(word);
+        if (!PyUnicode_CheckExact(word)) { /* a subclass's own equality is not ours: a copy */
+            Py_SETREF(word, PyUnicode_FromObject(word));
+        }
+        if (word == NULL || ready(word) < 0) {
+            Py_XDECREF(word);
             Py_DECREF(iterator);
             return NULL;
         }
         int kind = PyUnicode_KIND(word);
         const void *data = PyUnicode_DATA(word);
         Py_ssize_t length = PyUnicode_GET_LENGTH(word);
+        if (self->count < self->capacity && (size_t)(self->count + 1) * 2 > self->mask + 1 &&
+            grow(self) < 0) {
+            Py_DECREF(word);
+            Py_DECREF(iterator);
+            return NULL;
+        }
         Key key = key_of_text(kind, data, 0, length);
         Slot *slot = find_slot(self, &key, kind, data, 0);
         if (slot != NULL && slot->word == NULL && self->count < self->capacity) {
@@ -363,6 +441,9 @@ CleanWords_clear(CleanWords *self, PyObject *Py_UNUSED(ignored))
         return NULL;
     }
     drop_all(self);
+    if (self->mask + 1 > FIRST_SLOTS && replace_slots(self, FIRST_SLOTS) < 0) {
+        PyErr_Clear(); /* no memory for a smaller table: keep the large one, emptied */
+    }
     Py_RETURN_NONE;
 }
 

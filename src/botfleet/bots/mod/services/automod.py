@@ -55,7 +55,6 @@ _UNICODE_EMOJI: Final = re.compile(
     "[\U0001f1e6-\U0001f1ff\U0001f300-\U0001f5ff\U0001f600-\U0001f64f\U0001f680-\U0001f6ff"
     "\U0001f900-\U0001f9ff\U0001fa70-\U0001faff\u2600-\u27bf\u2b50\u2b55]"
 )
-"""Every byte but the capitals: deleting them leaves only the capitals to count."""
 
 
 class AutomodAction(StrEnum):

@@ -65,7 +65,7 @@ def py_ascii_cases(text: str) -> tuple[int, int]:
     Counted in C by deleting every other byte (copying what is left costs most); in UTF-8 no
     other character has a byte in those ranges.
     """
-    raw = text.encode()
+    raw = text.encode("utf-8", "surrogatepass")
     return len(raw.translate(None, _ALL_BUT_CAPITALS)), len(raw.translate(None, _ALL_BUT_SMALL))
 
 
