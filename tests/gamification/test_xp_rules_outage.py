@@ -1,0 +1,129 @@
+"""Chat in a guild whose XP rules this process never read, while the database cannot give them
+(issue 19): the messages wait, bounded, and are judged once the rules come, each member once
+per cooldown; past the bounds they earn nothing, as before.
+
+The database's failure is the rules' read failing with the error SQLAlchemy raises when the
+server is gone; `tests/reliability/test_reliability_postgres_restart.py` stops a real server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+import pytest
+from gamification_helpers import ADA, BOB, CHANNEL, GUILD, OTHER_GUILD, GamificationFactory
+from sqlalchemy.exc import OperationalError
+
+from botfleet.database import Database
+from botfleet.gamification import GamificationOptions, XPSystem, xp_system
+from botfleet.gamification.guild_settings import GuildXPConfig
+
+FIXED = GamificationOptions(message_xp_min=20, message_xp_max=20)
+T0 = 1_780_000_000.0
+
+
+class Outage:
+    """Makes the rules' reads fail until :meth:`end`; counts the reads tried meanwhile."""
+
+    def __init__(self, xp: XPSystem, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reads_failed = 0
+        self._over = False
+        read = xp.settings.get
+
+        async def get(guild_id: int) -> GuildXPConfig:
+            if not self._over:
+                self.reads_failed += 1
+                raise OperationalError("SELECT", {}, ConnectionRefusedError("server gone"))
+            return await read(guild_id)
+
+        monkeypatch.setattr(xp.settings, "get", get)
+
+    def end(self) -> None:
+        self._over = True
+
+
+def hear(xp: XPSystem, user_id: int, sent: float, guild_id: int = GUILD) -> asyncio.Task[None]:
+    pending = xp.hear_message(user_id, guild_id, CHANNEL, sent_at=sent, username="member")
+    assert pending is not None, "the rules are not cached: the message must wait for them"
+    return asyncio.create_task(as_coroutine(pending))
+
+
+async def as_coroutine(pending: Coroutine[Any, Any, None]) -> None:
+    await pending
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xp_system, "RULES_RETRY_DELAYS", (0.05, 0.1))
+
+
+async def test_chat_during_an_outage_earns_once_the_rules_can_be_read(
+    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xp = make_gamification(database, options=FIXED).xp
+    outage = Outage(xp, monkeypatch)
+    # Ada twice within her cooldown, then after it; Bob once; in two guilds.
+    heard = [
+        hear(xp, ADA, T0),
+        hear(xp, ADA, T0 + 10),
+        hear(xp, ADA, T0 + 61),
+        hear(xp, BOB, T0 + 5),
+        hear(xp, BOB, T0 + 5, guild_id=OTHER_GUILD),
+    ]
+    await asyncio.sleep(0.5)
+    assert xp.pending_awards == 0
+    assert not any(task.done() for task in heard), "the messages wait for their rules"
+    failed_while_out = outage.reads_failed
+    assert 2 <= failed_while_out <= 2 * 10, "one read per guild at a time, not one per message"
+    outage.end()
+    await asyncio.wait_for(asyncio.gather(*heard), timeout=5)
+    await xp.flush()
+    assert (await xp.profile(ADA, GUILD)).progress.total_xp == 40
+    assert (await xp.profile(BOB, GUILD)).progress.total_xp == 20
+    assert (await xp.profile(BOB, OTHER_GUILD)).progress.total_xp == 20
+
+
+async def test_a_longer_outage_costs_the_waiting_chat_its_xp_and_nothing_else(
+    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xp = make_gamification(database, options=FIXED).xp
+    monkeypatch.setattr(xp_system, "RULES_WAIT_SECONDS", 0.3)
+    outage = Outage(xp, monkeypatch)
+    await asyncio.wait_for(hear(xp, ADA, T0), timeout=5)  # gave up after the wait
+    assert xp.pending_awards == 0
+    outage.end()
+    await asyncio.wait_for(hear(xp, ADA, T0 + 61), timeout=5)
+    await xp.flush()
+    assert (await xp.profile(ADA, GUILD)).progress.total_xp == 20
+
+
+async def test_messages_past_the_waiting_bound_earn_nothing_at_once(
+    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xp = make_gamification(database, options=FIXED).xp
+    monkeypatch.setattr(xp_system, "MAX_MESSAGES_WAITING_FOR_RULES", 2)
+    outage = Outage(xp, monkeypatch)
+    waiting = [hear(xp, ADA, T0), hear(xp, BOB, T0)]
+    await asyncio.sleep(0.05)
+    turned_away = hear(xp, ADA + 1, T0)
+    await asyncio.wait_for(turned_away, timeout=1)  # did not wait
+    outage.end()
+    await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
+    await xp.flush()
+    assert (await xp.profile(ADA, GUILD)).progress.total_xp == 20
+    assert (await xp.profile(ADA + 1, GUILD)).progress.total_xp == 0
+
+
+async def test_stopping_ends_the_wait_without_an_error(
+    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xp = make_gamification(database, options=FIXED).xp
+    Outage(xp, monkeypatch)
+    waiting = hear(xp, ADA, T0)
+    await asyncio.sleep(0.1)
+    await xp.stop()
+    await asyncio.wait([waiting], timeout=5)
+    assert waiting.cancelled()
+    assert xp.pending_awards == 0
