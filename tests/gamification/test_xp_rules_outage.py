@@ -17,7 +17,7 @@ from gamification_helpers import ADA, BOB, CHANNEL, GUILD, OTHER_GUILD, Gamifica
 from sqlalchemy.exc import OperationalError
 
 from botfleet.database import Database
-from botfleet.gamification import GamificationOptions, XPSystem, xp_system
+from botfleet.gamification import GamificationOptions, XPSystem, rules_wait
 from botfleet.gamification.guild_settings import GuildXPConfig
 
 FIXED = GamificationOptions(message_xp_min=20, message_xp_max=20)
@@ -27,12 +27,15 @@ T0 = 1_780_000_000.0
 class Outage:
     """Makes the rules' reads fail until :meth:`end`; counts the reads tried meanwhile."""
 
-    def __init__(self, xp: XPSystem, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, xp: XPSystem, monkeypatch: pytest.MonkeyPatch, read_seconds: float = 0.0
+    ) -> None:
         self.reads_failed = 0
         self._over = False
         read = xp.settings.get
 
         async def get(guild_id: int) -> GuildXPConfig:
+            await asyncio.sleep(read_seconds)  # a server that does not answer at once
             if not self._over:
                 self.reads_failed += 1
                 raise OperationalError("SELECT", {}, ConnectionRefusedError("server gone"))
@@ -56,7 +59,7 @@ async def as_coroutine(pending: Coroutine[Any, Any, None]) -> None:
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(xp_system, "RULES_RETRY_DELAYS", (0.05, 0.1))
+    monkeypatch.setattr(rules_wait, "RULES_RETRY_DELAYS", (0.05, 0.1))
 
 
 async def test_chat_during_an_outage_earns_once_the_rules_can_be_read(
@@ -89,9 +92,12 @@ async def test_a_longer_outage_costs_the_waiting_chat_its_xp_and_nothing_else(
     database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     xp = make_gamification(database, options=FIXED).xp
-    monkeypatch.setattr(xp_system, "RULES_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(rules_wait, "RULES_WAIT_SECONDS", 0.3)
     outage = Outage(xp, monkeypatch)
-    await asyncio.wait_for(hear(xp, ADA, T0), timeout=5)  # gave up after the wait
+    waiting = hear(xp, ADA, T0)
+    await asyncio.sleep(0.15)
+    assert not waiting.done(), "it waits for the rules"
+    await asyncio.wait_for(waiting, timeout=5)  # then gives up after its 0.3 s
     assert xp.pending_awards == 0
     outage.end()
     await asyncio.wait_for(hear(xp, ADA, T0 + 61), timeout=5)
@@ -103,7 +109,7 @@ async def test_messages_past_the_waiting_bound_earn_nothing_at_once(
     database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     xp = make_gamification(database, options=FIXED).xp
-    monkeypatch.setattr(xp_system, "MAX_MESSAGES_WAITING_FOR_RULES", 2)
+    monkeypatch.setattr(rules_wait, "MAX_MESSAGES_WAITING", 2)
     outage = Outage(xp, monkeypatch)
     waiting = [hear(xp, ADA, T0), hear(xp, BOB, T0)]
     await asyncio.sleep(0.05)
@@ -124,6 +130,50 @@ async def test_stopping_ends_the_wait_without_an_error(
     waiting = hear(xp, ADA, T0)
     await asyncio.sleep(0.1)
     await xp.stop()
-    await asyncio.wait([waiting], timeout=5)
-    assert waiting.cancelled()
+    await asyncio.wait_for(waiting, timeout=5)  # ended, not cancelled: it earned nothing
+    assert xp.pending_awards == 0
+
+
+async def test_a_message_joining_a_long_read_still_waits_its_own_time(
+    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its wait counts from its own arrival, not from the guild's first failed read."""
+    xp = make_gamification(database, options=FIXED).xp
+    monkeypatch.setattr(rules_wait, "RULES_WAIT_SECONDS", 0.6)
+    outage = Outage(xp, monkeypatch)
+    first = hear(xp, ADA, T0)
+    await asyncio.sleep(0.45)
+    late = hear(xp, BOB, T0 + 1)
+    await asyncio.wait_for(first, timeout=5)  # the first gave up after its 0.6 s
+    assert not late.done(), "the late message keeps waiting past the first one's bound"
+    outage.end()
+    await asyncio.wait_for(late, timeout=5)
+    await xp.flush()
+    assert (await xp.profile(BOB, GUILD)).progress.total_xp == 20
+    assert (await xp.profile(ADA, GUILD)).progress.total_xp == 0
+
+
+async def test_stopping_during_a_first_read_buffers_nothing_into_the_stopped_writer(
+    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xp = make_gamification(database, options=FIXED).xp
+    outage = Outage(xp, monkeypatch, read_seconds=0.3)
+    outage.end()  # the read will succeed, but only after the bot stopped
+    heard = hear(xp, ADA, T0)
+    await asyncio.sleep(0.05)  # inside its first read
+    await xp.stop()
+    await asyncio.wait_for(heard, timeout=5)
+    assert xp.pending_awards == 0
+
+
+async def test_stopping_during_a_failing_first_read_starts_no_wait(
+    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xp = make_gamification(database, options=FIXED).xp
+    outage = Outage(xp, monkeypatch, read_seconds=0.3)
+    heard = hear(xp, ADA, T0)
+    await asyncio.sleep(0.05)
+    await xp.stop()
+    await asyncio.wait_for(heard, timeout=1)  # no wait of 60 s begun after the stop
+    assert outage.reads_failed == 1
     assert xp.pending_awards == 0

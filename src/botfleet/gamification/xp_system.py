@@ -19,7 +19,6 @@ to the caller instead of dispatching them, so each is announced by one party.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import time
@@ -28,7 +27,6 @@ from collections.abc import Collection, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from itertools import chain, repeat
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
@@ -55,21 +53,12 @@ from botfleet.gamification.levels import LevelProgress
 from botfleet.gamification.options import MAX_AWARD, GamificationOptions
 from botfleet.gamification.periods import Period
 from botfleet.gamification.redis_rankings import RedisRankings
+from botfleet.gamification.rules_wait import RULES_WAIT_SECONDS, RulesWait
 from botfleet.gamification.store import AdjustmentResult, AdminAction, XPStore
 from botfleet.gamification.write_behind import XPWriteBehind
 from botfleet.gamification.xp_admin import audit_adjustment, check_admin_amount
 
 log = logging.getLogger(__name__)
-
-RULES_WAIT_SECONDS: Final = 60.0
-"""How long chat of a guild whose XP rules could not be read (the database failing before this
-process ever read them) waits for them, so a short outage costs that guild no chat XP."""
-RULES_RETRY_DELAYS: Final = (0.5, 1.0, 2.0, 4.0, 5.0)
-"""Seconds between reads of a waited guild's rules (the last repeats): one read per guild for
-all its waiting messages, not one per message."""
-MAX_MESSAGES_WAITING_FOR_RULES: Final = 5_000
-"""Chat messages waiting for their guild's rules at once, in one process (each a small task);
-past them a message earns nothing, as before the wait."""
 
 MESSAGE_COUNTERS: Final[Mapping[str, int]] = MappingProxyType(
     {LeaderboardCategory.MESSAGES.value: 1}
@@ -138,9 +127,8 @@ class XPSystem:
         # Which of 15-25 XP a message earns is a game mechanic, not a secret.
         self._random = rng or random.Random()  # noqa: S311  (an XP roll, not a secret)
         self._settings_failing = False
-        self._rules_reads: dict[int, asyncio.Task[GuildXPConfig | None]] = {}
-        """Per guild whose rules could not be read: the task that reads them again."""
-        self._waiting_for_rules = 0
+        self._rules_wait: RulesWait[GuildXPConfig] = RulesWait(self._guild_config)
+        """Chat waiting for its guild's rules while the database cannot give them."""
         self.writer = XPWriteBehind(store, options, rankings=rankings, dispatch=dispatch)
 
     @property
@@ -274,40 +262,16 @@ class XPSystem:
         sent: float,
         username: str | None,
     ) -> None:
-        config = await self._guild_config(guild_id)
-        if config is None:
-            config = await self._rules_once_readable(guild_id)
-        if config is not None:
+        waiting = self._rules_wait
+        if waiting.reading(guild_id):  # the database failed: join the guild's one read
+            config = await waiting.rules(guild_id)
+        else:
+            config = await self._guild_config(guild_id)
+            if config is None:
+                config = await waiting.rules(guild_id)
+        if config is not None and not waiting.stopped:
             message = _ChatMessage(config, user_id, guild_id, channel_id, sent, username)
             self._hear(message, role_ids)
-
-    async def _rules_once_readable(self, guild_id: int) -> GuildXPConfig | None:
-        """A chat message's wait for its guild's rules while the database cannot give them:
-        bounded in time (:data:`RULES_WAIT_SECONDS`) and in messages waiting, judged when they
-        come (the member's cooldown by the message's own time), so no XP is wrong or doubled."""
-        if self._waiting_for_rules >= MAX_MESSAGES_WAITING_FOR_RULES:
-            return None
-        read = self._rules_reads.get(guild_id)
-        if read is None:
-            read = asyncio.create_task(self._read_rules_again(guild_id))
-            self._rules_reads[guild_id] = read
-            read.add_done_callback(lambda _: self._rules_reads.pop(guild_id, None))
-        self._waiting_for_rules += 1
-        try:
-            return await asyncio.shield(read)
-        finally:
-            self._waiting_for_rules -= 1
-
-    async def _read_rules_again(self, guild_id: int) -> GuildXPConfig | None:
-        deadline = time.monotonic() + RULES_WAIT_SECONDS
-        for delay in chain(RULES_RETRY_DELAYS, repeat(RULES_RETRY_DELAYS[-1])):
-            if time.monotonic() + delay > deadline:
-                break
-            await asyncio.sleep(delay)
-            config = await self._guild_config(guild_id)
-            if config is not None:
-                return config
-        return None
 
     def _hear(self, message: _ChatMessage, role_ids: Collection[int]) -> None:
         """Buffer the award of a message out of its member's cooldown: now when this process
@@ -500,10 +464,7 @@ class XPSystem:
         """Hand this process's channels over to the other bots, then stop the background task
         and save everything still buffered. The leases go first: a slow database cancelling
         the save must not keep the channels without an awarder until the leases run out."""
-        reads = list(self._rules_reads.values())
-        for read in reads:  # chat still waiting for its guild's rules earns nothing now
-            read.cancel()
-        await asyncio.gather(*reads, return_exceptions=True)
+        await self._rules_wait.stop()  # chat still waiting for its rules earns nothing now
         await self.cooldowns.release()  # every claim answered first
         await self.writer.stop()
 
