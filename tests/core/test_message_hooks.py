@@ -10,6 +10,7 @@ from typing import Any, cast
 import discord
 import pytest
 
+from botfleet.core import message_hooks
 from botfleet.core.message_hooks import MessageHooks
 
 
@@ -81,3 +82,28 @@ async def test_a_hook_removed_is_no_longer_called_and_removing_twice_does_nothin
     hooks.remove(hear)
     hooks.run(message())
     assert heard == []
+
+
+async def test_closing_lets_quick_work_finish_and_cancels_the_rest(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(message_hooks, "DRAIN_SECONDS", 0.2)
+    finished: list[str] = []
+    hooks = MessageHooks("hangman", lambda _: None)
+
+    async def quick() -> None:
+        await asyncio.sleep(0.05)
+        finished.append("quick")
+
+    async def stuck() -> None:
+        await asyncio.sleep(3600)
+        finished.append("stuck")
+
+    hooks.add(lambda _: quick())
+    hooks.add(lambda _: stuck())
+    hooks.run(message())
+    with caplog.at_level(logging.WARNING, logger="botfleet.core.message_hooks"):
+        await asyncio.wait_for(hooks.close(), timeout=2)
+    assert finished == ["quick"]
+    assert "1 message hook tasks still running at shutdown were cancelled" in caplog.text
+    await hooks.close()  # nothing left: returns at once

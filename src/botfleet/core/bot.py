@@ -635,7 +635,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
 
         Timers stop first, so none fires into a cog already gone; the extensions unload while
         the database, the XP write-behind and the bus still work, so their ``cog_unload`` can
-        save state.
+        save state; the message hooks' work still running ends before the database closes.
 
         Each step is bounded and isolated: one that fails or hangs is logged, and the others
         still run, so a database outage at shutdown never leaks the Redis connection.
@@ -652,6 +652,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             ("extensions", self._unload_extensions),
             ("heartbeat", self.heartbeat.stop),
             ("gamification", self.gamification.stop),
+            ("message hooks' work", self.message_hooks.close),
             ("event bus", self._close_bus),
             ("rate limiter", self.rate_limiter.close),
         ]

@@ -19,6 +19,9 @@ import discord
 
 log = logging.getLogger(__name__)
 
+DRAIN_SECONDS = 5.0
+"""How long a closing bot lets its hooks' work in flight finish before cancelling it."""
+
 MessageHook: TypeAlias = Callable[[discord.Message], Coroutine[Any, Any, None] | None]
 
 
@@ -56,6 +59,22 @@ class MessageHooks:
                 task = asyncio.create_task(self._finish(hook, pending, message))
                 self._waiting.add(task)
                 task.add_done_callback(self._waiting.discard)
+
+    async def close(self) -> None:
+        """Let the hooks' work in flight finish (bounded), then cancel what is left: none may
+        outlive the database it reads or the event loop it runs on."""
+        if not self._waiting:
+            return
+        _, late = await asyncio.wait(set(self._waiting), timeout=DRAIN_SECONDS)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        if late:
+            log.warning(
+                "%s: %d message hook tasks still running at shutdown were cancelled",
+                self._bot_name,
+                len(late),
+            )
 
     async def _finish(
         self, hook: MessageHook, pending: Coroutine[Any, Any, None], message: discord.Message
