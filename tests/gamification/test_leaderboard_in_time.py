@@ -15,7 +15,7 @@ import pytest
 from fleet_helpers import fleet, shared_file_settings
 
 from botfleet.bots.utility.bot import DEFINITION as UTILITY
-from botfleet.gamification.leaderboard_pages import LeaderboardPage
+from botfleet.gamification.leaderboard_pages import LeaderboardPage, LeaderboardService
 from botfleet.sandbox import (
     Application,
     DiscordSandbox,
@@ -33,6 +33,19 @@ HELD_BACK = 2.0
 @pytest.fixture
 def discord_sandbox_options() -> dict[str, Any]:
     return {"interaction_deadline": DEADLINE}
+
+
+def hold_back(
+    monkeypatch: pytest.MonkeyPatch, leaderboards: LeaderboardService, method: str
+) -> None:
+    """Make the leaderboard service's ``method`` take :data:`HELD_BACK` seconds longer."""
+    ranked = getattr(leaderboards, method)
+
+    async def held_back(*args: Any, **kwargs: Any) -> LeaderboardPage:
+        await asyncio.sleep(HELD_BACK)
+        return await ranked(*args, **kwargs)
+
+    monkeypatch.setattr(leaderboards, method, held_back)
 
 
 async def board_shown(sandbox: DiscordSandbox, handle: InteractionHandle) -> Message:
@@ -65,14 +78,7 @@ async def test_a_slow_leaderboard_is_acknowledged_in_time_then_given_in_place(
     settings.bot.slow_note_after = 0.8
     async with fleet(discord_sandbox, (UTILITY, utility_app, settings)) as [bot]:
         await bot.gamification.xp.give_xp(guild.id, alice.id, 500, actor_id=guild.owner.id)
-        leaderboards = bot.gamification.leaderboards
-        ranked = leaderboards.page
-
-        async def held_back(*args: Any, **kwargs: Any) -> LeaderboardPage:
-            await asyncio.sleep(HELD_BACK)
-            return await ranked(*args, **kwargs)
-
-        monkeypatch.setattr(leaderboards, "page", held_back)
+        hold_back(monkeypatch, bot.gamification.leaderboards, "page")
         handle = await alice.run_command(general, utility_app, "leaderboard")
         first = await handle.wait_for_response()
         assert first.type is InteractionCallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
@@ -103,14 +109,7 @@ async def test_a_slow_page_turn_is_acknowledged_in_time_then_shown(
         # Under a loaded machine this first board may itself come late (acknowledged first).
         board = await board_shown(discord_sandbox, handle)
         assert "Page 1/2" in board.embeds[0]["footer"]["text"]
-        leaderboards = bot.gamification.leaderboards
-        turned = leaderboards.turn
-
-        async def held_back(*args: Any, **kwargs: Any) -> LeaderboardPage:
-            await asyncio.sleep(HELD_BACK)
-            return await turned(*args, **kwargs)
-
-        monkeypatch.setattr(leaderboards, "turn", held_back)
+        hold_back(monkeypatch, bot.gamification.leaderboards, "turn")
         _, next_id = board.custom_ids
         press = await members[0].click(board, next_id)
         first = await press.wait_for_response()

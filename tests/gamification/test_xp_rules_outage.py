@@ -62,10 +62,20 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rules_wait, "RULES_RETRY_DELAYS", (0.05, 0.1))
 
 
+@pytest.fixture
+def xp(database: Database, make_gamification: GamificationFactory) -> XPSystem:
+    return make_gamification(database, options=FIXED).xp
+
+
+async def saved_xp(xp: XPSystem, member: int, guild_id: int = GUILD) -> int:
+    """The member's XP once everything buffered is saved."""
+    await xp.flush()
+    return (await xp.profile(member, guild_id)).progress.total_xp
+
+
 async def test_chat_during_an_outage_earns_once_the_rules_can_be_read(
-    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+    xp: XPSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    xp = make_gamification(database, options=FIXED).xp
     outage = Outage(xp, monkeypatch)
     # Ada twice within her cooldown, then after it; Bob once; in two guilds.
     heard = [
@@ -82,16 +92,14 @@ async def test_chat_during_an_outage_earns_once_the_rules_can_be_read(
     assert 2 <= failed_while_out <= 2 * 10, "one read per guild at a time, not one per message"
     outage.end()
     await asyncio.wait_for(asyncio.gather(*heard), timeout=5)
-    await xp.flush()
-    assert (await xp.profile(ADA, GUILD)).progress.total_xp == 40
-    assert (await xp.profile(BOB, GUILD)).progress.total_xp == 20
-    assert (await xp.profile(BOB, OTHER_GUILD)).progress.total_xp == 20
+    assert await saved_xp(xp, ADA) == 40
+    assert await saved_xp(xp, BOB) == 20
+    assert await saved_xp(xp, BOB, OTHER_GUILD) == 20
 
 
 async def test_a_longer_outage_costs_the_waiting_chat_its_xp_and_nothing_else(
-    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+    xp: XPSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    xp = make_gamification(database, options=FIXED).xp
     monkeypatch.setattr(rules_wait, "RULES_WAIT_SECONDS", 0.3)
     outage = Outage(xp, monkeypatch)
     waiting = hear(xp, ADA, T0)
@@ -101,14 +109,12 @@ async def test_a_longer_outage_costs_the_waiting_chat_its_xp_and_nothing_else(
     assert xp.pending_awards == 0
     outage.end()
     await asyncio.wait_for(hear(xp, ADA, T0 + 61), timeout=5)
-    await xp.flush()
-    assert (await xp.profile(ADA, GUILD)).progress.total_xp == 20
+    assert await saved_xp(xp, ADA) == 20
 
 
 async def test_messages_past_the_waiting_bound_earn_nothing_at_once(
-    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+    xp: XPSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    xp = make_gamification(database, options=FIXED).xp
     monkeypatch.setattr(rules_wait, "MAX_MESSAGES_WAITING", 2)
     outage = Outage(xp, monkeypatch)
     waiting = [hear(xp, ADA, T0), hear(xp, BOB, T0)]
@@ -117,15 +123,13 @@ async def test_messages_past_the_waiting_bound_earn_nothing_at_once(
     await asyncio.wait_for(turned_away, timeout=1)  # did not wait
     outage.end()
     await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
-    await xp.flush()
-    assert (await xp.profile(ADA, GUILD)).progress.total_xp == 20
-    assert (await xp.profile(ADA + 1, GUILD)).progress.total_xp == 0
+    assert await saved_xp(xp, ADA) == 20
+    assert await saved_xp(xp, ADA + 1) == 0
 
 
 async def test_stopping_ends_the_wait_without_an_error(
-    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+    xp: XPSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    xp = make_gamification(database, options=FIXED).xp
     Outage(xp, monkeypatch)
     waiting = hear(xp, ADA, T0)
     await asyncio.sleep(0.1)
@@ -135,10 +139,9 @@ async def test_stopping_ends_the_wait_without_an_error(
 
 
 async def test_a_message_joining_a_long_read_still_waits_its_own_time(
-    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+    xp: XPSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its wait counts from its own arrival, not from the guild's first failed read."""
-    xp = make_gamification(database, options=FIXED).xp
     monkeypatch.setattr(rules_wait, "RULES_WAIT_SECONDS", 0.6)
     outage = Outage(xp, monkeypatch)
     first = hear(xp, ADA, T0)
@@ -148,15 +151,13 @@ async def test_a_message_joining_a_long_read_still_waits_its_own_time(
     assert not late.done(), "the late message keeps waiting past the first one's bound"
     outage.end()
     await asyncio.wait_for(late, timeout=5)
-    await xp.flush()
-    assert (await xp.profile(BOB, GUILD)).progress.total_xp == 20
-    assert (await xp.profile(ADA, GUILD)).progress.total_xp == 0
+    assert await saved_xp(xp, BOB) == 20
+    assert await saved_xp(xp, ADA) == 0
 
 
 async def test_stopping_during_a_first_read_buffers_nothing_into_the_stopped_writer(
-    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+    xp: XPSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    xp = make_gamification(database, options=FIXED).xp
     outage = Outage(xp, monkeypatch, read_seconds=0.3)
     outage.end()  # the read will succeed, but only after the bot stopped
     heard = hear(xp, ADA, T0)
@@ -167,9 +168,8 @@ async def test_stopping_during_a_first_read_buffers_nothing_into_the_stopped_wri
 
 
 async def test_stopping_during_a_failing_first_read_starts_no_wait(
-    database: Database, make_gamification: GamificationFactory, monkeypatch: pytest.MonkeyPatch
+    xp: XPSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    xp = make_gamification(database, options=FIXED).xp
     outage = Outage(xp, monkeypatch, read_seconds=0.3)
     heard = hear(xp, ADA, T0)
     await asyncio.sleep(0.05)
