@@ -141,7 +141,8 @@ async def check_database(settings: Settings) -> list[Check]:
         await database.dispose()
         return [Check("database", Status.OK, f"{where}: created at the first start")]
     try:
-        latency = await asyncio.wait_for(database.ping(), DOCTOR_TIMEOUT)
+        async with asyncio.timeout(DOCTOR_TIMEOUT):
+            latency = await database.ping()
     except (DatabaseUnavailableError, TimeoutError, OSError) as exc:
         return [
             Check(
@@ -186,7 +187,8 @@ async def check_redis(settings: Settings) -> Check:
         settings.cache.redis_url.get_secret_value(), socket_connect_timeout=DOCTOR_TIMEOUT
     )
     try:
-        await asyncio.wait_for(client.ping(), DOCTOR_TIMEOUT)
+        async with asyncio.timeout(DOCTOR_TIMEOUT):
+            await client.ping()
     except (OSError, TimeoutError, redis_asyncio.RedisError) as exc:
         return Check(
             "redis", Status.FAIL, f"unreachable: {exc}", "check REDIS_URL and that Redis runs"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +161,72 @@ async def test_closing_lets_a_load_already_reading_finish() -> None:
     release.set()
     await closing
     assert finished == ["read"]
+
+
+async def looping_on(wait: Callable[[asyncio.Event], Awaitable[object]]) -> str:
+    """A task looping on ``wait`` is cancelled as the event it waits for is set: it must end.
+
+    The event set, its waiter wakes; the cancel then arrives before the loop's own wait resumes
+    (on Python 3.11, ``asyncio.wait_for`` returned the result there and dropped the cancel)."""
+    event = asyncio.Event()
+    rounds = 0
+
+    async def loop() -> None:
+        nonlocal rounds
+        while rounds < 3:
+            await wait(event)
+            event.clear()
+            rounds += 1
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0.01)
+    event.set()
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.wait([task], timeout=1)
+    return "cancelled" if task.cancelled() else f"ran on ({rounds} more rounds)"
+
+
+async def test_a_loop_waiting_at_most_a_while_ends_when_cancelled_as_its_event_comes() -> None:
+    assert await looping_on(lambda event: tasks.wait_at_most(event, 10)) == "cancelled"
+
+
+async def test_wait_at_most_says_whether_the_event_came() -> None:
+    event = asyncio.Event()
+    assert await tasks.wait_at_most(event, 0.01) is False
+    asyncio.get_running_loop().call_later(0.01, event.set)
+    assert await tasks.wait_at_most(event, 5) is True
+    assert await tasks.wait_at_most(event, 0) is True  # set already: no wait at all
+
+
+async def test_a_caller_cancelled_while_it_stops_a_task_is_cancelled_too() -> None:
+    """The stopped task's cancellation is swallowed; the caller's own is not."""
+    stopping = asyncio.Event()
+
+    async def slow_to_stop() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopping.set()
+            await asyncio.sleep(10)  # its cleanup takes long: the caller is cancelled meanwhile
+
+    worker = asyncio.create_task(slow_to_stop())
+    await asyncio.sleep(0)
+    caller = asyncio.create_task(cancel_and_wait(worker))
+    await stopping.wait()
+    caller.cancel()
+    await asyncio.wait([caller], timeout=1)
+    assert caller.cancelled()
+
+
+async def test_no_source_waits_with_wait_for() -> None:
+    """``asyncio.wait_for`` may drop a cancellation on Python 3.11 (see above): src uses
+    ``asyncio.timeout`` or :func:`tasks.wait_at_most`."""
+    source = Path(tasks.__file__).parents[1]
+    users = [
+        f"{path.relative_to(source)}:{number}"
+        for path in sorted(source.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "asyncio.wait_for(" in line and not line.lstrip().startswith(("#", '"', "`"))
+    ]
+    assert users == []

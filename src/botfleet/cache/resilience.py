@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from botfleet.cache.memory import Clock
 from botfleet.config.schema import Settings
+from botfleet.utils.tasks import wait_at_most
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -155,8 +156,7 @@ class ResilientRedis:
         delay = self.seconds_until_retry()
         if delay == 0 and not self._probing:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._reachable.wait(), delay or self.retry_interval)
+        await wait_at_most(self._reachable, delay or self.retry_interval)
 
     async def warm_up(self) -> None:
         """Open a connection now, so that the next command does not wait for one; a failure

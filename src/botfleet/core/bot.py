@@ -664,7 +664,8 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             steps.append(("database", self.database.dispose))
         for what, step in steps:
             try:
-                await asyncio.wait_for(step(), SHUTDOWN_STEP_TIMEOUT)
+                async with asyncio.timeout(SHUTDOWN_STEP_TIMEOUT):
+                    await step()
             except Exception:
                 log.exception("closing the %s failed; shutting down anyway", what)
         await super().close()

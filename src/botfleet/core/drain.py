@@ -13,6 +13,8 @@ import time
 from discord import app_commands
 from discord.ext import commands
 
+from botfleet.utils.tasks import wait_at_most
+
 DRAIN_TIMEOUT = 9.0
 """Longest wait for running commands at a stop: within one shutdown step's 10 s bound."""
 
@@ -54,8 +56,6 @@ class InFlightCommands:
     async def drain(self) -> int:
         """Refuse new commands and wait for the running ones; return how many did not end."""
         self.draining = True
-        try:
-            await asyncio.wait_for(self._idle.wait(), self.drain_timeout)
-        except TimeoutError:
-            return len(self._started)
-        return 0
+        if await wait_at_most(self._idle, self.drain_timeout):
+            return 0
+        return len(self._started)

@@ -78,7 +78,8 @@ class ExtensionReloader:
         if self._task is None:
             return
         try:
-            await asyncio.wait_for(self._task, STOP_TIMEOUT)
+            async with asyncio.timeout(STOP_TIMEOUT):
+                await self._task
         except TimeoutError:
             log.warning("the extension watcher did not stop within %.0fs", STOP_TIMEOUT)
 

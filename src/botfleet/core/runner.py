@@ -21,7 +21,7 @@ from botfleet.events_bus import BusUnavailableError, EventBus, bus_from_settings
 from botfleet.metrics import BotHealth, FleetMetrics, HealthServer
 from botfleet.metrics.log_context import install_log_context, set_log_context
 from botfleet.utils.memory import release_freed_memory
-from botfleet.utils.tasks import cancel_and_wait
+from botfleet.utils.tasks import cancel_and_wait, wait_ended
 
 log = logging.getLogger(__name__)
 
@@ -200,8 +200,7 @@ async def _serve(
             await bot.close()
         else:
             stopping.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
+        await wait_ended(serving)
 
 
 @contextlib.asynccontextmanager

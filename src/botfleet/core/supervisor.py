@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from botfleet.errors import EXIT_CONFIG_ERROR
+from botfleet.utils.tasks import wait_at_most
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +116,7 @@ class Supervisor:
                 child.restarts,
                 child.delay,
             )
-            with contextlib.suppress(TimeoutError):  # the delay elapsed without a stop
-                await asyncio.wait_for(self.stopping.wait(), timeout=child.delay)
-            if self.stopping.is_set():
+            if await wait_at_most(self.stopping, child.delay):
                 return 0
             child.delay = min(child.delay * 2, MAX_RESTART_DELAY)
 
@@ -129,7 +128,8 @@ class Supervisor:
             await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if not waiting.done():
                 try:
-                    return await asyncio.wait_for(asyncio.shield(waiting), self.grace_period)
+                    async with asyncio.timeout(self.grace_period):
+                        return await asyncio.shield(waiting)
                 except TimeoutError:
                     log.warning(
                         "pid %s ignored SIGTERM for %.0fs; killing it",

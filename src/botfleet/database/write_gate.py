@@ -53,6 +53,11 @@ def gate_for(file: str) -> asyncio.Lock:
     return gates.setdefault(file, asyncio.Lock())
 
 
+async def _take_turn(gate: asyncio.Lock, seconds: float) -> None:
+    async with asyncio.timeout(seconds):
+        await gate.acquire()
+
+
 def install_write_gate(engine: AsyncEngine, file: str, timeout: float) -> None:
     """Make ``engine``'s write transactions on ``file`` take turns (see the module's text).
 
@@ -69,7 +74,7 @@ def install_write_gate(engine: AsyncEngine, file: str, timeout: float) -> None:
             return
         gate = gate_for(file)
         try:
-            await_(asyncio.wait_for(gate.acquire(), timeout))
+            await_(_take_turn(gate, timeout))
         except TimeoutError:
             raise sqlite3.OperationalError(
                 f"database is locked (no turn to write within {timeout:g} s)"

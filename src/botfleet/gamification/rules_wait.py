@@ -59,7 +59,8 @@ class RulesWait(Generic[Rules]):
             read.add_done_callback(lambda done: self._forget(guild_id, done))
         self._waiting[guild_id] += 1
         try:
-            return await asyncio.wait_for(asyncio.shield(read), RULES_WAIT_SECONDS)
+            async with asyncio.timeout(RULES_WAIT_SECONDS):
+                return await asyncio.shield(read)
         except TimeoutError:
             return None
         except asyncio.CancelledError:

@@ -46,6 +46,7 @@ from botfleet.gamification.events import (
 from botfleet.gamification.options import GamificationOptions
 from botfleet.gamification.redis_rankings import RedisRankings
 from botfleet.gamification.store import XPStore
+from botfleet.utils.tasks import wait_at_most
 
 log = logging.getLogger(__name__)
 
@@ -323,8 +324,7 @@ class XPWriteBehind:
             else:
                 delay = max(0.0, last_start + self.options.flush_interval - time.monotonic())
                 wake_on = self._wakeup
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake_on.wait(), timeout=delay)
+            await wait_at_most(wake_on, delay)
             self._wakeup.clear()
             if self._stop_requested.is_set():
                 return

@@ -30,6 +30,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from botfleet.sandbox.local_http import LocalHTTPServer
+from botfleet.utils.tasks import wait_at_most
 
 DEFAULT_MODELS: Final = ("gpt-4o-mini",)
 MESSAGE_OVERHEAD_TOKENS: Final = 4
@@ -272,10 +273,7 @@ class LocalOpenAIServer(LocalHTTPServer):
 
     async def _hold(self, seconds: float) -> None:
         """Wait ``seconds``, or less if the server stops meanwhile."""
-        try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        except TimeoutError:
-            return
+        await wait_at_most(self._stopping, seconds)
 
     @staticmethod
     def _default_reply(number: int, messages: list[dict[str, Any]]) -> str:

@@ -54,6 +54,7 @@ from botfleet.sandbox.state import (
     POLL_HOUR,
     SandboxState,
 )
+from botfleet.utils.tasks import wait_ended
 
 if TYPE_CHECKING:
     import discord
@@ -490,8 +491,6 @@ async def _close_client(client: discord.Client, task: asyncio.Task[None]) -> Non
     if not task.done():
         task.cancel()
     try:
-        await task
-    except asyncio.CancelledError:
-        return
+        await wait_ended(task)
     except Exception:
         log.exception("A sandbox client ended with an error")

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import discord
 
+from botfleet.utils.tasks import wait_at_most
+
 if TYPE_CHECKING:
     from discord.types.voice import GuildVoiceState as GuildVoiceStatePayload
     from discord.types.voice import VoiceServerUpdate as VoiceServerUpdatePayload
@@ -333,10 +335,8 @@ class SandboxVoiceClient(discord.VoiceProtocol):
         if not self.playbacks:
             raise AssertionError("nothing was played on this voice client")
         playback = self.playbacks[-1]
-        try:
-            await asyncio.wait_for(playback.ended.wait(), timeout)
-        except TimeoutError:
+        if not await wait_at_most(playback.ended, timeout):
             raise AssertionError(
                 f"the playback still runs after {timeout:.1f}s ({playback.frames} frames read)"
-            ) from None
+            )
         return playback

@@ -18,7 +18,6 @@ windows in memory (see :mod:`botfleet.cache.resilience` for the outage policy).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import time
@@ -33,6 +32,7 @@ from botfleet.cache.memory import Clock
 from botfleet.cache.resilience import RedisUnavailableError, ResilientRedis
 from botfleet.config.schema import Settings
 from botfleet.errors import BotfleetError
+from botfleet.utils.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -429,10 +429,7 @@ class SharedRateLimiter:
 
     async def close(self) -> None:
         """Send the hits not yet sent, then stop the background sender."""
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+        await cancel_and_wait(self._flusher)
         batch = {name: state for name, state in self._buckets.items() if state.unsent}
         if batch:
             await self._flush(batch)

@@ -25,7 +25,6 @@ data-deletion request (:mod:`botfleet.services.privacy`) finds them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import functools
 import inspect
@@ -45,6 +44,7 @@ from botfleet.config.schema import Settings
 from botfleet.database.base import Database
 from botfleet.database.models.timer import Timer
 from botfleet.errors import BotfleetError
+from botfleet.utils.tasks import wait_at_most
 
 logger = logging.getLogger(__name__)
 
@@ -403,8 +403,7 @@ class Scheduler:
                     delay,
                 )
             self._sleeping_until = _utcnow() + timedelta(seconds=delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=delay)
+            await wait_at_most(self._wakeup, delay)
 
     async def _fire_due_timers(self) -> float:
         """Claim and fire every due timer; return the seconds to sleep before the next one."""

@@ -58,9 +58,8 @@ class CardLayout:
 async def fetch_avatar_png(member: discord.Member | discord.User) -> bytes | None:
     """The member's picture from Discord's CDN, or None when it cannot be fetched (offline)."""
     try:
-        return await asyncio.wait_for(
-            member.display_avatar.with_size(256).read(), AVATAR_FETCH_SECONDS
-        )
+        async with asyncio.timeout(AVATAR_FETCH_SECONDS):
+            return await member.display_avatar.with_size(256).read()
     except (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError) as exc:
         log.debug("drawing initials for %d: their avatar is out of reach (%s)", member.id, exc)
         return None

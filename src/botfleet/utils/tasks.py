@@ -1,4 +1,12 @@
-"""Background tasks: cancelling one and waiting until it has really ended; data preloaded."""
+"""Background tasks: cancelling one and waiting until it has really ended; bounded waits;
+data preloaded.
+
+Every wait here keeps the caller's own cancellation. On Python 3.11 ``asyncio.wait_for`` loses
+a cancellation that arrives as the awaited thing completes, and ``suppress(CancelledError)``
+around awaiting a cancelled task swallows the caller's: a loop built on either runs on after
+its task was cancelled, and whoever waits for that task (a closing event loop) waits forever.
+That hung CI's test run (stop 26); ``tests/utils/test_tasks.py`` shows both.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +33,33 @@ async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
     if task is None:
         return
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
+    await wait_ended(task)
+
+
+async def wait_ended(task: asyncio.Future[Any]) -> None:
+    """Wait for ``task``, cancelled already, to end: its cancellation is swallowed, the
+    caller's own (a cancel that reached the caller meanwhile) is not."""
+    try:
         await task
+    except asyncio.CancelledError:
+        if _cancelling():
+            raise
+
+
+async def wait_at_most(event: asyncio.Event, seconds: float) -> bool:
+    """Wait until ``event`` is set, at most ``seconds``; whether it was set."""
+    try:
+        async with asyncio.timeout(max(seconds, 0.0)):
+            await event.wait()
+    except TimeoutError:
+        return event.is_set()
+    return True
+
+
+def _cancelling() -> bool:
+    """Whether the running task was asked to cancel (and has not taken it back)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class Preload(Generic[T]):
@@ -85,8 +118,12 @@ class Preload(Generic[T]):
         if self._task is None or self._waiting:
             await cancel_and_wait(self._task)
             return
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.shield(self._task)
+        try:
+            with contextlib.suppress(Exception):  # a failed load: _log_failure logged it
+                await asyncio.shield(self._task)
+        except asyncio.CancelledError:
+            if _cancelling():
+                raise
 
     async def _run(self, *, wait: bool) -> T:
         if wait and self._after is not None:

@@ -53,7 +53,8 @@ async def _database_check(app: web.Application) -> dict[str, Any]:
     :data:`CHECK_TIMEOUT` for the whole check (a migration holding its table locked is no
     answer either)."""
     try:
-        return await asyncio.wait_for(_database_state(app), CHECK_TIMEOUT)
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            return await _database_state(app)
     except (DatabaseUnavailableError, TimeoutError) as exc:
         log.warning("readiness: database unavailable: %r", exc)
         return {"status": "failed", "detail": "the database does not answer"}
@@ -82,7 +83,8 @@ async def _bots_check(app: web.Application) -> dict[str, Any]:
     restart the process, because the database is slow).
     """
     try:
-        statuses = await asyncio.wait_for(read_fleet_status(app[DATABASE_KEY]), CHECK_TIMEOUT)
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            statuses = await read_fleet_status(app[DATABASE_KEY])
     except (DatabaseUnavailableError, SQLAlchemyError, TimeoutError) as exc:
         log.warning("readiness: the bots' heartbeats could not be read: %r", exc)
         return {"status": "unknown", "detail": "the heartbeats could not be read"}
@@ -105,7 +107,8 @@ async def _redis_check(app: web.Application) -> dict[str, Any]:
         return {"status": "not configured", "detail": "the in-memory cache serves alone"}
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(redis.client.ping(), CHECK_TIMEOUT)
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            await redis.client.ping()
     except (OSError, TimeoutError, RedisError) as exc:
         log.warning("readiness: Redis unavailable: %r", exc)
         return {"status": "degraded", "detail": "Redis does not answer; serving from memory"}

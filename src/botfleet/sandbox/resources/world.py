@@ -32,6 +32,7 @@ from botfleet.sandbox.models import (
     User,
 )
 from botfleet.sandbox.snowflakes import SnowflakeGenerator
+from botfleet.utils.tasks import wait_at_most
 
 INTERACTION_RESPONSE_DEADLINE = 3.0
 """Seconds Discord gives a bot to give an interaction its first answer."""
@@ -80,11 +81,7 @@ class ChangeFeed:
 
     async def wait(self, seconds: float) -> None:
         """Wait for the next change, or at most ``seconds``."""
-        changed = self._changed
-        try:
-            await asyncio.wait_for(changed.wait(), timeout=max(seconds, 0.0))
-        except TimeoutError:
-            return
+        await wait_at_most(self._changed, seconds)
 
 
 class WorldState:

@@ -8,7 +8,6 @@ undeliverable with that reason, and the dashboard shows the premium all the same
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
@@ -17,7 +16,7 @@ from discord.ext import commands
 
 from botfleet.events_bus import PremiumChanged, PremiumGranted, PremiumRevoked
 from botfleet.services.premium.outbox import Delivery, OutboxMessage, deliver
-from botfleet.utils.tasks import cancel_and_wait
+from botfleet.utils.tasks import cancel_and_wait, wait_at_most
 
 if TYPE_CHECKING:
     from botfleet.core.bot import FleetBot
@@ -62,8 +61,7 @@ class PremiumOutboxEvents(commands.Cog, name="Premium DMs"):
                 await deliver(self.bot.database, self.send)
             except Exception:  # the database away for a moment: the next pass tries again
                 log.exception("premium outbox pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._owed.wait(), self.interval)
+            await wait_at_most(self._owed, self.interval)
             self._owed.clear()
 
     async def send(self, message: OutboxMessage) -> Delivery:
