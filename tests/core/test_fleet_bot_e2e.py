@@ -47,6 +47,7 @@ from botfleet.database.models.user import User
 from botfleet.errors import UserError
 from botfleet.sandbox import Application, DiscordSandbox, Permission, SandboxGuild
 from botfleet.services.scheduler import ScheduledTimer, Scheduler
+from waiting import until
 
 SettingsFactory = Callable[..., Settings]
 
@@ -341,7 +342,7 @@ async def test_views_time_out_before_the_bot_disconnects(
         assert shown.message is not None
         [button] = shown.message.components[0]["components"]
         assert not button.get("disabled")
-        assert len(bot.live_views()) == 1
+        await until(lambda: len(bot.live_views()) == 1)  # stored once Discord's answer is read
     [pager] = probe.pagers
     assert pager.expired_while_open is True
     assert pager.is_finished()

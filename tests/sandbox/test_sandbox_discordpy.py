@@ -23,6 +23,7 @@ from botfleet.sandbox import (
     SandboxGuild,
     SandboxScriptError,
 )
+from waiting import until
 
 BotFactory = Callable[..., commands.Bot]
 
@@ -114,6 +115,7 @@ async def test_message_content_is_hidden_without_the_intent_except_mentions(
         await alice.send(general, "!ping")
         await alice.send(general, f"<@{sandbox_app.bot_user.id}> ping")
         answer = await general.wait_for_message(author=sandbox_app)
+        await until(lambda: "pong" in seen)  # its own message comes back through the gateway
     assert answer.content == "pong"
     assert seen[0] == ""
     assert seen[1] == f"<@{sandbox_app.bot_user.id}> ping"

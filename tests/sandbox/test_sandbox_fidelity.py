@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime
 import logging
@@ -22,6 +21,7 @@ from botfleet.sandbox import (
 )
 from botfleet.sandbox.state import GatewayEvent
 from botfleet.sandbox.voice import SandboxVoiceClient
+from waiting import until
 
 BotFactory = Callable[..., commands.Bot]
 KNOWN_HARMLESS_WARNINGS = ("PyNaCl is not installed", "davey is not installed")
@@ -48,14 +48,6 @@ def on(bot: commands.Bot, event: str, callback: Callable[..., object]) -> None:
         callback(*args)
 
     bot.add_listener(listener, event)
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.01)
 
 
 async def test_a_busy_session_parses_cleanly_and_field_by_field(

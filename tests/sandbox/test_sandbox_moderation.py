@@ -27,6 +27,7 @@ from botfleet.sandbox import (
 )
 from botfleet.sandbox.flags import ALL_PERMISSIONS, OverwriteType
 from botfleet.sandbox.models import PermissionOverwrite
+from waiting import until
 
 BotFactory = Callable[..., commands.Bot]
 MODERATOR = (
@@ -76,14 +77,6 @@ def listen(bot: commands.Bot, *events: str) -> list[str]:
 
         bot.add_listener(record, event)
     return heard
-
-
-async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
-    async with asyncio.timeout(within):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.01)
 
 
 def member_of(bot: commands.Bot, guild: SandboxGuild, member: SandboxMember) -> discord.Member:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -24,6 +23,7 @@ from botfleet.sandbox import (
 from botfleet.sandbox.flags import MessageType
 from botfleet.sandbox.render import ComponentNumbers, TranscriptRenderer, Viewpoint
 from botfleet.sandbox.validation import MessageDraft, PollAnswerDraft, PollDraft
+from waiting import until
 
 BotFactory = Callable[..., commands.Bot]
 VoteEvent = tuple[str, int, int, int | None]
@@ -54,14 +54,6 @@ def alice(sandbox_guild: SandboxGuild) -> SandboxMember:
 @pytest.fixture
 def bob(sandbox_guild: SandboxGuild) -> SandboxMember:
     return sandbox_guild.add_member("bob")
-
-
-async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
-    async with asyncio.timeout(within):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.01)
 
 
 def lunch_poll(*, hours: float = 2, multiple: bool = False) -> discord.Poll:

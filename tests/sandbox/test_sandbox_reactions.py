@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import discord
@@ -11,6 +10,7 @@ from discord.ext import commands
 
 from botfleet.sandbox import Application, DiscordSandbox, Message, Permission, SandboxGuild
 from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS
+from waiting import until
 
 BotFactory = Callable[..., commands.Bot]
 
@@ -32,14 +32,6 @@ async def bot(
     client = make_bot()
     async with discord_sandbox.run_client(client, sandbox_app):
         yield client
-
-
-async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
-    async with asyncio.timeout(within):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.01)
 
 
 async def posted_by_bot(bot: commands.Bot, guild: SandboxGuild, text: str) -> discord.Message:

@@ -16,6 +16,7 @@ from discord.ext import commands
 from botfleet.sandbox import Application, DiscordSandbox, Permission, SandboxGuild
 from botfleet.sandbox.scripting import DEFAULT_BOT_PERMISSIONS, SandboxScriptError
 from botfleet.sandbox.voice import SandboxVoiceClient
+from waiting import until
 
 BotFactory = Callable[..., commands.Bot]
 FRAME = 3840
@@ -54,14 +55,6 @@ async def bot(
     client = make_bot()
     async with discord_sandbox.run_client(client, sandbox_app):
         yield client
-
-
-async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
-    async with asyncio.timeout(within):
-        while True:
-            if condition():
-                return
-            await asyncio.sleep(0.01)
 
 
 def voice_channel(bot: commands.Bot, guild: SandboxGuild, name: str) -> discord.VoiceChannel:
