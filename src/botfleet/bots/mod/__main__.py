@@ -2,7 +2,11 @@
 
 import sys
 
-from botfleet.bots.mod.bot import DEFINITION
-from botfleet.core.entry import run_definition
+from botfleet.core.voiceless import leave_out_voice_libraries
+
+leave_out_voice_libraries()  # before anything loads discord.py: until a voice join
+
+from botfleet.bots.mod.bot import DEFINITION  # noqa: E402
+from botfleet.core.entry import run_definition  # noqa: E402
 
 sys.exit(run_definition(DEFINITION))

@@ -27,6 +27,7 @@ from botfleet.bots.music.services.icy import follow_icy_titles
 from botfleet.bots.music.services.store import MusicStore, SavedPlayer
 from botfleet.bots.music.services.tracks import SourceKind, Track
 from botfleet.bots.music.views.controller import controller_view, player_embed
+from botfleet.core.voiceless import load_voice_libraries
 from botfleet.errors import UserError
 from botfleet.utils.tasks import cancel_and_wait
 from botfleet.utils.text import truncate_string
@@ -43,6 +44,15 @@ MIN_LISTEN_SECONDS: Final = 0.5
 XP_PER_MINUTE: Final = 1
 BOT_NAME: Final = "music"
 CONNECT_TIMEOUT: Final = 30.0
+
+
+async def join(
+    channel: discord.VoiceChannel | discord.StageChannel, client_class: type[discord.VoiceProtocol]
+) -> discord.VoiceProtocol:
+    """Connect to ``channel``; the process's first join loads discord.py's voice libraries
+    (imports, in a thread), left out until then (issue 16)."""
+    await asyncio.to_thread(load_voice_libraries)
+    return await channel.connect(cls=client_class, timeout=CONNECT_TIMEOUT, self_deaf=True)
 
 
 class PlayerManager:
@@ -167,9 +177,7 @@ class PlayerManager:
         voice = guild.voice_client
         if voice is None:
             try:
-                voice = await channel.connect(
-                    cls=backend.voice_client_class, timeout=CONNECT_TIMEOUT, self_deaf=True
-                )
+                voice = await join(channel, backend.voice_client_class)
             except (TimeoutError, discord.ClientException) as error:
                 log.warning("Guild %s: joining %s failed: %s", guild.id, channel.id, error)
                 raise UserError("I could not join your voice channel; try again.") from None
@@ -282,9 +290,7 @@ class PlayerManager:
             await old.disconnect(force=True)
         log.info("Guild %s: disconnected from voice; rejoining %s", player.guild_id, channel.id)
         try:
-            player.voice = await channel.connect(
-                cls=current_backend().voice_client_class, timeout=CONNECT_TIMEOUT, self_deaf=True
-            )
+            player.voice = await join(channel, current_backend().voice_client_class)
         except (TimeoutError, discord.ClientException) as error:
             log.warning("Guild %s: rejoining failed: %s", player.guild_id, error)
             await self.leave(player.guild_id, reason="could not rejoin voice")
