@@ -21,7 +21,6 @@ from botfleet.database import Database
 from botfleet.database.models import Timer
 from botfleet.errors import UserError
 from botfleet.services.scheduler import Scheduler
-from botfleet.utils.tasks import Preload
 
 NOON = datetime(2026, 11, 25, 12, tzinfo=UTC)
 WORDS = WordList(["bractlet", "table", "tablet", "able", "cable", "battle"])
@@ -55,7 +54,7 @@ async def timers(database: Database) -> list[Timer]:
 
 async def test_daily_post_is_armed_fires_and_rearms(database: Database) -> None:
     scheduler = Scheduler(database, lambda *_: None, bot_name="spelling_bee", memory_threshold=0)
-    bee = BeeService(database, Preload.loaded(WORDS), clock=lambda: NOON, scheduler=scheduler)
+    bee = BeeService(database, lambda: WORDS, clock=lambda: NOON, scheduler=scheduler)
     when = await bee.set_daily(1, 100, 10, parse_daily_time("08:30"))
     assert when == datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
     [timer] = await timers(database)
@@ -70,7 +69,7 @@ async def test_daily_post_is_armed_fires_and_rearms(database: Database) -> None:
     await bee.set_daily(1, 100, 10, parse_daily_time("09:00"))
     assert await bee.daily_due(timer.payload) is None, "a changed time makes old timers stale"
 
-    restarted = BeeService(database, Preload.loaded(WORDS), clock=lambda: NOON, scheduler=scheduler)
+    restarted = BeeService(database, lambda: WORDS, clock=lambda: NOON, scheduler=scheduler)
     assert await restarted.rearm_daily() == 1
     newest = (await timers(database))[-1]
     assert await restarted.daily_due(newest.payload) is not None
@@ -87,7 +86,7 @@ async def test_re_arming_keeps_a_change_made_after_the_posts_were_read(
     """A re-arm (at start, or retried while the database came back) that read the posts before
     an administrator changed one does not write the old time back over the change."""
     scheduler = Scheduler(database, lambda *_: None, bot_name="spelling_bee", memory_threshold=0)
-    bee = BeeService(database, Preload.loaded(WORDS), clock=lambda: NOON, scheduler=scheduler)
+    bee = BeeService(database, lambda: WORDS, clock=lambda: NOON, scheduler=scheduler)
     await bee.set_daily(1, 100, 10, parse_daily_time("08:30"))
     read_before_the_change = await bee.store.daily_posts()
     await bee.set_daily(1, 100, 10, parse_daily_time("09:00"))  # /bee daily, meanwhile

@@ -18,7 +18,6 @@ from botfleet.database import Database
 from botfleet.database.models import Timer
 from botfleet.errors import UserError
 from botfleet.services.scheduler import Scheduler
-from botfleet.utils.tasks import Preload
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -72,7 +71,7 @@ async def test_the_servers_zone_is_kept_for_later_times_and_on_restart(
 ) -> None:
     scheduler = Scheduler(database, lambda *_: None, bot_name="spelling_bee", memory_threshold=0)
     noon = datetime(2026, 11, 25, 12, tzinfo=UTC)
-    bee = BeeService(database, Preload.loaded(WORDS), clock=lambda: noon, scheduler=scheduler)
+    bee = BeeService(database, lambda: WORDS, clock=lambda: noon, scheduler=scheduler)
     assert await bee.daily_zone(1) == ZoneInfo("UTC")
     with pytest.raises(UserError, match="Say when too"):
         await bee.daily_time_for(1, None, "Europe/Paris")
@@ -94,7 +93,7 @@ async def test_the_servers_zone_is_kept_for_later_times_and_on_restart(
     ), "a zone alone keeps the time"
     assert await bee.set_daily(1, 100, 10, moved) == datetime(2026, 11, 25, 13, 30, tzinfo=UTC)
 
-    restarted = BeeService(database, Preload.loaded(WORDS), clock=lambda: noon, scheduler=scheduler)
+    restarted = BeeService(database, lambda: WORDS, clock=lambda: noon, scheduler=scheduler)
     assert await restarted.rearm_daily() == 1
     async with database.session() as session:
         newest = (await session.scalars(select(Timer).order_by(Timer.id.desc()))).first()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from datetime import UTC, datetime
 
 from botfleet.bots.spelling_bee.services.game import BeeService, puzzle_day
@@ -11,7 +13,6 @@ from botfleet.bots.spelling_bee.services.store import BeeStore
 from botfleet.database import Database
 from botfleet.errors import UserError
 from botfleet.services.privacy import registry
-from botfleet.utils.tasks import Preload
 
 NOON = datetime(2026, 11, 25, 12, tzinfo=UTC)
 WORDS = ("bractlet", "table", "tablet", "able", "cable", "battle")
@@ -19,7 +20,7 @@ WORDS = ("bractlet", "table", "tablet", "able", "cable", "battle")
 
 
 def service(database: Database, moment: datetime = NOON) -> BeeService:
-    return BeeService(database, Preload.loaded(WordList(WORDS)), clock=lambda: moment)
+    return BeeService(database, lambda: WordList(WORDS), clock=lambda: moment)
 
 
 async def test_submitting_words_records_them_for_the_guild(database: Database) -> None:
@@ -104,3 +105,24 @@ async def test_contributions_rank_todays_finders(database: Database) -> None:
         (11, 1, 15, 1),
         (10, 2, 6, 0),
     ]
+
+
+async def test_the_word_list_is_read_for_each_new_days_puzzle_and_not_kept(
+    database: Database,
+) -> None:
+    """Reading it takes milliseconds once a day; kept, it cost an idle bot 1.3 MB (issue 16)."""
+    reads: list[weakref.ref[WordList]] = []
+
+    def read() -> WordList:
+        words = WordList(WORDS)
+        reads.append(weakref.ref(words))
+        return words
+
+    bee = BeeService(database, read, clock=lambda: NOON)
+    await bee.puzzle(bee.today())
+    await asyncio.gather(bee.puzzle(bee.today()), bee.progress(1))
+    assert len(reads) == 1  # today's puzzle is kept, not made again
+    await bee.puzzle("2026-11-26")
+    assert len(reads) == 2
+    gc.collect()
+    assert [ref() for ref in reads] == [None, None]  # nothing holds a list once read

@@ -14,7 +14,6 @@ from botfleet.cache import CacheHierarchy, MemoryCache
 from botfleet.database import Database
 from botfleet.gamification import Gamification, LevelUp
 from botfleet.services.privacy import registry
-from botfleet.utils.tasks import Preload
 
 WORDS = ("bractlet", "table", "tablet", "able", "cable", "battle")
 """Every word answers every day: 38 points, Genius at 27, one pangram (15 points)."""
@@ -49,9 +48,7 @@ class RecordingRewards:
 def service(
     database: Database, moment: datetime, rewards: RewardReporter | None = None
 ) -> BeeService:
-    return BeeService(
-        database, Preload.loaded(WordList(WORDS)), clock=lambda: moment, rewards=rewards
-    )
+    return BeeService(database, lambda: WordList(WORDS), clock=lambda: moment, rewards=rewards)
 
 
 async def test_a_record_adds_up_words_points_pangrams_and_days(database: Database) -> None:

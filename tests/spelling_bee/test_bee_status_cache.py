@@ -22,7 +22,6 @@ from botfleet.database.models.spelling_bee import SpellingBeeChannel, SpellingBe
 from botfleet.sandbox import Application, SandboxGuild
 from botfleet.sandbox.pytest_plugin import FleetBotStage
 from botfleet.services.privacy import forget_cached_member, registry
-from botfleet.utils.tasks import Preload
 from warm_commands import answer, statements_answering
 
 NOON = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -31,7 +30,7 @@ GUILD, ALICE, BOB = 1, 10, 11
 
 
 def service(database: Database, cache: CacheHierarchy) -> BeeService:
-    return BeeService(database, Preload.loaded(WordList(WORDS)), clock=lambda: NOON, cache=cache)
+    return BeeService(database, lambda: WordList(WORDS), clock=lambda: NOON, cache=cache)
 
 
 @pytest.mark.parametrize("with_redis", [False, True], ids=["memory", "redis"])

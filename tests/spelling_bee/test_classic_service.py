@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -426,3 +428,29 @@ async def test_no_xp_roles_apply_to_classic_games(
         assert (await service.stats(GUILD, ALICE)).games_won == 1, "the record still counts"
     finally:
         await gamification.stop()
+
+
+async def test_the_word_bank_is_read_at_the_first_game_and_while_a_lobby_fills(
+    database: Database,
+) -> None:
+    """An idle bot does without its 1.1 MB (issue 16): nothing is read until a game needs it;
+    a lobby has it read in the background, before its first round."""
+    reads: list[str] = []
+
+    def read() -> ClassicWordBank:
+        reads.append(threading.current_thread().name)
+        return bank()
+
+    service = ClassicService(database, Preload(read), round_seconds=30, lobby_seconds=20)
+    await asyncio.sleep(0.05)
+    assert reads == []
+    lobby = await service.open_lobby(
+        guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE, settings=elimination()
+    )
+    async with asyncio.timeout(5):
+        while not reads:  # noqa: ASYNC110  (a thread's load: nothing to await)
+            await asyncio.sleep(0.01)
+    assert reads[0] != threading.current_thread().name
+    await service.join(lobby.game_id, BOB)
+    first = await service.begin_now(lobby.game_id, ALICE)
+    assert first.number == 1 and len(reads) == 1

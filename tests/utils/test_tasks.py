@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from botfleet.utils import tasks
+from botfleet.utils import memory, tasks
 from botfleet.utils.tasks import Preload, cancel_and_wait
 
 
@@ -82,7 +82,7 @@ async def test_what_a_load_dropped_goes_back_to_the_system_in_its_thread(
         steps.append(("trim", threading.current_thread().name))
         return 1
 
-    monkeypatch.setattr(tasks, "malloc_trim", lambda: trim)
+    monkeypatch.setattr(memory, "malloc_trim", lambda: trim)
     assert await Preload(load).get() == "words"
     assert [step for step, _ in steps] == ["load", "trim"]
     assert steps[0][1] == steps[1][1] != threading.current_thread().name
@@ -91,7 +91,7 @@ async def test_what_a_load_dropped_goes_back_to_the_system_in_its_thread(
 async def test_a_load_where_the_c_library_cannot_trim_still_gives_its_data(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tasks, "malloc_trim", lambda: None)  # musl, macOS
+    monkeypatch.setattr(memory, "malloc_trim", lambda: None)  # musl, macOS
     assert await Preload(lambda: "words").get() == "words"
 
 

@@ -38,6 +38,14 @@ def malloc_trim() -> Callable[[int], int] | None:
     return found
 
 
+def give_back_freed_heap() -> None:
+    """Return the C heap's free pages to the system now (blocking: call it in a thread, after
+    dropping what a load built); nothing where the C library cannot."""
+    trim = malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 async def release_freed_memory() -> bool:
     """Return the free pages of the C heap to the system (in a thread: it walks the heap);
     whether the C library could."""

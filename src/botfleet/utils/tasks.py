@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from botfleet.utils.memory import malloc_trim
+from botfleet.utils.memory import give_back_freed_heap
 
 T = TypeVar("T")
 
@@ -133,9 +133,7 @@ class Preload(Generic[T]):
 
     def _load_and_trim(self) -> T:
         value = self._load()
-        trim = malloc_trim()
-        if trim is not None:
-            trim(0)
+        give_back_freed_heap()
         return value
 
 

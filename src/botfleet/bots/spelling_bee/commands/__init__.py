@@ -1,8 +1,8 @@
 """The Spelling Bee Bot's extension: its services, ``/bee`` commands, listeners and events.
 
-Loaded by the bot base (``DEFINITION.extensions``); the word lists are read in a thread in
-the background once the bot is ready (the first command that needs one waits for it). The
-classic mode speaks words with espeak-ng when it is installed, into a cache under the bot's
+Loaded by the bot base (``DEFINITION.extensions``); the word lists are read in a thread when
+a game needs them, not at start (issue 16): the puzzle's for each new day's puzzle, then
+dropped, the classic mode's at its first game (while a lobby fills). The classic mode speaks words with espeak-ng when it is installed, into a cache under the bot's
 state directory; without it the mode is played in text.
 """
 
@@ -44,7 +44,6 @@ MEGABYTE: Final = 1024 * 1024
 
 async def setup(bot: FleetBot[SpellingBeeOptions]) -> None:
     options = bot.options
-    words = Preload(WordList.bundled, after=bot.wait_until_settled)
     classic_words = Preload(
         partial(ClassicWordBank.bundled, bot.state_dir.joinpath(*CLUES_CHECKED)),
         after=bot.wait_until_settled,
@@ -52,7 +51,7 @@ async def setup(bot: FleetBot[SpellingBeeOptions]) -> None:
     zones = await asyncio.to_thread(all_zones)
     rewards = GamificationRewards(bot.gamification, role_ids_of=partial(member_role_ids, bot))
     service = BeeService(
-        bot.database, words, rewards=rewards, scheduler=bot.scheduler, cache=bot.cache
+        bot.database, WordList.bundled, rewards=rewards, scheduler=bot.scheduler, cache=bot.cache
     )
     classic = ClassicService(
         bot.database,

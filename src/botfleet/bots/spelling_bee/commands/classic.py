@@ -75,7 +75,6 @@ class ClassicPlay(commands.Cog, name=COG_NAME):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ClassicButton)
-        self.service.bank.start()
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(ClassicButton)

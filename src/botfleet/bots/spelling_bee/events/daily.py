@@ -34,7 +34,6 @@ class SpellingBeeEvents(commands.Cog, name="Spelling Bee events"):
         self.service = service
 
     async def cog_load(self) -> None:
-        self.service.words.start()
         await self.bot.before_timers_start(
             self, "re-arming the daily spelling bee posts", self._rearm
         )
@@ -43,9 +42,6 @@ class SpellingBeeEvents(commands.Cog, name="Spelling Bee events"):
         rearmed = await self.service.rearm_daily()
         if rearmed:
             log.info("%d spelling bee daily posts were given fresh timers", rearmed)
-
-    async def cog_unload(self) -> None:
-        await self.service.words.close()
 
     @commands.Cog.listener()
     async def on_spelling_bee_daily_timer_complete(self, timer: ScheduledTimer) -> None:

@@ -244,7 +244,12 @@ class ClassicRewardReporter(Protocol):
 
 
 class ClassicService:
-    """Classic spelling bees, one per channel, over the word bank, timers, records and XP."""
+    """Classic spelling bees, one per channel, over the word bank, timers, records and XP.
+
+    The word bank (1.1 MB) is read at the first game, not at start: an idle bot does without
+    it (issue 16). A solo game waits for it (about 35 ms; 200 ms once, when a new release's
+    clues are checked), a lobby has it read while members join.
+    """
 
     def __init__(
         self,
@@ -317,6 +322,7 @@ class ClassicService:
         """An elimination game that members may join until the lobby closes."""
         async with self._lock:
             game = self._new_game(guild_id, channel_id, starter_id, settings, Phase.LOBBY)
+            self.bank.start()  # read while the lobby fills, for an instant first round
             game.lobby_closes_at = self._clock() + self.lobby_time
             await self._schedule(game.lobby_closes_at, LOBBY_EVENT, game)
             return self._lobby(game)
