@@ -2,8 +2,9 @@
 
 Loaded by the bot base (``DEFINITION.extensions``); the word lists are read in a thread when
 a game needs them, not at start (issue 16): the puzzle's for each new day's puzzle, then
-dropped, the classic mode's at its first game (while a lobby fills). The classic mode speaks words with espeak-ng when it is installed, into a cache under the bot's
-state directory; without it the mode is played in text.
+dropped, the classic mode's at its first game (while a lobby fills). The classic mode speaks
+words with espeak-ng when it is installed, into a cache under the bot's state directory;
+without it the mode is played in text.
 """
 
 from __future__ import annotations
