@@ -356,8 +356,12 @@ async def test_every_timer_fires_exactly_once_across_processes(
     monkeypatch.setattr(scheduler_module, "CLAIM_BATCH_SIZE", 7)
     activity = asyncio.Event()
     recorders = [Recorder(activity=activity) for _ in range(3)]
+    databases = [open_database() for _ in recorders]
+    for database in databases:  # connected, as running processes are: on a loaded machine
+        await database.ping()  # the first to start could otherwise claim all before one opens
     schedulers = [
-        make_scheduler(open_database(), recorder, max_sleep=0.2) for recorder in recorders
+        make_scheduler(database, recorder, max_sleep=0.2)
+        for database, recorder in zip(databases, recorders, strict=True)
     ]
     due = _now()
     scheduled = [
