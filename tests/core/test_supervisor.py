@@ -112,4 +112,4 @@ def test_each_bot_process_runs_without_docstrings() -> None:
     ``test_optimized_bots.py`` shows the bots look the same to members that way."""
     (child,) = Supervisor.for_bots(["hangman"]).children
     assert child.argv == (sys.executable, *BOT_PYTHON_OPTIONS, "-m", "botfleet.bots.hangman")
-    assert "-OO" in BOT_PYTHON_OPTIONS
+    assert BOT_PYTHON_OPTIONS == ("-OO", "-X", "no_debug_ranges")
