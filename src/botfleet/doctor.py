@@ -95,6 +95,18 @@ def check_tokens(
             yield Check(f"token {name}", Status.OK, "set")
 
 
+def bots_that_run(settings_by_bot: dict[str, Settings]) -> set[str]:
+    """The bots ``botfleet run --all`` starts: those with a token, or every one in the local
+    sandbox when none has one. What only one bot needs (FFmpeg, espeak-ng, the compiled
+    automod scans) is checked for that bot alone: a fleet without it is not warned."""
+    with_token = {
+        name
+        for name, settings in settings_by_bot.items()
+        if settings.discord.token is not None and settings.discord.token.get_secret_value()
+    }
+    return with_token or set(settings_by_bot)
+
+
 def check_options(configs: dict[str, EffectiveConfig]) -> Iterable[Check]:
     """Validate each bot's ``options`` as the bot will at start, where it would refuse them."""
     broken = 0
@@ -338,12 +350,14 @@ async def run_checks() -> list[Check]:
         checks.append(check_module("sentry_sdk", "Sentry error reports", "sentry"))
     if shared.ai.api_key is not None:
         checks.append(check_module("openai", "the AI service", "ai"))
-    ffmpeg, ffprobe = music_programs(per_bot)
-    checks.append(check_ffmpeg(ffmpeg))
-    checks.append(check_ffprobe(ffprobe))
-    checks.append(check_speech())
-    checks.append(check_voice())
-    checks.append(check_compiled_scans())
+    running = bots_that_run(settings_by_bot)
+    if "music" in running:
+        ffmpeg, ffprobe = music_programs(per_bot)
+        checks.extend((check_ffmpeg(ffmpeg), check_ffprobe(ffprobe), check_voice()))
+    if "spelling_bee" in running:
+        checks.append(check_speech())
+    if "mod" in running:
+        checks.append(check_compiled_scans())
     checks.append(check_writable(shared.logging.directory, "logs"))
     checks.append(check_writable(shared.bot.data_dir, "data"))
     return checks

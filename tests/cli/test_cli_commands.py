@@ -22,6 +22,7 @@ from botfleet.bots.mod.services.cases import CaseStore, NewCase
 from botfleet.bots.mod.services.limits import CaseAction
 from botfleet.cache import CacheHierarchy, CacheKeys
 from botfleet.cli import main
+from botfleet.config import token_variable
 from botfleet.config.schema import Settings
 from botfleet.core.heartbeat import Heartbeat, Vitals
 from botfleet.database import Database
@@ -178,6 +179,32 @@ def test_doctor_on_defaults_passes_with_warnings(workdir: Path) -> None:
     assert "✔ database" in result.output
     assert "✔ redis" in result.output and "in-memory cache" in result.output
     assert "✔ options" in result.output
+
+
+BOT_CHECKS = {
+    "music": ("ffmpeg", "ffprobe", "voice"),
+    "spelling_bee": ("espeak-ng",),
+    "mod": ("automod scans",),
+}
+"""The checks of what one bot alone needs, by bot."""
+CHECK_NAME = re.compile(r"[✔!✘] (.+?)\s{2,}")
+
+
+@pytest.mark.parametrize("tokens", [(), ("hangman",), ("mod", "music")])
+def test_doctor_checks_what_one_bot_needs_only_for_the_bots_that_run(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, tokens: tuple[str, ...]
+) -> None:
+    """The bots with a token run, or all of them in the sandbox when none has one: a fleet
+    without the Music Bot is not warned about FFmpeg, nor one without the Mod Bot about its
+    automod's C module."""
+    for bot in tokens:
+        monkeypatch.setenv(token_variable(bot), f"MTIz.{bot}.token")
+    output = invoke("doctor").output
+    checked = {found[1] for line in output.splitlines() if (found := CHECK_NAME.match(line))}
+    running = set(tokens) or set(BOT_CHECKS)
+    for bot, names in BOT_CHECKS.items():
+        for name in names:
+            assert (name in checked) is (bot in running), (name, output)
 
 
 def test_doctor_fails_on_unreachable_redis_and_bad_token(
