@@ -25,6 +25,7 @@ from botfleet import get_definition
 from botfleet.config import token_variable
 from botfleet.core.voiceless import VOICE_LIBRARIES
 from botfleet.database.migrate import upgrade
+from botfleet.database.models import SERVICE_MODELS_MODULES
 from botfleet.sandbox import DiscordSandbox
 
 CRYPTOGRAPHY_PRIMITIVES = ("cryptography.hazmat", "cryptography.x509", "cryptography.fernet")
@@ -174,3 +175,13 @@ async def test_an_idle_bot_has_not_loaded_discords_voice_libraries(
     bot warns meanwhile that voice is not supported."""
     modules = await modules_of_a_bot_after_a_chat(discord_sandbox, tmp_path, bot_name, {})
     assert {name.split(".")[0] for name in modules} & set(VOICE_LIBRARIES) == set()
+
+
+async def test_an_idle_bot_maps_no_table_of_a_service_it_never_uses(
+    discord_sandbox: DiscordSandbox, tmp_path: Path
+) -> None:
+    """The AI service's and the web dashboard's tables (about 80 KB each) are mapped where
+    they are read: not in the Hangman Bot, which reads neither."""
+    modules = await modules_of_a_bot_after_a_chat(discord_sandbox, tmp_path, "hangman", {})
+    assert "botfleet.database.models.gamification" in modules
+    assert not set(SERVICE_MODELS_MODULES) & set(modules)
