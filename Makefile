@@ -6,37 +6,34 @@ EXTRAS ?= dev,postgres,redis,sentry,music,ai,grammar,data,mod,web,browser,paymen
 # processes than the machine has cores (pytest-xdist); TEST_WORKERS=0 runs it in one.
 TEST_WORKERS ?= 4
 BIN := $(VENV)/bin
-# How the bots' interpreters run (src/botfleet/core/supervisor.py's BOT_PYTHON_OPTIONS).
-BOT_PYTHON := -OO -X no_debug_ranges
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: install install-production run test lint format doctor clean
 
-# The bots run as `python -OO -X no_debug_ranges` (issue 16): their libraries' bytecode for it
-# is compiled once here, not at every start of a bot process (which may not write it).
+# The bots run as `python -OO` (issue 16): their libraries' bytecode for it is compiled once
+# here, not at every start of a bot process (which may not write it).
 $(STAMP): pyproject.toml constraints.txt setup.py src/botfleet/bots/mod/services/_text_scan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
-	$(BIN)/python $(BOT_PYTHON) -m compileall -q -j 2 -x '/tests?/' $(VENV)/lib
+	$(BIN)/python -OO -m compileall -q -j 2 -x '/tests?/' $(VENV)/lib
 	touch $(STAMP)
 
 install: $(STAMP)
 
 # A production host's .venv: requirements.lock's packages (scripts/lock.sh), each checked against
 # its hashes, then botfleet itself from this checkout; no test tools. The bots run as
-# `python -OO -X no_debug_ranges` (issue 16): their bytecode for it is compiled here, the
-# service cannot write it.
+# `python -OO` (issue 16): their bytecode for it is compiled here, the service cannot write it.
 install-production:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --no-index .
 	$(BIN)/python -m pip check
-	$(BIN)/python $(BOT_PYTHON) -m compileall -q -x '/tests?/' $(VENV)/lib
+	$(BIN)/python -OO -m compileall -q -x '/tests?/' $(VENV)/lib
 	@# The standard library's too, where this user may write it (else each bot start compiles
 	@# some 190 of its modules, about a second of CPU): not fatal.
-	-$(BIN)/python $(BOT_PYTHON) -m compileall -q -x '/(tests?|idle_test|lib2to3)/' \
+	-$(BIN)/python -OO -m compileall -q -x '/(tests?|idle_test|lib2to3)/' \
 		"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')"
 
 run: $(STAMP)

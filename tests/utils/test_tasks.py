@@ -230,3 +230,88 @@ async def test_no_source_waits_with_wait_for() -> None:
         if "asyncio.wait_for(" in line and not line.lstrip().startswith(("#", '"', "`"))
     ]
     assert users == []
+
+
+async def test_a_caller_cancelled_before_still_stops_its_tasks_in_its_cleanup() -> None:
+    """A bot cancelled, closing in a ``finally``: each task it stops there is waited for and
+    the cleanup goes on to its end (then the cancellation goes on)."""
+    workers = [asyncio.create_task(asyncio.Event().wait()) for _ in range(2)]
+    steps: list[str] = []
+
+    async def owner() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for number, worker in enumerate(workers):
+                await cancel_and_wait(worker)
+                steps.append(f"worker {number} stopped")
+
+    task = asyncio.create_task(owner())
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.wait([task], timeout=1)
+    assert task.cancelled()
+    assert steps == ["worker 0 stopped", "worker 1 stopped"]
+    assert all(worker.cancelled() for worker in workers)
+
+
+async def test_a_cancel_the_stopped_task_swallowed_still_cancels_the_caller() -> None:
+    stopping, release = asyncio.Event(), asyncio.Event()
+
+    async def stubborn() -> str:
+        while not release.is_set():
+            try:
+                await release.wait()
+            except asyncio.CancelledError:  # swallows every cancel, the caller's too
+                stopping.set()
+        return "ended anyway"
+
+    worker = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    caller = asyncio.create_task(cancel_and_wait(worker))
+    await stopping.wait()
+    caller.cancel()  # reaches the worker, which swallows it
+    await asyncio.sleep(0.01)
+    release.set()
+    await asyncio.wait([caller], timeout=1)
+    assert worker.result() == "ended anyway"
+    assert caller.cancelled()
+
+
+async def test_finish_within_gives_the_result_or_cancels_the_work_past_its_time() -> None:
+    assert await tasks.finish_within(asyncio.sleep(0, "done"), 1) == "done"
+    cleaned_up: list[str] = []
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(10)
+        finally:
+            cleaned_up.append("closed")
+
+    with pytest.raises(TimeoutError):
+        await tasks.finish_within(slow(), 0.05)
+    assert cleaned_up == ["closed"]
+
+
+async def test_a_step_past_its_time_is_a_timeout_even_in_a_cancelled_caller() -> None:
+    """FleetBot.close runs its steps so: one that hangs is logged and the next still runs,
+    when the close itself runs in a cancelled task's ``finally``."""
+    outcomes: list[str] = []
+
+    async def closing() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for step in (asyncio.Event().wait, lambda: asyncio.sleep(0)):
+                try:
+                    await tasks.finish_within(step(), 0.05)
+                    outcomes.append("ended")
+                except TimeoutError:
+                    outcomes.append("timed out")
+
+    task = asyncio.create_task(closing())
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.wait([task], timeout=2)
+    assert outcomes == ["timed out", "ended"]
+    assert task.cancelled()

@@ -64,6 +64,7 @@ from botfleet.services.premium import PremiumService
 from botfleet.services.privacy import forget_cached_member, forget_every_cached_member
 from botfleet.services.rate_limit import RateLimited, RateLimiter
 from botfleet.services.scheduler import Scheduler
+from botfleet.utils.tasks import finish_within
 
 log = logging.getLogger(__name__)
 
@@ -664,8 +665,7 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             steps.append(("database", self.database.dispose))
         for what, step in steps:
             try:
-                async with asyncio.timeout(SHUTDOWN_STEP_TIMEOUT):
-                    await step()
+                await finish_within(step(), SHUTDOWN_STEP_TIMEOUT)
             except Exception:
                 log.exception("closing the %s failed; shutting down anyway", what)
         await super().close()

@@ -37,13 +37,18 @@ async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
 
 
 async def wait_ended(task: asyncio.Future[Any]) -> None:
-    """Wait for ``task``, cancelled already, to end: its cancellation is swallowed, the
-    caller's own (a cancel that reached the caller meanwhile) is not."""
+    """Wait for ``task``, cancelled already, to end: its cancellation is swallowed; a cancel
+    that reached the caller meanwhile is not, even one the task swallowed. A caller cancelled
+    before (stopping its tasks in a ``finally``) still waits for them."""
+    cancels = _cancels_so_far()
     try:
         await task
     except asyncio.CancelledError:
-        if _cancelling():
+        if _cancels_so_far() > cancels:
             raise
+        return
+    if _cancels_so_far() > cancels:
+        raise asyncio.CancelledError
 
 
 async def wait_at_most(event: asyncio.Event, seconds: float) -> bool:
@@ -56,10 +61,30 @@ async def wait_at_most(event: asyncio.Event, seconds: float) -> bool:
     return True
 
 
-def _cancelling() -> bool:
-    """Whether the running task was asked to cancel (and has not taken it back)."""
+async def finish_within(work: Awaitable[T], seconds: float) -> T:
+    """``work``'s result, run in a task of its own, cancelled (and waited for) past ``seconds``
+    with TimeoutError raised, or when the caller is cancelled.
+
+    Its own task: how it runs and times out does not depend on a caller already being
+    cancelled (a bot shutting down in a ``finally``), where ``asyncio.timeout`` of Python
+    3.11.0-3.11.2 raises CancelledError in place of TimeoutError.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        await cancel_and_wait(task)
+        raise
+    if not done:
+        await cancel_and_wait(task)
+        raise TimeoutError
+    return task.result()
+
+
+def _cancels_so_far() -> int:
+    """How many cancels the running task was asked for (and has not taken back)."""
     task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
+    return 0 if task is None else task.cancelling()
 
 
 class Preload(Generic[T]):
@@ -118,12 +143,8 @@ class Preload(Generic[T]):
         if self._task is None or self._waiting:
             await cancel_and_wait(self._task)
             return
-        try:
-            with contextlib.suppress(Exception):  # a failed load: _log_failure logged it
-                await asyncio.shield(self._task)
-        except asyncio.CancelledError:
-            if _cancelling():
-                raise
+        with contextlib.suppress(Exception):  # a failed load: _log_failure logged it
+            await wait_ended(asyncio.shield(self._task))
 
     async def _run(self, *, wait: bool) -> T:
         if wait and self._after is not None:
