@@ -64,3 +64,59 @@ def test_loaded_at_a_first_join_voice_encrypts_and_speaks_dave() -> None:
     before, after = run(JOIN).splitlines()
     assert before == "before: PyNaCl library needed in order to use voice"
     assert after == "after: 16 True True"
+
+
+RACE = """
+import threading
+from botfleet.core.voiceless import leave_out_voice_libraries, load_voice_libraries
+leave_out_voice_libraries()
+import discord.voice_client
+
+seen = []
+def join():
+    load_voice_libraries()
+    seen.append(discord.voice_client.has_nacl and discord.voice_client.has_dave)
+joins = [threading.Thread(target=join) for _ in range(4)]
+for thread in joins:
+    thread.start()
+for thread in joins:
+    thread.join()
+print(seen)
+"""
+
+MISSING = """
+import sys
+from botfleet.core.voiceless import (
+    leave_out_voice_libraries, load_voice_libraries, voice_libraries_installed,
+    voice_libraries_left_out,
+)
+leave_out_voice_libraries()
+import discord
+import importlib.machinery
+real = importlib.machinery.PathFinder.find_spec
+importlib.machinery.PathFinder.find_spec = classmethod(
+    lambda cls, name, *rest: None if name == "davey" else real(name, *rest)
+)
+print(voice_libraries_installed())
+for _ in range(2):
+    try:
+        load_voice_libraries()
+    except ImportError as missing:
+        print("refused:", missing.name, voice_libraries_left_out())
+"""
+
+
+def test_joins_at_once_each_find_voice_loaded() -> None:
+    """Servers joining at once (a restart resuming its players): none is let through before
+    the first join has set everything discord.py reads."""
+    assert run(RACE) == "[True, True, True, True]"
+
+
+def test_without_the_libraries_installed_a_join_is_refused_each_time() -> None:
+    """Left out and not installed either: discord.py's own warning stays on at start, and each
+    join says what is missing, the libraries still absent for the next."""
+    assert run(MISSING).splitlines() == [
+        "False",
+        "refused: davey True",
+        "refused: davey True",
+    ]

@@ -18,7 +18,7 @@ import discord
 from botfleet.config import ConfigError, load_settings, token_variable
 from botfleet.core.definition import BotDefinition
 from botfleet.core.runner import MissingTokenError, run_bot, run_together
-from botfleet.core.voiceless import voice_libraries_left_out
+from botfleet.core.voiceless import voice_libraries_installed, voice_libraries_left_out
 from botfleet.database.base import DatabaseConfigError, DatabaseUnavailableError
 from botfleet.database.migrate import MigrationError
 from botfleet.errors import EXIT_CONFIG_ERROR, BotfleetError
@@ -51,7 +51,8 @@ SHARDING_CLOSE_CODES = {
 
 def run_definition(definition: BotDefinition) -> int:
     """Load the bot's settings, set up logging, and run it; return the process exit status."""
-    if voice_libraries_left_out():  # until a first join: discord.py's warning would only alarm
+    if voice_libraries_left_out() and voice_libraries_installed():
+        # Loaded at a first join: discord.py's "voice will NOT be supported" would be wrong.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     try:
         settings = load_settings(definition.name)

@@ -9,7 +9,9 @@ which then runs as on a machine without them; the Music Bot loads them at its fi
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import sys
+import threading
 from types import ModuleType
 from typing import Final, cast
 
@@ -31,9 +33,7 @@ def leave_out_voice_libraries() -> None:
     """
     if "discord" in sys.modules:
         return
-    modules = cast("dict[str, ModuleType | None]", sys.modules)
-    for name in VOICE_LIBRARIES:
-        modules.setdefault(name, None)  # None there: `import nacl` fails as if not installed
+    _mark_absent()
 
 
 def voice_libraries_left_out() -> bool:
@@ -41,21 +41,43 @@ def voice_libraries_left_out() -> bool:
     return any(name in sys.modules and sys.modules[name] is None for name in VOICE_LIBRARIES)
 
 
+def voice_libraries_installed() -> bool:
+    """Whether they are installed, whether left out or not (looked up, never imported)."""
+    return all(importlib.machinery.PathFinder.find_spec(name) for name in VOICE_LIBRARIES)
+
+
 def load_voice_libraries() -> None:
     """Load the libraries left out, before a first voice connection (blocking: imports).
 
     discord.py looked them up once, as it loaded, and holds what it found in module globals;
     those are set as if they had been there then. Nothing to do where they were never left
-    out. An ImportError if they are not installed (``botfleet doctor`` says so too).
+    out; joins at once wait for the first to have set everything. An ImportError if they are
+    not installed (``botfleet doctor`` says so too).
     """
-    if not voice_libraries_left_out():
-        return
+    with _LOADING:
+        if not voice_libraries_left_out():
+            return
+        for name in VOICE_LIBRARIES:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+        try:
+            for module_name in ("nacl.secret", "nacl.utils", "davey"):  # what discord.py loads
+                importlib.import_module(module_name)
+        except ImportError:
+            _mark_absent()  # as discord.py still believes: the next join tries again
+            raise
+        for module_name, names in DISCORD_NAMES.items():
+            module = importlib.import_module(module_name)
+            for name, value in names.items():
+                setattr(module, name, sys.modules[value] if isinstance(value, str) else value)
+
+
+def _mark_absent() -> None:
+    """None in ``sys.modules``: `import nacl` fails as if the library were not installed."""
+    modules = cast("dict[str, ModuleType | None]", sys.modules)
     for name in VOICE_LIBRARIES:
-        if sys.modules.get(name, ModuleType(name)) is None:
-            del sys.modules[name]
-    for module_name in ("nacl.secret", "nacl.utils", "davey"):  # what discord.py imports
-        importlib.import_module(module_name)
-    for module_name, names in DISCORD_NAMES.items():
-        module = importlib.import_module(module_name)
-        for name, value in names.items():
-            setattr(module, name, sys.modules[value] if isinstance(value, str) else value)
+        if modules.get(name) is None:
+            modules[name] = None
+
+
+_LOADING = threading.Lock()

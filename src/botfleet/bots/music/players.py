@@ -50,8 +50,13 @@ async def join(
     channel: discord.VoiceChannel | discord.StageChannel, client_class: type[discord.VoiceProtocol]
 ) -> discord.VoiceProtocol:
     """Connect to ``channel``; the process's first join loads discord.py's voice libraries
-    (imports, in a thread), left out until then (issue 16)."""
-    await asyncio.to_thread(load_voice_libraries)
+    (imports, in a thread), left out until then (issue 16). Without them installed, the member
+    is told and the operator's log says what to install."""
+    try:
+        await asyncio.to_thread(load_voice_libraries)
+    except ImportError as missing:
+        log.error("no voice: %s; install the music extra (`botfleet doctor` checks it)", missing)
+        raise UserError("Voice is not set up on this bot yet; its operator can see why.") from None
     return await channel.connect(cls=client_class, timeout=CONNECT_TIMEOUT, self_deaf=True)
 
 
@@ -291,7 +296,7 @@ class PlayerManager:
         log.info("Guild %s: disconnected from voice; rejoining %s", player.guild_id, channel.id)
         try:
             player.voice = await join(channel, current_backend().voice_client_class)
-        except (TimeoutError, discord.ClientException) as error:
+        except (TimeoutError, discord.ClientException, UserError) as error:
             log.warning("Guild %s: rejoining failed: %s", player.guild_id, error)
             await self.leave(player.guild_id, reason="could not rejoin voice")
             return
