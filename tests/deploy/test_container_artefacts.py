@@ -20,7 +20,6 @@ from artefacts import DEPLOY, REPO, run
 from botfleet import bot_names
 from botfleet.config import token_variable
 from botfleet.config.loader import load_effective_config
-from botfleet.core.supervisor import BOT_PYTHON_OPTIONS
 
 COMPOSE = DEPLOY / "compose.yaml"
 DOCKERFILE = REPO / "Dockerfile"
@@ -202,16 +201,3 @@ def test_env_example_names_every_variable_compose_reads() -> None:
     assert payments.stripe_prices == payments.paypal_plans == {"user_monthly": "P-1"}
     assert payments.paypal_webhook_id == "WH-1"
 
-
-def test_installed_bytecode_is_compiled_as_the_bots_run() -> None:
-    """A bot uses bytecode compiled with its own interpreter options only: the image and
-    ``make install(-production)`` compile with ``BOT_PYTHON_OPTIONS`` (issue 16), else the
-    column positions ``-X no_debug_ranges`` leaves out would come back with the bytecode."""
-    options = " ".join(BOT_PYTHON_OPTIONS)
-    dockerfile = DOCKERFILE.read_text(encoding="utf-8")
-    compiles = re.findall(r"python (.*?) ?-m compileall", dockerfile)
-    assert compiles and set(compiles) == {options}, compiles
-    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    assert f"BOT_PYTHON := {options}\n" in makefile
-    assert makefile.count("$(BIN)/python $(BOT_PYTHON) -m compileall") == 3
-    assert "-m compileall" not in makefile.replace("$(BIN)/python $(BOT_PYTHON) -m compileall", "")

@@ -30,11 +30,12 @@ STABLE_AFTER = 60.0
 BOT_PYTHON_OPTIONS = ("-OO", "-X", "no_debug_ranges")
 """How a bot's interpreter runs: without docstrings (about 5-6 MB of an idle bot's memory,
 issue 16) and asserts, and without the column positions tracebacks underline the failing
-expression with (PEP 657's memory opt-out: 0.6-0.7 MB; the file, line and code stay). Every
-slash command, parameter and text command gives its description in code, never by docstring,
-so what Discord and the help show is the same either way (``tests/core/test_optimized_bots.py``);
-the asserts in ``src`` only narrow types. The bytecode installed for them is compiled with the
-same options (``make install``, ``make install-production``, the image)."""
+expression with (PEP 657's memory opt-out, 0.6-0.8 MB: the interpreter drops them as it loads
+the code; file, line and code stay). Every slash command, parameter and text command gives its
+description in code, never by docstring, so what Discord and the help show is the same either
+way (``tests/core/test_optimized_bots.py``); the asserts in ``src`` only narrow types. The
+``-OO`` bytecode is compiled at install (``make install``, ``make install-production``, the
+image)."""
 
 
 @dataclass
@@ -67,7 +68,7 @@ class Supervisor:
 
     @classmethod
     def for_bots(cls, bot_names: Sequence[str]) -> Supervisor:
-        """Supervise ``python -OO -m botfleet.bots.<name>`` for each bot."""
+        """Supervise ``python <BOT_PYTHON_OPTIONS> -m botfleet.bots.<name>`` for each bot."""
         return cls(
             {
                 name: (sys.executable, *BOT_PYTHON_OPTIONS, "-m", f"botfleet.bots.{name}")
