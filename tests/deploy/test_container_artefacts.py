@@ -200,4 +200,3 @@ def test_env_example_names_every_variable_compose_reads() -> None:
     payments = load_effective_config(environ=values, env_file=REPO / "no.env").settings.payments
     assert payments.stripe_prices == payments.paypal_plans == {"user_monthly": "P-1"}
     assert payments.paypal_webhook_id == "WH-1"
-
