@@ -636,7 +636,8 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
 
         Timers stop first, so none fires into a cog already gone; the extensions unload while
         the database, the XP write-behind and the bus still work, so their ``cog_unload`` can
-        save state; the message hooks' work still running ends before the database closes.
+        save state; the message hooks' work still running (a guild's first message waiting
+        for its XP rules) ends before XP's last save, so what it awards is saved.
 
         Each step is bounded and isolated: one that fails or hangs is logged, and the others
         still run, so a database outage at shutdown never leaks the Redis connection.
@@ -652,8 +653,8 @@ class FleetBot(commands.AutoShardedBot, Generic[OptionsT_co]):
             ("timers", self.scheduler.stop),
             ("extensions", self._unload_extensions),
             ("heartbeat", self.heartbeat.stop),
-            ("gamification", self.gamification.stop),
             ("message hooks' work", self.message_hooks.close),
+            ("gamification", self.gamification.stop),
             ("event bus", self._close_bus),
             ("rate limiter", self.rate_limiter.close),
         ]
