@@ -1,6 +1,7 @@
 """A SQLite connection stopped, then closed, closes: the shape SQLAlchemy gives a query
 cancelled mid-flight (it stops the connection at once and closes it in a task of its own).
-With aiosqlite 0.22 alone that close waited forever and held the event loop's close."""
+With aiosqlite 0.22 alone that close waited forever and held the event loop's close; it now
+waits for the thread to answer and end, while the loop can still hear it."""
 
 from __future__ import annotations
 
@@ -26,4 +27,6 @@ async def test_a_connection_stopped_during_a_query_then_closed_does_not_wait_for
     with pytest.raises(ValueError, match="Connection closed"):
         async with asyncio.timeout(5):
             await connection.close()
-    await busy  # the query still ends, its thread stops after it
+    assert busy.done()  # the close waited for the thread: the query answered, then it ended
+    assert not connection._thread.is_alive()
+    await busy

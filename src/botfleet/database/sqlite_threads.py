@@ -6,7 +6,8 @@ when a stop was sent already: that second request waits behind the first in a qu
 reads any more, and the close never returns. SQLAlchemy gets there when a query is cancelled
 (a bot shutting down mid-query): it stops the connection at once and closes it gracefully in
 a task of its own, which then never ended and held the event loop's close forever (a test's
-teardown in this project's CI, a bot process's exit). Here a second stop asks for nothing.
+teardown in this project's CI, a bot process's exit). Here a second stop waits for the thread
+to end instead, which also keeps the loop open until the thread has answered the first.
 """
 
 from __future__ import annotations
@@ -20,10 +21,18 @@ _first_stop = aiosqlite.Connection.stop
 
 
 def _stop_once(connection: aiosqlite.Connection) -> asyncio.Future[Any] | None:
-    """aiosqlite's stop, or nothing to wait for when the connection was stopped already."""
-    if not connection._running:  # aiosqlite keeps no public flag for it
+    """aiosqlite's stop; when the connection was stopped already, the end of its thread to
+    wait for (it still answers what it was asked before, while the event loop runs)."""
+    if connection._running:  # aiosqlite keeps no public flag for it
+        return _first_stop(connection)
+    thread = connection._thread
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # garbage collected without a loop: nothing to wait in
         return None
-    return _first_stop(connection)
+    if not thread.is_alive():
+        return None
+    return asyncio.ensure_future(asyncio.to_thread(thread.join))
 
 
 def stop_connections_once() -> None:
