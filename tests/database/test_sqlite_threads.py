@@ -12,13 +12,13 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from botfleet.database.sqlite_threads import stop_connections_once
+from botfleet.database.sqlite_threads import make_repeated_stops_wait
 
 
 async def test_a_connection_stopped_during_a_query_then_closed_does_not_wait_forever(
     tmp_path: Path,
 ) -> None:
-    stop_connections_once()
+    make_repeated_stops_wait()
     connection = await aiosqlite.connect(tmp_path / "botfleet.db")
     await connection.create_function("pause", 1, time.sleep)
     busy = asyncio.create_task(connection.execute("SELECT pause(0.2)"))

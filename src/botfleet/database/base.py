@@ -372,9 +372,9 @@ def _create_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
 
 
 def _create_sqlite_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
-    from botfleet.database.sqlite_threads import stop_connections_once  # noqa: PLC0415  (aiosqlite only for SQLite)
+    from botfleet.database.sqlite_threads import make_repeated_stops_wait  # noqa: PLC0415  (aiosqlite only for SQLite)
 
-    stop_connections_once()
+    make_repeated_stops_wait()
     in_memory = sqlite_file_path(url) is None and not _is_uri_mode(url)
     # An in-memory database lives inside one connection: share that connection.
     pool_arguments: Mapping[str, Any] = (

@@ -20,7 +20,7 @@ import aiosqlite
 _first_stop = aiosqlite.Connection.stop
 
 
-def _stop_once(connection: aiosqlite.Connection) -> asyncio.Future[Any] | None:
+def _stop_or_wait(connection: aiosqlite.Connection) -> asyncio.Future[Any] | None:
     """aiosqlite's stop; when the connection was stopped already, the end of its thread to
     wait for (it still answers what it was asked before, while the event loop runs)."""
     if connection._running:  # aiosqlite keeps no public flag for it
@@ -35,6 +35,6 @@ def _stop_once(connection: aiosqlite.Connection) -> asyncio.Future[Any] | None:
     return asyncio.ensure_future(asyncio.to_thread(thread.join))
 
 
-def stop_connections_once() -> None:
-    """Install :func:`_stop_once` (idempotent): before the first SQLite engine is made."""
-    aiosqlite.Connection.stop = _stop_once  # type: ignore[method-assign,assignment]
+def make_repeated_stops_wait() -> None:
+    """Install :func:`_stop_or_wait` in aiosqlite (idempotent), before a SQLite engine is made."""
+    aiosqlite.Connection.stop = _stop_or_wait  # type: ignore[method-assign,assignment]

@@ -49,9 +49,8 @@ def give_back_freed_heap() -> None:
 async def release_freed_memory() -> bool:
     """Return the free pages of the C heap to the system (in a thread: it walks the heap);
     whether the C library could."""
-    trim = malloc_trim()
-    if trim is None:
+    if malloc_trim() is None:
         return False
-    await asyncio.to_thread(trim, 0)
+    await asyncio.to_thread(give_back_freed_heap)
     log.debug("returned the memory freed at start-up to the system")
     return True
