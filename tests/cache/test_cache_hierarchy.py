@@ -166,6 +166,26 @@ async def test_an_invalidation_during_a_load_keeps_its_result_out(cache: CacheHi
     assert await cache.get("leaderboard:1:xp:all") is None
 
 
+async def test_a_read_after_an_invalidation_does_not_join_the_load_it_outdated(
+    cache: CacheHierarchy,
+) -> None:
+    """A load begun before a change is invalidated; a read begun after the change reads the
+    database again rather than sharing the outdated load's answer."""
+    stale = CountingLoader({"no_xp_role_ids": []})
+    stale.release.clear()
+    outdated = asyncio.create_task(cache.get_or_load("guild:1:xp", stale, ttl=60))
+    await asyncio.sleep(0)
+    await cache.invalidate("guild:1:xp")
+    fresh = CountingLoader({"no_xp_role_ids": [7]})
+    after_change = asyncio.create_task(cache.get_or_load("guild:1:xp", fresh, ttl=60))
+    await asyncio.sleep(0)
+    stale.release.set()
+    assert await after_change == {"no_xp_role_ids": [7]}
+    assert await outdated == {"no_xp_role_ids": []}
+    assert await cache.get("guild:1:xp") == {"no_xp_role_ids": [7]}
+    assert (stale.calls, fresh.calls) == (1, 1)
+
+
 async def test_invalidation_removes_keys_and_prefixes(cache: CacheHierarchy) -> None:
     for key in ("leaderboard:1:xp:all", "leaderboard:1:words:week", "leaderboard:2:xp:all"):
         await cache.set(key, [], ttl=60)

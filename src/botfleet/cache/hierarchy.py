@@ -243,7 +243,7 @@ class CacheHierarchy:
     async def _join(self, key: str, load: _Load | None) -> Any:
         slot = (key, load is not None)
         flight = self._flights.get(slot)
-        if flight is None:
+        if flight is None or flight.invalidated:  # a read begun before a change answers old
             flight = _Flight()
             flight.task = asyncio.create_task(self._read_through(key, flight, load))
             self._flights[slot] = flight
