@@ -73,6 +73,34 @@ async def saved_xp(xp: XPSystem, member: int, guild_id: int = GUILD) -> int:
     return (await xp.profile(member, guild_id)).progress.total_xp
 
 
+async def test_saves_and_deletions_wait_for_messages_whose_rules_are_being_read(
+    xp: XPSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No outage: a guild's rules are read into the cache (a miss, usually milliseconds) while
+    messages arrive; a flush begun meanwhile saves them, a deletion drops them (none lands
+    after it), instead of missing them."""
+    reading, release = asyncio.Event(), asyncio.Event()
+    read = xp.settings.get
+
+    async def slow_read(guild_id: int) -> GuildXPConfig:
+        reading.set()
+        await release.wait()
+        return await read(guild_id)
+
+    monkeypatch.setattr(xp.settings, "get", slow_read)
+    ada, bob = hear(xp, ADA, T0), hear(xp, BOB, T0)
+    await reading.wait()
+    forget = asyncio.create_task(xp.forget_user(BOB))
+    flush = asyncio.create_task(saved_xp(xp, ADA))
+    await asyncio.sleep(0.05)
+    assert not flush.done() and not forget.done(), "both wait for the rules being read"
+    release.set()
+    assert await flush == 20
+    assert await forget == 1
+    await asyncio.gather(ada, bob)
+    assert await saved_xp(xp, BOB) == 0
+
+
 async def test_chat_during_an_outage_earns_once_the_rules_can_be_read(
     xp: XPSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,6 +19,7 @@ to the caller instead of dispatching them, so each is announced by one party.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -129,6 +130,10 @@ class XPSystem:
         self._settings_failing = False
         self._rules_wait: RulesWait[GuildXPConfig] = RulesWait(self._guild_config)
         """Chat waiting for its guild's rules while the database cannot give them."""
+        self._first_reads: set[asyncio.Future[None]] = set()
+        """Messages heard while their guild's rules are read into the cache (a cache miss, a
+        few milliseconds): saves, resets and deletions wait for them as for lease claims, so
+        a message heard before a flush is in it."""
         self.writer = XPWriteBehind(store, options, rankings=rankings, dispatch=dispatch)
 
     @property
@@ -263,15 +268,34 @@ class XPSystem:
         username: str | None,
     ) -> None:
         waiting = self._rules_wait
-        if waiting.reading(guild_id):  # the database failed: join the guild's one read
-            config = await waiting.rules(guild_id)
-        else:
-            config = await self._guild_config(guild_id)
-            if config is None:
-                config = await waiting.rules(guild_id)
-        if config is not None and not waiting.stopped:
-            message = _ChatMessage(config, user_id, guild_id, channel_id, sent, username)
-            self._hear(message, role_ids)
+
+        def hear(config: GuildXPConfig) -> None:
+            if not waiting.stopped:
+                message = _ChatMessage(config, user_id, guild_id, channel_id, sent, username)
+                self._hear(message, role_ids)
+
+        if not waiting.reading(guild_id):  # else the database failed: join the guild's read
+            read = asyncio.get_running_loop().create_future()
+            self._first_reads.add(read)
+            try:
+                config = await self._guild_config(guild_id)
+                if config is not None:
+                    hear(config)
+                    return
+            finally:
+                self._first_reads.discard(read)
+                read.set_result(None)
+        config = await waiting.rules(guild_id)
+        if config is not None:
+            hear(config)
+
+    async def _settled(self) -> None:
+        """Wait until every message heard so far is judged: its guild's rules read (unless
+        the database failed: then it waits for them, bounded, on its own) and its channel's
+        lease known. Before a save, a reset or a deletion, so no award arrives after it."""
+        if self._first_reads:
+            await asyncio.wait(set(self._first_reads))
+        await self.cooldowns.settled()
 
     def _hear(self, message: _ChatMessage, role_ids: Collection[int]) -> None:
         """Buffer the award of a message out of its member's cooldown: now when this process
@@ -448,12 +472,12 @@ class XPSystem:
         dispatched to the listeners as usual. An empty list when nothing levelled up, or when
         the database is failing (the XP stays queued and is saved later).
         """
-        await self.cooldowns.settled()
+        await self._settled()
         return await self.writer.save_now([user_id], [], guild_id)
 
     async def flush(self) -> list[FlushReport]:
         """Save everything buffered now; raise if the database fails (nothing is lost then)."""
-        await self.cooldowns.settled()
+        await self._settled()
         return await self.writer.flush()
 
     async def start(self) -> None:
@@ -505,7 +529,7 @@ class XPSystem:
         reason: str | None,
     ) -> AdjustmentResult:
         # Buffered XP first: otherwise it would land on top of a reset.
-        await self.cooldowns.settled()
+        await self._settled()
         async with self.writer.member_saved(user_id):
             result = await self.store.adjust_member_xp(
                 guild_id, user_id, action, amount, actor_id=actor_id, reason=reason
@@ -572,7 +596,7 @@ class XPSystem:
 
     async def forget_user(self, user_id: int) -> int:
         """Drop a member's unsaved awards and cooldowns (a data-deletion request)."""
-        await self.cooldowns.settled()  # no claim on its way buffers an award after this
+        await self._settled()  # no message on its way buffers an award after this
         dropped = await self.writer.forget_user(user_id)
         self.cooldowns.forget(user_id)
         return dropped
