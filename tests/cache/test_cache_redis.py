@@ -15,6 +15,7 @@ from fake_clock import FakeClock
 from redis.asyncio import Redis
 
 from botfleet.cache import CacheHierarchy, CacheKeys, MemoryCache, ResilientRedis
+from botfleet.cache.invalidation import Invalidation
 from botfleet.config.schema import CacheSection, Settings
 
 MakeCache = Callable[..., Awaitable[CacheHierarchy]]
@@ -193,3 +194,44 @@ async def test_a_read_in_progress_when_the_subscription_is_confirmed_is_not_kept
         assert await raw.get(redis_prefix + "guild:1:config") is None
     finally:
         await cache.close()
+
+
+@pytest.mark.parametrize("change", ["invalidate", "invalidate_prefix", "set"])
+async def test_a_load_outdated_by_another_process_is_not_stored_in_redis(
+    make_cache: MakeCache, raw: Redis, redis_prefix: str, change: str
+) -> None:
+    """One process reads the database; another changes the value and announces it before the
+    read ends. The outdated value must not reach Redis, where every process would read it
+    until its TTL ends (its own memory drops it when the announcement arrives)."""
+    reader, writer, third = await make_cache(), await make_cache(), await make_cache()
+    key = CacheKeys.guild_config(1)
+    reading, release = asyncio.Event(), asyncio.Event()
+    late: list[Invalidation] = []
+    listener = reader._listener
+    assert listener is not None
+    apply = listener._on_invalidation
+    listener._on_invalidation = late.append  # the announcement reaches the reader late
+
+    async def read_before_the_change() -> dict[str, Any]:
+        reading.set()
+        await release.wait()
+        return {"no_xp_role_ids": []}
+
+    load = asyncio.create_task(reader.get_or_load(key, read_before_the_change, ttl=300))
+    await reading.wait()
+    if change == "invalidate":
+        await writer.invalidate(key)
+    elif change == "invalidate_prefix":
+        await writer.invalidate_prefix(CacheKeys.guild_config(1))
+    else:
+        await writer.set(key, {"no_xp_role_ids": [7]}, ttl=300)
+    release.set()
+    assert await load == {"no_xp_role_ids": []}
+    stored = await raw.get(redis_prefix + key)
+    assert stored is None or json.loads(stored) == {"no_xp_role_ids": [7]}
+    await eventually(lambda: bool(late))
+    for invalidation in late:
+        apply(invalidation)
+    assert reader.memory.get(key) is None
+    fresh = await third.get_or_load(key, lambda: constant({"no_xp_role_ids": [7]}), ttl=300)
+    assert fresh == {"no_xp_role_ids": [7]}

@@ -1,11 +1,12 @@
 """The cache every bot talks to: memory, then Redis, then the database.
 
 A read tries the process's memory tier, then Redis (filling memory on a hit), then the caller's
-loader, which reads the database (filling both tiers). Writes go to both tiers and tell the other
-processes to drop their memory copies (see :mod:`botfleet.cache.invalidation`). Without a Redis
-URL the memory tier serves alone; when Redis fails, every call still answers from memory and the
-loader, and the writes Redis missed are replayed as invalidations when it comes back, so it never
-serves a value that was changed during the outage.
+loader, which reads the database (filling both tiers, Redis only if no process announced a
+change since the read began: :mod:`botfleet.cache.redis_tier`). Writes go to both tiers and
+tell the other processes to drop their memory copies (see :mod:`botfleet.cache.invalidation`).
+Without a Redis URL the memory tier serves alone; when Redis fails, every call still answers
+from memory and the loader, and the writes Redis missed are replayed as invalidations when it
+comes back, so it never serves a value that was changed during the outage.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Self, TypeVar, cast
 
 from botfleet.cache.invalidation import Invalidation, InvalidationListener
 from botfleet.cache.memory import MemoryCache
-from botfleet.cache.redis_tier import RedisTier
+from botfleet.cache.redis_tier import Fetched, RedisTier
 from botfleet.cache.resilience import RedisUnavailableError, ResilientRedis
 from botfleet.config.schema import CacheTTLSection, Settings
 
@@ -257,17 +258,17 @@ class CacheHierarchy:
             task.exception()  # every waiter gets the error; this only marks it as seen
 
     async def _read_through(self, key: str, flight: _Flight, load: _Load | None) -> Any:
+        fetched: Fetched | None = None
         if self._redis_tier is not None:
             try:
-                found = await self._redis_tier.fetch(key)
+                fetched = await self._redis_tier.fetch(key)
             except RedisUnavailableError:
-                found = None
-            if found is not None:
+                fetched = None  # and a loaded value is not stored there: no change is ruled out
+            if fetched is not None and fetched.found:
                 self.stats.redis_hits += 1
-                value, remaining = found
                 if not flight.invalidated:
-                    self.memory.set(key, value, remaining)
-                return value
+                    self.memory.set(key, fetched.value, fetched.ttl)
+                return fetched.value
         self.stats.misses += 1
         if load is None:
             return None
@@ -278,6 +279,6 @@ class CacheHierarchy:
         value = json.loads(payload)
         if not flight.invalidated:
             self.memory.set(key, value, load.ttl)
-            if self._redis_tier is not None:
-                await self._redis_tier.store(key, payload, load.ttl, announce=None)
+            if self._redis_tier is not None and fetched is not None:
+                await self._redis_tier.fill(key, payload, load.ttl, fetched.generation)
         return value

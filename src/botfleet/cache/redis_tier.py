@@ -5,6 +5,12 @@ one bot is a Redis hit for the others. Each write also publishes its :class:`Inv
 same round trip, so that the other processes drop their memory copies. A write that finds Redis
 away is remembered and replayed, as a deletion, the moment Redis is back: otherwise Redis would
 go on serving the value from before the write until its TTL ends.
+
+A value loaded from the database is stored only if no change was announced since the read
+began: a process that read the old row while another changed it and deleted the key would
+otherwise put the old value back, for every process, until its TTL ends. Every change sets
+the tier's **generation** (a random token) before it deletes or writes; a read notes the
+generation with the value it missed, and the fill is a script that writes only while it holds.
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botfleet.cache.invalidation import Invalidation
 from botfleet.cache.resilience import RedisUnavailableError, ResilientRedis
@@ -28,6 +35,27 @@ SCAN_BATCH = 500
 
 _GLOB_SPECIALS = re.compile(r"([*?\[\]\\])")
 
+FILL_SCRIPT = """
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[3] then
+    return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+"""Store ARGV[1] under KEYS[1] for ARGV[2] ms if the generation KEYS[2] is still ARGV[3]
+('' for none): no change was announced since the value was read."""
+
+
+class Fetched(NamedTuple):
+    """What a read found in Redis, and the generation to fill a miss under."""
+
+    found: bool
+    value: Any
+    ttl: float | None
+    """Seconds the value has left (None: no expiry)."""
+    generation: str
+    """The generation when the key was read ('' before any change)."""
+
 
 def glob_escape(text: str) -> str:
     """Escape ``text`` for a Redis MATCH pattern, so a prefix matches only itself."""
@@ -41,48 +69,66 @@ class RedisTier:
         self.redis = redis
         self.key_prefix = key_prefix
         self.channel = f"{key_prefix}cache:invalidations"
+        self.generation_key = f"{key_prefix}cache:generation"
         self.max_missed_writes = max_missed_writes
         self._missed_writes: OrderedDict[Invalidation, None] = OrderedDict()
         self._missed_writes_overflowed = False
         redis.add_recovery_hook(self._replay_missed_writes)
 
-    async def fetch(self, key: str) -> tuple[Any, float | None] | None:
-        """The value of ``key`` and its remaining seconds to live, or ``None`` on a miss."""
+    async def fetch(self, key: str) -> Fetched:
+        """The value of ``key`` and its remaining seconds to live, or a miss, with the
+        generation that a value loaded for the miss is stored under (:meth:`fill`)."""
 
         async def operation(client: Redis) -> list[Any]:
             async with client.pipeline(transaction=True) as pipe:  # the TTL of this very value
                 pipe.get(self.key_prefix + key)
                 pipe.pttl(self.key_prefix + key)
+                pipe.get(self.generation_key)
                 result: list[Any] = await pipe.execute()
             return result
 
-        payload, milliseconds_left = await self.redis.call(operation)
+        payload, milliseconds_left, generation = await self.redis.call(operation)
+        generation = _text(generation)
         if payload is None:
-            return None
+            return Fetched(False, None, None, generation)
         ttl = milliseconds_left / 1000 if milliseconds_left > 0 else None
-        return json.loads(payload), ttl
+        return Fetched(True, json.loads(payload), ttl, generation)
 
-    async def store(
-        self, key: str, payload: str, ttl: float, *, announce: Invalidation | None
-    ) -> None:
-        """Write the JSON ``payload`` for ``ttl`` seconds and publish ``announce`` if given.
+    async def fill(self, key: str, payload: str, ttl: float, generation: str) -> None:
+        """Store a value loaded from the database after :meth:`fetch` missed, unless a change
+        was announced since (then the next read loads it again); a miss of Redis is harmless."""
 
-        Without ``announce`` (a value just loaded from the database) a miss is harmless and
-        forgotten; with it (a change) the key is remembered for replay.
-        """
+        async def operation(client: Redis) -> object:
+            return await client.eval(
+                FILL_SCRIPT,
+                2,
+                self.key_prefix + key,
+                self.generation_key,
+                payload,
+                max(1, round(ttl * 1000)),
+                generation,
+            )
+
+        try:
+            await self.redis.call(operation)
+        except RedisUnavailableError:
+            return
+
+    async def store(self, key: str, payload: str, ttl: float, *, announce: Invalidation) -> None:
+        """Write the changed JSON ``payload`` for ``ttl`` seconds and publish ``announce``; a
+        write that misses Redis is remembered for replay."""
 
         async def operation(client: Redis) -> None:
             async with client.pipeline(transaction=False) as pipe:
+                pipe.set(self.generation_key, _new_generation())  # before: no fill passes it
                 pipe.set(self.key_prefix + key, payload, px=max(1, round(ttl * 1000)))
-                if announce is not None:
-                    pipe.publish(self.channel, announce.encode())
+                pipe.publish(self.channel, announce.encode())
                 await pipe.execute()
 
         try:
             await self.redis.call(operation)
         except RedisUnavailableError:
-            if announce is not None:
-                self._remember_missed_write(announce)
+            self._remember_missed_write(announce)
 
     async def remove(self, invalidation: Invalidation) -> None:
         """Delete the key or prefix that ``invalidation`` names and publish it."""
@@ -96,7 +142,10 @@ class RedisTier:
             self._remember_missed_write(invalidation)
 
     async def _remove_with(self, client: Redis, invalidation: Invalidation) -> None:
+        """Delete what ``invalidation`` names and publish it, the generation changed first:
+        a fill of a value read before then, landing between the two, would survive them."""
         if invalidation.is_prefix:
+            await client.set(self.generation_key, _new_generation())
             pattern = glob_escape(self.key_prefix + invalidation.target) + "*"
             batch: list[str] = []
             async for name in client.scan_iter(match=pattern, count=SCAN_BATCH):
@@ -108,7 +157,8 @@ class RedisTier:
                 await client.unlink(*batch)
             await client.publish(self.channel, invalidation.encode())
             return
-        async with client.pipeline(transaction=False) as pipe:
+        async with client.pipeline(transaction=False) as pipe:  # in order, on one connection
+            pipe.set(self.generation_key, _new_generation())
             pipe.unlink(self.key_prefix + invalidation.target)
             pipe.publish(self.channel, invalidation.encode())
             await pipe.execute()
@@ -132,3 +182,14 @@ class RedisTier:
             await self._remove_with(client, invalidation)
             del self._missed_writes[invalidation]
         self._missed_writes_overflowed = False
+
+
+def _new_generation() -> str:
+    return secrets.token_hex(8)
+
+
+def _text(value: bytes | str | None) -> str:
+    """A reply as text: the cache's clients may or may not decode responses."""
+    if value is None:
+        return ""
+    return value.decode() if isinstance(value, bytes) else value
