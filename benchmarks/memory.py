@@ -15,6 +15,9 @@ once and never migrates on start (``database.auto_migrate`` off), and its reside
   start, as production compiles it at install (``make install-production``, the image). The
   Grammar Bot's language engines (spaCy and the spell checkers) load in the background after
   it is ready; its figure once they are loaded is reported apart.
+* **``botfleet run hangman``** as systemd and the container run a bot: the command checks the
+  configuration, then replaces itself with the light supervisor that starts the bot as its
+  child; the figure is both processes (the Hangman Bot's own figure above, plus the supervisor).
 * **a bot with ``auto_migrate`` on** (the development default) on a database at the newest
   revision, which it reads without Alembic, and on an empty database, which it migrates:
   what Alembic and the migration add.
@@ -199,6 +202,17 @@ async def _measure_fleet(
         def tokens(*bots: str) -> dict[str, str]:
             return {token_variable(bot): apps[bot].token for bot in bots}
 
+        async def measure_command(
+            arguments: Sequence[str], bot_tokens: Mapping[str, str], environment: Mapping[str, str]
+        ) -> float:
+            """``python -m botfleet <arguments>`` and what it starts, started twice (the first
+            compiles the command line's bytecode)."""
+            argv = ("-m", "botfleet", *arguments)
+            settings = {**bot_tokens, **environment}
+            await measure(argv, settings, sandbox.url, database_url=database_url)
+            family, _ = await measure(argv, settings, sandbox.url, database_url=database_url)
+            return family
+
         async def measure_bot(
             name: str, code: Path | None = None, **options: Any
         ) -> tuple[float, float | None]:
@@ -224,6 +238,10 @@ async def _measure_fleet(
                 print(f"{f'{name}: the same, on {before}':<52} {earlier:7.1f} MB")
         if only:
             return
+        print(
+            f"{'botfleet run hangman: the supervisor and the bot':<52} "
+            f"{await measure_command(('run', 'hangman'), tokens('hangman'), compiled):7.1f} MB"
+        )
         checking, _ = await measure_bot("hangman", database_url=database_url, auto_migrate=True)
         print(f"{'hangman: auto_migrate on, its database at the newest':<52} {checking:7.1f} MB")
         migrating, _ = await measure_bot("hangman")

@@ -10,21 +10,35 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from botfleet.core.definition import BotDefinition
+    from importlib.metadata import EntryPoint
 
-try:
-    __version__ = version("botfleet")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+    from botfleet.core.definition import BotDefinition
 
 BOTS_ENTRY_POINT_GROUP = "botfleet.bots"
 """Where a package declares its bots: ``<name> = "package.module:DEFINITION"``."""
 BOT_NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 """A bot's name becomes a config file, a token variable and a CLI argument."""
+
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed metadata when first asked for: importlib.metadata
+    is 3 MB of a process that never asks, the supervisor of ``botfleet run``."""
+    if name == "__version__":
+        return _installed_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@cache
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("botfleet")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0+unknown"
 
 
 class BotDiscoveryError(RuntimeError):
@@ -41,6 +55,8 @@ def _origin(entry: EntryPoint) -> str:
 def _bot_entry_points() -> dict[str, EntryPoint]:
     """The installed bots' entry points by bot name, in alphabetical order (the fleet's order,
     the same whichever packages declare them)."""
+    from importlib.metadata import entry_points  # noqa: PLC0415
+
     found: dict[str, EntryPoint] = {}
     for entry in sorted(entry_points(group=BOTS_ENTRY_POINT_GROUP), key=lambda e: e.name):
         if not BOT_NAME_PATTERN.fullmatch(entry.name):

@@ -205,7 +205,6 @@ def run(
     if not selected:
         click.echo(_no_token_notice())
         _run_sandbox(bot_names(), script=None, timeout=None)
-    from botfleet.core.supervisor import Supervisor  # noqa: PLC0415
     from botfleet.database import migrate  # noqa: PLC0415
     from botfleet.utils.logger import configure_logging  # noqa: PLC0415
 
@@ -217,7 +216,9 @@ def run(
         from botfleet.core.entry import run_definitions_together  # noqa: PLC0415
 
         sys.exit(run_definitions_together([get_definition(name) for name in selected]))
-    sys.exit(asyncio.run(Supervisor.for_bots(selected).run()))
+    from botfleet.core.supervisor import become_supervisor  # noqa: PLC0415
+
+    become_supervisor(selected, settings.logging)
 
 
 @main.command()

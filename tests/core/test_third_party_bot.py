@@ -6,6 +6,7 @@ The package here is written to a folder on ``sys.path`` with its own ``.dist-inf
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import shutil
 import subprocess
@@ -17,7 +18,6 @@ from textwrap import dedent
 import pytest
 from click.testing import CliRunner
 
-import botfleet
 from botfleet import (
     BotDiscoveryError,
     _bot_entry_points,
@@ -258,7 +258,7 @@ def test_listing_the_fleet_imports_no_bot_and_a_definition_none_of_its_commands(
 def test_a_fleet_without_installed_bots_says_how_to_install_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(botfleet, "entry_points", lambda group: ())
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: ())
     forget_discovery()
     try:
         with pytest.raises(KeyError, match="no bot is installed; install botfleet"):

@@ -25,11 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, SecretStr
-
-from botfleet import __version__
-
 if TYPE_CHECKING:
+    from pydantic import BaseModel, SecretStr
     from sentry_sdk.types import Event, Hint
 
     from botfleet.config.schema import Settings
@@ -45,6 +42,7 @@ __all__ = [
     "RedactingFilter",
     "configure_logging",
     "get_log_filename",
+    "log_to",
     "one_line",
     "redact",
     "redact_sentry_event",
@@ -136,7 +134,7 @@ def register_secret(value: str | SecretStr | None) -> None:
     or nothing when it has none: a host and a path are addresses, worth keeping readable.
     Values under :data:`MIN_SECRET_LENGTH` characters are ignored.
     """
-    if isinstance(value, SecretStr):
+    if not isinstance(value, str | None):  # a SecretStr (pydantic stays out of the supervisor)
         value = value.get_secret_value()
     if not value:
         return
@@ -379,21 +377,42 @@ def configure_logging(settings: Settings, bot_name: str) -> None:
     for secret in _secrets_of(settings):
         register_secret(secret)
     config = settings.logging
-    level = _level_number(config.level)
-    setup_logger(
-        "",
+    log_to(
         get_log_filename(bot_name, config.directory),
-        max(level, logging.WARNING),
+        config.level,
         json_format=config.json_format,
         bot_name=bot_name,
         max_bytes=config.max_bytes,
         backup_count=config.backup_count,
     )
-    debug = level <= logging.DEBUG
-    logging.getLogger("botfleet").setLevel(level)
-    logging.getLogger("discord").setLevel(level if debug else max(level, logging.INFO))
-    logging.getLogger("discord.gateway").setLevel(level if debug else max(level, logging.WARNING))
     _start_sentry(settings, bot_name)
+
+
+def log_to(
+    log_file: str,
+    level: str | int,
+    *,
+    json_format: bool,
+    bot_name: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    backup_count: int = DEFAULT_BACKUP_COUNT,
+) -> None:
+    """The levels and handlers of :func:`configure_logging`, without settings: the supervisor
+    process sets them from its command line."""
+    number = _level_number(level)
+    setup_logger(
+        "",
+        log_file,
+        max(number, logging.WARNING),
+        json_format=json_format,
+        bot_name=bot_name,
+        max_bytes=max_bytes,
+        backup_count=backup_count,
+    )
+    debug = number <= logging.DEBUG
+    logging.getLogger("botfleet").setLevel(number)
+    logging.getLogger("discord").setLevel(number if debug else max(number, logging.INFO))
+    logging.getLogger("discord.gateway").setLevel(number if debug else max(number, logging.WARNING))
 
 
 def shutdown_logging() -> None:
@@ -448,6 +467,8 @@ def _level_number(level: str | int) -> int:
 
 def _secrets_of(model: BaseModel) -> Iterator[SecretStr]:
     """Every SecretStr value in a settings model, however deeply nested."""
+    from pydantic import BaseModel, SecretStr  # noqa: PLC0415  (the supervisor logs without)
+
     for field_name in type(model).model_fields:
         value = getattr(model, field_name)
         if isinstance(value, SecretStr):
@@ -460,6 +481,8 @@ def _start_sentry(settings: Settings, bot_name: str) -> None:
     dsn = settings.logging.sentry_dsn
     if dsn is None or not dsn.get_secret_value():
         return
+    from botfleet import __version__  # noqa: PLC0415  (importlib.metadata: not in the supervisor)
+
     try:
         import sentry_sdk  # noqa: PLC0415  (an optional extra)
     except ImportError:
