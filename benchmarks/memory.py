@@ -11,10 +11,11 @@ once and never migrates on start (``database.auto_migrate`` off), and its reside
 
 * **baseline**: a bare ``discord.Client`` logged in the same way: what any discord.py bot pays.
 * **each bot**, one process per bot, started as ``botfleet run`` starts it (``python -OO -m
-  botfleet.bots.<name>``: no docstrings), its bytecode compiled once beforehand by an unmeasured
-  start, as production compiles it at install (``make install-production``, the image). The
-  Grammar Bot's language engines (spaCy and the spell checkers) load in the background after
-  it is ready; its figure once they are loaded is reported apart.
+  botfleet.bots.<name>``: no docstrings; the configuration files handed over, not parsed), its
+  bytecode compiled once beforehand by an unmeasured start, as production compiles it at install
+  (``make install-production``, the image). The Grammar Bot's language engines (spaCy and the spell
+  checkers) load in the background after it is ready; its figure once they are loaded is reported
+  apart.
 * **``botfleet run hangman``** as systemd and the container run a bot: the command checks the
   configuration, then replaces itself with the light supervisor that starts the bot as its
   child; the figure is both processes (the Hangman Bot's own figure above, plus the supervisor).
@@ -50,6 +51,7 @@ from typing import Any
 
 from botfleet import bot_names, get_definition
 from botfleet.config import token_variable
+from botfleet.config.loader import CONFIG_FILES_VARIABLE, handed_config_files
 from botfleet.core.supervisor import BOT_PYTHON_OPTIONS
 from botfleet.database import migrate
 from botfleet.sandbox import Application, DiscordSandbox
@@ -128,12 +130,14 @@ async def measure(
     auto_migrate: bool = False,
     ready_lines: int = 1,
     later: float | None = None,
+    hand_over: Sequence[str] = (),
 ) -> tuple[float, float | None]:
     """Start ``python <argv>``, wait for its bots' ready lines, settle, read its RSS.
 
     On ``database_url`` (migrated already) when given, else on an empty database of its own
     that it migrates on start; ``auto_migrate`` has it check the schema on ``database_url``
-    too. With ``later``, a second reading that many seconds after the first.
+    too. With ``later``, a second reading that many seconds after the first. ``hand_over``
+    names the bots whose configuration files it gets as ``botfleet run`` hands them over.
     """
     settings = {**tokens, "LOG_LEVEL": "INFO"}
     if database_url is not None:
@@ -143,6 +147,9 @@ async def measure(
         }
     with tempfile.TemporaryDirectory(prefix="botfleet-memory-") as directory:
         environment = bot_process_environment(api_base, Path(directory), REPO / "config", settings)
+        handed = handed_config_files(hand_over, environment) if hand_over else None
+        if handed is not None:
+            environment[CONFIG_FILES_VARIABLE] = handed
         process = await start_python(argv, Path(directory), environment)
         assert process.stdout is not None
         reader: asyncio.Task[bytes] | None = None
@@ -196,8 +203,7 @@ async def _measure_fleet(
         for name in names:
             apps[name] = sandbox.add_application(get_definition(name).display_name)
         bare = sandbox.add_application("Bare Client")
-        home = sandbox.create_guild("Idle", bots=[bare, *apps.values()])
-        del home
+        sandbox.create_guild("Idle", bots=[bare, *apps.values()])
 
         def tokens(*bots: str) -> dict[str, str]:
             return {token_variable(bot): apps[bot].token for bot in bots}
@@ -221,6 +227,7 @@ async def _measure_fleet(
             environment = {**tokens(name), **compiled}
             if code is not None:
                 environment["PYTHONPATH"] = str(code)
+            options = {**options, "hand_over": (name,)}  # as `botfleet run` starts it
             await measure(bot_argv(name), environment, sandbox.url, **{**options, "later": None})
             return await measure(bot_argv(name), environment, sandbox.url, **options)
 

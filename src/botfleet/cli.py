@@ -216,8 +216,10 @@ def run(
         from botfleet.core.entry import run_definitions_together  # noqa: PLC0415
 
         sys.exit(run_definitions_together([get_definition(name) for name in selected]))
+    from botfleet.config.loader import hand_over_config_files  # noqa: PLC0415
     from botfleet.core.supervisor import become_supervisor  # noqa: PLC0415
 
+    hand_over_config_files(selected)
     become_supervisor(selected, settings.logging)
 
 

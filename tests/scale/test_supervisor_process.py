@@ -1,6 +1,7 @@
 """``botfleet run <bot>`` as production runs it (systemd, the container): once its checks are
 done the command replaces itself with the light supervisor (issue 16), which keeps the bot up
-and stops it cleanly, holding none of the libraries the bot itself loads."""
+and stops it cleanly, holding none of the libraries the bot itself loads; the bot gets the
+configuration files the command read, and loads no YAML parser."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from botfleet.sandbox import DiscordSandbox
 HEAVY_LIBRARIES = ("pydantic_core", "sqlalchemy", "aiohttp")
 """Packages with compiled parts, seen in a process's memory map once imported: the settings'
 validation, the database, discord.py's HTTP client."""
+YAML = "yaml"
+"""PyYAML, whose import loads its compiled parser (libyaml) too."""
 
 
 def mapped_libraries(pid: int) -> set[str]:
-    """Which of :data:`HEAVY_LIBRARIES` the process ``pid`` has loaded."""
+    """Which of :data:`HEAVY_LIBRARIES` and :data:`YAML` the process ``pid`` has loaded."""
     maps = Path(f"/proc/{pid}/maps").read_text(encoding="utf-8")
-    return {name for name in HEAVY_LIBRARIES if f"/{name}/" in maps}
+    return {name for name in (*HEAVY_LIBRARIES, YAML) if f"/{name}/" in maps}
 
 
 def children_of(pid: int) -> list[int]:
@@ -47,6 +50,7 @@ async def test_botfleet_run_becomes_a_light_supervisor_that_stops_its_bot_cleanl
     assert b"botfleet.core.supervisor" in command.split(b"\0"), "the same id, the supervisor"
     assert supervisor_loaded == set()
     assert bot_loaded == set(HEAVY_LIBRARIES), "the check sees what a process loaded"
+    assert YAML not in bot_loaded, "the bot got the files read, not to parse"
     assert status == 0, process.text
     assert process.text.count("starting hangman") == 1
     fleet_log = (tmp_path / "logs" / "fleet.log").read_text(encoding="utf-8")

@@ -7,14 +7,14 @@ value came from and a validation error can name the file (or variable) that hold
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 from urllib.parse import urlsplit
 
-import yaml
 from dotenv import dotenv_values
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -25,8 +25,22 @@ ENV_PREFIX = "BOTFLEET_"
 DEFAULT_SOURCE = "default"
 DEFAULT_CONFIG_DIR = Path("config")
 
+CONFIG_FILES_VARIABLE = "BOTFLEET_CONFIG_FILES"
+"""The configuration files as ``botfleet run`` read them (JSON, path → mapping), handed to the
+bots it starts: a bot then parses no YAML and never loads PyYAML, 0.85 MB of each bot process
+(issue 16). A bot its supervisor restarts after a crash runs on the files as they were when the
+fleet started (restarting the service reads them again); a bot started on its own reads them."""
+MAX_HANDED_FILES = 64 * 1024
+"""Characters of that JSON at most (Linux takes 128 KiB per variable); past it, bots read."""
+
 PROCESS_VARIABLES = frozenset(
-    {"BOTFLEET_ENV", "BOTFLEET_CONFIG_DIR", "BOTFLEET_ENV_FILE", "BOTFLEET_REQUIRE_SERVICES"}
+    {
+        "BOTFLEET_ENV",
+        "BOTFLEET_CONFIG_DIR",
+        "BOTFLEET_ENV_FILE",
+        "BOTFLEET_REQUIRE_SERVICES",
+        CONFIG_FILES_VARIABLE,
+    }
 )
 """BOTFLEET_ variables that steer the loader or the test suite rather than naming a setting."""
 IGNORED_PREFIXES = ("BOTFLEET_TEST_",)
@@ -115,6 +129,8 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         text = file_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{file_path}: file not found") from None
+    import yaml  # noqa: PLC0415  (a bot whose files were handed over never loads it)
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -143,19 +159,16 @@ def load_effective_config(
     unset, so an empty ``HANGMAN_DISCORD_TOKEN=`` copied from ``.env.example`` hides nothing.
     """
     default_prefix = None if bot is None else _default_prefix(bot)
-    process_env = {k: v for k, v in (os.environ if environ is None else environ).items() if v}
-    env_path = Path(env_file or process_env.get("BOTFLEET_ENV_FILE", ".env"))
-    dotenv = _read_dotenv(env_path)
+    process_env, env_path, dotenv = _variables(environ, env_file)
     variables = {**dotenv, **process_env}
     directory = _config_directory(config_dir, variables)
     environment = variables.get("BOTFLEET_ENV", "development")
 
+    handed = _handed_files(process_env)
     layers = [
-        _file_layer(directory / "settings.yaml", 0),
-        _file_layer(directory / "environments" / f"{environment}.yaml", 1),
+        Layer(str(path), (FILES, order), _file_values(path, handed))
+        for order, path in enumerate(_config_files(directory, environment, bot))
     ]
-    if bot is not None:
-        layers.append(_file_layer(directory / "bots" / f"{bot}.yaml", 2))
     for name, value in dotenv.items():
         layers.extend(_variable_layers(name, value, bot, f"{env_path} {name}", DOTENV))
     for name, value in process_env.items():
@@ -251,9 +264,69 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return {key: value for key, value in dotenv_values(path).items() if value}
 
 
-def _file_layer(path: Path, order: int) -> Layer:
-    values = load_config(path) if path.is_file() else {}
-    return Layer(label=str(path), rank=(FILES, order), values=values)
+def _variables(
+    environ: Mapping[str, str] | None, env_file: str | os.PathLike[str] | None
+) -> tuple[dict[str, str], Path, dict[str, str]]:
+    """The process's variables that are set, the ``.env`` file's path, and its variables."""
+    process_env = {k: v for k, v in (os.environ if environ is None else environ).items() if v}
+    env_path = Path(env_file or process_env.get("BOTFLEET_ENV_FILE", ".env"))
+    return process_env, env_path, _read_dotenv(env_path)
+
+
+def _config_files(directory: Path, environment: str, bot: str | None) -> list[Path]:
+    """The files of the first three layers, in order: base, environment, bot."""
+    files = [directory / "settings.yaml", directory / "environments" / f"{environment}.yaml"]
+    return files if bot is None else [*files, directory / "bots" / f"{bot}.yaml"]
+
+
+def _file_values(path: Path, handed: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """A file's mapping as it was handed over, else read (empty when there is no file)."""
+    values = handed.get(str(path))
+    if values is not None:
+        return values
+    return load_config(path) if path.is_file() else {}
+
+
+def _handed_files(process_env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    raw = process_env.get(CONFIG_FILES_VARIABLE)
+    try:
+        handed = json.loads(raw) if raw else {}
+    except ValueError:
+        raise ConfigError(
+            f"{CONFIG_FILES_VARIABLE} is not what `botfleet run` hands its bots; unset it"
+        ) from None
+    return handed if isinstance(handed, dict) else {}
+
+
+def handed_config_files(
+    bots: Sequence[str], environ: Mapping[str, str] | None = None
+) -> str | None:
+    """The configuration files of ``bots`` as :data:`CONFIG_FILES_VARIABLE` hands them over, or
+    None when JSON cannot carry them unchanged (a YAML date, a number as a key) or they are
+    too large: then each bot reads them."""
+    process_env, _, dotenv = _variables(environ, None)
+    variables = {**dotenv, **process_env}
+    directory = _config_directory(None, variables)
+    environment = variables.get("BOTFLEET_ENV", "development")
+    files = {
+        str(path): load_config(path) if path.is_file() else {}
+        for bot in bots
+        for path in _config_files(directory, environment, bot)
+    }
+    try:
+        text = json.dumps(files, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    if len(text) > MAX_HANDED_FILES or json.loads(text) != files:
+        return None
+    return text
+
+
+def hand_over_config_files(bots: Sequence[str]) -> None:
+    """Put the files of ``bots`` in this process's environment, for the bots it starts."""
+    handed = handed_config_files(bots)
+    if handed is not None:
+        os.environ[CONFIG_FILES_VARIABLE] = handed
 
 
 def _variable_layers(
@@ -281,12 +354,18 @@ def _variable_layers(
 def _parse_variable(raw: str) -> Any:
     """Lists and mappings may be written in YAML/JSON flow style: ``[1, 2]`` or ``{a: 1}``."""
     stripped = raw.strip()
-    if stripped.startswith(("[", "{")):
-        try:
-            return yaml.safe_load(stripped)
-        except yaml.YAMLError:
-            return raw
-    return raw
+    if not stripped.startswith(("[", "{")):
+        return raw
+    try:
+        return json.loads(stripped)  # the common form, without loading PyYAML
+    except ValueError:
+        pass
+    import yaml  # noqa: PLC0415  (YAML's flow style: ``[a, b]``)
+
+    try:
+        return yaml.safe_load(stripped)
+    except yaml.YAMLError:
+        return raw
 
 
 def _nest(path: tuple[str, ...], value: Any) -> dict[str, Any]:
