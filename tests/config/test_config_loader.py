@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from config_files import write
 
 from botfleet import bot_names
 from botfleet.config import ConfigError, load_config, load_effective_config, load_settings
@@ -12,21 +13,6 @@ from botfleet.config.schema import BotSection
 from botfleet.gamification.options import GamificationOptions
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "config"
-    write(directory / "settings.yaml", "rate_limits:\n  commands_per_user: 5\n  time_window: 10\n")
-    write(directory / "environments" / "production.yaml", "rate_limits:\n  commands_per_user: 3\n")
-    write(directory / "bots" / "hangman.yaml", "rate_limits:\n  time_window: 20\n")
-    return directory
 
 
 def test_each_layer_overrides_the_one_before(config_dir: Path, tmp_path: Path) -> None:
