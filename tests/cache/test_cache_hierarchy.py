@@ -186,6 +186,22 @@ async def test_a_read_after_an_invalidation_does_not_join_the_load_it_outdated(
     assert (stale.calls, fresh.calls) == (1, 1)
 
 
+async def test_closing_stops_a_load_an_invalidation_replaced() -> None:
+    cache = CacheHierarchy(MemoryCache(100))
+    outdated, fresh = CountingLoader("old"), CountingLoader("new")
+    outdated.release.clear()
+    fresh.release.clear()
+    loads = [asyncio.create_task(cache.get_or_load("k", outdated, ttl=60))]
+    await asyncio.sleep(0.01)
+    await cache.invalidate("k")
+    loads.append(asyncio.create_task(cache.get_or_load("k", fresh, ttl=60)))
+    await asyncio.sleep(0.01)
+    assert (outdated.calls, fresh.calls) == (1, 1)
+    await cache.close()
+    results = await asyncio.gather(*loads, return_exceptions=True)
+    assert all(isinstance(result, asyncio.CancelledError) for result in results)
+
+
 async def test_invalidation_removes_keys_and_prefixes(cache: CacheHierarchy) -> None:
     for key in ("leaderboard:1:xp:all", "leaderboard:1:words:week", "leaderboard:2:xp:all"):
         await cache.set(key, [], ttl=60)

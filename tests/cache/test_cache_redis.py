@@ -235,3 +235,23 @@ async def test_a_load_outdated_by_another_process_is_not_stored_in_redis(
     assert reader.memory.get(key) is None
     fresh = await third.get_or_load(key, lambda: constant({"no_xp_role_ids": [7]}), ttl=300)
     assert fresh == {"no_xp_role_ids": [7]}
+
+
+async def test_a_change_of_another_key_does_not_keep_a_load_out_of_redis(
+    make_cache: MakeCache, raw: Redis, redis_prefix: str
+) -> None:
+    reader, writer = await make_cache(), await make_cache()
+    key, other = CacheKeys.guild_config(1), CacheKeys.guild_config(2)
+    reading, release = asyncio.Event(), asyncio.Event()
+
+    async def read() -> dict[str, Any]:
+        reading.set()
+        await release.wait()
+        return {"no_xp_role_ids": [7]}
+
+    load = asyncio.create_task(reader.get_or_load(key, read, ttl=300))
+    await reading.wait()
+    await writer.invalidate(other)
+    release.set()
+    await load
+    assert json.loads(await raw.get(redis_prefix + key)) == {"no_xp_role_ids": [7]}

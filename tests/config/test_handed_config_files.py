@@ -4,13 +4,20 @@ then parses no YAML, and loads the same settings as from the files themselves.""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+import yaml
 from config_files import write
 
 from botfleet.config import ConfigError, load_effective_config
-from botfleet.config.loader import CONFIG_FILES_VARIABLE, handed_config_files
+from botfleet.config.loader import (
+    CONFIG_FILES_VARIABLE,
+    _parse_variable,
+    hand_over_config_files,
+    handed_config_files,
+)
 
 
 def test_a_bot_loads_the_handed_files_as_it_would_read_them(config_dir: Path) -> None:
@@ -68,12 +75,21 @@ def test_a_variable_botfleet_did_not_write_is_a_clear_error(config_dir: Path) ->
         load_effective_config("hangman", environ=environ)
 
 
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("[1, 2]", [1, 2]), ("[ 3 ]", [3])],
-)
-def test_lists_in_variables_read_as_json_or_yaml(
-    config_dir: Path, raw: str, expected: list[int]
+def test_files_left_to_the_bots_replace_a_mapping_handed_earlier(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    environ = {"BOTFLEET_CONFIG_DIR": str(config_dir), "BOTFLEET_BOT__OWNER_IDS": raw}
-    assert load_effective_config(None, environ=environ).settings.bot.owner_ids == expected
+    monkeypatch.setenv("BOTFLEET_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv(CONFIG_FILES_VARIABLE, json.dumps({"earlier": {}}))
+    hand_over_config_files(["hangman"])
+    assert json.loads(os.environ[CONFIG_FILES_VARIABLE]) != {"earlier": {}}
+    write(config_dir / "bots" / "hangman.yaml", "note: 2026-12-07\n")
+    hand_over_config_files(["hangman"])
+    assert CONFIG_FILES_VARIABLE not in os.environ
+
+
+@pytest.mark.parametrize(
+    "raw", ["[1, 2]", "[ 3 ]", "[NaN]", "[-Infinity]", '{"a": [1.5, true, null]}', "[a, b]"]
+)
+def test_variables_in_flow_style_read_as_yaml_reads_them(raw: str) -> None:
+    """JSON first (PyYAML stays unloaded), with YAML's answer every time."""
+    assert _parse_variable(raw) == yaml.safe_load(raw)

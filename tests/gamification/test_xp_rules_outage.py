@@ -101,6 +101,13 @@ async def test_saves_and_deletions_wait_for_messages_whose_rules_are_being_read(
     assert await saved_xp(xp, BOB) == 0
 
 
+async def test_a_flush_right_after_a_message_saves_it(xp: XPSystem) -> None:
+    """The message's hook task has not begun reading the rules when the flush starts."""
+    heard = hear(xp, ADA, T0)
+    assert await saved_xp(xp, ADA) == 20
+    await heard
+
+
 async def test_chat_during_an_outage_earns_once_the_rules_can_be_read(
     xp: XPSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:

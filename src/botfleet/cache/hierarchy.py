@@ -97,6 +97,8 @@ class CacheHierarchy:
         self._owns_redis = owns_redis
         self._closed = False
         self._flights: dict[_FlightSlot, _Flight] = {}
+        self._loads: set[asyncio.Task[Any]] = set()
+        """Every read in progress, also one an invalidation replaced in ``_flights``."""
         self._redis_tier: RedisTier | None = None
         self._listener: InvalidationListener | None = None
         if redis is not None:
@@ -151,10 +153,10 @@ class CacheHierarchy:
         self._closed = True
         if self._listener is not None:
             await self._listener.stop()
-        flights = [flight.task for flight in self._flights.values()]
-        for task in flights:
+        loads = list(self._loads)
+        for task in loads:
             task.cancel()
-        await asyncio.gather(*flights, return_exceptions=True)
+        await asyncio.gather(*loads, return_exceptions=True)
         if self._owns_redis and self.redis is not None:
             await self.redis.close()
 
@@ -248,6 +250,8 @@ class CacheHierarchy:
             flight = _Flight()
             flight.task = asyncio.create_task(self._read_through(key, flight, load))
             self._flights[slot] = flight
+            self._loads.add(flight.task)
+            flight.task.add_done_callback(self._loads.discard)
             flight.task.add_done_callback(lambda task: self._land(slot, flight, task))
         return await asyncio.shield(flight.task)
 

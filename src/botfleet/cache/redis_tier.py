@@ -8,9 +8,10 @@ go on serving the value from before the write until its TTL ends.
 
 A value loaded from the database is stored only if no change was announced since the read
 began: a process that read the old row while another changed it and deleted the key would
-otherwise put the old value back, for every process, until its TTL ends. Every change sets
-the tier's **generation** (a random token) before it deletes or writes; a read notes the
-generation with the value it missed, and the fill is a script that writes only while it holds.
+otherwise put the old value back, for every process, until its TTL ends. Every change sets a
+**generation** (a random token) before it deletes or writes: the key's own for a key, the
+tier's for a prefix (whose keys are not known in advance); a read notes both with the value
+it missed, and the fill is a script that writes only while both hold.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from botfleet.cache.resilience import RedisUnavailableError, ResilientRedis
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from redis.asyncio.client import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +38,20 @@ SCAN_BATCH = 500
 _GLOB_SPECIALS = re.compile(r"([*?\[\]\\])")
 
 FILL_SCRIPT = """
-if (redis.call('GET', KEYS[2]) or '') ~= ARGV[3] then
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[3] or (redis.call('GET', KEYS[3]) or '') ~= ARGV[4]
+then
     return 0
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
-"""Store ARGV[1] under KEYS[1] for ARGV[2] ms if the generation KEYS[2] is still ARGV[3]
-('' for none): no change was announced since the value was read."""
+"""Store ARGV[1] under KEYS[1] for ARGV[2] ms if the generations KEYS[2] (the tier's) and
+KEYS[3] (the key's) are still ARGV[3] and ARGV[4] ('' for none): no change was announced since
+the value was read."""
+
+GENERATION_TTL_MS = 3_600_000
+"""How long a key's generation is kept after its change: far longer than a database read, and
+one that ran out only refuses a fill (its generation no longer matches)."""
 
 
 class Fetched(NamedTuple):
@@ -53,8 +61,8 @@ class Fetched(NamedTuple):
     value: Any
     ttl: float | None
     """Seconds the value has left (None: no expiry)."""
-    generation: str
-    """The generation when the key was read ('' before any change)."""
+    generation: tuple[str, str]
+    """The tier's and the key's generations when the key was read ('' before any change)."""
 
 
 def glob_escape(text: str) -> str:
@@ -70,6 +78,7 @@ class RedisTier:
         self.key_prefix = key_prefix
         self.channel = f"{key_prefix}cache:invalidations"
         self.generation_key = f"{key_prefix}cache:generation"
+        """The tier's generation, set by prefix removals."""
         self.max_missed_writes = max_missed_writes
         self._missed_writes: OrderedDict[Invalidation, None] = OrderedDict()
         self._missed_writes_overflowed = False
@@ -84,29 +93,31 @@ class RedisTier:
                 pipe.get(self.key_prefix + key)
                 pipe.pttl(self.key_prefix + key)
                 pipe.get(self.generation_key)
+                pipe.get(self._generation_of(key))
                 result: list[Any] = await pipe.execute()
             return result
 
-        payload, milliseconds_left, generation = await self.redis.call(operation)
-        generation = _text(generation)
+        payload, milliseconds_left, tier, own = await self.redis.call(operation)
+        generation = (_text(tier), _text(own))
         if payload is None:
             return Fetched(False, None, None, generation)
         ttl = milliseconds_left / 1000 if milliseconds_left > 0 else None
         return Fetched(True, json.loads(payload), ttl, generation)
 
-    async def fill(self, key: str, payload: str, ttl: float, generation: str) -> None:
+    async def fill(self, key: str, payload: str, ttl: float, generation: tuple[str, str]) -> None:
         """Store a value loaded from the database after :meth:`fetch` missed, unless a change
         was announced since (then the next read loads it again); a miss of Redis is harmless."""
 
         async def operation(client: Redis) -> object:
             return await client.eval(
                 FILL_SCRIPT,
-                2,
+                3,
                 self.key_prefix + key,
                 self.generation_key,
+                self._generation_of(key),
                 payload,
                 max(1, round(ttl * 1000)),
-                generation,
+                *generation,
             )
 
         try:
@@ -120,7 +131,7 @@ class RedisTier:
 
         async def operation(client: Redis) -> None:
             async with client.pipeline(transaction=False) as pipe:
-                pipe.set(self.generation_key, _new_generation())  # before: no fill passes it
+                self._change_generation(pipe, key)  # first: no fill passes it
                 pipe.set(self.key_prefix + key, payload, px=max(1, round(ttl * 1000)))
                 pipe.publish(self.channel, announce.encode())
                 await pipe.execute()
@@ -158,10 +169,16 @@ class RedisTier:
             await client.publish(self.channel, invalidation.encode())
             return
         async with client.pipeline(transaction=False) as pipe:  # in order, on one connection
-            pipe.set(self.generation_key, _new_generation())
+            self._change_generation(pipe, invalidation.target)
             pipe.unlink(self.key_prefix + invalidation.target)
             pipe.publish(self.channel, invalidation.encode())
             await pipe.execute()
+
+    def _generation_of(self, key: str) -> str:
+        return f"{self.key_prefix}cache:generation:{key}"
+
+    def _change_generation(self, pipe: Pipeline, key: str) -> None:
+        pipe.set(self._generation_of(key), _new_generation(), px=GENERATION_TTL_MS)
 
     def _remember_missed_write(self, invalidation: Invalidation) -> None:
         self._missed_writes[invalidation] = None

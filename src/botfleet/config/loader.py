@@ -323,9 +323,16 @@ def handed_config_files(
 
 
 def hand_over_config_files(bots: Sequence[str]) -> None:
-    """Put the files of ``bots`` in this process's environment, for the bots it starts."""
-    handed = handed_config_files(bots)
-    if handed is not None:
+    """Put the files of ``bots`` in this process's environment, for the bots it starts; files
+    that cannot be handed over (or read now: each bot then reports the error) are left to them,
+    never a mapping handed earlier."""
+    try:
+        handed = handed_config_files(bots)
+    except ConfigError:
+        handed = None
+    if handed is None:
+        os.environ.pop(CONFIG_FILES_VARIABLE, None)
+    else:
         os.environ[CONFIG_FILES_VARIABLE] = handed
 
 
@@ -356,8 +363,8 @@ def _parse_variable(raw: str) -> Any:
     stripped = raw.strip()
     if not stripped.startswith(("[", "{")):
         return raw
-    try:
-        return json.loads(stripped)  # the common form, without loading PyYAML
+    try:  # the common form, without loading PyYAML; NaN and Infinity are YAML's words
+        return json.loads(stripped, parse_constant=_not_json)
     except ValueError:
         pass
     import yaml  # noqa: PLC0415  (YAML's flow style: ``[a, b]``)
@@ -366,6 +373,10 @@ def _parse_variable(raw: str) -> Any:
         return yaml.safe_load(stripped)
     except yaml.YAMLError:
         return raw
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is read as YAML reads it")
 
 
 def _nest(path: tuple[str, ...], value: Any) -> dict[str, Any]:

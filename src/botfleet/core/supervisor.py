@@ -172,15 +172,21 @@ def become_supervisor(bot_names: Sequence[str], logs: LoggingSection) -> NoRetur
     """Replace this process with :func:`main` supervising ``bot_names``, logging as ``logs``
     says (in ``fleet.log``, as the command line process did)."""
     argv = [sys.executable, *BOT_PYTHON_OPTIONS, "-m", MODULE]
-    argv += ["--log-file", get_log_filename("fleet", logs.directory), "--log-level", logs.level]
-    argv += ["--max-bytes", str(logs.max_bytes), "--backup-count", str(logs.backup_count)]
+    argv += [f"--log-file={get_log_filename('fleet', logs.directory)}", f"--log-level={logs.level}"]
+    argv += [f"--max-bytes={logs.max_bytes}", f"--backup-count={logs.backup_count}"]
     if logs.json_format:
         argv.append("--json")
     argv += ["--", *bot_names]
+    sentry = sys.modules.get("sentry_sdk")  # started by the checks when a DSN is set
+    if sentry is not None:
+        sentry.flush(timeout=2)
     shutdown_logging()  # what this process queued is written before it is replaced
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(argv[0], argv)  # noqa: S606  # nosec B606  # our interpreter and module, no shell
+    try:
+        os.execv(argv[0], argv)  # noqa: S606  # nosec B606  # our interpreter and module, no shell
+    except OSError as exc:
+        raise SystemExit(f"botfleet: cannot start the supervisor ({argv[0]}): {exc}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

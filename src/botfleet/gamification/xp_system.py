@@ -100,6 +100,11 @@ def _check_award(amount: int) -> None:
         raise ValueError(f"An XP award must be an integer from 0 to {MAX_AWARD}, got {amount!r}.")
 
 
+FIRST_READ_WAIT_SECONDS: Final = 5.0
+"""How long a save, a reset or a deletion waits for messages reading their guild's rules: a
+read takes milliseconds; one the database does not answer must not hold a deletion up."""
+
+
 class XPSystem:
     """Awards XP, saves it behind the hot path, and reports level-ups once."""
 
@@ -290,11 +295,13 @@ class XPSystem:
             hear(config)
 
     async def _settled(self) -> None:
-        """Wait until every message heard so far is judged: its guild's rules read (unless
-        the database failed: then it waits for them, bounded, on its own) and its channel's
-        lease known. Before a save, a reset or a deletion, so no award arrives after it."""
+        """Wait until every message heard so far is judged: its guild's rules read (at most
+        :data:`FIRST_READ_WAIT_SECONDS`; a read the database fails then waits for them on its
+        own) and its channel's lease known. Before a save, a reset or a deletion, so no award
+        arrives after it."""
+        await asyncio.sleep(0)  # the hook tasks of messages heard just before begin reading
         if self._first_reads:
-            await asyncio.wait(set(self._first_reads))
+            await asyncio.wait(set(self._first_reads), timeout=FIRST_READ_WAIT_SECONDS)
         await self.cooldowns.settled()
 
     def _hear(self, message: _ChatMessage, role_ids: Collection[int]) -> None:
