@@ -46,6 +46,7 @@ import asyncio
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,9 @@ REPO = Path(__file__).resolve().parents[1]
 READY_TIMEOUT = 180.0
 SETTLE_SECONDS = 3.0
 """After ready: the start-up's garbage collected, background loads begun."""
+ENGINES_OFF = {f"BOTFLEET_OPTIONS__{engine}": "false" for engine in ("HARPER", "RULES", "SPELLING")}
+"""The Grammar Bot without its language engines: what is left of it once they are reported
+apart (the issue's goals count them apart)."""
 ENGINES_SECONDS = 20.0
 """How long the Grammar Bot gets to load its language engines before the second reading."""
 MEMBERS = 5000
@@ -193,92 +197,117 @@ async def measure_fleet(
         await _measure_fleet(database_url, before, only, compiled)
 
 
+@dataclass
+class FleetRun:
+    """One run's stand-in (every bot's application in one guild) and how bots start in it."""
+
+    sandbox: DiscordSandbox
+    apps: dict[str, Application]
+    database_url: str
+    compiled: Mapping[str, str]
+    """The environment that keeps the bots' bytecode (see :func:`measure_fleet`)."""
+    before: Path | None
+
+    def tokens(self, *bots: str) -> dict[str, str]:
+        return {token_variable(bot): self.apps[bot].token for bot in bots}
+
+    async def command(self, arguments: Sequence[str], bot: str) -> float:
+        """``python -m botfleet <arguments>`` and what it starts, started twice (the first
+        compiles the command line's bytecode)."""
+        argv = ("-m", "botfleet", *arguments)
+        settings = {**self.tokens(bot), **self.compiled}
+        await measure(argv, settings, self.sandbox.url, database_url=self.database_url)
+        family, _ = await measure(argv, settings, self.sandbox.url, database_url=self.database_url)
+        return family
+
+    async def bot(
+        self, name: str, code: Path | None = None, settings: Mapping[str, str] = {}, **options: Any
+    ) -> tuple[float, float | None]:
+        """The bot alone (on the ``src`` folder ``code`` when given, with ``settings`` in its
+        environment), started twice: the first start compiles its bytecode."""
+        environment = {**self.tokens(name), **self.compiled, **settings}
+        if code is not None:
+            environment["PYTHONPATH"] = str(code)
+        options = {**options, "hand_over": (name,)}  # as `botfleet run` starts it
+        url = self.sandbox.url
+        await measure(bot_argv(name), environment, url, **{**options, "later": None})
+        return await measure(bot_argv(name), environment, url, **options)
+
+    async def each_bot(self, bots: Sequence[str], baseline: float) -> float:
+        """Each bot alone; the Grammar Bot's engines measured apart: what they add."""
+        engines = 0.0
+        for name in bots:
+            later = ENGINES_SECONDS if name == "grammar" else None
+            idle, loaded = await self.bot(name, database_url=self.database_url, later=later)
+            goal = "" if later else f"  (goal < 80 MB; +{idle - baseline:.1f} MB)"
+            print(f"{f'{name}: one process, idle':<52} {idle:7.1f} MB{goal}")
+            if loaded is not None:
+                print(f"{f'{name}: with its language engines loaded':<52} {loaded:7.1f} MB")
+                off, _ = await self.bot(name, settings=ENGINES_OFF, database_url=self.database_url)
+                engines = loaded - off
+                print(f"{f'{name}: its engines switched off':<52} {off:7.1f} MB  (goal < 80 MB)")
+            if self.before is not None:
+                earlier, _ = await self.bot(name, self.before, database_url=self.database_url)
+                print(f"{f'{name}: the same, on {self.before}':<52} {earlier:7.1f} MB")
+        return engines
+
+    async def fleets(self, engines: float) -> None:
+        """Every bot in one process, and every bot but Grammar (``engines``: its engines)."""
+        names = list(self.apps)
+        without_grammar = [name for name in names if name != "grammar"]
+        for label, bots in (("all bots", names), ("all but grammar", without_grammar)):
+            fleet = await self.fleet(bots)
+            apart = engines if "grammar" in bots else 0.0
+            print(
+                f"{f'the fleet in one process ({label}, {len(bots)})':<52} {fleet:7.1f} MB"
+                f"  (goal < 250 MB: {fleet - apart:.1f} MB without Grammar's engines)"
+            )
+            if self.before is not None:
+                earlier = await self.fleet(bots, self.before)
+                print(f"{f'the same, on {self.before}':<52} {earlier:7.1f} MB")
+
+    async def fleet(self, bots: Sequence[str], code: Path | None = None) -> float:
+        """``botfleet run --all --one-process`` with the tokens of ``bots`` (on ``code``)."""
+        environment = self.tokens(*bots)
+        if code is not None:
+            environment["PYTHONPATH"] = str(code)
+        fleet, _ = await measure(
+            ("-m", "botfleet", "run", "--all", "--one-process"),
+            environment,
+            self.sandbox.url,
+            database_url=self.database_url,
+            ready_lines=len(bots),
+        )
+        return fleet
+
+
 async def _measure_fleet(
     database_url: str, before: Path | None, only: Sequence[str], compiled: Mapping[str, str]
 ) -> None:
     """:func:`measure_fleet`, the bots' bytecode kept as ``compiled`` (environment) says."""
-    names = bot_names()
     async with DiscordSandbox() as sandbox:
-        apps: dict[str, Application] = {}
-        for name in names:
-            apps[name] = sandbox.add_application(get_definition(name).display_name)
+        apps = {
+            name: sandbox.add_application(get_definition(name).display_name) for name in bot_names()
+        }
         bare = sandbox.add_application("Bare Client")
         sandbox.create_guild("Idle", bots=[bare, *apps.values()])
-
-        def tokens(*bots: str) -> dict[str, str]:
-            return {token_variable(bot): apps[bot].token for bot in bots}
-
-        async def measure_command(
-            arguments: Sequence[str], bot_tokens: Mapping[str, str], environment: Mapping[str, str]
-        ) -> float:
-            """``python -m botfleet <arguments>`` and what it starts, started twice (the first
-            compiles the command line's bytecode)."""
-            argv = ("-m", "botfleet", *arguments)
-            settings = {**bot_tokens, **environment}
-            await measure(argv, settings, sandbox.url, database_url=database_url)
-            family, _ = await measure(argv, settings, sandbox.url, database_url=database_url)
-            return family
-
-        async def measure_bot(
-            name: str, code: Path | None = None, **options: Any
-        ) -> tuple[float, float | None]:
-            """The bot alone (on the ``src`` folder ``code`` when given), started twice: the
-            first start compiles its bytecode."""
-            environment = {**tokens(name), **compiled}
-            if code is not None:
-                environment["PYTHONPATH"] = str(code)
-            options = {**options, "hand_over": (name,)}  # as `botfleet run` starts it
-            await measure(bot_argv(name), environment, sandbox.url, **{**options, "later": None})
-            return await measure(bot_argv(name), environment, sandbox.url, **options)
-
+        run = FleetRun(sandbox, apps, database_url, compiled, before)
         baseline, _ = await measure(("-c", BARE_CLIENT), {"BARE_TOKEN": bare.token}, sandbox.url)
         print(f"{'baseline: a bare discord.py client':<52} {baseline:7.1f} MB")
-        for name in only or names:
-            later = ENGINES_SECONDS if name == "grammar" else None
-            idle, loaded = await measure_bot(name, database_url=database_url, later=later)
-            goal = "" if name == "grammar" else f"  (goal < 80 MB; +{idle - baseline:.1f} MB)"
-            print(f"{f'{name}: one process, idle':<52} {idle:7.1f} MB{goal}")
-            if loaded is not None:
-                print(f"{f'{name}: with its language engines loaded':<52} {loaded:7.1f} MB")
-            if before is not None:
-                earlier, _ = await measure_bot(name, before, database_url=database_url)
-                print(f"{f'{name}: the same, on {before}':<52} {earlier:7.1f} MB")
+        engines = await run.each_bot(only or list(apps), baseline)
         if only:
             return
-        print(
-            f"{'botfleet run hangman: the supervisor and the bot':<52} "
-            f"{await measure_command(('run', 'hangman'), tokens('hangman'), compiled):7.1f} MB"
-        )
-        checking, _ = await measure_bot("hangman", database_url=database_url, auto_migrate=True)
+        supervised = await run.command(("run", "hangman"), "hangman")
+        print(f"{'botfleet run hangman: the supervisor and the bot':<52} {supervised:7.1f} MB")
+        checking, _ = await run.bot("hangman", database_url=database_url, auto_migrate=True)
         print(f"{'hangman: auto_migrate on, its database at the newest':<52} {checking:7.1f} MB")
-        migrating, _ = await measure_bot("hangman")
+        migrating, _ = await run.bot("hangman")
         print(f"{'hangman: migrating its empty database on start':<52} {migrating:7.1f} MB")
-        without_grammar = [name for name in names if name != "grammar"]
-        for label, bots in (("all bots", names), ("all but grammar", without_grammar)):
-            fleet, _ = await measure(
-                ("-m", "botfleet", "run", "--all", "--one-process"),
-                tokens(*bots),
-                sandbox.url,
-                database_url=database_url,
-                ready_lines=len(bots),
-            )
-            print(
-                f"{f'the fleet in one process ({label}, {len(bots)})':<52} {fleet:7.1f} MB"
-                "  (goal < 250 MB)"
-            )
-            if before is not None:
-                earlier, _ = await measure(
-                    ("-m", "botfleet", "run", "--all", "--one-process"),
-                    {**tokens(*bots), "PYTHONPATH": str(before)},
-                    sandbox.url,
-                    database_url=database_url,
-                    ready_lines=len(bots),
-                )
-                print(f"{f'the same, on {before}':<52} {earlier:7.1f} MB")
+        await run.fleets(engines)
         crowd = sandbox.create_guild("Crowd", bots=[apps["utility"]])
         for index in range(MEMBERS):
             crowd.add_member(f"member{index}")
-        crowded, _ = await measure_bot("utility", database_url=database_url)
+        crowded, _ = await run.bot("utility", database_url=database_url)
     empty, _ = await _utility_alone(database_url, compiled)
     per_thousand = (crowded - empty) / (MEMBERS / 1000)
     print(f"{'utility: per 1,000 cached members':<52} {per_thousand:7.1f} MB")

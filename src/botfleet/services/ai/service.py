@@ -18,10 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Final, Literal
-
-import openai
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from typing import TYPE_CHECKING, Final, Literal
 
 from botfleet.config.schema import AISection, Settings
 from botfleet.database.base import Database
@@ -36,6 +33,10 @@ from botfleet.services.ai.errors import (
     AIUnavailableError,
 )
 from botfleet.utils.logger import redact, register_secret
+
+if TYPE_CHECKING:
+    import openai
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,8 @@ class AIService:
         self._client: openai.AsyncOpenAI | None = None
         key = settings.api_key.get_secret_value().strip() if settings.api_key else ""
         if key:
+            import openai  # noqa: PLC0415  (its SDK is 500 modules: loaded where a key is set)
+
             register_secret(key)
             self._client = openai.AsyncOpenAI(
                 api_key=key,
@@ -198,6 +201,8 @@ class AIService:
         temperature: float | None,
     ) -> ChatCompletion:
         """One completion, retried after 429s, 5xx answers and lost connections."""
+        import openai  # noqa: PLC0415  (loaded with the client already)
+
         limit = min(max_tokens or self.settings.max_output_tokens, self.settings.max_output_tokens)
         attempt = 0
         while True:

@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from botfleet.bots.grammar.services.issues import Category, Issue
 from botfleet.errors import BotfleetError
 
@@ -452,6 +450,8 @@ def _same_case(original: str, suggestion: str) -> str:
 
 
 def _read(path: Path) -> Any:
+    import yaml  # noqa: PLC0415  (read once the engines load; a bot without them never needs it)
+
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
