@@ -98,7 +98,7 @@ class RedisTier:
             return result
 
         payload, milliseconds_left, tier, own = await self.redis.call(operation)
-        generation = (_text(tier), _text(own))
+        generation = (tier or "", own or "")  # the client decodes replies
         if payload is None:
             return Fetched(False, None, None, generation)
         ttl = milliseconds_left / 1000 if milliseconds_left > 0 else None
@@ -203,10 +203,3 @@ class RedisTier:
 
 def _new_generation() -> str:
     return secrets.token_hex(8)
-
-
-def _text(value: bytes | str | None) -> str:
-    """A reply as text: the cache's clients may or may not decode responses."""
-    if value is None:
-        return ""
-    return value.decode() if isinstance(value, bytes) else value

@@ -161,8 +161,7 @@ def load_effective_config(
     default_prefix = None if bot is None else _default_prefix(bot)
     process_env, env_path, dotenv = _variables(environ, env_file)
     variables = {**dotenv, **process_env}
-    directory = _config_directory(config_dir, variables)
-    environment = variables.get("BOTFLEET_ENV", "development")
+    directory, environment = _files_context(config_dir, variables)
 
     handed = _handed_files(process_env)
     layers = [
@@ -273,6 +272,13 @@ def _variables(
     return process_env, env_path, _read_dotenv(env_path)
 
 
+def _files_context(
+    config_dir: str | os.PathLike[str] | None, variables: Mapping[str, str]
+) -> tuple[Path, str]:
+    """The configuration folder and the environment whose file is read."""
+    return _config_directory(config_dir, variables), variables.get("BOTFLEET_ENV", "development")
+
+
 def _config_files(directory: Path, environment: str, bot: str | None) -> list[Path]:
     """The files of the first three layers, in order: base, environment, bot."""
     files = [directory / "settings.yaml", directory / "environments" / f"{environment}.yaml"]
@@ -305,11 +311,9 @@ def handed_config_files(
     None when JSON cannot carry them unchanged (a YAML date, a number as a key) or they are
     too large: then each bot reads them."""
     process_env, _, dotenv = _variables(environ, None)
-    variables = {**dotenv, **process_env}
-    directory = _config_directory(None, variables)
-    environment = variables.get("BOTFLEET_ENV", "development")
+    directory, environment = _files_context(None, {**dotenv, **process_env})
     files = {
-        str(path): load_config(path) if path.is_file() else {}
+        str(path): _file_values(path, {})
         for bot in bots
         for path in _config_files(directory, environment, bot)
     }

@@ -8,7 +8,7 @@ child, which then shuts down cleanly.
 ``botfleet run`` checks the configuration, migrates if asked, then replaces itself with this
 module (:func:`main`, same process id, so systemd and Docker signal it as before): a process
 that only waits for its children should not keep what the checks imported. It stays light,
-importing neither pydantic nor SQLAlchemy nor discord.py (24 MB, where the command line
+importing neither pydantic nor SQLAlchemy nor discord.py (about 22 MB, where the command line
 process it replaces held 78 MB: measured beside a Hangman Bot child, issue 16). Its log lines
 go where the bots' go (``fleet.log``); it starts no Sentry client, the bots report their own.
 """
