@@ -358,6 +358,37 @@ async def test_start_up_gives_every_game_a_fresh_timer(
     assert move is not None and move.finish is not None
 
 
+async def test_start_up_keeps_what_members_did_while_it_rearmed_the_timers(
+    make_service: ServiceFactory, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Members play as soon as the bot is ready, while the timers are rearmed from games read
+    a moment before: a board posted since keeps its messages (presses on it edit it), a move
+    made since is kept, and a game ended since stays ended, with no timer."""
+    scheduler = Scheduler(database, lambda *_: None, bot_name="hangman", memory_threshold=0)
+    service = make_service(scheduler=scheduler)
+    posted = await service.start(guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE)
+    ended = await service.start(guild_id=GUILD, channel_id=OTHER_CHANNEL, starter_id=BOB)
+    read_at_start_up = await service.games.all_games()
+    await service.attach_messages(posted, board_id=11, controls_id=12)
+    await service.guess_letter(posted.id, ALICE, "o")
+    await service.give_up(ended.id, BOB)
+    monkeypatch.setattr(service.games, "all_games", lambda: asyncio.sleep(0, read_at_start_up))
+    async with database.session() as session:
+        timers_before = set((await session.scalars(select(Timer.id))).all())
+
+    assert await service.rearm_timers() == 1
+    kept = await service.playable(posted.id, ALICE)
+    assert (kept.board_message_id, kept.controls_message_id) == (11, 12)
+    assert "o" in kept.board.guessed
+    move = await service.guess_letter(posted.id, ALICE, "e")
+    assert move.game.board_message_id == 11, "the next move is shown on the posted board"
+    with pytest.raises(GameEndedError):
+        await service.playable(ended.id, BOB)
+    async with database.session() as session:
+        armed = (await session.scalars(select(Timer).where(Timer.id.not_in(timers_before)))).all()
+    assert [timer.payload["game_id"] for timer in armed] == [posted.id]
+
+
 async def test_guild_lists(make_service: ServiceFactory) -> None:
     service = make_service(options=HangmanOptions(max_guild_lists=2, max_words_per_list=4))
     name, policy, added = await service.add_words(

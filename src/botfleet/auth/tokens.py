@@ -14,13 +14,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import or_, select, update
 
 from botfleet.config.schema import Settings
-from botfleet.database.base import Database
+from botfleet.database.base import Database, changed_rows
 from botfleet.database.models.user import User
 from botfleet.errors import BotfleetError
 
@@ -140,7 +139,7 @@ class TokenStore:
                 )
             )
             await session.commit()
-        return _changed_rows(result) > 0
+        return changed_rows(result) > 0
 
     async def load(self, user_id: int) -> DiscordTokens | None:
         """The stored tokens of ``user_id``, decrypted; None when the member never logged in."""
@@ -174,7 +173,7 @@ class TokenStore:
                 .values(access_token=None, refresh_token=None, token_expires_at=None)
             )
             await session.commit()
-        return _changed_rows(result) > 0
+        return changed_rows(result) > 0
 
     async def rotate_all(self, batch_size: int = ROTATION_BATCH) -> int:
         """Re-encrypt every stored token with the newest key; the number of users rewritten.
@@ -222,8 +221,3 @@ class TokenStore:
             )
             for user_id, access, refresh in rows
         ]
-
-
-def _changed_rows(result: Any) -> int:
-    """Rows an UPDATE changed (``CursorResult.rowcount``)."""
-    return int(getattr(result, "rowcount", 0))

@@ -187,6 +187,12 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def changed_rows(result: Any) -> int:
+    """Rows an UPDATE or DELETE changed: ``CursorResult.rowcount``, which ``Session.execute``'s
+    declared return type does not show."""
+    return int(getattr(result, "rowcount", 0))
+
+
 class DatabaseConfigError(ValueError):
     """The database URL cannot be used; the message tells the operator how to fix it."""
 

@@ -508,13 +508,20 @@ class HangmanService:
             return Move(game, game.board, finish=finish)
 
     async def rearm_timers(self) -> int:
-        """Give every game in play a fresh timer (at start-up); returns how many."""
-        games = await self.games.all_games()
-        for game in games:
-            async with self._locks.hold(game.id):
-                armed = self._remember(await self.games.set_timer_key(game, secrets.token_hex(8)))
-            await self._schedule_check(armed, game.last_move_at + self.timeout)
-        return len(games)
+        """Give every game in play a fresh timer (at start-up); returns how many. A game may
+        move, get its messages or end between the read and its turn (members play as soon as
+        the bot is ready): the copy this process saved last is the one kept."""
+        rearmed = 0
+        for stored in await self.games.all_games():
+            async with self._locks.hold(stored.id):
+                latest = self._playing.get(stored.id, stored)
+                armed = await self.games.set_timer_key(latest, secrets.token_hex(8))
+                if armed is None:
+                    continue
+                self._remember(armed)
+            await self._schedule_check(armed, armed.last_move_at + self.timeout)
+            rearmed += 1
+        return rearmed
 
     # --- Records ---------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from botfleet.bots.hangman.services.scoring import PlayerStats
 from botfleet.bots.hangman.services.words import Difficulty, ListPolicy, length_difficulty
 from botfleet.cache import CacheHierarchy
 from botfleet.cache.records import MemberRecords
-from botfleet.database.base import Database
+from botfleet.database.base import Database, changed_rows
 from botfleet.database.models.hangman import HangmanGame, HangmanGuildWord, HangmanStats
 from botfleet.errors import UserError
 from botfleet.services.premium.perks import Allowance
@@ -263,13 +263,14 @@ class GameStore:
             await session.commit()
         return replace(game, board_message_id=board_id, controls_message_id=controls_id)
 
-    async def set_timer_key(self, game: Game, key: str) -> Game:
-        """Make ``key`` the game's current timer; timers with other keys become stale."""
+    async def set_timer_key(self, game: Game, key: str) -> Game | None:
+        """Make ``key`` the game's current timer (timers with other keys become stale); None
+        when the game has ended."""
         statement = update(HangmanGame).where(HangmanGame.id == game.id).values(timer_key=key)
         async with self.database.session() as session:
-            await session.execute(statement)
+            result = await session.execute(statement)
             await session.commit()
-        return replace(game, timer_key=key)
+        return replace(game, timer_key=key) if changed_rows(result) else None
 
     async def save_move(self, game: Game, now: datetime) -> Game:
         """Write ``game`` over the version it was read at; the saved game has the next one."""

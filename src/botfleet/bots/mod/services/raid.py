@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import update
 
 from botfleet.cache import CacheHierarchy, CacheKeys
-from botfleet.database.base import Database
+from botfleet.database.base import Database, changed_rows
 from botfleet.database.models.mod_defence import ModDefence
 from botfleet.errors import UserError
 
@@ -216,7 +216,7 @@ class RaidStore:
         )
         async with self.database.session() as session:
             result = await session.execute(statement)
-            started = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            started = changed_rows(result) == 1
             await session.commit()
         await self._forget(guild_id)
         return started

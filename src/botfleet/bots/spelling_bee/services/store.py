@@ -25,7 +25,7 @@ from botfleet.bots.spelling_bee.services.channels import (
 from botfleet.cache import CacheHierarchy
 from botfleet.cache.keys import CacheKeys
 from botfleet.cache.records import GuildBoards
-from botfleet.database.base import Database
+from botfleet.database.base import Database, changed_rows
 from botfleet.database.models.spelling_bee import (
     SpellingBeeChannel,
     SpellingBeeDay,
@@ -213,7 +213,7 @@ class BeeStore:
                 .values(daily_key=new_key)
             )
             await session.commit()
-            return bool(getattr(changed, "rowcount", 0))
+            return changed_rows(changed) > 0
 
     async def timezone_of(self, guild_id: int) -> str | None:
         """The zone the guild's daily post is read in; None for UTC or no puzzle channel."""
