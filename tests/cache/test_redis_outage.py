@@ -2,13 +2,16 @@
 
 The cache and the rate limiter share one :class:`ResilientRedis`, as in a bot process, so the
 outage is logged once for both. Outage timing runs on a fake clock: the test decides when the
-retry interval has passed instead of sleeping through it.
+retry interval has passed instead of sleeping through it. The Lua scripts, sent by hash,
+are loaded again by a Redis restarted without them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
@@ -22,12 +25,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from botfleet.cache import CacheHierarchy, CacheKeys, MemoryCache, ResilientRedis
 from botfleet.config.schema import CacheSection, RateLimitsSection, Settings
+from botfleet.gamification.cooldowns import Claim, MessageCooldowns
 from botfleet.sandbox.redis_process import ThrowawayRedis
 from botfleet.services.rate_limit import RateLimiter, RateLimitRule
 
 RETRY_INTERVAL = 30.0
 PROBES_AFTER_THAW = 5
 PREFIX = "outage-test:"
+SCRIPTS_PREFIX = "scripts-test:"
 
 
 async def constant(value: Any) -> Any:
@@ -200,3 +205,48 @@ async def test_a_frozen_redis_times_out_and_missed_writes_are_replayed(
         await writer.close()
         await reader.close()
     assert len(botfleet_records(caplog, logging.WARNING)) == 1
+
+
+async def script_calls(raw: Redis) -> dict[str, int]:
+    """How many EVAL and EVALSHA commands the server ran since it started."""
+    stats = await raw.info("commandstats")
+    return {
+        name: int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("eval", "evalsha")
+    }
+
+
+async def test_scripts_are_sent_by_hash_and_loaded_again_after_a_restart(
+    redis_server: ThrowawayRedis, raw: Redis
+) -> None:
+    redis = ResilientRedis.from_url(redis_server.url, retry_interval=0.1)
+    cache = CacheHierarchy(MemoryCache(100), redis, key_prefix=SCRIPTS_PREFIX, owns_redis=True)
+    cooldowns = MessageCooldowns(redis, SCRIPTS_PREFIX, batch_window=0)
+    await cache.start()
+    try:
+        for number in range(3):
+            await cache.get_or_load(f"user:{number}", lambda n=number: constant(n), ttl=60)
+        assert await cooldowns.claim(1, 10, 100, time.time(), 60) is Claim.AWARDED
+        assert await cooldowns.claim(1, 11, 200, time.time(), 60) is Claim.AWARDED
+        stored = [await raw.get(f"{SCRIPTS_PREFIX}user:{n}") for n in range(3)]
+        assert [json.loads(payload) for payload in stored] == [0, 1, 2]
+
+        calls = await script_calls(raw)
+        assert calls["eval"] == 0, "no script's source is sent with its call"
+        assert calls["evalsha"] >= 5, "three fills and two lease batches, each by hash"
+
+        await redis_server.stop()
+        await redis_server.start()
+        for _ in range(100):
+            cache.memory.clear()
+            await cache.get_or_load("user:3", lambda: constant(3), ttl=60)
+            if await raw.get(f"{SCRIPTS_PREFIX}user:3") is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert json.loads(await raw.get(f"{SCRIPTS_PREFIX}user:3")) == 3, "a fill after the restart"
+        assert await cooldowns.claim(1, 12, 300, time.time(), 60) is Claim.AWARDED
+        assert await raw.exists(cooldowns.lease_key(1, 12)) == 1, "a lease after the restart"
+        await cooldowns.release()
+        assert await raw.exists(cooldowns.lease_key(1, 12)) == 0, "given back"
+        assert (await script_calls(raw))["eval"] == 0
+    finally:
+        await cache.close()

@@ -337,7 +337,7 @@ async def test_redis_failing_mid_batch_leaves_the_verdict_to_the_database(
             await asyncio.sleep(0.01)
             raise redis_exceptions.ConnectionError("Connection reset by peer")
 
-        monkeypatch.setattr(redis.client, "eval", cut_mid_batch)
+        monkeypatch.setattr(redis.client, "evalsha", cut_mid_batch)
     sent = T0.timestamp()
 
     for gamification in processes:

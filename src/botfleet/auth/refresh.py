@@ -133,7 +133,7 @@ class RefreshClaims:
         key = f"{self.key_prefix}{user_id}"
 
         async def release(client: Redis) -> None:
-            await client.eval(_RELEASE, 1, key, holder)
+            await redis.script(_RELEASE)(keys=[key], args=[holder], client=client)
 
         # Unreleased, the claim lapses after ``hold`` seconds; waiters then renew nothing twice,
         # since they read the renewed tokens first.

@@ -108,17 +108,11 @@ class RedisTier:
         """Store a value loaded from the database after :meth:`fetch` missed, unless a change
         was announced since (then the next read loads it again); a miss of Redis is harmless."""
 
+        keys = [self.key_prefix + key, self.generation_key, self._generation_of(key)]
+        arguments: list[str | int] = [payload, max(1, round(ttl * 1000)), *generation]
+
         async def operation(client: Redis) -> object:
-            return await client.eval(
-                FILL_SCRIPT,
-                3,
-                self.key_prefix + key,
-                self.generation_key,
-                self._generation_of(key),
-                payload,
-                max(1, round(ttl * 1000)),
-                *generation,
-            )
+            return await self.redis.script(FILL_SCRIPT)(keys=keys, args=arguments, client=client)
 
         try:
             await self.redis.call(operation)

@@ -26,6 +26,7 @@ from botfleet.utils.tasks import wait_at_most
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
 
 T = TypeVar("T")
 
@@ -93,6 +94,7 @@ class ResilientRedis:
         self._reachable = asyncio.Event()
         self._reachable.set()
         self._recovery_hooks: list[RecoveryHook] = []
+        self._scripts: dict[str, AsyncScript] = {}
 
     @classmethod
     def from_url(
@@ -170,6 +172,15 @@ class ResilientRedis:
         The cache uses it to replay the invalidations it could not send while Redis was away.
         """
         self._recovery_hooks.append(hook)
+
+    def script(self, source: str) -> AsyncScript:
+        """The Lua script ``source`` on this client: called, it sends EVALSHA with the
+        script's hash (and loads the script once when Redis does not know it, as after a
+        restart) rather than the whole source with every EVAL."""
+        script = self._scripts.get(source)
+        if script is None:
+            script = self._scripts[source] = self.client.register_script(source)
+        return script
 
     async def call(self, operation: Callable[[Redis], Awaitable[T]]) -> T:
         """Run ``operation`` on the client; raise :class:`RedisUnavailableError` to fall back."""

@@ -347,8 +347,8 @@ class MessageCooldowns:
         lease_ms = round(LEASE_SECONDS * 1000)
 
         async def lease_in_redis(client: Redis) -> list[Any]:
-            answers: list[Any] = await client.eval(
-                LEASE_SCRIPT, len(keys), *keys, self.holder, lease_ms
+            answers: list[Any] = await redis.script(LEASE_SCRIPT)(
+                keys=keys, args=[self.holder, lease_ms], client=client
             )
             return answers
 
@@ -401,9 +401,10 @@ class MessageCooldowns:
         if not channels or self.redis is None:
             return
         keys = [self.lease_key(*channel) for channel in channels]
+        release_script = self.redis.script(RELEASE_SCRIPT)
 
         async def release_in_redis(client: Redis) -> object:
-            return await client.eval(RELEASE_SCRIPT, len(keys), *keys, self.holder)
+            return await release_script(keys=keys, args=[self.holder], client=client)
 
         try:
             await self.redis.call(release_in_redis)

@@ -36,7 +36,6 @@ from botfleet.gamification.events import RankingUpdate
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
-    from redis.commands.core import AsyncScript
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +147,6 @@ class RedisRankings:
         self._hydrations: dict[str, asyncio.Task[bool]] = {}
         self._missed: dict[tuple[str, str, bool], _Write] = {}
         self._missed_overflowed = False
-        self._scripts: dict[str, AsyncScript] = {}
         redis.add_recovery_hook(self._replay_missed)
 
     def key(self, board: Board) -> str:
@@ -257,7 +255,7 @@ class RedisRankings:
         ]
 
         async def operation(client: Redis) -> Any:
-            script = self._script(client, BESIDE_READ_SCRIPT)
+            script = self.redis.script(BESIDE_READ_SCRIPT)
             return await script(keys=[key, self.ready_key(board)], args=arguments)
 
         try:
@@ -383,7 +381,7 @@ class RedisRankings:
         by_key: dict[str, list[_Write]] = defaultdict(list)
         for write in writes:
             by_key[write.key].append(write)
-        script = self._script(client, ORDERED_WRITE_SCRIPT)
+        script = self.redis.script(ORDERED_WRITE_SCRIPT)
         async with client.pipeline(transaction=False) as pipe:
             for key, batch in by_key.items():
                 expires = _epoch(batch[-1].expires)
@@ -392,13 +390,6 @@ class RedisRankings:
                     arguments.extend((write.member, write.value, write.version))
                 await script(keys=[key, self.cut_key(key)], args=arguments, client=pipe)
             await pipe.execute()
-
-    def _script(self, client: Redis, source: str) -> AsyncScript:
-        """A script, registered once per client instead of at every call."""
-        script = self._scripts.get(source)
-        if script is None or script.registered_client is not client:
-            script = self._scripts[source] = client.register_script(source)
-        return script
 
     def _remember(self, write: _Write, *, exact: bool) -> None:
         """Keep a write that missed Redis for the replay; of one member's, the newest."""

@@ -286,8 +286,8 @@ class SharedRateLimiter:
         self.redis = redis
         self.key_prefix = key_prefix
         self._clock = clock
-        self._script = redis.client.register_script(SLIDING_WINDOW_SCRIPT)
-        self._record = redis.client.register_script(RECORD_HITS_SCRIPT)
+        self._script = redis.script(SLIDING_WINDOW_SCRIPT)
+        self._record = redis.script(RECORD_HITS_SCRIPT)
         self._buckets: dict[str, _SharedBucket] = {}
         self._process = uuid.uuid4().hex[:12]
         self._hits = itertools.count(1)
