@@ -45,7 +45,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from botfleet.config.schema import DatabaseSection, Settings
-from botfleet.database.heap import trim_heap_now_and_then
+from botfleet.database.heap import share_arenas_among_sqlite_threads, trim_heap_now_and_then
 from botfleet.database.write_gate import install_write_gate
 
 if TYPE_CHECKING:
@@ -399,6 +399,7 @@ def _create_sqlite_engine(url: URL, options: DatabaseSection) -> AsyncEngine:
         path = sqlite_file_path(url)
         file = str(path.resolve()) if path is not None else str(url.database)
         install_write_gate(engine, file, timeout=options.pool_timeout)
+        share_arenas_among_sqlite_threads()
         event.listen(engine.sync_engine.pool, "checkin", trim_heap_now_and_then)
     return engine
 

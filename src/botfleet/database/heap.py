@@ -9,15 +9,26 @@ every arena to the system; it walks the heap, so it runs in a worker thread, at 
 ``TRIM_INTERVAL`` seconds, when a connection goes back to the pool (a bot that is idle has
 nothing new to give back). Each bot also trims once it is ready (:mod:`botfleet.utils.memory`),
 for the memory start-up freed.
+
+Trimming gives back whole free pages only; what the arenas keep between them grows with their
+number. SQLite's threads share two arenas (:data:`SQLITE_MALLOC_ARENAS`): the soak's memory
+then stays within its bound, at the same latency (docs/RELIABILITY.md has the runs).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any, Final
 
-from botfleet.utils.memory import malloc_trim
+from botfleet.utils.memory import cap_malloc_arenas, malloc_trim
+
+log = logging.getLogger(__name__)
+
+SQLITE_MALLOC_ARENAS: Final = 2
+"""Arenas glibc makes for a process with a SQLite file (the main thread's and one the
+connections' threads share), unless the operator set ``MALLOC_ARENA_MAX``."""
 
 TRIM_INTERVAL: Final = 10.0
 """Seconds between two trims: a trim costs a few ms of a worker thread."""
@@ -39,3 +50,10 @@ def trim_heap_now_and_then(*_: Any) -> None:
         return
     _next_trim = now + TRIM_INTERVAL
     loop.run_in_executor(None, trim, 0)
+
+
+def share_arenas_among_sqlite_threads() -> None:
+    """Cap glibc's arenas before the first SQLite connection starts its thread: each would
+    otherwise get an arena of its own, up to eight per core, keeping what it freed."""
+    if cap_malloc_arenas(SQLITE_MALLOC_ARENAS):
+        log.debug("glibc makes at most %d malloc arenas in this process", SQLITE_MALLOC_ARENAS)

@@ -1,7 +1,9 @@
-"""Giving the memory a bot freed while starting back to the system.
+"""Giving the memory a bot freed back to the system, and keeping threads from hoarding it.
 
 Start-up (imports, schema and extension set-up, the first guild payloads) frees much more than
 an idle bot keeps; glibc's allocator keeps the freed heap mapped unless asked to return it.
+glibc also gives each new thread an arena of its own (up to eight per core), each keeping what
+its thread freed: :func:`cap_malloc_arenas` is for processes that run many short threads.
 """
 
 from __future__ import annotations
@@ -10,15 +12,20 @@ import asyncio
 import ctypes
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
+from typing import Any, Final
 
 log = logging.getLogger(__name__)
 
+M_ARENA_MAX: Final = -8
+"""``mallopt``'s parameter for the most arenas glibc makes (``malloc.h``)."""
+
 
 @functools.cache
-def malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None off Linux or on another C library (musl).
+def _glibc_function(name: str) -> Any | None:
+    """A function of glibc's allocator, or None off Linux or on another C library (musl).
 
     Looked up in the symbols the process already has (``CDLL(None)``), not through
     ``ctypes.util.find_library``, which runs ``ldconfig -p`` and blocks the event loop.
@@ -29,13 +36,36 @@ def malloc_trim() -> Callable[[int], int] | None:
         process = ctypes.CDLL(None)
     except OSError:
         return None
-    trim = getattr(process, "malloc_trim", None)
+    return getattr(process, name, None)
+
+
+@functools.cache
+def malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none."""
+    trim = _glibc_function("malloc_trim")
     if trim is None:
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
     found: Callable[[int], int] = trim
     return found
+
+
+def cap_malloc_arenas(arenas: int) -> bool:
+    """Let glibc make at most ``arenas`` arenas from now on; whether the cap was set.
+
+    An operator's own choice wins: ``MALLOC_ARENA_MAX`` or the ``glibc.malloc.arena_max``
+    tunable, which glibc read at start. Only arenas made later are capped: call it before the
+    threads start.
+    """
+    if "MALLOC_ARENA_MAX" in os.environ or "arena_max" in os.environ.get("GLIBC_TUNABLES", ""):
+        return False
+    mallopt = _glibc_function("mallopt")
+    if mallopt is None:
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(M_ARENA_MAX, arenas))
 
 
 def give_back_freed_heap() -> None:
