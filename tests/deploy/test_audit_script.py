@@ -1,9 +1,10 @@
-"""scripts/audit.sh: pip-audit's answer as .ci/run reads it (0 clean, 1 vulnerable, 2 not asked).
+"""scripts/audit.sh: pip-audit's answer as .ci/run reads it (0 clean, 1 vulnerable, 2 out of reach).
 
 Our machines reach no vulnerability service, so the script runs against a ``python3`` of the
 test's own whose ``-m venv`` makes a ``pip`` and a ``pip-audit`` that answer as the real ones do:
 pip-audit exits 1 both when it found vulnerabilities and, with ``--strict``, when it could not
-ask about a package, and only its messages tell the two apart.
+ask about a package, and only its messages tell the two apart; a failure the network does not
+explain (status 3) fails CI, as a vulnerability does.
 """
 
 from __future__ import annotations
@@ -46,8 +47,16 @@ if answer == "vulnerable":
     print("Name    Version ID             Fix Versions\\naiohttp 3.9.0   GHSA-xxxx-yyyy 3.9.4")
     print("Found 1 known vulnerability in 1 package", file=sys.stderr)
     sys.exit(1)
-if answer == "no index":
-    print("ERROR: Could not find a version that satisfies the requirement", file=sys.stderr)
+if answer == "offline":
+    print("WARNING: Retrying (Retry(total=4)) after connection broken by 'NewConnectionError("
+          "\\"Failed to establish a new connection: [Errno 101] Network is unreachable\\")'",
+          file=sys.stderr)
+    sys.exit(1)
+if answer == "no such version":
+    print("ERROR: No matching distribution found for pip-audit==0.0", file=sys.stderr)
+    sys.exit(1)
+if answer == "crash":
+    print("Traceback (most recent call last):", "KeyError: 'vulns'", sep="\\n", file=sys.stderr)
     sys.exit(1)
 """
 
@@ -101,17 +110,19 @@ def test_a_known_vulnerability_fails_with_its_list(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("pip", "pip_audit", "says"),
+    ("pip", "pip_audit", "status", "says"),
     [
-        ("ok", "unreachable", "vulnerability service could not be asked"),
-        ("no index", "clean", "could not be installed from the package index"),
+        ("ok", "unreachable", 2, "pypi vulnerability service could not be reached"),
+        ("offline", "clean", 2, "the package index could not be reached"),
+        ("no such version", "clean", 3, "the audit failed (pip-audit 2.10.1 not installed)"),
+        ("ok", "crash", 3, "the audit failed"),
     ],
 )
-def test_a_service_or_index_out_of_reach_is_told_apart(
-    tmp_path: Path, pip: str, pip_audit: str, says: str
+def test_the_network_out_of_reach_is_told_from_a_failed_audit(
+    tmp_path: Path, pip: str, pip_audit: str, status: int, says: str
 ) -> None:
-    status, output, _ = audit(tmp_path, pip=pip, pip_audit=pip_audit)
-    assert status == 2
+    answered, output, _ = audit(tmp_path, pip=pip, pip_audit=pip_audit)
+    assert answered == status, output
     assert says in output
 
 

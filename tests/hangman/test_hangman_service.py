@@ -16,6 +16,7 @@ from hangman_helpers import (
     CHANNEL,
     GUILD,
     OTHER_CHANNEL,
+    THIRD_CHANNEL,
     Clock,
     RecordingRewards,
     ServiceFactory,
@@ -363,20 +364,28 @@ async def test_start_up_keeps_what_members_did_while_it_rearmed_the_timers(
 ) -> None:
     """Members play as soon as the bot is ready, while the timers are rearmed from games read
     a moment before: a board posted since keeps its messages (presses on it edit it), a move
-    made since is kept, and a game ended since stays ended, with no timer."""
+    made since is kept, and a game ended since stays ended, with no timer; so does a board
+    another process posted (a game this process never held)."""
     scheduler = Scheduler(database, lambda *_: None, bot_name="hangman", memory_threshold=0)
     service = make_service(scheduler=scheduler)
+    elsewhere = make_service(scheduler=scheduler)
     posted = await service.start(guild_id=GUILD, channel_id=CHANNEL, starter_id=ALICE)
     ended = await service.start(guild_id=GUILD, channel_id=OTHER_CHANNEL, starter_id=BOB)
+    posted_elsewhere = await elsewhere.start(
+        guild_id=GUILD, channel_id=THIRD_CHANNEL, starter_id=CAROL
+    )
     read_at_start_up = await service.games.all_games()
     await service.attach_messages(posted, board_id=11, controls_id=12)
+    await elsewhere.attach_messages(posted_elsewhere, board_id=21, controls_id=22)
     await service.guess_letter(posted.id, ALICE, "o")
     await service.give_up(ended.id, BOB)
     monkeypatch.setattr(service.games, "all_games", lambda: asyncio.sleep(0, read_at_start_up))
     async with database.session() as session:
         timers_before = set((await session.scalars(select(Timer.id))).all())
 
-    assert await service.rearm_timers() == 1
+    assert await service.rearm_timers() == 2
+    kept_elsewhere = await service.playable(posted_elsewhere.id, CAROL)
+    assert (kept_elsewhere.board_message_id, kept_elsewhere.controls_message_id) == (21, 22)
     kept = await service.playable(posted.id, ALICE)
     assert (kept.board_message_id, kept.controls_message_id) == (11, 12)
     assert "o" in kept.board.guessed
@@ -386,7 +395,7 @@ async def test_start_up_keeps_what_members_did_while_it_rearmed_the_timers(
         await service.playable(ended.id, BOB)
     async with database.session() as session:
         armed = (await session.scalars(select(Timer).where(Timer.id.not_in(timers_before)))).all()
-    assert [timer.payload["game_id"] for timer in armed] == [posted.id]
+    assert sorted(timer.payload["game_id"] for timer in armed) == [posted.id, posted_elsewhere.id]
 
 
 async def test_guild_lists(make_service: ServiceFactory) -> None:

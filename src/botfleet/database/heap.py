@@ -56,4 +56,4 @@ def share_arenas_among_sqlite_threads() -> None:
     """Cap glibc's arenas before the first SQLite connection starts its thread: each would
     otherwise get an arena of its own, up to eight per core, keeping what it freed."""
     if cap_malloc_arenas(SQLITE_MALLOC_ARENAS):
-        log.debug("glibc makes at most %d malloc arenas in this process", SQLITE_MALLOC_ARENAS)
+        log.debug("asked glibc for at most %d malloc arenas", SQLITE_MALLOC_ARENAS)

@@ -52,13 +52,15 @@ def malloc_trim() -> Callable[[int], int] | None:
 
 
 def cap_malloc_arenas(arenas: int) -> bool:
-    """Let glibc make at most ``arenas`` arenas from now on; whether the cap was set.
+    """Ask glibc to make at most ``arenas`` arenas; whether it was asked.
 
     An operator's own choice wins: ``MALLOC_ARENA_MAX`` or the ``glibc.malloc.arena_max``
-    tunable, which glibc read at start. Only arenas made later are capped: call it before the
-    threads start.
+    tunable, which glibc read at start. Call it before the threads start: arenas made already
+    stay, and glibc fixes its limit for good the first time a process needs a ninth arena (a
+    later call then changes nothing, though glibc still accepts it).
     """
-    if "MALLOC_ARENA_MAX" in os.environ or "arena_max" in os.environ.get("GLIBC_TUNABLES", ""):
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    if os.environ.get("MALLOC_ARENA_MAX") or "arena_max" in tunables:
         return False
     mallopt = _glibc_function("mallopt")
     if mallopt is None:

@@ -510,15 +510,18 @@ class HangmanService:
     async def rearm_timers(self) -> int:
         """Give every game in play a fresh timer (at start-up); returns how many. A game may
         move, get its messages or end between the read and its turn (members play as soon as
-        the bot is ready): the copy this process saved last is the one kept."""
+        the bot is ready), here or in another process: the copy this process saved last is
+        kept, and a game it does not hold is not remembered from the read (its next move reads
+        it whole)."""
         rearmed = 0
         for stored in await self.games.all_games():
             async with self._locks.hold(stored.id):
-                latest = self._playing.get(stored.id, stored)
-                armed = await self.games.set_timer_key(latest, secrets.token_hex(8))
+                held = self._playing.get(stored.id)
+                armed = await self.games.set_timer_key(held or stored, secrets.token_hex(8))
                 if armed is None:
                     continue
-                self._remember(armed)
+                if held is not None:
+                    self._remember(armed)
             await self._schedule_check(armed, armed.last_move_at + self.timeout)
             rearmed += 1
         return rearmed
