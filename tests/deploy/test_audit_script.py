@@ -10,14 +10,11 @@ explain (status 3) fails CI, as a vulnerability does.
 from __future__ import annotations
 
 import os
-import stat
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from artefacts import REPO, run
+from artefacts import REPO, executable, run
 
 SCRIPT = REPO / "scripts" / "audit.sh"
 
@@ -30,7 +27,7 @@ os.makedirs(bin_folder)
 for name in ("pip", "pip-audit"):
     path = os.path.join(bin_folder, name)
     with open(path, "w") as script:
-        script.write("#!{python}\\n" + {fake_tool!r})
+        script.write("#!{python}\\n" + {fake_tool})
     os.chmod(path, 0o755)
 """
 
@@ -64,24 +61,18 @@ if answer == "crash":
 def audit(tmp_path: Path, *, pip: str = "ok", pip_audit: str) -> tuple[int, str, list[str]]:
     """Run the script with the fakes; its status, its output and the tools' command lines."""
     fakes = tmp_path / "bin"
-    fakes.mkdir()
-    python = fakes / "python3"
-    python.write_text(FAKE_PYTHON.format(python=sys.executable, fake_tool=FAKE_TOOL))
-    python.chmod(python.stat().st_mode | stat.S_IXUSR)
+    executable(fakes / "python3", FAKE_PYTHON, fake_tool=repr(FAKE_TOOL))
     calls = tmp_path / "calls"
-    result = subprocess.run(
-        ["bash", str(SCRIPT)],
-        env={
+    result = run(
+        "bash",
+        SCRIPT,
+        environment={
             "PATH": f"{fakes}:{os.environ['PATH']}",
             "HOME": str(tmp_path),
             "FAKE_CALLS": str(calls),
             "FAKE_PIP": pip,
             "FAKE_PIP_AUDIT": pip_audit,
         },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     called = calls.read_text().splitlines() if calls.exists() else []
     return result.returncode, result.stdout + result.stderr, called

@@ -7,12 +7,9 @@ online from the second time it is asked about a bot (never, for the bot the test
 
 from __future__ import annotations
 
-import stat
-import subprocess
-import sys
 from pathlib import Path
 
-from artefacts import DEPLOY
+from artefacts import DEPLOY, executable, run
 
 SCRIPT = DEPLOY / "systemd" / "rolling-restart.sh"
 
@@ -37,12 +34,6 @@ sys.exit(0 if asked >= 2 and bot != os.environ.get("FAKE_NEVER_ONLINE") else 1)
 """
 
 
-def executable(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text.format(python=sys.executable))
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-
-
 def restart(tmp_path: Path, **fake: str) -> tuple[int, list[str]]:
     install = tmp_path / "opt" / "botfleet"
     executable(install / ".venv" / "bin" / "botfleet", FAKE_BOTFLEET)
@@ -51,9 +42,10 @@ def restart(tmp_path: Path, **fake: str) -> tuple[int, list[str]]:
     env_file.write_text("HANGMAN_DISCORD_TOKEN=token\n")
     log = tmp_path / "calls.log"
     log.write_text("")
-    result = subprocess.run(
-        ["bash", str(SCRIPT)],
-        env={
+    result = run(
+        "bash",
+        SCRIPT,
+        environment={
             "PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin",
             "INSTALL_DIR": str(install),
             "ENV_FILE": str(env_file),
@@ -62,10 +54,6 @@ def restart(tmp_path: Path, **fake: str) -> tuple[int, list[str]]:
             "FAKE_LOG": str(log),
             **fake,
         },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     calls = [line for line in log.read_text().splitlines() if not line.startswith("systemctl list")]
     return result.returncode, calls
